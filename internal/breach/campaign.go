@@ -1,0 +1,332 @@
+package breach
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/text/language"
+)
+
+// Campaign is one breach notification: who the company is, what happened, to whom notices go
+// and in which languages. Its specification comes from a campaign file (see package
+// campaignfile) and is frozen once the campaign is approved.
+type Campaign struct {
+	ID        string        `json:"id" yaml:"-"`
+	State     CampaignState `json:"state" yaml:"-"`
+	CreatedAt time.Time     `json:"created_at" yaml:"-"`
+	CreatedBy string        `json:"created_by,omitempty" yaml:"-"`
+
+	Name          string       `json:"name" yaml:"name"`
+	Organization  Organization `json:"organization" yaml:"organization"`
+	Sender        Sender       `json:"sender" yaml:"sender"`
+	Incident      Incident     `json:"incident" yaml:"incident"`
+	Jurisdictions []string     `json:"jurisdictions" yaml:"jurisdictions"`
+	Locales       []string     `json:"locales" yaml:"locales"`
+	DefaultLocale string       `json:"default_locale" yaml:"default_locale"`
+	// DefaultCountry is the region for customers whose row has no country: it decides how a
+	// local phone number such as "987 654 321" is read.
+	DefaultCountry string    `json:"default_country,omitempty" yaml:"default_country"`
+	DefaultExposed []string  `json:"default_exposed,omitempty" yaml:"default_exposed"`
+	Offer          *Offer    `json:"offer,omitempty" yaml:"offer"`
+	SMS            SMSPolicy `json:"sms" yaml:"sms"`
+	// RetentionDays is how long after the campaign ends its personal data is kept (as proof of
+	// notice) before it is purged.
+	RetentionDays int `json:"retention_days" yaml:"retention_days"`
+}
+
+// Organization is the breached company as its customers know it.
+type Organization struct {
+	Name string `json:"name" yaml:"name"`
+	// Domain is the company's official domain: every link in a notice must be under it, so that
+	// customers can tell a genuine notice from the phishing that follows every breach.
+	Domain       string   `json:"domain" yaml:"domain"`
+	SupportPhone string   `json:"support_phone" yaml:"support_phone"`
+	SupportURL   string   `json:"support_url" yaml:"support_url"`
+	DPO          *Contact `json:"dpo,omitempty" yaml:"dpo"`
+}
+
+// Contact is a person or desk customers can reach (a data protection officer, say).
+type Contact struct {
+	Name    string `json:"name" yaml:"name"`
+	Email   string `json:"email,omitempty" yaml:"email"`
+	Phone   string `json:"phone,omitempty" yaml:"phone"`
+	Address string `json:"address,omitempty" yaml:"address"`
+}
+
+// Sender is who the notices come from.
+type Sender struct {
+	Email   string `json:"email" yaml:"email"`
+	Name    string `json:"name" yaml:"name"`
+	ReplyTo string `json:"reply_to,omitempty" yaml:"reply_to"`
+	// SMSSender is an alphanumeric sender ID (at most 11 characters) or a phone number.
+	SMSSender string `json:"sms_sender,omitempty" yaml:"sms_sender"`
+}
+
+// Incident says what happened, per locale. Summary and Actions are required for every offered
+// locale; Consequences is what GDPR Art. 34 calls the likely consequences.
+type Incident struct {
+	OccurredFrom Date      `json:"occurred_from" yaml:"occurred_from"`
+	OccurredTo   Date      `json:"occurred_to,omitzero" yaml:"occurred_to"`
+	DiscoveredOn Date      `json:"discovered_on" yaml:"discovered_on"`
+	Summary      Localized `json:"summary" yaml:"summary"`
+	Actions      Localized `json:"actions" yaml:"actions"`
+	Consequences Localized `json:"consequences,omitempty" yaml:"consequences"`
+}
+
+// Offer is an identity-protection service offered to the affected customers.
+type Offer struct {
+	Provider string `json:"provider" yaml:"provider"`
+	Months   int    `json:"months" yaml:"months"`
+	URL      string `json:"url" yaml:"url"`
+	EnrollBy Date   `json:"enroll_by,omitzero" yaml:"enroll_by"`
+	// CodeAttribute names the customer-list column holding each customer's enrolment code.
+	CodeAttribute string    `json:"code_attribute,omitempty" yaml:"code_attribute"`
+	Description   Localized `json:"description,omitempty" yaml:"description"`
+}
+
+// SMSPolicy bounds what an SMS notice may contain and cost.
+type SMSPolicy struct {
+	AllowLink     bool `json:"allow_link" yaml:"allow_link"`
+	Transliterate bool `json:"transliterate" yaml:"transliterate"`
+	MaxSegments   int  `json:"max_segments,omitempty" yaml:"max_segments"`
+}
+
+// Localized is a text per locale (BCP 47 tag → text).
+type Localized map[string]string
+
+// Jurisdictions whose notice requirements breachnotice knows.
+var KnownJurisdictions = []string{"gdpr", "us-ca", "us-ma", "kr-pipa"}
+
+// CampaignState is where a campaign is in its life.
+type CampaignState string
+
+const (
+	CampaignDraft     CampaignState = "draft"
+	CampaignApproved  CampaignState = "approved"
+	CampaignRunning   CampaignState = "running"
+	CampaignPaused    CampaignState = "paused"
+	CampaignCompleted CampaignState = "completed"
+	CampaignCancelled CampaignState = "cancelled"
+)
+
+// Validate checks the campaign specification and normalizes what it can (the domain, emails and
+// locale tags), reporting every problem with its field path.
+func (c *Campaign) Validate() error {
+	v := &ValidationError{}
+	required(v, "name", c.Name)
+	c.validateOrganization(v)
+	c.validateSender(v)
+	c.validateLocales(v)
+	c.validateIncident(v)
+	for i, j := range c.Jurisdictions {
+		if !slices.Contains(KnownJurisdictions, j) {
+			v.Add(fmt.Sprintf("jurisdictions[%d]", i), "unknown jurisdiction %q (known: %s)", j, strings.Join(KnownJurisdictions, ", "))
+		}
+	}
+	if c.DefaultCountry != "" {
+		if cc, err := ParseCountry(c.DefaultCountry); err != nil {
+			v.Add("default_country", "%v", err)
+		} else {
+			c.DefaultCountry = cc
+		}
+	}
+	for i, name := range c.DefaultExposed {
+		if _, err := ParseCategory(name); err != nil {
+			v.Add(fmt.Sprintf("default_exposed[%d]", i), "%v", err)
+		}
+	}
+	c.validateOffer(v)
+	if c.SMS.MaxSegments < 0 || c.SMS.MaxSegments > 10 {
+		v.Add("sms.max_segments", "must be between 1 and 10, not %d", c.SMS.MaxSegments)
+	}
+	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
+		v.Add("retention_days", "must be between 1 and 3650 days, not %d", c.RetentionDays)
+	}
+	return v.Err()
+}
+
+func (c *Campaign) validateOrganization(v *ValidationError) {
+	o := &c.Organization
+	required(v, "organization.name", o.Name)
+	required(v, "organization.support_phone", o.SupportPhone)
+	if required(v, "organization.domain", o.Domain) {
+		if d, err := ParseDomain(o.Domain); err != nil {
+			v.Add("organization.domain", "%v", err)
+		} else {
+			o.Domain = d
+		}
+	}
+	if required(v, "organization.support_url", o.SupportURL) {
+		c.checkOfficialURL(v, "organization.support_url", o.SupportURL)
+	}
+	if o.DPO != nil {
+		required(v, "organization.dpo.name", o.DPO.Name)
+		if o.DPO.Email != "" {
+			o.DPO.Email = checkEmail(v, "organization.dpo.email", o.DPO.Email)
+		}
+	} else if slices.Contains(c.Jurisdictions, "gdpr") {
+		v.Add("organization.dpo", "is required when jurisdictions include gdpr (Art. 34(2): the contact point)")
+	}
+}
+
+func (c *Campaign) validateSender(v *ValidationError) {
+	s := &c.Sender
+	required(v, "sender.name", s.Name)
+	if required(v, "sender.email", s.Email) {
+		s.Email = checkEmail(v, "sender.email", s.Email)
+	}
+	if s.ReplyTo != "" {
+		s.ReplyTo = checkEmail(v, "sender.reply_to", s.ReplyTo)
+	}
+	if s.SMSSender != "" && !isSMSSender(s.SMSSender) {
+		v.Add("sender.sms_sender", "%q is neither an alphanumeric sender ID of 1 to 11 letters, digits or spaces nor a phone number in +E.164 form", s.SMSSender)
+	}
+}
+
+func (c *Campaign) validateLocales(v *ValidationError) {
+	if len(c.Locales) == 0 {
+		v.Add("locales", "at least one locale is required")
+	}
+	for i, l := range c.Locales {
+		tag, err := ParseLocale(l)
+		if err != nil {
+			v.Add(fmt.Sprintf("locales[%d]", i), "%v", err)
+			continue
+		}
+		c.Locales[i] = tag
+	}
+	if required(v, "default_locale", c.DefaultLocale) {
+		if tag, err := ParseLocale(c.DefaultLocale); err != nil {
+			v.Add("default_locale", "%v", err)
+		} else if c.DefaultLocale = tag; !slices.Contains(c.Locales, tag) {
+			v.Add("default_locale", "%q is not one of the offered locales %v", tag, c.Locales)
+		}
+	}
+}
+
+func (c *Campaign) validateIncident(v *ValidationError) {
+	in := &c.Incident
+	if in.OccurredFrom.IsZero() {
+		v.Add("incident.occurred_from", "is required (YYYY-MM-DD)")
+	}
+	if in.DiscoveredOn.IsZero() {
+		v.Add("incident.discovered_on", "is required (YYYY-MM-DD)")
+	}
+	if !in.OccurredTo.IsZero() && in.OccurredTo.Before(in.OccurredFrom) {
+		v.Add("incident.occurred_to", "%s is before occurred_from %s", in.OccurredTo, in.OccurredFrom)
+	}
+	c.checkLocalized(v, "incident.summary", in.Summary, true)
+	c.checkLocalized(v, "incident.actions", in.Actions, true)
+	c.checkLocalized(v, "incident.consequences", in.Consequences, false)
+}
+
+func (c *Campaign) validateOffer(v *ValidationError) {
+	o := c.Offer
+	if o == nil {
+		return
+	}
+	required(v, "offer.provider", o.Provider)
+	if o.Months < 1 {
+		v.Add("offer.months", "must be at least 1")
+	}
+	if required(v, "offer.url", o.URL) {
+		c.checkOfficialURL(v, "offer.url", o.URL)
+	}
+	c.checkLocalized(v, "offer.description", o.Description, false)
+}
+
+// checkLocalized reports texts in locales the campaign does not offer and, when all is set,
+// offered locales without a text.
+func (c *Campaign) checkLocalized(v *ValidationError, path string, texts Localized, all bool) {
+	for _, l := range slices.Sorted(maps.Keys(texts)) {
+		if !slices.Contains(c.Locales, l) {
+			v.Add(path+"."+l, "locale %q is not one of the offered locales %v", l, c.Locales)
+		}
+	}
+	if !all {
+		return
+	}
+	for _, l := range c.Locales {
+		if strings.TrimSpace(texts[l]) == "" {
+			v.Add(path+"."+l, "is required for every offered locale")
+		}
+	}
+}
+
+// checkOfficialURL requires an https URL on the organization's official domain: notices may
+// point customers only there.
+func (c *Campaign) checkOfficialURL(v *ValidationError, path, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		v.Add(path, "%q is not an https:// URL", raw)
+		return
+	}
+	if c.Organization.Domain != "" && !IsUnderDomain(u.Hostname(), c.Organization.Domain) {
+		v.Add(path, "%q is not on the official domain %s", raw, c.Organization.Domain)
+	}
+}
+
+// Categories returns the default exposed categories as a set (invalid names were reported by
+// Validate and are skipped here).
+func (c *Campaign) DefaultCategories() Categories {
+	var set Categories
+	for _, name := range c.DefaultExposed {
+		if cat, err := ParseCategory(name); err == nil {
+			set = set.With(cat)
+		}
+	}
+	return set
+}
+
+func required(v *ValidationError, path, value string) bool {
+	if strings.TrimSpace(value) == "" {
+		v.Add(path, "is required")
+		return false
+	}
+	return true
+}
+
+func checkEmail(v *ValidationError, path, value string) string {
+	e, err := ParseEmail(value)
+	if err != nil {
+		v.Add(path, "%v", err)
+		return value
+	}
+	return e
+}
+
+func isSMSSender(s string) bool {
+	if strings.HasPrefix(s, "+") {
+		return len(s) >= 8 && len(s) <= 16 && strings.IndexFunc(s[1:], func(r rune) bool { return r < '0' || r > '9' }) < 0
+	}
+	if len(s) > 11 || strings.TrimSpace(s) == "" {
+		return false
+	}
+	return strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == ' ')
+	}) < 0
+}
+
+// ParseLocale reads a BCP 47 language tag ("es-PE", "ko", also "en_US") and returns its
+// canonical form. Unknown but well-formed subtags ("xx") are refused: nobody reads language xx.
+func ParseLocale(s string) (string, error) {
+	tag, err := language.Parse(strings.TrimSpace(s))
+	if err != nil {
+		return "", fmt.Errorf("%q is not a BCP 47 language tag such as es-PE or ko", s)
+	}
+	return tag.String(), nil
+}
+
+// ParseCountry reads an ISO 3166-1 country code (alpha-2, also alpha-3) and returns its
+// alpha-2 form in upper case.
+func ParseCountry(s string) (string, error) {
+	r, err := language.ParseRegion(strings.TrimSpace(s))
+	if err != nil || !r.IsCountry() {
+		return "", fmt.Errorf("%q is not an ISO 3166-1 country code such as PE or FR", s)
+	}
+	return r.String(), nil
+}

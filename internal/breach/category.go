@@ -1,0 +1,180 @@
+package breach
+
+import (
+	"fmt"
+	"math/bits"
+	"strings"
+)
+
+// Category is one kind of personal data that a breach can expose. The set is closed: each
+// category has localized guidance, so an unknown one cannot be notified about correctly and is
+// rejected at import rather than silently ignored.
+type Category uint8
+
+// The categories, in the order of urgency used when guidance is listed: what lets an attacker
+// take over accounts or money first, what is merely identifying last. The numeric values are
+// stored in the database (as bit positions of Categories): append only, never renumber.
+const (
+	CategoryPassword Category = iota
+	CategorySecurityQA
+	CategoryPaymentCard
+	CategoryBankAccount
+	CategorySIM
+	CategoryNationalID
+	CategoryPassport
+	CategoryDriversLicense
+	CategoryAccountNumber
+	CategoryDateOfBirth
+	CategoryCallRecords
+	CategoryLocation
+	CategoryAddress
+	CategoryPhone
+	CategoryEmail
+	CategoryName
+	numCategories
+)
+
+var categoryNames = [numCategories]string{
+	CategoryPassword:       "password",
+	CategorySecurityQA:     "security_qa",
+	CategoryPaymentCard:    "payment_card",
+	CategoryBankAccount:    "bank_account",
+	CategorySIM:            "sim",
+	CategoryNationalID:     "national_id",
+	CategoryPassport:       "passport",
+	CategoryDriversLicense: "drivers_license",
+	CategoryAccountNumber:  "account_number",
+	CategoryDateOfBirth:    "date_of_birth",
+	CategoryCallRecords:    "call_records",
+	CategoryLocation:       "location",
+	CategoryAddress:        "address",
+	CategoryPhone:          "phone",
+	CategoryEmail:          "email",
+	CategoryName:           "name",
+}
+
+// categoryAliases are the other spellings customer lists use for a category. Keys are already
+// normalized by normalizeCategoryName.
+var categoryAliases = map[string]Category{
+	"passwords":           CategoryPassword,
+	"credentials":         CategoryPassword,
+	"security_question":   CategorySecurityQA,
+	"security_questions":  CategorySecurityQA,
+	"card":                CategoryPaymentCard,
+	"credit_card":         CategoryPaymentCard,
+	"debit_card":          CategoryPaymentCard,
+	"iban":                CategoryBankAccount,
+	"bank":                CategoryBankAccount,
+	"imsi":                CategorySIM,
+	"iccid":               CategorySIM,
+	"usim":                CategorySIM,
+	"ssn":                 CategoryNationalID,
+	"dni":                 CategoryNationalID,
+	"national_id_number":  CategoryNationalID,
+	"rrn":                 CategoryNationalID,
+	"driver_license":      CategoryDriversLicense,
+	"drivers_licence":     CategoryDriversLicense,
+	"driving_licence":     CategoryDriversLicense,
+	"dob":                 CategoryDateOfBirth,
+	"birth_date":          CategoryDateOfBirth,
+	"birthdate":           CategoryDateOfBirth,
+	"cdr":                 CategoryCallRecords,
+	"call_detail_records": CategoryCallRecords,
+	"postal_address":      CategoryAddress,
+	"phone_number":        CategoryPhone,
+	"email_address":       CategoryEmail,
+	"full_name":           CategoryName,
+	"account":             CategoryAccountNumber,
+}
+
+// String returns the category's canonical name, as written in customer lists and templates.
+func (c Category) String() string {
+	if c < numCategories {
+		return categoryNames[c]
+	}
+	return fmt.Sprintf("category(%d)", uint8(c))
+}
+
+// AllCategories returns every category, most urgent first.
+func AllCategories() []Category {
+	all := make([]Category, numCategories)
+	for i := range all {
+		all[i] = Category(i)
+	}
+	return all
+}
+
+// ParseCategory reads a category name or one of its common aliases, case-insensitively.
+func ParseCategory(s string) (Category, error) {
+	key := normalizeCategoryName(s)
+	for i, name := range categoryNames {
+		if name == key {
+			return Category(i), nil
+		}
+	}
+	if c, ok := categoryAliases[key]; ok {
+		return c, nil
+	}
+	return 0, fmt.Errorf("unknown category %q (known: %s)", s, strings.Join(categoryNames[:], ", "))
+}
+
+func normalizeCategoryName(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.NewReplacer(" ", "_", "-", "_").Replace(s)
+}
+
+// Categories is a set of categories, stored as a bit set (bit i = Category i) so that merging
+// two rows of the same customer is a bitwise OR, in Go and in SQL alike.
+type Categories uint32
+
+// Has reports whether c is in the set.
+func (s Categories) Has(c Category) bool { return s&(1<<c) != 0 }
+
+// With returns the set with c added.
+func (s Categories) With(c Category) Categories { return s | 1<<c }
+
+// Len is the number of categories in the set.
+func (s Categories) Len() int { return bits.OnesCount32(uint32(s)) }
+
+// List returns the categories in the set, most urgent first.
+func (s Categories) List() []Category {
+	out := make([]Category, 0, s.Len())
+	for c := Category(0); c < numCategories; c++ {
+		if s.Has(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Strings returns the names of the categories in the set, most urgent first.
+func (s Categories) Strings() []string {
+	list := s.List()
+	out := make([]string, len(list))
+	for i, c := range list {
+		out[i] = c.String()
+	}
+	return out
+}
+
+// ParseCategories reads a list of category names separated by '|' or ';' (a customer list's
+// `exposed` cell). Empty items are ignored; the first unknown name is an error.
+func ParseCategories(s string) (Categories, error) {
+	var set Categories
+	for item := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '|' || r == ';' }) {
+		if strings.TrimSpace(item) == "" {
+			continue
+		}
+		c, err := ParseCategory(item)
+		if err != nil {
+			return 0, err
+		}
+		set = set.With(c)
+	}
+	return set, nil
+}
+
+// CategoriesOf builds a set from names, failing on the first unknown one.
+func CategoriesOf(names ...string) (Categories, error) {
+	return ParseCategories(strings.Join(names, "|"))
+}

@@ -1,0 +1,27 @@
+package breach
+
+import "time"
+
+// Recipient is one affected customer of a campaign, as imported from the customer list. A
+// customer appears once per campaign (keyed by CustomerID) however many rows named them.
+type Recipient struct {
+	ID         int64  `json:"id"`
+	CampaignID string `json:"campaign_id"`
+	CustomerID string `json:"customer_id"`
+	// Email is normalized (see ParseEmail); empty when the customer has none.
+	Email string `json:"email,omitempty"`
+	// Phone is in E.164 form ("+51987654321"); empty when the customer has none.
+	Phone string `json:"phone,omitempty"`
+	Name  string `json:"name,omitempty"`
+	// Locale is the customer's BCP 47 tag as given (the notice's locale is negotiated later
+	// against the campaign's offered locales).
+	Locale  string `json:"locale,omitempty"`
+	Country string `json:"country,omitempty"`
+	// Jurisdiction overrides the campaign's jurisdictions for this customer ("us-ma").
+	Jurisdiction string `json:"jurisdiction,omitempty"`
+	// Exposed is what was exposed about this customer; empty means the campaign's default.
+	Exposed Categories `json:"exposed"`
+	// Attributes are the list's other columns, usable in templates.
+	Attributes map[string]string `json:"attributes,omitempty"`
+	UpdatedAt  time.Time         `json:"updated_at"`
+}
