@@ -129,7 +129,7 @@ pg_ready() {
   port_open "$PG_PORT" || return 1
   local isready
   isready=$(pg_tool pg_isready) || return 0
-  "$isready" -q -h "$HOST" -p "$PG_PORT" -t 2
+  "$isready" -q -h "$HOST" -p "$PG_PORT" -U postgres -t 2
 }
 
 # debian_cluster: "VERSION NAME STATUS LOGFILE" of the Debian cluster

@@ -43,3 +43,16 @@ type Reject struct {
 	Field      string `json:"field,omitempty"`
 	Reason     string `json:"reason"`
 }
+
+// ImportRow is a valid row of a customer list: a recipient, and the line it came from (a later
+// row of the same customer wins over an earlier one).
+type ImportRow struct {
+	Line int64
+	Recipient
+}
+
+// ImportBatch is a slice of an import, as the importer hands it to storage.
+type ImportBatch struct {
+	Rows    []ImportRow
+	Rejects []Reject
+}

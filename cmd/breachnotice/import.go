@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// importSummary is what `import --json` prints. read = accepted + merged + rejected, always.
+type importSummary struct {
+	ID          string  `json:"id"`
+	CampaignID  string  `json:"campaign_id"`
+	Read        int64   `json:"read"`
+	Accepted    int64   `json:"accepted"`
+	Rejected    int64   `json:"rejected"`
+	Merged      int64   `json:"merged"`
+	Updated     int64   `json:"updated"`
+	Seconds     float64 `json:"seconds"`
+	Encoding    string  `json:"encoding"`
+	Delimiter   string  `json:"delimiter"`
+	RejectsFile string  `json:"rejects_file,omitempty"`
+}
+
+func (a *app) importCommand() *cobra.Command {
+	var (
+		campaignID, encoding, rejectsFile string
+		maps                              []string
+		asJSON                            bool
+	)
+	cmd := &cobra.Command{
+		Use:   "import --campaign ID [--map COLUMN=FIELD]… [--rejects FILE] [--json] FILE|-",
+		Short: "Load a list of affected customers (CSV, optionally gzipped) into a campaign",
+		Long: `Load a list of affected customers into a draft campaign.
+
+The list is CSV in UTF-8 (with or without BOM), UTF-16 or Windows-1252/Latin-1 (detected, or
+forced with --encoding), separated by commas, semicolons or tabs (detected), optionally
+gzipped. Columns are matched by header name (customer_id, email, phone, name or first_name +
+last_name, locale, country, exposed, jurisdiction or state; common aliases too); --map names
+the field of any other column, or drops it with --map COLUMN=-. Other columns are kept as
+attributes for the notice templates.
+
+Every row is accepted, merged into an earlier row of the same customer, or rejected with its
+line number and reason (--rejects writes them as CSV). Importing the same list again changes
+nothing.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			opts := importer.Options{Encoding: encoding, Map: map[string]string{}}
+			for _, m := range maps {
+				col, field, ok := strings.Cut(m, "=")
+				if !ok {
+					return fmt.Errorf("--map %q: expected COLUMN=FIELD", m)
+				}
+				opts.Map[col] = field
+			}
+			src, name, size, err := openList(args[0])
+			if err != nil {
+				return err
+			}
+			defer src.Close()
+
+			db, err := a.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			c, err := db.Campaign(ctx, campaignID)
+			if err != nil {
+				return err
+			}
+			im, err := importer.New(db)
+			if err != nil {
+				return err
+			}
+			var bar *progressBar
+			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				bar = newProgressBar(a.stderr, size)
+				opts.OnProgress, opts.ProgressEvery = bar.update, 200*time.Millisecond
+			}
+			start := time.Now()
+			imp := &breach.Import{Filename: name, CreatedBy: cliActor()}
+			_, err = im.Run(ctx, c, imp, src, opts)
+			if bar != nil {
+				bar.finish()
+			}
+			if imp.ID != "" {
+				if aerr := db.Audit(ctx, imp.CreatedBy, "import", c.ID, map[string]any{"import": imp.ID, "state": imp.State,
+					"read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected}); aerr != nil && err == nil {
+					err = aerr
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			sum := importSummary{ID: imp.ID, CampaignID: c.ID, Read: imp.Read, Accepted: imp.Accepted,
+				Rejected: imp.Rejected, Merged: imp.Merged, Updated: imp.Updated,
+				Seconds: time.Since(start).Seconds(), Encoding: imp.Encoding, Delimiter: imp.Delimiter}
+			if rejectsFile != "" {
+				if err := writeRejects(ctx, db, imp.ID, rejectsFile); err != nil {
+					return err
+				}
+				sum.RejectsFile = rejectsFile
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(sum)
+			}
+			return a.printImport(ctx, db, name, sum)
+		},
+	}
+	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign ID")
+	cmd.Flags().StringArrayVar(&maps, "map", nil, "COLUMN=FIELD: the field a column holds (repeatable; FIELD - drops the column)")
+	cmd.Flags().StringVar(&encoding, "encoding", "", "force the character encoding (utf-8, utf-16le, utf-16be, windows-1252, latin1, …)")
+	cmd.Flags().StringVar(&rejectsFile, "rejects", "", "write the rejected rows' line numbers and reasons to this CSV file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the counts as one JSON object")
+	_ = cmd.MarkFlagRequired("campaign")
+	return cmd
+}
+
+// openList opens the list to import ("-" is standard input) and returns its name and size
+// (0 when unknown).
+func openList(path string) (io.ReadCloser, string, int64, error) {
+	if path == "-" {
+		return io.NopCloser(os.Stdin), "stdin", 0, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	var size int64
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = st.Size()
+	}
+	return f, filepath.Base(path), size, nil
+}
+
+// writeRejects writes an import's reject report to path.
+func writeRejects(ctx context.Context, db *postgres.DB, importID, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = importer.WriteRejectsCSV(f, func(fn func(breach.Reject) error) error {
+		return db.Rejects(ctx, importID, fn)
+	})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write rejects to %s: %w", path, err)
+	}
+	return nil
+}
+
+// printImport prints the import's counts and its first rejects for a person.
+func (a *app) printImport(ctx context.Context, db *postgres.DB, name string, s importSummary) error {
+	rate := float64(s.Read) / max(s.Seconds, 1e-9)
+	fmt.Fprintf(a.stdout, "Imported %s in %.1fs (%s, %q delimited, %.0f rows/s)\n", name, s.Seconds, s.Encoding, s.Delimiter, rate)
+	fmt.Fprintf(a.stdout, "  read      %d\n  accepted  %d  new recipients\n  merged    %d  into recipients already present (%d changed)\n  rejected  %d\n",
+		s.Read, s.Accepted, s.Merged, s.Updated, s.Rejected)
+	if s.Rejected == 0 {
+		return nil
+	}
+	const shown = 10
+	n := 0
+	err := db.Rejects(ctx, s.ID, func(r breach.Reject) error {
+		if n++; n <= shown {
+			id := ""
+			if r.CustomerID != "" {
+				id = " (" + r.CustomerID + ")"
+			}
+			fmt.Fprintf(a.stdout, "    line %d%s: %s\n", r.Line, id, r.Reason)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n > shown {
+		fmt.Fprintf(a.stdout, "    … and %d more\n", n-shown)
+	}
+	if s.RejectsFile != "" {
+		fmt.Fprintf(a.stdout, "  rejected rows written to %s\n", s.RejectsFile)
+	} else {
+		fmt.Fprintf(a.stdout, "  the full report: --rejects FILE, or GET /api/v1/campaigns/%s/imports/%s/rejects.csv\n", s.CampaignID, s.ID)
+	}
+	return nil
+}

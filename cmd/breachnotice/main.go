@@ -1,0 +1,115 @@
+// Command breachnotice notifies the customers of a breached company: it imports the list of
+// affected customers, sends each a localized notice, and records delivery and opt-out. Each
+// subcommand is one role of the system (see the README); this package only parses flags and
+// wires the internal packages together.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"os/user"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachnotice/breachnotice/internal/config"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRootCommand(os.Stdout, os.Stderr, os.Getenv).ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "breachnotice:", err)
+		os.Exit(1)
+	}
+}
+
+// app is what every subcommand shares: configuration, output streams and the logger.
+type app struct {
+	cfg    config.Config
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+	getenv func(string) string
+}
+
+func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	root := &cobra.Command{
+		Use:           "breachnotice",
+		Short:         "Notify the customers of a breached company, in their language, with proof of notice",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := config.FromEnv(getenv)
+			if err != nil {
+				return fmt.Errorf("configuration: %w", err)
+			}
+			a.cfg = cfg
+			a.log = newLogger(stderr, getenv("LOG_LEVEL"))
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(
+		a.migrateCommand(),
+		a.campaignCommand(),
+		a.importCommand(),
+		a.tokenCommand(),
+		a.serveCommand(),
+		a.runCommand(),
+	)
+	return root
+}
+
+// newLogger logs structured text to w. Log lines carry IDs and counts, never a customer's
+// personal data.
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil || level == "" {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// openDB connects to DATABASE_URL.
+func (a *app) openDB(ctx context.Context) (*postgres.DB, error) {
+	if err := a.cfg.Require("DATABASE_URL"); err != nil {
+		return nil, err
+	}
+	return postgres.Open(ctx, a.cfg.DatabaseURL)
+}
+
+// cliActor names the person at the terminal in the audit log.
+func cliActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "cli:" + u.Username
+	}
+	return "cli"
+}
+
+func (a *app) migrateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.cfg.Require("DATABASE_URL"); err != nil {
+				return err
+			}
+			n, err := postgres.Migrate(cmd.Context(), a.cfg.DatabaseURL)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "migrations applied: %d\n", n)
+			return nil
+		},
+	}
+}

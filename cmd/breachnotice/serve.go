@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/api"
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// maxUploadBytes bounds one customer-list upload over HTTP (lists are streamed; a 37-million
+// row list is a few GB).
+const maxUploadBytes = 32 << 30
+
+func (a *app) serveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the HTTP API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.cfg.Require("DATABASE_URL", "BREACHNOTICE_SECRET"); err != nil {
+				return err
+			}
+			db, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			return a.serveHTTP(cmd.Context(), db, nil)
+		},
+	}
+}
+
+func (a *app) runCommand() *cobra.Command {
+	var noDemo bool
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Quick start: migrate, load the demo campaign, print an operator token and serve",
+		Long: `Run everything in one process, for a quick start or a small deployment: apply the
+migrations, load the example campaign and customer list on an empty database, create a fresh
+operator token named "demo" (printed once), and serve the HTTP API until interrupted.
+
+Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STATE_DIR/secret
+(default .local/secret), so that reference codes stay the same across restarts.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if err := a.cfg.Require("DATABASE_URL"); err != nil {
+				return err
+			}
+			if a.cfg.Secret == "" {
+				secret, err := demoSecret(a.getenv("BREACHNOTICE_STATE_DIR"))
+				if err != nil {
+					return err
+				}
+				a.cfg.Secret = secret
+			}
+			if _, err := postgres.Migrate(ctx, a.cfg.DatabaseURL); err != nil {
+				return err
+			}
+			db, err := a.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			token, hash := newToken()
+			if err := db.RotateToken(ctx, "demo", hash); err != nil {
+				return err
+			}
+			var demo string
+			if !noDemo {
+				if demo, err = a.loadDemo(ctx, db); err != nil {
+					return err
+				}
+			}
+			return a.serveHTTP(ctx, db, func(url string) {
+				fmt.Fprintf(a.stdout, "\nbreachnotice is running at %s\n\n", url)
+				fmt.Fprintf(a.stdout, "  operator token (shown once): %s\n", token)
+				if demo != "" {
+					fmt.Fprintf(a.stdout, "  demo campaign:               %s\n", demo)
+					fmt.Fprintf(a.stdout, "\n  curl -H 'Authorization: Bearer %s' %s/api/v1/campaigns/%s\n", token, url, demo)
+				}
+				fmt.Fprintf(a.stdout, "\nStop with Ctrl-C.\n\n")
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&noDemo, "no-demo", false, "do not load the example campaign into an empty database")
+	return cmd
+}
+
+// loadDemo creates the example campaign and imports the example customers, if the database
+// has no campaign yet, and returns the demo campaign's ID (the newest campaign's otherwise).
+func (a *app) loadDemo(ctx context.Context, db *postgres.DB) (string, error) {
+	cs, err := db.Campaigns(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(cs) > 0 {
+		return cs[0].ID, nil
+	}
+	c, src, err := campaignfile.Parse("examples/campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		return "", fmt.Errorf("demo campaign: %w", err)
+	}
+	c.CreatedBy = "run:demo"
+	if err := db.CreateCampaign(ctx, c, string(src)); err != nil {
+		return "", err
+	}
+	im, err := importer.New(db)
+	if err != nil {
+		return "", err
+	}
+	imp := &breach.Import{Filename: "customers.csv", CreatedBy: "run:demo"}
+	if _, err := im.Run(ctx, c, imp, bytes.NewReader(examples.Customers), importer.Options{}); err != nil {
+		return "", fmt.Errorf("demo customers: %w", err)
+	}
+	a.log.Info("demo campaign loaded", "campaign", c.ID, "read", imp.Read, "accepted", imp.Accepted,
+		"merged", imp.Merged, "rejected", imp.Rejected)
+	return c.ID, nil
+}
+
+// demoSecret returns the secret kept in the state directory, creating it on first use.
+func demoSecret(stateDir string) (string, error) {
+	if stateDir == "" {
+		stateDir = ".local"
+	}
+	path := filepath.Join(stateDir, "secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return "", fmt.Errorf("create state directory: %w", err)
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	secret := hex.EncodeToString(b)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("keep demo secret: %w", err)
+	}
+	return secret, nil
+}
+
+// serveHTTP serves the API on HTTP_ADDR until ctx ends (SIGINT or SIGTERM), then stops
+// accepting connections and gives requests in flight 30 seconds to finish.
+func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, ready func(url string)) error {
+	im, err := importer.New(db)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: (&api.Server{Store: db, Importer: im, Log: a.log, MaxUploadBytes: maxUploadBytes}).Handler(),
+		// No WriteTimeout: an upload of millions of rows is answered when it is imported.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	a.log.Info("serving", "url", url)
+	if ready != nil {
+		ready(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

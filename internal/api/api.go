@@ -1,0 +1,163 @@
+// Package api serves breachnotice's JSON API under /api/v1 (operator token required on every
+// route) over net/http. Application errors (breach.Error codes) are mapped to HTTP statuses in
+// one place, writeError.
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/importer"
+)
+
+// Store is what the API needs of storage. Implemented by package postgres.
+type Store interface {
+	CreateCampaign(ctx context.Context, c *breach.Campaign, source string) error
+	Campaign(ctx context.Context, id string) (*breach.Campaign, error)
+	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
+	Import(ctx context.Context, campaignID, importID string) (*breach.Import, error)
+	Rejects(ctx context.Context, importID string, fn func(breach.Reject) error) error
+	// TokenName returns the name of the operator token with the given SHA-256 hash, or an
+	// EUNAUTHORIZED error.
+	TokenName(ctx context.Context, hash []byte) (string, error)
+	Audit(ctx context.Context, actor, action, campaignID string, detail map[string]any) error
+}
+
+// Server is the HTTP API. Its zero value is not usable; set every field.
+type Server struct {
+	Store    Store
+	Importer *importer.Importer
+	Log      *slog.Logger
+	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole
+	// in memory; this only stops a runaway client).
+	MaxUploadBytes int64
+}
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/v1/campaigns", s.listCampaigns)
+	api.HandleFunc("POST /api/v1/campaigns", s.createCampaign)
+	api.HandleFunc("GET /api/v1/campaigns/{id}", s.getCampaign)
+	api.HandleFunc("POST /api/v1/campaigns/{id}/imports", s.createImport)
+	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}", s.getImport)
+	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}/rejects.csv", s.getRejects)
+	mux.Handle("/api/v1/", s.authenticate(api))
+	return s.logRequests(mux)
+}
+
+type operatorKey struct{}
+
+// operator returns the name of the token that authenticated the request.
+func operator(ctx context.Context) string {
+	name, _ := ctx.Value(operatorKey{}).(string)
+	return name
+}
+
+// authenticate requires a valid operator token before anything else, so that an unauthenticated
+// caller learns nothing — not even whether a campaign exists.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(token) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="breachnotice"`)
+			s.writeError(w, r, breach.Errorf(breach.EUNAUTHORIZED, "an operator token is required: Authorization: Bearer <token>"))
+			return
+		}
+		hash := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		name, err := s.Store.TokenName(r.Context(), hash[:])
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="breachnotice", error="invalid_token"`)
+			s.writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, "token:"+name)))
+	})
+}
+
+// statusRecorder remembers the status a handler wrote, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// logRequests logs each request's route pattern (never its query or body, which may carry
+// personal data), status and duration.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.Log.Info("http request", "method", r.Method, "route", r.Pattern, "status", rec.status,
+			"ms", time.Since(start).Milliseconds())
+	})
+}
+
+// errorBody is every error answer's shape: {"error": {"code": …, "message": …}}.
+type errorBody struct {
+	Error struct {
+		Code     string `json:"code"`
+		Message  string `json:"message"`
+		Problems any    `json:"problems,omitempty"`
+	} `json:"error"`
+}
+
+var statusOf = map[string]int{
+	breach.EINVALID:      http.StatusBadRequest,
+	breach.ENOTFOUND:     http.StatusNotFound,
+	breach.ECONFLICT:     http.StatusConflict,
+	breach.EUNAUTHORIZED: http.StatusUnauthorized,
+}
+
+// writeError answers with err's code and message; internal errors are logged and answered
+// with a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var body errorBody
+	body.Error.Code = breach.ErrorCode(err)
+	body.Error.Message = breach.ErrorMessage(err)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		body.Error.Code, body.Error.Message = breach.EINVALID, "the upload is larger than the server accepts"
+	}
+	var fileErr *campaignfile.Error
+	if errors.As(err, &fileErr) {
+		body.Error.Problems = fileErr.Problems
+	}
+	status, ok := statusOf[body.Error.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+		s.Log.Error("request failed", "route", r.Pattern, "err", err)
+	}
+	if tooBig != nil {
+		status = http.StatusRequestEntityTooLarge
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,116 @@
+// Package config reads breachnotice's configuration from the environment (see the README's
+// table). Every malformed value is reported with the variable's name.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Config is the process configuration. Fields are set from environment variables; flags may
+// override them in cmd/breachnotice.
+type Config struct {
+	DatabaseURL string // DATABASE_URL
+	RedisURL    string // REDIS_URL
+	HTTPAddr    string // HTTP_ADDR
+	PublicURL   string // PUBLIC_URL
+	Secret      string // BREACHNOTICE_SECRET
+}
+
+// DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
+// a quick start never exposes customer data to the network.
+const DefaultHTTPAddr = "127.0.0.1:8080"
+
+// FromEnv reads the configuration with getenv (os.Getenv in production) and checks each set
+// variable's form. Whether a variable is required depends on the command; see Require.
+func FromEnv(getenv func(string) string) (Config, error) {
+	c := Config{
+		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
+		RedisURL:    strings.TrimSpace(getenv("REDIS_URL")),
+		HTTPAddr:    strings.TrimSpace(getenv("HTTP_ADDR")),
+		PublicURL:   strings.TrimSpace(getenv("PUBLIC_URL")),
+		Secret:      getenv("BREACHNOTICE_SECRET"),
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	var errs []error
+	if c.DatabaseURL != "" {
+		if err := checkURL(c.DatabaseURL, "postgres", "postgresql"); err != nil && !strings.Contains(c.DatabaseURL, "=") {
+			errs = append(errs, fmt.Errorf("DATABASE_URL: %w (example: postgres://postgres@127.0.0.1:5432/breachnotice?sslmode=disable)", err))
+		}
+	}
+	if c.RedisURL != "" {
+		if err := checkURL(c.RedisURL, "redis", "rediss", "unix"); err != nil {
+			errs = append(errs, fmt.Errorf("REDIS_URL: %w (example: redis://127.0.0.1:6379/0)", err))
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("HTTP_ADDR: %q is not host:port (example: 127.0.0.1:8080)", c.HTTPAddr))
+	}
+	if c.PublicURL != "" {
+		if err := checkURL(c.PublicURL, "https", "http"); err != nil {
+			errs = append(errs, fmt.Errorf("PUBLIC_URL: %w (example: https://notice.example.com)", err))
+		}
+		c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		errs = append(errs, errors.New("BREACHNOTICE_SECRET: must be at least 32 characters (generate one with: openssl rand -hex 32)"))
+	}
+	return c, errors.Join(errs...)
+}
+
+// Require fails naming every listed variable that is unset.
+func (c Config) Require(names ...string) error {
+	var missing []string
+	for _, n := range names {
+		var v string
+		switch n {
+		case "DATABASE_URL":
+			v = c.DatabaseURL
+		case "REDIS_URL":
+			v = c.RedisURL
+		case "PUBLIC_URL":
+			v = c.PublicURL
+		case "BREACHNOTICE_SECRET":
+			v = c.Secret
+		default:
+			panic("config: Require of unknown variable " + n)
+		}
+		if v == "" {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s must be set (see README, Configuration)", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func checkURL(raw string, schemes ...string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("not a URL: %v", redactParseError(err))
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			if u.Host == "" && s != "unix" {
+				return fmt.Errorf("URL has no host")
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
+}
+
+// redactParseError drops the URL (which may hold a password) from url.Parse's error.
+func redactParseError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err.Error()
+	}
+	return "malformed"
+}

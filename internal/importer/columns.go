@@ -1,0 +1,136 @@
+package importer
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// field is what a column of the customer list holds.
+type field int
+
+const (
+	fieldAttribute field = iota // any other column: kept as an attribute for templates
+	fieldIgnore                 // dropped (--map COLUMN=-): data that must not be stored
+	fieldCustomerID
+	fieldEmail
+	fieldPhone
+	fieldName
+	fieldFirstName
+	fieldLastName
+	fieldLocale
+	fieldCountry
+	fieldExposed
+	fieldJurisdiction
+	fieldState
+	numFields
+)
+
+var fieldNames = map[string]field{
+	"customer_id":  fieldCustomerID,
+	"email":        fieldEmail,
+	"phone":        fieldPhone,
+	"name":         fieldName,
+	"first_name":   fieldFirstName,
+	"last_name":    fieldLastName,
+	"locale":       fieldLocale,
+	"country":      fieldCountry,
+	"exposed":      fieldExposed,
+	"jurisdiction": fieldJurisdiction,
+	"state":        fieldState,
+	"-":            fieldIgnore,
+}
+
+// headerAliases are the other names customer lists give the known fields, after
+// normalizeHeader.
+var headerAliases = map[string]field{
+	"customerid": fieldCustomerID, "customer_number": fieldCustomerID, "customer_no": fieldCustomerID,
+	"client_id": fieldCustomerID, "account_id": fieldCustomerID, "subscriber_id": fieldCustomerID,
+	"e_mail": fieldEmail, "mail": fieldEmail, "email_address": fieldEmail, "correo": fieldEmail,
+	"mobile": fieldPhone, "msisdn": fieldPhone, "phone_number": fieldPhone, "mobile_number": fieldPhone,
+	"cell": fieldPhone, "cellphone": fieldPhone, "telephone": fieldPhone, "tel": fieldPhone, "telefono": fieldPhone,
+	"full_name": fieldName, "customer_name": fieldName, "nombre": fieldName,
+	"firstname": fieldFirstName, "given_name": fieldFirstName,
+	"lastname": fieldLastName, "surname": fieldLastName, "family_name": fieldLastName,
+	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale,
+	"country_code": fieldCountry, "pais": fieldCountry,
+	"exposed_data": fieldExposed, "categories": fieldExposed, "data_exposed": fieldExposed,
+}
+
+// columns maps each column of a list to the field it holds.
+type columns struct {
+	kind  []field
+	names []string // normalized header names (attribute keys)
+	index [numFields]int
+}
+
+func normalizeHeader(h string) string {
+	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
+	return strings.Join(strings.FieldsFunc(h, func(r rune) bool {
+		return r == ' ' || r == '-' || r == '_' || r == '.'
+	}), "_")
+}
+
+// mapHeader reads the header row. overrides (from --map) name the field of a column, by the
+// column's header text, case-insensitively.
+func mapHeader(header []string, overrides map[string]string) (columns, error) {
+	c := columns{kind: make([]field, len(header)), names: make([]string, len(header))}
+	for i := range c.index {
+		c.index[i] = -1
+	}
+	byName := map[string]int{}
+	for i, h := range header {
+		name := normalizeHeader(h)
+		if name == "" {
+			name = fmt.Sprintf("column_%d", i+1)
+		}
+		if j, dup := byName[name]; dup {
+			return c, fmt.Errorf("header: columns %d and %d are both named %q", j+1, i+1, h)
+		}
+		byName[name] = i
+		c.names[i] = name
+		if f, ok := fieldNames[name]; ok && f != fieldIgnore {
+			c.kind[i] = f
+		} else if f, ok := headerAliases[name]; ok {
+			c.kind[i] = f
+		}
+	}
+	for _, col := range slices.Sorted(maps.Keys(overrides)) {
+		target := overrides[col]
+		i, ok := byName[normalizeHeader(col)]
+		if !ok {
+			return c, fmt.Errorf("--map %s=%s: the header has no column %q (it has: %s)", col, target, col, strings.Join(header, ", "))
+		}
+		f, ok := fieldNames[strings.ToLower(strings.TrimSpace(target))]
+		if !ok {
+			return c, fmt.Errorf("--map %s=%s: unknown field %q (fields: %s)", col, target, target, strings.Join(slices.Sorted(maps.Keys(fieldNames)), ", "))
+		}
+		c.kind[i] = f
+	}
+	for i, f := range c.kind {
+		if f <= fieldIgnore {
+			continue
+		}
+		if j := c.index[f]; j >= 0 {
+			return c, fmt.Errorf("header: columns %q and %q both hold %s; keep one or --map one of them to another field (or to - to drop it)", header[j], header[i], f)
+		}
+		c.index[f] = i
+	}
+	if c.index[fieldCustomerID] < 0 {
+		return c, fmt.Errorf("header: no customer_id column (the header has: %s); name one customer_id or use --map COLUMN=customer_id", strings.Join(header, ", "))
+	}
+	if c.index[fieldEmail] < 0 && c.index[fieldPhone] < 0 {
+		return c, fmt.Errorf("header: neither an email nor a phone column (the header has: %s); use --map COLUMN=email or --map COLUMN=phone", strings.Join(header, ", "))
+	}
+	return c, nil
+}
+
+func (f field) String() string {
+	for name, g := range fieldNames {
+		if g == f {
+			return name
+		}
+	}
+	return "attribute"
+}

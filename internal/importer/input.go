@@ -1,0 +1,171 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// sniffBytes is how much of the input is examined to guess its encoding and delimiter.
+const sniffBytes = 64 << 10
+
+// Format is what the importer found out (or was told) about a file's bytes.
+type Format struct {
+	Gzip      bool   `json:"gzip"`
+	Encoding  string `json:"encoding"`  // "utf-8", "utf-16le", "utf-16be", "windows-1252", …
+	BOM       bool   `json:"bom"`       // the file started with a byte-order mark
+	Delimiter string `json:"delimiter"` // ",", ";" or "\t"
+}
+
+// openInput unwraps gzip and decodes the input to UTF-8, detecting the encoding unless forced.
+// Detection: a byte-order mark decides; otherwise NUL bytes in alternate positions mean UTF-16;
+// otherwise a sample that is valid UTF-8 means UTF-8; anything else is taken as Windows-1252,
+// the superset of Latin-1 that Excel writes on Western-European Windows.
+func openInput(raw io.Reader, forced string) (*bufio.Reader, Format, error) {
+	var f Format
+	br := bufio.NewReaderSize(raw, 256<<10)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, f, fmt.Errorf("the file looks gzip-compressed but is not readable as gzip: %w", err)
+		}
+		f.Gzip = true
+		br = bufio.NewReaderSize(gz, 256<<10)
+	}
+	sample, err := br.Peek(sniffBytes)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, f, fmt.Errorf("read: %w", err)
+	}
+	if len(sample) == 0 {
+		return nil, f, fmt.Errorf("the file is empty")
+	}
+
+	var enc encoding.Encoding
+	switch {
+	case bytes.HasPrefix(sample, []byte{0xEF, 0xBB, 0xBF}):
+		f.Encoding, f.BOM = "utf-8", true
+		br.Discard(3)
+	case bytes.HasPrefix(sample, []byte{0xFF, 0xFE}):
+		f.Encoding, f.BOM, enc = "utf-16le", true, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM)
+	case bytes.HasPrefix(sample, []byte{0xFE, 0xFF}):
+		f.Encoding, f.BOM, enc = "utf-16be", true, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM)
+	case forced != "":
+		e, name, err := lookupEncoding(forced)
+		if err != nil {
+			return nil, f, err
+		}
+		f.Encoding, enc = name, e
+	default:
+		f.Encoding, enc = detectEncoding(sample)
+	}
+	if forced != "" && f.BOM && !sameEncoding(forced, f.Encoding) {
+		return nil, f, fmt.Errorf("--encoding %s was given but the file starts with a %s byte-order mark", forced, f.Encoding)
+	}
+	if enc != nil {
+		br = bufio.NewReaderSize(enc.NewDecoder().Reader(br), 256<<10)
+	}
+	if f.Encoding == "utf-8" || f.Encoding == "" {
+		f.Encoding = "utf-8"
+	}
+	return br, f, nil
+}
+
+func detectEncoding(sample []byte) (string, encoding.Encoding) {
+	if le, be := nulPattern(sample); le || be {
+		if le {
+			return "utf-16le", unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+		}
+		return "utf-16be", unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	}
+	// The sample may end in the middle of a multi-byte character.
+	trimmed := sample
+	for i := 0; i < utf8.UTFMax && len(trimmed) > 0 && !utf8.Valid(trimmed); i++ {
+		trimmed = trimmed[:len(trimmed)-1]
+	}
+	if utf8.Valid(trimmed) {
+		return "utf-8", nil
+	}
+	return "windows-1252", charmap.Windows1252
+}
+
+// nulPattern reports UTF-16 without a BOM: in mostly-ASCII text, every other byte is NUL.
+func nulPattern(sample []byte) (le, be bool) {
+	n := min(len(sample), 4096) &^ 1
+	if n < 4 {
+		return false, false
+	}
+	var even, odd int
+	for i := 0; i < n; i += 2 {
+		if sample[i] == 0 {
+			even++
+		}
+		if sample[i+1] == 0 {
+			odd++
+		}
+	}
+	half := n / 2
+	return odd > half*3/4 && even == 0, even > half*3/4 && odd == 0
+}
+
+// lookupEncoding resolves an encoding name as the WHATWG Encoding Standard does ("latin1" and
+// "iso-8859-1" are windows-1252 there, as in every browser), plus the UTF-16 byte orders.
+func lookupEncoding(name string) (encoding.Encoding, string, error) {
+	switch strings.ToLower(name) {
+	case "utf-8", "utf8":
+		return nil, "utf-8", nil
+	case "utf-16le", "utf16le":
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le", nil
+	case "utf-16be", "utf16be":
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be", nil
+	}
+	enc, err := htmlindex.Get(name)
+	if err != nil {
+		return nil, "", fmt.Errorf("unknown encoding %q (try utf-8, utf-16le, windows-1252 or latin1)", name)
+	}
+	canonical, _ := htmlindex.Name(enc)
+	return enc, canonical, nil
+}
+
+func sameEncoding(forced, detected string) bool {
+	_, name, err := lookupEncoding(forced)
+	return err == nil && name == detected
+}
+
+// detectDelimiter picks ',', ';' or tab: the one that occurs most often, outside quotes, in the
+// header line. Excel writes ';' where the decimal separator is a comma (Peru, France…).
+func detectDelimiter(br *bufio.Reader) byte {
+	sample, _ := br.Peek(sniffBytes)
+	counts := map[byte]int{}
+	inQuote := false
+	for _, c := range sample {
+		if c == '"' {
+			inQuote = !inQuote
+			continue
+		}
+		if inQuote {
+			continue
+		}
+		if c == '\n' {
+			break
+		}
+		if c == ',' || c == ';' || c == '\t' {
+			counts[c]++
+		}
+	}
+	best := byte(',')
+	for _, c := range []byte{';', '\t'} {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return best
+}

@@ -1,0 +1,272 @@
+package importer
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/phone"
+)
+
+// Limits on the core fields; attributes are bounded by MaxFieldBytes.
+const (
+	maxCustomerID = 128
+	maxName       = 256
+)
+
+// validator turns a record into a recipient or a reject. It holds no mutable state, so the
+// importer's workers share one.
+type validator struct {
+	cols           columns
+	phones         *phone.Parser
+	defaultCountry string
+}
+
+// rowError collects the problems of one row, so the reject names them all.
+type rowError struct {
+	field    string
+	problems []string
+}
+
+func (e *rowError) add(field, format string, args ...any) {
+	if e.field == "" {
+		e.field = field
+	}
+	e.problems = append(e.problems, field+": "+fmt.Sprintf(format, args...))
+}
+
+// row validates and normalizes one record. Exactly one of the results is set.
+func (v *validator) row(rec record) (*breach.ImportRow, *breach.Reject) {
+	if rec.problem != "" {
+		return nil, v.reject(rec, v.columnField(rec.problemColumn), rec.problem)
+	}
+	if len(rec.fields) != len(v.cols.kind) {
+		if allEmpty(rec.fields) {
+			return nil, v.reject(rec, "", "row is empty")
+		}
+		return nil, v.reject(rec, "", fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind)))
+	}
+	if allEmpty(rec.fields) {
+		return nil, v.reject(rec, "", "row is empty")
+	}
+	var errs rowError
+	r := &breach.ImportRow{Line: rec.line}
+	get := func(f field) string {
+		i := v.cols.index[f]
+		if i < 0 {
+			return ""
+		}
+		s := unwrapExcelText(strings.TrimSpace(rec.fields[i]))
+		if !utf8.ValidString(s) {
+			errs.add(f.String(), "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
+			return ""
+		}
+		if c, ok := controlChar(s, false); ok {
+			errs.add(f.String(), "contains the control character %U", c)
+			return ""
+		}
+		return s
+	}
+
+	r.CustomerID = get(fieldCustomerID)
+	switch {
+	case r.CustomerID == "":
+		errs.add("customer_id", "is empty")
+	case utf8.RuneCountInString(r.CustomerID) > maxCustomerID:
+		errs.add("customer_id", "is longer than %d characters", maxCustomerID)
+	}
+
+	country := get(fieldCountry)
+	if country != "" {
+		cc, err := breach.ParseCountry(country)
+		if err != nil {
+			errs.add("country", "%v", err)
+		}
+		r.Country = cc
+	}
+	if raw := get(fieldEmail); raw != "" {
+		email, err := breach.ParseEmail(raw)
+		if err != nil {
+			errs.add("email", "%v", err)
+		}
+		r.Email = email
+	}
+	if raw := get(fieldPhone); raw != "" {
+		r.Phone = v.phone(raw, r.Country, &errs)
+	}
+	if r.Email == "" && r.Phone == "" && len(errs.problems) == 0 {
+		errs.add("email", "the customer has neither an email address nor a phone number")
+	}
+
+	r.Name = get(fieldName)
+	if r.Name == "" {
+		r.Name = strings.TrimSpace(get(fieldFirstName) + " " + get(fieldLastName))
+	}
+	switch {
+	case strings.ContainsAny(r.Name, "<>"):
+		errs.add("name", "contains '<' or '>': markup is not a name")
+	case utf8.RuneCountInString(r.Name) > maxName:
+		errs.add("name", "is longer than %d characters", maxName)
+	}
+
+	if raw := get(fieldLocale); raw != "" {
+		tag, err := breach.ParseLocale(raw)
+		if err != nil {
+			errs.add("locale", "%v", err)
+		}
+		r.Locale = tag
+	}
+	if raw := get(fieldExposed); raw != "" {
+		set, err := breach.ParseCategories(raw)
+		if err != nil {
+			errs.add("exposed", "%v", err)
+		}
+		r.Exposed = set
+	}
+	r.Jurisdiction = v.jurisdiction(get(fieldJurisdiction), get(fieldState), r, &errs)
+	v.attributes(rec, r, &errs)
+
+	if len(errs.problems) > 0 {
+		return nil, &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}
+	}
+	return r, nil
+}
+
+func (v *validator) reject(rec record, field, reason string) *breach.Reject {
+	rej := &breach.Reject{Line: rec.line, Field: field, Reason: reason}
+	if i := v.cols.index[fieldCustomerID]; i >= 0 && i < len(rec.fields) {
+		if id := strings.TrimSpace(rec.fields[i]); utf8.ValidString(id) && len(id) <= maxCustomerID {
+			if _, bad := controlChar(id, false); !bad {
+				rej.CustomerID = id
+			}
+		}
+	}
+	return rej
+}
+
+func (v *validator) columnField(col int) string {
+	if col < 0 || col >= len(v.cols.kind) {
+		return ""
+	}
+	if f := v.cols.kind[col]; f > fieldIgnore {
+		return f.String()
+	}
+	return v.cols.names[col]
+}
+
+// excelNumber is how Excel mangles a long digit string it took for a number: 5.1987654321E+10.
+var excelNumber = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+[0-9]+$`)
+
+func (v *validator) phone(raw, country string, errs *rowError) string {
+	region := country
+	if region == "" {
+		region = v.defaultCountry
+	}
+	e164, err := v.phones.Parse(raw, region)
+	if err == nil {
+		return e164
+	}
+	if excelNumber.MatchString(raw) {
+		errs.add("phone", "%q is a number mangled by a spreadsheet (scientific notation); export the column as text", raw)
+	} else if region != "" && err == phone.ErrInvalid {
+		errs.add("phone", "%q %v for %s", raw, err, region)
+	} else {
+		errs.add("phone", "%q %v", raw, err)
+	}
+	return ""
+}
+
+var jurisdictionPattern = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,8})?$`)
+
+// jurisdiction reads the customer's own jurisdiction: a `jurisdiction` column ("us-ma",
+// "gdpr"), or a US `state` column ("MA" → "us-ma"). A state column of another country
+// ("Arequipa") is not a jurisdiction and is kept as an attribute instead.
+func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *rowError) string {
+	if j != "" {
+		j = strings.ToLower(j)
+		if !jurisdictionPattern.MatchString(j) {
+			errs.add("jurisdiction", "%q is not a jurisdiction such as gdpr, us-ca or kr-pipa", j)
+		}
+		return j
+	}
+	if state == "" {
+		return ""
+	}
+	if code := strings.ToUpper(state); isUSState(code) && (r.Country == "" || r.Country == "US") {
+		return "us-" + strings.ToLower(code)
+	}
+	if r.Attributes == nil {
+		r.Attributes = map[string]string{}
+	}
+	r.Attributes["state"] = state
+	return ""
+}
+
+func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) {
+	for i, f := range v.cols.kind {
+		if f != fieldAttribute {
+			continue
+		}
+		val := strings.TrimSpace(unwrapExcelText(rec.fields[i]))
+		if val == "" {
+			continue
+		}
+		name := v.cols.names[i]
+		if !utf8.ValidString(val) {
+			errs.add(name, "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
+			continue
+		}
+		if c, ok := controlChar(val, true); ok {
+			errs.add(name, "contains the control character %U", c)
+			continue
+		}
+		if r.Attributes == nil {
+			r.Attributes = make(map[string]string, len(v.cols.kind))
+		}
+		r.Attributes[name] = val
+	}
+}
+
+// unwrapExcelText undoes Excel's ="0051…" idiom for keeping leading zeros.
+func unwrapExcelText(s string) string {
+	if len(s) >= 3 && s[0] == '=' && s[1] == '"' && s[len(s)-1] == '"' {
+		return s[2 : len(s)-1]
+	}
+	return s
+}
+
+// controlChar finds a control character (C0, DEL, C1, or a Unicode format character such as
+// a bidi override, which can disguise text). Multi-line values are allowed in attributes only.
+func controlChar(s string, multiline bool) (rune, bool) {
+	for _, c := range s {
+		if c >= 0x20 && c < 0x7f {
+			continue
+		}
+		if multiline && (c == '\n' || c == '\r' || c == '\t') {
+			continue
+		}
+		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' || unicode.Is(unicode.Cf, c) && c != '\u200d' && c != '\u200c' {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+func allEmpty(fields []string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// usStates are the codes of the US states, DC and territories, space-separated.
+const usStates = " AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP "
+
+func isUSState(code string) bool {
+	return len(code) == 2 && strings.Contains(usStates, " "+code+" ")
+}

@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// CreateCampaign stores a validated campaign as a draft, with the file it came from, and sets
+// its ID, state and creation time.
+func (db *DB) CreateCampaign(ctx context.Context, c *breach.Campaign, source string) error {
+	spec, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode campaign: %w", err)
+	}
+	err = db.pool.QueryRow(ctx, `
+		INSERT INTO campaigns (name, spec, source, created_by)
+		VALUES ($1, $2, $3, $4)
+		RETURNING id, state, created_at`,
+		c.Name, spec, source, c.CreatedBy,
+	).Scan(&c.ID, &c.State, &c.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("insert campaign: %w", err)
+	}
+	return nil
+}
+
+// Campaign returns the campaign with the given ID, or an ENOTFOUND error.
+func (db *DB) Campaign(ctx context.Context, id string) (*breach.Campaign, error) {
+	uid, err := parseID("campaign", id)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, campaignSelect+` WHERE id = $1`, uid)
+	if err != nil {
+		return nil, fmt.Errorf("select campaign: %w", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, breach.Errorf(breach.ENOTFOUND, "campaign %q not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select campaign: %w", err)
+	}
+	return c, nil
+}
+
+// Campaigns returns every campaign, newest first.
+func (db *DB) Campaigns(ctx context.Context) ([]*breach.Campaign, error) {
+	rows, err := db.pool.Query(ctx, campaignSelect+` ORDER BY created_at DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("select campaigns: %w", err)
+	}
+	cs, err := pgx.CollectRows(rows, scanCampaign)
+	if err != nil {
+		return nil, fmt.Errorf("select campaigns: %w", err)
+	}
+	return cs, nil
+}
+
+// CampaignSource returns the campaign file a campaign was created from.
+func (db *DB) CampaignSource(ctx context.Context, id string) (string, error) {
+	uid, err := parseID("campaign", id)
+	if err != nil {
+		return "", err
+	}
+	var source string
+	err = db.pool.QueryRow(ctx, `SELECT source FROM campaigns WHERE id = $1`, uid).Scan(&source)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", breach.Errorf(breach.ENOTFOUND, "campaign %q not found", id)
+	}
+	return source, err
+}
+
+const campaignSelect = `SELECT id, state, spec, created_by, created_at FROM campaigns`
+
+func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
+	var (
+		c, cols breach.Campaign
+		spec    []byte
+	)
+	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(spec, &c); err != nil {
+		return nil, fmt.Errorf("decode campaign %s: %w", cols.ID, err)
+	}
+	// The columns, not the stored specification, say what the campaign is now.
+	c.ID, c.State, c.CreatedBy, c.CreatedAt = cols.ID, cols.State, cols.CreatedBy, cols.CreatedAt
+	return &c, nil
+}

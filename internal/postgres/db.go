@@ -1,0 +1,92 @@
+// Package postgres stores breachnotice's state in PostgreSQL, the system's source of truth,
+// through pgx. Each table's SQL lives in the file named for it; the schema is in the
+// repository's migrations/ directory, applied by Migrate.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/migrations"
+)
+
+// DB is a pool of connections to breachnotice's database.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database at url (a postgres:// URL or a key=value DSN) and checks that
+// it answers.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() { db.pool.Close() }
+
+// Migrate applies the pending migrations to the database at url and returns how many it
+// applied. A session-level advisory lock makes it safe for several processes (workers starting
+// together) to call at once: one migrates, the others wait and find nothing to do.
+func Migrate(ctx context.Context, url string) (int, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
+	}
+	sqlDB := stdlib.OpenDB(*cfg)
+	defer sqlDB.Close()
+	return migrate(ctx, sqlDB)
+}
+
+func migrate(ctx context.Context, sqlDB *sql.DB) (int, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker))
+	if err != nil {
+		return 0, fmt.Errorf("postgres: load migrations: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return len(results), nil
+}
+
+// parseID turns an identifier from a request into a UUID; a malformed one names nothing, so
+// it is reported as not found, exactly like a well-formed unknown one.
+func parseID(kind, id string) (uuid.UUID, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.UUID{}, breach.Errorf(breach.ENOTFOUND, "%s %q not found", kind, id)
+	}
+	return u, nil
+}
+
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}

@@ -1,0 +1,57 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// RecipientCount returns how many recipients a campaign has.
+func (db *DB) RecipientCount(ctx context.Context, campaignID string) (int64, error) {
+	cid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, cid).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count recipients: %w", err)
+	}
+	return n, nil
+}
+
+// Recipient returns a campaign's recipient by customer ID.
+func (db *DB) Recipient(ctx context.Context, campaignID, customerID string) (*breach.Recipient, error) {
+	cid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		r            breach.Recipient
+		email, phone *string
+		exposed      int32
+	)
+	err = db.pool.QueryRow(ctx, `
+		SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
+			exposed, attributes, updated_at
+		FROM recipients WHERE campaign_id = $1 AND customer_id = $2`, cid, customerID,
+	).Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
+		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, breach.Errorf(breach.ENOTFOUND, "no recipient with customer_id %q in campaign %q", customerID, campaignID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select recipient: %w", err)
+	}
+	if email != nil {
+		r.Email = *email
+	}
+	if phone != nil {
+		r.Phone = *phone
+	}
+	r.Exposed = breach.Categories(exposed)
+	return &r, nil
+}
