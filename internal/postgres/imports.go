@@ -157,21 +157,15 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	if err := importable(state); err != nil {
 		return err
 	}
-	if _, err := s.tx.Exec(ctx, `ANALYZE import_staging`); err != nil {
-		return fmt.Errorf("analyze staging: %w", err)
-	}
-	if _, err := s.tx.Exec(ctx, insertRejectsSQL, imp.ID); err != nil {
-		return fmt.Errorf("store rejects: %w", err)
-	}
-	var inserted, updated int64
-	if err := s.tx.QueryRow(ctx, mergeSQL, imp.ID, imp.CampaignID).Scan(&inserted, &updated); err != nil {
-		return fmt.Errorf("merge recipients: %w", err)
+	inserted, updated, err := s.merge(ctx, imp)
+	if err != nil {
+		return err
 	}
 	imp.Accepted = inserted
 	imp.Updated = updated
 	imp.Merged = imp.Read - imp.Rejected - inserted
 	imp.State = breach.ImportCompleted
-	err := s.tx.QueryRow(ctx, `
+	err = s.tx.QueryRow(ctx, `
 		UPDATE imports SET state = 'completed', encoding = $2, delimiter = $3, read = $4,
 			accepted = $5, merged = $6, rejected = $7, updated = $8, finished_at = now()
 		WHERE id = $1 RETURNING finished_at`,
@@ -211,27 +205,74 @@ func (s *importSession) Abort(ctx context.Context, imp *breach.Import, cause err
 		WHERE id = $1`, imp.ID, imp.Error, imp.Read, imp.Rejected, imp.Encoding, imp.Delimiter)
 }
 
+// merge stores the rejects and folds the staged rows into the campaign's recipients, returning
+// how many recipients it created and how many it changed.
+//
+// Rows of a customer who appears once in the list (nearly all) are taken as they are; those of
+// a customer who appears several times are first folded into one (see foldedSQL). Customers
+// already in the campaign are then updated, and only if something changes, so importing the
+// same list again writes nothing; the rest are inserted. A plain INSERT is safe here, without
+// ON CONFLICT and its per-row speculative insertion, because the caller holds the campaign's
+// row lock: no other import can add the same customer meanwhile.
+func (s *importSession) merge(ctx context.Context, imp *breach.Import) (inserted, updated int64, err error) {
+	var existing bool
+	if err := s.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recipients WHERE campaign_id = $1)`, imp.CampaignID).Scan(&existing); err != nil {
+		return 0, 0, fmt.Errorf("look for recipients: %w", err)
+	}
+	type step struct {
+		name string
+		sql  string
+		args []any
+		n    *int64
+	}
+	steps := []step{
+		// Sorts and hashes over millions of staged rows must not spill to disk.
+		{"raise work_mem", `SET LOCAL work_mem = '256MB'`, nil, nil},
+		{"analyze staging", `ANALYZE import_staging`, nil, nil},
+		{"store rejects", insertRejectsSQL, []any{imp.ID}, nil},
+		{"find duplicates", findDuplicatesSQL, nil, nil},
+	}
+	if existing {
+		steps = append(steps,
+			// Statistics lag behind imports; without fresh ones the planner may take a campaign
+			// of millions for an empty one and join it row by row.
+			step{"analyze recipients", `ANALYZE recipients`, nil, nil},
+			step{"update recipients", updateRecipientsSQL, []any{imp.ID, imp.CampaignID}, &updated},
+			step{"insert recipients", insertNewRecipientsSQL, []any{imp.ID, imp.CampaignID}, &inserted})
+	} else {
+		// The campaign's first list: every customer is new.
+		steps = append(steps, step{"insert recipients", insertRecipientsSQL, []any{imp.ID, imp.CampaignID}, &inserted})
+	}
+	for _, st := range steps {
+		tag, err := s.tx.Exec(ctx, st.sql, st.args...)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", st.name, err)
+		}
+		if st.n != nil {
+			*st.n = tag.RowsAffected()
+		}
+	}
+	return inserted, updated, nil
+}
+
 const insertRejectsSQL = `
 	INSERT INTO import_rejects (import_id, line, customer_id, field, reason)
 	SELECT $1, line, coalesce(customer_id, ''), coalesce(reject_field, ''), reject_reason
 	FROM import_staging WHERE reject_reason IS NOT NULL`
 
-// mergeSQL folds the staged rows into the campaign's recipients and returns how many
-// recipients it created and how many it changed.
-//
-// Rows of a customer that appears once in the file (nearly all) go straight in; those of a
-// customer that appears several times are first folded into one: the latest non-empty value of
-// each field wins, categories are united, attributes are merged key by key. A customer already
-// in the campaign is updated the same way, and only if something changes, so importing the
-// same file again writes nothing.
-const mergeSQL = `
-WITH dups AS (
+const findDuplicatesSQL = `
+	CREATE TEMP TABLE import_duplicates ON COMMIT DROP AS
 	SELECT customer_id FROM import_staging
-	WHERE reject_reason IS NULL GROUP BY customer_id HAVING count(*) > 1
-), folded AS (
+	WHERE reject_reason IS NULL GROUP BY customer_id HAVING count(*) > 1`
+
+// foldedSQL is one row per customer of the list. A customer's several rows fold into one: the
+// latest non-empty value of each field wins, categories are united, attributes are merged key
+// by key (the latest value of each).
+const foldedSQL = `
 	SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes
 	FROM import_staging s
-	WHERE s.reject_reason IS NULL AND NOT EXISTS (SELECT 1 FROM dups d WHERE d.customer_id = s.customer_id)
+	WHERE s.reject_reason IS NULL
+		AND NOT EXISTS (SELECT 1 FROM import_duplicates d WHERE d.customer_id = s.customer_id)
 	UNION ALL
 	SELECT g.customer_id,
 		(array_agg(g.email ORDER BY g.line DESC) FILTER (WHERE g.email IS NOT NULL))[1],
@@ -241,41 +282,50 @@ WITH dups AS (
 		coalesce((array_agg(g.country ORDER BY g.line DESC) FILTER (WHERE g.country <> ''))[1], ''),
 		coalesce((array_agg(g.jurisdiction ORDER BY g.line DESC) FILTER (WHERE g.jurisdiction <> ''))[1], ''),
 		bit_or(g.exposed),
-		(SELECT coalesce(jsonb_object_agg(a.key, a.value), '{}'::jsonb) FROM (
+		(SELECT coalesce(jsonb_object_agg(latest.key, latest.value), '{}'::jsonb) FROM (
 			SELECT DISTINCT ON (kv.key) kv.key, kv.value
-			FROM import_staging s2, jsonb_each(s2.attributes) kv
-			WHERE s2.customer_id = g.customer_id AND s2.reject_reason IS NULL
-			ORDER BY kv.key, s2.line DESC) a)
-	FROM import_staging g
-	WHERE g.reject_reason IS NULL AND g.customer_id IN (SELECT customer_id FROM dups)
-	GROUP BY g.customer_id
-), upserted AS (
-	INSERT INTO recipients AS r (campaign_id, customer_id, email, phone, name, locale, country,
+			FROM unnest(array_agg(g.attributes ORDER BY g.line DESC)) WITH ORDINALITY AS a(attrs, n),
+				jsonb_each(a.attrs) kv
+			ORDER BY kv.key, a.n) latest)
+	FROM import_staging g JOIN import_duplicates USING (customer_id)
+	WHERE g.reject_reason IS NULL
+	GROUP BY g.customer_id`
+
+// updateRecipientsSQL merges the list into customers already in the campaign: non-empty
+// fields replace, categories and attributes add up.
+const updateRecipientsSQL = `
+	WITH folded AS (` + foldedSQL + `)
+	UPDATE recipients r SET
+		email = coalesce(f.email, r.email),
+		phone = coalesce(f.phone, r.phone),
+		name = CASE WHEN f.name <> '' THEN f.name ELSE r.name END,
+		locale = CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
+		country = CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
+		jurisdiction = CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
+		exposed = r.exposed | f.exposed,
+		attributes = r.attributes || f.attributes,
+		import_id = $1,
+		updated_at = now()
+	FROM folded f
+	WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id
+		AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes)
+		IS DISTINCT FROM (
+			coalesce(f.email, r.email), coalesce(f.phone, r.phone),
+			CASE WHEN f.name <> '' THEN f.name ELSE r.name END,
+			CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
+			CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
+			CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
+			r.exposed | f.exposed, r.attributes || f.attributes)`
+
+const insertRecipientsSQL = `
+	WITH folded AS (` + foldedSQL + `)
+	INSERT INTO recipients (campaign_id, customer_id, email, phone, name, locale, country,
 		jurisdiction, exposed, attributes, import_id)
 	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1
-	FROM folded
-	ON CONFLICT (campaign_id, customer_id) DO UPDATE SET
-		email = coalesce(excluded.email, r.email),
-		phone = coalesce(excluded.phone, r.phone),
-		name = CASE WHEN excluded.name <> '' THEN excluded.name ELSE r.name END,
-		locale = CASE WHEN excluded.locale <> '' THEN excluded.locale ELSE r.locale END,
-		country = CASE WHEN excluded.country <> '' THEN excluded.country ELSE r.country END,
-		jurisdiction = CASE WHEN excluded.jurisdiction <> '' THEN excluded.jurisdiction ELSE r.jurisdiction END,
-		exposed = r.exposed | excluded.exposed,
-		attributes = r.attributes || excluded.attributes,
-		import_id = excluded.import_id,
-		updated_at = now()
-	WHERE (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes)
-		IS DISTINCT FROM (
-			coalesce(excluded.email, r.email), coalesce(excluded.phone, r.phone),
-			CASE WHEN excluded.name <> '' THEN excluded.name ELSE r.name END,
-			CASE WHEN excluded.locale <> '' THEN excluded.locale ELSE r.locale END,
-			CASE WHEN excluded.country <> '' THEN excluded.country ELSE r.country END,
-			CASE WHEN excluded.jurisdiction <> '' THEN excluded.jurisdiction ELSE r.jurisdiction END,
-			r.exposed | excluded.exposed, r.attributes || excluded.attributes)
-	RETURNING (xmax = 0) AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted`
+	FROM folded f`
+
+const insertNewRecipientsSQL = insertRecipientsSQL + `
+	WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id)`
 
 // batchSource feeds batches to CopyFrom: each batch's rows, then its rejects.
 type batchSource struct {

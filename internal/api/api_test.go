@@ -1,0 +1,255 @@
+package api_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/api"
+	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+var dbURL string
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &dbURL)) }
+
+type client struct {
+	t     *testing.T
+	url   string
+	token string
+	logs  *bytes.Buffer
+}
+
+// newServer serves the API over a real listener backed by the test database, with a fresh
+// operator token.
+func newServer(t *testing.T) *client {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	im, err := importer.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &bytes.Buffer{}
+	srv := &api.Server{Store: db, Importer: im, Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	token := "bn_test_" + strings.ReplaceAll(t.Name(), "/", "_")
+	sum := sha256.Sum256([]byte(token))
+	if err := db.CreateToken(t.Context(), t.Name(), sum[:]); err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, url: ts.URL, token: token, logs: logs}
+}
+
+func (c *client) do(method, path, contentType string, body io.Reader, token string) (*http.Response, []byte) {
+	c.t.Helper()
+	req, err := http.NewRequestWithContext(c.t.Context(), method, c.url+path, body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func (c *client) createCampaign() string {
+	c.t.Helper()
+	resp, body := c.do("POST", "/api/v1/campaigns", "application/yaml", bytes.NewReader(examples.Campaign), c.token)
+	if resp.StatusCode != http.StatusCreated {
+		c.t.Fatalf("create campaign: %d %s", resp.StatusCode, body)
+	}
+	var out struct{ ID string }
+	json.Unmarshal(body, &out)
+	return out.ID
+}
+
+type importAnswer struct {
+	ID                                        string
+	State                                     string
+	Read, Accepted, Merged, Rejected, Updated int64
+}
+
+func decode[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+	return v
+}
+
+func TestAPI_EveryRouteRequiresAValidTokenAndLeaksNothing(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	routes := []struct{ method, path string }{
+		{"GET", "/api/v1/campaigns"},
+		{"POST", "/api/v1/campaigns"},
+		{"GET", "/api/v1/campaigns/" + id},
+		{"GET", "/api/v1/campaigns/6f1f3e56-0000-4000-8000-000000000000"},
+		{"POST", "/api/v1/campaigns/" + id + "/imports"},
+		{"GET", "/api/v1/campaigns/" + id + "/imports/6f1f3e56-0000-4000-8000-000000000000"},
+		{"GET", "/api/v1/campaigns/" + id + "/imports/x/rejects.csv"},
+		{"GET", "/api/v1/no-such-route"},
+	}
+	for _, r := range routes {
+		for _, token := range []string{"", "bn_wrong"} {
+			resp, body := c.do(r.method, r.path, "text/csv", strings.NewReader("customer_id,email\nC1,a@example.com\n"), token)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("%s %s with token %q: %d, want 401", r.method, r.path, token, resp.StatusCode)
+			}
+			e := decode[struct{ Error struct{ Code, Message string } }](t, body)
+			if e.Error.Code != "unauthorized" || strings.Contains(string(body), id) {
+				t.Errorf("%s %s: body %s", r.method, r.path, body)
+			}
+		}
+	}
+	// Nothing was imported by the refused uploads.
+	resp, body := c.do("GET", "/api/v1/campaigns/"+id, "", nil, c.token)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("authorized GET: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestAPI_CampaignFileErrorsNameTheLine(t *testing.T) {
+	c := newServer(t)
+	bad := strings.Replace(string(examples.Campaign), "seguridad@notificaciones.andinatel.com.pe", "security@", 1)
+	resp, body := c.do("POST", "/api/v1/campaigns", "application/yaml", strings.NewReader(bad), c.token)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("status %d, want 400: %s", resp.StatusCode, body)
+	}
+	e := decode[struct {
+		Error struct {
+			Code     string
+			Problems []struct {
+				Line  int
+				Field string
+			}
+		}
+	}](t, body)
+	if e.Error.Code != "invalid" || len(e.Error.Problems) != 1 || e.Error.Problems[0].Field != "sender.email" || e.Error.Problems[0].Line == 0 {
+		t.Errorf("problems = %+v, want one on sender.email with its line", e.Error.Problems)
+	}
+}
+
+func TestAPI_ImportRawBodyThenReadItsReportAndRejects(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	list := "customer_id,email,phone,name\nC1,a@example.com,,Ana\n=HYPERLINK(\"x\"),broken@,,Bob\nC2,,987654321,Carla\n"
+	resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/imports?filename=../../etc/list.csv", "text/csv", strings.NewReader(list), c.token)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("import: %d %s", resp.StatusCode, body)
+	}
+	imp := decode[importAnswer](t, body)
+	if imp.Read != 3 || imp.Accepted != 2 || imp.Rejected != 1 || imp.State != "completed" {
+		t.Fatalf("import = %+v", imp)
+	}
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/imports/"+imp.ID, "", nil, c.token)
+	got := decode[struct {
+		importAnswer
+		Filename string
+	}](t, body)
+	if resp.StatusCode != http.StatusOK || got.Read != 3 || got.Filename != "list.csv" {
+		t.Errorf("GET import: %d %s (the file name must be a bare label)", resp.StatusCode, body)
+	}
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/imports/"+imp.ID+"/rejects.csv", "", nil, c.token)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("rejects.csv: %d %s", resp.StatusCode, body)
+	}
+	records, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if err != nil || len(records) != 2 {
+		t.Fatalf("rejects.csv = %q, %v", body, err)
+	}
+	if records[1][0] != "3" || records[1][1] != `'=HYPERLINK("x")` || records[1][2] != "email" {
+		t.Errorf("reject row = %q; want line 3, the customer_id escaped against formula injection, field email", records[1])
+	}
+}
+
+func TestAPI_ImportMultipartUpload(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("note", "ignored")
+	fw, _ := mw.CreateFormFile("file", `C:\Users\ana\Desktop\clientes.csv`)
+	fw.Write([]byte("customer_id;correo;telefono\nC1;a@example.com;987 654 321\n"))
+	mw.Close()
+	resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/imports?map=correo=email&map=telefono=phone", mw.FormDataContentType(), &buf, c.token)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("import: %d %s", resp.StatusCode, body)
+	}
+	got := decode[struct {
+		importAnswer
+		Filename, Delimiter string
+	}](t, body)
+	if got.Accepted != 1 || got.Filename != "clientes.csv" || got.Delimiter != ";" {
+		t.Errorf("import = %s", body)
+	}
+}
+
+func TestAPI_BadUploadsGetClearErrors(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	tests := []struct {
+		name, path, contentType, body string
+		status                        int
+		want                          string
+	}{
+		{"empty file", "", "text/csv", "", 400, "empty"},
+		{"no customer_id column", "", "text/csv", "email\na@example.com\n", 400, "customer_id"},
+		{"bad map", "?map=nocolon", "text/csv", "customer_id,email\n", 400, "COLUMN=FIELD"},
+		{"multipart without file", "", "multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nv\r\n--x--\r\n", 400, "file"},
+		{"too large", "", "text/csv", "customer_id,email\n" + strings.Repeat("C1,a@example.com\n", 70000), 413, "larger"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/imports"+tt.path, tt.contentType, strings.NewReader(tt.body), c.token)
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Errorf("%d %s; want %d mentioning %q", resp.StatusCode, body, tt.status, tt.want)
+			}
+		})
+	}
+	resp, body := c.do("POST", "/api/v1/campaigns/6f1f3e56-0000-4000-8000-000000000000/imports", "text/csv", strings.NewReader("customer_id,email\n"), c.token)
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown campaign: %d %s, want 404", resp.StatusCode, body)
+	}
+}
+
+func TestAPI_LogsCarryNoPersonalData(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/imports", "text/csv", bytes.NewReader(examples.Customers), c.token)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("import: %d %s", resp.StatusCode, body)
+	}
+	for _, pii := range []string{"Quispe", "gmail.com", "987", "AT-1000"} {
+		if strings.Contains(c.logs.String(), pii) {
+			t.Errorf("log contains %q:\n%s", pii, c.logs)
+		}
+	}
+}

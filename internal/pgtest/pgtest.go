@@ -1,0 +1,94 @@
+// Package pgtest gives a test package a PostgreSQL database of its own: created empty and
+// migrated before the package's tests run, dropped after. Tests thus run against the real
+// database and never depend on what an earlier run left behind.
+//
+// Use it from TestMain:
+//
+//	var dbURL string
+//
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &dbURL)) }
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// DefaultAdminURL is the server tests use unless TEST_DATABASE_URL names another: the local
+// one that `make test` makes sure is running.
+const DefaultAdminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// Main creates and migrates a fresh database, stores its URL in *dbURL, runs the tests and
+// drops the database. It returns the exit code for os.Exit.
+func Main(m *testing.M, dbURL *string) int {
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = DefaultAdminURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name, u, err := create(ctx, admin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err, "(is PostgreSQL running? `make test` starts it)")
+		return 1
+	}
+	defer drop(admin, name)
+	if _, err := postgres.Migrate(ctx, u); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
+	*dbURL = u
+	return m.Run()
+}
+
+func create(ctx context.Context, admin string) (name, dbURL string, err error) {
+	b := make([]byte, 6)
+	rand.Read(b)
+	name = "bntest_" + hex.EncodeToString(b)
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", "", fmt.Errorf("connect to %s: %w", redact(admin), err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE template0 ENCODING 'UTF8'"); err != nil {
+		return "", "", fmt.Errorf("create database: %w", err)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		return "", "", err
+	}
+	u.Path = "/" + name
+	return name, u.String(), nil
+}
+
+func drop(admin, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest: drop:", err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest: drop:", err)
+	}
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "TEST_DATABASE_URL"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,240 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+var dbURL string
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &dbURL)) }
+
+func open(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// newCampaign stores the example campaign as a fresh draft.
+func newCampaign(t *testing.T, db *postgres.DB) *breach.Campaign {
+	t.Helper()
+	c, src, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateCampaign(t.Context(), c, string(src)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func runImport(t *testing.T, db *postgres.DB, c *breach.Campaign, csv string) (*breach.Import, error) {
+	t.Helper()
+	im, err := importer.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := &breach.Import{Filename: "list.csv", CreatedBy: "test"}
+	_, err = im.Run(t.Context(), c, imp, strings.NewReader(csv), importer.Options{})
+	return imp, err
+}
+
+func mustImport(t *testing.T, db *postgres.DB, c *breach.Campaign, csv string) *breach.Import {
+	t.Helper()
+	imp, err := runImport(t, db, c, csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Read != imp.Accepted+imp.Merged+imp.Rejected {
+		t.Fatalf("counts do not add up: %+v", imp)
+	}
+	return imp
+}
+
+func recipient(t *testing.T, db *postgres.DB, c *breach.Campaign, customerID string) *breach.Recipient {
+	t.Helper()
+	r, err := db.Recipient(t.Context(), c.ID, customerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestImport_DuplicateRowsMergeLaterNonEmptyFieldsWinAndCategoriesUnite(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	imp := mustImport(t, db, c, `customer_id,email,phone,name,exposed,plan,segment
+C1,ana@example.com,987654321,Ana,name|phone,Prepago,
+C2,bo@example.com,,Bo,email,,
+C1,,912345678,,sim,,gold
+C1,ANA.NEW@Example.com,,Ana Q.,,Postpago,
+`)
+	if imp.Read != 4 || imp.Accepted != 2 || imp.Merged != 2 || imp.Rejected != 0 {
+		t.Fatalf("counts = %+v, want read 4 accepted 2 merged 2", imp)
+	}
+	r := recipient(t, db, c, "C1")
+	if r.Email != "ANA.NEW@example.com" || r.Phone != "+51912345678" || r.Name != "Ana Q." {
+		t.Errorf("C1 = %q %q %q; want the latest non-empty values", r.Email, r.Phone, r.Name)
+	}
+	want, _ := breach.CategoriesOf("name", "phone", "sim")
+	if r.Exposed != want {
+		t.Errorf("C1 exposed = %v, want %v", r.Exposed.Strings(), want.Strings())
+	}
+	if r.Attributes["plan"] != "Postpago" || r.Attributes["segment"] != "gold" {
+		t.Errorf("C1 attributes = %v, want plan from the last row and segment from the one that had it", r.Attributes)
+	}
+}
+
+func TestImport_SameFileTwiceChangesNothing(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	first := mustImport(t, db, c, string(examples.Customers))
+	if first.Accepted != 44 || first.Merged != 1 || first.Rejected != 7 {
+		t.Fatalf("first import = %+v, want 44 accepted, 1 merged, 7 rejected", first)
+	}
+	before := recipient(t, db, c, "AT-100002")
+	second := mustImport(t, db, c, string(examples.Customers))
+	if second.Accepted != 0 || second.Updated != 0 || second.Merged != 45 || second.Rejected != 7 {
+		t.Errorf("second import = %+v, want nothing new and nothing changed", second)
+	}
+	after := recipient(t, db, c, "AT-100002")
+	if !after.UpdatedAt.Equal(before.UpdatedAt) {
+		t.Errorf("re-import rewrote an unchanged recipient (updated_at %v → %v)", before.UpdatedAt, after.UpdatedAt)
+	}
+	if n, _ := db.RecipientCount(t.Context(), c.ID); n != 44 {
+		t.Errorf("recipients = %d, want 44", n)
+	}
+}
+
+func TestImport_LaterImportUpdatesExistingCustomer(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,exposed\nC1,a@example.com,name\nC2,b@example.com,name\n")
+	imp := mustImport(t, db, c, "customer_id,phone,exposed\nC1,987654321,bank_account\nC3,912345678,\n")
+	if imp.Accepted != 1 || imp.Merged != 1 || imp.Updated != 1 {
+		t.Fatalf("counts = %+v, want 1 new (C3) and 1 merged and changed (C1)", imp)
+	}
+	r := recipient(t, db, c, "C1")
+	if r.Email != "a@example.com" || r.Phone != "+51987654321" || !r.Exposed.Has(breach.CategoryBankAccount) || !r.Exposed.Has(breach.CategoryName) {
+		t.Errorf("C1 = %+v: the second list must add to the first, not replace it", r)
+	}
+}
+
+func TestImport_RejectsAreStoredInLineOrder(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	imp := mustImport(t, db, c, string(examples.Customers))
+	var lines []int64
+	err := db.Rejects(t.Context(), imp.ID, func(r breach.Reject) error {
+		lines = append(lines, r.Line)
+		if r.Reason == "" {
+			t.Errorf("line %d: reject without a reason", r.Line)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{10, 16, 23, 26, 29, 32, 35}
+	if len(lines) != len(want) {
+		t.Fatalf("reject lines = %v, want %v", lines, want)
+	}
+	for i := range want {
+		if lines[i] != want[i] {
+			t.Fatalf("reject lines = %v, want %v", lines, want)
+		}
+	}
+}
+
+func TestImport_FailedImportStoresNothingAndIsRecordedAsFailed(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	imp, err := runImport(t, db, c, "email,phone\na@example.com,\n")
+	if breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(err.Error(), "customer_id") {
+		t.Fatalf("err = %v, want an EINVALID error naming customer_id", err)
+	}
+	got, err := db.Import(t.Context(), c.ID, imp.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != breach.ImportFailed || !strings.Contains(got.Error, "customer_id") {
+		t.Errorf("import = %+v, want failed with the reason", got)
+	}
+	if n, _ := db.RecipientCount(t.Context(), c.ID); n != 0 {
+		t.Errorf("recipients = %d after a failed import, want 0", n)
+	}
+}
+
+func TestImport_ConcurrentImportsIntoOneCampaignDoNotDuplicate(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	var b strings.Builder
+	b.WriteString("customer_id,email\n")
+	for i := range 2000 {
+		b.WriteString("C" + itoa(i) + ",c" + itoa(i) + "@example.com\n")
+	}
+	list := b.String()
+	var wg sync.WaitGroup
+	imps := make([]*breach.Import, 4)
+	for i := range imps {
+		wg.Go(func() { imps[i] = mustImport(t, db, c, list) })
+	}
+	wg.Wait()
+	var accepted int64
+	for _, imp := range imps {
+		accepted += imp.Accepted
+	}
+	if accepted != 2000 {
+		t.Errorf("accepted across the concurrent imports = %d, want 2000 (each customer once)", accepted)
+	}
+	if n, _ := db.RecipientCount(t.Context(), c.ID); n != 2000 {
+		t.Errorf("recipients = %d, want 2000", n)
+	}
+}
+
+func TestCampaign_UnknownAndMalformedIDsAreNotFound(t *testing.T) {
+	db := open(t)
+	for _, id := range []string{"6f1f3e56-0000-4000-8000-000000000000", "not-a-uuid", "'; DROP TABLE campaigns; --"} {
+		if _, err := db.Campaign(t.Context(), id); breach.ErrorCode(err) != breach.ENOTFOUND {
+			t.Errorf("Campaign(%q) err = %v, want ENOTFOUND", id, err)
+		}
+	}
+}
+
+func TestTokens_CreateLookUpRotate(t *testing.T) {
+	db := open(t)
+	ctx := context.Background()
+	if err := db.CreateToken(ctx, "alice", []byte("hash-1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateToken(ctx, "alice", []byte("hash-2")); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("duplicate name err = %v, want ECONFLICT", err)
+	}
+	if name, err := db.TokenName(ctx, []byte("hash-1")); err != nil || name != "alice" {
+		t.Errorf("TokenName = %q, %v", name, err)
+	}
+	if err := db.RotateToken(ctx, "alice", []byte("hash-3")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TokenName(ctx, []byte("hash-1")); breach.ErrorCode(err) != breach.EUNAUTHORIZED {
+		t.Errorf("rotated-away token err = %v, want EUNAUTHORIZED", err)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
