@@ -284,4 +284,3 @@ func freshDatabase(ctx context.Context, admin string) (string, func(), error) {
 		conn.Close(context.Background())
 	}, nil
 }
-

@@ -123,7 +123,9 @@ func TestAPI_EveryRouteRequiresAValidTokenAndLeaksNothing(t *testing.T) {
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("%s %s with token %q: %d, want 401", r.method, r.path, token, resp.StatusCode)
 			}
-			e := decode[struct{ Error struct{ Code, Message string } }](t, body)
+			e := decode[struct {
+				Error struct{ Code, Message string }
+			}](t, body)
 			if e.Error.Code != "unauthorized" || strings.Contains(string(body), id) {
 				t.Errorf("%s %s: body %s", r.method, r.path, body)
 			}

@@ -93,7 +93,7 @@ func (im *Importer) Run(ctx context.Context, c *breach.Campaign, imp *breach.Imp
 	if err != nil {
 		return nil, err
 	}
-	if err := im.parse(ctx, c, imp, src, opts, sess); err != nil {
+	if err := im.parse(ctx, c, imp, src, opts, sess.Write, sess.Progress); err != nil {
 		sess.Abort(context.WithoutCancel(ctx), imp, err)
 		return imp, err
 	}
@@ -104,8 +104,11 @@ func (im *Importer) Run(ctx context.Context, c *breach.Campaign, imp *breach.Imp
 	return imp, nil
 }
 
-// parse reads, validates and writes every row; imp.Read and imp.Rejected are counted here.
-func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.Import, src io.Reader, opts Options, sess Session) error {
+// parse reads and validates every row and passes them to write in batches; imp.Read,
+// imp.Rejected, imp.Encoding and imp.Delimiter are set here. progress is called about every
+// opts.ProgressEvery with the rows read so far.
+func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.Import, src io.Reader, opts Options,
+	write func(context.Context, *breach.ImportBatch) error, progress func(context.Context, int64) error) error {
 	counted := &countingReader{r: src}
 	in, format, err := openInput(counted, opts.Encoding)
 	if err != nil {
@@ -182,7 +185,7 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	for b := range batches {
 		imp.Read += int64(len(b.Rows) + len(b.Rejects))
 		imp.Rejected += int64(len(b.Rejects))
-		if err := sess.Write(ctx, b); err != nil {
+		if err := write(ctx, b); err != nil {
 			cancel(err)
 			for range batches { // let the workers finish
 			}
@@ -193,7 +196,7 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 			if opts.OnProgress != nil {
 				opts.OnProgress(Progress{Rows: imp.Read, Bytes: counted.n.Load()})
 			}
-			if err := sess.Progress(ctx, imp.Read); err != nil {
+			if err := progress(ctx, imp.Read); err != nil {
 				return fmt.Errorf("record progress: %w", err)
 			}
 		}
