@@ -239,11 +239,21 @@ func (c *Campaign) validateOffer(v *ValidationError) {
 	c.checkLocalized(v, "offer.description", o.Description, false)
 }
 
-// checkLocalized reports texts in locales the campaign does not offer and, when all is set,
-// offered locales without a text.
+// checkLocalized reads the texts' locale keys as locales are read (es_PE is es-PE), and
+// reports texts in locales the campaign does not offer and, when all is set, offered locales
+// without a text.
 func (c *Campaign) checkLocalized(v *ValidationError, path string, texts Localized, all bool) {
 	for _, l := range slices.Sorted(maps.Keys(texts)) {
-		if !slices.Contains(c.Locales, l) {
+		tag, err := ParseLocale(l)
+		if err != nil {
+			v.Add(path+"."+l, "%v", err)
+			continue
+		}
+		if tag != l {
+			texts[tag] = texts[l]
+			delete(texts, l)
+		}
+		if !slices.Contains(c.Locales, tag) {
 			v.Add(path+"."+l, "locale %q is not one of the offered locales %v", l, c.Locales)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
 
 	"golang.org/x/net/idna"
 )
@@ -48,7 +49,8 @@ func ParseEmail(s string) (string, error) {
 	return out, nil
 }
 
-// checkLocalPart accepts RFC 5322 dot-atoms (and UTF-8 letters, per RFC 6531).
+// checkLocalPart accepts RFC 5322 dot-atoms and, per RFC 6531, letters, digits and marks of
+// any script — but no invisible or space characters, which would make two addresses look alike.
 func checkLocalPart(local string) error {
 	if len(local) > 64 {
 		return fmt.Errorf("the part before '@' is longer than 64 characters")
@@ -58,7 +60,8 @@ func checkLocalPart(local string) error {
 	}
 	for _, r := range local {
 		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r >= 0x80:
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case r >= 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)):
 		case strings.ContainsRune(".!#$%&'*+/=?^_`{|}~-", r):
 		default:
 			return fmt.Errorf("character %q is not allowed before '@'", r)

@@ -75,6 +75,9 @@ func Parse(name string, r io.Reader) (*breach.Campaign, []byte, error) {
 	if len(root.Content) == 0 {
 		return nil, nil, &Error{File: name, Problems: []Problem{{Message: "file is empty"}}}
 	}
+	if err := checkDates(name, root.Content[0]); err != nil {
+		return nil, nil, err
+	}
 	var c breach.Campaign
 	dec := yaml.NewDecoder(bytes.NewReader(src))
 	dec.KnownFields(true)
@@ -129,15 +132,16 @@ func friendlier(msg string) string {
 }
 
 // lineOf finds the line of a dotted path ("sender.email", "locales[2]", "incident.summary.fr")
-// in a YAML document, or of the nearest ancestor that exists.
+// in a YAML document: the line of its key, or of the nearest ancestor's key when the field is
+// missing.
 func lineOf(n *yaml.Node, path string) int {
 	line := n.Line
 	for _, part := range splitPath(path) {
-		next := child(n, part)
+		keyLine, next := child(n, part)
 		if next == nil {
 			return line
 		}
-		n, line = next, next.Line
+		n, line = next, keyLine
 	}
 	return line
 }
@@ -154,21 +158,50 @@ func splitPath(path string) []string {
 	return parts
 }
 
-func child(n *yaml.Node, part string) *yaml.Node {
+// child returns the node at part ("name" in a mapping, "[2]" in a sequence) and the line that
+// names it (the key's line in a mapping).
+func child(n *yaml.Node, part string) (int, *yaml.Node) {
 	if strings.HasPrefix(part, "[") {
 		i, err := strconv.Atoi(strings.Trim(part, "[]"))
 		if err != nil || n.Kind != yaml.SequenceNode || i >= len(n.Content) {
-			return nil
+			return 0, nil
 		}
-		return n.Content[i]
+		return n.Content[i].Line, n.Content[i]
 	}
 	if n.Kind != yaml.MappingNode {
-		return nil
+		return 0, nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == part {
-			return n.Content[i+1]
+			return n.Content[i].Line, n.Content[i+1]
 		}
+	}
+	return 0, nil
+}
+
+// dateFields are the campaign file's dates. They are checked on the document before decoding
+// because the YAML library reports a value its target type refuses without the value's line.
+var dateFields = []string{"incident.occurred_from", "incident.occurred_to", "incident.discovered_on", "offer.enroll_by"}
+
+func checkDates(name string, doc *yaml.Node) error {
+	e := &Error{File: name}
+	for _, path := range dateFields {
+		n := doc
+		var line int
+		for _, part := range splitPath(path) {
+			if line, n = child(n, part); n == nil {
+				break
+			}
+		}
+		if n == nil || n.Kind != yaml.ScalarNode || n.Value == "" || n.Tag == "!!null" {
+			continue
+		}
+		if _, err := breach.ParseDate(n.Value); err != nil {
+			e.Problems = append(e.Problems, Problem{Line: line, Field: path, Message: err.Error()})
+		}
+	}
+	if len(e.Problems) > 0 {
+		return e
 	}
 	return nil
 }

@@ -124,6 +124,7 @@ func (r *recordReader) parse(first physLine) (record, error) {
 	var kept []physLine // copies of the lines of a multi-line record, for a resync
 	st := scanState{atStart: true}
 	line := first
+	keptBytes := 0
 	for {
 		if r.scan(line.text, &st, &rec) {
 			break // the record ended on this line
@@ -131,6 +132,8 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		// A quoted field is open at the end of the line: the record goes on.
 		if kept == nil {
 			kept = []physLine{{num: line.num, text: bytes.Clone(line.text)}}
+			keptBytes = len(line.text)
+			st.spanning = true
 		}
 		next, _, err := r.nextLine()
 		if errors.Is(err, io.EOF) {
@@ -140,16 +143,18 @@ func (r *recordReader) parse(first physLine) (record, error) {
 			return record{}, err
 		}
 		kept = append(kept, physLine{num: next.num, text: bytes.Clone(next.text)})
-		if len(kept) > maxRecordLines || len(r.buf) > maxRecordBytes {
+		keptBytes += len(next.text)
+		if len(kept) > maxRecordLines || keptBytes > maxRecordBytes {
 			return r.resync(rec, kept, st.quoteColumn), nil
 		}
 		r.buf = append(r.buf, '\n') // the newline is part of the quoted field
 		line = next
 	}
 	r.ends = append(r.ends, len(r.buf))
-	if kept != nil && r.width > 0 && len(r.ends) != r.width {
-		// Closing the quote left a record of the wrong shape: the quote was most likely never
-		// meant to span lines.
+	if st.broken || kept != nil && r.width > 0 && len(r.ends) != r.width {
+		// The quote that spanned lines was closed by what looks like the opening quote of a
+		// later row's field, or closing it left a record of the wrong shape: it was most likely
+		// never meant to span lines.
 		return r.resync(rec, kept, st.quoteColumn), nil
 	}
 	all := string(r.buf)
@@ -164,7 +169,11 @@ func (r *recordReader) parse(first physLine) (record, error) {
 
 // scanState is the scanner's position within a record.
 type scanState struct {
-	inQuote     bool
+	inQuote bool
+	// spanning is set once the record has gone on past its first line; its closing quote must
+	// then end its field, or the record is broken (see parse).
+	spanning    bool
+	broken      bool
 	atStart     bool // at the first byte of a field
 	fieldStart  int  // offset in buf where the current field starts
 	quoteColumn int  // the column whose quote is open
@@ -182,6 +191,10 @@ func (r *recordReader) scan(text []byte, st *scanState, rec *record) bool {
 					continue
 				}
 				st.inQuote = false
+				if st.spanning && !endsField(text, i+1, r.comma) {
+					st.broken = true
+					return true
+				}
 				continue
 			}
 			if c == '\r' && i == len(text)-1 {
@@ -215,6 +228,12 @@ func (r *recordReader) appendByte(c byte, st *scanState, rec *record) {
 		return
 	}
 	r.buf = append(r.buf, c)
+}
+
+// endsField reports whether position i of text is where a field may end: at a delimiter, a
+// final CR, or the end of the line.
+func endsField(text []byte, i int, comma byte) bool {
+	return i == len(text) || text[i] == comma || text[i] == '\r' && i == len(text)-1
 }
 
 // resync rejects the first line of a broken multi-line record and queues the lines after it to

@@ -59,7 +59,7 @@ func (v *validator) row(rec record) (*breach.ImportRow, *breach.Reject) {
 		if i < 0 {
 			return ""
 		}
-		s := unwrapExcelText(strings.TrimSpace(rec.fields[i]))
+		s := strings.TrimSpace(unwrapExcelText(strings.TrimSpace(rec.fields[i])))
 		if !utf8.ValidString(s) {
 			errs.add(f.String(), "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
 			return ""
@@ -210,7 +210,7 @@ func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) 
 		if f != fieldAttribute {
 			continue
 		}
-		val := strings.TrimSpace(unwrapExcelText(rec.fields[i]))
+		val := strings.TrimSpace(unwrapExcelText(strings.TrimSpace(rec.fields[i])))
 		if val == "" {
 			continue
 		}

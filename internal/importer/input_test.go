@@ -1,0 +1,262 @@
+package importer
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"strings"
+	"testing"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// accentedList is a small list with accents, in the semicolon form Excel writes where the
+// decimal separator is a comma (France, Peru).
+const accentedList = "customer_id;email;name\n" +
+	"AT-1;helene.lefevre@example.fr;Hélène Lefèvre\n" +
+	"AT-2;jose.nunez@example.com;José Ñúñez\n"
+
+func encode(t *testing.T, enc encoding.Encoding, s string) []byte {
+	t.Helper()
+	b, err := enc.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatalf("encode %q: %v", s, err)
+	}
+	return b
+}
+
+func gzipBytes(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestParse_EncodingsAreDetectedAndDecoded feeds the same list in every encoding the importer
+// claims to detect, and requires the same rows, accents intact, and the encoding recorded.
+func TestParse_EncodingsAreDetectedAndDecoded(t *testing.T) {
+	const list = "customer_id,email,name\n" +
+		"AT-1,helene.lefevre@example.fr,Hélène Lefèvre\n" +
+		"AT-2,jose.nunez@example.com,José Ñúñez\n"
+	utf16le := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM)
+	utf16be := unicode.UTF16(unicode.BigEndian, unicode.UseBOM)
+	utf16leNoBOM := unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	utf16beNoBOM := unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+
+	tests := []struct {
+		name      string
+		data      func(t *testing.T) []byte
+		opts      Options
+		encoding  string
+		delimiter string
+	}{
+		{"utf-8 without BOM", func(*testing.T) []byte { return []byte(list) }, Options{}, "utf-8", ","},
+		{"utf-8 with BOM", func(*testing.T) []byte { return append([]byte("\xEF\xBB\xBF"), list...) }, Options{}, "utf-8", ","},
+		{"utf-16le with BOM", func(t *testing.T) []byte { return encode(t, utf16le, list) }, Options{}, "utf-16le", ","},
+		{"utf-16be with BOM", func(t *testing.T) []byte { return encode(t, utf16be, list) }, Options{}, "utf-16be", ","},
+		{"utf-16le without BOM", func(t *testing.T) []byte { return encode(t, utf16leNoBOM, list) }, Options{}, "utf-16le", ","},
+		{"utf-16be without BOM", func(t *testing.T) []byte { return encode(t, utf16beNoBOM, list) }, Options{}, "utf-16be", ","},
+		{"utf-16le tab-separated, as Excel's Unicode Text", func(t *testing.T) []byte {
+			return encode(t, utf16le, strings.ReplaceAll(list, ",", "\t"))
+		}, Options{}, "utf-16le", "\t"},
+		{"windows-1252 with semicolons", func(t *testing.T) []byte { return encode(t, charmap.Windows1252, accentedList) }, Options{}, "windows-1252", ";"},
+		{"windows-1252 forced as latin1", func(t *testing.T) []byte { return encode(t, charmap.Windows1252, accentedList) },
+			Options{Encoding: "latin1"}, "windows-1252", ";"},
+		{"windows-1252 forced as windows-1252", func(t *testing.T) []byte { return encode(t, charmap.Windows1252, accentedList) },
+			Options{Encoding: "Windows-1252"}, "windows-1252", ";"},
+		{"utf-8 forced as utf-8", func(*testing.T) []byte { return []byte(accentedList) }, Options{Encoding: "utf8"}, "utf-8", ";"},
+		{"utf-8 with BOM forced as utf-8", func(*testing.T) []byte { return append([]byte("\xEF\xBB\xBF"), accentedList...) },
+			Options{Encoding: "utf-8"}, "utf-8", ";"},
+		{"utf-16le without BOM forced", func(t *testing.T) []byte { return encode(t, utf16leNoBOM, list) },
+			Options{Encoding: "utf-16le"}, "utf-16le", ","},
+		{"gzip of utf-8", func(t *testing.T) []byte { return gzipBytes(t, []byte(list)) }, Options{}, "utf-8", ","},
+		{"gzip of windows-1252", func(t *testing.T) []byte { return gzipBytes(t, encode(t, charmap.Windows1252, accentedList)) },
+			Options{}, "windows-1252", ";"},
+		{"gzip of utf-16le with BOM", func(t *testing.T) []byte { return gzipBytes(t, encode(t, utf16le, list)) }, Options{}, "utf-16le", ","},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, rejects, imp := mustParseBytes(t, tt.data(t), tt.opts)
+			if len(rejects) != 0 {
+				t.Fatalf("rejects: %s", describeRejects(rejects))
+			}
+			if imp.Encoding != tt.encoding || imp.Delimiter != tt.delimiter {
+				t.Errorf("encoding, delimiter = %q, %q; want %q, %q", imp.Encoding, imp.Delimiter, tt.encoding, tt.delimiter)
+			}
+			want := []struct {
+				line        int64
+				id, e, name string
+			}{
+				{2, "AT-1", "helene.lefevre@example.fr", "Hélène Lefèvre"},
+				{3, "AT-2", "jose.nunez@example.com", "José Ñúñez"},
+			}
+			if len(rows) != len(want) {
+				t.Fatalf("got %d rows, want %d: %+v", len(rows), len(want), rows)
+			}
+			for i, w := range want {
+				r := rows[i]
+				if r.Line != w.line || r.CustomerID != w.id || r.Email != w.e || r.Name != w.name {
+					t.Errorf("row %d = line %d %q %q %q; want line %d %q %q %q", i, r.Line, r.CustomerID, r.Email, r.Name, w.line, w.id, w.e, w.name)
+				}
+				if len(r.Attributes) != 0 {
+					t.Errorf("row %d has attributes %v (a BOM or stray byte read as a column?)", i, r.Attributes)
+				}
+			}
+		})
+	}
+}
+
+// TestParse_Latin1SemicolonFileKeepsAccents is the common case of a Western-European Excel
+// export: Windows-1252, semicolons, no BOM.
+func TestParse_Latin1SemicolonFileKeepsAccents(t *testing.T) {
+	data := encode(t, charmap.Windows1252, accentedList)
+	if bytes.Contains(data, []byte("é")) {
+		t.Fatal("test data is still UTF-8")
+	}
+	rows, rejects, imp := mustParseBytes(t, data, Options{})
+	if len(rejects) != 0 {
+		t.Fatalf("rejects: %s", describeRejects(rejects))
+	}
+	if imp.Encoding != "windows-1252" || imp.Delimiter != ";" {
+		t.Errorf("detected %q %q, want windows-1252 ;", imp.Encoding, imp.Delimiter)
+	}
+	if len(rows) != 2 || rows[0].Name != "Hélène Lefèvre" || rows[1].Name != "José Ñúñez" {
+		t.Errorf("rows = %+v", rows)
+	}
+}
+
+// bigASCIIPrefix returns a header and enough valid ASCII rows to fill more than the 64 KiB the
+// importer sniffs, and the number of the next line. extra are added columns with a fixed value.
+func bigASCIIPrefix(delim string, extra ...[2]string) (string, int64) {
+	header := []string{"customer_id", "email", "name"}
+	for _, e := range extra {
+		header = append(header, e[0])
+	}
+	var b strings.Builder
+	b.WriteString(strings.Join(header, delim) + "\n")
+	line := int64(2)
+	for b.Len() <= sniffBytes+1024 {
+		fields := []string{fmt.Sprintf("C%05d", line), fmt.Sprintf("c%05d@example.com", line), fmt.Sprintf("Customer Number %05d", line)}
+		for _, e := range extra {
+			fields = append(fields, e[1])
+		}
+		b.WriteString(strings.Join(fields, delim) + "\n")
+		line++
+	}
+	return b.String(), line
+}
+
+// TestParse_InvalidUTF8AfterSniffWindowRejectsOnlyThatRow: the encoding is decided on the first
+// 64 KiB; a Latin-1 byte further on cannot be decoded after the fact, so its row is rejected
+// with advice to force the encoding, and every other row is kept.
+func TestParse_InvalidUTF8AfterSniffWindowRejectsOnlyThatRow(t *testing.T) {
+	prefix, bad := bigASCIIPrefix(",")
+	data := []byte(prefix)
+	data = append(data, "LATE-1,jose@example.com,Jos\xe9 P\xe9rez\n"...)
+	data = append(data, "LATE-2,ana@example.com,Ana\n"...)
+
+	rows, rejects, imp := mustParseBytes(t, data, Options{})
+	if imp.Encoding != "utf-8" {
+		t.Errorf("encoding %q, want utf-8 (the sniffed part is ASCII)", imp.Encoding)
+	}
+	if len(rejects) != 1 || rejects[0].Line != bad {
+		t.Fatalf("rejects = %s; want exactly line %d", describeRejects(rejects), bad)
+	}
+	r := rejects[0]
+	for _, want := range []string{"UTF-8", "--encoding"} {
+		if !strings.Contains(r.Reason, want) {
+			t.Errorf("reason %q does not mention %q", r.Reason, want)
+		}
+	}
+	if r.Field != "name" || r.CustomerID != "LATE-1" {
+		t.Errorf("reject field %q customer %q, want name LATE-1", r.Field, r.CustomerID)
+	}
+	if got, want := int64(len(rows)), bad-1; got != want {
+		t.Errorf("accepted %d rows, want %d", got, want)
+	}
+	if last := rows[len(rows)-1]; last.CustomerID != "LATE-2" || last.Line != bad+1 {
+		t.Errorf("last row = %q at line %d, want LATE-2 at %d", last.CustomerID, last.Line, bad+1)
+	}
+
+	// Forcing the encoding, as the reason advises, imports the row.
+	rows, rejects, imp = mustParseBytes(t, data, Options{Encoding: "latin1"})
+	if len(rejects) != 0 {
+		t.Fatalf("with --encoding latin1: rejects %s", describeRejects(rejects))
+	}
+	if imp.Encoding != "windows-1252" {
+		t.Errorf("forced encoding recorded as %q", imp.Encoding)
+	}
+	if got := rows[len(rows)-2]; got.CustomerID != "LATE-1" || got.Name != "José Pérez" {
+		t.Errorf("with --encoding latin1: row %+v", got)
+	}
+}
+
+// TestParse_InvalidUTF8InAttributeIsRejected: attributes get the same check as core fields.
+func TestParse_InvalidUTF8InAttributeIsRejected(t *testing.T) {
+	prefix, bad := bigASCIIPrefix(";", [2]string{"plan", "Prepago"})
+	data := append([]byte(prefix), "LATE-1;a@example.com;Ana;Plan B\xe1sico\n"...)
+	rows, rejects, _ := mustParseBytes(t, data, Options{})
+	if len(rejects) != 1 || rejects[0].Line != bad || rejects[0].Field != "plan" || !strings.Contains(rejects[0].Reason, "UTF-8") {
+		t.Fatalf("rejects = %s; want line %d, field plan, invalid UTF-8", describeRejects(rejects), bad)
+	}
+	if int64(len(rows)) != bad-2 || rows[0].Attributes["plan"] != "Prepago" {
+		t.Errorf("accepted %d rows, want %d, with plan Prepago", len(rows), bad-2)
+	}
+}
+
+// TestParse_WholeFileInputErrors are the inputs no row of which can be read.
+func TestParse_WholeFileInputErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		opts Options
+		want string
+	}{
+		{"empty file", nil, Options{}, "empty"},
+		{"only a UTF-8 BOM", []byte("\xEF\xBB\xBF"), Options{}, "no header"},
+		{"only blank lines", []byte("\n\r\n\n"), Options{}, "no header"},
+		{"gzip magic but not gzip", []byte("\x1f\x8bnot really gzip at all"), Options{}, "gzip"},
+		{"unknown forced encoding", []byte(accentedList), Options{Encoding: "klingon"}, "unknown encoding"},
+		{"forced encoding contradicts the BOM", append([]byte("\xEF\xBB\xBF"), accentedList...), Options{Encoding: "latin1"}, "byte-order mark"},
+		{"unterminated quote in the header", []byte("customer_id,\"email,name\nC1,a@example.com,Ann\n"), Options{}, "header"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, rejects, _, err := parseBytes(t, tt.data, tt.opts)
+			if err == nil {
+				t.Fatalf("no error; rows %+v rejects %s", rows, describeRejects(rejects))
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+			if code := breach.ErrorCode(err); code != breach.EINVALID {
+				t.Errorf("error code %q, want %q (the file's fault)", code, breach.EINVALID)
+			}
+			if len(rows) != 0 || len(rejects) != 0 {
+				t.Errorf("rows %d rejects %d written for a file that failed", len(rows), len(rejects))
+			}
+		})
+	}
+}
+
+// TestParse_GzipCorruptBodyFails: a gzip stream that breaks after its header is a read error,
+// not a silently shortened list.
+func TestParse_GzipCorruptBodyFails(t *testing.T) {
+	prefix, _ := bigASCIIPrefix(",")
+	z := gzipBytes(t, []byte(prefix+prefix))
+	z = z[:len(z)*2/3] // truncated upload
+	_, _, _, err := parseBytes(t, z, Options{})
+	if err == nil {
+		t.Fatal("a truncated gzip file parsed without error")
+	}
+}

@@ -1,0 +1,657 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// TestParse_DelimiterIsDetectedFromHeader: comma, semicolon and tab, each with the other two
+// appearing inside fields where they are data.
+func TestParse_DelimiterIsDetectedFromHeader(t *testing.T) {
+	tests := []struct {
+		name, csv, delim string
+	}{
+		{"comma", "customer_id,email,plan\nC1,a@example.com,Hogar; Internet\tTV\n", ","},
+		{"semicolon", "customer_id;email;plan\nC1;a@example.com;Hogar, Internet\tTV\n", ";"},
+		{"tab", "customer_id\temail\tplan\nC1\ta@example.com\tHogar, Internet; TV\n", "\t"},
+		{"semicolon with a quoted comma in the header", "customer_id;email;\"plan, tier\"\nC1;a@example.com;Hogar\n", ";"},
+		{"comma with a quoted semicolon in the header", "customer_id,email,\"a;b;c;d\"\nC1,a@example.com,Hogar\n", ","},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, rejects, imp := mustParse(t, tt.csv, Options{})
+			if imp.Delimiter != tt.delim {
+				t.Errorf("delimiter %q, want %q", imp.Delimiter, tt.delim)
+			}
+			if len(rejects) != 0 || len(rows) != 1 {
+				t.Fatalf("rows %+v, rejects %s", rows, describeRejects(rejects))
+			}
+			if rows[0].CustomerID != "C1" || rows[0].Email != "a@example.com" {
+				t.Errorf("row %+v", rows[0])
+			}
+		})
+	}
+}
+
+// TestParse_QuotedFieldsWithDelimitersAndNewlines: a multi-line address is one field, and the
+// next row's Line is the physical line it starts on, so operators can find it.
+func TestParse_QuotedFieldsWithDelimitersAndNewlines(t *testing.T) {
+	for _, eol := range []string{"\n", "\r\n"} {
+		t.Run(fmt.Sprintf("eol %q", eol), func(t *testing.T) {
+			csv := strings.Join([]string{
+				`customer_id,email,name,address,plan`,
+				`C1,a@example.com,"Pérez, Ana","Av. Arequipa 123`,
+				`Dpto. 4, Miraflores`,
+				`Lima 15074","Hogar, Internet 300 Mbps + TV"`,
+				`C2,b@example.com,Bob,"Calle ""Los Olivos"" 5",Prepago`,
+				`C3,c@example.com,"Cid","",""`,
+				`C4,d@example.com,Dan,"`,
+				`",Prepago`,
+				`C5,e@example.com,Eve,x,y`,
+			}, eol) + eol
+			rows, rejects, _ := mustParse(t, csv, Options{})
+			if len(rejects) != 0 {
+				t.Fatalf("rejects: %s", describeRejects(rejects))
+			}
+			want := []struct {
+				line          int64
+				id, name      string
+				address, plan string
+			}{
+				{2, "C1", "Pérez, Ana", "Av. Arequipa 123\nDpto. 4, Miraflores\nLima 15074", "Hogar, Internet 300 Mbps + TV"},
+				{5, "C2", "Bob", `Calle "Los Olivos" 5`, "Prepago"},
+				{6, "C3", "Cid", "", ""},
+				{7, "C4", "Dan", "", "Prepago"}, // a quoted field of only a newline trims to nothing
+				{9, "C5", "Eve", "x", "y"},
+			}
+			if len(rows) != len(want) {
+				t.Fatalf("got %d rows (%v), want %d", len(rows), customerIDs(rows), len(want))
+			}
+			for i, w := range want {
+				r := rows[i]
+				if r.Line != w.line || r.CustomerID != w.id || r.Name != w.name || r.Attributes["address"] != w.address || r.Attributes["plan"] != w.plan {
+					t.Errorf("row %d = line %d %q %q address %q plan %q;\n want line %d %q %q address %q plan %q",
+						i, r.Line, r.CustomerID, r.Name, r.Attributes["address"], r.Attributes["plan"],
+						w.line, w.id, w.name, w.address, w.plan)
+				}
+				for k, v := range r.Attributes {
+					if strings.Contains(v, "\r") {
+						t.Errorf("row %d attribute %s = %q keeps a CR", i, k, v)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestParse_CRLFLineEndings: Windows line ends leave no '\r' in any value, including the last
+// column and the header's last name.
+func TestParse_CRLFLineEndings(t *testing.T) {
+	csv := "customer_id,email,phone,locale\r\nC1,a@example.com,987 654 321,es-PE\r\n\r\nC2,b@example.com,,fr\r\n"
+	rows, rejects, imp := mustParse(t, csv, Options{})
+	if len(rejects) != 0 || len(rows) != 2 {
+		t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
+	}
+	if imp.Read != 2 {
+		t.Errorf("Read = %d, the blank line must not count", imp.Read)
+	}
+	if rows[0].Locale != "es-PE" || rows[0].Phone != "+51987654321" || rows[1].Locale != "fr" || rows[1].Line != 4 {
+		t.Errorf("rows = %+v", rows)
+	}
+	for _, r := range rows {
+		if len(r.Attributes) != 0 {
+			t.Errorf("line %d: attributes %v (the header's last name kept its CR?)", r.Line, r.Attributes)
+		}
+	}
+}
+
+// TestParse_HeaderAliasesMapToFields: the names customer lists really use.
+func TestParse_HeaderAliasesMapToFields(t *testing.T) {
+	tests := []struct {
+		header string
+		row    string
+		check  func(r breach.ImportRow) bool
+	}{
+		{"Customer ID,E-mail", "C1,a@example.com", func(r breach.ImportRow) bool { return r.CustomerID == "C1" && r.Email == "a@example.com" }},
+		{"CUSTOMER_ID,Mail", "C1,a@example.com", func(r breach.ImportRow) bool { return r.CustomerID == "C1" && r.Email == "a@example.com" }},
+		{" customer id ,email address", "C1,a@example.com", func(r breach.ImportRow) bool { return r.CustomerID == "C1" && r.Email == "a@example.com" }},
+		{"customer_id,MSISDN", "C1,+51987654321", func(r breach.ImportRow) bool { return r.Phone == "+51987654321" }},
+		{"customer_id,Mobile", "C1,987654321", func(r breach.ImportRow) bool { return r.Phone == "+51987654321" }},
+		{"customer_id,phone_number", "C1,987654321", func(r breach.ImportRow) bool { return r.Phone == "+51987654321" }},
+		{"customer_id,Phone Number", "C1,987654321", func(r breach.ImportRow) bool { return r.Phone == "+51987654321" }},
+		{"customer_id,email,lang", "C1,a@example.com,fr-FR", func(r breach.ImportRow) bool { return r.Locale == "fr-FR" }},
+		{"customer_id,email,Language", "C1,a@example.com,ko", func(r breach.ImportRow) bool { return r.Locale == "ko" }},
+		{"client_id,correo,nombre,pais", "C1,a@example.com,Ana,FR", func(r breach.ImportRow) bool {
+			return r.CustomerID == "C1" && r.Email == "a@example.com" && r.Name == "Ana" && r.Country == "FR"
+		}},
+		{"customer_id,email,First Name,Last Name", "C1,a@example.com,Ana,Pérez", func(r breach.ImportRow) bool { return r.Name == "Ana Pérez" }},
+		{"customer_id,email,given_name,surname", "C1,a@example.com,Ana,Pérez", func(r breach.ImportRow) bool { return r.Name == "Ana Pérez" }},
+		{"customer_id,email,Exposed Data", "C1,a@example.com,password", func(r breach.ImportRow) bool { return r.Exposed.Has(breach.CategoryPassword) }},
+		{"\uFEFFcustomer_id,email", "C1,a@example.com", func(r breach.ImportRow) bool { return r.CustomerID == "C1" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.header, func(t *testing.T) {
+			rows, rejects, _ := mustParse(t, tt.header+"\n"+tt.row+"\n", Options{})
+			if len(rejects) != 0 || len(rows) != 1 {
+				t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
+			}
+			if !tt.check(rows[0]) {
+				t.Errorf("row %+v", rows[0])
+			}
+			if len(rows[0].Attributes) != 0 {
+				t.Errorf("an aliased column became an attribute: %v", rows[0].Attributes)
+			}
+		})
+	}
+}
+
+// TestParse_MapOverridesHeader: --map names unknown columns, drops columns, and refuses
+// mistakes instead of guessing.
+func TestParse_MapOverridesHeader(t *testing.T) {
+	t.Run("foreign column names", func(t *testing.T) {
+		rows, rejects, _ := mustParse(t, "Kundennummer;E-Mail-Adresse;Handy\nK-1;a@example.de;+49 151 23456789\n",
+			Options{Map: map[string]string{"Kundennummer": "customer_id", "e-mail-adresse": "email", "HANDY": "Phone"}})
+		if len(rejects) != 0 || len(rows) != 1 {
+			t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
+		}
+		if r := rows[0]; r.CustomerID != "K-1" || r.Email != "a@example.de" || r.Phone != "+4915123456789" || len(r.Attributes) != 0 {
+			t.Errorf("row %+v", r)
+		}
+	})
+	t.Run("dash drops a column", func(t *testing.T) {
+		rows, rejects, _ := mustParse(t, "customer_id,email,dni,plan\nC1,a@example.com,12345678,Prepago\n",
+			Options{Map: map[string]string{"DNI": "-"}})
+		if len(rejects) != 0 || len(rows) != 1 {
+			t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
+		}
+		attrs := rows[0].Attributes
+		if _, ok := attrs["dni"]; ok {
+			t.Errorf("dropped column is in attributes: %v", attrs)
+		}
+		for k, v := range attrs {
+			if strings.Contains(v, "12345678") {
+				t.Errorf("dropped value kept under %s", k)
+			}
+		}
+		if attrs["plan"] != "Prepago" {
+			t.Errorf("attributes %v, want plan kept", attrs)
+		}
+	})
+	t.Run("dash drops a known field", func(t *testing.T) {
+		rows, _, _ := mustParse(t, "customer_id,email,phone\nC1,a@example.com,987654321\n", Options{Map: map[string]string{"phone": "-"}})
+		if len(rows) != 1 || rows[0].Phone != "" || len(rows[0].Attributes) != 0 {
+			t.Errorf("rows %+v", rows)
+		}
+	})
+	t.Run("remapping resolves a clash", func(t *testing.T) {
+		rows, _, _ := mustParse(t, "customer_id,email,mail\nC1,a@example.com,b@example.com\n", Options{Map: map[string]string{"mail": "-"}})
+		if len(rows) != 1 || rows[0].Email != "a@example.com" {
+			t.Errorf("rows %+v", rows)
+		}
+	})
+
+	errs := []struct {
+		name, csv string
+		opts      Options
+		want      []string
+	}{
+		{"map to an unknown field", "customer_id,email,zip\nC1,a@example.com,1\n", Options{Map: map[string]string{"zip": "postcode"}}, []string{"unknown field", "postcode"}},
+		{"map a column the header lacks", "customer_id,email\nC1,a@example.com\n", Options{Map: map[string]string{"Kundennummer": "customer_id"}}, []string{"no column", "Kundennummer"}},
+		{"duplicate column names", "customer_id,email,Email\nC1,a@example.com,b@example.com\n", Options{}, []string{"both named"}},
+		{"duplicate after normalization", "customer_id,email,first name,First_Name\nC1,a@example.com,A,B\n", Options{}, []string{"both named"}},
+		{"two columns hold one field", "customer_id,email,mail\nC1,a@example.com,b@example.com\n", Options{}, []string{"both hold email", "--map"}},
+		{"map makes two columns hold one field", "customer_id,email,backup\nC1,a@example.com,b@example.com\n", Options{Map: map[string]string{"backup": "email"}}, []string{"both hold email"}},
+		{"no customer_id column", "id,email\n1,a@example.com\n", Options{}, []string{"customer_id", "--map"}},
+		{"no email or phone column", "customer_id,name\nC1,Ana\n", Options{}, []string{"email", "phone", "--map"}},
+	}
+	for _, tt := range errs {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, rejects, _, err := parseString(t, tt.csv, tt.opts)
+			if err == nil {
+				t.Fatalf("no error; rows %+v rejects %s", rows, describeRejects(rejects))
+			}
+			if breach.ErrorCode(err) != breach.EINVALID {
+				t.Errorf("code %q, want invalid", breach.ErrorCode(err))
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "line 1: ") {
+				t.Errorf("error %q does not name the header line", err)
+			}
+		})
+	}
+}
+
+// TestParse_HeaderOnlyIsAnEmptyImport: a list without customers is not an error.
+func TestParse_HeaderOnlyIsAnEmptyImport(t *testing.T) {
+	for _, csv := range []string{"customer_id,email", "customer_id,email\n", "customer_id,email\r\n\r\n\n"} {
+		rows, rejects, imp := mustParse(t, csv, Options{})
+		if len(rows) != 0 || len(rejects) != 0 || imp.Read != 0 {
+			t.Errorf("%q: rows %d rejects %d read %d", csv, len(rows), len(rejects), imp.Read)
+		}
+	}
+}
+
+// TestParse_NoTrailingNewline: the last row counts even without a line end.
+func TestParse_NoTrailingNewline(t *testing.T) {
+	rows, _, _ := mustParse(t, "customer_id,email\nC1,a@example.com\nC2,b@example.com", Options{})
+	if !slices.Equal(customerIDs(rows), []string{"C1", "C2"}) {
+		t.Errorf("rows %v", customerIDs(rows))
+	}
+}
+
+const badRowHeader = "customer_id,email,phone,name,exposed,locale,country\n"
+
+// TestParse_BadRowIsRejectedAndNeighboursKept: each bad row is rejected with a reason an
+// operator can act on, and the valid rows on either side of it are imported.
+func TestParse_BadRowIsRejectedAndNeighboursKept(t *testing.T) {
+	longField := strings.Repeat("x", 1<<20)
+	tests := []struct {
+		name  string
+		row   string
+		field string   // the reject's Field, if it should name one
+		want  []string // substrings of the reason
+	}{
+		{"too many fields", "C2,b@example.com,,Bob,,,,extra", "", []string{"fields", "8", "7"}},
+		{"too few fields", "C2,b@example.com,,Bob", "", []string{"fields", "4", "7"}},
+		{"1 MB field", "C2,b@example.com,," + longField + ",,,", "name", []string{"longer than"}},
+		{"1 MB attribute-sized field in email", "C2," + longField + ",,Bob,,,", "email", []string{"longer than"}},
+		{"bell in a name", "C2,b@example.com,,Bo\x07b,,,", "name", []string{"U+0007"}},
+		{"bidi override in a name", "C2,b@example.com,,Bob\u202Egnp.exe,,,", "name", []string{"U+202E"}},
+		{"newline in a quoted name", "C2,b@example.com,,\"Bob\nBobson\",,,", "name", []string{"U+000A"}},
+		{"control character in customer_id", "C\x1b2,b@example.com,,Bob,,,", "customer_id", []string{"U+001B"}},
+		{"script tag in a name", "C2,b@example.com,,<script>alert(1)</script>,,,", "name", []string{"markup"}},
+		{"email without a dot in the domain", "C2,a@b,,Bob,,,", "email", []string{"a@b"}},
+		{"email without an @", "C2,bob.example.com,,Bob,,,", "email", []string{"not an email address"}},
+		{"phone with letters", "C2,,98765ABCD,Bob,,,", "phone", []string{"letters"}},
+		{"phone too short", "C2,,12,Bob,,,", "phone", []string{"not a valid phone number"}},
+		{"phone in scientific notation", "C2,,5.1987654321E+10,Bob,,,", "phone", []string{"spreadsheet", "5.1987654321E+10"}},
+		{"unknown category", "C2,b@example.com,,Bob,name|favourite_color,,", "exposed", []string{"favourite_color"}},
+		{"bad locale", "C2,b@example.com,,Bob,,xx-??,", "locale", []string{"xx-??"}},
+		{"bad country", "C2,b@example.com,,Bob,,,Narnia", "country", []string{"Narnia"}},
+		{"no customer_id", ",b@example.com,,Bob,,,", "customer_id", []string{"empty"}},
+		{"customer_id too long", strings.Repeat("9", 129) + ",b@example.com,,Bob,,,", "customer_id", []string{"longer than 128"}},
+		{"name too long", "C2,b@example.com,," + strings.Repeat("ñ", 257) + ",,,", "name", []string{"longer than 256"}},
+		{"neither email nor phone", "C2,,,Bob,,,", "email", []string{"neither"}},
+		{"row of only delimiters", ",,,,,,", "", []string{"row is empty"}},
+		{"row of only spaces and delimiters", "  , ,\t,,,,", "", []string{"row is empty"}},
+		{"short row of only delimiters", ",,", "", []string{"row is empty"}},
+		{"row of empty quoted fields", `"","","","","","",""`, "", []string{"row is empty"}},
+		{"unterminated quote at the end of the file", "C2,b@example.com,,\"Bob,,,", "name", []string{"unterminated"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			csv := badRowHeader +
+				"C1,a@example.com,987 654 321,Ann,,,\n" +
+				tt.row + "\n" +
+				"C3,c@example.com,,Cid,,,\n"
+			if strings.Contains(tt.name, "end of the file") {
+				csv = badRowHeader + "C1,a@example.com,987 654 321,Ann,,,\nC3,c@example.com,,Cid,,,\n" + tt.row + "\n"
+			}
+			rows, rejects, _ := mustParse(t, csv, Options{})
+			if len(rejects) != 1 {
+				t.Fatalf("want 1 reject, got %s", describeRejects(rejects))
+			}
+			rej := rejects[0]
+			wantLine := int64(3)
+			if strings.Contains(tt.name, "end of the file") {
+				wantLine = 4
+			}
+			if rej.Line != wantLine {
+				t.Errorf("reject at line %d, want %d", rej.Line, wantLine)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(rej.Reason, w) {
+					t.Errorf("reason %q does not mention %q", rej.Reason, w)
+				}
+			}
+			if tt.field != "" && rej.Field != tt.field {
+				t.Errorf("reject field %q, want %q (reason %q)", rej.Field, tt.field, rej.Reason)
+			}
+			if len(rej.Reason) > 2000 {
+				t.Errorf("reason is %d bytes long: it must not echo a huge field", len(rej.Reason))
+			}
+			if !slices.Equal(customerIDs(rows), []string{"C1", "C3"}) {
+				t.Errorf("accepted %v, want C1 and C3", customerIDs(rows))
+			}
+		})
+	}
+}
+
+// TestParse_RejectKeepsCustomerID: the reject names its customer when the id itself is fine,
+// so an operator can look the customer up.
+func TestParse_RejectKeepsCustomerID(t *testing.T) {
+	_, rejects, _ := mustParse(t, badRowHeader+"AT-7,a@b,,Ann,,,\n\"AT-8\",x,y\n", Options{})
+	if len(rejects) != 2 || rejects[0].CustomerID != "AT-7" || rejects[1].CustomerID != "AT-8" {
+		t.Errorf("rejects %+v", rejects)
+	}
+}
+
+// TestParse_RowProblemsAreAllNamed: one reject lists every problem of its row.
+func TestParse_RowProblemsAreAllNamed(t *testing.T) {
+	_, rejects, _ := mustParse(t, badRowHeader+"C1,a@b,98765ABCD,<b>Ann</b>,favourite_color,xx-??,Narnia\n", Options{})
+	if len(rejects) != 1 {
+		t.Fatalf("rejects %s", describeRejects(rejects))
+	}
+	for _, w := range []string{"email:", "phone:", "name:", "exposed:", "locale:", "country:"} {
+		if !strings.Contains(rejects[0].Reason, w) {
+			t.Errorf("reason %q does not name %q", rejects[0].Reason, w)
+		}
+	}
+}
+
+// TestParse_LongLineIsRejected: a line longer than the record limit (4 MiB) is cut and
+// rejected; the reader neither buffers it whole nor loses the next rows.
+func TestParse_LongLineIsRejected(t *testing.T) {
+	csv := badRowHeader +
+		"C1,a@example.com,,Ann,,,\n" +
+		"C2,b@example.com,,Bob,,," + strings.Repeat("y", 5<<20) + "\n" +
+		"C3,c@example.com,,Cid,,,\n"
+	rows, rejects, _ := mustParse(t, csv, Options{})
+	if len(rejects) != 1 || rejects[0].Line != 3 || !strings.Contains(rejects[0].Reason, "longer than") {
+		t.Fatalf("rejects %s", describeRejects(rejects))
+	}
+	if !slices.Equal(rowLines(rows), []int64{2, 4}) {
+		t.Errorf("accepted lines %v, want 2 and 4", rowLines(rows))
+	}
+}
+
+// TestParse_BlankLinesAreSkippedNotCounted: blank lines (as editors leave them) are not rows;
+// a row of only delimiters is one, and is rejected as empty.
+func TestParse_BlankLinesAreSkippedNotCounted(t *testing.T) {
+	csv := "customer_id,email,name,plan,zone\n" +
+		"\n" +
+		"C1,a@example.com,Ann,,\n" +
+		"\r\n" +
+		"\n" +
+		",,,,\n" +
+		"C2,b@example.com,Bob,,\n" +
+		"\n"
+	rows, rejects, imp := mustParse(t, csv, Options{})
+	if imp.Read != 3 {
+		t.Errorf("Read = %d, want 3 (blank lines are not rows)", imp.Read)
+	}
+	if !slices.Equal(rowLines(rows), []int64{3, 7}) {
+		t.Errorf("row lines %v, want [3 7]", rowLines(rows))
+	}
+	if len(rejects) != 1 || rejects[0].Line != 6 || rejects[0].Reason != "row is empty" {
+		t.Errorf("rejects %s; want line 6 row is empty", describeRejects(rejects))
+	}
+}
+
+// TestParse_ExcelTextIdiomIsUnwrapped: ="00123" is how Excel keeps leading zeros.
+func TestParse_ExcelTextIdiomIsUnwrapped(t *testing.T) {
+	tests := []struct{ name, cell, want string }{
+		{"bare", `="00123"`, "00123"},
+		{"quoted by the CSV writer", `"=""00123"""`, "00123"},
+		{"not the idiom", `=00123`, "=00123"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, rejects, _ := mustParse(t, "customer_id,email,phone,account\n"+tt.cell+`,a@example.com,="0051987654321",`+tt.cell+"\n", Options{})
+			if len(rows) != 1 {
+				t.Fatalf("rejects %s", describeRejects(rejects))
+			}
+			if rows[0].CustomerID != tt.want || rows[0].Attributes["account"] != strings.TrimSpace(tt.want) {
+				t.Errorf("customer_id %q account %q, want %q", rows[0].CustomerID, rows[0].Attributes["account"], tt.want)
+			}
+			if rows[0].Phone != "+51987654321" {
+				t.Errorf("phone %q", rows[0].Phone)
+			}
+		})
+	}
+}
+
+// TestParse_ExcelTextIdiomInAttributeWithSpacesIsUnwrapped: core fields are trimmed and then
+// unwrapped, so ` ="00123" ` is 00123 there; an attribute (an offer code, an account number)
+// must read the same, not keep the formula text.
+func TestParse_ExcelTextIdiomInAttributeWithSpacesIsUnwrapped(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email,account\n =\"00123\" ,a@example.com, =\"00123\" \n", Options{})
+	if len(rows) != 1 {
+		t.Fatalf("rejects %s", describeRejects(rejects))
+	}
+	if rows[0].CustomerID != "00123" {
+		t.Errorf("customer_id %q, want 00123", rows[0].CustomerID)
+	}
+	if got := rows[0].Attributes["account"]; got != "00123" {
+		t.Errorf("attribute account = %q, want 00123 like the customer_id of the same cell text", got)
+	}
+}
+
+// TestParse_UnterminatedQuoteCostsOneRow: a stray opening quote must cost its own line and
+// nothing else; every valid row after it is imported with its own line number.
+func TestParse_UnterminatedQuoteCostsOneRow(t *testing.T) {
+	const header = "customer_id,email,name,plan\n"
+	tests := []struct {
+		name string
+		rows []string // lines 2…; the stray quote is on line 3
+	}{
+		{"no later quote", []string{
+			`C1,a@example.com,Ann,Prepago`,
+			`C2,b@example.com,"Bob,Prepago`,
+			`C3,c@example.com,Cid,Prepago`,
+			`C4,d@example.com,Dan,Hogar`,
+			`C5,e@example.com,Eve,Hogar`,
+		}},
+		{"later quoted field in another column", []string{
+			`C1,a@example.com,Ann,Prepago`,
+			`C2,b@example.com,"Bob,Prepago`,
+			`C3,c@example.com,Cid,Prepago`,
+			`C4,d@example.com,Dan,"Hogar, Internet"`,
+			`C5,e@example.com,Eve,Hogar`,
+		}},
+		{"later quoted field with a comma in the same column", []string{
+			`C1,a@example.com,Ann,Prepago`,
+			`C2,b@example.com,"Bob,Prepago`,
+			`C3,c@example.com,Cid,Prepago`,
+			`C4,d@example.com,"Pérez, Dan",Hogar`,
+			`C5,e@example.com,Eve,Hogar`,
+		}},
+		{"later quoted field in the same column", []string{
+			`C1,a@example.com,Ann,Prepago`,
+			`C2,b@example.com,"Bob,Prepago`,
+			`C3,c@example.com,Cid,Prepago`,
+			`C4,d@example.com,"Dan",Hogar`,
+			`C5,e@example.com,Eve,Hogar`,
+		}},
+		{"stray quote in an attribute, later quoted attribute", []string{
+			`C1,a@example.com,Ann,Prepago`,
+			`C2,b@example.com,Bob,"Prepago`,
+			`C3,c@example.com,Cid,Prepago`,
+			`C4,d@example.com,Dan,"Hogar"`,
+			`C5,e@example.com,Eve,Hogar`,
+		}},
+		{"stray quote in customer_id, later quoted customer_id", []string{
+			`C1,a@example.com,Ann,Prepago`,
+			`"C2,b@example.com,Bob,Prepago`,
+			`C3,c@example.com,Cid,Prepago`,
+			`"C4",d@example.com,Dan,Hogar`,
+			`C5,e@example.com,Eve,Hogar`,
+		}},
+		{"two stray quotes", []string{
+			`C1,a@example.com,Ann,Prepago`,
+			`C2,b@example.com,"Bob,Prepago`,
+			`C3,c@example.com,"Cid,Prepago`,
+			`C4,d@example.com,Dan,"Hogar, Internet"`,
+			`C5,e@example.com,Eve,Hogar`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, rejects, _ := mustParse(t, header+strings.Join(tt.rows, "\n")+"\n", Options{})
+			var wantRejects []int64
+			for i, r := range tt.rows {
+				if strings.Count(r, `"`)%2 == 1 {
+					wantRejects = append(wantRejects, int64(i+2))
+				}
+			}
+			if !slices.Equal(rejectLines(rejects), wantRejects) {
+				t.Errorf("rejected lines %v, want %v:%s", rejectLines(rejects), wantRejects, describeRejects(rejects))
+			}
+			for _, r := range rejects {
+				if !strings.Contains(r.Reason, "unterminated") {
+					t.Errorf("line %d: reason %q does not say unterminated", r.Line, r.Reason)
+				}
+			}
+			var wantIDs []string
+			var wantLines []int64
+			for i := range tt.rows {
+				if !slices.Contains(wantRejects, int64(i+2)) {
+					wantIDs = append(wantIDs, fmt.Sprintf("C%d", i+1))
+					wantLines = append(wantLines, int64(i+2))
+				}
+			}
+			if !slices.Equal(customerIDs(rows), wantIDs) || !slices.Equal(rowLines(rows), wantLines) {
+				t.Errorf("accepted %v at lines %v; want %v at %v", customerIDs(rows), rowLines(rows), wantIDs, wantLines)
+			}
+			for _, r := range rows {
+				for k, v := range r.Attributes {
+					if strings.Contains(v, "\n") {
+						t.Errorf("line %d: attribute %s = %q swallowed other lines", r.Line, k, v)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestParse_UnterminatedQuoteBeyondRecordLimit: a quote left open in a long file is given up on
+// after the record limit, and the rows after it still arrive.
+func TestParse_UnterminatedQuoteBeyondRecordLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,email,name\n")
+	b.WriteString("C0,x@example.com,\"Never closed\n")
+	for i := 1; i <= 3*maxRecordLines; i++ {
+		fmt.Fprintf(&b, "C%d,c%d@example.com,Name %d\n", i, i, i)
+	}
+	rows, rejects, _ := mustParse(t, b.String(), Options{})
+	if len(rejects) != 1 || rejects[0].Line != 2 {
+		t.Fatalf("rejects %s", describeRejects(rejects))
+	}
+	if len(rows) != 3*maxRecordLines || rows[0].Line != 3 || rows[len(rows)-1].Line != int64(3*maxRecordLines+2) {
+		t.Errorf("accepted %d rows, lines %d…%d", len(rows), rows[0].Line, rows[len(rows)-1].Line)
+	}
+}
+
+// TestParse_ManySmallBatchesKeepEveryRow: with many workers and tiny batches, every row arrives
+// exactly once, whatever order the workers finish in.
+func TestParse_ManySmallBatchesKeepEveryRow(t *testing.T) {
+	const n = 2000
+	var b strings.Builder
+	b.WriteString("customer_id,phone\n")
+	for i := range n {
+		if i%10 == 9 {
+			fmt.Fprintf(&b, "C%d,not a phone\n", i)
+			continue
+		}
+		fmt.Fprintf(&b, "C%d,+51 9%08d\n", i, i)
+	}
+	var batches atomic.Int64
+	rows, rejects, imp := mustParse(t, b.String(), Options{Workers: 8, BatchRows: 7, OnProgress: func(Progress) { batches.Add(1) }})
+	if imp.Read != n || len(rejects) != n/10 {
+		t.Errorf("read %d rejected %d, want %d and %d", imp.Read, len(rejects), n, n/10)
+	}
+	seen := map[int64]bool{}
+	for _, l := range append(rowLines(rows), rejectLines(rejects)...) {
+		if seen[l] {
+			t.Fatalf("line %d delivered twice", l)
+		}
+		seen[l] = true
+	}
+	for l := int64(2); l <= n+1; l++ {
+		if !seen[l] {
+			t.Fatalf("line %d never delivered", l)
+		}
+	}
+	if batches.Load() == 0 {
+		t.Error("OnProgress never called (it must be called at least at the end)")
+	}
+}
+
+// TestParse_WriteErrorStopsTheImport: a storage failure fails the parse, without deadlocking
+// the workers.
+func TestParse_WriteErrorStopsTheImport(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,email\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "C%d,c%d@example.com\n", i, i)
+	}
+	im := newTestImporter(t)
+	boom := errors.New("disk full")
+	calls := 0
+	write := func(context.Context, *breach.ImportBatch) error {
+		calls++
+		if calls == 3 {
+			return boom
+		}
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- im.parse(context.Background(), &breach.Campaign{DefaultCountry: "PE"}, &breach.Import{}, strings.NewReader(b.String()),
+			Options{Workers: 4, BatchRows: 10}, write, func(context.Context, int64) error { return nil })
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, boom) {
+			t.Errorf("err = %v, want the write error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("parse did not return after a write error")
+	}
+}
+
+// TestParse_ProgressIsReportedAndItsErrorFails: progress is recorded while reading, and a
+// failure to record it fails the parse without deadlock.
+func TestParse_ProgressIsReportedAndItsErrorFails(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,email\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "C%d,c%d@example.com\n", i, i)
+	}
+	im := newTestImporter(t)
+	write := func(context.Context, *breach.ImportBatch) error { return nil }
+	var last int64
+	err := im.parse(context.Background(), &breach.Campaign{}, &breach.Import{}, strings.NewReader(b.String()),
+		Options{Workers: 2, BatchRows: 100, ProgressEvery: time.Nanosecond}, write,
+		func(_ context.Context, read int64) error {
+			if read < last {
+				t.Errorf("progress went back from %d to %d", last, read)
+			}
+			last = read
+			return nil
+		})
+	if err != nil || last == 0 {
+		t.Fatalf("err %v, last progress %d", err, last)
+	}
+
+	boom := errors.New("db gone")
+	err = im.parse(context.Background(), &breach.Campaign{}, &breach.Import{}, strings.NewReader(b.String()),
+		Options{Workers: 2, BatchRows: 10, ProgressEvery: time.Nanosecond}, write,
+		func(context.Context, int64) error { return boom })
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v, want the progress error", err)
+	}
+}
+
+// TestParse_CanceledContextFails: an import canceled from outside does not report success.
+func TestParse_CanceledContextFails(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := newTestImporter(t).parse(ctx, &breach.Campaign{}, &breach.Import{}, strings.NewReader("customer_id,email\nC1,a@example.com\n"),
+		Options{}, func(context.Context, *breach.ImportBatch) error { return nil }, func(context.Context, int64) error { return nil })
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}

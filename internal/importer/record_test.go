@@ -1,0 +1,188 @@
+package importer
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// readRecords reads every record of in. width is the header's number of fields (0: unknown, as
+// while reading the header itself).
+func readRecords(t *testing.T, in string, comma byte, width int) []record {
+	t.Helper()
+	rr := newRecordReader(bufio.NewReaderSize(strings.NewReader(in), 16), comma)
+	rr.width = width
+	var out []record
+	for {
+		rec, err := rr.Read()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("Read: %v", err)
+		}
+		out = append(out, rec)
+		if len(out) > 10000 {
+			t.Fatal("reader does not stop")
+		}
+	}
+}
+
+// wantRecord is a record as the tests spell it: a problem substring instead of fields.
+type wantRecord struct {
+	line    int64
+	fields  []string
+	problem string
+	column  int
+}
+
+func okRec(line int64, fields ...string) wantRecord {
+	return wantRecord{line: line, fields: fields, column: -1}
+}
+func brokenRec(line int64, problem string, column int) wantRecord {
+	return wantRecord{line: line, problem: problem, column: column}
+}
+
+func TestRecordReader_SplitsRecords(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    string
+		comma byte
+		width int
+		want  []wantRecord
+	}{
+		{"plain", "a,b,c\n1,2,3\n", ',', 3, []wantRecord{okRec(1, "a", "b", "c"), okRec(2, "1", "2", "3")}},
+		{"no final newline", "a,b\n1,2", ',', 2, []wantRecord{okRec(1, "a", "b"), okRec(2, "1", "2")}},
+		{"CRLF", "a,b\r\n1,2\r\n", ',', 2, []wantRecord{okRec(1, "a", "b"), okRec(2, "1", "2")}},
+		{"CR inside a field is kept", "a\rb,c\n", ',', 2, []wantRecord{okRec(1, "a\rb", "c")}},
+		{"blank lines skipped, numbers kept", "\na,b\n\r\n\n1,2\n\n", ',', 2, []wantRecord{okRec(2, "a", "b"), okRec(5, "1", "2")}},
+		{"empty fields", ",,\n", ',', 3, []wantRecord{okRec(1, "", "", "")}},
+		{"semicolon", "a;b,c\n", ';', 2, []wantRecord{okRec(1, "a", "b,c")}},
+		{"tab", "a\tb c\n", '\t', 2, []wantRecord{okRec(1, "a", "b c")}},
+		{"quoted delimiter", `"a,b",c` + "\n", ',', 2, []wantRecord{okRec(1, "a,b", "c")}},
+		{"escaped quotes", `"say ""hi""",""""` + "\n", ',', 2, []wantRecord{okRec(1, `say "hi"`, `"`)}},
+		{"empty quoted fields", `"","",""` + "\n", ',', 3, []wantRecord{okRec(1, "", "", "")}},
+		{"stray quote inside an unquoted field is text", `5'10",O"Brien` + "\n", ',', 2, []wantRecord{okRec(1, `5'10"`, `O"Brien`)}},
+		{"text after a closing quote is kept", `"ab"cd,e` + "\n", ',', 2, []wantRecord{okRec(1, "abcd", "e")}},
+		{"space before a quote makes it text", ` "a,b"` + "\n", ',', 3, []wantRecord{okRec(1, ` "a`, `b"`)}},
+		{"embedded newline", "id,addr\n1,\"line one\nline two\"\n2,x\n", ',', 2,
+			[]wantRecord{okRec(1, "id", "addr"), okRec(2, "1", "line one\nline two"), okRec(4, "2", "x")}},
+		{"embedded CRLF reads as LF", "1,\"a\r\nb\"\r\n2,x\r\n", ',', 2, []wantRecord{okRec(1, "1", "a\nb"), okRec(3, "2", "x")}},
+		{"embedded blank line", "1,\"a\n\nb\"\n2,x\n", ',', 2, []wantRecord{okRec(1, "1", "a\n\nb"), okRec(4, "2", "x")}},
+		{"unterminated quote at the end", "1,x\n2,\"y\n3,z\n", ',', 2,
+			[]wantRecord{okRec(1, "1", "x"), brokenRec(2, "unterminated", 1), okRec(3, "3", "z")}},
+		{"unterminated quote on the last line", "1,x\n2,\"y", ',', 2, []wantRecord{okRec(1, "1", "x"), brokenRec(2, "unterminated", 1)}},
+		{"closing the quote leaves too many fields", "1,\"x\n2,y\n3,\"z,a\"\n4,w\n", ',', 2,
+			[]wantRecord{brokenRec(1, "unterminated", 1), okRec(2, "2", "y"), okRec(3, "3", "z,a"), okRec(4, "4", "w")}},
+		{"closing the quote leaves too few fields", "a,b,c\n1,2,\"x\n\"4,5,6\n7,8,9\n", ',', 3,
+			[]wantRecord{okRec(1, "a", "b", "c"), brokenRec(2, "unterminated", 2), brokenRec(3, "unterminated", 0), okRec(4, "7", "8", "9")}},
+		{"resynced line itself opens a quote", "1,\"x\n2,\"y,q\n3,z\n", ',', 2,
+			[]wantRecord{brokenRec(1, "unterminated", 1), brokenRec(2, "unterminated", 1), okRec(3, "3", "z")}},
+		{"header (width unknown) may span lines", "\"a\nb\",c\n1,2\n", ',', 0, []wantRecord{okRec(1, "a\nb", "c"), okRec(3, "1", "2")}},
+		{"short and long rows are returned as they are", "1\n1,2,3\n", ',', 2, []wantRecord{okRec(1, "1"), okRec(2, "1", "2", "3")}},
+		// A stray quote must cost one row even when a later row quotes the same column (see
+		// TestParse_UnterminatedQuoteCostsOneRow).
+		{"later row quotes the same column", "1,\"x\n2,y\n3,\"z\"\n4,w\n", ',', 2,
+			[]wantRecord{brokenRec(1, "unterminated", 1), okRec(2, "2", "y"), okRec(3, "3", "z"), okRec(4, "4", "w")}},
+		{"second stray quote in the same column", "1,\"x\n2,\"y\n3,z\n", ',', 2,
+			[]wantRecord{brokenRec(1, "unterminated", 1), brokenRec(2, "unterminated", 1), okRec(3, "3", "z")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkRecords(t, readRecords(t, tt.in, tt.comma, tt.width), tt.want)
+		})
+	}
+}
+
+func checkRecords(t *testing.T, got []record, want []wantRecord) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("got %d records, want %d", len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		g, w := got[i], want[i]
+		if g.line != w.line {
+			t.Errorf("record %d: line %d, want %d", i, g.line, w.line)
+		}
+		if w.problem == "" {
+			if g.problem != "" || !slices.Equal(g.fields, w.fields) {
+				t.Errorf("record %d (line %d): fields %q problem %q; want fields %q", i, g.line, g.fields, g.problem, w.fields)
+			}
+			continue
+		}
+		if !strings.Contains(g.problem, w.problem) || g.problemColumn != w.column {
+			t.Errorf("record %d (line %d): problem %q in column %d; want %q in column %d", i, g.line, g.problem, g.problemColumn, w.problem, w.column)
+		}
+	}
+	for i := len(want); i < len(got); i++ {
+		t.Errorf("extra record at line %d: %q %q", got[i].line, got[i].fields, got[i].problem)
+	}
+}
+
+// TestRecordReader_BoundsFieldsAndRecords: no input makes the reader hold more than its limits,
+// and the limits turn into a problem on the record, not an error for the file.
+func TestRecordReader_BoundsFieldsAndRecords(t *testing.T) {
+	t.Run("field longer than MaxFieldBytes", func(t *testing.T) {
+		in := "1,ok\n2," + strings.Repeat("x", MaxFieldBytes+1) + "\n3,ok\n"
+		checkRecords(t, readRecords(t, in, ',', 2), []wantRecord{okRec(1, "1", "ok"), brokenRec(2, "longer than 64 KiB", 1), okRec(3, "3", "ok")})
+	})
+	t.Run("field of exactly MaxFieldBytes", func(t *testing.T) {
+		big := strings.Repeat("x", MaxFieldBytes)
+		checkRecords(t, readRecords(t, "1,"+big+"\n", ',', 2), []wantRecord{okRec(1, "1", big)})
+	})
+	t.Run("quoted multi-line field longer than MaxFieldBytes", func(t *testing.T) {
+		in := "1,\"" + strings.Repeat("y", MaxFieldBytes-2) + "\nmore\"\n3,ok\n"
+		checkRecords(t, readRecords(t, in, ',', 2), []wantRecord{brokenRec(1, "longer than 64 KiB", 1), okRec(3, "3", "ok")})
+	})
+	t.Run("line longer than the record limit", func(t *testing.T) {
+		in := "1,ok\n2," + strings.Repeat("y", maxRecordBytes+100) + "\n3,ok\n"
+		checkRecords(t, readRecords(t, in, ',', 2), []wantRecord{okRec(1, "1", "ok"), brokenRec(2, "line is longer than 4 MiB", -1), okRec(3, "3", "ok")})
+	})
+	t.Run("quote open for more than maxRecordLines", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("0,\"open\n")
+		for range maxRecordLines + 10 {
+			b.WriteString("n,x\n")
+		}
+		recs := readRecords(t, b.String(), ',', 2)
+		if len(recs) != maxRecordLines+11 || recs[0].problem == "" {
+			t.Fatalf("got %d records, first problem %q", len(recs), recs[0].problem)
+		}
+		for i, r := range recs[1:] {
+			if r.line != int64(i+2) || r.problem != "" || !slices.Equal(r.fields, []string{"n", "x"}) {
+				t.Fatalf("record %d: line %d %q %q", i+1, r.line, r.fields, r.problem)
+			}
+		}
+	})
+	// maxRecordBytes is meant to bound a record held open by a quote ("a stray quote in a 10 GB
+	// file must not make it buffer 10 GB"). Here the quote stays open over 6 MiB of lines, in
+	// fewer than maxRecordLines lines: the reader must give up on it past 4 MiB, reject line 1
+	// as unterminated and read the following lines again, not hold them all and close the
+	// quote on line 8.
+	t.Run("quote open over more than maxRecordBytes", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString("c,\"\n")
+		for range 6 {
+			b.WriteString(strings.Repeat("y", 1<<20) + "\n")
+		}
+		b.WriteString("\"\nd,ok\n")
+		recs := readRecords(t, b.String(), ',', 2)
+		if !strings.Contains(recs[0].problem, "unterminated") {
+			t.Errorf("record at line %d: problem %q, want unterminated (the quote was given up on after %d MiB)",
+				recs[0].line, recs[0].problem, maxRecordBytes>>20)
+		}
+		if len(recs) < 2 || recs[1].line != 2 {
+			t.Errorf("line 2 was not read again as a record of its own: %d records", len(recs))
+		}
+		if last := recs[len(recs)-1]; last.line != 9 || !slices.Equal(last.fields, []string{"d", "ok"}) {
+			t.Errorf("last record line %d %q", last.line, last.fields)
+		}
+	})
+	t.Run("legitimate multi-line field within the limits", func(t *testing.T) {
+		addr := strings.Repeat("line\n", maxRecordLines-1) + "end"
+		checkRecords(t, readRecords(t, "1,\""+addr+"\"\n2,x\n", ',', 2), []wantRecord{okRec(1, "1", addr), okRec(int64(maxRecordLines+1), "2", "x")})
+	})
+}

@@ -1,0 +1,190 @@
+package importer
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// TestParse_RowsAreNormalized: what an accepted row holds, field by field.
+func TestParse_RowsAreNormalized(t *testing.T) {
+	const header = "customer_id,first_name,last_name,email,phone,locale,country,exposed,state,offer_code,plan\n"
+	tests := []struct {
+		name string
+		row  string
+		want breach.Recipient
+	}{
+		{"email domain lower-cased, local part kept; phone read with the campaign's country",
+			"AT-1,María,Quispe Mamani,Maria.Quispe@Gmail.COM,987 654 321,es-PE,,,,,",
+			breach.Recipient{CustomerID: "AT-1", Name: "María Quispe Mamani", Email: "Maria.Quispe@gmail.com", Phone: "+51987654321", Locale: "es-PE"}},
+		{"phone read with the row's country (France)",
+			"AT-2,Hélène,Lefèvre,,06 12 34 56 78,fr-FR,FR,,,,",
+			breach.Recipient{CustomerID: "AT-2", Name: "Hélène Lefèvre", Phone: "+33612345678", Locale: "fr-FR", Country: "FR"}},
+		{"phone read with the row's country (Korea)",
+			"AT-3,민준,김,,010-1234-5678,ko-KR,KR,,,,",
+			breach.Recipient{CustomerID: "AT-3", Name: "민준 김", Phone: "+821012345678", Locale: "ko-KR", Country: "KR"}},
+		{"international phone ignores the country",
+			"AT-4,Tom,Whitfield,,+51 933 208 417,en-GB,GB,,,,",
+			breach.Recipient{CustomerID: "AT-4", Name: "Tom Whitfield", Phone: "+51933208417", Locale: "en-GB", Country: "GB"}},
+		{"country alpha-3 and lower case",
+			"AT-5,Ana,,,06 12 34 56 78,,fra,,,,",
+			breach.Recipient{CustomerID: "AT-5", Name: "Ana", Phone: "+33612345678", Country: "FR"}},
+		{"locale canonicalized",
+			"AT-6,,Solo,a@example.com,,EN_us,,,,,",
+			breach.Recipient{CustomerID: "AT-6", Name: "Solo", Email: "a@example.com", Locale: "en-US"}},
+		{"exposed categories with aliases, both separators and odd case",
+			"AT-7,,,a@example.com,,,,name|SSN;dob| Credit Card ,,,",
+			breach.Recipient{CustomerID: "AT-7", Email: "a@example.com",
+				Exposed: cats(breach.CategoryName, breach.CategoryNationalID, breach.CategoryDateOfBirth, breach.CategoryPaymentCard)}},
+		{"US state with country US becomes the jurisdiction",
+			"AT-8,Marcus,Johnson,,(617) 555-0187,en-US,US,,MA,,",
+			breach.Recipient{CustomerID: "AT-8", Name: "Marcus Johnson", Phone: "+16175550187", Locale: "en-US", Country: "US", Jurisdiction: "us-ma"}},
+		{"lower-case US state without a country becomes the jurisdiction",
+			"AT-9,,,a@example.com,,,,,ca,,",
+			breach.Recipient{CustomerID: "AT-9", Email: "a@example.com", Jurisdiction: "us-ca"}},
+		{"a Peruvian region is kept as an attribute",
+			"AT-10,,,a@example.com,,,PE,,Arequipa,,",
+			breach.Recipient{CustomerID: "AT-10", Email: "a@example.com", Country: "PE", Attributes: map[string]string{"state": "Arequipa"}}},
+		{"a US state code in another country is kept as an attribute",
+			"AT-11,,,a@example.com,,,PE,,MA,,",
+			breach.Recipient{CustomerID: "AT-11", Email: "a@example.com", Country: "PE", Attributes: map[string]string{"state": "MA"}}},
+		{"other columns become attributes, trimmed",
+			`AT-12,,,a@example.com,,,,,, ATP-7K2M-Q9XD ,"Hogar, Internet 300 Mbps + TV"`,
+			breach.Recipient{CustomerID: "AT-12", Email: "a@example.com", Attributes: map[string]string{"offer_code": "ATP-7K2M-Q9XD", "plan": "Hogar, Internet 300 Mbps + TV"}}},
+		{"surrounding spaces trimmed from core fields",
+			"  AT-13 ,  Ana , Pérez ,  a@EXAMPLE.com  ,  987654321 , es ,  pe ,,,,",
+			breach.Recipient{CustomerID: "AT-13", Name: "Ana Pérez", Email: "a@example.com", Phone: "+51987654321", Locale: "es", Country: "PE"}},
+		{"display-name email reduced to the address",
+			`AT-14,,,"José <Jose@Example.COM>",,,,,,,`,
+			breach.Recipient{CustomerID: "AT-14", Email: "Jose@example.com"}},
+		{"internationalized email domain in punycode",
+			"AT-15,,,jürgen@münchen.de,,,,,,,",
+			breach.Recipient{CustomerID: "AT-15", Email: "jürgen@xn--mnchen-3ya.de"}},
+		{"phone only",
+			"AT-16,,,,+82 10-5532-0194,,,,,,",
+			breach.Recipient{CustomerID: "AT-16", Phone: "+821055320194"}},
+		{"no-break spaces in a phone",
+			"AT-17,,,,987\u00a0654\u00a0321,,,,,,",
+			breach.Recipient{CustomerID: "AT-17", Phone: "+51987654321"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, rejects, _ := mustParse(t, header+tt.row+"\n", Options{})
+			if len(rejects) != 0 || len(rows) != 1 {
+				t.Fatalf("rows %+v, rejects %s", rows, describeRejects(rejects))
+			}
+			got := rows[0]
+			if got.Line != 2 {
+				t.Errorf("line %d, want 2", got.Line)
+			}
+			w := tt.want
+			if got.CustomerID != w.CustomerID || got.Name != w.Name || got.Email != w.Email || got.Phone != w.Phone ||
+				got.Locale != w.Locale || got.Country != w.Country || got.Jurisdiction != w.Jurisdiction || got.Exposed != w.Exposed {
+				t.Errorf("got  %+v\nwant %+v", got.Recipient, w)
+			}
+			if !maps.Equal(got.Attributes, w.Attributes) {
+				t.Errorf("attributes %v, want %v", got.Attributes, w.Attributes)
+			}
+		})
+	}
+}
+
+// TestParse_JurisdictionColumn: an explicit jurisdiction wins over the state and is checked.
+func TestParse_JurisdictionColumn(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email,jurisdiction,state\n"+
+		"C1,a@example.com,KR-PIPA,\n"+
+		"C2,b@example.com,gdpr,MA\n"+
+		"C3,c@example.com,not a jurisdiction!,\n", Options{})
+	if len(rows) != 2 || rows[0].Jurisdiction != "kr-pipa" || rows[1].Jurisdiction != "gdpr" {
+		t.Errorf("rows %+v", rows)
+	}
+	if len(rejects) != 1 || rejects[0].Line != 4 || rejects[0].Field != "jurisdiction" {
+		t.Errorf("rejects %s", describeRejects(rejects))
+	}
+}
+
+// TestParse_NameColumnWinsOverFirstAndLast: a full name is taken as given.
+func TestParse_NameColumnWinsOverFirstAndLast(t *testing.T) {
+	rows, _, _ := mustParse(t, "customer_id,email,name,first_name,last_name\nC1,a@example.com,Ana P.,Ana,Pérez\nC2,b@example.com,,Bo,\n", Options{})
+	if len(rows) != 2 || rows[0].Name != "Ana P." || rows[1].Name != "Bo" {
+		t.Errorf("rows %+v", rows)
+	}
+}
+
+func cats(cs ...breach.Category) breach.Categories {
+	var s breach.Categories
+	for _, c := range cs {
+		s = s.With(c)
+	}
+	return s
+}
+
+// TestParse_ExampleCustomerList: examples/customers.csv has 52 rows, seven deliberately bad.
+// The second row of AT-100002 (line 30) is valid here: merging is the database's job.
+func TestParse_ExampleCustomerList(t *testing.T) {
+	data := readFile(t, "../../examples/customers.csv")
+	rows, rejects, imp := mustParseBytes(t, data, Options{})
+	if imp.Read != 52 {
+		t.Errorf("Read = %d, want 52", imp.Read)
+	}
+	if imp.Encoding != "utf-8" || imp.Delimiter != "," {
+		t.Errorf("format %q %q", imp.Encoding, imp.Delimiter)
+	}
+	wantRejects := map[int64]string{
+		10: "email",       // a@b
+		16: "phone",       // 98765ABCD
+		23: "exposed",     // favourite_color
+		26: "locale",      // xx-??
+		29: "email",       // neither email nor phone
+		32: "customer_id", // empty
+		35: "name",        // <script>
+	}
+	if got := rejectLines(rejects); !slices.Equal(got, slices.Sorted(maps.Keys(wantRejects))) {
+		t.Fatalf("rejected lines %v, want %v:%s", got, slices.Sorted(maps.Keys(wantRejects)), describeRejects(rejects))
+	}
+	for _, r := range rejects {
+		if r.Field != wantRejects[r.Line] {
+			t.Errorf("line %d rejected for %q, want %q (%s)", r.Line, r.Field, wantRejects[r.Line], r.Reason)
+		}
+	}
+	if len(rows) != 45 {
+		t.Errorf("accepted %d rows, want 45", len(rows))
+	}
+	byLine := map[int64]breach.ImportRow{}
+	for _, r := range rows {
+		byLine[r.Line] = r
+	}
+	checks := []struct {
+		line int64
+		ok   func(r breach.ImportRow) bool
+	}{
+		{2, func(r breach.ImportRow) bool {
+			return r.CustomerID == "AT-100001" && r.Name == "María Quispe Mamani" && r.Email == "Maria.Quispe@gmail.com" &&
+				r.Phone == "+51987654321" && r.Exposed == 0 && r.Attributes["offer_code"] == "ATP-7K2M-Q9XD" && r.Attributes["plan"] == "Prepago"
+		}},
+		{3, func(r breach.ImportRow) bool { return r.CustomerID == "AT-100002" && r.Exposed.Len() == 5 }},
+		{30, func(r breach.ImportRow) bool { return r.CustomerID == "AT-100002" && r.Exposed.Has(breach.CategorySIM) }},
+		{5, func(r breach.ImportRow) bool { return r.Attributes["plan"] == "Hogar, Internet 300 Mbps + TV" }},
+		{28, func(r breach.ImportRow) bool { return r.Name == "서준 박" && r.Locale == "ko-KR" }},
+		{37, func(r breach.ImportRow) bool {
+			return r.Country == "FR" && r.Phone == "+33647218395" && r.Name == "Hélène Lefèvre"
+		}},
+		{43, func(r breach.ImportRow) bool { return r.Country == "KR" && r.Phone == "+821028417736" }},
+		{48, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ca" && r.Phone == "+14155550134" }},
+		{49, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ma" }},
+		// TX is not among the jurisdictions breachnotice knows, but it is the customer's state.
+		{52, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-tx" && r.Attributes["state"] == "" }},
+	}
+	for _, c := range checks {
+		r, ok := byLine[c.line]
+		if !ok {
+			t.Errorf("line %d not accepted", c.line)
+			continue
+		}
+		if !c.ok(r) {
+			t.Errorf("line %d: %+v", c.line, r.Recipient)
+		}
+	}
+}
