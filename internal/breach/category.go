@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"unicode"
 )
 
 // Category is one kind of personal data that a breach can expose. The set is closed: each
@@ -104,8 +105,15 @@ func AllCategories() []Category {
 	return all
 }
 
-// ParseCategory reads a category name or one of its common aliases, case-insensitively.
+// ParseCategory reads a category name or one of its common aliases, case-insensitively. It runs
+// for every row of a customer list, so the canonical spelling is looked up before anything is
+// allocated.
 func ParseCategory(s string) (Category, error) {
+	for i, name := range categoryNames {
+		if name == s {
+			return Category(i), nil
+		}
+	}
 	key := normalizeCategoryName(s)
 	for i, name := range categoryNames {
 		if name == key {
@@ -118,9 +126,14 @@ func ParseCategory(s string) (Category, error) {
 	return 0, fmt.Errorf("unknown category %q (known: %s)", s, strings.Join(categoryNames[:], ", "))
 }
 
+// normalizeCategoryName lower-cases s and spells its separators as underscores.
 func normalizeCategoryName(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.NewReplacer(" ", "_", "-", "_").Replace(s)
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return '_'
+		}
+		return unicode.ToLower(r)
+	}, strings.TrimSpace(s))
 }
 
 // Categories is a set of categories, stored as a bit set (bit i = Category i) so that merging
@@ -162,7 +175,8 @@ func (s Categories) Strings() []string {
 func ParseCategories(s string) (Categories, error) {
 	var set Categories
 	for item := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '|' || r == ';' }) {
-		if strings.TrimSpace(item) == "" {
+		item = strings.TrimSpace(item)
+		if item == "" {
 			continue
 		}
 		c, err := ParseCategory(item)

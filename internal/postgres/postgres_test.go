@@ -238,3 +238,32 @@ func TestTokens_CreateLookUpRotate(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestImport_ManyRepeatedCustomersPauseTheDirectCopyAndAllMerge makes the rows held back for
+// the merge overflow their buffer several times during a first import.
+func TestImport_ManyRepeatedCustomersPauseTheDirectCopyAndAllMerge(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	const customers = 20000
+	var b strings.Builder
+	b.WriteString("customer_id,email,exposed,round\n")
+	for round := range 3 {
+		for i := range customers {
+			cat := []string{"name", "phone", "sim"}[round]
+			b.WriteString("C" + strconv.Itoa(i) + ",c" + strconv.Itoa(i) + "@example.com," + cat + "," + strconv.Itoa(round) + "\n")
+		}
+		b.WriteString("bad,not-an-email,name,x\n")
+	}
+	imp := mustImport(t, db, c, b.String())
+	if imp.Accepted != customers || imp.Merged != 2*customers || imp.Rejected != 3 {
+		t.Fatalf("counts = %+v, want %d accepted, %d merged, 3 rejected", imp, customers, 2*customers)
+	}
+	r := recipient(t, db, c, "C19999")
+	want, _ := breach.CategoriesOf("name", "phone", "sim")
+	if r.Exposed != want || r.Attributes["round"] != "2" {
+		t.Errorf("C19999 = exposed %v, round %q; want every round's category and the last round", r.Exposed.Strings(), r.Attributes["round"])
+	}
+	if n, _ := db.RecipientCount(t.Context(), c.ID); n != customers {
+		t.Errorf("recipients = %d, want %d", n, customers)
+	}
+}

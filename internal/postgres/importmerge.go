@@ -1,0 +1,122 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// merge stores the rejects and folds the staged rows into the campaign's recipients, returning
+// how many recipients it created and how many it changed.
+//
+// Staged rows of a customer who appears once (nearly all) are taken as they are; those of a
+// customer who appears several times are first folded into one (see foldedSQL). Customers
+// already in the campaign (from an earlier import, or copied directly by this one) are then
+// updated, and only if something changes, so importing the same list again writes nothing; the
+// rest are inserted. A plain INSERT is safe, without ON CONFLICT and its per-row speculative
+// insertion, because the session holds the campaign's row lock: nothing else adds customers.
+func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied copyResult) (inserted, updated int64, err error) {
+	type step struct {
+		name string
+		sql  string
+		args []any
+		n    *int64
+	}
+	steps := []step{{"store rejects", insertRejectsSQL, []any{imp.ID}, nil}}
+	if staged := copied.staged - imp.Rejected; staged > 0 {
+		steps = append(steps,
+			// Sorts and hashes over millions of staged rows must not spill to disk.
+			step{"raise work_mem", `SET LOCAL work_mem = '256MB'`, nil, nil},
+			step{"analyze staging", `ANALYZE import_staging`, nil, nil},
+			step{"find duplicates", findDuplicatesSQL, nil, nil},
+			step{"fold duplicates", foldSQL, nil, nil})
+		if s.existed || copied.direct > 0 {
+			steps = append(steps,
+				// Statistics lag behind imports; without fresh ones the planner may take a
+				// campaign of millions for an empty one and join it row by row.
+				step{"analyze recipients", `ANALYZE recipients`, nil, nil},
+				step{"update recipients", updateRecipientsSQL, []any{imp.ID, imp.CampaignID}, &updated},
+				step{"insert recipients", insertNewRecipientsSQL, []any{imp.ID, imp.CampaignID}, &inserted})
+		} else {
+			steps = append(steps, step{"insert recipients", insertRecipientsSQL, []any{imp.ID, imp.CampaignID}, &inserted})
+		}
+	}
+	for _, st := range steps {
+		tag, err := s.tx.Exec(ctx, st.sql, st.args...)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: %w", st.name, err)
+		}
+		if st.n != nil {
+			*st.n = tag.RowsAffected()
+		}
+	}
+	return inserted, updated, nil
+}
+
+const insertRejectsSQL = `
+	INSERT INTO import_rejects (import_id, line, customer_id, field, reason)
+	SELECT $1, line, coalesce(customer_id, ''), coalesce(reject_field, ''), reject_reason
+	FROM import_staging WHERE reject_reason IS NOT NULL`
+
+const findDuplicatesSQL = `
+	CREATE TEMP TABLE import_duplicates ON COMMIT DROP AS
+	SELECT customer_id FROM import_staging
+	WHERE reject_reason IS NULL GROUP BY customer_id HAVING count(*) > 1`
+
+// foldSQL makes import_folded: one row per customer of the list. A customer's several rows fold
+// into one: the latest non-empty value of each field wins, categories are united, attributes
+// are merged key by key (the latest value of each).
+const foldSQL = `
+	CREATE TEMP TABLE import_folded ON COMMIT DROP AS
+	SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes
+	FROM import_staging s
+	WHERE s.reject_reason IS NULL
+		AND NOT EXISTS (SELECT 1 FROM import_duplicates d WHERE d.customer_id = s.customer_id)
+	UNION ALL
+	SELECT g.customer_id,
+		(array_agg(g.email ORDER BY g.line DESC) FILTER (WHERE g.email IS NOT NULL))[1],
+		(array_agg(g.phone ORDER BY g.line DESC) FILTER (WHERE g.phone IS NOT NULL))[1],
+		coalesce((array_agg(g.name ORDER BY g.line DESC) FILTER (WHERE g.name <> ''))[1], ''),
+		coalesce((array_agg(g.locale ORDER BY g.line DESC) FILTER (WHERE g.locale <> ''))[1], ''),
+		coalesce((array_agg(g.country ORDER BY g.line DESC) FILTER (WHERE g.country <> ''))[1], ''),
+		coalesce((array_agg(g.jurisdiction ORDER BY g.line DESC) FILTER (WHERE g.jurisdiction <> ''))[1], ''),
+		bit_or(g.exposed),
+		jsonb_merge_agg(g.attributes ORDER BY g.line)
+	FROM import_staging g JOIN import_duplicates USING (customer_id)
+	WHERE g.reject_reason IS NULL
+	GROUP BY g.customer_id`
+
+// updateRecipientsSQL merges the list into customers already in the campaign: non-empty
+// fields replace, categories and attributes add up.
+const updateRecipientsSQL = `
+	UPDATE recipients r SET
+		email = coalesce(f.email, r.email),
+		phone = coalesce(f.phone, r.phone),
+		name = CASE WHEN f.name <> '' THEN f.name ELSE r.name END,
+		locale = CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
+		country = CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
+		jurisdiction = CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
+		exposed = r.exposed | f.exposed,
+		attributes = r.attributes || f.attributes,
+		import_id = $1,
+		updated_at = now()
+	FROM import_folded f
+	WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id
+		AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes)
+		IS DISTINCT FROM (
+			coalesce(f.email, r.email), coalesce(f.phone, r.phone),
+			CASE WHEN f.name <> '' THEN f.name ELSE r.name END,
+			CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
+			CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
+			CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
+			r.exposed | f.exposed, r.attributes || f.attributes)`
+
+const insertRecipientsSQL = `
+	INSERT INTO recipients (campaign_id, customer_id, email, phone, name, locale, country,
+		jurisdiction, exposed, attributes, import_id)
+	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1
+	FROM import_folded f`
+
+const insertNewRecipientsSQL = insertRecipientsSQL + `
+	WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id)`
