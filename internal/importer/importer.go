@@ -135,6 +135,11 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	}
 	rr.width = len(header.fields)
 	v := &validator{cols: cols, phones: im.phones, defaultCountry: c.DefaultCountry}
+	for _, f := range cols.kind {
+		if f == fieldAttribute {
+			v.attributeCols++
+		}
+	}
 
 	workers := opts.Workers
 	if workers <= 0 {
@@ -158,10 +163,11 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			cache := newParseCache()
 			for chunk := range chunks {
 				b := &breach.ImportBatch{Rows: make([]breach.ImportRow, 0, len(chunk))}
 				for _, rec := range chunk {
-					if row, rej := v.row(rec); rej != nil {
+					if row, rej := v.row(rec, cache); rej != nil {
 						b.Rejects = append(b.Rejects, *rej)
 					} else {
 						b.Rows = append(b.Rows, *row)

@@ -27,6 +27,7 @@ import (
 type Parser struct {
 	regions map[string]*region // by region code ("PE")
 	byCode  map[int32]*region  // main region of each country calling code
+	valid   validity
 }
 
 // region is what the fast path needs of one region's metadata.
@@ -48,7 +49,11 @@ func NewParser() (*Parser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("phone: load metadata: %w", err)
 	}
-	p := &Parser{regions: map[string]*region{}, byCode: map[int32]*region{}}
+	valid, err := newValidity(coll)
+	if err != nil {
+		return nil, err
+	}
+	p := &Parser{regions: map[string]*region{}, byCode: map[int32]*region{}, valid: valid}
 	for _, m := range coll.GetMetadata() {
 		r := &region{code: m.GetCountryCode(), fast: m.GetNationalPrefixTransformRule() == ""}
 		if npp := m.GetNationalPrefixForParsing(); npp != "" {
@@ -136,24 +141,16 @@ func (p *Parser) fastParse(digits string, plus bool, defaultRegion string) (stri
 	}
 	if r.nationalPrefix != nil {
 		if m := r.nationalPrefix.FindStringIndex(national); m != nil {
-			return validE164(r.code, national[m[1]:])
+			return p.validE164(r.code, national[m[1]:])
 		}
 	}
-	return validE164(r.code, national)
+	return p.validE164(r.code, national)
 }
 
 // validE164 returns the E.164 form of the national significant number nsn in country code cc,
-// if the library deems it a valid number.
-func validE164(cc int32, nsn string) (string, bool) {
-	if len(nsn) < 2 || len(nsn) > 17 || nsn[0] == '0' {
-		return "", false
-	}
-	n, err := strconv.ParseUint(nsn, 10, 64)
-	if err != nil {
-		return "", false
-	}
-	num := &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &n}
-	if !phonenumbers.IsValidNumber(num) {
+// if it is a valid number.
+func (p *Parser) validE164(cc int32, nsn string) (string, bool) {
+	if len(nsn) < 2 || len(nsn) > 17 || nsn[0] == '0' || !p.valid.valid(cc, nsn) {
 		return "", false
 	}
 	return "+" + strconv.Itoa(int(cc)) + nsn, true

@@ -1,8 +1,6 @@
 package postgres
 
 import (
-	"github.com/jackc/pgx/v5/pgtype"
-
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
@@ -44,86 +42,88 @@ type stagedItem struct {
 	reject *breach.Reject
 }
 
-// stagingSource feeds the staging table's COPY.
-type stagingSource struct {
-	next   func() (*breach.ImportRow, *breach.Reject, bool)
-	row    *breach.ImportRow
-	reject *breach.Reject
-	values [12]any
-}
-
-func (s *stagingSource) Next() bool {
-	var ok bool
-	s.row, s.reject, ok = s.next()
-	return ok
-}
-
-func (s *stagingSource) Values() ([]any, error) {
-	v := s.values[:]
-	if r := s.row; r != nil {
-		v[0], v[1], v[2], v[3] = r.Line, r.CustomerID, nullable(r.Email), nullable(r.Phone)
-		v[4], v[5], v[6], v[7] = r.Name, r.Locale, r.Country, r.Jurisdiction
-		v[8], v[9], v[10], v[11] = int32(r.Exposed), attributesJSON(r.Attributes), nil, nil
-		return v, nil
+// appendStaged appends a staging-table row (stagingColumns) for a row or a reject.
+func appendStaged(b, scratch []byte, row *breach.ImportRow, rej *breach.Reject) ([]byte, []byte) {
+	if row != nil {
+		b = appendInt(b, row.Line)
+		b = append(b, '\t')
+		b, scratch = appendRecipientFields(b, scratch, row)
+		return append(b, "\t\\N\t\\N\n"...), scratch
 	}
-	clear(v)
-	rej := s.reject
-	v[0], v[1], v[10], v[11] = rej.Line, rej.CustomerID, rej.Field, rej.Reason
-	return v, nil
+	b = appendInt(b, rej.Line)
+	b = append(b, '\t')
+	b = appendText(b, rej.CustomerID)
+	b = append(b, "\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"...)
+	b = appendText(b, rej.Field)
+	b = append(b, '\t')
+	b = appendText(b, rej.Reason)
+	return append(b, '\n'), scratch
 }
 
-func (s *stagingSource) Err() error { return nil }
-
-// directSource feeds COPY into recipients with the rows whose customer it has certainly not
-// copied before; the others, and the rejects, go to side. It pauses (ends this COPY) when side
-// is full, so that side can be staged and memory stays bounded.
-type directSource struct {
-	in                   *itemStream
-	seen                 *seenFilter
-	side                 *[]stagedItem
-	campaignID, importID pgtype.UUID
-	row                  *breach.ImportRow
-	values               [11]any
+// appendRecipientFields appends the columns from customer_id to attributes, tab-separated.
+func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []byte) {
+	b = appendText(b, r.CustomerID)
+	b = append(b, '\t')
+	b = appendNullable(b, r.Email)
+	b = append(b, '\t')
+	b = appendNullable(b, r.Phone)
+	b = append(b, '\t')
+	b = appendText(b, r.Name)
+	b = append(b, '\t')
+	b = appendText(b, r.Locale)
+	b = append(b, '\t')
+	b = appendText(b, r.Country)
+	b = append(b, '\t')
+	b = appendText(b, r.Jurisdiction)
+	b = append(b, '\t')
+	b = appendInt(b, int64(r.Exposed))
+	b = append(b, '\t')
+	scratch = appendAttributesJSON(scratch[:0], r.Attributes)
+	b = appendText(b, string(scratch))
+	return b, scratch
 }
 
-func (d *directSource) Next() bool {
-	for {
-		row, rej, ok := d.in.next()
+// stagedRows encodes rows and rejects from next for the staging table.
+func stagedRows(next func() (*breach.ImportRow, *breach.Reject, bool)) func([]byte) ([]byte, bool) {
+	var scratch []byte
+	return func(b []byte) ([]byte, bool) {
+		row, rej, ok := next()
 		if !ok {
-			return false
+			return b, false
 		}
-		if rej == nil && !d.seen.testAndAdd(row.CustomerID) {
-			d.row = row
-			return true
-		}
-		item := stagedItem{}
-		if rej != nil {
-			r := *rej
-			item.reject = &r
-		} else {
-			r := *row
-			item.row = &r
-		}
-		*d.side = append(*d.side, item)
-		if len(*d.side) >= sideLimit {
-			return false
-		}
+		b, scratch = appendStaged(b, scratch, row, rej)
+		return b, true
 	}
 }
 
-func (d *directSource) Values() ([]any, error) {
-	r, v := d.row, d.values[:]
-	v[0], v[1], v[2], v[3] = d.campaignID, r.CustomerID, nullable(r.Email), nullable(r.Phone)
-	v[4], v[5], v[6], v[7] = r.Name, r.Locale, r.Country, r.Jurisdiction
-	v[8], v[9], v[10] = int32(r.Exposed), attributesJSON(r.Attributes), d.importID
-	return v, nil
-}
-
-func (d *directSource) Err() error { return nil }
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
+// directRows encodes, for COPY into recipients, the rows whose customer has certainly not been
+// copied before; the others, and the rejects, go to side. It ends the COPY (a pause) when side
+// is full, so that side can be staged and memory stays bounded.
+func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem, prefix, suffix string) func([]byte) ([]byte, bool) {
+	var scratch []byte
+	return func(b []byte) ([]byte, bool) {
+		for {
+			row, rej, ok := in.next()
+			if !ok {
+				return b, false
+			}
+			if rej == nil && !seen.testAndAdd(row.CustomerID) {
+				b = append(b, prefix...)
+				b, scratch = appendRecipientFields(b, scratch, row)
+				return append(b, suffix...), true
+			}
+			item := stagedItem{}
+			if rej != nil {
+				r := *rej
+				item.reject = &r
+			} else {
+				r := *row
+				item.row = &r
+			}
+			*side = append(*side, item)
+			if len(*side) >= sideLimit {
+				return b, false
+			}
+		}
 	}
-	return s
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
@@ -31,11 +33,14 @@ func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied co
 			step{"analyze staging", `ANALYZE import_staging`, nil, nil},
 			step{"find duplicates", findDuplicatesSQL, nil, nil},
 			step{"fold duplicates", foldSQL, nil, nil})
+		if s.existed {
+			// Statistics lag behind imports; without fresh ones the planner may take a
+			// campaign of millions for an empty one and join it row by row. (A partition this
+			// import created has never been analyzed, and is estimated from its real size.)
+			steps = append(steps, step{"analyze recipients", `ANALYZE ` + pgx.Identifier{s.partition}.Sanitize(), nil, nil})
+		}
 		if s.existed || copied.direct > 0 {
 			steps = append(steps,
-				// Statistics lag behind imports; without fresh ones the planner may take a
-				// campaign of millions for an empty one and join it row by row.
-				step{"analyze recipients", `ANALYZE recipients`, nil, nil},
 				step{"update recipients", updateRecipientsSQL, []any{imp.ID, imp.CampaignID}, &updated},
 				step{"insert recipients", insertNewRecipientsSQL, []any{imp.ID, imp.CampaignID}, &inserted})
 		} else {

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -20,11 +19,14 @@ import (
 //
 // Rows travel by one of two roads:
 //
-//   - Direct, for a campaign's first list (the one with millions of rows): each row is copied
-//     straight into recipients, unless its customer may already have been copied (seenFilter)
-//     — then it goes to the staging table with the rejects, to be merged at the end. COPY into
-//     recipients overlaps the parsing, so the list is stored about as fast as it is read.
-//   - Staged, when the campaign already has recipients: every row goes to the staging table
+//   - Direct, for a campaign's first list (the one with millions of rows): the import creates
+//     the campaign's recipients partition and copies each row straight into it, unless its
+//     customer may already have been copied (seenFilter) — then the row goes to the staging
+//     table with the rejects, to be merged at the end. The partition has no index while it is
+//     filled; Commit builds them (one sort each, far cheaper than maintaining them row by row)
+//     and attaches the partition to recipients. The COPY overlaps the parsing, so the list is
+//     stored about as fast as it is read.
+//   - Staged, when the campaign already has its partition: every row goes to the staging table
 //     and the merge (importmerge.go) updates the customers already present and adds the rest.
 type importSession struct {
 	db       *DB
@@ -35,8 +37,15 @@ type importSession struct {
 	copied   chan copyResult
 	closed   bool
 	copying  bool // the COPY goroutine was started and will report on copied
-	// existed is set when the campaign had recipients before this import.
-	existed bool
+	// partition is the campaign's recipients partition, and existed is set when an earlier
+	// import created it.
+	partition string
+	existed   bool
+}
+
+// partitionName is the name of a campaign's recipients partition.
+func partitionName(campaignID string) string {
+	return "recipients_" + strings.ReplaceAll(campaignID, "-", "")
 }
 
 // copyResult is what the COPY goroutine did: rows copied straight into recipients, rows (and
@@ -71,8 +80,19 @@ func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 	if err := importable(state); err != nil {
 		return err
 	}
-	if err := s.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recipients WHERE campaign_id = $1)`, imp.CampaignID).Scan(&s.existed); err != nil {
-		return fmt.Errorf("look for recipients: %w", err)
+	s.partition = partitionName(imp.CampaignID)
+	if err := s.tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.partition).Scan(&s.existed); err != nil {
+		return fmt.Errorf("look for the recipients partition: %w", err)
+	}
+	if !s.existed {
+		// No index yet (see Commit); the CHECK lets ATTACH skip scanning the table to prove
+		// that every row belongs to the campaign.
+		_, err := s.tx.Exec(ctx, `CREATE TABLE `+pgx.Identifier{s.partition}.Sanitize()+`
+			(LIKE recipients INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+			 CHECK (campaign_id = '`+imp.CampaignID+`'::uuid))`)
+		if err != nil {
+			return fmt.Errorf("create the recipients partition: %w", err)
+		}
 	}
 	// A temporary table is private to this connection and skips the write-ahead log.
 	if _, err := s.tx.Exec(ctx, `
@@ -83,34 +103,23 @@ func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 		) ON COMMIT DROP`); err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
-	campaignID, err := uuid.Parse(imp.CampaignID)
-	if err != nil {
-		return err
-	}
-	importID, err := uuid.Parse(imp.ID)
-	if err != nil {
-		return err
-	}
 	s.copying = true
-	go func() {
-		s.copied <- s.copyAll(ctx, pgtype.UUID{Bytes: campaignID, Valid: true}, pgtype.UUID{Bytes: importID, Valid: true})
-	}()
+	go func() { s.copied <- s.copyAll(ctx, imp.CampaignID, imp.ID) }()
 	return nil
 }
 
 // copyAll runs the COPY (or COPYs) of the import until the importer closes the batches.
-func (s *importSession) copyAll(ctx context.Context, campaignID, importID pgtype.UUID) copyResult {
+func (s *importSession) copyAll(ctx context.Context, campaignID, importID string) copyResult {
 	in := &itemStream{batches: s.batches}
 	if s.existed {
-		n, err := s.tx.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, &stagingSource{next: in.next})
+		n, err := copyText(ctx, s.tx, "import_staging", stagingColumns, stagedRows(in.next))
 		return copyResult{staged: n, err: err}
 	}
 	var res copyResult
 	seen := newSeenFilter()
 	var side []stagedItem
 	for {
-		src := &directSource{in: in, seen: seen, side: &side, campaignID: campaignID, importID: importID}
-		n, err := s.tx.CopyFrom(ctx, pgx.Identifier{"recipients"}, directColumns, src)
+		n, err := copyText(ctx, s.tx, s.partition, directColumns, directRows(in, seen, &side, campaignID+"\t", "\t"+importID+"\n"))
 		res.direct += n
 		if err != nil {
 			res.err = fmt.Errorf("copy into recipients: %w", err)
@@ -118,14 +127,13 @@ func (s *importSession) copyAll(ctx context.Context, campaignID, importID pgtype
 		}
 		if len(side) > 0 {
 			i := 0
-			n, err := s.tx.CopyFrom(ctx, pgx.Identifier{"import_staging"}, stagingColumns, &stagingSource{next: func() (*breach.ImportRow, *breach.Reject, bool) {
+			n, err := copyText(ctx, s.tx, "import_staging", stagingColumns, stagedRows(func() (*breach.ImportRow, *breach.Reject, bool) {
 				if i == len(side) {
 					return nil, nil, false
 				}
-				it := &side[i]
 				i++
-				return it.row, it.reject, true
-			}})
+				return side[i-1].row, side[i-1].reject, true
+			}))
 			res.staged += n
 			if err != nil {
 				res.err = fmt.Errorf("copy into staging: %w", err)
@@ -138,6 +146,23 @@ func (s *importSession) copyAll(ctx context.Context, campaignID, importID pgtype
 			return res
 		}
 	}
+}
+
+// attachPartition indexes the partition filled by a direct import and attaches it to
+// recipients. The indexes are created as the parent's constraints, so that ATTACH adopts them
+// instead of building its own.
+func (s *importSession) attachPartition(ctx context.Context, imp *breach.Import) error {
+	p := pgx.Identifier{s.partition}.Sanitize()
+	for _, st := range []struct{ name, sql string }{
+		{"raise maintenance_work_mem", `SET LOCAL maintenance_work_mem = '256MB'`},
+		{"index recipients", `ALTER TABLE ` + p + ` ADD PRIMARY KEY (campaign_id, id), ADD UNIQUE (campaign_id, customer_id)`},
+		{"attach recipients", `ALTER TABLE recipients ATTACH PARTITION ` + p + ` FOR VALUES IN ('` + imp.CampaignID + `')`},
+	} {
+		if _, err := s.tx.Exec(ctx, st.sql); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
+	return nil
 }
 
 // Write hands a batch to the COPY; it blocks while the COPY is behind, which is what keeps the
@@ -182,6 +207,11 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	}
 	if copied.direct+copied.staged != imp.Read {
 		return fmt.Errorf("copied %d rows but read %d", copied.direct+copied.staged, imp.Read)
+	}
+	if !s.existed {
+		if err := s.attachPartition(ctx, imp); err != nil {
+			return err
+		}
 	}
 	inserted, updated, err := s.merge(ctx, imp, copied)
 	if err != nil {

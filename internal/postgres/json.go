@@ -5,12 +5,12 @@ import (
 	"unicode/utf8"
 )
 
-// attributesJSON encodes a recipient's attributes as a JSON object. It is written by hand
+// appendAttributesJSON appends a recipient's attributes as a JSON object. It is written by hand
 // because it runs once per imported row, on the one goroutine that feeds COPY, where
 // encoding/json's reflection cost ~1 µs a row. Keys are sorted so equal maps give equal bytes.
-func attributesJSON(attrs map[string]string) []byte {
+func appendAttributesJSON(b []byte, attrs map[string]string) []byte {
 	if len(attrs) == 0 {
-		return []byte("{}")
+		return append(b, "{}"...)
 	}
 	keys := make([]string, 0, len(attrs))
 	size := 2
@@ -19,7 +19,7 @@ func attributesJSON(attrs map[string]string) []byte {
 		size += len(k) + len(v) + 6
 	}
 	slices.Sort(keys)
-	b := make([]byte, 0, size)
+	b = slices.Grow(b, size)
 	b = append(b, '{')
 	for i, k := range keys {
 		if i > 0 {
