@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/pgtest"
+)
+
+var (
+	dbURL string
+	bin   string // the breachnotice binary, built once for these tests
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "breachnotice-cli")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "breachnotice")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := pgtest.Main(m, &dbURL)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cli runs the binary with DATABASE_URL set and returns stdout, stderr and the error.
+func cli(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), bin, args...)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+func createCampaign(t *testing.T) string {
+	t.Helper()
+	out, stderr, err := cli(t, "", "campaign", "create", "-f", "../../examples/campaign.yaml", "--json")
+	if err != nil {
+		t.Fatalf("campaign create: %v\n%s", err, stderr)
+	}
+	var c struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.ID == "" {
+		t.Fatalf("campaign create --json printed %q", out)
+	}
+	return c.ID
+}
+
+func TestCLI_ImportTheExampleListWithRejectsFile(t *testing.T) {
+	id := createCampaign(t)
+	rejects := filepath.Join(t.TempDir(), "rejects.csv")
+	out, stderr, err := cli(t, "", "import", "--campaign", id, "--rejects", rejects, "--json", "../../examples/customers.csv")
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	var sum struct{ Read, Accepted, Rejected, Merged int64 }
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("import --json printed %q: %v", out, err)
+	}
+	if sum.Read != 52 || sum.Accepted != 44 || sum.Merged != 1 || sum.Rejected != 7 {
+		t.Errorf("summary = %+v, want 52 read = 44 accepted + 1 merged + 7 rejected", sum)
+	}
+	f, err := os.Open(rejects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	records, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(records) != 8 || records[0][0] != "line" || records[1][0] != "10" {
+		t.Errorf("rejects file = %v, %v; want a header and 7 rows, the first for line 10", records, err)
+	}
+
+	out, stderr, err = cli(t, "", "campaign", "show", id, "--json")
+	if err != nil {
+		t.Fatalf("campaign show: %v\n%s", err, stderr)
+	}
+	var show struct {
+		Recipients int64
+		Imports    []struct{ Read int64 }
+	}
+	if err := json.Unmarshal([]byte(out), &show); err != nil || show.Recipients != 44 || len(show.Imports) != 1 {
+		t.Errorf("campaign show --json = %s (%v); want 44 recipients and one import", out, err)
+	}
+}
+
+func TestCLI_ImportFromStdinWithMapAndHumanSummary(t *testing.T) {
+	id := createCampaign(t)
+	list := "Kundennummer;Mail;Handy\nK1;a@example.com;987654321\nK2;b@;\n"
+	out, stderr, err := cli(t, list, "import", "--campaign", id, "--map", "Kundennummer=customer_id", "--map", "Handy=phone", "-")
+	if err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"read      2", "accepted  1", "rejected  1", "line 3 (K2): email"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCLI_CampaignFileErrorNamesFileLineAndField(t *testing.T) {
+	src, err := os.ReadFile("../../examples/campaign.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(src), "seguridad@notificaciones.andinatel.com.pe", "security@", 1)
+	path := filepath.Join(t.TempDir(), "campaign.yaml")
+	os.WriteFile(path, []byte(bad), 0o600)
+	_, stderr, err := cli(t, "", "campaign", "create", "-f", path)
+	if err == nil {
+		t.Fatal("campaign create accepted a bad sender email")
+	}
+	if !regexp.MustCompile(`campaign\.yaml:\d+: sender\.email: "security@" is not an email address`).MatchString(stderr) {
+		t.Errorf("error = %q", stderr)
+	}
+}
+
+func TestCLI_MalformedConfigurationNamesTheVariable(t *testing.T) {
+	cmd := exec.CommandContext(t.Context(), bin, "migrate")
+	cmd.Env = append(os.Environ(), "DATABASE_URL=mysql://x", "HTTP_ADDR=nowhere")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "DATABASE_URL") || !strings.Contains(string(out), "HTTP_ADDR") {
+		t.Errorf("migrate with bad configuration: %v, %s", err, out)
+	}
+}
+
+// TestCLI_RunServesWithAFreshTokenAndStopsOnSIGTERM is `make run` as a new user meets it.
+func TestCLI_RunServesWithAFreshTokenAndStopsOnSIGTERM(t *testing.T) {
+	cmd := exec.Command(bin, "run")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "HTTP_ADDR=127.0.0.1:0",
+		"BREACHNOTICE_STATE_DIR="+t.TempDir(), "LOG_LEVEL=warn")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	var url, token, campaign string
+	lines := bufio.NewScanner(stdout)
+	deadline := time.AfterFunc(30*time.Second, func() { cmd.Process.Kill() })
+	for lines.Scan() && (url == "" || token == "" || campaign == "") {
+		line := lines.Text()
+		if v, ok := strings.CutPrefix(line, "breachnotice is running at "); ok {
+			url = v
+		}
+		if _, v, ok := strings.Cut(line, "operator token (shown once): "); ok {
+			token = v
+		}
+		if _, v, ok := strings.Cut(line, "demo campaign:"); ok {
+			campaign = strings.TrimSpace(v)
+		}
+	}
+	deadline.Stop()
+	if url == "" || token == "" || campaign == "" {
+		t.Fatalf("run printed no URL, token or campaign; stderr:\n%s", stderr.String())
+	}
+	go func() {
+		for lines.Scan() {
+		}
+	}()
+
+	req, _ := http.NewRequest("GET", url+"/api/v1/campaigns/"+campaign, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET the demo campaign with the printed token: %d", resp.StatusCode)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run exited with %v after SIGTERM; stderr:\n%s", err, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("run did not stop within 15 s of SIGTERM")
+	}
+}

@@ -1,0 +1,52 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestFromEnv_NamesEveryMalformedVariable(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{
+		"DATABASE_URL":        "mysql://localhost/x",
+		"REDIS_URL":           "127.0.0.1:6379",
+		"HTTP_ADDR":           "8080",
+		"PUBLIC_URL":          "ftp://example.com",
+		"BREACHNOTICE_SECRET": "short",
+	}))
+	if err == nil {
+		t.Fatal("malformed configuration accepted")
+	}
+	for _, name := range []string{"DATABASE_URL", "REDIS_URL", "HTTP_ADDR", "PUBLIC_URL", "BREACHNOTICE_SECRET"} {
+		if !strings.Contains(err.Error(), name+":") {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestFromEnv_DefaultsAndAcceptedForms(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"DATABASE_URL": "host=/var/run/postgresql dbname=breachnotice",
+		"REDIS_URL":    "rediss://user:pw@redis.internal:6380/2",
+		"PUBLIC_URL":   "https://notice.example.com/",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != DefaultHTTPAddr || c.PublicURL != "https://notice.example.com" {
+		t.Errorf("config = %+v", c)
+	}
+	if err := c.Require("DATABASE_URL", "BREACHNOTICE_SECRET"); err == nil || !strings.Contains(err.Error(), "BREACHNOTICE_SECRET") || strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("Require = %v, want only BREACHNOTICE_SECRET named", err)
+	}
+}
+
+func TestFromEnv_ErrorsDoNotEchoPasswords(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"REDIS_URL": "redis://user:s3cret@host:bad port/0"}))
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("err = %v; want an error that does not contain the password", err)
+	}
+}
