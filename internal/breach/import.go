@@ -1,6 +1,9 @@
 package breach
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Import is one customer list loaded into a campaign, with the counts that prove nothing was
 // lost: every row read is accepted (a new recipient), merged (into a recipient that an earlier
@@ -55,4 +58,29 @@ type ImportRow struct {
 type ImportBatch struct {
 	Rows    []ImportRow
 	Rejects []Reject
+}
+
+// ImportStore keeps imports. Implemented by package postgres.
+type ImportStore interface {
+	// BeginImport records imp (CampaignID, Filename and CreatedBy set) as running, sets its
+	// ID, and returns the session its rows go to. It fails with ENOTFOUND for an unknown
+	// campaign and ECONFLICT for a campaign that no longer takes imports.
+	BeginImport(ctx context.Context, imp *Import) (ImportSession, error)
+}
+
+// ImportSession receives one import's batches and then merges them into the campaign's
+// recipients in one step, or nothing of them.
+type ImportSession interface {
+	// Write stores a batch. Batches arrive in line order: the merge relies on it to let a
+	// customer's later row win over an earlier one.
+	Write(ctx context.Context, b *ImportBatch) error
+	// Progress records how far the import has read, for those watching it. It is advisory:
+	// it never fails the import, and gives up quickly when the database is busy.
+	Progress(ctx context.Context, read int64)
+	// Commit merges the rows into the campaign's recipients (a customer already present is
+	// updated: non-empty fields win, categories are united), stores the rejects, and fills in
+	// imp's Accepted, Merged and Updated counts and final state.
+	Commit(ctx context.Context, imp *Import) error
+	// Abort discards the rows and records the import as failed with cause.
+	Abort(ctx context.Context, imp *Import, cause error)
 }

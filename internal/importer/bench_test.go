@@ -29,7 +29,7 @@ func BenchmarkParse(b *testing.B) {
 	imp := &breach.Import{}
 	err = im.parse(context.Background(), &breach.Campaign{DefaultCountry: "PE"}, imp, &buf, Options{},
 		func(context.Context, *breach.ImportBatch) error { return nil },
-		func(context.Context, int64) error { return nil })
+		func(context.Context, int64) {})
 	if err != nil {
 		b.Fatal(err)
 	}

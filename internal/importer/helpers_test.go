@@ -59,7 +59,7 @@ func runParse(im *Importer, data []byte, opts Options) (rows []breach.ImportRow,
 		rejects = append(rejects, b.Rejects...)
 		return nil
 	}
-	progress := func(context.Context, int64) error { return nil }
+	progress := func(context.Context, int64) {}
 	err = im.parse(context.Background(), campaign, imp, bytes.NewReader(data), opts, write, progress)
 	slices.SortFunc(rows, func(a, b breach.ImportRow) int { return cmp.Compare(a.Line, b.Line) })
 	slices.SortFunc(rejects, func(a, b breach.Reject) int { return cmp.Compare(a.Line, b.Line) })

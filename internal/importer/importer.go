@@ -15,35 +15,12 @@ import (
 	"io"
 	"runtime"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/csvsafe"
 	"github.com/breachnotice/breachnotice/internal/phone"
 )
-
-// Store keeps imports. Implemented by package postgres.
-type Store interface {
-	// BeginImport records imp (ID, CampaignID, Filename and CreatedBy set) as running and
-	// returns the session its rows go to. It fails with ENOTFOUND for an unknown campaign and
-	// ECONFLICT for a campaign that no longer takes imports.
-	BeginImport(ctx context.Context, imp *breach.Import) (Session, error)
-}
-
-// Session receives one import's batches and then merges them into the campaign's recipients in
-// one step, or nothing of them.
-type Session interface {
-	Write(ctx context.Context, b *breach.ImportBatch) error
-	// Progress records how far the import has read, for those watching it.
-	Progress(ctx context.Context, read int64) error
-	// Commit merges the rows into the campaign's recipients (a customer already present is
-	// updated: non-empty fields win, categories are united), stores the rejects, and fills in
-	// imp's Accepted, Merged and Updated counts and final state.
-	Commit(ctx context.Context, imp *breach.Import) error
-	// Abort discards the rows and records the import as failed with cause.
-	Abort(ctx context.Context, imp *breach.Import, cause error)
-}
 
 // Options tune an import.
 type Options struct {
@@ -70,12 +47,12 @@ type Progress struct {
 
 // Importer imports customer lists. Build one with New and share it.
 type Importer struct {
-	store  Store
+	store  breach.ImportStore
 	phones *phone.Parser
 }
 
 // New returns an Importer that stores into store.
-func New(store Store) (*Importer, error) {
+func New(store breach.ImportStore) (*Importer, error) {
 	phones, err := phone.NewParser()
 	if err != nil {
 		return nil, err
@@ -104,11 +81,11 @@ func (im *Importer) Run(ctx context.Context, c *breach.Campaign, imp *breach.Imp
 	return imp, nil
 }
 
-// parse reads and validates every row and passes them to write in batches; imp.Read,
-// imp.Rejected, imp.Encoding and imp.Delimiter are set here. progress is called about every
-// opts.ProgressEvery with the rows read so far.
+// parse reads and validates every row and passes them to write in batches, in line order;
+// imp.Read, imp.Rejected, imp.Encoding and imp.Delimiter are set here. progress is called about
+// every opts.ProgressEvery with the rows read so far.
 func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.Import, src io.Reader, opts Options,
-	write func(context.Context, *breach.ImportBatch) error, progress func(context.Context, int64) error) error {
+	write func(context.Context, *breach.ImportBatch) error, progress func(context.Context, int64)) error {
 	counted := &countingReader{r: src}
 	in, format, err := openInput(counted, opts.Encoding)
 	if err != nil {
@@ -149,106 +126,69 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	if batchRows <= 0 {
 		batchRows = 1024
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-
-	// reader → chunks of records → workers → batches → this goroutine → the store.
-	chunks := make(chan []record, workers*2)
-	batches := make(chan *breach.ImportBatch, workers*2)
-	var readErr error
-	go func() {
-		defer close(chunks)
-		readErr = readChunks(ctx, rr, batchRows, chunks)
-	}()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			cache := newParseCache()
-			for chunk := range chunks {
-				b := &breach.ImportBatch{Rows: make([]breach.ImportRow, 0, len(chunk))}
-				for _, rec := range chunk {
-					if row, rej := v.row(rec, cache); rej != nil {
-						b.Rejects = append(b.Rejects, *rej)
-					} else {
-						b.Rows = append(b.Rows, *row)
-					}
-				}
-				select {
-				case batches <- b:
-				case <-ctx.Done():
-					return
-				}
-			}
-		})
-	}
-	go func() { wg.Wait(); close(batches) }()
-
 	every := opts.ProgressEvery
 	if every <= 0 {
 		every = time.Second
 	}
+	report := func() {
+		if opts.OnProgress != nil {
+			opts.OnProgress(Progress{Rows: imp.Read, Bytes: counted.n.Load()})
+		}
+	}
+	p := &pipeline{validate: v.row, workers: workers, batchRows: batchRows}
 	last := time.Now()
-	for b := range batches {
+	err = p.run(ctx, rr, func(b *breach.ImportBatch) error {
 		imp.Read += int64(len(b.Rows) + len(b.Rejects))
 		imp.Rejected += int64(len(b.Rejects))
 		if err := write(ctx, b); err != nil {
-			cancel(err)
-			for range batches { // let the workers finish
-			}
 			return fmt.Errorf("store rows: %w", err)
 		}
 		if time.Since(last) >= every {
 			last = time.Now()
-			if opts.OnProgress != nil {
-				opts.OnProgress(Progress{Rows: imp.Read, Bytes: counted.n.Load()})
-			}
-			if err := progress(ctx, imp.Read); err != nil {
-				return fmt.Errorf("record progress: %w", err)
-			}
+			report()
+			progress(ctx, imp.Read)
 		}
+		return nil
+	})
+	if err != nil {
+		return inputError(err, format, imp.Read)
 	}
-	if readErr != nil {
-		return fmt.Errorf("read %s input: %w", format.Encoding, readErr)
-	}
-	if err := context.Cause(ctx); err != nil {
-		return err
-	}
-	if opts.OnProgress != nil {
-		opts.OnProgress(Progress{Rows: imp.Read, Bytes: counted.n.Load()})
-	}
+	report()
 	return nil
 }
 
-// readChunks reads records into chunks of n until the end of the input.
-func readChunks(ctx context.Context, rr *recordReader, n int, out chan<- []record) error {
-	chunk := make([]record, 0, n)
-	for {
-		rec, err := rr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		chunk = append(chunk, rec)
-		if len(chunk) == n {
-			select {
-			case out <- chunk:
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-			chunk = make([]record, 0, n)
-		}
+// inputError makes a failure to read the list (a truncated gzip, an upload cut short) an
+// EINVALID error that says where, while keeping the cause in the chain (the HTTP adapter
+// answers 413 for an upload over its limit).
+func inputError(err error, f Format, rows int64) error {
+	var re *readError
+	if !errors.As(err, &re) {
+		return err
 	}
-	if len(chunk) > 0 {
-		select {
-		case out <- chunk:
-		case <-ctx.Done():
-			return context.Cause(ctx)
-		}
+	what := "the file"
+	if f.Gzip {
+		what = "the gzip file"
 	}
-	return nil
+	return &listError{
+		app:   breach.Errorf(breach.EINVALID, "%s could not be read to its end (after %d rows): it may be truncated or corrupt: %v", what, rows, re.err),
+		cause: re.err,
+	}
 }
+
+// readError marks an error from reading the input, as opposed to storing it.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// listError is a problem with the list: its message for the operator, and its cause.
+type listError struct {
+	app   *breach.Error
+	cause error
+}
+
+func (e *listError) Error() string   { return e.app.Message }
+func (e *listError) Unwrap() []error { return []error{e.app, e.cause} }
 
 // WriteRejectsCSV writes an import's rejects as CSV (line, customer_id, field, reason), the
 // report an operator downloads to fix their list. each is called with the function to call for

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -24,7 +25,15 @@ import (
 // DB is a pool of connections to breachnotice's database.
 type DB struct {
 	pool *pgxpool.Pool
+	// importSlots bounds the imports running at once. Each holds a connection for its whole
+	// length; without a bound, enough concurrent uploads would take every connection and
+	// stall everything else, the imports' own progress updates included.
+	importSlots chan struct{}
 }
+
+// defaultMaxConns is the pool size unless DATABASE_URL sets pool_max_conns (pgx's default,
+// max(4, CPUs), is too small for imports beside API requests).
+const defaultMaxConns = 16
 
 // Open connects to the database at url (a postgres:// URL or a key=value DSN) and checks that
 // it answers.
@@ -32,6 +41,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -41,7 +53,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4))}, nil
 }
 
 // Close closes every connection.

@@ -9,17 +9,18 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/importer"
 )
 
 // BeginImport records imp as running and opens the transaction its rows are copied into (see
 // importSession). Until Commit nothing of the import is visible, so a failed import leaves the
 // campaign as it was.
-func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (importer.Session, error) {
+func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.ImportSession, error) {
 	cid, err := parseID("campaign", imp.CampaignID)
 	if err != nil {
 		return nil, err
 	}
+	// The campaign's ID goes into table names and DDL: only its canonical form.
+	imp.CampaignID = cid.String()
 	var state breach.CampaignState
 	err = db.pool.QueryRow(ctx, `SELECT state FROM campaigns WHERE id = $1`, cid).Scan(&state)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -40,6 +41,11 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (importer.Ses
 		return nil, fmt.Errorf("insert import: %w", err)
 	}
 
+	select {
+	case db.importSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 	s := &importSession{db: db, importID: imp.ID, batches: make(chan *breach.ImportBatch, 4), copied: make(chan copyResult, 1)}
 	if err := s.open(ctx, imp); err != nil {
 		s.Abort(context.WithoutCancel(ctx), imp, err)

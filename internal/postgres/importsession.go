@@ -37,6 +37,7 @@ type importSession struct {
 	copied   chan copyResult
 	closed   bool
 	copying  bool // the COPY goroutine was started and will report on copied
+	released bool // the import slot was given back
 	// partition is the campaign's recipients partition, and existed is set when an earlier
 	// import created it.
 	partition string
@@ -182,9 +183,24 @@ func (s *importSession) Write(ctx context.Context, b *breach.ImportBatch) error 
 	}
 }
 
-func (s *importSession) Progress(ctx context.Context, read int64) error {
-	_, err := s.db.pool.Exec(ctx, `UPDATE imports SET read = $2 WHERE id = $1 AND state = 'running'`, s.importID, read)
-	return err
+// Progress records the rows read so far, if a connection is free within a moment: watching an
+// import is worth less than the import itself.
+func (s *importSession) Progress(ctx context.Context, read int64) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, _ = s.db.pool.Exec(ctx, `UPDATE imports SET read = $2 WHERE id = $1 AND state = 'running'`, s.importID, read)
+}
+
+// release gives back the session's connection and its import slot.
+func (s *importSession) release() {
+	if s.conn != nil {
+		s.conn.Release()
+		s.conn = nil
+	}
+	if !s.released {
+		s.released = true
+		<-s.db.importSlots
+	}
 }
 
 func (s *importSession) finishCopy() copyResult {
@@ -234,8 +250,7 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 		return fmt.Errorf("commit import: %w", err)
 	}
 	s.tx = nil
-	s.conn.Release()
-	s.conn = nil
+	s.release()
 	return nil
 }
 
@@ -247,10 +262,7 @@ func (s *importSession) Abort(ctx context.Context, imp *breach.Import, cause err
 		_ = s.tx.Rollback(ctx)
 		s.tx = nil
 	}
-	if s.conn != nil {
-		s.conn.Release()
-		s.conn = nil
-	}
+	s.release()
 	imp.State = breach.ImportFailed
 	imp.Error = breach.ErrorMessage(cause)
 	now := time.Now()

@@ -3,11 +3,14 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -265,5 +268,65 @@ func TestImport_ManyRepeatedCustomersPauseTheDirectCopyAndAllMerge(t *testing.T)
 	}
 	if n, _ := db.RecipientCount(t.Context(), c.ID); n != customers {
 		t.Errorf("recipients = %d, want %d", n, customers)
+	}
+}
+
+// TestImport_ConcurrentSlowImportsNeitherDeadlockNorStarveOtherQueries: every import holds a
+// connection while it runs; with more uploads than connections, they must queue for their turn
+// without holding one, and other requests must still be served.
+func TestImport_ConcurrentSlowImportsNeitherDeadlockNorStarveOtherQueries(t *testing.T) {
+	db, err := postgres.Open(t.Context(), dbURL+"&pool_max_conns=4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	im, err := importer.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const uploads = 6
+	var wg sync.WaitGroup
+	errs := make(chan error, uploads)
+	for u := range uploads {
+		c := newCampaign(t, db)
+		pr, pw := io.Pipe()
+		wg.Go(func() { // a client sending its list slowly
+			defer pw.Close()
+			pw.Write([]byte("customer_id,email\n"))
+			for i := range 5 {
+				fmt.Fprintf(pw, "U%d-%d,u%d.%d@example.com\n", u, i, u, i)
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+		wg.Go(func() {
+			imp := &breach.Import{Filename: "slow.csv"}
+			_, err := im.Run(t.Context(), c, imp, pr, importer.Options{ProgressEvery: time.Millisecond})
+			if err == nil && imp.Accepted != 5 {
+				err = fmt.Errorf("accepted %d, want 5", imp.Accepted)
+			}
+			errs <- err
+		})
+	}
+	for range 20 { // meanwhile, the API's own queries are answered
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		_, err := db.Campaigns(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("a query during the imports: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("concurrent imports did not finish: deadlock")
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
