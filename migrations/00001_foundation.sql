@@ -49,7 +49,7 @@ CREATE TABLE import_rejects (
 
 -- Recipients: the affected customers of a campaign, one row per customer_id however many rows
 -- or imports named them. exposed is a bit set of data categories (bit i = breach.Category i,
--- see internal/breach/category.go); 0 means the campaign's default categories.
+-- see internal/breach/category.go). A row naming none gets the campaign's default at import.
 --
 -- One partition per campaign (recipients_<campaign id without dashes>), created by the
 -- campaign's first import: the list is copied into a fresh table and its indexes are built

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,14 +56,11 @@ nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			opts := importer.Options{Encoding: encoding, Map: map[string]string{}}
-			for _, m := range maps {
-				col, field, ok := strings.Cut(m, "=")
-				if !ok {
-					return fmt.Errorf("--map %q: expected COLUMN=FIELD", m)
-				}
-				opts.Map[col] = field
+			mapping, err := importer.ParseMap(maps)
+			if err != nil {
+				return err
 			}
+			opts := importer.Options{Encoding: encoding, Map: mapping}
 			src, name, size, err := openList(args[0])
 			if err != nil {
 				return err
@@ -167,7 +163,7 @@ func writeRejects(ctx context.Context, db *postgres.DB, importID, path string) e
 func (a *app) printImport(ctx context.Context, db *postgres.DB, name string, s importSummary) error {
 	rate := float64(s.Read) / max(s.Seconds, 1e-9)
 	fmt.Fprintf(a.stdout, "Imported %s in %.1fs (%s, %q delimited, %.0f rows/s)\n", name, s.Seconds, s.Encoding, s.Delimiter, rate)
-	fmt.Fprintf(a.stdout, "  read      %d\n  accepted  %d  new recipients\n  merged    %d  into recipients already present (%d changed)\n  rejected  %d\n",
+	fmt.Fprintf(a.stdout, "  read      %d\n  accepted  %d  new recipients\n  merged    %d  into an earlier row or import of the same customer (%d recipients changed)\n  rejected  %d\n",
 		s.Read, s.Accepted, s.Merged, s.Updated, s.Rejected)
 	if s.Rejected == 0 {
 		return nil

@@ -24,15 +24,12 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	opts := importer.Options{Encoding: q.Get("encoding"), Map: map[string]string{}}
-	for _, m := range q["map"] {
-		col, field, ok := strings.Cut(m, "=")
-		if !ok {
-			s.writeError(w, r, breach.Errorf(breach.EINVALID, "map=%q: expected COLUMN=FIELD", m))
-			return
-		}
-		opts.Map[col] = field
+	mapping, err := importer.ParseMap(q["map"])
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
+	opts := importer.Options{Encoding: q.Get("encoding"), Map: mapping}
 	body := http.MaxBytesReader(w, r.Body, s.MaxUploadBytes)
 	src, filename, err := uploadedFile(r, body)
 	if err != nil {

@@ -19,7 +19,8 @@ type Recipient struct {
 	Country string `json:"country,omitempty"`
 	// Jurisdiction overrides the campaign's jurisdictions for this customer ("us-ma").
 	Jurisdiction string `json:"jurisdiction,omitempty"`
-	// Exposed is what was exposed about this customer; empty means the campaign's default.
+	// Exposed is what was exposed about this customer: the list's categories, or the
+	// campaign's default ones when the list named none.
 	Exposed Categories `json:"exposed"`
 	// Attributes are the list's other columns, usable in templates.
 	Attributes map[string]string `json:"attributes,omitempty"`

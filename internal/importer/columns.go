@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // field is what a column of the customer list holds.
@@ -79,6 +80,20 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 	for i := range c.index {
 		c.index[i] = -1
 	}
+	if len(header) > maxColumns {
+		return c, fmt.Errorf("header: %d columns, more than the %d a customer list may have", len(header), maxColumns)
+	}
+	for i, h := range header {
+		if !utf8.ValidString(h) {
+			return c, fmt.Errorf("header: column %d is not valid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)", i+1)
+		}
+		if r, bad := controlChar(h, false); bad {
+			return c, fmt.Errorf("header: column %d contains the control character %U", i+1, r)
+		}
+		if len(h) > maxHeaderName {
+			return c, fmt.Errorf("header: column %d's name is longer than %d bytes", i+1, maxHeaderName)
+		}
+	}
 	byName := map[string]int{}
 	for i, h := range header {
 		name := normalizeHeader(h)
@@ -100,7 +115,7 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 		target := overrides[col]
 		i, ok := byName[normalizeHeader(col)]
 		if !ok {
-			return c, fmt.Errorf("--map %s=%s: the header has no column %q (it has: %s)", col, target, col, strings.Join(header, ", "))
+			return c, fmt.Errorf("--map %s=%s: the header has no column %q (it has: %s)", col, target, col, describeHeader(header))
 		}
 		f, ok := fieldNames[strings.ToLower(strings.TrimSpace(target))]
 		if !ok {
@@ -118,12 +133,36 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 		c.index[f] = i
 	}
 	if c.index[fieldCustomerID] < 0 {
-		return c, fmt.Errorf("header: no customer_id column (the header has: %s); name one customer_id or use --map COLUMN=customer_id", strings.Join(header, ", "))
+		return c, fmt.Errorf("header: no customer_id column %s; name one customer_id or use --map COLUMN=customer_id", describeHeader(header))
 	}
 	if c.index[fieldEmail] < 0 && c.index[fieldPhone] < 0 {
-		return c, fmt.Errorf("header: neither an email nor a phone column (the header has: %s); use --map COLUMN=email or --map COLUMN=phone", strings.Join(header, ", "))
+		return c, fmt.Errorf("header: neither an email nor a phone column %s; use --map COLUMN=email or --map COLUMN=phone", describeHeader(header))
 	}
 	return c, nil
+}
+
+// Limits on the header row.
+const (
+	maxColumns    = 512
+	maxHeaderName = 256
+)
+
+// describeHeader lists a header's column names for an error message — unless the "header"
+// looks like a customer's data (a file without a header row), which must not be copied into an
+// error message that is logged and stored.
+func describeHeader(header []string) string {
+	for _, h := range header {
+		digits := 0
+		for _, r := range h {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if strings.Contains(h, "@") || digits >= 6 || len(h) > 64 {
+			return "(line 1 looks like a customer's data, not a header row naming the columns; the file needs a header row)"
+		}
+	}
+	return "(the header has: " + strings.Join(header, ", ") + ")"
 }
 
 func (f field) String() string {

@@ -15,6 +15,7 @@ import (
 	"io"
 	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -111,7 +112,7 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 		return breach.Errorf(breach.EINVALID, "line %d: %v", header.line, err)
 	}
 	rr.width = len(header.fields)
-	v := &validator{cols: cols, phones: im.phones, defaultCountry: c.DefaultCountry}
+	v := &validator{cols: cols, phones: im.phones, defaultCountry: c.DefaultCountry, defaultExposed: c.DefaultCategories()}
 	for _, f := range cols.kind {
 		if f == fieldAttribute {
 			v.attributeCols++
@@ -189,6 +190,19 @@ type listError struct {
 
 func (e *listError) Error() string   { return e.app.Message }
 func (e *listError) Unwrap() []error { return []error{e.app, e.cause} }
+
+// ParseMap reads --map style column mappings ("COLUMN=FIELD") into Options.Map.
+func ParseMap(pairs []string) (map[string]string, error) {
+	m := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		col, f, ok := strings.Cut(p, "=")
+		if !ok || strings.TrimSpace(col) == "" {
+			return nil, breach.Errorf(breach.EINVALID, "map %q: expected COLUMN=FIELD", p)
+		}
+		m[col] = f
+	}
+	return m, nil
+}
 
 // WriteRejectsCSV writes an import's rejects as CSV (line, customer_id, field, reason), the
 // report an operator downloads to fix their list. each is called with the function to call for

@@ -24,6 +24,20 @@ type Format struct {
 	Encoding  string `json:"encoding"`  // "utf-8", "utf-16le", "utf-16be", "windows-1252", …
 	BOM       bool   `json:"bom"`       // the file started with a byte-order mark
 	Delimiter string `json:"delimiter"` // ",", ";" or "\t"
+	CROnly    bool   `json:"cr_only"`   // lines end with a bare carriage return (old Mac Excel)
+}
+
+// crToLF reads a file whose lines end with a bare CR as if they ended with LF.
+type crToLF struct{ r io.Reader }
+
+func (c crToLF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	for i, b := range p[:n] {
+		if b == '\r' {
+			p[i] = '\n'
+		}
+	}
+	return n, err
 }
 
 // openInput unwraps gzip and decodes the input to UTF-8, detecting the encoding unless forced.
@@ -43,7 +57,11 @@ func openInput(raw io.Reader, forced string) (*bufio.Reader, Format, error) {
 	}
 	sample, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return nil, f, fmt.Errorf("read: %w", err)
+		what := "the file"
+		if f.Gzip {
+			what = "the gzip file"
+		}
+		return nil, f, fmt.Errorf("%s could not be read: it may be truncated or corrupt: %w", what, err)
 	}
 	if len(sample) == 0 {
 		return nil, f, fmt.Errorf("the file is empty")
@@ -75,6 +93,11 @@ func openInput(raw io.Reader, forced string) (*bufio.Reader, Format, error) {
 	}
 	if f.Encoding == "utf-8" || f.Encoding == "" {
 		f.Encoding = "utf-8"
+	}
+	// Excel for Mac once ended lines with a bare CR; such a file would read as one line.
+	if decoded, _ := br.Peek(sniffBytes); bytes.IndexByte(decoded, '\n') < 0 && bytes.IndexByte(decoded, '\r') >= 0 {
+		f.CROnly = true
+		br = bufio.NewReaderSize(crToLF{br}, 256<<10)
 	}
 	return br, f, nil
 }

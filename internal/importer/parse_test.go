@@ -1,6 +1,8 @@
 package importer
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -680,5 +682,73 @@ func TestParse_CanceledContextFails(t *testing.T) {
 		Options{}, func(context.Context, *breach.ImportBatch) error { return nil }, func(context.Context, int64) {})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestParse_FileWithoutHeaderDoesNotEchoCustomerData(t *testing.T) {
+	_, _, _, err := parseString(t, "AT-1,maria.quispe@example.pe,+51987654321,María Quispe\n", Options{})
+	if err == nil {
+		t.Fatal("a list without a header was accepted")
+	}
+	for _, pii := range []string{"maria.quispe", "987654321", "María"} {
+		if strings.Contains(err.Error(), pii) {
+			t.Errorf("error %q repeats the customer's data %q", err, pii)
+		}
+	}
+	if !strings.Contains(err.Error(), "header row") {
+		t.Errorf("error %q does not say the header row is missing", err)
+	}
+}
+
+func TestParse_BadHeaderNamesAreRefusedWithTheirColumn(t *testing.T) {
+	tests := []struct{ name, header, want string }{
+		{"control character", "customer_id,email,no\x00te\n", "column 3"},
+		{"invalid UTF-8", "customer_id,email,tel\xe9fono\n", "column 3 is not valid UTF-8"},
+		{"bidi override", "customer_id,email,\u202eplan\n", "U+202E"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, _, err := parseString(t, tt.header+"C1,a@example.com,x\n", Options{Encoding: "utf-8"})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParse_BareCRLineEndingsOfOldMacExcel(t *testing.T) {
+	rows, rejects, imp, err := parseString(t, "customer_id,email\rC1,a@example.com\rC2,b@example.com\r", Options{})
+	if err != nil || len(rows) != 2 || len(rejects) != 0 || imp.Read != 2 {
+		t.Fatalf("rows %d, rejects %v, err %v; want the two rows", len(rows), rejects, err)
+	}
+	if rows[1].Line != 3 {
+		t.Errorf("second row at line %d, want 3", rows[1].Line)
+	}
+}
+
+func TestParse_UnterminatedQuoteRejectNamesItsCustomer(t *testing.T) {
+	_, rejects, _, err := parseString(t, "customer_id,email,plan\nC1,a@example.com,\"Prepago\nC2,b@example.com,Hogar\n", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rejects) != 1 || rejects[0].Line != 2 || rejects[0].CustomerID != "C1" || !strings.Contains(rejects[0].Reason, "unterminated") {
+		t.Errorf("rejects = %+v, want line 2 of customer C1, unterminated", rejects)
+	}
+}
+
+func TestParse_TruncatedGzipIsAnInvalidListNotAnInternalError(t *testing.T) {
+	for _, rows := range []int{5000, 100000} { // cut inside the first 64 KiB read, and after it
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write([]byte("customer_id,email\n"))
+		for i := range rows {
+			fmt.Fprintf(zw, "C%d,c%d@example.com\n", i, i)
+		}
+		zw.Close()
+		cut := buf.Bytes()[:buf.Len()/2]
+		_, _, _, err := parseBytes(t, cut, Options{})
+		if breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(err.Error(), "truncated") {
+			t.Errorf("%d rows cut in half: err = %v (code %q), want an EINVALID error saying the file may be truncated", rows, err, breach.ErrorCode(err))
+		}
 	}
 }

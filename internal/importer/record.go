@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Limits on one record. They bound the importer's memory whatever the input (a stray quote in a
@@ -137,7 +138,7 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		}
 		next, _, err := r.nextLine()
 		if errors.Is(err, io.EOF) {
-			return r.resync(rec, kept, st.quoteColumn), nil
+			return r.resync(rec, kept, st.quoteColumn, "unterminated quoted field: its opening quote on this line is never closed"), nil
 		}
 		if err != nil {
 			return record{}, err
@@ -145,7 +146,8 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		kept = append(kept, physLine{num: next.num, text: bytes.Clone(next.text)})
 		keptBytes += len(next.text)
 		if len(kept) > maxRecordLines || keptBytes > maxRecordBytes {
-			return r.resync(rec, kept, st.quoteColumn), nil
+			return r.resync(rec, kept, st.quoteColumn, fmt.Sprintf(
+				"unterminated quoted field: its opening quote on this line is not closed within %d lines or %d MiB", maxRecordLines, maxRecordBytes>>20)), nil
 		}
 		r.buf = append(r.buf, '\n') // the newline is part of the quoted field
 		line = next
@@ -155,7 +157,8 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		// The quote that spanned lines was closed by what looks like the opening quote of a
 		// later row's field, or closing it left a record of the wrong shape: it was most likely
 		// never meant to span lines.
-		return r.resync(rec, kept, st.quoteColumn), nil
+		return r.resync(rec, kept, st.quoteColumn,
+			"unterminated quoted field: the quote opened on this line only closes in a later row, at a place where no field ends"), nil
 	}
 	all := string(r.buf)
 	rec.fields = make([]string, len(r.ends))
@@ -237,13 +240,14 @@ func endsField(text []byte, i int, comma byte) bool {
 }
 
 // resync rejects the first line of a broken multi-line record and queues the lines after it to
-// be read again as records of their own.
-func (r *recordReader) resync(rec record, kept []physLine, column int) record {
+// be read again as records of their own. The rejected record keeps the fields of its first
+// line, split naively, so that the reject can name the customer.
+func (r *recordReader) resync(rec record, kept []physLine, column int, reason string) record {
 	if len(kept) > 1 {
 		r.again = append(kept[1:len(kept):len(kept)], r.again...)
 	}
-	rec.fields = nil
-	rec.problem = "unterminated quoted field: its opening quote has no closing quote"
+	rec.fields = strings.Split(string(kept[0].text), string(r.comma))
+	rec.problem = reason
 	rec.problemColumn = column
 	return rec
 }

@@ -23,6 +23,10 @@ type validator struct {
 	cols           columns
 	phones         *phone.Parser
 	defaultCountry string
+	// defaultExposed is the campaign's default categories, given to a customer whose row names
+	// none: resolved here, so that each recipient's record says what their notice said and a
+	// later row's categories add to the default rather than replace it.
+	defaultExposed breach.Categories
 	attributeCols  int
 }
 
@@ -91,16 +95,7 @@ func (v *validator) row(rec record, cache *parseCache) (*breach.ImportRow, *brea
 		if i < 0 {
 			return ""
 		}
-		s := strings.TrimSpace(unwrapExcelText(strings.TrimSpace(rec.fields[i])))
-		if !utf8.ValidString(s) {
-			errs.add(f.String(), "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
-			return ""
-		}
-		if c, ok := controlChar(s, false); ok {
-			errs.add(f.String(), "contains the control character %U", c)
-			return ""
-		}
-		return s
+		return cleanValue(f.String(), rec.fields[i], false, &errs)
 	}
 
 	r.CustomerID = get(fieldCustomerID)
@@ -157,6 +152,9 @@ func (v *validator) row(rec record, cache *parseCache) (*breach.ImportRow, *brea
 			errs.add("exposed", "%v", err)
 		}
 		r.Exposed = set
+	}
+	if r.Exposed == 0 {
+		r.Exposed = v.defaultExposed
 	}
 	r.Jurisdiction = v.jurisdiction(get(fieldJurisdiction), get(fieldState), r, &errs)
 	v.attributes(rec, r, &errs)
@@ -242,17 +240,9 @@ func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) 
 		if f != fieldAttribute {
 			continue
 		}
-		val := strings.TrimSpace(unwrapExcelText(strings.TrimSpace(rec.fields[i])))
-		if val == "" {
-			continue
-		}
 		name := v.cols.names[i]
-		if !utf8.ValidString(val) {
-			errs.add(name, "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
-			continue
-		}
-		if c, ok := controlChar(val, true); ok {
-			errs.add(name, "contains the control character %U", c)
+		val := cleanValue(name, rec.fields[i], true, errs)
+		if val == "" {
 			continue
 		}
 		if r.Attributes == nil {
@@ -260,6 +250,22 @@ func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) 
 		}
 		r.Attributes[name] = val
 	}
+}
+
+// cleanValue trims a field (and Excel's ="…" wrapping) and checks that it is valid UTF-8
+// without control characters (line breaks are allowed in attributes only). A bad value is
+// reported under name and read as empty.
+func cleanValue(name, raw string, multiline bool, errs *rowError) string {
+	s := strings.TrimSpace(unwrapExcelText(strings.TrimSpace(raw)))
+	if !utf8.ValidString(s) {
+		errs.add(name, "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
+		return ""
+	}
+	if c, ok := controlChar(s, multiline); ok {
+		errs.add(name, "contains the control character %U", c)
+		return ""
+	}
+	return s
 }
 
 // unwrapExcelText undoes Excel's ="0051…" idiom for keeping leading zeros.

@@ -95,7 +95,9 @@ C1,ANA.NEW@Example.com,,Ana Q.,,Postpago,
 	if r.Email != "ANA.NEW@example.com" || r.Phone != "+51912345678" || r.Name != "Ana Q." {
 		t.Errorf("C1 = %q %q %q; want the latest non-empty values", r.Email, r.Phone, r.Name)
 	}
-	want, _ := breach.CategoriesOf("name", "phone", "sim")
+	// The last row names no category: it has the campaign's default (name, phone,
+	// national_id), which adds to the others.
+	want, _ := breach.CategoriesOf("name", "phone", "sim", "national_id")
 	if r.Exposed != want {
 		t.Errorf("C1 exposed = %v, want %v", r.Exposed.Strings(), want.Strings())
 	}
