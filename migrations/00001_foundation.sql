@@ -61,7 +61,9 @@ CREATE SEQUENCE recipients_id_seq AS bigint CACHE 1000;
 CREATE TABLE recipients (
     id            bigint NOT NULL DEFAULT nextval('recipients_id_seq'),
     campaign_id   uuid NOT NULL,
-    customer_id   text NOT NULL,
+    -- An identifier, compared byte for byte: the "C" collation makes its index several times
+    -- cheaper to build and search than the database's linguistic one.
+    customer_id   text COLLATE "C" NOT NULL,
     email         text,
     phone         text,
     name          text NOT NULL DEFAULT '',

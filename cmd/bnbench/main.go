@@ -11,6 +11,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -21,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,17 +77,25 @@ func run(ctx context.Context, admin, bin string, n int) error {
 	}
 	fmt.Printf("raw limit   pgx CopyFrom of the same %d parsed rows: %8.0f rows/s\n", n, raw)
 
-	one, err := importList(ctx, bin, dbURL, small)
-	if err != nil {
-		return err
+	// The machine is shared and noisy: the 1x list is imported three times (each into a
+	// fresh campaign) and the median is the figure; the best is shown too.
+	var runs []importResult
+	for range 3 {
+		r, err := importList(ctx, bin, dbURL, small)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
 	}
+	slices.SortFunc(runs, func(a, b importResult) int { return cmp.Compare(a.rate(), b.rate()) })
+	one := runs[1]
 	two, err := importList(ctx, bin, dbURL, large)
 	if err != nil {
 		return err
 	}
 	const target = 150_000
-	fmt.Printf("import      %d rows end to end (parse, validate, E.164, dedupe, store): %8.0f rows/s in %.1fs\n",
-		one.Read, one.rate(), one.Seconds)
+	fmt.Printf("import      %d rows end to end (parse, validate, E.164, dedupe, store): %8.0f rows/s (median of 3; best %.0f, worst %.0f)\n",
+		one.Read, one.rate(), runs[2].rate(), runs[0].rate())
 	fmt.Printf("            = %.2f × the 150,000 rows/s target, %.2f × the raw CopyFrom limit\n", one.rate()/target, one.rate()/raw)
 	fmt.Printf("            read %d = accepted %d + merged %d + rejected %d\n", one.Read, one.Accepted, one.Merged, one.Rejected)
 	fmt.Printf("peak RSS    %d rows: %d MB; %d rows: %d MB (ratio %.2f; flat means ≈ 1)\n",

@@ -165,11 +165,12 @@ func describeHeader(header []string) string {
 	return "(the header has: " + strings.Join(header, ", ") + ")"
 }
 
-func (f field) String() string {
-	for name, g := range fieldNames {
-		if g == f {
-			return name
-		}
-	}
-	return "attribute"
+// fieldLabels name the fields in messages, as a customer list's header would.
+var fieldLabels = [numFields]string{
+	fieldAttribute: "attribute", fieldIgnore: "-", fieldCustomerID: "customer_id", fieldEmail: "email",
+	fieldPhone: "phone", fieldName: "name", fieldFirstName: "first_name", fieldLastName: "last_name",
+	fieldLocale: "locale", fieldCountry: "country", fieldExposed: "exposed",
+	fieldJurisdiction: "jurisdiction", fieldState: "state",
 }
+
+func (f field) String() string { return fieldLabels[f] }

@@ -752,3 +752,11 @@ func TestParse_TruncatedGzipIsAnInvalidListNotAnInternalError(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldLabels_MatchTheHeaderNames(t *testing.T) {
+	for name, f := range fieldNames {
+		if f.String() != name {
+			t.Errorf("field %d is labelled %q in messages but named %q in headers", f, f.String(), name)
+		}
+	}
+}

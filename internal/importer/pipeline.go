@@ -39,9 +39,9 @@ type batch struct {
 func (p *pipeline) run(ctx context.Context, rr *recordReader, write func(*breach.ImportBatch) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	inFlight := make(chan struct{}, 4*p.workers)
-	chunks := make(chan chunk, p.workers)
-	batches := make(chan batch, p.workers)
+	inFlight := make(chan struct{}, 12*p.workers)
+	chunks := make(chan chunk, 4*p.workers)
+	batches := make(chan batch, 4*p.workers)
 
 	var readErr error
 	var wg sync.WaitGroup

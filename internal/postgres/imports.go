@@ -46,7 +46,7 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 	case <-ctx.Done():
 		return nil, context.Cause(ctx)
 	}
-	s := &importSession{db: db, importID: imp.ID, batches: make(chan *breach.ImportBatch, 4), copied: make(chan copyResult, 1)}
+	s := &importSession{db: db, importID: imp.ID, batches: make(chan *breach.ImportBatch, 16), copied: make(chan copyResult, 1)}
 	if err := s.open(ctx, imp); err != nil {
 		s.Abort(context.WithoutCancel(ctx), imp, err)
 		return nil, err

@@ -57,7 +57,7 @@ type copyResult struct {
 }
 
 // sideLimit bounds the rows held back for the staging table while COPY into recipients runs.
-const sideLimit = 16384
+const sideLimit = 4096
 
 var stagingColumns = []string{"line", "customer_id", "email", "phone", "name", "locale", "country",
 	"jurisdiction", "exposed", "attributes", "reject_field", "reject_reason"}
@@ -98,7 +98,7 @@ func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 	// A temporary table is private to this connection and skips the write-ahead log.
 	if _, err := s.tx.Exec(ctx, `
 		CREATE TEMP TABLE import_staging (
-			line bigint NOT NULL, customer_id text, email text, phone text, name text,
+			line bigint NOT NULL, customer_id text COLLATE "C", email text, phone text, name text,
 			locale text, country text, jurisdiction text, exposed integer, attributes jsonb,
 			reject_field text, reject_reason text
 		) ON COMMIT DROP`); err != nil {
