@@ -33,14 +33,13 @@ func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied co
 			step{"analyze staging", `ANALYZE import_staging`, nil, nil},
 			step{"find duplicates", findDuplicatesSQL, nil, nil},
 			step{"fold duplicates", foldSQL, nil, nil})
-		if s.existed {
-			// Statistics lag behind imports; without fresh ones the planner may take a
-			// campaign of millions for an empty one and join it row by row. (A partition this
-			// import created has never been analyzed, and is estimated from its real size.)
-			steps = append(steps, step{"analyze recipients", `ANALYZE ` + pgx.Identifier{s.partition}.Sanitize(), nil, nil})
-		}
 		if s.existed || copied.direct > 0 {
 			steps = append(steps,
+				// Without statistics on the partition (new, or grown since they were taken)
+				// the planner guesses that 0.5% of it belongs to the campaign — all of it
+				// does — and sorts a million rows to join them (2.5 s instead of 0.2 s). The
+				// two join columns are enough, and cost a quarter of a second.
+				step{"analyze recipients", `ANALYZE ` + pgx.Identifier{s.partition}.Sanitize() + ` (campaign_id, customer_id)`, nil, nil},
 				step{"update recipients", updateRecipientsSQL, []any{imp.ID, imp.CampaignID}, &updated},
 				step{"insert recipients", insertNewRecipientsSQL, []any{imp.ID, imp.CampaignID}, &inserted})
 		} else {
