@@ -65,6 +65,8 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		a.tokenCommand(),
 		a.serveCommand(),
 		a.runCommand(),
+		a.previewCommand(),
+		a.lintCommand(),
 	)
 	return root
 }

@@ -206,3 +206,51 @@ func TestCLI_RunServesWithAFreshTokenAndStopsOnSIGTERM(t *testing.T) {
 		t.Fatal("run did not stop within 15 s of SIGTERM")
 	}
 }
+
+func TestCLI_PreviewAndLintTheExampleCampaign(t *testing.T) {
+	id := createCampaign(t)
+	if _, stderr, err := cli(t, "", "import", "--campaign", id, "../../examples/customers.csv"); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	env := "BREACHNOTICE_SECRET=cli-test-secret-cli-test-secret-12"
+	run := func(args ...string) (string, string, error) {
+		cmd := exec.CommandContext(t.Context(), bin, args...)
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, env)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
+	}
+
+	out, stderr, err := run("preview", "--campaign", id, "--customer", "AT-300001", "--channel", "sms")
+	if err != nil || !strings.Contains(out, "SMS (UCS-2") || !strings.Contains(out, "locale ko") || !strings.Contains(out, "kr-pipa") {
+		t.Errorf("preview of a Korean customer's SMS: %v\n%s%s", err, out, stderr)
+	}
+	out, _, err = run("preview", "--campaign", id, "--sample", "--json")
+	var notices []struct {
+		Locale, Jurisdiction, Subject, HTML string
+		SMS                                 struct{ Segments int }
+	}
+	if err != nil || json.Unmarshal([]byte(out), &notices) != nil || len(notices) != 16 {
+		t.Fatalf("preview --sample --json: %v, %d notices (want 4 locales × 4 jurisdictions)", err, len(notices))
+	}
+	for _, n := range notices {
+		if n.Subject == "" || !strings.Contains(n.HTML, `lang="`+n.Locale+`"`) || n.SMS.Segments == 0 {
+			t.Errorf("sample %s/%s is incomplete", n.Locale, n.Jurisdiction)
+		}
+	}
+	html := filepath.Join(t.TempDir(), "notice.html")
+	if _, stderr, err := run("preview", "--campaign", id, "--customer", "AT-100001", "--out", html); err != nil {
+		t.Fatalf("preview --out: %v\n%s", err, stderr)
+	}
+	if b, _ := os.ReadFile(html); !bytes.HasPrefix(b, []byte("<!DOCTYPE html>")) {
+		t.Errorf("preview --out wrote %.80q, want the email's HTML", b)
+	}
+	out, stderr, err = run("lint", "--campaign", id)
+	if err != nil || !strings.Contains(out, "16 variants checked") {
+		t.Errorf("lint of the example campaign: %v\n%s%s", err, out, stderr)
+	}
+	if _, _, err := run("preview", "--campaign", id, "--customer", "AT-100001", "--locale", "pt"); err == nil {
+		t.Error("preview in a locale the campaign does not offer succeeded")
+	}
+}

@@ -163,8 +163,14 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, ready func(url str
 	if err != nil {
 		return err
 	}
+	// A broken override template stops the server here, naming its file and line, rather than
+	// at the first notice.
+	rd, err := a.renderer()
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler: (&api.Server{Store: db, Importer: im, Log: a.log, MaxUploadBytes: maxUploadBytes}).Handler(),
+		Handler: (&api.Server{Store: db, Importer: im, Renderer: rd, Log: a.log, MaxUploadBytes: maxUploadBytes}).Handler(),
 		// No WriteTimeout: an upload of millions of rows is answered when it is imported.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -16,6 +16,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
 	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 // Store is what the API needs of storage. Implemented by package postgres.
@@ -25,6 +26,7 @@ type Store interface {
 	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
 	Import(ctx context.Context, campaignID, importID string) (*breach.Import, error)
 	Rejects(ctx context.Context, importID string, fn func(breach.Reject) error) error
+	Recipient(ctx context.Context, campaignID, customerID string) (*breach.Recipient, error)
 	// TokenName returns the name of the operator token with the given SHA-256 hash, or an
 	// EUNAUTHORIZED error.
 	TokenName(ctx context.Context, hash []byte) (string, error)
@@ -35,6 +37,7 @@ type Store interface {
 type Server struct {
 	Store    Store
 	Importer *importer.Importer
+	Renderer *notice.Renderer
 	Log      *slog.Logger
 	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole
 	// in memory; this only stops a runaway client).
@@ -54,6 +57,8 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("POST /api/v1/campaigns/{id}/imports", s.createImport)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}", s.getImport)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}/rejects.csv", s.getRejects)
+	api.HandleFunc("GET /api/v1/campaigns/{id}/preview", s.preview)
+	api.HandleFunc("GET /api/v1/campaigns/{id}/lint", s.lint)
 	mux.Handle("/api/v1/", s.authenticate(api))
 	return s.logRequests(mux)
 }

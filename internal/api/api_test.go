@@ -17,6 +17,7 @@ import (
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
@@ -45,8 +46,12 @@ func newServer(t *testing.T) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rd, err := notice.New("", []byte("api-test-secret-api-test-secret!"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &bytes.Buffer{}
-	srv := &api.Server{Store: db, Importer: im, Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
+	srv := &api.Server{Store: db, Importer: im, Renderer: rd, Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	token := "bn_test_" + strings.ReplaceAll(t.Name(), "/", "_")
@@ -115,6 +120,8 @@ func TestAPI_EveryRouteRequiresAValidTokenAndLeaksNothing(t *testing.T) {
 		{"POST", "/api/v1/campaigns/" + id + "/imports"},
 		{"GET", "/api/v1/campaigns/" + id + "/imports/6f1f3e56-0000-4000-8000-000000000000"},
 		{"GET", "/api/v1/campaigns/" + id + "/imports/x/rejects.csv"},
+		{"GET", "/api/v1/campaigns/" + id + "/preview"},
+		{"GET", "/api/v1/campaigns/" + id + "/lint"},
 		{"GET", "/api/v1/no-such-route"},
 	}
 	for _, r := range routes {
@@ -253,5 +260,46 @@ func TestAPI_LogsCarryNoPersonalData(t *testing.T) {
 		if strings.Contains(c.logs.String(), pii) {
 			t.Errorf("log contains %q:\n%s", pii, c.logs)
 		}
+	}
+}
+
+func TestAPI_PreviewACustomersNoticeAndLintTheCampaign(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/imports", "text/csv", bytes.NewReader(examples.Customers), c.token)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("import: %d %s", resp.StatusCode, body)
+	}
+	// AT-300001 in examples/customers.csv lives in Korea.
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/preview?customer_id=AT-300001&channel=sms", "", nil, c.token)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("preview: %d %s", resp.StatusCode, body)
+	}
+	n := decode[struct {
+		Locale, LocaleReason, Jurisdiction, Reference, HTML string
+		SMS                                                 struct {
+			Body, Encoding string
+			Segments       int
+		}
+		Lint []any
+	}](t, body)
+	if n.Locale != "ko" || n.Jurisdiction != "kr-pipa" || n.SMS.Encoding != "UCS-2" || n.SMS.Segments == 0 || n.HTML != "" || n.Reference == "" || n.Lint == nil {
+		t.Errorf("preview = %s", body)
+	}
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/preview?locale=fr&channel=email", "", nil, c.token)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `lang=\"fr\"`) {
+		t.Errorf("sample preview in French: %d %.300s", resp.StatusCode, body)
+	}
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/preview?locale=pt", "", nil, c.token)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("preview in a locale the campaign does not offer: %d %s, want 400", resp.StatusCode, body)
+	}
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/lint", "", nil, c.token)
+	l := decode[struct {
+		Approvable bool
+		Findings   []any
+	}](t, body)
+	if resp.StatusCode != http.StatusOK || !l.Approvable {
+		t.Errorf("lint of the example campaign: %d %s", resp.StatusCode, body)
 	}
 }

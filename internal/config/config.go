@@ -18,6 +18,8 @@ type Config struct {
 	HTTPAddr    string // HTTP_ADDR
 	PublicURL   string // PUBLIC_URL
 	Secret      string // BREACHNOTICE_SECRET
+	// TemplatesDir overrides the embedded notice templates file by file (TEMPLATES_DIR).
+	TemplatesDir string
 }
 
 // DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
@@ -28,11 +30,12 @@ const DefaultHTTPAddr = "127.0.0.1:8080"
 // variable's form. Whether a variable is required depends on the command; see Require.
 func FromEnv(getenv func(string) string) (Config, error) {
 	c := Config{
-		DatabaseURL: strings.TrimSpace(getenv("DATABASE_URL")),
-		RedisURL:    strings.TrimSpace(getenv("REDIS_URL")),
-		HTTPAddr:    strings.TrimSpace(getenv("HTTP_ADDR")),
-		PublicURL:   strings.TrimSpace(getenv("PUBLIC_URL")),
-		Secret:      getenv("BREACHNOTICE_SECRET"),
+		DatabaseURL:  strings.TrimSpace(getenv("DATABASE_URL")),
+		RedisURL:     strings.TrimSpace(getenv("REDIS_URL")),
+		HTTPAddr:     strings.TrimSpace(getenv("HTTP_ADDR")),
+		PublicURL:    strings.TrimSpace(getenv("PUBLIC_URL")),
+		Secret:       getenv("BREACHNOTICE_SECRET"),
+		TemplatesDir: strings.TrimSpace(getenv("TEMPLATES_DIR")),
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = DefaultHTTPAddr

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// renderer loads the notice templates (TEMPLATES_DIR overriding the embedded ones) with the
+// secret that keys reference codes. Without BREACHNOTICE_SECRET — only outside `serve` and
+// `worker` — it uses the one `run` keeps, so that previews show the codes the demo would send.
+func (a *app) renderer() (*notice.Renderer, error) {
+	secret := a.cfg.Secret
+	if secret == "" {
+		var err error
+		if secret, err = demoSecret(a.getenv("BREACHNOTICE_STATE_DIR")); err != nil {
+			return nil, err
+		}
+	}
+	return notice.New(a.cfg.TemplatesDir, []byte(secret))
+}
+
+func (a *app) previewCommand() *cobra.Command {
+	var (
+		campaignID, customerID, locale, channel, out string
+		sample, asJSON                               bool
+	)
+	cmd := &cobra.Command{
+		Use:   "preview --campaign ID (--customer CUSTOMER_ID | --sample) [--locale L] [--channel email|sms] [--json] [--out FILE]",
+		Short: "Render the notice a customer will receive, with its lint",
+		Long: `Render the notice of one customer of the campaign (--customer), or of a sample customer
+exposed in every category for every offered locale and jurisdiction (--sample), as the customer
+will see it: the email's subject and text (--out FILE writes its HTML), or the SMS with its
+encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction", "subject",
+"html", "text", "sms": {"body", "encoding", "segments"}, "reference", "lint": [...]}.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sample == (customerID != "") {
+				return fmt.Errorf("give either --customer CUSTOMER_ID or --sample")
+			}
+			if channel != "" && channel != string(notice.Email) && channel != string(notice.Text) {
+				return fmt.Errorf("--channel %q: use email or sms", channel)
+			}
+			ctx := cmd.Context()
+			rd, err := a.renderer()
+			if err != nil {
+				return err
+			}
+			db, err := a.openDB(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			c, err := db.Campaign(ctx, campaignID)
+			if err != nil {
+				return err
+			}
+			var notices []*notice.Notice
+			if sample {
+				for _, v := range notice.Variants(c) {
+					if locale != "" && !strings.EqualFold(v.Locale, locale) {
+						continue
+					}
+					n, err := rd.Preview(c, notice.Sample(c, v), notice.Options{Locale: v.Locale})
+					if err != nil {
+						return err
+					}
+					notices = append(notices, n)
+				}
+			} else {
+				n, err := previewCustomer(ctx, db, rd, c, customerID, locale)
+				if err != nil {
+					return err
+				}
+				notices = append(notices, n)
+			}
+			w := a.stdout
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			return writeNotices(w, notices, channel, asJSON, out != "")
+		},
+	}
+	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign ID")
+	cmd.Flags().StringVar(&customerID, "customer", "", "the customer_id of a recipient")
+	cmd.Flags().BoolVar(&sample, "sample", false, "a sample customer exposed in every category, for every locale and jurisdiction")
+	cmd.Flags().StringVar(&locale, "locale", "", "render in this offered locale instead of the customer's")
+	cmd.Flags().StringVar(&channel, "channel", "", "email or sms (default: both)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().StringVar(&out, "out", "", "write to FILE (the email's HTML unless --json or --channel sms)")
+	_ = cmd.MarkFlagRequired("campaign")
+	return cmd
+}
+
+// previewCustomer renders the notice of a recipient of c.
+func previewCustomer(ctx context.Context, db *postgres.DB, rd *notice.Renderer, c *breach.Campaign, customerID, locale string) (*notice.Notice, error) {
+	r, err := db.Recipient(ctx, c.ID, customerID)
+	if err != nil {
+		return nil, err
+	}
+	return rd.Preview(c, r, notice.Options{Locale: locale})
+}
+
+// writeNotices prints notices for a person (subject, text, SMS and lint), as JSON, or, to a
+// file, the email's HTML.
+func writeNotices(w io.Writer, ns []*notice.Notice, channel string, asJSON, toFile bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if len(ns) == 1 {
+			return enc.Encode(ns[0])
+		}
+		return enc.Encode(ns)
+	}
+	for i, n := range ns {
+		if toFile && channel != string(notice.Text) {
+			if _, err := io.WriteString(w, n.HTML); err != nil {
+				return err
+			}
+			continue
+		}
+		if i > 0 {
+			fmt.Fprintln(w, strings.Repeat("═", 72))
+		}
+		fmt.Fprintf(w, "locale %s (%s) · jurisdiction %s · reference %s\n", n.Locale, n.LocaleReason, orGeneric(n.Jurisdiction), n.Reference)
+		if channel != string(notice.Text) {
+			fmt.Fprintf(w, "\nSubject: %s\n\n%s\n", n.Subject, n.Text)
+		}
+		if channel != string(notice.Email) {
+			fmt.Fprintf(w, "\nSMS (%s, %d units, %d segments):\n%s\n", n.SMS.Encoding, n.SMS.Units, n.SMS.Segments, n.SMS.Body)
+		}
+		for _, f := range n.Lint {
+			fmt.Fprintf(w, "lint %s %s (%s): %s\n", f.Severity, f.Rule, f.Channel, f.Message)
+		}
+	}
+	return nil
+}
+
+func orGeneric(j string) string {
+	if j == "" {
+		return "generic"
+	}
+	return j
+}
+
+func (a *app) lintCommand() *cobra.Command {
+	var campaignID string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "lint --campaign ID",
+		Short: "Check every locale × channel × jurisdiction of a campaign's notices; exit 1 on an error",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rd, err := a.renderer()
+			if err != nil {
+				return err
+			}
+			db, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			c, err := db.Campaign(cmd.Context(), campaignID)
+			if err != nil {
+				return err
+			}
+			findings := rd.Lint(c)
+			if asJSON {
+				if findings == nil {
+					findings = []notice.Finding{}
+				}
+				if err := json.NewEncoder(a.stdout).Encode(findings); err != nil {
+					return err
+				}
+			} else {
+				for _, f := range findings {
+					fmt.Fprintf(a.stdout, "%s\t%s\t%s/%s/%s\t%s\n", f.Severity, f.Rule, f.Locale, f.Channel, orGeneric(f.Jurisdiction), f.Message)
+				}
+				fmt.Fprintf(a.stdout, "%d variants checked (%d locales × %d jurisdictions × email and SMS), %d findings\n",
+					len(notice.Variants(c)), len(c.Locales), max(1, len(c.Jurisdictions)), len(findings))
+			}
+			return notice.Approvable(findings)
+		},
+	}
+	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign ID")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the findings as JSON")
+	_ = cmd.MarkFlagRequired("campaign")
+	return cmd
+}

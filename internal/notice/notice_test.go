@@ -1,0 +1,345 @@
+package notice
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/campaignfile"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var secret = []byte("test-secret-test-secret-test-secret!")
+
+func exampleCampaign(t *testing.T) *breach.Campaign {
+	t.Helper()
+	c, _, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ID = "6f1f3e56-0000-4000-8000-000000000001"
+	return c
+}
+
+func renderer(t *testing.T, dir string) *Renderer {
+	t.Helper()
+	rd, err := New(dir, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd
+}
+
+func TestNegotiate_LocaleCountryDefault(t *testing.T) {
+	c := &breach.Campaign{Locales: []string{"es", "en", "fr", "ko"}, DefaultLocale: "es"}
+	tests := []struct {
+		locale, country, want string
+	}{
+		{"es-PE", "PE", "es"},
+		{"fr-CA", "CA", "fr"},
+		{"en-GB", "PE", "en"},
+		{"ko-KR", "", "ko"},
+		{"pt-BR", "", "es"},   // not offered, no country: the default
+		{"pt-BR", "FR", "fr"}, // not offered: the country's language
+		{"", "PE", "es"},
+		{"", "FR", "fr"},
+		{"", "KR", "ko"},
+		{"", "US", "en"},
+		{"", "BR", "es"}, // Portuguese not offered: the default
+		{"", "", "es"},
+		{"qu-PE", "PE", "es"},
+	}
+	for _, tt := range tests {
+		got, why := negotiate(c, &breach.Recipient{Locale: tt.locale, Country: tt.country})
+		if got != tt.want || why == "" {
+			t.Errorf("negotiate(%q, %q) = %q (%s), want %q", tt.locale, tt.country, got, why, tt.want)
+		}
+	}
+}
+
+func TestReference_StableUnambiguousAndChecked(t *testing.T) {
+	a := Reference(secret, "c1", "AT-100001")
+	if a != Reference(secret, "c1", "AT-100001") {
+		t.Fatal("the reference code is not stable")
+	}
+	if !regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{2}$`).MatchString(a) {
+		t.Errorf("reference %q is not in the unambiguous alphabet and form XXXX-XXXX-XX", a)
+	}
+	for _, other := range []string{Reference(secret, "c1", "AT-100002"), Reference(secret, "c2", "AT-100001"), Reference([]byte("another secret, another secret!!"), "c1", "AT-100001")} {
+		if other == a {
+			t.Errorf("two different customers, campaigns or secrets share the code %s", a)
+		}
+	}
+	if !CheckReference(secret, "c1", "AT-100001", strings.ToLower(strings.ReplaceAll(a, "-", ""))) {
+		t.Error("the code typed in lower case without dashes does not check")
+	}
+	if CheckReference(secret, "c1", "AT-100002", a) {
+		t.Error("another customer's code checks")
+	}
+}
+
+func TestJurisdiction_FromCustomerCountryOrCampaign(t *testing.T) {
+	c := &breach.Campaign{Jurisdictions: []string{"gdpr", "us-ca", "kr-pipa"}}
+	tests := []struct{ jurisdiction, country, want string }{
+		{"us-ma", "US", "us-ma"},
+		{"us-tx", "US", ""},
+		{"", "KR", "kr-pipa"},
+		{"", "FR", "gdpr"},
+		{"", "US", "us-ca"},
+		{"", "PE", "gdpr"},
+	}
+	for _, tt := range tests {
+		want := tt.want
+		if tt.jurisdiction == "us-tx" {
+			want = "us-ca" // any other state: the California format
+		}
+		if got := jurisdictionOf(c, &breach.Recipient{Jurisdiction: tt.jurisdiction, Country: tt.country}); got.ID != want {
+			t.Errorf("jurisdiction %q, country %q: %q, want %q", tt.jurisdiction, tt.country, got.ID, want)
+		}
+	}
+}
+
+func TestRender_CustomerDataIsDataNotMarkup(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	for _, name := range []string{"<script>alert(1)</script>", "{{.Secret}}", "Ana\r\nBcc: victim@example.com", "O'Brien & <b>Sons</b>"} {
+		r := &breach.Recipient{CustomerID: "X1", Name: name, Email: "a@example.com", Country: "PE", Exposed: breach.Categories(1 << breach.CategoryName)}
+		n, err := rd.Render(c, r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(n.HTML, "<script>") || strings.Contains(n.HTML, "<b>Sons") {
+			t.Errorf("name %q reached the HTML as markup", name)
+		}
+		if strings.Contains(n.Text, "{{") != strings.Contains(name, "{{") || strings.Contains(n.HTML, "test-secret") {
+			t.Errorf("name %q was executed as a template", name)
+		}
+		if strings.ContainsAny(n.Subject, "\r\n") {
+			t.Errorf("subject %q has a line break", n.Subject)
+		}
+	}
+}
+
+func TestRender_GuidanceIsForExactlyTheExposedCategories(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	for _, locale := range c.Locales {
+		for _, cat := range breach.AllCategories() {
+			r := &breach.Recipient{CustomerID: "X1", Email: "a@example.com", Country: "PE", Locale: locale, Exposed: breach.Categories(0).With(cat)}
+			n, err := rd.Render(c, r, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, other := range breach.AllCategories() {
+				steps := rd.guidance[locale][other.String()]["PE"]
+				if steps == nil {
+					steps = rd.guidance[locale][other.String()]["default"]
+				}
+				if got := strings.Contains(n.Text, steps[0]); got != (other == cat) {
+					t.Errorf("%s, %s exposed: guidance for %s present = %v", locale, cat, other, got)
+				}
+			}
+		}
+	}
+}
+
+func TestRender_SpanishAndFrenchSMSFitTwoGSM7Segments(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	for _, locale := range []string{"es", "fr"} {
+		for _, v := range Variants(c) {
+			if v.Locale != locale {
+				continue
+			}
+			n, err := rd.Render(c, Sample(c, v), Options{Locale: locale})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.SMS.Encoding != "GSM-7" || n.SMS.Segments > 2 {
+				t.Errorf("%s/%s SMS: %s, %d segments (%d units): %q", locale, v.Jurisdiction, n.SMS.Encoding, n.SMS.Segments, n.SMS.Units, n.SMS.Body)
+			}
+		}
+	}
+}
+
+func TestRender_MostUrgentGuidanceFirst(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	r := &breach.Recipient{CustomerID: "X1", Email: "a@example.com", Country: "PE", Locale: "en"}
+	r.Exposed = r.Exposed.With(breach.CategoryAddress).With(breach.CategoryPassword).With(breach.CategoryPaymentCard)
+	n, err := rd.Render(c, r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := rd.wording["en"].categoryNames
+	p, card, addr := strings.Index(n.Text, capitalize(names["password"])+":"), strings.Index(n.Text, capitalize(names["payment_card"])+":"), strings.Index(n.Text, capitalize(names["address"])+":")
+	if !(p >= 0 && p < card && card < addr) {
+		t.Errorf("guidance order: password at %d, card at %d, address at %d; want password, card, address", p, card, addr)
+	}
+}
+
+// TestGolden renders every shipped locale × jurisdiction × channel for the sample customer and
+// compares with testdata/*.golden; run with -update to accept a wording change as a diff.
+func TestGolden(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	c.Jurisdictions = append([]string(nil), breach.KnownJurisdictions...)
+	for _, v := range Variants(c) {
+		n, err := rd.Preview(c, Sample(c, v), Options{Locale: v.Locale})
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := v.Locale + "-" + v.Jurisdiction
+		for ext, got := range map[string]string{"html": n.HTML, "txt": "Subject: " + n.Subject + "\n\n" + n.Text,
+			"sms": n.SMS.Body + "\n\n" + string(n.SMS.Encoding) + ", " + itoa(n.SMS.Segments) + " segments\n"} {
+			golden(t, base+"."+ext+".golden", got)
+		}
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/notice -run TestGolden -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the rendering; review the diff with -update and git diff", name)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestLint_ShippedTemplatesAndExampleCampaignAreClean(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	c.Jurisdictions = append([]string(nil), breach.KnownJurisdictions...)
+	for _, f := range rd.Lint(c) {
+		if f.Severity == "error" {
+			t.Errorf("%s [%s/%s/%s]: %s", f.Rule, f.Locale, f.Channel, f.Jurisdiction, f.Message)
+		}
+	}
+}
+
+// override writes a templates directory whose file name holds content, over the defaults.
+func override(t *testing.T, name, content string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755)
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestLint_EachRuleFiresOnACraftedBadTemplate(t *testing.T) {
+	html, err := os.ReadFile("../../templates/email.html.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		rule, from, to string
+	}{
+		{RuleLinks, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<p style="margin:0 0 12px;">{{s "reference"}} <a href="https://evil.example.net/x">x</a></p>`},
+		{RuleShortener, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<p style="margin:0 0 12px;">{{s "reference"}} <a href="https://bit.ly/abc">x</a></p>`},
+		{RuleLogin, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<p style="margin:0 0 12px;">{{s "reference"}} <a href="https://www.andinatel.com.pe/login">x</a></p>`},
+		{RuleLogin, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<form><input name="pin"></form>`},
+		{RuleFontSize, `font-size:16px`, `font-size:11px`},
+		{RuleSections, `<section data-section="what_we_are_doing">`, `<section>`},
+		{RuleAsks, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<p>Please reply with your password and card number.</p>`},
+	}
+	c := exampleCampaign(t)
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			bad := strings.Replace(string(html), tt.from, tt.to, 1)
+			if bad == string(html) {
+				t.Fatalf("the shipped template no longer contains %q", tt.from)
+			}
+			if tt.rule == RuleAsks {
+				c := exampleCampaign(t)
+				c.Incident.Summary["en"] = "Please reply with your password and card number to keep your line."
+				assertFires(t, renderer(t, ""), c, tt.rule)
+				return
+			}
+			assertFires(t, renderer(t, override(t, "email.html.tmpl", bad)), c, tt.rule)
+		})
+	}
+	t.Run(RuleSMSBudget, func(t *testing.T) {
+		c := exampleCampaign(t)
+		c.SMS.MaxSegments = 1
+		assertFires(t, renderer(t, ""), c, RuleSMSBudget)
+	})
+	t.Run(RuleEmpty, func(t *testing.T) {
+		c := exampleCampaign(t)
+		delete(c.Incident.Consequences, "fr")
+		assertFires(t, renderer(t, ""), c, RuleEmpty)
+	})
+	t.Run("us-ma forbids describing the breach", func(t *testing.T) {
+		bad := strings.Replace(string(html), `{{- if .Profile.DescribeBreach}}`, `{{- if true}}`, 1)
+		c := exampleCampaign(t)
+		c.Jurisdictions = []string{"us-ma"}
+		assertFires(t, renderer(t, override(t, "email.html.tmpl", bad)), c, RuleSections)
+	})
+}
+
+func assertFires(t *testing.T, rd *Renderer, c *breach.Campaign, rule string) {
+	t.Helper()
+	fs := rd.Lint(c)
+	if !slices.ContainsFunc(fs, func(f Finding) bool { return f.Rule == rule && f.Severity == "error" }) {
+		t.Errorf("rule %s did not fire; findings: %+v", rule, fs)
+	}
+	if Approvable(fs) == nil {
+		t.Error("a campaign with lint errors is approvable")
+	}
+}
+
+func TestNew_BrokenOverrideFailsNamingFileAndLine(t *testing.T) {
+	_, err := New(override(t, "email.html.tmpl", "<p>\n{{ .Broken </p>"), secret)
+	if err == nil || !strings.Contains(err.Error(), "email.html.tmpl:2") {
+		t.Errorf("err = %v, want the file and line", err)
+	}
+	_, err = New(override(t, "locales/es.yaml", "subject: \"{{.Org.Name\"\n"), secret)
+	if err == nil || !strings.Contains(err.Error(), "locales/es.yaml") {
+		t.Errorf("err = %v, want the locale file named", err)
+	}
+}
+
+func TestAsksForSecret_RequestsFireAdviceDoesNot(t *testing.T) {
+	tests := []struct {
+		text string
+		asks bool
+	}{
+		{"Please reply with your password to keep your line.", true},
+		{"Confirm your card number at our office.", true},
+		{"Ingrese su contraseña en el enlace.", true},
+		{"Envoyez votre mot de passe par retour.", true},
+		{"비밀번호를 입력하십시오.", true},
+		{"Never send your password to anyone.", false},
+		{"Do not enter your PIN on a page reached from a message.", false},
+		{"Nunca ingrese su contraseña en un enlace recibido por SMS.", false},
+		{"Ne communiquez jamais votre mot de passe.", false},
+		{"비밀번호를 입력하지 마십시오.", false},
+	}
+	for _, tt := range tests {
+		if got := asksForSecret(tt.text) != ""; got != tt.asks {
+			t.Errorf("asksForSecret(%q) = %v, want %v", tt.text, got, tt.asks)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package notice
+
+import (
+	"fmt"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// Preview renders r's notice and lints it.
+func (rd *Renderer) Preview(c *breach.Campaign, r *breach.Recipient, opt Options) (*Notice, error) {
+	n, err := rd.Render(c, r, opt)
+	if err != nil {
+		return nil, err
+	}
+	n.Lint = lintNotice(c, n, jurisdictionOf(c, r))
+	if n.Lint == nil {
+		n.Lint = []Finding{}
+	}
+	return n, nil
+}
+
+// Variant is one locale × jurisdiction of a campaign's notices.
+type Variant struct {
+	Locale, Jurisdiction string
+}
+
+// Variants lists a campaign's variants: every offered locale under every jurisdiction it names
+// (or the generic profile when it names none).
+func Variants(c *breach.Campaign) []Variant {
+	js := c.Jurisdictions
+	if len(js) == 0 {
+		js = []string{""}
+	}
+	var vs []Variant
+	for _, l := range c.Locales {
+		for _, j := range js {
+			vs = append(vs, Variant{l, j})
+		}
+	}
+	return vs
+}
+
+// Sample is a made-up customer for reviewing a variant without a list: exposed in every
+// category, living in the campaign's default country (in the US or Korea for their laws, whose
+// guidance differs), with an offer code when the campaign has an offer.
+func Sample(c *breach.Campaign, v Variant) *breach.Recipient {
+	r := &breach.Recipient{CampaignID: c.ID, CustomerID: "SAMPLE-" + v.Locale + "-" + v.Jurisdiction,
+		Locale: v.Locale, Jurisdiction: v.Jurisdiction, Country: c.DefaultCountry,
+		Email: "customer@example.com", Phone: "+15555550100"}
+	for _, cat := range breach.AllCategories() {
+		r.Exposed = r.Exposed.With(cat)
+	}
+	switch v.Jurisdiction {
+	case "us-ca", "us-ma":
+		r.Country = "US"
+	case "kr-pipa":
+		r.Country = "KR"
+	}
+	r.Name = map[string]string{"en": "Alex Sample", "es": "Ana Ejemplo", "fr": "Camille Exemple", "ko": "홍길동"}[v.Locale]
+	if c.Offer != nil && c.Offer.CodeAttribute != "" {
+		r.Attributes = map[string]string{c.Offer.CodeAttribute: "SAMPLE-0000-CODE"}
+	}
+	return r
+}
+
+// Lint renders every variant of the campaign with its sample customer and returns everything
+// wrong with them, and with the campaign file's texts.
+func (rd *Renderer) Lint(c *breach.Campaign) []Finding {
+	fs := lintCampaign(c)
+	for _, v := range Variants(c) {
+		n, err := rd.Preview(c, Sample(c, v), Options{Locale: v.Locale})
+		if err != nil {
+			fs = append(fs, Finding{Rule: "renders", Severity: "error", Locale: v.Locale, Jurisdiction: v.Jurisdiction,
+				Message: fmt.Sprintf("the notice does not render: %v", breach.ErrorMessage(err))})
+			continue
+		}
+		fs = append(fs, n.Lint...)
+	}
+	return fs
+}
+
+// Approvable returns an ECONFLICT error listing the errors among findings, or nil when there is
+// none: lint errors block a campaign's approval.
+func Approvable(findings []Finding) error {
+	var errs []string
+	for _, f := range findings {
+		if f.Severity == "error" {
+			errs = append(errs, fmt.Sprintf("%s [%s/%s/%s]: %s", f.Rule, f.Locale, f.Channel, f.Jurisdiction, f.Message))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return breach.Errorf(breach.ECONFLICT, "the campaign cannot be approved: lint found %d errors, the first: %s", len(errs), errs[0])
+}
