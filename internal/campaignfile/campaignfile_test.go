@@ -75,7 +75,7 @@ func TestParse_ExampleCampaignIsValid(t *testing.T) {
 		{"incident.occurred_from", c.Incident.OccurredFrom.String(), "2026-10-24"},
 		{"incident.occurred_to", c.Incident.OccurredTo.String(), "2026-10-30"},
 		{"incident.discovered_on", c.Incident.DiscoveredOn.String(), "2026-11-12"},
-		{"jurisdictions", fmt.Sprint(c.Jurisdictions), "[gdpr us-ca]"},
+		{"jurisdictions", fmt.Sprint(c.Jurisdictions), "[gdpr us-ca us-ma kr-pipa]"},
 		{"locales", fmt.Sprint(c.Locales), "[es en fr ko]"},
 		{"default_locale", c.DefaultLocale, "es"},
 		{"default_country", c.DefaultCountry, "PE"},
@@ -83,7 +83,7 @@ func TestParse_ExampleCampaignIsValid(t *testing.T) {
 		{"offer.months", c.Offer.Months, 24},
 		{"offer.enroll_by", c.Offer.EnrollBy.String(), "2027-02-28"},
 		{"offer.code_attribute", c.Offer.CodeAttribute, "offer_code"},
-		{"sms.max_segments", c.SMS.MaxSegments, 2},
+		{"sms.max_segments", c.SMS.MaxSegments, 3},
 		{"sms.allow_link", c.SMS.AllowLink, true},
 		{"retention_days", c.RetentionDays, 365},
 	}
@@ -146,9 +146,9 @@ func TestParse_ErrorsCarryFileAndLine(t *testing.T) {
 			"retention_days: 365", "cannot unmarshal"},
 		{"unknown jurisdiction",
 			func(t *testing.T) string {
-				return replaceLine(t, src, "jurisdictions: [gdpr, us-ca]", "jurisdictions: [gdpr, us-tx]")
+				return replaceLine(t, src, "jurisdictions: [gdpr, us-ca, us-ma, kr-pipa]", "jurisdictions: [gdpr, us-tx, us-ma, kr-pipa]")
 			},
-			"jurisdictions: [gdpr, us-ca]", `jurisdictions[1]: unknown jurisdiction "us-tx"`},
+			"jurisdictions: [gdpr, us-ca, us-ma, kr-pipa]", `jurisdictions[1]: unknown jurisdiction "us-tx"`},
 		{"support_url off the official domain",
 			func(t *testing.T) string {
 				return replaceLine(t, src, "  support_url: https://www.andinatel.com.pe/seguridad/incidente-2026",
