@@ -70,15 +70,11 @@ func (a *app) campaignShowCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			db, err := a.openDB(ctx)
+			db, c, err := a.openCampaign(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			c, err := db.Campaign(ctx, args[0])
-			if err != nil {
-				return err
-			}
 			n, err := db.RecipientCount(ctx, c.ID)
 			if err != nil {
 				return err

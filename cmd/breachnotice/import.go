@@ -67,15 +67,11 @@ nothing.`,
 			}
 			defer src.Close()
 
-			db, err := a.openDB(ctx)
+			db, c, err := a.openCampaign(ctx, campaignID)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			c, err := db.Campaign(ctx, campaignID)
-			if err != nil {
-				return err
-			}
 			im, err := importer.New(db)
 			if err != nil {
 				return err

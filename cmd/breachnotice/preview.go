@@ -55,15 +55,11 @@ encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction",
 			if err != nil {
 				return err
 			}
-			db, err := a.openDB(ctx)
+			db, c, err := a.openCampaign(ctx, campaignID)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			c, err := db.Campaign(ctx, campaignID)
-			if err != nil {
-				return err
-			}
 			var notices []*notice.Notice
 			if sample {
 				for _, v := range notice.Variants(c) {
@@ -169,15 +165,11 @@ func (a *app) lintCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			db, err := a.openDB(cmd.Context())
+			db, c, err := a.openCampaign(cmd.Context(), campaignID)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			c, err := db.Campaign(cmd.Context(), campaignID)
-			if err != nil {
-				return err
-			}
 			findings := rd.Lint(c)
 			if asJSON {
 				if findings == nil {
