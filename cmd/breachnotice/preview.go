@@ -79,6 +79,9 @@ encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction",
 				}
 				notices = append(notices, n)
 			}
+			if out != "" && !asJSON && channel != string(notice.Text) && len(notices) > 1 {
+				return fmt.Errorf("--out writes one email's HTML; with --sample, add --locale and --json, or --channel sms")
+			}
 			w := a.stdout
 			if out != "" {
 				f, err := os.Create(out)
@@ -182,8 +185,9 @@ func (a *app) lintCommand() *cobra.Command {
 				for _, f := range findings {
 					fmt.Fprintf(a.stdout, "%s\t%s\t%s/%s/%s\t%s\n", f.Severity, f.Rule, f.Locale, f.Channel, orGeneric(f.Jurisdiction), f.Message)
 				}
+				vs := notice.Variants(c)
 				fmt.Fprintf(a.stdout, "%d variants checked (%d locales × %d jurisdictions × email and SMS), %d findings\n",
-					len(notice.Variants(c)), len(c.Locales), max(1, len(c.Jurisdictions)), len(findings))
+					len(vs), len(c.Locales), len(vs)/len(c.Locales), len(findings))
 			}
 			return notice.Approvable(findings)
 		},

@@ -2,14 +2,15 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 // preview renders a notice: of the recipient with ?customer_id=, or of a sample customer
-// exposed in every category; ?locale= forces an offered locale, ?channel=email|sms keeps one
-// channel. The answer is the notice with its lint, as `breachnotice preview --json` prints it.
+// exposed in every category (under ?jurisdiction=, default the campaign's first); ?locale=
+// forces an offered locale, ?channel=email|sms keeps one channel. The answer is the notice with its lint, as `breachnotice preview --json` prints it.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -17,6 +18,12 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
+	switch q.Get("channel") {
+	case "", string(notice.Email), string(notice.Text):
+	default:
+		s.writeError(w, r, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", q.Get("channel")))
+		return
+	}
 	var rec *breach.Recipient
 	if id := q.Get("customer_id"); id != "" {
 		if rec, err = s.Store.Recipient(r.Context(), c.ID, id); err != nil {
@@ -28,17 +35,18 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		if l := q.Get("locale"); l != "" {
 			v.Locale = l
 		}
+		if j := q.Get("jurisdiction"); j != "" {
+			if !slices.Contains(breach.KnownJurisdictions, j) {
+				s.writeError(w, r, breach.Errorf(breach.EINVALID, "jurisdiction %q: use one of %v", j, breach.KnownJurisdictions))
+				return
+			}
+			v.Jurisdiction = j
+		}
 		rec = notice.Sample(c, v)
 	}
 	n, err := s.Renderer.Preview(c, rec, notice.Options{Locale: q.Get("locale")})
 	if err != nil {
 		s.writeError(w, r, err)
-		return
-	}
-	switch q.Get("channel") {
-	case "", string(notice.Email), string(notice.Text):
-	default:
-		s.writeError(w, r, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", q.Get("channel")))
 		return
 	}
 	switch q.Get("channel") {

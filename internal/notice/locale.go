@@ -39,6 +39,8 @@ func negotiate(c *breach.Campaign, r *breach.Recipient) (locale, reason string) 
 	switch {
 	case r.Locale != "":
 		return c.DefaultLocale, fmt.Sprintf("the customer's locale %s is not offered: the campaign's default %s", r.Locale, c.DefaultLocale)
+	case r.Country != "":
+		return c.DefaultLocale, fmt.Sprintf("the language of the customer's country %s is not offered: the campaign's default %s", r.Country, c.DefaultLocale)
 	default:
 		return c.DefaultLocale, fmt.Sprintf("no locale or country for the customer: the campaign's default %s", c.DefaultLocale)
 	}

@@ -25,6 +25,12 @@ type Notice struct {
 	// genuine.
 	Reference string    `json:"reference"`
 	Lint      []Finding `json:"lint"`
+
+	// What lint checks the notice against: its profile, the sections its customer's data
+	// calls for beyond the profile's, and California's title and headings in order.
+	profile  Profile
+	required []string
+	headings []string
 }
 
 // SMS is the text message and what it costs to send.

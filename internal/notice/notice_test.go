@@ -257,15 +257,16 @@ func TestLint_EachRuleFiresOnACraftedBadTemplate(t *testing.T) {
 	tests := []struct {
 		rule, from, to string
 	}{
-		{RuleLinks, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<p style="margin:0 0 12px;">{{s "reference"}} <a href="https://evil.example.net/x">x</a></p>`},
-		{RuleShortener, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<p style="margin:0 0 12px;">{{s "reference"}} <a href="https://bit.ly/abc">x</a></p>`},
-		{RuleLogin, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<p style="margin:0 0 12px;">{{s "reference"}} <a href="https://www.andinatel.com.pe/login">x</a></p>`},
-		{RuleLogin, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<form><input name="pin"></form>`},
+		{RuleLinks, `<p style="margin:0 0 12px;">{{.S "reference"}}</p>`, `<p style="margin:0 0 12px;">{{.S "reference"}} <a href="https://evil.example.net/x">x</a></p>`},
+		{RuleShortener, `<p style="margin:0 0 12px;">{{.S "reference"}}</p>`, `<p style="margin:0 0 12px;">{{.S "reference"}} <a href="https://bit.ly/abc">x</a></p>`},
+		{RuleLogin, `<p style="margin:0 0 12px;">{{.S "reference"}}</p>`, `<p style="margin:0 0 12px;">{{.S "reference"}} <a href="https://www.andinatel.com.pe/login">x</a></p>`},
+		{RuleLogin, `<p style="margin:0 0 12px;">{{.S "reference"}}</p>`, `<form><input name="pin"></form>`},
 		{RuleFontSize, `font-size:16px`, `font-size:11px`},
 		{RuleSections, `<section data-section="what_we_are_doing">`, `<section>`},
-		{RuleAsks, `<p style="margin:0 0 12px;">{{s "reference"}}</p>`, `<p>Please reply with your password and card number.</p>`},
+		{RuleAsks, `<p style="margin:0 0 12px;">{{.S "reference"}}</p>`, `<p>Please reply with your password and card number.</p>`},
 	}
 	c := exampleCampaign(t)
+	c.Locales, c.DefaultLocale = []string{"en"}, "en" // the layout is the same in every locale
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {
 			bad := strings.Replace(string(html), tt.from, tt.to, 1)
@@ -336,10 +337,108 @@ func TestAsksForSecret_RequestsFireAdviceDoesNot(t *testing.T) {
 		{"Nunca ingrese su contraseña en un enlace recibido por SMS.", false},
 		{"Ne communiquez jamais votre mot de passe.", false},
 		{"비밀번호를 입력하지 마십시오.", false},
+		{"인증번호는 누구에게도 알려 주지 마시고, 앱 인증을 사용하십시오.", false},
+		{"Act now and confirm your password within 24 hours.", true},
+		{"We need you to confirm your PIN.", true},
+		{"Necesitamos que confirme su contraseña.", true},
+		{"비밀번호를 입력하지 않으면 회선이 정지됩니다.", true},
+		{"Do not share your verification code with anyone.", false},
 	}
 	for _, tt := range tests {
 		if got := asksForSecret(tt.text) != ""; got != tt.asks {
 			t.Errorf("asksForSecret(%q) = %v, want %v", tt.text, got, tt.asks)
 		}
+	}
+}
+
+// TestLint_LinksCannotBeSmuggledPast: the ways a review found to hide a link from lint.
+func TestLint_LinksCannotBeSmuggledPast(t *testing.T) {
+	html, err := os.ReadFile("../../templates/email.html.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor := `<p style="margin:0 0 12px;">{{.S "reference"}}</p>`
+	payloads := []string{
+		`<p>Visit andinatel-verify.com/check</p>`,
+		`<p>https://evil.example.net/x</p>`,
+		`<p style="background-image:url(https://evil.example.net/p.png)">x</p>`,
+		`<style>p{background:url(https://evil.example.net/p.png)}</style>`,
+		`<meta http-equiv="refresh" content="0;url=https://evil.example.net/">`,
+		`<svg><a xlink:href="https://evil.example.net/">x</a></svg>`,
+		`<a href="https://www.andinatel.com.pe/">https://evil.example.net/login</a>`,
+		`<img src="https://www.andinatel.com.pe/pixel.gif" width="1" height="1">`,
+		`<a href="https://www.andinatel.com.pe/help?go=login">help</a>`,
+		`<a href="javascript:alert(1)">x</a>`,
+		`<a href="HTTPS://www.andinatel.com.pe.evil.com/">x</a>`,
+		`<a href="https://www.andinatel.com.pe@evil.com/">x</a>`,
+		`<p style="font-size:0.5em">small</p>`,
+		`<p style="FONT-SIZE:6px">small</p>`,
+	}
+	c := exampleCampaign(t)
+	c.Locales, c.DefaultLocale = []string{"en"}, "en" // the layout is the same in every locale
+	for _, p := range payloads {
+		bad := strings.Replace(string(html), anchor, anchor+p, 1)
+		fs := renderer(t, override(t, "email.html.tmpl", bad)).Lint(c)
+		if Approvable(fs) == nil {
+			t.Errorf("lint let %s through", p)
+		}
+	}
+	ok := strings.Replace(string(html), anchor, anchor+`<p><a href="mailto:dpo@andinatel.com.pe">dpo@andinatel.com.pe</a> <a href="tel:+5113115000">+51 1 311 5000</a></p>`, 1)
+	if fs := renderer(t, override(t, "email.html.tmpl", ok)).Lint(c); Approvable(fs) != nil {
+		t.Errorf("an address and a phone on the official domain were refused: %v", fs)
+	}
+}
+
+func TestRender_MassachusettsNoticeNeverDescribesTheBreach(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	for _, locale := range c.Locales {
+		r := &breach.Recipient{CustomerID: "MA1", Name: "Pat", Email: "p@example.com", Country: "US", Jurisdiction: "us-ma", Locale: locale,
+			Exposed: breach.Categories(0).With(breach.CategoryEmail)}
+		n, err := rd.Render(c, r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, told := range []string{c.Incident.Summary[locale], c.Incident.Actions[locale], c.Incident.Consequences[locale]} {
+			if strings.Contains(n.Text, told) || strings.Contains(n.HTML, told) {
+				t.Errorf("%s: the us-ma notice repeats the campaign's account of the incident: %.60q…", locale, told)
+			}
+		}
+		// Even with only an email exposed, it says how to ask each bureau for a freeze.
+		if !strings.Contains(n.Text, "Equifax") || !strings.Contains(n.Text, "TransUnion") {
+			t.Errorf("%s: the us-ma notice gives the right to a credit freeze without the bureaus' contacts", locale)
+		}
+	}
+}
+
+func TestLint_OfferShorterThanTwelveMonthsFailsInTheUS(t *testing.T) {
+	c := exampleCampaign(t)
+	c.Offer.Months = 3
+	assertFires(t, renderer(t, ""), c, RuleOffer)
+}
+
+func TestLint_CaliforniaHeadingsAreCheckedByTheirText(t *testing.T) {
+	html, err := os.ReadFile("../../templates/email.html.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(html), `{{.S "heading_what_happened"}}`, `Overview`, 1)
+	assertFires(t, renderer(t, override(t, "email.html.tmpl", bad)), exampleCampaign(t), RuleSections)
+}
+
+func TestRender_LineBreaksInANameCannotAddLines(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	r := &breach.Recipient{CustomerID: "X1", Name: "Ana\n\nURGENT: call +1 900 555 0100 now", Email: "a@example.com", Country: "PE",
+		Attributes: map[string]string{"offer_code": "https://evil.example.net/"}}
+	n, err := rd.Render(c, r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(n.Text, "\nURGENT") {
+		t.Error("a line break in the name started a line of its own in the text email")
+	}
+	if strings.Contains(n.Text, "evil.example.net") {
+		t.Error("an offer code that is a link reached the notice")
 	}
 }

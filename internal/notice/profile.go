@@ -24,11 +24,8 @@ type Profile struct {
 	Rights bool `json:"rights"`
 	// Remedy: where to seek counsel and remedy (Korea's PIPA art. 34).
 	Remedy bool `json:"remedy"`
-	// Consequences: the likely consequences are required (GDPR art. 34(2), 33(3)(c)).
-	Consequences bool `json:"consequences"`
-	// DPO: the contact point, a data protection officer, is required (GDPR art. 33(3)(b)).
-	DPO bool `json:"dpo"`
-	// Required and Forbidden sections.
+	// Required and Forbidden sections: GDPR art. 34(2) with 33(3)(b)-(d) requires the
+	// likely consequences and a contact point (DPO); Massachusetts forbids the description.
 	Required  []string `json:"required"`
 	Forbidden []string `json:"forbidden"`
 }
@@ -55,12 +52,12 @@ var generic = []string{SectionWhatInformation, SectionWhatWeAreDoing, SectionWha
 // profiles are the jurisdictions breachnotice knows (breach.KnownJurisdictions).
 var profiles = map[string]Profile{
 	"": {ID: "", DescribeBreach: true, Required: append([]string{SectionWhatHappened}, generic...)},
-	"gdpr": {ID: "gdpr", DescribeBreach: true, Consequences: true, DPO: true,
+	"gdpr": {ID: "gdpr", DescribeBreach: true,
 		Required: append([]string{SectionWhatHappened, SectionConsequences, SectionDPO}, generic...)},
 	"us-ca": {ID: "us-ca", CaliforniaFormat: true, DescribeBreach: true, Bureaus: true,
 		Required: append([]string{SectionWhatHappened, SectionMoreInformation}, generic...)},
 	"us-ma": {ID: "us-ma", DescribeBreach: false, Bureaus: true, Rights: true,
-		Required: append([]string{SectionRights}, generic...), Forbidden: []string{SectionWhatHappened}},
+		Required: append([]string{SectionRights, SectionBureaus}, generic...), Forbidden: []string{SectionWhatHappened, SectionConsequences}},
 	"kr-pipa": {ID: "kr-pipa", DescribeBreach: true, Remedy: true,
 		Required: append([]string{SectionWhatHappened, SectionRemedy}, generic...)},
 }

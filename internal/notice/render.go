@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,27 +37,20 @@ func New(dir string, secret []byte) (*Renderer, error) {
 	return rd, nil
 }
 
-// Locales lists the locales the templates cover.
-func (rd *Renderer) Locales() []string {
-	var ls []string
-	for l := range rd.wording {
-		ls = append(ls, l)
-	}
-	return ls
-}
-
 // Options narrow a rendering.
 type Options struct {
 	// Locale forces the notice's locale (one the campaign offers) instead of negotiating it.
 	Locale string
 }
 
-// view is what the templates see.
+// view is what the templates see. Its S method renders one of the locale's strings with the
+// view itself as data, so the layouts are executed as parsed, without a per-notice clone.
 type view struct {
 	Locale       string
 	Subject      string
 	Title        string
 	Greeting     string
+	Intro        string
 	Profile      Profile
 	Org          orgView
 	Customer     customerView
@@ -65,9 +59,11 @@ type view struct {
 	Offer        *offerView
 	Reference    string
 	VerifyURL    string
-	OptOutURL    string
 	Bureaus      []string
 	CategoryList string
+
+	w   *wording
+	err error // the first error of S, reported by Render
 }
 
 type orgView struct {
@@ -101,6 +97,43 @@ type smsView struct {
 	Categories string
 }
 
+// S renders the locale's string key with the view as data.
+func (v *view) S(key string) string {
+	return v.exec(key, v)
+}
+
+func (v *view) exec(key string, data any) string {
+	t := v.w.strings[key]
+	if t == nil {
+		if v.err == nil {
+			v.err = fmt.Errorf("notice: the locale %s has no string %q", v.Locale, key)
+		}
+		return ""
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil && v.err == nil {
+		v.err = fmt.Errorf("notice: %s: %w", key, err)
+	}
+	return b.String()
+}
+
+// date formats d as the locale writes dates.
+func (v *view) date(d breach.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	t := d.Time()
+	return v.exec("date_format", map[string]string{"Day": strconv.Itoa(t.Day()), "Month": v.w.months[t.Month()-1], "Year": strconv.Itoa(t.Year())})
+}
+
+// smsCategoryNames is how many categories an SMS names before "and N more"; the email names
+// them all.
+const smsCategoryNames = 3
+
+// offerCode is what an enrolment code may look like. A customer list could put anything in the
+// column; a code that is not a code (a link, a sentence) is left out of the notice.
+var offerCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,39}$`)
+
 // Render renders recipient r's notice in campaign c.
 func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options) (*Notice, error) {
 	n := &Notice{Reference: Reference(rd.secret, c.ID, r.CustomerID)}
@@ -117,49 +150,31 @@ func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options)
 		return nil, breach.Errorf(breach.EINVALID, "there are no templates for the locale %q", n.Locale)
 	}
 	p := jurisdictionOf(c, r)
-	n.Jurisdiction = p.ID
+	n.Jurisdiction, n.profile = p.ID, p
 
-	v := &view{Locale: n.Locale, Profile: p, Reference: n.Reference, VerifyURL: c.Organization.SupportURL,
-		Org:      orgView{c.Organization.Name, c.Organization.SupportPhone, c.Organization.SupportURL, c.Organization.DPO},
-		Customer: customerView{Name: r.Name}}
-	exec := func(key string, data any) (string, error) {
-		var b bytes.Buffer
-		if err := w.strings[key].Execute(&b, data); err != nil {
-			return "", fmt.Errorf("notice: %s: %w", key, err)
-		}
-		return b.String(), nil
-	}
-	var firstErr error
-	s := func(key string) string {
-		out, err := exec(key, v)
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-		return out
-	}
-	date := func(d breach.Date) string {
-		if d.IsZero() {
-			return ""
-		}
-		t := d.Time()
-		out, err := exec("date_format", map[string]string{"Day": strconv.Itoa(t.Day()), "Month": w.months[t.Month()-1], "Year": strconv.Itoa(t.Year())})
-		if err != nil && firstErr == nil {
-			firstErr = err
-		}
-		return out
-	}
+	v := &view{Locale: n.Locale, Profile: p, Reference: n.Reference, VerifyURL: c.Organization.SupportURL, w: w,
+		Org: orgView{c.Organization.Name, c.Organization.SupportPhone, c.Organization.SupportURL, c.Organization.DPO},
+		// A name is one line of text, whatever the list held.
+		Customer: customerView{Name: strings.Join(strings.Fields(r.Name), " ")}}
 
 	in := c.Incident
-	v.Incident = incidentView{From: date(in.OccurredFrom), To: date(in.OccurredTo), Discovered: date(in.DiscoveredOn),
-		Summary: in.Summary[n.Locale], Actions: in.Actions[n.Locale]}
-	if p.Consequences || in.Consequences[n.Locale] != "" {
+	v.Incident = incidentView{From: v.date(in.OccurredFrom), To: v.date(in.OccurredTo), Discovered: v.date(in.DiscoveredOn)}
+	if p.DescribeBreach {
+		v.Intro = v.S("intro")
+		v.Incident.Summary, v.Incident.Actions = in.Summary[n.Locale], in.Actions[n.Locale]
+		if v.Incident.To != "" {
+			v.Incident.When = v.S("when_range")
+		} else {
+			v.Incident.When = v.S("when_single")
+		}
 		v.Incident.Consequences = in.Consequences[n.Locale]
-	}
-	if v.Incident.To != "" {
-		v.Incident.When = s("when_range")
 	} else {
-		v.Incident.When = s("when_single")
+		// The company's own account of its measures may tell how the breach happened, which
+		// this law forbids: a neutral statement replaces it, and nothing else is said of it.
+		v.Intro = v.S("intro_no_description")
+		v.Incident.Actions = v.S("actions_no_description")
 	}
+
 	exposed := r.Exposed
 	if exposed == 0 {
 		exposed = c.DefaultCategories()
@@ -170,94 +185,103 @@ func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options)
 		if len(steps) == 0 {
 			steps = g[cat.String()]["default"]
 		}
-		name := w.categoryNames[cat.String()]
+		name := w.categoryName(cat.String(), r.Country)
 		names = append(names, name)
 		v.Categories = append(v.Categories, categoryView{Key: cat.String(), Name: capitalize(name), Steps: steps})
 	}
-	and, _ := exec("category_and", v)
-	v.CategoryList = joinList(names, and)
-	if p.Bureaus && (exposed.Has(breach.CategoryNationalID) || exposed.Has(breach.CategoryDriversLicense) || exposed.Has(breach.CategoryPassport)) {
+	v.CategoryList = joinList(names, v.S("category_and"))
+	if showBureaus(p, exposed) {
 		v.Bureaus = w.bureaus
-	} else {
-		v.Profile.Bureaus = false
+		n.required = append(n.required, SectionBureaus)
 	}
+	v.Profile.Bureaus = v.Bureaus != nil
+
 	if o := c.Offer; o != nil {
-		v.Offer = &offerView{Provider: o.Provider, Months: o.Months, URL: o.URL, EnrollBy: date(o.EnrollBy),
-			Code: r.Attributes[o.CodeAttribute], Description: o.Description[n.Locale]}
+		v.Offer = &offerView{Provider: o.Provider, Months: o.Months, URL: o.URL, EnrollBy: v.date(o.EnrollBy),
+			Description: o.Description[n.Locale]}
+		if code := strings.TrimSpace(r.Attributes[o.CodeAttribute]); offerCode.MatchString(code) {
+			v.Offer.Code = code
+		}
 		switch {
+		case v.Offer.Code == "" && v.Offer.EnrollBy == "":
+			v.Offer.Text = v.S("offer_no_code_no_deadline")
 		case v.Offer.Code == "":
-			v.Offer.Text = s("offer_no_code")
+			v.Offer.Text = v.S("offer_no_code")
 		case v.Offer.EnrollBy == "":
-			v.Offer.Text = s("offer_no_deadline")
+			v.Offer.Text = v.S("offer_no_deadline")
 		default:
-			v.Offer.Text = s("offer")
+			v.Offer.Text = v.S("offer")
 		}
 	}
 	if p.CaliforniaFormat {
-		v.Subject, v.Title = s("subject_us_ca"), s("title_us_ca")
+		v.Subject, v.Title = v.S("subject_us_ca"), v.S("title_us_ca")
+		n.headings = []string{v.Title, v.S("heading_what_happened"), v.S("heading_what_information"),
+			v.S("heading_what_we_are_doing"), v.S("heading_what_you_can_do"), v.S("heading_more_information")}
 	} else {
-		v.Subject, v.Title = s("subject"), s("title")
+		v.Subject, v.Title = v.S("subject"), v.S("title")
 	}
 	// A subject is a mail header: nothing in it may break a line.
 	v.Subject = strings.Join(strings.Fields(v.Subject), " ")
 	n.Subject = v.Subject
-	if r.Name != "" {
-		v.Greeting = s("greeting")
+	if v.Customer.Name != "" {
+		v.Greeting = v.S("greeting")
 	} else {
-		v.Greeting = s("greeting_anonymous")
+		v.Greeting = v.S("greeting_anonymous")
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if v.err != nil {
+		return nil, v.err
 	}
 
 	var html, text bytes.Buffer
-	ht, err := rd.html.Clone()
-	if err != nil {
-		return nil, err
-	}
-	if err := ht.Funcs(map[string]any{"s": s}).Execute(&html, v); err != nil {
+	if err := rd.html.Execute(&html, v); err != nil {
 		return nil, fmt.Errorf("notice: email.html.tmpl: %w", err)
 	}
-	tt, err := rd.text.Clone()
-	if err != nil {
-		return nil, err
-	}
-	if err := tt.Funcs(map[string]any{"s": s}).Execute(&text, v); err != nil {
+	if err := rd.text.Execute(&text, v); err != nil {
 		return nil, fmt.Errorf("notice: email.txt.tmpl: %w", err)
 	}
-	if firstErr != nil {
-		return nil, firstErr
+	if v.err != nil {
+		return nil, v.err
 	}
 	n.HTML, n.Text = html.String(), text.String()
+	n.SMS = v.sms(c, names)
+	if v.err != nil {
+		return nil, v.err
+	}
+	return n, nil
+}
 
+// sms renders the text message: the most urgent categories by name (all of them when one more
+// would fit in place of "and 1 more"), transliterated to GSM-7 when the campaign allows it and
+// that saves segments.
+func (v *view) sms(c *breach.Campaign, names []string) SMS {
+	categories := v.CategoryList
+	if len(names) > smsCategoryNames+1 {
+		more := v.exec("sms_more_categories", map[string]int{"Count": len(names) - smsCategoryNames})
+		categories = strings.Join(names[:smsCategoryNames], ", ") + " " + more
+	}
 	key := "sms"
 	if c.SMS.AllowLink {
 		key = "sms_link"
 	}
-	// An SMS names the most urgent categories only; the email has them all.
-	smsCategories := v.CategoryList
-	if len(names) > smsCategoryNames {
-		more, err := exec("sms_more_categories", map[string]int{"Count": len(names) - smsCategoryNames})
-		if err != nil {
-			return nil, err
-		}
-		smsCategories = strings.Join(names[:smsCategoryNames], ", ") + " " + more
-	}
-	body, err := exec(key, smsView{Org: v.Org, Reference: v.Reference, VerifyURL: v.VerifyURL, Categories: smsCategories})
-	if err != nil {
-		return nil, err
-	}
-	body = strings.Join(strings.Fields(body), " ")
-	if c.SMS.Transliterate {
-		body = gsm.Transliterate(body)
-	}
+	body := strings.Join(strings.Fields(v.exec(key, smsView{Org: v.Org, Reference: v.Reference, VerifyURL: v.VerifyURL, Categories: categories})), " ")
 	info := gsm.Measure(body)
-	n.SMS = SMS{Body: body, Encoding: info.Encoding, Units: info.Units, Segments: info.Segments}
-	return n, nil
+	if c.SMS.Transliterate {
+		if t := gsm.Transliterate(body); gsm.Measure(t).Segments < info.Segments {
+			body, info = t, gsm.Measure(t)
+		}
+	}
+	return SMS{Body: body, Encoding: info.Encoding, Units: info.Units, Segments: info.Segments}
 }
 
-// smsCategoryNames is how many categories an SMS names before "and N more".
-const smsCategoryNames = 3
+// showBureaus says whether the notice lists the US credit bureaus: always where the law gives a
+// right to a credit freeze (it must say how to ask for one), and in the California format when
+// an identifier that opens credit (SSN or ID, driver's licence, passport) was exposed.
+func showBureaus(p Profile, exposed breach.Categories) bool {
+	if p.Rights {
+		return true
+	}
+	return p.Bureaus && (exposed.Has(breach.CategoryNationalID) || exposed.Has(breach.CategoryDriversLicense) || exposed.Has(breach.CategoryPassport))
+}
 
 // joinList joins items as a sentence would: "a, b and c".
 func joinList(items []string, and string) string {

@@ -2,6 +2,7 @@ package notice
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -12,7 +13,7 @@ func (rd *Renderer) Preview(c *breach.Campaign, r *breach.Recipient, opt Options
 	if err != nil {
 		return nil, err
 	}
-	n.Lint = lintNotice(c, n, jurisdictionOf(c, r))
+	n.Lint = lintNotice(c, n)
 	if n.Lint == nil {
 		n.Lint = []Finding{}
 	}
@@ -24,12 +25,15 @@ type Variant struct {
 	Locale, Jurisdiction string
 }
 
-// Variants lists a campaign's variants: every offered locale under every jurisdiction it names
-// (or the generic profile when it names none).
+// Variants lists a campaign's variants: every offered locale under every jurisdiction
+// breachnotice knows — not only those the campaign names, since a customer list can give a
+// customer their own (a `state` column of MA makes a us-ma notice).
 func Variants(c *breach.Campaign) []Variant {
-	js := c.Jurisdictions
-	if len(js) == 0 {
-		js = []string{""}
+	js := slices.Clone(c.Jurisdictions)
+	for _, j := range breach.KnownJurisdictions {
+		if !slices.Contains(js, j) {
+			js = append(js, j)
+		}
 	}
 	var vs []Variant
 	for _, l := range c.Locales {
@@ -63,18 +67,28 @@ func Sample(c *breach.Campaign, v Variant) *breach.Recipient {
 	return r
 }
 
-// Lint renders every variant of the campaign with its sample customer and returns everything
+// Lint renders every variant of the campaign with its sample customer — and with an anonymous
+// one without an offer code, whose notice takes other sentences — and returns everything
 // wrong with them, and with the campaign file's texts.
 func (rd *Renderer) Lint(c *breach.Campaign) []Finding {
 	fs := lintCampaign(c)
 	for _, v := range Variants(c) {
-		n, err := rd.Preview(c, Sample(c, v), Options{Locale: v.Locale})
-		if err != nil {
-			fs = append(fs, Finding{Rule: "renders", Severity: "error", Locale: v.Locale, Jurisdiction: v.Jurisdiction,
-				Message: fmt.Sprintf("the notice does not render: %v", breach.ErrorMessage(err))})
-			continue
+		named := Sample(c, v)
+		anonymous := *named
+		anonymous.Name, anonymous.Attributes = "", nil
+		for _, r := range []*breach.Recipient{named, &anonymous} {
+			n, err := rd.Preview(c, r, Options{Locale: v.Locale})
+			if err != nil {
+				fs = append(fs, Finding{Rule: "renders", Severity: "error", Locale: v.Locale, Jurisdiction: v.Jurisdiction,
+					Message: fmt.Sprintf("the notice does not render: %v", breach.ErrorMessage(err))})
+				continue
+			}
+			for _, f := range n.Lint {
+				if !slices.Contains(fs, f) {
+					fs = append(fs, f)
+				}
+			}
 		}
-		fs = append(fs, n.Lint...)
 	}
 	return fs
 }

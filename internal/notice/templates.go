@@ -23,6 +23,17 @@ type wording struct {
 	months        []string
 	bureaus       []string
 	categoryNames map[string]string
+	// categoryNamesByCountry names a category where it differs by country (a national ID
+	// is a Social Security number in the US, a resident registration number in Korea).
+	categoryNamesByCountry map[string]map[string]string
+}
+
+// categoryName is the name of a category for a customer of country.
+func (w *wording) categoryName(category, country string) string {
+	if name := w.categoryNamesByCountry[country][category]; name != "" {
+		return name
+	}
+	return w.categoryNames[category]
 }
 
 // guidance is one locale's steps per category and country ("default" for the rest).
@@ -34,7 +45,8 @@ var requiredStrings = []string{"date_format", "subject", "subject_us_ca", "title
 	"heading_what_we_are_doing", "heading_what_you_can_do", "heading_more_information",
 	"heading_consequences", "heading_offer", "heading_verify", "heading_rights", "heading_remedy",
 	"when_range", "when_single", "information_intro", "guidance_intro", "never_ask", "reference",
-	"offer", "offer_no_code", "offer_no_deadline", "contact", "dpo", "us_police_report",
+	"offer", "offer_no_code", "offer_no_deadline", "offer_no_code_no_deadline", "intro_no_description",
+	"actions_no_description", "contact", "dpo", "us_police_report",
 	"us_credit_freeze", "us_bureaus_intro", "us_ftc", "kr_remedy", "signoff", "signature", "footer",
 	"optout", "sms", "sms_link", "sms_more_categories", "category_and"}
 
@@ -63,7 +75,7 @@ func (rd *Renderer) load(dir string) error {
 		}
 		fsys = overlay{dir: os.DirFS(dir)}
 	}
-	funcs := map[string]any{"s": func(string) string { return "" }, "upper": strings.ToUpper}
+	funcs := map[string]any{"upper": strings.ToUpper}
 	src, err := fs.ReadFile(fsys, "email.html.tmpl")
 	if err != nil {
 		return fmt.Errorf("templates: %w", err)
@@ -136,6 +148,10 @@ func loadWording(fsys fs.FS, name string) (*wording, error) {
 		case "category_names":
 			if err := val.Decode(&w.categoryNames); err != nil {
 				return nil, fmt.Errorf("%s: a map of category to name is needed: %w", where, err)
+			}
+		case "category_names_by_country":
+			if err := val.Decode(&w.categoryNamesByCountry); err != nil {
+				return nil, fmt.Errorf("%s: a map of country to a map of category to name is needed: %w", where, err)
 			}
 		default:
 			if val.Kind != yaml.ScalarNode {
