@@ -11,12 +11,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 func (a *app) campaignCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "campaign", Short: "Create and inspect campaigns"}
-	cmd.AddCommand(a.campaignCreateCommand(), a.campaignShowCommand(), a.campaignListCommand())
+	cmd.AddCommand(a.campaignCreateCommand(), a.campaignShowCommand(), a.campaignListCommand(), a.campaignApproveCommand())
 	return cmd
 }
 
@@ -138,6 +140,36 @@ func (a *app) campaignListCommand() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.State, c.CreatedAt.Format(time.DateOnly), c.Name)
 			}
 			return tw.Flush()
+		},
+	}
+}
+
+func (a *app) campaignApproveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "approve ID",
+		Short: "Approve a draft campaign: its list and its notices, which must pass lint",
+		Long: `Approve a draft campaign once its customer list is imported and every variant of its
+notices passes lint (breachnotice lint --campaign ID shows the findings). Approval is recorded
+with who approved and when; afterwards the list can no longer change.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rd, err := a.renderer()
+			if err != nil {
+				return err
+			}
+			db, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			c, err := db.ApproveCampaign(cmd.Context(), args[0], cliActor(), func(c *breach.Campaign) error {
+				return notice.Approvable(rd.Lint(c))
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Approved campaign %s (%s) as %s\n", c.ID, c.Name, c.ApprovedBy)
+			return nil
 		},
 	}
 }

@@ -253,4 +253,10 @@ func TestCLI_PreviewAndLintTheExampleCampaign(t *testing.T) {
 	if _, _, err := run("preview", "--campaign", id, "--customer", "AT-100001", "--locale", "pt"); err == nil {
 		t.Error("preview in a locale the campaign does not offer succeeded")
 	}
+	if out, stderr, err := run("campaign", "approve", id); err != nil || !strings.Contains(out, "Approved campaign") {
+		t.Errorf("campaign approve: %v\n%s%s", err, out, stderr)
+	}
+	if _, stderr, err := run("campaign", "approve", id); err == nil || !strings.Contains(stderr, "approved") {
+		t.Errorf("approving twice: %v %s", err, stderr)
+	}
 }

@@ -27,6 +27,8 @@ type Store interface {
 	Import(ctx context.Context, campaignID, importID string) (*breach.Import, error)
 	Rejects(ctx context.Context, importID string, fn func(breach.Reject) error) error
 	Recipient(ctx context.Context, campaignID, customerID string) (*breach.Recipient, error)
+	// ApproveCampaign approves a draft campaign if check passes, recording who and when.
+	ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error)
 	// TokenName returns the name of the operator token with the given SHA-256 hash, or an
 	// EUNAUTHORIZED error.
 	TokenName(ctx context.Context, hash []byte) (string, error)
@@ -54,6 +56,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/v1/campaigns", s.listCampaigns)
 	api.HandleFunc("POST /api/v1/campaigns", s.createCampaign)
 	api.HandleFunc("GET /api/v1/campaigns/{id}", s.getCampaign)
+	api.HandleFunc("POST /api/v1/campaigns/{id}/approve", s.approveCampaign)
 	api.HandleFunc("POST /api/v1/campaigns/{id}/imports", s.createImport)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}", s.getImport)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}/rejects.csv", s.getRejects)

@@ -122,6 +122,7 @@ func TestAPI_EveryRouteRequiresAValidTokenAndLeaksNothing(t *testing.T) {
 		{"GET", "/api/v1/campaigns/" + id + "/imports/x/rejects.csv"},
 		{"GET", "/api/v1/campaigns/" + id + "/preview"},
 		{"GET", "/api/v1/campaigns/" + id + "/lint"},
+		{"POST", "/api/v1/campaigns/" + id + "/approve"},
 		{"GET", "/api/v1/no-such-route"},
 	}
 	for _, r := range routes {
@@ -301,5 +302,27 @@ func TestAPI_PreviewACustomersNoticeAndLintTheCampaign(t *testing.T) {
 	}](t, body)
 	if resp.StatusCode != http.StatusOK || !l.Approvable {
 		t.Errorf("lint of the example campaign: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestAPI_ApproveOnlyWithRecipientsAndOnce(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/approve", "", nil, c.token)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "no recipients") {
+		t.Errorf("approve without a list: %d %s, want 409", resp.StatusCode, body)
+	}
+	c.do("POST", "/api/v1/campaigns/"+id+"/imports", "text/csv", bytes.NewReader(examples.Customers), c.token)
+	resp, body = c.do("POST", "/api/v1/campaigns/"+id+"/approve", "", nil, c.token)
+	got := decode[struct {
+		State      string
+		ApprovedBy string `json:"approved_by"`
+	}](t, body)
+	if resp.StatusCode != http.StatusOK || got.State != "approved" || !strings.HasPrefix(got.ApprovedBy, "token:") {
+		t.Errorf("approve: %d %s", resp.StatusCode, body)
+	}
+	resp, _ = c.do("POST", "/api/v1/campaigns/"+id+"/approve", "", nil, c.token)
+	if resp.StatusCode != http.StatusConflict {
+		t.Errorf("approving twice: %d, want 409", resp.StatusCode)
 	}
 }

@@ -3,6 +3,9 @@ package api
 import (
 	"net/http"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/notice"
+
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
 )
 
@@ -47,4 +50,17 @@ func (s *Server) audit(r *http.Request, action, campaignID string, detail map[st
 	if err := s.Store.Audit(r.Context(), operator(r.Context()), action, campaignID, detail); err != nil {
 		s.Log.Error("audit failed", "action", action, "campaign", campaignID, "err", err)
 	}
+}
+
+// approveCampaign approves a draft campaign whose notices pass lint; the approval (and its
+// audit row) is recorded by the store.
+func (s *Server) approveCampaign(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.ApproveCampaign(r.Context(), r.PathValue("id"), operator(r.Context()), func(c *breach.Campaign) error {
+		return notice.Approvable(s.Renderer.Lint(c))
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
 }

@@ -19,6 +19,9 @@ type Campaign struct {
 	State     CampaignState `json:"state" yaml:"-"`
 	CreatedAt time.Time     `json:"created_at" yaml:"-"`
 	CreatedBy string        `json:"created_by,omitempty" yaml:"-"`
+	// ApprovedBy and ApprovedAt record the approval: who checked the list and the notices.
+	ApprovedBy string     `json:"approved_by,omitempty" yaml:"-"`
+	ApprovedAt *time.Time `json:"approved_at,omitempty" yaml:"-"`
 
 	Name          string       `json:"name" yaml:"name"`
 	Organization  Organization `json:"organization" yaml:"organization"`
@@ -112,6 +115,31 @@ const (
 	CampaignCompleted CampaignState = "completed"
 	CampaignCancelled CampaignState = "cancelled"
 )
+
+// transitions are the moves a campaign may make: approval freezes a draft's list and notices;
+// a running campaign pauses and resumes; anything not finished can be cancelled.
+var transitions = map[CampaignState][]CampaignState{
+	CampaignDraft:    {CampaignApproved, CampaignCancelled},
+	CampaignApproved: {CampaignRunning, CampaignCancelled},
+	CampaignRunning:  {CampaignPaused, CampaignCompleted, CampaignCancelled},
+	CampaignPaused:   {CampaignRunning, CampaignCancelled},
+}
+
+// CanMove reports whether a campaign in state s may move to state to.
+func (s CampaignState) CanMove(to CampaignState) bool {
+	return slices.Contains(transitions[s], to)
+}
+
+// Move checks a transition and returns an ECONFLICT error that says what is possible instead.
+func (s CampaignState) Move(to CampaignState) error {
+	if s.CanMove(to) {
+		return nil
+	}
+	if len(transitions[s]) == 0 {
+		return Errorf(ECONFLICT, "the campaign is %s: it can no longer change", s)
+	}
+	return Errorf(ECONFLICT, "a %s campaign cannot become %s (it can become: %v)", s, to, transitions[s])
+}
 
 // Validate checks the campaign specification and normalizes what it can (the domain, emails and
 // locale tags), reporting every problem with its field path.

@@ -77,14 +77,14 @@ func (db *DB) CampaignSource(ctx context.Context, id string) (string, error) {
 	return source, err
 }
 
-const campaignSelect = `SELECT id, state, spec, created_by, created_at FROM campaigns`
+const campaignSelect = `SELECT id, state, spec, created_by, created_at, approved_by, approved_at FROM campaigns`
 
 func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	var (
 		c, cols breach.Campaign
 		spec    []byte
 	)
-	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt); err != nil {
+	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt, &cols.ApprovedBy, &cols.ApprovedAt); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(spec, &c); err != nil {
@@ -92,5 +92,60 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	}
 	// The columns, not the stored specification, say what the campaign is now.
 	c.ID, c.State, c.CreatedBy, c.CreatedAt = cols.ID, cols.State, cols.CreatedBy, cols.CreatedAt
+	c.ApprovedBy, c.ApprovedAt = cols.ApprovedBy, cols.ApprovedAt
 	return &c, nil
+}
+
+// ApproveCampaign approves a draft campaign on behalf of actor, if check — the lint of its
+// notices — passes, and records the approval in the audit log. The campaign is locked
+// meanwhile, so no import can change its list between the check and the approval.
+func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error) {
+	uid, err := parseID("campaign", id)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, campaignSelect+` WHERE id = $1 FOR UPDATE`, uid)
+	if err != nil {
+		return nil, fmt.Errorf("lock campaign: %w", err)
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, breach.Errorf(breach.ENOTFOUND, "campaign %q not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock campaign: %w", err)
+	}
+	if err := c.State.Move(breach.CampaignApproved); err != nil {
+		return nil, err
+	}
+	var recipients int64
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&recipients); err != nil {
+		return nil, fmt.Errorf("count recipients: %w", err)
+	}
+	if recipients == 0 {
+		return nil, breach.Errorf(breach.ECONFLICT, "the campaign has no recipients yet: import its customer list before approving it")
+	}
+	if err := check(c); err != nil {
+		return nil, err
+	}
+	err = tx.QueryRow(ctx, `
+		UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now()
+		WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor,
+	).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
+	if err != nil {
+		return nil, fmt.Errorf("approve campaign: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, campaign_id, detail) VALUES ($1, 'campaign.approve', $2, $3)`,
+		actor, uid, map[string]any{"recipients": recipients}); err != nil {
+		return nil, fmt.Errorf("audit approval: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit approval: %w", err)
+	}
+	return c, nil
 }

@@ -332,3 +332,31 @@ func TestImport_ConcurrentSlowImportsNeitherDeadlockNorStarveOtherQueries(t *tes
 		}
 	}
 }
+
+func TestApproveCampaign_NeedsRecipientsAndAPassingCheckAndHappensOnce(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	pass := func(*breach.Campaign) error { return nil }
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", pass); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("approving a campaign without recipients: %v, want a conflict", err)
+	}
+	mustImport(t, db, c, string(examples.Customers))
+	lintErr := breach.Errorf(breach.ECONFLICT, "lint found 1 error")
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", func(*breach.Campaign) error { return lintErr }); err != lintErr {
+		t.Errorf("approving despite a failing check: %v", err)
+	}
+	got, err := db.ApproveCampaign(t.Context(), c.ID, "alice", pass)
+	if err != nil || got.State != breach.CampaignApproved || got.ApprovedBy != "alice" || got.ApprovedAt == nil {
+		t.Fatalf("approve = %+v, %v", got, err)
+	}
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "bob", pass); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("approving twice: %v, want a conflict", err)
+	}
+	if _, err := runImport(t, db, c, "customer_id,email\nLATE,late@example.com\n"); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("importing into an approved campaign: %v, want a conflict", err)
+	}
+	again, _ := db.Campaign(t.Context(), c.ID)
+	if again.ApprovedBy != "alice" {
+		t.Errorf("stored approval by %q", again.ApprovedBy)
+	}
+}
