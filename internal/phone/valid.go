@@ -67,9 +67,10 @@ func compileRegion(m *phonenumbers.PhoneMetadata) (*regionRules, error) {
 	if r.general, err = compileDesc(m.GetGeneralDesc()); err != nil {
 		return nil, err
 	}
-	// The order of getNumberTypeHelper; for validity any match will do.
-	for _, d := range []*phonenumbers.PhoneNumberDesc{m.GetPremiumRate(), m.GetTollFree(), m.GetSharedCost(),
-		m.GetVoip(), m.GetPersonalNumber(), m.GetPager(), m.GetUan(), m.GetVoicemail(), m.GetFixedLine(), m.GetMobile()} {
+	// For validity any type's match will do, so the types customer lists are made of come
+	// first: mobile, then fixed line (the library tests them last, after seven rarer ones).
+	for _, d := range []*phonenumbers.PhoneNumberDesc{m.GetMobile(), m.GetFixedLine(), m.GetTollFree(), m.GetVoip(),
+		m.GetPremiumRate(), m.GetSharedCost(), m.GetPersonalNumber(), m.GetPager(), m.GetUan(), m.GetVoicemail()} {
 		p, err := compileDesc(d)
 		if err != nil {
 			return nil, err
