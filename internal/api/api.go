@@ -62,7 +62,7 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}/rejects.csv", s.getRejects)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/preview", s.preview)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/lint", s.lint)
-	mux.Handle("/api/v1/", s.authenticate(api))
+	mux.Handle("/api/v1/", s.authenticate(reportPattern(api)))
 	return s.logRequests(mux)
 }
 
@@ -108,14 +108,32 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// logRequests logs each request's route pattern (never its query or body, which may carry
+type patternKey struct{}
+
+// reportPattern hands the route pattern that mux matched back to logRequests: middleware in
+// between passes a copy of the request, so the outer one never sees it.
+func reportPattern(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if slot, ok := r.Context().Value(patternKey{}).(*string); ok {
+			*slot = r.Pattern
+		}
+	})
+}
+
+// logRequests logs each request's route pattern (never its path or query, which may carry
 // personal data), status and duration.
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		s.Log.Info("http request", "method", r.Method, "route", r.Pattern, "status", rec.status,
+		pattern := new(string)
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), patternKey{}, pattern)))
+		route := *pattern
+		if route == "" {
+			route = r.Pattern
+		}
+		s.Log.Info("http request", "method", r.Method, "route", route, "status", rec.status,
 			"ms", time.Since(start).Milliseconds())
 	})
 }

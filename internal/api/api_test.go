@@ -262,6 +262,9 @@ func TestAPI_LogsCarryNoPersonalData(t *testing.T) {
 			t.Errorf("log contains %q:\n%s", pii, c.logs)
 		}
 	}
+	if !strings.Contains(c.logs.String(), `route="POST /api/v1/campaigns/{id}/imports"`) {
+		t.Errorf("the log does not name the route:\n%s", c.logs)
+	}
 }
 
 func TestAPI_PreviewACustomersNoticeAndLintTheCampaign(t *testing.T) {
