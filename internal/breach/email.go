@@ -82,16 +82,15 @@ func normalizeDomain(domain string) (string, error) {
 	if len(ascii) > 253 {
 		return "", fmt.Errorf("domain is longer than 253 characters")
 	}
-	labels := strings.Split(ascii, ".")
-	if len(labels) < 2 {
+	if !strings.Contains(ascii, ".") {
 		return "", fmt.Errorf("domain %q has no dot", domain)
 	}
-	for _, label := range labels {
+	for label := range strings.SplitSeq(ascii, ".") {
 		if err := checkDomainLabel(label); err != nil {
 			return "", fmt.Errorf("domain %q: %w", domain, err)
 		}
 	}
-	tld := labels[len(labels)-1]
+	tld := ascii[strings.LastIndexByte(ascii, '.')+1:]
 	if len(tld) < 2 || (!strings.HasPrefix(tld, "xn--") && strings.IndexFunc(tld, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0) {
 		return "", fmt.Errorf("domain %q does not end in a top-level domain", domain)
 	}

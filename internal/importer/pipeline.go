@@ -19,7 +19,7 @@ import (
 // writer gives it back once the chunk's batch is written, so no more than inFlight chunks exist
 // at once, however slow one worker is.
 type pipeline struct {
-	validate  func(record, *parseCache) (*breach.ImportRow, *breach.Reject)
+	validate  func(record, *parseCache, *breach.ImportRow) *breach.Reject
 	workers   int
 	batchRows int
 }
@@ -54,14 +54,16 @@ func (p *pipeline) run(ctx context.Context, rr *recordReader, write func(*breach
 		workers.Go(func() {
 			cache := newParseCache()
 			for c := range chunks {
-				b := batch{seq: c.seq, ImportBatch: &breach.ImportBatch{Rows: make([]breach.ImportRow, 0, len(c.records))}}
+				b := batch{seq: c.seq, ImportBatch: &breach.ImportBatch{Rows: make([]breach.ImportRow, len(c.records))}}
+				valid := 0
 				for _, rec := range c.records {
-					if row, rej := p.validate(rec, cache); rej != nil {
+					if rej := p.validate(rec, cache, &b.Rows[valid]); rej != nil {
 						b.Rejects = append(b.Rejects, *rej)
 					} else {
-						b.Rows = append(b.Rows, *row)
+						valid++
 					}
 				}
+				b.Rows = b.Rows[:valid]
 				select {
 				case batches <- b:
 				case <-ctx.Done():

@@ -74,22 +74,23 @@ func (e *rowError) add(field, format string, args ...any) {
 	e.problems = append(e.problems, field+": "+fmt.Sprintf(format, args...))
 }
 
-// row validates and normalizes one record. Exactly one of the results is set.
-func (v *validator) row(rec record, cache *parseCache) (*breach.ImportRow, *breach.Reject) {
+// row validates and normalizes one record into r, or returns why it is rejected. r is the
+// caller's (a slot of its batch), so that a valid row costs no allocation of its own.
+func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) *breach.Reject {
 	if rec.problem != "" {
-		return nil, v.reject(rec, v.columnField(rec.problemColumn), rec.problem)
+		return v.reject(rec, v.columnField(rec.problemColumn), rec.problem)
 	}
 	if len(rec.fields) != len(v.cols.kind) {
 		if allEmpty(rec.fields) {
-			return nil, v.reject(rec, "", "row is empty")
+			return v.reject(rec, "", "row is empty")
 		}
-		return nil, v.reject(rec, "", fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind)))
+		return v.reject(rec, "", fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind)))
 	}
 	if allEmpty(rec.fields) {
-		return nil, v.reject(rec, "", "row is empty")
+		return v.reject(rec, "", "row is empty")
 	}
 	var errs rowError
-	r := &breach.ImportRow{Line: rec.line}
+	*r = breach.ImportRow{Line: rec.line}
 	get := func(f field) string {
 		i := v.cols.index[f]
 		if i < 0 {
@@ -160,9 +161,9 @@ func (v *validator) row(rec record, cache *parseCache) (*breach.ImportRow, *brea
 	v.attributes(rec, r, &errs)
 
 	if len(errs.problems) > 0 {
-		return nil, &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}
+		return &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}
 	}
-	return r, nil
+	return nil
 }
 
 func (v *validator) reject(rec record, field, reason string) *breach.Reject {
