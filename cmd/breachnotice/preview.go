@@ -135,7 +135,7 @@ func writeNotices(w io.Writer, ns []*notice.Notice, channel string, asJSON, toFi
 		if i > 0 {
 			fmt.Fprintln(w, strings.Repeat("═", 72))
 		}
-		fmt.Fprintf(w, "locale %s (%s) · jurisdiction %s · reference %s\n", n.Locale, n.LocaleReason, orGeneric(n.Jurisdiction), n.Reference)
+		fmt.Fprintf(w, "locale %s (%s) · jurisdiction %s · reference %s\n", n.Locale, n.LocaleReason, notice.JurisdictionLabel(n.Jurisdiction), n.Reference)
 		if channel != string(notice.Text) {
 			fmt.Fprintf(w, "\nSubject: %s\n\n%s\n", n.Subject, n.Text)
 		}
@@ -147,13 +147,6 @@ func writeNotices(w io.Writer, ns []*notice.Notice, channel string, asJSON, toFi
 		}
 	}
 	return nil
-}
-
-func orGeneric(j string) string {
-	if j == "" {
-		return "generic"
-	}
-	return j
 }
 
 func (a *app) lintCommand() *cobra.Command {
@@ -183,7 +176,7 @@ func (a *app) lintCommand() *cobra.Command {
 				}
 			} else {
 				for _, f := range findings {
-					fmt.Fprintf(a.stdout, "%s\t%s\t%s/%s/%s\t%s\n", f.Severity, f.Rule, f.Locale, f.Channel, orGeneric(f.Jurisdiction), f.Message)
+					fmt.Fprintf(a.stdout, "%s\t%s\t%s/%s/%s\t%s\n", f.Severity, f.Rule, f.Locale, f.Channel, notice.JurisdictionLabel(f.Jurisdiction), f.Message)
 				}
 				vs := notice.Variants(c)
 				fmt.Fprintf(a.stdout, "%d variants checked (%d locales × %d jurisdictions × email and SMS), %d findings\n",

@@ -90,12 +90,12 @@ func lintNotice(c *breach.Campaign, n *Notice) []Finding {
 	doc := scanHTML(n.HTML)
 	for _, sec := range append(slices.Clone(p.Required), n.required...) {
 		if !slices.Contains(doc.sections, sec) {
-			add(RuleSections, string(Email), "the %s notice needs a %q section", profileName(p), sec)
+			add(RuleSections, string(Email), "the %s notice needs a %q section", JurisdictionLabel(p.ID), sec)
 		}
 	}
 	for _, sec := range p.Forbidden {
 		if slices.Contains(doc.sections, sec) {
-			add(RuleSections, string(Email), "the %s notice must not have a %q section", profileName(p), sec)
+			add(RuleSections, string(Email), "the %s notice must not have a %q section", JurisdictionLabel(p.ID), sec)
 		}
 	}
 	if len(n.headings) > 0 {
@@ -290,11 +290,13 @@ func sameTarget(shown, href string) bool {
 	return host(shown) == host(href)
 }
 
-func profileName(p Profile) string {
-	if p.ID == "" {
+// JurisdictionLabel names a profile for people: its ID, or "generic" for the profile used when
+// no jurisdiction applies.
+func JurisdictionLabel(id string) string {
+	if id == "" {
 		return "generic"
 	}
-	return p.ID
+	return id
 }
 
 // lintCampaign checks what the campaign file itself must provide.

@@ -8,15 +8,10 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
-// negotiate picks the locale of a customer's notice among the campaign's offered locales: the
+// negotiate picks, with m (a matcher of the offered locales), the locale of a customer's notice among the campaign's offered locales: the
 // customer's own locale (es-PE → es, fr-CA → fr), else the language of their country (PE → es,
 // KR → ko), else the campaign's default. The reason says which, for the preview.
-func negotiate(c *breach.Campaign, r *breach.Recipient) (locale, reason string) {
-	offered := make([]language.Tag, len(c.Locales))
-	for i, l := range c.Locales {
-		offered[i] = language.Make(l)
-	}
-	m := language.NewMatcher(offered)
+func negotiate(m language.Matcher, c *breach.Campaign, r *breach.Recipient) (locale, reason string) {
 	if r.Locale != "" {
 		if _, i, conf := m.Match(language.Make(r.Locale)); conf >= language.High {
 			return c.Locales[i], fmt.Sprintf("the customer's locale %s matches the offered %s", r.Locale, c.Locales[i])

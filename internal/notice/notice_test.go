@@ -59,7 +59,7 @@ func TestNegotiate_LocaleCountryDefault(t *testing.T) {
 		{"qu-PE", "PE", "es"},
 	}
 	for _, tt := range tests {
-		got, why := negotiate(c, &breach.Recipient{Locale: tt.locale, Country: tt.country})
+		got, why := negotiate(renderer(t, "").matcher(c.Locales), c, &breach.Recipient{Locale: tt.locale, Country: tt.country})
 		if got != tt.want || why == "" {
 			t.Errorf("negotiate(%q, %q) = %q (%s), want %q", tt.locale, tt.country, got, why, tt.want)
 		}

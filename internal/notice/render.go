@@ -8,7 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
+
+	"golang.org/x/text/language"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/gsm"
@@ -16,6 +19,9 @@ import (
 
 // Renderer renders notices. Build one with New; it is safe for concurrent use.
 type Renderer struct {
+	// matchers caches a language matcher per set of offered locales: building one per notice
+	// would be the costliest step of rendering at sending speed.
+	matchers sync.Map // strings.Join(locales, ",") → language.Matcher
 	html     *htmltemplate.Template
 	text     *texttemplate.Template
 	wording  map[string]*wording
@@ -35,6 +41,20 @@ func New(dir string, secret []byte) (*Renderer, error) {
 		return nil, err
 	}
 	return rd, nil
+}
+
+// matcher returns the language matcher for a campaign's offered locales.
+func (rd *Renderer) matcher(locales []string) language.Matcher {
+	key := strings.Join(locales, ",")
+	if m, ok := rd.matchers.Load(key); ok {
+		return m.(language.Matcher)
+	}
+	offered := make([]language.Tag, len(locales))
+	for i, l := range locales {
+		offered[i] = language.Make(l)
+	}
+	m, _ := rd.matchers.LoadOrStore(key, language.NewMatcher(offered))
+	return m.(language.Matcher)
 }
 
 // Options narrow a rendering.
@@ -137,7 +157,7 @@ var offerCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,39}$`)
 // Render renders recipient r's notice in campaign c.
 func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options) (*Notice, error) {
 	n := &Notice{Reference: Reference(rd.secret, c.ID, r.CustomerID)}
-	n.Locale, n.LocaleReason = negotiate(c, r)
+	n.Locale, n.LocaleReason = negotiate(rd.matcher(c.Locales), c, r)
 	if opt.Locale != "" {
 		tag, err := breach.ParseLocale(opt.Locale)
 		if err != nil || !slices.Contains(c.Locales, tag) {
@@ -194,7 +214,6 @@ func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options)
 		v.Bureaus = w.bureaus
 		n.required = append(n.required, SectionBureaus)
 	}
-	v.Profile.Bureaus = v.Bureaus != nil
 
 	if o := c.Offer; o != nil {
 		v.Offer = &offerView{Provider: o.Provider, Months: o.Months, URL: o.URL, EnrollBy: v.date(o.EnrollBy),
@@ -266,8 +285,9 @@ func (v *view) sms(c *breach.Campaign, names []string) SMS {
 	body := strings.Join(strings.Fields(v.exec(key, smsView{Org: v.Org, Reference: v.Reference, VerifyURL: v.VerifyURL, Categories: categories})), " ")
 	info := gsm.Measure(body)
 	if c.SMS.Transliterate {
-		if t := gsm.Transliterate(body); gsm.Measure(t).Segments < info.Segments {
-			body, info = t, gsm.Measure(t)
+		t := gsm.Transliterate(body)
+		if ti := gsm.Measure(t); ti.Segments < info.Segments {
+			body, info = t, ti
 		}
 	}
 	return SMS{Body: body, Encoding: info.Encoding, Units: info.Units, Segments: info.Segments}
