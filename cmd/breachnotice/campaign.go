@@ -17,8 +17,9 @@ import (
 )
 
 func (a *app) campaignCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "campaign", Short: "Create and inspect campaigns"}
+	cmd := &cobra.Command{Use: "campaign", Short: "Create, approve, send and follow campaigns"}
 	cmd.AddCommand(a.campaignCreateCommand(), a.campaignShowCommand(), a.campaignListCommand(), a.campaignApproveCommand())
+	cmd.AddCommand(a.campaignLifecycleCommands()...)
 	return cmd
 }
 

@@ -66,6 +66,7 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		a.tokenCommand(),
 		a.serveCommand(),
 		a.runCommand(),
+		a.workerCommand(),
 		a.previewCommand(),
 		a.lintCommand(),
 	)

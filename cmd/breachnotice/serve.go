@@ -20,6 +20,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
@@ -42,7 +43,12 @@ func (a *app) serveCommand() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			return a.serveHTTP(cmd.Context(), db, nil)
+			mail, text, closeSenders, err := a.senders()
+			if err != nil {
+				return err
+			}
+			defer closeSenders()
+			return a.serveHTTP(cmd.Context(), db, dispatch.TestSender{Mail: mail, SMS: text}, nil)
 		},
 	}
 }
@@ -89,19 +95,50 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 					return err
 				}
 			}
-			return a.serveHTTP(ctx, db, func(url string) {
-				fmt.Fprintf(a.stdout, "\nbreachnotice is running at %s\n\n", url)
-				fmt.Fprintf(a.stdout, "  operator token (shown once): %s\n", token)
-				if demo != "" {
-					fmt.Fprintf(a.stdout, "  demo campaign:               %s\n", demo)
-					fmt.Fprintf(a.stdout, "\n  curl -H 'Authorization: Bearer %s' %s/api/v1/campaigns/%s\n", token, url, demo)
-				}
-				fmt.Fprintf(a.stdout, "\nStop with Ctrl-C.\n\n")
+			rdb, err := a.redis(true)
+			if err != nil {
+				return err
+			}
+			defer rdb.Close()
+			engine, closeSenders, err := a.engine(db, rdb)
+			if err != nil {
+				return err
+			}
+			defer closeSenders()
+			mail, text, closeTestSenders, err := a.senders()
+			if err != nil {
+				return err
+			}
+			defer closeTestSenders()
+			waitEngine := startEngine(ctx, engine)
+			err = a.serveHTTP(ctx, db, dispatch.TestSender{Mail: mail, SMS: text}, func(url string) {
+				a.printWelcome(url, token, demo)
 			})
+			return errors.Join(err, waitEngine())
 		},
 	}
 	cmd.Flags().BoolVar(&noDemo, "no-demo", false, "do not load the example campaign into an empty database")
 	return cmd
+}
+
+// printWelcome tells a new user where everything is and what to type next.
+func (a *app) printWelcome(url, token, demo string) {
+	fmt.Fprintf(a.stdout, "\nbreachnotice is running at %s\n\n", url)
+	fmt.Fprintf(a.stdout, "  operator token (shown once): %s\n", token)
+	fmt.Fprintf(a.stdout, "  outboxes (nothing is really sent): %s\n", a.outboxDir())
+	if demo != "" {
+		env := ""
+		if db := a.getenv("DATABASE_URL"); db != "" {
+			env = "DATABASE_URL='" + db + "' "
+		}
+		fmt.Fprintf(a.stdout, "  demo campaign:               %s\n\n", demo)
+		fmt.Fprintf(a.stdout, "Send the demo campaign from another terminal:\n\n")
+		fmt.Fprintf(a.stdout, "  %sbin/breachnotice campaign approve %s\n", env, demo)
+		fmt.Fprintf(a.stdout, "  %sbin/breachnotice campaign start %s\n", env, demo)
+		fmt.Fprintf(a.stdout, "  %sbin/breachnotice campaign status %s\n", env, demo)
+		fmt.Fprintf(a.stdout, "\nor over HTTP:\n\n  curl -H 'Authorization: Bearer %s' %s/api/v1/campaigns/%s/status\n", token, url, demo)
+	}
+	fmt.Fprintf(a.stdout, "\nStop with Ctrl-C.\n\n")
 }
 
 // loadDemo creates the example campaign and imports the example customers, if the database
@@ -158,7 +195,7 @@ func demoSecret(stateDir string) (string, error) {
 
 // serveHTTP serves the API on HTTP_ADDR until ctx ends (SIGINT or SIGTERM), then stops
 // accepting connections and gives requests in flight 30 seconds to finish.
-func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, ready func(url string)) error {
+func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.TestSender, ready func(url string)) error {
 	im, err := importer.New(db)
 	if err != nil {
 		return err
@@ -169,8 +206,10 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, ready func(url str
 	if err != nil {
 		return err
 	}
+	test.Renderer = rd
 	srv := &http.Server{
-		Handler: (&api.Server{Store: db, Importer: im, Renderer: rd, Log: a.log, MaxUploadBytes: maxUploadBytes}).Handler(),
+		Handler: (&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Log: a.log,
+			MaxUploadBytes: maxUploadBytes}).Handler(),
 		// No WriteTimeout: an upload of millions of rows is answered when it is imported.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

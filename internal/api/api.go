@@ -15,6 +15,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/notice"
 )
@@ -32,6 +33,12 @@ type Store interface {
 	// TokenName returns the name of the operator token with the given SHA-256 hash, or an
 	// EUNAUTHORIZED error.
 	TokenName(ctx context.Context, hash []byte) (string, error)
+	// MoveCampaign starts, pauses, resumes or cancels a campaign on behalf of actor.
+	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)
+	// CampaignStatus counts a campaign's deliveries by channel and state.
+	CampaignStatus(ctx context.Context, id string) (*breach.CampaignStatus, error)
+	// FirstRecipients returns up to n of a campaign's recipients in list order.
+	FirstRecipients(ctx context.Context, campaignID string, n int) ([]*breach.Recipient, error)
 	Audit(ctx context.Context, actor, action, campaignID string, detail map[string]any) error
 }
 
@@ -40,7 +47,9 @@ type Server struct {
 	Store    Store
 	Importer *importer.Importer
 	Renderer *notice.Renderer
-	Log      *slog.Logger
+	// TestSender sends test notices to reviewers (POST …/test-send).
+	TestSender dispatch.TestSender
+	Log        *slog.Logger
 	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole
 	// in memory; this only stops a runaway client).
 	MaxUploadBytes int64
@@ -57,6 +66,12 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("POST /api/v1/campaigns", s.createCampaign)
 	api.HandleFunc("GET /api/v1/campaigns/{id}", s.getCampaign)
 	api.HandleFunc("POST /api/v1/campaigns/{id}/approve", s.approveCampaign)
+	api.HandleFunc("POST /api/v1/campaigns/{id}/start", s.moveCampaign(breach.CampaignApproved, breach.CampaignRunning))
+	api.HandleFunc("POST /api/v1/campaigns/{id}/pause", s.moveCampaign(breach.CampaignRunning, breach.CampaignPaused))
+	api.HandleFunc("POST /api/v1/campaigns/{id}/resume", s.moveCampaign(breach.CampaignPaused, breach.CampaignRunning))
+	api.HandleFunc("POST /api/v1/campaigns/{id}/cancel", s.moveCampaign("", breach.CampaignCancelled))
+	api.HandleFunc("GET /api/v1/campaigns/{id}/status", s.campaignStatus)
+	api.HandleFunc("POST /api/v1/campaigns/{id}/test-send", s.testSend)
 	api.HandleFunc("POST /api/v1/campaigns/{id}/imports", s.createImport)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}", s.getImport)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}/rejects.csv", s.getRejects)

@@ -22,6 +22,11 @@ type Campaign struct {
 	// ApprovedBy and ApprovedAt record the approval: who checked the list and the notices.
 	ApprovedBy string     `json:"approved_by,omitempty" yaml:"-"`
 	ApprovedAt *time.Time `json:"approved_at,omitempty" yaml:"-"`
+	// StartedBy and StartedAt record who started the sending; FinishedAt when the campaign
+	// completed or was cancelled.
+	StartedBy  string     `json:"started_by,omitempty" yaml:"-"`
+	StartedAt  *time.Time `json:"started_at,omitempty" yaml:"-"`
+	FinishedAt *time.Time `json:"finished_at,omitempty" yaml:"-"`
 
 	Name          string       `json:"name" yaml:"name"`
 	Organization  Organization `json:"organization" yaml:"organization"`
@@ -36,6 +41,9 @@ type Campaign struct {
 	DefaultExposed []string  `json:"default_exposed,omitempty" yaml:"default_exposed"`
 	Offer          *Offer    `json:"offer,omitempty" yaml:"offer"`
 	SMS            SMSPolicy `json:"sms" yaml:"sms"`
+	// Channels says who gets an email, who an SMS, and whether a failed notice is retried on
+	// the other channel (default EmailFirst).
+	Channels ChannelPolicy `json:"channels" yaml:"channels"`
 	// RetentionDays is how long after the campaign ends its personal data is kept (as proof of
 	// notice) before it is purged.
 	RetentionDays int `json:"retention_days" yaml:"retention_days"`
@@ -168,6 +176,7 @@ func (c *Campaign) Validate() error {
 		}
 	}
 	c.validateOffer(v)
+	c.validatePolicy(v)
 	if c.SMS.MaxSegments < 0 || c.SMS.MaxSegments > 10 {
 		v.Add("sms.max_segments", "must be between 1 and 10, not %d", c.SMS.MaxSegments)
 	}

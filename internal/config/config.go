@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -20,6 +21,20 @@ type Config struct {
 	Secret      string // BREACHNOTICE_SECRET
 	// TemplatesDir overrides the embedded notice templates file by file (TEMPLATES_DIR).
 	TemplatesDir string
+
+	// Sending. SMTPURL unset: email is captured in OutboxDir (as SMS are without Twilio's
+	// variables, which package sms reads itself).
+	SMTPURL                           string // SMTP_URL
+	DKIMDomain, DKIMSelector, DKIMKey string // DKIM_DOMAIN, DKIM_SELECTOR, DKIM_KEY_FILE
+	OutboxDir                         string // OUTBOX_DIR
+	// EmailRate and SMSRate are messages per second across all workers (0: unlimited);
+	// DomainRates limits email per recipient domain (EMAIL_DOMAIN_RATES=gmail.com=100,…).
+	EmailRate, SMSRate int
+	DomainRates        map[string]int
+	// WorkerConcurrency is how many tasks a worker runs at once (WORKER_CONCURRENCY);
+	// SMTPConnections how many SMTP connections it keeps open (SMTP_CONNECTIONS).
+	WorkerConcurrency int
+	SMTPConnections   int
 }
 
 // DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
@@ -36,11 +51,34 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		PublicURL:    strings.TrimSpace(getenv("PUBLIC_URL")),
 		Secret:       getenv("BREACHNOTICE_SECRET"),
 		TemplatesDir: strings.TrimSpace(getenv("TEMPLATES_DIR")),
+		SMTPURL:      strings.TrimSpace(getenv("SMTP_URL")),
+		DKIMDomain:   strings.TrimSpace(getenv("DKIM_DOMAIN")),
+		DKIMSelector: strings.TrimSpace(getenv("DKIM_SELECTOR")),
+		DKIMKey:      strings.TrimSpace(getenv("DKIM_KEY_FILE")),
+		OutboxDir:    strings.TrimSpace(getenv("OUTBOX_DIR")),
+	}
+	var errs []error
+	for _, n := range []struct {
+		name string
+		to   *int
+		def  int
+	}{
+		{"EMAIL_RATE", &c.EmailRate, 0}, {"SMS_RATE", &c.SMSRate, 0},
+		{"WORKER_CONCURRENCY", &c.WorkerConcurrency, 8}, {"SMTP_CONNECTIONS", &c.SMTPConnections, 8},
+	} {
+		v, err := nonNegative(n.name, getenv(n.name), n.def)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		*n.to = v
+	}
+	var err error
+	if c.DomainRates, err = parseDomainRates(getenv("EMAIL_DOMAIN_RATES")); err != nil {
+		errs = append(errs, err)
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = DefaultHTTPAddr
 	}
-	var errs []error
 	if c.DatabaseURL != "" {
 		if err := checkURL(c.DatabaseURL, "postgres", "postgresql"); err != nil && !strings.Contains(c.DatabaseURL, "=") {
 			errs = append(errs, fmt.Errorf("DATABASE_URL: %w (example: postgres://postgres@127.0.0.1:5432/breachnotice?sslmode=disable)", err))
@@ -116,4 +154,36 @@ func redactParseError(err error) string {
 		return ue.Err.Error()
 	}
 	return "malformed"
+}
+
+// nonNegative reads a whole number variable; empty is def.
+func nonNegative(name, raw string, def int) (int, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 {
+		return def, fmt.Errorf("%s: %q is not a whole number ≥ 0", name, raw)
+	}
+	return n, nil
+}
+
+// parseDomainRates reads "gmail.com=100,outlook.com=50".
+func parseDomainRates(raw string) (map[string]int, error) {
+	rates := map[string]int{}
+	for item := range strings.SplitSeq(raw, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		domain, rate, ok := strings.Cut(item, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(rate))
+		domain = strings.ToLower(strings.TrimSpace(domain))
+		if !ok || err != nil || n <= 0 || domain == "" || strings.ContainsAny(domain, "@ /") {
+			return nil, fmt.Errorf("EMAIL_DOMAIN_RATES: %q is not domain=messages-per-second (example: gmail.com=100,outlook.com=50)", item)
+		}
+		rates[domain] = n
+	}
+	return rates, nil
 }

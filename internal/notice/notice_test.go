@@ -20,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var secret = []byte("test-secret-test-secret-test-secret!")
 
-func exampleCampaign(t *testing.T) *breach.Campaign {
+func exampleCampaign(t testing.TB) *breach.Campaign {
 	t.Helper()
 	c, _, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
 	if err != nil {

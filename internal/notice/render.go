@@ -154,28 +154,52 @@ const smsCategoryNames = 3
 // column; a code that is not a code (a link, a sentence) is left out of the notice.
 var offerCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,39}$`)
 
+// oneLine is a customer's name as a notice shows it: one line of text, whatever the list held.
+func oneLine(name string) string {
+	return strings.Join(strings.Fields(name), " ")
+}
+
+// offerCodeOf is r's enrolment code for the offer o, or "" when there is no offer or the list
+// gives no code that looks like one.
+func offerCodeOf(o *breach.Offer, r *breach.Recipient) string {
+	if o == nil {
+		return ""
+	}
+	if code := strings.TrimSpace(r.Attributes[o.CodeAttribute]); offerCode.MatchString(code) {
+		return code
+	}
+	return ""
+}
+
 // Render renders recipient r's notice in campaign c.
 func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options) (*Notice, error) {
-	n := &Notice{Reference: Reference(rd.secret, c.ID, r.CustomerID)}
+	n, _, err := rd.render(c, r, opt, Reference(rd.secret, c.ID, r.CustomerID))
+	return n, err
+}
+
+// render is Render with r's reference code given, and also returns the SMS body before its
+// transliteration: a CampaignRenderer renders with stand-ins for the customer's values, which it
+// replaces afterwards, and measures the SMS again with the real ones.
+func (rd *Renderer) render(c *breach.Campaign, r *breach.Recipient, opt Options, reference string) (*Notice, string, error) {
+	n := &Notice{Reference: reference}
 	n.Locale, n.LocaleReason = negotiate(rd.matcher(c.Locales), c, r)
 	if opt.Locale != "" {
 		tag, err := breach.ParseLocale(opt.Locale)
 		if err != nil || !slices.Contains(c.Locales, tag) {
-			return nil, breach.Errorf(breach.EINVALID, "locale %q is not one of the campaign's locales %v", opt.Locale, c.Locales)
+			return nil, "", breach.Errorf(breach.EINVALID, "locale %q is not one of the campaign's locales %v", opt.Locale, c.Locales)
 		}
 		n.Locale, n.LocaleReason = tag, "chosen for this preview"
 	}
 	w, g := rd.wording[n.Locale], rd.guidance[n.Locale]
 	if w == nil {
-		return nil, breach.Errorf(breach.EINVALID, "there are no templates for the locale %q", n.Locale)
+		return nil, "", breach.Errorf(breach.EINVALID, "there are no templates for the locale %q", n.Locale)
 	}
 	p := jurisdictionOf(c, r)
 	n.Jurisdiction, n.profile = p.ID, p
 
 	v := &view{Locale: n.Locale, Profile: p, Reference: n.Reference, VerifyURL: c.Organization.SupportURL, w: w,
-		Org: orgView{c.Organization.Name, c.Organization.SupportPhone, c.Organization.SupportURL, c.Organization.DPO},
-		// A name is one line of text, whatever the list held.
-		Customer: customerView{Name: strings.Join(strings.Fields(r.Name), " ")}}
+		Org:      orgView{c.Organization.Name, c.Organization.SupportPhone, c.Organization.SupportURL, c.Organization.DPO},
+		Customer: customerView{Name: oneLine(r.Name)}}
 
 	in := c.Incident
 	v.Incident = incidentView{From: v.date(in.OccurredFrom), To: v.date(in.OccurredTo), Discovered: v.date(in.DiscoveredOn)}
@@ -217,10 +241,7 @@ func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options)
 
 	if o := c.Offer; o != nil {
 		v.Offer = &offerView{Provider: o.Provider, Months: o.Months, URL: o.URL, EnrollBy: v.date(o.EnrollBy),
-			Description: o.Description[n.Locale]}
-		if code := strings.TrimSpace(r.Attributes[o.CodeAttribute]); offerCode.MatchString(code) {
-			v.Offer.Code = code
-		}
+			Description: o.Description[n.Locale], Code: offerCodeOf(o, r)}
 		switch {
 		case v.Offer.Code == "" && v.Offer.EnrollBy == "":
 			v.Offer.Text = v.S("offer_no_code_no_deadline")
@@ -248,31 +269,31 @@ func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options)
 		v.Greeting = v.S("greeting_anonymous")
 	}
 	if v.err != nil {
-		return nil, v.err
+		return nil, "", v.err
 	}
 
 	var html, text bytes.Buffer
 	if err := rd.html.Execute(&html, v); err != nil {
-		return nil, fmt.Errorf("notice: email.html.tmpl: %w", err)
+		return nil, "", fmt.Errorf("notice: email.html.tmpl: %w", err)
 	}
 	if err := rd.text.Execute(&text, v); err != nil {
-		return nil, fmt.Errorf("notice: email.txt.tmpl: %w", err)
+		return nil, "", fmt.Errorf("notice: email.txt.tmpl: %w", err)
 	}
 	if v.err != nil {
-		return nil, v.err
+		return nil, "", v.err
 	}
 	n.HTML, n.Text = html.String(), text.String()
-	n.SMS = v.sms(c, names)
+	sms := v.sms(c, names)
 	if v.err != nil {
-		return nil, v.err
+		return nil, "", v.err
 	}
-	return n, nil
+	n.SMS = measureSMS(sms, c.SMS.Transliterate)
+	return n, sms, nil
 }
 
-// sms renders the text message: the most urgent categories by name (all of them when one more
-// would fit in place of "and 1 more"), transliterated to GSM-7 when the campaign allows it and
-// that saves segments.
-func (v *view) sms(c *breach.Campaign, names []string) SMS {
+// sms renders the text message's body: the most urgent categories by name (all of them when one
+// more would fit in place of "and 1 more").
+func (v *view) sms(c *breach.Campaign, names []string) string {
 	categories := v.CategoryList
 	if len(names) > smsCategoryNames+1 {
 		more := v.exec("sms_more_categories", map[string]int{"Count": len(names) - smsCategoryNames})
@@ -282,9 +303,14 @@ func (v *view) sms(c *breach.Campaign, names []string) SMS {
 	if c.SMS.AllowLink {
 		key = "sms_link"
 	}
-	body := strings.Join(strings.Fields(v.exec(key, smsView{Org: v.Org, Reference: v.Reference, VerifyURL: v.VerifyURL, Categories: categories})), " ")
+	return strings.Join(strings.Fields(v.exec(key, smsView{Org: v.Org, Reference: v.Reference, VerifyURL: v.VerifyURL, Categories: categories})), " ")
+}
+
+// measureSMS is the text message of body: transliterated to GSM-7 when transliterate (the
+// campaign allows it) and that saves segments, with what it costs to send.
+func measureSMS(body string, transliterate bool) SMS {
 	info := gsm.Measure(body)
-	if c.SMS.Transliterate {
+	if transliterate {
 		t := gsm.Transliterate(body)
 		if ti := gsm.Measure(t); ti.Segments < info.Segments {
 			body, info = t, ti

@@ -77,14 +77,16 @@ func (db *DB) CampaignSource(ctx context.Context, id string) (string, error) {
 	return source, err
 }
 
-const campaignSelect = `SELECT id, state, spec, created_by, created_at, approved_by, approved_at FROM campaigns`
+const campaignSelect = `SELECT id, state, spec, created_by, created_at, approved_by, approved_at, started_by,
+	started_at, finished_at FROM campaigns`
 
 func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	var (
 		c, cols breach.Campaign
 		spec    []byte
 	)
-	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt, &cols.ApprovedBy, &cols.ApprovedAt); err != nil {
+	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt, &cols.ApprovedBy, &cols.ApprovedAt,
+		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(spec, &c); err != nil {
@@ -93,6 +95,7 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	// The columns, not the stored specification, say what the campaign is now.
 	c.ID, c.State, c.CreatedBy, c.CreatedAt = cols.ID, cols.State, cols.CreatedBy, cols.CreatedAt
 	c.ApprovedBy, c.ApprovedAt = cols.ApprovedBy, cols.ApprovedAt
+	c.StartedBy, c.StartedAt, c.FinishedAt = cols.StartedBy, cols.StartedAt, cols.FinishedAt
 	return &c, nil
 }
 
@@ -134,8 +137,9 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 		return nil, err
 	}
 	err = tx.QueryRow(ctx, `
-		UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now()
-		WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor,
+		UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
+			recipients = $3
+		WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients,
 	).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
 	if err != nil {
 		return nil, fmt.Errorf("approve campaign: %w", err)

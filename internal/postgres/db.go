@@ -102,3 +102,6 @@ func isUniqueViolation(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
+
+// DB is the sending engine's record.
+var _ breach.DeliveryStore = (*DB)(nil)

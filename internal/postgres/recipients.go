@@ -29,29 +29,50 @@ func (db *DB) Recipient(ctx context.Context, campaignID, customerID string) (*br
 	if err != nil {
 		return nil, err
 	}
-	var (
-		r            breach.Recipient
-		email, phone *string
-		exposed      int32
-	)
-	err = db.pool.QueryRow(ctx, `
-		SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-			exposed, attributes, updated_at
-		FROM recipients WHERE campaign_id = $1 AND customer_id = $2`, cid, customerID,
-	).Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt)
+	rows, err := db.pool.Query(ctx, recipientSelect+` WHERE campaign_id = $1 AND customer_id = $2`, cid, customerID)
+	if err != nil {
+		return nil, fmt.Errorf("select recipient: %w", err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanRecipient)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, breach.Errorf(breach.ENOTFOUND, "no recipient with customer_id %q in campaign %q", customerID, campaignID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select recipient: %w", err)
 	}
-	if email != nil {
-		r.Email = *email
+	return r, nil
+}
+
+// FirstRecipients returns up to n of a campaign's recipients, in list order.
+func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]*breach.Recipient, error) {
+	cid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
 	}
-	if phone != nil {
-		r.Phone = *phone
+	rows, err := db.pool.Query(ctx, recipientSelect+` WHERE campaign_id = $1 ORDER BY id LIMIT $2`, cid, n)
+	if err != nil {
+		return nil, fmt.Errorf("select recipients: %w", err)
 	}
-	r.Exposed = breach.Categories(exposed)
+	rs, err := pgx.CollectRows(rows, scanRecipient)
+	if err != nil {
+		return nil, fmt.Errorf("select recipients: %w", err)
+	}
+	return rs, nil
+}
+
+const recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
+	exposed, attributes, updated_at FROM recipients`
+
+func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
+	var (
+		r            breach.Recipient
+		email, phone *string
+		exposed      int32
+	)
+	if err := row.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
+		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt); err != nil {
+		return nil, err
+	}
+	r.Email, r.Phone, r.Exposed = deref(email), deref(phone), breach.Categories(exposed)
 	return &r, nil
 }

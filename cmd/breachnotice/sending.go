@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/dispatch"
+)
+
+// campaignMoveCommand is start, pause, resume or cancel: one move of the campaign's state.
+func (a *app) campaignMoveCommand(use, short, long string, from, to breach.CampaignState, done string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use + " ID",
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			c, err := db.MoveCampaign(cmd.Context(), args[0], cliActor(), from, to)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s campaign %s (%s): now %s\n", done, c.ID, c.Name, c.State)
+			return nil
+		},
+	}
+}
+
+func (a *app) campaignLifecycleCommands() []*cobra.Command {
+	return []*cobra.Command{
+		a.campaignMoveCommand("start", "Start sending an approved campaign",
+			`Start sending an approved campaign's notices. The workers (breachnotice worker, or run)
+create a delivery per recipient and channel and send them; follow with campaign status.`,
+			breach.CampaignApproved, breach.CampaignRunning, "Started"),
+		a.campaignMoveCommand("pause", "Pause a running campaign: no new notice is sent",
+			`Pause a running campaign: workers stop claiming its notices at once; the few already in
+flight finish. Resume continues where it stopped.`, breach.CampaignRunning, breach.CampaignPaused, "Paused"),
+		a.campaignMoveCommand("resume", "Resume a paused campaign", "", breach.CampaignPaused, breach.CampaignRunning, "Resumed"),
+		a.campaignMoveCommand("cancel", "Cancel a campaign: what is not sent yet is never sent",
+			`Cancel a campaign. Notices not sent yet are recorded as failed ("cancelled") and are never
+sent; notices already sent stay recorded as sent. This cannot be undone.`, "", breach.CampaignCancelled, "Cancelled"),
+		a.campaignStatusCommand(),
+		a.campaignTestSendCommand(),
+	}
+}
+
+func (a *app) campaignStatusCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status ID",
+		Short: "Show a campaign's delivery counts by channel and state, rate and ETA",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, err := db.CampaignStatus(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(s)
+			}
+			fmt.Fprintf(a.stdout, "state: %s   recipients: %d   rate: %.1f/s", s.State, s.Total, s.RatePerSec)
+			if s.ETASeconds != nil {
+				fmt.Fprintf(a.stdout, "   eta: %.0fs", *s.ETASeconds)
+			}
+			fmt.Fprintln(a.stdout)
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprint(tw, "channel\t")
+			for _, st := range breach.DeliveryStates {
+				fmt.Fprintf(tw, "%s\t", st)
+			}
+			fmt.Fprintln(tw)
+			for _, ch := range breach.Channels {
+				fmt.Fprintf(tw, "%s\t", ch)
+				for _, st := range breach.DeliveryStates {
+					fmt.Fprintf(tw, "%d\t", s.ByChannel[ch][st])
+				}
+				fmt.Fprintln(tw)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	return cmd
+}
+
+func (a *app) campaignTestSendCommand() *cobra.Command {
+	var (
+		to        []string
+		customers []string
+	)
+	cmd := &cobra.Command{
+		Use:   "test-send ID --to ADDRESS|+PHONE ... [--customer CUSTOMER_ID ...]",
+		Short: "Send real notices of chosen customers to reviewers; customers are not touched",
+		Long: `Render the notices of the chosen customers (--customer, default the list's first) exactly
+as they will be sent, and send them to the reviewers named by --to: an email address gets the
+email (subject marked [TEST]), a number in E.164 form (+51987654321) the SMS. Nothing is
+recorded against the customers and nothing is sent to them.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if len(to) == 0 {
+				return fmt.Errorf("--to: name at least one reviewer address or number")
+			}
+			for i, addr := range to {
+				norm, err := dispatch.ReviewerAddress(addr)
+				if err != nil {
+					return fmt.Errorf("--to %q: %w", addr, err)
+				}
+				to[i] = norm
+			}
+			db, c, err := a.openCampaign(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var recipients []*breach.Recipient
+			for _, id := range customers {
+				r, err := db.Recipient(ctx, c.ID, id)
+				if err != nil {
+					return err
+				}
+				recipients = append(recipients, r)
+			}
+			if len(customers) == 0 {
+				if recipients, err = db.FirstRecipients(ctx, c.ID, 1); err != nil {
+					return err
+				}
+				if len(recipients) == 0 {
+					return fmt.Errorf("the campaign has no recipients yet: import its list first")
+				}
+			}
+			rd, err := a.renderer()
+			if err != nil {
+				return err
+			}
+			mail, text, closeSenders, err := a.senders()
+			if err != nil {
+				return err
+			}
+			defer closeSenders()
+			sent, err := dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text}.Send(ctx, c, recipients, to)
+			if err != nil {
+				return err
+			}
+			failed := 0
+			for _, s := range sent {
+				if s.Error != "" {
+					failed++
+					fmt.Fprintf(a.stdout, "FAILED  %s %s notice of %s to %s: %s\n", s.Channel, s.Locale, s.CustomerID, s.To, s.Error)
+					continue
+				}
+				fmt.Fprintf(a.stdout, "sent    %s %s notice of %s to %s (%s)\n", s.Channel, s.Locale, s.CustomerID, s.To, s.ProviderID)
+			}
+			if err := db.Audit(ctx, cliActor(), "campaign.test_send", c.ID, map[string]any{"notices": len(sent), "failed": failed}); err != nil {
+				return err
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d test notices failed", failed, len(sent))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&to, "to", nil, "reviewer email address or E.164 phone number (repeatable)")
+	cmd.Flags().StringSliceVar(&customers, "customer", nil, "customer_id whose notice to send (repeatable; default: the list's first)")
+	return cmd
+}

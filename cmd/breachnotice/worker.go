@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/breachnotice/breachnotice/internal/dispatch"
+	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/internal/sms"
+)
+
+func (a *app) workerCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "worker",
+		Short: "Run the sending engine: render and send notices, record results",
+		Long: `Run the sending engine until SIGTERM: claim queued notices in PostgreSQL, send them by
+email (SMTP_URL; captured in OUTBOX_DIR when unset) and SMS (Twilio; captured when unset), record
+every outcome, and reconcile the queue in Redis with the record. Run as many workers as needed
+against the same DATABASE_URL and REDIS_URL. On SIGTERM, notices in flight finish and nothing is
+left half-sent.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.cfg.Require("DATABASE_URL", "REDIS_URL", "BREACHNOTICE_SECRET"); err != nil {
+				return err
+			}
+			db, err := a.openDB(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			rdb, err := a.redis(false)
+			if err != nil {
+				return err
+			}
+			defer rdb.Close()
+			e, closeSenders, err := a.engine(db, rdb)
+			if err != nil {
+				return err
+			}
+			defer closeSenders()
+			return e.Run(cmd.Context())
+		},
+	}
+}
+
+// redis connects to REDIS_URL; when it is unset and inProcess is allowed (run), an in-process
+// Redis (miniredis) serves instead — safe because PostgreSQL is the record and the reconciler
+// queues again whatever a restart loses.
+func (a *app) redis(inProcess bool) (redis.UniversalClient, error) {
+	if a.cfg.RedisURL == "" {
+		if !inProcess {
+			return nil, errors.New("REDIS_URL must be set (see README, Configuration)")
+		}
+		m, err := miniredis.Run()
+		if err != nil {
+			return nil, fmt.Errorf("in-process redis: %w", err)
+		}
+		a.log.Info("REDIS_URL unset: queues in an in-process Redis")
+		return &closingClient{Client: redis.NewClient(&redis.Options{Addr: m.Addr()}), m: m}, nil
+	}
+	opt, err := redis.ParseURL(a.cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	return redis.NewClient(opt), nil
+}
+
+// closingClient stops the in-process Redis with its client.
+type closingClient struct {
+	*redis.Client
+	m *miniredis.Miniredis
+}
+
+func (c *closingClient) Close() error {
+	err := c.Client.Close()
+	c.m.Close()
+	return err
+}
+
+// outboxDir is where local captures go: OUTBOX_DIR, else the state directory's outbox.
+func (a *app) outboxDir() string {
+	if a.cfg.OutboxDir != "" {
+		return a.cfg.OutboxDir
+	}
+	state := a.getenv("BREACHNOTICE_STATE_DIR")
+	if state == "" {
+		state = ".local"
+	}
+	return filepath.Join(state, "outbox")
+}
+
+// senders builds the email and SMS senders from the configuration: SMTP and Twilio when
+// configured, local captures otherwise. close releases the SMTP connections.
+func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
+	text, err := sms.FromEnv(a.getenv, a.outboxDir())
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if a.cfg.SMTPURL == "" {
+		dir := filepath.Join(a.outboxDir(), "email")
+		a.log.Info("SMTP_URL unset: email captured as files", "dir", dir)
+		return &email.Capture{Dir: dir}, text, func() {}, nil
+	}
+	cfg, err := email.ParseURL(a.cfg.SMTPURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var dkim *email.DKIM
+	if a.cfg.DKIMKey != "" || a.cfg.DKIMDomain != "" || a.cfg.DKIMSelector != "" {
+		if dkim, err = email.LoadDKIM(a.cfg.DKIMDomain, a.cfg.DKIMSelector, a.cfg.DKIMKey); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	s := email.NewSender(cfg, dkim, a.cfg.SMTPConnections)
+	return s, text, func() { s.Close() }, nil
+}
+
+// engine builds the sending engine on db and rdb.
+func (a *app) engine(db *postgres.DB, rdb redis.UniversalClient) (*dispatch.Engine, func(), error) {
+	rd, err := a.renderer()
+	if err != nil {
+		return nil, nil, err
+	}
+	mail, text, closeSenders, err := a.senders()
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := dispatch.DefaultConfig()
+	cfg.Concurrency = a.cfg.WorkerConcurrency
+	cfg.EmailRate, cfg.SMSRate, cfg.DomainRates = a.cfg.EmailRate, a.cfg.SMSRate, a.cfg.DomainRates
+	cfg.PublicURL, cfg.Secret = a.cfg.PublicURL, []byte(a.cfg.Secret)
+	return dispatch.New(cfg, db, rdb, rd, mail, text, a.log), closeSenders, nil
+}
+
+// startEngine runs the engine in the background until ctx ends; wait waits for its graceful
+// stop and returns its error.
+func startEngine(ctx context.Context, e *dispatch.Engine) (wait func() error) {
+	done := make(chan error, 1)
+	go func() { done <- e.Run(ctx) }()
+	return func() error { return <-done }
+}

@@ -1,0 +1,82 @@
+package breach
+
+import (
+	"context"
+	"time"
+)
+
+// DeliveryStore is the record the sending engine works against (PostgreSQL in production:
+// internal/postgres). Every method is safe for concurrent use by many workers; the conditional
+// updates behind ClaimRange are what make a notice go out once however often a task runs.
+type DeliveryStore interface {
+	// Campaign returns a campaign, or ENOTFOUND.
+	Campaign(ctx context.Context, id string) (*Campaign, error)
+	// ActiveCampaigns returns the running and paused campaigns.
+	ActiveCampaigns(ctx context.Context) ([]ActiveCampaign, error)
+	// PlanCampaign creates the queued deliveries of up to limit more recipients of a running
+	// campaign.
+	PlanCampaign(ctx context.Context, campaignID string, limit int) (Planned, error)
+	// ClaimRange claims the due queued deliveries of one channel with recipient IDs in
+	// [low, high) for worker (queued → sending); suppressed addresses become suppressed, and
+	// with fallback their other channel is queued (returned as fallbacks).
+	ClaimRange(ctx context.Context, campaignID string, ch Channel, low, high int64, worker string, fallback bool) (claims []Claim, fallbacks []int64, err error)
+	// Record writes the outcomes of worker's claims; with fallback, failed and suppressed
+	// customers get their other channel queued (returned as fallbacks).
+	Record(ctx context.Context, campaignID string, ch Channel, worker string, outcomes []Outcome, fallback bool) (fallbacks []int64, err error)
+	// Release returns worker's unsent claims to the queue.
+	Release(ctx context.Context, campaignID string, ch Channel, worker string, ids []int64) error
+	// DueChunks returns the chunks holding deliveries due for at least minAge.
+	DueChunks(ctx context.Context, campaignID string, size int64, minAge time.Duration) ([]Chunk, error)
+	// ReleaseOrphans requeues deliveries left sending by workers silent for stale.
+	ReleaseOrphans(ctx context.Context, campaignID string, stale time.Duration) (int64, error)
+	// CompleteIfDone completes a running campaign with nothing left to send.
+	CompleteIfDone(ctx context.Context, campaignID string) (bool, error)
+	// RegisterWorker, Heartbeat and UnregisterWorker track the live worker processes.
+	RegisterWorker(ctx context.Context, id, host string, pid int) error
+	Heartbeat(ctx context.Context, id string) error
+	UnregisterWorker(ctx context.Context, id string) error
+	// ListenCampaigns calls fn with the ID of each campaign an operator moves, until ctx ends.
+	ListenCampaigns(ctx context.Context, fn func(campaignID string)) error
+}
+
+// ActiveCampaign is a campaign the workers have work for.
+type ActiveCampaign struct {
+	ID      string
+	State   CampaignState
+	Planned bool
+}
+
+// Planned is what one step of the planner created: per channel, the lowest and highest
+// recipient ID of the deliveries it queued (absent when none).
+type Planned struct {
+	Low, High map[Channel]int64
+	// Done is set when the campaign has no recipient left to plan.
+	Done bool
+}
+
+// Chunk names the deliveries of one channel whose recipient IDs fall in one cell of a grid of
+// a given size: [K*size, (K+1)*size). Tasks cover chunks, so a chunk's task has a stable ID
+// and the reconciler can tell whether the queue still holds it.
+type Chunk struct {
+	Channel Channel
+	K       int64
+}
+
+// Claim is a delivery a worker holds (state sending) and must send.
+type Claim struct {
+	Recipient Recipient
+	Attempt   int // 1 for the first try
+}
+
+// Outcome is the result of one attempt at a claimed delivery.
+type Outcome struct {
+	RecipientID int64
+	// State is sent, failed, suppressed, or queued for another attempt at NextAttempt.
+	State       DeliveryState
+	ProviderID  string
+	Error       string
+	NextAttempt time.Time
+	// Suppress adds the address to the suppression list (the provider says the customer
+	// opted out).
+	Suppress bool
+}

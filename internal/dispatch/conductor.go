@@ -1,0 +1,206 @@
+package dispatch
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// Planning steps: the first is small so that the first notices leave within moments of the
+// start; the next are large so that a million deliveries are created in seconds.
+const (
+	firstPlanStep = 1024
+	planStep      = 50_000
+)
+
+// dueGrace is how long a due delivery may wait before the reconciler asks whether a task
+// still covers it: longer than a task takes to be picked up from a quiet queue.
+const dueGrace = 5 * time.Second
+
+// conduct is the conductor: it keeps this worker's heartbeat, plans started campaigns, and
+// reconciles the queue with the record — at start, every ReconcileEvery, and at once when an
+// operator moves a campaign (PostgreSQL NOTIFY). Every worker runs one; they coordinate
+// through the database (the planner's row lock, stable task IDs), not with each other.
+func (e *Engine) conduct(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wake := make(chan string, 64)
+	wg.Go(func() { e.listen(ctx, wake) })
+	wg.Go(func() { e.heartbeat(ctx) })
+
+	tick := time.NewTicker(e.cfg.ReconcileEvery)
+	defer tick.Stop()
+	e.reconcileAll(ctx, &wg)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			e.reconcileAll(ctx, &wg)
+		case <-wake:
+			// Drain what else arrived: one pass covers them all.
+			for len(wake) > 0 {
+				<-wake
+			}
+			e.reconcileAll(ctx, &wg)
+		}
+	}
+}
+
+// listen forwards operators' campaign moves to wake, reconnecting after a failure.
+func (e *Engine) listen(ctx context.Context, wake chan<- string) {
+	for ctx.Err() == nil {
+		err := e.store.ListenCampaigns(ctx, func(id string) {
+			select {
+			case wake <- id:
+			default:
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			e.log.Warn("campaign notifications lost; polling until they are back", "error", err)
+			sleep(ctx, e.cfg.ReconcileEvery)
+		}
+	}
+}
+
+// heartbeat tells the other workers this one is alive.
+func (e *Engine) heartbeat(ctx context.Context) {
+	tick := time.NewTicker(e.cfg.HeartbeatEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := e.store.Heartbeat(ctx, e.workerID); err != nil && ctx.Err() == nil {
+				e.log.Warn("heartbeat failed", "error", err)
+			}
+		}
+	}
+}
+
+// reconcileAll reconciles every running campaign. Planning runs in its own goroutine per
+// campaign, so a large plan does not hold up the others.
+func (e *Engine) reconcileAll(ctx context.Context, wg *sync.WaitGroup) {
+	campaigns, err := e.store.ActiveCampaigns(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("reconcile: cannot list campaigns", "error", err)
+		}
+		return
+	}
+	e.dropArchived(ctx)
+	for _, c := range campaigns {
+		if c.State != breach.CampaignRunning {
+			continue
+		}
+		if !c.Planned && e.startPlanning(c.ID) {
+			wg.Go(func() { e.plan(ctx, c.ID) })
+		}
+		e.reconcile(ctx, c.ID)
+	}
+}
+
+// reconcile requeues what the queue lost of one campaign — claims of dead workers, due
+// deliveries no task covers — and completes it when nothing is left.
+func (e *Engine) reconcile(ctx context.Context, id string) {
+	released, err := e.store.ReleaseOrphans(ctx, id, e.cfg.StaleAfter)
+	if err != nil {
+		e.log.Warn("reconcile: cannot release orphaned claims", "campaign", id, "error", err)
+		return
+	}
+	if released > 0 {
+		e.log.Warn("released the claims of a worker that stopped answering", "campaign", id, "count", released)
+	}
+	due, err := e.store.DueChunks(ctx, id, e.cfg.ChunkSize, dueGrace)
+	if err != nil {
+		e.log.Warn("reconcile: cannot find due deliveries", "campaign", id, "error", err)
+		return
+	}
+	for _, c := range due {
+		if err := e.enqueue(ctx, chunkTask(id, c.Channel, e.cfg.ChunkSize, c.K), true, time.Time{}); err != nil {
+			e.log.Warn("reconcile: cannot queue", "campaign", id, "error", err)
+			return
+		}
+	}
+	done, err := e.store.CompleteIfDone(ctx, id)
+	if err != nil {
+		e.log.Warn("reconcile: cannot complete campaign", "campaign", id, "error", err)
+	}
+	if done {
+		e.log.Info("campaign completed", "campaign", id)
+		e.forget(id)
+	}
+}
+
+// startPlanning marks a campaign as being planned by this process, unless it already is.
+func (e *Engine) startPlanning(id string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.planning[id] {
+		return false
+	}
+	e.planning[id] = true
+	return true
+}
+
+// plan creates a campaign's deliveries step by step and queues the tasks covering each step
+// at once, so that sending starts while the rest is planned.
+func (e *Engine) plan(ctx context.Context, id string) {
+	defer func() {
+		e.mu.Lock()
+		delete(e.planning, id)
+		e.mu.Unlock()
+	}()
+	step := firstPlanStep
+	for ctx.Err() == nil {
+		p, err := e.store.PlanCampaign(ctx, id, step)
+		if err != nil {
+			e.log.Warn("planning failed; the next reconciliation resumes it", "campaign", id, "error", err)
+			return
+		}
+		for ch, low := range p.Low {
+			if err := e.enqueueRange(ctx, id, ch, low, p.High[ch]); err != nil {
+				e.log.Warn("tasks not queued; the reconciler will", "campaign", id, "error", err)
+			}
+		}
+		if p.Done || len(p.Low) == 0 {
+			return
+		}
+		step = planStep
+	}
+}
+
+// dropArchived deletes the send tasks asynq archived after exhausting its retries (the
+// database was down for long): archived, they would hold their stable IDs and keep the
+// reconciler from queueing their chunks again.
+func (e *Engine) dropArchived(ctx context.Context) {
+	queues, err := e.inspector.Queues()
+	if err != nil {
+		e.log.Warn("reconcile: cannot list queues", "error", err)
+		return
+	}
+	for _, q := range queues {
+		if !strings.HasPrefix(q, queuePrefix) {
+			continue
+		}
+		n, err := e.inspector.DeleteAllArchivedTasks(q)
+		if err != nil {
+			e.log.Warn("reconcile: cannot clear archived tasks", "queue", q, "error", err)
+		}
+		if n > 0 {
+			e.log.Warn("cleared archived send tasks; their work is queued again", "queue", q, "count", n)
+		}
+	}
+}
+
+// sleep waits for d or the end of ctx.
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

@@ -1,0 +1,258 @@
+// Package dispatch is the sending engine: asynq workers that claim deliveries in PostgreSQL,
+// render each customer's notice, send it by email (go-mail) or SMS, and record the outcome —
+// plus the conductor that plans a started campaign's deliveries and reconciles the queue with
+// the record.
+//
+// PostgreSQL is the record, Redis only carries work: a task names a campaign, a channel and a
+// range of recipient IDs; a worker claims the range's due deliveries with a conditional update
+// (queued → sending) before sending, so a task run twice sends nothing twice; and whatever the
+// queue loses (Redis flushed or restarted, a worker killed) the conductor finds in PostgreSQL
+// and queues again.
+package dispatch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/sms"
+)
+
+// Config tunes the engine. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	// ChunkSize is how many recipient IDs one task covers. Bigger chunks mean fewer tasks and
+	// claims; smaller ones less work redone after a crash and a faster first notice.
+	ChunkSize int64
+	// Concurrency is how many tasks one worker process runs at once; Parallel how many
+	// notices each task has in flight. Email connections are bounded by the Mailer.
+	Concurrency int
+	Parallel    int
+	// MaxAttempts bounds the tries of a notice that fails transiently; RetryBase is the first
+	// backoff, doubled each time (with jitter) up to RetryMax.
+	MaxAttempts int
+	RetryBase   time.Duration
+	RetryMax    time.Duration
+	// EmailRate and SMSRate are messages per second across all workers (0: unlimited);
+	// DomainRates limits the email to given recipient domains, also across all workers.
+	EmailRate   int
+	SMSRate     int
+	DomainRates map[string]int
+	// FlushSize and FlushEvery bound how long a sent notice waits to be recorded: the window
+	// in which a killed worker's notice would be sent again.
+	FlushSize  int
+	FlushEvery time.Duration
+	// ReconcileEvery is how often the conductor looks for lost work; a worker silent for
+	// StaleAfter is taken for dead and its claims released.
+	ReconcileEvery time.Duration
+	HeartbeatEvery time.Duration
+	StaleAfter     time.Duration
+	// ShutdownTimeout bounds how long a stopping worker waits for its notices in flight.
+	ShutdownTimeout time.Duration
+	// TaskRetries and TaskTimeout are asynq's: they only matter when the database fails.
+	TaskRetries int
+	TaskTimeout time.Duration
+	// PublicURL is the base of the opt-out links and of the SMS status callbacks.
+	PublicURL string
+	// Secret signs the opt-out tokens.
+	Secret []byte
+}
+
+// DefaultConfig returns the production defaults.
+func DefaultConfig() Config {
+	return Config{
+		ChunkSize: 256, Concurrency: 8, Parallel: 16,
+		MaxAttempts: 8, RetryBase: 30 * time.Second, RetryMax: time.Hour,
+		FlushSize: 64, FlushEvery: 50 * time.Millisecond,
+		ReconcileEvery: 10 * time.Second, HeartbeatEvery: 2 * time.Second, StaleAfter: 30 * time.Second,
+		ShutdownTimeout: 30 * time.Second, TaskRetries: 25, TaskTimeout: 10 * time.Minute,
+	}
+}
+
+// withDefaults fills c's zero fields from DefaultConfig.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	set := func(v *int, def int) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	setD := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	if c.ChunkSize <= 0 {
+		c.ChunkSize = d.ChunkSize
+	}
+	set(&c.Concurrency, d.Concurrency)
+	set(&c.Parallel, d.Parallel)
+	set(&c.MaxAttempts, d.MaxAttempts)
+	set(&c.FlushSize, d.FlushSize)
+	set(&c.TaskRetries, d.TaskRetries)
+	setD(&c.RetryBase, d.RetryBase)
+	setD(&c.RetryMax, d.RetryMax)
+	setD(&c.FlushEvery, d.FlushEvery)
+	setD(&c.ReconcileEvery, d.ReconcileEvery)
+	setD(&c.HeartbeatEvery, d.HeartbeatEvery)
+	setD(&c.StaleAfter, d.StaleAfter)
+	setD(&c.ShutdownTimeout, d.ShutdownTimeout)
+	setD(&c.TaskTimeout, d.TaskTimeout)
+	return c
+}
+
+// Mailer sends one email: email.Sender (SMTP) or email.Capture (files).
+type Mailer interface {
+	Send(ctx context.Context, m email.Message) (messageID string, err error)
+}
+
+// Engine is one worker process's sending engine.
+type Engine struct {
+	cfg      Config
+	store    breach.DeliveryStore
+	renderer *notice.Renderer
+	mail     Mailer
+	sms      sms.Provider
+	log      *slog.Logger
+
+	redis     redis.UniversalClient
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	limits    *limits
+
+	// workerID names this process's claims in the record.
+	workerID string
+	// stopping is closed when shutdown begins: tasks stop taking new notices.
+	stopping chan struct{}
+
+	// campaigns caches each campaign's specification and renderer: a campaign is frozen
+	// once approved.
+	mu        sync.Mutex
+	campaigns map[string]*campaignCache
+	// planning holds the campaigns this process is planning.
+	planning map[string]bool
+}
+
+// campaignCache is what the engine keeps of one campaign.
+type campaignCache struct {
+	c      *breach.Campaign
+	render *notice.CampaignRenderer
+}
+
+// New returns an engine. rdb is the Redis of the queues and rate limits; store the record.
+func New(cfg Config, store breach.DeliveryStore, rdb redis.UniversalClient, renderer *notice.Renderer, mail Mailer,
+	text sms.Provider, log *slog.Logger) *Engine {
+	cfg = cfg.withDefaults()
+	return &Engine{
+		cfg: cfg, store: store, renderer: renderer, mail: mail, sms: text, log: log,
+		redis:     rdb,
+		client:    asynq.NewClientFromRedisClient(rdb),
+		inspector: asynq.NewInspectorFromRedisClient(rdb),
+		limits:    newLimits(rdb, cfg),
+		workerID:  uuid.NewString(),
+		stopping:  make(chan struct{}),
+		campaigns: map[string]*campaignCache{},
+		planning:  map[string]bool{},
+	}
+}
+
+// WorkerID is this process's ID in the record (deliveries.worker_id).
+func (e *Engine) WorkerID() string { return e.workerID }
+
+// Run works until ctx ends, then shuts down gracefully: no new notice is started, the ones in
+// flight finish (for up to ShutdownTimeout) and are recorded, and the claims not sent are
+// released, so that the worker leaves nothing sending.
+func (e *Engine) Run(ctx context.Context) error {
+	host, _ := os.Hostname()
+	if err := e.store.RegisterWorker(ctx, e.workerID, host, os.Getpid()); err != nil {
+		return err
+	}
+	srv := asynq.NewServerFromRedisClient(e.redis, asynq.Config{
+		Concurrency: e.cfg.Concurrency,
+		Queues:      map[string]int{queue(breach.ChannelEmail): 1, queue(breach.ChannelSMS): 1},
+		// An idle worker looks for work often, so that a started campaign's first notice
+		// leaves at once; retries are due to the second.
+		TaskCheckInterval:        50 * time.Millisecond,
+		DelayedTaskCheckInterval: time.Second,
+		ShutdownTimeout:          e.cfg.ShutdownTimeout + 5*time.Second,
+		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
+			return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
+		},
+		Logger:   asynqLogger{e.log},
+		LogLevel: asynq.WarnLevel,
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(taskSend, e.handleSend)
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("start queue server: %w", err)
+	}
+	e.log.Info("worker started", "worker", e.workerID, "concurrency", e.cfg.Concurrency, "chunk", e.cfg.ChunkSize)
+
+	var wg sync.WaitGroup
+	conductCtx, stopConducting := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Go(func() { e.conduct(conductCtx) })
+	<-ctx.Done()
+
+	e.log.Info("worker stopping", "worker", e.workerID)
+	close(e.stopping)
+	srv.Shutdown()
+	stopConducting()
+	wg.Wait()
+	bg, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return e.store.UnregisterWorker(bg, e.workerID)
+}
+
+// campaign returns the cached campaign with its renderer.
+func (e *Engine) campaign(ctx context.Context, id string) (*campaignCache, error) {
+	e.mu.Lock()
+	cc := e.campaigns[id]
+	e.mu.Unlock()
+	if cc != nil {
+		return cc, nil
+	}
+	c, err := e.store.Campaign(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	cc = &campaignCache{c: c, render: e.renderer.ForCampaign(c)}
+	e.mu.Lock()
+	e.campaigns[id] = cc
+	e.mu.Unlock()
+	return cc, nil
+}
+
+// forget drops a finished campaign from the cache.
+func (e *Engine) forget(id string) {
+	e.mu.Lock()
+	delete(e.campaigns, id)
+	e.mu.Unlock()
+}
+
+// stopped reports whether shutdown has begun.
+func (e *Engine) stopped() bool {
+	select {
+	case <-e.stopping:
+		return true
+	default:
+		return false
+	}
+}
+
+// asynqLogger sends asynq's own messages to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }

@@ -1,0 +1,100 @@
+package dispatch
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// limits are the send rates shared by every worker: token buckets in Redis (GCRA, redis_rate),
+// one per channel and one per limited recipient domain. asynq's own rate limiting is per
+// process, which is why it is not used.
+type limits struct {
+	email, sms *bucket
+	domains    map[string]*bucket
+}
+
+func newLimits(rdb redis.UniversalClient, cfg Config) *limits {
+	l := &limits{domains: map[string]*bucket{}}
+	rl := redis_rate.NewLimiter(rdb)
+	l.email = newBucket(rl, "breachnotice:rate:email", cfg.EmailRate)
+	l.sms = newBucket(rl, "breachnotice:rate:sms", cfg.SMSRate)
+	for domain, rate := range cfg.DomainRates {
+		l.domains[strings.ToLower(domain)] = newBucket(rl, "breachnotice:rate:email:"+strings.ToLower(domain), rate)
+	}
+	return l
+}
+
+// wait blocks until one message to address may go out on ch.
+func (l *limits) wait(ctx context.Context, ch breach.Channel, address string) error {
+	if ch == breach.ChannelSMS {
+		return l.sms.take(ctx)
+	}
+	if len(l.domains) > 0 {
+		if at := strings.LastIndexByte(address, '@'); at >= 0 {
+			if b := l.domains[address[at+1:]]; b != nil {
+				if err := b.take(ctx); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return l.email.take(ctx)
+}
+
+// bucket is one shared limit. Asking Redis for every message would cost a round trip each, so
+// a bucket takes tokens a few at a time (a twentieth of a second's worth) and hands them out
+// locally; the shared rate still holds, within one such batch per worker.
+type bucket struct {
+	rl    *redis_rate.Limiter
+	key   string
+	limit redis_rate.Limit
+	batch int
+
+	mu     sync.Mutex
+	tokens int
+}
+
+// newBucket returns the bucket for rate messages per second, or nil (no limit) when rate is 0.
+func newBucket(rl *redis_rate.Limiter, key string, rate int) *bucket {
+	if rate <= 0 {
+		return nil
+	}
+	return &bucket{rl: rl, key: key, limit: redis_rate.PerSecond(rate), batch: max(1, rate/20)}
+}
+
+// take waits for one token.
+func (b *bucket) take(ctx context.Context) error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for b.tokens == 0 {
+		res, err := b.rl.AllowAtMost(ctx, b.key, b.limit, b.batch)
+		if err != nil {
+			return err
+		}
+		if res.Allowed > 0 {
+			b.tokens = res.Allowed
+			break
+		}
+		wait := res.RetryAfter
+		if wait <= 0 {
+			wait = time.Second / time.Duration(max(1, b.limit.Rate))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	b.tokens--
+	return nil
+}

@@ -1,0 +1,110 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/optout"
+	"github.com/breachnotice/breachnotice/internal/sms"
+)
+
+// TwilioStatusPath is where, under PUBLIC_URL, Twilio posts an SMS's delivery reports.
+const TwilioStatusPath = "/webhooks/twilio/status"
+
+// send renders and sends one claimed notice and says what became of it. It never returns an
+// error: every failure is an outcome (retry, fail, suppress) for the record.
+func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim) breach.Outcome {
+	r := &cl.Recipient
+	o := breach.Outcome{RecipientID: r.ID}
+	n, err := cc.render.Render(r)
+	if err != nil {
+		o.State, o.Error = breach.DeliveryFailed, "the notice could not be rendered: "+err.Error()
+		return o
+	}
+	if err := e.limits.wait(ctx, ch, r.Address(ch)); err != nil {
+		return e.retry(o, cl.Attempt, err)
+	}
+	switch ch {
+	case breach.ChannelEmail:
+		o.ProviderID, err = e.mail.Send(ctx, emailMessage(cc.c, n, r.Email, e.unsubscribeURL(cc.c.ID, r.ID, ch)))
+	case breach.ChannelSMS:
+		o.ProviderID, err = e.sms.Send(ctx, smsMessage(n, r.Phone, e.cfg.PublicURL))
+	}
+	if err == nil {
+		o.State = breach.DeliverySent
+		return o
+	}
+	var (
+		mailErr *email.Error
+		smsErr  *sms.Error
+	)
+	switch {
+	case errors.As(err, &smsErr) && smsErr.OptedOut:
+		o.State, o.Error, o.Suppress = breach.DeliverySuppressed, err.Error(), true
+	case errors.As(err, &smsErr) && smsErr.Permanent, errors.As(err, &mailErr) && mailErr.Permanent:
+		o.State, o.Error = breach.DeliveryFailed, err.Error()
+	default:
+		return e.retry(o, cl.Attempt, err)
+	}
+	return o
+}
+
+// emailMessage is notice n as an email to address, from the campaign's sender.
+func emailMessage(c *breach.Campaign, n *notice.Notice, address, unsubscribeURL string) email.Message {
+	return email.Message{
+		From: c.Sender.Email, FromName: c.Sender.Name, ReplyTo: c.Sender.ReplyTo, To: address,
+		Subject: n.Subject, HTML: n.HTML, Text: n.Text, Reference: n.Reference, UnsubscribeURL: unsubscribeURL,
+	}
+}
+
+// smsMessage is notice n as an SMS to phone, its delivery reports going to publicURL's
+// Twilio webhook.
+func smsMessage(n *notice.Notice, phone, publicURL string) sms.Message {
+	m := sms.Message{To: phone, Body: n.SMS.Body}
+	if publicURL != "" {
+		m.StatusCallback = publicURL + TwilioStatusPath
+	}
+	return m
+}
+
+// retry puts a notice that failed transiently back in the queue after a backoff, or fails it
+// once it has had MaxAttempts tries.
+func (e *Engine) retry(o breach.Outcome, attempt int, err error) breach.Outcome {
+	if attempt >= e.cfg.MaxAttempts {
+		o.State, o.Error = breach.DeliveryFailed, fmt.Sprintf("gave up after %d attempts: %v", attempt, err)
+		return o
+	}
+	o.State, o.Error = breach.DeliveryQueued, err.Error()
+	o.NextAttempt = time.Now().Add(backoff(e.cfg.RetryBase, e.cfg.RetryMax, attempt))
+	return o
+}
+
+// backoff is the wait before attempt+1: base doubled per attempt, capped at most, with "equal
+// jitter" (half fixed, half random) so that a relay's hiccup does not bring every retry back
+// in the same second.
+func backoff(base, most time.Duration, attempt int) time.Duration {
+	d := base << min(attempt-1, 20)
+	if d <= 0 || d > most {
+		d = most
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// unsubscribeURL is the one-click opt-out link of a delivery (RFC 8058 wants https; without
+// an https PUBLIC_URL the header is left out).
+func (e *Engine) unsubscribeURL(campaignID string, recipientID int64, ch breach.Channel) string {
+	if len(e.cfg.PublicURL) < 8 || e.cfg.PublicURL[:8] != "https://" {
+		return ""
+	}
+	tok, err := optout.Token(e.cfg.Secret, optout.Target{CampaignID: campaignID, RecipientID: recipientID, Channel: ch})
+	if err != nil {
+		return ""
+	}
+	return e.cfg.PublicURL + "/u/" + tok
+}

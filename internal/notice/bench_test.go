@@ -1,0 +1,43 @@
+package notice
+
+import (
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// BenchmarkRender measures one customer's notice (email HTML and text, and SMS): the sending
+// engine renders one per delivery, so this bounds its rate per core.
+func BenchmarkRender(b *testing.B) {
+	rd, err := New("", []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := exampleCampaign(b)
+	r := &breach.Recipient{CustomerID: "C-1", Email: "ana@example.com", Phone: "+51987654321",
+		Name: "Ana Pérez", Locale: "es-PE", Country: "PE", Exposed: breach.Categories(0b1011)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := rd.Render(c, r, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRenderCached is BenchmarkRender through a CampaignRenderer, as the sending engine
+// renders: the campaign's variant is rendered once, then only the customer's values change.
+func BenchmarkRenderCached(b *testing.B) {
+	rd, err := New("", []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cr := rd.ForCampaign(exampleCampaign(b))
+	r := &breach.Recipient{CustomerID: "C-1", Email: "ana@example.com", Phone: "+51987654321",
+		Name: "Ana Pérez", Locale: "es-PE", Country: "PE", Exposed: breach.Categories(0b1011)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cr.Render(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

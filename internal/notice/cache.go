@@ -1,0 +1,259 @@
+package notice
+
+import (
+	"crypto/rand"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// maxVariants bounds a CampaignRenderer's cache. A campaign has a few variants per locale,
+// country and jurisdiction; a list that makes thousands (a locale column of free text) gets its
+// notices rendered directly beyond this rather than a cache that grows with the list. A variant
+// holds about 25 KB of rendered text: the bound keeps the cache near 25 MB of a worker's memory.
+const maxVariants = 1024
+
+// The per-customer values of a notice, in the order of a values array.
+const (
+	valName = iota
+	valReference
+	valCode
+	numValues
+)
+
+// values are a notice's per-customer values, indexed by valName, valReference and valCode.
+type values [numValues]string
+
+// roles ends each stand-in after the common random prefix, in values order.
+const roles = "NRC"
+
+// probe is a customer made to tell apart every way a template could show a value other than as
+// text: characters that html/template escapes differently in a URL, a script, a style, an
+// unquoted attribute (space, =, `) or not at all in text (+), letters that a change of case
+// would change, and letters outside ASCII and GSM-7.
+var probe = values{
+	valName:      "O'Brien & \"Sons\" <Ltd> +1 =x` Pérez-Núñez 김민",
+	valReference: "7KQ2-M9XD-3F",
+	valCode:      "aB3-z9",
+}
+
+// htmlText escapes a value as html/template does in a text node: its htmlEscaper, which it does
+// not export. (html/template.HTMLEscapeString is text/template's, which leaves "+" alone.) The
+// probe checks that this is how each variant's template shows the values.
+var htmlText = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+
+// CampaignRenderer renders one campaign's notices at sending speed: executing the templates
+// for each of millions of deliveries would cost most of a core. Within a campaign a notice
+// depends on its customer only through a variantKey and three values: the name, the reference
+// code and the offer code. So the templates are executed once per variant, with stand-ins for
+// the values, and each customer's notice is that rendering with their values put in place of
+// the stand-ins.
+//
+// Its Render returns what Renderer.Render with no Options returns, in every field that is sent
+// or stored: Locale, LocaleReason, Jurisdiction, Subject, HTML, Text, SMS and Reference. Its
+// notices carry no lint (Lint is nil, and what lint checks a notice against is not kept):
+// campaigns are linted with Renderer.Lint before approval, not notice by notice.
+//
+// It assumes that the campaign does not change, which approved campaigns do not: build one per
+// approved campaign, not before. It is safe for concurrent use by many goroutines.
+type CampaignRenderer struct {
+	rd *Renderer
+	c  *breach.Campaign
+	// exposed are the campaign's default categories, for the customers the list gives none.
+	exposed breach.Categories
+	// prefix starts every stand-in; stand are the stand-ins, in values order. Random, so that
+	// no campaign text can hold one, by chance or on purpose; of digits and letters of both
+	// cases, which no escaping changes but any change of case does.
+	prefix string
+	stand  values
+	// variants maps a variantKey to its *variant, nil when its notices are rendered directly.
+	variants sync.Map
+	size     atomic.Int32
+}
+
+// variantKey is everything about a customer that their notice depends on besides the values.
+type variantKey struct {
+	// locale and country are as the list gives them: the locale's reason quotes them.
+	locale, country string
+	jurisdiction    string
+	exposed         breach.Categories
+	// named and coded: whether the customer has a name (a greeting by name) and an offer code
+	// (the sentence that gives it).
+	named, coded bool
+}
+
+// only is vals without those the variant has none of.
+func (k variantKey) only(vals values) values {
+	if !k.named {
+		vals[valName] = ""
+	}
+	if !k.coded {
+		vals[valCode] = ""
+	}
+	return vals
+}
+
+// variant is a variant's notice rendered with the stand-ins, each text cut at them.
+type variant struct {
+	locale, reason, jurisdiction string
+	subject, html, text, sms     layout
+}
+
+// layout is a text cut at the stand-ins: lits[0], the value of slots[0], lits[1], … lits[n].
+type layout struct {
+	lits  []string
+	slots []int
+	size  int // of the lits
+}
+
+// ForCampaign returns a CampaignRenderer of c, which must not change any more.
+func (rd *Renderer) ForCampaign(c *breach.Campaign) *CampaignRenderer {
+	cr := &CampaignRenderer{rd: rd, c: c, exposed: c.DefaultCategories(), prefix: "zq" + rand.Text()[:16]}
+	for i := range cr.stand {
+		cr.stand[i] = cr.prefix + roles[i:i+1]
+	}
+	return cr
+}
+
+// Render renders recipient r's notice, as rd.Render(c, r, Options{}) would.
+func (cr *CampaignRenderer) Render(r *breach.Recipient) (*Notice, error) {
+	k, vals := cr.key(r)
+	v, ok := cr.variants.Load(k)
+	if !ok {
+		return cr.learn(k, r, vals)
+	}
+	if v := v.(*variant); v != nil {
+		return v.notice(vals, cr.c.SMS.Transliterate), nil
+	}
+	return cr.rd.Render(cr.c, r, Options{})
+}
+
+// key returns r's variant and values.
+func (cr *CampaignRenderer) key(r *breach.Recipient) (variantKey, values) {
+	vals := values{valName: oneLine(r.Name), valReference: Reference(cr.rd.secret, cr.c.ID, r.CustomerID), valCode: offerCodeOf(cr.c.Offer, r)}
+	k := variantKey{locale: r.Locale, country: r.Country, jurisdiction: jurisdictionOf(cr.c, r).ID, exposed: r.Exposed,
+		named: vals[valName] != "", coded: vals[valCode] != ""}
+	if k.exposed == 0 {
+		k.exposed = cr.exposed
+	}
+	return k, vals
+}
+
+// learn renders r's notice directly, the first of its variant, and caches the variant — or
+// that its notices are to be rendered directly, when putting r's values in it does not give the
+// same notice: a wrong notice sent to millions would be a second incident.
+func (cr *CampaignRenderer) learn(k variantKey, r *breach.Recipient, vals values) (*Notice, error) {
+	n, err := cr.rd.Render(cr.c, r, Options{})
+	if err != nil || cr.size.Load() >= maxVariants {
+		return n, err
+	}
+	v := cr.variant(k, r)
+	if v != nil && !sameNotice(v.notice(vals, cr.c.SMS.Transliterate), n) {
+		v = nil
+	}
+	var loaded bool
+	if v == nil {
+		// Over what another goroutine may have stored: one mismatch outweighs any match.
+		_, loaded = cr.variants.Swap(k, v)
+	} else {
+		_, loaded = cr.variants.LoadOrStore(k, v)
+	}
+	if !loaded {
+		cr.size.Add(1)
+	}
+	return n, nil
+}
+
+// variant renders the variant of key k, of which r is a customer, with the stand-ins. It
+// returns nil when that fails, or when putting the probe's values in it does not give the
+// probe's own notice: a template shows a value other than as text (in a link, changed).
+func (cr *CampaignRenderer) variant(k variantKey, r *breach.Recipient) *variant {
+	n, sms, err := cr.rd.render(cr.c, cr.with(r, k.only(cr.stand)), Options{}, cr.stand[valReference])
+	if err != nil {
+		return nil
+	}
+	v := &variant{locale: n.Locale, reason: n.LocaleReason, jurisdiction: n.Jurisdiction}
+	for _, f := range []struct {
+		l    *layout
+		text string
+	}{{&v.subject, n.Subject}, {&v.html, n.HTML}, {&v.text, n.Text}, {&v.sms, sms}} {
+		var ok bool
+		if *f.l, ok = cr.cut(f.text); !ok {
+			return nil
+		}
+	}
+	p := k.only(probe)
+	pn, _, err := cr.rd.render(cr.c, cr.with(r, p), Options{}, p[valReference])
+	if err != nil || !sameNotice(v.notice(p, cr.c.SMS.Transliterate), pn) {
+		return nil
+	}
+	return v
+}
+
+// with is r with the name and offer code of vals.
+func (cr *CampaignRenderer) with(r *breach.Recipient, vals values) *breach.Recipient {
+	s := *r
+	s.Name, s.Attributes = vals[valName], nil
+	if vals[valCode] != "" {
+		s.Attributes = map[string]string{cr.c.Offer.CodeAttribute: vals[valCode]}
+	}
+	return &s
+}
+
+// cut cuts s at the stand-ins; ok is false when s holds the prefix without a stand-in.
+func (cr *CampaignRenderer) cut(s string) (l layout, ok bool) {
+	for {
+		i := strings.Index(s, cr.prefix)
+		if i < 0 {
+			break
+		}
+		j := i + len(cr.prefix)
+		if j == len(s) || strings.IndexByte(roles, s[j]) < 0 {
+			return layout{}, false
+		}
+		l.lits, l.slots, l.size = append(l.lits, s[:i]), append(l.slots, strings.IndexByte(roles, s[j])), l.size+i
+		s = s[j+1:]
+	}
+	l.lits, l.size = append(l.lits, s), l.size+len(s)
+	return l, true
+}
+
+// fill puts vals in place of the stand-ins. Values are never searched for stand-ins, so a
+// customer value that holds one is shown as it is.
+func (l *layout) fill(vals *values) string {
+	if len(l.slots) == 0 {
+		return l.lits[0]
+	}
+	size := l.size
+	for _, s := range l.slots {
+		size += len(vals[s])
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for i, s := range l.slots {
+		b.WriteString(l.lits[i])
+		b.WriteString(vals[s])
+	}
+	b.WriteString(l.lits[len(l.slots)])
+	return b.String()
+}
+
+// notice is the variant's notice with vals. The SMS is measured again: a value's characters
+// and length can change its encoding and segments, and whether transliterating saves any.
+func (v *variant) notice(vals values, transliterate bool) *Notice {
+	html := vals
+	for i := range html {
+		html[i] = htmlText.Replace(html[i])
+	}
+	return &Notice{Locale: v.locale, LocaleReason: v.reason, Jurisdiction: v.jurisdiction, Reference: vals[valReference],
+		Subject: v.subject.fill(&vals), HTML: v.html.fill(&html), Text: v.text.fill(&vals),
+		SMS: measureSMS(v.sms.fill(&vals), transliterate)}
+}
+
+// sameNotice reports whether a and b are the same in every field that is sent or stored.
+func sameNotice(a, b *Notice) bool {
+	return a.Locale == b.Locale && a.LocaleReason == b.LocaleReason && a.Jurisdiction == b.Jurisdiction &&
+		a.Subject == b.Subject && a.HTML == b.HTML && a.Text == b.Text && a.SMS == b.SMS && a.Reference == b.Reference
+}

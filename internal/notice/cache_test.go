@@ -1,0 +1,274 @@
+package notice
+
+import (
+	"fmt"
+	htmltemplate "html/template"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// variedRecipients are customers of every kind a list holds: countries and locales offered or
+// not, jurisdictions given or not, names with markup, quotes, "+", line breaks, NUL, emoji and
+// letters outside ASCII and GSM-7, or none, offer codes valid, invalid or missing, and exposed
+// categories few, many (an SMS with "and N more") or the campaign's default.
+func variedRecipients() []*breach.Recipient {
+	names := []string{"Ana Pérez", "María  José\tQuispe", "", "   ", "O'Brien & <b>Sons</b>", `Jean "JJ" Dupont`, "김민준",
+		"José+Núñez", "Ana\n\nURGENT: call +1 900 555 0100", "{{.Secret}}", "Zoë Ça œuvre", "a\x00b", "Ana 🙂", "Ana"}
+	countries := []string{"PE", "FR", "KR", "US", "", "BR"}
+	locales := []string{"", "es-PE", "fr-FR", "ko-KR", "en-US", "pt-BR", "fr-CA"}
+	jurisdictions := []string{"", "", "us-ma", "us-tx", "gdpr", "kr-pipa"}
+	c := breach.Categories(0)
+	exposed := []breach.Categories{0, c.With(breach.CategoryName).With(breach.CategoryPhone), breach.Categories(0b1011),
+		c.With(breach.CategoryPassword).With(breach.CategoryPaymentCard).With(breach.CategoryAddress).With(breach.CategoryNationalID).With(breach.CategoryPassport),
+		c.With(breach.CategoryDriversLicense).With(breach.CategoryEmail)}
+	codes := []string{"", "ATP-7K2M-Q9XD", "https://evil.example.net/", "  atp-lower-1  ", "-BAD"}
+	var rs []*breach.Recipient
+	for i := range 240 {
+		r := &breach.Recipient{CustomerID: fmt.Sprintf("AT-%06d", i), Email: "c@example.com", Name: names[i%len(names)],
+			Country: countries[i%len(countries)], Locale: locales[(i/2)%len(locales)], Jurisdiction: jurisdictions[(i/3)%len(jurisdictions)],
+			Exposed: exposed[(i/5)%len(exposed)]}
+		if code := codes[(i/7)%len(codes)]; code != "" {
+			r.Attributes = map[string]string{"offer_code": code, "plan": "Prepago"}
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// sameAsRender fails t unless n is want in every field that is sent or stored.
+func sameAsRender(t *testing.T, r *breach.Recipient, n, want *Notice) {
+	t.Helper()
+	for _, f := range []struct{ name, got, want string }{
+		{"Locale", n.Locale, want.Locale}, {"LocaleReason", n.LocaleReason, want.LocaleReason},
+		{"Jurisdiction", n.Jurisdiction, want.Jurisdiction}, {"Reference", n.Reference, want.Reference},
+		{"Subject", n.Subject, want.Subject}, {"HTML", n.HTML, want.HTML}, {"Text", n.Text, want.Text},
+		{"SMS", fmt.Sprint(n.SMS), fmt.Sprint(want.SMS)},
+	} {
+		if f.got != f.want {
+			i := 0
+			for i < min(len(f.got), len(f.want)) && f.got[i] == f.want[i] {
+				i++
+			}
+			t.Errorf("customer %s (name %q): %s differs from Render's at byte %d: %.80q, want %.80q",
+				r.CustomerID, r.Name, f.name, i, f.got[i:], f.want[i:])
+		}
+	}
+}
+
+func TestCampaignRenderer_SameAsRenderForEveryKindOfCustomer(t *testing.T) {
+	rd := renderer(t, "")
+	plain := exampleCampaign(t)
+	plain.SMS.AllowLink, plain.SMS.Transliterate = false, false
+	noOffer := exampleCampaign(t)
+	noOffer.Offer = nil
+	noDeadline := exampleCampaign(t)
+	noDeadline.Offer.EnrollBy = breach.Date{}
+	rs := variedRecipients()
+	for name, c := range map[string]*breach.Campaign{"example": exampleCampaign(t), "no link, no transliteration": plain,
+		"no offer": noOffer, "offer without deadline": noDeadline} {
+		t.Run(name, func(t *testing.T) {
+			cr := rd.ForCampaign(c)
+			for pass := range 2 { // the first learns the variants, the second only reads them
+				for _, r := range rs {
+					want, err := rd.Render(c, r, Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					n, err := cr.Render(r)
+					if err != nil {
+						t.Fatalf("pass %d, customer %s: %v", pass, r.CustomerID, err)
+					}
+					sameAsRender(t, r, n, want)
+				}
+			}
+			variants := 0
+			cr.variants.Range(func(k, v any) bool {
+				if variants++; v.(*variant) == nil {
+					t.Errorf("the variant %+v of the shipped templates is rendered directly", k)
+				}
+				return true
+			})
+			if variants == 0 || variants >= len(rs) {
+				t.Errorf("%d variants for %d customers", variants, len(rs))
+			}
+		})
+	}
+}
+
+// overrideFile is the shipped templates/name with from replaced by to, as a templates directory.
+func overrideFile(t *testing.T, name, from, to string) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("../../templates", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(src), from, to, 1)
+	if changed == string(src) {
+		t.Fatalf("templates/%s no longer contains %q", name, from)
+	}
+	return override(t, name, changed)
+}
+
+// Customers of one variant whose names the shipped templates show alike, however a template
+// shows them: the first, whose notice is checked, would not reveal a mistake.
+var oneVariant = []string{"Ana", "Ana Pérez", "O'Brien & <b>Sons</b> +1", `Jean "JJ" Dupont`, "김민준", "ana"}
+
+func TestCampaignRenderer_TemplatesThatShowANameOtherThanAsTextAreRenderedDirectly(t *testing.T) {
+	tests := []struct{ name, file, from, to string }{
+		{"in a link", "email.html.tmpl", `<p style="margin:0 0 16px;">{{.Greeting}}</p>`,
+			`<p style="margin:0 0 16px;"><a href="https://www.andinatel.com.pe/?n={{.Customer.Name}}">{{.Greeting}}</a></p>`},
+		{"in an unquoted attribute", "email.html.tmpl", `<p style="margin:0 0 16px;">{{.Greeting}}</p>`,
+			`<p style="margin:0 0 16px;" title={{.Customer.Name}}>{{.Greeting}}</p>`},
+		{"upper case", "email.txt.tmpl", "{{.Greeting}}", "{{.Greeting | upper}}"},
+		{"quoted", "locales/es.yaml", `greeting: "Estimado/a {{.Customer.Name}}:"`, `greeting: 'Estimado/a {{printf "%q" .Customer.Name}}:'`},
+		{"cut", "locales/es.yaml", `greeting: "Estimado/a {{.Customer.Name}}:"`, `greeting: "Estimado/a {{slice .Customer.Name 0 3}}:"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rd := renderer(t, overrideFile(t, tt.file, tt.from, tt.to))
+			c := exampleCampaign(t)
+			cr := rd.ForCampaign(c)
+			for i, name := range oneVariant {
+				r := &breach.Recipient{CustomerID: fmt.Sprint("C-", i), Name: name, Locale: "es-PE", Country: "PE"}
+				want, err := rd.Render(c, r, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := cr.Render(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameAsRender(t, r, n, want)
+				k, _ := cr.key(r)
+				if v, ok := cr.variants.Load(k); !ok || v.(*variant) != nil {
+					t.Errorf("customer %q: the variant is cached", name)
+				}
+			}
+		})
+	}
+}
+
+func TestCampaignRenderer_NameShownAsTextAnywhereIsCached(t *testing.T) {
+	tests := []struct{ name, file, from, to string }{
+		{"subject and title", "locales/es.yaml", `subject: "Aviso importante de {{.Org.Name}}`, `subject: "{{.Customer.Name}}: aviso importante de {{.Org.Name}}`},
+		{"twice", "locales/es.yaml", `greeting: "Estimado/a {{.Customer.Name}}:"`, `greeting: "Estimado/a {{.Customer.Name}} ({{.Customer.Name}}):"`},
+		{"quoted attribute", "email.html.tmpl", `<p style="margin:0 0 16px;">{{.Greeting}}</p>`,
+			`<p style="margin:0 0 16px;" title="{{.Customer.Name}}">{{.Greeting}}</p>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rd := renderer(t, overrideFile(t, tt.file, tt.from, tt.to))
+			c := exampleCampaign(t)
+			cr := rd.ForCampaign(c)
+			for i, name := range oneVariant {
+				r := &breach.Recipient{CustomerID: fmt.Sprint("C-", i), Name: name, Locale: "es-PE", Country: "PE"}
+				want, err := rd.Render(c, r, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n, err := cr.Render(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameAsRender(t, r, n, want)
+			}
+			k, _ := cr.key(&breach.Recipient{Name: "Ana", Locale: "es-PE", Country: "PE"})
+			if v, ok := cr.variants.Load(k); !ok || v.(*variant) == nil {
+				t.Error("the variant is not cached")
+			}
+		})
+	}
+}
+
+func TestCampaignRenderer_ValuesHoldingAStandInAreShownAsTheyAre(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	cr := rd.ForCampaign(c)
+	for i, name := range []string{"Ana", cr.stand[valName] + " " + cr.stand[valReference], cr.prefix + "X", cr.prefix} {
+		r := &breach.Recipient{CustomerID: fmt.Sprint("C-", i), Name: name, Locale: "es-PE", Country: "PE",
+			Attributes: map[string]string{"offer_code": cr.stand[valName]}}
+		want, err := rd.Render(c, r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := cr.Render(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsRender(t, r, n, want)
+	}
+}
+
+func TestCampaignRenderer_BeyondTheBoundRendersDirectly(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	cr := rd.ForCampaign(c)
+	cr.size.Store(maxVariants)
+	r := &breach.Recipient{CustomerID: "C-1", Name: "Ana", Locale: "es-PE", Country: "PE"}
+	want, err := rd.Render(c, r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := cr.Render(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameAsRender(t, r, n, want)
+	k, _ := cr.key(r)
+	if _, ok := cr.variants.Load(k); ok {
+		t.Error("a variant was cached beyond the bound")
+	}
+}
+
+func TestCampaignRenderer_ConcurrentCustomers(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	rs := variedRecipients()[:120]
+	want := make([]*Notice, len(rs))
+	for i, r := range rs {
+		var err error
+		if want[i], err = rd.Render(c, r, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cr := rd.ForCampaign(c)
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for j := range rs {
+				i := (j + g*7) % len(rs) // each goroutine from its own customer, so that they learn together
+				n, err := cr.Render(rs[i])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				sameAsRender(t, rs[i], n, want[i])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestHTMLText_EscapesAsHTMLTemplate: htmlText must be html/template's escaping of text, which
+// it does not export.
+func TestHTMLText_EscapesAsHTMLTemplate(t *testing.T) {
+	tmpl := htmltemplate.Must(htmltemplate.New("").Parse(`<p>{{.}}</p>`))
+	var all strings.Builder
+	for r := rune(0); r < 0x3000; r++ {
+		all.WriteRune(r)
+	}
+	for _, s := range []string{all.String(), "\xc3(\xff+\x00", probe[valName], "a\ufdd0\ufffe"} {
+		var b strings.Builder
+		if err := tmpl.Execute(&b, s); err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.TrimSuffix(strings.TrimPrefix(b.String(), "<p>"), "</p>"); htmlText.Replace(s) != want {
+			t.Errorf("htmlText.Replace(%.40q) = %.80q, want %.80q", s, htmlText.Replace(s), want)
+		}
+	}
+}

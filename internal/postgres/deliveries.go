@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// ClaimRange claims the due queued deliveries of one channel of a running campaign whose
+// recipient IDs are in [low, high), for worker: queued → sending, a conditional update, so that
+// a delivery is only ever claimed once however many tasks name it. Rows another transaction
+// holds are skipped (their own task has them).
+//
+// Deliveries whose address is on the suppression list become suppressed instead, and when
+// fallback is set their customers' other channel is queued (the IDs are returned as
+// fallbacks, to be sent on ch.Other()). A campaign that is not running yields nothing: pausing
+// stops the claims at once.
+func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Channel, low, high int64, worker string,
+	fallback bool) (claims []breach.Claim, fallbacks []int64, err error) {
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `
+		WITH due AS (
+			SELECT d.recipient_id, s.address IS NOT NULL AS suppressed
+			FROM deliveries d
+			JOIN recipients r ON r.campaign_id = d.campaign_id AND r.id = d.recipient_id
+			LEFT JOIN suppressions s ON s.channel = d.channel
+				AND s.address = CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END
+			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id >= $3 AND d.recipient_id < $4
+				AND d.state = 'queued' AND d.next_attempt_at <= now()
+				AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.state = 'running')
+			FOR UPDATE OF d SKIP LOCKED
+		), claimed AS (
+			UPDATE deliveries d SET
+				state = CASE WHEN due.suppressed THEN 'suppressed' ELSE 'sending' END,
+				worker_id = CASE WHEN due.suppressed THEN NULL ELSE $5::uuid END,
+				attempts = d.attempts + CASE WHEN due.suppressed THEN 0 ELSE 1 END,
+				error = CASE WHEN due.suppressed THEN 'the address is on the suppression list' ELSE d.error END,
+				source = 'worker', updated_at = now()
+			FROM due
+			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = due.recipient_id
+			RETURNING d.recipient_id, d.state, d.attempts
+		)
+		SELECT c.recipient_id, c.state, c.attempts, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,
+			r.jurisdiction, r.exposed, r.attributes
+		FROM claimed c JOIN recipients r ON r.campaign_id = $1 AND r.id = c.recipient_id
+		ORDER BY c.recipient_id`, uid, ch, low, high, worker)
+	if err != nil {
+		return nil, nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	var suppressed []int64
+	for rows.Next() {
+		var (
+			cl           breach.Claim
+			state        breach.DeliveryState
+			email, phone *string
+			exposed      int32
+		)
+		r := &cl.Recipient
+		if err := rows.Scan(&r.ID, &state, &cl.Attempt, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
+			&r.Jurisdiction, &exposed, &r.Attributes); err != nil {
+			rows.Close()
+			return nil, nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		r.CampaignID = campaignID
+		r.Email, r.Phone, r.Exposed = deref(email), deref(phone), breach.Categories(exposed)
+		if state == breach.DeliverySuppressed {
+			suppressed = append(suppressed, r.ID)
+			continue
+		}
+		claims = append(claims, cl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if fallback && len(suppressed) > 0 {
+		if fallbacks, err = queueFallbacks(ctx, tx, campaignID, ch.Other(), suppressed); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, nil, fmt.Errorf("commit claim: %w", err)
+	}
+	return claims, fallbacks, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// queueFallbacks queues deliveries on channel ch for the given recipients that have an address
+// on it and no delivery on it yet, and returns their IDs.
+func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach.Channel, ids []int64) ([]int64, error) {
+	rows, err := tx.Query(ctx, `
+		INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, fallback)
+		SELECT $1, r.id, $2, 'queued', 'worker', true FROM recipients r
+		WHERE r.campaign_id = $1 AND r.id = ANY ($3)
+			AND CASE WHEN $2 = 'email' THEN r.email ELSE r.phone END IS NOT NULL
+		ORDER BY r.id
+		ON CONFLICT DO NOTHING
+		RETURNING recipient_id`, campaignID, ch, ids)
+	if err != nil {
+		return nil, fmt.Errorf("queue fallbacks: %w", err)
+	}
+	queued, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("queue fallbacks: %w", err)
+	}
+	return queued, nil
+}
+
+// Record writes the outcomes of worker's claimed deliveries on one channel, in one statement.
+// An outcome is written only while its delivery is still this worker's claim, or was released
+// and not claimed again (a sent notice must be recorded as sent even then). When fallback is
+// set, the customers whose delivery failed or was suppressed get their other channel queued;
+// their IDs are returned.
+func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, worker string, outcomes []breach.Outcome,
+	fallback bool) (fallbacks []int64, err error) {
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	n := len(outcomes)
+	ids, states, pids, errs := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	next := make([]time.Time, n)
+	var suppress, settled []int64
+	for i, o := range outcomes {
+		ids[i], states[i], pids[i], errs[i], next[i] = o.RecipientID, string(o.State), o.ProviderID, o.Error, o.NextAttempt
+		if next[i].IsZero() {
+			next[i] = time.Now()
+		}
+		if o.Suppress {
+			suppress = append(suppress, o.RecipientID)
+		}
+		if o.State == breach.DeliveryFailed || o.State == breach.DeliverySuppressed {
+			settled = append(settled, o.RecipientID)
+		}
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `
+		UPDATE deliveries d SET state = u.state, provider_id = u.provider_id, error = u.error,
+			next_attempt_at = u.next_attempt_at, worker_id = NULL, source = 'worker', updated_at = now()
+		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+			AS u (recipient_id, state, provider_id, error, next_attempt_at)
+		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = u.recipient_id
+			AND ((d.state = 'sending' AND d.worker_id = $8::uuid) OR (d.state = 'queued' AND u.state = 'sent'))`,
+		uid, ch, ids, states, pids, errs, next, worker); err != nil {
+		return nil, fmt.Errorf("record outcomes: %w", err)
+	}
+	if len(suppress) > 0 {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO suppressions (channel, address, source, reason, campaign_id)
+			SELECT $2, CASE WHEN $2 = 'email' THEN r.email ELSE r.phone END, 'provider', 'the provider reports an opt-out', $1
+			FROM recipients r WHERE r.campaign_id = $1 AND r.id = ANY ($3)
+			ON CONFLICT DO NOTHING`, uid, ch, suppress); err != nil {
+			return nil, fmt.Errorf("record suppressions: %w", err)
+		}
+	}
+	if fallback && len(settled) > 0 {
+		if fallbacks, err = queueFallbacks(ctx, tx, campaignID, ch.Other(), settled); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit outcomes: %w", err)
+	}
+	return fallbacks, nil
+}
+
+// Release returns worker's claims on the given deliveries to the queue (sending → queued):
+// what a stopping worker had claimed but not sent.
+func (db *DB) Release(ctx context.Context, campaignID string, ch breach.Channel, worker string, ids []int64) error {
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return err
+	}
+	_, err = db.pool.Exec(ctx, `
+		UPDATE deliveries SET state = 'queued', worker_id = NULL, attempts = attempts - 1, source = 'worker',
+			error = 'released unsent: the worker was stopping', updated_at = now()
+		WHERE campaign_id = $1 AND channel = $2 AND recipient_id = ANY ($3) AND state = 'sending' AND worker_id = $4::uuid`,
+		uid, ch, ids, worker)
+	if err != nil {
+		return fmt.Errorf("release claims: %w", err)
+	}
+	return nil
+}

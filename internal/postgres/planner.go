@@ -1,0 +1,135 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// rateWindow is the span over which a campaign's send rate is measured.
+const rateWindow = 10 * time.Second
+
+// wantsEmail and wantsSMS are the channel policy (breach.ChannelPolicy, the SQL parameter p)
+// as conditions on a recipients row r: which channels the planner gives a customer. An empty
+// policy is EmailFirst, the default of campaigns stored before policies existed.
+func wantsEmail(p string) string {
+	return `(r.email IS NOT NULL AND (` + p + ` <> 'sms_first' OR r.phone IS NULL))`
+}
+
+func wantsSMS(p string) string {
+	return `(r.phone IS NOT NULL AND (` + p + ` IN ('sms_first', 'both') OR r.email IS NULL))`
+}
+
+// PlanCampaign creates the delivery rows (queued) for up to limit more recipients of a running
+// campaign, in recipient ID order, and records how far it got. Steps are serialized by the
+// campaign's row lock, so several workers may call it at once. A campaign that is not running
+// is not planned (Done false, nothing created).
+func (db *DB) PlanCampaign(ctx context.Context, campaignID string, limit int) (breach.Planned, error) {
+	p := breach.Planned{Low: map[breach.Channel]int64{}, High: map[breach.Channel]int64{}}
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return p, err
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return p, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var (
+		state   breach.CampaignState
+		policy  breach.ChannelPolicy
+		through int64
+		planned bool
+	)
+	err = tx.QueryRow(ctx, `
+		SELECT state, coalesce(spec->>'channels', ''), planned_through, planned FROM campaigns WHERE id = $1 FOR UPDATE`, uid,
+	).Scan(&state, &policy, &through, &planned)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, breach.Errorf(breach.ENOTFOUND, "campaign %q not found", campaignID)
+	}
+	if err != nil {
+		return p, fmt.Errorf("lock campaign: %w", err)
+	}
+	if planned {
+		p.Done = true
+		return p, nil
+	}
+	if state != breach.CampaignRunning {
+		return p, nil
+	}
+	last, read, err := planRows(ctx, tx, uid, policy, through, limit, breach.DeliveryQueued, "planner", "")
+	if err != nil {
+		return p, err
+	}
+	p.Done = read < int64(limit)
+	if read > 0 {
+		if err := deliveryRange(ctx, tx, uid, through, last, &p); err != nil {
+			return p, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE campaigns SET planned_through = greatest(planned_through, $2), planned = $3 WHERE id = $1`,
+		uid, last, p.Done); err != nil {
+		return p, fmt.Errorf("record plan: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return p, fmt.Errorf("commit plan: %w", err)
+	}
+	return p, nil
+}
+
+// planRows creates deliveries in state for the recipients after recipient ID after (up to
+// limit of them; 0: all), on the channels the policy gives each, and returns the highest
+// recipient ID it read and how many recipients it read.
+func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy breach.ChannelPolicy, after int64, limit int,
+	state breach.DeliveryState, source, errText string) (last, read int64, err error) {
+	limitClause := ""
+	if limit > 0 {
+		limitClause = fmt.Sprintf("LIMIT %d", limit)
+	}
+	err = tx.QueryRow(ctx, `
+		WITH r AS (
+			SELECT id, email, phone FROM recipients
+			WHERE campaign_id = $1 AND id > $2 ORDER BY id `+limitClause+`
+		), created AS (
+			INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, error)
+			SELECT $1, r.id, ch.channel, $4, $5, $6
+			FROM r CROSS JOIN (VALUES ('email'), ('sms')) AS ch (channel)
+			WHERE (ch.channel = 'email' AND `+wantsEmail("$3")+`) OR (ch.channel = 'sms' AND `+wantsSMS("$3")+`)
+			ORDER BY r.id
+			ON CONFLICT DO NOTHING
+		)
+		SELECT coalesce(max(id), $2), count(*) FROM r`, uid, after, policy, state, source, errText,
+	).Scan(&last, &read)
+	if err != nil {
+		return 0, 0, fmt.Errorf("plan deliveries: %w", err)
+	}
+	return last, read, nil
+}
+
+// deliveryRange fills p with the range of recipient IDs planned per channel.
+func deliveryRange(ctx context.Context, tx pgx.Tx, uid uuid.UUID, after, last int64, p *breach.Planned) error {
+	rows, err := tx.Query(ctx, `
+		SELECT channel, min(recipient_id), max(recipient_id) FROM deliveries
+		WHERE campaign_id = $1 AND recipient_id > $2 AND recipient_id <= $3 GROUP BY channel`, uid, after, last)
+	if err != nil {
+		return fmt.Errorf("read planned range: %w", err)
+	}
+	var (
+		ch       breach.Channel
+		low, hig int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&ch, &low, &hig}, func() error {
+		p.Low[ch], p.High[ch] = low, hig
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read planned range: %w", err)
+	}
+	return nil
+}

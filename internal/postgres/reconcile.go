@@ -1,0 +1,157 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// ActiveCampaigns returns the running and paused campaigns.
+func (db *DB) ActiveCampaigns(ctx context.Context) ([]breach.ActiveCampaign, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, state, planned FROM campaigns WHERE state IN ('running', 'paused') ORDER BY started_at`)
+	if err != nil {
+		return nil, fmt.Errorf("select active campaigns: %w", err)
+	}
+	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.ActiveCampaign, error) {
+		var c breach.ActiveCampaign
+		err := row.Scan(&c.ID, &c.State, &c.Planned)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select active campaigns: %w", err)
+	}
+	return cs, nil
+}
+
+// DueChunks returns the chunks of a running campaign holding queued deliveries that have been
+// due for at least minAge: work that a task should have picked up by now.
+func (db *DB) DueChunks(ctx context.Context, campaignID string, size int64, minAge time.Duration) ([]breach.Chunk, error) {
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT DISTINCT channel, recipient_id / $2 FROM deliveries
+		WHERE campaign_id = $1 AND state = 'queued' AND next_attempt_at <= now() - $3::interval
+		ORDER BY 2, 1`, uid, size, minAge.String())
+	if err != nil {
+		return nil, fmt.Errorf("select due chunks: %w", err)
+	}
+	chunks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.Chunk, error) {
+		var c breach.Chunk
+		err := row.Scan(&c.Channel, &c.K)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select due chunks: %w", err)
+	}
+	return chunks, nil
+}
+
+// ReleaseOrphans returns to the queue the deliveries of a campaign left sending by workers that
+// have not sent a heartbeat for stale (killed, or cut off from the database). Such a notice may
+// or may not have reached the provider: sending it again risks a duplicate, dropping it risks
+// a customer never told, and the second is worse.
+func (db *DB) ReleaseOrphans(ctx context.Context, campaignID string, stale time.Duration) (int64, error) {
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return 0, err
+	}
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE deliveries d SET state = 'queued', worker_id = NULL, source = 'reconciler',
+			error = 'the worker sending it stopped answering', updated_at = now()
+		WHERE d.campaign_id = $1 AND d.state = 'sending'
+			AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = d.worker_id AND w.heartbeat_at > now() - $2::interval)`,
+		uid, stale.String())
+	if err != nil {
+		return 0, fmt.Errorf("release orphaned claims: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// CompleteIfDone marks a running campaign completed when it is fully planned and none of its
+// deliveries is queued or sending, and reports whether it did.
+func (db *DB) CompleteIfDone(ctx context.Context, campaignID string) (bool, error) {
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return false, err
+	}
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, `
+		UPDATE campaigns SET state = 'completed', finished_at = now(), updated_at = now()
+		WHERE id = $1 AND state = 'running' AND planned
+			AND NOT EXISTS (SELECT 1 FROM delivery_counts WHERE campaign_id = $1 AND state IN ('queued', 'sending') AND n > 0)`, uid)
+	if err != nil {
+		return false, fmt.Errorf("complete campaign: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, campaign_id) VALUES ('system', 'campaign.complete', $1)`, uid); err != nil {
+		return false, fmt.Errorf("audit completion: %w", err)
+	}
+	return true, tx.Commit(ctx)
+}
+
+// RegisterWorker records a worker process; Heartbeat keeps it alive; UnregisterWorker removes it
+// when it stops cleanly.
+func (db *DB) RegisterWorker(ctx context.Context, id, host string, pid int) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)`, id, host, pid)
+	if err != nil {
+		return fmt.Errorf("register worker: %w", err)
+	}
+	return nil
+}
+
+// Heartbeat tells the other workers that this one is alive.
+func (db *DB) Heartbeat(ctx context.Context, id string) error {
+	_, err := db.pool.Exec(ctx, `UPDATE workers SET heartbeat_at = now() WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("worker heartbeat: %w", err)
+	}
+	return nil
+}
+
+// UnregisterWorker removes a worker that stopped cleanly, and the records of workers silent for
+// over a day.
+func (db *DB) UnregisterWorker(ctx context.Context, id string) error {
+	_, err := db.pool.Exec(ctx, `DELETE FROM workers WHERE id = $1 OR heartbeat_at < now() - interval '1 day'`, id)
+	if err != nil {
+		return fmt.Errorf("unregister worker: %w", err)
+	}
+	return nil
+}
+
+// ListenCampaigns calls fn with the ID of every campaign that is started, paused, resumed or
+// cancelled (see MoveCampaign), until ctx ends or the connection fails. It holds one
+// connection of the pool.
+func (db *DB) ListenCampaigns(ctx context.Context, fn func(campaignID string)) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN `+CampaignsChannel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	for {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				// The connection may be mid-wait; it must not go back to the pool listening.
+				conn.Conn().Close(context.Background())
+				return nil
+			}
+			return fmt.Errorf("listen: %w", err)
+		}
+		fn(n.Payload)
+	}
+}
