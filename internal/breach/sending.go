@@ -27,16 +27,27 @@ type DeliveryStore interface {
 	Release(ctx context.Context, campaignID string, ch Channel, worker string, ids []int64) error
 	// DueChunks returns the chunks holding deliveries due for at least minAge.
 	DueChunks(ctx context.Context, campaignID string, size int64, minAge time.Duration) ([]Chunk, error)
-	// ReleaseOrphans requeues deliveries left sending by workers silent for stale.
-	ReleaseOrphans(ctx context.Context, campaignID string, stale time.Duration) (int64, error)
+	// ReleaseOrphans requeues deliveries left sending by workers silent for stale and returns
+	// their recipient IDs per channel.
+	ReleaseOrphans(ctx context.Context, campaignID string, stale time.Duration) (map[Channel][]int64, error)
 	// CompleteIfDone completes a running campaign with nothing left to send.
 	CompleteIfDone(ctx context.Context, campaignID string) (bool, error)
-	// RegisterWorker, Heartbeat and UnregisterWorker track the live worker processes.
+	// RegisterWorker, Heartbeat, Workers and UnregisterWorker track the live worker processes;
+	// a claim whose worker is no longer registered is released at once.
 	RegisterWorker(ctx context.Context, id, host string, pid int) error
 	Heartbeat(ctx context.Context, id string) error
+	Workers(ctx context.Context) ([]Worker, error)
 	UnregisterWorker(ctx context.Context, id string) error
 	// ListenCampaigns calls fn with the ID of each campaign an operator moves, until ctx ends.
 	ListenCampaigns(ctx context.Context, fn func(campaignID string)) error
+}
+
+// Worker is a registered worker process.
+type Worker struct {
+	ID          string
+	Host        string
+	PID         int
+	HeartbeatAt time.Time
 }
 
 // ActiveCampaign is a campaign the workers have work for.

@@ -51,33 +51,39 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.TaskTimeout)
 	defer cancel()
 	rec := newRecorder(e, cc, t)
+	var (
+		unsentMu sync.Mutex
+		unsent   []int64
+	)
+	// halt is checked before each notice is handed out and again after its rate-limit wait, so
+	// that a pause or a cancellation stops what this task holds within moments.
+	halt := func() bool { return e.stopped() || cc.halted.Load() }
 	next := make(chan breach.Claim)
 	var wg sync.WaitGroup
 	for range min(e.cfg.Parallel, len(claims)) {
 		wg.Go(func() {
 			for cl := range next {
-				rec.add(e.send(work, cc, t.Channel, cl))
+				o, sent := e.send(work, cc, t.Channel, cl, halt)
+				if !sent {
+					unsentMu.Lock()
+					unsent = append(unsent, cl.Recipient.ID)
+					unsentMu.Unlock()
+					continue
+				}
+				rec.add(o)
 			}
 		})
 	}
-	var unsent []int64
 	for i, cl := range claims {
-		if e.stopped() {
+		if halt() {
+			unsentMu.Lock()
 			for _, rest := range claims[i:] {
 				unsent = append(unsent, rest.Recipient.ID)
 			}
+			unsentMu.Unlock()
 			break
 		}
-		select {
-		case next <- cl:
-		case <-e.stopping:
-			for _, rest := range claims[i:] {
-				unsent = append(unsent, rest.Recipient.ID)
-			}
-		}
-		if len(unsent) > 0 {
-			break
-		}
+		next <- cl
 	}
 	close(next)
 	wg.Wait()

@@ -2,8 +2,11 @@ package dispatch
 
 import (
 	"context"
+	"errors"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -40,10 +43,14 @@ func (e *Engine) conduct(ctx context.Context) {
 			return
 		case <-tick.C:
 			e.reconcileAll(ctx, &wg)
-		case <-wake:
+		case id := <-wake:
 			// Drain what else arrived: one pass covers them all.
+			moved := map[string]bool{id: true}
 			for len(wake) > 0 {
-				<-wake
+				moved[<-wake] = true
+			}
+			for id := range moved {
+				e.refresh(ctx, id)
 			}
 			e.reconcileAll(ctx, &wg)
 		}
@@ -93,27 +100,25 @@ func (e *Engine) reconcileAll(ctx context.Context, wg *sync.WaitGroup) {
 		return
 	}
 	e.dropArchived(ctx)
+	e.buryDeadNeighbours(ctx)
 	for _, c := range campaigns {
-		if c.State != breach.CampaignRunning {
-			continue
+		switch c.State {
+		case breach.CampaignRunning:
+			if !c.Planned && e.startPlanning(c.ID) {
+				wg.Go(func() { e.plan(ctx, c.ID) })
+			}
+			e.reconcile(ctx, c.ID)
+		case breach.CampaignCancelled:
+			e.releaseOrphans(ctx, c.ID) // they fail: nothing more is sent
 		}
-		if !c.Planned && e.startPlanning(c.ID) {
-			wg.Go(func() { e.plan(ctx, c.ID) })
-		}
-		e.reconcile(ctx, c.ID)
 	}
 }
 
 // reconcile requeues what the queue lost of one campaign — claims of dead workers, due
 // deliveries no task covers — and completes it when nothing is left.
 func (e *Engine) reconcile(ctx context.Context, id string) {
-	released, err := e.store.ReleaseOrphans(ctx, id, e.cfg.StaleAfter)
-	if err != nil {
-		e.log.Warn("reconcile: cannot release orphaned claims", "campaign", id, "error", err)
+	if !e.releaseOrphans(ctx, id) {
 		return
-	}
-	if released > 0 {
-		e.log.Warn("released the claims of a worker that stopped answering", "campaign", id, "count", released)
 	}
 	due, err := e.store.DueChunks(ctx, id, e.cfg.ChunkSize, dueGrace)
 	if err != nil {
@@ -134,6 +139,51 @@ func (e *Engine) reconcile(ctx context.Context, id string) {
 		e.log.Info("campaign completed", "campaign", id)
 		e.forget(id)
 	}
+}
+
+// releaseOrphans releases the claims of dead workers, and reports whether it could look.
+func (e *Engine) releaseOrphans(ctx context.Context, id string) bool {
+	released, err := e.store.ReleaseOrphans(ctx, id, e.cfg.StaleAfter)
+	if err != nil {
+		e.log.Warn("reconcile: cannot release orphaned claims", "campaign", id, "error", err)
+		return false
+	}
+	for ch, ids := range released {
+		e.log.Warn("released the claims of a worker that stopped answering", "campaign", id, "channel", ch, "count", len(ids))
+		// Their chunks' tasks may still be held by the dead worker in the queue (until
+		// asynq's lease runs out): new tasks take them now.
+		if err := e.enqueueIDs(ctx, id, ch, ids, time.Time{}); err != nil {
+			e.log.Warn("reconcile: cannot queue released claims; the next pass will", "campaign", id, "error", err)
+		}
+	}
+	return true
+}
+
+// buryDeadNeighbours unregisters the workers of this host whose process is gone (killed, crashed
+// and restarted by its supervisor), so that their claims are released now instead of once
+// their heartbeat is StaleAfter old.
+func (e *Engine) buryDeadNeighbours(ctx context.Context) {
+	host, _ := os.Hostname()
+	workers, err := e.store.Workers(ctx)
+	if err != nil {
+		e.log.Warn("reconcile: cannot list workers", "error", err)
+		return
+	}
+	for _, w := range workers {
+		if w.ID == e.workerID || w.Host != host || processAlive(w.PID) {
+			continue
+		}
+		e.log.Warn("a worker on this host died; releasing its claims", "worker", w.ID, "pid", w.PID)
+		if err := e.store.UnregisterWorker(ctx, w.ID); err != nil {
+			e.log.Warn("reconcile: cannot unregister a dead worker", "worker", w.ID, "error", err)
+		}
+	}
+}
+
+// processAlive reports whether a process with that ID exists on this host.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // startPlanning marks a campaign as being planned by this process, unless it already is.

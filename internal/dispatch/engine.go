@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -146,6 +147,9 @@ type Engine struct {
 type campaignCache struct {
 	c      *breach.Campaign
 	render *notice.CampaignRenderer
+	// halted is set when an operator pauses or cancels the campaign: tasks stop sending the
+	// notices they have claimed and release them.
+	halted atomic.Bool
 }
 
 // New returns an engine. rdb is the Redis of the queues and rate limits; store the record.
@@ -229,6 +233,22 @@ func (e *Engine) campaign(ctx context.Context, id string) (*campaignCache, error
 	e.campaigns[id] = cc
 	e.mu.Unlock()
 	return cc, nil
+}
+
+// refresh rereads the state of a campaign this process is sending, after an operator moved it.
+func (e *Engine) refresh(ctx context.Context, id string) {
+	e.mu.Lock()
+	cc := e.campaigns[id]
+	e.mu.Unlock()
+	if cc == nil {
+		return
+	}
+	c, err := e.store.Campaign(ctx, id)
+	if err != nil {
+		e.log.Warn("cannot reread a moved campaign", "campaign", id, "error", err)
+		return
+	}
+	cc.halted.Store(c.State != breach.CampaignRunning)
 }
 
 // forget drops a finished campaign from the cache.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/breachnotice/breachnotice/examples"
@@ -49,6 +50,10 @@ type world struct {
 	logs     *bytes.Buffer
 	cfg      Config
 	mailer   *email.Sender
+	// tag makes this test's addresses its own: c<i>.<tag>@example.com.
+	tag string
+	// pool is a direct connection for the checks the store has no method for.
+	pool *pgxpool.Pool
 }
 
 func newWorld(t *testing.T) *world {
@@ -59,6 +64,11 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
 	opt, err := redis.ParseURL(redistest.URL(t, redisDB))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +84,8 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, db: db, rdb: rdb, sink: sink, twilio: newFakeTwilio(t), renderer: rd, logs: &bytes.Buffer{}}
+	w := &world{t: t, db: db, rdb: rdb, sink: sink, twilio: newFakeTwilio(t), renderer: rd, logs: &bytes.Buffer{}, pool: pool,
+		tag: fmt.Sprintf("t%d", time.Now().UnixNano()%1_000_000_007)}
 	w.cfg = Config{
 		ChunkSize: 64, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		ReconcileEvery: 300 * time.Millisecond, HeartbeatEvery: 100 * time.Millisecond, StaleAfter: time.Second,
@@ -129,12 +140,14 @@ func (w *world) campaign(n int, edit func(*breach.Campaign)) *breach.Campaign {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := im.Run(ctx, c, &breach.Import{CampaignID: c.ID, Filename: "list.csv"}, strings.NewReader(customers(n)), importer.Options{}); err != nil {
+	if _, err := im.Run(ctx, c, &breach.Import{CampaignID: c.ID, Filename: "list.csv"}, strings.NewReader(w.customers(n)), importer.Options{}); err != nil {
 		w.t.Fatal(err)
 	}
 	if _, err := w.db.ApproveCampaign(ctx, c.ID, "approver", func(*breach.Campaign) error { return nil }); err != nil {
 		w.t.Fatal(err)
 	}
+	// Leave no campaign running for the next test's workers.
+	w.t.Cleanup(func() { w.db.MoveCampaign(context.Background(), c.ID, "test", "", breach.CampaignCancelled) })
 	return c
 }
 
@@ -145,22 +158,35 @@ func (w *world) start(c *breach.Campaign) {
 	}
 }
 
-// customers is a generated customer list of n rows.
-func customers(n int) string {
+// customers is a generated customer list of n rows (see campaign).
+func (w *world) customers(n int) string {
 	var b strings.Builder
 	b.WriteString("customer_id,email,phone,name,country,exposed\n")
 	countries := []string{"PE", "US", "FR", "KR"}
 	for i := range n {
 		mail, phone := "", ""
 		if i%5 != 0 {
-			mail = fmt.Sprintf("c%d@example.com", i)
+			mail = w.email(i)
 		}
 		if i%2 == 0 {
-			phone = fmt.Sprintf("+519%08d", 10000000+i)
+			phone = w.phone(i)
 		}
 		fmt.Fprintf(&b, "C%d,%s,%s,Cliente %d,%s,name|phone\n", i, mail, phone, i, countries[i%len(countries)])
 	}
 	return b.String()
+}
+
+// email and phone are customer i's addresses.
+func (w *world) email(i int) string { return fmt.Sprintf("c%d.%s@example.com", i, w.tag) }
+func (w *world) phone(i int) string { return fmt.Sprintf("+519%08d", 10000000+i) }
+
+// received counts the messages the sink accepted per recipient address.
+func (w *world) received() map[string]int {
+	n := map[string]int{}
+	for _, m := range w.sink.Messages() {
+		n[m.To[0]]++
+	}
+	return n
 }
 
 // wait polls until the campaign's status satisfies done, or fails the test after limit.

@@ -17,18 +17,22 @@ import (
 // TwilioStatusPath is where, under PUBLIC_URL, Twilio posts an SMS's delivery reports.
 const TwilioStatusPath = "/webhooks/twilio/status"
 
-// send renders and sends one claimed notice and says what became of it. It never returns an
-// error: every failure is an outcome (retry, fail, suppress) for the record.
-func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim) breach.Outcome {
+// send renders and sends one claimed notice and says what became of it: every failure is an
+// outcome (retry, fail, suppress) for the record. When halt says so after the rate-limit wait
+// (the campaign was paused, the worker is stopping), nothing is sent and ok is false.
+func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim, halt func() bool) (o breach.Outcome, ok bool) {
 	r := &cl.Recipient
-	o := breach.Outcome{RecipientID: r.ID}
+	o = breach.Outcome{RecipientID: r.ID}
 	n, err := cc.render.Render(r)
 	if err != nil {
 		o.State, o.Error = breach.DeliveryFailed, "the notice could not be rendered: "+err.Error()
-		return o
+		return o, true
 	}
 	if err := e.limits.wait(ctx, ch, r.Address(ch)); err != nil {
-		return e.retry(o, cl.Attempt, err)
+		return e.retry(o, cl.Attempt, err), true
+	}
+	if halt() {
+		return o, false
 	}
 	switch ch {
 	case breach.ChannelEmail:
@@ -38,7 +42,7 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 	}
 	if err == nil {
 		o.State = breach.DeliverySent
-		return o
+		return o, true
 	}
 	var (
 		mailErr *email.Error
@@ -50,9 +54,9 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 	case errors.As(err, &smsErr) && smsErr.Permanent, errors.As(err, &mailErr) && mailErr.Permanent:
 		o.State, o.Error = breach.DeliveryFailed, err.Error()
 	default:
-		return e.retry(o, cl.Attempt, err)
+		return e.retry(o, cl.Attempt, err), true
 	}
-	return o
+	return o, true
 }
 
 // emailMessage is notice n as an email to address, from the campaign's sender.

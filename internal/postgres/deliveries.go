@@ -186,17 +186,21 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 }
 
 // Release returns worker's claims on the given deliveries to the queue (sending → queued):
-// what a stopping worker had claimed but not sent.
+// what a worker had claimed but not sent when it began stopping or its campaign was paused.
+// In a campaign cancelled meanwhile they fail instead, as its other unsent notices did.
 func (db *DB) Release(ctx context.Context, campaignID string, ch breach.Channel, worker string, ids []int64) error {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
 		return err
 	}
 	_, err = db.pool.Exec(ctx, `
-		UPDATE deliveries SET state = 'queued', worker_id = NULL, attempts = attempts - 1, source = 'worker',
-			error = 'released unsent: the worker was stopping', updated_at = now()
-		WHERE campaign_id = $1 AND channel = $2 AND recipient_id = ANY ($3) AND state = 'sending' AND worker_id = $4::uuid`,
-		uid, ch, ids, worker)
+		UPDATE deliveries SET worker_id = NULL, attempts = attempts - 1, source = 'worker', updated_at = now(),
+			state = CASE WHEN c.state = 'cancelled' THEN 'failed' ELSE 'queued' END,
+			error = CASE WHEN c.state = 'cancelled' THEN $5 ELSE 'released unsent: the campaign was paused or the worker stopping' END
+		FROM campaigns c
+		WHERE c.id = $1 AND campaign_id = $1 AND channel = $2 AND recipient_id = ANY ($3) AND deliveries.state = 'sending'
+			AND worker_id = $4::uuid`,
+		uid, ch, ids, worker, cancelledError)
 	if err != nil {
 		return fmt.Errorf("release claims: %w", err)
 	}

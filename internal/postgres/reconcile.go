@@ -10,9 +10,15 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
-// ActiveCampaigns returns the running and paused campaigns.
+// ActiveCampaigns returns the running and paused campaigns, and the cancelled ones still
+// holding deliveries in sending (whose worker may have died).
 func (db *DB) ActiveCampaigns(ctx context.Context) ([]breach.ActiveCampaign, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, state, planned FROM campaigns WHERE state IN ('running', 'paused') ORDER BY started_at`)
+	rows, err := db.pool.Query(ctx, `
+		SELECT id, state, planned FROM campaigns c
+		WHERE state IN ('running', 'paused')
+			OR (state = 'cancelled' AND EXISTS (
+				SELECT 1 FROM delivery_counts n WHERE n.campaign_id = c.id AND n.state = 'sending' AND n.n > 0))
+		ORDER BY started_at`)
 	if err != nil {
 		return nil, fmt.Errorf("select active campaigns: %w", err)
 	}
@@ -52,25 +58,42 @@ func (db *DB) DueChunks(ctx context.Context, campaignID string, size int64, minA
 	return chunks, nil
 }
 
-// ReleaseOrphans returns to the queue the deliveries of a campaign left sending by workers that
+// ReleaseOrphans returns to the queue (and returns, per channel) the deliveries of a campaign left sending by workers that
 // have not sent a heartbeat for stale (killed, or cut off from the database). Such a notice may
 // or may not have reached the provider: sending it again risks a duplicate, dropping it risks
-// a customer never told, and the second is worse.
-func (db *DB) ReleaseOrphans(ctx context.Context, campaignID string, stale time.Duration) (int64, error) {
+// a customer never told, and the second is worse. In a cancelled campaign they fail instead.
+func (db *DB) ReleaseOrphans(ctx context.Context, campaignID string, stale time.Duration) (map[breach.Channel][]int64, error) {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	tag, err := db.pool.Exec(ctx, `
-		UPDATE deliveries d SET state = 'queued', worker_id = NULL, source = 'reconciler',
-			error = 'the worker sending it stopped answering', updated_at = now()
-		WHERE d.campaign_id = $1 AND d.state = 'sending'
-			AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = d.worker_id AND w.heartbeat_at > now() - $2::interval)`,
-		uid, stale.String())
+	rows, err := db.pool.Query(ctx, `
+		UPDATE deliveries d SET worker_id = NULL, source = 'reconciler', updated_at = now(),
+			state = CASE WHEN c.state = 'cancelled' THEN 'failed' ELSE 'queued' END,
+			error = CASE WHEN c.state = 'cancelled' THEN $3 ELSE 'the worker sending it stopped answering' END
+		FROM campaigns c
+		WHERE c.id = $1 AND d.campaign_id = $1 AND d.state = 'sending'
+			AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = d.worker_id AND w.heartbeat_at > now() - $2::interval)
+		RETURNING d.channel, d.recipient_id, d.state`,
+		uid, stale.String(), cancelledError)
 	if err != nil {
-		return 0, fmt.Errorf("release orphaned claims: %w", err)
+		return nil, fmt.Errorf("release orphaned claims: %w", err)
 	}
-	return tag.RowsAffected(), nil
+	released := map[breach.Channel][]int64{}
+	var (
+		ch    breach.Channel
+		id    int64
+		state breach.DeliveryState
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&ch, &id, &state}, func() error {
+		if state == breach.DeliveryQueued {
+			released[ch] = append(released[ch], id)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("release orphaned claims: %w", err)
+	}
+	return released, nil
 }
 
 // CompleteIfDone marks a running campaign completed when it is fully planned and none of its
@@ -120,8 +143,25 @@ func (db *DB) Heartbeat(ctx context.Context, id string) error {
 	return nil
 }
 
-// UnregisterWorker removes a worker that stopped cleanly, and the records of workers silent for
-// over a day.
+// Workers returns the registered worker processes.
+func (db *DB) Workers(ctx context.Context) ([]breach.Worker, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, host, pid, heartbeat_at FROM workers ORDER BY started_at`)
+	if err != nil {
+		return nil, fmt.Errorf("select workers: %w", err)
+	}
+	ws, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.Worker, error) {
+		var w breach.Worker
+		err := row.Scan(&w.ID, &w.Host, &w.PID, &w.HeartbeatAt)
+		return w, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select workers: %w", err)
+	}
+	return ws, nil
+}
+
+// UnregisterWorker removes a worker that stopped (cleanly, or found dead), and the records of
+// workers silent for over a day.
 func (db *DB) UnregisterWorker(ctx context.Context, id string) error {
 	_, err := db.pool.Exec(ctx, `DELETE FROM workers WHERE id = $1 OR heartbeat_at < now() - interval '1 day'`, id)
 	if err != nil {
