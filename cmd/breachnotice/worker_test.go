@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -103,8 +104,17 @@ func TestCLI_WorkerKilledMidCampaignLosesNothing(t *testing.T) {
 	if int64(dups) > inFlight {
 		t.Errorf("%d duplicates, but only %d notices were in flight at the kill", dups, inFlight)
 	}
-	if sent := count(t, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND state = 'sent'`, id); sent != n {
-		t.Errorf("the record says %d sent, want %d", sent, n)
+	out, stderr, err := cli(t, "", "campaign", "status", id, "--json")
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, stderr)
+	}
+	var st struct {
+		State     string
+		Total     int64
+		ByChannel map[string]map[string]int64 `json:"by_channel"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil || st.State != "completed" || st.Total != n || st.ByChannel["email"]["sent"] != n {
+		t.Errorf("campaign status --json: %v\n%s", err, out)
 	}
 }
 

@@ -11,15 +11,19 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/api"
+	"github.com/breachnotice/breachnotice/internal/dispatch"
+	"github.com/breachnotice/breachnotice/internal/email"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/internal/sms"
 )
 
 var dbURL string
@@ -31,6 +35,8 @@ type client struct {
 	url   string
 	token string
 	logs  *bytes.Buffer
+	// outbox holds the test notices sent to reviewers.
+	outbox string
 }
 
 // newServer serves the API over a real listener backed by the test database, with a fresh
@@ -51,7 +57,9 @@ func newServer(t *testing.T) *client {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	srv := &api.Server{Store: db, Importer: im, Renderer: rd, Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
+	outbox := t.TempDir()
+	test := dispatch.TestSender{Renderer: rd, Mail: &email.Capture{Dir: outbox}, SMS: &sms.Capture{Path: filepath.Join(outbox, "sms.jsonl")}}
+	srv := &api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	token := "bn_test_" + strings.ReplaceAll(t.Name(), "/", "_")
@@ -59,7 +67,7 @@ func newServer(t *testing.T) *client {
 	if err := db.CreateToken(t.Context(), t.Name(), sum[:]); err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, url: ts.URL, token: token, logs: logs}
+	return &client{t: t, url: ts.URL, token: token, logs: logs, outbox: outbox}
 }
 
 func (c *client) do(method, path, contentType string, body io.Reader, token string) (*http.Response, []byte) {
@@ -123,6 +131,12 @@ func TestAPI_EveryRouteRequiresAValidTokenAndLeaksNothing(t *testing.T) {
 		{"GET", "/api/v1/campaigns/" + id + "/preview"},
 		{"GET", "/api/v1/campaigns/" + id + "/lint"},
 		{"POST", "/api/v1/campaigns/" + id + "/approve"},
+		{"POST", "/api/v1/campaigns/" + id + "/start"},
+		{"POST", "/api/v1/campaigns/" + id + "/pause"},
+		{"POST", "/api/v1/campaigns/" + id + "/resume"},
+		{"POST", "/api/v1/campaigns/" + id + "/cancel"},
+		{"GET", "/api/v1/campaigns/" + id + "/status"},
+		{"POST", "/api/v1/campaigns/" + id + "/test-send"},
 		{"GET", "/api/v1/no-such-route"},
 	}
 	for _, r := range routes {
