@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -36,7 +37,17 @@ func (db *DB) Campaign(ctx context.Context, id string) (*breach.Campaign, error)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, campaignSelect+` WHERE id = $1`, uid)
+	return selectCampaign(ctx, db.pool, uid, id, "")
+}
+
+// querier is what a pool and a transaction share.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// selectCampaign reads one campaign (suffix: a locking clause, or "").
+func selectCampaign(ctx context.Context, q querier, uid uuid.UUID, id, suffix string) (*breach.Campaign, error) {
+	rows, err := q.Query(ctx, campaignSelect+` WHERE id = $1 `+suffix, uid)
 	if err != nil {
 		return nil, fmt.Errorf("select campaign: %w", err)
 	}
@@ -112,16 +123,9 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, campaignSelect+` WHERE id = $1 FOR UPDATE`, uid)
+	c, err := lockCampaign(ctx, tx, uid, id)
 	if err != nil {
-		return nil, fmt.Errorf("lock campaign: %w", err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, breach.Errorf(breach.ENOTFOUND, "campaign %q not found", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock campaign: %w", err)
+		return nil, err
 	}
 	if err := c.State.Move(breach.CampaignApproved); err != nil {
 		return nil, err

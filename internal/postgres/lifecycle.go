@@ -92,18 +92,7 @@ func (db *DB) MoveCampaign(ctx context.Context, id, actor string, from, to breac
 
 // lockCampaign reads a campaign and locks its row until the transaction ends.
 func lockCampaign(ctx context.Context, tx pgx.Tx, uid uuid.UUID, id string) (*breach.Campaign, error) {
-	rows, err := tx.Query(ctx, campaignSelect+` WHERE id = $1 FOR UPDATE`, uid)
-	if err != nil {
-		return nil, fmt.Errorf("lock campaign: %w", err)
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, scanCampaign)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, breach.Errorf(breach.ENOTFOUND, "campaign %q not found", id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock campaign: %w", err)
-	}
-	return c, nil
+	return selectCampaign(ctx, tx, uid, id, "FOR UPDATE")
 }
 
 // createDeliveryPartitions creates a campaign's partitions of deliveries and delivery_events.
