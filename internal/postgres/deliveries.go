@@ -124,6 +124,9 @@ func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach
 }
 
 // Record writes the outcomes of worker's claimed deliveries on one channel, in one statement.
+// (The recipient IDs are matched with = ANY as well as joined: that is an index condition
+// whatever the planner believes of the partition's size, where a bare join to unnest once
+// scanned a whole campaign per batch.)
 // An outcome is written only while its delivery is still this worker's claim, or was released
 // and not claimed again (a sent notice must be recorded as sent even then). When fallback is
 // set, the customers whose delivery failed or was suppressed get their other channel queued;
@@ -160,7 +163,7 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 			next_attempt_at = u.next_attempt_at, worker_id = NULL, source = 'worker', updated_at = now()
 		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
 			AS u (recipient_id, state, provider_id, error, next_attempt_at)
-		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = u.recipient_id
+		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = ANY ($3) AND d.recipient_id = u.recipient_id
 			AND ((d.state = 'sending' AND d.worker_id = $8::uuid) OR (d.state = 'queued' AND u.state = 'sent'))`,
 		uid, ch, ids, states, pids, errs, next, worker); err != nil {
 		return nil, fmt.Errorf("record outcomes: %w", err)

@@ -99,7 +99,7 @@ func lockCampaign(ctx context.Context, tx pgx.Tx, uid uuid.UUID, id string) (*br
 func createDeliveryPartitions(ctx context.Context, tx pgx.Tx, uid uuid.UUID) error {
 	suffix := strings.ReplaceAll(uid.String(), "-", "")
 	for _, stmt := range []string{
-		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS deliveries_%s PARTITION OF deliveries FOR VALUES IN ('%s') WITH (fillfactor = 70)`, suffix, uid),
+		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF deliveries FOR VALUES IN ('%s') WITH (fillfactor = 70)`, deliveriesPartition(uid), uid),
 		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS delivery_events_%s PARTITION OF delivery_events FOR VALUES IN ('%s')`, suffix, uid),
 	} {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
@@ -107,6 +107,11 @@ func createDeliveryPartitions(ctx context.Context, tx pgx.Tx, uid uuid.UUID) err
 		}
 	}
 	return nil
+}
+
+// deliveriesPartition is the name of a campaign's partition of deliveries.
+func deliveriesPartition(uid uuid.UUID) string {
+	return "deliveries_" + strings.ReplaceAll(uid.String(), "-", "")
 }
 
 // settleCancelled fails what a cancelled campaign had not sent yet: its queued deliveries and

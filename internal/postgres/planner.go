@@ -80,6 +80,14 @@ func (db *DB) PlanCampaign(ctx context.Context, campaignID string, limit int) (b
 	if err := tx.Commit(ctx); err != nil {
 		return p, fmt.Errorf("commit plan: %w", err)
 	}
+	// The workers' queries are planned on the partition's statistics, which autovacuum
+	// refreshes only after a while: stale, they describe an empty table and the planner scans
+	// it whole. The first step and the last refresh them (a sample: fast at any size).
+	if through == 0 || p.Done {
+		if _, err := db.pool.Exec(ctx, `ANALYZE `+deliveriesPartition(uid)); err != nil {
+			return p, fmt.Errorf("analyze deliveries: %w", err)
+		}
+	}
 	return p, nil
 }
 
