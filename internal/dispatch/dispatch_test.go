@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -437,5 +438,44 @@ func TestLifecycle_StartIsRefusedUnlessApproved(t *testing.T) {
 	_, err = w.db.MoveCampaign(ctx, draft.ID, "operator", breach.CampaignApproved, breach.CampaignRunning)
 	if breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(breach.ErrorMessage(err), "draft") {
 		t.Errorf("starting a draft: %v, want ECONFLICT naming its state", err)
+	}
+}
+
+func TestSend_RateLimitsAreSharedByAllWorkers(t *testing.T) {
+	w := newWorld(t)
+	// Two workers, one limit: 600 emails at 200/s across both take at least 2 s (the bucket
+	// allows one second's burst), however fast the machine. Customers at slow.example are
+	// limited to 10/s on top.
+	w.cfg.EmailRate = 200
+	w.cfg.DomainRates = map[string]int{"slow.example": 10}
+	const n = 750 // 600 with an email
+	c := w.campaign(n, nil)
+	if _, err := w.pool.Exec(context.Background(), `
+		UPDATE recipients SET email = replace(email, '@example.com', '@slow.example')
+		WHERE campaign_id = $1 AND id IN (SELECT id FROM recipients WHERE campaign_id = $1 AND email IS NOT NULL ORDER BY id LIMIT 30)`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		stop := w.run(w.engine(nil))
+		defer stop()
+	}
+	start := time.Now()
+	w.start(c)
+	w.wait(c, 2*time.Minute, "completed", completed)
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("600 emails at 200/s across two workers took %v, want at least 2 s", took)
+	}
+	var slow []time.Time
+	for _, m := range w.sink.Messages() {
+		if strings.HasSuffix(m.To[0], "@slow.example") {
+			slow = append(slow, m.At)
+		}
+	}
+	if len(slow) != 30 {
+		t.Fatalf("%d emails to slow.example, want 30", len(slow))
+	}
+	slices.SortFunc(slow, func(a, b time.Time) int { return a.Compare(b) })
+	if span := slow[len(slow)-1].Sub(slow[0]); span < time.Second {
+		t.Errorf("30 emails to slow.example at 10/s went out in %v, want at least 1 s after the burst", span)
 	}
 }
