@@ -1,330 +1,149 @@
 // Command bnbench measures breachnotice's throughput against the raw limits of the same
 // machine, measured in the same run, and prints each figure with its ratio (see DESIGN.md,
-// "Targets"). `make bench` runs it; it needs the PostgreSQL that `make services` starts and
-// the binary that `make build` writes.
+// "Targets"). `make bench` runs it; it needs the PostgreSQL and Redis that `make services`
+// starts and the binary that `make build` writes.
 //
-// Import: it generates customer lists (mixed countries and phone formats, a few duplicates and
-// bad rows), imports them with `breachnotice import --json` in a child process, and reports
-// rows/s and the child's peak RSS; the limit is pgx CopyFrom of the same rows, already parsed,
-// into an unindexed table. A second, twice-larger list shows whether memory stays flat.
+//   - Import (import.go): a 1,000,000-row list imported by `breachnotice import`, against pgx
+//     CopyFrom of the same rows; the importer's peak memory on a list twice as large.
+//   - Send (send.go): a campaign sent by a `breachnotice worker` to an SMTP sink in its own
+//     process (sink.go), from `campaign start` to the last notice recorded as sent, against
+//     go-mail's raw rate to the same sink (rawsend.go); the worker's peak memory; the same with
+//     RSA-2048 DKIM against the raw signing rate (dkim.go); and the delay of the first notice
+//     of a 1,000,000-recipient campaign (latency.go). Each run also says where the time went:
+//     the CPU of every process involved (cpu.go), what a notice cost PostgreSQL (pgcost.go)
+//     and which statements kept it busy (pgsample.go), the worker's warnings and errors, and,
+//     with -perf, a machine-wide `perf record` (perf.go).
+//
+// Each part runs in a fresh PostgreSQL database of its own, dropped at the end; the worker's
+// queues live in a Redis database of the benchmark's own (-redis), flushed before each run.
 package main
 
 import (
-	"bufio"
-	"cmp"
 	"context"
-	"encoding/json"
+	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
-	"net/url"
 	"os"
-	"os/exec"
+	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
-	"time"
+	"syscall"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 
-	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/examples"
 )
 
 func main() {
 	rows := flag.Int("rows", 1_000_000, "rows in the main import benchmark")
 	bin := flag.String("bin", "bin/breachnotice", "the breachnotice binary to measure")
+	redisURL := flag.String("redis", "redis://127.0.0.1:6379/9", "a Redis database of the benchmark's own (flushed before each send run; not database 0)")
+	var o sendOptions
+	flag.IntVar(&o.recipients, "send-recipients", 200_000, "recipients of the send benchmark without DKIM")
+	flag.IntVar(&o.dkimRecipients, "dkim-recipients", 50_000, "recipients of the send benchmark with DKIM")
+	flag.IntVar(&o.startRecipients, "start-recipients", 1_000_000, "recipients of the first-notice benchmark")
+	flag.IntVar(&o.rawMessages, "raw-messages", 20_000, "messages of each raw go-mail measurement")
+	flag.IntVar(&o.signMessages, "sign-messages", 4_000, "messages of each raw DKIM-signing measurement")
+	skipImport := flag.Bool("skip-import", false, "skip the import benchmark")
+	skipSend := flag.Bool("skip-send", false, "skip the send benchmarks (plain, DKIM, first notice)")
+	flag.BoolVar(&o.skipPlain, "skip-plain", false, "skip the send benchmark without DKIM")
+	flag.BoolVar(&o.skipDKIM, "skip-dkim", false, "skip the DKIM send benchmark")
+	flag.BoolVar(&o.skipStart, "skip-start", false, "skip the first-notice benchmark")
+	flag.StringVar(&o.perfFile, "perf", "", "record the plain send run machine-wide with `perf record` to this file")
+	sinkAddr := flag.String("sink", "", "internal: serve as the SMTP sink child on this address")
 	flag.Parse()
-	admin := os.Getenv("TEST_DATABASE_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+	if *sinkAddr != "" {
+		if err := serveSink(*sinkAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "bnbench sink:", err)
+			os.Exit(1)
+		}
+		return
 	}
-	if err := run(context.Background(), admin, *bin, *rows); err != nil {
+
+	// Interrupted, the children are stopped and the databases dropped on the way out.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	b, cleanup, err := newBench(*bin, *redisURL)
+	if err == nil {
+		defer cleanup()
+		if !*skipImport {
+			err = benchImport(ctx, b, *rows)
+		}
+		if err == nil && !*skipSend {
+			err = benchSend(ctx, b, o)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bnbench:", err)
+		cleanup()
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, admin, bin string, n int) error {
+// bench is what every part of the benchmark shares.
+type bench struct {
+	bin          string // the breachnotice binary
+	admin        string // a PostgreSQL URL on which databases can be created
+	dir          string // scratch directory: lists, the campaign file, the DKIM key
+	campaignFile string // the example campaign, written out from the embedded copy
+	redisURL     string
+	secret       string // BREACHNOTICE_SECRET of the workers
+}
+
+func newBench(bin, redisURL string) (*bench, func(), error) {
+	if err := checkRedisURL(redisURL); err != nil {
+		return nil, func() {}, err
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return nil, func() {}, fmt.Errorf("%w (run `make build`)", err)
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return nil, func() {}, err
+	}
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
 	dir, err := os.MkdirTemp("", "bnbench")
 	if err != nil {
-		return err
+		return nil, func() {}, err
 	}
-	defer os.RemoveAll(dir)
-	dbURL, dropDB, err := freshDatabase(ctx, admin)
-	if err != nil {
-		return err
+	cleanup := func() { os.RemoveAll(dir) }
+	b := &bench{bin: abs, admin: admin, dir: dir, redisURL: redisURL, secret: rand.Text() + rand.Text(),
+		campaignFile: filepath.Join(dir, "campaign.yaml")}
+	if err := os.WriteFile(b.campaignFile, examples.Campaign, 0o600); err != nil {
+		cleanup()
+		return nil, func() {}, err
 	}
-	defer dropDB()
-	if _, err := postgres.Migrate(ctx, dbURL); err != nil {
-		return err
-	}
+	return b, cleanup, nil
+}
 
-	fmt.Printf("breachnotice import benchmark — %d rows, GOMAXPROCS=%d\n\n", n, runtime.GOMAXPROCS(0))
-	small := filepath.Join(dir, "customers-1x.csv")
-	large := filepath.Join(dir, "customers-2x.csv")
-	parsed, err := writeList(small, n, 1)
+// checkRedisURL refuses database 0, the default of every Redis client: the benchmark flushes
+// its database, and must not flush the development queues (REDIS_URL) by mistake.
+func checkRedisURL(u string) error {
+	opt, err := redis.ParseURL(u)
 	if err != nil {
-		return err
+		return fmt.Errorf("-redis: %w", err)
 	}
-	if _, err := writeList(large, 2*n, 2); err != nil {
-		return err
+	if opt.DB == 0 {
+		return errors.New("-redis: use a database of the benchmark's own (e.g. redis://127.0.0.1:6379/9), not database 0: it is flushed")
 	}
-
-	raw, err := rawCopy(ctx, dbURL, parsed)
-	if err != nil {
-		return fmt.Errorf("raw copy: %w", err)
-	}
-	fmt.Printf("raw limit   pgx CopyFrom of the same %d parsed rows: %8.0f rows/s\n", n, raw)
-
-	// The machine is shared and noisy: the 1x list is imported three times (each into a
-	// fresh campaign) and the median is the figure; the best is shown too.
-	var runs []importResult
-	for range 3 {
-		r, err := importList(ctx, bin, dbURL, small)
-		if err != nil {
-			return err
-		}
-		runs = append(runs, r)
-	}
-	slices.SortFunc(runs, func(a, b importResult) int { return cmp.Compare(a.rate(), b.rate()) })
-	one := runs[1]
-	two, err := importList(ctx, bin, dbURL, large)
-	if err != nil {
-		return err
-	}
-	const target = 150_000
-	fmt.Printf("import      %d rows end to end (parse, validate, E.164, dedupe, store): %8.0f rows/s (median of 3; best %.0f, worst %.0f)\n",
-		one.Read, one.rate(), runs[2].rate(), runs[0].rate())
-	fmt.Printf("            = %.2f × the 150,000 rows/s target, %.2f × the raw CopyFrom limit\n", one.rate()/target, one.rate()/raw)
-	fmt.Printf("            read %d = accepted %d + merged %d + rejected %d\n", one.Read, one.Accepted, one.Merged, one.Rejected)
-	fmt.Printf("peak RSS    %d rows: %d MB; %d rows: %d MB (ratio %.2f; flat means ≈ 1)\n",
-		one.Read, one.rssMB, two.Read, two.rssMB, float64(two.rssMB)/float64(max(one.rssMB, 1)))
-	fmt.Printf("import      %d rows: %8.0f rows/s\n", two.Read, two.rate())
 	return nil
 }
 
-type importResult struct {
-	Read, Accepted, Merged, Rejected int64
-	Seconds                          float64
-	rssMB                            int64
-}
+// controlled are the prefixes of the variables the benchmark decides for its children: a
+// developer's SMTP relay, DKIM key, rate limits or SMS provider must not leak into a run.
+// WORKER_CONCURRENCY and SMTP_CONNECTIONS do pass, to compare settings.
+var controlled = []string{"SMTP_URL=", "DKIM_", "EMAIL_", "SMS_", "TWILIO_", "REDIS_URL=", "DATABASE_URL="}
 
-func (r importResult) rate() float64 { return float64(r.Read) / r.Seconds }
-
-// importList creates a campaign and imports path into it with the real binary, timing the
-// import alone and reading the child's peak RSS from the kernel.
-func importList(ctx context.Context, bin, dbURL, path string) (importResult, error) {
-	env := append(os.Environ(), "DATABASE_URL="+dbURL)
-	create := exec.CommandContext(ctx, bin, "campaign", "create", "-f", "examples/campaign.yaml", "--json")
-	create.Env = env
-	out, err := create.Output()
-	if err != nil {
-		return importResult{}, fmt.Errorf("campaign create: %w: %s", err, stderrOf(err))
-	}
-	var c struct{ ID string }
-	if err := json.Unmarshal(out, &c); err != nil {
-		return importResult{}, err
-	}
-	cmd := exec.CommandContext(ctx, bin, "import", "--campaign", c.ID, "--json", path)
-	cmd.Env = env
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return importResult{}, err
-	}
-	peak := watchPeakRSS(cmd.Process.Pid)
-	err = cmd.Wait()
-	wall := time.Since(start).Seconds()
-	if err != nil {
-		return importResult{}, fmt.Errorf("import: %w: %s", err, stderr.String())
-	}
-	var r importResult
-	if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil {
-		return importResult{}, err
-	}
-	r.Seconds = wall // the whole process: start-up, connect, import, exit
-	r.rssMB = <-peak / 1024
-	if r.Read != r.Accepted+r.Merged+r.Rejected {
-		return r, fmt.Errorf("counts do not add up: %+v", r)
-	}
-	return r, nil
-}
-
-// watchPeakRSS polls the process's VmHWM (peak resident set, in kB) until it exits and sends
-// the last value read. Not getrusage's ru_maxrss: on Linux a child inherits its parent's
-// high-water mark at fork and keeps it across exec, so it would report this benchmark's own
-// peak (it holds a million parsed rows for the raw-copy limit).
-func watchPeakRSS(pid int) <-chan int64 {
-	out := make(chan int64, 1)
-	go func() {
-		var peak int64
-		path := fmt.Sprintf("/proc/%d/status", pid)
-		for {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				break
-			}
-			var kb int64
-			for line := range strings.Lines(string(b)) {
-				if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-					fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
-				}
-			}
-			if kb == 0 { // a zombie has no memory left to report
-				break
-			}
-			peak = max(peak, kb)
-			time.Sleep(20 * time.Millisecond)
-		}
-		out <- peak
-	}()
-	return out
-}
-
-func stderrOf(err error) string {
-	if ee, ok := err.(*exec.ExitError); ok {
-		return strings.TrimSpace(string(ee.Stderr))
-	}
-	return ""
-}
-
-// listRow is a generated customer, already in the form the importer stores.
-type listRow struct {
-	id, email, phone, name, locale, country, exposed, plan string
-}
-
-var countries = []struct {
-	country, locale string
-	firstNames      []string
-	lastNames       []string
-	phone           func(r *rand.Rand) (local, e164 string)
-	share           int
-}{
-	{"PE", "es-PE", []string{"José", "María", "Lucía", "Jhon", "Rosa", "Ñahui"}, []string{"Quispe", "Huamán", "Núñez", "Mamani", "Flores"},
-		func(r *rand.Rand) (string, string) {
-			d := fmt.Sprintf("%08d", r.IntN(100_000_000))
-			return "9" + d[:2] + " " + d[2:5] + " " + d[5:], "+519" + d
-		}, 50},
-	{"FR", "fr-FR", []string{"Hélène", "François", "Zoé", "Loïc"}, []string{"Lefèvre", "Moreau", "Girard", "Bézier"},
-		func(r *rand.Rand) (string, string) {
-			d := fmt.Sprintf("%07d", r.IntN(10_000_000))
-			return "06 1" + d[:1] + " " + d[1:3] + " " + d[3:5] + " " + d[5:], "+3361" + d
-		}, 15},
-	{"KR", "ko-KR", []string{"민준", "서연", "지호", "하은"}, []string{"김", "이", "박", "최"},
-		func(r *rand.Rand) (string, string) {
-			d := fmt.Sprintf("%08d", r.IntN(100_000_000))
-			return "010-" + d[:4] + "-" + d[4:], "+8210" + d
-		}, 20},
-	{"US", "en-US", []string{"James", "Mary", "Robert", "Linda"}, []string{"Smith", "Johnson", "Williams", "Brown"},
-		func(r *rand.Rand) (string, string) {
-			area := []string{"212", "415", "617", "312", "206"}[r.IntN(5)]
-			ex := 200 + r.IntN(700)
-			if ex == 555 || ex%100 == 11 {
-				ex = 234
-			}
-			line := fmt.Sprintf("%04d", r.IntN(10000))
-			return fmt.Sprintf("(%s) %d-%s", area, ex, line), fmt.Sprintf("+1%s%d%s", area, ex, line)
-		}, 15},
-}
-
-var categories = []string{"name", "phone", "email", "address", "national_id", "date_of_birth", "sim", "call_records", "payment_card", "password"}
-
-// writeList writes n customers to path (UTF-8, comma separated) and returns the parsed rows of
-// the first file, for the raw-copy limit. About 0.5% of rows repeat an earlier customer and
-// 0.5% are invalid, as in real lists.
-func writeList(path string, n int, seed uint64) ([]listRow, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	w := bufio.NewWriterSize(f, 1<<20)
-	rng := rand.New(rand.NewPCG(seed, 42))
-	fmt.Fprintln(w, "customer_id,first_name,last_name,email,phone,locale,country,exposed,plan")
-	parsed := make([]listRow, 0, n)
-	for i := range n {
-		total := 0
-		for _, c := range countries {
-			total += c.share
-		}
-		pick := rng.IntN(total)
-		ci := 0
-		for pick >= countries[ci].share {
-			pick -= countries[ci].share
-			ci++
-		}
-		c := countries[ci]
-		id := i
-		if i > 0 && rng.IntN(200) == 0 {
-			id = rng.IntN(i) // a duplicate of an earlier customer
-		}
-		first, last := c.firstNames[rng.IntN(len(c.firstNames))], c.lastNames[rng.IntN(len(c.lastNames))]
-		local, e164 := c.phone(rng)
-		email := fmt.Sprintf("cust%d@example%d.com", id, id%97)
-		if rng.IntN(200) == 0 {
-			email = "broken@nodot" // rejected
-		}
-		var exp []string
-		for range 1 + rng.IntN(4) {
-			exp = append(exp, categories[rng.IntN(len(categories))])
-		}
-		plan := []string{"Prepago", "Postpago", "Hogar, Internet 300 Mbps + TV"}[rng.IntN(3)]
-		fmt.Fprintf(w, "AC-%08d,%s,%s,%s,%s,%s,%s,%s,%q\n", id, first, last, email, local, c.locale, c.country, strings.Join(exp, "|"), plan)
-		if seed == 1 {
-			parsed = append(parsed, listRow{fmt.Sprintf("AC-%08d", id), email, e164, first + " " + last, c.locale, c.country, strings.Join(exp, "|"), plan})
-		}
-	}
-	return parsed, w.Flush()
-}
-
-// rawCopy is the limit: COPY of the same rows, already parsed and validated, into an unindexed
-// table shaped like the importer's staging table.
-func rawCopy(ctx context.Context, dbURL string, rows []listRow) (float64, error) {
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE raw_copy (line bigint, customer_id text, email text, phone text,
-		name text, locale text, country text, jurisdiction text, exposed integer, attributes jsonb,
-		reject_field text, reject_reason text)`); err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	i := 0
-	_, err = conn.CopyFrom(ctx, pgx.Identifier{"raw_copy"},
-		[]string{"line", "customer_id", "email", "phone", "name", "locale", "country", "jurisdiction", "exposed", "attributes", "reject_field", "reject_reason"},
-		pgx.CopyFromFunc(func() ([]any, error) {
-			if i == len(rows) {
-				return nil, nil
-			}
-			r := rows[i]
-			i++
-			return []any{int64(i + 1), r.id, r.email, r.phone, r.name, r.locale, r.country, "", int32(i & 0xff),
-				[]byte(`{"plan":` + fmt.Sprintf("%q", r.plan) + `}`), nil, nil}, nil
-		}))
-	if err != nil {
-		return 0, err
-	}
-	return float64(len(rows)) / time.Since(start).Seconds(), nil
-}
-
-func freshDatabase(ctx context.Context, admin string) (string, func(), error) {
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		return "", nil, fmt.Errorf("connect: %w (run `make services`)", err)
-	}
-	name := fmt.Sprintf("bnbench_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		conn.Close(context.Background())
-	}, nil
+// env is this process's environment without the controlled variables, plus set.
+func (b *bench) env(set ...string) []string {
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return slices.ContainsFunc(controlled, func(p string) bool { return strings.HasPrefix(kv, p) })
+	})
+	return append(env, set...)
 }
