@@ -61,13 +61,17 @@ CREATE INDEX delivery_events_recipient ON delivery_events (campaign_id, recipien
 CREATE INDEX delivery_events_at ON delivery_events USING brin (at);
 
 -- Delivery counts per campaign, channel and state, kept by the same triggers in the same
--- transactions as the deliveries: a campaign's status is a dozen rows, not a scan of millions.
+-- transactions as the deliveries: a campaign's status is a few dozen rows, not a scan of
+-- millions. Each database session adds to its own shard (its backend PID modulo 8), so that
+-- workers recording at once do not queue on the same rows; a count is the sum of its shards,
+-- and one shard alone may be negative.
 CREATE TABLE delivery_counts (
     campaign_id  uuid NOT NULL,
     channel      text NOT NULL,
     state        text NOT NULL,
+    shard        smallint NOT NULL,
     n            bigint NOT NULL,
-    PRIMARY KEY (campaign_id, channel, state)
+    PRIMARY KEY (campaign_id, channel, state, shard)
 );
 
 -- +goose StatementBegin
@@ -77,10 +81,10 @@ BEGIN
     SELECT campaign_id, recipient_id, channel, state, source, updated_at, attempts, provider_id, error
     FROM new_rows;
     -- Sorted, so that concurrent statements lock the counters in the same order.
-    INSERT INTO delivery_counts AS c (campaign_id, channel, state, n)
-    SELECT campaign_id, channel, state, count(*) FROM new_rows
+    INSERT INTO delivery_counts AS c (campaign_id, channel, state, shard, n)
+    SELECT campaign_id, channel, state, pg_backend_pid() % 8, count(*) FROM new_rows
     GROUP BY campaign_id, channel, state ORDER BY campaign_id, channel, state
-    ON CONFLICT (campaign_id, channel, state) DO UPDATE SET n = c.n + excluded.n;
+    ON CONFLICT (campaign_id, channel, state, shard) DO UPDATE SET n = c.n + excluded.n;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -98,14 +102,14 @@ BEGIN
         INSERT INTO delivery_events (campaign_id, recipient_id, channel, state, source, at, attempt, provider_id, error)
         SELECT campaign_id, recipient_id, channel, state, source, updated_at, attempts, provider_id, error FROM moves
     )
-    INSERT INTO delivery_counts AS c (campaign_id, channel, state, n)
-    SELECT campaign_id, channel, state, sum(d) FROM (
+    INSERT INTO delivery_counts AS c (campaign_id, channel, state, shard, n)
+    SELECT campaign_id, channel, state, pg_backend_pid() % 8, sum(d) FROM (
         SELECT campaign_id, channel, state, 1 AS d FROM moves
         UNION ALL
         SELECT campaign_id, channel, old_state, -1 FROM moves
     ) m
     GROUP BY campaign_id, channel, state ORDER BY campaign_id, channel, state
-    ON CONFLICT (campaign_id, channel, state) DO UPDATE SET n = c.n + excluded.n;
+    ON CONFLICT (campaign_id, channel, state, shard) DO UPDATE SET n = c.n + excluded.n;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd

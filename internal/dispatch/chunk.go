@@ -167,24 +167,47 @@ func (r *recorder) takeLocked() []breach.Outcome {
 }
 
 // write records one batch and queues the fallbacks it caused.
+//
+// These notices have been sent: their record must not be lost to a database hiccup, so the write
+// is retried with backoff for as long as the worker runs (the task, and with it this worker's
+// appetite for new claims, waits meanwhile) and for ShutdownTimeout once it is stopping. Only
+// then is it given up: the notices stay sending under this worker's claim, the reconciler
+// releases them once the worker is gone, and they are sent again — a duplicate, never a loss.
 func (r *recorder) write(batch []breach.Outcome) {
 	if len(batch) == 0 {
 		return
 	}
 	defer r.writes.Done()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	fallbacks, err := r.e.store.Record(ctx, r.t.Campaign, r.t.Channel, r.e.workerID, batch, r.cc.c.Channels.FallsBack())
-	if err != nil {
-		// The notices stay sending under this worker's claim; the reconciler releases them
-		// once this worker stops answering, and they are sent again: a duplicate, never a loss.
-		r.e.log.Error("outcomes not recorded", "campaign", r.t.Campaign, "channel", r.t.Channel, "count", len(batch), "error", err)
-		r.mu.Lock()
-		r.err = fmt.Errorf("record %d outcomes: %w", len(batch), err)
-		r.mu.Unlock()
-		return
+	var (
+		fallbacks []int64
+		err       error
+		deadline  time.Time
+	)
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		fallbacks, err = r.e.store.Record(ctx, r.t.Campaign, r.t.Channel, r.e.workerID, batch, r.cc.c.Channels.FallsBack())
+		cancel()
+		if err == nil {
+			break
+		}
+		if r.e.stopped() && deadline.IsZero() {
+			deadline = time.Now().Add(r.e.cfg.ShutdownTimeout)
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			r.e.log.Error("outcomes not recorded; they will be sent again", "campaign", r.t.Campaign,
+				"channel", r.t.Channel, "count", len(batch), "error", err)
+			r.mu.Lock()
+			r.err = fmt.Errorf("record %d outcomes: %w", len(batch), err)
+			r.mu.Unlock()
+			return
+		}
+		r.e.log.Warn("outcomes not recorded yet; retrying", "campaign", r.t.Campaign, "count", len(batch),
+			"attempt", attempt, "error", err)
+		time.Sleep(backoff(100*time.Millisecond, 10*time.Second, attempt))
 	}
 	if len(fallbacks) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
 		if err := r.e.enqueueIDs(ctx, r.t.Campaign, r.t.Channel.Other(), fallbacks, time.Time{}); err != nil {
 			r.e.log.Warn("fallbacks not queued; the reconciler will", "campaign", r.t.Campaign, "error", err)
 		}

@@ -479,3 +479,32 @@ func TestSend_RateLimitsAreSharedByAllWorkers(t *testing.T) {
 		t.Errorf("30 emails to slow.example at 10/s went out in %v, want at least 1 s after the burst", span)
 	}
 }
+
+func TestSend_DatabaseConnectionsCutMidCampaignLoseNothing(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.EmailRate = 400
+	const n = 2500
+	c := w.campaign(n, nil)
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	// Cut every other connection to the database, as a PostgreSQL restart or failover does,
+	// five times while the campaign sends: claims and records in flight fail and are retried.
+	ctx := context.Background()
+	for range 5 {
+		w.wait(c, time.Minute, "sending", func(s *breach.CampaignStatus) bool {
+			return s.ByChannel[breach.ChannelEmail][breach.DeliverySent] > 0
+		})
+		time.Sleep(500 * time.Millisecond)
+		if _, err := w.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid()`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := w.wait(c, 2*time.Minute, "completed", completed)
+	w.assertEachOnce(n)
+	if s.ByChannel[breach.ChannelEmail][breach.DeliverySent] != n*4/5 {
+		t.Errorf("status after the cuts: %+v", s.ByChannel[breach.ChannelEmail])
+	}
+	t.Logf("writes retried after a cut: %d", strings.Count(w.logs.String(), "outcomes not recorded yet"))
+}

@@ -18,7 +18,8 @@ import (
 // Deliveries whose address is on the suppression list become suppressed instead, and when
 // fallback is set their customers' other channel is queued (the IDs are returned as
 // fallbacks, to be sent on ch.Other()). A campaign that is not running yields nothing: pausing
-// stops the claims at once.
+// stops the claims at once. (The range is repeated on every join to recipients: without it the
+// planner read and sorted the whole campaign's recipients for each claim.)
 func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Channel, low, high int64, worker string,
 	fallback bool) (claims []breach.Claim, fallbacks []int64, err error) {
 	uid, err := parseID("campaign", campaignID)
@@ -34,7 +35,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 		WITH due AS (
 			SELECT d.recipient_id, s.address IS NOT NULL AS suppressed
 			FROM deliveries d
-			JOIN recipients r ON r.campaign_id = d.campaign_id AND r.id = d.recipient_id
+			JOIN recipients r ON r.campaign_id = $1 AND r.id = d.recipient_id AND r.id >= $3 AND r.id < $4
 			LEFT JOIN suppressions s ON s.channel = d.channel
 				AND s.address = CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END
 			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id >= $3 AND d.recipient_id < $4
@@ -54,7 +55,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 		)
 		SELECT c.recipient_id, c.state, c.attempts, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,
 			r.jurisdiction, r.exposed, r.attributes
-		FROM claimed c JOIN recipients r ON r.campaign_id = $1 AND r.id = c.recipient_id
+		FROM claimed c JOIN recipients r ON r.campaign_id = $1 AND r.id = c.recipient_id AND r.id >= $3 AND r.id < $4
 		ORDER BY c.recipient_id`, uid, ch, low, high, worker)
 	if err != nil {
 		return nil, nil, fmt.Errorf("claim deliveries: %w", err)

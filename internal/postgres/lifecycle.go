@@ -166,7 +166,7 @@ func (db *DB) CampaignStatus(ctx context.Context, id string) (*breach.CampaignSt
 		}
 	}
 	s.Total = total
-	rows, err := db.pool.Query(ctx, `SELECT channel, state, n FROM delivery_counts WHERE campaign_id = $1`, uid)
+	rows, err := db.pool.Query(ctx, `SELECT channel, state, sum(n) FROM delivery_counts WHERE campaign_id = $1 GROUP BY channel, state`, uid)
 	if err != nil {
 		return nil, fmt.Errorf("read delivery counts: %w", err)
 	}

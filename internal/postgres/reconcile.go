@@ -17,7 +17,7 @@ func (db *DB) ActiveCampaigns(ctx context.Context) ([]breach.ActiveCampaign, err
 		SELECT id, state, planned FROM campaigns c
 		WHERE state IN ('running', 'paused')
 			OR (state = 'cancelled' AND EXISTS (
-				SELECT 1 FROM delivery_counts n WHERE n.campaign_id = c.id AND n.state = 'sending' AND n.n > 0))
+				SELECT 1 FROM delivery_counts n WHERE n.campaign_id = c.id AND n.state = 'sending' HAVING sum(n.n) > 0))
 		ORDER BY started_at`)
 	if err != nil {
 		return nil, fmt.Errorf("select active campaigns: %w", err)
@@ -111,7 +111,7 @@ func (db *DB) CompleteIfDone(ctx context.Context, campaignID string) (bool, erro
 	tag, err := tx.Exec(ctx, `
 		UPDATE campaigns SET state = 'completed', finished_at = now(), updated_at = now()
 		WHERE id = $1 AND state = 'running' AND planned
-			AND NOT EXISTS (SELECT 1 FROM delivery_counts WHERE campaign_id = $1 AND state IN ('queued', 'sending') AND n > 0)`, uid)
+			AND (SELECT coalesce(sum(n), 0) FROM delivery_counts WHERE campaign_id = $1 AND state IN ('queued', 'sending')) = 0`, uid)
 	if err != nil {
 		return false, fmt.Errorf("complete campaign: %w", err)
 	}
