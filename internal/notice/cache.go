@@ -12,8 +12,10 @@ import (
 // maxVariants bounds a CampaignRenderer's cache. A campaign has a few variants per locale,
 // country and jurisdiction; a list that makes thousands (a locale column of free text) gets its
 // notices rendered directly beyond this rather than a cache that grows with the list. A variant
-// holds about 25 KB of rendered text: the bound keeps the cache near 25 MB of a worker's memory.
-const maxVariants = 1024
+// holds about 25 KB of rendered text: the bound keeps the cache under 50 MB of a worker's
+// 250 MB budget. (A list whose exposed categories come in every combination of four among ten,
+// in four countries, makes about 1,500.)
+const maxVariants = 2048
 
 // The per-customer values of a notice, in the order of a values array.
 const (
@@ -75,7 +77,9 @@ type CampaignRenderer struct {
 
 // variantKey is everything about a customer that their notice depends on besides the values.
 type variantKey struct {
-	// locale and country are as the list gives them: the locale's reason quotes them.
+	// locale is the notice's, as negotiated (the customer's own tag only decides which, and is
+	// quoted in the reason, which is worked out per customer); country as the list gives it
+	// (it chooses country-specific guidance).
 	locale, country string
 	jurisdiction    string
 	exposed         breach.Categories
@@ -97,8 +101,8 @@ func (k variantKey) only(vals values) values {
 
 // variant is a variant's notice rendered with the stand-ins, each text cut at them.
 type variant struct {
-	locale, reason, jurisdiction string
-	subject, html, text, sms     layout
+	locale, jurisdiction     string
+	subject, html, text, sms layout
 }
 
 // layout is a text cut at the stand-ins: lits[0], the value of slots[0], lits[1], … lits[n].
@@ -119,39 +123,46 @@ func (rd *Renderer) ForCampaign(c *breach.Campaign) *CampaignRenderer {
 
 // Render renders recipient r's notice, as rd.Render(c, r, Options{}) would.
 func (cr *CampaignRenderer) Render(r *breach.Recipient) (*Notice, error) {
-	k, vals := cr.key(r)
+	k, vals, reason := cr.key(r)
 	v, ok := cr.variants.Load(k)
 	if !ok {
-		return cr.learn(k, r, vals)
+		return cr.learn(k, r, vals, reason)
 	}
 	if v := v.(*variant); v != nil {
-		return v.notice(vals, cr.c.SMS.Transliterate), nil
+		n := v.notice(vals, cr.c.SMS.Transliterate)
+		n.LocaleReason = reason
+		return n, nil
 	}
 	return cr.rd.Render(cr.c, r, Options{})
 }
 
-// key returns r's variant and values.
-func (cr *CampaignRenderer) key(r *breach.Recipient) (variantKey, values) {
+// key returns r's variant, values and the reason for their notice's locale.
+func (cr *CampaignRenderer) key(r *breach.Recipient) (variantKey, values, string) {
 	vals := values{valName: oneLine(r.Name), valReference: Reference(cr.rd.secret, cr.c.ID, r.CustomerID), valCode: offerCodeOf(cr.c.Offer, r)}
-	k := variantKey{locale: r.Locale, country: r.Country, jurisdiction: jurisdictionOf(cr.c, r).ID, exposed: r.Exposed,
+	locale, reason := negotiate(cr.rd.matcher(cr.c.Locales), cr.c, r)
+	k := variantKey{locale: locale, country: r.Country, jurisdiction: jurisdictionOf(cr.c, r).ID, exposed: r.Exposed,
 		named: vals[valName] != "", coded: vals[valCode] != ""}
 	if k.exposed == 0 {
 		k.exposed = cr.exposed
 	}
-	return k, vals
+	return k, vals, reason
 }
 
 // learn renders r's notice directly, the first of its variant, and caches the variant — or
 // that its notices are to be rendered directly, when putting r's values in it does not give the
 // same notice: a wrong notice sent to millions would be a second incident.
-func (cr *CampaignRenderer) learn(k variantKey, r *breach.Recipient, vals values) (*Notice, error) {
+func (cr *CampaignRenderer) learn(k variantKey, r *breach.Recipient, vals values, reason string) (*Notice, error) {
 	n, err := cr.rd.Render(cr.c, r, Options{})
 	if err != nil || cr.size.Load() >= maxVariants {
 		return n, err
 	}
 	v := cr.variant(k, r)
-	if v != nil && !sameNotice(v.notice(vals, cr.c.SMS.Transliterate), n) {
-		v = nil
+	if v != nil {
+		cached := v.notice(vals, cr.c.SMS.Transliterate)
+		cached.LocaleReason = reason
+		if !sameNotice(cached, n) {
+			v = nil
+		}
 	}
 	var loaded bool
 	if v == nil {
@@ -174,7 +185,7 @@ func (cr *CampaignRenderer) variant(k variantKey, r *breach.Recipient) *variant 
 	if err != nil {
 		return nil
 	}
-	v := &variant{locale: n.Locale, reason: n.LocaleReason, jurisdiction: n.Jurisdiction}
+	v := &variant{locale: n.Locale, jurisdiction: n.Jurisdiction}
 	for _, f := range []struct {
 		l    *layout
 		text string
@@ -186,7 +197,13 @@ func (cr *CampaignRenderer) variant(k variantKey, r *breach.Recipient) *variant 
 	}
 	p := k.only(probe)
 	pn, _, err := cr.rd.render(cr.c, cr.with(r, p), Options{}, p[valReference])
-	if err != nil || !sameNotice(v.notice(p, cr.c.SMS.Transliterate), pn) {
+	if err != nil {
+		return nil
+	}
+	// The reason is the customer's (as for any customer of the variant), not the variant's.
+	pv := v.notice(p, cr.c.SMS.Transliterate)
+	pv.LocaleReason = pn.LocaleReason
+	if !sameNotice(pv, pn) {
 		return nil
 	}
 	return v
@@ -247,7 +264,7 @@ func (v *variant) notice(vals values, transliterate bool) *Notice {
 	for i := range html {
 		html[i] = htmlText.Replace(html[i])
 	}
-	return &Notice{Locale: v.locale, LocaleReason: v.reason, Jurisdiction: v.jurisdiction, Reference: vals[valReference],
+	return &Notice{Locale: v.locale, Jurisdiction: v.jurisdiction, Reference: vals[valReference],
 		Subject: v.subject.fill(&vals), HTML: v.html.fill(&html), Text: v.text.fill(&vals),
 		SMS: measureSMS(v.sms.fill(&vals), transliterate)}
 }

@@ -144,7 +144,7 @@ func TestCampaignRenderer_TemplatesThatShowANameOtherThanAsTextAreRenderedDirect
 					t.Fatal(err)
 				}
 				sameAsRender(t, r, n, want)
-				k, _ := cr.key(r)
+				k, _, _ := cr.key(r)
 				if v, ok := cr.variants.Load(k); !ok || v.(*variant) != nil {
 					t.Errorf("customer %q: the variant is cached", name)
 				}
@@ -177,7 +177,7 @@ func TestCampaignRenderer_NameShownAsTextAnywhereIsCached(t *testing.T) {
 				}
 				sameAsRender(t, r, n, want)
 			}
-			k, _ := cr.key(&breach.Recipient{Name: "Ana", Locale: "es-PE", Country: "PE"})
+			k, _, _ := cr.key(&breach.Recipient{Name: "Ana", Locale: "es-PE", Country: "PE"})
 			if v, ok := cr.variants.Load(k); !ok || v.(*variant) == nil {
 				t.Error("the variant is not cached")
 			}
@@ -219,7 +219,7 @@ func TestCampaignRenderer_BeyondTheBoundRendersDirectly(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameAsRender(t, r, n, want)
-	k, _ := cr.key(r)
+	k, _, _ := cr.key(r)
 	if _, ok := cr.variants.Load(k); ok {
 		t.Error("a variant was cached beyond the bound")
 	}
@@ -269,6 +269,29 @@ func TestHTMLText_EscapesAsHTMLTemplate(t *testing.T) {
 		}
 		if want := strings.TrimSuffix(strings.TrimPrefix(b.String(), "<p>"), "</p>"); htmlText.Replace(s) != want {
 			t.Errorf("htmlText.Replace(%.40q) = %.80q, want %.80q", s, htmlText.Replace(s), want)
+		}
+	}
+}
+
+func TestCampaignRenderer_LocaleTagsOfOneLanguageShareAVariant(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	cr := rd.ForCampaign(c)
+	var keys []variantKey
+	for _, tag := range []string{"es-PE", "es", "ES-pe", "es-419", ""} {
+		r := &breach.Recipient{CustomerID: "C-" + tag, Name: "Ana", Locale: tag, Country: "PE"}
+		want, _ := rd.Render(c, r, Options{})
+		n, err := cr.Render(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsRender(t, r, n, want) // the reason still quotes the customer's own tag
+		k, _, _ := cr.key(r)
+		keys = append(keys, k)
+	}
+	for _, k := range keys[1:] {
+		if k != keys[0] {
+			t.Errorf("variant %+v differs from %+v: one Spanish notice per tag would overflow the cache", k, keys[0])
 		}
 	}
 }
