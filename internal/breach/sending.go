@@ -27,14 +27,18 @@ type DeliveryStore interface {
 	Release(ctx context.Context, campaignID string, ch Channel, worker string, ids []int64) error
 	// DueChunks returns the chunks holding deliveries due for at least minAge.
 	DueChunks(ctx context.Context, campaignID string, size int64, minAge time.Duration) ([]Chunk, error)
-	// ReleaseOrphans requeues deliveries left sending by workers silent for stale and returns
-	// their recipient IDs per channel.
-	ReleaseOrphans(ctx context.Context, campaignID string, stale time.Duration) (map[Channel][]int64, error)
+	// ReleaseOrphans requeues deliveries left sending by workers no longer registered, by
+	// workers silent for stale (when stale > 0), and by worker self that are older than
+	// selfAfter (claims it lost track of); it returns their recipient IDs per channel. In a
+	// cancelled campaign they fail instead, as do its queued deliveries.
+	ReleaseOrphans(ctx context.Context, campaignID, self string, stale, selfAfter time.Duration) (map[Channel][]int64, error)
 	// CompleteIfDone completes a running campaign with nothing left to send.
 	CompleteIfDone(ctx context.Context, campaignID string) (bool, error)
 	// RegisterWorker, Heartbeat, Workers and UnregisterWorker track the live worker processes;
 	// a claim whose worker is no longer registered is released at once.
 	RegisterWorker(ctx context.Context, id, host string, pid int) error
+	// Heartbeat returns ENOTFOUND when the worker is no longer registered (another took it for
+	// dead): it must register again.
 	Heartbeat(ctx context.Context, id string) error
 	Workers(ctx context.Context) ([]Worker, error)
 	UnregisterWorker(ctx context.Context, id string) error
@@ -44,10 +48,11 @@ type DeliveryStore interface {
 
 // Worker is a registered worker process.
 type Worker struct {
-	ID          string
-	Host        string
-	PID         int
-	HeartbeatAt time.Time
+	ID   string
+	Host string
+	PID  int
+	// Silence is how long ago its last heartbeat was, by the database's clock.
+	Silence time.Duration
 }
 
 // ActiveCampaign is a campaign the workers have work for.

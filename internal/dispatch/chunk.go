@@ -91,9 +91,7 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 		return err
 	}
 	if len(unsent) > 0 {
-		if err := e.store.Release(work, t.Campaign, t.Channel, e.workerID, unsent); err != nil {
-			e.log.Error("claims not released; the reconciler will", "campaign", t.Campaign, "error", err)
-		}
+		e.release(t, unsent)
 		return nil
 	}
 	// The last task of a campaign completes it now rather than at the next reconciliation.
@@ -102,6 +100,29 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 		e.forget(t.Campaign)
 	}
 	return nil
+}
+
+// release returns unsent claims to the queue, retrying as the recorder does: a claim this live
+// worker forgets is only released after TaskTimeout.
+func (e *Engine) release(t sendTask, ids []int64) {
+	var deadline time.Time
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := e.store.Release(ctx, t.Campaign, t.Channel, e.workerID, ids)
+		cancel()
+		if err == nil {
+			return
+		}
+		if e.stopped() && deadline.IsZero() {
+			deadline = time.Now().Add(e.cfg.ShutdownTimeout)
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			e.log.Error("claims not released; the reconciler will once this worker is gone", "campaign", t.Campaign,
+				"count", len(ids), "error", err)
+			return
+		}
+		time.Sleep(backoff(100*time.Millisecond, 10*time.Second, attempt))
+	}
 }
 
 // recorder batches a task's outcomes into few writes: every FlushSize outcomes or FlushEvery,

@@ -82,8 +82,19 @@ func (e *Engine) heartbeat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			if err := e.store.Heartbeat(ctx, e.workerID); err != nil && ctx.Err() == nil {
+			err := e.store.Heartbeat(ctx, e.workerID)
+			if breach.ErrorCode(err) == breach.ENOTFOUND {
+				// Taken for dead by another worker: be alive again before claiming more.
+				e.log.Warn("this worker was taken for dead; registering again")
+				host, _ := os.Hostname()
+				err = e.store.RegisterWorker(ctx, e.workerID, host, os.Getpid())
+			}
+			switch {
+			case err != nil && ctx.Err() == nil:
 				e.log.Warn("heartbeat failed", "error", err)
+				e.healthySince.Store(0)
+			case err == nil:
+				e.healthySince.CompareAndSwap(0, time.Now().UnixNano())
 			}
 		}
 	}
@@ -102,6 +113,8 @@ func (e *Engine) reconcileAll(ctx context.Context, wg *sync.WaitGroup) {
 	e.dropArchived(ctx)
 	e.buryDeadNeighbours(ctx)
 	for _, c := range campaigns {
+		// Also what a lost notification did not say.
+		e.setHalted(c.ID, c.State)
 		switch c.State {
 		case breach.CampaignRunning:
 			if !c.Planned && e.startPlanning(c.ID) {
@@ -143,7 +156,13 @@ func (e *Engine) reconcile(ctx context.Context, id string) {
 
 // releaseOrphans releases the claims of dead workers, and reports whether it could look.
 func (e *Engine) releaseOrphans(ctx context.Context, id string) bool {
-	released, err := e.store.ReleaseOrphans(ctx, id, e.cfg.StaleAfter)
+	// Silence is judged only once this worker's own heartbeats have gone through for
+	// StaleAfter: after a database outage every worker is silent, and none is dead.
+	var stale time.Duration
+	if since := e.healthySince.Load(); since != 0 && time.Since(time.Unix(0, since)) >= e.cfg.StaleAfter {
+		stale = e.cfg.StaleAfter
+	}
+	released, err := e.store.ReleaseOrphans(ctx, id, e.workerID, stale, e.cfg.TaskTimeout+time.Minute)
 	if err != nil {
 		e.log.Warn("reconcile: cannot release orphaned claims", "campaign", id, "error", err)
 		return false
@@ -170,7 +189,9 @@ func (e *Engine) buryDeadNeighbours(ctx context.Context) {
 		return
 	}
 	for _, w := range workers {
-		if w.ID == e.workerID || w.Host != host || processAlive(w.PID) {
+		// A missed heartbeat or two first: a worker in another PID namespace (a container
+		// sharing this host name) is invisible to kill(2) yet alive, and keeps beating.
+		if w.ID == e.workerID || w.Host != host || w.Silence < 3*e.cfg.HeartbeatEvery || processAlive(w.PID) {
 			continue
 		}
 		e.log.Warn("a worker on this host died; releasing its claims", "worker", w.ID, "pid", w.PID)

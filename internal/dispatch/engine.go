@@ -141,6 +141,10 @@ type Engine struct {
 	campaigns map[string]*campaignCache
 	// planning holds the campaigns this process is planning.
 	planning map[string]bool
+	// healthySince is when this worker's heartbeats last began succeeding (unix nanoseconds;
+	// 0 while they fail). Until they have succeeded for StaleAfter, the other workers' silence
+	// proves nothing (the database may just have come back) and their claims are left alone.
+	healthySince atomic.Int64
 }
 
 // campaignCache is what the engine keeps of one campaign.
@@ -180,6 +184,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := e.store.RegisterWorker(ctx, e.workerID, host, os.Getpid()); err != nil {
 		return err
 	}
+	e.healthySince.Store(time.Now().UnixNano())
 	srv := asynq.NewServerFromRedisClient(e.redis, asynq.Config{
 		Concurrency: e.cfg.Concurrency,
 		Queues:      map[string]int{queue(breach.ChannelEmail): 1, queue(breach.ChannelSMS): 1},
@@ -229,6 +234,7 @@ func (e *Engine) campaign(ctx context.Context, id string) (*campaignCache, error
 		return nil, err
 	}
 	cc = &campaignCache{c: c, render: e.renderer.ForCampaign(c)}
+	cc.halted.Store(c.State != breach.CampaignRunning)
 	e.mu.Lock()
 	e.campaigns[id] = cc
 	e.mu.Unlock()
@@ -248,7 +254,17 @@ func (e *Engine) refresh(ctx context.Context, id string) {
 		e.log.Warn("cannot reread a moved campaign", "campaign", id, "error", err)
 		return
 	}
-	cc.halted.Store(c.State != breach.CampaignRunning)
+	e.setHalted(id, c.State)
+}
+
+// setHalted records a campaign's state for the tasks sending it.
+func (e *Engine) setHalted(id string, state breach.CampaignState) {
+	e.mu.Lock()
+	cc := e.campaigns[id]
+	e.mu.Unlock()
+	if cc != nil {
+		cc.halted.Store(state != breach.CampaignRunning)
+	}
 }
 
 // forget drops a finished campaign from the cache.

@@ -18,8 +18,9 @@ import (
 const TwilioStatusPath = "/webhooks/twilio/status"
 
 // send renders and sends one claimed notice and says what became of it: every failure is an
-// outcome (retry, fail, suppress) for the record. When halt says so after the rate-limit wait
-// (the campaign was paused, the worker is stopping), nothing is sent and ok is false.
+// outcome (retry, fail, suppress) for the record. When the rate limiter fails, or halt says so
+// after its wait (the campaign was paused, the worker is stopping), nothing is sent and ok is
+// false: the claim is to be released.
 func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim, halt func() bool) (o breach.Outcome, ok bool) {
 	r := &cl.Recipient
 	o = breach.Outcome{RecipientID: r.ID}
@@ -28,10 +29,9 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 		o.State, o.Error = breach.DeliveryFailed, "the notice could not be rendered: "+err.Error()
 		return o, true
 	}
-	if err := e.limits.wait(ctx, ch, r.Address(ch)); err != nil {
-		return e.retry(o, cl.Attempt, err), true
-	}
-	if halt() {
+	// A rate-limit failure (Redis unreachable) is not an attempt at the notice: it goes back to
+	// the queue untried, like one the worker had no time for.
+	if err := e.limits.wait(ctx, ch, r.Address(ch)); err != nil || halt() {
 		return o, false
 	}
 	switch ch {

@@ -129,7 +129,8 @@ func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach
 // whatever the planner believes of the partition's size, where a bare join to unnest once
 // scanned a whole campaign per batch.)
 // An outcome is written only while its delivery is still this worker's claim, or was released
-// and not claimed again (a sent notice must be recorded as sent even then). When fallback is
+// and not claimed again, or failed by a cancellation meanwhile (a sent notice must be recorded
+// as sent even then). When fallback is
 // set, the customers whose delivery failed or was suppressed get their other channel queued;
 // their IDs are returned.
 func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, worker string, outcomes []breach.Outcome,
@@ -165,8 +166,9 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
 			AS u (recipient_id, state, provider_id, error, next_attempt_at)
 		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = ANY ($3) AND d.recipient_id = u.recipient_id
-			AND ((d.state = 'sending' AND d.worker_id = $8::uuid) OR (d.state = 'queued' AND u.state = 'sent'))`,
-		uid, ch, ids, states, pids, errs, next, worker); err != nil {
+			AND ((d.state = 'sending' AND d.worker_id = $8::uuid)
+				OR (u.state = 'sent' AND (d.state = 'queued' OR (d.state = 'failed' AND d.error = $9))))`,
+		uid, ch, ids, states, pids, errs, next, worker, cancelledError); err != nil {
 		return nil, fmt.Errorf("record outcomes: %w", err)
 	}
 	if len(suppress) > 0 {

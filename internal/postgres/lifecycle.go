@@ -96,14 +96,28 @@ func lockCampaign(ctx context.Context, tx pgx.Tx, uid uuid.UUID, id string) (*br
 }
 
 // createDeliveryPartitions creates a campaign's partitions of deliveries and delivery_events.
+// They are made as tables of their own, then attached: CREATE TABLE … PARTITION OF would take
+// an exclusive lock on the parent and queue every worker of every campaign behind it, ATTACH
+// takes one that lets them go on.
 func createDeliveryPartitions(ctx context.Context, tx pgx.Tx, uid uuid.UUID) error {
-	suffix := strings.ReplaceAll(uid.String(), "-", "")
-	for _, stmt := range []string{
-		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF deliveries FOR VALUES IN ('%s') WITH (fillfactor = 70)`, deliveriesPartition(uid), uid),
-		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS delivery_events_%s PARTITION OF delivery_events FOR VALUES IN ('%s')`, suffix, uid),
+	for _, t := range []struct{ parent, name, with string }{
+		{"deliveries", deliveriesPartition(uid), " WITH (fillfactor = 70)"},
+		{"delivery_events", "delivery_events_" + strings.ReplaceAll(uid.String(), "-", ""), ""},
 	} {
-		if _, err := tx.Exec(ctx, stmt); err != nil {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, t.name).Scan(&exists); err != nil {
 			return fmt.Errorf("create delivery partitions: %w", err)
+		}
+		if exists {
+			continue
+		}
+		for _, stmt := range []string{
+			fmt.Sprintf(`CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)%s`, t.name, t.parent, t.with),
+			fmt.Sprintf(`ALTER TABLE %s ATTACH PARTITION %s FOR VALUES IN ('%s')`, t.parent, t.name, uid),
+		} {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("create delivery partitions: %w", err)
+			}
 		}
 	}
 	return nil

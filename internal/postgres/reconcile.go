@@ -11,13 +11,14 @@ import (
 )
 
 // ActiveCampaigns returns the running and paused campaigns, and the cancelled ones still
-// holding deliveries in sending (whose worker may have died).
+// holding deliveries queued (put back by a late outcome) or sending (whose worker may have
+// died).
 func (db *DB) ActiveCampaigns(ctx context.Context) ([]breach.ActiveCampaign, error) {
 	rows, err := db.pool.Query(ctx, `
 		SELECT id, state, planned FROM campaigns c
 		WHERE state IN ('running', 'paused')
 			OR (state = 'cancelled' AND EXISTS (
-				SELECT 1 FROM delivery_counts n WHERE n.campaign_id = c.id AND n.state = 'sending' HAVING sum(n.n) > 0))
+				SELECT 1 FROM delivery_counts n WHERE n.campaign_id = c.id AND n.state IN ('queued', 'sending') HAVING sum(n.n) > 0))
 		ORDER BY started_at`)
 	if err != nil {
 		return nil, fmt.Errorf("select active campaigns: %w", err)
@@ -58,14 +59,29 @@ func (db *DB) DueChunks(ctx context.Context, campaignID string, size int64, minA
 	return chunks, nil
 }
 
-// ReleaseOrphans returns to the queue (and returns, per channel) the deliveries of a campaign left sending by workers that
-// have not sent a heartbeat for stale (killed, or cut off from the database). Such a notice may
-// or may not have reached the provider: sending it again risks a duplicate, dropping it risks
-// a customer never told, and the second is worse. In a cancelled campaign they fail instead.
-func (db *DB) ReleaseOrphans(ctx context.Context, campaignID string, stale time.Duration) (map[breach.Channel][]int64, error) {
+// ReleaseOrphans returns to the queue (and returns, per channel) the deliveries of a campaign
+// left sending by workers that are no longer registered (stopped, or found dead), by workers
+// silent for stale (killed elsewhere, or cut off from the database; 0: not judged by silence),
+// and by worker self for longer than selfAfter (a claim it lost track of: a commit whose answer
+// was lost, a panic). Such a notice may or may not have reached the provider: sending it again
+// risks a duplicate, dropping it risks a customer never told, and the second is worse.
+//
+// In a cancelled campaign they fail instead, and so do its queued deliveries (outcomes that
+// came back after the cancellation).
+func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale, selfAfter time.Duration) (map[breach.Channel][]int64, error) {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := db.pool.Exec(ctx, `
+		UPDATE deliveries d SET state = 'failed', error = $2, source = 'reconciler', updated_at = now()
+		FROM campaigns c WHERE c.id = $1 AND c.state = 'cancelled' AND d.campaign_id = $1 AND d.state = 'queued'`,
+		uid, cancelledError); err != nil {
+		return nil, fmt.Errorf("settle a cancelled campaign: %w", err)
+	}
+	silence := "100 years"
+	if stale > 0 {
+		silence = stale.String()
 	}
 	rows, err := db.pool.Query(ctx, `
 		UPDATE deliveries d SET worker_id = NULL, source = 'reconciler', updated_at = now(),
@@ -73,9 +89,10 @@ func (db *DB) ReleaseOrphans(ctx context.Context, campaignID string, stale time.
 			error = CASE WHEN c.state = 'cancelled' THEN $3 ELSE 'the worker sending it stopped answering' END
 		FROM campaigns c
 		WHERE c.id = $1 AND d.campaign_id = $1 AND d.state = 'sending'
-			AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = d.worker_id AND w.heartbeat_at > now() - $2::interval)
+			AND CASE WHEN d.worker_id = $4::uuid THEN d.updated_at < now() - $5::interval
+				ELSE NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = d.worker_id AND w.heartbeat_at > now() - $2::interval) END
 		RETURNING d.channel, d.recipient_id, d.state`,
-		uid, stale.String(), cancelledError)
+		uid, silence, cancelledError, self, selfAfter.String())
 	if err != nil {
 		return nil, fmt.Errorf("release orphaned claims: %w", err)
 	}
@@ -127,7 +144,9 @@ func (db *DB) CompleteIfDone(ctx context.Context, campaignID string) (bool, erro
 // RegisterWorker records a worker process; Heartbeat keeps it alive; UnregisterWorker removes it
 // when it stops cleanly.
 func (db *DB) RegisterWorker(ctx context.Context, id, host string, pid int) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)`, id, host, pid)
+	_, err := db.pool.Exec(ctx, `
+		INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`, id, host, pid)
 	if err != nil {
 		return fmt.Errorf("register worker: %w", err)
 	}
@@ -136,22 +155,25 @@ func (db *DB) RegisterWorker(ctx context.Context, id, host string, pid int) erro
 
 // Heartbeat tells the other workers that this one is alive.
 func (db *DB) Heartbeat(ctx context.Context, id string) error {
-	_, err := db.pool.Exec(ctx, `UPDATE workers SET heartbeat_at = now() WHERE id = $1`, id)
+	tag, err := db.pool.Exec(ctx, `UPDATE workers SET heartbeat_at = now() WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("worker heartbeat: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return breach.Errorf(breach.ENOTFOUND, "worker %s is not registered", id)
 	}
 	return nil
 }
 
 // Workers returns the registered worker processes.
 func (db *DB) Workers(ctx context.Context) ([]breach.Worker, error) {
-	rows, err := db.pool.Query(ctx, `SELECT id, host, pid, heartbeat_at FROM workers ORDER BY started_at`)
+	rows, err := db.pool.Query(ctx, `SELECT id, host, pid, now() - heartbeat_at FROM workers ORDER BY started_at`)
 	if err != nil {
 		return nil, fmt.Errorf("select workers: %w", err)
 	}
 	ws, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.Worker, error) {
 		var w breach.Worker
-		err := row.Scan(&w.ID, &w.Host, &w.PID, &w.HeartbeatAt)
+		err := row.Scan(&w.ID, &w.Host, &w.PID, &w.Silence)
 		return w, err
 	})
 	if err != nil {
