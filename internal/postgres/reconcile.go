@@ -73,11 +73,16 @@ func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.pool.Exec(ctx, `
-		UPDATE deliveries d SET state = 'failed', error = $2, source = 'reconciler', updated_at = now()
-		FROM campaigns c WHERE c.id = $1 AND c.state = 'cancelled' AND d.campaign_id = $1 AND d.state = 'queued'`,
-		uid, cancelledError); err != nil {
-		return nil, fmt.Errorf("settle a cancelled campaign: %w", err)
+	var campaignState breach.CampaignState
+	if err := db.pool.QueryRow(ctx, `SELECT state FROM campaigns WHERE id = $1`, uid).Scan(&campaignState); err != nil {
+		return nil, fmt.Errorf("read campaign state: %w", err)
+	}
+	if campaignState == breach.CampaignCancelled {
+		if _, err := db.pool.Exec(ctx, `
+			UPDATE deliveries SET state = 'failed', error = $2, source = 'reconciler', updated_at = now()
+			WHERE campaign_id = $1 AND state = 'queued'`, uid, cancelledError); err != nil {
+			return nil, fmt.Errorf("settle a cancelled campaign: %w", err)
+		}
 	}
 	silence := "100 years"
 	if stale > 0 {
