@@ -208,8 +208,8 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.Test
 	}
 	test.Renderer = rd
 	srv := &http.Server{
-		Handler: (&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Log: a.log,
-			MaxUploadBytes: maxUploadBytes}).Handler(),
+		Handler: (&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: []byte(a.cfg.Secret),
+			Log: a.log, MaxUploadBytes: maxUploadBytes}).Handler(),
 		// No WriteTimeout: an upload of millions of rows is answered when it is imported.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

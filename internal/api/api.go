@@ -39,6 +39,10 @@ type Store interface {
 	CampaignStatus(ctx context.Context, id string) (*breach.CampaignStatus, error)
 	// FirstRecipients returns up to n of a campaign's recipients in list order.
 	FirstRecipients(ctx context.Context, campaignID string, n int) ([]*breach.Recipient, error)
+	// RecipientByID returns a campaign's recipient by ID, or ENOTFOUND.
+	RecipientByID(ctx context.Context, campaignID string, id int64) (*breach.Recipient, error)
+	// Suppress puts an address on a channel's suppression list.
+	Suppress(ctx context.Context, ch breach.Channel, address, source, reason, campaignID string) error
 	Audit(ctx context.Context, actor, action, campaignID string, detail map[string]any) error
 }
 
@@ -49,6 +53,8 @@ type Server struct {
 	Renderer *notice.Renderer
 	// TestSender sends test notices to reviewers (POST …/test-send).
 	TestSender dispatch.TestSender
+	// Secret checks the opt-out tokens (BREACHNOTICE_SECRET).
+	Secret []byte
 	Log        *slog.Logger
 	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole
 	// in memory; this only stops a runaway client).
@@ -78,6 +84,9 @@ func (s *Server) Handler() http.Handler {
 	api.HandleFunc("GET /api/v1/campaigns/{id}/preview", s.preview)
 	api.HandleFunc("GET /api/v1/campaigns/{id}/lint", s.lint)
 	mux.Handle("/api/v1/", s.authenticate(reportPattern(api)))
+	// Public: the opt-out link of every notice (signed token, no account).
+	mux.HandleFunc("GET /u/{token}", s.optOut)
+	mux.HandleFunc("POST /u/{token}", s.optOut)
 	return s.logRequests(mux)
 }
 

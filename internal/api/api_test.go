@@ -28,6 +28,8 @@ import (
 
 var dbURL string
 
+var testSecret = []byte("api-test-secret-api-test-secret!")
+
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, &dbURL)) }
 
 type client struct {
@@ -52,14 +54,14 @@ func newServer(t *testing.T) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err := notice.New("", []byte("api-test-secret-api-test-secret!"))
+	rd, err := notice.New("", testSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
 	outbox := t.TempDir()
 	test := dispatch.TestSender{Renderer: rd, Mail: &email.Capture{Dir: outbox}, SMS: &sms.Capture{Path: filepath.Join(outbox, "sms.jsonl")}}
-	srv := &api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
+	srv := &api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: testSecret, Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	token := "bn_test_" + strings.ReplaceAll(t.Name(), "/", "_")

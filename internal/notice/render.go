@@ -24,6 +24,7 @@ type Renderer struct {
 	matchers sync.Map // strings.Join(locales, ",") → language.Matcher
 	html     *htmltemplate.Template
 	text     *texttemplate.Template
+	optout   *htmltemplate.Template
 	wording  map[string]*wording
 	guidance map[string]guidance
 	secret   []byte

@@ -48,7 +48,8 @@ var requiredStrings = []string{"date_format", "subject", "subject_us_ca", "title
 	"offer", "offer_no_code", "offer_no_deadline", "offer_no_code_no_deadline", "intro_no_description",
 	"actions_no_description", "contact", "dpo", "us_police_report",
 	"us_credit_freeze", "us_bureaus_intro", "us_ftc", "kr_remedy", "signoff", "signature", "footer",
-	"optout", "sms", "sms_link", "sms_more_categories", "category_and"}
+	"optout", "sms", "sms_link", "sms_more_categories", "category_and",
+	"optout_page_title", "optout_page_question", "optout_page_button", "optout_page_done"}
 
 // overlay reads a file from dir when it has it, else from the embedded defaults.
 type overlay struct{ dir fs.FS }
@@ -87,6 +88,12 @@ func (rd *Renderer) load(dir string) error {
 		return fmt.Errorf("templates: %w", err)
 	}
 	if rd.text, err = texttemplate.New("email.txt.tmpl").Funcs(funcs).Parse(string(src)); err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	if src, err = fs.ReadFile(fsys, "optout.html.tmpl"); err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	if rd.optout, err = htmltemplate.New("optout.html.tmpl").Parse(string(src)); err != nil {
 		return fmt.Errorf("templates: %w", err)
 	}
 	rd.wording, rd.guidance = map[string]*wording{}, map[string]guidance{}

@@ -76,3 +76,23 @@ func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
 	r.Email, r.Phone, r.Exposed = deref(email), deref(phone), breach.Categories(exposed)
 	return &r, nil
 }
+
+// RecipientByID returns a campaign's recipient by its ID, or ENOTFOUND.
+func (db *DB) RecipientByID(ctx context.Context, campaignID string, id int64) (*breach.Recipient, error) {
+	cid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, recipientSelect+` WHERE campaign_id = $1 AND id = $2`, cid, id)
+	if err != nil {
+		return nil, fmt.Errorf("select recipient: %w", err)
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanRecipient)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, breach.Errorf(breach.ENOTFOUND, "no such recipient")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select recipient: %w", err)
+	}
+	return r, nil
+}
