@@ -55,7 +55,7 @@ type Server struct {
 	TestSender dispatch.TestSender
 	// Secret checks the opt-out tokens (BREACHNOTICE_SECRET).
 	Secret []byte
-	Log        *slog.Logger
+	Log    *slog.Logger
 	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole
 	// in memory; this only stops a runaway client).
 	MaxUploadBytes int64
