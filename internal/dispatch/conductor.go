@@ -43,14 +43,10 @@ func (e *Engine) conduct(ctx context.Context) {
 			return
 		case <-tick.C:
 			e.reconcileAll(ctx, &wg)
-		case id := <-wake:
+		case <-wake:
 			// Drain what else arrived: one pass covers them all.
-			moved := map[string]bool{id: true}
 			for len(wake) > 0 {
-				moved[<-wake] = true
-			}
-			for id := range moved {
-				e.refresh(ctx, id)
+				<-wake
 			}
 			e.reconcileAll(ctx, &wg)
 		}
@@ -61,6 +57,8 @@ func (e *Engine) conduct(ctx context.Context) {
 func (e *Engine) listen(ctx context.Context, wake chan<- string) {
 	for ctx.Err() == nil {
 		err := e.store.ListenCampaigns(ctx, func(id string) {
+			// A pause must reach the tasks at once, not after a reconciliation pass.
+			e.refresh(ctx, id)
 			select {
 			case wake <- id:
 			default:

@@ -369,8 +369,20 @@ func TestLifecycle_PauseStopsSendingResumeFinishesCancelSettles(t *testing.T) {
 	if _, err := w.db.MoveCampaign(ctx, c.ID, "operator", breach.CampaignRunning, breach.CampaignPaused); err != nil {
 		t.Fatal(err)
 	}
-	// Within a second, what was in flight has landed and nothing more leaves.
-	time.Sleep(time.Second)
+	// Within seconds what was in flight has landed (a count unchanged for a second), and then
+	// nothing more leaves.
+	settled := time.Now().Add(5 * time.Second)
+	for before := int64(-1); ; {
+		time.Sleep(time.Second)
+		now := w.sink.Count()
+		if now == before {
+			break
+		}
+		if time.Now().After(settled) {
+			t.Fatalf("paused 5 s ago, emails still leave (%d sent)", now)
+		}
+		before = now
+	}
 	before := w.sink.Count()
 	time.Sleep(time.Second)
 	if after := w.sink.Count(); after != before {
