@@ -114,6 +114,35 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 // notices — passes, and records the approval in the audit log. The campaign is locked
 // meanwhile, so no import can change its list between the check and the approval.
 func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error) {
+	return db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
+		if err := c.State.Move(breach.CampaignApproved); err != nil {
+			return err
+		}
+		var recipients int64
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&recipients); err != nil {
+			return fmt.Errorf("count recipients: %w", err)
+		}
+		if recipients == 0 {
+			return breach.Errorf(breach.ECONFLICT, "the campaign has no recipients yet: import its customer list before approving it")
+		}
+		if err := check(c); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `
+			UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
+				recipients = $3
+			WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients,
+		).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
+		if err != nil {
+			return fmt.Errorf("approve campaign: %w", err)
+		}
+		return audit(ctx, tx, actor, "campaign.approve", c.ID, map[string]any{"recipients": recipients})
+	})
+}
+
+// underCampaignLock runs fn in a transaction that holds the campaign's row lock (so no import,
+// approval or move of it runs meanwhile), commits, and returns the campaign as fn left it.
+func (db *DB) underCampaignLock(ctx context.Context, id string, fn func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error) (*breach.Campaign, error) {
 	uid, err := parseID("campaign", id)
 	if err != nil {
 		return nil, err
@@ -123,37 +152,15 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	c, err := lockCampaign(ctx, tx, uid, id)
+	c, err := selectCampaign(ctx, tx, uid, id, "FOR UPDATE")
 	if err != nil {
 		return nil, err
 	}
-	if err := c.State.Move(breach.CampaignApproved); err != nil {
+	if err := fn(tx, uid, c); err != nil {
 		return nil, err
-	}
-	var recipients int64
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&recipients); err != nil {
-		return nil, fmt.Errorf("count recipients: %w", err)
-	}
-	if recipients == 0 {
-		return nil, breach.Errorf(breach.ECONFLICT, "the campaign has no recipients yet: import its customer list before approving it")
-	}
-	if err := check(c); err != nil {
-		return nil, err
-	}
-	err = tx.QueryRow(ctx, `
-		UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
-			recipients = $3
-		WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients,
-	).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
-	if err != nil {
-		return nil, fmt.Errorf("approve campaign: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, campaign_id, detail) VALUES ($1, 'campaign.approve', $2, $3)`,
-		actor, uid, map[string]any{"recipients": recipients}); err != nil {
-		return nil, fmt.Errorf("audit approval: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit approval: %w", err)
+		return nil, fmt.Errorf("commit: %w", err)
 	}
 	return c, nil
 }

@@ -29,70 +29,50 @@ const cancelledError = "the campaign was cancelled before this notice was sent"
 // large list is still being planned. Cancelling settles every delivery not yet sent as failed
 // and plans the unplanned recipients as failed too, so that every recipient has a record.
 func (db *DB) MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error) {
-	uid, err := parseID("campaign", id)
-	if err != nil {
-		return nil, err
-	}
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	c, err := lockCampaign(ctx, tx, uid, id)
-	if err != nil {
-		return nil, err
-	}
-	if from != "" && c.State != from {
-		return nil, breach.Errorf(breach.ECONFLICT, "the campaign is %s, not %s", c.State, from)
-	}
-	from = c.State
-	if err := from.Move(to); err != nil {
-		return nil, err
-	}
-	action := "campaign." + string(to)
-	switch {
-	case from == breach.CampaignApproved && to == breach.CampaignRunning:
-		action = "campaign.start"
-		if err := createDeliveryPartitions(ctx, tx, uid); err != nil {
-			return nil, err
+	return db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
+		if from != "" && c.State != from {
+			return breach.Errorf(breach.ECONFLICT, "the campaign is %s, not %s", c.State, from)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE campaigns SET started_by = $2, started_at = now() WHERE id = $1`, uid, actor); err != nil {
-			return nil, fmt.Errorf("start campaign: %w", err)
+		from := c.State
+		if err := from.Move(to); err != nil {
+			return err
 		}
-	case from == breach.CampaignPaused && to == breach.CampaignRunning:
-		action = "campaign.resume"
-	case to == breach.CampaignPaused:
-		action = "campaign.pause"
-	case to == breach.CampaignCancelled && c.StartedAt != nil:
-		if err := settleCancelled(ctx, tx, uid, c.Channels); err != nil {
-			return nil, err
+		action := "campaign." + string(to)
+		switch {
+		case from == breach.CampaignApproved && to == breach.CampaignRunning:
+			action = "campaign.start"
+			if err := createDeliveryPartitions(ctx, tx, uid); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE campaigns SET started_by = $2, started_at = now() WHERE id = $1`, uid, actor); err != nil {
+				return fmt.Errorf("start campaign: %w", err)
+			}
+		case from == breach.CampaignPaused && to == breach.CampaignRunning:
+			action = "campaign.resume"
+		case to == breach.CampaignPaused:
+			action = "campaign.pause"
+		case to == breach.CampaignCancelled && c.StartedAt != nil:
+			if err := settleCancelled(ctx, tx, uid, c.Channels); err != nil {
+				return err
+			}
 		}
-	}
-	finished := to == breach.CampaignCancelled || to == breach.CampaignCompleted
-	err = tx.QueryRow(ctx, `
-		UPDATE campaigns SET state = $2, updated_at = now(),
-			finished_at = CASE WHEN $3 THEN now() ELSE finished_at END
-		WHERE id = $1 RETURNING state, started_by, started_at, finished_at`, uid, to, finished,
-	).Scan(&c.State, &c.StartedBy, &c.StartedAt, &c.FinishedAt)
-	if err != nil {
-		return nil, fmt.Errorf("move campaign: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, campaign_id, detail) VALUES ($1, $2, $3, $4)`,
-		actor, action, uid, map[string]any{"from": from, "to": to}); err != nil {
-		return nil, fmt.Errorf("audit %s: %w", action, err)
-	}
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CampaignsChannel, uid.String()); err != nil {
-		return nil, fmt.Errorf("notify workers: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("commit %s: %w", action, err)
-	}
-	return c, nil
-}
-
-// lockCampaign reads a campaign and locks its row until the transaction ends.
-func lockCampaign(ctx context.Context, tx pgx.Tx, uid uuid.UUID, id string) (*breach.Campaign, error) {
-	return selectCampaign(ctx, tx, uid, id, "FOR UPDATE")
+		finished := to == breach.CampaignCancelled || to == breach.CampaignCompleted
+		err := tx.QueryRow(ctx, `
+			UPDATE campaigns SET state = $2, updated_at = now(),
+				finished_at = CASE WHEN $3 THEN now() ELSE finished_at END
+			WHERE id = $1 RETURNING state, started_by, started_at, finished_at`, uid, to, finished,
+		).Scan(&c.State, &c.StartedBy, &c.StartedAt, &c.FinishedAt)
+		if err != nil {
+			return fmt.Errorf("move campaign: %w", err)
+		}
+		if err := audit(ctx, tx, actor, action, c.ID, map[string]any{"from": from, "to": to}); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CampaignsChannel, uid.String()); err != nil {
+			return fmt.Errorf("notify workers: %w", err)
+		}
+		return nil
+	})
 }
 
 // createDeliveryPartitions creates a campaign's partitions of deliveries and delivery_events.

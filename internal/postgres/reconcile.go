@@ -140,8 +140,8 @@ func (db *DB) CompleteIfDone(ctx context.Context, campaignID string) (bool, erro
 	if tag.RowsAffected() == 0 {
 		return false, nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO audit_log (actor, action, campaign_id) VALUES ('system', 'campaign.complete', $1)`, uid); err != nil {
-		return false, fmt.Errorf("audit completion: %w", err)
+	if err := audit(ctx, tx, "system", "campaign.complete", campaignID, nil); err != nil {
+		return false, err
 	}
 	return true, tx.Commit(ctx)
 }
