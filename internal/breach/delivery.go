@@ -1,10 +1,5 @@
 package breach
 
-import (
-	"fmt"
-	"time"
-)
-
 // Channel is a way of reaching a customer.
 type Channel string
 
@@ -76,30 +71,9 @@ const (
 // ChannelPolicies lists the valid policies.
 var ChannelPolicies = []ChannelPolicy{EmailFirst, SMSFirst, Both}
 
-// First returns the channel a customer with both addresses is notified on first.
-func (p ChannelPolicy) First() Channel {
-	if p == SMSFirst {
-		return ChannelSMS
-	}
-	return ChannelEmail
-}
-
 // FallsBack reports whether a notice that cannot be delivered on one channel is sent on the
 // other (under Both it already is).
 func (p ChannelPolicy) FallsBack() bool { return p != Both }
-
-// Delivery is one notice to one recipient over one channel.
-type Delivery struct {
-	CampaignID  string        `json:"campaign_id"`
-	RecipientID int64         `json:"recipient_id"`
-	Channel     Channel       `json:"channel"`
-	State       DeliveryState `json:"state"`
-	Attempts    int           `json:"attempts"`
-	ProviderID  string        `json:"provider_id,omitempty"`
-	Error       string        `json:"error,omitempty"`
-	Fallback    bool          `json:"fallback,omitempty"`
-	UpdatedAt   time.Time     `json:"updated_at"`
-}
 
 // CampaignStatus is a campaign's progress: its deliveries counted by channel and state, the
 // rate of the last seconds and the time left at that rate.
@@ -151,5 +125,5 @@ func (c *Campaign) validatePolicy(v *ValidationError) {
 			return
 		}
 	}
-	v.Add("channels", "%s", fmt.Sprintf("unknown channel policy %q (known: email_first, sms_first, both)", c.Channels))
+	v.Add("channels", "unknown channel policy %q (known: email_first, sms_first, both)", c.Channels)
 }

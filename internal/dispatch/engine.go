@@ -173,9 +173,6 @@ func New(cfg Config, store breach.DeliveryStore, rdb redis.UniversalClient, rend
 	}
 }
 
-// WorkerID is this process's ID in the record (deliveries.worker_id).
-func (e *Engine) WorkerID() string { return e.workerID }
-
 // Run works until ctx ends, then shuts down gracefully: no new notice is started, the ones in
 // flight finish (for up to ShutdownTimeout) and are recorded, and the claims not sent are
 // released, so that the worker leaves nothing sending.
