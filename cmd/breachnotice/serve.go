@@ -100,16 +100,16 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			defer rdb.Close()
-			engine, closeSenders, err := a.engine(db, rdb)
+			// One set of senders for the engine and the reviewers' test sends.
+			mail, text, closeSenders, err := a.senders()
 			if err != nil {
 				return err
 			}
 			defer closeSenders()
-			mail, text, closeTestSenders, err := a.senders()
+			engine, err := a.engine(db, rdb, mail, text)
 			if err != nil {
 				return err
 			}
-			defer closeTestSenders()
 			waitEngine := startEngine(ctx, engine)
 			err = a.serveHTTP(ctx, db, dispatch.TestSender{Mail: mail, SMS: text}, func(url string) {
 				a.printWelcome(url, token, demo)

@@ -40,11 +40,15 @@ left half-sent.`,
 				return err
 			}
 			defer rdb.Close()
-			e, closeSenders, err := a.engine(db, rdb)
+			mail, text, closeSenders, err := a.senders()
 			if err != nil {
 				return err
 			}
 			defer closeSenders()
+			e, err := a.engine(db, rdb, mail, text)
+			if err != nil {
+				return err
+			}
 			return e.Run(cmd.Context())
 		},
 	}
@@ -122,21 +126,17 @@ func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
 	return s, text, func() { s.Close() }, nil
 }
 
-// engine builds the sending engine on db and rdb.
-func (a *app) engine(db *postgres.DB, rdb redis.UniversalClient) (*dispatch.Engine, func(), error) {
+// engine builds the sending engine on db and rdb, sending with mail and text.
+func (a *app) engine(db *postgres.DB, rdb redis.UniversalClient, mail dispatch.Mailer, text sms.Provider) (*dispatch.Engine, error) {
 	rd, err := a.renderer()
 	if err != nil {
-		return nil, nil, err
-	}
-	mail, text, closeSenders, err := a.senders()
-	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	cfg := dispatch.DefaultConfig()
 	cfg.Concurrency = a.cfg.WorkerConcurrency
 	cfg.EmailRate, cfg.SMSRate, cfg.DomainRates = a.cfg.EmailRate, a.cfg.SMSRate, a.cfg.DomainRates
 	cfg.PublicURL, cfg.Secret = a.cfg.PublicURL, []byte(a.cfg.Secret)
-	return dispatch.New(cfg, db, rdb, rd, mail, text, a.log), closeSenders, nil
+	return dispatch.New(cfg, db, rdb, rd, mail, text, a.log), nil
 }
 
 // startEngine runs the engine in the background until ctx ends; wait waits for its graceful
