@@ -95,23 +95,13 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 					return err
 				}
 			}
-			rdb, err := a.redis(true)
+			engine, test, closeSending, err := a.sending(db, true)
 			if err != nil {
 				return err
 			}
-			defer rdb.Close()
-			// One set of senders for the engine and the reviewers' test sends.
-			mail, text, closeSenders, err := a.senders()
-			if err != nil {
-				return err
-			}
-			defer closeSenders()
-			engine, err := a.engine(db, rdb, mail, text)
-			if err != nil {
-				return err
-			}
+			defer closeSending()
 			waitEngine := startEngine(ctx, engine)
-			err = a.serveHTTP(ctx, db, dispatch.TestSender{Mail: mail, SMS: text}, func(url string) {
+			err = a.serveHTTP(ctx, db, test, func(url string) {
 				a.printWelcome(url, token, demo)
 			})
 			return errors.Join(err, waitEngine())

@@ -35,20 +35,11 @@ left half-sent.`,
 				return err
 			}
 			defer db.Close()
-			rdb, err := a.redis(false)
+			e, _, closeSending, err := a.sending(db, false)
 			if err != nil {
 				return err
 			}
-			defer rdb.Close()
-			mail, text, closeSenders, err := a.senders()
-			if err != nil {
-				return err
-			}
-			defer closeSenders()
-			e, err := a.engine(db, rdb, mail, text)
-			if err != nil {
-				return err
-			}
+			defer closeSending()
 			return e.Run(cmd.Context())
 		},
 	}
@@ -126,17 +117,29 @@ func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
 	return s, text, func() { s.Close() }, nil
 }
 
-// engine builds the sending engine on db and rdb, sending with mail and text.
-func (a *app) engine(db *postgres.DB, rdb redis.UniversalClient, mail dispatch.Mailer, text sms.Provider) (*dispatch.Engine, error) {
+// sending builds the sending engine on db: Redis (in-process when REDIS_URL is unset and
+// inProcessRedis allows it), the senders, the renderer. The TestSender shares the engine's
+// senders, for the reviewers' test sends. close releases the senders and Redis.
+func (a *app) sending(db *postgres.DB, inProcessRedis bool) (*dispatch.Engine, dispatch.TestSender, func(), error) {
 	rd, err := a.renderer()
 	if err != nil {
-		return nil, err
+		return nil, dispatch.TestSender{}, nil, err
+	}
+	mail, text, closeSenders, err := a.senders()
+	if err != nil {
+		return nil, dispatch.TestSender{}, nil, err
+	}
+	rdb, err := a.redis(inProcessRedis)
+	if err != nil {
+		closeSenders()
+		return nil, dispatch.TestSender{}, nil, err
 	}
 	cfg := dispatch.DefaultConfig()
 	cfg.Concurrency = a.cfg.WorkerConcurrency
 	cfg.EmailRate, cfg.SMSRate, cfg.DomainRates = a.cfg.EmailRate, a.cfg.SMSRate, a.cfg.DomainRates
 	cfg.PublicURL, cfg.Secret = a.cfg.PublicURL, []byte(a.cfg.Secret)
-	return dispatch.New(cfg, db, rdb, rd, mail, text, a.log), nil
+	e := dispatch.New(cfg, db, rdb, rd, mail, text, a.log)
+	return e, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text}, func() { closeSenders(); rdb.Close() }, nil
 }
 
 // startEngine runs the engine in the background until ctx ends; wait waits for its graceful

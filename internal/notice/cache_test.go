@@ -130,24 +130,10 @@ func TestCampaignRenderer_TemplatesThatShowANameOtherThanAsTextAreRenderedDirect
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rd := renderer(t, overrideFile(t, tt.file, tt.from, tt.to))
-			c := exampleCampaign(t)
-			cr := rd.ForCampaign(c)
-			for i, name := range oneVariant {
-				r := &breach.Recipient{CustomerID: fmt.Sprint("C-", i), Name: name, Locale: "es-PE", Country: "PE"}
-				want, err := rd.Render(c, r, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				n, err := cr.Render(r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sameAsRender(t, r, n, want)
-				k, _, _ := cr.key(r)
-				if v, ok := cr.variants.Load(k); !ok || v.(*variant) != nil {
-					t.Errorf("customer %q: the variant is cached", name)
-				}
+			cr := renderOneVariant(t, overrideFile(t, tt.file, tt.from, tt.to))
+			k, _, _ := cr.key(&breach.Recipient{Name: "Ana", Locale: "es-PE", Country: "PE"})
+			if v, ok := cr.variants.Load(k); !ok || v.(*variant) != nil {
+				t.Error("the variant is cached")
 			}
 		})
 	}
@@ -162,21 +148,7 @@ func TestCampaignRenderer_NameShownAsTextAnywhereIsCached(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rd := renderer(t, overrideFile(t, tt.file, tt.from, tt.to))
-			c := exampleCampaign(t)
-			cr := rd.ForCampaign(c)
-			for i, name := range oneVariant {
-				r := &breach.Recipient{CustomerID: fmt.Sprint("C-", i), Name: name, Locale: "es-PE", Country: "PE"}
-				want, err := rd.Render(c, r, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				n, err := cr.Render(r)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sameAsRender(t, r, n, want)
-			}
+			cr := renderOneVariant(t, overrideFile(t, tt.file, tt.from, tt.to))
 			k, _, _ := cr.key(&breach.Recipient{Name: "Ana", Locale: "es-PE", Country: "PE"})
 			if v, ok := cr.variants.Load(k); !ok || v.(*variant) == nil {
 				t.Error("the variant is not cached")
@@ -294,4 +266,27 @@ func TestCampaignRenderer_LocaleTagsOfOneLanguageShareAVariant(t *testing.T) {
 			t.Errorf("variant %+v differs from %+v: one Spanish notice per tag would overflow the cache", k, keys[0])
 		}
 	}
+}
+
+// renderOneVariant renders the customers of oneVariant with the templates of dir, directly and
+// through a CampaignRenderer, checks that both give the same notices, and returns the
+// CampaignRenderer for the caller to ask whether it cached the variant.
+func renderOneVariant(t *testing.T, dir string) *CampaignRenderer {
+	t.Helper()
+	rd := renderer(t, dir)
+	c := exampleCampaign(t)
+	cr := rd.ForCampaign(c)
+	for i, name := range oneVariant {
+		r := &breach.Recipient{CustomerID: fmt.Sprint("C-", i), Name: name, Locale: "es-PE", Country: "PE"}
+		want, err := rd.Render(c, r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := cr.Render(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameAsRender(t, r, n, want)
+	}
+	return cr
 }
