@@ -191,12 +191,14 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.Test
 		return err
 	}
 	// A broken override template stops the server here, naming its file and line, rather than
-	// at the first notice.
-	rd, err := a.renderer()
-	if err != nil {
-		return err
+	// at the first notice. (run's engine has loaded them already: its renderer serves.)
+	rd := test.Renderer
+	if rd == nil {
+		if rd, err = a.renderer(); err != nil {
+			return err
+		}
+		test.Renderer = rd
 	}
-	test.Renderer = rd
 	srv := &http.Server{
 		Handler: (&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: []byte(a.cfg.Secret),
 			Log: a.log, MaxUploadBytes: maxUploadBytes}).Handler(),
