@@ -20,8 +20,18 @@ import (
 	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
-// Store is what the API needs of storage. Implemented by package postgres.
+// Store is what the API needs of storage. Implemented by package postgres. Each area of the
+// API names what it needs in its own file (CampaignStore here, TrackingStore, ProviderStore,
+// PrivacyStore beside their handlers).
 type Store interface {
+	CampaignStore
+	TrackingStore
+	ProviderStore
+	PrivacyStore
+}
+
+// CampaignStore is what campaign management, imports, previews, sending and opt-out need.
+type CampaignStore interface {
 	CreateCampaign(ctx context.Context, c *breach.Campaign, source string) error
 	Campaign(ctx context.Context, id string) (*breach.Campaign, error)
 	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
@@ -61,32 +71,59 @@ type Server struct {
 	MaxUploadBytes int64
 }
 
-// Handler returns the API's routes.
+// Route is one endpoint: the table Handler serves, and what the OpenAPI test holds the
+// published document (openapi.json) against.
+type Route struct {
+	Method, Pattern string
+	// Public routes are served without an operator token (opt-out links, provider webhooks,
+	// the API description); they authenticate by signature or not at all.
+	Public  bool
+	handler http.HandlerFunc
+}
+
+// Routes lists every endpoint of the API. Each area adds its own from its file.
+func (s *Server) Routes() []Route {
+	rs := []Route{
+		{Method: "GET", Pattern: "/healthz", Public: true, handler: func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		}},
+		{Method: "GET", Pattern: "/api/v1/campaigns", handler: s.listCampaigns},
+		{Method: "POST", Pattern: "/api/v1/campaigns", handler: s.createCampaign},
+		{Method: "GET", Pattern: "/api/v1/campaigns/{id}", handler: s.getCampaign},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/approve", handler: s.approveCampaign},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/start", handler: s.moveCampaign(breach.CampaignApproved, breach.CampaignRunning)},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/pause", handler: s.moveCampaign(breach.CampaignRunning, breach.CampaignPaused)},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/resume", handler: s.moveCampaign(breach.CampaignPaused, breach.CampaignRunning)},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/cancel", handler: s.moveCampaign("", breach.CampaignCancelled)},
+		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/status", handler: s.campaignStatus},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/test-send", handler: s.testSend},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/imports", handler: s.createImport},
+		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/imports/{importID}", handler: s.getImport},
+		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/imports/{importID}/rejects.csv", handler: s.getRejects},
+		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/preview", handler: s.preview},
+		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/lint", handler: s.lint},
+		// The opt-out link of every notice (signed token, no account).
+		{Method: "GET", Pattern: "/u/{token}", Public: true, handler: s.optOut},
+		{Method: "POST", Pattern: "/u/{token}", Public: true, handler: s.optOut},
+	}
+	rs = append(rs, s.trackingRoutes()...)
+	rs = append(rs, s.providerRoutes()...)
+	rs = append(rs, s.privacyRoutes()...)
+	return rs
+}
+
+// Handler serves Routes: operator routes behind the token check, public ones as they are.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
 	api := http.NewServeMux()
-	api.HandleFunc("GET /api/v1/campaigns", s.listCampaigns)
-	api.HandleFunc("POST /api/v1/campaigns", s.createCampaign)
-	api.HandleFunc("GET /api/v1/campaigns/{id}", s.getCampaign)
-	api.HandleFunc("POST /api/v1/campaigns/{id}/approve", s.approveCampaign)
-	api.HandleFunc("POST /api/v1/campaigns/{id}/start", s.moveCampaign(breach.CampaignApproved, breach.CampaignRunning))
-	api.HandleFunc("POST /api/v1/campaigns/{id}/pause", s.moveCampaign(breach.CampaignRunning, breach.CampaignPaused))
-	api.HandleFunc("POST /api/v1/campaigns/{id}/resume", s.moveCampaign(breach.CampaignPaused, breach.CampaignRunning))
-	api.HandleFunc("POST /api/v1/campaigns/{id}/cancel", s.moveCampaign("", breach.CampaignCancelled))
-	api.HandleFunc("GET /api/v1/campaigns/{id}/status", s.campaignStatus)
-	api.HandleFunc("POST /api/v1/campaigns/{id}/test-send", s.testSend)
-	api.HandleFunc("POST /api/v1/campaigns/{id}/imports", s.createImport)
-	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}", s.getImport)
-	api.HandleFunc("GET /api/v1/campaigns/{id}/imports/{importID}/rejects.csv", s.getRejects)
-	api.HandleFunc("GET /api/v1/campaigns/{id}/preview", s.preview)
-	api.HandleFunc("GET /api/v1/campaigns/{id}/lint", s.lint)
+	for _, rt := range s.Routes() {
+		if rt.Public {
+			mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.handler)
+		} else {
+			api.HandleFunc(rt.Method+" "+rt.Pattern, rt.handler)
+		}
+	}
 	mux.Handle("/api/v1/", s.authenticate(reportPattern(api)))
-	// Public: the opt-out link of every notice (signed token, no account).
-	mux.HandleFunc("GET /u/{token}", s.optOut)
-	mux.HandleFunc("POST /u/{token}", s.optOut)
 	return s.logRequests(mux)
 }
 
