@@ -87,6 +87,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/healthz", Public: true, handler: func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		}},
+		{Method: "GET", Pattern: "/api/v1/openapi.json", Public: true, handler: s.openAPI},
 		{Method: "GET", Pattern: "/api/v1/campaigns", handler: s.listCampaigns},
 		{Method: "POST", Pattern: "/api/v1/campaigns", handler: s.createCampaign},
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}", handler: s.getCampaign},
