@@ -13,6 +13,9 @@
 //     the CPU of every process involved (cpu.go), what a notice cost PostgreSQL (pgcost.go)
 //     and which statements kept it busy (pgsample.go), the worker's warnings and errors, and,
 //     with -perf, a machine-wide `perf record` (perf.go).
+//   - Status API (statusload.go): stats, recipient lookups and delivery listings from a
+//     `breachnotice serve` at 200 requests/s while a worker sends a 200,000-recipient campaign,
+//     with p50/p99, and the send rate with and without that load.
 //
 // Each part runs in a fresh PostgreSQL database of its own, dropped at the end; the worker's
 // queues live in a Redis database of the benchmark's own (-redis), flushed before each run.
@@ -30,6 +33,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -46,6 +50,11 @@ func main() {
 	flag.IntVar(&o.startRecipients, "start-recipients", 1_000_000, "recipients of the first-notice benchmark")
 	flag.IntVar(&o.rawMessages, "raw-messages", 20_000, "messages of each raw go-mail measurement")
 	flag.IntVar(&o.signMessages, "sign-messages", 4_000, "messages of each raw DKIM-signing measurement")
+	var so statusOptions
+	flag.IntVar(&so.recipients, "status-recipients", 200_000, "recipients of the campaign sent during the status API benchmark")
+	flag.IntVar(&so.rate, "status-rate", 200, "requests per second offered to the status API")
+	flag.DurationVar(&so.idle, "status-idle", 10*time.Second, "how long the status API is measured before any sending")
+	skipStatus := flag.Bool("skip-status", false, "skip the status API benchmark")
 	skipImport := flag.Bool("skip-import", false, "skip the import benchmark")
 	skipSend := flag.Bool("skip-send", false, "skip the send benchmarks (plain, DKIM, first notice)")
 	flag.BoolVar(&o.skipPlain, "skip-plain", false, "skip the send benchmark without DKIM")
@@ -74,6 +83,9 @@ func main() {
 		}
 		if err == nil && !*skipSend {
 			err = benchSend(ctx, b, o)
+		}
+		if err == nil && !*skipStatus {
+			err = benchStatusAPI(ctx, b, so)
 		}
 	}
 	if err != nil {
