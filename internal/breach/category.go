@@ -1,6 +1,7 @@
 package breach
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -168,6 +169,24 @@ func (s Categories) Strings() []string {
 		out[i] = c.String()
 	}
 	return out
+}
+
+// MarshalJSON writes the set as its names, most urgent first: a bit set means nothing to the
+// people and programs reading a customer's record.
+func (s Categories) MarshalJSON() ([]byte, error) { return json.Marshal(s.Strings()) }
+
+// UnmarshalJSON reads a list of names, as MarshalJSON writes it.
+func (s *Categories) UnmarshalJSON(b []byte) error {
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil {
+		return fmt.Errorf("exposed categories: %w", err)
+	}
+	set, err := CategoriesOf(names...)
+	if err != nil {
+		return err
+	}
+	*s = set
+	return nil
 }
 
 // ParseCategories reads a list of category names separated by '|' or ';' (a customer list's
