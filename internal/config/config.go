@@ -35,6 +35,14 @@ type Config struct {
 	// SMTPConnections how many SMTP connections it keeps open (SMTP_CONNECTIONS).
 	WorkerConcurrency int
 	SMTPConnections   int
+
+	// Provider webhooks. TwilioAuthToken (TWILIO_AUTH_TOKEN, also read by package sms to send)
+	// verifies Twilio's signatures; WebhookSecret (WEBHOOK_SECRET) the generic email webhook's;
+	// SNSTopicARNs (SNS_TOPIC_ARNS, comma-separated), when set, are the only SNS topics whose
+	// SES notifications are accepted.
+	TwilioAuthToken string
+	WebhookSecret   string
+	SNSTopicARNs    []string
 }
 
 // DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
@@ -56,6 +64,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DKIMSelector: strings.TrimSpace(getenv("DKIM_SELECTOR")),
 		DKIMKey:      strings.TrimSpace(getenv("DKIM_KEY_FILE")),
 		OutboxDir:    strings.TrimSpace(getenv("OUTBOX_DIR")),
+
+		TwilioAuthToken: strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
+		WebhookSecret:   getenv("WEBHOOK_SECRET"),
 	}
 	var errs []error
 	for _, n := range []struct {
@@ -100,6 +111,12 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		errs = append(errs, errors.New("BREACHNOTICE_SECRET: must be at least 32 characters (generate one with: openssl rand -hex 32)"))
+	}
+	if c.WebhookSecret != "" && len(c.WebhookSecret) < 32 {
+		errs = append(errs, errors.New("WEBHOOK_SECRET: must be at least 32 characters (generate one with: openssl rand -hex 32)"))
+	}
+	if c.SNSTopicARNs, err = parseTopicARNs(getenv("SNS_TOPIC_ARNS")); err != nil {
+		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
 }
@@ -186,4 +203,23 @@ func parseDomainRates(raw string) (map[string]int, error) {
 		rates[domain] = n
 	}
 	return rates, nil
+}
+
+// parseTopicARNs reads "arn:aws:sns:us-east-1:123456789012:ses-bounces,…".
+func parseTopicARNs(raw string) ([]string, error) {
+	var arns []string
+	for item := range strings.SplitSeq(raw, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		// arn:<partition>:sns:<region>:<account>:<topic>
+		parts := strings.Split(item, ":")
+		if len(parts) != 6 || parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "sns" ||
+			parts[3] == "" || parts[4] == "" || parts[5] == "" {
+			return nil, fmt.Errorf("SNS_TOPIC_ARNS: %q is not an SNS topic ARN (example: arn:aws:sns:us-east-1:123456789012:ses-notifications)", item)
+		}
+		arns = append(arns, item)
+	}
+	return arns, nil
 }

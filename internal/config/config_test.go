@@ -50,3 +50,26 @@ func TestFromEnv_ErrorsDoNotEchoPasswords(t *testing.T) {
 		t.Errorf("err = %v; want an error that does not contain the password", err)
 	}
 }
+
+func TestFromEnv_WebhookCredentials(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"TWILIO_AUTH_TOKEN": " 0123456789abcdef0123456789abcdef ",
+		"WEBHOOK_SECRET":    "whsec_0123456789abcdef0123456789abcdef",
+		"SNS_TOPIC_ARNS":    "arn:aws:sns:us-east-1:123456789012:ses, arn:aws-cn:sns:cn-north-1:123456789012:ses-cn",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TwilioAuthToken != "0123456789abcdef0123456789abcdef" || len(c.SNSTopicARNs) != 2 || c.SNSTopicARNs[1] != "arn:aws-cn:sns:cn-north-1:123456789012:ses-cn" {
+		t.Errorf("config = %+v", c)
+	}
+	_, err = FromEnv(env(map[string]string{"WEBHOOK_SECRET": "short", "SNS_TOPIC_ARNS": "arn:aws:sqs:us-east-1:123456789012:queue"}))
+	for _, name := range []string{"WEBHOOK_SECRET:", "SNS_TOPIC_ARNS:"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("err = %v; want it to name %s", err, name)
+		}
+	}
+	if err != nil && strings.Contains(err.Error(), "short") {
+		t.Errorf("err echoes the secret: %v", err)
+	}
+}

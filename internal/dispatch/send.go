@@ -14,7 +14,8 @@ import (
 	"github.com/breachnotice/breachnotice/internal/sms"
 )
 
-// TwilioStatusPath is where, under PUBLIC_URL, Twilio posts an SMS's delivery reports.
+// TwilioStatusPath is where, under PUBLIC_URL, Twilio posts an SMS's delivery reports: each
+// SMS's StatusCallback is this path and the delivery's report token.
 const TwilioStatusPath = "/webhooks/twilio/status"
 
 // send renders and sends one claimed notice and says what became of it: every failure is an
@@ -36,9 +37,9 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 	}
 	switch ch {
 	case breach.ChannelEmail:
-		o.ProviderID, err = e.mail.Send(ctx, emailMessage(cc.c, n, r.Email, e.unsubscribeURL(cc.c.ID, r.ID, ch)))
+		o.ProviderID, err = e.mail.Send(ctx, e.customerEmail(cc.c, n, r))
 	case breach.ChannelSMS:
-		o.ProviderID, err = e.sms.Send(ctx, smsMessage(n, r.Phone, e.cfg.PublicURL))
+		o.ProviderID, err = e.sms.Send(ctx, smsMessage(n, r.Phone, e.statusCallback(cc.c.ID, r.ID)))
 	}
 	if err == nil {
 		o.State = breach.DeliverySent
@@ -67,14 +68,20 @@ func emailMessage(c *breach.Campaign, n *notice.Notice, address, unsubscribeURL 
 	}
 }
 
-// smsMessage is notice n as an SMS to phone, its delivery reports going to publicURL's
-// Twilio webhook.
-func smsMessage(n *notice.Notice, phone, publicURL string) sms.Message {
-	m := sms.Message{To: phone, Body: n.SMS.Body}
-	if publicURL != "" {
-		m.StatusCallback = publicURL + TwilioStatusPath
+// customerEmail is notice n as the email to recipient r: with its opt-out link, and its
+// delivery's report token in the Message-ID, which bounce and complaint reports quote.
+func (e *Engine) customerEmail(c *breach.Campaign, n *notice.Notice, r *breach.Recipient) email.Message {
+	m := emailMessage(c, n, r.Email, e.unsubscribeURL(c.ID, r.ID, breach.ChannelEmail))
+	if tok := e.reportToken(c.ID, r.ID, breach.ChannelEmail); tok != "" {
+		m.MessageID = email.MessageIDFor(tok, m.From)
 	}
 	return m
+}
+
+// smsMessage is notice n as an SMS to phone, its delivery reports going to statusCallback
+// (empty: none).
+func smsMessage(n *notice.Notice, phone, statusCallback string) sms.Message {
+	return sms.Message{To: phone, Body: n.SMS.Body, StatusCallback: statusCallback}
 }
 
 // retry puts a notice that failed transiently back in the queue after a backoff, or fails it
@@ -111,4 +118,26 @@ func (e *Engine) unsubscribeURL(campaignID string, recipientID int64, ch breach.
 		return ""
 	}
 	return e.cfg.PublicURL + "/u/" + tok
+}
+
+// reportToken is the signed token naming a delivery in its provider's reports: the SMS status
+// callback URL and the email Message-ID carry it, so that a report finds its delivery by
+// primary key and cannot be forged for another ("" if it cannot be made; the message then goes
+// without, and its reports are ignored).
+func (e *Engine) reportToken(campaignID string, recipientID int64, ch breach.Channel) string {
+	tok, err := optout.ReportToken(e.cfg.Secret, optout.Target{CampaignID: campaignID, RecipientID: recipientID, Channel: ch})
+	if err != nil {
+		return ""
+	}
+	return tok
+}
+
+// statusCallback is the URL Twilio posts an SMS delivery's reports to, or "" without a
+// PUBLIC_URL (Twilio could not reach us).
+func (e *Engine) statusCallback(campaignID string, recipientID int64) string {
+	tok := e.reportToken(campaignID, recipientID, breach.ChannelSMS)
+	if e.cfg.PublicURL == "" || tok == "" {
+		return ""
+	}
+	return e.cfg.PublicURL + TwilioStatusPath + "/" + tok
 }

@@ -1,7 +1,14 @@
-// Package optout makes and checks the tokens of opt-out links (/u/{token} and the
-// List-Unsubscribe header): which delivery a customer wants no more of, signed so that nobody
-// can forge one for somebody else, and carrying no personal data — a recipient's number inside
-// a campaign, not their address.
+// Package optout makes and checks the tokens that name one delivery in what leaves the system:
+// opt-out links (/u/{token} and the List-Unsubscribe header) — which delivery a customer wants
+// no more of — and the report tokens that providers echo back with their delivery reports (the
+// SMS status callback URL, the email Message-ID). Both are signed so that nobody can forge one
+// for somebody else's delivery, and carry no personal data: a recipient's number inside a
+// campaign, not their address.
+//
+// The two kinds share one format but not one signature: each HMAC covers its purpose, so a
+// report token pasted into an opt-out link (or the other way round) is simply invalid. A
+// customer can read the report token in a notice's Message-ID; it must not let them opt anyone
+// out, nor an opt-out link let them report a delivery.
 package optout
 
 import (
@@ -33,8 +40,27 @@ type Target struct {
 	Channel     breach.Channel
 }
 
-// Token returns the URL-safe token for target, signed with secret.
-func Token(secret []byte, t Target) (string, error) {
+// Purposes of a token, bound into its signature.
+const (
+	purposeOptOut = "optout"
+	purposeReport = "report"
+)
+
+// Token returns the URL-safe opt-out token for target, signed with secret.
+func Token(secret []byte, t Target) (string, error) { return token(secret, purposeOptOut, t) }
+
+// Parse checks an opt-out token's signature and returns what it names, or ErrInvalid.
+func Parse(secret []byte, tok string) (Target, error) { return parse(secret, purposeOptOut, tok) }
+
+// ReportToken returns the token a provider echoes back with its reports about target's
+// delivery: in the SMS status callback URL and the left part of the email Message-ID. It uses
+// only letters, digits, '-' and '_', which fit both.
+func ReportToken(secret []byte, t Target) (string, error) { return token(secret, purposeReport, t) }
+
+// ParseReport checks a report token's signature and returns what it names, or ErrInvalid.
+func ParseReport(secret []byte, tok string) (Target, error) { return parse(secret, purposeReport, tok) }
+
+func token(secret []byte, purpose string, t Target) (string, error) {
 	id, err := uuid.Parse(t.CampaignID)
 	if err != nil {
 		return "", errors.New("optout: campaign ID is not a UUID")
@@ -44,18 +70,17 @@ func Token(secret []byte, t Target) (string, error) {
 	b = append(b, id[:]...)
 	b = binary.AppendUvarint(b, uint64(t.RecipientID))
 	b = append(b, channelByte(t.Channel))
-	b = append(b, sign(secret, b)...)
+	b = append(b, sign(secret, purpose, b)...)
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-// Parse checks a token's signature and returns what it names, or ErrInvalid.
-func Parse(secret []byte, token string) (Target, error) {
-	b, err := base64.RawURLEncoding.DecodeString(token)
+func parse(secret []byte, purpose, tok string) (Target, error) {
+	b, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(b) < 1+16+1+1+macSize || b[0] != version {
 		return Target{}, ErrInvalid
 	}
 	body, mac := b[:len(b)-macSize], b[len(b)-macSize:]
-	if !hmac.Equal(mac, sign(secret, body)) {
+	if !hmac.Equal(mac, sign(secret, purpose, body)) {
 		return Target{}, ErrInvalid
 	}
 	id, _ := uuid.FromBytes(body[1:17])
@@ -70,9 +95,9 @@ func Parse(secret []byte, token string) (Target, error) {
 	return Target{CampaignID: id.String(), RecipientID: int64(rid), Channel: ch}, nil
 }
 
-func sign(secret, body []byte) []byte {
+func sign(secret []byte, purpose string, body []byte) []byte {
 	m := hmac.New(sha256.New, secret)
-	m.Write([]byte("optout\x00"))
+	m.Write([]byte(purpose + "\x00"))
 	m.Write(body)
 	return m.Sum(nil)[:macSize]
 }

@@ -39,3 +39,38 @@ func TestParse_ForgedAlteredOrForeignTokensAreInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestReportToken_RoundTripsAndFitsAMessageID(t *testing.T) {
+	want := Target{CampaignID: "6f1f3e56-0000-4000-8000-000000000001", RecipientID: 1 << 40, Channel: breach.ChannelEmail}
+	tok, err := ReportToken(secret, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Trim(tok, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+		t.Errorf("report token %q has characters a Message-ID's left part or a URL path would need escaped", tok)
+	}
+	got, err := ParseReport(secret, tok)
+	if err != nil || got != want {
+		t.Fatalf("ParseReport = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func TestReportAndOptOutTokens_AreNotInterchangeable(t *testing.T) {
+	target := Target{CampaignID: "6f1f3e56-0000-4000-8000-000000000001", RecipientID: 42, Channel: breach.ChannelSMS}
+	report, _ := ReportToken(secret, target)
+	optOut, _ := Token(secret, target)
+	if report == optOut {
+		t.Fatal("a report token equals the opt-out token of the same delivery")
+	}
+	if _, err := Parse(secret, report); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a report token opens the opt-out link: %v", err)
+	}
+	if _, err := ParseReport(secret, optOut); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an opt-out token is accepted as a report token: %v", err)
+	}
+	flip := []byte(report)
+	flip[len(flip)-2] ^= 1
+	if _, err := ParseReport(secret, string(flip)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("an altered report token is accepted: %v", err)
+	}
+}
