@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -56,7 +58,7 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "status ID",
-		Short: "Show a campaign's delivery counts by channel and state, rate and ETA",
+		Short: "Show a campaign's delivery counts by channel, state and locale, rate and ETA",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := a.openDB(cmd.Context())
@@ -84,12 +86,25 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t", st)
 			}
 			fmt.Fprintln(tw)
-			for _, ch := range breach.Channels {
-				fmt.Fprintf(tw, "%s\t", ch)
-				for _, st := range breach.DeliveryStates {
-					fmt.Fprintf(tw, "%d\t", s.ByChannel[ch][st])
+			printCounts := func(label string, counts map[breach.Channel]map[breach.DeliveryState]int64) {
+				for _, ch := range breach.Channels {
+					fmt.Fprintf(tw, "%s%s\t", label, ch)
+					for _, st := range breach.DeliveryStates {
+						fmt.Fprintf(tw, "%d\t", counts[ch][st])
+					}
+					fmt.Fprintln(tw)
 				}
-				fmt.Fprintln(tw)
+			}
+			printCounts("", s.ByChannel)
+			// Then each locale's share, when there is more than one.
+			if len(s.ByLocale) > 1 {
+				for _, l := range slices.Sorted(maps.Keys(s.ByLocale)) {
+					if l == "" {
+						printCounts("(unrecorded) ", s.ByLocale[l])
+						continue
+					}
+					printCounts(l+" ", s.ByLocale[l])
+				}
 			}
 			return tw.Flush()
 		},
@@ -128,6 +143,9 @@ recorded against the customers and nothing is sent to them.`,
 				return err
 			}
 			defer db.Close()
+			if err := c.NeedsPersonalData("send test notices"); err != nil {
+				return err
+			}
 			var recipients []*breach.Recipient
 			for _, id := range customers {
 				r, err := db.Recipient(ctx, c.ID, id)

@@ -75,12 +75,16 @@ var ChannelPolicies = []ChannelPolicy{EmailFirst, SMSFirst, Both}
 // other (under Both it already is).
 func (p ChannelPolicy) FallsBack() bool { return p != Both }
 
-// CampaignStatus is a campaign's progress: its deliveries counted by channel and state, the
-// rate of the last seconds and the time left at that rate.
+// CampaignStatus is a campaign's progress: its deliveries counted by channel and state, and by
+// locale, channel and state, the rate of the last seconds and the time left at that rate.
 type CampaignStatus struct {
 	State     CampaignState                       `json:"state"`
 	Total     int64                               `json:"total"`
 	ByChannel map[Channel]map[DeliveryState]int64 `json:"by_channel"`
+	// ByLocale splits ByChannel by the locale each notice is written in: for every channel and
+	// state, the counts of all locales add up to ByChannel's. Deliveries planned before
+	// locales were recorded are under "".
+	ByLocale map[string]map[Channel]map[DeliveryState]int64 `json:"by_locale"`
 	// RatePerSec is the notices sent per second over the last measuring window.
 	RatePerSec float64 `json:"rate_per_sec"`
 	// ETASeconds is the time left at RatePerSec for the open deliveries; nil when nothing is
@@ -101,17 +105,38 @@ func (s *CampaignStatus) Remaining() int64 {
 	return n
 }
 
-// NewCampaignStatus returns a status with every channel and state present at zero, so that
-// reports always have the same shape.
-func NewCampaignStatus(state CampaignState) *CampaignStatus {
-	s := &CampaignStatus{State: state, ByChannel: map[Channel]map[DeliveryState]int64{}}
-	for _, ch := range Channels {
-		s.ByChannel[ch] = map[DeliveryState]int64{}
-		for _, st := range DeliveryStates {
-			s.ByChannel[ch][st] = 0
-		}
+// NewCampaignStatus returns a status with every channel and state present at zero, for the
+// campaign's offered locales as well, so that reports always have the same shape.
+func NewCampaignStatus(state CampaignState, locales ...string) *CampaignStatus {
+	s := &CampaignStatus{State: state, ByChannel: zeroCounts(), ByLocale: map[string]map[Channel]map[DeliveryState]int64{}}
+	for _, l := range locales {
+		s.ByLocale[l] = zeroCounts()
 	}
 	return s
+}
+
+// Add counts n deliveries of channel ch in state st whose notices are written in locale.
+func (s *CampaignStatus) Add(locale string, ch Channel, st DeliveryState, n int64) {
+	if s.ByChannel[ch] == nil {
+		return // a channel this version does not know: not part of any report
+	}
+	s.ByChannel[ch][st] += n
+	if s.ByLocale[locale] == nil {
+		s.ByLocale[locale] = zeroCounts()
+	}
+	s.ByLocale[locale][ch][st] += n
+}
+
+// zeroCounts returns every channel and state at zero.
+func zeroCounts() map[Channel]map[DeliveryState]int64 {
+	m := map[Channel]map[DeliveryState]int64{}
+	for _, ch := range Channels {
+		m[ch] = map[DeliveryState]int64{}
+		for _, st := range DeliveryStates {
+			m[ch][st] = 0
+		}
+	}
+	return m
 }
 
 // validatePolicy checks the campaign's channel policy, defaulting it to EmailFirst.

@@ -40,3 +40,24 @@ func negotiate(m language.Matcher, c *breach.Campaign, r *breach.Recipient) (loc
 		return c.DefaultLocale, fmt.Sprintf("no locale or country for the customer: the campaign's default %s", c.DefaultLocale)
 	}
 }
+
+// newMatcher returns a language matcher of the offered locales.
+func newMatcher(locales []string) language.Matcher {
+	offered := make([]language.Tag, len(locales))
+	for i, l := range locales {
+		offered[i] = language.Make(l)
+	}
+	return language.NewMatcher(offered)
+}
+
+// Negotiator returns the choice Render makes of the locale a customer's notice is written in,
+// from the customer's locale and country alone, among c's offered locales. It is for code that
+// needs the choice for many customers without rendering their notices: the planner records it
+// on every delivery, so that tracking counts deliveries by locale without rendering anything.
+func Negotiator(c *breach.Campaign) func(locale, country string) string {
+	m := newMatcher(c.Locales)
+	return func(locale, country string) string {
+		l, _ := negotiate(m, c, &breach.Recipient{Locale: locale, Country: country})
+		return l
+	}
+}

@@ -50,11 +50,7 @@ func (rd *Renderer) matcher(locales []string) language.Matcher {
 	if m, ok := rd.matchers.Load(key); ok {
 		return m.(language.Matcher)
 	}
-	offered := make([]language.Tag, len(locales))
-	for i, l := range locales {
-		offered[i] = language.Make(l)
-	}
-	m, _ := rd.matchers.LoadOrStore(key, language.NewMatcher(offered))
+	m, _ := rd.matchers.LoadOrStore(key, newMatcher(locales))
 	return m.(language.Matcher)
 }
 

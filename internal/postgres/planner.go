@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 // rateWindow is the span over which a campaign's send rate is measured.
@@ -43,13 +44,13 @@ func (db *DB) PlanCampaign(ctx context.Context, campaignID string, limit int) (b
 	defer tx.Rollback(ctx)
 	var (
 		state   breach.CampaignState
-		policy  breach.ChannelPolicy
+		spec    breach.Campaign // its locales and channel policy
 		through int64
 		planned bool
 	)
 	err = tx.QueryRow(ctx, `
-		SELECT state, coalesce(spec->>'channels', ''), planned_through, planned FROM campaigns WHERE id = $1 FOR UPDATE`, uid,
-	).Scan(&state, &policy, &through, &planned)
+		SELECT state, spec, planned_through, planned FROM campaigns WHERE id = $1 FOR UPDATE`, uid,
+	).Scan(&state, &spec, &through, &planned)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, breach.Errorf(breach.ENOTFOUND, "campaign %q not found", campaignID)
 	}
@@ -63,7 +64,7 @@ func (db *DB) PlanCampaign(ctx context.Context, campaignID string, limit int) (b
 	if state != breach.CampaignRunning {
 		return p, nil
 	}
-	last, read, err := planRows(ctx, tx, uid, policy, through, limit, breach.DeliveryQueued, "planner", "")
+	last, read, err := planRows(ctx, tx, uid, &spec, through, limit, breach.DeliveryQueued, "planner", "")
 	if err != nil {
 		return p, err
 	}
@@ -91,28 +92,50 @@ func (db *DB) PlanCampaign(ctx context.Context, campaignID string, limit int) (b
 	return p, nil
 }
 
-// planRows creates deliveries in state for the recipients after recipient ID after (up to
-// limit of them; 0: all), on the channels the policy gives each, and returns the highest
-// recipient ID it read and how many recipients it read.
-func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy breach.ChannelPolicy, after int64, limit int,
+// planRows creates deliveries in state for the recipients of campaign c after recipient ID
+// after (up to limit of them; 0: all), on the channels c's policy gives each, each in the locale
+// its notice is written in, and returns the highest recipient ID it read and how many
+// recipients it read.
+//
+// The locale is negotiated in Go (notice.Negotiator, the renderer's own choice) once per
+// distinct (locale, country) of the step's recipients — a few dozen pairs for any list — and
+// joined to the rows as arrays, so the INSERT stays one set-based statement.
+func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign, after int64, limit int,
 	state breach.DeliveryState, source, errText string) (last, read int64, err error) {
 	limitClause := ""
 	if limit > 0 {
 		limitClause = fmt.Sprintf("LIMIT %d", limit)
 	}
+	step := `SELECT id, email, phone, locale, country FROM recipients WHERE campaign_id = $1 AND id > $2 ORDER BY id ` + limitClause
+	rows, err := tx.Query(ctx, `SELECT DISTINCT locale, country FROM (`+step+`) r`, uid, after)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read recipients' locales: %w", err)
+	}
+	var (
+		locales, countries, written []string
+		locale, country             string
+	)
+	negotiate := notice.Negotiator(c)
+	if _, err := pgx.ForEachRow(rows, []any{&locale, &country}, func() error {
+		locales, countries = append(locales, locale), append(countries, country)
+		written = append(written, negotiate(locale, country))
+		return nil
+	}); err != nil {
+		return 0, 0, fmt.Errorf("read recipients' locales: %w", err)
+	}
 	err = tx.QueryRow(ctx, `
-		WITH r AS (
-			SELECT id, email, phone FROM recipients
-			WHERE campaign_id = $1 AND id > $2 ORDER BY id `+limitClause+`
-		), created AS (
-			INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, error)
-			SELECT $1, r.id, ch.channel, $4, $5, $6
+		WITH r AS (`+step+`), created AS (
+			INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, error, locale)
+			SELECT $1, r.id, ch.channel, $4, $5, $6, coalesce(m.written, '')
 			FROM r CROSS JOIN (VALUES ('email'), ('sms')) AS ch (channel)
+			LEFT JOIN unnest($7::text[], $8::text[], $9::text[]) AS m (locale, country, written)
+				ON m.locale = r.locale AND m.country = r.country
 			WHERE (ch.channel = 'email' AND `+wantsEmail("$3")+`) OR (ch.channel = 'sms' AND `+wantsSMS("$3")+`)
 			ORDER BY r.id
 			ON CONFLICT DO NOTHING
 		)
-		SELECT coalesce(max(id), $2), count(*) FROM r`, uid, after, policy, state, source, errText,
+		SELECT coalesce(max(id), $2), count(*) FROM r`, uid, after, c.Channels, state, source, errText,
+		locales, countries, written,
 	).Scan(&last, &read)
 	if err != nil {
 		return 0, 0, fmt.Errorf("plan deliveries: %w", err)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCLI_StatusByLocaleAndExportOfACancelledCampaign(t *testing.T) {
+	t.Setenv("BREACHNOTICE_SECRET", "cli-export-test-secret-0123456789abcdef")
+	id := createCampaign(t)
+	for _, args := range [][]string{
+		{"import", "--campaign", id, "../../examples/customers.csv"},
+		{"campaign", "approve", id},
+		{"campaign", "start", id},
+		// Cancelled before any worker planned it: every customer gets a failed delivery.
+		{"campaign", "cancel", id},
+	} {
+		if _, stderr, err := cli(t, "", args...); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+	}
+	out, stderr, err := cli(t, "", "campaign", "status", id)
+	if err != nil {
+		t.Fatalf("status: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"state: cancelled", "ko email", "fr sms", "es email"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+
+	file := filepath.Join(t.TempDir(), "proof.csv")
+	if _, stderr, err := cli(t, "", "campaign", "export", id, "-o", file); err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 45 {
+		t.Fatalf("export = %d rows, %v; want a header and 44 deliveries", len(rows), err)
+	}
+	if strings.Join(rows[0], ",") != "customer_id,name,channel,address,locale,state,attempts,provider_id,error,fallback,sent_at,updated_at,reference" {
+		t.Errorf("header = %q", rows[0])
+	}
+	locales := map[string]int{}
+	for _, r := range rows[1:] {
+		locales[r[4]]++
+		if r[5] != "failed" || !strings.Contains(r[8], "cancelled") || r[12] == "" {
+			t.Errorf("row = %q, want failed as cancelled, with its reference code", r)
+		}
+		if r[2] == "sms" && !strings.HasPrefix(r[3], "'+") {
+			t.Errorf("row = %q: the phone number is not escaped", r)
+		}
+	}
+	if locales["es"] == 0 || locales["ko"] == 0 || locales["fr"] == 0 || locales["en"] == 0 || locales[""] != 0 {
+		t.Errorf("locales = %v", locales)
+	}
+
+	// A failed export leaves no file that looks complete.
+	missing := filepath.Join(t.TempDir(), "no-such-dir", "proof.csv")
+	if _, _, err := cli(t, "", "campaign", "export", id, "-o", missing); err == nil {
+		t.Error("export into a missing directory succeeded")
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("the failed export left %s", missing)
+	}
+	if out, stderr, err := cli(t, "", "campaign", "export", "6f1f3e56-0000-4000-8000-000000000000"); err == nil ||
+		!strings.Contains(stderr, "not found") || out != "" {
+		t.Errorf("export of an unknown campaign: %v, %q, stdout %q; want not found and no CSV", err, stderr, out)
+	}
+}
