@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -88,8 +87,9 @@ nothing.`,
 				bar.finish()
 			}
 			if imp.ID != "" {
-				if aerr := db.Audit(ctx, imp.CreatedBy, "import", c.ID, map[string]any{"import": imp.ID, "state": imp.State,
-					"read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected}); aerr != nil && err == nil {
+				if aerr := db.Audit(ctx, imp.CreatedBy, "import", c.ID, map[string]any{"import": imp.ID, "file": imp.Filename,
+					"state": imp.State, "read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged,
+					"rejected": imp.Rejected}); aerr != nil && err == nil {
 					err = aerr
 				}
 			}
@@ -134,7 +134,7 @@ func openList(path string) (io.ReadCloser, string, int64, error) {
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		size = st.Size()
 	}
-	return f, filepath.Base(path), size, nil
+	return f, breach.FileLabel(path), size, nil
 }
 
 // writeRejects writes an import's reject report to path.

@@ -19,12 +19,9 @@ import (
 // secret that keys reference codes. Without BREACHNOTICE_SECRET — only outside `serve` and
 // `worker` — it uses the one `run` keeps, so that previews show the codes the demo would send.
 func (a *app) renderer() (*notice.Renderer, error) {
-	secret := a.cfg.Secret
-	if secret == "" {
-		var err error
-		if secret, err = demoSecret(a.getenv("BREACHNOTICE_STATE_DIR")); err != nil {
-			return nil, err
-		}
+	secret, err := a.secret()
+	if err != nil {
+		return nil, err
 	}
 	return notice.New(a.cfg.TemplatesDir, []byte(secret))
 }
@@ -107,6 +104,9 @@ encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction",
 
 // previewCustomer renders the notice of a recipient of c.
 func previewCustomer(ctx context.Context, db *postgres.DB, rd *notice.Renderer, c *breach.Campaign, customerID, locale string) (*notice.Notice, error) {
+	if err := c.NeedsPersonalData("preview a customer's notice"); err != nil {
+		return nil, err
+	}
 	r, err := db.Recipient(ctx, c.ID, customerID)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
 // newToken returns a fresh operator token and the SHA-256 hash under which it is stored. 32
@@ -54,6 +56,19 @@ func (a *app) createToken(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	if err := db.Audit(ctx, cliActor(), "token.create", "", map[string]any{"name": name}); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// rotateToken gives the operator token name a fresh value on behalf of actor (`run` hands out
+// a new demo token at every start), audited like any token created.
+func rotateToken(ctx context.Context, db *postgres.DB, name, actor string) (string, error) {
+	token, hash := newToken()
+	if err := db.RotateToken(ctx, name, hash); err != nil {
+		return "", err
+	}
+	if err := db.Audit(ctx, actor, "token.create", "", map[string]any{"name": name, "replaces_earlier": true}); err != nil {
 		return "", err
 	}
 	return token, nil

@@ -5,9 +5,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"path"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
@@ -39,11 +36,12 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	if filename == "" {
 		filename = q.Get("filename")
 	}
-	imp := &breach.Import{Filename: cleanFilename(filename), CreatedBy: operator(r.Context())}
+	// The client's file name is a label, never a path: "../../etc/passwd" is stored as "passwd".
+	imp := &breach.Import{Filename: breach.FileLabel(filename), CreatedBy: operator(r.Context())}
 	done, err := s.Importer.Run(r.Context(), c, imp, src, opts)
 	if imp.ID != "" {
-		s.audit(r, "import", c.ID, map[string]any{"import": imp.ID, "state": imp.State, "read": imp.Read,
-			"accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected})
+		s.audit(r, "import", c.ID, map[string]any{"import": imp.ID, "file": imp.Filename, "state": imp.State,
+			"read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected})
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -77,24 +75,6 @@ func uploadedFile(r *http.Request, body io.Reader) (io.Reader, string, error) {
 			return part, part.FileName(), nil
 		}
 	}
-}
-
-// cleanFilename keeps an uploaded file's base name as a label; it is never used as a path.
-func cleanFilename(name string) string {
-	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
-	if name == "." || name == "/" || !utf8.ValidString(name) {
-		return ""
-	}
-	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, name)
-	if len(name) > 255 {
-		name = name[:255]
-	}
-	return name
 }
 
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {

@@ -26,6 +26,10 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	}
 	var rec *breach.Recipient
 	if id := q.Get("customer_id"); id != "" {
+		if err := c.NeedsPersonalData("preview a customer's notice"); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if rec, err = s.Store.Recipient(r.Context(), c.ID, id); err != nil {
 			s.writeError(w, r, err)
 			return

@@ -70,6 +70,9 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	c, err := s.Store.Campaign(ctx, r.PathValue("id"))
+	if err == nil {
+		err = c.NeedsPersonalData("send test notices")
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

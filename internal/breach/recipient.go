@@ -25,4 +25,10 @@ type Recipient struct {
 	// Attributes are the list's other columns, usable in templates.
 	Attributes map[string]string `json:"attributes,omitempty"`
 	UpdatedAt  time.Time         `json:"updated_at"`
+	// Purged is set once the campaign's personal data has been purged: Email, Phone, Name and
+	// Attributes are empty, and EmailProof and PhoneProof (hex) are the keyed hashes of the
+	// addresses the customer had, the proof that they were notified there.
+	Purged     bool   `json:"purged,omitempty"`
+	EmailProof string `json:"email_proof,omitempty"`
+	PhoneProof string `json:"phone_proof,omitempty"`
 }

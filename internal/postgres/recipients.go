@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -61,19 +62,23 @@ func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]
 }
 
 const recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-	exposed, attributes, updated_at FROM recipients`
+	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof FROM recipients`
 
+// scanRecipient reads a recipientSelect row. A purged recipient has no address (NULL) and
+// carries the proofs instead.
 func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
 	var (
-		r            breach.Recipient
-		email, phone *string
-		exposed      int32
+		r                      breach.Recipient
+		email, phone           *string
+		exposed                int32
+		emailProof, phoneProof []byte
 	)
 	if err := row.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt); err != nil {
+		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof); err != nil {
 		return nil, err
 	}
 	r.Email, r.Phone, r.Exposed = deref(email), deref(phone), breach.Categories(exposed)
+	r.EmailProof, r.PhoneProof = hex.EncodeToString(emailProof), hex.EncodeToString(phoneProof)
 	return &r, nil
 }
 
