@@ -25,8 +25,10 @@ services:
 run: services build
 	./$(BIN) run
 
-# Vet, then every test (fuzz seed corpora included) against the real PostgreSQL.
+# Vet, then every test (fuzz seed corpora included) against the real PostgreSQL; the web
+# console's browser test drives Debian's chromium (scripts/chromium.sh installs it).
 test: services
+	bash scripts/chromium.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 

@@ -27,6 +27,10 @@ type Campaign struct {
 	StartedBy  string     `json:"started_by,omitempty" yaml:"-"`
 	StartedAt  *time.Time `json:"started_at,omitempty" yaml:"-"`
 	FinishedAt *time.Time `json:"finished_at,omitempty" yaml:"-"`
+	// PurgedAt and PurgedBy record the purge of the customers' personal data, RetentionDays
+	// after FinishedAt or earlier by an operator (see PurgeReport).
+	PurgedAt *time.Time `json:"purged_at,omitempty" yaml:"-"`
+	PurgedBy string     `json:"purged_by,omitempty" yaml:"-"`
 
 	Name          string       `json:"name" yaml:"name"`
 	Organization  Organization `json:"organization" yaml:"organization"`
@@ -44,6 +48,8 @@ type Campaign struct {
 	// Channels says who gets an email, who an SMS, and whether a failed notice is retried on
 	// the other channel (default EmailFirst).
 	Channels ChannelPolicy `json:"channels" yaml:"channels"`
+	// Approval says how many people a campaign's approval takes.
+	Approval ApprovalPolicy `json:"approval,omitzero" yaml:"approval"`
 	// RetentionDays is how long after the campaign ends its personal data is kept (as proof of
 	// notice) before it is purged.
 	RetentionDays int `json:"retention_days" yaml:"retention_days"`
@@ -104,6 +110,23 @@ type SMSPolicy struct {
 	AllowLink     bool `json:"allow_link" yaml:"allow_link"`
 	Transliterate bool `json:"transliterate" yaml:"transliterate"`
 	MaxSegments   int  `json:"max_segments,omitempty" yaml:"max_segments"`
+}
+
+// ApprovalPolicy is who may approve a campaign.
+type ApprovalPolicy struct {
+	// TwoPerson asks for a second pair of eyes: whoever created the campaign or uploaded its
+	// customer list cannot approve it; someone else must.
+	TwoPerson bool `json:"two_person" yaml:"two_person"`
+}
+
+// CheckApprover applies the campaign's approval policy to actor, who wants to approve it;
+// authors are the actors who created the campaign and uploaded its lists. Under the
+// two-person rule an author gets an ECONFLICT error that says who else must act.
+func (c *Campaign) CheckApprover(actor string, authors []string) error {
+	if !c.Approval.TwoPerson || !slices.Contains(authors, actor) {
+		return nil
+	}
+	return Errorf(ECONFLICT, "this campaign needs two people to approve it (approval: two_person): %s created it or uploaded its list, so another approver must approve it", actor)
 }
 
 // Localized is a text per locale (BCP 47 tag → text).

@@ -89,7 +89,7 @@ func (db *DB) CampaignSource(ctx context.Context, id string) (string, error) {
 }
 
 const campaignSelect = `SELECT id, state, spec, created_by, created_at, approved_by, approved_at, started_by,
-	started_at, finished_at FROM campaigns`
+	started_at, finished_at, purged_at, purged_by FROM campaigns`
 
 func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	var (
@@ -97,7 +97,7 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 		spec    []byte
 	)
 	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt, &cols.ApprovedBy, &cols.ApprovedAt,
-		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt); err != nil {
+		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt, &cols.PurgedAt, &cols.PurgedBy); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(spec, &c); err != nil {
@@ -107,6 +107,7 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	c.ID, c.State, c.CreatedBy, c.CreatedAt = cols.ID, cols.State, cols.CreatedBy, cols.CreatedAt
 	c.ApprovedBy, c.ApprovedAt = cols.ApprovedBy, cols.ApprovedAt
 	c.StartedBy, c.StartedAt, c.FinishedAt = cols.StartedBy, cols.StartedAt, cols.FinishedAt
+	c.PurgedAt, c.PurgedBy = cols.PurgedAt, cols.PurgedBy
 	return &c, nil
 }
 
@@ -125,6 +126,9 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 		if recipients == 0 {
 			return breach.Errorf(breach.ECONFLICT, "the campaign has no recipients yet: import its customer list before approving it")
 		}
+		if err := checkApprover(ctx, tx, uid, c, actor); err != nil {
+			return err
+		}
 		if err := check(c); err != nil {
 			return err
 		}
@@ -138,6 +142,23 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 		}
 		return audit(ctx, tx, actor, "campaign.approve", c.ID, map[string]any{"recipients": recipients})
 	})
+}
+
+// checkApprover applies the campaign's approval policy (breach.Campaign.CheckApprover) to
+// actor: every approval, from the API, the console or the command line, passes here.
+func checkApprover(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign, actor string) error {
+	if !c.Approval.TwoPerson {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT DISTINCT created_by FROM imports WHERE campaign_id = $1 AND state = 'completed' AND created_by <> ''`, uid)
+	if err != nil {
+		return fmt.Errorf("read list uploaders: %w", err)
+	}
+	uploaders, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("read list uploaders: %w", err)
+	}
+	return c.CheckApprover(actor, append(uploaders, c.CreatedBy))
 }
 
 // underCampaignLock runs fn in a transaction that holds the campaign's row lock (so no import,

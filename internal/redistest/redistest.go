@@ -2,7 +2,8 @@
 // Redis names a database index no other package uses, and it is emptied before the tests run,
 // so that tests never depend on what an earlier run left behind.
 //
-// Indexes in use: 1 internal/dispatch, 2 cmd/breachnotice, 3 internal/api.
+// Indexes in use: 1 internal/dispatch, 2 cmd/breachnotice, 3 internal/api, 4 internal/web,
+// 5 cmd/breachnotice (its personal-data test).
 package redistest
 
 import (

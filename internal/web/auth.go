@@ -1,0 +1,228 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// Cookie names. Over https the session cookie is "__Host-" prefixed: the browser then accepts
+// it only with Secure, Path=/ and no Domain, so neither a sibling subdomain nor a plain-http
+// page can plant or overwrite it. Over plain http — the development case,
+// http://127.0.0.1:8080 from `make run` — a Secure cookie would not be stored by every
+// browser, and a __Host- one never, so the cookie has neither there; it is still HttpOnly
+// and SameSite, and loopback traffic does not leave the machine.
+const (
+	secureCookie = "__Host-breachnotice"
+	plainCookie  = "breachnotice"
+)
+
+// Sign-in limits: after this many failures within signInWindow, for one login or from one
+// client address, sign-in is refused (429) until the window has passed. The address limit is
+// higher because a whole office may share one address.
+const (
+	signInWindow      = 15 * time.Minute
+	maxLoginFailures  = 5
+	maxAddressFailure = 20
+)
+
+type userKey struct{}
+
+// userOf returns the signed-in user of a request, or nil.
+func userOf(ctx context.Context) *breach.User {
+	u, _ := ctx.Value(userKey{}).(*breach.User)
+	return u
+}
+
+// isHTTPS reports whether the browser reached the console over https: directly, or through a
+// TLS-terminating proxy that says so in X-Forwarded-Proto. A forged header can only make the
+// cookie stricter (Secure), never weaker, so it needs no trust.
+func isHTTPS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+func cookieName(r *http.Request) string {
+	if isHTTPS(r) {
+		return secureCookie
+	}
+	return plainCookie
+}
+
+// sessionHash is what the store keeps of a session's cookie value.
+func sessionHash(value string) []byte {
+	sum := sha256.Sum256([]byte(value))
+	return sum[:]
+}
+
+// signedIn lets a request through to next only with a live session whose user holds role;
+// it puts the user in the request's context. A page asked for without a session redirects to
+// the sign-in page (and back afterwards); anything else is refused.
+func (s *Server) signedIn(role breach.Role, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var u *breach.User
+		if c, err := r.Cookie(cookieName(r)); err == nil && c.Value != "" {
+			var err error
+			if u, err = s.Store.SessionUser(r.Context(), sessionHash(c.Value)); err != nil && breach.ErrorCode(err) != breach.EUNAUTHORIZED {
+				s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+				return
+			}
+		}
+		if u == nil {
+			if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, QueuesPath+"/api/") {
+				http.Redirect(w, r, "/sign-in?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			s.fail(w, r, http.StatusUnauthorized, "Your session has ended. Sign in again, then repeat what you were doing.")
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+		if !u.Can(role) {
+			s.fail(w, r, http.StatusForbidden, fmt.Sprintf("This needs the %s role, which your account (%s) does not have. Ask an administrator if you need it.", role, u.Login))
+			return
+		}
+		next(w, r)
+	})
+}
+
+type signInData struct {
+	Login, Next string
+}
+
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, http.StatusOK, "signin", "Sign in", signInData{Next: safeNext(r.FormValue("next"))})
+}
+
+// safeNext keeps a post-sign-in destination only if it is a path of this site ("/x", not
+// "//evil.example" nor "/\evil.example", which browsers read as another host).
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/campaigns"
+	}
+	return next
+}
+
+// clientIP is the address a request came from. X-Forwarded-For is not believed: anyone can
+// send it, and the sign-in limit would be trivially evaded.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// signIn checks a login and password and opens a session. Failures are counted per login and
+// per client address; past the limits, sign-in is refused before the password is even looked
+// at, so that guessing cannot continue. Whether a login exists is never revealed.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	data := signInData{Login: strings.TrimSpace(r.PostFormValue("login")), Next: safeNext(r.PostFormValue("next"))}
+	password := r.PostFormValue("password")
+	login, loginErr := breach.ParseLogin(data.Login)
+	if loginErr != nil {
+		login = strings.ToLower(data.Login)
+	}
+	key := sessionHash("login:" + login)
+	ip := clientIP(r)
+	byLogin, byIP, err := s.Store.SignInFailures(ctx, key, ip, signInWindow)
+	if err != nil {
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+		return
+	}
+	if byLogin >= maxLoginFailures || byIP >= maxAddressFailure {
+		w.Header().Set("Retry-After", strconv.Itoa(int(signInWindow.Seconds())))
+		s.renderError(w, r, http.StatusTooManyRequests, "signin", "Sign in", data, fmt.Sprintf(
+			"Too many failed sign-ins: sign-in is paused for %d minutes. If you have forgotten your password, ask an administrator to reset it.",
+			int(signInWindow.Minutes())))
+		return
+	}
+	var u *breach.User
+	hash := dummyHash()
+	if loginErr == nil {
+		u, hash, err = s.Store.UserForSignIn(ctx, login)
+		if err != nil && breach.ErrorCode(err) != breach.ENOTFOUND {
+			s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+			return
+		}
+		if u == nil {
+			hash = dummyHash()
+		}
+	}
+	// The hash is checked even for an unknown login, so that the answer takes as long.
+	ok, err := CheckPassword(hash, password)
+	if err != nil {
+		s.Log.Error("sign-in: unreadable password hash", "err", err)
+		ok = false
+	}
+	if u == nil || !ok {
+		if err := s.Store.RecordSignInFailure(ctx, key, ip); err != nil {
+			s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+			return
+		}
+		actor := "anonymous"
+		if u != nil {
+			actor = u.Actor()
+		}
+		if err := s.Store.Audit(ctx, actor, "console.sign_in_failed", "", nil); err != nil {
+			s.Log.Error("audit failed", "action", "console.sign_in_failed", "err", err)
+		}
+		s.renderError(w, r, http.StatusUnauthorized, "signin", "Sign in", data, "The login or the password is wrong.")
+		return
+	}
+	if u.Disabled {
+		s.renderError(w, r, http.StatusForbidden, "signin", "Sign in", data, "This account is disabled. Ask an administrator.")
+		return
+	}
+	if err := s.Store.ClearSignInFailures(ctx, key); err != nil {
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+		return
+	}
+	value := newSessionValue()
+	if err := s.Store.CreateSession(ctx, u.ID, sessionHash(value), s.SessionTTL, s.IdleTimeout); err != nil {
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: cookieName(r), Value: value, Path: "/", MaxAge: int(s.SessionTTL.Seconds()),
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
+	})
+	r = r.WithContext(context.WithValue(ctx, userKey{}, u))
+	s.audit(r, "console.sign_in", "", nil)
+	http.Redirect(w, r, data.Next, http.StatusSeeOther)
+}
+
+// newSessionValue is a session cookie's value: 256 random bits.
+func newSessionValue() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// signOut ends the session and forgets the cookie.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(cookieName(r)); err == nil && c.Value != "" {
+		hash := sessionHash(c.Value)
+		if u, err := s.Store.SessionUser(r.Context(), hash); err == nil {
+			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+			s.audit(r, "console.sign_out", "", nil)
+		}
+		if err := s.Store.DeleteSession(r.Context(), hash); err != nil {
+			s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName(r), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+}

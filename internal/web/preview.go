@@ -1,0 +1,143 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/notice"
+)
+
+// previewData is the preview page: the form's choices and the notice they give.
+type previewData struct {
+	C                             *breach.Campaign
+	Locale, Channel, Jurisdiction string
+	CustomerID                    string
+	Jurisdictions                 []string
+	Notice                        *notice.Notice
+	// EmailURL is the address of the email's HTML alone, shown in a sandboxed frame.
+	EmailURL string
+}
+
+// previewRequest reads the preview's choices: a customer of the list (customer_id), or the
+// sample customer of a locale and jurisdiction, as GET /api/v1/campaigns/{id}/preview reads
+// them.
+func (s *Server) previewRequest(r *http.Request) (*previewData, *breach.Recipient, error) {
+	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, nil, err
+	}
+	q := r.URL.Query()
+	d := &previewData{C: c, Locale: q.Get("locale"), Channel: q.Get("channel"), Jurisdiction: q.Get("jurisdiction"),
+		CustomerID: q.Get("customer_id"), Jurisdictions: breach.KnownJurisdictions}
+	switch d.Channel {
+	case "":
+		d.Channel = string(notice.Email)
+	case string(notice.Email), string(notice.Text):
+	default:
+		return d, nil, breach.Errorf(breach.EINVALID, "channel %q: choose email or sms", d.Channel)
+	}
+	if d.Locale != "" && !slices.Contains(c.Locales, d.Locale) {
+		return d, nil, breach.Errorf(breach.EINVALID, "locale %q is not offered by this campaign (offered: %v)", d.Locale, c.Locales)
+	}
+	if d.CustomerID != "" {
+		rec, err := s.Store.Recipient(r.Context(), c.ID, d.CustomerID)
+		return d, rec, err
+	}
+	v := notice.Variants(c)[0]
+	if d.Locale != "" {
+		v.Locale = d.Locale
+	}
+	if d.Jurisdiction != "" {
+		if !slices.Contains(breach.KnownJurisdictions, d.Jurisdiction) {
+			return d, nil, breach.Errorf(breach.EINVALID, "jurisdiction %q: choose one of %v", d.Jurisdiction, breach.KnownJurisdictions)
+		}
+		v.Jurisdiction = d.Jurisdiction
+	}
+	d.Locale, d.Jurisdiction = v.Locale, v.Jurisdiction
+	return d, notice.Sample(c, v), nil
+}
+
+// preview shows one notice as the customer will get it: the email in a sandboxed frame with
+// its plain-text alternative, or the SMS with its encoding and segments, and its lint.
+func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
+	d, rec, err := s.previewRequest(r)
+	if err != nil {
+		if d == nil {
+			s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+			return
+		}
+		s.renderError(w, r, s.httpStatus(r, err), "preview", "Preview", d, errorMessage(err))
+		return
+	}
+	if d.Notice, err = s.Renderer.Preview(d.C, rec, notice.Options{Locale: d.Locale}); err != nil {
+		s.renderError(w, r, s.httpStatus(r, err), "preview", "Preview", d, errorMessage(err))
+		return
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"locale": d.Locale, "jurisdiction": d.Jurisdiction, "customer_id": d.CustomerID} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	d.EmailURL = "/campaigns/" + d.C.ID + "/preview/email?" + q.Encode()
+	s.render(w, r, http.StatusOK, "preview", "Preview", d)
+}
+
+// emailPolicy confines a previewed email: a sandbox (no script, an origin of its own), its
+// inline styles and nothing else, framed only by the console. A notice loads nothing from
+// elsewhere (lint forbids it), and if one did, the preview would not fetch it.
+const emailPolicy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+
+// previewEmail answers the email's HTML alone, for the preview page's frame.
+func (s *Server) previewEmail(w http.ResponseWriter, r *http.Request) {
+	d, rec, err := s.previewRequest(r)
+	if err != nil {
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+		return
+	}
+	n, err := s.Renderer.Render(d.C, rec, notice.Options{Locale: d.Locale})
+	if err != nil {
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+		return
+	}
+	writeFramedHTML(w, n.HTML)
+}
+
+// writeFramedHTML answers an email's HTML under emailPolicy.
+func writeFramedHTML(w http.ResponseWriter, html string) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", emailPolicy)
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(html))
+}
+
+// lookup finds a recipient of the campaign by customer_id. Viewing a customer's record is
+// audited: the console shows personal data.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+		return
+	}
+	d := &lookupData{C: c, CustomerID: r.URL.Query().Get("customer_id")}
+	if d.CustomerID == "" {
+		s.render(w, r, http.StatusOK, "recipient", "Find a customer", d)
+		return
+	}
+	if d.R, err = s.Store.Recipient(r.Context(), c.ID, d.CustomerID); err != nil {
+		s.renderError(w, r, s.httpStatus(r, err), "recipient", "Find a customer", d, errorMessage(err))
+		return
+	}
+	s.audit(r, "recipient.view", c.ID, map[string]any{"customer_id": d.CustomerID})
+	s.render(w, r, http.StatusOK, "recipient", "Customer "+d.CustomerID, d)
+}
+
+// lookupData is the recipient page.
+type lookupData struct {
+	C          *breach.Campaign
+	CustomerID string
+	R          *breach.Recipient
+}

@@ -1,0 +1,334 @@
+package web_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/web"
+)
+
+// pool is a direct connection for the checks the store has no method for (the audit log, the
+// stored session hashes).
+func pool(t *testing.T) *pgxpool.Pool {
+	t.Helper()
+	p, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// auditActions returns the actions the audit log holds for actor, oldest first.
+func auditActions(t *testing.T, actor string) []string {
+	t.Helper()
+	rows, err := pool(t).Query(context.Background(), `SELECT action FROM audit_log WHERE actor = $1 ORDER BY id`, actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var actions []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			t.Fatal(err)
+		}
+		actions = append(actions, a)
+	}
+	return actions
+}
+
+func state(t *testing.T, st *stack, id string) breach.CampaignState {
+	t.Helper()
+	c, err := st.db.Campaign(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.State
+}
+
+func TestCrossOriginPost_IsRefusedAndChangesNothing(t *testing.T) {
+	st := newStack(t, nil)
+	b := st.signedIn("xorigin", breach.RoleOperator, breach.RoleApprover)
+	c := st.campaign("test", "test", nil)
+	for _, h := range []map[string]string{
+		{"Sec-Fetch-Site": "cross-site"},
+		{"Origin": "https://evil.example"},
+	} {
+		req, _ := http.NewRequest("POST", st.srv.URL+"/campaigns/"+c.ID+"/approve", strings.NewReader(""))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		got := b.do(req)
+		if got.status != http.StatusForbidden || !strings.Contains(got.body, "came from another site") {
+			t.Errorf("%v: status %d, want 403 with an explanation\n%s", h, got.status, got.body)
+		}
+	}
+	if s := state(t, st, c.ID); s != breach.CampaignDraft {
+		t.Errorf("after refused cross-origin approvals the campaign is %s, want draft", s)
+	}
+	// The same request from the console's own page goes through.
+	if got := b.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusSeeOther {
+		t.Fatalf("same-origin approve: %d\n%s", got.status, got.body)
+	}
+	if s := state(t, st, c.ID); s != breach.CampaignApproved {
+		t.Errorf("after the same-origin approval the campaign is %s", s)
+	}
+}
+
+func TestSignIn_SessionCookieIsHttpOnlyLaxAndSecureHostPrefixedOverHTTPS(t *testing.T) {
+	st := newStack(t, nil)
+	password := st.user("cookies", breach.RoleViewer)
+	signIn := func(https bool) *http.Cookie {
+		form := url.Values{"login": {"cookies"}, "password": {password}}
+		req, _ := http.NewRequest("POST", st.srv.URL+"/sign-in", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if https {
+			req.Header.Set("X-Forwarded-Proto", "https")
+		}
+		got := st.browser().do(req)
+		if got.status != http.StatusSeeOther {
+			t.Fatalf("sign in: %d\n%s", got.status, got.body)
+		}
+		cookies := (&http.Response{Header: got.header}).Cookies()
+		if len(cookies) != 1 {
+			t.Fatalf("sign in set %d cookies, want 1", len(cookies))
+		}
+		return cookies[0]
+	}
+	plain := signIn(false)
+	if plain.Name != "breachnotice" || !plain.HttpOnly || plain.SameSite != http.SameSiteLaxMode || plain.Secure || plain.Path != "/" || plain.Domain != "" {
+		t.Errorf("over http: cookie %+v, want breachnotice, HttpOnly, SameSite=Lax, Path=/, no Domain, not Secure", plain)
+	}
+	secure := signIn(true)
+	if secure.Name != "__Host-breachnotice" || !secure.HttpOnly || secure.SameSite != http.SameSiteLaxMode || !secure.Secure || secure.Path != "/" || secure.Domain != "" {
+		t.Errorf("over https: cookie %+v, want __Host-breachnotice, Secure, HttpOnly, SameSite=Lax, Path=/, no Domain", secure)
+	}
+	if len(plain.Value) < 43 {
+		t.Errorf("session value %d characters, want 256 bits (43 base64 characters)", len(plain.Value))
+	}
+	// Only the hash is stored: the cookie's value itself is nowhere in the table.
+	var stored, hashed int
+	sum := sha256.Sum256([]byte(plain.Value))
+	if err := pool(t).QueryRow(context.Background(), `
+		SELECT count(*) FILTER (WHERE hash = $1), count(*) FILTER (WHERE hash = $2) FROM user_sessions`,
+		[]byte(plain.Value), sum[:]).Scan(&stored, &hashed); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 0 || hashed != 1 {
+		t.Errorf("sessions stored with the raw value: %d, with its SHA-256: %d; want 0 and 1", stored, hashed)
+	}
+}
+
+func TestSignIn_WrongPasswordOrUnknownLoginGetTheSameRefusalAndNoCookie(t *testing.T) {
+	st := newStack(t, nil)
+	st.user("wrongpw", breach.RoleViewer)
+	for _, login := range []string{"wrongpw", "nosuchuser"} {
+		got := st.browser().post("/sign-in", url.Values{"login": {login}, "password": {"not the password at all"}})
+		if got.status != http.StatusUnauthorized || !strings.Contains(got.body, "The login or the password is wrong.") {
+			t.Errorf("%s: status %d, want 401 with the same message for both\n%s", login, got.status, got.body)
+		}
+		if c := (&http.Response{Header: got.header}).Cookies(); len(c) != 0 {
+			t.Errorf("%s: a failed sign-in set a cookie %v", login, c)
+		}
+	}
+	if got := auditActions(t, "user:wrongpw"); len(got) != 1 || got[0] != "console.sign_in_failed" {
+		t.Errorf("audit of the failed sign-in: %v", got)
+	}
+}
+
+func TestSignIn_FiveFailuresLockTheLoginEvenWithTheRightPassword(t *testing.T) {
+	st := newStack(t, nil)
+	password := st.user("guessed", breach.RoleViewer)
+	other := st.user("colleague", breach.RoleViewer)
+	b := st.browser()
+	for i := range 5 {
+		if got := b.post("/sign-in", url.Values{"login": {"guessed"}, "password": {"guess number " + string(rune('a'+i))}}); got.status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d", i+1, got.status)
+		}
+	}
+	got := b.post("/sign-in", url.Values{"login": {"guessed"}, "password": {password}})
+	if got.status != http.StatusTooManyRequests || got.header.Get("Retry-After") == "" || !strings.Contains(got.body, "Too many failed sign-ins") {
+		t.Fatalf("sixth attempt: status %d, Retry-After %q; want 429 with a clear message\n%s", got.status, got.header.Get("Retry-After"), got.body)
+	}
+	if c := (&http.Response{Header: got.header}).Cookies(); len(c) != 0 {
+		t.Errorf("a refused sign-in set a cookie")
+	}
+	// Another login from the same address is below the address limit.
+	if got := b.post("/sign-in", url.Values{"login": {"colleague"}, "password": {other}}); got.status != http.StatusSeeOther {
+		t.Errorf("the colleague's sign-in: %d, want 303", got.status)
+	}
+}
+
+func TestSignIn_TwentyFailuresFromOneAddressLockEveryLogin(t *testing.T) {
+	st := newStack(t, nil)
+	password := st.user("victim", breach.RoleViewer)
+	b := st.browser()
+	for i := range 20 {
+		b.post("/sign-in", url.Values{"login": {"spray" + string(rune('a'+i))}, "password": {"spray"}})
+	}
+	if got := b.post("/sign-in", url.Values{"login": {"victim"}, "password": {password}}); got.status != http.StatusTooManyRequests {
+		t.Errorf("after 20 failures from one address: %d, want 429", got.status)
+	}
+}
+
+var phc = regexp.MustCompile(`^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`)
+
+func TestPassword_HashIsSaltedArgon2idInPHCFormat(t *testing.T) {
+	h1, err := web.HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2, _ := web.HashPassword("correct horse battery")
+	if !phc.MatchString(h1) {
+		t.Errorf("hash %q is not an argon2id PHC string", h1)
+	}
+	if h1 == h2 {
+		t.Error("two hashes of one password are equal: no salt")
+	}
+	if ok, err := web.CheckPassword(h1, "correct horse battery"); !ok || err != nil {
+		t.Errorf("the right password: %v, %v", ok, err)
+	}
+	if ok, _ := web.CheckPassword(h1, "correct horse batterY"); ok {
+		t.Error("a wrong password matched")
+	}
+	if _, err := web.CheckPassword("$2a$10$bcrypt", "x"); err == nil {
+		t.Error("an unreadable hash gave no error")
+	}
+	if err := web.CheckNewPassword("short"); err == nil {
+		t.Error("a 5-character password was accepted")
+	}
+	// What the store keeps is the PHC string, never the password.
+	st := newStack(t, nil)
+	password := st.user("hashed", breach.RoleViewer)
+	var stored string
+	if err := pool(t).QueryRow(context.Background(), `SELECT password_hash FROM users WHERE login = 'hashed'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if !phc.MatchString(stored) || strings.Contains(stored, password) {
+		t.Errorf("stored %q", stored)
+	}
+}
+
+func TestRoles_ViewerCannotStartAndOperatorCannotApprove(t *testing.T) {
+	st := newStack(t, nil)
+	viewer := st.signedIn("viewer1", breach.RoleViewer)
+	operator := st.signedIn("operator1", breach.RoleOperator)
+	c := st.campaign("test", "test", nil)
+	if got := viewer.get("/campaigns/" + c.ID); got.status != http.StatusOK || strings.Contains(got.body, `id="start"`) || strings.Contains(got.body, `id="upload"`) {
+		t.Errorf("viewer's campaign page: %d, or it offers operator actions", got.status)
+	}
+	if got := operator.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusForbidden || !strings.Contains(got.body, "approver role") {
+		t.Errorf("operator approving: %d, want 403 naming the role\n%s", got.status, got.body)
+	}
+	if s := state(t, st, c.ID); s != breach.CampaignDraft {
+		t.Fatalf("after the operator's refused approval: %s", s)
+	}
+	if _, err := st.db.ApproveCampaign(context.Background(), c.ID, "test", func(*breach.Campaign) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got := viewer.post("/campaigns/"+c.ID+"/start", nil); got.status != http.StatusForbidden || !strings.Contains(got.body, "operator role") {
+		t.Errorf("viewer starting: %d, want 403 naming the role\n%s", got.status, got.body)
+	}
+	if got := viewer.post("/campaigns", url.Values{"source": {"name: x"}}); got.status != http.StatusForbidden {
+		t.Errorf("viewer creating a campaign: %d, want 403", got.status)
+	}
+	if s := state(t, st, c.ID); s != breach.CampaignApproved {
+		t.Errorf("after the viewer's refused start: %s, want approved", s)
+	}
+}
+
+func TestApproval_TwoPersonCampaignNeedsSomeoneElseThanItsAuthors(t *testing.T) {
+	st := newStack(t, nil)
+	author := st.signedIn("author", breach.RoleOperator, breach.RoleApprover)
+	uploader := st.signedIn("uploader", breach.RoleOperator, breach.RoleApprover)
+	second := st.signedIn("second", breach.RoleApprover)
+	c := st.campaign("user:author", "user:uploader", func(c *breach.Campaign) { c.Approval.TwoPerson = true })
+	for who, b := range map[string]*browser{"creator": author, "uploader": uploader} {
+		got := b.post("/campaigns/"+c.ID+"/approve", nil)
+		if got.status != http.StatusConflict || !strings.Contains(got.body, "another approver must approve it") {
+			t.Errorf("the %s approving alone: %d, want 409 saying another approver must\n%s", who, got.status, got.body)
+		}
+		if s := state(t, st, c.ID); s != breach.CampaignDraft {
+			t.Fatalf("after the %s's refused approval: %s", who, s)
+		}
+	}
+	if got := second.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusSeeOther {
+		t.Fatalf("the second approver: %d\n%s", got.status, got.body)
+	}
+	c2, err := st.db.Campaign(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2.State != breach.CampaignApproved || c2.ApprovedBy != "user:second" {
+		t.Errorf("after the second approver: %s by %q", c2.State, c2.ApprovedBy)
+	}
+	if got := auditActions(t, "user:author"); !contains(got, "campaign.approve_refused") {
+		t.Errorf("the refusal is not in the audit log: %v", got)
+	}
+	// A one-person campaign may be approved by its creator.
+	solo := st.campaign("user:author", "user:author", nil)
+	if got := author.post("/campaigns/"+solo.ID+"/approve", nil); got.status != http.StatusSeeOther {
+		t.Errorf("the creator approving a one-person campaign: %d\n%s", got.status, got.body)
+	}
+}
+
+func TestSignedOut_PagesRedirectToSignInAndActionsAreRefused(t *testing.T) {
+	st := newStack(t, nil)
+	c := st.campaign("test", "test", nil)
+	b := st.browser()
+	got := b.get("/campaigns/" + c.ID)
+	if got.status != http.StatusSeeOther || got.header.Get("Location") != "/sign-in?next=%2Fcampaigns%2F"+c.ID {
+		t.Errorf("signed-out page: %d to %q", got.status, got.header.Get("Location"))
+	}
+	if got := b.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusUnauthorized {
+		t.Errorf("signed-out approve: %d, want 401", got.status)
+	}
+	// The JSON API behind the console still wants its bearer token.
+	if got := b.get("/api/v1/campaigns"); got.status != http.StatusUnauthorized {
+		t.Errorf("the API through the console's handler: %d, want 401", got.status)
+	}
+	// After signing out, the old cookie opens nothing.
+	signed := st.signedIn("leaver", breach.RoleViewer)
+	if got := signed.post("/sign-out", nil); got.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", got.status)
+	}
+	if got := signed.get("/campaigns"); got.status != http.StatusSeeOther {
+		t.Errorf("after sign-out: %d, want a redirect to sign in", got.status)
+	}
+	if got := auditActions(t, "user:leaver"); !contains(got, "console.sign_in") || !contains(got, "console.sign_out") {
+		t.Errorf("audit of sign-in and sign-out: %v", got)
+	}
+}
+
+func TestOutbox_NamesOutsideTheListingAreNotFound(t *testing.T) {
+	st := newStack(t, nil)
+	b := st.signedIn("looker", breach.RoleViewer)
+	for _, name := range []string{"..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "20260101T000000.000000000Z-x.eml", ".partial-1.eml", "..%5C..%5Cx.eml"} {
+		if got := b.get("/outbox/email/" + name); got.status != http.StatusNotFound {
+			t.Errorf("/outbox/email/%s: %d, want 404", name, got.status)
+		}
+	}
+	// A literal ".." never reaches the handler: the router cleans the path and redirects.
+	if got := b.get("/outbox/email/../../../etc/passwd"); got.status == http.StatusOK || strings.Contains(got.body, "root:") {
+		t.Errorf("/outbox/email/../../../etc/passwd: %d", got.status)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

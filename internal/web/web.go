@@ -1,0 +1,281 @@
+// Package web serves the web console: server-rendered pages in which the incident team —
+// legal, communications and security staff, mostly not engineers — does the whole job:
+// create a campaign, upload its customer list, preview every notice, send test notices,
+// approve, start, and watch delivery.
+//
+// Pages are html/template, embedded with their stylesheet and a few lines of script (live
+// tracking refreshes itself; without script a meta refresh does it). The console calls the
+// same Go APIs as the JSON API — the store, the importer, the renderer, the test sender —
+// never the API over HTTP, so that a rule (the approval's lint, the two-person rule, the
+// state machine) holds in one place for both.
+//
+// Security: users sign in with a password (argon2id), get a session cookie (HttpOnly,
+// SameSite=Lax, Secure and __Host- prefixed over https), and act by role (viewer, operator,
+// approver). Every state-changing request passes Go's http.CrossOriginProtection, sign-in
+// attempts are rate-limited, and every action is written to the audit log as "user:<login>".
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/dispatch"
+	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/notice"
+)
+
+// Store is what the console needs of storage. Implemented by package postgres.
+type Store interface {
+	CreateCampaign(ctx context.Context, c *breach.Campaign, source string) error
+	Campaign(ctx context.Context, id string) (*breach.Campaign, error)
+	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
+	Imports(ctx context.Context, campaignID string) ([]*breach.Import, error)
+	Import(ctx context.Context, campaignID, importID string) (*breach.Import, error)
+	Rejects(ctx context.Context, importID string, fn func(breach.Reject) error) error
+	Recipient(ctx context.Context, campaignID, customerID string) (*breach.Recipient, error)
+	FirstRecipients(ctx context.Context, campaignID string, n int) ([]*breach.Recipient, error)
+	// ApproveCampaign approves a draft campaign if check passes; it applies the campaign's
+	// approval policy (the two-person rule) itself.
+	ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error)
+	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)
+	CampaignStatus(ctx context.Context, id string) (*breach.CampaignStatus, error)
+	Audit(ctx context.Context, actor, action, campaignID string, detail map[string]any) error
+	AccountStore
+}
+
+// AccountStore keeps console users, their sessions and failed sign-ins.
+type AccountStore interface {
+	// UserForSignIn returns a user and their password hash, or ENOTFOUND.
+	UserForSignIn(ctx context.Context, login string) (*breach.User, string, error)
+	CreateSession(ctx context.Context, userID int64, hash []byte, ttl, idle time.Duration) error
+	// SessionUser returns the user of a live session, or EUNAUTHORIZED.
+	SessionUser(ctx context.Context, hash []byte) (*breach.User, error)
+	DeleteSession(ctx context.Context, hash []byte) error
+	RecordSignInFailure(ctx context.Context, loginHash []byte, clientIP string) error
+	SignInFailures(ctx context.Context, loginHash []byte, clientIP string, window time.Duration) (byLogin, byIP int, err error)
+	ClearSignInFailures(ctx context.Context, loginHash []byte) error
+}
+
+// Server is the web console. Set the fields, then call Handler once.
+type Server struct {
+	Store    Store
+	Importer *importer.Importer
+	Renderer *notice.Renderer
+	// TestSender sends test notices to reviewers.
+	TestSender dispatch.TestSender
+	Log        *slog.Logger
+	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole).
+	MaxUploadBytes int64
+	// Outbox, when set, lists the local captures of email and SMS (development mode: nothing
+	// is really sent, and the console shows what would have been).
+	Outbox *Outbox
+	// Queues, when set, is the queue dashboard (asynqmon, see Queues), served to operators
+	// under /admin/queues.
+	Queues http.Handler
+	// SessionTTL is how long a session lasts at most (default 12 hours: a working day of an
+	// incident); IdleTimeout how long it survives unused (default 1 hour).
+	SessionTTL, IdleTimeout time.Duration
+
+	pages map[string]*template.Template
+}
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// QueuesPath is where the queue dashboard is served.
+const QueuesPath = "/admin/queues"
+
+// route is one console endpoint and the role it takes.
+type route struct {
+	pattern string
+	role    breach.Role
+	handler http.HandlerFunc
+}
+
+// routes lists the console's endpoints. Paths are the console's own: the JSON API keeps
+// /api/v1/, and the public pages /u/, /webhooks/ and /healthz.
+func (s *Server) routes() []route {
+	rs := []route{
+		{"GET /{$}", breach.RoleViewer, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/campaigns", http.StatusSeeOther)
+		}},
+		{"GET /campaigns", breach.RoleViewer, s.listCampaigns},
+		{"GET /campaigns/new", breach.RoleOperator, s.newCampaign},
+		{"POST /campaigns", breach.RoleOperator, s.createCampaign},
+		{"GET /campaigns/{id}", breach.RoleViewer, s.showCampaign},
+		{"GET /campaigns/{id}/tracking", breach.RoleViewer, s.tracking},
+		{"POST /campaigns/{id}/imports", breach.RoleOperator, s.upload},
+		{"GET /campaigns/{id}/imports/{importID}", breach.RoleViewer, s.showImport},
+		{"GET /campaigns/{id}/imports/{importID}/rejects.csv", breach.RoleViewer, s.rejects},
+		{"GET /campaigns/{id}/preview", breach.RoleViewer, s.preview},
+		{"GET /campaigns/{id}/preview/email", breach.RoleViewer, s.previewEmail},
+		{"GET /campaigns/{id}/recipients", breach.RoleViewer, s.lookup},
+		{"POST /campaigns/{id}/test-send", breach.RoleOperator, s.testSend},
+		{"POST /campaigns/{id}/approve", breach.RoleApprover, s.approve},
+		{"POST /campaigns/{id}/start", breach.RoleOperator, s.move(breach.CampaignApproved, breach.CampaignRunning, "started")},
+		{"POST /campaigns/{id}/pause", breach.RoleOperator, s.move(breach.CampaignRunning, breach.CampaignPaused, "paused")},
+		{"POST /campaigns/{id}/resume", breach.RoleOperator, s.move(breach.CampaignPaused, breach.CampaignRunning, "resumed")},
+		{"POST /campaigns/{id}/cancel", breach.RoleOperator, s.move("", breach.CampaignCancelled, "cancelled")},
+	}
+	if s.Outbox != nil {
+		rs = append(rs,
+			route{"GET /outbox", breach.RoleViewer, s.outbox},
+			route{"GET /outbox/email/{name}", breach.RoleViewer, s.outboxEmail},
+			route{"GET /outbox/email/{name}/html", breach.RoleViewer, s.outboxEmailHTML},
+			route{"GET /outbox/email/{name}/raw", breach.RoleViewer, s.outboxEmailRaw},
+		)
+	}
+	return rs
+}
+
+// Handler serves the console's pages and hands every other request to next (the JSON API and
+// the public pages). Console routes are protected against cross-origin requests; next is
+// not, since the API authenticates by bearer token and opt-out links and provider webhooks
+// are cross-origin by nature.
+func (s *Server) Handler(next http.Handler) (http.Handler, error) {
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	if s.SessionTTL == 0 {
+		s.SessionTTL = 12 * time.Hour
+	}
+	if s.IdleTimeout == 0 {
+		s.IdleTimeout = time.Hour
+	}
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, http.StatusForbidden, "This request came from another site and was refused. Use the console's own pages and buttons.")
+	}))
+	mux := http.NewServeMux()
+	protect := func(h http.Handler) http.Handler { return s.logRequests(csrf.Handler(h)) }
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, protect(pageHeaders(s.signedIn(rt.role, rt.handler))))
+	}
+	mux.Handle("GET /sign-in", protect(pageHeaders(http.HandlerFunc(s.signInPage))))
+	mux.Handle("POST /sign-in", protect(pageHeaders(http.HandlerFunc(s.signIn))))
+	mux.Handle("POST /sign-out", protect(pageHeaders(http.HandlerFunc(s.signOut))))
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHeaders(http.FileServerFS(static))))
+	if s.Queues != nil {
+		// asynqmon's own page runs inline script: it gets the frame and sniffing protections,
+		// not the console's content security policy.
+		mux.Handle(QueuesPath+"/", protect(frameHeaders(s.signedIn(breach.RoleOperator, s.Queues.ServeHTTP))))
+		mux.Handle("GET "+QueuesPath, http.RedirectHandler(QueuesPath+"/", http.StatusMovedPermanently))
+	}
+	mux.Handle("/", next)
+	return mux, nil
+}
+
+// consolePolicy is the console pages' content security policy: nothing but the console's own
+// stylesheet and script, no inline code, frames only of the console's own previews.
+const consolePolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// pageHeaders sets what every console page sends: its content security policy, no caching
+// (pages show personal data), no sniffing, no referrer leaving the console.
+func pageHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", consolePolicy)
+		h.Set("Cache-Control", "no-store")
+		frameHeaders(next).ServeHTTP(w, r)
+	})
+}
+
+func frameHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func staticHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status a handler wrote, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// logRequests logs each console request's route pattern (never its path or query, which may
+// carry a customer_id), status and duration.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.Log.Info("http request", "method", r.Method, "route", r.Pattern, "status", rec.status,
+			"ms", time.Since(start).Milliseconds())
+	})
+}
+
+// audit records a console action; a failure to record is logged and does not undo the
+// action, which has already happened.
+func (s *Server) audit(r *http.Request, action, campaignID string, detail map[string]any) {
+	actor := "anonymous"
+	if u := userOf(r.Context()); u != nil {
+		actor = u.Actor()
+	}
+	if err := s.Store.Audit(r.Context(), actor, action, campaignID, detail); err != nil {
+		s.Log.Error("audit failed", "action", action, "campaign", campaignID, "err", err)
+	}
+}
+
+// statusOf maps application error codes to HTTP statuses.
+var statusOf = map[string]int{
+	breach.EINVALID:      http.StatusBadRequest,
+	breach.ENOTFOUND:     http.StatusNotFound,
+	breach.ECONFLICT:     http.StatusConflict,
+	breach.EUNAUTHORIZED: http.StatusUnauthorized,
+}
+
+// httpStatus returns err's HTTP status; internal errors are logged, and the person sees a
+// generic message (breach.ErrorMessage).
+func (s *Server) httpStatus(r *http.Request, err error) int {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return http.StatusRequestEntityTooLarge
+	}
+	status, ok := statusOf[breach.ErrorCode(err)]
+	if !ok {
+		s.Log.Error("request failed", "route", r.Pattern, "err", err)
+		return http.StatusInternalServerError
+	}
+	return status
+}
+
+// errorMessage is what the person is told of err.
+func errorMessage(err error) string {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return "The file is larger than the server accepts."
+	}
+	return breach.ErrorMessage(err)
+}
