@@ -64,11 +64,13 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		a.campaignCommand(),
 		a.importCommand(),
 		a.tokenCommand(),
+		a.userCommand(),
 		a.serveCommand(),
 		a.runCommand(),
 		a.workerCommand(),
 		a.previewCommand(),
 		a.lintCommand(),
+		a.purgeCommand(),
 	)
 	return root
 }

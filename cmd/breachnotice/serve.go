@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/breachnotice/breachnotice/examples"
@@ -21,8 +22,12 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
+	"github.com/breachnotice/breachnotice/internal/email"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/internal/sms"
+	"github.com/breachnotice/breachnotice/internal/sns"
+	"github.com/breachnotice/breachnotice/internal/web"
 )
 
 // maxUploadBytes bounds one customer-list upload over HTTP (lists are streamed; a 37-million
@@ -48,7 +53,15 @@ func (a *app) serveCommand() *cobra.Command {
 				return err
 			}
 			defer closeSenders()
-			return a.serveHTTP(cmd.Context(), db, dispatch.TestSender{Mail: mail, SMS: text}, nil)
+			// The console's queue dashboard needs the workers' Redis; without one, it is left out.
+			var rdb redis.UniversalClient
+			if a.cfg.RedisURL != "" {
+				if rdb, err = a.redis(false); err != nil {
+					return err
+				}
+				defer rdb.Close()
+			}
+			return a.serveHTTP(cmd.Context(), db, dispatch.TestSender{Mail: mail, SMS: text}, rdb, nil)
 		},
 	}
 }
@@ -85,8 +98,8 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			defer db.Close()
-			token, hash := newToken()
-			if err := db.RotateToken(ctx, "demo", hash); err != nil {
+			token, err := rotateToken(ctx, db, "demo", "run")
+			if err != nil {
 				return err
 			}
 			var demo string
@@ -95,14 +108,18 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 					return err
 				}
 			}
-			engine, test, closeSending, err := a.sending(db, true)
+			console, err := demoUser(ctx, db)
+			if err != nil {
+				return err
+			}
+			engine, test, rdb, closeSending, err := a.sending(db, true)
 			if err != nil {
 				return err
 			}
 			defer closeSending()
-			waitEngine := startEngine(ctx, engine)
-			err = a.serveHTTP(ctx, db, test, func(url string) {
-				a.printWelcome(url, token, demo)
+			waitEngine := a.startEngine(ctx, engine, db)
+			err = a.serveHTTP(ctx, db, test, rdb, func(url string) {
+				a.printWelcome(url, token, demo, console)
 			})
 			return errors.Join(err, waitEngine())
 		},
@@ -112,8 +129,9 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 }
 
 // printWelcome tells a new user where everything is and what to type next.
-func (a *app) printWelcome(url, token, demo string) {
+func (a *app) printWelcome(url, token, demo string, console demoLogin) {
 	fmt.Fprintf(a.stdout, "\nbreachnotice is running at %s\n\n", url)
+	fmt.Fprintf(a.stdout, "  web console:  %s/  (sign in as %s, password %s; new each start)\n", url, console.login, console.password)
 	fmt.Fprintf(a.stdout, "  operator token (shown once): %s\n", token)
 	fmt.Fprintf(a.stdout, "  outboxes (nothing is really sent): %s\n", a.outboxDir())
 	if demo != "" {
@@ -122,7 +140,7 @@ func (a *app) printWelcome(url, token, demo string) {
 			env = "DATABASE_URL='" + db + "' "
 		}
 		fmt.Fprintf(a.stdout, "  demo campaign:               %s\n\n", demo)
-		fmt.Fprintf(a.stdout, "Send the demo campaign from another terminal:\n\n")
+		fmt.Fprintf(a.stdout, "Send the demo campaign from the console (%s/campaigns/%s: Approve, then Start sending),\nor from another terminal:\n\n", url, demo)
 		fmt.Fprintf(a.stdout, "  %sbin/breachnotice campaign approve %s\n", env, demo)
 		fmt.Fprintf(a.stdout, "  %sbin/breachnotice campaign start %s\n", env, demo)
 		fmt.Fprintf(a.stdout, "  %sbin/breachnotice campaign status %s\n", env, demo)
@@ -183,9 +201,12 @@ func demoSecret(stateDir string) (string, error) {
 	return secret, nil
 }
 
-// serveHTTP serves the API on HTTP_ADDR until ctx ends (SIGINT or SIGTERM), then stops
-// accepting connections and gives requests in flight 30 seconds to finish.
-func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.TestSender, ready func(url string)) error {
+// serveHTTP serves the web console and the API on HTTP_ADDR until ctx ends (SIGINT or
+// SIGTERM), then stops accepting connections and gives requests in flight 30 seconds to
+// finish. One listener, two handlers: the API keeps /api/v1/, /u/, /webhooks/ and /healthz,
+// the console takes / and its own pages (see web.Server.Handler). rdb, when set, is the
+// workers' Redis, shown to operators under /admin/queues.
+func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.TestSender, rdb redis.UniversalClient, ready func(url string)) error {
 	im, err := importer.New(db)
 	if err != nil {
 		return err
@@ -199,9 +220,20 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.Test
 		}
 		test.Renderer = rd
 	}
+	console := &web.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Log: a.log,
+		MaxUploadBytes: maxUploadBytes, Outbox: outboxOf(test)}
+	if rdb != nil {
+		console.Queues = web.Queues(rdb)
+	}
+	handler, err := console.Handler((&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: []byte(a.cfg.Secret),
+		Log: a.log, MaxUploadBytes: maxUploadBytes,
+		PublicURL: a.cfg.PublicURL, TwilioAuthToken: a.cfg.TwilioAuthToken, WebhookSecret: []byte(a.cfg.WebhookSecret),
+		SNS: &sns.Verifier{TopicARNs: a.cfg.SNSTopicARNs}}).Handler())
+	if err != nil {
+		return err
+	}
 	srv := &http.Server{
-		Handler: (&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: []byte(a.cfg.Secret),
-			Log: a.log, MaxUploadBytes: maxUploadBytes}).Handler(),
+		Handler: handler,
 		// No WriteTimeout: an upload of millions of rows is answered when it is imported.
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -233,4 +265,20 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.Test
 		return err
 	}
 	return nil
+}
+
+// outboxOf tells the console where the local captures write, when notices are captured
+// instead of sent (development mode); nil when both channels really send.
+func outboxOf(test dispatch.TestSender) *web.Outbox {
+	var o web.Outbox
+	if c, ok := test.Mail.(*email.Capture); ok {
+		o.EmailDir = c.Dir
+	}
+	if c, ok := test.SMS.(*sms.Capture); ok {
+		o.SMSFile = c.Path
+	}
+	if o == (web.Outbox{}) {
+		return nil
+	}
+	return &o
 }

@@ -35,12 +35,12 @@ left half-sent.`,
 				return err
 			}
 			defer db.Close()
-			e, _, closeSending, err := a.sending(db, false)
+			e, _, _, closeSending, err := a.sending(db, false)
 			if err != nil {
 				return err
 			}
 			defer closeSending()
-			return e.Run(cmd.Context())
+			return a.startEngine(cmd.Context(), e, db)()
 		},
 	}
 }
@@ -119,33 +119,39 @@ func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
 
 // sending builds the sending engine on db: Redis (in-process when REDIS_URL is unset and
 // inProcessRedis allows it), the senders, the renderer. The TestSender shares the engine's
-// senders, for the reviewers' test sends. close releases the senders and Redis.
-func (a *app) sending(db *postgres.DB, inProcessRedis bool) (*dispatch.Engine, dispatch.TestSender, func(), error) {
+// senders, for the reviewers' test sends; rdb is the engine's Redis, for the console's queue
+// dashboard. close releases the senders and Redis.
+func (a *app) sending(db *postgres.DB, inProcessRedis bool) (e *dispatch.Engine, test dispatch.TestSender, rdb redis.UniversalClient, closeAll func(), err error) {
 	rd, err := a.renderer()
 	if err != nil {
-		return nil, dispatch.TestSender{}, nil, err
+		return nil, dispatch.TestSender{}, nil, nil, err
 	}
 	mail, text, closeSenders, err := a.senders()
 	if err != nil {
-		return nil, dispatch.TestSender{}, nil, err
+		return nil, dispatch.TestSender{}, nil, nil, err
 	}
-	rdb, err := a.redis(inProcessRedis)
+	rdb, err = a.redis(inProcessRedis)
 	if err != nil {
 		closeSenders()
-		return nil, dispatch.TestSender{}, nil, err
+		return nil, dispatch.TestSender{}, nil, nil, err
 	}
 	cfg := dispatch.DefaultConfig()
 	cfg.Concurrency = a.cfg.WorkerConcurrency
 	cfg.EmailRate, cfg.SMSRate, cfg.DomainRates = a.cfg.EmailRate, a.cfg.SMSRate, a.cfg.DomainRates
 	cfg.PublicURL, cfg.Secret = a.cfg.PublicURL, []byte(a.cfg.Secret)
-	e := dispatch.New(cfg, db, rdb, rd, mail, text, a.log)
-	return e, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text}, func() { closeSenders(); rdb.Close() }, nil
+	e = dispatch.New(cfg, db, rdb, rd, mail, text, a.log)
+	return e, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text}, rdb, func() { closeSenders(); rdb.Close() }, nil
 }
 
-// startEngine runs the engine in the background until ctx ends; wait waits for its graceful
-// stop and returns its error.
-func startEngine(ctx context.Context, e *dispatch.Engine) (wait func() error) {
+// startEngine runs the engine, and the retention sweep beside it (see startRetention), in the
+// background until ctx ends; wait waits for their graceful stop and returns the engine's error.
+func (a *app) startEngine(ctx context.Context, e *dispatch.Engine, db *postgres.DB) (wait func() error) {
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
-	return func() error { return <-done }
+	stopRetention := a.startRetention(ctx, db)
+	return func() error {
+		err := <-done
+		stopRetention()
+		return err
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/sns"
 )
 
 // Store is what the API needs of storage. Implemented by package postgres. Each area of the
@@ -69,6 +70,16 @@ type Server struct {
 	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole
 	// in memory; this only stops a runaway client).
 	MaxUploadBytes int64
+
+	// The provider webhooks' credentials (providers.go). PublicURL (PUBLIC_URL) is the base of
+	// the URLs the providers call: Twilio signs the URL it was given, whatever proxy is in
+	// between. Without TwilioAuthToken (TWILIO_AUTH_TOKEN) or PublicURL the Twilio webhooks
+	// answer 403, without WebhookSecret (WEBHOOK_SECRET) the generic email webhook does, and
+	// without SNS the SES one: nothing could be verified.
+	PublicURL       string
+	TwilioAuthToken string
+	WebhookSecret   []byte
+	SNS             *sns.Verifier
 }
 
 // Route is one endpoint: the table Handler serves, and what the OpenAPI test holds the

@@ -84,7 +84,7 @@ func (c *client) do(method, path, contentType string, body io.Reader, token stri
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := (&http.Client{Transport: validated{c.t}}).Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
