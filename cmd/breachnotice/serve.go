@@ -131,9 +131,9 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 // printWelcome tells a new user where everything is and what to type next.
 func (a *app) printWelcome(url, token, demo string, console demoLogin) {
 	fmt.Fprintf(a.stdout, "\nbreachnotice is running at %s\n\n", url)
-	fmt.Fprintf(a.stdout, "  web console:  %s/  (sign in as %s, password %s; new each start)\n", url, console.login, console.password)
+	fmt.Fprintf(a.stdout, "  web console:                 %s/  (sign in as %s, password %s; new each start)\n", url, console.login, console.password)
 	fmt.Fprintf(a.stdout, "  operator token (shown once): %s\n", token)
-	fmt.Fprintf(a.stdout, "  outboxes (nothing is really sent): %s\n", a.outboxDir())
+	fmt.Fprintf(a.stdout, "  outboxes (nothing is sent):  %s\n", a.outboxDir())
 	if demo != "" {
 		env := ""
 		if db := a.getenv("DATABASE_URL"); db != "" {
