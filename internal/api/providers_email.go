@@ -48,7 +48,7 @@ import (
 // somebody else. A message that is not one of our deliveries is acknowledged and ignored.
 func (s *Server) sesNotification(w http.ResponseWriter, r *http.Request) {
 	if s.SNS == nil {
-		refuse(w, http.StatusForbidden, "SES notifications are not configured here")
+		refuse(w, http.StatusForbidden, "SES notifications are not accepted here: name the SNS topics in SNS_TOPIC_ARNS")
 		return
 	}
 	body, ok := readBody(w, r, maxSNSBody, "text/plain", "application/json")

@@ -44,13 +44,15 @@ const (
 
 // recipientRecord answers GET …/recipients/{customerID}: one customer's deliveries and the
 // timeline of events. Personal data is in the answer, for the operator who asked; the request
-// log has only the route pattern, never the customer's ID.
+// log has only the route pattern, never the customer's ID. Every read of a customer's personal
+// data is audited — who looked at which record (its internal number, never the ID typed).
 func (s *Server) recipientRecord(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.Store.RecipientRecord(r.Context(), r.PathValue("id"), r.PathValue("customerID"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	s.audit(r, "recipient.viewed", rec.Recipient.CampaignID, map[string]any{"recipient": rec.Recipient.ID})
 	writeJSON(w, http.StatusOK, rec)
 }
 
@@ -87,6 +89,9 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// A page of names and addresses is a read of personal data: audited with its size, so
+	// that paging through a whole list leaves a trace.
+	s.audit(r, "deliveries.listed", campaignID, map[string]any{"rows": len(page), "state": f.State, "channel": f.Channel, "locale": f.Locale})
 	out := deliveryPage{Deliveries: page}
 	if next != nil {
 		if out.Next, err = s.deliveryCursor(campaignID, *next); err != nil {
@@ -130,6 +135,7 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.audit(r, "suppressions.listed", "", map[string]any{"rows": len(page), "channel": f.Channel})
 	out := suppressionPage{Suppressions: page}
 	if next != nil {
 		if out.Next, err = s.suppressionCursor(*next); err != nil {
