@@ -201,7 +201,8 @@ func proofOf(secret []byte, address *string) []byte {
 }
 
 // finishPurge deletes the campaign's rejected import rows (they are raw rows of the list),
-// scrubs its imports' error texts, marks it purged and audits the purge.
+// scrubs its imports' error texts, unlinks its suppressions, marks it purged and audits the
+// purge.
 func finishPurge(ctx context.Context, tx pgx.Tx, uid uuid.UUID, actor string, report *breach.PurgeReport) error {
 	var left bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recipients WHERE campaign_id = $1 AND purged_at IS NULL)`, uid).
@@ -220,6 +221,12 @@ func finishPurge(ctx context.Context, tx pgx.Tx, uid uuid.UUID, actor string, re
 	if _, err := tx.Exec(ctx, `UPDATE imports SET error = `+scrubSQL("error", "NULL", "NULL")+`
 		WHERE campaign_id = $1 AND error <> ''`, uid); err != nil {
 		return fmt.Errorf("purge: scrub import errors: %w", err)
+	}
+	// The suppression list keeps its addresses — an opt-out must outlive the campaign — but no
+	// longer says which campaign they came from: address + campaign would be a piece of the
+	// breach's victim list surviving its purge.
+	if _, err := tx.Exec(ctx, `UPDATE suppressions SET campaign_id = NULL WHERE campaign_id = $1`, uid); err != nil {
+		return fmt.Errorf("purge: unlink suppressions: %w", err)
 	}
 	if err := tx.QueryRow(ctx, `
 		UPDATE campaigns SET purged_at = now(), purged_by = $2, updated_at = now() WHERE id = $1

@@ -97,6 +97,8 @@ func dump(t *testing.T, id string) string {
 		`SELECT j::text FROM import_rejects j JOIN imports i ON i.id = j.import_id WHERE i.campaign_id = $1`,
 		`SELECT i::text FROM imports i WHERE campaign_id = $1`,
 		`SELECT a::text FROM audit_log a WHERE campaign_id = $1`,
+		// The suppression list keeps its addresses, but none may still point at the campaign.
+		`SELECT s::text FROM suppressions s WHERE campaign_id = $1`,
 	} {
 		rows, err := conn.Query(t.Context(), q, id)
 		if err != nil {
@@ -146,6 +148,14 @@ func TestPurge_RemovesEveryAddressKeepsCountsRecordAndProof(t *testing.T) {
 			t.Fatalf("the campaign's tables lack %q before the purge: the test proves nothing", pii)
 		}
 	}
+	// An address of this test's own: the suppression list is shared by every campaign.
+	optedOut := "opted.out." + c.ID + "@example.org"
+	if err := db.Suppress(t.Context(), breach.ChannelEmail, optedOut, "optout", "one-click", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(dump(t, c.ID), optedOut) {
+		t.Fatal("the dump does not show the campaign's suppressions: the test proves nothing")
+	}
 	statusBefore, err := db.CampaignStatus(t.Context(), c.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -160,6 +170,9 @@ func TestPurge_RemovesEveryAddressKeepsCountsRecordAndProof(t *testing.T) {
 	}
 
 	after := dump(t, c.ID)
+	if strings.Contains(after, optedOut) {
+		t.Error("a suppression still names the purged campaign")
+	}
 	for _, pii := range addressesOf {
 		if strings.Contains(strings.ToLower(after), strings.ToLower(pii)) {
 			t.Errorf("%q is still in the campaign's tables after the purge", pii)
