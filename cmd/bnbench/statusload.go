@@ -142,7 +142,7 @@ type loadResult struct {
 	latencies map[string][]time.Duration
 	failures  map[string]int // answers other than 200, and transport errors
 	offered   int
-	elapsed   time.Duration
+	elapsed   time.Duration // while requests were offered (the stragglers' wait excluded)
 }
 
 func (r *loadResult) add(kind string, d time.Duration, ok bool) {
@@ -238,8 +238,8 @@ func runLoad(ctx context.Context, srv *serveProcess, id string, o statusOptions,
 	during()
 	close(stopLoad)
 	<-done
-	inflight.Wait()
 	r.elapsed = time.Since(start)
+	inflight.Wait()
 	return r
 }
 

@@ -29,6 +29,8 @@ type DB struct {
 	// length; without a bound, enough concurrent uploads would take every connection and
 	// stall everything else, the imports' own progress updates included.
 	importSlots chan struct{}
+	// pending caches the slowest part of CampaignStatus (see pendingCache).
+	pending *pendingCache
 }
 
 // defaultMaxConns is the pool size unless DATABASE_URL sets pool_max_conns (pgx's default,
@@ -53,7 +55,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4))}, nil
+	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4)), pending: &pendingCache{}}, nil
 }
 
 // Close closes every connection.

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 // CampaignsChannel is the PostgreSQL notification channel on which a campaign's ID is
@@ -181,12 +180,19 @@ func (db *DB) CampaignStatus(ctx context.Context, id string) (*breach.CampaignSt
 		}
 		return nil
 	})
-	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
+	// One snapshot for every read: a planner step committing between two of them would count
+	// its recipients both as planned and as pending.
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("read status: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("read status: %w", err)
 	}
 	s := breach.NewCampaignStatus(state, spec.Locales...)
 	if total == 0 { // not approved yet: the list may still change
-		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&total); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&total); err != nil {
 			return nil, fmt.Errorf("count recipients: %w", err)
 		}
 	}
@@ -195,7 +201,7 @@ func (db *DB) CampaignStatus(ctx context.Context, id string) (*breach.CampaignSt
 		s.Add(c.Locale, c.Channel, c.State, c.N)
 	}
 	if !planned && state != breach.CampaignCancelled {
-		if err := db.pendingCounts(ctx, uid, &spec, through, s); err != nil {
+		if err := db.pending.add(ctx, tx, uid, &spec, state, through, s); err != nil {
 			return nil, err
 		}
 	}
@@ -213,30 +219,4 @@ type deliveryCount struct {
 	State   breach.DeliveryState
 	Locale  string
 	N       int64
-}
-
-// pendingCounts counts, per channel and notice locale, the recipients of campaign c the
-// planner has not reached yet. Their locales are negotiated as the planner will, once per
-// distinct (locale, country).
-func (db *DB) pendingCounts(ctx context.Context, uid uuid.UUID, c *breach.Campaign, through int64, s *breach.CampaignStatus) error {
-	rows, err := db.pool.Query(ctx, `
-		SELECT locale, country, count(*) FILTER (WHERE `+wantsEmail("$3")+`), count(*) FILTER (WHERE `+wantsSMS("$3")+`)
-		FROM recipients r WHERE campaign_id = $1 AND id > $2 GROUP BY locale, country`, uid, through, c.Channels)
-	if err != nil {
-		return fmt.Errorf("count pending recipients: %w", err)
-	}
-	var (
-		locale, country string
-		email, sms      int64
-	)
-	negotiate := notice.Negotiator(c)
-	if _, err := pgx.ForEachRow(rows, []any{&locale, &country, &email, &sms}, func() error {
-		written := negotiate(locale, country)
-		s.Add(written, breach.ChannelEmail, breach.DeliveryPending, email)
-		s.Add(written, breach.ChannelSMS, breach.DeliveryPending, sms)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("count pending recipients: %w", err)
-	}
-	return nil
 }
