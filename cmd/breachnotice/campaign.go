@@ -155,7 +155,12 @@ func (a *app) campaignApproveCommand() *cobra.Command {
 		Short: "Approve a draft campaign: its list and its notices, which must pass lint",
 		Long: `Approve a draft campaign once its customer list is imported and every variant of its
 notices passes lint (breachnotice lint --campaign ID shows the findings). Approval is recorded
-with who approved and when; afterwards the list can no longer change.`,
+with who approved and when; afterwards the list can no longer change.
+
+A campaign that needs two people (approval: two_person) cannot be approved here: the command
+line knows your system account, not which console user you are, so it cannot tell you from the
+campaign's authors. Approve it in the web console, or through the API with a token bound to
+your user (breachnotice token create --name NAME --user LOGIN).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rd, err := a.renderer()

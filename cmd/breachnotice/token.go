@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -24,13 +25,23 @@ func newToken() (token string, hash []byte) {
 
 func (a *app) tokenCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Manage operator API tokens"}
-	var name string
+	var name, login string
 	create := &cobra.Command{
-		Use:   "create --name NAME",
+		Use:   "create --name NAME [--user LOGIN]",
 		Short: "Create an operator token and print it (once: only its hash is stored)",
-		Args:  cobra.NoArgs,
+		Long: `Create an operator token for the HTTP API and print it, once: only its hash is stored.
+
+With --user the token belongs to that console user (breachnotice user add): it acts as the user
+("user:LOGIN" in the audit log, as in the console) with the user's roles — viewer reads,
+operator changes everything but approvals, approver approves — and stops working as soon as
+the user is disabled. Give each person their own bound token: a campaign that needs two people
+(approval: two_person) can only be approved by a user, in the console or through a bound token.
+
+Without --user the token acts as "token:NAME" and may use every route, but cannot approve a
+campaign that needs two people.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			token, err := a.createToken(cmd.Context(), name)
+			token, err := a.createToken(cmd.Context(), name, login)
 			if err != nil {
 				return err
 			}
@@ -40,22 +51,35 @@ func (a *app) tokenCommand() *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "who or what the token is for (unique)")
+	create.Flags().StringVar(&login, "user", "", "the console user the token acts for, with their roles")
 	_ = create.MarkFlagRequired("name")
 	cmd.AddCommand(create)
 	return cmd
 }
 
-func (a *app) createToken(ctx context.Context, name string) (string, error) {
+// createToken creates an operator token named name, bound to the console user login unless
+// login is empty, and records who it is for in the audit log.
+func (a *app) createToken(ctx context.Context, name, login string) (string, error) {
 	db, err := a.openDB(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer db.Close()
 	token, hash := newToken()
-	if err := db.CreateToken(ctx, name, hash); err != nil {
+	detail := map[string]any{"name": name}
+	if login == "" {
+		err = db.CreateToken(ctx, name, hash)
+	} else {
+		if login, err = breach.ParseLogin(login); err != nil {
+			return "", fmt.Errorf("--user: %w", err)
+		}
+		err = db.CreateUserToken(ctx, name, login, hash)
+		detail["user"] = login
+	}
+	if err != nil {
 		return "", err
 	}
-	if err := db.Audit(ctx, cliActor(), "token.create", "", map[string]any{"name": name}); err != nil {
+	if err := db.Audit(ctx, cliActor(), "token.create", "", detail); err != nil {
 		return "", err
 	}
 	return token, nil

@@ -1,6 +1,7 @@
 // Package api serves breachnotice's JSON API under /api/v1 (operator token required on every
-// route) over net/http. Application errors (breach.Error codes) are mapped to HTTP statuses in
-// one place, writeError.
+// route) over net/http. A token bound to a console user acts as that user, with their roles,
+// checked per route in one place (Route.Role, Handler). Application errors (breach.Error codes)
+// are mapped to HTTP statuses in one place, writeError.
 package api
 
 import (
@@ -41,9 +42,9 @@ type CampaignStore interface {
 	Recipient(ctx context.Context, campaignID, customerID string) (*breach.Recipient, error)
 	// ApproveCampaign approves a draft campaign if check passes, recording who and when.
 	ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error)
-	// TokenName returns the name of the operator token with the given SHA-256 hash, or an
-	// EUNAUTHORIZED error.
-	TokenName(ctx context.Context, hash []byte) (string, error)
+	// TokenByHash returns the live operator token with the given SHA-256 hash and the user
+	// it is bound to, if any; an EUNAUTHORIZED error if there is none or its user is disabled.
+	TokenByHash(ctx context.Context, hash []byte) (*breach.Token, error)
 	// MoveCampaign starts, pauses, resumes or cancels a campaign on behalf of actor.
 	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)
 	// CampaignStatus counts a campaign's deliveries by channel and state.
@@ -88,8 +89,25 @@ type Route struct {
 	Method, Pattern string
 	// Public routes are served without an operator token (opt-out links, provider webhooks,
 	// the API description); they authenticate by signature or not at all.
-	Public  bool
+	Public bool
+	// Role is what a token bound to a user needs that user to hold (breach.User.Can); empty
+	// means viewer for GET and operator for any other method, so that a new route that
+	// changes something is closed to viewers unless it says otherwise. Unbound tokens may use
+	// every route (breach.Token.Can).
+	Role    breach.Role
 	handler http.HandlerFunc
+}
+
+// role returns the role rt needs: Role, or its default by method.
+func (rt Route) role() breach.Role {
+	switch {
+	case rt.Role != "":
+		return rt.Role
+	case rt.Method == http.MethodGet:
+		return breach.RoleViewer
+	default:
+		return breach.RoleOperator
+	}
 }
 
 // Routes lists every endpoint of the API. Each area adds its own from its file.
@@ -102,7 +120,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/api/v1/campaigns", handler: s.listCampaigns},
 		{Method: "POST", Pattern: "/api/v1/campaigns", handler: s.createCampaign},
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}", handler: s.getCampaign},
-		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/approve", handler: s.approveCampaign},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/approve", Role: breach.RoleApprover, handler: s.approveCampaign},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/start", handler: s.moveCampaign(breach.CampaignApproved, breach.CampaignRunning)},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/pause", handler: s.moveCampaign(breach.CampaignRunning, breach.CampaignPaused)},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/resume", handler: s.moveCampaign(breach.CampaignPaused, breach.CampaignRunning)},
@@ -124,7 +142,8 @@ func (s *Server) Routes() []Route {
 	return rs
 }
 
-// Handler serves Routes: operator routes behind the token check, public ones as they are.
+// Handler serves Routes: operator routes behind the token check and their role check, public
+// ones as they are.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	api := http.NewServeMux()
@@ -132,7 +151,7 @@ func (s *Server) Handler() http.Handler {
 		if rt.Public {
 			mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.handler)
 		} else {
-			api.HandleFunc(rt.Method+" "+rt.Pattern, rt.handler)
+			api.Handle(rt.Method+" "+rt.Pattern, s.authorize(rt.role(), rt.handler))
 		}
 	}
 	mux.Handle("/api/v1/", s.authenticate(reportPattern(api)))
@@ -141,10 +160,36 @@ func (s *Server) Handler() http.Handler {
 
 type operatorKey struct{}
 
-// operator returns the name of the token that authenticated the request.
+// caller returns the token that authenticated the request.
+func caller(ctx context.Context) *breach.Token {
+	t, _ := ctx.Value(operatorKey{}).(*breach.Token)
+	return t
+}
+
+// operator returns the actor of the request: "user:<login>" for a token bound to a user,
+// "token:<name>" for an unbound one.
 func operator(ctx context.Context) string {
-	name, _ := ctx.Value(operatorKey{}).(string)
-	return name
+	if t := caller(ctx); t != nil {
+		return t.Actor()
+	}
+	return ""
+}
+
+// authorize lets a request through to next only if its token may act in role.
+func (s *Server) authorize(role breach.Role, next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := caller(r.Context())
+		if t == nil {
+			s.writeError(w, r, breach.Errorf(breach.EUNAUTHORIZED, "an operator token is required: Authorization: Bearer <token>"))
+			return
+		}
+		if !t.Can(role) {
+			s.writeError(w, r, breach.Errorf(breach.EFORBIDDEN, "this token acts for user %s, who may not do this: it takes the %s role, and %s has %s",
+				t.User.Login, role, t.User.Login, roleList(t.User.Roles)))
+			return
+		}
+		next(w, r)
+	})
 }
 
 // authenticate requires a valid operator token before anything else, so that an unauthenticated
@@ -158,14 +203,25 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		hash := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		name, err := s.Store.TokenName(r.Context(), hash[:])
+		t, err := s.Store.TokenByHash(r.Context(), hash[:])
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breachnotice", error="invalid_token"`)
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, "token:"+name)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, t)))
 	})
+}
+
+func roleList(rs []breach.Role) string {
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = string(r)
+	}
+	if len(names) == 0 {
+		return "no role"
+	}
+	return strings.Join(names, ", ")
 }
 
 // statusRecorder remembers the status a handler wrote, for the request log.
@@ -225,6 +281,7 @@ var statusOf = map[string]int{
 	breach.ENOTFOUND:     http.StatusNotFound,
 	breach.ECONFLICT:     http.StatusConflict,
 	breach.EUNAUTHORIZED: http.StatusUnauthorized,
+	breach.EFORBIDDEN:    http.StatusForbidden,
 }
 
 // writeError answers with err's code and message; internal errors are logged and answered

@@ -64,8 +64,12 @@ func (u *User) Can(r Role) bool {
 	return r == RoleViewer || slices.Contains(u.Roles, r)
 }
 
-// Actor names u in the audit log and in a campaign's created_by, approved_by, started_by.
-func (u *User) Actor() string { return "user:" + u.Login }
+// Actor names u in the audit log and in a campaign's created_by, approved_by, started_by,
+// whether u acts in the console or through an API token bound to u.
+func (u *User) Actor() string { return userActorPrefix + u.Login }
+
+// userActorPrefix begins the actor of every console user, and of no one else.
+const userActorPrefix = "user:"
 
 // maxLogin bounds a login's length.
 const maxLogin = 64

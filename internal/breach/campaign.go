@@ -120,13 +120,25 @@ type ApprovalPolicy struct {
 }
 
 // CheckApprover applies the campaign's approval policy to actor, who wants to approve it;
-// authors are the actors who created the campaign and uploaded its lists. Under the
-// two-person rule an author gets an ECONFLICT error that says who else must act.
+// authors are the actors who created the campaign and uploaded its lists. Every approval —
+// console, API, command line — passes here.
+//
+// Under the two-person rule the approver must be a console user ("user:<login>": signed in to
+// the console, or through an API token bound to that user), because only a user is known to be
+// one person whatever way they act: "cli:<unix user>" and an unbound "token:<name>" could be
+// any author, so they get an ECONFLICT error that says how to approve instead. An author gets
+// an ECONFLICT error that says someone else must act. Without the rule anyone may approve.
 func (c *Campaign) CheckApprover(actor string, authors []string) error {
-	if !c.Approval.TwoPerson || !slices.Contains(authors, actor) {
+	if !c.Approval.TwoPerson {
 		return nil
 	}
-	return Errorf(ECONFLICT, "this campaign needs two people to approve it (approval: two_person): %s created it or uploaded its list, so another approver must approve it", actor)
+	if !strings.HasPrefix(actor, userActorPrefix) {
+		return Errorf(ECONFLICT, "this campaign needs two people to approve it (approval: two_person), so it must be approved by a console user, which %s is not: approve it in the web console, or through the API with a token bound to your user (breachnotice token create --name NAME --user LOGIN)", actor)
+	}
+	if slices.Contains(authors, actor) {
+		return Errorf(ECONFLICT, "this campaign needs two people to approve it (approval: two_person): %s created it or uploaded its list, so another approver must approve it", actor)
+	}
+	return nil
 }
 
 // Localized is a text per locale (BCP 47 tag → text).

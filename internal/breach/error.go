@@ -12,6 +12,7 @@ const (
 	ENOTFOUND     = "not_found"    // the thing does not exist (or the caller may not know it does)
 	ECONFLICT     = "conflict"     // the request clashes with the thing's current state
 	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	EFORBIDDEN    = "forbidden"    // valid credentials, but their holder may not do this
 	EINTERNAL     = "internal"     // a bug or an unavailable dependency; details are logged, not shown
 )
 

@@ -231,13 +231,13 @@ func TestTokens_CreateLookUpRotate(t *testing.T) {
 	if err := db.CreateToken(ctx, "alice", []byte("hash-2")); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("duplicate name err = %v, want ECONFLICT", err)
 	}
-	if name, err := db.TokenName(ctx, []byte("hash-1")); err != nil || name != "alice" {
-		t.Errorf("TokenName = %q, %v", name, err)
+	if tok, err := db.TokenByHash(ctx, []byte("hash-1")); err != nil || tok.Name != "alice" || tok.User != nil {
+		t.Errorf("TokenByHash = %+v, %v", tok, err)
 	}
 	if err := db.RotateToken(ctx, "alice", []byte("hash-3")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.TokenName(ctx, []byte("hash-1")); breach.ErrorCode(err) != breach.EUNAUTHORIZED {
+	if _, err := db.TokenByHash(ctx, []byte("hash-1")); breach.ErrorCode(err) != breach.EUNAUTHORIZED {
 		t.Errorf("rotated-away token err = %v, want EUNAUTHORIZED", err)
 	}
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+func TestCLI_TokenCreateBindsTheTokenToAUserAndAuditsWhich(t *testing.T) {
+	if _, stderr, err := cli(t, "", "user", "add", "--login", "tess", "--role", "approver"); err != nil {
+		t.Fatalf("user add: %v\n%s", err, stderr)
+	}
+	out, stderr, err := cli(t, "", "token", "create", "--name", "tess-laptop", "--user", "Tess")
+	if err != nil || !strings.HasPrefix(out, "bn_") {
+		t.Fatalf("token create --user: %v, printed %q\n%s", err, out, stderr)
+	}
+	if _, stderr, err := cli(t, "", "token", "create", "--name", "ghost", "--user", "nobody"); err == nil || !strings.Contains(stderr, `no user with login "nobody"`) {
+		t.Errorf("a token for an unknown user: %v, %q", err, stderr)
+	}
+	db, err := postgres.Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{Action: "token.create"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, e := range entries {
+		var d map[string]any
+		if json.Unmarshal(e.Detail, &d) == nil && d["name"] == "tess-laptop" {
+			found = d["user"] == "tess" && strings.HasPrefix(e.Actor, "cli")
+		}
+		if strings.Contains(string(e.Detail), "ghost") {
+			t.Errorf("the refused token is in the audit log: %s", e.Detail)
+		}
+	}
+	if !found {
+		t.Errorf("no token.create entry for tess-laptop bound to user tess: %+v", entries)
+	}
+}
+
+func TestCLI_ApproveRefusesATwoPersonCampaignAndSaysHow(t *testing.T) {
+	src, err := os.ReadFile("../../examples/campaign.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "campaign.yaml")
+	twoPerson := strings.Replace(string(src), "two_person: false", "two_person: true", 1)
+	if twoPerson == string(src) {
+		t.Fatal("examples/campaign.yaml no longer says two_person: false")
+	}
+	if err := os.WriteFile(file, []byte(twoPerson), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := cli(t, "", "campaign", "create", "-f", file, "--json")
+	if err != nil {
+		t.Fatalf("campaign create: %v\n%s", err, stderr)
+	}
+	var c struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("campaign create --json printed %q", out)
+	}
+	if _, stderr, err := cli(t, "", "import", "--campaign", c.ID, "../../examples/customers.csv"); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	_, stderr, err = cli(t, "", "campaign", "approve", c.ID)
+	if err == nil || !strings.Contains(stderr, "approve it in the web console, or through the API with a token bound to your user") {
+		t.Errorf("approving a two-person campaign from the command line: %v, stderr %q; want a refusal saying how", err, stderr)
+	}
+	// The one-person demo flow still approves from the command line.
+	id := createCampaign(t)
+	if _, stderr, err := cli(t, "", "import", "--campaign", id, "../../examples/customers.csv"); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	if out, stderr, err := cli(t, "", "campaign", "approve", id); err != nil || !strings.Contains(out, "Approved campaign") {
+		t.Errorf("approving a one-person campaign: %v, %q\n%s", err, out, stderr)
+	}
+}

@@ -1,0 +1,222 @@
+package api_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/api"
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// openDB opens the test database for a test's own setup and checks.
+func openDB(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// addUser stores a console user with the given roles (the password hash is never checked
+// here) and returns a fresh operator token bound to them.
+func addUser(t *testing.T, db *postgres.DB, login string, roles ...breach.Role) string {
+	t.Helper()
+	u := &breach.User{Login: login, Roles: roles}
+	if err := db.CreateUser(t.Context(), u, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"); err != nil {
+		t.Fatal(err)
+	}
+	token := "bn_test_user_" + login
+	sum := sha256.Sum256([]byte(token))
+	if err := db.CreateUserToken(t.Context(), "token-of-"+login, login, sum[:]); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// draftBy stores the example campaign as a draft created by author, with its customer list
+// uploaded by author too, as the console would.
+func draftBy(t *testing.T, db *postgres.DB, author string, twoPerson bool) string {
+	t.Helper()
+	c, src, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Approval.TwoPerson = twoPerson
+	c.CreatedBy = author
+	if err := db.CreateCampaign(t.Context(), c, string(src)); err != nil {
+		t.Fatal(err)
+	}
+	im, err := importer.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := &breach.Import{Filename: "customers.csv", CreatedBy: author}
+	if _, err := im.Run(t.Context(), c, imp, bytes.NewReader(examples.Customers), importer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+type errorAnswer struct {
+	Error struct{ Code, Message string }
+}
+
+func TestAPI_TwoPersonCampaignIsApprovedByAnotherUserHoweverItsAuthorActs(t *testing.T) {
+	c := newServer(t)
+	db := openDB(t)
+	maria := addUser(t, db, "maria", breach.RoleOperator, breach.RoleApprover)
+	bob := addUser(t, db, "bob", breach.RoleApprover)
+	// Maria created the campaign and uploaded its list in the console.
+	id := draftBy(t, db, "user:maria", true)
+	approve := "/api/v1/campaigns/" + id + "/approve"
+
+	resp, body := c.do("POST", approve, "", nil, maria)
+	if e := decode[errorAnswer](t, body); resp.StatusCode != http.StatusConflict || e.Error.Code != "conflict" ||
+		!strings.Contains(e.Error.Message, "user:maria created it or uploaded its list, so another approver must approve it") {
+		t.Errorf("Maria approving her own campaign with her token: %d %s, want 409 saying another approver must", resp.StatusCode, body)
+	}
+	resp, body = c.do("POST", approve, "", nil, c.token)
+	if e := decode[errorAnswer](t, body); resp.StatusCode != http.StatusConflict ||
+		!strings.Contains(e.Error.Message, "approve it in the web console, or through the API with a token bound to your user") {
+		t.Errorf("an unbound token approving: %d %s, want 409 saying how to approve", resp.StatusCode, body)
+	}
+	lint := func(c *breach.Campaign) error { return nil }
+	if _, err := db.ApproveCampaign(t.Context(), id, "cli:maria", lint); breach.ErrorCode(err) != breach.ECONFLICT ||
+		!strings.Contains(err.Error(), "approve it in the web console") {
+		t.Errorf("approving from the command line: %v, want ECONFLICT saying how to approve", err)
+	}
+	if got, err := db.Campaign(t.Context(), id); err != nil || got.State != breach.CampaignDraft {
+		t.Fatalf("after the refused approvals: %v, %v; want draft", got.State, err)
+	}
+
+	resp, body = c.do("POST", approve, "", nil, bob)
+	got := decode[struct {
+		State      string
+		ApprovedBy string `json:"approved_by"`
+	}](t, body)
+	if resp.StatusCode != http.StatusOK || got.State != "approved" || got.ApprovedBy != "user:bob" {
+		t.Errorf("Bob approving with his token: %d %s, want approved by user:bob", resp.StatusCode, body)
+	}
+	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: id, Action: "campaign.approve"})
+	if err != nil || len(entries) != 1 || entries[0].Actor != "user:bob" {
+		t.Errorf("audit of the approval: %+v, %v; want one by user:bob", entries, err)
+	}
+}
+
+func TestAPI_AnUnboundTokenMayStillApproveAOnePersonCampaign(t *testing.T) {
+	c := newServer(t)
+	db := openDB(t)
+	id := draftBy(t, db, "run:demo", false)
+	if resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/approve", "", nil, c.token); resp.StatusCode != http.StatusOK {
+		t.Errorf("an unbound token approving a one-person campaign: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestAPI_BoundTokensHaveTheirUsersRoles(t *testing.T) {
+	c := newServer(t)
+	db := openDB(t)
+	vera := addUser(t, db, "vera", breach.RoleViewer)
+	otto := addUser(t, db, "otto", breach.RoleOperator)
+	ada := addUser(t, db, "ada", breach.RoleApprover)
+	id := c.createCampaign()
+	base := "/api/v1/campaigns/" + id
+
+	forbidden := func(who, token, method, path, contentType, body, role string) {
+		t.Helper()
+		resp, b := c.do(method, path, contentType, strings.NewReader(body), token)
+		e := decode[errorAnswer](t, b)
+		if resp.StatusCode != http.StatusForbidden || e.Error.Code != "forbidden" || !strings.Contains(e.Error.Message, "it takes the "+role+" role") {
+			t.Errorf("%s: %s %s = %d %s, want 403 naming the %s role", who, method, path, resp.StatusCode, b, role)
+		}
+	}
+	// A viewer reads everything and changes nothing.
+	for _, path := range []string{"/api/v1/campaigns", base, base + "/status", base + "/lint", "/api/v1/audit?campaign=" + id} {
+		if resp, b := c.do("GET", path, "", nil, vera); resp.StatusCode != http.StatusOK {
+			t.Errorf("viewer: GET %s = %d %s, want 200", path, resp.StatusCode, b)
+		}
+	}
+	for _, r := range []struct{ path, contentType, body string }{
+		{"/api/v1/campaigns", "application/yaml", string(examples.Campaign)},
+		{base + "/imports", "text/csv", "customer_id,email\nC1,a@example.com\n"},
+		{base + "/test-send", "application/json", `{"to": ["reviewer@example.com"]}`},
+		{base + "/start", "", ""},
+		{base + "/cancel", "", ""},
+		{base + "/purge", "", ""},
+	} {
+		forbidden("viewer", vera, "POST", r.path, r.contentType, r.body, "operator")
+	}
+	forbidden("viewer", vera, "POST", base+"/approve", "", "", "approver")
+
+	// An operator uploads the list but cannot approve; an approver approves but cannot start.
+	if resp, b := c.do("POST", base+"/imports", "text/csv", bytes.NewReader(examples.Customers), otto); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("operator uploading the list: %d %s", resp.StatusCode, b)
+	}
+	forbidden("operator", otto, "POST", base+"/approve", "", "", "approver")
+	if resp, b := c.do("POST", base+"/approve", "", nil, ada); resp.StatusCode != http.StatusOK {
+		t.Fatalf("approver approving: %d %s", resp.StatusCode, b)
+	}
+	forbidden("approver", ada, "POST", base+"/start", "", "", "operator")
+	if resp, b := c.do("POST", base+"/cancel", "", nil, otto); resp.StatusCode != http.StatusOK {
+		t.Errorf("operator cancelling: %d %s", resp.StatusCode, b)
+	}
+	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actors := map[string]string{}
+	for _, e := range entries {
+		actors[e.Action] = e.Actor
+	}
+	if actors["campaign.approve"] != "user:ada" || actors["campaign.cancelled"] != "user:otto" || actors["import"] != "user:otto" {
+		t.Errorf("audit actors by action: %v; want the import and the cancel by user:otto, the approval by user:ada", actors)
+	}
+}
+
+func TestAPI_ADisabledUsersTokenStopsAtOnce(t *testing.T) {
+	c := newServer(t)
+	db := openDB(t)
+	token := addUser(t, db, "leaver", breach.RoleOperator, breach.RoleApprover)
+	if resp, b := c.do("GET", "/api/v1/campaigns", "", nil, token); resp.StatusCode != http.StatusOK {
+		t.Fatalf("before disabling: %d %s", resp.StatusCode, b)
+	}
+	if err := db.DisableUser(t.Context(), "leaver"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ method, path string }{{"GET", "/api/v1/campaigns"}, {"POST", "/api/v1/campaigns"}} {
+		resp, b := c.do(r.method, r.path, "application/yaml", bytes.NewReader(examples.Campaign), token)
+		if e := decode[errorAnswer](t, b); resp.StatusCode != http.StatusUnauthorized || e.Error.Code != "unauthorized" {
+			t.Errorf("after disabling: %s %s = %d %s, want 401", r.method, r.path, resp.StatusCode, b)
+		}
+	}
+}
+
+// TestOpenAPI_EveryRouteClosedToSomeRoleDocuments403 keeps the document true to the role
+// check: a route a viewer may not use (any operator route but a GET, unless it names a role)
+// can answer 403.
+func TestOpenAPI_EveryRouteClosedToSomeRoleDocuments403(t *testing.T) {
+	doc, err := apiDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range (&api.Server{}).Routes() {
+		if rt.Public || (rt.Method == http.MethodGet && (rt.Role == "" || rt.Role == breach.RoleViewer)) {
+			continue
+		}
+		item := doc.Paths.Find(rt.Pattern)
+		if item == nil || item.GetOperation(rt.Method) == nil {
+			continue // TestOpenAPI_DescribesEveryRouteAndOnlyThose reports it
+		}
+		if item.GetOperation(rt.Method).Responses.Status(http.StatusForbidden) == nil {
+			t.Errorf("%s %s takes a role a viewer lacks, but openapi.yaml has no 403 for it", rt.Method, rt.Pattern)
+		}
+	}
+}
