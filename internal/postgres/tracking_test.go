@@ -164,7 +164,18 @@ func TestCampaignStatus_LocalesAddUpToTheChannelsWhilePlanningAndSending(t *test
 	if _, err := db.MoveCampaign(ctx, c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
 		t.Fatal(err)
 	}
-	// Half planned: the unplanned customers count as pending in the locale they will get.
+	// Not planned at all, asked twice (the second answer comes from the pending cache).
+	for range 2 {
+		s, err := db.CampaignStatus(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := s.ByChannel[breach.ChannelEmail][breach.DeliveryPending] + s.ByChannel[breach.ChannelSMS][breach.DeliveryPending]; p != 44 {
+			t.Errorf("before planning: %d pending, want the 44 recipients", p)
+		}
+	}
+	// Half planned: the unplanned customers count as pending in the locale they will get (and
+	// the cached count of the unplanned list is not reused once the planner has moved).
 	if _, err := db.PlanCampaign(ctx, c.ID, 22); err != nil {
 		t.Fatal(err)
 	}
