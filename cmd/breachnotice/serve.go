@@ -221,14 +221,21 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.Test
 		test.Renderer = rd
 	}
 	console := &web.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Log: a.log,
-		MaxUploadBytes: maxUploadBytes, Outbox: outboxOf(test)}
+		MaxUploadBytes: maxUploadBytes, Outbox: outboxOf(test), Secret: []byte(a.cfg.Secret), TrustedProxies: a.cfg.TrustedProxies}
 	if rdb != nil {
 		console.Queues = web.Queues(rdb)
+	}
+	// SES notifications are accepted only from the topics named in SNS_TOPIC_ARNS: SNS signs
+	// every AWS account's messages alike, so without the list anyone could subscribe a topic of
+	// their own and report bounces and complaints.
+	var snsVerifier *sns.Verifier
+	if len(a.cfg.SNSTopicARNs) > 0 {
+		snsVerifier = &sns.Verifier{TopicARNs: a.cfg.SNSTopicARNs}
 	}
 	handler, err := console.Handler((&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: []byte(a.cfg.Secret),
 		Log: a.log, MaxUploadBytes: maxUploadBytes,
 		PublicURL: a.cfg.PublicURL, TwilioAuthToken: a.cfg.TwilioAuthToken, WebhookSecret: []byte(a.cfg.WebhookSecret),
-		SNS: &sns.Verifier{TopicARNs: a.cfg.SNSTopicARNs}}).Handler())
+		SNS: snsVerifier}).Handler())
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -43,6 +44,11 @@ type Config struct {
 	TwilioAuthToken string
 	WebhookSecret   string
 	SNSTopicARNs    []string
+
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses) are the
+	// TLS-terminating proxies in front of the console: only from them is X-Forwarded-For
+	// believed, to tell one client's sign-in failures from another's.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
@@ -116,6 +122,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, errors.New("WEBHOOK_SECRET: must be at least 32 characters (generate one with: openssl rand -hex 32)"))
 	}
 	if c.SNSTopicARNs, err = parseTopicARNs(getenv("SNS_TOPIC_ARNS")); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TrustedProxies, err = ParseTrustedProxies(getenv("TRUSTED_PROXIES")); err != nil {
 		errs = append(errs, err)
 	}
 	return c, errors.Join(errs...)
@@ -222,4 +231,27 @@ func parseTopicARNs(raw string) ([]string, error) {
 		arns = append(arns, item)
 	}
 	return arns, nil
+}
+
+// ParseTrustedProxies reads TRUSTED_PROXIES: comma-separated CIDRs ("10.0.0.0/8") or single
+// addresses ("192.0.2.7", taken as /32 or /128).
+func ParseTrustedProxies(raw string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for item := range strings.SplitSeq(raw, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return nil, fmt.Errorf("TRUSTED_PROXIES: %q is neither a CIDR nor an IP address (example: 10.0.0.0/8,192.0.2.7)", item)
+			}
+			a = a.Unmap()
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

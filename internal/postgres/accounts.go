@@ -161,35 +161,46 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 	return nil
 }
 
-// RecordSignInFailure counts a failed sign-in against a login (by its hash) and a client
-// address; failures older than a day are deleted on the way.
-func (db *DB) RecordSignInFailure(ctx context.Context, loginHash []byte, clientIP string) error {
+// RecordSignInAttempt counts a sign-in attempt as a failure against a login (by its keyed
+// hash) from a client address before its password is checked, and returns the failures
+// within the last window, this one included, of that login from that address and of the
+// address for any login. Attempts from one address are counted one at a time (an advisory
+// lock on the address), so a burst of parallel guesses sees the limit as a sequence would.
+// A successful sign-in then forgets its failures (ClearSignInFailures). Failures older than a
+// day are deleted on the way.
+func (db *DB) RecordSignInAttempt(ctx context.Context, loginHash []byte, clientIP string, window time.Duration) (byPair, byIP int, err error) {
 	if _, err := db.pool.Exec(ctx, `DELETE FROM signin_failures WHERE at < now() - interval '1 day'`); err != nil {
-		return fmt.Errorf("delete old sign-in failures: %w", err)
+		return 0, 0, fmt.Errorf("delete old sign-in failures: %w", err)
 	}
-	if _, err := db.pool.Exec(ctx, `INSERT INTO signin_failures (login_hash, client_ip) VALUES ($1, $2)`, loginHash, clientIP); err != nil {
-		return fmt.Errorf("record sign-in failure: %w", err)
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return 0, 0, fmt.Errorf("begin: %w", err)
 	}
-	return nil
-}
-
-// SignInFailures counts the failed sign-ins within the last window for a login (by its hash)
-// and for a client address.
-func (db *DB) SignInFailures(ctx context.Context, loginHash []byte, clientIP string, window time.Duration) (byLogin, byIP int, err error) {
-	err = db.pool.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE login_hash = $1), count(*) FILTER (WHERE client_ip = $2)
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('signin:' || $1, 0))`, clientIP); err != nil {
+		return 0, 0, fmt.Errorf("lock sign-in failures: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO signin_failures (login_hash, client_ip) VALUES ($1, $2)`, loginHash, clientIP); err != nil {
+		return 0, 0, fmt.Errorf("record sign-in attempt: %w", err)
+	}
+	err = tx.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE login_hash = $1), count(*)
 		FROM signin_failures
-		WHERE (login_hash = $1 OR client_ip = $2) AND at > now() - make_interval(secs => $3)`, loginHash, clientIP, window.Seconds(),
-	).Scan(&byLogin, &byIP)
+		WHERE client_ip = $2 AND at > now() - make_interval(secs => $3)`, loginHash, clientIP, window.Seconds(),
+	).Scan(&byPair, &byIP)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count sign-in failures: %w", err)
 	}
-	return byLogin, byIP, nil
+	if err := tx.Commit(ctx); err != nil {
+		return 0, 0, fmt.Errorf("commit: %w", err)
+	}
+	return byPair, byIP, nil
 }
 
-// ClearSignInFailures forgets a login's failed sign-ins, after it signed in successfully.
-func (db *DB) ClearSignInFailures(ctx context.Context, loginHash []byte) error {
-	if _, err := db.pool.Exec(ctx, `DELETE FROM signin_failures WHERE login_hash = $1`, loginHash); err != nil {
+// ClearSignInFailures forgets the failed sign-ins of a login (by its keyed hash) from a client
+// address, after it signed in successfully from there.
+func (db *DB) ClearSignInFailures(ctx context.Context, loginHash []byte, clientIP string) error {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM signin_failures WHERE login_hash = $1 AND client_ip = $2`, loginHash, clientIP); err != nil {
 		return fmt.Errorf("clear sign-in failures: %w", err)
 	}
 	return nil

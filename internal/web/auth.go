@@ -2,16 +2,19 @@ package web
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -27,13 +30,16 @@ const (
 	plainCookie  = "breachnotice"
 )
 
-// Sign-in limits: after this many failures within signInWindow, for one login or from one
-// client address, sign-in is refused (429) until the window has passed. The address limit is
-// higher because a whole office may share one address.
+// Sign-in limits: after maxPairFailures failures within signInWindow of one login from one
+// client address, or maxAddressFailures of any logins from one address, sign-in from there is
+// refused (429) until the window has passed. Failures are never counted per login alone: that
+// would let anyone lock the approver out in the middle of an incident. The address ceiling is
+// higher because a whole office may share one address; behind a TLS-terminating proxy the
+// client's address is read from X-Forwarded-For (see Server.TrustedProxies).
 const (
-	signInWindow      = 15 * time.Minute
-	maxLoginFailures  = 5
-	maxAddressFailure = 20
+	signInWindow       = 15 * time.Minute
+	maxPairFailures    = 5
+	maxAddressFailures = 30
 )
 
 type userKey struct{}
@@ -102,28 +108,89 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "signin", "Sign in", signInData{Next: safeNext(r.FormValue("next"))})
 }
 
-// safeNext keeps a post-sign-in destination only if it is a path of this site ("/x", not
-// "//evil.example" nor "/\evil.example", which browsers read as another host).
+// safeNext keeps a post-sign-in destination only if it is a path of this site: "/x", not
+// "//evil.example" nor "/\evil.example", which browsers read as another host, nor anything with
+// a control character or a backslash — browsers drop tabs and newlines from URLs, so
+// "/\t/evil.example" (or "/%09/…" before the form decodes it) would become "//evil.example".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/campaigns"
+	const home = "/campaigns"
+	if next == "" || strings.ContainsAny(next, "\\") || strings.ContainsFunc(next, unicode.IsControl) {
+		return home
+	}
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return home
+	}
+	// The decoded path must say the same: "/%2F/evil.example" or "/%09/evil.example" is
+	// "//evil.example" to some browsers and proxies.
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") ||
+		strings.ContainsAny(u.Path, "\\") || strings.ContainsFunc(u.Path, unicode.IsControl) {
+		return home
 	}
 	return next
 }
 
-// clientIP is the address a request came from. X-Forwarded-For is not believed: anyone can
-// send it, and the sign-in limit would be trivially evaded.
-func clientIP(r *http.Request) string {
+// clientIP is the address a request came from: the direct peer, unless that peer is one of
+// TrustedProxies — then the rightmost address of X-Forwarded-For that is not a trusted proxy
+// (the hops to its left were written by the client and prove nothing). Without trusted
+// proxies X-Forwarded-For is ignored: anyone can send it, and the sign-in limit would be
+// trivially evaded.
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	peer, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	peer = peer.Unmap()
+	if !s.trusted(peer) {
+		return peer.String()
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	addr := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // garbage from the client's side: the last trusted hop is what is known
+		}
+		addr = hop.Unmap()
+		if !s.trusted(addr) {
+			break
+		}
+	}
+	return addr.String()
 }
 
-// signIn checks a login and password and opens a session. Failures are counted per login and
-// per client address; past the limits, sign-in is refused before the password is even looked
-// at, so that guessing cannot continue. Whether a login exists is never revealed.
+// trusted reports whether addr is one of the TrustedProxies.
+func (s *Server) trusted(addr netip.Addr) bool {
+	for _, p := range s.TrustedProxies {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// loginKey is what the failure table keeps of a typed login: an HMAC under the server's
+// secret, since people type their password into the login box, and an unkeyed hash of a
+// password is guessed offline.
+func (s *Server) loginKey(login string) []byte {
+	m := hmac.New(sha256.New, s.signInKey)
+	m.Write([]byte("signin-login:" + login))
+	return m.Sum(nil)
+}
+
+// signIn checks a login and password and opens a session. Every attempt is first recorded
+// as a failure of that login from the client's address (and forgotten on success), so that a
+// burst of parallel guesses cannot slip past the limits while passwords are being checked;
+// past the limits, sign-in is refused before the password is even looked at. Whether a login
+// exists is never revealed.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
@@ -133,14 +200,14 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	if loginErr != nil {
 		login = strings.ToLower(data.Login)
 	}
-	key := sessionHash("login:" + login)
-	ip := clientIP(r)
-	byLogin, byIP, err := s.Store.SignInFailures(ctx, key, ip, signInWindow)
+	key := s.loginKey(login)
+	ip := s.clientIP(r)
+	byPair, byIP, err := s.Store.RecordSignInAttempt(ctx, key, ip, signInWindow)
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
-	if byLogin >= maxLoginFailures || byIP >= maxAddressFailure {
+	if byPair > maxPairFailures || byIP > maxAddressFailures {
 		w.Header().Set("Retry-After", strconv.Itoa(int(signInWindow.Seconds())))
 		s.renderError(w, r, http.StatusTooManyRequests, "signin", "Sign in", data, fmt.Sprintf(
 			"Too many failed sign-ins: sign-in is paused for %d minutes. If you have forgotten your password, ask an administrator to reset it.",
@@ -166,10 +233,6 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		ok = false
 	}
 	if u == nil || !ok {
-		if err := s.Store.RecordSignInFailure(ctx, key, ip); err != nil {
-			s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
-			return
-		}
 		actor := "anonymous"
 		if u != nil {
 			actor = u.Actor()
@@ -184,7 +247,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusForbidden, "signin", "Sign in", data, "This account is disabled. Ask an administrator.")
 		return
 	}
-	if err := s.Store.ClearSignInFailures(ctx, key); err != nil {
+	if err := s.Store.ClearSignInFailures(ctx, key, ip); err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}

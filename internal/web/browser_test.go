@@ -198,9 +198,15 @@ func TestBrowser_TheWholeJobFromSignInToEveryNoticeSent(t *testing.T) {
 	run("start", chromedp.Click(chromedp.CSS("#start")))
 	waitFor("the start", stateIs("running")+` || `+stateIs("completed"), 30*time.Second)
 
-	// Watch the tracking section refresh itself until every notice is sent.
-	waitFor("every notice sent", `document.querySelector("#all-sent") !== null && `+stateIs("completed"), 2*time.Minute)
-	t.Logf("tracking: %s", text("#all-sent"))
+	// Watch the tracking section refresh itself until the campaign is done and says that every
+	// customer was notified.
+	waitFor("every customer notified", `document.querySelector("#done") !== null && `+
+		`document.querySelector("#done").innerText.includes("All `+strconv.Itoa(accepted)+` customers were notified") && `+
+		stateIs("completed"), 2*time.Minute)
+	t.Logf("tracking: %s", text("#done"))
+	if n, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.querySelectorAll("#by-locale tbody tr").length`)); err != nil || n == 0 {
+		t.Errorf("the table by language has %d rows (%v)", n, err)
+	}
 	shot, err := chromedp.Run(browser, chromedp.FullScreenshot(100)) // quality 100 makes a PNG
 	if err != nil {
 		t.Fatal(err)

@@ -177,32 +177,23 @@ func (s *Server) move(from, to breach.CampaignState, confirm string) http.Handle
 	}
 }
 
-// maxReviewers bounds one test send from the console: it is for a few reviewers.
-const maxReviewers = 10
-
 // testSend sends the real notice of one customer (the list's first unless a customer_id is
-// given) to reviewers' addresses and numbers; nothing is recorded against the customer.
+// given) to reviewers' addresses and numbers; nothing is recorded against the customer. The
+// limits and the addresses' rules are the API's (dispatch.ReviewerAddresses), and a purged
+// campaign, which has no customers' addresses left, is refused as the API refuses it.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	to := strings.FieldsFunc(r.PostFormValue("to"), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
-	if len(to) == 0 {
-		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Test send: enter at least one reviewer email address or phone number (+51987654321)."))
+	to, err := dispatch.ReviewerAddresses(to, 1)
+	if err != nil {
+		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Test send: %s", errorMessage(err)))
 		return
-	}
-	if len(to) > maxReviewers {
-		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Test send: at most %d reviewers at a time.", maxReviewers))
-		return
-	}
-	for i, addr := range to {
-		norm, err := dispatch.ReviewerAddress(addr)
-		if err != nil {
-			s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Test send: %s", errorMessage(err)))
-			return
-		}
-		to[i] = norm
 	}
 	c, err := s.Store.Campaign(ctx, r.PathValue("id"))
+	if err == nil {
+		err = c.NeedsPersonalData("send test notices")
+	}
 	if err != nil {
 		s.actionFailed(w, r, err)
 		return
@@ -228,12 +219,7 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		s.actionFailed(w, r, err)
 		return
 	}
-	failed := 0
-	for _, t := range sent {
-		if t.Error != "" {
-			failed++
-		}
-	}
+	failed := dispatch.FailedSends(sent)
 	s.audit(r, "campaign.test_send", c.ID, map[string]any{"notices": len(sent), "failed": failed})
 	msg := "Test notices sent. Each reviewer should check them now."
 	if failed > 0 {

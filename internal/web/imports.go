@@ -44,12 +44,11 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Upload: choose the customer list file (CSV), then press Upload."))
 		return
 	}
-	// FileName is already reduced to a base name by mime/multipart; it is a label only.
+	// The file name is a label only: importer.Run keeps its breach.FileLabel.
 	imp := &breach.Import{Filename: filename, CreatedBy: userOf(ctx).Actor()}
 	finished, err := s.Importer.Run(ctx, c, imp, file, importer.Options{})
 	if imp.ID != "" {
-		s.audit(r, "import", c.ID, map[string]any{"import": imp.ID, "state": imp.State, "read": imp.Read,
-			"accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected})
+		s.audit(r, "import", c.ID, imp.AuditDetail())
 	}
 	if err != nil {
 		s.actionFailed(w, r, err)

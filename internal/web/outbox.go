@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"mime"
@@ -206,8 +207,17 @@ func (s *Server) outboxFailed(w http.ResponseWriter, r *http.Request, err error)
 		s.fail(w, r, http.StatusNotFound, "There is no such email in the outbox.")
 		return
 	}
-	s.Log.Error("read outbox email", "err", err)
+	s.Log.Error("read outbox email", "err", withoutPath(err))
 	s.fail(w, r, http.StatusInternalServerError, "The email could not be read.")
+}
+
+// withoutPath is err with the file name of a *fs.PathError left out: a captured email's name
+// holds its recipient's address, which has no place in a log.
+func withoutPath(err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
 }
 
 // parsedEmail is a captured email's header and its text and HTML bodies, decoded.

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -21,8 +20,8 @@ type previewData struct {
 }
 
 // previewRequest reads the preview's choices: a customer of the list (customer_id), or the
-// sample customer of a locale and jurisdiction, as GET /api/v1/campaigns/{id}/preview reads
-// them.
+// sample customer of a locale and jurisdiction, by the rules GET /api/v1/campaigns/{id}/preview
+// follows too (notice.PreviewChoice): a purged campaign's customers cannot be previewed.
 func (s *Server) previewRequest(r *http.Request) (*previewData, *breach.Recipient, error) {
 	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -38,25 +37,13 @@ func (s *Server) previewRequest(r *http.Request) (*previewData, *breach.Recipien
 	default:
 		return d, nil, breach.Errorf(breach.EINVALID, "channel %q: choose email or sms", d.Channel)
 	}
-	if d.Locale != "" && !slices.Contains(c.Locales, d.Locale) {
-		return d, nil, breach.Errorf(breach.EINVALID, "locale %q is not offered by this campaign (offered: %v)", d.Locale, c.Locales)
+	rec, choice, err := notice.PreviewChoice{Locale: d.Locale, Jurisdiction: d.Jurisdiction, CustomerID: d.CustomerID}.
+		Recipient(r.Context(), c, s.Store.Recipient)
+	if err != nil {
+		return d, nil, err
 	}
-	if d.CustomerID != "" {
-		rec, err := s.Store.Recipient(r.Context(), c.ID, d.CustomerID)
-		return d, rec, err
-	}
-	v := notice.Variants(c)[0]
-	if d.Locale != "" {
-		v.Locale = d.Locale
-	}
-	if d.Jurisdiction != "" {
-		if !slices.Contains(breach.KnownJurisdictions, d.Jurisdiction) {
-			return d, nil, breach.Errorf(breach.EINVALID, "jurisdiction %q: choose one of %v", d.Jurisdiction, breach.KnownJurisdictions)
-		}
-		v.Jurisdiction = d.Jurisdiction
-	}
-	d.Locale, d.Jurisdiction = v.Locale, v.Jurisdiction
-	return d, notice.Sample(c, v), nil
+	d.Locale, d.Jurisdiction = choice.Locale, choice.Jurisdiction
+	return d, rec, nil
 }
 
 // preview shows one notice as the customer will get it: the email in a sandboxed frame with
@@ -112,32 +99,4 @@ func writeFramedHTML(w http.ResponseWriter, html string) {
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(html))
-}
-
-// lookup finds a recipient of the campaign by customer_id. Viewing a customer's record is
-// audited: the console shows personal data.
-func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
-		return
-	}
-	d := &lookupData{C: c, CustomerID: r.URL.Query().Get("customer_id")}
-	if d.CustomerID == "" {
-		s.render(w, r, http.StatusOK, "recipient", "Find a customer", d)
-		return
-	}
-	if d.R, err = s.Store.Recipient(r.Context(), c.ID, d.CustomerID); err != nil {
-		s.renderError(w, r, s.httpStatus(r, err), "recipient", "Find a customer", d, errorMessage(err))
-		return
-	}
-	s.audit(r, "recipient.view", c.ID, map[string]any{"customer_id": d.CustomerID})
-	s.render(w, r, http.StatusOK, "recipient", "Customer "+d.CustomerID, d)
-}
-
-// lookupData is the recipient page.
-type lookupData struct {
-	C          *breach.Campaign
-	CustomerID string
-	R          *breach.Recipient
 }

@@ -1,12 +1,17 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -146,38 +151,179 @@ func TestSignIn_WrongPasswordOrUnknownLoginGetTheSameRefusalAndNoCookie(t *testi
 	}
 }
 
-func TestSignIn_FiveFailuresLockTheLoginEvenWithTheRightPassword(t *testing.T) {
-	st := newStack(t, nil)
+// signInFrom posts a sign-in as a client behind the trusted proxy 127.0.0.1 whose address the
+// proxy gives in X-Forwarded-For ("" for the proxy's own, a direct request).
+func (b *browser) signInFrom(client, login, password string) answer {
+	b.st.t.Helper()
+	form := url.Values{"login": {login}, "password": {password}}
+	req, _ := http.NewRequest("POST", b.st.srv.URL+"/sign-in", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if client != "" {
+		req.Header.Set("X-Forwarded-For", client)
+	}
+	return b.do(req)
+}
+
+func behindProxy(s *web.Server) {
+	s.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+}
+
+func TestSignIn_FiveFailuresLockTheLoginFromThatAddressOnly(t *testing.T) {
+	st := newStack(t, behindProxy)
 	password := st.user("guessed", breach.RoleViewer)
 	other := st.user("colleague", breach.RoleViewer)
 	b := st.browser()
+	const attacker, approver = "198.51.100.66", "203.0.113.10"
 	for i := range 5 {
-		if got := b.post("/sign-in", url.Values{"login": {"guessed"}, "password": {"guess number " + string(rune('a'+i))}}); got.status != http.StatusUnauthorized {
+		if got := b.signInFrom(attacker, "guessed", "guess number "+string(rune('a'+i))); got.status != http.StatusUnauthorized {
 			t.Fatalf("failure %d: status %d", i+1, got.status)
 		}
 	}
-	got := b.post("/sign-in", url.Values{"login": {"guessed"}, "password": {password}})
+	got := b.signInFrom(attacker, "guessed", password)
 	if got.status != http.StatusTooManyRequests || got.header.Get("Retry-After") == "" || !strings.Contains(got.body, "Too many failed sign-ins") {
 		t.Fatalf("sixth attempt: status %d, Retry-After %q; want 429 with a clear message\n%s", got.status, got.header.Get("Retry-After"), got.body)
 	}
 	if c := (&http.Response{Header: got.header}).Cookies(); len(c) != 0 {
 		t.Errorf("a refused sign-in set a cookie")
 	}
-	// Another login from the same address is below the address limit.
-	if got := b.post("/sign-in", url.Values{"login": {"colleague"}, "password": {other}}); got.status != http.StatusSeeOther {
+	// The attacker cannot lock the account's owner out: from their own address they sign in.
+	if got := st.browser().signInFrom(approver, "guessed", password); got.status != http.StatusSeeOther {
+		t.Errorf("the owner's sign-in from another address: %d, want 303\n%s", got.status, got.body)
+	}
+	// Another login from the attacker's address is below the address ceiling.
+	if got := st.browser().signInFrom(attacker, "colleague", other); got.status != http.StatusSeeOther {
 		t.Errorf("the colleague's sign-in: %d, want 303", got.status)
 	}
 }
 
-func TestSignIn_TwentyFailuresFromOneAddressLockEveryLogin(t *testing.T) {
-	st := newStack(t, nil)
+func TestSignIn_ForwardedForIsIgnoredFromAnUntrustedPeer(t *testing.T) {
+	st := newStack(t, nil) // no trusted proxies: 127.0.0.1 is the client
+	password := st.user("rotated", breach.RoleViewer)
+	b := st.browser()
+	for i := range 5 {
+		b.signInFrom("198.51.100."+strconv.Itoa(i+1), "rotated", "wrong")
+	}
+	if got := b.signInFrom("198.51.100.99", "rotated", password); got.status != http.StatusTooManyRequests {
+		t.Errorf("after 5 failures with a different forged X-Forwarded-For each: %d, want 429", got.status)
+	}
+}
+
+func TestSignIn_ThirtyFailuresFromOneAddressLockEveryLoginFromIt(t *testing.T) {
+	st := newStack(t, behindProxy)
 	password := st.user("victim", breach.RoleViewer)
 	b := st.browser()
-	for i := range 20 {
-		b.post("/sign-in", url.Values{"login": {"spray" + string(rune('a'+i))}, "password": {"spray"}})
+	for i := range 30 {
+		b.signInFrom("198.51.100.7", "spray"+strconv.Itoa(i), "spray")
 	}
-	if got := b.post("/sign-in", url.Values{"login": {"victim"}, "password": {password}}); got.status != http.StatusTooManyRequests {
-		t.Errorf("after 20 failures from one address: %d, want 429", got.status)
+	if got := b.signInFrom("198.51.100.7", "victim", password); got.status != http.StatusTooManyRequests {
+		t.Errorf("after 30 failures from one address: %d, want 429", got.status)
+	}
+	if got := st.browser().signInFrom("198.51.100.8", "victim", password); got.status != http.StatusSeeOther {
+		t.Errorf("from another address behind the same proxy: %d, want 303", got.status)
+	}
+}
+
+func TestSignIn_ParallelGuessesCannotExceedTheLimit(t *testing.T) {
+	st := newStack(t, nil)
+	st.user("burst", breach.RoleViewer)
+	const guesses = 16
+	statuses := make(chan int, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() {
+			statuses <- st.browser().post("/sign-in", url.Values{"login": {"burst"}, "password": {"guess " + strconv.Itoa(i)}}).status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	checked := 0
+	for s := range statuses {
+		if s == http.StatusUnauthorized {
+			checked++
+		} else if s != http.StatusTooManyRequests {
+			t.Errorf("a guess got %d", s)
+		}
+	}
+	if checked > 5 {
+		t.Errorf("%d of %d parallel guesses had their password checked, want at most 5", checked, guesses)
+	}
+}
+
+func TestSignIn_FailureTableKeepsAKeyedHashOfTheLogin(t *testing.T) {
+	st := newStack(t, nil)
+	typed := "my secret password" // typed into the login box by mistake
+	st.browser().post("/sign-in", url.Values{"login": {typed}, "password": {"x"}})
+	var stored []byte
+	if err := pool(t).QueryRow(context.Background(), `SELECT login_hash FROM signin_failures`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	for _, unkeyed := range []string{typed, "login:" + typed, "signin-login:" + typed} {
+		if sum := sha256.Sum256([]byte(unkeyed)); bytes.Equal(stored, sum[:]) {
+			t.Errorf("the failure table keeps the unkeyed SHA-256 of %q", unkeyed)
+		}
+	}
+	if bytes.Contains(stored, []byte(typed)) {
+		t.Error("the failure table keeps the typed login")
+	}
+}
+
+func TestSignIn_NextCannotLeaveTheConsole(t *testing.T) {
+	st := newStack(t, nil)
+	password := st.user("redirected", breach.RoleViewer)
+	for next, want := range map[string]string{
+		"/\t/evil.example":      "/campaigns",
+		"/%09/evil.example":     "/campaigns",
+		"//evil.example":        "/campaigns",
+		"/\\evil.example":       "/campaigns",
+		"https://evil.example/": "/campaigns",
+		"/campaigns/1":          "/campaigns/1",
+	} {
+		got := st.browser().post("/sign-in", url.Values{"login": {"redirected"}, "password": {password}, "next": {next}})
+		if got.status != http.StatusSeeOther || got.header.Get("Location") != want {
+			t.Errorf("next %q: %d to %q, want %q", next, got.status, got.header.Get("Location"), want)
+		}
+	}
+}
+
+func TestQueues_EveryChangeIsAuditedAndReadsAreNot(t *testing.T) {
+	var calls []string
+	st := newStack(t, func(s *web.Server) {
+		s.Queues = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls = append(calls, r.Method+" "+r.URL.Path)
+			if r.Method == http.MethodDelete {
+				w.WriteHeader(http.StatusNoContent)
+			}
+		})
+	})
+	b := st.signedIn("queueop", breach.RoleOperator)
+	if got := b.get("/admin/queues/api/queues"); got.status != http.StatusOK {
+		t.Fatalf("GET the dashboard's API: %d", got.status)
+	}
+	req, _ := http.NewRequest("DELETE", st.srv.URL+"/admin/queues/api/queues/default", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if got := b.do(req); got.status != http.StatusNoContent {
+		t.Fatalf("DELETE a queue: %d\n%s", got.status, got.body)
+	}
+	b.post("/admin/queues/api/queues/default/scheduled_tasks/t1:run", nil)
+	if len(calls) != 3 {
+		t.Fatalf("the dashboard saw %v", calls)
+	}
+	rows, err := pool(t).Query(context.Background(), `SELECT action, detail->>'path' FROM audit_log WHERE actor = 'user:queueop' AND action LIKE 'queues.%' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var action, path string
+		if err := rows.Scan(&action, &path); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, action+" "+path)
+	}
+	want := []string{"queues.delete /admin/queues/api/queues/default", "queues.post /admin/queues/api/queues/default/scheduled_tasks/t1:run"}
+	if !slices.Equal(got, want) {
+		t.Errorf("queue audit rows %v, want %v", got, want)
 	}
 }
 

@@ -1,24 +1,35 @@
 package web
 
 import (
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
-// trackingData is the live part of the campaign page: progress per channel, counts per state,
-// rate and time left.
+// trackingData is the live part of the campaign page: progress per channel, counts per state
+// and locale, rate and time left, and the latest failures.
 type trackingData struct {
 	CampaignID string
 	State      breach.CampaignState
 	Status     *breach.CampaignStatus
 	States     []breach.DeliveryState
 	Channels   []channelProgress
+	Locales    []localeProgress
+	// Failures are recent failed or bounced notices, newest first (see recentFailures).
+	Failures []breach.DeliveryRecord
 	// Live is set while the numbers still change: the page refreshes itself.
 	Live bool
-	// Finished is set once the campaign completed; AllSent when, in addition, every
-	// notice was sent (none failed, bounced or was suppressed).
-	Finished, AllSent                      bool
+	// Done is set once every customer's notice is settled — sent, delivered, or given up on
+	// after any fallback — or the campaign completed; Summary says in words what happened.
+	Done    bool
+	Summary string
+	// Sent, Undelivered and Suppressed count notices (deliveries), not customers.
 	Sent, Undelivered, Suppressed, Notices int64
 }
 
@@ -31,7 +42,23 @@ type channelProgress struct {
 	Sent     int64
 	Percent  int64
 	HasItems bool
+	// Undelivered counts the notices that failed or bounced.
+	Undelivered int64
 }
+
+// localeProgress is one row of the table by language: a locale's notices on one channel.
+type localeProgress struct {
+	Locale  string
+	Channel breach.Channel
+	Counts  []int64 // in the order of breach.DeliveryStates
+}
+
+// Recent failures: how many the page shows, and how many listing pages (each examining a
+// few thousand deliveries) it reads per state to find them.
+const (
+	shownFailures   = 10
+	failureScanDown = 3
+)
 
 // trackingOf reads a campaign's status and shapes it for the page.
 func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData, error) {
@@ -40,8 +67,7 @@ func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData,
 		return nil, err
 	}
 	t := &trackingData{CampaignID: c.ID, State: st.State, Status: st, States: breach.DeliveryStates,
-		Live:     st.State == breach.CampaignRunning || st.State == breach.CampaignPaused,
-		Finished: st.State == breach.CampaignCompleted}
+		Live: st.State == breach.CampaignRunning || st.State == breach.CampaignPaused}
 	for _, ch := range breach.Channels {
 		p := channelProgress{Channel: ch}
 		for _, state := range breach.DeliveryStates {
@@ -56,6 +82,7 @@ func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData,
 				p.Sent += n
 				t.Sent += n
 			case breach.DeliveryFailed, breach.DeliveryBounced:
+				p.Undelivered += n
 				t.Undelivered += n
 			case breach.DeliverySuppressed:
 				t.Suppressed += n
@@ -68,8 +95,117 @@ func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData,
 		t.Notices += p.Total
 		t.Channels = append(t.Channels, p)
 	}
-	t.AllSent = t.Finished && t.Notices > 0 && t.Sent == t.Notices
+	t.Locales = localesOf(st)
+	// A fallback is queued in the same transaction that gives up on the first channel, so no
+	// open delivery left means every customer's notice is settled.
+	t.Done = st.State == breach.CampaignCompleted ||
+		t.Live && t.Notices > 0 && st.Remaining() == 0
+	if t.Done {
+		t.Summary = summary(c.Channels, st.Total, t)
+	}
+	if t.Undelivered > 0 {
+		if t.Failures, err = s.recentFailures(r.Context(), c.ID); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
+}
+
+// localesOf lists the locales' rows that have notices, by locale then channel.
+func localesOf(st *breach.CampaignStatus) []localeProgress {
+	var out []localeProgress
+	for _, l := range slices.Sorted(maps.Keys(st.ByLocale)) {
+		for _, ch := range breach.Channels {
+			row := localeProgress{Locale: l, Channel: ch}
+			var total int64
+			for _, state := range breach.DeliveryStates {
+				n := st.ByLocale[l][ch][state]
+				row.Counts = append(row.Counts, n)
+				total += n
+			}
+			if total > 0 {
+				if row.Locale == "" {
+					row.Locale = "(not recorded)"
+				}
+				out = append(out, row)
+			}
+		}
+	}
+	return out
+}
+
+// recentFailures returns up to shownFailures failed or bounced deliveries, the most recently
+// changed first. The store lists deliveries in recipient order, not by time, and a filtered
+// page examines a bounded stretch of the listing: this reads at most failureScanDown pages
+// per state, so on a very large campaign with failures spread thin the failures shown are
+// the latest of those found at the start of the list, not necessarily of the whole campaign.
+func (s *Server) recentFailures(ctx context.Context, campaignID string) ([]breach.DeliveryRecord, error) {
+	var found []breach.DeliveryRecord
+	for _, state := range []breach.DeliveryState{breach.DeliveryFailed, breach.DeliveryBounced} {
+		var after *breach.DeliveryKey
+		for range failureScanDown {
+			page, next, err := s.Store.Deliveries(ctx, campaignID, breach.DeliveryFilter{State: state}, after, 100)
+			if err != nil {
+				return nil, err
+			}
+			found = append(found, page...)
+			if next == nil || len(found) >= 100 {
+				break
+			}
+			after = next
+		}
+	}
+	slices.SortFunc(found, func(a, b breach.DeliveryRecord) int {
+		return cmp.Compare(b.UpdatedAt.UnixNano(), a.UpdatedAt.UnixNano())
+	})
+	return found[:min(len(found), shownFailures)], nil
+}
+
+// summary says in words what a campaign whose notices are all settled did: how many of its
+// customers were notified, what could not be delivered and whether it went by the other
+// channel instead, what was suppressed.
+func summary(policy breach.ChannelPolicy, customers int64, t *trackingData) string {
+	var parts []string
+	if policy.FallsBack() {
+		// One notice per customer is sent at most: a fallback goes out only when the first
+		// channel gave up, so the notices sent are the customers notified.
+		notified := min(t.Sent, customers)
+		if notified == customers {
+			parts = append(parts, fmt.Sprintf("All %s were notified", plural(customers, "customer", "customers")))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d of %s were notified; %d could not be reached on any channel",
+				notified, plural(customers, "customer", "customers"), customers-notified))
+		}
+	} else {
+		parts = append(parts, fmt.Sprintf("%s were sent to the %s, on every channel each has",
+			plural(t.Sent, "notice", "notices"), plural(customers, "customer", "customers")))
+	}
+	for _, p := range t.Channels {
+		if p.Undelivered == 0 {
+			continue
+		}
+		what, instead := plural(p.Undelivered, "email", "emails"), "by SMS instead where the customer had a phone number"
+		if p.Channel == breach.ChannelSMS {
+			what, instead = plural(p.Undelivered, "SMS", "SMS"), "by email instead where the customer had an address"
+		}
+		verb := "could not be delivered (failed or bounced)"
+		if policy.FallsBack() {
+			verb += " and went " + instead
+		}
+		parts = append(parts, what+" "+verb)
+	}
+	if t.Suppressed > 0 {
+		parts = append(parts, fmt.Sprintf("%d suppressed (opted out or known undeliverable)", t.Suppressed))
+	}
+	return strings.Join(parts, "; ") + "."
+}
+
+// plural is "1 customer" or "44 customers".
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // tracking answers the live part of the campaign page alone, for console.js to swap in.

@@ -17,12 +17,14 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -46,6 +48,15 @@ type Store interface {
 	ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error)
 	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)
 	CampaignStatus(ctx context.Context, id string) (*breach.CampaignStatus, error)
+	// RecipientRecord returns a customer's deliveries and timeline by customer_id; ENOTFOUND
+	// names the campaign or the customer that does not exist.
+	RecipientRecord(ctx context.Context, campaignID, customerID string) (*breach.RecipientRecord, error)
+	// Deliveries returns a page of a campaign's deliveries passing f after the key after (nil:
+	// from the start) and the key the next page starts after, nil at the end. A filtered page
+	// may be short, even empty, while more follow: only a nil next ends the listing.
+	Deliveries(ctx context.Context, campaignID string, f breach.DeliveryFilter, after *breach.DeliveryKey, limit int) ([]breach.DeliveryRecord, *breach.DeliveryKey, error)
+	// AuditLog returns the audit entries the filter selects, newest first.
+	AuditLog(ctx context.Context, f breach.AuditFilter) ([]breach.AuditEntry, error)
 	Audit(ctx context.Context, actor, action, campaignID string, detail map[string]any) error
 	AccountStore
 }
@@ -58,9 +69,13 @@ type AccountStore interface {
 	// SessionUser returns the user of a live session, or EUNAUTHORIZED.
 	SessionUser(ctx context.Context, hash []byte) (*breach.User, error)
 	DeleteSession(ctx context.Context, hash []byte) error
-	RecordSignInFailure(ctx context.Context, loginHash []byte, clientIP string) error
-	SignInFailures(ctx context.Context, loginHash []byte, clientIP string, window time.Duration) (byLogin, byIP int, err error)
-	ClearSignInFailures(ctx context.Context, loginHash []byte) error
+	// RecordSignInAttempt counts an attempt as a failure of a login (by its keyed hash) from a
+	// client address before the password is checked, and returns the failures within window,
+	// this one included, of that pair and of the address; parallel attempts are counted one
+	// at a time.
+	RecordSignInAttempt(ctx context.Context, loginHash []byte, clientIP string, window time.Duration) (byPair, byIP int, err error)
+	// ClearSignInFailures forgets a login's failures from an address after it signed in.
+	ClearSignInFailures(ctx context.Context, loginHash []byte, clientIP string) error
 }
 
 // Server is the web console. Set the fields, then call Handler once.
@@ -82,8 +97,15 @@ type Server struct {
 	// SessionTTL is how long a session lasts at most (default 12 hours: a working day of an
 	// incident); IdleTimeout how long it survives unused (default 1 hour).
 	SessionTTL, IdleTimeout time.Duration
+	// Secret keys the hashes of typed logins kept with failed sign-ins (BREACHNOTICE_SECRET);
+	// when empty, a random key of the process is used, and failures are forgotten on restart.
+	Secret []byte
+	// TrustedProxies are the TLS-terminating proxies (TRUSTED_PROXIES) whose X-Forwarded-For
+	// names the client; from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 
-	pages map[string]*template.Template
+	pages     map[string]*template.Template
+	signInKey []byte
 }
 
 //go:embed templates/*.html
@@ -120,6 +142,7 @@ func (s *Server) routes() []route {
 		{"GET /campaigns/{id}/preview", breach.RoleViewer, s.preview},
 		{"GET /campaigns/{id}/preview/email", breach.RoleViewer, s.previewEmail},
 		{"GET /campaigns/{id}/recipients", breach.RoleViewer, s.lookup},
+		{"GET /campaigns/{id}/audit", breach.RoleViewer, s.auditLog},
 		{"POST /campaigns/{id}/test-send", breach.RoleOperator, s.testSend},
 		{"POST /campaigns/{id}/approve", breach.RoleApprover, s.approve},
 		{"POST /campaigns/{id}/start", breach.RoleOperator, s.move(breach.CampaignApproved, breach.CampaignRunning, "started")},
@@ -152,6 +175,11 @@ func (s *Server) Handler(next http.Handler) (http.Handler, error) {
 	if s.IdleTimeout == 0 {
 		s.IdleTimeout = time.Hour
 	}
+	s.signInKey = s.Secret
+	if len(s.signInKey) == 0 {
+		s.signInKey = make([]byte, 32)
+		rand.Read(s.signInKey)
+	}
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, "This request came from another site and was refused. Use the console's own pages and buttons.")
@@ -172,7 +200,7 @@ func (s *Server) Handler(next http.Handler) (http.Handler, error) {
 	if s.Queues != nil {
 		// asynqmon's own page runs inline script: it gets the frame and sniffing protections,
 		// not the console's content security policy.
-		mux.Handle(QueuesPath+"/", protect(frameHeaders(s.signedIn(breach.RoleOperator, s.Queues.ServeHTTP))))
+		mux.Handle(QueuesPath+"/", protect(frameHeaders(s.signedIn(breach.RoleOperator, s.auditQueues(s.Queues)))))
 		mux.Handle("GET "+QueuesPath, http.RedirectHandler(QueuesPath+"/", http.StatusMovedPermanently))
 	}
 	mux.Handle("/", next)
