@@ -36,12 +36,12 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	if filename == "" {
 		filename = q.Get("filename")
 	}
-	// The client's file name is a label, never a path: "../../etc/passwd" is stored as "passwd".
-	imp := &breach.Import{Filename: breach.FileLabel(filename), CreatedBy: operator(r.Context())}
+	// The client's file name is a label, never a path: importer.Run stores "../../etc/passwd"
+	// as "passwd".
+	imp := &breach.Import{Filename: filename, CreatedBy: operator(r.Context())}
 	done, err := s.Importer.Run(r.Context(), c, imp, src, opts)
 	if imp.ID != "" {
-		s.audit(r, "import", c.ID, map[string]any{"import": imp.ID, "file": imp.Filename, "state": imp.State,
-			"read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected})
+		s.audit(r, "import", c.ID, imp.AuditDetail())
 	}
 	if err != nil {
 		s.writeError(w, r, err)

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"slices"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -10,7 +9,9 @@ import (
 
 // preview renders a notice: of the recipient with ?customer_id=, or of a sample customer
 // exposed in every category (under ?jurisdiction=, default the campaign's first); ?locale=
-// forces an offered locale, ?channel=email|sms keeps one channel. The answer is the notice with its lint, as `breachnotice preview --json` prints it.
+// forces an offered locale, ?channel=email|sms keeps one channel. The choice's rules are
+// notice.PreviewChoice's, which the console's preview follows too. The answer is the notice
+// with its lint, as `breachnotice preview --json` prints it.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -24,31 +25,13 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", q.Get("channel")))
 		return
 	}
-	var rec *breach.Recipient
-	if id := q.Get("customer_id"); id != "" {
-		if err := c.NeedsPersonalData("preview a customer's notice"); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if rec, err = s.Store.Recipient(r.Context(), c.ID, id); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-	} else {
-		v := notice.Variants(c)[0]
-		if l := q.Get("locale"); l != "" {
-			v.Locale = l
-		}
-		if j := q.Get("jurisdiction"); j != "" {
-			if !slices.Contains(breach.KnownJurisdictions, j) {
-				s.writeError(w, r, breach.Errorf(breach.EINVALID, "jurisdiction %q: use one of %v", j, breach.KnownJurisdictions))
-				return
-			}
-			v.Jurisdiction = j
-		}
-		rec = notice.Sample(c, v)
+	rec, choice, err := notice.PreviewChoice{Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), CustomerID: q.Get("customer_id")}.
+		Recipient(r.Context(), c, s.Store.Recipient)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
-	n, err := s.Renderer.Preview(c, rec, notice.Options{Locale: q.Get("locale")})
+	n, err := s.Renderer.Preview(c, rec, notice.Options{Locale: choice.Locale})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

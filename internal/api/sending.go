@@ -39,9 +39,6 @@ type testSendRequest struct {
 	Customers []string `json:"customers"`
 }
 
-// maxTestSends bounds one test-send request: it is for a few reviewers, not a mailing.
-const maxTestSends = 50
-
 // testSend answers POST …/test-send: real notices of chosen customers sent to reviewers,
 // nothing recorded against the customers.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
@@ -52,22 +49,12 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, "the body must be JSON {\"to\": [...], \"customers\": [...]}: %v", err))
 		return
 	}
-	if len(req.To) == 0 {
-		s.writeError(w, r, breach.Errorf(breach.EINVALID, "to: name at least one reviewer address or number"))
+	to, err := dispatch.ReviewerAddresses(req.To, len(req.Customers))
+	if err != nil {
+		s.writeError(w, r, breach.Errorf(breach.EINVALID, "to: %s", breach.ErrorMessage(err)))
 		return
 	}
-	if len(req.To)*max(1, len(req.Customers)) > maxTestSends {
-		s.writeError(w, r, breach.Errorf(breach.EINVALID, "at most %d test notices per request", maxTestSends))
-		return
-	}
-	for i, addr := range req.To {
-		norm, err := dispatch.ReviewerAddress(addr)
-		if err != nil {
-			s.writeError(w, r, breach.Errorf(breach.EINVALID, "to[%d]: %s", i, breach.ErrorMessage(err)))
-			return
-		}
-		req.To[i] = norm
-	}
+	req.To = to
 	ctx := r.Context()
 	c, err := s.Store.Campaign(ctx, r.PathValue("id"))
 	if err == nil {
@@ -101,12 +88,7 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	failed := 0
-	for _, t := range sent {
-		if t.Error != "" {
-			failed++
-		}
-	}
+	failed := dispatch.FailedSends(sent)
 	if err := s.Store.Audit(ctx, operator(ctx), "campaign.test_send", c.ID, map[string]any{"notices": len(sent), "failed": failed}); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -28,6 +28,13 @@ type Import struct {
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 }
 
+// AuditDetail is what the audit log keeps of an import, for the console and the API alike: its
+// ID, file label, state and counts — never a row of the list.
+func (imp *Import) AuditDetail() map[string]any {
+	return map[string]any{"import": imp.ID, "file": imp.Filename, "state": imp.State,
+		"read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected}
+}
+
 // ImportState is where an import is: running until its rows are merged, then completed, or
 // failed (nothing of it was stored).
 type ImportState string

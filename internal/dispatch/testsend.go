@@ -70,3 +70,41 @@ func ReviewerAddress(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// MaxTestNotices bounds one test send, reviewers × customers: it is for a few reviewers, not a
+// mailing. The console and the API apply the same limit (ReviewerAddresses).
+const MaxTestNotices = 50
+
+// ReviewerAddresses checks and normalizes the destinations of one test send of the notices of
+// customers customers (0 counts as 1: the list's first), with ReviewerAddress. An empty list,
+// more than MaxTestNotices notices, or an address that is neither an email address nor an
+// E.164 number is an EINVALID error saying which.
+func ReviewerAddresses(to []string, customers int) ([]string, error) {
+	if len(to) == 0 {
+		return nil, breach.Errorf(breach.EINVALID, "name at least one reviewer email address or phone number (+51987654321)")
+	}
+	if n := len(to) * max(1, customers); n > MaxTestNotices {
+		return nil, breach.Errorf(breach.EINVALID, "at most %d test notices at a time (%d reviewers × %d customers is %d)",
+			MaxTestNotices, len(to), max(1, customers), n)
+	}
+	out := make([]string, len(to))
+	for i, addr := range to {
+		norm, err := ReviewerAddress(addr)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = norm
+	}
+	return out, nil
+}
+
+// FailedSends counts the test notices of sent that could not be sent.
+func FailedSends(sent []TestSend) int {
+	n := 0
+	for _, t := range sent {
+		if t.Error != "" {
+			n++
+		}
+	}
+	return n
+}

@@ -61,12 +61,15 @@ func New(store breach.ImportStore) (*Importer, error) {
 	return &Importer{store: store, phones: phones}, nil
 }
 
-// Run imports the list read from src into campaign c, under imp's ID and file name. It returns
-// the finished import. An error that is the list's fault (empty file, bad header) is an
+// Run imports the list read from src into campaign c, under imp's ID and file name. The file
+// name came from outside (an upload, a command line): Run keeps only its label
+// (breach.FileLabel), "../../etc/passwd" being stored as "passwd". It returns the finished
+// import. An error that is the list's fault (empty file, bad header) is an
 // EINVALID *breach.Error naming the problem; nothing is stored then, but the failed import is
 // recorded.
 func (im *Importer) Run(ctx context.Context, c *breach.Campaign, imp *breach.Import, src io.Reader, opts Options) (*breach.Import, error) {
 	imp.CampaignID = c.ID
+	imp.Filename = breach.FileLabel(imp.Filename)
 	sess, err := im.store.BeginImport(ctx, imp)
 	if err != nil {
 		return nil, err
