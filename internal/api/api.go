@@ -155,7 +155,7 @@ func (s *Server) Handler() http.Handler {
 		}
 	}
 	mux.Handle("/api/v1/", s.authenticate(reportPattern(api)))
-	return s.logRequests(mux)
+	return LogRequests(s.Log, mux)
 }
 
 type operatorKey struct{}
@@ -224,22 +224,23 @@ func roleList(rs []breach.Role) string {
 	return strings.Join(names, ", ")
 }
 
-// statusRecorder remembers the status a handler wrote, for the request log.
-type statusRecorder struct {
+// StatusRecorder remembers the status a handler wrote, for the request log and the console's
+// audit rows. Start it with Status 200: a handler that never calls WriteHeader answers 200.
+type StatusRecorder struct {
 	http.ResponseWriter
-	status int
+	Status int
 }
 
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
+func (r *StatusRecorder) WriteHeader(code int) {
+	r.Status = code
 	r.ResponseWriter.WriteHeader(code)
 }
 
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+func (r *StatusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 type patternKey struct{}
 
-// reportPattern hands the route pattern that mux matched back to logRequests: middleware in
+// reportPattern hands the route pattern that mux matched back to LogRequests: middleware in
 // between passes a copy of the request, so the outer one never sees it.
 func reportPattern(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -250,19 +251,20 @@ func reportPattern(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// logRequests logs each request's route pattern (never its path or query, which may carry
-// personal data), status and duration.
-func (s *Server) logRequests(next http.Handler) http.Handler {
+// LogRequests logs each request's route pattern (never its path or query, which may carry
+// personal data: a customer_id, a token), status and duration. The console logs its requests
+// with it too.
+func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &StatusRecorder{ResponseWriter: w, Status: http.StatusOK}
 		pattern := new(string)
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), patternKey{}, pattern)))
 		route := *pattern
 		if route == "" {
 			route = r.Pattern
 		}
-		s.Log.Info("http request", "method", r.Method, "route", route, "status", rec.status,
+		log.Info("http request", "method", r.Method, "route", route, "status", rec.Status,
 			"ms", time.Since(start).Milliseconds())
 	})
 }
@@ -276,12 +278,26 @@ type errorBody struct {
 	} `json:"error"`
 }
 
+// statusOf maps application error codes to HTTP statuses (see HTTPStatus).
 var statusOf = map[string]int{
 	breach.EINVALID:      http.StatusBadRequest,
 	breach.ENOTFOUND:     http.StatusNotFound,
 	breach.ECONFLICT:     http.StatusConflict,
 	breach.EUNAUTHORIZED: http.StatusUnauthorized,
 	breach.EFORBIDDEN:    http.StatusForbidden,
+}
+
+// HTTPStatus is the HTTP status that answers err, for the API and the console alike: its
+// application error code's, 413 for a body over its limit, and 500 for anything else —
+// internal is then true, and the caller logs err and tells the person nothing of it.
+func HTTPStatus(err error) (status int, internal bool) {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return http.StatusRequestEntityTooLarge, false
+	}
+	if status, ok := statusOf[breach.ErrorCode(err)]; ok {
+		return status, false
+	}
+	return http.StatusInternalServerError, true
 }
 
 // writeError answers with err's code and message; internal errors are logged and answered
@@ -298,13 +314,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.As(err, &fileErr) {
 		body.Error.Problems = fileErr.Problems
 	}
-	status, ok := statusOf[body.Error.Code]
-	if !ok {
-		status = http.StatusInternalServerError
+	status, internal := HTTPStatus(err)
+	if internal {
 		s.Log.Error("request failed", "route", r.Pattern, "err", err)
-	}
-	if tooBig != nil {
-		status = http.StatusRequestEntityTooLarge
 	}
 	writeJSON(w, status, body)
 }

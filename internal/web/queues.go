@@ -6,6 +6,8 @@ import (
 
 	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/breachnotice/breachnotice/internal/api"
 )
 
 // sharedRedis hands asynqmon a Redis client the caller already has (the engine's, which may
@@ -32,7 +34,7 @@ func (s *Server) auditQueues(next http.Handler) http.HandlerFunc {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &api.StatusRecorder{ResponseWriter: w, Status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		method := strings.ToLower(r.Method)
 		switch r.Method {
@@ -40,6 +42,6 @@ func (s *Server) auditQueues(next http.Handler) http.HandlerFunc {
 		default:
 			method = "other" // a method name is the client's text: kept out of the action's name
 		}
-		s.audit(r, "queues."+method, "", map[string]any{"path": r.URL.Path, "status": rec.status})
+		s.audit(r, "queues."+method, "", map[string]any{"path": r.URL.Path, "status": rec.Status})
 	}
 }

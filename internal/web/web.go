@@ -27,6 +27,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/importer"
@@ -185,7 +186,7 @@ func (s *Server) Handler(next http.Handler) (http.Handler, error) {
 		s.fail(w, r, http.StatusForbidden, "This request came from another site and was refused. Use the console's own pages and buttons.")
 	}))
 	mux := http.NewServeMux()
-	protect := func(h http.Handler) http.Handler { return s.logRequests(csrf.Handler(h)) }
+	protect := func(h http.Handler) http.Handler { return api.LogRequests(s.Log, csrf.Handler(h)) }
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, protect(pageHeaders(s.signedIn(rt.role, rt.handler))))
 	}
@@ -241,31 +242,6 @@ func staticHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// statusRecorder remembers the status a handler wrote, for the request log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// logRequests logs each console request's route pattern (never its path or query, which may
-// carry a customer_id), status and duration.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		s.Log.Info("http request", "method", r.Method, "route", r.Pattern, "status", rec.status,
-			"ms", time.Since(start).Milliseconds())
-	})
-}
-
 // audit records a console action; a failure to record is logged and does not undo the
 // action, which has already happened.
 func (s *Server) audit(r *http.Request, action, campaignID string, detail map[string]any) {
@@ -278,24 +254,12 @@ func (s *Server) audit(r *http.Request, action, campaignID string, detail map[st
 	}
 }
 
-// statusOf maps application error codes to HTTP statuses.
-var statusOf = map[string]int{
-	breach.EINVALID:      http.StatusBadRequest,
-	breach.ENOTFOUND:     http.StatusNotFound,
-	breach.ECONFLICT:     http.StatusConflict,
-	breach.EUNAUTHORIZED: http.StatusUnauthorized,
-}
-
 // httpStatus returns err's HTTP status; internal errors are logged, and the person sees a
 // generic message (breach.ErrorMessage).
 func (s *Server) httpStatus(r *http.Request, err error) int {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return http.StatusRequestEntityTooLarge
-	}
-	status, ok := statusOf[breach.ErrorCode(err)]
-	if !ok {
+	status, internal := api.HTTPStatus(err)
+	if internal {
 		s.Log.Error("request failed", "route", r.Pattern, "err", err)
-		return http.StatusInternalServerError
 	}
 	return status
 }
