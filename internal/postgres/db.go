@@ -31,6 +31,8 @@ type DB struct {
 	importSlots chan struct{}
 	// pending caches the slowest part of CampaignStatus (see pendingCache).
 	pending *pendingCache
+	// reads writes the audit rows of reads in batches (see AuditRead).
+	reads *readAuditor
 }
 
 // defaultMaxConns is the pool size unless DATABASE_URL sets pool_max_conns (pgx's default,
@@ -55,11 +57,15 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4)), pending: &pendingCache{}}, nil
+	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4)), pending: &pendingCache{},
+		reads: startReadAuditor(pool)}, nil
 }
 
-// Close closes every connection.
-func (db *DB) Close() { db.pool.Close() }
+// Close writes the audit rows still waiting, then closes every connection.
+func (db *DB) Close() {
+	db.reads.close()
+	db.pool.Close()
+}
 
 // Migrate applies the pending migrations to the database at url and returns how many it
 // applied. A session-level advisory lock makes it safe for several processes (workers starting

@@ -144,6 +144,32 @@ func (db *DB) CampaignStatus(ctx context.Context, id string) (*breach.CampaignSt
 	if err != nil {
 		return nil, err
 	}
+	// Once planned (nearly all of a campaign's life), the status is one round trip.
+	s, complete, err := db.campaignStatus(ctx, db.pool, uid, id, false)
+	if err != nil || complete {
+		return s, err
+	}
+	// While planning, the unplanned recipients are counted too, in the same snapshot as the
+	// rest: a planner step committing between two reads would count its recipients twice.
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("read status: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	s, _, err = db.campaignStatus(ctx, tx, uid, id, true)
+	return s, err
+}
+
+// statusReader is what a pool and a transaction share for CampaignStatus.
+type statusReader interface {
+	querier
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// campaignStatus reads a campaign's status through q. complete is false when the campaign's
+// unplanned recipients must be counted too and withPending did not ask for them.
+func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID, id string, withPending bool) (s *breach.CampaignStatus, complete bool, err error) {
 	var (
 		state   breach.CampaignState
 		spec    breach.Campaign // its locales and channel policy
@@ -180,29 +206,26 @@ func (db *DB) CampaignStatus(ctx context.Context, id string) (*breach.CampaignSt
 		}
 		return nil
 	})
-	// One snapshot for every read: a planner step committing between two of them would count
-	// its recipients both as planned and as pending.
-	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return nil, fmt.Errorf("read status: %w", err)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return nil, false, fmt.Errorf("read status: %w", err)
 	}
-	defer tx.Rollback(ctx)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("read status: %w", err)
+	needPending := !planned && state != breach.CampaignCancelled
+	if needPending && !withPending {
+		return nil, false, nil
 	}
-	s := breach.NewCampaignStatus(state, spec.Locales...)
+	s = breach.NewCampaignStatus(state, spec.Locales...)
 	if total == 0 { // not approved yet: the list may still change
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&total); err != nil {
-			return nil, fmt.Errorf("count recipients: %w", err)
+		if err := q.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&total); err != nil {
+			return nil, false, fmt.Errorf("count recipients: %w", err)
 		}
 	}
 	s.Total = total
 	for _, c := range counts {
 		s.Add(c.Locale, c.Channel, c.State, c.N)
 	}
-	if !planned && state != breach.CampaignCancelled {
-		if err := db.pending.add(ctx, tx, uid, &spec, state, through, s); err != nil {
-			return nil, err
+	if needPending {
+		if err := db.pending.add(ctx, q, uid, &spec, state, through, s); err != nil {
+			return nil, false, err
 		}
 	}
 	s.RatePerSec = float64(sent) / rateWindow.Seconds()
@@ -210,7 +233,7 @@ func (db *DB) CampaignStatus(ctx context.Context, id string) (*breach.CampaignSt
 		eta := float64(left) / s.RatePerSec
 		s.ETASeconds = &eta
 	}
-	return s, nil
+	return s, true, nil
 }
 
 // deliveryCount is one row of a campaign's delivery_counts, its shards summed.

@@ -20,6 +20,9 @@ import (
 type pendingCache struct {
 	mu      sync.Mutex
 	entries map[uuid.UUID]pendingEntry
+	// fill lets one request count at a time: a burst of status requests finding the cache
+	// empty (the first seconds after start) waits for one count instead of running dozens.
+	fill sync.Mutex
 }
 
 // maxPendingEntries bounds the cache: campaigns being planned or about to start at once.
@@ -42,13 +45,12 @@ func (p *pendingCache) add(ctx context.Context, q querier, uid uuid.UUID, c *bre
 	through int64, s *breach.CampaignStatus) error {
 	frozen := state != breach.CampaignDraft
 	if frozen {
-		p.mu.Lock()
-		e, ok := p.entries[uid]
-		p.mu.Unlock()
-		if ok && e.through == through {
-			for _, pc := range e.counts {
-				s.Add(pc.locale, pc.channel, breach.DeliveryPending, pc.n)
-			}
+		if p.addCached(uid, through, s) {
+			return nil
+		}
+		p.fill.Lock()
+		defer p.fill.Unlock()
+		if p.addCached(uid, through, s) {
 			return nil
 		}
 	}
@@ -71,6 +73,21 @@ func (p *pendingCache) add(ctx context.Context, q querier, uid uuid.UUID, c *bre
 		p.entries[uid] = pendingEntry{through: through, counts: counts}
 	}
 	return nil
+}
+
+// addCached adds the cached count of campaign uid's recipients above through to s, if there is
+// one.
+func (p *pendingCache) addCached(uid uuid.UUID, through int64, s *breach.CampaignStatus) bool {
+	p.mu.Lock()
+	e, ok := p.entries[uid]
+	p.mu.Unlock()
+	if !ok || e.through != through {
+		return false
+	}
+	for _, pc := range e.counts {
+		s.Add(pc.locale, pc.channel, breach.DeliveryPending, pc.n)
+	}
+	return true
 }
 
 // pendingCounts counts, per channel and notice locale, the recipients of campaign c the
