@@ -19,7 +19,7 @@ func (b *bench) benchFirstNotice(ctx context.Context, dbURL string, n int) error
 	if err != nil {
 		return err
 	}
-	sink, err := startSink()
+	sink, err := startSink(0)
 	if err != nil {
 		return err
 	}

@@ -103,6 +103,7 @@ type bench struct {
 	campaignFile string // the example campaign, written out from the embedded copy
 	redisURL     string
 	secret       string // BREACHNOTICE_SECRET of the workers
+	workerNice   int    // the niceness workers start at (0: this process's)
 }
 
 func newBench(bin, redisURL string) (*bench, func(), error) {

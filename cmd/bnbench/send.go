@@ -121,7 +121,7 @@ func (b *bench) benchPlainSend(ctx context.Context, dbURL string, o sendOptions)
 	if err != nil {
 		return err
 	}
-	sink, err := startSink()
+	sink, err := startSink(0)
 	if err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (b *bench) benchDKIMSend(ctx context.Context, dbURL string, o sendOptions) 
 	if err != nil {
 		return err
 	}
-	sink, err := startSink()
+	sink, err := startSink(0)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -79,13 +80,14 @@ type sinkProcess struct {
 	out  *bufio.Reader
 }
 
-// startSink starts this executable again as a sink child on a free loopback port.
-func startSink() (*sinkProcess, error) {
+// startSink starts this executable again as a sink child on a free loopback port, at the
+// given niceness (0: as this process).
+func startSink(nice int) (*sinkProcess, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(self, "-sink", "127.0.0.1:0")
+	cmd := niced(nice, self, "-sink", "127.0.0.1:0")
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -132,4 +134,13 @@ func (p *sinkProcess) Stats() (sinkStats, error) {
 func (p *sinkProcess) Close() error {
 	p.in.Close()
 	return p.cmd.Wait()
+}
+
+// niced is exec.Command(name, args...) run under nice(1) at niceness n (every thread of the
+// child inherits it, which renice on a running Go process would not give), or as is for 0.
+func niced(n int, name string, args ...string) *exec.Cmd {
+	if n == 0 {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("nice", append([]string{"-n", strconv.Itoa(n), name}, args...)...)
 }

@@ -40,7 +40,7 @@ func (b *bench) startWorker(ctx context.Context, dbURL, smtpURL string, env ...s
 	if err := flushRedis(ctx, b.redisURL); err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(b.bin, "worker")
+	cmd := niced(b.workerNice, b.bin, "worker")
 	cmd.Env = b.env(append([]string{
 		"DATABASE_URL=" + dbURL,
 		"REDIS_URL=" + b.redisURL,
