@@ -152,9 +152,13 @@ type loadResult struct {
 	failures  map[string]int // answers other than 200, and transport errors
 	offered   int
 	elapsed   time.Duration // while requests were offered (the stragglers' wait excluded)
+	start     time.Time
+	// windows are the latencies of every answer by the 10-second window it was asked in, to
+	// tell a steady cost from a burst (the planning of the campaign, a checkpoint).
+	windows map[int][]time.Duration
 }
 
-func (r *loadResult) add(kind string, d time.Duration, ok bool) {
+func (r *loadResult) add(kind string, asked time.Time, d time.Duration, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !ok {
@@ -162,6 +166,8 @@ func (r *loadResult) add(kind string, d time.Duration, ok bool) {
 		return
 	}
 	r.latencies[kind] = append(r.latencies[kind], d)
+	w := int(asked.Sub(r.start) / (10 * time.Second))
+	r.windows[w] = append(r.windows[w], d)
 }
 
 // percentile of kind's latencies ("" for all kinds together).
@@ -191,6 +197,14 @@ func (r *loadResult) print(label string) {
 		fmt.Printf("            %-10s p50 %5.1f ms  p99 %5.1f ms  (%d answers, %d failed)\n",
 			kind, ms(r.percentile(kind, 50)), ms(r.percentile(kind, 99)), len(r.latencies[kind]), r.failures[kind])
 	}
+	fmt.Printf("            p99 by 10 s window (ms):")
+	for w := 0; w < len(r.windows)+1; w++ {
+		if ds, ok := r.windows[w]; ok {
+			slices.Sort(ds)
+			fmt.Printf(" %.0f", ms(ds[min(len(ds)-1, len(ds)*99/100)]))
+		}
+	}
+	fmt.Println()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -206,7 +220,7 @@ var listingFilters = []string{"", "state=sent", "state=failed", "locale=ko", "ch
 // returns their latencies. The load is open: a request leaves on time even when earlier ones
 // are still waiting, so a slow server cannot slow the load down and hide its own latency.
 func runLoad(ctx context.Context, srv *serveProcess, id string, o statusOptions, during func()) *loadResult {
-	r := &loadResult{latencies: map[string][]time.Duration{}, failures: map[string]int{}}
+	r := &loadResult{latencies: map[string][]time.Duration{}, failures: map[string]int{}, windows: map[int][]time.Duration{}, start: time.Now()}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	rng := rand.New(rand.NewPCG(5, 5))
 	stopLoad, done := make(chan struct{}), make(chan struct{})
@@ -240,7 +254,7 @@ func runLoad(ctx context.Context, srv *serveProcess, id string, o statusOptions,
 				defer inflight.Done()
 				t0 := time.Now()
 				ok := get(ctx, client, srv, path)
-				r.add(kind, time.Since(t0), ok)
+				r.add(kind, t0, time.Since(t0), ok)
 			}()
 		}
 	}()
