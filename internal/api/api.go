@@ -259,10 +259,12 @@ func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &StatusRecorder{ResponseWriter: w, Status: http.StatusOK}
 		pattern := new(string)
-		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), patternKey{}, pattern)))
+		// A ServeMux sets Pattern on the request it is given: read it from that one.
+		rc := r.WithContext(context.WithValue(r.Context(), patternKey{}, pattern))
+		next.ServeHTTP(rec, rc)
 		route := *pattern
 		if route == "" {
-			route = r.Pattern
+			route = rc.Pattern
 		}
 		log.Info("http request", "method", r.Method, "route", route, "status", rec.Status,
 			"ms", time.Since(start).Milliseconds())

@@ -281,6 +281,11 @@ func TestAPI_LogsCarryNoPersonalData(t *testing.T) {
 	if !strings.Contains(c.logs.String(), `route="POST /api/v1/campaigns/{id}/imports"`) {
 		t.Errorf("the log does not name the route:\n%s", c.logs)
 	}
+	// Public routes too (they are not behind the token check's inner mux).
+	c.do("GET", "/api/v1/openapi.json", "", nil, "")
+	if !strings.Contains(c.logs.String(), `route="GET /api/v1/openapi.json"`) {
+		t.Errorf("the log does not name a public route:\n%s", c.logs)
+	}
 }
 
 func TestAPI_PreviewACustomersNoticeAndLintTheCampaign(t *testing.T) {
