@@ -42,8 +42,15 @@ type client struct {
 }
 
 // newServer serves the API over a real listener backed by the test database, with a fresh
-// operator token.
+// operator token named after the test.
 func newServer(t *testing.T) *client {
+	c, _ := serve(t, t.Name(), nil)
+	return c
+}
+
+// serve serves the API as newServer does, with an operator token named tokenName, after edit
+// (if not nil) has changed the server's settings; it returns the store too.
+func serve(t *testing.T, tokenName string, edit func(*api.Server)) (*client, *postgres.DB) {
 	t.Helper()
 	db, err := postgres.Open(t.Context(), dbURL)
 	if err != nil {
@@ -61,15 +68,19 @@ func newServer(t *testing.T) *client {
 	logs := &bytes.Buffer{}
 	outbox := t.TempDir()
 	test := dispatch.TestSender{Renderer: rd, Mail: &email.Capture{Dir: outbox}, SMS: &sms.Capture{Path: filepath.Join(outbox, "sms.jsonl")}}
-	srv := &api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: testSecret, Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
+	srv := &api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: testSecret,
+		Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)), MaxUploadBytes: 1 << 20}
+	if edit != nil {
+		edit(srv)
+	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	token := "bn_test_" + strings.ReplaceAll(t.Name(), "/", "_")
+	token := "bn_test_" + strings.ReplaceAll(tokenName, "/", "_")
 	sum := sha256.Sum256([]byte(token))
-	if err := db.CreateToken(t.Context(), t.Name(), sum[:]); err != nil {
+	if err := db.CreateToken(t.Context(), tokenName, sum[:]); err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, url: ts.URL, token: token, logs: logs, outbox: outbox}
+	return &client{t: t, url: ts.URL, token: token, logs: logs, outbox: outbox}, db
 }
 
 func (c *client) do(method, path, contentType string, body io.Reader, token string) (*http.Response, []byte) {

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"net/http"
@@ -30,8 +29,6 @@ import (
 	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
-	"github.com/breachnotice/breachnotice/internal/importer"
-	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/optout"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/sns"
@@ -64,24 +61,11 @@ type hooks struct {
 // hooksServer serves the API with the webhooks' credentials (edit may change them).
 func hooksServer(t *testing.T, edit func(*api.Server)) *hooks {
 	t.Helper()
-	db, err := postgres.Open(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	im, err := importer.New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd, err := notice.New("", testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
 	signer, err := snstest.NewSigner()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hooks{db: db, signer: signer, confirmed: make(chan url.Values, 4)}
+	h := &hooks{signer: signer, confirmed: make(chan url.Values, 4)}
 	// The SNS side: the certificate at its SNS URL, and SubscribeURLs answered by a server of
 	// our own that the fetcher is pointed at.
 	awsFake := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,22 +86,13 @@ func hooksServer(t *testing.T, edit func(*api.Server)) *hooks {
 		defer resp.Body.Close()
 		return io.ReadAll(resp.Body)
 	}
-	logs := &bytes.Buffer{}
-	srv := &api.Server{Store: db, Importer: im, Renderer: rd, Secret: testSecret, Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)),
-		MaxUploadBytes: 1 << 20, PublicURL: whPublicURL, TwilioAuthToken: whTwilioToken, WebhookSecret: whSecret,
-		SNS: &sns.Verifier{Fetch: fetch, TopicARNs: []string{snstest.TopicArn}}}
-	if edit != nil {
-		edit(srv)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	name := t.Name() + "-" + uuid.NewString()
-	token := "bn_test_" + strings.ReplaceAll(name, "/", "_")
-	sum := sha256.Sum256([]byte(token))
-	if err := db.CreateToken(t.Context(), name, sum[:]); err != nil {
-		t.Fatal(err)
-	}
-	h.client = &client{t: t, url: ts.URL, token: token, logs: logs}
+	h.client, h.db = serve(t, t.Name()+"-"+uuid.NewString(), func(srv *api.Server) {
+		srv.PublicURL, srv.TwilioAuthToken, srv.WebhookSecret = whPublicURL, whTwilioToken, whSecret
+		srv.SNS = &sns.Verifier{Fetch: fetch, TopicARNs: []string{snstest.TopicArn}}
+		if edit != nil {
+			edit(srv)
+		}
+	})
 	return h
 }
 
