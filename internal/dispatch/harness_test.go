@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -47,7 +46,7 @@ type world struct {
 	sink     *smtpsink.Sink
 	twilio   *fakeTwilio
 	renderer *notice.Renderer
-	logs     *bytes.Buffer
+	logs     *logBuffer
 	cfg      Config
 	mailer   *email.Sender
 	// tag makes this test's addresses its own: c<i>.<tag>@example.com.
@@ -84,7 +83,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, db: db, rdb: rdb, sink: sink, twilio: newFakeTwilio(t), renderer: rd, logs: &bytes.Buffer{}, pool: pool,
+	w := &world{t: t, db: db, rdb: rdb, sink: sink, twilio: newFakeTwilio(t), renderer: rd, logs: &logBuffer{}, pool: pool,
 		tag: fmt.Sprintf("t%d", time.Now().UnixNano()%1_000_000_007)}
 	w.cfg = Config{
 		ChunkSize: 64, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
@@ -101,7 +100,7 @@ func (w *world) engine(mail Mailer) *Engine {
 	if mail == nil {
 		mail = w.mailer
 	}
-	log := slog.New(slog.NewTextHandler(&syncWriter{w: w.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	tw := &sms.Twilio{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "token", From: "AndinaTel", BaseURL: w.twilio.srv.URL}
 	return New(w.cfg, w.db, w.rdb, w.renderer, mail, tw, log)
 }
@@ -215,15 +214,23 @@ func tail(s string, n int) string {
 	return s
 }
 
-type syncWriter struct {
+// logBuffer holds the log of every engine of a world: one lock for all of them (two engines,
+// each with a lock of its own around one buffer, raced).
+type logBuffer struct {
 	mu sync.Mutex
-	w  io.Writer
+	b  bytes.Buffer
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // fakeTwilio speaks the part of Twilio's Messages API that sms.Twilio uses and counts the
