@@ -20,6 +20,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
 	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/logtest"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
@@ -36,7 +37,7 @@ type client struct {
 	t     *testing.T
 	url   string
 	token string
-	logs  *bytes.Buffer
+	logs  *logtest.Buffer
 	// outbox holds the test notices sent to reviewers.
 	outbox string
 }
@@ -65,11 +66,11 @@ func serve(t *testing.T, tokenName string, edit func(*api.Server)) (*client, *po
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
+	logs := &logtest.Buffer{}
 	outbox := t.TempDir()
 	test := dispatch.TestSender{Renderer: rd, Mail: &email.Capture{Dir: outbox}, SMS: &sms.Capture{Path: filepath.Join(outbox, "sms.jsonl")}}
 	srv := &api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: testSecret,
-		Log: slog.New(slog.NewTextHandler(&lockedWriter{w: logs}, nil)), MaxUploadBytes: 1 << 20}
+		Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
 	if edit != nil {
 		edit(srv)
 	}

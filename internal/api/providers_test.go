@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -148,18 +147,6 @@ func newHooks(t *testing.T, edit func(*api.Server)) *hooks {
 		t.Fatalf("set-up: %d customers sent to, want 8", len(h.ids))
 	}
 	return h
-}
-
-// lockedWriter lets the server's handlers log concurrently into one buffer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // state returns a delivery's state and how many events it has ("" when there is none).

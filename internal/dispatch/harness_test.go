@@ -21,6 +21,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
 	"github.com/breachnotice/breachnotice/internal/email"
 	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/logtest"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
@@ -46,7 +47,7 @@ type world struct {
 	sink     *smtpsink.Sink
 	twilio   *fakeTwilio
 	renderer *notice.Renderer
-	logs     *logBuffer
+	logs     *logtest.Buffer
 	cfg      Config
 	mailer   *email.Sender
 	// tag makes this test's addresses its own: c<i>.<tag>@example.com.
@@ -83,7 +84,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, db: db, rdb: rdb, sink: sink, twilio: newFakeTwilio(t), renderer: rd, logs: &logBuffer{}, pool: pool,
+	w := &world{t: t, db: db, rdb: rdb, sink: sink, twilio: newFakeTwilio(t), renderer: rd, logs: &logtest.Buffer{}, pool: pool,
 		tag: fmt.Sprintf("t%d", time.Now().UnixNano()%1_000_000_007)}
 	w.cfg = Config{
 		ChunkSize: 64, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
@@ -212,25 +213,6 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
-}
-
-// logBuffer holds the log of every engine of a world: one lock for all of them (two engines,
-// each with a lock of its own around one buffer, raced).
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // fakeTwilio speaks the part of Twilio's Messages API that sms.Twilio uses and counts the

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/breachnotice/breachnotice/examples"
@@ -22,6 +21,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
 	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/logtest"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
@@ -47,7 +47,7 @@ type stack struct {
 	test     dispatch.TestSender
 	outbox   string
 	srv      *httptest.Server
-	logs     *syncBuffer
+	logs     *logtest.Buffer
 	console  *web.Server
 }
 
@@ -75,7 +75,7 @@ func newStack(t *testing.T, configure func(*web.Server)) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := &stack{t: t, db: db, renderer: rd, outbox: t.TempDir(), logs: &syncBuffer{}}
+	st := &stack{t: t, db: db, renderer: rd, outbox: t.TempDir(), logs: &logtest.Buffer{}}
 	st.test = dispatch.TestSender{Renderer: rd, Mail: &email.Capture{Dir: filepath.Join(st.outbox, "email")},
 		SMS: &sms.Capture{Path: filepath.Join(st.outbox, sms.CaptureFile)}}
 	log := slog.New(slog.NewTextHandler(st.logs, nil))
@@ -191,21 +191,4 @@ func (st *stack) campaign(createdBy, uploadedBy string, edit func(*breach.Campai
 		st.t.Fatal(err)
 	}
 	return c
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
