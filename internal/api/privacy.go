@@ -35,12 +35,6 @@ func (s *Server) privacyRoutes() []Route {
 	}
 }
 
-// Audit log pages: 100 entries unless ?limit= asks for up to 1,000.
-const (
-	defaultAuditPage = 100
-	maxAuditPage     = 1000
-)
-
 // auditAction is what an action name looks like ("campaign.start", "token.create"): a filter
 // that could never match is a mistake worth telling, not an empty page.
 var auditAction = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`)
@@ -85,7 +79,7 @@ func parseAuditFilter(r *http.Request) (breach.AuditFilter, error) {
 			return breach.AuditFilter{}, breach.Errorf(breach.EINVALID, "unknown parameter %q: use campaign, action, before and limit", name)
 		}
 	}
-	f := breach.AuditFilter{CampaignID: q.Get("campaign"), Action: q.Get("action"), Limit: defaultAuditPage}
+	f := breach.AuditFilter{CampaignID: q.Get("campaign"), Action: q.Get("action")}
 	if f.CampaignID != "" {
 		if _, err := uuid.Parse(f.CampaignID); err != nil {
 			return f, breach.Errorf(breach.EINVALID, "campaign=%q is not a campaign ID", f.CampaignID)
@@ -101,13 +95,12 @@ func parseAuditFilter(r *http.Request) (breach.AuditFilter, error) {
 		}
 		f.Before = n
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxAuditPage {
-			return f, breach.Errorf(breach.EINVALID, "limit=%q must be between 1 and %d", v, maxAuditPage)
-		}
-		f.Limit = n
+	limit, err := pageLimit(q.Get("limit")) // pages as every listing pages
+	if err != nil {
+		return f, err
 	}
+	f.Limit = limit
+
 	return f, nil
 }
 
