@@ -15,7 +15,8 @@ import (
 // a delivery is only ever claimed once however many tasks name it. Rows another transaction
 // holds are skipped (their own task has them).
 //
-// Deliveries whose address is on the suppression list become suppressed instead, and when
+// Deliveries whose address is on the suppression list (in any letter case: the index
+// suppressions_match, migration 00009) become suppressed instead, and when
 // fallback is set their customers' other channel is queued (the IDs are returned as
 // fallbacks, to be sent on ch.Other()). A campaign that is not running yields nothing: pausing
 // stops the claims at once. (The range is repeated on every join to recipients: without it the
@@ -33,11 +34,11 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 	defer tx.Rollback(ctx)
 	rows, err := tx.Query(ctx, `
 		WITH due AS (
-			SELECT d.recipient_id, s.address IS NOT NULL AS suppressed
+			SELECT d.recipient_id, EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = d.channel
+				AND lower(s.address COLLATE "default") = lower(CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END COLLATE "default")
+			) AS suppressed
 			FROM deliveries d
 			JOIN recipients r ON r.campaign_id = $1 AND r.id = d.recipient_id AND r.id >= $3 AND r.id < $4
-			LEFT JOIN suppressions s ON s.channel = d.channel
-				AND s.address = CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END
 			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id >= $3 AND d.recipient_id < $4
 				AND d.state = 'queued' AND d.next_attempt_at <= now()
 				AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.state = 'running')
