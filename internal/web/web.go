@@ -104,6 +104,10 @@ type Server struct {
 	// TrustedProxies are the TLS-terminating proxies (TRUSTED_PROXIES) whose X-Forwarded-For
 	// names the client; from any other peer the header is ignored.
 	TrustedProxies []netip.Prefix
+	// PublicURL (PUBLIC_URL) is the service's public base URL. When it is https the session
+	// cookie is always Secure and __Host- prefixed, whatever a request's headers say;
+	// otherwise only over TLS or X-Forwarded-Proto: https from TrustedProxies.
+	PublicURL string
 
 	pages     map[string]*template.Template
 	signInKey []byte
