@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -24,7 +25,8 @@ import (
 // page can plant or overwrite it. Over plain http — the development case,
 // http://127.0.0.1:8080 from `make run` — a Secure cookie would not be stored by every
 // browser, and a __Host- one never, so the cookie has neither there; it is still HttpOnly
-// and SameSite, and loopback traffic does not leave the machine.
+// and SameSite, and loopback traffic does not leave the machine. Which of the two a request
+// gets (and is read under) is decided by Server.isHTTPS.
 const (
 	secureCookie = "__Host-breachnotice"
 	plainCookie  = "breachnotice"
@@ -35,7 +37,8 @@ const (
 // refused (429) until the window has passed. Failures are never counted per login alone: that
 // would let anyone lock the approver out in the middle of an incident. The address ceiling is
 // higher because a whole office may share one address; behind a TLS-terminating proxy the
-// client's address is read from X-Forwarded-For (see Server.TrustedProxies).
+// client's address is read from X-Forwarded-For (see Server.TrustedProxies). An IPv6 client
+// is counted by its /64 (see signInSource).
 const (
 	signInWindow       = 15 * time.Minute
 	maxPairFailures    = 5
@@ -50,15 +53,41 @@ func userOf(ctx context.Context) *breach.User {
 	return u
 }
 
-// isHTTPS reports whether the browser reached the console over https: directly, or through a
-// TLS-terminating proxy that says so in X-Forwarded-Proto. A forged header can only make the
-// cookie stricter (Secure), never weaker, so it needs no trust.
-func isHTTPS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+// isHTTPS reports whether the console's session cookie is Secure and __Host- prefixed for a
+// request. It always is when PublicURL is https: the console is then served over https, and
+// neither a proxy that forgets X-Forwarded-Proto nor a request that reaches the server some
+// other way may make the cookie weaker — or make the console read a plain-named cookie,
+// which a sibling subdomain or a plain-http response can plant. Otherwise it is when the
+// browser reached the console over https: directly (TLS here), or through one of
+// TrustedProxies saying so in X-Forwarded-Proto; from any other peer the header is ignored,
+// as X-Forwarded-For is.
+func (s *Server) isHTTPS(r *http.Request) bool {
+	if r.TLS != nil || s.publicHTTPS() {
+		return true
+	}
+	peer, ok := peerAddr(r)
+	if !ok || !s.trusted(peer) {
+		return false
+	}
+	for _, v := range r.Header.Values("X-Forwarded-Proto") {
+		for proto := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(proto), "https") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
-func cookieName(r *http.Request) string {
-	if isHTTPS(r) {
+// publicHTTPS reports whether PublicURL is an https URL.
+func (s *Server) publicHTTPS() bool {
+	u, err := url.Parse(strings.TrimSpace(s.PublicURL))
+	return err == nil && strings.EqualFold(u.Scheme, "https")
+}
+
+// cookieName is the session cookie's name over https or not.
+func cookieName(https bool) string {
+	if https {
 		return secureCookie
 	}
 	return plainCookie
@@ -76,7 +105,7 @@ func sessionHash(value string) []byte {
 func (s *Server) signedIn(role breach.Role, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var u *breach.User
-		if c, err := r.Cookie(cookieName(r)); err == nil && c.Value != "" {
+		if c, err := r.Cookie(cookieName(s.isHTTPS(r))); err == nil && c.Value != "" {
 			var err error
 			if u, err = s.Store.SessionUser(r.Context(), sessionHash(c.Value)); err != nil && breach.ErrorCode(err) != breach.EUNAUTHORIZED {
 				s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
@@ -137,15 +166,10 @@ func safeNext(next string) string {
 // proxies X-Forwarded-For is ignored: anyone can send it, and the sign-in limit would be
 // trivially evaded.
 func (s *Server) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+	peer, ok := peerAddr(r)
+	if !ok {
+		return remoteHost(r)
 	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	peer = peer.Unmap()
 	if !s.trusted(peer) {
 		return peer.String()
 	}
@@ -165,6 +189,46 @@ func (s *Server) clientIP(r *http.Request) string {
 		}
 	}
 	return addr.String()
+}
+
+// remoteHost is the host part of the request's peer address.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// peerAddr is the address of the request's direct peer, an IPv4-mapped IPv6 address as the
+// IPv4 address; ok is false when RemoteAddr is no IP address.
+func peerAddr(r *http.Request) (addr netip.Addr, ok bool) {
+	peer, err := netip.ParseAddr(remoteHost(r))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return peer.Unmap(), true
+}
+
+// signInSource is what the sign-in limits count a client address as: an IPv4 address itself
+// (an IPv4-mapped IPv6 address being that IPv4 address), an IPv6 address by its /64 prefix.
+// A /64 is one subscriber's or one host's network — the smallest that providers hand out —
+// and a client picks any of its 2^64 addresses at will, so counting per IPv6 address would
+// give every guess a fresh limit.
+func signInSource(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap().WithZone("")
+	if addr.Is4() {
+		return addr.String()
+	}
+	prefix, err := addr.Prefix(64)
+	if err != nil {
+		return addr.String()
+	}
+	return prefix.String()
 }
 
 // trusted reports whether addr is one of the TrustedProxies.
@@ -201,7 +265,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		login = strings.ToLower(data.Login)
 	}
 	key := s.loginKey(login)
-	ip := s.clientIP(r)
+	ip := signInSource(s.clientIP(r))
 	byPair, byIP, err := s.Store.RecordSignInAttempt(ctx, key, ip, signInWindow)
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
@@ -214,8 +278,10 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			int(signInWindow.Minutes())))
 		return
 	}
-	var u *breach.User
-	hash := dummyHash()
+	var (
+		u    *breach.User
+		hash string // "": the dummy hash
+	)
 	if loginErr == nil {
 		u, hash, err = s.Store.UserForSignIn(ctx, login)
 		if err != nil && breach.ErrorCode(err) != breach.ENOTFOUND {
@@ -223,11 +289,18 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if u == nil {
-			hash = dummyHash()
+			hash = ""
 		}
 	}
-	// The hash is checked even for an unknown login, so that the answer takes as long.
-	ok, err := CheckPassword(hash, password)
+	// The hash is checked even for an unknown login, so that the answer takes as long; the
+	// check waits for one of the process's few hashing slots (checkSignInPassword).
+	ok, err := checkSignInPassword(ctx, hash, password)
+	if errors.Is(err, errSignInBusy) {
+		w.Header().Set("Retry-After", strconv.Itoa(signInBusyRetry))
+		s.renderError(w, r, http.StatusServiceUnavailable, "signin", "Sign in", data,
+			"The console is busy checking other sign-ins. Please try again in a few seconds.")
+		return
+	}
 	if err != nil {
 		s.Log.Error("sign-in: unreadable password hash", "err", err)
 		ok = false
@@ -256,9 +329,10 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
+	https := s.isHTTPS(r)
 	http.SetCookie(w, &http.Cookie{
-		Name: cookieName(r), Value: value, Path: "/", MaxAge: int(s.SessionTTL.Seconds()),
-		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode,
+		Name: cookieName(https), Value: value, Path: "/", MaxAge: int(s.SessionTTL.Seconds()),
+		HttpOnly: true, Secure: https, SameSite: http.SameSiteLaxMode,
 	})
 	r = r.WithContext(context.WithValue(ctx, userKey{}, u))
 	s.audit(r, "console.sign_in", "", nil)
@@ -274,7 +348,8 @@ func newSessionValue() string {
 
 // signOut ends the session and forgets the cookie.
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(cookieName(r)); err == nil && c.Value != "" {
+	https := s.isHTTPS(r)
+	if c, err := r.Cookie(cookieName(https)); err == nil && c.Value != "" {
 		hash := sessionHash(c.Value)
 		if u, err := s.Store.SessionUser(r.Context(), hash); err == nil {
 			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
@@ -285,7 +360,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: cookieName(r), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: isHTTPS(r), SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: cookieName(https), Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: https, SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
 }

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -24,6 +27,49 @@ const (
 	argonKeyLen  = 32
 	argonSaltLen = 16
 )
+
+// Sign-in checks: anyone may post the sign-in form, and each check holds argon2id's 19 MiB for
+// some 50 ms, so a flood of attempts — from as many addresses as it takes to stay under the
+// sign-in limits — would otherwise allocate without bound. At most maxSignInChecks run at once
+// in a process (76 MiB); the others wait their turn, up to signInCheckWait, and are then
+// answered 503 with Retry-After: signInBusyRetry seconds. Four checks at a time are some 80
+// sign-ins a second, far more than an incident team needs.
+const (
+	maxSignInChecks = 4
+	signInBusyRetry = 5 // seconds
+)
+
+var (
+	// signInCheckWait is how long a sign-in waits for a slot (a variable for the tests).
+	signInCheckWait = 10 * time.Second
+	// signInChecks holds a token per running sign-in check.
+	signInChecks = make(chan struct{}, maxSignInChecks)
+	// idKey is argon2id (a variable so that the tests can count the hashes running at once).
+	idKey = argon2.IDKey
+)
+
+// errSignInBusy says that no sign-in check slot came free in time.
+var errSignInBusy = errors.New("every sign-in check slot is busy")
+
+// checkSignInPassword checks a sign-in's password against hash (dummyHash when hash is
+// empty) in one of the process's maxSignInChecks slots. It waits for a slot up to
+// signInCheckWait, or while ctx lasts, and then gives up with errSignInBusy.
+func checkSignInPassword(ctx context.Context, hash, password string) (bool, error) {
+	wait := time.NewTimer(signInCheckWait)
+	defer wait.Stop()
+	select {
+	case signInChecks <- struct{}{}:
+	case <-wait.C:
+		return false, errSignInBusy
+	case <-ctx.Done():
+		return false, errSignInBusy
+	}
+	defer func() { <-signInChecks }()
+	if hash == "" {
+		hash = dummyHash() // made once, in a slot like any check
+	}
+	return CheckPassword(hash, password)
+}
 
 // Password length bounds: 12 characters resist guessing at the sign-in limits; 1,024 bytes
 // stop a runaway paste.
@@ -61,7 +107,7 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := idKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -95,7 +141,7 @@ func CheckPassword(phc, password string) (bool, error) {
 	if err != nil || len(want) == 0 {
 		return false, fmt.Errorf("argon2id hash: unreadable")
 	}
-	got := argon2.IDKey([]byte(password), salt, passes, memory, threads, uint32(len(want)))
+	got := idKey([]byte(password), salt, passes, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -91,7 +92,7 @@ func TestCrossOriginPost_IsRefusedAndChangesNothing(t *testing.T) {
 }
 
 func TestSignIn_SessionCookieIsHttpOnlyLaxAndSecureHostPrefixedOverHTTPS(t *testing.T) {
-	st := newStack(t, nil)
+	st := newStack(t, behindProxy) // https as the trusted TLS proxy says in X-Forwarded-Proto
 	password := st.user("cookies", breach.RoleViewer)
 	signIn := func(https bool) *http.Cookie {
 		form := url.Values{"login": {"cookies"}, "password": {password}}
@@ -477,4 +478,110 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// cookieSignIn signs in as login and returns the session cookie set, failing unless there is
+// exactly one; header adds request headers.
+func (st *stack) cookieSignIn(login, password string, header map[string]string) *http.Cookie {
+	st.t.Helper()
+	form := url.Values{"login": {login}, "password": {password}}
+	req, _ := http.NewRequest("POST", st.srv.URL+"/sign-in", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	got := st.browser().do(req)
+	if got.status != http.StatusSeeOther {
+		st.t.Fatalf("sign in: %d\n%s", got.status, got.body)
+	}
+	cookies := (&http.Response{Header: got.header}).Cookies()
+	if len(cookies) != 1 {
+		st.t.Fatalf("sign in set %d cookies, want 1", len(cookies))
+	}
+	return cookies[0]
+}
+
+func TestSignIn_CookieIsSecureHostPrefixedWhenPublicURLIsHTTPSWhateverTheHeaders(t *testing.T) {
+	st := newStack(t, func(s *web.Server) {
+		behindProxy(s)
+		s.PublicURL = "https://notice.example.com"
+	})
+	password := st.user("publichttps", breach.RoleViewer)
+	// The request reaches the console over plain http, with no X-Forwarded-Proto, then with a
+	// trusted proxy saying http: PUBLIC_URL says the console is served over https.
+	for _, header := range []map[string]string{nil, {"X-Forwarded-Proto": "http"}} {
+		c := st.cookieSignIn("publichttps", password, header)
+		if c.Name != "__Host-breachnotice" || !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" {
+			t.Errorf("headers %v: cookie %+v, want __Host-breachnotice, Secure, HttpOnly, Path=/, no Domain", header, c)
+		}
+	}
+	// The session is read under that name only: a plain-named cookie (which a sibling
+	// subdomain or a plain-http answer could plant) is not a session.
+	c := st.cookieSignIn("publichttps", password, nil)
+	for name, want := range map[string]int{"__Host-breachnotice": http.StatusOK, "breachnotice": http.StatusSeeOther} {
+		req, _ := http.NewRequest("GET", st.srv.URL+"/campaigns", nil)
+		req.AddCookie(&http.Cookie{Name: name, Value: c.Value})
+		if got := st.browser().do(req); got.status != want {
+			t.Errorf("the session's value in a cookie named %s: %d, want %d", name, got.status, want)
+		}
+	}
+}
+
+func TestSignIn_ForwardedProtoFromAnUntrustedPeerIsIgnored(t *testing.T) {
+	st := newStack(t, nil) // no trusted proxies: 127.0.0.1 is the client itself
+	password := st.user("forgedproto", breach.RoleViewer)
+	c := st.cookieSignIn("forgedproto", password, map[string]string{"X-Forwarded-Proto": "https"})
+	if c.Name != "breachnotice" || c.Secure {
+		t.Errorf("X-Forwarded-Proto: https from an untrusted peer: cookie %s (Secure %v), want breachnotice as over http", c.Name, c.Secure)
+	}
+}
+
+func TestSignIn_IPv6FailuresCountPerSlash64(t *testing.T) {
+	st := newStack(t, behindProxy)
+	password := st.user("sixtyfour", breach.RoleViewer)
+	b := st.browser()
+	// Five guesses, each from another address of one /64: one client, as far as the limit goes.
+	for i := range 5 {
+		client := fmt.Sprintf("2001:db8:1:2::%x", 0x100+i*0x1111)
+		if got := b.signInFrom(client, "sixtyfour", "wrong guess"); got.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d from %s: status %d", i+1, client, got.status)
+		}
+	}
+	if got := b.signInFrom("2001:db8:1:2:ffff:ffff:ffff:fffe", "sixtyfour", password); got.status != http.StatusTooManyRequests {
+		t.Errorf("from a sixth address of the same /64: %d, want 429", got.status)
+	}
+	// Another /64 is another client.
+	if got := st.browser().signInFrom("2001:db8:1:3::1", "sixtyfour", password); got.status != http.StatusSeeOther {
+		t.Errorf("from the next /64: %d, want 303", got.status)
+	}
+	var stored int
+	if err := pool(t).QueryRow(context.Background(),
+		`SELECT count(*) FROM signin_failures WHERE client_ip = '2001:db8:1:2::/64'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 6 {
+		t.Errorf("%d failures kept under the /64, want 6", stored)
+	}
+}
+
+func TestSignIn_IPv4MappedAddressCountsAsTheIPv4Address(t *testing.T) {
+	st := newStack(t, behindProxy)
+	password := st.user("mapped", breach.RoleViewer)
+	b := st.browser()
+	for i := range 5 {
+		client := "198.51.100.44"
+		if i%2 == 0 {
+			client = "::ffff:198.51.100.44"
+		}
+		b.signInFrom(client, "mapped", "wrong guess")
+	}
+	for _, client := range []string{"198.51.100.44", "::ffff:198.51.100.44"} {
+		if got := b.signInFrom(client, "mapped", password); got.status != http.StatusTooManyRequests {
+			t.Errorf("from %s after 5 failures from it in either form: %d, want 429", client, got.status)
+		}
+	}
+	// The mapped address is not an IPv6 client of ::ffff:0:0/64 either: its neighbour is free.
+	if got := st.browser().signInFrom("::ffff:198.51.100.45", "mapped", password); got.status != http.StatusSeeOther {
+		t.Errorf("from the neighbouring IPv4 address in mapped form: %d, want 303", got.status)
+	}
 }
