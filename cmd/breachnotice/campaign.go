@@ -2,9 +2,9 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,16 +13,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/campaignfile"
-	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 func (a *app) campaignCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "campaign", Short: "Create, approve, send and follow campaigns"}
 	cmd.AddCommand(a.campaignCreateCommand(), a.campaignShowCommand(), a.campaignListCommand(), a.campaignApproveCommand(),
-		a.campaignExportCommand())
+		a.campaignExportCommand(), a.campaignRecipientCommand(), a.campaignRejectsCommand())
 	cmd.AddCommand(a.campaignLifecycleCommands()...)
 	return cmd
 }
@@ -40,20 +37,13 @@ func (a *app) campaignCreateCommand() *cobra.Command {
 				return err
 			}
 			defer f.Close()
-			c, src, err := campaignfile.Parse(filepath.Base(file), f)
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			db, err := a.openDB(cmd.Context())
+			defer done()
+			c, err := ops.CreateCampaign(cmd.Context(), cliActor(), filepath.Base(file), f)
 			if err != nil {
-				return err
-			}
-			defer db.Close()
-			c.CreatedBy = cliActor()
-			if err := db.CreateCampaign(cmd.Context(), c, string(src)); err != nil {
-				return err
-			}
-			if err := db.Audit(cmd.Context(), c.CreatedBy, "campaign.create", c.ID, map[string]any{"name": c.Name}); err != nil {
 				return err
 			}
 			if asJSON {
@@ -76,25 +66,21 @@ func (a *app) campaignShowCommand() *cobra.Command {
 		Short: "Show a campaign, its recipients and imports",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			db, c, err := a.openCampaign(ctx, args[0])
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			n, err := db.RecipientCount(ctx, c.ID)
-			if err != nil {
-				return err
-			}
-			imps, err := db.Imports(ctx, c.ID)
+			defer done()
+			sum, err := ops.Summary(cmd.Context(), cliActor(), args[0])
 			if err != nil {
 				return err
 			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"campaign": c, "recipients": n, "imports": imps})
+				return enc.Encode(sum)
 			}
+			c, n, imps := sum.Campaign, sum.Recipients, sum.Imports
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "ID\t%s\n", c.ID)
 			fmt.Fprintf(tw, "Name\t%s\n", c.Name)
@@ -106,6 +92,7 @@ func (a *app) campaignShowCommand() *cobra.Command {
 			fmt.Fprintf(tw, "Incident\t%s – %s, discovered %s\n", c.Incident.OccurredFrom, c.Incident.OccurredTo, c.Incident.DiscoveredOn)
 			fmt.Fprintf(tw, "Recipients\t%d\n", n)
 			fmt.Fprintf(tw, "Created\t%s by %s\n", c.CreatedAt.Format(time.RFC3339), c.CreatedBy)
+			fmt.Fprintf(tw, "Approval\t%s\n", approvalLine(c))
 			tw.Flush()
 			if len(imps) > 0 {
 				fmt.Fprintln(a.stdout, "\nImports:")
@@ -130,12 +117,12 @@ func (a *app) campaignListCommand() *cobra.Command {
 		Short: "List campaigns, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			db, err := a.openDB(cmd.Context())
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			cs, err := db.Campaigns(cmd.Context())
+			defer done()
+			cs, err := ops.Campaigns(cmd.Context(), cliActor())
 			if err != nil {
 				return err
 			}
@@ -163,25 +150,42 @@ campaign's authors. Approve it in the web console, or through the API with a tok
 your user (breachnotice token create --name NAME --user LOGIN).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rd, err := a.renderer()
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			db, err := a.openDB(cmd.Context())
+			defer done()
+			c, err := ops.Approve(cmd.Context(), cliActor(), args[0])
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			c, err := db.ApproveCampaign(cmd.Context(), args[0], cliActor(), func(c *breach.Campaign) error {
-				return notice.Approvable(rd.Lint(c))
-			})
-			if err != nil {
-				return err
+			if c.State == breach.CampaignApproved {
+				fmt.Fprintf(a.stdout, "Approved campaign %s (%s) as %s\n", c.ID, c.Name, c.ApprovedBy)
+			} else {
+				fmt.Fprintf(a.stdout, "Your approval of campaign %s (%s) is recorded: %s\n", c.ID, c.Name, approvalLine(c))
 			}
-			fmt.Fprintf(a.stdout, "Approved campaign %s (%s) as %s\n", c.ID, c.Name, c.ApprovedBy)
 			return nil
 		},
 	}
+}
+
+// approvalLine says how a campaign is approved, or how far its approval has come.
+func approvalLine(c *breach.Campaign) string {
+	if c.ApprovedAt != nil {
+		return fmt.Sprintf("approved %s by %s", c.ApprovedAt.Format(time.RFC3339), c.ApprovedBy)
+	}
+	if c.ApprovalsRequired == 0 {
+		return "not approved"
+	}
+	by := make([]string, len(c.Approvals))
+	for i, ap := range c.Approvals {
+		by[i] = ap.By
+	}
+	line := fmt.Sprintf("%d of %d approvals", len(c.Approvals), c.ApprovalsRequired)
+	if len(by) > 0 {
+		line += " (" + strings.Join(by, ", ") + ")"
+	}
+	return line
 }
 
 func (a *app) campaignExportCommand() *cobra.Command {
@@ -196,33 +200,25 @@ quoted. Cells a spreadsheet would run as formulas are escaped. The record is str
 its size. With -o the file appears only once complete. The export is recorded in the audit log.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			secret, err := a.secret()
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			db, c, err := a.openCampaign(ctx, args[0])
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			w, done, err := a.output(out)
-			if err != nil {
-				return err
-			}
-			rows, err := api.WriteDeliveriesCSV(w, []byte(secret), c.ID, func(fn func(*breach.DeliveryRecord) error) (int64, error) {
-				return db.ExportDeliveries(ctx, c.ID, fn)
+			defer done()
+			var finish func(error) error
+			rows, err := ops.Export(cmd.Context(), cliActor(), args[0], func(*breach.Campaign) (io.Writer, error) {
+				w, fin, err := a.output(out)
+				finish = fin
+				return w, err
 			})
-			err = done(err)
-			if aerr := db.Audit(context.WithoutCancel(ctx), cliActor(), "campaign.exported", c.ID,
-				map[string]any{"rows": rows, "complete": err == nil}); aerr != nil && err == nil {
-				err = aerr
+			if finish != nil {
+				err = finish(err)
 			}
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
 			if out != "" {
-				fmt.Fprintf(a.stderr, "Exported %d deliveries of campaign %s to %s\n", rows, c.ID, out)
+				fmt.Fprintf(a.stderr, "Exported %d deliveries of campaign %s to %s\n", rows, args[0], out)
 			}
 			return nil
 		},
@@ -273,4 +269,71 @@ func (a *app) secret() (string, error) {
 		return a.cfg.Secret, nil
 	}
 	return demoSecret(a.getenv("BREACHNOTICE_STATE_DIR"))
+}
+
+func (a *app) campaignRecipientCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "recipient ID CUSTOMER_ID [--json]",
+		Short: "Show one customer's record: who, their deliveries and every event (audited)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ops, done, err := a.operations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			rec, err := ops.Recipient(cmd.Context(), cliActor(), args[0], args[1])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rec)
+			}
+			r := rec.Recipient
+			fmt.Fprintf(a.stdout, "Customer %s: %s <%s> %s (locale %s)\n", r.CustomerID, r.Name, r.Email, r.Phone, r.Locale)
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "CHANNEL\tSTATE\tATTEMPTS\tUPDATED\tERROR")
+			for _, d := range rec.Deliveries {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.Channel, d.State, d.Attempts, d.UpdatedAt.Format(time.RFC3339), d.Error)
+			}
+			tw.Flush()
+			for _, e := range rec.Events {
+				fmt.Fprintf(a.stdout, "  %s  %s %s (%s) %s\n", e.At.Format(time.RFC3339), e.Channel, e.State, e.Source, e.Error)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) campaignRejectsCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "rejects ID IMPORT_ID [-o FILE]",
+		Short: "Write an import's rejected rows (line, customer_id, field, reason) as CSV (audited)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ops, done, err := a.operations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			var finish func(error) error
+			err = ops.Rejects(cmd.Context(), cliActor(), args[0], args[1], func(*breach.Import) (io.Writer, error) {
+				w, fin, err := a.output(out)
+				finish = fin
+				return w, err
+			})
+			if finish != nil {
+				err = finish(err)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
+	return cmd
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
-	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // importSummary is what `import --json` prints. read = accepted + merged + rejected, always.
@@ -66,41 +66,30 @@ nothing.`,
 			}
 			defer src.Close()
 
-			db, c, err := a.openCampaign(ctx, campaignID)
+			ops, done, err := a.operations(ctx)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			im, err := importer.New(db)
-			if err != nil {
-				return err
-			}
+			defer done()
 			var bar *progressBar
 			if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 				bar = newProgressBar(a.stderr, size)
 				opts.OnProgress, opts.ProgressEvery = bar.update, 200*time.Millisecond
 			}
 			start := time.Now()
-			imp := &breach.Import{Filename: name, CreatedBy: cliActor()}
-			_, err = im.Run(ctx, c, imp, src, opts)
+			actor := cliActor()
+			imp, err := ops.Import(ctx, actor, campaignID, operation.ImportRequest{Filename: name, List: src, Options: opts})
 			if bar != nil {
 				bar.finish()
-			}
-			if imp.ID != "" {
-				if aerr := db.Audit(ctx, imp.CreatedBy, "import", c.ID, map[string]any{"import": imp.ID, "file": imp.Filename,
-					"state": imp.State, "read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged,
-					"rejected": imp.Rejected}); aerr != nil && err == nil {
-					err = aerr
-				}
 			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
-			sum := importSummary{ID: imp.ID, CampaignID: c.ID, Read: imp.Read, Accepted: imp.Accepted,
+			sum := importSummary{ID: imp.ID, CampaignID: imp.CampaignID, Read: imp.Read, Accepted: imp.Accepted,
 				Rejected: imp.Rejected, Merged: imp.Merged, Updated: imp.Updated,
 				Seconds: time.Since(start).Seconds(), Encoding: imp.Encoding, Delimiter: imp.Delimiter}
-			if rejectsFile != "" {
-				if err := writeRejects(ctx, db, imp.ID, rejectsFile); err != nil {
+			if rejectsFile != "" && imp.Rejected > 0 {
+				if err := writeRejects(ctx, ops, actor, imp, rejectsFile); err != nil {
 					return err
 				}
 				sum.RejectsFile = rejectsFile
@@ -108,7 +97,7 @@ nothing.`,
 			if asJSON {
 				return json.NewEncoder(a.stdout).Encode(sum)
 			}
-			return a.printImport(ctx, db, name, sum)
+			return a.printImport(ctx, ops, actor, name, sum)
 		},
 	}
 	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign ID")
@@ -137,17 +126,18 @@ func openList(path string) (io.ReadCloser, string, int64, error) {
 	return f, breach.FileLabel(path), size, nil
 }
 
-// writeRejects writes an import's reject report to path.
-func writeRejects(ctx context.Context, db *postgres.DB, importID, path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = importer.WriteRejectsCSV(f, func(fn func(breach.Reject) error) error {
-		return db.Rejects(ctx, importID, fn)
+// writeRejects writes an import's reject report to path (an audited read of the rows).
+func writeRejects(ctx context.Context, ops *operation.Service, actor breach.Actor, imp *breach.Import, path string) error {
+	var f *os.File
+	err := ops.Rejects(ctx, actor, imp.CampaignID, imp.ID, func(*breach.Import) (io.Writer, error) {
+		var err error
+		f, err = os.Create(path)
+		return f, err
 	})
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("write rejects to %s: %w", path, err)
@@ -156,7 +146,7 @@ func writeRejects(ctx context.Context, db *postgres.DB, importID, path string) e
 }
 
 // printImport prints the import's counts and its first rejects for a person.
-func (a *app) printImport(ctx context.Context, db *postgres.DB, name string, s importSummary) error {
+func (a *app) printImport(ctx context.Context, ops *operation.Service, actor breach.Actor, name string, s importSummary) error {
 	rate := float64(s.Read) / max(s.Seconds, 1e-9)
 	fmt.Fprintf(a.stdout, "Imported %s in %.1fs (%s, %q delimited, %.0f rows/s)\n", name, s.Seconds, s.Encoding, s.Delimiter, rate)
 	fmt.Fprintf(a.stdout, "  read      %d\n  accepted  %d  new recipients\n  merged    %d  into an earlier row or import of the same customer (%d recipients changed)\n  rejected  %d\n",
@@ -166,15 +156,17 @@ func (a *app) printImport(ctx context.Context, db *postgres.DB, name string, s i
 	}
 	const shown = 10
 	n := 0
-	err := db.Rejects(ctx, s.ID, func(r breach.Reject) error {
-		if n++; n <= shown {
-			id := ""
-			if r.CustomerID != "" {
-				id = " (" + r.CustomerID + ")"
+	_, err := ops.RejectRows(ctx, actor, s.CampaignID, s.ID, func(*breach.Import) (func(breach.Reject) error, error) {
+		return func(r breach.Reject) error {
+			if n++; n <= shown {
+				id := ""
+				if r.CustomerID != "" {
+					id = " (" + r.CustomerID + ")"
+				}
+				fmt.Fprintf(a.stdout, "    line %d%s: %s\n", r.Line, id, r.Reason)
 			}
-			fmt.Fprintf(a.stdout, "    line %d%s: %s\n", r.Line, id, r.Reason)
-		}
-		return nil
+			return nil
+		}, nil
 	})
 	if err != nil {
 		return err

@@ -11,12 +11,10 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"os/user"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
-	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/config"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
@@ -91,28 +89,6 @@ func (a *app) openDB(ctx context.Context) (*postgres.DB, error) {
 		return nil, err
 	}
 	return postgres.Open(ctx, a.cfg.DatabaseURL)
-}
-
-// openCampaign connects to the database and loads a campaign; the caller closes the database.
-func (a *app) openCampaign(ctx context.Context, id string) (*postgres.DB, *breach.Campaign, error) {
-	db, err := a.openDB(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := db.Campaign(ctx, id)
-	if err != nil {
-		db.Close()
-		return nil, nil, err
-	}
-	return db, c, nil
-}
-
-// cliActor names the person at the terminal in the audit log.
-func cliActor() string {
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return "cli:" + u.Username
-	}
-	return "cli"
 }
 
 func (a *app) migrateCommand() *cobra.Command {

@@ -42,8 +42,19 @@ func TestMain(m *testing.M) {
 // cli runs the binary with DATABASE_URL set and returns stdout, stderr and the error.
 func cli(t *testing.T, stdin string, args ...string) (string, string, error) {
 	t.Helper()
+	return cliIn(t, stdin, nil, args...)
+}
+
+// cliEnv runs the binary as cli does, with env (NAME=value) added to its environment.
+func cliEnv(t *testing.T, env []string, args ...string) (string, string, error) {
+	t.Helper()
+	return cliIn(t, "", env, args...)
+}
+
+func cliIn(t *testing.T, stdin string, env []string, args ...string) (string, string, error) {
+	t.Helper()
 	cmd := exec.CommandContext(t.Context(), bin, args...)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
+	cmd.Env = append(append(os.Environ(), "DATABASE_URL="+dbURL, "LOG_LEVEL=warn"), env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,9 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
-	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // renderer loads the notice templates (TEMPLATES_DIR overriding the embedded ones) with the
@@ -47,30 +45,18 @@ encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction",
 			if channel != "" && channel != string(notice.Email) && channel != string(notice.Text) {
 				return fmt.Errorf("--channel %q: use email or sms", channel)
 			}
-			ctx := cmd.Context()
-			rd, err := a.renderer()
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			db, c, err := a.openCampaign(ctx, campaignID)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
+			defer done()
 			var notices []*notice.Notice
 			if sample {
-				for _, v := range notice.Variants(c) {
-					if locale != "" && !strings.EqualFold(v.Locale, locale) {
-						continue
-					}
-					n, err := rd.Preview(c, notice.Sample(c, v), notice.Options{Locale: v.Locale})
-					if err != nil {
-						return err
-					}
-					notices = append(notices, n)
+				if notices, err = ops.Samples(cmd.Context(), cliActor(), campaignID, locale); err != nil {
+					return err
 				}
 			} else {
-				n, err := previewCustomer(ctx, db, rd, c, customerID, locale)
+				_, n, _, err := ops.Preview(cmd.Context(), cliActor(), campaignID, operation.PreviewRequest{CustomerID: customerID, Locale: locale})
 				if err != nil {
 					return err
 				}
@@ -100,18 +86,6 @@ encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction",
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE (the email's HTML unless --json or --channel sms)")
 	_ = cmd.MarkFlagRequired("campaign")
 	return cmd
-}
-
-// previewCustomer renders the notice of a recipient of c.
-func previewCustomer(ctx context.Context, db *postgres.DB, rd *notice.Renderer, c *breach.Campaign, customerID, locale string) (*notice.Notice, error) {
-	if err := c.NeedsPersonalData("preview a customer's notice"); err != nil {
-		return nil, err
-	}
-	r, err := db.Recipient(ctx, c.ID, customerID)
-	if err != nil {
-		return nil, err
-	}
-	return rd.Preview(c, r, notice.Options{Locale: locale})
 }
 
 // writeNotices prints notices for a person (subject, text, SMS and lint), as JSON, or, to a
@@ -157,20 +131,16 @@ func (a *app) lintCommand() *cobra.Command {
 		Short: "Check every locale × channel × jurisdiction of a campaign's notices; exit 1 on an error",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rd, err := a.renderer()
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			db, c, err := a.openCampaign(cmd.Context(), campaignID)
+			defer done()
+			c, findings, err := ops.Lint(cmd.Context(), cliActor(), campaignID)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			findings := rd.Lint(c)
 			if asJSON {
-				if findings == nil {
-					findings = []notice.Finding{}
-				}
 				if err := json.NewEncoder(a.stdout).Encode(findings); err != nil {
 					return err
 				}

@@ -1,24 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
-
-	"github.com/breachnotice/breachnotice/internal/postgres"
 )
-
-// retentionEvery is how often a worker looks for finished campaigns whose retention period is
-// over. Retention is counted in days: an hour late is on time, and the sweep is one small
-// query when nothing has expired.
-const retentionEvery = time.Hour
-
-// retentionActor names the automatic purge in the audit log.
-const retentionActor = "system:retention"
 
 func (a *app) purgeCommand() *cobra.Command {
 	var (
@@ -45,12 +33,12 @@ changes nothing.`,
 			if err := a.cfg.Require("DATABASE_URL", "BREACHNOTICE_SECRET"); err != nil {
 				return err
 			}
-			db, err := a.openDB(cmd.Context())
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			rep, err := db.PurgeCampaign(cmd.Context(), campaignID, cliActor(), []byte(a.cfg.Secret))
+			defer done()
+			rep, err := ops.Purge(cmd.Context(), cliActor(), campaignID)
 			if err != nil {
 				return err
 			}
@@ -72,39 +60,4 @@ changes nothing.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print what was purged as JSON")
 	_ = cmd.MarkFlagRequired("campaign")
 	return cmd
-}
-
-// startRetention purges expired campaigns now and every retentionEvery until ctx ends, in the
-// background; stop waits for it to finish. Every worker runs one: they need no coordination,
-// because a purge holds its campaign's row lock and finds a purged campaign done.
-//
-// It lives beside the sending engine rather than in its conductor: the engine's record is
-// what sending needs, and the purge needs the secret-keyed proofs and nothing of the queue.
-func (a *app) startRetention(ctx context.Context, db *postgres.DB) (stop func()) {
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(retentionEvery)
-		defer tick.Stop()
-		for {
-			a.purgeExpired(ctx, db)
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	})
-	return wg.Wait
-}
-
-// purgeExpired runs one retention sweep, logging campaign IDs and counts only.
-func (a *app) purgeExpired(ctx context.Context, db *postgres.DB) {
-	reports, err := db.PurgeExpired(ctx, retentionActor, []byte(a.cfg.Secret))
-	for _, r := range reports {
-		a.log.Info("retention period over: campaign purged", "campaign", r.CampaignID, "recipients", r.Recipients,
-			"rejects", r.Rejects)
-	}
-	if err != nil && ctx.Err() == nil {
-		a.log.Warn("retention: some campaigns not purged; the next sweep tries again", "error", err)
-	}
 }

@@ -11,26 +11,27 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // campaignMoveCommand is start, pause, resume or cancel: one move of the campaign's state.
-func (a *app) campaignMoveCommand(use, short, long string, from, to breach.CampaignState, done string) *cobra.Command {
+func (a *app) campaignMoveCommand(use, short, long string, m operation.Move, verb string) *cobra.Command {
 	return &cobra.Command{
 		Use:   use + " ID",
 		Short: short,
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openDB(cmd.Context())
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			c, err := db.MoveCampaign(cmd.Context(), args[0], cliActor(), from, to)
+			defer done()
+			c, err := ops.MoveCampaign(cmd.Context(), cliActor(), args[0], m)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s campaign %s (%s): now %s\n", done, c.ID, c.Name, c.State)
+			fmt.Fprintf(a.stdout, "%s campaign %s (%s): now %s\n", verb, c.ID, c.Name, c.State)
 			return nil
 		},
 	}
@@ -41,14 +42,14 @@ func (a *app) campaignLifecycleCommands() []*cobra.Command {
 		a.campaignMoveCommand("start", "Start sending an approved campaign",
 			`Start sending an approved campaign's notices. The workers (breachnotice worker, or run)
 create a delivery per recipient and channel and send them; follow with campaign status.`,
-			breach.CampaignApproved, breach.CampaignRunning, "Started"),
+			operation.Start, "Started"),
 		a.campaignMoveCommand("pause", "Pause a running campaign: no new notice is sent",
 			`Pause a running campaign: workers stop claiming its notices at once; the few already in
-flight finish. Resume continues where it stopped.`, breach.CampaignRunning, breach.CampaignPaused, "Paused"),
-		a.campaignMoveCommand("resume", "Resume a paused campaign", "", breach.CampaignPaused, breach.CampaignRunning, "Resumed"),
+flight finish. Resume continues where it stopped.`, operation.Pause, "Paused"),
+		a.campaignMoveCommand("resume", "Resume a paused campaign", "", operation.Resume, "Resumed"),
 		a.campaignMoveCommand("cancel", "Cancel a campaign: what is not sent yet is never sent",
 			`Cancel a campaign. Notices not sent yet are recorded as failed ("cancelled") and are never
-sent; notices already sent stay recorded as sent. This cannot be undone.`, "", breach.CampaignCancelled, "Cancelled"),
+sent; notices already sent stay recorded as sent. This cannot be undone.`, operation.Cancel, "Cancelled"),
 		a.campaignStatusCommand(),
 		a.campaignTestSendCommand(),
 	}
@@ -61,12 +62,12 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 		Short: "Show a campaign's delivery counts by channel, state and locale, rate and ETA",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openDB(cmd.Context())
+			ops, done, err := a.operations(cmd.Context())
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			s, err := db.CampaignStatus(cmd.Context(), args[0])
+			defer done()
+			s, err := ops.Status(cmd.Context(), cliActor(), args[0])
 			if err != nil {
 				return err
 			}
@@ -128,40 +129,11 @@ recorded against the customers and nothing is sent to them.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if len(to) == 0 {
-				return fmt.Errorf("--to: name at least one reviewer address or number")
-			}
-			for i, addr := range to {
-				norm, err := dispatch.ReviewerAddress(addr)
-				if err != nil {
-					return fmt.Errorf("--to %q: %w", addr, err)
-				}
-				to[i] = norm
-			}
-			db, c, err := a.openCampaign(ctx, args[0])
+			db, err := a.openDB(ctx)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			if err := c.NeedsPersonalData("send test notices"); err != nil {
-				return err
-			}
-			var recipients []*breach.Recipient
-			for _, id := range customers {
-				r, err := db.Recipient(ctx, c.ID, id)
-				if err != nil {
-					return err
-				}
-				recipients = append(recipients, r)
-			}
-			if len(customers) == 0 {
-				if recipients, err = db.FirstRecipients(ctx, c.ID, 1); err != nil {
-					return err
-				}
-				if len(recipients) == 0 {
-					return fmt.Errorf("the campaign has no recipients yet: import its list first")
-				}
-			}
 			rd, err := a.renderer()
 			if err != nil {
 				return err
@@ -171,24 +143,23 @@ recorded against the customers and nothing is sent to them.`,
 				return err
 			}
 			defer closeSenders()
-			sent, err := dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text}.Send(ctx, c, recipients, to)
+			ops, err := a.newOperations(db, rd, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text})
 			if err != nil {
 				return err
 			}
-			failed := 0
-			for _, s := range sent {
+			res, err := ops.TestSend(ctx, cliActor(), args[0], operation.TestSendRequest{To: to, Customers: customers})
+			if err != nil {
+				return err
+			}
+			for _, s := range res.Sent {
 				if s.Error != "" {
-					failed++
 					fmt.Fprintf(a.stdout, "FAILED  %s %s notice of %s to %s: %s\n", s.Channel, s.Locale, s.CustomerID, s.To, s.Error)
 					continue
 				}
 				fmt.Fprintf(a.stdout, "sent    %s %s notice of %s to %s (%s)\n", s.Channel, s.Locale, s.CustomerID, s.To, s.ProviderID)
 			}
-			if err := db.Audit(ctx, cliActor(), "campaign.test_send", c.ID, map[string]any{"notices": len(sent), "failed": failed}); err != nil {
-				return err
-			}
-			if failed > 0 {
-				return fmt.Errorf("%d of %d test notices failed", failed, len(sent))
+			if res.Failed > 0 {
+				return fmt.Errorf("%d of %d test notices failed", res.Failed, len(res.Sent))
 			}
 			return nil
 		},

@@ -20,10 +20,9 @@ import (
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/campaignfile"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
-	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/sms"
 	"github.com/breachnotice/breachnotice/internal/sns"
@@ -53,6 +52,16 @@ func (a *app) serveCommand() *cobra.Command {
 				return err
 			}
 			defer closeSenders()
+			// A broken override template stops the server here, naming its file and line,
+			// rather than at the first notice.
+			rd, err := a.renderer()
+			if err != nil {
+				return err
+			}
+			ops, err := a.newOperations(db, rd, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text})
+			if err != nil {
+				return err
+			}
 			// The console's queue dashboard needs the workers' Redis; without one, it is left out.
 			var rdb redis.UniversalClient
 			if a.cfg.RedisURL != "" {
@@ -61,7 +70,7 @@ func (a *app) serveCommand() *cobra.Command {
 				}
 				defer rdb.Close()
 			}
-			return a.serveHTTP(cmd.Context(), db, dispatch.TestSender{Mail: mail, SMS: text}, rdb, nil)
+			return a.serveHTTP(cmd.Context(), ops, db, outboxOf(mail, text), rdb, nil)
 		},
 	}
 }
@@ -98,13 +107,22 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			defer db.Close()
-			token, err := rotateToken(ctx, db, "demo", "run")
+			engine, test, rdb, closeSending, err := a.sending(db, true)
+			if err != nil {
+				return err
+			}
+			defer closeSending()
+			ops, err := a.newOperations(db, test.Renderer, test)
+			if err != nil {
+				return err
+			}
+			token, err := ops.RotateToken(ctx, breach.SystemActor("run"), "demo")
 			if err != nil {
 				return err
 			}
 			var demo string
 			if !noDemo {
-				if demo, err = a.loadDemo(ctx, db); err != nil {
+				if demo, err = a.loadDemo(ctx, ops); err != nil {
 					return err
 				}
 			}
@@ -112,13 +130,8 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 			if err != nil {
 				return err
 			}
-			engine, test, rdb, closeSending, err := a.sending(db, true)
-			if err != nil {
-				return err
-			}
-			defer closeSending()
-			waitEngine := a.startEngine(ctx, engine, db)
-			err = a.serveHTTP(ctx, db, test, rdb, func(url string) {
+			waitEngine := a.startEngine(ctx, engine, ops)
+			err = a.serveHTTP(ctx, ops, db, outboxOf(test.Mail, test.SMS), rdb, func(url string) {
 				a.printWelcome(url, token, demo, console)
 			})
 			return errors.Join(err, waitEngine())
@@ -151,28 +164,21 @@ func (a *app) printWelcome(url, token, demo string, console demoLogin) {
 
 // loadDemo creates the example campaign and imports the example customers, if the database
 // has no campaign yet, and returns the demo campaign's ID (the newest campaign's otherwise).
-func (a *app) loadDemo(ctx context.Context, db *postgres.DB) (string, error) {
-	cs, err := db.Campaigns(ctx)
+func (a *app) loadDemo(ctx context.Context, ops *operation.Service) (string, error) {
+	actor := breach.SystemActor("demo")
+	cs, err := ops.Campaigns(ctx, actor)
 	if err != nil {
 		return "", err
 	}
 	if len(cs) > 0 {
 		return cs[0].ID, nil
 	}
-	c, src, err := campaignfile.Parse("examples/campaign.yaml", bytes.NewReader(examples.Campaign))
+	c, err := ops.CreateCampaign(ctx, actor, "examples/campaign.yaml", bytes.NewReader(examples.Campaign))
 	if err != nil {
 		return "", fmt.Errorf("demo campaign: %w", err)
 	}
-	c.CreatedBy = "run:demo"
-	if err := db.CreateCampaign(ctx, c, string(src)); err != nil {
-		return "", err
-	}
-	im, err := importer.New(db)
+	imp, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "customers.csv", List: bytes.NewReader(examples.Customers)})
 	if err != nil {
-		return "", err
-	}
-	imp := &breach.Import{Filename: "customers.csv", CreatedBy: "run:demo"}
-	if _, err := im.Run(ctx, c, imp, bytes.NewReader(examples.Customers), importer.Options{}); err != nil {
 		return "", fmt.Errorf("demo customers: %w", err)
 	}
 	a.log.Info("demo campaign loaded", "campaign", c.ID, "read", imp.Read, "accepted", imp.Accepted,
@@ -206,22 +212,9 @@ func demoSecret(stateDir string) (string, error) {
 // finish. One listener, two handlers: the API keeps /api/v1/, /u/, /webhooks/ and /healthz,
 // the console takes / and its own pages (see web.Server.Handler). rdb, when set, is the
 // workers' Redis, shown to operators under /admin/queues.
-func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.TestSender, rdb redis.UniversalClient, ready func(url string)) error {
-	im, err := importer.New(db)
-	if err != nil {
-		return err
-	}
-	// A broken override template stops the server here, naming its file and line, rather than
-	// at the first notice. (run's engine has loaded them already: its renderer serves.)
-	rd := test.Renderer
-	if rd == nil {
-		if rd, err = a.renderer(); err != nil {
-			return err
-		}
-		test.Renderer = rd
-	}
-	console := &web.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Log: a.log,
-		MaxUploadBytes: maxUploadBytes, Outbox: outboxOf(test), Secret: []byte(a.cfg.Secret), TrustedProxies: a.cfg.TrustedProxies}
+func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgres.DB, outbox *web.Outbox, rdb redis.UniversalClient, ready func(url string)) error {
+	console := &web.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Log: a.log,
+		MaxUploadBytes: maxUploadBytes, Outbox: outbox, Secret: []byte(a.cfg.Secret), TrustedProxies: a.cfg.TrustedProxies}
 	if rdb != nil {
 		console.Queues = web.Queues(rdb)
 	}
@@ -232,7 +225,7 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.Test
 	if len(a.cfg.SNSTopicARNs) > 0 {
 		snsVerifier = &sns.Verifier{TopicARNs: a.cfg.SNSTopicARNs}
 	}
-	handler, err := console.Handler((&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: []byte(a.cfg.Secret),
+	handler, err := console.Handler((&api.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Secret: []byte(a.cfg.Secret),
 		Log: a.log, MaxUploadBytes: maxUploadBytes,
 		PublicURL: a.cfg.PublicURL, TwilioAuthToken: a.cfg.TwilioAuthToken, WebhookSecret: []byte(a.cfg.WebhookSecret),
 		SNS: snsVerifier}).Handler())
@@ -276,12 +269,12 @@ func (a *app) serveHTTP(ctx context.Context, db *postgres.DB, test dispatch.Test
 
 // outboxOf tells the console where the local captures write, when notices are captured
 // instead of sent (development mode); nil when both channels really send.
-func outboxOf(test dispatch.TestSender) *web.Outbox {
+func outboxOf(mail dispatch.Mailer, text sms.Provider) *web.Outbox {
 	var o web.Outbox
-	if c, ok := test.Mail.(*email.Capture); ok {
+	if c, ok := mail.(*email.Capture); ok {
 		o.EmailDir = c.Dir
 	}
-	if c, ok := test.SMS.(*sms.Capture); ok {
+	if c, ok := text.(*sms.Capture); ok {
 		o.SMSFile = c.Path
 	}
 	if o == (web.Outbox{}) {

@@ -1,33 +1,30 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
-// newToken returns a fresh operator token and the SHA-256 hash under which it is stored. 32
-// random bytes make it unguessable; the bn_ prefix makes it recognizable to secret scanners.
-func newToken() (token string, hash []byte) {
-	b := make([]byte, 32)
-	rand.Read(b)
-	token = "bn_" + base64.RawURLEncoding.EncodeToString(b)
-	sum := sha256.Sum256([]byte(token))
-	return token, sum[:]
+func (a *app) tokenCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "Manage operator API tokens: create, list, revoke"}
+	cmd.AddCommand(a.tokenCreateCommand(), a.tokenListCommand(), a.tokenRevokeCommand())
+	return cmd
 }
 
-func (a *app) tokenCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "token", Short: "Manage operator API tokens"}
-	var name, login string
+func (a *app) tokenCreateCommand() *cobra.Command {
+	var (
+		name, login string
+		expires     time.Duration
+	)
 	create := &cobra.Command{
-		Use:   "create --name NAME [--user LOGIN]",
+		Use:   "create --name NAME [--user LOGIN] [--expires DURATION]",
 		Short: "Create an operator token and print it (once: only its hash is stored)",
 		Long: `Create an operator token for the HTTP API and print it, once: only its hash is stored.
 
@@ -35,65 +32,119 @@ With --user the token belongs to that console user (breachnotice user add): it a
 ("user:LOGIN" in the audit log, as in the console) with the user's roles — viewer reads,
 operator changes everything but approvals, approver approves — and stops working as soon as
 the user is disabled. Give each person their own bound token: a campaign that needs two people
-(approval: two_person) can only be approved by a user, in the console or through a bound token.
+(approval: two_person) can only be approved by two users, in the console or through bound
+tokens.
 
 Without --user the token acts as "token:NAME" and may use every route, but cannot approve a
-campaign that needs two people.`,
+campaign that needs two people.
+
+A token expires after --expires (default 2160h, 90 days; 0 for never) and can be revoked at
+any moment with breachnotice token revoke NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			token, err := a.createToken(cmd.Context(), name, login)
+			ops, done, err := a.operations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			lifetime := expires
+			if lifetime == 0 {
+				lifetime = -1 // never
+			}
+			token, info, err := ops.CreateToken(cmd.Context(), cliActor(), operation.TokenRequest{Name: name, User: login, Lifetime: lifetime})
 			if err != nil {
 				return err
 			}
 			fmt.Fprintln(a.stdout, token)
-			fmt.Fprintln(a.stderr, "Keep this token: it is shown only once. Use it as: Authorization: Bearer <token>")
+			until := "never expires"
+			if info.ExpiresAt != nil {
+				until = "expires " + info.ExpiresAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(a.stderr, "Keep this token: it is shown only once (%s). Use it as: Authorization: Bearer <token>\n", until)
 			return nil
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "who or what the token is for (unique)")
 	create.Flags().StringVar(&login, "user", "", "the console user the token acts for, with their roles")
+	create.Flags().DurationVar(&expires, "expires", operation.DefaultTokenLifetime, "how long the token lives (0: never)")
 	_ = create.MarkFlagRequired("name")
-	cmd.AddCommand(create)
+	return create
+}
+
+func (a *app) tokenListCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List operator tokens: name, user, created, expires, last used, revoked",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ops, done, err := a.operations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			ts, err := ops.Tokens(cmd.Context(), cliActor())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(a.stdout).Encode(map[string]any{"tokens": ts})
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tUSER\tSTATE\tCREATED\tEXPIRES\tLAST USED")
+			now := time.Now()
+			for _, t := range ts {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", t.Name, orDash(t.User), tokenState(&t, now),
+					t.CreatedAt.Format(time.DateTime), timeOr(t.ExpiresAt, "never"), timeOr(t.LastUsedAt, "never"))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
-// createToken creates an operator token named name, bound to the console user login unless
-// login is empty, and records who it is for in the audit log.
-func (a *app) createToken(ctx context.Context, name, login string) (string, error) {
-	db, err := a.openDB(ctx)
-	if err != nil {
-		return "", err
+func (a *app) tokenRevokeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "Revoke an operator token at once: its next request is refused",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ops, done, err := a.operations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := ops.RevokeToken(cmd.Context(), cliActor(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Revoked token %s\n", args[0])
+			return nil
+		},
 	}
-	defer db.Close()
-	token, hash := newToken()
-	detail := map[string]any{"name": name}
-	if login == "" {
-		err = db.CreateToken(ctx, name, hash)
-	} else {
-		if login, err = breach.ParseLogin(login); err != nil {
-			return "", fmt.Errorf("--user: %w", err)
-		}
-		err = db.CreateUserToken(ctx, name, login, hash)
-		detail["user"] = login
-	}
-	if err != nil {
-		return "", err
-	}
-	if err := db.Audit(ctx, cliActor(), "token.create", "", detail); err != nil {
-		return "", err
-	}
-	return token, nil
 }
 
-// rotateToken gives the operator token name a fresh value on behalf of actor (`run` hands out
-// a new demo token at every start), audited like any token created.
-func rotateToken(ctx context.Context, db *postgres.DB, name, actor string) (string, error) {
-	token, hash := newToken()
-	if err := db.RotateToken(ctx, name, hash); err != nil {
-		return "", err
+func tokenState(t *breach.TokenInfo, now time.Time) string {
+	switch {
+	case t.RevokedAt != nil:
+		return "revoked " + t.RevokedAt.Format(time.DateTime)
+	case !t.Live(now):
+		return "expired"
+	default:
+		return "live"
 	}
-	if err := db.Audit(ctx, actor, "token.create", "", map[string]any{"name": name, "replaces_earlier": true}); err != nil {
-		return "", err
+}
+
+func timeOr(t *time.Time, none string) string {
+	if t == nil {
+		return none
 	}
-	return token, nil
+	return t.Format(time.DateTime)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

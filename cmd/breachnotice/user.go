@@ -68,7 +68,7 @@ Only an argon2id hash of it is stored.`,
 			if err := db.CreateUser(ctx, u, hash); err != nil {
 				return err
 			}
-			if err := db.Audit(ctx, cliActor(), "user.create", "", map[string]any{"login": u.Login, "roles": u.Roles}); err != nil {
+			if err := db.Audit(ctx, cliActor().Name, breach.ActionUserCreate, "", map[string]any{"login": u.Login, "roles": u.Roles}); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "created user %s (%s) with roles %v\n", u.Login, u.DisplayName, u.Roles)
@@ -116,7 +116,7 @@ func (a *app) userDisableCommand() *cobra.Command {
 			if err := db.DisableUser(ctx, l); err != nil {
 				return err
 			}
-			if err := db.Audit(ctx, cliActor(), "user.disable", "", map[string]any{"login": l}); err != nil {
+			if err := db.Audit(ctx, cliActor().Name, breach.ActionUserDisable, "", map[string]any{"login": l}); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "disabled user %s\n", l)
@@ -144,7 +144,7 @@ func demoUser(ctx context.Context, db *postgres.DB) (demoLogin, error) {
 	if err := db.ResetUser(ctx, u, hash); err != nil {
 		return demoLogin{}, err
 	}
-	if err := db.Audit(ctx, "run", "user.reset", "", map[string]any{"login": u.Login, "roles": u.Roles}); err != nil {
+	if err := db.Audit(ctx, breach.SystemActor("run").Name, breach.ActionUserReset, "", map[string]any{"login": u.Login, "roles": u.Roles}); err != nil {
 		return demoLogin{}, err
 	}
 	return demoLogin{login: u.Login, password: password}, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/sms"
 )
@@ -35,12 +36,16 @@ left half-sent.`,
 				return err
 			}
 			defer db.Close()
-			e, _, _, closeSending, err := a.sending(db, false)
+			e, test, _, closeSending, err := a.sending(db, false)
 			if err != nil {
 				return err
 			}
 			defer closeSending()
-			return a.startEngine(cmd.Context(), e, db)()
+			ops, err := a.newOperations(db, test.Renderer, nil)
+			if err != nil {
+				return err
+			}
+			return a.startEngine(cmd.Context(), e, ops)()
 		},
 	}
 }
@@ -143,12 +148,13 @@ func (a *app) sending(db *postgres.DB, inProcessRedis bool) (e *dispatch.Engine,
 	return e, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text}, rdb, func() { closeSenders(); rdb.Close() }, nil
 }
 
-// startEngine runs the engine, and the retention sweep beside it (see startRetention), in the
-// background until ctx ends; wait waits for their graceful stop and returns the engine's error.
-func (a *app) startEngine(ctx context.Context, e *dispatch.Engine, db *postgres.DB) (wait func() error) {
+// startEngine runs the engine, and the retention sweep beside it (operation.StartRetention: it
+// needs the secret-keyed proofs and nothing of the queue), in the background until ctx ends;
+// wait waits for their graceful stop and returns the engine's error.
+func (a *app) startEngine(ctx context.Context, e *dispatch.Engine, ops *operation.Service) (wait func() error) {
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
-	stopRetention := a.startRetention(ctx, db)
+	stopRetention := ops.StartRetention(ctx)
 	return func() error {
 		err := <-done
 		stopRetention()

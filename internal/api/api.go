@@ -6,7 +6,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -16,56 +15,37 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
-	"github.com/breachnotice/breachnotice/internal/dispatch"
-	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/sns"
 )
 
-// Store is what the API needs of storage. Implemented by package postgres. Each area of the
-// API names what it needs in its own file (CampaignStore here, TrackingStore, ProviderStore,
-// PrivacyStore beside their handlers).
-type Store interface {
-	CampaignStore
-	TrackingStore
+// PublicStore is what the public routes need of storage (opt-out links, provider webhooks);
+// every operator route goes through the operations (Server.Ops) instead. Implemented by
+// package postgres.
+type PublicStore interface {
+	OptOutStore
 	ProviderStore
-	PrivacyStore
 }
 
-// CampaignStore is what campaign management, imports, previews, sending and opt-out need.
-type CampaignStore interface {
-	CreateCampaign(ctx context.Context, c *breach.Campaign, source string) error
+// OptOutStore is what the opt-out links need.
+type OptOutStore interface {
 	Campaign(ctx context.Context, id string) (*breach.Campaign, error)
-	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
-	Import(ctx context.Context, campaignID, importID string) (*breach.Import, error)
-	Rejects(ctx context.Context, importID string, fn func(breach.Reject) error) error
-	Recipient(ctx context.Context, campaignID, customerID string) (*breach.Recipient, error)
-	// ApproveCampaign approves a draft campaign if check passes, recording who and when.
-	ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error)
-	// TokenByHash returns the live operator token with the given SHA-256 hash and the user
-	// it is bound to, if any; an EUNAUTHORIZED error if there is none or its user is disabled.
-	TokenByHash(ctx context.Context, hash []byte) (*breach.Token, error)
-	// MoveCampaign starts, pauses, resumes or cancels a campaign on behalf of actor.
-	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)
-	// CampaignStatus counts a campaign's deliveries by channel and state.
-	CampaignStatus(ctx context.Context, id string) (*breach.CampaignStatus, error)
-	// FirstRecipients returns up to n of a campaign's recipients in list order.
-	FirstRecipients(ctx context.Context, campaignID string, n int) ([]*breach.Recipient, error)
 	// RecipientByID returns a campaign's recipient by ID, or ENOTFOUND.
 	RecipientByID(ctx context.Context, campaignID string, id int64) (*breach.Recipient, error)
 	// Suppress puts an address on a channel's suppression list.
 	Suppress(ctx context.Context, ch breach.Channel, address, source, reason, campaignID string) error
-	Audit(ctx context.Context, actor, action, campaignID string, detail map[string]any) error
 }
 
 // Server is the HTTP API. Its zero value is not usable; set every field.
 type Server struct {
-	Store    Store
-	Importer *importer.Importer
+	// Ops runs every operator operation: the API only parses requests and renders answers.
+	Ops *operation.Service
+	// Store serves the public routes (opt-out, webhooks).
+	Store PublicStore
+	// Renderer renders the opt-out page in the customer's language.
 	Renderer *notice.Renderer
-	// TestSender sends test notices to reviewers (POST …/test-send).
-	TestSender dispatch.TestSender
-	// Secret checks the opt-out tokens (BREACHNOTICE_SECRET).
+	// Secret checks the opt-out tokens and seals listing cursors (BREACHNOTICE_SECRET).
 	Secret []byte
 	Log    *slog.Logger
 	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole
@@ -88,26 +68,10 @@ type Server struct {
 type Route struct {
 	Method, Pattern string
 	// Public routes are served without an operator token (opt-out links, provider webhooks,
-	// the API description); they authenticate by signature or not at all.
-	Public bool
-	// Role is what a token bound to a user needs that user to hold (breach.User.Can); empty
-	// means viewer for GET and operator for any other method, so that a new route that
-	// changes something is closed to viewers unless it says otherwise. Unbound tokens may use
-	// every route (breach.Token.Can).
-	Role    breach.Role
+	// the API description); they authenticate by signature or not at all. Every other route
+	// needs a token; what its holder may do is the operation's to decide (operation.Service).
+	Public  bool
 	handler http.HandlerFunc
-}
-
-// role returns the role rt needs: Role, or its default by method.
-func (rt Route) role() breach.Role {
-	switch {
-	case rt.Role != "":
-		return rt.Role
-	case rt.Method == http.MethodGet:
-		return breach.RoleViewer
-	default:
-		return breach.RoleOperator
-	}
 }
 
 // Routes lists every endpoint of the API. Each area adds its own from its file.
@@ -120,11 +84,11 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/api/v1/campaigns", handler: s.listCampaigns},
 		{Method: "POST", Pattern: "/api/v1/campaigns", handler: s.createCampaign},
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}", handler: s.getCampaign},
-		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/approve", Role: breach.RoleApprover, handler: s.approveCampaign},
-		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/start", handler: s.moveCampaign(breach.CampaignApproved, breach.CampaignRunning)},
-		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/pause", handler: s.moveCampaign(breach.CampaignRunning, breach.CampaignPaused)},
-		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/resume", handler: s.moveCampaign(breach.CampaignPaused, breach.CampaignRunning)},
-		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/cancel", handler: s.moveCampaign("", breach.CampaignCancelled)},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/approve", handler: s.approveCampaign},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/start", handler: s.moveCampaign(operation.Start)},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/pause", handler: s.moveCampaign(operation.Pause)},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/resume", handler: s.moveCampaign(operation.Resume)},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/cancel", handler: s.moveCampaign(operation.Cancel)},
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/status", handler: s.campaignStatus},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/test-send", handler: s.testSend},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/imports", handler: s.createImport},
@@ -139,6 +103,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.trackingRoutes()...)
 	rs = append(rs, s.providerRoutes()...)
 	rs = append(rs, s.privacyRoutes()...)
+	rs = append(rs, s.tokenRoutes()...)
 	return rs
 }
 
@@ -151,45 +116,19 @@ func (s *Server) Handler() http.Handler {
 		if rt.Public {
 			mux.HandleFunc(rt.Method+" "+rt.Pattern, rt.handler)
 		} else {
-			api.Handle(rt.Method+" "+rt.Pattern, s.authorize(rt.role(), rt.handler))
+			api.Handle(rt.Method+" "+rt.Pattern, rt.handler)
 		}
 	}
 	mux.Handle("/api/v1/", s.authenticate(reportPattern(api)))
 	return LogRequests(s.Log, mux)
 }
 
-type operatorKey struct{}
+type actorKey struct{}
 
-// caller returns the token that authenticated the request.
-func caller(ctx context.Context) *breach.Token {
-	t, _ := ctx.Value(operatorKey{}).(*breach.Token)
-	return t
-}
-
-// operator returns the actor of the request: "user:<login>" for a token bound to a user,
-// "token:<name>" for an unbound one.
-func operator(ctx context.Context) string {
-	if t := caller(ctx); t != nil {
-		return t.Actor()
-	}
-	return ""
-}
-
-// authorize lets a request through to next only if its token may act in role.
-func (s *Server) authorize(role breach.Role, next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := caller(r.Context())
-		if t == nil {
-			s.writeError(w, r, breach.Errorf(breach.EUNAUTHORIZED, "an operator token is required: Authorization: Bearer <token>"))
-			return
-		}
-		if !t.Can(role) {
-			s.writeError(w, r, breach.Errorf(breach.EFORBIDDEN, "this token acts for user %s, who may not do this: it takes the %s role, and %s has %s",
-				t.User.Login, role, t.User.Login, roleList(t.User.Roles)))
-			return
-		}
-		next(w, r)
-	})
+// actor returns who the request's token acts as.
+func actor(ctx context.Context) breach.Actor {
+	a, _ := ctx.Value(actorKey{}).(breach.Actor)
+	return a
 }
 
 // authenticate requires a valid operator token before anything else, so that an unauthenticated
@@ -202,26 +141,14 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, breach.Errorf(breach.EUNAUTHORIZED, "an operator token is required: Authorization: Bearer <token>"))
 			return
 		}
-		hash := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		t, err := s.Store.TokenByHash(r.Context(), hash[:])
+		a, err := s.Ops.Authenticate(r.Context(), token)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breachnotice", error="invalid_token"`)
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), operatorKey{}, t)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
 	})
-}
-
-func roleList(rs []breach.Role) string {
-	names := make([]string, len(rs))
-	for i, r := range rs {
-		names[i] = string(r)
-	}
-	if len(names) == 0 {
-		return "no role"
-	}
-	return strings.Join(names, ", ")
 }
 
 // StatusRecorder remembers the status a handler wrote, for the request log and the console's
@@ -287,6 +214,7 @@ var statusOf = map[string]int{
 	breach.ECONFLICT:     http.StatusConflict,
 	breach.EUNAUTHORIZED: http.StatusUnauthorized,
 	breach.EFORBIDDEN:    http.StatusForbidden,
+	breach.EUNAVAILABLE:  http.StatusServiceUnavailable,
 }
 
 // HTTPStatus is the HTTP status that answers err, for the API and the console alike: its
@@ -319,6 +247,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, internal := HTTPStatus(err)
 	if internal {
 		s.Log.Error("request failed", "route", r.Pattern, "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "2")
 	}
 	writeJSON(w, status, body)
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/api"
@@ -22,6 +23,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/logtest"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/sms"
@@ -69,8 +71,9 @@ func serve(t *testing.T, tokenName string, edit func(*api.Server)) (*client, *po
 	logs := &logtest.Buffer{}
 	outbox := t.TempDir()
 	test := dispatch.TestSender{Renderer: rd, Mail: &email.Capture{Dir: outbox}, SMS: &sms.Capture{Path: filepath.Join(outbox, "sms.jsonl")}}
-	srv := &api.Server{Store: db, Importer: im, Renderer: rd, TestSender: test, Secret: testSecret,
-		Log: slog.New(slog.NewTextHandler(logs, nil)), MaxUploadBytes: 1 << 20}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	ops := &operation.Service{Store: db, Importer: im, Renderer: rd, Tests: test, Secret: testSecret, Log: log}
+	srv := &api.Server{Ops: ops, Store: db, Renderer: rd, Secret: testSecret, Log: log, MaxUploadBytes: 1 << 20}
 	if edit != nil {
 		edit(srv)
 	}
@@ -78,7 +81,7 @@ func serve(t *testing.T, tokenName string, edit func(*api.Server)) (*client, *po
 	t.Cleanup(ts.Close)
 	token := "bn_test_" + strings.ReplaceAll(tokenName, "/", "_")
 	sum := sha256.Sum256([]byte(token))
-	if err := db.CreateToken(t.Context(), tokenName, sum[:]); err != nil {
+	if err := db.CreateToken(t.Context(), tokenName, "", sum[:], time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	return &client{t: t, url: ts.URL, token: token, logs: logs, outbox: outbox}, db

@@ -3,31 +3,24 @@ package api
 import (
 	"net/http"
 
-	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/notice"
-
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // createCampaign stores the campaign file sent as the request body (YAML).
 func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
-	c, src, err := campaignfile.Parse("campaign.yaml", http.MaxBytesReader(w, r.Body, campaignfile.MaxSize+1))
+	c, err := s.Ops.CreateCampaign(r.Context(), actor(r.Context()), "campaign.yaml", http.MaxBytesReader(w, r.Body, campaignfile.MaxSize+1))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	c.CreatedBy = operator(r.Context())
-	if err := s.Store.CreateCampaign(r.Context(), c, string(src)); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.audit(r, "campaign.create", c.ID, map[string]any{"name": c.Name})
 	w.Header().Set("Location", "/api/v1/campaigns/"+c.ID)
 	writeJSON(w, http.StatusCreated, c)
 }
 
+// getCampaign answers a campaign with its approvals so far and how many it needs.
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
+	c, err := s.Ops.Campaign(r.Context(), actor(r.Context()), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -36,7 +29,7 @@ func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
-	cs, err := s.Store.Campaigns(r.Context())
+	cs, err := s.Ops.Campaigns(r.Context(), actor(r.Context()))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -44,23 +37,36 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"campaigns": cs})
 }
 
-// audit records an operator action; a failure to record is logged, and does not undo the
-// action, which has already happened.
-func (s *Server) audit(r *http.Request, action, campaignID string, detail map[string]any) {
-	if err := s.Store.Audit(r.Context(), operator(r.Context()), action, campaignID, detail); err != nil {
-		s.Log.Error("audit failed", "action", action, "campaign", campaignID, "err", err)
-	}
-}
-
-// approveCampaign approves a draft campaign whose notices pass lint; the approval (and its
-// audit row) is recorded by the store.
+// approveCampaign gives the caller's approval: the campaign is approved once it has all the
+// approvals it needs (two distinct users under the two-person rule); until then it answers
+// the draft with its approvals so far.
 func (s *Server) approveCampaign(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Store.ApproveCampaign(r.Context(), r.PathValue("id"), operator(r.Context()), func(c *breach.Campaign) error {
-		return notice.Approvable(s.Renderer.Lint(c))
-	})
+	c, err := s.Ops.Approve(r.Context(), actor(r.Context()), r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
+}
+
+// moveCampaign answers POST …/start, pause, resume and cancel.
+func (s *Server) moveCampaign(m operation.Move) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := s.Ops.MoveCampaign(r.Context(), actor(r.Context()), r.PathValue("id"), m)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+// campaignStatus answers GET …/status: deliveries by channel, state and locale, rate and ETA.
+func (s *Server) campaignStatus(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Ops.Status(r.Context(), actor(r.Context()), r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }

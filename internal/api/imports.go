@@ -8,6 +8,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // createImport streams a customer list into a campaign. The list is the raw request body
@@ -15,18 +16,12 @@ import (
 // options come in the query string: map=COLUMN=FIELD (repeatable), encoding=NAME, and
 // filename=NAME for a raw body. It answers when the import is complete, with its counts.
 func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
 	q := r.URL.Query()
 	mapping, err := importer.ParseMap(q["map"])
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	opts := importer.Options{Encoding: q.Get("encoding"), Map: mapping}
 	body := http.MaxBytesReader(w, r.Body, s.MaxUploadBytes)
 	src, filename, err := uploadedFile(r, body)
 	if err != nil {
@@ -36,18 +31,13 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	if filename == "" {
 		filename = q.Get("filename")
 	}
-	// The client's file name is a label, never a path: importer.Run stores "../../etc/passwd"
-	// as "passwd".
-	imp := &breach.Import{Filename: filename, CreatedBy: operator(r.Context())}
-	done, err := s.Importer.Run(r.Context(), c, imp, src, opts)
-	if imp.ID != "" {
-		s.audit(r, "import", c.ID, imp.AuditDetail())
-	}
+	done, err := s.Ops.Import(r.Context(), actor(r.Context()), r.PathValue("id"), operation.ImportRequest{
+		Filename: filename, List: src, Options: importer.Options{Encoding: q.Get("encoding"), Map: mapping}})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/api/v1/campaigns/"+c.ID+"/imports/"+done.ID)
+	w.Header().Set("Location", "/api/v1/campaigns/"+done.CampaignID+"/imports/"+done.ID)
 	writeJSON(w, http.StatusCreated, done)
 }
 
@@ -78,7 +68,7 @@ func uploadedFile(r *http.Request, body io.Reader) (io.Reader, string, error) {
 }
 
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
-	imp, err := s.Store.Import(r.Context(), r.PathValue("id"), r.PathValue("importID"))
+	imp, err := s.Ops.ImportReport(r.Context(), actor(r.Context()), r.PathValue("id"), r.PathValue("importID"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -86,20 +76,26 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, imp)
 }
 
-// getRejects streams an import's reject report as CSV.
+// getRejects streams an import's reject report as CSV, once the read is audited.
 func (s *Server) getRejects(w http.ResponseWriter, r *http.Request) {
-	imp, err := s.Store.Import(r.Context(), r.PathValue("id"), r.PathValue("importID"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="rejects-`+imp.ID+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	err = importer.WriteRejectsCSV(w, func(fn func(breach.Reject) error) error {
-		return s.Store.Rejects(r.Context(), imp.ID, fn)
+	started := false
+	err := s.Ops.Rejects(r.Context(), actor(r.Context()), r.PathValue("id"), r.PathValue("importID"), func(imp *breach.Import) (io.Writer, error) {
+		started = true
+		csvHeaders(w, "rejects-"+imp.ID+".csv")
+		return w, nil
 	})
-	if err != nil {
-		s.Log.Error("stream rejects failed", "import", imp.ID, "err", err)
+	switch {
+	case err != nil && !started:
+		s.writeError(w, r, err)
+	case err != nil:
+		s.Log.Error("stream rejects failed", "campaign", r.PathValue("id"), "err", err)
+		panic(http.ErrAbortHandler) // a truncated report must not look complete
 	}
+}
+
+// csvHeaders starts a CSV download named name.
+func csvHeaders(w http.ResponseWriter, name string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/google/uuid"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -218,8 +219,11 @@ func TestAPI_PurgeOfARunningCampaignIsAConflictAndChangesNothing(t *testing.T) {
 	if got := c.audit("?campaign=" + id + "&action=campaign.purge"); len(got.Entries) != 0 {
 		t.Errorf("a refused purge was audited as done: %+v", got)
 	}
-	if resp, _ := c.do("POST", "/api/v1/campaigns/not-a-campaign/purge", "", nil, c.token); resp.StatusCode != http.StatusNotFound {
+	if resp, _ := c.do("POST", "/api/v1/campaigns/"+uuid.NewString()+"/purge", "", nil, c.token); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("purge of an unknown campaign: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := c.do("POST", "/api/v1/campaigns/not-a-campaign/purge", "", nil, c.token); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("purge of a malformed campaign ID: %d, want 400", resp.StatusCode)
 	}
 }
 

@@ -17,9 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/examples"
-	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -182,12 +182,14 @@ func TestTracking_OneRecipientsRecordAndTimeline(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{base + "/recipients/NOPE", "customer_id"},
 		{"/api/v1/campaigns/" + uuid.NewString() + "/recipients/AT-300001", "campaign"},
-		{"/api/v1/campaigns/not-an-id/recipients/AT-300001", "campaign"},
 	} {
 		resp, body := c.do("GET", tc.path, "", nil, c.token)
 		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), tc.want) {
 			t.Errorf("GET %s: %d %s, want 404 naming the %s", tc.path, resp.StatusCode, body, tc.want)
 		}
+	}
+	if resp, body := c.do("GET", "/api/v1/campaigns/not-an-id/recipients/AT-300001", "", nil, c.token); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a malformed campaign ID: %d %s, want 400", resp.StatusCode, body)
 	}
 	for _, pii := range []string{"AT-300001", "minjun", "CMD1", "NOPE"} {
 		if strings.Contains(c.logs.String(), pii) {
@@ -401,11 +403,11 @@ func TestTracking_ExportIsEscapedCompleteAndAudited(t *testing.T) {
 		actor  string
 		detail map[string]any
 	)
-	if err := conn.QueryRow(t.Context(), `SELECT actor, detail FROM audit_log WHERE campaign_id = $1 AND action = 'campaign.exported'`, id).
+	if err := conn.QueryRow(t.Context(), `SELECT actor, detail FROM audit_log WHERE campaign_id = $1 AND action = 'campaign.exported' AND detail->>'stage' = 'finished'`, id).
 		Scan(&actor, &detail); err != nil {
 		t.Fatalf("no audit row of the export: %v", err)
 	}
-	if !strings.HasPrefix(actor, "token:") || detail["rows"] != float64(50) || detail["complete"] != true || len(detail) != 2 {
+	if !strings.HasPrefix(actor, "token:") || detail["rows"] != float64(50) || detail["complete"] != true || len(detail) != 3 {
 		t.Errorf("audit = %s %v", actor, detail)
 	}
 	for _, pii := range []string{"minjun", "CMD1", "HYPERLINK", "Quispe"} {
@@ -437,7 +439,7 @@ func TestTracking_ExportStreamsALargeCampaign(t *testing.T) {
 	if imp := importList(t, db, camp, &list); imp.Accepted != n {
 		t.Fatalf("import = %+v", imp)
 	}
-	if _, err := db.ApproveCampaign(ctx, id, "approver", func(*breach.Campaign) error { return nil }); err != nil {
+	if _, err := db.ApproveCampaign(ctx, id, "approver", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(ctx, id, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
@@ -477,7 +479,7 @@ func TestWriteDeliveriesCSV_EscapesEveryFormulaStartAndFlushes(t *testing.T) {
 		{CustomerID: "=1+1", Name: "\tTabbed", Channel: "email", Address: "a@example.com", State: "sent"},
 		{CustomerID: "\rCR", Name: "-Minus", Channel: "sms", Address: "+51987654321", State: "queued", Error: "@mention"},
 	}
-	rows, err := api.WriteDeliveriesCSV(&out, []byte("k"), "c", func(fn func(*breach.DeliveryRecord) error) (int64, error) {
+	rows, err := operation.WriteDeliveriesCSV(&out, []byte("k"), "c", func(fn func(*breach.DeliveryRecord) error) (int64, error) {
 		for i := range records {
 			if err := fn(&records[i]); err != nil {
 				return int64(i), err

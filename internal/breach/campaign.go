@@ -22,6 +22,11 @@ type Campaign struct {
 	// ApprovedBy and ApprovedAt record the approval: who checked the list and the notices.
 	ApprovedBy string     `json:"approved_by,omitempty" yaml:"-"`
 	ApprovedAt *time.Time `json:"approved_at,omitempty" yaml:"-"`
+	// Approvals are the approvals given so far for the list as it is (while a draft needs more
+	// than one) or that approved it; ApprovalsRequired how many it takes. Filled when a
+	// campaign is shown, not by every read.
+	Approvals         []Approval `json:"approvals,omitempty" yaml:"-"`
+	ApprovalsRequired int        `json:"approvals_required,omitempty" yaml:"-"`
 	// StartedBy and StartedAt record who started the sending; FinishedAt when the campaign
 	// completed or was cancelled.
 	StartedBy  string     `json:"started_by,omitempty" yaml:"-"`
@@ -119,24 +124,54 @@ type ApprovalPolicy struct {
 	TwoPerson bool `json:"two_person" yaml:"two_person"`
 }
 
-// CheckApprover applies the campaign's approval policy to actor, who wants to approve it;
-// authors are the actors who created the campaign and uploaded its lists. Every approval —
-// console, API, command line — passes here.
+// Approval is one approver's consent to a campaign: its list as imported and its notices as
+// linted at that moment.
+type Approval struct {
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+}
+
+// RequiredApprovals is how many distinct approvers the campaign needs: two under the
+// two-person rule (its file's approval.two_person, or twoPersonAlways: REQUIRE_TWO_PERSON on the
+// server), one otherwise.
+func (c *Campaign) RequiredApprovals(twoPersonAlways bool) int {
+	if c.Approval.TwoPerson || twoPersonAlways {
+		return 2
+	}
+	return 1
+}
+
+// CheckApproval applies the approval policy to actor, who wants to approve c: required is
+// RequiredApprovals's answer, authors the actors who created the campaign and uploaded its
+// lists, approvals those already given for the list as it is. Every approval — console, API,
+// command line — passes here.
 //
-// Under the two-person rule the approver must be a console user ("user:<login>": signed in to
-// the console, or through an API token bound to that user), because only a user is known to be
-// one person whatever way they act: "cli:<unix user>" and an unbound "token:<name>" could be
-// any author, so they get an ECONFLICT error that says how to approve instead. An author gets
-// an ECONFLICT error that says someone else must act. Without the rule anyone may approve.
-func (c *Campaign) CheckApprover(actor string, authors []string) error {
-	if !c.Approval.TwoPerson {
+// With one approval required, anyone may approve. With two, each must come from a distinct
+// console user (signed in, or through an API token bound to the user), because only a user is
+// known to be one person however they act: "cli:<account>" and an unbound "token:<name>" could
+// be anyone, so they get an ECONFLICT error that says how to approve instead. An author — by
+// actor, or a command-line account of the same name — and a user who has approved already get
+// an ECONFLICT error saying someone else must. Two approvers are required, not one who is not an
+// author, because an author who acted under a name that cannot be linked to their user (the
+// CLI, an unbound token) must still not be able to approve alone.
+func (c *Campaign) CheckApproval(actor Actor, required int, authors []string, approvals []Approval) error {
+	if required < 2 {
 		return nil
 	}
-	if !strings.HasPrefix(actor, userActorPrefix) {
-		return Errorf(ECONFLICT, "this campaign needs two people to approve it (approval: two_person), so it must be approved by a console user, which %s is not: approve it in the web console, or through the API with a token bound to your user (breachnotice token create --name NAME --user LOGIN)", actor)
+	rule := fmt.Sprintf("this campaign needs %d people to approve it (approval: two_person)", required)
+	login := actor.Person()
+	if login == "" {
+		return Errorf(ECONFLICT, "%s, so each approval must come from a console user, which %s is not: approve it in the web console, or through the API with a token bound to your user (breachnotice token create --name NAME --user LOGIN)", rule, actor.Name)
 	}
-	if slices.Contains(authors, actor) {
-		return Errorf(ECONFLICT, "this campaign needs two people to approve it (approval: two_person): %s created it or uploaded its list, so another approver must approve it", actor)
+	for _, a := range authors {
+		if a == actor.Name || a == "cli:"+login {
+			return Errorf(ECONFLICT, "%s: %s created it or uploaded its list, so other approvers must approve it", rule, actor.Name)
+		}
+	}
+	for _, a := range approvals {
+		if a.By == actor.Name {
+			return Errorf(ECONFLICT, "%s: %s has approved it already (%d of %d approvals); another approver must give the next", rule, actor.Name, len(approvals), required)
+		}
 	}
 	return nil
 }

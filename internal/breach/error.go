@@ -13,6 +13,7 @@ const (
 	ECONFLICT     = "conflict"     // the request clashes with the thing's current state
 	EUNAUTHORIZED = "unauthorized" // no valid credentials
 	EFORBIDDEN    = "forbidden"    // valid credentials, but their holder may not do this
+	EUNAVAILABLE  = "unavailable"  // a dependency the request needs is down or too slow; try again
 	EINTERNAL     = "internal"     // a bug or an unavailable dependency; details are logged, not shown
 )
 

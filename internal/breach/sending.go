@@ -96,3 +96,14 @@ type Outcome struct {
 	// opted out).
 	Suppress bool
 }
+
+// TestSend is one test notice sent (or not) to a reviewer: a customer's real notice, rendered
+// as it will be sent, addressed to someone who checks it (campaign test-send).
+type TestSend struct {
+	CustomerID string  `json:"customer_id"`
+	Locale     string  `json:"locale"`
+	Channel    Channel `json:"channel"`
+	To         string  `json:"to"`
+	ProviderID string  `json:"provider_id,omitempty"`
+	Error      string  `json:"error,omitempty"`
+}

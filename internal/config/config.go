@@ -49,6 +49,10 @@ type Config struct {
 	// TLS-terminating proxies in front of the console: only from them is X-Forwarded-For
 	// believed, to tell one client's sign-in failures from another's.
 	TrustedProxies []netip.Prefix
+
+	// RequireTwoPerson (REQUIRE_TWO_PERSON=true) makes every campaign need two approvers,
+	// whatever its campaign file says.
+	RequireTwoPerson bool
 }
 
 // DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
@@ -126,6 +130,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.TrustedProxies, err = ParseTrustedProxies(getenv("TRUSTED_PROXIES")); err != nil {
 		errs = append(errs, err)
+	}
+	if v := strings.TrimSpace(getenv("REQUIRE_TWO_PERSON")); v != "" {
+		if c.RequireTwoPerson, err = strconv.ParseBool(v); err != nil {
+			errs = append(errs, fmt.Errorf("REQUIRE_TWO_PERSON: %q is not true or false", v))
+		}
 	}
 	return c, errors.Join(errs...)
 }

@@ -3,12 +3,14 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"math"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -24,22 +26,18 @@ func (db *DB) Audit(ctx context.Context, actor, action, campaignID string, detai
 }
 
 // AuditRead appends a read of customers' personal data (a record viewed, a page listed) to the
-// audit log without making the request wait for it: reads come by the hundred per second from
-// the incident team's screens, and a commit each (a WAL flush, four round trips) made every one
-// of them slow while a campaign sent. The row is stamped now and written with others in one
-// statement within readFlushEvery (see readAuditor); Close writes what is left. A crash of
-// this process can lose the last fraction of a second of read rows; operator actions keep
-// using Audit, which is written before the action answers.
+// audit log and returns once it is written, so that the read can be answered: no read is ever
+// answered without its trace. Reads come by the hundred per second from the incident team's
+// screens while a campaign sends, and a commit each (a WAL flush) would make every one of them
+// slow: rows are written by one goroutine in group commits — whatever queued while the previous
+// statement ran goes in the next (see readAuditor). A row that waits longer than readAuditWait,
+// or finds the queue full, fails with EUNAVAILABLE, and the read must be refused.
 func (db *DB) AuditRead(ctx context.Context, actor, action, campaignID string, detail map[string]any) error {
 	row, err := newAuditRow(actor, action, campaignID, detail)
 	if err != nil {
 		return err
 	}
-	if db.reads.add(row) {
-		return nil
-	}
-	// The batch is full (the database is not keeping up): this request waits, as Audit does.
-	return audit(ctx, db.pool, actor, action, campaignID, detail)
+	return db.reads.write(ctx, row)
 }
 
 // execer is what a pool and a transaction share for statements without rows.
@@ -122,70 +120,116 @@ func newAuditRow(actor, action, campaignID string, detail map[string]any) (audit
 	return auditRow{at: time.Now(), actor: actor, action: action, campaign: campaignID, body: string(d)}, nil
 }
 
-// Read-audit batching: rows are written every readFlushEvery, and at most maxReadBacklog wait
-// (beyond it AuditRead writes its row itself).
+// Read-audit group commits: at most maxReadBatch rows per statement, at most maxReadBacklog
+// waiting, and a read waits at most readAuditWait for its row.
 const (
-	readFlushEvery = 200 * time.Millisecond
+	maxReadBatch   = 1000
 	maxReadBacklog = 10_000
+	readAuditWait  = 5 * time.Second
 )
 
-// readAuditor writes the audit rows of reads in batches, from a goroutine of its own.
+var errReadAuditUnavailable = breach.Errorf(breach.EUNAVAILABLE,
+	"this read of personal data could not be recorded in the audit log, so it is refused: try again in a moment")
+
+// readAuditor writes the audit rows of reads from a goroutine of its own, each statement
+// taking every row that queued while the previous one ran.
 type readAuditor struct {
-	pool *pgxpool.Pool
-	mu   sync.Mutex
-	rows []auditRow
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	pool  *pgxpool.Pool
+	queue chan readRequest
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+// readRequest is a row to write and where to say whether it was.
+type readRequest struct {
+	row    auditRow
+	result chan error
 }
 
 func startReadAuditor(pool *pgxpool.Pool) *readAuditor {
-	a := &readAuditor{pool: pool, stop: make(chan struct{}), done: make(chan struct{})}
+	a := &readAuditor{pool: pool, queue: make(chan readRequest, maxReadBacklog), stop: make(chan struct{}), done: make(chan struct{})}
 	go a.run()
 	return a
 }
 
-// add queues row, or reports false when the backlog is full.
-func (a *readAuditor) add(row auditRow) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.rows) >= maxReadBacklog {
-		return false
+// write queues row and waits until it is written, readAuditWait at most.
+func (a *readAuditor) write(ctx context.Context, row auditRow) error {
+	req := readRequest{row: row, result: make(chan error, 1)}
+	select {
+	case a.queue <- req:
+	case <-a.stop:
+		return errReadAuditUnavailable
+	default:
+		return errReadAuditUnavailable // the database is not keeping up: refuse, don't pile up
 	}
-	a.rows = append(a.rows, row)
-	return true
+	wait := time.NewTimer(readAuditWait)
+	defer wait.Stop()
+	select {
+	case err := <-req.result:
+		return err
+	case <-wait.C:
+		return errReadAuditUnavailable
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (a *readAuditor) run() {
 	defer close(a.done)
-	tick := time.NewTicker(readFlushEvery)
-	defer tick.Stop()
 	for {
 		select {
 		case <-a.stop:
-			a.flush()
-			return
-		case <-tick.C:
-			a.flush()
+			for {
+				batch := a.take(nil)
+				if len(batch) == 0 {
+					return
+				}
+				a.flush(batch)
+			}
+		case req := <-a.queue:
+			a.flush(a.take([]readRequest{req}))
 		}
 	}
 }
 
-// flush writes the waiting rows in one statement. Rows that could not be written stay for the
-// next flush (the database may be restarting); nothing is dropped while the backlog has room.
-func (a *readAuditor) flush() {
-	a.mu.Lock()
-	rows := a.rows
-	a.rows = nil
-	a.mu.Unlock()
-	if len(rows) == 0 {
+// take adds to batch whatever is queued, up to maxReadBatch rows, without waiting.
+func (a *readAuditor) take(batch []readRequest) []readRequest {
+	for len(batch) < maxReadBatch {
+		select {
+		case req := <-a.queue:
+			batch = append(batch, req)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// flush writes batch in one statement and tells each row's reader how it went. When the
+// statement fails for a row's own content, the rows are written one by one, so that one bad
+// row never blocks the others; any other failure (the database restarting) fails them all, and
+// their reads are refused — none is kept to be written later in a process that may die.
+func (a *readAuditor) flush(batch []readRequest) {
+	err := a.insert(batch)
+	if err != nil && len(batch) > 1 && isDataError(err) {
+		for _, req := range batch {
+			req.result <- a.insert([]readRequest{req})
+		}
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	for _, req := range batch {
+		req.result <- err
+	}
+}
+
+func (a *readAuditor) insert(batch []readRequest) error {
+	ctx, cancel := context.WithTimeout(context.Background(), readAuditWait)
 	defer cancel()
-	at := make([]time.Time, len(rows))
-	actor, action, campaign, detail := make([]string, len(rows)), make([]string, len(rows)), make([]*string, len(rows)), make([]string, len(rows))
-	for i, r := range rows {
+	at := make([]time.Time, len(batch))
+	actor, action, campaign, detail := make([]string, len(batch)), make([]string, len(batch)), make([]*string, len(batch)), make([]string, len(batch))
+	for i, req := range batch {
+		r := req.row
 		at[i], actor[i], action[i], detail[i] = r.at, r.actor, r.action, r.body
 		if r.campaign != "" {
 			campaign[i] = &r.campaign
@@ -194,10 +238,20 @@ func (a *readAuditor) flush() {
 	if _, err := a.pool.Exec(ctx, `INSERT INTO audit_log (at, actor, action, campaign_id, detail)
 		SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::uuid[], $5::jsonb[])`,
 		at, actor, action, campaign, detail); err != nil {
-		a.mu.Lock()
-		a.rows = append(rows, a.rows...)
-		a.mu.Unlock()
+		if isDataError(err) {
+			return fmt.Errorf("audit read: %w", err)
+		}
+		return errReadAuditUnavailable
 	}
+	return nil
+}
+
+// isDataError reports whether PostgreSQL refused a statement for the data it was given
+// (classes 22, data exception, and 23, integrity constraint violation) rather than for being
+// unavailable.
+func isDataError(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23"))
 }
 
 // close writes what is waiting and stops.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -111,10 +112,12 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	return &c, nil
 }
 
-// ApproveCampaign approves a draft campaign on behalf of actor, if check — the lint of its
-// notices — passes, and records the approval in the audit log. The campaign is locked
-// meanwhile, so no import can change its list between the check and the approval.
-func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error) {
+// ApproveCampaign records actor's approval of a draft campaign with recipients, if check — the
+// approval rules and the lint of its notices — allows it, and approves the campaign once it
+// has the approvals check says it needs. The approval and its audit row commit together, and
+// the campaign is locked meanwhile, so no import can change its list between the check and
+// the approval, and two approvers cannot both be "the first".
+func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error)) (*breach.Campaign, error) {
 	return db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
 		if err := c.State.Move(breach.CampaignApproved); err != nil {
 			return err
@@ -126,39 +129,82 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 		if recipients == 0 {
 			return breach.Errorf(breach.ECONFLICT, "the campaign has no recipients yet: import its customer list before approving it")
 		}
-		if err := checkApprover(ctx, tx, uid, c, actor); err != nil {
-			return err
-		}
-		if err := check(c); err != nil {
-			return err
-		}
-		err := tx.QueryRow(ctx, `
-			UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
-				recipients = $3
-			WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients,
-		).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
+		authors, err := campaignAuthors(ctx, tx, uid, c)
 		if err != nil {
-			return fmt.Errorf("approve campaign: %w", err)
+			return err
 		}
-		return audit(ctx, tx, actor, "campaign.approve", c.ID, map[string]any{"recipients": recipients})
+		approvals, err := approvals(ctx, tx, uid)
+		if err != nil {
+			return err
+		}
+		required, err := check(c, authors, approvals)
+		if err != nil {
+			return err
+		}
+		var at time.Time
+		if err := tx.QueryRow(ctx, `INSERT INTO campaign_approvals (campaign_id, actor) VALUES ($1, $2) RETURNING at`,
+			uid, actor).Scan(&at); err != nil {
+			return fmt.Errorf("record approval: %w", err)
+		}
+		c.Approvals, c.ApprovalsRequired = append(approvals, breach.Approval{By: actor, At: at}), required
+		complete := len(c.Approvals) >= required
+		if complete {
+			err := tx.QueryRow(ctx, `
+				UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
+					recipients = $3
+				WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients,
+			).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
+			if err != nil {
+				return fmt.Errorf("approve campaign: %w", err)
+			}
+		}
+		return audit(ctx, tx, actor, breach.ActionCampaignApprove, c.ID, map[string]any{"recipients": recipients,
+			"approvals": len(c.Approvals), "required": required, "complete": complete})
 	})
 }
 
-// checkApprover applies the campaign's approval policy (breach.Campaign.CheckApprover) to
-// actor: every approval, from the API, the console or the command line, passes here.
-func checkApprover(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign, actor string) error {
-	if !c.Approval.TwoPerson {
-		return nil
-	}
-	rows, err := tx.Query(ctx, `SELECT DISTINCT created_by FROM imports WHERE campaign_id = $1 AND state = 'completed' AND created_by <> ''`, uid)
+// Approvals returns the approvals of a campaign's list as it is now, oldest first.
+func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, error) {
+	uid, err := parseID("campaign", id)
 	if err != nil {
-		return fmt.Errorf("read list uploaders: %w", err)
+		return nil, err
+	}
+	return approvals(ctx, db.pool, uid)
+}
+
+// approvals reads the approvals given since the campaign's list last changed: an approval is
+// of a list, and one given before an import is not an approval of what it brought.
+func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, error) {
+	rows, err := q.Query(ctx, `
+		SELECT actor, at FROM campaign_approvals
+		WHERE campaign_id = $1
+			AND at > coalesce((SELECT max(coalesce(finished_at, started_at)) FROM imports WHERE campaign_id = $1), '-infinity')
+		ORDER BY at`, uid)
+	if err != nil {
+		return nil, fmt.Errorf("select approvals: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.Approval, error) {
+		var a breach.Approval
+		err := row.Scan(&a.By, &a.At)
+		return a, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select approvals: %w", err)
+	}
+	return out, nil
+}
+
+// campaignAuthors returns who created the campaign and who uploaded its lists.
+func campaignAuthors(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT created_by FROM imports WHERE campaign_id = $1 AND created_by <> ''`, uid)
+	if err != nil {
+		return nil, fmt.Errorf("read list uploaders: %w", err)
 	}
 	uploaders, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return fmt.Errorf("read list uploaders: %w", err)
+		return nil, fmt.Errorf("read list uploaders: %w", err)
 	}
-	return c.CheckApprover(actor, append(uploaders, c.CreatedBy))
+	return append(uploaders, c.CreatedBy), nil
 }
 
 // underCampaignLock runs fn in a transaction that holds the campaign's row lock (so no import,

@@ -99,6 +99,11 @@ func migrate(ctx context.Context, sqlDB *sql.DB) (int, error) {
 // parseID turns an identifier from a request into a UUID; a malformed one names nothing, so
 // it is reported as not found, exactly like a well-formed unknown one.
 func parseID(kind, id string) (uuid.UUID, error) {
+	// Only the canonical spelling (breach.ParseID): uuid.Parse also takes "urn:uuid:…" and
+	// braces, which the database would then be given as text in other statements.
+	if _, err := breach.ParseID(kind, id); err != nil {
+		return uuid.UUID{}, breach.Errorf(breach.ENOTFOUND, "%s %q not found", kind, id)
+	}
 	u, err := uuid.Parse(id)
 	if err != nil {
 		return uuid.UUID{}, breach.Errorf(breach.ENOTFOUND, "%s %q not found", kind, id)

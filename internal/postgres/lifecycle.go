@@ -37,20 +37,15 @@ func (db *DB) MoveCampaign(ctx context.Context, id, actor string, from, to breac
 		if err := from.Move(to); err != nil {
 			return err
 		}
-		action := "campaign." + string(to)
+		action := breach.ActionOfMove(from, to)
 		switch {
 		case from == breach.CampaignApproved && to == breach.CampaignRunning:
-			action = "campaign.start"
 			if err := createDeliveryPartitions(ctx, tx, uid); err != nil {
 				return err
 			}
 			if _, err := tx.Exec(ctx, `UPDATE campaigns SET started_by = $2, started_at = now() WHERE id = $1`, uid, actor); err != nil {
 				return fmt.Errorf("start campaign: %w", err)
 			}
-		case from == breach.CampaignPaused && to == breach.CampaignRunning:
-			action = "campaign.resume"
-		case to == breach.CampaignPaused:
-			action = "campaign.pause"
 		case to == breach.CampaignCancelled && c.StartedAt != nil:
 			if err := settleCancelled(ctx, tx, uid, c); err != nil {
 				return err

@@ -225,10 +225,10 @@ func TestCampaign_UnknownAndMalformedIDsAreNotFound(t *testing.T) {
 func TestTokens_CreateLookUpRotate(t *testing.T) {
 	db := open(t)
 	ctx := context.Background()
-	if err := db.CreateToken(ctx, "alice", []byte("hash-1")); err != nil {
+	if err := db.CreateToken(ctx, "alice", "", []byte("hash-1"), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateToken(ctx, "alice", []byte("hash-2")); breach.ErrorCode(err) != breach.ECONFLICT {
+	if err := db.CreateToken(ctx, "alice", "", []byte("hash-2"), time.Time{}); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("duplicate name err = %v, want ECONFLICT", err)
 	}
 	if tok, err := db.TokenByHash(ctx, []byte("hash-1")); err != nil || tok.Name != "alice" || tok.User != nil {
@@ -336,13 +336,13 @@ func TestImport_ConcurrentSlowImportsNeitherDeadlockNorStarveOtherQueries(t *tes
 func TestApproveCampaign_NeedsRecipientsAndAPassingCheckAndHappensOnce(t *testing.T) {
 	db := open(t)
 	c := newCampaign(t, db)
-	pass := func(*breach.Campaign) error { return nil }
+	pass := func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }
 	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", pass); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("approving a campaign without recipients: %v, want a conflict", err)
 	}
 	mustImport(t, db, c, string(examples.Customers))
 	lintErr := breach.Errorf(breach.ECONFLICT, "lint found 1 error")
-	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", func(*breach.Campaign) error { return lintErr }); err != lintErr {
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 0, lintErr }); err != lintErr {
 		t.Errorf("approving despite a failing check: %v", err)
 	}
 	got, err := db.ApproveCampaign(t.Context(), c.ID, "alice", pass)

@@ -233,7 +233,7 @@ func finishPurge(ctx context.Context, tx pgx.Tx, uid uuid.UUID, actor string, re
 		RETURNING purged_at, purged_by`, uid, actor).Scan(&report.PurgedAt, &report.PurgedBy); err != nil {
 		return fmt.Errorf("purge: mark campaign purged: %w", err)
 	}
-	return audit(ctx, tx, actor, "campaign.purge", uid.String(), map[string]any{
+	return audit(ctx, tx, actor, breach.ActionCampaignPurge, uid.String(), map[string]any{
 		"recipients": report.Recipients, "rejects": report.Rejects})
 }
 

@@ -140,7 +140,7 @@ func (db *DB) CompleteIfDone(ctx context.Context, campaignID string) (bool, erro
 	if tag.RowsAffected() == 0 {
 		return false, nil
 	}
-	if err := audit(ctx, tx, "system", "campaign.complete", campaignID, nil); err != nil {
+	if err := audit(ctx, tx, "system", breach.ActionCampaignComplete, campaignID, nil); err != nil {
 		return false, err
 	}
 	return true, tx.Commit(ctx)

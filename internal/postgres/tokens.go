@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -13,17 +14,19 @@ import (
 // Operator API tokens (api_tokens, migrations 00001 and 00007). Only a SHA-256 hash of each
 // token is stored.
 
-// CreateToken stores an operator token's hash under a unique name, bound to no user: it acts
-// as "token:<name>" (see breach.Token).
-func (db *DB) CreateToken(ctx context.Context, name string, hash []byte) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO api_tokens (name, hash) VALUES ($1, $2)`, name, hash)
-	return tokenInsertError(name, err)
-}
-
-// CreateUserToken stores an operator token's hash under a unique name, bound to the console
-// user with the given login: it acts as that user, with their roles. An unknown login is an
-// ENOTFOUND error, a disabled user an ECONFLICT one.
-func (db *DB) CreateUserToken(ctx context.Context, name, login string, hash []byte) error {
+// CreateToken stores an operator token's hash under a unique name, bound to the console user
+// with the given login unless it is empty (it then acts as "token:<name>", see breach.Token),
+// valid until expires (for ever when zero). An unknown login is an ENOTFOUND error, a disabled
+// user an ECONFLICT one.
+func (db *DB) CreateToken(ctx context.Context, name, login string, hash []byte, expires time.Time) error {
+	var exp *time.Time
+	if !expires.IsZero() {
+		exp = &expires
+	}
+	if login == "" {
+		_, err := db.pool.Exec(ctx, `INSERT INTO api_tokens (name, hash, expires_at) VALUES ($1, $2, $3)`, name, hash, exp)
+		return tokenInsertError(name, err)
+	}
 	login, err := breach.ParseLogin(login)
 	if err != nil {
 		return err
@@ -43,7 +46,7 @@ func (db *DB) CreateUserToken(ctx context.Context, name, login string, hash []by
 		return breach.Errorf(breach.ECONFLICT, "user %q is disabled", login)
 	}
 	// A user disabled from here on is no matter: TokenByHash checks at every use.
-	_, err = db.pool.Exec(ctx, `INSERT INTO api_tokens (name, hash, user_id) VALUES ($1, $2, $3)`, name, hash, userID)
+	_, err = db.pool.Exec(ctx, `INSERT INTO api_tokens (name, hash, user_id, expires_at) VALUES ($1, $2, $3, $4)`, name, hash, userID, exp)
 	return tokenInsertError(name, err)
 }
 
@@ -58,34 +61,79 @@ func tokenInsertError(name string, err error) error {
 }
 
 // TokenByHash returns the live token with the given hash and the user it is bound to, and
-// records its use. It fails with EUNAUTHORIZED when no live token has that hash, and when the
-// token's user is disabled: disabling a user stops their tokens at once.
+// notes its use (at most once a minute per token: a write per request would cost every API
+// call a WAL flush). It fails with EUNAUTHORIZED when no live token has that hash — unknown,
+// revoked or expired — and when the token's user is disabled: disabling a user or revoking a
+// token stops it at once.
 func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*breach.Token, error) {
 	var (
-		t     breach.Token
-		id    *int64
-		login *string
-		name  *string
-		roles []breach.Role
+		t       breach.Token
+		tokenID int64
+		used    *time.Time
+		id      *int64
+		login   *string
+		name    *string
+		roles   []breach.Role
 	)
 	err := db.pool.QueryRow(ctx, `
-		WITH used AS (
-			UPDATE api_tokens SET last_used_at = now()
-			WHERE hash = $1 AND revoked_at IS NULL
-				AND (user_id IS NULL OR user_id IN (SELECT id FROM users WHERE NOT disabled))
-			RETURNING name, user_id)
-		SELECT used.name, u.id, u.login, u.display_name, u.roles
-		FROM used LEFT JOIN users u ON u.id = used.user_id`, hash).Scan(&t.Name, &id, &login, &name, &roles)
+		SELECT t.id, t.name, t.last_used_at, u.id, u.login, u.display_name, u.roles
+		FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
+		WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+			AND (t.user_id IS NULL OR NOT u.disabled)`, hash).Scan(&tokenID, &t.Name, &used, &id, &login, &name, &roles)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, breach.Errorf(breach.EUNAUTHORIZED, "invalid or revoked token")
+		return nil, breach.Errorf(breach.EUNAUTHORIZED, "invalid, expired or revoked token")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
+	}
+	if used == nil || time.Since(*used) > time.Minute {
+		if _, err := db.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, tokenID); err != nil {
+			return nil, fmt.Errorf("note token use: %w", err)
+		}
 	}
 	if id != nil {
 		t.User = &breach.User{ID: *id, Login: *login, DisplayName: *name, Roles: roles}
 	}
 	return &t, nil
+}
+
+// Tokens lists the operator tokens, newest first, revoked and expired ones included; only
+// those bound to the user login when it is not empty.
+func (db *DB) Tokens(ctx context.Context, login string) ([]breach.TokenInfo, error) {
+	rows, err := db.pool.Query(ctx, `
+		SELECT t.name, coalesce(u.login, ''), t.created_at, t.expires_at, t.last_used_at, t.revoked_at
+		FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
+		WHERE $1 = '' OR u.login = $1
+		ORDER BY t.created_at DESC, t.id DESC`, login)
+	if err != nil {
+		return nil, fmt.Errorf("select tokens: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.TokenInfo, error) {
+		var t breach.TokenInfo
+		err := row.Scan(&t.Name, &t.User, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt)
+		return t, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("select tokens: %w", err)
+	}
+	return out, nil
+}
+
+// RevokeToken revokes the live token named name — of the user login only, when it is not
+// empty — at once: TokenByHash refuses it from now on. ENOTFOUND when there is no such live
+// token.
+func (db *DB) RevokeToken(ctx context.Context, name, login string) error {
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE api_tokens SET revoked_at = now()
+		WHERE name = $1 AND revoked_at IS NULL
+			AND ($2 = '' OR user_id = (SELECT id FROM users WHERE login = $2))`, name, login)
+	if err != nil {
+		return fmt.Errorf("revoke token: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return breach.Errorf(breach.ENOTFOUND, "no live token named %q", name)
+	}
+	return nil
 }
 
 // RotateToken stores hash under name, replacing (and so revoking) any earlier token of that
@@ -95,7 +143,7 @@ func (db *DB) RotateToken(ctx context.Context, name string, hash []byte) error {
 	_, err := db.pool.Exec(ctx, `
 		INSERT INTO api_tokens (name, hash) VALUES ($1, $2)
 		ON CONFLICT (name) DO UPDATE SET hash = excluded.hash, user_id = NULL, created_at = now(),
-			last_used_at = NULL, revoked_at = NULL`, name, hash)
+			last_used_at = NULL, revoked_at = NULL, expires_at = NULL`, name, hash)
 	if err != nil {
 		return fmt.Errorf("rotate token: %w", err)
 	}

@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -17,25 +19,25 @@ func TestTokens_ABoundTokenActsAsItsUserUntilTheUserIsDisabled(t *testing.T) {
 	if err := db.CreateUser(ctx, u, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateUserToken(ctx, "owner-laptop", "TokenOwner", []byte("bound-1")); err != nil {
+	if err := db.CreateToken(ctx, "owner-laptop", "TokenOwner", []byte("bound-1"), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := db.TokenByHash(ctx, []byte("bound-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.Name != "owner-laptop" || tok.User == nil || tok.User.Login != "tokenowner" || tok.Actor() != "user:tokenowner" ||
+	if tok.Name != "owner-laptop" || tok.User == nil || tok.User.Login != "tokenowner" || tok.Actor().Name != "user:tokenowner" ||
 		!tok.Can(breach.RoleApprover) || tok.Can(breach.RoleOperator) {
 		t.Errorf("bound token = %+v (user %+v), want acting as user:tokenowner with the approver role only", tok, tok.User)
 	}
 	for _, bad := range []struct {
 		login, code string
 	}{{"nobody", breach.ENOTFOUND}, {"../x", breach.EINVALID}} {
-		if err := db.CreateUserToken(ctx, "t-"+bad.login, bad.login, []byte("bad-"+bad.login)); breach.ErrorCode(err) != bad.code {
+		if err := db.CreateToken(ctx, "t-"+bad.login, bad.login, []byte("bad-"+bad.login), time.Time{}); breach.ErrorCode(err) != bad.code {
 			t.Errorf("a token for %q: %v, want %s", bad.login, err, bad.code)
 		}
 	}
-	if err := db.CreateUserToken(ctx, "owner-laptop", "tokenowner", []byte("bound-2")); breach.ErrorCode(err) != breach.ECONFLICT {
+	if err := db.CreateToken(ctx, "owner-laptop", "tokenowner", []byte("bound-2"), time.Time{}); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("a second token of the same name: %v, want ECONFLICT", err)
 	}
 
@@ -45,42 +47,60 @@ func TestTokens_ABoundTokenActsAsItsUserUntilTheUserIsDisabled(t *testing.T) {
 	if _, err := db.TokenByHash(ctx, []byte("bound-1")); breach.ErrorCode(err) != breach.EUNAUTHORIZED {
 		t.Errorf("the token of a disabled user: %v, want EUNAUTHORIZED", err)
 	}
-	if err := db.CreateUserToken(ctx, "owner-phone", "tokenowner", []byte("bound-3")); breach.ErrorCode(err) != breach.ECONFLICT {
+	if err := db.CreateToken(ctx, "owner-phone", "tokenowner", []byte("bound-3"), time.Time{}); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("a token for a disabled user: %v, want ECONFLICT", err)
 	}
 	// Rotating a token of that name hands out an unbound one (run's demo token).
 	if err := db.RotateToken(ctx, "owner-laptop", []byte("rotated")); err != nil {
 		t.Fatal(err)
 	}
-	if tok, err := db.TokenByHash(ctx, []byte("rotated")); err != nil || tok.User != nil || tok.Actor() != "token:owner-laptop" {
+	if tok, err := db.TokenByHash(ctx, []byte("rotated")); err != nil || tok.User != nil || tok.Actor().Name != "token:owner-laptop" {
 		t.Errorf("rotated token = %+v, %v; want unbound", tok, err)
 	}
 }
 
-func TestApprove_TwoPersonCampaignRefusesTheCommandLineAndUnboundTokens(t *testing.T) {
+func TestApproveCampaign_ACampaignNeedingTwoStaysADraftUntilTheSecondAndAnImportVoidsApprovals(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
 	c, src, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Approval.TwoPerson, c.CreatedBy = true, "user:maria"
+	c.Approval.TwoPerson, c.CreatedBy = true, "cli:maria"
 	if err := db.CreateCampaign(ctx, c, string(src)); err != nil {
 		t.Fatal(err)
 	}
 	mustImport(t, db, c, "customer_id,email\nC1,a@example.com\n")
-	pass := func(*breach.Campaign) error { return nil }
-	for _, actor := range []string{"cli:maria", "token:ci", "run:demo"} {
-		_, err := db.ApproveCampaign(ctx, c.ID, actor, pass)
-		if breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "token create --name NAME --user LOGIN") {
-			t.Errorf("%s approving a two-person campaign: %v, want ECONFLICT saying how to approve", actor, err)
-		}
+	var seenAuthors []string
+	var seenApprovals int
+	two := func(_ *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
+		seenAuthors, seenApprovals = authors, len(approvals)
+		return 2, nil
 	}
-	if _, err := db.ApproveCampaign(ctx, c.ID, "user:maria", pass); breach.ErrorCode(err) != breach.ECONFLICT {
-		t.Errorf("the author approving: %v, want ECONFLICT", err)
+	got, err := db.ApproveCampaign(ctx, c.ID, "user:bob", two)
+	if err != nil || got.State != breach.CampaignDraft || len(got.Approvals) != 1 || got.ApprovalsRequired != 2 {
+		t.Fatalf("first of two approvals: %+v, %v; want a draft with 1 of 2", got, err)
 	}
-	got, err := db.ApproveCampaign(ctx, c.ID, "user:bob", pass)
-	if err != nil || got.State != breach.CampaignApproved || got.ApprovedBy != "user:bob" {
-		t.Errorf("a user approving: %+v, %v", got, err)
+	if !slices.Contains(seenAuthors, "cli:maria") {
+		t.Errorf("authors given to the check: %v, want the creator among them", seenAuthors)
+	}
+	// An import changes the list: the approval given before it no longer counts.
+	mustImport(t, db, c, "customer_id,email\nC2,b@example.com\n")
+	if aps, err := db.Approvals(ctx, c.ID); err != nil || len(aps) != 0 {
+		t.Fatalf("approvals after an import: %v, %v; want none", aps, err)
+	}
+	if _, err := db.ApproveCampaign(ctx, c.ID, "user:bob", two); err != nil || seenApprovals != 0 {
+		t.Fatalf("approval after the import: %v (check saw %d earlier approvals)", err, seenApprovals)
+	}
+	got, err = db.ApproveCampaign(ctx, c.ID, "user:carla", two)
+	if err != nil || got.State != breach.CampaignApproved || got.ApprovedBy != "user:carla" || seenApprovals != 1 {
+		t.Fatalf("second approval: %+v, %v (check saw %d)", got, err, seenApprovals)
+	}
+	entries, err := db.AuditLog(ctx, breach.AuditFilter{CampaignID: c.ID, Action: breach.ActionCampaignApprove, Limit: 10})
+	if err != nil || len(entries) != 3 {
+		t.Fatalf("approve audit rows: %d, %v; want 3", len(entries), err)
+	}
+	if !strings.Contains(string(entries[0].Detail), `"complete": true`) && !strings.Contains(string(entries[0].Detail), `"complete":true`) {
+		t.Errorf("last approval's audit detail %s, want complete", entries[0].Detail)
 	}
 }

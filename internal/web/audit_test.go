@@ -60,7 +60,7 @@ func TestAudit_EveryConsoleActionLeavesARowNamingTheUser(t *testing.T) {
 	b.post("/sign-out", nil)
 
 	actions := auditActions(t, "user:auditor")
-	for _, want := range []string{"console.sign_in", "campaign.create", "import", "import.rejects_download", "recipient.view",
+	for _, want := range []string{"console.sign_in", "campaign.create", "import", "import.rejects_download", "recipient.viewed",
 		"campaign.test_send", "campaign.approve", "campaign.start", "campaign.pause", "campaign.resume", "campaign.cancelled", "console.sign_out"} {
 		if !slices.Contains(actions, want) {
 			t.Errorf("no %q row for user:auditor; the log has %v", want, actions)

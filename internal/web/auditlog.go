@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // auditPageSize is how many audit entries a page of the campaign's audit log shows.
@@ -24,25 +25,21 @@ type auditData struct {
 // (?before=ID continues below that entry). The details hold counts and IDs, never personal
 // data, so reading them is not itself audited.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
+	a := actorOf(r.Context())
+	c, err := s.Ops.Campaign(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
-	f := breach.AuditFilter{CampaignID: c.ID, Limit: auditPageSize}
-	if v := r.URL.Query().Get("before"); v != "" {
-		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before < 1 {
-			s.fail(w, r, http.StatusBadRequest, "This page of the audit log does not exist: go back to the newest entries.")
-			return
-		}
+	before := r.URL.Query().Get("before")
+	page, err := s.Ops.AuditLog(r.Context(), a, operation.AuditQuery{Campaign: c.ID, Before: before, Limit: strconv.Itoa(auditPageSize)})
+	if breach.ErrorCode(err) == breach.EINVALID {
+		s.fail(w, r, http.StatusBadRequest, "This page of the audit log does not exist: go back to the newest entries.")
+		return
 	}
-	d := &auditData{C: c, Newest: f.Before == 0}
-	if d.Entries, err = s.Store.AuditLog(r.Context(), f); err != nil {
+	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
-	if len(d.Entries) == f.Limit {
-		d.Before = d.Entries[len(d.Entries)-1].ID
-	}
-	s.render(w, r, http.StatusOK, "audit", "Audit log: "+c.Name, d)
+	s.render(w, r, http.StatusOK, "audit", "Audit log: "+c.Name, &auditData{C: c, Entries: page.Entries, Before: page.NextBefore, Newest: before == ""})
 }

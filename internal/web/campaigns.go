@@ -2,18 +2,19 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
-	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
-	cs, err := s.Store.Campaigns(r.Context())
+	cs, err := s.Ops.Campaigns(r.Context(), actorOf(r.Context()))
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
@@ -55,22 +56,16 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
 			"Paste the campaign file into the box, or choose the file to upload.")
 		return
 	}
-	c, raw, err := campaignfile.Parse(name, src)
+	c, err := s.Ops.CreateCampaign(r.Context(), actorOf(r.Context()), name, src)
 	if err != nil {
-		var problems []string
 		if fe, ok := errors.AsType[*campaignfile.Error](err); ok {
-			problems = strings.Split(fe.Error(), "\n")
+			s.renderError(w, r, s.httpStatus(r, err), "new", "New campaign", data,
+				"The campaign file has problems. Fix them and try again:", strings.Split(fe.Error(), "\n")...)
+			return
 		}
-		s.renderError(w, r, s.httpStatus(r, err), "new", "New campaign", data,
-			"The campaign file has problems. Fix them and try again:", problems...)
-		return
-	}
-	c.CreatedBy = userOf(r.Context()).Actor()
-	if err := s.Store.CreateCampaign(r.Context(), c, string(raw)); err != nil {
 		s.renderError(w, r, s.httpStatus(r, err), "new", "New campaign", data, errorMessage(err))
 		return
 	}
-	s.audit(r, "campaign.create", c.ID, map[string]any{"name": c.Name})
 	http.Redirect(w, r, "/campaigns/"+c.ID+"?done=created", http.StatusSeeOther)
 }
 
@@ -79,10 +74,12 @@ func (s *Server) createCampaign(w http.ResponseWriter, r *http.Request) {
 var done = map[string]string{
 	"created":   "The campaign was created as a draft. Next: upload its customer list.",
 	"approved":  "The campaign is approved. An operator can now start sending.",
+	"approval":  "Your approval is recorded. The campaign needs another approver's before it can be sent.",
 	"started":   "Sending has started.",
 	"paused":    "Sending is paused: no new notice leaves until it is resumed.",
 	"resumed":   "Sending has resumed.",
 	"cancelled": "The campaign is cancelled: notices not sent yet will never be sent.",
+	"purged":    "The customers' personal data is deleted. The counts, the delivery record and the hashed proof of each address are kept.",
 }
 
 // campaignData is the campaign page.
@@ -99,7 +96,25 @@ type campaignData struct {
 	// Locales and Jurisdictions fill the preview form.
 	Jurisdictions []string
 	// TestSends are the results of a test send just made.
-	TestSends []dispatch.TestSend
+	TestSends []breach.TestSend
+}
+
+// ApprovalProgress says how far a draft's approval has come ("1 of 2 approvals, by
+// user:lucia"), or "" when it needs one and has none.
+func (d *campaignData) ApprovalProgress() string {
+	c := d.C
+	if c.State != breach.CampaignDraft || (c.ApprovalsRequired < 2 && len(c.Approvals) == 0) {
+		return ""
+	}
+	by := make([]string, len(c.Approvals))
+	for i, a := range c.Approvals {
+		by[i] = a.By
+	}
+	msg := fmt.Sprintf("%d of %d approvals", len(c.Approvals), c.ApprovalsRequired)
+	if len(by) > 0 {
+		msg += ", by " + strings.Join(by, ", ")
+	}
+	return msg
 }
 
 func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request) {
@@ -107,28 +122,27 @@ func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request) {
 }
 
 // campaignPage renders the campaign page, with a confirmation or an error from an action.
-func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, status int, confirm, errMsg string, sends []dispatch.TestSend) {
+func (s *Server) campaignPage(w http.ResponseWriter, r *http.Request, status int, confirm, errMsg string, sends []breach.TestSend) {
 	ctx := r.Context()
-	c, err := s.Store.Campaign(ctx, r.PathValue("id"))
+	a := actorOf(ctx)
+	sum, err := s.Ops.Summary(ctx, a, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
-	imps, err := s.Store.Imports(ctx, c.ID)
-	if err != nil {
-		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
-		return
-	}
+	c := sum.Campaign
 	tr, err := s.trackingOf(r, c)
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
-	u := userOf(ctx)
-	d := &campaignData{C: c, Imports: imps, Tracking: tr, Operator: u.Can(breach.RoleOperator), Approver: u.Can(breach.RoleApprover),
+	d := &campaignData{C: c, Imports: sum.Imports, Tracking: tr, Operator: a.Can(breach.RoleOperator), Approver: a.Can(breach.RoleApprover),
 		Jurisdictions: breach.KnownJurisdictions, TestSends: sends}
 	if c.State == breach.CampaignDraft {
-		d.Lint = s.Renderer.Lint(c)
+		if _, d.Lint, err = s.Ops.Lint(ctx, a, c.ID); err != nil {
+			s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+			return
+		}
 		for _, f := range d.Lint {
 			if f.Severity == "error" {
 				d.LintErrors++
@@ -147,83 +161,83 @@ func (s *Server) actionFailed(w http.ResponseWriter, r *http.Request, err error)
 	s.campaignPage(w, r, s.httpStatus(r, err), "", errorMessage(err), nil)
 }
 
-// approve approves a draft campaign whose notices pass lint, as the API does; the store
-// applies the two-person rule. A refusal is audited too: it is the attempt a reviewer of the
-// log wants to see.
+// approve gives the signed-in user's approval (operation.Service.Approve: lint, the two-person
+// rule, the audit row of an approval or a refusal).
 func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
-	u := userOf(r.Context())
-	_, err := s.Store.ApproveCampaign(r.Context(), r.PathValue("id"), u.Actor(), func(c *breach.Campaign) error {
-		return notice.Approvable(s.Renderer.Lint(c))
-	})
+	c, err := s.Ops.Approve(r.Context(), actorOf(r.Context()), r.PathValue("id"))
 	if err != nil {
-		if code := breach.ErrorCode(err); code == breach.ECONFLICT {
-			s.audit(r, "campaign.approve_refused", r.PathValue("id"), map[string]any{"reason": errorMessage(err)})
-		}
 		s.actionFailed(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/campaigns/"+r.PathValue("id")+"?done=approved", http.StatusSeeOther)
+	confirm := "approved"
+	if c.State == breach.CampaignDraft {
+		confirm = "approval"
+	}
+	http.Redirect(w, r, "/campaigns/"+c.ID+"?done="+confirm, http.StatusSeeOther)
 }
 
-// move starts, pauses, resumes or cancels a campaign; the store records it in the audit log.
-func (s *Server) move(from, to breach.CampaignState, confirm string) http.HandlerFunc {
+// move starts, pauses, resumes or cancels a campaign.
+func (s *Server) move(m operation.Move, confirm string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		_, err := s.Store.MoveCampaign(r.Context(), r.PathValue("id"), userOf(r.Context()).Actor(), from, to)
+		c, err := s.Ops.MoveCampaign(r.Context(), actorOf(r.Context()), r.PathValue("id"), m)
 		if err != nil {
 			s.actionFailed(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/campaigns/"+r.PathValue("id")+"?done="+confirm, http.StatusSeeOther)
+		http.Redirect(w, r, "/campaigns/"+c.ID+"?done="+confirm, http.StatusSeeOther)
 	}
 }
 
 // testSend sends the real notice of one customer (the list's first unless a customer_id is
-// given) to reviewers' addresses and numbers; nothing is recorded against the customer. The
-// limits and the addresses' rules are the API's (dispatch.ReviewerAddresses), and a purged
-// campaign, which has no customers' addresses left, is refused as the API refuses it.
+// given) to reviewers' addresses and numbers (operation.Service.TestSend).
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	to := strings.FieldsFunc(r.PostFormValue("to"), func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
-	to, err := dispatch.ReviewerAddresses(to, 1)
-	if err != nil {
-		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Test send: %s", errorMessage(err)))
-		return
-	}
-	c, err := s.Store.Campaign(ctx, r.PathValue("id"))
-	if err == nil {
-		err = c.NeedsPersonalData("send test notices")
-	}
-	if err != nil {
-		s.actionFailed(w, r, err)
-		return
-	}
-	var recipients []*breach.Recipient
+	req := operation.TestSendRequest{To: strings.FieldsFunc(r.PostFormValue("to"), func(r rune) bool {
+		return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t'
+	})}
 	if id := strings.TrimSpace(r.PostFormValue("customer_id")); id != "" {
-		rc, err := s.Store.Recipient(ctx, c.ID, id)
-		if err != nil {
-			s.actionFailed(w, r, err)
-			return
-		}
-		recipients = append(recipients, rc)
-	} else if recipients, err = s.Store.FirstRecipients(ctx, c.ID, 1); err != nil {
-		s.actionFailed(w, r, err)
-		return
+		req.Customers = []string{id}
 	}
-	if len(recipients) == 0 {
-		s.actionFailed(w, r, breach.Errorf(breach.ECONFLICT, "Test send: the campaign has no recipients yet. Upload its customer list first."))
-		return
-	}
-	sent, err := s.TestSender.Send(ctx, c, recipients, to)
+	res, err := s.Ops.TestSend(r.Context(), actorOf(r.Context()), r.PathValue("id"), req)
 	if err != nil {
+		if code := breach.ErrorCode(err); code != breach.EINTERNAL {
+			err = breach.Errorf(code, "Test send: %s", breach.ErrorMessage(err))
+		}
 		s.actionFailed(w, r, err)
 		return
 	}
-	failed := dispatch.FailedSends(sent)
-	s.audit(r, "campaign.test_send", c.ID, map[string]any{"notices": len(sent), "failed": failed})
 	msg := "Test notices sent. Each reviewer should check them now."
-	if failed > 0 {
+	if res.Failed > 0 {
 		msg = "Some test notices could not be sent: see below."
 	}
-	s.campaignPage(w, r, http.StatusOK, msg, "", sent)
+	s.campaignPage(w, r, http.StatusOK, msg, "", res.Sent)
+}
+
+// export downloads the proof-of-notice record (operation.Service.Export: audited before the
+// first row leaves and when it ends).
+func (s *Server) export(w http.ResponseWriter, r *http.Request) {
+	started := false
+	rows, err := s.Ops.Export(r.Context(), actorOf(r.Context()), r.PathValue("id"), func(c *breach.Campaign) (io.Writer, error) {
+		started = true
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="deliveries-`+c.ID+`.csv"`)
+		return w, nil
+	})
+	switch {
+	case err != nil && !started:
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+	case err != nil:
+		s.Log.Error("export failed midway", "campaign", r.PathValue("id"), "rows", rows, "err", err)
+		panic(http.ErrAbortHandler) // a truncated proof must not look complete
+	}
+}
+
+// purge deletes a finished campaign's personal data now (operation.Service.Purge).
+func (s *Server) purge(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.Ops.Purge(r.Context(), actorOf(r.Context()), r.PathValue("id"))
+	if err != nil {
+		s.actionFailed(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/campaigns/"+rep.CampaignID+"?done=purged", http.StatusSeeOther)
 }

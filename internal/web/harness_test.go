@@ -23,6 +23,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/logtest"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/sms"
@@ -49,6 +50,7 @@ type stack struct {
 	srv      *httptest.Server
 	logs     *logtest.Buffer
 	console  *web.Server
+	ops      *operation.Service
 }
 
 func newStack(t *testing.T, configure func(*web.Server)) *stack {
@@ -79,12 +81,13 @@ func newStack(t *testing.T, configure func(*web.Server)) *stack {
 	st.test = dispatch.TestSender{Renderer: rd, Mail: &email.Capture{Dir: filepath.Join(st.outbox, "email")},
 		SMS: &sms.Capture{Path: filepath.Join(st.outbox, sms.CaptureFile)}}
 	log := slog.New(slog.NewTextHandler(st.logs, nil))
-	st.console = &web.Server{Store: db, Importer: im, Renderer: rd, TestSender: st.test, Log: log, MaxUploadBytes: 64 << 20,
+	st.ops = &operation.Service{Store: db, Importer: im, Renderer: rd, Tests: st.test, Secret: testSecret, Log: log}
+	st.console = &web.Server{Ops: st.ops, Store: db, Renderer: rd, Log: log, MaxUploadBytes: 64 << 20,
 		Outbox: &web.Outbox{EmailDir: filepath.Join(st.outbox, "email"), SMSFile: filepath.Join(st.outbox, sms.CaptureFile)}}
 	if configure != nil {
 		configure(st.console)
 	}
-	apiHandler := (&api.Server{Store: db, Importer: im, Renderer: rd, TestSender: st.test, Secret: testSecret, Log: log,
+	apiHandler := (&api.Server{Ops: st.ops, Store: db, Renderer: rd, Secret: testSecret, Log: log,
 		MaxUploadBytes: 64 << 20}).Handler()
 	h, err := st.console.Handler(apiHandler)
 	if err != nil {

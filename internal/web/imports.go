@@ -6,19 +6,13 @@ import (
 	"net/http"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // upload streams a customer list from the form's "file" part into the campaign, and shows
 // the import's counts. The part is read as it arrives: a list of millions of rows is never
 // held in memory nor written to a temporary file.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, err := s.Store.Campaign(ctx, r.PathValue("id"))
-	if err != nil {
-		s.actionFailed(w, r, err)
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUploadBytes)
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -44,17 +38,12 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Upload: choose the customer list file (CSV), then press Upload."))
 		return
 	}
-	// The file name is a label only: importer.Run keeps its breach.FileLabel.
-	imp := &breach.Import{Filename: filename, CreatedBy: userOf(ctx).Actor()}
-	finished, err := s.Importer.Run(ctx, c, imp, file, importer.Options{})
-	if imp.ID != "" {
-		s.audit(r, "import", c.ID, imp.AuditDetail())
-	}
+	finished, err := s.Ops.Import(r.Context(), actorOf(r.Context()), r.PathValue("id"), operation.ImportRequest{Filename: filename, List: file})
 	if err != nil {
 		s.actionFailed(w, r, err)
 		return
 	}
-	http.Redirect(w, r, "/campaigns/"+c.ID+"/imports/"+finished.ID, http.StatusSeeOther)
+	http.Redirect(w, r, "/campaigns/"+finished.CampaignID+"/imports/"+finished.ID, http.StatusSeeOther)
 }
 
 // importData is the import report page.
@@ -64,12 +53,13 @@ type importData struct {
 }
 
 func (s *Server) showImport(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
+	a := actorOf(r.Context())
+	c, err := s.Ops.Campaign(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
-	imp, err := s.Store.Import(r.Context(), c.ID, r.PathValue("importID"))
+	imp, err := s.Ops.ImportReport(r.Context(), a, c.ID, r.PathValue("importID"))
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
@@ -79,18 +69,18 @@ func (s *Server) showImport(w http.ResponseWriter, r *http.Request) {
 
 // rejects streams an import's reject report as CSV (line, customer_id, field, reason).
 func (s *Server) rejects(w http.ResponseWriter, r *http.Request) {
-	imp, err := s.Store.Import(r.Context(), r.PathValue("id"), r.PathValue("importID"))
-	if err != nil {
-		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
-		return
-	}
-	s.audit(r, "import.rejects_download", imp.CampaignID, map[string]any{"import": imp.ID})
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="rejects-`+imp.ID+`.csv"`)
-	err = importer.WriteRejectsCSV(w, func(fn func(breach.Reject) error) error {
-		return s.Store.Rejects(r.Context(), imp.ID, fn)
+	started := false
+	err := s.Ops.Rejects(r.Context(), actorOf(r.Context()), r.PathValue("id"), r.PathValue("importID"), func(imp *breach.Import) (io.Writer, error) {
+		started = true
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="rejects-`+imp.ID+`.csv"`)
+		return w, nil
 	})
-	if err != nil {
-		s.Log.Error("stream rejects failed", "import", imp.ID, "err", err)
+	switch {
+	case err != nil && !started:
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
+	case err != nil:
+		s.Log.Error("stream rejects failed", "campaign", r.PathValue("id"), "err", err)
+		panic(http.ErrAbortHandler) // a truncated report must not look complete
 	}
 }

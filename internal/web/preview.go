@@ -6,6 +6,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // previewData is the preview page: the form's choices and the notice they give.
@@ -19,46 +20,38 @@ type previewData struct {
 	EmailURL string
 }
 
-// previewRequest reads the preview's choices: a customer of the list (customer_id), or the
-// sample customer of a locale and jurisdiction, by the rules GET /api/v1/campaigns/{id}/preview
-// follows too (notice.PreviewChoice): a purged campaign's customers cannot be previewed.
-func (s *Server) previewRequest(r *http.Request) (*previewData, *breach.Recipient, error) {
-	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return nil, nil, err
-	}
+// previewNotice renders the notice the page's query asks for (operation.Service.Preview: a
+// customer of the list, audited, or the sample customer of a locale and jurisdiction). d is
+// nil when the campaign could not be read.
+func (s *Server) previewNotice(r *http.Request) (*previewData, error) {
 	q := r.URL.Query()
-	d := &previewData{C: c, Locale: q.Get("locale"), Channel: q.Get("channel"), Jurisdiction: q.Get("jurisdiction"),
-		CustomerID: q.Get("customer_id"), Jurisdictions: breach.KnownJurisdictions}
+	req := operation.PreviewRequest{Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), CustomerID: q.Get("customer_id")}
+	c, n, req, err := s.Ops.Preview(r.Context(), actorOf(r.Context()), r.PathValue("id"), req)
+	if c == nil {
+		return nil, err
+	}
+	d := &previewData{C: c, Locale: req.Locale, Channel: q.Get("channel"), Jurisdiction: req.Jurisdiction,
+		CustomerID: req.CustomerID, Jurisdictions: breach.KnownJurisdictions, Notice: n}
 	switch d.Channel {
 	case "":
 		d.Channel = string(notice.Email)
 	case string(notice.Email), string(notice.Text):
 	default:
-		return d, nil, breach.Errorf(breach.EINVALID, "channel %q: choose email or sms", d.Channel)
+		return d, breach.Errorf(breach.EINVALID, "channel %q: choose email or sms", d.Channel)
 	}
-	rec, choice, err := notice.PreviewChoice{Locale: d.Locale, Jurisdiction: d.Jurisdiction, CustomerID: d.CustomerID}.
-		Recipient(r.Context(), c, s.Store.Recipient)
-	if err != nil {
-		return d, nil, err
-	}
-	d.Locale, d.Jurisdiction = choice.Locale, choice.Jurisdiction
-	return d, rec, nil
+	return d, err
 }
 
 // preview shows one notice as the customer will get it: the email in a sandboxed frame with
 // its plain-text alternative, or the SMS with its encoding and segments, and its lint.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
-	d, rec, err := s.previewRequest(r)
+	d, err := s.previewNotice(r)
 	if err != nil {
 		if d == nil {
 			s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 			return
 		}
-		s.renderError(w, r, s.httpStatus(r, err), "preview", "Preview", d, errorMessage(err))
-		return
-	}
-	if d.Notice, err = s.Renderer.Preview(d.C, rec, notice.Options{Locale: d.Locale}); err != nil {
+		d.Notice = nil
 		s.renderError(w, r, s.httpStatus(r, err), "preview", "Preview", d, errorMessage(err))
 		return
 	}
@@ -79,17 +72,12 @@ const emailPolicy = "sandbox; default-src 'none'; style-src 'unsafe-inline'; fra
 
 // previewEmail answers the email's HTML alone, for the preview page's frame.
 func (s *Server) previewEmail(w http.ResponseWriter, r *http.Request) {
-	d, rec, err := s.previewRequest(r)
+	d, err := s.previewNotice(r)
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
-	n, err := s.Renderer.Render(d.C, rec, notice.Options{Locale: d.Locale})
-	if err != nil {
-		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
-		return
-	}
-	writeFramedHTML(w, n.HTML)
+	writeFramedHTML(w, d.Notice.HTML)
 }
 
 // writeFramedHTML answers an email's HTML under emailPolicy.

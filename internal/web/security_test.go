@@ -380,7 +380,7 @@ func TestRoles_ViewerCannotStartAndOperatorCannotApprove(t *testing.T) {
 	if s := state(t, st, c.ID); s != breach.CampaignDraft {
 		t.Fatalf("after the operator's refused approval: %s", s)
 	}
-	if _, err := st.db.ApproveCampaign(context.Background(), c.ID, "test", func(*breach.Campaign) error { return nil }); err != nil {
+	if _, err := st.db.ApproveCampaign(context.Background(), c.ID, "test", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got := viewer.post("/campaigns/"+c.ID+"/start", nil); got.status != http.StatusForbidden || !strings.Contains(got.body, "operator role") {
@@ -394,29 +394,40 @@ func TestRoles_ViewerCannotStartAndOperatorCannotApprove(t *testing.T) {
 	}
 }
 
-func TestApproval_TwoPersonCampaignNeedsSomeoneElseThanItsAuthors(t *testing.T) {
+func TestApproval_TwoPersonCampaignNeedsTwoOthersThanItsAuthors(t *testing.T) {
 	st := newStack(t, nil)
 	author := st.signedIn("author", breach.RoleOperator, breach.RoleApprover)
 	uploader := st.signedIn("uploader", breach.RoleOperator, breach.RoleApprover)
 	second := st.signedIn("second", breach.RoleApprover)
+	third := st.signedIn("third", breach.RoleApprover)
 	c := st.campaign("user:author", "user:uploader", func(c *breach.Campaign) { c.Approval.TwoPerson = true })
 	for who, b := range map[string]*browser{"creator": author, "uploader": uploader} {
 		got := b.post("/campaigns/"+c.ID+"/approve", nil)
-		if got.status != http.StatusConflict || !strings.Contains(got.body, "another approver must approve it") {
-			t.Errorf("the %s approving alone: %d, want 409 saying another approver must\n%s", who, got.status, got.body)
+		if got.status != http.StatusConflict || !strings.Contains(got.body, "other approvers must approve it") {
+			t.Errorf("the %s approving alone: %d, want 409 saying other approvers must\n%s", who, got.status, got.body)
 		}
 		if s := state(t, st, c.ID); s != breach.CampaignDraft {
 			t.Fatalf("after the %s's refused approval: %s", who, s)
 		}
 	}
-	if got := second.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusSeeOther {
+	got := second.post("/campaigns/"+c.ID+"/approve", nil)
+	if got.status != http.StatusSeeOther || !strings.Contains(got.header.Get("Location"), "done=approval") {
+		t.Fatalf("the first approver: %d %q\n%s", got.status, got.header.Get("Location"), got.body)
+	}
+	if page := second.get("/campaigns/" + c.ID); !strings.Contains(page.body, "1 of 2 approvals, by user:second") {
+		t.Errorf("the campaign page after one approval does not say 1 of 2:\n%s", page.body)
+	}
+	if s := state(t, st, c.ID); s != breach.CampaignDraft {
+		t.Fatalf("after one of two approvals: %s, want draft", s)
+	}
+	if got := third.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusSeeOther {
 		t.Fatalf("the second approver: %d\n%s", got.status, got.body)
 	}
 	c2, err := st.db.Campaign(context.Background(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c2.State != breach.CampaignApproved || c2.ApprovedBy != "user:second" {
+	if c2.State != breach.CampaignApproved || c2.ApprovedBy != "user:third" {
 		t.Errorf("after the second approver: %s by %q", c2.State, c2.ApprovedBy)
 	}
 	if got := auditActions(t, "user:author"); !contains(got, "campaign.approve_refused") {

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"cmp"
-	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -21,7 +19,7 @@ type trackingData struct {
 	States     []breach.DeliveryState
 	Channels   []channelProgress
 	Locales    []localeProgress
-	// Failures are recent failed or bounced notices, newest first (see recentFailures).
+	// Failures are recent failed or bounced notices, newest first (operation.RecentFailures).
 	Failures []breach.DeliveryRecord
 	// Live is set while the numbers still change: the page refreshes itself.
 	Live bool
@@ -53,16 +51,9 @@ type localeProgress struct {
 	Counts  []int64 // in the order of breach.DeliveryStates
 }
 
-// Recent failures: how many the page shows, and how many listing pages (each examining a
-// few thousand deliveries) it reads per state to find them.
-const (
-	shownFailures   = 10
-	failureScanDown = 3
-)
-
 // trackingOf reads a campaign's status and shapes it for the page.
 func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData, error) {
-	st, err := s.Store.CampaignStatus(r.Context(), c.ID)
+	st, err := s.Ops.Status(r.Context(), actorOf(r.Context()), c.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +95,7 @@ func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData,
 		t.Summary = summary(c.Channels, st.Total, t)
 	}
 	if t.Undelivered > 0 {
-		if t.Failures, err = s.recentFailures(r.Context(), c.ID); err != nil {
+		if t.Failures, err = s.Ops.RecentFailures(r.Context(), actorOf(r.Context()), c.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -132,33 +123,6 @@ func localesOf(st *breach.CampaignStatus) []localeProgress {
 		}
 	}
 	return out
-}
-
-// recentFailures returns up to shownFailures failed or bounced deliveries, the most recently
-// changed first. The store lists deliveries in recipient order, not by time, and a filtered
-// page examines a bounded stretch of the listing: this reads at most failureScanDown pages
-// per state, so on a very large campaign with failures spread thin the failures shown are
-// the latest of those found at the start of the list, not necessarily of the whole campaign.
-func (s *Server) recentFailures(ctx context.Context, campaignID string) ([]breach.DeliveryRecord, error) {
-	var found []breach.DeliveryRecord
-	for _, state := range []breach.DeliveryState{breach.DeliveryFailed, breach.DeliveryBounced} {
-		var after *breach.DeliveryKey
-		for range failureScanDown {
-			page, next, err := s.Store.Deliveries(ctx, campaignID, breach.DeliveryFilter{State: state}, after, 100)
-			if err != nil {
-				return nil, err
-			}
-			found = append(found, page...)
-			if next == nil || len(found) >= 100 {
-				break
-			}
-			after = next
-		}
-	}
-	slices.SortFunc(found, func(a, b breach.DeliveryRecord) int {
-		return cmp.Compare(b.UpdatedAt.UnixNano(), a.UpdatedAt.UnixNano())
-	})
-	return found[:min(len(found), shownFailures)], nil
 }
 
 // summary says in words what a campaign whose notices are all settled did: how many of its
@@ -210,7 +174,7 @@ func plural(n int64, one, many string) string {
 
 // tracking answers the live part of the campaign page alone, for console.js to swap in.
 func (s *Server) tracking(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Store.Campaign(r.Context(), r.PathValue("id"))
+	c, err := s.Ops.Campaign(r.Context(), actorOf(r.Context()), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return

@@ -16,6 +16,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // refusingMailer refuses for good the email to one address (as a relay's 550 user unknown),
@@ -40,7 +41,7 @@ func sentCampaign(t *testing.T, st *stack) *breach.Campaign {
 	st.test.Mail = refusingMailer{next: st.test.Mail, to: "maria.quispe@gmail.com"}
 	st.runEngine(t, redisClient(t))
 	c := st.campaign("test", "test", nil)
-	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", func(*breach.Campaign) error { return nil }); err != nil {
+	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.db.MoveCampaign(ctx, c.ID, "test", breach.CampaignApproved, breach.CampaignRunning); err != nil {
@@ -114,9 +115,9 @@ func TestTracking_AFallbackStillEndsInEveryCustomerNotified(t *testing.T) {
 	if audit.status != http.StatusOK {
 		t.Fatalf("audit page: %d\n%s", audit.status, audit.body)
 	}
-	view, start := strings.Index(audit.body, "recipient.view"), strings.Index(audit.body, "campaign.start")
+	view, start := strings.Index(audit.body, "recipient.viewed"), strings.Index(audit.body, "campaign.start")
 	if view < 0 || start < 0 || view > start {
-		t.Errorf("the audit page does not list recipient.view above campaign.start:\n%s", audit.body)
+		t.Errorf("the audit page does not list recipient.viewed above campaign.start:\n%s", audit.body)
 	}
 }
 
@@ -179,11 +180,11 @@ func TestTestSend_ConsoleAppliesTheSharedLimit(t *testing.T) {
 	c := st.campaign("test", "test", nil)
 	b := st.signedIn("limited", breach.RoleOperator)
 	var to []string
-	for i := range dispatch.MaxTestNotices + 1 {
+	for i := range operation.MaxTestNotices + 1 {
 		to = append(to, fmt.Sprintf("r%d@andinatel.com.pe", i))
 	}
 	got := b.post("/campaigns/"+c.ID+"/test-send", map[string][]string{"to": {strings.Join(to, ",")}})
-	if got.status != http.StatusBadRequest || !strings.Contains(got.body, fmt.Sprintf("at most %d test notices", dispatch.MaxTestNotices)) {
+	if got.status != http.StatusBadRequest || !strings.Contains(got.body, fmt.Sprintf("at most %d test notices", operation.MaxTestNotices)) {
 		t.Errorf("%d reviewers: %d, want 400 naming the limit\n%s", len(to), got.status, got.body)
 	}
 }
@@ -216,7 +217,7 @@ func TestLookup_AuditKeepsWhetherItMatchedNeverTheTypedText(t *testing.T) {
 		t.Errorf("lookup: %d", got.status)
 	}
 	var details string
-	if err := pool(t).QueryRow(context.Background(), `SELECT string_agg(detail::text, ' ' ORDER BY id) FROM audit_log WHERE actor = 'user:looker2' AND action = 'recipient.view'`).Scan(&details); err != nil {
+	if err := pool(t).QueryRow(context.Background(), `SELECT string_agg(detail::text, ' ' ORDER BY id) FROM audit_log WHERE actor = 'user:looker2' AND action = 'recipient.viewed'`).Scan(&details); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(details, "maria") || strings.Contains(details, "AT-100001") ||

@@ -5,9 +5,10 @@
 //
 // Pages are html/template, embedded with their stylesheet and a few lines of script (live
 // tracking refreshes itself; without script a meta refresh does it). The console calls the
-// same Go APIs as the JSON API — the store, the importer, the renderer, the test sender —
-// never the API over HTTP, so that a rule (the approval's lint, the two-person rule, the
-// state machine) holds in one place for both.
+// same Go code as the JSON API and the command line —
+// never the API over HTTP: every action is an operation of package operation, so that a rule
+// (the approval's lint, the two-person rule, the state machine, what is audited) holds in one
+// place for every door.
 //
 // Security: users sign in with a password (argon2id), get a session cookie (HttpOnly,
 // SameSite=Lax, Secure and __Host- prefixed over https), and act by role (viewer, operator,
@@ -29,35 +30,14 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/dispatch"
-	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
-// Store is what the console needs of storage. Implemented by package postgres.
+// Store is what the console needs of storage beyond the operations: its users, their sessions
+// and sign-ins, and the audit rows of what only the console does (sign-in, the queue
+// dashboard). Implemented by package postgres.
 type Store interface {
-	CreateCampaign(ctx context.Context, c *breach.Campaign, source string) error
-	Campaign(ctx context.Context, id string) (*breach.Campaign, error)
-	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
-	Imports(ctx context.Context, campaignID string) ([]*breach.Import, error)
-	Import(ctx context.Context, campaignID, importID string) (*breach.Import, error)
-	Rejects(ctx context.Context, importID string, fn func(breach.Reject) error) error
-	Recipient(ctx context.Context, campaignID, customerID string) (*breach.Recipient, error)
-	FirstRecipients(ctx context.Context, campaignID string, n int) ([]*breach.Recipient, error)
-	// ApproveCampaign approves a draft campaign if check passes; it applies the campaign's
-	// approval policy (the two-person rule) itself.
-	ApproveCampaign(ctx context.Context, id, actor string, check func(*breach.Campaign) error) (*breach.Campaign, error)
-	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)
-	CampaignStatus(ctx context.Context, id string) (*breach.CampaignStatus, error)
-	// RecipientRecord returns a customer's deliveries and timeline by customer_id; ENOTFOUND
-	// names the campaign or the customer that does not exist.
-	RecipientRecord(ctx context.Context, campaignID, customerID string) (*breach.RecipientRecord, error)
-	// Deliveries returns a page of a campaign's deliveries passing f after the key after (nil:
-	// from the start) and the key the next page starts after, nil at the end. A filtered page
-	// may be short, even empty, while more follow: only a nil next ends the listing.
-	Deliveries(ctx context.Context, campaignID string, f breach.DeliveryFilter, after *breach.DeliveryKey, limit int) ([]breach.DeliveryRecord, *breach.DeliveryKey, error)
-	// AuditLog returns the audit entries the filter selects, newest first.
-	AuditLog(ctx context.Context, f breach.AuditFilter) ([]breach.AuditEntry, error)
 	Audit(ctx context.Context, actor, action, campaignID string, detail map[string]any) error
 	AccountStore
 }
@@ -81,12 +61,13 @@ type AccountStore interface {
 
 // Server is the web console. Set the fields, then call Handler once.
 type Server struct {
-	Store    Store
-	Importer *importer.Importer
+	// Ops runs every operator operation: the console only turns forms into calls and answers
+	// into pages.
+	Ops   *operation.Service
+	Store Store
+	// Renderer knows the campaigns' variants (the preview form's choices).
 	Renderer *notice.Renderer
-	// TestSender sends test notices to reviewers.
-	TestSender dispatch.TestSender
-	Log        *slog.Logger
+	Log      *slog.Logger
 	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole).
 	MaxUploadBytes int64
 	// Outbox, when set, lists the local captures of email and SMS (development mode: nothing
@@ -150,10 +131,12 @@ func (s *Server) routes() []route {
 		{"GET /campaigns/{id}/audit", breach.RoleViewer, s.auditLog},
 		{"POST /campaigns/{id}/test-send", breach.RoleOperator, s.testSend},
 		{"POST /campaigns/{id}/approve", breach.RoleApprover, s.approve},
-		{"POST /campaigns/{id}/start", breach.RoleOperator, s.move(breach.CampaignApproved, breach.CampaignRunning, "started")},
-		{"POST /campaigns/{id}/pause", breach.RoleOperator, s.move(breach.CampaignRunning, breach.CampaignPaused, "paused")},
-		{"POST /campaigns/{id}/resume", breach.RoleOperator, s.move(breach.CampaignPaused, breach.CampaignRunning, "resumed")},
-		{"POST /campaigns/{id}/cancel", breach.RoleOperator, s.move("", breach.CampaignCancelled, "cancelled")},
+		{"POST /campaigns/{id}/start", breach.RoleOperator, s.move(operation.Start, "started")},
+		{"POST /campaigns/{id}/pause", breach.RoleOperator, s.move(operation.Pause, "paused")},
+		{"POST /campaigns/{id}/resume", breach.RoleOperator, s.move(operation.Resume, "resumed")},
+		{"POST /campaigns/{id}/cancel", breach.RoleOperator, s.move(operation.Cancel, "cancelled")},
+		{"GET /campaigns/{id}/deliveries.csv", breach.RoleViewer, s.export},
+		{"POST /campaigns/{id}/purge", breach.RoleOperator, s.purge},
 	}
 	if s.Outbox != nil {
 		rs = append(rs,
@@ -246,8 +229,9 @@ func staticHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// audit records a console action; a failure to record is logged and does not undo the
-// action, which has already happened.
+// audit records what only the console does (signing in and out, the queue dashboard's
+// changes); every operation audits itself. A failure to record is logged and does not undo
+// the action, which has already happened.
 func (s *Server) audit(r *http.Request, action, campaignID string, detail map[string]any) {
 	actor := "anonymous"
 	if u := userOf(r.Context()); u != nil {

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"os/user"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// operations connects to the database and returns the operations on it, for one command;
+// done closes the connection.
+func (a *app) operations(ctx context.Context) (ops *operation.Service, done func(), err error) {
+	db, err := a.openDB(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ops, err = a.newOperations(db, nil, nil); err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return ops, db.Close, nil
+}
+
+// newOperations returns the operations on db, rendering with rd (the configured templates when
+// nil) and sending test notices with tests (none when nil).
+func (a *app) newOperations(db *postgres.DB, rd *notice.Renderer, tests operation.TestSender) (*operation.Service, error) {
+	secret, err := a.secret()
+	if err != nil {
+		return nil, err
+	}
+	if rd == nil {
+		if rd, err = notice.New(a.cfg.TemplatesDir, []byte(secret)); err != nil {
+			return nil, err
+		}
+	}
+	im, err := importer.New(db)
+	if err != nil {
+		return nil, err
+	}
+	return &operation.Service{Store: db, Importer: im, Renderer: rd, Tests: tests, Secret: []byte(secret),
+		TwoPersonAlways: a.cfg.RequireTwoPerson, Log: a.log}, nil
+}
+
+// cliActor is the person at the terminal, named by their system account.
+func cliActor() breach.Actor {
+	if u, err := user.Current(); err == nil {
+		return breach.CLIActor(u.Username)
+	}
+	return breach.CLIActor("")
+}

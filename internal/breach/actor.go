@@ -1,0 +1,68 @@
+package breach
+
+import "strings"
+
+// Actor is who asks for an operation: a console user (signed in, or through an API token bound
+// to them), an unbound API token, a person at the command line, or the system itself. Every
+// operation is checked and audited against one; its Name is what the audit log and a
+// campaign's created_by, approved_by, started_by record.
+type Actor struct {
+	// Name is "user:<login>", "token:<name>", "cli:<unix user>" or "system:<what>".
+	Name string
+	// User is the console user behind the actor, when one is known to be a single person (a
+	// console session, a token bound to a user); nil for unbound tokens, the CLI and the system.
+	User *User
+}
+
+// UserActor is u acting in the console, or through a token bound to u.
+func UserActor(u *User) Actor { return Actor{Name: u.Actor(), User: u} }
+
+// CLIActor is a person at the command line, named by their system account: the CLI talks to
+// the database directly, so it has every role, but it is no known user.
+func CLIActor(account string) Actor {
+	if account == "" {
+		return Actor{Name: "cli"}
+	}
+	return Actor{Name: "cli:" + account}
+}
+
+// SystemActor is breachnotice acting by itself (the retention sweep, the demo loader).
+func SystemActor(what string) Actor { return Actor{Name: "system:" + what} }
+
+// Can reports whether the actor may act in role r. A user has exactly their roles; the CLI, an
+// unbound token and the system may do everything, as before users existed — except what takes
+// a known person (see Campaign.CheckApproval).
+func (a Actor) Can(r Role) bool {
+	if a.User == nil {
+		return a.Name != ""
+	}
+	return a.User.Can(r)
+}
+
+// Require returns an EFORBIDDEN error saying which role the actor lacks, or nil.
+func (a Actor) Require(r Role) error {
+	if a.Can(r) {
+		return nil
+	}
+	if a.User == nil {
+		return Errorf(EFORBIDDEN, "no one is signed in")
+	}
+	have := make([]string, len(a.User.Roles))
+	for i, role := range a.User.Roles {
+		have[i] = string(role)
+	}
+	if len(have) == 0 {
+		have = []string{"no role"}
+	}
+	return Errorf(EFORBIDDEN, "%s may not do this: it takes the %s role, and %s has %s",
+		a.Name, r, a.User.Login, strings.Join(have, ", "))
+}
+
+// Person returns the login of the one person the actor is known to be, or "" when it could be
+// anyone holding the token or the database password.
+func (a Actor) Person() string {
+	if a.User == nil {
+		return ""
+	}
+	return a.User.Login
+}

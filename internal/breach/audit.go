@@ -1,0 +1,51 @@
+package breach
+
+// Audit actions: every row of the audit log names one of these. They live here, in one place,
+// so that a filter on an action finds it whichever door (API, console, command line) the
+// operation came through.
+const (
+	ActionCampaignCreate   = "campaign.create"
+	ActionCampaignApprove  = "campaign.approve" // an approval given (detail: approvals, required, complete)
+	ActionApproveRefused   = "campaign.approve_refused"
+	ActionCampaignStart    = "campaign.start"
+	ActionCampaignPause    = "campaign.pause"
+	ActionCampaignResume   = "campaign.resume"
+	ActionCampaignCancel   = "campaign.cancelled"
+	ActionCampaignComplete = "campaign.complete"
+	ActionCampaignTestSend = "campaign.test_send"
+	ActionCampaignExport   = "campaign.exported"
+	ActionCampaignPurge    = "campaign.purge"
+	ActionCampaignProof    = "campaign.proof"
+	ActionImport           = "import"
+	ActionRejectsRead      = "import.rejects_download"
+	ActionPreviewCustomer  = "preview.customer"
+	ActionRecipientView    = "recipient.viewed"
+	ActionDeliveriesList   = "deliveries.listed"
+	ActionFailuresList     = "failures.listed"
+	ActionSuppressionsList = "suppressions.listed"
+	ActionTokenCreate      = "token.create"
+	ActionTokenRevoke      = "token.revoke"
+	ActionUserCreate       = "user.create"
+	ActionUserDisable      = "user.disable"
+	ActionUserReset        = "user.reset"
+	ActionSignIn           = "console.sign_in"
+	ActionSignInFailed     = "console.sign_in_failed"
+	ActionSignOut          = "console.sign_out"
+	ActionQueuesPrefix     = "queues."
+)
+
+// ActionOfMove is the audit action of moving a campaign from one state to another.
+func ActionOfMove(from, to CampaignState) string {
+	switch {
+	case from == CampaignApproved && to == CampaignRunning:
+		return ActionCampaignStart
+	case from == CampaignPaused && to == CampaignRunning:
+		return ActionCampaignResume
+	case to == CampaignPaused:
+		return ActionCampaignPause
+	case to == CampaignCancelled:
+		return ActionCampaignCancel
+	default:
+		return "campaign." + string(to)
+	}
+}

@@ -1,0 +1,38 @@
+package breach
+
+// ParseID checks that s is an ID in the one form breachnotice writes them — a UUID as 36
+// lower-case hexadecimal digits and hyphens (8-4-4-4-12) — and returns it, or an EINVALID
+// error naming kind ("campaign", "import"). Other spellings of the same UUID ("urn:uuid:…",
+// braces, upper case, no hyphens) are refused, not normalized: an ID is compared, logged and
+// audited as text, and two spellings of one campaign must never look like two campaigns, nor
+// reach the database as text it then refuses (an audit row that cannot be written).
+func ParseID(kind, s string) (string, error) {
+	if !canonicalUUID(s) {
+		shown := s
+		if len(shown) > 64 {
+			shown = shown[:64] + "…"
+		}
+		return "", Errorf(EINVALID, "%s ID %q is not an ID: IDs are 36 characters such as 0f8fad5b-d9cb-469f-a165-70867728950e", kind, shown)
+	}
+	return s, nil
+}
+
+func canonicalUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,162 @@
+package operation
+
+import (
+	"context"
+	"io"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/notice"
+)
+
+// CreateCampaign stores the campaign file read from src (named name in its errors, which list
+// every problem with its line) as a draft created by actor.
+func (s *Service) CreateCampaign(ctx context.Context, actor breach.Actor, name string, src io.Reader) (*breach.Campaign, error) {
+	if err := actor.Require(breach.RoleOperator); err != nil {
+		return nil, err
+	}
+	c, raw, err := campaignfile.Parse(name, io.LimitReader(src, campaignfile.MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	c.CreatedBy = actor.Name
+	if err := s.Store.CreateCampaign(ctx, c, string(raw)); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, actor, breach.ActionCampaignCreate, c.ID, map[string]any{"name": c.Name}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Campaign returns a campaign with its approvals so far and how many it needs.
+func (s *Service) Campaign(ctx context.Context, actor breach.Actor, id string) (*breach.Campaign, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	c, err := s.campaign(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Approvals, err = s.Store.Approvals(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	c.ApprovalsRequired = c.RequiredApprovals(s.TwoPersonAlways)
+	return c, nil
+}
+
+// Campaigns lists every campaign, newest first.
+func (s *Service) Campaigns(ctx context.Context, actor breach.Actor) ([]*breach.Campaign, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	return s.Store.Campaigns(ctx)
+}
+
+// CampaignSummary is a campaign with what its page and `campaign show` print beside it.
+type CampaignSummary struct {
+	Campaign   *breach.Campaign `json:"campaign"`
+	Recipients int64            `json:"recipients"`
+	Imports    []*breach.Import `json:"imports"`
+}
+
+// Summary returns a campaign with its recipients' count and its imports.
+func (s *Service) Summary(ctx context.Context, actor breach.Actor, id string) (*CampaignSummary, error) {
+	c, err := s.Campaign(ctx, actor, id)
+	if err != nil {
+		return nil, err
+	}
+	sum := &CampaignSummary{Campaign: c}
+	if sum.Recipients, err = s.Store.RecipientCount(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	if sum.Imports, err = s.Store.Imports(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}
+
+// Lint checks every locale × jurisdiction × channel of a campaign's notices.
+func (s *Service) Lint(ctx context.Context, actor breach.Actor, id string) (*breach.Campaign, []notice.Finding, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, nil, err
+	}
+	c, err := s.campaign(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	findings := s.Renderer.Lint(c)
+	if findings == nil {
+		findings = []notice.Finding{}
+	}
+	return c, findings, nil
+}
+
+// Approve gives actor's approval to a draft campaign whose list is imported and whose notices
+// pass lint. A campaign that needs two approvers stays a draft after the first (its Approvals
+// say "1 of 2"); the second approves it. A refusal by the approval rules is audited too
+// (breach.ActionApproveRefused): it is the attempt a reviewer of the log wants to see.
+func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string) (*breach.Campaign, error) {
+	if err := actor.Require(breach.RoleApprover); err != nil {
+		return nil, err
+	}
+	id, err := breach.ParseID("campaign", id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
+		required := c.RequiredApprovals(s.TwoPersonAlways)
+		if err := c.CheckApproval(actor, required, authors, approvals); err != nil {
+			return 0, err
+		}
+		return required, notice.Approvable(s.Renderer.Lint(c))
+	})
+	if err != nil {
+		if breach.ErrorCode(err) == breach.ECONFLICT {
+			if aerr := s.audit(ctx, actor, breach.ActionApproveRefused, id, map[string]any{"reason": breach.ErrorMessage(err)}); aerr != nil {
+				return nil, aerr
+			}
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// Move is a change of a campaign's sending state that an operator asks for.
+type Move struct {
+	// From is the state the campaign must be in (any, when empty); To the state it moves to.
+	From, To breach.CampaignState
+}
+
+// The moves an operator may ask for.
+var (
+	Start  = Move{breach.CampaignApproved, breach.CampaignRunning}
+	Pause  = Move{breach.CampaignRunning, breach.CampaignPaused}
+	Resume = Move{breach.CampaignPaused, breach.CampaignRunning}
+	Cancel = Move{"", breach.CampaignCancelled}
+)
+
+// MoveCampaign starts, pauses, resumes or cancels a campaign; the workers hear of it at once.
+// A move the state machine does not allow is an ECONFLICT error saying what is possible.
+func (s *Service) MoveCampaign(ctx context.Context, actor breach.Actor, id string, m Move) (*breach.Campaign, error) {
+	if err := actor.Require(breach.RoleOperator); err != nil {
+		return nil, err
+	}
+	id, err := breach.ParseID("campaign", id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.MoveCampaign(ctx, id, actor.Name, m.From, m.To)
+}
+
+// Status counts a campaign's deliveries by channel, state and locale, with rate and ETA.
+func (s *Service) Status(ctx context.Context, actor breach.Actor, id string) (*breach.CampaignStatus, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	id, err := breach.ParseID("campaign", id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.CampaignStatus(ctx, id)
+}

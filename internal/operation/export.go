@@ -1,0 +1,97 @@
+package operation
+
+import (
+	"context"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/csvsafe"
+	"github.com/breachnotice/breachnotice/internal/notice"
+)
+
+// exportFlushRows is how often the export pushes what it has written to its reader: a
+// download of a million rows shows progress from its first second, and nothing piles up in
+// memory.
+const exportFlushRows = 1000
+
+// Export writes a campaign's proof-of-notice record as CSV to the writer open returns — one
+// row per delivery (see WriteDeliveriesCSV) — and returns the rows written. It is a read of
+// every customer's personal data: audited before the first row leaves (action
+// breach.ActionCampaignExport, "started"), and again when it ends with the rows written and
+// whether it completed, even when the reader went away midway: what left is what counts.
+// open is called once the first audit row is written (a door sets its headers there).
+func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID string, open func(c *breach.Campaign) (io.Writer, error)) (int64, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return 0, err
+	}
+	c, err := s.campaign(ctx, campaignID)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.audit(ctx, actor, breach.ActionCampaignExport, c.ID, map[string]any{"stage": "started"}); err != nil {
+		return 0, breach.Errorf(breach.EUNAVAILABLE, "the export could not be recorded in the audit log, so it is refused: try again in a moment")
+	}
+	w, err := open(c)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := WriteDeliveriesCSV(w, s.Secret, c.ID, func(fn func(*breach.DeliveryRecord) error) (int64, error) {
+		return s.Store.ExportDeliveries(ctx, c.ID, fn)
+	})
+	if aerr := s.audit(ctx, actor, breach.ActionCampaignExport, c.ID, map[string]any{"stage": "finished", "rows": rows, "complete": err == nil}); aerr != nil && err == nil {
+		err = aerr
+	}
+	return rows, err
+}
+
+// WriteDeliveriesCSV writes a campaign's proof-of-notice record as CSV to w — one row per
+// delivery, the rows of export as they come — and returns the number of rows written. Every
+// cell is escaped against spreadsheet formula injection (csvsafe): names and customer IDs come
+// from a list anyone may have influenced. Times are RFC 3339 in UTC. reference is the code the
+// customer's notice quoted (notice.Reference under secret). If w has a Flush() error method
+// (a bufio.Writer, an HTTP answer) it is flushed every exportFlushRows rows.
+func WriteDeliveriesCSV(w io.Writer, secret []byte, campaignID string,
+	export func(fn func(*breach.DeliveryRecord) error) (int64, error)) (int64, error) {
+	cw := csvsafe.NewWriter(w)
+	if err := cw.Write("customer_id", "name", "channel", "address", "locale", "state", "attempts",
+		"provider_id", "error", "fallback", "sent_at", "updated_at", "reference"); err != nil {
+		return 0, err
+	}
+	flusher, _ := w.(interface{ Flush() error })
+	var rows int64
+	_, err := export(func(d *breach.DeliveryRecord) error {
+		sent := ""
+		if d.SentAt != nil {
+			sent = exportTime(*d.SentAt)
+		}
+		if err := cw.Write(d.CustomerID, d.Name, string(d.Channel), d.Address, d.Locale, string(d.State),
+			strconv.Itoa(d.Attempts), d.ProviderID, d.Error, strconv.FormatBool(d.Fallback), sent,
+			exportTime(d.UpdatedAt), notice.Reference(secret, campaignID, d.CustomerID)); err != nil {
+			return err
+		}
+		rows++
+		if rows%exportFlushRows == 0 {
+			if err := cw.Flush(); err != nil {
+				return err
+			}
+			if flusher != nil {
+				return flusher.Flush()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rows, err
+	}
+	if err := cw.Flush(); err != nil {
+		return rows, err
+	}
+	if flusher != nil {
+		return rows, flusher.Flush()
+	}
+	return rows, nil
+}
+
+func exportTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }

@@ -1,0 +1,82 @@
+package operation
+
+import (
+	"context"
+	"strings"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/notice"
+)
+
+// PreviewRequest is what a reviewer asks to see: the notice of a customer of the list
+// (CustomerID), or of the sample customer of a variant (Jurisdiction, default the campaign's
+// first variant's); Locale forces an offered locale either way; Channel ("email", "sms" or
+// empty for both) keeps one channel.
+type PreviewRequest struct {
+	CustomerID, Locale, Jurisdiction, Channel string
+}
+
+// Preview renders one notice with its lint, and the choice completed with the defaults it took.
+// A customer's notice is their personal data: its preview is audited (the recipient's internal
+// number, never the customer_id typed) before it is shown.
+func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID string, req PreviewRequest) (*breach.Campaign, *notice.Notice, PreviewRequest, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, nil, req, err
+	}
+	switch req.Channel {
+	case "", string(notice.Email), string(notice.Text):
+	default:
+		return nil, nil, req, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", req.Channel)
+	}
+	c, err := s.campaign(ctx, campaignID)
+	if err != nil {
+		return nil, nil, req, err
+	}
+	req.CustomerID = strings.TrimSpace(req.CustomerID)
+	rec, choice, err := notice.PreviewChoice{Locale: req.Locale, Jurisdiction: req.Jurisdiction, CustomerID: req.CustomerID}.
+		Recipient(ctx, c, s.Store.Recipient)
+	if err != nil {
+		return c, nil, req, err
+	}
+	req.Locale, req.Jurisdiction = choice.Locale, choice.Jurisdiction
+	if req.CustomerID != "" {
+		if err := s.auditRead(ctx, actor, breach.ActionPreviewCustomer, c.ID, map[string]any{"recipient": rec.ID}); err != nil {
+			return c, nil, req, err
+		}
+	}
+	n, err := s.Renderer.Preview(c, rec, notice.Options{Locale: req.Locale})
+	if err != nil {
+		return c, nil, req, err
+	}
+	switch req.Channel {
+	case string(notice.Email):
+		n.SMS = notice.SMS{}
+	case string(notice.Text):
+		n.Subject, n.HTML, n.Text = "", "", ""
+	}
+	return c, n, req, nil
+}
+
+// Samples renders the sample customer's notice of every variant of the campaign (every locale
+// × jurisdiction; those of one locale when locale is set), with their lint.
+func (s *Service) Samples(ctx context.Context, actor breach.Actor, campaignID, locale string) ([]*notice.Notice, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	c, err := s.campaign(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*notice.Notice
+	for _, v := range notice.Variants(c) {
+		if locale != "" && !strings.EqualFold(v.Locale, locale) {
+			continue
+		}
+		n, err := s.Renderer.Preview(c, notice.Sample(c, v), notice.Options{Locale: v.Locale})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

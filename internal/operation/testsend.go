@@ -1,0 +1,114 @@
+package operation
+
+import (
+	"context"
+	"strings"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// MaxTestNotices bounds one test send, reviewers × customers: it is for a few reviewers, not a
+// mailing.
+const MaxTestNotices = 50
+
+// TestSendRequest is a test send: the notices of Customers (customer_ids; none means the
+// list's first) sent to the reviewers in To (email addresses and E.164 numbers).
+type TestSendRequest struct {
+	To        []string `json:"to"`
+	Customers []string `json:"customers"`
+}
+
+// TestSendResult is what a test send did: every notice, sent or not.
+type TestSendResult struct {
+	Sent   []breach.TestSend `json:"sent"`
+	Failed int               `json:"failed"`
+}
+
+// TestSend renders the real notices of chosen customers and sends them to reviewers; nothing
+// is recorded against the customers. A purged campaign, which has no addresses left to render,
+// is refused.
+func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID string, req TestSendRequest) (*TestSendResult, error) {
+	if err := actor.Require(breach.RoleOperator); err != nil {
+		return nil, err
+	}
+	to, err := ReviewerAddresses(req.To, len(req.Customers))
+	if err != nil {
+		return nil, breach.Errorf(breach.EINVALID, "to: %s", breach.ErrorMessage(err))
+	}
+	c, err := s.campaign(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.NeedsPersonalData("send test notices"); err != nil {
+		return nil, err
+	}
+	var recipients []*breach.Recipient
+	for _, id := range req.Customers {
+		rc, err := s.Store.Recipient(ctx, c.ID, strings.TrimSpace(id))
+		if err != nil {
+			return nil, err
+		}
+		recipients = append(recipients, rc)
+	}
+	if len(recipients) == 0 {
+		if recipients, err = s.Store.FirstRecipients(ctx, c.ID, 1); err != nil {
+			return nil, err
+		}
+		if len(recipients) == 0 {
+			return nil, breach.Errorf(breach.ECONFLICT, "the campaign has no recipients yet: import its customer list first")
+		}
+	}
+	if s.Tests == nil {
+		return nil, breach.Errorf(breach.ECONFLICT, "this server does not send test notices")
+	}
+	sent, err := s.Tests.Send(ctx, c, recipients, to)
+	if err != nil {
+		return nil, err
+	}
+	res := &TestSendResult{Sent: sent}
+	for _, t := range sent {
+		if t.Error != "" {
+			res.Failed++
+		}
+	}
+	if err := s.audit(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"notices": len(sent), "failed": res.Failed}); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// ReviewerAddress checks and normalizes a reviewer's address: an email address or an E.164
+// phone number.
+func ReviewerAddress(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "@") {
+		return breach.ParseEmail(s)
+	}
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' || strings.Trim(s[1:], "0123456789") != "" {
+		return "", breach.Errorf(breach.EINVALID, "%q is neither an email address nor a phone number in E.164 form (+51987654321)", s)
+	}
+	return s, nil
+}
+
+// ReviewerAddresses checks and normalizes the destinations of one test send of the notices of
+// customers customers (0 counts as 1: the list's first). An empty list, more than
+// MaxTestNotices notices, or an address that is neither an email address nor an E.164 number
+// is an EINVALID error saying which.
+func ReviewerAddresses(to []string, customers int) ([]string, error) {
+	if len(to) == 0 {
+		return nil, breach.Errorf(breach.EINVALID, "name at least one reviewer email address or phone number (+51987654321)")
+	}
+	if n := len(to) * max(1, customers); n > MaxTestNotices {
+		return nil, breach.Errorf(breach.EINVALID, "at most %d test notices at a time (%d reviewers × %d customers is %d)",
+			MaxTestNotices, len(to), max(1, customers), n)
+	}
+	out := make([]string, len(to))
+	for i, addr := range to {
+		norm, err := ReviewerAddress(addr)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = norm
+	}
+	return out, nil
+}

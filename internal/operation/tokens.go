@@ -1,0 +1,164 @@
+package operation
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// TokenStore keeps operator API tokens: only a SHA-256 hash of each.
+type TokenStore interface {
+	// CreateToken stores a token's hash under a unique name (ECONFLICT when taken), bound to
+	// the console user login unless it is empty (ENOTFOUND for an unknown login), valid until
+	// expires (never when zero).
+	CreateToken(ctx context.Context, name, login string, hash []byte, expires time.Time) error
+	// RotateToken stores hash under name, replacing (and so revoking) any earlier token of
+	// that name; the new one is bound to no user.
+	RotateToken(ctx context.Context, name string, hash []byte) error
+	// TokenByHash returns the live token with the given hash (not revoked, not expired, its
+	// user not disabled) and notes its use; EUNAUTHORIZED otherwise.
+	TokenByHash(ctx context.Context, hash []byte) (*breach.Token, error)
+	// Tokens lists the tokens, revoked and expired ones included, those of the user login
+	// only when it is not empty.
+	Tokens(ctx context.Context, login string) ([]breach.TokenInfo, error)
+	// RevokeToken revokes the live token named name (of the user login only, when it is not
+	// empty); ENOTFOUND when there is none.
+	RevokeToken(ctx context.Context, name, login string) error
+}
+
+// DefaultTokenLifetime is how long a token lives unless its creator says otherwise: long enough
+// for an incident, short enough that a forgotten one does not open the API for years.
+const DefaultTokenLifetime = 90 * 24 * time.Hour
+
+// TokenRequest is a token to create: Name (unique), the console user it acts for (User; none
+// for an unbound token), and its lifetime (Lifetime: DefaultTokenLifetime when zero, for ever
+// when negative).
+type TokenRequest struct {
+	Name     string
+	User     string
+	Lifetime time.Duration
+}
+
+// maxTokenName bounds a token's name.
+const maxTokenName = 100
+
+// CreateToken creates an operator token and returns it — the only time it is seen: only its
+// hash is stored.
+func (s *Service) CreateToken(ctx context.Context, actor breach.Actor, req TokenRequest) (string, *breach.TokenInfo, error) {
+	if err := actor.Require(breach.RoleOperator); err != nil {
+		return "", nil, err
+	}
+	name := strings.TrimSpace(req.Name)
+	if name == "" || len(name) > maxTokenName || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return "", nil, breach.Errorf(breach.EINVALID, "a token's name is 1 to %d printable characters", maxTokenName)
+	}
+	login := ""
+	if req.User != "" {
+		var err error
+		if login, err = breach.ParseLogin(req.User); err != nil {
+			return "", nil, err
+		}
+	}
+	// Only the user themselves may bind a token to a console user when acting as a user; the
+	// CLI (which holds the database password) may bind one to anyone.
+	if p := actor.Person(); p != "" && login != p {
+		return "", nil, breach.Errorf(breach.EFORBIDDEN, "%s may create tokens for themselves only", actor.Name)
+	}
+	info := &breach.TokenInfo{Name: name, User: login}
+	switch {
+	case req.Lifetime == 0:
+		req.Lifetime = DefaultTokenLifetime
+		fallthrough
+	case req.Lifetime > 0:
+		exp := time.Now().Add(req.Lifetime).UTC().Truncate(time.Second)
+		info.ExpiresAt = &exp
+	}
+	token, hash := newToken()
+	var expires time.Time
+	if info.ExpiresAt != nil {
+		expires = *info.ExpiresAt
+	}
+	if err := s.Store.CreateToken(ctx, name, login, hash, expires); err != nil {
+		return "", nil, err
+	}
+	detail := map[string]any{"name": name}
+	if login != "" {
+		detail["user"] = login
+	}
+	if info.ExpiresAt != nil {
+		detail["expires_at"] = info.ExpiresAt.Format(time.RFC3339)
+	}
+	if err := s.audit(ctx, actor, breach.ActionTokenCreate, "", detail); err != nil {
+		return "", nil, err
+	}
+	return token, info, nil
+}
+
+// RotateToken gives the unbound token name a fresh value (`run` hands out a new demo token at
+// every start), audited like any token created.
+func (s *Service) RotateToken(ctx context.Context, actor breach.Actor, name string) (string, error) {
+	token, hash := newToken()
+	if err := s.Store.RotateToken(ctx, name, hash); err != nil {
+		return "", err
+	}
+	if err := s.audit(ctx, actor, breach.ActionTokenCreate, "", map[string]any{"name": name, "replaces_earlier": true}); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// Tokens lists operator tokens: every token for the CLI and unbound tokens, a user's own for a
+// user.
+func (s *Service) Tokens(ctx context.Context, actor breach.Actor) ([]breach.TokenInfo, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	ts, err := s.Store.Tokens(ctx, actor.Person())
+	if ts == nil && err == nil {
+		ts = []breach.TokenInfo{}
+	}
+	return ts, err
+}
+
+// RevokeToken revokes a token at once: its next request is refused (401). A user may revoke
+// their own tokens; the CLI any.
+func (s *Service) RevokeToken(ctx context.Context, actor breach.Actor, name string) error {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return err
+	}
+	name = strings.TrimSpace(name)
+	if err := s.Store.RevokeToken(ctx, name, actor.Person()); err != nil {
+		return err
+	}
+	return s.audit(ctx, actor, breach.ActionTokenRevoke, "", map[string]any{"name": name})
+}
+
+// Authenticate returns the actor an operator token acts as, or an EUNAUTHORIZED error that
+// says nothing of why (unknown, revoked, expired, or its user disabled).
+func (s *Service) Authenticate(ctx context.Context, token string) (breach.Actor, error) {
+	token = strings.TrimSpace(token)
+	if token == "" || len(token) > 200 {
+		return breach.Actor{}, breach.Errorf(breach.EUNAUTHORIZED, "invalid or revoked token")
+	}
+	sum := sha256.Sum256([]byte(token))
+	t, err := s.Store.TokenByHash(ctx, sum[:])
+	if err != nil {
+		return breach.Actor{}, err
+	}
+	return t.Actor(), nil
+}
+
+// newToken returns a fresh operator token and the SHA-256 hash under which it is stored. 32
+// random bytes make it unguessable; the bn_ prefix makes it recognizable to secret scanners.
+func newToken() (token string, hash []byte) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	token = "bn_" + base64.RawURLEncoding.EncodeToString(b)
+	sum := sha256.Sum256([]byte(token))
+	return token, sum[:]
+}

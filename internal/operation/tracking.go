@@ -1,0 +1,186 @@
+package operation
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// Listing pages: a limit defaults to DefaultPage and may not exceed MaxPage.
+const (
+	DefaultPage = 100
+	MaxPage     = 1000
+)
+
+// PageLimit reads a listing's limit parameter ("" is DefaultPage).
+func PageLimit(v string) (int, error) {
+	if v == "" {
+		return DefaultPage, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > MaxPage {
+		return 0, breach.Errorf(breach.EINVALID, "limit: %q is not a number from 1 to %d", v, MaxPage)
+	}
+	return n, nil
+}
+
+// Recipient returns one customer's record — who they are, their deliveries per channel and
+// every event in order — by customer_id. The lookup is audited whether it matched or not, with
+// the recipient's internal number when it did, never the text typed: an operator may paste an
+// email address into the box, and the audit log is never purged.
+func (s *Service) Recipient(ctx context.Context, actor breach.Actor, campaignID, customerID string) (*breach.RecipientRecord, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	cid, err := breach.ParseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	customerID = strings.TrimSpace(customerID)
+	if customerID == "" {
+		return nil, breach.Errorf(breach.EINVALID, "customer_id: give the customer's ID from the list")
+	}
+	rec, err := s.Store.RecipientRecord(ctx, cid, customerID)
+	switch {
+	case breach.ErrorCode(err) == breach.ENOTFOUND:
+		if c, cerr := s.Store.Campaign(ctx, cid); cerr != nil || c == nil {
+			return nil, err // no such campaign: nothing was looked up
+		}
+		if aerr := s.auditRead(ctx, actor, breach.ActionRecipientView, cid, map[string]any{"found": false}); aerr != nil {
+			return nil, aerr
+		}
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	if err := s.auditRead(ctx, actor, breach.ActionRecipientView, cid, map[string]any{"found": true, "recipient": rec.Recipient.ID}); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// DeliveriesRequest is a page of a campaign's deliveries: those passing Filter after the key
+// After (nil: from the start), at most Limit (PageLimit's rules).
+type DeliveriesRequest struct {
+	Filter breach.DeliveryFilter
+	After  *breach.DeliveryKey
+	Limit  int
+}
+
+// Deliveries returns a page of a campaign's deliveries and the key the next page starts after
+// (nil at the end; a filtered page may be short while more follow). A page of names and
+// addresses is a read of personal data: audited with its size and filter, so that paging
+// through a whole list leaves a trace.
+func (s *Service) Deliveries(ctx context.Context, actor breach.Actor, campaignID string, req DeliveriesRequest) ([]breach.DeliveryRecord, *breach.DeliveryKey, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, nil, err
+	}
+	cid, err := breach.ParseID("campaign", campaignID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := req.Filter.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if req.Limit == 0 {
+		req.Limit = DefaultPage
+	}
+	if req.Limit < 1 || req.Limit > MaxPage {
+		return nil, nil, breach.Errorf(breach.EINVALID, "limit: %d is not a number from 1 to %d", req.Limit, MaxPage)
+	}
+	page, next, err := s.Store.Deliveries(ctx, cid, req.Filter, req.After, req.Limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := req.Filter
+	if err := s.auditRead(ctx, actor, breach.ActionDeliveriesList, cid, map[string]any{"rows": len(page), "state": f.State, "channel": f.Channel, "locale": f.Locale}); err != nil {
+		return nil, nil, err
+	}
+	return page, next, nil
+}
+
+// Recent failures: how many RecentFailures returns, and how many listing pages (each
+// examining a few thousand deliveries) it reads per state to find them.
+const (
+	shownFailures   = 10
+	failureScanDown = 3
+)
+
+// RecentFailures returns up to ten failed or bounced deliveries, the most recently changed
+// first, audited as a read like any listing. The store lists deliveries in recipient order,
+// not by time, and a filtered page examines a bounded stretch of the listing: this reads a few
+// pages per state, so on a very large campaign with failures spread thin the failures shown
+// are the latest of those found at the start of the list, not necessarily of the whole
+// campaign.
+func (s *Service) RecentFailures(ctx context.Context, actor breach.Actor, campaignID string) ([]breach.DeliveryRecord, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	cid, err := breach.ParseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	var found []breach.DeliveryRecord
+	for _, state := range []breach.DeliveryState{breach.DeliveryFailed, breach.DeliveryBounced} {
+		var after *breach.DeliveryKey
+		for range failureScanDown {
+			page, next, err := s.Store.Deliveries(ctx, cid, breach.DeliveryFilter{State: state}, after, 100)
+			if err != nil {
+				return nil, err
+			}
+			found = append(found, page...)
+			if next == nil || len(found) >= 100 {
+				break
+			}
+			after = next
+		}
+	}
+	slices.SortFunc(found, func(a, b breach.DeliveryRecord) int {
+		return cmp.Compare(b.UpdatedAt.UnixNano(), a.UpdatedAt.UnixNano())
+	})
+	found = found[:min(len(found), shownFailures)]
+	if len(found) > 0 {
+		if err := s.auditRead(ctx, actor, breach.ActionFailuresList, cid, map[string]any{"rows": len(found)}); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+// SuppressionsRequest is a page of the suppression list: of one channel (all when empty),
+// after the key After, at most Limit.
+type SuppressionsRequest struct {
+	Channel breach.Channel
+	After   *breach.SuppressionKey
+	Limit   int
+}
+
+// Suppressions returns a page of the addresses no notice goes to any more (opt-outs,
+// complaints, hard bounces, STOP replies), audited as a read of personal data.
+func (s *Service) Suppressions(ctx context.Context, actor breach.Actor, req SuppressionsRequest) ([]breach.Suppression, *breach.SuppressionKey, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, nil, err
+	}
+	f := breach.DeliveryFilter{Channel: req.Channel} // the listings' rule for a channel
+	if err := f.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if req.Limit == 0 {
+		req.Limit = DefaultPage
+	}
+	if req.Limit < 1 || req.Limit > MaxPage {
+		return nil, nil, breach.Errorf(breach.EINVALID, "limit: %d is not a number from 1 to %d", req.Limit, MaxPage)
+	}
+	page, next, err := s.Store.Suppressions(ctx, f.Channel, req.After, req.Limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.auditRead(ctx, actor, breach.ActionSuppressionsList, "", map[string]any{"rows": len(page), "channel": f.Channel}); err != nil {
+		return nil, nil, err
+	}
+	return page, next, nil
+}
