@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,13 +145,19 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 // printWelcome tells a new user where everything is and what to type next.
 func (a *app) printWelcome(url, token, demo string, console demoLogin) {
 	fmt.Fprintf(a.stdout, "\nbreachnotice is running at %s\n\n", url)
-	fmt.Fprintf(a.stdout, "  web console:                 %s/  (sign in as %s, password %s; new each start)\n", url, console.login, console.password)
+	if console.disabled {
+		fmt.Fprintf(a.stdout, "  web console:                 %s/  (the %s user is disabled: sign in as your own user)\n", url, console.login)
+	} else {
+		fmt.Fprintf(a.stdout, "  web console:                 %s/  (sign in as %s, password %s; new each start)\n", url, console.login, console.password)
+	}
 	fmt.Fprintf(a.stdout, "  operator token (shown once): %s\n", token)
 	fmt.Fprintf(a.stdout, "  outboxes (nothing is sent):  %s\n", a.outboxDir())
 	if demo != "" {
+		// The database's password, if the URL has one, is not printed: a terminal's scrollback
+		// and screen shares are no place for it.
 		env := ""
 		if db := a.getenv("DATABASE_URL"); db != "" {
-			env = "DATABASE_URL='" + db + "' "
+			env = "DATABASE_URL='" + redactURL(db) + "' "
 		}
 		fmt.Fprintf(a.stdout, "  demo campaign:               %s\n\n", demo)
 		fmt.Fprintf(a.stdout, "Send the demo campaign from the console (%s/campaigns/%s: Approve, then Start sending),\nor from another terminal:\n\n", url, demo)
@@ -213,7 +220,7 @@ func demoSecret(stateDir string) (string, error) {
 // the console takes / and its own pages (see web.Server.Handler). rdb, when set, is the
 // workers' Redis, shown to operators under /admin/queues.
 func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgres.DB, outbox *web.Outbox, rdb redis.UniversalClient, ready func(url string)) error {
-	console := &web.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Log: a.log,
+	console := &web.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Log: a.log, PublicURL: a.cfg.PublicURL,
 		MaxUploadBytes: maxUploadBytes, Outbox: outbox, Secret: []byte(a.cfg.Secret), TrustedProxies: a.cfg.TrustedProxies}
 	if rdb != nil {
 		console.Queues = web.Queues(rdb)
@@ -233,8 +240,10 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		return err
 	}
 	srv := &http.Server{
-		Handler: handler,
-		// No WriteTimeout: an upload of millions of rows is answered when it is imported.
+		// No ReadTimeout or WriteTimeout: an upload of millions of rows takes minutes and is
+		// answered when it is imported. A client that stalls is cut off instead (api.Progress):
+		// nothing sent or read for a minute, and its connection, import and locks are released.
+		Handler:           api.Progress(api.BodyIdleTimeout, handler),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
@@ -281,4 +290,17 @@ func outboxOf(mail dispatch.Mailer, text sms.Provider) *web.Outbox {
 		return nil
 	}
 	return &o
+}
+
+// redactURL hides the password of a URL ("postgres://user:xxxxx@host/db"), and leaves anything
+// that is not a URL with a password as it is.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); !ok {
+		return s
+	}
+	return u.Redacted()
 }

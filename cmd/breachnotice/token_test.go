@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/postgres"
@@ -81,5 +83,64 @@ func TestCLI_ApproveRefusesATwoPersonCampaignAndSaysHow(t *testing.T) {
 	}
 	if out, stderr, err := cli(t, "", "campaign", "approve", id); err != nil || !strings.Contains(out, "Approved campaign") {
 		t.Errorf("approving a one-person campaign: %v, %q\n%s", err, out, stderr)
+	}
+}
+
+// TestCLI_TokenRevokeAndExpiryShutTheAPIAtOnce: `token revoke NAME` makes the token's next
+// request 401, an expired token is refused the same way, and `token list` shows both.
+func TestCLI_TokenRevokeAndExpiryShutTheAPIAtOnce(t *testing.T) {
+	env := newDoorEnv(t)
+	get := func(token string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", env.srv.URL+"/api/v1/campaigns", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp := env.send(t, http.DefaultClient, req)
+		return resp.StatusCode
+	}
+	token, stderr, err := cli(t, "", "token", "create", "--name", "to-revoke")
+	if err != nil || !strings.Contains(stderr, "expires 20") {
+		t.Fatalf("token create: %v\n%s (want the default expiry said)", err, stderr)
+	}
+	token = strings.TrimSpace(token)
+	if status := get(token); status != http.StatusOK {
+		t.Fatalf("the new token: %d", status)
+	}
+	if out, stderr, err := cli(t, "", "token", "revoke", "to-revoke"); err != nil || !strings.Contains(out, "Revoked token to-revoke") {
+		t.Fatalf("token revoke: %v %q\n%s", err, out, stderr)
+	}
+	if status := get(token); status != http.StatusUnauthorized {
+		t.Errorf("the revoked token's next request: %d, want 401", status)
+	}
+	if _, stderr, err := cli(t, "", "token", "revoke", "to-revoke"); err == nil || !strings.Contains(stderr, "no live token") {
+		t.Errorf("revoking twice: %v %q, want an error", err, stderr)
+	}
+
+	short, _, err := cli(t, "", "token", "create", "--name", "short-lived", "--expires", "1s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if status := get(strings.TrimSpace(short)); status != http.StatusUnauthorized {
+		t.Errorf("an expired token: %d, want 401", status)
+	}
+	out, _, err := cli(t, "", "token", "list", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct{ Tokens []breach.TokenInfo }
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	for _, tk := range list.Tokens {
+		states[tk.Name] = map[bool]string{true: "live", false: "dead"}[tk.Live(time.Now())]
+		if tk.Name == "to-revoke" && (tk.RevokedAt == nil || tk.LastUsedAt == nil) {
+			t.Errorf("to-revoke listed as %+v, want revoked and used", tk)
+		}
+	}
+	if states["to-revoke"] != "dead" || states["short-lived"] != "dead" {
+		t.Errorf("token list states: %v", states)
+	}
+	if strings.Contains(out, token) {
+		t.Error("token list shows a token itself")
 	}
 }

@@ -128,12 +128,16 @@ func (a *app) userDisableCommand() *cobra.Command {
 	return cmd
 }
 
-// demoLogin is the console account `breachnotice run` prints.
-type demoLogin struct{ login, password string }
+// demoLogin is the console account `breachnotice run` prints; disabled when an administrator
+// disabled it (run does not enable it again).
+type demoLogin struct {
+	login, password string
+	disabled        bool
+}
 
 // demoUser gives the demo console user "demo" a fresh password, and both the operator and
-// approver roles, so that one person can try the whole job (the demo campaign is created by
-// "run:demo", so even a two-person campaign can be approved by them).
+// approver roles, so that one person can try the whole job on the demo campaign (which needs
+// one approver).
 func demoUser(ctx context.Context, db *postgres.DB) (demoLogin, error) {
 	password := web.NewPassword()
 	hash, err := web.HashPassword(password)
@@ -147,5 +151,5 @@ func demoUser(ctx context.Context, db *postgres.DB) (demoLogin, error) {
 	if err := db.Audit(ctx, breach.SystemActor("run").Name, breach.ActionUserReset, "", map[string]any{"login": u.Login, "roles": u.Roles}); err != nil {
 		return demoLogin{}, err
 	}
-	return demoLogin{login: u.Login, password: password}, nil
+	return demoLogin{login: u.Login, password: password, disabled: u.Disabled}, nil
 }

@@ -46,6 +46,9 @@ type client struct {
 
 // newServer serves the API over a real listener backed by the test database, with a fresh
 // operator token named after the test.
+// testBodyIdle is how long the test servers wait for a stalled request body or reader.
+const testBodyIdle = 2 * time.Second
+
 func newServer(t *testing.T) *client {
 	c, _ := serve(t, t.Name(), nil)
 	return c
@@ -77,7 +80,8 @@ func serve(t *testing.T, tokenName string, edit func(*api.Server)) (*client, *po
 	if edit != nil {
 		edit(srv)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	// Served as serve does: behind the stalled-client cut-off (short here, for its test).
+	ts := httptest.NewServer(api.Progress(testBodyIdle, srv.Handler()))
 	t.Cleanup(ts.Close)
 	token := "bn_test_" + strings.ReplaceAll(tokenName, "/", "_")
 	sum := sha256.Sum256([]byte(token))

@@ -32,9 +32,10 @@ func (db *DB) CreateUser(ctx context.Context, u *breach.User, passwordHash strin
 	return nil
 }
 
-// ResetUser creates u, or gives the existing user of that login u's display name and roles,
-// a new password hash, and enables them; their sessions end. `breachnotice run` uses it to
-// hand out fresh demo credentials at every start.
+// ResetUser creates u, or gives the existing user of that login u's display name and roles and
+// a new password hash; their sessions end. A disabled user stays disabled (u.Disabled says so):
+// an administrator's decision is not undone by a restart. `breachnotice run` uses it to hand
+// out fresh demo credentials at every start.
 func (db *DB) ResetUser(ctx context.Context, u *breach.User, passwordHash string) error {
 	if err := u.Validate(); err != nil {
 		return err
@@ -47,9 +48,9 @@ func (db *DB) ResetUser(ctx context.Context, u *breach.User, passwordHash string
 	err = tx.QueryRow(ctx, `
 		INSERT INTO users (login, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (login) DO UPDATE SET display_name = excluded.display_name,
-			password_hash = excluded.password_hash, roles = excluded.roles, disabled = false, updated_at = now()
-		RETURNING id, created_at`, u.Login, u.DisplayName, passwordHash, u.Roles,
-	).Scan(&u.ID, &u.CreatedAt)
+			password_hash = excluded.password_hash, roles = excluded.roles, updated_at = now()
+		RETURNING id, created_at, disabled`, u.Login, u.DisplayName, passwordHash, u.Roles,
+	).Scan(&u.ID, &u.CreatedAt, &u.Disabled)
 	if err != nil {
 		return fmt.Errorf("reset user: %w", err)
 	}

@@ -136,6 +136,8 @@ func (s *Server) routes() []route {
 		{"POST /campaigns/{id}/resume", breach.RoleOperator, s.move(operation.Resume, "resumed")},
 		{"POST /campaigns/{id}/cancel", breach.RoleOperator, s.move(operation.Cancel, "cancelled")},
 		{"GET /campaigns/{id}/deliveries.csv", breach.RoleViewer, s.export},
+		{"GET /tokens", breach.RoleViewer, s.tokens},
+		{"POST /tokens/{name}/revoke", breach.RoleViewer, s.revokeToken},
 		{"POST /campaigns/{id}/purge", breach.RoleOperator, s.purge},
 	}
 	if s.Outbox != nil {
