@@ -268,7 +268,7 @@ func (a *app) secret() (string, error) {
 	if a.cfg.Secret != "" {
 		return a.cfg.Secret, nil
 	}
-	return demoSecret(a.getenv("BREACHNOTICE_STATE_DIR"))
+	return demoSecret(a.cfg.StateDir)
 }
 
 func (a *app) campaignRecipientCommand() *cobra.Command {

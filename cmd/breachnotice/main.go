@@ -35,11 +35,10 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
-	getenv func(string) string
 }
 
 func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdout: stdout, stderr: stderr}
 	root := &cobra.Command{
 		Use:           "breachnotice",
 		Short:         "Notify the customers of a breached company, in their language, with proof of notice",
@@ -51,7 +50,7 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 				return fmt.Errorf("configuration: %w", err)
 			}
 			a.cfg = cfg
-			a.log = newLogger(stderr, getenv("LOG_LEVEL"))
+			a.log = newLogger(stderr, cfg.LogLevel)
 			return nil
 		},
 	}

@@ -94,7 +94,7 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			if a.cfg.Secret == "" {
-				secret, err := demoSecret(a.getenv("BREACHNOTICE_STATE_DIR"))
+				secret, err := demoSecret(a.cfg.StateDir)
 				if err != nil {
 					return err
 				}
@@ -156,7 +156,7 @@ func (a *app) printWelcome(url, token, demo string, console demoLogin) {
 		// The database's password, if the URL has one, is not printed: a terminal's scrollback
 		// and screen shares are no place for it.
 		env := ""
-		if db := a.getenv("DATABASE_URL"); db != "" {
+		if db := a.cfg.DatabaseURL; db != "" {
 			env = "DATABASE_URL='" + redactURL(db) + "' "
 		}
 		fmt.Fprintf(a.stdout, "  demo campaign:               %s\n\n", demo)

@@ -89,7 +89,7 @@ func (a *app) outboxDir() string {
 	if a.cfg.OutboxDir != "" {
 		return a.cfg.OutboxDir
 	}
-	state := a.getenv("BREACHNOTICE_STATE_DIR")
+	state := a.cfg.StateDir
 	if state == "" {
 		state = ".local"
 	}
@@ -99,7 +99,8 @@ func (a *app) outboxDir() string {
 // senders builds the email and SMS senders from the configuration: SMTP and Twilio when
 // configured, local captures otherwise. close releases the SMTP connections.
 func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
-	text, err := sms.FromEnv(a.getenv, a.outboxDir())
+	text, err := sms.NewProvider(sms.Settings{AccountSID: a.cfg.TwilioAccountSID, AuthToken: a.cfg.TwilioAuthToken,
+		From: a.cfg.TwilioFrom, MessagingServiceSID: a.cfg.TwilioMessagingServiceSID, APIURL: a.cfg.TwilioAPIURL}, a.outboxDir())
 	if err != nil {
 		return nil, nil, nil, err
 	}

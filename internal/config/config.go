@@ -24,7 +24,7 @@ type Config struct {
 	TemplatesDir string
 
 	// Sending. SMTPURL unset: email is captured in OutboxDir (as SMS are without Twilio's
-	// variables, which package sms reads itself).
+	// variables, which package sms checks: sms.NewProvider).
 	SMTPURL                           string // SMTP_URL
 	DKIMDomain, DKIMSelector, DKIMKey string // DKIM_DOMAIN, DKIM_SELECTOR, DKIM_KEY_FILE
 	OutboxDir                         string // OUTBOX_DIR
@@ -43,6 +43,9 @@ type Config struct {
 	// SES notifications are accepted.
 	TwilioAuthToken string
 	WebhookSecret   string
+	// Twilio's other variables, for sending: TWILIO_ACCOUNT_SID, TWILIO_FROM,
+	// TWILIO_MESSAGING_SERVICE_SID, TWILIO_API_URL.
+	TwilioAccountSID, TwilioFrom, TwilioMessagingServiceSID, TwilioAPIURL string
 	SNSTopicARNs    []string
 
 	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses) are the
@@ -53,6 +56,11 @@ type Config struct {
 	// RequireTwoPerson (REQUIRE_TWO_PERSON=true) makes every campaign need two approvers,
 	// whatever its campaign file says.
 	RequireTwoPerson bool
+
+	// StateDir (BREACHNOTICE_STATE_DIR, default .local) keeps run's demo secret and outbox;
+	// LogLevel (LOG_LEVEL) is debug, info, warn or error.
+	StateDir string
+	LogLevel string
 }
 
 // DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
@@ -77,6 +85,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 		TwilioAuthToken: strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
 		WebhookSecret:   getenv("WEBHOOK_SECRET"),
+
+		TwilioAccountSID:          strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID")),
+		TwilioFrom:                strings.TrimSpace(getenv("TWILIO_FROM")),
+		TwilioMessagingServiceSID: strings.TrimSpace(getenv("TWILIO_MESSAGING_SERVICE_SID")),
+		TwilioAPIURL:              strings.TrimSpace(getenv("TWILIO_API_URL")),
+		StateDir:                  strings.TrimSpace(getenv("BREACHNOTICE_STATE_DIR")),
+		LogLevel:                  strings.TrimSpace(getenv("LOG_LEVEL")),
 	}
 	var errs []error
 	for _, n := range []struct {

@@ -11,22 +11,27 @@ import (
 // CaptureFile is the name of the local SMS capture inside the outbox directory.
 const CaptureFile = "sms.jsonl"
 
-// FromEnv builds the provider from TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM or
-// TWILIO_MESSAGING_SERVICE_SID, and TWILIO_API_URL, read with getenv (os.Getenv in
-// production). With no TWILIO_* variable set at all it returns a Capture writing to
-// outboxDir/sms.jsonl, so that a quick start never texts a real person.
+// Settings are Twilio's credentials as the configuration read them (package config):
+// TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID, and
+// TWILIO_API_URL.
+type Settings struct {
+	AccountSID, AuthToken, From, MessagingServiceSID, APIURL string
+}
+
+// NewProvider builds the provider from s. With no setting at all it returns a Capture writing
+// to outboxDir/sms.jsonl, so that a quick start never texts a real person.
 //
 // Half a configuration is an error rather than a silent fallback to the capture: a production
 // worker with a token but a mistyped SID would otherwise "send" a whole campaign to a file.
 // Errors name the variable and never echo a value (the token is a secret, and the others are
 // not worth the risk of a paste mix-up putting the token in one of them).
-func FromEnv(getenv func(string) string, outboxDir string) (Provider, error) {
+func NewProvider(s Settings, outboxDir string) (Provider, error) {
 	t := &Twilio{
-		AccountSID:          strings.TrimSpace(getenv("TWILIO_ACCOUNT_SID")),
-		AuthToken:           strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
-		From:                strings.TrimSpace(getenv("TWILIO_FROM")),
-		MessagingServiceSID: strings.TrimSpace(getenv("TWILIO_MESSAGING_SERVICE_SID")),
-		BaseURL:             strings.TrimSpace(getenv("TWILIO_API_URL")),
+		AccountSID:          strings.TrimSpace(s.AccountSID),
+		AuthToken:           strings.TrimSpace(s.AuthToken),
+		From:                strings.TrimSpace(s.From),
+		MessagingServiceSID: strings.TrimSpace(s.MessagingServiceSID),
+		BaseURL:             strings.TrimSpace(s.APIURL),
 	}
 	if t.AccountSID == "" {
 		var set []string

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestFromEnv_ChoosesTheProviderAndNamesTheVariableInErrors(t *testing.T) {
+func TestNewProvider_ChoosesTheProviderAndNamesTheVariableInErrors(t *testing.T) {
 	const secret = "5ecre75ecre75ecre75ecre75ecre7aa"
 	tests := []struct {
 		name    string
@@ -115,7 +115,8 @@ func TestFromEnv_ChoosesTheProviderAndNamesTheVariableInErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := FromEnv(func(k string) string { return tt.env[k] }, tt.outbox)
+			p, err := NewProvider(Settings{AccountSID: tt.env["TWILIO_ACCOUNT_SID"], AuthToken: tt.env["TWILIO_AUTH_TOKEN"],
+				From: tt.env["TWILIO_FROM"], MessagingServiceSID: tt.env["TWILIO_MESSAGING_SERVICE_SID"], APIURL: tt.env["TWILIO_API_URL"]}, tt.outbox)
 			if len(tt.wantErr) == 0 {
 				if err != nil {
 					t.Fatal(err)

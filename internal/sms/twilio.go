@@ -29,7 +29,7 @@ const (
 // misconfigured TWILIO_API_URL must not make a worker buffer a web page.
 const maxResponse = 64 << 10
 
-// Twilio sends through Twilio's Programmable Messaging API. Fill in the fields (FromEnv does it
+// Twilio sends through Twilio's Programmable Messaging API. Fill in the fields (NewProvider does it
 // from the environment); the zero values of BaseURL and Client are usable. Safe for concurrent
 // use once configured.
 type Twilio struct {
@@ -120,7 +120,7 @@ func (t *Twilio) Send(ctx context.Context, m Message) (string, error) {
 }
 
 // check reports a configuration Send cannot work with. It runs on every Send because Twilio is
-// a plain struct anyone can fill in; FromEnv reports the same mistakes by variable name.
+// a plain struct anyone can fill in; NewProvider reports the same mistakes by variable name.
 func (t *Twilio) check() error {
 	switch {
 	case t.AccountSID == "" || t.AuthToken == "":
