@@ -46,7 +46,7 @@ type Config struct {
 	// Twilio's other variables, for sending: TWILIO_ACCOUNT_SID, TWILIO_FROM,
 	// TWILIO_MESSAGING_SERVICE_SID, TWILIO_API_URL.
 	TwilioAccountSID, TwilioFrom, TwilioMessagingServiceSID, TwilioAPIURL string
-	SNSTopicARNs    []string
+	SNSTopicARNs                                                          []string
 
 	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses) are the
 	// TLS-terminating proxies in front of the console: only from them is X-Forwarded-For
