@@ -174,18 +174,10 @@ func approvalLine(c *breach.Campaign) string {
 	if c.ApprovedAt != nil {
 		return fmt.Sprintf("approved %s by %s", c.ApprovedAt.Format(time.RFC3339), c.ApprovedBy)
 	}
-	if c.ApprovalsRequired == 0 {
-		return "not approved"
+	if p := c.ApprovalProgress(); p != "" {
+		return p
 	}
-	by := make([]string, len(c.Approvals))
-	for i, ap := range c.Approvals {
-		by[i] = ap.By
-	}
-	line := fmt.Sprintf("%d of %d approvals", len(c.Approvals), c.ApprovalsRequired)
-	if len(by) > 0 {
-		line += " (" + strings.Join(by, ", ") + ")"
-	}
-	return line
+	return "not approved"
 }
 
 func (a *app) campaignExportCommand() *cobra.Command {
@@ -205,15 +197,11 @@ its size. With -o the file appears only once complete. The export is recorded in
 				return err
 			}
 			defer done()
-			var finish func(error) error
-			rows, err := ops.Export(cmd.Context(), cliActor(), args[0], func(*breach.Campaign) (io.Writer, error) {
-				w, fin, err := a.output(out)
-				finish = fin
-				return w, err
+			var rows int64
+			err = a.toOutput(out, func(open func() (io.Writer, error)) (err error) {
+				rows, err = ops.Export(cmd.Context(), cliActor(), args[0], func(*breach.Campaign) (io.Writer, error) { return open() })
+				return err
 			})
-			if finish != nil {
-				err = finish(err)
-			}
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
@@ -260,6 +248,22 @@ func (a *app) output(path string) (w *bufio.Writer, done func(error) error, err 
 		}
 		return err
 	}, nil
+}
+
+// toOutput runs write with open, which opens the command's output (see output) only when write
+// has something to write — once an operation has checked and audited what it is asked — and
+// finishes it: a file appears only complete, and a failed one is removed.
+func (a *app) toOutput(path string, write func(open func() (io.Writer, error)) error) error {
+	var finish func(error) error
+	err := write(func() (io.Writer, error) {
+		w, fin, err := a.output(path)
+		finish = fin
+		return w, err
+	})
+	if finish != nil {
+		err = finish(err)
+	}
+	return err
 }
 
 // secret returns BREACHNOTICE_SECRET, which keys reference codes; without it — only outside
@@ -322,16 +326,9 @@ func (a *app) campaignRejectsCommand() *cobra.Command {
 				return err
 			}
 			defer done()
-			var finish func(error) error
-			err = ops.Rejects(cmd.Context(), cliActor(), args[0], args[1], func(*breach.Import) (io.Writer, error) {
-				w, fin, err := a.output(out)
-				finish = fin
-				return w, err
+			return a.toOutput(out, func(open func() (io.Writer, error)) error {
+				return ops.Rejects(cmd.Context(), cliActor(), args[0], args[1], func(*breach.Import) (io.Writer, error) { return open() })
 			})
-			if finish != nil {
-				err = finish(err)
-			}
-			return err
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")

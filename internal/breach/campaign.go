@@ -141,6 +141,24 @@ func (c *Campaign) RequiredApprovals(twoPersonAlways bool) int {
 	return 1
 }
 
+// ApprovalProgress says how far a draft's approval has come ("1 of 2 approvals, by
+// user:lucia"), or "" when the campaign is no draft, or needs one approval and has none. The
+// approvals must have been filled (Approvals, ApprovalsRequired).
+func (c *Campaign) ApprovalProgress() string {
+	if c.State != CampaignDraft || (c.ApprovalsRequired < 2 && len(c.Approvals) == 0) {
+		return ""
+	}
+	msg := fmt.Sprintf("%d of %d approvals", len(c.Approvals), c.ApprovalsRequired)
+	for i, a := range c.Approvals {
+		sep := ", "
+		if i == 0 {
+			sep = ", by "
+		}
+		msg += sep + a.By
+	}
+	return msg
+}
+
 // CheckApproval applies the approval policy to actor, who wants to approve c: required is
 // RequiredApprovals's answer, authors the actors who created the campaign and uploaded its
 // lists, approvals those already given for the list as it is. Every approval — console, API,

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -99,23 +98,8 @@ type campaignData struct {
 	TestSends []breach.TestSend
 }
 
-// ApprovalProgress says how far a draft's approval has come ("1 of 2 approvals, by
-// user:lucia"), or "" when it needs one and has none.
-func (d *campaignData) ApprovalProgress() string {
-	c := d.C
-	if c.State != breach.CampaignDraft || (c.ApprovalsRequired < 2 && len(c.Approvals) == 0) {
-		return ""
-	}
-	by := make([]string, len(c.Approvals))
-	for i, a := range c.Approvals {
-		by[i] = a.By
-	}
-	msg := fmt.Sprintf("%d of %d approvals", len(c.Approvals), c.ApprovalsRequired)
-	if len(by) > 0 {
-		msg += ", by " + strings.Join(by, ", ")
-	}
-	return msg
-}
+// ApprovalProgress says how far a draft's approval has come (breach.Campaign.ApprovalProgress).
+func (d *campaignData) ApprovalProgress() string { return d.C.ApprovalProgress() }
 
 func (s *Server) showCampaign(w http.ResponseWriter, r *http.Request) {
 	s.campaignPage(w, r, http.StatusOK, done[r.URL.Query().Get("done")], "", nil)
