@@ -310,8 +310,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		if u != nil {
 			actor = u.Actor()
 		}
-		if err := s.Store.Audit(ctx, actor, "console.sign_in_failed", "", nil); err != nil {
-			s.Log.Error("audit failed", "action", "console.sign_in_failed", "err", err)
+		if err := s.Store.Audit(ctx, actor, breach.ActionSignInFailed, "", nil); err != nil {
+			s.Log.Error("audit failed", "action", breach.ActionSignInFailed, "err", err)
 		}
 		s.renderError(w, r, http.StatusUnauthorized, "signin", "Sign in", data, "The login or the password is wrong.")
 		return
@@ -335,7 +335,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		HttpOnly: true, Secure: https, SameSite: http.SameSiteLaxMode,
 	})
 	r = r.WithContext(context.WithValue(ctx, userKey{}, u))
-	s.audit(r, "console.sign_in", "", nil)
+	s.audit(r, breach.ActionSignIn, "", nil)
 	http.Redirect(w, r, data.Next, http.StatusSeeOther)
 }
 
@@ -353,7 +353,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 		hash := sessionHash(c.Value)
 		if u, err := s.Store.SessionUser(r.Context(), hash); err == nil {
 			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
-			s.audit(r, "console.sign_out", "", nil)
+			s.audit(r, breach.ActionSignOut, "", nil)
 		}
 		if err := s.Store.DeleteSession(r.Context(), hash); err != nil {
 			s.fail(w, r, s.httpStatus(r, err), errorMessage(err))

@@ -8,6 +8,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/breachnotice/breachnotice/internal/api"
+	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
 // sharedRedis hands asynqmon a Redis client the caller already has (the engine's, which may
@@ -42,6 +43,6 @@ func (s *Server) auditQueues(next http.Handler) http.HandlerFunc {
 		default:
 			method = "other" // a method name is the client's text: kept out of the action's name
 		}
-		s.audit(r, "queues."+method, "", map[string]any{"path": r.URL.Path, "status": rec.Status})
+		s.audit(r, breach.ActionQueuesPrefix+method, "", map[string]any{"path": r.URL.Path, "status": rec.Status})
 	}
 }
