@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"errors"
 	"runtime"
 	"slices"
 	"strings"
@@ -71,10 +72,14 @@ func FuzzReadRows(f *testing.F) {
 			t.Fatalf("parse of %d bytes still running after %v:\n%s", len(data), fuzzDeadline, buf[:runtime.Stack(buf, true)])
 		}
 		rows, rejects, imp, err := res.rows, res.rejects, res.imp, res.err
-		if err != nil {
+		if err != nil && !errors.Is(err, errLeadingOversized) {
 			// The header is valid and the input is not gzip: nothing in the rows may fail the
-			// whole file; a bad row is a reject.
+			// whole file; a bad row is a reject. The one exception is a file that starts with a
+			// hundred rows over the row limits and not one customer (see pipeline.read).
 			t.Fatalf("parse failed: %v", err)
+		}
+		if err != nil {
+			return
 		}
 		if imp.Read != int64(len(rows)+len(rejects)) {
 			t.Fatalf("Read %d != %d rows + %d rejects", imp.Read, len(rows), len(rejects))

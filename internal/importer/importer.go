@@ -1,7 +1,9 @@
 // Package importer reads the list of a breach's affected customers — CSV as Excel and CRMs
 // write it: UTF-8 with or without BOM, UTF-16, Windows-1252; comma, semicolon or tab; quoted
 // fields with newlines; gzip — validates and normalizes every row, and streams the result to
-// a Store in batches, in bounded memory whatever the file's size.
+// a Store in batches, in bounded memory whatever the file's size or shape: a row longer than
+// MaxRowBytes or wider than MaxRowFields is rejected without being held whole, and the rows
+// in flight are bounded in bytes as well as in number.
 //
 // Every row read ends up accepted, merged into an earlier row of the same customer, or
 // rejected with its line and reason; the Store's merge decides the first two, the importer
@@ -32,7 +34,8 @@ type Options struct {
 	Encoding string
 	// Workers is how many goroutines validate rows (default: the number of CPUs).
 	Workers int
-	// BatchRows is how many rows travel together (default 1024).
+	// BatchRows is how many rows travel together (default 1024); fewer when the rows are long,
+	// so that a batch's bytes are bounded too.
 	BatchRows int
 	// OnProgress, if set, is called about every ProgressEvery with the rows read so far and
 	// how many bytes of the (possibly compressed) input were consumed.
@@ -106,6 +109,11 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	}
 	if err != nil {
 		return fmt.Errorf("read header: %w", err)
+	}
+	if header.oversize {
+		// Rejecting it as a row would leave no header to read the rows by.
+		return breach.Errorf(breach.EINVALID, "line %d (header): %s: a header row names at most %d columns, so this is not a customer list",
+			header.line, header.problem, maxColumns)
 	}
 	if header.problem != "" {
 		return breach.Errorf(breach.EINVALID, "line %d (header): %s", header.line, header.problem)

@@ -353,7 +353,7 @@ func TestParse_RowProblemsAreAllNamed(t *testing.T) {
 	}
 }
 
-// TestParse_LongLineIsRejected: a line longer than the record limit (4 MiB) is cut and
+// TestParse_LongLineIsRejected: a line longer than the record limit (1 MiB) is cut and
 // rejected; the reader neither buffers it whole nor loses the next rows.
 func TestParse_LongLineIsRejected(t *testing.T) {
 	csv := badRowHeader +

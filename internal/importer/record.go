@@ -6,18 +6,38 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
 // Limits on one record. They bound the importer's memory whatever the input (a stray quote in a
-// 10 GB file must not make it buffer 10 GB) and turn absurd input into a row error.
+// 10 GB file must not make it buffer 10 GB, nor a gzip of 800 MB of commas make it hold a
+// million fields a line) and turn absurd input into a row error.
 const (
 	// MaxFieldBytes is the longest field accepted; a longer one rejects its row.
 	MaxFieldBytes = 64 << 10
-	// maxRecordBytes and maxRecordLines bound a record that spans lines because a quote is
-	// open; past them the quote is taken to be unterminated.
-	maxRecordBytes = 4 << 20
+	// MaxRowBytes is the longest row accepted: its bytes as UTF-8, line breaks inside quoted
+	// fields included, its line terminator not. A longer row is rejected without ever being
+	// held whole: the reader keeps its first MaxRowBytes (to name the customer) and only counts
+	// the rest. 1 MiB is sixteen fields at their own limit, thousands of times a real
+	// customer's row, and small enough that the rows in flight stay within inFlightCost.
+	MaxRowBytes = 1 << 20
+	// MaxRowFields is the most fields a row may have. A header has at most maxColumns, so a
+	// wider row cannot be a customer's; the limit is what keeps 1 MiB of commas from becoming a
+	// million empty fields of 16 bytes each.
+	MaxRowFields = 1024
+	// maxRecordLines bounds a record that spans lines because a quote is open; past it, or past
+	// MaxRowBytes, the quote is taken to be unterminated.
 	maxRecordLines = 64
+)
+
+// longKeep is how much of a physical line the reader keeps: a row of exactly MaxRowBytes and
+// its CRLF.
+const longKeep = MaxRowBytes + 2
+
+var (
+	rowTooLong = "the row is longer than " + strconv.Itoa(MaxRowBytes>>20) + " MiB"
+	rowTooWide = "the row has more than " + thousands(MaxRowFields) + " fields"
 )
 
 // record is one CSV record: its fields and the physical line it starts on (1 = the header).
@@ -25,28 +45,35 @@ type record struct {
 	line   int64
 	fields []string
 	// problem is set when the record is structurally broken (unterminated quote, over-long
-	// field); fields are then unreliable and the row is rejected with this reason.
+	// field, over a row limit); fields are then unreliable and the row is rejected with this
+	// reason.
 	problem string
 	// problemColumn is the 0-based column the problem is in, or -1.
 	problemColumn int
+	// oversize is set when the record is over MaxRowBytes or MaxRowFields: a file that has
+	// nothing else cannot be a customer list (see pipeline.read).
+	oversize bool
 }
 
 // physLine is a physical line kept for re-reading after an unterminated quote.
 type physLine struct {
 	num  int64
 	text []byte
-	// cut is set when the line was longer than maxRecordBytes and its end was dropped.
+	// cut is set when the line was longer than MaxRowBytes and only its first MaxRowBytes were
+	// kept.
 	cut bool
 }
 
 // recordReader splits a UTF-8 stream into CSV records (RFC 4180 with the leniency real exports
 // need: stray quotes inside unquoted fields are kept as text, CRLF or LF line ends).
 //
-// Why not encoding/csv: it has no bound on a field's size, and an unterminated quote makes it
-// swallow the rest of the file into one field, losing every valid row after it. This reader
-// bounds both, and when a record that spans lines turns out to be broken (its quote never
-// closes, or closing it leaves the wrong number of fields), it rejects the record's first line
-// and reads the following lines again as records of their own, so one bad quote costs one row.
+// Why not encoding/csv: it has no bound on a field's size, a record's size or its number of
+// fields (it reads a whole record into memory before looking at it), and an unterminated quote
+// makes it swallow the rest of the file into one field, losing every valid row after it. This
+// reader bounds all of them, and when a record that spans lines turns out to be broken (its
+// quote never closes, or closing it leaves the wrong number of fields), it rejects the record's
+// first line and reads the following lines again as records of their own, so one bad quote
+// costs one row.
 type recordReader struct {
 	in     *bufio.Reader
 	comma  byte
@@ -55,6 +82,7 @@ type recordReader struct {
 	// width is the number of fields a record should have (the header's), 0 until known.
 	width int
 
+	long []byte // a line longer than in's buffer, gathered up to longKeep bytes
 	buf  []byte // the current record's field bytes
 	ends []int  // end offset in buf of each field
 }
@@ -63,48 +91,50 @@ func newRecordReader(in *bufio.Reader, comma byte) *recordReader {
 	return &recordReader{in: in, comma: comma, nextNo: 1}
 }
 
-// nextLine returns the next physical line (without its line terminator), and whether it ended
-// in a newline. The slice is valid until the next call.
-func (r *recordReader) nextLine() (physLine, bool, error) {
+// nextLine returns the next physical line, without its line terminator. A line longer than
+// MaxRowBytes comes back cut, holding only its first MaxRowBytes: the rest is read and dropped,
+// so that no line, however long, is ever held whole. The slice is valid until the next call.
+func (r *recordReader) nextLine() (physLine, error) {
 	if len(r.again) > 0 {
 		l := r.again[0]
 		r.again = r.again[1:]
-		return l, true, nil
+		return l, nil
 	}
 	num := r.nextNo
 	line, err := r.in.ReadSlice('\n')
 	cut := false
 	if errors.Is(err, bufio.ErrBufferFull) {
-		// A line longer than the buffer: gather it, up to the record limit.
-		long := append([]byte(nil), line...)
+		// A line longer than the buffer: gather it up to longKeep, and past that only read on
+		// to its end.
+		r.long = append(r.long[:0], line...)
 		for errors.Is(err, bufio.ErrBufferFull) {
 			line, err = r.in.ReadSlice('\n')
-			if len(long) < maxRecordBytes {
-				long = append(long, line...)
-			} else {
+			keep := max(0, min(longKeep-len(r.long), len(line)))
+			if keep < len(line) {
 				cut = true
 			}
+			r.long = append(r.long, line[:keep]...)
 		}
-		line = long
+		line = r.long
 	}
 	if len(line) == 0 && err != nil {
-		return physLine{}, false, err
+		return physLine{}, err
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return physLine{}, false, err
+		return physLine{}, err
 	}
 	r.nextNo++
-	newline := len(line) > 0 && line[len(line)-1] == '\n'
-	if newline {
-		line = line[:len(line)-1]
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	if cut || len(bytes.TrimSuffix(line, []byte{'\r'})) > MaxRowBytes {
+		cut, line = true, line[:MaxRowBytes]
 	}
-	return physLine{num: num, text: line, cut: cut}, newline, nil
+	return physLine{num: num, text: line, cut: cut}, nil
 }
 
 // Read returns the next record, or io.EOF after the last. Blank lines are skipped.
 func (r *recordReader) Read() (record, error) {
 	for {
-		first, _, err := r.nextLine()
+		first, err := r.nextLine()
 		if err != nil {
 			return record{}, err
 		}
@@ -117,15 +147,15 @@ func (r *recordReader) Read() (record, error) {
 
 // parse reads the record that starts with line first.
 func (r *recordReader) parse(first physLine) (record, error) {
+	if first.cut {
+		return r.overLong(first), nil
+	}
 	r.buf, r.ends = r.buf[:0], r.ends[:0]
 	rec := record{line: first.num, problemColumn: -1}
-	if first.cut {
-		rec.problem = fmt.Sprintf("line is longer than %d MiB", maxRecordBytes>>20)
-	}
 	var kept []physLine // copies of the lines of a multi-line record, for a resync
 	st := scanState{atStart: true}
 	line := first
-	keptBytes := 0
+	size := len(first.text)
 	for {
 		if r.scan(line.text, &st, &rec) {
 			break // the record ended on this line
@@ -133,23 +163,23 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		// A quoted field is open at the end of the line: the record goes on.
 		if kept == nil {
 			kept = []physLine{{num: line.num, text: bytes.Clone(line.text)}}
-			keptBytes = len(line.text)
 			st.spanning = true
 		}
-		next, _, err := r.nextLine()
+		next, err := r.nextLine()
 		if errors.Is(err, io.EOF) {
 			return r.resync(rec, kept, st.quoteColumn, "unterminated quoted field: its opening quote on this line is never closed"), nil
 		}
 		if err != nil {
 			return record{}, err
 		}
-		kept = append(kept, physLine{num: next.num, text: bytes.Clone(next.text)})
-		keptBytes += len(next.text)
-		if len(kept) > maxRecordLines || keptBytes > maxRecordBytes {
+		kept = append(kept, physLine{num: next.num, text: bytes.Clone(next.text), cut: next.cut})
+		size += 1 + len(next.text) // the line break is part of the quoted field
+		if next.cut || len(kept) > maxRecordLines || size > MaxRowBytes {
 			return r.resync(rec, kept, st.quoteColumn, fmt.Sprintf(
-				"unterminated quoted field: its opening quote on this line is not closed within %d lines or %d MiB", maxRecordLines, maxRecordBytes>>20)), nil
+				"unterminated quoted field: its opening quote on this line is not closed within %d lines or %d MiB (the longest a row may be)",
+				maxRecordLines, MaxRowBytes>>20)), nil
 		}
-		r.buf = append(r.buf, '\n') // the newline is part of the quoted field
+		r.buf = append(r.buf, '\n')
 		line = next
 	}
 	r.ends = append(r.ends, len(r.buf))
@@ -160,14 +190,74 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		return r.resync(rec, kept, st.quoteColumn,
 			"unterminated quoted field: the quote opened on this line only closes in a later row, at a place where no field ends"), nil
 	}
-	all := string(r.buf)
-	rec.fields = make([]string, len(r.ends))
-	start := 0
-	for i, end := range r.ends {
-		rec.fields[i] = all[start:end]
-		start = end
+	rec.fields = r.fieldStrings()
+	if rec.problem != "" {
+		rec.shrink()
 	}
 	return rec, nil
+}
+
+// overLong is the record of a line longer than MaxRowBytes, rejected. It ends with its line
+// whatever its quotes: whether a quote closes in the bytes past the limit is unknown, as they
+// were never kept, and the next line is read as a record of its own, as after a resync. The
+// kept beginning is read only to name the customer in the reject.
+func (r *recordReader) overLong(first physLine) record {
+	r.buf, r.ends = r.buf[:0], r.ends[:0]
+	rec := record{line: first.num, problemColumn: -1}
+	st := scanState{atStart: true, naming: true}
+	r.scan(first.text, &st, &rec)
+	r.ends = append(r.ends, len(r.buf))
+	rec.fields = r.fieldStrings()
+	if rec.problemColumn >= 0 {
+		// A field over its own limit is what made the row too long: name it too.
+		rec.problem = rowTooLong + "; its " + rec.problem
+	} else {
+		rec.problem, rec.problemColumn = rowTooLong, -1
+	}
+	rec.oversize = true
+	rec.shrink()
+	return rec
+}
+
+// fieldStrings returns the fields of the record in buf and ends, as substrings of one string.
+func (r *recordReader) fieldStrings() []string {
+	all := string(r.buf)
+	fields := make([]string, len(r.ends))
+	start := 0
+	for i, end := range r.ends {
+		fields[i] = all[start:end]
+		start = end
+	}
+	return fields
+}
+
+// shrink keeps of a rejected record only what its reject uses, so that a rejected row costs
+// little in flight however big it was: the reject names the customer only by a customer_id of
+// at most maxCustomerID bytes (trimmed), so any longer field is dropped, and the others are
+// copied out of the record's bytes.
+func (rec *record) shrink() {
+	n := 0
+	for _, f := range rec.fields {
+		if f = strings.TrimSpace(f); len(f) <= maxCustomerID {
+			n += len(f)
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range rec.fields {
+		if f = strings.TrimSpace(f); len(f) <= maxCustomerID {
+			b.WriteString(f)
+		}
+	}
+	all, start := b.String(), 0
+	for i, f := range rec.fields {
+		if f = strings.TrimSpace(f); len(f) <= maxCustomerID {
+			rec.fields[i] = all[start : start+len(f)]
+			start += len(f)
+		} else {
+			rec.fields[i] = ""
+		}
+	}
 }
 
 // scanState is the scanner's position within a record.
@@ -180,6 +270,12 @@ type scanState struct {
 	atStart     bool // at the first byte of a field
 	fieldStart  int  // offset in buf where the current field starts
 	quoteColumn int  // the column whose quote is open
+	// wide is set once the record has more than MaxRowFields fields: its further fields are
+	// scanned for quotes, to find where the record ends, but not kept.
+	wide bool
+	// naming is set when the record is scanned only for the fields that name its customer
+	// (see overLong): the scan stops once it is wide.
+	naming bool
 }
 
 // scan appends line's fields to the record and reports whether the record ended on it.
@@ -189,7 +285,7 @@ func (r *recordReader) scan(text []byte, st *scanState, rec *record) bool {
 		if st.inQuote {
 			if c == '"' {
 				if i+1 < len(text) && text[i+1] == '"' {
-					r.buf = append(r.buf, '"')
+					r.appendByte('"', st, rec)
 					i++
 					continue
 				}
@@ -208,11 +304,23 @@ func (r *recordReader) scan(text []byte, st *scanState, rec *record) bool {
 		}
 		switch {
 		case c == r.comma:
+			st.atStart = true
+			if st.wide {
+				continue
+			}
+			if len(r.ends)+2 > MaxRowFields { // this delimiter would start one field too many
+				st.wide = true
+				rec.problem, rec.problemColumn, rec.oversize = rowTooWide, -1, true
+				if st.naming {
+					return true
+				}
+				continue
+			}
 			r.ends = append(r.ends, len(r.buf))
-			st.atStart, st.fieldStart = true, len(r.buf)
+			st.fieldStart = len(r.buf)
 		case c == '"' && st.atStart:
 			st.inQuote, st.atStart = true, false
-			st.quoteColumn = len(r.ends)
+			st.quoteColumn = min(len(r.ends), MaxRowFields-1)
 		case c == '\r' && i == len(text)-1:
 		default:
 			st.atStart = false
@@ -223,6 +331,9 @@ func (r *recordReader) scan(text []byte, st *scanState, rec *record) bool {
 }
 
 func (r *recordReader) appendByte(c byte, st *scanState, rec *record) {
+	if st.wide {
+		return
+	}
 	if len(r.buf)-st.fieldStart >= MaxFieldBytes {
 		if rec.problem == "" {
 			rec.problem = fmt.Sprintf("field is longer than %d KiB", MaxFieldBytes>>10)
@@ -241,13 +352,24 @@ func endsField(text []byte, i int, comma byte) bool {
 
 // resync rejects the first line of a broken multi-line record and queues the lines after it to
 // be read again as records of their own. The rejected record keeps the fields of its first
-// line, split naively, so that the reject can name the customer.
+// line, split naively (and no more of them than a row may have), so that the reject can name
+// the customer.
 func (r *recordReader) resync(rec record, kept []physLine, column int, reason string) record {
 	if len(kept) > 1 {
 		r.again = append(kept[1:len(kept):len(kept)], r.again...)
 	}
-	rec.fields = strings.Split(string(kept[0].text), string(r.comma))
+	rec.fields = strings.SplitN(string(kept[0].text), string(r.comma), MaxRowFields)
 	rec.problem = reason
 	rec.problemColumn = column
+	rec.shrink()
 	return rec
+}
+
+// thousands formats n with comma thousands separators, as the limits are written in messages.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

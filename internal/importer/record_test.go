@@ -138,8 +138,8 @@ func TestRecordReader_BoundsFieldsAndRecords(t *testing.T) {
 		checkRecords(t, readRecords(t, in, ',', 2), []wantRecord{brokenRec(1, "longer than 64 KiB", 1), okRec(3, "3", "ok")})
 	})
 	t.Run("line longer than the record limit", func(t *testing.T) {
-		in := "1,ok\n2," + strings.Repeat("y", maxRecordBytes+100) + "\n3,ok\n"
-		checkRecords(t, readRecords(t, in, ',', 2), []wantRecord{okRec(1, "1", "ok"), brokenRec(2, "line is longer than 4 MiB", -1), okRec(3, "3", "ok")})
+		in := "1,ok\n2," + strings.Repeat("y", MaxRowBytes+100) + "\n3,ok\n"
+		checkRecords(t, readRecords(t, in, ',', 2), []wantRecord{okRec(1, "1", "ok"), brokenRec(2, "the row is longer than 1 MiB; its field is longer than 64 KiB", 1), okRec(3, "3", "ok")})
 	})
 	t.Run("quote open for more than maxRecordLines", func(t *testing.T) {
 		var b strings.Builder
@@ -157,12 +157,12 @@ func TestRecordReader_BoundsFieldsAndRecords(t *testing.T) {
 			}
 		}
 	})
-	// maxRecordBytes is meant to bound a record held open by a quote ("a stray quote in a 10 GB
+	// MaxRowBytes is meant to bound a record held open by a quote ("a stray quote in a 10 GB
 	// file must not make it buffer 10 GB"). Here the quote stays open over 6 MiB of lines, in
-	// fewer than maxRecordLines lines: the reader must give up on it past 4 MiB, reject line 1
+	// fewer than maxRecordLines lines: the reader must give up on it past 1 MiB, reject line 1
 	// as unterminated and read the following lines again, not hold them all and close the
 	// quote on line 8.
-	t.Run("quote open over more than maxRecordBytes", func(t *testing.T) {
+	t.Run("quote open over more than MaxRowBytes", func(t *testing.T) {
 		var b strings.Builder
 		b.WriteString("c,\"\n")
 		for range 6 {
@@ -172,7 +172,7 @@ func TestRecordReader_BoundsFieldsAndRecords(t *testing.T) {
 		recs := readRecords(t, b.String(), ',', 2)
 		if !strings.Contains(recs[0].problem, "unterminated") {
 			t.Errorf("record at line %d: problem %q, want unterminated (the quote was given up on after %d MiB)",
-				recs[0].line, recs[0].problem, maxRecordBytes>>20)
+				recs[0].line, recs[0].problem, MaxRowBytes>>20)
 		}
 		if len(recs) < 2 || recs[1].line != 2 {
 			t.Errorf("line 2 was not read again as a record of its own: %d records", len(recs))
