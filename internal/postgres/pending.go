@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 // pendingCache remembers, per campaign, the recipients the planner has not reached yet, counted
@@ -105,7 +104,7 @@ func pendingCounts(ctx context.Context, q querier, uid uuid.UUID, c *breach.Camp
 		email, sms      int64
 		out             []pendingCount
 	)
-	negotiate := notice.Negotiator(c)
+	negotiate := breach.LocaleNegotiator(c)
 	if _, err := pgx.ForEachRow(rows, []any{&locale, &country, &email, &sms}, func() error {
 		written := negotiate(locale, country)
 		out = append(out, pendingCount{written, breach.ChannelEmail, email}, pendingCount{written, breach.ChannelSMS, sms})

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 // rateWindow is the span over which a campaign's send rate is measured.
@@ -97,7 +96,7 @@ func (db *DB) PlanCampaign(ctx context.Context, campaignID string, limit int) (b
 // its notice is written in, and returns the highest recipient ID it read and how many
 // recipients it read.
 //
-// The locale is negotiated in Go (notice.Negotiator, the renderer's own choice) once per
+// The locale is negotiated in Go (breach.LocaleNegotiator, the renderer's own choice) once per
 // distinct (locale, country) of the step's recipients — a few dozen pairs for any list — and
 // joined to the rows as arrays, so the INSERT stays one set-based statement.
 func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign, after int64, limit int,
@@ -115,7 +114,7 @@ func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign,
 		locales, countries, written []string
 		locale, country             string
 	)
-	negotiate := notice.Negotiator(c)
+	negotiate := breach.LocaleNegotiator(c)
 	if _, err := pgx.ForEachRow(rows, []any{&locale, &country}, func() error {
 		locales, countries = append(locales, locale), append(countries, country)
 		written = append(written, negotiate(locale, country))
