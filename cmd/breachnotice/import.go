@@ -25,33 +25,39 @@ type importSummary struct {
 	Rejected    int64   `json:"rejected"`
 	Merged      int64   `json:"merged"`
 	Updated     int64   `json:"updated"`
+	Warned      int64   `json:"warned"`
 	Seconds     float64 `json:"seconds"`
 	Encoding    string  `json:"encoding"`
 	Delimiter   string  `json:"delimiter"`
+	Sheet       string  `json:"sheet,omitempty"`
 	RejectsFile string  `json:"rejects_file,omitempty"`
+	// Warnings are the first of the rows kept with their name neutralised.
+	Warnings []breach.Warning `json:"warnings,omitempty"`
 }
 
 func (a *app) importCommand() *cobra.Command {
 	var (
-		campaignID, encoding, rejectsFile string
-		maps                              []string
-		asJSON                            bool
+		campaignID, encoding, sheet, rejectsFile string
+		maps                                     []string
+		asJSON                                   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "import --campaign ID [--map COLUMN=FIELD]… [--rejects FILE] [--json] FILE|-",
-		Short: "Load a list of affected customers (CSV, optionally gzipped) into a campaign",
+		Use:   "import --campaign ID [--map COLUMN=FIELD]… [--sheet NAME] [--rejects FILE] [--json] FILE|-",
+		Short: "Load a list of affected customers (CSV, optionally gzipped, or an Excel .xlsx) into a campaign",
 		Long: `Load a list of affected customers into a draft campaign.
 
 The list is CSV in UTF-8 (with or without BOM), UTF-16 or Windows-1252/Latin-1 (detected, or
 forced with --encoding), separated by commas, semicolons or tabs (detected), optionally
-gzipped. Columns are matched by header name (customer_id, email, phone, name or first_name +
+gzipped — or an Excel workbook (.xlsx; detected by its content), read from its first visible
+sheet or the one --sheet names, each cell as Excel shows it. Columns are matched by header name (customer_id, email, phone, name or first_name +
 last_name, locale, country, exposed, jurisdiction or state; common aliases too); --map names
 the field of any other column, or drops it with --map COLUMN=-. Other columns are kept as
 attributes for the notice templates.
 
 Every row is accepted, merged into an earlier row of the same customer, or rejected with its
-line number and reason (--rejects writes them as CSV). Importing the same list again changes
-nothing.`,
+line number and reason (--rejects writes them as CSV). A name never rejects a row: markup,
+control characters or an absurd length are neutralised and reported as warnings. Importing the
+same list again changes nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -59,7 +65,7 @@ nothing.`,
 			if err != nil {
 				return err
 			}
-			opts := importer.Options{Encoding: encoding, Map: mapping}
+			opts := importer.Options{Encoding: encoding, Sheet: sheet, Map: mapping}
 			src, name, size, err := openList(args[0])
 			if err != nil {
 				return err
@@ -86,8 +92,8 @@ nothing.`,
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			sum := importSummary{ID: imp.ID, CampaignID: imp.CampaignID, Read: imp.Read, Accepted: imp.Accepted,
-				Rejected: imp.Rejected, Merged: imp.Merged, Updated: imp.Updated,
-				Seconds: time.Since(start).Seconds(), Encoding: imp.Encoding, Delimiter: imp.Delimiter}
+				Rejected: imp.Rejected, Merged: imp.Merged, Updated: imp.Updated, Warned: imp.Warned, Warnings: imp.Warnings,
+				Seconds: time.Since(start).Seconds(), Encoding: imp.Encoding, Delimiter: imp.Delimiter, Sheet: imp.Sheet}
 			if rejectsFile != "" && imp.Rejected > 0 {
 				if err := writeRejects(ctx, ops, actor, imp, rejectsFile); err != nil {
 					return err
@@ -103,6 +109,7 @@ nothing.`,
 	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign ID")
 	cmd.Flags().StringArrayVar(&maps, "map", nil, "COLUMN=FIELD: the field a column holds (repeatable; FIELD - drops the column)")
 	cmd.Flags().StringVar(&encoding, "encoding", "", "force the character encoding (utf-8, utf-16le, utf-16be, windows-1252, latin1, …)")
+	cmd.Flags().StringVar(&sheet, "sheet", "", "the sheet of an Excel workbook (.xlsx) to read (default: the first visible one)")
 	cmd.Flags().StringVar(&rejectsFile, "rejects", "", "write the rejected rows' line numbers and reasons to this CSV file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the counts as one JSON object")
 	_ = cmd.MarkFlagRequired("campaign")
@@ -145,20 +152,43 @@ func writeRejects(ctx context.Context, ops *operation.Service, actor breach.Acto
 	return nil
 }
 
-// printImport prints the import's counts and its first rejects for a person.
+// printImport prints the import's counts, its first rejects and its first warnings for a person.
 func (a *app) printImport(ctx context.Context, ops *operation.Service, actor breach.Actor, name string, s importSummary) error {
 	rate := float64(s.Read) / max(s.Seconds, 1e-9)
-	fmt.Fprintf(a.stdout, "Imported %s in %.1fs (%s, %q delimited, %.0f rows/s)\n", name, s.Seconds, s.Encoding, s.Delimiter, rate)
+	format := fmt.Sprintf("%s, %q delimited", s.Encoding, s.Delimiter)
+	if s.Sheet != "" {
+		format = fmt.Sprintf("sheet %q", s.Sheet)
+	}
+	fmt.Fprintf(a.stdout, "Imported %s in %.1fs (%s, %.0f rows/s)\n", name, s.Seconds, format, rate)
 	fmt.Fprintf(a.stdout, "  read      %d\n  accepted  %d  new recipients\n  merged    %d  into an earlier row or import of the same customer (%d recipients changed)\n  rejected  %d\n",
 		s.Read, s.Accepted, s.Merged, s.Updated, s.Rejected)
+	if err := a.printRejects(ctx, ops, actor, s); err != nil {
+		return err
+	}
+	if s.Warned > 0 {
+		fmt.Fprintf(a.stdout, "  warnings  %d  rows kept with their name neutralised (markup, control characters or length; a generic greeting when nothing usable was left)\n", s.Warned)
+		for _, w := range s.Warnings[:min(shownRows, len(s.Warnings))] {
+			fmt.Fprintf(a.stdout, "    line %d: %s: %s\n", w.Line, w.Field, w.Reason)
+		}
+		if s.Warned > shownRows {
+			fmt.Fprintf(a.stdout, "    … and %d more\n", s.Warned-shownRows)
+		}
+	}
+	return nil
+}
+
+// shownRows is how many rejects, and how many warnings, the summary lists.
+const shownRows = 10
+
+// printRejects prints an import's first rejects, and where to find them all.
+func (a *app) printRejects(ctx context.Context, ops *operation.Service, actor breach.Actor, s importSummary) error {
 	if s.Rejected == 0 {
 		return nil
 	}
-	const shown = 10
 	n := 0
 	_, err := ops.RejectRows(ctx, actor, s.CampaignID, s.ID, func(*breach.Import) (func(breach.Reject) error, error) {
 		return func(r breach.Reject) error {
-			if n++; n <= shown {
+			if n++; n <= shownRows {
 				id := ""
 				if r.CustomerID != "" {
 					id = " (" + r.CustomerID + ")"
@@ -171,8 +201,8 @@ func (a *app) printImport(ctx context.Context, ops *operation.Service, actor bre
 	if err != nil {
 		return err
 	}
-	if n > shown {
-		fmt.Fprintf(a.stdout, "    … and %d more\n", n-shown)
+	if n > shownRows {
+		fmt.Fprintf(a.stdout, "    … and %d more\n", n-shownRows)
 	}
 	if s.RejectsFile != "" {
 		fmt.Fprintf(a.stdout, "  rejected rows written to %s\n", s.RejectsFile)

@@ -82,12 +82,12 @@ func TestCLI_ImportTheExampleListWithRejectsFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, stderr)
 	}
-	var sum struct{ Read, Accepted, Rejected, Merged int64 }
+	var sum struct{ Read, Accepted, Rejected, Merged, Warned int64 }
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("import --json printed %q: %v", out, err)
 	}
-	if sum.Read != 52 || sum.Accepted != 44 || sum.Merged != 1 || sum.Rejected != 7 {
-		t.Errorf("summary = %+v, want 52 read = 44 accepted + 1 merged + 7 rejected", sum)
+	if sum.Read != 52 || sum.Accepted != 45 || sum.Merged != 1 || sum.Rejected != 6 || sum.Warned != 1 {
+		t.Errorf("summary = %+v, want 52 read = 45 accepted + 1 merged + 6 rejected, 1 warned (line 35's <script> name)", sum)
 	}
 	f, err := os.Open(rejects)
 	if err != nil {
@@ -95,8 +95,8 @@ func TestCLI_ImportTheExampleListWithRejectsFile(t *testing.T) {
 	}
 	defer f.Close()
 	records, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(records) != 8 || records[0][0] != "line" || records[1][0] != "10" {
-		t.Errorf("rejects file = %v, %v; want a header and 7 rows, the first for line 10", records, err)
+	if err != nil || len(records) != 7 || records[0][0] != "line" || records[1][0] != "10" {
+		t.Errorf("rejects file = %v, %v; want a header and 6 rows, the first for line 10", records, err)
 	}
 
 	out, stderr, err = cli(t, "", "campaign", "show", id, "--json")
@@ -107,8 +107,8 @@ func TestCLI_ImportTheExampleListWithRejectsFile(t *testing.T) {
 		Recipients int64
 		Imports    []struct{ Read int64 }
 	}
-	if err := json.Unmarshal([]byte(out), &show); err != nil || show.Recipients != 44 || len(show.Imports) != 1 {
-		t.Errorf("campaign show --json = %s (%v); want 44 recipients and one import", out, err)
+	if err := json.Unmarshal([]byte(out), &show); err != nil || show.Recipients != 45 || len(show.Imports) != 1 {
+		t.Errorf("campaign show --json = %s (%v); want 45 recipients and one import", out, err)
 	}
 }
 

@@ -13,8 +13,8 @@ import (
 
 // createImport streams a customer list into a campaign. The list is the raw request body
 // (any content type but multipart) or the part named "file" of a multipart/form-data body;
-// options come in the query string: map=COLUMN=FIELD (repeatable), encoding=NAME, and
-// filename=NAME for a raw body. It answers when the import is complete, with its counts.
+// options come in the query string: map=COLUMN=FIELD (repeatable), encoding=NAME (CSV),
+// sheet=NAME (a spreadsheet's sheet), and filename=NAME for a raw body. It answers when the import is complete, with its counts.
 func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	mapping, err := importer.ParseMap(q["map"])
@@ -32,7 +32,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 		filename = q.Get("filename")
 	}
 	done, err := s.Ops.Import(r.Context(), actor(r.Context()), r.PathValue("id"), operation.ImportRequest{
-		Filename: filename, List: src, Options: importer.Options{Encoding: q.Get("encoding"), Map: mapping}})
+		Filename: filename, List: src, Options: importer.Options{Encoding: q.Get("encoding"), Sheet: q.Get("sheet"), Map: mapping}})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -125,8 +125,8 @@ func TestTracking_StatusSplitsEveryCountByLocale(t *testing.T) {
 	if got := st.ByLocale["ko"]["email"]["sent"]; got == 0 {
 		t.Errorf("no Korean email sent: %s", body)
 	}
-	if st.Total != 50 || st.ETA == nil || st.Rate <= 0 {
-		t.Errorf("total %d, eta %v, rate %v; want 50 recipients, a rate and an ETA while SMS are queued", st.Total, st.ETA, st.Rate)
+	if st.Total != 51 || st.ETA == nil || st.Rate <= 0 {
+		t.Errorf("total %d, eta %v, rate %v; want 51 recipients, a rate and an ETA while SMS are queued", st.Total, st.ETA, st.Rate)
 	}
 }
 
@@ -242,8 +242,8 @@ func TestTracking_DeliveryListingPagesWithFilters(t *testing.T) {
 	id, _ := sendingCampaign(t, c)
 	base := "/api/v1/campaigns/" + id + "/deliveries"
 	every, pages := c.list(base, 7)
-	if len(every) != 50 || pages != 8 {
-		t.Fatalf("%d deliveries in %d pages of 7, want 50 in 8", len(every), pages)
+	if len(every) != 51 || pages != 8 {
+		t.Fatalf("%d deliveries in %d pages of 7, want 51 in 8", len(every), pages)
 	}
 	seen := map[string]bool{}
 	for _, k := range every {
@@ -270,8 +270,8 @@ func TestTracking_DeliveryListingPagesWithFilters(t *testing.T) {
 		})
 	}
 	resp, body := c.do("GET", base, "", nil, c.token)
-	if p := decode[pageAnswer](t, body); resp.StatusCode != http.StatusOK || len(p.Deliveries) != 50 || p.Next != "" {
-		t.Errorf("default page: %d, %d rows, next %q; want all 50 and no next", resp.StatusCode, len(p.Deliveries), p.Next)
+	if p := decode[pageAnswer](t, body); resp.StatusCode != http.StatusOK || len(p.Deliveries) != 51 || p.Next != "" {
+		t.Errorf("default page: %d, %d rows, next %q; want all 51 and no next", resp.StatusCode, len(p.Deliveries), p.Next)
 	}
 }
 
@@ -376,8 +376,8 @@ func TestTracking_ExportIsEscapedCompleteAndAudited(t *testing.T) {
 	if want := "customer_id,name,channel,address,locale,state,attempts,provider_id,error,fallback,sent_at,updated_at,reference"; strings.Join(header, ",") != want {
 		t.Errorf("header = %q", header)
 	}
-	if len(byID) != 50 {
-		t.Errorf("%d rows, want one per delivery (50)", len(byID))
+	if len(byID) != 51 {
+		t.Errorf("%d rows, want one per delivery (51)", len(byID))
 	}
 	for id, name := range map[string]string{"'=CMD1": `'=HYPERLINK("http://evil.example/")`, "'+CMD2": "'+SUM(A1)", "'-CMD3": "'-2+3", "'@CMD4": "'@SUM(1)"} {
 		if byID[id] == nil || byID[id]["name"] != name {
@@ -407,7 +407,7 @@ func TestTracking_ExportIsEscapedCompleteAndAudited(t *testing.T) {
 		Scan(&actor, &detail); err != nil {
 		t.Fatalf("no audit row of the export: %v", err)
 	}
-	if !strings.HasPrefix(actor, "token:") || detail["rows"] != float64(50) || detail["complete"] != true || len(detail) != 3 {
+	if !strings.HasPrefix(actor, "token:") || detail["rows"] != float64(51) || detail["complete"] != true || len(detail) != 3 {
 		t.Errorf("audit = %s %v", actor, detail)
 	}
 	for _, pii := range []string{"minjun", "CMD1", "HYPERLINK", "Quispe"} {

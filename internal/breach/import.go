@@ -16,12 +16,20 @@ type Import struct {
 	Filename  string `json:"filename,omitempty"`
 	Encoding  string `json:"encoding,omitempty"`
 	Delimiter string `json:"delimiter,omitempty"`
-	Read      int64  `json:"read"`
-	Accepted  int64  `json:"accepted"`
-	Merged    int64  `json:"merged"`
-	Rejected  int64  `json:"rejected"`
+	// Sheet is the sheet a spreadsheet list was read from (Encoding and Delimiter are then
+	// empty).
+	Sheet    string `json:"sheet,omitempty"`
+	Read     int64  `json:"read"`
+	Accepted int64  `json:"accepted"`
+	Merged   int64  `json:"merged"`
+	Rejected int64  `json:"rejected"`
 	// Updated counts the merged rows that changed an existing recipient.
-	Updated    int64      `json:"updated"`
+	Updated int64 `json:"updated"`
+	// Warned counts the rows kept (accepted or merged) with a value neutralised on the way,
+	// such as a name that held markup: the customer is still told, and the operator sees why
+	// their greeting may be generic. Warnings lists the first MaxListedWarnings of them.
+	Warned     int64      `json:"warned"`
+	Warnings   []Warning  `json:"warnings,omitempty"`
 	Error      string     `json:"error,omitempty"`
 	CreatedBy  string     `json:"created_by,omitempty"`
 	StartedAt  time.Time  `json:"started_at"`
@@ -32,7 +40,8 @@ type Import struct {
 // ID, file label, state and counts — never a row of the list.
 func (imp *Import) AuditDetail() map[string]any {
 	return map[string]any{"import": imp.ID, "file": imp.Filename, "state": imp.State,
-		"read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected}
+		"read": imp.Read, "accepted": imp.Accepted, "merged": imp.Merged, "rejected": imp.Rejected,
+		"warned": imp.Warned}
 }
 
 // ImportState is where an import is: running until its rows are merged, then completed, or
@@ -54,6 +63,19 @@ type Reject struct {
 	Reason     string `json:"reason"`
 }
 
+// Warning is a row of a customer list that was imported with one of its values neutralised,
+// and what was done. It names the row by its line only, never by its content: the import
+// report is read without an audit row, unlike the rejected rows.
+type Warning struct {
+	Line   int64  `json:"line"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// MaxListedWarnings is how many warnings an import lists (in line order); Import.Warned counts
+// them all.
+const MaxListedWarnings = 100
+
 // ImportRow is a valid row of a customer list: a recipient, and the line it came from (a later
 // row of the same customer wins over an earlier one).
 type ImportRow struct {
@@ -65,6 +87,8 @@ type ImportRow struct {
 type ImportBatch struct {
 	Rows    []ImportRow
 	Rejects []Reject
+	// Warnings are about rows of Rows, which are stored all the same.
+	Warnings []Warning
 }
 
 // ImportStore keeps imports. Implemented by package postgres.
@@ -85,8 +109,9 @@ type ImportSession interface {
 	// it never fails the import, and gives up quickly when the database is busy.
 	Progress(ctx context.Context, read int64)
 	// Commit merges the rows into the campaign's recipients (a customer already present is
-	// updated: non-empty fields win, categories are united), stores the rejects, and fills in
-	// imp's Accepted, Merged and Updated counts and final state.
+	// updated: non-empty fields win, categories are united), stores the rejects and imp's
+	// Warned and Warnings, and fills in imp's Accepted, Merged and Updated counts and final
+	// state.
 	Commit(ctx context.Context, imp *Import) error
 	// Abort discards the rows and records the import as failed with cause.
 	Abort(ctx context.Context, imp *Import, cause error)

@@ -30,8 +30,11 @@ type Options struct {
 	// Map names the field of columns whose header is not a known name or alias
 	// (column header → field, "-" to drop the column).
 	Map map[string]string
-	// Encoding forces the input's character encoding instead of detecting it.
+	// Encoding forces the input's character encoding instead of detecting it (CSV only).
 	Encoding string
+	// Sheet names the sheet of a spreadsheet list to read (default: the first visible one).
+	// A CSV list has none, and is refused with one.
+	Sheet string
 	// Workers is how many goroutines validate rows (default: the number of CPUs).
 	Workers int
 	// BatchRows is how many rows travel together (default 1024); fewer when the rows are long,
@@ -94,21 +97,19 @@ func (im *Importer) Run(ctx context.Context, c *breach.Campaign, imp *breach.Imp
 func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.Import, src io.Reader, opts Options,
 	write func(context.Context, *breach.ImportBatch) error, progress func(context.Context, int64)) error {
 	counted := &countingReader{r: src}
-	in, format, err := openInput(counted, opts.Encoding)
+	rr, format, err := openList(counted, src, opts)
 	if err != nil {
-		return breach.Errorf(breach.EINVALID, "%v", err)
+		return inputError(err, format, 0)
 	}
-	comma := detectDelimiter(in)
-	format.Delimiter = string(comma)
-	imp.Encoding, imp.Delimiter = format.Encoding, format.Delimiter
+	defer rr.Close()
+	imp.Encoding, imp.Delimiter, imp.Sheet = format.Encoding, format.Delimiter, format.Sheet
 
-	rr := newRecordReader(in, comma)
 	header, err := rr.Read()
 	if errors.Is(err, io.EOF) {
 		return breach.Errorf(breach.EINVALID, "the file has no header row (it is empty)")
 	}
 	if err != nil {
-		return fmt.Errorf("read header: %w", err)
+		return inputError(fmt.Errorf("read header: %w", err), format, 0)
 	}
 	if header.oversize {
 		// Rejecting it as a row would leave no header to read the rows by.
@@ -122,7 +123,7 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	if err != nil {
 		return breach.Errorf(breach.EINVALID, "line %d: %v", header.line, err)
 	}
-	rr.width = len(header.fields)
+	rr.useHeader(cols, len(header.fields))
 	v := &validator{cols: cols, phones: im.phones, defaultCountry: c.DefaultCountry, defaultExposed: c.DefaultCategories()}
 	for _, f := range cols.kind {
 		if f == fieldAttribute {
@@ -152,6 +153,10 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	err = p.run(ctx, rr, func(b *breach.ImportBatch) error {
 		imp.Read += int64(len(b.Rows) + len(b.Rejects))
 		imp.Rejected += int64(len(b.Rejects))
+		imp.Warned += int64(len(b.Warnings))
+		if room := breach.MaxListedWarnings - len(imp.Warnings); room > 0 && len(b.Warnings) > 0 {
+			imp.Warnings = append(imp.Warnings, b.Warnings[:min(room, len(b.Warnings))]...)
+		}
 		if err := write(ctx, b); err != nil {
 			return fmt.Errorf("store rows: %w", err)
 		}
@@ -178,8 +183,11 @@ func inputError(err error, f Format, rows int64) error {
 		return err
 	}
 	what := "the file"
-	if f.Gzip {
+	switch {
+	case f.Gzip:
 		what = "the gzip file"
+	case f.Sheet != "":
+		what = "the workbook"
 	}
 	return &listError{
 		app:   breach.Errorf(breach.EINVALID, "%s could not be read to its end (after %d rows): it may be truncated or corrupt: %v", what, rows, re.err),

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
@@ -24,7 +25,10 @@ type Format struct {
 	Encoding  string `json:"encoding"`  // "utf-8", "utf-16le", "utf-16be", "windows-1252", …
 	BOM       bool   `json:"bom"`       // the file started with a byte-order mark
 	Delimiter string `json:"delimiter"` // ",", ";" or "\t"
-	CROnly    bool   `json:"cr_only"`   // lines end with a bare carriage return (old Mac Excel)
+	// Sheet is the sheet a spreadsheet list was read from; Encoding and Delimiter are then
+	// empty.
+	Sheet  string `json:"sheet,omitempty"`
+	CROnly bool   `json:"cr_only"` // lines end with a bare carriage return (old Mac Excel)
 }
 
 // crToLF reads a file whose lines end with a bare CR as if they ended with LF.
@@ -38,6 +42,40 @@ func (c crToLF) Read(p []byte) (int, error) {
 		}
 	}
 	return n, err
+}
+
+// recordSource is where the importer reads a list's records: a CSV (recordReader) or a sheet
+// of a spreadsheet (sheetReader).
+type recordSource interface {
+	// Read returns the next record, or io.EOF after the last; an error reading the input is a
+	// *readError.
+	Read() (record, error)
+	// useHeader tells the source the header's columns and number, once the header is read.
+	useHeader(cols columns, width int)
+	Close() error
+}
+
+// openList opens the list that counted reads (src, counted): a spreadsheet or a CSV, told
+// apart by their first bytes, never by a file name.
+func openList(counted, src io.Reader, opts Options) (recordSource, Format, error) {
+	br := bufio.NewReaderSize(counted, 256<<10)
+	if isWorkbook(br) {
+		sr, err := openSpreadsheet(br, src, opts.Sheet)
+		if err != nil {
+			return nil, Format{}, err
+		}
+		return sr, Format{Sheet: sr.name}, nil
+	}
+	if opts.Sheet != "" {
+		return nil, Format{}, breach.Errorf(breach.EINVALID, "a sheet (%q) was named, but the list is not a spreadsheet: it reads as text (CSV)", opts.Sheet)
+	}
+	in, format, err := openInput(br, opts.Encoding)
+	if err != nil {
+		return nil, format, breach.Errorf(breach.EINVALID, "%v", err)
+	}
+	comma := detectDelimiter(in)
+	format.Delimiter = string(comma)
+	return newRecordReader(in, comma), format, nil
 }
 
 // openInput unwraps gzip and decodes the input to UTF-8, detecting the encoding unless forced.

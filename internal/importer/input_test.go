@@ -156,10 +156,12 @@ func bigASCIIPrefix(delim string, extra ...[2]string) (string, int64) {
 	return b.String(), line
 }
 
-// TestParse_InvalidUTF8AfterSniffWindowRejectsOnlyThatRow: the encoding is decided on the first
-// 64 KiB; a Latin-1 byte further on cannot be decoded after the fact, so its row is rejected
-// with advice to force the encoding, and every other row is kept.
-func TestParse_InvalidUTF8AfterSniffWindowRejectsOnlyThatRow(t *testing.T) {
+// TestParse_InvalidUTF8AfterSniffWindowCostsOnlyThatName: the encoding is decided on the first
+// 64 KiB; a Latin-1 byte further on cannot be decoded after the fact. In a name, it costs the
+// customer only the accents of their name: the row is kept, its name neutralised, and the
+// warning advises forcing the encoding; every other row is kept. (Elsewhere it rejects the row:
+// TestParse_InvalidUTF8InAttributeIsRejected.)
+func TestParse_InvalidUTF8AfterSniffWindowCostsOnlyThatName(t *testing.T) {
 	prefix, bad := bigASCIIPrefix(",")
 	data := []byte(prefix)
 	data = append(data, "LATE-1,jose@example.com,Jos\xe9 P\xe9rez\n"...)
@@ -169,29 +171,35 @@ func TestParse_InvalidUTF8AfterSniffWindowRejectsOnlyThatRow(t *testing.T) {
 	if imp.Encoding != "utf-8" {
 		t.Errorf("encoding %q, want utf-8 (the sniffed part is ASCII)", imp.Encoding)
 	}
-	if len(rejects) != 1 || rejects[0].Line != bad {
-		t.Fatalf("rejects = %s; want exactly line %d", describeRejects(rejects), bad)
+	if len(rejects) != 0 {
+		t.Fatalf("rejects = %s; want none", describeRejects(rejects))
 	}
-	r := rejects[0]
+	if imp.Warned != 1 || len(imp.Warnings) != 1 {
+		t.Fatalf("warnings %d %+v, want one", imp.Warned, imp.Warnings)
+	}
+	w := imp.Warnings[0]
 	for _, want := range []string{"UTF-8", "--encoding"} {
-		if !strings.Contains(r.Reason, want) {
-			t.Errorf("reason %q does not mention %q", r.Reason, want)
+		if !strings.Contains(w.Reason, want) {
+			t.Errorf("warning %q does not mention %q", w.Reason, want)
 		}
 	}
-	if r.Field != "name" || r.CustomerID != "LATE-1" {
-		t.Errorf("reject field %q customer %q, want name LATE-1", r.Field, r.CustomerID)
+	if w.Field != "name" || w.Line != bad {
+		t.Errorf("warning field %q line %d, want name at %d", w.Field, w.Line, bad)
 	}
-	if got, want := int64(len(rows)), bad-1; got != want {
+	if got, want := int64(len(rows)), bad; got != want {
 		t.Errorf("accepted %d rows, want %d", got, want)
+	}
+	if got := rows[len(rows)-2]; got.CustomerID != "LATE-1" || got.Name != "Jos P rez" {
+		t.Errorf("row %+v, want LATE-1 with its name neutralised", got)
 	}
 	if last := rows[len(rows)-1]; last.CustomerID != "LATE-2" || last.Line != bad+1 {
 		t.Errorf("last row = %q at line %d, want LATE-2 at %d", last.CustomerID, last.Line, bad+1)
 	}
 
-	// Forcing the encoding, as the reason advises, imports the row.
+	// Forcing the encoding, as the warning advises, imports the name.
 	rows, rejects, imp = mustParseBytes(t, data, Options{Encoding: "latin1"})
-	if len(rejects) != 0 {
-		t.Fatalf("with --encoding latin1: rejects %s", describeRejects(rejects))
+	if len(rejects) != 0 || imp.Warned != 0 {
+		t.Fatalf("with --encoding latin1: rejects %s, %d warnings", describeRejects(rejects), imp.Warned)
 	}
 	if imp.Encoding != "windows-1252" {
 		t.Errorf("forced encoding recorded as %q", imp.Encoding)

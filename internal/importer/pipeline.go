@@ -22,7 +22,7 @@ import (
 // shape: a chunk is cut at batchRows records or at chunkCost, so a thousand rows of a megabyte
 // travel two to a chunk and a few chunks at a time, not as one chunk of a gigabyte.
 type pipeline struct {
-	validate  func(record, *parseCache, *breach.ImportRow) *breach.Reject
+	validate  func(record, *parseCache, *breach.ImportRow) (*breach.Reject, *breach.Warning)
 	workers   int
 	batchRows int
 }
@@ -75,7 +75,7 @@ type batch struct {
 
 // run passes every record of rr through the pipeline to write. Errors reading rr come back as
 // *readError. It returns only once every goroutine it started has stopped.
-func (p *pipeline) run(ctx context.Context, rr *recordReader, write func(*breach.ImportBatch) error) error {
+func (p *pipeline) run(ctx context.Context, rr recordSource, write func(*breach.ImportBatch) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	inFlight := make(chan struct{}, 12*p.workers)
@@ -97,9 +97,14 @@ func (p *pipeline) run(ctx context.Context, rr *recordReader, write func(*breach
 				b := batch{seq: c.seq, units: c.units, ImportBatch: &breach.ImportBatch{Rows: make([]breach.ImportRow, len(c.records))}}
 				valid := 0
 				for _, rec := range c.records {
-					if rej := p.validate(rec, cache, &b.Rows[valid]); rej != nil {
+					rej, warn := p.validate(rec, cache, &b.Rows[valid])
+					switch {
+					case rej != nil:
 						b.Rejects = append(b.Rejects, *rej)
-					} else {
+					case warn != nil:
+						b.Warnings = append(b.Warnings, *warn)
+						valid++
+					default:
 						valid++
 					}
 				}
@@ -133,7 +138,7 @@ func (p *pipeline) run(ctx context.Context, rr *recordReader, write func(*breach
 // read cuts the records into numbered chunks, at batchRows records or chunkCost, and takes
 // their tokens. It refuses the list (an EINVALID error) when its first maxLeadingOversized rows
 // are all over a row limit.
-func (p *pipeline) read(ctx context.Context, rr *recordReader, inFlight, budget chan struct{}, out chan<- chunk) error {
+func (p *pipeline) read(ctx context.Context, rr recordSource, inFlight, budget chan struct{}, out chan<- chunk) error {
 	seq, cost := 0, 0
 	records := make([]record, 0, p.batchRows)
 	send := func() error {

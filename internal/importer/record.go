@@ -81,6 +81,10 @@ type recordReader struct {
 	again  []physLine // lines to read again before in, after a resync
 	// width is the number of fields a record should have (the header's), 0 until known.
 	width int
+	// cuttable marks the columns whose fields are cut at MaxFieldBytes instead of rejecting
+	// their row: the name columns, which never cost a customer their notice (neutralizeName
+	// cuts them much shorter anyway).
+	cuttable []bool
 
 	long []byte // a line longer than in's buffer, gathered up to longKeep bytes
 	buf  []byte // the current record's field bytes
@@ -90,6 +94,20 @@ type recordReader struct {
 func newRecordReader(in *bufio.Reader, comma byte) *recordReader {
 	return &recordReader{in: in, comma: comma, nextNo: 1}
 }
+
+// useHeader sets the record width and the cuttable columns, once the header is read.
+func (r *recordReader) useHeader(cols columns, width int) {
+	r.width = width
+	r.cuttable = make([]bool, width)
+	for _, f := range []field{fieldName, fieldFirstName, fieldLastName} {
+		if i := cols.index[f]; i >= 0 {
+			r.cuttable[i] = true
+		}
+	}
+}
+
+// Close does nothing: the reader's input is its caller's.
+func (r *recordReader) Close() error { return nil }
 
 // nextLine returns the next physical line, without its line terminator. A line longer than
 // MaxRowBytes comes back cut, holding only its first MaxRowBytes: the rest is read and dropped,
@@ -136,6 +154,9 @@ func (r *recordReader) Read() (record, error) {
 	for {
 		first, err := r.nextLine()
 		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				err = &readError{err}
+			}
 			return record{}, err
 		}
 		if len(bytes.TrimRight(first.text, "\r")) == 0 {
@@ -335,6 +356,9 @@ func (r *recordReader) appendByte(c byte, st *scanState, rec *record) {
 		return
 	}
 	if len(r.buf)-st.fieldStart >= MaxFieldBytes {
+		if col := len(r.ends); col < len(r.cuttable) && r.cuttable[col] {
+			return
+		}
 		if rec.problem == "" {
 			rec.problem = fmt.Sprintf("field is longer than %d KiB", MaxFieldBytes>>10)
 			rec.problemColumn = len(r.ends)

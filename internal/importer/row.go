@@ -11,11 +11,9 @@ import (
 	"github.com/breachnotice/breachnotice/internal/phone"
 )
 
-// Limits on the core fields; attributes are bounded by MaxFieldBytes.
-const (
-	maxCustomerID = 128
-	maxName       = 256
-)
+// maxCustomerID is the longest customer_id, in characters; names are cut at maxName, and
+// attributes are bounded by MaxFieldBytes.
+const maxCustomerID = 128
 
 // validator turns a record into a recipient or a reject. It holds no mutable state, so the
 // importer's workers share one; each worker brings its own parseCache.
@@ -75,20 +73,22 @@ func (e *rowError) add(field, format string, args ...any) {
 }
 
 // row validates and normalizes one record into r, or returns why it is rejected. r is the
-// caller's (a slot of its batch), so that a valid row costs no allocation of its own.
-func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) *breach.Reject {
+// caller's (a slot of its batch), so that a valid row costs no allocation of its own. warn is
+// set when the row is valid but one of its values was neutralised (its name).
+func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej *breach.Reject, warn *breach.Warning) {
 	if rec.problem != "" {
-		return v.reject(rec, v.columnField(rec.problemColumn), rec.problem)
+		return v.reject(rec, v.columnField(rec.problemColumn), rec.problem), nil
 	}
 	if len(rec.fields) != len(v.cols.kind) {
 		if allEmpty(rec.fields) {
-			return v.reject(rec, "", "row is empty")
+			return v.reject(rec, "", "row is empty"), nil
 		}
-		return v.reject(rec, "", fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind)))
+		return v.reject(rec, "", fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind))), nil
 	}
 	if allEmpty(rec.fields) {
-		return v.reject(rec, "", "row is empty")
+		return v.reject(rec, "", "row is empty"), nil
 	}
+	var warning string
 	var errs rowError
 	*r = breach.ImportRow{Line: rec.line}
 	get := func(f field) string {
@@ -129,15 +129,14 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) *bre
 		errs.add("email", "the customer has neither an email address nor a phone number")
 	}
 
-	r.Name = get(fieldName)
-	if r.Name == "" {
-		r.Name = strings.TrimSpace(get(fieldFirstName) + " " + get(fieldLastName))
+	// A name never rejects a row (see neutralizeName): it is read without cleanValue's checks.
+	name := v.raw(rec, fieldName)
+	if name == "" {
+		name = v.raw(rec, fieldFirstName) + " " + v.raw(rec, fieldLastName)
 	}
-	switch {
-	case strings.ContainsAny(r.Name, "<>"):
-		errs.add("name", "contains '<' or '>': markup is not a name")
-	case utf8.RuneCountInString(r.Name) > maxName:
-		errs.add("name", "is longer than %d characters", maxName)
+	r.Name, warning = neutralizeName(name)
+	if warning != "" {
+		warn = &breach.Warning{Line: rec.line, Field: "name", Reason: warning}
 	}
 
 	if raw := get(fieldLocale); raw != "" {
@@ -161,9 +160,19 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) *bre
 	v.attributes(rec, r, &errs)
 
 	if len(errs.problems) > 0 {
-		return &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}
+		return &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}, nil
 	}
-	return nil
+	return nil, warn
+}
+
+// raw is the trimmed value of field f (Excel's ="…" unwrapped), unchecked, "" when the list has
+// no such column.
+func (v *validator) raw(rec record, f field) string {
+	i := v.cols.index[f]
+	if i < 0 {
+		return ""
+	}
+	return strings.TrimSpace(unwrapExcelText(strings.TrimSpace(rec.fields[i])))
 }
 
 func (v *validator) reject(rec record, field, reason string) *breach.Reject {

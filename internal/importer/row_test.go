@@ -121,8 +121,10 @@ func cats(cs ...breach.Category) breach.Categories {
 	return s
 }
 
-// TestParse_ExampleCustomerList: examples/customers.csv has 52 rows, seven deliberately bad.
-// The second row of AT-100002 (line 30) is valid here: merging is the database's job.
+// TestParse_ExampleCustomerList: examples/customers.csv has 52 rows, six deliberately bad, and
+// one (line 35) whose first name is a <script> element: that customer is kept, greeted by the
+// rest of their name, and the import warns about it. The second row of AT-100002 (line 30) is
+// valid here: merging is the database's job.
 func TestParse_ExampleCustomerList(t *testing.T) {
 	data := readFile(t, "../../examples/customers.csv")
 	rows, rejects, imp := mustParseBytes(t, data, Options{})
@@ -139,7 +141,6 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		26: "locale",      // xx-??
 		29: "email",       // neither email nor phone
 		32: "customer_id", // empty
-		35: "name",        // <script>
 	}
 	if got := rejectLines(rejects); !slices.Equal(got, slices.Sorted(maps.Keys(wantRejects))) {
 		t.Fatalf("rejected lines %v, want %v:%s", got, slices.Sorted(maps.Keys(wantRejects)), describeRejects(rejects))
@@ -149,8 +150,11 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 			t.Errorf("line %d rejected for %q, want %q (%s)", r.Line, r.Field, wantRejects[r.Line], r.Reason)
 		}
 	}
-	if len(rows) != 45 {
-		t.Errorf("accepted %d rows, want 45", len(rows))
+	if len(rows) != 46 {
+		t.Errorf("accepted %d rows, want 46", len(rows))
+	}
+	if imp.Warned != 1 || len(imp.Warnings) != 1 || imp.Warnings[0].Line != 35 || imp.Warnings[0].Field != "name" {
+		t.Errorf("warnings %d %+v, want one, for line 35's name", imp.Warned, imp.Warnings)
 	}
 	byLine := map[int64]breach.ImportRow{}
 	for _, r := range rows {
@@ -171,6 +175,7 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		{37, func(r breach.ImportRow) bool {
 			return r.Country == "FR" && r.Phone == "+33647218395" && r.Name == "Hélène Lefèvre"
 		}},
+		{35, func(r breach.ImportRow) bool { return r.CustomerID == "AT-100032" && r.Name == "Pérez Alarcón" }},
 		{43, func(r breach.ImportRow) bool { return r.Country == "KR" && r.Phone == "+821028417736" }},
 		{48, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ca" && r.Phone == "+14155550134" }},
 		{49, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ma" }},

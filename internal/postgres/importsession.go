@@ -239,9 +239,11 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	imp.State = breach.ImportCompleted
 	err = s.tx.QueryRow(ctx, `
 		UPDATE imports SET state = 'completed', encoding = $2, delimiter = $3, read = $4,
-			accepted = $5, merged = $6, rejected = $7, updated = $8, finished_at = now()
+			accepted = $5, merged = $6, rejected = $7, updated = $8, warned = $9, warnings = $10,
+			sheet = $11, finished_at = now()
 		WHERE id = $1 RETURNING finished_at`,
 		imp.ID, imp.Encoding, imp.Delimiter, imp.Read, imp.Accepted, imp.Merged, imp.Rejected, imp.Updated,
+		imp.Warned, warningsJSON(imp.Warnings), imp.Sheet,
 	).Scan(&imp.FinishedAt)
 	if err != nil {
 		return fmt.Errorf("update import: %w", err)
@@ -252,6 +254,14 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	s.tx = nil
 	s.release()
 	return nil
+}
+
+// warningsJSON is an import's listed warnings as the imports.warnings column holds them.
+func warningsJSON(ws []breach.Warning) []breach.Warning {
+	if ws == nil {
+		return []breach.Warning{}
+	}
+	return ws
 }
 
 // Abort rolls the import back and records it as failed. cause's message is stored for the
@@ -269,6 +279,6 @@ func (s *importSession) Abort(ctx context.Context, imp *breach.Import, cause err
 	imp.FinishedAt = &now
 	_, _ = s.db.pool.Exec(ctx, `
 		UPDATE imports SET state = 'failed', error = $2, read = $3, rejected = $4, finished_at = now(),
-			encoding = $5, delimiter = $6
-		WHERE id = $1`, imp.ID, imp.Error, imp.Read, imp.Rejected, imp.Encoding, imp.Delimiter)
+			encoding = $5, delimiter = $6, sheet = $7
+		WHERE id = $1`, imp.ID, imp.Error, imp.Read, imp.Rejected, imp.Encoding, imp.Delimiter, imp.Sheet)
 }

@@ -1,0 +1,193 @@
+package importer
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxName is the longest name a notice greets, in characters; a longer one is cut there (at a
+// character boundary and then at the last space, if there is one in its second half).
+const maxName = 200
+
+// A name never costs a customer their notice: the name only makes the greeting personal, and a
+// row with a valid way to reach the person is kept whatever its name column holds. What a name
+// must not do is reach the notice as anything but a line of plain text, so neutralizeName makes
+// it one, and says what it changed, for the import report:
+//
+//   - Markup is removed: tags (<b>, </b>, <img …>, <!-- … -->), and the whole of a <script> or
+//     <style> element, whose content is code, not a name. What is left of "<b>Ana</b> Quispe"
+//     is "Ana Quispe"; a stray '<' or '>' goes too. (The email's HTML is escaped by
+//     html/template whatever it holds; this is for the text and SMS, where an escaped tag would
+//     show as the tag, and for a human reading the list.)
+//   - Control and format characters (line breaks, tabs, NUL, bidi overrides…) become spaces;
+//     runs of spaces become one.
+//   - Invalid UTF-8 is dropped.
+//   - A name longer than maxName characters is cut.
+//   - When something was removed, what is left is dropped if it holds no letter at all
+//     (nothing, "!!"): the notice then uses its generic greeting ("Dear Customer"). A name
+//     that needed no neutralising is kept as the list gave it, letters or not.
+//
+// warning is empty when the name was already clean.
+func neutralizeName(raw string) (name, warning string) {
+	if isPlainName(raw) {
+		return raw, ""
+	}
+	var what []string
+	s := raw
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, " ")
+		what = append(what, "invalid UTF-8 removed (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
+	}
+	if strings.ContainsAny(s, "<>") {
+		s = stripMarkup(s)
+		what = append(what, "markup removed")
+	}
+	if cleaned, changed := spaceControls(s); changed {
+		s = cleaned
+		what = append(what, "control characters removed")
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > maxName {
+		s = cutRunes(s, maxName)
+		what = append(what, "longer than "+thousands(maxName)+" characters: cut")
+	}
+	if len(what) == 0 {
+		return s, "" // only its spacing was tidied
+	}
+	if !strings.ContainsFunc(s, unicode.IsLetter) {
+		// What neutralising left is debris ("alert(1)" is not, as the script's content went
+		// with it, but "" or "!!" is).
+		what = append(what, "nothing usable as a name is left, the notice greets the customer generically")
+		return "", strings.Join(what, "; ")
+	}
+	return s, strings.Join(what, "; ")
+}
+
+// isPlainName reports whether s needs no neutralising: printable ASCII without markup or
+// double spaces (nearly every name), or any other text that neutralizeName would leave as it is.
+func isPlainName(s string) bool {
+	ascii := true
+	prevSpace := true // a leading space is not plain either
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+		if c < 0x20 || c == 0x7f || c == '<' || c == '>' {
+			return false
+		}
+		if c == ' ' {
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+			continue
+		}
+		prevSpace = false
+	}
+	if ascii {
+		return s == "" || !prevSpace && len(s) <= maxName
+	}
+	if !utf8.ValidString(s) || strings.ContainsAny(s, "<>") {
+		return false
+	}
+	if _, changed := spaceControls(s); changed {
+		return false
+	}
+	return strings.Join(strings.Fields(s), " ") == s && utf8.RuneCountInString(s) <= maxName
+}
+
+// spaceControls replaces every control or format character (see controlChar) with a space.
+func spaceControls(s string) (string, bool) {
+	if _, bad := controlChar(s, false); !bad {
+		return s, false
+	}
+	return strings.Map(func(r rune) rune {
+		if _, bad := controlChar(string(r), false); bad {
+			return ' '
+		}
+		return r
+	}, s), true
+}
+
+// stripMarkup removes tags, comments, and the content of script and style elements, and any
+// '<' or '>' left over. A tag is '<' followed by a letter, '/', '!' or '?', up to the next '>'
+// (or the end: an unclosed tag is markup too); a '<' followed by anything else ("<3", "a < b")
+// is only dropped itself. Each removal leaves a space, so that "Ana<br>Quispe" keeps two words.
+func stripMarkup(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == '>' {
+			b.WriteByte(' ')
+			i++
+			continue
+		}
+		if c != '<' {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if i+1 >= len(s) || !isTagStart(s[i+1]) {
+			b.WriteByte(' ')
+			i++
+			continue
+		}
+		if strings.HasPrefix(s[i:], "<!--") {
+			end := strings.Index(s[i+4:], "-->")
+			if end < 0 {
+				break
+			}
+			i += 4 + end + 3
+			b.WriteByte(' ')
+			continue
+		}
+		end := strings.IndexByte(s[i:], '>')
+		if end < 0 {
+			break // an unclosed tag: the rest is inside it
+		}
+		tag := strings.ToLower(s[i+1 : i+end])
+		i += end + 1
+		b.WriteByte(' ')
+		for _, el := range [...]string{"script", "style"} {
+			if strings.HasPrefix(tag, el) && (len(tag) == len(el) || !isNameByte(tag[len(el)])) {
+				// Skip to the element's end tag, or to the end of the name.
+				closing := strings.Index(strings.ToLower(s[i:]), "</"+el)
+				if closing < 0 {
+					i = len(s)
+				} else if gt := strings.IndexByte(s[i+closing:], '>'); gt < 0 {
+					i = len(s)
+				} else {
+					i += closing + gt + 1
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+func isTagStart(c byte) bool {
+	return c == '/' || c == '!' || c == '?' || c|0x20 >= 'a' && c|0x20 <= 'z'
+}
+
+func isNameByte(c byte) bool {
+	return c|0x20 >= 'a' && c|0x20 <= 'z' || c >= '0' && c <= '9' || c == '-'
+}
+
+// cutRunes cuts s to n characters, at the last space of its second half if there is one, so
+// that a word is not cut in two.
+func cutRunes(s string, n int) string {
+	i := 0
+	for k := 0; k < n; k++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	s = s[:i]
+	if sp := strings.LastIndexByte(s, ' '); sp > len(s)/2 {
+		s = s[:sp]
+	}
+	return strings.TrimSpace(s)
+}

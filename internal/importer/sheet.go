@@ -1,0 +1,360 @@
+package importer
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// Spreadsheet lists (.xlsx, Office Open XML) are read with excelize, one row at a time
+// (excelize.Rows), and become records like a CSV's: the same header matching, row validation,
+// limits, rejects and counts, with the spreadsheet's row numbers as line numbers. Each cell is
+// read as the user sees it (its number format applied: a date reads as a date), except that a
+// number shown in scientific notation in the phone or customer_id column (5.19877E+10) is read
+// as the digits it holds.
+//
+// A workbook is a zip archive, whose directory is at its end: it cannot be read as it arrives.
+// A list that comes as a stream (an upload, standard input) is spooled to a temporary file
+// first, at most MaxSpreadsheetBytes of it (the HTTP doors bound an upload further), and the
+// file is removed once the workbook is open; a list that is a file on disk is opened where it
+// is. excelize then unzips the workbook: its sheets and shared strings larger than
+// unzipInMemory to temporary files of its own (removed when the import ends), the rest into
+// memory. Before it does, the archive's directory is checked against maxUnzippedBytes and
+// maxInMemoryParts, so that a zip bomb is refused before a byte of it is inflated (and an entry
+// that inflates to more than its directory says fails archive/zip's own check).
+//
+// Memory: the sheet is read as a stream, so the rows cost no more than a CSV's. Excel keeps
+// every distinct text of a workbook in one shared-strings table, which excelize indexes in
+// memory (about 40 bytes per distinct text once the table is over unzipInMemory, and the whole
+// table under it): that index, not the rows, is what grows with the list.
+//
+// OpenDocument spreadsheets (.ods) and the binary .xls are refused with advice to save the list
+// as .xlsx or CSV: no maintained Go library reads .ods as a stream.
+const (
+	// MaxSpreadsheetBytes is the largest workbook file accepted (a million rows of a customer
+	// list take about 40 MB).
+	MaxSpreadsheetBytes = 1 << 30
+	// maxUnzippedBytes bounds all the workbook's parts unzipped, most of which go to disk.
+	maxUnzippedBytes = 4 << 30
+	// maxInMemoryParts bounds the parts excelize keeps in memory: all but the sheets and shared
+	// strings larger than unzipInMemory. A customer list's styles, theme and workbook take a
+	// few hundred KB.
+	maxInMemoryParts = 64 << 20
+	// unzipInMemory is excelize's UnzipXMLSizeLimit: a sheet or shared-strings table larger
+	// than this is unzipped to a temporary file rather than into memory.
+	unzipInMemory = 4 << 20
+)
+
+var (
+	zipMagic = []byte("PK\x03\x04")
+	// oleMagic starts a Compound File: an Excel 97–2003 .xls, or an encrypted .xlsx.
+	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+)
+
+// isWorkbook reports whether the input starts like a workbook (a zip archive or a Compound
+// File) rather than text.
+func isWorkbook(br *bufio.Reader) bool {
+	head, _ := br.Peek(len(oleMagic))
+	return bytes.HasPrefix(head, zipMagic) || bytes.HasPrefix(head, oleMagic)
+}
+
+// sheetReader reads a worksheet's rows as records. Build one with openSpreadsheet; Close it.
+type sheetReader struct {
+	f     *excelize.File
+	name  string
+	rows  *excelize.Rows
+	row   int64 // the number of the row last read (1 = the first row of the sheet)
+	width int   // the header's number of columns, 0 until known
+	// cuttable marks the name columns (see recordReader.cuttable), exact the columns whose
+	// numbers must keep their digits (phone, customer_id).
+	cuttable, exact []bool
+
+	// raw reads the sheet a second time, without number formats, for the cells whose formatted
+	// value lost digits; it is opened only when one does.
+	raw      *excelize.Rows
+	rawRow   int64
+	rawCells []string
+}
+
+// openSpreadsheet opens the workbook that br starts, and the sheet named sheet (the first
+// visible sheet when empty). src is what br reads: when it is a file on disk, the workbook is
+// opened where it is instead of being copied. Errors are EINVALID *breach.Error for a workbook
+// that is not a customer list, *readError when the input could not be read.
+func openSpreadsheet(br *bufio.Reader, src io.Reader, sheet string) (*sheetReader, error) {
+	if head, _ := br.Peek(len(oleMagic)); bytes.HasPrefix(head, oleMagic) {
+		return nil, breach.Errorf(breach.EINVALID, "the file is an Excel 97–2003 workbook (.xls) or a password-protected one, which cannot be read: save it as an Excel workbook (.xlsx) without a password, or as CSV")
+	}
+	path, cleanup, err := workbookFile(br, src)
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	if err := checkArchive(path); err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxUnzippedBytes, UnzipXMLSizeLimit: unzipInMemory})
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return nil, breach.Errorf(breach.EINVALID, "the Excel workbook could not be read: it may be truncated or corrupt (%v)", err)
+	}
+	name, err := pickSheet(f, sheet)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	rows, err := f.Rows(name)
+	if err != nil {
+		f.Close()
+		return nil, breach.Errorf(breach.EINVALID, "sheet %q of the workbook could not be read: %v", name, err)
+	}
+	return &sheetReader{f: f, name: name, rows: rows}, nil
+}
+
+// workbookFile returns the path of a file holding the workbook: src's own, or a temporary copy
+// of what br reads, which cleanup removes.
+func workbookFile(br *bufio.Reader, src io.Reader) (path string, cleanup func(), err error) {
+	if f, ok := src.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			if st.Size() > MaxSpreadsheetBytes {
+				return "", nil, tooBigWorkbook()
+			}
+			return f.Name(), func() {}, nil
+		}
+	}
+	tmp, err := os.CreateTemp("", "breachnotice-list-*.xlsx")
+	if err != nil {
+		return "", nil, fmt.Errorf("spool the workbook: %w", err)
+	}
+	cleanup = func() { tmp.Close(); os.Remove(tmp.Name()) }
+	n, err := io.Copy(tmp, io.LimitReader(br, MaxSpreadsheetBytes+1))
+	if err != nil {
+		cleanup()
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) {
+			return "", nil, fmt.Errorf("spool the workbook: %w", err)
+		}
+		return "", nil, &readError{err}
+	}
+	if n > MaxSpreadsheetBytes {
+		cleanup()
+		return "", nil, tooBigWorkbook()
+	}
+	return tmp.Name(), cleanup, nil
+}
+
+func tooBigWorkbook() error {
+	return breach.Errorf(breach.EINVALID, "the workbook is larger than %d MiB: split the list, or save it as CSV (which has no such limit)", MaxSpreadsheetBytes>>20)
+}
+
+// checkArchive reads the workbook's zip directory: it must be an Excel workbook, and its parts
+// must unzip within the limits (see maxUnzippedBytes, maxInMemoryParts).
+func checkArchive(path string) error {
+	z, err := zip.OpenReader(path)
+	if err != nil {
+		return breach.Errorf(breach.EINVALID, "the file starts like a zip archive (.xlsx) but is not a readable one: it may be truncated or corrupt (%v)", err)
+	}
+	defer z.Close()
+	var total, inMemory uint64
+	var contentTypes, workbook bool
+	for _, e := range z.File {
+		name := strings.ToLower(strings.ReplaceAll(e.Name, `\`, "/"))
+		switch name {
+		case "[content_types].xml":
+			contentTypes = true
+		case "xl/workbook.xml":
+			workbook = true
+		case "mimetype":
+			if odsMimetype(e) {
+				return breach.Errorf(breach.EINVALID, "the file is an OpenDocument spreadsheet (.ods), which is not read: save it as an Excel workbook (.xlsx) or as CSV")
+			}
+		}
+		total += e.UncompressedSize64
+		onDisk := (strings.HasPrefix(name, "xl/worksheets/sheet") || name == "xl/sharedstrings.xml") && e.UncompressedSize64 > unzipInMemory
+		if !onDisk {
+			inMemory += e.UncompressedSize64
+		}
+		if total > maxUnzippedBytes || inMemory > maxInMemoryParts {
+			return breach.Errorf(breach.EINVALID, "the workbook unzips to more than %d MiB (or its parts other than the sheets to more than %d MiB): this is not a customer list but, most likely, a zip bomb",
+				maxUnzippedBytes>>20, maxInMemoryParts>>20)
+		}
+	}
+	if !contentTypes || !workbook {
+		return breach.Errorf(breach.EINVALID, "the file is a zip archive but not an Excel workbook (.xlsx): import the CSV or .xlsx inside it")
+	}
+	return nil
+}
+
+// odsMimetype reports whether a zip's mimetype entry says OpenDocument spreadsheet.
+func odsMimetype(e *zip.File) bool {
+	if e.UncompressedSize64 > 256 {
+		return false
+	}
+	r, err := e.Open()
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	b, _ := io.ReadAll(io.LimitReader(r, 256))
+	return strings.HasPrefix(string(b), "application/vnd.oasis.opendocument.spreadsheet")
+}
+
+// pickSheet returns the sheet named name (exactly, or else in any letter case), or the first
+// visible sheet when name is empty.
+func pickSheet(f *excelize.File, name string) (string, error) {
+	sheets := f.GetSheetList()
+	if len(sheets) == 0 {
+		return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet")
+	}
+	if name == "" {
+		for _, s := range sheets {
+			if visible, err := f.GetSheetVisible(s); err == nil && visible {
+				return s, nil
+			}
+		}
+		return sheets[0], nil
+	}
+	if slices.Contains(sheets, name) {
+		return name, nil
+	}
+	for _, s := range sheets {
+		if strings.EqualFold(s, name) {
+			return s, nil
+		}
+	}
+	return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet %q (its sheets: %s)", name, strings.Join(sheets, ", "))
+}
+
+// useHeader tells the reader the header's columns, once read.
+func (s *sheetReader) useHeader(cols columns, width int) {
+	s.width = width
+	s.cuttable, s.exact = make([]bool, width), make([]bool, width)
+	for _, f := range []field{fieldName, fieldFirstName, fieldLastName} {
+		if i := cols.index[f]; i >= 0 {
+			s.cuttable[i] = true
+		}
+	}
+	for _, f := range []field{fieldPhone, fieldCustomerID} {
+		if i := cols.index[f]; i >= 0 {
+			s.exact[i] = true
+		}
+	}
+}
+
+// Read returns the next row that has a value, as a record, or io.EOF after the last. Rows
+// without any value (Excel keeps rows that were only formatted) are skipped, as blank lines
+// are in a CSV.
+func (s *sheetReader) Read() (record, error) {
+	for s.rows.Next() {
+		s.row++
+		cells, err := s.rows.Columns()
+		if err != nil {
+			return record{}, &readError{fmt.Errorf("sheet %q, row %d: %w", s.name, s.row, err)}
+		}
+		if allEmpty(cells) {
+			continue
+		}
+		return s.record(cells), nil
+	}
+	if err := s.rows.Error(); err != nil {
+		return record{}, &readError{fmt.Errorf("sheet %q after row %d: %w", s.name, s.row, err)}
+	}
+	return record{}, io.EOF
+}
+
+// record applies the row limits to a row's cells, as recordReader does to a CSV's fields.
+func (s *sheetReader) record(cells []string) record {
+	rec := record{line: s.row, problemColumn: -1}
+	if len(cells) > MaxRowFields {
+		cells = cells[:MaxRowFields]
+		rec.problem, rec.oversize = rowTooWide, true
+	}
+	size := 0
+	for i, c := range cells {
+		if len(c) > MaxFieldBytes {
+			if i < len(s.cuttable) && s.cuttable[i] {
+				cells[i] = c[:MaxFieldBytes]
+			} else if rec.problem == "" {
+				rec.problem, rec.problemColumn = fmt.Sprintf("field is longer than %d KiB", MaxFieldBytes>>10), i
+			}
+		}
+		size += len(cells[i])
+	}
+	if size > MaxRowBytes && !rec.oversize {
+		rec.problem, rec.problemColumn, rec.oversize = rowTooLong, -1, true
+	}
+	for len(cells) < s.width {
+		cells = append(cells, "")
+	}
+	for i, c := range cells {
+		if i < len(s.exact) && s.exact[i] && scientific.MatchString(strings.TrimSpace(c)) {
+			if digits, ok := s.digits(i); ok {
+				cells[i] = digits
+			}
+		}
+	}
+	rec.fields = cells
+	if rec.problem != "" {
+		rec.shrink()
+	}
+	return rec
+}
+
+// scientific is a number as a scientific number format shows it: 5.20E+10, 5.19877E+10.
+var scientific = regexp.MustCompile(`^-?[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$`)
+
+// digits returns the integer that the current row's cell in column col holds, as digits, when
+// it holds one: the value behind a scientific number format that shows fewer digits.
+func (s *sheetReader) digits(col int) (string, bool) {
+	if s.raw == nil {
+		raw, err := s.f.Rows(s.name)
+		if err != nil {
+			return "", false
+		}
+		s.raw = raw
+	}
+	for s.rawRow < s.row {
+		if !s.raw.Next() {
+			return "", false
+		}
+		s.rawRow++
+		s.rawCells = nil
+	}
+	if s.rawCells == nil {
+		cells, err := s.raw.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return "", false
+		}
+		s.rawCells = cells
+	}
+	if col >= len(s.rawCells) {
+		return "", false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s.rawCells[col]), 64)
+	if err != nil || v != float64(int64(v)) || v < 0 || v >= 1e18 {
+		return "", false
+	}
+	return strconv.FormatInt(int64(v), 10), true
+}
+
+// Close releases the workbook and removes its temporary files.
+func (s *sheetReader) Close() error {
+	if s.raw != nil {
+		s.raw.Close()
+	}
+	s.rows.Close()
+	return s.f.Close()
+}

@@ -1,0 +1,360 @@
+package importer
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// workbookBytes returns f saved as .xlsx.
+func workbookBytes(t testing.TB, f *excelize.File) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := f.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	return buf.Bytes()
+}
+
+// onlyReader hides everything of a reader but Read: the list arrives as a stream, as an upload.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// TestImport_XlsxImportsLikeCSVWithRowNumbers: an Excel workbook made the way people make one
+// (headers as typed, a phone typed as a number, a phone shown in scientific notation, a date, a
+// text cell with Excel's shared strings, an empty row) imports like the same list as CSV, and
+// its rejects name the spreadsheet's row numbers.
+func TestImport_XlsxImportsLikeCSVWithRowNumbers(t *testing.T) {
+	f := excelize.NewFile()
+	sheet := "Sheet1"
+	sci, err := f.NewStyle(&excelize.Style{NumFmt: 11}) // 0.00E+00
+	if err != nil {
+		t.Fatal(err)
+	}
+	date, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := [][]any{
+		{"Customer ID", "E-mail", "Mobile", "Language", "Name", "Customer since"},
+		{"AT-1", "maria@example.com", 51987654321, "es-PE", "María Quispe", time.Date(2019, 3, 14, 0, 0, 0, 0, time.UTC)},
+		{"AT-2", "jose@example.com", "987 654 322", "es", "José <b>Núñez</b>", ""},
+		{"AT-3", "a@b", "", "", "Bad Address", ""},
+		{}, // an empty row: skipped, and the row numbers after it are the spreadsheet's
+		{"AT-4", "", 51987654324, "en", "Ana", ""},
+		{4711, "id@example.com", "", "", "Numeric Id", ""},
+	}
+	for i, row := range rows {
+		for j, v := range row {
+			cell, _ := excelize.CoordinatesToCellName(j+1, i+1)
+			if err := f.SetCellValue(sheet, cell, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f.SetCellStyle(sheet, "F2", "F2", date)
+	f.SetCellStyle(sheet, "C6", "C6", sci) // shown as 5.20E+10 in Excel
+	if v, _ := f.GetCellValue(sheet, "C6"); !strings.Contains(v, "E+") {
+		t.Fatalf("the phone's cell reads %q in the workbook, want scientific notation", v)
+	}
+	data := workbookBytes(t, f)
+
+	got, rejects, imp := mustParseBytes(t, data, Options{})
+	if imp.Sheet != "Sheet1" || imp.Encoding != "" || imp.Delimiter != "" {
+		t.Errorf("format: sheet %q encoding %q delimiter %q", imp.Sheet, imp.Encoding, imp.Delimiter)
+	}
+	if len(rejects) != 1 || rejects[0].Line != 4 || rejects[0].Field != "email" || rejects[0].CustomerID != "AT-3" {
+		t.Fatalf("rejects %s, want row 4 (a@b) only", describeRejects(rejects))
+	}
+	if !slices.Equal(rowLines(got), []int64{2, 3, 6, 7}) {
+		t.Fatalf("rows at %v, want the spreadsheet's rows 2, 3, 6, 7", rowLines(got))
+	}
+	want := []breach.ImportRow{
+		{Line: 2, Recipient: breach.Recipient{CustomerID: "AT-1", Email: "maria@example.com", Phone: "+51987654321", Locale: "es-PE", Name: "María Quispe"}},
+		{Line: 3, Recipient: breach.Recipient{CustomerID: "AT-2", Email: "jose@example.com", Phone: "+51987654322", Locale: "es", Name: "José Núñez"}},
+		{Line: 6, Recipient: breach.Recipient{CustomerID: "AT-4", Phone: "+51987654324", Locale: "en", Name: "Ana"}},
+		{Line: 7, Recipient: breach.Recipient{CustomerID: "4711", Email: "id@example.com", Name: "Numeric Id"}},
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.CustomerID != w.CustomerID || g.Email != w.Email || g.Phone != w.Phone || g.Locale != w.Locale || g.Name != w.Name {
+			t.Errorf("row %d = %+v\nwant %+v", g.Line, g.Recipient, w.Recipient)
+		}
+	}
+	if since := got[0].Attributes["customer_since"]; !strings.Contains(since, "14") || !strings.Contains(since, "3") || strings.Contains(since, "43538") {
+		t.Errorf("the date cell reads %q, want the date as Excel shows it, not its serial number", since)
+	}
+	if imp.Warned != 1 || imp.Warnings[0].Line != 3 {
+		t.Errorf("warnings %+v, want row 3's name", imp.Warnings)
+	}
+
+	// The same list as CSV gives the same recipients.
+	csvRows, csvRejects, _ := mustParse(t, "Customer ID,E-mail,Mobile,Language,Name\n"+
+		"AT-1,maria@example.com,51987654321,es-PE,María Quispe\n"+
+		"AT-2,jose@example.com,987 654 322,es,José <b>Núñez</b>\n"+
+		"AT-3,a@b,,,Bad Address\n\n"+
+		"AT-4,,51987654324,en,Ana\n"+
+		"4711,id@example.com,,,Numeric Id\n", Options{})
+	if len(csvRejects) != 1 || len(csvRows) != len(got) {
+		t.Fatalf("CSV: %d rows, rejects %s", len(csvRows), describeRejects(csvRejects))
+	}
+	for i := range csvRows {
+		c, x := csvRows[i], got[i]
+		if c.CustomerID != x.CustomerID || c.Email != x.Email || c.Phone != x.Phone || c.Locale != x.Locale || c.Name != x.Name || c.Line != x.Line {
+			t.Errorf("CSV row %+v, xlsx row %+v", c, x)
+		}
+	}
+}
+
+// thousandRowWorkbook writes, with excelize's StreamWriter, a workbook of n customers whose
+// rows in bad (1-based data rows) have an address that is not one.
+func thousandRowWorkbook(t testing.TB, n int, bad ...int) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.SetRow("A1", []any{"Customer ID", "E-mail", "Mobile", "Language", "Name", "Exposed"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		email := fmt.Sprintf("customer%d@example.com", i)
+		if slices.Contains(bad, i) {
+			email = fmt.Sprintf("customer%d.example.com", i)
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := sw.SetRow(cell, []any{fmt.Sprintf("C%05d", i), email, 51900000000 + i, "es-PE", fmt.Sprintf("Customer %d", i), "name|email"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return workbookBytes(t, f)
+}
+
+// TestImport_Xlsx1000RowsWith3BadAddressesIs997AcceptedAnd3Rejected: the example.
+func TestImport_Xlsx1000RowsWith3BadAddressesIs997AcceptedAnd3Rejected(t *testing.T) {
+	data := thousandRowWorkbook(t, 1000, 17, 500, 1000)
+	rows, rejects, imp := mustParseBytes(t, data, Options{})
+	if imp.Read != 1000 || len(rows) != 997 || len(rejects) != 3 {
+		t.Fatalf("read %d = %d accepted + %d rejected, want 1000 = 997 + 3", imp.Read, len(rows), len(rejects))
+	}
+	if got := rejectLines(rejects); !slices.Equal(got, []int64{18, 501, 1001}) {
+		t.Errorf("rejected rows %v, want 18, 501 and 1001 (the header is row 1)", got)
+	}
+	for _, r := range rejects {
+		if r.Field != "email" || r.CustomerID == "" {
+			t.Errorf("reject %+v, want the email of a named customer", r)
+		}
+	}
+	if rows[0].Phone != "+51900000001" || rows[0].Exposed.Len() != 2 {
+		t.Errorf("first row %+v", rows[0])
+	}
+}
+
+// TestImport_XlsxFromAFileOrAStreamLeavesNoTemporaryFile: a workbook on disk is read where it
+// is; a streamed one is spooled to a temporary file; either way nothing of the list is left in
+// the temporary directory afterwards (excelize's own unzipped sheets included).
+func TestImport_XlsxFromAFileOrAStreamLeavesNoTemporaryFile(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	data := thousandRowWorkbook(t, 25_000) // a sheet over unzipInMemory (4 MiB): unzipped to disk
+	path := filepath.Join(t.TempDir(), "list.xlsx")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	file, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	for name, src := range map[string]io.Reader{"file": file, "stream": onlyReader{bytes.NewReader(data)}} {
+		imp := &breach.Import{}
+		err := newTestImporter(t).parse(context.Background(), &breach.Campaign{DefaultCountry: "PE"}, imp, src, Options{},
+			func(context.Context, *breach.ImportBatch) error {
+				if name == "stream" {
+					if left, _ := os.ReadDir(tmp); len(left) == 0 {
+						t.Errorf("stream: no temporary file while the sheet is read")
+					}
+				}
+				return nil
+			}, func(context.Context, int64) {})
+		if err != nil || imp.Read != 25_000 || imp.Rejected != 0 {
+			t.Fatalf("%s: read %d rejected %d: %v", name, imp.Read, imp.Rejected, err)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("%s: %d files left in the temporary directory, e.g. %s", name, len(left), left[0].Name())
+		}
+	}
+}
+
+// TestImport_XlsxSheetIsChosenByName: the first visible sheet by default, --sheet NAME (in any
+// letter case) otherwise; an unknown sheet is refused with the workbook's sheets, and a sheet
+// named for a CSV list is refused too.
+func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Notes"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"this sheet is hidden"})
+	f.NewSheet("Clientes")
+	f.SetSheetRow("Clientes", "A1", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Clientes", "A2", &[]any{"P1", "p1@example.com"})
+	f.NewSheet("Customers")
+	f.SetSheetRow("Customers", "A1", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Customers", "A2", &[]any{"E1", "e1@example.com"})
+	f.SetSheetRow("Customers", "A3", &[]any{"E2", "e2@example.com"})
+	f.SetActiveSheet(1)
+	if err := f.SetSheetVisible("Sheet1", false); err != nil {
+		t.Fatal(err)
+	}
+	data := workbookBytes(t, f)
+
+	for _, tt := range []struct{ sheet, want string }{{"", "Clientes"}, {"Customers", "Customers"}, {"customers", "Customers"}} {
+		rows, _, imp := mustParseBytes(t, data, Options{Sheet: tt.sheet})
+		if imp.Sheet != tt.want || len(rows) != map[string]int{"Clientes": 1, "Customers": 2}[tt.want] {
+			t.Errorf("sheet %q: read %q, %d rows; want %q", tt.sheet, imp.Sheet, len(rows), tt.want)
+		}
+	}
+	_, _, _, err := parseBytes(t, data, Options{Sheet: "Kunden"})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "Kunden") || !strings.Contains(err.Error(), "Clientes, Customers") {
+		t.Errorf("unknown sheet: %v", err)
+	}
+	_, _, _, err = parseString(t, "customer_id,email\nC1,a@example.com\n", Options{Sheet: "Sheet1"})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "not a spreadsheet") {
+		t.Errorf("sheet of a CSV: %v", err)
+	}
+}
+
+func isInvalid(err error) bool {
+	var be *breach.Error
+	return errors.As(err, &be) && be.Code == breach.EINVALID
+}
+
+// zipOf returns a zip archive of the given entries (name → content), stored deflated.
+func zipOf(t testing.TB, entries ...[2]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		w, err := zw.Create(e[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, e[1])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestImport_XlsxZipBombIsRefused: a workbook whose directory says it unzips to gigabytes is
+// refused before anything is inflated, with an error that says why; one whose entry inflates to
+// more than its directory says is refused as corrupt.
+func TestImport_XlsxZipBombIsRefused(t *testing.T) {
+	// 64 MiB of zeros deflate to 64 KiB; declared as 8 GiB, it is never inflated.
+	var deflated bytes.Buffer
+	fw, _ := flate.NewWriter(&deflated, flate.BestCompression)
+	fw.Write(make([]byte, 64<<20))
+	fw.Close()
+	bomb := func(declared uint64) []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		for _, e := range [][2]string{{"[Content_Types].xml", "<Types/>"}, {"xl/workbook.xml", "<workbook/>"}} {
+			w, _ := zw.Create(e[0])
+			io.WriteString(w, e[1])
+		}
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate,
+			CompressedSize64: uint64(deflated.Len()), UncompressedSize64: declared, CRC32: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(deflated.Bytes())
+		zw.Close()
+		return buf.Bytes()
+	}
+
+	start := time.Now()
+	_, _, _, err := parseBytes(t, bomb(8<<30), Options{})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "zip bomb") {
+		t.Errorf("declared 8 GiB: %v, want EINVALID naming a zip bomb", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("refusing the bomb took %v: it must not be inflated", d)
+	}
+	_, _, _, err = parseBytes(t, bomb(1<<10), Options{})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "corrupt") {
+		t.Errorf("declared 1 KiB, inflates to 64 MiB: %v, want EINVALID saying corrupt", err)
+	}
+	// Many small parts that excelize would hold in memory add up too.
+	var parts [][2]string
+	parts = append(parts, [2]string{"[Content_Types].xml", "<Types/>"}, [2]string{"xl/workbook.xml", "<workbook/>"})
+	for i := range 40 {
+		parts = append(parts, [2]string{fmt.Sprintf("xl/media/image%d.png", i), strings.Repeat("x", 2<<20)})
+	}
+	_, _, _, err = parseBytes(t, zipOf(t, parts...), Options{})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "zip bomb") {
+		t.Errorf("80 MiB of media: %v, want EINVALID naming a zip bomb", err)
+	}
+}
+
+// TestImport_OtherArchivesAndWorkbooksAreRefusedWithAdvice: a zip that is no workbook, an
+// OpenDocument spreadsheet and a binary .xls are each refused with what to do instead.
+func TestImport_OtherArchivesAndWorkbooksAreRefusedWithAdvice(t *testing.T) {
+	ods := zipOf(t, [2]string{"mimetype", "application/vnd.oasis.opendocument.spreadsheet"}, [2]string{"content.xml", "<office:document-content/>"})
+	xls := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 4096)...)
+	for _, tt := range []struct {
+		name string
+		data []byte
+		want string
+	}{
+		{"zip of a CSV", zipOf(t, [2]string{"customers.csv", "customer_id,email\n"}), "not an Excel workbook"},
+		{"ods", ods, ".ods"},
+		{"xls", xls, ".xls"},
+		{"truncated xlsx", thousandRowWorkbook(t, 10)[:2000], "corrupt"},
+	} {
+		_, _, _, err := parseBytes(t, tt.data, Options{})
+		if !isInvalid(err) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want EINVALID mentioning %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// TestImport_XlsxRowLimitsApply: a row over MaxRowBytes is rejected with the spreadsheet's
+// row number, like a CSV's; a long name is cut instead.
+func TestImport_XlsxRowLimitsApply(t *testing.T) {
+	f := excelize.NewFile()
+	header := []any{"customer_id", "email", "name"}
+	wide := []any{"C1", "a@example.com", "Ana"}
+	for i := range 40 { // Excel's cells hold at most 32,767 characters: 40 of 30,000 are over 1 MiB
+		header = append(header, fmt.Sprintf("note%d", i))
+		wide = append(wide, strings.Repeat("n", 30_000))
+	}
+	f.SetSheetRow("Sheet1", "A1", &header)
+	f.SetSheetRow("Sheet1", "A2", &wide)
+	f.SetSheetRow("Sheet1", "A3", &[]any{"C2", "b@example.com", strings.Repeat("Bob ", 8000)})
+	rows, rejects, imp := mustParseBytes(t, workbookBytes(t, f), Options{})
+	if len(rejects) != 1 || rejects[0].Line != 2 || rejects[0].CustomerID != "C1" || !strings.Contains(rejects[0].Reason, "longer than 1 MiB") {
+		t.Errorf("rejects %s, want row 2, over the row limit", describeRejects(rejects))
+	}
+	if len(rows) != 1 || rows[0].CustomerID != "C2" || len(rows[0].Name) > maxName || imp.Warned != 1 {
+		t.Errorf("rows %v, warned %d; want C2 with its name cut", customerIDs(rows), imp.Warned)
+	}
+}

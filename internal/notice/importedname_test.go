@@ -1,0 +1,76 @@
+package notice
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/importer"
+)
+
+// memoryImports is an ImportStore that keeps an import's rows in memory.
+type memoryImports struct{ rows []breach.ImportRow }
+
+func (m *memoryImports) BeginImport(_ context.Context, imp *breach.Import) (breach.ImportSession, error) {
+	imp.ID = "6f1f3e56-0000-4000-8000-0000000000aa"
+	return m, nil
+}
+func (m *memoryImports) Write(_ context.Context, b *breach.ImportBatch) error {
+	m.rows = append(m.rows, b.Rows...)
+	return nil
+}
+func (m *memoryImports) Progress(context.Context, int64) {}
+func (m *memoryImports) Commit(_ context.Context, imp *breach.Import) error {
+	imp.Accepted, imp.State = int64(len(m.rows)), breach.ImportCompleted
+	return nil
+}
+func (m *memoryImports) Abort(context.Context, *breach.Import, error) {}
+
+// TestImportedMarkupName_CustomerGetsTheirNotice: from the list to the notice, a customer whose
+// name is markup is imported (with a warning) and told: a <script> name leaves the generic
+// greeting, "<b>Rosa</b> Pérez" greets Rosa Pérez in plain text, and a name html/template must
+// escape ("O'Brien & Sons") is escaped in the HTML and plain in the text.
+func TestImportedMarkupName_CustomerGetsTheirNotice(t *testing.T) {
+	store := &memoryImports{}
+	im, err := importer.New(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := exampleCampaign(t)
+	list := "customer_id,email,name,exposed\n" +
+		"X1,a@example.com,<script>alert(1)</script>,name\n" +
+		"X2,b@example.com,<b>Rosa</b> Pérez,name\n" +
+		"X3,c@example.com,O'Brien & <i>Sons</i>,name\n"
+	imp, err := im.Run(t.Context(), c, &breach.Import{}, strings.NewReader(list), importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Read != 3 || imp.Rejected != 0 || imp.Warned != 3 || len(store.rows) != 3 {
+		t.Fatalf("import = %+v with %d rows; want all 3 kept, each with a warning", imp, len(store.rows))
+	}
+	rd := renderer(t, "")
+	want := []struct{ html, text string }{
+		{"Dear Customer,", "Dear Customer,"},
+		{"Dear Rosa Pérez,", "Dear Rosa Pérez,"},
+		{"Dear O&#39;Brien &amp; Sons,", "Dear O'Brien & Sons,"},
+	}
+	for i, row := range store.rows {
+		r := row.Recipient
+		r.Locale = "en"
+		n, err := rd.Render(c, &r, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", r.CustomerID, err)
+		}
+		if !strings.Contains(n.HTML, want[i].html) || !strings.Contains(n.Text, want[i].text) {
+			t.Errorf("%s (name %q): greeting not %q in the HTML and %q in the text", r.CustomerID, r.Name, want[i].html, want[i].text)
+		}
+		for _, body := range []string{n.HTML, n.Text, n.SMS.Body} {
+			for _, markup := range []string{"<script", "alert(1)", "<b>Rosa", "<i>Sons"} {
+				if strings.Contains(body, markup) {
+					t.Errorf("%s: the notice carries the list's markup %q", r.CustomerID, markup)
+				}
+			}
+		}
+	}
+}
