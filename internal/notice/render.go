@@ -25,6 +25,7 @@ type Renderer struct {
 	html     *htmltemplate.Template
 	text     *texttemplate.Template
 	optout   *htmltemplate.Template
+	website  *htmltemplate.Template
 	wording  map[string]*wording
 	guidance map[string]guidance
 	secret   []byte
@@ -58,7 +59,17 @@ func (rd *Renderer) matcher(locales []string) language.Matcher {
 type Options struct {
 	// Locale forces the notice's locale (one the campaign offers) instead of negotiating it.
 	Locale string
+	// Placeholders writes [NAME], [REFERENCE] and [ENROLMENT CODE] where the customer's own
+	// values would be: the sample copy a regulator asks for, without personal data.
+	Placeholders bool
 }
+
+// The placeholders of a sample notice (Options.Placeholders).
+const (
+	PlaceholderName      = "[NAME]"
+	PlaceholderReference = "[REFERENCE]"
+	PlaceholderOfferCode = "[ENROLMENT CODE]"
+)
 
 // view is what the templates see. Its S method renders one of the locale's strings with the
 // view itself as data, so the layouts are executed as parsed, without a per-notice clone.
@@ -170,7 +181,11 @@ func offerCodeOf(o *breach.Offer, r *breach.Recipient) string {
 
 // Render renders recipient r's notice in campaign c.
 func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options) (*Notice, error) {
-	n, _, err := rd.render(c, r, opt, Reference(rd.secret, c.ID, r.CustomerID))
+	reference := PlaceholderReference
+	if !opt.Placeholders {
+		reference = Reference(rd.secret, c.ID, r.CustomerID)
+	}
+	n, _, err := rd.render(c, r, opt, reference)
 	return n, err
 }
 
@@ -178,18 +193,44 @@ func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options)
 // transliteration: a CampaignRenderer renders with stand-ins for the customer's values, which it
 // replaces afterwards, and measures the SMS again with the real ones.
 func (rd *Renderer) render(c *breach.Campaign, r *breach.Recipient, opt Options, reference string) (*Notice, string, error) {
+	n, v, names, err := rd.build(c, r, opt, reference)
+	if err != nil {
+		return nil, "", err
+	}
+	var html, text bytes.Buffer
+	if err := rd.html.Execute(&html, v); err != nil {
+		return nil, "", fmt.Errorf("notice: email.html.tmpl: %w", err)
+	}
+	if err := rd.text.Execute(&text, v); err != nil {
+		return nil, "", fmt.Errorf("notice: email.txt.tmpl: %w", err)
+	}
+	if v.err != nil {
+		return nil, "", v.err
+	}
+	n.HTML, n.Text = html.String(), text.String()
+	sms := v.sms(c, names)
+	if v.err != nil {
+		return nil, "", v.err
+	}
+	n.SMS = measureSMS(sms, c.SMS.Transliterate)
+	return n, sms, nil
+}
+
+// build negotiates r's notice and fills the view its templates see, with the names of the
+// categories it lists (for the SMS).
+func (rd *Renderer) build(c *breach.Campaign, r *breach.Recipient, opt Options, reference string) (*Notice, *view, []string, error) {
 	n := &Notice{Reference: reference}
 	n.Locale, n.LocaleReason = negotiate(rd.matcher(c.Locales), c, r)
 	if opt.Locale != "" {
 		tag, err := breach.ParseLocale(opt.Locale)
 		if err != nil || !slices.Contains(c.Locales, tag) {
-			return nil, "", breach.Errorf(breach.EINVALID, "locale %q is not one of the campaign's locales %v", opt.Locale, c.Locales)
+			return nil, nil, nil, breach.Errorf(breach.EINVALID, "locale %q is not one of the campaign's locales %v", opt.Locale, c.Locales)
 		}
 		n.Locale, n.LocaleReason = tag, "chosen for this preview"
 	}
 	w, g := rd.wording[n.Locale], rd.guidance[n.Locale]
 	if w == nil {
-		return nil, "", breach.Errorf(breach.EINVALID, "there are no templates for the locale %q", n.Locale)
+		return nil, nil, nil, breach.Errorf(breach.EINVALID, "there are no templates for the locale %q", n.Locale)
 	}
 	p := jurisdictionOf(c, r)
 	n.Jurisdiction, n.profile = p.ID, p
@@ -197,6 +238,9 @@ func (rd *Renderer) render(c *breach.Campaign, r *breach.Recipient, opt Options,
 	v := &view{Locale: n.Locale, Profile: p, Reference: n.Reference, VerifyURL: c.Organization.SupportURL, w: w,
 		Org:      orgView{c.Organization.Name, c.Organization.SupportPhone, c.Organization.SupportURL, c.Organization.DPO},
 		Customer: customerView{Name: oneLine(r.Name)}}
+	if opt.Placeholders {
+		v.Customer.Name = PlaceholderName
+	}
 
 	in := c.Incident
 	v.Incident = incidentView{From: v.date(in.OccurredFrom), To: v.date(in.OccurredTo), Discovered: v.date(in.DiscoveredOn)}
@@ -239,6 +283,9 @@ func (rd *Renderer) render(c *breach.Campaign, r *breach.Recipient, opt Options,
 	if o := c.Offer; o != nil {
 		v.Offer = &offerView{Provider: o.Provider, Months: o.Months, URL: o.URL, EnrollBy: v.date(o.EnrollBy),
 			Description: o.Description[n.Locale], Code: offerCodeOf(o, r)}
+		if opt.Placeholders && o.CodeAttribute != "" {
+			v.Offer.Code = PlaceholderOfferCode
+		}
 		switch {
 		case v.Offer.Code == "" && v.Offer.EnrollBy == "":
 			v.Offer.Text = v.S("offer_no_code_no_deadline")
@@ -266,26 +313,9 @@ func (rd *Renderer) render(c *breach.Campaign, r *breach.Recipient, opt Options,
 		v.Greeting = v.S("greeting_anonymous")
 	}
 	if v.err != nil {
-		return nil, "", v.err
+		return nil, nil, nil, v.err
 	}
-
-	var html, text bytes.Buffer
-	if err := rd.html.Execute(&html, v); err != nil {
-		return nil, "", fmt.Errorf("notice: email.html.tmpl: %w", err)
-	}
-	if err := rd.text.Execute(&text, v); err != nil {
-		return nil, "", fmt.Errorf("notice: email.txt.tmpl: %w", err)
-	}
-	if v.err != nil {
-		return nil, "", v.err
-	}
-	n.HTML, n.Text = html.String(), text.String()
-	sms := v.sms(c, names)
-	if v.err != nil {
-		return nil, "", v.err
-	}
-	n.SMS = measureSMS(sms, c.SMS.Transliterate)
-	return n, sms, nil
+	return n, v, names, nil
 }
 
 // sms renders the text message's body: the most urgent categories by name (all of them when one

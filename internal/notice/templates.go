@@ -96,6 +96,12 @@ func (rd *Renderer) load(dir string) error {
 	if rd.optout, err = htmltemplate.New("optout.html.tmpl").Parse(string(src)); err != nil {
 		return fmt.Errorf("templates: %w", err)
 	}
+	if src, err = fs.ReadFile(fsys, "website.html.tmpl"); err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	if rd.website, err = htmltemplate.New("website.html.tmpl").Funcs(funcs).Parse(string(src)); err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
 	rd.wording, rd.guidance = map[string]*wording{}, map[string]guidance{}
 	for _, name := range mergedNames(fsys, dir, "locales") {
 		locale := strings.TrimSuffix(name, ".yaml")
