@@ -23,6 +23,8 @@ const (
 	ActionDeliveriesList   = "deliveries.listed"
 	ActionFailuresList     = "failures.listed"
 	ActionSuppressionsList = "suppressions.listed"
+	ActionRegulatorReport  = "report.regulators"        // who must be told, by when (detail: counts, never people)
+	ActionRegulatorSamples = "report.regulator_samples" // sample notices and the website notice, with placeholders
 	ActionTokenCreate      = "token.create"
 	ActionTokenRevoke      = "token.revoke"
 	ActionUserCreate       = "user.create"

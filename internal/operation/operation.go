@@ -1,7 +1,8 @@
 // Package operation is the one home of every operator action: create a campaign, import its
 // list, preview and lint its notices, approve it, send tests, start, pause, resume and cancel
 // it, look up a customer, list and export deliveries, purge, check a proof, read the audit log,
-// manage tokens. Each operation is one method of Service that
+// manage tokens, tell the legal team which regulators must hear of the breach by when. Each
+// operation is one method of Service that
 //
 //  1. parses its input once (IDs in canonical form only, before any store or audit call),
 //  2. checks the actor's role and the approval rules,
@@ -26,6 +27,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/regulator"
 )
 
 // Store is what the operations need of storage (PostgreSQL: package postgres), one interface
@@ -37,6 +39,7 @@ type Store interface {
 	AuditStore
 	PrivacyStore
 	TokenStore
+	ReportStore
 }
 
 // CampaignStore keeps campaigns and moves them through their states.
@@ -134,7 +137,10 @@ type Service struct {
 	// TwoPersonAlways makes every campaign need two approvers, whatever its file says
 	// (REQUIRE_TWO_PERSON).
 	TwoPersonAlways bool
-	Log             *slog.Logger
+	// Rules are the laws the regulator reports hold the counts against; nil: the shipped
+	// rules (package regulator).
+	Rules *regulator.Rules
+	Log   *slog.Logger
 }
 
 // campaign parses a campaign ID and loads the campaign.

@@ -1,0 +1,239 @@
+package operation
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/regulator"
+)
+
+// ReportStore reads the counts the legal team's reports are made of: how many people, never
+// who. Reading them is no read of personal data.
+type ReportStore interface {
+	// ResidenceCounts counts a campaign's recipients by what the list says of where they live
+	// (country, jurisdiction, a US state or ZIP prefix), in one pass over its recipients.
+	ResidenceCounts(ctx context.Context, campaignID string) ([]breach.ResidenceCount, error)
+	// ReachCounts counts the recipients no notice reached; all zero before sending.
+	ReachCounts(ctx context.Context, campaignID string) (*breach.ReachCounts, error)
+}
+
+// RegulatorRequest is what a regulator report may be told beyond the list.
+type RegulatorRequest struct {
+	// CostUSD is the estimated cost of notifying everyone individually, in US dollars; nil
+	// when unknown (the report then says so).
+	CostUSD *float64
+}
+
+// ParseCostUSD reads a cost estimate as a door receives it ("" is unknown): a plain number of
+// US dollars, commas between thousands allowed.
+func ParseCostUSD(s string) (*float64, error) {
+	s = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "$"))
+	if s == "" {
+		return nil, nil
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
+	if err != nil {
+		return nil, breach.Errorf(breach.EINVALID, "cost_usd: %q is not an amount of US dollars such as 310000", s)
+	}
+	return &f, nil
+}
+
+// RegulatorReport says which regulators must be told of the breach, by when and with what, and
+// whether substitute notice applies: the affected people counted where they live (whatever
+// notice profiles the campaign offers), held against the shipped rules (package regulator),
+// deadlines counted from the campaign's discovery date. It reads counts only, and is audited
+// with its totals.
+func (s *Service) RegulatorReport(ctx context.Context, actor breach.Actor, campaignID string, req RegulatorRequest) (*regulator.Report, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	if c := req.CostUSD; c != nil && (math.IsNaN(*c) || math.IsInf(*c, 0) || *c < 0) {
+		return nil, breach.Errorf(breach.EINVALID, "cost_usd: the estimated cost must be a positive amount of US dollars")
+	}
+	c, err := s.campaign(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.regulatorReport(ctx, c, req)
+	if err != nil {
+		return nil, err
+	}
+	required := 0
+	for _, o := range rep.Obligations {
+		if o.Required {
+			required++
+		}
+	}
+	if err := s.audit(ctx, actor, breach.ActionRegulatorReport, c.ID, map[string]any{"affected": rep.Affected,
+		"obligations": len(rep.Obligations), "required": required, "substitute_notice": rep.SubstituteNotice.Applies,
+		"cost_known": req.CostUSD != nil}); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// regulatorReport gathers the counts and evaluates the rules.
+func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req RegulatorRequest) (*regulator.Report, error) {
+	counts, err := s.Store.ResidenceCounts(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD}
+	if c.StartedAt != nil {
+		in.Notified, _ = breach.ParseDate(c.StartedAt.UTC().Format(time.DateOnly))
+		if in.Reach, err = s.reach(ctx, c.ID); err != nil {
+			return nil, err
+		}
+	}
+	rep := s.rules().Report(in)
+	rep.CampaignID = c.ID
+	return rep, nil
+}
+
+// reach counts the recipients no notice reached. The delivery counters say first whether any
+// notice failed, bounced or was suppressed at all; only then are the deliveries read.
+func (s *Service) reach(ctx context.Context, campaignID string) (*breach.ReachCounts, error) {
+	st, err := s.Store.CampaignStatus(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	var settled, lost int64
+	for _, states := range st.ByChannel {
+		for state, n := range states {
+			switch state {
+			case breach.DeliveryPending:
+			case breach.DeliveryFailed, breach.DeliveryBounced, breach.DeliverySuppressed:
+				lost += n
+				settled += n
+			default:
+				settled += n
+			}
+		}
+	}
+	if lost == 0 {
+		return &breach.ReachCounts{Recipients: settled}, nil
+	}
+	return s.Store.ReachCounts(ctx, campaignID)
+}
+
+// rules are the rules the reports hold the counts against: Service.Rules, or the shipped ones.
+func (s *Service) rules() *regulator.Rules {
+	if s.Rules != nil {
+		return s.Rules
+	}
+	return regulator.Default()
+}
+
+// RegulatorSamples are the documents of a regulator report, with placeholders where personal
+// data would be: the sample notices regulators ask for, and the website notice of substitute
+// notice.
+type RegulatorSamples struct {
+	CampaignID string          `json:"campaign_id"`
+	Samples    []SampleNotice  `json:"samples"`
+	Website    []WebsiteNotice `json:"website"`
+}
+
+// SampleNotice is the notice a jurisdiction's residents receive in one locale, with [NAME],
+// [REFERENCE] and [ENROLMENT CODE] for their own values, for the regulators that ask for a
+// copy (Regulators).
+type SampleNotice struct {
+	File         string   `json:"file"`
+	Jurisdiction string   `json:"jurisdiction"`
+	Name         string   `json:"name"`
+	Locale       string   `json:"locale"`
+	Profile      string   `json:"profile"`
+	Regulators   []string `json:"regulators"`
+	Subject      string   `json:"subject"`
+	HTML         string   `json:"html"`
+}
+
+// WebsiteNotice is the substitute notice's web page in one locale.
+type WebsiteNotice struct {
+	File    string `json:"file"`
+	Locale  string `json:"locale"`
+	Profile string `json:"profile"`
+	Title   string `json:"title"`
+	HTML    string `json:"html"`
+}
+
+// File returns the sample or website notice named file, or ENOTFOUND.
+func (rs *RegulatorSamples) File(file string) (string, error) {
+	for _, s := range rs.Samples {
+		if s.File == file {
+			return s.HTML, nil
+		}
+	}
+	for _, w := range rs.Website {
+		if w.File == file {
+			return w.HTML, nil
+		}
+	}
+	return "", breach.Errorf(breach.ENOTFOUND, "no sample notice %q", file)
+}
+
+// RegulatorSamples renders, for every jurisdiction where a required obligation asks for a copy
+// of the notice, that jurisdiction's residents' notice in every offered locale, and the
+// website notice of substitute notice in every offered locale — all without anyone's personal
+// data: the exposed categories are those of the jurisdiction's residents (of everyone, for the
+// website). Audited with the numbers of documents.
+func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, campaignID string) (*RegulatorSamples, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	c, err := s.campaign(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := s.regulatorReport(ctx, c, RegulatorRequest{})
+	if err != nil {
+		return nil, err
+	}
+	out := &RegulatorSamples{CampaignID: c.ID, Samples: []SampleNotice{}, Website: []WebsiteNotice{}}
+	regulators := map[string][]string{}
+	var order []string
+	for _, o := range rep.Obligations {
+		if o.Required && slices.Contains(o.What, "sample_notice") {
+			if regulators[o.Jurisdiction] == nil {
+				order = append(order, o.Jurisdiction)
+			}
+			regulators[o.Jurisdiction] = append(regulators[o.Jurisdiction], o.Regulator)
+		}
+	}
+	slices.Sort(order)
+	exposed := map[string]breach.Categories{}
+	var everyone breach.Categories
+	for _, cnt := range rep.Jurisdictions {
+		exposed[cnt.Jurisdiction] = cnt.Exposed
+		everyone |= cnt.Exposed
+	}
+	for _, j := range order {
+		jurisdiction, country := regulator.Resident(j)
+		for _, l := range c.Locales {
+			r := &breach.Recipient{CampaignID: c.ID, CustomerID: "SAMPLE-" + j, Locale: l, Country: country,
+				Jurisdiction: jurisdiction, Exposed: exposed[j]}
+			n, err := s.Renderer.Render(c, r, notice.Options{Locale: l, Placeholders: true})
+			if err != nil {
+				return nil, err
+			}
+			out.Samples = append(out.Samples, SampleNotice{File: "notice-" + j + "-" + l + ".html", Jurisdiction: j,
+				Name: regulator.Name(j), Locale: l, Profile: n.Jurisdiction, Regulators: regulators[j], Subject: n.Subject, HTML: n.HTML})
+		}
+	}
+	for _, l := range c.Locales {
+		p, err := s.Renderer.Website(c, l, everyone)
+		if err != nil {
+			return nil, err
+		}
+		out.Website = append(out.Website, WebsiteNotice{File: "website-" + l + ".html", Locale: l, Profile: p.Jurisdiction, Title: p.Title, HTML: p.HTML})
+	}
+	if err := s.audit(ctx, actor, breach.ActionRegulatorSamples, c.ID, map[string]any{"samples": len(out.Samples), "website": len(out.Website)}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,197 @@
+package operation_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/regulator"
+)
+
+// regulatorList is the issue's list: 501 Californians, 499 Floridians, 20 people in
+// Massachusetts, 1,001 Koreans and 10 Germans — told apart as real lists do: a state code, a
+// state's name, a ZIP code, a country.
+func regulatorList() string {
+	var b strings.Builder
+	b.WriteString("customer_id,email,country,state,postal_code,exposed\n")
+	row := func(id string, country, state, zip string) {
+		fmt.Fprintf(&b, "%s,%s@example.com,%s,%s,%s,name|email\n", id, strings.ToLower(id), country, state, zip)
+	}
+	for i := range 501 {
+		if i%5 == 0 {
+			row(fmt.Sprintf("CA-%d", i), "US", "California", "")
+		} else {
+			row(fmt.Sprintf("CA-%d", i), "US", "CA", "")
+		}
+	}
+	for i := range 499 {
+		row(fmt.Sprintf("FL-%d", i), "", "FL", "")
+	}
+	for i := range 20 {
+		row(fmt.Sprintf("MA-%d", i), "US", "", "02139")
+	}
+	for i := range 1001 {
+		row(fmt.Sprintf("KR-%d", i), "KR", "", "")
+	}
+	for i := range 10 {
+		row(fmt.Sprintf("DE-%d", i), "DE", "", "")
+	}
+	return b.String()
+}
+
+// regulatorCampaign creates the example campaign — whose notices follow gdpr, us-ca, us-ma and
+// kr-pipa, not Florida's — and imports the issue's list into it.
+func regulatorCampaign(t *testing.T, ops *operation.Service) *breach.Campaign {
+	t.Helper()
+	actor := breach.CLIActor("setup")
+	c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "regulators.csv", List: strings.NewReader(regulatorList())})
+	if err != nil || imp.Accepted != 2031 {
+		t.Fatalf("import: %+v, %v", imp, err)
+	}
+	return c
+}
+
+// TestRegulatorReport_TheIssuesListThroughTheOperation: the California AG, the Massachusetts AG
+// and Korea's PIPC are required with those counts, Florida's AG is not, and every obligation
+// has a source and a deadline counted from the discovery date.
+func TestRegulatorReport_TheIssuesListThroughTheOperation(t *testing.T) {
+	ops, db := service(t)
+	c := regulatorCampaign(t, ops)
+	viewer := user("lena", breach.RoleViewer)
+	rep, err := ops.RegulatorReport(t.Context(), viewer, c.ID, operation.RegulatorRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Affected != 2031 || rep.Unlocated != 0 || rep.DiscoveredOn != c.Incident.DiscoveredOn || rep.CampaignID != c.ID {
+		t.Errorf("affected %d, unlocated %d, discovered %s", rep.Affected, rep.Unlocated, rep.DiscoveredOn)
+	}
+	byID := map[string]regulator.Obligation{}
+	for _, o := range rep.Obligations {
+		byID[o.ID] = o
+		if o.Source == "" || o.Deadline.Date.IsZero() || o.Reviewed.IsZero() {
+			t.Errorf("%s: source %q, deadline %s, reviewed %s", o.ID, o.Source, o.Deadline.Date, o.Reviewed)
+		}
+		if o.Deadline.Date.Before(c.Incident.DiscoveredOn) {
+			t.Errorf("%s: due %s, before the discovery", o.ID, o.Deadline.Date)
+		}
+	}
+	for id, want := range map[string]struct {
+		required bool
+		affected int64
+	}{
+		"us-ca-ag": {true, 501}, "us-ma-ag": {true, 20}, "kr-pipc": {true, 1001}, "us-fl-ag": {false, 499}, "eea-gdpr-art33": {true, 10},
+	} {
+		if o, ok := byID[id]; !ok || o.Required != want.required || o.Affected != want.affected {
+			t.Errorf("%s: %+v, want required %v with %d affected", id, o, want.required, want.affected)
+		}
+	}
+	if fl := byID["us-fl-ag"]; fl.Deadline.Date.String() != "2026-12-12" {
+		t.Errorf("Florida's 30 days from the discovery on %s: %s", c.Incident.DiscoveredOn, fl.Deadline.Date)
+	}
+	sub := rep.SubstituteNotice
+	if sub.Applies || sub.CostKnown || sub.SendingStarted || sub.Unreachable != 0 || len(sub.Notes) != 2 {
+		t.Errorf("substitute notice: %+v", sub)
+	}
+
+	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: c.ID, Action: breach.ActionRegulatorReport})
+	if err != nil || len(entries) != 1 || entries[0].Actor != "user:lena" {
+		t.Fatalf("audit: %+v, %v", entries, err)
+	}
+	if d := string(entries[0].Detail); !strings.Contains(d, `"affected": 2031`) || !strings.Contains(d, `"substitute_notice": false`) {
+		t.Errorf("audit detail %s", d)
+	}
+}
+
+// TestRegulatorReport_CostEstimateAndRefusals: a cost over $250,000 makes substitute notice
+// apply (every user may read the report: it takes the viewer role); a bad estimate and a
+// non-canonical ID are refused before anything is read or written.
+func TestRegulatorReport_CostEstimateAndRefusals(t *testing.T) {
+	ops, db := service(t)
+	c := regulatorCampaign(t, ops)
+	ctx := t.Context()
+	cost, err := operation.ParseCostUSD("$310,000")
+	if err != nil || *cost != 310000 {
+		t.Fatalf("parse: %v, %v", cost, err)
+	}
+	rep, err := ops.RegulatorReport(ctx, breach.CLIActor("counsel"), c.ID, operation.RegulatorRequest{CostUSD: cost})
+	if err != nil || !rep.SubstituteNotice.Applies || !rep.SubstituteNotice.CostKnown || !strings.Contains(strings.Join(rep.SubstituteNotice.Reasons, " "), "310,000") {
+		t.Errorf("with a cost of $310,000: %+v, %v", rep.SubstituteNotice, err)
+	}
+	if _, err := operation.ParseCostUSD("lots"); breach.ErrorCode(err) != breach.EINVALID {
+		t.Errorf("a cost of lots: %v", err)
+	}
+	before := auditCount(t, db)
+	negative := -1.0
+	for what, err := range map[string]error{
+		"negative cost": func() error {
+			_, err := ops.RegulatorReport(ctx, breach.CLIActor("x"), c.ID, operation.RegulatorRequest{CostUSD: &negative})
+			return err
+		}(),
+		"upper-case ID": func() error {
+			_, err := ops.RegulatorReport(ctx, breach.CLIActor("x"), strings.ToUpper(c.ID), operation.RegulatorRequest{})
+			return err
+		}(),
+		"samples, upper-case ID": func() error {
+			_, err := ops.RegulatorSamples(ctx, breach.CLIActor("x"), strings.ToUpper(c.ID))
+			return err
+		}(),
+	} {
+		if breach.ErrorCode(err) != breach.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", what, err)
+		}
+	}
+	if after := auditCount(t, db); after != before {
+		t.Errorf("refused requests wrote %d audit rows", after-before)
+	}
+}
+
+// TestRegulatorSamples_NoticesForTheRegulatorsThatAskAndTheWebsiteNoticeWithoutPersonalData:
+// California's Attorney General asks for a sample copy: one per offered locale, in the
+// California format, with placeholders; the website notice exists in every offered locale.
+func TestRegulatorSamples_NoticesForTheRegulatorsThatAskAndTheWebsiteNoticeWithoutPersonalData(t *testing.T) {
+	ops, db := service(t)
+	c := regulatorCampaign(t, ops)
+	s, err := ops.RegulatorSamples(t.Context(), user("lena", breach.RoleViewer), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ca []operation.SampleNotice
+	for _, n := range s.Samples {
+		if n.Jurisdiction == "US-CA" {
+			ca = append(ca, n)
+		}
+		if n.Jurisdiction == "US-FL" {
+			t.Errorf("a sample for Florida, whose threshold is not met: %s", n.File)
+		}
+		if !strings.Contains(n.HTML, "[NAME]") || !strings.Contains(n.HTML, "[REFERENCE]") || strings.Contains(n.HTML, "@example.com") {
+			t.Errorf("%s: placeholders missing or personal data present", n.File)
+		}
+	}
+	if len(ca) != len(c.Locales) || ca[0].Profile != "us-ca" || ca[0].File != "notice-US-CA-"+ca[0].Locale+".html" ||
+		!strings.Contains(ca[0].Regulators[0], "California Attorney General") {
+		t.Errorf("California's samples: %+v", ca)
+	}
+	if len(s.Website) != len(c.Locales) {
+		t.Errorf("website notices: %d for %d locales", len(s.Website), len(c.Locales))
+	}
+	for _, w := range s.Website {
+		if html, err := s.File(w.File); err != nil || html != w.HTML || strings.Contains(w.HTML, "[REFERENCE]") {
+			t.Errorf("%s: %v", w.File, err)
+		}
+	}
+	if _, err := s.File("../etc/passwd"); breach.ErrorCode(err) != breach.ENOTFOUND {
+		t.Errorf("an unknown file: %v", err)
+	}
+	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: c.ID, Action: breach.ActionRegulatorSamples})
+	if err != nil || len(entries) != 1 {
+		t.Errorf("audit: %+v, %v", entries, err)
+	}
+}

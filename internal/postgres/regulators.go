@@ -1,0 +1,101 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// residenceCounts groups a campaign's recipients by what the list says of where they live, in
+// one pass over its partition: the country and jurisdiction columns; for those in the US (or
+// of no country) without a us-* jurisdiction, a state from the `state` attribute (a name the
+// importer did not take for a code) or the `region` attribute; for those in the US with none,
+// the first three digits of the ZIP code. Only those rows read the attributes, and only the
+// prefix of a ZIP code leaves the database, so the groups stay few (at most about a thousand
+// ZIP prefixes) and hold no one's address.
+const residenceCounts = `
+SELECT country, jurisdiction, region,
+       CASE WHEN region = '' AND country = 'US' THEN left(postal, 3) ELSE '' END AS postal3,
+       count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed)
+FROM (
+    SELECT country, jurisdiction, exposed,
+           email IS NULL AND phone IS NULL AND purged_at IS NULL AS no_contact,
+           CASE WHEN jurisdiction LIKE 'us-%' OR country NOT IN ('', 'US') THEN ''
+                ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''), '')
+           END AS region,
+           CASE WHEN jurisdiction LIKE 'us-%' OR country <> 'US' THEN ''
+                ELSE coalesce(nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
+                              nullif(btrim(attributes->>'zip_code'), ''), nullif(btrim(attributes->>'zipcode'), ''), '')
+           END AS postal
+    FROM recipients WHERE campaign_id = $1
+) r
+GROUP BY 1, 2, 3, 4`
+
+// ResidenceCounts counts a campaign's recipients by where they live (see residenceCounts).
+// A campaign without recipients, or unknown, has no counts.
+func (db *DB) ResidenceCounts(ctx context.Context, campaignID string) ([]breach.ResidenceCount, error) {
+	cid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	// The planner cannot know how few groups the expressions make and, with the default
+	// work_mem, sorts a million rows to disk to group them; with room for its estimate it
+	// hashes them in one pass instead (1.1 s against 2.8 s at 1,000,000 recipients). The
+	// groups themselves take a few kilobytes.
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, fmt.Errorf("count residences: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return nil, fmt.Errorf("count residences: %w", err)
+	}
+	rows, err := tx.Query(ctx, residenceCounts, cid)
+	if err != nil {
+		return nil, fmt.Errorf("count residences: %w", err)
+	}
+	defer rows.Close()
+	out := []breach.ResidenceCount{}
+	for rows.Next() {
+		var (
+			rc      breach.ResidenceCount
+			exposed int32
+		)
+		if err := rows.Scan(&rc.Country, &rc.Jurisdiction, &rc.Region, &rc.PostalCode, &rc.Recipients, &rc.NoContact, &exposed); err != nil {
+			return nil, fmt.Errorf("count residences: %w", err)
+		}
+		rc.Exposed = breach.Categories(exposed)
+		out = append(out, rc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count residences: %w", err)
+	}
+	return out, nil
+}
+
+// unreached counts, per campaign, the recipients whose every delivery ended failed, bounced or
+// suppressed (one pass over the campaign's delivery partition, along its primary key).
+const unreached = `
+SELECT count(*), count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
+FROM (
+    SELECT bool_or(state NOT IN ('failed', 'bounced', 'suppressed')) AS reached, bool_or(state = 'suppressed') AS suppressed
+    FROM deliveries WHERE campaign_id = $1
+    GROUP BY recipient_id
+) d`
+
+// ReachCounts counts the recipients of a campaign that no notice reached (see
+// breach.ReachCounts); all zero before sending has begun.
+func (db *DB) ReachCounts(ctx context.Context, campaignID string) (*breach.ReachCounts, error) {
+	cid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	var rc breach.ReachCounts
+	if err := db.pool.QueryRow(ctx, unreached, cid).Scan(&rc.Recipients, &rc.Failed, &rc.Suppressed); err != nil {
+		return nil, fmt.Errorf("count unreached recipients: %w", err)
+	}
+	return &rc, nil
+}

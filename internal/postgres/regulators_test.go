@@ -1,0 +1,103 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive: the jurisdiction the importer made of
+// a US state code, a state's name, a region, a ZIP code's first three digits, a country, and
+// nothing — one group each, with no one's address.
+func TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,country,state,region,postal_code\n"+
+		"C1,c1@example.com,US,CA,,\n"+
+		"C2,c2@example.com,US,ca,,90210\n"+
+		"C3,c3@example.com,US,California,,\n"+
+		"C4,c4@example.com,US,,,02139-4307\n"+
+		"C5,c5@example.com,US,,TX,\n"+
+		"C6,c6@example.com,KR,,,\n"+
+		"C7,c7@example.com,PE,Arequipa,Arequipa,04001\n"+
+		"C8,c8@example.com,,,,\n")
+	counts, err := db.ResidenceCounts(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type key struct{ country, jurisdiction, region, postal string }
+	got := map[key]int64{}
+	for _, rc := range counts {
+		got[key{rc.Country, rc.Jurisdiction, rc.Region, rc.PostalCode}] += rc.Recipients
+		if rc.Exposed == 0 || rc.NoContact != 0 {
+			t.Errorf("%+v: no exposed categories, or people without contact", rc)
+		}
+	}
+	want := map[key]int64{
+		{"US", "us-ca", "", ""}:      2,
+		{"US", "", "California", ""}: 1,
+		{"US", "", "", "021"}:        1,
+		{"US", "", "TX", ""}:         1,
+		{"KR", "", "", ""}:           1,
+		{"PE", "", "", ""}:           1,
+		{"", "", "", ""}:             1,
+	}
+	if len(got) != len(want) {
+		t.Errorf("groups %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%+v: %d, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+	if none, err := db.ResidenceCounts(t.Context(), newCampaign(t, db).ID); err != nil || len(none) != 0 {
+		t.Errorf("a campaign without a list: %v, %v", none, err)
+	}
+}
+
+// TestReachCounts_CountsThoseEveryNoticeFailedForOrWasSuppressed: failed and bounced count as
+// unreached, a suppressed address apart, a notice sent or still queued as not.
+func TestReachCounts_CountsThoseEveryNoticeFailedForOrWasSuppressed(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := newCampaign(t, db)
+	if before, err := db.ReachCounts(ctx, c.ID); err != nil || *before != (breach.ReachCounts{}) {
+		t.Fatalf("before sending: %+v, %v", before, err)
+	}
+	c = runningCampaign(t, db, "customer_id,email,phone\n"+
+		"R1,r1@example.com,\n"+
+		"R2,r2@example.com,\n"+
+		"R3,r3@example.com,\n"+
+		"R4,r4@example.com,\n"+
+		"R5,r5@example.com,\n"+
+		"R6,r6@example.com,+51987654321\n", 100)
+	if err := db.Suppress(ctx, breach.ChannelEmail, "r4@example.com", "test", "opted out", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	send(t, db, c, breach.ChannelEmail, true, func(cl breach.Claim) *breach.Outcome {
+		switch cl.Recipient.CustomerID {
+		case "R1", "R6":
+			return &breach.Outcome{State: breach.DeliveryFailed, Error: "550 no such user"}
+		case "R2":
+			return &breach.Outcome{State: breach.DeliveryBounced, Error: "bounced"}
+		case "R3":
+			return sent(cl)
+		}
+		return nil // R5 stays queued
+	})
+	rc, err := db.ReachCounts(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// R6's SMS fallback is queued: not unreached.
+	if want := (breach.ReachCounts{Recipients: 6, Failed: 2, Suppressed: 1}); *rc != want {
+		t.Errorf("reach %+v, want %+v", *rc, want)
+	}
+	st, err := db.CampaignStatus(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.ByChannel[breach.ChannelEmail][breach.DeliverySuppressed]; n != 1 {
+		t.Errorf("suppressed emails: %d (the address was suppressed before its claim)", n)
+	}
+}

@@ -1,0 +1,342 @@
+package regulator
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+func date(t *testing.T, s string) breach.Date {
+	t.Helper()
+	d, err := breach.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func rule(t *testing.T, id string) Rule {
+	t.Helper()
+	for _, r := range Default().Rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	t.Fatalf("no rule %s in rules.yaml", id)
+	return Rule{}
+}
+
+// TestRules_ShippedFileLoadsAndEveryRuleHasSourceAndReviewedDate: the embedded file parses and
+// validates (Default would have panicked at start otherwise), and no rule lacks what a lawyer
+// checks first.
+func TestRules_ShippedFileLoadsAndEveryRuleHasSourceAndReviewedDate(t *testing.T) {
+	rs, err := Parse(rulesYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs.Rules) < 50 {
+		t.Errorf("only %d rules", len(rs.Rules))
+	}
+	for _, r := range rs.Rules {
+		if strings.TrimSpace(r.Source) == "" || r.Reviewed.IsZero() || r.Deadline.Rule == "" || len(r.What) == 0 {
+			t.Errorf("%s: source %q, reviewed %s, deadline %q, what %v", r.ID, r.Source, r.Reviewed, r.Deadline.Rule, r.What)
+		}
+	}
+	if rs.Substitute.Source == "" || rs.Substitute.Reviewed.IsZero() {
+		t.Error("the substitute-notice rule has no source or reviewed date")
+	}
+}
+
+// TestRules_CoverTheRegulatorsTheIssueNames: the laws the legal team asked for are all there.
+func TestRules_CoverTheRegulatorsTheIssueNames(t *testing.T) {
+	ids := map[string]bool{}
+	states := map[string]bool{}
+	for _, r := range Default().Rules {
+		ids[r.ID] = true
+		if strings.HasPrefix(r.Jurisdiction, "US-") && !strings.HasSuffix(r.ID, "-cra") {
+			states[r.Jurisdiction] = true
+		}
+	}
+	for _, id := range []string{"us-ca-ag", "us-fl-ag", "us-tx-ag", "us-ny-ag", "us-ny-dos", "us-ny-police", "us-ma-ag", "us-ma-ocabr",
+		"us-fl-cra", "us-tx-cra", "us-ny-cra", "eea-gdpr-art33", "kr-pipc", "pe-anpd", "fr-cnil", "ca-opc", "us-ftc-safeguards"} {
+		if !ids[id] {
+			t.Errorf("no rule %s", id)
+		}
+	}
+	// The states whose laws name an attorney general or agency threshold (as charted when the
+	// rules were last reviewed).
+	for _, st := range []string{"AL", "AR", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "HI", "IA", "IL", "IN", "LA", "MA", "MD", "ME",
+		"MO", "MT", "NC", "ND", "NE", "NH", "NJ", "NM", "NY", "OR", "PA", "RI", "SC", "SD", "TX", "VA", "VT", "WA"} {
+		if !states["US-"+st] {
+			t.Errorf("no regulator rule for US-%s", st)
+		}
+	}
+}
+
+// TestThreshold_Boundaries holds each main threshold at its boundary: the statute's "more
+// than 500" is not met by 500, its "500 or more" is.
+func TestThreshold_Boundaries(t *testing.T) {
+	for _, tc := range []struct {
+		rule        string
+		below, meet int64
+	}{
+		{"us-ca-ag", 500, 501},   // more than 500
+		{"us-fl-ag", 499, 500},   // 500 or more
+		{"us-tx-ag", 249, 250},   // at least 250
+		{"kr-pipc", 999, 1000},   // 1,000 or more
+		{"us-co-ag", 499, 500},   // 500 or more
+		{"us-wa-ag", 500, 501},   // more than 500
+		{"us-ia-ag", 500, 501},   // more than 500
+		{"us-or-ag", 250, 251},   // more than 250
+		{"us-dc-ag", 49, 50},     // 50 or more
+		{"us-al-ag", 1000, 1001}, // more than 1,000
+		{"us-ma-ag", 0, 1},       // any
+		{"us-ny-ag", 0, 1},       // any
+		{"us-fl-cra", 1000, 1001},
+		{"us-ny-cra", 5000, 5001},
+		{"us-tx-cra", 10000, 10001},
+		{"us-ga-cra", 10000, 10001},
+		{"us-mn-cra", 500, 501},
+		{"us-md-cra", 999, 1000},
+		{"us-ftc-safeguards", 499, 500},
+		{"jp-ppc", 1000, 1001},
+		{"sg-pdpc", 499, 500},
+		{"eea-gdpr-art33", 0, 1},
+	} {
+		r := rule(t, tc.rule)
+		th := r.Threshold()
+		if th.Met(tc.below) {
+			t.Errorf("%s (%s): %d meets it", tc.rule, th.Text, tc.below)
+		}
+		if !th.Met(tc.meet) {
+			t.Errorf("%s (%s): %d does not meet it", tc.rule, th.Text, tc.meet)
+		}
+	}
+}
+
+// counts builds residence counts: n people per jurisdiction override or country.
+func counts(rows ...breach.ResidenceCount) []breach.ResidenceCount { return rows }
+
+func obligation(t *testing.T, rep *Report, id string) Obligation {
+	t.Helper()
+	for _, o := range rep.Obligations {
+		if o.ID == id {
+			return o
+		}
+	}
+	t.Fatalf("no obligation %s in the report", id)
+	return Obligation{}
+}
+
+// TestReport_TheIssuesScenario: 501 Californians, 499 Floridians, 20 in Massachusetts, 1,001
+// Koreans and 10 Germans.
+func TestReport_TheIssuesScenario(t *testing.T) {
+	everything := breach.Categories(0).With(breach.CategoryName).With(breach.CategoryEmail)
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Counts: counts(
+		breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", Recipients: 501, Exposed: everything},
+		breach.ResidenceCount{Country: "US", Jurisdiction: "us-fl", Recipients: 499, Exposed: everything},
+		breach.ResidenceCount{Jurisdiction: "us-ma", Recipients: 20, Exposed: everything},
+		breach.ResidenceCount{Country: "KR", Recipients: 1001, Exposed: everything},
+		breach.ResidenceCount{Country: "DE", Recipients: 10, Exposed: everything},
+	)})
+	if rep.Affected != 2031 || rep.Unlocated != 0 {
+		t.Errorf("affected %d, unlocated %d", rep.Affected, rep.Unlocated)
+	}
+	for id, want := range map[string]struct {
+		required bool
+		affected int64
+	}{
+		"us-ca-ag": {true, 501}, "us-ma-ag": {true, 20}, "us-ma-ocabr": {true, 20}, "kr-pipc": {true, 1001},
+		"us-fl-ag": {false, 499}, "us-fl-cra": {false, 499}, "eea-gdpr-art33": {true, 10}, "de-dpa": {true, 10},
+		"us-ftc-safeguards": {true, 1020},
+	} {
+		o := obligation(t, rep, id)
+		if o.Required != want.required || o.Affected != want.affected {
+			t.Errorf("%s: required %v with %d affected, want %v with %d (%s)", id, o.Required, o.Affected, want.required, want.affected, o.Why)
+		}
+	}
+	for _, o := range rep.Obligations {
+		if o.Source == "" || o.Deadline.Date.IsZero() || o.Deadline.Rule == "" || o.Deadline.Basis == "" {
+			t.Errorf("%s: source %q, deadline %+v", o.ID, o.Source, o.Deadline)
+		}
+		if o.Jurisdiction == "US-TX" || o.Jurisdiction == "FR" || o.Jurisdiction == "PE" {
+			t.Errorf("%s: a rule of a jurisdiction nobody lives in", o.ID)
+		}
+	}
+	// Required ones first, by deadline: the hours of the ePrivacy rules, Korea and the GDPR lead.
+	if first := rep.Obligations[0]; !first.Required || first.Deadline.At == nil || first.Deadline.Date.String() > "2026-11-14" {
+		t.Errorf("first obligation %s due %s", first.ID, first.Deadline.Date)
+	}
+	var us, de Count
+	for _, c := range rep.Jurisdictions {
+		switch c.Jurisdiction {
+		case "US":
+			us = c
+		case "DE":
+			de = c
+		}
+	}
+	if us.Affected != 1020 || !us.Group || de.Affected != 10 || de.Within != "EEA" || de.Name != "Germany" {
+		t.Errorf("US %+v, DE %+v", us, de)
+	}
+}
+
+// TestDeadlines_CountFromDiscoveryOrFromTheNotice: each kind of deadline yields a concrete date
+// and says how it was counted.
+func TestDeadlines_CountFromDiscoveryOrFromTheNotice(t *testing.T) {
+	disc := date(t, "2026-11-12") // a Thursday
+	for _, tc := range []struct {
+		rule      string
+		notified  string
+		want      string
+		statutory bool
+		basis     string
+	}{
+		{"us-fl-ag", "", "2026-12-12", true, "30 calendar days"},
+		{"us-tx-ag", "", "2026-12-12", true, "discovery on 2026-11-12"},
+		{"kr-pipc", "", "2026-11-14", true, "72 hours"},
+		{"us-ca-ag", "", "2026-12-27", true, "the last day the law allows"}, // 30 + 15 days
+		{"us-ca-ag", "2026-11-20", "2026-12-05", true, "sent from 2026-11-20"},
+		{"us-ma-ag", "", "2026-12-12", false, "not a legal deadline"},
+		{"us-il-ag", "", "2026-12-12", false, "reminder date"},
+		{"us-vt-ag", "", "2026-12-02", true, "14 business days"},
+		{"us-ny-ag", "", "2026-12-12", true, "the last day the law allows"},
+	} {
+		var notified breach.Date
+		if tc.notified != "" {
+			notified = date(t, tc.notified)
+		}
+		d := rule(t, tc.rule).Deadline.due(disc, notified)
+		if d.Date.String() != tc.want || d.Statutory != tc.statutory || !strings.Contains(d.Basis, tc.basis) {
+			t.Errorf("%s (notified %q): %s statutory=%v %q, want %s statutory=%v containing %q", tc.rule, tc.notified, d.Date, d.Statutory, d.Basis, tc.want, tc.statutory, tc.basis)
+		}
+	}
+	d := rule(t, "kr-pipc").Deadline.due(disc, breach.Date{})
+	if d.At == nil || !d.At.Equal(time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("kr-pipc at %v", d.At)
+	}
+}
+
+// TestLocate_ReadsWhereTheListSaysPeopleLive: the jurisdiction override, a US state by code or
+// name, a ZIP code, a territory, a country, and nothing.
+func TestLocate_ReadsWhereTheListSaysPeopleLive(t *testing.T) {
+	for _, tc := range []struct {
+		rc          breach.ResidenceCount
+		leaf, group string
+	}{
+		{breach.ResidenceCount{Jurisdiction: "us-ca"}, "US-CA", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-fl"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Region: "California"}, "US-CA", "US"},
+		{breach.ResidenceCount{Country: "US", Region: "ma"}, "US-MA", "US"},
+		{breach.ResidenceCount{Region: "New York"}, "US-NY", "US"},
+		{breach.ResidenceCount{Country: "US", PostalCode: "021"}, "US-MA", "US"},
+		{breach.ResidenceCount{Country: "US", PostalCode: "940"}, "US-CA", "US"},
+		{breach.ResidenceCount{Country: "US", PostalCode: "331"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", PostalCode: "ABC"}, "", "US"},
+		{breach.ResidenceCount{Country: "US"}, "", "US"},
+		{breach.ResidenceCount{Country: "PR"}, "US-PR", "US"},
+		{breach.ResidenceCount{Country: "PE", Region: "Arequipa"}, "PE", ""},
+		{breach.ResidenceCount{Country: "DE"}, "DE", "EEA"},
+		{breach.ResidenceCount{Country: "NO"}, "NO", "EEA"},
+		{breach.ResidenceCount{Jurisdiction: "gdpr"}, "", "EEA"},
+		{breach.ResidenceCount{Country: "FR", Jurisdiction: "gdpr"}, "FR", "EEA"},
+		{breach.ResidenceCount{Jurisdiction: "kr-pipa"}, "KR", ""},
+		{breach.ResidenceCount{Country: "KR", Jurisdiction: "us-ca"}, "US-CA", "US"},
+		{breach.ResidenceCount{}, "", ""},
+		{breach.ResidenceCount{Region: "Arequipa"}, "", ""},
+	} {
+		if p := locate(tc.rc); p.leaf != tc.leaf || p.group != tc.group {
+			t.Errorf("%+v: %q in %q, want %q in %q", tc.rc, p.leaf, p.group, tc.leaf, tc.group)
+		}
+	}
+}
+
+// TestReport_KoreaBelowThresholdIsRequiredWhenAnIdentifierWasExposed: a unique identifying
+// number makes the PIPC report required for any count.
+func TestReport_KoreaBelowThresholdIsRequiredWhenAnIdentifierWasExposed(t *testing.T) {
+	in := Input{Discovered: date(t, "2026-11-12"), Counts: counts(breach.ResidenceCount{Country: "KR", Recipients: 12, Exposed: breach.Categories(0).With(breach.CategoryName)})}
+	if o := obligation(t, Default().Report(in), "kr-pipc"); o.Required || !strings.Contains(o.AlsoWhen, "hacking") {
+		t.Errorf("12 Koreans, names only: required %v (%s), also when %q", o.Required, o.Why, o.AlsoWhen)
+	}
+	in.Counts[0].Exposed = in.Counts[0].Exposed.With(breach.CategoryNationalID)
+	if o := obligation(t, Default().Report(in), "kr-pipc"); !o.Required || !strings.Contains(o.Why, "national_id") {
+		t.Errorf("12 Koreans with national IDs: required %v (%s)", o.Required, o.Why)
+	}
+}
+
+// TestReport_UnlocatedPeopleAreCountedAndWarnedAbout.
+func TestReport_UnlocatedPeopleAreCountedAndWarnedAbout(t *testing.T) {
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Counts: counts(
+		breach.ResidenceCount{Recipients: 7}, breach.ResidenceCount{Country: "US", Recipients: 3})})
+	if rep.Unlocated != 7 || len(rep.Warnings) != 2 {
+		t.Errorf("unlocated %d, warnings %q", rep.Unlocated, rep.Warnings)
+	}
+}
+
+// TestSubstituteNotice_AppliesForSizeCostOrContact: more than 500,000 people, a cost over
+// $250,000, or anyone the company cannot reach.
+func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
+	s := Default().Substitute
+	cost := func(f float64) *float64 { return &f }
+	for _, tc := range []struct {
+		name                string
+		affected, noContact int64
+		reach               *breach.ReachCounts
+		cost                *float64
+		applies             bool
+		unreachable         int64
+	}{
+		{"500,000 people", 500000, 0, nil, nil, false, 0},
+		{"500,001 people", 500001, 0, nil, nil, true, 0},
+		{"cost of exactly $250,000", 10, 0, nil, cost(250000), false, 0},
+		{"cost over $250,000", 10, 0, nil, cost(250000.01), true, 0},
+		{"someone without email or phone", 10, 1, nil, nil, true, 1},
+		{"every channel failed for two, one suppressed", 10, 0, &breach.ReachCounts{Recipients: 10, Failed: 2, Suppressed: 1}, nil, true, 3},
+		{"everyone reached", 10, 0, &breach.ReachCounts{Recipients: 10}, cost(1000), false, 0},
+	} {
+		got := s.evaluate(tc.affected, tc.noContact, tc.reach, tc.cost)
+		if got.Applies != tc.applies || got.Unreachable != tc.unreachable || (tc.applies && len(got.Reasons) == 0) {
+			t.Errorf("%s: applies %v, unreachable %d, reasons %q", tc.name, got.Applies, got.Unreachable, got.Reasons)
+		}
+		if tc.cost == nil && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "cost") }) {
+			t.Errorf("%s: the unknown cost is not noted: %q", tc.name, got.Notes)
+		}
+	}
+}
+
+// TestParse_RejectsRulesThatCannotBeTrusted: every problem is reported with its rule.
+func TestParse_RejectsRulesThatCannotBeTrusted(t *testing.T) {
+	const head = "substitute_notice: {cost_usd_more_than: 250000, affected_more_than: 500000, consists_of: [a], source: s, reviewed: 2026-01-01}\nrules:\n"
+	for name, r := range map[string]string{
+		"two thresholds":      `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, more_than: 500, at_least: 500, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"no threshold":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"no source":           `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], reviewed: 2026-01-01}`,
+		"no reviewed date":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s}`,
+		"unknown state":       `- {id: us-xx-ag, jurisdiction: US-XX, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"unknown item":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [poem], source: s, reviewed: 2026-01-01}`,
+		"no deadline period":  `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"two periods":         `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, hours: 2}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"unknown field":       `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, treshold: 3}`,
+		"unknown category":    `- {id: kr-pipc, jurisdiction: KR, regulator: PIPC, at_least: 1000, also_when_exposed: [soul], deadline: {rule: r, hours: 72}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"notice without days": `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice}, what: [form], source: s, reviewed: 2026-01-01}`,
+	} {
+		if _, err := Parse([]byte(head + r + "\n")); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	ok := `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, more_than: 500, deadline: {rule: r, days: 15, from: notice, notice_days: 30}, what: [sample_notice], source: s, reviewed: 2026-01-01}`
+	if _, err := Parse([]byte(head + ok + "\n")); err != nil {
+		t.Errorf("a good rule: %v", err)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 500000: "500,000", 1234567: "1,234,567", -1000: "-1,000"} {
+		if got := thousands(n); got != want {
+			t.Errorf("%d: %q", n, got)
+		}
+	}
+}

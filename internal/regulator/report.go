@@ -1,0 +1,330 @@
+package regulator
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// Input is what a report is made of: the counts of where the affected people live, the
+// incident's discovery date, and what is known of the notices sent.
+type Input struct {
+	Counts []breach.ResidenceCount
+	// Discovered is the campaign's incident.discovered_on: every deadline counts from it.
+	Discovered breach.Date
+	// Notified is the day the residents' notices started (the campaign started sending);
+	// zero before.
+	Notified breach.Date
+	// Reach counts the recipients no notice reached; nil before sending has begun.
+	Reach *breach.ReachCounts
+	// CostUSD is the estimated cost of notifying everyone individually; nil when unknown.
+	CostUSD *float64
+}
+
+// Report is who must be told, by when and with what, and whether substitute notice applies.
+type Report struct {
+	CampaignID   string      `json:"campaign_id,omitempty"`
+	DiscoveredOn breach.Date `json:"discovered_on"`
+	NotifiedOn   breach.Date `json:"notified_on,omitzero"`
+	// Affected counts every recipient; Unlocated those whose list row says nothing of where
+	// they live (no country, state, region or ZIP code), who count toward no jurisdiction.
+	Affected      int64   `json:"affected"`
+	Unlocated     int64   `json:"unlocated"`
+	Jurisdictions []Count `json:"jurisdictions"`
+	// Obligations are the rules of every jurisdiction with an affected resident: required
+	// ones first, by deadline.
+	Obligations      []Obligation     `json:"obligations"`
+	SubstituteNotice SubstituteNotice `json:"substitute_notice"`
+	// Warnings say what makes the counts less than certain.
+	Warnings []string `json:"warnings"`
+}
+
+// Count is how many affected people live in a jurisdiction: a US state, a country, or a
+// group (the whole US, the EEA) whose members are counted on their own rows too.
+type Count struct {
+	Jurisdiction string `json:"jurisdiction"`
+	Name         string `json:"name"`
+	Affected     int64  `json:"affected"`
+	// Within names the group a state or country is part of (US, EEA).
+	Within string `json:"within,omitempty"`
+	// Group marks a group's row; Unlocated counts its people of no known state or country.
+	Group     bool  `json:"group,omitempty"`
+	Unlocated int64 `json:"unlocated,omitempty"`
+	// Exposed is every data category exposed about one of them at least.
+	Exposed breach.Categories `json:"exposed"`
+}
+
+// Obligation is one rule held against the count of its jurisdiction.
+type Obligation struct {
+	ID           string    `json:"id"`
+	Jurisdiction string    `json:"jurisdiction"`
+	Name         string    `json:"name"`
+	Regulator    string    `json:"regulator"`
+	Affected     int64     `json:"affected"`
+	Threshold    Threshold `json:"threshold"`
+	// Required: the threshold is met (or a category that needs no threshold was exposed).
+	// With a Condition, it is required if the condition holds, which counsel confirms.
+	Required  bool   `json:"required"`
+	Why       string `json:"why"`
+	Condition string `json:"condition,omitempty"`
+	// AlsoWhen, on an obligation its count does not require, says what would make it required
+	// all the same, which counsel confirms.
+	AlsoWhen string      `json:"also_when,omitempty"`
+	Deadline Due         `json:"deadline"`
+	What     []string    `json:"what"`
+	Source   string      `json:"source"`
+	Reviewed breach.Date `json:"reviewed"`
+	Note     string      `json:"note,omitempty"`
+}
+
+// Threshold is a rule's threshold: Compare is ">" ("more than Count") or ">=" ("Count or
+// more"), as the statute words it.
+type Threshold struct {
+	Compare string `json:"compare"`
+	Count   int64  `json:"count"`
+	Text    string `json:"text"`
+}
+
+// Met reports whether n affected people meet the threshold.
+func (t Threshold) Met(n int64) bool {
+	if t.Compare == ">" {
+		return n > t.Count
+	}
+	return n >= t.Count
+}
+
+// Due is when an obligation is due: the last Date (and, for a period in hours, the instant
+// At), whether the law sets it (Statutory) or it is a reminder where the law says "without
+// unreasonable delay", the law's words (Rule) and how the date was counted (Basis).
+type Due struct {
+	Date      breach.Date `json:"date"`
+	At        *time.Time  `json:"at,omitempty"`
+	Statutory bool        `json:"statutory"`
+	Rule      string      `json:"rule"`
+	Basis     string      `json:"basis"`
+}
+
+// Threshold returns the rule's threshold.
+func (r Rule) Threshold() Threshold {
+	if r.MoreThan > 0 {
+		return Threshold{">", r.MoreThan, "more than " + thousands(r.MoreThan)}
+	}
+	if r.AtLeast <= 1 {
+		return Threshold{">=", 1, "any"}
+	}
+	return Threshold{">=", r.AtLeast, thousands(r.AtLeast) + " or more"}
+}
+
+// Report evaluates the rules against in.
+func (rs *Rules) Report(in Input) *Report {
+	rep := &Report{DiscoveredOn: in.Discovered, NotifiedOn: in.Notified}
+	counts := map[string]*Count{}
+	count := func(j, within string) *Count {
+		c := counts[j]
+		if c == nil {
+			c = &Count{Jurisdiction: j, Name: Name(j), Within: within, Group: j == GroupUS || j == GroupEEA}
+			counts[j] = c
+		}
+		return c
+	}
+	var noContact int64
+	for _, rc := range in.Counts {
+		rep.Affected += rc.Recipients
+		noContact += rc.NoContact
+		p := locate(rc)
+		if p.leaf == "" && p.group == "" {
+			rep.Unlocated += rc.Recipients
+			continue
+		}
+		if p.group != "" {
+			g := count(p.group, "")
+			g.Affected += rc.Recipients
+			g.Exposed |= rc.Exposed
+			if p.leaf == "" {
+				g.Unlocated += rc.Recipients
+			}
+		}
+		if p.leaf != "" {
+			c := count(p.leaf, p.group)
+			c.Affected += rc.Recipients
+			c.Exposed |= rc.Exposed
+		}
+	}
+	for _, j := range slices.Sorted(maps.Keys(counts)) {
+		rep.Jurisdictions = append(rep.Jurisdictions, *counts[j])
+	}
+	// Each group's row, then its members', then the countries of no group.
+	slices.SortStableFunc(rep.Jurisdictions, func(a, b Count) int {
+		return cmp.Or(cmp.Compare(cmp.Or(a.Within, a.Jurisdiction), cmp.Or(b.Within, b.Jurisdiction)), compareBool(b.Group, a.Group))
+	})
+	if rep.Jurisdictions == nil {
+		rep.Jurisdictions = []Count{}
+	}
+
+	rep.Obligations = []Obligation{}
+	for _, r := range rs.Rules {
+		c := counts[r.Jurisdiction]
+		if c == nil || c.Affected == 0 {
+			continue
+		}
+		rep.Obligations = append(rep.Obligations, r.evaluate(c, in.Discovered, in.Notified))
+	}
+	slices.SortStableFunc(rep.Obligations, func(a, b Obligation) int {
+		if a.Required != b.Required {
+			if a.Required {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(a.Deadline.Date.Time().Compare(b.Deadline.Date.Time()), cmp.Compare(a.Jurisdiction, b.Jurisdiction), cmp.Compare(a.ID, b.ID))
+	})
+
+	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, noContact, in.Reach, in.CostUSD)
+	rep.Warnings = warnings(rep, counts)
+	return rep
+}
+
+// evaluate holds r against its jurisdiction's count.
+func (r Rule) evaluate(c *Count, discovered, notified breach.Date) Obligation {
+	t := r.Threshold()
+	o := Obligation{ID: r.ID, Jurisdiction: r.Jurisdiction, Name: c.Name, Regulator: r.Regulator, Affected: c.Affected,
+		Threshold: t, Condition: r.Condition, What: r.What, Source: r.Source, Reviewed: r.Reviewed, Note: r.Note,
+		Deadline: r.Deadline.due(discovered, notified)}
+	people := thousands(c.Affected) + " affected"
+	switch {
+	case t.Met(c.Affected) && t.Text == "any":
+		o.Required, o.Why = true, people+": the law applies to any affected resident"
+	case t.Met(c.Affected):
+		o.Required, o.Why = true, people+": "+t.Text
+	default:
+		o.Why = people + ": not " + t.Text
+		for _, name := range r.AlsoWhenExposed {
+			if cat, err := breach.ParseCategory(name); err == nil && c.Exposed.Has(cat) {
+				o.Required = true
+				o.Why += ", but " + name + " was exposed, which makes it required whatever the count"
+				break
+			}
+		}
+		if !o.Required {
+			o.AlsoWhen = r.AlsoWhen
+		}
+	}
+	return o
+}
+
+// due computes the deadline counted from the discovery date, or from the residents' notice
+// (the day sending started; before it has, the last day the law allows for that notice, or a
+// reminder).
+func (d Deadline) due(discovered, notified breach.Date) Due {
+	out := Due{Rule: d.Rule, Statutory: true}
+	start := discovered.Time()
+	basis := "counted from discovery on " + discovered.String()
+	if d.From == FromNotice {
+		switch {
+		case !notified.IsZero():
+			start = notified.Time()
+			basis = "counted from the residents' notice, sent from " + notified.String() + " (the day the campaign started sending)"
+		case d.NoticeDays > 0:
+			start = start.AddDate(0, 0, d.NoticeDays)
+			basis = fmt.Sprintf("the residents are not notified yet: counted from %s, the last day the law allows for their notice (%d days after discovery on %s)",
+				dateOf(start), d.NoticeDays, discovered)
+		default:
+			start = start.AddDate(0, 0, d.ReminderDays)
+			out.Statutory = false
+			basis = fmt.Sprintf("the residents are not notified yet and the law sets no period for it: counted from a reminder date %d days after discovery on %s",
+				d.ReminderDays, discovered)
+		}
+	}
+	switch {
+	case d.Hours > 0:
+		at := start.Add(time.Duration(d.Hours) * time.Hour)
+		out.At = &at
+		out.Date = dateOf(at.Add(-time.Nanosecond))
+		basis += fmt.Sprintf("; %d hours from the start of that day (UTC), since the campaign gives the day and not the hour", d.Hours)
+	case d.Days > 0:
+		out.Date = dateOf(start.AddDate(0, 0, d.Days))
+		basis += fmt.Sprintf("; %d calendar days", d.Days)
+	case d.BusinessDays > 0:
+		out.Date = dateOf(addBusinessDays(start, d.BusinessDays))
+		basis += fmt.Sprintf("; %d business days, Monday to Friday (public holidays, which would give more time, are not counted)", d.BusinessDays)
+	case d.From == FromNotice:
+		out.Date = dateOf(start)
+	default: // no period: a reminder
+		out.Date = dateOf(start.AddDate(0, 0, d.ReminderDays))
+		out.Statutory = false
+		basis = fmt.Sprintf("the law sets no period (%q): a reminder %d days after discovery on %s, not a legal deadline",
+			d.Rule, d.ReminderDays, discovered)
+	}
+	out.Basis = basis
+	return out
+}
+
+// addBusinessDays adds n days from Monday to Friday to t.
+func addBusinessDays(t time.Time, n int) time.Time {
+	for n > 0 {
+		t = t.AddDate(0, 0, 1)
+		if wd := t.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return t
+}
+
+// warnings say what makes the counts less than certain.
+func warnings(rep *Report, counts map[string]*Count) []string {
+	w := []string{}
+	if rep.Unlocated > 0 {
+		w = append(w, fmt.Sprintf("%s affected people have no country, US state, region or ZIP code in the list: they count toward no jurisdiction, so thresholds may be under-counted. Complete the list's country and state columns.",
+			thousands(rep.Unlocated)))
+	}
+	if g := counts[GroupUS]; g != nil && g.Unlocated > 0 {
+		w = append(w, fmt.Sprintf("%s affected people in the US have no state, region or ZIP code in the list: they count toward US-wide rules but toward no state's threshold.",
+			thousands(g.Unlocated)))
+	}
+	if g := counts[GroupEEA]; g != nil && g.Unlocated > 0 {
+		w = append(w, fmt.Sprintf("%s affected people are under the GDPR (jurisdiction gdpr) without a country: they count toward the GDPR but toward no member state's authority.",
+			thousands(g.Unlocated)))
+	}
+	return w
+}
+
+// thousands writes n with commas between thousands (1,000).
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// compareBool orders true before false when called as compareBool(b, a).
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// dateOf is the calendar date of t in UTC.
+func dateOf(t time.Time) breach.Date {
+	d, _ := breach.ParseDate(t.UTC().Format(time.DateOnly))
+	return d
+}

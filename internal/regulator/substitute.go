@@ -1,0 +1,95 @@
+package regulator
+
+import (
+	"fmt"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// SubstituteNotice says whether substitute notice (email where possible, a conspicuous posting
+// on the company's website, statewide media) applies, and why.
+type SubstituteNotice struct {
+	Applies bool `json:"applies"`
+	// Reasons say why it applies; Notes what is not known (the cost, failures before sending).
+	Reasons []string `json:"reasons"`
+	Notes   []string `json:"notes"`
+	// Affected is compared with AffectedThreshold ("more than").
+	Affected          int64 `json:"affected"`
+	AffectedThreshold int64 `json:"affected_threshold"`
+	// CostUSD is the estimate given (null when unknown), compared with CostThresholdUSD
+	// ("more than").
+	CostUSD          *float64 `json:"cost_usd"`
+	CostKnown        bool     `json:"cost_known"`
+	CostThresholdUSD int64    `json:"cost_threshold_usd"`
+	// Unreachable = NoContact + EveryChannelFailed + Suppressed: the affected people the
+	// company cannot notify individually. NoContact have neither email nor phone;
+	// EveryChannelFailed had every notice fail or bounce; Suppressed had every notice fail,
+	// bounce or be suppressed (an opt-out, a suppressed address). The last two are known once
+	// sending has started (SendingStarted).
+	Unreachable        int64 `json:"unreachable"`
+	NoContact          int64 `json:"no_contact"`
+	EveryChannelFailed int64 `json:"every_channel_failed"`
+	Suppressed         int64 `json:"suppressed"`
+	SendingStarted     bool  `json:"sending_started"`
+	// ConsistsOf is what substitute notice is, by law.
+	ConsistsOf []string    `json:"consists_of"`
+	Source     string      `json:"source"`
+	Reviewed   breach.Date `json:"reviewed"`
+	Note       string      `json:"note,omitempty"`
+}
+
+// evaluate applies the substitute-notice rule to the affected count, the recipients without
+// contact information, what sending found (nil before it started) and the cost estimate (nil
+// when unknown).
+func (s SubstituteRule) evaluate(affected, noContact int64, reach *breach.ReachCounts, costUSD *float64) SubstituteNotice {
+	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, Affected: affected, AffectedThreshold: s.AffectedMoreThan,
+		CostUSD: costUSD, CostKnown: costUSD != nil, CostThresholdUSD: s.CostUSDMoreThan, NoContact: noContact,
+		SendingStarted: reach != nil && reach.Recipients > 0, ConsistsOf: s.ConsistsOf, Source: s.Source, Reviewed: s.Reviewed, Note: s.Note}
+	if reach != nil {
+		out.EveryChannelFailed, out.Suppressed = reach.Failed, reach.Suppressed
+	}
+	out.Unreachable = out.NoContact + out.EveryChannelFailed + out.Suppressed
+
+	if affected > s.AffectedMoreThan {
+		out.Reasons = append(out.Reasons, fmt.Sprintf("%s people are affected, more than %s", thousands(affected), thousands(s.AffectedMoreThan)))
+	}
+	switch {
+	case costUSD == nil:
+		out.Notes = append(out.Notes, fmt.Sprintf("the cost of notifying everyone individually is unknown: give an estimate (--cost-usd, cost_usd) to compare it with $%s", thousands(s.CostUSDMoreThan)))
+	case *costUSD > float64(s.CostUSDMoreThan):
+		out.Reasons = append(out.Reasons, fmt.Sprintf("individual notice would cost $%s by the estimate given, more than $%s", thousands(int64(*costUSD)), thousands(s.CostUSDMoreThan)))
+	}
+	if out.Unreachable > 0 {
+		reason := fmt.Sprintf("the company does not have sufficient contact information for %s affected people", thousands(out.Unreachable))
+		var parts []string
+		if out.NoContact > 0 {
+			parts = append(parts, thousands(out.NoContact)+" with neither email nor phone")
+		}
+		if out.EveryChannelFailed > 0 {
+			parts = append(parts, thousands(out.EveryChannelFailed)+" whose every notice failed or bounced")
+		}
+		if out.Suppressed > 0 {
+			parts = append(parts, thousands(out.Suppressed)+" whose addresses are suppressed (opted out, or bounced before) and no other notice reached")
+		}
+		out.Reasons = append(out.Reasons, reason+" ("+joinAnd(parts)+")")
+	}
+	if !out.SendingStarted {
+		out.Notes = append(out.Notes, "sending has not started: the customers every channel fails for are not known yet")
+	}
+	out.Applies = len(out.Reasons) > 0
+	return out
+}
+
+func joinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	s := parts[0]
+	for _, p := range parts[1 : len(parts)-1] {
+		s += ", " + p
+	}
+	return s + " and " + parts[len(parts)-1]
+}
