@@ -68,6 +68,7 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		a.previewCommand(),
 		a.lintCommand(),
 		a.purgeCommand(),
+		a.reportCommand(),
 	)
 	return root
 }

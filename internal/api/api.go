@@ -104,6 +104,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.providerRoutes()...)
 	rs = append(rs, s.privacyRoutes()...)
 	rs = append(rs, s.tokenRoutes()...)
+	rs = append(rs, s.reportRoutes()...)
 	return rs
 }
 
