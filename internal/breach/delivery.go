@@ -90,6 +90,11 @@ type CampaignStatus struct {
 	// ETASeconds is the time left at RatePerSec for the open deliveries; nil when nothing is
 	// being sent (no rate to extrapolate) or nothing is left.
 	ETASeconds *float64 `json:"eta_seconds"`
+	// PossibleDuplicates counts the notices that may have reached their customer twice: each
+	// send recorded after a worker died holding the same notice unrecorded (handed to the relay
+	// or not: nobody knows) counts once per such earlier send. Every duplicate the sending
+	// engine can cause is in it; most of it may be notices the dead worker never sent.
+	PossibleDuplicates int64 `json:"possible_duplicates"`
 }
 
 // Remaining counts the deliveries not yet settled (pending, queued or sending).

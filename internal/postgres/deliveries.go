@@ -136,6 +136,16 @@ func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach
 // as sent even then). When fallback is
 // set, the customers whose delivery failed or was suppressed get their other channel queued;
 // their IDs are returned.
+//
+// A send recorded after its delivery was released possibly sent (ReleaseOrphans) is a possible
+// duplicate: possible_duplicates counts the earlier sends that may have reached the customer —
+// all of them when this is a new claim's send, all but one when it is the late record of a
+// released claim (it is one of them).
+//
+// The record of a sent notice is what keeps it from being sent again, and the time it takes is
+// the window for a duplicate: when the batch asks for nothing else (no suppression, no
+// fallback) it is one statement in its own transaction, one round trip; it is durable
+// (synchronous commit) when Record returns.
 func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, worker string, outcomes []breach.Outcome,
 	fallback bool) (fallbacks []int64, err error) {
 	uid, err := parseID("campaign", campaignID)
@@ -158,20 +168,19 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 			settled = append(settled, o.RecipientID)
 		}
 	}
+	args := []any{uid, ch, ids, states, pids, errs, next, worker, cancelledError, possibleDuplicateError}
+	if len(suppress) == 0 && !(fallback && len(settled) > 0) {
+		if _, err := db.pool.Exec(ctx, recordOutcomes, args...); err != nil {
+			return nil, fmt.Errorf("record outcomes: %w", err)
+		}
+		return nil, nil
+	}
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `
-		UPDATE deliveries d SET state = u.state, provider_id = u.provider_id, error = u.error,
-			next_attempt_at = u.next_attempt_at, worker_id = NULL, source = 'worker', updated_at = now()
-		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-			AS u (recipient_id, state, provider_id, error, next_attempt_at)
-		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = ANY ($3) AND d.recipient_id = u.recipient_id
-			AND ((d.state = 'sending' AND d.worker_id = $8::uuid)
-				OR (u.state = 'sent' AND (d.state = 'queued' OR (d.state = 'failed' AND d.error = $9))))`,
-		uid, ch, ids, states, pids, errs, next, worker, cancelledError); err != nil {
+	if _, err := tx.Exec(ctx, recordOutcomes, args...); err != nil {
 		return nil, fmt.Errorf("record outcomes: %w", err)
 	}
 	if len(suppress) > 0 {
@@ -193,6 +202,26 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 	}
 	return fallbacks, nil
 }
+
+// recordOutcomes is Record's statement: $1 campaign, $2 channel, $3… the outcomes, $8 the
+// worker, $9 the cancellation's error, $10 the possible duplicate's. earlier is the number of
+// possible sends before this one (see Record).
+const recordOutcomes = `
+		UPDATE deliveries d SET state = u.state, provider_id = u.provider_id,
+			error = CASE WHEN u.state = 'sent' AND ` + earlierSends + ` > 0 THEN $10 ELSE u.error END,
+			possible_duplicates = CASE WHEN u.state = 'sent' THEN ` + earlierSends + ` ELSE d.possible_duplicates END,
+			next_attempt_at = u.next_attempt_at, worker_id = NULL, source = 'worker', updated_at = now()
+		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+			AS u (recipient_id, state, provider_id, error, next_attempt_at)
+		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = ANY ($3) AND d.recipient_id = u.recipient_id
+			AND ((d.state = 'sending' AND d.worker_id = $8::uuid)
+				OR (u.state = 'sent' AND (d.state = 'queued' OR (d.state = 'failed' AND d.error = $9))))`
+
+// earlierSends is, in recordOutcomes, how many earlier sends of the delivery may have reached
+// the customer: every release possibly sent when this worker holds the claim, all but one when
+// this is the late record of a released claim.
+const earlierSends = `(CASE WHEN d.state = 'sending' AND d.worker_id = $8::uuid THEN d.possibly_sent
+	ELSE greatest(d.possibly_sent - 1, 0) END)`
 
 // Release returns worker's claims on the given deliveries to the queue (sending → queued):
 // what a worker had claimed but not sent when it began stopping or its campaign was paused.

@@ -201,6 +201,8 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		}
 		return nil
 	})
+	var dups int64
+	queuePossibleDuplicates(b, uid, &dups)
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return nil, false, fmt.Errorf("read status: %w", err)
 	}
@@ -214,7 +216,7 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 			return nil, false, fmt.Errorf("count recipients: %w", err)
 		}
 	}
-	s.Total = total
+	s.Total, s.PossibleDuplicates = total, dups
 	for _, c := range counts {
 		s.Add(c.Locale, c.Channel, c.State, c.N)
 	}

@@ -63,11 +63,13 @@ func (db *DB) DueChunks(ctx context.Context, campaignID string, size int64, minA
 // left sending by workers that are no longer registered (stopped, or found dead), by workers
 // silent for stale (killed elsewhere, or cut off from the database; 0: not judged by silence),
 // and by worker self for longer than selfAfter (a claim it lost track of: a commit whose answer
-// was lost, a panic). Such a notice may or may not have reached the provider: sending it again
-// risks a duplicate, dropping it risks a customer never told, and the second is worse.
+// was lost, a panic; 0: none of its own). Such a notice may or may not have reached the
+// provider: sending it again risks a duplicate, dropping it risks a customer never told, and
+// the second is worse. So each is marked possibly sent (possibly_sent, and the release's event
+// says so), and the send recorded after it counts as a possible duplicate (see Record).
 //
-// In a cancelled campaign they fail instead, and so do its queued deliveries (outcomes that
-// came back after the cancellation).
+// In a cancelled campaign they fail instead (still possibly sent), and so do its queued
+// deliveries (outcomes that came back after the cancellation).
 func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale, selfAfter time.Duration) (map[breach.Channel][]int64, error) {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
@@ -84,20 +86,24 @@ func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale
 			return nil, fmt.Errorf("settle a cancelled campaign: %w", err)
 		}
 	}
-	silence := "100 years"
+	silence, own := "100 years", "100 years"
 	if stale > 0 {
 		silence = stale.String()
 	}
+	if selfAfter > 0 {
+		own = selfAfter.String()
+	}
 	rows, err := db.pool.Query(ctx, `
 		UPDATE deliveries d SET worker_id = NULL, source = 'reconciler', updated_at = now(),
+			possibly_sent = d.possibly_sent + 1,
 			state = CASE WHEN c.state = 'cancelled' THEN 'failed' ELSE 'queued' END,
-			error = CASE WHEN c.state = 'cancelled' THEN $3 ELSE 'the worker sending it stopped answering' END
+			error = CASE WHEN c.state = 'cancelled' THEN $3 ELSE $6 END
 		FROM campaigns c
 		WHERE c.id = $1 AND d.campaign_id = $1 AND d.state = 'sending'
 			AND CASE WHEN d.worker_id = $4::uuid THEN d.updated_at < now() - $5::interval
 				ELSE NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = d.worker_id AND w.heartbeat_at > now() - $2::interval) END
 		RETURNING d.channel, d.recipient_id, d.state`,
-		uid, silence, cancelledError, self, selfAfter.String())
+		uid, silence, cancelledError, self, own, possiblySentError)
 	if err != nil {
 		return nil, fmt.Errorf("release orphaned claims: %w", err)
 	}

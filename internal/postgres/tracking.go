@@ -28,7 +28,7 @@ const listingScan = 2_000
 // is the first sent event, found through the events' (campaign, recipient) index.
 const deliveryColumns = `d.recipient_id, r.customer_id, r.name, d.channel,
 	coalesce(CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END, ''),
-	d.locale, d.state, d.attempts, d.provider_id, d.error, d.fallback, d.updated_at,
+	d.locale, d.state, d.attempts, d.provider_id, d.error, d.fallback, d.possible_duplicates > 0, d.updated_at,
 	(SELECT min(e.at) FROM delivery_events e
 		WHERE e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state = 'sent')`
 
@@ -43,7 +43,7 @@ const withRecipient = ` CROSS JOIN LATERAL (
 
 func scanDelivery(row pgx.Row, d *breach.DeliveryRecord) error {
 	return row.Scan(&d.RecipientID, &d.CustomerID, &d.Name, &d.Channel, &d.Address, &d.Locale, &d.State, &d.Attempts,
-		&d.ProviderID, &d.Error, &d.Fallback, &d.UpdatedAt, &d.SentAt)
+		&d.ProviderID, &d.Error, &d.Fallback, &d.PossibleDuplicate, &d.UpdatedAt, &d.SentAt)
 }
 
 // RecipientRecord returns a campaign's customer by customer_id with their deliveries (by

@@ -1,0 +1,153 @@
+package postgres_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// claimEmails registers a worker and claims every due email of c for it.
+func claimEmails(t *testing.T, db *postgres.DB, c *breach.Campaign) (worker string, claims []breach.Claim) {
+	t.Helper()
+	worker = uuid.NewString()
+	if err := db.RegisterWorker(t.Context(), worker, "test", 1); err != nil {
+		t.Fatal(err)
+	}
+	claims, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return worker, claims
+}
+
+// recordSent records the given recipients' emails sent by worker.
+func recordSent(t *testing.T, db *postgres.DB, c *breach.Campaign, worker string, ids ...int64) {
+	t.Helper()
+	var outcomes []breach.Outcome
+	for _, id := range ids {
+		outcomes = append(outcomes, breach.Outcome{RecipientID: id, State: breach.DeliverySent, ProviderID: fmt.Sprintf("<m%d@x>", id)})
+	}
+	if _, err := db.Record(t.Context(), c.ID, breach.ChannelEmail, worker, outcomes, false); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// releaseDead releases the claims of c's dead workers as the reconciler of live worker self
+// does, and returns how many went back to the queue.
+func releaseDead(t *testing.T, db *postgres.DB, c *breach.Campaign, self string) int {
+	t.Helper()
+	released, err := db.ReleaseOrphans(t.Context(), c.ID, self, 30*time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(released[breach.ChannelEmail])
+}
+
+// A worker dies holding claims: two recorded sent, four not. The four are released possibly
+// sent (the timeline says so); a late record of one by its first worker is not a duplicate, the
+// new worker's sends of the three others are, and so is every earlier possible send of a
+// notice released twice. The status, the listing, the record and the export all say which.
+func TestReleaseOrphans_DeadWorkersClaimsArePossiblySentAndTheirResendsPossibleDuplicates(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	var list strings.Builder
+	list.WriteString("customer_id,email\n")
+	for i := range 6 {
+		fmt.Fprintf(&list, "D%d,d%d.%s@example.com\n", i, i, uuid.NewString()[:8])
+	}
+	c := runningCampaign(t, db, list.String(), 100)
+	dead, claims := claimEmails(t, db, c)
+	if len(claims) != 6 {
+		t.Fatalf("%d claims, want 6", len(claims))
+	}
+	id := func(i int) int64 { return claims[i].Recipient.ID }
+	recordSent(t, db, c, dead, id(0), id(1))
+	// A live worker's own claims stay where they are, however old, unless its reconciler
+	// takes them for lost (selfAfter): they may be sent and about to be recorded.
+	if _, err := rawPool(t).Exec(ctx, `UPDATE deliveries SET updated_at = now() - interval '1 day'
+		WHERE campaign_id = $1 AND state = 'sending'`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := releaseDead(t, db, c, dead); n != 0 {
+		t.Fatalf("a live worker's reconciler released %d of its own claims", n)
+	}
+
+	if err := db.UnregisterWorker(ctx, dead); err != nil { // found dead, as buryDeadNeighbours does
+		t.Fatal(err)
+	}
+	live := uuid.NewString()
+	if n := releaseDead(t, db, c, live); n != 4 {
+		t.Fatalf("released %d claims of the dead worker, want the 4 unrecorded", n)
+	}
+	rec, err := db.RecipientRecord(ctx, c.ID, claims[2].Recipient.CustomerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rec.Events[len(rec.Events)-1]
+	if last.State != breach.DeliveryQueued || last.Source != "reconciler" || !strings.HasPrefix(last.Error, "possibly sent:") {
+		t.Errorf("the release's event = %+v, want queued by the reconciler, possibly sent", last)
+	}
+	// The dead worker was only cut off: its late record of D2 is the send itself.
+	recordSent(t, db, c, dead, id(2))
+
+	// D3, D4 and D5 are claimed and lost once more: two possible sends each. The second
+	// worker's late record of D3 is one of them (one earlier send besides); D4 and D5 are sent
+	// by a third worker (two earlier sends each).
+	again, _ := claimEmails(t, db, c)
+	if err := db.UnregisterWorker(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if n := releaseDead(t, db, c, live); n != 3 {
+		t.Fatalf("released %d claims the second time, want 3", n)
+	}
+	recordSent(t, db, c, again, id(3))
+	final, _ := claimEmails(t, db, c)
+	recordSent(t, db, c, final, id(4), id(5))
+
+	s, err := db.CampaignStatus(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.PossibleDuplicates != 5 || s.ByChannel[breach.ChannelEmail][breach.DeliverySent] != 6 {
+		t.Errorf("status: %d possible duplicates, %d sent; want 5 (D3 1, D4 2, D5 2) and 6", s.PossibleDuplicates,
+			s.ByChannel[breach.ChannelEmail][breach.DeliverySent])
+	}
+	want := map[string]bool{}
+	for i, cl := range claims {
+		want[cl.Recipient.CustomerID] = i >= 3
+	}
+	check := func(door string, d *breach.DeliveryRecord) {
+		t.Helper()
+		if d.PossibleDuplicate != want[d.CustomerID] {
+			t.Errorf("%s: %s possible duplicate = %v, want %v", door, d.CustomerID, d.PossibleDuplicate, want[d.CustomerID])
+		}
+	}
+	page, _ := allDeliveries(t, db, c, breach.DeliveryFilter{}, 4)
+	for i := range page {
+		check("listing", &page[i])
+	}
+	if n, err := db.ExportDeliveries(ctx, c.ID, func(d *breach.DeliveryRecord) error { check("export", d); return nil }); err != nil || n != 6 {
+		t.Fatalf("export: %d, %v", n, err)
+	}
+	rec, err = db.RecipientRecord(ctx, c.ID, claims[4].Recipient.CustomerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("record", &rec.Deliveries[0])
+	var steps []string
+	for _, e := range rec.Events {
+		steps = append(steps, string(e.State)+"/"+e.Source)
+	}
+	if got, want := strings.Join(steps, " "), "queued/planner sending/worker queued/reconciler sending/worker queued/reconciler sending/worker sent/worker"; got != want {
+		t.Errorf("D4's timeline = %s\nwant                %s", got, want)
+	}
+	if sent := rec.Events[len(rec.Events)-1]; !strings.HasPrefix(sent.Error, "possible duplicate:") || rec.Deliveries[0].SentAt == nil {
+		t.Errorf("D4's sent event = %+v, want it to say it is a possible duplicate", sent)
+	}
+}
