@@ -152,21 +152,27 @@ func (e *Engine) reconcile(ctx context.Context, id string) {
 	}
 }
 
-// releaseOrphans releases the claims of dead workers, and reports whether it could look.
+// releaseOrphans releases the claims of dead workers and this worker's lost ones, and reports
+// whether it could look.
 func (e *Engine) releaseOrphans(ctx context.Context, id string) bool {
 	// Silence is judged only once this worker's own heartbeats have gone through for
-	// StaleAfter: after a database outage every worker is silent, and none is dead.
-	var stale time.Duration
+	// StaleAfter: after a database outage every worker is silent, and none is dead. Its own
+	// claims wait as long: after an outage the journal's retries may not have come round yet.
+	// And they are lost only when older than anything its tasks still hold: a claim held
+	// through an outage longer than any timeout is still sent and about to be recorded.
+	var stale, own time.Duration
 	if since := e.healthySince.Load(); since != 0 && time.Since(time.Unix(0, since)) >= e.cfg.StaleAfter {
 		stale = e.cfg.StaleAfter
+		own = e.holds.lostAfter(id, e.cfg.ClaimLostAfter)
 	}
-	released, err := e.store.ReleaseOrphans(ctx, id, e.workerID, stale, e.cfg.TaskTimeout+time.Minute)
+	released, err := e.store.ReleaseOrphans(ctx, id, e.workerID, stale, own)
 	if err != nil {
 		e.log.Warn("reconcile: cannot release orphaned claims", "campaign", id, "error", err)
 		return false
 	}
 	for ch, ids := range released {
-		e.log.Warn("released the claims of a worker that stopped answering", "campaign", id, "channel", ch, "count", len(ids))
+		e.log.Warn("released the claims of a worker that stopped answering, possibly sent: sent again, each counts as a possible duplicate",
+			"campaign", id, "channel", ch, "count", len(ids))
 		// Their chunks' tasks may still be held by the dead worker in the queue (until
 		// asynq's lease runs out): new tasks take them now.
 		if err := e.enqueueIDs(ctx, id, ch, ids, time.Time{}); err != nil {

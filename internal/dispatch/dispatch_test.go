@@ -325,9 +325,34 @@ func (w *world) assertEachOnce(n int) {
 	got := w.received()
 	for i := range n {
 		if i%5 != 0 && got[w.email(i)] != 1 {
-			w.t.Errorf("customer %d: %d emails, want exactly 1", i, got[w.email(i)])
+			w.t.Errorf("customer %d: %d emails, want exactly 1%s", i, got[w.email(i)], w.timeline(i))
 		}
 	}
+}
+
+// timeline is customer i's email timeline in the record of the test's campaigns, to tell why
+// they got more than one.
+func (w *world) timeline(i int) string {
+	rows, err := w.pool.Query(context.Background(), `
+		SELECT e.at, e.state, e.source, e.error FROM delivery_events e
+		JOIN recipients r ON r.campaign_id = e.campaign_id AND r.id = e.recipient_id
+		WHERE r.email = $1 AND e.channel = 'email' ORDER BY e.at`, w.email(i))
+	if err != nil {
+		return ": " + err.Error()
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var (
+			at                   time.Time
+			state, source, error string
+		)
+		if err := rows.Scan(&at, &state, &source, &error); err != nil {
+			return ": " + err.Error()
+		}
+		fmt.Fprintf(&b, "\n\t%s %s by %s %s", at.Format("15:04:05.000"), state, source, error)
+	}
+	return b.String()
 }
 
 func TestSend_StoppedWorkerLeavesNothingSendingAndAnotherFinishes(t *testing.T) {

@@ -48,15 +48,27 @@ type Config struct {
 	EmailRate   int
 	SMSRate     int
 	DomainRates map[string]int
-	// FlushSize and FlushEvery bound how long a sent notice waits to be recorded: the window
-	// in which a killed worker's notice would be sent again.
+	// Outcomes are recorded by group commit (see journal): a write starts as soon as an outcome
+	// arrives and none is in flight. FlushSize is the most outcomes one write carries (a full
+	// batch starts a write beside the one in flight); FlushEvery how long an outcome waits for
+	// the write in flight before another starts beside it. Together they bound how long a sent
+	// notice waits to be recorded: the window in which a killed worker's notice is sent again.
 	FlushSize  int
 	FlushEvery time.Duration
+	// MaxUnrecorded bounds the notices this process has handed (or is handing) to a provider
+	// whose outcome is not recorded yet: when the database stops answering, sending stops
+	// there. Default 4 × Concurrency × Parallel: every sender may be in a provider's call (or
+	// waiting for an SMTP connection) and the journal still have a few hundred milliseconds of
+	// outcomes to write before the bound slows anything.
+	MaxUnrecorded int
 	// ReconcileEvery is how often the conductor looks for lost work; a worker silent for
-	// StaleAfter is taken for dead and its claims released.
+	// StaleAfter is taken for dead and its claims released. A claim of this worker that none of
+	// its tasks holds (lost: a commit whose answer never came) is released once it is
+	// ClaimLostAfter older than the oldest claim its tasks hold (see holds).
 	ReconcileEvery time.Duration
 	HeartbeatEvery time.Duration
 	StaleAfter     time.Duration
+	ClaimLostAfter time.Duration
 	// ShutdownTimeout bounds how long a stopping worker waits for its notices in flight.
 	ShutdownTimeout time.Duration
 	// TaskRetries and TaskTimeout are asynq's: they only matter when the database fails.
@@ -73,8 +85,9 @@ func DefaultConfig() Config {
 	return Config{
 		ChunkSize: 256, Concurrency: 8, Parallel: 16,
 		MaxAttempts: 8, RetryBase: 30 * time.Second, RetryMax: time.Hour,
-		FlushSize: 64, FlushEvery: 50 * time.Millisecond,
+		FlushSize: 64, FlushEvery: 3 * time.Millisecond,
 		ReconcileEvery: 10 * time.Second, HeartbeatEvery: 2 * time.Second, StaleAfter: 30 * time.Second,
+		ClaimLostAfter:  time.Minute,
 		ShutdownTimeout: 30 * time.Second, TaskRetries: 25, TaskTimeout: 10 * time.Minute,
 	}
 }
@@ -106,8 +119,10 @@ func (c Config) withDefaults() Config {
 	setD(&c.ReconcileEvery, d.ReconcileEvery)
 	setD(&c.HeartbeatEvery, d.HeartbeatEvery)
 	setD(&c.StaleAfter, d.StaleAfter)
+	setD(&c.ClaimLostAfter, d.ClaimLostAfter)
 	setD(&c.ShutdownTimeout, d.ShutdownTimeout)
 	setD(&c.TaskTimeout, d.TaskTimeout)
+	set(&c.MaxUnrecorded, 4*c.Concurrency*c.Parallel)
 	return c
 }
 
@@ -141,6 +156,9 @@ type Engine struct {
 	campaigns map[string]*campaignCache
 	// planning holds the campaigns this process is planning.
 	planning map[string]bool
+	// journal records the outcomes; holds are the claims the tasks are working on.
+	journal *journal
+	holds   holds
 	// healthySince is when this worker's heartbeats last began succeeding (unix nanoseconds;
 	// 0 while they fail). Until they have succeeded for StaleAfter, the other workers' silence
 	// proves nothing (the database may just have come back) and their claims are left alone.
@@ -160,7 +178,7 @@ type campaignCache struct {
 func New(cfg Config, store breach.DeliveryStore, rdb redis.UniversalClient, renderer *notice.Renderer, mail Mailer,
 	text sms.Provider, log *slog.Logger) *Engine {
 	cfg = cfg.withDefaults()
-	return &Engine{
+	e := &Engine{
 		cfg: cfg, store: store, renderer: renderer, mail: mail, sms: text, log: log,
 		redis:     rdb,
 		client:    asynq.NewClientFromRedisClient(rdb),
@@ -171,6 +189,8 @@ func New(cfg Config, store breach.DeliveryStore, rdb redis.UniversalClient, rend
 		campaigns: map[string]*campaignCache{},
 		planning:  map[string]bool{},
 	}
+	e.journal = newJournal(e)
+	return e
 }
 
 // Run works until ctx ends, then shuts down gracefully: no new notice is started, the ones in

@@ -97,13 +97,17 @@ func newWorld(t *testing.T) *world {
 }
 
 // engine returns an engine on the world's services, logging into w.logs.
-func (w *world) engine(mail Mailer) *Engine {
+func (w *world) engine(mail Mailer) *Engine { return w.engineOn(w.db, mail) }
+
+// engineOn returns an engine on the world's services with store as its record (the world's
+// database behind a fault, see outageStore).
+func (w *world) engineOn(store breach.DeliveryStore, mail Mailer) *Engine {
 	if mail == nil {
 		mail = w.mailer
 	}
 	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	tw := &sms.Twilio{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "token", From: "AndinaTel", BaseURL: w.twilio.srv.URL}
-	return New(w.cfg, w.db, w.rdb, w.renderer, mail, tw, log)
+	return New(w.cfg, store, w.rdb, w.renderer, mail, tw, log)
 }
 
 // run starts e and returns a function that stops it and waits.

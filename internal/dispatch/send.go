@@ -20,21 +20,37 @@ const TwilioStatusPath = "/webhooks/twilio/status"
 
 // send renders and sends one claimed notice and says what became of it: every failure is an
 // outcome (retry, fail, suppress) for the record. When the rate limiter fails, or halt says so
-// after its wait (the campaign was paused, the worker is stopping), nothing is sent and ok is
-// false: the claim is to be released.
-func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim, halt func() bool) (o breach.Outcome, ok bool) {
+// after its wait (the campaign was paused, the worker is stopping), or no journal slot comes
+// (see journal.reserve), nothing is sent and ok is false: the claim is to be released. slot says
+// the notice was handed to the provider under a journal slot, which the outcome's write gives
+// back.
+func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim, halt func() bool) (o breach.Outcome, ok, slot bool) {
 	r := &cl.Recipient
 	o = breach.Outcome{RecipientID: r.ID}
 	n, err := cc.render.Render(r)
 	if err != nil {
 		o.State, o.Error = breach.DeliveryFailed, "the notice could not be rendered: "+err.Error()
-		return o, true
+		return o, true, false
 	}
 	// A rate-limit failure (Redis unreachable) is not an attempt at the notice: it goes back to
 	// the queue untried, like one the worker had no time for.
 	if err := e.limits.wait(ctx, ch, r.Address(ch)); err != nil || halt() {
-		return o, false
+		return o, false, false
 	}
+	if !e.journal.reserve(ctx, halt) {
+		return o, false, false
+	}
+	// Once handed over, the send is bounded by its provider's own timeouts (the SMTP
+	// transaction's, Twilio's), not cut short by the task's deadline: a transaction cut after
+	// its data went out may have been delivered, and its retry would be a duplicate.
+	return e.deliver(context.WithoutCancel(ctx), cc, ch, cl, n), true, true
+}
+
+// deliver hands rendered notice n of claim cl to its provider and says what became of it.
+func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim, n *notice.Notice) breach.Outcome {
+	r := &cl.Recipient
+	o := breach.Outcome{RecipientID: r.ID}
+	var err error
 	switch ch {
 	case breach.ChannelEmail:
 		o.ProviderID, err = e.mail.Send(ctx, e.customerEmail(cc.c, n, r))
@@ -43,7 +59,7 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 	}
 	if err == nil {
 		o.State = breach.DeliverySent
-		return o, true
+		return o
 	}
 	var (
 		mailErr *email.Error
@@ -55,9 +71,9 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 	case errors.As(err, &smsErr) && smsErr.Permanent, errors.As(err, &mailErr) && mailErr.Permanent:
 		o.State, o.Error = breach.DeliveryFailed, err.Error()
 	default:
-		return e.retry(o, cl.Attempt, err), true
+		return e.retry(o, cl.Attempt, err)
 	}
-	return o, true
+	return o
 }
 
 // emailMessage is notice n as an email to address, from the campaign's sender.
