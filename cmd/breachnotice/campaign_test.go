@@ -45,13 +45,13 @@ func TestCLI_StatusByLocaleAndExportOfACancelledCampaign(t *testing.T) {
 	if err != nil || len(rows) != 46 {
 		t.Fatalf("export = %d rows, %v; want a header and 45 deliveries", len(rows), err)
 	}
-	if strings.Join(rows[0], ",") != "customer_id,name,channel,address,locale,state,attempts,provider_id,error,fallback,sent_at,updated_at,reference" {
+	if strings.Join(rows[0], ",") != "customer_id,name,channel,address,locale,state,attempts,provider_id,error,fallback,possible_duplicate,sent_at,updated_at,reference" {
 		t.Errorf("header = %q", rows[0])
 	}
 	locales := map[string]int{}
 	for _, r := range rows[1:] {
 		locales[r[4]]++
-		if r[5] != "failed" || !strings.Contains(r[8], "cancelled") || r[12] == "" {
+		if r[5] != "failed" || !strings.Contains(r[8], "cancelled") || r[13] == "" {
 			t.Errorf("row = %q, want failed as cancelled, with its reference code", r)
 		}
 		if r[2] == "sms" && !strings.HasPrefix(r[3], "'+") {

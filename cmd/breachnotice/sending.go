@@ -80,6 +80,9 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 			if s.ETASeconds != nil {
 				fmt.Fprintf(a.stdout, "   eta: %.0fs", *s.ETASeconds)
 			}
+			if s.PossibleDuplicates > 0 {
+				fmt.Fprintf(a.stdout, "   possible duplicates: %d", s.PossibleDuplicates)
+			}
 			fmt.Fprintln(a.stdout)
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprint(tw, "channel\t")

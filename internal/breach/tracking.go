@@ -29,9 +29,8 @@ type DeliveryRecord struct {
 	Fallback bool `json:"fallback"`
 	// PossibleDuplicate says the notice was sent again after a worker died holding it with its
 	// outcome unrecorded: the customer may have received it twice. The timeline shows the
-	// release (source reconciler) that led to the resend. (Omitted when false until the API's
-	// document describes it: its DeliveryRecord admits no other property.)
-	PossibleDuplicate bool `json:"possible_duplicate,omitempty"`
+	// release (source reconciler) that led to the resend.
+	PossibleDuplicate bool `json:"possible_duplicate"`
 	// SentAt is when the notice was first accepted by the relay or provider; nil if never.
 	SentAt    *time.Time `json:"sent_at"`
 	UpdatedAt time.Time  `json:"updated_at"`

@@ -47,7 +47,8 @@ func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID str
 }
 
 // WriteDeliveriesCSV writes a campaign's proof-of-notice record as CSV to w — one row per
-// delivery, the rows of export as they come — and returns the number of rows written. Every
+// delivery, the rows of export as they come — and returns the number of rows written.
+// possible_duplicate marks a notice sent again after a worker died holding it unrecorded. Every
 // cell is escaped against spreadsheet formula injection (csvsafe): names and customer IDs come
 // from a list anyone may have influenced. Times are RFC 3339 in UTC. reference is the code the
 // customer's notice quoted (notice.Reference under secret). If w has a Flush() error method
@@ -56,7 +57,7 @@ func WriteDeliveriesCSV(w io.Writer, secret []byte, campaignID string,
 	export func(fn func(*breach.DeliveryRecord) error) (int64, error)) (int64, error) {
 	cw := csvsafe.NewWriter(w)
 	if err := cw.Write("customer_id", "name", "channel", "address", "locale", "state", "attempts",
-		"provider_id", "error", "fallback", "sent_at", "updated_at", "reference"); err != nil {
+		"provider_id", "error", "fallback", "possible_duplicate", "sent_at", "updated_at", "reference"); err != nil {
 		return 0, err
 	}
 	flusher, _ := w.(interface{ Flush() error })
@@ -67,7 +68,7 @@ func WriteDeliveriesCSV(w io.Writer, secret []byte, campaignID string,
 			sent = exportTime(*d.SentAt)
 		}
 		if err := cw.Write(d.CustomerID, d.Name, string(d.Channel), d.Address, d.Locale, string(d.State),
-			strconv.Itoa(d.Attempts), d.ProviderID, d.Error, strconv.FormatBool(d.Fallback), sent,
+			strconv.Itoa(d.Attempts), d.ProviderID, d.Error, strconv.FormatBool(d.Fallback), strconv.FormatBool(d.PossibleDuplicate), sent,
 			exportTime(d.UpdatedAt), notice.Reference(secret, campaignID, d.CustomerID)); err != nil {
 			return err
 		}
