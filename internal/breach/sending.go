@@ -29,7 +29,8 @@ type DeliveryStore interface {
 	DueChunks(ctx context.Context, campaignID string, size int64, minAge time.Duration) ([]Chunk, error)
 	// ReleaseOrphans requeues deliveries left sending by workers no longer registered, by
 	// workers silent for stale (when stale > 0), and by worker self that are older than
-	// selfAfter (claims it lost track of); it returns their recipient IDs per channel. In a
+	// selfAfter (claims it lost track of; 0: none of its own); it returns their recipient IDs
+	// per channel, marking them possibly sent when their worker died. In a
 	// cancelled campaign they fail instead, as do its queued deliveries.
 	ReleaseOrphans(ctx context.Context, campaignID, self string, stale, selfAfter time.Duration) (map[Channel][]int64, error)
 	// CompleteIfDone completes a running campaign with nothing left to send.
