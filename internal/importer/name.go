@@ -64,39 +64,38 @@ func neutralizeName(raw string) (name, warning string) {
 	return s, strings.Join(what, "; ")
 }
 
-// isPlainName reports whether s needs no neutralising: printable ASCII without markup or
-// double spaces (nearly every name), or any other text that neutralizeName would leave as it is.
+// isPlainName reports whether s needs no neutralising: valid UTF-8 without markup, control
+// characters, leading, trailing or repeated spaces, or more than maxName characters — nearly
+// every name, checked in one pass without allocating.
 func isPlainName(s string) bool {
-	ascii := true
 	prevSpace := true // a leading space is not plain either
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	n := 0
+	for i := 0; i < len(s); {
+		c := rune(s[i])
+		size := 1
 		if c >= utf8.RuneSelf {
-			ascii = false
-			break
+			c, size = utf8.DecodeRuneInString(s[i:])
+			if c == utf8.RuneError && size == 1 {
+				return false
+			}
 		}
-		if c < 0x20 || c == 0x7f || c == '<' || c == '>' {
-			return false
-		}
-		if c == ' ' {
+		i += size
+		n++
+		switch {
+		case c == ' ':
 			if prevSpace {
 				return false
 			}
 			prevSpace = true
 			continue
+		case c == '<' || c == '>' || isControl(c):
+			return false
+		case c >= utf8.RuneSelf && unicode.IsSpace(c):
+			return false
 		}
 		prevSpace = false
 	}
-	if ascii {
-		return s == "" || !prevSpace && len(s) <= maxName
-	}
-	if !utf8.ValidString(s) || strings.ContainsAny(s, "<>") {
-		return false
-	}
-	if _, changed := spaceControls(s); changed {
-		return false
-	}
-	return strings.Join(strings.Fields(s), " ") == s && utf8.RuneCountInString(s) <= maxName
+	return s == "" || !prevSpace && n <= maxName
 }
 
 // spaceControls replaces every control or format character (see controlChar) with a space.

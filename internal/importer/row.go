@@ -296,11 +296,19 @@ func controlChar(s string, multiline bool) (rune, bool) {
 		if multiline && (c == '\n' || c == '\r' || c == '\t') {
 			continue
 		}
-		if c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' || unicode.Is(unicode.Cf, c) && c != '\u200d' && c != '\u200c' {
+		if isControl(c) {
 			return c, true
 		}
 	}
 	return 0, false
+}
+
+// isControl reports whether c is a control or format character (see controlChar).
+func isControl(c rune) bool {
+	if c >= 0x20 && c < 0x7f {
+		return false
+	}
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' || unicode.Is(unicode.Cf, c) && c != '\u200d' && c != '\u200c'
 }
 
 func allEmpty(fields []string) bool {

@@ -57,6 +57,17 @@ func (r *rowReader) Read(p []byte) (int, error) {
 // appendText appends s as one field of COPY's text format: backslash, tab, newline and carriage
 // return escaped, other control characters (which validation refuses anyway) in octal.
 func appendText(b []byte, s string) []byte {
+	// Nearly every value needs no escaping: find out in one pass, then copy it whole.
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '\\' || c == 0x7f {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return append(b, s...)
+	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '\\':

@@ -99,7 +99,7 @@ func stagedRows(next func() (*breach.ImportRow, *breach.Reject, bool)) func([]by
 // directRows encodes, for COPY into recipients, the rows whose customer has certainly not been
 // copied before; the others, and the rejects, go to side. It ends the COPY (a pause) when side
 // is full, so that side can be staged and memory stays bounded.
-func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem, prefix, suffix string) func([]byte) ([]byte, bool) {
+func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem) func([]byte) ([]byte, bool) {
 	var scratch []byte
 	return func(b []byte) ([]byte, bool) {
 		for {
@@ -108,9 +108,8 @@ func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem, prefix, su
 				return b, false
 			}
 			if rej == nil && !seen.testAndAdd(row.CustomerID) {
-				b = append(b, prefix...)
 				b, scratch = appendRecipientFields(b, scratch, row)
-				return append(b, suffix...), true
+				return append(b, '\n'), true
 			}
 			item := stagedItem{}
 			if rej != nil {

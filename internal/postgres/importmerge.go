@@ -38,8 +38,13 @@ func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied co
 				// Without statistics on the partition (new, or grown since they were taken)
 				// the planner guesses that 0.5% of it belongs to the campaign — all of it
 				// does — and sorts a million rows to join them (2.5 s instead of 0.2 s). The
-				// two join columns are enough, and cost a quarter of a second.
+				// two join columns are enough, and a sample of 3,000 rows tells what matters
+				// here (one campaign, unique customers) at a tenth of the default's cost (a
+				// quarter of a second at a million rows); autovacuum analyzes the partition in
+				// full after the commit.
+				step{"sample statistics", `SET LOCAL default_statistics_target = 10`, nil, nil},
 				step{"analyze recipients", `ANALYZE ` + pgx.Identifier{s.partition}.Sanitize() + ` (campaign_id, customer_id)`, nil, nil},
+				step{"restore statistics", `RESET default_statistics_target`, nil, nil},
 				step{"update recipients", updateRecipientsSQL, []any{imp.ID, imp.CampaignID}, &updated},
 				step{"insert recipients", insertNewRecipientsSQL, []any{imp.ID, imp.CampaignID}, &inserted})
 		} else {

@@ -62,8 +62,11 @@ const sideLimit = 4096
 var stagingColumns = []string{"line", "customer_id", "email", "phone", "name", "locale", "country",
 	"jurisdiction", "exposed", "attributes", "reject_field", "reject_reason"}
 
-var directColumns = []string{"campaign_id", "customer_id", "email", "phone", "name", "locale", "country",
-	"jurisdiction", "exposed", "attributes", "import_id"}
+// directColumns are the columns a direct COPY sends; the partition's campaign_id and
+// import_id are the same for every row, so they come from column defaults set for the import
+// (see open): sending and parsing two UUIDs a row would cost the COPY a tenth of its time.
+var directColumns = []string{"customer_id", "email", "phone", "name", "locale", "country",
+	"jurisdiction", "exposed", "attributes"}
 
 func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 	conn, err := s.db.pool.Acquire(ctx)
@@ -94,6 +97,12 @@ func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 		if err != nil {
 			return fmt.Errorf("create the recipients partition: %w", err)
 		}
+		_, err = s.tx.Exec(ctx, `ALTER TABLE `+pgx.Identifier{s.partition}.Sanitize()+`
+			ALTER COLUMN campaign_id SET DEFAULT '`+imp.CampaignID+`'::uuid,
+			ALTER COLUMN import_id SET DEFAULT '`+imp.ID+`'::uuid`)
+		if err != nil {
+			return fmt.Errorf("set the recipients partition's defaults: %w", err)
+		}
 	}
 	// A temporary table is private to this connection and skips the write-ahead log.
 	if _, err := s.tx.Exec(ctx, `
@@ -105,12 +114,12 @@ func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 		return fmt.Errorf("create staging table: %w", err)
 	}
 	s.copying = true
-	go func() { s.copied <- s.copyAll(ctx, imp.CampaignID, imp.ID) }()
+	go func() { s.copied <- s.copyAll(ctx) }()
 	return nil
 }
 
 // copyAll runs the COPY (or COPYs) of the import until the importer closes the batches.
-func (s *importSession) copyAll(ctx context.Context, campaignID, importID string) copyResult {
+func (s *importSession) copyAll(ctx context.Context) copyResult {
 	in := &itemStream{batches: s.batches}
 	if s.existed {
 		n, err := copyText(ctx, s.tx, "import_staging", stagingColumns, stagedRows(in.next))
@@ -120,7 +129,7 @@ func (s *importSession) copyAll(ctx context.Context, campaignID, importID string
 	seen := newSeenFilter()
 	var side []stagedItem
 	for {
-		n, err := copyText(ctx, s.tx, s.partition, directColumns, directRows(in, seen, &side, campaignID+"\t", "\t"+importID+"\n"))
+		n, err := copyText(ctx, s.tx, s.partition, directColumns, directRows(in, seen, &side))
 		res.direct += n
 		if err != nil {
 			res.err = fmt.Errorf("copy into recipients: %w", err)
@@ -156,6 +165,7 @@ func (s *importSession) attachPartition(ctx context.Context, imp *breach.Import)
 	p := pgx.Identifier{s.partition}.Sanitize()
 	for _, st := range []struct{ name, sql string }{
 		{"raise maintenance_work_mem", `SET LOCAL maintenance_work_mem = '256MB'`},
+		{"drop the import's defaults", `ALTER TABLE ` + p + ` ALTER COLUMN campaign_id DROP DEFAULT, ALTER COLUMN import_id DROP DEFAULT`},
 		{"index recipients", `ALTER TABLE ` + p + ` ADD PRIMARY KEY (campaign_id, id), ADD UNIQUE (campaign_id, customer_id)`},
 		{"attach recipients", `ALTER TABLE recipients ATTACH PARTITION ` + p + ` FOR VALUES IN ('` + imp.CampaignID + `')`},
 	} {
