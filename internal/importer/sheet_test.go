@@ -358,3 +358,67 @@ func TestImport_XlsxRowLimitsApply(t *testing.T) {
 		t.Errorf("rows %v, warned %d; want C2 with its name cut", customerIDs(rows), imp.Warned)
 	}
 }
+
+// TestImport_XlsxLargeSharedStringsAreReadInlineAlike: a workbook whose shared-strings table
+// is large is rewritten with its texts inline before excelize reads it, so that memory stays
+// flat; the rows read are the same as excelize's own reading of the table (rich text, markup
+// characters, accents, numbers, dates and empty cells included), and nothing is left in the
+// temporary directory.
+func TestImport_XlsxLargeSharedStringsAreReadInlineAlike(t *testing.T) {
+	f := excelize.NewFile()
+	date, _ := f.NewStyle(&excelize.Style{NumFmt: 14})
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Customer ID", "E-mail", "Mobile", "Name", "Plan", "Since"})
+	for i := 2; i <= 400; i++ {
+		f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i), &[]any{fmt.Sprintf("C%04d", i), fmt.Sprintf("c%d@example.com", i), 51987650000 + i,
+			fmt.Sprintf("Zoé & <b>Núñez</b> %d", i%7), []string{"Prepago", "Hogar, Internet", ""}[i%3], time.Date(2020, 1, i%28+1, 0, 0, 0, 0, time.UTC)})
+		f.SetCellStyle("Sheet1", fmt.Sprintf("F%d", i), fmt.Sprintf("F%d", i), date)
+	}
+	f.SetCellRichText("Sheet1", "D5", []excelize.RichTextRun{{Text: "Rosa "}, {Text: "Quispe", Font: &excelize.Font{Bold: true}}})
+	f.SetCellValue("Sheet1", "B7", "not-an-address")
+	data := workbookBytes(t, f)
+	if sheet := zipEntry(t, data, "xl/worksheets/sheet1.xml"); !bytes.Contains(sheet, []byte(`t="s"`)) {
+		t.Fatalf("the workbook has no shared-string cell to inline")
+	}
+
+	want, wantRejects, wantImp := mustParseBytes(t, data, Options{})
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	defer func(old uint64) { inlineAbove = old }(inlineAbove)
+	inlineAbove = 0
+	got, gotRejects, gotImp := mustParseBytes(t, data, Options{})
+	if len(got) != 398 || len(gotRejects) != 1 || gotRejects[0].Line != 7 || gotImp.Warned != wantImp.Warned || gotImp.Warned == 0 {
+		t.Fatalf("inlined: %d rows, rejects %s, %d warned; want 398, row 7, %d", len(got), describeRejects(gotRejects), gotImp.Warned, wantImp.Warned)
+	}
+	if len(want) != len(got) || len(wantRejects) != len(gotRejects) || wantRejects[0] != gotRejects[0] {
+		t.Fatalf("excelize read %d rows and %v, the inlined workbook %d and %v", len(want), wantRejects, len(got), gotRejects)
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if w.Line != g.Line || w.CustomerID != g.CustomerID || w.Email != g.Email || w.Phone != g.Phone || w.Name != g.Name ||
+			w.Attributes["plan"] != g.Attributes["plan"] || w.Attributes["since"] != g.Attributes["since"] {
+			t.Errorf("row %d: excelize %+v\ninlined %+v", w.Line, w.Recipient, g.Recipient)
+		}
+	}
+	if r := got[3]; r.Line != 5 || r.Name != "Rosa Quispe" {
+		t.Errorf("rich text cell: row %d name %q", r.Line, r.Name)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("%d files left in the temporary directory", len(left))
+	}
+}
+
+// zipEntry returns the content of an entry of a zip archive.
+func zipEntry(t testing.TB, data []byte, name string) []byte {
+	t.Helper()
+	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := z.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	b, _ := io.ReadAll(r)
+	return b
+}
