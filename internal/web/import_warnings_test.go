@@ -1,0 +1,55 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// TestConsole_ImportPageListsNameWarnings: the example list's customer whose first name is a
+// <script> element is imported, and the import page counts and lists the warning by line —
+// without the name, and without the page carrying the markup.
+func TestConsole_ImportPageListsNameWarnings(t *testing.T) {
+	st := newStack(t, nil)
+	b := st.signedIn("importer", breach.RoleOperator)
+	got := b.post("/campaigns", url.Values{"source": {string(examples.Campaign)}})
+	if got.status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", got.status, got.body)
+	}
+	id := regexp.MustCompile(`/campaigns/([0-9a-f-]{36})`).FindStringSubmatch(got.header.Get("Location"))[1]
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", "customers.csv")
+	fw.Write(examples.Customers)
+	mw.Close()
+	req, _ := http.NewRequest("POST", st.srv.URL+"/campaigns/"+id+"/imports", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if got := b.do(req); got.status != http.StatusSeeOther {
+		t.Fatalf("upload: %d\n%s", got.status, got.body)
+	}
+	imports, err := st.db.Imports(context.Background(), id)
+	if err != nil || len(imports) != 1 || imports[0].Warned != 1 {
+		t.Fatalf("imports: %+v %v", imports, err)
+	}
+	page := b.get("/campaigns/" + id + "/imports/" + imports[0].ID)
+	if page.status != http.StatusOK {
+		t.Fatalf("import page: %d", page.status)
+	}
+	for _, want := range []string{`id="import-warned">1 `, `id="import-warnings"`, "<td>35</td><td>name</td>", "markup removed"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the import page lacks %q", want)
+		}
+	}
+	if strings.Contains(page.body, "alert(1)") {
+		t.Errorf("the import page carries the name's markup")
+	}
+}
