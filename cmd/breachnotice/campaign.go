@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 func (a *app) campaignCommand() *cobra.Command {
@@ -65,12 +66,7 @@ func (a *app) campaignShowCommand() *cobra.Command {
 		Use:   "show ID",
 		Short: "Show a campaign, its recipients and imports",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			sum, err := ops.Summary(cmd.Context(), cliActor(), args[0])
 			if err != nil {
 				return err
@@ -105,7 +101,7 @@ func (a *app) campaignShowCommand() *cobra.Command {
 				tw.Flush()
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -116,12 +112,7 @@ func (a *app) campaignListCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List campaigns, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			cs, err := ops.Campaigns(cmd.Context(), cliActor())
 			if err != nil {
 				return err
@@ -132,7 +123,7 @@ func (a *app) campaignListCommand() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.ID, c.State, c.CreatedAt.Format(time.DateOnly), c.Name)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -149,12 +140,7 @@ line knows your system account, not which console user you are, so it cannot tel
 campaign's authors. Approve it in the web console, or through the API with a token bound to
 your user (breachnotice token create --name NAME --user LOGIN).`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			c, err := ops.Approve(cmd.Context(), cliActor(), args[0])
 			if err != nil {
 				return err
@@ -165,7 +151,7 @@ your user (breachnotice token create --name NAME --user LOGIN).`,
 				fmt.Fprintf(a.stdout, "Your approval of campaign %s (%s) is recorded: %s\n", c.ID, c.Name, approvalLine(c))
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -191,14 +177,9 @@ was a fallback, when it was sent and last updated (UTC), and the reference code 
 quoted. Cells a spreadsheet would run as formulas are escaped. The record is streamed, whatever
 its size. With -o the file appears only once complete. The export is recorded in the audit log.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			var rows int64
-			err = a.toOutput(out, func(open func() (io.Writer, error)) (err error) {
+			err := a.toOutput(out, func(open func() (io.Writer, error)) (err error) {
 				rows, err = ops.Export(cmd.Context(), cliActor(), args[0], func(*breach.Campaign) (io.Writer, error) { return open() })
 				return err
 			})
@@ -209,7 +190,7 @@ its size. With -o the file appears only once complete. The export is recorded in
 				fmt.Fprintf(a.stderr, "Exported %d deliveries of campaign %s to %s\n", rows, args[0], out)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
 	return cmd
@@ -281,12 +262,7 @@ func (a *app) campaignRecipientCommand() *cobra.Command {
 		Use:   "recipient ID CUSTOMER_ID [--json]",
 		Short: "Show one customer's record: who, their deliveries and every event (audited)",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			rec, err := ops.Recipient(cmd.Context(), cliActor(), args[0], args[1])
 			if err != nil {
 				return err
@@ -308,7 +284,7 @@ func (a *app) campaignRecipientCommand() *cobra.Command {
 				fmt.Fprintf(a.stdout, "  %s  %s %s (%s) %s\n", e.At.Format(time.RFC3339), e.Channel, e.State, e.Source, e.Error)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -320,16 +296,11 @@ func (a *app) campaignRejectsCommand() *cobra.Command {
 		Use:   "rejects ID IMPORT_ID [-o FILE]",
 		Short: "Write an import's rejected rows (line, customer_id, field, reason) as CSV (audited)",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			return a.toOutput(out, func(open func() (io.Writer, error)) error {
 				return ops.Rejects(cmd.Context(), cliActor(), args[0], args[1], func(*breach.Import) (io.Writer, error) { return open() })
 			})
-		},
+		}),
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write to FILE instead of standard output")
 	return cmd

@@ -4,6 +4,8 @@ import (
 	"context"
 	"os/user"
 
+	"github.com/spf13/cobra"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -51,4 +53,17 @@ func cliActor() breach.Actor {
 		return breach.CLIActor(u.Username)
 	}
 	return breach.CLIActor("")
+}
+
+// withOps returns a command's RunE that opens the operations, runs fn with them and closes
+// them: a command is then only its flags, one operation call and its printing.
+func (a *app) withOps(fn func(cmd *cobra.Command, args []string, ops *operation.Service) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ops, done, err := a.operations(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer done()
+		return fn(cmd, args, ops)
+	}
 }

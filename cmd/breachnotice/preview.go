@@ -130,12 +130,7 @@ func (a *app) lintCommand() *cobra.Command {
 		Use:   "lint --campaign ID",
 		Short: "Check every locale × channel × jurisdiction of a campaign's notices; exit 1 on an error",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			c, findings, err := ops.Lint(cmd.Context(), cliActor(), campaignID)
 			if err != nil {
 				return err
@@ -153,7 +148,7 @@ func (a *app) lintCommand() *cobra.Command {
 					len(vs), len(c.Locales), len(vs)/len(c.Locales), len(findings))
 			}
 			return notice.Approvable(findings)
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign ID")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the findings as JSON")

@@ -175,12 +175,7 @@ language, with [NAME], [REFERENCE] and [ENROLMENT CODE] where each customer's ow
 (notice-<jurisdiction>-<locale>.html); and the website notice of substitute notice in every
 offered language (website-<locale>.html). No file holds anyone's personal data.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			samples, err := ops.RegulatorSamples(cmd.Context(), cliActor(), campaign)
 			if err != nil {
 				return err
@@ -208,7 +203,7 @@ offered language (website-<locale>.html). No file holds anyone's personal data.`
 				fmt.Fprintln(tw, "(no required regulator asks for a sample notice)\t\t\t")
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&campaign, "campaign", "", "campaign ID (required)")
 	cmd.Flags().StringVarP(&out, "out", "o", "", "directory to write the files to (created if missing; required)")

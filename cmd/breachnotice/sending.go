@@ -21,19 +21,14 @@ func (a *app) campaignMoveCommand(use, short, long string, m operation.Move, ver
 		Short: short,
 		Long:  long,
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			c, err := ops.MoveCampaign(cmd.Context(), cliActor(), args[0], m)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "%s campaign %s (%s): now %s\n", verb, c.ID, c.Name, c.State)
 			return nil
-		},
+		}),
 	}
 }
 
@@ -61,12 +56,7 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 		Use:   "status ID",
 		Short: "Show a campaign's delivery counts by channel, state and locale, rate and ETA",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			s, err := ops.Status(cmd.Context(), cliActor(), args[0])
 			if err != nil {
 				return err
@@ -111,7 +101,7 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 				}
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
 	return cmd

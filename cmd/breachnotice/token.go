@@ -41,12 +41,7 @@ campaign that needs two people.
 A token expires after --expires (default 2160h, 90 days; 0 for never) and can be revoked at
 any moment with breachnotice token revoke NAME.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			lifetime := expires
 			if lifetime == 0 {
 				lifetime = -1 // never
@@ -62,7 +57,7 @@ any moment with breachnotice token revoke NAME.`,
 			}
 			fmt.Fprintf(a.stderr, "Keep this token: it is shown only once (%s). Use it as: Authorization: Bearer <token>\n", until)
 			return nil
-		},
+		}),
 	}
 	create.Flags().StringVar(&name, "name", "", "who or what the token is for (unique)")
 	create.Flags().StringVar(&login, "user", "", "the console user the token acts for, with their roles")
@@ -77,12 +72,7 @@ func (a *app) tokenListCommand() *cobra.Command {
 		Use:   "list",
 		Short: "List operator tokens: name, user, created, expires, last used, revoked",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			ts, err := ops.Tokens(cmd.Context(), cliActor())
 			if err != nil {
 				return err
@@ -98,7 +88,7 @@ func (a *app) tokenListCommand() *cobra.Command {
 					t.CreatedAt.Format(time.DateTime), timeOr(t.ExpiresAt, "never"), timeOr(t.LastUsedAt, "never"))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
@@ -109,18 +99,13 @@ func (a *app) tokenRevokeCommand() *cobra.Command {
 		Use:   "revoke NAME",
 		Short: "Revoke an operator token at once: its next request is refused",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ops, done, err := a.operations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			if err := ops.RevokeToken(cmd.Context(), cliActor(), args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "Revoked token %s\n", args[0])
 			return nil
-		},
+		}),
 	}
 }
 
