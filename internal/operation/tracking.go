@@ -28,6 +28,17 @@ func PageLimit(v string) (int, error) {
 	return n, nil
 }
 
+// pageSize applies the listings' one rule to a page size given as a number (0: DefaultPage).
+func pageSize(n int) (int, error) {
+	if n == 0 {
+		return DefaultPage, nil
+	}
+	if n < 1 || n > MaxPage {
+		return 0, breach.Errorf(breach.EINVALID, "limit: %d is not a number from 1 to %d", n, MaxPage)
+	}
+	return n, nil
+}
+
 // Recipient returns one customer's record — who they are, their deliveries per channel and
 // every event in order — by customer_id. The lookup is audited whether it matched or not, with
 // the recipient's internal number when it did, never the text typed: an operator may paste an
@@ -86,11 +97,8 @@ func (s *Service) Deliveries(ctx context.Context, actor breach.Actor, campaignID
 	if err := req.Filter.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if req.Limit == 0 {
-		req.Limit = DefaultPage
-	}
-	if req.Limit < 1 || req.Limit > MaxPage {
-		return nil, nil, breach.Errorf(breach.EINVALID, "limit: %d is not a number from 1 to %d", req.Limit, MaxPage)
+	if req.Limit, err = pageSize(req.Limit); err != nil {
+		return nil, nil, err
 	}
 	page, next, err := s.Store.Deliveries(ctx, cid, req.Filter, req.After, req.Limit)
 	if err != nil {
@@ -169,13 +177,11 @@ func (s *Service) Suppressions(ctx context.Context, actor breach.Actor, req Supp
 	if err := f.Validate(); err != nil {
 		return nil, nil, err
 	}
-	if req.Limit == 0 {
-		req.Limit = DefaultPage
+	limit, err := pageSize(req.Limit)
+	if err != nil {
+		return nil, nil, err
 	}
-	if req.Limit < 1 || req.Limit > MaxPage {
-		return nil, nil, breach.Errorf(breach.EINVALID, "limit: %d is not a number from 1 to %d", req.Limit, MaxPage)
-	}
-	page, next, err := s.Store.Suppressions(ctx, f.Channel, req.After, req.Limit)
+	page, next, err := s.Store.Suppressions(ctx, f.Channel, req.After, limit)
 	if err != nil {
 		return nil, nil, err
 	}
