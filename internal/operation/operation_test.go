@@ -189,3 +189,16 @@ func TestOperation_RequireTwoPersonOnTheServerOverridesTheFile(t *testing.T) {
 		t.Fatalf("second approval: %+v, %v", got, err)
 	}
 }
+
+// A token's name travels in URL paths: one that could not be revoked there is refused.
+func TestOperation_TokenNamesAreSafeInAPath(t *testing.T) {
+	ops, _ := service(t)
+	for _, bad := range []string{"a/b", "has space", "ü", "../x", strings.Repeat("x", 101)} {
+		if _, _, err := ops.CreateToken(t.Context(), breach.CLIActor("t"), operation.TokenRequest{Name: bad}); breach.ErrorCode(err) != breach.EINVALID {
+			t.Errorf("token name %q: %v, want EINVALID", bad, err)
+		}
+	}
+	if _, _, err := ops.CreateToken(t.Context(), breach.CLIActor("t"), operation.TokenRequest{Name: "ci-bot@ops_1.x"}); err != nil {
+		t.Errorf("a plain name: %v", err)
+	}
+}

@@ -44,7 +44,9 @@ type TokenRequest struct {
 	Lifetime time.Duration
 }
 
-// maxTokenName bounds a token's name.
+// maxTokenName bounds a token's name. A name is letters, digits, '.', '_', '-' and '@': it
+// travels in URL paths (POST /api/v1/tokens/{name}/revoke, the console's revoke button), where
+// a '/' or a space would make a token that can only be revoked from the command line.
 const maxTokenName = 100
 
 // CreateToken creates an operator token and returns it — the only time it is seen: only its
@@ -54,8 +56,10 @@ func (s *Service) CreateToken(ctx context.Context, actor breach.Actor, req Token
 		return "", nil, err
 	}
 	name := strings.TrimSpace(req.Name)
-	if name == "" || len(name) > maxTokenName || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return "", nil, breach.Errorf(breach.EINVALID, "a token's name is 1 to %d printable characters", maxTokenName)
+	if name == "" || len(name) > maxTokenName || strings.ContainsFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-@", r))
+	}) {
+		return "", nil, breach.Errorf(breach.EINVALID, "a token's name is 1 to %d letters, digits, '.', '_', '-' or '@'", maxTokenName)
 	}
 	login := ""
 	if req.User != "" {
