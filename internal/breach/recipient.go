@@ -22,6 +22,8 @@ type Recipient struct {
 	// Exposed is what was exposed about this customer: the list's categories, or the
 	// campaign's default ones when the list named none.
 	Exposed Categories `json:"exposed"`
+	// Postal is the customer's postal address; zero when the list gives none.
+	Postal PostalAddress `json:"postal,omitzero"`
 	// Attributes are the list's other columns, usable in templates.
 	Attributes map[string]string `json:"attributes,omitempty"`
 	UpdatedAt  time.Time         `json:"updated_at"`
