@@ -52,8 +52,25 @@ type manifests struct {
 	objectLabels map[string]map[string]string
 }
 
-// render runs kustomize on dir and strictly decodes each object into its typed struct.
+// rendered keeps each kustomization's output for the tests after the first (nil: it failed,
+// and that test said why).
+var rendered = map[string]*manifests{}
+
+// render runs kustomize on dir and validates and strictly decodes each object, once per dir.
 func render(t *testing.T, dir string) *manifests {
+	t.Helper()
+	m, done := rendered[dir]
+	if !done {
+		defer func() { rendered[dir] = m }()
+		m = renderOnce(t, dir)
+	}
+	if m == nil {
+		t.Fatalf("%s did not render or validate (see the first test that failed)", dir)
+	}
+	return m
+}
+
+func renderOnce(t *testing.T, dir string) *manifests {
 	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
 	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
