@@ -1,7 +1,9 @@
 package letter
 
 import (
+	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -66,5 +68,42 @@ func TestNewDoc_UsualLettersEmbedFromTheCutFonts(t *testing.T) {
 		if !slices.Equal(d.whole, tc.whole) {
 			t.Errorf("%s letter to %q: whole fonts %v, want %v", tc.locale, tc.name, d.whole, tc.whole)
 		}
+	}
+}
+
+// BenchmarkWrite_WholeFonts is what a letter costs when it embeds from the whole fonts, as
+// fpdf does by default; compare with BenchmarkWrite (the Writer's cuts).
+func BenchmarkWrite_WholeFonts(b *testing.B) {
+	w, err := NewWriter()
+	if err != nil {
+		b.Fatal(err)
+	}
+	latin, korean := *w.latin, *w.korean
+	latin.cut, latin.cutBold, korean.cut = latin.full, latin.fullBold, korean.full
+	whole := &Writer{latin: &latin, korean: &korean}
+	for _, locale := range []string{"en", "ko"} {
+		b.Run(locale, func(b *testing.B) {
+			text := strings.Repeat("Notice of Data Breach: what happened, what information was involved. ", 60)
+			if locale == "ko" {
+				text = strings.Repeat("개인정보 유출 사실을 알려 드리며 진심으로 사과드립니다. 고객님의 성명, 전화번호가 유출되었습니다. ", 40)
+			}
+			for _, cut := range []struct {
+				name string
+				w    *Writer
+			}{{"cut", w}, {"whole", whole}} {
+				b.Run(cut.name, func(b *testing.B) {
+					l := &Letter{Paper: A4, To: []string{"Ana", "Lima"}, Content: &notice.Letter{Locale: locale, Title: "Title",
+						Sections: []notice.LetterSection{{Heading: "Heading", Paragraphs: []string{text, text}}}}}
+					b.ReportAllocs()
+					start := CPUTime()
+					for b.Loop() {
+						if _, err := cut.w.Write(io.Discard, l); err != nil {
+							b.Fatal(err)
+						}
+					}
+					ReportCPU(b, start)
+				})
+			}
+		})
 	}
 }

@@ -348,6 +348,7 @@ func BenchmarkWrite(b *testing.B) {
 			w := newWriter(b)
 			var size, pages int
 			b.ReportAllocs()
+			start := letter.CPUTime()
 			for b.Loop() {
 				var buf bytes.Buffer
 				n, err := w.Write(&buf, l)
@@ -359,6 +360,7 @@ func BenchmarkWrite(b *testing.B) {
 			if pages != tc.pages {
 				b.Fatalf("the letter has %d pages, want %d", pages, tc.pages)
 			}
+			letter.ReportCPU(b, start)
 			b.ReportMetric(float64(size), "bytes/letter")
 			b.ReportMetric(float64(pages*b.N)/b.Elapsed().Seconds(), "pages/s")
 		})
