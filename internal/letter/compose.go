@@ -38,10 +38,11 @@ func (d *doc) layout(l *Letter) {
 		d.place(g.returnX, g.returnY, line, false, sizeReturn)
 	}
 	y := g.addressY
+	size, leading := g.addressSize(len(l.To))
 	for _, s := range l.To {
-		line, size := d.fit(clean(s, d.faces), sizeAddress, sizeAddressMin, g.addressWidth)
+		line, size := d.fit(clean(s, d.faces), size, sizeAddressMin, g.addressWidth)
 		d.place(g.addressX, y, line, false, size)
-		y += lineHeight(sizeAddress)
+		y += leading
 	}
 	date := clean(c.DateOf(dateOf(l)), d.faces)
 	d.place(g.width-g.right-d.width(date, false, sizeBody), g.dateY, date, false, sizeBody)

@@ -19,8 +19,7 @@ type geometry struct {
 	returnX, returnY, returnWidth float64 // the return address
 	returnOneLine                 bool    // A4: one small line at the top of the window
 	addressX, addressY            float64 // the first line's top
-	addressWidth                  float64
-	addressLines                  int
+	addressWidth, addressHeight   float64
 	dateY, bodyY                  float64
 }
 
@@ -36,11 +35,11 @@ type geometry struct {
 var geometries = map[Paper]geometry{
 	A4: {width: 210, height: 297, left: 25, right: 20, top: 20, bottom: 22, letterheadY: 20,
 		returnX: 25, returnY: 55, returnWidth: 75, returnOneLine: true,
-		addressX: 25, addressY: 63.5, addressWidth: 75, addressLines: 6,
+		addressX: 25, addressY: 63.5, addressWidth: 75, addressHeight: 26,
 		dateY: 100, bodyY: 110},
 	USLetter: {width: 215.9, height: 279.4, left: 25.4, right: 25.4, top: 19, bottom: 22, letterheadY: 0,
 		returnX: 22.2, returnY: 12.7, returnWidth: 90,
-		addressX: 24.2, addressY: 52, addressWidth: 110, addressLines: 6,
+		addressX: 24.2, addressY: 52, addressWidth: 110, addressHeight: 26,
 		dateY: 92, bodyY: 102},
 }
 
@@ -54,11 +53,24 @@ const (
 	sizeCode       = 14
 	sizeAddress    = 10
 	sizeAddressMin = 8
-	sizeReturn     = 8
-	sizeReturnMin  = 6.5
-	sizeFooter     = 9
-	ptToMM         = 25.4 / 72
+	// maxAddressLines is how many lines fit a window in sizeAddressMin.
+	maxAddressLines = 8
+	sizeReturn      = 8
+	sizeReturnMin   = 6.5
+	sizeFooter      = 9
+	ptToMM          = 25.4 / 72
 )
+
+// addressSize is the type size and leading (mm) of an address of n lines: 10 pt, or smaller
+// so the lines fit the window's height.
+func (g geometry) addressSize(n int) (size, leading float64) {
+	const factor = 1.15
+	size = sizeAddress
+	for size > sizeAddressMin && float64(n)*size*ptToMM*factor > g.addressHeight {
+		size -= 0.5
+	}
+	return size, size * ptToMM * factor
+}
 
 // lineHeight is the distance between two lines of text of size pt, in millimetres.
 func lineHeight(size float64) float64 { return size * ptToMM * 1.3 }

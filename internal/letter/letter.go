@@ -86,7 +86,7 @@ func Write(w io.Writer, l *Letter) (pages int, err error) {
 }
 
 // Write writes l as a PDF to out and returns its number of pages. A letter without content or
-// address, or whose address has more lines than the envelope's window shows, is EINVALID.
+// address, or whose address has more lines than the envelope's window shows (8), is EINVALID.
 func (wr *Writer) Write(out io.Writer, l *Letter) (pages int, err error) {
 	if l == nil || l.Content == nil {
 		return 0, breach.Errorf(breach.EINVALID, "a letter needs its content")
@@ -98,8 +98,8 @@ func (wr *Writer) Write(out io.Writer, l *Letter) (pages int, err error) {
 	if len(l.To) == 0 {
 		return 0, breach.Errorf(breach.EINVALID, "a letter needs an address")
 	}
-	if len(l.To) > g.addressLines {
-		return 0, breach.Errorf(breach.EINVALID, "the address has %d lines; the window of a %s envelope shows %d", len(l.To), l.Paper, g.addressLines)
+	if len(l.To) > maxAddressLines {
+		return 0, breach.Errorf(breach.EINVALID, "the address has %d lines; the window of an envelope shows %d", len(l.To), maxAddressLines)
 	}
 	d, err := wr.newDoc(l, g)
 	if err != nil {

@@ -52,7 +52,8 @@ type customer struct {
 
 var customers = map[string]customer{
 	"en": {breach.Recipient{CustomerID: "US-1", Name: "Jordan Miller", Locale: "en-US", Country: "US", Jurisdiction: "us-ca",
-		Exposed: breach.Categories(0).With(breach.CategoryNationalID).With(breach.CategoryPaymentCard)},
+		Exposed:    breach.Categories(0).With(breach.CategoryNationalID).With(breach.CategoryPaymentCard),
+		Attributes: map[string]string{"offer_code": "CID-7731-QX"}},
 		[]string{"Jordan Miller", "1200 Market Street Apt 4B", "San Francisco CA 94102"}},
 	"es": {breach.Recipient{CustomerID: "PE-1", Name: "Ana Quispe Mamani", Locale: "es-PE", Country: "PE",
 		Exposed: breach.Categories(0).With(breach.CategorySIM).With(breach.CategoryNationalID)},
@@ -147,6 +148,9 @@ func TestWrite_EachLanguageExtractsNameAddressReferenceTitleAndHeadings(t *testi
 			if n := strings.Count(text, l.Content.Reference); n < pages+1 {
 				t.Errorf("the reference appears %d times in %d pages; want it on every page and in the text", n, pages)
 			}
+			if k == "en" && !strings.Contains(text, "CID-7731-QX") {
+				t.Error("the enrolment code is not in the letter")
+			}
 			if k == "ko" && !regexp.MustCompile(`\p{Hangul}{4,}`).MatchString(text) {
 				t.Errorf("the Korean letter's text does not extract as Hangul:\n%s", text)
 			}
@@ -182,8 +186,12 @@ func TestWrite_AddressSitsInTheEnvelopeWindow(t *testing.T) {
 		letter.USLetter: {22.2, 50.8, 22.2 + 114.3, 50.8 + 28.6},
 	}
 	word := regexp.MustCompile(`<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>`)
-	for _, k := range []string{"en", "fr"} {
-		l, _ := render(t, k)
+	british := []string{"Oliver Brown", "Flat 3", "Rose Court", "Kings Road 12", "WESTMINSTER", "Greater London", "SW1A 1AA", "UNITED KINGDOM"}
+	for _, k := range []string{"en", "fr", "en-8", "fr-8"} {
+		l, _ := render(t, k[:2])
+		if strings.HasSuffix(k, "-8") {
+			l.To = british // eight lines: a smaller type, still in the window
+		}
 		pdf, _ := write(t, l)
 		bbox := pdftotext(t, pdf, "-bbox", "-f", "1", "-l", "1")
 		win := windows[l.Paper]
@@ -274,11 +282,11 @@ func TestWrite_HostileTextStaysOnThePage(t *testing.T) {
 	}
 }
 
-func TestWrite_RefusesAddressesTheWindowCannotShow(t *testing.T) {
+func TestWrite_RefusesAddressesNoWindowCanShow(t *testing.T) {
 	l, _ := render(t, "fr")
-	l.To = []string{"1", "2", "3", "4", "5", "6", "7"}
+	l.To = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}
 	if _, err := newWriter(t).Write(&bytes.Buffer{}, l); breach.ErrorCode(err) != breach.EINVALID {
-		t.Errorf("a seven-line address: got %v, want EINVALID", err)
+		t.Errorf("a nine-line address: got %v, want EINVALID", err)
 	}
 	l.To = nil
 	if _, err := newWriter(t).Write(&bytes.Buffer{}, l); breach.ErrorCode(err) != breach.EINVALID {
