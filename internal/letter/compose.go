@@ -16,26 +16,8 @@ func (d *doc) layout(l *Letter) {
 	g, c := d.g, l.Content
 	d.newPage()
 
-	if len(l.From) > 0 && !g.returnOneLine {
-		// US Letter: the return address is the letterhead, in the upper window.
-		y := g.returnY
-		for i, s := range l.From {
-			line, size := d.fit(clean(s, d.faces), sizeBody, sizeAddressMin, g.returnWidth)
-			d.place(g.returnX, y, line, i == 0, size)
-			y += lineHeight(size)
-		}
-	}
-	if len(l.From) > 0 && g.returnOneLine {
-		// A4: the organisation's name as letterhead, the return address as one small line
-		// at the top of the window, where the post reads it.
-		line, size := d.fit(clean(l.From[0], d.faces), sizeHeading, sizeBody, g.width-g.left-g.right)
-		d.place(g.left, g.letterheadY, line, true, size)
-		parts := make([]string, len(l.From))
-		for i, s := range l.From {
-			parts[i] = clean(s, d.faces)
-		}
-		line, _ = d.fit(strings.Join(parts, returnSeparator), sizeReturn, sizeReturnMin, g.returnWidth)
-		d.place(g.returnX, g.returnY, line, false, sizeReturn)
+	if len(l.From) > 0 {
+		d.sender(l.From)
 	}
 	y := g.addressY
 	size, leading := g.addressSize(len(l.To))
@@ -84,6 +66,59 @@ func (d *doc) layout(l *Letter) {
 	if c.Footer != "" {
 		d.y += 6
 		d.lines(c.Footer, 0, false, sizeBody)
+	}
+}
+
+// sender places the sender: on US Letter its lines are the letterhead, in the envelope's upper
+// window; on A4 the letterhead is the same lines at the top, and the window shows them again
+// as the return address, in one or two small lines where the post reads it.
+func (d *doc) sender(from []string) {
+	g := d.g
+	lines := make([]string, 0, len(from))
+	for _, s := range from {
+		if s = clean(s, d.faces); s != "" {
+			lines = append(lines, s)
+		}
+	}
+	if len(lines) > maxSenderLines {
+		lines = lines[:maxSenderLines]
+	}
+	x, y, width, size := g.returnX, g.returnY, g.returnWidth, sizeBody
+	if g.returnOneLine {
+		x, y, width, size = g.left, g.letterheadY, g.width-g.left-g.right, sizeFooter
+	}
+	for i, s := range lines {
+		first := i == 0
+		lineSize := size
+		if first && g.returnOneLine {
+			lineSize = sizeHeading
+		}
+		line, lineSize := d.fit(s, lineSize, sizeReturnMin, width)
+		d.place(x, y, line, first, lineSize)
+		y += lineHeight(lineSize)
+	}
+	if !g.returnOneLine {
+		return
+	}
+	// The sender's lines joined by " · ", broken between them where a line is full.
+	var ret []string
+	for _, s := range lines {
+		if n := len(ret); n > 0 && d.width(ret[n-1]+returnSeparator+s, false, sizeReturn) <= g.returnWidth {
+			ret[n-1] += returnSeparator + s
+		} else {
+			ret = append(ret, s)
+		}
+	}
+	if len(ret) > 2 {
+		ret[1] = strings.Join(ret[1:], returnSeparator)
+		ret = ret[:2]
+	}
+	for i := range ret {
+		ret[i], _ = d.fit(ret[i], sizeReturn, sizeReturnMin, g.returnWidth)
+	}
+	lh := lineHeight(sizeReturn)
+	for i, s := range ret {
+		d.place(g.returnX, g.returnY-float64(len(ret)-1-i)*lh, s, false, sizeReturn)
 	}
 }
 

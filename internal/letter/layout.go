@@ -17,7 +17,7 @@ type geometry struct {
 	left, right, top, bottom      float64
 	letterheadY                   float64
 	returnX, returnY, returnWidth float64 // the return address
-	returnOneLine                 bool    // A4: one small line at the top of the window
+	returnOneLine                 bool    // A4: the letterhead on top, the return address in small type at the top of the window
 	addressX, addressY            float64 // the first line's top
 	addressWidth, addressHeight   float64
 	dateY, bodyY                  float64
@@ -57,8 +57,10 @@ const (
 	maxAddressLines = 8
 	sizeReturn      = 8
 	sizeReturnMin   = 6.5
-	sizeFooter      = 9
-	ptToMM          = 25.4 / 72
+	// maxSenderLines is how many lines of the sender fit above the address window.
+	maxSenderLines = 5
+	sizeFooter     = 9
+	ptToMM         = 25.4 / 72
 )
 
 // addressSize is the type size and leading (mm) of an address of n lines: 10 pt, or smaller

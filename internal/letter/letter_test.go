@@ -217,6 +217,30 @@ func TestWrite_AddressSitsInTheEnvelopeWindow(t *testing.T) {
 	}
 }
 
+// TestWrite_ReturnAddressIsWholeAboveTheWindowAddress: on A4 the sender's lines are the
+// letterhead and, in small type, the return address at the top of the window, above the
+// recipient's; on US Letter they sit in the upper window. No line of it is cut.
+func TestWrite_ReturnAddressIsWholeAboveTheWindowAddress(t *testing.T) {
+	const mm = 72 / 25.4
+	word := regexp.MustCompile(`<word xMin="([0-9.]+)" yMin="([0-9.]+)" xMax="([0-9.]+)" yMax="([0-9.]+)">([^<]*)</word>`)
+	for k, zone := range map[string][2]float64{"fr": {45, 62.7}, "en": {10, 45}} { // top and bottom, mm
+		l, _ := render(t, k)
+		pdf, _ := write(t, l)
+		if text := oneLine(pdftotext(t, pdf, "-f", "1", "-l", "1")); strings.Contains(text, "…") {
+			t.Errorf("%s: a line of the first page is cut: %s", k, text)
+		}
+		found := false
+		for _, m := range word.FindAllStringSubmatch(pdftotext(t, pdf, "-bbox", "-f", "1", "-l", "1"), -1) {
+			if m[5] == "15047," && atof(m[2])/mm >= zone[0] && atof(m[4])/mm <= zone[1] {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: the return address's postcode is not between %v mm from the top", k, zone)
+		}
+	}
+}
+
 func TestWrite_LongLetterBreaksPagesAndNumbersThem(t *testing.T) {
 	l, _ := render(t, "en")
 	long := *l.Content
