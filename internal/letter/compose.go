@@ -176,7 +176,7 @@ func (d *doc) draw(o op) {
 	x := o.x
 	d.runs(o.text, func(f *face, text string) {
 		d.setFont(f, o.bold, o.size)
-		simulated := o.bold && f.simulatedBold()
+		simulated := o.bold && !d.hasBold(f)
 		if simulated {
 			// Fill and stroke the outline: a bold for a face shipped without one.
 			pdf.SetLineWidth(o.size * ptToMM * 0.03)

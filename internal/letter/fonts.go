@@ -39,9 +39,6 @@ type face struct {
 	covers, common *runeSet
 }
 
-// simulatedBold says whether the face has no bold of its own.
-func (f *face) simulatedBold() bool { return f.fullBold == nil }
-
 // runeSet is a set of runes of the Basic Multilingual Plane: fpdf maps runes through a font's
 // format-4 cmap, which covers nothing beyond it.
 type runeSet [0x10000 / 8]byte

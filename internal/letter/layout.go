@@ -94,7 +94,10 @@ type doc struct {
 	pages  [][]op
 	// whole[i]: the letter has a character outside faces[i]'s cut, so it embeds from the
 	// whole font.
-	whole   []bool
+	whole []bool
+	// bold[i]: the document has faces[i]'s own bold; bold text in a face without one is
+	// simulated.
+	bold    []bool
 	y       float64 // the top of the next line on the last page
 	ref     string
 	current struct {
@@ -113,18 +116,20 @@ type widthKey struct {
 // newDoc starts l's PDF with the fonts its text needs: for each face, the cut to its common
 // repertoire when every character the letter draws with it is in there, else the whole font.
 func (wr *Writer) newDoc(l *Letter, g geometry) (*doc, error) {
-	d := &doc{g: g, widths: map[widthKey]float64{}, ref: clean(l.Content.Reference, nil)}
+	d := &doc{g: g, widths: map[widthKey]float64{}, ref: clean(l.Content.Reference, nil), bold: make([]bool, 2)}
 	d.faces = []*face{wr.latin, wr.korean}
 	if strings.HasPrefix(l.Content.Locale, "ko") {
 		d.faces = []*face{wr.korean, wr.latin}
 	}
 	used := make([]bool, len(d.faces))
+	usedBold := make([]bool, len(d.faces))
 	rare := make([]bool, len(d.faces))
 	d.whole = rare
-	eachText(l, func(s string) {
+	eachText(l, func(s string, bold bool) {
 		for _, r := range clean(s, d.faces) {
 			i := d.faceOf(r)
 			used[i] = true
+			usedBold[i] = usedBold[i] || bold
 			if !d.faces[i].common.has(r) {
 				rare[i] = true
 			}
@@ -151,8 +156,11 @@ func (wr *Writer) newDoc(l *Letter, g geometry) (*doc, error) {
 			regular, bold = f.full, f.fullBold
 		}
 		pdf.AddUTF8FontFromBytes(f.family, "", regular)
-		if bold != nil {
+		// A face's bold is added only when bold text uses it: a Korean letter draws its
+		// headings in Nanum Gothic and only an accent or two of its body in DejaVu Sans.
+		if bold != nil && usedBold[i] {
 			pdf.AddUTF8FontFromBytes(f.family, "B", bold)
+			d.bold[i] = true
 		}
 	}
 	if err := pdf.Error(); err != nil {
@@ -162,40 +170,40 @@ func (wr *Writer) newDoc(l *Letter, g geometry) (*doc, error) {
 	return d, nil
 }
 
-// eachText calls fn with every text of l that the letter prints.
-func eachText(l *Letter, fn func(string)) {
-	for _, s := range l.From {
-		fn(s)
+// eachText calls fn with every text of l that the letter prints, saying whether it is bold.
+func eachText(l *Letter, fn func(s string, bold bool)) {
+	for i, s := range l.From {
+		fn(s, i == 0)
 	}
 	for _, s := range l.To {
-		fn(s)
+		fn(s, false)
 	}
 	c := l.Content
-	fn(c.Title)
-	fn(c.Greeting)
-	fn(c.Reference)
-	fn(c.Footer)
-	fn(c.DateOf(dateOf(l)))
+	fn(c.Title, true)
+	fn(c.Greeting, false)
+	fn(c.Reference, false)
+	fn(c.Footer, false)
+	fn(c.DateOf(dateOf(l)), false)
 	for _, s := range c.Closing {
-		fn(s)
+		fn(s, false)
 	}
 	for _, s := range c.Sections {
-		fn(s.Heading)
-		fn(s.Code)
+		fn(s.Heading, true)
+		fn(s.Code, true)
 		for _, p := range s.Paragraphs {
-			fn(p)
+			fn(p, false)
 		}
 		for _, p := range s.After {
-			fn(p)
+			fn(p, false)
 		}
 		for _, it := range s.Items {
-			fn(it.Lead)
+			fn(it.Lead, true)
 			for _, t := range it.Text {
-				fn(t)
+				fn(t, false)
 			}
 		}
 	}
-	fn(bullet + dash + ellipsis + returnSeparator)
+	fn(bullet+dash+ellipsis+returnSeparator, false)
 }
 
 // dateOf is the letter's date: l.Date, or today.
@@ -287,11 +295,21 @@ func (d *doc) setFont(f *face, bold bool, size float64) {
 		return
 	}
 	style := ""
-	if bold && !f.simulatedBold() {
+	if bold && d.hasBold(f) {
 		style = "B"
 	}
 	d.pdf.SetFont(f.family, style, size)
 	d.current.family, d.current.bold, d.current.size = f.family, bold, size
+}
+
+// hasBold says whether the document has f's own bold; without, bold is simulated.
+func (d *doc) hasBold(f *face) bool {
+	for i, g := range d.faces {
+		if g == f {
+			return d.bold[i]
+		}
+	}
+	return false
 }
 
 // runeWidth is the advance of r in millimetres; fpdf does not kern, so a string is as wide as

@@ -45,28 +45,29 @@ func TestKoreanRepertoire_IsKSX1001(t *testing.T) {
 	}
 }
 
-func TestNewDoc_UsualLettersEmbedFromTheCutFonts(t *testing.T) {
+func TestNewDoc_UsualLettersEmbedFromTheCutFontsAndOnlyTheBoldTheyUse(t *testing.T) {
 	w, err := NewWriter()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		locale, name string
-		whole        []bool
+		whole, bold  []bool // per face, the letter's first
 	}{
-		{"en", "Hélène Œuvray-Łukasz Ελένη Жанна", []bool{false, false}},
-		{"ko", "김민준", []bool{false, false}},
-		{"ko", "똠방각하", []bool{true, false}},
-		{"en", "Անի", []bool{true, false}},
-		{"en", "Ana 漢字", []bool{false, false}}, // Nanum Gothic has no Hanja: printed as U+FFFD
+		{"en", "Hélène Œuvray-Łukasz Ελένη Жанна", []bool{false, false}, []bool{true, false}},
+		{"ko", "김민준", []bool{false, false}, []bool{false, false}},
+		{"ko", "Lucía 김", []bool{false, false}, []bool{false, false}}, // í is DejaVu's, in regular text
+		{"ko", "똠방각하", []bool{true, false}, []bool{false, false}},
+		{"en", "Անի", []bool{true, false}, []bool{true, false}},
+		{"en", "Ana 漢字", []bool{false, false}, []bool{true, false}}, // Nanum Gothic has no Hanja: printed as U+FFFD
 	} {
 		l := &Letter{Paper: A4, To: []string{tc.name}, Content: &notice.Letter{Locale: tc.locale, Title: "Title", Greeting: tc.name}}
 		d, err := w.newDoc(l, geometries[A4])
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(d.whole, tc.whole) {
-			t.Errorf("%s letter to %q: whole fonts %v, want %v", tc.locale, tc.name, d.whole, tc.whole)
+		if !slices.Equal(d.whole, tc.whole) || !slices.Equal(d.bold, tc.bold) {
+			t.Errorf("%s letter to %q: whole fonts %v, bold %v; want %v, %v", tc.locale, tc.name, d.whole, d.bold, tc.whole, tc.bold)
 		}
 	}
 }
@@ -106,4 +107,16 @@ func BenchmarkWrite_WholeFonts(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkNewWriter is the once-per-program cost of parsing and cutting the fonts.
+func BenchmarkNewWriter(b *testing.B) {
+	b.ReportAllocs()
+	start := CPUTime()
+	for b.Loop() {
+		if _, err := NewWriter(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ReportCPU(b, start)
 }
