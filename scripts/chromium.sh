@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # chromium.sh: make sure Debian's chromium is installed, for the web console's browser test
 # (internal/web/browser_test.go drives it with chromedp). Installs it with apt-get when
-# /usr/bin/chromium is missing; does nothing otherwise.
+# /usr/bin/chromium is missing; does nothing otherwise. Installs poppler-utils along with it:
+# internal/letter's tests read the PDF letters back with pdftotext and pdfinfo.
 #
 # Usage: scripts/chromium.sh
 #
@@ -11,7 +12,7 @@ set -euo pipefail
 
 readonly CHROMIUM=/usr/bin/chromium
 
-if [[ -x $CHROMIUM ]]; then
+if [[ -x $CHROMIUM ]] && command -v pdftotext >/dev/null 2>&1; then
   printf 'chromium: %s\n' "$("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
   exit 0
 fi
@@ -31,8 +32,8 @@ if ((EUID != 0)); then
   SUDO=(sudo)
 fi
 
-printf 'chromium: installing with apt-get (once)\n'
+printf 'chromium: installing chromium and poppler-utils with apt-get (once)\n'
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
-"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends chromium poppler-utils >/dev/null
 printf 'chromium: %s\n' "$("$CHROMIUM" --version)"

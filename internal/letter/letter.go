@@ -1,15 +1,21 @@
 // Package letter writes print-ready PDF letters: one customer's notice, laid out for a window
 // envelope on the paper of the customer's country.
 //
-// This file fixes the contract between the letters operation (package operation) and the PDF
-// writer; the writer itself is being built (issue 12) and this placeholder only lets the
-// callers compile.
+// The PDF is made with codeberg.org/go-pdf/fpdf (pure Go, UTF-8 TrueType fonts embedded as
+// subsets with a ToUnicode map, so the text can be searched and extracted). Text is laid out
+// here, not by fpdf: each character is drawn in the first embedded typeface that has it
+// (DejaVu Sans for Latin, Greek and Cyrillic; Nanum Gothic for Hangul, first in Korean
+// letters), lines are broken between words and inside a word too long for a line, and pages
+// are counted before they are drawn so every page says "2/3" next to the reference.
 package letter
 
 import (
 	"errors"
 	"io"
+	"sync"
+	"time"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
@@ -39,12 +45,72 @@ type Letter struct {
 	// To is the recipient's address block as the post of their country wants it printed,
 	// one line each, name first.
 	To []string
+	// Date is the date printed on the letter, in the content's locale; zero is today.
+	Date time.Time
 	// Content is the notice: title, headings, exposed data with guidance, reference, offer,
 	// contacts (notice.Renderer.Letter).
 	Content *notice.Letter
 }
 
-// Write writes l as a PDF to w and returns its number of pages.
-func Write(w io.Writer, l *Letter) (pages int, err error) {
-	return 0, errors.New("letter: the PDF writer is not built yet")
+// Writer writes letters. It holds the parsed fonts, so a campaign's thousands of letters parse
+// them once; it is safe for concurrent use.
+type Writer struct {
+	latin, korean *face
 }
+
+// NewWriter parses the embedded fonts (about 0.1 s).
+func NewWriter() (*Writer, error) {
+	latin, err := newFace("dejavu", dejaVuSans, dejaVuSansBold, latinRepertoire)
+	if err != nil {
+		return nil, err
+	}
+	korean, err := newFace("nanum", nanumGothic, nil, koreanRepertoire)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{latin: latin, korean: korean}, nil
+}
+
+// defaultWriter is the Writer of the package function Write, built on first use; it is
+// read-only once built.
+var defaultWriter = sync.OnceValues(NewWriter)
+
+// Write writes l as a PDF to w and returns its number of pages, with a Writer shared by the
+// whole program. Writing many letters, keep a Writer of your own.
+func Write(w io.Writer, l *Letter) (pages int, err error) {
+	wr, err := defaultWriter()
+	if err != nil {
+		return 0, err
+	}
+	return wr.Write(w, l)
+}
+
+// Write writes l as a PDF to out and returns its number of pages. A letter without content or
+// address, or whose address has more lines than the envelope's window shows (8), is EINVALID.
+func (wr *Writer) Write(out io.Writer, l *Letter) (pages int, err error) {
+	if l == nil || l.Content == nil {
+		return 0, breach.Errorf(breach.EINVALID, "a letter needs its content")
+	}
+	g, ok := geometries[l.Paper]
+	if !ok {
+		return 0, breach.Errorf(breach.EINVALID, "paper %q is not A4 or Letter", l.Paper)
+	}
+	if len(l.To) == 0 {
+		return 0, breach.Errorf(breach.EINVALID, "a letter needs an address")
+	}
+	if len(l.To) > maxAddressLines {
+		return 0, breach.Errorf(breach.EINVALID, "the address has %d lines; the window of an envelope shows %d", len(l.To), maxAddressLines)
+	}
+	d, err := wr.newDoc(l, g)
+	if err != nil {
+		return 0, err
+	}
+	d.layout(l)
+	if err := d.render(out); err != nil {
+		return 0, err
+	}
+	return len(d.pages), nil
+}
+
+// errFPDF wraps what fpdf reports: a broken embedded font or a failed write.
+var errFPDF = errors.New("letter: PDF")
