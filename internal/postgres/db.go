@@ -34,6 +34,8 @@ type DB struct {
 	pending *pendingCache
 	// reads writes the audit rows of reads in batches (see AuditRead).
 	reads *readAuditor
+	// quiet caches the quiet-hours wait of campaigns where many SMS wait (see quietCache).
+	quiet quietCache
 	// Now, when set, is the clock quiet-hours holds (deliveries' not_before) are judged by:
 	// the sending engine's (dispatch.Engine.Now), so that a test can move both at once. nil:
 	// time.Now.

@@ -206,7 +206,7 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		quiet breach.QuietWait
 	)
 	queuePossibleDuplicates(b, uid, &dups)
-	queueQuietWait(b, uid, &quiet)
+	db.queueQuietWait(b, uid, &quiet)
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return nil, false, fmt.Errorf("read status: %w", err)
 	}
