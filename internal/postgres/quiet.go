@@ -52,7 +52,9 @@ func (db *DB) QueuedRecipients(ctx context.Context, campaignID string, ch breach
 // Defer holds queued deliveries of one channel until the given times (quiet hours): they stay
 // queued, so no event is written and no count moves, but no claim takes them and the
 // reconciler does not queue them before then. A delivery no longer queued (claimed meanwhile)
-// is left alone.
+// is left alone. Its next_attempt_at moves to the same time too: a worker one release older
+// (which knows nothing of not_before) still running during an upgrade then holds it as well,
+// on the database's clock.
 func (db *DB) Defer(ctx context.Context, campaignID string, ch breach.Channel, until []breach.Deferral) error {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
@@ -63,7 +65,7 @@ func (db *DB) Defer(ctx context.Context, campaignID string, ch breach.Channel, u
 		ids[i], at[i] = d.RecipientID, d.Until
 	}
 	if _, err := db.pool.Exec(ctx, `
-		UPDATE deliveries d SET not_before = u.until
+		UPDATE deliveries d SET not_before = u.until, next_attempt_at = greatest(d.next_attempt_at, u.until)
 		FROM unnest($3::bigint[], $4::timestamptz[]) AS u (recipient_id, until)
 		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = ANY ($3) AND d.recipient_id = u.recipient_id
 			AND d.state = 'queued'`, uid, ch, ids, at); err != nil {
