@@ -74,6 +74,14 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 				fmt.Fprintf(a.stdout, "   possible duplicates: %d", s.PossibleDuplicates)
 			}
 			fmt.Fprintln(a.stdout)
+			if q := s.QuietHours; q.Count > 0 && q.Earliest != nil && q.Latest != nil {
+				fmt.Fprintf(a.stdout, "quiet hours: %d SMS wait for their recipients' night to end, until %s", q.Count,
+					q.Earliest.UTC().Format("2006-01-02 15:04 UTC"))
+				if !q.Latest.Equal(*q.Earliest) {
+					fmt.Fprintf(a.stdout, " to %s", q.Latest.UTC().Format("2006-01-02 15:04 UTC"))
+				}
+				fmt.Fprintln(a.stdout)
+			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprint(tw, "channel\t")
 			for _, st := range breach.DeliveryStates {

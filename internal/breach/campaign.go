@@ -115,6 +115,8 @@ type SMSPolicy struct {
 	AllowLink     bool `json:"allow_link" yaml:"allow_link"`
 	Transliterate bool `json:"transliterate" yaml:"transliterate"`
 	MaxSegments   int  `json:"max_segments,omitempty" yaml:"max_segments"`
+	// QuietHours, when set, holds each SMS due in the recipient's night until it ends.
+	QuietHours *QuietHours `json:"quiet_hours,omitempty" yaml:"quiet_hours"`
 }
 
 // ApprovalPolicy is who may approve a campaign.
@@ -267,6 +269,9 @@ func (c *Campaign) Validate() error {
 	c.validatePolicy(v)
 	if c.SMS.MaxSegments < 0 || c.SMS.MaxSegments > 10 {
 		v.Add("sms.max_segments", "must be between 1 and 10, not %d", c.SMS.MaxSegments)
+	}
+	if c.SMS.QuietHours != nil {
+		c.SMS.QuietHours.validate(v, "sms.quiet_hours")
 	}
 	if c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		v.Add("retention_days", "must be between 1 and 3650 days, not %d", c.RetentionDays)

@@ -95,6 +95,9 @@ type CampaignStatus struct {
 	// or not: nobody knows) counts once per such earlier send. Every duplicate the sending
 	// engine can cause is in it; most of it may be notices the dead worker never sent.
 	PossibleDuplicates int64 `json:"possible_duplicates"`
+	// QuietHours counts the SMS held until their recipients' quiet hours end (sms.quiet_hours),
+	// queued meanwhile, and says until when.
+	QuietHours QuietWait `json:"quiet_hours"`
 }
 
 // Remaining counts the deliveries not yet settled (pending, queued or sending).

@@ -45,6 +45,24 @@ type DeliveryStore interface {
 	UnregisterWorker(ctx context.Context, id string) error
 	// ListenCampaigns calls fn with the ID of each campaign an operator moves, until ctx ends.
 	ListenCampaigns(ctx context.Context, fn func(campaignID string)) error
+	QuietStore
+}
+
+// QuietStore is what SMS quiet hours need of the record: a held delivery stays queued with a
+// time before which no claim takes it (ClaimRange) and the reconciler does not queue it again
+// (DueChunks).
+type QuietStore interface {
+	// QueuedRecipients returns the recipients (ID, phone, country) of the deliveries of one
+	// channel with recipient IDs in [low, high) that a claim would take now.
+	QueuedRecipients(ctx context.Context, campaignID string, ch Channel, low, high int64) ([]Recipient, error)
+	// Defer holds queued deliveries until the given times; one no longer queued is left alone.
+	Defer(ctx context.Context, campaignID string, ch Channel, until []Deferral) error
+}
+
+// Deferral holds one delivery until a time.
+type Deferral struct {
+	RecipientID int64
+	Until       time.Time
 }
 
 // Worker is a registered worker process.

@@ -354,3 +354,54 @@ func TestErrorFormat(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", e.Error(), want)
 	}
 }
+
+// quietHours returns the example campaign with its quiet hours block set to lines.
+func quietHours(t *testing.T, lines ...string) string {
+	t.Helper()
+	return replaceLine(t, exampleCampaign(t), "  max_segments: 3", append([]string{"  max_segments: 3", "  quiet_hours:"}, lines...)...)
+}
+
+func TestParse_QuietHoursAcrossMidnightAreKept(t *testing.T) {
+	c, err := parseString(quietHours(t, `    start: "21:00"`, `    end: "08:00"`, `    time_zone: America/Lima`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := c.SMS.QuietHours
+	if q == nil || q.Start != "21:00" || q.End != "08:00" || q.TimeZone != "America/Lima" {
+		t.Fatalf("quiet hours = %+v", q)
+	}
+	if _, err := q.Window(); err != nil {
+		t.Errorf("Window: %v", err)
+	}
+}
+
+func TestParse_ExampleSendsSMSAtAnyHour(t *testing.T) {
+	c, err := parseString(exampleCampaign(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMS.QuietHours != nil {
+		t.Errorf("the example's quiet hours are on (%+v): its quick start would hold SMS at night", c.SMS.QuietHours)
+	}
+}
+
+func TestParse_BadQuietHoursNameTheFieldAndLine(t *testing.T) {
+	src := exampleCampaign(t)
+	at := findLine(t, src, "  max_segments: 3") + 1 // the quiet_hours: line
+	for _, tc := range []struct {
+		lines []string
+		want  string
+	}{
+		{[]string{`    start: "9pm"`, `    end: "08:00"`}, fmt.Sprintf(`campaign.yaml:%d: sms.quiet_hours.start: "9pm" is not a time of day in HH:MM form`, at+1)},
+		{[]string{`    start: "21:00"`, `    end: "24:00"`}, fmt.Sprintf(`campaign.yaml:%d: sms.quiet_hours.end: "24:00" is not a time of day`, at+2)},
+		{[]string{`    start: "21:00"`, `    end: "21:00"`}, fmt.Sprintf(`campaign.yaml:%d: sms.quiet_hours: start and end are both 21:00`, at)},
+		{[]string{`    start: "21:00"`}, fmt.Sprintf(`campaign.yaml:%d: sms.quiet_hours.end: is required`, at)},
+		{[]string{`    start: "21:00"`, `    end: "08:00"`, `    time_zone: Lima`}, fmt.Sprintf(`campaign.yaml:%d: sms.quiet_hours.time_zone: "Lima" is not a time zone`, at+3)},
+		{[]string{`    start: "21:00"`, `    end: "08:00"`, `    timezone: UTC`}, `unknown field "timezone"`},
+	} {
+		_, err := parseString(quietHours(t, tc.lines...))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want %q", tc.lines, err, tc.want)
+		}
+	}
+}

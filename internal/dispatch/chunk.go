@@ -43,6 +43,12 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 			e.holds.drop(t.Campaign, hold)
 		}
 	}()
+	// Held SMS are set aside before the claim (see holdQuiet).
+	if t.Channel == breach.ChannelSMS && cc.quiet != nil {
+		if err := e.holdQuiet(ctx, cc, t); err != nil {
+			return err
+		}
+	}
 	fallback := cc.c.Channels.FallsBack()
 	claims, fallbacks, err := e.store.ClaimRange(ctx, t.Campaign, t.Channel, t.Low, t.High, e.workerID, fallback)
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/email"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/phone"
 	"github.com/breachnotice/breachnotice/internal/sms"
 )
 
@@ -159,6 +160,12 @@ type Engine struct {
 	// journal records the outcomes; holds are the claims the tasks are working on.
 	journal *journal
 	holds   holds
+	// Now is the clock quiet hours are judged by (nil: time.Now): a test moves it, and sets the
+	// store's to the same (postgres.DB.Now), instead of sleeping until morning.
+	Now func() time.Time
+	// zones finds the time zones of the recipients' phones, for quiet hours.
+	zones phone.Zones
+
 	// healthySince is when this worker's heartbeats last began succeeding (unix nanoseconds;
 	// 0 while they fail). Until they have succeeded for StaleAfter, the other workers' silence
 	// proves nothing (the database may just have come back) and their claims are left alone.
@@ -169,6 +176,8 @@ type Engine struct {
 type campaignCache struct {
 	c      *breach.Campaign
 	render *notice.CampaignRenderer
+	// quiet is the campaign's SMS quiet hours (nil: none).
+	quiet *breach.Window
 	// halted is set when an operator pauses or cancels the campaign: tasks stop sending the
 	// notices they have claimed and release them.
 	halted atomic.Bool
@@ -251,6 +260,13 @@ func (e *Engine) campaign(ctx context.Context, id string) (*campaignCache, error
 		return nil, err
 	}
 	cc = &campaignCache{c: c, render: e.renderer.ForCampaign(c)}
+	if q := c.SMS.QuietHours; q != nil {
+		w, err := q.Window()
+		if err != nil {
+			return nil, breach.Errorf(breach.EINVALID, "campaign %s: sms.quiet_hours: %v", id, err)
+		}
+		cc.quiet = &w
+	}
 	cc.halted.Store(c.State != breach.CampaignRunning)
 	e.mu.Lock()
 	e.campaigns[id] = cc

@@ -37,6 +37,12 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 	if err := e.limits.wait(ctx, ch, r.Address(ch)); err != nil || halt() {
 		return o, false, false
 	}
+	// The wait may have run into the recipient's quiet hours: released, the next claim holds it.
+	if ch == breach.ChannelSMS && cc.quiet != nil {
+		if now := e.now(); e.quietUntil(cc, r, now).After(now) {
+			return o, false, false
+		}
+	}
 	if !e.journal.reserve(ctx, halt) {
 		return o, false, false
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -33,6 +34,12 @@ type DB struct {
 	pending *pendingCache
 	// reads writes the audit rows of reads in batches (see AuditRead).
 	reads *readAuditor
+	// quiet caches the quiet-hours wait of campaigns where many SMS wait (see quietCache).
+	quiet quietCache
+	// Now, when set, is the clock quiet-hours holds (deliveries' not_before) are judged by:
+	// the sending engine's (dispatch.Engine.Now), so that a test can move both at once. nil:
+	// time.Now.
+	Now func() time.Time
 }
 
 // defaultMaxConns is the pool size unless DATABASE_URL sets pool_max_conns (pgx's default,

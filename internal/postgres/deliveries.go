@@ -19,7 +19,8 @@ import (
 // suppressions_match, migration 00009) become suppressed instead, and when
 // fallback is set their customers' other channel is queued (the IDs are returned as
 // fallbacks, to be sent on ch.Other()). A campaign that is not running yields nothing: pausing
-// stops the claims at once. (The range is repeated on every join to recipients: without it the
+// stops the claims at once, and a delivery held for quiet hours is not claimed before its
+// not_before (the claim clears it). (The range is repeated on every join to recipients: without it the
 // planner read and sorted the whole campaign's recipients for each claim.)
 func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Channel, low, high int64, worker string,
 	fallback bool) (claims []breach.Claim, fallbacks []int64, err error) {
@@ -40,7 +41,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 			FROM deliveries d
 			JOIN recipients r ON r.campaign_id = $1 AND r.id = d.recipient_id AND r.id >= $3 AND r.id < $4
 			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id >= $3 AND d.recipient_id < $4
-				AND d.state = 'queued' AND d.next_attempt_at <= now()
+				AND d.state = 'queued' AND d.next_attempt_at <= now() AND (d.not_before IS NULL OR d.not_before <= $6)
 				AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.state = 'running')
 			FOR UPDATE OF d SKIP LOCKED
 		), claimed AS (
@@ -49,7 +50,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 				worker_id = CASE WHEN due.suppressed THEN NULL ELSE $5::uuid END,
 				attempts = d.attempts + CASE WHEN due.suppressed THEN 0 ELSE 1 END,
 				error = CASE WHEN due.suppressed THEN 'the address is on the suppression list' ELSE d.error END,
-				source = 'worker', updated_at = now()
+				source = 'worker', updated_at = now(), not_before = NULL
 			FROM due
 			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = due.recipient_id
 			RETURNING d.recipient_id, d.state, d.attempts
@@ -57,7 +58,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 		SELECT c.recipient_id, c.state, c.attempts, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,
 			r.jurisdiction, r.exposed, r.attributes
 		FROM claimed c JOIN recipients r ON r.campaign_id = $1 AND r.id = c.recipient_id AND r.id >= $3 AND r.id < $4
-		ORDER BY c.recipient_id`, uid, ch, low, high, worker)
+		ORDER BY c.recipient_id`, uid, ch, low, high, worker, db.now())
 	if err != nil {
 		return nil, nil, fmt.Errorf("claim deliveries: %w", err)
 	}

@@ -107,7 +107,7 @@ func deliveriesPartition(uid uuid.UUID) string {
 // its recipients the planner had not reached. Deliveries being sent finish as they will.
 func settleCancelled(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
 	if _, err := tx.Exec(ctx, `
-		UPDATE deliveries SET state = 'failed', error = $2, source = 'operator', updated_at = now()
+		UPDATE deliveries SET state = 'failed', error = $2, source = 'operator', updated_at = now(), not_before = NULL
 		WHERE campaign_id = $1 AND state = 'queued'`, uid, cancelledError); err != nil {
 		return fmt.Errorf("fail queued deliveries: %w", err)
 	}
@@ -201,8 +201,12 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		}
 		return nil
 	})
-	var dups int64
+	var (
+		dups  int64
+		quiet breach.QuietWait
+	)
 	queuePossibleDuplicates(b, uid, &dups)
+	db.queueQuietWait(b, uid, &quiet)
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return nil, false, fmt.Errorf("read status: %w", err)
 	}
@@ -216,7 +220,7 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 			return nil, false, fmt.Errorf("count recipients: %w", err)
 		}
 	}
-	s.Total, s.PossibleDuplicates = total, dups
+	s.Total, s.PossibleDuplicates, s.QuietHours = total, dups, quiet
 	for _, c := range counts {
 		s.Add(c.Locale, c.Channel, c.State, c.N)
 	}

@@ -35,7 +35,8 @@ func (db *DB) ActiveCampaigns(ctx context.Context) ([]breach.ActiveCampaign, err
 }
 
 // DueChunks returns the chunks of a running campaign holding queued deliveries that have been
-// due for at least minAge: work that a task should have picked up by now.
+// due for at least minAge: work that a task should have picked up by now. An SMS held for quiet
+// hours is due once its not_before has passed (by DB.Now's clock).
 func (db *DB) DueChunks(ctx context.Context, campaignID string, size int64, minAge time.Duration) ([]breach.Chunk, error) {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
@@ -44,7 +45,8 @@ func (db *DB) DueChunks(ctx context.Context, campaignID string, size int64, minA
 	rows, err := db.pool.Query(ctx, `
 		SELECT DISTINCT channel, recipient_id / $2 FROM deliveries
 		WHERE campaign_id = $1 AND state = 'queued' AND next_attempt_at <= now() - $3::interval
-		ORDER BY 2, 1`, uid, size, minAge.String())
+			AND (not_before IS NULL OR not_before <= $4::timestamptz - $3::interval)
+		ORDER BY 2, 1`, uid, size, minAge.String(), db.now())
 	if err != nil {
 		return nil, fmt.Errorf("select due chunks: %w", err)
 	}
@@ -81,7 +83,7 @@ func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale
 	}
 	if campaignState == breach.CampaignCancelled {
 		if _, err := db.pool.Exec(ctx, `
-			UPDATE deliveries SET state = 'failed', error = $2, source = 'reconciler', updated_at = now()
+			UPDATE deliveries SET state = 'failed', error = $2, source = 'reconciler', updated_at = now(), not_before = NULL
 			WHERE campaign_id = $1 AND state = 'queued'`, uid, cancelledError); err != nil {
 			return nil, fmt.Errorf("settle a cancelled campaign: %w", err)
 		}
