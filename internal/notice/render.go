@@ -29,6 +29,7 @@ type Renderer struct {
 	website  *htmltemplate.Template
 	wording  map[string]*wording
 	guidance map[string]guidance
+	verify   *verifyPages
 	secret   []byte
 
 	// PublicURL (PUBLIC_URL) is where this service answers, /verify included: notices link to
