@@ -35,7 +35,7 @@ func (a *app) newOperations(db *postgres.DB, rd *notice.Renderer, tests operatio
 		return nil, err
 	}
 	if rd == nil {
-		if rd, err = notice.New(a.cfg.TemplatesDir, []byte(secret)); err != nil {
+		if rd, err = a.renderer(); err != nil {
 			return nil, err
 		}
 	}

@@ -16,12 +16,18 @@ import (
 // renderer loads the notice templates (TEMPLATES_DIR overriding the embedded ones) with the
 // secret that keys reference codes. Without BREACHNOTICE_SECRET — only outside `serve` and
 // `worker` — it uses the one `run` keeps, so that previews show the codes the demo would send.
+// Every renderer of the process comes from here.
 func (a *app) renderer() (*notice.Renderer, error) {
 	secret, err := a.secret()
 	if err != nil {
 		return nil, err
 	}
-	return notice.New(a.cfg.TemplatesDir, []byte(secret))
+	rd, err := notice.New(a.cfg.TemplatesDir, []byte(secret))
+	if err != nil {
+		return nil, err
+	}
+	rd.PublicURL = a.cfg.PublicURL // notices link PUBLIC_URL/verify
+	return rd, nil
 }
 
 func (a *app) previewCommand() *cobra.Command {

@@ -218,7 +218,8 @@ func demoSecret(stateDir string) (string, error) {
 // SIGTERM), then stops accepting connections and gives requests in flight 30 seconds to
 // finish. One listener, two handlers: the API keeps /api/v1/, /u/, /webhooks/ and /healthz,
 // the console takes / and its own pages (see web.Server.Handler). rdb, when set, is the
-// workers' Redis, shown to operators under /admin/queues.
+// workers' Redis, shown to operators under /admin/queues; it also holds the /verify page's
+// per-client limits, shared by every replica.
 func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgres.DB, outbox *web.Outbox, rdb redis.UniversalClient, ready func(url string)) error {
 	console := &web.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Log: a.log, PublicURL: a.cfg.PublicURL,
 		MaxUploadBytes: maxUploadBytes, Outbox: outbox, Secret: []byte(a.cfg.Secret), TrustedProxies: a.cfg.TrustedProxies}
@@ -235,7 +236,7 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 	handler, err := console.Handler((&api.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Secret: []byte(a.cfg.Secret),
 		Log: a.log, MaxUploadBytes: maxUploadBytes,
 		PublicURL: a.cfg.PublicURL, TwilioAuthToken: a.cfg.TwilioAuthToken, WebhookSecret: []byte(a.cfg.WebhookSecret),
-		SNS: snsVerifier}).Handler())
+		SNS: snsVerifier, Redis: rdb, TrustedProxies: a.cfg.TrustedProxies}).Handler())
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
@@ -61,6 +64,14 @@ type Server struct {
 	TwilioAuthToken string
 	WebhookSecret   []byte
 	SNS             *sns.Verifier
+
+	// The public verification of reference codes (verify.go): Redis (REDIS_URL) holds its
+	// per-client limits, shared by every serve replica (nil: counted in this process);
+	// TrustedProxies (TRUSTED_PROXIES) are the proxies whose X-Forwarded-For tells the client;
+	// VerifyPerMinute is each client's limit (0: DefaultVerifyPerMinute).
+	Redis           redis.UniversalClient
+	TrustedProxies  []netip.Prefix
+	VerifyPerMinute int
 }
 
 // Route is one endpoint: the table Handler serves, and what the OpenAPI test holds the
@@ -100,6 +111,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/u/{token}", Public: true, handler: s.optOut},
 		{Method: "POST", Pattern: "/u/{token}", Public: true, handler: s.optOut},
 	}
+	// Whether a notice's reference code is genuine (no account, rate-limited per client).
+	rs = append(rs, s.verifyRoutes()...)
 	rs = append(rs, s.trackingRoutes()...)
 	rs = append(rs, s.providerRoutes()...)
 	rs = append(rs, s.privacyRoutes()...)

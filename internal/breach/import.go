@@ -81,6 +81,9 @@ const MaxListedWarnings = 100
 type ImportRow struct {
 	Line int64
 	Recipient
+	// RefKey is the lookup key of the recipient's reference code (see notice.ReferenceKeys),
+	// stored with the row for the public verification; 0 when the import computed none.
+	RefKey int64
 }
 
 // ImportBatch is a slice of an import, as the importer hands it to storage.

@@ -50,7 +50,8 @@ type Config struct {
 
 	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses) are the
 	// TLS-terminating proxies in front of the console: only from them is X-Forwarded-For
-	// believed, to tell one client's sign-in failures from another's.
+	// believed, to tell one client's sign-in failures (and reference-code checks) from
+	// another's.
 	TrustedProxies []netip.Prefix
 
 	// RequireTwoPerson (REQUIRE_TWO_PERSON=true) makes every campaign need two approvers,

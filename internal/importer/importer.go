@@ -44,6 +44,11 @@ type Options struct {
 	// how many bytes of the (possibly compressed) input were consumed.
 	OnProgress    func(p Progress)
 	ProgressEvery time.Duration
+	// RefKey, if set, gives each valid row the lookup key of its customer's reference code in
+	// the campaign (notice.ReferenceKeys.OfRecipient), stored with it so that the code can be
+	// verified later. It runs on the validating goroutines, beside the parsing it costs a
+	// fraction of.
+	RefKey func(campaignID, customerID string) int64
 }
 
 // Progress is how far an import has come.
@@ -148,7 +153,17 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 			opts.OnProgress(Progress{Rows: imp.Read, Bytes: counted.n.Load()})
 		}
 	}
-	p := &pipeline{validate: v.row, workers: workers, batchRows: batchRows}
+	validate := v.row
+	if opts.RefKey != nil {
+		validate = func(rec record, cache *parseCache, r *breach.ImportRow) (*breach.Reject, *breach.Warning) {
+			rej, warn := v.row(rec, cache, r)
+			if rej == nil {
+				r.RefKey = opts.RefKey(c.ID, r.CustomerID)
+			}
+			return rej, warn
+		}
+	}
+	p := &pipeline{validate: validate, workers: workers, batchRows: batchRows}
 	last := time.Now()
 	err = p.run(ctx, rr, func(b *breach.ImportBatch) error {
 		imp.Read += int64(len(b.Rows) + len(b.Rejects))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	htmltemplate "html/template"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,7 +29,13 @@ type Renderer struct {
 	website  *htmltemplate.Template
 	wording  map[string]*wording
 	guidance map[string]guidance
+	verify   *verifyPages
 	secret   []byte
+
+	// PublicURL (PUBLIC_URL) is where this service answers, /verify included: notices link to
+	// PublicURL/verify when it is an https URL on the campaign's official domain (see
+	// verifyURL). Set it before rendering.
+	PublicURL string
 }
 
 // New loads the templates — the embedded defaults, overridden file by file by dir when dir is
@@ -74,19 +81,21 @@ const (
 // view is what the templates see. Its S method renders one of the locale's strings with the
 // view itself as data, so the layouts are executed as parsed, without a per-notice clone.
 type view struct {
-	Locale       string
-	Subject      string
-	Title        string
-	Greeting     string
-	Intro        string
-	Profile      Profile
-	Org          orgView
-	Customer     customerView
-	Incident     incidentView
-	Categories   []categoryView
-	Offer        *offerView
-	Reference    string
-	VerifyURL    string
+	Locale     string
+	Subject    string
+	Title      string
+	Greeting   string
+	Intro      string
+	Profile    Profile
+	Org        orgView
+	Customer   customerView
+	Incident   incidentView
+	Categories []categoryView
+	Offer      *offerView
+	Reference  string
+	VerifyURL  string
+	// verifyPage is VerifyURL without the code (the SMS's link).
+	verifyPage   string
 	Bureaus      []string
 	CategoryList string
 
@@ -235,9 +244,10 @@ func (rd *Renderer) build(c *breach.Campaign, r *breach.Recipient, opt Options, 
 	p := jurisdictionOf(c, r)
 	n.Jurisdiction, n.profile = p.ID, p
 
-	v := &view{Locale: n.Locale, Profile: p, Reference: n.Reference, VerifyURL: c.Organization.SupportURL, w: w,
+	v := &view{Locale: n.Locale, Profile: p, Reference: n.Reference, VerifyURL: rd.verifyURL(c, reference), w: w,
 		Org:      orgView{c.Organization.Name, c.Organization.SupportPhone, c.Organization.SupportURL, c.Organization.DPO},
 		Customer: customerView{Name: oneLine(r.Name)}}
+	v.verifyPage = rd.verifyURL(c, "")
 	if opt.Placeholders {
 		v.Customer.Name = PlaceholderName
 	}
@@ -330,7 +340,40 @@ func (v *view) sms(c *breach.Campaign, names []string) string {
 	if c.SMS.AllowLink {
 		key = "sms_link"
 	}
-	return strings.Join(strings.Fields(v.exec(key, smsView{Org: v.Org, Reference: v.Reference, VerifyURL: v.VerifyURL, Categories: categories})), " ")
+	// The SMS links the page without the code, which it prints anyway: 17 characters more
+	// would cost a segment in Spanish and French.
+	return strings.Join(strings.Fields(v.exec(key, smsView{Org: v.Org, Reference: v.Reference, VerifyURL: v.verifyPage, Categories: categories})), " ")
+}
+
+// VerifyPath is the public verification page (GET /verify?ref=CODE) under PUBLIC_URL.
+const VerifyPath = "/verify"
+
+// verifyURL is where a notice of campaign c with reference tells its reader to check it:
+// PublicURL/verify?ref=CODE (the page confirms it at once), or PublicURL/verify without a code
+// for a sample or a page for everyone. That is only when PublicURL is https on the campaign's
+// official domain — lint refuses any other link in a notice, and a notice pointing elsewhere is
+// what phishing looks like — otherwise the campaign's support URL, where the company's own
+// staff can check the code.
+func (rd *Renderer) verifyURL(c *breach.Campaign, reference string) string {
+	base := rd.verifyBase(c)
+	switch {
+	case base == "":
+		return c.Organization.SupportURL
+	case reference == "" || reference == PlaceholderReference:
+		return base + VerifyPath
+	default:
+		return base + VerifyPath + "?ref=" + url.QueryEscape(reference)
+	}
+}
+
+// verifyBase is PublicURL when notices of c may link it, else "".
+func (rd *Renderer) verifyBase(c *breach.Campaign) string {
+	u, err := url.Parse(rd.PublicURL)
+	if err != nil || u.Scheme != "https" || u.User != nil || u.RawQuery != "" || u.Fragment != "" ||
+		!breach.IsUnderDomain(strings.ToLower(u.Hostname()), c.Organization.Domain) {
+		return ""
+	}
+	return strings.TrimRight(rd.PublicURL, "/")
 }
 
 // measureSMS is the text message of body: transliterated to GSM-7 when transliterate (the

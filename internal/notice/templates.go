@@ -116,7 +116,7 @@ func (rd *Renderer) load(dir string) error {
 		}
 		rd.guidance[locale] = g
 	}
-	return nil
+	return rd.loadVerify(fsys, dir)
 }
 
 // mergedNames lists the .yaml files of a templates subdirectory, embedded and overriding.

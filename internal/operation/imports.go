@@ -6,6 +6,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
+	"github.com/breachnotice/breachnotice/internal/notice"
 )
 
 // ImportRequest is a customer list to load into a campaign.
@@ -29,7 +30,12 @@ func (s *Service) Import(ctx context.Context, actor breach.Actor, campaignID str
 		return nil, err
 	}
 	imp := &breach.Import{Filename: req.Filename, CreatedBy: actor.Name}
-	done, err := s.Importer.Run(ctx, c, imp, req.List, req.Options)
+	// Each recipient's reference code is made verifiable as it is stored (see Verify).
+	opts := req.Options
+	if len(s.Secret) > 0 {
+		opts.RefKey = notice.NewReferenceKeys(s.Secret).OfRecipient
+	}
+	done, err := s.Importer.Run(ctx, c, imp, req.List, opts)
 	if imp.ID != "" {
 		if aerr := s.audit(ctx, actor, breach.ActionImport, c.ID, imp.AuditDetail()); aerr != nil && err == nil {
 			err = aerr

@@ -23,6 +23,7 @@ package operation
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
@@ -40,6 +41,7 @@ type Store interface {
 	PrivacyStore
 	TokenStore
 	ReportStore
+	VerifyStore
 }
 
 // CampaignStore keeps campaigns and moves them through their states.
@@ -118,6 +120,14 @@ type PrivacyStore interface {
 	NoticeProof(ctx context.Context, campaignID string, ch breach.Channel, address string, secret []byte) (*breach.NoticeProof, error)
 }
 
+// VerifyStore finds the notices that carried a reference code, for its public verification.
+type VerifyStore interface {
+	// ReferenceSent returns who sent a notice carrying the reference code with lookup key key
+	// (notice.ReferenceKeys) and when the first went out, or nil when none was sent. Its work
+	// is the same whether or not such a notice exists: one index probe per campaign.
+	ReferenceSent(ctx context.Context, key int64) (*breach.SentReference, error)
+}
+
 // TestSender sends a campaign's real notices of recipients to reviewers' addresses (package
 // dispatch), recording nothing against the customers.
 type TestSender interface {
@@ -141,6 +151,9 @@ type Service struct {
 	// rules (package regulator).
 	Rules *regulator.Rules
 	Log   *slog.Logger
+	// VerifyFloor is the least time a verification of a reference code takes (0:
+	// DefaultVerifyFloor), so that its timing says nothing of the code (see Verify).
+	VerifyFloor time.Duration
 }
 
 // campaign parses a campaign ID and loads the campaign.

@@ -53,14 +53,14 @@ func appendStaged(b, scratch []byte, row *breach.ImportRow, rej *breach.Reject) 
 	b = appendInt(b, rej.Line)
 	b = append(b, '\t')
 	b = appendText(b, rej.CustomerID)
-	b = append(b, "\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"...)
+	b = append(b, "\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"...)
 	b = appendText(b, rej.Field)
 	b = append(b, '\t')
 	b = appendText(b, rej.Reason)
 	return append(b, '\n'), scratch
 }
 
-// appendRecipientFields appends the columns from customer_id to attributes, tab-separated.
+// appendRecipientFields appends the columns from customer_id to ref_key, tab-separated.
 func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []byte) {
 	b = appendText(b, r.CustomerID)
 	b = append(b, '\t')
@@ -80,6 +80,12 @@ func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []by
 	b = append(b, '\t')
 	scratch = appendAttributesJSON(scratch[:0], r.Attributes)
 	b = appendText(b, string(scratch))
+	b = append(b, '\t')
+	if r.RefKey == 0 {
+		b = append(b, "\\N"...)
+	} else {
+		b = appendInt(b, r.RefKey)
+	}
 	return b, scratch
 }
 

@@ -78,7 +78,8 @@ const findDuplicatesSQL = `
 // are merged key by key (the latest value of each).
 const foldSQL = `
 	CREATE TEMP TABLE import_folded ON COMMIT DROP AS
-	SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes
+	SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes,
+		s.ref_key
 	FROM import_staging s
 	WHERE s.reject_reason IS NULL
 		AND NOT EXISTS (SELECT 1 FROM import_duplicates d WHERE d.customer_id = s.customer_id)
@@ -91,7 +92,8 @@ const foldSQL = `
 		coalesce((array_agg(g.country ORDER BY g.line DESC) FILTER (WHERE g.country <> ''))[1], ''),
 		coalesce((array_agg(g.jurisdiction ORDER BY g.line DESC) FILTER (WHERE g.jurisdiction <> ''))[1], ''),
 		bit_or(g.exposed),
-		jsonb_merge_agg(g.attributes ORDER BY g.line)
+		jsonb_merge_agg(g.attributes ORDER BY g.line),
+		max(g.ref_key) -- one customer, one code
 	FROM import_staging g JOIN import_duplicates USING (customer_id)
 	WHERE g.reject_reason IS NULL
 	GROUP BY g.customer_id`
@@ -123,8 +125,8 @@ const updateRecipientsSQL = `
 
 const insertRecipientsSQL = `
 	INSERT INTO recipients (campaign_id, customer_id, email, phone, name, locale, country,
-		jurisdiction, exposed, attributes, import_id)
-	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1
+		jurisdiction, exposed, attributes, import_id, ref_key)
+	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1, ref_key
 	FROM import_folded f`
 
 const insertNewRecipientsSQL = insertRecipientsSQL + `

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/clientip"
 )
 
 // Cookie names. Over https the session cookie is "__Host-" prefixed: the browser then accepts
@@ -160,85 +160,22 @@ func safeNext(next string) string {
 	return next
 }
 
-// clientIP is the address a request came from: the direct peer, unless that peer is one of
-// TrustedProxies — then the rightmost address of X-Forwarded-For that is not a trusted proxy
-// (the hops to its left were written by the client and prove nothing). Without trusted
-// proxies X-Forwarded-For is ignored: anyone can send it, and the sign-in limit would be
-// trivially evaded.
+// clientIP is the address a request came from, X-Forwarded-For believed from TrustedProxies
+// only (see clientip.Proxies.Of).
 func (s *Server) clientIP(r *http.Request) string {
-	peer, ok := peerAddr(r)
-	if !ok {
-		return remoteHost(r)
-	}
-	if !s.trusted(peer) {
-		return peer.String()
-	}
-	var hops []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(v, ",")...)
-	}
-	addr := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			break // garbage from the client's side: the last trusted hop is what is known
-		}
-		addr = hop.Unmap()
-		if !s.trusted(addr) {
-			break
-		}
-	}
-	return addr.String()
+	return clientip.Proxies(s.TrustedProxies).Of(r)
 }
 
-// remoteHost is the host part of the request's peer address.
-func remoteHost(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// peerAddr is the address of the request's direct peer (see clientip.Peer).
+func peerAddr(r *http.Request) (addr netip.Addr, ok bool) { return clientip.Peer(r) }
 
-// peerAddr is the address of the request's direct peer, an IPv4-mapped IPv6 address as the
-// IPv4 address; ok is false when RemoteAddr is no IP address.
-func peerAddr(r *http.Request) (addr netip.Addr, ok bool) {
-	peer, err := netip.ParseAddr(remoteHost(r))
-	if err != nil {
-		return netip.Addr{}, false
-	}
-	return peer.Unmap(), true
-}
-
-// signInSource is what the sign-in limits count a client address as: an IPv4 address itself
-// (an IPv4-mapped IPv6 address being that IPv4 address), an IPv6 address by its /64 prefix.
-// A /64 is one subscriber's or one host's network — the smallest that providers hand out —
-// and a client picks any of its 2^64 addresses at will, so counting per IPv6 address would
-// give every guess a fresh limit.
-func signInSource(ip string) string {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ip
-	}
-	addr = addr.Unmap().WithZone("")
-	if addr.Is4() {
-		return addr.String()
-	}
-	prefix, err := addr.Prefix(64)
-	if err != nil {
-		return addr.String()
-	}
-	return prefix.String()
-}
+// signInSource is what the sign-in limits count a client address as: an IPv6 address by its
+// /64 (see clientip.Source).
+func signInSource(ip string) string { return clientip.Source(ip) }
 
 // trusted reports whether addr is one of the TrustedProxies.
 func (s *Server) trusted(addr netip.Addr) bool {
-	for _, p := range s.TrustedProxies {
-		if p.Contains(addr) {
-			return true
-		}
-	}
-	return false
+	return clientip.Proxies(s.TrustedProxies).Trusts(addr)
 }
 
 // loginKey is what the failure table keeps of a typed login: an HMAC under the server's
