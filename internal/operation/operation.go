@@ -40,6 +40,7 @@ type Store interface {
 	PrivacyStore
 	TokenStore
 	ReportStore
+	CodeStore
 }
 
 // CampaignStore keeps campaigns and moves them through their states.
