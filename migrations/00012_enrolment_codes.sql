@@ -22,11 +22,11 @@ CREATE TABLE enrolment_codes (
     recipient_id  bigint,
     added_at      timestamptz NOT NULL DEFAULT now(),
     assigned_at   timestamptz,
-    PRIMARY KEY (campaign_id, code_key),
-    UNIQUE (campaign_id, recipient_id)
+    PRIMARY KEY (campaign_id, code_key)
 );
--- The free codes in file order, for the assignment.
-CREATE INDEX enrolment_codes_free ON enrolment_codes (campaign_id, seq) WHERE recipient_id IS NULL;
+-- One code per customer; also how a customer's code is found (preview, dispatch). Partial: the
+-- free codes of a pool of millions need no entry.
+CREATE UNIQUE INDEX enrolment_codes_recipient ON enrolment_codes (campaign_id, recipient_id) WHERE recipient_id IS NOT NULL;
 
 -- The pool's counts, one row per campaign that has a pool, written with every assignment (by a
 -- codes import, a list import, an approval) so that showing a campaign reads one row instead of

@@ -36,17 +36,19 @@ const needsPoolCode = `NOT ($2::text <> '' AND coalesce(` + listCodeOf + ` ~ '^[
 // code already uses. One statement: its snapshot sees every assignment committed before it,
 // and the caller's campaign lock keeps any other from committing meanwhile.
 const assignStatement = `
-	WITH need AS (
+	WITH need AS MATERIALIZED (
 		SELECT r.id, row_number() OVER (ORDER BY r.id) AS n
 		FROM recipients r
 		WHERE r.campaign_id = $1 AND r.purged_at IS NULL AND ` + needsPoolCode + `
 			AND NOT EXISTS (SELECT 1 FROM enrolment_codes e WHERE e.campaign_id = $1 AND e.recipient_id = r.id)
+	), listed AS MATERIALIZED (
+		SELECT DISTINCT upper(` + listCodeOf + `) AS key FROM recipients r
+		WHERE r.campaign_id = $1 AND $2::text <> '' AND r.attributes ? $2::text
 	), free AS (
 		SELECT f.code_key, row_number() OVER (ORDER BY f.seq) AS n
 		FROM (SELECT e.code_key, e.seq FROM enrolment_codes e
-			WHERE e.campaign_id = $1 AND e.recipient_id IS NULL
-				AND NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = $1 AND $2::text <> ''
-					AND upper(` + listCodeOf + `) = e.code_key)
+			LEFT JOIN listed l ON l.key = e.code_key
+			WHERE e.campaign_id = $1 AND e.recipient_id IS NULL AND l.key IS NULL
 			ORDER BY e.seq LIMIT (SELECT count(*) FROM need)) f
 	)
 	UPDATE enrolment_codes e SET recipient_id = need.id, assigned_at = now()
@@ -64,6 +66,27 @@ const refreshPool = `
 	ON CONFLICT (campaign_id) DO UPDATE SET size = excluded.size, assigned = excluded.assigned,
 		missing = excluded.missing, updated_at = excluded.updated_at
 	RETURNING size, assigned, missing, updated_at`
+
+// withoutNestedLoops runs fn's statements, in tx, with nested-loop joins off and room to hash
+// and sort in memory (work_mem 32 MB, not spilling a pool of millions to disk), then puts the
+// settings back. The pool's statements join sets of millions (codes, customers, list codes)
+// that were just written in the same transaction, so the planner's statistics know nothing of
+// them yet: believing a side tiny, it chose a nested loop that rescanned every customer for
+// every code — over ten minutes for 200,000 codes — where hash joins take seconds.
+func withoutNestedLoops(ctx context.Context, tx pgx.Tx, fn func() error) error {
+	var nestloop, workMem string
+	if err := tx.QueryRow(ctx, `SELECT current_setting('enable_nestloop'), current_setting('work_mem'),
+		set_config('enable_nestloop', 'off', true), set_config('work_mem', '32MB', true)`).Scan(&nestloop, &workMem, new(string), new(string)); err != nil {
+		return fmt.Errorf("plan the pool's statements: %w", err)
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `SELECT set_config('enable_nestloop', $1, true), set_config('work_mem', $2, true)`, nestloop, workMem); err != nil {
+		return fmt.Errorf("plan the pool's statements: %w", err)
+	}
+	return nil
+}
 
 // codeColumn returns the campaign's offer code column ('' when none) and whether it has a pool.
 func codeColumn(ctx context.Context, tx pgx.Tx, campaignID string) (column string, pooled bool, err error) {
@@ -88,13 +111,19 @@ func assignCodes(ctx context.Context, tx pgx.Tx, campaignID string) (int64, *bre
 	if err != nil || !pooled {
 		return 0, nil, err
 	}
-	tag, err := tx.Exec(ctx, assignStatement, campaignID, column)
-	if err != nil {
-		return 0, nil, fmt.Errorf("assign enrolment codes: %w", err)
-	}
+	var tag pgconn.CommandTag
 	var p breach.CodePool
-	if err := tx.QueryRow(ctx, refreshPool, campaignID, column).Scan(&p.Size, &p.Assigned, &p.Missing, &p.UpdatedAt); err != nil {
-		return 0, nil, fmt.Errorf("count the enrolment code pool: %w", err)
+	err = withoutNestedLoops(ctx, tx, func() error {
+		if tag, err = tx.Exec(ctx, assignStatement, campaignID, column); err != nil {
+			return fmt.Errorf("assign enrolment codes: %w", err)
+		}
+		if err := tx.QueryRow(ctx, refreshPool, campaignID, column).Scan(&p.Size, &p.Assigned, &p.Missing, &p.UpdatedAt); err != nil {
+			return fmt.Errorf("count the enrolment code pool: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	p.Free = p.Size - p.Assigned
 	return tag.RowsAffected(), &p, nil
@@ -198,23 +227,16 @@ func (db *DB) ImportCodes(ctx context.Context, ci *breach.CodeImport, next func(
 		return fmt.Errorf("copy the codes: %w", err)
 	}
 	ci.Read = read
-	tag, err := tx.Exec(ctx, `
-		WITH checked AS MATERIALIZED (
-			SELECT s.line, s.code, CASE
-				WHEN s.reason IS NOT NULL THEN s.reason
-				WHEN s.first < s.line THEN 'the same code as line ' || s.first || ' (codes are compared without regard to case)'
-				WHEN EXISTS (SELECT 1 FROM enrolment_codes e WHERE e.campaign_id = $1 AND e.code_key = upper(s.code))
-					THEN 'already in the campaign''s pool (imported before)'
-				WHEN $2::text <> '' AND upper(s.code) IN (SELECT upper(`+listCodeOf+`) FROM recipients r
-						WHERE r.campaign_id = $1 AND r.attributes ? $2::text)
-					THEN 'a customer''s list row already has this code (column ' || $2::text || ')'
-				END AS reason
-			FROM (SELECT line, code, reason, min(line) OVER (PARTITION BY upper(code)) AS first FROM code_staging) s
-		), rejected AS (
-			INSERT INTO code_rejects (line, reason) SELECT line, reason FROM checked WHERE reason IS NOT NULL
-		)
-		INSERT INTO enrolment_codes (campaign_id, code)
-		SELECT $1, code FROM checked WHERE reason IS NULL ORDER BY line`, cid, column)
+	// A temporary table has no statistics until analyzed: sampling it is cheap and private.
+	if _, err := tx.Exec(ctx, `ANALYZE code_staging`); err != nil {
+		return fmt.Errorf("analyze the codes: %w", err)
+	}
+	var tag pgconn.CommandTag
+	err = withoutNestedLoops(ctx, tx, func() error {
+		var err error
+		tag, err = tx.Exec(ctx, checkCodes, cid, column)
+		return err
+	})
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -242,6 +264,31 @@ func (db *DB) ImportCodes(ctx context.Context, ci *breach.CodeImport, next func(
 	}
 	return nil
 }
+
+// checkCodes sorts the staged lines of a codes import ($1 the campaign, $2 its code column)
+// into rejects (code_rejects, with the reader's reason or one of the file, the pool or the list)
+// and codes added to the pool, in file order. One statement: its parts see the pool as it was
+// before the import.
+const checkCodes = `
+	WITH listed AS MATERIALIZED (
+		SELECT DISTINCT upper(` + listCodeOf + `) AS key FROM recipients r
+		WHERE r.campaign_id = $1 AND $2::text <> '' AND r.attributes ? $2::text
+	), checked AS MATERIALIZED (
+		SELECT s.line, s.code, CASE
+			WHEN s.reason IS NOT NULL THEN s.reason
+			WHEN s.first < s.line THEN 'the same code as line ' || s.first || ' (codes are compared without regard to case)'
+			WHEN e.code_key IS NOT NULL THEN 'already in the campaign''s pool (imported before)'
+			WHEN l.key IS NOT NULL THEN 'a customer''s list row already has this code (column ' || $2::text || ')'
+			END AS reason
+		FROM (SELECT line, code, reason, upper(code) AS key, min(line) OVER (PARTITION BY upper(code)) AS first
+			FROM code_staging) s
+		LEFT JOIN enrolment_codes e ON e.campaign_id = $1 AND e.code_key = s.key
+		LEFT JOIN listed l ON l.key = s.key
+	), rejected AS (
+		INSERT INTO code_rejects (line, reason) SELECT line, reason FROM checked WHERE reason IS NOT NULL
+	)
+	INSERT INTO enrolment_codes (campaign_id, code)
+	SELECT $1, code FROM checked WHERE reason IS NULL ORDER BY line`
 
 // ExportCodes calls fn with each assigned pool code of a campaign and its customer's
 // customer_id, in the pool's order, as they are read; it returns how many. ENOTFOUND for an
