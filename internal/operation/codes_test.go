@@ -264,3 +264,51 @@ func TestImportCodes_ConcurrentImportsGiveEveryoneExactlyOneCodeAndNoCodeTwice(t
 		}
 	}
 }
+
+// A list imported after the codes can give a customer, as their own list code, a code the pool
+// had assigned to someone else: the pool takes it back and gives that customer another, so no
+// code is held by two customers; a customer whose row now has a code of their own gives theirs
+// back.
+func TestImportList_AfterTheCodesNeverLeavesACodeWithTwoCustomers(t *testing.T) {
+	ops, _ := service(t)
+	actor := breach.CLIActor("lucia")
+	c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := "customer_id,email,country,offer_code\nX-1,x1@example.com,PE,\nX-2,x2@example.com,PE,\nX-3,x3@example.com,PE,\n"
+	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{List: strings.NewReader(list)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.ImportCodes(t.Context(), actor, c.ID, operation.CodesRequest{Codes: codesFile("P-1", "P-2", "P-3", "P-4", "P-5")}); err != nil {
+		t.Fatal(err)
+	}
+	before := exportCodes(t, ops, actor, c.ID)
+	ref := func(customer string) string { return notice.Reference(testSecret, c.ID, customer) }
+	if before["P-1"] != ref("X-1") || before["P-2"] != ref("X-2") || len(before) != 3 {
+		t.Fatalf("first assignment: %v", before)
+	}
+	// X-4 arrives with P-1 (X-1's) as their own code; X-3 now has a code of their own.
+	later := "customer_id,email,country,offer_code\nX-4,x4@example.com,PE,p-1\nX-3,x3@example.com,PE,OWN-3\n"
+	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{List: strings.NewReader(later)}); err != nil {
+		t.Fatal(err)
+	}
+	after := exportCodes(t, ops, actor, c.ID)
+	if _, ok := after["P-1"]; ok {
+		t.Errorf("P-1 is X-4's list code and still a pool code of %s", after["P-1"])
+	}
+	if after["P-2"] != ref("X-2") {
+		t.Errorf("X-2's code changed: %v", after)
+	}
+	holders := map[string]string{}
+	for code, r := range after {
+		holders[r] = code
+	}
+	if holders[ref("X-1")] == "" || holders[ref("X-3")] != "" || holders[ref("X-4")] != "" || len(after) != 2 {
+		t.Fatalf("after the second list: %v; want X-1 with a new code, X-2 with P-2, X-3 and X-4 with their own", after)
+	}
+	pool, err := ops.CodePool(t.Context(), actor, c.ID)
+	if err != nil || pool.Missing != 0 || pool.Assigned != 2 {
+		t.Fatalf("pool %+v, %v", pool, err)
+	}
+}

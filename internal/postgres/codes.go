@@ -55,6 +55,20 @@ const assignStatement = `
 	FROM need JOIN free ON free.n = need.n
 	WHERE e.campaign_id = $1 AND e.code_key = free.code_key`
 
+// releaseStatement frees, before an assignment, the pool codes a list imported since has made
+// wrong: a code that is now some customer's list code (else two customers would hold it), and
+// the code of a customer whose list row now gives a code of their own. Assignments are only
+// made to drafts, before any notice is sent, so nothing sent ever changes.
+const releaseStatement = `
+	WITH listed AS MATERIALIZED (
+		SELECT DISTINCT upper(` + listCodeOf + `) AS key FROM recipients r
+		WHERE r.campaign_id = $1 AND $2::text <> '' AND r.attributes ? $2::text
+	)
+	UPDATE enrolment_codes e SET recipient_id = NULL, assigned_at = NULL
+	WHERE e.campaign_id = $1 AND e.recipient_id IS NOT NULL AND $2::text <> ''
+		AND (e.code_key IN (SELECT key FROM listed)
+			OR e.recipient_id IN (SELECT r.id FROM recipients r WHERE r.campaign_id = $1 AND NOT (` + needsPoolCode + `)))`
+
 // refreshPool writes the pool's counts (enrolment_code_pools) after an assignment.
 const refreshPool = `
 	INSERT INTO enrolment_code_pools AS p (campaign_id, size, assigned, missing, updated_at)
@@ -114,6 +128,9 @@ func assignCodes(ctx context.Context, tx pgx.Tx, campaignID string) (int64, *bre
 	var tag pgconn.CommandTag
 	var p breach.CodePool
 	err = withoutNestedLoops(ctx, tx, func() error {
+		if _, err := tx.Exec(ctx, releaseStatement, campaignID, column); err != nil {
+			return fmt.Errorf("release enrolment codes: %w", err)
+		}
 		if tag, err = tx.Exec(ctx, assignStatement, campaignID, column); err != nil {
 			return fmt.Errorf("assign enrolment codes: %w", err)
 		}
