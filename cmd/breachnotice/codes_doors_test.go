@@ -56,7 +56,9 @@ func TestDoors_CodesImportAndExportAreTheSameThroughEveryDoor(t *testing.T) {
 			f, _ := os.Open(codesFile)
 			defer f.Close()
 			api.call(t, "POST", "/api/v1/campaigns/"+id+"/codes?filename=codes.csv", "text/csv", f, http.StatusCreated)
-			var p struct{ Pool struct{ Size, Assigned, Free, Missing int64 } }
+			var p struct {
+				Pool struct{ Size, Assigned, Free, Missing int64 }
+			}
 			json.Unmarshal([]byte(api.call(t, "GET", "/api/v1/campaigns/"+id+"/codes", "", nil, http.StatusOK)), &p)
 			return outcome{pool: poolText(p.Pool.Size, p.Pool.Assigned, p.Pool.Free, p.Pool.Missing),
 				codes: exported(t, api.call(t, "GET", "/api/v1/campaigns/"+id+"/codes/export.csv", "", nil, http.StatusOK))}

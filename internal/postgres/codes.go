@@ -27,7 +27,7 @@ const spaces = " \t\n\v\f\r\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u200
 const listCodeOf = `btrim(r.attributes->>$2::text, '` + spaces + `')`
 
 // needsPoolCode is, in SQL, whether recipient r gets a code from the pool: the campaign's code
-// column ($2, '' when none) gives r no value that looks like a code — the renderer's rule
+// column ($2, empty when none) gives r no value that looks like a code — the renderer's rule
 // (notice.offerCodeOf, breach.IsEnrolmentCode).
 const needsPoolCode = `NOT ($2::text <> '' AND coalesce(` + listCodeOf + ` ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,39}$', false))`
 
@@ -102,7 +102,7 @@ func withoutNestedLoops(ctx context.Context, tx pgx.Tx, fn func() error) error {
 	return nil
 }
 
-// codeColumn returns the campaign's offer code column ('' when none) and whether it has a pool.
+// codeColumn returns the campaign's offer code column (empty when none) and whether it has a pool.
 func codeColumn(ctx context.Context, tx pgx.Tx, campaignID string) (column string, pooled bool, err error) {
 	err = tx.QueryRow(ctx, `
 		SELECT coalesce(c.spec->'offer'->>'code_attribute', ''),
