@@ -34,6 +34,8 @@ const (
 	ActionSignInFailed     = "console.sign_in_failed"
 	ActionSignOut          = "console.sign_out"
 	ActionQueuesPrefix     = "queues."
+	ActionCodesImport      = "codes.import"   // a vendor's enrolment codes added to the pool (detail: counts, never a code)
+	ActionCodesExport      = "codes.exported" // the vendor's export, code → reference (a read)
 )
 
 // ActionOfMove is the audit action of moving a campaign from one state to another.

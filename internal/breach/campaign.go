@@ -27,6 +27,9 @@ type Campaign struct {
 	// campaign is shown, not by every read.
 	Approvals         []Approval `json:"approvals,omitempty" yaml:"-"`
 	ApprovalsRequired int        `json:"approvals_required,omitempty" yaml:"-"`
+	// CodePool is the campaign's pool of enrolment codes, nil when none was imported. Filled
+	// when a campaign is shown or approved, not by every read.
+	CodePool *CodePool `json:"code_pool,omitempty" yaml:"-"`
 	// StartedBy and StartedAt record who started the sending; FinishedAt when the campaign
 	// completed or was cancelled.
 	StartedBy  string     `json:"started_by,omitempty" yaml:"-"`

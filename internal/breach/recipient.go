@@ -26,7 +26,10 @@ type Recipient struct {
 	Postal PostalAddress `json:"postal,omitzero"`
 	// Attributes are the list's other columns, usable in templates.
 	Attributes map[string]string `json:"attributes,omitempty"`
-	UpdatedAt  time.Time         `json:"updated_at"`
+	// EnrolmentCode is the code the campaign's pool assigned to the customer (see CodePool);
+	// empty when the pool gave none (none imported, or the list gives the customer a code).
+	EnrolmentCode string    `json:"enrolment_code,omitempty"`
+	UpdatedAt     time.Time `json:"updated_at"`
 	// Purged is set once the campaign's personal data has been purged: Email, Phone, Name and
 	// Attributes are empty, and EmailProof and PhoneProof (hex) are the keyed hashes of the
 	// addresses the customer had, the proof that they were notified there.

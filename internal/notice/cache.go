@@ -209,13 +209,12 @@ func (cr *CampaignRenderer) variant(k variantKey, r *breach.Recipient) *variant 
 	return v
 }
 
-// with is r with the name and offer code of vals.
+// with is r with the name and offer code of vals. The code travels as a pool code, which
+// offerCodeOf takes when the list gives none, whether the campaign's codes come from its list
+// or from its pool.
 func (cr *CampaignRenderer) with(r *breach.Recipient, vals values) *breach.Recipient {
 	s := *r
-	s.Name, s.Attributes = vals[valName], nil
-	if vals[valCode] != "" {
-		s.Attributes = map[string]string{cr.c.Offer.CodeAttribute: vals[valCode]}
-	}
+	s.Name, s.Attributes, s.EnrolmentCode = vals[valName], nil, vals[valCode]
 	return &s
 }
 

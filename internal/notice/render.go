@@ -167,8 +167,9 @@ func (v *view) date(d breach.Date) string {
 // them all.
 const smsCategoryNames = 3
 
-// offerCode is what an enrolment code may look like. A customer list could put anything in the
-// column; a code that is not a code (a link, a sentence) is left out of the notice.
+// offerCode is what an enrolment code may look like (breach.IsEnrolmentCode). A customer list
+// could put anything in the column; a code that is not a code (a link, a sentence) is left out
+// of the notice.
 var offerCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,39}$`)
 
 // oneLine is a customer's name as a notice shows it: one line of text, whatever the list held.
@@ -176,14 +177,21 @@ func oneLine(name string) string {
 	return strings.Join(strings.Fields(name), " ")
 }
 
-// offerCodeOf is r's enrolment code for the offer o, or "" when there is no offer or the list
-// gives no code that looks like one.
+// offerCodeOf is r's enrolment code for the offer o: the list's code when it gives one that
+// looks like a code, else the code the campaign's pool assigned to r (breach.CodePool), else ""
+// (and "" when there is no offer). The pool assigns codes only to customers without a list
+// code, by the same rule (postgres.needsPoolCode), so the two never compete.
 func offerCodeOf(o *breach.Offer, r *breach.Recipient) string {
 	if o == nil {
 		return ""
 	}
-	if code := strings.TrimSpace(r.Attributes[o.CodeAttribute]); offerCode.MatchString(code) {
-		return code
+	if o.CodeAttribute != "" {
+		if code := strings.TrimSpace(r.Attributes[o.CodeAttribute]); offerCode.MatchString(code) {
+			return code
+		}
+	}
+	if offerCode.MatchString(r.EnrolmentCode) {
+		return r.EnrolmentCode
 	}
 	return ""
 }
@@ -293,7 +301,7 @@ func (rd *Renderer) build(c *breach.Campaign, r *breach.Recipient, opt Options, 
 	if o := c.Offer; o != nil {
 		v.Offer = &offerView{Provider: o.Provider, Months: o.Months, URL: o.URL, EnrollBy: v.date(o.EnrollBy),
 			Description: o.Description[n.Locale], Code: offerCodeOf(o, r)}
-		if opt.Placeholders && o.CodeAttribute != "" {
+		if opt.Placeholders && (o.CodeAttribute != "" || v.Offer.Code != "") {
 			v.Offer.Code = PlaceholderOfferCode
 		}
 		switch {

@@ -42,6 +42,9 @@ func (s *Service) Campaign(ctx context.Context, actor breach.Actor, id string) (
 		return nil, err
 	}
 	c.ApprovalsRequired = c.RequiredApprovals(s.TwoPersonAlways)
+	if c.CodePool, err = s.Store.CodePool(ctx, c.ID); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -107,6 +110,10 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string) (*
 	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
 		required := c.RequiredApprovals(s.TwoPersonAlways)
 		if err := c.CheckApproval(actor, required, authors, approvals); err != nil {
+			return 0, err
+		}
+		// The store counted the pool under the campaign's lock (nil: the campaign has none).
+		if err := c.CodePool.CheckApproval(); err != nil {
 			return 0, err
 		}
 		return required, notice.Approvable(s.Renderer.Lint(c))

@@ -42,6 +42,7 @@ type Store interface {
 	TokenStore
 	ReportStore
 	VerifyStore
+	CodeStore
 }
 
 // CampaignStore keeps campaigns and moves them through their states.

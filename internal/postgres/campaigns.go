@@ -123,11 +123,17 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 			return err
 		}
 		var recipients int64
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&recipients); err != nil {
+		err := tx.QueryRow(ctx, `SELECT count(*) FROM recipients WHERE campaign_id = $1`, uid).Scan(&recipients)
+		if err != nil {
 			return fmt.Errorf("count recipients: %w", err)
 		}
 		if recipients == 0 {
 			return breach.Errorf(breach.ECONFLICT, "the campaign has no recipients yet: import its customer list before approving it")
+		}
+		// Under the lock, the pool tops up whoever still needs a code, and its count is what
+		// the approval rule (breach.CodePool.CheckApproval, called by check) holds.
+		if _, c.CodePool, err = assignCodes(ctx, tx, c.ID); err != nil {
+			return err
 		}
 		authors, err := campaignAuthors(ctx, tx, uid, c)
 		if err != nil {

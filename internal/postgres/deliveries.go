@@ -56,8 +56,9 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 			RETURNING d.recipient_id, d.state, d.attempts
 		)
 		SELECT c.recipient_id, c.state, c.attempts, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,
-			r.jurisdiction, r.exposed, r.attributes
+			r.jurisdiction, r.exposed, r.attributes, e.code
 		FROM claimed c JOIN recipients r ON r.campaign_id = $1 AND r.id = c.recipient_id AND r.id >= $3 AND r.id < $4
+		LEFT JOIN enrolment_codes e ON e.campaign_id = $1 AND e.recipient_id = c.recipient_id
 		ORDER BY c.recipient_id`, uid, ch, low, high, worker, db.now())
 	if err != nil {
 		return nil, nil, fmt.Errorf("claim deliveries: %w", err)
@@ -69,15 +70,16 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 			state        breach.DeliveryState
 			email, phone *string
 			exposed      int32
+			code         *string
 		)
 		r := &cl.Recipient
 		if err := rows.Scan(&r.ID, &state, &cl.Attempt, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-			&r.Jurisdiction, &exposed, &r.Attributes); err != nil {
+			&r.Jurisdiction, &exposed, &r.Attributes, &code); err != nil {
 			rows.Close()
 			return nil, nil, fmt.Errorf("claim deliveries: %w", err)
 		}
 		r.CampaignID = campaignID
-		r.Email, r.Phone, r.Exposed = deref(email), deref(phone), breach.Categories(exposed)
+		r.Email, r.Phone, r.Exposed, r.EnrolmentCode = deref(email), deref(phone), breach.Categories(exposed), deref(code)
 		if state == breach.DeliverySuppressed {
 			suppressed = append(suppressed, r.ID)
 			continue

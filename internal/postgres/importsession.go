@@ -243,6 +243,11 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	if err != nil {
 		return err
 	}
+	// The customers the list brought get their enrolment codes now, under the lock and in
+	// the same transaction, so none is ever seen without the code the pool has for them.
+	if _, _, err := assignCodes(ctx, s.tx, imp.CampaignID); err != nil {
+		return err
+	}
 	imp.Accepted = copied.direct + inserted
 	imp.Updated = updated
 	imp.Merged = imp.Read - imp.Rejected - imp.Accepted

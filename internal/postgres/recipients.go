@@ -62,7 +62,11 @@ func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]
 }
 
 const recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof FROM recipients`
+	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf + ` FROM recipients`
+
+// enrolmentCodeOf is, in SQL, the pool code assigned to the recipient of the row being read
+// from recipients (NULL when none): one probe of enrolment_codes' (campaign, recipient) key.
+const enrolmentCodeOf = `(SELECT e.code FROM enrolment_codes e WHERE e.campaign_id = recipients.campaign_id AND e.recipient_id = recipients.id)`
 
 // scanRecipient reads a recipientSelect row. A purged recipient has no address (NULL) and
 // carries the proofs instead.
@@ -72,12 +76,13 @@ func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
 		email, phone           *string
 		exposed                int32
 		emailProof, phoneProof []byte
+		code                   *string
 	)
 	if err := row.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof); err != nil {
+		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof, &code); err != nil {
 		return nil, err
 	}
-	r.Email, r.Phone, r.Exposed = deref(email), deref(phone), breach.Categories(exposed)
+	r.Email, r.Phone, r.Exposed, r.EnrolmentCode = deref(email), deref(phone), breach.Categories(exposed), deref(code)
 	r.EmailProof, r.PhoneProof = hex.EncodeToString(emailProof), hex.EncodeToString(phoneProof)
 	return &r, nil
 }

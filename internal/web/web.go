@@ -142,6 +142,8 @@ func (s *Server) routes() []route {
 		{"GET /tokens", breach.RoleViewer, s.tokens},
 		{"POST /tokens/{name}/revoke", breach.RoleViewer, s.revokeToken},
 		{"POST /campaigns/{id}/purge", breach.RoleOperator, s.purge},
+		{"POST /campaigns/{id}/codes", breach.RoleOperator, s.uploadCodes},
+		{"GET /campaigns/{id}/codes.csv", breach.RoleViewer, s.exportCodes},
 	}
 	if s.Outbox != nil {
 		rs = append(rs,
