@@ -40,6 +40,7 @@ type Store interface {
 	PrivacyStore
 	TokenStore
 	ReportStore
+	LetterStore
 }
 
 // CampaignStore keeps campaigns and moves them through their states.
@@ -140,7 +141,11 @@ type Service struct {
 	// Rules are the laws the regulator reports hold the counts against; nil: the shipped
 	// rules (package regulator).
 	Rules *regulator.Rules
-	Log   *slog.Logger
+	// WriteLetter and RenderLetter make the letters' PDFs and their text; nil: letter.Write
+	// and Renderer.Letter (tests give stand-ins).
+	WriteLetter  LetterWriter
+	RenderLetter LetterContent
+	Log          *slog.Logger
 }
 
 // campaign parses a campaign ID and loads the campaign.

@@ -53,14 +53,14 @@ func appendStaged(b, scratch []byte, row *breach.ImportRow, rej *breach.Reject) 
 	b = appendInt(b, rej.Line)
 	b = append(b, '\t')
 	b = appendText(b, rej.CustomerID)
-	b = append(b, "\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"...)
+	b = append(b, "\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"...)
 	b = appendText(b, rej.Field)
 	b = append(b, '\t')
 	b = appendText(b, rej.Reason)
 	return append(b, '\n'), scratch
 }
 
-// appendRecipientFields appends the columns from customer_id to attributes, tab-separated.
+// appendRecipientFields appends the columns from customer_id to postal, tab-separated.
 func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []byte) {
 	b = appendText(b, r.CustomerID)
 	b = append(b, '\t')
@@ -79,6 +79,12 @@ func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []by
 	b = appendInt(b, int64(r.Exposed))
 	b = append(b, '\t')
 	scratch = appendAttributesJSON(scratch[:0], r.Attributes)
+	b = appendText(b, string(scratch))
+	b = append(b, '\t')
+	if r.Postal.IsZero() {
+		return append(b, '\\', 'N'), scratch
+	}
+	scratch = appendPostalJSON(scratch[:0], &r.Postal)
 	b = appendText(b, string(scratch))
 	return b, scratch
 }

@@ -78,7 +78,7 @@ const findDuplicatesSQL = `
 // are merged key by key (the latest value of each).
 const foldSQL = `
 	CREATE TEMP TABLE import_folded ON COMMIT DROP AS
-	SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes
+	SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes, s.postal
 	FROM import_staging s
 	WHERE s.reject_reason IS NULL
 		AND NOT EXISTS (SELECT 1 FROM import_duplicates d WHERE d.customer_id = s.customer_id)
@@ -91,7 +91,8 @@ const foldSQL = `
 		coalesce((array_agg(g.country ORDER BY g.line DESC) FILTER (WHERE g.country <> ''))[1], ''),
 		coalesce((array_agg(g.jurisdiction ORDER BY g.line DESC) FILTER (WHERE g.jurisdiction <> ''))[1], ''),
 		bit_or(g.exposed),
-		jsonb_merge_agg(g.attributes ORDER BY g.line)
+		jsonb_merge_agg(g.attributes ORDER BY g.line),
+		(array_agg(g.postal ORDER BY g.line DESC) FILTER (WHERE g.postal IS NOT NULL))[1]
 	FROM import_staging g JOIN import_duplicates USING (customer_id)
 	WHERE g.reject_reason IS NULL
 	GROUP BY g.customer_id`
@@ -108,23 +109,24 @@ const updateRecipientsSQL = `
 		jurisdiction = CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
 		exposed = r.exposed | f.exposed,
 		attributes = r.attributes || f.attributes,
+		postal = coalesce(f.postal, r.postal),
 		import_id = $1,
 		updated_at = now()
 	FROM import_folded f
 	WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id
-		AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes)
+		AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes, r.postal)
 		IS DISTINCT FROM (
 			coalesce(f.email, r.email), coalesce(f.phone, r.phone),
 			CASE WHEN f.name <> '' THEN f.name ELSE r.name END,
 			CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
 			CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
 			CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
-			r.exposed | f.exposed, r.attributes || f.attributes)`
+			r.exposed | f.exposed, r.attributes || f.attributes, coalesce(f.postal, r.postal))`
 
 const insertRecipientsSQL = `
 	INSERT INTO recipients (campaign_id, customer_id, email, phone, name, locale, country,
-		jurisdiction, exposed, attributes, import_id)
-	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1
+		jurisdiction, exposed, attributes, postal, import_id)
+	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, postal, $1
 	FROM import_folded f`
 
 const insertNewRecipientsSQL = insertRecipientsSQL + `

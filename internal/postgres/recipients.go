@@ -62,7 +62,7 @@ func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]
 }
 
 const recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof FROM recipients`
+	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, postal FROM recipients`
 
 // scanRecipient reads a recipientSelect row. A purged recipient has no address (NULL) and
 // carries the proofs instead.
@@ -72,10 +72,14 @@ func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
 		email, phone           *string
 		exposed                int32
 		emailProof, phoneProof []byte
+		postal                 *breach.PostalAddress
 	)
 	if err := row.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof); err != nil {
+		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof, &postal); err != nil {
 		return nil, err
+	}
+	if postal != nil {
+		r.Postal = *postal
 	}
 	r.Email, r.Phone, r.Exposed = deref(email), deref(phone), breach.Categories(exposed)
 	r.EmailProof, r.PhoneProof = hex.EncodeToString(emailProof), hex.EncodeToString(phoneProof)
