@@ -129,7 +129,11 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 		v.address(rec, r, get, &errs)
 	}
 	if r.Email == "" && r.Phone == "" && r.Postal.IsZero() && len(errs.problems) == 0 {
-		errs.add("email", "the customer has neither an email address, a phone number nor a postal address")
+		if v.hasAddress() {
+			errs.add("email", "the customer has neither an email address, a phone number nor a postal address (an address needs its address_line1)")
+		} else {
+			errs.add("email", "the customer has neither an email address, a phone number nor a postal address")
+		}
 	}
 
 	// A name never rejects a row (see neutralizeName): it is read without cleanValue's checks.
