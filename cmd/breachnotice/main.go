@@ -69,6 +69,7 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		a.lintCommand(),
 		a.purgeCommand(),
 		a.reportCommand(),
+		a.lettersCommand(),
 	)
 	return root
 }

@@ -105,6 +105,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.privacyRoutes()...)
 	rs = append(rs, s.tokenRoutes()...)
 	rs = append(rs, s.reportRoutes()...)
+	rs = append(rs, s.letterRoutes()...)
 	return rs
 }
 

@@ -29,6 +29,8 @@ type trackingData struct {
 	Summary string
 	// Sent, Undelivered and Suppressed count notices (deliveries), not customers.
 	Sent, Undelivered, Suppressed, Notices int64
+	// Letters are the campaign's letters by state; nil when it has none.
+	Letters *letterProgress
 }
 
 // channelProgress is one channel's row of the tracking table.
@@ -42,6 +44,13 @@ type channelProgress struct {
 	HasItems bool
 	// Undelivered counts the notices that failed or bounced.
 	Undelivered int64
+}
+
+// letterProgress is the table of the campaign's letters by state.
+type letterProgress struct {
+	States []breach.DeliveryState
+	Counts []int64 // in the order of States
+	Total  int64
 }
 
 // localeProgress is one row of the table by language: a locale's notices on one channel.
@@ -87,6 +96,16 @@ func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData,
 		t.Channels = append(t.Channels, p)
 	}
 	t.Locales = localesOf(st)
+	// Letters have states of their own; their table shows when there are any.
+	var letters letterProgress
+	for _, state := range breach.LetterStates {
+		n := st.ByChannel[breach.ChannelLetter][state]
+		letters.States, letters.Counts = append(letters.States, state), append(letters.Counts, n)
+		letters.Total += n
+	}
+	if letters.Total > 0 {
+		t.Letters = &letters
+	}
 	// A fallback is queued in the same transaction that gives up on the first channel, so no
 	// open delivery left means every customer's notice is settled.
 	t.Done = st.State == breach.CampaignCompleted ||

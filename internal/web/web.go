@@ -142,6 +142,9 @@ func (s *Server) routes() []route {
 		{"GET /tokens", breach.RoleViewer, s.tokens},
 		{"POST /tokens/{name}/revoke", breach.RoleViewer, s.revokeToken},
 		{"POST /campaigns/{id}/purge", breach.RoleOperator, s.purge},
+		{"GET /campaigns/{id}/letters", breach.RoleOperator, s.letters},
+		{"POST /campaigns/{id}/letters/mailed", breach.RoleOperator, s.lettersMailed},
+		{"POST /campaigns/{id}/letters/returned", breach.RoleOperator, s.lettersReturned},
 	}
 	if s.Outbox != nil {
 		rs = append(rs,
