@@ -171,7 +171,7 @@ func TestCampaignStatus_LocalesAddUpToTheChannelsWhilePlanningAndSending(t *test
 			t.Fatal(err)
 		}
 		if p := s.ByChannel[breach.ChannelEmail][breach.DeliveryPending] + s.ByChannel[breach.ChannelSMS][breach.DeliveryPending]; p != 45 {
-			t.Errorf("before planning: %d pending, want the 45 recipients", p)
+			t.Errorf("before planning: %d pending, want the 45 recipients email or SMS reach", p)
 		}
 	}
 	// Half planned: the unplanned customers count as pending in the locale they will get (and
