@@ -292,3 +292,61 @@ func TestLetters_PolicyDecidesWhoGetsALetter(t *testing.T) {
 		t.Errorf("a viewer's letters: %v", err)
 	}
 }
+
+// Under letter_policy fallback, a customer with an address gets a letter once their email and
+// their SMS have both failed for good — not while the SMS that replaces the failed email is
+// still to be sent.
+func TestLetters_FallbackFollowsEmailAndSMSThatBothFailed(t *testing.T) {
+	ops, db := service(t)
+	ops.WriteLetter, ops.RenderLetter = fakePDF, fakeContent(testSecret)
+	c := approvedExample(t, ops, "fallback")
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PlanCampaign(ctx, c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	worker := "00000000-0000-4000-8000-00000000f00d"
+	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ops.Recipient(ctx, actor, c.ID, "AT-200001") // email, phone and an address
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := rec.Recipient.ID
+	letters := func() []string {
+		t.Helper()
+		dir := t.TempDir()
+		if _, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil }); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, row := range readManifest(t, filepath.Join(dir, "manifest.csv"))[1:] {
+			ids = append(ids, row[0])
+		}
+		return ids
+	}
+	fail := func(ch breach.Channel) {
+		t.Helper()
+		if _, _, err := db.ClaimRange(ctx, c.ID, ch, id, id+1, worker, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Record(ctx, c.ID, ch, worker, []breach.Outcome{{RecipientID: id, State: breach.DeliveryFailed, Error: "550 no such user"}}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := letters(); !slices.Equal(got, postalOnly) {
+		t.Errorf("before any failure: letters to %v, want %v", got, postalOnly)
+	}
+	fail(breach.ChannelEmail)
+	if got := letters(); slices.Contains(got, "AT-200001") {
+		t.Errorf("with the SMS fallback still queued: letters to %v", got)
+	}
+	fail(breach.ChannelSMS)
+	if got := letters(); !slices.Contains(got, "AT-200001") || len(got) != 5 {
+		t.Errorf("after email and SMS both failed: letters to %v, want AT-200001's too", got)
+	}
+}
