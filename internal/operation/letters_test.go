@@ -90,6 +90,10 @@ func TestLetters_WritesOneLetterPerPostalOnlyCustomerAndRecordsThemPrinted(t *te
 	c := approvedExample(t, ops, "")
 	ctx := t.Context()
 	actor := breach.CLIActor("printer")
+	if st, err := ops.Status(ctx, actor, c.ID); err != nil || st.ByChannel[breach.ChannelLetter][breach.DeliveryPending] != 4 ||
+		st.ByLocale["ko"][breach.ChannelLetter][breach.DeliveryPending] != 1 {
+		t.Errorf("before printing: letters %v (%v), want 4 pending, 1 in Korean", st.ByChannel[breach.ChannelLetter], err)
+	}
 	dir := filepath.Join(t.TempDir(), "run1")
 	rep, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil })
 	if err != nil {
@@ -144,7 +148,7 @@ func TestLetters_WritesOneLetterPerPostalOnlyCustomerAndRecordsThemPrinted(t *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.ByChannel[breach.ChannelLetter][breach.DeliveryPrinted] != 4 || st.Remaining() != 45 {
+	if st.ByChannel[breach.ChannelLetter][breach.DeliveryPrinted] != 4 || st.ByChannel[breach.ChannelLetter][breach.DeliveryPending] != 0 || st.Remaining() != 45 {
 		t.Errorf("status letters %v, remaining %d (want 4 printed; letters not among the 45 notices to send)", st.ByChannel[breach.ChannelLetter], st.Remaining())
 	}
 
