@@ -354,3 +354,27 @@ func TestLetters_FallbackFollowsEmailAndSMSThatBothFailed(t *testing.T) {
 		t.Errorf("after email and SMS both failed: letters to %v, want AT-200001's too", got)
 	}
 }
+
+// A purge deletes the postal addresses with the rest of the personal data.
+func TestLetters_PurgeDeletesAddresses(t *testing.T) {
+	ops := letterService(t)
+	c := approvedExample(t, ops, "")
+	ctx := t.Context()
+	actor := breach.CLIActor("dpo")
+	if rec, err := ops.Recipient(ctx, actor, c.ID, "AT-400007"); err != nil || rec.Recipient.Postal.City != "Springfield" {
+		t.Fatalf("before the purge: %+v, %v", rec, err)
+	}
+	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Cancel); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Purge(ctx, actor, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ops.Recipient(ctx, actor, c.ID, "AT-400007")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Recipient.Postal.IsZero() || rec.Recipient.Name != "" {
+		t.Errorf("after the purge: %+v", rec.Recipient)
+	}
+}

@@ -79,11 +79,12 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string) ([]breach.
 }
 
 // unreached counts, per campaign, the recipients whose every delivery ended failed, bounced or
-// suppressed (one pass over the campaign's delivery partition, along its primary key).
+// suppressed — or, a letter, returned — (one pass over the campaign's delivery partition, along
+// its primary key). A letter printed or mailed counts as reaching its customer.
 const unreached = `
 SELECT count(*), count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
 FROM (
-    SELECT bool_or(state NOT IN ('failed', 'bounced', 'suppressed')) AS reached, bool_or(state = 'suppressed') AS suppressed
+    SELECT bool_or(state NOT IN ('failed', 'bounced', 'suppressed', 'returned')) AS reached, bool_or(state = 'suppressed') AS suppressed
     FROM deliveries WHERE campaign_id = $1
     GROUP BY recipient_id
 ) d`
