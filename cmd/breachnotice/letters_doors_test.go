@@ -176,6 +176,13 @@ func TestDoors_LettersMailedAndReturnedAreTheSameThroughEveryDoor(t *testing.T) 
 			t.Errorf("%s: AT-400007's letter %+v, %d events", door, d, len(rec.Events))
 		}
 	}
+	// The console's record of a customer shows the address and the letter's timeline.
+	record := consoleDoor{env}.get(t, "/campaigns/"+ids["console"]+"/recipients?customer_id=AT-400007", http.StatusOK)
+	for _, want := range []string{"SPRINGFIELD IL 62704", "<td>letter</td><td>1208 Maple Avenue", ">returned<", "addressee unknown"} {
+		if !strings.Contains(record, want) {
+			t.Errorf("the console's record lacks %q", want)
+		}
+	}
 	if out := cli.run(t, "campaign", "status", ids["cli"]); !strings.Contains(out, "letters:  pending 0  printed 0  mailed 2  returned 2") {
 		t.Errorf("campaign status does not count the letters:\n%s", out)
 	}
