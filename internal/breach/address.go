@@ -74,7 +74,7 @@ func digits(s string, n int) bool {
 // permissive default: a postal code, when given, of 2 to 10 letters, digits, spaces or
 // hyphens. No line may be longer than MaxAddressLine characters.
 func (a *PostalAddress) Validate() error {
-	v := &ValidationError{}
+	var v ValidationError // on the stack: a good address costs no allocation
 	a.Country = strings.ToUpper(a.Country)
 	a.PostalCode = normalizePostalCode(a.PostalCode)
 	for _, l := range []struct{ path, value string }{
@@ -92,10 +92,10 @@ func (a *PostalAddress) Validate() error {
 	switch {
 	case a.Country == "":
 		v.Add("country", "an address needs a country (ISO 3166-1 alpha-2, e.g. PE), in the row or as the campaign's default_country")
-		return v.Err()
+		return v.result()
 	case len(a.Country) != 2:
 		v.Add("country", "%q is not an ISO 3166-1 alpha-2 country code", a.Country)
-		return v.Err()
+		return v.result()
 	}
 	if a.City == "" && !rule.noCity {
 		v.Add("city", "is empty: an address in %s needs its city", a.Country)
@@ -111,18 +111,44 @@ func (a *PostalAddress) Validate() error {
 	case !known && a.PostalCode != "" && !loosePostalCode(a.PostalCode):
 		v.Add("postal_code", "%q is not a postal code (2 to 10 letters, digits, spaces or hyphens)", a.PostalCode)
 	}
-	return v.Err()
+	return v.result()
+}
+
+// result is v's problems as an error, copied to the heap only when there are any.
+func (v *ValidationError) result() error {
+	if len(v.Fields) == 0 {
+		return nil
+	}
+	out := *v
+	return &out
 }
 
 // normalizePostalCode upper-cases a postal code and folds its runs of spaces into one; a UK
 // postcode typed without its space ("SW1A1AA") gets it back.
 func normalizePostalCode(s string) string {
-	s = strings.ToUpper(strings.Join(strings.Fields(s), " "))
+	if !postalCodeNormal(s) {
+		s = strings.ToUpper(strings.Join(strings.Fields(s), " "))
+	}
 	if n := len(s); n >= 5 && n <= 7 && !strings.Contains(s, " ") && s[n-3] >= '0' && s[n-3] <= '9' &&
 		s[n-2] >= 'A' && s[n-2] <= 'Z' && s[n-1] >= 'A' && s[n-1] <= 'Z' && s[0] >= 'A' && s[0] <= 'Z' {
 		return s[:n-3] + " " + s[n-3:]
 	}
 	return s
+}
+
+// postalCodeNormal reports whether s needs no normalizing (upper case, single inner spaces):
+// nearly every postal code of a list, checked without allocating.
+func postalCodeNormal(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 0x80, c == '\t':
+			return false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' '):
+			return false
+		}
+	}
+	return true
 }
 
 func loosePostalCode(s string) bool {
