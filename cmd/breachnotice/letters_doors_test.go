@@ -49,8 +49,10 @@ func printLetters(t *testing.T, env *doorEnv, id string) []string {
 		locales   []string
 		customers []string
 	)
+	negotiate := breach.LocaleNegotiator(c)
 	for _, d := range due {
-		ids, locales, customers = append(ids, d.Recipient.ID), append(locales, "es"), append(customers, d.Recipient.CustomerID)
+		r := d.Recipient
+		ids, locales, customers = append(ids, r.ID), append(locales, negotiate(r.Locale, r.Country)), append(customers, r.CustomerID)
 	}
 	if _, err := env.db.MarkLettersPrinted(ctx, id, ids, locales); err != nil {
 		t.Fatal(err)
