@@ -191,7 +191,9 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		{54, func(r breach.ImportRow) bool {
 			return r.Email == "" && r.Phone == "" && r.Postal.Line2 == "Dpto. 302" && r.Postal.Country == "PE"
 		}},
-		{56, func(r breach.ImportRow) bool { return r.Postal.PostalCode == "06236" && r.Postal.City == "서울특별시 강남구" }},
+		{56, func(r breach.ImportRow) bool {
+			return r.Postal.PostalCode == "06236" && r.Postal.City == "서울특별시 강남구"
+		}},
 		{57, func(r breach.ImportRow) bool {
 			return r.Postal == breach.PostalAddress{Line1: "1208 Maple Avenue", Line2: "Apt 4B", City: "Springfield", Region: "IL",
 				PostalCode: "62704", Country: "US"} && r.Jurisdiction == "us-il"
