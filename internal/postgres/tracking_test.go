@@ -400,8 +400,11 @@ func TestExportDeliveries_StreamsEveryDeliveryAndStopsOnTheCallersError(t *testi
 	}
 	s, _ := db.CampaignStatus(t.Context(), c.ID)
 	total := int64(0)
-	for _, states := range s.ByChannel {
-		for _, v := range states {
+	for ch, states := range s.ByChannel {
+		for st, v := range states {
+			if ch == breach.ChannelLetter && st == breach.DeliveryPending {
+				continue // letters owed, not printed yet: no delivery row until a letters run
+			}
 			total += v
 		}
 	}
