@@ -70,6 +70,7 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		a.purgeCommand(),
 		a.reportCommand(),
 		a.codesCommand(),
+		a.lettersCommand(),
 	)
 	return root
 }

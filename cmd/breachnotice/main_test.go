@@ -86,8 +86,8 @@ func TestCLI_ImportTheExampleListWithRejectsFile(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("import --json printed %q: %v", out, err)
 	}
-	if sum.Read != 52 || sum.Accepted != 45 || sum.Merged != 1 || sum.Rejected != 6 || sum.Warned != 1 {
-		t.Errorf("summary = %+v, want 52 read = 45 accepted + 1 merged + 6 rejected, 1 warned (line 35's <script> name)", sum)
+	if sum.Read != 57 || sum.Accepted != 49 || sum.Merged != 1 || sum.Rejected != 7 || sum.Warned != 1 {
+		t.Errorf("summary = %+v, want 57 read = 49 accepted + 1 merged + 7 rejected, 1 warned (line 35's <script> name)", sum)
 	}
 	f, err := os.Open(rejects)
 	if err != nil {
@@ -95,8 +95,8 @@ func TestCLI_ImportTheExampleListWithRejectsFile(t *testing.T) {
 	}
 	defer f.Close()
 	records, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(records) != 7 || records[0][0] != "line" || records[1][0] != "10" {
-		t.Errorf("rejects file = %v, %v; want a header and 6 rows, the first for line 10", records, err)
+	if err != nil || len(records) != 8 || records[0][0] != "line" || records[1][0] != "10" {
+		t.Errorf("rejects file = %v, %v; want a header and 7 rows, the first for line 10", records, err)
 	}
 
 	out, stderr, err = cli(t, "", "campaign", "show", id, "--json")
@@ -107,8 +107,8 @@ func TestCLI_ImportTheExampleListWithRejectsFile(t *testing.T) {
 		Recipients int64
 		Imports    []struct{ Read int64 }
 	}
-	if err := json.Unmarshal([]byte(out), &show); err != nil || show.Recipients != 45 || len(show.Imports) != 1 {
-		t.Errorf("campaign show --json = %s (%v); want 45 recipients and one import", out, err)
+	if err := json.Unmarshal([]byte(out), &show); err != nil || show.Recipients != 49 || len(show.Imports) != 1 {
+		t.Errorf("campaign show --json = %s (%v); want 49 recipients and one import", out, err)
 	}
 }
 

@@ -108,7 +108,24 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 					printCounts(l+" ", s.ByLocale[l])
 				}
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			// Letters have states of their own (printed, mailed, returned): a line of their own.
+			if letters := s.ByChannel[breach.ChannelLetter]; letters != nil {
+				var n int64
+				for _, c := range letters {
+					n += c
+				}
+				if n > 0 {
+					fmt.Fprint(a.stdout, "letters:")
+					for _, st := range breach.LetterStates {
+						fmt.Fprintf(a.stdout, "  %s %d", st, letters[st])
+					}
+					fmt.Fprintln(a.stdout)
+				}
+			}
+			return nil
 		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")

@@ -119,6 +119,7 @@ func (s *Server) Routes() []Route {
 	rs = append(rs, s.tokenRoutes()...)
 	rs = append(rs, s.reportRoutes()...)
 	rs = append(rs, s.codeRoutes()...)
+	rs = append(rs, s.letterRoutes()...)
 	return rs
 }
 

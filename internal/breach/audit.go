@@ -25,6 +25,9 @@ const (
 	ActionSuppressionsList = "suppressions.listed"
 	ActionRegulatorReport  = "report.regulators"        // who must be told, by when (detail: counts, never people)
 	ActionRegulatorSamples = "report.regulator_samples" // sample notices and the website notice, with placeholders
+	ActionLettersPrinted   = "letters.printed"          // a letters run: PDFs and manifest of customers' addresses (detail: letters, printed, stage)
+	ActionLettersMailed    = "letters.mailed"           // printed letters marked mailed (detail: moved)
+	ActionLettersReturned  = "letters.returned"         // returned mail recorded (detail: moved, rejected)
 	ActionTokenCreate      = "token.create"
 	ActionTokenRevoke      = "token.revoke"
 	ActionUserCreate       = "user.create"

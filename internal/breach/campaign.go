@@ -61,6 +61,8 @@ type Campaign struct {
 	// RetentionDays is how long after the campaign ends its personal data is kept (as proof of
 	// notice) before it is purged.
 	RetentionDays int `json:"retention_days" yaml:"retention_days"`
+	// Letters says who is owed a postal letter (see LetterPolicy; default unreachable).
+	Letters LetterPolicy `json:"letter_policy,omitempty" yaml:"letter_policy"`
 }
 
 // Organization is the breached company as its customers know it.
@@ -72,6 +74,8 @@ type Organization struct {
 	SupportPhone string   `json:"support_phone" yaml:"support_phone"`
 	SupportURL   string   `json:"support_url" yaml:"support_url"`
 	DPO          *Contact `json:"dpo,omitempty" yaml:"dpo"`
+	// PostalAddress is the return address printed on letters, one line each (optional).
+	PostalAddress []string `json:"postal_address,omitempty" yaml:"postal_address"`
 }
 
 // Contact is a person or desk customers can reach (a data protection officer, say).
@@ -270,6 +274,7 @@ func (c *Campaign) Validate() error {
 	}
 	c.validateOffer(v)
 	c.validatePolicy(v)
+	c.validateLetters(v)
 	if c.SMS.MaxSegments < 0 || c.SMS.MaxSegments > 10 {
 		v.Add("sms.max_segments", "must be between 1 and 10, not %d", c.SMS.MaxSegments)
 	}

@@ -6,25 +6,46 @@ type Channel string
 const (
 	ChannelEmail Channel = "email"
 	ChannelSMS   Channel = "sms"
+	// ChannelLetter is a printed letter (package letter, operation Letters). The sending
+	// engine never handles it: a letter is printed and mailed by people, and its delivery
+	// moves pending → printed → mailed, or returned.
+	ChannelLetter Channel = "letter"
 )
 
-// Channels lists every channel, in the order reports show them.
+// Channels lists the channels the sending engine sends on (email and SMS), in the order
+// reports show them. Letters are not among them, so that no loop of the engine over Channels
+// can ever try to email or text a letter's delivery; reports use ReportChannels.
 var Channels = []Channel{ChannelEmail, ChannelSMS}
 
-// Other returns the channel a failed notice falls back to.
+// ReportChannels lists every channel a delivery may have, in the order reports show them.
+var ReportChannels = []Channel{ChannelEmail, ChannelSMS, ChannelLetter}
+
+// Sent reports whether the sending engine sends on ch (email, SMS), not a letter.
+func (ch Channel) Sent() bool { return ch == ChannelEmail || ch == ChannelSMS }
+
+// Other returns the channel a failed notice falls back to. A letter has none: its Other is ""
+// (the engine never sees a letter; a letter owed when email and SMS both fail is the letters
+// operation's business, see LetterPolicy).
 func (ch Channel) Other() Channel {
-	if ch == ChannelEmail {
+	switch ch {
+	case ChannelEmail:
 		return ChannelSMS
+	case ChannelSMS:
+		return ChannelEmail
 	}
-	return ChannelEmail
+	return ""
 }
 
-// Address returns the recipient's address on channel ch ("" when they have none).
+// Address returns the recipient's address on channel ch ("" when they have none; a letter's
+// address is the recipient's Postal).
 func (r *Recipient) Address(ch Channel) string {
-	if ch == ChannelEmail {
+	switch ch {
+	case ChannelEmail:
 		return r.Email
+	case ChannelSMS:
+		return r.Phone
 	}
-	return r.Phone
+	return ""
 }
 
 // DeliveryState is where one notice on one channel is (DESIGN.md "Delivery states"):
@@ -42,9 +63,29 @@ const (
 	DeliveryBounced    DeliveryState = "bounced"
 	DeliveryFailed     DeliveryState = "failed"
 	DeliverySuppressed DeliveryState = "suppressed"
+
+	// A letter's states (DESIGN.md "Delivery states"): pending (owed, not printed yet) →
+	// printed (its PDF handed to the print vendor) → mailed, or returned (the post brought it
+	// back undelivered).
+	DeliveryPrinted  DeliveryState = "printed"
+	DeliveryMailed   DeliveryState = "mailed"
+	DeliveryReturned DeliveryState = "returned"
 )
 
-// DeliveryStates lists every state in the order of the lifecycle.
+// LetterStates lists a letter's states in the order of its lifecycle.
+var LetterStates = []DeliveryState{DeliveryPending, DeliveryPrinted, DeliveryMailed, DeliveryReturned}
+
+// States lists the states a delivery on channel ch can be in: LetterStates for a letter,
+// DeliveryStates otherwise.
+func (ch Channel) States() []DeliveryState {
+	if ch == ChannelLetter {
+		return LetterStates
+	}
+	return DeliveryStates
+}
+
+// DeliveryStates lists every state of an email or SMS in the order of the lifecycle (a
+// letter's are LetterStates).
 var DeliveryStates = []DeliveryState{DeliveryPending, DeliveryQueued, DeliverySending, DeliverySent,
 	DeliveryDelivered, DeliveryBounced, DeliveryFailed, DeliverySuppressed}
 
@@ -100,10 +141,15 @@ type CampaignStatus struct {
 	QuietHours QuietWait `json:"quiet_hours"`
 }
 
-// Remaining counts the deliveries not yet settled (pending, queued or sending).
+// Remaining counts the notices the sending engine has not settled yet (pending, queued or
+// sending). Letters are not counted: the engine does not send them, and a campaign is
+// complete when its email and SMS are, whatever the print vendor has still to do.
 func (s *CampaignStatus) Remaining() int64 {
 	var n int64
-	for _, states := range s.ByChannel {
+	for ch, states := range s.ByChannel {
+		if !ch.Sent() {
+			continue
+		}
 		for st, c := range states {
 			if st.Open() {
 				n += c
@@ -135,12 +181,12 @@ func (s *CampaignStatus) Add(locale string, ch Channel, st DeliveryState, n int6
 	s.ByLocale[locale][ch][st] += n
 }
 
-// zeroCounts returns every channel and state at zero.
+// zeroCounts returns every channel and its states at zero.
 func zeroCounts() map[Channel]map[DeliveryState]int64 {
 	m := map[Channel]map[DeliveryState]int64{}
-	for _, ch := range Channels {
+	for _, ch := range ReportChannels {
 		m[ch] = map[DeliveryState]int64{}
-		for _, st := range DeliveryStates {
+		for _, st := range ch.States() {
 			m[ch][st] = 0
 		}
 	}

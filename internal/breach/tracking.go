@@ -69,14 +69,14 @@ type DeliveryFilter struct {
 func (f *DeliveryFilter) Validate() error {
 	if f.State != "" {
 		if f.State == DeliveryPending {
-			return Errorf(EINVALID, "state: pending recipients have no delivery yet (the status counts them); filter on one of %s", listStates(DeliveryStates[1:]))
+			return Errorf(EINVALID, "state: pending recipients have no delivery yet (the status counts them); filter on one of %s", listStates(recordedStates()))
 		}
-		if !slices.Contains(DeliveryStates, f.State) {
-			return Errorf(EINVALID, "state: unknown delivery state %q (known: %s)", f.State, listStates(DeliveryStates[1:]))
+		if !slices.Contains(recordedStates(), f.State) {
+			return Errorf(EINVALID, "state: unknown delivery state %q (known: %s)", f.State, listStates(recordedStates()))
 		}
 	}
-	if f.Channel != "" && !slices.Contains(Channels, f.Channel) {
-		return Errorf(EINVALID, "channel: unknown channel %q (known: email, sms)", f.Channel)
+	if f.Channel != "" && !slices.Contains(ReportChannels, f.Channel) {
+		return Errorf(EINVALID, "channel: unknown channel %q (known: email, sms, letter)", f.Channel)
 	}
 	if f.Locale != "" {
 		l, err := ParseLocale(f.Locale)
@@ -86,6 +86,18 @@ func (f *DeliveryFilter) Validate() error {
 		f.Locale = l
 	}
 	return nil
+}
+
+// recordedStates are the states a delivery listing can filter on: every state of every
+// channel but pending.
+func recordedStates() []DeliveryState {
+	states := slices.Clone(DeliveryStates[1:])
+	for _, st := range LetterStates[1:] {
+		if !slices.Contains(states, st) {
+			states = append(states, st)
+		}
+	}
+	return states
 }
 
 // listStates names states for an error message: "queued, sending, …".

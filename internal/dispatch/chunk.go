@@ -26,6 +26,11 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	if err := json.Unmarshal(task.Payload(), &t); err != nil {
 		return fmt.Errorf("%w: malformed send task: %v", asynq.SkipRetry, err)
 	}
+	if !t.Channel.Sent() {
+		// Letters are printed and mailed by people (operation Letters), never sent here: a task
+		// naming one is a bug or a forgery, and must not reach a sender.
+		return fmt.Errorf("%w: send task for channel %q, which the engine does not send", asynq.SkipRetry, t.Channel)
+	}
 	if e.stopped() {
 		return fmt.Errorf("worker stopping")
 	}

@@ -25,22 +25,36 @@ const (
 	fieldExposed
 	fieldJurisdiction
 	fieldState
+	// The postal address (breach.PostalAddress). city, region and postal_code alone are no
+	// address: without an address line they stay attributes, as they were before letters.
+	fieldAddress1
+	fieldAddress2
+	fieldAddress3
+	fieldCity
+	fieldRegion
+	fieldPostalCode
 	numFields
 )
 
 var fieldNames = map[string]field{
-	"customer_id":  fieldCustomerID,
-	"email":        fieldEmail,
-	"phone":        fieldPhone,
-	"name":         fieldName,
-	"first_name":   fieldFirstName,
-	"last_name":    fieldLastName,
-	"locale":       fieldLocale,
-	"country":      fieldCountry,
-	"exposed":      fieldExposed,
-	"jurisdiction": fieldJurisdiction,
-	"state":        fieldState,
-	"-":            fieldIgnore,
+	"customer_id":   fieldCustomerID,
+	"email":         fieldEmail,
+	"phone":         fieldPhone,
+	"name":          fieldName,
+	"first_name":    fieldFirstName,
+	"last_name":     fieldLastName,
+	"locale":        fieldLocale,
+	"country":       fieldCountry,
+	"exposed":       fieldExposed,
+	"jurisdiction":  fieldJurisdiction,
+	"state":         fieldState,
+	"address_line1": fieldAddress1,
+	"address_line2": fieldAddress2,
+	"address_line3": fieldAddress3,
+	"city":          fieldCity,
+	"region":        fieldRegion,
+	"postal_code":   fieldPostalCode,
+	"-":             fieldIgnore,
 }
 
 // headerAliases are the other names customer lists give the known fields, after
@@ -57,6 +71,19 @@ var headerAliases = map[string]field{
 	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale,
 	"country_code": fieldCountry, "pais": fieldCountry,
 	"exposed_data": fieldExposed, "categories": fieldExposed, "data_exposed": fieldExposed,
+	// A `state` column stays the customer's jurisdiction (a US state code); it is also the
+	// address's region when the list has no region column (see validator.address). A bare
+	// `address` column is not taken for the first line: CRMs export the whole address, line
+	// breaks and all, under that name, which no post's rules can check; it stays an attribute
+	// (--map address=address_line1 says otherwise).
+	"address1": fieldAddress1, "address_1": fieldAddress1, "address_line_1": fieldAddress1,
+	"street": fieldAddress1, "street_address": fieldAddress1,
+	"address2": fieldAddress2, "address_2": fieldAddress2, "address_line_2": fieldAddress2,
+	"address3": fieldAddress3, "address_3": fieldAddress3, "address_line_3": fieldAddress3,
+	"town": fieldCity, "ciudad": fieldCity, "ville": fieldCity, "distrito": fieldCity,
+	"province": fieldRegion, "provincia": fieldRegion, "county": fieldRegion,
+	"zip": fieldPostalCode, "zipcode": fieldPostalCode, "zip_code": fieldPostalCode, "postcode": fieldPostalCode,
+	"post_code": fieldPostalCode, "postal": fieldPostalCode, "codigo_postal": fieldPostalCode, "code_postal": fieldPostalCode,
 }
 
 // columns maps each column of a list to the field it holds.
@@ -135,8 +162,8 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 	if c.index[fieldCustomerID] < 0 {
 		return c, fmt.Errorf("header: no customer_id column %s; name one customer_id or use --map COLUMN=customer_id", describeHeader(header))
 	}
-	if c.index[fieldEmail] < 0 && c.index[fieldPhone] < 0 {
-		return c, fmt.Errorf("header: neither an email nor a phone column %s; use --map COLUMN=email or --map COLUMN=phone", describeHeader(header))
+	if c.index[fieldEmail] < 0 && c.index[fieldPhone] < 0 && c.index[fieldAddress1] < 0 {
+		return c, fmt.Errorf("header: neither an email, a phone nor an address_line1 column %s; use --map COLUMN=email, --map COLUMN=phone or --map COLUMN=address_line1", describeHeader(header))
 	}
 	return c, nil
 }
@@ -171,6 +198,8 @@ var fieldLabels = [numFields]string{
 	fieldPhone: "phone", fieldName: "name", fieldFirstName: "first_name", fieldLastName: "last_name",
 	fieldLocale: "locale", fieldCountry: "country", fieldExposed: "exposed",
 	fieldJurisdiction: "jurisdiction", fieldState: "state",
+	fieldAddress1: "address_line1", fieldAddress2: "address_line2", fieldAddress3: "address_line3",
+	fieldCity: "city", fieldRegion: "region", fieldPostalCode: "postal_code",
 }
 
 func (f field) String() string { return fieldLabels[f] }

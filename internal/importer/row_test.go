@@ -121,15 +121,16 @@ func cats(cs ...breach.Category) breach.Categories {
 	return s
 }
 
-// TestParse_ExampleCustomerList: examples/customers.csv has 52 rows, six deliberately bad, and
+// TestParse_ExampleCustomerList: examples/customers.csv has 57 rows, seven deliberately bad
+// (the last, a four-digit ZIP code), four customers reachable only by post (US, PE, FR, KR), and
 // one (line 35) whose first name is a <script> element: that customer is kept, greeted by the
 // rest of their name, and the import warns about it. The second row of AT-100002 (line 30) is
 // valid here: merging is the database's job.
 func TestParse_ExampleCustomerList(t *testing.T) {
 	data := readFile(t, "../../examples/customers.csv")
 	rows, rejects, imp := mustParseBytes(t, data, Options{})
-	if imp.Read != 52 {
-		t.Errorf("Read = %d, want 52", imp.Read)
+	if imp.Read != 57 {
+		t.Errorf("Read = %d, want 57", imp.Read)
 	}
 	if imp.Encoding != "utf-8" || imp.Delimiter != "," {
 		t.Errorf("format %q %q", imp.Encoding, imp.Delimiter)
@@ -141,6 +142,7 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		26: "locale",      // xx-??
 		29: "email",       // neither email nor phone
 		32: "customer_id", // empty
+		58: "postal_code", // a four-digit US ZIP code
 	}
 	if got := rejectLines(rejects); !slices.Equal(got, slices.Sorted(maps.Keys(wantRejects))) {
 		t.Fatalf("rejected lines %v, want %v:%s", got, slices.Sorted(maps.Keys(wantRejects)), describeRejects(rejects))
@@ -150,8 +152,8 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 			t.Errorf("line %d rejected for %q, want %q (%s)", r.Line, r.Field, wantRejects[r.Line], r.Reason)
 		}
 	}
-	if len(rows) != 46 {
-		t.Errorf("accepted %d rows, want 46", len(rows))
+	if len(rows) != 50 {
+		t.Errorf("accepted %d rows, want 50", len(rows))
 	}
 	if imp.Warned != 1 || len(imp.Warnings) != 1 || imp.Warnings[0].Line != 35 || imp.Warnings[0].Field != "name" {
 		t.Errorf("warnings %d %+v, want one, for line 35's name", imp.Warned, imp.Warnings)
@@ -181,6 +183,21 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		{49, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ma" }},
 		// TX is not among the jurisdictions breachnotice knows, but it is the customer's state.
 		{52, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-tx" && r.Attributes["state"] == "" }},
+		// Reached by email, with an address too.
+		{37, func(r breach.ImportRow) bool {
+			return r.Postal == breach.PostalAddress{Line1: "8 avenue de la République", City: "Paris", PostalCode: "75011", Country: "FR"}
+		}},
+		// Reachable only by post; the US state column is the address's region too.
+		{54, func(r breach.ImportRow) bool {
+			return r.Email == "" && r.Phone == "" && r.Postal.Line2 == "Dpto. 302" && r.Postal.Country == "PE"
+		}},
+		{56, func(r breach.ImportRow) bool {
+			return r.Postal.PostalCode == "06236" && r.Postal.City == "서울특별시 강남구"
+		}},
+		{57, func(r breach.ImportRow) bool {
+			return r.Postal == breach.PostalAddress{Line1: "1208 Maple Avenue", Line2: "Apt 4B", City: "Springfield", Region: "IL",
+				PostalCode: "62704", Country: "US"} && r.Jurisdiction == "us-il"
+		}},
 	}
 	for _, c := range checks {
 		r, ok := byLine[c.line]

@@ -43,6 +43,7 @@ type Store interface {
 	ReportStore
 	VerifyStore
 	CodeStore
+	LetterStore
 }
 
 // CampaignStore keeps campaigns and moves them through their states.
@@ -151,7 +152,11 @@ type Service struct {
 	// Rules are the laws the regulator reports hold the counts against; nil: the shipped
 	// rules (package regulator).
 	Rules *regulator.Rules
-	Log   *slog.Logger
+	// WriteLetter and RenderLetter make the letters' PDFs and their text; nil: letter.Write
+	// and Renderer.Letter (tests give stand-ins).
+	WriteLetter  LetterWriter
+	RenderLetter LetterContent
+	Log          *slog.Logger
 	// VerifyFloor is the least time a verification of a reference code takes (0:
 	// DefaultVerifyFloor), so that its timing says nothing of the code (see Verify).
 	VerifyFloor time.Duration

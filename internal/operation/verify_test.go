@@ -2,6 +2,7 @@ package operation_test
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +135,7 @@ func TestVerify_OnlyAReferenceOfASentNoticeIsGenuine(t *testing.T) {
 			t.Errorf("%s: answered in %v, before the floor of %v", tt.name, took, ops.VerifyFloor)
 		}
 		if !tt.genuine {
-			if got.Organization != (breach.Organization{}) || !got.SentAt.IsZero() {
+			if !reflect.DeepEqual(got.Organization, breach.Organization{}) || !got.SentAt.IsZero() {
 				t.Errorf("%s: a code that is not genuine shows %+v", tt.name, got)
 			}
 			continue

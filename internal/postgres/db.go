@@ -32,6 +32,8 @@ type DB struct {
 	importSlots chan struct{}
 	// pending caches the slowest part of CampaignStatus (see pendingCache).
 	pending *pendingCache
+	// owed caches the letters an approved campaign's list owes (see owedLetters).
+	owed *owedLetters
 	// reads writes the audit rows of reads in batches (see AuditRead).
 	reads *readAuditor
 	// quiet caches the quiet-hours wait of campaigns where many SMS wait (see quietCache).
@@ -64,7 +66,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4)), pending: &pendingCache{},
+	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4)), pending: &pendingCache{}, owed: &owedLetters{},
 		reads: startReadAuditor(pool)}, nil
 }
 

@@ -60,7 +60,7 @@ func appendStaged(b, scratch []byte, row *breach.ImportRow, rej *breach.Reject) 
 	return append(b, '\n'), scratch
 }
 
-// appendRecipientFields appends the columns from customer_id to ref_key, tab-separated.
+// appendRecipientFields appends the columns from customer_id to postal, tab-separated.
 func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []byte) {
 	b = appendText(b, r.CustomerID)
 	b = append(b, '\t')
@@ -86,6 +86,12 @@ func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []by
 	} else {
 		b = appendInt(b, r.RefKey)
 	}
+	b = append(b, '\t')
+	if r.Postal.IsZero() {
+		return append(b, '\\', 'N'), scratch
+	}
+	scratch = appendPostalJSON(scratch[:0], &r.Postal)
+	b = appendText(b, string(scratch))
 	return b, scratch
 }
 

@@ -79,7 +79,7 @@ const findDuplicatesSQL = `
 const foldSQL = `
 	CREATE TEMP TABLE import_folded ON COMMIT DROP AS
 	SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes,
-		s.ref_key
+		s.ref_key, s.postal
 	FROM import_staging s
 	WHERE s.reject_reason IS NULL
 		AND NOT EXISTS (SELECT 1 FROM import_duplicates d WHERE d.customer_id = s.customer_id)
@@ -93,7 +93,8 @@ const foldSQL = `
 		coalesce((array_agg(g.jurisdiction ORDER BY g.line DESC) FILTER (WHERE g.jurisdiction <> ''))[1], ''),
 		bit_or(g.exposed),
 		jsonb_merge_agg(g.attributes ORDER BY g.line),
-		max(g.ref_key) -- one customer, one code
+		max(g.ref_key), -- one customer, one code
+		(array_agg(g.postal ORDER BY g.line DESC) FILTER (WHERE g.postal IS NOT NULL))[1]
 	FROM import_staging g JOIN import_duplicates USING (customer_id)
 	WHERE g.reject_reason IS NULL
 	GROUP BY g.customer_id`
@@ -110,23 +111,25 @@ const updateRecipientsSQL = `
 		jurisdiction = CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
 		exposed = r.exposed | f.exposed,
 		attributes = r.attributes || f.attributes,
+		postal = coalesce(f.postal, r.postal),
+		ref_key = coalesce(r.ref_key, f.ref_key),
 		import_id = $1,
 		updated_at = now()
 	FROM import_folded f
 	WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id
-		AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes)
+		AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes, r.postal)
 		IS DISTINCT FROM (
 			coalesce(f.email, r.email), coalesce(f.phone, r.phone),
 			CASE WHEN f.name <> '' THEN f.name ELSE r.name END,
 			CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
 			CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
 			CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
-			r.exposed | f.exposed, r.attributes || f.attributes)`
+			r.exposed | f.exposed, r.attributes || f.attributes, coalesce(f.postal, r.postal))`
 
 const insertRecipientsSQL = `
 	INSERT INTO recipients (campaign_id, customer_id, email, phone, name, locale, country,
-		jurisdiction, exposed, attributes, import_id, ref_key)
-	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1, ref_key
+		jurisdiction, exposed, attributes, import_id, ref_key, postal)
+	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1, ref_key, postal
 	FROM import_folded f`
 
 const insertNewRecipientsSQL = insertRecipientsSQL + `

@@ -3,6 +3,8 @@ package postgres
 import (
 	"slices"
 	"unicode/utf8"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
 // appendAttributesJSON appends a recipient's attributes as a JSON object. It is written by hand
@@ -66,4 +68,29 @@ func appendJSONString(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, '"')
+}
+
+// appendPostalJSON appends a postal address as breach.PostalAddress marshals to JSON (empty
+// fields left out), without encoding/json's reflection: the import writes one per row that has
+// an address.
+func appendPostalJSON(b []byte, a *breach.PostalAddress) []byte {
+	b = append(b, '{')
+	first := true
+	for _, f := range [...]struct{ key, value string }{
+		{"line1", a.Line1}, {"line2", a.Line2}, {"line3", a.Line3}, {"city", a.City},
+		{"region", a.Region}, {"postal_code", a.PostalCode}, {"country", a.Country},
+	} {
+		if f.value == "" {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, f.key...)
+		b = append(b, '"', ':')
+		b = appendJSONString(b, f.value)
+	}
+	return append(b, '}')
 }

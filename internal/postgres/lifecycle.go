@@ -229,6 +229,9 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 			return nil, false, err
 		}
 	}
+	if err := db.owed.addPending(ctx, q, uid, &spec, state, s); err != nil {
+		return nil, false, err
+	}
 	s.RatePerSec = float64(sent) / rateWindow.Seconds()
 	if left := s.Remaining(); left > 0 && s.RatePerSec > 0 && state == breach.CampaignRunning {
 		eta := float64(left) / s.RatePerSec

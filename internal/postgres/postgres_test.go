@@ -110,8 +110,8 @@ func TestImport_SameFileTwiceChangesNothing(t *testing.T) {
 	db := open(t)
 	c := newCampaign(t, db)
 	first := mustImport(t, db, c, string(examples.Customers))
-	if first.Accepted != 45 || first.Merged != 1 || first.Rejected != 6 || first.Warned != 1 {
-		t.Fatalf("first import = %+v, want 45 accepted, 1 merged, 6 rejected, 1 warned", first)
+	if first.Accepted != 49 || first.Merged != 1 || first.Rejected != 7 || first.Warned != 1 {
+		t.Fatalf("first import = %+v, want 49 accepted, 1 merged, 7 rejected, 1 warned", first)
 	}
 	if stored, err := db.Import(t.Context(), c.ID, first.ID); err != nil || stored.Warned != 1 ||
 		len(stored.Warnings) != 1 || stored.Warnings[0] != first.Warnings[0] {
@@ -119,15 +119,15 @@ func TestImport_SameFileTwiceChangesNothing(t *testing.T) {
 	}
 	before := recipient(t, db, c, "AT-100002")
 	second := mustImport(t, db, c, string(examples.Customers))
-	if second.Accepted != 0 || second.Updated != 0 || second.Merged != 46 || second.Rejected != 6 {
+	if second.Accepted != 0 || second.Updated != 0 || second.Merged != 50 || second.Rejected != 7 {
 		t.Errorf("second import = %+v, want nothing new and nothing changed", second)
 	}
 	after := recipient(t, db, c, "AT-100002")
 	if !after.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Errorf("re-import rewrote an unchanged recipient (updated_at %v → %v)", before.UpdatedAt, after.UpdatedAt)
 	}
-	if n, _ := db.RecipientCount(t.Context(), c.ID); n != 45 {
-		t.Errorf("recipients = %d, want 45", n)
+	if n, _ := db.RecipientCount(t.Context(), c.ID); n != 49 {
+		t.Errorf("recipients = %d, want 49", n)
 	}
 }
 
@@ -160,7 +160,7 @@ func TestImport_RejectsAreStoredInLineOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []int64{10, 16, 23, 26, 29, 32}
+	want := []int64{10, 16, 23, 26, 29, 32, 58}
 	if len(lines) != len(want) {
 		t.Fatalf("reject lines = %v, want %v", lines, want)
 	}

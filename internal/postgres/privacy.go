@@ -175,7 +175,7 @@ func purgeRecipients(ctx context.Context, tx pgx.Tx, uid uuid.UUID, after int64,
 		return 0, after, nil
 	}
 	if _, err := tx.Exec(ctx, `
-		UPDATE recipients r SET email = NULL, phone = NULL, name = '', attributes = '{}',
+		UPDATE recipients r SET email = NULL, phone = NULL, name = '', attributes = '{}', postal = NULL,
 			email_proof = p.email_proof, phone_proof = p.phone_proof, purged_at = now(), updated_at = now()
 		FROM unnest($2::bigint[], $3::bytea[], $4::bytea[]) AS p(id, email_proof, phone_proof)
 		WHERE r.campaign_id = $1 AND r.id = p.id`, uid, ids, emailProof, phoneProof); err != nil {

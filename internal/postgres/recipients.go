@@ -62,7 +62,7 @@ func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]
 }
 
 const recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf + ` FROM recipients`
+	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf + `, postal FROM recipients`
 
 // enrolmentCodeOf is, in SQL, the pool code assigned to the recipient of the row being read
 // from recipients (NULL when none): one probe of enrolment_codes' (campaign, recipient) key.
@@ -77,10 +77,14 @@ func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
 		exposed                int32
 		emailProof, phoneProof []byte
 		code                   *string
+		postal                 *breach.PostalAddress
 	)
 	if err := row.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof, &code); err != nil {
+		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof, &code, &postal); err != nil {
 		return nil, err
+	}
+	if postal != nil {
+		r.Postal = *postal
 	}
 	r.Email, r.Phone, r.Exposed, r.EnrolmentCode = deref(email), deref(phone), breach.Categories(exposed), deref(code)
 	r.EmailProof, r.PhoneProof = hex.EncodeToString(emailProof), hex.EncodeToString(phoneProof)

@@ -12,24 +12,26 @@ import (
 // residenceCounts groups a campaign's recipients by what the list says of where they live, in
 // one pass over its partition: the country and jurisdiction columns; for those in the US (or
 // of no country) without a us-* jurisdiction, a state from the `state` attribute (a name the
-// importer did not take for a code) or the `region` attribute; for those in the US with none,
-// the first three digits of the ZIP code. Only those rows read the attributes, and only the
+// importer did not take for a code), the `region` attribute or the postal address's region;
+// for those in the US with none, the first three digits of the ZIP code (the postal address's,
+// else an attribute's). A customer with a postal address is no customer without contact. Only those rows read the attributes, and only the
 // prefix of a ZIP code leaves the database, so the groups stay few (at most about a thousand
 // ZIP prefixes) and hold no one's address.
 const residenceCounts = `
 SELECT country, jurisdiction, region,
-       CASE WHEN region = '' AND country = 'US' THEN left(postal, 3) ELSE '' END AS postal3,
+       CASE WHEN region = '' AND country = 'US' THEN left(zip, 3) ELSE '' END AS postal3,
        count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed)
 FROM (
     SELECT country, jurisdiction, exposed,
-           email IS NULL AND phone IS NULL AND purged_at IS NULL AS no_contact,
+           email IS NULL AND phone IS NULL AND postal IS NULL AND purged_at IS NULL AS no_contact,
            CASE WHEN jurisdiction LIKE 'us-%' OR country NOT IN ('', 'US') THEN ''
-                ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''), '')
+                ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
+                              nullif(postal->>'region', ''), '')
            END AS region,
            CASE WHEN jurisdiction LIKE 'us-%' OR country <> 'US' THEN ''
-                ELSE coalesce(nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
+                ELSE coalesce(nullif(postal->>'postal_code', ''), nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
                               nullif(btrim(attributes->>'zip_code'), ''), nullif(btrim(attributes->>'zipcode'), ''), '')
-           END AS postal
+           END AS zip
     FROM recipients WHERE campaign_id = $1
 ) r
 GROUP BY 1, 2, 3, 4`
@@ -77,11 +79,12 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string) ([]breach.
 }
 
 // unreached counts, per campaign, the recipients whose every delivery ended failed, bounced or
-// suppressed (one pass over the campaign's delivery partition, along its primary key).
+// suppressed — or, a letter, returned — (one pass over the campaign's delivery partition, along
+// its primary key). A letter printed or mailed counts as reaching its customer.
 const unreached = `
 SELECT count(*), count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
 FROM (
-    SELECT bool_or(state NOT IN ('failed', 'bounced', 'suppressed')) AS reached, bool_or(state = 'suppressed') AS suppressed
+    SELECT bool_or(state NOT IN ('failed', 'bounced', 'suppressed', 'returned')) AS reached, bool_or(state = 'suppressed') AS suppressed
     FROM deliveries WHERE campaign_id = $1
     GROUP BY recipient_id
 ) d`

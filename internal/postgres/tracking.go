@@ -25,12 +25,16 @@ import (
 const listingScan = 2_000
 
 // deliveryColumns are a DeliveryRecord's columns over deliveries d and recipients r. sent_at
-// is the first sent event, found through the events' (campaign, recipient) index.
+// is the first sent event (a letter's: mailed), found through the events' (campaign, recipient)
+// index. A letter's address is the postal address on one line.
 const deliveryColumns = `d.recipient_id, r.customer_id, r.name, d.channel,
-	coalesce(CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END, ''),
+	coalesce(CASE d.channel WHEN 'email' THEN r.email WHEN 'sms' THEN r.phone
+		ELSE concat_ws(', ', nullif(r.postal->>'line1', ''), nullif(r.postal->>'line2', ''), nullif(r.postal->>'line3', ''),
+			nullif(concat_ws(' ', nullif(r.postal->>'postal_code', ''), nullif(r.postal->>'city', '')), ''),
+			nullif(r.postal->>'region', ''), nullif(r.postal->>'country', '')) END, ''),
 	d.locale, d.state, d.attempts, d.provider_id, d.error, d.fallback, d.possible_duplicates > 0, d.updated_at,
 	(SELECT min(e.at) FROM delivery_events e
-		WHERE e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state = 'sent')`
+		WHERE e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state IN ('sent', 'mailed'))`
 
 // withRecipient follows a FROM clause of deliveries d (in the listing order) with each one's
 // recipient r, looked up by primary key, row by row. The LIMIT keeps the planner from joining
@@ -38,7 +42,7 @@ const deliveryColumns = `d.recipient_id, r.customer_id, r.name, d.channel,
 // five runs) or a freshly imported, not yet analyzed partition, it walked every recipient and
 // probed the deliveries for each, seconds for a page of a 25,000-recipient campaign.
 const withRecipient = ` CROSS JOIN LATERAL (
-		SELECT customer_id, name, email, phone FROM recipients r WHERE r.campaign_id = d.campaign_id AND r.id = d.recipient_id LIMIT 1
+		SELECT customer_id, name, email, phone, postal FROM recipients r WHERE r.campaign_id = d.campaign_id AND r.id = d.recipient_id LIMIT 1
 	) r`
 
 func scanDelivery(row pgx.Row, d *breach.DeliveryRecord) error {

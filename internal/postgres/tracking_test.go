@@ -171,7 +171,7 @@ func TestCampaignStatus_LocalesAddUpToTheChannelsWhilePlanningAndSending(t *test
 			t.Fatal(err)
 		}
 		if p := s.ByChannel[breach.ChannelEmail][breach.DeliveryPending] + s.ByChannel[breach.ChannelSMS][breach.DeliveryPending]; p != 45 {
-			t.Errorf("before planning: %d pending, want the 45 recipients", p)
+			t.Errorf("before planning: %d pending, want the 45 recipients email or SMS reach", p)
 		}
 	}
 	// Half planned: the unplanned customers count as pending in the locale they will get (and
@@ -400,8 +400,11 @@ func TestExportDeliveries_StreamsEveryDeliveryAndStopsOnTheCallersError(t *testi
 	}
 	s, _ := db.CampaignStatus(t.Context(), c.ID)
 	total := int64(0)
-	for _, states := range s.ByChannel {
-		for _, v := range states {
+	for ch, states := range s.ByChannel {
+		for st, v := range states {
+			if ch == breach.ChannelLetter && st == breach.DeliveryPending {
+				continue // letters owed, not printed yet: no delivery row until a letters run
+			}
 			total += v
 		}
 	}

@@ -29,6 +29,8 @@ type trackingData struct {
 	Summary string
 	// Sent, Undelivered and Suppressed count notices (deliveries), not customers.
 	Sent, Undelivered, Suppressed, Notices int64
+	// Letters are the campaign's letters by state; nil when it has none.
+	Letters *letterProgress
 }
 
 // channelProgress is one channel's row of the tracking table.
@@ -42,6 +44,13 @@ type channelProgress struct {
 	HasItems bool
 	// Undelivered counts the notices that failed or bounced.
 	Undelivered int64
+}
+
+// letterProgress is the table of the campaign's letters by state.
+type letterProgress struct {
+	States []breach.DeliveryState
+	Counts []int64 // in the order of States
+	Total  int64
 }
 
 // localeProgress is one row of the table by language: a locale's notices on one channel.
@@ -87,6 +96,16 @@ func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData,
 		t.Channels = append(t.Channels, p)
 	}
 	t.Locales = localesOf(st)
+	// Letters have states of their own; their table shows when there are any.
+	var letters letterProgress
+	for _, state := range breach.LetterStates {
+		n := st.ByChannel[breach.ChannelLetter][state]
+		letters.States, letters.Counts = append(letters.States, state), append(letters.Counts, n)
+		letters.Total += n
+	}
+	if letters.Total > 0 {
+		t.Letters = &letters
+	}
 	// A fallback is queued in the same transaction that gives up on the first channel, so no
 	// open delivery left means every customer's notice is settled.
 	t.Done = st.State == breach.CampaignCompleted ||
@@ -130,13 +149,27 @@ func localesOf(st *breach.CampaignStatus) []localeProgress {
 // channel instead, what was suppressed.
 func summary(policy breach.ChannelPolicy, customers int64, t *trackingData) string {
 	var parts []string
+	// Customers owed a letter (reachable only by post, or whose email and SMS failed) are told
+	// apart: email and SMS did not reach them, and were not meant to.
+	var byPost int64
+	if t.Letters != nil {
+		byPost = t.Letters.Total
+	}
+	reach := "customer"
+	if byPost > 0 {
+		customers = max(customers-byPost, 0)
+		reach = "customers email or SMS reach"
+	}
 	if policy.FallsBack() {
 		// One notice per customer is sent at most: a fallback goes out only when the first
 		// channel gave up, so the notices sent are the customers notified.
 		notified := min(t.Sent, customers)
-		if notified == customers {
+		switch {
+		case notified == customers && byPost > 0:
+			parts = append(parts, fmt.Sprintf("All %d %s were notified", customers, reach))
+		case notified == customers:
 			parts = append(parts, fmt.Sprintf("All %s were notified", plural(customers, "customer", "customers")))
-		} else {
+		default:
 			parts = append(parts, fmt.Sprintf("%d of %s were notified; %d could not be reached on any channel",
 				notified, plural(customers, "customer", "customers"), customers-notified))
 		}
@@ -161,7 +194,22 @@ func summary(policy breach.ChannelPolicy, customers int64, t *trackingData) stri
 	if t.Suppressed > 0 {
 		parts = append(parts, fmt.Sprintf("%d suppressed (opted out or known undeliverable)", t.Suppressed))
 	}
+	if byPost > 0 {
+		var states []string
+		for i, st := range t.Letters.States {
+			if n := t.Letters.Counts[i]; n > 0 {
+				states = append(states, fmt.Sprintf("%d %s", n, letterStateText[st]))
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s owed by post: %s", plural(byPost, "letter", "letters"), strings.Join(states, ", ")))
+	}
 	return strings.Join(parts, "; ") + "."
+}
+
+// letterStateText says a letter's state in the summary.
+var letterStateText = map[breach.DeliveryState]string{
+	breach.DeliveryPending: "still to print", breach.DeliveryPrinted: "printed, not yet mailed",
+	breach.DeliveryMailed: "mailed", breach.DeliveryReturned: "returned",
 }
 
 // plural is "1 customer" or "44 customers".

@@ -1,0 +1,110 @@
+package importer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// Addresses are checked by the rules of the customer's country, and a bad one rejects its row
+// with the line, the column and why — even when the customer has an email address (the letter
+// may be the notice the law asks for; see validator.address).
+func TestParse_AddressesCheckedPerCountry(t *testing.T) {
+	csv := strings.Join([]string{
+		`customer_id,name,email,country,address_line1,address_line2,city,state,zip`,
+		`US1,Ann,,US,1208 Maple Ave,Apt 4B,Springfield,IL,62704`,
+		`US2,Bob,,US,1 Main St,,Boston,MA,02108-1234`,
+		`US3,Cy,,US,1 Main St,,Boston,MA,2108`,
+		`US4,Di,,US,1 Main St,,Boston,,02108`,
+		`PE1,Eva,,PE,Jr. Los Pinos 245,,Miraflores,,15074`,
+		`PE2,Flo,,PE,Jr. Los Pinos 245,,Miraflores,,L-18`,
+		`FR1,Gil,,FR,12 rue des Lilas,,Lyon,,69003`,
+		`FR2,Hal,a@example.com,FR,12 rue des Lilas,,Lyon,,6900`,
+		`KR1,Ina,,KR,테헤란로 152,,서울특별시 강남구,,06236`,
+		`KR2,Jon,,KR,테헤란로 152,,서울특별시 강남구,,135-080`,
+		`GB1,Kim,,GB,10 Downing Street,,London,,sw1a2aa`,
+		`GB2,Lou,,GB,10 Downing Street,,London,,SW1A-2AA`,
+		`DE1,Max,,DE,Unter den Linden 1,,Berlin,,10117`,
+		`NZ1,Ned,,NZ,1 Queen St,,Auckland,,1010`,
+		`NZ2,Oli,,NZ,1 Queen St,,Auckland,,10#10`,
+		`XX1,Pam,,PE,,,Lima,,15074`,
+		`XX2,Quin,,PE,Jr. Los Pinos 245,,,,`,
+		`XX3,Ray,,PE,,,,,`,
+	}, "\n") + "\n"
+	rows, rejects, _ := mustParse(t, csv, Options{})
+	wantRejects := map[int64]string{
+		4:  "postal_code", // 2108
+		5:  "region",      // a US address without its state
+		7:  "postal_code", // L-18
+		9:  "postal_code", // 6900, with an email address beside it
+		11: "postal_code", // the old six-digit Korean code
+		13: "postal_code", // SW1A-2AA
+		16: "postal_code", // 10#10
+		17: "email",       // a city and a postal code without an address line: no address
+		18: "city",        // no city, no postal code: two problems, the first named
+		19: "email",       // no address line: no address, and no way to reach the customer
+	}
+	got := map[int64]string{}
+	for _, r := range rejects {
+		got[r.Line] = r.Field
+		if r.Reason == "" || r.CustomerID == "" {
+			t.Errorf("line %d: reject %+v without its reason or customer", r.Line, r)
+		}
+	}
+	for line, field := range wantRejects {
+		if got[line] != field {
+			t.Errorf("line %d: rejected for %q, want %q%s", line, got[line], field, describeRejects(rejects))
+		}
+	}
+	if len(rejects) != len(wantRejects) {
+		t.Errorf("%d rejects, want %d:%s", len(rejects), len(wantRejects), describeRejects(rejects))
+	}
+	for _, r := range rejects {
+		if r.Line == 4 && !strings.Contains(r.Reason, "12345 or 12345-6789") {
+			t.Errorf("line 4's reason does not say the format: %s", r.Reason)
+		}
+		if r.Line == 18 && !strings.Contains(r.Reason, "postal_code") {
+			t.Errorf("line 18's reason names one problem of two: %s", r.Reason)
+		}
+	}
+	byID := map[string]breach.ImportRow{}
+	for _, r := range rows {
+		byID[r.CustomerID] = r
+	}
+	for id, want := range map[string]breach.PostalAddress{
+		"US1": {Line1: "1208 Maple Ave", Line2: "Apt 4B", City: "Springfield", Region: "IL", PostalCode: "62704", Country: "US"},
+		"GB1": {Line1: "10 Downing Street", City: "London", PostalCode: "SW1A 2AA", Country: "GB"},
+		"KR1": {Line1: "테헤란로 152", City: "서울특별시 강남구", PostalCode: "06236", Country: "KR"},
+		"NZ1": {Line1: "1 Queen St", City: "Auckland", PostalCode: "1010", Country: "NZ"},
+	} {
+		if got := byID[id].Postal; got != want {
+			t.Errorf("%s: postal %+v, want %+v", id, got, want)
+		}
+	}
+	for _, r := range rejects {
+		if r.Line == 17 && !strings.Contains(r.Reason, "address_line1") {
+			t.Errorf("line 17's reason does not say what the address lacks: %s", r.Reason)
+		}
+	}
+}
+
+// A list with a city and a ZIP code but no address lines keeps them as attributes, as before
+// letters existed (the regulator report reads a ZIP code from them), and asks for nothing more.
+func TestParse_CityAndZipWithoutAddressLinesStayAttributes(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email,city,zip\nC1,a@example.com,Boston,02108\n", Options{})
+	if len(rejects) != 0 || len(rows) != 1 {
+		t.Fatalf("rows %d, rejects%s", len(rows), describeRejects(rejects))
+	}
+	if r := rows[0]; !r.Postal.IsZero() || r.Attributes["city"] != "Boston" || r.Attributes["zip"] != "02108" {
+		t.Errorf("row %+v", r.Recipient)
+	}
+}
+
+// A customer reachable only by post is a customer: a list may have no email or phone column.
+func TestParse_PostalOnlyListImports(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,name,country,address_line1,city,postal_code\nP1,Ana,FR,1 rue X,Paris,75001\n", Options{})
+	if len(rejects) != 0 || len(rows) != 1 || rows[0].Postal.City != "Paris" {
+		t.Fatalf("rows %+v, rejects%s", rows, describeRejects(rejects))
+	}
+}

@@ -1,0 +1,380 @@
+package operation_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/letter"
+	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/operation"
+)
+
+// postalOnly are the example list's customers reachable only by post.
+var postalOnly = []string{"AT-100034", "AT-200007", "AT-300006", "AT-400007"}
+
+// fakePDF stands in for letter.Write until the PDF writer is merged (branch h-pdf): a file that
+// starts and ends like a PDF and carries the address block, one page.
+func fakePDF(w io.Writer, l *letter.Letter) (int, error) {
+	_, err := fmt.Fprintf(w, "%%PDF-1.4\n%% %s %s\n%s\n%%%%EOF\n", l.Paper, l.Content.Reference, strings.Join(l.To, "\n"))
+	return 1, err
+}
+
+// fakeContent stands in for notice.Renderer.Letter until it is merged.
+func fakeContent(secret []byte) operation.LetterContent {
+	return func(c *breach.Campaign, r *breach.Recipient) (*notice.Letter, error) {
+		return &notice.Letter{Locale: r.Locale, Title: "Notice", Reference: notice.Reference(secret, c.ID, r.CustomerID)}, nil
+	}
+}
+
+// letterService is the operations with the stand-in PDF writer and content.
+func letterService(t *testing.T) *operation.Service {
+	t.Helper()
+	ops, _ := service(t)
+	ops.WriteLetter, ops.RenderLetter = fakePDF, fakeContent(testSecret)
+	return ops
+}
+
+// approvedExample creates the example campaign (its file's letter_policy replaced by policy
+// when given), imports the example list and approves it.
+func approvedExample(t *testing.T, ops *operation.Service, policy string) *breach.Campaign {
+	t.Helper()
+	file := examples.Campaign
+	if policy != "" {
+		file = bytes.Replace(file, []byte("letter_policy: unreachable"), []byte("letter_policy: "+policy), 1)
+	}
+	actor := breach.CLIActor("setup")
+	c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "customers.csv", List: bytes.NewReader(examples.Customers)}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = ops.Approve(t.Context(), actor, c.ID); err != nil || c.State != breach.CampaignApproved {
+		t.Fatalf("approve: %v", err)
+	}
+	return c
+}
+
+// readManifest reads a run's manifest.csv.
+func readManifest(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// The letters of the example campaign go to the customers reachable only by post, one PDF
+// each and one manifest row each — none to a customer with an address whom email reaches — and
+// are recorded printed, with an event; a second run writes the same letters and records
+// nothing new.
+func TestLetters_WritesOneLetterPerPostalOnlyCustomerAndRecordsThemPrinted(t *testing.T) {
+	ops := letterService(t)
+	c := approvedExample(t, ops, "")
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	if st, err := ops.Status(ctx, actor, c.ID); err != nil || st.ByChannel[breach.ChannelLetter][breach.DeliveryPending] != 4 ||
+		st.ByLocale["ko"][breach.ChannelLetter][breach.DeliveryPending] != 1 {
+		t.Errorf("before printing: letters %v (%v), want 4 pending, 1 in Korean", st.ByChannel[breach.ChannelLetter], err)
+	}
+	dir := filepath.Join(t.TempDir(), "run1")
+	rep, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Letters != 4 || rep.Printed != 4 || rep.Pages != 4 {
+		t.Errorf("report %+v, want 4 letters, 4 printed, 4 pages", rep)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
+	if len(files) != 4 {
+		t.Fatalf("%d PDFs: %v", len(files), files)
+	}
+	rows := readManifest(t, filepath.Join(dir, "manifest.csv"))
+	if len(rows) != 5 || !slices.Equal(rows[0][:3], []string{"customer_id", "reference", "name"}) || rows[0][len(rows[0])-1] != "file" {
+		t.Fatalf("manifest: %q", rows)
+	}
+	var ids []string
+	for _, row := range rows[1:] {
+		ids = append(ids, row[0])
+		if row[1] != notice.Reference(testSecret, c.ID, row[0]) {
+			t.Errorf("%s: reference %q", row[0], row[1])
+		}
+		pdf, err := os.ReadFile(filepath.Join(dir, row[len(row)-1]))
+		if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) || row[len(row)-2] != "1" {
+			t.Errorf("%s: file %s pages %s: %v", row[0], row[len(row)-1], row[len(row)-2], err)
+		}
+	}
+	if !slices.Equal(ids, postalOnly) {
+		t.Errorf("letters to %v, want %v (none to AT-200001, whom email reaches)", ids, postalOnly)
+	}
+	// The address block as printed, in the customer's country's order.
+	us := rows[4]
+	if !slices.Equal(us[2:8], []string{"Robert Miller", "1208 Maple Avenue", "Apt 4B", "SPRINGFIELD IL 62704", "UNITED STATES", ""}) {
+		t.Errorf("US address block %q", us[2:8])
+	}
+	if kr := rows[3]; kr[2] != "도윤 윤" || kr[3] != "서울특별시 강남구" || kr[5] != "06236" || kr[6] != "REPUBLIC OF KOREA" {
+		t.Errorf("Korean address block %q", kr[2:8])
+	}
+
+	rec, err := ops.Recipient(ctx, actor, c.ID, "AT-300006")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Deliveries) != 1 || rec.Deliveries[0].Channel != breach.ChannelLetter || rec.Deliveries[0].State != breach.DeliveryPrinted ||
+		!strings.Contains(rec.Deliveries[0].Address, "06236") || rec.Deliveries[0].Locale != "ko" {
+		t.Errorf("deliveries %+v", rec.Deliveries)
+	}
+	if len(rec.Events) != 1 || rec.Events[0].State != breach.DeliveryPrinted || rec.Events[0].Source != "operator" {
+		t.Errorf("events %+v", rec.Events)
+	}
+	st, err := ops.Status(ctx, actor, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ByChannel[breach.ChannelLetter][breach.DeliveryPrinted] != 4 || st.ByChannel[breach.ChannelLetter][breach.DeliveryPending] != 0 || st.Remaining() != 45 {
+		t.Errorf("status letters %v, remaining %d (want 4 printed; letters not among the 45 notices to send)", st.ByChannel[breach.ChannelLetter], st.Remaining())
+	}
+
+	// Again: the same letters, nothing new recorded.
+	dir2 := filepath.Join(t.TempDir(), "run2")
+	rep, err = ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir2}, nil })
+	if err != nil || rep.Letters != 4 || rep.Printed != 0 {
+		t.Fatalf("second run: %+v, %v; want the 4 letters again, none newly printed", rep, err)
+	}
+	if again := readManifest(t, filepath.Join(dir2, "manifest.csv")); !slices.EqualFunc(again, rows, slices.Equal) {
+		t.Errorf("second manifest differs:\n%q\n%q", again, rows)
+	}
+	if rec, _ := ops.Recipient(ctx, actor, c.ID, "AT-300006"); len(rec.Events) != 1 {
+		t.Errorf("after a second run: %d events", len(rec.Events))
+	}
+	// Into a directory that has them already: refused, nothing overwritten.
+	if _, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil }); err == nil {
+		t.Error("a run into the last run's directory overwrote it")
+	}
+}
+
+// Mailed and returned: the print vendor's "posted" moves every printed letter to mailed; a
+// returned-mail file moves the letters it names (by customer_id or by the reference printed on
+// them) to returned with their reason, and lists each line it could not use with why. Every
+// move is an event, and the proof-of-notice export lists the letters.
+func TestLetters_MailedThenReturnedWithLinesAndReasons(t *testing.T) {
+	ops := letterService(t)
+	c := approvedExample(t, ops, "")
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	if _, err := ops.LettersReturned(ctx, actor, c.ID, strings.NewReader("customer_id\nAT-400007\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) {
+		return &operation.DirSink{Dir: t.TempDir()}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mailed, err := ops.LettersMailed(ctx, actor, c.ID, nil)
+	if err != nil || mailed.Moved != 4 {
+		t.Fatalf("mailed: %+v, %v", mailed, err)
+	}
+	ref := notice.Reference(testSecret, c.ID, "AT-200007")
+	file := "customer_id;reference;reason\n" +
+		"AT-400007;;addressee unknown\n" +
+		";" + strings.ToLower(strings.ReplaceAll(ref, "-", "")) + ";moved away\n" +
+		"NOPE-1;;x\n" +
+		"AT-100001;;x\n" +
+		";ZZZZ-ZZZZ-ZZ;x\n" +
+		"AT-100034;" + ref + ";x\n" +
+		";;\n"
+	got, err := ops.LettersReturned(ctx, actor, c.ID, strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Moved != 2 {
+		t.Errorf("returned %d, want 2", got.Moved)
+	}
+	want := map[int64]string{4: "no customer", 5: "has no letter", 6: "none of this campaign's letters", 7: "is not the reference of customer"}
+	if len(got.Rejects) != len(want) {
+		t.Errorf("rejects %+v, want lines 4-7", got.Rejects)
+	}
+	for _, r := range got.Rejects {
+		if !strings.Contains(r.Reason, want[r.Line]) {
+			t.Errorf("line %d: %q, want it to say %q", r.Line, r.Reason, want[r.Line])
+		}
+	}
+	rec, err := ops.Recipient(ctx, actor, c.ID, "AT-400007")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []breach.DeliveryState
+	for _, e := range rec.Events {
+		states = append(states, e.State)
+	}
+	if d := rec.Deliveries[0]; d.State != breach.DeliveryReturned || d.Error != "addressee unknown" || d.SentAt == nil ||
+		!slices.Equal(states, []breach.DeliveryState{breach.DeliveryPrinted, breach.DeliveryMailed, breach.DeliveryReturned}) {
+		t.Errorf("AT-400007: %+v, events %v", d, states)
+	}
+	// A mailed letter cannot be mailed twice, nor a returned one; printing again changes nothing.
+	if again, err := ops.LettersMailed(ctx, actor, c.ID, nil); err != nil || again.Moved != 0 {
+		t.Errorf("mailed again: %+v, %v", again, err)
+	}
+	st, _ := ops.Status(ctx, actor, c.ID)
+	if l := st.ByChannel[breach.ChannelLetter]; l[breach.DeliveryMailed] != 2 || l[breach.DeliveryReturned] != 2 {
+		t.Errorf("status letters %v", l)
+	}
+	var export bytes.Buffer
+	if _, err := ops.Export(ctx, actor, c.ID, func(*breach.Campaign) (io.Writer, error) { return &export, nil }); err != nil {
+		t.Fatal(err)
+	}
+	letters := 0
+	for _, line := range strings.Split(export.String(), "\n") {
+		if strings.Contains(line, ",letter,") {
+			letters++
+			if strings.HasPrefix(line, "AT-400007,") && (!strings.Contains(line, "Springfield") || !strings.Contains(line, ",returned,")) {
+				t.Errorf("export line %s", line)
+			}
+		}
+	}
+	if letters != 4 {
+		t.Errorf("export has %d letters, want 4:\n%s", letters, export.String())
+	}
+	audit, err := ops.Store.AuditLog(context.Background(), breach.AuditFilter{CampaignID: c.ID, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, e := range audit {
+		counts[e.Action]++
+	}
+	if counts[breach.ActionLettersPrinted] != 2 || counts[breach.ActionLettersMailed] != 2 || counts[breach.ActionLettersReturned] != 2 {
+		t.Errorf("audit %v", counts)
+	}
+}
+
+// Under letter_policy all, a customer email reaches gets a letter too; under none there are no
+// letters; a draft has none either.
+func TestLetters_PolicyDecidesWhoGetsALetter(t *testing.T) {
+	ops := letterService(t)
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	c := approvedExample(t, ops, "all")
+	dir := t.TempDir()
+	rep, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil })
+	if err != nil || rep.Letters != 5 {
+		t.Fatalf("policy all: %+v, %v", rep, err)
+	}
+	if rows := readManifest(t, filepath.Join(dir, "manifest.csv")); rows[1][0] != "AT-200001" {
+		t.Errorf("policy all: manifest %q", rows)
+	}
+	none := approvedExample(t, ops, "none")
+	if _, err := ops.Letters(ctx, actor, none.ID, func(*breach.Campaign) (operation.LetterSink, error) {
+		return &operation.DirSink{Dir: t.TempDir()}, nil
+	}); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("policy none: %v", err)
+	}
+	d := draft(t, ops, actor)
+	if _, err := ops.Letters(ctx, actor, d.ID, func(*breach.Campaign) (operation.LetterSink, error) {
+		return &operation.DirSink{Dir: t.TempDir()}, nil
+	}); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("a draft's letters: %v", err)
+	}
+	if _, err := ops.Letters(ctx, user("vera", breach.RoleViewer), c.ID, nil); breach.ErrorCode(err) != breach.EFORBIDDEN {
+		t.Errorf("a viewer's letters: %v", err)
+	}
+}
+
+// Under letter_policy fallback, a customer with an address gets a letter once their email and
+// their SMS have both failed for good — not while the SMS that replaces the failed email is
+// still to be sent.
+func TestLetters_FallbackFollowsEmailAndSMSThatBothFailed(t *testing.T) {
+	ops, db := service(t)
+	ops.WriteLetter, ops.RenderLetter = fakePDF, fakeContent(testSecret)
+	c := approvedExample(t, ops, "fallback")
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PlanCampaign(ctx, c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	worker := "00000000-0000-4000-8000-00000000f00d"
+	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ops.Recipient(ctx, actor, c.ID, "AT-200001") // email, phone and an address
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := rec.Recipient.ID
+	letters := func() []string {
+		t.Helper()
+		dir := t.TempDir()
+		if _, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil }); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, row := range readManifest(t, filepath.Join(dir, "manifest.csv"))[1:] {
+			ids = append(ids, row[0])
+		}
+		return ids
+	}
+	fail := func(ch breach.Channel) {
+		t.Helper()
+		if _, _, err := db.ClaimRange(ctx, c.ID, ch, id, id+1, worker, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Record(ctx, c.ID, ch, worker, []breach.Outcome{{RecipientID: id, State: breach.DeliveryFailed, Error: "550 no such user"}}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := letters(); !slices.Equal(got, postalOnly) {
+		t.Errorf("before any failure: letters to %v, want %v", got, postalOnly)
+	}
+	fail(breach.ChannelEmail)
+	if got := letters(); slices.Contains(got, "AT-200001") {
+		t.Errorf("with the SMS fallback still queued: letters to %v", got)
+	}
+	fail(breach.ChannelSMS)
+	if got := letters(); !slices.Contains(got, "AT-200001") || len(got) != 5 {
+		t.Errorf("after email and SMS both failed: letters to %v, want AT-200001's too", got)
+	}
+}
+
+// A purge deletes the postal addresses with the rest of the personal data.
+func TestLetters_PurgeDeletesAddresses(t *testing.T) {
+	ops := letterService(t)
+	c := approvedExample(t, ops, "")
+	ctx := t.Context()
+	actor := breach.CLIActor("dpo")
+	if rec, err := ops.Recipient(ctx, actor, c.ID, "AT-400007"); err != nil || rec.Recipient.Postal.City != "Springfield" {
+		t.Fatalf("before the purge: %+v, %v", rec, err)
+	}
+	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Cancel); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Purge(ctx, actor, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := ops.Recipient(ctx, actor, c.ID, "AT-400007")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rec.Recipient.Postal.IsZero() || rec.Recipient.Name != "" {
+		t.Errorf("after the purge: %+v", rec.Recipient)
+	}
+}
