@@ -53,7 +53,7 @@ func appendStaged(b, scratch []byte, row *breach.ImportRow, rej *breach.Reject) 
 	b = appendInt(b, rej.Line)
 	b = append(b, '\t')
 	b = appendText(b, rej.CustomerID)
-	b = append(b, "\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"...)
+	b = append(b, "\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t"...) // email … postal
 	b = appendText(b, rej.Field)
 	b = append(b, '\t')
 	b = appendText(b, rej.Reason)
