@@ -10,26 +10,18 @@ import (
 	"time"
 )
 
-// Serve serves /metrics on addr (METRICS_ADDR) until ctx ends, then shuts its listener down,
+// Serve serves /metrics on ln (bound to METRICS_ADDR) until ctx ends, then shuts it down,
 // giving a scrape in flight a few seconds. It is a listener of its own, apart from the
 // console's and the API's, so that the metrics are never public by accident when HTTP_ADDR
-// is; ready, if set, is called with the address bound (addr may have port 0). On nil Metrics
-// it returns at once.
-func (m *Metrics) Serve(ctx context.Context, addr string, log *slog.Logger, ready func(addr string)) error {
+// is. ln is closed when Serve returns. On nil Metrics it closes ln and returns.
+func (m *Metrics) Serve(ctx context.Context, ln net.Listener, log *slog.Logger) error {
 	if m == nil {
-		return nil
+		return ln.Close()
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("METRICS_ADDR: %w", err)
-	}
 	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
