@@ -244,7 +244,10 @@ func (j *journal) record(k lineKey, fallback bool, outcomes []breach.Outcome) ([
 }
 
 // count adds written outcomes to breachnotice_notices_total, once each, after their write
-// committed: a transient failure put back in the queue counts as retried.
+// committed (a write retried after a hiccup counts once): a transient failure put back in the
+// queue counts as retried. An outcome the record declined because its claim had been taken
+// over meanwhile (a worker taken for dead) is counted all the same: rare, and the notice did
+// go to its provider.
 func (j *journal) count(ch breach.Channel, outcomes []breach.Outcome) {
 	m := j.e.cfg.Metrics
 	if m == nil {
