@@ -24,7 +24,8 @@ func (a *app) newMetrics() *metrics.Metrics {
 }
 
 // serveMetrics adds the database pool's and, with Redis, the queues' collectors to m and serves
-// /metrics on METRICS_ADDR until ctx ends; wait waits for that listener to close. With m nil
+// /metrics on METRICS_ADDR until ctx ends or wait is called; wait stops that listener (if ctx
+// has not: the command is ending on an error of its own) and waits for it to close. With m nil
 // (METRICS_ADDR unset) it does nothing. The address is bound before it returns, so that a port
 // already taken stops the command at once rather than leaving it running unwatched.
 func (a *app) serveMetrics(ctx context.Context, m *metrics.Metrics, db *postgres.DB, rdb redis.UniversalClient) (wait func() error, err error) {
@@ -41,9 +42,10 @@ func (a *app) serveMetrics(ctx context.Context, m *metrics.Metrics, db *postgres
 	if err != nil {
 		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
 	}
+	ctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- m.Serve(ctx, ln, a.log) }()
-	return func() error { return <-done }, nil
+	return func() error { stop(); return <-done }, nil
 }
 
 // readyChecks are /readyz's checks: PostgreSQL answers, its schema is at this binary's newest
