@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/breachnotice/breachnotice/internal/config"
+	"github.com/breachnotice/breachnotice/internal/metrics"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -35,6 +36,8 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// metrics are the process's (serve, worker, run with METRICS_ADDR set); nil otherwise.
+	metrics *metrics.Metrics
 }
 
 func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {

@@ -43,6 +43,7 @@ func (a *app) newOperations(db *postgres.DB, rd *notice.Renderer, tests operatio
 	if err != nil {
 		return nil, err
 	}
+	im.Metrics = a.metrics
 	return &operation.Service{Store: db, Importer: im, Renderer: rd, Tests: tests, Secret: []byte(secret),
 		TwoPersonAlways: a.cfg.RequireTwoPerson, Log: a.log}, nil
 }

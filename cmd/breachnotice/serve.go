@@ -43,6 +43,7 @@ func (a *app) serveCommand() *cobra.Command {
 			if err := a.cfg.Require("DATABASE_URL", "BREACHNOTICE_SECRET"); err != nil {
 				return err
 			}
+			a.metrics = a.newMetrics()
 			db, err := a.openDB(cmd.Context())
 			if err != nil {
 				return err
@@ -71,7 +72,12 @@ func (a *app) serveCommand() *cobra.Command {
 				}
 				defer rdb.Close()
 			}
-			return a.serveHTTP(cmd.Context(), ops, db, outboxOf(mail, text), rdb, nil)
+			waitMetrics, err := a.serveMetrics(cmd.Context(), a.metrics, db, rdb)
+			if err != nil {
+				return err
+			}
+			err = a.serveHTTP(cmd.Context(), ops, db, outboxOf(mail, text), rdb, nil)
+			return errors.Join(err, waitMetrics())
 		},
 	}
 }
@@ -103,6 +109,7 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 			if _, err := postgres.Migrate(ctx, a.cfg.DatabaseURL); err != nil {
 				return err
 			}
+			a.metrics = a.newMetrics()
 			db, err := a.openDB(ctx)
 			if err != nil {
 				return err
@@ -131,11 +138,15 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 			if err != nil {
 				return err
 			}
+			waitMetrics, err := a.serveMetrics(ctx, a.metrics, db, rdb)
+			if err != nil {
+				return err
+			}
 			waitEngine := a.startEngine(ctx, engine, ops)
 			err = a.serveHTTP(ctx, ops, db, outboxOf(test.Mail, test.SMS), rdb, func(url string) {
 				a.printWelcome(url, token, demo, console)
 			})
-			return errors.Join(err, waitEngine())
+			return errors.Join(err, waitEngine(), waitMetrics())
 		},
 	}
 	cmd.Flags().BoolVar(&noDemo, "no-demo", false, "do not load the example campaign into an empty database")
@@ -218,8 +229,9 @@ func demoSecret(stateDir string) (string, error) {
 // SIGTERM), then stops accepting connections and gives requests in flight 30 seconds to
 // finish. One listener, two handlers: the API keeps /api/v1/, /u/, /webhooks/ and /healthz,
 // the console takes / and its own pages (see web.Server.Handler). rdb, when set, is the
-// workers' Redis, shown to operators under /admin/queues; it also holds the /verify page's
-// per-client limits, shared by every replica.
+// workers' Redis, shown to operators under /admin/queues and checked by /readyz; it also holds
+// the /verify page's per-client limits, shared by every replica. Every request is observed in
+// the HTTP metrics by its route pattern (a.metrics; nil: off).
 func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgres.DB, outbox *web.Outbox, rdb redis.UniversalClient, ready func(url string)) error {
 	console := &web.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Log: a.log, PublicURL: a.cfg.PublicURL,
 		MaxUploadBytes: maxUploadBytes, Outbox: outbox, Secret: []byte(a.cfg.Secret), TrustedProxies: a.cfg.TrustedProxies}
@@ -236,7 +248,8 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 	handler, err := console.Handler((&api.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Secret: []byte(a.cfg.Secret),
 		Log: a.log, MaxUploadBytes: maxUploadBytes,
 		PublicURL: a.cfg.PublicURL, TwilioAuthToken: a.cfg.TwilioAuthToken, WebhookSecret: []byte(a.cfg.WebhookSecret),
-		SNS: snsVerifier, Redis: rdb, TrustedProxies: a.cfg.TrustedProxies}).Handler())
+		SNS: snsVerifier, Redis: rdb, TrustedProxies: a.cfg.TrustedProxies,
+		Metrics: a.metrics, Ready: readyChecks(db, rdb)}).Handler())
 	if err != nil {
 		return err
 	}
@@ -244,7 +257,7 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		// No ReadTimeout or WriteTimeout: an upload of millions of rows takes minutes and is
 		// answered when it is imported. A client that stalls is cut off instead (api.Progress):
 		// nothing sent or read for a minute, and its connection, import and locks are released.
-		Handler:           api.Progress(api.BodyIdleTimeout, handler),
+		Handler:           api.Progress(api.BodyIdleTimeout, a.metrics.Instrument(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

@@ -31,12 +31,13 @@ left half-sent.`,
 			if err := a.cfg.Require("DATABASE_URL", "REDIS_URL", "BREACHNOTICE_SECRET"); err != nil {
 				return err
 			}
+			a.metrics = a.newMetrics()
 			db, err := a.openDB(cmd.Context())
 			if err != nil {
 				return err
 			}
 			defer db.Close()
-			e, test, _, closeSending, err := a.sending(db, false)
+			e, test, rdb, closeSending, err := a.sending(db, false)
 			if err != nil {
 				return err
 			}
@@ -45,7 +46,12 @@ left half-sent.`,
 			if err != nil {
 				return err
 			}
-			return a.startEngine(cmd.Context(), e, ops)()
+			waitMetrics, err := a.serveMetrics(cmd.Context(), a.metrics, db, rdb)
+			if err != nil {
+				return err
+			}
+			err = a.startEngine(cmd.Context(), e, ops)()
+			return errors.Join(err, waitMetrics())
 		},
 	}
 }
@@ -145,6 +151,7 @@ func (a *app) sending(db *postgres.DB, inProcessRedis bool) (e *dispatch.Engine,
 	cfg.Concurrency = a.cfg.WorkerConcurrency
 	cfg.EmailRate, cfg.SMSRate, cfg.DomainRates = a.cfg.EmailRate, a.cfg.SMSRate, a.cfg.DomainRates
 	cfg.PublicURL, cfg.Secret = a.cfg.PublicURL, []byte(a.cfg.Secret)
+	cfg.Metrics = a.metrics
 	e = dispatch.New(cfg, db, rdb, rd, mail, text, a.log)
 	return e, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text}, rdb, func() { closeSenders(); rdb.Close() }, nil
 }

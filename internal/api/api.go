@@ -18,6 +18,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/metrics"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/sns"
@@ -72,6 +73,11 @@ type Server struct {
 	Redis           redis.UniversalClient
 	TrustedProxies  []netip.Prefix
 	VerifyPerMinute int
+
+	// Metrics counts the provider reports that change a notice's state (nil: not counted).
+	Metrics *metrics.Metrics
+	// Ready are the checks of GET /readyz (PostgreSQL, Redis, migrations): 200 when all pass.
+	Ready []ReadyCheck
 }
 
 // Route is one endpoint: the table Handler serves, and what the OpenAPI test holds the
@@ -91,6 +97,7 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/healthz", Public: true, handler: func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		}},
+		{Method: "GET", Pattern: "/readyz", Public: true, handler: s.readyz},
 		{Method: "GET", Pattern: "/api/v1/openapi.json", Public: true, handler: s.openAPI},
 		{Method: "GET", Pattern: "/api/v1/campaigns", handler: s.listCampaigns},
 		{Method: "POST", Pattern: "/api/v1/campaigns", handler: s.createCampaign},
@@ -195,8 +202,8 @@ func reportPattern(mux *http.ServeMux) http.Handler {
 }
 
 // LogRequests logs each request's route pattern (never its path or query, which may carry
-// personal data: a customer_id, a token), status and duration. The console logs its requests
-// with it too.
+// personal data: a customer_id, a token), status and duration, and hands the pattern to the
+// HTTP metrics (metrics.Instrument). The console logs its requests with it too.
 func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -209,6 +216,7 @@ func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 		if route == "" {
 			route = rc.Pattern
 		}
+		metrics.SetRoute(r.Context(), route)
 		log.Info("http request", "method", r.Method, "route", route, "status", rec.Status,
 			"ms", time.Since(start).Milliseconds())
 	})

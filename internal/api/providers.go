@@ -144,9 +144,18 @@ func (s *Server) applyEmailReport(ctx context.Context, messageID string, rep bre
 	case err != nil:
 		return reportIgnored, err
 	case changed:
+		s.countReport(rep)
 		return reportApplied, nil
 	}
 	return reportUnchanged, nil
+}
+
+// countReport counts a report that changed its delivery's state (a duplicate or late one
+// changes nothing and is not counted) in breachnotice_notices_total.
+func (s *Server) countReport(rep breach.Report) {
+	if rep.State != "" {
+		s.Metrics.Notices(string(rep.Channel), string(rep.State), 1)
+	}
 }
 
 // logReports logs a webhook request's counts (and nothing of its content).

@@ -130,7 +130,7 @@ func newHooks(t *testing.T, edit func(*api.Server)) *hooks {
 	worker := uuid.NewString()
 	h.ids = map[string]int64{}
 	for _, ch := range breach.Channels {
-		claims, _, err := db.ClaimRange(ctx, h.campaign, ch, 0, 1<<40, worker, false)
+		claims, _, _, err := db.ClaimRange(ctx, h.campaign, ch, 0, 1<<40, worker, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,6 +54,7 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if changed {
+			s.countReport(rep)
 			counts.add(reportApplied)
 		} else {
 			counts.add(reportUnchanged)

@@ -58,7 +58,7 @@ func verifyCampaign(t *testing.T, c *client, db *postgres.DB) string {
 	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
 		t.Fatal(err)
 	}
-	claims, _, err := db.ClaimRange(ctx, id, breach.ChannelEmail, 0, 1<<40, worker, false)
+	claims, _, _, err := db.ClaimRange(ctx, id, breach.ChannelEmail, 0, 1<<40, worker, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,9 @@ type Config struct {
 	DatabaseURL string // DATABASE_URL
 	RedisURL    string // REDIS_URL
 	HTTPAddr    string // HTTP_ADDR
+	// MetricsAddr (METRICS_ADDR, e.g. 127.0.0.1:9090) is where /metrics is served, on a
+	// listener of its own so that it is never public by accident with the console; unset: off.
+	MetricsAddr string
 	PublicURL   string // PUBLIC_URL
 	Secret      string // BREACHNOTICE_SECRET
 	// TemplatesDir overrides the embedded notice templates file by file (TEMPLATES_DIR).
@@ -75,6 +78,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DatabaseURL:  strings.TrimSpace(getenv("DATABASE_URL")),
 		RedisURL:     strings.TrimSpace(getenv("REDIS_URL")),
 		HTTPAddr:     strings.TrimSpace(getenv("HTTP_ADDR")),
+		MetricsAddr:  strings.TrimSpace(getenv("METRICS_ADDR")),
 		PublicURL:    strings.TrimSpace(getenv("PUBLIC_URL")),
 		Secret:       getenv("BREACHNOTICE_SECRET"),
 		TemplatesDir: strings.TrimSpace(getenv("TEMPLATES_DIR")),
@@ -128,6 +132,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("HTTP_ADDR: %q is not host:port (example: 127.0.0.1:8080)", c.HTTPAddr))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR: %q is not host:port (example: 127.0.0.1:9090)", c.MetricsAddr))
+		}
 	}
 	if c.PublicURL != "" {
 		if err := checkURL(c.PublicURL, "https", "http"); err != nil {

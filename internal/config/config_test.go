@@ -73,3 +73,17 @@ func TestFromEnv_WebhookCredentials(t *testing.T) {
 		t.Errorf("err echoes the secret: %v", err)
 	}
 }
+
+func TestFromEnv_MetricsAddrIsOffUnlessSetAndMustBeHostPort(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{}))
+	if err != nil || c.MetricsAddr != "" {
+		t.Errorf("unset METRICS_ADDR: %q, %v; want off", c.MetricsAddr, err)
+	}
+	c, err = FromEnv(env(map[string]string{"METRICS_ADDR": " 127.0.0.1:9090 "}))
+	if err != nil || c.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("METRICS_ADDR = %q, %v", c.MetricsAddr, err)
+	}
+	if _, err := FromEnv(env(map[string]string{"METRICS_ADDR": "9090"})); err == nil || !strings.Contains(err.Error(), "METRICS_ADDR:") {
+		t.Errorf("METRICS_ADDR=9090: %v, want an error naming it", err)
+	}
+}

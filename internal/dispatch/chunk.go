@@ -10,6 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/metrics"
 )
 
 // handleSend runs one sendTask: claim the range's due deliveries, send them Parallel at a time,
@@ -55,10 +56,11 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 		}
 	}
 	fallback := cc.c.Channels.FallsBack()
-	claims, fallbacks, err := e.store.ClaimRange(ctx, t.Campaign, t.Channel, t.Low, t.High, e.workerID, fallback)
+	claims, fallbacks, suppressed, err := e.store.ClaimRange(ctx, t.Campaign, t.Channel, t.Low, t.High, e.workerID, fallback)
 	if err != nil {
 		return err
 	}
+	e.cfg.Metrics.Notices(string(t.Channel), metrics.StateSuppressed, suppressed)
 	if len(fallbacks) > 0 {
 		if err := e.enqueueIDs(ctx, t.Campaign, t.Channel.Other(), fallbacks, time.Time{}); err != nil {
 			e.log.Warn("fallbacks not queued; the reconciler will", "campaign", t.Campaign, "error", err)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/metrics"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/phone"
 	"github.com/breachnotice/breachnotice/internal/sms"
@@ -79,6 +80,9 @@ type Config struct {
 	PublicURL string
 	// Secret signs the opt-out tokens.
 	Secret []byte
+	// Metrics counts the notices' changes of state, times the providers' round trips and the
+	// rate limits' waits (nil: not measured).
+	Metrics *metrics.Metrics
 }
 
 // DefaultConfig returns the production defaults.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/metrics"
 )
 
 // journal writes the outcomes of all this process's tasks to the record, by group commit.
@@ -187,6 +188,9 @@ func (j *journal) write(l *line, fallback bool, batch []entry) {
 		outcomes[i] = en.o
 	}
 	fallbacks, err := j.record(l.key, fallback, outcomes)
+	if err == nil {
+		j.count(l.key.ch, outcomes)
+	}
 	for _, en := range batch {
 		if en.slot {
 			<-j.slots
@@ -237,4 +241,33 @@ func (j *journal) record(k lineKey, fallback bool, outcomes []breach.Outcome) ([
 			"attempt", attempt, "error", err)
 		time.Sleep(backoff(100*time.Millisecond, 10*time.Second, attempt))
 	}
+}
+
+// count adds written outcomes to breachnotice_notices_total, once each, after their write
+// committed (a write retried after a hiccup counts once): a transient failure put back in the
+// queue counts as retried. An outcome the record declined because its claim had been taken
+// over meanwhile (a worker taken for dead) is counted all the same: rare, and the notice did
+// go to its provider.
+func (j *journal) count(ch breach.Channel, outcomes []breach.Outcome) {
+	m := j.e.cfg.Metrics
+	if m == nil {
+		return
+	}
+	var sent, failed, suppressed, retried int
+	for _, o := range outcomes {
+		switch o.State {
+		case breach.DeliverySent:
+			sent++
+		case breach.DeliveryFailed:
+			failed++
+		case breach.DeliverySuppressed:
+			suppressed++
+		case breach.DeliveryQueued:
+			retried++
+		}
+	}
+	m.Notices(string(ch), metrics.StateSent, sent)
+	m.Notices(string(ch), metrics.StateFailed, failed)
+	m.Notices(string(ch), metrics.StateSuppressed, suppressed)
+	m.Notices(string(ch), metrics.StateRetried, retried)
 }

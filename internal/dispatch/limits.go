@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/metrics"
 )
 
 // limits are the send rates shared by every worker: token buckets in Redis (GCRA, redis_rate),
@@ -18,10 +19,12 @@ import (
 type limits struct {
 	email, sms *bucket
 	domains    map[string]*bucket
+	// metrics observes each limited notice's wait (rate_limit_wait_seconds).
+	metrics *metrics.Metrics
 }
 
 func newLimits(rdb redis.UniversalClient, cfg Config) *limits {
-	l := &limits{domains: map[string]*bucket{}}
+	l := &limits{domains: map[string]*bucket{}, metrics: cfg.Metrics}
 	rl := redis_rate.NewLimiter(rdb)
 	l.email = newBucket(rl, "breachnotice:rate:email", cfg.EmailRate)
 	l.sms = newBucket(rl, "breachnotice:rate:sms", cfg.SMSRate)
@@ -31,8 +34,22 @@ func newLimits(rdb redis.UniversalClient, cfg Config) *limits {
 	return l
 }
 
-// wait blocks until one message to address may go out on ch.
+// wait blocks until one message to address may go out on ch. The wait is observed when a
+// limit applies to ch; an unlimited channel has nothing to report.
 func (l *limits) wait(ctx context.Context, ch breach.Channel, address string) error {
+	if l.metrics != nil && (ch == breach.ChannelSMS && l.sms != nil || ch == breach.ChannelEmail && (l.email != nil || len(l.domains) > 0)) {
+		start := time.Now()
+		err := l.take(ctx, ch, address)
+		if err == nil {
+			l.metrics.RateLimitWait(string(ch), time.Since(start))
+		}
+		return err
+	}
+	return l.take(ctx, ch, address)
+}
+
+// take waits for ch's tokens (and address's domain's).
+func (l *limits) take(ctx context.Context, ch breach.Channel, address string) error {
 	if ch == breach.ChannelSMS {
 		return l.sms.take(ctx)
 	}

@@ -57,12 +57,14 @@ func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Chann
 	r := &cl.Recipient
 	o := breach.Outcome{RecipientID: r.ID}
 	var err error
+	start := time.Now()
 	switch ch {
 	case breach.ChannelEmail:
 		o.ProviderID, err = e.mail.Send(ctx, e.customerEmail(cc.c, n, r))
 	case breach.ChannelSMS:
 		o.ProviderID, err = e.sms.Send(ctx, smsMessage(n, r.Phone, e.statusCallback(cc.c.ID, r.ID)))
 	}
+	e.cfg.Metrics.SendDuration(string(ch), time.Since(start))
 	if err == nil {
 		o.State = breach.DeliverySent
 		return o

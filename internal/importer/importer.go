@@ -22,6 +22,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/csvsafe"
+	"github.com/breachnotice/breachnotice/internal/metrics"
 	"github.com/breachnotice/breachnotice/internal/phone"
 )
 
@@ -61,6 +62,9 @@ type Progress struct {
 type Importer struct {
 	store  breach.ImportStore
 	phones *phone.Parser
+	// Metrics counts the rows of completed imports by result (nil: not counted). Set it
+	// before the first Run.
+	Metrics *metrics.Metrics
 }
 
 // New returns an Importer that stores into store.
@@ -93,6 +97,7 @@ func (im *Importer) Run(ctx context.Context, c *breach.Campaign, imp *breach.Imp
 		sess.Abort(context.WithoutCancel(ctx), imp, err)
 		return imp, err
 	}
+	im.Metrics.ImportRows(imp.Accepted, imp.Rejected, imp.Merged)
 	return imp, nil
 }
 

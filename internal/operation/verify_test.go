@@ -57,7 +57,7 @@ func sentCampaign(t *testing.T, ops *operation.Service, db *postgres.DB, finish 
 	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
 		t.Fatal(err)
 	}
-	claims, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+	claims, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
 	if err != nil {
 		t.Fatal(err)
 	}

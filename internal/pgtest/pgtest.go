@@ -92,3 +92,22 @@ func redact(raw string) string {
 	}
 	return u.Redacted()
 }
+
+// Empty creates an empty database (no migration applied) on the test server for one test, and
+// drops it when the test ends: for tests that need a schema at another version than the
+// package's, or a database no other test writes to.
+func Empty(tb testing.TB) string {
+	tb.Helper()
+	admin := os.Getenv("TEST_DATABASE_URL")
+	if admin == "" {
+		admin = DefaultAdminURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name, u, err := create(ctx, admin)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	tb.Cleanup(func() { drop(admin, name) })
+	return u
+}

@@ -94,15 +94,25 @@ func migrate(ctx context.Context, sqlDB *sql.DB) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migration lock: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker))
+	provider, err := migrationProvider(sqlDB, goose.WithSessionLocker(locker))
 	if err != nil {
-		return 0, fmt.Errorf("postgres: load migrations: %w", err)
+		return 0, err
 	}
 	results, err := provider.Up(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return len(results), nil
+}
+
+// migrationProvider is goose's view of the embedded migrations on sqlDB, for Migrate and for
+// the readiness check (MigrationsCurrent).
+func migrationProvider(sqlDB *sql.DB, opts ...goose.ProviderOption) (*goose.Provider, error) {
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: load migrations: %w", err)
+	}
+	return provider, nil
 }
 
 // parseID turns an identifier from a request into a UUID; a malformed one names nothing, so

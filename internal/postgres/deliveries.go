@@ -18,19 +18,20 @@ import (
 // Deliveries whose address is on the suppression list (in any letter case: the index
 // suppressions_match, migration 00009) become suppressed instead, and when
 // fallback is set their customers' other channel is queued (the IDs are returned as
-// fallbacks, to be sent on ch.Other()). A campaign that is not running yields nothing: pausing
-// stops the claims at once, and a delivery held for quiet hours is not claimed before its
-// not_before (the claim clears it). (The range is repeated on every join to recipients: without it the
+// fallbacks, to be sent on ch.Other()); how many were suppressed is returned. A campaign that
+// is not running yields nothing: pausing stops the claims at once, and a delivery held for quiet
+// hours is not claimed before its not_before (the claim clears it). (The range is repeated on
+// every join to recipients: without it the
 // planner read and sorted the whole campaign's recipients for each claim.)
 func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Channel, low, high int64, worker string,
-	fallback bool) (claims []breach.Claim, fallbacks []int64, err error) {
+	fallback bool) (claims []breach.Claim, fallbacks []int64, suppressedCount int, err error) {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("begin: %w", err)
+		return nil, nil, 0, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
 	rows, err := tx.Query(ctx, `
@@ -61,7 +62,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 		LEFT JOIN enrolment_codes e ON e.campaign_id = $1 AND e.recipient_id = c.recipient_id
 		ORDER BY c.recipient_id`, uid, ch, low, high, worker, db.now())
 	if err != nil {
-		return nil, nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, nil, 0, fmt.Errorf("claim deliveries: %w", err)
 	}
 	var suppressed []int64
 	for rows.Next() {
@@ -76,7 +77,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 		if err := rows.Scan(&r.ID, &state, &cl.Attempt, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
 			&r.Jurisdiction, &exposed, &r.Attributes, &code); err != nil {
 			rows.Close()
-			return nil, nil, fmt.Errorf("claim deliveries: %w", err)
+			return nil, nil, 0, fmt.Errorf("claim deliveries: %w", err)
 		}
 		r.CampaignID = campaignID
 		r.Email, r.Phone, r.Exposed, r.EnrolmentCode = deref(email), deref(phone), breach.Categories(exposed), deref(code)
@@ -87,17 +88,17 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 		claims = append(claims, cl)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, nil, 0, fmt.Errorf("claim deliveries: %w", err)
 	}
 	if fallback && len(suppressed) > 0 {
 		if fallbacks, err = queueFallbacks(ctx, tx, campaignID, ch.Other(), suppressed); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, nil, fmt.Errorf("commit claim: %w", err)
+		return nil, nil, 0, fmt.Errorf("commit claim: %w", err)
 	}
-	return claims, fallbacks, nil
+	return claims, fallbacks, len(suppressed), nil
 }
 
 func deref(s *string) string {

@@ -19,7 +19,7 @@ func claimEmails(t *testing.T, db *postgres.DB, c *breach.Campaign) (worker stri
 	if err := db.RegisterWorker(t.Context(), worker, "test", 1); err != nil {
 		t.Fatal(err)
 	}
-	claims, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
 	if err != nil {
 		t.Fatal(err)
 	}

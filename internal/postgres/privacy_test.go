@@ -58,7 +58,7 @@ func finishedCampaign(t *testing.T, db *postgres.DB) *breach.Campaign {
 		t.Fatal(err)
 	}
 	for _, ch := range breach.Channels {
-		claims, _, err := db.ClaimRange(ctx, c.ID, ch, 0, 1<<40, worker, false)
+		claims, _, _, err := db.ClaimRange(ctx, c.ID, ch, 0, 1<<40, worker, false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -54,7 +54,7 @@ func send(t *testing.T, db *postgres.DB, c *breach.Campaign, ch breach.Channel, 
 	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
 		t.Fatal(err)
 	}
-	claims, _, err := db.ClaimRange(ctx, c.ID, ch, 0, 1<<40, worker, fallback)
+	claims, _, _, err := db.ClaimRange(ctx, c.ID, ch, 0, 1<<40, worker, fallback)
 	if err != nil {
 		t.Fatal(err)
 	}

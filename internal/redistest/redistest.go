@@ -3,7 +3,7 @@
 // so that tests never depend on what an earlier run left behind.
 //
 // Indexes in use: 1 internal/dispatch, 2 cmd/breachnotice, 3 internal/api, 4 internal/web,
-// 5 cmd/breachnotice (its personal-data test).
+// 5 cmd/breachnotice (its personal-data test), 9 cmd/breachnotice (its metrics test).
 package redistest
 
 import (

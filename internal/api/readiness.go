@@ -1,0 +1,73 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// ReadyCheck is one dependency the readiness probe asks: PostgreSQL, Redis, the schema's
+// migrations. Check answers nil when the dependency is ready.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// ReadyTimeout bounds each readiness check: a dependency that hangs makes the probe answer 503
+// within it, not hang the probe (and the orchestrator's view of every replica) with it.
+const ReadyTimeout = 2 * time.Second
+
+// readyBody is /readyz's answer: "ready" or "unavailable", and each check's "ok" or why not.
+type readyBody struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+// readyz answers 200 when every ReadyCheck passes and 503 naming those that failed. Unlike
+// /healthz (the process answers: liveness, restart it if not), it says whether this process
+// should be sent traffic now. A failure is named with the application's own message when it
+// has one (a schema behind the binary) and only "unavailable" otherwise: the probe is public,
+// and a driver's error names hosts and ports; the log gets the detail.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	body := readyBody{Status: "ready", Checks: make(map[string]string, len(s.Ready))}
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
+	for _, c := range s.Ready {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
+			defer cancel()
+			err := c.Check(ctx)
+			verdict := "ok"
+			switch {
+			case err == nil:
+			case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+				verdict = "no answer within " + ReadyTimeout.String()
+			case breach.ErrorCode(err) != breach.EINTERNAL:
+				verdict = breach.ErrorMessage(err)
+			default:
+				verdict = "unavailable"
+			}
+			if err != nil {
+				s.Log.Warn("not ready", "check", c.Name, "err", err)
+			}
+			mu.Lock()
+			body.Checks[c.Name] = verdict
+			if err != nil {
+				body.Status = "unavailable"
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	status := http.StatusOK
+	if body.Status != "ready" {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
+}
