@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/letter"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
 )
@@ -22,26 +22,26 @@ import (
 // postalOnly are the example list's customers reachable only by post.
 var postalOnly = []string{"AT-100034", "AT-200007", "AT-300006", "AT-400007"}
 
-// fakePDF stands in for letter.Write until the PDF writer is merged (branch h-pdf): a file that
-// starts and ends like a PDF and carries the address block, one page.
-func fakePDF(w io.Writer, l *letter.Letter) (int, error) {
-	_, err := fmt.Fprintf(w, "%%PDF-1.4\n%% %s %s\n%s\n%%%%EOF\n", l.Paper, l.Content.Reference, strings.Join(l.To, "\n"))
-	return 1, err
-}
-
-// fakeContent stands in for notice.Renderer.Letter until it is merged.
-func fakeContent(secret []byte) operation.LetterContent {
-	return func(c *breach.Campaign, r *breach.Recipient) (*notice.Letter, error) {
-		return &notice.Letter{Locale: r.Locale, Title: "Notice", Reference: notice.Reference(secret, c.ID, r.CustomerID)}, nil
-	}
-}
-
-// letterService is the operations with the stand-in PDF writer and content.
+// letterService is the operations as the letters run uses them: the real PDF writer and the
+// renderer's letter text.
 func letterService(t *testing.T) *operation.Service {
 	t.Helper()
 	ops, _ := service(t)
-	ops.WriteLetter, ops.RenderLetter = fakePDF, fakeContent(testSecret)
 	return ops
+}
+
+// pdfText is a PDF's text as pdftotext (poppler-utils, which `make test` installs) extracts it;
+// the test is skipped where it is missing.
+func pdfText(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext (poppler-utils) is not installed")
+	}
+	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext %s: %v", path, err)
+	}
+	return string(out)
 }
 
 // approvedExample creates the example campaign (its file's letter_policy replaced by policy
@@ -99,8 +99,8 @@ func TestLetters_WritesOneLetterPerPostalOnlyCustomerAndRecordsThemPrinted(t *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Letters != 4 || rep.Printed != 4 || rep.Pages != 4 {
-		t.Errorf("report %+v, want 4 letters, 4 printed, 4 pages", rep)
+	if rep.Letters != 4 || rep.Printed != 4 || rep.Pages < 4 {
+		t.Errorf("report %+v, want 4 letters, 4 printed, a page or more each", rep)
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.pdf"))
 	if len(files) != 4 {
@@ -111,15 +111,39 @@ func TestLetters_WritesOneLetterPerPostalOnlyCustomerAndRecordsThemPrinted(t *te
 		t.Fatalf("manifest: %q", rows)
 	}
 	var ids []string
+	var pages int64
 	for _, row := range rows[1:] {
 		ids = append(ids, row[0])
 		if row[1] != notice.Reference(testSecret, c.ID, row[0]) {
 			t.Errorf("%s: reference %q", row[0], row[1])
 		}
-		pdf, err := os.ReadFile(filepath.Join(dir, row[len(row)-1]))
-		if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) || row[len(row)-2] != "1" {
+		path := filepath.Join(dir, row[len(row)-1])
+		pdf, err := os.ReadFile(path)
+		n, _ := strconv.Atoi(row[len(row)-2])
+		if err != nil || !bytes.HasPrefix(pdf, []byte("%PDF-")) || n < 1 {
 			t.Errorf("%s: file %s pages %s: %v", row[0], row[len(row)-1], row[len(row)-2], err)
+			continue
 		}
+		pages += int64(n)
+		// The letter says, in the customer's language, what their notice says, to them, at
+		// their address, with their reference.
+		r, err := ops.Store.Recipient(ctx, c.ID, row[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ops.Renderer.Letter(c, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(strings.Fields(pdfText(t, path)), " ")
+		for _, s := range append([]string{row[1], want.Title, want.Sections[0].Heading}, row[2:8]...) {
+			if s = strings.Join(strings.Fields(s), " "); s != "" && !strings.Contains(text, s) {
+				t.Errorf("%s (%s): the letter's text lacks %q", row[0], want.Locale, s)
+			}
+		}
+	}
+	if pages != rep.Pages {
+		t.Errorf("manifest pages add up to %d, the report says %d", pages, rep.Pages)
 	}
 	if !slices.Equal(ids, postalOnly) {
 		t.Errorf("letters to %v, want %v (none to AT-200001, whom email reaches)", ids, postalOnly)
@@ -302,7 +326,6 @@ func TestLetters_PolicyDecidesWhoGetsALetter(t *testing.T) {
 // still to be sent.
 func TestLetters_FallbackFollowsEmailAndSMSThatBothFailed(t *testing.T) {
 	ops, db := service(t)
-	ops.WriteLetter, ops.RenderLetter = fakePDF, fakeContent(testSecret)
 	c := approvedExample(t, ops, "fallback")
 	ctx := t.Context()
 	actor := breach.CLIActor("printer")
