@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/csvsafe"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/notice"
 )
@@ -107,34 +106,12 @@ func (s *Service) ExportCodes(ctx context.Context, actor breach.Actor, campaignI
 	if err != nil {
 		return 0, err
 	}
-	cw := csvsafe.NewWriter(w)
-	if err := cw.Write("code", "reference"); err != nil {
+	out, err := newCSVStream(w, "code", "reference")
+	if err != nil {
 		return 0, err
 	}
-	flusher, _ := w.(interface{ Flush() error })
-	var rows int64
 	_, err = s.Store.ExportCodes(ctx, c.ID, func(code, customerID string) error {
-		if err := cw.Write(code, notice.Reference(s.Secret, c.ID, customerID)); err != nil {
-			return err
-		}
-		if rows++; rows%exportFlushRows == 0 {
-			if err := cw.Flush(); err != nil {
-				return err
-			}
-			if flusher != nil {
-				return flusher.Flush()
-			}
-		}
-		return nil
+		return out.Row(code, notice.Reference(s.Secret, c.ID, customerID))
 	})
-	if err != nil {
-		return rows, err
-	}
-	if err := cw.Flush(); err != nil {
-		return rows, err
-	}
-	if flusher != nil {
-		return rows, flusher.Flush()
-	}
-	return rows, nil
+	return out.Close(err)
 }

@@ -55,44 +55,68 @@ func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID str
 // (a bufio.Writer, an HTTP answer) it is flushed every exportFlushRows rows.
 func WriteDeliveriesCSV(w io.Writer, secret []byte, campaignID string,
 	export func(fn func(*breach.DeliveryRecord) error) (int64, error)) (int64, error) {
-	cw := csvsafe.NewWriter(w)
-	if err := cw.Write("customer_id", "name", "channel", "address", "locale", "state", "attempts",
-		"provider_id", "error", "fallback", "possible_duplicate", "sent_at", "updated_at", "reference"); err != nil {
+	out, err := newCSVStream(w, "customer_id", "name", "channel", "address", "locale", "state", "attempts",
+		"provider_id", "error", "fallback", "possible_duplicate", "sent_at", "updated_at", "reference")
+	if err != nil {
 		return 0, err
 	}
-	flusher, _ := w.(interface{ Flush() error })
-	var rows int64
-	_, err := export(func(d *breach.DeliveryRecord) error {
+	_, err = export(func(d *breach.DeliveryRecord) error {
 		sent := ""
 		if d.SentAt != nil {
 			sent = exportTime(*d.SentAt)
 		}
-		if err := cw.Write(d.CustomerID, d.Name, string(d.Channel), d.Address, d.Locale, string(d.State),
+		return out.Row(d.CustomerID, d.Name, string(d.Channel), d.Address, d.Locale, string(d.State),
 			strconv.Itoa(d.Attempts), d.ProviderID, d.Error, strconv.FormatBool(d.Fallback), strconv.FormatBool(d.PossibleDuplicate), sent,
-			exportTime(d.UpdatedAt), notice.Reference(secret, campaignID, d.CustomerID)); err != nil {
-			return err
-		}
-		rows++
-		if rows%exportFlushRows == 0 {
-			if err := cw.Flush(); err != nil {
-				return err
-			}
-			if flusher != nil {
-				return flusher.Flush()
-			}
-		}
-		return nil
+			exportTime(d.UpdatedAt), notice.Reference(secret, campaignID, d.CustomerID))
 	})
+	return out.Close(err)
+}
+
+// csvStream writes a download's CSV rows, every cell escaped against spreadsheet formula
+// injection (csvsafe), and counts them. When the writer has a Flush() error method (a
+// bufio.Writer, an HTTP answer) it is flushed every exportFlushRows rows, so that a download
+// of a million rows shows progress from its first second and nothing piles up in memory.
+type csvStream struct {
+	cw      *csvsafe.Writer
+	flusher interface{ Flush() error }
+	rows    int64
+}
+
+// newCSVStream starts a CSV on w with its header row.
+func newCSVStream(w io.Writer, header ...string) (*csvStream, error) {
+	s := &csvStream{cw: csvsafe.NewWriter(w)}
+	s.flusher, _ = w.(interface{ Flush() error })
+	return s, s.cw.Write(header...)
+}
+
+// Row writes one row.
+func (s *csvStream) Row(cells ...string) error {
+	if err := s.cw.Write(cells...); err != nil {
+		return err
+	}
+	if s.rows++; s.rows%exportFlushRows == 0 {
+		return s.flush()
+	}
+	return nil
+}
+
+// Close flushes what is left unless the rows ended in err, and returns the rows written and
+// the first error.
+func (s *csvStream) Close(err error) (int64, error) {
 	if err != nil {
-		return rows, err
+		return s.rows, err
 	}
-	if err := cw.Flush(); err != nil {
-		return rows, err
+	return s.rows, s.flush()
+}
+
+func (s *csvStream) flush() error {
+	if err := s.cw.Flush(); err != nil {
+		return err
 	}
-	if flusher != nil {
-		return rows, flusher.Flush()
+	if s.flusher != nil {
+		return s.flusher.Flush()
 	}
-	return rows, nil
+	return nil
 }
 
 func exportTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"io"
 	"net/http"
 
@@ -15,27 +14,12 @@ import (
 func (s *Server) uploadCodes(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUploadBytes)
 	const choose = "Enrolment codes: choose the vendor's file of codes (CSV with a code column), then press Upload codes."
-	mr, err := r.MultipartReader()
+	file, filename, err := formFile(r)
 	if err != nil {
-		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, choose))
+		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Enrolment codes: the form could not be read (%v).", err))
 		return
 	}
-	var file io.Reader
-	var filename string
-	for file == nil {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Enrolment codes: the form could not be read (%v).", err))
-			return
-		}
-		if part.FormName() == "file" {
-			file, filename = part, part.FileName()
-		}
-	}
-	if file == nil || filename == "" {
+	if file == nil {
 		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, choose))
 		return
 	}

@@ -14,27 +14,12 @@ import (
 // held in memory nor written to a temporary file.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUploadBytes)
-	mr, err := r.MultipartReader()
+	file, filename, err := formFile(r)
 	if err != nil {
-		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Upload: choose the customer list file (CSV), then press Upload."))
+		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Upload: the form could not be read (%v).", err))
 		return
 	}
-	var file io.Reader
-	var filename string
-	for file == nil {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Upload: the form could not be read (%v).", err))
-			return
-		}
-		if part.FormName() == "file" {
-			file, filename = part, part.FileName()
-		}
-	}
-	if file == nil || filename == "" {
+	if file == nil {
 		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Upload: choose the customer list file (CSV), then press Upload."))
 		return
 	}
@@ -82,5 +67,30 @@ func (s *Server) rejects(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.Log.Error("stream rejects failed", "campaign", r.PathValue("id"), "err", err)
 		panic(http.ErrAbortHandler) // a truncated report must not look complete
+	}
+}
+
+// formFile returns the file of a form's "file" field and its name, read as it arrives
+// (nothing is buffered); nil when the form is not multipart or no file was chosen. An error is
+// a form that cannot be read.
+func formFile(r *http.Request) (io.Reader, string, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, "", nil
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil, "", nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		if part.FormName() == "file" {
+			if part.FileName() == "" {
+				return nil, "", nil
+			}
+			return part, part.FileName(), nil
+		}
 	}
 }
