@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -256,7 +257,18 @@ func TestDoors_LettersAreTheSameThroughEveryDoor(t *testing.T) {
 		return nil
 	}
 	manifests["api"] = fromZip(api.call(t, "GET", "/api/v1/campaigns/"+ids["api"]+"/letters", "", nil, http.StatusOK))
-	manifests["console"] = fromZip(console.get(t, "/campaigns/"+ids["console"]+"/letters", http.StatusOK))
+	// The console's download is a form post: it records the letters printed, so a link another
+	// site sends a signed-in operator (a GET, which cross-origin protection lets through) must
+	// not do it.
+	get, _ := http.NewRequestWithContext(t.Context(), "GET", console.env.srv.URL+"/campaigns/"+ids["console"]+"/letters", nil)
+	if resp := console.env.send(t, console.env.browser, get); resp.StatusCode == http.StatusOK {
+		t.Fatalf("GET of the console's letters download answered %d: a link could record letters printed", resp.StatusCode)
+	}
+	resp := console.env.form(t, "/campaigns/"+ids["console"]+"/letters", url.Values{})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST letters: %d\n%.500s", resp.StatusCode, bodyOf(resp))
+	}
+	manifests["console"] = fromZip(bodyOf(resp))
 	for door, rows := range manifests {
 		var got []string
 		for _, r := range rows[1:] {

@@ -144,7 +144,7 @@ func (s *Server) routes() []route {
 		{"POST /campaigns/{id}/purge", breach.RoleOperator, s.purge},
 		{"POST /campaigns/{id}/codes", breach.RoleOperator, s.uploadCodes},
 		{"GET /campaigns/{id}/codes.csv", breach.RoleViewer, s.exportCodes},
-		{"GET /campaigns/{id}/letters", breach.RoleOperator, s.letters},
+		{"POST /campaigns/{id}/letters", breach.RoleOperator, s.letters},
 		{"POST /campaigns/{id}/letters/mailed", breach.RoleOperator, s.lettersMailed},
 		{"POST /campaigns/{id}/letters/returned", breach.RoleOperator, s.lettersReturned},
 	}
