@@ -23,6 +23,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/httpserver"
 	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/sms"
@@ -271,23 +272,7 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 	if ready != nil {
 		ready(url)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	a.log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpserver.Serve(ctx, srv, ln, 30*time.Second)
 }
 
 // outboxOf tells the console where the local captures write, when notices are captured

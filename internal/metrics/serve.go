@@ -2,12 +2,13 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/breachnotice/breachnotice/internal/httpserver"
 )
 
 // Serve serves /metrics on ln (bound to METRICS_ADDR) until ctx ends, then shuts it down,
@@ -22,20 +23,8 @@ func (m *Metrics) Serve(ctx context.Context, ln net.Listener, log *slog.Logger) 
 	mux.Handle("GET /metrics", m.Handler())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("metrics shutdown: %w", err)
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if err := httpserver.Serve(ctx, srv, ln, 5*time.Second); err != nil {
+		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil
 }

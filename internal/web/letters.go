@@ -53,17 +53,17 @@ func (s *Server) lettersReturned(w http.ResponseWriter, r *http.Request) {
 func (s *Server) markLetters(w http.ResponseWriter, r *http.Request, mark func(io.Reader) (*breach.LetterMarkReport, error), needsFile bool) {
 	var file io.Reader
 	if needsFile {
-		r.Body = http.MaxBytesReader(w, r.Body, 16<<20)
-		f, _, err := r.FormFile("file")
+		// Read as it arrives, like a list upload: a returned-mail file from a vendor can be a
+		// campaign's worth of rows.
+		r.Body = http.MaxBytesReader(w, r.Body, s.MaxUploadBytes)
+		f, _, err := formFile(r)
+		if err == nil && f == nil {
+			err = errors.New("no file chosen")
+		}
 		if err != nil {
-			status := http.StatusBadRequest
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				status = http.StatusRequestEntityTooLarge
-			}
-			s.fail(w, r, status, "Choose the returned-mail file (CSV with customer_id or reference, and reason) to upload.")
+			s.fail(w, r, http.StatusBadRequest, "Choose the returned-mail file (CSV with customer_id or reference, and reason) to upload.")
 			return
 		}
-		defer f.Close()
 		file = f
 	}
 	rep, err := mark(file)
