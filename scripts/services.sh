@@ -8,7 +8,10 @@
 # Environment:
 #   PGPORT                     PostgreSQL port (default 5432)
 #   REDIS_PORT                 Redis port (default 6379)
-#   BREACHNOTICE_STATE_DIR     logs, lock, private cluster (default <repo>/.local)
+#   BREACHNOTICE_STATE_DIR     logs, lock, private cluster (default <repo>/.local);
+#                              as root, when user postgres cannot enter it (a
+#                              checkout under /root), the cluster goes to
+#                              /var/lib/breachnotice/postgres-PORT instead
 #   BREACHNOTICE_PRIVATE_PG=1  never use a Debian cluster; run a private one
 #                              in $BREACHNOTICE_STATE_DIR/pgdata instead
 #
@@ -188,22 +191,64 @@ as_pg() {
   fi
 }
 
-# start_private_cluster: no Debian cluster for our port, so keep one in the
-# state dir, created on first use with trust auth and the machine's C.UTF-8.
+# PG_STATE_FALLBACKS: where a private cluster goes, as root, when the postgres user cannot
+# enter the state dir (a checkout under /root, mode 700, is the usual case): a directory of
+# its own per port under /var/lib, the home of services' data, else under /tmp as the last
+# resort (a reboot may empty it). Every run picks the same one, so it finds its cluster again.
+PG_STATE_FALLBACKS=("/var/lib/breachnotice/postgres-$PG_PORT" "/tmp/breachnotice-postgres-$PG_PORT")
+
+# pg_reachable DIR: as root, make DIR (and its pgdata and log) belong to postgres and say
+# whether postgres can use them: every parent directory must let it through.
+pg_reachable() {
+  local dir=$1
+  mkdir -p -- "$dir/pgdata" || return 1
+  : >>"$dir/postgres.log" || return 1
+  chown postgres: -- "$dir/pgdata" "$dir/postgres.log" || return 1
+  chmod 700 -- "$dir/pgdata"
+  as_pg test -w "$dir/pgdata" -a -w "$dir/postgres.log" 2>/dev/null
+}
+
+# pg_state_dir: prints the directory that holds the private cluster (pgdata/) and its log:
+# the state dir, or as root and if the postgres user cannot enter it, the first fallback it
+# can.
+pg_state_dir() {
+  if ((EUID != 0)); then
+    printf '%s\n' "$STATE_DIR"
+    return 0
+  fi
+  local dir
+  for dir in "$STATE_DIR" "${PG_STATE_FALLBACKS[@]}"; do
+    if pg_reachable "$dir"; then
+      printf '%s\n' "$dir"
+      return 0
+    fi
+    # Leave nothing behind where the cluster could not go (an empty pgdata/ and log).
+    rmdir -- "$dir/pgdata" 2>/dev/null || true
+    [[ -s $dir/postgres.log ]] || rm -f -- "$dir/postgres.log"
+  done
+  return 1
+}
+
+# start_private_cluster: no Debian cluster for our port, so keep one in the state dir (or, if
+# the postgres user cannot reach it, in a fallback: pg_state_dir), created on first use with
+# trust auth and the machine's C.UTF-8.
 start_private_cluster() {
-  local bindir pgdata=$STATE_DIR/pgdata log=$STATE_DIR/postgres.log
+  local bindir dir pgdata log where=""
   bindir=$(pg_bindir) || die "postgres: initdb/pg_ctl not found (install postgresql)"
-  mkdir -p -- "$pgdata"
-  : >>"$log"
   if ((EUID == 0)); then
     id postgres >/dev/null 2>&1 ||
       die "postgres: there is no 'postgres' user to run the server as (initdb refuses root)"
-    chown postgres: -- "$pgdata" "$log"
-    chmod 700 -- "$pgdata"
-    as_pg test -w "$pgdata" -a -w "$log" ||
-      die "postgres: user postgres cannot reach $pgdata; every parent directory must be traversable (chmod o+x), or set BREACHNOTICE_STATE_DIR=/var/tmp/breachnotice"
   fi
+  dir=$(pg_state_dir) ||
+    die "postgres: user postgres can enter none of $STATE_DIR, ${PG_STATE_FALLBACKS[*]}; set BREACHNOTICE_STATE_DIR to a directory it can reach"
+  pgdata=$dir/pgdata log=$dir/postgres.log
+  if [[ $dir != "$STATE_DIR" ]]; then
+    where="; user postgres cannot enter $STATE_DIR, so the cluster lives here"
+  fi
+  mkdir -p -- "$pgdata"
+  : >>"$log"
   if [[ ! -s $pgdata/PG_VERSION ]]; then
+    say "postgres: creating a private cluster in $pgdata"
     as_pg "$bindir/initdb" -D "$pgdata" --auth=trust -U postgres -E UTF8 \
       --locale=C.UTF-8 >>"$log" 2>&1 9>&- ||
       { show_log "$log"; die "postgres: initdb -D $pgdata failed"; }
@@ -213,7 +258,8 @@ start_private_cluster() {
     { show_log "$log"; die "postgres: pg_ctl start -D $pgdata failed"; }
   wait_until 30 pg_ready ||
     { show_log "$log"; die "postgres: private cluster started but $HOST:$PG_PORT does not answer"; }
-  say "postgres: started on $HOST:$PG_PORT (private cluster in $pgdata)"
+  say "postgres: started on $HOST:$PG_PORT (private cluster in $pgdata, log $log$where)"
+  say "postgres: stop it with: $(((EUID == 0)) && printf 'runuser -u postgres -- ')$bindir/pg_ctl -D $pgdata stop"
 }
 
 ensure_postgres() {
@@ -313,7 +359,7 @@ ensure_databases() {
 main() {
   case ${1:-} in
   -h | --help)
-    sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
     return 0
     ;;
   esac

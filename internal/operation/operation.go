@@ -96,6 +96,9 @@ type TrackingStore interface {
 	ExportDeliveries(ctx context.Context, campaignID string, fn func(*breach.DeliveryRecord) error) (int64, error)
 	// Suppressions returns a page of the suppression list of channel ch (all when empty).
 	Suppressions(ctx context.Context, ch breach.Channel, after *breach.SuppressionKey, limit int) ([]breach.Suppression, *breach.SuppressionKey, error)
+	// CampaignActivity returns a campaign's notices sent and failed or bounced per channel
+	// over its life, in at most maxSteps steps; ENOTFOUND for an unknown campaign.
+	CampaignActivity(ctx context.Context, id string, maxSteps int) (*breach.Activity, error)
 }
 
 // AuditStore appends to the audit log and reads it.

@@ -190,3 +190,21 @@ func (s *Service) Suppressions(ctx context.Context, actor breach.Actor, req Supp
 	}
 	return page, next, nil
 }
+
+// ActivitySteps is the most steps Activity returns: a chart a page wide has room for about
+// one point per few pixels, so a campaign longer than four hours is counted in longer steps.
+const ActivitySteps = 240
+
+// Activity returns a campaign's notices sent and failed or bounced per channel over its life,
+// by minute (longer steps for a long campaign, at most ActivitySteps): counts only, no one's
+// data, so not an audited read, like Status.
+func (s *Service) Activity(ctx context.Context, actor breach.Actor, campaignID string) (*breach.Activity, error) {
+	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	cid, err := breach.ParseID("campaign", campaignID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.CampaignActivity(ctx, cid, ActivitySteps)
+}

@@ -209,6 +209,15 @@ func TestBrowser_TheWholeJobFromSignInToEveryNoticeSent(t *testing.T) {
 	if n, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.querySelectorAll("#by-locale tbody tr").length`)); err != nil || n == 0 {
 		t.Errorf("the table by language has %d rows (%v)", n, err)
 	}
+	// The chart of the sending, drawn on the server: a line per channel and outcome, and a
+	// sent line that rose above zero (an SVG the page's content security policy let render).
+	if n, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.querySelectorAll("#activity svg polyline").length`)); err != nil || n != 4 {
+		t.Errorf("the chart has %d lines, want 4 (%v)", n, err)
+	}
+	if up, err := chromedp.Run(browser, chromedp.Evaluate[bool](`Math.min(...Array.from(document.querySelector("#activity svg polyline").points, p => p.y)) < `+
+		`document.querySelector("#activity .axes line").y1.baseVal.value`)); err != nil || !up {
+		t.Errorf("the chart's email sent line never rises above zero (%v)", err)
+	}
 	shot, err := chromedp.Run(browser, chromedp.FullScreenshot(100)) // quality 100 makes a PNG
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,7 @@ var funcs = template.FuncMap{
 		}
 		return strings.Join(names, ", ")
 	},
+	"num":  num,
 	"rate": func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"eta": func(secs *float64) string {
 		if secs == nil {

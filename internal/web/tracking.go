@@ -31,6 +31,8 @@ type trackingData struct {
 	Sent, Undelivered, Suppressed, Notices int64
 	// Letters are the campaign's letters by state; nil when it has none.
 	Letters *letterProgress
+	// Chart draws the notices per minute by channel and outcome; nil before the start.
+	Chart *chart
 }
 
 // channelProgress is one channel's row of the tracking table.
@@ -112,6 +114,13 @@ func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData,
 		t.Live && t.Notices > 0 && st.Remaining() == 0
 	if t.Done {
 		t.Summary = summary(c.Channels, st.Total, t)
+	}
+	if c.StartedAt != nil {
+		a, err := s.Ops.Activity(r.Context(), actorOf(r.Context()), c.ID)
+		if err != nil {
+			return nil, err
+		}
+		t.Chart = activityChart(a, st.ETASeconds)
 	}
 	if t.Undelivered > 0 {
 		if t.Failures, err = s.Ops.RecentFailures(r.Context(), actorOf(r.Context()), c.ID); err != nil {
