@@ -93,10 +93,12 @@ func (db *DB) Warm(ctx context.Context, n int) error {
 		}
 		conns = append(conns, c)
 	}
-	// The tables every status request reads, so that each backend has them in its caches.
+	// The tables every status request reads, so that each backend has them in its caches. A
+	// database not migrated yet has none: serving then says so (/readyz), it is no reason to
+	// stop here.
 	for _, c := range conns {
 		if _, err := c.Exec(ctx, `SELECT FROM campaigns, delivery_counts, deliveries, delivery_events, recipients, api_tokens, audit_log LIMIT 0`); err != nil {
-			return fmt.Errorf("postgres: warm connections: %w", err)
+			break
 		}
 	}
 	return nil
