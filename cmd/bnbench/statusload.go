@@ -93,6 +93,9 @@ func benchStatusAPI(ctx context.Context, b *bench, o statusOptions) error {
 	busy.printRate("send+load")
 	fmt.Printf("            = %.2f × the send rate without the load\n", busy.rate()/plain.rate())
 	fmt.Printf("cpu         %s, and the serve process %.2f\n", busy.cpu, serveCores)
+	// What PostgreSQL was busy with and waiting on meanwhile (worker and serve together): a
+	// tail that is lock waits or WAL flushes shows here, not in the CPU figures.
+	fmt.Printf("postgres    %s\n", busy.statements)
 	return nil
 }
 

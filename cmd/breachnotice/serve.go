@@ -263,6 +263,11 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if err := db.Warm(ctx, serveWarmConns); err != nil {
+		return err
+	}
+	stopTokens := a.cacheTokens(ctx, db)
+	defer stopTokens()
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
@@ -274,6 +279,30 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 	}
 	return httpserver.Serve(ctx, srv, ln, 30*time.Second)
 }
+
+// cacheTokens keeps db's token cache listening (postgres.DB.CacheTokens) until stop is called,
+// reconnecting a second after a failure; the lookups read the database meanwhile.
+func (a *app) cacheTokens(ctx context.Context, db *postgres.DB) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			if err := db.CacheTokens(ctx, nil); err != nil {
+				a.log.Warn("token cache off until the database answers again", "err", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(time.Second):
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// serveWarmConns is how many database connections serve opens before it listens (see
+// postgres.DB.Warm): enough for the status screens' 200 requests/s, half the default pool.
+const serveWarmConns = 8
 
 // outboxOf tells the console where the local captures write, when notices are captured
 // instead of sent (development mode); nil when both channels really send.

@@ -64,22 +64,28 @@ func tokenInsertError(name string, err error) error {
 // notes its use (at most once a minute per token: a write per request would cost every API
 // call a WAL flush). It fails with EUNAUTHORIZED when no live token has that hash — unknown,
 // revoked or expired — and when the token's user is disabled: disabling a user or revoking a
-// token stops it at once.
+// token stops it at once. While CacheTokens runs, a token found live is answered from memory
+// for a minute at most, until its expiry, or until any token or user changes.
 func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*breach.Token, error) {
+	if t, ok := db.tokens.get(hash, time.Now()); ok {
+		return t, nil
+	}
+	gen, caching := db.tokens.generation()
 	var (
 		t       breach.Token
 		tokenID int64
 		used    *time.Time
+		expires *time.Time
 		id      *int64
 		login   *string
 		name    *string
 		roles   []breach.Role
 	)
 	err := db.pool.QueryRow(ctx, `
-		SELECT t.id, t.name, t.last_used_at, u.id, u.login, u.display_name, u.roles
+		SELECT t.id, t.name, t.last_used_at, t.expires_at, u.id, u.login, u.display_name, u.roles
 		FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
 		WHERE t.hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-			AND (t.user_id IS NULL OR NOT u.disabled)`, hash).Scan(&tokenID, &t.Name, &used, &id, &login, &name, &roles)
+			AND (t.user_id IS NULL OR NOT u.disabled)`, hash).Scan(&tokenID, &t.Name, &used, &expires, &id, &login, &name, &roles)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, breach.Errorf(breach.EUNAUTHORIZED, "invalid, expired or revoked token")
 	}
@@ -93,6 +99,9 @@ func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*breach.Token, erro
 	}
 	if id != nil {
 		t.User = &breach.User{ID: *id, Login: *login, DisplayName: *name, Roles: roles}
+	}
+	if caching {
+		db.tokens.put(hash, gen, tokenEntry{token: t, expires: expires, read: time.Now()})
 	}
 	return &t, nil
 }

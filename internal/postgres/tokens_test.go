@@ -2,10 +2,13 @@ package postgres_test
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -103,4 +106,74 @@ func TestApproveCampaign_ACampaignNeedingTwoStaysADraftUntilTheSecondAndAnImport
 	if !strings.Contains(string(entries[0].Detail), `"complete": true`) && !strings.Contains(string(entries[0].Detail), `"complete":true`) {
 		t.Errorf("last approval's audit detail %s, want complete", entries[0].Detail)
 	}
+}
+
+// A serve process answers tokens from memory (CacheTokens); a change made by any other process
+// — a revocation, a disabled user — must still refuse them at once.
+func TestTokens_CachedTokensAreRefusedAsSoonAsAnotherProcessRevokesThemOrDisablesTheirUser(t *testing.T) {
+	db, other := open(t), open(t)
+	ctx := t.Context()
+	listenCtx, stop := context.WithCancel(ctx)
+	listening, done := make(chan struct{}), make(chan error, 1)
+	go func() { done <- db.CacheTokens(listenCtx, func() { close(listening) }) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("CacheTokens: %v", err)
+		}
+	})
+	<-listening
+
+	if err := db.CreateUser(ctx, &breach.User{Login: "cacheduser", Roles: []breach.Role{breach.RoleViewer}}, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"); err != nil {
+		t.Fatal(err)
+	}
+	for name, login := range map[string]string{"cached-free": "", "cached-bound": "cacheduser", "cached-revoked": ""} {
+		if err := other.CreateToken(ctx, name, login, []byte(name), time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.TokenByHash(ctx, []byte(name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	// Answered from memory: a revocation that announces nothing (triggers off in this
+	// session) goes unseen.
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SET session_replication_role = replica`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `UPDATE api_tokens SET revoked_at = now() WHERE name = 'cached-free'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TokenByHash(ctx, []byte("cached-free")); err != nil {
+		t.Fatalf("a cached token after a silent change: %v, want it answered from memory", err)
+	}
+
+	refusedSoon := func(hash string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			_, err := db.TokenByHash(ctx, []byte(hash))
+			if breach.ErrorCode(err) == breach.EUNAUTHORIZED {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("token %s still accepted (%v) 5 s after the change", hash, err)
+			}
+		}
+	}
+	if err := other.RevokeToken(ctx, "cached-revoked", ""); err != nil {
+		t.Fatal(err)
+	}
+	refusedSoon("cached-revoked")
+	refusedSoon("cached-free") // every change empties the cache: the silent revocation is seen now
+	if _, err := db.TokenByHash(ctx, []byte("cached-bound")); err != nil {
+		t.Fatalf("a live token after another's revocation: %v", err)
+	}
+	if err := other.DisableUser(ctx, "cacheduser"); err != nil {
+		t.Fatal(err)
+	}
+	refusedSoon("cached-bound")
 }

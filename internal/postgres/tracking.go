@@ -24,9 +24,16 @@ import (
 // may return says where the next goes on.
 const listingScan = 2_000
 
-// deliveryColumns are a DeliveryRecord's columns over deliveries d and recipients r. sent_at
-// is the first sent event (a letter's: mailed), found through the events' (campaign, recipient)
-// index. A letter's address is the postal address on one line.
+// deliveryColumns are a DeliveryRecord's columns over deliveries d and recipients r, in a
+// statement whose $1 is the campaign's ID. sent_at is the first sent event (a letter's:
+// mailed), found through the events' (campaign, recipient) index. A letter's address is the
+// postal address on one line.
+//
+// The campaign is $1, not d.campaign_id, in every lookup per row (here and withRecipient):
+// the planner then picks the campaign's own partitions of the events and the recipients once.
+// Correlated with d, each lookup was an Append over every campaign's partition, pruned again
+// at each of a page's rows — 0.17 ms a row for the recipient instead of 0.01 (EXPLAIN ANALYZE,
+// 50,000-recipient campaign being sent), and a plan that grew with the number of campaigns.
 const deliveryColumns = `d.recipient_id, r.customer_id, r.name, d.channel,
 	coalesce(CASE d.channel WHEN 'email' THEN r.email WHEN 'sms' THEN r.phone
 		ELSE concat_ws(', ', nullif(r.postal->>'line1', ''), nullif(r.postal->>'line2', ''), nullif(r.postal->>'line3', ''),
@@ -34,15 +41,15 @@ const deliveryColumns = `d.recipient_id, r.customer_id, r.name, d.channel,
 			nullif(r.postal->>'region', ''), nullif(r.postal->>'country', '')) END, ''),
 	d.locale, d.state, d.attempts, d.provider_id, d.error, d.fallback, d.possible_duplicates > 0, d.updated_at,
 	(SELECT min(e.at) FROM delivery_events e
-		WHERE e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state IN ('sent', 'mailed'))`
+		WHERE e.campaign_id = $1 AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state IN ('sent', 'mailed'))`
 
 // withRecipient follows a FROM clause of deliveries d (in the listing order) with each one's
-// recipient r, looked up by primary key, row by row. The LIMIT keeps the planner from joining
+// recipient r, looked up by primary key, row by row ($1: the campaign's ID). The LIMIT keeps the planner from joining
 // otherwise: with a generic plan (pgx prepares every statement, PostgreSQL goes generic after
 // five runs) or a freshly imported, not yet analyzed partition, it walked every recipient and
 // probed the deliveries for each, seconds for a page of a 25,000-recipient campaign.
 const withRecipient = ` CROSS JOIN LATERAL (
-		SELECT customer_id, name, email, phone, postal FROM recipients r WHERE r.campaign_id = d.campaign_id AND r.id = d.recipient_id LIMIT 1
+		SELECT customer_id, name, email, phone, postal FROM recipients r WHERE r.campaign_id = $1 AND r.id = d.recipient_id LIMIT 1
 	) r`
 
 func scanDelivery(row pgx.Row, d *breach.DeliveryRecord) error {
@@ -58,36 +65,46 @@ func (db *DB) RecipientRecord(ctx context.Context, campaignID, customerID string
 	if err != nil {
 		return nil, err
 	}
-	r, err := db.Recipient(ctx, campaignID, customerID)
-	if breach.ErrorCode(err) == breach.ENOTFOUND {
-		if err := db.campaignExists(ctx, uid, campaignID); err != nil {
-			return nil, err
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	rec := &breach.RecipientRecord{Recipient: r, Deliveries: []breach.DeliveryRecord{}, Events: []breach.DeliveryEvent{}}
+	// One round trip: the deliveries and the events find the recipient by customer_id
+	// themselves. The incident team's screens ask for records by the hundred per second while a
+	// campaign sends, and on a busy machine each round trip is a wait to be scheduled again,
+	// twice (this process, then the backend): two of them made the tail.
+	var r *breach.Recipient
+	deliveries, events := []breach.DeliveryRecord{}, []breach.DeliveryEvent{}
+	const recipientID = `(SELECT id FROM recipients WHERE campaign_id = $1 AND customer_id = $2)`
 	b := &pgx.Batch{}
+	b.Queue(recipientSelect+` WHERE campaign_id = $1 AND customer_id = $2`, uid, customerID).Query(func(rows pgx.Rows) error {
+		var err error
+		if r, err = pgx.CollectExactlyOneRow(rows, scanRecipient); errors.Is(err, pgx.ErrNoRows) {
+			r, err = nil, nil
+		}
+		return err
+	})
 	b.Queue(`SELECT `+deliveryColumns+` FROM deliveries d`+withRecipient+`
-		WHERE d.campaign_id = $1 AND d.recipient_id = $2 ORDER BY d.channel`, uid, r.ID).Query(func(rows pgx.Rows) error {
-		return collect(rows, &rec.Deliveries, scanDelivery)
+		WHERE d.campaign_id = $1 AND d.recipient_id = `+recipientID+` ORDER BY d.channel`, uid, customerID).Query(func(rows pgx.Rows) error {
+		return collect(rows, &deliveries, scanDelivery)
 	})
 	// Transitions made in one transaction share its time. The only ones a transaction makes
 	// together on one customer are a notice settling (failed, bounced, suppressed) and the
 	// fallback it queues on the other channel: queued goes last, then the lifecycle's order.
 	b.Queue(`SELECT at, channel, state, source, attempt, provider_id, error FROM delivery_events
-		WHERE campaign_id = $1 AND recipient_id = $2
+		WHERE campaign_id = $1 AND recipient_id = `+recipientID+`
 		ORDER BY at, state = 'queued', array_position('{queued,sending,sent,delivered,bounced,failed,suppressed}'::text[], state), channel`,
-		uid, r.ID).Query(func(rows pgx.Rows) error {
-		return collect(rows, &rec.Events, func(row pgx.Row, e *breach.DeliveryEvent) error {
+		uid, customerID).Query(func(rows pgx.Rows) error {
+		return collect(rows, &events, func(row pgx.Row, e *breach.DeliveryEvent) error {
 			return row.Scan(&e.At, &e.Channel, &e.State, &e.Source, &e.Attempt, &e.ProviderID, &e.Error)
 		})
 	})
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("read recipient's record: %w", err)
 	}
-	return rec, nil
+	if r == nil {
+		if err := db.campaignExists(ctx, uid, campaignID); err != nil {
+			return nil, err
+		}
+		return nil, breach.Errorf(breach.ENOTFOUND, "no recipient with customer_id %q in campaign %q", customerID, campaignID)
+	}
+	return &breach.RecipientRecord{Recipient: r, Deliveries: deliveries, Events: events}, nil
 }
 
 // collect appends every row to *out, scanned by scan.
