@@ -84,3 +84,35 @@ func TestSend_RedisPrimaryFailedOverMidCampaignLosesNothingSendsNothingTwice(t *
 		t.Errorf("ping through the Sentinel after the failover: %v", err)
 	}
 }
+
+// The queues and the shared rate limits on a Redis Cluster (REDIS_URL redis-cluster://…):
+// asynq keeps each queue's keys in one hash slot, and each rate limit is one key.
+func TestSend_OnARedisClusterEachGetsOneNoticeAtTheSharedRate(t *testing.T) {
+	cl := redistest.StartCluster(t)
+	w := newWorld(t)
+	opt, err := redisconn.Parse(cl.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opt.Cluster == nil {
+		t.Fatalf("%s parsed as %s, want a cluster client", cl.URL, opt)
+	}
+	w.rdb = opt.NewClient()
+	t.Cleanup(func() { w.rdb.Close() })
+	// 300 emails at 100/s take at least 2 s (the bucket allows one second's burst) when the
+	// limit in the cluster holds.
+	w.cfg.EmailRate = 100
+	const n = 375 // 300 with an email
+	c := w.campaign(n, nil)
+	mail := email.NewSender(email.Config{Host: "127.0.0.1", Port: w.sink.Port(), TLS: email.TLSNone, Timeout: time.Minute}, nil, 8)
+	t.Cleanup(func() { mail.Close() })
+	stop := w.run(w.engine(mail))
+	defer stop()
+	start := time.Now()
+	w.start(c)
+	w.wait(c, 2*time.Minute, "completed", completed)
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("300 emails at 100/s took %v, want at least 2 s", took)
+	}
+	w.assertEachOnce(n)
+}

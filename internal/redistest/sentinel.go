@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,9 +22,8 @@ type HA struct {
 	URL              string
 	primary, replica string
 	sentinel         string
-	dir              string
-	procs            []*exec.Cmd
 	sentinelCtl      *redis.SentinelClient
+	*servers
 }
 
 // StartSentinel starts an HA set in a temporary directory and waits until the Sentinel knows
@@ -40,18 +36,23 @@ func StartSentinel(tb testing.TB) *HA {
 	if err != nil {
 		tb.Skip("redis-server is not installed (apt-get install redis-server redis-sentinel, or run scripts/services.sh): the Sentinel failover test needs it")
 	}
-	h := &HA{dir: tb.TempDir()}
+	h := &HA{servers: &servers{dir: tb.TempDir()}}
 	ports := freePorts(tb, 3)
 	h.primary, h.replica, h.sentinel = addr(ports[0]), addr(ports[1]), addr(ports[2])
-	tb.Cleanup(h.stop)
+	tb.Cleanup(func() {
+		if h.sentinelCtl != nil {
+			h.sentinelCtl.Close()
+		}
+		h.stop()
+	})
 	common := "bind 127.0.0.1\nsave \"\"\nappendonly no\nprotected-mode no\n"
-	h.start(tb, bin, "primary", fmt.Sprintf("port %d\n%s", ports[0], common))
-	h.start(tb, bin, "replica", fmt.Sprintf("port %d\n%sreplicaof 127.0.0.1 %d\n", ports[1], common, ports[0]))
+	h.start(tb, bin, "primary", fmt.Sprintf("port %d\n%s", ports[0], common), h.dir)
+	h.start(tb, bin, "replica", fmt.Sprintf("port %d\n%sreplicaof 127.0.0.1 %d\n", ports[1], common, ports[0]), h.dir)
 	// A long down-after: only the test's SENTINEL FAILOVER moves the primary, never a slow
 	// machine's missed ping.
 	h.start(tb, bin, "sentinel", fmt.Sprintf("port %d\nbind 127.0.0.1\nprotected-mode no\n"+
 		"sentinel monitor %s 127.0.0.1 %d 1\nsentinel down-after-milliseconds %[2]s 30000\nsentinel failover-timeout %[2]s 10000\n",
-		ports[2], MasterName, ports[0]))
+		ports[2], MasterName, ports[0]), h.dir, "--sentinel")
 	h.sentinelCtl = redis.NewSentinelClient(&redis.Options{Addr: h.sentinel})
 	h.URL = fmt.Sprintf("redis-sentinel://%s?master=%s", h.sentinel, MasterName)
 
@@ -93,88 +94,3 @@ func (h *HA) Failover(tb testing.TB) {
 		return err == nil && p == h.replica
 	})
 }
-
-func (h *HA) start(tb testing.TB, bin, name, conf string) {
-	tb.Helper()
-	path := filepath.Join(h.dir, name+".conf")
-	if err := os.WriteFile(path, []byte(conf+fmt.Sprintf("dir %s\n", h.dir)), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	log, err := os.Create(filepath.Join(h.dir, name+".log"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer log.Close()
-	args := []string{path}
-	if name == "sentinel" {
-		args = append(args, "--sentinel")
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start %s: %v", name, err)
-	}
-	h.procs = append(h.procs, cmd)
-}
-
-func (h *HA) stop() {
-	if h.sentinelCtl != nil {
-		h.sentinelCtl.Close()
-	}
-	for _, p := range h.procs {
-		p.Process.Kill()
-		p.Wait()
-	}
-}
-
-func (h *HA) waitFor(tb testing.TB, limit time.Duration, what string, ok func(context.Context) bool) {
-	tb.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		done := ok(ctx)
-		cancel()
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("redistest: after %v, still waiting for %s%s", limit, what, h.logs())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// logs is the tail of each server's log, to tell why a wait failed.
-func (h *HA) logs() string {
-	var b strings.Builder
-	for _, name := range []string{"primary", "replica", "sentinel"} {
-		data, _ := os.ReadFile(filepath.Join(h.dir, name+".log"))
-		s := string(data)
-		if len(s) > 1500 {
-			s = s[len(s)-1500:]
-		}
-		fmt.Fprintf(&b, "\n--- %s log ---\n%s", name, s)
-	}
-	return b.String()
-}
-
-// freePorts asks the kernel for n free ports on loopback.
-func freePorts(tb testing.TB, n int) []int {
-	tb.Helper()
-	var ports []int
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return ports
-}
-
-func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
