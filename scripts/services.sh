@@ -328,6 +328,21 @@ ensure_redis() {
   say "redis: started on $HOST:$REDIS_PORT"
 }
 
+# ensure_redis_binary: the Sentinel and Cluster tests start redis-server
+# processes of their own (a Sentinel is redis-server --sentinel, which is all
+# Debian's redis-sentinel package adds), even when the shared Redis above runs
+# elsewhere, e.g. in a container. Nothing else needs the binary, so without
+# root those two tests skip rather than the run stopping.
+ensure_redis_binary() {
+  have redis-server && return 0
+  if ((EUID != 0)) || ! have apt-get; then
+    say "redis: no redis-server here; the Sentinel and Cluster tests will skip (apt-get install redis-server redis-sentinel)"
+    return 0
+  fi
+  take_lock
+  have redis-server || install_packages "redis (Sentinel and Cluster tests)" redis-server redis-sentinel
+}
+
 # ---------------------------------------------------------------- databases
 
 # db_exists NAME: psql -w never prompts for a password (CI has no stdin).
@@ -365,6 +380,7 @@ main() {
   esac
   ensure_postgres
   ensure_redis
+  ensure_redis_binary
   ensure_databases "$@"
 }
 

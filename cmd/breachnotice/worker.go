@@ -14,6 +14,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/email"
 	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/internal/redisconn"
 	"github.com/breachnotice/breachnotice/internal/sms"
 )
 
@@ -56,9 +57,10 @@ left half-sent.`,
 	}
 }
 
-// redis connects to REDIS_URL; when it is unset and inProcess is allowed (run), an in-process
-// Redis (miniredis) serves instead — safe because PostgreSQL is the record and the reconciler
-// queues again whatever a restart loses.
+// redis connects to REDIS_URL — one server, Sentinels or a Cluster (package redisconn) — with
+// the one client that the queues, the rate limits, the metrics and /readyz share. When it is
+// unset and inProcess is allowed (run), an in-process Redis (miniredis) serves instead — safe
+// because PostgreSQL is the record and the reconciler queues again whatever a restart loses.
 func (a *app) redis(inProcess bool) (redis.UniversalClient, error) {
 	if a.cfg.RedisURL == "" {
 		if !inProcess {
@@ -71,11 +73,12 @@ func (a *app) redis(inProcess bool) (redis.UniversalClient, error) {
 		a.log.Info("REDIS_URL unset: queues in an in-process Redis")
 		return &closingClient{Client: redis.NewClient(&redis.Options{Addr: m.Addr()}), m: m}, nil
 	}
-	opt, err := redis.ParseURL(a.cfg.RedisURL)
+	opt, err := redisconn.Parse(a.cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	return redis.NewClient(opt), nil
+	a.log.Info("redis", "at", opt.String())
+	return opt.NewClient(), nil
 }
 
 // closingClient stops the in-process Redis with its client.

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/breachnotice/breachnotice/internal/redisconn"
 )
 
 // Config is the process configuration. Fields are set from environment variables; flags may
@@ -126,8 +128,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.RedisURL != "" {
-		if err := checkURL(c.RedisURL, "redis", "rediss", "unix"); err != nil {
-			errs = append(errs, fmt.Errorf("REDIS_URL: %w (example: redis://127.0.0.1:6379/0)", err))
+		if _, err := redisconn.Parse(c.RedisURL); err != nil {
+			errs = append(errs, fmt.Errorf("REDIS_URL: %w (examples: redis://127.0.0.1:6379/0, redis-sentinel://10.0.0.1:26379,10.0.0.2:26379?master=mymaster, redis-cluster://10.0.0.1:7000,10.0.0.2:7000)", err))
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
@@ -198,7 +200,7 @@ func checkURL(raw string, schemes ...string) error {
 	}
 	for _, s := range schemes {
 		if u.Scheme == s {
-			if u.Host == "" && s != "unix" {
+			if u.Host == "" {
 				return fmt.Errorf("URL has no host")
 			}
 			return nil

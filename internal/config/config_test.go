@@ -87,3 +87,15 @@ func TestFromEnv_MetricsAddrIsOffUnlessSetAndMustBeHostPort(t *testing.T) {
 		t.Errorf("METRICS_ADDR=9090: %v, want an error naming it", err)
 	}
 }
+
+func TestFromEnv_RedisURLMayNameSentinelsOrACluster(t *testing.T) {
+	for _, u := range []string{"redis-sentinel://:pw@10.0.0.1:26379,10.0.0.2:26379/1?master=notices", "redis-cluster://10.0.0.1:7000,10.0.0.2:7000"} {
+		if _, err := FromEnv(env(map[string]string{"REDIS_URL": u})); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	_, err := FromEnv(env(map[string]string{"REDIS_URL": "redis-sentinel://:s3cret@10.0.0.1:26379"}))
+	if err == nil || !strings.Contains(err.Error(), "REDIS_URL:") || !strings.Contains(err.Error(), "master=") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("err = %v; want REDIS_URL named, the missing master explained and no password", err)
+	}
+}

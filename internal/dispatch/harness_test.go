@@ -43,7 +43,7 @@ const redisDB = 1
 type world struct {
 	t        *testing.T
 	db       *postgres.DB
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	sink     *smtpsink.Sink
 	twilio   *fakeTwilio
 	renderer *notice.Renderer

@@ -4,6 +4,9 @@
 //
 // Indexes in use: 1 internal/dispatch, 2 cmd/breachnotice, 3 internal/api, 4 internal/web,
 // 5 cmd/breachnotice (its personal-data test), 9 cmd/breachnotice (its metrics test).
+//
+// StartSentinel instead starts servers of the test's own — a primary, a replica and a
+// Sentinel — for a test that fails the primary over.
 package redistest
 
 import (
