@@ -120,9 +120,15 @@ func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
 		return nil, nil, nil, err
 	}
 	var dkim *email.DKIM
-	if a.cfg.DKIMKey != "" || a.cfg.DKIMDomain != "" || a.cfg.DKIMSelector != "" {
+	if a.cfg.DKIMKey != "" || a.cfg.DKIMDomain != "" || a.cfg.DKIMSelector != "" ||
+		a.cfg.DKIMEd25519Key != "" || a.cfg.DKIMEd25519Selector != "" {
 		if dkim, err = email.LoadDKIM(a.cfg.DKIMDomain, a.cfg.DKIMSelector, a.cfg.DKIMKey); err != nil {
 			return nil, nil, nil, err
+		}
+		if a.cfg.DKIMEd25519Key != "" || a.cfg.DKIMEd25519Selector != "" {
+			if err := dkim.LoadEd25519(a.cfg.DKIMEd25519Selector, a.cfg.DKIMEd25519Key); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	s := email.NewSender(cfg, dkim, a.cfg.SMTPConnections)

@@ -30,7 +30,10 @@ type Config struct {
 	// variables, which package sms checks: sms.NewProvider).
 	SMTPURL                           string // SMTP_URL
 	DKIMDomain, DKIMSelector, DKIMKey string // DKIM_DOMAIN, DKIM_SELECTOR, DKIM_KEY_FILE
-	OutboxDir                         string // OUTBOX_DIR
+	// DKIMEd25519Selector and DKIMEd25519Key (DKIM_ED25519_SELECTOR, DKIM_ED25519_KEY_FILE) add
+	// an ed25519 signature beside the RSA one of DKIM_KEY_FILE (RFC 8463).
+	DKIMEd25519Selector, DKIMEd25519Key string
+	OutboxDir                           string // OUTBOX_DIR
 	// EmailRate and SMSRate are messages per second across all workers (0: unlimited);
 	// DomainRates limits email per recipient domain (EMAIL_DOMAIN_RATES=gmail.com=100,…).
 	EmailRate, SMSRate int
@@ -86,7 +89,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DKIMDomain:   strings.TrimSpace(getenv("DKIM_DOMAIN")),
 		DKIMSelector: strings.TrimSpace(getenv("DKIM_SELECTOR")),
 		DKIMKey:      strings.TrimSpace(getenv("DKIM_KEY_FILE")),
-		OutboxDir:    strings.TrimSpace(getenv("OUTBOX_DIR")),
+
+		DKIMEd25519Selector: strings.TrimSpace(getenv("DKIM_ED25519_SELECTOR")),
+		DKIMEd25519Key:      strings.TrimSpace(getenv("DKIM_ED25519_KEY_FILE")),
+
+		OutboxDir: strings.TrimSpace(getenv("OUTBOX_DIR")),
 
 		TwilioAuthToken: strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
 		WebhookSecret:   getenv("WEBHOOK_SECRET"),
