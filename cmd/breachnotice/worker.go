@@ -31,6 +31,11 @@ left half-sent.`,
 			if err := a.cfg.Require("DATABASE_URL", "REDIS_URL", "BREACHNOTICE_SECRET"); err != nil {
 				return err
 			}
+			stopProfile, err := startCPUProfile(a.cfg.CPUProfile)
+			if err != nil {
+				return err
+			}
+			defer stopProfile()
 			a.metrics = a.newMetrics()
 			db, err := a.openDB(cmd.Context())
 			if err != nil {

@@ -68,6 +68,9 @@ type Config struct {
 	// LogLevel (LOG_LEVEL) is debug, info, warn or error.
 	StateDir string
 	LogLevel string
+	// CPUProfile (BREACHNOTICE_CPU_PROFILE) is a file the worker writes its CPU profile to, for
+	// `go tool pprof`; unset: none.
+	CPUProfile string
 }
 
 // DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
@@ -104,6 +107,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TwilioAPIURL:              strings.TrimSpace(getenv("TWILIO_API_URL")),
 		StateDir:                  strings.TrimSpace(getenv("BREACHNOTICE_STATE_DIR")),
 		LogLevel:                  strings.TrimSpace(getenv("LOG_LEVEL")),
+		CPUProfile:                strings.TrimSpace(getenv("BREACHNOTICE_CPU_PROFILE")),
 	}
 	var errs []error
 	for _, n := range []struct {
