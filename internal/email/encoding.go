@@ -20,9 +20,31 @@ import (
 // its line breaks made CRLF for base64, which carries bytes as they are — and text travels in
 // its canonical form, CRLF line breaks (RFC 2045 §6.8, RFC 2046 §4.1.1). Ties go to
 // quoted-printable, which a person can read.
+//
+// It runs for every part of every notice, so one quick pass bounds the quoted-printable size
+// from below (each escaped byte is three) and from above (soft line breaks, under 5 %, and
+// spaces before line breaks), and only text between the bounds — rare: real text is far on one
+// side — pays for the exact count.
 func bodyEncoding(s string) (mail.Encoding, string) {
-	crlf := crlfSize(s)
-	if base64Size(crlf) < qpSize(s) {
+	escaped, bare, breaks := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; {
+		case b >= 0x80 || b == '=' || b < ' ' && b != '\n' && b != '\r' && b != '\t' || b == 0x7f:
+			escaped++
+		case b == '\n':
+			breaks++
+			if i == 0 || s[i-1] != '\r' {
+				bare++
+			}
+		case b == '\r':
+			breaks++
+		}
+	}
+	crlf := len(s) + bare
+	b64 := base64Size(crlf)
+	low := len(s) + 2*escaped + bare
+	high := low + low/20 + 4*breaks + 6
+	if b64 < low || b64 < high && b64 < qpSize(s) {
 		if crlf != len(s) {
 			s = canonicalLineBreaks(s, crlf)
 		}
@@ -109,17 +131,6 @@ func qpSize(s string) int {
 		encode()
 	}
 	return size + line
-}
-
-// crlfSize is the length of s once every bare \n is made \r\n.
-func crlfSize(s string) int {
-	n := len(s)
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' && (i == 0 || s[i-1] != '\r') {
-			n++
-		}
-	}
-	return n
 }
 
 // canonicalLineBreaks makes every bare \n of s a \r\n; size is the result's length

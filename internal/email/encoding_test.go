@@ -44,6 +44,28 @@ func TestQPSize_MatchesTheWriter(t *testing.T) {
 	}
 }
 
+func TestBodyEncoding_QuickBoundsChooseAsTheExactSizesWould(t *testing.T) {
+	// Text from all-ASCII to all-Hangul, through the mixes near the tie where the exact size
+	// decides.
+	pieces := []string{"a", "word ", "\n", "\r\n", " \n", "=", "é", "한", "\t", "\r"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 5000 {
+		var b strings.Builder
+		weights := rng.IntN(len(pieces)) + 1
+		for range rng.IntN(400) {
+			b.WriteString(pieces[rng.IntN(weights)])
+		}
+		s := b.String()
+		want := "quoted-printable"
+		if base64Size(len(canonicalLineBreaks(s, len(s)+strings.Count(s, "\n")-strings.Count(s, "\r\n")))) < qpSize(s) {
+			want = "base64"
+		}
+		if got, _ := bodyEncoding(s); string(got) != want {
+			t.Fatalf("case %d: bodyEncoding(%q) = %s, the exact sizes say %s", i, s, got, want)
+		}
+	}
+}
+
 func TestBodyEncoding_Base64MakesLineBreaksCRLF(t *testing.T) {
 	enc, s := bodyEncoding("한국어\n본문\r\n끝\n")
 	if enc != "base64" || s != "한국어\r\n본문\r\n끝\r\n" {
