@@ -77,7 +77,7 @@ func TestBodyEncoding_Base64MakesLineBreaksCRLF(t *testing.T) {
 }
 
 // exampleNotice renders the example campaign's notice in locale as a Message.
-func exampleNotice(t *testing.T, locale string) Message {
+func exampleNotice(t testing.TB, locale string) Message {
 	t.Helper()
 	c, _, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
 	if err != nil {

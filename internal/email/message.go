@@ -75,7 +75,10 @@ func render(m Message, dkim *DKIM) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	// Sized once for the largest the parts can be encoded (base64, 1.4 ×) and the headers, so
+	// that the buffer is not grown and copied again and again as the message is written.
 	var buf bytes.Buffer
+	buf.Grow((len(m.Text)+len(m.HTML))*3/2 + 2048)
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return nil, "", fmt.Errorf("render email: %w", err)
 	}
