@@ -7,9 +7,10 @@
 //     CopyFrom of the same rows; the importer's peak memory on a list twice as large.
 //   - Send (send.go): a campaign sent by a `breachnotice worker` to an SMTP sink in its own
 //     process (sink.go), from `campaign start` to the last notice recorded as sent, against
-//     go-mail's raw rate to the same sink (rawsend.go); the worker's peak memory; the same with
-//     RSA-2048 DKIM against the raw signing rate (dkim.go); and the delay of the first notice
-//     of a 1,000,000-recipient campaign (latency.go). Each run also says where the time went:
+//     the rate of a lean go-mail SMTP client sending the same notices, pre-built, to the same
+//     sink (rawsend.go); the worker's peak memory; the same with RSA-2048 DKIM against the raw
+//     build+sign+send rate (dkim.go); and the delay of the first notice of a
+//     1,000,000-recipient campaign (latency.go). Each run also says where the time went:
 //     the CPU of every process involved (cpu.go), what a notice cost PostgreSQL (pgcost.go)
 //     and which statements kept it busy (pgsample.go), the worker's warnings and errors, and,
 //     with -perf, a machine-wide `perf record` (perf.go).
@@ -48,8 +49,8 @@ func main() {
 	flag.IntVar(&o.recipients, "send-recipients", 200_000, "recipients of the send benchmark without DKIM")
 	flag.IntVar(&o.dkimRecipients, "dkim-recipients", 50_000, "recipients of the send benchmark with DKIM")
 	flag.IntVar(&o.startRecipients, "start-recipients", 1_000_000, "recipients of the first-notice benchmark")
-	flag.IntVar(&o.rawMessages, "raw-messages", 20_000, "messages of each raw go-mail measurement")
-	flag.IntVar(&o.signMessages, "sign-messages", 4_000, "messages of each raw DKIM-signing measurement")
+	flag.IntVar(&o.rawMessages, "raw-messages", 20_000, "messages of each raw send measurement")
+	flag.IntVar(&o.signMessages, "sign-messages", 4_000, "messages of each raw DKIM build+sign+send measurement")
 	var so statusOptions
 	flag.IntVar(&so.recipients, "status-recipients", 200_000, "recipients of the campaign sent during the status API benchmark")
 	flag.IntVar(&so.rate, "status-rate", 200, "requests per second offered to the status API")
@@ -61,6 +62,7 @@ func main() {
 	flag.BoolVar(&o.skipDKIM, "skip-dkim", false, "skip the DKIM send benchmark")
 	flag.BoolVar(&o.skipStart, "skip-start", false, "skip the first-notice benchmark")
 	flag.StringVar(&o.perfFile, "perf", "", "record the plain send run machine-wide with `perf record` to this file")
+	flag.StringVar(&o.workerProfile, "worker-profile", "", "write the workers' Go CPU profiles (BREACHNOTICE_CPU_PROFILE) to `PREFIX`-plain.pprof and PREFIX-dkim.pprof")
 	sinkAddr := flag.String("sink", "", "internal: serve as the SMTP sink child on this address")
 	flag.Parse()
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/email"
@@ -19,7 +20,7 @@ import (
 // Targets (DESIGN.md, "Targets").
 const (
 	targetSendRate   = 5000 // emails/s end to end
-	targetRawShare   = 0.8  // of the raw go-mail rate, and of the raw signing rate with DKIM
+	targetRawShare   = 0.8  // of the raw send rate, and of the raw build+sign+send rate with DKIM
 	targetWorkerRSS  = 250  // MB, at any campaign size
 	targetFirstDelay = 2 * time.Second
 )
@@ -33,6 +34,22 @@ type sendOptions struct {
 	rawMessages, signMessages                   int
 	skipPlain, skipDKIM, skipStart              bool
 	perfFile                                    string
+	workerProfile                               string // prefix of the workers' CPU profiles
+}
+
+// profileEnv is the worker's environment addition for a CPU profile of run, if asked for.
+func (o sendOptions) profileEnv(run string) []string {
+	if o.workerProfile == "" {
+		return nil
+	}
+	return []string{"BREACHNOTICE_CPU_PROFILE=" + o.workerProfile + "-" + run + ".pprof"}
+}
+
+// printProfile says where the worker's profile of run is and how to read it.
+func (o sendOptions) printProfile(bin, run string) {
+	if o.workerProfile != "" {
+		fmt.Printf("pprof       worker CPU profile: go tool pprof -top %s %s-%s.pprof\n", bin, o.workerProfile, run)
+	}
 }
 
 // benchSend runs the send benchmarks in a database of their own.
@@ -61,44 +78,64 @@ func benchSend(ctx context.Context, b *bench, o sendOptions) error {
 	return nil
 }
 
-// rawLimits is go-mail's raw rate to the sink, measured before and after the run it bounds
+// rawLimits is the raw client's rate to the sink, measured before and after the run it bounds
 // (the machine is noisy: the limit is their mean), with the notices' mean size and two
 // reference rates that locate the limit.
 type rawLimits struct {
 	before, after float64
 	size          int64   // bytes per message at the sink
 	tiny          float64 // the same with a two-line message
-	alone         float64 // the product's SMTP layer (email.Sender) alone
+	built         float64 // the same client fed by builders (email.Build per message)
+	alone         float64 // the product's SMTP layer (email.Sender) alone, building each message
 }
 
 func (r rawLimits) rate() float64 { return (r.before + r.after) / 2 }
 
 func (r rawLimits) print(messages int) {
-	fmt.Printf("raw limit   go-mail → sink process, %d connections, %d notices of %.1f KB: %8.0f msgs/s (mean of %.0f before and %.0f after the send)\n",
-		rawConns, messages, float64(r.size)/1024, r.rate(), r.before, r.after)
-	fmt.Printf("            (with a %d-byte message, as DESIGN's ≈ 6,000 msgs/s was measured: %.0f msgs/s; the product's SMTP layer alone, email.Sender: %.0f msgs/s)\n",
-		tinySize, r.tiny, r.alone)
+	fmt.Printf("raw limit   go-mail smtp.Client + email.Transaction → sink process, %d connections, %d pre-built notices of %.1f KB: %8.0f msgs/s (mean of %.0f before and %.0f after the send)\n",
+		rawConns(), messages, float64(r.size)/1024, r.rate(), r.before, r.after)
+	fmt.Printf("            (with a %d-byte message, as DESIGN's ≈ 6,000 msgs/s was measured: %.0f msgs/s; building each notice on %d goroutines as it is sent: %.0f msgs/s; the product's SMTP layer alone, email.Sender, building each notice: %.0f msgs/s)\n",
+		tinySize, r.tiny, runtime.GOMAXPROCS(0), r.built, r.alone)
 }
 
-// measureRaw measures the raw limits before the run: go-mail with the sample of notices, then
-// with a tiny message, then email.Sender with the sample.
+// measureRaw measures the raw limits before the run: the raw client with the sample of
+// notices, then with a tiny message, then email.Sender with the sample.
 func measureRaw(ctx context.Context, sink *sinkProcess, sample []email.Message, n int) (rawLimits, error) {
 	var r rawLimits
-	var err error
-	progress("raw go-mail → sink, %d messages", n)
-	if r.before, err = rawGoMailRate(ctx, sink.Addr, sample, n, rawConns); err != nil {
+	raws, err := buildAll(sample)
+	if err != nil {
+		return r, err
+	}
+	tiny, err := buildAll([]email.Message{tinyMessage(sample[0])})
+	if err != nil {
+		return r, err
+	}
+	before, err := sink.Stats()
+	if err != nil {
+		return r, err
+	}
+	progress("raw client → sink, %d messages", n)
+	if r.before, err = rawRate(ctx, sink.Addr, sample[0].From, raws, n, rawConns()); err != nil {
 		return r, err
 	}
 	s, err := sink.Stats()
 	if err != nil {
 		return r, err
 	}
-	r.size = s.avgSize(sinkStats{})
-	progress("go-mail → sink with a tiny message, and the product's SMTP layer alone, %d messages each", n)
-	if r.tiny, err = rawGoMailRate(ctx, sink.Addr, []email.Message{tinyMessage(sample[0])}, n, rawConns); err != nil {
+	r.size = s.avgSize(before)
+	progress("raw client → sink with a tiny message, building each notice, and the product's SMTP layer alone, %d messages each", n)
+	if r.tiny, err = rawRate(ctx, sink.Addr, sample[0].From, tiny, n, rawConns()); err != nil {
 		return r, err
 	}
-	r.alone, err = senderRate(ctx, sink.Addr, sample, n, rawConns)
+	r.built, err = pipelineRate(ctx, sink.Addr, sample[0].From, n, rawConns(), func(i int) ([]byte, error) {
+		msg := sample[i%len(sample)]
+		msg.To = "built" + strconv.Itoa(i) + "@example.com"
+		return email.Build(msg, nil)
+	})
+	if err != nil {
+		return r, err
+	}
+	r.alone, err = senderRate(ctx, sink.Addr, sample, n, rawConns())
 	return r, err
 }
 
@@ -137,31 +174,36 @@ func (b *bench) benchPlainSend(ctx context.Context, dbURL string, o sendOptions)
 			return err
 		}
 	}
-	r, err := b.sendCampaign(ctx, dbURL, id, int64(o.recipients), sink)
+	r, err := b.sendCampaign(ctx, dbURL, id, int64(o.recipients), sink, o.profileEnv("plain")...)
 	if perr := stopPerf(); perr != nil {
 		progress("perf: %v", perr)
 	}
 	if err != nil {
 		return err
 	}
-	progress("raw go-mail → sink again, %d messages", o.rawMessages)
-	if raw.after, err = rawGoMailRate(ctx, sink.Addr, sample, o.rawMessages, rawConns); err != nil {
+	progress("raw client → sink again, %d messages", o.rawMessages)
+	raws, err := buildAll(sample)
+	if err != nil {
+		return err
+	}
+	if raw.after, err = rawRate(ctx, sink.Addr, sample[0].From, raws, o.rawMessages, rawConns()); err != nil {
 		return err
 	}
 
 	raw.print(o.rawMessages)
 	r.printRate("send")
-	fmt.Printf("            = %.2f × the %d/s target, %.2f × the raw go-mail limit (target ≥ %.1f)\n",
+	fmt.Printf("            = %.2f × the %d/s target, %.2f × the raw limit (target ≥ %.1f)\n",
 		r.rate()/targetSendRate, targetSendRate, r.rate()/raw.rate(), targetRawShare)
 	r.printCosts()
 	if o.perfFile != "" {
 		fmt.Printf("perf        recorded to %s: perf report -i %[1]s --sort comm,dso\n", o.perfFile)
 	}
+	o.printProfile(b.bin, "plain")
 	return nil
 }
 
 // benchDKIMSend sends a campaign of its own with an RSA-2048 DKIM key, between two
-// measurements of the raw signing rate.
+// measurements of the raw build+sign+send rate to the same sink process.
 func (b *bench) benchDKIMSend(ctx context.Context, dbURL string, o sendOptions) error {
 	id, sample, err := b.sendableCampaign(ctx, dbURL, o.dkimRecipients, 2)
 	if err != nil {
@@ -172,34 +214,35 @@ func (b *bench) benchDKIMSend(ctx context.Context, dbURL string, o sendOptions) 
 		return err
 	}
 	defer os.Remove(key)
-	progress("raw RSA-2048 signing, %d messages", o.signMessages)
-	before, err := signingRate(key, sample, o.signMessages)
-	if err != nil {
-		return err
-	}
 	sink, err := startSink(0)
 	if err != nil {
 		return err
 	}
 	defer sink.Close()
-	progress("sending the campaign of %d recipients with DKIM", o.dkimRecipients)
-	r, err := b.sendCampaign(ctx, dbURL, id, int64(o.dkimRecipients), sink,
-		"DKIM_DOMAIN="+dkimDomain, "DKIM_SELECTOR="+dkimSelector, "DKIM_KEY_FILE="+key)
+	progress("raw RSA-2048 build+sign+send, %d messages", o.signMessages)
+	before, err := rawDKIMRate(ctx, sink.Addr, key, sample, o.signMessages, rawConns())
 	if err != nil {
 		return err
 	}
-	progress("raw RSA-2048 signing again, %d messages", o.signMessages)
-	after, err := signingRate(key, sample, o.signMessages)
+	progress("sending the campaign of %d recipients with DKIM", o.dkimRecipients)
+	r, err := b.sendCampaign(ctx, dbURL, id, int64(o.dkimRecipients), sink, append(o.profileEnv("dkim"),
+		"DKIM_DOMAIN="+dkimDomain, "DKIM_SELECTOR="+dkimSelector, "DKIM_KEY_FILE="+key)...)
+	if err != nil {
+		return err
+	}
+	progress("raw RSA-2048 build+sign+send again, %d messages", o.signMessages)
+	after, err := rawDKIMRate(ctx, sink.Addr, key, sample, o.signMessages, rawConns())
 	if err != nil {
 		return err
 	}
 	raw := (before + after) / 2
 
-	fmt.Printf("\nraw limit   RSA-2048 DKIM build+sign (email.Build, %d goroutines), %d notices: %8.0f msgs/s (mean of %.0f before and %.0f after the send)\n",
-		runtime.GOMAXPROCS(0), o.signMessages, raw, before, after)
+	fmt.Printf("\nraw limit   RSA-2048 DKIM build+sign (email.Build, %d goroutines) + send (raw client, %d connections), %d notices: %8.0f msgs/s (mean of %.0f before and %.0f after the send)\n",
+		runtime.GOMAXPROCS(0), rawConns(), o.signMessages, raw, before, after)
 	r.printRate("send DKIM")
-	fmt.Printf("            = %.2f × the raw signing rate (target ≥ %.1f)\n", r.rate()/raw, targetRawShare)
+	fmt.Printf("            = %.2f × the raw build+sign+send rate (target ≥ %.1f)\n", r.rate()/raw, targetRawShare)
 	r.printCosts()
+	o.printProfile(b.bin, "dkim")
 	return nil
 }
 

@@ -32,6 +32,11 @@ left half-sent.`,
 			if err := a.cfg.Require("DATABASE_URL", "REDIS_URL", "BREACHNOTICE_SECRET"); err != nil {
 				return err
 			}
+			stopProfile, err := startCPUProfile(a.cfg.CPUProfile)
+			if err != nil {
+				return err
+			}
+			defer stopProfile()
 			a.metrics = a.newMetrics()
 			db, err := a.openDB(cmd.Context())
 			if err != nil {
@@ -123,9 +128,15 @@ func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
 		return nil, nil, nil, err
 	}
 	var dkim *email.DKIM
-	if a.cfg.DKIMKey != "" || a.cfg.DKIMDomain != "" || a.cfg.DKIMSelector != "" {
+	if a.cfg.DKIMKey != "" || a.cfg.DKIMDomain != "" || a.cfg.DKIMSelector != "" ||
+		a.cfg.DKIMEd25519Key != "" || a.cfg.DKIMEd25519Selector != "" {
 		if dkim, err = email.LoadDKIM(a.cfg.DKIMDomain, a.cfg.DKIMSelector, a.cfg.DKIMKey); err != nil {
 			return nil, nil, nil, err
+		}
+		if a.cfg.DKIMEd25519Key != "" || a.cfg.DKIMEd25519Selector != "" {
+			if err := dkim.LoadEd25519(a.cfg.DKIMEd25519Selector, a.cfg.DKIMEd25519Key); err != nil {
+				return nil, nil, nil, err
+			}
 		}
 	}
 	s := email.NewSender(cfg, dkim, a.cfg.SMTPConnections)

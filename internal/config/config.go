@@ -32,7 +32,10 @@ type Config struct {
 	// variables, which package sms checks: sms.NewProvider).
 	SMTPURL                           string // SMTP_URL
 	DKIMDomain, DKIMSelector, DKIMKey string // DKIM_DOMAIN, DKIM_SELECTOR, DKIM_KEY_FILE
-	OutboxDir                         string // OUTBOX_DIR
+	// DKIMEd25519Selector and DKIMEd25519Key (DKIM_ED25519_SELECTOR, DKIM_ED25519_KEY_FILE) add
+	// an ed25519 signature beside the RSA one of DKIM_KEY_FILE (RFC 8463).
+	DKIMEd25519Selector, DKIMEd25519Key string
+	OutboxDir                           string // OUTBOX_DIR
 	// EmailRate and SMSRate are messages per second across all workers (0: unlimited);
 	// DomainRates limits email per recipient domain (EMAIL_DOMAIN_RATES=gmail.com=100,…).
 	EmailRate, SMSRate int
@@ -67,6 +70,9 @@ type Config struct {
 	// LogLevel (LOG_LEVEL) is debug, info, warn or error.
 	StateDir string
 	LogLevel string
+	// CPUProfile (BREACHNOTICE_CPU_PROFILE) is a file the worker writes its CPU profile to, for
+	// `go tool pprof`; unset: none.
+	CPUProfile string
 }
 
 // DefaultHTTPAddr is where serve and run listen unless told otherwise: loopback only, so that
@@ -88,7 +94,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		DKIMDomain:   strings.TrimSpace(getenv("DKIM_DOMAIN")),
 		DKIMSelector: strings.TrimSpace(getenv("DKIM_SELECTOR")),
 		DKIMKey:      strings.TrimSpace(getenv("DKIM_KEY_FILE")),
-		OutboxDir:    strings.TrimSpace(getenv("OUTBOX_DIR")),
+
+		DKIMEd25519Selector: strings.TrimSpace(getenv("DKIM_ED25519_SELECTOR")),
+		DKIMEd25519Key:      strings.TrimSpace(getenv("DKIM_ED25519_KEY_FILE")),
+
+		OutboxDir: strings.TrimSpace(getenv("OUTBOX_DIR")),
 
 		TwilioAuthToken: strings.TrimSpace(getenv("TWILIO_AUTH_TOKEN")),
 		WebhookSecret:   getenv("WEBHOOK_SECRET"),
@@ -99,6 +109,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		TwilioAPIURL:              strings.TrimSpace(getenv("TWILIO_API_URL")),
 		StateDir:                  strings.TrimSpace(getenv("BREACHNOTICE_STATE_DIR")),
 		LogLevel:                  strings.TrimSpace(getenv("LOG_LEVEL")),
+		CPUProfile:                strings.TrimSpace(getenv("BREACHNOTICE_CPU_PROFILE")),
 	}
 	var errs []error
 	for _, n := range []struct {

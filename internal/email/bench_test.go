@@ -53,3 +53,19 @@ func BenchmarkDKIMSign(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkBuildNotice measures building one real notice (the example campaign's, in Spanish
+// and in Korean) without DKIM: the worker builds one per customer.
+func BenchmarkBuildNotice(b *testing.B) {
+	for _, locale := range []string{"es-PE", "ko-KR"} {
+		b.Run(locale, func(b *testing.B) {
+			m := exampleNotice(b, locale)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Build(m, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

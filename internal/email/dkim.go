@@ -33,11 +33,22 @@ var signedHeaders = []string{
 // From or Subject prepended to a genuine signed message) breaks it (RFC 6376 §8.15).
 var oversignedHeaders = []string{"From", "To", "Subject", "List-Unsubscribe", "List-Unsubscribe-Post"}
 
+// headerKeys is the h= list: signedHeaders, then oversignedHeaders once more. go-msgauth only
+// reads it.
+var headerKeys = append(slices.Clone(signedHeaders), oversignedHeaders...)
+
 // DKIM signs outgoing mail.
 type DKIM struct {
 	Domain   string // the d= domain; its DNS publishes the public key
 	Selector string // the s= selector: the key lives at <selector>._domainkey.<domain>
 	Signer   crypto.Signer
+
+	// Ed25519Selector and Ed25519, when set, add a second signature, ed25519-sha256 (RFC 8463),
+	// beside the RSA one of Signer: receivers that know ed25519 check the short, modern one, the
+	// others the RSA one (RFC 8463 §4 expects both for that reason), and one passing signature is
+	// enough for DMARC. Its key is published at <Ed25519Selector>._domainkey.<Domain>.
+	Ed25519Selector string
+	Ed25519         crypto.Signer
 }
 
 // LoadDKIM reads the private key at keyFile (DKIM_KEY_FILE): PEM, RSA in PKCS#1 or PKCS#8, or
@@ -59,6 +70,26 @@ func LoadDKIM(domain, selector, keyFile string) (*DKIM, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// LoadEd25519 adds the ed25519 key at keyFile (DKIM_ED25519_KEY_FILE, PEM PKCS#8), published
+// under selector (DKIM_ED25519_SELECTOR), as d's second signature (see DKIM.Ed25519). d's own
+// key must then be RSA: two ed25519 signatures would leave receivers that only know RSA with
+// none they can check.
+func (d *DKIM) LoadEd25519(selector, keyFile string) error {
+	if keyFile == "" {
+		return errors.New("DKIM_ED25519_KEY_FILE is not set")
+	}
+	data, err := os.ReadFile(keyFile)
+	if err != nil {
+		return fmt.Errorf("DKIM_ED25519_KEY_FILE: %w", err)
+	}
+	signer, err := parsePrivateKey(data)
+	if err != nil {
+		return fmt.Errorf("DKIM_ED25519_KEY_FILE %s: %w", keyFile, err)
+	}
+	d.Ed25519Selector, d.Ed25519 = strings.TrimSpace(selector), signer
+	return d.validate()
 }
 
 func parsePrivateKey(data []byte) (crypto.Signer, error) {
@@ -102,7 +133,7 @@ func (d *DKIM) validate() error {
 	if d.Selector == "" {
 		return errors.New("DKIM_SELECTOR is not set")
 	}
-	for _, v := range []string{d.Domain, d.Selector} {
+	for _, v := range []string{d.Domain, d.Selector, d.Ed25519Selector} {
 		if strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' || r == ';' || r > '~' }) {
 			return fmt.Errorf("DKIM domain or selector %q: spaces, ';' and non-ASCII characters are not allowed (use the punycode form)", v)
 		}
@@ -118,38 +149,72 @@ func (d *DKIM) validate() error {
 	default:
 		return fmt.Errorf("DKIM_KEY_FILE: %T keys cannot sign DKIM: use RSA or ed25519", key)
 	}
+	if d.Ed25519 == nil && d.Ed25519Selector == "" {
+		return nil
+	}
+	switch {
+	case d.Ed25519 == nil:
+		return errors.New("DKIM_ED25519_SELECTOR is set without a key (DKIM_ED25519_KEY_FILE)")
+	case d.Ed25519Selector == "":
+		return errors.New("DKIM_ED25519_SELECTOR is not set: the ed25519 key needs a selector of its own")
+	case d.Ed25519Selector == d.Selector:
+		return errors.New("DKIM_ED25519_SELECTOR is DKIM_SELECTOR: each key needs a selector of its own (one DNS record each)")
+	}
+	if _, ok := d.Ed25519.(ed25519.PrivateKey); !ok {
+		return fmt.Errorf("DKIM_ED25519_KEY_FILE: the key is %T, not ed25519", d.Ed25519)
+	}
+	if _, ok := d.Signer.(*rsa.PrivateKey); !ok {
+		return errors.New("DKIM_KEY_FILE must be an RSA key when DKIM_ED25519_KEY_FILE is set: the second signature is the ed25519 one, the first is for receivers that only know RSA")
+	}
 	return nil
 }
 
-// sign returns raw with a DKIM-Signature header prepended.
+// sign returns raw with its DKIM-Signature header prepended, or two of them (ed25519 first)
+// with an Ed25519 key. Neither signature covers the other: each is computed over raw alone.
 //
 // Signing uses emersion/go-msgauth rather than go-mail's built-in signer: go-mail v0.8.1 folds
 // the DKIM-Signature header in the middle of the h= list once it is longer than a line, which
 // the headers above always make it, while hashing the unfolded form — so receivers reject the
 // signature. go-msgauth folds only where the canonical form allows it.
+func (d *DKIM) sign(raw []byte) ([]byte, error) {
+	sig, err := d.signature(raw, d.Selector, d.Signer)
+	if err != nil {
+		return nil, err
+	}
+	edSig := ""
+	if d.Ed25519 != nil {
+		if edSig, err = d.signature(raw, d.Ed25519Selector, d.Ed25519); err != nil {
+			return nil, err
+		}
+	}
+	signed := make([]byte, 0, len(edSig)+len(sig)+len(raw))
+	signed = append(append(signed, edSig...), sig...)
+	return append(signed, raw...), nil
+}
+
+// signature is the DKIM-Signature header field (with its CRLF) of raw by key, published under
+// selector.
 //
 // Both canonicalizations are relaxed: relays re-fold long headers and trim trailing spaces,
 // and a notice whose signature breaks in transit lands in spam.
-func (d *DKIM) sign(raw []byte) ([]byte, error) {
+func (d *DKIM) signature(raw []byte, selector string, key crypto.Signer) (string, error) {
 	s, err := dkim.NewSigner(&dkim.SignOptions{
 		Domain:                 d.Domain,
-		Selector:               d.Selector,
-		Signer:                 d.Signer,
+		Selector:               selector,
+		Signer:                 key,
 		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
 		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
-		HeaderKeys:             append(slices.Clone(signedHeaders), oversignedHeaders...),
+		HeaderKeys:             headerKeys,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("DKIM sign: %w", err)
+		return "", fmt.Errorf("DKIM sign: %w", err)
 	}
 	if _, err := s.Write(raw); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("DKIM sign: %w", err)
+		return "", fmt.Errorf("DKIM sign: %w", err)
 	}
 	if err := s.Close(); err != nil {
-		return nil, fmt.Errorf("DKIM sign: %w", err)
+		return "", fmt.Errorf("DKIM sign: %w", err)
 	}
-	sig := s.Signature()
-	signed := make([]byte, 0, len(sig)+len(raw))
-	return append(append(signed, sig...), raw...), nil
+	return s.Signature(), nil
 }

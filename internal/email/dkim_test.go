@@ -188,3 +188,98 @@ func TestLoadDKIM_ReadsRSAAndEd25519PEM(t *testing.T) {
 		t.Error("a selector with ';' was accepted")
 	}
 }
+
+func TestBuild_RSAAndEd25519SignaturesBothVerify(t *testing.T) {
+	keys := testKeys(t)
+	d := &DKIM{Domain: "example.com", Selector: "rsa2026", Signer: keys["rsa-2048"],
+		Ed25519Selector: "ed2026", Ed25519: keys["ed25519"]}
+	raw, err := Build(testMessage("customer@example.net"), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := map[string]string{
+		"rsa2026._domainkey.example.com": dkimRecord(t, keys["rsa-2048"]),
+		"ed2026._domainkey.example.com":  dkimRecord(t, keys["ed25519"]),
+	}
+	lookup := func(domain string) ([]string, error) {
+		if r, ok := records[domain]; ok {
+			return []string{r}, nil
+		}
+		return nil, fmt.Errorf("no TXT record for %s", domain)
+	}
+	vs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: lookup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 2 {
+		t.Fatalf("found %d DKIM signatures, want 2", len(vs))
+	}
+	for _, v := range vs {
+		if v.Err != nil {
+			t.Errorf("a signature fails: %v", v.Err)
+		}
+	}
+	// Each signature names its own algorithm and selector.
+	for _, want := range []string{"a=ed25519-sha256", "s=ed2026", "a=rsa-sha256", "s=rsa2026"} {
+		if !bytes.Contains(raw, []byte(want)) {
+			t.Errorf("no %s in the signatures", want)
+		}
+	}
+	// The ed25519 signature alone still verifies when the RSA key is withdrawn from DNS.
+	delete(records, "rsa2026._domainkey.example.com")
+	vs, _ = dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: lookup})
+	passed := 0
+	for _, v := range vs {
+		if v.Err == nil {
+			passed++
+		}
+	}
+	if passed != 1 {
+		t.Errorf("%d signatures pass without the RSA record, want the ed25519 one", passed)
+	}
+}
+
+func TestLoadEd25519_RefusesWhatWouldNotMakeASecondSignature(t *testing.T) {
+	keys := testKeys(t)
+	dir := t.TempDir()
+	write := func(name string, key any) string {
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	rsaFile, edFile := write("rsa.pem", keys["rsa-2048"]), write("ed.pem", keys["ed25519"])
+	tests := []struct {
+		name, primary, selector, file, wantErr string
+	}{
+		{"ok", rsaFile, "ed2026", edFile, ""},
+		{"rsa as the ed25519 key", rsaFile, "ed2026", rsaFile, "not ed25519"},
+		{"same selector", rsaFile, "sel", edFile, "selector of its own"},
+		{"no selector", rsaFile, "", edFile, "DKIM_ED25519_SELECTOR"},
+		{"no file", rsaFile, "ed2026", "", "DKIM_ED25519_KEY_FILE"},
+		{"ed25519 twice", edFile, "ed2026", edFile, "must be an RSA key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := LoadDKIM("example.com", "sel", tt.primary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = d.LoadEd25519(tt.selector, tt.file)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("LoadEd25519: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("LoadEd25519 error = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -75,7 +75,10 @@ func render(m Message, dkim *DKIM) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	// Sized once for the largest the parts can be encoded (base64, 1.4 ×) and the headers, so
+	// that the buffer is not grown and copied again and again as the message is written.
 	var buf bytes.Buffer
+	buf.Grow((len(m.Text)+len(m.HTML))*3/2 + 2048)
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return nil, "", fmt.Errorf("render email: %w", err)
 	}
@@ -109,7 +112,9 @@ func compose(m Message) (*mail.Msg, string, error) {
 
 	// No default User-Agent: it would advertise the library and its version to anyone
 	// probing for weaknesses, and tells the customer nothing.
-	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
+	// The header's encoded words are Q or B, whichever is shorter for this subject and name
+	// (go-mail encodes them as they are set, so this comes first).
+	msg := mail.NewMsg(mail.WithNoDefaultUserAgent(), mail.WithEncoding(headerEncoding(subject, m.FromName)))
 	if name := singleLine(m.FromName); name != "" {
 		err = msg.FromFormat(name, from)
 	} else {
@@ -161,16 +166,29 @@ func compose(m Message) (*mail.Msg, string, error) {
 
 	// Plain text first, HTML last: in multipart/alternative the last part is the preferred
 	// one (RFC 2046 §5.1.4), and clients that cannot show HTML fall back to the text.
+	// Each part is quoted-printable or base64, whichever is smaller (see bodyEncoding).
 	switch {
 	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)
+		setBody(msg, mail.TypeTextPlain, m.Text)
+		addAlternative(msg, mail.TypeTextHTML, m.HTML)
 	case m.Text != "":
-		msg.SetBodyString(mail.TypeTextPlain, m.Text)
+		setBody(msg, mail.TypeTextPlain, m.Text)
 	default:
-		msg.SetBodyString(mail.TypeTextHTML, m.HTML)
+		setBody(msg, mail.TypeTextHTML, m.HTML)
 	}
 	return msg, id, nil
+}
+
+// setBody sets msg's body to text of type ct, in its smaller transfer encoding.
+func setBody(msg *mail.Msg, ct mail.ContentType, text string) {
+	enc, text := bodyEncoding(text)
+	msg.SetBodyString(ct, text, mail.WithPartEncoding(enc))
+}
+
+// addAlternative adds text of type ct as an alternative body, in its smaller transfer encoding.
+func addAlternative(msg *mail.Msg, ct mail.ContentType, text string) {
+	enc, text := bodyEncoding(text)
+	msg.AddAlternativeString(ct, text, mail.WithPartEncoding(enc))
 }
 
 // bareAddress checks that s is a single bare address (no display name, no line break) and

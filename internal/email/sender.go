@@ -179,26 +179,18 @@ func (s *Sender) deliver(ctx context.Context, sl *slot, from, to string, raw []b
 
 	if err := c.UpdateDeadline(s.transactionTimeout(ctx)); err != nil {
 		s.drop(sl)
-		return &Error{Err: err, stage: "MAIL FROM"}
+		return &Error{Err: err, stage: stageMail}
 	}
-	if err := c.Mail("<" + from + ">"); err != nil {
-		return s.fail(sl, "MAIL FROM", err)
-	}
-	if err := c.Rcpt("<" + to + ">"); err != nil {
-		return s.fail(sl, "RCPT TO", err)
-	}
-	w, err := c.Data()
-	if err != nil {
-		return s.fail(sl, "DATA", err)
-	}
-	if _, err := w.Write(raw); err != nil {
+	stage, err := transaction(c, from, to, raw)
+	switch {
+	case err == nil:
+		return nil
+	case stage == stageBody:
 		s.drop(sl)
-		return smtpError("message body", err)
+		return smtpError(stage, err)
+	default:
+		return s.fail(sl, stage, err)
 	}
-	if err := w.Close(); err != nil {
-		return s.fail(sl, "end of data", err)
-	}
-	return nil
 }
 
 // transactionTimeout is how long one transaction may take: cfg.Timeout, or less if ctx's
@@ -223,7 +215,7 @@ func (s *Sender) fail(sl *slot, stage string, err error) *Error {
 		s.drop(sl)
 		return e
 	}
-	if stage != "end of data" {
+	if stage != stageEnd {
 		if rerr := sl.client.Reset(); rerr != nil {
 			s.drop(sl)
 		}
@@ -244,7 +236,7 @@ func (s *Sender) drop(sl *slot) {
 // at MAIL FROM, with a network error or 421, and not a timeout (a relay that hangs would only
 // hang again). Nothing was accepted, so trying again cannot send the message twice.
 func staleConnection(e *Error) bool {
-	if e.stage != "MAIL FROM" || (e.Code != 0 && e.Code != 421) {
+	if e.stage != stageMail || (e.Code != 0 && e.Code != 421) {
 		return false
 	}
 	return !errors.Is(e.Err, os.ErrDeadlineExceeded) &&
