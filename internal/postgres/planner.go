@@ -124,8 +124,8 @@ func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign,
 	}
 	err = tx.QueryRow(ctx, `
 		WITH r AS (`+step+`), created AS (
-			INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, error, locale)
-			SELECT $1, r.id, ch.channel, $4, $5, $6, coalesce(m.written, '')
+			INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, error, locale, queued_at)
+			SELECT $1, r.id, ch.channel, $4, $5, $6, coalesce(m.written, ''), CASE WHEN $4 = 'queued' THEN now() END
 			FROM r CROSS JOIN (VALUES ('email'), ('sms')) AS ch (channel)
 			LEFT JOIN unnest($7::text[], $8::text[], $9::text[]) AS m (locale, country, written)
 				ON m.locale = r.locale AND m.country = r.country
