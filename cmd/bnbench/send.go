@@ -293,10 +293,11 @@ func (b *bench) sendCampaign(ctx context.Context, dbURL, id string, n int64, sin
 	if r.sinkBefore, err = sink.Stats(); err != nil {
 		return r, err
 	}
-	pgBefore, err := readPGCounters(ctx, dbURL)
+	pgCost, err := startPGCost(ctx, dbURL)
 	if err != nil {
 		return r, err
 	}
+	defer pgCost.close()
 	watch := startCPUWatch(
 		cpuGroup{"worker", fixedPids(w.Pid())},
 		cpuGroup{"postgres", postgresPids(ctx, dbURL)},
@@ -325,11 +326,9 @@ func (b *bench) sendCampaign(ctx context.Context, dbURL, id string, n int64, sin
 		return r, err
 	}
 	// The worker's backends flushed their statistics as they closed.
-	pgAfter, err := readPGCounters(ctx, dbURL)
-	if err != nil {
+	if r.pg, err = pgCost.finish(ctx, n); err != nil {
 		return r, err
 	}
-	r.pg = pgAfter.perNotice(pgBefore, n)
 	r.sink, err = sink.Stats()
 	return r, err
 }

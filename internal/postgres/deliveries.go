@@ -113,8 +113,8 @@ func deref(s *string) string {
 // of the delivery it replaces (the locale depends on the customer, not the channel).
 func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach.Channel, ids []int64) ([]int64, error) {
 	rows, err := tx.Query(ctx, `
-		INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, fallback, locale)
-		SELECT $1, r.id, $2, 'queued', 'worker', true, coalesce(o.locale, '') FROM recipients r
+		INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, fallback, locale, queued_at)
+		SELECT $1, r.id, $2, 'queued', 'worker', true, coalesce(o.locale, ''), now() FROM recipients r
 		LEFT JOIN deliveries o ON o.campaign_id = $1 AND o.recipient_id = r.id AND o.recipient_id = ANY ($3) AND o.channel <> $2
 		WHERE r.campaign_id = $1 AND r.id = ANY ($3)
 			AND CASE WHEN $2 = 'email' THEN r.email ELSE r.phone END IS NOT NULL

@@ -69,8 +69,10 @@ func TestReleaseOrphans_DeadWorkersClaimsArePossiblySentAndTheirResendsPossibleD
 	id := func(i int) int64 { return claims[i].Recipient.ID }
 	recordSent(t, db, c, dead, id(0), id(1))
 	// A live worker's own claims stay where they are, however old, unless its reconciler
-	// takes them for lost (selfAfter): they may be sent and about to be recorded.
-	if _, err := rawPool(t).Exec(ctx, `UPDATE deliveries SET updated_at = now() - interval '1 day'
+	// takes them for lost (selfAfter): they may be sent and about to be recorded. (Queued and
+	// claimed a day ago: the claim's time is its updated_at, the timeline's sending entry.)
+	if _, err := rawPool(t).Exec(ctx, `UPDATE deliveries SET updated_at = now() - interval '1 day',
+		queued_at = queued_at - interval '1 day'
 		WHERE campaign_id = $1 AND state = 'sending'`, c.ID); err != nil {
 		t.Fatal(err)
 	}

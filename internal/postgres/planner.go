@@ -98,7 +98,10 @@ func (db *DB) PlanCampaign(ctx context.Context, campaignID string, limit int) (b
 //
 // The locale is negotiated in Go (breach.LocaleNegotiator, the renderer's own choice) once per
 // distinct (locale, country) of the step's recipients — a few dozen pairs for any list — and
-// joined to the rows as arrays, so the INSERT stays one set-based statement.
+// joined to the rows as arrays, so the INSERT stays one set-based statement. A delivery created
+// queued carries its time (queued_at, the timeline's queued entry: no event row is written for
+// it, migration 00016). A recipient's delivery that exists already is skipped by NOT EXISTS
+// rather than ON CONFLICT, whose speculative insertion wrote an extra WAL record per row.
 func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign, after int64, limit int,
 	state breach.DeliveryState, source, errText string) (last, read int64, err error) {
 	limitClause := ""
@@ -124,14 +127,14 @@ func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign,
 	}
 	err = tx.QueryRow(ctx, `
 		WITH r AS (`+step+`), created AS (
-			INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, error, locale)
-			SELECT $1, r.id, ch.channel, $4, $5, $6, coalesce(m.written, '')
+			INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, error, locale, queued_at)
+			SELECT $1, r.id, ch.channel, $4, $5, $6, coalesce(m.written, ''), CASE WHEN $4 = 'queued' THEN now() END
 			FROM r CROSS JOIN (VALUES ('email'), ('sms')) AS ch (channel)
 			LEFT JOIN unnest($7::text[], $8::text[], $9::text[]) AS m (locale, country, written)
 				ON m.locale = r.locale AND m.country = r.country
-			WHERE (ch.channel = 'email' AND `+wantsEmail("$3")+`) OR (ch.channel = 'sms' AND `+wantsSMS("$3")+`)
+			WHERE ((ch.channel = 'email' AND `+wantsEmail("$3")+`) OR (ch.channel = 'sms' AND `+wantsSMS("$3")+`))
+				AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.campaign_id = $1 AND x.recipient_id = r.id AND x.channel = ch.channel)
 			ORDER BY r.id
-			ON CONFLICT DO NOTHING
 		)
 		SELECT coalesce(max(id), $2), count(*) FROM r`, uid, after, c.Channels, state, source, errText,
 		locales, countries, written,

@@ -298,27 +298,26 @@ func (db *DB) NoticeProof(ctx context.Context, campaignID string, ch breach.Chan
 		return nil, fmt.Errorf("find proof: %w", err)
 	}
 	p.Matched = true
-	rows, err := db.pool.Query(ctx, `
-		SELECT d.state, d.provider_id, d.updated_at, e.at, e.state, e.source
-		FROM deliveries d JOIN delivery_events e
-			ON e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel
-		WHERE d.campaign_id = $1 AND d.recipient_id = $2 AND d.channel = $3
-		ORDER BY e.at, e.attempt`, c.ID, rid, ch)
+	var d breach.ProofDelivery
+	err = db.pool.QueryRow(ctx, `SELECT state, provider_id, updated_at FROM deliveries
+		WHERE campaign_id = $1 AND recipient_id = $2 AND channel = $3`, c.ID, rid, ch).Scan(&d.State, &d.ProviderID, &d.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read deliveries: %w", err)
 	}
-	var (
-		d  breach.ProofDelivery
-		ev breach.ProofEvent
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&d.State, &d.ProviderID, &d.UpdatedAt, &ev.At, &ev.State, &ev.Source}, func() error {
-		if len(p.Deliveries) == 0 {
-			p.Deliveries = append(p.Deliveries, breach.ProofDelivery{State: d.State, ProviderID: d.ProviderID, UpdatedAt: d.UpdatedAt})
-		}
-		p.Deliveries[0].Events = append(p.Deliveries[0].Events, ev)
+	rows, err := db.pool.Query(ctx, `SELECT at, state, source FROM (`+timeline("$2")+`) t`, c.ID, rid, ch)
+	if err != nil {
+		return nil, fmt.Errorf("read deliveries: %w", err)
+	}
+	var ev breach.ProofEvent
+	if _, err := pgx.ForEachRow(rows, []any{&ev.At, &ev.State, &ev.Source}, func() error {
+		d.Events = append(d.Events, ev)
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read deliveries: %w", err)
 	}
+	p.Deliveries = append(p.Deliveries, d)
 	return p, nil
 }

@@ -84,13 +84,8 @@ func (db *DB) RecipientRecord(ctx context.Context, campaignID, customerID string
 		WHERE d.campaign_id = $1 AND d.recipient_id = `+recipientID+` ORDER BY d.channel`, uid, customerID).Query(func(rows pgx.Rows) error {
 		return collect(rows, &deliveries, scanDelivery)
 	})
-	// Transitions made in one transaction share its time. The only ones a transaction makes
-	// together on one customer are a notice settling (failed, bounced, suppressed) and the
-	// fallback it queues on the other channel: queued goes last, then the lifecycle's order.
-	b.Queue(`SELECT at, channel, state, source, attempt, provider_id, error FROM delivery_events
-		WHERE campaign_id = $1 AND recipient_id = `+recipientID+`
-		ORDER BY at, state = 'queued', array_position('{queued,sending,sent,delivered,bounced,failed,suppressed}'::text[], state), channel`,
-		uid, customerID).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT at, channel, state, source, attempt, provider_id, error FROM (`+timeline(recipientID)+`) t`,
+		uid, customerID, nil).Query(func(rows pgx.Rows) error {
 		return collect(rows, &events, func(row pgx.Row, e *breach.DeliveryEvent) error {
 			return row.Scan(&e.At, &e.Channel, &e.State, &e.Source, &e.Attempt, &e.ProviderID, &e.Error)
 		})
@@ -105,6 +100,39 @@ func (db *DB) RecipientRecord(ctx context.Context, campaignID, customerID string
 		return nil, breach.Errorf(breach.ENOTFOUND, "no recipient with customer_id %q in campaign %q", customerID, campaignID)
 	}
 	return &breach.RecipientRecord{Recipient: r, Deliveries: deliveries, Events: events}, nil
+}
+
+// timeline is the timeline of one customer's deliveries ($1 campaign, recipient an SQL
+// expression of the recipient's ID, $3 a channel or NULL for all), oldest first: every transition with its time, source and attempt.
+// The record keeps only the events that end something (migration 00016), so the queued and
+// sending entries are put back here — a delivery queued at its queued_at (by the planner, or
+// by a worker for a fallback), each attempt sending from its claim (the started_at of the event
+// that ended it), and the claim still open at the delivery's updated_at. Events written before
+// the lean record have their own queued and sending rows and neither time; a claim made before
+// it and ended after has both, and DISTINCT ON keeps the one row.
+//
+// Transitions made in one transaction share its time. The only ones a transaction makes
+// together on one customer are a notice settling (failed, bounced, suppressed) and the
+// fallback it queues on the other channel: queued goes last, then the lifecycle's order.
+func timeline(recipient string) string {
+	return `
+	SELECT DISTINCT ON (at, state = 'queued', array_position('{queued,sending,sent,delivered,bounced,failed,suppressed}'::text[], state),
+		channel, attempt, state) at, channel, state, source, attempt, provider_id, error
+	FROM (
+		SELECT at, channel, state, source, attempt, provider_id, error, 0 AS synthetic FROM delivery_events
+		WHERE campaign_id = $1 AND recipient_id = ` + recipient + ` AND ($3::text IS NULL OR channel = $3)
+		UNION ALL
+		SELECT started_at, channel, 'sending', 'worker', attempt, '', '', 1 FROM delivery_events
+		WHERE campaign_id = $1 AND recipient_id = ` + recipient + ` AND ($3::text IS NULL OR channel = $3) AND started_at IS NOT NULL
+		UNION ALL
+		SELECT queued_at, channel, 'queued', CASE WHEN fallback THEN 'worker' ELSE 'planner' END, 0, '', '', 1 FROM deliveries
+		WHERE campaign_id = $1 AND recipient_id = ` + recipient + ` AND ($3::text IS NULL OR channel = $3) AND queued_at IS NOT NULL
+		UNION ALL
+		SELECT updated_at, channel, 'sending', source, attempts, '', '', 1 FROM deliveries
+		WHERE campaign_id = $1 AND recipient_id = ` + recipient + ` AND ($3::text IS NULL OR channel = $3) AND state = 'sending'
+	) e
+	ORDER BY at, state = 'queued', array_position('{queued,sending,sent,delivered,bounced,failed,suppressed}'::text[], state),
+		channel, attempt, state, synthetic`
 }
 
 // collect appends every row to *out, scanned by scan.

@@ -1,0 +1,188 @@
+package postgres_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// The lean record (migration 00016) writes no event for a delivery queued or claimed; the
+// timeline puts them back. A sent notice still shows queued, sending (attempt 1, at its claim)
+// and sent; one retried shows both attempts, each sending from its own claim; the proof of
+// notice shows the same steps.
+func TestRecipientRecord_LeanRecordStillShowsEveryAttempt(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := runningCampaign(t, db, "customer_id,email\nONCE,once@example.com\nTWICE,twice@example.com\n", 10)
+	var claimedAt []time.Time
+	claimTime := func() {
+		t.Helper()
+		var at time.Time
+		if err := rawPool(t).QueryRow(ctx, `SELECT max(updated_at) FROM deliveries WHERE campaign_id = $1 AND state = 'sending'`,
+			c.ID).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		claimedAt = append(claimedAt, at)
+	}
+	// The first attempt: ONCE sent, TWICE refused for now (a retry in a moment).
+	worker, claims := claimEmails(t, db, c)
+	claimTime()
+	var outcomes []breach.Outcome
+	for _, cl := range claims {
+		o := breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliverySent, ProviderID: "pid-" + cl.Recipient.CustomerID}
+		if cl.Recipient.CustomerID == "TWICE" {
+			o = breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliveryQueued, Error: "451 4.7.1 try again later",
+				NextAttempt: time.Now().Add(-time.Second)}
+		}
+		outcomes = append(outcomes, o)
+	}
+	if _, err := db.Record(ctx, c.ID, breach.ChannelEmail, worker, outcomes, false); err != nil {
+		t.Fatal(err)
+	}
+	// A claim still open shows in the timeline too.
+	worker, claims = claimEmails(t, db, c)
+	if len(claims) != 1 || claims[0].Attempt != 2 {
+		t.Fatalf("second claims = %+v, want TWICE's second attempt", claims)
+	}
+	claimTime()
+	rec, err := db.RecipientRecord(ctx, c.ID, "TWICE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := timeline(rec.Events), "queued/planner/0 sending/worker/1 queued/worker/1 sending/worker/2"; got != want {
+		t.Errorf("TWICE while claimed again: timeline %s\nwant                           %s", got, want)
+	}
+	recordSent(t, db, c, worker, claims[0].Recipient.ID)
+
+	for _, tc := range []struct {
+		customer, want string
+		claims         []time.Time // the sending entries' times
+	}{
+		{"ONCE", "queued/planner/0 sending/worker/1 sent/worker/1", claimedAt[:1]},
+		{"TWICE", "queued/planner/0 sending/worker/1 queued/worker/1 sending/worker/2 sent/worker/2", claimedAt},
+	} {
+		rec, err := db.RecipientRecord(ctx, c.ID, tc.customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := timeline(rec.Events); got != tc.want {
+			t.Errorf("%s: timeline %s\nwant         %s", tc.customer, got, tc.want)
+		}
+		var sending []time.Time
+		for i, e := range rec.Events {
+			if i > 0 && e.At.Before(rec.Events[i-1].At) {
+				t.Errorf("%s: event %d at %v is before event %d at %v", tc.customer, i, e.At, i-1, rec.Events[i-1].At)
+			}
+			if e.State == breach.DeliverySending {
+				sending = append(sending, e.At)
+			}
+		}
+		if fmt.Sprint(sending) != fmt.Sprint(tc.claims) {
+			t.Errorf("%s: sending at %v, want the claims' times %v", tc.customer, sending, tc.claims)
+		}
+		if last := rec.Events[len(rec.Events)-1]; last.ProviderID != "pid-"+tc.customer && tc.customer == "ONCE" {
+			t.Errorf("%s: the sent event = %+v, want the provider's ID", tc.customer, last)
+		}
+		if tc.customer == "TWICE" && rec.Events[2].Error != "451 4.7.1 try again later" {
+			t.Errorf("TWICE: the retry's event = %+v, want the relay's answer", rec.Events[2])
+		}
+	}
+}
+
+// timeline is events as state/source/attempt, in order.
+func timeline(events []breach.DeliveryEvent) string {
+	var steps []string
+	for _, e := range events {
+		steps = append(steps, fmt.Sprintf("%s/%s/%d", e.State, e.Source, e.Attempt))
+	}
+	return strings.Join(steps, " ")
+}
+
+// A notice sent costs the record one event row (its sent) and its delivery: the planner's
+// queueing and the worker's claim write none.
+func TestRecord_SentNoticeWritesOneEventRow(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	var list strings.Builder
+	list.WriteString("customer_id,email\n")
+	const n = 40
+	for i := range n {
+		fmt.Fprintf(&list, "E%d,e%d@example.com\n", i, i)
+	}
+	c := runningCampaign(t, db, list.String(), 15)
+	send(t, db, c, breach.ChannelEmail, false, sent)
+	var deliveries, events, sentEvents int
+	if err := rawPool(t).QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND state = 'sent'),
+		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1),
+		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent' AND started_at IS NOT NULL)`, c.ID,
+	).Scan(&deliveries, &events, &sentEvents); err != nil {
+		t.Fatal(err)
+	}
+	if deliveries != n || events != n || sentEvents != n {
+		t.Errorf("%d notices sent wrote %d event rows (%d sent with their claim's time), want one each", deliveries, events, sentEvents)
+	}
+	s, err := db.CampaignStatus(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ByChannel[breach.ChannelEmail]; got[breach.DeliverySent] != n || got[breach.DeliveryQueued] != 0 || got[breach.DeliverySending] != 0 {
+		t.Errorf("status counts %v, want %d sent and nothing queued or sending", got, n)
+	}
+}
+
+// During an upgrade the previous release still runs: its planner inserts queued deliveries
+// without queued_at and its workers claim without knowing of the lean record. Its deliveries
+// keep their queued event (nothing else says when they were queued), its claims write none,
+// and the timeline shows each step once.
+func TestRecord_PreviousReleasePlannerAndClaimKeepTheTimelineWhole(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := newCampaignWithList(t, db, "customer_id,email\nOLD,old@example.com\n")
+	// The previous release's planner statement, as migrations/testdata keeps it: no queued_at.
+	if _, err := rawPool(t).Exec(ctx, `INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, error, locale)
+		SELECT campaign_id, id, 'email', 'queued', 'planner', '', '' FROM recipients WHERE campaign_id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Its claim: queued → sending, without touching queued_at or not_before.
+	if _, err := rawPool(t).Exec(ctx, `UPDATE deliveries SET state = 'sending', attempts = attempts + 1,
+		worker_id = gen_random_uuid(), source = 'worker', updated_at = now() WHERE campaign_id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rawPool(t).Exec(ctx, `UPDATE deliveries SET state = 'sent', worker_id = NULL, provider_id = 'pid-OLD',
+		updated_at = now() WHERE campaign_id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := db.RecipientRecord(ctx, c.ID, "OLD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := timeline(rec.Events), "queued/planner/0 sending/worker/1 sent/worker/1"; got != want {
+		t.Errorf("timeline %s\nwant     %s", got, want)
+	}
+	s, err := db.CampaignStatus(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.ByChannel[breach.ChannelEmail]; got[breach.DeliverySent] != 1 || got[breach.DeliveryQueued] != 0 || got[breach.DeliverySending] != 0 {
+		t.Errorf("status counts %v, want 1 sent", got)
+	}
+}
+
+// newCampaignWithList is a running campaign of list, not planned yet.
+func newCampaignWithList(t *testing.T, db *postgres.DB, list string) *breach.Campaign {
+	t.Helper()
+	c := newCampaign(t, db)
+	mustImport(t, db, c, list)
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "approver", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MoveCampaign(t.Context(), c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
