@@ -3,10 +3,21 @@ package postgres
 import "hash/maphash"
 
 // bloomBits is the size of seenFilter: 16 MiB whatever the list's size, so an import's memory
-// stays flat. With 3 hashes it wrongly reports "seen" for ~1 in 100,000 customers of a
-// 1-million-row list and ~1 in 5 of a 37-million-row one; a wrong "seen" only sends the row
-// through the slower merge path, never loses or duplicates it.
+// stays flat. It wrongly reports "seen" for ~1 in 100,000 customers of a 1-million-row list
+// and ~1 in 4 of a 37-million-row one; a wrong "seen" only sends the row through the slower
+// merge path, never loses or duplicates it.
 const bloomBits = 1 << 27
+
+// A customer's bits all lie in one 512-bit block, a cache line: testing a customer costs one
+// cache miss instead of one per bit. The filter is 16 MiB, so each miss goes to main memory,
+// and it is tested once per row in the COPY goroutine that every row passes through.
+const (
+	blockWords = 8 // 512 bits
+	blockBits  = 9 // log2 of the bits of a block
+	blocks     = bloomBits / (64 * blockWords)
+	blockShift = 64 - 18 // the top 18 bits of the hash pick one of the 2^18 blocks
+	bloomProbe = 4       // bits set per customer, each from 9 of the hash's low 36 bits
+)
 
 // seenFilter is a Bloom filter of the customer IDs an import has copied straight into
 // recipients: "not seen" is certain, "seen" is probable.
@@ -22,14 +33,14 @@ func newSeenFilter() *seenFilter {
 // testAndAdd reports whether id may have been added before, and adds it.
 func (f *seenFilter) testAndAdd(id string) bool {
 	h := maphash.String(f.seed, id)
-	h1, h2 := uint32(h), uint32(h>>32)|1
+	block := f.bits[(h>>blockShift)*blockWords:][:blockWords]
 	seen := true
-	for i := range uint32(3) {
-		bit := (h1 + i*h2) % bloomBits
+	for i := range bloomProbe {
+		bit := h >> (i * blockBits) & (1<<blockBits - 1)
 		word, mask := bit/64, uint64(1)<<(bit%64)
-		if f.bits[word]&mask == 0 {
+		if block[word]&mask == 0 {
 			seen = false
-			f.bits[word] |= mask
+			block[word] |= mask
 		}
 	}
 	return seen

@@ -32,3 +32,16 @@ func TestSeenFilter_NeverMissesAndRarelyFalselySees(t *testing.T) {
 		t.Errorf("%d and %d of %d new customers reported seen", early, falsely, n)
 	}
 }
+
+// BenchmarkSeenFilter is the filter's cost per row of a million-row list.
+func BenchmarkSeenFilter(b *testing.B) {
+	ids := make([]string, 1_000_000)
+	for i := range ids {
+		ids[i] = "AC-" + strconv.Itoa(10_000_000+i)
+	}
+	f := newSeenFilter()
+	b.ResetTimer()
+	for i := range b.N {
+		f.testAndAdd(ids[i%len(ids)])
+	}
+}
