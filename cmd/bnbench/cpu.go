@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -143,19 +144,26 @@ func (u cpuUse) String() string {
 // postgresPids lists the server processes working for dbURL's database, its backends (not
 // other databases': tests may be running on the same server), or with background the server's
 // shared background processes (WAL writer, checkpointer, background writer, …), which work for
-// every database: on a quiet server, for the benchmark's.
-func postgresPids(ctx context.Context, dbURL string, background bool) func() []int {
-	query := `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`
+// every database: on a quiet server, for the benchmark's. It asks through the server's admin
+// database (adminURL), so that its own connections are neither among the backends it counts nor
+// in the benchmark database's statistics (pgcost.go).
+func postgresPids(ctx context.Context, adminURL, dbURL string, background bool) func() []int {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return func() []int { return nil }
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	query, args := `SELECT pid FROM pg_stat_activity WHERE datname = $1`, []any{db}
 	if background {
-		query = `SELECT pid FROM pg_stat_activity WHERE datname IS NULL AND backend_type <> 'client backend'`
+		query, args = `SELECT pid FROM pg_stat_activity WHERE datname IS NULL AND backend_type <> 'client backend'`, nil
 	}
 	return func() []int {
-		conn, err := pgx.Connect(ctx, dbURL)
+		conn, err := pgx.Connect(ctx, adminURL)
 		if err != nil {
 			return nil
 		}
 		defer conn.Close(ctx)
-		rows, err := conn.Query(ctx, query)
+		rows, err := conn.Query(ctx, query, args...)
 		if err != nil {
 			return nil
 		}
