@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -12,56 +13,114 @@ import (
 
 // Where the time goes: on a 2-core machine the worker, PostgreSQL, Redis and the sink compete
 // for the same cores, so a send rate below its target is explained by who used them. A
-// cpuWatch reads each process's CPU time from /proc at the start and the end of a run.
+// cpuWatch reads each process's CPU time from /proc at the start of a run, every second, and at
+// the end. Per notice, the worker's and PostgreSQL's CPU time size a deployment (see
+// sendRun.printSizing).
 
-// cpuGroup is a named set of processes, listed again at the end of the run (PostgreSQL starts
-// backends as clients connect).
+// cpuGroup is a named set of processes, listed again during and at the end of the run
+// (PostgreSQL starts backends as clients connect).
 type cpuGroup struct {
 	name string
 	pids func() []int
 }
 
+// cpuResample is how often a cpuWatch reads its processes' CPU times during a run, so that a
+// process that exits before the end (a PostgreSQL backend whose connection closed) still counts
+// for the time it used up to its last reading.
+const cpuResample = time.Second
+
 type cpuWatch struct {
 	groups []cpuGroup
 	start  time.Time
-	before map[int]time.Duration
 	busy0  int64
 	total0 int64
+
+	// Read at the start and by the resampling goroutine, then by Stop once it has ended.
+	members []map[int]bool        // each group's processes seen so far
+	before  map[int]time.Duration // at the start; 0 for a process started since
+	last    map[int]time.Duration // at the latest reading
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 func startCPUWatch(groups ...cpuGroup) *cpuWatch {
-	w := &cpuWatch{groups: groups, before: map[int]time.Duration{}}
-	for _, g := range groups {
+	w := &cpuWatch{groups: groups, members: make([]map[int]bool, len(groups)),
+		before: map[int]time.Duration{}, last: map[int]time.Duration{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	for i, g := range groups {
+		w.members[i] = map[int]bool{}
 		for _, pid := range g.pids() {
+			w.members[i][pid] = true
 			w.before[pid] = cpuTime(pid)
+			w.last[pid] = w.before[pid]
 		}
 	}
 	w.busy0, w.total0 = machineTicks()
 	w.start = time.Now()
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(cpuResample)
+		defer tick.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-tick.C:
+				w.read()
+			}
+		}
+	}()
 	return w
 }
 
-// cpuUse is how many cores each group used on average over the run, and how busy the whole
-// machine was (1 = every core busy all the time).
+// read reads the CPU times of every group's processes, and returns each group's use since the
+// start: a process gone since counts up to its last reading.
+func (w *cpuWatch) read() []time.Duration {
+	used := make([]time.Duration, len(w.groups))
+	for i, g := range w.groups {
+		for _, pid := range g.pids() {
+			w.members[i][pid] = true
+			w.last[pid] = max(w.last[pid], cpuTime(pid))
+		}
+		for pid := range w.members[i] {
+			used[i] += max(w.last[pid]-w.before[pid], 0)
+		}
+	}
+	return used
+}
+
+// cpuUse is the CPU time each group used over the run, how many cores that is on average, and
+// how busy the whole machine was (1 = every core busy all the time).
 type cpuUse struct {
+	used    []time.Duration
 	cores   []float64
 	names   []string
 	machine float64
 	other   float64 // cores used by everything else: the kernel's own threads, other programs
 }
 
+// of is the CPU time group name used over the run.
+func (u cpuUse) of(name string) time.Duration {
+	for i, n := range u.names {
+		if n == name {
+			return u.used[i]
+		}
+	}
+	return 0
+}
+
 // Stop reads the CPU times again. Call it before the processes it watches exit.
 func (w *cpuWatch) Stop() cpuUse {
+	close(w.stop)
+	<-w.done
 	wall := time.Since(w.start)
+	used := w.read()
 	busy, total := machineTicks()
 	var u cpuUse
-	for _, g := range w.groups {
-		var used time.Duration
-		for _, pid := range g.pids() {
-			used += max(cpuTime(pid)-w.before[pid], 0)
-		}
+	for i, g := range w.groups {
 		u.names = append(u.names, g.name)
-		u.cores = append(u.cores, used.Seconds()/wall.Seconds())
+		u.used = append(u.used, used[i])
+		u.cores = append(u.cores, used[i].Seconds()/wall.Seconds())
 	}
 	if total > w.total0 {
 		u.machine = float64(busy-w.busy0) / float64(total-w.total0)
@@ -82,19 +141,29 @@ func (u cpuUse) String() string {
 		strings.Join(parts, ", "), max(u.other, 0), 100*u.machine, runtime.NumCPU())
 }
 
-// postgresPids lists the server processes working for dbURL's database: its backends and the
-// server's shared background processes (WAL writer, checkpointer, …), not other databases'
-// backends (tests may be running on the same server).
-func postgresPids(ctx context.Context, dbURL string) func() []int {
+// postgresPids lists the server processes working for dbURL's database, its backends (not
+// other databases': tests may be running on the same server), or with background the server's
+// shared background processes (WAL writer, checkpointer, background writer, …), which work for
+// every database: on a quiet server, for the benchmark's. It asks through the server's admin
+// database (adminURL), so that its own connections are neither among the backends it counts nor
+// in the benchmark database's statistics (pgcost.go).
+func postgresPids(ctx context.Context, adminURL, dbURL string, background bool) func() []int {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return func() []int { return nil }
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	query, args := `SELECT pid FROM pg_stat_activity WHERE datname = $1`, []any{db}
+	if background {
+		query, args = `SELECT pid FROM pg_stat_activity WHERE datname IS NULL AND backend_type <> 'client backend'`, nil
+	}
 	return func() []int {
-		conn, err := pgx.Connect(ctx, dbURL)
+		conn, err := pgx.Connect(ctx, adminURL)
 		if err != nil {
 			return nil
 		}
 		defer conn.Close(ctx)
-		rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity
-			WHERE (datname = current_database() AND pid <> pg_backend_pid())
-			   OR (datname IS NULL AND backend_type <> 'client backend')`)
+		rows, err := conn.Query(ctx, query, args...)
 		if err != nil {
 			return nil
 		}

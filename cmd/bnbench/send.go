@@ -277,8 +277,43 @@ func (r sendRun) printCosts() {
 	fmt.Printf("worker log  %s\n", r.problems)
 	fmt.Printf("peak RSS    worker: %d MB = %.2f × the %d MB ceiling\n", r.rssKB/1024, float64(r.rssKB)/1024/targetWorkerRSS, targetWorkerRSS)
 	fmt.Printf("cpu         %s\n", r.cpu)
+	r.printSizing()
 	fmt.Printf("postgres    %s\n", r.pg)
 	fmt.Printf("            %s\n", r.statements)
+}
+
+// sizingTarget is the campaign a deployment must be able to send within sizingWindow: the
+// cores it needs follow from the CPU a notice costs the worker and PostgreSQL.
+const (
+	sizingTarget = 22_000_000
+	sizingWindow = time.Hour
+)
+
+// printSizing prints the CPU a notice cost the worker and PostgreSQL (its backends of the
+// benchmark's database and the server's shared background processes) over the run, and from
+// them the cores needed to send sizingTarget notices within sizingWindow. CPU time, not the
+// rate: it holds however many cores the run had, as long as the work scales out (see
+// TestCLI_ThreeWorkersOneKilledOneAddedEveryCustomerOnce) — and PostgreSQL's share is one
+// server's, which does not.
+func (r sendRun) printSizing() {
+	notices := float64(max(r.n, 1))
+	perNotice := func(d time.Duration) float64 { return float64(d.Microseconds()) / notices }
+	worker := perNotice(r.cpu.of("worker"))
+	backends, shared := perNotice(r.cpu.of("postgres")), perNotice(r.cpu.of("pg-shared"))
+	rate := sizingTarget / sizingWindow.Seconds()
+	fmt.Printf("cpu/notice  worker %.0f µs, PostgreSQL %.0f µs (%.0f its backends, %.0f the server's shared background processes)\n",
+		worker, backends+shared, backends, shared)
+	fmt.Printf("sizing      to send %s notices in one hour: %.1f worker cores, %.1f PostgreSQL cores (%.0f notices/s × the CPU per notice)\n",
+		thousands(sizingTarget), rate*worker/1e6, rate*(backends+shared)/1e6, rate)
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // sendCampaign starts a worker (with env added to its environment) sending to sink, starts
@@ -300,7 +335,8 @@ func (b *bench) sendCampaign(ctx context.Context, dbURL, id string, n int64, sin
 	defer pgCost.close()
 	watch := startCPUWatch(
 		cpuGroup{"worker", fixedPids(w.Pid())},
-		cpuGroup{"postgres", postgresPids(ctx, dbURL)},
+		cpuGroup{"postgres", postgresPids(ctx, b.admin, dbURL, false)},
+		cpuGroup{"pg-shared", postgresPids(ctx, b.admin, dbURL, true)},
 		cpuGroup{"sink", fixedPids(sink.Pid())},
 		cpuGroup{"redis", func() []int { return pidsByName("redis-server") }},
 		cpuGroup{"bnbench", fixedPids(os.Getpid())},
