@@ -28,7 +28,10 @@ type Config struct {
 
 	// Sending. SMTPURL unset: email is captured in OutboxDir (as SMS are without Twilio's
 	// variables, which package sms checks: sms.NewProvider).
+	// SMTPURLs is several relays instead (comma-separated SMTP URLs with optional weight= and
+	// rate=: email.ParseRelays); SMTP_URL and SMTP_URLS exclude each other.
 	SMTPURL                           string // SMTP_URL
+	SMTPURLs                          string // SMTP_URLS
 	DKIMDomain, DKIMSelector, DKIMKey string // DKIM_DOMAIN, DKIM_SELECTOR, DKIM_KEY_FILE
 	OutboxDir                         string // OUTBOX_DIR
 	// EmailRate and SMSRate are messages per second across all workers (0: unlimited);
@@ -83,6 +86,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		Secret:       getenv("BREACHNOTICE_SECRET"),
 		TemplatesDir: strings.TrimSpace(getenv("TEMPLATES_DIR")),
 		SMTPURL:      strings.TrimSpace(getenv("SMTP_URL")),
+		SMTPURLs:     strings.TrimSpace(getenv("SMTP_URLS")),
 		DKIMDomain:   strings.TrimSpace(getenv("DKIM_DOMAIN")),
 		DKIMSelector: strings.TrimSpace(getenv("DKIM_SELECTOR")),
 		DKIMKey:      strings.TrimSpace(getenv("DKIM_KEY_FILE")),
@@ -116,6 +120,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	var err error
 	if c.DomainRates, err = parseDomainRates(getenv("EMAIL_DOMAIN_RATES")); err != nil {
 		errs = append(errs, err)
+	}
+	if c.SMTPURL != "" && c.SMTPURLs != "" {
+		errs = append(errs, errors.New("SMTP_URL and SMTP_URLS are both set: set SMTP_URL for one relay or SMTP_URLS for several, not both"))
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = DefaultHTTPAddr

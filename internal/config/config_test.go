@@ -87,3 +87,13 @@ func TestFromEnv_MetricsAddrIsOffUnlessSetAndMustBeHostPort(t *testing.T) {
 		t.Errorf("METRICS_ADDR=9090: %v, want an error naming it", err)
 	}
 }
+
+func TestFromEnv_SMTPURLAndSMTPURLSExcludeEachOther(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{
+		"SMTP_URL":  "smtp://relay1.example:587",
+		"SMTP_URLS": "smtp://relay1.example:587, smtp://relay2.example:587",
+	}))
+	if err == nil || !strings.Contains(err.Error(), "SMTP_URL and SMTP_URLS are both set") {
+		t.Fatalf("FromEnv error = %v, want SMTP_URL and SMTP_URLS refused together", err)
+	}
+}

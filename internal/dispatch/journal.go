@@ -190,6 +190,7 @@ func (j *journal) write(l *line, fallback bool, batch []entry) {
 	fallbacks, err := j.record(l.key, fallback, outcomes)
 	if err == nil {
 		j.count(l.key.ch, outcomes)
+		j.countRelays(l.key.campaign, outcomes)
 	}
 	for _, en := range batch {
 		if en.slot {
