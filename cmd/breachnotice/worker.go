@@ -22,10 +22,10 @@ func (a *app) workerCommand() *cobra.Command {
 		Use:   "worker",
 		Short: "Run the sending engine: render and send notices, record results",
 		Long: `Run the sending engine until SIGTERM: claim queued notices in PostgreSQL, send them by
-email (SMTP_URL, or several relays in SMTP_URLS; captured in OUTBOX_DIR when unset) and SMS (Twilio; captured when unset), record
-every outcome, and reconcile the queue in Redis with the record. Run as many workers as needed
-against the same DATABASE_URL and REDIS_URL. On SIGTERM, notices in flight finish and nothing is
-left half-sent.`,
+email (SMTP_URL, or several relays in SMTP_URLS; captured in OUTBOX_DIR when unset) and SMS
+(Twilio; captured when unset), record every outcome, and reconcile the queue in Redis with the
+record. Run as many workers as needed against the same DATABASE_URL and REDIS_URL. On SIGTERM,
+notices in flight finish and nothing is left half-sent.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.cfg.Require("DATABASE_URL", "REDIS_URL", "BREACHNOTICE_SECRET"); err != nil {

@@ -76,12 +76,12 @@ type Receipt struct {
 // messages go a, a, b, a — spread evenly rather than in runs, and exactly in proportion
 // rather than by chance, so a small campaign's split already matches the weights.
 //
-// A message never reaches two relays: it is tried on another relay, in the same Send, only
-// when the first failed before accepting it — a refused connection, a 4xx reply, a network
-// failure before the data — or answered 4xx at the end of the data (it said no). A timeout or
-// a dropped connection after the data went out leaves the message possibly delivered: that
-// failure is the queue's to retry, exactly as with one relay. A 5xx reply is the customer's
-// outcome and is returned as it is.
+// No message goes to a second relay after one accepted it: it is tried on another relay, in
+// the same Send, only when the first failed before accepting it — a refused connection, a 4xx
+// reply, a network failure before the data — or answered 4xx at the end of the data (it said
+// no). A timeout or a dropped connection after the data went out leaves the message possibly
+// delivered: that failure is the queue's to retry, exactly as with one relay. A 5xx reply is
+// the customer's outcome and is returned as it is.
 //
 // Each relay has a circuit breaker: Faults temporary failures in a row set it aside for
 // SetAside; after that one message probes it, and either brings it back or sets it aside for
