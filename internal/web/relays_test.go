@@ -24,7 +24,7 @@ func TestTracking_ShowsEachRelaysCounts(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	b := st.signedIn("watcher", breach.RoleViewer)
+	b := st.signedIn("relay-watcher", breach.RoleViewer)
 	page := b.get("/campaigns/" + c.ID + "/tracking")
 	if page.status != http.StatusOK {
 		t.Fatalf("tracking: %d\n%s", page.status, page.body)
