@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"text/tabwriter"
@@ -125,6 +126,7 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 					fmt.Fprintln(a.stdout)
 				}
 			}
+			printRelays(a.stdout, s.Relays)
 			return nil
 		}),
 	}
@@ -156,7 +158,7 @@ recorded against the customers and nothing is sent to them.`,
 			if err != nil {
 				return err
 			}
-			mail, text, closeSenders, err := a.senders()
+			mail, text, closeSenders, err := a.senders(nil) // a test send is a handful of messages: no relay rates
 			if err != nil {
 				return err
 			}
@@ -185,4 +187,15 @@ recorded against the customers and nothing is sent to them.`,
 	cmd.Flags().StringSliceVar(&to, "to", nil, "reviewer email address or E.164 phone number (repeatable)")
 	cmd.Flags().StringSliceVar(&customers, "customer", nil, "customer_id whose notice to send (repeatable; default: the list's first)")
 	return cmd
+}
+
+// printRelays prints what each SMTP relay (SMTP_URLS) did for the campaign, a line each.
+func printRelays(w io.Writer, relays []breach.RelayCount) {
+	for _, r := range relays {
+		fmt.Fprintf(w, "relay %s: sent %d  failed %d  rejected %d", r.Relay, r.Sent, r.Failed, r.Rejected)
+		if r.SetAsideUntil != nil {
+			fmt.Fprintf(w, "  set aside until %s", r.SetAsideUntil.UTC().Format("2006-01-02 15:04:05 UTC"))
+		}
+		fmt.Fprintln(w)
+	}
 }

@@ -23,10 +23,10 @@ func (a *app) workerCommand() *cobra.Command {
 		Use:   "worker",
 		Short: "Run the sending engine: render and send notices, record results",
 		Long: `Run the sending engine until SIGTERM: claim queued notices in PostgreSQL, send them by
-email (SMTP_URL; captured in OUTBOX_DIR when unset) and SMS (Twilio; captured when unset), record
-every outcome, and reconcile the queue in Redis with the record. Run as many workers as needed
-against the same DATABASE_URL and REDIS_URL. On SIGTERM, notices in flight finish and nothing is
-left half-sent.`,
+email (SMTP_URL, or several relays in SMTP_URLS; captured in OUTBOX_DIR when unset) and SMS
+(Twilio; captured when unset), record every outcome, and reconcile the queue in Redis with the
+record. Run as many workers as needed against the same DATABASE_URL and REDIS_URL. On SIGTERM,
+notices in flight finish and nothing is left half-sent.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := a.cfg.Require("DATABASE_URL", "REDIS_URL", "BREACHNOTICE_SECRET"); err != nil {
@@ -111,21 +111,18 @@ func (a *app) outboxDir() string {
 }
 
 // senders builds the email and SMS senders from the configuration: SMTP and Twilio when
-// configured, local captures otherwise. close releases the SMTP connections.
-func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
+// configured (several relays with SMTP_URLS, their own rates kept by relayLimits), local
+// captures otherwise. close releases the SMTP connections.
+func (a *app) senders(relayLimits email.RelayLimiter) (dispatch.Mailer, sms.Provider, func(), error) {
 	text, err := sms.NewProvider(sms.Settings{AccountSID: a.cfg.TwilioAccountSID, AuthToken: a.cfg.TwilioAuthToken,
 		From: a.cfg.TwilioFrom, MessagingServiceSID: a.cfg.TwilioMessagingServiceSID, APIURL: a.cfg.TwilioAPIURL}, a.outboxDir())
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if a.cfg.SMTPURL == "" {
+	if a.cfg.SMTPURL == "" && a.cfg.SMTPURLs == "" {
 		dir := filepath.Join(a.outboxDir(), "email")
 		a.log.Info("SMTP_URL unset: email captured as files", "dir", dir)
 		return &email.Capture{Dir: dir}, text, func() {}, nil
-	}
-	cfg, err := email.ParseURL(a.cfg.SMTPURL)
-	if err != nil {
-		return nil, nil, nil, err
 	}
 	var dkim *email.DKIM
 	if a.cfg.DKIMKey != "" || a.cfg.DKIMDomain != "" || a.cfg.DKIMSelector != "" ||
@@ -138,6 +135,21 @@ func (a *app) senders() (dispatch.Mailer, sms.Provider, func(), error) {
 				return nil, nil, nil, err
 			}
 		}
+	}
+	if a.cfg.SMTPURLs != "" {
+		relays, err := email.ParseRelays(a.cfg.SMTPURLs)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for _, r := range relays {
+			a.log.Info("SMTP relay", "relay", r.Name, "weight", r.Weight, "rate", r.Rate)
+		}
+		p := email.NewPool(relays, dkim, email.PoolOptions{Conns: a.cfg.SMTPConnections, Limiter: relayLimits})
+		return p, text, func() { p.Close() }, nil
+	}
+	cfg, err := email.ParseURL(a.cfg.SMTPURL)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	s := email.NewSender(cfg, dkim, a.cfg.SMTPConnections)
 	return s, text, func() { s.Close() }, nil
@@ -152,13 +164,13 @@ func (a *app) sending(db *postgres.DB, inProcessRedis bool) (e *dispatch.Engine,
 	if err != nil {
 		return nil, dispatch.TestSender{}, nil, nil, err
 	}
-	mail, text, closeSenders, err := a.senders()
+	rdb, err = a.redis(inProcessRedis)
 	if err != nil {
 		return nil, dispatch.TestSender{}, nil, nil, err
 	}
-	rdb, err = a.redis(inProcessRedis)
+	mail, text, closeSenders, err := a.senders(dispatch.NewRelayLimits(rdb))
 	if err != nil {
-		closeSenders()
+		rdb.Close()
 		return nil, dispatch.TestSender{}, nil, nil, err
 	}
 	cfg := dispatch.DefaultConfig()

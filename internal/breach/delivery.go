@@ -139,6 +139,8 @@ type CampaignStatus struct {
 	// QuietHours counts the SMS held until their recipients' quiet hours end (sms.quiet_hours),
 	// queued meanwhile, and says until when.
 	QuietHours QuietWait `json:"quiet_hours"`
+	// Relays is what each SMTP relay did for the campaign's email, by name (SMTP_URLS only).
+	Relays []RelayCount `json:"relays,omitempty"`
 }
 
 // Remaining counts the notices the sending engine has not settled yet (pending, queued or

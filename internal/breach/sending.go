@@ -24,6 +24,8 @@ type DeliveryStore interface {
 	// Record writes the outcomes of worker's claims; with fallback, failed and suppressed
 	// customers get their other channel queued (returned as fallbacks).
 	Record(ctx context.Context, campaignID string, ch Channel, worker string, outcomes []Outcome, fallback bool) (fallbacks []int64, err error)
+	// CountRelays adds to a campaign's per-relay counts (SMTP_URLS), once per recorded batch.
+	CountRelays(ctx context.Context, campaignID string, counts []RelayCount) error
 	// Release returns worker's unsent claims to the queue.
 	Release(ctx context.Context, campaignID string, ch Channel, worker string, ids []int64) error
 	// DueChunks returns the chunks holding deliveries due for at least minAge.
@@ -115,6 +117,31 @@ type Outcome struct {
 	// Suppress adds the address to the suppression list (the provider says the customer
 	// opted out).
 	Suppress bool
+	// Relays are the SMTP relays an email went through, in order (SMTP_URLS; empty with a
+	// single SMTP_URL and for SMS): counted per relay in the campaign's status.
+	Relays []RelayTry
+}
+
+// RelayTry is one SMTP relay's part in sending one email.
+type RelayTry struct {
+	// Relay is the relay's host:port.
+	Relay string
+	// Result is "sent" (accepted), "failed" (a temporary failure: refused connection, timeout,
+	// 4xx) or "rejected" (5xx: the customer's address refused).
+	Result string
+	// SetAsideUntil is set when this failure set the relay aside.
+	SetAsideUntil time.Time
+}
+
+// RelayCount is what one SMTP relay did for a campaign: the messages it accepted, the tries it
+// failed (the notice then went to another relay, or back to the queue), the 5xx answers it
+// gave, and until when it is set aside after repeated failures (nil: in service).
+type RelayCount struct {
+	Relay         string     `json:"name"`
+	Sent          int64      `json:"sent"`
+	Failed        int64      `json:"failed"`
+	Rejected      int64      `json:"rejected"`
+	SetAsideUntil *time.Time `json:"set_aside_until,omitempty"`
 }
 
 // TestSend is one test notice sent (or not) to a reviewer: a customer's real notice, rendered

@@ -30,7 +30,10 @@ type Config struct {
 
 	// Sending. SMTPURL unset: email is captured in OutboxDir (as SMS are without Twilio's
 	// variables, which package sms checks: sms.NewProvider).
+	// SMTPURLs is several relays instead (comma-separated SMTP URLs with optional weight= and
+	// rate=: email.ParseRelays); SMTP_URL and SMTP_URLS exclude each other.
 	SMTPURL                           string // SMTP_URL
+	SMTPURLs                          string // SMTP_URLS
 	DKIMDomain, DKIMSelector, DKIMKey string // DKIM_DOMAIN, DKIM_SELECTOR, DKIM_KEY_FILE
 	// DKIMEd25519Selector and DKIMEd25519Key (DKIM_ED25519_SELECTOR, DKIM_ED25519_KEY_FILE) add
 	// an ed25519 signature beside the RSA one of DKIM_KEY_FILE (RFC 8463).
@@ -91,6 +94,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		Secret:       getenv("BREACHNOTICE_SECRET"),
 		TemplatesDir: strings.TrimSpace(getenv("TEMPLATES_DIR")),
 		SMTPURL:      strings.TrimSpace(getenv("SMTP_URL")),
+		SMTPURLs:     strings.TrimSpace(getenv("SMTP_URLS")),
 		DKIMDomain:   strings.TrimSpace(getenv("DKIM_DOMAIN")),
 		DKIMSelector: strings.TrimSpace(getenv("DKIM_SELECTOR")),
 		DKIMKey:      strings.TrimSpace(getenv("DKIM_KEY_FILE")),
@@ -129,6 +133,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	var err error
 	if c.DomainRates, err = parseDomainRates(getenv("EMAIL_DOMAIN_RATES")); err != nil {
 		errs = append(errs, err)
+	}
+	if c.SMTPURL != "" && c.SMTPURLs != "" {
+		errs = append(errs, errors.New("SMTP_URL and SMTP_URLS are both set: set SMTP_URL for one relay or SMTP_URLS for several, not both"))
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = DefaultHTTPAddr

@@ -99,3 +99,13 @@ func TestFromEnv_RedisURLMayNameSentinelsOrACluster(t *testing.T) {
 		t.Errorf("err = %v; want REDIS_URL named, the missing master explained and no password", err)
 	}
 }
+
+func TestFromEnv_SMTPURLAndSMTPURLSExcludeEachOther(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{
+		"SMTP_URL":  "smtp://relay1.example:587",
+		"SMTP_URLS": "smtp://relay1.example:587, smtp://relay2.example:587",
+	}))
+	if err == nil || !strings.Contains(err.Error(), "SMTP_URL and SMTP_URLS are both set") {
+		t.Fatalf("FromEnv error = %v, want SMTP_URL and SMTP_URLS refused together", err)
+	}
+}

@@ -195,6 +195,13 @@ func (j *journal) write(l *line, fallback bool, batch []entry) {
 		if en.slot {
 			<-j.slots
 		}
+	}
+	// The relays' counts are written with the sends freed (the slots) but before the tasks
+	// hear their outcomes are recorded, so that a stopping worker waits for them too.
+	if err == nil {
+		j.countRelays(l.key.campaign, outcomes)
+	}
+	for _, en := range batch {
 		en.log.done(err)
 	}
 	if len(fallbacks) > 0 {

@@ -60,7 +60,7 @@ func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Chann
 	start := time.Now()
 	switch ch {
 	case breach.ChannelEmail:
-		o.ProviderID, err = e.mail.Send(ctx, e.customerEmail(cc.c, n, r))
+		o.ProviderID, o.Relays, err = e.sendEmail(ctx, e.customerEmail(cc.c, n, r))
 	case breach.ChannelSMS:
 		o.ProviderID, err = e.sms.Send(ctx, smsMessage(n, r.Phone, e.statusCallback(cc.c.ID, r.ID)))
 	}

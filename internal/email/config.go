@@ -68,11 +68,17 @@ func (c Config) String() string {
 // containing '@' or ':' must be written %40 or %3A. Errors name SMTP_URL and never repeat the
 // password (nor the URL, which holds it).
 func ParseURL(raw string) (Config, error) {
+	return parseURL("SMTP_URL", raw)
+}
+
+// parseURL is ParseURL with label naming the URL in errors ("SMTP_URL", or one relay of
+// SMTP_URLS).
+func parseURL(label, raw string) (Config, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		// url.Parse's error quotes the whole URL, password included: say what is wrong
 		// without it.
-		return Config{}, errors.New("SMTP_URL is not a valid URL (percent-encode special characters in the user name and password)")
+		return Config{}, errors.New(label + " is not a valid URL (percent-encode special characters in the user name and password)")
 	}
 
 	cfg := Config{Timeout: DefaultTimeout}
@@ -82,19 +88,19 @@ func ParseURL(raw string) (Config, error) {
 	case "smtps":
 		cfg.TLS, cfg.Port = TLSImplicit, defaultSMTPSPort
 	case "":
-		return Config{}, errors.New("SMTP_URL needs a scheme: smtp:// or smtps://")
+		return Config{}, errors.New(label + " needs a scheme: smtp:// or smtps://")
 	default:
-		return Config{}, fmt.Errorf("SMTP_URL scheme %q is not supported: use smtp:// or smtps://", u.Scheme)
+		return Config{}, fmt.Errorf("%s scheme %q is not supported: use smtp:// or smtps://", label, u.Scheme)
 	}
 
 	cfg.Host = u.Hostname()
 	if cfg.Host == "" {
-		return Config{}, errors.New("SMTP_URL has no host")
+		return Config{}, errors.New(label + " has no host")
 	}
 	if p := u.Port(); p != "" {
 		port, err := strconv.Atoi(p)
 		if err != nil || port < 1 || port > 65535 {
-			return Config{}, fmt.Errorf("SMTP_URL port %q is not a port number", p)
+			return Config{}, fmt.Errorf("%s port %q is not a port number", label, p)
 		}
 		cfg.Port = port
 	}
@@ -103,11 +109,11 @@ func ParseURL(raw string) (Config, error) {
 		cfg.Username = u.User.Username()
 		cfg.Password, _ = u.User.Password()
 		if cfg.Username == "" && cfg.Password != "" {
-			return Config{}, errors.New("SMTP_URL has a password but no user name")
+			return Config{}, errors.New(label + " has a password but no user name")
 		}
 	}
 
-	if err := parseQuery(u, &cfg); err != nil {
+	if err := parseQuery(label, u, &cfg); err != nil {
 		return Config{}, err
 	}
 	return cfg, nil
@@ -115,10 +121,10 @@ func ParseURL(raw string) (Config, error) {
 
 // parseQuery applies SMTP_URL's parameters. Unknown ones are refused rather than ignored: a
 // misspelt "tls=nnone" must not silently mean something else.
-func parseQuery(u *url.URL, cfg *Config) error {
+func parseQuery(label string, u *url.URL, cfg *Config) error {
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return errors.New("SMTP_URL has a malformed query string")
+		return errors.New(label + " has a malformed query string")
 	}
 	for key, values := range q {
 		value := values[len(values)-1]
@@ -127,19 +133,19 @@ func parseQuery(u *url.URL, cfg *Config) error {
 			mode := TLSMode(strings.ToLower(value))
 			switch {
 			case mode != TLSStartTLS && mode != TLSImplicit && mode != TLSNone:
-				return fmt.Errorf("SMTP_URL tls=%q is not one of starttls, tls, none", value)
+				return fmt.Errorf("%s tls=%q is not one of starttls, tls, none", label, value)
 			case u.Scheme == "smtps" && mode != TLSImplicit:
-				return fmt.Errorf("SMTP_URL: smtps:// always uses TLS; tls=%s contradicts it", mode)
+				return fmt.Errorf("%s: smtps:// always uses TLS; tls=%s contradicts it", label, mode)
 			}
 			cfg.TLS = mode
 		case "timeout":
 			d, err := time.ParseDuration(value)
 			if err != nil || d <= 0 {
-				return fmt.Errorf("SMTP_URL timeout=%q is not a positive duration such as 10s", value)
+				return fmt.Errorf("%s timeout=%q is not a positive duration such as 10s", label, value)
 			}
 			cfg.Timeout = d
 		default:
-			return fmt.Errorf("SMTP_URL parameter %q is not known (known: tls, timeout)", key)
+			return fmt.Errorf("%s parameter %q is not known (known: tls, timeout)", label, key)
 		}
 	}
 	return nil

@@ -211,11 +211,13 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		return nil
 	})
 	var (
-		dups  int64
-		quiet breach.QuietWait
+		dups   int64
+		quiet  breach.QuietWait
+		relays []breach.RelayCount
 	)
 	queuePossibleDuplicates(b, uid, &dups)
 	db.queueQuietWait(b, uid, &quiet)
+	queueRelayCounts(b, uid, &relays)
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return nil, false, fmt.Errorf("read status: %w", err)
 	}
@@ -229,7 +231,7 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 			return nil, false, fmt.Errorf("count recipients: %w", err)
 		}
 	}
-	s.Total, s.PossibleDuplicates, s.QuietHours = total, dups, quiet
+	s.Total, s.PossibleDuplicates, s.QuietHours, s.Relays = total, dups, quiet, relays
 	for _, c := range counts {
 		s.Add(c.Locale, c.Channel, c.State, c.N)
 	}

@@ -1,0 +1,287 @@
+package email
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrNoRelay is the cause of the temporary error Pool.Send returns when every relay is set
+// aside (or already being probed): the queue tries the message again later.
+var ErrNoRelay = errors.New("every SMTP relay is set aside after repeated failures")
+
+// Defaults of PoolOptions.
+const (
+	DefaultRelayFaults = 3
+	DefaultSetAside    = 30 * time.Second
+	DefaultMaxSetAside = 10 * time.Minute
+)
+
+// RelayLimiter waits until relay may take one more message at perSecond messages per second
+// across every worker (the dispatch's shared Redis buckets).
+type RelayLimiter interface {
+	Wait(ctx context.Context, relay string, perSecond int) error
+}
+
+// PoolOptions tune a Pool. Zero fields take the defaults.
+type PoolOptions struct {
+	// Conns is the most connections kept open to each relay.
+	Conns int
+	// Limiter enforces the relays' own rates (Relay.Rate); nil enforces none.
+	Limiter RelayLimiter
+	// Faults is how many failures in a row (refused or dropped connections, timeouts, 4xx
+	// replies) set a relay aside; SetAside is the first cool-down, doubled after each failed
+	// probe up to MaxSetAside.
+	Faults      int
+	SetAside    time.Duration
+	MaxSetAside time.Duration
+	// Now is the clock of the cool-downs (nil: time.Now).
+	Now func() time.Time
+}
+
+// TryResult is what became of a message at one relay.
+type TryResult string
+
+const (
+	// TrySent: the relay accepted the message.
+	TrySent TryResult = "sent"
+	// TryFailed: the relay failed temporarily (refused or dropped connection, timeout, 4xx).
+	TryFailed TryResult = "failed"
+	// TryRejected: the relay refused the message or its recipient for good (5xx): the
+	// customer's outcome, not a fault of the relay.
+	TryRejected TryResult = "rejected"
+)
+
+// Try is one relay's part in sending a message.
+type Try struct {
+	Relay  string
+	Result TryResult
+	// SetAsideUntil is set when this failure set the relay aside: the end of its cool-down.
+	SetAsideUntil time.Time
+}
+
+// Receipt is what Pool.Deliver did with a message: its Message-ID when a relay accepted it,
+// and every relay tried, in order (the last one gave the answer).
+type Receipt struct {
+	MessageID string
+	Tries     []Try
+}
+
+// Pool sends over several relays (SMTP_URLS): each message goes to one relay chosen by
+// weight, and a relay that fails repeatedly is set aside for a while, its messages going to
+// the others.
+//
+// The choice is a smooth weighted round-robin (nginx's): with weights 3 and 1 every four
+// messages go a, a, b, a — spread evenly rather than in runs, and exactly in proportion
+// rather than by chance, so a small campaign's split already matches the weights.
+//
+// No message goes to a second relay after one accepted it: it is tried on another relay, in
+// the same Send, only when the first failed before accepting it — a refused connection, a 4xx
+// reply, a network failure before the data — or answered 4xx at the end of the data (it said
+// no). A timeout or a dropped connection after the data went out leaves the message possibly
+// delivered: that failure is the queue's to retry, exactly as with one relay. A 5xx reply is
+// the customer's outcome and is returned as it is.
+//
+// Each relay has a circuit breaker: Faults temporary failures in a row set it aside for
+// SetAside; after that one message probes it, and either brings it back or sets it aside for
+// twice as long (up to MaxSetAside). Each worker process judges the relays on its own
+// evidence.
+type Pool struct {
+	relays  []*poolRelay
+	limiter RelayLimiter
+	faults  int
+	first   time.Duration
+	most    time.Duration
+	now     func() time.Time
+
+	mu sync.Mutex // guards the poolRelays' choice and breaker fields
+}
+
+// poolRelay is one relay with its connections and its breaker.
+type poolRelay struct {
+	Relay
+	sender *Sender
+
+	current  int           // smooth weighted round-robin's running score
+	faults   int           // temporary failures in a row
+	until    time.Time     // set aside until then (zero: in service)
+	coolDown time.Duration // the next set-aside's length
+	probing  bool          // a message is probing it after a set-aside
+}
+
+// NewPool returns a pool over relays (at least one), signing with dkim when it is not nil. It
+// dials nothing yet.
+func NewPool(relays []Relay, dkim *DKIM, o PoolOptions) *Pool {
+	p := &Pool{limiter: o.Limiter, faults: o.Faults, first: o.SetAside, most: o.MaxSetAside, now: o.Now}
+	if p.faults <= 0 {
+		p.faults = DefaultRelayFaults
+	}
+	if p.first <= 0 {
+		p.first = DefaultSetAside
+	}
+	if p.most < p.first {
+		p.most = max(DefaultMaxSetAside, p.first)
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	for _, r := range relays {
+		r.Weight = max(r.Weight, 1)
+		p.relays = append(p.relays, &poolRelay{Relay: r, sender: NewSender(r.Config, dkim, o.Conns), coolDown: p.first})
+	}
+	return p
+}
+
+// Send delivers m through one of the relays (see Pool): it is Deliver without the receipt.
+func (p *Pool) Send(ctx context.Context, m Message) (string, error) {
+	rc, err := p.Deliver(ctx, m)
+	return rc.MessageID, err
+}
+
+// Deliver sends m through the relays and says which relays it went through. It returns an
+// *Error as Sender.Send does: that of the last relay tried, or ErrNoRelay's when none could be.
+func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
+	var rc Receipt
+	tried := make(map[*poolRelay]bool, len(p.relays))
+	var last *Error
+	for {
+		r := p.choose(tried)
+		if r == nil {
+			if last == nil {
+				last = &Error{Err: ErrNoRelay, stage: "relay"}
+			}
+			return rc, last
+		}
+		tried[r] = true
+		if r.Rate > 0 && p.limiter != nil {
+			if err := p.limiter.Wait(ctx, r.Name, r.Rate); err != nil {
+				p.abandon(r)
+				return rc, &Error{Err: err, stage: "wait"}
+			}
+		}
+		id, err := r.sender.Send(ctx, m)
+		if err == nil {
+			p.settle(r)
+			rc.MessageID = id
+			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TrySent})
+			return rc, nil
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			e = &Error{Err: err, stage: "relay"}
+		}
+		switch {
+		case e.stage == "message" || e.stage == "wait":
+			// The message could not be built, or the wait for a connection ended: nothing
+			// was asked of the relay.
+			p.abandon(r)
+			return rc, e
+		case e.Permanent:
+			p.settle(r)
+			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected})
+			return rc, e
+		}
+		until := p.fault(r)
+		rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryFailed, SetAsideUntil: until})
+		last = e
+		if !refusedBeforeAccepting(e) {
+			return rc, e
+		}
+	}
+}
+
+// refusedBeforeAccepting reports whether a temporary failure certainly left the message
+// undelivered, so that another relay may take it without risking a second copy: a failure
+// before the data was sent, or a reply refusing it at the end of the data.
+func refusedBeforeAccepting(e *Error) bool {
+	switch e.stage {
+	case "dial", "MAIL FROM", "RCPT TO", "DATA", "relay":
+		return true
+	case "end of data":
+		return e.Code != 0
+	default: // "message body": part of the data may have gone out, and the reply is unknown
+		return false
+	}
+}
+
+// choose picks the next relay by smooth weighted round-robin among those in service and not
+// tried yet; a relay whose cool-down has ended is chosen as its probe when no other message
+// is probing it. nil when none is left.
+func (p *Pool) choose(tried map[*poolRelay]bool) *poolRelay {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	var best *poolRelay
+	total := 0
+	for _, r := range p.relays {
+		if tried[r] || !r.until.IsZero() && (now.Before(r.until) || r.probing) {
+			continue
+		}
+		r.current += r.Weight
+		total += r.Weight
+		if best == nil || r.current > best.current {
+			best = r
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	best.current -= total
+	if !best.until.IsZero() {
+		best.probing = true
+	}
+	return best
+}
+
+// settle records that r answered (accepted or refused for good): it is sound, and back in
+// service if it was being probed.
+func (p *Pool) settle(r *poolRelay) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r.faults = 0
+	if r.probing {
+		r.probing, r.until, r.coolDown = false, time.Time{}, p.first
+	}
+}
+
+// abandon records that r was chosen but not asked anything: a probe is left to the next
+// message.
+func (p *Pool) abandon(r *poolRelay) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r.probing = false
+}
+
+// fault records a temporary failure of r and returns the end of the cool-down it started, if
+// it set r aside: after Faults in a row, or at once when it was a probe.
+func (p *Pool) fault(r *poolRelay) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if r.probing {
+		r.probing = false
+		r.coolDown = min(2*r.coolDown, p.most)
+		r.until = now.Add(r.coolDown)
+		return r.until
+	}
+	if now.Before(r.until) {
+		return time.Time{} // a message in flight when r was set aside: already counted
+	}
+	r.faults++
+	if r.faults < p.faults {
+		return time.Time{}
+	}
+	r.faults = 0
+	r.until = now.Add(r.coolDown)
+	return r.until
+}
+
+// Close closes every relay's connections.
+func (p *Pool) Close() error {
+	var errs []error
+	for _, r := range p.relays {
+		errs = append(errs, r.sender.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,281 @@
+package email
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestParseRelays(t *testing.T) {
+	relays, err := ParseRelays(" smtp://u:p%2Cw@relay1.example:587?tls=starttls&weight=3&rate=100 ,smtps://relay2.example?weight=1&timeout=5s, smtp://relay3.example:25?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		name, pass   string
+		weight, rate int
+		tls          TLSMode
+		timeout      time.Duration
+	}{
+		{"relay1.example:587", "p,w", 3, 100, TLSStartTLS, DefaultTimeout},
+		{"relay2.example:465", "", 1, 0, TLSImplicit, 5 * time.Second},
+		{"relay3.example:25", "", 1, 0, TLSNone, DefaultTimeout},
+	}
+	if len(relays) != len(want) {
+		t.Fatalf("parsed %d relays, want %d", len(relays), len(want))
+	}
+	for i, w := range want {
+		r := relays[i]
+		if r.Name != w.name || r.Password != w.pass || r.Weight != w.weight || r.Rate != w.rate || r.TLS != w.tls || r.Timeout != w.timeout {
+			t.Errorf("relay %d = %s weight=%d rate=%d, want %+v", i+1, r.Config, r.Weight, r.Rate, w)
+		}
+	}
+
+	for _, tc := range []struct{ raw, want string }{
+		{"smtp://a:587, smtp://b:587?weight=x", `SMTP_URLS relay 2 (b:587): weight="x" is not a positive whole number`},
+		{"smtp://a:587?weight=0", `SMTP_URLS relay 1 (a:587): weight="0"`},
+		{"smtp://a:587?rate=-1", `SMTP_URLS relay 1 (a:587): rate="-1"`},
+		{"smtp://a:587?tls=nnone", `SMTP_URLS relay 1 tls="nnone" is not one of`},
+		{"smtp://a:587?wieght=2", `SMTP_URLS relay 1 (a:587): parameter "wieght" is not known`},
+		{"smtp://a:587, smtp://a:587?weight=2", "SMTP_URLS relay 2 (a:587) has the same host and port as relay 1"},
+		{"smtp://user:hunter,2@a:587", "SMTP_URLS relay 2 needs a scheme"},
+		{"smtp://a:587,", "SMTP_URLS relay 2 is empty"},
+		{"smtp://a:99999", `SMTP_URLS relay 1 port "99999"`},
+	} {
+		_, err := ParseRelays(tc.raw)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ParseRelays(%q) error = %v, want %q", tc.raw, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter") {
+			t.Errorf("ParseRelays error %q repeats the password", err)
+		}
+	}
+}
+
+// relayFor is a relay of sink s with weight w.
+func relayFor(s *sink, w int) Relay {
+	cfg := s.config()
+	return Relay{Config: cfg, Name: net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)), Weight: w}
+}
+
+// refusingRelay is a relay whose port nobody listens on: every connection is refused.
+func refusingRelay(t *testing.T, w int) Relay {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return Relay{Config: Config{Host: "127.0.0.1", Port: port, TLS: TLSNone, Timeout: time.Second},
+		Name: "127.0.0.1:" + strconv.Itoa(port), Weight: w}
+}
+
+// tally counts a pool's tries by relay and result.
+func tally(tries []Try, into map[string]map[TryResult]int) {
+	for _, tr := range tries {
+		if into[tr.Relay] == nil {
+			into[tr.Relay] = map[TryResult]int{}
+		}
+		into[tr.Relay][tr.Result]++
+	}
+}
+
+func TestPool_SpreadsByWeight(t *testing.T) {
+	a, b := newSink(t), newSink(t)
+	p := NewPool([]Relay{relayFor(a, 3), relayFor(b, 1)}, nil, PoolOptions{Conns: 2})
+	defer p.Close()
+
+	counts := map[string]map[TryResult]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			rc, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("c%d@example.net", i)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if len(rc.Tries) != 1 || rc.MessageID == "" {
+				t.Errorf("receipt %+v, want one try and a Message-ID", rc)
+			}
+			mu.Lock()
+			tally(rc.Tries, counts)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	// The smooth weighted round-robin is exact: 3 of every 4 choices go to a.
+	if got, want := len(a.received()), 30; got != want {
+		t.Errorf("relay a (weight 3) received %d of 40, want %d", got, want)
+	}
+	if got, want := len(b.received()), 10; got != want {
+		t.Errorf("relay b (weight 1) received %d of 40, want %d", got, want)
+	}
+	if got := counts[relayFor(a, 3).Name][TrySent]; got != 30 {
+		t.Errorf("receipts say a sent %d, want 30", got)
+	}
+}
+
+// TestPool_SetsAsideAFailingRelay: a relay refusing connections and one answering 421 are
+// set aside after three failures each; every message reaches exactly one relay, once; after
+// the cool-down one message probes each, and a failed probe sets the relay aside for longer.
+func TestPool_SetsAsideAFailingRelay(t *testing.T) {
+	good, busy := newSink(t), newSink(t)
+	for range 100 {
+		busy.fail("RCPT", 421)
+	}
+	refusing := refusingRelay(t, 3)
+	clock := &fakeClock{t: time.Date(2026, 12, 6, 1, 0, 0, 0, time.UTC)}
+	p := NewPool([]Relay{refusing, relayFor(busy, 2), relayFor(good, 1)}, nil,
+		PoolOptions{Conns: 1, Faults: 3, SetAside: time.Minute, Now: clock.now})
+	defer p.Close()
+
+	counts := map[string]map[TryResult]int{}
+	asideUntil := map[string]time.Time{}
+	send := func(n int, prefix string) {
+		for i := range n {
+			rc, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("%s%d@example.net", prefix, i)))
+			if err != nil {
+				t.Fatalf("message %d: %v (tries %+v)", i, err, rc.Tries)
+			}
+			if last := rc.Tries[len(rc.Tries)-1]; last.Relay != relayFor(good, 1).Name || last.Result != TrySent {
+				t.Fatalf("message %d: last try %+v, want sent by the good relay", i, last)
+			}
+			for _, tr := range rc.Tries {
+				if !tr.SetAsideUntil.IsZero() {
+					asideUntil[tr.Relay] = tr.SetAsideUntil
+				}
+			}
+			tally(rc.Tries, counts)
+		}
+	}
+	send(20, "c")
+
+	if got := len(good.received()); got != 20 {
+		t.Fatalf("the good relay received %d messages, want all 20", got)
+	}
+	if got := len(busy.received()); got != 0 {
+		t.Errorf("the 421 relay received %d messages, want 0", got)
+	}
+	seen := map[string]bool{}
+	for _, m := range good.received() {
+		if seen[m.To[0]] {
+			t.Errorf("a customer got two messages")
+		}
+		seen[m.To[0]] = true
+	}
+	for _, r := range []string{refusing.Name, relayFor(busy, 2).Name} {
+		if got := counts[r][TryFailed]; got != 3 {
+			t.Errorf("relay %s failed %d times, want 3 (then set aside)", r, got)
+		}
+		if want := clock.now().Add(time.Minute); !asideUntil[r].Equal(want) {
+			t.Errorf("relay %s set aside until %v, want %v", r, asideUntil[r], want)
+		}
+	}
+
+	// After the cool-down, one message probes each failing relay, which fails and is set
+	// aside for twice as long; the other messages are not held up.
+	clock.advance(time.Minute + time.Second)
+	clear(counts)
+	send(5, "d")
+	for _, r := range []string{refusing.Name, relayFor(busy, 2).Name} {
+		if got := counts[r][TryFailed]; got != 1 {
+			t.Errorf("after the cool-down relay %s was tried %d times, want one probe", r, got)
+		}
+		if want := clock.now().Add(2 * time.Minute); !asideUntil[r].Equal(want) {
+			t.Errorf("after a failed probe relay %s set aside until %v, want %v", r, asideUntil[r], want)
+		}
+	}
+
+	// Once the 421s stop, the probe brings the busy relay back.
+	busy.mu.Lock()
+	busy.faults["RCPT"] = nil
+	busy.mu.Unlock()
+	clock.advance(2*time.Minute + time.Second)
+	clear(counts)
+	for i := range 6 {
+		if _, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("e%d@example.net", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(busy.received()); got == 0 {
+		t.Errorf("the relay that recovered got no message after its probe")
+	}
+}
+
+func TestPool_PermanentReplyIsNotTriedElsewhere(t *testing.T) {
+	a, b := newSink(t), newSink(t)
+	a.fail("RCPT", 550)
+	p := NewPool([]Relay{relayFor(a, 1), relayFor(b, 1)}, nil, PoolOptions{Conns: 1})
+	defer p.Close()
+
+	rc, err := p.Deliver(context.Background(), testMessage("gone@example.net"))
+	var e *Error
+	if !errors.As(err, &e) || !e.Permanent || e.Code != 550 {
+		t.Fatalf("Deliver error = %v, want the permanent 550", err)
+	}
+	if len(rc.Tries) != 1 || rc.Tries[0].Result != TryRejected {
+		t.Errorf("tries = %+v, want one rejected", rc.Tries)
+	}
+	if got := len(b.received()); got != 0 {
+		t.Errorf("the other relay received %d messages after a 5xx, want 0", got)
+	}
+}
+
+func TestPool_AllRelaysSetAsideIsTemporary(t *testing.T) {
+	p := NewPool([]Relay{refusingRelay(t, 1)}, nil, PoolOptions{Conns: 1, Faults: 1})
+	defer p.Close()
+
+	if _, err := p.Deliver(context.Background(), testMessage("a@example.net")); err == nil {
+		t.Fatal("a refusing relay accepted a message")
+	}
+	rc, err := p.Deliver(context.Background(), testMessage("b@example.net"))
+	var e *Error
+	if !errors.As(err, &e) || e.Permanent || !errors.Is(err, ErrNoRelay) {
+		t.Fatalf("Deliver error = %v, want a temporary ErrNoRelay", err)
+	}
+	if len(rc.Tries) != 0 {
+		t.Errorf("tries = %+v, want none", rc.Tries)
+	}
+}
+
+func TestRefusedBeforeAccepting(t *testing.T) {
+	for _, tc := range []struct {
+		stage string
+		code  int
+		want  bool
+	}{
+		{"dial", 0, true}, {"MAIL FROM", 421, true}, {"RCPT TO", 451, true}, {"DATA", 0, true},
+		{"end of data", 451, true},
+		// The data went out and the reply is unknown: possibly delivered.
+		{"end of data", 0, false}, {"message body", 0, false},
+	} {
+		if got := refusedBeforeAccepting(&Error{stage: tc.stage, Code: tc.code}); got != tc.want {
+			t.Errorf("refusedBeforeAccepting(%s, %d) = %v, want %v", tc.stage, tc.code, got, tc.want)
+		}
+	}
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
