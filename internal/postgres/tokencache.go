@@ -10,7 +10,7 @@ import (
 )
 
 // TokensChannel is the PostgreSQL notification channel on which a change to any token or user
-// is announced (migration 00019's triggers).
+// is announced (migration 00018's triggers).
 const TokensChannel = "breachnotice_tokens"
 
 // tokenCacheFor is how long a checked token is answered from memory at most: a minute, the
