@@ -113,6 +113,114 @@ ORDER BY at;
 -- name: campaigns.go:campaignAuthors#1
 SELECT DISTINCT created_by FROM imports WHERE campaign_id = $1 AND created_by <> '';
 
+-- name: codes.go:assignStatement#1
+WITH need AS MATERIALIZED (
+SELECT r.id, row_number() OVER (ORDER BY r.id) AS n
+FROM recipients r
+WHERE r.campaign_id = $1 AND r.purged_at IS NULL AND NOT ($2::text <> '' AND coalesce(btrim(r.attributes->>$2::text, '
+') ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,39}$', false))
+AND NOT EXISTS (SELECT 1 FROM enrolment_codes e WHERE e.campaign_id = $1 AND e.recipient_id = r.id)
+), listed AS MATERIALIZED (
+SELECT DISTINCT upper(btrim(r.attributes->>$2::text, '
+')) AS key FROM recipients r
+WHERE r.campaign_id = $1 AND $2::text <> '' AND r.attributes ? $2::text
+), free AS (
+SELECT f.code_key, row_number() OVER (ORDER BY f.seq) AS n
+FROM (SELECT e.code_key, e.seq FROM enrolment_codes e
+LEFT JOIN listed l ON l.key = e.code_key
+WHERE e.campaign_id = $1 AND e.recipient_id IS NULL AND l.key IS NULL
+ORDER BY e.seq LIMIT (SELECT count(*) FROM need)) f
+)
+UPDATE enrolment_codes e SET recipient_id = need.id, assigned_at = now()
+FROM need JOIN free ON free.n = need.n
+WHERE e.campaign_id = $1 AND e.code_key = free.code_key;
+
+-- name: codes.go:releaseStatement#1
+WITH listed AS MATERIALIZED (
+SELECT DISTINCT upper(btrim(r.attributes->>$2::text, '
+')) AS key FROM recipients r
+WHERE r.campaign_id = $1 AND $2::text <> '' AND r.attributes ? $2::text
+)
+UPDATE enrolment_codes e SET recipient_id = NULL, assigned_at = NULL
+WHERE e.campaign_id = $1 AND e.recipient_id IS NOT NULL AND $2::text <> ''
+AND (e.code_key IN (SELECT key FROM listed)
+OR e.recipient_id IN (SELECT r.id FROM recipients r WHERE r.campaign_id = $1 AND NOT (NOT ($2::text <> '' AND coalesce(btrim(r.attributes->>$2::text, '
+') ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,39}$', false)))));
+
+-- name: codes.go:refreshPool#1
+INSERT INTO enrolment_code_pools AS p (campaign_id, size, assigned, missing, updated_at)
+SELECT $1, count(*), count(e.recipient_id),
+(SELECT count(*) FROM recipients r WHERE r.campaign_id = $1 AND r.purged_at IS NULL AND NOT ($2::text <> '' AND coalesce(btrim(r.attributes->>$2::text, '
+') ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,39}$', false))
+AND NOT EXISTS (SELECT 1 FROM enrolment_codes e WHERE e.campaign_id = $1 AND e.recipient_id = r.id)),
+now()
+FROM enrolment_codes e WHERE e.campaign_id = $1
+ON CONFLICT (campaign_id) DO UPDATE SET size = excluded.size, assigned = excluded.assigned,
+missing = excluded.missing, updated_at = excluded.updated_at
+RETURNING size, assigned, missing, updated_at;
+
+-- name: codes.go:withoutNestedLoops#1
+SELECT current_setting('enable_nestloop'), current_setting('work_mem'),
+set_config('enable_nestloop', 'off', true), set_config('work_mem', '32MB', true);
+
+-- name: codes.go:withoutNestedLoops#2
+-- args: ["off", "256MB"]
+SELECT set_config('enable_nestloop', $1, true), set_config('work_mem', $2, true);
+
+-- name: codes.go:codeColumn#1
+SELECT coalesce(c.spec->'offer'->>'code_attribute', ''),
+EXISTS (SELECT 1 FROM enrolment_code_pools p WHERE p.campaign_id = c.id)
+FROM campaigns c WHERE c.id = $1;
+
+-- name: codes.go:CodePool#1
+SELECT size, assigned, missing, updated_at FROM enrolment_code_pools WHERE campaign_id = $1;
+
+-- name: codes.go:ImportCodes#1
+SELECT state FROM campaigns WHERE id = $1 FOR UPDATE;
+
+-- name: codes.go:ImportCodes#2
+CREATE TEMP TABLE code_staging (line bigint NOT NULL, code text COLLATE "C" NOT NULL, reason text) ON COMMIT DROP;
+
+-- name: codes.go:ImportCodes#3
+CREATE TEMP TABLE code_rejects (line bigint NOT NULL, reason text NOT NULL) ON COMMIT DROP;
+
+-- name: codes.go:ImportCodes#4
+WITH listed AS MATERIALIZED (
+SELECT DISTINCT upper(btrim(r.attributes->>$2::text, '
+')) AS key FROM recipients r
+WHERE r.campaign_id = $1 AND $2::text <> '' AND r.attributes ? $2::text
+), checked AS MATERIALIZED (
+SELECT s.line, s.code, CASE
+WHEN s.reason IS NOT NULL THEN s.reason
+WHEN s.first < s.line THEN 'the same code as line ' || s.first || ' (codes are compared without regard to case)'
+WHEN e.code_key IS NOT NULL THEN 'already in the campaign''s pool (imported before)'
+WHEN l.key IS NOT NULL THEN 'a customer''s list row already has this code (column ' || $2::text || ')'
+END AS reason
+FROM (SELECT line, code, reason, upper(code) AS key, min(line) OVER (PARTITION BY upper(code)) AS first
+FROM code_staging) s
+LEFT JOIN enrolment_codes e ON e.campaign_id = $1 AND e.code_key = s.key
+LEFT JOIN listed l ON l.key = s.key
+), rejected AS (
+INSERT INTO code_rejects (line, reason) SELECT line, reason FROM checked WHERE reason IS NOT NULL
+)
+INSERT INTO enrolment_codes (campaign_id, code)
+SELECT $1, code FROM checked WHERE reason IS NULL ORDER BY line;
+
+-- name: codes.go:ImportCodes#5
+SELECT line, reason FROM code_rejects ORDER BY line LIMIT $1;
+
+-- name: codes.go:ImportCodes#6
+INSERT INTO enrolment_code_pools (campaign_id) VALUES ($1) ON CONFLICT DO NOTHING;
+
+-- name: codes.go:ExportCodes#1
+SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1);
+
+-- name: codes.go:ExportCodes#2
+SELECT e.code, r.customer_id FROM enrolment_codes e
+JOIN recipients r ON r.campaign_id = $1 AND r.id = e.recipient_id
+WHERE e.campaign_id = $1 AND e.recipient_id IS NOT NULL
+ORDER BY e.seq;
+
 -- name: deliveries.go:ClaimRange#1
 WITH due AS (
 SELECT d.recipient_id, EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = d.channel
@@ -121,7 +229,7 @@ AND lower(s.address COLLATE "default") = lower(CASE WHEN d.channel = 'email' THE
 FROM deliveries d
 JOIN recipients r ON r.campaign_id = $1 AND r.id = d.recipient_id AND r.id >= $3 AND r.id < $4
 WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id >= $3 AND d.recipient_id < $4
-AND d.state = 'queued' AND d.next_attempt_at <= now()
+AND d.state = 'queued' AND d.next_attempt_at <= now() AND (d.not_before IS NULL OR d.not_before <= $6)
 AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.state = 'running')
 FOR UPDATE OF d SKIP LOCKED
 ), claimed AS (
@@ -130,14 +238,15 @@ state = CASE WHEN due.suppressed THEN 'suppressed' ELSE 'sending' END,
 worker_id = CASE WHEN due.suppressed THEN NULL ELSE $5::uuid END,
 attempts = d.attempts + CASE WHEN due.suppressed THEN 0 ELSE 1 END,
 error = CASE WHEN due.suppressed THEN 'the address is on the suppression list' ELSE d.error END,
-source = 'worker', updated_at = now()
+source = 'worker', updated_at = now(), not_before = NULL
 FROM due
 WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = due.recipient_id
 RETURNING d.recipient_id, d.state, d.attempts
 )
 SELECT c.recipient_id, c.state, c.attempts, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,
-r.jurisdiction, r.exposed, r.attributes
+r.jurisdiction, r.exposed, r.attributes, e.code
 FROM claimed c JOIN recipients r ON r.campaign_id = $1 AND r.id = c.recipient_id AND r.id >= $3 AND r.id < $4
+LEFT JOIN enrolment_codes e ON e.campaign_id = $1 AND e.recipient_id = c.recipient_id
 ORDER BY c.recipient_id;
 
 -- name: deliveries.go:queueFallbacks#1
@@ -193,7 +302,8 @@ WHERE reject_reason IS NULL GROUP BY customer_id HAVING count(*) > 1;
 
 -- name: importmerge.go:importSession.merge#3
 CREATE TEMP TABLE import_folded ON COMMIT DROP AS
-SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes
+SELECT s.customer_id, s.email, s.phone, s.name, s.locale, s.country, s.jurisdiction, s.exposed, s.attributes,
+s.ref_key, s.postal
 FROM import_staging s
 WHERE s.reject_reason IS NULL
 AND NOT EXISTS (SELECT 1 FROM import_duplicates d WHERE d.customer_id = s.customer_id)
@@ -206,7 +316,9 @@ coalesce((array_agg(g.locale ORDER BY g.line DESC) FILTER (WHERE g.locale <> '')
 coalesce((array_agg(g.country ORDER BY g.line DESC) FILTER (WHERE g.country <> ''))[1], ''),
 coalesce((array_agg(g.jurisdiction ORDER BY g.line DESC) FILTER (WHERE g.jurisdiction <> ''))[1], ''),
 bit_or(g.exposed),
-jsonb_merge_agg(g.attributes ORDER BY g.line)
+jsonb_merge_agg(g.attributes ORDER BY g.line),
+max(g.ref_key), -- one customer, one code
+(array_agg(g.postal ORDER BY g.line DESC) FILTER (WHERE g.postal IS NOT NULL))[1]
 FROM import_staging g JOIN import_duplicates USING (customer_id)
 WHERE g.reject_reason IS NULL
 GROUP BY g.customer_id;
@@ -221,30 +333,32 @@ country = CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
 jurisdiction = CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
 exposed = r.exposed | f.exposed,
 attributes = r.attributes || f.attributes,
+postal = coalesce(f.postal, r.postal),
+ref_key = coalesce(r.ref_key, f.ref_key),
 import_id = $1,
 updated_at = now()
 FROM import_folded f
 WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id
-AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes)
+AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes, r.postal)
 IS DISTINCT FROM (
 coalesce(f.email, r.email), coalesce(f.phone, r.phone),
 CASE WHEN f.name <> '' THEN f.name ELSE r.name END,
 CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
 CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
 CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
-r.exposed | f.exposed, r.attributes || f.attributes);
+r.exposed | f.exposed, r.attributes || f.attributes, coalesce(f.postal, r.postal));
 
 -- name: importmerge.go:importSession.merge#5
 INSERT INTO recipients (campaign_id, customer_id, email, phone, name, locale, country,
-jurisdiction, exposed, attributes, import_id)
-SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1
+jurisdiction, exposed, attributes, import_id, ref_key, postal)
+SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1, ref_key, postal
 FROM import_folded f
 WHERE NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id);
 
 -- name: importmerge.go:importSession.merge#6
 INSERT INTO recipients (campaign_id, customer_id, email, phone, name, locale, country,
-jurisdiction, exposed, attributes, import_id)
-SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1
+jurisdiction, exposed, attributes, import_id, ref_key, postal)
+SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1, ref_key, postal
 FROM import_folded f;
 
 -- name: imports.go:BeginImport#1
@@ -274,16 +388,13 @@ SELECT line, customer_id, field, reason FROM import_rejects
 WHERE import_id = $1 ORDER BY line;
 
 -- name: importsession.go:importSession.open#1
-SELECT state FROM campaigns WHERE id = $1 FOR UPDATE;
-
--- name: importsession.go:importSession.open#2
 SELECT to_regclass($1) IS NOT NULL;
 
--- name: importsession.go:importSession.open#3
+-- name: importsession.go:importSession.open#2
 CREATE TEMP TABLE import_staging (
 line bigint NOT NULL, customer_id text COLLATE "C", email text, phone text, name text,
 locale text, country text, jurisdiction text, exposed integer, attributes jsonb,
-reject_field text, reject_reason text
+ref_key bigint, postal jsonb, reject_field text, reject_reason text
 ) ON COMMIT DROP;
 
 -- name: importsession.go:importSession.Progress#1
@@ -300,6 +411,67 @@ UPDATE imports SET state = 'failed', error = $2, read = $3, rejected = $4, finis
 encoding = $5, delimiter = $6, sheet = $7
 WHERE id = $1;
 
+-- name: letters.go:lettersDue#1
+SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
+exposed, attributes, updated_at, postal,
+coalesce((SELECT l.state FROM deliveries l
+WHERE l.campaign_id = r.campaign_id AND l.recipient_id = r.id AND l.channel = 'letter'), '')
+FROM recipients r
+WHERE r.campaign_id = $1 AND r.id > $2 AND r.postal IS NOT NULL AND r.purged_at IS NULL AND (
+$3 = 'all'
+OR (r.email IS NULL AND r.phone IS NULL)
+OR ($3 = 'fallback'
+AND EXISTS (SELECT 1 FROM deliveries e
+WHERE e.campaign_id = r.campaign_id AND e.recipient_id = r.id AND e.channel IN ('email', 'sms'))
+AND NOT EXISTS (SELECT 1 FROM deliveries e
+WHERE e.campaign_id = r.campaign_id AND e.recipient_id = r.id AND e.channel IN ('email', 'sms')
+AND e.state NOT IN ('bounced', 'failed', 'suppressed')))
+OR EXISTS (SELECT 1 FROM deliveries l
+WHERE l.campaign_id = r.campaign_id AND l.recipient_id = r.id AND l.channel = 'letter'))
+ORDER BY r.id
+LIMIT $4;
+
+-- name: letters.go:MarkLettersPrinted#1
+INSERT INTO deliveries AS d (campaign_id, recipient_id, channel, state, source, locale)
+SELECT $1, m.id, 'letter', 'printed', 'operator', m.locale
+FROM unnest($2::bigint[], $3::text[]) AS m (id, locale)
+ORDER BY m.id
+ON CONFLICT (campaign_id, recipient_id, channel) DO UPDATE SET state = 'printed', source = 'operator', updated_at = now()
+WHERE d.state = 'pending';
+
+-- name: letters.go:MoveLetters#1
+WITH m AS (
+SELECT DISTINCT ON (customer_id) customer_id, reason, ord
+FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS m (customer_id, reason, ord)
+ORDER BY customer_id, ord DESC
+), r AS (
+SELECT m.customer_id, m.reason, rc.id
+FROM m LEFT JOIN recipients rc ON rc.campaign_id = $1 AND rc.customer_id = m.customer_id
+), moved AS (
+UPDATE deliveries d SET state = $4, error = r.reason, source = 'operator', updated_at = now()
+FROM r
+WHERE d.campaign_id = $1 AND d.recipient_id = r.id AND d.channel = 'letter' AND d.state = ANY ($5)
+RETURNING d.recipient_id
+)
+SELECT r.customer_id, r.id IS NOT NULL, coalesce(d.state, ''),
+EXISTS (SELECT 1 FROM moved WHERE moved.recipient_id = r.id)
+FROM r LEFT JOIN deliveries d ON d.campaign_id = $1 AND d.recipient_id = r.id AND d.channel = 'letter';
+
+-- name: letters.go:MoveAllLetters#1
+UPDATE deliveries SET state = $3, source = 'operator', updated_at = now()
+WHERE campaign_id = $1 AND channel = 'letter' AND state = $2;
+
+-- name: letters.go:LetterCustomers#1
+SELECT r.customer_id FROM deliveries d
+JOIN recipients r ON r.campaign_id = d.campaign_id AND r.id = d.recipient_id
+WHERE d.campaign_id = $1 AND d.channel = 'letter' ORDER BY d.recipient_id;
+
+-- name: letters_owed.go:countOwedLetters#1
+SELECT locale, country, count(*) FROM recipients
+WHERE campaign_id = $1 AND postal IS NOT NULL AND purged_at IS NULL
+AND ($2 = 'all' OR (email IS NULL AND phone IS NULL))
+GROUP BY locale, country;
+
 -- name: lifecycle.go:MoveCampaign#1
 UPDATE campaigns SET started_by = $2, started_at = now() WHERE id = $1;
 
@@ -312,7 +484,7 @@ WHERE id = $1 RETURNING state, started_by, started_at, finished_at;
 SELECT pg_notify($1, $2);
 
 -- name: lifecycle.go:settleCancelled#1
-UPDATE deliveries SET state = 'failed', error = $2, source = 'operator', updated_at = now()
+UPDATE deliveries SET state = 'failed', error = $2, source = 'operator', updated_at = now(), not_before = NULL
 WHERE campaign_id = $1 AND state = 'queued';
 
 -- name: lifecycle.go:settleCancelled#2
@@ -355,7 +527,7 @@ WHERE campaign_id = $1 AND id > $2 AND purged_at IS NULL
 ORDER BY id LIMIT $3;
 
 -- name: privacy.go:purgeRecipients#2
-UPDATE recipients r SET email = NULL, phone = NULL, name = '', attributes = '{}',
+UPDATE recipients r SET email = NULL, phone = NULL, name = '', attributes = '{}', postal = NULL,
 email_proof = p.email_proof, phone_proof = p.phone_proof, purged_at = now(), updated_at = now()
 FROM unnest($2::bigint[], $3::bytea[], $4::bytea[]) AS p(id, email_proof, phone_proof)
 WHERE r.campaign_id = $1 AND r.id = p.id;
@@ -410,21 +582,37 @@ SELECT state, coalesce(spec->>'channels', '') FROM campaigns WHERE id = $1 FOR S
 INSERT INTO suppressions (channel, address, source, reason) VALUES ($1, $2, $3, $4)
 ON CONFLICT DO NOTHING;
 
+-- name: quiet.go:QueuedRecipients#1
+SELECT r.id, coalesce(r.phone, ''), r.country FROM deliveries d
+JOIN recipients r ON r.campaign_id = $1 AND r.id = d.recipient_id AND r.id >= $3 AND r.id < $4
+WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id >= $3 AND d.recipient_id < $4
+AND d.state = 'queued' AND d.next_attempt_at <= now() AND (d.not_before IS NULL OR d.not_before <= $5)
+ORDER BY d.recipient_id;
+
+-- name: quiet.go:Defer#1
+UPDATE deliveries d SET not_before = u.until, next_attempt_at = greatest(d.next_attempt_at, u.until)
+FROM unnest($3::bigint[], $4::timestamptz[]) AS u (recipient_id, until)
+WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = ANY ($3) AND d.recipient_id = u.recipient_id
+AND d.state = 'queued';
+
+-- name: quiet.go:quietWaitQuery#1
+SELECT count(*), min(not_before), max(not_before) FROM deliveries WHERE campaign_id = $1 AND not_before IS NOT NULL;
+
 -- name: recipients.go:Recipient#1
 SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof FROM recipients WHERE campaign_id = $1 AND customer_id = $2;
+exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, (SELECT e.code FROM enrolment_codes e WHERE e.campaign_id = recipients.campaign_id AND e.recipient_id = recipients.id), postal FROM recipients WHERE campaign_id = $1 AND customer_id = $2;
 
 -- name: recipients.go:FirstRecipients#1
 SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof FROM recipients WHERE campaign_id = $1 ORDER BY id LIMIT $2;
+exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, (SELECT e.code FROM enrolment_codes e WHERE e.campaign_id = recipients.campaign_id AND e.recipient_id = recipients.id), postal FROM recipients WHERE campaign_id = $1 ORDER BY id LIMIT $2;
 
 -- name: recipients.go:recipientSelect#1
 SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof FROM recipients;
+exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, (SELECT e.code FROM enrolment_codes e WHERE e.campaign_id = recipients.campaign_id AND e.recipient_id = recipients.id), postal FROM recipients;
 
 -- name: recipients.go:RecipientByID#1
 SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof FROM recipients WHERE campaign_id = $1 AND id = $2;
+exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, (SELECT e.code FROM enrolment_codes e WHERE e.campaign_id = recipients.campaign_id AND e.recipient_id = recipients.id), postal FROM recipients WHERE campaign_id = $1 AND id = $2;
 
 -- name: reconcile.go:ActiveCampaigns#1
 SELECT id, state, planned FROM campaigns c
@@ -436,10 +624,11 @@ ORDER BY started_at;
 -- name: reconcile.go:DueChunks#1
 SELECT DISTINCT channel, recipient_id / $2 FROM deliveries
 WHERE campaign_id = $1 AND state = 'queued' AND next_attempt_at <= now() - $3::interval
+AND (not_before IS NULL OR not_before <= $4::timestamptz - $3::interval)
 ORDER BY 2, 1;
 
 -- name: reconcile.go:ReleaseOrphans#1
-UPDATE deliveries SET state = 'failed', error = $2, source = 'reconciler', updated_at = now()
+UPDATE deliveries SET state = 'failed', error = $2, source = 'reconciler', updated_at = now(), not_before = NULL
 WHERE campaign_id = $1 AND state = 'queued';
 
 -- name: reconcile.go:ReleaseOrphans#2
@@ -473,18 +662,19 @@ DELETE FROM workers WHERE id = $1 OR heartbeat_at < now() - interval '1 day';
 
 -- name: regulators.go:residenceCounts#1
 SELECT country, jurisdiction, region,
-CASE WHEN region = '' AND country = 'US' THEN left(postal, 3) ELSE '' END AS postal3,
+CASE WHEN region = '' AND country = 'US' THEN left(zip, 3) ELSE '' END AS postal3,
 count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed)
 FROM (
 SELECT country, jurisdiction, exposed,
-email IS NULL AND phone IS NULL AND purged_at IS NULL AS no_contact,
+email IS NULL AND phone IS NULL AND postal IS NULL AND purged_at IS NULL AS no_contact,
 CASE WHEN jurisdiction LIKE 'us-%' OR country NOT IN ('', 'US') THEN ''
-ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''), '')
+ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
+nullif(postal->>'region', ''), '')
 END AS region,
 CASE WHEN jurisdiction LIKE 'us-%' OR country <> 'US' THEN ''
-ELSE coalesce(nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
+ELSE coalesce(nullif(postal->>'postal_code', ''), nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
 nullif(btrim(attributes->>'zip_code'), ''), nullif(btrim(attributes->>'zipcode'), ''), '')
-END AS postal
+END AS zip
 FROM recipients WHERE campaign_id = $1
 ) r
 GROUP BY 1, 2, 3, 4;
@@ -492,7 +682,7 @@ GROUP BY 1, 2, 3, 4;
 -- name: regulators.go:unreached#1
 SELECT count(*), count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
 FROM (
-SELECT bool_or(state NOT IN ('failed', 'bounced', 'suppressed')) AS reached, bool_or(state = 'suppressed') AS suppressed
+SELECT bool_or(state NOT IN ('failed', 'bounced', 'suppressed', 'returned')) AS reached, bool_or(state = 'suppressed') AS suppressed
 FROM deliveries WHERE campaign_id = $1
 GROUP BY recipient_id
 ) d;
@@ -538,11 +728,14 @@ last_used_at = NULL, revoked_at = NULL, expires_at = NULL;
 
 -- name: tracking.go:RecipientRecord#1
 SELECT d.recipient_id, r.customer_id, r.name, d.channel,
-coalesce(CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END, ''),
+coalesce(CASE d.channel WHEN 'email' THEN r.email WHEN 'sms' THEN r.phone
+ELSE concat_ws(', ', nullif(r.postal->>'line1', ''), nullif(r.postal->>'line2', ''), nullif(r.postal->>'line3', ''),
+nullif(concat_ws(' ', nullif(r.postal->>'postal_code', ''), nullif(r.postal->>'city', '')), ''),
+nullif(r.postal->>'region', ''), nullif(r.postal->>'country', '')) END, ''),
 d.locale, d.state, d.attempts, d.provider_id, d.error, d.fallback, d.possible_duplicates > 0, d.updated_at,
 (SELECT min(e.at) FROM delivery_events e
-WHERE e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state = 'sent') FROM deliveries d CROSS JOIN LATERAL (
-SELECT customer_id, name, email, phone FROM recipients r WHERE r.campaign_id = d.campaign_id AND r.id = d.recipient_id LIMIT 1
+WHERE e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state IN ('sent', 'mailed')) FROM deliveries d CROSS JOIN LATERAL (
+SELECT customer_id, name, email, phone, postal FROM recipients r WHERE r.campaign_id = d.campaign_id AND r.id = d.recipient_id LIMIT 1
 ) r
 WHERE d.campaign_id = $1 AND d.recipient_id = $2 ORDER BY d.channel;
 
@@ -551,23 +744,36 @@ SELECT at, channel, state, source, attempt, provider_id, error FROM delivery_eve
 WHERE campaign_id = $1 AND recipient_id = $2
 ORDER BY at, state = 'queued', array_position('{queued,sending,sent,delivered,bounced,failed,suppressed}'::text[], state), channel;
 
--- name: tracking.go:campaignExists#1
-SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1);
-
 -- name: tracking.go:listingBound#1
 SELECT recipient_id, channel FROM deliveries WHERE campaign_id = $1 AND (recipient_id, channel) > ($2, $3)
 ORDER BY recipient_id, channel OFFSET $4 LIMIT 1;
 
 -- name: tracking.go:ExportDeliveries#1
 SELECT d.recipient_id, r.customer_id, r.name, d.channel,
-coalesce(CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END, ''),
+coalesce(CASE d.channel WHEN 'email' THEN r.email WHEN 'sms' THEN r.phone
+ELSE concat_ws(', ', nullif(r.postal->>'line1', ''), nullif(r.postal->>'line2', ''), nullif(r.postal->>'line3', ''),
+nullif(concat_ws(' ', nullif(r.postal->>'postal_code', ''), nullif(r.postal->>'city', '')), ''),
+nullif(r.postal->>'region', ''), nullif(r.postal->>'country', '')) END, ''),
 d.locale, d.state, d.attempts, d.provider_id, d.error, d.fallback, d.possible_duplicates > 0, d.updated_at,
 (SELECT min(e.at) FROM delivery_events e
-WHERE e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state = 'sent') FROM deliveries d CROSS JOIN LATERAL (
-SELECT customer_id, name, email, phone FROM recipients r WHERE r.campaign_id = d.campaign_id AND r.id = d.recipient_id LIMIT 1
+WHERE e.campaign_id = d.campaign_id AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state IN ('sent', 'mailed')) FROM deliveries d CROSS JOIN LATERAL (
+SELECT customer_id, name, email, phone, postal FROM recipients r WHERE r.campaign_id = d.campaign_id AND r.id = d.recipient_id LIMIT 1
 ) r
 WHERE d.campaign_id = $1 ORDER BY d.recipient_id, d.channel;
 
 -- name: tracking.go:Suppressions#1
 SELECT channel, address, source, reason, coalesce(campaign_id::text, ''), created_at FROM suppressions
 WHERE (channel, address) > ($1, $2);
+
+-- name: verify.go:sentReferenceSQL#1
+SELECT c.spec->'organization', s.at
+FROM recipients r
+JOIN campaigns c ON c.id = r.campaign_id
+CROSS JOIN LATERAL (
+SELECT min(e.at) AS at FROM delivery_events e
+WHERE e.campaign_id = r.campaign_id AND e.recipient_id = r.id
+AND e.state IN ('sent', 'delivered', 'bounced', 'printed', 'mailed', 'returned')
+) s
+WHERE r.ref_key = $1 AND s.at IS NOT NULL
+ORDER BY s.at
+LIMIT 1;
