@@ -21,7 +21,7 @@ import (
 // gets one email; campaign status, as JSON and as text, counts each relay's notices and shows
 // the refusing one set aside.
 func TestCLI_WorkerSendsThroughSeveralRelays(t *testing.T) {
-	heavy, light := startSink(t), startSink(t)
+	heavy, light := smtpsink.StartTB(t), smtpsink.StartTB(t)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -136,12 +136,3 @@ func TestCLI_WorkerRefusesMalformedSMTPURLS(t *testing.T) {
 	}
 }
 
-func startSink(t *testing.T) *smtpsink.Sink {
-	t.Helper()
-	s, err := smtpsink.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}

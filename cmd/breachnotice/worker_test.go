@@ -33,11 +33,7 @@ const redisDB = 2
 // possible duplicate in the record, and the record's count of possible duplicates lies between
 // the two.
 func TestCLI_ThreeWorkersOneKilledOneAddedEveryCustomerOnce(t *testing.T) {
-	sink, err := smtpsink.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := smtpsink.StartTB(t)
 	// 16 chunks of 256, one task at a time per worker (WORKER_CONCURRENCY=1), so that work is
 	// still queued for the added worker; about 10 s of sending at 300/s shared by all.
 	const n = 4000
@@ -328,11 +324,7 @@ func acceptToRecord(t *testing.T, sink *smtpsink.Sink, id string) string {
 // development machine.)
 func TestCLI_WorkerKilledTwiceAtFullRateFewDuplicatesAllCounted(t *testing.T) {
 	const maxDupsPerKill = 20
-	sink, err := smtpsink.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
+	sink := smtpsink.StartTB(t)
 	const n = 8000
 	id := emailCampaign(t, "D", n)
 	redisURL := redistest.URL(t, redisDB)

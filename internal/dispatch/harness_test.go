@@ -75,11 +75,7 @@ func newWorld(t *testing.T) *world {
 	}
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
-	sink, err := smtpsink.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sink.Close() })
+	sink := smtpsink.StartTB(t)
 	rd, err := notice.New("", testSecret)
 	if err != nil {
 		t.Fatal(err)

@@ -23,8 +23,8 @@ import (
 func TestRelays_FailingRelaysAreSetAsideAndEveryCustomerGetsOneNotice(t *testing.T) {
 	w := newWorld(t)
 	heavy := w.sink // weight 3, with a rate of its own (a shared bucket in Redis)
-	light := startSink(t)
-	busy := startSink(t)
+	light := smtpsink.StartTB(t)
+	busy := smtpsink.StartTB(t)
 	busy.Fault = func(string, []byte) error { return smtpsink.Reply(421) }
 	refusing := closedPort(t)
 
@@ -118,16 +118,6 @@ func TestRelays_FailingRelaysAreSetAsideAndEveryCustomerGetsOneNotice(t *testing
 	}
 }
 
-// startSink starts another SMTP sink, stopped when the test ends.
-func startSink(t *testing.T) *smtpsink.Sink {
-	t.Helper()
-	s, err := smtpsink.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 // closedPort is a port nobody listens on: connections to it are refused.
 func closedPort(t *testing.T) int {

@@ -67,6 +67,25 @@ func Start(addr string) (*Sink, error) {
 	return s, nil
 }
 
+// TB is the part of testing.TB that StartTB needs (this package serves the benchmark too, which
+// should not link the testing package).
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Cleanup(func())
+}
+
+// StartTB starts a sink on a free loopback port for a test, closed when the test ends.
+func StartTB(tb TB) *Sink {
+	tb.Helper()
+	s, err := Start("127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
 // Port is the port the sink listens on.
 func (s *Sink) Port() int {
 	_, p, _ := net.SplitHostPort(s.Addr)
