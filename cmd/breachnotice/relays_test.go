@@ -135,4 +135,3 @@ func TestCLI_WorkerRefusesMalformedSMTPURLS(t *testing.T) {
 		t.Errorf("worker error:\n%s", stderr)
 	}
 }
-

@@ -118,7 +118,6 @@ func TestRelays_FailingRelaysAreSetAsideAndEveryCustomerGetsOneNotice(t *testing
 	}
 }
 
-
 // closedPort is a port nobody listens on: connections to it are refused.
 func closedPort(t *testing.T) int {
 	t.Helper()
