@@ -264,7 +264,7 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	if err := db.Warm(ctx, serveWarmConns); err != nil {
+	if err := db.Warm(ctx); err != nil {
 		return err
 	}
 	stopTokens := a.cacheTokens(ctx, db)
@@ -304,10 +304,6 @@ func (a *app) cacheTokens(ctx context.Context, db *postgres.DB) (stop func()) {
 // serveStatusMaxAge is how old a campaign's status may be when served: the screens polling it
 // while a campaign sends share one read a second (see operation.Service.StatusMaxAge).
 const serveStatusMaxAge = time.Second
-
-// serveWarmConns is how many database connections serve opens before it listens (see
-// postgres.DB.Warm): enough for the status screens' 200 requests/s, half the default pool.
-const serveWarmConns = 8
 
 // outboxOf tells the console where the local captures write, when notices are captured
 // instead of sent (development mode); nil when both channels really send.
