@@ -83,6 +83,8 @@ func benchStatusAPI(ctx context.Context, b *bench, o statusOptions) error {
 		return sendErr
 	}
 	serveCores := (cpuTime(srv.cmd.Process.Pid) - serveCPU).Seconds() / time.Since(loadStart).Seconds()
+	progress("measuring each request's cost, %d of each kind one at a time", costRequests)
+	costs := b.measureStatusCosts(ctx, srv, dbURL, loaded, o.recipients)
 
 	idle.print("idle")
 	sending.print("sending")
@@ -96,6 +98,7 @@ func benchStatusAPI(ctx context.Context, b *bench, o statusOptions) error {
 	// What PostgreSQL was busy with and waiting on meanwhile (worker and serve together): a
 	// tail that is lock waits or WAL flushes shows here, not in the CPU figures.
 	fmt.Printf("postgres    %s\n", busy.statements)
+	printStatusCosts(costs)
 	return nil
 }
 

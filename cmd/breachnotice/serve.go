@@ -234,6 +234,7 @@ func demoSecret(stateDir string) (string, error) {
 // the /verify page's per-client limits, shared by every replica. Every request is observed in
 // the HTTP metrics by its route pattern (a.metrics; nil: off).
 func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgres.DB, outbox *web.Outbox, rdb redis.UniversalClient, ready func(url string)) error {
+	ops.StatusMaxAge = serveStatusMaxAge
 	console := &web.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Log: a.log, PublicURL: a.cfg.PublicURL,
 		MaxUploadBytes: maxUploadBytes, Outbox: outbox, Secret: []byte(a.cfg.Secret), TrustedProxies: a.cfg.TrustedProxies}
 	if rdb != nil {
@@ -263,7 +264,7 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	if err := db.Warm(ctx, serveWarmConns); err != nil {
+	if err := db.Warm(ctx); err != nil {
 		return err
 	}
 	stopTokens := a.cacheTokens(ctx, db)
@@ -300,9 +301,9 @@ func (a *app) cacheTokens(ctx context.Context, db *postgres.DB) (stop func()) {
 	return func() { cancel(); <-done }
 }
 
-// serveWarmConns is how many database connections serve opens before it listens (see
-// postgres.DB.Warm): enough for the status screens' 200 requests/s, half the default pool.
-const serveWarmConns = 8
+// serveStatusMaxAge is how old a campaign's status may be when served: the screens polling it
+// while a campaign sends share one read a second (see operation.Service.StatusMaxAge).
+const serveStatusMaxAge = time.Second
 
 // outboxOf tells the console where the local captures write, when notices are captured
 // instead of sent (development mode); nil when both channels really send.

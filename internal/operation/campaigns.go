@@ -107,6 +107,7 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string) (*
 	if err != nil {
 		return nil, err
 	}
+	defer s.statuses.forget(id)
 	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
 		required := c.RequiredApprovals(s.TwoPersonAlways)
 		if err := c.CheckApproval(actor, required, authors, approvals); err != nil {
@@ -153,10 +154,12 @@ func (s *Service) MoveCampaign(ctx context.Context, actor breach.Actor, id strin
 	if err != nil {
 		return nil, err
 	}
+	defer s.statuses.forget(id)
 	return s.Store.MoveCampaign(ctx, id, actor.Name, m.From, m.To)
 }
 
-// Status counts a campaign's deliveries by channel, state and locale, with rate and ETA.
+// Status counts a campaign's deliveries by channel, state and locale, with rate and ETA: read
+// at most StatusMaxAge ago. The answer may be shared with other requests: not to be changed.
 func (s *Service) Status(ctx context.Context, actor breach.Actor, id string) (*breach.CampaignStatus, error) {
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, err
@@ -165,5 +168,8 @@ func (s *Service) Status(ctx context.Context, actor breach.Actor, id string) (*b
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.CampaignStatus(ctx, id)
+	if s.StatusMaxAge <= 0 {
+		return s.Store.CampaignStatus(ctx, id)
+	}
+	return s.statuses.get(ctx, id, s.StatusMaxAge, s.Store.CampaignStatus)
 }

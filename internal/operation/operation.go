@@ -163,6 +163,11 @@ type Service struct {
 	// VerifyFloor is the least time a verification of a reference code takes (0:
 	// DefaultVerifyFloor), so that its timing says nothing of the code (see Verify).
 	VerifyFloor time.Duration
+	// StatusMaxAge is how old a campaign's status (Status) may be when answered: requests
+	// within it of each other share one read (see statusCache). 0: read at every request.
+	// `serve` sets a second.
+	StatusMaxAge time.Duration
+	statuses     statusCache
 }
 
 // campaign parses a campaign ID and loads the campaign.

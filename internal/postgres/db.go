@@ -74,14 +74,17 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		reads: startReadAuditor(pool)}, nil
 }
 
-// Warm opens up to n of the pool's connections now, at once, rather than one by one under the
+// Warm opens every connection of the pool now, at once, rather than one by one under the
 // first requests. A connection is a new PostgreSQL backend whose caches (catalogs, the
-// partitions it touches) start empty; `serve` at its first seconds of a status-screen load
-// (200 requests/s) opened them all while answering, and that window's p99 was seconds on the
-// shared 2-core machine. Connections idle for long are closed by the pool again (pgx: 30
-// minutes), so a server that stays quiet gives them back.
-func (db *DB) Warm(ctx context.Context, n int) error {
-	n = min(n, int(db.pool.Config().MaxConns))
+// partitions it touches) start empty, and whose first runs of each statement are planned
+// afresh: `serve` at its first seconds of a status-screen load (200 requests/s) opened them
+// while answering, and that window's p99 was seconds on the shared 2-core machine. Warming
+// half the pool was not enough: the first burst grew the pool from the 8 warmed to all 16
+// within two seconds of listening (pg_stat_activity's backend_start), and those 8 were cold.
+// Connections idle for long are closed by the pool again (pgx: 30 minutes), so a server that
+// stays quiet gives them back.
+func (db *DB) Warm(ctx context.Context) error {
+	n := int(db.pool.Config().MaxConns)
 	conns := make([]*pgxpool.Conn, 0, n)
 	defer func() {
 		for _, c := range conns {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -481,5 +482,87 @@ func TestSuppressions_PagesByChannelAndAddress(t *testing.T) {
 	}
 	if got := mine(list(breach.ChannelSMS)); fmt.Sprint(got) != fmt.Sprint(want[5:]) {
 		t.Errorf("SMS suppressions = %v, want %v", got, want[5:])
+	}
+}
+
+// The listing, the record and the export take a delivery's sent_at from its row while it is
+// sent, and from its events once it has moved on: either way it is the time of its sent event,
+// after a retry too, and never the time of what followed.
+func TestDeliveries_SentAtIsTheSentEventsTimeThroughRetriesAndReports(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := runningCampaign(t, db, string(examples.Customers), 1000)
+	first := map[string]*breach.Outcome{
+		"AT-100001": {State: breach.DeliveryQueued, Error: "451 try again", NextAttempt: time.Now().Add(-time.Second)},
+		"AT-100002": {State: breach.DeliverySent, ProviderID: "m2"},
+		"AT-100004": {State: breach.DeliverySent, ProviderID: "m4"},
+		"AT-100005": {State: breach.DeliveryFailed, Error: "550 no such user"},
+		"AT-100007": {State: breach.DeliverySent, ProviderID: "m7"},
+	}
+	send(t, db, c, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome { return first[cl.Recipient.CustomerID] })
+	send(t, db, c, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
+		if cl.Recipient.CustomerID == "AT-100001" {
+			return &breach.Outcome{State: breach.DeliverySent, ProviderID: "m1"}
+		}
+		return nil
+	})
+	time.Sleep(10 * time.Millisecond) // the reports' times differ from the sends'
+	for customer, state := range map[string]breach.DeliveryState{"AT-100002": breach.DeliveryDelivered, "AT-100004": breach.DeliveryBounced} {
+		rec, err := db.RecipientRecord(ctx, c.ID, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ApplyReport(ctx, breach.Report{CampaignID: c.ID, RecipientID: rec.Recipient.ID, Channel: breach.ChannelEmail,
+			State: state, Error: "report"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]breach.DeliveryState{"AT-100001": breach.DeliverySent, "AT-100002": breach.DeliveryDelivered,
+		"AT-100004": breach.DeliveryBounced, "AT-100005": breach.DeliveryFailed, "AT-100007": breach.DeliverySent, "AT-100008": breach.DeliveryQueued}
+	listed, _ := allDeliveries(t, db, c, breach.DeliveryFilter{Channel: breach.ChannelEmail}, 3)
+	exported := map[string]breach.DeliveryRecord{}
+	if _, err := db.ExportDeliveries(ctx, c.ID, func(d *breach.DeliveryRecord) error {
+		exported[d.CustomerID+"/"+string(d.Channel)] = *d
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, d := range listed {
+		state, ok := want[d.CustomerID]
+		if !ok {
+			continue
+		}
+		checked++
+		rec, err := db.RecipientRecord(ctx, c.ID, d.CustomerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sentAt *time.Time
+		for _, e := range rec.Events {
+			if e.Channel == breach.ChannelEmail && e.State == breach.DeliverySent && sentAt == nil {
+				sentAt = &e.At
+			}
+		}
+		if d.State != state {
+			t.Errorf("%s is %s, want %s", d.CustomerID, d.State, state)
+		}
+		if (state == breach.DeliveryFailed || state == breach.DeliveryQueued) != (sentAt == nil) {
+			t.Fatalf("%s: sent event %v in state %s", d.CustomerID, sentAt, state)
+		}
+		for _, got := range []struct {
+			door string
+			at   *time.Time
+		}{{"listing", d.SentAt}, {"record", rec.Deliveries[0].SentAt}, {"export", exported[d.CustomerID+"/email"].SentAt}} {
+			if (got.at == nil) != (sentAt == nil) || (got.at != nil && !got.at.Equal(*sentAt)) {
+				t.Errorf("%s: %s sent_at = %v, want the sent event's %v", d.CustomerID, got.door, got.at, sentAt)
+			}
+		}
+		if sentAt != nil && state != breach.DeliverySent && !d.UpdatedAt.After(*sentAt) {
+			t.Errorf("%s: updated %v, not after the send %v: the report's time would not be told apart", d.CustomerID, d.UpdatedAt, sentAt)
+		}
+	}
+	if checked != len(want) {
+		t.Errorf("checked %d deliveries, want %d", checked, len(want))
 	}
 }
