@@ -282,7 +282,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	// Compact: indenting was a tenth of serve's CPU under the status load, for bytes no client reads.
+	_ = json.NewEncoder(w).Encode(v)
 }

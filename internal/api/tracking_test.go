@@ -176,7 +176,7 @@ func TestTracking_OneRecipientsRecordAndTimeline(t *testing.T) {
 	}
 	// A customer_id is looked up exactly, path-escaped like any other.
 	resp, body = c.do("GET", base+"/recipients/"+url.PathEscape("=CMD1"), "", nil, c.token)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"customer_id": "=CMD1"`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"customer_id":"=CMD1"`) {
 		t.Errorf("recipient =CMD1: %d %.200s", resp.StatusCode, body)
 	}
 	for _, tc := range []struct{ path, want string }{
