@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"mime"
 	"slices"
-	"testing"
 	"strings"
+	"testing"
 
 	mail "github.com/wneessen/go-mail"
 )
