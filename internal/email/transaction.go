@@ -149,24 +149,32 @@ func writeData(w *bufio.Writer, raws ...[]byte) error {
 	return w.Flush()
 }
 
-// writeLines writes raw's lines, dot-stuffed, each ended by CRLF (the last one too).
+// writeLines writes raw's lines, dot-stuffed, each ended by CRLF (the last one too). The
+// runs of lines that need nothing added — all of a message Build made, but for lines that start
+// with a dot — are written whole, so that a message goes to the connection in one write rather
+// than copied through its 4 KB buffer a line at a time.
 func writeLines(w *bufio.Writer, raw []byte) {
-	for len(raw) > 0 {
-		if raw[0] == '.' {
+	start := 0 // raw[start:] is not written yet
+	for i := 0; i < len(raw); {
+		// i starts a line.
+		if raw[i] == '.' {
+			w.Write(raw[start:i])
 			w.WriteByte('.')
+			start = i
 		}
-		i := bytes.IndexByte(raw, '\n')
-		if i < 0 {
-			w.Write(raw)
+		j := bytes.IndexByte(raw[i:], '\n')
+		if j < 0 {
+			w.Write(raw[start:])
 			w.WriteString("\r\n")
 			return
 		}
-		if i > 0 && raw[i-1] == '\r' {
-			w.Write(raw[:i+1])
-		} else {
-			w.Write(raw[:i])
+		j += i
+		if j == 0 || raw[j-1] != '\r' {
+			w.Write(raw[start:j])
 			w.WriteString("\r\n")
+			start = j + 1
 		}
-		raw = raw[i+1:]
+		i = j + 1
 	}
+	w.Write(raw[start:])
 }
