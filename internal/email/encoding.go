@@ -244,30 +244,38 @@ func qpEscapeTrailingSpace(dst []byte, line int) ([]byte, int) {
 const base64Chunk = maxLine / 4 * 3
 
 // appendBase64 appends s in base64 to dst, its bare line feeds made CRLF first, in lines of 76
-// characters each ended by CRLF (the last one too).
+// characters each ended by CRLF (the last one too). The text between line feeds is copied a
+// line's worth of bytes at a time.
 func appendBase64(dst []byte, s string) []byte {
 	var chunk [base64Chunk]byte
 	n := 0
-	flush := func() {
-		dst = base64.StdEncoding.AppendEncode(dst, chunk[:n])
-		dst = append(dst, '\r', '\n')
-		n = 0
-	}
-	for i := 0; i < len(s); i++ {
-		b := s[i]
-		if b == '\n' && (i == 0 || s[i-1] != '\r') {
-			chunk[n] = '\r'
-			if n++; n == base64Chunk {
-				flush()
+	put := func(p string) {
+		for len(p) > 0 {
+			c := copy(chunk[n:], p)
+			n, p = n+c, p[c:]
+			if n == base64Chunk {
+				dst = append(base64.StdEncoding.AppendEncode(dst, chunk[:]), '\r', '\n')
+				n = 0
 			}
 		}
-		chunk[n] = b
-		if n++; n == base64Chunk {
-			flush()
+	}
+	for start := 0; start < len(s); {
+		i := strings.IndexByte(s[start:], '\n')
+		if i < 0 {
+			put(s[start:])
+			break
 		}
+		i += start
+		if i > 0 && s[i-1] == '\r' {
+			put(s[start : i+1])
+		} else {
+			put(s[start:i])
+			put("\r\n")
+		}
+		start = i + 1
 	}
 	if n > 0 {
-		flush()
+		dst = append(base64.StdEncoding.AppendEncode(dst, chunk[:n]), '\r', '\n')
 	}
 	return dst
 }
