@@ -73,6 +73,37 @@ type CampaignRenderer struct {
 	// variants maps a variantKey to its *variant, nil when its notices are rendered directly.
 	variants sync.Map
 	size     atomic.Int32
+	// locales maps a customer's locale and country to the notice's locale and the reason
+	// (a chosenLocale), up to maxLocales of them: negotiating parses the tag and runs the
+	// matcher, and a list has only a handful of pairs.
+	locales    sync.Map
+	localeSize atomic.Int32
+}
+
+// maxLocales bounds a CampaignRenderer's cache of negotiated locales: a free-text locale column
+// could make a pair per customer; past the bound they are negotiated each time.
+const maxLocales = 4096
+
+// localeOf is a customer's locale and country, as the list gives them.
+type localeOf struct{ locale, country string }
+
+// chosenLocale is the locale negotiated for a localeOf, and why.
+type chosenLocale struct{ locale, reason string }
+
+// negotiate returns the locale of r's notice and the reason, as negotiate does.
+func (cr *CampaignRenderer) negotiate(r *breach.Recipient) (string, string) {
+	k := localeOf{r.Locale, r.Country}
+	if v, ok := cr.locales.Load(k); ok {
+		c := v.(chosenLocale)
+		return c.locale, c.reason
+	}
+	locale, reason := negotiate(cr.rd.matcher(cr.c.Locales), cr.c, r)
+	if cr.localeSize.Load() < maxLocales {
+		if _, loaded := cr.locales.LoadOrStore(k, chosenLocale{locale, reason}); !loaded {
+			cr.localeSize.Add(1)
+		}
+	}
+	return locale, reason
 }
 
 // variantKey is everything about a customer that their notice depends on besides the values.
@@ -147,7 +178,7 @@ func (cr *CampaignRenderer) RenderFor(r *breach.Recipient, ch Channel) (*Notice,
 // key returns r's variant, values and the reason for their notice's locale.
 func (cr *CampaignRenderer) key(r *breach.Recipient) (variantKey, values, string) {
 	vals := values{valName: oneLine(r.Name), valReference: Reference(cr.rd.secret, cr.c.ID, r.CustomerID), valCode: offerCodeOf(cr.c.Offer, r)}
-	locale, reason := negotiate(cr.rd.matcher(cr.c.Locales), cr.c, r)
+	locale, reason := cr.negotiate(r)
 	k := variantKey{locale: locale, country: r.Country, jurisdiction: jurisdictionOf(cr.c, r).ID, exposed: r.Exposed,
 		named: vals[valName] != "", coded: vals[valCode] != ""}
 	if k.exposed == 0 {
