@@ -20,7 +20,8 @@ const (
 )
 
 // Transaction sends raw (a whole message, CRLF line breaks) from from to to on c, an open
-// connection: MAIL FROM, RCPT TO, DATA, the message and the final dot, and the relay's reply.
+// connection: MAIL FROM, RCPT TO, DATA (in one write when the relay offers PIPELINING), the
+// message and the final dot, and the relay's reply.
 // It is what Sender does for each message, exported for the benchmark's raw client (cmd/bnbench)
 // so that its limit is measured with the same lean transaction.
 func Transaction(c *smtp.Client, from, to string, raw []byte) error {
