@@ -27,7 +27,7 @@ const TwilioStatusPath = "/webhooks/twilio/status"
 func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim, halt func() bool) (o breach.Outcome, ok, slot bool) {
 	r := &cl.Recipient
 	o = breach.Outcome{RecipientID: r.ID}
-	n, err := cc.render.Render(r)
+	n, err := cc.render.RenderFor(r, notice.Channel(ch))
 	if err != nil {
 		o.State, o.Error = breach.DeliveryFailed, "the notice could not be rendered: "+err.Error()
 		return o, true, false

@@ -69,3 +69,22 @@ func BenchmarkBuildNotice(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBuildNoticeReused is BenchmarkBuildNotice into a reused buffer, as Sender builds
+// (its buffers are pooled): what building costs per notice once the buffers are warm.
+func BenchmarkBuildNoticeReused(b *testing.B) {
+	for _, locale := range []string{"es-PE", "ko-KR"} {
+		b.Run(locale, func(b *testing.B) {
+			m := exampleNotice(b, locale)
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				raw, _, _, err := render(buf[:0], m, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				buf = raw
+			}
+		})
+	}
+}

@@ -29,7 +29,7 @@ func (c *Capture) Send(ctx context.Context, m Message) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", &Error{Err: err, stage: "wait"}
 	}
-	raw, id, err := render(m, nil)
+	raw, _, id, err := render(nil, m, nil)
 	if err != nil {
 		return "", messageError(err)
 	}

@@ -169,27 +169,27 @@ func (d *DKIM) validate() error {
 	return nil
 }
 
-// sign returns raw with its DKIM-Signature header prepended, or two of them (ed25519 first)
-// with an Ed25519 key. Neither signature covers the other: each is computed over raw alone.
+// sign returns raw's DKIM-Signature header field, or two of them (ed25519 first) with an
+// Ed25519 key, to be written before raw. Neither signature covers the other: each is computed
+// over raw alone.
 //
 // Signing uses emersion/go-msgauth rather than go-mail's built-in signer: go-mail v0.8.1 folds
 // the DKIM-Signature header in the middle of the h= list once it is longer than a line, which
 // the headers above always make it, while hashing the unfolded form — so receivers reject the
 // signature. go-msgauth folds only where the canonical form allows it.
-func (d *DKIM) sign(raw []byte) ([]byte, error) {
+func (d *DKIM) sign(raw []byte) (string, error) {
 	sig, err := d.signature(raw, d.Selector, d.Signer)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	edSig := ""
-	if d.Ed25519 != nil {
-		if edSig, err = d.signature(raw, d.Ed25519Selector, d.Ed25519); err != nil {
-			return nil, err
-		}
+	if d.Ed25519 == nil {
+		return sig, nil
 	}
-	signed := make([]byte, 0, len(edSig)+len(sig)+len(raw))
-	signed = append(append(signed, edSig...), sig...)
-	return append(signed, raw...), nil
+	edSig, err := d.signature(raw, d.Ed25519Selector, d.Ed25519)
+	if err != nil {
+		return "", err
+	}
+	return edSig + sig, nil
 }
 
 // signature is the DKIM-Signature header field (with its CRLF) of raw by key, published under

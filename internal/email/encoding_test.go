@@ -57,23 +57,94 @@ func TestBodyEncoding_QuickBoundsChooseAsTheExactSizesWould(t *testing.T) {
 		}
 		s := b.String()
 		want := "quoted-printable"
-		if base64Size(len(canonicalLineBreaks(s, len(s)+strings.Count(s, "\n")-strings.Count(s, "\r\n")))) < qpSize(s) {
+		if base64Size(len(s)+strings.Count(s, "\n")-strings.Count(s, "\r\n")) < qpSize(s) {
 			want = "base64"
 		}
-		if got, _ := bodyEncoding(s); string(got) != want {
+		if got := bodyEncoding(s); string(got) != want {
 			t.Fatalf("case %d: bodyEncoding(%q) = %s, the exact sizes say %s", i, s, got, want)
 		}
 	}
 }
 
-func TestBodyEncoding_Base64MakesLineBreaksCRLF(t *testing.T) {
-	enc, s := bodyEncoding("한국어\n본문\r\n끝\n")
-	if enc != "base64" || s != "한국어\r\n본문\r\n끝\r\n" {
-		t.Errorf("bodyEncoding = %s %q, want base64 with CRLF line breaks", enc, s)
+func TestBodyEncoding_Base64ForKoreanQuotedPrintableForSpanish(t *testing.T) {
+	if enc := bodyEncoding("한국어\n본문\r\n끝\n"); enc != base64Transfer {
+		t.Errorf("bodyEncoding(Korean) = %s, want base64", enc)
 	}
-	if enc, s := bodyEncoding("Hola,\nañadimos\n"); enc != "quoted-printable" || s != "Hola,\nañadimos\n" {
-		t.Errorf("bodyEncoding = %s %q, want quoted-printable, text unchanged", enc, s)
+	if enc := bodyEncoding("Hola,\nañadimos\n"); enc != qpTransfer {
+		t.Errorf("bodyEncoding(Spanish) = %s, want quoted-printable", enc)
 	}
+}
+
+// encoderPieces are runs of the bytes the encoders treat apart: line breaks (LF, CRLF, a lone
+// CR), spaces and tabs (escaped before a line break), '=', control bytes, non-ASCII, and plain
+// runs long enough to need soft line breaks.
+var encoderPieces = []string{"\n", "\r\n", "\r", " ", "\t", "=", "é", "한국", "a", "word ", "\r\r\n", "\x00", "\x7f",
+	strings.Repeat("x", 74), strings.Repeat("y", 80), "  \n", " \t", strings.Repeat("z", 75) + " "}
+
+func randomText(rng *rand.Rand, pieces int) string {
+	var b strings.Builder
+	for range rng.IntN(pieces) {
+		b.WriteString(encoderPieces[rng.IntN(len(encoderPieces))])
+	}
+	return b.String()
+}
+
+func TestAppendQP_WritesWhatTheWriterWrites(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := range 5000 {
+		s := randomText(rng, 80)
+		var want bytes.Buffer
+		w := quotedprintable.NewWriter(&want)
+		if _, err := io.WriteString(w, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := appendQP([]byte("prefix"), s)
+		if string(got) != "prefix"+want.String() {
+			t.Fatalf("case %d: appendQP(%q) = %q, the Writer writes %q", i, s, got[6:], want.Bytes())
+		}
+		if len(got)-6 != qpSize(s) {
+			t.Fatalf("case %d: appendQP(%q) wrote %d bytes, qpSize says %d", i, s, len(got)-6, qpSize(s))
+		}
+	}
+}
+
+func TestAppendBase64_IsTheTextWithCRLFInLinesOf76(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i := range 3000 {
+		s := randomText(rng, 80)
+		crlf := canonical(s)
+		enc := base64.StdEncoding.EncodeToString([]byte(crlf))
+		var want strings.Builder
+		for len(enc) > 76 {
+			want.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		if enc != "" {
+			want.WriteString(enc + "\r\n")
+		}
+		got := appendBase64(nil, s)
+		if string(got) != want.String() {
+			t.Fatalf("case %d: appendBase64(%q) = %q, want %q", i, s, got, want.String())
+		}
+		if len(got) != base64Size(len(crlf)) {
+			t.Fatalf("case %d: appendBase64(%q) wrote %d bytes, base64Size says %d", i, s, len(got), base64Size(len(crlf)))
+		}
+	}
+}
+
+// canonical makes every LF not preceded by CR a CRLF.
+func canonical(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' && (i == 0 || s[i-1] != '\r') {
+			b.WriteByte('\r')
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // exampleNotice renders the example campaign's notice in locale as a Message.

@@ -44,9 +44,16 @@ type Sender struct {
 	slots chan *slot
 	done  chan struct{}
 
+	// buffers holds *[]byte the messages are rendered into, reused once sent: a notice is
+	// tens of kilobytes, and allocating each anew was much of the worker's garbage.
+	buffers sync.Pool
+
 	closeOnce sync.Once
 	closeErr  error
 }
+
+// maxPooledBuffer is the largest buffer kept for reuse: a rare huge message is not held on to.
+const maxPooledBuffer = 1 << 20
 
 // slot is one connection, nil until dialled and after it was dropped.
 type slot struct {
@@ -118,10 +125,21 @@ func newDialer(cfg Config) (*mail.Client, error) {
 // failure is retried here: once the message's data has been sent, only the queue may decide to
 // try again, knowing that a lost final reply means the message may have been delivered.
 func (s *Sender) Send(ctx context.Context, m Message) (messageID string, err error) {
-	raw, id, err := render(m, s.dkim)
+	buf, _ := s.buffers.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	raw, sig, id, err := render((*buf)[:0], m, s.dkim)
 	if err != nil {
+		s.buffers.Put(buf)
 		return "", messageError(err)
 	}
+	defer func() {
+		if cap(raw) <= maxPooledBuffer {
+			*buf = raw[:0]
+			s.buffers.Put(buf)
+		}
+	}()
 
 	sl, e := s.acquire(ctx)
 	if e != nil {
@@ -130,9 +148,9 @@ func (s *Sender) Send(ctx context.Context, m Message) (messageID string, err err
 	defer s.release(sl)
 
 	reused := sl.client != nil
-	e = s.deliver(ctx, sl, m.From, m.To, raw)
+	e = s.deliver(ctx, sl, m.From, m.To, []byte(sig), raw)
 	if e != nil && reused && staleConnection(e) {
-		e = s.deliver(ctx, sl, m.From, m.To, raw)
+		e = s.deliver(ctx, sl, m.From, m.To, []byte(sig), raw)
 	}
 	if e != nil {
 		return "", e
@@ -161,7 +179,8 @@ func (s *Sender) acquire(ctx context.Context) (*slot, *Error) {
 func (s *Sender) release(sl *slot) { s.slots <- sl }
 
 // deliver runs one SMTP transaction on sl's connection, dialling it first if needed.
-func (s *Sender) deliver(ctx context.Context, sl *slot, from, to string, raw []byte) *Error {
+// The message's data is sig (its DKIM-Signature, possibly empty) then raw.
+func (s *Sender) deliver(ctx context.Context, sl *slot, from, to string, sig, raw []byte) *Error {
 	if err := ctx.Err(); err != nil {
 		return &Error{Err: err, stage: "wait"}
 	}
@@ -181,7 +200,7 @@ func (s *Sender) deliver(ctx context.Context, sl *slot, from, to string, raw []b
 		s.drop(sl)
 		return &Error{Err: err, stage: stageMail}
 	}
-	stage, err := transaction(c, from, to, raw)
+	stage, err := transaction(c, from, to, sig, raw)
 	switch {
 	case err == nil:
 		return nil

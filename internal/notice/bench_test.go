@@ -41,3 +41,21 @@ func BenchmarkRenderCached(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRenderCachedEmail is BenchmarkRenderCached for the email channel alone, as the
+// sending engine renders an email notice: no SMS is filled in or measured.
+func BenchmarkRenderCachedEmail(b *testing.B) {
+	rd, err := New("", []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cr := rd.ForCampaign(exampleCampaign(b))
+	r := &breach.Recipient{CustomerID: "C-1", Email: "ana@example.com", Phone: "+51987654321",
+		Name: "Ana Pérez", Locale: "es-PE", Country: "PE", Exposed: breach.Categories(0b1011)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := cr.RenderFor(r, Email); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -73,6 +73,37 @@ type CampaignRenderer struct {
 	// variants maps a variantKey to its *variant, nil when its notices are rendered directly.
 	variants sync.Map
 	size     atomic.Int32
+	// locales maps a customer's locale and country to the notice's locale and the reason
+	// (a chosenLocale), up to maxLocales of them: negotiating parses the tag and runs the
+	// matcher, and a list has only a handful of pairs.
+	locales    sync.Map
+	localeSize atomic.Int32
+}
+
+// maxLocales bounds a CampaignRenderer's cache of negotiated locales: a free-text locale column
+// could make a pair per customer; past the bound they are negotiated each time.
+const maxLocales = 4096
+
+// localeOf is a customer's locale and country, as the list gives them.
+type localeOf struct{ locale, country string }
+
+// chosenLocale is the locale negotiated for a localeOf, and why.
+type chosenLocale struct{ locale, reason string }
+
+// negotiate returns the locale of r's notice and the reason, as negotiate does.
+func (cr *CampaignRenderer) negotiate(r *breach.Recipient) (string, string) {
+	k := localeOf{r.Locale, r.Country}
+	if v, ok := cr.locales.Load(k); ok {
+		c := v.(chosenLocale)
+		return c.locale, c.reason
+	}
+	locale, reason := negotiate(cr.rd.matcher(cr.c.Locales), cr.c, r)
+	if cr.localeSize.Load() < maxLocales {
+		if _, loaded := cr.locales.LoadOrStore(k, chosenLocale{locale, reason}); !loaded {
+			cr.localeSize.Add(1)
+		}
+	}
+	return locale, reason
 }
 
 // variantKey is everything about a customer that their notice depends on besides the values.
@@ -123,13 +154,21 @@ func (rd *Renderer) ForCampaign(c *breach.Campaign) *CampaignRenderer {
 
 // Render renders recipient r's notice, as rd.Render(c, r, Options{}) would.
 func (cr *CampaignRenderer) Render(r *breach.Recipient) (*Notice, error) {
+	return cr.RenderFor(r, "")
+}
+
+// RenderFor is Render for one channel: a notice to be sent by email has no SMS (its body is
+// not filled in, nor its segments counted), one to be sent by SMS no Subject, HTML or Text —
+// work the sending engine would throw away for each of millions of notices. An empty ch
+// renders both.
+func (cr *CampaignRenderer) RenderFor(r *breach.Recipient, ch Channel) (*Notice, error) {
 	k, vals, reason := cr.key(r)
 	v, ok := cr.variants.Load(k)
 	if !ok {
 		return cr.learn(k, r, vals, reason)
 	}
 	if v := v.(*variant); v != nil {
-		n := v.notice(vals, cr.c.SMS.Transliterate)
+		n := v.notice(vals, cr.c.SMS.Transliterate, ch)
 		n.LocaleReason = reason
 		return n, nil
 	}
@@ -139,7 +178,7 @@ func (cr *CampaignRenderer) Render(r *breach.Recipient) (*Notice, error) {
 // key returns r's variant, values and the reason for their notice's locale.
 func (cr *CampaignRenderer) key(r *breach.Recipient) (variantKey, values, string) {
 	vals := values{valName: oneLine(r.Name), valReference: Reference(cr.rd.secret, cr.c.ID, r.CustomerID), valCode: offerCodeOf(cr.c.Offer, r)}
-	locale, reason := negotiate(cr.rd.matcher(cr.c.Locales), cr.c, r)
+	locale, reason := cr.negotiate(r)
 	k := variantKey{locale: locale, country: r.Country, jurisdiction: jurisdictionOf(cr.c, r).ID, exposed: r.Exposed,
 		named: vals[valName] != "", coded: vals[valCode] != ""}
 	if k.exposed == 0 {
@@ -158,7 +197,7 @@ func (cr *CampaignRenderer) learn(k variantKey, r *breach.Recipient, vals values
 	}
 	v := cr.variant(k, r)
 	if v != nil {
-		cached := v.notice(vals, cr.c.SMS.Transliterate)
+		cached := v.notice(vals, cr.c.SMS.Transliterate, "")
 		cached.LocaleReason = reason
 		if !sameNotice(cached, n) {
 			v = nil
@@ -201,7 +240,7 @@ func (cr *CampaignRenderer) variant(k variantKey, r *breach.Recipient) *variant 
 		return nil
 	}
 	// The reason is the customer's (as for any customer of the variant), not the variant's.
-	pv := v.notice(p, cr.c.SMS.Transliterate)
+	pv := v.notice(p, cr.c.SMS.Transliterate, "")
 	pv.LocaleReason = pn.LocaleReason
 	if !sameNotice(pv, pn) {
 		return nil
@@ -256,16 +295,22 @@ func (l *layout) fill(vals *values) string {
 	return b.String()
 }
 
-// notice is the variant's notice with vals. The SMS is measured again: a value's characters
-// and length can change its encoding and segments, and whether transliterating saves any.
-func (v *variant) notice(vals values, transliterate bool) *Notice {
-	html := vals
-	for i := range html {
-		html[i] = htmlText.Replace(html[i])
+// notice is the variant's notice with vals, for channel ch (both when empty). The SMS is
+// measured again: a value's characters and length can change its encoding and segments, and
+// whether transliterating saves any.
+func (v *variant) notice(vals values, transliterate bool, ch Channel) *Notice {
+	n := &Notice{Locale: v.locale, Jurisdiction: v.jurisdiction, Reference: vals[valReference]}
+	if ch != Text {
+		html := vals
+		for i := range html {
+			html[i] = htmlText.Replace(html[i])
+		}
+		n.Subject, n.HTML, n.Text = v.subject.fill(&vals), v.html.fill(&html), v.text.fill(&vals)
 	}
-	return &Notice{Locale: v.locale, Jurisdiction: v.jurisdiction, Reference: vals[valReference],
-		Subject: v.subject.fill(&vals), HTML: v.html.fill(&html), Text: v.text.fill(&vals),
-		SMS: measureSMS(v.sms.fill(&vals), transliterate)}
+	if ch != Email {
+		n.SMS = measureSMS(v.sms.fill(&vals), transliterate)
+	}
+	return n
 }
 
 // sameNotice reports whether a and b are the same in every field that is sent or stored.

@@ -100,6 +100,36 @@ func TestCampaignRenderer_SameAsRenderForEveryKindOfCustomer(t *testing.T) {
 	}
 }
 
+func TestCampaignRenderer_RenderForOneChannelIsThatChannelsPartOfRender(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	cr := rd.ForCampaign(c)
+	for pass := range 2 { // the first learns the variants, the second only reads them
+		for _, r := range variedRecipients() {
+			want, err := cr.Render(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			email, err := cr.RenderFor(r, Email)
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, err := cr.RenderFor(r, Text)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pass == 0 {
+				continue // the first of a variant is rendered whole
+			}
+			wantEmail, wantText := *want, *want
+			wantEmail.SMS = SMS{}
+			wantText.Subject, wantText.HTML, wantText.Text = "", "", ""
+			sameAsRender(t, r, email, &wantEmail)
+			sameAsRender(t, r, text, &wantText)
+		}
+	}
+}
+
 // overrideFile is the shipped templates/name with from replaced by to, as a templates directory.
 func overrideFile(t *testing.T, name, from, to string) string {
 	t.Helper()
