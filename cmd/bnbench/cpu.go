@@ -44,6 +44,12 @@ type cpuWatch struct {
 }
 
 func startCPUWatch(groups ...cpuGroup) *cpuWatch {
+	return startCPUWatchEvery(cpuResample, groups...)
+}
+
+// startCPUWatchEvery is startCPUWatch resampling every interval: a run of a few seconds whose
+// backends exit with it (an import) needs a finer one than a send run of minutes.
+func startCPUWatchEvery(interval time.Duration, groups ...cpuGroup) *cpuWatch {
 	w := &cpuWatch{groups: groups, members: make([]map[int]bool, len(groups)),
 		before: map[int]time.Duration{}, last: map[int]time.Duration{},
 		stop: make(chan struct{}), done: make(chan struct{})}
@@ -59,7 +65,7 @@ func startCPUWatch(groups ...cpuGroup) *cpuWatch {
 	w.start = time.Now()
 	go func() {
 		defer close(w.done)
-		tick := time.NewTicker(cpuResample)
+		tick := time.NewTicker(interval)
 		defer tick.Stop()
 		for {
 			select {

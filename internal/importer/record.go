@@ -320,7 +320,16 @@ func (r *recordReader) scan(text []byte, st *scanState, rec *record) bool {
 			if c == '\r' && i == len(text)-1 {
 				continue // CRLF inside a quoted field reads as LF
 			}
-			r.appendByte(c, st, rec)
+			// The field's text up to the next quote (or the line's end, less a final CR) is
+			// taken whole: byte by byte, reading was a tenth of the importer's time.
+			end := len(text)
+			if q := bytes.IndexByte(text[i+1:], '"'); q >= 0 {
+				end = i + 1 + q
+			} else if text[end-1] == '\r' {
+				end--
+			}
+			r.appendRun(text[i:end], st, rec)
+			i = end - 1
 			continue
 		}
 		switch {
@@ -344,11 +353,34 @@ func (r *recordReader) scan(text []byte, st *scanState, rec *record) bool {
 			st.quoteColumn = min(len(r.ends), MaxRowFields-1)
 		case c == '\r' && i == len(text)-1:
 		default:
+			// An unquoted field's text runs to the next delimiter (a quote inside it is text),
+			// or to the line's end, less a final CR.
 			st.atStart = false
-			r.appendByte(c, st, rec)
+			end := len(text)
+			if d := bytes.IndexByte(text[i+1:], r.comma); d >= 0 {
+				end = i + 1 + d
+			} else if text[end-1] == '\r' {
+				end--
+			}
+			r.appendRun(text[i:end], st, rec)
+			i = end - 1
 		}
 	}
 	return !st.inQuote
+}
+
+// appendRun appends the bytes of run to the current field, as appendByte would one by one.
+func (r *recordReader) appendRun(run []byte, st *scanState, rec *record) {
+	if st.wide {
+		return
+	}
+	room := MaxFieldBytes - (len(r.buf) - st.fieldStart)
+	if len(run) <= room {
+		r.buf = append(r.buf, run...)
+		return
+	}
+	r.buf = append(r.buf, run[:max(room, 0)]...)
+	r.appendByte(run[max(room, 0)], st, rec) // over the limit: cut, or the row's problem
 }
 
 func (r *recordReader) appendByte(c byte, st *scanState, rec *record) {
