@@ -148,12 +148,12 @@ func TestAPI_PurgeOnlyFinishedCampaignsThenProveNotice(t *testing.T) {
 		t.Errorf("test-send of a purged campaign: %d %s; want 409", resp.StatusCode, body)
 	}
 	if resp, body := c.do("GET", "/api/v1/campaigns/"+id+"/status", "", nil, c.token); resp.StatusCode != http.StatusOK ||
-		!strings.Contains(string(body), `"total": 2`) {
+		!strings.Contains(string(body), `"total":2`) {
 		t.Errorf("status of a purged campaign: %d %s; want its 2 recipients counted", resp.StatusCode, body)
 	}
 
 	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/recipients/Q1", "", nil, c.token)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"purged": true`) ||
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"purged":true`) ||
 		!strings.Contains(string(body), `"email_proof"`) || strings.Contains(string(body), "anselma") {
 		t.Errorf("lookup of a purged customer: %d %s; want purged, the proofs and no address", resp.StatusCode, body)
 	}
