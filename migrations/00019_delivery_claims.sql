@@ -18,6 +18,12 @@
 -- old enough, or another's when the worker died): ~200 bytes of WAL per claim statement of up to
 -- a chunk's deliveries, not per notice; the outcomes' records do not touch it.
 --
+-- The same trigger writes less: its counters are added to by plain updates (an INSERT … ON
+-- CONFLICT DO UPDATE wrote a lock record before each, ~35 bytes of WAL per notice sent), and a
+-- sent event no longer repeats its provider ID (the message ID, ~50 bytes): its delivery
+-- keeps that ID from the sent on (a later report only fills it in when it is empty), and the
+-- timeline reads it there (postgres.timeline). Events written before keep their own.
+--
 -- Expand-only: a new table and the same trigger writing one more thing. The previous release's
 -- reconciler keeps scanning as before (and finds the same claims); its workers' claims get
 -- their rows from the trigger, deleted by this release's reconcilers. The claims sending when
@@ -58,8 +64,10 @@ BEGIN
         FROM new_rows n JOIN old_rows o USING (campaign_id, recipient_id, channel)
         WHERE n.state <> o.state
     ), logged AS (
+        -- A sent event leaves its provider ID to its delivery, which keeps it from then on.
         INSERT INTO delivery_events (campaign_id, recipient_id, channel, state, source, at, attempt, provider_id, error, started_at)
-        SELECT campaign_id, recipient_id, channel, state, source, updated_at, attempt, provider_id, error, started_at FROM moves
+        SELECT campaign_id, recipient_id, channel, state, source, updated_at, attempt,
+            CASE WHEN state = 'sent' THEN '' ELSE provider_id END, error, started_at FROM moves
         WHERE NOT (state = 'sending' AND old_state = 'queued')
     ), claimed AS (
         INSERT INTO delivery_claims AS k (campaign_id, channel, worker_id, claimed_at, low, high)
