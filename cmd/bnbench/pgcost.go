@@ -138,11 +138,12 @@ func (m *pgCost) finish(ctx context.Context, n int64) (string, error) {
 	rows, err := m.conn.Query(qctx, `
 		WITH r AS MATERIALIZED (
 			SELECT xid::text AS xid, resource_manager || '/' || split_part(record_type, ' ', 1) AS kind, record_length, fpi_length,
-				block_ref LIKE '%/' || d.oid || '/%' AS ours
+				substring(block_ref FROM '/' || d.oid || '/(\d+)')::oid AS relfile
 			FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn), pg_database d WHERE d.datname = current_database()
-		), xacts AS (SELECT DISTINCT xid FROM r WHERE ours AND xid <> '0')
-		SELECT kind, sum(record_length)::bigint, sum(fpi_length)::bigint, count(*)
-		FROM r WHERE ours OR xid IN (SELECT xid FROM xacts) GROUP BY kind ORDER BY 2 DESC`, before.lsn, end)
+		), xacts AS (SELECT DISTINCT xid FROM r WHERE relfile IS NOT NULL AND xid <> '0')
+		SELECT kind || coalesce(' ' || (SELECT regexp_replace(c.relname, '_[0-9a-f]{18,32}', '') FROM pg_class c
+			WHERE c.relfilenode = r.relfile), ''), sum(record_length)::bigint, sum(fpi_length)::bigint, count(*)
+		FROM r WHERE relfile IS NOT NULL OR xid IN (SELECT xid FROM xacts) GROUP BY 1 ORDER BY 2 DESC`, before.lsn, end)
 	if err == nil {
 		var (
 			kind       string
@@ -151,7 +152,7 @@ func (m *pgCost) finish(ctx context.Context, n int64) (string, error) {
 		)
 		_, err = pgx.ForEachRow(rows, []any{&kind, &bytes, &fp, &kindsCount}, func() error {
 			total, fpi, records = total+bytes, fpi+fp, records+kindsCount
-			if len(kinds) < 6 {
+			if len(kinds) < 10 {
 				kinds = append(kinds, fmt.Sprintf("%s %.0f B", kind, f(bytes, 0)))
 			}
 			return nil
@@ -164,7 +165,7 @@ func (m *pgCost) finish(ctx context.Context, n int64) (string, error) {
 	}
 	wal := f(total, 0) / 1024
 	fmt.Fprintf(&b, "\n            WAL %.2f KB per notice (%.1f records, %.2f KB of them full-page images; the server wrote %.2f KB in all)"+
-		"\n            = %.2f × the %.1f KB target; by kind, per notice: %s", wal, f(records, 0), f(fpi, 0)/1024, serverWAL,
+		"\n            = %.2f × the %.1f KB target; by record kind and relation, per notice: %s", wal, f(records, 0), f(fpi, 0)/1024, serverWAL,
 		wal/targetWALKB, targetWALKB, strings.Join(kinds, ", "))
 	return b.String(), nil
 }

@@ -153,3 +153,82 @@ func TestReleaseOrphans_DeadWorkersClaimsArePossiblySentAndTheirResendsPossibleD
 		t.Errorf("D4's sent event = %+v, want it to say it is a possible duplicate", sent)
 	}
 }
+
+// The reconciler looks for orphans only where a claim statement (delivery_claims) of a dead
+// worker, or its own old enough to be lost, says they may be, and takes those statements; a
+// live worker's claims are left alone and so are their statements. Claims no statement
+// covers (written behind the trigger's back) are still found, by the whole search.
+func TestReleaseOrphans_LooksOnlyWhereAClaimStatementSaysOrphansMayBe(t *testing.T) {
+	db, pool := open(t), rawPool(t)
+	ctx := t.Context()
+	var list strings.Builder
+	list.WriteString("customer_id,email\n")
+	for i := range 6 {
+		fmt.Fprintf(&list, "O%d,o%d.%s@example.com\n", i, i, uuid.NewString()[:8])
+	}
+	c := runningCampaign(t, db, list.String(), 100)
+	statements := func() (n int, low, high int64) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT count(*), coalesce(min(low), 0), coalesce(max(high), 0) FROM delivery_claims
+			WHERE campaign_id = $1`, c.ID).Scan(&n, &low, &high); err != nil {
+			t.Fatal(err)
+		}
+		return n, low, high
+	}
+	worker, claims := claimEmails(t, db, c)
+	if len(claims) != 6 {
+		t.Fatalf("%d claims, want 6", len(claims))
+	}
+	if n, low, high := statements(); n != 1 || low != claims[0].Recipient.ID || high != claims[5].Recipient.ID {
+		t.Fatalf("claim statements: %d over [%d, %d], want 1 over [%d, %d]", n, low, high, claims[0].Recipient.ID, claims[5].Recipient.ID)
+	}
+	recordSent(t, db, c, worker, claims[0].Recipient.ID)
+
+	// Alive, and its claims young: nobody takes them, its own reconciler neither.
+	if n := releaseDead(t, db, c, uuid.NewString()); n != 0 {
+		t.Fatalf("another worker's reconciler released %d claims of a live worker", n)
+	}
+	if released, err := db.ReleaseOrphans(ctx, c.ID, worker, 30*time.Second, time.Minute); err != nil || len(released) != 0 {
+		t.Fatalf("the worker's own reconciler released %v (%v) of its young claims", released, err)
+	}
+	if n, _, _ := statements(); n != 1 {
+		t.Fatalf("%d claim statements left, want the live worker's 1", n)
+	}
+
+	// A day later they are lost: its own reconciler takes the statement and releases the five
+	// unrecorded claims.
+	for _, q := range []string{
+		`UPDATE delivery_claims SET claimed_at = claimed_at - interval '1 day' WHERE campaign_id = $1`,
+		`UPDATE deliveries SET updated_at = updated_at - interval '1 day', queued_at = queued_at - interval '1 day'
+			WHERE campaign_id = $1 AND state = 'sending'`,
+	} {
+		if _, err := pool.Exec(ctx, q, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	released, err := db.ReleaseOrphans(ctx, c.ID, worker, 30*time.Second, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(released[breach.ChannelEmail]); got != 5 {
+		t.Fatalf("the worker's own reconciler released %d lost claims, want 5", got)
+	}
+	if n, _, _ := statements(); n != 0 {
+		t.Fatalf("%d claim statements left after their claims were released, want 0", n)
+	}
+
+	// Claimed again by a worker that dies, and its statement gone: the whole search finds them.
+	dead, again := claimEmails(t, db, c)
+	if len(again) != 5 {
+		t.Fatalf("%d claims the second time, want 5", len(again))
+	}
+	if err := db.UnregisterWorker(ctx, dead); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM delivery_claims WHERE campaign_id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := releaseDead(t, db, c, uuid.NewString()); n != 5 {
+		t.Fatalf("released %d claims no statement covered, want 5", n)
+	}
+}

@@ -3,8 +3,10 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -72,6 +74,14 @@ func (db *DB) DueChunks(ctx context.Context, campaignID string, size int64, minA
 //
 // In a cancelled campaign they fail instead (still possibly sent), and so do its queued
 // deliveries (outcomes that came back after the cancellation).
+//
+// It looks only where such claims can be: the claim statements of delivery_claims (migration
+// 00019) made by those workers, or by self before selfAfter, whose rows it deletes — a read of
+// their recipient ranges through the deliveries' primary key, and none of the deliveries when
+// no claim is orphaned. (A filter on state reads the whole partition: no index serves it
+// without making the send path's updates non-HOT.) Should a campaign have claims sending but
+// no claim statement recorded at all, something wrote them behind the trigger's back, and the
+// whole partition is searched as before.
 func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale, selfAfter time.Duration) (map[breach.Channel][]int64, error) {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
@@ -95,17 +105,30 @@ func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale
 	if selfAfter > 0 {
 		own = selfAfter.String()
 	}
-	rows, err := db.pool.Query(ctx, `
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	lost, err := takeOrphanedClaims(ctx, tx, uid, self, silence, own)
+	if err != nil {
+		return nil, err
+	}
+	if len(lost.channels) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `
 		UPDATE deliveries d SET worker_id = NULL, source = 'reconciler', updated_at = now(),
 			possibly_sent = d.possibly_sent + 1,
 			state = CASE WHEN c.state = 'cancelled' THEN 'failed' ELSE 'queued' END,
 			error = CASE WHEN c.state = 'cancelled' THEN $3 ELSE $6 END
-		FROM campaigns c
-		WHERE c.id = $1 AND d.campaign_id = $1 AND d.state = 'sending'
+		FROM campaigns c, unnest($7::text[], $8::uuid[], $9::bigint[], $10::bigint[]) AS k (channel, worker_id, low, high)
+		WHERE c.id = $1 AND d.campaign_id = $1 AND d.channel = k.channel AND d.recipient_id BETWEEN k.low AND k.high
+			AND (k.worker_id IS NULL OR d.worker_id = k.worker_id) AND d.state = 'sending'
 			AND CASE WHEN d.worker_id = $4::uuid THEN d.updated_at < now() - $5::interval
 				ELSE NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = d.worker_id AND w.heartbeat_at > now() - $2::interval) END
 		RETURNING d.channel, d.recipient_id, d.state`,
-		uid, silence, cancelledError, self, own, possiblySentError)
+		uid, silence, cancelledError, self, own, possiblySentError, lost.channels, lost.workers, lost.lows, lost.highs)
 	if err != nil {
 		return nil, fmt.Errorf("release orphaned claims: %w", err)
 	}
@@ -123,7 +146,64 @@ func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale
 	}); err != nil {
 		return nil, fmt.Errorf("release orphaned claims: %w", err)
 	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("commit released claims: %w", err)
+	}
 	return released, nil
+}
+
+// claimRanges are where ReleaseOrphans looks: per claim statement, its channel, its worker
+// (a nil one: any) and the range of recipient IDs it claimed.
+type claimRanges struct {
+	channels []string
+	workers  []*uuid.UUID
+	lows     []int64
+	highs    []int64
+}
+
+// takeOrphanedClaims deletes and returns the claim statements of a campaign that may have left
+// orphans: those of workers not heard from within silence (or no longer registered), and self's
+// older than own. When the campaign has deliveries sending and no claim statement at all, it
+// returns every recipient of every channel instead (see ReleaseOrphans).
+func takeOrphanedClaims(ctx context.Context, tx pgx.Tx, uid uuid.UUID, self, silence, own string) (claimRanges, error) {
+	var lost claimRanges
+	rows, err := tx.Query(ctx, `
+		DELETE FROM delivery_claims k
+		WHERE k.campaign_id = $1 AND CASE WHEN k.worker_id = $2::uuid THEN k.claimed_at < now() - $4::interval
+			ELSE NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = k.worker_id AND w.heartbeat_at > now() - $3::interval) END
+		RETURNING k.channel, k.worker_id, k.low, k.high`, uid, self, silence, own)
+	if err != nil {
+		return lost, fmt.Errorf("take orphaned claims: %w", err)
+	}
+	var (
+		ch        string
+		worker    uuid.UUID
+		low, high int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&ch, &worker, &low, &high}, func() error {
+		w := worker
+		lost.channels, lost.workers = append(lost.channels, ch), append(lost.workers, &w)
+		lost.lows, lost.highs = append(lost.lows, low), append(lost.highs, high)
+		return nil
+	}); err != nil {
+		return lost, fmt.Errorf("take orphaned claims: %w", err)
+	}
+	if len(lost.channels) > 0 {
+		return lost, nil
+	}
+	var untracked bool
+	if err := tx.QueryRow(ctx, `
+		SELECT coalesce((SELECT sum(n) FROM delivery_counts WHERE campaign_id = $1 AND state = 'sending'), 0) > 0
+			AND NOT EXISTS (SELECT 1 FROM delivery_claims WHERE campaign_id = $1)`, uid).Scan(&untracked); err != nil {
+		return lost, fmt.Errorf("take orphaned claims: %w", err)
+	}
+	if untracked {
+		for _, ch := range []breach.Channel{breach.ChannelEmail, breach.ChannelSMS} {
+			lost.channels, lost.workers = append(lost.channels, string(ch)), append(lost.workers, nil)
+			lost.lows, lost.highs = append(lost.lows, math.MinInt64), append(lost.highs, math.MaxInt64)
+		}
+	}
+	return lost, nil
 }
 
 // CompleteIfDone marks a running campaign completed when it is fully planned and none of its
@@ -147,6 +227,11 @@ func (db *DB) CompleteIfDone(ctx context.Context, campaignID string) (bool, erro
 	}
 	if tag.RowsAffected() == 0 {
 		return false, nil
+	}
+	// Nothing is sending: the claim statements left (those not old enough yet for their
+	// workers' reconcilers to take) have nothing to say.
+	if _, err := tx.Exec(ctx, `DELETE FROM delivery_claims WHERE campaign_id = $1`, uid); err != nil {
+		return false, fmt.Errorf("forget the campaign's claims: %w", err)
 	}
 	if err := audit(ctx, tx, "system", breach.ActionCampaignComplete, campaignID, nil); err != nil {
 		return false, err

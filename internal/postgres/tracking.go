@@ -147,6 +147,9 @@ func (db *DB) RecipientRecord(ctx context.Context, campaignID, customerID string
 // the lean record have their own queued and sending rows and neither time; a claim made before
 // it and ended after has both, and DISTINCT ON keeps the one row.
 //
+// A sent event written since migration 00019 leaves its provider ID to its delivery, which
+// keeps it from then on: it is read there.
+//
 // Transitions made in one transaction share its time. The only ones a transaction makes
 // together on one customer are a notice settling (failed, bounced, suppressed) and the
 // fallback it queues on the other channel: queued goes last, then the lifecycle's order.
@@ -155,7 +158,10 @@ func timeline(recipient string) string {
 	SELECT DISTINCT ON (at, state = 'queued', array_position('{queued,sending,sent,delivered,bounced,failed,suppressed}'::text[], state),
 		channel, attempt, state) at, channel, state, source, attempt, provider_id, error
 	FROM (
-		SELECT at, channel, state, source, attempt, provider_id, error, 0 AS synthetic FROM delivery_events
+		SELECT at, channel, state, source, attempt,
+			CASE WHEN state = 'sent' AND provider_id = '' THEN coalesce((SELECT d.provider_id FROM deliveries d
+				WHERE d.campaign_id = $1 AND d.recipient_id = e.recipient_id AND d.channel = e.channel), '') ELSE provider_id END,
+			error, 0 AS synthetic FROM delivery_events e
 		WHERE campaign_id = $1 AND recipient_id = ` + recipient + ` AND ($3::text IS NULL OR channel = $3)
 		UNION ALL
 		SELECT started_at, channel, 'sending', 'worker', attempt, '', '', 1 FROM delivery_events
