@@ -83,17 +83,27 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // within two seconds of listening (pg_stat_activity's backend_start), and those 8 were cold.
 // Connections idle for long are closed by the pool again (pgx: 30 minutes), so a server that
 // stays quiet gives them back.
+//
+// Only the connections free when it starts are warmed, and it waits for them at most
+// warmWait: in `run` the same pool serves the worker, whose reconciler holds a connection for
+// as long as it runs — waiting for the whole pool would wait for ever.
 func (db *DB) Warm(ctx context.Context) error {
-	n := int(db.pool.Config().MaxConns)
-	conns := make([]*pgxpool.Conn, 0, n)
+	stat := db.pool.Stat()
+	n := int(stat.MaxConns() - stat.AcquiredConns())
+	conns := make([]*pgxpool.Conn, 0, max(n, 0))
 	defer func() {
 		for _, c := range conns {
 			c.Release()
 		}
 	}()
+	wctx, cancel := context.WithTimeout(ctx, warmWait)
+	defer cancel()
 	for range n {
-		c, err := db.pool.Acquire(ctx)
+		c, err := db.pool.Acquire(wctx)
 		if err != nil {
+			if ctx.Err() == nil && wctx.Err() != nil {
+				break // the others are busy elsewhere in this process: warm what was free
+			}
 			return fmt.Errorf("postgres: open connections: %w", err)
 		}
 		conns = append(conns, c)
@@ -108,6 +118,9 @@ func (db *DB) Warm(ctx context.Context) error {
 	}
 	return nil
 }
+
+// warmWait bounds Warm's wait for connections another part of the process holds.
+const warmWait = 3 * time.Second
 
 // Close writes the audit rows still waiting, then closes every connection.
 func (db *DB) Close() {
