@@ -147,20 +147,32 @@ func (u cpuUse) String() string {
 		strings.Join(parts, ", "), max(u.other, 0), 100*u.machine, runtime.NumCPU())
 }
 
-// postgresPids lists the server processes working for dbURL's database, its backends (not
-// other databases': tests may be running on the same server), or with background the server's
+// pgProcs says which server processes postgresPids lists.
+type pgProcs int
+
+const (
+	pgDatabase   pgProcs = iota // every process working for the database: its backends, autovacuum's, parallel workers
+	pgClients                   // only its client backends: what requests cost, without autovacuum's catching up
+	pgBackground                // the server's shared background processes
+)
+
+// postgresPids lists the server processes working for dbURL's database (not other databases':
+// tests may be running on the same server), or its client backends alone, or the server's
 // shared background processes (WAL writer, checkpointer, background writer, …), which work for
 // every database: on a quiet server, for the benchmark's. It asks through the server's admin
 // database (adminURL), so that its own connections are neither among the backends it counts nor
 // in the benchmark database's statistics (pgcost.go).
-func postgresPids(ctx context.Context, adminURL, dbURL string, background bool) func() []int {
+func postgresPids(ctx context.Context, adminURL, dbURL string, which pgProcs) func() []int {
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		return func() []int { return nil }
 	}
 	db := strings.TrimPrefix(u.Path, "/")
 	query, args := `SELECT pid FROM pg_stat_activity WHERE datname = $1`, []any{db}
-	if background {
+	switch which {
+	case pgClients:
+		query += ` AND backend_type = 'client backend'`
+	case pgBackground:
 		query, args = `SELECT pid FROM pg_stat_activity WHERE datname IS NULL AND backend_type <> 'client backend'`, nil
 	}
 	return func() []int {

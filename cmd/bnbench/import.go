@@ -115,7 +115,7 @@ func importList(ctx context.Context, b *bench, dbURL, path string) (importResult
 	cmd.Env = b.env("DATABASE_URL=" + dbURL)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	watch := startCPUWatchEvery(100*time.Millisecond, cpuGroup{"postgres", postgresPids(ctx, b.admin, dbURL, false)})
+	watch := startCPUWatchEvery(100*time.Millisecond, cpuGroup{"postgres", postgresPids(ctx, b.admin, dbURL, pgDatabase)})
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		watch.Stop()

@@ -335,8 +335,8 @@ func (b *bench) sendCampaign(ctx context.Context, dbURL, id string, n int64, sin
 	defer pgCost.close()
 	watch := startCPUWatch(
 		cpuGroup{"worker", fixedPids(w.Pid())},
-		cpuGroup{"postgres", postgresPids(ctx, b.admin, dbURL, false)},
-		cpuGroup{"pg-shared", postgresPids(ctx, b.admin, dbURL, true)},
+		cpuGroup{"postgres", postgresPids(ctx, b.admin, dbURL, pgDatabase)},
+		cpuGroup{"pg-shared", postgresPids(ctx, b.admin, dbURL, pgBackground)},
 		cpuGroup{"sink", fixedPids(sink.Pid())},
 		cpuGroup{"redis", func() []int { return pidsByName("redis-server") }},
 		cpuGroup{"bnbench", fixedPids(os.Getpid())},
