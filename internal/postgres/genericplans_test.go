@@ -30,15 +30,18 @@ func TestQueryGeneric_GenericPlansForTheBatchOnly(t *testing.T) {
 		rows.Close()
 		return err
 	}
-	var inside, after string
+	var before, inside, after string
+	if err := db.pool.QueryRow(t.Context(), `SELECT current_setting('plan_cache_mode') || '/jit=' || current_setting('jit')`).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.queryGeneric(t.Context(), func(rows pgx.Rows) error { return mode(rows, &inside) },
-		`SELECT current_setting('plan_cache_mode') WHERE $1::int = 1`, 1); err != nil {
+		`SELECT current_setting('plan_cache_mode') || '/jit=' || current_setting('jit') WHERE $1::int = 1`, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.pool.QueryRow(t.Context(), `SELECT current_setting('plan_cache_mode')`).Scan(&after); err != nil {
+	if err := db.pool.QueryRow(t.Context(), `SELECT current_setting('plan_cache_mode') || '/jit=' || current_setting('jit')`).Scan(&after); err != nil {
 		t.Fatal(err)
 	}
-	if inside != "force_generic_plan" || after != "auto" {
-		t.Errorf("plan_cache_mode in the batch %q, after it %q; want force_generic_plan, then auto", inside, after)
+	if inside != "force_generic_plan/jit=off" || after != before {
+		t.Errorf("plan_cache_mode/jit in the batch %q, after it %q; want force_generic_plan/jit=off, then as before (%q)", inside, after, before)
 	}
 }
