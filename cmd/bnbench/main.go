@@ -55,6 +55,7 @@ func main() {
 	flag.IntVar(&so.recipients, "status-recipients", 200_000, "recipients of the campaign sent during the status API benchmark")
 	flag.IntVar(&so.rate, "status-rate", 200, "requests per second offered to the status API")
 	flag.DurationVar(&so.idle, "status-idle", 30*time.Second, "how long the status API is measured before any sending (several 10 s windows: the first holds serve's warm-up)")
+	flag.StringVar(&so.serveProfile, "serve-profile", "", "write serve's Go CPU profile during the status API benchmark (BREACHNOTICE_CPU_PROFILE) to `FILE`")
 	skipStatus := flag.Bool("skip-status", false, "skip the status API benchmark")
 	skipImport := flag.Bool("skip-import", false, "skip the import benchmark")
 	skipSend := flag.Bool("skip-send", false, "skip the send benchmarks (plain, DKIM, first notice)")

@@ -28,6 +28,8 @@ type statusOptions struct {
 	recipients int
 	rate       int // requests per second, offered whatever the answers' speed
 	idle       time.Duration
+	// serveProfile is a file serve writes its Go CPU profile to (BREACHNOTICE_CPU_PROFILE).
+	serveProfile string
 }
 
 // benchStatusAPI measures the status API idle, then sends one campaign without the load and an
@@ -51,7 +53,12 @@ func benchStatusAPI(ctx context.Context, b *bench, o statusOptions) error {
 	if err != nil {
 		return err
 	}
-	srv, err := b.startServe(ctx, dbURL)
+	var profile []string
+	if o.serveProfile != "" {
+		profile = []string{"BREACHNOTICE_CPU_PROFILE=" + o.serveProfile}
+		defer fmt.Printf("pprof       serve CPU profile: go tool pprof -top %s %s\n", b.bin, o.serveProfile)
+	}
+	srv, err := b.startServe(ctx, dbURL, profile...)
 	if err != nil {
 		return err
 	}
@@ -110,7 +117,7 @@ type serveProcess struct {
 }
 
 // startServe starts `breachnotice serve` on a free port and waits until it answers.
-func (b *bench) startServe(ctx context.Context, dbURL string) (*serveProcess, error) {
+func (b *bench) startServe(ctx context.Context, dbURL string, env ...string) (*serveProcess, error) {
 	out, err := b.runBin(ctx, dbURL, "token", "create", "--name", fmt.Sprintf("bnbench-%d", time.Now().UnixNano()))
 	if err != nil {
 		return nil, err
@@ -122,8 +129,8 @@ func (b *bench) startServe(ctx context.Context, dbURL string) (*serveProcess, er
 	addr := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(b.bin, "serve")
-	cmd.Env = b.env("DATABASE_URL="+dbURL, "HTTP_ADDR="+addr, "BREACHNOTICE_SECRET="+b.secret,
-		"REDIS_URL="+b.redisURL, "OUTBOX_DIR="+b.dir+"/outbox")
+	cmd.Env = b.env(append([]string{"DATABASE_URL=" + dbURL, "HTTP_ADDR=" + addr, "BREACHNOTICE_SECRET=" + b.secret,
+		"REDIS_URL=" + b.redisURL, "OUTBOX_DIR=" + b.dir + "/outbox"}, env...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -44,6 +44,11 @@ func (a *app) serveCommand() *cobra.Command {
 			if err := a.cfg.Require("DATABASE_URL", "BREACHNOTICE_SECRET"); err != nil {
 				return err
 			}
+			stopProfile, err := startCPUProfile(a.cfg.CPUProfile)
+			if err != nil {
+				return err
+			}
+			defer stopProfile()
 			a.metrics = a.newMetrics()
 			db, err := a.openDB(cmd.Context())
 			if err != nil {
