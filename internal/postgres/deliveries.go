@@ -182,7 +182,7 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 	}
 	args := []any{uid, ch, ids, states, pids, errs, next, worker, cancelledError, possibleDuplicateError}
 	if len(suppress) == 0 && !(fallback && len(settled) > 0) {
-		if _, err := db.pool.Exec(ctx, recordOutcomes, args...); err != nil {
+		if err := execGeneric(ctx, db.pool, recordOutcomes, args...); err != nil {
 			return nil, fmt.Errorf("record outcomes: %w", err)
 		}
 		return nil, nil
@@ -192,7 +192,7 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, recordOutcomes, args...); err != nil {
+	if err := execGeneric(ctx, tx, recordOutcomes, args...); err != nil {
 		return nil, fmt.Errorf("record outcomes: %w", err)
 	}
 	if len(suppress) > 0 {

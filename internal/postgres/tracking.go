@@ -90,6 +90,20 @@ func (db *DB) queryGeneric(ctx context.Context, fn func(pgx.Rows) error, sql str
 	return db.pool.SendBatch(ctx, b).Close()
 }
 
+// batcher is what a pool and a transaction share for batches.
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// execGeneric runs sql, a statement without rows, with its generic plan (see genericPlans) in
+// q's transaction, or in a transaction of its own when q is the pool: one round trip either way.
+func execGeneric(ctx context.Context, q batcher, sql string, args ...any) error {
+	b := &pgx.Batch{}
+	b.Queue(genericPlans)
+	b.Queue(sql, args...)
+	return q.SendBatch(ctx, b).Close()
+}
+
 func scanDelivery(row pgx.Row, d *breach.DeliveryRecord) error { return scanDeliveryAnd(row, d) }
 
 // scanDeliveryAnd scans deliveryColumns into d, and the statement's further columns into more.
