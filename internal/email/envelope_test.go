@@ -2,12 +2,15 @@ package email
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wneessen/go-mail/smtp"
 )
@@ -17,19 +20,28 @@ import (
 // arrived with more commands behind them in the same read (pipelined).
 type scriptRelay struct {
 	addr string
+	// hook, if set, answers cmd on the conn-th connection (from 0) in place of the script when
+	// it says handled; hangup closes the connection after.
+	hook func(conn int, cmd string, reply func(string)) (handled, hangup bool)
 
 	mu        sync.Mutex
+	conns     int
 	commands  []string
 	pipelined []string // commands read with more already buffered behind them
+	messages  int      // messages whose end of data was answered 250
 }
 
 func newScriptRelay(t *testing.T, exts ...string) *scriptRelay {
+	return newHookedRelay(t, nil, exts...)
+}
+
+func newHookedRelay(t *testing.T, hook func(conn int, cmd string, reply func(string)) (handled, hangup bool), exts ...string) *scriptRelay {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &scriptRelay{addr: ln.Addr().String()}
+	r := &scriptRelay{addr: ln.Addr().String(), hook: hook}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Add(1)
@@ -40,18 +52,22 @@ func newScriptRelay(t *testing.T, exts ...string) *scriptRelay {
 			if err != nil {
 				return
 			}
+			r.mu.Lock()
+			n := r.conns
+			r.conns++
+			r.mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer conn.Close()
-				r.serve(conn, exts)
+				r.serve(n, conn, exts)
 			}()
 		}
 	}()
 	return r
 }
 
-func (r *scriptRelay) serve(conn net.Conn, exts []string) {
+func (r *scriptRelay) serve(n int, conn net.Conn, exts []string) {
 	br := bufio.NewReader(conn)
 	reply := func(s string) { _, _ = conn.Write([]byte(s + "\r\n")) }
 	reply("220 script.test ESMTP")
@@ -67,6 +83,13 @@ func (r *scriptRelay) serve(conn net.Conn, exts []string) {
 			r.pipelined = append(r.pipelined, cmd)
 		}
 		r.mu.Unlock()
+		if r.hook != nil {
+			if handled, hangup := r.hook(n, cmd, reply); hangup {
+				return
+			} else if handled {
+				continue
+			}
+		}
 		switch verb := strings.ToUpper(strings.SplitN(cmd, " ", 2)[0]); {
 		case verb == "EHLO":
 			lines := append([]string{"script.test"}, exts...)
@@ -92,6 +115,9 @@ func (r *scriptRelay) serve(conn net.Conn, exts []string) {
 					break
 				}
 			}
+			r.mu.Lock()
+			r.messages++
+			r.mu.Unlock()
 			reply("250 queued")
 		case verb == "QUIT":
 			reply("221 bye")
@@ -195,5 +221,115 @@ func TestPipelinedEnvelope_RefusesALineBreakInADSNOption(t *testing.T) {
 	}
 	if got := r.envelopes(); len(got) != 0 {
 		t.Fatalf("relay got %q", got)
+	}
+}
+
+// relaySender is a Sender of one connection to r, without TLS or login.
+func relaySender(t *testing.T, r *scriptRelay) *Sender {
+	t.Helper()
+	host, port, err := net.SplitHostPort(r.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSender(Config{Host: host, Port: p, TLS: TLSNone, Timeout: 2 * time.Second}, nil, 1)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func (r *scriptRelay) delivered() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.messages
+}
+
+func (r *scriptRelay) connections() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.conns
+}
+
+// Multi-line replies to pipelined commands keep the connection in step: two messages go
+// through one connection.
+func TestPipelinedEnvelope_MultiLineRepliesKeepInStep(t *testing.T) {
+	r := newHookedRelay(t, func(_ int, cmd string, reply func(string)) (bool, bool) {
+		switch verb := strings.ToUpper(strings.SplitN(cmd, " ", 2)[0]); {
+		case strings.HasPrefix(verb, "MAIL"), strings.HasPrefix(verb, "RCPT"):
+			reply("250-first line\r\n250-second line\r\n250 ok")
+			return true, false
+		}
+		return false, false
+	}, "PIPELINING")
+	s := relaySender(t, r)
+	for _, to := range []string{"one@example.test", "two@example.test"} {
+		if _, err := s.Send(t.Context(), testMessage(to)); err != nil {
+			t.Fatalf("send to %s: %v", to, err)
+		}
+	}
+	if got := r.delivered(); got != 2 {
+		t.Errorf("relay accepted %d messages, want 2", got)
+	}
+	if r.connections() != 1 {
+		t.Errorf("%d connections, want 1", r.connections())
+	}
+}
+
+// A relay that drops the connection in the middle of the pipelined envelope (after answering
+// MAIL FROM) fails that send, temporarily, with no message accepted and no second try on the
+// same Send (the RCPT may have been taken); the next send dials afresh.
+func TestPipelinedEnvelope_RelayDroppingMidPipeline(t *testing.T) {
+	r := newHookedRelay(t, func(conn int, cmd string, reply func(string)) (bool, bool) {
+		if conn == 0 && strings.HasPrefix(strings.ToUpper(cmd), "RCPT") {
+			return true, true // MAIL was answered; RCPT and DATA never are
+		}
+		return false, false
+	}, "PIPELINING")
+	s := relaySender(t, r)
+	_, err := s.Send(t.Context(), testMessage("one@example.test"))
+	var e *Error
+	if !errors.As(err, &e) || e.Permanent || e.stage != stageRcpt {
+		t.Fatalf("send: %v, want a temporary failure at RCPT TO", err)
+	}
+	if r.delivered() != 0 || r.connections() != 1 {
+		t.Fatalf("relay accepted %d messages over %d connections, want none over 1", r.delivered(), r.connections())
+	}
+	if _, err := s.Send(t.Context(), testMessage("two@example.test")); err != nil {
+		t.Fatalf("next send: %v", err)
+	}
+	if r.delivered() != 1 || r.connections() != 2 {
+		t.Errorf("relay accepted %d messages over %d connections, want 1 over 2", r.delivered(), r.connections())
+	}
+}
+
+// A relay answering out of step (two stray replies ahead of its answer to MAIL FROM) never
+// makes a message look accepted: the send fails at DATA (a 250 where 354 was due), and the
+// connection is not used again, though the RSET that would have reset it is answered (by the
+// 250 due to RCPT TO). Kept, the next message on it failed after the transaction's timeout
+// (its MAIL FROM read the relay's 354, and the relay took its commands as message data).
+func TestPipelinedEnvelope_RelayOutOfStep(t *testing.T) {
+	r := newHookedRelay(t, func(conn int, cmd string, reply func(string)) (bool, bool) {
+		if conn == 0 && strings.HasPrefix(strings.ToUpper(cmd), "MAIL") {
+			reply("250 stray\r\n250 stray\r\n250 ok")
+			return true, false
+		}
+		return false, false
+	}, "PIPELINING")
+	s := relaySender(t, r)
+	_, err := s.Send(t.Context(), testMessage("one@example.test"))
+	var e *Error
+	if !errors.As(err, &e) || e.Permanent || e.stage != stageData {
+		t.Fatalf("send: %v, want a temporary failure at DATA", err)
+	}
+	if _, err := s.Send(t.Context(), testMessage("two@example.test")); err != nil {
+		t.Fatalf("next send: %v", err)
+	}
+	if r.delivered() != 1 {
+		t.Errorf("relay accepted %d messages, want only the second", r.delivered())
+	}
+	if n := r.connections(); n != 2 {
+		t.Errorf("%d connections, want 2 (the one out of step dropped)", n)
 	}
 }
