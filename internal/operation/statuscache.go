@@ -75,6 +75,9 @@ func (c *statusCache) get(ctx context.Context, id string, maxAge time.Duration,
 				if f.status != nil {
 					return f.status, nil
 				}
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
 				continue // the leader failed (its own deadline, perhaps): read for ourselves
 			case <-ctx.Done():
 				return nil, ctx.Err()
