@@ -23,6 +23,8 @@ type scriptRelay struct {
 	// hook, if set, answers cmd on the conn-th connection (from 0) in place of the script when
 	// it says handled; hangup closes the connection after.
 	hook func(conn int, cmd string, reply func(string)) (handled, hangup bool)
+	// endReply answers the end of each message's data.
+	endReply string
 
 	mu        sync.Mutex
 	conns     int
@@ -37,11 +39,17 @@ func newScriptRelay(t *testing.T, exts ...string) *scriptRelay {
 
 func newHookedRelay(t *testing.T, hook func(conn int, cmd string, reply func(string)) (handled, hangup bool), exts ...string) *scriptRelay {
 	t.Helper()
+	return startRelay(t, &scriptRelay{hook: hook, endReply: "250 queued"}, exts...)
+}
+
+// startRelay starts r (hook and endReply set) on 127.0.0.1.
+func startRelay(t *testing.T, r *scriptRelay, exts ...string) *scriptRelay {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &scriptRelay{addr: ln.Addr().String(), hook: hook}
+	r.addr = ln.Addr().String()
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Add(1)
@@ -118,7 +126,7 @@ func (r *scriptRelay) serve(n int, conn net.Conn, exts []string) {
 			r.mu.Lock()
 			r.messages++
 			r.mu.Unlock()
-			reply("250 queued")
+			reply(r.endReply)
 		case verb == "QUIT":
 			reply("221 bye")
 			return
@@ -331,5 +339,36 @@ func TestPipelinedEnvelope_RelayOutOfStep(t *testing.T) {
 	}
 	if n := r.connections(); n != 2 {
 		t.Errorf("%d connections, want 2 (the one out of step dropped)", n)
+	}
+}
+
+// A relay that answers the end of a message's data with a positive reply other than 250 (251)
+// has taken it: the message is sent, and not handed to another relay of the pool as well.
+// Before, the 251 was a temporary failure: the pool sent the message again through the next
+// relay (two copies), and a single relay's queue would have retried it later.
+func TestPool_APositiveReplyOtherThan250AtTheEndOfDataIsATaking(t *testing.T) {
+	odd := startRelay(t, &scriptRelay{endReply: "251 2.0.0 accepted, will forward"}, "PIPELINING")
+	sound := newScriptRelay(t, "PIPELINING")
+	var relays []Relay
+	for i, r := range []*scriptRelay{odd, sound} {
+		host, port, _ := net.SplitHostPort(r.addr)
+		p, _ := strconv.Atoi(port)
+		weight := 1
+		if i == 0 {
+			weight = 100 // chosen first
+		}
+		relays = append(relays, Relay{Config: Config{Host: host, Port: p, TLS: TLSNone, Timeout: 2 * time.Second}, Name: r.addr, Weight: weight})
+	}
+	p := NewPool(relays, nil, PoolOptions{Conns: 1})
+	defer p.Close()
+	rc, err := p.Deliver(t.Context(), testMessage("one@example.test"))
+	if err != nil {
+		t.Fatalf("deliver: %v (tries %+v)", err, rc.Tries)
+	}
+	if odd.delivered() != 1 || sound.delivered() != 0 {
+		t.Errorf("relays got %d and %d copies, want 1 and 0 (tries %+v)", odd.delivered(), sound.delivered(), rc.Tries)
+	}
+	if len(rc.Tries) != 1 || rc.Tries[0].Result != TrySent {
+		t.Errorf("tries %+v, want one, sent", rc.Tries)
 	}
 }

@@ -51,7 +51,10 @@ func transaction(c *smtp.Client, from, to string, data ...[]byte) (stage string,
 	if err := writeData(c.Text.W, data...); err != nil {
 		return stageBody, err
 	}
-	if _, _, err := c.Text.ReadResponse(250); err != nil {
+	// Any positive completion (2yz, RFC 5321 §4.2.1) is the relay taking the message, not only
+	// 250: go-mail's DataCloser wants exactly 250, and a relay answering 251 had the message
+	// counted failed and sent again — by the next relay of a Pool at once.
+	if _, _, err := c.Text.ReadResponse(2); err != nil {
 		return stageEnd, err
 	}
 	return "", nil
