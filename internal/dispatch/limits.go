@@ -3,7 +3,6 @@ package dispatch
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -68,13 +67,18 @@ func (l *limits) take(ctx context.Context, ch breach.Channel, address string) er
 // bucket is one shared limit. Asking Redis for every message would cost a round trip each, so
 // a bucket takes tokens a few at a time (a twentieth of a second's worth) and hands them out
 // locally; the shared rate still holds, within one such batch per worker.
+//
+// One send at a time asks Redis or waits for the next batch; the others wait their turn, but
+// only as long as their own context allows: held with a mutex, a Redis that stalled kept every
+// send of the channel (or relay) waiting past its deadline for the one asking (1.8 s for a
+// 100 ms deadline with Redis paused for 2 s).
 type bucket struct {
 	rl    *redis_rate.Limiter
 	key   string
 	limit redis_rate.Limit
 	batch int
 
-	mu     sync.Mutex
+	turn   chan struct{} // holds a value while a send has the bucket; guards tokens
 	tokens int
 }
 
@@ -83,7 +87,7 @@ func newBucket(rl *redis_rate.Limiter, key string, rate int) *bucket {
 	if rate <= 0 {
 		return nil
 	}
-	return &bucket{rl: rl, key: key, limit: redis_rate.PerSecond(rate), batch: max(1, rate/20)}
+	return &bucket{rl: rl, key: key, limit: redis_rate.PerSecond(rate), batch: max(1, rate/20), turn: make(chan struct{}, 1)}
 }
 
 // take waits for one token.
@@ -91,8 +95,12 @@ func (b *bucket) take(ctx context.Context) error {
 	if b == nil {
 		return nil
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
+	select {
+	case b.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-b.turn }()
 	for b.tokens == 0 {
 		res, err := b.rl.AllowAtMost(ctx, b.key, b.limit, b.batch)
 		if err != nil {

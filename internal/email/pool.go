@@ -199,7 +199,7 @@ func refusedBeforeAccepting(e *Error) bool {
 	case "dial", "MAIL FROM", "RCPT TO", "DATA", "relay":
 		return true
 	case "end of data":
-		return e.Code != 0
+		return e.Code >= 400 // a refusal; nothing (the reply lost) or anything else may be a taking
 	default: // "message body": part of the data may have gone out, and the reply is unknown
 		return false
 	}

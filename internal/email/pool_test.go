@@ -256,6 +256,8 @@ func TestRefusedBeforeAccepting(t *testing.T) {
 		{"end of data", 451, true},
 		// The data went out and the reply is unknown: possibly delivered.
 		{"end of data", 0, false}, {"message body", 0, false},
+		// Not a refusal, whatever it is: possibly delivered.
+		{"end of data", 354, false},
 	} {
 		if got := refusedBeforeAccepting(&Error{stage: tc.stage, Code: tc.code}); got != tc.want {
 			t.Errorf("refusedBeforeAccepting(%s, %d) = %v, want %v", tc.stage, tc.code, got, tc.want)

@@ -227,10 +227,12 @@ func (s *Sender) transactionTimeout(ctx context.Context) time.Duration {
 // fail classifies err and decides what becomes of the connection. After an ordinary reply
 // (4xx or 5xx other than 421) the connection is sound: the transaction is reset, or already
 // over after the end of data, and the connection kept. After anything else — 421 (the relay is
-// closing), a timeout, a reset — the connection's state is unknown and it is dropped.
+// closing), a timeout, a reset, or a positive reply where it was not due (a 250 for DATA: the
+// relay's replies and the commands are out of step, and an RSET could be answered by a reply
+// still due to another command) — the connection's state is unknown and it is dropped.
 func (s *Sender) fail(sl *slot, stage string, err error) *Error {
 	e := smtpError(stage, err)
-	if e.Code == 0 || e.Code == 421 {
+	if e.Code < 400 || e.Code == 421 {
 		s.drop(sl)
 		return e
 	}

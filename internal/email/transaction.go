@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"net/textproto"
+	"reflect"
 	"strings"
 
 	"github.com/wneessen/go-mail/smtp"
@@ -39,7 +40,7 @@ func Transaction(c *smtp.Client, from, to string, raw []byte) error {
 // The data is the concatenation of data's slices (a DKIM-Signature header, then the message),
 // each but the last ending with a line break.
 func transaction(c *smtp.Client, from, to string, data ...[]byte) (stage string, err error) {
-	if ok, _ := c.Extension("PIPELINING"); ok {
+	if ok, _ := c.Extension("PIPELINING"); ok && clientOptions.known {
 		stage, err = pipelinedEnvelope(c, from, to)
 	} else {
 		stage, err = envelope(c, from, to)
@@ -50,7 +51,10 @@ func transaction(c *smtp.Client, from, to string, data ...[]byte) (stage string,
 	if err := writeData(c.Text.W, data...); err != nil {
 		return stageBody, err
 	}
-	if _, _, err := c.Text.ReadResponse(250); err != nil {
+	// Any positive completion (2yz, RFC 5321 §4.2.1) is the relay taking the message, not only
+	// 250: go-mail's DataCloser wants exactly 250, and a relay answering 251 had the message
+	// counted failed and sent again — by the next relay of a Pool at once.
+	if _, _, err := c.Text.ReadResponse(2); err != nil {
 		return stageEnd, err
 	}
 	return "", nil
@@ -81,7 +85,7 @@ func envelope(c *smtp.Client, from, to string) (stage string, err error) {
 // TO and DATA go out in one write and their three replies are read after it, one round trip
 // instead of three — and two writes and reads fewer per message, which at sending speed were a
 // large part of the worker's system calls. The commands are the ones go-mail's Mail and Rcpt
-// send (BODY=8BITMIME and SMTPUTF8 when the relay offers them).
+// send on c, with the parameters its options ask for (envelopeParams).
 //
 // Every reply is read, whatever the earlier ones said, so that the connection stays in step
 // for the next transaction (or the RSET after a refusal). A relay that refused the sender or
@@ -93,19 +97,32 @@ func pipelinedEnvelope(c *smtp.Client, from, to string) (stage string, err error
 	if strings.ContainsAny(from, "\r\n") || strings.ContainsAny(to, "\r\n") {
 		return stageMail, errors.New("smtp: an address contains a line break")
 	}
+	p := envelopeParams(c)
+	if strings.ContainsAny(p.ret, "\r\n") || strings.ContainsAny(p.notify, "\r\n") {
+		return stageMail, errors.New("smtp: a DSN option contains a line break")
+	}
 	w := c.Text.W
 	w.WriteString("MAIL FROM:<")
 	w.WriteString(from)
 	w.WriteByte('>')
-	if ok, _ := c.Extension("8BITMIME"); ok {
+	if p.body8bit {
 		w.WriteString(" BODY=8BITMIME")
 	}
-	if ok, _ := c.Extension("SMTPUTF8"); ok {
+	if p.utf8 {
 		w.WriteString(" SMTPUTF8")
+	}
+	if p.ret != "" {
+		w.WriteString(" RET=")
+		w.WriteString(p.ret)
 	}
 	w.WriteString("\r\nRCPT TO:<")
 	w.WriteString(to)
-	w.WriteString(">\r\nDATA\r\n")
+	w.WriteByte('>')
+	if p.notify != "" {
+		w.WriteString(" NOTIFY=")
+		w.WriteString(p.notify)
+	}
+	w.WriteString("\r\nDATA\r\n")
 	if err := w.Flush(); err != nil {
 		return stageMail, err
 	}
@@ -179,3 +196,54 @@ func writeLines(w *bufio.Writer, raw []byte) {
 	}
 	w.Write(raw[start:])
 }
+
+// envelopeParams returns the parameters go-mail's Client.Mail and Client.Rcpt (v0.8.1) add to
+// MAIL FROM and RCPT TO on c: BODY=8BITMIME when the relay offers 8BITMIME; SMTPUTF8 when it
+// offers it and the client was not told to skip it (mail.WithoutSMTPUTF8); RET= and NOTIFY=
+// when the relay offers DSN and the client was given those options (SetDSNMailReturnOption,
+// SetDSNRcptNotifyOption). go-mail sends no ENVID.
+//
+// go-mail keeps those options in unexported fields, read here through reflect (clientOptions);
+// when they are not there (another go-mail), transaction sends the envelope in lock step
+// through go-mail's own Mail and Rcpt. TestPipelinedEnvelope_SendsWhatGoMailSends compares
+// the two for every combination.
+func envelopeParams(c *smtp.Client) (p mailParams) {
+	v := reflect.ValueOf(c).Elem()
+	p.body8bit, _ = c.Extension("8BITMIME")
+	if ok, _ := c.Extension("SMTPUTF8"); ok {
+		p.utf8 = !v.FieldByIndex(clientOptions.skipUTF8).Bool()
+	}
+	if ok, _ := c.Extension("DSN"); ok {
+		p.ret = v.FieldByIndex(clientOptions.ret).String()
+		p.notify = v.FieldByIndex(clientOptions.notify).String()
+	}
+	return p
+}
+
+// mailParams are the parameters of an envelope's MAIL FROM and RCPT TO (envelopeParams).
+type mailParams struct {
+	body8bit, utf8 bool   // BODY=8BITMIME, SMTPUTF8
+	ret            string // RET=, if not empty
+	notify         string // NOTIFY= on RCPT TO, if not empty
+}
+
+// clientOptions locates the fields of go-mail's smtp.Client that its Mail and Rcpt read for
+// their parameters. known is false if one is missing or not of the kind expected.
+var clientOptions = func() (o struct {
+	skipUTF8, ret, notify []int
+	known                 bool
+}) {
+	t := reflect.TypeFor[smtp.Client]()
+	field := func(name string, kind reflect.Kind) []int {
+		f, ok := t.FieldByName(name)
+		if !ok || f.Type.Kind() != kind {
+			return nil
+		}
+		return f.Index
+	}
+	o.skipUTF8 = field("skipUTF8", reflect.Bool)
+	o.ret = field("dsnmrtype", reflect.String)
+	o.notify = field("dsnrntype", reflect.String)
+	o.known = o.skipUTF8 != nil && o.ret != nil && o.notify != nil
+	return o
+}()

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
@@ -15,17 +17,33 @@ import (
 // the workers record, so a read walks their dead versions too. A second-old count is what a
 // screen refreshing every second shows anyway.
 //
-// One request reads a campaign's status at a time: the others asking meanwhile wait for its
-// answer rather than each reading it again (a burst when the cache expires).
+// One request reads a campaign's status at a time (the leader): the others asking meanwhile
+// wait for its answer rather than each reading it again (a burst when the cache expires) — but
+// only as long as their own context allows: a stalled database holds each waiter until its own
+// deadline, not until the leader's read ends. A leader's failure is nobody else's: the waiters
+// then read for themselves (one of them leading), as they would have without the cache, and no
+// failure is kept.
+//
+// Entries are keyed on the UUID, not its spelling, and made only for IDs that parse; one stays
+// only while its campaign's status is kept (read, not a draft), so IDs of no campaign leave
+// nothing behind.
 type statusCache struct {
 	mu      sync.Mutex
-	entries map[string]*statusEntry
+	entries map[uuid.UUID]*statusEntry
 }
 
+// statusEntry is a campaign's kept status, or a read of it under way; guarded by statusCache.mu.
 type statusEntry struct {
-	mu     sync.Mutex // held while the status is read
-	status *breach.CampaignStatus
+	status *breach.CampaignStatus // nil while the first read is under way
 	read   time.Time
+	flight *statusRead // the read under way, if any
+}
+
+// statusRead is a read of a campaign's status that other requests wait for: done is closed
+// when it ends, status is then its answer, nil if it failed.
+type statusRead struct {
+	done   chan struct{}
+	status *breach.CampaignStatus
 }
 
 // maxCachedStatuses bounds the cache: beyond, it starts again empty (campaigns watched at once
@@ -33,40 +51,97 @@ type statusEntry struct {
 const maxCachedStatuses = 256
 
 // get returns campaign id's status read at most maxAge ago, reading it with read if there is
-// none. The status returned is shared: callers must not change it.
+// none. The status returned is shared: callers must not change it. Waiting for another
+// request's read ends with ctx's error when ctx ends first.
 func (c *statusCache) get(ctx context.Context, id string, maxAge time.Duration,
 	read func(context.Context, string) (*breach.CampaignStatus, error)) (*breach.CampaignStatus, error) {
-	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxCachedStatuses {
-		c.entries = map[string]*statusEntry{}
-	}
-	e := c.entries[id]
-	if e == nil {
-		e = &statusEntry{}
-		c.entries[id] = e
-	}
-	c.mu.Unlock()
-
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.status != nil && time.Since(e.read) < maxAge {
-		return e.status, nil
-	}
-	start := time.Now()
-	s, err := read(ctx, id)
+	key, err := statusKey(id)
 	if err != nil {
-		return nil, err // not kept: the next request tries again
+		return nil, err
 	}
-	if s.State != breach.CampaignDraft { // a draft's list still changes, by imports of this process too
-		e.status, e.read = s, start
+	for {
+		c.mu.Lock()
+		e := c.entries[key]
+		if e != nil && e.status != nil && time.Since(e.read) < maxAge {
+			s := e.status
+			c.mu.Unlock()
+			return s, nil
+		}
+		if e != nil && e.flight != nil {
+			f := e.flight
+			c.mu.Unlock()
+			select {
+			case <-f.done:
+				if f.status != nil {
+					return f.status, nil
+				}
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				continue // the leader failed (its own deadline, perhaps): read for ourselves
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		// Lead the read.
+		if e == nil {
+			if c.entries == nil || len(c.entries) >= maxCachedStatuses {
+				c.entries = map[uuid.UUID]*statusEntry{}
+			}
+			e = &statusEntry{}
+			c.entries[key] = e
+		}
+		f := &statusRead{done: make(chan struct{})}
+		e.flight = f
+		c.mu.Unlock()
+		return c.lead(ctx, key, e, f, id, read)
+	}
+}
+
+// lead reads id's status for e, the entry for key, and hands it to the requests waiting on f.
+func (c *statusCache) lead(ctx context.Context, key uuid.UUID, e *statusEntry, f *statusRead, id string,
+	read func(context.Context, string) (*breach.CampaignStatus, error)) (s *breach.CampaignStatus, err error) {
+	start := time.Now()
+	defer func() {
+		// Also when read panics: the waiters must not wait for a read that is over.
+		c.mu.Lock()
+		e.flight = nil
+		switch {
+		case err == nil && s != nil && s.State != breach.CampaignDraft: // a draft's list still changes, by imports of this process too
+			e.status, e.read = s, start
+		case c.entries[key] == e:
+			delete(c.entries, key) // nothing kept: an ID of no campaign leaves nothing behind
+		}
+		f.status = s
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	s, err = read(ctx, id)
+	if err != nil {
+		return nil, err // not kept nor handed on: the next request (or a waiter) tries again
 	}
 	return s, nil
 }
 
+// statusKey is the cache's key for campaign id: its UUID, whatever the spelling.
+func statusKey(id string) (uuid.UUID, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		// Status parses IDs before asking; this is a second guard, not the message users see.
+		return uuid.UUID{}, breach.Errorf(breach.EINVALID, "campaign ID is not an ID")
+	}
+	return u, nil
+}
+
 // forget drops campaign id's cached status: this process changed the campaign (started,
-// paused it…), and the operator who did expects the next status to show it.
+// paused it…), and the operator who did expects the next status to show it. A read under way
+// is left to finish for those waiting on it; the next request reads afresh.
 func (c *statusCache) forget(id string) {
+	key, err := statusKey(id)
+	if err != nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.entries, id)
+	delete(c.entries, key)
 }

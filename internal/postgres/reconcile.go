@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -105,7 +107,25 @@ func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale
 	if selfAfter > 0 {
 		own = selfAfter.String()
 	}
-	tx, err := db.pool.Begin(ctx)
+	released, err := db.releaseOrphans(ctx, uid, self, silence, own)
+	if isSerializationFailure(err) {
+		// Another reconciler took the same statements, or the claims' worker recorded one of
+		// them, after this one's snapshot: nothing was changed here, and the next pass looks
+		// again.
+		return nil, nil
+	}
+	return released, err
+}
+
+// releaseOrphans is ReleaseOrphans's taking of the claim statements and release of their
+// claims, in one transaction.
+func (db *DB) releaseOrphans(ctx context.Context, uid uuid.UUID, self, silence, own string) (map[breach.Channel][]int64, error) {
+	// One snapshot for taking the claim statements and releasing their claims: each judges
+	// which workers are dead, and a worker heartbeating between the two (read committed: a
+	// snapshot each) had its statements taken but its claims kept, then lost for good when it
+	// died. A statement or delivery another transaction changes meanwhile fails the release
+	// (serialization failure: see ReleaseOrphans).
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
@@ -150,6 +170,13 @@ func (db *DB) ReleaseOrphans(ctx context.Context, campaignID, self string, stale
 		return nil, fmt.Errorf("commit released claims: %w", err)
 	}
 	return released, nil
+}
+
+// isSerializationFailure reports whether err is PostgreSQL's refusal of a repeatable-read
+// transaction's change to a row another transaction changed after its snapshot.
+func isSerializationFailure(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "40001"
 }
 
 // claimRanges are where ReleaseOrphans looks: per claim statement, its channel, its worker
