@@ -37,7 +37,7 @@ type region struct {
 	// a nationally written number; nil when the region has none.
 	nationalPrefix *regexp.Regexp
 	// idd matches the international dialling prefix ("00", "011") at the start of a number.
-	idd *regexp.Regexp
+	idd *digitPattern
 	// fast is false for regions whose prefix handling the fast path does not reproduce (a
 	// prefix transform rule, as in Argentina); their numbers always go to phonenumbers.Parse.
 	fast bool
@@ -62,9 +62,7 @@ func NewParser() (*Parser, error) {
 			}
 		}
 		if ip := m.GetInternationalPrefix(); ip != "" {
-			if r.idd, err = regexp.Compile("^(?:" + ip + ")"); err != nil {
-				r.fast = false
-			}
+			r.idd = newDigitPattern("^(?:"+ip+")", true)
 		}
 		id := m.GetId()
 		p.regions[id] = r
