@@ -29,11 +29,18 @@ type validator struct {
 }
 
 // parseCache remembers how a worker read the values that repeat on nearly every row (locales,
-// countries): parsing a BCP 47 tag costs a microsecond, a map lookup a few nanoseconds. It stops
-// growing at maxCached entries, so a list of unique junk cannot make it grow without bound.
+// countries, exposed categories): parsing a BCP 47 tag costs a microsecond, a map lookup a few
+// nanoseconds. It stops growing at maxCached entries, so a list of unique junk cannot make it
+// grow without bound.
 type parseCache struct {
 	locales   map[string]parsed
 	countries map[string]parsed
+	exposed   map[string]parsedCategories
+}
+
+type parsedCategories struct {
+	set breach.Categories
+	err error
 }
 
 type parsed struct {
@@ -44,7 +51,7 @@ type parsed struct {
 const maxCached = 1024
 
 func newParseCache() *parseCache {
-	return &parseCache{locales: map[string]parsed{}, countries: map[string]parsed{}}
+	return &parseCache{locales: map[string]parsed{}, countries: map[string]parsed{}, exposed: map[string]parsedCategories{}}
 }
 
 // lookup returns parse(raw), remembered in m.
@@ -54,7 +61,8 @@ func lookup(m map[string]parsed, raw string, parse func(string) (string, error))
 	}
 	v, err := parse(raw)
 	if len(m) < maxCached {
-		m[raw] = parsed{v, err}
+		// A clone: raw shares its row's memory, which the key would keep alive.
+		m[strings.Clone(raw)] = parsed{v, err}
 	}
 	return v, err
 }
@@ -154,7 +162,14 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 		r.Locale = tag
 	}
 	if raw := get(fieldExposed); raw != "" {
-		set, err := breach.ParseCategories(raw)
+		p, ok := cache.exposed[raw]
+		if !ok {
+			p.set, p.err = breach.ParseCategories(raw)
+			if len(cache.exposed) < maxCached {
+				cache.exposed[strings.Clone(raw)] = p
+			}
+		}
+		set, err := p.set, p.err
 		if err != nil {
 			errs.add("exposed", "%v", err)
 		}
