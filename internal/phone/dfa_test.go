@@ -134,3 +134,11 @@ func digitString(rng *rand.Rand, n int) string {
 	}
 	return string(b)
 }
+
+func TestLiteralDigits(t *testing.T) {
+	for pattern, want := range map[string]string{"0": "0", "1": "1", "00": "00", "(?:0)": "0", "0|180020": "", "0(8(?:[1-46-8]|5\\d\\d))?": "", "[01]": "", "a": "", "": ""} {
+		if got := literalDigits(pattern); got != want {
+			t.Errorf("literalDigits(%q) = %q, want %q", pattern, got, want)
+		}
+	}
+}
