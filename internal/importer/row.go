@@ -348,6 +348,9 @@ func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) 
 // reported under name and read as empty.
 func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 	s := strings.TrimSpace(unwrapExcelText(strings.TrimSpace(raw)))
+	if printableASCII(s) { // nearly every value: valid UTF-8 without a control character
+		return s
+	}
 	if !utf8.ValidString(s) {
 		errs.add(name, "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
 		return ""
@@ -357,6 +360,16 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 		return ""
 	}
 	return s
+}
+
+// printableASCII reports whether s is made of printable ASCII characters only.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // unwrapExcelText undoes Excel's ="0051…" idiom for keeping leading zeros.
