@@ -61,6 +61,11 @@ same list again changes nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			stopProfile, err := startCPUProfile(a.cfg.CPUProfile)
+			if err != nil {
+				return err
+			}
+			defer stopProfile()
 			mapping, err := importer.ParseMap(maps)
 			if err != nil {
 				return err

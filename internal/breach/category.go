@@ -193,7 +193,13 @@ func (s *Categories) UnmarshalJSON(b []byte) error {
 // `exposed` cell). Empty items are ignored; the first unknown name is an error.
 func ParseCategories(s string) (Categories, error) {
 	var set Categories
-	for item := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == '|' || r == ';' }) {
+	for s != "" {
+		item := s
+		if i := strings.IndexAny(s, "|;"); i >= 0 {
+			item, s = s[:i], s[i+1:]
+		} else {
+			s = ""
+		}
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue

@@ -42,7 +42,10 @@ func ParseEmail(s string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%q is not an email address: %w", s, err)
 	}
-	out := local + "@" + ascii
+	out := s // nearly every address is already in its normal form: no copy
+	if ascii != domain {
+		out = local + "@" + ascii
+	}
 	if len(out) > maxEmailLength {
 		return "", fmt.Errorf("email address is %d characters long, more than the %d allowed", len(out), maxEmailLength)
 	}

@@ -73,8 +73,8 @@ type Config struct {
 	// LogLevel (LOG_LEVEL) is debug, info, warn or error.
 	StateDir string
 	LogLevel string
-	// CPUProfile (BREACHNOTICE_CPU_PROFILE) is a file the worker or serve writes its CPU profile
-	// to, for `go tool pprof`; unset: none.
+	// CPUProfile (BREACHNOTICE_CPU_PROFILE) is a file worker, serve or import writes its CPU
+	// profile to, for `go tool pprof`; unset: none.
 	CPUProfile string
 }
 

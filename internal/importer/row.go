@@ -29,11 +29,18 @@ type validator struct {
 }
 
 // parseCache remembers how a worker read the values that repeat on nearly every row (locales,
-// countries): parsing a BCP 47 tag costs a microsecond, a map lookup a few nanoseconds. It stops
-// growing at maxCached entries, so a list of unique junk cannot make it grow without bound.
+// countries, exposed categories): parsing a BCP 47 tag costs a microsecond, a map lookup a few
+// nanoseconds. It stops growing at maxCached entries, so a list of unique junk cannot make it
+// grow without bound.
 type parseCache struct {
 	locales   map[string]parsed
 	countries map[string]parsed
+	exposed   map[string]parsedCategories
+}
+
+type parsedCategories struct {
+	set breach.Categories
+	err error
 }
 
 type parsed struct {
@@ -44,7 +51,7 @@ type parsed struct {
 const maxCached = 1024
 
 func newParseCache() *parseCache {
-	return &parseCache{locales: map[string]parsed{}, countries: map[string]parsed{}}
+	return &parseCache{locales: map[string]parsed{}, countries: map[string]parsed{}, exposed: map[string]parsedCategories{}}
 }
 
 // lookup returns parse(raw), remembered in m.
@@ -54,7 +61,8 @@ func lookup(m map[string]parsed, raw string, parse func(string) (string, error))
 	}
 	v, err := parse(raw)
 	if len(m) < maxCached {
-		m[raw] = parsed{v, err}
+		// A clone: raw shares its row's memory, which the key would keep alive.
+		m[strings.Clone(raw)] = parsed{v, err}
 	}
 	return v, err
 }
@@ -154,7 +162,14 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 		r.Locale = tag
 	}
 	if raw := get(fieldExposed); raw != "" {
-		set, err := breach.ParseCategories(raw)
+		p, ok := cache.exposed[raw]
+		if !ok {
+			p.set, p.err = breach.ParseCategories(raw)
+			if len(cache.exposed) < maxCached {
+				cache.exposed[strings.Clone(raw)] = p
+			}
+		}
+		set, err := p.set, p.err
 		if err != nil {
 			errs.add("exposed", "%v", err)
 		}
@@ -333,6 +348,9 @@ func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) 
 // reported under name and read as empty.
 func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 	s := strings.TrimSpace(unwrapExcelText(strings.TrimSpace(raw)))
+	if printableASCII(s) { // nearly every value: valid UTF-8 without a control character
+		return s
+	}
 	if !utf8.ValidString(s) {
 		errs.add(name, "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
 		return ""
@@ -342,6 +360,16 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 		return ""
 	}
 	return s
+}
+
+// printableASCII reports whether s is made of printable ASCII characters only.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // unwrapExcelText undoes Excel's ="0051…" idiom for keeping leading zeros.

@@ -31,9 +31,22 @@ func Reference(secret []byte, campaignID, customerID string) string {
 // referenceBits is the 50-bit value of a reference code, mac being an HMAC-SHA256 keyed with
 // the secret (fresh or Reset).
 func referenceBits(mac hash.Hash, campaignID, customerID string) uint64 {
-	mac.Write([]byte("reference\x00" + campaignID + "\x00" + customerID))
-	var sum [sha256.Size]byte
-	return binary.BigEndian.Uint64(mac.Sum(sum[:0])) >> 14 // top 50 bits
+	return (&refMAC{mac: mac}).bits(campaignID, customerID)
+}
+
+// refMAC is an HMAC with the buffer it reads from and sums into, reused from code to code:
+// the message and the sum, given to the hash.Hash interface, escaped to the heap twice a code.
+type refMAC struct {
+	mac hash.Hash
+	buf []byte
+}
+
+// bits is referenceBits; m.mac must be fresh or Reset.
+func (m *refMAC) bits(campaignID, customerID string) uint64 {
+	m.buf = append(append(append(append(m.buf[:0], "reference\x00"...), campaignID...), 0), customerID...)
+	m.mac.Write(m.buf)
+	m.buf = m.mac.Sum(m.buf[:0])
+	return binary.BigEndian.Uint64(m.buf) >> 14 // top 50 bits
 }
 
 // formatReference spells a 50-bit value as a code: ten characters, dashed after 4 and 8.
@@ -118,7 +131,7 @@ const malformedReference = 1 << 50
 //
 // It is safe for concurrent use; build one with NewReferenceKeys.
 type ReferenceKeys struct {
-	// refs pools HMACs keyed with the secret: keying one costs as much as computing a code.
+	// refs pools refMACs keyed with the secret: keying one costs as much as computing a code.
 	refs  sync.Pool
 	block cipher.Block
 }
@@ -132,17 +145,18 @@ func NewReferenceKeys(secret []byte) *ReferenceKeys {
 		panic(err) // a 16-byte key is always valid
 	}
 	secret = append([]byte(nil), secret...)
-	return &ReferenceKeys{block: block, refs: sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }}}
+	return &ReferenceKeys{block: block, refs: sync.Pool{New: func() any { return &refMAC{mac: hmac.New(sha256.New, secret)} }}}
 }
 
 // OfRecipient is the lookup key of the reference code of customerID in campaignID (the code
 // Reference gives). It is never 0.
 func (k *ReferenceKeys) OfRecipient(campaignID, customerID string) int64 {
-	mac := k.refs.Get().(hash.Hash)
-	mac.Reset()
-	v := referenceBits(mac, campaignID, customerID)
-	k.refs.Put(mac)
-	return k.key(v)
+	m := k.refs.Get().(*refMAC)
+	m.mac.Reset()
+	v := m.bits(campaignID, customerID)
+	key := k.keyIn(m.buf[:aes.BlockSize], v) // m.buf holds the sum, 32 bytes
+	k.refs.Put(m)
+	return key
 }
 
 // OfCode returns the lookup key of a code as a person typed it (read as CheckReference reads
@@ -160,9 +174,14 @@ func (k *ReferenceKeys) OfCode(code string) (key int64, reference string, ok boo
 // key is the keyed hash of a code's value, never 0 (a recipient without a key has none).
 func (k *ReferenceKeys) key(v uint64) int64 {
 	var b [aes.BlockSize]byte
+	return k.keyIn(b[:], v)
+}
+
+// keyIn is key, with b (aes.BlockSize bytes) as its scratch space.
+func (k *ReferenceKeys) keyIn(b []byte, v uint64) int64 {
 	binary.BigEndian.PutUint64(b[:8], v)
 	copy(b[8:], "ref-key\x00")
-	k.block.Encrypt(b[:], b[:])
+	k.block.Encrypt(b, b)
 	key := int64(binary.BigEndian.Uint64(b[:8]))
 	if key == 0 {
 		key = 1

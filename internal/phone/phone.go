@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -36,8 +37,11 @@ type region struct {
 	// nationalPrefix matches the national (trunk) prefix, and any carrier code, at the start of
 	// a nationally written number; nil when the region has none.
 	nationalPrefix *regexp.Regexp
+	// literalPrefix is nationalPrefix's pattern when it is a plain string of digits ("0" in
+	// most countries, "1" in the US): a prefix test instead of a regexp search.
+	literalPrefix string
 	// idd matches the international dialling prefix ("00", "011") at the start of a number.
-	idd *regexp.Regexp
+	idd *digitPattern
 	// fast is false for regions whose prefix handling the fast path does not reproduce (a
 	// prefix transform rule, as in Argentina); their numbers always go to phonenumbers.Parse.
 	fast bool
@@ -60,11 +64,10 @@ func NewParser() (*Parser, error) {
 			if r.nationalPrefix, err = regexp.Compile("^(?:" + npp + ")"); err != nil {
 				r.fast = false
 			}
+			r.literalPrefix = literalDigits(npp)
 		}
 		if ip := m.GetInternationalPrefix(); ip != "" {
-			if r.idd, err = regexp.Compile("^(?:" + ip + ")"); err != nil {
-				r.fast = false
-			}
+			r.idd = newDigitPattern("^(?:"+ip+")", true)
 		}
 		id := m.GetId()
 		p.regions[id] = r
@@ -73,6 +76,25 @@ func NewParser() (*Parser, error) {
 		}
 	}
 	return p, nil
+}
+
+// literalDigits returns pattern when it matches exactly one string, made of digits, and ""
+// otherwise.
+func literalDigits(pattern string) string {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpLiteral || re.Flags&syntax.FoldCase != 0 {
+		return ""
+	}
+	for _, r := range re.Rune {
+		if r < '0' || r > '9' {
+			return ""
+		}
+	}
+	return string(re.Rune)
 }
 
 // Errors that say why a number was refused, in words an operator can act on.
@@ -139,7 +161,11 @@ func (p *Parser) fastParse(digits string, plus bool, defaultRegion string) (stri
 	if r == nil || !r.fast {
 		return "", false
 	}
-	if r.nationalPrefix != nil {
+	if r.literalPrefix != "" {
+		if strings.HasPrefix(national, r.literalPrefix) {
+			return p.validE164(r.code, national[len(r.literalPrefix):])
+		}
+	} else if r.nationalPrefix != nil {
 		if m := r.nationalPrefix.FindStringIndex(national); m != nil {
 			return p.validE164(r.code, national[m[1]:])
 		}

@@ -1,17 +1,16 @@
 package phone
 
 import (
-	"fmt"
-	"regexp"
 	"slices"
 
 	"github.com/nyaruka/phonenumbers"
 )
 
 // validity answers phonenumbers.IsValidNumber for a country calling code and a national
-// significant number, with every pattern compiled once. The library rebuilds each pattern's
-// string and takes a lock to find its compiled form on every call, and matches each pattern
-// twice; at millions of numbers that was a third of the importer's time. The logic is the
+// significant number, with every pattern compiled once (on first use, into an automaton:
+// dfa.go). The library rebuilds each pattern's string and takes a lock to find its compiled
+// form on every call, and matches each pattern twice; at millions of numbers that was a third
+// of the importer's time. The logic is the
 // library's own (getNumberTypeHelper, getRegionCodeForNumberFromRegionList), and the
 // differential test holds the two to the same answers.
 type validity map[int32][]*regionRules
@@ -22,12 +21,12 @@ type regionRules struct {
 	types   []numberPattern
 	// leadingDigits, when set, claims for this region the numbers of a shared calling code
 	// that start with them (+1 684 is American Samoa, not the US).
-	leadingDigits *regexp.Regexp
+	leadingDigits *digitPattern
 }
 
 // numberPattern is a compiled PhoneNumberDesc: the lengths it allows and its pattern.
 type numberPattern struct {
-	re      *regexp.Regexp
+	re      *digitPattern
 	lengths []int32
 }
 
@@ -51,49 +50,36 @@ func newValidity(coll *phonenumbers.PhoneMetadataCollection) (validity, error) {
 			if m == nil {
 				continue
 			}
-			r, err := compileRegion(m)
-			if err != nil {
-				return nil, fmt.Errorf("phone: region %s: %w", id, err)
-			}
-			v[int32(cc)] = append(v[int32(cc)], r)
+			v[int32(cc)] = append(v[int32(cc)], compileRegion(m))
 		}
 	}
 	return v, nil
 }
 
-func compileRegion(m *phonenumbers.PhoneMetadata) (*regionRules, error) {
-	r := &regionRules{}
-	var err error
-	if r.general, err = compileDesc(m.GetGeneralDesc()); err != nil {
-		return nil, err
-	}
+// compileRegion returns a region's rules; their patterns are compiled on first use
+// (TestDigitDFA_AgreesWithRegexp compiles every one of them).
+func compileRegion(m *phonenumbers.PhoneMetadata) *regionRules {
+	r := &regionRules{general: compileDesc(m.GetGeneralDesc())}
 	// For validity any type's match will do, so the types customer lists are made of come
 	// first: mobile, then fixed line (the library tests them last, after seven rarer ones).
 	for _, d := range []*phonenumbers.PhoneNumberDesc{m.GetMobile(), m.GetFixedLine(), m.GetTollFree(), m.GetVoip(),
 		m.GetPremiumRate(), m.GetSharedCost(), m.GetPersonalNumber(), m.GetPager(), m.GetUan(), m.GetVoicemail()} {
-		p, err := compileDesc(d)
-		if err != nil {
-			return nil, err
-		}
-		if p.re != nil {
+		if p := compileDesc(d); p.re != nil {
 			r.types = append(r.types, p)
 		}
 	}
 	if ld := m.GetLeadingDigits(); ld != "" {
-		if r.leadingDigits, err = regexp.Compile("^(?:" + ld + ")"); err != nil {
-			return nil, err
-		}
+		r.leadingDigits = newDigitPattern("^(?:"+ld+")", true)
 	}
-	return r, nil
+	return r
 }
 
-func compileDesc(d *phonenumbers.PhoneNumberDesc) (numberPattern, error) {
+func compileDesc(d *phonenumbers.PhoneNumberDesc) numberPattern {
 	pat := d.GetNationalNumberPattern()
 	if pat == "" {
-		return numberPattern{}, nil // matches no number, as "^(?:)$" matches none
+		return numberPattern{} // matches no number, as "^(?:)$" matches none
 	}
-	re, err := regexp.Compile("^(?:" + pat + ")$")
-	return numberPattern{re: re, lengths: d.PossibleLength}, err
+	return numberPattern{re: newDigitPattern("^(?:"+pat+")$", false), lengths: d.PossibleLength}
 }
 
 func (p numberPattern) matches(nsn string) bool {

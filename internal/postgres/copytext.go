@@ -56,7 +56,7 @@ func (r *rowReader) Read(p []byte) (int, error) {
 
 // appendText appends s as one field of COPY's text format: backslash, tab, newline and carriage
 // return escaped, other control characters (which validation refuses anyway) in octal.
-func appendText(b []byte, s string) []byte {
+func appendText[S ~string | ~[]byte](b []byte, s S) []byte {
 	// Nearly every value needs no escaping: find out in one pass, then copy it whole.
 	plain := true
 	for i := 0; i < len(s); i++ {

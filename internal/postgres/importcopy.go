@@ -79,7 +79,7 @@ func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []by
 	b = appendInt(b, int64(r.Exposed))
 	b = append(b, '\t')
 	scratch = appendAttributesJSON(scratch[:0], r.Attributes)
-	b = appendText(b, string(scratch))
+	b = appendText(b, scratch)
 	b = append(b, '\t')
 	if r.RefKey == 0 {
 		b = append(b, "\\N"...)
@@ -91,7 +91,7 @@ func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []by
 		return append(b, '\\', 'N'), scratch
 	}
 	scratch = appendPostalJSON(scratch[:0], &r.Postal)
-	b = appendText(b, string(scratch))
+	b = appendText(b, scratch)
 	return b, scratch
 }
 

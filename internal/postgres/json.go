@@ -11,8 +11,18 @@ import (
 // because it runs once per imported row, on the one goroutine that feeds COPY, where
 // encoding/json's reflection cost ~1 µs a row. Keys are sorted so equal maps give equal bytes.
 func appendAttributesJSON(b []byte, attrs map[string]string) []byte {
-	if len(attrs) == 0 {
+	switch len(attrs) {
+	case 0:
 		return append(b, "{}"...)
+	case 1: // a list's one extra column, as often as not: no keys to sort
+		for k, v := range attrs {
+			b = append(b, '{')
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			b = appendJSONString(b, v)
+			b = append(b, '}')
+		}
+		return b
 	}
 	keys := make([]string, 0, len(attrs))
 	size := 2
