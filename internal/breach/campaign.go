@@ -464,7 +464,7 @@ func isSMSSender(s string) bool {
 func ParseLocale(s string) (string, error) {
 	tag, err := language.Parse(strings.TrimSpace(s))
 	if err != nil {
-		return "", fmt.Errorf("%q is not a BCP 47 language tag such as es-PE or ko", s)
+		return "", fmt.Errorf("%q is not a BCP 47 language tag such as es-PE or ko", Clip(s))
 	}
 	return tag.String(), nil
 }
@@ -474,7 +474,7 @@ func ParseLocale(s string) (string, error) {
 func ParseCountry(s string) (string, error) {
 	r, err := language.ParseRegion(strings.TrimSpace(s))
 	if err != nil || !r.IsCountry() {
-		return "", fmt.Errorf("%q is not an ISO 3166-1 country code such as PE or FR", s)
+		return "", fmt.Errorf("%q is not an ISO 3166-1 country code such as PE or FR", Clip(s))
 	}
 	return r.String(), nil
 }

@@ -1,5 +1,7 @@
 package breach
 
+import "unicode/utf8"
+
 // ParseID checks that s is an ID in the one form breachnotice writes them — a UUID as 36
 // lower-case hexadecimal digits and hyphens (8-4-4-4-12) — and returns it, or an EINVALID
 // error naming kind ("campaign", "import"). Other spellings of the same UUID ("urn:uuid:…",
@@ -8,11 +10,7 @@ package breach
 // reach the database as text it then refuses (an audit row that cannot be written).
 func ParseID(kind, s string) (string, error) {
 	if !canonicalUUID(s) {
-		shown := s
-		if len(shown) > 64 {
-			shown = shown[:64] + "…"
-		}
-		return "", Errorf(EINVALID, "%s ID %q is not an ID: IDs are 36 characters such as 0f8fad5b-d9cb-469f-a165-70867728950e", kind, shown)
+		return "", Errorf(EINVALID, "%s ID %q is not an ID: IDs are 36 characters such as 0f8fad5b-d9cb-469f-a165-70867728950e", kind, Clip(s))
 	}
 	return s, nil
 }
@@ -35,4 +33,21 @@ func canonicalUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// maxShown is how much of a value an error message quotes.
+const maxShown = 64
+
+// Clip is s as an error message may quote it: whole up to maxShown bytes, otherwise its first
+// ones (cut between runes) and "…". Whatever a client sends — a query parameter of a megabyte —
+// comes back as a short message, and a log line that records the error stays a line.
+func Clip(s string) string {
+	if len(s) <= maxShown {
+		return s
+	}
+	n := maxShown
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -72,11 +72,11 @@ func (f *DeliveryFilter) Validate() error {
 			return Errorf(EINVALID, "state: pending recipients have no delivery yet (the status counts them); filter on one of %s", listStates(recordedStates()))
 		}
 		if !slices.Contains(recordedStates(), f.State) {
-			return Errorf(EINVALID, "state: unknown delivery state %q (known: %s)", f.State, listStates(recordedStates()))
+			return Errorf(EINVALID, "state: unknown delivery state %q (known: %s)", Clip(string(f.State)), listStates(recordedStates()))
 		}
 	}
 	if f.Channel != "" && !slices.Contains(ReportChannels, f.Channel) {
-		return Errorf(EINVALID, "channel: unknown channel %q (known: email, sms, letter)", f.Channel)
+		return Errorf(EINVALID, "channel: unknown channel %q (known: email, sms, letter)", Clip(string(f.Channel)))
 	}
 	if f.Locale != "" {
 		l, err := ParseLocale(f.Locale)
