@@ -84,10 +84,13 @@ const genericPlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan',
 // queryGeneric runs sql with args and its generic plan (see genericPlans), handing the rows to
 // fn.
 func (db *DB) queryGeneric(ctx context.Context, fn func(pgx.Rows) error, sql string, args ...any) error {
-	b := &pgx.Batch{}
-	b.Queue(genericPlans)
-	b.Queue(sql, args...).Query(fn)
-	return db.pool.SendBatch(ctx, b).Close()
+	return runGeneric(ctx, db.pool, fn, sql, args...)
+}
+
+// execGeneric runs sql, a statement without rows, with its generic plan (see genericPlans) in
+// q's transaction, or in a transaction of its own when q is the pool: one round trip either way.
+func execGeneric(ctx context.Context, q batcher, sql string, args ...any) error {
+	return runGeneric(ctx, q, nil, sql, args...)
 }
 
 // batcher is what a pool and a transaction share for batches.
@@ -95,12 +98,15 @@ type batcher interface {
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
-// execGeneric runs sql, a statement without rows, with its generic plan (see genericPlans) in
-// q's transaction, or in a transaction of its own when q is the pool: one round trip either way.
-func execGeneric(ctx context.Context, q batcher, sql string, args ...any) error {
+// runGeneric sends genericPlans and sql in one batch through q, handing sql's rows to fn if
+// it is not nil.
+func runGeneric(ctx context.Context, q batcher, fn func(pgx.Rows) error, sql string, args ...any) error {
 	b := &pgx.Batch{}
 	b.Queue(genericPlans)
-	b.Queue(sql, args...)
+	queued := b.Queue(sql, args...)
+	if fn != nil {
+		queued.Query(fn)
+	}
 	return q.SendBatch(ctx, b).Close()
 }
 
