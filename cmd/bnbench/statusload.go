@@ -79,6 +79,7 @@ func benchStatusAPI(ctx context.Context, b *bench, o statusOptions) error {
 	if err != nil {
 		return err
 	}
+	plain.cost.close()
 	progress("sending %d emails under %d requests/s", o.recipients, o.rate)
 	var busy sendRun
 	var sendErr error
@@ -89,6 +90,7 @@ func benchStatusAPI(ctx context.Context, b *bench, o statusOptions) error {
 	if sendErr != nil {
 		return sendErr
 	}
+	busy.cost.close()
 	serveCores := (cpuTime(srv.cmd.Process.Pid) - serveCPU).Seconds() / time.Since(loadStart).Seconds()
 	progress("measuring each request's cost, %d of each kind one at a time", costRequests)
 	costs := b.measureStatusCosts(ctx, srv, dbURL, loaded, o.recipients)
