@@ -307,7 +307,8 @@ func (a *app) cacheTokens(ctx context.Context, db *postgres.DB) (stop func()) {
 }
 
 // serveStatusMaxAge is how old a campaign's status may be when served: the screens polling it
-// while a campaign sends share one read a second (see operation.Service.StatusMaxAge).
+// while a campaign sends share one read a second, read again behind them (see
+// operation.Service.StatusMaxAge).
 const serveStatusMaxAge = time.Second
 
 // outboxOf tells the console where the local captures write, when notices are captured

@@ -159,7 +159,8 @@ func (s *Service) MoveCampaign(ctx context.Context, actor breach.Actor, id strin
 }
 
 // Status counts a campaign's deliveries by channel, state and locale, with rate and ETA: read
-// at most StatusMaxAge ago. The answer may be shared with other requests: not to be changed.
+// at most StatusMaxAge ago (or, while it is being read again, 5 × StatusMaxAge; see
+// statusCache). The answer may be shared with other requests: not to be changed.
 func (s *Service) Status(ctx context.Context, actor breach.Actor, id string) (*breach.CampaignStatus, error) {
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, err

@@ -164,7 +164,9 @@ type Service struct {
 	// DefaultVerifyFloor), so that its timing says nothing of the code (see Verify).
 	VerifyFloor time.Duration
 	// StatusMaxAge is how old a campaign's status (Status) may be when answered: requests
-	// within it of each other share one read (see statusCache). 0: read at every request.
+	// within it of each other share one read; past it, the status is read again in the
+	// background and, until that read ends, the one before is answered, up to 5 × StatusMaxAge
+	// old (see statusCache). 0: read at every request.
 	// `serve` sets a second.
 	StatusMaxAge time.Duration
 	statuses     statusCache

@@ -24,6 +24,12 @@ import (
 // then read for themselves (one of them leading), as they would have without the cache, and no
 // failure is kept.
 //
+// A status past maxAge is refreshed in the background while the requests asking meanwhile get
+// the one kept, up to maxStale × maxAge old: the refresh is six statements against tables the
+// workers rewrite, and while a campaign sends it waited behind their commits — every request
+// in that second waited with it (p99 140 ms for a 0.4 ms answer, status benchmark). Only the
+// first read of a campaign, and one whose kept status is older than that, is waited for.
+//
 // Entries are keyed on the UUID, not its spelling, and made only for IDs that parse; one stays
 // only while its campaign's status is kept (read, not a draft), so IDs of no campaign leave
 // nothing behind.
@@ -46,12 +52,22 @@ type statusRead struct {
 	status *breach.CampaignStatus
 }
 
+// maxStale is how many times maxAge a kept status may be old when answered while its refresh
+// is under way: beyond, requests wait for the refresh (the database is slow, and showing an
+// ever older status as current would hide it).
+const maxStale = 5
+
+// refreshTimeout bounds a background refresh: it belongs to no request, and must not hold a
+// connection for ever when the database stalls.
+const refreshTimeout = 10 * time.Second
+
 // maxCachedStatuses bounds the cache: beyond, it starts again empty (campaigns watched at once
 // are a handful).
 const maxCachedStatuses = 256
 
-// get returns campaign id's status read at most maxAge ago, reading it with read if there is
-// none. The status returned is shared: callers must not change it. Waiting for another
+// get returns campaign id's status read at most maxAge ago — or, while a refresh of it is
+// under way, the one read before, at most maxStale × maxAge ago — reading it with read if there
+// is none. The status returned is shared: callers must not change it. Waiting for another
 // request's read ends with ctx's error when ctx ends first.
 func (c *statusCache) get(ctx context.Context, id string, maxAge time.Duration,
 	read func(context.Context, string) (*breach.CampaignStatus, error)) (*breach.CampaignStatus, error) {
@@ -62,10 +78,27 @@ func (c *statusCache) get(ctx context.Context, id string, maxAge time.Duration,
 	for {
 		c.mu.Lock()
 		e := c.entries[key]
-		if e != nil && e.status != nil && time.Since(e.read) < maxAge {
-			s := e.status
-			c.mu.Unlock()
-			return s, nil
+		if e != nil && e.status != nil {
+			if age := time.Since(e.read); age < maxAge {
+				s := e.status
+				c.mu.Unlock()
+				return s, nil
+			} else if age < maxStale*maxAge {
+				s := e.status
+				if e.flight == nil {
+					f := &statusRead{done: make(chan struct{})}
+					e.flight = f
+					// The refresh is nobody's request: the asker's values (its trace) but not its
+					// cancellation — the asker has its answer and may go.
+					rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
+					go func() {
+						defer cancel()
+						_, _ = c.lead(rctx, key, e, f, id, read) // a failure keeps the old status until maxStale
+					}()
+				}
+				c.mu.Unlock()
+				return s, nil
+			}
 		}
 		if e != nil && e.flight != nil {
 			f := e.flight
@@ -109,6 +142,8 @@ func (c *statusCache) lead(ctx context.Context, key uuid.UUID, e *statusEntry, f
 		switch {
 		case err == nil && s != nil && s.State != breach.CampaignDraft: // a draft's list still changes, by imports of this process too
 			e.status, e.read = s, start
+		case err != nil && e.status != nil:
+			// A refresh failed: the status read before stays, answered until maxStale.
 		case c.entries[key] == e:
 			delete(c.entries, key) // nothing kept: an ID of no campaign leaves nothing behind
 		}

@@ -256,3 +256,64 @@ func TestStatus_CacheKeysOnTheUUIDAndKeepsNothingForIDsOfNoCampaign(t *testing.T
 		t.Errorf("%d entries after an invalid ID, want 1", n)
 	}
 }
+
+// A status past StatusMaxAge is refreshed behind the requests, not in front of them: while the
+// refresh waits (here for a table lock; in production behind the workers' commits), requests get
+// the status kept, at once — until it is maxStale times StatusMaxAge old, when they wait again.
+func TestStatus_AStaleStatusIsAnsweredWhileItsRefreshWaits(t *testing.T) {
+	ops, db := service(t)
+	const maxAge = 300 * time.Millisecond
+	ops.StatusMaxAge = maxAge
+	actor := breach.CLIActor("setup")
+	c := draft(t, ops, actor)
+	if _, err := ops.Approve(t.Context(), actor, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := ops.Status(t.Context(), actor, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Started by another process: only a read shows it.
+	if _, err := db.MoveCampaign(t.Context(), c.ID, "elsewhere", breach.CampaignApproved, breach.CampaignRunning); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(maxAge + 50*time.Millisecond)
+
+	release := blockCampaigns(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	s, err := ops.Status(ctx, actor, c.ID)
+	if err != nil || s != kept {
+		t.Fatalf("stale status asked while its refresh is blocked: %p, %v; want the kept %p at once", s, err, kept)
+	}
+	if d := time.Since(start); d > 150*time.Millisecond {
+		t.Errorf("the kept status took %v: it waited for the refresh", d)
+	}
+	waitForLockWaiter(t) // the refresh was started, and waits
+	release()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s, err := ops.Status(t.Context(), actor, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.State == breach.CampaignRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %s 5 s after the refresh could read: the refresh's answer was not kept", s.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Older than maxStale × maxAge: requests wait for the read, up to their own deadline.
+	time.Sleep(5*maxAge + 50*time.Millisecond)
+	release = blockCampaigns(t)
+	ctx, cancel = context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if s, err := ops.Status(ctx, actor, c.ID); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("status %v old, refresh blocked: %v, %v; want to wait for it until the deadline", 5*maxAge, s, err)
+	}
+	release()
+}
