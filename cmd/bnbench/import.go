@@ -80,8 +80,8 @@ func benchImport(ctx context.Context, b *bench, n int) error {
 	// CPU time is what a change to the importer is judged by on a shared machine, where the
 	// rates above depend on what else runs.
 	for _, r := range append(runs, two) {
-		fmt.Printf("cpu         %d rows (%.0f rows/s): import %.2f s, PostgreSQL backends %.2f s per million rows\n",
-			r.Read, r.rate(), r.perMillion(r.cpu), r.perMillion(r.backend))
+		fmt.Printf("cpu         %d rows (%.0f rows/s): import %.2f s, PostgreSQL backends %.2f s per million rows; WAL %.0f MB per million rows\n",
+			r.Read, r.rate(), r.perMillion(r.cpu), r.perMillion(r.backend), float64(r.wal)/float64(max(r.Read, 1)))
 	}
 	return nil
 }
@@ -95,6 +95,8 @@ type importResult struct {
 	// their parallel workers, read from /proc every 100 ms: a backend's last moments before it
 	// exits with the import are missed).
 	cpu, backend time.Duration
+	// wal is the write-ahead log the server wrote meanwhile (others' writes count too).
+	wal int64
 }
 
 // perMillion is d per million rows of r, in seconds.
@@ -115,6 +117,10 @@ func importList(ctx context.Context, b *bench, dbURL, path string) (importResult
 	cmd.Env = b.env("DATABASE_URL=" + dbURL)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	walBefore, err := serverWAL(ctx, b.admin)
+	if err != nil {
+		return importResult{}, err
+	}
 	watch := startCPUWatchEvery(100*time.Millisecond, cpuGroup{"postgres", postgresPids(ctx, b.admin, dbURL, pgDatabase)})
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -132,6 +138,11 @@ func importList(ctx context.Context, b *bench, dbURL, path string) (importResult
 	if err := json.Unmarshal([]byte(stdout.String()), &r); err != nil {
 		return importResult{}, err
 	}
+	walAfter, err := serverWAL(ctx, b.admin)
+	if err != nil {
+		return importResult{}, err
+	}
+	r.wal = walAfter - walBefore
 	r.Seconds = wall // the whole process: start-up, connect, import, exit
 	r.rssMB = <-peak / 1024
 	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
@@ -264,4 +275,16 @@ func rawCopy(ctx context.Context, dbURL string, rows []listRow) (float64, error)
 		return 0, err
 	}
 	return float64(len(rows)) / time.Since(start).Seconds(), nil
+}
+
+// serverWAL is how many bytes of write-ahead log the server has written since it was created.
+func serverWAL(ctx context.Context, dbURL string) (int64, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var n int64
+	err = conn.QueryRow(ctx, `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint`).Scan(&n)
+	return n, err
 }
