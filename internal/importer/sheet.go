@@ -274,6 +274,17 @@ func (s *sheetReader) Read() (record, error) {
 	for s.rows.Next() {
 		s.row++
 		cells, err := s.rows.Columns()
+		if err != nil && s.rows.Error() == nil {
+			// One cell's position could not be read (past column XFD, a reference that is no
+			// cell's): excelize has read the row up to that cell and goes on with the next
+			// row, so the row is rejected, not the list.
+			rec := s.record(cells)
+			if rec.problem == "" {
+				rec.problem, rec.problemColumn = "a cell of the row cannot be read: "+breach.Clip(err.Error()), -1
+				rec.shrink()
+			}
+			return rec, nil
+		}
 		if err != nil {
 			return record{}, &readError{fmt.Errorf("sheet %q, row %d: %w", s.name, s.row, err)}
 		}

@@ -422,3 +422,64 @@ func zipEntry(t testing.TB, data []byte, name string) []byte {
 	b, _ := io.ReadAll(r)
 	return b
 }
+
+// workbookWithRows returns a workbook made by excelize whose first sheet's rows are rowsXML, as
+// a hand-made or hostile file may hold them.
+func workbookWithRows(t testing.TB, rowsXML string) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	f.SetCellValue("Sheet1", "A1", "x")
+	data := workbookBytes(t, f)
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range zr.File {
+		w, err := zw.Create(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name == "xl/worksheets/sheet1.xml" {
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+
+				`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+rowsXML+`</sheetData></worksheet>`)
+			continue
+		}
+		r, err := e.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(w, r)
+		r.Close()
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestImport_XlsxUnreadableCellRejectsItsRowOnly: a cell whose position cannot be read — past
+// Excel's last column XFD, or a reference that is no cell's — rejects its row with the row's
+// number and customer, and the rows after it import: a hand-edited or hostile workbook does
+// not cost the whole list.
+func TestImport_XlsxUnreadableCellRejectsItsRowOnly(t *testing.T) {
+	cell := func(ref, v string) string { return `<c r="` + ref + `" t="inlineStr"><is><t>` + v + `</t></is></c>` }
+	header := `<row r="1">` + cell("A1", "customer_id") + cell("B1", "email") + `</row>`
+	for name, bad := range map[string]string{"past XFD": "XFE2", "not a cell": "!!"} {
+		data := workbookWithRows(t, header+
+			`<row r="2">`+cell("A2", "C1")+cell("B2", "c1@example.com")+cell(bad, "x")+`</row>`+
+			`<row r="3">`+cell("A3", "C2")+cell("B3", "c2@example.com")+`</row>`)
+		rows, rejects, _, err := parseBytes(t, data, Options{})
+		if err != nil {
+			t.Errorf("%s: %v, want row 2 rejected and row 3 imported", name, err)
+			continue
+		}
+		if len(rejects) != 1 || rejects[0].Line != 2 || rejects[0].CustomerID != "C1" || !strings.Contains(rejects[0].Reason, "cell") {
+			t.Errorf("%s: rejects %s, want row 2 (C1), naming its cell", name, describeRejects(rejects))
+		}
+		if len(rows) != 1 || rows[0].Line != 3 || rows[0].CustomerID != "C2" {
+			t.Errorf("%s: rows %v at %v, want C2 at row 3", name, customerIDs(rows), rowLines(rows))
+		}
+	}
+}
