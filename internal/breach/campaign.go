@@ -470,11 +470,13 @@ func ParseLocale(s string) (string, error) {
 }
 
 // ParseCountry reads an ISO 3166-1 country code (alpha-2, also alpha-3) and returns its
-// alpha-2 form in upper case.
+// alpha-2 form in upper case. A code reserved for a country that has another is that other:
+// "UK", as lists write the United Kingdom, is GB (whose phone numbers, postcodes and laws the
+// rest of breachnotice knows by GB), "FX" is FR.
 func ParseCountry(s string) (string, error) {
 	r, err := language.ParseRegion(strings.TrimSpace(s))
 	if err != nil || !r.IsCountry() {
 		return "", fmt.Errorf("%q is not an ISO 3166-1 country code such as PE or FR", Clip(s))
 	}
-	return r.String(), nil
+	return r.Canonicalize().String(), nil
 }

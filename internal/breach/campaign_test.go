@@ -220,7 +220,8 @@ func TestParseLocaleAndCountry(t *testing.T) {
 			t.Errorf("ParseLocale(%q) = %q, want an error", in, got)
 		}
 	}
-	countries := []struct{ in, want string }{{"PE", "PE"}, {"pe", "PE"}, {"FRA", "FR"}, {" kr ", "KR"}, {"us", "US"}}
+	countries := []struct{ in, want string }{{"PE", "PE"}, {"pe", "PE"}, {"FRA", "FR"}, {" kr ", "KR"}, {"us", "US"},
+		{"UK", "GB"}, {"uk", "GB"}, {"GBR", "GB"}, {"FX", "FR"}} // the codes lists write for a country that has another
 	for _, tt := range countries {
 		if got, err := ParseCountry(tt.in); err != nil || got != tt.want {
 			t.Errorf("ParseCountry(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
