@@ -101,3 +101,37 @@ func TestReachCounts_CountsThoseEveryNoticeFailedForOrWasSuppressed(t *testing.T
 		t.Errorf("suppressed emails: %d (the address was suppressed before its claim)", n)
 	}
 }
+
+// TestResidenceCounts_ZIPCodeThatLostItsLeadingZerosKeepsItsState: a ZIP code column that a
+// spreadsheet read as a number lost its leading zeros — 02139 (Cambridge, MA) became 2139,
+// 00501 (Holtsville, NY) 501 — and its first three digits are another state's (213 is
+// Maryland's): the prefix is read from the ZIP code as five digits again. What is no ZIP code
+// gives no prefix.
+func TestResidenceCounts_ZIPCodeThatLostItsLeadingZerosKeepsItsState(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,country,zip\n"+
+		"Z1,z1@example.com,US,2139\n"+
+		"Z2,z2@example.com,US,02139\n"+
+		"Z3,z3@example.com,US,2139-4307\n"+
+		"Z4,z4@example.com,US,501\n"+
+		"Z5,z5@example.com,US,90210\n"+
+		"Z6,z6@example.com,US,n/a\n")
+	counts, err := db.ResidenceCounts(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, rc := range counts {
+		got[rc.PostalCode] += rc.Recipients
+	}
+	want := map[string]int64{"021": 3, "005": 1, "902": 1, "": 1}
+	if len(got) != len(want) {
+		t.Errorf("ZIP prefixes %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("prefix %q: %d, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+}
