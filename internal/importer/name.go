@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // maxName is the longest name a notice greets, in characters; a longer one is cut there (at a
@@ -24,6 +26,9 @@ const maxName = 200
 //     runs of spaces become one.
 //   - Invalid UTF-8 is dropped.
 //   - A name longer than maxName characters is cut.
+//   - A name that holds a web or email address ("https://…", "www.…", "help@evil.com",
+//     "evil.com") is dropped: mail and SMS apps make an address a link wherever it stands, and
+//     a notice from the company's own, signed domain would carry the lure to its reader.
 //   - When something was removed, what is left is dropped if it holds no letter at all
 //     (nothing, "!!"): the notice then uses its generic greeting ("Dear Customer"). A name
 //     that needed no neutralising is kept as the list gave it, letters or not.
@@ -52,6 +57,10 @@ func neutralizeName(raw string) (name, warning string) {
 		s = cutRunes(s, maxName)
 		what = append(what, "longer than "+thousands(maxName)+" characters: cut")
 	}
+	if holdsLink(s) {
+		what = append(what, "a web or email address, which mail apps make a link: the notice greets the customer generically")
+		return "", strings.Join(what, "; ")
+	}
 	if len(what) == 0 {
 		return s, "" // only its spacing was tidied
 	}
@@ -65,8 +74,9 @@ func neutralizeName(raw string) (name, warning string) {
 }
 
 // isPlainName reports whether s needs no neutralising: valid UTF-8 without markup, control
-// characters, leading, trailing or repeated spaces, or more than maxName characters — nearly
-// every name, checked in one pass without allocating.
+// characters, leading, trailing or repeated spaces, more than maxName characters, or a
+// character of a web or email address ('.', '@', ':', an ideographic or full-width full stop,
+// which holdsLink looks at) — nearly every name, checked in one pass without allocating.
 func isPlainName(s string) bool {
 	prevSpace := true // a leading space is not plain either
 	n := 0
@@ -88,7 +98,9 @@ func isPlainName(s string) bool {
 			}
 			prevSpace = true
 			continue
-		case c == '<' || c == '>' || isControl(c):
+		case c == '<' || c == '>' || c == '.' || c == '@' || c == ':' || isControl(c):
+			return false
+		case c == '\u3002' || c == '\uff0e' || c == '\uff61': // full stops IDNA reads as '.'
 			return false
 		case c >= utf8.RuneSelf && unicode.IsSpace(c):
 			return false
@@ -189,4 +201,51 @@ func cutRunes(s string, n int) string {
 		s = s[:sp]
 	}
 	return strings.TrimSpace(s)
+}
+
+// holdsLink reports whether a name holds what a mail or SMS app would make a link: a URL
+// ("https://…", "www.…"), an email address ("help@evil.com"), or a domain name whose last
+// label is a top-level domain ("evil.com", not "St.John" nor "J.R.R."). Joiners are ignored
+// and the full stops IDNA reads as '.' are dots, as a lure would use them to pass.
+func holdsLink(s string) bool {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case '\u200c', '\u200d':
+			return -1
+		case '\u3002', '\uff0e', '\uff61':
+			return '.'
+		}
+		return unicode.ToLower(r)
+	}, s)
+	if strings.Contains(s, "://") || strings.Contains(s, "www.") {
+		return true
+	}
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !strings.ContainsRune(".-_+@", r)
+	}) {
+		tok = strings.Trim(tok, ".-")
+		if at := strings.LastIndexByte(tok, '@'); at > 0 && strings.Contains(tok[at:], ".") {
+			return true
+		}
+		if dot := strings.LastIndexByte(tok, '.'); dot > 0 && isTLD(tok[dot+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTLD reports whether label (lower case) is a top-level domain: one of the ICANN section of
+// the Public Suffix List, or a label of letters outside ASCII (an internationalized TLD, such
+// as рф), taken as one rather than looked up.
+func isTLD(label string) bool {
+	if utf8.RuneCountInString(label) < 2 || !strings.ContainsFunc(label, unicode.IsLetter) {
+		return false
+	}
+	for _, r := range label {
+		if r >= utf8.RuneSelf {
+			return true
+		}
+	}
+	suffix, icann := publicsuffix.PublicSuffix("x." + label)
+	return icann && suffix == label
 }
