@@ -214,9 +214,16 @@ func TestDeadlines_CountFromDiscoveryOrFromTheNotice(t *testing.T) {
 			t.Errorf("%s (notified %q): %s statutory=%v %q, want %s statutory=%v containing %q", tc.rule, tc.notified, d.Date, d.Statutory, d.Basis, tc.want, tc.statutory, tc.basis)
 		}
 	}
+	// 72 hours from the first moment of 12 November anywhere: 00:00 at UTC+14, 11 November
+	// 10:00 UTC. Counted from 00:00 UTC, the deadline of a company in Seoul that found the leak
+	// at 00:30 (15:30 UTC the day before) came 8.5 hours after the law's.
 	d := rule(t, "kr-pipc").Deadline.due(disc, breach.Date{})
-	if d.At == nil || !d.At.Equal(time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("kr-pipc at %v", d.At)
+	if d.At == nil || !d.At.Equal(time.Date(2026, 11, 14, 10, 0, 0, 0, time.UTC)) || d.Date.String() != "2026-11-14" {
+		t.Errorf("kr-pipc at %v (%s), want 2026-11-14 10:00 UTC", d.At, d.Date)
+	}
+	seoul := time.FixedZone("KST", 9*60*60)
+	if found := time.Date(2026, 11, 12, 0, 30, 0, 0, seoul); d.At.After(found.Add(72 * time.Hour)) {
+		t.Errorf("kr-pipc at %v: after the law's deadline for a leak found at %v", d.At, found)
 	}
 }
 

@@ -243,10 +243,14 @@ func (d Deadline) due(discovered, notified breach.Date) Due {
 	}
 	switch {
 	case d.Hours > 0:
-		at := start.Add(time.Duration(d.Hours) * time.Hour)
+		// The campaign gives the day, not the hour nor the time zone: the hours run from the
+		// first moment that day begins anywhere (00:00 at UTC+14), so that the deadline is
+		// never after the law's, wherever the company is.
+		at := start.Add(-earliestOffset).Add(time.Duration(d.Hours) * time.Hour)
 		out.At = &at
 		out.Date = dateOf(at.Add(-time.Nanosecond))
-		basis += fmt.Sprintf("; %d hours from the start of that day (UTC), since the campaign gives the day and not the hour", d.Hours)
+		basis += fmt.Sprintf("; %d hours from the first moment of that day anywhere (00:00 at UTC+14, %s UTC), since the campaign gives the day and not the hour of discovery: count from that hour for the exact deadline",
+			d.Hours, start.Add(-earliestOffset).UTC().Format("2006-01-02 15:04"))
 	case d.Days > 0:
 		out.Date = dateOf(start.AddDate(0, 0, d.Days))
 		basis += fmt.Sprintf("; %d calendar days", d.Days)
@@ -264,6 +268,10 @@ func (d Deadline) due(discovered, notified breach.Date) Due {
 	out.Basis = basis
 	return out
 }
+
+// earliestOffset is the offset of the time zone furthest ahead of UTC (Kiribati's Line Islands,
+// UTC+14): a day begins there first.
+const earliestOffset = 14 * time.Hour
 
 // addBusinessDays adds n days from Monday to Friday to t.
 func addBusinessDays(t time.Time, n int) time.Time {
