@@ -86,7 +86,11 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 	}
 	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD}
 	if c.StartedAt != nil {
-		in.Notified, _ = breach.ParseDate(c.StartedAt.UTC().Format(time.DateOnly))
+		// The day of the residents' notice is the earliest date anywhere at the instant sending
+		// started (its date at UTC-12): a campaign started at 21:00 in California notified
+		// Californians that day, not on the next day's UTC date, and the periods counted from
+		// the notice must not end a day after the law's.
+		in.Notified, _ = breach.ParseDate(c.StartedAt.UTC().Add(-12 * time.Hour).Format(time.DateOnly))
 		if in.Reach, err = s.reach(ctx, c.ID); err != nil {
 			return nil, err
 		}

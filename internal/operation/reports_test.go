@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -193,5 +195,34 @@ func TestRegulatorSamples_NoticesForTheRegulatorsThatAskAndTheWebsiteNoticeWitho
 	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: c.ID, Action: breach.ActionRegulatorSamples})
 	if err != nil || len(entries) != 1 {
 		t.Errorf("audit: %+v, %v", entries, err)
+	}
+}
+
+// TestRegulatorReport_NoticeDayIsTheEarliestDateTheNoticesWentOut: a campaign that started
+// sending at 21:00 in California on 1 December (05:00 UTC on the 2nd) notified its residents
+// on 1 December, and the California Attorney General's 15 days run from that day: 16 December,
+// not the 17th that the UTC date gave.
+func TestRegulatorReport_NoticeDayIsTheEarliestDateTheNoticesWentOut(t *testing.T) {
+	ops, _ := service(t)
+	c := regulatorCampaign(t, ops)
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `UPDATE campaigns SET started_at = '2026-12-02 05:00:00Z' WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.NotifiedOn.String() != "2026-12-01" {
+		t.Errorf("notified on %s, want 2026-12-01", rep.NotifiedOn)
+	}
+	for _, o := range rep.Obligations {
+		if o.ID == "us-ca-ag" && o.Deadline.Date.String() != "2026-12-16" {
+			t.Errorf("us-ca-ag due %s (%s), want 2026-12-16", o.Deadline.Date, o.Deadline.Basis)
+		}
 	}
 }
