@@ -226,3 +226,40 @@ func TestRegulatorReport_NoticeDayIsTheEarliestDateTheNoticesWentOut(t *testing.
 		}
 	}
 }
+
+// TestRegulatorReport_PeopleOfNoCountryAreInTheDefaultCountry: a US campaign's list of ZIP
+// codes without a country column counts its people toward the state of their ZIP code, and
+// a Peruvian campaign's list without one toward Peru's ANPD, as the campaign's default_country
+// says; neither is left "unlocated".
+func TestRegulatorReport_PeopleOfNoCountryAreInTheDefaultCountry(t *testing.T) {
+	ops, _ := service(t)
+	actor := breach.CLIActor("setup")
+	for _, tc := range []struct {
+		country, list, rule string
+	}{
+		{"US", "customer_id,email,zip\nZ1,z1@example.com,02139\nZ2,z2@example.com,2139\n", "us-ma-ag"},
+		{"PE", "customer_id,email\nP1,p1@example.com\nP2,p2@example.com\n", "pe-anpd"},
+	} {
+		yaml := strings.Replace(string(examples.Campaign), "\ndefault_country: PE\n", "\ndefault_country: "+tc.country+"\n", 1)
+		c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", strings.NewReader(yaml))
+		if err != nil || c.DefaultCountry != tc.country {
+			t.Fatalf("%s: campaign %v, %v", tc.country, c, err)
+		}
+		if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(tc.list)}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, o := range rep.Obligations {
+			if o.ID == tc.rule {
+				found = o.Required && o.Affected == 2
+			}
+		}
+		if !found || rep.Unlocated != 0 {
+			t.Errorf("%s: %s not required for 2 people (unlocated %d): %+v", tc.country, tc.rule, rep.Unlocated, rep.Jurisdictions)
+		}
+	}
+}

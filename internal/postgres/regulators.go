@@ -13,15 +13,16 @@ import (
 // one pass over its partition: the country and jurisdiction columns; for those in the US (or
 // of no country) without a us-* jurisdiction, a state from the `state` attribute (a name the
 // importer did not take for a code), the `region` attribute or the postal address's region;
-// for those in the US with none, the first three digits of the ZIP code (the postal address's,
-// else an attribute's; a ZIP code that a spreadsheet read as a number and stripped of its
-// leading zeros, 2139 for 02139, is padded back to five digits, and what is no ZIP code gives
-// no prefix). A customer with a postal address is no customer without contact. Only those rows read the attributes, and only the
-// prefix of a ZIP code leaves the database, so the groups stay few (at most about a thousand
-// ZIP prefixes) and hold no one's address.
+// for those in the US (or of no country: the campaign's default country may be the US) with
+// none, the first three digits of the ZIP code (the postal address's, else an attribute's; a
+// ZIP code that a spreadsheet read as a number and stripped of its leading zeros, 2139 for
+// 02139, is padded back to five digits, and what is no ZIP code gives no prefix). A customer
+// with a postal address is no customer without contact. Only those rows read the attributes,
+// and only the prefix of a ZIP code leaves the database, so the groups stay few (at most about
+// a thousand ZIP prefixes) and hold no one's address.
 const residenceCounts = `
 SELECT country, jurisdiction, region,
-       CASE WHEN region <> '' OR country <> 'US' THEN ''
+       CASE WHEN region <> '' OR country NOT IN ('', 'US') THEN ''
             WHEN zip ~ '^[0-9]{3,5}(-[0-9]{4})?$' THEN left(lpad(split_part(zip, '-', 1), 5, '0'), 3)
             WHEN zip ~ '^[0-9]{8,9}$' THEN left(lpad(zip, 9, '0'), 3)
             ELSE '' END AS postal3,
@@ -33,7 +34,7 @@ FROM (
                 ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
                               nullif(postal->>'region', ''), '')
            END AS region,
-           CASE WHEN jurisdiction LIKE 'us-%' OR country <> 'US' THEN ''
+           CASE WHEN jurisdiction LIKE 'us-%' OR country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(postal->>'postal_code', ''), nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
                               nullif(btrim(attributes->>'zip_code'), ''), nullif(btrim(attributes->>'zipcode'), ''), '')
            END AS zip

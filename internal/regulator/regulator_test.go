@@ -347,3 +347,39 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// TestReport_PeopleOfNoCountryLiveInTheCampaignsDefaultCountry: the campaign's default_country
+// is the country of the customers whose row gives none (their phone numbers are read in it,
+// their addresses checked by its rules), so they are counted there — Peruvians toward the
+// ANPD, a US campaign's customers toward the state of their ZIP code, GDPR customers toward
+// their authority — and the report says so. A row that says more (a state, a jurisdiction
+// outside the EEA) keeps what it says.
+func TestReport_PeopleOfNoCountryLiveInTheCampaignsDefaultCountry(t *testing.T) {
+	in := Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "PE", Counts: counts(
+		breach.ResidenceCount{Recipients: 40},
+		breach.ResidenceCount{Region: "California", Recipients: 2},
+		breach.ResidenceCount{Jurisdiction: "kr-pipa", Recipients: 3})}
+	rep := Default().Report(in)
+	if o := obligation(t, rep, "pe-anpd"); !o.Required || o.Affected != 40 {
+		t.Errorf("pe-anpd: required %v, %d affected; want the 40 people of no country", o.Required, o.Affected)
+	}
+	if rep.Unlocated != 0 || obligation(t, rep, "us-ca-ag").Affected != 2 || obligation(t, rep, "kr-pipc").Affected != 3 {
+		t.Errorf("unlocated %d, California %d, Korea %d", rep.Unlocated, obligation(t, rep, "us-ca-ag").Affected, obligation(t, rep, "kr-pipc").Affected)
+	}
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "40") && strings.Contains(w, "PE") }) {
+		t.Errorf("warnings %q: none says 40 people were counted in PE", rep.Warnings)
+	}
+
+	in = Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "US", Counts: counts(breach.ResidenceCount{PostalCode: "021", Recipients: 5})}
+	if o := obligation(t, Default().Report(in), "us-ma-ag"); o.Affected != 5 {
+		t.Errorf("a US campaign's people of no country with a Massachusetts ZIP code: %d in MA", o.Affected)
+	}
+	in = Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "FR", Counts: counts(breach.ResidenceCount{Jurisdiction: "gdpr", Recipients: 6})}
+	if o := obligation(t, Default().Report(in), "fr-cnil"); o.Affected != 6 {
+		t.Errorf("a French campaign's GDPR people of no country: %d toward the CNIL", o.Affected)
+	}
+	in = Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "US", Counts: counts(breach.ResidenceCount{Jurisdiction: "gdpr", Recipients: 6})}
+	if rep := Default().Report(in); obligation(t, rep, "eea-gdpr-art33").Affected != 6 {
+		t.Errorf("a US campaign's GDPR people of no country stay in the EEA: %+v", rep.Jurisdictions)
+	}
+}

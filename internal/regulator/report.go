@@ -25,6 +25,9 @@ type Input struct {
 	Reach *breach.ReachCounts
 	// CostUSD is the estimated cost of notifying everyone individually; nil when unknown.
 	CostUSD *float64
+	// DefaultCountry is the campaign's default_country, the country of the customers whose
+	// row gives none (see locate); "" when it has none.
+	DefaultCountry string
 }
 
 // Report is who must be told, by when and with what, and whether substitute notice applies.
@@ -133,11 +136,18 @@ func (rs *Rules) Report(in Input) *Report {
 		}
 		return c
 	}
-	var noContact int64
+	var noContact, defaulted int64
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
 		noContact += rc.NoContact
 		p := locate(rc)
+		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(in.DefaultCountry)) {
+			// No country, and nothing else that names one: the campaign's default country,
+			// as for the customer's phone number and address.
+			rc.Country = in.DefaultCountry
+			p = locate(rc)
+			defaulted += rc.Recipients
+		}
 		if p.leaf == "" && p.group == "" {
 			rep.Unlocated += rc.Recipients
 			continue
@@ -187,6 +197,10 @@ func (rs *Rules) Report(in Input) *Report {
 
 	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, noContact, in.Reach, in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
+	if defaulted > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s affected people have no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",
+			thousands(defaulted), in.DefaultCountry))
+	}
 	return rep
 }
 
