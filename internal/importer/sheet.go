@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -324,10 +325,18 @@ func (s *sheetReader) record(cells []string) record {
 		cells = append(cells, "")
 	}
 	for i, c := range cells {
-		if i < len(s.exact) && s.exact[i] && scientific.MatchString(strings.TrimSpace(c)) {
-			if digits, ok := s.digits(i); ok {
-				cells[i] = digits
-			}
+		if i >= len(s.exact) || !s.exact[i] {
+			continue
+		}
+		if c = strings.TrimSpace(c); !scientific.MatchString(c) && (len(c) <= maxExactDigits || strings.Trim(c, "0123456789") != "") {
+			continue
+		}
+		switch digits, lossy := s.digits(i); {
+		case lossy && rec.problem == "":
+			rec.problem, rec.problemColumn = fmt.Sprintf("%s is a number of more than %d digits, and Excel keeps only %d: its last digits may be another customer's; format the column as text and export the list again",
+				breach.Clip(c), maxExactDigits, maxExactDigits), i
+		case digits != "":
+			cells[i] = digits
 		}
 	}
 	rec.fields = cells
@@ -340,9 +349,16 @@ func (s *sheetReader) record(cells []string) record {
 // scientific is a number as a scientific number format shows it: 5.20E+10, 5.19877E+10.
 var scientific = regexp.MustCompile(`^-?[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$`)
 
+// maxExactDigits is how many significant digits Excel keeps of a number: a longer one (a
+// 16-digit account number typed as a number) has lost its last digits.
+const maxExactDigits = 15
+
 // digits returns the integer that the current row's cell in column col holds, as digits, when
-// it holds one: the value behind a scientific number format that shows fewer digits.
-func (s *sheetReader) digits(col int) (string, bool) {
+// it holds one: the value behind a number format that shows fewer digits (scientific, or a
+// long number shown through a float). A value written as digits is taken as written; one
+// written as a float of more than maxExactDigits digits is lossy: which integer it was is not
+// known.
+func (s *sheetReader) digits(col int) (digits string, lossy bool) {
 	if s.raw == nil {
 		raw, err := s.f.Rows(s.name)
 		if err != nil {
@@ -367,11 +383,18 @@ func (s *sheetReader) digits(col int) (string, bool) {
 	if col >= len(s.rawCells) {
 		return "", false
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(s.rawCells[col]), 64)
-	if err != nil || v != float64(int64(v)) || v < 0 || v >= 1e18 {
-		return "", false
+	raw := strings.TrimSpace(s.rawCells[col])
+	if raw != "" && strings.Trim(raw, "0123456789") == "" {
+		return raw, false
 	}
-	return strconv.FormatInt(int64(v), 10), true
+	v, err := strconv.ParseFloat(raw, 64)
+	switch {
+	case err != nil || v != math.Trunc(v) || v < 0:
+		return "", false
+	case v >= 1e15:
+		return "", true
+	}
+	return strconv.FormatInt(int64(v), 10), false
 }
 
 // Close releases the workbook and removes its temporary files.

@@ -483,3 +483,27 @@ func TestImport_XlsxUnreadableCellRejectsItsRowOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestImport_XlsxLongNumericIDsKeepTheirDigitsOrAreRejected: a customer ID of more than 15
+// digits held as a number. Written exactly by the tool that made the workbook (pandas,
+// openpyxl, excelize), it is read as written — not through a float, which turned
+// 123456789012345678 and …679 both into …680, one customer merged into the other and never
+// told. Written by Excel, which keeps 15 digits, its last digits are lost: the row is rejected
+// with what to do, rather than imported under another customer's ID.
+func TestImport_XlsxLongNumericIDsKeepTheirDigitsOrAreRejected(t *testing.T) {
+	cell := func(ref, v string) string { return `<c r="` + ref + `" t="inlineStr"><is><t>` + v + `</t></is></c>` }
+	num := func(ref, v string) string { return `<c r="` + ref + `"><v>` + v + `</v></c>` }
+	data := workbookWithRows(t, `<row r="1">`+cell("A1", "customer_id")+cell("B1", "email")+`</row>`+
+		`<row r="2">`+num("A2", "123456789012345678")+cell("B2", "a@example.com")+`</row>`+
+		`<row r="3">`+num("A3", "123456789012345679")+cell("B3", "b@example.com")+`</row>`+
+		`<row r="4">`+num("A4", "1.2345678901234568E+17")+cell("B4", "c@example.com")+`</row>`+
+		`<row r="5">`+num("A5", "51987654321")+cell("B5", "d@example.com")+`</row>`+
+		`<row r="6">`+cell("A6", "1234567890123456789012")+cell("B6", "e@example.com")+`</row>`)
+	rows, rejects, _ := mustParseBytes(t, data, Options{})
+	if got := customerIDs(rows); !slices.Equal(got, []string{"123456789012345678", "123456789012345679", "51987654321", "1234567890123456789012"}) {
+		t.Errorf("customer IDs %q", got)
+	}
+	if len(rejects) != 1 || rejects[0].Line != 4 || rejects[0].Field != "customer_id" || !strings.Contains(rejects[0].Reason, "15 digits") {
+		t.Errorf("rejects %s, want row 4, whose ID Excel cut to 15 digits", describeRejects(rejects))
+	}
+}
