@@ -30,6 +30,10 @@ type RegulatorRequest struct {
 	CostUSD *float64
 }
 
+// maxCostUSD bounds a cost estimate (a thousand trillion dollars): the report writes it as a
+// whole number of dollars.
+const maxCostUSD = 1e15
+
 // ParseCostUSD reads a cost estimate as a door receives it ("" is unknown): a plain number of
 // US dollars, commas between thousands allowed.
 func ParseCostUSD(s string) (*float64, error) {
@@ -53,8 +57,8 @@ func (s *Service) RegulatorReport(ctx context.Context, actor breach.Actor, campa
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, err
 	}
-	if c := req.CostUSD; c != nil && (math.IsNaN(*c) || math.IsInf(*c, 0) || *c < 0) {
-		return nil, breach.Errorf(breach.EINVALID, "cost_usd: the estimated cost must be a positive amount of US dollars")
+	if c := req.CostUSD; c != nil && (math.IsNaN(*c) || math.IsInf(*c, 0) || *c < 0 || *c >= maxCostUSD) {
+		return nil, breach.Errorf(breach.EINVALID, "cost_usd: the estimated cost must be a positive amount of US dollars, less than %.0f", float64(maxCostUSD))
 	}
 	c, err := s.campaign(ctx, campaignID)
 	if err != nil {

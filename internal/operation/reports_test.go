@@ -131,8 +131,13 @@ func TestRegulatorReport_CostEstimateAndRefusals(t *testing.T) {
 		t.Errorf("a cost of lots: %v", err)
 	}
 	before := auditCount(t, db)
-	negative := -1.0
+	negative, absurd := -1.0, 1e20
 	for what, err := range map[string]error{
+		// Beyond int64, the reason said "would cost $-9,223,372,036,854,775,808".
+		"absurd cost": func() error {
+			_, err := ops.RegulatorReport(ctx, breach.CLIActor("x"), c.ID, operation.RegulatorRequest{CostUSD: &absurd})
+			return err
+		}(),
 		"negative cost": func() error {
 			_, err := ops.RegulatorReport(ctx, breach.CLIActor("x"), c.ID, operation.RegulatorRequest{CostUSD: &negative})
 			return err
