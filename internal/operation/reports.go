@@ -43,7 +43,7 @@ func ParseCostUSD(s string) (*float64, error) {
 	}
 	f, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
 	if err != nil {
-		return nil, breach.Errorf(breach.EINVALID, "cost_usd: %q is not an amount of US dollars such as 310000", s)
+		return nil, breach.Errorf(breach.EINVALID, "cost_usd: %q is not an amount of US dollars such as 310000", breach.Clip(s))
 	}
 	return &f, nil
 }

@@ -130,6 +130,10 @@ func TestRegulatorReport_CostEstimateAndRefusals(t *testing.T) {
 	if _, err := operation.ParseCostUSD("lots"); breach.ErrorCode(err) != breach.EINVALID {
 		t.Errorf("a cost of lots: %v", err)
 	}
+	// A door's query parameter of a megabyte comes back clipped, as every value a client sent.
+	if _, err := operation.ParseCostUSD(strings.Repeat("9x", 1<<19)); breach.ErrorCode(err) != breach.EINVALID || len(err.Error()) > 200 {
+		t.Errorf("a megabyte cost: %d bytes of error", len(err.Error()))
+	}
 	before := auditCount(t, db)
 	negative, absurd := -1.0, 1e20
 	for what, err := range map[string]error{
