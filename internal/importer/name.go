@@ -29,12 +29,16 @@ const maxName = 200
 //   - A name that holds a web or email address ("https://…", "www.…", "help@evil.com",
 //     "evil.com") is dropped: mail and SMS apps make an address a link wherever it stands, and
 //     a notice from the company's own, signed domain would carry the lure to its reader.
+//   - A spreadsheet's error value ("#N/A", "#REF!": a formula that found no name) is dropped.
 //   - When something was removed, what is left is dropped if it holds no letter at all
 //     (nothing, "!!"): the notice then uses its generic greeting ("Dear Customer"). A name
 //     that needed no neutralising is kept as the list gave it, letters or not.
 //
 // warning is empty when the name was already clean.
 func neutralizeName(raw string) (name, warning string) {
+	if t := strings.TrimSpace(raw); len(t) > 0 && t[0] == '#' && spreadsheetErrors[strings.ToUpper(t)] {
+		return "", "a spreadsheet's error value, not a name: the notice greets the customer generically"
+	}
 	if isPlainName(raw) {
 		return raw, ""
 	}
@@ -72,6 +76,11 @@ func neutralizeName(raw string) (name, warning string) {
 	}
 	return s, strings.Join(what, "; ")
 }
+
+// spreadsheetErrors are the error values a spreadsheet shows, and exports, for a formula that
+// failed.
+var spreadsheetErrors = map[string]bool{"#N/A": true, "#REF!": true, "#VALUE!": true, "#NAME?": true, "#DIV/0!": true,
+	"#NULL!": true, "#NUM!": true, "#SPILL!": true, "#CALC!": true, "#FIELD!": true, "#BLOCKED!": true, "#GETTING_DATA": true}
 
 // isPlainName reports whether s needs no neutralising: valid UTF-8 without markup, control
 // characters, leading, trailing or repeated spaces, more than maxName characters, or a

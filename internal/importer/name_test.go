@@ -40,6 +40,11 @@ func TestNeutralizeName_PlainTextOrNothing(t *testing.T) {
 		{"help@evil-bank.com", "", true},
 		{"evil-bank\u200d.com", "", true},
 		{"evil-bank。com", "", true},
+		// A spreadsheet's error value (a VLOOKUP that found nothing) is no name: no "Dear #N/A,".
+		{"#N/A", "", true},
+		{"#REF!", "", true},
+		{" #VALUE! ", "", true},
+		{"#1 Fan", "#1 Fan", false},
 		{"J.R.R. Tolkien", "J.R.R. Tolkien", false},
 		{"Mr. Smith Jr.", "Mr. Smith Jr.", false},
 		{"St.John Rivers", "St.John Rivers", false},
