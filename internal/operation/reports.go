@@ -84,6 +84,10 @@ func (s *Service) RegulatorReport(ctx context.Context, actor breach.Actor, campa
 
 // regulatorReport gathers the counts and evaluates the rules.
 func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req RegulatorRequest) (*regulator.Report, error) {
+	if c.Incident.DiscoveredOn.IsZero() {
+		// Every deadline counts from it: without it they would be counted from year one.
+		return nil, breach.Errorf(breach.EINVALID, "the campaign has no incident.discovered_on: the regulators' deadlines count from the day the breach was discovered; give it in the campaign file")
+	}
 	counts, err := s.Store.ResidenceCounts(ctx, c.ID)
 	if err != nil {
 		return nil, err

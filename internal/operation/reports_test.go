@@ -272,3 +272,23 @@ func TestRegulatorReport_PeopleOfNoCountryAreInTheDefaultCountry(t *testing.T) {
 		}
 	}
 }
+
+// TestRegulatorReport_NoDiscoveryDateIsAnErrorNotDeadlinesOfYearOne: a campaign whose stored
+// incident has no discovery date (written by hand, or by a release that did not require it)
+// gets a clear error, not deadlines counted from 0001-01-01.
+func TestRegulatorReport_NoDiscoveryDateIsAnErrorNotDeadlinesOfYearOne(t *testing.T) {
+	ops, _ := service(t)
+	c := regulatorCampaign(t, ops)
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `UPDATE campaigns SET spec = spec #- '{incident,discovered_on}' WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+	if breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(err.Error(), "discovered_on") {
+		t.Errorf("report %v, error %v; want EINVALID naming incident.discovered_on", rep != nil, err)
+	}
+}
