@@ -27,8 +27,9 @@ const maxName = 200
 //   - Invalid UTF-8 is dropped.
 //   - A name longer than maxName characters is cut.
 //   - A name that holds a web or email address ("https://…", "www.…", "help@evil.com",
-//     "evil.com") is dropped: mail and SMS apps make an address a link wherever it stands, and
-//     a notice from the company's own, signed domain would carry the lure to its reader.
+//     "evil.com") or a phone number (7 digits or more) is dropped: mail and SMS apps make them
+//     links wherever they stand, and a notice from the company's own, signed domain would
+//     carry the lure to its reader ("call this number to verify" is the callback scam).
 //   - A spreadsheet's error value ("#N/A", "#REF!": a formula that found no name) is dropped.
 //   - When something was removed, what is left is dropped if it holds no letter at all
 //     (nothing, "!!"): the notice then uses its generic greeting ("Dear Customer"). A name
@@ -84,8 +85,9 @@ var spreadsheetErrors = map[string]bool{"#N/A": true, "#REF!": true, "#VALUE!": 
 
 // isPlainName reports whether s needs no neutralising: valid UTF-8 without markup, control
 // characters, leading, trailing or repeated spaces, more than maxName characters, or a
-// character of a web or email address ('.', '@', ':', an ideographic or full-width full stop,
-// which holdsLink looks at) — nearly every name, checked in one pass without allocating.
+// character of a web or email address or a phone number ('.', '@', ':', a digit, an
+// ideographic or full-width full stop, which holdsLink looks at) — nearly every name, checked
+// in one pass without allocating.
 func isPlainName(s string) bool {
 	prevSpace := true // a leading space is not plain either
 	n := 0
@@ -107,7 +109,7 @@ func isPlainName(s string) bool {
 			}
 			prevSpace = true
 			continue
-		case c == '<' || c == '>' || c == '.' || c == '@' || c == ':' || isControl(c):
+		case c == '<' || c == '>' || c == '.' || c == '@' || c == ':' || c >= '0' && c <= '9' || isControl(c):
 			return false
 		case c == '\u3002' || c == '\uff0e' || c == '\uff61': // full stops IDNA reads as '.'
 			return false
@@ -213,10 +215,22 @@ func cutRunes(s string, n int) string {
 }
 
 // holdsLink reports whether a name holds what a mail or SMS app would make a link: a URL
-// ("https://…", "www.…"), an email address ("help@evil.com"), or a domain name whose last
-// label is a top-level domain ("evil.com", not "St.John" nor "J.R.R."). Joiners are ignored
-// and the full stops IDNA reads as '.' are dots, as a lure would use them to pass.
+// ("https://…", "www.…"), an email address ("help@evil.com"), a domain name whose last label
+// is a top-level domain ("evil.com", not "St.John" nor "J.R.R."), or a phone number (a run of
+// 7 digits or more, spaces and ()+-./ between them). Joiners are ignored and the full stops
+// IDNA reads as '.' are dots, as a lure would use them to pass.
 func holdsLink(s string) bool {
+	digits := 0
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r):
+			if digits++; digits >= 7 {
+				return true
+			}
+		case !strings.ContainsRune(" ()+-./\u00a0", r):
+			digits = 0
+		}
+	}
 	s = strings.Map(func(r rune) rune {
 		switch r {
 		case '\u200c', '\u200d':

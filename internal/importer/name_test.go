@@ -40,6 +40,12 @@ func TestNeutralizeName_PlainTextOrNothing(t *testing.T) {
 		{"help@evil-bank.com", "", true},
 		{"evil-bank\u200d.com", "", true},
 		{"evil-bank。com", "", true},
+		// A phone number is a lure too: mail and SMS apps make it a call ("call this number to
+		// verify" is the callback scam).
+		{"Call +1 (888) 555-0199", "", true},
+		{"Ana 0800.123.4567", "", true},
+		{"Louis XIV 2nd", "Louis XIV 2nd", false},
+		{"Cliente 123456", "Cliente 123456", false},
 		// A spreadsheet's error value (a VLOOKUP that found nothing) is no name: no "Dear #N/A,".
 		{"#N/A", "", true},
 		{"#REF!", "", true},

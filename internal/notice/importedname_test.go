@@ -75,10 +75,10 @@ func TestImportedMarkupName_CustomerGetsTheirNotice(t *testing.T) {
 	}
 }
 
-// TestImportedLinkName_NoticeCarriesNoLure: a name that is a web or email address — a lure a
-// mail app would make clickable, in a notice from the company's own signed domain — reaches
-// neither the email (HTML and text) nor the SMS: the customer is imported, warned about, and
-// greeted generically.
+// TestImportedLinkName_NoticeCarriesNoLure: a name that is a web or email address or a phone
+// number — a lure a mail app would make clickable, in a notice from the company's own signed
+// domain — reaches neither the email (HTML and text) nor the SMS: the customer is imported,
+// warned about, and greeted generically.
 func TestImportedLinkName_NoticeCarriesNoLure(t *testing.T) {
 	store := &memoryImports{}
 	im, err := importer.New(store)
@@ -90,13 +90,14 @@ func TestImportedLinkName_NoticeCarriesNoLure(t *testing.T) {
 		"L1,a@example.com,https://login.evil-bank.com/verify,name\n" +
 		"L2,b@example.com,Ana (verify at www.evil-bank.com),name\n" +
 		"L3,c@example.com,help@evil-bank.com,name\n" +
-		"L4,d@example.com,EVIL-BANK.COM,name\n"
+		"L4,d@example.com,EVIL-BANK.COM,name\n" +
+		"L5,e@example.com,Call +1 (888) 555-0199 to verify (evil-bank),name\n"
 	imp, err := im.Run(t.Context(), c, &breach.Import{}, strings.NewReader(list), importer.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if imp.Read != 4 || imp.Rejected != 0 || imp.Warned != 4 || len(store.rows) != 4 {
-		t.Fatalf("import = %+v with %d rows; want all 4 kept, each with a warning", imp, len(store.rows))
+	if imp.Read != 5 || imp.Rejected != 0 || imp.Warned != 5 || len(store.rows) != 5 {
+		t.Fatalf("import = %+v with %d rows; want all 5 kept, each with a warning", imp, len(store.rows))
 	}
 	for _, w := range imp.Warnings {
 		if strings.Contains(strings.ToLower(w.Reason), "evil-bank") {
