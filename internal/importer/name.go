@@ -24,7 +24,7 @@ const maxName = 200
 //     show as the tag, and for a human reading the list.)
 //   - Control and format characters (line breaks, tabs, NUL, bidi overrides…) become spaces;
 //     runs of spaces become one.
-//   - Invalid UTF-8 is dropped.
+//   - Invalid UTF-8 is dropped; a name of nothing visible (joiners, blank characters) too.
 //   - A name longer than maxName characters is cut.
 //   - A name that holds a web or email address ("https://…", "www.…", "help@evil.com",
 //     "evil.com") or a phone number (7 digits or more) is dropped: mail and SMS apps make them
@@ -63,7 +63,11 @@ func neutralizeName(raw string) (name, warning string) {
 		what = append(what, "longer than "+thousands(maxName)+" characters: cut")
 	}
 	if holdsLink(s) {
-		what = append(what, "a web or email address, which mail apps make a link: the notice greets the customer generically")
+		what = append(what, "a web or email address or a phone number, which mail apps make a link: the notice greets the customer generically")
+		return "", strings.Join(what, "; ")
+	}
+	if s != "" && !strings.ContainsFunc(s, visible) {
+		what = append(what, "nothing visible (only joiners or blank characters): the notice greets the customer generically")
 		return "", strings.Join(what, "; ")
 	}
 	if len(what) == 0 {
@@ -113,12 +117,23 @@ func isPlainName(s string) bool {
 			return false
 		case c == '\u3002' || c == '\uff0e' || c == '\uff61': // full stops IDNA reads as '.'
 			return false
-		case c >= utf8.RuneSelf && unicode.IsSpace(c):
+		case c >= utf8.RuneSelf && (unicode.IsSpace(c) || !visible(c)):
 			return false
 		}
 		prevSpace = false
 	}
 	return s == "" || !prevSpace && n <= maxName
+}
+
+// visible reports whether r shows as something: not a space, a joiner, nor one of the
+// characters that are letters or symbols but blank (the Hangul fillers, the blank Braille
+// pattern).
+func visible(r rune) bool {
+	switch r {
+	case '\u200c', '\u200d', '\u115f', '\u1160', '\u3164', '\uffa0', '\u2800':
+		return false
+	}
+	return !unicode.IsSpace(r)
 }
 
 // spaceControls replaces every control or format character (see controlChar) with a space.

@@ -46,6 +46,10 @@ func TestNeutralizeName_PlainTextOrNothing(t *testing.T) {
 		{"Ana 0800.123.4567", "", true},
 		{"Louis XIV 2nd", "Louis XIV 2nd", false},
 		{"Cliente 123456", "Cliente 123456", false},
+		// Nothing visible is no name: no "Dear ‍,".
+		{"\u200d\u200c", "", true},
+		{"\u3164 \u2800", "", true},
+		{"علی\u200cرضا", "علی\u200cرضا", false}, // a joiner inside a name is the name's
 		// A spreadsheet's error value (a VLOOKUP that found nothing) is no name: no "Dear #N/A,".
 		{"#N/A", "", true},
 		{"#REF!", "", true},
