@@ -17,7 +17,8 @@ import (
 // none, the first three digits of the ZIP code (the postal address's, else an attribute's; a
 // ZIP code that a spreadsheet read as a number and stripped of its leading zeros, 2139 for
 // 02139, is padded back to five digits, and what is no ZIP code gives no prefix). A customer
-// with a postal address is no customer without contact. Only those rows read the attributes,
+// with a postal address is no customer without contact, and a row of no country whose postal
+// address has one (the campaign's default country) is in the address's country. Only those rows read the attributes,
 // and only the prefix of a ZIP code leaves the database, so the groups stay few (at most about
 // a thousand ZIP prefixes) and hold no one's address.
 const residenceCounts = `
@@ -38,7 +39,14 @@ FROM (
                 ELSE coalesce(nullif(postal->>'postal_code', ''), nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
                               nullif(btrim(attributes->>'zip_code'), ''), nullif(btrim(attributes->>'zipcode'), ''), '')
            END AS zip
-    FROM recipients WHERE campaign_id = $1
+    FROM (
+        -- A row of no country whose address has one (the campaign's default country, which
+        -- the importer gives the address) is in that country: the region of an Italian
+        -- address is a province ("MI"), not a US state.
+        SELECT CASE WHEN country = '' THEN coalesce(postal->>'country', '') ELSE country END AS country,
+               jurisdiction, exposed, email, phone, postal, purged_at, attributes
+        FROM recipients WHERE campaign_id = $1
+    ) p
 ) r
 GROUP BY 1, 2, 3, 4`
 

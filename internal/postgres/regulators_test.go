@@ -135,3 +135,29 @@ func TestResidenceCounts_ZIPCodeThatLostItsLeadingZerosKeepsItsState(t *testing.
 		}
 	}
 }
+
+// TestResidenceCounts_AnAddressOfNoCountryRowIsInTheAddresssCountry: a domestic Italian list
+// has no country column; its addresses are Italian (the campaign's default country) and their
+// region is the province, two letters: Milano's MI, Varese's VA. Read as a row of no country,
+// MI was Michigan and VA Virginia; the row is in its address's country, Italy, and no US state
+// is read from a region that is not a US address's.
+func TestResidenceCounts_AnAddressOfNoCountryRowIsInTheAddresssCountry(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	c.DefaultCountry = "IT"
+	mustImport(t, db, c, "customer_id,email,address_line1,city,region,postal_code\n"+
+		"I1,i1@example.com,Via Roma 1,Milano,MI,20121\n"+
+		"I2,i2@example.com,Via Dandolo 2,Varese,VA,21100\n"+
+		"I3,i3@example.com,,,,\n")
+	counts, err := db.ResidenceCounts(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[[3]string]int64{}
+	for _, rc := range counts {
+		got[[3]string{rc.Country, rc.Region, rc.PostalCode}] += rc.Recipients
+	}
+	if want := map[[3]string]int64{{"IT", "", ""}: 2, {"", "", ""}: 1}; len(got) != len(want) || got[[3]string{"IT", "", ""}] != 2 {
+		t.Errorf("groups %v, want %v", got, want)
+	}
+}
