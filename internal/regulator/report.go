@@ -36,7 +36,8 @@ type Report struct {
 	DiscoveredOn breach.Date `json:"discovered_on"`
 	NotifiedOn   breach.Date `json:"notified_on,omitzero"`
 	// Affected counts every recipient; Unlocated those whose list row says nothing of where
-	// they live (no country, state, region or ZIP code), who count toward no jurisdiction.
+	// they live (no country, state, region or ZIP code) in a campaign of no default country,
+	// who count toward no jurisdiction.
 	Affected      int64   `json:"affected"`
 	Unlocated     int64   `json:"unlocated"`
 	Jurisdictions []Count `json:"jurisdictions"`
