@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -226,20 +227,28 @@ func odsMimetype(e *zip.File) bool {
 	return strings.HasPrefix(string(b), "application/vnd.oasis.opendocument.spreadsheet")
 }
 
-// pickSheet returns the sheet named name (exactly, or else in any letter case), or the first
-// visible sheet when name is empty.
+// pickSheet returns the sheet named name (exactly, or else in any letter case), or when name
+// is empty the first visible sheet that has rows — not a chart sheet, which has none, nor an
+// empty one — else the first visible sheet.
 func pickSheet(f *excelize.File, name string) (string, error) {
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet")
 	}
 	if name == "" {
+		first := ""
 		for _, s := range sheets {
-			if visible, err := f.GetSheetVisible(s); err == nil && visible {
+			if visible, err := f.GetSheetVisible(s); err != nil || !visible {
+				continue
+			}
+			if first == "" {
+				first = s
+			}
+			if hasRows(f, s) {
 				return s, nil
 			}
 		}
-		return sheets[0], nil
+		return cmp.Or(first, sheets[0]), nil
 	}
 	if slices.Contains(sheets, name) {
 		return name, nil
@@ -250,6 +259,16 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 		}
 	}
 	return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet %q (its sheets: %s)", name, strings.Join(sheets, ", "))
+}
+
+// hasRows reports whether sheet has a row, reading no further than its first.
+func hasRows(f *excelize.File, sheet string) bool {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	return rows.Next()
 }
 
 // useHeader tells the reader the header's columns, once read.

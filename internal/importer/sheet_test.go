@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -505,5 +506,44 @@ func TestImport_XlsxLongNumericIDsKeepTheirDigitsOrAreRejected(t *testing.T) {
 	}
 	if len(rejects) != 1 || rejects[0].Line != 4 || rejects[0].Field != "customer_id" || !strings.Contains(rejects[0].Reason, "15 digits") {
 		t.Errorf("rejects %s, want row 4, whose ID Excel cut to 15 digits", describeRejects(rejects))
+	}
+}
+
+// TestImport_XlsxDefaultSheetIsTheFirstWithRows: a workbook whose first tab is a chart of the
+// list (a chart sheet has no cells), or an empty sheet, is read from its first sheet that has
+// rows: that tab was chosen and the list refused as "empty", which says nothing of --sheet.
+func TestImport_XlsxDefaultSheetIsTheFirstWithRows(t *testing.T) {
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email", "n"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"C1", "c1@example.com", 3})
+	if err := f.AddChartSheet("Chart", &excelize.Chart{Type: excelize.Col,
+		Series: []excelize.ChartSeries{{Name: "Sheet1!$A$1", Categories: "Sheet1!$A$2:$A$2", Values: "Sheet1!$C$2:$C$2"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.NewSheet("Blank")
+	data := workbookBytes(t, f)
+	// The chart and the blank sheet first, as the tabs of the workbook (excelize's MoveSheet
+	// does not move a chart sheet).
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	reorder := regexp.MustCompile(`(<sheet [^>]*name="Sheet1"[^>]*>(?:</sheet>)?)(.*)(</sheets>)`)
+	for _, e := range zr.File {
+		w, _ := zw.Create(e.Name)
+		r, _ := e.Open()
+		b, _ := io.ReadAll(r)
+		r.Close()
+		if e.Name == "xl/workbook.xml" {
+			b = reorder.ReplaceAll(b, []byte("$2$1$3"))
+		}
+		w.Write(b)
+	}
+	zw.Close()
+	rows, _, imp := mustParseBytes(t, buf.Bytes(), Options{})
+	if imp.Sheet != "Sheet1" || len(rows) != 1 {
+		t.Errorf("read sheet %q, %d rows; want Sheet1, the first with rows", imp.Sheet, len(rows))
 	}
 }
