@@ -547,3 +547,17 @@ func TestImport_XlsxDefaultSheetIsTheFirstWithRows(t *testing.T) {
 		t.Errorf("read sheet %q, %d rows; want Sheet1, the first with rows", imp.Sheet, len(rows))
 	}
 }
+
+// TestImport_TitleAboveTheHeaderIsRefusedSayingWhere: a title row above the header (a report
+// exported with its heading) is refused with an error that says the header must be the first
+// row, not only that line 1 looks like a customer's data — and without copying the title.
+func TestImport_TitleAboveTheHeaderIsRefusedSayingWhere(t *testing.T) {
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Affected customers, export of 2026-12-01"})
+	f.SetSheetRow("Sheet1", "A3", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Sheet1", "A4", &[]any{"C1", "c1@example.com"})
+	_, _, _, err := parseBytes(t, workbookBytes(t, f), Options{})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "first row") || strings.Contains(err.Error(), "2026-12-01") {
+		t.Errorf("title above the header: %v; want EINVALID saying the header must be the first row", err)
+	}
+}
