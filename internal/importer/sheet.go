@@ -354,7 +354,9 @@ func (s *sheetReader) record(cells []string) record {
 		case lossy && rec.problem == "":
 			rec.problem, rec.problemColumn = fmt.Sprintf("%s is a number of more than %d digits, and Excel keeps only %d: its last digits may be another customer's; format the column as text and export the list again",
 				breach.Clip(c), maxExactDigits, maxExactDigits), i
-		case digits != "":
+		case digits != "" && strings.TrimLeft(digits, "0") != strings.TrimLeft(c, "0"):
+			// Only when the digits shown are not the number's: a number format that pads it
+			// with zeros (0000001234567890) shows it whole, and is read as the user sees it.
 			cells[i] = digits
 		}
 	}

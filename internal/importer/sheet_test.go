@@ -561,3 +561,22 @@ func TestImport_TitleAboveTheHeaderIsRefusedSayingWhere(t *testing.T) {
 		t.Errorf("title above the header: %v; want EINVALID saying the header must be the first row", err)
 	}
 }
+
+// TestImport_XlsxZeroPaddedNumberFormatKeepsItsZeros: an account number held as a number and
+// shown zero-padded to 16 digits by its number format is read as shown, 0000001234567890,
+// like the same list saved as CSV — not as the 1234567890 behind it.
+func TestImport_XlsxZeroPaddedNumberFormatKeepsItsZeros(t *testing.T) {
+	f := excelize.NewFile()
+	padded := "0000000000000000"
+	style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &padded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{1234567890, "a@example.com"})
+	f.SetCellStyle("Sheet1", "A2", "A2", style)
+	rows, _, _ := mustParseBytes(t, workbookBytes(t, f), Options{})
+	if got := customerIDs(rows); !slices.Equal(got, []string{"0000001234567890"}) {
+		t.Errorf("customer IDs %q, want the 16 digits shown", got)
+	}
+}
