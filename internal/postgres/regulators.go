@@ -24,8 +24,13 @@ import (
 const residenceCounts = `
 SELECT country, jurisdiction, region,
        CASE WHEN region <> '' OR country NOT IN ('', 'US') THEN ''
-            WHEN zip ~ '^[0-9]{3,5}(-[0-9]{4})?$' THEN left(lpad(split_part(zip, '-', 1), 5, '0'), 3)
-            WHEN zip ~ '^[0-9]{8,9}$' THEN left(lpad(zip, 9, '0'), 3)
+            -- 12345 and 12345-6789 as they are (a prefix of no state names none); the rest,
+            -- rarer, only when digits: 2139, 501, 21394307, 2139-4307 padded back.
+            WHEN length(zip) = 5 OR length(zip) = 10 AND substr(zip, 6, 1) = '-' THEN left(zip, 3)
+            WHEN translate(zip, '0123456789-', '') <> '' THEN ''
+            WHEN length(zip) IN (3, 4) THEN left(lpad(zip, 5, '0'), 3)
+            WHEN length(zip) IN (8, 9) AND strpos(zip, '-') = 0 THEN left(lpad(zip, 9, '0'), 3)
+            WHEN length(zip) IN (8, 9) AND strpos(zip, '-') = length(zip) - 4 THEN left(lpad(split_part(zip, '-', 1), 5, '0'), 3)
             ELSE '' END AS postal3,
        count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed)
 FROM (
