@@ -24,6 +24,10 @@ type postalRule struct {
 	region bool
 	// noCity: the country is a city (Singapore, Hong Kong, Monaco …); a city line is optional.
 	noCity bool
+	// digits is the length of the country's postal codes when they are all digits of one
+	// length: a code of one or two digits fewer may be one a spreadsheet read as a number and
+	// stripped of its leading zeros, which the reject says.
+	digits int
 }
 
 var ukPostcode = regexp.MustCompile(`^(GIR 0AA|[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-Z]{2})$`)
@@ -34,16 +38,16 @@ var ukPostcode = regexp.MustCompile(`^(GIR 0AA|[A-Z]{1,2}[0-9][0-9A-Z]? [0-9][A-
 var postalRules = map[string]postalRule{
 	"US": {code: func(s string) bool {
 		return digits(s, 5) || len(s) == 10 && digits(s[:5], 5) && s[5] == '-' && digits(s[6:], 4)
-	}, format: "12345 or 12345-6789", region: true},
-	"PE": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (15074)"},
-	"FR": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (75008)"},
-	"KR": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (06236)"},
-	"DE": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (10115)"},
-	"ES": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (28013)"},
-	"IT": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (00184)"},
-	"MX": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (06600)"},
+	}, format: "12345 or 12345-6789", region: true, digits: 5},
+	"PE": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (15074)", digits: 5},
+	"FR": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (75008)", digits: 5},
+	"KR": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (06236)", digits: 5},
+	"DE": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (10115)", digits: 5},
+	"ES": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (28013)", digits: 5},
+	"IT": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (00184)", digits: 5},
+	"MX": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (06600)", digits: 5},
 	"GB": {code: ukPostcode.MatchString, format: "a UK postcode such as SW1A 1AA"},
-	"SG": {code: func(s string) bool { return digits(s, 6) }, format: "6 digits (018956)", noCity: true},
+	"SG": {code: func(s string) bool { return digits(s, 6) }, format: "6 digits (018956)", noCity: true, digits: 6},
 	"HK": {noCity: true},
 	"MO": {noCity: true},
 	"MC": {code: func(s string) bool { return digits(s, 5) }, format: "5 digits (98000)", noCity: true},
@@ -107,6 +111,12 @@ func (a *PostalAddress) Validate() error {
 	case known && rule.code != nil && a.PostalCode == "":
 		v.Add("postal_code", "is empty: an address in %s needs its postal code (%s)", a.Country, rule.format)
 	case known && rule.code != nil && !rule.code(a.PostalCode):
+		if zeros := restoreZeros(a.PostalCode, rule.digits); zeros != a.PostalCode && rule.code(zeros) {
+			// Kept a reject, not corrected: a code cut short by a typo looks the same.
+			v.Add("postal_code", "%q is not a postal code of %s (%s): if it is %s, a spreadsheet took its leading zeros; format the column as text and export the list again",
+				a.PostalCode, a.Country, rule.format, zeros)
+			break
+		}
 		v.Add("postal_code", "%q is not a postal code of %s (%s)", a.PostalCode, a.Country, rule.format)
 	case !known && a.PostalCode != "" && !loosePostalCode(a.PostalCode):
 		v.Add("postal_code", "%q is not a postal code (2 to 10 letters, digits, spaces or hyphens)", a.PostalCode)
@@ -121,6 +131,21 @@ func (v *ValidationError) result() error {
 	}
 	out := *v
 	return &out
+}
+
+// restoreZeros gives back the leading zeros a spreadsheet may have taken from a postal code of
+// n digits that it read as a number (2139 for 02139, 601 for 00601; the first part of a US
+// ZIP+4 too): a code of one or two digits fewer than n, and digits only, may be one of those.
+// n is 0 where a country's codes are not all digits of one length.
+func restoreZeros(code string, n int) string {
+	if n == 0 {
+		return code
+	}
+	head, tail, plus4 := strings.Cut(code, "-")
+	if len(head) >= n || len(head) < n-2 || !digits(head, len(head)) || plus4 && !digits(tail, 4) {
+		return code
+	}
+	return strings.Repeat("0", n-len(head)) + code
 }
 
 // normalizePostalCode upper-cases a postal code and folds its runs of spaces into one; a UK

@@ -2,6 +2,7 @@ package breach
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -47,6 +48,25 @@ func TestPostalAddress_ValidateNormalizesPostcodes(t *testing.T) {
 	a = PostalAddress{Line1: "1 High St", City: "Leeds", PostalCode: "LS11AB", Country: "GB"}
 	if err := a.Validate(); err != nil || a.PostalCode != "LS1 1AB" {
 		t.Errorf("Validate: %v, %+v", err, a)
+	}
+	// A postal code a spreadsheet read as a number lost its leading zeros: Cambridge MA's 02139
+	// became 2139, San Juan PR's 00601 601, Rome's 00100 100, Singapore's 018956 18956. It is
+	// still refused — a code cut short by a typo looks the same — but the reject says what
+	// most likely happened and what to do, instead of only the format.
+	for _, tc := range []struct{ country, code, want string }{
+		{"US", "2139", "02139"}, {"US", "601", "00601"}, {"US", "2139-4307", "02139-4307"}, {"FR", "1000", "01000"},
+		{"IT", "100", "00100"}, {"SG", "18956", "018956"},
+	} {
+		a := PostalAddress{Line1: "1 Main St", City: "Town", Region: "MA", PostalCode: tc.code, Country: tc.country}
+		if err := a.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "leading zeros") {
+			t.Errorf("%s %q: %v; want a reject naming %s and the lost leading zeros", tc.country, tc.code, err, tc.want)
+		}
+	}
+	for _, tc := range []struct{ country, code string }{{"US", "21"}, {"US", "213x"}, {"GB", "123"}} {
+		a := PostalAddress{Line1: "1 Main St", City: "Town", Region: "MA", PostalCode: tc.code, Country: tc.country}
+		if err := a.Validate(); err == nil || strings.Contains(err.Error(), "leading zeros") {
+			t.Errorf("%s %q: %v; want a plain reject", tc.country, tc.code, err)
+		}
 	}
 	long := PostalAddress{Line1: string(make([]rune, MaxAddressLine+1)), City: "Lima", PostalCode: "15074", Country: "PE"}
 	if err := long.Validate(); err == nil {

@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
 )
 
 // Campaign is one breach notification: who the company is, what happened, to whom notices go
@@ -470,11 +472,65 @@ func ParseLocale(s string) (string, error) {
 }
 
 // ParseCountry reads an ISO 3166-1 country code (alpha-2, also alpha-3) and returns its
-// alpha-2 form in upper case.
+// alpha-2 form in upper case. A code reserved for a country that has another is that other:
+// "UK", as lists write the United Kingdom, is GB (whose phone numbers, postcodes and laws the
+// rest of breachnotice knows by GB), "FX" is FR. A country's name, as CRMs export the column,
+// is read too (see countryNames): "South Korea", "Estados Unidos", "Royaume-Uni".
 func ParseCountry(s string) (string, error) {
 	r, err := language.ParseRegion(strings.TrimSpace(s))
 	if err != nil || !r.IsCountry() {
-		return "", fmt.Errorf("%q is not an ISO 3166-1 country code such as PE or FR", Clip(s))
+		if code, ok := countryNames()[foldCountryName(s)]; ok {
+			return code, nil
+		}
+		return "", fmt.Errorf("%q is neither an ISO 3166-1 country code such as PE or FR nor a country's name", Clip(s))
 	}
-	return r.String(), nil
+	return r.Canonicalize().String(), nil
+}
+
+// countryNames maps every country's name — in English and the languages of the shipped
+// locales (Spanish, French, Korean), as Unicode CLDR writes them, and the few other names
+// lists use for the same country — folded (foldCountryName), to its ISO 3166-1 alpha-2 code. A
+// name two countries share in different languages is left out, as are "Korea" and "Georgia"
+// (also a US state): which one is meant is not known.
+var countryNames = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	// Georgia is a US state as well: in a US list's country column, which is not known.
+	ambiguous := map[string]bool{"georgia": true, "géorgie": true, "조지아": true}
+	add := func(name, code string) {
+		k := foldCountryName(name)
+		if k == "" || ambiguous[k] {
+			return
+		}
+		if prev, ok := m[k]; ok && prev != code {
+			delete(m, k)
+			ambiguous[k] = true
+			return
+		}
+		m[k] = code
+	}
+	namers := []display.Namer{display.English.Regions(), display.Spanish.Regions(), display.French.Regions(), display.Korean.Regions()}
+	for a := 'A'; a <= 'Z'; a++ {
+		for b := 'A'; b <= 'Z'; b++ {
+			r, err := language.ParseRegion(string([]rune{a, b}))
+			if err != nil || !r.IsCountry() || r.Canonicalize() != r {
+				continue
+			}
+			for _, n := range namers {
+				add(n.Name(r), r.String())
+			}
+		}
+	}
+	for name, code := range map[string]string{
+		"united states of america": "US", "u.s.": "US", "u.s.a.": "US", "united kingdom of great britain and northern ireland": "GB",
+		"great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
+		"korea, republic of": "KR", "republic of korea": "KR", "korea (south)": "KR", "korea, south": "KR", "한국": "KR",
+	} {
+		add(name, code)
+	}
+	return m
+})
+
+// foldCountryName is a country's name as countryNames keys it: lower case, single spaces.
+func foldCountryName(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(s), " "))
 }

@@ -220,13 +220,18 @@ func TestParseLocaleAndCountry(t *testing.T) {
 			t.Errorf("ParseLocale(%q) = %q, want an error", in, got)
 		}
 	}
-	countries := []struct{ in, want string }{{"PE", "PE"}, {"pe", "PE"}, {"FRA", "FR"}, {" kr ", "KR"}, {"us", "US"}}
+	countries := []struct{ in, want string }{{"PE", "PE"}, {"pe", "PE"}, {"FRA", "FR"}, {" kr ", "KR"}, {"us", "US"},
+		{"UK", "GB"}, {"uk", "GB"}, {"GBR", "GB"}, {"FX", "FR"}, // the codes lists write for a country that has another
+		// A CRM's country column holds names: in English and the shipped locales' languages.
+		{"United States", "US"}, {"united  states of america", "US"}, {"South Korea", "KR"}, {"Korea, Republic of", "KR"},
+		{"Corea del Sur", "KR"}, {"대한민국", "KR"}, {"Perú", "PE"}, {" peru ", "PE"}, {"Estados Unidos", "US"},
+		{"United Kingdom", "GB"}, {"Royaume-Uni", "GB"}, {"Germany", "DE"}, {"Puerto Rico", "PR"}}
 	for _, tt := range countries {
 		if got, err := ParseCountry(tt.in); err != nil || got != tt.want {
 			t.Errorf("ParseCountry(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-	for _, in := range []string{"", "Narnia", "ZZ", "EU", "419", "P"} {
+	for _, in := range []string{"", "Narnia", "ZZ", "EU", "419", "P", "Europe", "Korea", "Georgia"} {
 		if got, err := ParseCountry(in); err == nil {
 			t.Errorf("ParseCountry(%q) = %q, want an error", in, got)
 		}

@@ -186,7 +186,7 @@ func describeHeader(header []string) string {
 			}
 		}
 		if strings.Contains(h, "@") || digits >= 6 || len(h) > 64 {
-			return "(line 1 looks like a customer's data, not a header row naming the columns; the file needs a header row)"
+			return "(line 1 looks like a customer's data or a title, not a header row naming the columns: the header row must be the first row of the file, with nothing above it)"
 		}
 	}
 	return "(the header has: " + strings.Join(header, ", ") + ")"

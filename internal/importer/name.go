@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // maxName is the longest name a notice greets, in characters; a longer one is cut there (at a
@@ -22,14 +24,22 @@ const maxName = 200
 //     show as the tag, and for a human reading the list.)
 //   - Control and format characters (line breaks, tabs, NUL, bidi overrides…) become spaces;
 //     runs of spaces become one.
-//   - Invalid UTF-8 is dropped.
+//   - Invalid UTF-8 is dropped; a name of nothing visible (joiners, blank characters) too.
 //   - A name longer than maxName characters is cut.
+//   - A name that holds a web or email address ("https://…", "www.…", "help@evil.com",
+//     "evil.com") or a phone number (7 digits or more) is dropped: mail and SMS apps make them
+//     links wherever they stand, and a notice from the company's own, signed domain would
+//     carry the lure to its reader ("call this number to verify" is the callback scam).
+//   - A spreadsheet's error value ("#N/A", "#REF!": a formula that found no name) is dropped.
 //   - When something was removed, what is left is dropped if it holds no letter at all
 //     (nothing, "!!"): the notice then uses its generic greeting ("Dear Customer"). A name
 //     that needed no neutralising is kept as the list gave it, letters or not.
 //
 // warning is empty when the name was already clean.
 func neutralizeName(raw string) (name, warning string) {
+	if t := strings.TrimSpace(raw); len(t) > 0 && t[0] == '#' && spreadsheetErrors[strings.ToUpper(t)] {
+		return "", "a spreadsheet's error value, not a name: the notice greets the customer generically"
+	}
 	if isPlainName(raw) {
 		return raw, ""
 	}
@@ -52,6 +62,14 @@ func neutralizeName(raw string) (name, warning string) {
 		s = cutRunes(s, maxName)
 		what = append(what, "longer than "+thousands(maxName)+" characters: cut")
 	}
+	if holdsLink(s) {
+		what = append(what, "a web or email address or a phone number, which mail apps make a link: the notice greets the customer generically")
+		return "", strings.Join(what, "; ")
+	}
+	if s != "" && !strings.ContainsFunc(s, visible) {
+		what = append(what, "nothing visible (only joiners or blank characters): the notice greets the customer generically")
+		return "", strings.Join(what, "; ")
+	}
 	if len(what) == 0 {
 		return s, "" // only its spacing was tidied
 	}
@@ -64,9 +82,16 @@ func neutralizeName(raw string) (name, warning string) {
 	return s, strings.Join(what, "; ")
 }
 
+// spreadsheetErrors are the error values a spreadsheet shows, and exports, for a formula that
+// failed.
+var spreadsheetErrors = map[string]bool{"#N/A": true, "#REF!": true, "#VALUE!": true, "#NAME?": true, "#DIV/0!": true,
+	"#NULL!": true, "#NUM!": true, "#SPILL!": true, "#CALC!": true, "#FIELD!": true, "#BLOCKED!": true, "#GETTING_DATA": true}
+
 // isPlainName reports whether s needs no neutralising: valid UTF-8 without markup, control
-// characters, leading, trailing or repeated spaces, or more than maxName characters — nearly
-// every name, checked in one pass without allocating.
+// characters, leading, trailing or repeated spaces, more than maxName characters, or a
+// character of a web or email address or a phone number ('.', '@', ':', a digit, an
+// ideographic or full-width full stop, which holdsLink looks at) — nearly every name, checked
+// in one pass without allocating.
 func isPlainName(s string) bool {
 	prevSpace := true // a leading space is not plain either
 	n := 0
@@ -88,14 +113,27 @@ func isPlainName(s string) bool {
 			}
 			prevSpace = true
 			continue
-		case c == '<' || c == '>' || isControl(c):
+		case c == '<' || c == '>' || c == '.' || c == '@' || c == ':' || c >= '0' && c <= '9' || isControl(c):
 			return false
-		case c >= utf8.RuneSelf && unicode.IsSpace(c):
+		case c == '\u3002' || c == '\uff0e' || c == '\uff61': // full stops IDNA reads as '.'
+			return false
+		case c >= utf8.RuneSelf && (unicode.IsSpace(c) || !visible(c)):
 			return false
 		}
 		prevSpace = false
 	}
 	return s == "" || !prevSpace && n <= maxName
+}
+
+// visible reports whether r shows as something: not a space, a joiner, nor one of the
+// characters that are letters or symbols but blank (the Hangul fillers, the blank Braille
+// pattern).
+func visible(r rune) bool {
+	switch r {
+	case '\u200c', '\u200d', '\u115f', '\u1160', '\u3164', '\uffa0', '\u2800':
+		return false
+	}
+	return !unicode.IsSpace(r)
 }
 
 // spaceControls replaces every control or format character (see controlChar) with a space.
@@ -189,4 +227,63 @@ func cutRunes(s string, n int) string {
 		s = s[:sp]
 	}
 	return strings.TrimSpace(s)
+}
+
+// holdsLink reports whether a name holds what a mail or SMS app would make a link: a URL
+// ("https://…", "www.…"), an email address ("help@evil.com"), a domain name whose last label
+// is a top-level domain ("evil.com", not "St.John" nor "J.R.R."), or a phone number (a run of
+// 7 digits or more, spaces and ()+-./ between them). Joiners are ignored and the full stops
+// IDNA reads as '.' are dots, as a lure would use them to pass.
+func holdsLink(s string) bool {
+	digits := 0
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r):
+			if digits++; digits >= 7 {
+				return true
+			}
+		case !strings.ContainsRune(" ()+-./\u00a0", r):
+			digits = 0
+		}
+	}
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case '\u200c', '\u200d':
+			return -1
+		case '\u3002', '\uff0e', '\uff61':
+			return '.'
+		}
+		return unicode.ToLower(r)
+	}, s)
+	if strings.Contains(s, "://") || strings.Contains(s, "www.") {
+		return true
+	}
+	for _, tok := range strings.FieldsFunc(s, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !strings.ContainsRune(".-_+@", r)
+	}) {
+		tok = strings.Trim(tok, ".-")
+		if at := strings.LastIndexByte(tok, '@'); at > 0 && strings.Contains(tok[at:], ".") {
+			return true
+		}
+		if dot := strings.LastIndexByte(tok, '.'); dot > 0 && isTLD(tok[dot+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTLD reports whether label (lower case) is a top-level domain: one of the ICANN section of
+// the Public Suffix List, or a label of letters outside ASCII (an internationalized TLD, such
+// as рф), taken as one rather than looked up.
+func isTLD(label string) bool {
+	if utf8.RuneCountInString(label) < 2 || !strings.ContainsFunc(label, unicode.IsLetter) {
+		return false
+	}
+	for _, r := range label {
+		if r >= utf8.RuneSelf {
+			return true
+		}
+	}
+	suffix, icann := publicsuffix.PublicSuffix("x." + label)
+	return icann && suffix == label
 }

@@ -31,7 +31,34 @@ func TestNeutralizeName_PlainTextOrNothing(t *testing.T) {
 		{"Bo\x07b", "Bo b", true},
 		{"Bob\u202Egnp.exe", "Bob gnp.exe", true},
 		{"Bob\nBobson", "Bob Bobson", true},
-		{"Ana\r\nBcc: victim@example.com", "Ana Bcc: victim@example.com", true},
+		{"Ana\r\nBcc: victim@example.com", "", true},
+		// A web or email address in a name is a lure a mail app makes clickable: no name.
+		{"https://login.evil-bank.com/verify", "", true},
+		{"Ana (visit www.evil-bank.com)", "", true},
+		{"evil-bank.com", "", true},
+		{"EVIL-BANK.COM", "", true},
+		{"help@evil-bank.com", "", true},
+		{"evil-bank\u200d.com", "", true},
+		{"evil-bank。com", "", true},
+		// A phone number is a lure too: mail and SMS apps make it a call ("call this number to
+		// verify" is the callback scam).
+		{"Call +1 (888) 555-0199", "", true},
+		{"Ana 0800.123.4567", "", true},
+		{"Louis XIV 2nd", "Louis XIV 2nd", false},
+		{"Cliente 123456", "Cliente 123456", false},
+		// Nothing visible is no name: no "Dear ‍,".
+		{"\u200d\u200c", "", true},
+		{"\u3164 \u2800", "", true},
+		{"علی\u200cرضا", "علی\u200cرضا", false}, // a joiner inside a name is the name's
+		// A spreadsheet's error value (a VLOOKUP that found nothing) is no name: no "Dear #N/A,".
+		{"#N/A", "", true},
+		{"#REF!", "", true},
+		{" #VALUE! ", "", true},
+		{"#1 Fan", "#1 Fan", false},
+		{"J.R.R. Tolkien", "J.R.R. Tolkien", false},
+		{"Mr. Smith Jr.", "Mr. Smith Jr.", false},
+		{"St.John Rivers", "St.John Rivers", false},
+		{"Ana María Quispe-Mamani", "Ana María Quispe-Mamani", false},
 		{"Ana   Quispe", "Ana Quispe", false}, // spacing is tidied without a word
 		{"!!!", "!!!", false},
 		{"-2+3", "-2+3", false},

@@ -277,6 +277,9 @@ func TestParse_BadRowIsRejectedAndNeighboursKept(t *testing.T) {
 		{"phone with letters", "C2,,98765ABCD,Bob,,,", "phone", []string{"letters"}},
 		{"phone too short", "C2,,12,Bob,,,", "phone", []string{"not a valid phone number"}},
 		{"phone in scientific notation", "C2,,5.1987654321E+10,Bob,,,", "phone", []string{"spreadsheet", "5.1987654321E+10"}},
+		// Customers whose IDs a spreadsheet rounded alike would be merged into one, the others
+		// never told.
+		{"customer_id in scientific notation", "1.23457E+17,b@example.com,,Bob,,,", "customer_id", []string{"spreadsheet", "1.23457E+17"}},
 		{"unknown category", "C2,b@example.com,,Bob,name|favourite_color,,", "exposed", []string{"favourite_color"}},
 		{"bad locale", "C2,b@example.com,,Bob,,xx-??,", "locale", []string{"xx-??"}},
 		{"bad country", "C2,b@example.com,,Bob,,,Narnia", "country", []string{"Narnia"}},

@@ -113,6 +113,9 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 		errs.add("customer_id", "is empty")
 	case utf8.RuneCountInString(r.CustomerID) > maxCustomerID:
 		errs.add("customer_id", "is longer than %d characters", maxCustomerID)
+	case strings.IndexByte(r.CustomerID, '+') > 0 && excelNumber.MatchString(r.CustomerID):
+		// Customers whose IDs the spreadsheet rounded alike would be merged into one.
+		errs.add("customer_id", "%q is a number mangled by a spreadsheet (scientific notation): customers whose IDs it rounded alike would be taken for one; export the column as text", r.CustomerID)
 	}
 
 	country := get(fieldCountry)

@@ -4,9 +4,11 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -225,20 +227,28 @@ func odsMimetype(e *zip.File) bool {
 	return strings.HasPrefix(string(b), "application/vnd.oasis.opendocument.spreadsheet")
 }
 
-// pickSheet returns the sheet named name (exactly, or else in any letter case), or the first
-// visible sheet when name is empty.
+// pickSheet returns the sheet named name (exactly, or else in any letter case), or when name
+// is empty the first visible sheet that has rows — not a chart sheet, which has none, nor an
+// empty one — else the first visible sheet.
 func pickSheet(f *excelize.File, name string) (string, error) {
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
 		return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet")
 	}
 	if name == "" {
+		first := ""
 		for _, s := range sheets {
-			if visible, err := f.GetSheetVisible(s); err == nil && visible {
+			if visible, err := f.GetSheetVisible(s); err != nil || !visible {
+				continue
+			}
+			if first == "" {
+				first = s
+			}
+			if hasRows(f, s) {
 				return s, nil
 			}
 		}
-		return sheets[0], nil
+		return cmp.Or(first, sheets[0]), nil
 	}
 	if slices.Contains(sheets, name) {
 		return name, nil
@@ -249,6 +259,16 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 		}
 	}
 	return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet %q (its sheets: %s)", name, strings.Join(sheets, ", "))
+}
+
+// hasRows reports whether sheet has a row, reading no further than its first.
+func hasRows(f *excelize.File, sheet string) bool {
+	rows, err := f.Rows(sheet)
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	return rows.Next()
 }
 
 // useHeader tells the reader the header's columns, once read.
@@ -274,6 +294,17 @@ func (s *sheetReader) Read() (record, error) {
 	for s.rows.Next() {
 		s.row++
 		cells, err := s.rows.Columns()
+		if err != nil && s.rows.Error() == nil {
+			// One cell's position could not be read (past column XFD, a reference that is no
+			// cell's): excelize has read the row up to that cell and goes on with the next
+			// row, so the row is rejected, not the list.
+			rec := s.record(cells)
+			if rec.problem == "" {
+				rec.problem, rec.problemColumn = "a cell of the row cannot be read: "+breach.Clip(err.Error()), -1
+				rec.shrink()
+			}
+			return rec, nil
+		}
 		if err != nil {
 			return record{}, &readError{fmt.Errorf("sheet %q, row %d: %w", s.name, s.row, err)}
 		}
@@ -313,10 +344,20 @@ func (s *sheetReader) record(cells []string) record {
 		cells = append(cells, "")
 	}
 	for i, c := range cells {
-		if i < len(s.exact) && s.exact[i] && scientific.MatchString(strings.TrimSpace(c)) {
-			if digits, ok := s.digits(i); ok {
-				cells[i] = digits
-			}
+		if i >= len(s.exact) || !s.exact[i] {
+			continue
+		}
+		if c = strings.TrimSpace(c); !scientific.MatchString(c) && (len(c) <= maxExactDigits || strings.Trim(c, "0123456789") != "") {
+			continue
+		}
+		switch digits, lossy := s.digits(i); {
+		case lossy && rec.problem == "":
+			rec.problem, rec.problemColumn = fmt.Sprintf("%s is a number of more than %d digits, and Excel keeps only %d: its last digits may be another customer's; format the column as text and export the list again",
+				breach.Clip(c), maxExactDigits, maxExactDigits), i
+		case digits != "" && strings.TrimLeft(digits, "0") != strings.TrimLeft(c, "0"):
+			// Only when the digits shown are not the number's: a number format that pads it
+			// with zeros (0000001234567890) shows it whole, and is read as the user sees it.
+			cells[i] = digits
 		}
 	}
 	rec.fields = cells
@@ -329,9 +370,16 @@ func (s *sheetReader) record(cells []string) record {
 // scientific is a number as a scientific number format shows it: 5.20E+10, 5.19877E+10.
 var scientific = regexp.MustCompile(`^-?[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$`)
 
+// maxExactDigits is how many significant digits Excel keeps of a number: a longer one (a
+// 16-digit account number typed as a number) has lost its last digits.
+const maxExactDigits = 15
+
 // digits returns the integer that the current row's cell in column col holds, as digits, when
-// it holds one: the value behind a scientific number format that shows fewer digits.
-func (s *sheetReader) digits(col int) (string, bool) {
+// it holds one: the value behind a number format that shows fewer digits (scientific, or a
+// long number shown through a float). A value written as digits is taken as written; one
+// written as a float of more than maxExactDigits digits is lossy: which integer it was is not
+// known.
+func (s *sheetReader) digits(col int) (digits string, lossy bool) {
 	if s.raw == nil {
 		raw, err := s.f.Rows(s.name)
 		if err != nil {
@@ -356,11 +404,18 @@ func (s *sheetReader) digits(col int) (string, bool) {
 	if col >= len(s.rawCells) {
 		return "", false
 	}
-	v, err := strconv.ParseFloat(strings.TrimSpace(s.rawCells[col]), 64)
-	if err != nil || v != float64(int64(v)) || v < 0 || v >= 1e18 {
-		return "", false
+	raw := strings.TrimSpace(s.rawCells[col])
+	if raw != "" && strings.Trim(raw, "0123456789") == "" {
+		return raw, false
 	}
-	return strconv.FormatInt(int64(v), 10), true
+	v, err := strconv.ParseFloat(raw, 64)
+	switch {
+	case err != nil || v != math.Trunc(v) || v < 0:
+		return "", false
+	case v >= 1e15:
+		return "", true
+	}
+	return strconv.FormatInt(int64(v), 10), false
 }
 
 // Close releases the workbook and removes its temporary files.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -421,4 +422,161 @@ func zipEntry(t testing.TB, data []byte, name string) []byte {
 	defer r.Close()
 	b, _ := io.ReadAll(r)
 	return b
+}
+
+// workbookWithRows returns a workbook made by excelize whose first sheet's rows are rowsXML, as
+// a hand-made or hostile file may hold them.
+func workbookWithRows(t testing.TB, rowsXML string) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	f.SetCellValue("Sheet1", "A1", "x")
+	data := workbookBytes(t, f)
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range zr.File {
+		w, err := zw.Create(e.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name == "xl/worksheets/sheet1.xml" {
+			io.WriteString(w, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>`+
+				`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`+rowsXML+`</sheetData></worksheet>`)
+			continue
+		}
+		r, err := e.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(w, r)
+		r.Close()
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestImport_XlsxUnreadableCellRejectsItsRowOnly: a cell whose position cannot be read — past
+// Excel's last column XFD, or a reference that is no cell's — rejects its row with the row's
+// number and customer, and the rows after it import: a hand-edited or hostile workbook does
+// not cost the whole list.
+func TestImport_XlsxUnreadableCellRejectsItsRowOnly(t *testing.T) {
+	cell := func(ref, v string) string { return `<c r="` + ref + `" t="inlineStr"><is><t>` + v + `</t></is></c>` }
+	header := `<row r="1">` + cell("A1", "customer_id") + cell("B1", "email") + `</row>`
+	for name, bad := range map[string]string{"past XFD": "XFE2", "not a cell": "!!"} {
+		data := workbookWithRows(t, header+
+			`<row r="2">`+cell("A2", "C1")+cell("B2", "c1@example.com")+cell(bad, "x")+`</row>`+
+			`<row r="3">`+cell("A3", "C2")+cell("B3", "c2@example.com")+`</row>`)
+		rows, rejects, _, err := parseBytes(t, data, Options{})
+		if err != nil {
+			t.Errorf("%s: %v, want row 2 rejected and row 3 imported", name, err)
+			continue
+		}
+		if len(rejects) != 1 || rejects[0].Line != 2 || rejects[0].CustomerID != "C1" || !strings.Contains(rejects[0].Reason, "cell") {
+			t.Errorf("%s: rejects %s, want row 2 (C1), naming its cell", name, describeRejects(rejects))
+		}
+		if len(rows) != 1 || rows[0].Line != 3 || rows[0].CustomerID != "C2" {
+			t.Errorf("%s: rows %v at %v, want C2 at row 3", name, customerIDs(rows), rowLines(rows))
+		}
+	}
+}
+
+// TestImport_XlsxLongNumericIDsKeepTheirDigitsOrAreRejected: a customer ID of more than 15
+// digits held as a number. Written exactly by the tool that made the workbook (pandas,
+// openpyxl, excelize), it is read as written — not through a float, which turned
+// 123456789012345678 and …679 both into …680, one customer merged into the other and never
+// told. Written by Excel, which keeps 15 digits, its last digits are lost: the row is rejected
+// with what to do, rather than imported under another customer's ID.
+func TestImport_XlsxLongNumericIDsKeepTheirDigitsOrAreRejected(t *testing.T) {
+	cell := func(ref, v string) string { return `<c r="` + ref + `" t="inlineStr"><is><t>` + v + `</t></is></c>` }
+	num := func(ref, v string) string { return `<c r="` + ref + `"><v>` + v + `</v></c>` }
+	data := workbookWithRows(t, `<row r="1">`+cell("A1", "customer_id")+cell("B1", "email")+`</row>`+
+		`<row r="2">`+num("A2", "123456789012345678")+cell("B2", "a@example.com")+`</row>`+
+		`<row r="3">`+num("A3", "123456789012345679")+cell("B3", "b@example.com")+`</row>`+
+		`<row r="4">`+num("A4", "1.2345678901234568E+17")+cell("B4", "c@example.com")+`</row>`+
+		`<row r="5">`+num("A5", "51987654321")+cell("B5", "d@example.com")+`</row>`+
+		`<row r="6">`+cell("A6", "1234567890123456789012")+cell("B6", "e@example.com")+`</row>`)
+	rows, rejects, _ := mustParseBytes(t, data, Options{})
+	if got := customerIDs(rows); !slices.Equal(got, []string{"123456789012345678", "123456789012345679", "51987654321", "1234567890123456789012"}) {
+		t.Errorf("customer IDs %q", got)
+	}
+	if len(rejects) != 1 || rejects[0].Line != 4 || rejects[0].Field != "customer_id" || !strings.Contains(rejects[0].Reason, "15 digits") {
+		t.Errorf("rejects %s, want row 4, whose ID Excel cut to 15 digits", describeRejects(rejects))
+	}
+}
+
+// TestImport_XlsxDefaultSheetIsTheFirstWithRows: a workbook whose first tab is a chart of the
+// list (a chart sheet has no cells), or an empty sheet, is read from its first sheet that has
+// rows: that tab was chosen and the list refused as "empty", which says nothing of --sheet.
+func TestImport_XlsxDefaultSheetIsTheFirstWithRows(t *testing.T) {
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email", "n"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"C1", "c1@example.com", 3})
+	if err := f.AddChartSheet("Chart", &excelize.Chart{Type: excelize.Col,
+		Series: []excelize.ChartSeries{{Name: "Sheet1!$A$1", Categories: "Sheet1!$A$2:$A$2", Values: "Sheet1!$C$2:$C$2"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.NewSheet("Blank")
+	data := workbookBytes(t, f)
+	// The chart and the blank sheet first, as the tabs of the workbook (excelize's MoveSheet
+	// does not move a chart sheet).
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	reorder := regexp.MustCompile(`(<sheet [^>]*name="Sheet1"[^>]*>(?:</sheet>)?)(.*)(</sheets>)`)
+	for _, e := range zr.File {
+		w, _ := zw.Create(e.Name)
+		r, _ := e.Open()
+		b, _ := io.ReadAll(r)
+		r.Close()
+		if e.Name == "xl/workbook.xml" {
+			b = reorder.ReplaceAll(b, []byte("$2$1$3"))
+		}
+		w.Write(b)
+	}
+	zw.Close()
+	rows, _, imp := mustParseBytes(t, buf.Bytes(), Options{})
+	if imp.Sheet != "Sheet1" || len(rows) != 1 {
+		t.Errorf("read sheet %q, %d rows; want Sheet1, the first with rows", imp.Sheet, len(rows))
+	}
+}
+
+// TestImport_TitleAboveTheHeaderIsRefusedSayingWhere: a title row above the header (a report
+// exported with its heading) is refused with an error that says the header must be the first
+// row, not only that line 1 looks like a customer's data — and without copying the title.
+func TestImport_TitleAboveTheHeaderIsRefusedSayingWhere(t *testing.T) {
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"Affected customers, export of 2026-12-01"})
+	f.SetSheetRow("Sheet1", "A3", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Sheet1", "A4", &[]any{"C1", "c1@example.com"})
+	_, _, _, err := parseBytes(t, workbookBytes(t, f), Options{})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "first row") || strings.Contains(err.Error(), "2026-12-01") {
+		t.Errorf("title above the header: %v; want EINVALID saying the header must be the first row", err)
+	}
+}
+
+// TestImport_XlsxZeroPaddedNumberFormatKeepsItsZeros: an account number held as a number and
+// shown zero-padded to 16 digits by its number format is read as shown, 0000001234567890,
+// like the same list saved as CSV — not as the 1234567890 behind it.
+func TestImport_XlsxZeroPaddedNumberFormatKeepsItsZeros(t *testing.T) {
+	f := excelize.NewFile()
+	padded := "0000000000000000"
+	style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &padded})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{1234567890, "a@example.com"})
+	f.SetCellStyle("Sheet1", "A2", "A2", style)
+	rows, _, _ := mustParseBytes(t, workbookBytes(t, f), Options{})
+	if got := customerIDs(rows); !slices.Equal(got, []string{"0000001234567890"}) {
+		t.Errorf("customer IDs %q, want the 16 digits shown", got)
+	}
 }

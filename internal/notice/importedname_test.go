@@ -74,3 +74,51 @@ func TestImportedMarkupName_CustomerGetsTheirNotice(t *testing.T) {
 		}
 	}
 }
+
+// TestImportedLinkName_NoticeCarriesNoLure: a name that is a web or email address or a phone
+// number — a lure a mail app would make clickable, in a notice from the company's own signed
+// domain — reaches neither the email (HTML and text) nor the SMS: the customer is imported,
+// warned about, and greeted generically.
+func TestImportedLinkName_NoticeCarriesNoLure(t *testing.T) {
+	store := &memoryImports{}
+	im, err := importer.New(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := exampleCampaign(t)
+	list := "customer_id,email,name,exposed\n" +
+		"L1,a@example.com,https://login.evil-bank.com/verify,name\n" +
+		"L2,b@example.com,Ana (verify at www.evil-bank.com),name\n" +
+		"L3,c@example.com,help@evil-bank.com,name\n" +
+		"L4,d@example.com,EVIL-BANK.COM,name\n" +
+		"L5,e@example.com,Call +1 (888) 555-0199 to verify (evil-bank),name\n"
+	imp, err := im.Run(t.Context(), c, &breach.Import{}, strings.NewReader(list), importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Read != 5 || imp.Rejected != 0 || imp.Warned != 5 || len(store.rows) != 5 {
+		t.Fatalf("import = %+v with %d rows; want all 5 kept, each with a warning", imp, len(store.rows))
+	}
+	for _, w := range imp.Warnings {
+		if strings.Contains(strings.ToLower(w.Reason), "evil-bank") {
+			t.Errorf("warning %+v echoes the name", w)
+		}
+	}
+	rd := renderer(t, "")
+	for _, row := range store.rows {
+		r := row.Recipient
+		r.Locale = "en"
+		n, err := rd.Render(c, &r, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", r.CustomerID, err)
+		}
+		if !strings.Contains(n.HTML, "Dear Customer,") || !strings.Contains(n.Text, "Dear Customer,") {
+			t.Errorf("%s (name %q): not greeted generically", r.CustomerID, r.Name)
+		}
+		for _, body := range []string{n.HTML, n.Text, n.SMS.Body} {
+			if strings.Contains(strings.ToLower(body), "evil-bank") {
+				t.Errorf("%s: the notice carries the list's link %q", r.CustomerID, r.Name)
+			}
+		}
+	}
+}

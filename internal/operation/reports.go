@@ -30,6 +30,10 @@ type RegulatorRequest struct {
 	CostUSD *float64
 }
 
+// maxCostUSD bounds a cost estimate (a thousand trillion dollars): the report writes it as a
+// whole number of dollars.
+const maxCostUSD = 1e15
+
 // ParseCostUSD reads a cost estimate as a door receives it ("" is unknown): a plain number of
 // US dollars, commas between thousands allowed.
 func ParseCostUSD(s string) (*float64, error) {
@@ -39,7 +43,7 @@ func ParseCostUSD(s string) (*float64, error) {
 	}
 	f, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
 	if err != nil {
-		return nil, breach.Errorf(breach.EINVALID, "cost_usd: %q is not an amount of US dollars such as 310000", s)
+		return nil, breach.Errorf(breach.EINVALID, "cost_usd: %q is not an amount of US dollars such as 310000", breach.Clip(s))
 	}
 	return &f, nil
 }
@@ -53,8 +57,8 @@ func (s *Service) RegulatorReport(ctx context.Context, actor breach.Actor, campa
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, err
 	}
-	if c := req.CostUSD; c != nil && (math.IsNaN(*c) || math.IsInf(*c, 0) || *c < 0) {
-		return nil, breach.Errorf(breach.EINVALID, "cost_usd: the estimated cost must be a positive amount of US dollars")
+	if c := req.CostUSD; c != nil && (math.IsNaN(*c) || math.IsInf(*c, 0) || *c < 0 || *c >= maxCostUSD) {
+		return nil, breach.Errorf(breach.EINVALID, "cost_usd: the estimated cost must be a positive amount of US dollars, less than %.0f", float64(maxCostUSD))
 	}
 	c, err := s.campaign(ctx, campaignID)
 	if err != nil {
@@ -80,13 +84,21 @@ func (s *Service) RegulatorReport(ctx context.Context, actor breach.Actor, campa
 
 // regulatorReport gathers the counts and evaluates the rules.
 func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req RegulatorRequest) (*regulator.Report, error) {
+	if c.Incident.DiscoveredOn.IsZero() {
+		// Every deadline counts from it: without it they would be counted from year one.
+		return nil, breach.Errorf(breach.EINVALID, "the campaign has no incident.discovered_on: the regulators' deadlines count from the day the breach was discovered; give it in the campaign file")
+	}
 	counts, err := s.Store.ResidenceCounts(ctx, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD}
+	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD, DefaultCountry: c.DefaultCountry}
 	if c.StartedAt != nil {
-		in.Notified, _ = breach.ParseDate(c.StartedAt.UTC().Format(time.DateOnly))
+		// The day of the residents' notice is the earliest date anywhere at the instant sending
+		// started (its date at UTC-12): a campaign started at 21:00 in California notified
+		// Californians that day, not on the next day's UTC date, and the periods counted from
+		// the notice must not end a day after the law's.
+		in.Notified, _ = breach.ParseDate(c.StartedAt.UTC().Add(-12 * time.Hour).Format(time.DateOnly))
 		if in.Reach, err = s.reach(ctx, c.ID); err != nil {
 			return nil, err
 		}

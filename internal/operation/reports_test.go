@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -128,9 +130,18 @@ func TestRegulatorReport_CostEstimateAndRefusals(t *testing.T) {
 	if _, err := operation.ParseCostUSD("lots"); breach.ErrorCode(err) != breach.EINVALID {
 		t.Errorf("a cost of lots: %v", err)
 	}
+	// A door's query parameter of a megabyte comes back clipped, as every value a client sent.
+	if _, err := operation.ParseCostUSD(strings.Repeat("9x", 1<<19)); breach.ErrorCode(err) != breach.EINVALID || len(err.Error()) > 200 {
+		t.Errorf("a megabyte cost: %d bytes of error", len(err.Error()))
+	}
 	before := auditCount(t, db)
-	negative := -1.0
+	negative, absurd := -1.0, 1e20
 	for what, err := range map[string]error{
+		// Beyond int64, the reason said "would cost $-9,223,372,036,854,775,808".
+		"absurd cost": func() error {
+			_, err := ops.RegulatorReport(ctx, breach.CLIActor("x"), c.ID, operation.RegulatorRequest{CostUSD: &absurd})
+			return err
+		}(),
 		"negative cost": func() error {
 			_, err := ops.RegulatorReport(ctx, breach.CLIActor("x"), c.ID, operation.RegulatorRequest{CostUSD: &negative})
 			return err
@@ -193,5 +204,91 @@ func TestRegulatorSamples_NoticesForTheRegulatorsThatAskAndTheWebsiteNoticeWitho
 	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: c.ID, Action: breach.ActionRegulatorSamples})
 	if err != nil || len(entries) != 1 {
 		t.Errorf("audit: %+v, %v", entries, err)
+	}
+}
+
+// TestRegulatorReport_NoticeDayIsTheEarliestDateTheNoticesWentOut: a campaign that started
+// sending at 21:00 in California on 1 December (05:00 UTC on the 2nd) notified its residents
+// on 1 December, and the California Attorney General's 15 days run from that day: 16 December,
+// not the 17th that the UTC date gave.
+func TestRegulatorReport_NoticeDayIsTheEarliestDateTheNoticesWentOut(t *testing.T) {
+	ops, _ := service(t)
+	c := regulatorCampaign(t, ops)
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `UPDATE campaigns SET started_at = '2026-12-02 05:00:00Z' WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.NotifiedOn.String() != "2026-12-01" {
+		t.Errorf("notified on %s, want 2026-12-01", rep.NotifiedOn)
+	}
+	for _, o := range rep.Obligations {
+		if o.ID == "us-ca-ag" && o.Deadline.Date.String() != "2026-12-16" {
+			t.Errorf("us-ca-ag due %s (%s), want 2026-12-16", o.Deadline.Date, o.Deadline.Basis)
+		}
+	}
+}
+
+// TestRegulatorReport_PeopleOfNoCountryAreInTheDefaultCountry: a US campaign's list of ZIP
+// codes without a country column counts its people toward the state of their ZIP code, and
+// a Peruvian campaign's list without one toward Peru's ANPD, as the campaign's default_country
+// says; neither is left "unlocated".
+func TestRegulatorReport_PeopleOfNoCountryAreInTheDefaultCountry(t *testing.T) {
+	ops, _ := service(t)
+	actor := breach.CLIActor("setup")
+	for _, tc := range []struct {
+		country, list, rule string
+	}{
+		{"US", "customer_id,email,zip\nZ1,z1@example.com,02139\nZ2,z2@example.com,2139\n", "us-ma-ag"},
+		{"PE", "customer_id,email\nP1,p1@example.com\nP2,p2@example.com\n", "pe-anpd"},
+	} {
+		yaml := strings.Replace(string(examples.Campaign), "\ndefault_country: PE\n", "\ndefault_country: "+tc.country+"\n", 1)
+		c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", strings.NewReader(yaml))
+		if err != nil || c.DefaultCountry != tc.country {
+			t.Fatalf("%s: campaign %v, %v", tc.country, c, err)
+		}
+		if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(tc.list)}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, o := range rep.Obligations {
+			if o.ID == tc.rule {
+				found = o.Required && o.Affected == 2
+			}
+		}
+		if !found || rep.Unlocated != 0 {
+			t.Errorf("%s: %s not required for 2 people (unlocated %d): %+v", tc.country, tc.rule, rep.Unlocated, rep.Jurisdictions)
+		}
+	}
+}
+
+// TestRegulatorReport_NoDiscoveryDateIsAnErrorNotDeadlinesOfYearOne: a campaign whose stored
+// incident has no discovery date (written by hand, or by a release that did not require it)
+// gets a clear error, not deadlines counted from 0001-01-01.
+func TestRegulatorReport_NoDiscoveryDateIsAnErrorNotDeadlinesOfYearOne(t *testing.T) {
+	ops, _ := service(t)
+	c := regulatorCampaign(t, ops)
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `UPDATE campaigns SET spec = spec #- '{incident,discovered_on}' WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+	if breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(err.Error(), "discovered_on") {
+		t.Errorf("report %v, error %v; want EINVALID naming incident.discovered_on", rep != nil, err)
 	}
 }

@@ -13,13 +13,25 @@ import (
 // one pass over its partition: the country and jurisdiction columns; for those in the US (or
 // of no country) without a us-* jurisdiction, a state from the `state` attribute (a name the
 // importer did not take for a code), the `region` attribute or the postal address's region;
-// for those in the US with none, the first three digits of the ZIP code (the postal address's,
-// else an attribute's). A customer with a postal address is no customer without contact. Only those rows read the attributes, and only the
-// prefix of a ZIP code leaves the database, so the groups stay few (at most about a thousand
-// ZIP prefixes) and hold no one's address.
+// for those in the US (or of no country: the campaign's default country may be the US) with
+// none, the first three digits of the ZIP code (the postal address's, else an attribute's; a
+// ZIP code that a spreadsheet read as a number and stripped of its leading zeros, 2139 for
+// 02139, is padded back to five digits, and what is no ZIP code gives no prefix). A customer
+// with a postal address is no customer without contact, and a row of no country whose postal
+// address has one (the campaign's default country) is in the address's country. Only those rows read the attributes,
+// and only the prefix of a ZIP code leaves the database, so the groups stay few (at most about
+// a thousand ZIP prefixes) and hold no one's address.
 const residenceCounts = `
 SELECT country, jurisdiction, region,
-       CASE WHEN region = '' AND country = 'US' THEN left(zip, 3) ELSE '' END AS postal3,
+       CASE WHEN region <> '' OR country NOT IN ('', 'US') THEN ''
+            -- 12345 and 12345-6789 as they are (a prefix of no state names none); the rest,
+            -- rarer, only when digits: 2139, 501, 21394307, 2139-4307 padded back.
+            WHEN length(zip) = 5 OR length(zip) = 10 AND substr(zip, 6, 1) = '-' THEN left(zip, 3)
+            WHEN translate(zip, '0123456789-', '') <> '' THEN ''
+            WHEN length(zip) IN (3, 4) THEN left(lpad(zip, 5, '0'), 3)
+            WHEN length(zip) IN (8, 9) AND strpos(zip, '-') = 0 THEN left(lpad(zip, 9, '0'), 3)
+            WHEN length(zip) IN (8, 9) AND strpos(zip, '-') = length(zip) - 4 THEN left(lpad(split_part(zip, '-', 1), 5, '0'), 3)
+            ELSE '' END AS postal3,
        count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed)
 FROM (
     SELECT country, jurisdiction, exposed,
@@ -28,11 +40,18 @@ FROM (
                 ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
                               nullif(postal->>'region', ''), '')
            END AS region,
-           CASE WHEN jurisdiction LIKE 'us-%' OR country <> 'US' THEN ''
+           CASE WHEN jurisdiction LIKE 'us-%' OR country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(postal->>'postal_code', ''), nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
                               nullif(btrim(attributes->>'zip_code'), ''), nullif(btrim(attributes->>'zipcode'), ''), '')
            END AS zip
-    FROM recipients WHERE campaign_id = $1
+    FROM (
+        -- A row of no country whose address has one (the campaign's default country, which
+        -- the importer gives the address) is in that country: the region of an Italian
+        -- address is a province ("MI"), not a US state.
+        SELECT CASE WHEN country = '' THEN coalesce(postal->>'country', '') ELSE country END AS country,
+               jurisdiction, exposed, email, phone, postal, purged_at, attributes
+        FROM recipients WHERE campaign_id = $1
+    ) p
 ) r
 GROUP BY 1, 2, 3, 4`
 

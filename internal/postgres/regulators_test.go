@@ -101,3 +101,63 @@ func TestReachCounts_CountsThoseEveryNoticeFailedForOrWasSuppressed(t *testing.T
 		t.Errorf("suppressed emails: %d (the address was suppressed before its claim)", n)
 	}
 }
+
+// TestResidenceCounts_ZIPCodeThatLostItsLeadingZerosKeepsItsState: a ZIP code column that a
+// spreadsheet read as a number lost its leading zeros — 02139 (Cambridge, MA) became 2139,
+// 00501 (Holtsville, NY) 501 — and its first three digits are another state's (213 is
+// Maryland's): the prefix is read from the ZIP code as five digits again. What is no ZIP code
+// gives no prefix.
+func TestResidenceCounts_ZIPCodeThatLostItsLeadingZerosKeepsItsState(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,country,zip\n"+
+		"Z1,z1@example.com,US,2139\n"+
+		"Z2,z2@example.com,US,02139\n"+
+		"Z3,z3@example.com,US,2139-4307\n"+
+		"Z4,z4@example.com,US,501\n"+
+		"Z5,z5@example.com,US,90210\n"+
+		"Z6,z6@example.com,US,n/a\n")
+	counts, err := db.ResidenceCounts(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, rc := range counts {
+		got[rc.PostalCode] += rc.Recipients
+	}
+	want := map[string]int64{"021": 3, "005": 1, "902": 1, "": 1}
+	if len(got) != len(want) {
+		t.Errorf("ZIP prefixes %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("prefix %q: %d, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+}
+
+// TestResidenceCounts_AnAddressOfNoCountryRowIsInTheAddresssCountry: a domestic Italian list
+// has no country column; its addresses are Italian (the campaign's default country) and their
+// region is the province, two letters: Milano's MI, Varese's VA. Read as a row of no country,
+// MI was Michigan and VA Virginia; the row is in its address's country, Italy, and no US state
+// is read from a region that is not a US address's.
+func TestResidenceCounts_AnAddressOfNoCountryRowIsInTheAddresssCountry(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	c.DefaultCountry = "IT"
+	mustImport(t, db, c, "customer_id,email,address_line1,city,region,postal_code\n"+
+		"I1,i1@example.com,Via Roma 1,Milano,MI,20121\n"+
+		"I2,i2@example.com,Via Dandolo 2,Varese,VA,21100\n"+
+		"I3,i3@example.com,,,,\n")
+	counts, err := db.ResidenceCounts(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[[3]string]int64{}
+	for _, rc := range counts {
+		got[[3]string{rc.Country, rc.Region, rc.PostalCode}] += rc.Recipients
+	}
+	if want := map[[3]string]int64{{"IT", "", ""}: 2, {"", "", ""}: 1}; len(got) != len(want) || got[[3]string{"IT", "", ""}] != 2 {
+		t.Errorf("groups %v, want %v", got, want)
+	}
+}

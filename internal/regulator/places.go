@@ -28,6 +28,9 @@ type place struct {
 //  4. for a customer in the US, the first three digits of their ZIP code (`postal_code`,
 //     `zip`…), which name the state of its sectional center;
 //  5. their country.
+//
+// A customer of no country whom nothing else places is, in the report, in the campaign's
+// default country (Rules.Report).
 func locate(rc breach.ResidenceCount) place {
 	j := strings.ToLower(rc.Jurisdiction)
 	if code, ok := strings.CutPrefix(j, "us-"); ok {

@@ -214,9 +214,16 @@ func TestDeadlines_CountFromDiscoveryOrFromTheNotice(t *testing.T) {
 			t.Errorf("%s (notified %q): %s statutory=%v %q, want %s statutory=%v containing %q", tc.rule, tc.notified, d.Date, d.Statutory, d.Basis, tc.want, tc.statutory, tc.basis)
 		}
 	}
+	// 72 hours from the first moment of 12 November anywhere: 00:00 at UTC+14, 11 November
+	// 10:00 UTC. Counted from 00:00 UTC, the deadline of a company in Seoul that found the leak
+	// at 00:30 (15:30 UTC the day before) came 8.5 hours after the law's.
 	d := rule(t, "kr-pipc").Deadline.due(disc, breach.Date{})
-	if d.At == nil || !d.At.Equal(time.Date(2026, 11, 15, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("kr-pipc at %v", d.At)
+	if d.At == nil || !d.At.Equal(time.Date(2026, 11, 14, 10, 0, 0, 0, time.UTC)) || d.Date.String() != "2026-11-14" {
+		t.Errorf("kr-pipc at %v (%s), want 2026-11-14 10:00 UTC", d.At, d.Date)
+	}
+	seoul := time.FixedZone("KST", 9*60*60)
+	if found := time.Date(2026, 11, 12, 0, 30, 0, 0, seoul); d.At.After(found.Add(72 * time.Hour)) {
+		t.Errorf("kr-pipc at %v: after the law's deadline for a leak found at %v", d.At, found)
 	}
 }
 
@@ -338,5 +345,41 @@ func TestThousands(t *testing.T) {
 		if got := thousands(n); got != want {
 			t.Errorf("%d: %q", n, got)
 		}
+	}
+}
+
+// TestReport_PeopleOfNoCountryLiveInTheCampaignsDefaultCountry: the campaign's default_country
+// is the country of the customers whose row gives none (their phone numbers are read in it,
+// their addresses checked by its rules), so they are counted there — Peruvians toward the
+// ANPD, a US campaign's customers toward the state of their ZIP code, GDPR customers toward
+// their authority — and the report says so. A row that says more (a state, a jurisdiction
+// outside the EEA) keeps what it says.
+func TestReport_PeopleOfNoCountryLiveInTheCampaignsDefaultCountry(t *testing.T) {
+	in := Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "PE", Counts: counts(
+		breach.ResidenceCount{Recipients: 40},
+		breach.ResidenceCount{Region: "California", Recipients: 2},
+		breach.ResidenceCount{Jurisdiction: "kr-pipa", Recipients: 3})}
+	rep := Default().Report(in)
+	if o := obligation(t, rep, "pe-anpd"); !o.Required || o.Affected != 40 {
+		t.Errorf("pe-anpd: required %v, %d affected; want the 40 people of no country", o.Required, o.Affected)
+	}
+	if rep.Unlocated != 0 || obligation(t, rep, "us-ca-ag").Affected != 2 || obligation(t, rep, "kr-pipc").Affected != 3 {
+		t.Errorf("unlocated %d, California %d, Korea %d", rep.Unlocated, obligation(t, rep, "us-ca-ag").Affected, obligation(t, rep, "kr-pipc").Affected)
+	}
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "40") && strings.Contains(w, "PE") }) {
+		t.Errorf("warnings %q: none says 40 people were counted in PE", rep.Warnings)
+	}
+
+	in = Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "US", Counts: counts(breach.ResidenceCount{PostalCode: "021", Recipients: 5})}
+	if o := obligation(t, Default().Report(in), "us-ma-ag"); o.Affected != 5 {
+		t.Errorf("a US campaign's people of no country with a Massachusetts ZIP code: %d in MA", o.Affected)
+	}
+	in = Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "FR", Counts: counts(breach.ResidenceCount{Jurisdiction: "gdpr", Recipients: 6})}
+	if o := obligation(t, Default().Report(in), "fr-cnil"); o.Affected != 6 {
+		t.Errorf("a French campaign's GDPR people of no country: %d toward the CNIL", o.Affected)
+	}
+	in = Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "US", Counts: counts(breach.ResidenceCount{Jurisdiction: "gdpr", Recipients: 6})}
+	if rep := Default().Report(in); obligation(t, rep, "eea-gdpr-art33").Affected != 6 {
+		t.Errorf("a US campaign's GDPR people of no country stay in the EEA: %+v", rep.Jurisdictions)
 	}
 }

@@ -25,6 +25,9 @@ type Input struct {
 	Reach *breach.ReachCounts
 	// CostUSD is the estimated cost of notifying everyone individually; nil when unknown.
 	CostUSD *float64
+	// DefaultCountry is the campaign's default_country, the country of the customers whose
+	// row gives none (see locate); "" when it has none.
+	DefaultCountry string
 }
 
 // Report is who must be told, by when and with what, and whether substitute notice applies.
@@ -33,7 +36,8 @@ type Report struct {
 	DiscoveredOn breach.Date `json:"discovered_on"`
 	NotifiedOn   breach.Date `json:"notified_on,omitzero"`
 	// Affected counts every recipient; Unlocated those whose list row says nothing of where
-	// they live (no country, state, region or ZIP code), who count toward no jurisdiction.
+	// they live (no country, state, region or ZIP code) in a campaign of no default country,
+	// who count toward no jurisdiction.
 	Affected      int64   `json:"affected"`
 	Unlocated     int64   `json:"unlocated"`
 	Jurisdictions []Count `json:"jurisdictions"`
@@ -133,11 +137,18 @@ func (rs *Rules) Report(in Input) *Report {
 		}
 		return c
 	}
-	var noContact int64
+	var noContact, defaulted int64
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
 		noContact += rc.NoContact
 		p := locate(rc)
+		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(in.DefaultCountry)) {
+			// No country, and nothing else that names one: the campaign's default country,
+			// as for the customer's phone number and address.
+			rc.Country = in.DefaultCountry
+			p = locate(rc)
+			defaulted += rc.Recipients
+		}
 		if p.leaf == "" && p.group == "" {
 			rep.Unlocated += rc.Recipients
 			continue
@@ -187,6 +198,10 @@ func (rs *Rules) Report(in Input) *Report {
 
 	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, noContact, in.Reach, in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
+	if defaulted > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s affected people have no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",
+			thousands(defaulted), in.DefaultCountry))
+	}
 	return rep
 }
 
@@ -243,10 +258,14 @@ func (d Deadline) due(discovered, notified breach.Date) Due {
 	}
 	switch {
 	case d.Hours > 0:
-		at := start.Add(time.Duration(d.Hours) * time.Hour)
+		// The campaign gives the day, not the hour nor the time zone: the hours run from the
+		// first moment that day begins anywhere (00:00 at UTC+14), so that the deadline is
+		// never after the law's, wherever the company is.
+		at := start.Add(-earliestOffset).Add(time.Duration(d.Hours) * time.Hour)
 		out.At = &at
 		out.Date = dateOf(at.Add(-time.Nanosecond))
-		basis += fmt.Sprintf("; %d hours from the start of that day (UTC), since the campaign gives the day and not the hour", d.Hours)
+		basis += fmt.Sprintf("; %d hours from the first moment of that day anywhere (00:00 at UTC+14, %s UTC), since the campaign gives the day and not the hour of discovery: count from that hour for the exact deadline",
+			d.Hours, start.Add(-earliestOffset).UTC().Format("2006-01-02 15:04"))
 	case d.Days > 0:
 		out.Date = dateOf(start.AddDate(0, 0, d.Days))
 		basis += fmt.Sprintf("; %d calendar days", d.Days)
@@ -264,6 +283,10 @@ func (d Deadline) due(discovered, notified breach.Date) Due {
 	out.Basis = basis
 	return out
 }
+
+// earliestOffset is the offset of the time zone furthest ahead of UTC (Kiribati's Line Islands,
+// UTC+14): a day begins there first.
+const earliestOffset = 14 * time.Hour
 
 // addBusinessDays adds n days from Monday to Friday to t.
 func addBusinessDays(t time.Time, n int) time.Time {
