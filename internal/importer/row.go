@@ -307,7 +307,10 @@ var jurisdictionPattern = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,8})?$`)
 
 // jurisdiction reads the customer's own jurisdiction: a `jurisdiction` column ("us-ma",
 // "gdpr"), or a US `state` column ("MA" → "us-ma"). A state column of another country
-// ("Arequipa") is not a jurisdiction and is kept as an attribute instead.
+// ("Arequipa") is not a jurisdiction and is kept as an attribute instead — and a row without a
+// country is in the campaign's default country, as its phone number and address are read: in
+// a Brazilian or Spanish list "MA" is Maranhão or Madrid, whose customers a us-ma notice (which
+// must not describe the breach) would leave uninformed.
 func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *rowError) string {
 	if j != "" {
 		j = strings.ToLower(j)
@@ -319,7 +322,11 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 	if state == "" {
 		return ""
 	}
-	if code := strings.ToUpper(state); isUSState(code) && (r.Country == "" || r.Country == "US") {
+	country := r.Country
+	if country == "" {
+		country = v.defaultCountry
+	}
+	if code := strings.ToUpper(state); isUSState(code) && (country == "" || country == "US") {
 		return "us-" + strings.ToLower(code)
 	}
 	if r.Attributes == nil {

@@ -1,8 +1,10 @@
 package importer
 
 import (
+	"context"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -47,9 +49,12 @@ func TestParse_RowsAreNormalized(t *testing.T) {
 		{"US state with country US becomes the jurisdiction",
 			"AT-8,Marcus,Johnson,,(617) 555-0187,en-US,US,,MA,,",
 			breach.Recipient{CustomerID: "AT-8", Name: "Marcus Johnson", Phone: "+16175550187", Locale: "en-US", Country: "US", Jurisdiction: "us-ma"}},
-		{"lower-case US state without a country becomes the jurisdiction",
-			"AT-9,,,a@example.com,,,,,ca,,",
-			breach.Recipient{CustomerID: "AT-9", Email: "a@example.com", Jurisdiction: "us-ca"}},
+		{"lower-case US state with country US becomes the jurisdiction",
+			"AT-9,,,a@example.com,,,us,,ca,,",
+			breach.Recipient{CustomerID: "AT-9", Email: "a@example.com", Country: "US", Jurisdiction: "us-ca"}},
+		{"a US state code without a country, in a campaign whose default country is not the US, is kept as an attribute",
+			"AT-9b,,,a@example.com,,,,,MA,,",
+			breach.Recipient{CustomerID: "AT-9b", Email: "a@example.com", Attributes: map[string]string{"state": "MA"}}},
 		{"a Peruvian region is kept as an attribute",
 			"AT-10,,,a@example.com,,,PE,,Arequipa,,",
 			breach.Recipient{CustomerID: "AT-10", Email: "a@example.com", Country: "PE", Attributes: map[string]string{"state": "Arequipa"}}},
@@ -213,6 +218,32 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		}
 		if !c.ok(r) {
 			t.Errorf("line %d: %+v", c.line, r.Recipient)
+		}
+	}
+}
+
+// A row without a country is in the campaign's default country, its state column too: "MA" is
+// Massachusetts in a US campaign, Maranhão in a Brazilian one — whose customer a us-ma notice
+// (which must not describe the breach) would leave uninformed.
+func TestParse_StateOfARowWithoutCountryIsReadInTheDefaultCountry(t *testing.T) {
+	for _, tc := range []struct {
+		country      string
+		jurisdiction string
+		attributes   map[string]string
+	}{
+		{"US", "us-ma", nil},
+		{"BR", "", map[string]string{"state": "MA"}},
+		{"", "us-ma", nil}, // no default country either: a state code is a US state's
+	} {
+		var rows []breach.ImportRow
+		write := func(_ context.Context, b *breach.ImportBatch) error { rows = append(rows, b.Rows...); return nil }
+		err := newTestImporter(t).parse(context.Background(), &breach.Campaign{DefaultCountry: tc.country}, &breach.Import{},
+			strings.NewReader("customer_id,email,state\nB1,b@example.com,MA\n"), Options{}, write, func(context.Context, int64) {})
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("default country %q: %d rows, %v", tc.country, len(rows), err)
+		}
+		if got := rows[0].Jurisdiction; got != tc.jurisdiction || !maps.Equal(rows[0].Attributes, tc.attributes) {
+			t.Errorf("default country %q: jurisdiction %q, attributes %v; want %q, %v", tc.country, got, rows[0].Attributes, tc.jurisdiction, tc.attributes)
 		}
 	}
 }

@@ -370,6 +370,20 @@ func TestReport_PeopleOfNoCountryLiveInTheCampaignsDefaultCountry(t *testing.T) 
 		t.Errorf("warnings %q: none says 40 people were counted in PE", rep.Warnings)
 	}
 
+	// A two-letter state code or a postal code of a row without a country is the default
+	// country's: Maranhão in a Brazilian list, Madrid (28001) in a Spanish one.
+	for _, tc := range []struct {
+		country string
+		rc      breach.ResidenceCount
+	}{{"BR", breach.ResidenceCount{Region: "MA", Recipients: 7}}, {"ES", breach.ResidenceCount{PostalCode: "280", Recipients: 7}}} {
+		rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), DefaultCountry: tc.country, Counts: counts(tc.rc)})
+		inCountry := slices.ContainsFunc(rep.Jurisdictions, func(c Count) bool { return c.Jurisdiction == tc.country && c.Affected == 7 })
+		inUS := slices.ContainsFunc(rep.Jurisdictions, func(c Count) bool { return strings.HasPrefix(c.Jurisdiction, "US") })
+		if !inCountry || inUS {
+			t.Errorf("default country %s, %+v: counted in %+v; want the 7 in %s", tc.country, tc.rc, rep.Jurisdictions, tc.country)
+		}
+	}
+
 	in = Input{Discovered: date(t, "2026-11-12"), DefaultCountry: "US", Counts: counts(breach.ResidenceCount{PostalCode: "021", Recipients: 5})}
 	if o := obligation(t, Default().Report(in), "us-ma-ag"); o.Affected != 5 {
 		t.Errorf("a US campaign's people of no country with a Massachusetts ZIP code: %d in MA", o.Affected)

@@ -141,6 +141,15 @@ func (rs *Rules) Report(in Input) *Report {
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
 		noContact += rc.NoContact
+		if rc.Country == "" && in.DefaultCountry != "" && in.DefaultCountry != "US" && !strings.HasPrefix(strings.ToLower(rc.Jurisdiction), "us-") {
+			// A row without a country is in the campaign's default country, as the importer reads
+			// its state: a two-letter code there is that country's ("MA" in a Brazilian list is
+			// Maranhão, in a Spanish one Madrid). A state's name ("California") says more, and
+			// is kept. (Its postal code is read as a ZIP code only once the row is in the US.)
+			if len(strings.NewReplacer(".", "", " ", "").Replace(rc.Region)) <= 2 {
+				rc.Region = ""
+			}
+		}
 		p := locate(rc)
 		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(in.DefaultCountry)) {
 			// No country, and nothing else that names one: the campaign's default country,
