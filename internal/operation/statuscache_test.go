@@ -262,7 +262,7 @@ func TestStatus_CacheKeysOnTheUUIDAndKeepsNothingForIDsOfNoCampaign(t *testing.T
 // the status kept, at once — until it is maxStale times StatusMaxAge old, when they wait again.
 func TestStatus_AStaleStatusIsAnsweredWhileItsRefreshWaits(t *testing.T) {
 	ops, db := service(t)
-	const maxAge = 300 * time.Millisecond
+	const maxAge = 600 * time.Millisecond
 	ops.StatusMaxAge = maxAge
 	actor := breach.CLIActor("setup")
 	c := draft(t, ops, actor)
