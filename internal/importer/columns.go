@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/breachnotice/breachnotice/internal/plaintext"
 )
 
 // field is what a column of the customer list holds.
@@ -114,7 +116,7 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 		if !utf8.ValidString(h) {
 			return c, fmt.Errorf("header: column %d is not valid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)", i+1)
 		}
-		if r, bad := controlChar(h, false); bad {
+		if r, bad := plaintext.ControlChar(h, false); bad {
 			return c, fmt.Errorf("header: column %d contains the control character %U", i+1, r)
 		}
 		if len(h) > maxHeaderName {

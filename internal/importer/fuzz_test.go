@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/plaintext"
 )
 
 // fuzzDeadline is how long one input may take. The largest fuzz inputs (a few hundred KiB)
@@ -106,7 +107,7 @@ func FuzzReadRows(f *testing.F) {
 				if !utf8.ValidString(s) {
 					t.Errorf("line %d: invalid UTF-8 %q accepted", r.Line, s)
 				}
-				if c, bad := controlChar(s, false); bad {
+				if c, bad := plaintext.ControlChar(s, false); bad {
 					t.Errorf("line %d: control character %U accepted in %q", r.Line, c, s)
 				}
 			}

@@ -82,7 +82,7 @@ type recordReader struct {
 	// width is the number of fields a record should have (the header's), 0 until known.
 	width int
 	// cuttable marks the columns whose fields are cut at MaxFieldBytes instead of rejecting
-	// their row: the name columns, which never cost a customer their notice (neutralizeName
+	// their row: the name columns, which never cost a customer their notice (plaintext.Name
 	// cuts them much shorter anyway).
 	cuttable []bool
 

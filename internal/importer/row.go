@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/phone"
+	"github.com/breachnotice/breachnotice/internal/plaintext"
 )
 
-// maxCustomerID is the longest customer_id, in characters; names are cut at maxName, and
+// maxCustomerID is the longest customer_id, in characters; names are cut at plaintext.MaxName, and
 // attributes are bounded by MaxFieldBytes.
 const maxCustomerID = 128
 
@@ -147,12 +147,12 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 		}
 	}
 
-	// A name never rejects a row (see neutralizeName): it is read without cleanValue's checks.
+	// A name never rejects a row (see plaintext.Name): it is read without cleanValue's checks.
 	name := v.raw(rec, fieldName)
 	if name == "" {
 		name = v.raw(rec, fieldFirstName) + " " + v.raw(rec, fieldLastName)
 	}
-	r.Name, warning = neutralizeName(name)
+	r.Name, warning = plaintext.Name(name)
 	if warning != "" {
 		warn = &breach.Warning{Line: rec.line, Field: "name", Reason: warning}
 	}
@@ -263,7 +263,7 @@ func (v *validator) reject(rec record, field, reason string) *breach.Reject {
 	rej := &breach.Reject{Line: rec.line, Field: field, Reason: reason}
 	if i := v.cols.index[fieldCustomerID]; i >= 0 && i < len(rec.fields) {
 		if id := strings.TrimSpace(rec.fields[i]); utf8.ValidString(id) && len(id) <= maxCustomerID {
-			if _, bad := controlChar(id, false); !bad {
+			if _, bad := plaintext.ControlChar(id, false); !bad {
 				rej.CustomerID = id
 			}
 		}
@@ -365,7 +365,7 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 		errs.add(name, "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
 		return ""
 	}
-	if c, ok := controlChar(s, multiline); ok {
+	if c, ok := plaintext.ControlChar(s, multiline); ok {
 		errs.add(name, "contains the control character %U", c)
 		return ""
 	}
@@ -388,31 +388,6 @@ func unwrapExcelText(s string) string {
 		return s[2 : len(s)-1]
 	}
 	return s
-}
-
-// controlChar finds a control character (C0, DEL, C1, or a Unicode format character such as
-// a bidi override, which can disguise text). Multi-line values are allowed in attributes only.
-func controlChar(s string, multiline bool) (rune, bool) {
-	for _, c := range s {
-		if c >= 0x20 && c < 0x7f {
-			continue
-		}
-		if multiline && (c == '\n' || c == '\r' || c == '\t') {
-			continue
-		}
-		if isControl(c) {
-			return c, true
-		}
-	}
-	return 0, false
-}
-
-// isControl reports whether c is a control or format character (see controlChar).
-func isControl(c rune) bool {
-	if c >= 0x20 && c < 0x7f {
-		return false
-	}
-	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' || unicode.Is(unicode.Cf, c) && c != '\u200d' && c != '\u200c'
 }
 
 func allEmpty(fields []string) bool {

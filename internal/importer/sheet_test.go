@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/plaintext"
 )
 
 // workbookBytes returns f saved as .xlsx.
@@ -355,7 +356,7 @@ func TestImport_XlsxRowLimitsApply(t *testing.T) {
 	if len(rejects) != 1 || rejects[0].Line != 2 || rejects[0].CustomerID != "C1" || !strings.Contains(rejects[0].Reason, "longer than 1 MiB") {
 		t.Errorf("rejects %s, want row 2, over the row limit", describeRejects(rejects))
 	}
-	if len(rows) != 1 || rows[0].CustomerID != "C2" || len(rows[0].Name) > maxName || imp.Warned != 1 {
+	if len(rows) != 1 || rows[0].CustomerID != "C2" || len(rows[0].Name) > plaintext.MaxName || imp.Warned != 1 {
 		t.Errorf("rows %v, warned %d; want C2 with its name cut", customerIDs(rows), imp.Warned)
 	}
 }

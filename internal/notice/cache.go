@@ -177,7 +177,7 @@ func (cr *CampaignRenderer) RenderFor(r *breach.Recipient, ch Channel) (*Notice,
 
 // key returns r's variant, values and the reason for their notice's locale.
 func (cr *CampaignRenderer) key(r *breach.Recipient) (variantKey, values, string) {
-	vals := values{valName: oneLine(r.Name), valReference: Reference(cr.rd.secret, cr.c.ID, r.CustomerID), valCode: offerCodeOf(cr.c.Offer, r)}
+	vals := values{valName: greeted(r.Name), valReference: Reference(cr.rd.secret, cr.c.ID, r.CustomerID), valCode: offerCodeOf(cr.c.Offer, r)}
 	locale, reason := cr.negotiate(r)
 	k := variantKey{locale: locale, country: r.Country, jurisdiction: jurisdictionOf(cr.c, r).ID, exposed: r.Exposed,
 		named: vals[valName] != "", coded: vals[valCode] != ""}

@@ -122,3 +122,42 @@ func TestImportedLinkName_NoticeCarriesNoLure(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredLinkName_NoticeCarriesNoLure: a name that reached the database as a lure — imported
+// by a release before the importer dropped such names, or by any other road — is neutralised
+// again where the notice is rendered, on both roads: the renderer's, and the per-campaign cache
+// that sends at full speed. A clean name and a name with markup are greeted as the importer
+// would have left them.
+func TestStoredLinkName_NoticeCarriesNoLure(t *testing.T) {
+	c := exampleCampaign(t)
+	rd := renderer(t, "")
+	cr := rd.ForCampaign(c)
+	for _, tc := range []struct{ name, greeting string }{
+		{"https://login.evil-bank.com/verify", "Dear Customer,"},
+		{"Call +1 (888) 555-0199 to verify (evil-bank)", "Dear Customer,"},
+		{"help@evil-bank.com", "Dear Customer,"},
+		{"<b>Rosa</b>   Pérez", "Dear Rosa Pérez,"},
+		{"Ana  María\nQuispe", "Dear Ana María Quispe,"},
+	} {
+		// Twice through the cache: the first learns the variant, the second fills it in.
+		for i, render := range []func(r *breach.Recipient) (*Notice, error){
+			func(r *breach.Recipient) (*Notice, error) { return rd.Render(c, r, Options{}) },
+			cr.Render, cr.Render,
+		} {
+			r := &breach.Recipient{CustomerID: "S1", Email: "s1@example.com", Name: tc.name, Locale: "en",
+				Exposed: breach.Categories(0).With(breach.CategoryName)}
+			n, err := render(r)
+			if err != nil {
+				t.Fatalf("%q, road %d: %v", tc.name, i, err)
+			}
+			if !strings.Contains(n.Text, tc.greeting) {
+				t.Errorf("%q, road %d: the text does not greet %q", tc.name, i, tc.greeting)
+			}
+			for _, body := range []string{n.HTML, n.Text, n.SMS.Body} {
+				if strings.Contains(strings.ToLower(body), "evil-bank") || strings.Contains(body, "<b>") {
+					t.Errorf("%q, road %d: the notice carries the stored name's link or markup", tc.name, i)
+				}
+			}
+		}
+	}
+}

@@ -71,6 +71,7 @@ func (l *Letter) DateOf(t time.Time) string {
 // Letter renders recipient r's notice in campaign c as a letter, in the locale negotiated as
 // for the email.
 func (rd *Renderer) Letter(c *breach.Campaign, r *breach.Recipient) (*Letter, error) {
+	r = withGreetedName(r)
 	n, v, _, err := rd.build(c, r, Options{}, Reference(rd.secret, c.ID, r.CustomerID))
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/gsm"
+	"github.com/breachnotice/breachnotice/internal/plaintext"
 )
 
 // Renderer renders notices. Build one with New; it is safe for concurrent use.
@@ -172,9 +173,32 @@ const smsCategoryNames = 3
 // of the notice.
 var offerCode = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,39}$`)
 
-// oneLine is a customer's name as a notice shows it: one line of text, whatever the list held.
-func oneLine(name string) string {
-	return strings.Join(strings.Fields(name), " ")
+// oneLine is s on one line: its runs of spaces and line breaks made one space.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// greeted is a customer's name as a notice greets them: one line of plain text, or "" (the
+// generic greeting) — the importer's rules (plaintext.Name) applied again to whatever is
+// stored, so that a name imported before a rule existed (a link, a phone number: a lure in a
+// notice signed by the company's domain) reaches no notice. A clean name costs one pass over
+// its bytes. Applied where a customer enters rendering (Render, Letter, CampaignRenderer's
+// key), not in build: a CampaignRenderer renders with stand-ins for the name, which must go
+// through as they are.
+func greeted(name string) string {
+	n, _ := plaintext.Name(name)
+	return n
+}
+
+// withGreetedName is r with its name as a notice greets it (greeted); r itself is not changed.
+func withGreetedName(r *breach.Recipient) *breach.Recipient {
+	name := greeted(r.Name)
+	if name == r.Name {
+		return r
+	}
+	s := *r
+	s.Name = name
+	return &s
 }
 
 // offerCodeOf is r's enrolment code for the offer o: the list's code when it gives one that
@@ -198,6 +222,7 @@ func offerCodeOf(o *breach.Offer, r *breach.Recipient) string {
 
 // Render renders recipient r's notice in campaign c.
 func (rd *Renderer) Render(c *breach.Campaign, r *breach.Recipient, opt Options) (*Notice, error) {
+	r = withGreetedName(r)
 	reference := PlaceholderReference
 	if !opt.Placeholders {
 		reference = Reference(rd.secret, c.ID, r.CustomerID)

@@ -1,6 +1,12 @@
-package importer
+// Package plaintext makes what a customer list gives into text that can only show as text: a
+// name for a notice's greeting, and the test for the control and format characters that no
+// value may carry. The importer neutralises names as it reads a list (and reports what it
+// changed); the notice renderer applies the same to every name it greets, so that a name stored
+// before a rule existed, or by any other road, reaches no notice as a link or markup.
+package plaintext
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -8,14 +14,14 @@ import (
 	"golang.org/x/net/publicsuffix"
 )
 
-// maxName is the longest name a notice greets, in characters; a longer one is cut there (at a
+// MaxName is the longest name a notice greets, in characters; a longer one is cut there (at a
 // character boundary and then at the last space, if there is one in its second half).
-const maxName = 200
+const MaxName = 200
 
 // A name never costs a customer their notice: the name only makes the greeting personal, and a
 // row with a valid way to reach the person is kept whatever its name column holds. What a name
-// must not do is reach the notice as anything but a line of plain text, so neutralizeName makes
-// it one, and says what it changed, for the import report:
+// must not do is reach the notice as anything but a line of plain text, so Name makes it one,
+// and says what it changed, for the import report:
 //
 //   - Markup is removed: tags (<b>, </b>, <img …>, <!-- … -->), and the whole of a <script> or
 //     <style> element, whose content is code, not a name. What is left of "<b>Ana</b> Quispe"
@@ -25,7 +31,7 @@ const maxName = 200
 //   - Control and format characters (line breaks, tabs, NUL, bidi overrides…) become spaces;
 //     runs of spaces become one.
 //   - Invalid UTF-8 is dropped; a name of nothing visible (joiners, blank characters) too.
-//   - A name longer than maxName characters is cut.
+//   - A name longer than MaxName characters is cut.
 //   - A name that holds a web or email address ("https://…", "www.…", "help@evil.com",
 //     "evil.com") or a phone number (7 digits or more) is dropped: mail and SMS apps make them
 //     links wherever they stand, and a notice from the company's own, signed domain would
@@ -36,7 +42,7 @@ const maxName = 200
 //     that needed no neutralising is kept as the list gave it, letters or not.
 //
 // warning is empty when the name was already clean.
-func neutralizeName(raw string) (name, warning string) {
+func Name(raw string) (name, warning string) {
 	if t := strings.TrimSpace(raw); len(t) > 0 && t[0] == '#' && spreadsheetErrors[strings.ToUpper(t)] {
 		return "", "a spreadsheet's error value, not a name: the notice greets the customer generically"
 	}
@@ -58,9 +64,9 @@ func neutralizeName(raw string) (name, warning string) {
 		what = append(what, "control characters removed")
 	}
 	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) > maxName {
-		s = cutRunes(s, maxName)
-		what = append(what, "longer than "+thousands(maxName)+" characters: cut")
+	if utf8.RuneCountInString(s) > MaxName {
+		s = cutRunes(s, MaxName)
+		what = append(what, "longer than "+strconv.Itoa(MaxName)+" characters: cut")
 	}
 	if holdsLink(s) {
 		what = append(what, "a web or email address or a phone number, which mail apps make a link: the notice greets the customer generically")
@@ -88,7 +94,7 @@ var spreadsheetErrors = map[string]bool{"#N/A": true, "#REF!": true, "#VALUE!": 
 	"#NULL!": true, "#NUM!": true, "#SPILL!": true, "#CALC!": true, "#FIELD!": true, "#BLOCKED!": true, "#GETTING_DATA": true}
 
 // isPlainName reports whether s needs no neutralising: valid UTF-8 without markup, control
-// characters, leading, trailing or repeated spaces, more than maxName characters, or a
+// characters, leading, trailing or repeated spaces, more than MaxName characters, or a
 // character of a web or email address or a phone number ('.', '@', ':', a digit, an
 // ideographic or full-width full stop, which holdsLink looks at) — nearly every name, checked
 // in one pass without allocating.
@@ -113,7 +119,7 @@ func isPlainName(s string) bool {
 			}
 			prevSpace = true
 			continue
-		case c == '<' || c == '>' || c == '.' || c == '@' || c == ':' || c >= '0' && c <= '9' || isControl(c):
+		case c == '<' || c == '>' || c == '.' || c == '@' || c == ':' || c >= '0' && c <= '9' || IsControl(c):
 			return false
 		case c == '\u3002' || c == '\uff0e' || c == '\uff61': // full stops IDNA reads as '.'
 			return false
@@ -122,7 +128,7 @@ func isPlainName(s string) bool {
 		}
 		prevSpace = false
 	}
-	return s == "" || !prevSpace && n <= maxName
+	return s == "" || !prevSpace && n <= MaxName
 }
 
 // visible reports whether r shows as something: not a space, a joiner, nor one of the
@@ -138,11 +144,11 @@ func visible(r rune) bool {
 
 // spaceControls replaces every control or format character (see controlChar) with a space.
 func spaceControls(s string) (string, bool) {
-	if _, bad := controlChar(s, false); !bad {
+	if _, bad := ControlChar(s, false); !bad {
 		return s, false
 	}
 	return strings.Map(func(r rune) rune {
-		if _, bad := controlChar(string(r), false); bad {
+		if _, bad := ControlChar(string(r), false); bad {
 			return ' '
 		}
 		return r
@@ -286,4 +292,31 @@ func isTLD(label string) bool {
 	}
 	suffix, icann := publicsuffix.PublicSuffix("x." + label)
 	return icann && suffix == label
+}
+
+// ControlChar returns the first control or format character in s (line breaks and tabs allowed
+// when multiline): C0 and C1 controls, DEL, the line and paragraph separators, and the format
+// characters (Unicode Cf: bidi overrides, zero-width spaces…) but for the joiners, which some
+// scripts' names need.
+func ControlChar(s string, multiline bool) (rune, bool) {
+	for _, c := range s {
+		if c >= 0x20 && c < 0x7f {
+			continue
+		}
+		if multiline && (c == '\n' || c == '\r' || c == '\t') {
+			continue
+		}
+		if IsControl(c) {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// IsControl reports whether c is a control or format character (see ControlChar).
+func IsControl(c rune) bool {
+	if c >= 0x20 && c < 0x7f {
+		return false
+	}
+	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' || unicode.Is(unicode.Cf, c) && c != '\u200d' && c != '\u200c'
 }
