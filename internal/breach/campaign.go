@@ -205,6 +205,21 @@ func (c *Campaign) CheckApproval(actor Actor, required int, authors []string, ap
 	return nil
 }
 
+// StateCodesAreUS reports whether a US state's two-letter code in the state column of a list
+// row without a country names that US state, in a campaign of this default country offering
+// these jurisdictions: when the default country is the US or unset, or the campaign offers a
+// US notice profile (a us-* jurisdiction: it expects US residents, whose lists often give a
+// state and no country). Otherwise the row is in the default country and the code is that
+// country's: "MA" in a Brazilian list is Maranhão, whose customer a us-ma notice (which must
+// not describe the breach) would leave uninformed. The importer and the regulator report both
+// read state codes by it.
+func StateCodesAreUS(defaultCountry string, jurisdictions []string) bool {
+	if defaultCountry == "" || defaultCountry == "US" {
+		return true
+	}
+	return slices.ContainsFunc(jurisdictions, func(j string) bool { return strings.HasPrefix(j, "us-") })
+}
+
 // Localized is a text per locale (BCP 47 tag → text).
 type Localized map[string]string
 

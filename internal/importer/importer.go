@@ -134,7 +134,8 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 		return breach.Errorf(breach.EINVALID, "line %d: %v", header.line, err)
 	}
 	rr.useHeader(cols, len(header.fields))
-	v := &validator{cols: cols, phones: im.phones, defaultCountry: c.DefaultCountry, defaultExposed: c.DefaultCategories()}
+	v := &validator{cols: cols, phones: im.phones, defaultCountry: c.DefaultCountry, defaultExposed: c.DefaultCategories(),
+		stateCodesAreUS: breach.StateCodesAreUS(c.DefaultCountry, c.Jurisdictions)}
 	for _, f := range cols.kind {
 		if f == fieldAttribute {
 			v.attributeCols++

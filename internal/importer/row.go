@@ -21,6 +21,9 @@ type validator struct {
 	cols           columns
 	phones         *phone.Parser
 	defaultCountry string
+	// stateCodesAreUS: a US state code on a row without a country is that state's
+	// (breach.StateCodesAreUS).
+	stateCodesAreUS bool
 	// defaultExposed is the campaign's default categories, given to a customer whose row names
 	// none: resolved here, so that each recipient's record says what their notice said and a
 	// later row's categories add to the default rather than replace it.
@@ -307,10 +310,9 @@ var jurisdictionPattern = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,8})?$`)
 
 // jurisdiction reads the customer's own jurisdiction: a `jurisdiction` column ("us-ma",
 // "gdpr"), or a US `state` column ("MA" → "us-ma"). A state column of another country
-// ("Arequipa") is not a jurisdiction and is kept as an attribute instead — and a row without a
-// country is in the campaign's default country, as its phone number and address are read: in
-// a Brazilian or Spanish list "MA" is Maranhão or Madrid, whose customers a us-ma notice (which
-// must not describe the breach) would leave uninformed.
+// ("Arequipa") is not a jurisdiction and is kept as an attribute instead; on a row without a
+// country, a code is a US state's only when the campaign reads them so (breach.StateCodesAreUS:
+// in a Brazilian list "MA" is Maranhão).
 func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *rowError) string {
 	if j != "" {
 		j = strings.ToLower(j)
@@ -322,11 +324,7 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 	if state == "" {
 		return ""
 	}
-	country := r.Country
-	if country == "" {
-		country = v.defaultCountry
-	}
-	if code := strings.ToUpper(state); isUSState(code) && (country == "" || country == "US") {
+	if code := strings.ToUpper(state); isUSState(code) && (r.Country == "US" || r.Country == "" && v.stateCodesAreUS) {
 		return "us-" + strings.ToLower(code)
 	}
 	if r.Attributes == nil {

@@ -52,7 +52,7 @@ func TestParse_RowsAreNormalized(t *testing.T) {
 		{"lower-case US state with country US becomes the jurisdiction",
 			"AT-9,,,a@example.com,,,us,,ca,,",
 			breach.Recipient{CustomerID: "AT-9", Email: "a@example.com", Country: "US", Jurisdiction: "us-ca"}},
-		{"a US state code without a country, in a campaign whose default country is not the US, is kept as an attribute",
+		{"a US state code without a country, in a campaign of another country offering no US profile, is kept as an attribute",
 			"AT-9b,,,a@example.com,,,,,MA,,",
 			breach.Recipient{CustomerID: "AT-9b", Email: "a@example.com", Attributes: map[string]string{"state": "MA"}}},
 		{"a Peruvian region is kept as an attribute",
@@ -222,28 +222,32 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 	}
 }
 
-// A row without a country is in the campaign's default country, its state column too: "MA" is
-// Massachusetts in a US campaign, Maranhão in a Brazilian one — whose customer a us-ma notice
-// (which must not describe the breach) would leave uninformed.
+// A state code on a row without a country is a US state's when the campaign expects US
+// residents (its default country is the US, or unset, or it offers a us-* profile), else the
+// default country's: "MA" is Massachusetts in a US campaign, Maranhão in a Brazilian one —
+// whose customer a us-ma notice (which must not describe the breach) would leave uninformed.
 func TestParse_StateOfARowWithoutCountryIsReadInTheDefaultCountry(t *testing.T) {
 	for _, tc := range []struct {
-		country      string
-		jurisdiction string
-		attributes   map[string]string
+		country       string
+		jurisdictions []string
+		jurisdiction  string
+		attributes    map[string]string
 	}{
-		{"US", "us-ma", nil},
-		{"BR", "", map[string]string{"state": "MA"}},
-		{"", "us-ma", nil}, // no default country either: a state code is a US state's
+		{"US", nil, "us-ma", nil},
+		{"BR", nil, "", map[string]string{"state": "MA"}},
+		{"BR", []string{"gdpr"}, "", map[string]string{"state": "MA"}},
+		{"PE", []string{"gdpr", "us-ca", "us-ma", "kr-pipa"}, "us-ma", nil}, // the example campaign's
+		{"", nil, "us-ma", nil},
 	} {
 		var rows []breach.ImportRow
 		write := func(_ context.Context, b *breach.ImportBatch) error { rows = append(rows, b.Rows...); return nil }
-		err := newTestImporter(t).parse(context.Background(), &breach.Campaign{DefaultCountry: tc.country}, &breach.Import{},
+		err := newTestImporter(t).parse(context.Background(), &breach.Campaign{DefaultCountry: tc.country, Jurisdictions: tc.jurisdictions}, &breach.Import{},
 			strings.NewReader("customer_id,email,state\nB1,b@example.com,MA\n"), Options{}, write, func(context.Context, int64) {})
 		if err != nil || len(rows) != 1 {
-			t.Fatalf("default country %q: %d rows, %v", tc.country, len(rows), err)
+			t.Fatalf("default country %q %v: %d rows, %v", tc.country, tc.jurisdictions, len(rows), err)
 		}
 		if got := rows[0].Jurisdiction; got != tc.jurisdiction || !maps.Equal(rows[0].Attributes, tc.attributes) {
-			t.Errorf("default country %q: jurisdiction %q, attributes %v; want %q, %v", tc.country, got, rows[0].Attributes, tc.jurisdiction, tc.attributes)
+			t.Errorf("default country %q %v: jurisdiction %q, attributes %v; want %q, %v", tc.country, tc.jurisdictions, got, rows[0].Attributes, tc.jurisdiction, tc.attributes)
 		}
 	}
 }

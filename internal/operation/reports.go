@@ -92,7 +92,8 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 	if err != nil {
 		return nil, err
 	}
-	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD, DefaultCountry: c.DefaultCountry}
+	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD, DefaultCountry: c.DefaultCountry,
+		Jurisdictions: c.Jurisdictions}
 	if c.StartedAt != nil {
 		// The day of the residents' notice is the earliest date anywhere at the instant sending
 		// started (its date at UTC-12): a campaign started at 21:00 in California notified

@@ -371,16 +371,21 @@ func TestReport_PeopleOfNoCountryLiveInTheCampaignsDefaultCountry(t *testing.T) 
 	}
 
 	// A two-letter state code or a postal code of a row without a country is the default
-	// country's: Maranhão in a Brazilian list, Madrid (28001) in a Spanish one.
+	// country's (Maranhão in a Brazilian list, Madrid's 28001 in a Spanish one) unless the
+	// campaign expects US residents (a us-* profile), as the importer reads it.
 	for _, tc := range []struct {
-		country string
-		rc      breach.ResidenceCount
-	}{{"BR", breach.ResidenceCount{Region: "MA", Recipients: 7}}, {"ES", breach.ResidenceCount{PostalCode: "280", Recipients: 7}}} {
-		rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), DefaultCountry: tc.country, Counts: counts(tc.rc)})
-		inCountry := slices.ContainsFunc(rep.Jurisdictions, func(c Count) bool { return c.Jurisdiction == tc.country && c.Affected == 7 })
-		inUS := slices.ContainsFunc(rep.Jurisdictions, func(c Count) bool { return strings.HasPrefix(c.Jurisdiction, "US") })
-		if !inCountry || inUS {
-			t.Errorf("default country %s, %+v: counted in %+v; want the 7 in %s", tc.country, tc.rc, rep.Jurisdictions, tc.country)
+		country       string
+		jurisdictions []string
+		rc            breach.ResidenceCount
+		want          string
+	}{
+		{"BR", nil, breach.ResidenceCount{Region: "MA", Recipients: 7}, "BR"},
+		{"ES", []string{"gdpr"}, breach.ResidenceCount{PostalCode: "280", Recipients: 7}, "ES"},
+		{"PE", []string{"gdpr", "us-ca"}, breach.ResidenceCount{Region: "FL", Recipients: 7}, "US-FL"},
+	} {
+		rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), DefaultCountry: tc.country, Jurisdictions: tc.jurisdictions, Counts: counts(tc.rc)})
+		if !slices.ContainsFunc(rep.Jurisdictions, func(c Count) bool { return c.Jurisdiction == tc.want && c.Affected == 7 }) {
+			t.Errorf("default country %s %v, %+v: counted in %+v; want the 7 in %s", tc.country, tc.jurisdictions, tc.rc, rep.Jurisdictions, tc.want)
 		}
 	}
 

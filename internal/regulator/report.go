@@ -26,8 +26,11 @@ type Input struct {
 	// CostUSD is the estimated cost of notifying everyone individually; nil when unknown.
 	CostUSD *float64
 	// DefaultCountry is the campaign's default_country, the country of the customers whose
-	// row gives none (see locate); "" when it has none.
+	// row gives none (see locate); "" when it has none. Jurisdictions are the notice profiles
+	// the campaign offers: with DefaultCountry, they say whether a state code on a row of no
+	// country is a US state's (breach.StateCodesAreUS).
 	DefaultCountry string
+	Jurisdictions  []string
 }
 
 // Report is who must be told, by when and with what, and whether substitute notice applies.
@@ -138,17 +141,16 @@ func (rs *Rules) Report(in Input) *Report {
 		return c
 	}
 	var noContact, defaulted int64
+	stateCodesAreUS := breach.StateCodesAreUS(in.DefaultCountry, in.Jurisdictions)
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
 		noContact += rc.NoContact
-		if rc.Country == "" && in.DefaultCountry != "" && in.DefaultCountry != "US" && !strings.HasPrefix(strings.ToLower(rc.Jurisdiction), "us-") {
-			// A row without a country is in the campaign's default country, as the importer reads
-			// its state: a two-letter code there is that country's ("MA" in a Brazilian list is
-			// Maranhão, in a Spanish one Madrid). A state's name ("California") says more, and
-			// is kept. (Its postal code is read as a ZIP code only once the row is in the US.)
-			if len(strings.NewReplacer(".", "", " ", "").Replace(rc.Region)) <= 2 {
-				rc.Region = ""
-			}
+		if rc.Country == "" && !stateCodesAreUS && !strings.HasPrefix(strings.ToLower(rc.Jurisdiction), "us-") &&
+			len(strings.NewReplacer(".", "", " ", "").Replace(rc.Region)) <= 2 {
+			// A state code on a row without a country is the default country's, as the importer
+			// reads it ("MA" in a Brazilian list is Maranhão); a state's name ("California")
+			// says more, and is kept. (A postal code is read as a ZIP code only in the US.)
+			rc.Region = ""
 		}
 		p := locate(rc)
 		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(in.DefaultCountry)) {
