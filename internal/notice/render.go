@@ -326,7 +326,7 @@ func (rd *Renderer) build(c *breach.Campaign, r *breach.Recipient, opt Options, 
 	if o := c.Offer; o != nil {
 		v.Offer = &offerView{Provider: o.Provider, Months: o.Months, URL: o.URL, EnrollBy: v.date(o.EnrollBy),
 			Description: o.Description[n.Locale], Code: offerCodeOf(o, r)}
-		if opt.Placeholders && (o.CodeAttribute != "" || v.Offer.Code != "") {
+		if opt.Placeholders && (o.CodeAttribute != "" || v.Offer.Code != "" || c.CodePool != nil) { // a pool gives each customer without one a code
 			v.Offer.Code = PlaceholderOfferCode
 		}
 		switch {

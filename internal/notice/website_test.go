@@ -57,3 +57,29 @@ func TestRender_PlaceholdersReplaceTheCustomersOwnValues(t *testing.T) {
 		}
 	}
 }
+
+// A campaign whose codes come from its pool (no code column in the list) offers each customer
+// a code all the same: its sample copy says where the code goes, not that there is none.
+func TestRender_PlaceholderCodeWhenTheCodesComeFromThePool(t *testing.T) {
+	rd, c := renderer(t, ""), exampleCampaign(t)
+	if c.Offer == nil {
+		t.Fatal("the example campaign has no offer")
+	}
+	c.Offer.CodeAttribute = ""
+	r := Sample(c, Variant{Locale: "en", Jurisdiction: "us-ca"})
+	r.Attributes = nil
+	n, err := rd.Render(c, r, Options{Locale: "en", Placeholders: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(n.HTML, PlaceholderOfferCode) {
+		t.Fatalf("a campaign with neither a code column nor a pool has a code placeholder")
+	}
+	c.CodePool = &breach.CodePool{Size: 10, Free: 10}
+	if n, err = rd.Render(c, r, Options{Locale: "en", Placeholders: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(n.HTML, PlaceholderOfferCode) || !strings.Contains(n.Text, PlaceholderOfferCode) {
+		t.Errorf("no %s in the sample of a campaign whose codes come from its pool", PlaceholderOfferCode)
+	}
+}

@@ -207,6 +207,12 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 	if err != nil {
 		return nil, err
 	}
+	if c.Offer != nil {
+		// Customers without a code of their own get one from the pool: the samples show where.
+		if c.CodePool, err = s.Store.CodePool(ctx, c.ID); err != nil {
+			return nil, err
+		}
+	}
 	out := &RegulatorSamples{CampaignID: c.ID, Samples: []SampleNotice{}, Website: []WebsiteNotice{}}
 	regulators := map[string][]string{}
 	var order []string
