@@ -134,11 +134,21 @@ var usStates = map[string]string{
 	"MP": "Northern Mariana Islands", "UM": "U.S. Minor Outlying Islands",
 }
 
-// usStateByName finds a state by its name, lower-cased without dots ("district of columbia").
+// usStateByName finds a state by its name, lower-cased without dots ("district of columbia"),
+// its code written with dots ("n.y."), or the abbreviation newspapers and older mailing lists
+// use (AP style: "Calif.", "Mass.", "W.Va.").
 var usStateByName = func() map[string]string {
 	m := map[string]string{"washington dc": "DC", "washington, dc": "DC", "us virgin islands": "VI"}
 	for code, name := range usStates {
 		m[strings.ToLower(strings.ReplaceAll(name, ".", ""))] = code
+		m[strings.ToLower(code)] = code
+	}
+	for abbr, code := range map[string]string{"ala": "AL", "ariz": "AZ", "ark": "AR", "calif": "CA",
+		"colo": "CO", "conn": "CT", "del": "DE", "fla": "FL", "ill": "IL", "ind": "IN", "kan": "KS", "kans": "KS",
+		"mass": "MA", "mich": "MI", "minn": "MN", "miss": "MS", "mont": "MT", "neb": "NE", "nebr": "NE", "nev": "NV",
+		"okla": "OK", "ore": "OR", "oreg": "OR", "penn": "PA", "penna": "PA", "tenn": "TN", "tex": "TX", "wash": "WA",
+		"wva": "WV", "wis": "WI", "wisc": "WI", "wyo": "WY"} {
+		m[abbr] = code
 	}
 	return m
 }()
