@@ -61,17 +61,30 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	if s.Tests == nil {
 		return nil, breach.Errorf(breach.ECONFLICT, "this server does not send test notices")
 	}
-	sent, err := s.Tests.Send(ctx, c, recipients, to)
-	if err != nil {
+	// The customers' notices — name, exposed data, reference code — leave for addresses the
+	// operator typed: a read of their personal data, audited before anything leaves (the
+	// recipients' internal numbers, never a customer_id or an address), and again with what
+	// was sent, even when the send broke off midway.
+	ids := make([]int64, len(recipients))
+	for i, rc := range recipients {
+		ids[i] = rc.ID
+	}
+	if err := s.auditRead(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "started",
+		"recipients": ids, "reviewers": len(to)}); err != nil {
 		return nil, err
 	}
+	sent, err := s.Tests.Send(ctx, c, recipients, to)
 	res := &TestSendResult{Sent: sent}
 	for _, t := range sent {
 		if t.Error != "" {
 			res.Failed++
 		}
 	}
-	if err := s.audit(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"notices": len(sent), "failed": res.Failed}); err != nil {
+	if aerr := s.audit(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "finished",
+		"notices": len(sent), "failed": res.Failed, "complete": err == nil}); aerr != nil && err == nil {
+		err = aerr
+	}
+	if err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -1,0 +1,87 @@
+package operation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// auditedSender is a test sender that, at the moment the notices would leave, notes the audit
+// rows of the campaign's test sends already written, then sends through the real one and
+// fails afterwards when failAfter is set.
+type auditedSender struct {
+	db        *postgres.DB
+	next      operation.TestSender
+	failAfter bool
+	seen      []breach.AuditEntry
+}
+
+func (a *auditedSender) Send(ctx context.Context, c *breach.Campaign, rs []*breach.Recipient, to []string) ([]breach.TestSend, error) {
+	var err error
+	if a.seen, err = a.db.AuditLog(ctx, breach.AuditFilter{CampaignID: c.ID, Action: breach.ActionCampaignTestSend, Limit: 10}); err != nil {
+		return nil, err
+	}
+	sent, err := a.next.Send(ctx, c, rs, to)
+	if err == nil && a.failAfter {
+		err = errors.New("the relay hung up after the first notice")
+	}
+	return sent, err
+}
+
+// A test send hands a customer's notice (name, exposed data, reference) to whatever address
+// the operator typed: the read is in the audit log before the first notice leaves, naming the
+// recipients by internal number, and a send that breaks off midway is audited all the same.
+func TestTestSend_IsAuditedBeforeTheNoticesLeaveAndWhenItFails(t *testing.T) {
+	ops, db := service(t)
+	c := draft(t, ops, breach.CLIActor("setup"))
+	spy := &auditedSender{db: db, next: ops.Tests}
+	ops.Tests = spy
+	actor := user("oscar", breach.RoleOperator)
+	if _, err := ops.TestSend(t.Context(), actor, c.ID, operation.TestSendRequest{To: []string{"outside@example.net"}, Customers: []string{"AT-100001"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(spy.seen) != 1 {
+		t.Fatalf("audit rows of the test send when the notices left: %d, want 1", len(spy.seen))
+	}
+	rc, err := db.Recipient(t.Context(), c.ID, "AT-100001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var detail struct {
+		Recipients []int64 `json:"recipients"`
+	}
+	if err := json.Unmarshal(spy.seen[0].Detail, &detail); err != nil || len(detail.Recipients) != 1 || detail.Recipients[0] != rc.ID {
+		t.Errorf("the row before the send names recipients %v (%v), want [%d]: %s", detail.Recipients, err, rc.ID, spy.seen[0].Detail)
+	}
+	for _, pii := range []string{"AT-100001", "outside@example.net", rc.Email, rc.Name} {
+		if strings.Contains(string(spy.seen[0].Detail), pii) {
+			t.Errorf("the audit row holds %q: %s", pii, spy.seen[0].Detail)
+		}
+	}
+
+	spy.failAfter = true
+	before := len(auditTrail(t, db, c.ID, breach.ActionCampaignTestSend))
+	if _, err := ops.TestSend(t.Context(), actor, c.ID, operation.TestSendRequest{To: []string{"outside@example.net"}}); err == nil {
+		t.Fatal("a send that failed midway succeeded")
+	}
+	rows := auditTrail(t, db, c.ID, breach.ActionCampaignTestSend)
+	if len(rows) != before+2 || !strings.Contains(string(rows[0].Detail), `"complete": false`) && !strings.Contains(string(rows[0].Detail), `"complete":false`) {
+		t.Errorf("a test send that failed after a notice left wrote %d rows (want 2), the last %s", len(rows)-before, rows[0].Detail)
+	}
+}
+
+// auditTrail returns a campaign's audit rows of action, newest first.
+func auditTrail(t *testing.T, db *postgres.DB, campaignID, action string) []breach.AuditEntry {
+	t.Helper()
+	rows, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: campaignID, Action: action, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
