@@ -85,3 +85,30 @@ func auditTrail(t *testing.T, db *postgres.DB, campaignID, action string) []brea
 	}
 	return rows
 }
+
+// Whether a customer_id is on the list is personal data: looking one up through a preview or a
+// test send leaves an audit row even when it finds no one, as a record lookup does.
+func TestPreviewAndTestSend_ALookupThatMissesIsAudited(t *testing.T) {
+	ops, db := service(t)
+	c := draft(t, ops, breach.CLIActor("setup"))
+	actor := user("prober", breach.RoleOperator)
+	_, _, _, err := ops.Preview(t.Context(), actor, c.ID, operation.PreviewRequest{CustomerID: "NOT-ON-THE-LIST"})
+	if breach.ErrorCode(err) != breach.ENOTFOUND {
+		t.Fatalf("preview of an unknown customer: %v, want ENOTFOUND", err)
+	}
+	if rows := auditTrail(t, db, c.ID, breach.ActionPreviewCustomer); len(rows) != 1 || !strings.Contains(string(rows[0].Detail), "false") {
+		t.Errorf("preview of an unknown customer left %d audit rows: %v", len(rows), rows)
+	}
+	_, err = ops.TestSend(t.Context(), actor, c.ID, operation.TestSendRequest{To: []string{"r@example.org"}, Customers: []string{"NOT-ON-THE-LIST"}})
+	if breach.ErrorCode(err) != breach.ENOTFOUND {
+		t.Fatalf("test send of an unknown customer: %v, want ENOTFOUND", err)
+	}
+	if rows := auditTrail(t, db, c.ID, breach.ActionCampaignTestSend); len(rows) != 1 || !strings.Contains(string(rows[0].Detail), "false") {
+		t.Errorf("test send of an unknown customer left %d audit rows: %v", len(rows), rows)
+	}
+	for _, e := range append(auditTrail(t, db, c.ID, breach.ActionPreviewCustomer), auditTrail(t, db, c.ID, breach.ActionCampaignTestSend)...) {
+		if strings.Contains(string(e.Detail), "NOT-ON-THE-LIST") {
+			t.Errorf("the audit row quotes the customer_id typed: %s", e.Detail)
+		}
+	}
+}

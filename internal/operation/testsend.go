@@ -46,6 +46,11 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	for _, id := range req.Customers {
 		rc, err := s.Store.Recipient(ctx, c.ID, strings.TrimSpace(id))
 		if err != nil {
+			if breach.ErrorCode(err) == breach.ENOTFOUND { // a probe of the list, as in Recipient
+				if aerr := s.auditRead(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "refused", "found": false}); aerr != nil {
+					return nil, aerr
+				}
+			}
 			return nil, err
 		}
 		recipients = append(recipients, rc)
