@@ -32,7 +32,11 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	if err != nil {
 		return nil, nil, req, err
 	}
-	req.CustomerID = strings.TrimSpace(req.CustomerID)
+	if req.CustomerID = strings.TrimSpace(req.CustomerID); req.CustomerID != "" {
+		if req.CustomerID, err = breach.ParseCustomerID(req.CustomerID); err != nil {
+			return c, nil, req, err
+		}
+	}
 	rec, choice, err := notice.PreviewChoice{Locale: req.Locale, Jurisdiction: req.Jurisdiction, CustomerID: req.CustomerID}.
 		Recipient(ctx, c, s.Store.Recipient)
 	if err != nil {

@@ -112,3 +112,37 @@ func TestPreviewAndTestSend_ALookupThatMissesIsAudited(t *testing.T) {
 		}
 	}
 }
+
+// A customer_id no import could have stored — a NUL (which PostgreSQL refuses: a 500), bytes
+// that are not UTF-8, a megabyte — names no one: every lookup refuses it as EINVALID, quoted
+// short, before any store or audit call.
+func TestLookups_ACustomerIDNoImportCouldStoreIsInvalid(t *testing.T) {
+	ops, db := service(t)
+	c := draft(t, ops, breach.CLIActor("setup"))
+	actor := user("fuzzer", breach.RoleOperator)
+	ctx := t.Context()
+	before := auditCount(t, db)
+	for _, id := range []string{"AT-100001\x00", "\xff\xfe", "AT-\x01", strings.Repeat("x", 1<<20), " "} {
+		for what, err := range map[string]error{
+			"record": func() error { _, err := ops.Recipient(ctx, actor, c.ID, id); return err }(),
+			"preview": func() error {
+				_, _, _, err := ops.Preview(ctx, actor, c.ID, operation.PreviewRequest{CustomerID: id})
+				if id == " " && err == nil {
+					return breach.Errorf(breach.EINVALID, "blank is the sample customer")
+				}
+				return err
+			}(),
+			"test send": func() error {
+				_, err := ops.TestSend(ctx, actor, c.ID, operation.TestSendRequest{To: []string{"r@example.org"}, Customers: []string{id}})
+				return err
+			}(),
+		} {
+			if breach.ErrorCode(err) != breach.EINVALID || len(breach.ErrorMessage(err)) > 200 {
+				t.Errorf("%s of customer_id %.20q: %.200v, want a short EINVALID", what, id, err)
+			}
+		}
+	}
+	if after := auditCount(t, db); after != before {
+		t.Errorf("refused lookups wrote %d audit rows", after-before)
+	}
+}

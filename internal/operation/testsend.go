@@ -42,9 +42,15 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	if err := c.NeedsPersonalData("send test notices"); err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(req.Customers))
+	for i, id := range req.Customers {
+		if ids[i], err = breach.ParseCustomerID(id); err != nil {
+			return nil, err
+		}
+	}
 	var recipients []*breach.Recipient
-	for _, id := range req.Customers {
-		rc, err := s.Store.Recipient(ctx, c.ID, strings.TrimSpace(id))
+	for _, id := range ids {
+		rc, err := s.Store.Recipient(ctx, c.ID, id)
 		if err != nil {
 			if breach.ErrorCode(err) == breach.ENOTFOUND { // a probe of the list, as in Recipient
 				if aerr := s.auditRead(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "refused", "found": false}); aerr != nil {
@@ -70,12 +76,12 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	// operator typed: a read of their personal data, audited before anything leaves (the
 	// recipients' internal numbers, never a customer_id or an address), and again with what
 	// was sent, even when the send broke off midway.
-	ids := make([]int64, len(recipients))
+	numbers := make([]int64, len(recipients))
 	for i, rc := range recipients {
-		ids[i] = rc.ID
+		numbers[i] = rc.ID
 	}
 	if err := s.auditRead(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "started",
-		"recipients": ids, "reviewers": len(to)}); err != nil {
+		"recipients": numbers, "reviewers": len(to)}); err != nil {
 		return nil, err
 	}
 	sent, err := s.Tests.Send(ctx, c, recipients, to)
