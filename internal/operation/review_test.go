@@ -146,3 +146,21 @@ func TestLookups_ACustomerIDNoImportCouldStoreIsInvalid(t *testing.T) {
 		t.Errorf("refused lookups wrote %d audit rows", after-before)
 	}
 }
+
+// A reviewer's or a proof's address that is not an email address is the person's typo: the
+// answer says what is wrong with it (short), never "internal error".
+func TestAddresses_ATypoIsExplainedNotAnInternalError(t *testing.T) {
+	ops, _ := service(t)
+	c := draft(t, ops, breach.CLIActor("setup"))
+	ctx := t.Context()
+	for _, bad := range []string{"reviewer@", "rev iewer@example.org", "reviewer@example", "a\x00@example.org", strings.Repeat("r", 60000) + "@example.org"} {
+		_, err := ops.TestSend(ctx, breach.CLIActor("cli"), c.ID, operation.TestSendRequest{To: []string{bad}})
+		if msg := breach.ErrorMessage(err); breach.ErrorCode(err) != breach.EINVALID || strings.Contains(msg, "internal error") || !strings.Contains(msg, "email address") || len(msg) > 300 {
+			t.Errorf("test send to %.30q: %.300q, want a short EINVALID saying what is wrong", bad, msg)
+		}
+		_, err = ops.Proof(ctx, breach.CLIActor("cli"), c.ID, bad)
+		if msg := breach.ErrorMessage(err); breach.ErrorCode(err) != breach.EINVALID || strings.Contains(msg, "internal error") || len(msg) > 300 {
+			t.Errorf("proof of %.30q: %.300q, want a short EINVALID saying what is wrong", bad, msg)
+		}
+	}
+}

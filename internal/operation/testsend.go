@@ -106,13 +106,26 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 func ReviewerAddress(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "@") {
-		return breach.ParseEmail(s)
+		if len(s) > maxAddressText {
+			return "", breach.Errorf(breach.EINVALID, "%q is not an email address: it is %d bytes long; an address is at most 254", breach.Clip(s), len(s))
+		}
+		addr, err := breach.ParseEmail(s)
+		if err != nil && breach.ErrorCode(err) == breach.EINTERNAL {
+			// ParseEmail's errors are plain (the importer quotes them in its reject reasons):
+			// they say what is wrong with the typed address, the person's own input.
+			err = breach.Errorf(breach.EINVALID, "%s", strings.ToValidUTF8(err.Error(), "\uFFFD"))
+		}
+		return addr, err
 	}
 	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' || strings.Trim(s[1:], "0123456789") != "" {
 		return "", breach.Errorf(breach.EINVALID, "%q is neither an email address nor a phone number in E.164 form (+51987654321)", s)
 	}
 	return s, nil
 }
+
+// maxAddressText bounds the text ReviewerAddress reads as an email address (RFC 5321's 254
+// bytes, plus room for a display name), so that its error quotes no more than that.
+const maxAddressText = 320
 
 // ReviewerAddresses checks and normalizes the destinations of one test send of the notices of
 // customers customers (0 counts as 1: the list's first). An empty list, more than
