@@ -118,7 +118,7 @@ func ReviewerAddress(s string) (string, error) {
 		return addr, err
 	}
 	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' || strings.Trim(s[1:], "0123456789") != "" {
-		return "", breach.Errorf(breach.EINVALID, "%q is neither an email address nor a phone number in E.164 form (+51987654321)", s)
+		return "", breach.Errorf(breach.EINVALID, "%q is neither an email address nor a phone number in E.164 form (+51987654321)", breach.Clip(s))
 	}
 	return s, nil
 }
