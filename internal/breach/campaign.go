@@ -170,7 +170,8 @@ func (c *Campaign) ApprovalProgress() string {
 
 // CheckApproval applies the approval policy to actor, who wants to approve c: required is
 // RequiredApprovals's answer, authors the actors who created the campaign and uploaded its
-// lists, approvals those already given for the list as it is. Every approval — console, API,
+// lists or added to its enrolment codes, approvals those already given for the list (and its
+// codes) as it is. Every approval — console, API,
 // command line — passes here.
 //
 // With one approval required, anyone may approve. With two, each must come from a distinct

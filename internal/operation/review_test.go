@@ -165,3 +165,34 @@ func TestAddresses_ATypoIsExplainedNotAnInternalError(t *testing.T) {
 		}
 	}
 }
+
+// Enrolment codes change every customer's notice, as a list does: under the two-person rule an
+// approval given before a codes import no longer counts, and whoever imported the codes is an
+// author who cannot give one of the two approvals. (Ana approved; Oscar imported codes — 20
+// customers got a code Ana never saw — and approved: the campaign was approved.)
+func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *testing.T) {
+	ops, _ := service(t)
+	ops.TwoPersonAlways = true
+	c := draft(t, ops, breach.CLIActor("maker"))
+	ctx := t.Context()
+	ana, ben := user("ana", breach.RoleApprover), user("ben", breach.RoleApprover)
+	oscar := user("oscar", breach.RoleOperator, breach.RoleApprover)
+	if got, err := ops.Approve(ctx, ana, c.ID); err != nil || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
+		t.Fatalf("ana's approval: %v, %v", got, err)
+	}
+	if _, err := ops.ImportCodes(ctx, oscar, c.ID, operation.CodesRequest{Filename: "v.csv", Codes: codesFile(poolCodes("SOD", 100)...)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ops.Campaign(ctx, ana, c.ID); err != nil || len(got.Approvals) != 0 {
+		t.Errorf("after the codes import: approvals %v (%v), want none: ana approved notices without these codes", got.Approvals, err)
+	}
+	if _, err := ops.Approve(ctx, oscar, c.ID); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other approvers") {
+		t.Errorf("oscar approving after importing the codes: %v, want ECONFLICT (an author)", err)
+	}
+	if _, err := ops.Approve(ctx, ana, c.ID); err != nil {
+		t.Fatalf("ana approving again: %v", err)
+	}
+	if got, err := ops.Approve(ctx, ben, c.ID); err != nil || got.State != breach.CampaignApproved {
+		t.Fatalf("ben's approval: %v, %v", got, err)
+	}
+}

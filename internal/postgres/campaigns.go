@@ -179,12 +179,19 @@ func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, erro
 }
 
 // approvals reads the approvals given since the campaign's list last changed: an approval is
-// of a list, and one given before an import is not an approval of what it brought.
+// of a list, and one given before an import is not an approval of what it brought. A draft's
+// list changes with its enrolment codes too (a codes import that added codes: its customers'
+// notices now carry them), which the codes import's audit row records, written with it (see
+// ImportCodes). Only a draft's are looked up: a campaign's audit rows grow with every read
+// once it sends, and its approvals no longer change then.
 func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, error) {
 	rows, err := q.Query(ctx, `
 		SELECT actor, at FROM campaign_approvals
 		WHERE campaign_id = $1
 			AND at > coalesce((SELECT max(coalesce(finished_at, started_at)) FROM imports WHERE campaign_id = $1), '-infinity')
+			AND at > CASE WHEN (SELECT state FROM campaigns WHERE id = $1) = 'draft'
+				THEN coalesce((SELECT max(at) FROM audit_log WHERE `+codeImportsSQL+`), '-infinity')
+				ELSE '-infinity' END
 		ORDER BY at`, uid)
 	if err != nil {
 		return nil, fmt.Errorf("select approvals: %w", err)
@@ -200,9 +207,16 @@ func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval
 	return out, nil
 }
 
-// campaignAuthors returns who created the campaign and who uploaded its lists.
+// codeImportsSQL selects, from audit_log, the rows of a campaign's ($1) codes imports that
+// added codes.
+const codeImportsSQL = `campaign_id = $1 AND action = '` + breach.ActionCodesImport + `' AND (detail->>'added')::bigint > 0`
+
+// campaignAuthors returns who created the campaign and who uploaded its lists or added to its
+// enrolment codes.
 func campaignAuthors(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT created_by FROM imports WHERE campaign_id = $1 AND created_by <> ''`, uid)
+	rows, err := tx.Query(ctx, `
+		SELECT created_by FROM imports WHERE campaign_id = $1 AND created_by <> ''
+		UNION SELECT actor FROM audit_log WHERE `+codeImportsSQL, uid)
 	if err != nil {
 		return nil, fmt.Errorf("read list uploaders: %w", err)
 	}
