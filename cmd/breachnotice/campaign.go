@@ -276,15 +276,15 @@ func (a *app) campaignRecipientCommand() *cobra.Command {
 				return enc.Encode(rec)
 			}
 			r := rec.Recipient
-			fmt.Fprintf(a.stdout, "Customer %s: %s <%s> %s (locale %s)\n", r.CustomerID, r.Name, r.Email, r.Phone, r.Locale)
+			fmt.Fprintf(a.stdout, "Customer %s: %s <%s> %s (locale %s)\n", shown(r.CustomerID), shown(r.Name), shown(r.Email), shown(r.Phone), shown(r.Locale))
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CHANNEL\tSTATE\tATTEMPTS\tUPDATED\tERROR")
 			for _, d := range rec.Deliveries {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.Channel, d.State, d.Attempts, d.UpdatedAt.Format(time.RFC3339), d.Error)
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.Channel, d.State, d.Attempts, d.UpdatedAt.Format(time.RFC3339), shown(d.Error))
 			}
 			tw.Flush()
 			for _, e := range rec.Events {
-				fmt.Fprintf(a.stdout, "  %s  %s %s (%s) %s\n", e.At.Format(time.RFC3339), e.Channel, e.State, e.Source, e.Error)
+				fmt.Fprintf(a.stdout, "  %s  %s %s (%s) %s\n", e.At.Format(time.RFC3339), e.Channel, e.State, shown(string(e.Source)), shown(e.Error))
 			}
 			return nil
 		}),

@@ -173,10 +173,10 @@ recorded against the customers and nothing is sent to them.`,
 			}
 			for _, s := range res.Sent {
 				if s.Error != "" {
-					fmt.Fprintf(a.stdout, "FAILED  %s %s notice of %s to %s: %s\n", s.Channel, s.Locale, s.CustomerID, s.To, s.Error)
+					fmt.Fprintf(a.stdout, "FAILED  %s %s notice of %s to %s: %s\n", s.Channel, s.Locale, shown(s.CustomerID), s.To, shown(s.Error))
 					continue
 				}
-				fmt.Fprintf(a.stdout, "sent    %s %s notice of %s to %s (%s)\n", s.Channel, s.Locale, s.CustomerID, s.To, s.ProviderID)
+				fmt.Fprintf(a.stdout, "sent    %s %s notice of %s to %s (%s)\n", s.Channel, s.Locale, shown(s.CustomerID), s.To, shown(s.ProviderID))
 			}
 			if res.Failed > 0 {
 				return fmt.Errorf("%d of %d test notices failed", res.Failed, len(res.Sent))

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -342,8 +343,16 @@ func validSignature(secret []byte, header string, body []byte, now time.Time) bo
 }
 
 // cleanReason makes a relay's reason fit for the record: one line, at most maxReasonLength
-// characters, any word with an '@' in it (an address) replaced.
+// characters, no control character, any word with an '@' in it (an address) replaced.
 func cleanReason(reason string) string {
+	// Control characters are the remote server's, not text: a NUL cannot be stored (the batch
+	// failed at it, for good), an escape sequence would act on an operator's terminal.
+	reason = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, reason)
 	words := strings.Fields(reason)
 	for i, w := range words {
 		if strings.Contains(w, "@") {

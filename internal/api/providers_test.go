@@ -21,6 +21,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -669,5 +670,31 @@ func TestEmailWebhook_SignedEventsApplyAndBadOnesChangeNothing(t *testing.T) {
 	unconfigured := hooksServer(t, func(s *api.Server) { s.WebhookSecret = nil })
 	if resp, _ := unconfigured.postEvents(events(delivered), whSecret, time.Now()); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("without WEBHOOK_SECRET: %d, want 403", resp.StatusCode)
+	}
+}
+
+// A relay's reason is the text of whatever server refused the message — one the customer may
+// run — and may hold control characters: a NUL, which PostgreSQL refuses, made the batch answer
+// 500 at that event, so the relay's retries stuck there for good and the events after it were
+// never applied; an escape sequence reached operators' terminals. Control characters are
+// dropped from the recorded reason, and the batch applies whole.
+func TestEmailWebhook_AReasonWithControlCharactersIsRecordedWithoutThem(t *testing.T) {
+	h := newHooks(t, nil)
+	bounced := fmt.Sprintf(`{"message_id":%q,"type":"bounced","permanent":true,"reason":"550 5.1.1 no\u0000such\u001b]52;c;eA==\u0007user"}`, h.messageID("W1"))
+	delivered := fmt.Sprintf(`{"message_id":%q,"type":"delivered"}`, h.messageID("W2"))
+	resp, answer := h.postEvents(`{"events":[`+bounced+`,`+delivered+`]}`, whSecret, time.Now())
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("batch with a NUL in a reason: %d %s, want 200", resp.StatusCode, answer)
+	}
+	if state, _ := h.state("W2", breach.ChannelEmail); state != "delivered" {
+		t.Errorf("the event after the NUL: W2's email is %s, want delivered", state)
+	}
+	var stored string
+	conn, _ := pgx.Connect(t.Context(), dbURL)
+	defer conn.Close(context.Background())
+	conn.QueryRow(t.Context(), `SELECT error FROM deliveries WHERE campaign_id = $1 AND recipient_id = $2 AND channel = 'email'`,
+		h.campaign, h.ids["W1"]).Scan(&stored)
+	if strings.ContainsFunc(stored, unicode.IsControl) || !strings.Contains(stored, "5.1.1") {
+		t.Errorf("recorded error %q: want the reason without control characters", stored)
 	}
 }

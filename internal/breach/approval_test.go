@@ -6,7 +6,7 @@ import (
 )
 
 func TestCheckApproval_TwoPersonCampaignTakesTwoDistinctUsersWhoAreNotAuthors(t *testing.T) {
-	authors := []string{"user:maria", "user:uploader", "cli:lucia"}
+	authors := []string{"user:maria", "user:uploader", "cli:lucia", "cli:Diego"}
 	user := func(login string) Actor { return UserActor(&User{Login: login, Roles: []Role{RoleApprover}}) }
 	for _, tc := range []struct {
 		name      string
@@ -24,6 +24,8 @@ func TestCheckApproval_TwoPersonCampaignTakesTwoDistinctUsersWhoAreNotAuthors(t 
 		{"the creator", 2, user("maria"), nil, "other approvers must approve it"},
 		{"the uploader", 2, user("uploader"), nil, "other approvers must approve it"},
 		{"a user whose CLI account created it", 2, user("lucia"), nil, "other approvers must approve it"},
+		// Logins are lower-case; a system account need not be (macOS, directory accounts).
+		{"a user whose capitalised CLI account created it", 2, user("diego"), nil, "other approvers must approve it"},
 		{"the CLI", 2, CLIActor("maria"), nil, "approve it in the web console, or through the API with a token bound to your user"},
 		{"an unbound token", 2, Actor{Name: "token:ci"}, nil, "approve it in the web console"},
 		{"no one", 2, Actor{}, nil, "approve it in the web console"},

@@ -39,6 +39,7 @@ const (
 	ActionQueuesPrefix     = "queues."
 	ActionCodesImport      = "codes.import"   // a vendor's enrolment codes added to the pool (detail: counts, never a code)
 	ActionCodesExport      = "codes.exported" // the vendor's export, code → reference (a read)
+	ActionOutboxRead       = "outbox.read"    // the console's local capture of notices read (detail: what, counts; never a file name)
 )
 
 // ActionOfMove is the audit action of moving a campaign from one state to another.

@@ -172,14 +172,16 @@ func (c *Campaign) ApprovalProgress() string {
 
 // CheckApproval applies the approval policy to actor, who wants to approve c: required is
 // RequiredApprovals's answer, authors the actors who created the campaign and uploaded its
-// lists, approvals those already given for the list as it is. Every approval — console, API,
+// lists or added to its enrolment codes, approvals those already given for the list (and its
+// codes) as it is. Every approval — console, API,
 // command line — passes here.
 //
 // With one approval required, anyone may approve. With two, each must come from a distinct
 // console user (signed in, or through an API token bound to the user), because only a user is
 // known to be one person however they act: "cli:<account>" and an unbound "token:<name>" could
 // be anyone, so they get an ECONFLICT error that says how to approve instead. An author — by
-// actor, or a command-line account of the same name — and a user who has approved already get
+// actor, or a command-line account of the same name in any case, since a login is lower-case
+// and a system account need not be — and a user who has approved already get
 // an ECONFLICT error saying someone else must. Two approvers are required, not one who is not an
 // author, because an author who acted under a name that cannot be linked to their user (the
 // CLI, an unbound token) must still not be able to approve alone.
@@ -193,7 +195,7 @@ func (c *Campaign) CheckApproval(actor Actor, required int, authors []string, ap
 		return Errorf(ECONFLICT, "%s, so each approval must come from a console user, which %s is not: approve it in the web console, or through the API with a token bound to your user (breachnotice token create --name NAME --user LOGIN)", rule, actor.Name)
 	}
 	for _, a := range authors {
-		if a == actor.Name || a == "cli:"+login {
+		if a == actor.Name || strings.EqualFold(a, "cli:"+login) {
 			return Errorf(ECONFLICT, "%s: %s created it or uploaded its list, so other approvers must approve it", rule, actor.Name)
 		}
 	}

@@ -1,6 +1,10 @@
 package breach
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
 
 // ParseID checks that s is an ID in the one form breachnotice writes them — a UUID as 36
 // lower-case hexadecimal digits and hyphens (8-4-4-4-12) — and returns it, or an EINVALID
@@ -50,4 +54,26 @@ func Clip(s string) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// MaxCustomerID is the longest customer_id, in characters: the import refuses a longer one, so
+// no longer one names anybody.
+const MaxCustomerID = 128
+
+// ParseCustomerID checks a customer_id given to look a customer up (a record, a preview, a test
+// send) and returns it trimmed, or an EINVALID error. Only text an import could have stored can
+// name a customer: empty, not UTF-8, holding a control character (a NUL, which PostgreSQL
+// refuses outright: a 500 it was), or longer than MaxCustomerID is refused before any store or
+// audit call, and quoted back clipped.
+func ParseCustomerID(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return "", Errorf(EINVALID, "customer_id: give the customer's ID from the list")
+	case !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl):
+		return "", Errorf(EINVALID, "customer_id %q is not a customer ID: it holds bytes that are not text", Clip(strings.ToValidUTF8(s, "\uFFFD")))
+	case utf8.RuneCountInString(s) > MaxCustomerID:
+		return "", Errorf(EINVALID, "customer_id %q is not a customer ID: they are at most %d characters", Clip(s), MaxCustomerID)
+	}
+	return s, nil
 }

@@ -75,6 +75,9 @@ func Parse(name string, r io.Reader) (*breach.Campaign, []byte, error) {
 	if len(root.Content) == 0 {
 		return nil, nil, &Error{File: name, Problems: []Problem{{Message: "file is empty"}}}
 	}
+	if err := checkControls(name, root.Content[0]); err != nil {
+		return nil, nil, err
+	}
 	if err := checkDates(name, root.Content[0]); err != nil {
 		return nil, nil, err
 	}
@@ -200,6 +203,35 @@ func checkDates(name string, doc *yaml.Node) error {
 			e.Problems = append(e.Problems, Problem{Line: line, Field: path, Message: err.Error()})
 		}
 	}
+	if len(e.Problems) > 0 {
+		return e
+	}
+	return nil
+}
+
+// checkControls refuses a value holding a control character other than a tab or a line break:
+// YAML's escapes ("\0", "\x1b", "\u0007") write them into a double-quoted string, and a NUL,
+// which PostgreSQL cannot store, made the upload fail as an internal error; the others have no
+// place in a notice either (an escape sequence in the organization's name reaches operators'
+// terminals).
+func checkControls(name string, doc *yaml.Node) error {
+	e := &Error{File: name}
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			if i := strings.IndexFunc(n.Value, func(r rune) bool {
+				return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f || r >= 0x80 && r < 0xa0
+			}); i >= 0 {
+				r := []rune(n.Value[i:])[0]
+				e.Problems = append(e.Problems, Problem{Line: n.Line,
+					Message: fmt.Sprintf("the value holds the control character %U: remove it (tabs and line breaks are fine)", r)})
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(doc)
 	if len(e.Problems) > 0 {
 		return e
 	}

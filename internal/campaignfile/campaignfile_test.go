@@ -405,3 +405,20 @@ func TestParse_BadQuietHoursNameTheFieldAndLine(t *testing.T) {
 		}
 	}
 }
+
+// YAML's escapes put control characters into a double-quoted value; a NUL cannot be stored
+// (the upload failed as an internal error) and none has a place in a notice: each is refused
+// with its line.
+func TestParse_ControlCharactersInAValueAreRefusedWithTheirLine(t *testing.T) {
+	src := exampleCampaign(t)
+	for _, esc := range []string{`\0`, `\x1b[31m`, `\u0007`, `\x85`} {
+		bad := strings.Replace(src, "\n  name: Andina Telecom S.A.A.\n", "\n  name: \"Andina"+esc+" Telecom\"\n", 1)
+		c, _, err := Parse("campaign.yaml", strings.NewReader(bad))
+		if err == nil || breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(err.Error(), "campaign.yaml:15: ") || !strings.Contains(err.Error(), "control character") {
+			t.Errorf("organization name with %s: campaign %v, error %v; want EINVALID at line 15", esc, c != nil, err)
+		}
+	}
+	if _, _, err := Parse("campaign.yaml", strings.NewReader(strings.Replace(src, "\n  name: Andina Telecom S.A.A.\n", "\n  name: \"Andina\\tTelecom\"\n", 1))); err != nil {
+		t.Errorf("a tab: %v", err)
+	}
+}

@@ -15,7 +15,9 @@ type CodeStore interface {
 	// (with line and reason) those seen earlier in the file, already in the pool or used by a
 	// customer's list code, assigns free codes to the customers who need one, and fills ci
 	// (CampaignID, Filename, CreatedBy set) with the counts, the first rejects and the pool.
-	// ECONFLICT for a campaign that is no draft.
+	// Its audit row (breach.ActionCodesImport, ci.AuditDetail) commits with the codes: the
+	// approval rules read it (the importer is an author; approvals given before no longer
+	// count). ECONFLICT for a campaign that is no draft.
 	ImportCodes(ctx context.Context, ci *breach.CodeImport, next func() (breach.PoolCode, bool, error)) error
 	// CodePool returns a campaign's pool as last counted; nil when it has none.
 	CodePool(ctx context.Context, campaignID string) (*breach.CodePool, error)
@@ -36,7 +38,7 @@ type CodesRequest struct {
 // importer.OpenCodes) and gives one to every customer without a code of their own, in the same
 // transaction; the answer counts the lines read, added and rejected (Read = Added + Rejected)
 // and lists the first rejected lines with their reasons. The campaign must have an offer: the
-// codes are its enrolment codes. Audited with its counts, never a code.
+// codes are its enrolment codes. Audited with its counts, never a code, in the same transaction.
 func (s *Service) ImportCodes(ctx context.Context, actor breach.Actor, campaignID string, req CodesRequest) (*breach.CodeImport, error) {
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
@@ -57,9 +59,6 @@ func (s *Service) ImportCodes(ctx context.Context, actor breach.Actor, campaignI
 	}
 	ci := &breach.CodeImport{CampaignID: c.ID, Filename: breach.FileLabel(req.Filename), CreatedBy: actor.Name}
 	if err := s.Store.ImportCodes(ctx, ci, rd.Next); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, actor, breach.ActionCodesImport, c.ID, ci.AuditDetail()); err != nil {
 		return nil, err
 	}
 	return ci, nil

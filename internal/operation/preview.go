@@ -18,7 +18,7 @@ type PreviewRequest struct {
 
 // Preview renders one notice with its lint, and the choice completed with the defaults it took.
 // A customer's notice is their personal data: its preview is audited (the recipient's internal
-// number, never the customer_id typed) before it is shown.
+// number, never the customer_id typed) before it is shown, and so is a lookup that found no one.
 func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID string, req PreviewRequest) (*breach.Campaign, *notice.Notice, PreviewRequest, error) {
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, nil, req, err
@@ -32,10 +32,21 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	if err != nil {
 		return nil, nil, req, err
 	}
-	req.CustomerID = strings.TrimSpace(req.CustomerID)
+	if req.CustomerID = strings.TrimSpace(req.CustomerID); req.CustomerID != "" {
+		if req.CustomerID, err = breach.ParseCustomerID(req.CustomerID); err != nil {
+			return c, nil, req, err
+		}
+	}
 	rec, choice, err := notice.PreviewChoice{Locale: req.Locale, Jurisdiction: req.Jurisdiction, CustomerID: req.CustomerID}.
 		Recipient(ctx, c, s.Store.Recipient)
 	if err != nil {
+		// Whether a customer is on the list is itself personal data: a lookup that missed is
+		// audited as Recipient audits it, so that probing customer_ids leaves a trace.
+		if req.CustomerID != "" && breach.ErrorCode(err) == breach.ENOTFOUND {
+			if aerr := s.auditRead(ctx, actor, breach.ActionPreviewCustomer, c.ID, map[string]any{"found": false}); aerr != nil {
+				return c, nil, req, aerr
+			}
+		}
 		return c, nil, req, err
 	}
 	req.Locale, req.Jurisdiction = choice.Locale, choice.Jurisdiction

@@ -42,10 +42,21 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	if err := c.NeedsPersonalData("send test notices"); err != nil {
 		return nil, err
 	}
+	ids := make([]string, len(req.Customers))
+	for i, id := range req.Customers {
+		if ids[i], err = breach.ParseCustomerID(id); err != nil {
+			return nil, err
+		}
+	}
 	var recipients []*breach.Recipient
-	for _, id := range req.Customers {
-		rc, err := s.Store.Recipient(ctx, c.ID, strings.TrimSpace(id))
+	for _, id := range ids {
+		rc, err := s.Store.Recipient(ctx, c.ID, id)
 		if err != nil {
+			if breach.ErrorCode(err) == breach.ENOTFOUND { // a probe of the list, as in Recipient
+				if aerr := s.auditRead(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "refused", "found": false}); aerr != nil {
+					return nil, aerr
+				}
+			}
 			return nil, err
 		}
 		recipients = append(recipients, rc)
@@ -61,17 +72,30 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	if s.Tests == nil {
 		return nil, breach.Errorf(breach.ECONFLICT, "this server does not send test notices")
 	}
-	sent, err := s.Tests.Send(ctx, c, recipients, to)
-	if err != nil {
+	// The customers' notices — name, exposed data, reference code — leave for addresses the
+	// operator typed: a read of their personal data, audited before anything leaves (the
+	// recipients' internal numbers, never a customer_id or an address), and again with what
+	// was sent, even when the send broke off midway.
+	numbers := make([]int64, len(recipients))
+	for i, rc := range recipients {
+		numbers[i] = rc.ID
+	}
+	if err := s.auditRead(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "started",
+		"recipients": numbers, "reviewers": len(to)}); err != nil {
 		return nil, err
 	}
+	sent, err := s.Tests.Send(ctx, c, recipients, to)
 	res := &TestSendResult{Sent: sent}
 	for _, t := range sent {
 		if t.Error != "" {
 			res.Failed++
 		}
 	}
-	if err := s.audit(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"notices": len(sent), "failed": res.Failed}); err != nil {
+	if aerr := s.audit(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "finished",
+		"notices": len(sent), "failed": res.Failed, "complete": err == nil}); aerr != nil && err == nil {
+		err = aerr
+	}
+	if err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -82,13 +106,26 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 func ReviewerAddress(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "@") {
-		return breach.ParseEmail(s)
+		if len(s) > maxAddressText {
+			return "", breach.Errorf(breach.EINVALID, "%q is not an email address: it is %d bytes long; an address is at most 254", breach.Clip(s), len(s))
+		}
+		addr, err := breach.ParseEmail(s)
+		if err != nil && breach.ErrorCode(err) == breach.EINTERNAL {
+			// ParseEmail's errors are plain (the importer quotes them in its reject reasons):
+			// they say what is wrong with the typed address, the person's own input.
+			err = breach.Errorf(breach.EINVALID, "%s", strings.ToValidUTF8(err.Error(), "\uFFFD"))
+		}
+		return addr, err
 	}
 	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' || strings.Trim(s[1:], "0123456789") != "" {
-		return "", breach.Errorf(breach.EINVALID, "%q is neither an email address nor a phone number in E.164 form (+51987654321)", s)
+		return "", breach.Errorf(breach.EINVALID, "%q is neither an email address nor a phone number in E.164 form (+51987654321)", breach.Clip(s))
 	}
 	return s, nil
 }
+
+// maxAddressText bounds the text ReviewerAddress reads as an email address (RFC 5321's 254
+// bytes, plus room for a display name), so that its error quotes no more than that.
+const maxAddressText = 320
 
 // ReviewerAddresses checks and normalizes the destinations of one test send of the notices of
 // customers customers (0 counts as 1: the list's first). An empty list, more than

@@ -5,7 +5,6 @@ import (
 	"context"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -51,9 +50,8 @@ func (s *Service) Recipient(ctx context.Context, actor breach.Actor, campaignID,
 	if err != nil {
 		return nil, err
 	}
-	customerID = strings.TrimSpace(customerID)
-	if customerID == "" {
-		return nil, breach.Errorf(breach.EINVALID, "customer_id: give the customer's ID from the list")
+	if customerID, err = breach.ParseCustomerID(customerID); err != nil {
+		return nil, err
 	}
 	rec, err := s.Store.RecipientRecord(ctx, cid, customerID)
 	switch {

@@ -179,30 +179,63 @@ func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, erro
 }
 
 // approvals reads the approvals given since the campaign's list last changed: an approval is
-// of a list, and one given before an import is not an approval of what it brought.
+// of a list, and one given before an import is not an approval of what it brought. A draft's
+// list changes with its enrolment codes too (a codes import that added codes: its customers'
+// notices now carry them), which the codes import's audit row records, written with it (see
+// ImportCodes). That is looked up for a draft with approvals only, in a statement of its own:
+// a campaign read past its draft never touches the audit log, which grows with every read once
+// a campaign sends (and may be locked by its maintenance).
 func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, error) {
 	rows, err := q.Query(ctx, `
-		SELECT actor, at FROM campaign_approvals
-		WHERE campaign_id = $1
-			AND at > coalesce((SELECT max(coalesce(finished_at, started_at)) FROM imports WHERE campaign_id = $1), '-infinity')
-		ORDER BY at`, uid)
+		SELECT a.actor, a.at, c.state = 'draft' FROM campaign_approvals a JOIN campaigns c ON c.id = a.campaign_id
+		WHERE a.campaign_id = $1
+			AND a.at > coalesce((SELECT max(coalesce(finished_at, started_at)) FROM imports WHERE campaign_id = $1), '-infinity')
+		ORDER BY a.at`, uid)
 	if err != nil {
 		return nil, fmt.Errorf("select approvals: %w", err)
 	}
+	draft := false
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.Approval, error) {
 		var a breach.Approval
-		err := row.Scan(&a.By, &a.At)
+		err := row.Scan(&a.By, &a.At, &draft)
 		return a, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("select approvals: %w", err)
 	}
-	return out, nil
+	if len(out) == 0 || !draft {
+		return out, nil
+	}
+	rows, err = q.Query(ctx, `SELECT max(at) FROM audit_log WHERE `+codeImportsSQL, uid)
+	if err != nil {
+		return nil, fmt.Errorf("select the last codes import: %w", err)
+	}
+	codesAt, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[*time.Time])
+	if err != nil {
+		return nil, fmt.Errorf("select the last codes import: %w", err)
+	}
+	if codesAt == nil {
+		return out, nil
+	}
+	kept := out[:0]
+	for _, a := range out {
+		if a.At.After(*codesAt) {
+			kept = append(kept, a)
+		}
+	}
+	return kept, nil
 }
 
-// campaignAuthors returns who created the campaign and who uploaded its lists.
+// codeImportsSQL selects, from audit_log, the rows of a campaign's ($1) codes imports that
+// added codes.
+const codeImportsSQL = `campaign_id = $1 AND action = '` + breach.ActionCodesImport + `' AND (detail->>'added')::bigint > 0`
+
+// campaignAuthors returns who created the campaign and who uploaded its lists or added to its
+// enrolment codes.
 func campaignAuthors(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT created_by FROM imports WHERE campaign_id = $1 AND created_by <> ''`, uid)
+	rows, err := tx.Query(ctx, `
+		SELECT created_by FROM imports WHERE campaign_id = $1 AND created_by <> ''
+		UNION SELECT actor FROM audit_log WHERE `+codeImportsSQL, uid)
 	if err != nil {
 		return nil, fmt.Errorf("read list uploaders: %w", err)
 	}

@@ -184,7 +184,8 @@ func (db *DB) AssignCodes(ctx context.Context, campaignID string) (*breach.CodeP
 // in bounded memory: a code rejected by the reader (empty, not a code, an unreadable line) keeps
 // its reason; a code seen on an earlier line of the file, already in the pool, or used by a
 // customer's list code is rejected too, each with its line. ci (CampaignID, Filename,
-// CreatedBy set) gets the counts, the first rejects and the pool after.
+// CreatedBy set) gets the counts, the first rejects and the pool after. Its audit row
+// (breach.ActionCodesImport, by ci.CreatedBy) commits with it.
 func (db *DB) ImportCodes(ctx context.Context, ci *breach.CodeImport, next func() (breach.PoolCode, bool, error)) error {
 	cid, err := parseID("campaign", ci.CampaignID)
 	if err != nil {
@@ -274,6 +275,11 @@ func (db *DB) ImportCodes(ctx context.Context, ci *breach.CodeImport, next func(
 		return fmt.Errorf("create the enrolment code pool: %w", err)
 	}
 	if ci.Assigned, ci.Pool, err = assignCodes(ctx, tx, ci.CampaignID); err != nil {
+		return err
+	}
+	// The audit row commits with the codes: the approval rules read it (who added codes, and
+	// when: approvals given before no longer count).
+	if err := audit(ctx, tx, ci.CreatedBy, breach.ActionCodesImport, ci.CampaignID, ci.AuditDetail()); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -19,6 +19,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
 // Outbox is where the local captures write, in development mode (no SMTP_URL, no Twilio):
@@ -74,6 +76,11 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	d.Emails = names
 	if d.SMS, d.SMSTotal, err = s.lastSMS(maxListedSMS); err != nil {
 		s.fail(w, r, http.StatusInternalServerError, "The SMS outbox could not be read: "+err.Error())
+		return
+	}
+	if err := s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), map[string]any{"what": "list",
+		"emails": len(d.Emails), "sms": len(d.SMS)}); err != nil {
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
 	s.render(w, r, http.StatusOK, "outbox", "Local outbox (nothing was really sent)", d)
@@ -161,6 +168,9 @@ type emailData struct {
 func (s *Server) outboxEmail(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	m, err := s.readEmail(name)
+	if err == nil {
+		err = s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), map[string]any{"what": "email"})
+	}
 	if err != nil {
 		s.outboxFailed(w, r, err)
 		return
@@ -181,6 +191,9 @@ func (s *Server) outboxEmail(w http.ResponseWriter, r *http.Request) {
 // outboxEmailHTML answers a captured email's HTML part alone, for the email page's frame.
 func (s *Server) outboxEmailHTML(w http.ResponseWriter, r *http.Request) {
 	m, err := s.readEmail(r.PathValue("name"))
+	if err == nil {
+		err = s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), map[string]any{"what": "email_html"})
+	}
 	if err != nil {
 		s.outboxFailed(w, r, err)
 		return
@@ -197,6 +210,10 @@ func (s *Server) outboxEmailRaw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	if err := s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), map[string]any{"what": "email_raw"}); err != nil {
+		s.outboxFailed(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "message/rfc822")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	_, _ = io.Copy(w, f)
@@ -205,6 +222,10 @@ func (s *Server) outboxEmailRaw(w http.ResponseWriter, r *http.Request) {
 func (s *Server) outboxFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		s.fail(w, r, http.StatusNotFound, "There is no such email in the outbox.")
+		return
+	}
+	if breach.ErrorCode(err) != breach.EINTERNAL {
+		s.fail(w, r, s.httpStatus(r, err), errorMessage(err)) // the read's audit refused it
 		return
 	}
 	s.Log.Error("read outbox email", "err", withoutPath(err))

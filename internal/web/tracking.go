@@ -19,8 +19,11 @@ type trackingData struct {
 	States     []breach.DeliveryState
 	Channels   []channelProgress
 	Locales    []localeProgress
-	// Failures are recent failed or bounced notices, newest first (operation.RecentFailures).
-	Failures []breach.DeliveryRecord
+	// Failures are recent failed or bounced notices, newest first (operation.RecentFailures);
+	// FailuresRefused says why they are not shown when the audit log could not record their
+	// read.
+	Failures        []breach.DeliveryRecord
+	FailuresRefused string
 	// Live is set while the numbers still change: the page refreshes itself.
 	Live bool
 	// Done is set once every customer's notice is settled — sent, delivered, or given up on
@@ -123,7 +126,14 @@ func (s *Server) trackingOf(r *http.Request, c *breach.Campaign) (*trackingData,
 		t.Chart = activityChart(a, st.ETASeconds)
 	}
 	if t.Undelivered > 0 {
-		if t.Failures, err = s.Ops.RecentFailures(r.Context(), actorOf(r.Context()), c.ID); err != nil {
+		// The failures are customers' data, shown only once their read is audited. When the
+		// audit log refuses it for now (EUNAVAILABLE), the rest of the page — counts, and the
+		// buttons that pause or cancel a campaign in trouble — must still show.
+		t.Failures, err = s.Ops.RecentFailures(r.Context(), actorOf(r.Context()), c.ID)
+		switch {
+		case breach.ErrorCode(err) == breach.EUNAVAILABLE:
+			t.FailuresRefused = breach.ErrorMessage(err)
+		case err != nil:
 			return nil, err
 		}
 	}

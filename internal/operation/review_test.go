@@ -1,0 +1,198 @@
+package operation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/postgres"
+)
+
+// auditedSender is a test sender that, at the moment the notices would leave, notes the audit
+// rows of the campaign's test sends already written, then sends through the real one and
+// fails afterwards when failAfter is set.
+type auditedSender struct {
+	db        *postgres.DB
+	next      operation.TestSender
+	failAfter bool
+	seen      []breach.AuditEntry
+}
+
+func (a *auditedSender) Send(ctx context.Context, c *breach.Campaign, rs []*breach.Recipient, to []string) ([]breach.TestSend, error) {
+	var err error
+	if a.seen, err = a.db.AuditLog(ctx, breach.AuditFilter{CampaignID: c.ID, Action: breach.ActionCampaignTestSend, Limit: 10}); err != nil {
+		return nil, err
+	}
+	sent, err := a.next.Send(ctx, c, rs, to)
+	if err == nil && a.failAfter {
+		err = errors.New("the relay hung up after the first notice")
+	}
+	return sent, err
+}
+
+// A test send hands a customer's notice (name, exposed data, reference) to whatever address
+// the operator typed: the read is in the audit log before the first notice leaves, naming the
+// recipients by internal number, and a send that breaks off midway is audited all the same.
+func TestTestSend_IsAuditedBeforeTheNoticesLeaveAndWhenItFails(t *testing.T) {
+	ops, db := service(t)
+	c := draft(t, ops, breach.CLIActor("setup"))
+	spy := &auditedSender{db: db, next: ops.Tests}
+	ops.Tests = spy
+	actor := user("oscar", breach.RoleOperator)
+	if _, err := ops.TestSend(t.Context(), actor, c.ID, operation.TestSendRequest{To: []string{"outside@example.net"}, Customers: []string{"AT-100001"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(spy.seen) != 1 {
+		t.Fatalf("audit rows of the test send when the notices left: %d, want 1", len(spy.seen))
+	}
+	rc, err := db.Recipient(t.Context(), c.ID, "AT-100001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var detail struct {
+		Recipients []int64 `json:"recipients"`
+	}
+	if err := json.Unmarshal(spy.seen[0].Detail, &detail); err != nil || len(detail.Recipients) != 1 || detail.Recipients[0] != rc.ID {
+		t.Errorf("the row before the send names recipients %v (%v), want [%d]: %s", detail.Recipients, err, rc.ID, spy.seen[0].Detail)
+	}
+	for _, pii := range []string{"AT-100001", "outside@example.net", rc.Email, rc.Name} {
+		if strings.Contains(string(spy.seen[0].Detail), pii) {
+			t.Errorf("the audit row holds %q: %s", pii, spy.seen[0].Detail)
+		}
+	}
+
+	spy.failAfter = true
+	before := len(auditTrail(t, db, c.ID, breach.ActionCampaignTestSend))
+	if _, err := ops.TestSend(t.Context(), actor, c.ID, operation.TestSendRequest{To: []string{"outside@example.net"}}); err == nil {
+		t.Fatal("a send that failed midway succeeded")
+	}
+	rows := auditTrail(t, db, c.ID, breach.ActionCampaignTestSend)
+	if len(rows) != before+2 || !strings.Contains(string(rows[0].Detail), `"complete": false`) && !strings.Contains(string(rows[0].Detail), `"complete":false`) {
+		t.Errorf("a test send that failed after a notice left wrote %d rows (want 2), the last %s", len(rows)-before, rows[0].Detail)
+	}
+}
+
+// auditTrail returns a campaign's audit rows of action, newest first.
+func auditTrail(t *testing.T, db *postgres.DB, campaignID, action string) []breach.AuditEntry {
+	t.Helper()
+	rows, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: campaignID, Action: action, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// Whether a customer_id is on the list is personal data: looking one up through a preview or a
+// test send leaves an audit row even when it finds no one, as a record lookup does.
+func TestPreviewAndTestSend_ALookupThatMissesIsAudited(t *testing.T) {
+	ops, db := service(t)
+	c := draft(t, ops, breach.CLIActor("setup"))
+	actor := user("prober", breach.RoleOperator)
+	_, _, _, err := ops.Preview(t.Context(), actor, c.ID, operation.PreviewRequest{CustomerID: "NOT-ON-THE-LIST"})
+	if breach.ErrorCode(err) != breach.ENOTFOUND {
+		t.Fatalf("preview of an unknown customer: %v, want ENOTFOUND", err)
+	}
+	if rows := auditTrail(t, db, c.ID, breach.ActionPreviewCustomer); len(rows) != 1 || !strings.Contains(string(rows[0].Detail), "false") {
+		t.Errorf("preview of an unknown customer left %d audit rows: %v", len(rows), rows)
+	}
+	_, err = ops.TestSend(t.Context(), actor, c.ID, operation.TestSendRequest{To: []string{"r@example.org"}, Customers: []string{"NOT-ON-THE-LIST"}})
+	if breach.ErrorCode(err) != breach.ENOTFOUND {
+		t.Fatalf("test send of an unknown customer: %v, want ENOTFOUND", err)
+	}
+	if rows := auditTrail(t, db, c.ID, breach.ActionCampaignTestSend); len(rows) != 1 || !strings.Contains(string(rows[0].Detail), "false") {
+		t.Errorf("test send of an unknown customer left %d audit rows: %v", len(rows), rows)
+	}
+	for _, e := range append(auditTrail(t, db, c.ID, breach.ActionPreviewCustomer), auditTrail(t, db, c.ID, breach.ActionCampaignTestSend)...) {
+		if strings.Contains(string(e.Detail), "NOT-ON-THE-LIST") {
+			t.Errorf("the audit row quotes the customer_id typed: %s", e.Detail)
+		}
+	}
+}
+
+// A customer_id no import could have stored — a NUL (which PostgreSQL refuses: a 500), bytes
+// that are not UTF-8, a megabyte — names no one: every lookup refuses it as EINVALID, quoted
+// short, before any store or audit call.
+func TestLookups_ACustomerIDNoImportCouldStoreIsInvalid(t *testing.T) {
+	ops, db := service(t)
+	c := draft(t, ops, breach.CLIActor("setup"))
+	actor := user("fuzzer", breach.RoleOperator)
+	ctx := t.Context()
+	before := auditCount(t, db)
+	for _, id := range []string{"AT-100001\x00", "\xff\xfe", "AT-\x01", strings.Repeat("x", 1<<20), " "} {
+		for what, err := range map[string]error{
+			"record": func() error { _, err := ops.Recipient(ctx, actor, c.ID, id); return err }(),
+			"preview": func() error {
+				_, _, _, err := ops.Preview(ctx, actor, c.ID, operation.PreviewRequest{CustomerID: id})
+				if id == " " && err == nil {
+					return breach.Errorf(breach.EINVALID, "blank is the sample customer")
+				}
+				return err
+			}(),
+			"test send": func() error {
+				_, err := ops.TestSend(ctx, actor, c.ID, operation.TestSendRequest{To: []string{"r@example.org"}, Customers: []string{id}})
+				return err
+			}(),
+		} {
+			if breach.ErrorCode(err) != breach.EINVALID || len(breach.ErrorMessage(err)) > 200 {
+				t.Errorf("%s of customer_id %.20q: %.200v, want a short EINVALID", what, id, err)
+			}
+		}
+	}
+	if after := auditCount(t, db); after != before {
+		t.Errorf("refused lookups wrote %d audit rows", after-before)
+	}
+}
+
+// A reviewer's or a proof's address that is not an email address is the person's typo: the
+// answer says what is wrong with it (short), never "internal error".
+func TestAddresses_ATypoIsExplainedNotAnInternalError(t *testing.T) {
+	ops, _ := service(t)
+	c := draft(t, ops, breach.CLIActor("setup"))
+	ctx := t.Context()
+	for _, bad := range []string{"reviewer@", "rev iewer@example.org", "reviewer@example", "a\x00@example.org", strings.Repeat("r", 60000) + "@example.org", "+" + strings.Repeat("5", 60000)} {
+		_, err := ops.TestSend(ctx, breach.CLIActor("cli"), c.ID, operation.TestSendRequest{To: []string{bad}})
+		if msg := breach.ErrorMessage(err); breach.ErrorCode(err) != breach.EINVALID || strings.Contains(msg, "internal error") || !strings.Contains(msg, "email address") || len(msg) > 300 {
+			// (a phone number's error names email addresses too: "neither an email address nor …")
+			t.Errorf("test send to %.30q: %.300q, want a short EINVALID saying what is wrong", bad, msg)
+		}
+		_, err = ops.Proof(ctx, breach.CLIActor("cli"), c.ID, bad)
+		if msg := breach.ErrorMessage(err); breach.ErrorCode(err) != breach.EINVALID || strings.Contains(msg, "internal error") || len(msg) > 300 {
+			t.Errorf("proof of %.30q: %.300q, want a short EINVALID saying what is wrong", bad, msg)
+		}
+	}
+}
+
+// Enrolment codes change every customer's notice, as a list does: under the two-person rule an
+// approval given before a codes import no longer counts, and whoever imported the codes is an
+// author who cannot give one of the two approvals. (Ana approved; Oscar imported codes — 20
+// customers got a code Ana never saw — and approved: the campaign was approved.)
+func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *testing.T) {
+	ops, _ := service(t)
+	ops.TwoPersonAlways = true
+	c := draft(t, ops, breach.CLIActor("maker"))
+	ctx := t.Context()
+	ana, ben := user("ana", breach.RoleApprover), user("ben", breach.RoleApprover)
+	oscar := user("oscar", breach.RoleOperator, breach.RoleApprover)
+	if got, err := ops.Approve(ctx, ana, c.ID); err != nil || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
+		t.Fatalf("ana's approval: %v, %v", got, err)
+	}
+	if _, err := ops.ImportCodes(ctx, oscar, c.ID, operation.CodesRequest{Filename: "v.csv", Codes: codesFile(poolCodes("SOD", 100)...)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ops.Campaign(ctx, ana, c.ID); err != nil || len(got.Approvals) != 0 {
+		t.Errorf("after the codes import: approvals %v (%v), want none: ana approved notices without these codes", got.Approvals, err)
+	}
+	if _, err := ops.Approve(ctx, oscar, c.ID); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other approvers") {
+		t.Errorf("oscar approving after importing the codes: %v, want ECONFLICT (an author)", err)
+	}
+	if _, err := ops.Approve(ctx, ana, c.ID); err != nil {
+		t.Fatalf("ana approving again: %v", err)
+	}
+	if got, err := ops.Approve(ctx, ben, c.ID); err != nil || got.State != breach.CampaignApproved {
+		t.Fatalf("ben's approval: %v, %v", got, err)
+	}
+}

@@ -1,0 +1,74 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+)
+
+// While the audit log cannot take a read (here: locked by another transaction past the read's
+// wait), the recent failures — customers' data — are not shown, but the campaign page still is:
+// its counts and the button that pauses a running campaign are what the team needs then.
+func TestCampaignPage_ShowsWithoutTheFailuresWhenTheirReadCannotBeAudited(t *testing.T) {
+	st := newStack(t, nil)
+	ctx := context.Background()
+	c := st.campaign("test", "test", nil)
+	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.db.MoveCampaign(ctx, c.ID, "test", breach.CampaignApproved, breach.CampaignRunning); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p, err := st.db.PlanCampaign(ctx, c.ID, 50_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Done {
+			break
+		}
+	}
+	worker := uuid.NewString()
+	if err := st.db.RegisterWorker(ctx, worker, "test", 1); err != nil {
+		t.Fatal(err)
+	}
+	claims, _, _, err := st.db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+	if err != nil || len(claims) == 0 {
+		t.Fatalf("claims: %d, %v", len(claims), err)
+	}
+	o := breach.Outcome{RecipientID: claims[0].Recipient.ID, State: breach.DeliveryFailed, Error: "550 5.1.1 mailbox unavailable"}
+	if _, err := st.db.Record(ctx, c.ID, breach.ChannelEmail, worker, []breach.Outcome{o}, false); err != nil {
+		t.Fatal(err)
+	}
+	b := st.signedIn("pauser", breach.RoleViewer, breach.RoleOperator)
+	if page := b.get("/campaigns/" + c.ID); page.status != http.StatusOK || !strings.Contains(page.body, `id="failures"`) {
+		t.Fatalf("campaign page before: %d, failures shown %v", page.status, strings.Contains(page.body, `id="failures"`))
+	}
+
+	lock, err := pool(t).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx)
+	if _, err := lock.Exec(ctx, `LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/campaigns/" + c.ID, "/campaigns/" + c.ID + "/tracking"} {
+		page := b.get(path)
+		if page.status != http.StatusOK {
+			t.Errorf("%s while the audit log is locked: %d, want the page without its failures", path, page.status)
+			continue
+		}
+		if strings.Contains(page.body, `id="failures"`) || strings.Contains(page.body, "mailbox unavailable") || !strings.Contains(page.body, `id="failures-refused"`) {
+			t.Errorf("%s shows the failures or does not say why they are missing", path)
+		}
+		if path == "/campaigns/"+c.ID && !strings.Contains(page.body, `id="pause"`) {
+			t.Errorf("the campaign page has no pause button")
+		}
+	}
+}
