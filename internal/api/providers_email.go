@@ -13,10 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/plaintext"
 	"github.com/breachnotice/breachnotice/internal/sns"
 )
 
@@ -347,12 +347,7 @@ func validSignature(secret []byte, header string, body []byte, now time.Time) bo
 func cleanReason(reason string) string {
 	// Control characters are the remote server's, not text: a NUL cannot be stored (the batch
 	// failed at it, for good), an escape sequence would act on an operator's terminal.
-	reason = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, reason)
+	reason = plaintext.ReplaceControls(reason, ' ')
 	words := strings.Fields(reason)
 	for i, w := range words {
 		if strings.Contains(w, "@") {

@@ -320,3 +320,19 @@ func IsControl(c rune) bool {
 	}
 	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) || c == '\u2028' || c == '\u2029' || unicode.Is(unicode.Cf, c) && c != '\u200d' && c != '\u200c'
 }
+
+// ReplaceControls is s with each C0 or C1 control character (unicode.IsControl: NUL, ESC, DEL…)
+// replaced by with: text from outside — a remote server's refusal, a stored value printed on a
+// terminal — shown without the bytes a database refuses or a terminal acts on. s itself when it
+// holds none.
+func ReplaceControls(s string, with rune) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return with
+		}
+		return r
+	}, s)
+}

@@ -128,6 +128,9 @@ func (r Rule) Threshold() Threshold {
 	return Threshold{">=", r.AtLeast, thousands(r.AtLeast) + " or more"}
 }
 
+// undotted strips a state's spelling of dots and spaces: "N.Y." is a two-letter code.
+var undotted = strings.NewReplacer(".", "", " ", "")
+
 // Report evaluates the rules against in.
 func (rs *Rules) Report(in Input) *Report {
 	rep := &Report{DiscoveredOn: in.Discovered, NotifiedOn: in.Notified}
@@ -146,7 +149,7 @@ func (rs *Rules) Report(in Input) *Report {
 		rep.Affected += rc.Recipients
 		noContact += rc.NoContact
 		if rc.Country == "" && !stateCodesAreUS && !strings.HasPrefix(strings.ToLower(rc.Jurisdiction), "us-") &&
-			len(strings.NewReplacer(".", "", " ", "").Replace(rc.Region)) <= 2 {
+			len(undotted.Replace(rc.Region)) <= 2 {
 			// A state code on a row without a country is the default country's, as the importer
 			// reads it ("MA" in a Brazilian list is Maranhão); a state's name ("California")
 			// says more, and is kept. (A postal code is read as a ZIP code only in the US.)
