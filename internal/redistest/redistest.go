@@ -12,8 +12,8 @@ package redistest
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +31,13 @@ func URL(tb testing.TB, db int) string {
 	if base == "" {
 		base = DefaultURL
 	}
-	u := fmt.Sprintf("%s/%d", strings.TrimRight(base, "/"), db)
+	// The test's own index replaces any the URL names: redis://host:6379/0 is a server too.
+	parsed, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("redistest: TEST_REDIS_URL: %v", err)
+	}
+	parsed.Path = fmt.Sprintf("/%d", db)
+	u := parsed.String()
 	opt, err := redis.ParseURL(u)
 	if err != nil {
 		tb.Fatalf("redistest: %v", err)
