@@ -20,8 +20,9 @@ import (
 // cpuGroup is a named set of processes, listed again during and at the end of the run
 // (PostgreSQL starts backends as clients connect).
 type cpuGroup struct {
-	name string
-	pids func() []int
+	name  string
+	pids  func() []int
+	close func() // if set, called when the watch stops
 }
 
 // cpuResample is how often a cpuWatch reads its processes' CPU times during a run, so that a
@@ -121,6 +122,11 @@ func (w *cpuWatch) Stop() cpuUse {
 	<-w.done
 	wall := time.Since(w.start)
 	used := w.read()
+	for _, g := range w.groups {
+		if g.close != nil {
+			g.close()
+		}
+	}
 	busy, total := machineTicks()
 	var u cpuUse
 	for i, g := range w.groups {
@@ -160,38 +166,76 @@ const (
 // tests may be running on the same server), or its client backends alone, or the server's
 // shared background processes (WAL writer, checkpointer, background writer, …), which work for
 // every database: on a quiet server, for the benchmark's. It asks through the server's admin
-// database (adminURL), so that its own connections are neither among the backends it counts nor
-// in the benchmark database's statistics (pgcost.go).
-func postgresPids(ctx context.Context, adminURL, dbURL string, which pgProcs) func() []int {
+// database (adminURL), so that its own connection is neither among the backends it counts nor
+// in the benchmark database's statistics (pgcost.go). Close it when done.
+func postgresPids(ctx context.Context, adminURL, dbURL string, which pgProcs) *pgPids {
 	u, err := url.Parse(dbURL)
 	if err != nil {
-		return func() []int { return nil }
+		return &pgPids{}
 	}
 	db := strings.TrimPrefix(u.Path, "/")
-	query, args := `SELECT pid FROM pg_stat_activity WHERE datname = $1`, []any{db}
+	p := &pgPids{ctx: ctx, admin: adminURL, query: `SELECT pid FROM pg_stat_activity WHERE datname = $1`, args: []any{db}}
 	switch which {
 	case pgClients:
-		query += ` AND backend_type = 'client backend'`
+		p.query += ` AND backend_type = 'client backend'`
 	case pgBackground:
-		query, args = `SELECT pid FROM pg_stat_activity WHERE datname IS NULL AND backend_type <> 'client backend'`, nil
+		p.query, p.args = `SELECT pid FROM pg_stat_activity WHERE datname IS NULL AND backend_type <> 'client backend'`, nil
 	}
-	return func() []int {
-		conn, err := pgx.Connect(ctx, adminURL)
+	return p
+}
+
+// pgPids lists server processes over one connection, kept open between readings: connecting
+// at each one (ten a second during an import) made the server start a backend each time, on
+// the cores being measured — it cost the import benchmark a third of its rate. Not safe for
+// concurrent use; a cpuWatch reads from one goroutine at a time.
+type pgPids struct {
+	ctx   context.Context
+	admin string
+	query string
+	args  []any
+	conn  *pgx.Conn
+}
+
+// list is the processes' IDs, or none if the server cannot be asked (the reading is then
+// skipped; the next one connects again).
+func (p *pgPids) list() []int {
+	if p.query == "" {
+		return nil
+	}
+	if p.conn == nil {
+		conn, err := pgx.Connect(p.ctx, p.admin)
 		if err != nil {
 			return nil
 		}
-		defer conn.Close(ctx)
-		rows, err := conn.Query(ctx, query, args...)
-		if err != nil {
-			return nil
-		}
-		pids, _ := pgx.CollectRows(rows, pgx.RowTo[int32])
-		out := make([]int, len(pids))
-		for i, p := range pids {
-			out[i] = int(p)
-		}
-		return out
+		p.conn = conn
 	}
+	rows, err := p.conn.Query(p.ctx, p.query, p.args...)
+	if err != nil {
+		p.close()
+		return nil
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		p.close()
+		return nil
+	}
+	out := make([]int, len(pids))
+	for i, pid := range pids {
+		out[i] = int(pid)
+	}
+	return out
+}
+
+func (p *pgPids) close() {
+	if p.conn != nil {
+		_ = p.conn.Close(context.WithoutCancel(p.ctx))
+		p.conn = nil
+	}
+}
+
+// group is the processes as a cpuGroup, which closes the connection when its watch stops.
+func (p *pgPids) group(name string) cpuGroup {
+	return cpuGroup{name: name, pids: p.list, close: p.close}
 }
 
 func fixedPids(pids ...int) func() []int { return func() []int { return pids } }

@@ -121,7 +121,7 @@ func importList(ctx context.Context, b *bench, dbURL, path string) (importResult
 	if err != nil {
 		return importResult{}, err
 	}
-	watch := startCPUWatchEvery(100*time.Millisecond, cpuGroup{"postgres", postgresPids(ctx, b.admin, dbURL, pgDatabase)})
+	watch := startCPUWatchEvery(100*time.Millisecond, postgresPids(ctx, b.admin, dbURL, pgDatabase).group("postgres"))
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		watch.Stop()

@@ -346,12 +346,12 @@ func (b *bench) sendCampaign(ctx context.Context, dbURL, id string, n int64, sin
 		}
 	}()
 	watch := startCPUWatch(
-		cpuGroup{"worker", fixedPids(w.Pid())},
-		cpuGroup{"postgres", postgresPids(ctx, b.admin, dbURL, pgDatabase)},
-		cpuGroup{"pg-shared", postgresPids(ctx, b.admin, dbURL, pgBackground)},
-		cpuGroup{"sink", fixedPids(sink.Pid())},
-		cpuGroup{"redis", func() []int { return pidsByName("redis-server") }},
-		cpuGroup{"bnbench", fixedPids(os.Getpid())},
+		cpuGroup{name: "worker", pids: fixedPids(w.Pid())},
+		postgresPids(ctx, b.admin, dbURL, pgDatabase).group("postgres"),
+		postgresPids(ctx, b.admin, dbURL, pgBackground).group("pg-shared"),
+		cpuGroup{name: "sink", pids: fixedPids(sink.Pid())},
+		cpuGroup{name: "redis", pids: func() []int { return pidsByName("redis-server") }},
+		cpuGroup{name: "bnbench", pids: fixedPids(os.Getpid())},
 	)
 	statements := sampleQueries(ctx, b.admin, dbURL, 20*time.Millisecond)
 	r.start = time.Now()

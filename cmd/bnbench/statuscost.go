@@ -39,6 +39,7 @@ func (b *bench) measureStatusCosts(ctx context.Context, srv *serveProcess, dbURL
 		kinds = append(kinds, statusCost{kind: "listing " + f, path: "/api/v1/campaigns/" + id + "/deliveries?limit=100&" + f})
 	}
 	backends := postgresPids(ctx, b.admin, dbURL, pgClients)
+	defer backends.close()
 	for i := range kinds {
 		k := &kinds[i]
 		path := func(j int) string {
@@ -50,7 +51,7 @@ func (b *bench) measureStatusCosts(ctx context.Context, srv *serveProcess, dbURL
 		for j := range 10 { // connections to serve and from it to the database, opened
 			get(ctx, client, srv, path(j))
 		}
-		pids := backends()
+		pids := backends.list()
 		pg0, serve0 := sumCPU(pids), cpuTime(srv.cmd.Process.Pid)
 		for j := range costRequests {
 			if !get(ctx, client, srv, path(j)) {
