@@ -94,3 +94,41 @@ func TestImport_WarningsAreCountedAllAndListedUpToTheLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestImport_NameOverTheRowLimitKeepsTheRow: a name so long that it alone makes the row longer
+// than MaxRowBytes (3 MiB of it, quoted with escaped quotes and delimiters inside, or bare)
+// costs the customer nothing: the row is kept with the fields after the name intact and the
+// name cut, as any over-long name is. The same length in any other field still rejects the row.
+func TestImport_NameOverTheRowLimitKeepsTheRow(t *testing.T) {
+	const n = 3 << 20
+	bare := strings.Repeat("Ana", n/3)
+	quoted := `"` + strings.Repeat(`Ana ""Q"", `, n/11) + `Ana"`
+	csv := "customer_id,name,email,plan\n" +
+		"C1," + bare + ",a@example.com,gold\n" +
+		"C2," + quoted + ",b@example.com,\"silver, \"\"old\"\"\"\n" +
+		"C3,Rosa,c@example.com," + strings.Repeat("x", n) + "\n" +
+		"C4,Luz,d@example.com,bronze\n"
+	rows, rejects, imp := mustParse(t, csv, Options{})
+	if len(rejects) != 1 || rejects[0].Line != 4 || !strings.Contains(rejects[0].Reason, "longer than 1 MiB") {
+		t.Fatalf("rejects %s; want line 4 alone, for its 3 MiB plan", describeRejects(rejects))
+	}
+	want := map[string][2]string{"C1": {"a@example.com", "gold"}, "C2": {"b@example.com", `silver, "old"`}, "C4": {"d@example.com", "bronze"}}
+	if len(rows) != len(want) {
+		t.Fatalf("accepted %v, want C1, C2 and C4", customerIDs(rows))
+	}
+	for _, r := range rows {
+		w := want[r.CustomerID]
+		if r.Email != w[0] || r.Attributes["plan"] != w[1] {
+			t.Errorf("%s: email %q, plan %q; want %q, %q", r.CustomerID, r.Email, r.Attributes["plan"], w[0], w[1])
+		}
+		if r.CustomerID == "C4" {
+			continue
+		}
+		if c := utf8.RuneCountInString(r.Name); c == 0 || c > plaintext.MaxName || !strings.HasPrefix(r.Name, "Ana") {
+			t.Errorf("%s's name has %d characters (%.20q…), want a cut of at most %d", r.CustomerID, c, r.Name, plaintext.MaxName)
+		}
+	}
+	if imp.Warned != 2 {
+		t.Errorf("warned %d, want the two cut names", imp.Warned)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -20,7 +21,9 @@ const (
 	// fields included, its line terminator not. A longer row is rejected without ever being
 	// held whole: the reader keeps its first MaxRowBytes (to name the customer) and only counts
 	// the rest. 1 MiB is sixteen fields at their own limit, thousands of times a real
-	// customer's row, and small enough that the rows in flight stay within inFlightCost.
+	// customer's row, and small enough that the rows in flight stay within inFlightCost. A
+	// name's bytes past what is kept of it do not count (nameCutter): no one is left out for
+	// their name.
 	MaxRowBytes = 1 << 20
 	// MaxRowFields is the most fields a row may have. A header has at most maxColumns, so a
 	// wider row cannot be a customer's; the limit is what keeps 1 MiB of commas from becoming a
@@ -64,6 +67,76 @@ type physLine struct {
 	cut bool
 }
 
+// nameCutter takes out of a long line, piece by piece as it is read, the bytes of the name
+// fields (the cuttable columns) past their first 2 × MaxFieldBytes: at least MaxFieldBytes of
+// the field's text (an escaped quote takes two bytes), all the scanner keeps of it. It follows
+// the line's quoting as the scanner does, so that what it leaves splits into the same fields,
+// only with shorter names: it never takes out a delimiter outside quotes, the quotes that open
+// and close a quoted field, half of an escaped quote, or the line's end. (What follows a
+// closing quote up to the delimiter is text of the field, quotes included, and may go.)
+type nameCutter struct {
+	cuttable     []bool
+	comma        byte
+	col          int  // the column of the current field
+	inQuote      bool // inside a quoted field
+	atStart      bool // at the first byte of a field
+	pendingQuote bool // inside quotes, a quote held back: an escaped one or the closing one
+	fieldBytes   int  // bytes of the current field seen so far
+}
+
+// keep appends to dst the bytes of piece that the scanner would keep, and returns it. last
+// says that piece ends the line.
+func (c *nameCutter) keep(piece, dst []byte, last bool) []byte {
+	for _, b := range piece {
+		if c.pendingQuote {
+			c.pendingQuote = false
+			c.fieldBytes += 2
+			if b == '"' { // an escaped quote: text
+				if !c.dropping() {
+					dst = append(dst, '"', '"')
+				}
+				continue
+			}
+			c.inQuote = false // the held quote closed the quoting
+			dst = append(dst, '"')
+		}
+		if c.inQuote {
+			if b == '"' {
+				c.pendingQuote = true
+				continue
+			}
+			c.fieldBytes++
+			if !c.dropping() || b == '\n' {
+				dst = append(dst, b)
+			}
+			continue
+		}
+		switch {
+		case b == c.comma:
+			c.col, c.atStart, c.fieldBytes = c.col+1, true, 0
+			dst = append(dst, b)
+			continue
+		case b == '"' && c.atStart:
+			c.inQuote = true
+		}
+		c.atStart = false
+		c.fieldBytes++
+		if !c.dropping() || b == '\n' || c.inQuote {
+			dst = append(dst, b)
+		}
+	}
+	if last && c.pendingQuote {
+		c.pendingQuote = false
+		dst = append(dst, '"')
+	}
+	return dst
+}
+
+// dropping reports whether the current field is a name past what the scanner keeps of it.
+func (c *nameCutter) dropping() bool {
+	return c.fieldBytes > 2*MaxFieldBytes && c.col < len(c.cuttable) && c.cuttable[c.col]
+}
+
 // recordReader splits a UTF-8 stream into CSV records (RFC 4180 with the leniency real exports
 // need: stray quotes inside unquoted fields are kept as text, CRLF or LF line ends).
 //
@@ -87,8 +160,10 @@ type recordReader struct {
 	cuttable []bool
 
 	long []byte // a line longer than in's buffer, gathered up to longKeep bytes
-	buf  []byte // the current record's field bytes
-	ends []int  // end offset in buf of each field
+	// cutScratch holds a piece of a long line once nameCutter has taken out what it drops.
+	cutScratch []byte
+	buf        []byte // the current record's field bytes
+	ends       []int  // end offset in buf of each field
 }
 
 func newRecordReader(in *bufio.Reader, comma byte) *recordReader {
@@ -112,7 +187,12 @@ func (r *recordReader) Close() error { return nil }
 // nextLine returns the next physical line, without its line terminator. A line longer than
 // MaxRowBytes comes back cut, holding only its first MaxRowBytes: the rest is read and dropped,
 // so that no line, however long, is ever held whole. The slice is valid until the next call.
-func (r *recordReader) nextLine() (physLine, error) {
+//
+// A line that starts a record (startsRecord) loses, as it is gathered, what the scanner would
+// drop anyway: the bytes of a name field past its first 2 × MaxFieldBytes (see nameCutter).
+// So a customer whose name alone makes their row over MaxRowBytes keeps their row, with a name
+// cut as any over-long name is, instead of being rejected for it.
+func (r *recordReader) nextLine(startsRecord bool) (physLine, error) {
 	if len(r.again) > 0 {
 		l := r.again[0]
 		r.again = r.again[1:]
@@ -124,14 +204,25 @@ func (r *recordReader) nextLine() (physLine, error) {
 	if errors.Is(err, bufio.ErrBufferFull) {
 		// A line longer than the buffer: gather it up to longKeep, and past that only read on
 		// to its end.
-		r.long = append(r.long[:0], line...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			line, err = r.in.ReadSlice('\n')
+		var names *nameCutter
+		if startsRecord && slices.Contains(r.cuttable, true) {
+			names = &nameCutter{cuttable: r.cuttable, comma: r.comma, atStart: true}
+		}
+		r.long = r.long[:0]
+		for {
+			if names != nil {
+				line = names.keep(line, r.cutScratch[:0], !errors.Is(err, bufio.ErrBufferFull))
+				r.cutScratch = line
+			}
 			keep := max(0, min(longKeep-len(r.long), len(line)))
 			if keep < len(line) {
 				cut = true
 			}
 			r.long = append(r.long, line[:keep]...)
+			if !errors.Is(err, bufio.ErrBufferFull) {
+				break
+			}
+			line, err = r.in.ReadSlice('\n')
 		}
 		line = r.long
 	}
@@ -152,7 +243,7 @@ func (r *recordReader) nextLine() (physLine, error) {
 // Read returns the next record, or io.EOF after the last. Blank lines are skipped.
 func (r *recordReader) Read() (record, error) {
 	for {
-		first, err := r.nextLine()
+		first, err := r.nextLine(true)
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				err = &readError{err}
@@ -186,7 +277,7 @@ func (r *recordReader) parse(first physLine) (record, error) {
 			kept = []physLine{{num: line.num, text: bytes.Clone(line.text)}}
 			st.spanning = true
 		}
-		next, err := r.nextLine()
+		next, err := r.nextLine(false)
 		if errors.Is(err, io.EOF) {
 			return r.resync(rec, kept, st.quoteColumn, "unterminated quoted field: its opening quote on this line is never closed"), nil
 		}

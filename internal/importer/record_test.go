@@ -3,7 +3,9 @@ package importer
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -185,4 +187,79 @@ func TestRecordReader_BoundsFieldsAndRecords(t *testing.T) {
 		addr := strings.Repeat("line\n", maxRecordLines-1) + "end"
 		checkRecords(t, readRecords(t, "1,\""+addr+"\"\n2,x\n", ',', 2), []wantRecord{okRec(1, "1", addr), okRec(int64(maxRecordLines+1), "2", "x")})
 	})
+}
+
+// TestRecordReader_NameCutterLeavesTheSameRecords: what nameCutter takes out of a long line is
+// what the scanner would drop anyway. Lines with names of up to 300 KB (over the cutter's
+// threshold, under MaxRowBytes), quoted or not, full of quotes, escaped quotes, delimiters,
+// CRs and line breaks, read with a 16-byte buffer (every line gathered piece by piece, through
+// the cutter) and with one of 8 MiB (no line gathered, no cutter), give the same records.
+func TestRecordReader_NameCutterLeavesTheSameRecords(t *testing.T) {
+	bits := []string{"Ana", "é", " ", `"`, `""`, ",", "\r", "x"}
+	for seed := range uint64(150) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		var b strings.Builder
+		for i := range 6 {
+			fmt.Fprintf(&b, "C%d,", i)
+			quoted := rng.IntN(2) == 0
+			if quoted {
+				b.WriteByte('"')
+			}
+			size := rng.IntN(300 << 10)
+			lineBreak := -1 // a quoted name may span two lines
+			if quoted && rng.IntN(4) == 0 {
+				lineBreak = rng.IntN(size + 1)
+			}
+			for n := 0; n < size; {
+				bit := bits[rng.IntN(len(bits))]
+				if !quoted && bit == `""` {
+					bit = "Luz"
+				}
+				if lineBreak >= 0 && n >= lineBreak {
+					bit, lineBreak = "\n", -1
+				}
+				if quoted && bit == `"` {
+					bit = `""`
+				}
+				b.WriteString(bit)
+				n += len(bit)
+			}
+			if quoted {
+				b.WriteByte('"')
+				if rng.IntN(3) == 0 {
+					b.WriteString(`Q""z`) // text after the closing quote, as exports have
+				}
+			}
+			fmt.Fprintf(&b, ",c%d@example.com,\"plan, \"\"%d\"\"\"\n", i, i)
+		}
+		read := func(bufSize int) []record {
+			rr := newRecordReader(bufio.NewReaderSize(strings.NewReader(b.String()), bufSize), ',')
+			rr.width, rr.cuttable = 4, []bool{false, true, false, false}
+			var out []record
+			for {
+				rec, err := rr.Read()
+				if errors.Is(err, io.EOF) {
+					return out
+				}
+				if err != nil {
+					t.Fatalf("seed %d: Read: %v", seed, err)
+				}
+				out = append(out, rec)
+			}
+		}
+		cut, whole := read(16), read(8<<20)
+		if len(cut) != len(whole) {
+			t.Fatalf("seed %d: %d records through the cutter, %d without", seed, len(cut), len(whole))
+		}
+		for i := range cut {
+			c, w := cut[i], whole[i]
+			if c.line != w.line || c.problem != w.problem || c.problemColumn != w.problemColumn || c.fields[0] != w.fields[0] {
+				t.Fatalf("seed %d record %d: through the cutter line %d %q col %d, without line %d %q col %d",
+					seed, i, c.line, c.problem, c.problemColumn, w.line, w.problem, w.problemColumn)
+			}
+			if c.problem == "" && !slices.Equal(c.fields, w.fields) {
+				t.Fatalf("seed %d line %d: the cutter changed the record's fields", seed, c.line)
+			}
+		}
+	}
 }
