@@ -365,6 +365,26 @@ func (c *Campaign) validateLocales(v *ValidationError) {
 	}
 }
 
+// CheckNotFuture reports the incident's dates that are after latest, the latest date anywhere
+// now (LatestDate): a discovery date typed a year ahead would put every regulator's deadline a
+// year late in the report, and counsel would trust it.
+func (c *Campaign) CheckNotFuture(latest Date) error {
+	v := &ValidationError{}
+	for _, d := range []struct {
+		path string
+		date Date
+	}{
+		{"incident.occurred_from", c.Incident.OccurredFrom},
+		{"incident.occurred_to", c.Incident.OccurredTo},
+		{"incident.discovered_on", c.Incident.DiscoveredOn},
+	} {
+		if latest.Before(d.date) {
+			v.Add(d.path, "%s is in the future (today is %s at the latest, anywhere): regulators' deadlines count from the incident's dates", d.date, latest)
+		}
+	}
+	return v.result()
+}
+
 func (c *Campaign) validateIncident(v *ValidationError) {
 	in := &c.Incident
 	if in.OccurredFrom.IsZero() {
@@ -375,6 +395,10 @@ func (c *Campaign) validateIncident(v *ValidationError) {
 	}
 	if !in.OccurredTo.IsZero() && in.OccurredTo.Before(in.OccurredFrom) {
 		v.Add("incident.occurred_to", "%s is before occurred_from %s", in.OccurredTo, in.OccurredFrom)
+	}
+	if !in.DiscoveredOn.IsZero() && in.DiscoveredOn.Before(in.OccurredFrom) {
+		v.Add("incident.discovered_on", "%s is before occurred_from %s: a breach is discovered once it has begun (are the two swapped?)",
+			in.DiscoveredOn, in.OccurredFrom)
 	}
 	c.checkLocalized(v, "incident.summary", in.Summary, true)
 	c.checkLocalized(v, "incident.actions", in.Actions, true)

@@ -17,6 +17,13 @@ func ParseDate(s string) (Date, error) {
 	return Date{t}, nil
 }
 
+// LatestDate is the latest calendar date anywhere on Earth at now: the date at UTC+14, where
+// each day begins first. A date after it is in the future wherever the incident team is.
+func LatestDate(now time.Time) Date {
+	y, m, d := now.In(time.FixedZone("UTC+14", 14*60*60)).Date()
+	return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
+}
+
 // IsZero reports whether the date is unset.
 func (d Date) IsZero() bool { return d.t.IsZero() }
 

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -59,7 +60,8 @@ func (e *Error) format(p Problem) string {
 }
 
 // Parse reads and validates a campaign file. name is used in error messages. The returned
-// error is an *Error for any problem of the file's content.
+// error is an *Error for any problem of the file's content, an incident date in the future
+// (after today anywhere) among them.
 func Parse(name string, r io.Reader) (*breach.Campaign, []byte, error) {
 	src, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
@@ -87,7 +89,11 @@ func Parse(name string, r io.Reader) (*breach.Campaign, []byte, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, nil, yamlError(name, err)
 	}
-	if err := c.Validate(); err != nil {
+	err = c.Validate()
+	if err == nil {
+		err = c.CheckNotFuture(breach.LatestDate(time.Now()))
+	}
+	if err != nil {
 		var v *breach.ValidationError
 		if !errors.As(err, &v) {
 			return nil, nil, err

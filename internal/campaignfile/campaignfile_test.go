@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -420,5 +421,39 @@ func TestParse_ControlCharactersInAValueAreRefusedWithTheirLine(t *testing.T) {
 	}
 	if _, _, err := Parse("campaign.yaml", strings.NewReader(strings.Replace(src, "\n  name: Andina Telecom S.A.A.\n", "\n  name: \"Andina\\tTelecom\"\n", 1))); err != nil {
 		t.Errorf("a tab: %v", err)
+	}
+}
+
+// TestParse_IncidentDatesInTheFutureOrOutOfOrderAreRefused: the regulator report counts every
+// deadline from the incident's dates, so a discovery typed a year ahead (deadlines a year late)
+// or before the breach began (two dates swapped) is refused at its line. The latest date
+// anywhere (UTC+14; tomorrow in UTC for most of the day) is kept.
+func TestParse_IncidentDatesInTheFutureOrOutOfOrderAreRefused(t *testing.T) {
+	src := exampleCampaign(t)
+	const discovered = "  discovered_on: 2026-11-12"
+	line := findLine(t, src, discovered)
+	latest := breach.LatestDate(time.Now()).Time()
+	day := func(d int) string { return latest.AddDate(0, 0, d).Format(time.DateOnly) }
+	for _, tt := range []struct {
+		name, value, want string
+	}{
+		{"a year ahead", day(365), "is in the future"},
+		{"the day after the latest date anywhere", day(1), "is in the future"},
+		{"before the breach began", "2026-10-23", "before occurred_from 2026-10-24"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseString(replaceLine(t, src, discovered, "  discovered_on: "+tt.value))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want one saying %q", err, tt.want)
+			}
+			if want := fmt.Sprintf("campaign.yaml:%d: incident.discovered_on: ", line); !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error %q\nwant it to start with %q", err, want)
+			}
+		})
+	}
+	for _, d := range []string{day(0), time.Now().UTC().Format(time.DateOnly)} {
+		if _, err := parseString(replaceLine(t, src, discovered, "  discovered_on: "+d)); err != nil {
+			t.Errorf("discovered %s: %v", d, err)
+		}
 	}
 }
