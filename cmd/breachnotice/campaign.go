@@ -131,12 +131,17 @@ func (a *app) campaignListCommand() *cobra.Command {
 }
 
 func (a *app) campaignApproveCommand() *cobra.Command {
-	return &cobra.Command{
+	var listVersion string
+	cmd := &cobra.Command{
 		Use:   "approve ID",
 		Short: "Approve a draft campaign: its list and its notices, which must pass lint",
 		Long: `Approve a draft campaign once its customer list is imported and every variant of its
 notices passes lint (breachnotice lint --campaign ID shows the findings). Approval is recorded
 with who approved and when; afterwards the list can no longer change.
+
+--list-version names the list you reviewed (list_version in campaign show --json): if an
+import has changed it since, the approval is refused. Without it, the approval is of the list
+as it is when the command runs.
 
 A campaign that needs two people (approval: two_person) cannot be approved here: the command
 line knows your system account, not which console user you are, so it cannot tell you from the
@@ -144,7 +149,7 @@ campaign's authors. Approve it in the web console, or through the API with a tok
 your user (breachnotice token create --name NAME --user LOGIN).`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
-			c, err := ops.Approve(cmd.Context(), cliActor(), args[0])
+			c, err := ops.Approve(cmd.Context(), cliActor(), args[0], listVersion)
 			if err != nil {
 				return err
 			}
@@ -156,6 +161,8 @@ your user (breachnotice token create --name NAME --user LOGIN).`,
 			return nil
 		}),
 	}
+	cmd.Flags().StringVar(&listVersion, "list-version", "", "the version of the list you reviewed (list_version in `campaign show --json`)")
+	return cmd
 }
 
 // approvalLine says how a campaign is approved, or how far its approval has come.

@@ -358,7 +358,29 @@ func TestAPI_ApproveOnlyWithRecipientsAndOnce(t *testing.T) {
 		t.Errorf("approve without a list: %d %s, want 409", resp.StatusCode, body)
 	}
 	c.do("POST", "/api/v1/campaigns/"+id+"/imports", "text/csv", bytes.NewReader(examples.Customers), c.token)
-	resp, body = c.do("POST", "/api/v1/campaigns/"+id+"/approve", "", nil, c.token)
+	// The body may name the list version the caller reviewed: another one is refused, a body
+	// that is not that JSON is a 400.
+	for _, tt := range []struct {
+		body string
+		want int
+	}{
+		{`{"list_version": "20200101T000000.000000Z"}`, http.StatusConflict},
+		{`{"list_version": 7}`, http.StatusBadRequest},
+		{`{"version": "x"}`, http.StatusBadRequest},
+		{`{"list_version": "` + strings.Repeat("9", 100) + `"}`, http.StatusBadRequest},
+	} {
+		if resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/approve", "application/json", strings.NewReader(tt.body), c.token); resp.StatusCode != tt.want {
+			t.Errorf("approve with %.40s: %d %s, want %d", tt.body, resp.StatusCode, body, tt.want)
+		}
+	}
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id, "", nil, c.token)
+	version := decode[struct {
+		ListVersion string `json:"list_version"`
+	}](t, body).ListVersion
+	if resp.StatusCode != http.StatusOK || version == "" {
+		t.Fatalf("campaign: %d %s, want its list_version", resp.StatusCode, body)
+	}
+	resp, body = c.do("POST", "/api/v1/campaigns/"+id+"/approve", "application/json", strings.NewReader(`{"list_version": "`+version+`"}`), c.token)
 	got := decode[struct {
 		State      string
 		ApprovedBy string `json:"approved_by"`

@@ -1,8 +1,12 @@
 package api
 
 import (
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
 	"github.com/breachnotice/breachnotice/internal/operation"
 )
@@ -39,9 +43,20 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) {
 
 // approveCampaign gives the caller's approval: the campaign is approved once it has all the
 // approvals it needs (two distinct users under the two-person rule); until then it answers
-// the draft with its approvals so far.
+// the draft with its approvals so far. Body, optional: {"list_version": "…"}, the version of
+// the list the caller reviewed (the campaign's list_version when they read it); the approval
+// is refused (409) if the list has changed since.
 func (s *Server) approveCampaign(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Ops.Approve(r.Context(), actor(r.Context()), r.PathValue("id"))
+	var req struct {
+		ListVersion string `json:"list_version"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		s.writeError(w, r, breach.Errorf(breach.EINVALID, "the body must be empty or JSON {\"list_version\": \"…\"}: %v", err))
+		return
+	}
+	c, err := s.Ops.Approve(r.Context(), actor(r.Context()), r.PathValue("id"), req.ListVersion)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

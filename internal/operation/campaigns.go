@@ -38,7 +38,7 @@ func (s *Service) Campaign(ctx context.Context, actor breach.Actor, id string) (
 	if err != nil {
 		return nil, err
 	}
-	if c.Approvals, err = s.Store.Approvals(ctx, c.ID); err != nil {
+	if c.Approvals, c.ListVersion, err = s.Store.Approvals(ctx, c.ID); err != nil {
 		return nil, err
 	}
 	c.ApprovalsRequired = c.RequiredApprovals(s.TwoPersonAlways)
@@ -99,7 +99,13 @@ func (s *Service) Lint(ctx context.Context, actor breach.Actor, id string) (*bre
 // pass lint. A campaign that needs two approvers stays a draft after the first (its Approvals
 // say "1 of 2"); the second approves it. A refusal by the approval rules is audited too
 // (breach.ActionApproveRefused): it is the attempt a reviewer of the log wants to see.
-func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string) (*breach.Campaign, error) {
+//
+// listVersion is the version of the list the approver reviewed (breach.Campaign.ListVersion,
+// as the console's page and `campaign show --json` give it); the approval is refused if the
+// list has changed since. Empty, it is the list as this request finds it — still refused if
+// an import lands while the approval waits for the campaign's lock, which an import holds
+// from its start: the approver asked before that list existed.
+func (s *Service) Approve(ctx context.Context, actor breach.Actor, id, listVersion string) (*breach.Campaign, error) {
 	if err := actor.Require(breach.RoleApprover); err != nil {
 		return nil, err
 	}
@@ -107,8 +113,16 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string) (*
 	if err != nil {
 		return nil, err
 	}
+	if len(listVersion) > 64 {
+		return nil, breach.Errorf(breach.EINVALID, "list_version is not a list version (longer than 64 bytes)")
+	}
+	if listVersion == "" {
+		if _, listVersion, err = s.Store.Approvals(ctx, id); err != nil {
+			return nil, err
+		}
+	}
 	defer s.statuses.forget(id)
-	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
+	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, listVersion, func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
 		required := c.RequiredApprovals(s.TwoPersonAlways)
 		if err := c.CheckApproval(actor, required, authors, approvals); err != nil {
 			return 0, err

@@ -55,14 +55,15 @@ type CampaignStore interface {
 	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
 	// Approvals returns the approvals given to a campaign for its list as it is now (those
 	// given before its last import, or a draft's last codes import that added codes, no
-	// longer count), oldest first.
-	Approvals(ctx context.Context, id string) ([]breach.Approval, error)
-	// ApproveCampaign records actor's approval of a draft campaign under its lock: check gets
+	// longer count), oldest first, and the list's version (breach.Campaign.ListVersion).
+	Approvals(ctx context.Context, id string) (approvals []breach.Approval, listVersion string, err error)
+	// ApproveCampaign records actor's approval of a draft campaign's list version listVersion
+	// under its lock (an ECONFLICT error if the list is no longer that version): check gets
 	// the campaign, its authors (creator, list uploaders, importers of codes that added some)
 	// and the approvals so far, and returns how many approvals the campaign needs or why actor
-	// may not give one. Once that many are given the campaign is approved. The approval and its audit row (action
-	// breach.ActionCampaignApprove) commit together.
-	ApproveCampaign(ctx context.Context, id, actor string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (required int, err error)) (*breach.Campaign, error)
+	// may not give one. Once that many are given the campaign is approved. The approval and
+	// its audit row (action breach.ActionCampaignApprove) commit together.
+	ApproveCampaign(ctx context.Context, id, actor, listVersion string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (required int, err error)) (*breach.Campaign, error)
 	// MoveCampaign starts, pauses, resumes or cancels a campaign on behalf of actor, with its
 	// audit row (breach.ActionOfMove) in the same transaction.
 	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)

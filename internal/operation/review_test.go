@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -177,7 +181,7 @@ func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *
 	ctx := t.Context()
 	ana, ben := user("ana", breach.RoleApprover), user("ben", breach.RoleApprover)
 	oscar := user("oscar", breach.RoleOperator, breach.RoleApprover)
-	if got, err := ops.Approve(ctx, ana, c.ID); err != nil || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
+	if got, err := ops.Approve(ctx, ana, c.ID, ""); err != nil || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
 		t.Fatalf("ana's approval: %v, %v", got, err)
 	}
 	if _, err := ops.ImportCodes(ctx, oscar, c.ID, operation.CodesRequest{Filename: "v.csv", Codes: codesFile(poolCodes("SOD", 100)...)}); err != nil {
@@ -186,13 +190,122 @@ func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *
 	if got, err := ops.Campaign(ctx, ana, c.ID); err != nil || len(got.Approvals) != 0 {
 		t.Errorf("after the codes import: approvals %v (%v), want none: ana approved notices without these codes", got.Approvals, err)
 	}
-	if _, err := ops.Approve(ctx, oscar, c.ID); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other approvers") {
+	if _, err := ops.Approve(ctx, oscar, c.ID, ""); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other approvers") {
 		t.Errorf("oscar approving after importing the codes: %v, want ECONFLICT (an author)", err)
 	}
-	if _, err := ops.Approve(ctx, ana, c.ID); err != nil {
+	if _, err := ops.Approve(ctx, ana, c.ID, ""); err != nil {
 		t.Fatalf("ana approving again: %v", err)
 	}
-	if got, err := ops.Approve(ctx, ben, c.ID); err != nil || got.State != breach.CampaignApproved {
+	if got, err := ops.Approve(ctx, ben, c.ID, ""); err != nil || got.State != breach.CampaignApproved {
 		t.Fatalf("ben's approval: %v, %v", got, err)
 	}
+}
+
+// An approval is of the list its approver reviewed. The operator who uploaded the list cannot
+// approve it, but could upload another between an approver's look at the campaign and their
+// click: that approval is refused (and audited as refused), and the approver approves the
+// version they then see.
+func TestApprove_AListImportedAfterTheReviewIsNotApprovedUnseen(t *testing.T) {
+	ops, db := service(t)
+	ctx := t.Context()
+	maker, ana := breach.CLIActor("maker"), user("ana", breach.RoleApprover)
+	c := draft(t, ops, maker)
+	reviewed, err := ops.Campaign(ctx, ana, c.ID)
+	if err != nil || reviewed.ListVersion == "" {
+		t.Fatalf("campaign: %+v, %v; want a list version", reviewed, err)
+	}
+	second := "customer_id,email\nX1,mallory@example.net\n"
+	if _, err := ops.Import(ctx, maker, c.ID, operation.ImportRequest{Filename: "more.csv", List: strings.NewReader(second)}); err != nil {
+		t.Fatal(err)
+	}
+	refusedBefore := countAction(t, db, breach.ActionApproveRefused)
+	if _, err := ops.Approve(ctx, ana, c.ID, reviewed.ListVersion); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "changed since it was reviewed") {
+		t.Fatalf("approving the list reviewed before the import: %v, want ECONFLICT", err)
+	}
+	if _, err := ops.Approve(ctx, ana, c.ID, "20260101T000000.000000Z"); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("approving a made-up version: %v, want ECONFLICT", err)
+	}
+	if got := countAction(t, db, breach.ActionApproveRefused) - refusedBefore; got != 2 {
+		t.Errorf("%d refusals audited, want 2", got)
+	}
+	now, err := ops.Campaign(ctx, ana, c.ID)
+	if err != nil || now.ListVersion == reviewed.ListVersion {
+		t.Fatalf("after the import: version %q (%v), want a new one", now.ListVersion, err)
+	}
+	if got, err := ops.Approve(ctx, ana, c.ID, now.ListVersion); err != nil || got.State != breach.CampaignApproved {
+		t.Fatalf("approving the list as it is: %+v, %v", got, err)
+	}
+}
+
+// An approval that asks for no particular version is of the list as it was when it was asked
+// for. An import holds the campaign's lock from its start, so an approval asked for meanwhile
+// waits for it; once the import has landed, the approval is refused, not given to a list that
+// did not exist when the approver asked.
+func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
+	ops, _ := service(t)
+	ctx := t.Context()
+	maker, ana := breach.CLIActor("maker"), user("ana", breach.RoleApprover)
+	c := draft(t, ops, maker)
+	list, feed := io.Pipe()
+	imported := make(chan error, 1)
+	go func() {
+		_, err := ops.Import(ctx, maker, c.ID, operation.ImportRequest{Filename: "slow.csv", List: list})
+		imported <- err
+	}()
+	if _, err := feed.Write([]byte("customer_id,email\nX1,mallory@example.net\n")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, `SELECT count(*) FROM imports WHERE campaign_id = $1 AND state = 'running'`, c.ID)
+	approved := make(chan error, 1)
+	go func() {
+		_, err := ops.Approve(ctx, ana, c.ID, "")
+		approved <- err
+	}()
+	waitFor(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%' AND $1 <> ''`, c.ID)
+	feed.Close()
+	if err := <-imported; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-approved; breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "changed since") {
+		t.Fatalf("approval asked for during the import: %v, want ECONFLICT", err)
+	}
+}
+
+// waitFor polls query (with arg) until it counts at least one row, for up to 10 seconds.
+func waitFor(t *testing.T, query, arg string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := conn.QueryRow(t.Context(), query, arg).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still nothing after 10 s: %s", query)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func countAction(t *testing.T, db *postgres.DB, action string) int {
+	t.Helper()
+	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Action == action {
+			n++
+		}
+	}
+	return n
 }

@@ -117,7 +117,7 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 // has the approvals check says it needs. The approval and its audit row commit together, and
 // the campaign is locked meanwhile, so no import can change its list between the check and
 // the approval, and two approvers cannot both be "the first".
-func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error)) (*breach.Campaign, error) {
+func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error)) (*breach.Campaign, error) {
 	return db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
 		if err := c.State.Move(breach.CampaignApproved); err != nil {
 			return err
@@ -139,9 +139,12 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 		if err != nil {
 			return err
 		}
-		approvals, err := approvals(ctx, tx, uid)
+		approvals, version, err := approvals(ctx, tx, uid)
 		if err != nil {
 			return err
+		}
+		if listVersion != "" && version != listVersion {
+			return breach.Errorf(breach.ECONFLICT, "the campaign's list has changed since it was reviewed (an import or a codes import finished): review it again, then approve")
 		}
 		required, err := check(c, authors, approvals)
 		if err != nil {
@@ -169,61 +172,80 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor string, check func(
 	})
 }
 
-// Approvals returns the approvals of a campaign's list as it is now, oldest first.
-func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, error) {
+// Approvals returns the approvals of a campaign's list as it is now, oldest first, and the
+// list's version.
+func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, string, error) {
 	uid, err := parseID("campaign", id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	return approvals(ctx, db.pool, uid)
 }
 
-// approvals reads the approvals given since the campaign's list last changed: an approval is
-// of a list, and one given before an import is not an approval of what it brought. A draft's
-// list changes with its enrolment codes too (a codes import that added codes: its customers'
-// notices now carry them), which the codes import's audit row records, written with it (see
-// ImportCodes). That is looked up for a draft with approvals only, in a statement of its own:
-// a campaign read past its draft never touches the audit log, which grows with every read once
-// a campaign sends (and may be locked by its maintenance).
-func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, error) {
-	rows, err := q.Query(ctx, `
-		SELECT a.actor, a.at, c.state = 'draft' FROM campaign_approvals a JOIN campaigns c ON c.id = a.campaign_id
-		WHERE a.campaign_id = $1
-			AND a.at > coalesce((SELECT max(coalesce(finished_at, started_at)) FROM imports WHERE campaign_id = $1), '-infinity')
-		ORDER BY a.at`, uid)
-	if err != nil {
-		return nil, fmt.Errorf("select approvals: %w", err)
+// approvals reads the approvals given since the campaign's list last changed, and the list's
+// version: the moment of that change. An approval is of a list, and one given before an import
+// is not an approval of what it brought. A draft's list changes with its enrolment codes too (a
+// codes import that added codes: its customers' notices now carry them), which the codes
+// import's audit row records, written with it (see ImportCodes). That is looked up for a draft
+// only, in a statement of its own: a campaign read past its draft never touches the audit log,
+// which grows with every read once a campaign sends (and may be locked by its maintenance).
+func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, string, error) {
+	type last struct {
+		Changed *time.Time
+		Draft   bool
 	}
-	draft := false
+	rows, err := q.Query(ctx, `
+		SELECT (SELECT max(coalesce(finished_at, started_at)) FROM imports WHERE campaign_id = $1), state = 'draft'
+		FROM campaigns WHERE id = $1`, uid)
+	if err != nil {
+		return nil, "", fmt.Errorf("select the list's last change: %w", err)
+	}
+	l, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[last])
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, "", breach.Errorf(breach.ENOTFOUND, "campaign %q not found", uid.String())
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("select the list's last change: %w", err)
+	}
+	changed := l.Changed
+	if l.Draft {
+		rows, err := q.Query(ctx, `SELECT max(at) FROM audit_log WHERE `+codeImportsSQL, uid)
+		if err != nil {
+			return nil, "", fmt.Errorf("select the last codes import: %w", err)
+		}
+		codesAt, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[*time.Time])
+		if err != nil {
+			return nil, "", fmt.Errorf("select the last codes import: %w", err)
+		}
+		if codesAt != nil && (changed == nil || codesAt.After(*changed)) {
+			changed = codesAt
+		}
+	}
+	rows, err = q.Query(ctx, `
+		SELECT actor, at FROM campaign_approvals
+		WHERE campaign_id = $1 AND at > coalesce($2, '-infinity'::timestamptz)
+		ORDER BY at`, uid, changed)
+	if err != nil {
+		return nil, "", fmt.Errorf("select approvals: %w", err)
+	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.Approval, error) {
 		var a breach.Approval
-		err := row.Scan(&a.By, &a.At, &draft)
+		err := row.Scan(&a.By, &a.At)
 		return a, err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("select approvals: %w", err)
+		return nil, "", fmt.Errorf("select approvals: %w", err)
 	}
-	if len(out) == 0 || !draft {
-		return out, nil
+	return out, listVersion(changed), nil
+}
+
+// listVersion names a list by the moment it last changed, to the microsecond the database
+// keeps; "none" before any import.
+func listVersion(changed *time.Time) string {
+	if changed == nil {
+		return "none"
 	}
-	rows, err = q.Query(ctx, `SELECT max(at) FROM audit_log WHERE `+codeImportsSQL, uid)
-	if err != nil {
-		return nil, fmt.Errorf("select the last codes import: %w", err)
-	}
-	codesAt, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[*time.Time])
-	if err != nil {
-		return nil, fmt.Errorf("select the last codes import: %w", err)
-	}
-	if codesAt == nil {
-		return out, nil
-	}
-	kept := out[:0]
-	for _, a := range out {
-		if a.At.After(*codesAt) {
-			kept = append(kept, a)
-		}
-	}
-	return kept, nil
+	return changed.UTC().Format("20060102T150405.000000Z")
 }
 
 // codeImportsSQL selects, from audit_log, the rows of a campaign's ($1) codes imports that

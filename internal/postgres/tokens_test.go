@@ -80,7 +80,7 @@ func TestApproveCampaign_ACampaignNeedingTwoStaysADraftUntilTheSecondAndAnImport
 		seenAuthors, seenApprovals = authors, len(approvals)
 		return 2, nil
 	}
-	got, err := db.ApproveCampaign(ctx, c.ID, "user:bob", two)
+	got, err := db.ApproveCampaign(ctx, c.ID, "user:bob", "", two)
 	if err != nil || got.State != breach.CampaignDraft || len(got.Approvals) != 1 || got.ApprovalsRequired != 2 {
 		t.Fatalf("first of two approvals: %+v, %v; want a draft with 1 of 2", got, err)
 	}
@@ -89,13 +89,13 @@ func TestApproveCampaign_ACampaignNeedingTwoStaysADraftUntilTheSecondAndAnImport
 	}
 	// An import changes the list: the approval given before it no longer counts.
 	mustImport(t, db, c, "customer_id,email\nC2,b@example.com\n")
-	if aps, err := db.Approvals(ctx, c.ID); err != nil || len(aps) != 0 {
+	if aps, _, err := db.Approvals(ctx, c.ID); err != nil || len(aps) != 0 {
 		t.Fatalf("approvals after an import: %v, %v; want none", aps, err)
 	}
-	if _, err := db.ApproveCampaign(ctx, c.ID, "user:bob", two); err != nil || seenApprovals != 0 {
+	if _, err := db.ApproveCampaign(ctx, c.ID, "user:bob", "", two); err != nil || seenApprovals != 0 {
 		t.Fatalf("approval after the import: %v (check saw %d earlier approvals)", err, seenApprovals)
 	}
-	got, err = db.ApproveCampaign(ctx, c.ID, "user:carla", two)
+	got, err = db.ApproveCampaign(ctx, c.ID, "user:carla", "", two)
 	if err != nil || got.State != breach.CampaignApproved || got.ApprovedBy != "user:carla" || seenApprovals != 1 {
 		t.Fatalf("second approval: %+v, %v (check saw %d)", got, err, seenApprovals)
 	}

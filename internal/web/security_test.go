@@ -380,7 +380,7 @@ func TestRoles_ViewerCannotStartAndOperatorCannotApprove(t *testing.T) {
 	if s := state(t, st, c.ID); s != breach.CampaignDraft {
 		t.Fatalf("after the operator's refused approval: %s", s)
 	}
-	if _, err := st.db.ApproveCampaign(context.Background(), c.ID, "test", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := st.db.ApproveCampaign(context.Background(), c.ID, "test", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got := viewer.post("/campaigns/"+c.ID+"/start", nil); got.status != http.StatusForbidden || !strings.Contains(got.body, "operator role") {
@@ -594,5 +594,35 @@ func TestSignIn_IPv4MappedAddressCountsAsTheIPv4Address(t *testing.T) {
 	// The mapped address is not an IPv6 client of ::ffff:0:0/64 either: its neighbour is free.
 	if got := st.browser().signInFrom("::ffff:198.51.100.45", "mapped", password); got.status != http.StatusSeeOther {
 		t.Errorf("from the neighbouring IPv4 address in mapped form: %d, want 303", got.status)
+	}
+}
+
+// The approve form carries the version of the list the page showed (list_version): a post for
+// another version — a list imported since the page was drawn — is refused with a page saying
+// so, and the campaign stays a draft; the page's own version approves it.
+func TestApproval_TheFormApprovesTheListThePageShowed(t *testing.T) {
+	st := newStack(t, nil)
+	approver := st.signedIn("approver", breach.RoleApprover)
+	c := st.campaign("test", "test", nil)
+	page := approver.get("/campaigns/" + c.ID)
+	m := regexp.MustCompile(`name="list_version" value="([^"]+)"`).FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("the approve form has no list_version:\n%s", page.body)
+	}
+	if _, version, err := st.db.Approvals(context.Background(), c.ID); err != nil || version != m[1] {
+		t.Fatalf("the form's list_version %q, the list's %q (%v)", m[1], version, err)
+	}
+	got := approver.post("/campaigns/"+c.ID+"/approve", url.Values{"list_version": {"20200101T000000.000000Z"}})
+	if got.status != http.StatusConflict || !strings.Contains(got.body, "changed since it was reviewed") {
+		t.Errorf("approving another version: %d, want 409 saying the list changed\n%s", got.status, got.body)
+	}
+	if s := state(t, st, c.ID); s != breach.CampaignDraft {
+		t.Fatalf("after approving another version: %s, want draft", s)
+	}
+	if got := approver.post("/campaigns/"+c.ID+"/approve", url.Values{"list_version": {m[1]}}); got.status != http.StatusSeeOther {
+		t.Fatalf("approving the page's version: %d\n%s", got.status, got.body)
+	}
+	if s := state(t, st, c.ID); s != breach.CampaignApproved {
+		t.Errorf("after approving the page's version: %s, want approved", s)
 	}
 }

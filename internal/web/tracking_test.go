@@ -41,7 +41,7 @@ func sentCampaign(t *testing.T, st *stack) *breach.Campaign {
 	st.test.Mail = refusingMailer{next: st.test.Mail, to: "maria.quispe@gmail.com"}
 	st.runEngine(t, redisClient(t))
 	c := st.campaign("test", "test", nil)
-	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.db.MoveCampaign(ctx, c.ID, "test", breach.CampaignApproved, breach.CampaignRunning); err != nil {
