@@ -262,9 +262,26 @@ func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
 		approved <- err
 	}()
 	waitFor(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%' AND $1 <> ''`, c.ID)
+	time.Sleep(300 * time.Millisecond)
 	feed.Close()
 	if err := <-imported; err != nil {
 		t.Fatal(err)
+	}
+	// The import is dated when it landed, not when its transaction began: imports take turns
+	// under the lock, so the list's version follows the order they land in.
+	sum, err := ops.Summary(ctx, maker, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imps := sum.Imports
+	last := imps[0]
+	for _, imp := range imps {
+		if imp.StartedAt.After(last.StartedAt) {
+			last = imp
+		}
+	}
+	if last.FinishedAt == nil || last.FinishedAt.Sub(last.StartedAt) < 300*time.Millisecond {
+		t.Errorf("the import started %s and finished %v: want it dated when it landed, 300 ms later at least", last.StartedAt, last.FinishedAt)
 	}
 	if err := <-approved; breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "changed since") {
 		t.Fatalf("approval asked for during the import: %v, want ECONFLICT", err)

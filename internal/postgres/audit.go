@@ -46,7 +46,9 @@ type execer interface {
 }
 
 // audit appends an audit row through q: inside a transaction, the action and its record commit
-// together.
+// together. Its time is when it is written, not when its transaction began: a codes import's
+// row dates the list's change (see approvals), and must follow the imports that landed before
+// it even if its transaction began first, waiting for the campaign's lock.
 func audit(ctx context.Context, q execer, actor, action, campaignID string, detail map[string]any) error {
 	if detail == nil {
 		detail = map[string]any{}
@@ -59,7 +61,7 @@ func audit(ctx context.Context, q execer, actor, action, campaignID string, deta
 	if campaignID != "" {
 		cid = campaignID
 	}
-	if _, err := q.Exec(ctx, `INSERT INTO audit_log (actor, action, campaign_id, detail) VALUES ($1, $2, $3, $4)`,
+	if _, err := q.Exec(ctx, `INSERT INTO audit_log (at, actor, action, campaign_id, detail) VALUES (clock_timestamp(), $1, $2, $3, $4)`,
 		actor, action, cid, d); err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
 	}

@@ -258,10 +258,14 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	imp.Updated = updated
 	imp.Merged = imp.Read - imp.Rejected - imp.Accepted
 	imp.State = breach.ImportCompleted
+	// finished_at is the moment of the commit, not the transaction's start (now()): imports
+	// of a campaign take turns under its lock, so their finished_at follow the order they
+	// land in, and the list's version (the latest of them) changes with each — an import
+	// that began before another but landed after it must not leave the version as it was.
 	err = s.tx.QueryRow(ctx, `
 		UPDATE imports SET state = 'completed', encoding = $2, delimiter = $3, read = $4,
 			accepted = $5, merged = $6, rejected = $7, updated = $8, warned = $9, warnings = $10,
-			sheet = $11, finished_at = now()
+			sheet = $11, finished_at = clock_timestamp()
 		WHERE id = $1 RETURNING finished_at`,
 		imp.ID, imp.Encoding, imp.Delimiter, imp.Read, imp.Accepted, imp.Merged, imp.Rejected, imp.Updated,
 		imp.Warned, warningsJSON(imp.Warnings), imp.Sheet,
