@@ -68,12 +68,13 @@ type physLine struct {
 }
 
 // nameCutter takes out of a long line, piece by piece as it is read, the bytes of the name
-// fields (the cuttable columns) past their first 2 × MaxFieldBytes: at least MaxFieldBytes of
-// the field's text (an escaped quote takes two bytes), all the scanner keeps of it. It follows
-// the line's quoting as the scanner does, so that what it leaves splits into the same fields,
-// only with shorter names: it never takes out a delimiter outside quotes, the quotes that open
-// and close a quoted field, half of an escaped quote, or the line's end. (What follows a
-// closing quote up to the delimiter is text of the field, quotes included, and may go.)
+// fields (the cuttable columns) past their first MaxFieldBytes of text — all the scanner keeps
+// of them (appendByte). It follows the line's quoting and counts a field's text as the scanner
+// does (an escaped quote is one byte of text, the quotes around a field none), so that what it
+// leaves splits into the same fields with the same kept text: it never takes out a delimiter
+// outside quotes, the quotes that open and close a quoted field, half of an escaped quote, or
+// the line's end. (What follows a closing quote up to the delimiter is text of the field,
+// quotes included, and goes past the limit like the rest.)
 type nameCutter struct {
 	cuttable     []bool
 	comma        byte
@@ -81,7 +82,7 @@ type nameCutter struct {
 	inQuote      bool // inside a quoted field
 	atStart      bool // at the first byte of a field
 	pendingQuote bool // inside quotes, a quote held back: an escaped one or the closing one
-	fieldBytes   int  // bytes of the current field seen so far
+	text         int  // bytes of the current field's text seen so far
 }
 
 // keep appends to dst the bytes of piece that the scanner would keep, and returns it. last
@@ -90,9 +91,8 @@ func (c *nameCutter) keep(piece, dst []byte, last bool) []byte {
 	for _, b := range piece {
 		if c.pendingQuote {
 			c.pendingQuote = false
-			c.fieldBytes += 2
-			if b == '"' { // an escaped quote: text
-				if !c.dropping() {
+			if b == '"' { // an escaped quote: one byte of text
+				if c.text++; !c.dropping() {
 					dst = append(dst, '"', '"')
 				}
 				continue
@@ -105,23 +105,23 @@ func (c *nameCutter) keep(piece, dst []byte, last bool) []byte {
 				c.pendingQuote = true
 				continue
 			}
-			c.fieldBytes++
-			if !c.dropping() || b == '\n' {
+			if c.text++; !c.dropping() || b == '\n' {
 				dst = append(dst, b)
 			}
 			continue
 		}
 		switch {
 		case b == c.comma:
-			c.col, c.atStart, c.fieldBytes = c.col+1, true, 0
+			c.col, c.atStart, c.text = c.col+1, true, 0
 			dst = append(dst, b)
 			continue
 		case b == '"' && c.atStart:
-			c.inQuote = true
+			c.inQuote, c.atStart = true, false
+			dst = append(dst, b)
+			continue
 		}
 		c.atStart = false
-		c.fieldBytes++
-		if !c.dropping() || b == '\n' || c.inQuote {
+		if c.text++; !c.dropping() || b == '\n' {
 			dst = append(dst, b)
 		}
 	}
@@ -134,7 +134,7 @@ func (c *nameCutter) keep(piece, dst []byte, last bool) []byte {
 
 // dropping reports whether the current field is a name past what the scanner keeps of it.
 func (c *nameCutter) dropping() bool {
-	return c.fieldBytes > 2*MaxFieldBytes && c.col < len(c.cuttable) && c.cuttable[c.col]
+	return c.text > MaxFieldBytes && c.col < len(c.cuttable) && c.cuttable[c.col]
 }
 
 // recordReader splits a UTF-8 stream into CSV records (RFC 4180 with the leniency real exports
@@ -189,7 +189,7 @@ func (r *recordReader) Close() error { return nil }
 // so that no line, however long, is ever held whole. The slice is valid until the next call.
 //
 // A line that starts a record (startsRecord) loses, as it is gathered, what the scanner would
-// drop anyway: the bytes of a name field past its first 2 × MaxFieldBytes (see nameCutter).
+// drop anyway: the bytes of a name field past its first MaxFieldBytes of text (see nameCutter).
 // So a customer whose name alone makes their row over MaxRowBytes keeps their row, with a name
 // cut as any over-long name is, instead of being rejected for it.
 func (r *recordReader) nextLine(startsRecord bool) (physLine, error) {
@@ -216,7 +216,7 @@ func (r *recordReader) nextLine(startsRecord bool) (physLine, error) {
 			}
 			keep := max(0, min(longKeep-len(r.long), len(line)))
 			if keep < len(line) {
-				cut = true
+				cut, names = true, nil // too long whatever follows: only read on
 			}
 			r.long = append(r.long, line[:keep]...)
 			if !errors.Is(err, bufio.ErrBufferFull) {
