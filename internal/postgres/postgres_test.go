@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -362,5 +363,39 @@ func TestApproveCampaign_NeedsRecipientsAndAPassingCheckAndHappensOnce(t *testin
 	again, _ := db.Campaign(t.Context(), c.ID)
 	if again.ApprovedBy != "alice" {
 		t.Errorf("stored approval by %q", again.ApprovedBy)
+	}
+}
+
+// An import given up while it waits for a free import slot is recorded as failed, not left
+// running for ever: a running import dates the campaign's list version, and the console would
+// show it under way.
+func TestImport_CancelledWhileWaitingForASlotIsRecordedAsFailed(t *testing.T) {
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	db, err := postgres.Open(t.Context(), dbURL+sep+"pool_max_conns=4") // one import slot
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other, c := newCampaign(t, db), newCampaign(t, db)
+	first, err := db.BeginImport(t.Context(), &breach.Import{CampaignID: other.ID, Filename: "a.csv", CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Abort(context.Background(), &breach.Import{CampaignID: other.ID}, errors.New("test over"))
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	waiting := &breach.Import{CampaignID: c.ID, Filename: "b.csv", CreatedBy: "test"}
+	if _, err := db.BeginImport(ctx, waiting); err == nil {
+		t.Fatal("a second import got a slot that the first holds")
+	}
+	got, err := db.Import(t.Context(), c.ID, waiting.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != breach.ImportFailed || got.FinishedAt == nil || !strings.Contains(got.Error, "cancelled") {
+		t.Errorf("the import given up waiting: %s, finished %v, error %q; want failed, cancelled", got.State, got.FinishedAt, got.Error)
 	}
 }
