@@ -63,6 +63,11 @@ func (e *Error) format(p Problem) string {
 // error is an *Error for any problem of the file's content, an incident date in the future
 // (after today anywhere) among them.
 func Parse(name string, r io.Reader) (*breach.Campaign, []byte, error) {
+	return ParseAt(name, r, time.Now())
+}
+
+// ParseAt is Parse on the day of now: incident dates after it (anywhere on Earth) are refused.
+func ParseAt(name string, r io.Reader, now time.Time) (*breach.Campaign, []byte, error) {
 	src, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("read %s: %w", name, err)
@@ -91,7 +96,7 @@ func Parse(name string, r io.Reader) (*breach.Campaign, []byte, error) {
 	}
 	err = c.Validate()
 	if err == nil {
-		err = c.CheckNotFuture(breach.LatestDate(time.Now()))
+		err = c.CheckNotFuture(breach.LatestDate(now))
 	}
 	if err != nil {
 		var v *breach.ValidationError

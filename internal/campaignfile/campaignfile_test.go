@@ -432,17 +432,21 @@ func TestParse_IncidentDatesInTheFutureOrOutOfOrderAreRefused(t *testing.T) {
 	src := exampleCampaign(t)
 	const discovered = "  discovered_on: 2026-11-12"
 	line := findLine(t, src, discovered)
-	latest := breach.LatestDate(time.Now()).Time()
-	day := func(d int) string { return latest.AddDate(0, 0, d).Format(time.DateOnly) }
+	// 09:30 UTC on 20 November: 23:30 at UTC+14, the latest date anywhere is still the 20th.
+	now := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	parse := func(value string) error {
+		_, _, err := ParseAt("campaign.yaml", strings.NewReader(replaceLine(t, src, discovered, "  discovered_on: "+value)), now)
+		return err
+	}
 	for _, tt := range []struct {
 		name, value, want string
 	}{
-		{"a year ahead", day(365), "is in the future"},
-		{"the day after the latest date anywhere", day(1), "is in the future"},
+		{"a year ahead", "2027-11-20", "is in the future"},
+		{"the day after the latest date anywhere", "2026-11-21", "is in the future"},
 		{"before the breach began", "2026-10-23", "before occurred_from 2026-10-24"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseString(replaceLine(t, src, discovered, "  discovered_on: "+tt.value))
+			err := parse(tt.value)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one saying %q", err, tt.want)
 			}
@@ -451,9 +455,11 @@ func TestParse_IncidentDatesInTheFutureOrOutOfOrderAreRefused(t *testing.T) {
 			}
 		})
 	}
-	for _, d := range []string{day(0), time.Now().UTC().Format(time.DateOnly)} {
-		if _, err := parseString(replaceLine(t, src, discovered, "  discovered_on: "+d)); err != nil {
-			t.Errorf("discovered %s: %v", d, err)
-		}
+	if err := parse("2026-11-20"); err != nil {
+		t.Errorf("discovered today: %v", err)
+	}
+	now = now.Add(30 * time.Minute) // 10:00 UTC: the 21st has begun at UTC+14
+	if err := parse("2026-11-21"); err != nil {
+		t.Errorf("discovered on the 21st, at 10:00 UTC on the 20th: %v", err)
 	}
 }
