@@ -89,6 +89,9 @@ func (a *app) campaignShowCommand() *cobra.Command {
 			fmt.Fprintf(tw, "Recipients\t%d\n", n)
 			fmt.Fprintf(tw, "Created\t%s by %s\n", c.CreatedAt.Format(time.RFC3339), c.CreatedBy)
 			fmt.Fprintf(tw, "Approval\t%s\n", approvalLine(c))
+			if c.State == breach.CampaignDraft {
+				fmt.Fprintf(tw, "List version\t%s (campaign approve --list-version)\n", c.ListVersion)
+			}
 			if c.CodePool != nil {
 				fmt.Fprintf(tw, "Codes\t%s\n", poolLine(c.CodePool))
 			}

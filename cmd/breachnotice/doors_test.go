@@ -171,7 +171,7 @@ func (env *doorEnv) auditTrail(t *testing.T, id string) []string {
 		if err := json.Unmarshal(e.Detail, &detail); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"import", "recipient", "recipients", "expires_at"} {
+		for _, k := range []string{"import", "recipient", "recipients", "expires_at", "list_version"} {
 			if _, ok := detail[k]; ok {
 				detail[k] = "…"
 			}

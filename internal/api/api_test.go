@@ -367,6 +367,7 @@ func TestAPI_ApproveOnlyWithRecipientsAndOnce(t *testing.T) {
 		{`{"list_version": "20200101T000000.000000Z"}`, http.StatusConflict},
 		{`{"list_version": 7}`, http.StatusBadRequest},
 		{`{"version": "x"}`, http.StatusBadRequest},
+		{`{"list_version": "x"} {"list_version": "y"}`, http.StatusBadRequest},
 		{`{"list_version": "` + strings.Repeat("9", 100) + `"}`, http.StatusBadRequest},
 	} {
 		if resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/approve", "application/json", strings.NewReader(tt.body), c.token); resp.StatusCode != tt.want {

@@ -52,7 +52,11 @@ func (s *Server) approveCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+	err := dec.Decode(&req)
+	if err == nil && dec.More() {
+		err = errors.New("more follows the JSON object")
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, "the body must be empty or JSON {\"list_version\": \"…\"}: %v", err))
 		return
 	}

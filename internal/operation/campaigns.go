@@ -116,7 +116,8 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id, listVersi
 	if len(listVersion) > 64 {
 		return nil, breach.Errorf(breach.EINVALID, "list_version is not a list version (longer than 64 bytes)")
 	}
-	if listVersion == "" {
+	reviewed := listVersion != "" // else: the list as this request finds it
+	if !reviewed {
 		if _, listVersion, err = s.Store.Approvals(ctx, id); err != nil {
 			return nil, err
 		}
@@ -135,7 +136,8 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id, listVersi
 	})
 	if err != nil {
 		if breach.ErrorCode(err) == breach.ECONFLICT {
-			if aerr := s.audit(ctx, actor, breach.ActionApproveRefused, id, map[string]any{"reason": breach.ErrorMessage(err)}); aerr != nil {
+			detail := map[string]any{"reason": breach.ErrorMessage(err), "list_version": listVersion, "version_given": reviewed}
+			if aerr := s.audit(ctx, actor, breach.ActionApproveRefused, id, detail); aerr != nil {
 				return nil, aerr
 			}
 		}

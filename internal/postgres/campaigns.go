@@ -155,7 +155,7 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string
 			uid, actor).Scan(&at); err != nil {
 			return fmt.Errorf("record approval: %w", err)
 		}
-		c.Approvals, c.ApprovalsRequired = append(approvals, breach.Approval{By: actor, At: at}), required
+		c.Approvals, c.ApprovalsRequired, c.ListVersion = append(approvals, breach.Approval{By: actor, At: at}), required, version
 		complete := len(c.Approvals) >= required
 		if complete {
 			err := tx.QueryRow(ctx, `
@@ -168,7 +168,7 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string
 			}
 		}
 		return audit(ctx, tx, actor, breach.ActionCampaignApprove, c.ID, map[string]any{"recipients": recipients,
-			"approvals": len(c.Approvals), "required": required, "complete": complete})
+			"approvals": len(c.Approvals), "required": required, "complete": complete, "list_version": version})
 	})
 }
 
