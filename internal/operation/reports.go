@@ -2,6 +2,7 @@ package operation
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -106,6 +107,16 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 	}
 	rep := s.rules().Report(in)
 	rep.CampaignID = c.ID
+	// Campaign files are refused such dates now (campaignfile.Parse); one stored before was
+	// not, and its deadlines would be wrong without a word.
+	if created := breach.LatestDate(c.CreatedAt); created.Before(c.Incident.DiscoveredOn) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The discovery date, %s, is after the day the campaign was created (%s): every deadline here counts from it. If it was mistyped, the deadlines are late; create the campaign again with the right date.",
+			c.Incident.DiscoveredOn, created))
+	}
+	if c.Incident.DiscoveredOn.Before(c.Incident.OccurredFrom) {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The discovery date, %s, is before the breach began (%s): every deadline here counts from it; check both dates.",
+			c.Incident.DiscoveredOn, c.Incident.OccurredFrom))
+	}
 	return rep, nil
 }
 

@@ -3,6 +3,7 @@ package operation_test
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -290,5 +291,33 @@ func TestRegulatorReport_NoDiscoveryDateIsAnErrorNotDeadlinesOfYearOne(t *testin
 	rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
 	if breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(err.Error(), "discovered_on") {
 		t.Errorf("report %v, error %v; want EINVALID naming incident.discovered_on", rep != nil, err)
+	}
+}
+
+// A campaign stored before its file's dates were checked may carry a discovery typed a year
+// ahead, or before the breach began: the report still answers, and says that its deadlines
+// count from a date that cannot be right.
+func TestRegulatorReport_AnImpossibleStoredDiscoveryDateIsWarnedOf(t *testing.T) {
+	ops, _ := service(t)
+	c := regulatorCampaign(t, ops)
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(t.Context())
+	for _, tt := range []struct{ date, want string }{
+		{"2099-11-12", "after the day the campaign was created"},
+		{"2026-01-02", "before the breach began"},
+	} {
+		if _, err := conn.Exec(t.Context(), `UPDATE campaigns SET spec = jsonb_set(spec, '{incident,discovered_on}', to_jsonb($2::text)) WHERE id = $1`, c.ID, tt.date); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, tt.want) && strings.Contains(w, tt.date) }) {
+			t.Errorf("discovered %s: warnings %q, want one saying it is %s", tt.date, rep.Warnings, tt.want)
+		}
 	}
 }
