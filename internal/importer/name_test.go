@@ -4,6 +4,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/plaintext"
 
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -130,5 +131,26 @@ func TestImport_NameOverTheRowLimitKeepsTheRow(t *testing.T) {
 	}
 	if imp.Warned != 2 {
 		t.Errorf("warned %d, want the two cut names", imp.Warned)
+	}
+}
+
+// TestImport_NameOverTheRowLimitAfterAStrayQuoteKeepsTheRow: a stray quote makes the reader
+// take the next line for the rest of its row; when that row breaks, the next line is read again
+// as a row of its own — and its customer, whose name is over the row limit, keeps their row as
+// if it had been read first. One bad quote costs one row.
+func TestImport_NameOverTheRowLimitAfterAStrayQuoteKeepsTheRow(t *testing.T) {
+	csv := "customer_id,name,email,plan\n" +
+		"C1,\"Bob,a@example.com,gold\n" +
+		"C2," + strings.Repeat("Ana", 400_000) + ",b@example.com,silver\n" +
+		"C3,Luz,c@example.com,bronze\n"
+	rows, rejects, _ := mustParse(t, csv, Options{})
+	if len(rejects) != 1 || rejects[0].Line != 2 || !strings.Contains(rejects[0].Reason, "unterminated") {
+		t.Fatalf("rejects %s; want line 2 alone, for its stray quote", describeRejects(rejects))
+	}
+	if ids := customerIDs(rows); !slices.Equal(ids, []string{"C2", "C3"}) {
+		t.Fatalf("accepted %v, want C2 and C3", ids)
+	}
+	if r := rows[0]; r.Email != "b@example.com" || r.Attributes["plan"] != "silver" || !strings.HasPrefix(r.Name, "Ana") {
+		t.Errorf("C2: email %q, plan %q, name %.10q…", r.Email, r.Attributes["plan"], r.Name)
 	}
 }

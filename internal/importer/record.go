@@ -65,6 +65,19 @@ type physLine struct {
 	// cut is set when the line was longer than MaxRowBytes and only its first MaxRowBytes were
 	// kept.
 	cut bool
+	// asRecord is the line as it is read when it starts a record (its names cut), if that
+	// differs: a line read inside a record that turns out broken is read again as one.
+	asRecord *physLine
+}
+
+// clone is a copy of l that outlives the reader's buffers.
+func (l physLine) clone() physLine {
+	l.text = bytes.Clone(l.text)
+	if l.asRecord != nil {
+		rec := l.asRecord.clone()
+		l.asRecord = &rec
+	}
+	return l
 }
 
 // nameCutter takes out of a long line, piece by piece as it is read, the bytes of the name
@@ -160,6 +173,8 @@ type recordReader struct {
 	cuttable []bool
 
 	long []byte // a line longer than in's buffer, gathered up to longKeep bytes
+	// longRecord is the same line gathered as if it started a record (see nextLine).
+	longRecord []byte
 	// cutScratch holds a piece of a long line once nameCutter has taken out what it drops.
 	cutScratch []byte
 	buf        []byte // the current record's field bytes
@@ -200,31 +215,29 @@ func (r *recordReader) nextLine(startsRecord bool) (physLine, error) {
 	}
 	num := r.nextNo
 	line, err := r.in.ReadSlice('\n')
-	cut := false
+	var main, asRecord *gathered
 	if errors.Is(err, bufio.ErrBufferFull) {
 		// A line longer than the buffer: gather it up to longKeep, and past that only read on
-		// to its end.
-		var names *nameCutter
-		if startsRecord && slices.Contains(r.cuttable, true) {
-			names = &nameCutter{cuttable: r.cuttable, comma: r.comma, atStart: true}
+		// to its end. A line read inside a record that spans lines is gathered a second time
+		// as if it started one, names cut: if the record turns out broken, the line is read
+		// again as a record of its own (resync), and must not lose its customer then.
+		names := slices.Contains(r.cuttable, true)
+		main = r.gather(&r.long, startsRecord && names)
+		if !startsRecord && names {
+			asRecord = r.gather(&r.longRecord, true)
 		}
-		r.long = r.long[:0]
 		for {
-			if names != nil {
-				line = names.keep(line, r.cutScratch[:0], !errors.Is(err, bufio.ErrBufferFull))
-				r.cutScratch = line
+			last := !errors.Is(err, bufio.ErrBufferFull)
+			main.add(line, last)
+			if asRecord != nil {
+				asRecord.add(line, last)
 			}
-			keep := max(0, min(longKeep-len(r.long), len(line)))
-			if keep < len(line) {
-				cut, names = true, nil // too long whatever follows: only read on
-			}
-			r.long = append(r.long, line[:keep]...)
-			if !errors.Is(err, bufio.ErrBufferFull) {
+			if last {
 				break
 			}
 			line, err = r.in.ReadSlice('\n')
 		}
-		line = r.long
+		line = *main.buf
 	}
 	if len(line) == 0 && err != nil {
 		return physLine{}, err
@@ -233,11 +246,56 @@ func (r *recordReader) nextLine(startsRecord bool) (physLine, error) {
 		return physLine{}, err
 	}
 	r.nextNo++
+	l := physLine{num: num}
+	l.text, l.cut = endLine(line, main != nil && main.cut)
+	if asRecord != nil {
+		rec := physLine{num: num}
+		if rec.text, rec.cut = endLine(*asRecord.buf, asRecord.cut); !bytes.Equal(rec.text, l.text) {
+			l.asRecord = &rec
+		}
+	}
+	return l, nil
+}
+
+// endLine is a gathered line without its line feed, cut at MaxRowBytes.
+func endLine(line []byte, cut bool) ([]byte, bool) {
 	line = bytes.TrimSuffix(line, []byte{'\n'})
 	if cut || len(bytes.TrimSuffix(line, []byte{'\r'})) > MaxRowBytes {
-		cut, line = true, line[:MaxRowBytes]
+		return line[:MaxRowBytes], true
 	}
-	return physLine{num: num, text: line, cut: cut}, nil
+	return line, false
+}
+
+// gathered is a long line being gathered into buf, up to longKeep bytes, through a nameCutter
+// if names is set.
+type gathered struct {
+	buf     *[]byte
+	names   *nameCutter
+	scratch *[]byte
+	cut     bool // the line was longer than longKeep
+}
+
+// gather starts gathering a line into buf (emptied), cutting names if asked.
+func (r *recordReader) gather(buf *[]byte, cutNames bool) *gathered {
+	*buf = (*buf)[:0]
+	g := &gathered{buf: buf, scratch: &r.cutScratch}
+	if cutNames {
+		g.names = &nameCutter{cuttable: r.cuttable, comma: r.comma, atStart: true}
+	}
+	return g
+}
+
+// add gathers the next piece of the line; last says it ends the line.
+func (g *gathered) add(piece []byte, last bool) {
+	if g.names != nil {
+		piece = g.names.keep(piece, (*g.scratch)[:0], last)
+		*g.scratch = piece
+	}
+	keep := max(0, min(longKeep-len(*g.buf), len(piece)))
+	if keep < len(piece) {
+		g.cut, g.names = true, nil // too long whatever follows: only read on
+	}
+	*g.buf = append(*g.buf, piece[:keep]...)
 }
 
 // Read returns the next record, or io.EOF after the last. Blank lines are skipped.
@@ -284,7 +342,7 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		if err != nil {
 			return record{}, err
 		}
-		kept = append(kept, physLine{num: next.num, text: bytes.Clone(next.text), cut: next.cut})
+		kept = append(kept, next.clone())
 		size += 1 + len(next.text) // the line break is part of the quoted field
 		if next.cut || len(kept) > maxRecordLines || size > MaxRowBytes {
 			return r.resync(rec, kept, st.quoteColumn, fmt.Sprintf(
@@ -503,7 +561,14 @@ func endsField(text []byte, i int, comma byte) bool {
 // the customer.
 func (r *recordReader) resync(rec record, kept []physLine, column int, reason string) record {
 	if len(kept) > 1 {
-		r.again = append(kept[1:len(kept):len(kept)], r.again...)
+		again := make([]physLine, 0, len(kept)-1+len(r.again))
+		for _, l := range kept[1:] {
+			if l.asRecord != nil {
+				l = *l.asRecord
+			}
+			again = append(again, l)
+		}
+		r.again = append(again, r.again...)
 	}
 	rec.fields = strings.SplitN(string(kept[0].text), string(r.comma), MaxRowFields)
 	rec.problem = reason
