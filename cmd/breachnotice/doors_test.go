@@ -391,7 +391,16 @@ func (d consoleDoor) rejects(t *testing.T, id, importID string) {
 func (d consoleDoor) preview(t *testing.T, id, customer string) {
 	d.get(t, "/campaigns/"+id+"/preview?customer_id="+customer, http.StatusOK)
 }
-func (d consoleDoor) approve(t *testing.T, id string) { d.post(t, "/campaigns/"+id+"/approve", nil) }
+// approve approves as a browser does: with the list version the campaign's page shows.
+func (d consoleDoor) approve(t *testing.T, id string) {
+	m := listVersionField.FindStringSubmatch(d.get(t, "/campaigns/"+id, http.StatusOK))
+	if m == nil {
+		t.Fatal("the campaign page has no approve form with a list_version")
+	}
+	d.post(t, "/campaigns/"+id+"/approve", url.Values{"list_version": {m[1]}})
+}
+
+var listVersionField = regexp.MustCompile(`name="list_version" value="([^"]+)"`)
 func (d consoleDoor) move(t *testing.T, id, verb string) {
 	d.post(t, "/campaigns/"+id+"/"+verb, nil)
 }

@@ -95,17 +95,27 @@ func (s *Service) Lint(ctx context.Context, actor breach.Actor, id string) (*bre
 	return c, findings, nil
 }
 
+// ApproveRequest says which list an approval is for.
+type ApproveRequest struct {
+	// ListVersion is the version of the list the approver reviewed (breach.Campaign.ListVersion,
+	// as the console's page and `campaign show --json` give it).
+	ListVersion string
+	// AsFound, without a ListVersion, approves the list as the request finds it: for the doors
+	// that may be used without showing the approver a version (the command line without
+	// --list-version, an API call without a body). The approval is still refused if an import
+	// lands while it waits for the campaign's lock, which an import holds from its start: the
+	// approver asked before that list existed. The console always sends the version its page
+	// showed, and an approval from it without one is refused.
+	AsFound bool
+}
+
 // Approve gives actor's approval to a draft campaign whose list is imported and whose notices
 // pass lint. A campaign that needs two approvers stays a draft after the first (its Approvals
 // say "1 of 2"); the second approves it. A refusal by the approval rules is audited too
 // (breach.ActionApproveRefused): it is the attempt a reviewer of the log wants to see.
 //
-// listVersion is the version of the list the approver reviewed (breach.Campaign.ListVersion,
-// as the console's page and `campaign show --json` give it); the approval is refused if the
-// list has changed since. Empty, it is the list as this request finds it — still refused if
-// an import lands while the approval waits for the campaign's lock, which an import holds
-// from its start: the approver asked before that list existed.
-func (s *Service) Approve(ctx context.Context, actor breach.Actor, id, listVersion string) (*breach.Campaign, error) {
+// The approval is of the list version req names, and refused if the list has changed since.
+func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, req ApproveRequest) (*breach.Campaign, error) {
 	if err := actor.Require(breach.RoleApprover); err != nil {
 		return nil, err
 	}
@@ -113,8 +123,12 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id, listVersi
 	if err != nil {
 		return nil, err
 	}
-	if len(listVersion) > 64 {
+	listVersion := req.ListVersion
+	switch {
+	case len(listVersion) > 64:
 		return nil, breach.Errorf(breach.EINVALID, "list_version is not a list version (longer than 64 bytes)")
+	case listVersion == "" && !req.AsFound:
+		return nil, breach.Errorf(breach.EINVALID, "the approval does not say which version of the list it is for: reload the campaign's page, review it, and approve again")
 	}
 	reviewed := listVersion != "" // else: the list as this request finds it
 	if !reviewed {

@@ -98,9 +98,12 @@ func TestOperation_AViewerReadsButChangesNothing(t *testing.T) {
 			_, err := ops.Import(ctx, viewer, c.ID, operation.ImportRequest{List: strings.NewReader("customer_id,email\nX,x@example.com\n")})
 			return err
 		}(),
-		"approve": func() error { _, err := ops.Approve(ctx, viewer, c.ID, ""); return err }(),
-		"start":   func() error { _, err := ops.MoveCampaign(ctx, viewer, c.ID, operation.Start); return err }(),
-		"cancel":  func() error { _, err := ops.MoveCampaign(ctx, viewer, c.ID, operation.Cancel); return err }(),
+		"approve": func() error {
+			_, err := ops.Approve(ctx, viewer, c.ID, operation.ApproveRequest{AsFound: true})
+			return err
+		}(),
+		"start":  func() error { _, err := ops.MoveCampaign(ctx, viewer, c.ID, operation.Start); return err }(),
+		"cancel": func() error { _, err := ops.MoveCampaign(ctx, viewer, c.ID, operation.Cancel); return err }(),
 		"test-send": func() error {
 			_, err := ops.TestSend(ctx, viewer, c.ID, operation.TestSendRequest{To: []string{"r@example.org"}})
 			return err
@@ -132,7 +135,10 @@ func TestOperation_NonCanonicalIDsAreRefusedBeforeAnythingHappens(t *testing.T) 
 				_, _, _, err := ops.Preview(ctx, actor, id, operation.PreviewRequest{CustomerID: "AT-100001"})
 				return err
 			}(),
-			"approve": func() error { _, err := ops.Approve(ctx, actor, id, ""); return err }(),
+			"approve": func() error {
+				_, err := ops.Approve(ctx, actor, id, operation.ApproveRequest{AsFound: true})
+				return err
+			}(),
 			"audit log": func() error {
 				if id == "" {
 					return breach.Errorf(breach.EINVALID, "no filter is no campaign: nothing to refuse")
@@ -178,14 +184,14 @@ func TestOperation_RequireTwoPersonOnTheServerOverridesTheFile(t *testing.T) {
 		t.Fatal("the example campaign asks for two people already")
 	}
 	ctx := t.Context()
-	if _, err := ops.Approve(ctx, breach.CLIActor("boss"), c.ID, ""); breach.ErrorCode(err) != breach.ECONFLICT {
+	if _, err := ops.Approve(ctx, breach.CLIActor("boss"), c.ID, operation.ApproveRequest{AsFound: true}); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("the CLI approving under REQUIRE_TWO_PERSON: %v, want ECONFLICT", err)
 	}
-	got, err := ops.Approve(ctx, user("ana", breach.RoleApprover, ""), c.ID, "")
+	got, err := ops.Approve(ctx, user("ana", breach.RoleApprover, ""), c.ID, operation.ApproveRequest{AsFound: true})
 	if err != nil || got.State != breach.CampaignDraft || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
 		t.Fatalf("first approval: %+v, %v", got, err)
 	}
-	if got, err = ops.Approve(ctx, user("ben", breach.RoleApprover, ""), c.ID, ""); err != nil || got.State != breach.CampaignApproved {
+	if got, err = ops.Approve(ctx, user("ben", breach.RoleApprover, ""), c.ID, operation.ApproveRequest{AsFound: true}); err != nil || got.State != breach.CampaignApproved {
 		t.Fatalf("second approval: %+v, %v", got, err)
 	}
 }

@@ -181,7 +181,7 @@ func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *
 	ctx := t.Context()
 	ana, ben := user("ana", breach.RoleApprover), user("ben", breach.RoleApprover)
 	oscar := user("oscar", breach.RoleOperator, breach.RoleApprover)
-	if got, err := ops.Approve(ctx, ana, c.ID, ""); err != nil || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
+	if got, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{AsFound: true}); err != nil || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
 		t.Fatalf("ana's approval: %v, %v", got, err)
 	}
 	if _, err := ops.ImportCodes(ctx, oscar, c.ID, operation.CodesRequest{Filename: "v.csv", Codes: codesFile(poolCodes("SOD", 100)...)}); err != nil {
@@ -190,13 +190,13 @@ func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *
 	if got, err := ops.Campaign(ctx, ana, c.ID); err != nil || len(got.Approvals) != 0 {
 		t.Errorf("after the codes import: approvals %v (%v), want none: ana approved notices without these codes", got.Approvals, err)
 	}
-	if _, err := ops.Approve(ctx, oscar, c.ID, ""); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other approvers") {
+	if _, err := ops.Approve(ctx, oscar, c.ID, operation.ApproveRequest{AsFound: true}); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other approvers") {
 		t.Errorf("oscar approving after importing the codes: %v, want ECONFLICT (an author)", err)
 	}
-	if _, err := ops.Approve(ctx, ana, c.ID, ""); err != nil {
+	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{AsFound: true}); err != nil {
 		t.Fatalf("ana approving again: %v", err)
 	}
-	if got, err := ops.Approve(ctx, ben, c.ID, ""); err != nil || got.State != breach.CampaignApproved {
+	if got, err := ops.Approve(ctx, ben, c.ID, operation.ApproveRequest{AsFound: true}); err != nil || got.State != breach.CampaignApproved {
 		t.Fatalf("ben's approval: %v, %v", got, err)
 	}
 }
@@ -219,10 +219,10 @@ func TestApprove_AListImportedAfterTheReviewIsNotApprovedUnseen(t *testing.T) {
 		t.Fatal(err)
 	}
 	refusedBefore := countAction(t, db, breach.ActionApproveRefused)
-	if _, err := ops.Approve(ctx, ana, c.ID, reviewed.ListVersion); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "changed since it was reviewed") {
+	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{ListVersion: reviewed.ListVersion}); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "changed since it was reviewed") {
 		t.Fatalf("approving the list reviewed before the import: %v, want ECONFLICT", err)
 	}
-	if _, err := ops.Approve(ctx, ana, c.ID, "20260101T000000.000000Z"); breach.ErrorCode(err) != breach.ECONFLICT {
+	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{ListVersion: "20260101T000000.000000Z"}); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("approving a made-up version: %v, want ECONFLICT", err)
 	}
 	if got := countAction(t, db, breach.ActionApproveRefused) - refusedBefore; got != 2 {
@@ -232,7 +232,7 @@ func TestApprove_AListImportedAfterTheReviewIsNotApprovedUnseen(t *testing.T) {
 	if err != nil || now.ListVersion == reviewed.ListVersion {
 		t.Fatalf("after the import: version %q (%v), want a new one", now.ListVersion, err)
 	}
-	if got, err := ops.Approve(ctx, ana, c.ID, now.ListVersion); err != nil || got.State != breach.CampaignApproved {
+	if got, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{ListVersion: now.ListVersion}); err != nil || got.State != breach.CampaignApproved {
 		t.Fatalf("approving the list as it is: %+v, %v", got, err)
 	}
 }
@@ -258,7 +258,7 @@ func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
 	waitFor(t, `SELECT count(*) FROM imports WHERE campaign_id = $1 AND state = 'running'`, c.ID)
 	approved := make(chan error, 1)
 	go func() {
-		_, err := ops.Approve(ctx, ana, c.ID, "")
+		_, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{AsFound: true})
 		approved <- err
 	}()
 	waitFor(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%' AND $1 <> ''`, c.ID)

@@ -53,7 +53,11 @@ func TestAudit_EveryConsoleActionLeavesARowNamingTheUser(t *testing.T) {
 		t.Errorf("test send: %d\n%s", got.status, got.body)
 	}
 	for _, step := range []string{"approve", "start", "pause", "resume", "cancel"} {
-		if got := b.post("/campaigns/"+id+"/"+step, nil); got.status != http.StatusSeeOther {
+		var form url.Values
+		if step == "approve" {
+			form = approveForm(t, st, id)
+		}
+		if got := b.post("/campaigns/"+id+"/"+step, form); got.status != http.StatusSeeOther {
 			t.Fatalf("%s: %d\n%s", step, got.status, got.body)
 		}
 	}

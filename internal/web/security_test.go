@@ -83,7 +83,7 @@ func TestCrossOriginPost_IsRefusedAndChangesNothing(t *testing.T) {
 		t.Errorf("after refused cross-origin approvals the campaign is %s, want draft", s)
 	}
 	// The same request from the console's own page goes through.
-	if got := b.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusSeeOther {
+	if got := b.post("/campaigns/"+c.ID+"/approve", approveForm(t, st, c.ID)); got.status != http.StatusSeeOther {
 		t.Fatalf("same-origin approve: %d\n%s", got.status, got.body)
 	}
 	if s := state(t, st, c.ID); s != breach.CampaignApproved {
@@ -374,7 +374,7 @@ func TestRoles_ViewerCannotStartAndOperatorCannotApprove(t *testing.T) {
 	if got := viewer.get("/campaigns/" + c.ID); got.status != http.StatusOK || strings.Contains(got.body, `id="start"`) || strings.Contains(got.body, `id="upload"`) {
 		t.Errorf("viewer's campaign page: %d, or it offers operator actions", got.status)
 	}
-	if got := operator.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusForbidden || !strings.Contains(got.body, "approver role") {
+	if got := operator.post("/campaigns/"+c.ID+"/approve", approveForm(t, st, c.ID)); got.status != http.StatusForbidden || !strings.Contains(got.body, "approver role") {
 		t.Errorf("operator approving: %d, want 403 naming the role\n%s", got.status, got.body)
 	}
 	if s := state(t, st, c.ID); s != breach.CampaignDraft {
@@ -402,7 +402,7 @@ func TestApproval_TwoPersonCampaignNeedsTwoOthersThanItsAuthors(t *testing.T) {
 	third := st.signedIn("third", breach.RoleApprover)
 	c := st.campaign("user:author", "user:uploader", func(c *breach.Campaign) { c.Approval.TwoPerson = true })
 	for who, b := range map[string]*browser{"creator": author, "uploader": uploader} {
-		got := b.post("/campaigns/"+c.ID+"/approve", nil)
+		got := b.post("/campaigns/"+c.ID+"/approve", approveForm(t, st, c.ID))
 		if got.status != http.StatusConflict || !strings.Contains(got.body, "other approvers must approve it") {
 			t.Errorf("the %s approving alone: %d, want 409 saying other approvers must\n%s", who, got.status, got.body)
 		}
@@ -410,7 +410,7 @@ func TestApproval_TwoPersonCampaignNeedsTwoOthersThanItsAuthors(t *testing.T) {
 			t.Fatalf("after the %s's refused approval: %s", who, s)
 		}
 	}
-	got := second.post("/campaigns/"+c.ID+"/approve", nil)
+	got := second.post("/campaigns/"+c.ID+"/approve", approveForm(t, st, c.ID))
 	if got.status != http.StatusSeeOther || !strings.Contains(got.header.Get("Location"), "done=approval") {
 		t.Fatalf("the first approver: %d %q\n%s", got.status, got.header.Get("Location"), got.body)
 	}
@@ -420,7 +420,7 @@ func TestApproval_TwoPersonCampaignNeedsTwoOthersThanItsAuthors(t *testing.T) {
 	if s := state(t, st, c.ID); s != breach.CampaignDraft {
 		t.Fatalf("after one of two approvals: %s, want draft", s)
 	}
-	if got := third.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusSeeOther {
+	if got := third.post("/campaigns/"+c.ID+"/approve", approveForm(t, st, c.ID)); got.status != http.StatusSeeOther {
 		t.Fatalf("the second approver: %d\n%s", got.status, got.body)
 	}
 	c2, err := st.db.Campaign(context.Background(), c.ID)
@@ -435,7 +435,7 @@ func TestApproval_TwoPersonCampaignNeedsTwoOthersThanItsAuthors(t *testing.T) {
 	}
 	// A one-person campaign may be approved by its creator.
 	solo := st.campaign("user:author", "user:author", nil)
-	if got := author.post("/campaigns/"+solo.ID+"/approve", nil); got.status != http.StatusSeeOther {
+	if got := author.post("/campaigns/"+solo.ID+"/approve", approveForm(t, st, solo.ID)); got.status != http.StatusSeeOther {
 		t.Errorf("the creator approving a one-person campaign: %d\n%s", got.status, got.body)
 	}
 }
@@ -448,7 +448,7 @@ func TestSignedOut_PagesRedirectToSignInAndActionsAreRefused(t *testing.T) {
 	if got.status != http.StatusSeeOther || got.header.Get("Location") != "/sign-in?next=%2Fcampaigns%2F"+c.ID {
 		t.Errorf("signed-out page: %d to %q", got.status, got.header.Get("Location"))
 	}
-	if got := b.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusUnauthorized {
+	if got := b.post("/campaigns/"+c.ID+"/approve", approveForm(t, st, c.ID)); got.status != http.StatusUnauthorized {
 		t.Errorf("signed-out approve: %d, want 401", got.status)
 	}
 	// The JSON API behind the console still wants its bearer token.
@@ -599,7 +599,7 @@ func TestSignIn_IPv4MappedAddressCountsAsTheIPv4Address(t *testing.T) {
 
 // The approve form carries the version of the list the page showed (list_version): a post for
 // another version — a list imported since the page was drawn — is refused with a page saying
-// so, and the campaign stays a draft; the page's own version approves it.
+// so, and so is one for none; the campaign stays a draft; the page's own version approves it.
 func TestApproval_TheFormApprovesTheListThePageShowed(t *testing.T) {
 	st := newStack(t, nil)
 	approver := st.signedIn("approver", breach.RoleApprover)
@@ -619,10 +619,25 @@ func TestApproval_TheFormApprovesTheListThePageShowed(t *testing.T) {
 	if s := state(t, st, c.ID); s != breach.CampaignDraft {
 		t.Fatalf("after approving another version: %s, want draft", s)
 	}
+	// A form without the version (a page drawn before it was added, a form made by hand) is
+	// no approval of the list as it happens to be.
+	if got := approver.post("/campaigns/"+c.ID+"/approve", nil); got.status != http.StatusBadRequest || !strings.Contains(got.body, "which version of the list") {
+		t.Errorf("approving without a version: %d, want 400 saying which version is missing\n%s", got.status, got.body)
+	}
 	if got := approver.post("/campaigns/"+c.ID+"/approve", url.Values{"list_version": {m[1]}}); got.status != http.StatusSeeOther {
 		t.Fatalf("approving the page's version: %d\n%s", got.status, got.body)
 	}
 	if s := state(t, st, c.ID); s != breach.CampaignApproved {
 		t.Errorf("after approving the page's version: %s, want approved", s)
 	}
+}
+
+// approveForm is the approve form as the campaign's page fills it: the list's version now.
+func approveForm(t *testing.T, st *stack, id string) url.Values {
+	t.Helper()
+	_, version, err := st.db.Approvals(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url.Values{"list_version": {version}}
 }
