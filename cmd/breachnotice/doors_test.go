@@ -391,6 +391,7 @@ func (d consoleDoor) rejects(t *testing.T, id, importID string) {
 func (d consoleDoor) preview(t *testing.T, id, customer string) {
 	d.get(t, "/campaigns/"+id+"/preview?customer_id="+customer, http.StatusOK)
 }
+
 // approve approves as a browser does: with the list version the campaign's page shows.
 func (d consoleDoor) approve(t *testing.T, id string) {
 	m := listVersionField.FindStringSubmatch(d.get(t, "/campaigns/"+id, http.StatusOK))
@@ -401,6 +402,7 @@ func (d consoleDoor) approve(t *testing.T, id string) {
 }
 
 var listVersionField = regexp.MustCompile(`name="list_version" value="([^"]+)"`)
+
 func (d consoleDoor) move(t *testing.T, id, verb string) {
 	d.post(t, "/campaigns/"+id+"/"+verb, nil)
 }
