@@ -18,6 +18,12 @@ func readRecords(t *testing.T, in string, comma byte, width int) []record {
 	t.Helper()
 	rr := newRecordReader(bufio.NewReaderSize(strings.NewReader(in), 16), comma)
 	rr.width = width
+	return readAll(t, rr)
+}
+
+// readAll reads every record of rr.
+func readAll(t *testing.T, rr *recordReader) []record {
+	t.Helper()
 	var out []record
 	for {
 		rec, err := rr.Read()
@@ -236,17 +242,7 @@ func TestRecordReader_NameCutterLeavesTheSameRecords(t *testing.T) {
 		read := func(bufSize int) []record {
 			rr := newRecordReader(bufio.NewReaderSize(strings.NewReader(b.String()), bufSize), ',')
 			rr.width, rr.cuttable = 4, []bool{false, true, false, false}
-			var out []record
-			for {
-				rec, err := rr.Read()
-				if errors.Is(err, io.EOF) {
-					return out
-				}
-				if err != nil {
-					t.Fatalf("seed %d: Read: %v", seed, err)
-				}
-				out = append(out, rec)
-			}
+			return readAll(t, rr)
 		}
 		cut, whole := read(16), read(8<<20)
 		if seed == 0 { // a name of escaped quotes alone, and one whose kept text ends inside a character

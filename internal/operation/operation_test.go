@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/breachnotice/breachnotice/examples"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
@@ -61,6 +63,17 @@ func draft(t *testing.T, ops *operation.Service, actor breach.Actor) *breach.Cam
 		t.Fatal(err)
 	}
 	return c
+}
+
+// dbConn is a connection of the test's own to this package's database, closed with the test.
+func dbConn(t *testing.T) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 func user(login string, roles ...breach.Role) breach.Actor {

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -215,11 +213,7 @@ func TestRegulatorSamples_NoticesForTheRegulatorsThatAskAndTheWebsiteNoticeWitho
 func TestRegulatorReport_NoticeDayIsTheEarliestDateTheNoticesWentOut(t *testing.T) {
 	ops, _ := service(t)
 	c := regulatorCampaign(t, ops)
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
+	conn := dbConn(t)
 	if _, err := conn.Exec(t.Context(), `UPDATE campaigns SET started_at = '2026-12-02 05:00:00Z' WHERE id = $1`, c.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -280,11 +274,7 @@ func TestRegulatorReport_PeopleOfNoCountryAreInTheDefaultCountry(t *testing.T) {
 func TestRegulatorReport_NoDiscoveryDateIsAnErrorNotDeadlinesOfYearOne(t *testing.T) {
 	ops, _ := service(t)
 	c := regulatorCampaign(t, ops)
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
+	conn := dbConn(t)
 	if _, err := conn.Exec(t.Context(), `UPDATE campaigns SET spec = spec #- '{incident,discovered_on}' WHERE id = $1`, c.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -300,11 +290,7 @@ func TestRegulatorReport_NoDiscoveryDateIsAnErrorNotDeadlinesOfYearOne(t *testin
 func TestRegulatorReport_AnImpossibleStoredDiscoveryDateIsWarnedOf(t *testing.T) {
 	ops, _ := service(t)
 	c := regulatorCampaign(t, ops)
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(t.Context())
+	conn := dbConn(t)
 	for _, tt := range []struct{ date, want string }{
 		{"2099-11-12", "after the day the campaign was created"},
 		{"2026-01-02", "before the breach began"},

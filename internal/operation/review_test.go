@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/postgres"
@@ -255,13 +253,14 @@ func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
 	if _, err := feed.Write([]byte("customer_id,email\nX1,mallory@example.net\n")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, `SELECT count(*) FROM imports WHERE campaign_id = $1 AND state = 'running'`, c.ID)
+	waitFor(t, "the import never started", `SELECT count(*) FROM imports WHERE campaign_id = $1 AND state = 'running'`, c.ID)
 	approved := make(chan error, 1)
 	go func() {
 		_, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{AsFound: true})
 		approved <- err
 	}()
-	waitFor(t, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%' AND $1 <> ''`, c.ID)
+	waitFor(t, "the approval never waited for the import's lock",
+		`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`)
 	time.Sleep(300 * time.Millisecond)
 	feed.Close()
 	if err := <-imported; err != nil {
@@ -288,25 +287,22 @@ func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
 	}
 }
 
-// waitFor polls query (with arg) until it counts at least one row, for up to 10 seconds.
-func waitFor(t *testing.T, query, arg string) {
+// waitFor polls query until it counts at least one row, and fails the test with what if it
+// still has not after 10 seconds.
+func waitFor(t *testing.T, what, query string, args ...any) {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
+	conn := dbConn(t)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var n int
-		if err := conn.QueryRow(t.Context(), query, arg).Scan(&n); err != nil {
+		if err := conn.QueryRow(t.Context(), query, args...).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("still nothing after 10 s: %s", query)
+			t.Fatal(what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

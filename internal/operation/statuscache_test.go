@@ -87,24 +87,8 @@ func blockCampaigns(t *testing.T) (release func()) {
 // waitForLockWaiter returns once a backend waits for a lock on the campaigns table.
 func waitForLockWaiter(t *testing.T) {
 	t.Helper()
-	conn, err := pgx.Connect(t.Context(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		var n int
-		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_locks
-			WHERE NOT granted AND relation = 'campaigns'::regclass`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n > 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("no status read waits for the campaigns table's lock")
+	waitFor(t, "no status read waits for the campaigns table's lock",
+		`SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'campaigns'::regclass`)
 }
 
 // A request waiting for another's read of the same campaign's status returns when its own
