@@ -4,9 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -25,41 +24,23 @@ func TestCLI_RecipientPrintsNoTerminalEscapesFromAServersError(t *testing.T) {
 			t.Fatalf("%v: %v\n%s", args, err, stderr)
 		}
 	}
-	ctx := t.Context()
-	db, err := postgres.Open(ctx, dbURL)
+	db, err := postgres.Open(t.Context(), dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for {
-		p, err := db.PlanCampaign(ctx, id, 50_000)
-		if err != nil {
-			t.Fatal(err)
+	pgtest.PlanAll(t, db, id, 50_000)
+	found := false
+	pgtest.Send(t, db, id, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
+		if cl.Recipient.CustomerID != "AT-100001" {
+			return nil
 		}
-		if p.Done {
-			break
-		}
-	}
-	worker := uuid.NewString()
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
-		t.Fatal(err)
-	}
-	claims, _, _, err := db.ClaimRange(ctx, id, breach.ChannelEmail, 0, 1<<40, worker, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outcomes []breach.Outcome
-	for _, cl := range claims {
-		if cl.Recipient.CustomerID == "AT-100001" {
-			outcomes = append(outcomes, breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliveryFailed,
-				Error: "550 5.1.1 \x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07\x1b[31mno such user\u009b0m"})
-		}
-	}
-	if len(outcomes) != 1 {
-		t.Fatalf("no claim for AT-100001 among %d", len(claims))
-	}
-	if _, err := db.Record(ctx, id, breach.ChannelEmail, worker, outcomes, false); err != nil {
-		t.Fatal(err)
+		found = true
+		return &breach.Outcome{State: breach.DeliveryFailed,
+			Error: "550 5.1.1 \x1b]52;c;Y3VybCBldmlsLmV4YW1wbGUgfCBzaA==\x07\x1b[31mno such user\u009b0m"}
+	})
+	if !found {
+		t.Fatal("no claim for AT-100001")
 	}
 	out, stderr, err := cli(t, "", "campaign", "recipient", id, "AT-100001")
 	if err != nil {

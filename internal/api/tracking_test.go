@@ -20,6 +20,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -56,40 +57,14 @@ func sendingCampaign(t *testing.T, c *client) (string, *postgres.DB) {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	planAll(t, db, id)
-	worker := uuid.NewString()
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
-		t.Fatal(err)
-	}
-	claims, _, _, err := db.ClaimRange(ctx, id, breach.ChannelEmail, 0, 1<<40, worker, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outcomes []breach.Outcome
-	for _, cl := range claims {
-		o := breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliverySent, ProviderID: "msg-" + cl.Recipient.CustomerID}
+	pgtest.PlanAll(t, db, id, 50_000)
+	pgtest.Send(t, db, id, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
 		if cl.Recipient.Country == "FR" {
-			o = breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliveryFailed, Error: "550 mailbox unavailable"}
+			return &breach.Outcome{State: breach.DeliveryFailed, Error: "550 mailbox unavailable"}
 		}
-		outcomes = append(outcomes, o)
-	}
-	if _, err := db.Record(ctx, id, breach.ChannelEmail, worker, outcomes, false); err != nil {
-		t.Fatal(err)
-	}
+		return &breach.Outcome{State: breach.DeliverySent, ProviderID: "msg-" + cl.Recipient.CustomerID}
+	})
 	return id, db
-}
-
-func planAll(t *testing.T, db *postgres.DB, id string) {
-	t.Helper()
-	for {
-		p, err := db.PlanCampaign(t.Context(), id, 50_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Done {
-			return
-		}
-	}
 }
 
 type statusAnswer struct {
@@ -446,7 +421,7 @@ func TestTracking_ExportStreamsALargeCampaign(t *testing.T) {
 	if _, err := db.MoveCampaign(ctx, id, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
 		t.Fatal(err)
 	}
-	planAll(t, db, id)
+	pgtest.PlanAll(t, db, id, 50_000)
 	rows, prev := 0, ""
 	c.getCSV("/api/v1/campaigns/"+id+"/deliveries.csv", func(rec []string) {
 		rows++

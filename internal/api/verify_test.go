@@ -17,6 +17,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/redistest"
 )
@@ -45,38 +46,13 @@ func verifyCampaign(t *testing.T, c *client, db *postgres.DB) string {
 	if _, err := db.MoveCampaign(ctx, id, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		p, err := db.PlanCampaign(ctx, id, 1000)
-		if err != nil {
-			t.Fatal(err)
+	pgtest.PlanAll(t, db, id, 1000)
+	pgtest.Send(t, db, id, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
+		if cl.Recipient.CustomerID != "VA-7781" {
+			return nil
 		}
-		if p.Done {
-			break
-		}
-	}
-	worker := uuid.NewString()
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
-		t.Fatal(err)
-	}
-	claims, _, _, err := db.ClaimRange(ctx, id, breach.ChannelEmail, 0, 1<<40, worker, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var outcomes []breach.Outcome
-	var release []int64
-	for _, cl := range claims {
-		if cl.Recipient.CustomerID == "VA-7781" {
-			outcomes = append(outcomes, breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliverySent, ProviderID: "pid-a"})
-		} else {
-			release = append(release, cl.Recipient.ID)
-		}
-	}
-	if _, err := db.Record(ctx, id, breach.ChannelEmail, worker, outcomes, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Release(ctx, id, breach.ChannelEmail, worker, release); err != nil {
-		t.Fatal(err)
-	}
+		return &breach.Outcome{State: breach.DeliverySent, ProviderID: "pid-a"}
+	})
 	return id
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -44,45 +45,17 @@ func sentCampaign(t *testing.T, ops *operation.Service, db *postgres.DB, finish 
 	if _, err := db.MoveCampaign(ctx, c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		p, err := db.PlanCampaign(ctx, c.ID, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Done {
-			break
-		}
-	}
-	worker := uuid.NewString()
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
-		t.Fatal(err)
-	}
-	claims, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		outcomes []breach.Outcome
-		release  []int64
-	)
-	for _, cl := range claims {
+	pgtest.PlanAll(t, db, c.ID, 1000)
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
 		switch id := cl.Recipient.CustomerID; {
 		case id == "V2":
-			outcomes = append(outcomes, breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliveryFailed, Error: "550 unknown user"})
+			return &breach.Outcome{State: breach.DeliveryFailed, Error: "550 unknown user"}
 		case id == "V3" && !finish:
-			release = append(release, cl.Recipient.ID)
+			return nil
 		default:
-			outcomes = append(outcomes, breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliverySent, ProviderID: "pid-" + id})
+			return &breach.Outcome{State: breach.DeliverySent, ProviderID: "pid-" + id}
 		}
-	}
-	if _, err := db.Record(ctx, c.ID, breach.ChannelEmail, worker, outcomes, false); err != nil {
-		t.Fatal(err)
-	}
-	if len(release) > 0 {
-		if err := db.Release(ctx, c.ID, breach.ChannelEmail, worker, release); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 	if finish {
 		if done, err := db.CompleteIfDone(ctx, c.ID); err != nil || !done {
 			t.Fatalf("CompleteIfDone = %v, %v", done, err)

@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -110,4 +112,54 @@ func Empty(tb testing.TB) string {
 	}
 	tb.Cleanup(func() { drop(admin, name) })
 	return u
+}
+
+// PlanAll runs the planner over a started campaign, step recipients at a time, until every
+// recipient has a delivery.
+func PlanAll(t testing.TB, db *postgres.DB, campaignID string, step int) {
+	t.Helper()
+	for {
+		p, err := db.PlanCampaign(t.Context(), campaignID, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Done {
+			return
+		}
+	}
+}
+
+// Send claims the due deliveries of channel ch as a fresh worker, as a worker would, and
+// records outcome's answer for each; a claim outcome returns nil for is released untouched.
+func Send(t testing.TB, db *postgres.DB, campaignID string, ch breach.Channel, fallback bool, outcome func(breach.Claim) *breach.Outcome) {
+	t.Helper()
+	ctx := t.Context()
+	worker := uuid.NewString()
+	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
+		t.Fatal(err)
+	}
+	claims, _, _, err := db.ClaimRange(ctx, campaignID, ch, 0, 1<<40, worker, fallback)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		outcomes []breach.Outcome
+		release  []int64
+	)
+	for _, cl := range claims {
+		if o := outcome(cl); o != nil {
+			o.RecipientID = cl.Recipient.ID
+			outcomes = append(outcomes, *o)
+		} else {
+			release = append(release, cl.Recipient.ID)
+		}
+	}
+	if _, err := db.Record(ctx, campaignID, ch, worker, outcomes, fallback); err != nil {
+		t.Fatal(err)
+	}
+	if len(release) > 0 {
+		if err := db.Release(ctx, campaignID, ch, worker, release); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -44,36 +45,15 @@ func finishedCampaign(t *testing.T, db *postgres.DB) *breach.Campaign {
 	if _, err := db.MoveCampaign(ctx, c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		p, err := db.PlanCampaign(ctx, c.ID, 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Done {
-			break
-		}
-	}
-	worker := uuid.NewString()
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.PlanAll(t, db, c.ID, 1000)
 	for _, ch := range breach.Channels {
-		claims, _, _, err := db.ClaimRange(ctx, c.ID, ch, 0, 1<<40, worker, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var outcomes []breach.Outcome
-		for _, cl := range claims {
-			o := breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliverySent, ProviderID: "pid-" + cl.Recipient.CustomerID}
+		pgtest.Send(t, db, c.ID, ch, false, func(cl breach.Claim) *breach.Outcome {
 			if cl.Recipient.CustomerID == "P2" {
-				o = breach.Outcome{RecipientID: cl.Recipient.ID, State: breach.DeliveryFailed,
+				return &breach.Outcome{State: breach.DeliveryFailed,
 					Error: "550 5.1.1 <" + cl.Recipient.Email + ">: user unknown (forwarded from Bartholomew.Oyelaran@Example.NET)"}
 			}
-			outcomes = append(outcomes, o)
-		}
-		if _, err := db.Record(ctx, c.ID, ch, worker, outcomes, false); err != nil {
-			t.Fatal(err)
-		}
+			return &breach.Outcome{State: breach.DeliverySent, ProviderID: "pid-" + cl.Recipient.CustomerID}
+		})
 	}
 	if done, err := db.CompleteIfDone(ctx, c.ID); err != nil || !done {
 		t.Fatalf("CompleteIfDone = %v, %v", done, err)

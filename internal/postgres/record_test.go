@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -114,7 +115,7 @@ func TestRecord_SentNoticeWritesOneEventRow(t *testing.T) {
 		fmt.Fprintf(&list, "E%d,e%d@example.com\n", i, i)
 	}
 	c := runningCampaign(t, db, list.String(), 15)
-	send(t, db, c, breach.ChannelEmail, false, sent)
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, sent)
 	var deliveries, events, sentEvents int
 	if err := rawPool(t).QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND state = 'sent'),

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 )
 
 // TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive: the jurisdiction the importer made of
@@ -74,7 +75,7 @@ func TestReachCounts_CountsThoseEveryNoticeFailedForOrWasSuppressed(t *testing.T
 	if err := db.Suppress(ctx, breach.ChannelEmail, "r4@example.com", "test", "opted out", c.ID); err != nil {
 		t.Fatal(err)
 	}
-	send(t, db, c, breach.ChannelEmail, true, func(cl breach.Claim) *breach.Outcome {
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, true, func(cl breach.Claim) *breach.Outcome {
 		switch cl.Recipient.CustomerID {
 		case "R1", "R6":
 			return &breach.Outcome{State: breach.DeliveryFailed, Error: "550 no such user"}

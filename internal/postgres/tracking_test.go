@@ -12,6 +12,7 @@ import (
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -28,57 +29,8 @@ func runningCampaign(t *testing.T, db *postgres.DB, list string, step int) *brea
 	if _, err := db.MoveCampaign(ctx, c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
 		t.Fatal(err)
 	}
-	plan(t, db, c, step)
+	pgtest.PlanAll(t, db, c.ID, step)
 	return c
-}
-
-// plan runs the planner until the campaign is planned.
-func plan(t *testing.T, db *postgres.DB, c *breach.Campaign, step int) {
-	t.Helper()
-	for {
-		p, err := db.PlanCampaign(t.Context(), c.ID, step)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.Done {
-			return
-		}
-	}
-}
-
-// send claims the due deliveries of channel ch as a fresh worker and records outcome's answer
-// for each; a claim outcome returns nil for is released untouched.
-func send(t *testing.T, db *postgres.DB, c *breach.Campaign, ch breach.Channel, fallback bool, outcome func(breach.Claim) *breach.Outcome) {
-	t.Helper()
-	ctx := t.Context()
-	worker := uuid.NewString()
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
-		t.Fatal(err)
-	}
-	claims, _, _, err := db.ClaimRange(ctx, c.ID, ch, 0, 1<<40, worker, fallback)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		outcomes []breach.Outcome
-		release  []int64
-	)
-	for _, cl := range claims {
-		if o := outcome(cl); o != nil {
-			o.RecipientID = cl.Recipient.ID
-			outcomes = append(outcomes, *o)
-		} else {
-			release = append(release, cl.Recipient.ID)
-		}
-	}
-	if _, err := db.Record(ctx, c.ID, ch, worker, outcomes, fallback); err != nil {
-		t.Fatal(err)
-	}
-	if len(release) > 0 {
-		if err := db.Release(ctx, c.ID, ch, worker, release); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 func sent(cl breach.Claim) *breach.Outcome {
@@ -193,8 +145,8 @@ func TestCampaignStatus_LocalesAddUpToTheChannelsWhilePlanningAndSending(t *test
 	if s.ByLocale["ko"][breach.ChannelEmail][breach.DeliveryPending] == 0 {
 		t.Errorf("the Korean customers, last in the list, are not pending in ko: %v", s.ByLocale["ko"])
 	}
-	plan(t, db, c, 22)
-	send(t, db, c, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
+	pgtest.PlanAll(t, db, c.ID, 22)
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
 		if strings.HasPrefix(cl.Recipient.CustomerID, "AT-2") { // the French
 			return &breach.Outcome{State: breach.DeliveryFailed, Error: "550 no such user"}
 		}
@@ -224,13 +176,13 @@ func TestRecipientRecord_TimelineInOrderThroughFailureAndFallback(t *testing.T) 
 	db := open(t)
 	ctx := t.Context()
 	c := runningCampaign(t, db, string(examples.Customers), 1000)
-	send(t, db, c, breach.ChannelEmail, true, func(cl breach.Claim) *breach.Outcome {
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, true, func(cl breach.Claim) *breach.Outcome {
 		if cl.Recipient.CustomerID == "AT-300001" {
 			return &breach.Outcome{State: breach.DeliveryFailed, Error: "550 5.1.1 mailbox unavailable"}
 		}
 		return nil
 	})
-	send(t, db, c, breach.ChannelSMS, true, func(cl breach.Claim) *breach.Outcome {
+	pgtest.Send(t, db, c.ID, breach.ChannelSMS, true, func(cl breach.Claim) *breach.Outcome {
 		if cl.Recipient.CustomerID == "AT-300001" {
 			return &breach.Outcome{State: breach.DeliverySent, ProviderID: "SM123"}
 		}
@@ -323,7 +275,7 @@ func TestDeliveries_PagesMissNothingAndRepeatNothingWithAndWithoutFilters(t *tes
 	// More deliveries than a filtered page examines, so that rare filters cross scan windows.
 	c := runningCampaign(t, db, bigList(25_000), 50_000)
 	// The last three customers' notices fail; the rest stay queued.
-	send(t, db, c, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
 		switch cl.Recipient.CustomerID {
 		case "P024997", "P024998", "P000001":
 			return &breach.Outcome{State: breach.DeliveryFailed, Error: "550"}
@@ -375,7 +327,7 @@ func TestDeliveries_PagesMissNothingAndRepeatNothingWithAndWithoutFilters(t *tes
 func TestExportDeliveries_StreamsEveryDeliveryAndStopsOnTheCallersError(t *testing.T) {
 	db := open(t)
 	c := runningCampaign(t, db, string(examples.Customers), 1000)
-	send(t, db, c, breach.ChannelEmail, false, sent)
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, sent)
 	var (
 		n     int
 		prev  string
@@ -499,8 +451,8 @@ func TestDeliveries_SentAtIsTheSentEventsTimeThroughRetriesAndReports(t *testing
 		"AT-100005": {State: breach.DeliveryFailed, Error: "550 no such user"},
 		"AT-100007": {State: breach.DeliverySent, ProviderID: "m7"},
 	}
-	send(t, db, c, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome { return first[cl.Recipient.CustomerID] })
-	send(t, db, c, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome { return first[cl.Recipient.CustomerID] })
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, func(cl breach.Claim) *breach.Outcome {
 		if cl.Recipient.CustomerID == "AT-100001" {
 			return &breach.Outcome{State: breach.DeliverySent, ProviderID: "m1"}
 		}

@@ -6,9 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/pgtest"
 )
 
 // While the audit log cannot take a read (here: locked by another transaction past the read's
@@ -24,26 +23,16 @@ func TestCampaignPage_ShowsWithoutTheFailuresWhenTheirReadCannotBeAudited(t *tes
 	if _, err := st.db.MoveCampaign(ctx, c.ID, "test", breach.CampaignApproved, breach.CampaignRunning); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		p, err := st.db.PlanCampaign(ctx, c.ID, 50_000)
-		if err != nil {
-			t.Fatal(err)
+	pgtest.PlanAll(t, st.db, c.ID, 50_000)
+	failed := 0
+	pgtest.Send(t, st.db, c.ID, breach.ChannelEmail, false, func(breach.Claim) *breach.Outcome {
+		if failed++; failed > 1 {
+			return nil
 		}
-		if p.Done {
-			break
-		}
-	}
-	worker := uuid.NewString()
-	if err := st.db.RegisterWorker(ctx, worker, "test", 1); err != nil {
-		t.Fatal(err)
-	}
-	claims, _, _, err := st.db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
-	if err != nil || len(claims) == 0 {
-		t.Fatalf("claims: %d, %v", len(claims), err)
-	}
-	o := breach.Outcome{RecipientID: claims[0].Recipient.ID, State: breach.DeliveryFailed, Error: "550 5.1.1 mailbox unavailable"}
-	if _, err := st.db.Record(ctx, c.ID, breach.ChannelEmail, worker, []breach.Outcome{o}, false); err != nil {
-		t.Fatal(err)
+		return &breach.Outcome{State: breach.DeliveryFailed, Error: "550 5.1.1 mailbox unavailable"}
+	})
+	if failed == 0 {
+		t.Fatal("no claims")
 	}
 	b := st.signedIn("pauser", breach.RoleViewer, breach.RoleOperator)
 	if page := b.get("/campaigns/" + c.ID); page.status != http.StatusOK || !strings.Contains(page.body, `id="failures"`) {
