@@ -172,7 +172,14 @@ func (cr *CampaignRenderer) RenderFor(r *breach.Recipient, ch Channel) (*Notice,
 		n.LocaleReason = reason
 		return n, nil
 	}
-	return cr.rd.Render(cr.c, r, Options{})
+	return cr.direct(r, vals)
+}
+
+// direct renders r's notice without the cache, with the greeted name and reference code key
+// already worked out for it (Render would work them out again).
+func (cr *CampaignRenderer) direct(r *breach.Recipient, vals values) (*Notice, error) {
+	n, _, err := cr.rd.render(cr.c, withName(r, vals[valName]), Options{}, vals[valReference])
+	return n, err
 }
 
 // key returns r's variant, values and the reason for their notice's locale.
@@ -191,7 +198,7 @@ func (cr *CampaignRenderer) key(r *breach.Recipient) (variantKey, values, string
 // that its notices are to be rendered directly, when putting r's values in it does not give the
 // same notice: a wrong notice sent to millions would be a second incident.
 func (cr *CampaignRenderer) learn(k variantKey, r *breach.Recipient, vals values, reason string) (*Notice, error) {
-	n, err := cr.rd.Render(cr.c, r, Options{})
+	n, err := cr.direct(r, vals)
 	if err != nil || cr.size.Load() >= maxVariants {
 		return n, err
 	}

@@ -192,7 +192,11 @@ func greeted(name string) string {
 
 // withGreetedName is r with its name as a notice greets it (greeted); r itself is not changed.
 func withGreetedName(r *breach.Recipient) *breach.Recipient {
-	name := greeted(r.Name)
+	return withName(r, greeted(r.Name))
+}
+
+// withName is r with the name name; r itself when that is its name already.
+func withName(r *breach.Recipient, name string) *breach.Recipient {
 	if name == r.Name {
 		return r
 	}
