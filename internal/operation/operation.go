@@ -195,6 +195,16 @@ func (s *Service) auditRead(ctx context.Context, actor breach.Actor, action, cam
 	return nil
 }
 
+// auditMiss audits a lookup of personal data that found no one (err, ENOTFOUND) as a read —
+// whether a customer is on the list is itself personal data, and probing customer_ids must leave
+// a trace — and returns err, or the audit's failure.
+func (s *Service) auditMiss(ctx context.Context, actor breach.Actor, action, campaignID string, detail map[string]any, err error) error {
+	if aerr := s.auditRead(ctx, actor, action, campaignID, detail); aerr != nil {
+		return aerr
+	}
+	return err
+}
+
 // audit records an action that has happened; failing to record it is an error the door shows,
 // since the action stands without a trace otherwise.
 func (s *Service) audit(ctx context.Context, actor breach.Actor, action, campaignID string, detail map[string]any) error {

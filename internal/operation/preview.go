@@ -43,9 +43,7 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 		// Whether a customer is on the list is itself personal data: a lookup that missed is
 		// audited as Recipient audits it, so that probing customer_ids leaves a trace.
 		if req.CustomerID != "" && breach.ErrorCode(err) == breach.ENOTFOUND {
-			if aerr := s.auditRead(ctx, actor, breach.ActionPreviewCustomer, c.ID, map[string]any{"found": false}); aerr != nil {
-				return c, nil, req, aerr
-			}
+			err = s.auditMiss(ctx, actor, breach.ActionPreviewCustomer, c.ID, map[string]any{"found": false}, err)
 		}
 		return c, nil, req, err
 	}

@@ -53,9 +53,7 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 		rc, err := s.Store.Recipient(ctx, c.ID, id)
 		if err != nil {
 			if breach.ErrorCode(err) == breach.ENOTFOUND { // a probe of the list, as in Recipient
-				if aerr := s.auditRead(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "refused", "found": false}); aerr != nil {
-					return nil, aerr
-				}
+				err = s.auditMiss(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "refused", "found": false}, err)
 			}
 			return nil, err
 		}

@@ -59,10 +59,7 @@ func (s *Service) Recipient(ctx context.Context, actor breach.Actor, campaignID,
 		if c, cerr := s.Store.Campaign(ctx, cid); cerr != nil || c == nil {
 			return nil, err // no such campaign: nothing was looked up
 		}
-		if aerr := s.auditRead(ctx, actor, breach.ActionRecipientView, cid, map[string]any{"found": false}); aerr != nil {
-			return nil, aerr
-		}
-		return nil, err
+		return nil, s.auditMiss(ctx, actor, breach.ActionRecipientView, cid, map[string]any{"found": false}, err)
 	case err != nil:
 		return nil, err
 	}

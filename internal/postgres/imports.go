@@ -46,10 +46,7 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 	case <-ctx.Done():
 		// Recorded as failed, not left running for ever: a running import dates the list's
 		// version (see approvals) and shows as under way in the console.
-		_, _ = db.pool.Exec(context.WithoutCancel(ctx), `
-			UPDATE imports SET state = 'failed', error = 'cancelled while waiting for another import to finish',
-				finished_at = clock_timestamp()
-			WHERE id = $1 AND state = 'running'`, imp.ID)
+		db.failImport(context.WithoutCancel(ctx), imp, breach.Errorf(breach.EUNAVAILABLE, "cancelled while waiting for another import to finish"))
 		return nil, context.Cause(ctx)
 	}
 	s := &importSession{db: db, importID: imp.ID, batches: make(chan *breach.ImportBatch, 16), copied: make(chan copyResult, 1)}

@@ -289,8 +289,7 @@ func warningsJSON(ws []breach.Warning) []breach.Warning {
 	return ws
 }
 
-// Abort rolls the import back and records it as failed. cause's message is stored for the
-// operator; it must not carry personal data (the importer's errors name lines and fields).
+// Abort rolls the import back and records it as failed (failImport).
 func (s *importSession) Abort(ctx context.Context, imp *breach.Import, cause error) {
 	if s.tx != nil {
 		s.finishCopy()
@@ -298,12 +297,18 @@ func (s *importSession) Abort(ctx context.Context, imp *breach.Import, cause err
 		s.tx = nil
 	}
 	s.release()
+	s.db.failImport(ctx, imp, cause)
+}
+
+// failImport records a running import as failed. cause's message is stored for the operator;
+// it must not carry personal data (the importer's errors name lines and fields).
+func (db *DB) failImport(ctx context.Context, imp *breach.Import, cause error) {
 	imp.State = breach.ImportFailed
 	imp.Error = breach.ErrorMessage(cause)
 	now := time.Now()
 	imp.FinishedAt = &now
-	_, _ = s.db.pool.Exec(ctx, `
-		UPDATE imports SET state = 'failed', error = $2, read = $3, rejected = $4, finished_at = now(),
+	_, _ = db.pool.Exec(ctx, `
+		UPDATE imports SET state = 'failed', error = $2, read = $3, rejected = $4, finished_at = clock_timestamp(),
 			encoding = $5, delimiter = $6, sheet = $7
-		WHERE id = $1`, imp.ID, imp.Error, imp.Read, imp.Rejected, imp.Encoding, imp.Delimiter, imp.Sheet)
+		WHERE id = $1 AND state = 'running'`, imp.ID, imp.Error, imp.Read, imp.Rejected, imp.Encoding, imp.Delimiter, imp.Sheet)
 }
