@@ -152,7 +152,7 @@ campaign's authors. Approve it in the web console, or through the API with a tok
 your user (breachnotice token create --name NAME --user LOGIN).`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
-			c, err := ops.Approve(cmd.Context(), cliActor(), args[0], operation.ApproveRequest{ListVersion: listVersion, AsFound: listVersion == ""})
+			c, err := ops.Approve(cmd.Context(), cliActor(), args[0], operation.ApproveRequest{ListVersion: listVersion})
 			if err != nil {
 				return err
 			}

@@ -60,8 +60,7 @@ func (s *Server) approveCampaign(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, "the body must be empty or JSON {\"list_version\": \"…\"}: %v", err))
 		return
 	}
-	c, err := s.Ops.Approve(r.Context(), actor(r.Context()), r.PathValue("id"),
-		operation.ApproveRequest{ListVersion: req.ListVersion, AsFound: req.ListVersion == ""})
+	c, err := s.Ops.Approve(r.Context(), actor(r.Context()), r.PathValue("id"), operation.ApproveRequest{ListVersion: req.ListVersion})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

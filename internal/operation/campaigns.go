@@ -100,13 +100,13 @@ type ApproveRequest struct {
 	// ListVersion is the version of the list the approver reviewed (breach.Campaign.ListVersion,
 	// as the console's page and `campaign show --json` give it).
 	ListVersion string
-	// AsFound, without a ListVersion, approves the list as the request finds it: for the doors
+	// Without a ListVersion, the approval is of the list as the request finds it: for the doors
 	// that may be used without showing the approver a version (the command line without
-	// --list-version, an API call without a body). The approval is still refused if an import
-	// lands while it waits for the campaign's lock, which an import holds from its start: the
-	// approver asked before that list existed. The console always sends the version its page
-	// showed, and an approval from it without one is refused.
-	AsFound bool
+	// --list-version, an API call without a body). It is still refused if an import lands while
+	// it waits for the campaign's lock, which an import holds from its start: the approver asked
+	// before that list existed. RequireVersion refuses that instead: the console always sends
+	// the version its page showed, and a form without one is no review of anything.
+	RequireVersion bool
 }
 
 // Approve gives actor's approval to a draft campaign whose list is imported and whose notices
@@ -127,7 +127,7 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 	switch {
 	case len(listVersion) > 64:
 		return nil, breach.Errorf(breach.EINVALID, "list_version is not a list version (longer than 64 bytes)")
-	case listVersion == "" && !req.AsFound:
+	case listVersion == "" && req.RequireVersion:
 		return nil, breach.Errorf(breach.EINVALID, "the approval does not say which version of the list it is for: reload the campaign's page, review it, and approve again")
 	}
 	reviewed := listVersion != "" // else: the list as this request finds it

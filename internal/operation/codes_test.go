@@ -117,7 +117,7 @@ func TestApprove_RefusedWhileThePoolIsShortSayingHowManyThenAllowed(t *testing.T
 	if ci.Assigned != 5 || ci.Pool.Size != 5 || ci.Pool.Free != 0 || need <= 5 {
 		t.Fatalf("after 5 codes: %+v, pool %+v; the example list has more than 5 customers without a list code", ci, ci.Pool)
 	}
-	_, err = ops.Approve(t.Context(), author, c.ID, operation.ApproveRequest{AsFound: true})
+	_, err = ops.Approve(t.Context(), author, c.ID, operation.ApproveRequest{})
 	if breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(breach.ErrorMessage(err), fmt.Sprintf("%d customers", need-5)) {
 		t.Fatalf("approve with a short pool: %v; want a conflict saying %d customers are missing a code", err, need-5)
 	}
@@ -135,7 +135,7 @@ func TestApprove_RefusedWhileThePoolIsShortSayingHowManyThenAllowed(t *testing.T
 	if ci.Assigned != need-5 || ci.Pool.Missing != 0 || ci.Pool.Free != 5 {
 		t.Fatalf("after the second import: %+v, pool %+v", ci, ci.Pool)
 	}
-	if c, err = ops.Approve(t.Context(), author, c.ID, operation.ApproveRequest{AsFound: true}); err != nil || c.State != breach.CampaignApproved {
+	if c, err = ops.Approve(t.Context(), author, c.ID, operation.ApproveRequest{}); err != nil || c.State != breach.CampaignApproved {
 		t.Fatalf("approve with a full pool: %v", err)
 	}
 	if _, err := ops.ImportCodes(t.Context(), author, c.ID, operation.CodesRequest{Codes: codesFile("LATE-1")}); breach.ErrorCode(err) != breach.ECONFLICT {

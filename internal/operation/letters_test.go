@@ -60,7 +60,7 @@ func approvedExample(t *testing.T, ops *operation.Service, policy string) *breac
 	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "customers.csv", List: bytes.NewReader(examples.Customers)}); err != nil {
 		t.Fatal(err)
 	}
-	if c, err = ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{AsFound: true}); err != nil || c.State != breach.CampaignApproved {
+	if c, err = ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{}); err != nil || c.State != breach.CampaignApproved {
 		t.Fatalf("approve: %v", err)
 	}
 	return c

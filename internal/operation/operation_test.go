@@ -112,7 +112,7 @@ func TestOperation_AViewerReadsButChangesNothing(t *testing.T) {
 			return err
 		}(),
 		"approve": func() error {
-			_, err := ops.Approve(ctx, viewer, c.ID, operation.ApproveRequest{AsFound: true})
+			_, err := ops.Approve(ctx, viewer, c.ID, operation.ApproveRequest{})
 			return err
 		}(),
 		"start":  func() error { _, err := ops.MoveCampaign(ctx, viewer, c.ID, operation.Start); return err }(),
@@ -149,7 +149,7 @@ func TestOperation_NonCanonicalIDsAreRefusedBeforeAnythingHappens(t *testing.T) 
 				return err
 			}(),
 			"approve": func() error {
-				_, err := ops.Approve(ctx, actor, id, operation.ApproveRequest{AsFound: true})
+				_, err := ops.Approve(ctx, actor, id, operation.ApproveRequest{})
 				return err
 			}(),
 			"audit log": func() error {
@@ -197,14 +197,14 @@ func TestOperation_RequireTwoPersonOnTheServerOverridesTheFile(t *testing.T) {
 		t.Fatal("the example campaign asks for two people already")
 	}
 	ctx := t.Context()
-	if _, err := ops.Approve(ctx, breach.CLIActor("boss"), c.ID, operation.ApproveRequest{AsFound: true}); breach.ErrorCode(err) != breach.ECONFLICT {
+	if _, err := ops.Approve(ctx, breach.CLIActor("boss"), c.ID, operation.ApproveRequest{}); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("the CLI approving under REQUIRE_TWO_PERSON: %v, want ECONFLICT", err)
 	}
-	got, err := ops.Approve(ctx, user("ana", breach.RoleApprover, ""), c.ID, operation.ApproveRequest{AsFound: true})
+	got, err := ops.Approve(ctx, user("ana", breach.RoleApprover, ""), c.ID, operation.ApproveRequest{})
 	if err != nil || got.State != breach.CampaignDraft || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
 		t.Fatalf("first approval: %+v, %v", got, err)
 	}
-	if got, err = ops.Approve(ctx, user("ben", breach.RoleApprover, ""), c.ID, operation.ApproveRequest{AsFound: true}); err != nil || got.State != breach.CampaignApproved {
+	if got, err = ops.Approve(ctx, user("ben", breach.RoleApprover, ""), c.ID, operation.ApproveRequest{}); err != nil || got.State != breach.CampaignApproved {
 		t.Fatalf("second approval: %+v, %v", got, err)
 	}
 }

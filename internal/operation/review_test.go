@@ -179,7 +179,7 @@ func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *
 	ctx := t.Context()
 	ana, ben := user("ana", breach.RoleApprover), user("ben", breach.RoleApprover)
 	oscar := user("oscar", breach.RoleOperator, breach.RoleApprover)
-	if got, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{AsFound: true}); err != nil || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
+	if got, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{}); err != nil || got.ApprovalProgress() != "1 of 2 approvals, by user:ana" {
 		t.Fatalf("ana's approval: %v, %v", got, err)
 	}
 	if _, err := ops.ImportCodes(ctx, oscar, c.ID, operation.CodesRequest{Filename: "v.csv", Codes: codesFile(poolCodes("SOD", 100)...)}); err != nil {
@@ -188,13 +188,13 @@ func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *
 	if got, err := ops.Campaign(ctx, ana, c.ID); err != nil || len(got.Approvals) != 0 {
 		t.Errorf("after the codes import: approvals %v (%v), want none: ana approved notices without these codes", got.Approvals, err)
 	}
-	if _, err := ops.Approve(ctx, oscar, c.ID, operation.ApproveRequest{AsFound: true}); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other approvers") {
+	if _, err := ops.Approve(ctx, oscar, c.ID, operation.ApproveRequest{}); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other approvers") {
 		t.Errorf("oscar approving after importing the codes: %v, want ECONFLICT (an author)", err)
 	}
-	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{AsFound: true}); err != nil {
+	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{}); err != nil {
 		t.Fatalf("ana approving again: %v", err)
 	}
-	if got, err := ops.Approve(ctx, ben, c.ID, operation.ApproveRequest{AsFound: true}); err != nil || got.State != breach.CampaignApproved {
+	if got, err := ops.Approve(ctx, ben, c.ID, operation.ApproveRequest{}); err != nil || got.State != breach.CampaignApproved {
 		t.Fatalf("ben's approval: %v, %v", got, err)
 	}
 }
@@ -256,7 +256,7 @@ func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
 	waitFor(t, "the import never started", `SELECT count(*) FROM imports WHERE campaign_id = $1 AND state = 'running'`, c.ID)
 	approved := make(chan error, 1)
 	go func() {
-		_, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{AsFound: true})
+		_, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{})
 		approved <- err
 	}()
 	waitFor(t, "the approval never waited for the import's lock",

@@ -36,7 +36,7 @@ func TestStatus_SharedWithinMaxAgeButFreshAfterThisServicesMoves(t *testing.T) {
 	if got := state(ops, c); got != breach.CampaignDraft {
 		t.Fatalf("state %s, want draft", got)
 	}
-	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{AsFound: true}); err != nil {
+	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	if got := state(ops, c); got != breach.CampaignApproved {
@@ -99,7 +99,7 @@ func TestStatus_AWaiterReturnsAtItsOwnDeadlineWhileTheSharedReadIsBlocked(t *tes
 	ops.StatusMaxAge = time.Hour
 	actor := breach.CLIActor("setup")
 	c := draft(t, ops, actor)
-	if _, err := ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{AsFound: true}); err != nil {
+	if _, err := ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -154,7 +154,7 @@ func TestStatus_ALeadersFailureIsNotTheWaitersOwn(t *testing.T) {
 	ops.StatusMaxAge = time.Hour
 	actor := breach.CLIActor("setup")
 	c := draft(t, ops, actor)
-	if _, err := ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{AsFound: true}); err != nil {
+	if _, err := ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -205,7 +205,7 @@ func TestStatus_CacheKeysOnTheUUIDAndKeepsNothingForIDsOfNoCampaign(t *testing.T
 	ops.StatusMaxAge = time.Hour
 	actor := breach.CLIActor("setup")
 	c := draft(t, ops, actor)
-	if _, err := ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{AsFound: true}); err != nil {
+	if _, err := ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -250,7 +250,7 @@ func TestStatus_AStaleStatusIsAnsweredWhileItsRefreshWaits(t *testing.T) {
 	ops.StatusMaxAge = maxAge
 	actor := breach.CLIActor("setup")
 	c := draft(t, ops, actor)
-	if _, err := ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{AsFound: true}); err != nil {
+	if _, err := ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	kept, err := ops.Status(t.Context(), actor, c.ID)
