@@ -31,7 +31,11 @@ type place struct {
 //
 // A customer of no country whom nothing else places is, in the report, in the campaign's
 // default country (Rules.Report).
-func locate(rc breach.ResidenceCount) place {
+//
+// codesAreUS says whether a state code on a row without a country is a US state's
+// (breach.StateCodesAreUS); else it is the default country's, as the importer reads it ("MA" in
+// a Brazilian list is Maranhão), while a state's name ("California") says more and is read.
+func locate(rc breach.ResidenceCount, codesAreUS bool) place {
 	j := strings.ToLower(rc.Jurisdiction)
 	if code, ok := strings.CutPrefix(j, "us-"); ok {
 		if _, known := usStates[strings.ToUpper(code)]; known {
@@ -42,7 +46,7 @@ func locate(rc breach.ResidenceCount) place {
 	if strings.Contains(usTerritories, " "+country+" ") && country != "" {
 		return place{"US-" + country, GroupUS}
 	}
-	if country == "" || country == "US" {
+	if country == "US" || country == "" && (codesAreUS || strings.HasPrefix(j, "us-") || len(undotted.Replace(rc.Region)) > 2) {
 		if st := stateOf(rc.Region); st != "" {
 			return place{"US-" + st, GroupUS}
 		}
@@ -135,13 +139,12 @@ var usStates = map[string]string{
 }
 
 // usStateByName finds a state by its name, lower-cased without dots ("district of columbia"),
-// its code written with dots ("n.y."), or the abbreviation newspapers and older mailing lists
+// or the abbreviation newspapers and older mailing lists
 // use (AP style: "Calif.", "Mass.", "W.Va.").
 var usStateByName = func() map[string]string {
 	m := map[string]string{"washington dc": "DC", "washington, dc": "DC", "us virgin islands": "VI"}
 	for code, name := range usStates {
 		m[strings.ToLower(strings.ReplaceAll(name, ".", ""))] = code
-		m[strings.ToLower(code)] = code
 	}
 	for abbr, code := range map[string]string{"ala": "AL", "ariz": "AZ", "ark": "AR", "calif": "CA",
 		"colo": "CO", "conn": "CT", "del": "DE", "fla": "FL", "ill": "IL", "ind": "IN", "kan": "KS", "kans": "KS",
@@ -153,17 +156,17 @@ var usStateByName = func() map[string]string {
 	return m
 }()
 
-// stateOf reads a US state from a list's `state` or `region` value: a postal code ("ca") or a
-// name ("California"); "" when it is neither.
+// stateOf reads a US state from a list's `state` or `region` value: a postal code ("ca", also
+// written with dots: "N.Y.") or a name ("California"); "" when it is neither.
 func stateOf(s string) string {
-	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(strings.TrimSpace(s), ".", "")
 	if up := strings.ToUpper(s); len(up) == 2 {
 		if _, ok := usStates[up]; ok {
 			return up
 		}
 		return ""
 	}
-	return usStateByName[strings.ToLower(strings.ReplaceAll(s, ".", ""))]
+	return usStateByName[strings.ToLower(s)]
 }
 
 // zip3 maps the first three digits of a ZIP code to the state of its sectional center (USPS):

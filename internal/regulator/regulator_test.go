@@ -255,7 +255,7 @@ func TestLocate_ReadsWhereTheListSaysPeopleLive(t *testing.T) {
 		{breach.ResidenceCount{}, "", ""},
 		{breach.ResidenceCount{Region: "Arequipa"}, "", ""},
 	} {
-		if p := locate(tc.rc); p.leaf != tc.leaf || p.group != tc.group {
+		if p := locate(tc.rc, true); p.leaf != tc.leaf || p.group != tc.group {
 			t.Errorf("%+v: %q in %q, want %q in %q", tc.rc, p.leaf, p.group, tc.leaf, tc.group)
 		}
 	}

@@ -148,19 +148,12 @@ func (rs *Rules) Report(in Input) *Report {
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
 		noContact += rc.NoContact
-		if rc.Country == "" && !stateCodesAreUS && !strings.HasPrefix(strings.ToLower(rc.Jurisdiction), "us-") &&
-			len(undotted.Replace(rc.Region)) <= 2 {
-			// A state code on a row without a country is the default country's, as the importer
-			// reads it ("MA" in a Brazilian list is Maranhão); a state's name ("California")
-			// says more, and is kept. (A postal code is read as a ZIP code only in the US.)
-			rc.Region = ""
-		}
-		p := locate(rc)
+		p := locate(rc, stateCodesAreUS)
 		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(in.DefaultCountry)) {
 			// No country, and nothing else that names one: the campaign's default country,
 			// as for the customer's phone number and address.
 			rc.Country = in.DefaultCountry
-			p = locate(rc)
+			p = locate(rc, stateCodesAreUS)
 			defaulted += rc.Recipients
 		}
 		if p.leaf == "" && p.group == "" {
