@@ -391,6 +391,12 @@ func (c *Campaign) CheckNotFuture(latest Date) error {
 	return v.result()
 }
 
+// DiscoveredBeforeStart reports an incident said to be discovered before it began: two dates
+// swapped or mistyped, from which every regulator's deadline would count.
+func (in *Incident) DiscoveredBeforeStart() bool {
+	return !in.DiscoveredOn.IsZero() && in.DiscoveredOn.Before(in.OccurredFrom)
+}
+
 func (c *Campaign) validateIncident(v *ValidationError) {
 	in := &c.Incident
 	if in.OccurredFrom.IsZero() {
@@ -402,7 +408,7 @@ func (c *Campaign) validateIncident(v *ValidationError) {
 	if !in.OccurredTo.IsZero() && in.OccurredTo.Before(in.OccurredFrom) {
 		v.Add("incident.occurred_to", "%s is before occurred_from %s", in.OccurredTo, in.OccurredFrom)
 	}
-	if !in.DiscoveredOn.IsZero() && in.DiscoveredOn.Before(in.OccurredFrom) {
+	if in.DiscoveredBeforeStart() {
 		v.Add("incident.discovered_on", "%s is before occurred_from %s: a breach is discovered once it has begun (are the two swapped?)",
 			in.DiscoveredOn, in.OccurredFrom)
 	}

@@ -19,8 +19,15 @@ func ParseDate(s string) (Date, error) {
 
 // LatestDate is the latest calendar date anywhere on Earth at now: the date at UTC+14, where
 // each day begins first. A date after it is in the future wherever the incident team is.
-func LatestDate(now time.Time) Date {
-	y, m, d := now.In(time.FixedZone("UTC+14", 14*60*60)).Date()
+func LatestDate(now time.Time) Date { return dateAt(now, 14) }
+
+// EarliestDate is the earliest calendar date anywhere on Earth at now: the date at UTC-12,
+// where each day ends last.
+func EarliestDate(now time.Time) Date { return dateAt(now, -12) }
+
+// dateAt is the date at now in the zone of UTC offset hours.
+func dateAt(now time.Time, hours int) Date {
+	y, m, d := now.In(time.FixedZone("", hours*60*60)).Date()
 	return Date{time.Date(y, m, d, 0, 0, 0, 0, time.UTC)}
 }
 

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -100,7 +99,7 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 		// started (its date at UTC-12): a campaign started at 21:00 in California notified
 		// Californians that day, not on the next day's UTC date, and the periods counted from
 		// the notice must not end a day after the law's.
-		in.Notified, _ = breach.ParseDate(c.StartedAt.UTC().Add(-12 * time.Hour).Format(time.DateOnly))
+		in.Notified = breach.EarliestDate(*c.StartedAt)
 		if in.Reach, err = s.reach(ctx, c.ID); err != nil {
 			return nil, err
 		}
@@ -113,7 +112,7 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The discovery date, %s, is after the day the campaign was created (%s): every deadline here counts from it. If it was mistyped, the deadlines are late; create the campaign again with the right date.",
 			c.Incident.DiscoveredOn, created))
 	}
-	if c.Incident.DiscoveredOn.Before(c.Incident.OccurredFrom) {
+	if c.Incident.DiscoveredBeforeStart() {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The discovery date, %s, is before the breach began (%s): every deadline here counts from it; check both dates.",
 			c.Incident.DiscoveredOn, c.Incident.OccurredFrom))
 	}
