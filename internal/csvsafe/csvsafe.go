@@ -47,8 +47,7 @@ func Cell(s string) string {
 	if s == "" {
 		return s
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if strings.IndexByte(leadingStarts, s[0]) >= 0 {
 		s = "'" + s
 	}
 	if !strings.ContainsAny(s, separators) {
@@ -78,8 +77,10 @@ func Cell(s string) string {
 }
 
 // separators are where a spreadsheet may start a cell inside one of ours; formulaStarts the
-// characters that make a cell a formula.
+// characters that make a cell a formula; leadingStarts those that do at a cell's start (a
+// spreadsheet skips a leading tab or CR).
 const (
 	separators    = ";\t\r\n"
 	formulaStarts = "=+-@"
+	leadingStarts = formulaStarts + "\t\r"
 )

@@ -332,7 +332,7 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		}
 		// A quoted field is open at the end of the line: the record goes on.
 		if kept == nil {
-			kept = []physLine{{num: line.num, text: bytes.Clone(line.text)}}
+			kept = []physLine{line.clone()}
 			st.spanning = true
 		}
 		next, err := r.nextLine(false)

@@ -123,7 +123,7 @@ func isPlainName(s string) bool {
 			return false
 		case c == '\u3002' || c == '\uff0e' || c == '\uff61': // full stops IDNA reads as '.'
 			return false
-		case c >= utf8.RuneSelf && (unicode.IsSpace(c) || !visible(c)):
+		case c >= utf8.RuneSelf && !visible(c):
 			return false
 		}
 		prevSpace = false
@@ -148,7 +148,7 @@ func spaceControls(s string) (string, bool) {
 		return s, false
 	}
 	return strings.Map(func(r rune) rune {
-		if _, bad := ControlChar(string(r), false); bad {
+		if IsControl(r) {
 			return ' '
 		}
 		return r
