@@ -60,6 +60,15 @@ func Clip(s string) string {
 // no longer one names anybody.
 const MaxCustomerID = 128
 
+// IsText reports whether s is text a lookup may name: UTF-8 without control characters (a NUL
+// reaches PostgreSQL, which refuses it). Identifiers that hold anything else were never stored.
+func IsText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// QuoteText is s clipped and made valid UTF-8, to be quoted back in an error.
+func QuoteText(s string) string { return Clip(strings.ToValidUTF8(s, "\uFFFD")) }
+
 // ParseCustomerID checks a customer_id given to look a customer up (a record, a preview, a test
 // send) and returns it trimmed, or an EINVALID error. Only text an import could have stored can
 // name a customer: empty, not UTF-8, holding a control character (a NUL, which PostgreSQL
@@ -70,8 +79,8 @@ func ParseCustomerID(s string) (string, error) {
 	switch {
 	case s == "":
 		return "", Errorf(EINVALID, "customer_id: give the customer's ID from the list")
-	case !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl):
-		return "", Errorf(EINVALID, "customer_id %q is not a customer ID: it holds bytes that are not text", Clip(strings.ToValidUTF8(s, "\uFFFD")))
+	case !IsText(s):
+		return "", Errorf(EINVALID, "customer_id %q is not a customer ID: it holds bytes that are not text", QuoteText(s))
 	case utf8.RuneCountInString(s) > MaxCustomerID:
 		return "", Errorf(EINVALID, "customer_id %q is not a customer ID: they are at most %d characters", Clip(s), MaxCustomerID)
 	}

@@ -7,8 +7,6 @@ import (
 	"encoding/base64"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -141,8 +139,8 @@ func (s *Service) RevokeToken(ctx context.Context, actor breach.Actor, name stri
 	// Names older than CreateToken's rule may hold other characters, so only what no token's
 	// name can be is answered here, as any name that names no token: text that is not UTF-8 or
 	// holds a control character (a NUL reached PostgreSQL, which refused it: a 500).
-	if !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
-		return breach.Errorf(breach.ENOTFOUND, "no live token is named %q", breach.Clip(strings.ToValidUTF8(name, "\uFFFD")))
+	if !breach.IsText(name) {
+		return breach.Errorf(breach.ENOTFOUND, "no live token is named %q", breach.QuoteText(name))
 	}
 	if err := s.Store.RevokeToken(ctx, name, actor.Person()); err != nil {
 		return err
