@@ -16,13 +16,7 @@ import (
 func TestCampaignPage_ShowsWithoutTheFailuresWhenTheirReadCannotBeAudited(t *testing.T) {
 	st := newStack(t, nil)
 	ctx := context.Background()
-	c := st.campaign("test", "test", nil)
-	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.db.MoveCampaign(ctx, c.ID, "test", breach.CampaignApproved, breach.CampaignRunning); err != nil {
-		t.Fatal(err)
-	}
+	c := startedCampaign(t, st)
 	pgtest.PlanAll(t, st.db, c.ID, 50_000)
 	failed := 0
 	pgtest.Send(t, st.db, c.ID, breach.ChannelEmail, false, func(breach.Claim) *breach.Outcome {

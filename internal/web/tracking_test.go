@@ -37,16 +37,9 @@ func (m refusingMailer) Send(ctx context.Context, msg email.Message) (string, er
 // email refused by the relay (her notice then goes by SMS), and returns it.
 func sentCampaign(t *testing.T, st *stack) *breach.Campaign {
 	t.Helper()
-	ctx := context.Background()
 	st.test.Mail = refusingMailer{next: st.test.Mail, to: "maria.quispe@gmail.com"}
 	st.runEngine(t, redisClient(t))
-	c := st.campaign("test", "test", nil)
-	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.db.MoveCampaign(ctx, c.ID, "test", breach.CampaignApproved, breach.CampaignRunning); err != nil {
-		t.Fatal(err)
-	}
+	c := startedCampaign(t, st)
 	deadline := time.Now().Add(2 * time.Minute)
 	for state(t, st, c.ID) != breach.CampaignCompleted {
 		if time.Now().After(deadline) {
