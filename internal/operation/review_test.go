@@ -235,6 +235,34 @@ func TestApprove_AListImportedAfterTheReviewIsNotApprovedUnseen(t *testing.T) {
 	}
 }
 
+// A failed import brought nothing: the list is as the approvers saw it, the version the same,
+// and the approvals given stand. (It used to cancel them: a two-person approval had to start
+// again after an uploader's mistaken file.)
+func TestApprove_AFailedImportLeavesTheListAndItsApprovals(t *testing.T) {
+	ops, _ := service(t)
+	ops.TwoPersonAlways = true
+	ctx := t.Context()
+	maker := breach.CLIActor("maker")
+	ana, ben := user("ana", breach.RoleApprover), user("ben", breach.RoleApprover)
+	c := draft(t, ops, maker)
+	first, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := ops.Import(ctx, maker, c.ID, operation.ImportRequest{Filename: "wrong.csv", List: strings.NewReader("name,city\nAna,Lima\n")})
+	if err == nil && imp.State != breach.ImportFailed {
+		t.Fatalf("a list without customer_id: %+v, want a failed import", imp)
+	}
+	waitFor(t, "no failed import recorded", `SELECT count(*) FROM imports WHERE campaign_id = $1 AND state = 'failed'`, c.ID)
+	got, err := ops.Campaign(ctx, ben, c.ID)
+	if err != nil || got.ListVersion != first.ListVersion || len(got.Approvals) != 1 {
+		t.Fatalf("after the failed import: version %q (was %q), approvals %v (%v); want the same version and ana's approval", got.ListVersion, first.ListVersion, got.Approvals, err)
+	}
+	if got, err := ops.Approve(ctx, ben, c.ID, operation.ApproveRequest{ListVersion: got.ListVersion}); err != nil || got.State != breach.CampaignApproved {
+		t.Fatalf("ben's approval: %+v, %v", got, err)
+	}
+}
+
 // An approval that asks for no particular version is of the list as it was when it was asked
 // for. An import holds the campaign's lock from its start, so an approval asked for meanwhile
 // waits for it; once the import has landed, the approval is refused, not given to a list that
@@ -267,7 +295,7 @@ func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The import is dated when it landed, not when its transaction began: imports take turns
-	// under the lock, so the list's version follows the order they land in.
+	// under the lock, and their times follow the order they land in.
 	sum, err := ops.Summary(ctx, maker, c.ID)
 	if err != nil {
 		t.Fatal(err)

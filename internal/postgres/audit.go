@@ -46,9 +46,8 @@ type execer interface {
 }
 
 // audit appends an audit row through q: inside a transaction, the action and its record commit
-// together. Its time is when it is written, not when its transaction began: a codes import's
-// row dates the list's change (see approvals), and must follow the imports that landed before
-// it even if its transaction began first, waiting for the campaign's lock.
+// together. Its time is when it is written, not when its transaction began: the log's order is
+// the order the actions landed in, also for one whose transaction waited on a campaign's lock.
 func audit(ctx context.Context, q execer, actor, action, campaignID string, detail map[string]any) error {
 	if detail == nil {
 		detail = map[string]any{}

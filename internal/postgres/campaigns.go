@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -182,49 +183,25 @@ func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, stri
 	return approvals(ctx, db.pool, uid)
 }
 
-// approvals reads the approvals given since the campaign's list last changed, and the list's
-// version: the moment of that change. An approval is of a list, and one given before an import
-// is not an approval of what it brought. A draft's list changes with its enrolment codes too (a
-// codes import that added codes: its customers' notices now carry them), which the codes
-// import's audit row records, written with it (see ImportCodes). That is looked up for a draft
-// only, in a statement of its own: a campaign read past its draft never touches the audit log,
-// which grows with every read once a campaign sends (and may be locked by its maintenance).
+// approvals reads the approvals given for the campaign's list as it is now, and the list's
+// version. An approval is of a list, and one given before an import is not an approval of
+// what it brought. The database moves the version (campaigns.list_version) with each import
+// that completes and each addition of enrolment codes to a draft's pool, and stamps each
+// approval with the version it was given for (migration 00020).
 func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, string, error) {
-	type last struct {
-		Changed *time.Time
-		Draft   bool
-	}
-	rows, err := q.Query(ctx, `
-		SELECT (SELECT max(coalesce(finished_at, started_at)) FROM imports WHERE campaign_id = $1), state = 'draft'
-		FROM campaigns WHERE id = $1`, uid)
+	rows, err := q.Query(ctx, `SELECT list_version FROM campaigns WHERE id = $1`, uid)
 	if err != nil {
-		return nil, "", fmt.Errorf("select the list's last change: %w", err)
+		return nil, "", fmt.Errorf("select the list's version: %w", err)
 	}
-	l, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[last])
+	version, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", breach.Errorf(breach.ENOTFOUND, "campaign %q not found", uid.String())
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("select the list's last change: %w", err)
-	}
-	changed := l.Changed
-	if l.Draft {
-		rows, err := q.Query(ctx, `SELECT max(at) FROM audit_log WHERE `+codeImportsSQL, uid)
-		if err != nil {
-			return nil, "", fmt.Errorf("select the last codes import: %w", err)
-		}
-		codesAt, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[*time.Time])
-		if err != nil {
-			return nil, "", fmt.Errorf("select the last codes import: %w", err)
-		}
-		if codesAt != nil && (changed == nil || codesAt.After(*changed)) {
-			changed = codesAt
-		}
+		return nil, "", fmt.Errorf("select the list's version: %w", err)
 	}
 	rows, err = q.Query(ctx, `
-		SELECT actor, at FROM campaign_approvals
-		WHERE campaign_id = $1 AND at > coalesce($2, '-infinity'::timestamptz)
-		ORDER BY at`, uid, changed)
+		SELECT actor, at FROM campaign_approvals WHERE campaign_id = $1 AND list_version = $2 ORDER BY at`, uid, version)
 	if err != nil {
 		return nil, "", fmt.Errorf("select approvals: %w", err)
 	}
@@ -236,28 +213,16 @@ func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval
 	if err != nil {
 		return nil, "", fmt.Errorf("select approvals: %w", err)
 	}
-	return out, listVersion(changed), nil
+	return out, strconv.FormatInt(version, 10), nil
 }
-
-// listVersion names a list by the moment it last changed, to the microsecond the database
-// keeps; "none" before any import.
-func listVersion(changed *time.Time) string {
-	if changed == nil {
-		return "none"
-	}
-	return changed.UTC().Format("20060102T150405.000000Z")
-}
-
-// codeImportsSQL selects, from audit_log, the rows of a campaign's ($1) codes imports that
-// added codes.
-const codeImportsSQL = `campaign_id = $1 AND action = '` + breach.ActionCodesImport + `' AND (detail->>'added')::bigint > 0`
 
 // campaignAuthors returns who created the campaign and who uploaded its lists or added to its
 // enrolment codes.
 func campaignAuthors(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) ([]string, error) {
 	rows, err := tx.Query(ctx, `
 		SELECT created_by FROM imports WHERE campaign_id = $1 AND created_by <> ''
-		UNION SELECT actor FROM audit_log WHERE `+codeImportsSQL, uid)
+		UNION SELECT actor FROM audit_log WHERE campaign_id = $1 AND action = '`+breach.ActionCodesImport+`'
+			AND (detail->>'added')::bigint > 0`, uid)
 	if err != nil {
 		return nil, fmt.Errorf("read list uploaders: %w", err)
 	}

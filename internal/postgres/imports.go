@@ -44,8 +44,8 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 	select {
 	case db.importSlots <- struct{}{}:
 	case <-ctx.Done():
-		// Recorded as failed, not left running for ever: a running import dates the list's
-		// version (see approvals) and shows as under way in the console.
+		// Recorded as failed, not left running for ever: a running import shows as under way
+		// in the console.
 		db.failImport(context.WithoutCancel(ctx), imp, breach.Errorf(breach.EUNAVAILABLE, "cancelled while waiting for another import to finish"))
 		return nil, context.Cause(ctx)
 	}

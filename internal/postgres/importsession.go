@@ -259,9 +259,9 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	imp.Merged = imp.Read - imp.Rejected - imp.Accepted
 	imp.State = breach.ImportCompleted
 	// finished_at is the moment of the commit, not the transaction's start (now()): imports
-	// of a campaign take turns under its lock, so their finished_at follow the order they
-	// land in, and the list's version (the latest of them) changes with each — an import
-	// that began before another but landed after it must not leave the version as it was.
+	// of a campaign take turns under its lock, and their finished_at follow the order they
+	// land in. Moving to completed moves the campaign's list version (a trigger, migration
+	// 00020): approvals given before no longer count.
 	err = s.tx.QueryRow(ctx, `
 		UPDATE imports SET state = 'completed', encoding = $2, delimiter = $3, read = $4,
 			accepted = $5, merged = $6, rejected = $7, updated = $8, warned = $9, warnings = $10,

@@ -1,0 +1,143 @@
+package migrations_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/breachnotice/breachnotice/internal/pgtest"
+	"github.com/breachnotice/breachnotice/migrations"
+)
+
+// migrateTo brings the database at url up to version (the migrations' numbers).
+func migrateTo(t *testing.T, url string, version int64) {
+	t.Helper()
+	sqlDB, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlDB.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := provider.UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrate to %d: %v", version, err)
+	}
+}
+
+// Migration 00020 keeps the approvals that counted when it runs, and only those: an approval
+// given after the list's last change (an import, or a codes import that added codes) is of the
+// list as it is; one given before is not, whatever state the campaign is in.
+func TestListVersions_TheApprovalsThatCountedStillCount(t *testing.T) {
+	url := pgtest.Empty(t)
+	migrateTo(t, url, 19)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	const imported, codes, never = "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000003"
+	for _, id := range []string{imported, codes, never} {
+		exec(`INSERT INTO campaigns (id, name, spec, source) VALUES ($1, 'c', '{}', '')`, id)
+	}
+	// imported: an approval, then a (failed) import at 10:00, then one approval after it.
+	exec(`INSERT INTO campaign_approvals (campaign_id, actor, at) VALUES ($1, 'ana', '2026-12-01 09:00Z'), ($1, 'ben', '2026-12-01 11:00Z')`, imported)
+	exec(`INSERT INTO imports (campaign_id, filename, state, started_at, finished_at) VALUES ($1, 'a.csv', 'completed', '2026-12-01 08:00Z', '2026-12-01 08:01Z'),
+		($1, 'b.csv', 'failed', '2026-12-01 09:59Z', '2026-12-01 10:00Z')`, imported)
+	// codes: imported at 08:00, codes that added none at 09:30, codes that added some at 10:00.
+	exec(`INSERT INTO imports (campaign_id, filename, state, started_at, finished_at) VALUES ($1, 'a.csv', 'completed', '2026-12-01 08:00Z', '2026-12-01 08:00Z')`, codes)
+	exec(`INSERT INTO audit_log (at, actor, action, campaign_id, detail) VALUES ('2026-12-01 09:30Z', 'oscar', 'codes.import', $1, '{"added": 0}'),
+		('2026-12-01 10:00Z', 'oscar', 'codes.import', $1, '{"added": 20}')`, codes)
+	exec(`INSERT INTO campaign_approvals (campaign_id, actor, at) VALUES ($1, 'ana', '2026-12-01 09:45Z'), ($1, 'ben', '2026-12-01 10:30Z')`, codes)
+	// never: no import, an approval (as data; the rules refuse it).
+	exec(`INSERT INTO campaign_approvals (campaign_id, actor, at) VALUES ($1, 'ana', '2026-12-01 09:00Z')`, never)
+
+	migrateTo(t, url, 20)
+	rows, err := conn.Query(ctx, `
+		SELECT c.id::text, a.actor FROM campaign_approvals a JOIN campaigns c ON c.id = a.campaign_id
+		WHERE a.list_version = c.list_version ORDER BY 1, 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type counted struct{ Campaign, Actor string }
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[counted])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []counted{{imported, "ben"}, {codes, "ben"}, {never, "ana"}}
+	if len(got) != len(want) {
+		t.Fatalf("approvals that count after the migration: %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("approvals that count after the migration: %v, want %v", got, want)
+		}
+	}
+}
+
+// The database moves a campaign's list version, whoever writes: an import that completes and
+// codes added to a draft move it; a failed import, a codes statement that added nothing and
+// codes added outside a draft do not. An approval is stamped with the version it was given for.
+func TestListVersions_MoveWithTheListWhoeverWrites(t *testing.T) {
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var id string
+	if err := conn.QueryRow(ctx, `INSERT INTO campaigns (name, spec, source) VALUES ('v', '{}', '') RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	version := func() (v int64) {
+		t.Helper()
+		if err := conn.QueryRow(ctx, `SELECT list_version FROM campaigns WHERE id = $1`, id).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	steps := []struct {
+		what  string
+		sql   string
+		moves bool
+	}{
+		{"an import starts", `INSERT INTO imports (campaign_id, filename) VALUES ($1, 'a.csv')`, false},
+		{"it fails", `UPDATE imports SET state = 'failed', finished_at = now() WHERE campaign_id = $1`, false},
+		{"another starts", `INSERT INTO imports (campaign_id, filename) VALUES ($1, 'b.csv')`, false},
+		{"it completes", `UPDATE imports SET state = 'completed', finished_at = now() WHERE campaign_id = $1 AND filename = 'b.csv'`, true},
+		{"it is written again, still completed", `UPDATE imports SET state = 'completed' WHERE campaign_id = $1 AND filename = 'b.csv'`, false},
+		{"an approval", `INSERT INTO campaign_approvals (campaign_id, actor) VALUES ($1, 'ana')`, false},
+		{"codes added to the draft", `INSERT INTO enrolment_codes (campaign_id, code) VALUES ($1, 'C1'), ($1, 'C2')`, true},
+		{"a codes statement that adds none", `INSERT INTO enrolment_codes (campaign_id, code) SELECT $1, 'C3' WHERE false`, false},
+		{"the campaign is approved, codes added", `WITH a AS (UPDATE campaigns SET state = 'approved' WHERE id = $1 RETURNING id)
+			INSERT INTO enrolment_codes (campaign_id, code) SELECT id, 'C4' FROM a`, false},
+	}
+	for _, s := range steps {
+		before := version()
+		if _, err := conn.Exec(ctx, s.sql, id); err != nil {
+			t.Fatalf("%s: %v", s.what, err)
+		}
+		if moved := version() != before; moved != s.moves {
+			t.Errorf("%s: the version moved %v (%d → %d), want %v", s.what, moved, before, version(), s.moves)
+		}
+	}
+	var stamped int64
+	if err := conn.QueryRow(ctx, `SELECT list_version FROM campaign_approvals WHERE campaign_id = $1 AND actor = 'ana'`, id).Scan(&stamped); err != nil {
+		t.Fatal(err)
+	}
+	if stamped != 2 {
+		t.Errorf("the approval is stamped with version %d, want 2 (the version after the completed import)", stamped)
+	}
+}
