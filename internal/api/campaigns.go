@@ -1,9 +1,7 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -50,13 +48,7 @@ func (s *Server) approveCampaign(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		ListVersion string `json:"list_version"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&req)
-	if err == nil && dec.More() {
-		err = errors.New("more follows the JSON object")
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
+	if err := decodeJSON(http.MaxBytesReader(w, r.Body, 4<<10), &req); err != nil && !errors.Is(err, errEmptyBody) {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, "the body must be empty or JSON {\"list_version\": \"…\"}: %v", err))
 		return
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -60,9 +59,7 @@ type proofRequest struct {
 // was notified by a purged campaign, and how, from the hashes the purge kept.
 func (s *Server) proof(w http.ResponseWriter, r *http.Request) {
 	var req proofRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeJSON(http.MaxBytesReader(w, r.Body, 4<<10), &req); err != nil {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, `the body must be JSON {"address": "…"}: %v`, err))
 		return
 	}

@@ -258,9 +258,7 @@ func (s *Server) emailEvents(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Events []event `json:"events"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := decodeJSON(bytes.NewReader(body), &in); err != nil {
 		refuse(w, http.StatusBadRequest, "the body is not {\"events\": [...]}: "+err.Error())
 		return
 	}

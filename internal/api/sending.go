@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -12,9 +11,7 @@ import (
 // nothing recorded against the customers. Body: {"to": [...], "customers": [...]}.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) {
 	var req operation.TestSendRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeJSON(http.MaxBytesReader(w, r.Body, 64<<10), &req); err != nil {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, "the body must be JSON {\"to\": [...], \"customers\": [...]}: %v", err))
 		return
 	}
