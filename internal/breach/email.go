@@ -21,33 +21,36 @@ const maxEmailLength = 254
 // It is deliberately stricter than net/mail: the address must be deliverable on the public
 // internet, so the domain needs a dot and a plausible top-level label (`a@b` is refused), and
 // quoted local parts and IP-literal domains, legal but never seen in customer lists, are refused.
+//
+// Its errors are EINVALID and quote the address (clipped): they tell the person who typed it —
+// an import's reject reason, a reviewer's typo — and are never logged.
 func ParseEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if strings.ContainsAny(s, "<>") {
 		addr, err := mail.ParseAddress(s)
 		if err != nil {
-			return "", fmt.Errorf("%q is not an email address", s)
+			return "", Errorf(EINVALID, "%q is not an email address", Clip(s))
 		}
 		s = addr.Address
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at <= 0 || at == len(s)-1 {
-		return "", fmt.Errorf("%q is not an email address: it needs a local part, '@' and a domain", s)
+		return "", Errorf(EINVALID, "%q is not an email address: it needs a local part, '@' and a domain", Clip(s))
 	}
 	local, domain := s[:at], s[at+1:]
 	if err := checkLocalPart(local); err != nil {
-		return "", fmt.Errorf("%q is not an email address: %w", s, err)
+		return "", Errorf(EINVALID, "%q is not an email address: %v", Clip(s), err)
 	}
 	ascii, err := normalizeDomain(domain)
 	if err != nil {
-		return "", fmt.Errorf("%q is not an email address: %w", s, err)
+		return "", Errorf(EINVALID, "%q is not an email address: %v", Clip(s), err)
 	}
 	out := s // nearly every address is already in its normal form: no copy
 	if ascii != domain {
 		out = local + "@" + ascii
 	}
 	if len(out) > maxEmailLength {
-		return "", fmt.Errorf("email address is %d characters long, more than the %d allowed", len(out), maxEmailLength)
+		return "", Errorf(EINVALID, "email address is %d characters long, more than the %d allowed", len(out), maxEmailLength)
 	}
 	return out, nil
 }

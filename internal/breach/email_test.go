@@ -70,6 +70,7 @@ func TestParseEmail_InvalidAddressesAreRefused(t *testing.T) {
 		{"display name without an address", "José <not an address>", "not an email address"},
 		{"markup", "<script>@example.com", "not an email address"},
 		{"invalid IDN", "a@mün chen.de", "not a valid internationalized domain name"},
+		{"a megabyte of local part", strings.Repeat("l", 1<<20) + "@example.com", "longer than 64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +82,11 @@ func TestParseEmail_InvalidAddressesAreRefused(t *testing.T) {
 				t.Errorf("ParseEmail(%q) returned %q with its error", tt.in, got)
 			}
 			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("ParseEmail(%q) error %q does not mention %q", tt.in, err, tt.want)
+				t.Errorf("ParseEmail(%.80q) error %.300q does not mention %q", tt.in, err, tt.want)
+			}
+			// The person's typo, said as such (400, not 500), and short whatever was typed.
+			if ErrorCode(err) != EINVALID || len(err.Error()) > 400 {
+				t.Errorf("ParseEmail(%.80q): code %s, %d bytes of message; want EINVALID, short", tt.in, ErrorCode(err), len(err.Error()))
 			}
 		})
 	}
