@@ -86,8 +86,7 @@ func (c *statusCache) get(ctx context.Context, id string, maxAge time.Duration,
 			} else if age < maxStale*maxAge {
 				s := e.status
 				if e.flight == nil {
-					f := &statusRead{done: make(chan struct{})}
-					e.flight = f
+					f := e.beginRead()
 					// The refresh is nobody's request: the asker's values (its trace) but not its
 					// cancellation — the asker has its answer and may go.
 					rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
@@ -124,11 +123,17 @@ func (c *statusCache) get(ctx context.Context, id string, maxAge time.Duration,
 			e = &statusEntry{}
 			c.entries[key] = e
 		}
-		f := &statusRead{done: make(chan struct{})}
-		e.flight = f
+		f := e.beginRead()
 		c.mu.Unlock()
 		return c.lead(ctx, key, e, f, id, read)
 	}
+}
+
+// beginRead marks a read of e's status under way, for the requests that ask meanwhile to wait
+// on; statusCache.mu is held.
+func (e *statusEntry) beginRead() *statusRead {
+	e.flight = &statusRead{done: make(chan struct{})}
+	return e.flight
 }
 
 // lead reads id's status for e, the entry for key, and hands it to the requests waiting on f.
