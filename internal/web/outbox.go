@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // Outbox is where the local captures write, in development mode (no SMTP_URL, no Twilio):
@@ -78,8 +79,7 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusInternalServerError, "The SMS outbox could not be read: "+err.Error())
 		return
 	}
-	if err := s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), map[string]any{"what": "list",
-		"emails": len(d.Emails), "sms": len(d.SMS)}); err != nil {
+	if err := s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), operation.OutboxList, len(d.Emails), len(d.SMS)); err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
 	}
@@ -169,7 +169,7 @@ func (s *Server) outboxEmail(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	m, err := s.readEmail(name)
 	if err == nil {
-		err = s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), map[string]any{"what": "email"})
+		err = s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), operation.OutboxEmail, 0, 0)
 	}
 	if err != nil {
 		s.outboxFailed(w, r, err)
@@ -192,7 +192,7 @@ func (s *Server) outboxEmail(w http.ResponseWriter, r *http.Request) {
 func (s *Server) outboxEmailHTML(w http.ResponseWriter, r *http.Request) {
 	m, err := s.readEmail(r.PathValue("name"))
 	if err == nil {
-		err = s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), map[string]any{"what": "email_html"})
+		err = s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), operation.OutboxEmailHTML, 0, 0)
 	}
 	if err != nil {
 		s.outboxFailed(w, r, err)
@@ -210,7 +210,7 @@ func (s *Server) outboxEmailRaw(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	if err := s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), map[string]any{"what": "email_raw"}); err != nil {
+	if err := s.Ops.OutboxRead(r.Context(), actorOf(r.Context()), operation.OutboxEmailRaw, 0, 0); err != nil {
 		s.outboxFailed(w, r, err)
 		return
 	}
