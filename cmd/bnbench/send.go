@@ -174,7 +174,7 @@ func (b *bench) benchPlainSend(ctx context.Context, dbURL string, o sendOptions)
 			return err
 		}
 	}
-	r, err := b.sendCampaign(ctx, dbURL, id, int64(o.recipients), sink, o.profileEnv("plain")...)
+	r, err := b.sendCampaign(ctx, dbURL, id, int64(o.recipients), sink, true, o.profileEnv("plain")...)
 	if perr := stopPerf(); perr != nil {
 		progress("perf: %v", perr)
 	}
@@ -228,7 +228,7 @@ func (b *bench) benchDKIMSend(ctx context.Context, dbURL string, o sendOptions) 
 		return err
 	}
 	progress("sending the campaign of %d recipients with DKIM", o.dkimRecipients)
-	r, err := b.sendCampaign(ctx, dbURL, id, int64(o.dkimRecipients), sink, append(o.profileEnv("dkim"),
+	r, err := b.sendCampaign(ctx, dbURL, id, int64(o.dkimRecipients), sink, true, append(o.profileEnv("dkim"),
 		"DKIM_DOMAIN="+dkimDomain, "DKIM_SELECTOR="+dkimSelector, "DKIM_KEY_FILE="+key)...)
 	if err != nil {
 		return err
@@ -262,7 +262,7 @@ type sendRun struct {
 	sinkBefore sinkStats
 	rssKB      int64
 	cpu        cpuUse
-	cost       *pgCost // reads pg back (recordCost); the caller closes it
+	cost       *pgCost // reads pg back (recordCost); nil when not measured
 	pg         string  // what a notice cost PostgreSQL
 	statements string  // what PostgreSQL was busy with
 	problems   string  // the worker's warnings and errors
@@ -324,8 +324,11 @@ func thousands(n int64) string {
 }
 
 // sendCampaign starts a worker (with env added to its environment) sending to sink, starts
-// campaign id, and waits until its n emails are over.
-func (b *bench) sendCampaign(ctx context.Context, dbURL, id string, n int64, sink *sinkProcess, env ...string) (sendRun, error) {
+// campaign id, and waits until its n emails are over. With measurePG, what the run costs
+// PostgreSQL is measured (r.cost, for recordCost): that holds a replication slot, which keeps
+// the run's WAL from being recycled — new WAL segments are zero-filled meanwhile — so a run
+// measured for something else (the status benchmark's) goes without.
+func (b *bench) sendCampaign(ctx context.Context, dbURL, id string, n int64, sink *sinkProcess, measurePG bool, env ...string) (sendRun, error) {
 	w, err := b.startWorker(ctx, dbURL, sink.SMTPURL(), env...)
 	if err != nil {
 		return sendRun{}, err
@@ -335,16 +338,18 @@ func (b *bench) sendCampaign(ctx context.Context, dbURL, id string, n int64, sin
 	if r.sinkBefore, err = sink.Stats(); err != nil {
 		return r, err
 	}
-	cost, err := startPGCost(ctx, dbURL)
-	if err != nil {
-		return r, err
-	}
-	// Closed here on failure; on success the caller reads it back (recordCost) or closes it.
-	defer func() {
-		if r.cost == nil {
-			cost.close()
+	var cost *pgCost
+	if measurePG {
+		if cost, err = startPGCost(ctx, dbURL); err != nil {
+			return r, err
 		}
-	}()
+		// Closed here on failure; on success the caller reads it back (recordCost).
+		defer func() {
+			if r.cost == nil {
+				cost.close()
+			}
+		}()
+	}
 	watch := startCPUWatch(
 		cpuGroup{name: "worker", pids: fixedPids(w.Pid())},
 		postgresPids(ctx, b.admin, dbURL, pgDatabase).group("postgres"),

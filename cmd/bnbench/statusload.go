@@ -75,22 +75,20 @@ func benchStatusAPI(ctx context.Context, b *bench, o statusOptions) error {
 	progress("status API idle for %s (campaign not started)", o.idle)
 	idle := runLoad(ctx, srv, loaded, o, func() { sleepCtx(ctx, o.idle) })
 	progress("sending %d emails without the load", o.recipients)
-	plain, err := b.sendCampaign(ctx, dbURL, quiet, int64(o.recipients), sink)
+	plain, err := b.sendCampaign(ctx, dbURL, quiet, int64(o.recipients), sink, false)
 	if err != nil {
 		return err
 	}
-	plain.cost.close()
 	progress("sending %d emails under %d requests/s", o.recipients, o.rate)
 	var busy sendRun
 	var sendErr error
 	serveCPU, loadStart := cpuTime(srv.cmd.Process.Pid), time.Now()
 	sending := runLoad(ctx, srv, loaded, o, func() {
-		busy, sendErr = b.sendCampaign(ctx, dbURL, loaded, int64(o.recipients), sink)
+		busy, sendErr = b.sendCampaign(ctx, dbURL, loaded, int64(o.recipients), sink, false)
 	})
 	if sendErr != nil {
 		return sendErr
 	}
-	busy.cost.close()
 	serveCores := (cpuTime(srv.cmd.Process.Pid) - serveCPU).Seconds() / time.Since(loadStart).Seconds()
 	progress("measuring each request's cost, %d of each kind one at a time", costRequests)
 	costs := b.measureStatusCosts(ctx, srv, dbURL, loaded, o.recipients)
