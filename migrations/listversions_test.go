@@ -3,13 +3,16 @@ package migrations_test
 import (
 	"context"
 	"database/sql"
+	"net/url"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 
 	"github.com/breachnotice/breachnotice/internal/pgtest"
+	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/migrations"
 )
 
@@ -30,9 +33,11 @@ func migrateTo(t *testing.T, url string, version int64) {
 	}
 }
 
-// Migration 00020 keeps the approvals that counted when it runs, and only those: an approval
-// given after the list's last change (an import, or a codes import that added codes) is of the
-// list as it is; one given before is not, whatever state the campaign is in.
+// Migrations 00020 and 00021 keep the approvals that counted when they run, and only those: an
+// approval given after the list's last change (an import, or a codes import that added codes)
+// is of the list as it is; one given before is not, whatever state the campaign is in. An
+// import the previous release dated before the approval (when its transaction began, before it
+// waited on the approval's lock) but whose audit row follows it changed the list after it.
 func TestListVersions_TheApprovalsThatCountedStillCount(t *testing.T) {
 	url := pgtest.Empty(t)
 	migrateTo(t, url, 19)
@@ -48,10 +53,27 @@ func TestListVersions_TheApprovalsThatCountedStillCount(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	const imported, codes, never = "00000000-0000-4000-8000-000000000001", "00000000-0000-4000-8000-000000000002", "00000000-0000-4000-8000-000000000003"
-	for _, id := range []string{imported, codes, never} {
+	const (
+		imported = "00000000-0000-4000-8000-000000000001"
+		codes    = "00000000-0000-4000-8000-000000000002"
+		never    = "00000000-0000-4000-8000-000000000003"
+		waited   = "00000000-0000-4000-8000-000000000004"
+		running  = "00000000-0000-4000-8000-000000000005"
+	)
+	for _, id := range []string{imported, codes, never, waited, running} {
 		exec(`INSERT INTO campaigns (id, name, spec, source) VALUES ($1, 'c', '{}', '')`, id)
 	}
+	// waited: an import began at 09:00, waited for ana's approval (09:00:30), landed at
+	// 09:01 (its audit row) but is dated 09:00; ben approved at 09:30.
+	exec(`INSERT INTO imports (campaign_id, filename, state, started_at, finished_at) VALUES ($1, 'a.csv', 'completed', '2026-12-01 09:00Z', '2026-12-01 09:00Z')`, waited)
+	exec(`INSERT INTO audit_log (at, actor, action, campaign_id, detail) VALUES ('2026-12-01 09:01Z', 'maker', 'import', $1, '{"state": "completed"}')`, waited)
+	exec(`INSERT INTO campaign_approvals (campaign_id, actor, at) VALUES ($1, 'ana', '2026-12-01 09:00:30Z'), ($1, 'ben', '2026-12-01 09:30Z')`, waited)
+	// running (no longer a draft): imported at 08:00; ana approved, codes were added, ben and
+	// carl approved and it was approved.
+	exec(`UPDATE campaigns SET state = 'running' WHERE id = $1`, running)
+	exec(`INSERT INTO imports (campaign_id, filename, state, started_at, finished_at) VALUES ($1, 'a.csv', 'completed', '2026-12-01 08:00Z', '2026-12-01 08:00Z')`, running)
+	exec(`INSERT INTO audit_log (at, actor, action, campaign_id, detail) VALUES ('2026-12-01 10:00Z', 'oscar', 'codes.import', $1, '{"added": 5}')`, running)
+	exec(`INSERT INTO campaign_approvals (campaign_id, actor, at) VALUES ($1, 'ana', '2026-12-01 09:00Z'), ($1, 'ben', '2026-12-01 11:00Z'), ($1, 'carl', '2026-12-01 11:30Z')`, running)
 	// imported: an approval, then a (failed) import at 10:00, then one approval after it.
 	exec(`INSERT INTO campaign_approvals (campaign_id, actor, at) VALUES ($1, 'ana', '2026-12-01 09:00Z'), ($1, 'ben', '2026-12-01 11:00Z')`, imported)
 	exec(`INSERT INTO imports (campaign_id, filename, state, started_at, finished_at) VALUES ($1, 'a.csv', 'completed', '2026-12-01 08:00Z', '2026-12-01 08:01Z'),
@@ -64,7 +86,7 @@ func TestListVersions_TheApprovalsThatCountedStillCount(t *testing.T) {
 	// never: no import, an approval (as data; the rules refuse it).
 	exec(`INSERT INTO campaign_approvals (campaign_id, actor, at) VALUES ($1, 'ana', '2026-12-01 09:00Z')`, never)
 
-	migrateTo(t, url, 20)
+	migrateTo(t, url, 21)
 	rows, err := conn.Query(ctx, `
 		SELECT c.id::text, a.actor FROM campaign_approvals a JOIN campaigns c ON c.id = a.campaign_id
 		WHERE a.list_version = c.list_version ORDER BY 1, 2`)
@@ -76,7 +98,7 @@ func TestListVersions_TheApprovalsThatCountedStillCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []counted{{imported, "ben"}, {codes, "ben"}, {never, "ana"}}
+	want := []counted{{imported, "ben"}, {codes, "ben"}, {never, "ana"}, {waited, "ben"}, {running, "ben"}, {running, "carl"}}
 	if len(got) != len(want) {
 		t.Fatalf("approvals that count after the migration: %v, want %v", got, want)
 	}
@@ -133,11 +155,94 @@ func TestListVersions_MoveWithTheListWhoeverWrites(t *testing.T) {
 			t.Errorf("%s: the version moved %v (%d → %d), want %v", s.what, moved, before, version(), s.moves)
 		}
 	}
-	var stamped int64
+	if t.Failed() {
+		return
+	}
+	var stamped, approvedAt int64
 	if err := conn.QueryRow(ctx, `SELECT list_version FROM campaign_approvals WHERE campaign_id = $1 AND actor = 'ana'`, id).Scan(&stamped); err != nil {
 		t.Fatal(err)
 	}
-	if stamped != 2 {
-		t.Errorf("the approval is stamped with version %d, want 2 (the version after the completed import)", stamped)
+	// The version ana approved is the one the completed import gave (the versions since moved).
+	if err := conn.QueryRow(ctx, `SELECT last_value FROM campaign_list_versions`).Scan(&approvedAt); err != nil {
+		t.Fatal(err)
+	}
+	if stamped == 0 || stamped != approvedAt-1 {
+		t.Errorf("the approval is stamped with version %d, want %d (the version after the completed import)", stamped, approvedAt-1)
+	}
+	// A version is never given twice, to this campaign or another.
+	var other int64
+	if err := conn.QueryRow(ctx, `INSERT INTO campaigns (name, spec, source) VALUES ('w', '{}', '') RETURNING list_version`).Scan(&other); err != nil {
+		t.Fatal(err)
+	}
+	if other <= approvedAt {
+		t.Errorf("a new campaign's version %d, want one never given (> %d)", other, approvedAt)
+	}
+}
+
+// A migration that must lock a table a long transaction holds — migration 00020 adds a column to
+// campaigns, and a running import holds its campaign's row for minutes — gives up its wait
+// after the lock timeout, so the reads queued behind it are not held for the import's length,
+// and Migrate tries again until it can.
+func TestMigrate_ALongTransactionDelaysAMigrationWithoutStallingReads(t *testing.T) {
+	raw := pgtest.Empty(t)
+	migrateTo(t, raw, 19)
+	ctx := t.Context()
+	hold, err := pgx.Connect(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Close(context.Background())
+	var id string
+	if err := hold.QueryRow(ctx, `INSERT INTO campaigns (name, spec, source) VALUES ('held', '{}', '') RETURNING id`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := hold.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE`, id); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("lock_timeout", "200")
+	u.RawQuery = q.Encode()
+	migrated := make(chan error, 1)
+	go func() {
+		_, err := postgres.Migrate(ctx, u.String())
+		migrated <- err
+	}()
+	reader, err := pgx.Connect(ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close(context.Background())
+	if _, err := reader.Exec(ctx, `SET statement_timeout = '1500ms'`); err != nil {
+		t.Fatal(err)
+	}
+	for range 6 { // 3 s of reads while the import holds its row
+		time.Sleep(500 * time.Millisecond)
+		var n int
+		if err := reader.QueryRow(ctx, `SELECT count(*) FROM campaigns`).Scan(&n); err != nil {
+			t.Fatalf("a read of campaigns while the migration waits for the import: %v", err)
+		}
+	}
+	select {
+	case err := <-migrated:
+		t.Fatalf("the migration ended while the import held its campaign: %v", err)
+	default:
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-migrated; err != nil {
+		t.Fatalf("the migration once the import ended: %v", err)
+	}
+	var version int64
+	if err := reader.QueryRow(ctx, `SELECT list_version FROM campaigns WHERE id = $1`, id).Scan(&version); err != nil || version == 0 {
+		t.Fatalf("list_version after the migration: %d, %v", version, err)
 	}
 }

@@ -364,7 +364,10 @@ func TestAPI_ApproveOnlyWithRecipientsAndOnce(t *testing.T) {
 		body string
 		want int
 	}{
-		{`{"list_version": "20200101T000000.000000Z"}`, http.StatusConflict},
+		{`{"list_version": "99999999"}`, http.StatusConflict},
+		{`{"list_version": "20200101T000000.000000Z"}`, http.StatusBadRequest},
+		{`{"list_version": "0"}`, http.StatusBadRequest},
+		{`{"list_version": "x\u0000"}`, http.StatusBadRequest},
 		{`{"list_version": 7}`, http.StatusBadRequest},
 		{`{"version": "x"}`, http.StatusBadRequest},
 		{`{"list_version": "x"} {"list_version": "y"}`, http.StatusBadRequest},

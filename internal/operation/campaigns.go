@@ -3,6 +3,7 @@ package operation
 import (
 	"context"
 	"io"
+	"strconv"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
@@ -125,10 +126,10 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 	}
 	listVersion := req.ListVersion
 	switch {
-	case len(listVersion) > 64:
-		return nil, breach.Errorf(breach.EINVALID, "list_version is not a list version (longer than 64 bytes)")
 	case listVersion == "" && req.RequireVersion:
 		return nil, breach.Errorf(breach.EINVALID, "the approval does not say which version of the list it is for: reload the campaign's page, review it, and approve again")
+	case listVersion != "" && !isListVersion(listVersion):
+		return nil, breach.Errorf(breach.EINVALID, "list_version %q is not a version of a list (a number, as the campaign's list_version gives it): read the campaign again, review it, and approve again", breach.Clip(listVersion))
 	}
 	reviewed := listVersion != "" // else: the list as this request finds it
 	if !reviewed {
@@ -158,6 +159,14 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 		return nil, err
 	}
 	return c, nil
+}
+
+// isListVersion reports whether s is a list version as the store gives them: a number in its
+// one decimal spelling. Anything else names no list, and is refused as such before it is
+// compared, audited or sent to the database.
+func isListVersion(s string) bool {
+	n, err := strconv.ParseInt(s, 10, 64)
+	return err == nil && n > 0 && strconv.FormatInt(n, 10) == s
 }
 
 // Move is a change of a campaign's sending state that an operator asks for.

@@ -54,8 +54,9 @@ type CampaignStore interface {
 	// Campaigns returns every campaign, newest first.
 	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
 	// Approvals returns the approvals given to a campaign for its list as it is now (those
-	// given before its last import, or a draft's last codes import that added codes, no
-	// longer count), oldest first, and the list's version (breach.Campaign.ListVersion).
+	// given before its last completed import, or a draft's last codes import that added
+	// codes, no longer count), oldest first, and the list's version
+	// (breach.Campaign.ListVersion).
 	Approvals(ctx context.Context, id string) (approvals []breach.Approval, listVersion string, err error)
 	// ApproveCampaign records actor's approval of a draft campaign's list version listVersion
 	// under its lock (an ECONFLICT error if the list is no longer that version): check gets

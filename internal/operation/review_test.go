@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,8 +221,20 @@ func TestApprove_AListImportedAfterTheReviewIsNotApprovedUnseen(t *testing.T) {
 	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{ListVersion: reviewed.ListVersion}); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "changed since it was reviewed") {
 		t.Fatalf("approving the list reviewed before the import: %v, want ECONFLICT", err)
 	}
-	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{ListVersion: "20260101T000000.000000Z"}); breach.ErrorCode(err) != breach.ECONFLICT {
-		t.Errorf("approving a made-up version: %v, want ECONFLICT", err)
+	current, err := ops.Campaign(ctx, ana, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.ParseInt(current.ListVersion, 10, 64)
+	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{ListVersion: strconv.FormatInt(n+1, 10)}); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("approving a version the list does not have (yet): %v, want ECONFLICT", err)
+	}
+	// What is no version at all is refused as such, before it is compared or audited.
+	for _, bad := range []string{"0" + current.ListVersion, " " + current.ListVersion, "+" + current.ListVersion, current.ListVersion + "\x00",
+		"20260101T000000.000000Z", "0", "-1", strings.Repeat("9", 100)} {
+		if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{ListVersion: bad}); breach.ErrorCode(err) != breach.EINVALID {
+			t.Errorf("approving with list version %.40q: %v, want EINVALID", bad, err)
+		}
 	}
 	if got := countAction(t, db, breach.ActionApproveRefused) - refusedBefore; got != 2 {
 		t.Errorf("%d refusals audited, want 2", got)

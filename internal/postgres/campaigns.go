@@ -187,7 +187,7 @@ func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, stri
 // version. An approval is of a list, and one given before an import is not an approval of
 // what it brought. The database moves the version (campaigns.list_version) with each import
 // that completes and each addition of enrolment codes to a draft's pool, and stamps each
-// approval with the version it was given for (migration 00020).
+// approval with the version it was given for (migrations 00020 and 00021).
 func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, string, error) {
 	rows, err := q.Query(ctx, `SELECT list_version FROM campaigns WHERE id = $1`, uid)
 	if err != nil {

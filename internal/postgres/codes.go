@@ -278,7 +278,7 @@ func (db *DB) ImportCodes(ctx context.Context, ci *breach.CodeImport, next func(
 		return err
 	}
 	// The audit row commits with the codes: the approval rules read it (who added codes may
-	// not approve). Adding codes moved the list's version (a trigger, migration 00020), so
+	// not approve). Adding codes moved the list's version (a trigger, migration 00021), so
 	// approvals given before no longer count.
 	if err := audit(ctx, tx, ci.CreatedBy, breach.ActionCodesImport, ci.CampaignID, ci.AuditDetail()); err != nil {
 		return err

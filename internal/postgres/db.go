@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,17 +132,55 @@ func (db *DB) Close() {
 // Migrate applies the pending migrations to the database at url and returns how many it
 // applied. A session-level advisory lock makes it safe for several processes (workers starting
 // together) to call at once: one migrates, the others wait and find nothing to do.
+//
+// A migration's statement waits at most migrationLockTimeout for a lock (unless url sets
+// lock_timeout): one that must lock a table a long transaction holds — a running import holds
+// its campaign's row for minutes — would otherwise queue behind it, and every request touching
+// that table would queue behind the migration, stalling the console and the workers. It gives
+// up instead (its transaction rolls back), and Migrate tries again, for up to migrationPatience.
 func Migrate(ctx context.Context, url string) (int, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return 0, fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
 	}
+	if cfg.RuntimeParams["lock_timeout"] == "" {
+		cfg.RuntimeParams["lock_timeout"] = strconv.Itoa(int(migrationLockTimeout.Milliseconds()))
+	}
 	sqlDB := stdlib.OpenDB(*cfg)
 	defer sqlDB.Close()
-	return migrate(ctx, sqlDB)
+	applied := 0
+	wait := time.Second
+	deadline := time.Now().Add(migrationPatience)
+	for {
+		n, err := migrate(ctx, sqlDB)
+		applied += n
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" { // lock_not_available: lock_timeout expired
+			return applied, err
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return applied, fmt.Errorf("postgres: migrate: a migration waited %s for locks that running transactions (a large import?) hold: run it again once they end: %w",
+				migrationPatience, err)
+		}
+		select {
+		case <-ctx.Done():
+			return applied, context.Cause(ctx)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 15*time.Second)
+	}
 }
 
-func migrate(ctx context.Context, sqlDB *sql.DB) (int, error) {
+const (
+	// migrationLockTimeout is how long a migration's statement waits for a lock (see Migrate).
+	migrationLockTimeout = 5 * time.Second
+	// migrationPatience is how long Migrate keeps trying a migration that gives up on its locks.
+	migrationPatience = 10 * time.Minute
+)
+
+// migrate applies what is pending, each migration in its own transaction; n counts those
+// that committed before an error.
+func migrate(ctx context.Context, sqlDB *sql.DB) (n int, err error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return 0, fmt.Errorf("postgres: migration lock: %w", err)
@@ -152,7 +191,11 @@ func migrate(ctx context.Context, sqlDB *sql.DB) (int, error) {
 	}
 	results, err := provider.Up(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("postgres: migrate: %w", err)
+		var partial *goose.PartialError
+		if errors.As(err, &partial) {
+			n = len(partial.Applied)
+		}
+		return n, fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return len(results), nil
 }

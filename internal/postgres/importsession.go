@@ -261,7 +261,7 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	// finished_at is the moment of the commit, not the transaction's start (now()): imports
 	// of a campaign take turns under its lock, and their finished_at follow the order they
 	// land in. Moving to completed moves the campaign's list version (a trigger, migration
-	// 00020): approvals given before no longer count.
+	// 00021): approvals given before no longer count.
 	err = s.tx.QueryRow(ctx, `
 		UPDATE imports SET state = 'completed', encoding = $2, delimiter = $3, read = $4,
 			accepted = $5, merged = $6, rejected = $7, updated = $8, warned = $9, warnings = $10,

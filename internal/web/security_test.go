@@ -612,7 +612,8 @@ func TestApproval_TheFormApprovesTheListThePageShowed(t *testing.T) {
 	if _, version, err := st.db.Approvals(context.Background(), c.ID); err != nil || version != m[1] {
 		t.Fatalf("the form's list_version %q, the list's %q (%v)", m[1], version, err)
 	}
-	got := approver.post("/campaigns/"+c.ID+"/approve", url.Values{"list_version": {"20200101T000000.000000Z"}})
+	other, _ := strconv.ParseInt(m[1], 10, 64)
+	got := approver.post("/campaigns/"+c.ID+"/approve", url.Values{"list_version": {strconv.FormatInt(other+1, 10)}})
 	if got.status != http.StatusConflict || !strings.Contains(got.body, "changed since it was reviewed") {
 		t.Errorf("approving another version: %d, want 409 saying the list changed\n%s", got.status, got.body)
 	}
