@@ -154,12 +154,14 @@ func checkRedisURL(u string) error {
 // controlled are the prefixes of the variables the benchmark decides for its children: a
 // developer's SMTP relay, DKIM key, rate limits or SMS provider must not leak into a run.
 // WORKER_CONCURRENCY and SMTP_CONNECTIONS do pass, to compare settings.
-var controlled = []string{"SMTP_URL=", "DKIM_", "EMAIL_", "SMS_", "TWILIO_", "REDIS_URL=", "DATABASE_URL="}
+var controlled = []string{"SMTP_URL=", "DKIM_", "EMAIL_", "SMS_", "TWILIO_", "REDIS_URL=", "DATABASE_URL=", "BREACHNOTICE_SECRET="}
 
-// env is this process's environment without the controlled variables, plus set.
+// env is this process's environment without the controlled variables, plus the benchmark's
+// secret and set. Every child has the one secret: the lists' reference codes are keyed with it
+// as they are imported, and a database refuses a process with another (operation.BindSecret).
 func (b *bench) env(set ...string) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return slices.ContainsFunc(controlled, func(p string) bool { return strings.HasPrefix(kv, p) })
 	})
-	return append(env, set...)
+	return append(append(env, "BREACHNOTICE_SECRET="+b.secret), set...)
 }

@@ -129,7 +129,7 @@ func (b *bench) startServe(ctx context.Context, dbURL string, env ...string) (*s
 	addr := l.Addr().String()
 	l.Close()
 	cmd := exec.Command(b.bin, "serve")
-	cmd.Env = b.env(append([]string{"DATABASE_URL=" + dbURL, "HTTP_ADDR=" + addr, "BREACHNOTICE_SECRET=" + b.secret,
+	cmd.Env = b.env(append([]string{"DATABASE_URL=" + dbURL, "HTTP_ADDR=" + addr,
 		"REDIS_URL=" + b.redisURL, "OUTBOX_DIR=" + b.dir + "/outbox"}, env...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {

@@ -44,7 +44,6 @@ func (b *bench) startWorker(ctx context.Context, dbURL, smtpURL string, env ...s
 	cmd.Env = b.env(append([]string{
 		"DATABASE_URL=" + dbURL,
 		"REDIS_URL=" + b.redisURL,
-		"BREACHNOTICE_SECRET=" + b.secret,
 		"SMTP_URL=" + smtpURL,
 		"OUTBOX_DIR=" + b.dir + "/outbox",
 	}, env...)...)

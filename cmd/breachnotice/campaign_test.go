@@ -9,7 +9,7 @@ import (
 )
 
 func TestCLI_StatusByLocaleAndExportOfACancelledCampaign(t *testing.T) {
-	t.Setenv("BREACHNOTICE_SECRET", "cli-export-test-secret-0123456789abcdef")
+	t.Setenv("BREACHNOTICE_SECRET", testSecret)
 	id := createCampaign(t)
 	for _, args := range [][]string{
 		{"import", "--campaign", id, "../../examples/customers.csv"},

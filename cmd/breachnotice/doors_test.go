@@ -109,7 +109,7 @@ func newDoorEnv(t *testing.T) *doorEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	secret := []byte(doorSecret)
+	secret := []byte(testSecret)
 	rd, err := notice.New("", secret)
 	if err != nil {
 		t.Fatal(err)
@@ -153,9 +153,6 @@ func newDoorEnv(t *testing.T) *doorEnv {
 	}
 	return env
 }
-
-// doorSecret keys the CLI's and the servers' reference codes alike.
-const doorSecret = "doors-test-secret-0123456789abcdef0123456789"
 
 // auditTrail is a campaign's audit rows, oldest first, as "action detail" with what differs
 // by nature between runs (IDs, times, the campaign's own numbers) masked.
@@ -216,7 +213,7 @@ func (cliDoor) name() string { return "cli" }
 
 func (d cliDoor) run(t *testing.T, args ...string) string {
 	t.Helper()
-	out, stderr, err := cliEnv(t, []string{"BREACHNOTICE_SECRET=" + doorSecret, "OUTBOX_DIR=" + d.env.outbox}, args...)
+	out, stderr, err := cliEnv(t, []string{"BREACHNOTICE_SECRET=" + testSecret, "OUTBOX_DIR=" + d.env.outbox}, args...)
 	if err != nil {
 		t.Fatalf("breachnotice %s: %v\n%s", strings.Join(args, " "), err, stderr)
 	}

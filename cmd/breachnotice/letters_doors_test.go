@@ -83,7 +83,7 @@ func decodeMark(t *testing.T, s string) markReport {
 func returnedFile(id string) string {
 	return "customer_id,reference,reason\n" +
 		"AT-400007,,addressee unknown\n" +
-		"," + notice.Reference([]byte(doorSecret), id, "AT-200007") + ",moved away\n" +
+		"," + notice.Reference([]byte(testSecret), id, "AT-200007") + ",moved away\n" +
 		"NOPE-1,,x\n" +
 		"AT-100001,,x\n"
 }
@@ -273,7 +273,7 @@ func TestDoors_LettersAreTheSameThroughEveryDoor(t *testing.T) {
 		var got []string
 		for _, r := range rows[1:] {
 			got = append(got, r[0])
-			if r[1] != notice.Reference([]byte(doorSecret), ids[door], r[0]) {
+			if r[1] != notice.Reference([]byte(testSecret), ids[door], r[0]) {
 				t.Errorf("%s: %s's reference %s", door, r[0], r[1])
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -38,6 +39,9 @@ type app struct {
 	log    *slog.Logger
 	// metrics are the process's (serve, worker, run with METRICS_ADDR set); nil otherwise.
 	metrics *metrics.Metrics
+	// process names this process where the database records it ("breachnotice import, by
+	// root on host"): the first process with a secret binds the database to it.
+	process string
 }
 
 func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra.Command {
@@ -54,6 +58,7 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 			}
 			a.cfg = cfg
 			a.log = newLogger(stderr, cfg.LogLevel)
+			a.process = processName(cmd)
 			return nil
 		},
 	}
@@ -86,6 +91,18 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// processName is cmd's path with the system account and host running it.
+func processName(cmd *cobra.Command) string {
+	name := cmd.CommandPath()
+	if u, err := user.Current(); err == nil {
+		name += ", by " + u.Username
+	}
+	if h, err := os.Hostname(); err == nil {
+		name += " on " + h
+	}
+	return name
 }
 
 // openDB connects to DATABASE_URL.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 )
 
@@ -23,6 +26,12 @@ var (
 	dbURL string
 	bin   string // the breachnotice binary, built once for these tests
 )
+
+// testSecret is the BREACHNOTICE_SECRET of every process these tests run against the
+// package's database (TestMain puts it in the environment they inherit), and keys the
+// in-process doors' reference codes too: the database is bound to the first secret used
+// (operation.BindSecret) and refuses any other.
+const testSecret = "doors-test-secret-0123456789abcdef0123456789"
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "breachnotice-cli")
@@ -34,6 +43,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	os.Setenv("BREACHNOTICE_SECRET", testSecret)
 	code := pgtest.Main(m, &dbURL)
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -223,7 +233,7 @@ func TestCLI_PreviewAndLintTheExampleCampaign(t *testing.T) {
 	if _, stderr, err := cli(t, "", "import", "--campaign", id, "../../examples/customers.csv"); err != nil {
 		t.Fatalf("import: %v\n%s", err, stderr)
 	}
-	env := "BREACHNOTICE_SECRET=cli-test-secret-cli-test-secret-12"
+	env := "BREACHNOTICE_SECRET=" + testSecret
 	run := func(args ...string) (string, string, error) {
 		cmd := exec.CommandContext(t.Context(), bin, args...)
 		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, env)
@@ -269,5 +279,34 @@ func TestCLI_PreviewAndLintTheExampleCampaign(t *testing.T) {
 	}
 	if _, stderr, err := run("campaign", "approve", id); err == nil || !strings.Contains(stderr, "approved") {
 		t.Errorf("approving twice: %v %s", err, stderr)
+	}
+}
+
+// A command line run without BREACHNOTICE_SECRET falls back to a demo secret kept in its state
+// directory. Against a deployment's database — bound to the deployment's secret by the first
+// process that used it — it is refused before it does anything, saying why and what to set: a
+// list imported under the demo secret got reference codes /verify then called fake.
+func TestCLI_ACommandWithAnotherSecretIsRefusedBeforeItImports(t *testing.T) {
+	id := createCampaign(t) // binds the database to testSecret, if nothing did before
+	state := t.TempDir()
+	_, stderr, err := cliEnv(t, []string{"BREACHNOTICE_SECRET=", "BREACHNOTICE_STATE_DIR=" + state},
+		"import", "--campaign", id, "../../examples/customers.csv")
+	if err == nil || !strings.Contains(stderr, "not the secret this database's records are keyed with") ||
+		!strings.Contains(stderr, filepath.Join(state, "secret")) {
+		t.Fatalf("import under the demo secret: %v\n%s\nwant it refused, naming the demo secret's file", err, stderr)
+	}
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var imports int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM imports WHERE campaign_id = $1`, id).Scan(&imports); err != nil || imports != 0 {
+		t.Errorf("imports of the campaign after the refused command: %d (%v), want none", imports, err)
+	}
+	// A process with another explicit secret is refused too (a worker deployed with a stale one).
+	_, stderr, err = cliEnv(t, []string{"BREACHNOTICE_SECRET=" + strings.Repeat("x", 40)}, "import", "--campaign", id, "../../examples/customers.csv")
+	if err == nil || !strings.Contains(stderr, "Give every process") {
+		t.Fatalf("import under another secret: %v\n%s", err, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os/user"
 
 	"github.com/spf13/cobra"
@@ -20,7 +21,7 @@ func (a *app) operations(ctx context.Context) (ops *operation.Service, done func
 	if err != nil {
 		return nil, nil, err
 	}
-	if ops, err = a.newOperations(db, nil, nil); err != nil {
+	if ops, err = a.newOperations(ctx, db, nil, nil); err != nil {
 		db.Close()
 		return nil, nil, err
 	}
@@ -28,10 +29,19 @@ func (a *app) operations(ctx context.Context) (ops *operation.Service, done func
 }
 
 // newOperations returns the operations on db, rendering with rd (the configured templates when
-// nil) and sending test notices with tests (none when nil).
-func (a *app) newOperations(db *postgres.DB, rd *notice.Renderer, tests operation.TestSender) (*operation.Service, error) {
+// nil) and sending test notices with tests (none when nil). Every process that works on the
+// database's records comes through here, so here the secret is checked against the one the
+// database is keyed with (operation.BindSecret) before anything is done.
+func (a *app) newOperations(ctx context.Context, db *postgres.DB, rd *notice.Renderer, tests operation.TestSender) (*operation.Service, error) {
 	secret, err := a.secret()
 	if err != nil {
+		return nil, err
+	}
+	if err := operation.BindSecret(ctx, db, []byte(secret), a.process); err != nil {
+		if a.cfg.Secret == "" && breach.ErrorCode(err) == breach.EINVALID {
+			return nil, fmt.Errorf("%w (this command has no BREACHNOTICE_SECRET, so it used the demo secret kept in %s: set BREACHNOTICE_SECRET to the deployment's)",
+				err, demoSecretPath(a.cfg.StateDir))
+		}
 		return nil, err
 	}
 	if rd == nil {

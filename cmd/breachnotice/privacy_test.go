@@ -89,7 +89,7 @@ func TestCLI_NoPersonalDataInAnyOutput(t *testing.T) {
 	outbox := filepath.Join(dir, "outbox")
 	out := &capture{}
 	env := append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redistest.URL(t, privacyRedisDB),
-		"BREACHNOTICE_SECRET=privacy-test-secret-privacy-test-secret", "OUTBOX_DIR="+outbox,
+		"BREACHNOTICE_SECRET="+testSecret, "OUTBOX_DIR="+outbox,
 		"PUBLIC_URL=https://notice.example.test", "BREACHNOTICE_STATE_DIR="+dir, "HTTP_ADDR=127.0.0.1:0",
 		"LOG_LEVEL=debug")
 	run := func(args ...string) string {
@@ -282,7 +282,7 @@ func TestCLI_WorkerPurgesCampaignsPastTheirRetention(t *testing.T) {
 
 	cmd := exec.Command(bin, "worker")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redistest.URL(t, privacyRedisDB),
-		"BREACHNOTICE_SECRET=retention-test-secret-retention-test", "OUTBOX_DIR="+t.TempDir(), "LOG_LEVEL=warn")
+		"BREACHNOTICE_SECRET="+testSecret, "OUTBOX_DIR="+t.TempDir(), "LOG_LEVEL=warn")
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {

@@ -48,7 +48,7 @@ func TestCLI_WorkerSendsThroughSeveralRelays(t *testing.T) {
 		heavy.Port(), refusing, light.Port())
 	cmd := exec.Command(bin, "worker")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redistest.URL(t, redisDB),
-		"BREACHNOTICE_SECRET=worker-test-secret-worker-test-secret", "SMTP_URLS="+relays,
+		"BREACHNOTICE_SECRET="+testSecret, "SMTP_URLS="+relays,
 		"OUTBOX_DIR="+t.TempDir(), "LOG_LEVEL=warn")
 	var logs strings.Builder
 	cmd.Stderr = &logs
@@ -126,7 +126,7 @@ func TestCLI_WorkerSendsThroughSeveralRelays(t *testing.T) {
 // TestCLI_WorkerRefusesMalformedSMTPURLS: a bad relay stops the worker at once, naming the
 // relay and the field, without the password.
 func TestCLI_WorkerRefusesMalformedSMTPURLS(t *testing.T) {
-	_, stderr, err := cliEnv(t, []string{"REDIS_URL=" + redistest.URL(t, redisDB), "BREACHNOTICE_SECRET=worker-test-secret-worker-test-secret",
+	_, stderr, err := cliEnv(t, []string{"REDIS_URL=" + redistest.URL(t, redisDB), "BREACHNOTICE_SECRET=" + testSecret,
 		"SMTP_URLS=smtp://u:hunter2@relay1.example:587, smtp://u:hunter2@relay2.example:587?weight=heavy"}, "worker")
 	if err == nil {
 		t.Fatal("the worker started with a malformed SMTP_URLS")

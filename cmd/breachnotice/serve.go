@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -66,7 +67,7 @@ func (a *app) serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ops, err := a.newOperations(db, rd, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text})
+			ops, err := a.newOperations(cmd.Context(), db, rd, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text})
 			if err != nil {
 				return err
 			}
@@ -126,7 +127,7 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			defer closeSending()
-			ops, err := a.newOperations(db, test.Renderer, test)
+			ops, err := a.newOperations(ctx, db, test.Renderer, test)
 			if err != nil {
 				return err
 			}
@@ -211,11 +212,14 @@ func (a *app) loadDemo(ctx context.Context, ops *operation.Service) (string, err
 }
 
 // demoSecret returns the secret kept in the state directory, creating it on first use.
+// demoSecretPath is where the demo secret is kept.
+func demoSecretPath(stateDir string) string {
+	return filepath.Join(cmp.Or(stateDir, ".local"), "secret")
+}
+
 func demoSecret(stateDir string) (string, error) {
-	if stateDir == "" {
-		stateDir = ".local"
-	}
-	path := filepath.Join(stateDir, "secret")
+	path := demoSecretPath(stateDir)
+	stateDir = filepath.Dir(path)
 	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
 		return strings.TrimSpace(string(b)), nil
 	}

@@ -34,7 +34,7 @@ func TestServe_WideRowUploadIsBoundedAndServeKeepsAnswering(t *testing.T) {
 		t.Skip("needs /proc to read serve's peak RSS")
 	}
 	dir := t.TempDir()
-	env := append(os.Environ(), "DATABASE_URL="+dbURL, "BREACHNOTICE_SECRET=upload-limits-secret-upload-limits-secret",
+	env := append(os.Environ(), "DATABASE_URL="+dbURL, "BREACHNOTICE_SECRET="+testSecret,
 		"OUTBOX_DIR="+filepath.Join(dir, "outbox"), "BREACHNOTICE_STATE_DIR="+dir, "HTTP_ADDR=127.0.0.1:0",
 		"LOG_LEVEL=info")
 	run := func(args ...string) string {

@@ -48,7 +48,7 @@ notices in flight finish and nothing is left half-sent.`,
 				return err
 			}
 			defer closeSending()
-			ops, err := a.newOperations(db, test.Renderer, nil)
+			ops, err := a.newOperations(cmd.Context(), db, test.Renderer, nil)
 			if err != nil {
 				return err
 			}

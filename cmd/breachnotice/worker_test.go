@@ -148,7 +148,7 @@ func emailCampaign(t *testing.T, prefix string, n int) string {
 // extra (NAME=value) added.
 func workerEnv(t *testing.T, sink *smtpsink.Sink, redisURL string, extra ...string) []string {
 	return append(append(os.Environ(), "DATABASE_URL="+dbURL, "REDIS_URL="+redisURL,
-		"BREACHNOTICE_SECRET=worker-test-secret-worker-test-secret",
+		"BREACHNOTICE_SECRET="+testSecret,
 		fmt.Sprintf("SMTP_URL=smtp://127.0.0.1:%d?tls=none", sink.Port()),
 		"OUTBOX_DIR="+t.TempDir(), "LOG_LEVEL=warn"), extra...)
 }

@@ -33,7 +33,13 @@ var testSecret = []byte("operation-test-secret-0123456789abcdef")
 // service returns the operations on this package's database, sending tests to a capture.
 func service(t *testing.T) (*operation.Service, *postgres.DB) {
 	t.Helper()
-	db, err := postgres.Open(t.Context(), dbURL)
+	return serviceOn(t, dbURL)
+}
+
+// serviceOn is service on the database at url.
+func serviceOn(t *testing.T, url string) (*operation.Service, *postgres.DB) {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
