@@ -15,21 +15,16 @@ type ResidenceCount struct {
 	// PostalCode is the first three characters of a US recipient's ZIP code (`postal_code`,
 	// `zip`…), when nothing else says their state; "" otherwise.
 	PostalCode string `json:"postal_code"`
-	// Recipients counts them; NoContact those of them with neither an email address nor a
-	// phone number left (not purged).
+	// Recipients counts them; NoContact those of them with neither an email address, a phone
+	// number nor a postal address (and not purged): the list gives no way to reach them.
 	Recipients int64 `json:"recipients"`
 	NoContact  int64 `json:"no_contact"`
 	// Exposed is every category exposed about one of them at least.
 	Exposed Categories `json:"exposed"`
-}
-
-// ReachCounts counts the recipients of a campaign that no notice reached, once sending has
-// begun: every delivery of theirs ended failed or bounced (Failed), or ended failed, bounced or
-// suppressed with one suppressed at least (Suppressed: an opt-out or a suppressed address).
-// Recipients counts those with a delivery at all; a recipient with a delivery still queued or
-// sending is not counted as unreached.
-type ReachCounts struct {
-	Recipients int64 `json:"recipients"`
+	// Once sending has begun (and only when asked for), those of them no notice reached: every
+	// delivery of theirs ended failed, bounced or returned (Failed), or ended so with one
+	// suppressed at least (Suppressed: an opt-out or a suppressed address). A recipient with a
+	// delivery still queued or sending, or none yet, is not counted.
 	Failed     int64 `json:"failed"`
 	Suppressed int64 `json:"suppressed"`
 }

@@ -17,10 +17,9 @@ import (
 // who. Reading them is no read of personal data.
 type ReportStore interface {
 	// ResidenceCounts counts a campaign's recipients by what the list says of where they live
-	// (country, jurisdiction, a US state or ZIP prefix), in one pass over its recipients.
-	ResidenceCounts(ctx context.Context, campaignID string) ([]breach.ResidenceCount, error)
-	// ReachCounts counts the recipients no notice reached; all zero before sending.
-	ReachCounts(ctx context.Context, campaignID string) (*breach.ReachCounts, error)
+	// (country, jurisdiction, a US state or ZIP prefix), in one pass over its recipients, and
+	// with outcomes those no notice reached (a pass over its deliveries too).
+	ResidenceCounts(ctx context.Context, campaignID string, outcomes bool) ([]breach.ResidenceCount, error)
 }
 
 // RegulatorRequest is what a regulator report may be told beyond the list.
@@ -88,21 +87,22 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 		// Every deadline counts from it: without it they would be counted from year one.
 		return nil, breach.Errorf(breach.EINVALID, "the campaign has no incident.discovered_on: the regulators' deadlines count from the day the breach was discovered; give it in the campaign file")
 	}
-	counts, err := s.Store.ResidenceCounts(ctx, c.ID)
+	lost, err := s.noticesLost(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	counts, err := s.Store.ResidenceCounts(ctx, c.ID, lost)
 	if err != nil {
 		return nil, err
 	}
 	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD, DefaultCountry: c.DefaultCountry,
-		Jurisdictions: c.Jurisdictions}
+		Jurisdictions: c.Jurisdictions, SendingStarted: c.StartedAt != nil}
 	if c.StartedAt != nil {
 		// The day of the residents' notice is the earliest date anywhere at the instant sending
 		// started (its date at UTC-12): a campaign started at 21:00 in California notified
 		// Californians that day, not on the next day's UTC date, and the periods counted from
 		// the notice must not end a day after the law's.
 		in.Notified = breach.EarliestDate(*c.StartedAt)
-		if in.Reach, err = s.reach(ctx, c.ID); err != nil {
-			return nil, err
-		}
 	}
 	rep := s.rules().Report(in)
 	rep.CampaignID = c.ID
@@ -119,30 +119,28 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 	return rep, nil
 }
 
-// reach counts the recipients no notice reached. The delivery counters say first whether any
-// notice failed, bounced or was suppressed at all; only then are the deliveries read.
-func (s *Service) reach(ctx context.Context, campaignID string) (*breach.ReachCounts, error) {
-	st, err := s.Store.CampaignStatus(ctx, campaignID)
-	if err != nil {
-		return nil, err
+// noticesLost says whether any notice of a started campaign failed, bounced or was
+// suppressed, from its delivery counters: only then are its deliveries read for whom no notice
+// reached.
+func (s *Service) noticesLost(ctx context.Context, c *breach.Campaign) (bool, error) {
+	if c.StartedAt == nil {
+		return false, nil
 	}
-	var settled, lost int64
+	st, err := s.Store.CampaignStatus(ctx, c.ID)
+	if err != nil {
+		return false, err
+	}
 	for _, states := range st.ByChannel {
 		for state, n := range states {
 			switch state {
-			case breach.DeliveryPending:
-			case breach.DeliveryFailed, breach.DeliveryBounced, breach.DeliverySuppressed:
-				lost += n
-				settled += n
-			default:
-				settled += n
+			case breach.DeliveryFailed, breach.DeliveryBounced, breach.DeliverySuppressed, breach.DeliveryReturned:
+				if n > 0 {
+					return true, nil
+				}
 			}
 		}
 	}
-	if lost == 0 {
-		return &breach.ReachCounts{Recipients: settled}, nil
-	}
-	return s.Store.ReachCounts(ctx, campaignID)
+	return false, nil
 }
 
 // rules are the rules the reports hold the counts against: Service.Rules, or the shipped ones.

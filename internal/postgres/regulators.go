@@ -21,7 +21,17 @@ import (
 // address has one (the campaign's default country) is in the address's country. Only those rows read the attributes,
 // and only the prefix of a ZIP code leaves the database, so the groups stay few (at most about
 // a thousand ZIP prefixes) and hold no one's address.
+//
+// With $2, each group also counts its recipients no notice reached (see
+// breach.ResidenceCount.Failed): the outcomes are read from the campaign's deliveries in the
+// same statement, one pass along their primary key; without, nothing of the deliveries is read.
 const residenceCounts = `
+WITH outcomes AS (
+    SELECT recipient_id, bool_or(state NOT IN ('failed', 'bounced', 'suppressed', 'returned')) AS reached,
+           bool_or(state = 'suppressed') AS suppressed
+    FROM deliveries WHERE campaign_id = $1 AND $2::boolean
+    GROUP BY recipient_id
+)
 SELECT country, jurisdiction, region,
        CASE WHEN region <> '' OR country NOT IN ('', 'US') THEN ''
             -- 12345 and 12345-6789 as they are (a prefix of no state names none); the rest,
@@ -32,9 +42,10 @@ SELECT country, jurisdiction, region,
             WHEN length(zip) IN (8, 9) AND strpos(zip, '-') = 0 THEN left(lpad(zip, 9, '0'), 3)
             WHEN length(zip) IN (8, 9) AND strpos(zip, '-') = length(zip) - 4 THEN left(lpad(split_part(zip, '-', 1), 5, '0'), 3)
             ELSE '' END AS postal3,
-       count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed)
+       count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed),
+       count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
 FROM (
-    SELECT country, jurisdiction, exposed,
+    SELECT country, jurisdiction, exposed, reached, suppressed,
            email IS NULL AND phone IS NULL AND postal IS NULL AND purged_at IS NULL AS no_contact,
            CASE WHEN jurisdiction LIKE 'us-%' OR country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
@@ -48,16 +59,19 @@ FROM (
         -- A row of no country whose address has one (the campaign's default country, which
         -- the importer gives the address) is in that country: the region of an Italian
         -- address is a province ("MI"), not a US state.
-        SELECT CASE WHEN country = '' THEN coalesce(postal->>'country', '') ELSE country END AS country,
-               jurisdiction, exposed, email, phone, postal, purged_at, attributes
-        FROM recipients WHERE campaign_id = $1
+        SELECT CASE WHEN rc.country = '' THEN coalesce(rc.postal->>'country', '') ELSE rc.country END AS country,
+               rc.jurisdiction, rc.exposed, rc.email, rc.phone, rc.postal, rc.purged_at, rc.attributes,
+               coalesce(o.reached, true) AS reached, coalesce(o.suppressed, false) AS suppressed
+        FROM recipients rc LEFT JOIN outcomes o ON o.recipient_id = rc.id
+        WHERE rc.campaign_id = $1
     ) p
 ) r
 GROUP BY 1, 2, 3, 4`
 
-// ResidenceCounts counts a campaign's recipients by where they live (see residenceCounts).
-// A campaign without recipients, or unknown, has no counts.
-func (db *DB) ResidenceCounts(ctx context.Context, campaignID string) ([]breach.ResidenceCount, error) {
+// ResidenceCounts counts a campaign's recipients by where they live (see residenceCounts), and
+// with outcomes those no notice reached. A campaign without recipients, or unknown, has no
+// counts.
+func (db *DB) ResidenceCounts(ctx context.Context, campaignID string, outcomes bool) ([]breach.ResidenceCount, error) {
 	cid, err := parseID("campaign", campaignID)
 	if err != nil {
 		return nil, err
@@ -74,7 +88,7 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string) ([]breach.
 	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
 		return nil, fmt.Errorf("count residences: %w", err)
 	}
-	rows, err := tx.Query(ctx, residenceCounts, cid)
+	rows, err := tx.Query(ctx, residenceCounts, cid, outcomes)
 	if err != nil {
 		return nil, fmt.Errorf("count residences: %w", err)
 	}
@@ -85,7 +99,8 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string) ([]breach.
 			rc      breach.ResidenceCount
 			exposed int32
 		)
-		if err := rows.Scan(&rc.Country, &rc.Jurisdiction, &rc.Region, &rc.PostalCode, &rc.Recipients, &rc.NoContact, &exposed); err != nil {
+		if err := rows.Scan(&rc.Country, &rc.Jurisdiction, &rc.Region, &rc.PostalCode, &rc.Recipients, &rc.NoContact, &exposed,
+			&rc.Failed, &rc.Suppressed); err != nil {
 			return nil, fmt.Errorf("count residences: %w", err)
 		}
 		rc.Exposed = breach.Categories(exposed)
@@ -95,29 +110,4 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string) ([]breach.
 		return nil, fmt.Errorf("count residences: %w", err)
 	}
 	return out, nil
-}
-
-// unreached counts, per campaign, the recipients whose every delivery ended failed, bounced or
-// suppressed — or, a letter, returned — (one pass over the campaign's delivery partition, along
-// its primary key). A letter printed or mailed counts as reaching its customer.
-const unreached = `
-SELECT count(*), count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
-FROM (
-    SELECT bool_or(state NOT IN ('failed', 'bounced', 'suppressed', 'returned')) AS reached, bool_or(state = 'suppressed') AS suppressed
-    FROM deliveries WHERE campaign_id = $1
-    GROUP BY recipient_id
-) d`
-
-// ReachCounts counts the recipients of a campaign that no notice reached (see
-// breach.ReachCounts); all zero before sending has begun.
-func (db *DB) ReachCounts(ctx context.Context, campaignID string) (*breach.ReachCounts, error) {
-	cid, err := parseID("campaign", campaignID)
-	if err != nil {
-		return nil, err
-	}
-	var rc breach.ReachCounts
-	if err := db.pool.QueryRow(ctx, unreached, cid).Scan(&rc.Recipients, &rc.Failed, &rc.Suppressed); err != nil {
-		return nil, fmt.Errorf("count unreached recipients: %w", err)
-	}
-	return &rc, nil
 }

@@ -283,34 +283,57 @@ func TestReport_UnlocatedPeopleAreCountedAndWarnedAbout(t *testing.T) {
 	}
 }
 
-// TestSubstituteNotice_AppliesForSizeCostOrContact: more than 500,000 people, a cost over
-// $250,000, or anyone the company cannot reach.
+// TestSubstituteNotice_AppliesForSizeCostOrContact: more than 500,000 US residents, a cost
+// over $250,000, or a US resident the company cannot reach — and nothing for a list with no US
+// resident, whatever its size, cost or bounces: substitute notice is a US state-law provision.
 func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 	s := Default().Substitute
 	cost := func(f float64) *float64 { return &f }
 	for _, tc := range []struct {
-		name                string
-		affected, noContact int64
-		reach               *breach.ReachCounts
-		cost                *float64
-		applies             bool
-		unreachable         int64
+		name        string
+		affected    int64
+		us          residents
+		started     bool
+		cost        *float64
+		applies     bool
+		unreachable int64
 	}{
-		{"500,000 people", 500000, 0, nil, nil, false, 0},
-		{"500,001 people", 500001, 0, nil, nil, true, 0},
-		{"cost of exactly $250,000", 10, 0, nil, cost(250000), false, 0},
-		{"cost over $250,000", 10, 0, nil, cost(250000.01), true, 0},
-		{"someone without email or phone", 10, 1, nil, nil, true, 1},
-		{"every channel failed for two, one suppressed", 10, 0, &breach.ReachCounts{Recipients: 10, Failed: 2, Suppressed: 1}, nil, true, 3},
-		{"everyone reached", 10, 0, &breach.ReachCounts{Recipients: 10}, cost(1000), false, 0},
+		{"500,000 US residents", 600000, residents{affected: 500000}, false, nil, false, 0},
+		{"500,001 US residents", 500001, residents{affected: 500001}, false, nil, true, 0},
+		{"a million Peruvians, whose notices all bounced, at a cost of a million", 1000000, residents{}, true, cost(1e6), false, 0},
+		{"cost of exactly $250,000", 10, residents{affected: 10}, false, cost(250000), false, 0},
+		{"cost over $250,000", 10, residents{affected: 10}, false, cost(250000.01), true, 0},
+		{"a US resident with no way to reach them", 10, residents{affected: 10, noContact: 1}, false, nil, true, 1},
+		{"every channel failed for two, one suppressed", 10, residents{affected: 10, failed: 2, suppressed: 1}, true, nil, true, 3},
+		{"everyone reached", 10, residents{affected: 10}, true, cost(1000), false, 0},
 	} {
-		got := s.evaluate(tc.affected, tc.noContact, tc.reach, tc.cost)
+		got := s.evaluate(tc.affected, tc.us, tc.started, tc.cost)
 		if got.Applies != tc.applies || got.Unreachable != tc.unreachable || (tc.applies && len(got.Reasons) == 0) {
 			t.Errorf("%s: applies %v, unreachable %d, reasons %q", tc.name, got.Applies, got.Unreachable, got.Reasons)
 		}
-		if tc.cost == nil && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "cost") }) {
+		if tc.cost == nil && tc.us.affected > 0 && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "cost") }) {
 			t.Errorf("%s: the unknown cost is not noted: %q", tc.name, got.Notes)
 		}
+		if tc.us.affected == 0 && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "US state laws") }) {
+			t.Errorf("%s: no note saying why nothing applies: %q", tc.name, got.Notes)
+		}
+	}
+}
+
+// The report weighs substitute notice for the US residents the list locates (a state, a ZIP,
+// a us-* jurisdiction), and counts only their unreached: a Peruvian whose notice bounced is
+// no US resident without contact.
+func TestReport_SubstituteNoticeCountsTheUSResidentsOnly(t *testing.T) {
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-10"), SendingStarted: true, Counts: []breach.ResidenceCount{
+		{Country: "PE", Recipients: 5, Failed: 3, Suppressed: 1},
+		{Country: "US", Region: "CA", Recipients: 2, Failed: 1},
+		{Jurisdiction: "us-ma", Recipients: 1, Suppressed: 1},
+		{Country: "US", PostalCode: "331", Recipients: 1, NoContact: 1},
+	}})
+	sub := rep.SubstituteNotice
+	if sub.Affected != 9 || sub.USResidents != 4 || sub.EveryChannelFailed != 1 || sub.Suppressed != 1 || sub.NoContact != 1 ||
+		sub.Unreachable != 3 || !sub.Applies {
+		t.Errorf("substitute notice: %+v; want 4 US residents of 9, 3 of them unreached", sub)
 	}
 }
 

@@ -21,8 +21,9 @@ type Input struct {
 	// Notified is the day the residents' notices started (the campaign started sending);
 	// zero before.
 	Notified breach.Date
-	// Reach counts the recipients no notice reached; nil before sending has begun.
-	Reach *breach.ReachCounts
+	// SendingStarted says whether the campaign has started sending: then the counts say
+	// whom no notice reached (breach.ResidenceCount.Failed).
+	SendingStarted bool
 	// CostUSD is the estimated cost of notifying everyone individually; nil when unknown.
 	CostUSD *float64
 	// DefaultCountry is the campaign's default_country, the country of the customers whose
@@ -143,11 +144,13 @@ func (rs *Rules) Report(in Input) *Report {
 		}
 		return c
 	}
-	var noContact, defaulted int64
+	var (
+		defaulted int64
+		us        residents
+	)
 	stateCodesAreUS := breach.StateCodesAreUS(in.DefaultCountry, in.Jurisdictions)
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
-		noContact += rc.NoContact
 		p := locate(rc, stateCodesAreUS)
 		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(in.DefaultCountry)) {
 			// No country, and nothing else that names one: the campaign's default country,
@@ -159,6 +162,9 @@ func (rs *Rules) Report(in Input) *Report {
 		if p.leaf == "" && p.group == "" {
 			rep.Unlocated += rc.Recipients
 			continue
+		}
+		if p.group == GroupUS {
+			us.add(rc)
 		}
 		if p.group != "" {
 			g := count(p.group, "")
@@ -203,7 +209,7 @@ func (rs *Rules) Report(in Input) *Report {
 		return cmp.Or(a.Deadline.Date.Time().Compare(b.Deadline.Date.Time()), cmp.Compare(a.Jurisdiction, b.Jurisdiction), cmp.Compare(a.ID, b.ID))
 	})
 
-	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, noContact, in.Reach, in.CostUSD)
+	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, in.SendingStarted, in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
 	if defaulted > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s affected people have no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",

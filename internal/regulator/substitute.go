@@ -7,25 +7,30 @@ import (
 )
 
 // SubstituteNotice says whether substitute notice (email where possible, a conspicuous posting
-// on the company's website, statewide media) applies, and why.
+// on the company's website, statewide media) applies, and why. It is a provision of US state
+// laws, so it is weighed for the affected people who live in the US (as the list says where
+// they live): a list with none has no substitute notice to give, and a Peruvian whose notice
+// bounced is no reason for one.
 type SubstituteNotice struct {
 	Applies bool `json:"applies"`
 	// Reasons say why it applies; Notes what is not known (the cost, failures before sending).
 	Reasons []string `json:"reasons"`
 	Notes   []string `json:"notes"`
-	// Affected is compared with AffectedThreshold ("more than").
+	// Affected counts every affected person; USResidents those who live in the US, whose
+	// number is compared with AffectedThreshold ("more than").
 	Affected          int64 `json:"affected"`
+	USResidents       int64 `json:"us_residents"`
 	AffectedThreshold int64 `json:"affected_threshold"`
 	// CostUSD is the estimate given (null when unknown), compared with CostThresholdUSD
 	// ("more than").
 	CostUSD          *float64 `json:"cost_usd"`
 	CostKnown        bool     `json:"cost_known"`
 	CostThresholdUSD int64    `json:"cost_threshold_usd"`
-	// Unreachable = NoContact + EveryChannelFailed + Suppressed: the affected people the
-	// company cannot notify individually. NoContact have neither email nor phone;
-	// EveryChannelFailed had every notice fail or bounce; Suppressed had every notice fail,
-	// bounce or be suppressed (an opt-out, a suppressed address). The last two are known once
-	// sending has started (SendingStarted).
+	// Unreachable = NoContact + EveryChannelFailed + Suppressed: the US residents the company
+	// cannot notify individually. NoContact have no email address, phone number or postal
+	// address; EveryChannelFailed had every notice fail, bounce or come back; Suppressed had
+	// every notice fail, bounce or be suppressed (an opt-out, a suppressed address). The last
+	// two are known once sending has started (SendingStarted).
 	Unreachable        int64 `json:"unreachable"`
 	NoContact          int64 `json:"no_contact"`
 	EveryChannelFailed int64 `json:"every_channel_failed"`
@@ -38,20 +43,34 @@ type SubstituteNotice struct {
 	Note       string      `json:"note,omitempty"`
 }
 
-// evaluate applies the substitute-notice rule to the affected count, the recipients without
-// contact information, what sending found (nil before it started) and the cost estimate (nil
-// when unknown).
-func (s SubstituteRule) evaluate(affected, noContact int64, reach *breach.ReachCounts, costUSD *float64) SubstituteNotice {
-	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, Affected: affected, AffectedThreshold: s.AffectedMoreThan,
-		CostUSD: costUSD, CostKnown: costUSD != nil, CostThresholdUSD: s.CostUSDMoreThan, NoContact: noContact,
-		SendingStarted: reach != nil && reach.Recipients > 0, ConsistsOf: s.ConsistsOf, Source: s.Source, Reviewed: s.Reviewed, Note: s.Note}
-	if reach != nil {
-		out.EveryChannelFailed, out.Suppressed = reach.Failed, reach.Suppressed
-	}
-	out.Unreachable = out.NoContact + out.EveryChannelFailed + out.Suppressed
+// residents is what the substitute-notice rule weighs: counts of the affected US residents.
+type residents struct {
+	affected, noContact, failed, suppressed int64
+}
 
-	if affected > s.AffectedMoreThan {
-		out.Reasons = append(out.Reasons, fmt.Sprintf("%s people are affected, more than %s", thousands(affected), thousands(s.AffectedMoreThan)))
+// add counts rc's recipients in.
+func (r *residents) add(rc breach.ResidenceCount) {
+	r.affected += rc.Recipients
+	r.noContact += rc.NoContact
+	r.failed += rc.Failed
+	r.suppressed += rc.Suppressed
+}
+
+// evaluate applies the substitute-notice rule to the affected count (everyone), the US
+// residents' counts, whether sending has started and the cost estimate (nil when unknown).
+func (s SubstituteRule) evaluate(affected int64, us residents, sendingStarted bool, costUSD *float64) SubstituteNotice {
+	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, Affected: affected, USResidents: us.affected,
+		AffectedThreshold: s.AffectedMoreThan, CostUSD: costUSD, CostKnown: costUSD != nil, CostThresholdUSD: s.CostUSDMoreThan,
+		NoContact: us.noContact, EveryChannelFailed: us.failed, Suppressed: us.suppressed, SendingStarted: sendingStarted,
+		ConsistsOf: s.ConsistsOf, Source: s.Source, Reviewed: s.Reviewed, Note: s.Note}
+	out.Unreachable = out.NoContact + out.EveryChannelFailed + out.Suppressed
+	if us.affected == 0 {
+		out.Notes = append(out.Notes, "none of the affected people lives in the US (as the list says where they live): substitute notice is a provision of US state laws")
+		return out
+	}
+
+	if us.affected > s.AffectedMoreThan {
+		out.Reasons = append(out.Reasons, fmt.Sprintf("%s of the affected people live in the US, more than %s", thousands(us.affected), thousands(s.AffectedMoreThan)))
 	}
 	switch {
 	case costUSD == nil:
@@ -60,18 +79,19 @@ func (s SubstituteRule) evaluate(affected, noContact int64, reach *breach.ReachC
 		out.Reasons = append(out.Reasons, fmt.Sprintf("individual notice would cost $%s by the estimate given, more than $%s", thousands(int64(*costUSD)), thousands(s.CostUSDMoreThan)))
 	}
 	if out.Unreachable > 0 {
-		reason := fmt.Sprintf("the company does not have sufficient contact information for %s affected people", thousands(out.Unreachable))
+		reason := fmt.Sprintf("the company does not have sufficient contact information for %s of the affected US residents (substitute notice for them)",
+			thousands(out.Unreachable))
 		var parts []string
 		if out.NoContact > 0 {
-			parts = append(parts, thousands(out.NoContact)+" with neither email nor phone")
+			parts = append(parts, thousands(out.NoContact)+" with no email address, phone number or postal address")
 		}
 		if out.EveryChannelFailed > 0 {
-			parts = append(parts, thousands(out.EveryChannelFailed)+" whose every notice failed or bounced")
+			parts = append(parts, thousands(out.EveryChannelFailed)+" whose every notice failed, bounced or came back")
 		}
 		if out.Suppressed > 0 {
 			parts = append(parts, thousands(out.Suppressed)+" whose addresses are suppressed (opted out, or bounced before) and no other notice reached")
 		}
-		out.Reasons = append(out.Reasons, reason+" ("+joinAnd(parts)+")")
+		out.Reasons = append(out.Reasons, reason+": "+joinAnd(parts))
 	}
 	if !out.SendingStarted {
 		out.Notes = append(out.Notes, "sending has not started: the customers every channel fails for are not known yet")
