@@ -442,3 +442,43 @@ func TestRender_LineBreaksInANameCannotAddLines(t *testing.T) {
 		t.Error("an offer code that is a link reached the notice")
 	}
 }
+
+// The campaign's own description of its offer may promise "the personal code included in this
+// notice". A customer the list gives no code (or a value that is no code) is told how to get
+// theirs instead of being sent to look for one that is not there; a customer with a code, and
+// every customer of a campaign whose offer has no codes, is not.
+func TestRender_ACustomerWithoutACodeIsToldHowToGetIt(t *testing.T) {
+	rd := renderer(t, "")
+	c := exampleCampaign(t)
+	const missing = "could not be included in this notice"
+	for _, tc := range []struct {
+		name  string
+		code  string
+		codes bool // the offer has a code column
+		want  bool
+	}{
+		{"no code", "", true, true},
+		{"a link for a code", "https://evil.example.net/", true, true},
+		{"a code", "ATP-7K2M-Q9XD", true, false},
+		{"an offer without codes", "", false, false},
+	} {
+		c := *c
+		offer := *c.Offer
+		if !tc.codes {
+			offer.CodeAttribute = ""
+		}
+		c.Offer = &offer
+		r := &breach.Recipient{CustomerID: "X1", Email: "a@example.com", Country: "US", Locale: "en",
+			Attributes: map[string]string{"offer_code": tc.code}}
+		n, err := rd.Render(&c, r, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(n.Text, missing) && strings.Contains(n.HTML, missing); got != tc.want {
+			t.Errorf("%s: told how to get the code %v, want %v\n%s", tc.name, got, tc.want, n.Text)
+		}
+		if tc.want && !strings.Contains(n.Text, c.Organization.SupportPhone) {
+			t.Errorf("%s: the sentence does not give the number to call", tc.name)
+		}
+	}
+}

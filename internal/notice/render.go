@@ -124,6 +124,10 @@ type categoryView struct {
 
 type offerView struct {
 	Provider, URL, EnrollBy, Code, Description, Text string
+	// Missing tells a customer the campaign has codes for but the list gave none (or none
+	// that looks like a code) how to get theirs: the campaign's description of the offer may
+	// promise "the personal code included in this notice". "" otherwise.
+	Missing string
 	Months                                           int
 }
 
@@ -332,6 +336,9 @@ func (rd *Renderer) build(c *breach.Campaign, r *breach.Recipient, opt Options, 
 			Description: o.Description[n.Locale], Code: offerCodeOf(o, r)}
 		if opt.Placeholders && (o.CodeAttribute != "" || v.Offer.Code != "" || c.CodePool != nil) { // a pool gives each customer without one a code
 			v.Offer.Code = PlaceholderOfferCode
+		}
+		if v.Offer.Code == "" && (o.CodeAttribute != "" || c.CodePool != nil) && v.w.strings[optionalCodeMissing] != nil {
+			v.Offer.Missing = v.S(optionalCodeMissing)
 		}
 		switch {
 		case v.Offer.Code == "" && v.Offer.EnrollBy == "":

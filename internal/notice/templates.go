@@ -51,6 +51,11 @@ var requiredStrings = []string{"date_format", "subject", "subject_us_ca", "title
 	"optout", "sms", "sms_link", "sms_more_categories", "category_and",
 	"optout_page_title", "optout_page_question", "optout_page_button", "optout_page_done"}
 
+// optionalCodeMissing is the locale string telling a customer without an enrolment code how
+// to get theirs (see offerView.Missing). Optional, unlike requiredStrings: a locale file of
+// TEMPLATES_DIR written before it existed still loads, and its notices go without it.
+const optionalCodeMissing = "offer_code_missing"
+
 // overlay reads a file from dir when it has it, else from the embedded defaults.
 type overlay struct{ dir fs.FS }
 
