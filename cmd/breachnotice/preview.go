@@ -71,16 +71,22 @@ encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction",
 			if out != "" && !asJSON && channel != string(notice.Text) && len(notices) > 1 {
 				return fmt.Errorf("--out writes one email's HTML; with --sample, add --locale and --json, or --channel sms")
 			}
-			w := a.stdout
-			if out != "" {
-				f, err := os.Create(out)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				w = f
+			if out == "" {
+				return writeNotices(a.stdout, notices, channel, asJSON, false)
 			}
-			return writeNotices(w, notices, channel, asJSON, out != "")
+			f, err := os.Create(out)
+			if err != nil {
+				return err
+			}
+			if err := writeNotices(f, notices, channel, asJSON, true); err != nil {
+				f.Close()
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("write %s: %w", out, err)
+			}
+			fmt.Fprintf(a.stderr, "wrote %s (a customer's notice: personal data — delete it when done)\n", out)
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign ID")

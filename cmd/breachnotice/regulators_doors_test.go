@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/regulator"
 )
 
 // regulatorList writes the issue's list — 501 Californians, 499 Floridians, 20 people in
@@ -163,5 +165,29 @@ func checkIssueReport(t *testing.T, b []byte) {
 	}
 	if rep.Affected != 2031 || seen != len(want) || !rep.SubstituteNotice.Applies {
 		t.Errorf("affected %d, %d of the issue's obligations, substitute notice %v", rep.Affected, seen, rep.SubstituteNotice.Applies)
+	}
+}
+
+// The table says why an obligation under its threshold is required all the same (Korea's PIPC
+// when a unique identifier was exposed), as --json's "why" does: a bare YES under "1,000 or
+// more" beside a count of 6 reads as a mistake.
+func TestPrintRegulatorReport_ARequiredObligationUnderItsThresholdSaysWhy(t *testing.T) {
+	rep := &regulator.Report{CampaignID: "c", Obligations: []regulator.Obligation{
+		{ID: "kr-pipc", Jurisdiction: "KR", Regulator: "PIPC", Affected: 6, Required: true,
+			Threshold: regulator.Threshold{Compare: ">=", Count: 1000, Text: "1,000 or more"},
+			Why:       "not 1,000 or more, but national_id was exposed, which makes it required whatever the count"},
+		{ID: "us-ca-ag", Jurisdiction: "US-CA", Regulator: "California Attorney General", Affected: 501, Required: true,
+			Threshold: regulator.Threshold{Compare: ">", Count: 500, Text: "more than 500"}, Why: "501 affected: more than 500"},
+	}}
+	var b strings.Builder
+	if err := printRegulatorReport(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.Contains(out, "YES [1]") || !strings.Contains(out, "[1] required although the count is under the threshold: not 1,000 or more, but national_id was exposed") {
+		t.Errorf("the PIPC row does not say why it is required:\n%s", out)
+	}
+	if strings.Contains(out, "YES [2]") {
+		t.Errorf("an obligation required by its count got a footnote:\n%s", out)
 	}
 }

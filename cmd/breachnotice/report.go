@@ -104,6 +104,10 @@ func printRegulatorReport(w io.Writer, rep *regulator.Report) error {
 		case o.Required && o.Condition != "":
 			footnotes = append(footnotes, "required if "+o.Condition)
 			req = fmt.Sprintf("if [%d]", len(footnotes))
+		case o.Required && !o.Threshold.Met(o.Affected):
+			// Required whatever the count (Korea: a unique identifier exposed): say why.
+			footnotes = append(footnotes, "required although the count is under the threshold: "+o.Why)
+			req = fmt.Sprintf("YES [%d]", len(footnotes))
 		case o.Required:
 			req = "YES"
 		case o.AlsoWhen != "":

@@ -212,8 +212,8 @@ func (rs *Rules) Report(in Input) *Report {
 	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, in.SendingStarted, in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
 	if defaulted > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s affected people have no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",
-			thousands(defaulted), in.DefaultCountry))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",
+			affectedPeople(defaulted), plural(defaulted, "has", "have"), in.DefaultCountry))
 	}
 	return rep
 }
@@ -316,18 +316,31 @@ func addBusinessDays(t time.Time, n int) time.Time {
 func warnings(rep *Report, counts map[string]*Count) []string {
 	w := []string{}
 	if rep.Unlocated > 0 {
-		w = append(w, fmt.Sprintf("%s affected people have no country, US state, region or ZIP code in the list: they count toward no jurisdiction, so thresholds may be under-counted. Complete the list's country and state columns.",
-			thousands(rep.Unlocated)))
+		w = append(w, fmt.Sprintf("%s %s no country, US state, region or ZIP code in the list: they count toward no jurisdiction, so thresholds may be under-counted. Complete the list's country and state columns.",
+			affectedPeople(rep.Unlocated), plural(rep.Unlocated, "has", "have")))
 	}
 	if g := counts[GroupUS]; g != nil && g.Unlocated > 0 {
-		w = append(w, fmt.Sprintf("%s affected people in the US have no state, region or ZIP code in the list: they count toward US-wide rules but toward no state's threshold.",
-			thousands(g.Unlocated)))
+		w = append(w, fmt.Sprintf("%s in the US %s no state, region or ZIP code in the list: they count toward US-wide rules but toward no state's threshold.",
+			affectedPeople(g.Unlocated), plural(g.Unlocated, "has", "have")))
 	}
 	if g := counts[GroupEEA]; g != nil && g.Unlocated > 0 {
-		w = append(w, fmt.Sprintf("%s affected people are under the GDPR (jurisdiction gdpr) without a country: they count toward the GDPR but toward no member state's authority.",
-			thousands(g.Unlocated)))
+		w = append(w, fmt.Sprintf("%s %s under the GDPR (jurisdiction gdpr) without a country: they count toward the GDPR but toward no member state's authority.",
+			affectedPeople(g.Unlocated), plural(g.Unlocated, "is", "are")))
 	}
 	return w
+}
+
+// affectedPeople is "1 affected person" or "N affected people".
+func affectedPeople(n int64) string {
+	return thousands(n) + " " + plural(n, "affected person", "affected people")
+}
+
+// plural is one when n is 1, else many.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // thousands writes n with commas between thousands (1,000).

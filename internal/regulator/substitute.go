@@ -70,7 +70,7 @@ func (s SubstituteRule) evaluate(affected int64, us residents, sendingStarted bo
 	}
 
 	if us.affected > s.AffectedMoreThan {
-		out.Reasons = append(out.Reasons, fmt.Sprintf("%s of the affected people live in the US, more than %s", thousands(us.affected), thousands(s.AffectedMoreThan)))
+		out.Reasons = append(out.Reasons, fmt.Sprintf("%s affected people live in the US, more than %s", thousands(us.affected), thousands(s.AffectedMoreThan)))
 	}
 	switch {
 	case costUSD == nil:
@@ -79,8 +79,8 @@ func (s SubstituteRule) evaluate(affected int64, us residents, sendingStarted bo
 		out.Reasons = append(out.Reasons, fmt.Sprintf("individual notice would cost $%s by the estimate given, more than $%s", thousands(int64(*costUSD)), thousands(s.CostUSDMoreThan)))
 	}
 	if out.Unreachable > 0 {
-		reason := fmt.Sprintf("the company does not have sufficient contact information for %s of the affected US residents (substitute notice for them)",
-			thousands(out.Unreachable))
+		reason := fmt.Sprintf("the company does not have sufficient contact information for %s %s (substitute notice for them)",
+			thousands(out.Unreachable), plural(out.Unreachable, "affected US resident", "affected US residents"))
 		var parts []string
 		if out.NoContact > 0 {
 			parts = append(parts, thousands(out.NoContact)+" with no email address, phone number or postal address")
