@@ -128,7 +128,7 @@ type offerView struct {
 	// that looks like a code) how to get theirs: the campaign's description of the offer may
 	// promise "the personal code included in this notice". "" otherwise.
 	Missing string
-	Months                                           int
+	Months  int
 }
 
 // smsView is what the SMS wording sees: the categories as one phrase.
