@@ -22,9 +22,10 @@ type WebPage struct {
 // Website renders the substitute notice's web page in locale (one the campaign offers), listing
 // the categories exposed (the campaign's default ones when none): the notice's sections without
 // a greeting, a reference code or an opt-out, introduced for a public page (the locale's
-// website_* strings). Its profile is the one a customer of the campaign's default country gets.
-func (rd *Renderer) Website(c *breach.Campaign, locale string, exposed breach.Categories) (*WebPage, error) {
-	r := &breach.Recipient{CampaignID: c.ID, CustomerID: "WEBSITE", Locale: locale, Country: c.DefaultCountry, Exposed: exposed}
+// website_* strings). Its profile is the one a customer of country with the jurisdiction
+// override jurisdiction ("" for none) gets.
+func (rd *Renderer) Website(c *breach.Campaign, locale string, exposed breach.Categories, country, jurisdiction string) (*WebPage, error) {
+	r := &breach.Recipient{CampaignID: c.ID, CustomerID: "WEBSITE", Locale: locale, Country: country, Jurisdiction: jurisdiction, Exposed: exposed}
 	n, v, _, err := rd.build(c, r, Options{Locale: locale}, "")
 	if err != nil {
 		return nil, err

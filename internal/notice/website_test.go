@@ -15,7 +15,7 @@ func TestWebsite_EveryOfferedLocaleRendersWithoutAnyonesData(t *testing.T) {
 	exposed := breach.Categories(0).With(breach.CategoryNationalID).With(breach.CategoryPhone)
 	intro := map[string]string{"en": "is publishing this notice", "es": "publica este aviso", "fr": "publie cet avis", "ko": "이 안내문을 게시합니다"}
 	for _, l := range c.Locales {
-		p, err := rd.Website(c, l, exposed)
+		p, err := rd.Website(c, l, exposed, c.DefaultCountry, "")
 		if err != nil {
 			t.Fatalf("%s: %v", l, err)
 		}
@@ -29,7 +29,7 @@ func TestWebsite_EveryOfferedLocaleRendersWithoutAnyonesData(t *testing.T) {
 			t.Errorf("%s: the exposed categories are not listed", l)
 		}
 	}
-	if _, err := rd.Website(c, "de", exposed); breach.ErrorCode(err) != breach.EINVALID {
+	if _, err := rd.Website(c, "de", exposed, c.DefaultCountry, ""); breach.ErrorCode(err) != breach.EINVALID {
 		t.Errorf("a locale the campaign does not offer: %v", err)
 	}
 }

@@ -252,8 +252,20 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 				Name: regulator.Name(j), Locale: l, Profile: n.Jurisdiction, Regulators: regulators[j], Subject: n.Subject, HTML: n.HTML})
 		}
 	}
+	// The website notice is substitute notice, a provision of US state laws: it follows the
+	// notice of the US state with the most affected residents (California's format when
+	// Californians are most), or the US one when no state is known. A list with no US resident
+	// gets the page of its default country.
+	place := breach.Recipient{Country: c.DefaultCountry}
+	var most int64
+	for _, cnt := range rep.Jurisdictions {
+		if (cnt.Within == regulator.GroupUS || cnt.Jurisdiction == regulator.GroupUS) && cnt.Affected > most {
+			most = cnt.Affected
+			place.Jurisdiction, place.Country = regulator.Resident(cnt.Jurisdiction)
+		}
+	}
 	for _, l := range c.Locales {
-		p, err := s.Renderer.Website(c, l, everyone)
+		p, err := s.Renderer.Website(c, l, everyone, place.Country, place.Jurisdiction)
 		if err != nil {
 			return nil, err
 		}

@@ -196,6 +196,11 @@ func TestRegulatorSamples_NoticesForTheRegulatorsThatAskAndTheWebsiteNoticeWitho
 		if html, err := s.File(w.File); err != nil || html != w.HTML || strings.Contains(w.HTML, "[REFERENCE]") {
 			t.Errorf("%s: %v", w.File, err)
 		}
+		// Substitute notice is US law: the page follows the notice of the state with the most
+		// affected residents (California's 501), not the campaign's default country (Peru).
+		if w.Profile != "us-ca" {
+			t.Errorf("%s follows %s, want us-ca", w.File, w.Profile)
+		}
 	}
 	if _, err := s.File("../etc/passwd"); breach.ErrorCode(err) != breach.ENOTFOUND {
 		t.Errorf("an unknown file: %v", err)
