@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,20 +34,28 @@ func migrateTo(t *testing.T, url string, version int64) {
 	}
 }
 
+// databaseAt is a database of the test's own, migrated up to version, and a connection to it;
+// both go when the test ends.
+func databaseAt(t *testing.T, version int64) (string, *pgx.Conn) {
+	t.Helper()
+	url := pgtest.Empty(t)
+	migrateTo(t, url, version)
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return url, conn
+}
+
 // Migrations 00020 and 00021 keep the approvals that counted when they run, and only those: an
 // approval given after the list's last change (an import, or a codes import that added codes)
 // is of the list as it is; one given before is not, whatever state the campaign is in. An
 // import the previous release dated before the approval (when its transaction began, before it
 // waited on the approval's lock) but whose audit row follows it changed the list after it.
 func TestListVersions_TheApprovalsThatCountedStillCount(t *testing.T) {
-	url := pgtest.Empty(t)
-	migrateTo(t, url, 19)
+	url, conn := databaseAt(t, 19)
 	ctx := t.Context()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	exec := func(sql string, args ...any) {
 		t.Helper()
 		if _, err := conn.Exec(ctx, sql, args...); err != nil {
@@ -99,13 +108,8 @@ func TestListVersions_TheApprovalsThatCountedStillCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []counted{{imported, "ben"}, {codes, "ben"}, {never, "ana"}, {waited, "ben"}, {running, "ben"}, {running, "carl"}}
-	if len(got) != len(want) {
+	if !slices.Equal(got, want) {
 		t.Fatalf("approvals that count after the migration: %v, want %v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("approvals that count after the migration: %v, want %v", got, want)
-		}
 	}
 }
 
@@ -184,14 +188,8 @@ func TestListVersions_MoveWithTheListWhoeverWrites(t *testing.T) {
 // after the lock timeout, so the reads queued behind it are not held for the import's length,
 // and Migrate tries again until it can.
 func TestMigrate_ALongTransactionDelaysAMigrationWithoutStallingReads(t *testing.T) {
-	raw := pgtest.Empty(t)
-	migrateTo(t, raw, 19)
+	raw, hold := databaseAt(t, 19)
 	ctx := t.Context()
-	hold, err := pgx.Connect(ctx, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Close(context.Background())
 	var id string
 	if err := hold.QueryRow(ctx, `INSERT INTO campaigns (name, spec, source) VALUES ('held', '{}', '') RETURNING id`).Scan(&id); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,13 +163,8 @@ func TestImport_RejectsAreStoredInLineOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []int64{10, 16, 23, 26, 29, 32, 58}
-	if len(lines) != len(want) {
+	if !slices.Equal(lines, want) {
 		t.Fatalf("reject lines = %v, want %v", lines, want)
-	}
-	for i := range want {
-		if lines[i] != want[i] {
-			t.Fatalf("reject lines = %v, want %v", lines, want)
-		}
 	}
 }
 
