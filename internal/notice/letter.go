@@ -124,7 +124,7 @@ func (v *view) letter() *Letter {
 	}
 	add(todo)
 	if v.Offer != nil {
-		add(LetterSection{Key: SectionOffer, Heading: v.S("heading_offer"), Paragraphs: []string{v.Offer.Text, v.Offer.Description}})
+		add(LetterSection{Key: SectionOffer, Heading: v.S("heading_offer"), Paragraphs: nonEmpty([]string{v.Offer.Text, v.Offer.Description, v.Offer.Missing})})
 	}
 	if len(v.Bureaus) > 0 {
 		b := LetterSection{Key: SectionBureaus, Paragraphs: []string{v.S("us_bureaus_intro")}, After: []string{v.S("us_ftc")}}

@@ -480,5 +480,19 @@ func TestRender_ACustomerWithoutACodeIsToldHowToGetIt(t *testing.T) {
 		if tc.want && !strings.Contains(n.Text, c.Organization.SupportPhone) {
 			t.Errorf("%s: the sentence does not give the number to call", tc.name)
 		}
+		// A letter says it too.
+		l, err := rd.Letter(&c, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inLetter := false
+		for _, sec := range l.Sections {
+			if sec.Key == SectionOffer && strings.Contains(strings.Join(sec.Paragraphs, " "), missing) {
+				inLetter = true
+			}
+		}
+		if inLetter != tc.want {
+			t.Errorf("%s: the letter tells how to get the code %v, want %v", tc.name, inLetter, tc.want)
+		}
 	}
 }
