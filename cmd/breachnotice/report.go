@@ -32,9 +32,11 @@ func (a *app) reportRegulatorsCommand() *cobra.Command {
 		Long: `Count the affected people per jurisdiction where they live (the list's US state, region or ZIP
 code, or country) and hold the counts against each law's threshold (internal/regulator/rules.yaml):
 who must be told, by when (counted from the campaign's incident.discovered_on), with what, under
-which statute. Also says whether substitute notice applies: more than 500,000 people, a cost of
-individual notice over $250,000 (--cost-usd: your estimate; unknown without it), or people the
-company cannot reach (no email or phone, or every notice failed). Counts only: no personal data.`,
+which statute. Also says whether substitute notice (a US state-law provision, weighed for the US
+residents and those the list does not place) applies: more than 500,000 of them, a cost of
+individual notice over $250,000 (--cost-usd: your estimate for the whole list; unknown without
+it), or some of them the company cannot reach (every notice failed, bounced, came back or was
+suppressed). Counts only: no personal data.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			costUSD, err := operation.ParseCostUSD(cost)

@@ -292,29 +292,30 @@ func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		affected    int64
-		us          residents
+		us, unknown residents
 		started     bool
 		cost        *float64
 		applies     bool
 		unreachable int64
 	}{
-		{"500,000 US residents", 600000, residents{affected: 500000}, false, nil, false, 0},
-		{"500,001 US residents", 500001, residents{affected: 500001}, false, nil, true, 0},
-		{"a million Peruvians, whose notices all bounced, at a cost of a million", 1000000, residents{}, true, cost(1e6), false, 0},
-		{"cost of exactly $250,000", 10, residents{affected: 10}, false, cost(250000), false, 0},
-		{"cost over $250,000", 10, residents{affected: 10}, false, cost(250000.01), true, 0},
-		{"a US resident with no way to reach them", 10, residents{affected: 10, noContact: 1}, false, nil, true, 1},
-		{"every channel failed for two, one suppressed", 10, residents{affected: 10, failed: 2, suppressed: 1}, true, nil, true, 3},
-		{"everyone reached", 10, residents{affected: 10}, true, cost(1000), false, 0},
+		{"500,000 US residents", 600000, residents{affected: 500000}, residents{}, false, nil, false, 0},
+		{"500,001 US residents", 500001, residents{affected: 500001}, residents{}, false, nil, true, 0},
+		{"a million Peruvians, whose notices all bounced, at a cost of a million", 1000000, residents{}, residents{}, true, cost(1e6), false, 0},
+		{"600,000 of whom the list says nothing, 1,000 bounced", 600000, residents{}, residents{affected: 600000, failed: 1000}, true, nil, true, 1000},
+		{"cost of exactly $250,000", 10, residents{affected: 10}, residents{}, false, cost(250000), false, 0},
+		{"cost over $250,000", 10, residents{affected: 10}, residents{}, false, cost(250000.01), true, 0},
+		{"a US resident with no way to reach them", 10, residents{affected: 10, noContact: 1}, residents{}, false, nil, true, 1},
+		{"every channel failed for two, one suppressed", 10, residents{affected: 10, failed: 2, suppressed: 1}, residents{}, true, nil, true, 3},
+		{"everyone reached", 10, residents{affected: 10}, residents{}, true, cost(1000), false, 0},
 	} {
-		got := s.evaluate(tc.affected, tc.us, tc.started, tc.cost)
+		got := s.evaluate(tc.affected, tc.us, tc.unknown, tc.started, tc.cost)
 		if got.Applies != tc.applies || got.Unreachable != tc.unreachable || (tc.applies && len(got.Reasons) == 0) {
 			t.Errorf("%s: applies %v, unreachable %d, reasons %q", tc.name, got.Applies, got.Unreachable, got.Reasons)
 		}
-		if tc.cost == nil && tc.us.affected > 0 && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "cost") }) {
+		if tc.cost == nil && tc.us.affected+tc.unknown.affected > 0 && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "cost") }) {
 			t.Errorf("%s: the unknown cost is not noted: %q", tc.name, got.Notes)
 		}
-		if tc.us.affected == 0 && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "US state laws") }) {
+		if tc.us.affected+tc.unknown.affected == 0 && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "US state laws") }) {
 			t.Errorf("%s: no note saying why nothing applies: %q", tc.name, got.Notes)
 		}
 	}

@@ -145,8 +145,8 @@ func (rs *Rules) Report(in Input) *Report {
 		return c
 	}
 	var (
-		defaulted int64
-		us        residents
+		defaulted   int64
+		us, unknown residents
 	)
 	stateCodesAreUS := breach.StateCodesAreUS(in.DefaultCountry, in.Jurisdictions)
 	for _, rc := range in.Counts {
@@ -161,6 +161,7 @@ func (rs *Rules) Report(in Input) *Report {
 		}
 		if p.leaf == "" && p.group == "" {
 			rep.Unlocated += rc.Recipients
+			unknown.add(rc)
 			continue
 		}
 		if p.group == GroupUS {
@@ -209,7 +210,7 @@ func (rs *Rules) Report(in Input) *Report {
 		return cmp.Or(a.Deadline.Date.Time().Compare(b.Deadline.Date.Time()), cmp.Compare(a.Jurisdiction, b.Jurisdiction), cmp.Compare(a.ID, b.ID))
 	})
 
-	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, in.SendingStarted, in.CostUSD)
+	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, in.SendingStarted, in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
 	if defaulted > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",

@@ -16,18 +16,21 @@ type SubstituteNotice struct {
 	// Reasons say why it applies; Notes what is not known (the cost, failures before sending).
 	Reasons []string `json:"reasons"`
 	Notes   []string `json:"notes"`
-	// Affected counts every affected person; USResidents those who live in the US, whose
-	// number is compared with AffectedThreshold ("more than").
+	// Affected counts every affected person; USResidents those who live in the US and
+	// UnknownResidence those the list says nothing of where they live, who are weighed as if
+	// they lived in the US (the list cannot rule it out): together they are compared with
+	// AffectedThreshold ("more than").
 	Affected          int64 `json:"affected"`
 	USResidents       int64 `json:"us_residents"`
+	UnknownResidence  int64 `json:"unknown_residence"`
 	AffectedThreshold int64 `json:"affected_threshold"`
 	// CostUSD is the estimate given (null when unknown), compared with CostThresholdUSD
 	// ("more than").
 	CostUSD          *float64 `json:"cost_usd"`
 	CostKnown        bool     `json:"cost_known"`
 	CostThresholdUSD int64    `json:"cost_threshold_usd"`
-	// Unreachable = NoContact + EveryChannelFailed + Suppressed: the US residents the company
-	// cannot notify individually. NoContact have no email address, phone number or postal
+	// Unreachable = NoContact + EveryChannelFailed + Suppressed: the US residents (and those of
+	// unknown residence) the company cannot notify individually. NoContact have no email address, phone number or postal
 	// address; EveryChannelFailed had every notice fail, bounce or come back; Suppressed had
 	// every notice fail, bounce or be suppressed (an opt-out, a suppressed address). The last
 	// two are known once sending has started (SendingStarted).
@@ -56,21 +59,30 @@ func (r *residents) add(rc breach.ResidenceCount) {
 	r.suppressed += rc.Suppressed
 }
 
-// evaluate applies the substitute-notice rule to the affected count (everyone), the US
-// residents' counts, whether sending has started and the cost estimate (nil when unknown).
-func (s SubstituteRule) evaluate(affected int64, us residents, sendingStarted bool, costUSD *float64) SubstituteNotice {
+// evaluate applies the substitute-notice rule to the affected count (everyone), the counts of
+// the US residents and of those of unknown residence, whether sending has started and the cost
+// estimate (nil when unknown).
+func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingStarted bool, costUSD *float64) SubstituteNotice {
+	w := residents{affected: us.affected + unknown.affected, noContact: us.noContact + unknown.noContact,
+		failed: us.failed + unknown.failed, suppressed: us.suppressed + unknown.suppressed}
 	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, Affected: affected, USResidents: us.affected,
-		AffectedThreshold: s.AffectedMoreThan, CostUSD: costUSD, CostKnown: costUSD != nil, CostThresholdUSD: s.CostUSDMoreThan,
-		NoContact: us.noContact, EveryChannelFailed: us.failed, Suppressed: us.suppressed, SendingStarted: sendingStarted,
-		ConsistsOf: s.ConsistsOf, Source: s.Source, Reviewed: s.Reviewed, Note: s.Note}
+		UnknownResidence: unknown.affected, AffectedThreshold: s.AffectedMoreThan, CostUSD: costUSD, CostKnown: costUSD != nil,
+		CostThresholdUSD: s.CostUSDMoreThan, NoContact: w.noContact, EveryChannelFailed: w.failed, Suppressed: w.suppressed,
+		SendingStarted: sendingStarted, ConsistsOf: s.ConsistsOf, Source: s.Source, Reviewed: s.Reviewed, Note: s.Note}
 	out.Unreachable = out.NoContact + out.EveryChannelFailed + out.Suppressed
-	if us.affected == 0 {
+	if w.affected == 0 {
 		out.Notes = append(out.Notes, "none of the affected people lives in the US (as the list says where they live): substitute notice is a provision of US state laws")
 		return out
 	}
+	where := "in the US"
+	if unknown.affected > 0 {
+		where = "in the US or where the list does not say"
+		out.Notes = append(out.Notes, fmt.Sprintf("%s: the list says nothing of where they live, so they are weighed here as if they lived in the US; complete its country column to know",
+			affectedPeople(unknown.affected)))
+	}
 
-	if us.affected > s.AffectedMoreThan {
-		out.Reasons = append(out.Reasons, fmt.Sprintf("%s affected people live in the US, more than %s", thousands(us.affected), thousands(s.AffectedMoreThan)))
+	if w.affected > s.AffectedMoreThan {
+		out.Reasons = append(out.Reasons, fmt.Sprintf("%s affected people live %s, more than %s", thousands(w.affected), where, thousands(s.AffectedMoreThan)))
 	}
 	switch {
 	case costUSD == nil:
@@ -80,7 +92,7 @@ func (s SubstituteRule) evaluate(affected int64, us residents, sendingStarted bo
 	}
 	if out.Unreachable > 0 {
 		reason := fmt.Sprintf("the company does not have sufficient contact information for %s %s (substitute notice for them)",
-			thousands(out.Unreachable), plural(out.Unreachable, "affected US resident", "affected US residents"))
+			thousands(out.Unreachable), plural(out.Unreachable, "affected person", "affected people")+" living "+where)
 		var parts []string
 		if out.NoContact > 0 {
 			parts = append(parts, thousands(out.NoContact)+" with no email address, phone number or postal address")
