@@ -10,6 +10,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/metrics"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
@@ -49,11 +50,13 @@ func (a *app) serveMetrics(ctx context.Context, m *metrics.Metrics, db *postgres
 }
 
 // readyChecks are /readyz's checks: PostgreSQL answers, its schema is at this binary's newest
-// migration, and Redis answers when the process uses one.
-func readyChecks(db *postgres.DB, rdb redis.UniversalClient) []api.ReadyCheck {
+// migration, the process's secret is the database's (asked until the migrations have made the
+// binding table, then answered from memory), and Redis answers when the process uses one.
+func readyChecks(db *postgres.DB, rdb redis.UniversalClient, ops *operation.Service) []api.ReadyCheck {
 	checks := []api.ReadyCheck{
 		{Name: "postgres", Check: db.Ping},
 		{Name: "migrations", Check: db.MigrationsCurrent},
+		{Name: "secret", Check: ops.CheckSecret},
 	}
 	if rdb != nil {
 		checks = append(checks, api.ReadyCheck{Name: "redis", Check: func(ctx context.Context) error {

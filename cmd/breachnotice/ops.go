@@ -21,7 +21,7 @@ func (a *app) operations(ctx context.Context) (ops *operation.Service, done func
 	if err != nil {
 		return nil, nil, err
 	}
-	if ops, err = a.newOperations(ctx, db, nil, nil); err != nil {
+	if ops, err = a.newOperations(db, nil, nil); err != nil {
 		db.Close()
 		return nil, nil, err
 	}
@@ -29,19 +29,12 @@ func (a *app) operations(ctx context.Context) (ops *operation.Service, done func
 }
 
 // newOperations returns the operations on db, rendering with rd (the configured templates when
-// nil) and sending test notices with tests (none when nil). Every process that works on the
-// database's records comes through here, so here the secret is checked against the one the
-// database is keyed with (operation.BindSecret) before anything is done.
-func (a *app) newOperations(ctx context.Context, db *postgres.DB, rd *notice.Renderer, tests operation.TestSender) (*operation.Service, error) {
+// nil) and sending test notices with tests (none when nil). The operations that key or check a
+// record with the secret first make sure it is the database's (operation.SecretCheck); the
+// command line's demo secret never binds a database.
+func (a *app) newOperations(db *postgres.DB, rd *notice.Renderer, tests operation.TestSender) (*operation.Service, error) {
 	secret, err := a.secret()
 	if err != nil {
-		return nil, err
-	}
-	if err := operation.BindSecret(ctx, db, []byte(secret), a.process); err != nil {
-		if a.cfg.Secret == "" && breach.ErrorCode(err) == breach.EINVALID {
-			return nil, fmt.Errorf("%w (this command has no BREACHNOTICE_SECRET, so it used the demo secret kept in %s: set BREACHNOTICE_SECRET to the deployment's)",
-				err, demoSecretPath(a.cfg.StateDir))
-		}
 		return nil, err
 	}
 	if rd == nil {
@@ -54,8 +47,14 @@ func (a *app) newOperations(ctx context.Context, db *postgres.DB, rd *notice.Ren
 		return nil, err
 	}
 	im.Metrics = a.metrics
-	return &operation.Service{Store: db, Importer: im, Renderer: rd, Tests: tests, Secret: []byte(secret),
-		TwoPersonAlways: a.cfg.RequireTwoPerson, Log: a.log}, nil
+	ops := &operation.Service{Store: db, Importer: im, Renderer: rd, Tests: tests, Secret: []byte(secret),
+		TwoPersonAlways: a.cfg.RequireTwoPerson, Log: a.log}
+	ops.SecretCheck.Binder, ops.SecretCheck.By, ops.SecretCheck.MayBind = db, a.process, a.cfg.Secret != ""
+	if a.cfg.Secret == "" {
+		ops.SecretCheck.Hint = fmt.Sprintf("this command has no BREACHNOTICE_SECRET, so it used the demo secret kept in %s, which only make run's database takes: set BREACHNOTICE_SECRET to the deployment's",
+			demoSecretPath(a.cfg.StateDir))
+	}
+	return ops, nil
 }
 
 // cliActor is the person at the terminal, named by their system account.

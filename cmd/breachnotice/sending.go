@@ -163,7 +163,7 @@ recorded against the customers and nothing is sent to them.`,
 				return err
 			}
 			defer closeSenders()
-			ops, err := a.newOperations(ctx, db, rd, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text})
+			ops, err := a.newOperations(db, rd, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text})
 			if err != nil {
 				return err
 			}

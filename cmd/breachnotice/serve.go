@@ -67,8 +67,12 @@ func (a *app) serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ops, err := a.newOperations(cmd.Context(), db, rd, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text})
+			ops, err := a.newOperations(db, rd, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text})
 			if err != nil {
+				return err
+			}
+			// Refused at once with another secret; before the migrations, /readyz asks again.
+			if err := ops.CheckSecret(cmd.Context()); err != nil {
 				return err
 			}
 			// The console's queue dashboard needs the workers' Redis; without one, it is left out.
@@ -127,8 +131,11 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			defer closeSending()
-			ops, err := a.newOperations(ctx, db, test.Renderer, test)
+			ops, err := a.newOperations(db, test.Renderer, test)
 			if err != nil {
+				return err
+			}
+			if err := ops.CheckSecret(ctx); err != nil {
 				return err
 			}
 			token, err := ops.RotateToken(ctx, breach.SystemActor("run"), "demo")
@@ -211,12 +218,12 @@ func (a *app) loadDemo(ctx context.Context, ops *operation.Service) (string, err
 	return c.ID, nil
 }
 
-// demoSecret returns the secret kept in the state directory, creating it on first use.
 // demoSecretPath is where the demo secret is kept.
 func demoSecretPath(stateDir string) string {
 	return filepath.Join(cmp.Or(stateDir, ".local"), "secret")
 }
 
+// demoSecret returns the secret kept in the state directory, creating it on first use.
 func demoSecret(stateDir string) (string, error) {
 	path := demoSecretPath(stateDir)
 	stateDir = filepath.Dir(path)
@@ -260,7 +267,7 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		Log: a.log, MaxUploadBytes: maxUploadBytes,
 		PublicURL: a.cfg.PublicURL, TwilioAuthToken: a.cfg.TwilioAuthToken, WebhookSecret: []byte(a.cfg.WebhookSecret),
 		SNS: snsVerifier, Redis: rdb, TrustedProxies: a.cfg.TrustedProxies,
-		Metrics: a.metrics, Ready: readyChecks(db, rdb)}).Handler())
+		Metrics: a.metrics, Ready: readyChecks(db, rdb, ops)}).Handler())
 	if err != nil {
 		return err
 	}

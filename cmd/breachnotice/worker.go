@@ -48,9 +48,16 @@ notices in flight finish and nothing is left half-sent.`,
 				return err
 			}
 			defer closeSending()
-			ops, err := a.newOperations(cmd.Context(), db, test.Renderer, nil)
+			ops, err := a.newOperations(db, test.Renderer, nil)
 			if err != nil {
 				return err
+			}
+			// The engine keys every notice with the secret: it must be the database's.
+			if err := ops.CheckSecret(cmd.Context()); err != nil {
+				return err
+			}
+			if !ops.SecretConfirmed() {
+				return errors.New("the database's migrations are behind this worker's (no secret binding yet): run breachnotice migrate before starting workers")
 			}
 			waitMetrics, err := a.serveMetrics(cmd.Context(), a.metrics, db, rdb)
 			if err != nil {

@@ -86,6 +86,9 @@ func (s *Service) ExportCodes(ctx context.Context, actor breach.Actor, campaignI
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return 0, err
 	}
+	if err := s.CheckSecret(ctx); err != nil {
+		return 0, err
+	}
 	c, err := s.campaign(ctx, campaignID)
 	if err != nil {
 		return 0, err

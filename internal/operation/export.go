@@ -26,6 +26,9 @@ func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID str
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return 0, err
 	}
+	if err := s.CheckSecret(ctx); err != nil {
+		return 0, err
+	}
 	c, err := s.campaign(ctx, campaignID)
 	if err != nil {
 		return 0, err

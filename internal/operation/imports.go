@@ -25,6 +25,9 @@ func (s *Service) Import(ctx context.Context, actor breach.Actor, campaignID str
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
+	if err := s.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
 	c, err := s.campaign(ctx, campaignID)
 	if err != nil {
 		return nil, err

@@ -85,6 +85,9 @@ func (s *Service) Letters(ctx context.Context, actor breach.Actor, campaignID st
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
+	if err := s.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
 	id, err := breach.ParseID("campaign", campaignID)
 	if err != nil {
 		return nil, err

@@ -52,6 +52,9 @@ func (s *Service) markLetters(ctx context.Context, actor breach.Actor, campaignI
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
+	if err := s.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
 	c, err := s.campaign(ctx, campaignID)
 	if err != nil {
 		return nil, err

@@ -150,8 +150,10 @@ type Service struct {
 	// Tests sends test notices; nil refuses test sends.
 	Tests TestSender
 	// Secret keys reference codes (in exports) and the purge's address hashes
-	// (BREACHNOTICE_SECRET).
-	Secret []byte
+	// (BREACHNOTICE_SECRET); SecretCheck makes sure it is the database's before it keys
+	// anything (CheckSecret).
+	Secret      []byte
+	SecretCheck SecretCheck
 	// TwoPersonAlways makes every campaign need two approvers, whatever its file says
 	// (REQUIRE_TWO_PERSON).
 	TwoPersonAlways bool

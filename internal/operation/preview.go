@@ -23,6 +23,9 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, nil, req, err
 	}
+	if err := s.CheckSecret(ctx); err != nil {
+		return nil, nil, req, err
+	}
 	switch req.Channel {
 	case "", string(notice.Email), string(notice.Text):
 	default:
@@ -70,6 +73,9 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 // × jurisdiction; those of one locale when locale is set), with their lint.
 func (s *Service) Samples(ctx context.Context, actor breach.Actor, campaignID, locale string) ([]*notice.Notice, error) {
 	if err := actor.Require(breach.RoleViewer); err != nil {
+		return nil, err
+	}
+	if err := s.CheckSecret(ctx); err != nil {
 		return nil, err
 	}
 	c, err := s.campaign(ctx, campaignID)

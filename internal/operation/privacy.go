@@ -18,6 +18,9 @@ func (s *Service) Purge(ctx context.Context, actor breach.Actor, campaignID stri
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
+	if err := s.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
 	cid, err := breach.ParseID("campaign", campaignID)
 	if err != nil {
 		return nil, err
@@ -30,6 +33,9 @@ func (s *Service) Purge(ctx context.Context, actor breach.Actor, campaignID stri
 // is not.
 func (s *Service) Proof(ctx context.Context, actor breach.Actor, campaignID, address string) (*breach.NoticeProof, error) {
 	if err := actor.Require(breach.RoleOperator); err != nil {
+		return nil, err
+	}
+	if err := s.CheckSecret(ctx); err != nil {
 		return nil, err
 	}
 	cid, err := breach.ParseID("campaign", campaignID)
@@ -144,6 +150,12 @@ func (s *Service) StartRetention(ctx context.Context) (stop func()) {
 
 // PurgeExpired runs one retention sweep, logging campaign IDs and counts only.
 func (s *Service) PurgeExpired(ctx context.Context) {
+	if err := s.CheckSecret(ctx); err != nil {
+		if ctx.Err() == nil {
+			s.Log.Error("retention sweep not run: the secret is not the database's", "err", err)
+		}
+		return
+	}
 	reports, err := s.Store.PurgeExpired(ctx, retentionActor.Name, s.Secret)
 	for _, r := range reports {
 		s.Log.Info("retention period over: campaign purged", "campaign", r.CampaignID, "recipients", r.Recipients,

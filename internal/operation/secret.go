@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"sync"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -12,23 +13,69 @@ import (
 // SecretBinder records which secret a database's records are keyed with
 // (postgres.DB.BindSecret).
 type SecretBinder interface {
-	BindSecret(ctx context.Context, fingerprint []byte, by string, fits func(campaignID, customerID string, refKey int64) bool) error
+	BindSecret(ctx context.Context, fingerprint []byte, by string, mayBind bool,
+		fits func(campaignID, customerID string, refKey int64) bool) (bound bool, err error)
 }
 
-// BindSecret makes sure secret — BREACHNOTICE_SECRET — is the one the database's records are
-// keyed with, recording it as such (on behalf of by: the process, for the record) when no
-// process has yet. Every process that keys or checks a record with the secret calls it before
-// it does anything: reference codes are stored as a list is imported, and a list imported
-// under one secret and sent under another gets codes /verify calls fake; a worker with a stale
-// secret sends opt-out links that do not open. A different secret is an EINVALID error.
-func BindSecret(ctx context.Context, store SecretBinder, secret []byte, by string) error {
-	if len(secret) == 0 {
-		return breach.Errorf(breach.EINVALID, "BREACHNOTICE_SECRET is empty")
+// SecretCheck is how a Service makes sure its Secret — BREACHNOTICE_SECRET — is the one the
+// database's records are keyed with, before the first operation that keys or checks a record
+// with it: reference codes are stored as a list is imported, and a list imported under one
+// secret and sent under another gets codes /verify calls fake; opt-out links, exports' codes,
+// letters and purge proofs likewise. Operations that key nothing (showing a campaign, its
+// status, tokens) never ask, so they need no secret.
+type SecretCheck struct {
+	// Binder is asked (nil: nothing is checked, as in tests that wire no database).
+	Binder SecretBinder
+	// By names this process where the binding is recorded.
+	By string
+	// MayBind lets this process record Secret as the database's when no process has yet: a
+	// secret given explicitly may; the command line's demo fallback may not, so that a stray
+	// command cannot bind a deployment's database to a laptop's key.
+	MayBind bool
+	// Hint is added to a refusal (the command line says which demo secret it used).
+	Hint string
+
+	mu sync.Mutex
+	ok bool
+}
+
+// CheckSecret asks, once its answer is yes, whether s.Secret is the database's secret (see
+// SecretCheck). A database whose migrations are behind gives no answer yet: it is asked again
+// at the next call. Serve and the worker call it as they start; the operations that key records
+// call it before they do.
+func (s *Service) CheckSecret(ctx context.Context) error {
+	c := &s.SecretCheck
+	if c.Binder == nil {
+		return nil
 	}
-	keys := notice.NewReferenceKeys(secret)
-	return store.BindSecret(ctx, secretFingerprint(secret), by, func(campaignID, customerID string, refKey int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ok {
+		return nil
+	}
+	if len(s.Secret) == 0 {
+		return breach.Errorf(breach.EUNAVAILABLE, "this process has no BREACHNOTICE_SECRET")
+	}
+	keys := notice.NewReferenceKeys(s.Secret)
+	ok, err := c.Binder.BindSecret(ctx, secretFingerprint(s.Secret), c.By, c.MayBind, func(campaignID, customerID string, refKey int64) bool {
 		return keys.OfRecipient(campaignID, customerID) == refKey
 	})
+	if err != nil {
+		if c.Hint != "" && breach.ErrorCode(err) == breach.EINVALID {
+			return breach.Errorf(breach.EINVALID, "%s (%s)", breach.ErrorMessage(err), c.Hint)
+		}
+		return err
+	}
+	c.ok = ok
+	return nil
+}
+
+// SecretConfirmed reports whether CheckSecret has found s.Secret to be the database's.
+func (s *Service) SecretConfirmed() bool {
+	c := &s.SecretCheck
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Binder == nil || c.ok
 }
 
 // secretFingerprint names a secret without revealing it: an HMAC of a label no other use of the

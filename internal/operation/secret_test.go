@@ -20,19 +20,29 @@ func migratedDB(t *testing.T) string {
 	return url
 }
 
-// A database keeps the secret its records are keyed with: the first process binds it, and a
-// process with another secret — a command line that fell back to a demo secret, a worker with a
-// stale one — is refused, told who bound it and when, and never shown either secret. A database
-// a previous release filled (codes stored, nothing recorded) is bound only to the secret its
-// codes were made with.
-func TestBindSecret_ADatabaseKeepsTheSecretItsRecordsAreKeyedWith(t *testing.T) {
+// checked is the operations on the database at url with secret, checked against the
+// database's (as the command line wires them), by the process by.
+func checked(t *testing.T, url string, secret []byte, by string, mayBind bool) *operation.Service {
+	t.Helper()
+	ops, db := serviceOn(t, url)
+	ops.Secret = secret
+	ops.SecretCheck.Binder, ops.SecretCheck.By, ops.SecretCheck.MayBind = db, by, mayBind
+	return ops
+}
+
+// A database keeps the secret its records are keyed with: the first process with an explicit
+// secret binds it, and a process with another — a worker with a stale one — is refused before
+// it keys anything, told who bound it and when, and never shown either secret. A command
+// line's demo secret binds nothing. A database a previous release filled (codes stored,
+// nothing recorded) is bound only to the secret all its campaigns' codes were made with.
+func TestCheckSecret_ADatabaseKeepsTheSecretItsRecordsAreKeyedWith(t *testing.T) {
 	ctx := t.Context()
 	other := []byte("another-secret-0123456789abcdef0123456789")
 	refused := func(err error, want string) {
 		t.Helper()
 		msg := breach.ErrorMessage(err)
 		if breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(msg, want) {
-			t.Errorf("binding another secret: %v; want EINVALID saying %q", err, want)
+			t.Errorf("another secret: %v; want EINVALID saying %q", err, want)
 		}
 		if strings.Contains(msg, string(other)) || strings.Contains(msg, string(testSecret)) {
 			t.Errorf("the refusal shows a secret: %s", msg)
@@ -40,23 +50,46 @@ func TestBindSecret_ADatabaseKeepsTheSecretItsRecordsAreKeyedWith(t *testing.T) 
 	}
 
 	t.Run("filled by a previous release", func(t *testing.T) {
-		ops, db := serviceOn(t, migratedDB(t))
+		url := migratedDB(t)
+		ops, _ := serviceOn(t, url)
 		draft(t, ops, breach.CLIActor("maker")) // codes stored under testSecret; nothing bound
-		refused(operation.BindSecret(ctx, db, other, "breachnotice import, by ana on laptop"), "reference codes were made with")
-		if err := operation.BindSecret(ctx, db, testSecret, "breachnotice serve, by ops on host1"); err != nil {
+		refused(checked(t, url, other, "breachnotice import, by ana on laptop", true).CheckSecret(ctx), "reference codes were made with")
+		serve := checked(t, url, testSecret, "breachnotice serve, by ops on host1", true)
+		if err := serve.CheckSecret(ctx); err != nil || !serve.SecretConfirmed() {
 			t.Fatalf("binding the secret of the stored codes: %v", err)
 		}
-		if err := operation.BindSecret(ctx, db, testSecret, "breachnotice worker, by ops on host2"); err != nil {
+		if err := checked(t, url, testSecret, "breachnotice worker, by ops on host2", true).CheckSecret(ctx); err != nil {
 			t.Fatalf("the same secret again: %v", err)
 		}
-		refused(operation.BindSecret(ctx, db, other, "breachnotice import, by ana on laptop"), "breachnotice serve, by ops on host1")
+		worker := checked(t, url, other, "breachnotice worker, by ops on host3", true)
+		refused(worker.CheckSecret(ctx), "breachnotice serve, by ops on host1")
+		// Every operation that keys a record asks first: the import is refused, nothing lands.
+		c := draft(t, ops, breach.CLIActor("maker"))
+		if _, err := worker.Import(ctx, breach.CLIActor("maker"), c.ID, operation.ImportRequest{Filename: "x.csv", List: strings.NewReader("customer_id,email\nZ1,z@example.com\n")}); breach.ErrorCode(err) != breach.EINVALID {
+			t.Errorf("an import under another secret: %v, want it refused", err)
+		}
+	})
+
+	t.Run("codes of two secrets", func(t *testing.T) {
+		url := migratedDB(t)
+		ops, _ := serviceOn(t, url)
+		draft(t, ops, breach.CLIActor("maker"))
+		ops.Secret = other // a list imported from a command line with another secret
+		draft(t, ops, breach.CLIActor("laptop"))
+		for _, secret := range [][]byte{testSecret, other} {
+			refused(checked(t, url, secret, "breachnotice serve", true).CheckSecret(ctx), "1 of this database's 2 campaigns")
+		}
 	})
 
 	t.Run("empty", func(t *testing.T) {
-		_, db := serviceOn(t, migratedDB(t))
-		if err := operation.BindSecret(ctx, db, other, "breachnotice run"); err != nil {
-			t.Fatalf("the first secret of an empty database: %v", err)
+		url := migratedDB(t)
+		demo := checked(t, url, other, "breachnotice import (demo secret)", false)
+		if err := demo.CheckSecret(ctx); breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(err.Error(), "no process with a BREACHNOTICE_SECRET") {
+			t.Fatalf("the demo secret on an unbound database: %v, want it refused, binding nothing", err)
 		}
-		refused(operation.BindSecret(ctx, db, testSecret, "breachnotice worker"), "breachnotice run")
+		if err := checked(t, url, testSecret, "breachnotice run", true).CheckSecret(ctx); err != nil {
+			t.Fatalf("the first explicit secret of an empty database: %v", err)
+		}
+		refused(checked(t, url, other, "breachnotice worker", true).CheckSecret(ctx), "breachnotice run")
 	})
 }

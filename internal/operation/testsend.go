@@ -31,6 +31,9 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
+	if err := s.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
 	to, err := ReviewerAddresses(req.To, len(req.Customers))
 	if err != nil {
 		return nil, breach.Errorf(breach.EINVALID, "to: %s", breach.ErrorMessage(err))

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,54 +16,88 @@ import (
 )
 
 // BindSecret checks that fingerprint is the one of the secret this database's records are
-// keyed with (migration 00022), and records it, on behalf of by, when none is recorded yet. A
-// database that holds reference codes but no fingerprint (one a previous release filled) is
-// bound only to a secret whose codes are those: fits is asked about one stored code. A
-// different secret is EINVALID, saying when and by whom the database was bound.
+// keyed with (migration 00022) and, when none is recorded yet and mayBind, records it on behalf
+// of by. A database that holds reference codes but no fingerprint (one a previous release
+// filled) is bound only to a secret that made them: fits is asked about one stored code of
+// each campaign, and every one must fit. A different secret is EINVALID, saying when and by
+// whom the database was bound; so is an unbound database when !mayBind (the command line's
+// demo secret binds nothing: a stray command must not bind a deployment's database to a
+// laptop's key).
 //
-// A database whose migrations are behind (no secret_binding table yet: serve starts before the
-// migration job has run, and its readiness holds traffic back) is not checked: the check waits
-// for the next process that starts once it has.
-func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, fits func(campaignID, customerID string, refKey int64) bool) error {
-	bound, err := db.boundSecret(ctx)
+// bound is false, with no error, for a database whose migrations are behind (no
+// secret_binding table yet: serve starts before the migration job has run, and its readiness
+// holds traffic back): the caller asks again later.
+func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, mayBind bool,
+	fits func(campaignID, customerID string, refKey int64) bool) (bound bool, err error) {
+	b, err := db.boundSecret(ctx)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if bound == nil {
-		var (
-			cid      uuid.UUID
-			customer string
-			key      int64
-		)
-		err := db.pool.QueryRow(ctx, `SELECT campaign_id, customer_id, ref_key FROM recipients WHERE ref_key IS NOT NULL LIMIT 1`).
-			Scan(&cid, &customer, &key)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-		case err != nil:
-			return fmt.Errorf("read a stored reference code: %w", err)
-		case !fits(cid.String(), customer, key):
-			return breach.Errorf(breach.EINVALID, "BREACHNOTICE_SECRET is not the secret this database's reference codes were made with: "+sameSecret)
+	if b == nil {
+		if !mayBind {
+			return false, breach.Errorf(breach.EINVALID, "no process with a BREACHNOTICE_SECRET has used this database yet, and this one has none of its own")
+		}
+		if err := db.storedCodesFit(ctx, fits); err != nil {
+			return false, err
 		}
 		if _, err := db.pool.Exec(ctx, `INSERT INTO secret_binding (fingerprint, bound_by) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
 			fingerprint, by); err != nil {
-			return fmt.Errorf("record the secret's fingerprint: %w", err)
+			return false, fmt.Errorf("record the secret's fingerprint: %w", err)
 		}
-		if bound, err = db.boundSecret(ctx); err != nil { // another process may have bound it first
-			return err
+		if b, err = db.boundSecret(ctx); err != nil { // another process may have bound it first
+			return false, err
 		}
-		if bound == nil {
-			return errors.New("record the secret's fingerprint: no row after the insert")
+		if b == nil {
+			return false, errors.New("record the secret's fingerprint: no row after the insert")
 		}
 	}
-	if subtle.ConstantTimeCompare(bound.fingerprint, fingerprint) != 1 {
-		return breach.Errorf(breach.EINVALID, "BREACHNOTICE_SECRET is not the secret this database's records are keyed with (the one %s first used, %s): %s",
-			bound.by, bound.at.UTC().Format(time.RFC3339), sameSecret)
+	if subtle.ConstantTimeCompare(b.fingerprint, fingerprint) != 1 {
+		return false, breach.Errorf(breach.EINVALID, "BREACHNOTICE_SECRET is not the secret this database's records are keyed with (the one %s first used, %s): %s",
+			breach.Clip(b.by), b.at.UTC().Format(time.RFC3339), sameSecret)
 	}
-	return nil
+	return true, nil
+}
+
+// storedCodesFit asks fits about one stored reference code of each campaign that has any, and
+// refuses the secret unless every one fits: codes made with two secrets (a list imported from a
+// command line that fell back to a demo secret) have no one secret to bind, and which one is
+// right is a person's call.
+func (db *DB) storedCodesFit(ctx context.Context, fits func(campaignID, customerID string, refKey int64) bool) error {
+	var checked, others []string
+	rows, err := db.pool.Query(ctx, `
+		SELECT c.id, r.customer_id, r.ref_key FROM campaigns c
+		CROSS JOIN LATERAL (SELECT customer_id, ref_key FROM recipients
+			WHERE campaign_id = c.id AND ref_key IS NOT NULL LIMIT 1) r
+		ORDER BY c.created_at`)
+	if err != nil {
+		return fmt.Errorf("read the stored reference codes: %w", err)
+	}
+	var (
+		cid      uuid.UUID
+		customer string
+		key      int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&cid, &customer, &key}, func() error {
+		checked = append(checked, cid.String())
+		if !fits(cid.String(), customer, key) {
+			others = append(others, cid.String())
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("read the stored reference codes: %w", err)
+	}
+	switch {
+	case len(others) == 0:
+		return nil
+	case len(others) == len(checked):
+		return breach.Errorf(breach.EINVALID, "BREACHNOTICE_SECRET is not the secret this database's reference codes were made with: "+sameSecret)
+	}
+	return breach.Errorf(breach.EINVALID, "the reference codes of %d of this database's %d campaigns with codes were made with another secret than BREACHNOTICE_SECRET (%s): their notices' codes will not verify. Re-import their lists under the deployment's secret, or choose which secret is the deployment's; nothing is bound until one fits them all",
+		len(others), len(checked), strings.Join(others[:min(len(others), 5)], ", "))
 }
 
 // sameSecret is what a refused secret's error asks for.
