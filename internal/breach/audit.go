@@ -40,6 +40,7 @@ const (
 	ActionCodesImport      = "codes.import"   // a vendor's enrolment codes added to the pool (detail: counts, never a code)
 	ActionCodesExport      = "codes.exported" // the vendor's export, code → reference (a read)
 	ActionOutboxRead       = "outbox.read"    // the console's local capture of notices read (detail: what, counts; never a file name)
+	ActionSecretBind       = "secret.bind"    // the database bound to the secret its records are keyed with (actor: the process; nothing of the secret)
 )
 
 // ActionOfMove is the audit action of moving a campaign from one state to another.

@@ -91,5 +91,11 @@ func TestCheckSecret_ADatabaseKeepsTheSecretItsRecordsAreKeyedWith(t *testing.T)
 			t.Fatalf("the first explicit secret of an empty database: %v", err)
 		}
 		refused(checked(t, url, other, "breachnotice worker", true).CheckSecret(ctx), "breachnotice run")
+		// The binding is audited, once, by the process that made it.
+		_, db := serviceOn(t, url)
+		entries, err := db.AuditLog(ctx, breach.AuditFilter{Action: breach.ActionSecretBind})
+		if err != nil || len(entries) != 1 || entries[0].Actor != "breachnotice run" {
+			t.Errorf("audit rows of the binding: %+v, %v; want one, by breachnotice run", entries, err)
+		}
 	})
 }

@@ -44,9 +44,8 @@ func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, may
 		if err := db.storedCodesFit(ctx, fits); err != nil {
 			return false, err
 		}
-		if _, err := db.pool.Exec(ctx, `INSERT INTO secret_binding (fingerprint, bound_by) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-			fingerprint, by); err != nil {
-			return false, fmt.Errorf("record the secret's fingerprint: %w", err)
+		if err := db.recordBinding(ctx, fingerprint, by); err != nil {
+			return false, err
 		}
 		if b, err = db.boundSecret(ctx); err != nil { // another process may have bound it first
 			return false, err
@@ -60,6 +59,29 @@ func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, may
 			breach.Clip(b.by), b.at.UTC().Format(time.RFC3339), sameSecret)
 	}
 	return true, nil
+}
+
+// recordBinding records fingerprint as the database's secret, with its audit row, unless
+// another process recorded one first.
+func (db *DB) recordBinding(ctx context.Context, fingerprint []byte, by string) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("record the secret's fingerprint: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, `INSERT INTO secret_binding (fingerprint, bound_by) VALUES ($1, $2) ON CONFLICT DO NOTHING`, fingerprint, by)
+	if err != nil {
+		return fmt.Errorf("record the secret's fingerprint: %w", err)
+	}
+	if tag.RowsAffected() == 1 {
+		if err := audit(ctx, tx, by, breach.ActionSecretBind, "", nil); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("record the secret's fingerprint: %w", err)
+	}
+	return nil
 }
 
 // storedCodesFit asks fits about one stored reference code of each campaign that has any, and
