@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -261,12 +262,18 @@ func (a *app) toOutput(path string, write func(open func() (io.Writer, error)) e
 }
 
 // secret returns BREACHNOTICE_SECRET, which keys reference codes; without it — only outside
-// serve and worker — the one run keeps, so that what the CLI shows matches the demo's notices.
+// serve and worker — the demo secret `run` keeps in the state directory, so that the command
+// line works on run's database; and where there is none, a secret of this process alone,
+// written nowhere: the commands that key nothing work, those that key a record are refused
+// (it binds no database: operation.SecretCheck).
 func (a *app) secret() (string, error) {
 	if a.cfg.Secret != "" {
 		return a.cfg.Secret, nil
 	}
-	return demoSecret(a.cfg.StateDir)
+	if s, ok := readDemoSecret(a.cfg.StateDir); ok {
+		return s, nil
+	}
+	return rand.Text() + rand.Text(), nil
 }
 
 func (a *app) campaignRecipientCommand() *cobra.Command {

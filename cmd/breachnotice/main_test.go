@@ -6,7 +6,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -317,5 +319,9 @@ func TestCLI_ACommandWithAnotherSecretIsRefusedBeforeItImports(t *testing.T) {
 	// A command that keys nothing needs no secret: operators' shells need not hold the key.
 	if _, stderr, err := cliEnv(t, []string{"BREACHNOTICE_SECRET=", "BREACHNOTICE_STATE_DIR=" + state}, "campaign", "show", id); err != nil {
 		t.Errorf("campaign show without a secret: %v\n%s", err, stderr)
+	}
+	// Only run keeps a demo secret: a command line leaves no secret file behind.
+	if _, err := os.Stat(filepath.Join(state, "secret")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the command line wrote a demo secret: %v", err)
 	}
 }

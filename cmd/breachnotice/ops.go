@@ -51,7 +51,7 @@ func (a *app) newOperations(db *postgres.DB, rd *notice.Renderer, tests operatio
 		TwoPersonAlways: a.cfg.RequireTwoPerson, Log: a.log}
 	ops.SecretCheck.Binder, ops.SecretCheck.By, ops.SecretCheck.MayBind = db, a.process, a.cfg.Secret != ""
 	if a.cfg.Secret == "" {
-		ops.SecretCheck.Hint = fmt.Sprintf("this command has no BREACHNOTICE_SECRET, so it used the demo secret kept in %s, which only make run's database takes: set BREACHNOTICE_SECRET to the deployment's",
+		ops.SecretCheck.Hint = fmt.Sprintf("this command has no BREACHNOTICE_SECRET: set it to the deployment's (a new deployment makes one with openssl rand -hex 32). Only the database of a `run` takes the demo secret run keeps in its state directory, here %s (BREACHNOTICE_STATE_DIR)",
 			demoSecretPath(a.cfg.StateDir))
 	}
 	return ops, nil

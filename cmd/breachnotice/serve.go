@@ -218,19 +218,32 @@ func (a *app) loadDemo(ctx context.Context, ops *operation.Service) (string, err
 	return c.ID, nil
 }
 
-// demoSecretPath is where the demo secret is kept.
+// demoSecretPath is where the demo secret is kept: absolute when the working directory is known,
+// so that a message naming it says which directory's it is.
 func demoSecretPath(stateDir string) string {
-	return filepath.Join(cmp.Or(stateDir, ".local"), "secret")
+	path := filepath.Join(cmp.Or(stateDir, ".local"), "secret")
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
-// demoSecret returns the secret kept in the state directory, creating it on first use.
-func demoSecret(stateDir string) (string, error) {
-	path := demoSecretPath(stateDir)
-	stateDir = filepath.Dir(path)
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		return strings.TrimSpace(string(b)), nil
+// readDemoSecret returns the demo secret kept in the state directory, if there is one.
+func readDemoSecret(stateDir string) (string, bool) {
+	b, err := os.ReadFile(demoSecretPath(stateDir))
+	if s := strings.TrimSpace(string(b)); err == nil && len(s) >= 32 {
+		return s, true
 	}
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+	return "", false
+}
+
+// demoSecret returns the secret kept in the state directory, creating it on first use (by run).
+func demoSecret(stateDir string) (string, error) {
+	if s, ok := readDemoSecret(stateDir); ok {
+		return s, nil
+	}
+	path := demoSecretPath(stateDir)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", fmt.Errorf("create state directory: %w", err)
 	}
 	b := make([]byte, 32)
