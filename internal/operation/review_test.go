@@ -195,9 +195,7 @@ func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *
 	if _, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{}); err != nil {
 		t.Fatalf("ana approving again: %v", err)
 	}
-	if got, err := ops.Approve(ctx, ben, c.ID, operation.ApproveRequest{}); err != nil || got.State != breach.CampaignApproved {
-		t.Fatalf("ben's approval: %v, %v", got, err)
-	}
+	approved(t, ops, ben, c.ID, operation.ApproveRequest{})
 }
 
 // An approval is of the list its approver reviewed. The operator who uploaded the list cannot
@@ -243,9 +241,7 @@ func TestApprove_AListImportedAfterTheReviewIsNotApprovedUnseen(t *testing.T) {
 	if err != nil || now.ListVersion == reviewed.ListVersion {
 		t.Fatalf("after the import: version %q (%v), want a new one", now.ListVersion, err)
 	}
-	if got, err := ops.Approve(ctx, ana, c.ID, operation.ApproveRequest{ListVersion: now.ListVersion}); err != nil || got.State != breach.CampaignApproved {
-		t.Fatalf("approving the list as it is: %+v, %v", got, err)
-	}
+	approved(t, ops, ana, c.ID, operation.ApproveRequest{ListVersion: now.ListVersion})
 }
 
 // A failed import brought nothing: the list is as the approvers saw it, the version the same,
@@ -271,9 +267,7 @@ func TestApprove_AFailedImportLeavesTheListAndItsApprovals(t *testing.T) {
 	if err != nil || got.ListVersion != first.ListVersion || len(got.Approvals) != 1 {
 		t.Fatalf("after the failed import: version %q (was %q), approvals %v (%v); want the same version and ana's approval", got.ListVersion, first.ListVersion, got.Approvals, err)
 	}
-	if got, err := ops.Approve(ctx, ben, c.ID, operation.ApproveRequest{ListVersion: got.ListVersion}); err != nil || got.State != breach.CampaignApproved {
-		t.Fatalf("ben's approval: %+v, %v", got, err)
-	}
+	approved(t, ops, ben, c.ID, operation.ApproveRequest{ListVersion: got.ListVersion})
 }
 
 // An approval that asks for no particular version is of the list as it was when it was asked
@@ -325,6 +319,14 @@ func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
 	}
 	if err := <-approved; breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "changed since") {
 		t.Fatalf("approval asked for during the import: %v, want ECONFLICT", err)
+	}
+}
+
+// approved gives actor's approval by req and fails the test unless it approves the campaign.
+func approved(t *testing.T, ops *operation.Service, actor breach.Actor, id string, req operation.ApproveRequest) {
+	t.Helper()
+	if got, err := ops.Approve(t.Context(), actor, id, req); err != nil || got.State != breach.CampaignApproved {
+		t.Fatalf("%s's approval: %+v, %v; want the campaign approved", actor.Name, got, err)
 	}
 }
 
