@@ -29,12 +29,11 @@ type Campaign struct {
 	// campaign is shown, not by every read.
 	Approvals         []Approval `json:"approvals,omitempty" yaml:"-"`
 	ApprovalsRequired int        `json:"approvals_required,omitempty" yaml:"-"`
-	// ListVersion names the list as it is when the campaign is shown: a number, never given
-	// twice, that changes with every completed import and with a draft's codes import that
-	// adds codes (the database moves it: migration 00021). An approver sends back the
-	// version they reviewed: an approval of another version is refused, so a list uploaded
-	// between an approver's review and their click is not approved unseen. Filled with
-	// Approvals.
+	// ListVersion names the list as the campaign is read: a number, never given twice, that
+	// changes with every completed import and with a draft's codes import that adds codes (the
+	// database moves it: migration 00021). An approver sends back the version they reviewed:
+	// an approval of another version is refused, so a list uploaded between an approver's
+	// review and their click is not approved unseen.
 	ListVersion string `json:"list_version,omitempty" yaml:"-"`
 	// CodePool is the campaign's pool of enrolment codes, nil when none was imported. Filled
 	// when a campaign is shown or approved, not by every read.

@@ -39,7 +39,7 @@ func (s *Service) Campaign(ctx context.Context, actor breach.Actor, id string) (
 	if err != nil {
 		return nil, err
 	}
-	if c.Approvals, c.ListVersion, err = s.Store.Approvals(ctx, c.ID); err != nil {
+	if c.Approvals, err = s.Store.Approvals(ctx, c.ID); err != nil {
 		return nil, err
 	}
 	c.ApprovalsRequired = c.RequiredApprovals(s.TwoPersonAlways)
@@ -133,9 +133,11 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 	}
 	reviewed := listVersion != "" // else: the list as this request finds it
 	if !reviewed {
-		if _, listVersion, err = s.Store.Approvals(ctx, id); err != nil {
+		c, err := s.Store.Campaign(ctx, id)
+		if err != nil {
 			return nil, err
 		}
+		listVersion = c.ListVersion
 	}
 	defer s.statuses.forget(id)
 	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, listVersion, func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {

@@ -91,15 +91,16 @@ func (db *DB) CampaignSource(ctx context.Context, id string) (string, error) {
 }
 
 const campaignSelect = `SELECT id, state, spec, created_by, created_at, approved_by, approved_at, started_by,
-	started_at, finished_at, purged_at, purged_by FROM campaigns`
+	started_at, finished_at, purged_at, purged_by, list_version FROM campaigns`
 
 func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	var (
 		c, cols breach.Campaign
 		spec    []byte
+		version int64
 	)
 	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt, &cols.ApprovedBy, &cols.ApprovedAt,
-		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt, &cols.PurgedAt, &cols.PurgedBy); err != nil {
+		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt, &cols.PurgedAt, &cols.PurgedBy, &version); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(spec, &c); err != nil {
@@ -110,6 +111,7 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	c.ApprovedBy, c.ApprovedAt = cols.ApprovedBy, cols.ApprovedAt
 	c.StartedBy, c.StartedAt, c.FinishedAt = cols.StartedBy, cols.StartedAt, cols.FinishedAt
 	c.PurgedAt, c.PurgedBy = cols.PurgedAt, cols.PurgedBy
+	c.ListVersion = strconv.FormatInt(version, 10)
 	return &c, nil
 }
 
@@ -140,11 +142,11 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string
 		if err != nil {
 			return err
 		}
-		approvals, version, err := approvals(ctx, tx, uid)
+		approvals, err := approvals(ctx, tx, uid)
 		if err != nil {
 			return err
 		}
-		if listVersion != "" && version != listVersion {
+		if listVersion != "" && c.ListVersion != listVersion {
 			return breach.Errorf(breach.ECONFLICT, "the campaign's list has changed since it was reviewed (an import or a codes import finished): review it again, then approve")
 		}
 		required, err := check(c, authors, approvals)
@@ -156,7 +158,7 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string
 			uid, actor).Scan(&at); err != nil {
 			return fmt.Errorf("record approval: %w", err)
 		}
-		c.Approvals, c.ApprovalsRequired, c.ListVersion = append(approvals, breach.Approval{By: actor, At: at}), required, version
+		c.Approvals, c.ApprovalsRequired = append(approvals, breach.Approval{By: actor, At: at}), required
 		complete := len(c.Approvals) >= required
 		if complete {
 			err := tx.QueryRow(ctx, `
@@ -169,41 +171,32 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string
 			}
 		}
 		return audit(ctx, tx, actor, breach.ActionCampaignApprove, c.ID, map[string]any{"recipients": recipients,
-			"approvals": len(c.Approvals), "required": required, "complete": complete, "list_version": version})
+			"approvals": len(c.Approvals), "required": required, "complete": complete, "list_version": c.ListVersion})
 	})
 }
 
-// Approvals returns the approvals of a campaign's list as it is now, oldest first, and the
-// list's version.
-func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, string, error) {
+// Approvals returns the approvals of a campaign's list as it is now (its ListVersion), oldest
+// first.
+func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, error) {
 	uid, err := parseID("campaign", id)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	return approvals(ctx, db.pool, uid)
 }
 
-// approvals reads the approvals given for the campaign's list as it is now, and the list's
-// version. An approval is of a list, and one given before an import is not an approval of
-// what it brought. The database moves the version (campaigns.list_version) with each import
-// that completes and each addition of enrolment codes to a draft's pool, and stamps each
-// approval with the version it was given for (migrations 00020 and 00021).
-func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, string, error) {
-	rows, err := q.Query(ctx, `SELECT list_version FROM campaigns WHERE id = $1`, uid)
+// approvals reads the approvals given for the campaign's list as it is now. An approval is of
+// a list, and one given before an import is not an approval of what it brought. The database
+// moves the version (campaigns.list_version) with each import that completes and each addition
+// of enrolment codes to a draft's pool, and stamps each approval with the version it was given
+// for (migrations 00020 and 00021).
+func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, error) {
+	rows, err := q.Query(ctx, `
+		SELECT a.actor, a.at FROM campaign_approvals a
+		JOIN campaigns c ON c.id = a.campaign_id AND c.list_version = a.list_version
+		WHERE a.campaign_id = $1 ORDER BY a.at`, uid)
 	if err != nil {
-		return nil, "", fmt.Errorf("select the list's version: %w", err)
-	}
-	version, err := pgx.CollectExactlyOneRow(rows, pgx.RowTo[int64])
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, "", breach.Errorf(breach.ENOTFOUND, "campaign %q not found", uid.String())
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("select the list's version: %w", err)
-	}
-	rows, err = q.Query(ctx, `
-		SELECT actor, at FROM campaign_approvals WHERE campaign_id = $1 AND list_version = $2 ORDER BY at`, uid, version)
-	if err != nil {
-		return nil, "", fmt.Errorf("select approvals: %w", err)
+		return nil, fmt.Errorf("select approvals: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.Approval, error) {
 		var a breach.Approval
@@ -211,9 +204,9 @@ func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval
 		return a, err
 	})
 	if err != nil {
-		return nil, "", fmt.Errorf("select approvals: %w", err)
+		return nil, fmt.Errorf("select approvals: %w", err)
 	}
-	return out, strconv.FormatInt(version, 10), nil
+	return out, nil
 }
 
 // campaignAuthors returns who created the campaign and who uploaded its lists or added to its

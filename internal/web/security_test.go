@@ -609,8 +609,8 @@ func TestApproval_TheFormApprovesTheListThePageShowed(t *testing.T) {
 	if m == nil {
 		t.Fatalf("the approve form has no list_version:\n%s", page.body)
 	}
-	if _, version, err := st.db.Approvals(context.Background(), c.ID); err != nil || version != m[1] {
-		t.Fatalf("the form's list_version %q, the list's %q (%v)", m[1], version, err)
+	if now, err := st.db.Campaign(context.Background(), c.ID); err != nil || now.ListVersion != m[1] {
+		t.Fatalf("the form's list_version %q, the campaign's %+v (%v)", m[1], now, err)
 	}
 	other, _ := strconv.ParseInt(m[1], 10, 64)
 	got := approver.post("/campaigns/"+c.ID+"/approve", url.Values{"list_version": {strconv.FormatInt(other+1, 10)}})
@@ -636,9 +636,9 @@ func TestApproval_TheFormApprovesTheListThePageShowed(t *testing.T) {
 // approveForm is the approve form as the campaign's page fills it: the list's version now.
 func approveForm(t *testing.T, st *stack, id string) url.Values {
 	t.Helper()
-	_, version, err := st.db.Approvals(context.Background(), id)
+	c, err := st.db.Campaign(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return url.Values{"list_version": {version}}
+	return url.Values{"list_version": {c.ListVersion}}
 }
