@@ -7,7 +7,7 @@
 -- them silently wrong: a list imported that way got codes /verify then called fake, for every
 -- customer. Now the first process with a secret records its fingerprint here (an HMAC of a
 -- fixed label under the secret: it reveals nothing of it), and a process with another is
--- refused before it does anything (operation.BindSecret).
+-- refused before the first operation that keys or checks a record (operation.Service.CheckSecret).
 --
 -- Expand-only: a new table of one row. The previous release does not read it; a database it
 -- ran on gets its row from the first process of this release, checked against the reference

@@ -158,7 +158,7 @@ var controlled = []string{"SMTP_URL=", "DKIM_", "EMAIL_", "SMS_", "TWILIO_", "RE
 
 // env is this process's environment without the controlled variables, plus the benchmark's
 // secret and set. Every child has the one secret: the lists' reference codes are keyed with it
-// as they are imported, and a database refuses a process with another (operation.BindSecret).
+// as they are imported, and a database refuses a process with another (operation.Service.CheckSecret).
 func (b *bench) env(set ...string) []string {
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool {
 		return slices.ContainsFunc(controlled, func(p string) bool { return strings.HasPrefix(kv, p) })

@@ -266,14 +266,20 @@ func (a *app) toOutput(path string, write func(open func() (io.Writer, error)) e
 // line works on run's database; and where there is none, a secret of this process alone,
 // written nowhere: the commands that key nothing work, those that key a record are refused
 // (it binds no database: operation.SecretCheck).
+// The fallback is chosen once per process (a.fallbackSecret): the renderer and the operations
+// must key with the same one.
 func (a *app) secret() (string, error) {
 	if a.cfg.Secret != "" {
 		return a.cfg.Secret, nil
 	}
-	if s, ok := readDemoSecret(a.cfg.StateDir); ok {
-		return s, nil
+	if a.fallbackSecret == "" {
+		if s, ok := readDemoSecret(a.cfg.StateDir); ok {
+			a.fallbackSecret = s
+		} else {
+			a.fallbackSecret = rand.Text() + rand.Text()
+		}
 	}
-	return rand.Text() + rand.Text(), nil
+	return a.fallbackSecret, nil
 }
 
 func (a *app) campaignRecipientCommand() *cobra.Command {

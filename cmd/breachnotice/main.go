@@ -39,6 +39,9 @@ type app struct {
 	log    *slog.Logger
 	// metrics are the process's (serve, worker, run with METRICS_ADDR set); nil otherwise.
 	metrics *metrics.Metrics
+	// fallbackSecret is the command line's secret without BREACHNOTICE_SECRET (see secret),
+	// chosen once.
+	fallbackSecret string
 	// process names this process where the database records it ("breachnotice import, by
 	// root on host"): the first process with a secret binds the database to it.
 	process string

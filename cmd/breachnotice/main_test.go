@@ -32,7 +32,7 @@ var (
 // testSecret is the BREACHNOTICE_SECRET of every process these tests run against the
 // package's database (TestMain puts it in the environment they inherit), and keys the
 // in-process doors' reference codes too: the database is bound to the first secret used
-// (operation.BindSecret) and refuses any other.
+// (operation.Service.CheckSecret) and refuses any other.
 const testSecret = "doors-test-secret-0123456789abcdef0123456789"
 
 func TestMain(m *testing.M) {

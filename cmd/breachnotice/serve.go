@@ -72,7 +72,7 @@ func (a *app) serveCommand() *cobra.Command {
 				return err
 			}
 			// Refused at once with another secret; before the migrations, /readyz asks again.
-			if err := ops.CheckSecret(cmd.Context()); err != nil {
+			if err := ops.CheckSecret(cmd.Context()); err != nil && !errors.Is(err, operation.ErrSecretUnchecked) {
 				return err
 			}
 			// The console's queue dashboard needs the workers' Redis; without one, it is left out.

@@ -52,12 +52,10 @@ notices in flight finish and nothing is left half-sent.`,
 			if err != nil {
 				return err
 			}
-			// The engine keys every notice with the secret: it must be the database's.
+			// The engine keys every notice with the secret: it must be the database's, and a
+			// database whose migrations are behind cannot say yet (ErrSecretUnchecked).
 			if err := ops.CheckSecret(cmd.Context()); err != nil {
 				return err
-			}
-			if !ops.SecretConfirmed() {
-				return errors.New("the database's migrations are behind this worker's (no secret binding yet): run breachnotice migrate before starting workers")
 			}
 			waitMetrics, err := a.serveMetrics(cmd.Context(), a.metrics, db, rdb)
 			if err != nil {

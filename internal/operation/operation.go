@@ -53,9 +53,9 @@ type CampaignStore interface {
 	Campaign(ctx context.Context, id string) (*breach.Campaign, error)
 	// Campaigns returns every campaign, newest first.
 	Campaigns(ctx context.Context) ([]*breach.Campaign, error)
-	// Approvals returns the approvals given to a campaign for its list as it is now, its
-	// breach.Campaign.ListVersion (those given before its last completed import, or a draft's
-	// last codes import that added codes, no longer count), oldest first.
+	// Approvals returns the approvals given to a campaign's list as it is now — of its
+	// breach.Campaign.ListVersion; those given before its last completed import, or before a
+	// draft's last codes import that added codes, no longer count — oldest first.
 	Approvals(ctx context.Context, id string) ([]breach.Approval, error)
 	// ApproveCampaign records actor's approval of a draft campaign's list version listVersion
 	// under its lock (an ECONFLICT error if the list is no longer that version): check gets

@@ -96,7 +96,7 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 		return nil, err
 	}
 	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD, DefaultCountry: c.DefaultCountry,
-		Jurisdictions: c.Jurisdictions, SendingStarted: c.StartedAt != nil}
+		Jurisdictions: c.Jurisdictions}
 	if c.StartedAt != nil {
 		// The day of the residents' notice is the earliest date anywhere at the instant sending
 		// started (its date at UTC-12): a campaign started at 21:00 in California notified

@@ -40,9 +40,9 @@ type SecretCheck struct {
 }
 
 // CheckSecret asks, once its answer is yes, whether s.Secret is the database's secret (see
-// SecretCheck). A database whose migrations are behind gives no answer yet: it is asked again
-// at the next call. Serve and the worker call it as they start; the operations that key records
-// call it before they do.
+// SecretCheck). A database whose migrations are behind gives no answer yet: that is
+// ErrSecretUnchecked (EUNAVAILABLE), and it is asked again at the next call. Serve and the
+// worker call it as they start; the operations that key records call it before they do.
 func (s *Service) CheckSecret(ctx context.Context) error {
 	c := &s.SecretCheck
 	if c.Binder == nil {
@@ -66,17 +66,17 @@ func (s *Service) CheckSecret(ctx context.Context) error {
 		}
 		return err
 	}
-	c.ok = ok
+	if !ok {
+		return ErrSecretUnchecked
+	}
+	c.ok = true
 	return nil
 }
 
-// SecretConfirmed reports whether CheckSecret has found s.Secret to be the database's.
-func (s *Service) SecretConfirmed() bool {
-	c := &s.SecretCheck
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.Binder == nil || c.ok
-}
+// ErrSecretUnchecked is CheckSecret's answer while the database's migrations are behind the
+// process's (no binding table yet): nothing may be keyed until they are applied.
+var ErrSecretUnchecked = breach.Errorf(breach.EUNAVAILABLE,
+	"the database's migrations are behind this process's, so its secret cannot be checked yet: run breachnotice migrate")
 
 // secretFingerprint names a secret without revealing it: an HMAC of a label no other use of the
 // secret signs.

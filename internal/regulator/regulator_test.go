@@ -325,7 +325,7 @@ func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 // a us-* jurisdiction), and counts only their unreached: a Peruvian whose notice bounced is
 // no US resident without contact.
 func TestReport_SubstituteNoticeCountsTheUSResidentsOnly(t *testing.T) {
-	rep := Default().Report(Input{Discovered: date(t, "2026-11-10"), SendingStarted: true, Counts: []breach.ResidenceCount{
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-10"), Notified: date(t, "2026-11-20"), Counts: []breach.ResidenceCount{
 		{Country: "PE", Recipients: 5, Failed: 3, Suppressed: 1},
 		{Country: "US", Region: "CA", Recipients: 2, Failed: 1},
 		{Jurisdiction: "us-ma", Recipients: 1, Suppressed: 1},

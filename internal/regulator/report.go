@@ -21,9 +21,6 @@ type Input struct {
 	// Notified is the day the residents' notices started (the campaign started sending);
 	// zero before.
 	Notified breach.Date
-	// SendingStarted says whether the campaign has started sending: then the counts say
-	// whom no notice reached (breach.ResidenceCount.Failed).
-	SendingStarted bool
 	// CostUSD is the estimated cost of notifying everyone individually; nil when unknown.
 	CostUSD *float64
 	// DefaultCountry is the campaign's default_country, the country of the customers whose
@@ -210,7 +207,7 @@ func (rs *Rules) Report(in Input) *Report {
 		return cmp.Or(a.Deadline.Date.Time().Compare(b.Deadline.Date.Time()), cmp.Compare(a.Jurisdiction, b.Jurisdiction), cmp.Compare(a.ID, b.ID))
 	})
 
-	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, in.SendingStarted, in.CostUSD)
+	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, !in.Notified.IsZero(), in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
 	if defaulted > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",
