@@ -22,8 +22,9 @@ const (
 	// held whole: the reader keeps its first MaxRowBytes (to name the customer) and only counts
 	// the rest. 1 MiB is sixteen fields at their own limit, thousands of times a real
 	// customer's row, and small enough that the rows in flight stay within inFlightCost. A
-	// name's bytes past what is kept of it do not count (nameCutter): no one is left out for
-	// their name.
+	// name's bytes past what is kept of it do not count when they are on the row's first line
+	// (nameCutter): no one is left out for a long name. (A quoted name that runs on past a line
+	// break is not cut on its later lines: such a row over the limit is still rejected.)
 	MaxRowBytes = 1 << 20
 	// MaxRowFields is the most fields a row may have. A header has at most maxColumns, so a
 	// wider row cannot be a customer's; the limit is what keeps 1 MiB of commas from becoming a
@@ -211,6 +212,11 @@ func (r *recordReader) nextLine(startsRecord bool) (physLine, error) {
 	if len(r.again) > 0 {
 		l := r.again[0]
 		r.again = r.again[1:]
+		// A line read again (resync) is read as it was, or with its names cut when it now
+		// starts a record: a continuation line keeps every byte the scanner counts.
+		if startsRecord && l.asRecord != nil {
+			return *l.asRecord, nil
+		}
 		return l, nil
 	}
 	num := r.nextNo
@@ -562,13 +568,7 @@ func endsField(text []byte, i int, comma byte) bool {
 func (r *recordReader) resync(rec record, kept []physLine, column int, reason string) record {
 	if len(kept) > 1 {
 		again := make([]physLine, 0, len(kept)-1+len(r.again))
-		for _, l := range kept[1:] {
-			if l.asRecord != nil {
-				l = *l.asRecord
-			}
-			again = append(again, l)
-		}
-		r.again = append(again, r.again...)
+		r.again = append(append(again, kept[1:]...), r.again...)
 	}
 	rec.fields = strings.SplitN(string(kept[0].text), string(r.comma), MaxRowFields)
 	rec.problem = reason
