@@ -77,28 +77,35 @@ func checkLocalPart(local string) error {
 }
 
 // normalizeDomain returns the lower-case ASCII form of a public DNS domain name.
+//
+// Its errors quote the domain clipped; one of over 1 KiB is too long whatever its script (every
+// character takes one ASCII character at least once encoded), and is refused before it is
+// encoded.
 func normalizeDomain(domain string) (string, error) {
+	if len(domain) > 1<<10 {
+		return "", fmt.Errorf("domain is longer than 253 characters")
+	}
 	ascii := strings.ToLower(domain)
 	if !isASCII(ascii) {
 		var err error
 		if ascii, err = idna.Lookup.ToASCII(domain); err != nil {
-			return "", fmt.Errorf("domain %q is not a valid internationalized domain name", domain)
+			return "", fmt.Errorf("domain %q is not a valid internationalized domain name", Clip(domain))
 		}
 	}
 	if len(ascii) > 253 {
 		return "", fmt.Errorf("domain is longer than 253 characters")
 	}
 	if !strings.Contains(ascii, ".") {
-		return "", fmt.Errorf("domain %q has no dot", domain)
+		return "", fmt.Errorf("domain %q has no dot", Clip(domain))
 	}
 	for label := range strings.SplitSeq(ascii, ".") {
 		if err := checkDomainLabel(label); err != nil {
-			return "", fmt.Errorf("domain %q: %w", domain, err)
+			return "", fmt.Errorf("domain %q: %w", Clip(domain), err)
 		}
 	}
 	tld := ascii[strings.LastIndexByte(ascii, '.')+1:]
 	if len(tld) < 2 || (!strings.HasPrefix(tld, "xn--") && strings.IndexFunc(tld, func(r rune) bool { return r < 'a' || r > 'z' }) >= 0) {
-		return "", fmt.Errorf("domain %q does not end in a top-level domain", domain)
+		return "", fmt.Errorf("domain %q does not end in a top-level domain", Clip(domain))
 	}
 	return ascii, nil
 }

@@ -71,6 +71,8 @@ func TestParseEmail_InvalidAddressesAreRefused(t *testing.T) {
 		{"markup", "<script>@example.com", "not an email address"},
 		{"invalid IDN", "a@mün chen.de", "not a valid internationalized domain name"},
 		{"a megabyte of local part", strings.Repeat("l", 1<<20) + "@example.com", "longer than 64"},
+		{"a megabyte of accented domain", "a@" + strings.Repeat("ü", 1<<19) + " x.de", "longer than 253"},
+		{"an accented domain not quite long enough to refuse at once", "a@" + strings.Repeat("ü", 500) + " x.de", "not a valid internationalized domain name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
