@@ -12,8 +12,8 @@ import (
 // individually (templates/website.html.tmpl). It holds no one's personal data.
 type WebPage struct {
 	Locale string `json:"locale"`
-	// Jurisdiction is the profile the page follows: the one a customer of the campaign's
-	// default country gets.
+	// Jurisdiction is the profile the page follows: the one a customer of the place Website
+	// is given gets.
 	Jurisdiction string `json:"jurisdiction"`
 	Title        string `json:"title"`
 	HTML         string `json:"html"`

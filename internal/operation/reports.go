@@ -254,13 +254,16 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 	}
 	// The website notice is substitute notice, a provision of US state laws: it follows the
 	// notice of the US state with the most affected residents (California's format when
-	// Californians are most), or the US one when no state is known. A list with no US resident
-	// gets the page of its default country.
+	// Californians are most), or the US one when the list places US residents in no state. A
+	// list with no US resident gets the page of its default country.
 	place := breach.Recipient{Country: c.DefaultCountry}
 	var most int64
 	for _, cnt := range rep.Jurisdictions {
-		if (cnt.Within == regulator.GroupUS || cnt.Jurisdiction == regulator.GroupUS) && cnt.Affected > most {
+		switch {
+		case cnt.Within == regulator.GroupUS && cnt.Affected > most: // a state (the group row counts them all)
 			most = cnt.Affected
+			place.Jurisdiction, place.Country = regulator.Resident(cnt.Jurisdiction)
+		case cnt.Jurisdiction == regulator.GroupUS && most == 0:
 			place.Jurisdiction, place.Country = regulator.Resident(cnt.Jurisdiction)
 		}
 	}

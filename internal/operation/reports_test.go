@@ -312,3 +312,27 @@ func TestRegulatorReport_AnImpossibleStoredDiscoveryDateIsWarnedOf(t *testing.T)
 		}
 	}
 }
+
+// The website notice follows the notice of the US state with the most affected residents —
+// Massachusetts', for a list mostly of people there — not the US group's count of them all.
+func TestRegulatorSamples_TheWebsiteNoticeFollowsTheStateWithTheMostResidents(t *testing.T) {
+	ops, _ := service(t)
+	actor := breach.CLIActor("setup")
+	c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := "customer_id,email,country,state\nM1,m1@example.com,US,MA\nM2,m2@example.com,US,MA\nM3,m3@example.com,US,MA\nK1,k1@example.com,US,CA\n"
+	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "ma.csv", List: strings.NewReader(list)}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := ops.RegulatorSamples(t.Context(), user("lena", breach.RoleViewer), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range s.Website {
+		if w.Profile != "us-ma" {
+			t.Errorf("%s follows %s, want us-ma (3 of the 4 live in Massachusetts)", w.File, w.Profile)
+		}
+	}
+}
