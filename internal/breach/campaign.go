@@ -371,10 +371,11 @@ func (c *Campaign) validateLocales(v *ValidationError) {
 	}
 }
 
-// CheckNotFuture reports the incident's dates that are after latest, the latest date anywhere
-// now (LatestDate): a discovery date typed a year ahead would put every regulator's deadline a
-// year late in the report, and counsel would trust it.
-func (c *Campaign) CheckNotFuture(latest Date) error {
+// CheckIncidentDates reports the incident's dates that are after latest, the latest date
+// anywhere now (LatestDate), or before 1970 (earliestIncident): a discovery date typed a year ahead
+// would put every regulator's deadline a year late in the report, one typed 0026 or 1926
+// decades early, and counsel would trust it.
+func (c *Campaign) CheckIncidentDates(latest Date) error {
 	v := &ValidationError{}
 	for _, d := range []struct {
 		path string
@@ -384,12 +385,18 @@ func (c *Campaign) CheckNotFuture(latest Date) error {
 		{"incident.occurred_to", c.Incident.OccurredTo},
 		{"incident.discovered_on", c.Incident.DiscoveredOn},
 	} {
-		if latest.Before(d.date) {
+		switch {
+		case latest.Before(d.date):
 			v.Add(d.path, "%s is in the future (today is %s at the latest, anywhere): regulators' deadlines count from the incident's dates", d.date, latest)
+		case !d.date.IsZero() && d.date.Before(earliestIncident()):
+			v.Add(d.path, "%s is before %s: no data breach of customers' records happened then; check the year (regulators' deadlines count from the incident's dates)", d.date, earliestIncident())
 		}
 	}
 	return v.result()
 }
+
+// earliestIncident is the earliest incident date a campaign file may give.
+func earliestIncident() Date { return Date{time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)} }
 
 // DiscoveredBeforeStart reports an incident said to be discovered before it began: two dates
 // swapped or mistyped, from which every regulator's deadline would count.

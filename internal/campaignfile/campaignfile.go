@@ -94,19 +94,21 @@ func ParseAt(name string, r io.Reader, now time.Time) (*breach.Campaign, []byte,
 	if err := dec.Decode(&c); err != nil {
 		return nil, nil, yamlError(name, err)
 	}
-	err = c.Validate()
-	if err == nil {
-		err = c.CheckNotFuture(breach.LatestDate(now))
-	}
-	if err != nil {
+	// Every problem in one answer: the dates' too, so that a file is not mended in two rounds.
+	e := &Error{File: name}
+	for _, err := range []error{c.Validate(), c.CheckIncidentDates(breach.LatestDate(now))} {
+		if err == nil {
+			continue
+		}
 		var v *breach.ValidationError
 		if !errors.As(err, &v) {
 			return nil, nil, err
 		}
-		e := &Error{File: name}
 		for _, f := range v.Fields {
 			e.Problems = append(e.Problems, Problem{Line: lineOf(root.Content[0], f.Path), Field: f.Path, Message: f.Message})
 		}
+	}
+	if len(e.Problems) > 0 {
 		return nil, nil, e
 	}
 	return &c, src, nil

@@ -463,3 +463,27 @@ func TestParse_IncidentDatesInTheFutureOrOutOfOrderAreRefused(t *testing.T) {
 		t.Errorf("discovered on the 21st, at 10:00 UTC on the 20th: %v", err)
 	}
 }
+
+// A year typed 0026 or 1926 would put every deadline decades early: dates before 1970 are
+// refused. And a file's every problem comes in one answer, the dates' with the others', so
+// that it is not mended in two rounds.
+func TestParse_AnIncidentDateCenturiesAgoIsRefusedWithTheFilesOtherProblems(t *testing.T) {
+	src := exampleCampaign(t)
+	now := time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+	const occurred = "  occurred_from: 2026-10-24"
+	findLine(t, src, occurred)
+	for _, year := range []string{"0026-10-24", "1926-10-24", "1969-12-31"} {
+		_, _, err := ParseAt("campaign.yaml", strings.NewReader(replaceLine(t, src, occurred, "  occurred_from: "+year)), now)
+		if err == nil || !strings.Contains(err.Error(), "incident.occurred_from") || !strings.Contains(err.Error(), "is before 1970-01-01") {
+			t.Errorf("occurred_from %s: %v, want it refused as before 1970", year, err)
+		}
+	}
+	const phone = `  support_phone: "+51 1 311 5000"`
+	findLine(t, src, phone)
+	bad := replaceLine(t, replaceLine(t, src, phone, `  support_phone: ""`), "  discovered_on: 2026-11-12", "  discovered_on: 2027-11-12")
+	_, _, err := ParseAt("campaign.yaml", strings.NewReader(bad), now)
+	var fileErr *Error
+	if !errors.As(err, &fileErr) || len(fileErr.Problems) != 2 {
+		t.Fatalf("a file with an empty support phone and a discovery a year ahead: %v, want both problems at once", err)
+	}
+}
