@@ -105,7 +105,7 @@ type bench struct {
 	dir          string // scratch directory: lists, the campaign file, the DKIM key
 	campaignFile string // the example campaign, written out from the embedded copy
 	redisURL     string
-	secret       string // BREACHNOTICE_SECRET of the workers
+	secret       string // BREACHNOTICE_SECRET of every child (bench.env)
 	workerNice   int    // the niceness workers start at (0: this process's)
 }
 

@@ -46,8 +46,11 @@ func locate(rc breach.ResidenceCount, codesAreUS bool) place {
 	if strings.Contains(usTerritories, " "+country+" ") && country != "" {
 		return place{"US-" + country, GroupUS}
 	}
-	if country == "US" || country == "" && (codesAreUS || strings.HasPrefix(j, "us-") || len(undotted.Replace(rc.Region)) > 2) {
-		if st := stateOf(rc.Region); st != "" {
+	// A two-letter code on a row of no country is a US state's only where the campaign says
+	// so (codesAreUS: in a Brazilian campaign MA is Maranhão); a state's name is one anywhere.
+	st, isCode := stateOf(rc.Region)
+	if country == "US" || country == "" && (codesAreUS || strings.HasPrefix(j, "us-") || !isCode) {
+		if st != "" {
 			return place{"US-" + st, GroupUS}
 		}
 	}
@@ -157,16 +160,18 @@ var usStateByName = func() map[string]string {
 }()
 
 // stateOf reads a US state from a list's `state` or `region` value: a postal code ("ca", also
-// written with dots: "N.Y.") or a name ("California"); "" when it is neither.
-func stateOf(s string) string {
+// written with dots and spaces: "N.Y.", "N. Y.") or a name ("California"); "" when it is
+// neither. isCode says the value was written as a two-letter code (the one reading of a
+// value the report makes: whether it is a code decides whose state it may be, see locate).
+func stateOf(s string) (state string, isCode bool) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ".", "")
-	if up := strings.ToUpper(s); len(up) == 2 {
-		if _, ok := usStates[up]; ok {
-			return up
+	if code := strings.ToUpper(strings.ReplaceAll(s, " ", "")); len(code) == 2 {
+		if _, ok := usStates[code]; ok {
+			return code, true
 		}
-		return ""
+		return "", true
 	}
-	return usStateByName[strings.ToLower(s)]
+	return usStateByName[strings.ToLower(s)], false
 }
 
 // zip3 maps the first three digits of a ZIP code to the state of its sectional center (USPS):

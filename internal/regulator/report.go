@@ -126,9 +126,6 @@ func (r Rule) Threshold() Threshold {
 	return Threshold{">=", r.AtLeast, thousands(r.AtLeast) + " or more"}
 }
 
-// undotted strips a state's spelling of dots and spaces: "N.Y." is a two-letter code.
-var undotted = strings.NewReplacer(".", "", " ", "")
-
 // Report evaluates the rules against in.
 func (rs *Rules) Report(in Input) *Report {
 	rep := &Report{DiscoveredOn: in.Discovered, NotifiedOn: in.Notified}

@@ -59,12 +59,17 @@ func (r *residents) add(rc breach.ResidenceCount) {
 	r.suppressed += rc.Suppressed
 }
 
+// plus is r and o counted together.
+func (r residents) plus(o residents) residents {
+	return residents{affected: r.affected + o.affected, noContact: r.noContact + o.noContact,
+		failed: r.failed + o.failed, suppressed: r.suppressed + o.suppressed}
+}
+
 // evaluate applies the substitute-notice rule to the affected count (everyone), the counts of
 // the US residents and of those of unknown residence, whether sending has started and the cost
 // estimate (nil when unknown).
 func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingStarted bool, costUSD *float64) SubstituteNotice {
-	w := residents{affected: us.affected + unknown.affected, noContact: us.noContact + unknown.noContact,
-		failed: us.failed + unknown.failed, suppressed: us.suppressed + unknown.suppressed}
+	w := us.plus(unknown)
 	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, Affected: affected, USResidents: us.affected,
 		UnknownResidence: unknown.affected, AffectedThreshold: s.AffectedMoreThan, CostUSD: costUSD, CostKnown: costUSD != nil,
 		CostThresholdUSD: s.CostUSDMoreThan, NoContact: w.noContact, EveryChannelFailed: w.failed, Suppressed: w.suppressed,
