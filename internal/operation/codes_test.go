@@ -272,14 +272,7 @@ func TestImportCodes_ConcurrentImportsGiveEveryoneExactlyOneCodeAndNoCodeTwice(t
 func TestImportList_AfterTheCodesNeverLeavesACodeWithTwoCustomers(t *testing.T) {
 	ops, _ := service(t)
 	actor := breach.CLIActor("lucia")
-	c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", bytes.NewReader(examples.Campaign))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list := "customer_id,email,country,offer_code\nX-1,x1@example.com,PE,\nX-2,x2@example.com,PE,\nX-3,x3@example.com,PE,\n"
-	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{List: strings.NewReader(list)}); err != nil {
-		t.Fatal(err)
-	}
+	c := draftWith(t, ops, actor, "customer_id,email,country,offer_code\nX-1,x1@example.com,PE,\nX-2,x2@example.com,PE,\nX-3,x3@example.com,PE,\n")
 	if _, err := ops.ImportCodes(t.Context(), actor, c.ID, operation.CodesRequest{Codes: codesFile("P-1", "P-2", "P-3", "P-4", "P-5")}); err != nil {
 		t.Fatal(err)
 	}

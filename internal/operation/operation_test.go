@@ -61,11 +61,17 @@ func serviceOn(t *testing.T, url string) (*operation.Service, *postgres.DB) {
 // draft creates the example campaign as actor and imports the example list.
 func draft(t *testing.T, ops *operation.Service, actor breach.Actor) *breach.Campaign {
 	t.Helper()
+	return draftWith(t, ops, actor, string(examples.Customers))
+}
+
+// draftWith creates the example campaign as actor and imports list.
+func draftWith(t *testing.T, ops *operation.Service, actor breach.Actor, list string) *breach.Campaign {
+	t.Helper()
 	c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", bytes.NewReader(examples.Campaign))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "customers.csv", List: bytes.NewReader(examples.Customers)}); err != nil {
+	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "customers.csv", List: strings.NewReader(list)}); err != nil {
 		t.Fatal(err)
 	}
 	return c

@@ -317,15 +317,8 @@ func TestRegulatorReport_AnImpossibleStoredDiscoveryDateIsWarnedOf(t *testing.T)
 // Massachusetts', for a list mostly of people there — not the US group's count of them all.
 func TestRegulatorSamples_TheWebsiteNoticeFollowsTheStateWithTheMostResidents(t *testing.T) {
 	ops, _ := service(t)
-	actor := breach.CLIActor("setup")
-	c, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", bytes.NewReader(examples.Campaign))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list := "customer_id,email,country,state\nM1,m1@example.com,US,MA\nM2,m2@example.com,US,MA\nM3,m3@example.com,US,MA\nK1,k1@example.com,US,CA\n"
-	if _, err := ops.Import(t.Context(), actor, c.ID, operation.ImportRequest{Filename: "ma.csv", List: strings.NewReader(list)}); err != nil {
-		t.Fatal(err)
-	}
+	c := draftWith(t, ops, breach.CLIActor("setup"),
+		"customer_id,email,country,state\nM1,m1@example.com,US,MA\nM2,m2@example.com,US,MA\nM3,m3@example.com,US,MA\nK1,k1@example.com,US,CA\n")
 	s, err := ops.RegulatorSamples(t.Context(), user("lena", breach.RoleViewer), c.ID)
 	if err != nil {
 		t.Fatal(err)
