@@ -130,7 +130,7 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 			name = fmt.Sprintf("column_%d", i+1)
 		}
 		if j, dup := byName[name]; dup {
-			return c, fmt.Errorf("header: columns %d and %d are both named %q", j+1, i+1, h)
+			return c, fmt.Errorf("header: columns %d and %d have the same name%s", j+1, i+1, quoteIfField(h))
 		}
 		byName[name] = i
 		c.names[i] = name
@@ -144,7 +144,7 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 		target := overrides[col]
 		i, ok := byName[normalizeHeader(col)]
 		if !ok {
-			return c, fmt.Errorf("--map %s=%s: the header has no column %q (it has: %s)", col, target, col, describeHeader(header))
+			return c, fmt.Errorf("--map %s=%s: the header has no column %q %s", col, target, col, describeHeader(header))
 		}
 		f, ok := fieldNames[strings.ToLower(strings.TrimSpace(target))]
 		if !ok {
@@ -157,7 +157,8 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 			continue
 		}
 		if j := c.index[f]; j >= 0 {
-			return c, fmt.Errorf("header: columns %q and %q both hold %s; keep one or --map one of them to another field (or to - to drop it)", header[j], header[i], f)
+			return c, fmt.Errorf("header: columns %d%s and %d%s both hold %s; keep one or --map one of them to another field (or to - to drop it)",
+				j+1, quoteIfField(header[j]), i+1, quoteIfField(header[i]), f)
 		}
 		c.index[f] = i
 	}
@@ -176,22 +177,47 @@ const (
 	maxHeaderName = 256
 )
 
-// describeHeader lists a header's column names for an error message — unless the "header"
-// looks like a customer's data (a file without a header row), which must not be copied into an
-// error message that is logged and stored.
+// describeHeader says what a header's columns were read as, for an error message. A header
+// row's text is copied into it only where it names a field ("E-mail" as email): an error is
+// stored with the import, read without an audit and kept after a purge, and a file without a
+// header row has a customer's name and address on its line 1.
 func describeHeader(header []string) string {
-	for _, h := range header {
-		digits := 0
-		for _, r := range h {
-			if r >= '0' && r <= '9' {
-				digits++
-			}
-		}
-		if strings.Contains(h, "@") || digits >= 6 || len(h) > 64 {
-			return "(line 1 looks like a customer's data or a title, not a header row naming the columns: the header row must be the first row of the file, with nothing above it)"
+	var known []string
+	other := 0
+	for i, h := range header {
+		if f := headerField(h); f > fieldIgnore {
+			known = append(known, fmt.Sprintf("column %d %q as %s", i+1, h, f))
+		} else {
+			other++
 		}
 	}
-	return "(the header has: " + strings.Join(header, ", ") + ")"
+	if len(known) == 0 {
+		return "(line 1 names none of the fields: the header row, naming the columns — customer_id, email, phone, name … — must be the first row of the file, with nothing above it)"
+	}
+	columns := "columns"
+	if other == 1 {
+		columns = "column"
+	}
+	return fmt.Sprintf("(line 1 names %s; %d other %s, not shown: only field names are repeated here, in case line 1 is a customer's data)",
+		strings.Join(known, ", "), other, columns)
+}
+
+// headerField is the field a header cell names by itself (a field name or an alias), or
+// fieldAttribute.
+func headerField(h string) field {
+	name := normalizeHeader(h)
+	if f, ok := fieldNames[name]; ok {
+		return f
+	}
+	return headerAliases[name]
+}
+
+// quoteIfField is " (\"h\")" when h names a field, else "": see describeHeader.
+func quoteIfField(h string) string {
+	if headerField(h) > fieldIgnore {
+		return fmt.Sprintf(" (%q)", h)
+	}
+	return ""
 }
 
 // fieldLabels name the fields in messages, as a customer list's header would.

@@ -207,8 +207,8 @@ func TestParse_MapOverridesHeader(t *testing.T) {
 	}{
 		{"map to an unknown field", "customer_id,email,zip\nC1,a@example.com,1\n", Options{Map: map[string]string{"zip": "postcode"}}, []string{"unknown field", "postcode"}},
 		{"map a column the header lacks", "customer_id,email\nC1,a@example.com\n", Options{Map: map[string]string{"Kundennummer": "customer_id"}}, []string{"no column", "Kundennummer"}},
-		{"duplicate column names", "customer_id,email,Email\nC1,a@example.com,b@example.com\n", Options{}, []string{"both named"}},
-		{"duplicate after normalization", "customer_id,email,first name,First_Name\nC1,a@example.com,A,B\n", Options{}, []string{"both named"}},
+		{"duplicate column names", "customer_id,email,Email\nC1,a@example.com,b@example.com\n", Options{}, []string{"have the same name"}},
+		{"duplicate after normalization", "customer_id,email,first name,First_Name\nC1,a@example.com,A,B\n", Options{}, []string{"have the same name"}},
 		{"two columns hold one field", "customer_id,email,mail\nC1,a@example.com,b@example.com\n", Options{}, []string{"both hold email", "--map"}},
 		{"map makes two columns hold one field", "customer_id,email,backup\nC1,a@example.com,b@example.com\n", Options{Map: map[string]string{"backup": "email"}}, []string{"both hold email"}},
 		{"no customer_id column", "id,email\n1,a@example.com\n", Options{}, []string{"customer_id", "--map"}},
@@ -758,5 +758,33 @@ func TestFieldLabels_MatchTheHeaderNames(t *testing.T) {
 		if f.String() != name {
 			t.Errorf("field %d is labelled %q in messages but named %q in headers", f, f.String(), name)
 		}
+	}
+}
+
+// TestParse_HeaderErrorsNeverQuoteACustomer: a list exported without its header row has a
+// customer on line 1. The refusal is stored with the import and read unaudited, so it repeats
+// only the header cells that name a field — never a name, a street or a city — and still says
+// what to do.
+func TestParse_HeaderErrorsNeverQuoteACustomer(t *testing.T) {
+	for _, tc := range []struct{ name, csv, want string }{
+		{"no header row", "C-1001,María Fernanda López Quispe,Av. Arequipa 123,Lima,15001\n", "first row"},
+		{"a repeated name on line 1", "C-1001,email,López,López\n", "have the same name"},
+		{"one field named", "C-1001,E-mail,López Quispe,Lima\nC-1002,b@example.com,Ana,Cusco\n", `column 2 "E-mail" as email; 3 other columns`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, _, err := parseString(t, tc.csv, Options{})
+			if err == nil {
+				t.Fatal("imported a list without a header row")
+			}
+			msg := err.Error()
+			for _, personal := range []string{"López", "Quispe", "Arequipa", "Lima", "C-1001", "15001"} {
+				if strings.Contains(msg, personal) {
+					t.Errorf("the error quotes %q: %s", personal, msg)
+				}
+			}
+			if !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q does not say %q", msg, tc.want)
+			}
+		})
 	}
 }

@@ -200,6 +200,9 @@ func proofOf(secret []byte, address *string) []byte {
 	return addressProof(secret, *address)
 }
 
+// purgedImportError replaces a failed import's error once its campaign is purged.
+const purgedImportError = "the import failed; its error was removed with the campaign's personal data"
+
 // finishPurge deletes the campaign's rejected import rows (they are raw rows of the list),
 // scrubs its imports' error texts, unlinks its suppressions, marks it purged and audits the
 // purge.
@@ -218,8 +221,10 @@ func finishPurge(ctx context.Context, tx pgx.Tx, uid uuid.UUID, actor string, re
 		return fmt.Errorf("purge: delete rejected rows: %w", err)
 	}
 	report.Rejects = tag.RowsAffected()
-	if _, err := tx.Exec(ctx, `UPDATE imports SET error = `+scrubSQL("error", "NULL", "NULL")+`
-		WHERE campaign_id = $1 AND error <> ''`, uid); err != nil {
+	// An import's error names lines and fields, but it came from a file: the purge keeps
+	// none of it (scrubbing only the addresses out would keep a name or a street).
+	if _, err := tx.Exec(ctx, `UPDATE imports SET error = $2 WHERE campaign_id = $1 AND error <> ''`,
+		uid, purgedImportError); err != nil {
 		return fmt.Errorf("purge: scrub import errors: %w", err)
 	}
 	// The suppression list keeps its addresses — an opt-out must outlive the campaign — but no
