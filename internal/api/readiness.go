@@ -30,8 +30,9 @@ type readyBody struct {
 // readyz answers 200 when every ReadyCheck passes and 503 naming those that failed. Unlike
 // /healthz (the process answers: liveness, restart it if not), it says whether this process
 // should be sent traffic now. A failure is named with the application's own message when it
-// has one (a schema behind the binary) and only "unavailable" otherwise: the probe is public,
-// and a driver's error names hosts and ports; the log gets the detail.
+// has one for a state that passes (EUNAVAILABLE: a schema behind the binary) and only
+// "unavailable" or "failed" otherwise: the probe is public, and a driver's error names hosts
+// and ports, a secret's refusal who bound the database; the log gets the detail.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	body := readyBody{Status: "ready", Checks: make(map[string]string, len(s.Ready))}
 	var (
@@ -48,8 +49,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			case err == nil:
 			case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 				verdict = "no answer within " + ReadyTimeout.String()
-			case breach.ErrorCode(err) != breach.EINTERNAL:
+			case breach.ErrorCode(err) == breach.EUNAVAILABLE:
 				verdict = breach.ErrorMessage(err)
+			case breach.ErrorCode(err) != breach.EINTERNAL:
+				// A refusal (the secret is not the database's) may name hosts, accounts and
+				// campaigns: the log has it.
+				verdict = "failed: see the log"
 			default:
 				verdict = "unavailable"
 			}

@@ -39,7 +39,7 @@ func (a *auditedSender) Send(ctx context.Context, c *breach.Campaign, rs []*brea
 
 // A test send hands a customer's notice (name, exposed data, reference) to whatever address
 // the operator typed: the read is in the audit log before the first notice leaves, naming the
-// recipients by internal number, and a send that breaks off midway is audited all the same.
+// recipients by internal number and the addresses they went to, and a send that breaks off midway is audited all the same.
 func TestTestSend_IsAuditedBeforeTheNoticesLeaveAndWhenItFails(t *testing.T) {
 	ops, db := service(t)
 	c := draft(t, ops, breach.CLIActor("setup"))
@@ -57,12 +57,18 @@ func TestTestSend_IsAuditedBeforeTheNoticesLeaveAndWhenItFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	var detail struct {
-		Recipients []int64 `json:"recipients"`
+		Recipients []int64  `json:"recipients"`
+		Reviewers  []string `json:"reviewers"`
 	}
 	if err := json.Unmarshal(spy.seen[0].Detail, &detail); err != nil || len(detail.Recipients) != 1 || detail.Recipients[0] != rc.ID {
 		t.Errorf("the row before the send names recipients %v (%v), want [%d]: %s", detail.Recipients, err, rc.ID, spy.seen[0].Detail)
 	}
-	for _, pii := range []string{"AT-100001", "outside@example.net", rc.Email, rc.Name} {
+	// Where the customers' notices went is the reviewers' addresses (staff's, not the
+	// customers'): an auditor must be able to say where the data was sent.
+	if len(detail.Reviewers) != 1 || detail.Reviewers[0] != "outside@example.net" {
+		t.Errorf("the row before the send names reviewers %q, want the address typed: %s", detail.Reviewers, spy.seen[0].Detail)
+	}
+	for _, pii := range []string{"AT-100001", rc.Email, rc.Name} {
 		if strings.Contains(string(spy.seen[0].Detail), pii) {
 			t.Errorf("the audit row holds %q: %s", pii, spy.seen[0].Detail)
 		}

@@ -75,14 +75,16 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	}
 	// The customers' notices — name, exposed data, reference code — leave for addresses the
 	// operator typed: a read of their personal data, audited before anything leaves (the
-	// recipients' internal numbers, never a customer_id or an address), and again with what
-	// was sent, even when the send broke off midway.
+	// recipients' internal numbers, never a customer_id or their address; and where the
+	// notices went, the reviewers' addresses: an auditor must be able to say where a
+	// customer's data was sent), and again with what was sent, even when the send broke off
+	// midway.
 	numbers := make([]int64, len(recipients))
 	for i, rc := range recipients {
 		numbers[i] = rc.ID
 	}
 	if err := s.auditRead(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "started",
-		"recipients": numbers, "reviewers": len(to)}); err != nil {
+		"recipients": numbers, "reviewers": to}); err != nil {
 		return nil, err
 	}
 	sent, err := s.Tests.Send(ctx, c, recipients, to)

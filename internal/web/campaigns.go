@@ -149,6 +149,7 @@ func (s *Server) actionFailed(w http.ResponseWriter, r *http.Request, err error)
 // rule, the audit row of an approval or a refusal) of the list version the page showed them
 // (its form's list_version): a list imported since the page was drawn is not approved unseen.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10) // the form is one small field
 	c, err := s.Ops.Approve(r.Context(), actorOf(r.Context()), r.PathValue("id"), operation.ApproveRequest{ListVersion: r.PostFormValue("list_version"), RequireVersion: true})
 	if err != nil {
 		s.actionFailed(w, r, err)
