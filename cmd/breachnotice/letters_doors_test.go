@@ -256,7 +256,7 @@ func TestDoors_LettersAreTheSameThroughEveryDoor(t *testing.T) {
 		t.Fatal("no manifest.csv in the zip")
 		return nil
 	}
-	manifests["api"] = fromZip(api.call(t, "GET", "/api/v1/campaigns/"+ids["api"]+"/letters", "", nil, http.StatusOK))
+	manifests["api"] = fromZip(api.call(t, "POST", "/api/v1/campaigns/"+ids["api"]+"/letters", "", nil, http.StatusOK))
 	// The console's download is a form post: it records the letters printed, so a link another
 	// site sends a signed-in operator (a GET, which cross-origin protection lets through) must
 	// not do it.

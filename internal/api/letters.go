@@ -13,13 +13,15 @@ import (
 // post's answers (mailed, returned).
 func (s *Server) letterRoutes() []Route {
 	return []Route{
-		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/letters", handler: s.letters},
+		// POST, not GET: a run records its letters printed (deliveries, events, audit rows),
+		// which a link prefetcher, a proxy's retry or a cross-site link must not do.
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/letters", handler: s.letters},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/letters/mailed", handler: s.lettersMailed},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/letters/returned", handler: s.lettersReturned},
 	}
 }
 
-// letters answers GET …/letters: the campaign's letters (one PDF each) and manifest.csv as a
+// letters answers POST …/letters: the campaign's letters (one PDF each) and manifest.csv as a
 // zip streamed as it is written (operation.Service.Letters, which records them printed).
 func (s *Server) letters(w http.ResponseWriter, r *http.Request) {
 	started := false

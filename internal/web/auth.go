@@ -27,6 +27,11 @@ import (
 // browser, and a __Host- one never, so the cookie has neither there; it is still HttpOnly
 // and SameSite, and loopback traffic does not leave the machine. Which of the two a request
 // gets (and is read under) is decided by Server.isHTTPS.
+//
+// SameSite=Strict, not Lax: a page elsewhere could otherwise send a signed-in user to a
+// console URL that reads a customer's record or exports a list — nothing would reach that
+// page, but the audit log would say this user looked. A link followed from elsewhere (a chat,
+// an email) lands on the sign-in page, which returns to it.
 const (
 	secureCookie = "__Host-breachnotice"
 	plainCookie  = "breachnotice"
@@ -269,7 +274,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	https := s.isHTTPS(r)
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName(https), Value: value, Path: "/", MaxAge: int(s.SessionTTL.Seconds()),
-		HttpOnly: true, Secure: https, SameSite: http.SameSiteLaxMode,
+		HttpOnly: true, Secure: https, SameSite: http.SameSiteStrictMode,
 	})
 	r = r.WithContext(context.WithValue(ctx, userKey{}, u))
 	s.audit(r, breach.ActionSignIn, "", nil)
@@ -298,6 +303,6 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName(https), Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: https, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: https, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
 }

@@ -91,7 +91,7 @@ func TestCrossOriginPost_IsRefusedAndChangesNothing(t *testing.T) {
 	}
 }
 
-func TestSignIn_SessionCookieIsHttpOnlyLaxAndSecureHostPrefixedOverHTTPS(t *testing.T) {
+func TestSignIn_SessionCookieIsHttpOnlyStrictAndSecureHostPrefixedOverHTTPS(t *testing.T) {
 	st := newStack(t, behindProxy) // https as the trusted TLS proxy says in X-Forwarded-Proto
 	password := st.user("cookies", breach.RoleViewer)
 	signIn := func(https bool) *http.Cookie {
@@ -112,12 +112,12 @@ func TestSignIn_SessionCookieIsHttpOnlyLaxAndSecureHostPrefixedOverHTTPS(t *test
 		return cookies[0]
 	}
 	plain := signIn(false)
-	if plain.Name != "breachnotice" || !plain.HttpOnly || plain.SameSite != http.SameSiteLaxMode || plain.Secure || plain.Path != "/" || plain.Domain != "" {
-		t.Errorf("over http: cookie %+v, want breachnotice, HttpOnly, SameSite=Lax, Path=/, no Domain, not Secure", plain)
+	if plain.Name != "breachnotice" || !plain.HttpOnly || plain.SameSite != http.SameSiteStrictMode || plain.Secure || plain.Path != "/" || plain.Domain != "" {
+		t.Errorf("over http: cookie %+v, want breachnotice, HttpOnly, SameSite=Strict, Path=/, no Domain, not Secure", plain)
 	}
 	secure := signIn(true)
-	if secure.Name != "__Host-breachnotice" || !secure.HttpOnly || secure.SameSite != http.SameSiteLaxMode || !secure.Secure || secure.Path != "/" || secure.Domain != "" {
-		t.Errorf("over https: cookie %+v, want __Host-breachnotice, Secure, HttpOnly, SameSite=Lax, Path=/, no Domain", secure)
+	if secure.Name != "__Host-breachnotice" || !secure.HttpOnly || secure.SameSite != http.SameSiteStrictMode || !secure.Secure || secure.Path != "/" || secure.Domain != "" {
+		t.Errorf("over https: cookie %+v, want __Host-breachnotice, Secure, HttpOnly, SameSite=Strict, Path=/, no Domain", secure)
 	}
 	if len(plain.Value) < 43 {
 		t.Errorf("session value %d characters, want 256 bits (43 base64 characters)", len(plain.Value))

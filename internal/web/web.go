@@ -11,7 +11,7 @@
 // place for every door.
 //
 // Security: users sign in with a password (argon2id), get a session cookie (HttpOnly,
-// SameSite=Lax, Secure and __Host- prefixed over https), and act by role (viewer, operator,
+// SameSite=Strict, Secure and __Host- prefixed over https), and act by role (viewer, operator,
 // approver). Every state-changing request passes Go's http.CrossOriginProtection, sign-in
 // attempts are rate-limited, and every action is written to the audit log as "user:<login>".
 package web
