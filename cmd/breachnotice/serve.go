@@ -75,6 +75,11 @@ func (a *app) serveCommand() *cobra.Command {
 			if err := ops.CheckSecret(cmd.Context()); err != nil && !errors.Is(err, operation.ErrSecretUnchecked) {
 				return err
 			}
+			// REQUIRE_TWO_PERSON binds every process once recorded; before the migrations,
+			// the first approval records it (and waits for them).
+			if err := ops.RecordApprovalPolicy(cmd.Context()); err != nil {
+				a.log.Warn("the two-person rule is not recorded in the database yet", "err", err)
+			}
 			// The console's queue dashboard needs the workers' Redis; without one, it is left out.
 			var rdb redis.UniversalClient
 			if a.cfg.RedisURL != "" {
@@ -136,6 +141,9 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			if err := ops.CheckSecret(ctx); err != nil {
+				return err
+			}
+			if err := ops.RecordApprovalPolicy(ctx); err != nil {
 				return err
 			}
 			token, err := ops.RotateToken(ctx, breach.SystemActor("run"), "demo")

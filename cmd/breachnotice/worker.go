@@ -57,6 +57,9 @@ notices in flight finish and nothing is left half-sent.`,
 			if err := ops.CheckSecret(cmd.Context()); err != nil {
 				return err
 			}
+			if err := ops.RecordApprovalPolicy(cmd.Context()); err != nil {
+				return err
+			}
 			waitMetrics, err := a.serveMetrics(cmd.Context(), a.metrics, db, rdb)
 			if err != nil {
 				return err

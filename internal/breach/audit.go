@@ -37,10 +37,11 @@ const (
 	ActionSignInFailed     = "console.sign_in_failed"
 	ActionSignOut          = "console.sign_out"
 	ActionQueuesPrefix     = "queues."
-	ActionCodesImport      = "codes.import"   // a vendor's enrolment codes added to the pool (detail: counts, never a code)
-	ActionCodesExport      = "codes.exported" // the vendor's export, code → reference (a read)
-	ActionOutboxRead       = "outbox.read"    // the console's local capture of notices read (detail: what, counts; never a file name)
-	ActionSecretBind       = "secret.bind"    // the database bound to the secret its records are keyed with (actor: the process; nothing of the secret)
+	ActionCodesImport      = "codes.import"      // a vendor's enrolment codes added to the pool (detail: counts, never a code)
+	ActionCodesExport      = "codes.exported"    // the vendor's export, code → reference (a read)
+	ActionOutboxRead       = "outbox.read"       // the console's local capture of notices read (detail: what, counts; never a file name)
+	ActionSecretBind       = "secret.bind"       // the database bound to the secret its records are keyed with (actor: the process; nothing of the secret)
+	ActionPolicyTwoPerson  = "policy.two_person" // the deployment's two-person rule recorded in the database (actor: the process started with REQUIRE_TWO_PERSON)
 )
 
 // ActionOfMove is the audit action of moving a campaign from one state to another.

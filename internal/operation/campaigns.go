@@ -120,6 +120,9 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 	if err := actor.Require(breach.RoleApprover); err != nil {
 		return nil, err
 	}
+	if err := s.RecordApprovalPolicy(ctx); err != nil {
+		return nil, err
+	}
 	id, err := breach.ParseID("campaign", id)
 	if err != nil {
 		return nil, err
@@ -161,6 +164,21 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 		return nil, err
 	}
 	return c, nil
+}
+
+// RecordApprovalPolicy records this process's REQUIRE_TWO_PERSON (TwoPersonAlways) in the
+// database, if set, so that every process applies it: a setting of each process let an author
+// approve alone from one started without it. Serve, the worker and run call it as they start,
+// Approve before it approves. Recording it again changes nothing.
+func (s *Service) RecordApprovalPolicy(ctx context.Context) error {
+	if !s.TwoPersonAlways {
+		return nil
+	}
+	by := s.SecretCheck.By
+	if by == "" {
+		by = "a process with REQUIRE_TWO_PERSON"
+	}
+	return s.Store.RequireTwoPerson(ctx, by)
 }
 
 // isListVersion reports whether s is a list version as the store gives them: a number in its

@@ -64,6 +64,9 @@ type CampaignStore interface {
 	// may not give one. Once that many are given the campaign is approved. The approval and
 	// its audit row (action breach.ActionCampaignApprove) commit together.
 	ApproveCampaign(ctx context.Context, id, actor, listVersion string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (required int, err error)) (*breach.Campaign, error)
+	// RequireTwoPerson records the deployment's two-person rule, which every campaign read
+	// carries from then on (breach.Campaign.Approval), with its audit row; by names the process.
+	RequireTwoPerson(ctx context.Context, by string) error
 	// MoveCampaign starts, pauses, resumes or cancels a campaign on behalf of actor, with its
 	// audit row (breach.ActionOfMove) in the same transaction.
 	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)
@@ -154,7 +157,8 @@ type Service struct {
 	Secret      []byte
 	SecretCheck SecretCheck
 	// TwoPersonAlways makes every campaign need two approvers, whatever its file says
-	// (REQUIRE_TWO_PERSON).
+	// (REQUIRE_TWO_PERSON). It is recorded in the database (RecordApprovalPolicy), which then
+	// applies it to every process.
 	TwoPersonAlways bool
 	// Rules are the laws the regulator reports hold the counts against; nil: the shipped
 	// rules (package regulator).

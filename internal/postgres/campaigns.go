@@ -90,17 +90,21 @@ func (db *DB) CampaignSource(ctx context.Context, id string) (string, error) {
 	return source, err
 }
 
+// campaignSelect reads a campaign, and the deployment's two-person rule with it (see
+// RequireTwoPerson): the rule is the database's, not the reading process's.
 const campaignSelect = `SELECT id, state, spec, created_by, created_at, approved_by, approved_at, started_by,
-	started_at, finished_at, purged_at, purged_by, list_version FROM campaigns`
+	started_at, finished_at, purged_at, purged_by, list_version,
+	EXISTS (SELECT 1 FROM approval_policy WHERE two_person) FROM campaigns`
 
 func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	var (
 		c, cols breach.Campaign
-		spec    []byte
-		version int64
+		spec      []byte
+		version   int64
+		twoPerson bool
 	)
 	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt, &cols.ApprovedBy, &cols.ApprovedAt,
-		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt, &cols.PurgedAt, &cols.PurgedBy, &version); err != nil {
+		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt, &cols.PurgedAt, &cols.PurgedBy, &version, &twoPerson); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(spec, &c); err != nil {
@@ -112,6 +116,8 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	c.StartedBy, c.StartedAt, c.FinishedAt = cols.StartedBy, cols.StartedAt, cols.FinishedAt
 	c.PurgedAt, c.PurgedBy = cols.PurgedAt, cols.PurgedBy
 	c.ListVersion = strconv.FormatInt(version, 10)
+	// The deployment's rule binds every campaign, whatever its file says.
+	c.Approval.TwoPerson = c.Approval.TwoPerson || twoPerson
 	return &c, nil
 }
 
