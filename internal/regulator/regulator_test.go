@@ -204,6 +204,12 @@ func TestDeadlines_CountFromDiscoveryOrFromTheNotice(t *testing.T) {
 		{"us-il-ag", "", "2026-12-12", false, "reminder date"},
 		{"us-vt-ag", "", "2026-12-02", true, "14 business days"},
 		{"us-ny-ag", "", "2026-12-12", true, "the last day the law allows"},
+		// "at the same time as the residents are notified or within 45 days, whichever is
+		// first": the residents' notice brings the 45 days forward, never back.
+		{"us-ar-ag", "", "2026-12-27", true, "whichever is first"},
+		{"us-ar-ag", "2026-11-20", "2026-11-20", true, "notified from 2026-11-20"},
+		{"us-ar-ag", "2027-01-04", "2026-12-27", true, "45 calendar days"},
+		{"us-vt-ag", "2026-11-20", "2026-11-20", true, "whichever is first"},
 	} {
 		var notified breach.Date
 		if tc.notified != "" {
@@ -342,17 +348,19 @@ func TestReport_SubstituteNoticeCountsTheUSResidentsOnly(t *testing.T) {
 func TestParse_RejectsRulesThatCannotBeTrusted(t *testing.T) {
 	const head = "substitute_notice: {cost_usd_more_than: 250000, affected_more_than: 500000, consists_of: [a], source: s, reviewed: 2026-01-01}\nrules:\n"
 	for name, r := range map[string]string{
-		"two thresholds":      `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, more_than: 500, at_least: 500, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"no threshold":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"no source":           `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], reviewed: 2026-01-01}`,
-		"no reviewed date":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s}`,
-		"unknown state":       `- {id: us-xx-ag, jurisdiction: US-XX, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"unknown item":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [poem], source: s, reviewed: 2026-01-01}`,
-		"no deadline period":  `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"two periods":         `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, hours: 2}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"unknown field":       `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, treshold: 3}`,
-		"unknown category":    `- {id: kr-pipc, jurisdiction: KR, regulator: PIPC, at_least: 1000, also_when_exposed: [soul], deadline: {rule: r, hours: 72}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"notice without days": `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"two thresholds":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, more_than: 500, at_least: 500, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"no threshold":          `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"no source":             `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], reviewed: 2026-01-01}`,
+		"no reviewed date":      `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s}`,
+		"unknown state":         `- {id: us-xx-ag, jurisdiction: US-XX, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"unknown item":          `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [poem], source: s, reviewed: 2026-01-01}`,
+		"no deadline period":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"two periods":           `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, hours: 2}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"unknown field":         `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, treshold: 3}`,
+		"unknown category":      `- {id: kr-pipc, jurisdiction: KR, regulator: PIPC, at_least: 1000, also_when_exposed: [soul], deadline: {rule: r, hours: 72}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"or_notice from notice": `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice, notice_days: 30, or_notice: true}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"or_notice no period":   `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, reminder_days: 30, or_notice: true}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"notice without days":   `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice}, what: [form], source: s, reviewed: 2026-01-01}`,
 	} {
 		if _, err := Parse([]byte(head + r + "\n")); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -243,7 +243,8 @@ func (r Rule) evaluate(c *Count, discovered, notified breach.Date) Obligation {
 
 // due computes the deadline counted from the discovery date, or from the residents' notice
 // (the day sending started; before it has, the last day the law allows for that notice, or a
-// reminder).
+// reminder). With OrNotice, the residents' notice brings a period's end forward when it comes
+// first.
 func (d Deadline) due(discovered, notified breach.Date) Due {
 	out := Due{Rule: d.Rule, Statutory: true}
 	start := discovered.Time()
@@ -287,6 +288,15 @@ func (d Deadline) due(discovered, notified breach.Date) Due {
 		out.Statutory = false
 		basis = fmt.Sprintf("the law sets no period (%q): a reminder %d days after discovery on %s, not a legal deadline",
 			d.Rule, d.ReminderDays, discovered)
+	}
+	if d.OrNotice {
+		if !notified.IsZero() && notified.Time().Before(out.Date.Time()) {
+			out.Date, out.At = notified, nil
+			basis = fmt.Sprintf("the residents were notified from %s (the day the campaign started sending), before the period's end (%s): the law asks for whichever is first",
+				notified, basis)
+		} else {
+			basis += "; or the day the residents are notified, if that comes first (the law asks for whichever is first)"
+		}
 	}
 	out.Basis = basis
 	return out
