@@ -257,7 +257,31 @@ func TestLocate_ReadsWhereTheListSaysPeopleLive(t *testing.T) {
 		{breach.ResidenceCount{Jurisdiction: "gdpr"}, "", "EEA"},
 		{breach.ResidenceCount{Country: "FR", Jurisdiction: "gdpr"}, "FR", "EEA"},
 		{breach.ResidenceCount{Jurisdiction: "kr-pipa"}, "KR", ""},
-		{breach.ResidenceCount{Country: "KR", Jurisdiction: "us-ca"}, "US-CA", "US"},
+		// Where they live comes before their notice profile: a Korean resident whose notice
+		// follows us-ca lives in Korea, a Floridian's state (kept beside a jurisdiction
+		// column) or ZIP code outweighs it.
+		{breach.ResidenceCount{Country: "KR", Jurisdiction: "us-ca"}, "KR", ""},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", Region: "FL"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", Region: "Florida"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "gdpr", Region: "FL"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", PostalCode: "331"}, "US-FL", "US"},
+		{breach.ResidenceCount{Jurisdiction: "us-ca", PostalCode: "331"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", Region: "West"}, "US-CA", "US"},
+		// A region that names no state (a sales region, a county) leaves the ZIP code to say.
+		{breach.ResidenceCount{Country: "US", Region: "West", PostalCode: "902"}, "US-CA", "US"},
+		{breach.ResidenceCount{Country: "US", Region: "Miami-Dade", PostalCode: "331"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Region: "West"}, "", "US"},
+		// The EU's outermost regions and Åland are their member state's.
+		{breach.ResidenceCount{Country: "RE"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "GP"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "MQ"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "GF"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "YT"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "MF"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "AX"}, "FI", "EEA"},
+		{breach.ResidenceCount{Country: "IC"}, "ES", "EEA"},
+		{breach.ResidenceCount{Country: "EA"}, "ES", "EEA"},
+		{breach.ResidenceCount{Country: "NC"}, "NC", ""}, // New Caledonia: outside the EU
 		{breach.ResidenceCount{}, "", ""},
 		{breach.ResidenceCount{Region: "Arequipa"}, "", ""},
 	} {
@@ -441,6 +465,29 @@ func TestStateOf_CodesNamesAndAbbreviations(t *testing.T) {
 		"N.Y.": "NY", "N. Y.": "NY", "W.Va.": "WV", "Wash.": "WA", "Fla": "FL", "CAL": "", "District of Columbia": "DC", "Arequipa": "", "XX": "", "": ""} {
 		if got, _ := stateOf(in); got != want {
 			t.Errorf("stateOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestReport_EUOutermostRegionsCountForTheirMemberState: a list that writes Réunion, Åland or
+// the Canary Islands by their own ISO codes (as French telecom lists do) owes their member
+// state's authority and the GDPR, as it would for residents of mainland France.
+func TestReport_EUOutermostRegionsCountForTheirMemberState(t *testing.T) {
+	for _, tc := range []struct{ country, authority string }{
+		{"RE", "fr-cnil"}, {"GP", "fr-cnil"}, {"MQ", "fr-cnil"}, {"GF", "fr-cnil"}, {"YT", "fr-cnil"}, {"MF", "fr-cnil"},
+		{"AX", "fi-tietosuoja"}, {"IC", "es-aepd"}, {"EA", "es-aepd"}, {"EL", "gr-hdpa"},
+	} {
+		code, err := breach.ParseCountry(tc.country)
+		if err != nil {
+			t.Errorf("%s: %v", tc.country, err)
+			continue
+		}
+		rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Counts: counts(breach.ResidenceCount{Country: code, Recipients: 10})})
+		if o := obligation(t, rep, "eea-gdpr-art33"); o.Affected != 10 {
+			t.Errorf("%s: GDPR Art. 33 counts %d of the 10", tc.country, o.Affected)
+		}
+		if o := obligation(t, rep, tc.authority); o.Affected != 10 {
+			t.Errorf("%s: %s counts %d of the 10", tc.country, tc.authority, o.Affected)
 		}
 	}
 }

@@ -146,7 +146,7 @@ func (rs *Rules) Report(in Input) *Report {
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
 		p := locate(rc, stateCodesAreUS)
-		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(in.DefaultCountry)) {
+		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(cmp.Or(eeaMemberOf[in.DefaultCountry], in.DefaultCountry))) {
 			// No country, and nothing else that names one: the campaign's default country,
 			// as for the customer's phone number and address.
 			rc.Country = in.DefaultCountry
@@ -325,7 +325,7 @@ func warnings(rep *Report, counts map[string]*Count) []string {
 			affectedPeople(rep.Unlocated), plural(rep.Unlocated, "has", "have")))
 	}
 	if g := counts[GroupUS]; g != nil && g.Unlocated > 0 {
-		w = append(w, fmt.Sprintf("%s in the US %s no state, region or ZIP code in the list: they count toward US-wide rules but toward no state's threshold.",
+		w = append(w, fmt.Sprintf("%s in the US %s no state, region or ZIP code in the list that names one: they count toward US-wide rules but toward no state's threshold.",
 			affectedPeople(g.Unlocated), plural(g.Unlocated, "has", "have")))
 	}
 	if g := counts[GroupEEA]; g != nil && g.Unlocated > 0 {
