@@ -535,8 +535,13 @@ func ParseLocale(s string) (string, error) {
 // alpha-2 form in upper case. A code reserved for a country that has another is that other:
 // "UK", as lists write the United Kingdom, is GB (whose phone numbers, postcodes and laws the
 // rest of breachnotice knows by GB), "FX" is FR. A country's name, as CRMs export the column,
-// is read too (see countryNames): "South Korea", "Estados Unidos", "Royaume-Uni".
+// is read too (see countryNames): "South Korea", "Estados Unidos", "Royaume-Uni". "EL", the
+// code the EU's institutions give Greece (and lists exported from their systems carry), is GR:
+// ISO 3166-1 leaves it unassigned, and a Greek customer's row was rejected.
 func ParseCountry(s string) (string, error) {
+	if strings.EqualFold(strings.TrimSpace(s), "EL") {
+		return "GR", nil
+	}
 	r, err := language.ParseRegion(strings.TrimSpace(s))
 	if err != nil || !r.IsCountry() {
 		if code, ok := countryNames()[foldCountryName(s)]; ok {

@@ -221,7 +221,7 @@ func TestParseLocaleAndCountry(t *testing.T) {
 		}
 	}
 	countries := []struct{ in, want string }{{"PE", "PE"}, {"pe", "PE"}, {"FRA", "FR"}, {" kr ", "KR"}, {"us", "US"},
-		{"UK", "GB"}, {"uk", "GB"}, {"GBR", "GB"}, {"FX", "FR"}, // the codes lists write for a country that has another
+		{"UK", "GB"}, {"uk", "GB"}, {"GBR", "GB"}, {"FX", "FR"}, {"EL", "GR"}, {" el ", "GR"}, // the codes lists write for a country that has another
 		// A CRM's country column holds names: in English and the shipped locales' languages.
 		{"United States", "US"}, {"united  states of america", "US"}, {"South Korea", "KR"}, {"Korea, Republic of", "KR"},
 		{"Corea del Sur", "KR"}, {"대한민국", "KR"}, {"Perú", "PE"}, {" peru ", "PE"}, {"Estados Unidos", "US"},

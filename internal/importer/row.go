@@ -313,11 +313,19 @@ var jurisdictionPattern = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,8})?$`)
 // ("Arequipa") is not a jurisdiction and is kept as an attribute instead; on a row without a
 // country, a code is a US state's only when the campaign reads them so (breach.StateCodesAreUS:
 // in a Brazilian list "MA" is Maranhão).
+//
+// A jurisdiction column is the notice profile counsel chose, not where the customer lives (it
+// is often us-ca for everyone in the US, California's notice being the strictest): beside it,
+// the state is kept as an attribute too, for the regulator report counts people where they
+// live. Dropped, a Floridian with California's notice counted for California.
 func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *rowError) string {
 	if j != "" {
 		j = strings.ToLower(j)
 		if !jurisdictionPattern.MatchString(j) {
 			errs.add("jurisdiction", "%q is not a jurisdiction such as gdpr, us-ca or kr-pipa", j)
+		}
+		if state != "" {
+			keepState(r, state)
 		}
 		return j
 	}
@@ -327,11 +335,17 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 	if code := strings.ToUpper(state); isUSState(code) && (r.Country == "US" || r.Country == "" && v.stateCodesAreUS) {
 		return "us-" + strings.ToLower(code)
 	}
+	keepState(r, state)
+	return ""
+}
+
+// keepState keeps a state value the row's jurisdiction does not hold as its attribute "state",
+// where the regulator report reads it.
+func keepState(r *breach.ImportRow, state string) {
 	if r.Attributes == nil {
 		r.Attributes = map[string]string{}
 	}
 	r.Attributes["state"] = state
-	return ""
 }
 
 func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) {

@@ -116,6 +116,26 @@ func TestParse_JurisdictionColumn(t *testing.T) {
 	}
 }
 
+// TestParse_JurisdictionColumnKeepsTheState: the jurisdiction column is the notice profile,
+// the state where the customer lives; both are kept, so that the regulator report counts a
+// Floridian with California's notice for Florida.
+func TestParse_JurisdictionColumnKeepsTheState(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email,country,state,jurisdiction\n"+
+		"F1,f1@example.com,US,FL,us-ca\n"+
+		"F2,f2@example.com,US,Florida,us-ca\n"+
+		"F3,f3@example.com,US,FL,gdpr\n"+
+		"C4,c4@example.com,US,,us-ca\n", Options{})
+	if len(rejects) > 0 {
+		t.Fatalf("rejects %s", describeRejects(rejects))
+	}
+	want := map[string][2]string{"F1": {"us-ca", "FL"}, "F2": {"us-ca", "Florida"}, "F3": {"gdpr", "FL"}, "C4": {"us-ca", ""}}
+	for _, r := range rows {
+		if w := want[r.CustomerID]; r.Jurisdiction != w[0] || r.Attributes["state"] != w[1] {
+			t.Errorf("%s: jurisdiction %q, state %q; want %q and %q", r.CustomerID, r.Jurisdiction, r.Attributes["state"], w[0], w[1])
+		}
+	}
+}
+
 // TestParse_NameColumnWinsOverFirstAndLast: a full name is taken as given.
 func TestParse_NameColumnWinsOverFirstAndLast(t *testing.T) {
 	rows, _, _ := mustParse(t, "customer_id,email,name,first_name,last_name\nC1,a@example.com,Ana P.,Ana,Pérez\nC2,b@example.com,,Bo,\n", Options{})

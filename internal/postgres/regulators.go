@@ -11,12 +11,15 @@ import (
 
 // residenceCounts groups a campaign's recipients by what the list says of where they live, in
 // one pass over its partition: the country and jurisdiction columns; for those in the US (or
-// of no country) without a us-* jurisdiction, a state from the `state` attribute (a name the
-// importer did not take for a code), the `region` attribute or the postal address's region;
-// for those in the US (or of no country: the campaign's default country may be the US) with
-// none, the first three digits of the ZIP code (the postal address's, else an attribute's; a
-// ZIP code that a spreadsheet read as a number and stripped of its leading zeros, 2139 for
-// 02139, is padded back to five digits, and what is no ZIP code gives no prefix). A customer
+// of no country), a state from the `state` attribute (a name the importer did not take for a
+// code, or the state beside a jurisdiction column), the `region` attribute or the postal
+// address's region, and the first three digits of the ZIP code (the postal address's, else an
+// attribute's; a ZIP code that a spreadsheet read as a number and stripped of its leading
+// zeros, 2139 for 02139, is padded back to five digits, and what is no ZIP code gives no
+// prefix). Both are read whatever the jurisdiction, which is a notice profile (us-ca for
+// everyone in the US, often) and places someone only when nothing else does
+// (regulator.locate); and the ZIP code beside a region, which may name no state (a sales
+// region, a county). A customer
 // with a postal address is no customer without contact, and a row of no country whose postal
 // address has one (the campaign's default country) is in the address's country. Only those rows read the attributes,
 // and only the prefix of a ZIP code leaves the database, so the groups stay few (at most about
@@ -34,7 +37,7 @@ WITH unreached AS MATERIALIZED (
     HAVING NOT bool_or(state NOT IN ('failed', 'bounced', 'suppressed', 'returned'))
 )
 SELECT country, jurisdiction, region,
-       CASE WHEN region <> '' OR country NOT IN ('', 'US') THEN ''
+       CASE WHEN country NOT IN ('', 'US') THEN ''
             -- 12345 and 12345-6789 as they are (a prefix of no state names none); the rest,
             -- rarer, only when digits: 2139, 501, 21394307, 2139-4307 padded back.
             WHEN length(zip) = 5 OR length(zip) = 10 AND substr(zip, 6, 1) = '-' THEN left(zip, 3)
@@ -48,11 +51,11 @@ SELECT country, jurisdiction, region,
 FROM (
     SELECT country, jurisdiction, exposed, reached, suppressed,
            email IS NULL AND phone IS NULL AND postal IS NULL AND purged_at IS NULL AS no_contact,
-           CASE WHEN jurisdiction LIKE 'us-%' OR country NOT IN ('', 'US') THEN ''
+           CASE WHEN country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
                               nullif(postal->>'region', ''), '')
            END AS region,
-           CASE WHEN jurisdiction LIKE 'us-%' OR country NOT IN ('', 'US') THEN ''
+           CASE WHEN country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(postal->>'postal_code', ''), nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),
                               nullif(btrim(attributes->>'zip_code'), ''), nullif(btrim(attributes->>'zipcode'), ''), '')
            END AS zip

@@ -1,11 +1,13 @@
 package postgres_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
+	"github.com/breachnotice/breachnotice/internal/regulator"
 )
 
 // TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive: the jurisdiction the importer made of
@@ -36,7 +38,8 @@ func TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive(t *testing.T) {
 		}
 	}
 	want := map[key]int64{
-		{"US", "us-ca", "", ""}:      2,
+		{"US", "us-ca", "", ""}:      1,
+		{"US", "us-ca", "", "902"}:   1, // a ZIP code beside the state: read, the state wins (regulator.locate)
 		{"US", "", "California", ""}: 1,
 		{"US", "", "", "021"}:        1,
 		{"US", "", "TX", ""}:         1,
@@ -170,5 +173,64 @@ func TestResidenceCounts_AnAddressOfNoCountryRowIsInTheAddresssCountry(t *testin
 	}
 	if want := map[[3]string]int64{{"IT", "", ""}: 2, {"", "", ""}: 1}; len(got) != len(want) || got[[3]string{"IT", "", ""}] != 2 {
 		t.Errorf("groups %v, want %v", got, want)
+	}
+}
+
+// stateCounts runs the regulator report on the campaign's residence counts and returns the
+// affected people per US state, and its warnings.
+func stateCounts(t *testing.T, db *postgres.DB, c *breach.Campaign) (map[string]int64, []string) {
+	t.Helper()
+	counts, err := db.ResidenceCounts(t.Context(), c.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := regulator.Default().Report(regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn,
+		DefaultCountry: c.DefaultCountry, Jurisdictions: c.Jurisdictions})
+	got := map[string]int64{}
+	for _, j := range rep.Jurisdictions {
+		got[j.Jurisdiction] = j.Affected
+	}
+	return got, rep.Warnings
+}
+
+// TestResidenceCounts_AJurisdictionColumnDoesNotMoveAnyoneOutOfTheirState: counsel gives
+// everyone in the US California's notice (the strictest) in a jurisdiction column; the
+// Floridians still count for Florida, a Floridian with the GDPR profile too, and someone the
+// list says nothing else of counts where their profile is.
+func TestResidenceCounts_AJurisdictionColumnDoesNotMoveAnyoneOutOfTheirState(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,country,state,zip,jurisdiction\n"+
+		"F1,f1@example.com,US,FL,,us-ca\n"+
+		"F2,f2@example.com,US,FL,,gdpr\n"+
+		"F3,f3@example.com,US,Florida,,us-ca\n"+
+		"F4,f4@example.com,US,,33101,us-ca\n"+
+		"C1,c1@example.com,US,,,us-ca\n")
+	got, _ := stateCounts(t, db, c)
+	if got["US-FL"] != 4 || got["US-CA"] != 1 {
+		t.Errorf("Florida %d (want 4), California %d (want 1): %v", got["US-FL"], got["US-CA"], got)
+	}
+}
+
+// TestResidenceCounts_ARegionThatIsNoStateLeavesTheZIPCodeToSay: a CRM's `region` is a sales
+// territory, an address's `county` its county; the ZIP code beside them names the state, and
+// no one who has one is reported as having none.
+func TestResidenceCounts_ARegionThatIsNoStateLeavesTheZIPCodeToSay(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,country,region,zip\n"+
+		"S1,s1@example.com,US,West,90210\n"+
+		"S2,s2@example.com,US,Southeast,33101\n"+
+		"S3,s3@example.com,US,,33101\n")
+	mustImport(t, db, c, "customer_id,email,country,address_line1,city,county,zip\n"+
+		"A1,a1@example.com,US,1 Main St,Miami,Miami-Dade,33101\n")
+	got, warnings := stateCounts(t, db, c)
+	if got["US-FL"] != 3 || got["US-CA"] != 1 {
+		t.Errorf("Florida %d (want 3), California %d (want 1): %v", got["US-FL"], got["US-CA"], got)
+	}
+	for _, w := range warnings {
+		if strings.Contains(w, "no state, region or ZIP code") {
+			t.Errorf("warning for people who have a ZIP code: %q", w)
+		}
 	}
 }

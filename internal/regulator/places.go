@@ -18,16 +18,22 @@ type place struct {
 	leaf, group string
 }
 
-// locate reads where a group of recipients lives:
+// locate reads where a group of recipients lives, from what the list says of their residence
+// first and their notice profile last: a Floridian whose notices follow us-ca (counsel often
+// gives everyone in the US California's, the strictest) lives in Florida, and a Korean resident
+// with that profile lives in Korea.
 //
-//  1. their jurisdiction override: "us-ma" is Massachusetts (the importer turns a US `state`
-//     column into it), "kr-pipa" Korea and "gdpr" the EEA when no country says more;
-//  2. a US territory's own country code (PR, GU, VI, AS, MP, UM) is that territory;
+//  1. a US territory's own country code (PR, GU, VI, AS, MP, UM) is that territory;
+//  2. a country other than the US is that country (an EU outermost region or Åland, with a code
+//     of its own, is its member state: see eeaMemberOf);
 //  3. for a customer in the US (or of no country), a state named by the list's other columns
-//     (`state` as a name, such as "California", or `region` as a code or a name);
-//  4. for a customer in the US, the first three digits of their ZIP code (`postal_code`,
-//     `zip`…), which name the state of its sectional center;
-//  5. their country.
+//     (`state`, as a name such as "California" or, beside a jurisdiction column, as the
+//     importer kept it; `region` as a code or a name);
+//  4. for a customer in the US (or of no country with a us-* jurisdiction), the first three
+//     digits of their ZIP code (`postal_code`, `zip`…), which name the state of its sectional
+//     center — also when their region names no state (a sales region, a county);
+//  5. their jurisdiction, only when nothing above places them: "us-ma" is Massachusetts (the
+//     importer turns a US `state` column into it), "kr-pipa" Korea and "gdpr" the EEA.
 //
 // A customer of no country whom nothing else places is, in the report, in the campaign's
 // default country (Rules.Report).
@@ -37,43 +43,57 @@ type place struct {
 // a Brazilian list is Maranhão), while a state's name ("California") says more and is read.
 func locate(rc breach.ResidenceCount, codesAreUS bool) place {
 	j := strings.ToLower(rc.Jurisdiction)
+	usProfile := strings.HasPrefix(j, "us-")
+	country := rc.Country
+	if strings.Contains(usTerritories, " "+country+" ") && country != "" {
+		return place{"US-" + country, GroupUS}
+	}
+	if country != "" && country != "US" {
+		if ms := eeaMemberOf[country]; ms != "" {
+			country = ms
+		}
+		if IsEEA(country) {
+			return place{country, GroupEEA}
+		}
+		return place{country, ""}
+	}
+	// A two-letter code on a row of no country is a US state's only where the campaign says
+	// so (codesAreUS: in a Brazilian campaign MA is Maranhão); a state's name is one anywhere.
+	if st, isCode := stateOf(rc.Region); st != "" && (country == "US" || codesAreUS || usProfile || !isCode) {
+		return place{"US-" + st, GroupUS}
+	}
+	if country == "US" || usProfile {
+		if st := stateOfZIP(rc.PostalCode); st != "" {
+			return place{"US-" + st, GroupUS}
+		}
+	}
 	if code, ok := strings.CutPrefix(j, "us-"); ok {
 		if _, known := usStates[strings.ToUpper(code)]; known {
 			return place{"US-" + strings.ToUpper(code), GroupUS}
 		}
 	}
-	country := rc.Country
-	if strings.Contains(usTerritories, " "+country+" ") && country != "" {
-		return place{"US-" + country, GroupUS}
-	}
-	// A two-letter code on a row of no country is a US state's only where the campaign says
-	// so (codesAreUS: in a Brazilian campaign MA is Maranhão); a state's name is one anywhere.
-	st, isCode := stateOf(rc.Region)
-	if country == "US" || country == "" && (codesAreUS || strings.HasPrefix(j, "us-") || !isCode) {
-		if st != "" {
-			return place{"US-" + st, GroupUS}
-		}
-	}
 	if country == "US" {
-		if st := stateOfZIP(rc.PostalCode); st != "" {
-			return place{"US-" + st, GroupUS}
-		}
 		return place{"", GroupUS}
 	}
-	if country == "" {
-		switch j {
-		case "kr-pipa":
-			country = "KR"
-		case "gdpr":
-			return place{"", GroupEEA}
-		default:
-			return place{}
-		}
+	switch j {
+	case "kr-pipa":
+		return place{"KR", ""}
+	case "gdpr":
+		return place{"", GroupEEA}
 	}
-	if IsEEA(country) {
-		return place{country, GroupEEA}
-	}
-	return place{country, ""}
+	return place{}
+}
+
+// eeaMemberOf maps the ISO 3166-1 codes of territories that are part of an EU member state,
+// where the GDPR applies and its authority is competent, to that state: the French outermost
+// regions (Réunion, Guadeloupe, Martinique, French Guiana, Mayotte, Saint-Martin), Åland
+// (Finland), and the Canary Islands and Ceuta and Melilla (Spain, exceptionally reserved codes).
+// French lists often write RE or GP as the country; counted as countries of their own, their
+// people fell under no GDPR authority. Overseas countries and territories outside the EU
+// (New Caledonia, Saint-Barthélemy…) are not here.
+var eeaMemberOf = map[string]string{
+	"RE": "FR", "GP": "FR", "MQ": "FR", "GF": "FR", "YT": "FR", "MF": "FR",
+	"AX": "FI", "IC": "ES", "EA": "ES",
 }
 
 // Resident is what a notice needs to know of someone living in jurisdiction j (a leaf of the

@@ -89,6 +89,12 @@ type Deadline struct {
 	// discovery on which that notice may be given by law: before the campaign has started
 	// sending, the period is counted from that day.
 	NoticeDays int `yaml:"notice_days"`
+	// OrNotice: the notice is due at the end of the period or when the residents are
+	// notified, whichever is first ("at the same time as the residents are notified or within
+	// 45 days, whichever is first"). Once the campaign has started sending, the earlier of the
+	// two dates is the deadline; before, the period's end (the residents' notice, if it comes
+	// first, brings the deadline forward to its day).
+	OrNotice bool `yaml:"or_notice"`
 	// ReminderDays gives a date where the law sets no period ("without unreasonable delay") —
 	// or, for a period counted from the residents' notice when the law sets no period for that
 	// notice, stands for it. The report says the date is a reminder, not the law's.
@@ -246,6 +252,9 @@ func (d Deadline) validate() error {
 	}
 	switch d.From {
 	case "", FromDiscovery:
+		if d.OrNotice && periods == 0 {
+			return fmt.Errorf("or_notice needs a period (hours, days or business_days) to weigh against the residents' notice")
+		}
 		if d.NoticeDays > 0 {
 			return fmt.Errorf("notice_days only makes sense with from: notice")
 		}
@@ -253,6 +262,9 @@ func (d Deadline) validate() error {
 			return fmt.Errorf("give a period (hours, days or business_days) or, where the law sets none, reminder_days")
 		}
 	case FromNotice:
+		if d.OrNotice {
+			return fmt.Errorf("or_notice only makes sense with a period counted from discovery")
+		}
 		if d.NoticeDays == 0 && d.ReminderDays == 0 {
 			return fmt.Errorf("from: notice needs notice_days (the law's period for the residents' notice) or reminder_days")
 		}

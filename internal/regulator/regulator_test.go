@@ -204,6 +204,12 @@ func TestDeadlines_CountFromDiscoveryOrFromTheNotice(t *testing.T) {
 		{"us-il-ag", "", "2026-12-12", false, "reminder date"},
 		{"us-vt-ag", "", "2026-12-02", true, "14 business days"},
 		{"us-ny-ag", "", "2026-12-12", true, "the last day the law allows"},
+		// "at the same time as the residents are notified or within 45 days, whichever is
+		// first": the residents' notice brings the 45 days forward, never back.
+		{"us-ar-ag", "", "2026-12-27", true, "whichever is first"},
+		{"us-ar-ag", "2026-11-20", "2026-11-20", true, "notified from 2026-11-20"},
+		{"us-ar-ag", "2027-01-04", "2026-12-27", true, "45 calendar days"},
+		{"us-vt-ag", "2026-11-20", "2026-11-20", true, "whichever is first"},
 	} {
 		var notified breach.Date
 		if tc.notified != "" {
@@ -251,7 +257,31 @@ func TestLocate_ReadsWhereTheListSaysPeopleLive(t *testing.T) {
 		{breach.ResidenceCount{Jurisdiction: "gdpr"}, "", "EEA"},
 		{breach.ResidenceCount{Country: "FR", Jurisdiction: "gdpr"}, "FR", "EEA"},
 		{breach.ResidenceCount{Jurisdiction: "kr-pipa"}, "KR", ""},
-		{breach.ResidenceCount{Country: "KR", Jurisdiction: "us-ca"}, "US-CA", "US"},
+		// Where they live comes before their notice profile: a Korean resident whose notice
+		// follows us-ca lives in Korea, a Floridian's state (kept beside a jurisdiction
+		// column) or ZIP code outweighs it.
+		{breach.ResidenceCount{Country: "KR", Jurisdiction: "us-ca"}, "KR", ""},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", Region: "FL"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", Region: "Florida"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "gdpr", Region: "FL"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", PostalCode: "331"}, "US-FL", "US"},
+		{breach.ResidenceCount{Jurisdiction: "us-ca", PostalCode: "331"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", Region: "West"}, "US-CA", "US"},
+		// A region that names no state (a sales region, a county) leaves the ZIP code to say.
+		{breach.ResidenceCount{Country: "US", Region: "West", PostalCode: "902"}, "US-CA", "US"},
+		{breach.ResidenceCount{Country: "US", Region: "Miami-Dade", PostalCode: "331"}, "US-FL", "US"},
+		{breach.ResidenceCount{Country: "US", Region: "West"}, "", "US"},
+		// The EU's outermost regions and Åland are their member state's.
+		{breach.ResidenceCount{Country: "RE"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "GP"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "MQ"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "GF"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "YT"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "MF"}, "FR", "EEA"},
+		{breach.ResidenceCount{Country: "AX"}, "FI", "EEA"},
+		{breach.ResidenceCount{Country: "IC"}, "ES", "EEA"},
+		{breach.ResidenceCount{Country: "EA"}, "ES", "EEA"},
+		{breach.ResidenceCount{Country: "NC"}, "NC", ""}, // New Caledonia: outside the EU
 		{breach.ResidenceCount{}, "", ""},
 		{breach.ResidenceCount{Region: "Arequipa"}, "", ""},
 	} {
@@ -342,17 +372,19 @@ func TestReport_SubstituteNoticeCountsTheUSResidentsOnly(t *testing.T) {
 func TestParse_RejectsRulesThatCannotBeTrusted(t *testing.T) {
 	const head = "substitute_notice: {cost_usd_more_than: 250000, affected_more_than: 500000, consists_of: [a], source: s, reviewed: 2026-01-01}\nrules:\n"
 	for name, r := range map[string]string{
-		"two thresholds":      `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, more_than: 500, at_least: 500, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"no threshold":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"no source":           `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], reviewed: 2026-01-01}`,
-		"no reviewed date":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s}`,
-		"unknown state":       `- {id: us-xx-ag, jurisdiction: US-XX, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"unknown item":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [poem], source: s, reviewed: 2026-01-01}`,
-		"no deadline period":  `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"two periods":         `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, hours: 2}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"unknown field":       `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, treshold: 3}`,
-		"unknown category":    `- {id: kr-pipc, jurisdiction: KR, regulator: PIPC, at_least: 1000, also_when_exposed: [soul], deadline: {rule: r, hours: 72}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"notice without days": `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"two thresholds":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, more_than: 500, at_least: 500, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"no threshold":          `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"no source":             `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], reviewed: 2026-01-01}`,
+		"no reviewed date":      `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s}`,
+		"unknown state":         `- {id: us-xx-ag, jurisdiction: US-XX, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"unknown item":          `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [poem], source: s, reviewed: 2026-01-01}`,
+		"no deadline period":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"two periods":           `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, hours: 2}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"unknown field":         `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, treshold: 3}`,
+		"unknown category":      `- {id: kr-pipc, jurisdiction: KR, regulator: PIPC, at_least: 1000, also_when_exposed: [soul], deadline: {rule: r, hours: 72}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"or_notice from notice": `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice, notice_days: 30, or_notice: true}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"or_notice no period":   `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, reminder_days: 30, or_notice: true}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"notice without days":   `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice}, what: [form], source: s, reviewed: 2026-01-01}`,
 	} {
 		if _, err := Parse([]byte(head + r + "\n")); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -433,6 +465,29 @@ func TestStateOf_CodesNamesAndAbbreviations(t *testing.T) {
 		"N.Y.": "NY", "N. Y.": "NY", "W.Va.": "WV", "Wash.": "WA", "Fla": "FL", "CAL": "", "District of Columbia": "DC", "Arequipa": "", "XX": "", "": ""} {
 		if got, _ := stateOf(in); got != want {
 			t.Errorf("stateOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestReport_EUOutermostRegionsCountForTheirMemberState: a list that writes Réunion, Åland or
+// the Canary Islands by their own ISO codes (as French telecom lists do) owes their member
+// state's authority and the GDPR, as it would for residents of mainland France.
+func TestReport_EUOutermostRegionsCountForTheirMemberState(t *testing.T) {
+	for _, tc := range []struct{ country, authority string }{
+		{"RE", "fr-cnil"}, {"GP", "fr-cnil"}, {"MQ", "fr-cnil"}, {"GF", "fr-cnil"}, {"YT", "fr-cnil"}, {"MF", "fr-cnil"},
+		{"AX", "fi-tietosuoja"}, {"IC", "es-aepd"}, {"EA", "es-aepd"}, {"EL", "gr-hdpa"},
+	} {
+		code, err := breach.ParseCountry(tc.country)
+		if err != nil {
+			t.Errorf("%s: %v", tc.country, err)
+			continue
+		}
+		rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Counts: counts(breach.ResidenceCount{Country: code, Recipients: 10})})
+		if o := obligation(t, rep, "eea-gdpr-art33"); o.Affected != 10 {
+			t.Errorf("%s: GDPR Art. 33 counts %d of the 10", tc.country, o.Affected)
+		}
+		if o := obligation(t, rep, tc.authority); o.Affected != 10 {
+			t.Errorf("%s: %s counts %d of the 10", tc.country, tc.authority, o.Affected)
 		}
 	}
 }

@@ -146,7 +146,7 @@ func (rs *Rules) Report(in Input) *Report {
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
 		p := locate(rc, stateCodesAreUS)
-		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(in.DefaultCountry)) {
+		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(cmp.Or(eeaMemberOf[in.DefaultCountry], in.DefaultCountry))) {
 			// No country, and nothing else that names one: the campaign's default country,
 			// as for the customer's phone number and address.
 			rc.Country = in.DefaultCountry
@@ -243,7 +243,8 @@ func (r Rule) evaluate(c *Count, discovered, notified breach.Date) Obligation {
 
 // due computes the deadline counted from the discovery date, or from the residents' notice
 // (the day sending started; before it has, the last day the law allows for that notice, or a
-// reminder).
+// reminder). With OrNotice, the residents' notice brings a period's end forward when it comes
+// first.
 func (d Deadline) due(discovered, notified breach.Date) Due {
 	out := Due{Rule: d.Rule, Statutory: true}
 	start := discovered.Time()
@@ -288,6 +289,15 @@ func (d Deadline) due(discovered, notified breach.Date) Due {
 		basis = fmt.Sprintf("the law sets no period (%q): a reminder %d days after discovery on %s, not a legal deadline",
 			d.Rule, d.ReminderDays, discovered)
 	}
+	if d.OrNotice {
+		if !notified.IsZero() && notified.Time().Before(out.Date.Time()) {
+			out.Date, out.At = notified, nil
+			basis = fmt.Sprintf("the residents were notified from %s (the day the campaign started sending), before the period's end (%s): the law asks for whichever is first",
+				notified, basis)
+		} else {
+			basis += "; or the day the residents are notified, if that comes first (the law asks for whichever is first)"
+		}
+	}
 	out.Basis = basis
 	return out
 }
@@ -315,7 +325,7 @@ func warnings(rep *Report, counts map[string]*Count) []string {
 			affectedPeople(rep.Unlocated), plural(rep.Unlocated, "has", "have")))
 	}
 	if g := counts[GroupUS]; g != nil && g.Unlocated > 0 {
-		w = append(w, fmt.Sprintf("%s in the US %s no state, region or ZIP code in the list: they count toward US-wide rules but toward no state's threshold.",
+		w = append(w, fmt.Sprintf("%s in the US %s no state, region or ZIP code in the list that names one: they count toward US-wide rules but toward no state's threshold.",
 			affectedPeople(g.Unlocated), plural(g.Unlocated, "has", "have")))
 	}
 	if g := counts[GroupEEA]; g != nil && g.Unlocated > 0 {
