@@ -27,6 +27,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/logtest"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/password"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/sms"
 	"github.com/breachnotice/breachnotice/internal/web"
@@ -132,12 +133,12 @@ func newDoorEnv(t *testing.T) *doorEnv {
 	t.Cleanup(env.srv.Close)
 
 	login := fmt.Sprintf("doors%d", time.Now().UnixNano())
-	password := web.NewPassword()
-	hash, err := web.HashPassword(password)
+	pw := password.New()
+	hash, err := password.Hash(pw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.CreateUser(ctx, &breach.User{Login: login, Roles: breach.Roles}, hash); err != nil {
+	if err := db.CreateUser(ctx, &breach.User{Login: login, Roles: breach.Roles}, hash, "cli:test"); err != nil {
 		t.Fatal(err)
 	}
 	env.token = "bn_doors_" + login
@@ -147,7 +148,7 @@ func newDoorEnv(t *testing.T) *doorEnv {
 	}
 	jar, _ := cookiejar.New(nil)
 	env.browser = &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp := env.form(t, "/sign-in", url.Values{"login": {login}, "password": {password}})
+	resp := env.form(t, "/sign-in", url.Values{"login": {login}, "password": {pw}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign in: %d", resp.StatusCode)
 	}

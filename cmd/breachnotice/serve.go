@@ -156,7 +156,7 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 					return err
 				}
 			}
-			console, err := demoUser(ctx, db)
+			console, err := ops.ResetDemoUser(ctx, breach.SystemActor("run"))
 			if err != nil {
 				return err
 			}
@@ -176,12 +176,12 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 }
 
 // printWelcome tells a new user where everything is and what to type next.
-func (a *app) printWelcome(url, token, demo string, console demoLogin) {
+func (a *app) printWelcome(url, token, demo string, console operation.DemoLogin) {
 	fmt.Fprintf(a.stdout, "\nbreachnotice is running at %s\n\n", url)
-	if console.disabled {
-		fmt.Fprintf(a.stdout, "  web console:                 %s/  (the %s user is disabled: sign in as your own user)\n", url, console.login)
+	if console.Disabled {
+		fmt.Fprintf(a.stdout, "  web console:                 %s/  (the %s user is disabled: sign in as your own user)\n", url, console.Login)
 	} else {
-		fmt.Fprintf(a.stdout, "  web console:                 %s/  (sign in as %s, password %s; new each start)\n", url, console.login, console.password)
+		fmt.Fprintf(a.stdout, "  web console:                 %s/  (sign in as %s, password %s; new each start)\n", url, console.Login, console.Password)
 	}
 	fmt.Fprintf(a.stdout, "  operator token (shown once): %s\n", token)
 	fmt.Fprintf(a.stdout, "  outboxes (nothing is sent):  %s\n", a.outboxDir())

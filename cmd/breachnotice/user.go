@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -10,8 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
-	"github.com/breachnotice/breachnotice/internal/postgres"
-	"github.com/breachnotice/breachnotice/internal/web"
+	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 func (a *app) userCommand() *cobra.Command {
@@ -39,44 +37,27 @@ Give --role operator,approver for both. With --password-stdin the password is th
 of standard input (at least 12 characters); otherwise one is generated and printed once.
 Only an argon2id hash of it is stored.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
+		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			rs, err := breach.ParseRoles(roles)
 			if err != nil {
 				return fmt.Errorf("--role: %w", err)
 			}
-			password, generated := web.NewPassword(), true
+			req := operation.NewUser{Login: login, Name: name, Roles: rs}
 			if passwordStdin {
-				if password, err = readPassword(cmd.InOrStdin()); err != nil {
+				if req.Password, err = readPassword(cmd.InOrStdin()); err != nil {
 					return err
 				}
-				generated = false
 			}
-			if err := web.CheckNewPassword(password); err != nil {
-				return err
-			}
-			hash, err := web.HashPassword(password)
+			u, made, err := ops.CreateUser(cmd.Context(), cliActor(), req)
 			if err != nil {
-				return err
-			}
-			db, err := a.openDB(ctx)
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			u := &breach.User{Login: login, DisplayName: name, Roles: rs}
-			if err := db.CreateUser(ctx, u, hash); err != nil {
-				return err
-			}
-			if err := db.Audit(ctx, cliActor().Name, breach.ActionUserCreate, "", map[string]any{"login": u.Login, "roles": u.Roles}); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "created user %s (%s) with roles %v\n", u.Login, u.DisplayName, u.Roles)
-			if generated {
-				fmt.Fprintf(a.stdout, "password (shown once): %s\n", password)
+			if made != "" {
+				fmt.Fprintf(a.stdout, "password (shown once): %s\n", made)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&login, "login", "", "the user's login (letters, digits, '.', '_', '-')")
 	cmd.Flags().StringVar(&name, "name", "", "the user's name as the console shows it (default: the login)")
@@ -102,54 +83,15 @@ func (a *app) userDisableCommand() *cobra.Command {
 		Use:   "disable --login LOGIN",
 		Short: "Stop a console user from signing in, and end their sessions",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			l, err := breach.ParseLogin(login)
-			if err != nil {
-				return fmt.Errorf("--login: %w", err)
-			}
-			db, err := a.openDB(ctx)
-			if err != nil {
+		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
+			if err := ops.DisableUser(cmd.Context(), cliActor(), login); err != nil {
 				return err
 			}
-			defer db.Close()
-			if err := db.DisableUser(ctx, l); err != nil {
-				return err
-			}
-			if err := db.Audit(ctx, cliActor().Name, breach.ActionUserDisable, "", map[string]any{"login": l}); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.stdout, "disabled user %s\n", l)
+			fmt.Fprintf(a.stdout, "disabled user %s\n", login)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&login, "login", "", "the user's login")
 	_ = cmd.MarkFlagRequired("login")
 	return cmd
-}
-
-// demoLogin is the console account `breachnotice run` prints; disabled when an administrator
-// disabled it (run does not enable it again).
-type demoLogin struct {
-	login, password string
-	disabled        bool
-}
-
-// demoUser gives the demo console user "demo" a fresh password, and both the operator and
-// approver roles, so that one person can try the whole job on the demo campaign (which needs
-// one approver).
-func demoUser(ctx context.Context, db *postgres.DB) (demoLogin, error) {
-	password := web.NewPassword()
-	hash, err := web.HashPassword(password)
-	if err != nil {
-		return demoLogin{}, err
-	}
-	u := &breach.User{Login: "demo", DisplayName: "Demo user", Roles: []breach.Role{breach.RoleOperator, breach.RoleApprover}}
-	if err := db.ResetUser(ctx, u, hash); err != nil {
-		return demoLogin{}, err
-	}
-	if err := db.Audit(ctx, breach.SystemActor("run").Name, breach.ActionUserReset, "", map[string]any{"login": u.Login, "roles": u.Roles}); err != nil {
-		return demoLogin{}, err
-	}
-	return demoLogin{login: u.Login, password: password, disabled: u.Disabled}, nil
 }

@@ -32,7 +32,7 @@ func openDB(t *testing.T) *postgres.DB {
 func addUser(t *testing.T, db *postgres.DB, login string, roles ...breach.Role) string {
 	t.Helper()
 	u := &breach.User{Login: login, Roles: roles}
-	if err := db.CreateUser(t.Context(), u, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"); err != nil {
+	if err := db.CreateUser(t.Context(), u, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", "cli:test"); err != nil {
 		t.Fatal(err)
 	}
 	token := "bn_test_user_" + login
@@ -213,7 +213,7 @@ func TestAPI_ADisabledUsersTokenStopsAtOnce(t *testing.T) {
 	if resp, b := c.do("GET", "/api/v1/campaigns", "", nil, token); resp.StatusCode != http.StatusOK {
 		t.Fatalf("before disabling: %d %s", resp.StatusCode, b)
 	}
-	if err := db.DisableUser(t.Context(), "leaver"); err != nil {
+	if err := db.DisableUser(t.Context(), "leaver", "cli:test"); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []struct{ method, path string }{{"GET", "/api/v1/campaigns"}, {"POST", "/api/v1/campaigns"}} {

@@ -39,6 +39,16 @@ func (a Actor) Can(r Role) bool {
 	return a.User.Can(r)
 }
 
+// RequireLocal returns an EFORBIDDEN error unless the actor is a person at the command line or
+// the system: who may sign in to the console, and with which roles, is decided by those with
+// the database's own access, never through the console or an API token.
+func (a Actor) RequireLocal() error {
+	if a.User == nil && (a.Name == "cli" || strings.HasPrefix(a.Name, "cli:") || strings.HasPrefix(a.Name, "system:")) {
+		return nil
+	}
+	return Errorf(EFORBIDDEN, "%s may not manage console users: that is done at the command line (breachnotice user)", a.Name)
+}
+
 // Require returns an EFORBIDDEN error saying which role the actor lacks, or nil.
 func (a Actor) Require(r Role) error {
 	if a.Can(r) {

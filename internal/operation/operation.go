@@ -35,6 +35,7 @@ import (
 // per concern.
 type Store interface {
 	CampaignStore
+	UserStore
 	ImportStore
 	TrackingStore
 	AuditStore

@@ -1,6 +1,8 @@
 package operation_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -41,5 +43,49 @@ func TestApprove_TheTwoPersonRuleIsTheDatabasesNotTheProcesss(t *testing.T) {
 	}
 	if len(rows) != 1 || rows[0].Actor != "breachnotice serve" {
 		t.Errorf("audit rows of the rule: %+v, want one by the process that recorded it", rows)
+	}
+}
+
+// Who may sign in to the console is decided at the command line: a console user, even with
+// every role, or an API token cannot create or disable users. A user made at the command line
+// is in the audit log with the act that made them (one transaction), and a password chosen
+// too short is refused before anything is stored.
+func TestUsers_ManagedAtTheCommandLineOnlyAndAudited(t *testing.T) {
+	ops, db := service(t)
+	ctx := t.Context()
+	admin := user("admin", breach.Roles...)
+	if _, _, err := ops.CreateUser(ctx, admin, operation.NewUser{Login: "mallory", Roles: breach.Roles}); breach.ErrorCode(err) != breach.EFORBIDDEN {
+		t.Errorf("a console user created a user: %v, want EFORBIDDEN", err)
+	}
+	if _, _, err := ops.CreateUser(ctx, breach.Actor{Name: "token:ci"}, operation.NewUser{Login: "mallory", Roles: breach.Roles}); breach.ErrorCode(err) != breach.EFORBIDDEN {
+		t.Errorf("an unbound token created a user: %v, want EFORBIDDEN", err)
+	}
+	if _, _, err := ops.CreateUser(ctx, breach.CLIActor("root"), operation.NewUser{Login: "shortpw", Roles: breach.Roles, Password: "short"}); breach.ErrorCode(err) != breach.EINVALID {
+		t.Errorf("a short password: %v, want EINVALID", err)
+	}
+	u, made, err := ops.CreateUser(ctx, breach.CLIActor("root"), operation.NewUser{Login: "lucia", Roles: []breach.Role{breach.RoleApprover}})
+	if err != nil || len(made) < 20 || u.ID == 0 {
+		t.Fatalf("create at the command line: %v, password %q, user %+v", err, made, u)
+	}
+	if err := ops.DisableUser(ctx, admin, "lucia"); breach.ErrorCode(err) != breach.EFORBIDDEN {
+		t.Errorf("a console user disabled a user: %v, want EFORBIDDEN", err)
+	}
+	if err := ops.DisableUser(ctx, breach.CLIActor("root"), "lucia"); err != nil {
+		t.Fatal(err)
+	}
+	var acts []string
+	for _, action := range []string{breach.ActionUserCreate, breach.ActionUserDisable} {
+		rows, err := db.AuditLog(ctx, breach.AuditFilter{Action: action, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Actor == "cli:root" && strings.Contains(string(r.Detail), `"lucia"`) {
+				acts = append(acts, r.Action)
+			}
+		}
+	}
+	if !slices.Equal(acts, []string{breach.ActionUserCreate, breach.ActionUserDisable}) {
+		t.Errorf("audit rows by cli:root about lucia: %v, want the create and the disable", acts)
 	}
 }

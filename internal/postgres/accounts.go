@@ -13,77 +13,84 @@ import (
 
 // The web console's accounts: users, their sessions and failed sign-ins (migration 00006).
 
-// CreateUser stores a new console user with the given password hash (package web makes it),
-// and sets u's ID and creation time. A login already taken is an ECONFLICT error.
-func (db *DB) CreateUser(ctx context.Context, u *breach.User, passwordHash string) error {
+// CreateUser stores a new console user with the given password hash (package password makes
+// it), and sets u's ID and creation time, with the audit row of actor's act in the same
+// transaction. A login already taken is an ECONFLICT error.
+func (db *DB) CreateUser(ctx context.Context, u *breach.User, passwordHash, actor string) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	err := db.pool.QueryRow(ctx, `
-		INSERT INTO users (login, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
-		RETURNING id, created_at`, u.Login, u.DisplayName, passwordHash, u.Roles,
-	).Scan(&u.ID, &u.CreatedAt)
-	if isUniqueViolation(err) {
-		return breach.Errorf(breach.ECONFLICT, "a user with login %q already exists", u.Login)
-	}
-	if err != nil {
-		return fmt.Errorf("insert user: %w", err)
-	}
-	return nil
+	return db.inTx(ctx, "create user", func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO users (login, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
+			RETURNING id, created_at`, u.Login, u.DisplayName, passwordHash, u.Roles,
+		).Scan(&u.ID, &u.CreatedAt)
+		if isUniqueViolation(err) {
+			return breach.Errorf(breach.ECONFLICT, "a user with login %q already exists", u.Login)
+		}
+		if err != nil {
+			return fmt.Errorf("insert user: %w", err)
+		}
+		return audit(ctx, tx, actor, breach.ActionUserCreate, "", map[string]any{"login": u.Login, "roles": u.Roles})
+	})
 }
 
 // ResetUser creates u, or gives the existing user of that login u's display name and roles and
 // a new password hash; their sessions end. A disabled user stays disabled (u.Disabled says so):
 // an administrator's decision is not undone by a restart. `breachnotice run` uses it to hand
 // out fresh demo credentials at every start.
-func (db *DB) ResetUser(ctx context.Context, u *breach.User, passwordHash string) error {
+func (db *DB) ResetUser(ctx context.Context, u *breach.User, passwordHash, actor string) error {
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	err = tx.QueryRow(ctx, `
-		INSERT INTO users (login, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (login) DO UPDATE SET display_name = excluded.display_name,
-			password_hash = excluded.password_hash, roles = excluded.roles, updated_at = now()
-		RETURNING id, created_at, disabled`, u.Login, u.DisplayName, passwordHash, u.Roles,
-	).Scan(&u.ID, &u.CreatedAt, &u.Disabled)
-	if err != nil {
-		return fmt.Errorf("reset user: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, u.ID); err != nil {
-		return fmt.Errorf("end sessions: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return db.inTx(ctx, "reset user", func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			INSERT INTO users (login, display_name, password_hash, roles) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (login) DO UPDATE SET display_name = excluded.display_name,
+				password_hash = excluded.password_hash, roles = excluded.roles, updated_at = now()
+			RETURNING id, created_at, disabled`, u.Login, u.DisplayName, passwordHash, u.Roles,
+		).Scan(&u.ID, &u.CreatedAt, &u.Disabled)
+		if err != nil {
+			return fmt.Errorf("reset user: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, u.ID); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		return audit(ctx, tx, actor, breach.ActionUserReset, "", map[string]any{"login": u.Login, "roles": u.Roles})
+	})
 }
 
 // DisableUser stops a user from signing in and ends their sessions. An unknown login is an
 // ENOTFOUND error.
-func (db *DB) DisableUser(ctx context.Context, login string) error {
+func (db *DB) DisableUser(ctx context.Context, login, actor string) error {
+	return db.inTx(ctx, "disable user", func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `UPDATE users SET disabled = true, updated_at = now() WHERE login = $1 RETURNING id`, login).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return breach.Errorf(breach.ENOTFOUND, "no user with login %q", login)
+		}
+		if err != nil {
+			return fmt.Errorf("disable user: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, id); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		return audit(ctx, tx, actor, breach.ActionUserDisable, "", map[string]any{"login": login})
+	})
+}
+
+// inTx runs fn in a transaction, committed when fn returns nil; what names the work in errors.
+func (db *DB) inTx(ctx context.Context, what string, fn func(pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return fmt.Errorf("%s: begin: %w", what, err)
 	}
 	defer tx.Rollback(ctx)
-	var id int64
-	err = tx.QueryRow(ctx, `UPDATE users SET disabled = true, updated_at = now() WHERE login = $1 RETURNING id`, login).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return breach.Errorf(breach.ENOTFOUND, "no user with login %q", login)
-	}
-	if err != nil {
-		return fmt.Errorf("disable user: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `DELETE FROM user_sessions WHERE user_id = $1`, id); err != nil {
-		return fmt.Errorf("end sessions: %w", err)
+	if err := fn(tx); err != nil {
+		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("%s: commit: %w", what, err)
 	}
 	return nil
 }

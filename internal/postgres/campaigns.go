@@ -98,7 +98,7 @@ const campaignSelect = `SELECT id, state, spec, created_by, created_at, approved
 
 func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	var (
-		c, cols breach.Campaign
+		c, cols   breach.Campaign
 		spec      []byte
 		version   int64
 		twoPerson bool

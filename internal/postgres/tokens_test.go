@@ -19,7 +19,7 @@ func TestTokens_ABoundTokenActsAsItsUserUntilTheUserIsDisabled(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
 	u := &breach.User{Login: "tokenowner", Roles: []breach.Role{breach.RoleApprover}}
-	if err := db.CreateUser(ctx, u, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"); err != nil {
+	if err := db.CreateUser(ctx, u, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", "cli:test"); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.CreateToken(ctx, "owner-laptop", "TokenOwner", []byte("bound-1"), time.Time{}); err != nil {
@@ -44,7 +44,7 @@ func TestTokens_ABoundTokenActsAsItsUserUntilTheUserIsDisabled(t *testing.T) {
 		t.Errorf("a second token of the same name: %v, want ECONFLICT", err)
 	}
 
-	if err := db.DisableUser(ctx, "tokenowner"); err != nil {
+	if err := db.DisableUser(ctx, "tokenowner", "cli:test"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.TokenByHash(ctx, []byte("bound-1")); breach.ErrorCode(err) != breach.EUNAUTHORIZED {
@@ -124,7 +124,7 @@ func TestTokens_CachedTokensAreRefusedAsSoonAsAnotherProcessRevokesThemOrDisable
 	})
 	<-listening
 
-	if err := db.CreateUser(ctx, &breach.User{Login: "cacheduser", Roles: []breach.Role{breach.RoleViewer}}, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA"); err != nil {
+	if err := db.CreateUser(ctx, &breach.User{Login: "cacheduser", Roles: []breach.Role{breach.RoleViewer}}, "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA", "cli:test"); err != nil {
 		t.Fatal(err)
 	}
 	for name, login := range map[string]string{"cached-free": "", "cached-bound": "cacheduser", "cached-revoked": ""} {
@@ -172,7 +172,7 @@ func TestTokens_CachedTokensAreRefusedAsSoonAsAnotherProcessRevokesThemOrDisable
 	if _, err := db.TokenByHash(ctx, []byte("cached-bound")); err != nil {
 		t.Fatalf("a live token after another's revocation: %v", err)
 	}
-	if err := other.DisableUser(ctx, "cacheduser"); err != nil {
+	if err := other.DisableUser(ctx, "cacheduser", "cli:test"); err != nil {
 		t.Fatal(err)
 	}
 	refusedSoon("cached-bound")

@@ -174,22 +174,23 @@ func signInRequest(peer, login, password string) *http.Request {
 	return r
 }
 
-// countHashes makes argon2id count how many of its runs overlap, each lasting at least hold,
-// until the test ends; most returns the highest number seen at once, runs the total.
+// countHashes makes the sign-in's password check count how many of its runs overlap, each
+// lasting at least hold, until the test ends; most returns the highest number seen at once,
+// runs the total.
 func countHashes(t *testing.T, hold time.Duration) (most, runs func() int32) {
 	t.Helper()
 	var running, high, total atomic.Int32
-	real := idKey
-	idKey = func(password, salt []byte, passes, memory uint32, threads uint8, keyLen uint32) []byte {
+	real := checkHash
+	checkHash = func(hash, pw string) (bool, error) {
 		n := running.Add(1)
 		defer running.Add(-1)
 		total.Add(1)
 		for m := high.Load(); n > m && !high.CompareAndSwap(m, n); m = high.Load() {
 		}
 		time.Sleep(hold)
-		return real(password, salt, passes, memory, threads, keyLen)
+		return real(hash, pw)
 	}
-	t.Cleanup(func() { idKey = real })
+	t.Cleanup(func() { checkHash = real })
 	return high.Load, total.Load
 }
 

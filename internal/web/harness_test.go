@@ -24,6 +24,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/logtest"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/password"
 	"github.com/breachnotice/breachnotice/internal/pgtest"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 	"github.com/breachnotice/breachnotice/internal/sms"
@@ -101,15 +102,15 @@ func newStack(t *testing.T, configure func(*web.Server)) *stack {
 // user creates a console user with the given roles and returns their password.
 func (st *stack) user(login string, roles ...breach.Role) string {
 	st.t.Helper()
-	password := web.NewPassword()
-	hash, err := web.HashPassword(password)
+	pw := password.New()
+	hash, err := password.Hash(pw)
 	if err != nil {
 		st.t.Fatal(err)
 	}
-	if err := st.db.CreateUser(context.Background(), &breach.User{Login: login, Roles: roles}, hash); err != nil {
+	if err := st.db.CreateUser(context.Background(), &breach.User{Login: login, Roles: roles}, hash, "cli:test"); err != nil {
 		st.t.Fatal(err)
 	}
-	return password
+	return pw
 }
 
 // browser is an HTTP client with its own cookies that does not follow redirects, so that

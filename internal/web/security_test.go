@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/password"
 	"github.com/breachnotice/breachnotice/internal/web"
 )
 
@@ -331,27 +332,27 @@ func TestQueues_EveryChangeIsAuditedAndReadsAreNot(t *testing.T) {
 var phc = regexp.MustCompile(`^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`)
 
 func TestPassword_HashIsSaltedArgon2idInPHCFormat(t *testing.T) {
-	h1, err := web.HashPassword("correct horse battery")
+	h1, err := password.Hash("correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, _ := web.HashPassword("correct horse battery")
+	h2, _ := password.Hash("correct horse battery")
 	if !phc.MatchString(h1) {
 		t.Errorf("hash %q is not an argon2id PHC string", h1)
 	}
 	if h1 == h2 {
 		t.Error("two hashes of one password are equal: no salt")
 	}
-	if ok, err := web.CheckPassword(h1, "correct horse battery"); !ok || err != nil {
+	if ok, err := password.Check(h1, "correct horse battery"); !ok || err != nil {
 		t.Errorf("the right password: %v, %v", ok, err)
 	}
-	if ok, _ := web.CheckPassword(h1, "correct horse batterY"); ok {
+	if ok, _ := password.Check(h1, "correct horse batterY"); ok {
 		t.Error("a wrong password matched")
 	}
-	if _, err := web.CheckPassword("$2a$10$bcrypt", "x"); err == nil {
+	if _, err := password.Check("$2a$10$bcrypt", "x"); err == nil {
 		t.Error("an unreadable hash gave no error")
 	}
-	if err := web.CheckNewPassword("short"); err == nil {
+	if err := password.CheckNew("short"); err == nil {
 		t.Error("a 5-character password was accepted")
 	}
 	// What the store keeps is the PHC string, never the password.
