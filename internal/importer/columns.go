@@ -78,6 +78,12 @@ var headerAliases = map[string]field{
 	// `address` column is not taken for the first line: CRMs export the whole address, line
 	// breaks and all, under that name, which no post's rules can check; it stays an attribute
 	// (--map address=address_line1 says otherwise).
+	// The state under the names CRMs and spreadsheets give it ("State Code", "ST",
+	// "State/Province"): under any of them the column is read as a state, where otherwise it
+	// would stay an attribute that nothing reads as one and the regulator report would count
+	// its customers as having no state.
+	"state_code": fieldState, "st": fieldState, "us_state": fieldState, "state_province": fieldState,
+	"province_state": fieldState, "mailing_state": fieldState,
 	"address1": fieldAddress1, "address_1": fieldAddress1, "address_line_1": fieldAddress1,
 	"street": fieldAddress1, "street_address": fieldAddress1,
 	"address2": fieldAddress2, "address_2": fieldAddress2, "address_line_2": fieldAddress2,
@@ -95,10 +101,13 @@ type columns struct {
 	index [numFields]int
 }
 
+// normalizeHeader is a header cell as the field names and aliases are written: lower case,
+// words joined by '_'. A '/' separates words like a space or a dash does, so that
+// "State/Province" reads as state_province.
 func normalizeHeader(h string) string {
 	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
 	return strings.Join(strings.FieldsFunc(h, func(r rune) bool {
-		return r == ' ' || r == '-' || r == '_' || r == '.'
+		return r == ' ' || r == '-' || r == '_' || r == '.' || r == '/'
 	}), "_")
 }
 

@@ -155,6 +155,32 @@ func TestParse_HeaderAliasesMapToFields(t *testing.T) {
 	}
 }
 
+// TestParse_StateHeadersAreReadAsTheState: the names lists give a state column ("State Code",
+// "ST", "State/Province") read as the state — the customer's jurisdiction — and not as an
+// attribute nothing reads as one.
+func TestParse_StateHeadersAreReadAsTheState(t *testing.T) {
+	for _, h := range []string{"State", "State Code", "ST", "State/Province", "Province/State", "US State", "state_province", "Mailing State"} {
+		t.Run(h, func(t *testing.T) {
+			rows, rejects, _ := mustParseUS(t, "customer_id,email,"+h+"\nC1,c1@example.com,FL\n")
+			if len(rejects) != 0 || len(rows) != 1 {
+				t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
+			}
+			if rows[0].Jurisdiction != "us-fl" || len(rows[0].Attributes) != 0 {
+				t.Errorf("header %q: jurisdiction %q, attributes %v; want us-fl and none", h, rows[0].Jurisdiction, rows[0].Attributes)
+			}
+		})
+	}
+}
+
+// TestParse_SlashInAHeaderSeparatesWords: "Size/Colour" is the attribute size_colour, as
+// "Size Colour" is.
+func TestParse_SlashInAHeaderSeparatesWords(t *testing.T) {
+	rows, _, _ := mustParse(t, "customer_id,email,Size/Colour\nC1,c1@example.com,M red\n", Options{})
+	if len(rows) != 1 || rows[0].Attributes["size_colour"] != "M red" {
+		t.Errorf("rows %+v, want the attribute size_colour", rows)
+	}
+}
+
 // TestParse_MapOverridesHeader: --map names unknown columns, drops columns, and refuses
 // mistakes instead of guessing.
 func TestParse_MapOverridesHeader(t *testing.T) {
