@@ -292,7 +292,7 @@ func TestParse_BadRowIsRejectedAndNeighboursKept(t *testing.T) {
 		want  []string // substrings of the reason
 	}{
 		{"too many fields", "C2,b@example.com,,Bob,,,,extra", "", []string{"fields", "8", "7"}},
-		{"too few fields", "C2,b@example.com,,Bob", "", []string{"fields", "4", "7"}},
+		{"too many fields, the extra one empty but for spaces", "C2,b@example.com,,Bob,,,,  ,x", "", []string{"fields", "9", "7"}},
 		// A name is cut, not rejected, even one that makes its row longer than the row limit
 		// (TestImport_NameOverTheRowLimitKeepsTheRow); any other field that long rejects it.
 		{"1 MB attribute-sized field in email", "C2," + longField + ",,Bob,,,", "email", []string{"longer than"}},
@@ -812,5 +812,33 @@ func TestParse_HeaderErrorsNeverQuoteACustomer(t *testing.T) {
 				t.Errorf("error %q does not say %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+// TestParse_TrailingEmptyFieldsAreForgiven: a row that ends with a stray delimiter (extra
+// fields, all empty) or leaves its trailing empty fields out (as some exporters do) is read as
+// if it had the header's width; a row whose extra fields hold data is rejected (see
+// TestParse_BadRowIsRejectedAndNeighboursKept).
+func TestParse_TrailingEmptyFieldsAreForgiven(t *testing.T) {
+	csv := "customer_id,email,name,phone\n" +
+		"C1,c1@example.com,Ann,,\n" +
+		"C2,c2@example.com,Bob\n" +
+		"C3,c3@example.com\n" +
+		"C4,c4@example.com,Cid,987654321,, ,\r\n" +
+		"C5,c5@example.com,Dan,,Smith\n"
+	rows, rejects, _ := mustParse(t, csv, Options{})
+	if got := customerIDs(rows); !slices.Equal(got, []string{"C1", "C2", "C3", "C4"}) {
+		t.Errorf("accepted %v, want C1 to C4%s", got, describeRejects(rejects))
+	}
+	for _, r := range rows {
+		if len(r.Attributes) != 0 {
+			t.Errorf("%s: attributes %v, want none", r.CustomerID, r.Attributes)
+		}
+	}
+	if len(rows) == 4 && (rows[0].Name != "Ann" || rows[1].Name != "Bob" || rows[3].Phone != "+51987654321") {
+		t.Errorf("rows %+v", rows)
+	}
+	if len(rejects) != 1 || rejects[0].CustomerID != "C5" || !strings.Contains(rejects[0].Reason, "row has 5 fields, the header has 4") {
+		t.Errorf("rejects %s; want C5's, whose extra field holds data", describeRejects(rejects))
 	}
 }
