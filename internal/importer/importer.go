@@ -129,7 +129,7 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	if header.problem != "" {
 		return breach.Errorf(breach.EINVALID, "line %d (header): %s", header.line, header.problem)
 	}
-	cols, err := mapHeader(header.fields, opts.Map)
+	cols, err := mapHeader(header.fields, header.line, opts.Map)
 	if err != nil {
 		return breach.Errorf(breach.EINVALID, "line %d: %v", header.line, err)
 	}

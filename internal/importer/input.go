@@ -24,7 +24,7 @@ type Format struct {
 	Gzip      bool   `json:"gzip"`
 	Encoding  string `json:"encoding"`  // "utf-8", "utf-16le", "utf-16be", "windows-1252", …
 	BOM       bool   `json:"bom"`       // the file started with a byte-order mark
-	Delimiter string `json:"delimiter"` // ",", ";" or "\t"
+	Delimiter string `json:"delimiter"` // ",", ";" or "\t" (detected), or "|" (from a sep= line)
 	// Sheet is the sheet a spreadsheet list was read from; Encoding and Delimiter are then
 	// empty.
 	Sheet  string `json:"sheet,omitempty"`
@@ -73,9 +73,50 @@ func openList(counted, src io.Reader, opts Options) (recordSource, Format, error
 	if err != nil {
 		return nil, format, breach.Errorf(breach.EINVALID, "%v", err)
 	}
-	comma := detectDelimiter(in)
+	comma, hinted := excelSepHint(in)
+	if !hinted {
+		comma = detectDelimiter(in)
+	}
 	format.Delimiter = string(comma)
-	return newRecordReader(in, comma), format, nil
+	rr := newRecordReader(in, comma)
+	if hinted {
+		rr.nextNo = 2 // the hint was line 1: the header is line 2, and lines keep their numbers
+	}
+	return rr, format, nil
+}
+
+// excelSepHint reads the hint line Excel honours and many exporters write for it — "sep=;" as
+// line 1, the delimiter of the rest of the file — and, when there is one, consumes the line and
+// returns its delimiter (',', ';', tab or '|'). Without it, the line would be taken for the
+// header and the file refused for naming no column. The line may be quoted ("sep=;") or end in
+// more delimiters (sep=;;; from a spreadsheet that saved it as a row).
+func excelSepHint(br *bufio.Reader) (byte, bool) {
+	peek, _ := br.Peek(64)
+	end := bytes.IndexByte(peek, '\n')
+	if end < 0 {
+		if len(peek) == 64 {
+			return 0, false
+		}
+		end = len(peek) // the file is this line only
+	}
+	line := bytes.TrimSuffix(peek[:end], []byte{'\r'})
+	if len(line) >= 2 && line[0] == '"' && line[len(line)-1] == '"' {
+		line = line[1 : len(line)-1]
+	}
+	if len(line) < 5 || !bytes.EqualFold(line[:4], []byte("sep=")) {
+		return 0, false
+	}
+	comma := line[4]
+	if comma != ',' && comma != ';' && comma != '\t' && comma != '|' {
+		return 0, false
+	}
+	for _, c := range line[5:] {
+		if c != comma {
+			return 0, false
+		}
+	}
+	br.Discard(min(end+1, len(peek)))
+	return comma, true
 }
 
 // openInput unwraps gzip and decodes the input to UTF-8, detecting the encoding unless forced.

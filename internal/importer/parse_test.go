@@ -43,6 +43,52 @@ func TestParse_DelimiterIsDetectedFromHeader(t *testing.T) {
 	}
 }
 
+// TestParse_ExcelSepLineNamesTheDelimiter: a first line "sep=;" (Excel's delimiter hint) is
+// the delimiter, not the header; the header is line 2 and every line keeps its number.
+func TestParse_ExcelSepLineNamesTheDelimiter(t *testing.T) {
+	tests := []struct{ name, first, delim string }{
+		{"semicolon", "sep=;\n", ";"},
+		{"comma with CRLF", "sep=,\r\n", ","},
+		{"tab", "sep=\t\n", "\t"},
+		{"pipe", "sep=|\n", "|"},
+		{"quoted", "\"sep=;\"\n", ";"},
+		{"saved as a row", "sep=;;;\n", ";"},
+		{"upper case", "SEP=;\n", ";"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A comma in the data, so that the delimiter cannot be guessed from the header alone.
+			body := "customer_id,email,plan\nC1,c1@example.com,\"Hogar, TV\"\nC2,not-an-email,x\n"
+			csv := tt.first + strings.ReplaceAll(strings.ReplaceAll(body, ",", tt.delim), "Hogar"+tt.delim+" TV", "Hogar, TV")
+			if tt.delim == "," {
+				csv = tt.first + body
+			}
+			rows, rejects, imp := mustParse(t, csv, Options{})
+			if imp.Delimiter != tt.delim {
+				t.Errorf("delimiter %q, want %q", imp.Delimiter, tt.delim)
+			}
+			if !slices.Equal(rowLines(rows), []int64{3}) || rows[0].Attributes["plan"] != "Hogar, TV" {
+				t.Errorf("rows %+v, want C1 on line 3", rows)
+			}
+			if !slices.Equal(rejectLines(rejects), []int64{4}) {
+				t.Errorf("rejects %s, want line 4's", describeRejects(rejects))
+			}
+		})
+	}
+	t.Run("header error names line 2", func(t *testing.T) {
+		_, _, _, err := parseString(t, "sep=;\nid;mail\nC1;c1@example.com\n", Options{})
+		if !isInvalid(err) || !strings.Contains(err.Error(), "line 2") || strings.Contains(err.Error(), "line 1") {
+			t.Errorf("error %v, want EINVALID naming line 2", err)
+		}
+	})
+	t.Run("a header that only starts like one is a header", func(t *testing.T) {
+		rows, _, imp := mustParse(t, "sep=x,customer_id,email\n1,C1,c1@example.com\n", Options{})
+		if imp.Delimiter != "," || len(rows) != 1 || rows[0].Line != 2 {
+			t.Errorf("delimiter %q, rows %+v", imp.Delimiter, rows)
+		}
+	})
+}
+
 // TestParse_QuotedFieldsWithDelimitersAndNewlines: a multi-line address is one field, and the
 // next row's Line is the physical line it starts on, so operators can find it.
 func TestParse_QuotedFieldsWithDelimitersAndNewlines(t *testing.T) {
