@@ -113,6 +113,8 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	}
 	defer rr.Close()
 	imp.Encoding, imp.Delimiter, imp.Sheet = format.Encoding, format.Delimiter, format.Sheet
+	// Once the list is read: whether part of it was read as Windows-1252 is known only then.
+	defer func() { imp.Encoding = format.encodingRead() }()
 
 	header, err := rr.Read()
 	if errors.Is(err, io.EOF) {

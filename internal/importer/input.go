@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // sniffBytes is how much of the input is examined to guess its encoding and delimiter.
@@ -29,6 +30,20 @@ type Format struct {
 	// empty.
 	Sheet  string `json:"sheet,omitempty"`
 	CROnly bool   `json:"cr_only"` // lines end with a bare carriage return (old Mac Excel)
+	// fallback is set when the encoding was detected as UTF-8: it reads a later byte that is
+	// not UTF-8 as Windows-1252, and says from which line (see encodingRead).
+	fallback *cp1252Fallback
+}
+
+// encodingRead is the encoding the file was read in, once it has been read: Encoding, and
+// "utf-8 (windows-1252 from line N)" when a file detected as UTF-8 held bytes that are not,
+// from line N on, so that the import's report says how its rows were decoded. It is only
+// read once the reading has stopped (the pipeline's reader goroutine has returned).
+func (f Format) encodingRead() string {
+	if f.fallback != nil && f.fallback.firstLine > 0 {
+		return fmt.Sprintf("%s (windows-1252 from line %d)", f.Encoding, f.fallback.firstLine)
+	}
+	return f.Encoding
 }
 
 // crToLF reads a file whose lines end with a bare CR as if they ended with LF.
@@ -163,12 +178,18 @@ func openInput(raw io.Reader, forced string) (*bufio.Reader, Format, error) {
 		f.Encoding, enc = name, e
 	default:
 		f.Encoding, enc = detectEncoding(sample)
+		if enc == nil { // UTF-8 by its first sniffBytes only
+			f.fallback = &cp1252Fallback{}
+		}
 	}
 	if forced != "" && f.BOM && !sameEncoding(forced, f.Encoding) {
 		return nil, f, fmt.Errorf("--encoding %s was given but the file starts with a %s byte-order mark", forced, f.Encoding)
 	}
-	if enc != nil {
+	switch {
+	case enc != nil:
 		br = bufio.NewReaderSize(enc.NewDecoder().Reader(br), 256<<10)
+	case f.fallback != nil:
+		br = bufio.NewReaderSize(transform.NewReader(br, f.fallback), 256<<10)
 	}
 	if f.Encoding == "utf-8" || f.Encoding == "" {
 		f.Encoding = "utf-8"
