@@ -189,13 +189,15 @@ func (s *Categories) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ParseCategories reads a list of category names separated by '|' or ';' (a customer list's
-// `exposed` cell). Empty items are ignored; the first unknown name is an error.
+// ParseCategories reads a list of category names separated by '|', ';' or ',' (a customer
+// list's `exposed` cell). A comma separates too because people write lists with one ("name,
+// email, ssn" in a quoted cell), and no category name or alias contains one, so nothing
+// else can be meant. Empty items are ignored; the first unknown name is an error.
 func ParseCategories(s string) (Categories, error) {
 	var set Categories
 	for s != "" {
 		item := s
-		if i := strings.IndexAny(s, "|;"); i >= 0 {
+		if i := strings.IndexAny(s, "|;,"); i >= 0 {
 			item, s = s[:i], s[i+1:]
 		} else {
 			s = ""

@@ -22,6 +22,8 @@ func TestParseCategories(t *testing.T) {
 		{"full name|email address|phone number|postal address", []Category{CategoryAddress, CategoryPhone, CategoryEmail, CategoryName}},
 		{"dni|rrn|national_id", []Category{CategoryNationalID}},
 		{"name|name|NAME", []Category{CategoryName}},
+		{"name, email, ssn", []Category{CategoryNationalID, CategoryEmail, CategoryName}},
+		{"name,phone number;dob", []Category{CategoryDateOfBirth, CategoryPhone, CategoryName}},
 		{"account|credentials|usim|location|passport", []Category{CategoryPassword, CategorySIM, CategoryPassport, CategoryAccountNumber, CategoryLocation}},
 	}
 	for _, tt := range tests {
@@ -41,7 +43,7 @@ func TestParseCategories_UnknownNameIsNamed(t *testing.T) {
 	for _, tt := range []struct{ in, unknown string }{
 		{"name|favourite_color", "favourite_color"},
 		{"Shoe Size;name", "Shoe Size"},
-		{"name,email", "name,email"}, // a comma is not a separator: one unknown name
+		{"name, email, shoe size", "shoe size"}, // a comma separates: the unknown item is named alone
 	} {
 		set, err := ParseCategories(tt.in)
 		if err == nil {

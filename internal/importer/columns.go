@@ -78,6 +78,12 @@ var headerAliases = map[string]field{
 	// `address` column is not taken for the first line: CRMs export the whole address, line
 	// breaks and all, under that name, which no post's rules can check; it stays an attribute
 	// (--map address=address_line1 says otherwise).
+	// The state under the names CRMs and spreadsheets give it ("State Code", "ST",
+	// "State/Province"): under any of them the column is read as a state, where otherwise it
+	// would stay an attribute that nothing reads as one and the regulator report would count
+	// its customers as having no state.
+	"state_code": fieldState, "st": fieldState, "us_state": fieldState, "state_province": fieldState,
+	"province_state": fieldState, "mailing_state": fieldState,
 	"address1": fieldAddress1, "address_1": fieldAddress1, "address_line_1": fieldAddress1,
 	"street": fieldAddress1, "street_address": fieldAddress1,
 	"address2": fieldAddress2, "address_2": fieldAddress2, "address_line_2": fieldAddress2,
@@ -95,16 +101,19 @@ type columns struct {
 	index [numFields]int
 }
 
+// normalizeHeader is a header cell as the field names and aliases are written: lower case,
+// words joined by '_'. A '/' separates words like a space or a dash does, so that
+// "State/Province" reads as state_province.
 func normalizeHeader(h string) string {
 	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
 	return strings.Join(strings.FieldsFunc(h, func(r rune) bool {
-		return r == ' ' || r == '-' || r == '_' || r == '.'
+		return r == ' ' || r == '-' || r == '_' || r == '.' || r == '/'
 	}), "_")
 }
 
-// mapHeader reads the header row. overrides (from --map) name the field of a column, by the
-// column's header text, case-insensitively.
-func mapHeader(header []string, overrides map[string]string) (columns, error) {
+// mapHeader reads the header row, found on line (1, or 2 after a sep= line). overrides (from
+// --map) name the field of a column, by the column's header text, case-insensitively.
+func mapHeader(header []string, line int64, overrides map[string]string) (columns, error) {
 	c := columns{kind: make([]field, len(header)), names: make([]string, len(header))}
 	for i := range c.index {
 		c.index[i] = -1
@@ -144,7 +153,7 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 		target := overrides[col]
 		i, ok := byName[normalizeHeader(col)]
 		if !ok {
-			return c, fmt.Errorf("--map %s=%s: the header has no column %q %s", col, target, col, describeHeader(header))
+			return c, fmt.Errorf("--map %s=%s: the header has no column %q %s", col, target, col, describeHeader(header, line))
 		}
 		f, ok := fieldNames[strings.ToLower(strings.TrimSpace(target))]
 		if !ok {
@@ -163,10 +172,10 @@ func mapHeader(header []string, overrides map[string]string) (columns, error) {
 		c.index[f] = i
 	}
 	if c.index[fieldCustomerID] < 0 {
-		return c, fmt.Errorf("header: no customer_id column %s; name one customer_id or use --map COLUMN=customer_id", describeHeader(header))
+		return c, fmt.Errorf("header: no customer_id column %s; name one customer_id or use --map COLUMN=customer_id", describeHeader(header, line))
 	}
 	if c.index[fieldEmail] < 0 && c.index[fieldPhone] < 0 && c.index[fieldAddress1] < 0 {
-		return c, fmt.Errorf("header: neither an email, a phone nor an address_line1 column %s; use --map COLUMN=email, --map COLUMN=phone or --map COLUMN=address_line1", describeHeader(header))
+		return c, fmt.Errorf("header: neither an email, a phone nor an address_line1 column %s; use --map COLUMN=email, --map COLUMN=phone or --map COLUMN=address_line1", describeHeader(header, line))
 	}
 	return c, nil
 }
@@ -181,7 +190,7 @@ const (
 // row's text is copied into it only where it names a field ("E-mail" as email): an error is
 // stored with the import, read without an audit and kept after a purge, and a file without a
 // header row has a customer's name and address on its line 1.
-func describeHeader(header []string) string {
+func describeHeader(header []string, line int64) string {
 	var known []string
 	other := 0
 	for i, h := range header {
@@ -192,14 +201,14 @@ func describeHeader(header []string) string {
 		}
 	}
 	if len(known) == 0 {
-		return "(line 1 names none of the fields: the header row, naming the columns — customer_id, email, phone, name … — must be the first row of the file, with nothing above it)"
+		return fmt.Sprintf("(line %d names none of the fields: the header row, naming the columns — customer_id, email, phone, name … — must be the first row of the file, with nothing above it)", line)
 	}
 	columns := "columns"
 	if other == 1 {
 		columns = "column"
 	}
-	return fmt.Sprintf("(line 1 names %s; %d other %s, not shown: only field names are repeated here, in case line 1 is a customer's data)",
-		strings.Join(known, ", "), other, columns)
+	return fmt.Sprintf("(line %d names %s; %d other %s, not shown: only field names are repeated here, in case line %d is a customer's data)",
+		line, strings.Join(known, ", "), other, columns, line)
 }
 
 // headerField is the field a header cell names by itself (a field name or an alias), or

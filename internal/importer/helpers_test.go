@@ -50,7 +50,11 @@ func parseBytes(t testing.TB, data []byte, opts Options) (rows []breach.ImportRo
 
 // runParse is parseBytes without a testing.TB, for use off the test's goroutine.
 func runParse(im *Importer, data []byte, opts Options) (rows []breach.ImportRow, rejects []breach.Reject, imp *breach.Import, err error) {
-	campaign := &breach.Campaign{DefaultCountry: "PE"}
+	return runParseFor(im, &breach.Campaign{DefaultCountry: "PE"}, data, opts)
+}
+
+// runParseFor is runParse into campaign instead of a Peruvian one.
+func runParseFor(im *Importer, campaign *breach.Campaign, data []byte, opts Options) (rows []breach.ImportRow, rejects []breach.Reject, imp *breach.Import, err error) {
 	imp = &breach.Import{}
 	// Batches are produced by several workers, but parse calls write from its own goroutine
 	// only; no lock here, so that the race detector notices if that ever changes.
@@ -84,6 +88,17 @@ func mustParse(t testing.TB, csv string, opts Options) ([]breach.ImportRow, []br
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
+	return rows, rejects, imp
+}
+
+// mustParseUS is mustParse into a campaign whose default country is the US.
+func mustParseUS(t testing.TB, csv string) ([]breach.ImportRow, []breach.Reject, *breach.Import) {
+	t.Helper()
+	rows, rejects, imp, err := runParseFor(newTestImporter(t), &breach.Campaign{DefaultCountry: "US"}, []byte(csv), Options{})
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	checkCounts(t, imp, rows, rejects)
 	return rows, rejects, imp
 }
 

@@ -113,6 +113,8 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	}
 	defer rr.Close()
 	imp.Encoding, imp.Delimiter, imp.Sheet = format.Encoding, format.Delimiter, format.Sheet
+	// Once the list is read: whether part of it was read as Windows-1252 is known only then.
+	defer func() { imp.Encoding = format.encodingRead() }()
 
 	header, err := rr.Read()
 	if errors.Is(err, io.EOF) {
@@ -129,7 +131,7 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	if header.problem != "" {
 		return breach.Errorf(breach.EINVALID, "line %d (header): %s", header.line, header.problem)
 	}
-	cols, err := mapHeader(header.fields, opts.Map)
+	cols, err := mapHeader(header.fields, header.line, opts.Map)
 	if err != nil {
 		return breach.Errorf(breach.EINVALID, "line %d: %v", header.line, err)
 	}

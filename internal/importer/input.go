@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 )
 
 // sniffBytes is how much of the input is examined to guess its encoding and delimiter.
@@ -24,11 +25,25 @@ type Format struct {
 	Gzip      bool   `json:"gzip"`
 	Encoding  string `json:"encoding"`  // "utf-8", "utf-16le", "utf-16be", "windows-1252", …
 	BOM       bool   `json:"bom"`       // the file started with a byte-order mark
-	Delimiter string `json:"delimiter"` // ",", ";" or "\t"
+	Delimiter string `json:"delimiter"` // ",", ";" or "\t" (detected), or "|" (from a sep= line)
 	// Sheet is the sheet a spreadsheet list was read from; Encoding and Delimiter are then
 	// empty.
 	Sheet  string `json:"sheet,omitempty"`
 	CROnly bool   `json:"cr_only"` // lines end with a bare carriage return (old Mac Excel)
+	// fallback is set when the encoding was detected as UTF-8: it reads a later byte that is
+	// not UTF-8 as Windows-1252, and says from which line (see encodingRead).
+	fallback *cp1252Fallback
+}
+
+// encodingRead is the encoding the file was read in, once it has been read: Encoding, and
+// "utf-8 (windows-1252 from line N)" when a file detected as UTF-8 held bytes that are not,
+// from line N on, so that the import's report says how its rows were decoded. It is only
+// read once the reading has stopped (the pipeline's reader goroutine has returned).
+func (f Format) encodingRead() string {
+	if f.fallback != nil && f.fallback.firstLine > 0 {
+		return fmt.Sprintf("%s (windows-1252 from line %d)", f.Encoding, f.fallback.firstLine)
+	}
+	return f.Encoding
 }
 
 // crToLF reads a file whose lines end with a bare CR as if they ended with LF.
@@ -73,9 +88,50 @@ func openList(counted, src io.Reader, opts Options) (recordSource, Format, error
 	if err != nil {
 		return nil, format, breach.Errorf(breach.EINVALID, "%v", err)
 	}
-	comma := detectDelimiter(in)
+	comma, hinted := excelSepHint(in)
+	if !hinted {
+		comma = detectDelimiter(in)
+	}
 	format.Delimiter = string(comma)
-	return newRecordReader(in, comma), format, nil
+	rr := newRecordReader(in, comma)
+	if hinted {
+		rr.nextNo = 2 // the hint was line 1: the header is line 2, and lines keep their numbers
+	}
+	return rr, format, nil
+}
+
+// excelSepHint reads the hint line Excel honours and many exporters write for it — "sep=;" as
+// line 1, the delimiter of the rest of the file — and, when there is one, consumes the line and
+// returns its delimiter (',', ';', tab or '|'). Without it, the line would be taken for the
+// header and the file refused for naming no column. The line may be quoted ("sep=;") or end in
+// more delimiters (sep=;;; from a spreadsheet that saved it as a row).
+func excelSepHint(br *bufio.Reader) (byte, bool) {
+	peek, _ := br.Peek(64)
+	end := bytes.IndexByte(peek, '\n')
+	if end < 0 {
+		if len(peek) == 64 {
+			return 0, false
+		}
+		end = len(peek) // the file is this line only
+	}
+	line := bytes.TrimSuffix(peek[:end], []byte{'\r'})
+	if len(line) >= 2 && line[0] == '"' && line[len(line)-1] == '"' {
+		line = line[1 : len(line)-1]
+	}
+	if len(line) < 5 || !bytes.EqualFold(line[:4], []byte("sep=")) {
+		return 0, false
+	}
+	comma := line[4]
+	if comma != ',' && comma != ';' && comma != '\t' && comma != '|' {
+		return 0, false
+	}
+	for _, c := range line[5:] {
+		if c != comma {
+			return 0, false
+		}
+	}
+	br.Discard(min(end+1, len(peek)))
+	return comma, true
 }
 
 // openInput unwraps gzip and decodes the input to UTF-8, detecting the encoding unless forced.
@@ -122,12 +178,18 @@ func openInput(raw io.Reader, forced string) (*bufio.Reader, Format, error) {
 		f.Encoding, enc = name, e
 	default:
 		f.Encoding, enc = detectEncoding(sample)
+		if enc == nil { // UTF-8 by its first sniffBytes only
+			f.fallback = &cp1252Fallback{}
+		}
 	}
 	if forced != "" && f.BOM && !sameEncoding(forced, f.Encoding) {
 		return nil, f, fmt.Errorf("--encoding %s was given but the file starts with a %s byte-order mark", forced, f.Encoding)
 	}
-	if enc != nil {
+	switch {
+	case enc != nil:
 		br = bufio.NewReaderSize(enc.NewDecoder().Reader(br), 256<<10)
+	case f.fallback != nil:
+		br = bufio.NewReaderSize(transform.NewReader(br, f.fallback), 256<<10)
 	}
 	if f.Encoding == "utf-8" || f.Encoding == "" {
 		f.Encoding = "utf-8"

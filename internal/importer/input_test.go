@@ -156,69 +156,81 @@ func bigASCIIPrefix(delim string, extra ...[2]string) (string, int64) {
 	return b.String(), line
 }
 
-// TestParse_InvalidUTF8AfterSniffWindowCostsOnlyThatName: the encoding is decided on the first
-// 64 KiB; a Latin-1 byte further on cannot be decoded after the fact. In a name, it costs the
-// customer only the accents of their name: the row is kept, its name neutralised, and the
-// warning advises forcing the encoding; every other row is kept. (Elsewhere it rejects the row:
-// TestParse_InvalidUTF8InAttributeIsRejected.)
-func TestParse_InvalidUTF8AfterSniffWindowCostsOnlyThatName(t *testing.T) {
-	prefix, bad := bigASCIIPrefix(",")
-	data := []byte(prefix)
-	data = append(data, "LATE-1,jose@example.com,Jos\xe9 P\xe9rez\n"...)
-	data = append(data, "LATE-2,ana@example.com,Ana\n"...)
+// TestParse_Windows1252AfterSniffWindowIsDecoded: a Windows-1252 list whose first 64 KiB (the
+// sample the encoding is detected on) are ASCII is detected as UTF-8; its first accented row,
+// further on, is read as Windows-1252 byte by byte — its name and attributes kept whole, no row
+// rejected — and the import's encoding says from which line. The line is right whatever the
+// file's line ends.
+func TestParse_Windows1252AfterSniffWindowIsDecoded(t *testing.T) {
+	for _, eol := range []string{"\n", "\r\n", "\r"} {
+		t.Run(fmt.Sprintf("eol %q", eol), func(t *testing.T) {
+			prefix, bad := bigASCIIPrefix(",", [2]string{"plan", "Prepago"})
+			data := []byte(prefix)
+			data = append(data, "LATE-1,jose@example.com,Jos\xe9 P\xe9rez,Plan B\xe1sico \x80\n"...)
+			data = append(data, "LATE-2,ana@example.com,Ana Mu\xf1oz,Prepago\n"...)
+			data = []byte(strings.ReplaceAll(string(data), "\n", eol))
 
-	rows, rejects, imp := mustParseBytes(t, data, Options{})
-	if imp.Encoding != "utf-8" {
-		t.Errorf("encoding %q, want utf-8 (the sniffed part is ASCII)", imp.Encoding)
-	}
-	if len(rejects) != 0 {
-		t.Fatalf("rejects = %s; want none", describeRejects(rejects))
-	}
-	if imp.Warned != 1 || len(imp.Warnings) != 1 {
-		t.Fatalf("warnings %d %+v, want one", imp.Warned, imp.Warnings)
-	}
-	w := imp.Warnings[0]
-	for _, want := range []string{"UTF-8", "--encoding"} {
-		if !strings.Contains(w.Reason, want) {
-			t.Errorf("warning %q does not mention %q", w.Reason, want)
-		}
-	}
-	if w.Field != "name" || w.Line != bad {
-		t.Errorf("warning field %q line %d, want name at %d", w.Field, w.Line, bad)
-	}
-	if got, want := int64(len(rows)), bad; got != want {
-		t.Errorf("accepted %d rows, want %d", got, want)
-	}
-	if got := rows[len(rows)-2]; got.CustomerID != "LATE-1" || got.Name != "Jos P rez" {
-		t.Errorf("row %+v, want LATE-1 with its name neutralised", got)
-	}
-	if last := rows[len(rows)-1]; last.CustomerID != "LATE-2" || last.Line != bad+1 {
-		t.Errorf("last row = %q at line %d, want LATE-2 at %d", last.CustomerID, last.Line, bad+1)
-	}
-
-	// Forcing the encoding, as the warning advises, imports the name.
-	rows, rejects, imp = mustParseBytes(t, data, Options{Encoding: "latin1"})
-	if len(rejects) != 0 || imp.Warned != 0 {
-		t.Fatalf("with --encoding latin1: rejects %s, %d warnings", describeRejects(rejects), imp.Warned)
-	}
-	if imp.Encoding != "windows-1252" {
-		t.Errorf("forced encoding recorded as %q", imp.Encoding)
-	}
-	if got := rows[len(rows)-2]; got.CustomerID != "LATE-1" || got.Name != "José Pérez" {
-		t.Errorf("with --encoding latin1: row %+v", got)
+			rows, rejects, imp := mustParseBytes(t, data, Options{})
+			if want := fmt.Sprintf("utf-8 (windows-1252 from line %d)", bad); imp.Encoding != want {
+				t.Errorf("encoding %q, want %q", imp.Encoding, want)
+			}
+			if len(rejects) != 0 || imp.Warned != 0 {
+				t.Fatalf("rejects %s, warnings %+v; want none", describeRejects(rejects), imp.Warnings)
+			}
+			if got := int64(len(rows)); got != bad {
+				t.Fatalf("accepted %d rows, want %d", got, bad)
+			}
+			if got := rows[len(rows)-2]; got.CustomerID != "LATE-1" || got.Name != "José Pérez" || got.Attributes["plan"] != "Plan Básico €" || got.Line != bad {
+				t.Errorf("row %+v, want LATE-1 at line %d with its accents", got, bad)
+			}
+			if got := rows[len(rows)-1]; got.CustomerID != "LATE-2" || got.Name != "Ana Muñoz" || got.Line != bad+1 {
+				t.Errorf("row %+v, want LATE-2 at line %d with its accents", got, bad+1)
+			}
+		})
 	}
 }
 
-// TestParse_InvalidUTF8InAttributeIsRejected: attributes get the same check as core fields.
-func TestParse_InvalidUTF8InAttributeIsRejected(t *testing.T) {
-	prefix, bad := bigASCIIPrefix(";", [2]string{"plan", "Prepago"})
-	data := append([]byte(prefix), "LATE-1;a@example.com;Ana;Plan B\xe1sico\n"...)
-	rows, rejects, _ := mustParseBytes(t, data, Options{})
-	if len(rejects) != 1 || rejects[0].Line != bad || rejects[0].Field != "plan" || !strings.Contains(rejects[0].Reason, "UTF-8") {
-		t.Fatalf("rejects = %s; want line %d, field plan, invalid UTF-8", describeRejects(rejects), bad)
+// TestParse_UTF8ListKeepsItsEncoding: a UTF-8 list with accents past the sample is UTF-8 to
+// its end, and says nothing else.
+func TestParse_UTF8ListKeepsItsEncoding(t *testing.T) {
+	prefix, bad := bigASCIIPrefix(",")
+	data := append([]byte(prefix), "LATE-1,jose@example.com,José Pérez € 😀\n"...)
+	rows, rejects, imp := mustParseBytes(t, data, Options{})
+	if imp.Encoding != "utf-8" || len(rejects) != 0 || int64(len(rows)) != bad-1 || rows[len(rows)-1].Name != "José Pérez € 😀" {
+		t.Errorf("encoding %q, rejects %s, last row %+v", imp.Encoding, describeRejects(rejects), rows[len(rows)-1])
 	}
-	if int64(len(rows)) != bad-2 || rows[0].Attributes["plan"] != "Prepago" {
-		t.Errorf("accepted %d rows, want %d, with plan Prepago", len(rows), bad-2)
+}
+
+// TestParse_InvalidUTF8InAFileSaidToBeUTF8: when the file says it is UTF-8 (--encoding utf-8,
+// or a byte-order mark), a byte that is not is not guessed at: in a name it costs the customer
+// the accents of their name (the row is kept, its name neutralised, with a warning), elsewhere
+// it rejects the row, saying why.
+func TestParse_InvalidUTF8InAFileSaidToBeUTF8(t *testing.T) {
+	prefix, bad := bigASCIIPrefix(",", [2]string{"plan", "Prepago"})
+	data := append([]byte(prefix), "LATE-1,jose@example.com,Jos\xe9 P\xe9rez,Prepago\n"...)
+	data = append(data, "LATE-2,ana@example.com,Ana,Plan B\xe1sico\n"...)
+	for name, in := range map[string]struct {
+		data []byte
+		opts Options
+	}{
+		"--encoding utf-8": {data, Options{Encoding: "utf-8"}},
+		"BOM":              {append([]byte("\xEF\xBB\xBF"), data...), Options{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rows, rejects, imp := mustParseBytes(t, in.data, in.opts)
+			if imp.Encoding != "utf-8" {
+				t.Errorf("encoding %q, want utf-8", imp.Encoding)
+			}
+			if len(rejects) != 1 || rejects[0].Line != bad+1 || rejects[0].Field != "plan" || !strings.Contains(rejects[0].Reason, "UTF-8") {
+				t.Fatalf("rejects = %s; want line %d, field plan, invalid UTF-8", describeRejects(rejects), bad+1)
+			}
+			if imp.Warned != 1 || len(imp.Warnings) != 1 || imp.Warnings[0].Field != "name" || imp.Warnings[0].Line != bad {
+				t.Fatalf("warnings %d %+v, want one, on line %d's name", imp.Warned, imp.Warnings, bad)
+			}
+			if got := rows[len(rows)-1]; got.CustomerID != "LATE-1" || got.Name != "Jos P rez" {
+				t.Errorf("row %+v, want LATE-1 with its name neutralised", got)
+			}
+		})
 	}
 }
 

@@ -43,6 +43,52 @@ func TestParse_DelimiterIsDetectedFromHeader(t *testing.T) {
 	}
 }
 
+// TestParse_ExcelSepLineNamesTheDelimiter: a first line "sep=;" (Excel's delimiter hint) is
+// the delimiter, not the header; the header is line 2 and every line keeps its number.
+func TestParse_ExcelSepLineNamesTheDelimiter(t *testing.T) {
+	tests := []struct{ name, first, delim string }{
+		{"semicolon", "sep=;\n", ";"},
+		{"comma with CRLF", "sep=,\r\n", ","},
+		{"tab", "sep=\t\n", "\t"},
+		{"pipe", "sep=|\n", "|"},
+		{"quoted", "\"sep=;\"\n", ";"},
+		{"saved as a row", "sep=;;;\n", ";"},
+		{"upper case", "SEP=;\n", ";"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// A comma in the data, so that the delimiter cannot be guessed from the header alone.
+			body := "customer_id,email,plan\nC1,c1@example.com,\"Hogar, TV\"\nC2,not-an-email,x\n"
+			csv := tt.first + strings.ReplaceAll(strings.ReplaceAll(body, ",", tt.delim), "Hogar"+tt.delim+" TV", "Hogar, TV")
+			if tt.delim == "," {
+				csv = tt.first + body
+			}
+			rows, rejects, imp := mustParse(t, csv, Options{})
+			if imp.Delimiter != tt.delim {
+				t.Errorf("delimiter %q, want %q", imp.Delimiter, tt.delim)
+			}
+			if !slices.Equal(rowLines(rows), []int64{3}) || rows[0].Attributes["plan"] != "Hogar, TV" {
+				t.Errorf("rows %+v, want C1 on line 3", rows)
+			}
+			if !slices.Equal(rejectLines(rejects), []int64{4}) {
+				t.Errorf("rejects %s, want line 4's", describeRejects(rejects))
+			}
+		})
+	}
+	t.Run("header error names line 2", func(t *testing.T) {
+		_, _, _, err := parseString(t, "sep=;\nid;mail\nC1;c1@example.com\n", Options{})
+		if !isInvalid(err) || !strings.Contains(err.Error(), "line 2") || strings.Contains(err.Error(), "line 1") {
+			t.Errorf("error %v, want EINVALID naming line 2", err)
+		}
+	})
+	t.Run("a header that only starts like one is a header", func(t *testing.T) {
+		rows, _, imp := mustParse(t, "sep=x,customer_id,email\n1,C1,c1@example.com\n", Options{})
+		if imp.Delimiter != "," || len(rows) != 1 || rows[0].Line != 2 {
+			t.Errorf("delimiter %q, rows %+v", imp.Delimiter, rows)
+		}
+	})
+}
+
 // TestParse_QuotedFieldsWithDelimitersAndNewlines: a multi-line address is one field, and the
 // next row's Line is the physical line it starts on, so operators can find it.
 func TestParse_QuotedFieldsWithDelimitersAndNewlines(t *testing.T) {
@@ -152,6 +198,32 @@ func TestParse_HeaderAliasesMapToFields(t *testing.T) {
 				t.Errorf("an aliased column became an attribute: %v", rows[0].Attributes)
 			}
 		})
+	}
+}
+
+// TestParse_StateHeadersAreReadAsTheState: the names lists give a state column ("State Code",
+// "ST", "State/Province") read as the state — the customer's jurisdiction — and not as an
+// attribute nothing reads as one.
+func TestParse_StateHeadersAreReadAsTheState(t *testing.T) {
+	for _, h := range []string{"State", "State Code", "ST", "State/Province", "Province/State", "US State", "state_province", "Mailing State"} {
+		t.Run(h, func(t *testing.T) {
+			rows, rejects, _ := mustParseUS(t, "customer_id,email,"+h+"\nC1,c1@example.com,FL\n")
+			if len(rejects) != 0 || len(rows) != 1 {
+				t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
+			}
+			if rows[0].Jurisdiction != "us-fl" || len(rows[0].Attributes) != 0 {
+				t.Errorf("header %q: jurisdiction %q, attributes %v; want us-fl and none", h, rows[0].Jurisdiction, rows[0].Attributes)
+			}
+		})
+	}
+}
+
+// TestParse_SlashInAHeaderSeparatesWords: "Size/Colour" is the attribute size_colour, as
+// "Size Colour" is.
+func TestParse_SlashInAHeaderSeparatesWords(t *testing.T) {
+	rows, _, _ := mustParse(t, "customer_id,email,Size/Colour\nC1,c1@example.com,M red\n", Options{})
+	if len(rows) != 1 || rows[0].Attributes["size_colour"] != "M red" {
+		t.Errorf("rows %+v, want the attribute size_colour", rows)
 	}
 }
 
@@ -266,7 +338,7 @@ func TestParse_BadRowIsRejectedAndNeighboursKept(t *testing.T) {
 		want  []string // substrings of the reason
 	}{
 		{"too many fields", "C2,b@example.com,,Bob,,,,extra", "", []string{"fields", "8", "7"}},
-		{"too few fields", "C2,b@example.com,,Bob", "", []string{"fields", "4", "7"}},
+		{"too many fields, the extra one empty but for spaces", "C2,b@example.com,,Bob,,,,  ,x", "", []string{"fields", "9", "7"}},
 		// A name is cut, not rejected, even one that makes its row longer than the row limit
 		// (TestImport_NameOverTheRowLimitKeepsTheRow); any other field that long rejects it.
 		{"1 MB attribute-sized field in email", "C2," + longField + ",,Bob,,,", "email", []string{"longer than"}},
@@ -786,5 +858,33 @@ func TestParse_HeaderErrorsNeverQuoteACustomer(t *testing.T) {
 				t.Errorf("error %q does not say %q", msg, tc.want)
 			}
 		})
+	}
+}
+
+// TestParse_TrailingEmptyFieldsAreForgiven: a row that ends with a stray delimiter (extra
+// fields, all empty) or leaves its trailing empty fields out (as some exporters do) is read as
+// if it had the header's width; a row whose extra fields hold data is rejected (see
+// TestParse_BadRowIsRejectedAndNeighboursKept).
+func TestParse_TrailingEmptyFieldsAreForgiven(t *testing.T) {
+	csv := "customer_id,email,name,phone\n" +
+		"C1,c1@example.com,Ann,,\n" +
+		"C2,c2@example.com,Bob\n" +
+		"C3,c3@example.com\n" +
+		"C4,c4@example.com,Cid,987654321,, ,\r\n" +
+		"C5,c5@example.com,Dan,,Smith\n"
+	rows, rejects, _ := mustParse(t, csv, Options{})
+	if got := customerIDs(rows); !slices.Equal(got, []string{"C1", "C2", "C3", "C4"}) {
+		t.Errorf("accepted %v, want C1 to C4%s", got, describeRejects(rejects))
+	}
+	for _, r := range rows {
+		if len(r.Attributes) != 0 {
+			t.Errorf("%s: attributes %v, want none", r.CustomerID, r.Attributes)
+		}
+	}
+	if len(rows) == 4 && (rows[0].Name != "Ann" || rows[1].Name != "Bob" || rows[3].Phone != "+51987654321") {
+		t.Errorf("rows %+v", rows)
+	}
+	if len(rejects) != 1 || rejects[0].CustomerID != "C5" || !strings.Contains(rejects[0].Reason, "row has 5 fields, the header has 4") {
+		t.Errorf("rejects %s; want C5's, whose extra field holds data", describeRejects(rejects))
 	}
 }

@@ -395,14 +395,22 @@ func (r *recordReader) overLong(first physLine) record {
 	return rec
 }
 
-// fieldStrings returns the fields of the record in buf and ends, as substrings of one string.
+// fieldStrings returns the fields of the record in buf and ends, as substrings of one string,
+// fitted to the header's width once it is known: a row that stops short of the header's last
+// columns has them empty (some exporters leave trailing empty fields out, as the sheet reader
+// does), and a row with more fields than the header whose extra fields are all empty (a
+// trailing delimiter, "C1,a@example.com,Ann,,") has them dropped. A row whose extra fields hold
+// data keeps them, and is rejected: its columns have most likely slipped.
 func (r *recordReader) fieldStrings() []string {
 	all := string(r.buf)
-	fields := make([]string, len(r.ends))
+	fields := make([]string, max(len(r.ends), r.width))
 	start := 0
 	for i, end := range r.ends {
 		fields[i] = all[start:end]
 		start = end
+	}
+	if r.width > 0 && len(fields) > r.width && allEmpty(fields[r.width:]) {
+		fields = fields[:r.width]
 	}
 	return fields
 }

@@ -107,7 +107,11 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 		if i < 0 {
 			return ""
 		}
-		return cleanValue(f.String(), rec.fields[i], false, &errs)
+		s := cleanValue(f.String(), rec.fields[i], false, &errs)
+		if blankIfPlaceholder[f] && isNullPlaceholder(s) {
+			return ""
+		}
+		return s
 	}
 
 	r.CustomerID = get(fieldCustomerID)
@@ -382,6 +386,34 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 		return ""
 	}
 	return s
+}
+
+// blankIfPlaceholder marks the fields in which a null placeholder (isNullPlaceholder) is read
+// as an empty cell. CRM and SQL exports write NULL, N/A or "-" where a customer has no phone or
+// no second address line; read as a value, it rejected a customer who had a valid email. Not
+// the country ("NA" is Namibia), the state or region (a code), the customer_id (a real ID) or
+// the name (plaintext.Name has its own rules), nor other columns (kept as written).
+var blankIfPlaceholder = [numFields]bool{
+	fieldEmail: true, fieldPhone: true,
+	fieldAddress1: true, fieldAddress2: true, fieldAddress3: true, fieldCity: true, fieldPostalCode: true,
+}
+
+// isNullPlaceholder reports whether s is one of the placeholders exports write for "no value":
+// NULL, N/A, NA, #N/A, none, - or --, in any case. "0" is not one: it is a value some columns
+// hold, and a phone of 0 that is rejected says what is wrong. It runs on every contact cell, so
+// it looks at the length before comparing anything.
+func isNullPlaceholder(s string) bool {
+	switch len(s) {
+	case 1:
+		return s == "-"
+	case 2:
+		return s == "--" || strings.EqualFold(s, "na")
+	case 3:
+		return strings.EqualFold(s, "n/a")
+	case 4:
+		return strings.EqualFold(s, "null") || strings.EqualFold(s, "none") || strings.EqualFold(s, "#n/a")
+	}
+	return false
 }
 
 // printableASCII reports whether s is made of printable ASCII characters only.

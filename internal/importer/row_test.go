@@ -271,3 +271,42 @@ func TestParse_StateOfARowWithoutCountryIsReadInTheDefaultCountry(t *testing.T) 
 		}
 	}
 }
+
+// TestParse_NullPlaceholdersInContactColumnsAreEmpty: the placeholders CRM and SQL exports write
+// for "no value" (NULL, N/A, -…) in a contact or address column read as an empty cell, so a
+// customer with another valid contact keeps their notice; one with none left is still
+// rejected, saying so.
+func TestParse_NullPlaceholdersInContactColumnsAreEmpty(t *testing.T) {
+	csv := "customer_id,email,phone,address_line1,address_line2,city,state,postal_code\n" +
+		"C1,c1@example.com,N/A,,,,,\n" +
+		"C2,NULL,+14155550123,,,,,\n" +
+		"C3,c3@example.com,-,,,,,\n" +
+		"C4,c4@example.com,none,,,,,\n" +
+		"C5,n/a,--,1 Main St,NA,Boston,MA,02139\n" +
+		"C6,#N/A,null,,,,,\n" +
+		"C7,null,NONE,-,N/A,#n/a,,na\n" +
+		"C8,c8@example.com,0,,,,,\n"
+	rows, rejects, _ := mustParseUS(t, csv)
+	if got := customerIDs(rows); !slices.Equal(got, []string{"C1", "C2", "C3", "C4", "C5"}) {
+		t.Errorf("accepted %v, want C1 to C5%s", got, describeRejects(rejects))
+	}
+	for _, r := range rows {
+		if r.CustomerID == "C5" && (r.Postal.Line2 != "" || r.Postal.Line1 != "1 Main St" || r.Email != "" || r.Phone != "") {
+			t.Errorf("C5: %+v, want its address without a second line, and no email or phone", r)
+		}
+		if len(r.Attributes) != 0 {
+			t.Errorf("%s: attributes %v, want none", r.CustomerID, r.Attributes)
+		}
+	}
+	if len(rejects) != 3 {
+		t.Fatalf("rejects %s; want C6, C7 (no contact) and C8 (phone 0)", describeRejects(rejects))
+	}
+	for _, r := range rejects[:2] {
+		if !strings.Contains(r.Reason, "neither an email address, a phone number nor a postal address") {
+			t.Errorf("%s rejected for %q, want: no contact at all", r.CustomerID, r.Reason)
+		}
+	}
+	if rejects[2].CustomerID != "C8" || rejects[2].Field != "phone" {
+		t.Errorf("reject %+v, want C8's phone 0", rejects[2])
+	}
+}
