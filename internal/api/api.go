@@ -115,8 +115,8 @@ func (s *Server) Routes() []Route {
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/preview", handler: s.preview},
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/lint", handler: s.lint},
 		// The opt-out link of every notice (signed token, no account).
-		{Method: "GET", Pattern: "/u/{token}", Public: true, handler: s.optOut},
-		{Method: "POST", Pattern: "/u/{token}", Public: true, handler: s.optOut},
+		{Method: "GET", Pattern: "/u/{token}", Public: true, handler: s.keyed(s.optOut)},
+		{Method: "POST", Pattern: "/u/{token}", Public: true, handler: s.keyed(s.optOut)},
 	}
 	// Whether a notice's reference code is genuine (no account, rate-limited per client).
 	rs = append(rs, s.verifyRoutes()...)

@@ -66,6 +66,29 @@ func (s *Server) optOut(w http.ResponseWriter, r *http.Request) {
 	w.Write(page)
 }
 
+// keyed guards a public route that checks a token keyed with the secret (opt-out links,
+// provider reports): until this process's secret is known to be the database's
+// (operation.Service.CheckSecret — serve starts before the migrations that let it say), it
+// answers 503 with Retry-After, so that a provider sends its report again and a customer
+// their opt-out, instead of either being taken for forged — 404, ignored — and lost.
+func (s *Server) keyed(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.Ops != nil {
+			if err := s.Ops.CheckSecret(r.Context()); err != nil {
+				s.Log.Warn("a keyed public route refused until the secret is checked", "route", r.Pattern, "err", err)
+				w.Header().Set("Retry-After", "60")
+				if strings.HasPrefix(r.URL.Path, "/u/") { // a customer's browser
+					http.Error(w, "temporarily unavailable: try again in a minute", http.StatusServiceUnavailable)
+				} else {
+					refuse(w, http.StatusServiceUnavailable, "temporarily unavailable: send the report again later")
+				}
+				return
+			}
+		}
+		h(w, r)
+	}
+}
+
 // validOptOutBody accepts a form (urlencoded or multipart, as RFC 8058 allows) carrying
 // List-Unsubscribe=One-Click or the page's confirm=1.
 func validOptOutBody(w http.ResponseWriter, r *http.Request) bool {

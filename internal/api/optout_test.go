@@ -10,7 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/examples"
+	"github.com/breachnotice/breachnotice/internal/api"
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/optout"
 	"github.com/breachnotice/breachnotice/internal/postgres"
 )
@@ -104,5 +106,28 @@ func TestOptOut_ForgedTokensAndBadBodiesChangeNothing(t *testing.T) {
 	}
 	if suppressed(t, r.Email) != 0 {
 		t.Error("a refused request suppressed the address")
+	}
+}
+
+// A process whose secret is not known to be the database's (serve started before the
+// migrations that let it check, or with another secret) cannot tell a genuine opt-out link or
+// provider report from a forged one: it answers 503 with Retry-After, so that the customer and
+// the provider try again, rather than 404 or "ignored" — which would lose them.
+func TestKeyedRoutes_WaitForTheSecretInsteadOfDroppingOptOutsAndReports(t *testing.T) {
+	c, _ := serve(t, t.Name(), func(s *api.Server) {
+		s.Ops.SecretCheck.Binder = s.Store.(operation.SecretBinder)
+		s.Ops.SecretCheck.MayBind = false // a secret that may not bind: never the database's here
+		s.Ops.Secret = []byte("another-secret-of-at-least-thirty-two-bytes")
+	})
+	token, _ := optout.Token(testSecret, optout.Target{CampaignID: "00000000-0000-4000-8000-000000000001", RecipientID: 1, Channel: breach.ChannelEmail})
+	for _, req := range []struct{ method, path, ctype, body string }{
+		{"GET", "/u/" + token, "", ""},
+		{"POST", "/u/" + token, "application/x-www-form-urlencoded", "List-Unsubscribe=One-Click"},
+		{"POST", "/webhooks/email", "application/json", "[]"},
+	} {
+		resp, body := c.do(req.method, req.path, req.ctype, strings.NewReader(req.body), "")
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s %s with the secret unchecked: %d %q, want 503 with Retry-After", req.method, req.path, resp.StatusCode, body)
+		}
 	}
 }

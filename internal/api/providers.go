@@ -45,10 +45,10 @@ const (
 // The log gets the route, the status and counts, never an address, a token or a body.
 func (s *Server) providerRoutes() []Route {
 	return []Route{
-		{Method: "POST", Pattern: dispatch.TwilioStatusPath + "/{token}", Public: true, handler: s.twilioStatus},
+		{Method: "POST", Pattern: dispatch.TwilioStatusPath + "/{token}", Public: true, handler: s.keyed(s.twilioStatus)},
 		{Method: "POST", Pattern: "/webhooks/twilio/inbound", Public: true, handler: s.twilioInbound},
-		{Method: "POST", Pattern: "/webhooks/ses", Public: true, handler: s.sesNotification},
-		{Method: "POST", Pattern: "/webhooks/email", Public: true, handler: s.emailEvents},
+		{Method: "POST", Pattern: "/webhooks/ses", Public: true, handler: s.keyed(s.sesNotification)},
+		{Method: "POST", Pattern: "/webhooks/email", Public: true, handler: s.keyed(s.emailEvents)},
 	}
 }
 
@@ -58,6 +58,7 @@ func (s *Server) providerRoutes() []Route {
 var refusalCodes = map[int]string{
 	http.StatusBadRequest: breach.EINVALID, http.StatusForbidden: breach.EUNAUTHORIZED, http.StatusNotFound: breach.ENOTFOUND,
 	http.StatusRequestEntityTooLarge: breach.EINVALID, http.StatusUnsupportedMediaType: breach.EINVALID,
+	http.StatusServiceUnavailable: breach.EUNAVAILABLE,
 }
 
 // refuse answers a webhook request it will not act on, in the API's error shape. The message
