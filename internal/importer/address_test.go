@@ -31,11 +31,11 @@ func TestParse_AddressesCheckedPerCountry(t *testing.T) {
 		`XX1,Pam,,PE,,,Lima,,15074`,
 		`XX2,Quin,,PE,Jr. Los Pinos 245,,,,`,
 		`XX3,Ray,,PE,,,,,`,
+		`US5,Sam,,US,PSC 1234 Box 5678,,APO,,09012`,
 	}, "\n") + "\n"
-	rows, rejects, _ := mustParse(t, csv, Options{})
+	rows, rejects, imp := mustParse(t, csv, Options{})
 	wantRejects := map[int64]string{
 		4:  "postal_code", // 2108
-		5:  "region",      // a US address without its state
 		7:  "postal_code", // L-18
 		9:  "postal_code", // 6900, with an email address beside it
 		11: "postal_code", // the old six-digit Korean code
@@ -44,6 +44,7 @@ func TestParse_AddressesCheckedPerCountry(t *testing.T) {
 		17: "email",       // a city and a postal code without an address line: no address
 		18: "city",        // no city, no postal code: two problems, the first named
 		19: "email",       // no address line: no address, and no way to reach the customer
+		20: "region",      // a US address without its state, whose ZIP code names none (military)
 	}
 	got := map[int64]string{}
 	for _, r := range rejects {
@@ -74,6 +75,8 @@ func TestParse_AddressesCheckedPerCountry(t *testing.T) {
 	}
 	for id, want := range map[string]breach.PostalAddress{
 		"US1": {Line1: "1208 Maple Ave", Line2: "Apt 4B", City: "Springfield", Region: "IL", PostalCode: "62704", Country: "US"},
+		// No state: its ZIP code names it (the post delivers by the ZIP code), with a warning.
+		"US4": {Line1: "1 Main St", City: "Boston", Region: "MA", PostalCode: "02108", Country: "US"},
 		"GB1": {Line1: "10 Downing Street", City: "London", PostalCode: "SW1A 2AA", Country: "GB"},
 		"KR1": {Line1: "테헤란로 152", City: "서울특별시 강남구", PostalCode: "06236", Country: "KR"},
 		"NZ1": {Line1: "1 Queen St", City: "Auckland", PostalCode: "1010", Country: "NZ"},
@@ -81,6 +84,9 @@ func TestParse_AddressesCheckedPerCountry(t *testing.T) {
 		if got := byID[id].Postal; got != want {
 			t.Errorf("%s: postal %+v, want %+v", id, got, want)
 		}
+	}
+	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 5 || imp.Warnings[0].Field != "region" || !strings.Contains(imp.Warnings[0].Reason, "MA") {
+		t.Errorf("warnings %+v, want line 5's state taken from its ZIP code", imp.Warnings)
 	}
 	for _, r := range rejects {
 		if r.Line == 17 && !strings.Contains(r.Reason, "address_line1") {
@@ -106,5 +112,29 @@ func TestParse_PostalOnlyListImports(t *testing.T) {
 	rows, rejects, _ := mustParse(t, "customer_id,name,country,address_line1,city,postal_code\nP1,Ana,FR,1 rue X,Paris,75001\n", Options{})
 	if len(rejects) != 0 || len(rows) != 1 || rows[0].Postal.City != "Paris" {
 		t.Fatalf("rows %+v, rejects%s", rows, describeRejects(rejects))
+	}
+}
+
+// A `state` column as people type it — "California", "Calif.", "N.Y." as well as "CA" — gives
+// a US customer their state's notice profile, as the regulator report counts them there (one
+// reading: breach.USState); a value that is no US state's, on a US row, is kept as written
+// with a warning rather than silently leaving the customer on the default profile.
+func TestParse_StateNamesGiveTheirProfileAndStrangeStatesAreWarned(t *testing.T) {
+	rows, rejects, imp := mustParseUS(t, "customer_id,email,country,state\n"+
+		"S1,a@example.com,US,California\nS2,b@example.com,US,N.Y.\nS3,c@example.com,,Mass.\nS4,d@example.com,US,ZZ\nS5,e@example.com,US,tx\n")
+	if len(rejects) != 0 {
+		t.Fatalf("rejects:%s", describeRejects(rejects))
+	}
+	want := map[string]string{"S1": "us-ca", "S2": "us-ny", "S3": "us-ma", "S4": "", "S5": "us-tx"}
+	for _, r := range rows {
+		if r.Jurisdiction != want[r.CustomerID] {
+			t.Errorf("%s: jurisdiction %q, want %q", r.CustomerID, r.Jurisdiction, want[r.CustomerID])
+		}
+		if r.CustomerID == "S4" && r.Attributes["state"] != "ZZ" {
+			t.Errorf("S4: the state is not kept as written: %v", r.Attributes)
+		}
+	}
+	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 5 || imp.Warnings[0].Field != "state" {
+		t.Errorf("warnings %+v, want line 5's state", imp.Warnings)
 	}
 }

@@ -86,7 +86,7 @@ func (e *rowError) add(field, format string, args ...any) {
 // row validates and normalizes one record into r, or returns why it is rejected. r is the
 // caller's (a slot of its batch), so that a valid row costs no allocation of its own. warn is
 // set when the row is valid but one of its values was neutralised (its name).
-func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej *breach.Reject, warn *breach.Warning) {
+func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*breach.Reject, *breach.Warning) {
 	if rec.problem != "" {
 		return v.reject(rec, v.columnField(rec.problemColumn), rec.problem), nil
 	}
@@ -99,7 +99,6 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 	if allEmpty(rec.fields) {
 		return v.reject(rec, "", "row is empty"), nil
 	}
-	var warning string
 	var errs rowError
 	*r = breach.ImportRow{Line: rec.line}
 	get := func(f field) string {
@@ -143,8 +142,9 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 	if raw := get(fieldPhone); raw != "" {
 		r.Phone = v.phone(raw, r.Country, &errs)
 	}
+	var addressWarning string
 	if v.hasAddress() {
-		v.address(rec, r, get, &errs)
+		addressWarning = v.address(rec, r, get, &errs)
 	}
 	if r.Email == "" && r.Phone == "" && r.Postal.IsZero() && len(errs.problems) == 0 {
 		if v.hasAddress() {
@@ -159,10 +159,8 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 	if name == "" {
 		name = v.raw(rec, fieldFirstName) + " " + v.raw(rec, fieldLastName)
 	}
-	r.Name, warning = plaintext.Name(name)
-	if warning != "" {
-		warn = &breach.Warning{Line: rec.line, Field: "name", Reason: warning}
-	}
+	var nameWarning string
+	r.Name, nameWarning = plaintext.Name(name)
 
 	if raw := get(fieldLocale); raw != "" {
 		tag, err := lookup(cache.locales, raw, breach.ParseLocale)
@@ -188,13 +186,24 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (rej
 	if r.Exposed == 0 {
 		r.Exposed = v.defaultExposed
 	}
-	r.Jurisdiction = v.jurisdiction(get(fieldJurisdiction), get(fieldState), r, &errs)
+	var stateWarning string
+	r.Jurisdiction, stateWarning = v.jurisdiction(get(fieldJurisdiction), get(fieldState), r, &errs)
 	v.attributes(rec, r, &errs)
 
 	if len(errs.problems) > 0 {
 		return &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}, nil
 	}
-	return nil, warn
+	// One warning a row: the name's first (it decides the greeting), else the address's, else
+	// the state's.
+	switch {
+	case nameWarning != "":
+		return nil, &breach.Warning{Line: rec.line, Field: "name", Reason: nameWarning}
+	case addressWarning != "":
+		return nil, &breach.Warning{Line: rec.line, Field: "region", Reason: addressWarning}
+	case stateWarning != "":
+		return nil, &breach.Warning{Line: rec.line, Field: "state", Reason: stateWarning}
+	}
+	return nil, nil
 }
 
 // hasAddress reports whether the list has address columns at all: a list without them pays
@@ -218,7 +227,10 @@ func (v *validator) hasAddress() bool {
 // and a row whose address is wrong is often a row whose columns slipped. The reject names the
 // line, the column and why; fixed, the row imports again (a later import merges into the
 // customer). Nothing is kept without its address silently.
-func (v *validator) address(rec record, r *breach.ImportRow, get func(field) string, errs *rowError) {
+//
+// A US address without its state takes the state its ZIP code names, with a warning (warning):
+// the post delivers by the ZIP code, and rejecting the row left the customer without a letter.
+func (v *validator) address(rec record, r *breach.ImportRow, get func(field) string, errs *rowError) (warning string) {
 	a := breach.PostalAddress{
 		Line1: get(fieldAddress1), Line2: get(fieldAddress2), Line3: get(fieldAddress3),
 		City: get(fieldCity), Region: get(fieldRegion), PostalCode: get(fieldPostalCode),
@@ -234,7 +246,7 @@ func (v *validator) address(rec record, r *breach.ImportRow, get func(field) str
 				}
 			}
 		}
-		return
+		return ""
 	}
 	if a.Region == "" && v.cols.index[fieldRegion] < 0 {
 		a.Region = get(fieldState)
@@ -243,17 +255,24 @@ func (v *validator) address(rec record, r *breach.ImportRow, get func(field) str
 	if a.Country == "" {
 		a.Country = v.defaultCountry
 	}
+	if a.Region == "" && strings.EqualFold(a.Country, "US") {
+		if st := breach.USStateOfZIP(a.PostalCode); st != "" {
+			a.Region = st
+			warning = fmt.Sprintf("the address has no state: %s, which its ZIP code names, is printed on the letter", st)
+		}
+	}
 	if err := a.Validate(); err != nil {
 		if ve, ok := err.(*breach.ValidationError); ok {
 			for _, f := range ve.Fields {
 				errs.add(f.Path, "%s", f.Message)
 			}
-			return
+			return ""
 		}
 		errs.add("address_line1", "%v", err)
-		return
+		return ""
 	}
 	r.Postal = a
+	return warning
 }
 
 // raw is the trimmed value of field f (Excel's ="…" unwrapped), unchecked, "" when the list has
@@ -322,7 +341,7 @@ var jurisdictionPattern = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,8})?$`)
 // is often us-ca for everyone in the US, California's notice being the strictest): beside it,
 // the state is kept as an attribute too, for the regulator report counts people where they
 // live. Dropped, a Floridian with California's notice counted for California.
-func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *rowError) string {
+func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *rowError) (jurisdiction, warning string) {
 	if j != "" {
 		j = strings.ToLower(j)
 		if !jurisdictionPattern.MatchString(j) {
@@ -331,16 +350,21 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 		if state != "" {
 			keepState(r, state)
 		}
-		return j
+		return j, ""
 	}
 	if state == "" {
-		return ""
+		return "", ""
 	}
-	if code := strings.ToUpper(state); isUSState(code) && (r.Country == "US" || r.Country == "" && v.stateCodesAreUS) {
-		return "us-" + strings.ToLower(code)
+	// A code ("MA") is a US state's as the campaign reads codes; a name ("Massachusetts",
+	// "Mass.") is one wherever the row is not placed in another country.
+	if st, isCode := breach.USState(state); st != "" && (r.Country == "US" || r.Country == "" && (v.stateCodesAreUS || !isCode)) {
+		return "us-" + strings.ToLower(st), ""
 	}
 	keepState(r, state)
-	return ""
+	if r.Country == "US" {
+		return "", fmt.Sprintf("%q is no US state's code or name: kept as written; the customer's notice follows the campaign's default profile", breach.Clip(state))
+	}
+	return "", ""
 }
 
 // keepState keeps a state value the row's jurisdiction does not hold as its attribute "state",
@@ -441,11 +465,4 @@ func allEmpty(fields []string) bool {
 		}
 	}
 	return true
-}
-
-// usStates are the codes of the US states, DC and territories, space-separated.
-const usStates = " AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR GU VI AS MP "
-
-func isUSState(code string) bool {
-	return len(code) == 2 && strings.Contains(usStates, " "+code+" ")
 }

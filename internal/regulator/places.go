@@ -1,7 +1,6 @@
 package regulator
 
 import (
-	"strconv"
 	"strings"
 
 	"golang.org/x/text/language"
@@ -59,16 +58,16 @@ func locate(rc breach.ResidenceCount, codesAreUS bool) place {
 	}
 	// A two-letter code on a row of no country is a US state's only where the campaign says
 	// so (codesAreUS: in a Brazilian campaign MA is Maranhão); a state's name is one anywhere.
-	if st, isCode := stateOf(rc.Region); st != "" && (country == "US" || codesAreUS || usProfile || !isCode) {
+	if st, isCode := breach.USState(rc.Region); st != "" && (country == "US" || codesAreUS || usProfile || !isCode) {
 		return place{"US-" + st, GroupUS}
 	}
 	if country == "US" || usProfile {
-		if st := stateOfZIP(rc.PostalCode); st != "" {
+		if st := breach.USStateOfZIP(rc.PostalCode); st != "" {
 			return place{"US-" + st, GroupUS}
 		}
 	}
 	if code, ok := strings.CutPrefix(j, "us-"); ok {
-		if _, known := usStates[strings.ToUpper(code)]; known {
+		if breach.IsUSState(strings.ToUpper(code)) {
 			return place{"US-" + strings.ToUpper(code), GroupUS}
 		}
 	}
@@ -121,7 +120,7 @@ func Name(j string) string {
 		return "European Economic Area (GDPR)"
 	}
 	if st, ok := strings.CutPrefix(j, "US-"); ok {
-		if name := usStates[st]; name != "" {
+		if name := breach.USStateName(st); name != "" {
 			return name
 		}
 	}
@@ -143,93 +142,3 @@ const eea = " AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT 
 
 // usTerritories are the US territories with an ISO 3166-1 code of their own.
 const usTerritories = " PR GU VI AS MP UM "
-
-// usStates are the US states, the District of Columbia and the territories, by postal code.
-var usStates = map[string]string{
-	"AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-	"CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-	"FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-	"IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-	"ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-	"MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-	"NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-	"NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
-	"PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
-	"TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
-	"WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
-	"PR": "Puerto Rico", "GU": "Guam", "VI": "U.S. Virgin Islands", "AS": "American Samoa",
-	"MP": "Northern Mariana Islands", "UM": "U.S. Minor Outlying Islands",
-}
-
-// usStateByName finds a state by its name, lower-cased without dots ("district of columbia"),
-// or the abbreviation newspapers and older mailing lists
-// use (AP style: "Calif.", "Mass.", "W.Va.").
-var usStateByName = func() map[string]string {
-	m := map[string]string{"washington dc": "DC", "washington, dc": "DC", "us virgin islands": "VI"}
-	for code, name := range usStates {
-		m[strings.ToLower(strings.ReplaceAll(name, ".", ""))] = code
-	}
-	for abbr, code := range map[string]string{"ala": "AL", "ariz": "AZ", "ark": "AR", "calif": "CA",
-		"colo": "CO", "conn": "CT", "del": "DE", "fla": "FL", "ill": "IL", "ind": "IN", "kan": "KS", "kans": "KS",
-		"mass": "MA", "mich": "MI", "minn": "MN", "miss": "MS", "mont": "MT", "neb": "NE", "nebr": "NE", "nev": "NV",
-		"okla": "OK", "ore": "OR", "oreg": "OR", "penn": "PA", "penna": "PA", "tenn": "TN", "tex": "TX", "wash": "WA",
-		"wva": "WV", "wis": "WI", "wisc": "WI", "wyo": "WY"} {
-		m[abbr] = code
-	}
-	return m
-}()
-
-// stateOf reads a US state from a list's `state` or `region` value: a postal code ("ca", also
-// written with dots and spaces: "N.Y.", "N. Y.") or a name ("California"); "" when it is
-// neither. isCode says the value was written as a two-letter code (the one reading of a
-// value the report makes: whether it is a code decides whose state it may be, see locate).
-func stateOf(s string) (state string, isCode bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), ".", "")
-	if code := strings.ToUpper(strings.ReplaceAll(s, " ", "")); len(code) == 2 {
-		if _, ok := usStates[code]; ok {
-			return code, true
-		}
-		return "", true
-	}
-	return usStateByName[strings.ToLower(s)], false
-}
-
-// zip3 maps the first three digits of a ZIP code to the state of its sectional center (USPS):
-// each entry covers the prefixes from lo to hi. Military (AA, AE, AP) and unassigned prefixes
-// are absent: a customer there is in the US, state unknown.
-var zip3 = []struct {
-	lo, hi int
-	state  string
-}{
-	{5, 5, "NY"}, {6, 7, "PR"}, {8, 8, "VI"}, {9, 9, "PR"}, {10, 27, "MA"}, {28, 29, "RI"},
-	{30, 38, "NH"}, {39, 49, "ME"}, {50, 54, "VT"}, {55, 55, "MA"}, {56, 59, "VT"},
-	{60, 69, "CT"}, {70, 89, "NJ"}, {100, 149, "NY"}, {150, 196, "PA"}, {197, 199, "DE"},
-	{200, 200, "DC"}, {201, 201, "VA"}, {202, 205, "DC"}, {206, 219, "MD"}, {220, 246, "VA"},
-	{247, 268, "WV"}, {270, 289, "NC"}, {290, 299, "SC"}, {300, 319, "GA"}, {320, 339, "FL"},
-	{341, 349, "FL"}, {350, 369, "AL"}, {370, 385, "TN"}, {386, 397, "MS"}, {398, 399, "GA"},
-	{400, 427, "KY"}, {430, 459, "OH"}, {460, 479, "IN"}, {480, 499, "MI"}, {500, 528, "IA"},
-	{530, 549, "WI"}, {550, 567, "MN"}, {569, 569, "DC"}, {570, 577, "SD"}, {580, 588, "ND"},
-	{590, 599, "MT"}, {600, 629, "IL"}, {630, 658, "MO"}, {660, 679, "KS"}, {680, 693, "NE"},
-	{700, 714, "LA"}, {716, 729, "AR"}, {730, 732, "OK"}, {733, 733, "TX"}, {734, 749, "OK"},
-	{750, 799, "TX"}, {800, 816, "CO"}, {820, 831, "WY"}, {832, 838, "ID"}, {840, 847, "UT"},
-	{850, 865, "AZ"}, {870, 884, "NM"}, {885, 885, "TX"}, {889, 898, "NV"}, {900, 961, "CA"},
-	{967, 968, "HI"}, {969, 969, "GU"}, {970, 979, "OR"}, {980, 994, "WA"}, {995, 999, "AK"},
-}
-
-// stateOfZIP is the state of a ZIP code's first three digits (the store passes at most
-// three characters), or "".
-func stateOfZIP(prefix string) string {
-	if len(prefix) != 3 || strings.Trim(prefix, "0123456789") != "" {
-		return ""
-	}
-	n, err := strconv.Atoi(prefix)
-	if err != nil {
-		return ""
-	}
-	for _, z := range zip3 {
-		if n >= z.lo && n <= z.hi {
-			return z.state
-		}
-	}
-	return ""
-}

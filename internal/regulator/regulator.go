@@ -279,8 +279,7 @@ func knownJurisdiction(j string) bool {
 	case j == GroupUS || j == GroupEEA:
 		return true
 	case usSubdivRE.MatchString(j):
-		_, ok := usStates[j[3:]]
-		return ok
+		return breach.IsUSState(j[3:])
 	case countryCode.MatchString(j):
 		_, err := breach.ParseCountry(j)
 		return err == nil

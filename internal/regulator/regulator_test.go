@@ -459,16 +459,6 @@ func TestReport_PeopleOfNoCountryLiveInTheCampaignsDefaultCountry(t *testing.T) 
 	}
 }
 
-// A state column as people type it: a code, a name, a code with dots, an AP-style abbreviation.
-func TestStateOf_CodesNamesAndAbbreviations(t *testing.T) {
-	for in, want := range map[string]string{"CA": "CA", " ca ": "CA", "California": "CA", "Calif.": "CA", "Mass.": "MA",
-		"N.Y.": "NY", "N. Y.": "NY", "W.Va.": "WV", "Wash.": "WA", "Fla": "FL", "CAL": "", "District of Columbia": "DC", "Arequipa": "", "XX": "", "": ""} {
-		if got, _ := stateOf(in); got != want {
-			t.Errorf("stateOf(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestReport_EUOutermostRegionsCountForTheirMemberState: a list that writes Réunion, Åland or
 // the Canary Islands by their own ISO codes (as French telecom lists do) owes their member
 // state's authority and the GDPR, as it would for residents of mainland France.

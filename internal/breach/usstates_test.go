@@ -1,0 +1,23 @@
+package breach
+
+import "testing"
+
+// A state column as people type it: a code, a name, a code with dots, an AP-style abbreviation.
+func TestUSState_CodesNamesAndAbbreviations(t *testing.T) {
+	for in, want := range map[string]string{"CA": "CA", " ca ": "CA", "California": "CA", "Calif.": "CA", "Mass.": "MA",
+		"N.Y.": "NY", "N. Y.": "NY", "W.Va.": "WV", "Wash.": "WA", "Fla": "FL", "CAL": "", "District of Columbia": "DC", "Arequipa": "", "XX": "", "": ""} {
+		if got, _ := USState(in); got != want {
+			t.Errorf("USState(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A ZIP code names its state by its first three digits; whatever else is no ZIP code.
+func TestUSStateOfZIP(t *testing.T) {
+	for in, want := range map[string]string{"02139": "MA", "021": "MA", "94105-1234": "CA", "00601": "PR", "33101": "FL",
+		"99950": "AK", "000": "", "2139": "", "AB123": "", "12": "", "": ""} {
+		if got := USStateOfZIP(in); got != want {
+			t.Errorf("USStateOfZIP(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
