@@ -132,14 +132,31 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 			return c, fmt.Errorf("header: column %d's name is longer than %d bytes", i+1, maxHeaderName)
 		}
 	}
-	byName := map[string]int{}
+	names := make([]string, len(header))
+	taken := map[string]bool{}
 	for i, h := range header {
-		name := normalizeHeader(h)
-		if name == "" {
-			name = fmt.Sprintf("column_%d", i+1)
+		names[i] = normalizeHeader(h)
+		if names[i] == "" {
+			names[i] = fmt.Sprintf("column_%d", i+1)
 		}
-		if j, dup := byName[name]; dup {
-			return c, fmt.Errorf("header: columns %d and %d have the same name%s", j+1, i+1, quoteIfField(h))
+		taken[names[i]] = true
+	}
+	byName := map[string]int{}
+	for i, name := range names {
+		if _, dup := byName[name]; dup {
+			// A repeated name gets a name of its own (notes_2), which --map can name. A
+			// repeated attribute (Notes, Notes) is only more of the customer's data, kept under
+			// it; the new name is never read as a field (a second Address is no address_2, the
+			// second address line). A repeated field stays that field, and is refused below
+			// unless --map says what it is: which of two emails is the customer's needs a choice.
+			for k := 2; ; k++ {
+				if alt := fmt.Sprintf("%s_%d", name, k); !taken[alt] {
+					taken[alt], c.names[i], byName[alt] = true, alt, i
+					break
+				}
+			}
+			c.kind[i] = headerField(header[i])
+			continue
 		}
 		byName[name] = i
 		c.names[i] = name
@@ -165,7 +182,10 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 		if f <= fieldIgnore {
 			continue
 		}
-		if j := c.index[f]; j >= 0 {
+		if j := c.index[f]; j >= 0 && names[j] == names[i] && headerField(header[i]) == f {
+			return c, fmt.Errorf("header: columns %d and %d have the same name%s, the field %s: drop one with --map %s=- (column %d), or --map it to another field, or rename it",
+				j+1, i+1, quoteIfField(header[i]), f, c.names[i], i+1)
+		} else if j >= 0 {
 			return c, fmt.Errorf("header: columns %d%s and %d%s both hold %s; keep one or --map one of them to another field (or to - to drop it)",
 				j+1, quoteIfField(header[j]), i+1, quoteIfField(header[i]), f)
 		}

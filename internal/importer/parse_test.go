@@ -840,7 +840,7 @@ func TestFieldLabels_MatchTheHeaderNames(t *testing.T) {
 func TestParse_HeaderErrorsNeverQuoteACustomer(t *testing.T) {
 	for _, tc := range []struct{ name, csv, want string }{
 		{"no header row", "C-1001,María Fernanda López Quispe,Av. Arequipa 123,Lima,15001\n", "first row"},
-		{"a repeated name on line 1", "C-1001,email,López,López\n", "have the same name"},
+		{"a repeated name on line 1", "C-1001,email,López,López\n", "no customer_id column"},
 		{"one field named", "C-1001,E-mail,López Quispe,Lima\nC-1002,b@example.com,Ana,Cusco\n", `column 2 "E-mail" as email; 3 other columns`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -886,5 +886,36 @@ func TestParse_TrailingEmptyFieldsAreForgiven(t *testing.T) {
 	}
 	if len(rejects) != 1 || rejects[0].CustomerID != "C5" || !strings.Contains(rejects[0].Reason, "row has 5 fields, the header has 4") {
 		t.Errorf("rejects %s; want C5's, whose extra field holds data", describeRejects(rejects))
+	}
+}
+
+// TestParse_RepeatedAttributeColumnsAreKeptRepeatedFieldsRefused: hand-made lists repeat a
+// column (Notes, Notes; a second address block). A repeated attribute is kept under a name of
+// its own (notes_2, never read as a field: a second Address is not address_line2); a repeated
+// field is refused, saying which --map drops the second, and that --map lets the list in.
+func TestParse_RepeatedAttributeColumnsAreKeptRepeatedFieldsRefused(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email,Notes,Notes,notes_2,Address,Address\n"+
+		"C1,c1@example.com,first,second,third,Av. Sol 1,Jr. Luna 2\n", Options{})
+	if len(rows) != 1 || len(rejects) != 0 {
+		t.Fatalf("%d rows, rejects %s", len(rows), describeRejects(rejects))
+	}
+	want := map[string]string{"notes": "first", "notes_3": "second", "notes_2": "third", "address": "Av. Sol 1", "address_2": "Jr. Luna 2"}
+	for k, v := range want {
+		if got := rows[0].Attributes[k]; got != v {
+			t.Errorf("attribute %s = %q, want %q (attributes %v)", k, got, v, rows[0].Attributes)
+		}
+	}
+	if a := rows[0].Postal; !a.IsZero() {
+		t.Errorf("a second Address column was read as an address: %+v", a)
+	}
+
+	csv := "customer_id,email,Phone,Phone\nC1,c1@example.com,+51987654321,+51987654322\n"
+	_, _, _, err := parseString(t, csv, Options{})
+	if err == nil || !strings.Contains(err.Error(), `columns 3 and 4 have the same name ("Phone"), the field phone: drop one with --map phone_2=- (column 4)`) {
+		t.Fatalf("two phone columns: err %v", err)
+	}
+	rows, _, _ = mustParse(t, csv, Options{Map: map[string]string{"phone_2": "-"}})
+	if len(rows) != 1 || rows[0].Phone != "+51987654321" || len(rows[0].Attributes) != 0 {
+		t.Fatalf("--map phone_2=-: %+v", rows)
 	}
 }

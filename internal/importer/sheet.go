@@ -84,6 +84,9 @@ type sheetReader struct {
 	// numbers must keep their digits (phone, customer_id).
 	cuttable, exact []bool
 
+	// merged fills the cells under merged ranges (merged.go); nil when the sheet has none.
+	merged *mergedCells
+
 	// raw reads the sheet a second time, without number formats, for the cells whose formatted
 	// value lost digits; it is opened only when one does.
 	raw      *excelize.Rows
@@ -128,12 +131,24 @@ func openSpreadsheet(br *bufio.Reader, src io.Reader, sheet string) (*sheetReade
 		f.Close()
 		return nil, err
 	}
+	ranges, err := readMergedRanges(path, name)
+	if err != nil {
+		f.Close()
+		if be := (*breach.Error)(nil); errors.As(err, &be) {
+			return nil, be
+		}
+		return nil, breach.Errorf(breach.EINVALID, "sheet %q of the workbook could not be read: its merged cells: %v", name, err)
+	}
 	rows, err := f.Rows(name)
 	if err != nil {
 		f.Close()
 		return nil, breach.Errorf(breach.EINVALID, "sheet %q of the workbook could not be read: %v", name, err)
 	}
-	return &sheetReader{f: f, name: name, rows: rows}, nil
+	s := &sheetReader{f: f, name: name, rows: rows}
+	if len(ranges) > 0 {
+		s.merged = &mergedCells{ranges: ranges}
+	}
+	return s, nil
 }
 
 // workbookFile returns the path of a file holding the workbook: src's own, or a temporary copy
@@ -274,6 +289,9 @@ func hasRows(f *excelize.File, sheet string) bool {
 // useHeader tells the reader the header's columns, once read.
 func (s *sheetReader) useHeader(cols columns, width int) {
 	s.width = width
+	if s.merged != nil {
+		s.merged.header = s.row
+	}
 	s.cuttable, s.exact = make([]bool, width), make([]bool, width)
 	for _, f := range []field{fieldName, fieldFirstName, fieldLastName} {
 		if i := cols.index[f]; i >= 0 {
@@ -322,6 +340,9 @@ func (s *sheetReader) Read() (record, error) {
 // record applies the row limits to a row's cells, as recordReader does to a CSV's fields.
 func (s *sheetReader) record(cells []string) record {
 	rec := record{line: s.row, problemColumn: -1}
+	if s.merged != nil && s.width > 0 {
+		cells = s.merged.fill(s.row, cells, s.width)
+	}
 	if len(cells) > MaxRowFields {
 		cells = cells[:MaxRowFields]
 		rec.problem, rec.oversize = rowTooWide, true
@@ -359,6 +380,9 @@ func (s *sheetReader) record(cells []string) record {
 			// with zeros (0000001234567890) shows it whole, and is read as the user sees it.
 			cells[i] = digits
 		}
+	}
+	if s.merged != nil && s.width > 0 {
+		s.merged.keep(s.row, cells)
 	}
 	rec.fields = cells
 	if rec.problem != "" {
