@@ -57,6 +57,9 @@ type record struct {
 	// oversize is set when the record is over MaxRowBytes or MaxRowFields: a file that has
 	// nothing else cannot be a customer list (see pipeline.read).
 	oversize bool
+	// hidden is set for a spreadsheet row hidden in its workbook (filtered out, or hidden by
+	// hand): imported like any other, with a warning (see validator.row).
+	hidden bool
 }
 
 // physLine is a physical line kept for re-reading after an unterminated quote.

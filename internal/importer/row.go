@@ -193,8 +193,8 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	if len(errs.problems) > 0 {
 		return &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}, nil
 	}
-	// One warning a row: the name's first (it decides the greeting), else the address's, else
-	// the state's.
+	// One warning a row: the name's first (it decides the greeting), else the address's, the
+	// state's, a hidden row's.
 	switch {
 	case nameWarning != "":
 		return nil, &breach.Warning{Line: rec.line, Field: "name", Reason: nameWarning}
@@ -202,6 +202,10 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		return nil, &breach.Warning{Line: rec.line, Field: "region", Reason: addressWarning}
 	case stateWarning != "":
 		return nil, &breach.Warning{Line: rec.line, Field: "state", Reason: stateWarning}
+	case rec.hidden:
+		// A list filtered in Excel keeps the rows it hides: whoever filtered it may believe
+		// they are not on it.
+		return nil, &breach.Warning{Line: rec.line, Field: "row", Reason: "the row is hidden in the workbook (filtered out, or hidden): it is imported like any other; if it should not be on the list, delete it and import the list again"}
 	}
 	return nil, nil
 }

@@ -329,7 +329,9 @@ func (s *sheetReader) Read() (record, error) {
 		if allEmpty(cells) {
 			continue
 		}
-		return s.record(cells), nil
+		rec := s.record(cells)
+		rec.hidden = s.rows.GetRowOpts().Hidden
+		return rec, nil
 	}
 	if err := s.rows.Error(); err != nil {
 		return record{}, &readError{fmt.Errorf("sheet %q after row %d: %w", s.name, s.row, err)}

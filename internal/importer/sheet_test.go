@@ -581,3 +581,24 @@ func TestImport_XlsxZeroPaddedNumberFormatKeepsItsZeros(t *testing.T) {
 		t.Errorf("customer IDs %q, want the 16 digits shown", got)
 	}
 }
+
+// TestImport_XlsxHiddenRowsAreImportedWithAWarning: a list filtered in Excel keeps the rows it
+// hides. They are customers like the others — imported — but whoever filtered the list may
+// believe they are not on it, so each is named in the import's warnings.
+func TestImport_XlsxHiddenRowsAreImportedWithAWarning(t *testing.T) {
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"C1", "c1@example.com"})
+	f.SetSheetRow("Sheet1", "A3", &[]any{"C2", "c2@example.com"})
+	f.SetSheetRow("Sheet1", "A4", &[]any{"C3", "c3@example.com"})
+	if err := f.SetRowVisible("Sheet1", 3, false); err != nil {
+		t.Fatal(err)
+	}
+	rows, _, imp := mustParseBytes(t, workbookBytes(t, f), Options{})
+	if len(rows) != 3 {
+		t.Errorf("%d rows imported, want all 3", len(rows))
+	}
+	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 3 || imp.Warnings[0].Field != "row" {
+		t.Errorf("warnings %+v, want row 3's", imp.Warnings)
+	}
+}
