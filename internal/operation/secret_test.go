@@ -81,6 +81,22 @@ func TestCheckSecret_ADatabaseKeepsTheSecretItsRecordsAreKeyedWith(t *testing.T)
 		}
 	})
 
+	// One campaign whose first list was imported under one secret and a later one under
+	// another: its first and last codes disagree, and neither secret binds.
+	t.Run("one campaign, codes of two secrets", func(t *testing.T) {
+		url := migratedDB(t)
+		ops, _ := serviceOn(t, url)
+		c := draft(t, ops, breach.CLIActor("maker"))
+		ops.Secret = other
+		if _, err := ops.Import(ctx, breach.CLIActor("laptop"), c.ID, operation.ImportRequest{Filename: "more.csv",
+			List: strings.NewReader("customer_id,email\nLATE-1,late@example.com\n")}); err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range [][]byte{testSecret, other} {
+			refused(checked(t, url, secret, "breachnotice serve", true).CheckSecret(ctx), "reference codes")
+		}
+	})
+
 	t.Run("empty", func(t *testing.T) {
 		url := migratedDB(t)
 		demo := checked(t, url, other, "breachnotice import (demo secret)", false)

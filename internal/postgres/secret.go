@@ -84,17 +84,23 @@ func (db *DB) recordBinding(ctx context.Context, fingerprint []byte, by string) 
 	return nil
 }
 
-// storedCodesFit asks fits about one stored reference code of each campaign that has any, and
-// refuses the secret unless every one fits: codes made with two secrets (a list imported from a
-// command line that fell back to a demo secret) have no one secret to bind, and which one is
-// right is a person's call.
+// storedCodesFit asks fits about the first and the last stored reference code of each
+// campaign that has any — its first list's and its latest import's, recipients being numbered
+// as they are imported — and refuses the secret unless every one fits: codes made with two
+// secrets (a list imported from a command line that fell back to a demo secret, then again
+// under the deployment's) have no one secret to bind, and which one is right is a person's
+// call.
 func (db *DB) storedCodesFit(ctx context.Context, fits func(campaignID, customerID string, refKey int64) bool) error {
 	var checked, others []string
 	rows, err := db.pool.Query(ctx, `
 		SELECT c.id, r.customer_id, r.ref_key FROM campaigns c
-		CROSS JOIN LATERAL (SELECT customer_id, ref_key FROM recipients
-			WHERE campaign_id = c.id AND ref_key IS NOT NULL LIMIT 1) r
-		ORDER BY c.created_at`)
+		CROSS JOIN LATERAL (
+			(SELECT customer_id, ref_key FROM recipients
+				WHERE campaign_id = c.id AND ref_key IS NOT NULL ORDER BY id LIMIT 1)
+			UNION ALL
+			(SELECT customer_id, ref_key FROM recipients
+				WHERE campaign_id = c.id AND ref_key IS NOT NULL ORDER BY id DESC LIMIT 1)) r
+		ORDER BY c.created_at, c.id`)
 	if err != nil {
 		return fmt.Errorf("read the stored reference codes: %w", err)
 	}
@@ -104,9 +110,12 @@ func (db *DB) storedCodesFit(ctx context.Context, fits func(campaignID, customer
 		key      int64
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&cid, &customer, &key}, func() error {
-		checked = append(checked, cid.String())
-		if !fits(cid.String(), customer, key) {
-			others = append(others, cid.String())
+		id := cid.String()
+		if len(checked) == 0 || checked[len(checked)-1] != id {
+			checked = append(checked, id)
+		}
+		if !fits(id, customer, key) && (len(others) == 0 || others[len(others)-1] != id) {
+			others = append(others, id)
 		}
 		return nil
 	}); err != nil {
