@@ -86,7 +86,8 @@ func (s *Service) ExportCodes(ctx context.Context, actor breach.Actor, campaignI
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return 0, err
 	}
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		return 0, err
 	}
 	c, err := s.campaign(ctx, campaignID)
@@ -113,7 +114,7 @@ func (s *Service) ExportCodes(ctx context.Context, actor breach.Actor, campaignI
 		return 0, err
 	}
 	_, err = s.Store.ExportCodes(ctx, c.ID, func(code, customerID string) error {
-		return out.Row(code, notice.Reference(s.Secret, c.ID, customerID))
+		return out.Row(code, notice.Reference(secret, c.ID, customerID))
 	})
 	return out.Close(err)
 }

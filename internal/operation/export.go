@@ -26,7 +26,8 @@ func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID str
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return 0, err
 	}
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		return 0, err
 	}
 	c, err := s.campaign(ctx, campaignID)
@@ -40,7 +41,7 @@ func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID str
 	if err != nil {
 		return 0, err
 	}
-	rows, err := WriteDeliveriesCSV(w, s.Secret, c.ID, func(fn func(*breach.DeliveryRecord) error) (int64, error) {
+	rows, err := WriteDeliveriesCSV(w, secret, c.ID, func(fn func(*breach.DeliveryRecord) error) (int64, error) {
 		return s.Store.ExportDeliveries(ctx, c.ID, fn)
 	})
 	if aerr := s.audit(ctx, actor, breach.ActionCampaignExport, c.ID, map[string]any{"stage": "finished", "rows": rows, "complete": err == nil}); aerr != nil && err == nil {

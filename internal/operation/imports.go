@@ -25,7 +25,8 @@ func (s *Service) Import(ctx context.Context, actor breach.Actor, campaignID str
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		return nil, err
 	}
 	c, err := s.campaign(ctx, campaignID)
@@ -35,8 +36,8 @@ func (s *Service) Import(ctx context.Context, actor breach.Actor, campaignID str
 	imp := &breach.Import{Filename: req.Filename, CreatedBy: actor.Name}
 	// Each recipient's reference code is made verifiable as it is stored (see Verify).
 	opts := req.Options
-	if len(s.Secret) > 0 {
-		opts.RefKey = notice.NewReferenceKeys(s.Secret).OfRecipient
+	if len(secret) > 0 {
+		opts.RefKey = notice.NewReferenceKeys(secret).OfRecipient
 	}
 	done, err := s.Importer.Run(ctx, c, imp, req.List, opts)
 	if imp.ID != "" {

@@ -85,7 +85,8 @@ func (s *Service) Letters(ctx context.Context, actor breach.Actor, campaignID st
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		return nil, err
 	}
 	id, err := breach.ParseID("campaign", campaignID)
@@ -100,7 +101,7 @@ func (s *Service) Letters(ctx context.Context, actor breach.Actor, campaignID st
 		return nil, err
 	}
 	rep := &breach.LettersReport{CampaignID: c.ID}
-	err = s.writeLetters(ctx, c, open, rep)
+	err = s.writeLetters(ctx, c, secret, open, rep)
 	if aerr := s.audit(ctx, actor, breach.ActionLettersPrinted, c.ID, map[string]any{"stage": "finished",
 		"letters": rep.Letters, "printed": rep.Printed, "complete": err == nil}); aerr != nil && err == nil {
 		err = aerr
@@ -112,7 +113,7 @@ func (s *Service) Letters(ctx context.Context, actor breach.Actor, campaignID st
 }
 
 // writeLetters is Letters's run, once audited.
-func (s *Service) writeLetters(ctx context.Context, c *breach.Campaign, open func(c *breach.Campaign) (LetterSink, error), rep *breach.LettersReport) (err error) {
+func (s *Service) writeLetters(ctx context.Context, c *breach.Campaign, secret []byte, open func(c *breach.Campaign) (LetterSink, error), rep *breach.LettersReport) (err error) {
 	spool, err := os.CreateTemp("", "breachnotice-manifest-*.csv")
 	if err != nil {
 		return fmt.Errorf("letters: spool the manifest: %w", err)
@@ -173,7 +174,7 @@ func (s *Service) writeLetters(ctx context.Context, c *breach.Campaign, open fun
 			rep.Letters++
 			rep.Pages += int64(pages)
 			row := make([]string, 0, 11)
-			row = append(row, r.CustomerID, notice.Reference(s.Secret, c.ID, r.CustomerID))
+			row = append(row, r.CustomerID, notice.Reference(secret, c.ID, r.CustomerID))
 			lines := l.To
 			for i := range manifestLines {
 				if i < len(lines) {

@@ -52,7 +52,8 @@ func (s *Service) markLetters(ctx context.Context, actor breach.Actor, campaignI
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		return nil, err
 	}
 	c, err := s.campaign(ctx, campaignID)
@@ -73,7 +74,7 @@ func (s *Service) markLetters(ctx context.Context, actor breach.Actor, campaignI
 			return nil, err
 		}
 		rep.Rejects = append(rep.Rejects, rejects...)
-		if err := s.resolveReferences(ctx, c.ID, &marks, &rep.Rejects); err != nil {
+		if err := s.resolveReferences(ctx, secret, c.ID, &marks, &rep.Rejects); err != nil {
 			return nil, err
 		}
 		if err := s.moveMarks(ctx, c.ID, marks, from, to, rep); err != nil {
@@ -137,7 +138,7 @@ func listOf(states []breach.DeliveryState) string {
 // the reference of every letter of the campaign (a reference is an HMAC: it cannot be looked
 // up); marks whose reference is no letter's, or does not match the customer_id beside it,
 // become rejects.
-func (s *Service) resolveReferences(ctx context.Context, campaignID string, marks *[]breach.LetterMark, rejects *[]breach.Reject) error {
+func (s *Service) resolveReferences(ctx context.Context, secret []byte, campaignID string, marks *[]breach.LetterMark, rejects *[]breach.Reject) error {
 	wanted := map[string][]int{}
 	for i, m := range *marks {
 		if m.CustomerID == "" {
@@ -146,7 +147,7 @@ func (s *Service) resolveReferences(ctx context.Context, campaignID string, mark
 	}
 	if len(wanted) > 0 {
 		err := s.Store.LetterCustomers(ctx, campaignID, func(customerID string) error {
-			if idx, ok := wanted[normalizeReference(notice.Reference(s.Secret, campaignID, customerID))]; ok {
+			if idx, ok := wanted[normalizeReference(notice.Reference(secret, campaignID, customerID))]; ok {
 				for _, i := range idx {
 					(*marks)[i].CustomerID = customerID
 				}
@@ -163,7 +164,7 @@ func (s *Service) resolveReferences(ctx context.Context, campaignID string, mark
 		case m.CustomerID == "":
 			*rejects = append(*rejects, breach.Reject{Line: m.Line, Field: "reference",
 				Reason: fmt.Sprintf("%q is the reference of none of this campaign's letters", m.Reference)})
-		case m.Reference != "" && !notice.CheckReference(s.Secret, campaignID, m.CustomerID, m.Reference):
+		case m.Reference != "" && !notice.CheckReference(secret, campaignID, m.CustomerID, m.Reference):
 			*rejects = append(*rejects, breach.Reject{Line: m.Line, CustomerID: m.CustomerID, Field: "reference",
 				Reason: fmt.Sprintf("%q is not the reference of customer %q", m.Reference, m.CustomerID)})
 		default:

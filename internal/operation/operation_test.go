@@ -202,7 +202,7 @@ func TestOperation_TestSendIsLimitedForEveryone(t *testing.T) {
 
 // REQUIRE_TWO_PERSON makes a campaign whose file asks for one approver need two.
 func TestOperation_RequireTwoPersonOnTheServerOverridesTheFile(t *testing.T) {
-	ops, _ := service(t)
+	ops, _ := serviceOn(t, migratedDB(t)) // REQUIRE_TWO_PERSON is recorded in the database it approves in
 	ops.TwoPersonAlways = true
 	c := draft(t, ops, breach.CLIActor("maker"))
 	if c.Approval.TwoPerson {

@@ -18,14 +18,15 @@ func (s *Service) Purge(ctx context.Context, actor breach.Actor, campaignID stri
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		return nil, err
 	}
 	cid, err := breach.ParseID("campaign", campaignID)
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.PurgeCampaign(ctx, cid, actor.Name, s.Secret)
+	return s.Store.PurgeCampaign(ctx, cid, actor.Name, secret)
 }
 
 // Proof says whether an address (an email, or a phone number in E.164 form) was notified by a
@@ -35,7 +36,8 @@ func (s *Service) Proof(ctx context.Context, actor breach.Actor, campaignID, add
 	if err := actor.Require(breach.RoleOperator); err != nil {
 		return nil, err
 	}
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		return nil, err
 	}
 	cid, err := breach.ParseID("campaign", campaignID)
@@ -51,7 +53,7 @@ func (s *Service) Proof(ctx context.Context, actor breach.Actor, campaignID, add
 	if strings.Contains(addr, "@") {
 		ch = breach.ChannelEmail
 	}
-	p, err := s.Store.NoticeProof(ctx, cid, ch, addr, s.Secret)
+	p, err := s.Store.NoticeProof(ctx, cid, ch, addr, secret)
 	if err != nil {
 		return nil, err
 	}
@@ -150,13 +152,14 @@ func (s *Service) StartRetention(ctx context.Context) (stop func()) {
 
 // PurgeExpired runs one retention sweep, logging campaign IDs and counts only.
 func (s *Service) PurgeExpired(ctx context.Context) {
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		if ctx.Err() == nil {
 			s.Log.Error("retention sweep not run: the secret is not the database's", "err", err)
 		}
 		return
 	}
-	reports, err := s.Store.PurgeExpired(ctx, retentionActor.Name, s.Secret)
+	reports, err := s.Store.PurgeExpired(ctx, retentionActor.Name, secret)
 	for _, r := range reports {
 		s.Log.Info("retention period over: campaign purged", "campaign", r.CampaignID, "recipients", r.Recipients,
 			"rejects", r.Rejects)

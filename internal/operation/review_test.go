@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/postgres"
@@ -180,7 +182,7 @@ func TestAddresses_ATypoIsExplainedNotAnInternalError(t *testing.T) {
 // author who cannot give one of the two approvals. (Ana approved; Oscar imported codes — 20
 // customers got a code Ana never saw — and approved: the campaign was approved.)
 func TestApprove_ACodesImportCancelsEarlierApprovalsAndItsImporterIsAnAuthor(t *testing.T) {
-	ops, _ := service(t)
+	ops, _ := serviceOn(t, migratedDB(t)) // REQUIRE_TWO_PERSON is recorded in the database it approves in
 	ops.TwoPersonAlways = true
 	c := draft(t, ops, breach.CLIActor("maker"))
 	ctx := t.Context()
@@ -254,7 +256,8 @@ func TestApprove_AListImportedAfterTheReviewIsNotApprovedUnseen(t *testing.T) {
 // and the approvals given stand. (It used to cancel them: a two-person approval had to start
 // again after an uploader's mistaken file.)
 func TestApprove_AFailedImportLeavesTheListAndItsApprovals(t *testing.T) {
-	ops, _ := service(t)
+	url := migratedDB(t) // REQUIRE_TWO_PERSON is recorded in the database it approves in
+	ops, _ := serviceOn(t, url)
 	ops.TwoPersonAlways = true
 	ctx := t.Context()
 	maker := breach.CLIActor("maker")
@@ -268,7 +271,7 @@ func TestApprove_AFailedImportLeavesTheListAndItsApprovals(t *testing.T) {
 	if err == nil && imp.State != breach.ImportFailed {
 		t.Fatalf("a list without customer_id: %+v, want a failed import", imp)
 	}
-	waitFor(t, "no failed import recorded", `SELECT count(*) FROM imports WHERE campaign_id = $1 AND state = 'failed'`, c.ID)
+	waitForOn(t, url, "no failed import recorded", `SELECT count(*) FROM imports WHERE campaign_id = $1 AND state = 'failed'`, c.ID)
 	got, err := ops.Campaign(ctx, ben, c.ID)
 	if err != nil || got.ListVersion != first.ListVersion || len(got.Approvals) != 1 {
 		t.Fatalf("after the failed import: version %q (was %q), approvals %v (%v); want the same version and ana's approval", got.ListVersion, first.ListVersion, got.Approvals, err)
@@ -340,7 +343,17 @@ func approved(t *testing.T, ops *operation.Service, actor breach.Actor, id strin
 // still has not after 10 seconds.
 func waitFor(t *testing.T, what, query string, args ...any) {
 	t.Helper()
-	conn := dbConn(t)
+	waitForOn(t, dbURL, what, query, args...)
+}
+
+// waitForOn is waitFor on the database at url.
+func waitForOn(t *testing.T, url, what, query string, args ...any) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var n int

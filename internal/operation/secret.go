@@ -73,6 +73,16 @@ func (s *Service) CheckSecret(ctx context.Context) error {
 	return nil
 }
 
+// secret is s.Secret once CheckSecret says it is the database's: the one way the operations
+// read it, so that none keys or checks a record with a secret nobody checked. (Those that key
+// through the Renderer — previews, test sends — call CheckSecret themselves.)
+func (s *Service) secret(ctx context.Context) ([]byte, error) {
+	if err := s.CheckSecret(ctx); err != nil {
+		return nil, err
+	}
+	return s.Secret, nil
+}
+
 // ErrSecretUnchecked is CheckSecret's answer while the database's migrations are behind the
 // process's (no binding table yet): nothing may be keyed until they are applied.
 var ErrSecretUnchecked = breach.Errorf(breach.EUNAVAILABLE,

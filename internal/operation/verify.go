@@ -33,13 +33,14 @@ func (s *Service) Verify(ctx context.Context, code string) (*breach.Verification
 	if len(s.Secret) == 0 {
 		return nil, breach.Errorf(breach.EUNAVAILABLE, "reference codes cannot be checked here: the server has no secret (BREACHNOTICE_SECRET)")
 	}
-	if err := s.CheckSecret(ctx); err != nil {
+	secret, err := s.secret(ctx)
+	if err != nil {
 		// Never "not genuine" for a genuine notice because this server's secret is wrong; and
 		// the page is public: why is the operators' to read, in the log.
 		s.Log.Error("reference code not checked: the secret is not the database's", "err", err)
 		return nil, breach.Errorf(breach.EUNAVAILABLE, "reference codes cannot be checked here now: try again later")
 	}
-	key, reference, wellFormed := notice.NewReferenceKeys(s.Secret).OfCode(code)
+	key, reference, wellFormed := notice.NewReferenceKeys(secret).OfCode(code)
 	sent, err := s.Store.ReferenceSent(ctx, key)
 	if err != nil {
 		return nil, err
