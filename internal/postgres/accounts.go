@@ -79,22 +79,6 @@ func (db *DB) DisableUser(ctx context.Context, login, actor string) error {
 	})
 }
 
-// inTx runs fn in a transaction, committed when fn returns nil; what names the work in errors.
-func (db *DB) inTx(ctx context.Context, what string, fn func(pgx.Tx) error) error {
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", what, err)
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("%s: commit: %w", what, err)
-	}
-	return nil
-}
-
 const userColumns = `u.id, u.login, u.display_name, u.roles, u.disabled, u.created_at`
 
 func scanUser(row pgx.CollectableRow) (*breach.User, error) {

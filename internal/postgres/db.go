@@ -232,3 +232,19 @@ func isUniqueViolation(err error) bool {
 
 // DB is the sending engine's record.
 var _ breach.DeliveryStore = (*DB)(nil)
+
+// inTx runs fn in a transaction, committed when fn returns nil; what names the work in errors.
+func (db *DB) inTx(ctx context.Context, what string, fn func(pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", what, err)
+	}
+	defer tx.Rollback(ctx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("%s: commit: %w", what, err)
+	}
+	return nil
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
@@ -13,24 +15,16 @@ import (
 // process reading it: an author cannot approve alone from a process started without the
 // variable. Nothing lifts it but deleting the row (migration 00023).
 func (db *DB) RequireTwoPerson(ctx context.Context, by string) error {
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("record the two-person rule: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	tag, err := tx.Exec(ctx, `INSERT INTO approval_policy (two_person, set_by) VALUES (true, $1)
-		ON CONFLICT (one) DO UPDATE SET two_person = true, set_at = now(), set_by = excluded.set_by
-		WHERE NOT approval_policy.two_person`, by)
-	if err != nil {
-		return fmt.Errorf("record the two-person rule: %w", err)
-	}
-	if tag.RowsAffected() == 1 {
-		if err := audit(ctx, tx, by, breach.ActionPolicyTwoPerson, "", nil); err != nil {
-			return err
+	return db.inTx(ctx, "record the two-person rule", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO approval_policy (two_person, set_by) VALUES (true, $1)
+			ON CONFLICT (one) DO UPDATE SET two_person = true, set_at = now(), set_by = excluded.set_by
+			WHERE NOT approval_policy.two_person`, by)
+		if err != nil {
+			return fmt.Errorf("record the two-person rule: %w", err)
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("record the two-person rule: %w", err)
-	}
-	return nil
+		if tag.RowsAffected() == 1 {
+			return audit(ctx, tx, by, breach.ActionPolicyTwoPerson, "", nil)
+		}
+		return nil
+	})
 }

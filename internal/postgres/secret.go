@@ -64,24 +64,16 @@ func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, may
 // recordBinding records fingerprint as the database's secret, with its audit row, unless
 // another process recorded one first.
 func (db *DB) recordBinding(ctx context.Context, fingerprint []byte, by string) error {
-	tx, err := db.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("record the secret's fingerprint: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	tag, err := tx.Exec(ctx, `INSERT INTO secret_binding (fingerprint, bound_by) VALUES ($1, $2) ON CONFLICT DO NOTHING`, fingerprint, by)
-	if err != nil {
-		return fmt.Errorf("record the secret's fingerprint: %w", err)
-	}
-	if tag.RowsAffected() == 1 {
-		if err := audit(ctx, tx, by, breach.ActionSecretBind, "", nil); err != nil {
-			return err
+	return db.inTx(ctx, "record the secret's fingerprint", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO secret_binding (fingerprint, bound_by) VALUES ($1, $2) ON CONFLICT DO NOTHING`, fingerprint, by)
+		if err != nil {
+			return fmt.Errorf("record the secret's fingerprint: %w", err)
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("record the secret's fingerprint: %w", err)
-	}
-	return nil
+		if tag.RowsAffected() == 1 {
+			return audit(ctx, tx, by, breach.ActionSecretBind, "", nil)
+		}
+		return nil
+	})
 }
 
 // storedCodesFit asks fits about the first and the last stored reference code of each
