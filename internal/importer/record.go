@@ -406,7 +406,7 @@ func (r *recordReader) overLong(first physLine) record {
 // data keeps them, and is rejected: its columns have most likely slipped.
 func (r *recordReader) fieldStrings() []string {
 	all := string(r.buf)
-	fields := make([]string, max(len(r.ends), r.width))
+	fields := make([]string, len(r.ends))
 	start := 0
 	for i, end := range r.ends {
 		fields[i] = all[start:end]

@@ -76,7 +76,7 @@ func TestRecordReader_SplitsRecords(t *testing.T) {
 		{"empty quoted fields", `"","",""` + "\n", ',', 3, []wantRecord{okRec(1, "", "", "")}},
 		{"stray quote inside an unquoted field is text", `5'10",O"Brien` + "\n", ',', 2, []wantRecord{okRec(1, `5'10"`, `O"Brien`)}},
 		{"text after a closing quote is kept", `"ab"cd,e` + "\n", ',', 2, []wantRecord{okRec(1, "abcd", "e")}},
-		{"space before a quote makes it text", ` "a,b"` + "\n", ',', 3, []wantRecord{okRec(1, ` "a`, `b"`, "")}},
+		{"space before a quote makes it text", ` "a,b"` + "\n", ',', 3, []wantRecord{okRec(1, ` "a`, `b"`)}},
 		{"embedded newline", "id,addr\n1,\"line one\nline two\"\n2,x\n", ',', 2,
 			[]wantRecord{okRec(1, "id", "addr"), okRec(2, "1", "line one\nline two"), okRec(4, "2", "x")}},
 		{"embedded CRLF reads as LF", "1,\"a\r\nb\"\r\n2,x\r\n", ',', 2, []wantRecord{okRec(1, "1", "a\nb"), okRec(3, "2", "x")}},
@@ -91,7 +91,7 @@ func TestRecordReader_SplitsRecords(t *testing.T) {
 		{"resynced line itself opens a quote", "1,\"x\n2,\"y,q\n3,z\n", ',', 2,
 			[]wantRecord{brokenRec(1, "unterminated", 1), brokenRec(2, "unterminated", 1), okRec(3, "3", "z")}},
 		{"header (width unknown) may span lines", "\"a\nb\",c\n1,2\n", ',', 0, []wantRecord{okRec(1, "a\nb", "c"), okRec(3, "1", "2")}},
-		{"short rows are padded, long rows returned as they are", "1\n1,2,3\n", ',', 2, []wantRecord{okRec(1, "1", ""), okRec(2, "1", "2", "3")}},
+		{"short and long rows are returned as they are", "1\n1,2,3\n", ',', 2, []wantRecord{okRec(1, "1"), okRec(2, "1", "2", "3")}},
 		{"extra fields that are all empty are dropped", "1,2,,\n1,2, ,\"\"\n", ',', 2, []wantRecord{okRec(1, "1", "2"), okRec(2, "1", "2")}},
 		// A stray quote must cost one row even when a later row quotes the same column (see
 		// TestParse_UnterminatedQuoteCostsOneRow).
