@@ -104,8 +104,11 @@ func (a *PostalAddress) Validate() error {
 	if a.City == "" && !rule.noCity {
 		v.Add("city", "is empty: an address in %s needs its city", a.Country)
 	}
-	if rule.region && a.Region == "" {
+	switch {
+	case rule.region && a.Region == "":
 		v.Add("region", "is empty: an address in %s needs its state (e.g. CA)", a.Country)
+	case a.Country == "US" && !IsUSState(strings.ToUpper(a.Region)):
+		v.Add("region", "%q is not a US state's postal code (e.g. CA)", Clip(a.Region))
 	}
 	switch {
 	case known && rule.code != nil && a.PostalCode == "":

@@ -9,11 +9,12 @@ type ResidenceCount struct {
 	Country string `json:"country"`
 	// Jurisdiction is their jurisdiction override ("us-ma", "gdpr"), "" when none.
 	Jurisdiction string `json:"jurisdiction"`
-	// Region is a US state as the list's other columns give it (`state` as a name, `region`),
-	// for recipients in the US or of no country and without a us-* jurisdiction; "" otherwise.
+	// Region is a US state as the list gives it (the `state` column, kept by the importer
+	// beside the jurisdiction it makes; `region`; the postal address's), for recipients in the
+	// US or of no country; "" otherwise.
 	Region string `json:"region"`
-	// PostalCode is the first three characters of a US recipient's ZIP code (`postal_code`,
-	// `zip`…), when nothing else says their state; "" otherwise.
+	// PostalCode is the first three digits of a US (or no-country) recipient's ZIP code
+	// (`postal_code`, `zip`…), which name a state when the region does not; "" otherwise.
 	PostalCode string `json:"postal_code"`
 	// Recipients counts them; NoContact those of them with neither an email address, a phone
 	// number nor a postal address (and not purged): the list gives no way to reach them.

@@ -138,3 +138,27 @@ func TestParse_StateNamesGiveTheirProfileAndStrangeStatesAreWarned(t *testing.T)
 		t.Errorf("warnings %+v, want line 5's state", imp.Warnings)
 	}
 }
+
+// A US letter prints the state where the post reads it: a state's name becomes its code, and
+// a region that is a placeholder (N/A) or no state (a sales region) gives way to the state its
+// ZIP code names, with a warning — never "N/A" or "Northeast" on the envelope. With no ZIP code
+// to say, the row is rejected for its region.
+func TestParse_AUSAddressPrintsARealState(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,country,address_line1,city,region,zip\n"+
+		"U1,US,1 Main St,Boston,Massachusetts,02108\n"+
+		"U2,US,1 Main St,Boston,N/A,02108\n"+
+		"U3,US,1 Main St,Boston,Northeast,02108\n"+
+		"U4,US,PSC 1234 Box 5678,APO,Northeast,09012\n", Options{})
+	want := map[string]string{"U1": "MA", "U2": "MA", "U3": "MA"}
+	for _, r := range rows {
+		if r.Postal.Region != want[r.CustomerID] {
+			t.Errorf("%s: region %q, want %q", r.CustomerID, r.Postal.Region, want[r.CustomerID])
+		}
+	}
+	if len(rows) != 3 || len(rejects) != 1 || rejects[0].CustomerID != "U4" || rejects[0].Field != "region" {
+		t.Errorf("%d rows, rejects%s; want U4's region rejected", len(rows), describeRejects(rejects))
+	}
+	if len(imp.Warnings) != 2 || imp.Warnings[0].Line != 3 || imp.Warnings[1].Line != 4 || !strings.Contains(imp.Warnings[1].Reason, `"Northeast"`) {
+		t.Errorf("warnings %+v, want lines 3 and 4's", imp.Warnings)
+	}
+}

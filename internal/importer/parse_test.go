@@ -211,8 +211,8 @@ func TestParse_StateHeadersAreReadAsTheState(t *testing.T) {
 			if len(rejects) != 0 || len(rows) != 1 {
 				t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
 			}
-			if rows[0].Jurisdiction != "us-fl" || len(rows[0].Attributes) != 0 {
-				t.Errorf("header %q: jurisdiction %q, attributes %v; want us-fl and none", h, rows[0].Jurisdiction, rows[0].Attributes)
+			if rows[0].Jurisdiction != "us-fl" || len(rows[0].Attributes) != 1 || rows[0].Attributes["state"] != "FL" {
+				t.Errorf("header %q: jurisdiction %q, attributes %v; want us-fl and the state", h, rows[0].Jurisdiction, rows[0].Attributes)
 			}
 		})
 	}

@@ -210,6 +210,25 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	return nil, nil
 }
 
+// usRegion is the state a US address's letter prints: the region as its postal code ("CA" for
+// "California" or "Calif."), or, when the region is empty, a placeholder (N/A) or no state (a
+// sales region, a county), the state its ZIP code names, with a warning saying so. Neither: the
+// region as given, which the address's check then refuses — a letter must not carry "N/A" or
+// "Northeast" where the post reads the state.
+func usRegion(region, zip string) (state, warning string) {
+	if st, _ := breach.USState(region); st != "" {
+		return st, ""
+	}
+	st := breach.USStateOfZIP(strings.TrimSpace(zip))
+	switch {
+	case st == "":
+		return region, ""
+	case region == "" || isNullPlaceholder(region):
+		return st, fmt.Sprintf("the address has no state: %s, which its ZIP code names, is printed on the letter", st)
+	}
+	return st, fmt.Sprintf("the address's state %q is no US state: %s, which its ZIP code names, is printed on the letter", breach.Clip(region), st)
+}
+
 // hasAddress reports whether the list has address columns at all: a list without them pays
 // nothing for addresses.
 func (v *validator) hasAddress() bool {
@@ -259,11 +278,8 @@ func (v *validator) address(rec record, r *breach.ImportRow, get func(field) str
 	if a.Country == "" {
 		a.Country = v.defaultCountry
 	}
-	if a.Region == "" && strings.EqualFold(a.Country, "US") {
-		if st := breach.USStateOfZIP(a.PostalCode); st != "" {
-			a.Region = st
-			warning = fmt.Sprintf("the address has no state: %s, which its ZIP code names, is printed on the letter", st)
-		}
+	if strings.EqualFold(a.Country, "US") {
+		a.Region, warning = usRegion(a.Region, a.PostalCode)
 	}
 	if err := a.Validate(); err != nil {
 		if ve, ok := err.(*breach.ValidationError); ok {
@@ -362,6 +378,9 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 	// A code ("MA") is a US state's as the campaign reads codes; a name ("Massachusetts",
 	// "Mass.") is one wherever the row is not placed in another country.
 	if st, isCode := breach.USState(state); st != "" && (r.Country == "US" || r.Country == "" && (v.stateCodesAreUS || !isCode)) {
+		// Kept as the attribute too: the report ranks a notice profile below the ZIP code
+		// (counsel's us-ca for everyone is no residence), and a state the list gives is one.
+		keepState(r, state)
 		return "us-" + strings.ToLower(st), ""
 	}
 	keepState(r, state)
@@ -420,10 +439,12 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 // as an empty cell. CRM and SQL exports write NULL, N/A or "-" where a customer has no phone or
 // no second address line; read as a value, it rejected a customer who had a valid email. Not
 // the country ("NA" is Namibia), the state or region (a code), the customer_id (a real ID) or
-// the name (plaintext.Name has its own rules), nor other columns (kept as written).
+// the name (plaintext.Name has its own rules), nor the city (None is a town near Turin), nor
+// other columns (kept as written). A US address's state is read by validator.address, which
+// takes a placeholder there for no state.
 var blankIfPlaceholder = [numFields]bool{
 	fieldEmail: true, fieldPhone: true,
-	fieldAddress1: true, fieldAddress2: true, fieldAddress3: true, fieldCity: true, fieldPostalCode: true,
+	fieldAddress1: true, fieldAddress2: true, fieldAddress3: true, fieldPostalCode: true,
 }
 
 // isNullPlaceholder reports whether s is one of the placeholders exports write for "no value":

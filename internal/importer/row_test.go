@@ -38,7 +38,7 @@ func TestParse_RowsAreNormalized(t *testing.T) {
 			breach.Recipient{CustomerID: "AT-5b", Name: "Tom Whitfield", Phone: "+447911123456", Country: "GB"}},
 		{"a country's name, as CRMs export it, is its code",
 			"AT-5c,Ana,,a@example.com,,,United States,,CA,,",
-			breach.Recipient{CustomerID: "AT-5c", Name: "Ana", Email: "a@example.com", Country: "US", Jurisdiction: "us-ca"}},
+			breach.Recipient{CustomerID: "AT-5c", Name: "Ana", Email: "a@example.com", Country: "US", Jurisdiction: "us-ca", Attributes: map[string]string{"state": "CA"}}},
 		{"locale canonicalized",
 			"AT-6,,Solo,a@example.com,,EN_us,,,,,",
 			breach.Recipient{CustomerID: "AT-6", Name: "Solo", Email: "a@example.com", Locale: "en-US"}},
@@ -46,12 +46,12 @@ func TestParse_RowsAreNormalized(t *testing.T) {
 			"AT-7,,,a@example.com,,,,name|SSN;dob| Credit Card ,,,",
 			breach.Recipient{CustomerID: "AT-7", Email: "a@example.com",
 				Exposed: cats(breach.CategoryName, breach.CategoryNationalID, breach.CategoryDateOfBirth, breach.CategoryPaymentCard)}},
-		{"US state with country US becomes the jurisdiction",
+		{"US state with country US becomes the jurisdiction, and stays the state (the regulator report's residence)",
 			"AT-8,Marcus,Johnson,,(617) 555-0187,en-US,US,,MA,,",
-			breach.Recipient{CustomerID: "AT-8", Name: "Marcus Johnson", Phone: "+16175550187", Locale: "en-US", Country: "US", Jurisdiction: "us-ma"}},
+			breach.Recipient{CustomerID: "AT-8", Name: "Marcus Johnson", Phone: "+16175550187", Locale: "en-US", Country: "US", Jurisdiction: "us-ma", Attributes: map[string]string{"state": "MA"}}},
 		{"lower-case US state with country US becomes the jurisdiction",
 			"AT-9,,,a@example.com,,,us,,ca,,",
-			breach.Recipient{CustomerID: "AT-9", Email: "a@example.com", Country: "US", Jurisdiction: "us-ca"}},
+			breach.Recipient{CustomerID: "AT-9", Email: "a@example.com", Country: "US", Jurisdiction: "us-ca", Attributes: map[string]string{"state": "ca"}}},
 		{"a US state code without a country, in a campaign of another country offering no US profile, is kept as an attribute",
 			"AT-9b,,,a@example.com,,,,,MA,,",
 			breach.Recipient{CustomerID: "AT-9b", Email: "a@example.com", Attributes: map[string]string{"state": "MA"}}},
@@ -213,7 +213,7 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		{48, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ca" && r.Phone == "+14155550134" }},
 		{49, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ma" }},
 		// TX is not among the jurisdictions breachnotice knows, but it is the customer's state.
-		{52, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-tx" && r.Attributes["state"] == "" }},
+		{52, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-tx" && r.Attributes["state"] == "TX" }},
 		// Reached by email, with an address too.
 		{37, func(r breach.ImportRow) bool {
 			return r.Postal == breach.PostalAddress{Line1: "8 avenue de la République", City: "Paris", PostalCode: "75011", Country: "FR"}
@@ -253,11 +253,11 @@ func TestParse_StateOfARowWithoutCountryIsReadInTheDefaultCountry(t *testing.T) 
 		jurisdiction  string
 		attributes    map[string]string
 	}{
-		{"US", nil, "us-ma", nil},
+		{"US", nil, "us-ma", map[string]string{"state": "MA"}},
 		{"BR", nil, "", map[string]string{"state": "MA"}},
 		{"BR", []string{"gdpr"}, "", map[string]string{"state": "MA"}},
-		{"PE", []string{"gdpr", "us-ca", "us-ma", "kr-pipa"}, "us-ma", nil}, // the example campaign's
-		{"", nil, "us-ma", nil},
+		{"PE", []string{"gdpr", "us-ca", "us-ma", "kr-pipa"}, "us-ma", map[string]string{"state": "MA"}}, // the example campaign's
+		{"", nil, "us-ma", map[string]string{"state": "MA"}},
 	} {
 		var rows []breach.ImportRow
 		write := func(_ context.Context, b *breach.ImportBatch) error { rows = append(rows, b.Rows...); return nil }
@@ -294,8 +294,8 @@ func TestParse_NullPlaceholdersInContactColumnsAreEmpty(t *testing.T) {
 		if r.CustomerID == "C5" && (r.Postal.Line2 != "" || r.Postal.Line1 != "1 Main St" || r.Email != "" || r.Phone != "") {
 			t.Errorf("C5: %+v, want its address without a second line, and no email or phone", r)
 		}
-		if len(r.Attributes) != 0 {
-			t.Errorf("%s: attributes %v, want none", r.CustomerID, r.Attributes)
+		if len(r.Attributes) != 0 && !(len(r.Attributes) == 1 && r.Attributes["state"] != "") {
+			t.Errorf("%s: attributes %v, want none but the state", r.CustomerID, r.Attributes)
 		}
 	}
 	if len(rejects) != 3 {
