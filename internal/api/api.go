@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -78,6 +79,10 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// Ready are the checks of GET /readyz (PostgreSQL, Redis, migrations): 200 when all pass.
 	Ready []ReadyCheck
+
+	// secretRefusedAt is when the keyed public routes last found the secret unchecked (Unix
+	// nanoseconds; see keyed).
+	secretRefusedAt atomic.Int64
 }
 
 // Route is one endpoint: the table Handler serves, and what the OpenAPI test holds the
