@@ -53,3 +53,16 @@ func BenchmarkRenderCached(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLint measures the lint of the example campaign (every locale and profile): the
+// console runs it on every draft page view and every approval.
+func BenchmarkLint(b *testing.B) {
+	rd, err := New("", []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := exampleCampaign(b)
+	for b.Loop() {
+		rd.Lint(c)
+	}
+}
