@@ -34,7 +34,10 @@ import (
 // decides, see world.customers).
 func wantLocale(i int) string { return []string{"es", "en", "fr", "ko"}[i%4] }
 
-func TestSend_TenThousandRecipientsEachGetOneSignedLocalizedNotice(t *testing.T) {
+// Every customer of a list of thousands gets one notice, DKIM-signed, in their language, on
+// their channel. (Ten thousand took 80 s of the suite under -race, three quarters of it sending;
+// every check is per customer, so 2,500 hold each as well: the benchmark sends the millions.)
+func TestSend_EveryRecipientOfThousandsGetsOneSignedLocalizedNotice(t *testing.T) {
 	w := newWorld(t)
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)
@@ -47,7 +50,7 @@ func TestSend_TenThousandRecipientsEachGetOneSignedLocalizedNotice(t *testing.T)
 	mailer := email.NewSender(email.Config{Host: "127.0.0.1", Port: w.sink.Port(), TLS: email.TLSNone, Timeout: 5 * time.Second}, signer, 8)
 	defer mailer.Close()
 
-	const n = 10_000
+	const n = 2_500
 	c := w.campaign(n, nil)
 	stop := w.run(w.engine(mailer))
 	defer stop()
