@@ -38,14 +38,15 @@ func TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive(t *testing.T) {
 		}
 	}
 	want := map[key]int64{
-		{"US", "us-ca", "", ""}:      1,
-		{"US", "us-ca", "", "902"}:   1, // a ZIP code beside the state: read, the state wins (regulator.locate)
-		{"US", "", "California", ""}: 1,
-		{"US", "", "", "021"}:        1,
-		{"US", "", "TX", ""}:         1,
-		{"KR", "", "", ""}:           1,
-		{"PE", "", "", ""}:           1,
-		{"", "", "", ""}:             1,
+		// The state column makes the jurisdiction and stays the state, as the list wrote it.
+		{"US", "us-ca", "CA", ""}:         1,
+		{"US", "us-ca", "ca", "902"}:      1, // a ZIP code beside the state: read, the state wins (regulator.locate)
+		{"US", "us-ca", "California", ""}: 1, // a state's name gives its profile too
+		{"US", "", "", "021"}:             1,
+		{"US", "", "TX", ""}:              1,
+		{"KR", "", "", ""}:                1,
+		{"PE", "", "", ""}:                1,
+		{"", "", "", ""}:                  1,
 	}
 	if len(got) != len(want) {
 		t.Errorf("groups %v, want %v", got, want)
