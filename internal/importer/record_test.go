@@ -204,7 +204,7 @@ func TestRecordReader_BoundsFieldsAndRecords(t *testing.T) {
 // the cutter) and with one of 8 MiB (no line gathered, no cutter), give the same records.
 func TestRecordReader_NameCutterLeavesTheSameRecords(t *testing.T) {
 	bits := []string{"Ana", "é", " ", `"`, `""`, ",", "\r", "x", strings.Repeat(`""`, 3000), strings.Repeat("é", 3000)}
-	for seed := range uint64(150) {
+	for seed := range uint64(80) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		var b strings.Builder
 		for i := range 6 {
