@@ -1,9 +1,12 @@
 package operation_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -87,5 +90,47 @@ func TestUsers_ManagedAtTheCommandLineOnlyAndAudited(t *testing.T) {
 	}
 	if !slices.Equal(acts, []string{breach.ActionUserCreate, breach.ActionUserDisable}) {
 		t.Errorf("audit rows by cli:root about lucia: %v, want the create and the disable", acts)
+	}
+}
+
+// The database holds its two-person rule against any writer: a process of an earlier release,
+// which applies only its own REQUIRE_TWO_PERSON, approving on one approval — its approval row,
+// then the campaign's move to approved — is refused by the database.
+func TestApprove_TheDatabaseRefusesOneApprovalUnderItsTwoPersonRule(t *testing.T) {
+	url := migratedDB(t)
+	server, _ := serviceOn(t, url)
+	server.TwoPersonAlways = true
+	ctx := t.Context()
+	if err := server.RecordApprovalPolicy(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := draft(t, server, breach.CLIActor("maker"))
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	// As the previous release approves with one approval required.
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `INSERT INTO campaign_approvals (campaign_id, actor) VALUES ($1, 'cli:maker')`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE campaigns SET state = 'approved', approved_by = 'cli:maker', approved_at = now() WHERE id = $1`, c.ID)
+	if err == nil || !strings.Contains(err.Error(), "two approvers") {
+		t.Fatalf("one approval moved the campaign to approved under the database's rule: %v", err)
+	}
+	tx.Rollback(ctx)
+	// Two people, as the current release asks: approved.
+	ana, ben := user("ana", breach.RoleApprover), user("ben", breach.RoleApprover)
+	if _, err := server.Approve(ctx, ana, c.ID, operation.ApproveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := server.Approve(ctx, ben, c.ID, operation.ApproveRequest{})
+	if err != nil || got.State != breach.CampaignApproved {
+		t.Fatalf("two approvers: %v, %v", got, err)
 	}
 }
