@@ -107,8 +107,8 @@ func (a *PostalAddress) Validate() error {
 	switch {
 	case rule.region && a.Region == "":
 		v.Add("region", "is empty: an address in %s needs its state (e.g. CA)", a.Country)
-	case a.Country == "US" && !IsUSState(strings.ToUpper(a.Region)):
-		v.Add("region", "%q is not a US state's postal code (e.g. CA)", Clip(a.Region))
+	case a.Country == "US" && !IsUSPostalRegion(strings.ToUpper(a.Region)):
+		v.Add("region", "%q is not a US state's postal code (e.g. CA; AA, AE or AP for military mail)", Clip(a.Region))
 	}
 	switch {
 	case known && rule.code != nil && a.PostalCode == "":

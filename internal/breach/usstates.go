@@ -11,6 +11,13 @@ func IsUSState(code string) bool {
 	return ok
 }
 
+// IsUSPostalRegion reports whether code is what a US address may print as its state: a
+// state's, DC's or a territory's postal code, or one of the armed forces' (AA, AE, AP: APO and
+// FPO mail, which names no state).
+func IsUSPostalRegion(code string) bool {
+	return IsUSState(code) || code == "AA" || code == "AE" || code == "AP"
+}
+
 // USStateName is the name of the US state (DC, territory) with postal code code, or "".
 func USStateName(code string) string { return usStates[code] }
 

@@ -148,14 +148,15 @@ func TestParse_AUSAddressPrintsARealState(t *testing.T) {
 		"U1,US,1 Main St,Boston,Massachusetts,02108\n"+
 		"U2,US,1 Main St,Boston,N/A,02108\n"+
 		"U3,US,1 Main St,Boston,Northeast,02108\n"+
-		"U4,US,PSC 1234 Box 5678,APO,Northeast,09012\n", Options{})
-	want := map[string]string{"U1": "MA", "U2": "MA", "U3": "MA"}
+		"U4,US,PSC 1234 Box 5678,APO,Northeast,09012\n"+
+		"U5,US,PSC 1234 Box 5678,APO,AE,09012\n", Options{})
+	want := map[string]string{"U1": "MA", "U2": "MA", "U3": "MA", "U5": "AE"} // AE: military mail
 	for _, r := range rows {
 		if r.Postal.Region != want[r.CustomerID] {
 			t.Errorf("%s: region %q, want %q", r.CustomerID, r.Postal.Region, want[r.CustomerID])
 		}
 	}
-	if len(rows) != 3 || len(rejects) != 1 || rejects[0].CustomerID != "U4" || rejects[0].Field != "region" {
+	if len(rows) != 4 || len(rejects) != 1 || rejects[0].CustomerID != "U4" || rejects[0].Field != "region" {
 		t.Errorf("%d rows, rejects%s; want U4's region rejected", len(rows), describeRejects(rejects))
 	}
 	if len(imp.Warnings) != 2 || imp.Warnings[0].Line != 3 || imp.Warnings[1].Line != 4 || !strings.Contains(imp.Warnings[1].Reason, `"Northeast"`) {
