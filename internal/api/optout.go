@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"errors"
 	"mime"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/operation"
 	"github.com/breachnotice/breachnotice/internal/optout"
 )
 
@@ -94,18 +96,26 @@ func (s *Server) keyed(h http.HandlerFunc) http.HandlerFunc {
 const keyedRecheck = 5 * time.Second
 
 // secretChecked reports whether the secret is known to be the database's, asking at most once
-// per keyedRecheck after a refusal (CheckSecret remembers a yes for good).
+// per keyedRecheck after a refusal (CheckSecret remembers a yes for good). It asks on a context
+// of its own: a client that hangs up must not make its cancellation everyone's answer for
+// keyedRecheck; and only a definite no (not the database's, or migrations behind) is
+// remembered, never a hiccup.
 func (s *Server) secretChecked(ctx context.Context) bool {
 	if at := s.secretRefusedAt.Load(); at != 0 && time.Since(time.Unix(0, at)) < keyedRecheck {
 		return false
 	}
-	if err := s.Ops.CheckSecret(ctx); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ReadyTimeout)
+	defer cancel()
+	err := s.Ops.CheckSecret(ctx)
+	switch code := breach.ErrorCode(err); {
+	case err == nil:
+		s.secretRefusedAt.Store(0)
+		return true
+	case code == breach.EINVALID || errors.Is(err, operation.ErrSecretUnchecked):
 		s.secretRefusedAt.Store(time.Now().UnixNano())
-		s.Log.Warn("opt-out links and provider reports answered 503 until the secret is checked", "err", err)
-		return false
 	}
-	s.secretRefusedAt.Store(0)
-	return true
+	s.Log.Warn("opt-out links and provider reports answered 503 until the secret is checked", "err", err)
+	return false
 }
 
 // validOptOutBody accepts a form (urlencoded or multipart, as RFC 8058 allows) carrying

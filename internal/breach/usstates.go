@@ -18,6 +18,28 @@ func IsUSPostalRegion(code string) bool {
 	return IsUSState(code) || code == "AA" || code == "AE" || code == "AP"
 }
 
+// USPostalRegionOfZIP is what a US address prints as its state for a ZIP code: the state it
+// names (USStateOfZIP), or the armed forces' code of a military ZIP code (090–098 AE, 340 AA,
+// 962–966 AP), or "". Military codes name no state: the regulator report reads only
+// USStateOfZIP.
+func USPostalRegionOfZIP(zip string) string {
+	if st := USStateOfZIP(zip); st != "" {
+		return st
+	}
+	if len(zip) < 5 || strings.Trim(zip[:5], "0123456789") != "" {
+		return ""
+	}
+	switch n, _ := strconv.Atoi(zip[:3]); {
+	case n >= 90 && n <= 98:
+		return "AE"
+	case n == 340:
+		return "AA"
+	case n >= 962 && n <= 966:
+		return "AP"
+	}
+	return ""
+}
+
 // USStateName is the name of the US state (DC, territory) with postal code code, or "".
 func USStateName(code string) string { return usStates[code] }
 

@@ -31,7 +31,7 @@ func TestParse_AddressesCheckedPerCountry(t *testing.T) {
 		`XX1,Pam,,PE,,,Lima,,15074`,
 		`XX2,Quin,,PE,Jr. Los Pinos 245,,,,`,
 		`XX3,Ray,,PE,,,,,`,
-		`US5,Sam,,US,PSC 1234 Box 5678,,APO,,09012`,
+		`US5,Sam,,US,1 Main St,,Nowhere,,00012`,
 	}, "\n") + "\n"
 	rows, rejects, imp := mustParse(t, csv, Options{})
 	wantRejects := map[int64]string{
@@ -44,7 +44,7 @@ func TestParse_AddressesCheckedPerCountry(t *testing.T) {
 		17: "email",       // a city and a postal code without an address line: no address
 		18: "city",        // no city, no postal code: two problems, the first named
 		19: "email",       // no address line: no address, and no way to reach the customer
-		20: "region",      // a US address without its state, whose ZIP code names none (military)
+		20: "region",      // a US address without its state, whose ZIP code names none
 	}
 	got := map[int64]string{}
 	for _, r := range rejects {
@@ -148,18 +148,19 @@ func TestParse_AUSAddressPrintsARealState(t *testing.T) {
 		"U1,US,1 Main St,Boston,Massachusetts,02108\n"+
 		"U2,US,1 Main St,Boston,N/A,02108\n"+
 		"U3,US,1 Main St,Boston,Northeast,02108\n"+
-		"U4,US,PSC 1234 Box 5678,APO,Northeast,09012\n"+
-		"U5,US,PSC 1234 Box 5678,APO,AE,09012\n", Options{})
-	want := map[string]string{"U1": "MA", "U2": "MA", "U3": "MA", "U5": "AE"} // AE: military mail
+		"U4,US,1 Main St,Nowhere,Northeast,00012\n"+
+		"U5,US,PSC 1234 Box 5678,APO,AE,09012\n"+
+		"U6,US,PSC 1234 Box 5678,FPO,,96601\n", Options{})
+	want := map[string]string{"U1": "MA", "U2": "MA", "U3": "MA", "U5": "AE", "U6": "AP"} // AE, AP: military mail
 	for _, r := range rows {
 		if r.Postal.Region != want[r.CustomerID] {
 			t.Errorf("%s: region %q, want %q", r.CustomerID, r.Postal.Region, want[r.CustomerID])
 		}
 	}
-	if len(rows) != 4 || len(rejects) != 1 || rejects[0].CustomerID != "U4" || rejects[0].Field != "region" {
+	if len(rows) != 5 || len(rejects) != 1 || rejects[0].CustomerID != "U4" || rejects[0].Field != "region" {
 		t.Errorf("%d rows, rejects%s; want U4's region rejected", len(rows), describeRejects(rejects))
 	}
-	if len(imp.Warnings) != 2 || imp.Warnings[0].Line != 3 || imp.Warnings[1].Line != 4 || !strings.Contains(imp.Warnings[1].Reason, `"Northeast"`) {
-		t.Errorf("warnings %+v, want lines 3 and 4's", imp.Warnings)
+	if len(imp.Warnings) != 3 || imp.Warnings[0].Line != 3 || imp.Warnings[1].Line != 4 || !strings.Contains(imp.Warnings[1].Reason, `"Northeast"`) || imp.Warnings[2].Line != 7 {
+		t.Errorf("warnings %+v, want lines 3, 4 and 7's", imp.Warnings)
 	}
 }

@@ -398,12 +398,11 @@ func (r *recordReader) overLong(first physLine) record {
 	return rec
 }
 
-// fieldStrings returns the fields of the record in buf and ends, as substrings of one string,
-// fitted to the header's width once it is known: a row that stops short of the header's last
-// columns has them empty (some exporters leave trailing empty fields out, as the sheet reader
-// does), and a row with more fields than the header whose extra fields are all empty (a
-// trailing delimiter, "C1,a@example.com,Ann,,") has them dropped. A row whose extra fields hold
-// data keeps them, and is rejected: its columns have most likely slipped.
+// fieldStrings returns the fields of the record in buf and ends, as substrings of one string. A
+// row with more fields than the header whose extra fields are all empty (a trailing delimiter,
+// "C1,a@example.com,Ann,,") has them dropped. A row whose extra fields hold data keeps them, and
+// so does a row with fewer fields than the header: both are rejected, their columns most likely
+// slipped (a field left out in the middle cannot be told from one left out at the end).
 func (r *recordReader) fieldStrings() []string {
 	all := string(r.buf)
 	fields := make([]string, len(r.ends))

@@ -211,15 +211,19 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 }
 
 // usRegion is the state a US address's letter prints: the region as its postal code ("CA" for
-// "California" or "Calif."), or, when the region is empty, a placeholder (N/A) or no state (a
-// sales region, a county), the state its ZIP code names, with a warning saying so. Neither: the
+// "California" or "Calif."; AA, AE or AP for military mail), or, when the region is empty, a
+// placeholder (N/A) or no state (a sales region, a county), the state (or armed forces' code)
+// its ZIP code names, with a warning saying so. Neither: the
 // region as given, which the address's check then refuses — a letter must not carry "N/A" or
 // "Northeast" where the post reads the state.
 func usRegion(region, zip string) (state, warning string) {
 	if st, _ := breach.USState(region); st != "" {
 		return st, ""
 	}
-	st := breach.USStateOfZIP(strings.TrimSpace(zip))
+	if code := strings.ToUpper(strings.TrimSpace(region)); breach.IsUSPostalRegion(code) {
+		return code, "" // AA, AE, AP: military mail
+	}
+	st := breach.USPostalRegionOfZIP(strings.TrimSpace(zip))
 	switch {
 	case st == "":
 		return region, ""

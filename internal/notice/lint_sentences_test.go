@@ -31,6 +31,9 @@ func TestAsksForSecret_SentenceReadingFindsWhatTheWholeTextDid(t *testing.T) {
 		"Envíe su contraseña aquí", "Veuillez saisir votre mot de passe", "비밀번호를 입력하세요",
 		"비밀번호를 입력하지 마십시오.", "send your paſſword", "Pay the fee now\nor else", "Transfer now to unlock your account",
 		"Ingrese el número de su tarjeta", "confirmez vos coordonnées bancaires", "we never ask: enter your OTP",
+		// A review's: a line wrap inside a Korean request, a long s before a word, PIN with no
+		// word boundary in Korean.
+		"카드\n번호를 입력하세요", "인증\n번호를 보내 주세요", "send your ſpin now", "ATMPIN을 입력하세요",
 	}
 	for _, v := range Variants(c) {
 		n, err := rd.Preview(c, Sample(c, v), Options{Locale: v.Locale})

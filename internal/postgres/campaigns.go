@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -172,6 +174,12 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string
 					recipients = $3
 				WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients,
 			).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23514" && pgErr.ConstraintName == "" && strings.Contains(pgErr.Message, "two approvers") {
+				// The database's two-person rule (migration 00024), recorded by another process
+				// since this one read the campaign: a refusal like the rule's own.
+				return breach.Errorf(breach.ECONFLICT, "this deployment requires two approvers (REQUIRE_TWO_PERSON, recorded in the database): approve it again, and another person after you")
+			}
 			if err != nil {
 				return fmt.Errorf("approve campaign: %w", err)
 			}
