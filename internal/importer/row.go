@@ -357,22 +357,26 @@ var jurisdictionPattern = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,8})?$`)
 
 // jurisdiction reads the customer's own jurisdiction: a `jurisdiction` column ("us-ma",
 // "gdpr"), or a US `state` column ("MA" → "us-ma"). A state column of another country
-// ("Arequipa") is not a jurisdiction and is kept as an attribute instead; on a row without a
+// ("Arequipa") is not a jurisdiction; every state value is kept as the attribute state; on a
+// row without a
 // country, a code is a US state's only when the campaign reads them so (breach.StateCodesAreUS:
 // in a Brazilian list "MA" is Maranhão).
 //
 // A jurisdiction column is the notice profile counsel chose, not where the customer lives (it
-// is often us-ca for everyone in the US, California's notice being the strictest): beside it,
-// the state is kept as an attribute too, for the regulator report counts people where they
-// live. Dropped, a Floridian with California's notice counted for California.
+// is often us-ca for everyone in the US, California's notice being the strictest), which is
+// why the state is kept beside it: the regulator report counts people where they live.
+// Dropped, a Floridian with California's notice counted for California.
 func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *rowError) (jurisdiction, warning string) {
+	// The state is where the customer lives, whatever else the row says: kept as written, as
+	// the attribute the regulator report reads residence from (it ranks a notice profile below
+	// the ZIP code: counsel's us-ca for everyone is no residence).
+	if state != "" {
+		keepState(r, state)
+	}
 	if j != "" {
 		j = strings.ToLower(j)
 		if !jurisdictionPattern.MatchString(j) {
 			errs.add("jurisdiction", "%q is not a jurisdiction such as gdpr, us-ca or kr-pipa", j)
-		}
-		if state != "" {
-			keepState(r, state)
 		}
 		return j, ""
 	}
@@ -382,12 +386,8 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 	// A code ("MA") is a US state's as the campaign reads codes; a name ("Massachusetts",
 	// "Mass.") is one wherever the row is not placed in another country.
 	if st, isCode := breach.USState(state); st != "" && (r.Country == "US" || r.Country == "" && (v.stateCodesAreUS || !isCode)) {
-		// Kept as the attribute too: the report ranks a notice profile below the ZIP code
-		// (counsel's us-ca for everyone is no residence), and a state the list gives is one.
-		keepState(r, state)
 		return "us-" + strings.ToLower(st), ""
 	}
-	keepState(r, state)
 	if r.Country == "US" {
 		return "", fmt.Sprintf("%q is no US state's code or name: kept as written; the customer's notice follows the campaign's default profile", breach.Clip(state))
 	}
