@@ -79,7 +79,9 @@ func lastSent(ctx context.Context, dbURL, id string) (time.Time, error) {
 	}
 	defer conn.Close(ctx)
 	var at time.Time
-	err = conn.QueryRow(ctx, `SELECT max(at) FROM delivery_events
-		WHERE campaign_id = $1 AND channel = 'email' AND state = 'sent'`, id).Scan(&at)
+	// A notice sent from its claim is held on its delivery, not an event (migration 00025).
+	err = conn.QueryRow(ctx, `SELECT greatest(
+		(SELECT max(at) FROM delivery_events WHERE campaign_id = $1 AND channel = 'email' AND state = 'sent'),
+		(SELECT max(updated_at) FROM deliveries WHERE campaign_id = $1 AND channel = 'email' AND state = 'sent'))`, id).Scan(&at)
 	return at, err
 }

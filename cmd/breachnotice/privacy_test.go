@@ -213,7 +213,7 @@ func TestCLI_NoPersonalDataInAnyOutput(t *testing.T) {
 	}
 
 	// The personal data did flow through these processes: the notices carry it.
-	if n := count(t, `SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent'`, id); n < 6 {
+	if n := count(t, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND state = 'sent'`, id); n < 6 {
 		t.Fatalf("%d notices sent; the test proves nothing", n)
 	}
 	for _, want := range []string{"worker started", "http request", "Purged campaign"} {

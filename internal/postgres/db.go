@@ -41,8 +41,6 @@ type DB struct {
 	tokens tokenCache
 	// quiet caches the quiet-hours wait of campaigns where many SMS wait (see quietCache).
 	quiet quietCache
-	// activity caches campaigns' sending by minute, for the console's chart (see activityCache).
-	activity activityCache
 	// Now, when set, is the clock quiet-hours holds (deliveries' not_before) are judged by:
 	// the sending engine's (dispatch.Engine.Now), so that a test can move both at once. nil:
 	// time.Now.

@@ -103,9 +103,10 @@ func timeline(events []breach.DeliveryEvent) string {
 	return strings.Join(steps, " ")
 }
 
-// A notice sent costs the record one event row (its sent) and its delivery: the planner's
-// queueing and the worker's claim write none.
-func TestRecord_SentNoticeWritesOneEventRow(t *testing.T) {
+// A notice sent from its claim costs the record its delivery alone (migration 00025): the
+// planner's queueing, the worker's claim and the sent write no event; the delivery holds the
+// sent entry, with its claim's time, and the counts and the chart still count it.
+func TestRecord_SentNoticeWritesNoEventRow(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
 	var list strings.Builder
@@ -116,16 +117,20 @@ func TestRecord_SentNoticeWritesOneEventRow(t *testing.T) {
 	}
 	c := runningCampaign(t, db, list.String(), 15)
 	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, sent)
-	var deliveries, events, sentEvents int
+	var deliveries, held, events, charted int
 	if err := rawPool(t).QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND state = 'sent'),
+		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND state = 'sent' AND claimed_at < updated_at),
 		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1),
-		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent' AND started_at IS NOT NULL)`, c.ID,
-	).Scan(&deliveries, &events, &sentEvents); err != nil {
+		(SELECT coalesce(sum(n), 0) FROM delivery_minutes WHERE campaign_id = $1 AND channel = 'email' AND outcome = 'sent')`, c.ID,
+	).Scan(&deliveries, &held, &events, &charted); err != nil {
 		t.Fatal(err)
 	}
-	if deliveries != n || events != n || sentEvents != n {
-		t.Errorf("%d notices sent wrote %d event rows (%d sent with their claim's time), want one each", deliveries, events, sentEvents)
+	if deliveries != n || held != n || events != 0 {
+		t.Errorf("%d notices sent: %d hold their sent entry with its claim's time, %d event rows; want all and none", deliveries, held, events)
+	}
+	if charted != n {
+		t.Errorf("the chart counts %d sent, want %d", charted, n)
 	}
 	s, err := db.CampaignStatus(ctx, c.ID)
 	if err != nil {
@@ -133,6 +138,55 @@ func TestRecord_SentNoticeWritesOneEventRow(t *testing.T) {
 	}
 	if got := s.ByChannel[breach.ChannelEmail]; got[breach.DeliverySent] != n || got[breach.DeliveryQueued] != 0 || got[breach.DeliverySending] != 0 {
 		t.Errorf("status counts %v, want %d sent and nothing queued or sending", got, n)
+	}
+}
+
+// A delivery that holds its sent entry and then moves on — the provider reports it bounced —
+// has the entry written as an event first: the timeline still shows it sent, at the same time
+// with the same claim, then bounced; and the chart counts it once sent and once bounced.
+func TestRecord_HeldSentEntrySurvivesABounce(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := runningCampaign(t, db, "customer_id,email\nB1,b1@example.com\n", 10)
+	worker, claims := claimEmails(t, db, c)
+	if len(claims) != 1 {
+		t.Fatalf("claims = %+v, want one", claims)
+	}
+	recordSent(t, db, c, worker, claims[0].Recipient.ID)
+	before, err := db.RecipientRecord(ctx, c.ID, "B1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := timeline(before.Events), "queued/planner/0 sending/worker/1 sent/worker/1"; got != want {
+		t.Fatalf("timeline before the bounce %s\nwant                       %s", got, want)
+	}
+	if _, err := db.ApplyReport(ctx, breach.Report{CampaignID: c.ID, RecipientID: claims[0].Recipient.ID,
+		Channel: breach.ChannelEmail, State: breach.DeliveryBounced, Error: "550 5.1.1 no such user"}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := db.RecipientRecord(ctx, c.ID, "B1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := timeline(after.Events), "queued/planner/0 sending/worker/1 sent/worker/1 bounced/webhook/1"; got != want {
+		t.Fatalf("timeline after the bounce %s\nwant                      %s", got, want)
+	}
+	for i := range 3 {
+		b, a := before.Events[i], after.Events[i]
+		if !b.At.Equal(a.At) || b.State != a.State || b.ProviderID != a.ProviderID {
+			t.Errorf("entry %d was %+v before the bounce, %+v after", i, b, a)
+		}
+	}
+	var sentEvents, charted int
+	if err := rawPool(t).QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent' AND started_at IS NOT NULL),
+		(SELECT coalesce(sum(n), 0) FROM delivery_minutes WHERE campaign_id = $1 AND channel = 'email')`, c.ID,
+	).Scan(&sentEvents, &charted); err != nil {
+		t.Fatal(err)
+	}
+	if sentEvents != 1 || charted != 2 {
+		t.Errorf("after the bounce: %d sent events (want 1, written as it moved on), the chart counts %d (want 2: sent, bounced)",
+			sentEvents, charted)
 	}
 }
 

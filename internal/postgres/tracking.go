@@ -174,7 +174,9 @@ func (db *DB) RecipientRecord(ctx context.Context, campaignID, customerID string
 // it and ended after has both, and DISTINCT ON keeps the one row.
 //
 // A sent event written since migration 00019 leaves its provider ID to its delivery, which
-// keeps it from then on: it is read there.
+// keeps it from then on: it is read there. Since migration 00025 a notice sent from its claim
+// has no event while it stays sent: its delivery holds the entry (sent at its updated_at,
+// sending from its claimed_at), and it becomes an event only when the delivery moves on.
 //
 // Transitions made in one transaction share its time. The only ones a transaction makes
 // together on one customer are a notice settling (failed, bounced, suppressed) and the
@@ -198,6 +200,12 @@ func timeline(recipient string) string {
 		UNION ALL
 		SELECT updated_at, channel, 'sending', source, attempts, '', '', 1 FROM deliveries
 		WHERE campaign_id = $1 AND recipient_id = ` + recipient + ` AND ($3::text IS NULL OR channel = $3) AND state = 'sending'
+		UNION ALL
+		SELECT h.at, d.channel, h.state, h.source, d.attempts, h.provider_id, h.error, 0 FROM deliveries d
+		CROSS JOIN LATERAL (VALUES (d.updated_at, 'sent', d.source, d.provider_id, d.error),
+			(d.claimed_at, 'sending', 'worker', '', '')) AS h (at, state, source, provider_id, error)
+		WHERE d.campaign_id = $1 AND d.recipient_id = ` + recipient + ` AND ($3::text IS NULL OR d.channel = $3)
+			AND d.state = 'sent' AND d.claimed_at IS NOT NULL
 	) e
 	ORDER BY at, state = 'queued', array_position('{queued,sending,sent,delivered,bounced,failed,suppressed}'::text[], state),
 		channel, attempt, state, synthetic`
