@@ -9,12 +9,13 @@ import (
 	"github.com/breachnotice/breachnotice/migrations"
 )
 
-// Migration 00025 (a sent notice held on its delivery): the chart's counters are filled from
+// Migrations 00025 and 00026 (a sent notice held on its delivery): the chart's counters are filled from
 // the events written before it, counting what the chart counted (the engine's sent, failed and
 // bounced on email and SMS, not an operator's cancellation, not a delivery confirmed); after
-// it, a record that keeps its claim's time writes no sent event, while the previous release's
-// record (which does not) still gets one; and going back down writes the held entries as
-// events.
+// them, a database that had a release before does not hold sent entries until the upgrade is
+// finished; a record that keeps its claim's time writes no sent event, while the previous
+// release's record (which does not) still gets one; and going back down writes the held
+// entries as events.
 func TestSentOnDelivery_ChartFilledAndBothReleasesRecorded(t *testing.T) {
 	url, conn := databaseAt(t, 24)
 	ctx := t.Context()
@@ -52,7 +53,11 @@ func TestSentOnDelivery_ChartFilledAndBothReleasesRecorded(t *testing.T) {
 			c, e.channel, e.state, e.source, e.n)
 	}
 
-	migrateTo(t, url, 25)
+	migrateTo(t, url, 26)
+	var held bool
+	if err := conn.QueryRow(ctx, `SELECT held FROM sent_record`).Scan(&held); err != nil || held {
+		t.Errorf("sent_record.held = %v (%v) after an upgrade's migrations, want false until the upgrade is finished", held, err)
+	}
 	chart := func(channel, outcome string) int64 {
 		t.Helper()
 		return count(`SELECT coalesce(sum(n), 0) FROM delivery_minutes WHERE campaign_id = $1 AND channel = $2 AND outcome = $3

@@ -117,7 +117,8 @@ func (a *app) openDB(ctx context.Context) (*postgres.DB, error) {
 }
 
 func (a *app) migrateCommand() *cobra.Command {
-	return &cobra.Command{
+	var finish bool
+	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the database migrations",
 		Args:  cobra.NoArgs,
@@ -130,7 +131,16 @@ func (a *app) migrateCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "migrations applied: %d\n", n)
+			if finish {
+				if err := postgres.FinishUpgrade(cmd.Context(), a.cfg.DatabaseURL); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, "upgrade finished: sent notices are held on their deliveries")
+			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&finish, "finish-upgrade", false,
+		"once no process of the previous release runs: record sent notices on their deliveries alone (README, Upgrading)")
+	return cmd
 }

@@ -146,6 +146,63 @@ func Migrate(ctx context.Context, url string) (int, error) {
 	}
 	sqlDB := stdlib.OpenDB(*cfg)
 	defer sqlDB.Close()
+	fresh, err := unmigrated(ctx, sqlDB)
+	if err != nil {
+		return 0, err
+	}
+	applied, err := migrateWithPatience(ctx, sqlDB)
+	if err != nil || !fresh {
+		return applied, err
+	}
+	// A database this run created has never had a process of an earlier release: what waits
+	// for them to be gone applies at once (see FinishUpgrade).
+	if err := finishUpgrade(ctx, sqlDB); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}
+
+// unmigrated reports whether no migration was ever applied to the database.
+func unmigrated(ctx context.Context, sqlDB *sql.DB) (bool, error) {
+	var versioned bool
+	if err := sqlDB.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&versioned); err != nil {
+		return false, fmt.Errorf("postgres: migrate: read the schema's version: %w", err)
+	}
+	if !versioned {
+		return true, nil
+	}
+	var applied bool
+	if err := sqlDB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM goose_db_version WHERE version_id > 0)`).Scan(&applied); err != nil {
+		return false, fmt.Errorf("postgres: migrate: read the schema's version: %w", err)
+	}
+	return !applied, nil
+}
+
+// FinishUpgrade lets what waits for the previous release to be gone begin, once serve and the
+// workers are rolled (README, Upgrading; `breachnotice migrate --finish-upgrade`): today, a
+// notice sent from its claim is held on its delivery instead of writing a sent event, which
+// the previous release's readers would miss (migration 00025). A database Migrate creates
+// starts so.
+func FinishUpgrade(ctx context.Context, url string) error {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
+	}
+	sqlDB := stdlib.OpenDB(*cfg)
+	defer sqlDB.Close()
+	return finishUpgrade(ctx, sqlDB)
+}
+
+func finishUpgrade(ctx context.Context, sqlDB *sql.DB) error {
+	if _, err := sqlDB.ExecContext(ctx, `UPDATE sent_record SET held = true, set_at = now() WHERE NOT held`); err != nil {
+		return fmt.Errorf("postgres: finish the upgrade: %w", err)
+	}
+	return nil
+}
+
+// migrateWithPatience applies the pending migrations, trying again while one gives up on its
+// locks (see Migrate).
+func migrateWithPatience(ctx context.Context, sqlDB *sql.DB) (int, error) {
 	applied := 0
 	wait := time.Second
 	deadline := time.Now().Add(migrationPatience)

@@ -154,9 +154,10 @@ func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach
 // all of them when this is a new claim's send, all but one when it is the late record of a
 // released claim (it is one of them).
 //
-// A notice sent from its claim is recorded on its delivery alone: claimed_at keeps when the
-// attempt began (the claim's time, the row's updated_at until now), and the delivery holds its
-// sent entry instead of an event (migration 00025; the timeline reads it there).
+// A notice sent from its claim is recorded on its delivery alone once sent_record says so (no
+// process of the previous release runs; migration 00025): claimed_at keeps when the attempt
+// began (the claim's time, the row's updated_at until now), and the delivery holds its sent
+// entry instead of an event (the timeline reads it there).
 //
 // The record of a sent notice is what keeps it from being sent again, and the time it takes is
 // the window for a duplicate: when the batch asks for nothing else (no suppression, no
@@ -227,7 +228,8 @@ const recordOutcomes = `
 			error = CASE WHEN u.state = 'sent' AND ` + earlierSends + ` > 0 THEN $10 ELSE u.error END,
 			possible_duplicates = CASE WHEN u.state = 'sent' THEN ` + earlierSends + ` ELSE d.possible_duplicates END,
 			next_attempt_at = u.next_attempt_at, worker_id = NULL, source = 'worker', updated_at = now(),
-			claimed_at = CASE WHEN u.state = 'sent' AND d.state = 'sending' AND d.worker_id = $8::uuid THEN d.updated_at END
+			claimed_at = CASE WHEN u.state = 'sent' AND d.state = 'sending' AND d.worker_id = $8::uuid
+				AND (SELECT held FROM sent_record) THEN d.updated_at END
 		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
 			AS u (recipient_id, state, provider_id, error, next_attempt_at)
 		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = ANY ($3) AND d.recipient_id = u.recipient_id

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -240,4 +241,88 @@ func newCampaignWithList(t *testing.T, db *postgres.DB, list string) *breach.Cam
 		t.Fatal(err)
 	}
 	return c
+}
+
+// Until the upgrade is finished (a process of the previous release may still read the record,
+// and it reads sent notices from events only), a notice sent keeps its sent event, with its
+// claim's time, and holds nothing on its delivery; FinishUpgrade then lets deliveries hold
+// them. (A database Migrate creates, as this package's, starts finished.)
+func TestRecord_UntilTheUpgradeFinishesASentNoticeKeepsItsEvent(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	pool := rawPool(t)
+	setHeld := func(ctx context.Context, held bool) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, `UPDATE sent_record SET held = $1`, held); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setHeld(ctx, false)
+	t.Cleanup(func() { setHeld(context.Background(), true) })
+	c := runningCampaign(t, db, "customer_id,email\nU1,u1@example.com\nU2,u2@example.com\n", 10)
+	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, sent)
+	var held, sentEvents int
+	if err := pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND claimed_at IS NOT NULL),
+		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent' AND started_at < at)`, c.ID,
+	).Scan(&held, &sentEvents); err != nil {
+		t.Fatal(err)
+	}
+	if held != 0 || sentEvents != 2 {
+		t.Errorf("before the upgrade is finished: %d deliveries hold their sent entry (want 0), %d sent events with their claim's time (want 2)",
+			held, sentEvents)
+	}
+	rec, err := db.RecipientRecord(ctx, c.ID, "U1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := timeline(rec.Events), "queued/planner/0 sending/worker/1 sent/worker/1"; got != want {
+		t.Errorf("timeline %s\nwant     %s", got, want)
+	}
+	if err := postgres.FinishUpgrade(ctx, dbURL); err != nil {
+		t.Fatal(err)
+	}
+	var now bool
+	if err := pool.QueryRow(ctx, `SELECT held FROM sent_record`).Scan(&now); err != nil || !now {
+		t.Errorf("after FinishUpgrade sent_record.held = %v (%v), want true", now, err)
+	}
+}
+
+// The chart counts what the engine sent and failed, not what an operator's cancellation
+// failed at once: of three notices claimed, one sent, one failed, one released and then
+// cancelled, it counts one of each.
+func TestRecord_TheChartLeavesACancellationOut(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := runningCampaign(t, db, "customer_id,email\nK1,k1@example.com\nK2,k2@example.com\nK3,k3@example.com\n", 10)
+	worker, claims := claimEmails(t, db, c)
+	if len(claims) != 3 {
+		t.Fatalf("claims = %+v, want three", claims)
+	}
+	if _, err := db.Record(ctx, c.ID, breach.ChannelEmail, worker, []breach.Outcome{
+		{RecipientID: claims[0].Recipient.ID, State: breach.DeliverySent, ProviderID: "<k1@x>"},
+		{RecipientID: claims[1].Recipient.ID, State: breach.DeliveryFailed, Error: "550 5.1.1 no such user"},
+	}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Release(ctx, c.ID, breach.ChannelEmail, worker, []int64{claims[2].Recipient.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.MoveCampaign(ctx, c.ID, "operator", breach.CampaignRunning, breach.CampaignCancelled); err != nil {
+		t.Fatal(err)
+	}
+	var sentN, failedN, failedDeliveries int64
+	if err := rawPool(t).QueryRow(ctx, `SELECT
+		(SELECT coalesce(sum(n), 0) FROM delivery_minutes WHERE campaign_id = $1 AND outcome = 'sent'),
+		(SELECT coalesce(sum(n), 0) FROM delivery_minutes WHERE campaign_id = $1 AND outcome = 'failed'),
+		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND state = 'failed')`, c.ID,
+	).Scan(&sentN, &failedN, &failedDeliveries); err != nil {
+		t.Fatal(err)
+	}
+	if failedDeliveries != 2 {
+		t.Fatalf("set-up: %d failed deliveries, want 2 (one by the relay, one by the cancellation)", failedDeliveries)
+	}
+	if sentN != 1 || failedN != 1 {
+		t.Errorf("the chart counts %d sent and %d failed, want 1 and 1 (the cancellation's failure left out)", sentN, failedN)
+	}
 }
