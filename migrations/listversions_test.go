@@ -20,18 +20,32 @@ import (
 // migrateTo brings the database at url up to version (the migrations' numbers).
 func migrateTo(t *testing.T, url string, version int64) {
 	t.Helper()
+	if _, err := migrationsOn(t, url).UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrate to %d: %v", version, err)
+	}
+}
+
+// migrateDownTo takes the database at url down to version.
+func migrateDownTo(t *testing.T, url string, version int64) {
+	t.Helper()
+	if _, err := migrationsOn(t, url).DownTo(t.Context(), version); err != nil {
+		t.Fatalf("migrate down to %d: %v", version, err)
+	}
+}
+
+// migrationsOn is goose's view of the migrations on the database at url, for the test.
+func migrationsOn(t *testing.T, url string) *goose.Provider {
+	t.Helper()
 	sqlDB, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sqlDB.Close()
+	t.Cleanup(func() { sqlDB.Close() })
 	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := provider.UpTo(t.Context(), version); err != nil {
-		t.Fatalf("migrate to %d: %v", version, err)
-	}
+	return provider
 }
 
 // databaseAt is a database of the test's own, migrated up to version, and a connection to it;

@@ -1,12 +1,7 @@
 package migrations_test
 
 import (
-	"database/sql"
 	"testing"
-
-	"github.com/pressly/goose/v3"
-
-	"github.com/breachnotice/breachnotice/migrations"
 )
 
 // Migrations 00025 and 00026 (a sent notice held on its delivery): the chart's counters are filled from
@@ -87,18 +82,7 @@ func TestSentOnDelivery_ChartFilledAndBothReleasesRecorded(t *testing.T) {
 		t.Errorf("the chart counts %d of the two sent, want 2", n)
 	}
 
-	sqlDB, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlDB.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := provider.DownTo(ctx, 24); err != nil {
-		t.Fatalf("migrate down to 24: %v", err)
-	}
+	migrateDownTo(t, url, 24)
 	if held := count(`SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND recipient_id = 100 AND state = 'sent'
 		AND started_at IS NOT NULL AND at > started_at`, c); held != 1 {
 		t.Errorf("after going down: %d sent events for the held entry, want 1 with its claim's time", held)
