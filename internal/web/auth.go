@@ -235,8 +235,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// The hash is checked even for an unknown login, so that the answer takes as long; the
-	// check waits for one of the process's few hashing slots (checkSignInPassword).
-	ok, err := checkSignInPassword(ctx, hash, password)
+	// check waits for one of the console's few hashing slots (signInChecks).
+	ok, err := s.checks.run(ctx, hash, password)
 	if errors.Is(err, errSignInBusy) {
 		w.Header().Set("Retry-After", strconv.Itoa(signInBusyRetry))
 		s.renderError(w, r, http.StatusServiceUnavailable, "signin", "Sign in", data,

@@ -159,7 +159,7 @@ func signInServer(t *testing.T) (*Server, *signInStore) {
 	b64 := base64.RawStdEncoding
 	store := &signInStore{hash: fmt.Sprintf("$argon2id$v=%d$m=64,t=1,p=1$%s$%s", argon2.Version,
 		b64.EncodeToString(salt), b64.EncodeToString(argon2.IDKey([]byte("the right password"), salt, 1, 64, 1, 32)))}
-	s := &Server{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), signInKey: []byte("key")}
+	s := &Server{Store: store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), signInKey: []byte("key"), checks: newSignInChecks()}
 	if err := s.parseTemplates(); err != nil {
 		t.Fatal(err)
 	}
@@ -177,11 +177,11 @@ func signInRequest(peer, login, password string) *http.Request {
 // countHashes makes the sign-in's password check count how many of its runs overlap, each
 // lasting at least hold, until the test ends; most returns the highest number seen at once,
 // runs the total.
-func countHashes(t *testing.T, hold time.Duration) (most, runs func() int32) {
+func countHashes(t *testing.T, s *Server, hold time.Duration) (most, runs func() int32) {
 	t.Helper()
 	var running, high, total atomic.Int32
-	real := checkHash
-	checkHash = func(hash, pw string) (bool, error) {
+	real := s.checks.check
+	s.checks.check = func(hash, pw string) (bool, error) {
 		n := running.Add(1)
 		defer running.Add(-1)
 		total.Add(1)
@@ -190,13 +190,12 @@ func countHashes(t *testing.T, hold time.Duration) (most, runs func() int32) {
 		time.Sleep(hold)
 		return real(hash, pw)
 	}
-	t.Cleanup(func() { checkHash = real })
 	return high.Load, total.Load
 }
 
 func TestSignIn_ConcurrentAttemptsNeverHashMoreThanTheCapAtOnce(t *testing.T) {
 	s, _ := signInServer(t)
-	most, runs := countHashes(t, 20*time.Millisecond)
+	most, runs := countHashes(t, s, 20*time.Millisecond)
 	const attempts = 24
 	statuses := make(chan int, attempts)
 	var wg sync.WaitGroup
@@ -230,17 +229,15 @@ func TestSignIn_ConcurrentAttemptsNeverHashMoreThanTheCapAtOnce(t *testing.T) {
 
 func TestSignIn_AttemptFindingNoFreeHashingSlotIsRefusedWith503(t *testing.T) {
 	s, store := signInServer(t)
-	_, runs := countHashes(t, 0)
-	wait := signInCheckWait
-	signInCheckWait = 50 * time.Millisecond
-	t.Cleanup(func() { signInCheckWait = wait })
+	_, runs := countHashes(t, s, 0)
+	s.checks.wait = 50 * time.Millisecond
 	// A flood holds every slot.
 	for range maxSignInChecks {
-		signInChecks <- struct{}{}
+		s.checks.slots <- struct{}{}
 	}
 	release := func() {
 		for range maxSignInChecks {
-			<-signInChecks
+			<-s.checks.slots
 		}
 	}
 	w := httptest.NewRecorder()

@@ -20,37 +20,40 @@ const (
 	signInBusyRetry = 5 // seconds
 )
 
-var (
-	// signInCheckWait is how long a sign-in waits for a slot (a variable for the tests).
-	signInCheckWait = 10 * time.Second
-	// signInChecks holds a token per running sign-in check.
-	signInChecks = make(chan struct{}, maxSignInChecks)
-	// checkHash is password.Check (a variable so that the tests can count the checks running
-	// at once).
-	checkHash = password.Check
-)
+// signInChecks runs a Server's sign-in password checks, at most maxSignInChecks at once.
+type signInChecks struct {
+	slots chan struct{} // a token per running check
+	// wait is how long a sign-in waits for a slot; check is password.Check (both set apart
+	// so that the tests can shorten the wait and count the checks running at once).
+	wait  time.Duration
+	check func(hash, pw string) (bool, error)
+}
+
+func newSignInChecks() *signInChecks {
+	return &signInChecks{slots: make(chan struct{}, maxSignInChecks), wait: 10 * time.Second, check: password.Check}
+}
 
 // errSignInBusy says that no sign-in check slot came free in time.
 var errSignInBusy = errors.New("every sign-in check slot is busy")
 
-// checkSignInPassword checks a sign-in's password against hash (dummyHash when hash is
-// empty) in one of the process's maxSignInChecks slots. It waits for a slot up to
-// signInCheckWait, or while ctx lasts, and then gives up with errSignInBusy.
-func checkSignInPassword(ctx context.Context, hash, pw string) (bool, error) {
-	wait := time.NewTimer(signInCheckWait)
+// run checks a sign-in's password against hash (dummyHash when hash is empty) in one of the
+// slots. It waits for a slot up to c.wait, or while ctx lasts, and then gives up with
+// errSignInBusy.
+func (c *signInChecks) run(ctx context.Context, hash, pw string) (bool, error) {
+	wait := time.NewTimer(c.wait)
 	defer wait.Stop()
 	select {
-	case signInChecks <- struct{}{}:
+	case c.slots <- struct{}{}:
 	case <-wait.C:
 		return false, errSignInBusy
 	case <-ctx.Done():
 		return false, errSignInBusy
 	}
-	defer func() { <-signInChecks }()
+	defer func() { <-c.slots }()
 	if hash == "" {
 		hash = dummyHash() // made once, in a slot like any check
 	}
-	return checkHash(hash, pw)
+	return c.check(hash, pw)
 }
 
 // dummyHash is checked against when a sign-in names no known user, so that the answer takes

@@ -92,6 +92,7 @@ type Server struct {
 
 	pages     map[string]*template.Template
 	signInKey []byte
+	checks    *signInChecks
 }
 
 //go:embed templates/*.html
@@ -173,6 +174,7 @@ func (s *Server) Handler(next http.Handler) (http.Handler, error) {
 	if s.IdleTimeout == 0 {
 		s.IdleTimeout = time.Hour
 	}
+	s.checks = newSignInChecks()
 	s.signInKey = s.Secret
 	if len(s.signInKey) == 0 {
 		s.signInKey = make([]byte, 32)
