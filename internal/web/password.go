@@ -12,7 +12,7 @@ import (
 // Sign-in checks: anyone may post the sign-in form, and each check holds argon2id's 19 MiB for
 // some 50 ms, so a flood of attempts — from as many addresses as it takes to stay under the
 // sign-in limits — would otherwise allocate without bound. At most maxSignInChecks run at once
-// in a process (76 MiB); the others wait their turn, up to signInCheckWait, and are then
+// in a console (76 MiB); the others wait their turn, up to signInChecks.wait, and are then
 // answered 503 with Retry-After: signInBusyRetry seconds. Four checks at a time are some 80
 // sign-ins a second, far more than an incident team needs.
 const (
