@@ -7,7 +7,10 @@
 LOCK TABLE deliveries IN SHARE ROW EXCLUSIVE MODE;
 
 -- What the chart counted: the engine's sends and failures on email and SMS. A cancellation
--- fails every notice not sent yet at once, by the operator: that is not sending.
+-- fails every notice not sent yet at once, by the operator: that is not sending. (Emptied
+-- first: after a Down, the counters left would be counted again.) The writers wait for this
+-- count — seconds per ten million events.
+DELETE FROM delivery_minutes;
 INSERT INTO delivery_minutes (campaign_id, minute, channel, outcome, shard, n)
 SELECT campaign_id, date_trunc('minute', at), channel, CASE state WHEN 'sent' THEN 'sent' ELSE 'failed' END, 0, count(*)
 FROM delivery_events
@@ -160,9 +163,12 @@ END $$;
 -- deadlock with it. Stop this release's workers before going down (00025's Down drops the
 -- column their record writes).
 LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE;
+UPDATE sent_record SET held = false, set_at = now();
 INSERT INTO delivery_events (campaign_id, recipient_id, channel, state, source, at, attempt, provider_id, error, started_at)
 SELECT campaign_id, recipient_id, channel, 'sent', source, updated_at, attempts, '', error, claimed_at
 FROM deliveries WHERE state = 'sent' AND claimed_at IS NOT NULL;
+-- Their entries are events now: the deliveries no longer hold them.
+UPDATE deliveries SET claimed_at = NULL WHERE claimed_at IS NOT NULL;
 
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION deliveries_inserted() RETURNS trigger LANGUAGE plpgsql AS $$

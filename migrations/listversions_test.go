@@ -54,12 +54,18 @@ func databaseAt(t *testing.T, version int64) (string, *pgx.Conn) {
 	t.Helper()
 	url := pgtest.Empty(t)
 	migrateTo(t, url, version)
+	return url, connect(t, url)
+}
+
+// connect is a connection to the database at url, closed when the test ends.
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
 	conn, err := pgx.Connect(t.Context(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	return url, conn
+	return conn
 }
 
 // Migrations 00020 and 00021 keep the approvals that counted when they run, and only those: an

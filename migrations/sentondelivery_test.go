@@ -2,6 +2,9 @@ package migrations_test
 
 import (
 	"testing"
+
+	"github.com/breachnotice/breachnotice/internal/pgtest"
+	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
 // Migrations 00025 and 00026 (a sent notice held on its delivery): the chart's counters are filled from
@@ -9,8 +12,8 @@ import (
 // bounced on email and SMS, not an operator's cancellation, not a delivery confirmed); after
 // them, a database that had a release before does not hold sent entries until the upgrade is
 // finished; a record that keeps its claim's time writes no sent event, while the previous
-// release's record (which does not) still gets one; and going back down writes the held
-// entries as events.
+// release's record (which does not) still gets one; going back down writes the held entries
+// as events, and up again counts the chart afresh.
 func TestSentOnDelivery_ChartFilledAndBothReleasesRecorded(t *testing.T) {
 	url, conn := databaseAt(t, 24)
 	ctx := t.Context()
@@ -82,9 +85,49 @@ func TestSentOnDelivery_ChartFilledAndBothReleasesRecorded(t *testing.T) {
 		t.Errorf("the chart counts %d of the two sent, want 2", n)
 	}
 
-	migrateDownTo(t, url, 24)
+	charted := count(`SELECT sum(n) FROM delivery_minutes WHERE campaign_id = $1`, c)
+	migrateDownTo(t, url, 25)
 	if held := count(`SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND recipient_id = 100 AND state = 'sent'
 		AND started_at IS NOT NULL AND at > started_at`, c); held != 1 {
 		t.Errorf("after going down: %d sent events for the held entry, want 1 with its claim's time", held)
+	}
+	if n := count(`SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND claimed_at IS NOT NULL`, c); n != 0 {
+		t.Errorf("after going down: %d deliveries still hold their sent entry, want 0 (it is an event now)", n)
+	}
+	// Up again: the chart's counters are counted afresh from the events, not added to.
+	migrateTo(t, url, 26)
+	if n := count(`SELECT sum(n) FROM delivery_minutes WHERE campaign_id = $1`, c); n != charted {
+		t.Errorf("after going down and up again the chart counts %d, want %d as before", n, charted)
+	}
+	migrateDownTo(t, url, 24)
+}
+
+// postgres.Migrate starts a database it creates from nothing with sent entries held (no earlier
+// release ever ran there), and leaves one that had migrations before as it is — an upgrade, or a
+// first migration cut short — until the upgrade is finished.
+func TestSentOnDelivery_HeldFromTheStartOnlyOnADatabaseMigrateCreates(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		before int64 // migrations applied before Migrate runs (0: none)
+		held   bool
+	}{
+		{"created", 0, true},
+		{"upgraded", 24, false},
+		{"first migration cut short", 10, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := pgtest.Empty(t)
+			if tc.before > 0 {
+				migrateTo(t, url, tc.before)
+			}
+			if _, err := postgres.Migrate(t.Context(), url); err != nil {
+				t.Fatal(err)
+			}
+			conn := connect(t, url)
+			var held bool
+			if err := conn.QueryRow(t.Context(), `SELECT held FROM sent_record`).Scan(&held); err != nil || held != tc.held {
+				t.Errorf("sent_record.held = %v (%v), want %v", held, err, tc.held)
+			}
+		})
 	}
 }

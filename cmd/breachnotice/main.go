@@ -117,7 +117,7 @@ func (a *app) openDB(ctx context.Context) (*postgres.DB, error) {
 }
 
 func (a *app) migrateCommand() *cobra.Command {
-	var finish bool
+	var finish, rollback bool
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply the database migrations",
@@ -131,16 +131,25 @@ func (a *app) migrateCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "migrations applied: %d\n", n)
-			if finish {
+			switch {
+			case finish:
 				if err := postgres.FinishUpgrade(cmd.Context(), a.cfg.DatabaseURL); err != nil {
 					return err
 				}
 				fmt.Fprintln(a.stdout, "upgrade finished: sent notices are held on their deliveries")
+			case rollback:
+				if err := postgres.PrepareRollback(cmd.Context(), a.cfg.DatabaseURL); err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, "ready to roll back: every sent notice has its sent event, and none is held on its delivery")
 			}
 			return nil
 		},
 	}
 	cmd.Flags().BoolVar(&finish, "finish-upgrade", false,
 		"once no process of the previous release runs: record sent notices on their deliveries alone (README, Upgrading)")
+	cmd.Flags().BoolVar(&rollback, "before-rollback", false,
+		"before the previous release runs again: write the sent notices held on deliveries as events, and hold no more")
+	cmd.MarkFlagsMutuallyExclusive("finish-upgrade", "before-rollback")
 	return cmd
 }

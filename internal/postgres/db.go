@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,36 +147,17 @@ func Migrate(ctx context.Context, url string) (int, error) {
 	}
 	sqlDB := stdlib.OpenDB(*cfg)
 	defer sqlDB.Close()
-	fresh, err := unmigrated(ctx, sqlDB)
-	if err != nil {
-		return 0, err
-	}
 	applied, err := migrateWithPatience(ctx, sqlDB)
-	if err != nil || !fresh {
-		return applied, err
+	if err != nil || !slices.Contains(applied, 1) {
+		return len(applied), err
 	}
-	// A database this run created has never had a process of an earlier release: what waits
-	// for them to be gone applies at once (see FinishUpgrade).
+	// A database this run created from nothing has never had a process of an earlier
+	// release: what waits for them to be gone applies at once (see FinishUpgrade). (One whose
+	// first migration was cut short waits for the command, like an upgraded one.)
 	if err := finishUpgrade(ctx, sqlDB); err != nil {
-		return applied, err
+		return len(applied), err
 	}
-	return applied, nil
-}
-
-// unmigrated reports whether no migration was ever applied to the database.
-func unmigrated(ctx context.Context, sqlDB *sql.DB) (bool, error) {
-	var versioned bool
-	if err := sqlDB.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&versioned); err != nil {
-		return false, fmt.Errorf("postgres: migrate: read the schema's version: %w", err)
-	}
-	if !versioned {
-		return true, nil
-	}
-	var applied bool
-	if err := sqlDB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM goose_db_version WHERE version_id > 0)`).Scan(&applied); err != nil {
-		return false, fmt.Errorf("postgres: migrate: read the schema's version: %w", err)
-	}
-	return !applied, nil
+	return len(applied), nil
 }
 
 // FinishUpgrade lets what waits for the previous release to be gone begin, once serve and the
@@ -200,15 +182,46 @@ func finishUpgrade(ctx context.Context, sqlDB *sql.DB) error {
 	return nil
 }
 
+// PrepareRollback undoes FinishUpgrade before the previous release runs again
+// (`breachnotice migrate --before-rollback`): the sent entries deliveries hold are written as
+// the events that release reads, and no more are held. The record's writers wait meanwhile
+// (a read of every delivery, once).
+func PrepareRollback(ctx context.Context, url string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("postgres: prepare the rollback: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, st := range []string{
+			`LOCK TABLE deliveries IN SHARE ROW EXCLUSIVE MODE`,
+			`UPDATE sent_record SET held = false, set_at = now()`,
+			`INSERT INTO delivery_events (campaign_id, recipient_id, channel, state, source, at, attempt, provider_id, error, started_at)
+			SELECT campaign_id, recipient_id, channel, 'sent', source, updated_at, attempts, '', error, claimed_at
+			FROM deliveries WHERE state = 'sent' AND claimed_at IS NOT NULL`,
+			`UPDATE deliveries SET claimed_at = NULL WHERE claimed_at IS NOT NULL`,
+		} {
+			if _, err := tx.Exec(ctx, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: prepare the rollback: %w", err)
+	}
+	return nil
+}
+
 // migrateWithPatience applies the pending migrations, trying again while one gives up on its
 // locks (see Migrate).
-func migrateWithPatience(ctx context.Context, sqlDB *sql.DB) (int, error) {
-	applied := 0
+func migrateWithPatience(ctx context.Context, sqlDB *sql.DB) ([]int64, error) {
+	var applied []int64
 	wait := time.Second
 	deadline := time.Now().Add(migrationPatience)
 	for {
-		n, err := migrate(ctx, sqlDB)
-		applied += n
+		versions, err := migrate(ctx, sqlDB)
+		applied = append(applied, versions...)
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || pgErr.Code != "55P03" { // lock_not_available: lock_timeout expired
 			return applied, err
@@ -233,26 +246,30 @@ const (
 	migrationPatience = 10 * time.Minute
 )
 
-// migrate applies what is pending, each migration in its own transaction; n counts those
-// that committed before an error.
-func migrate(ctx context.Context, sqlDB *sql.DB) (n int, err error) {
+// migrate applies what is pending, each migration in its own transaction, and returns the
+// versions that committed (before an error, if one stopped it).
+func migrate(ctx context.Context, sqlDB *sql.DB) ([]int64, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
-		return 0, fmt.Errorf("postgres: migration lock: %w", err)
+		return nil, fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	provider, err := migrationProvider(sqlDB, goose.WithSessionLocker(locker))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	results, err := provider.Up(ctx)
 	if err != nil {
 		var partial *goose.PartialError
 		if errors.As(err, &partial) {
-			n = len(partial.Applied)
+			results = partial.Applied
 		}
-		return n, fmt.Errorf("postgres: migrate: %w", err)
+		err = fmt.Errorf("postgres: migrate: %w", err)
 	}
-	return len(results), nil
+	versions := make([]int64, len(results))
+	for i, r := range results {
+		versions[i] = r.Source.Version
+	}
+	return versions, err
 }
 
 // migrationProvider is goose's view of the embedded migrations on sqlDB, for Migrate and for

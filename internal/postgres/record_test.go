@@ -288,6 +288,58 @@ func TestRecord_UntilTheUpgradeFinishesASentNoticeKeepsItsEvent(t *testing.T) {
 	}
 }
 
+// Before a rollback to the previous release (which reads sent notices from events only),
+// PrepareRollback writes the sent entries deliveries hold as events and stops holding them:
+// every sent notice then has its event, the timeline is as it was, and a notice sent after
+// it gets its event again.
+func TestRecord_PrepareRollbackGivesEverySentNoticeItsEvent(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	pool := rawPool(t)
+	t.Cleanup(func() {
+		if err := postgres.FinishUpgrade(context.Background(), dbURL); err != nil {
+			t.Error(err)
+		}
+	})
+	c := runningCampaign(t, db, "customer_id,email\nR1,r1@example.com\nR2,r2@example.com\n", 1)
+	worker, claims := claimEmails(t, db, c)
+	if len(claims) != 2 {
+		t.Fatalf("claims = %+v, want two", claims)
+	}
+	recordSent(t, db, c, worker, claims[0].Recipient.ID)
+	before, err := db.RecipientRecord(ctx, c.ID, claims[0].Recipient.CustomerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.PrepareRollback(ctx, dbURL); err != nil {
+		t.Fatal(err)
+	}
+	recordSent(t, db, c, worker, claims[1].Recipient.ID)
+	var held, sentEvents int
+	if err := pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND claimed_at IS NOT NULL),
+		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent' AND started_at < at)`, c.ID,
+	).Scan(&held, &sentEvents); err != nil {
+		t.Fatal(err)
+	}
+	if held != 0 || sentEvents != 2 {
+		t.Errorf("after PrepareRollback: %d deliveries hold a sent entry (want 0), %d sent events with their claim's time (want 2)",
+			held, sentEvents)
+	}
+	after, err := db.RecipientRecord(ctx, c.ID, claims[0].Recipient.CustomerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if timeline(after.Events) != timeline(before.Events) || len(after.Events) != len(before.Events) {
+		t.Fatalf("timeline %s after PrepareRollback, %s before", timeline(after.Events), timeline(before.Events))
+	}
+	for i := range before.Events {
+		if b, a := before.Events[i], after.Events[i]; !b.At.Equal(a.At) || b.ProviderID != a.ProviderID {
+			t.Errorf("entry %d was %+v, is %+v", i, b, a)
+		}
+	}
+}
+
 // The chart counts what the engine sent and failed, not what an operator's cancellation
 // failed at once: of three notices claimed, one sent, one failed, one released and then
 // cancelled, it counts one of each.
