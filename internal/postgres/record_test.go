@@ -261,13 +261,7 @@ func TestRecord_UntilTheUpgradeFinishesASentNoticeKeepsItsEvent(t *testing.T) {
 	t.Cleanup(func() { setHeld(context.Background(), true) })
 	c := runningCampaign(t, db, "customer_id,email\nU1,u1@example.com\nU2,u2@example.com\n", 10)
 	pgtest.Send(t, db, c.ID, breach.ChannelEmail, false, sent)
-	var held, sentEvents int
-	if err := pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND claimed_at IS NOT NULL),
-		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent' AND started_at < at)`, c.ID,
-	).Scan(&held, &sentEvents); err != nil {
-		t.Fatal(err)
-	}
+	held, sentEvents := heldAndSentEvents(t, c)
 	if held != 0 || sentEvents != 2 {
 		t.Errorf("before the upgrade is finished: %d deliveries hold their sent entry (want 0), %d sent events with their claim's time (want 2)",
 			held, sentEvents)
@@ -295,7 +289,6 @@ func TestRecord_UntilTheUpgradeFinishesASentNoticeKeepsItsEvent(t *testing.T) {
 func TestRecord_PrepareRollbackGivesEverySentNoticeItsEvent(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
-	pool := rawPool(t)
 	t.Cleanup(func() {
 		if err := postgres.FinishUpgrade(context.Background(), dbURL); err != nil {
 			t.Error(err)
@@ -315,13 +308,7 @@ func TestRecord_PrepareRollbackGivesEverySentNoticeItsEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	recordSent(t, db, c, worker, claims[1].Recipient.ID)
-	var held, sentEvents int
-	if err := pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND claimed_at IS NOT NULL),
-		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent' AND started_at < at)`, c.ID,
-	).Scan(&held, &sentEvents); err != nil {
-		t.Fatal(err)
-	}
+	held, sentEvents := heldAndSentEvents(t, c)
 	if held != 0 || sentEvents != 2 {
 		t.Errorf("after PrepareRollback: %d deliveries hold a sent entry (want 0), %d sent events with their claim's time (want 2)",
 			held, sentEvents)
@@ -377,4 +364,17 @@ func TestRecord_TheChartLeavesACancellationOut(t *testing.T) {
 	if sentN != 1 || failedN != 1 {
 		t.Errorf("the chart counts %d sent and %d failed, want 1 and 1 (the cancellation's failure left out)", sentN, failedN)
 	}
+}
+
+// heldAndSentEvents counts c's deliveries holding their sent entry and its sent events that
+// carry their claim's time.
+func heldAndSentEvents(t *testing.T, c *breach.Campaign) (held, sentEvents int) {
+	t.Helper()
+	if err := rawPool(t).QueryRow(t.Context(), `SELECT
+		(SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND claimed_at IS NOT NULL),
+		(SELECT count(*) FROM delivery_events WHERE campaign_id = $1 AND state = 'sent' AND started_at < at)`, c.ID,
+	).Scan(&held, &sentEvents); err != nil {
+		t.Fatal(err)
+	}
+	return held, sentEvents
 }
