@@ -12,16 +12,28 @@ import (
 
 // ClaimRange claims the due queued deliveries of one channel of a running campaign whose
 // recipient IDs are in [low, high), for worker: queued → sending, a conditional update, so that
-// a delivery is only ever claimed once however many tasks name it. Rows another transaction
-// holds are skipped (their own task has them).
+// a delivery is only ever claimed once however many tasks name it. The update itself repeats
+// what makes a delivery due (queued, its next attempt and quiet-hours hold passed): a row
+// another transaction changes meanwhile — a concurrent claim of the same range, a cancellation,
+// a quiet-hours hold — is waited for and checked again as it then is (PostgreSQL re-evaluates
+// an UPDATE's conditions on the row's newest version), and left alone if no longer due.
 //
-// The lock costs a WAL record per claimed row (Heap/LOCK, ~54 bytes per notice sent). A plain
-// conditional update rechecked by PostgreSQL (no FOR UPDATE) does not write it, but with it the
-// kill test (cmd/breachnotice, TestCLI_WorkerKilledTwiceAtFullRateFewDuplicatesAllCounted) saw
-// 66–82 duplicates over two kills instead of 5–15, in three runs out of three; and so it did
-// (102) with claims of one range serialized by an advisory lock, which rules out claims waiting
-// on each other. Why the window between the relay's accept and the record grows is not
-// understood yet: keep the lock until it is.
+// The rows are not locked first (SELECT … FOR UPDATE SKIP LOCKED, until this stop): each lock
+// wrote a WAL record per claimed row (Heap/LOCK, 54 bytes of the 0.81 KB a notice cost). An
+// earlier stop's note held that without it the kill test saw 66–82 duplicates over two kills
+// instead of 5–15; measured again with the conditions above (cmd/breachnotice,
+// TestCLI_WorkerKilledTwiceAtFullRateFewDuplicatesAllCounted, same machine, same hour): 5, 12
+// and 22 without the lock, 12, 16 and 10 with it. What the lock also gave is that a claim never
+// waited: now one waits for a row another statement holds until it commits. (due stays
+// MATERIALIZED, as the lock made it: inlined into the update, the planner joined it otherwise
+// and PostgreSQL's CPU per notice doubled.) Claims of one
+// range (a task delivered twice) and a cancellation take the rows in the same ascending order
+// (the planner inserts them so, and their updates stay on their page), so they queue rather
+// than deadlock; were they ever to, PostgreSQL aborts one after deadlock_timeout and a claim's
+// task is tried again, a cancellation's operator told to repeat it. (Giving up after a short
+// lock_timeout, 500 ms, instead delayed the kill test's last notices by ~50 s in three runs of
+// four: some claims found rows held longer — which statement held them is not pinned down —
+// failed, and their tasks waited for their retry.)
 //
 // Deliveries whose address is on the suppression list (in any letter case: the index
 // suppressions_match, migration 00009) become suppressed instead, and when
@@ -43,7 +55,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 	}
 	defer tx.Rollback(ctx)
 	rows, err := tx.Query(ctx, `
-		WITH due AS (
+		WITH due AS MATERIALIZED (
 			SELECT d.recipient_id, EXISTS (SELECT 1 FROM suppressions s WHERE s.channel = d.channel
 				AND lower(s.address COLLATE "default") = lower(CASE WHEN d.channel = 'email' THEN r.email ELSE r.phone END COLLATE "default")
 			) AS suppressed
@@ -52,7 +64,6 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id >= $3 AND d.recipient_id < $4
 				AND d.state = 'queued' AND d.next_attempt_at <= now() AND (d.not_before IS NULL OR d.not_before <= $6)
 				AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = $1 AND c.state = 'running')
-			FOR UPDATE OF d SKIP LOCKED
 		), claimed AS (
 			UPDATE deliveries d SET
 				state = CASE WHEN due.suppressed THEN 'suppressed' ELSE 'sending' END,
@@ -62,6 +73,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 				source = 'worker', updated_at = now(), not_before = NULL
 			FROM due
 			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = due.recipient_id
+				AND d.state = 'queued' AND d.next_attempt_at <= now() AND (d.not_before IS NULL OR d.not_before <= $6)
 			RETURNING d.recipient_id, d.state, d.attempts
 		)
 		SELECT c.recipient_id, c.state, c.attempts, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,

@@ -1,8 +1,10 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,5 +232,101 @@ func TestReleaseOrphans_LooksOnlyWhereAClaimStatementSaysOrphansMayBe(t *testing
 	}
 	if n := releaseDead(t, db, c, uuid.NewString()); n != 5 {
 		t.Fatalf("released %d claims no statement covered, want 5", n)
+	}
+}
+
+// Claims of one range running at once — the same task delivered twice, tasks of overlapping
+// ranges — claim each delivery once: they do not lock rows first, and one that finds a row
+// another has just claimed checks it again and leaves it.
+func TestClaimRange_ConcurrentClaimsOfOneRangeClaimEachDeliveryOnce(t *testing.T) {
+	db := open(t)
+	var list strings.Builder
+	list.WriteString("customer_id,email\n")
+	const n = 300
+	for i := range n {
+		fmt.Fprintf(&list, "CC%d,cc%d@example.com\n", i, i)
+	}
+	c := runningCampaign(t, db, list.String(), 1000)
+	const claimers = 6
+	got := make(chan []breach.Claim, claimers)
+	errs := make(chan error, claimers)
+	var wg sync.WaitGroup
+	for range claimers {
+		wg.Go(func() {
+			worker := uuid.NewString()
+			if err := db.RegisterWorker(t.Context(), worker, "test", 1); err != nil {
+				errs <- err
+				return
+			}
+			claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+			if err != nil {
+				errs <- err
+				return
+			}
+			got <- claims
+		})
+	}
+	wg.Wait()
+	close(got)
+	close(errs)
+	for err := range errs {
+		t.Errorf("a concurrent claim failed: %v", err)
+	}
+	seen := map[int64]int{}
+	for claims := range got {
+		for _, cl := range claims {
+			seen[cl.Recipient.ID]++
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("%d deliveries claimed, want %d", len(seen), n)
+	}
+	for id, k := range seen {
+		if k > 1 {
+			t.Errorf("delivery %d claimed %d times", id, k)
+		}
+	}
+}
+
+// A claim waits for a row another transaction holds and then checks it again as it is: a
+// delivery held for quiet hours meanwhile is not claimed.
+func TestClaimRange_WaitsForARowHeldElsewhereAndRechecksIt(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := runningCampaign(t, db, "customer_id,email\nH1,h1@example.com\nH2,h2@example.com\n", 10)
+	pool := rawPool(t)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	var held int64
+	if err := tx.QueryRow(ctx, `UPDATE deliveries SET not_before = now() + interval '1 hour', next_attempt_at = now() + interval '1 hour'
+		WHERE campaign_id = $1 AND recipient_id = (SELECT min(recipient_id) FROM deliveries WHERE campaign_id = $1)
+		RETURNING recipient_id`, c.ID).Scan(&held); err != nil {
+		t.Fatal(err)
+	}
+	worker := uuid.NewString()
+	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
+		t.Fatal(err)
+	}
+	committed := make(chan error, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond) // the claim below is waiting by then
+		committed <- tx.Commit(context.Background())
+	}()
+	claims, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-committed; err != nil {
+		t.Fatal(err)
+	}
+	if len(claims) != 1 || claims[0].Recipient.ID == held {
+		t.Errorf("the claim took %+v, want only the delivery not held for quiet hours", claims)
+	}
+	var state string
+	if err := pool.QueryRow(ctx, `SELECT state FROM deliveries WHERE campaign_id = $1 AND recipient_id = $2`, c.ID, held).Scan(&state); err != nil || state != "queued" {
+		t.Errorf("the held delivery is %q (%v), want queued", state, err)
 	}
 }
