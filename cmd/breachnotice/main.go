@@ -131,18 +131,25 @@ func (a *app) migrateCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "migrations applied: %d\n", n)
-			switch {
-			case finish:
-				if err := postgres.FinishUpgrade(cmd.Context(), a.cfg.DatabaseURL); err != nil {
+			if !finish && !rollback {
+				return nil
+			}
+			ops, done, err := a.operations(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer done()
+			if finish {
+				if err := ops.FinishUpgrade(cmd.Context(), cliActor()); err != nil {
 					return err
 				}
 				fmt.Fprintln(a.stdout, "upgrade finished: sent notices are held on their deliveries")
-			case rollback:
-				if err := postgres.PrepareRollback(cmd.Context(), a.cfg.DatabaseURL); err != nil {
-					return err
-				}
-				fmt.Fprintln(a.stdout, "ready to roll back: every sent notice has its sent event, and none is held on its delivery")
+				return nil
 			}
+			if err := ops.PrepareRollback(cmd.Context(), cliActor()); err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, "ready to roll back: every sent notice has its sent event, and none is held on its delivery")
 			return nil
 		},
 	}

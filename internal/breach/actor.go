@@ -40,13 +40,14 @@ func (a Actor) Can(r Role) bool {
 }
 
 // RequireLocal returns an EFORBIDDEN error unless the actor is a person at the command line or
-// the system: who may sign in to the console, and with which roles, is decided by those with
-// the database's own access, never through the console or an API token.
-func (a Actor) RequireLocal() error {
+// the system: what is decided by those with the database's own access (who may sign in to the
+// console and with which roles, how the record is kept across an upgrade), never through the
+// console or an API token. what names the action, for the refusal.
+func (a Actor) RequireLocal(what string) error {
 	if a.User == nil && (a.Name == "cli" || strings.HasPrefix(a.Name, "cli:") || strings.HasPrefix(a.Name, "system:")) {
 		return nil
 	}
-	return Errorf(EFORBIDDEN, "%s may not manage console users: that is done at the command line (breachnotice user)", a.Name)
+	return Errorf(EFORBIDDEN, "%s may not %s: that is done at the command line", a.Name, what)
 }
 
 // Require returns an EFORBIDDEN error saying which role the actor lacks, or nil.

@@ -42,6 +42,8 @@ const (
 	ActionOutboxRead       = "outbox.read"       // the console's local capture of notices read (detail: what, counts; never a file name)
 	ActionSecretBind       = "secret.bind"       // the database bound to the secret its records are keyed with (actor: the process; nothing of the secret)
 	ActionPolicyTwoPerson  = "policy.two_person" // the deployment's two-person rule recorded in the database (actor: the process started with REQUIRE_TWO_PERSON)
+	ActionUpgradeFinish    = "upgrade.finish"    // sent notices held on their deliveries from now on (migrate --finish-upgrade)
+	ActionUpgradeRollback  = "upgrade.rollback"  // held sent notices written back as events, none held (migrate --before-rollback)
 )
 
 // ActionOfMove is the audit action of moving a campaign from one state to another.

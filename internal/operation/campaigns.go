@@ -181,6 +181,26 @@ func (s *Service) RecordApprovalPolicy(ctx context.Context) error {
 	return s.Store.RequireTwoPerson(ctx, by)
 }
 
+// FinishUpgrade lets this release record what the previous one could not read, once no process
+// of it runs (README, Upgrading, step 4): a notice sent from its claim is then held on its
+// delivery without a sent event. Only at the command line: it changes how the record is kept
+// for every process.
+func (s *Service) FinishUpgrade(ctx context.Context, actor breach.Actor) error {
+	if err := actor.RequireLocal("finish an upgrade"); err != nil {
+		return err
+	}
+	return s.Store.FinishUpgrade(ctx, actor.Name)
+}
+
+// PrepareRollback undoes FinishUpgrade before the previous release runs again: every sent
+// notice held on its delivery gets the sent event that release reads.
+func (s *Service) PrepareRollback(ctx context.Context, actor breach.Actor) error {
+	if err := actor.RequireLocal("prepare a rollback"); err != nil {
+		return err
+	}
+	return s.Store.PrepareRollback(ctx, actor.Name)
+}
+
 // isListVersion reports whether s is a list version as the store gives them: a number in its
 // one decimal spelling. Anything else names no list, and is refused as such before it is
 // compared, audited or sent to the database.

@@ -68,6 +68,8 @@ type CampaignStore interface {
 	// RequireTwoPerson records the deployment's two-person rule, which every campaign read
 	// carries from then on (breach.Campaign.Approval), with its audit row; by names the process.
 	RequireTwoPerson(ctx context.Context, by string) error
+	FinishUpgrade(ctx context.Context, by string) error
+	PrepareRollback(ctx context.Context, by string) error
 	// MoveCampaign starts, pauses, resumes or cancels a campaign on behalf of actor, with its
 	// audit row (breach.ActionOfMove) in the same transaction.
 	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)

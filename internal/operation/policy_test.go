@@ -134,3 +134,21 @@ func TestApprove_TheDatabaseRefusesOneApprovalUnderItsTwoPersonRule(t *testing.T
 		t.Fatalf("two approvers: %v, %v", got, err)
 	}
 }
+
+// How the record is kept across an upgrade is decided at the command line: a console user with
+// every role, or an API token, can neither finish an upgrade nor prepare a rollback.
+func TestUpgrade_FinishAndRollbackAtTheCommandLineOnly(t *testing.T) {
+	ops, _ := service(t)
+	ctx := t.Context()
+	for _, actor := range []breach.Actor{user("admin", breach.Roles...), {Name: "token:ci"}} {
+		if err := ops.FinishUpgrade(ctx, actor); breach.ErrorCode(err) != breach.EFORBIDDEN {
+			t.Errorf("%s finished the upgrade: %v, want EFORBIDDEN", actor.Name, err)
+		}
+		if err := ops.PrepareRollback(ctx, actor); breach.ErrorCode(err) != breach.EFORBIDDEN {
+			t.Errorf("%s prepared a rollback: %v, want EFORBIDDEN", actor.Name, err)
+		}
+	}
+	if err := ops.FinishUpgrade(ctx, breach.CLIActor("root")); err != nil {
+		t.Errorf("the command line could not finish the upgrade: %v", err)
+	}
+}

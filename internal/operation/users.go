@@ -33,7 +33,7 @@ type NewUser struct {
 // here ("" when the request chose it): it is shown once, and only its argon2id hash is kept.
 // Who may sign in, and with which roles, is decided at the command line (Actor.RequireLocal).
 func (s *Service) CreateUser(ctx context.Context, actor breach.Actor, req NewUser) (*breach.User, string, error) {
-	if err := actor.RequireLocal(); err != nil {
+	if err := actor.RequireLocal("manage console users (breachnotice user)"); err != nil {
 		return nil, "", err
 	}
 	pw, made := req.Password, ""
@@ -57,7 +57,7 @@ func (s *Service) CreateUser(ctx context.Context, actor breach.Actor, req NewUse
 
 // DisableUser stops a console user from signing in and ends their sessions.
 func (s *Service) DisableUser(ctx context.Context, actor breach.Actor, login string) error {
-	if err := actor.RequireLocal(); err != nil {
+	if err := actor.RequireLocal("manage console users (breachnotice user)"); err != nil {
 		return err
 	}
 	l, err := breach.ParseLogin(login)
@@ -78,7 +78,7 @@ type DemoLogin struct {
 // approver roles, so that one person can try the whole job on the demo campaign (which needs
 // one approver).
 func (s *Service) ResetDemoUser(ctx context.Context, actor breach.Actor) (DemoLogin, error) {
-	if err := actor.RequireLocal(); err != nil {
+	if err := actor.RequireLocal("manage console users (breachnotice user)"); err != nil {
 		return DemoLogin{}, err
 	}
 	pw := password.New()

@@ -154,45 +154,39 @@ func Migrate(ctx context.Context, url string) (int, error) {
 	// A database this run created from nothing has never had a process of an earlier
 	// release: what waits for them to be gone applies at once (see FinishUpgrade). (One whose
 	// first migration was cut short waits for the command, like an upgraded one.)
-	if err := finishUpgrade(ctx, sqlDB); err != nil {
-		return len(applied), err
+	if _, err := sqlDB.ExecContext(ctx, finishUpgradeSQL); err != nil {
+		return len(applied), fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return len(applied), nil
 }
 
 // FinishUpgrade lets what waits for the previous release to be gone begin, once serve and the
-// workers are rolled (README, Upgrading; `breachnotice migrate --finish-upgrade`): today, a
-// notice sent from its claim is held on its delivery instead of writing a sent event, which
-// the previous release's readers would miss (migration 00025). A database Migrate creates
+// workers are rolled (operation.Service.FinishUpgrade): today, a notice sent from its claim is
+// held on its delivery instead of writing a sent event, which the previous release's readers
+// would miss (migration 00025). Audited when it changes anything. A database Migrate creates
 // starts so.
-func FinishUpgrade(ctx context.Context, url string) error {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return fmt.Errorf("postgres: parse DATABASE_URL: %w", err)
-	}
-	sqlDB := stdlib.OpenDB(*cfg)
-	defer sqlDB.Close()
-	return finishUpgrade(ctx, sqlDB)
+func (db *DB) FinishUpgrade(ctx context.Context, by string) error {
+	return db.inTx(ctx, "finish the upgrade", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, finishUpgradeSQL)
+		if err != nil {
+			return fmt.Errorf("finish the upgrade: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return nil
+		}
+		return audit(ctx, tx, by, breach.ActionUpgradeFinish, "", nil)
+	})
 }
 
-func finishUpgrade(ctx context.Context, sqlDB *sql.DB) error {
-	if _, err := sqlDB.ExecContext(ctx, `UPDATE sent_record SET held = true, set_at = now() WHERE NOT held`); err != nil {
-		return fmt.Errorf("postgres: finish the upgrade: %w", err)
-	}
-	return nil
-}
+const finishUpgradeSQL = `UPDATE sent_record SET held = true, set_at = now() WHERE NOT held`
 
 // PrepareRollback undoes FinishUpgrade before the previous release runs again
-// (`breachnotice migrate --before-rollback`): the sent entries deliveries hold are written as
-// the events that release reads, and no more are held. The record's writers wait meanwhile
-// (a read of every delivery, once).
-func PrepareRollback(ctx context.Context, url string) error {
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		return fmt.Errorf("postgres: prepare the rollback: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+// (operation.Service.PrepareRollback): the sent entries deliveries hold are written as the
+// events that release reads, and no more are held. The record's writers wait meanwhile (a read
+// of every delivery, once).
+func (db *DB) PrepareRollback(ctx context.Context, by string) error {
+	return db.inTx(ctx, "prepare the rollback", func(tx pgx.Tx) error {
+		var written int64
 		for _, st := range []string{
 			`LOCK TABLE deliveries IN SHARE ROW EXCLUSIVE MODE`,
 			`UPDATE sent_record SET held = false, set_at = now()`,
@@ -201,16 +195,16 @@ func PrepareRollback(ctx context.Context, url string) error {
 			FROM deliveries WHERE state = 'sent' AND claimed_at IS NOT NULL`,
 			`UPDATE deliveries SET claimed_at = NULL WHERE claimed_at IS NOT NULL`,
 		} {
-			if _, err := tx.Exec(ctx, st); err != nil {
-				return err
+			tag, err := tx.Exec(ctx, st)
+			if err != nil {
+				return fmt.Errorf("prepare the rollback: %w", err)
+			}
+			if strings.HasPrefix(st, "INSERT") {
+				written = tag.RowsAffected()
 			}
 		}
-		return nil
+		return audit(ctx, tx, by, breach.ActionUpgradeRollback, "", map[string]any{"events_written": written})
 	})
-	if err != nil {
-		return fmt.Errorf("postgres: prepare the rollback: %w", err)
-	}
-	return nil
 }
 
 // migrateWithPatience applies the pending migrations, trying again while one gives up on its

@@ -273,7 +273,7 @@ func TestRecord_UntilTheUpgradeFinishesASentNoticeKeepsItsEvent(t *testing.T) {
 	if got, want := timeline(rec.Events), "queued/planner/0 sending/worker/1 sent/worker/1"; got != want {
 		t.Errorf("timeline %s\nwant     %s", got, want)
 	}
-	if err := postgres.FinishUpgrade(ctx, dbURL); err != nil {
+	if err := db.FinishUpgrade(ctx, "cli:tester"); err != nil {
 		t.Fatal(err)
 	}
 	var now bool
@@ -290,7 +290,7 @@ func TestRecord_PrepareRollbackGivesEverySentNoticeItsEvent(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
 	t.Cleanup(func() {
-		if err := postgres.FinishUpgrade(context.Background(), dbURL); err != nil {
+		if err := db.FinishUpgrade(context.Background(), "cli:tester"); err != nil {
 			t.Error(err)
 		}
 	})
@@ -304,8 +304,13 @@ func TestRecord_PrepareRollbackGivesEverySentNoticeItsEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := postgres.PrepareRollback(ctx, dbURL); err != nil {
+	if err := db.PrepareRollback(ctx, "cli:tester"); err != nil {
 		t.Fatal(err)
+	}
+	var audited int
+	if err := rawPool(t).QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'upgrade.rollback'
+		AND actor = 'cli:tester' AND (detail->>'events_written')::int >= 1`).Scan(&audited); err != nil || audited != 1 {
+		t.Errorf("%d audit rows of the rollback (%v), want 1 saying how many events it wrote", audited, err)
 	}
 	recordSent(t, db, c, worker, claims[1].Recipient.ID)
 	held, sentEvents := heldAndSentEvents(t, c)
