@@ -73,7 +73,7 @@ type Warning struct {
 }
 
 // MaxListedWarnings is how many warnings an import lists (in line order); Import.Warned counts
-// them all.
+// every row that has one.
 const MaxListedWarnings = 100
 
 // ImportRow is a valid row of a customer list: a recipient, and the line it came from (a later
@@ -90,8 +90,10 @@ type ImportRow struct {
 type ImportBatch struct {
 	Rows    []ImportRow
 	Rejects []Reject
-	// Warnings are about rows of Rows, which are stored all the same.
-	Warnings []Warning
+	// Warnings are about rows of Rows, which are stored all the same; a row may have several,
+	// and WarnedRows counts the rows that have any.
+	Warnings   []Warning
+	WarnedRows int64
 }
 
 // ImportStore keeps imports. Implemented by package postgres.

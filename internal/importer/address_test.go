@@ -164,3 +164,22 @@ func TestParse_AUSAddressPrintsARealState(t *testing.T) {
 		t.Errorf("warnings %+v, want lines 3, 4 and 7's", imp.Warnings)
 	}
 }
+
+// A row with several values neutralised lists each of them, and counts once among the warned
+// rows: the operator reading the report must learn that the greeting is generic and that the
+// state was not understood, not only the first.
+func TestParse_ARowListsEveryWarning(t *testing.T) {
+	rows, rejects, imp := mustParseUS(t, "customer_id,name,email,country,state\n"+
+		"W1,<script>alert(1)</script>,a@example.com,US,ZZ\nW2,Ana,b@example.com,US,CA\n")
+	if len(rejects) != 0 || len(rows) != 2 {
+		t.Fatalf("%d rows, rejects:%s; want both kept", len(rows), describeRejects(rejects))
+	}
+	if imp.Warned != 1 || len(imp.Warnings) != 2 {
+		t.Fatalf("warned %d, warnings %+v; want one row with two warnings", imp.Warned, imp.Warnings)
+	}
+	for i, field := range []string{"name", "state"} {
+		if w := imp.Warnings[i]; w.Line != 2 || w.Field != field {
+			t.Errorf("warning %d: %+v, want line 2's %s", i, w, field)
+		}
+	}
+}

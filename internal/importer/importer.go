@@ -163,12 +163,12 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	}
 	validate := v.row
 	if opts.RefKey != nil {
-		validate = func(rec record, cache *parseCache, r *breach.ImportRow) (*breach.Reject, *breach.Warning) {
-			rej, warn := v.row(rec, cache, r)
+		validate = func(rec record, cache *parseCache, r *breach.ImportRow) (*breach.Reject, []breach.Warning) {
+			rej, warns := v.row(rec, cache, r)
 			if rej == nil {
 				r.RefKey = opts.RefKey(c.ID, r.CustomerID)
 			}
-			return rej, warn
+			return rej, warns
 		}
 	}
 	p := &pipeline{validate: validate, workers: workers, batchRows: batchRows}
@@ -176,7 +176,7 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	err = p.run(ctx, rr, func(b *breach.ImportBatch) error {
 		imp.Read += int64(len(b.Rows) + len(b.Rejects))
 		imp.Rejected += int64(len(b.Rejects))
-		imp.Warned += int64(len(b.Warnings))
+		imp.Warned += b.WarnedRows
 		if room := breach.MaxListedWarnings - len(imp.Warnings); room > 0 && len(b.Warnings) > 0 {
 			imp.Warnings = append(imp.Warnings, b.Warnings[:min(room, len(b.Warnings))]...)
 		}

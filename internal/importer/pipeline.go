@@ -22,7 +22,7 @@ import (
 // shape: a chunk is cut at batchRows records or at chunkCost, so a thousand rows of a megabyte
 // travel two to a chunk and a few chunks at a time, not as one chunk of a gigabyte.
 type pipeline struct {
-	validate  func(record, *parseCache, *breach.ImportRow) (*breach.Reject, *breach.Warning)
+	validate  func(record, *parseCache, *breach.ImportRow) (*breach.Reject, []breach.Warning)
 	workers   int
 	batchRows int
 }
@@ -97,16 +97,16 @@ func (p *pipeline) run(ctx context.Context, rr recordSource, write func(*breach.
 				b := batch{seq: c.seq, units: c.units, ImportBatch: &breach.ImportBatch{Rows: make([]breach.ImportRow, len(c.records))}}
 				valid := 0
 				for _, rec := range c.records {
-					rej, warn := p.validate(rec, cache, &b.Rows[valid])
-					switch {
-					case rej != nil:
+					rej, warns := p.validate(rec, cache, &b.Rows[valid])
+					if rej != nil {
 						b.Rejects = append(b.Rejects, *rej)
-					case warn != nil:
-						b.Warnings = append(b.Warnings, *warn)
-						valid++
-					default:
-						valid++
+						continue
 					}
+					if len(warns) > 0 {
+						b.Warnings = append(b.Warnings, warns...)
+						b.WarnedRows++
+					}
+					valid++
 				}
 				b.Rows = b.Rows[:valid]
 				select {

@@ -86,7 +86,7 @@ func (e *rowError) add(field, format string, args ...any) {
 // row validates and normalizes one record into r, or returns why it is rejected. r is the
 // caller's (a slot of its batch), so that a valid row costs no allocation of its own. warn is
 // set when the row is valid but one of its values was neutralised (its name).
-func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*breach.Reject, *breach.Warning) {
+func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*breach.Reject, []breach.Warning) {
 	if rec.problem != "" {
 		return v.reject(rec, v.columnField(rec.problemColumn), rec.problem), nil
 	}
@@ -193,21 +193,23 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	if len(errs.problems) > 0 {
 		return &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}, nil
 	}
-	// One warning a row: the name's first (it decides the greeting), else the address's, the
-	// state's, a hidden row's.
-	switch {
-	case nameWarning != "":
-		return nil, &breach.Warning{Line: rec.line, Field: "name", Reason: nameWarning}
-	case addressWarning != "":
-		return nil, &breach.Warning{Line: rec.line, Field: "region", Reason: addressWarning}
-	case stateWarning != "":
-		return nil, &breach.Warning{Line: rec.line, Field: "state", Reason: stateWarning}
-	case rec.hidden:
+	// Every value neutralised on the way is listed, in the row's column order of importance:
+	// the name (it decides the greeting), the address's region, the state, a hidden row.
+	var warns []breach.Warning
+	warn := func(field, reason string) {
+		if reason != "" {
+			warns = append(warns, breach.Warning{Line: rec.line, Field: field, Reason: reason})
+		}
+	}
+	warn("name", nameWarning)
+	warn("region", addressWarning)
+	warn("state", stateWarning)
+	if rec.hidden {
 		// A list filtered in Excel keeps the rows it hides: whoever filtered it may believe
 		// they are not on it.
-		return nil, &breach.Warning{Line: rec.line, Field: "row", Reason: "the row is hidden in the workbook (filtered out, or hidden): it is imported like any other; if it should not be on the list, delete it and import the list again"}
+		warn("row", "the row is hidden in the workbook (filtered out, or hidden): it is imported like any other; if it should not be on the list, delete it and import the list again")
 	}
-	return nil, nil
+	return nil, warns
 }
 
 // usRegion is the state a US address's letter prints: the region as its postal code ("CA" for
