@@ -251,16 +251,31 @@ func TestCLI_PreviewAndLintTheExampleCampaign(t *testing.T) {
 	}
 	out, _, err = run("preview", "--campaign", id, "--sample", "--json")
 	var notices []struct {
-		Locale, Jurisdiction, Subject, HTML string
-		SMS                                 struct{ Segments int }
+		Locale, Jurisdiction, Subject, HTML, Text, Sample string
+		SMS                                           struct{ Segments int }
 	}
-	if err != nil || json.Unmarshal([]byte(out), &notices) != nil || len(notices) != 16 {
-		t.Fatalf("preview --sample --json: %v, %d notices (want 4 locales × 4 jurisdictions)", err, len(notices))
+	// The example's offer reads each customer's code from the list: every variant is shown
+	// with a code and without one, whose notice says how to get it.
+	if err != nil || json.Unmarshal([]byte(out), &notices) != nil || len(notices) != 32 {
+		t.Fatalf("preview --sample --json: %v, %d notices (want 4 locales × 4 jurisdictions × with and without a code)", err, len(notices))
 	}
-	for _, n := range notices {
+	for i, n := range notices {
 		if n.Subject == "" || !strings.Contains(n.HTML, `lang="`+n.Locale+`"`) || n.SMS.Segments == 0 {
 			t.Errorf("sample %s/%s is incomplete", n.Locale, n.Jurisdiction)
 		}
+		withCode := i%2 == 0
+		if want := map[bool]string{true: "with an enrolment code", false: "without an enrolment code"}[withCode]; n.Sample != want {
+			t.Errorf("sample %d %s/%s is for %q, want %q", i, n.Locale, n.Jurisdiction, n.Sample, want)
+		}
+		if n.Locale == "en" && strings.Contains(n.Text, "SAMPLE-0000-CODE") != withCode {
+			t.Errorf("sample %s/%s (%s) shows the code: %v", n.Locale, n.Jurisdiction, n.Sample, !withCode)
+		}
+		if n.Locale == "en" && strings.Contains(n.Text, "could not be included in this notice") == withCode {
+			t.Errorf("sample %s/%s (%s): the sentence telling how to get a missing code is wrong:\n%s", n.Locale, n.Jurisdiction, n.Sample, n.Text)
+		}
+	}
+	if out, stderr, err := run("preview", "--campaign", id, "--sample", "--locale", "en"); err != nil || !strings.Contains(out, "sample customer without an enrolment code") {
+		t.Errorf("preview --sample does not say which samples have no code: %v\n%s%s", err, out, stderr)
 	}
 	html := filepath.Join(t.TempDir(), "notice.html")
 	if _, stderr, err := run("preview", "--campaign", id, "--customer", "AT-100001", "--out", html); err != nil {

@@ -122,6 +122,9 @@ func writeNotices(w io.Writer, ns []*notice.Notice, channel string, asJSON, toFi
 			fmt.Fprintln(w, strings.Repeat("═", 72))
 		}
 		fmt.Fprintf(w, "locale %s (%s) · jurisdiction %s · reference %s\n", n.Locale, n.LocaleReason, notice.JurisdictionLabel(n.Jurisdiction), n.Reference)
+		if n.Sample != "" {
+			fmt.Fprintf(w, "sample customer %s\n", n.Sample)
+		}
 		if channel != string(notice.Text) {
 			fmt.Fprintf(w, "\nSubject: %s\n\n%s\n", n.Subject, n.Text)
 		}

@@ -340,6 +340,16 @@ func TestAPI_PreviewACustomersNoticeAndLintTheCampaign(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("preview in a locale the campaign does not offer: %d %s, want 400", resp.StatusCode, body)
 	}
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/preview?locale=en&channel=email&without_code=true", "", nil, c.token)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "could not be included in this notice") {
+		t.Errorf("the sample customer without a code: %d %.300s", resp.StatusCode, body)
+	}
+	for _, q := range []string{"without_code=maybe", "without_code=true&customer_id=AT-100001"} {
+		resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/preview?"+q, "", nil, c.token)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("preview?%s: %d %s, want 400", q, resp.StatusCode, body)
+		}
+	}
 	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/lint", "", nil, c.token)
 	l := decode[struct {
 		Approvable bool

@@ -2,19 +2,28 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
 // preview renders a notice: of the recipient with ?customer_id= (audited), or of a sample
 // customer exposed in every category (under ?jurisdiction=, default the campaign's first);
-// ?locale= forces an offered locale, ?channel=email|sms keeps one channel. The answer is the
-// notice with its lint, as `breachnotice preview --json` prints it.
+// ?locale= forces an offered locale, ?channel=email|sms keeps one channel, ?without_code=true
+// gives the sample customer no enrolment code. The answer is the notice with its lint, as
+// `breachnotice preview --json` prints it.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	withoutCode, err := queryBool(q, "without_code")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	_, n, _, err := s.Ops.Preview(r.Context(), actor(r.Context()), r.PathValue("id"), operation.PreviewRequest{
-		CustomerID: q.Get("customer_id"), Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), Channel: q.Get("channel")})
+		CustomerID: q.Get("customer_id"), Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), Channel: q.Get("channel"),
+		WithoutCode: withoutCode})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -30,4 +39,17 @@ func (s *Server) lint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"approvable": notice.Approvable(findings) == nil, "findings": findings})
+}
+
+// queryBool reads an optional yes-or-no query parameter: absent is false, anything but true,
+// false, 1 or 0 an EINVALID error naming it.
+func queryBool(q url.Values, name string) (bool, error) {
+	switch v := q.Get(name); v {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	default:
+		return false, breach.Errorf(breach.EINVALID, "%s=%q: use true or false", name, breach.Clip(v))
+	}
 }

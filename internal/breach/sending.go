@@ -11,6 +11,8 @@ import (
 type DeliveryStore interface {
 	// Campaign returns a campaign, or ENOTFOUND.
 	Campaign(ctx context.Context, id string) (*Campaign, error)
+	// CodePool returns a campaign's enrolment code pool, or nil when it has none.
+	CodePool(ctx context.Context, campaignID string) (*CodePool, error)
 	// ActiveCampaigns returns the running and paused campaigns.
 	ActiveCampaigns(ctx context.Context) ([]ActiveCampaign, error)
 	// PlanCampaign creates the queued deliveries of up to limit more recipients of a running

@@ -25,6 +25,9 @@ type Notice struct {
 	// genuine.
 	Reference string    `json:"reference"`
 	Lint      []Finding `json:"lint"`
+	// Sample says which sample customer a reviewer's sample notice is for, when a campaign's
+	// samples differ by more than locale and law: SampleWithCode or SampleNoCode.
+	Sample string `json:"sample,omitempty"`
 
 	// What lint checks the notice against: its profile, the sections its customer's data
 	// calls for beyond the profile's, and California's title and headings in order.
@@ -32,6 +35,12 @@ type Notice struct {
 	required []string
 	headings []string
 }
+
+// The sample customers of a campaign whose offer gives enrolment codes (Notice.Sample).
+const (
+	SampleWithCode = "with an enrolment code"
+	SampleNoCode   = "without an enrolment code"
+)
 
 // SMS is the text message and what it costs to send.
 type SMS struct {

@@ -10,9 +10,11 @@ import (
 // PreviewChoice is what a reviewer asks to preview (the console's preview form, the API's
 // GET …/preview): the notice of a customer of the list, by CustomerID, or else of the sample
 // customer of a variant, under Jurisdiction (default: the campaign's first variant's).
-// Locale, when set, forces one of the campaign's offered locales either way.
+// Locale, when set, forces one of the campaign's offered locales either way. WithoutCode asks
+// for the sample customer without an enrolment code (SampleWithoutCode).
 type PreviewChoice struct {
 	Locale, Jurisdiction, CustomerID string
+	WithoutCode                      bool
 }
 
 // RecipientLookup finds a campaign's recipient by customer_id; an unknown one is ENOTFOUND.
@@ -28,6 +30,9 @@ func (p PreviewChoice) Recipient(ctx context.Context, c *breach.Campaign, lookup
 		return nil, p, breach.Errorf(breach.EINVALID, "locale %q is not offered by this campaign (offered: %v)", p.Locale, c.Locales)
 	}
 	if p.CustomerID != "" {
+		if p.WithoutCode {
+			return nil, p, breach.Errorf(breach.EINVALID, "a customer's notice shows the code the customer has: ask for the sample customer without an enrolment code, or for a customer")
+		}
 		if err := c.NeedsPersonalData("preview a customer's notice"); err != nil {
 			return nil, p, err
 		}
@@ -45,5 +50,8 @@ func (p PreviewChoice) Recipient(ctx context.Context, c *breach.Campaign, lookup
 		v.Jurisdiction = p.Jurisdiction
 	}
 	p.Locale, p.Jurisdiction = v.Locale, v.Jurisdiction
+	if p.WithoutCode {
+		return SampleWithoutCode(c, v), p, nil
+	}
 	return Sample(c, v), p, nil
 }

@@ -46,7 +46,8 @@ func Variants(c *breach.Campaign) []Variant {
 
 // Sample is a made-up customer for reviewing a variant without a list: exposed in every
 // category, living in the campaign's default country (in the US or Korea for their laws, whose
-// guidance differs), with an offer code when the campaign has an offer.
+// guidance differs), with an enrolment code when the campaign's offer gives codes (from the
+// list's column, or from its pool when c.CodePool is loaded).
 func Sample(c *breach.Campaign, v Variant) *breach.Recipient {
 	r := &breach.Recipient{CampaignID: c.ID, CustomerID: "SAMPLE-" + v.Locale + "-" + v.Jurisdiction,
 		Locale: v.Locale, Jurisdiction: v.Jurisdiction, Country: c.DefaultCountry,
@@ -61,9 +62,30 @@ func Sample(c *breach.Campaign, v Variant) *breach.Recipient {
 		r.Country = "KR"
 	}
 	r.Name = map[string]string{"en": "Alex Sample", "es": "Ana Ejemplo", "fr": "Camille Exemple", "ko": "홍길동"}[v.Locale]
-	if c.Offer != nil && c.Offer.CodeAttribute != "" {
-		r.Attributes = map[string]string{c.Offer.CodeAttribute: "SAMPLE-0000-CODE"}
+	switch {
+	case c.Offer == nil:
+	case c.Offer.CodeAttribute != "":
+		r.Attributes = map[string]string{c.Offer.CodeAttribute: sampleCode}
+	case c.CodePool != nil:
+		r.EnrolmentCode = sampleCode
 	}
+	return r
+}
+
+const sampleCode = "SAMPLE-0000-CODE"
+
+// GivesCodes reports whether c's offer gives each customer an enrolment code — from the list's
+// column or from the campaign's pool (c.CodePool loaded) — so that a customer can be without
+// one: the list's cell empty or malformed, or the pool short. Such a customer's notice says how
+// to get their code (offer_code_missing), and reviewers are shown it too (SampleWithoutCode).
+func GivesCodes(c *breach.Campaign) bool {
+	return c.Offer != nil && (c.Offer.CodeAttribute != "" || c.CodePool != nil)
+}
+
+// SampleWithoutCode is Sample's customer without an enrolment code.
+func SampleWithoutCode(c *breach.Campaign, v Variant) *breach.Recipient {
+	r := Sample(c, v)
+	r.Attributes, r.EnrolmentCode = nil, ""
 	return r
 }
 

@@ -305,3 +305,42 @@ func TestImportList_AfterTheCodesNeverLeavesACodeWithTwoCustomers(t *testing.T) 
 		t.Fatalf("pool %+v, %v", pool, err)
 	}
 }
+
+// Reviewers see every text a customer can get: the sample customer without an enrolment code
+// reads how to get theirs, the one with a code does not; asking for a real customer without
+// their code is refused rather than showing a notice the customer will never get.
+func TestPreview_TheSampleWithoutACodeSaysHowToGetIt(t *testing.T) {
+	ops, _ := service(t)
+	actor := breach.CLIActor("lucia")
+	c := draft(t, ops, actor)
+	const missing = "could not be included in this notice"
+	for _, without := range []bool{false, true} {
+		_, n, _, err := ops.Preview(t.Context(), actor, c.ID, operation.PreviewRequest{Locale: "en", WithoutCode: without})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(n.Text, missing) != without || strings.Contains(n.Text, "SAMPLE-0000-CODE") == without {
+			t.Errorf("sample without a code %v:\n%s", without, n.Text)
+		}
+	}
+	_, _, _, err := ops.Preview(t.Context(), actor, c.ID, operation.PreviewRequest{CustomerID: "AT-100001", WithoutCode: true})
+	if breach.ErrorCode(err) != breach.EINVALID {
+		t.Fatalf("a customer's notice without their code: %v, want EINVALID", err)
+	}
+	samples, err := ops.Samples(t.Context(), actor, c.ID, "en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var without int
+	for _, n := range samples {
+		if n.Sample == notice.SampleNoCode {
+			without++
+			if !strings.Contains(n.Text, missing) {
+				t.Errorf("%s sample without a code lacks the sentence:\n%s", n.Jurisdiction, n.Text)
+			}
+		}
+	}
+	if without == 0 || without*2 != len(samples) {
+		t.Fatalf("%d samples, %d without a code; want half", len(samples), without)
+	}
+}

@@ -14,6 +14,9 @@ import (
 // empty for both) keeps one channel.
 type PreviewRequest struct {
 	CustomerID, Locale, Jurisdiction, Channel string
+	// WithoutCode previews the sample customer without an enrolment code (a campaign whose
+	// offer gives codes: the sentence telling how to get one).
+	WithoutCode bool
 }
 
 // Preview renders one notice with its lint, and the choice completed with the defaults it took.
@@ -31,7 +34,7 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	default:
 		return nil, nil, req, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", req.Channel)
 	}
-	c, err := s.campaign(ctx, campaignID)
+	c, err := s.previewCampaign(ctx, campaignID)
 	if err != nil {
 		return nil, nil, req, err
 	}
@@ -40,7 +43,7 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 			return c, nil, req, err
 		}
 	}
-	rec, choice, err := notice.PreviewChoice{Locale: req.Locale, Jurisdiction: req.Jurisdiction, CustomerID: req.CustomerID}.
+	rec, choice, err := notice.PreviewChoice{Locale: req.Locale, Jurisdiction: req.Jurisdiction, CustomerID: req.CustomerID, WithoutCode: req.WithoutCode}.
 		Recipient(ctx, c, s.Store.Recipient)
 	if err != nil {
 		// Whether a customer is on the list is itself personal data: a lookup that missed is
@@ -69,8 +72,24 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	return c, n, req, nil
 }
 
+// previewCampaign is the campaign with its code pool, when its offer has one: a customer
+// without a code of their own gets one from the pool, and the notice says so.
+func (s *Service) previewCampaign(ctx context.Context, campaignID string) (*breach.Campaign, error) {
+	c, err := s.campaign(ctx, campaignID)
+	if err != nil || c.Offer == nil {
+		return c, err
+	}
+	if c.CodePool, err = s.Store.CodePool(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // Samples renders the sample customer's notice of every variant of the campaign (every locale
-// × jurisdiction; those of one locale when locale is set), with their lint.
+// × jurisdiction; those of one locale when locale is set), with their lint. When the offer
+// gives enrolment codes, each variant comes twice: with a code, and without one (Notice.Sample
+// says which), since a customer the list or the pool gives none reads another sentence, and
+// approvers must see every text a customer can get.
 func (s *Service) Samples(ctx context.Context, actor breach.Actor, campaignID, locale string) ([]*notice.Notice, error) {
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, err
@@ -78,7 +97,7 @@ func (s *Service) Samples(ctx context.Context, actor breach.Actor, campaignID, l
 	if err := s.CheckSecret(ctx); err != nil {
 		return nil, err
 	}
-	c, err := s.campaign(ctx, campaignID)
+	c, err := s.previewCampaign(ctx, campaignID)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +110,15 @@ func (s *Service) Samples(ctx context.Context, actor breach.Actor, campaignID, l
 		if err != nil {
 			return nil, err
 		}
+		out = append(out, n)
+		if !notice.GivesCodes(c) {
+			continue
+		}
+		n.Sample = notice.SampleWithCode
+		if n, err = s.Renderer.Preview(c, notice.SampleWithoutCode(c, v), notice.Options{Locale: v.Locale}); err != nil {
+			return nil, err
+		}
+		n.Sample = notice.SampleNoCode
 		out = append(out, n)
 	}
 	return out, nil

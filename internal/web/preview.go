@@ -14,8 +14,10 @@ type previewData struct {
 	C                             *breach.Campaign
 	Locale, Channel, Jurisdiction string
 	CustomerID                    string
-	Jurisdictions                 []string
-	Notice                        *notice.Notice
+	// WithoutCode: the sample customer without an enrolment code (GivesCodes offers the choice).
+	WithoutCode, GivesCodes bool
+	Jurisdictions           []string
+	Notice                  *notice.Notice
 	// EmailURL is the address of the email's HTML alone, shown in a sandboxed frame.
 	EmailURL string
 }
@@ -25,13 +27,15 @@ type previewData struct {
 // nil when the campaign could not be read.
 func (s *Server) previewNotice(r *http.Request) (*previewData, error) {
 	q := r.URL.Query()
-	req := operation.PreviewRequest{Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), CustomerID: q.Get("customer_id")}
+	req := operation.PreviewRequest{Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), CustomerID: q.Get("customer_id"),
+		WithoutCode: q.Get("without_code") != ""}
 	c, n, req, err := s.Ops.Preview(r.Context(), actorOf(r.Context()), r.PathValue("id"), req)
 	if c == nil {
 		return nil, err
 	}
 	d := &previewData{C: c, Locale: req.Locale, Channel: q.Get("channel"), Jurisdiction: req.Jurisdiction,
-		CustomerID: req.CustomerID, Jurisdictions: breach.KnownJurisdictions, Notice: n}
+		CustomerID: req.CustomerID, WithoutCode: req.WithoutCode, GivesCodes: notice.GivesCodes(c),
+		Jurisdictions: breach.KnownJurisdictions, Notice: n}
 	switch d.Channel {
 	case "":
 		d.Channel = string(notice.Email)
@@ -60,6 +64,9 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 		if v != "" {
 			q.Set(k, v)
 		}
+	}
+	if d.WithoutCode {
+		q.Set("without_code", "1")
 	}
 	d.EmailURL = "/campaigns/" + d.C.ID + "/preview/email?" + q.Encode()
 	s.render(w, r, http.StatusOK, "preview", "Preview", d)

@@ -243,3 +243,23 @@ func outboxFiles(t *testing.T, st *stack) []string {
 	}
 	return names
 }
+
+// The preview form offers the sample customer without an enrolment code, and the email frame
+// shows that customer's notice: the sentence telling how to get the code.
+func TestPreview_ConsoleShowsTheSampleWithoutACode(t *testing.T) {
+	st := newStack(t, nil)
+	c := st.campaign("test", "test", nil)
+	b := st.signedIn("reviewer", breach.RoleViewer)
+	page := b.get("/campaigns/" + c.ID + "/preview?locale=en&jurisdiction=gdpr&without_code=1")
+	if page.status != http.StatusOK || !strings.Contains(page.body, `id="p-without-code" name="without_code" value="1" checked`) ||
+		!strings.Contains(page.body, "without an enrolment code") {
+		t.Fatalf("preview page: %d\n%s", page.status, page.body)
+	}
+	frame := b.get("/campaigns/" + c.ID + "/preview/email?customer_id=&jurisdiction=gdpr&locale=en&without_code=1")
+	if frame.status != http.StatusOK || !strings.Contains(frame.body, "could not be included in this notice") {
+		t.Errorf("the email frame without a code: %d\n%.2000s", frame.status, frame.body)
+	}
+	if !strings.Contains(page.body, "without_code=1") {
+		t.Errorf("the page's email frame does not ask for the sample without a code")
+	}
+}
