@@ -76,15 +76,7 @@ func cliIn(t *testing.T, stdin string, env []string, args ...string) (string, st
 
 func createCampaign(t *testing.T) string {
 	t.Helper()
-	out, stderr, err := cli(t, "", "campaign", "create", "-f", "../../examples/campaign.yaml", "--json")
-	if err != nil {
-		t.Fatalf("campaign create: %v\n%s", err, stderr)
-	}
-	var c struct{ ID string }
-	if err := json.Unmarshal([]byte(out), &c); err != nil || c.ID == "" {
-		t.Fatalf("campaign create --json printed %q", out)
-	}
-	return c.ID
+	return createCampaignIn(t, dbURL)
 }
 
 func TestCLI_ImportTheExampleListWithRejectsFile(t *testing.T) {
@@ -339,4 +331,50 @@ func TestCLI_ACommandWithAnotherSecretIsRefusedBeforeItImports(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "secret")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the command line wrote a demo secret: %v", err)
 	}
+}
+
+// `run` against a deployment's database with another secret (its demo secret, a stale one) is
+// refused before it changes anything — its migrations included: a database one release behind
+// stays behind, for the deployment's own upgrade to take forward.
+func TestCLI_RunWithAnotherSecretIsRefusedBeforeItMigrates(t *testing.T) {
+	db := pgtest.Empty(t)
+	env := []string{"DATABASE_URL=" + db}
+	if _, stderr, err := cliEnv(t, env, "migrate"); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := cliEnv(t, env, "import", "--campaign", createCampaignIn(t, db), "../../examples/customers.csv"); err != nil {
+		t.Fatalf("import (binds the database to the deployment's secret): %v\n%s", err, stderr)
+	}
+	conn, err := pgx.Connect(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	// The database as the previous release left it: its last migration not yet applied.
+	var last int64
+	if err := conn.QueryRow(t.Context(), `DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version) RETURNING version_id`).Scan(&last); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := cliEnv(t, append(env, "BREACHNOTICE_SECRET=", "BREACHNOTICE_STATE_DIR="+t.TempDir(), "HTTP_ADDR=127.0.0.1:0"), "run")
+	if err == nil || !strings.Contains(stderr, "not the secret this database's records are keyed with") {
+		t.Fatalf("run with its demo secret on a deployment's database: %v\n%s", err, stderr)
+	}
+	var applied bool
+	if err := conn.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM goose_db_version WHERE version_id = $1)`, last).Scan(&applied); err != nil || applied {
+		t.Errorf("migration %d applied by the refused run: %v (%v)", last, applied, err)
+	}
+}
+
+// createCampaignIn creates the example campaign in the database at url.
+func createCampaignIn(t *testing.T, url string) string {
+	t.Helper()
+	out, stderr, err := cliEnv(t, []string{"DATABASE_URL=" + url}, "campaign", "create", "-f", "../../examples/campaign.yaml", "--json")
+	if err != nil {
+		t.Fatalf("campaign create: %v\n%s", err, stderr)
+	}
+	var c struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &c); err != nil || c.ID == "" {
+		t.Fatalf("campaign create --json printed %q", out)
+	}
+	return c.ID
 }

@@ -122,9 +122,6 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				}
 				a.cfg.Secret = secret
 			}
-			if _, err := postgres.Migrate(ctx, a.cfg.DatabaseURL); err != nil {
-				return err
-			}
 			a.metrics = a.newMetrics()
 			db, err := a.openDB(ctx)
 			if err != nil {
@@ -138,6 +135,14 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 			defer closeSending()
 			ops, err := a.newOperations(db, test.Renderer, test)
 			if err != nil {
+				return err
+			}
+			// A database bound to another secret is refused before anything changes it, its
+			// migrations included; one whose migrations predate the binding is checked after.
+			if err := ops.CheckSecret(ctx); err != nil && !errors.Is(err, operation.ErrSecretUnchecked) {
+				return err
+			}
+			if _, err := postgres.Migrate(ctx, a.cfg.DatabaseURL); err != nil {
 				return err
 			}
 			if err := ops.CheckSecret(ctx); err != nil {
