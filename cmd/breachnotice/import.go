@@ -171,12 +171,13 @@ func (a *app) printImport(ctx context.Context, ops *operation.Service, actor bre
 		return err
 	}
 	if s.Warned > 0 {
-		fmt.Fprintf(a.stdout, "  warnings  %d  rows kept with their name neutralised (markup, control characters or length; a generic greeting when nothing usable was left)\n", s.Warned)
-		for _, w := range s.Warnings[:min(shownRows, len(s.Warnings))] {
+		fmt.Fprintf(a.stdout, "  warnings  %d  rows kept with a value neutralised (a name's markup, control characters or length; a state taken from the ZIP code) or hidden in the workbook\n", s.Warned)
+		shown := breach.FirstWarnedRows(s.Warnings, shownRows)
+		for _, w := range shown {
 			fmt.Fprintf(a.stdout, "    line %d: %s: %s\n", w.Line, w.Field, w.Reason)
 		}
-		if s.Warned > shownRows {
-			fmt.Fprintf(a.stdout, "    … and %d more\n", s.Warned-shownRows)
+		if more := s.Warned - breach.CountWarnedRows(shown); more > 0 {
+			fmt.Fprintf(a.stdout, "    … and %d more rows with warnings\n", more)
 		}
 	}
 	return nil

@@ -72,9 +72,57 @@ type Warning struct {
 	Reason string `json:"reason"`
 }
 
-// MaxListedWarnings is how many warnings an import lists (in line order); Import.Warned counts
-// every row that has one.
+// MaxListedWarnings is how many warnings an import lists at most: those of its first warned
+// rows, in line order, a row's warnings all or none (AppendWarnedRows). Import.Warned counts
+// every row that has one; WarnedRowsListed how many of them the list shows.
 const MaxListedWarnings = 100
+
+// AppendWarnedRows appends to listed the warnings of ws (whole rows, in line order) that fit
+// within MaxListedWarnings. It reports false once a row did not fit: the rows after it must not
+// be listed either, so that the list is always its import's first warned rows.
+func AppendWarnedRows(listed, ws []Warning) ([]Warning, bool) {
+	for len(ws) > 0 {
+		n := 1
+		for n < len(ws) && ws[n].Line == ws[0].Line {
+			n++
+		}
+		if len(listed)+n > MaxListedWarnings {
+			return listed, false
+		}
+		listed, ws = append(listed, ws[:n]...), ws[n:]
+	}
+	return listed, true
+}
+
+// WarnedRowsListed is how many warned rows imp.Warnings lists.
+func (imp *Import) WarnedRowsListed() int64 { return CountWarnedRows(imp.Warnings) }
+
+// FirstWarnedRows returns the warnings of the first n warned rows of ws (whole rows, in line
+// order).
+func FirstWarnedRows(ws []Warning, n int) []Warning {
+	rows, end := 0, 0
+	for end < len(ws) {
+		if end == 0 || ws[end].Line != ws[end-1].Line {
+			if rows == n {
+				break
+			}
+			rows++
+		}
+		end++
+	}
+	return ws[:end]
+}
+
+// CountWarnedRows is how many rows ws has warnings of (ws in line order).
+func CountWarnedRows(ws []Warning) int64 {
+	var n int64
+	for i := range ws {
+		if i == 0 || ws[i].Line != ws[i-1].Line {
+			n++
+		}
+	}
+	return n
+}
 
 // ImportRow is a valid row of a customer list: a recipient, and the line it came from (a later
 // row of the same customer wins over an earlier one).

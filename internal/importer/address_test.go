@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -181,5 +182,22 @@ func TestParse_ARowListsEveryWarning(t *testing.T) {
 		if w := imp.Warnings[i]; w.Line != 2 || w.Field != field {
 			t.Errorf("warning %d: %+v, want line 2's %s", i, w, field)
 		}
+	}
+}
+
+// The listed warnings are those of the first warned rows, a row's all or none: 60 rows with two
+// warnings each list 50 rows' 100 warnings, and say 60 rows were warned.
+func TestParse_ListedWarningsAreWholeRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,name,email,country,state\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "W%d,<b>x</b>,a%d@example.com,US,ZZ\n", i, i)
+	}
+	_, _, imp := mustParseUS(t, b.String())
+	if imp.Warned != 60 || len(imp.Warnings) != 100 || imp.WarnedRowsListed() != 50 {
+		t.Fatalf("warned %d, %d warnings of %d rows listed; want 60 warned, 100 warnings of 50 rows", imp.Warned, len(imp.Warnings), imp.WarnedRowsListed())
+	}
+	if last := imp.Warnings[99]; last.Line != 51 || last.Field != "state" {
+		t.Errorf("the last listed warning is line %d's %s, want line 51's state (whole rows)", last.Line, last.Field)
 	}
 }

@@ -173,12 +173,13 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	}
 	p := &pipeline{validate: validate, workers: workers, batchRows: batchRows}
 	last := time.Now()
+	listing := true // the listed warnings are still the first warned rows' (AppendWarnedRows)
 	err = p.run(ctx, rr, func(b *breach.ImportBatch) error {
 		imp.Read += int64(len(b.Rows) + len(b.Rejects))
 		imp.Rejected += int64(len(b.Rejects))
 		imp.Warned += b.WarnedRows
-		if room := breach.MaxListedWarnings - len(imp.Warnings); room > 0 && len(b.Warnings) > 0 {
-			imp.Warnings = append(imp.Warnings, b.Warnings[:min(room, len(b.Warnings))]...)
+		if listing && len(b.Warnings) > 0 {
+			imp.Warnings, listing = breach.AppendWarnedRows(imp.Warnings, b.Warnings)
 		}
 		if err := write(ctx, b); err != nil {
 			return fmt.Errorf("store rows: %w", err)

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/importer"
 )
 
 // TestConsole_ImportPageListsNameWarnings: the example list's customer whose first name is a
@@ -51,5 +53,30 @@ func TestConsole_ImportPageListsNameWarnings(t *testing.T) {
 	}
 	if strings.Contains(page.body, "alert(1)") {
 		t.Errorf("the import page carries the name's markup")
+	}
+}
+
+// Past the listed warnings, the page says how many warned rows it lists of how many: 60 rows
+// with two warnings each list 50 rows.
+func TestConsole_ImportPageSaysWhichWarnedRowsItLists(t *testing.T) {
+	st := newStack(t, nil)
+	c := st.campaign("test", "test", nil)
+	var b strings.Builder
+	b.WriteString("customer_id,name,email,country,state\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "W%d,<b>x</b>,w%d@example.com,US,ZZ\n", i, i)
+	}
+	im, err := importer.New(st.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := im.Run(context.Background(), c, &breach.Import{Filename: "w.csv", CreatedBy: "test"}, strings.NewReader(b.String()), importer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := st.signedIn("reviewer", breach.RoleViewer).get("/campaigns/" + c.ID + "/imports/" + imp.ID)
+	if page.status != http.StatusOK || !strings.Contains(page.body, "The warnings of the first 50 of 60 rows are listed") ||
+		strings.Count(page.body, "<tr><td>") != 100 {
+		t.Errorf("import page: %d, %d warnings listed\n%s", page.status, strings.Count(page.body, "<tr><td>"), page.body)
 	}
 }
