@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -20,8 +21,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/breachnotice/breachnotice/internal/pgtest"
+	"github.com/breachnotice/breachnotice/migrations"
 )
 
 var (
@@ -244,7 +248,7 @@ func TestCLI_PreviewAndLintTheExampleCampaign(t *testing.T) {
 	out, _, err = run("preview", "--campaign", id, "--sample", "--json")
 	var notices []struct {
 		Locale, Jurisdiction, Subject, HTML, Text, Sample string
-		SMS                                           struct{ Segments int }
+		SMS                                               struct{ Segments int }
 	}
 	// The example's offer reads each customer's code from the list: every variant is shown
 	// with a code and without one, whose notice says how to get it.
@@ -334,34 +338,41 @@ func TestCLI_ACommandWithAnotherSecretIsRefusedBeforeItImports(t *testing.T) {
 }
 
 // `run` against a deployment's database with another secret (its demo secret, a stale one) is
-// refused before it changes anything — its migrations included: a database one release behind
-// stays behind, for the deployment's own upgrade to take forward.
+// refused before it changes anything — its migrations included: a database a release or more
+// behind stays behind, for the deployment's own upgrade to take forward. Both a database bound
+// to its secret and one from before the binding (migration 22), whose stored reference codes
+// tell the secret.
 func TestCLI_RunWithAnotherSecretIsRefusedBeforeItMigrates(t *testing.T) {
-	db := pgtest.Empty(t)
-	env := []string{"DATABASE_URL=" + db}
-	if _, stderr, err := cliEnv(t, env, "migrate"); err != nil {
-		t.Fatalf("migrate: %v\n%s", err, stderr)
-	}
-	if _, stderr, err := cliEnv(t, env, "import", "--campaign", createCampaignIn(t, db), "../../examples/customers.csv"); err != nil {
-		t.Fatalf("import (binds the database to the deployment's secret): %v\n%s", err, stderr)
-	}
-	conn, err := pgx.Connect(t.Context(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	// The database as the previous release left it: its last migration not yet applied.
-	var last int64
-	if err := conn.QueryRow(t.Context(), `DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version) RETURNING version_id`).Scan(&last); err != nil {
-		t.Fatal(err)
-	}
-	_, stderr, err := cliEnv(t, append(env, "BREACHNOTICE_SECRET=", "BREACHNOTICE_STATE_DIR="+t.TempDir(), "HTTP_ADDR=127.0.0.1:0"), "run")
-	if err == nil || !strings.Contains(stderr, "not the secret this database's records are keyed with") {
-		t.Fatalf("run with its demo secret on a deployment's database: %v\n%s", err, stderr)
-	}
-	var applied bool
-	if err := conn.QueryRow(t.Context(), `SELECT EXISTS (SELECT 1 FROM goose_db_version WHERE version_id = $1)`, last).Scan(&applied); err != nil || applied {
-		t.Errorf("migration %d applied by the refused run: %v (%v)", last, applied, err)
+	for _, version := range []int64{25, 21} {
+		t.Run(fmt.Sprint(version), func(t *testing.T) {
+			db := pgtest.Empty(t)
+			env := []string{"DATABASE_URL=" + db}
+			if _, stderr, err := cliEnv(t, env, "migrate"); err != nil {
+				t.Fatalf("migrate: %v\n%s", err, stderr)
+			}
+			if _, stderr, err := cliEnv(t, env, "import", "--campaign", createCampaignIn(t, db), "../../examples/customers.csv"); err != nil {
+				t.Fatalf("import under the deployment's secret: %v\n%s", err, stderr)
+			}
+			sqlDB, err := sql.Open("pgx", db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sqlDB.Close()
+			p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.DownTo(t.Context(), version); err != nil {
+				t.Fatalf("down to %d: %v", version, err)
+			}
+			_, stderr, err := cliEnv(t, append(env, "BREACHNOTICE_SECRET=", "BREACHNOTICE_STATE_DIR="+t.TempDir(), "HTTP_ADDR=127.0.0.1:0"), "run", "--no-demo")
+			if err == nil || !strings.Contains(stderr, "BREACHNOTICE_SECRET is not the secret this database's") {
+				t.Fatalf("run with its demo secret on a deployment's database: %v\n%s", err, stderr)
+			}
+			if v, err := p.GetDBVersion(t.Context()); err != nil || v != version {
+				t.Errorf("the refused run moved the database from migration %d to %d (%v)", version, v, err)
+			}
+		})
 	}
 }
 

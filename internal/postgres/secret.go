@@ -26,12 +26,16 @@ import (
 //
 // bound is false, with no error, for a database whose migrations are behind (no
 // secret_binding table yet: serve starts before the migration job has run, and its readiness
-// holds traffic back): the caller asks again later.
+// holds traffic back): the caller asks again later. Such a database's stored reference codes
+// are checked all the same, reading only, so that a process with another secret is refused
+// before anything changes the database — `run` migrates it after this check.
 func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, mayBind bool,
 	fits func(campaignID, customerID string, refKey int64) bool) (bound bool, err error) {
 	b, err := db.boundSecret(ctx)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table
+	if undefined(err) {
+		if err := db.storedCodesFit(ctx, fits); err != nil && !undefined(err) {
+			return false, err
+		}
 		return false, nil
 	}
 	if err != nil {
@@ -59,6 +63,13 @@ func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, may
 			breach.Clip(b.by), b.at.UTC().Format(time.RFC3339), sameSecret)
 	}
 	return true, nil
+}
+
+// undefined reports whether err is PostgreSQL's answer about a table or column that does not
+// exist yet: a database whose migrations are behind.
+func undefined(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42703") // undefined_table, undefined_column
 }
 
 // recordBinding records fingerprint as the database's secret, with its audit row, unless
