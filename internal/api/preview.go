@@ -2,9 +2,7 @@ package api
 
 import (
 	"net/http"
-	"net/url"
 
-	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
 )
@@ -16,7 +14,7 @@ import (
 // `breachnotice preview --json` prints it.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	withoutCode, err := queryBool(q, "without_code")
+	withoutCode, err := operation.ParseBool("without_code", q.Get("without_code"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -39,17 +37,4 @@ func (s *Server) lint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"approvable": notice.Approvable(findings) == nil, "findings": findings})
-}
-
-// queryBool reads an optional yes-or-no query parameter: absent is false, anything but true,
-// false, 1 or 0 an EINVALID error naming it.
-func queryBool(q url.Values, name string) (bool, error) {
-	switch v := q.Get(name); v {
-	case "", "false", "0":
-		return false, nil
-	case "true", "1":
-		return true, nil
-	default:
-		return false, breach.Errorf(breach.EINVALID, "%s=%q: use true or false", name, breach.Clip(v))
-	}
 }

@@ -82,6 +82,18 @@ func GivesCodes(c *breach.Campaign) bool {
 	return c.Offer != nil && (c.Offer.CodeAttribute != "" || c.CodePool != nil)
 }
 
+// SampleLabel is Notice.Sample for the sample customer with or without a code: empty when the
+// campaign's offer gives no codes, whose customers all read the same.
+func SampleLabel(c *breach.Campaign, withoutCode bool) string {
+	switch {
+	case !GivesCodes(c):
+		return ""
+	case withoutCode:
+		return SampleNoCode
+	}
+	return SampleWithCode
+}
+
 // SampleWithoutCode is Sample's customer without an enrolment code.
 func SampleWithoutCode(c *breach.Campaign, v Variant) *breach.Recipient {
 	r := Sample(c, v)
@@ -95,10 +107,9 @@ func SampleWithoutCode(c *breach.Campaign, v Variant) *breach.Recipient {
 func (rd *Renderer) Lint(c *breach.Campaign) []Finding {
 	fs := lintCampaign(c)
 	for _, v := range Variants(c) {
-		named := Sample(c, v)
-		anonymous := *named
-		anonymous.Name, anonymous.Attributes = "", nil
-		for _, r := range []*breach.Recipient{named, &anonymous} {
+		named, anonymous := Sample(c, v), SampleWithoutCode(c, v)
+		anonymous.Name = ""
+		for _, r := range []*breach.Recipient{named, anonymous} {
 			n, err := rd.Preview(c, r, Options{Locale: v.Locale})
 			if err != nil {
 				fs = append(fs, Finding{Rule: "renders", Severity: "error", Locale: v.Locale, Jurisdiction: v.Jurisdiction,

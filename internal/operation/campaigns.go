@@ -85,7 +85,7 @@ func (s *Service) Lint(ctx context.Context, actor breach.Actor, id string) (*bre
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, nil, err
 	}
-	c, err := s.campaign(ctx, id)
+	c, err := s.renderingCampaign(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -327,6 +327,18 @@ func TestPreview_TheSampleWithoutACodeSaysHowToGetIt(t *testing.T) {
 	if breach.ErrorCode(err) != breach.EINVALID {
 		t.Fatalf("a customer's notice without their code: %v, want EINVALID", err)
 	}
+	_, n, _, err := ops.Preview(t.Context(), actor, c.ID, operation.PreviewRequest{Locale: "en", WithoutCode: true})
+	if err != nil || n.Sample != notice.SampleNoCode {
+		t.Fatalf("the sample without a code is labelled %q (%v)", n.Sample, err)
+	}
+	// An offer without codes (no code column, no pool): every customer reads the same.
+	noCodes, err := ops.CreateCampaign(t.Context(), actor, "campaign.yaml", bytes.NewReader(bytes.Replace(examples.Campaign, []byte("  code_attribute: offer_code\n"), nil, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err = ops.Preview(t.Context(), actor, noCodes.ID, operation.PreviewRequest{WithoutCode: true}); breach.ErrorCode(err) != breach.EINVALID {
+		t.Errorf("without_code on a campaign whose offer gives no codes: %v, want EINVALID", err)
+	}
 	samples, err := ops.Samples(t.Context(), actor, c.ID, "en")
 	if err != nil {
 		t.Fatal(err)

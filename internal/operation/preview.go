@@ -34,7 +34,7 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	default:
 		return nil, nil, req, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", req.Channel)
 	}
-	c, err := s.previewCampaign(ctx, campaignID)
+	c, err := s.renderingCampaign(ctx, campaignID)
 	if err != nil {
 		return nil, nil, req, err
 	}
@@ -42,6 +42,9 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 		if req.CustomerID, err = breach.ParseCustomerID(req.CustomerID); err != nil {
 			return c, nil, req, err
 		}
+	}
+	if req.WithoutCode && !notice.GivesCodes(c) {
+		return c, nil, req, breach.Errorf(breach.EINVALID, "without_code: this campaign's offer gives no enrolment codes, so every customer reads the same text")
 	}
 	rec, choice, err := notice.PreviewChoice{Locale: req.Locale, Jurisdiction: req.Jurisdiction, CustomerID: req.CustomerID, WithoutCode: req.WithoutCode}.
 		Recipient(ctx, c, s.Store.Recipient)
@@ -63,6 +66,9 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	if err != nil {
 		return c, nil, req, err
 	}
+	if req.CustomerID == "" {
+		n.Sample = notice.SampleLabel(c, req.WithoutCode)
+	}
 	switch req.Channel {
 	case string(notice.Email):
 		n.SMS = notice.SMS{}
@@ -72,9 +78,11 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	return c, n, req, nil
 }
 
-// previewCampaign is the campaign with its code pool, when its offer has one: a customer
-// without a code of their own gets one from the pool, and the notice says so.
-func (s *Service) previewCampaign(ctx context.Context, campaignID string) (*breach.Campaign, error) {
+// renderingCampaign is the campaign as its notices are rendered — by the worker, and by every
+// preview, sample, lint and test send, which must show what customers get: with its code
+// pool, when its offer has one (a customer without a code of their own gets one from the pool;
+// one the pool could not cover is told how to get theirs).
+func (s *Service) renderingCampaign(ctx context.Context, campaignID string) (*breach.Campaign, error) {
 	c, err := s.campaign(ctx, campaignID)
 	if err != nil || c.Offer == nil {
 		return c, err
@@ -97,7 +105,7 @@ func (s *Service) Samples(ctx context.Context, actor breach.Actor, campaignID, l
 	if err := s.CheckSecret(ctx); err != nil {
 		return nil, err
 	}
-	c, err := s.previewCampaign(ctx, campaignID)
+	c, err := s.renderingCampaign(ctx, campaignID)
 	if err != nil {
 		return nil, err
 	}
@@ -110,15 +118,15 @@ func (s *Service) Samples(ctx context.Context, actor breach.Actor, campaignID, l
 		if err != nil {
 			return nil, err
 		}
+		n.Sample = notice.SampleLabel(c, false)
 		out = append(out, n)
 		if !notice.GivesCodes(c) {
 			continue
 		}
-		n.Sample = notice.SampleWithCode
 		if n, err = s.Renderer.Preview(c, notice.SampleWithoutCode(c, v), notice.Options{Locale: v.Locale}); err != nil {
 			return nil, err
 		}
-		n.Sample = notice.SampleNoCode
+		n.Sample = notice.SampleLabel(c, true)
 		out = append(out, n)
 	}
 	return out, nil

@@ -38,7 +38,7 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	if err != nil {
 		return nil, breach.Errorf(breach.EINVALID, "to: %s", breach.ErrorMessage(err))
 	}
-	c, err := s.campaign(ctx, campaignID)
+	c, err := s.renderingCampaign(ctx, campaignID)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,18 @@ const (
 	MaxPage     = 1000
 )
 
+// ParseBool reads an optional yes-or-no parameter of a request, the one way every door reads
+// it: empty, false or 0 is false; true or 1 is true; anything else an EINVALID error naming it.
+func ParseBool(name, v string) (bool, error) {
+	switch v {
+	case "", "false", "0":
+		return false, nil
+	case "true", "1":
+		return true, nil
+	}
+	return false, breach.Errorf(breach.EINVALID, "%s=%q: use true or false", name, breach.Clip(v))
+}
+
 // PageLimit reads a listing's limit parameter ("" is DefaultPage).
 func PageLimit(v string) (int, error) {
 	if v == "" {

@@ -74,7 +74,7 @@ func TestConsole_ImportPageSaysWhichWarnedRowsItLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := st.signedIn("reviewer", breach.RoleViewer).get("/campaigns/" + c.ID + "/imports/" + imp.ID)
+	page := st.signedIn("warnings-reviewer", breach.RoleViewer).get("/campaigns/" + c.ID + "/imports/" + imp.ID)
 	if page.status != http.StatusOK || !strings.Contains(page.body, "The warnings of the first 50 of 60 rows are listed") ||
 		strings.Count(page.body, "<tr><td>") != 100 {
 		t.Errorf("import page: %d, %d warnings listed\n%s", page.status, strings.Count(page.body, "<tr><td>"), page.body)

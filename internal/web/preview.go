@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -27,11 +28,17 @@ type previewData struct {
 // nil when the campaign could not be read.
 func (s *Server) previewNotice(r *http.Request) (*previewData, error) {
 	q := r.URL.Query()
-	req := operation.PreviewRequest{Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), CustomerID: q.Get("customer_id"),
-		WithoutCode: q.Get("without_code") != ""}
+	req := operation.PreviewRequest{Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), CustomerID: q.Get("customer_id")}
+	withoutCode, perr := operation.ParseBool("without_code", q.Get("without_code"))
+	// The form's box is about the sample customer: left ticked when a customer_id is typed,
+	// it asks for nothing.
+	req.WithoutCode = withoutCode && strings.TrimSpace(req.CustomerID) == ""
 	c, n, req, err := s.Ops.Preview(r.Context(), actorOf(r.Context()), r.PathValue("id"), req)
 	if c == nil {
 		return nil, err
+	}
+	if perr != nil {
+		err = perr
 	}
 	d := &previewData{C: c, Locale: req.Locale, Channel: q.Get("channel"), Jurisdiction: req.Jurisdiction,
 		CustomerID: req.CustomerID, WithoutCode: req.WithoutCode, GivesCodes: notice.GivesCodes(c),

@@ -249,7 +249,7 @@ func outboxFiles(t *testing.T, st *stack) []string {
 func TestPreview_ConsoleShowsTheSampleWithoutACode(t *testing.T) {
 	st := newStack(t, nil)
 	c := st.campaign("test", "test", nil)
-	b := st.signedIn("reviewer", breach.RoleViewer)
+	b := st.signedIn("nocode-reviewer", breach.RoleViewer)
 	page := b.get("/campaigns/" + c.ID + "/preview?locale=en&jurisdiction=gdpr&without_code=1")
 	if page.status != http.StatusOK || !strings.Contains(page.body, `id="p-without-code" name="without_code" value="1" checked`) ||
 		!strings.Contains(page.body, "without an enrolment code") {
@@ -261,5 +261,19 @@ func TestPreview_ConsoleShowsTheSampleWithoutACode(t *testing.T) {
 	}
 	if !strings.Contains(page.body, "without_code=1") {
 		t.Errorf("the page's email frame does not ask for the sample without a code")
+	}
+	// The console reads the parameter as the API does.
+	for _, v := range []string{"0", "false"} {
+		if frame := b.get("/campaigns/" + c.ID + "/preview/email?jurisdiction=gdpr&locale=en&without_code=" + v); frame.status != http.StatusOK || strings.Contains(frame.body, "could not be included in this notice") {
+			t.Errorf("without_code=%s: %d, the sample shown without its code", v, frame.status)
+		}
+	}
+	if got := b.get("/campaigns/" + c.ID + "/preview?locale=en&without_code=maybe"); got.status != http.StatusBadRequest {
+		t.Errorf("without_code=maybe: %d, want 400", got.status)
+	}
+	// The box left ticked while a customer is asked for applies to no one: the customer's own
+	// notice is shown.
+	if got := b.get("/campaigns/" + c.ID + "/preview?locale=en&without_code=1&customer_id=AT-100001"); got.status != http.StatusOK {
+		t.Errorf("a customer's preview with the box ticked: %d, want their notice", got.status)
 	}
 }
