@@ -138,7 +138,8 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			// A database bound to another secret is refused before anything changes it, its
-			// migrations included; one whose migrations predate the binding is checked after.
+			// migrations included — one whose migrations predate the binding by its stored
+			// reference codes; one with nothing to tell (new, or no codes yet) is bound after.
 			if err := ops.CheckSecret(ctx); err != nil && !errors.Is(err, operation.ErrSecretUnchecked) {
 				return err
 			}

@@ -32,9 +32,17 @@ import (
 func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, mayBind bool,
 	fits func(campaignID, customerID string, refKey int64) bool) (bound bool, err error) {
 	b, err := db.boundSecret(ctx)
-	if undefined(err) {
-		if err := db.storedCodesFit(ctx, fits); err != nil && !undefined(err) {
-			return false, err
+	if undefinedTable(err) {
+		// Reference codes are stored since migration 13; before, there is nothing to check.
+		var codes bool
+		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'recipients' AND column_name = 'ref_key')`).Scan(&codes); err != nil {
+			return false, fmt.Errorf("look for stored reference codes: %w", err)
+		}
+		if codes {
+			if err := db.storedCodesFit(ctx, fits); err != nil {
+				return false, err
+			}
 		}
 		return false, nil
 	}
@@ -65,11 +73,11 @@ func (db *DB) BindSecret(ctx context.Context, fingerprint []byte, by string, may
 	return true, nil
 }
 
-// undefined reports whether err is PostgreSQL's answer about a table or column that does not
-// exist yet: a database whose migrations are behind.
-func undefined(err error) bool {
+// undefinedTable reports whether err is PostgreSQL's answer about a table that does not exist
+// yet: a database whose migrations are behind.
+func undefinedTable(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42703") // undefined_table, undefined_column
+	return errors.As(err, &pgErr) && pgErr.Code == "42P01"
 }
 
 // recordBinding records fingerprint as the database's secret, with its audit row, unless

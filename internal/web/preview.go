@@ -37,8 +37,8 @@ func (s *Server) previewNotice(r *http.Request) (*previewData, error) {
 	if c == nil {
 		return nil, err
 	}
-	if perr != nil {
-		err = perr
+	if perr != nil && err == nil {
+		err = perr // Preview's own refusal, if any, is shown first
 	}
 	d := &previewData{C: c, Locale: req.Locale, Channel: q.Get("channel"), Jurisdiction: req.Jurisdiction,
 		CustomerID: req.CustomerID, WithoutCode: req.WithoutCode, GivesCodes: notice.GivesCodes(c),
