@@ -1,6 +1,7 @@
 package breach
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
@@ -114,3 +115,24 @@ func (ci *CodeImport) Summary() string {
 // CodeKey is the form in which two codes are the same code: vendors read codes without regard
 // to case, so "ab-12" and "AB-12" must never go to two customers.
 func CodeKey(code string) string { return strings.ToUpper(code) }
+
+// CampaignReader reads campaigns and their code pools (the store; PostgreSQL in production).
+type CampaignReader interface {
+	Campaign(ctx context.Context, id string) (*Campaign, error)
+	CodePool(ctx context.Context, campaignID string) (*CodePool, error)
+}
+
+// RenderingCampaign reads campaign id as its notices are rendered — by the worker and by every
+// preview, sample, lint and test send, which must show what customers get: with its code pool
+// when its offer has one (a customer without a code of their own gets one from the pool; one
+// the pool could not cover is told how to get theirs).
+func RenderingCampaign(ctx context.Context, r CampaignReader, id string) (*Campaign, error) {
+	c, err := r.Campaign(ctx, id)
+	if err != nil || c.Offer == nil {
+		return c, err
+	}
+	if c.CodePool, err = r.CodePool(ctx, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -259,16 +259,9 @@ func (e *Engine) campaign(ctx context.Context, id string) (*campaignCache, error
 	if cc != nil {
 		return cc, nil
 	}
-	c, err := e.store.Campaign(ctx, id)
+	c, err := breach.RenderingCampaign(ctx, e.store, id) // as the previews render it
 	if err != nil {
 		return nil, err
-	}
-	if c.Offer != nil {
-		// A customer without a code of their own has one from the pool; one the pool could
-		// not cover is told how to get theirs, as the preview and the samples show.
-		if c.CodePool, err = e.store.CodePool(ctx, id); err != nil {
-			return nil, err
-		}
 	}
 	cc = &campaignCache{c: c, render: e.renderer.ForCampaign(c)}
 	if q := c.SMS.QuietHours; q != nil {

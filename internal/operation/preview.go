@@ -78,19 +78,13 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	return c, n, req, nil
 }
 
-// renderingCampaign is the campaign as its notices are rendered — by the worker, and by every
-// preview, sample, lint and test send, which must show what customers get: with its code
-// pool, when its offer has one (a customer without a code of their own gets one from the pool;
-// one the pool could not cover is told how to get theirs).
+// renderingCampaign is campaign id, checked, with its code pool (breach.RenderingCampaign).
 func (s *Service) renderingCampaign(ctx context.Context, campaignID string) (*breach.Campaign, error) {
-	c, err := s.campaign(ctx, campaignID)
-	if err != nil || c.Offer == nil {
-		return c, err
-	}
-	if c.CodePool, err = s.Store.CodePool(ctx, c.ID); err != nil {
+	id, err := breach.ParseID("campaign", campaignID)
+	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return breach.RenderingCampaign(ctx, s.Store, id)
 }
 
 // Samples renders the sample customer's notice of every variant of the campaign (every locale

@@ -190,24 +190,21 @@ const finishUpgradeSQL = `UPDATE sent_record SET held = true, set_at = now() WHE
 // of every delivery, once).
 func (db *DB) PrepareRollback(ctx context.Context, by string) error {
 	return db.inTx(ctx, "prepare the rollback", func(tx pgx.Tx) error {
-		var written int64
-		for _, st := range []string{
-			`LOCK TABLE deliveries IN SHARE ROW EXCLUSIVE MODE`,
-			`UPDATE sent_record SET held = false, set_at = now()`,
-			`INSERT INTO delivery_events (campaign_id, recipient_id, channel, state, source, at, attempt, provider_id, error, started_at)
-			SELECT campaign_id, recipient_id, channel, 'sent', source, updated_at, attempts, '', error, claimed_at
-			FROM deliveries WHERE state = 'sent' AND claimed_at IS NOT NULL`,
-			`UPDATE deliveries SET claimed_at = NULL WHERE claimed_at IS NOT NULL`,
-		} {
-			tag, err := tx.Exec(ctx, st)
-			if err != nil {
-				return fmt.Errorf("prepare the rollback: %w", err)
-			}
-			if strings.HasPrefix(st, "INSERT") {
-				written = tag.RowsAffected()
-			}
+		if _, err := tx.Exec(ctx, `LOCK TABLE deliveries IN SHARE ROW EXCLUSIVE MODE;
+			UPDATE sent_record SET held = false, set_at = now()`); err != nil {
+			return fmt.Errorf("prepare the rollback: %w", err)
 		}
-		return audit(ctx, tx, by, breach.ActionUpgradeRollback, "", map[string]any{"events_written": written})
+		written, err := tx.Exec(ctx, `
+			INSERT INTO delivery_events (campaign_id, recipient_id, channel, state, source, at, attempt, provider_id, error, started_at)
+			SELECT campaign_id, recipient_id, channel, 'sent', source, updated_at, attempts, '', error, claimed_at
+			FROM deliveries WHERE state = 'sent' AND claimed_at IS NOT NULL`)
+		if err != nil {
+			return fmt.Errorf("prepare the rollback: write the held entries as events: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE deliveries SET claimed_at = NULL WHERE claimed_at IS NOT NULL`); err != nil {
+			return fmt.Errorf("prepare the rollback: %w", err)
+		}
+		return audit(ctx, tx, by, breach.ActionUpgradeRollback, "", map[string]any{"events_written": written.RowsAffected()})
 	})
 }
 

@@ -22,8 +22,8 @@ import (
 // wrote a WAL record per claimed row (Heap/LOCK, 54 bytes of the 0.81 KB a notice cost). An
 // earlier stop's note held that without it the kill test saw 66–82 duplicates over two kills
 // instead of 5–15; measured again with the conditions above (cmd/breachnotice,
-// TestCLI_WorkerKilledTwiceAtFullRateFewDuplicatesAllCounted, same machine, same hour): 5, 12
-// and 22 without the lock, 12, 16 and 10 with it. What the lock also gave is that a claim never
+// TestCLI_WorkerKilledTwiceAtFullRateFewDuplicatesAllCounted, same machine, same hour): 13, 15,
+// 12 and 10 without the lock, 12, 16, 10 and 12 with it. What the lock also gave is that a claim never
 // waited: now one waits for a row another statement holds until it commits. (due stays
 // MATERIALIZED, as the lock made it: inlined into the update, the planner joined it otherwise
 // and PostgreSQL's CPU per notice doubled.) Claims of one
