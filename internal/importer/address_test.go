@@ -103,7 +103,7 @@ func TestParse_CityAndZipWithoutAddressLinesStayAttributes(t *testing.T) {
 	if len(rejects) != 0 || len(rows) != 1 {
 		t.Fatalf("rows %d, rejects%s", len(rows), describeRejects(rejects))
 	}
-	if r := rows[0]; !r.Postal.IsZero() || r.Attributes["city"] != "Boston" || r.Attributes["zip"] != "02108" {
+	if r := rows[0]; !r.Postal.IsZero() || r.Attribute("city") != "Boston" || r.Attribute("zip") != "02108" {
 		t.Errorf("row %+v", r.Recipient)
 	}
 }
@@ -131,8 +131,8 @@ func TestParse_StateNamesGiveTheirProfileAndStrangeStatesAreWarned(t *testing.T)
 		if r.Jurisdiction != want[r.CustomerID] {
 			t.Errorf("%s: jurisdiction %q, want %q", r.CustomerID, r.Jurisdiction, want[r.CustomerID])
 		}
-		if r.CustomerID == "S4" && r.Attributes["state"] != "ZZ" {
-			t.Errorf("S4: the state is not kept as written: %v", r.Attributes)
+		if r.CustomerID == "S4" && r.Attribute("state") != "ZZ" {
+			t.Errorf("S4: the state is not kept as written: %v", r.Extra)
 		}
 	}
 	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 5 || imp.Warnings[0].Field != "state" {

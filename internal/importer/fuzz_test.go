@@ -111,7 +111,7 @@ func FuzzReadRows(f *testing.F) {
 					t.Errorf("line %d: control character %U accepted in %q", r.Line, c, s)
 				}
 			}
-			for k, v := range r.Attributes {
+			for k, v := range r.AttributeMap() {
 				if !utf8.ValidString(v) || strings.TrimSpace(v) == "" {
 					t.Errorf("line %d: attribute %s = %q", r.Line, k, v)
 				}

@@ -140,7 +140,12 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 		stateCodesAreUS: breach.StateCodesAreUS(c.DefaultCountry, c.Jurisdictions)}
 	for _, f := range cols.kind {
 		if f == fieldAttribute {
-			v.attributeCols++
+			v.maxAttributes++
+		}
+	}
+	for _, f := range [...]field{fieldCity, fieldRegion, fieldPostalCode, fieldState} {
+		if cols.index[f] >= 0 {
+			v.maxAttributes++
 		}
 	}
 

@@ -108,8 +108,8 @@ func TestParse_EncodingsAreDetectedAndDecoded(t *testing.T) {
 				if r.Line != w.line || r.CustomerID != w.id || r.Email != w.e || r.Name != w.name {
 					t.Errorf("row %d = line %d %q %q %q; want line %d %q %q %q", i, r.Line, r.CustomerID, r.Email, r.Name, w.line, w.id, w.e, w.name)
 				}
-				if len(r.Attributes) != 0 {
-					t.Errorf("row %d has attributes %v (a BOM or stray byte read as a column?)", i, r.Attributes)
+				if len(r.Extra) != 0 {
+					t.Errorf("row %d has attributes %v (a BOM or stray byte read as a column?)", i, r.Extra)
 				}
 			}
 		})
@@ -180,7 +180,7 @@ func TestParse_Windows1252AfterSniffWindowIsDecoded(t *testing.T) {
 			if got := int64(len(rows)); got != bad {
 				t.Fatalf("accepted %d rows, want %d", got, bad)
 			}
-			if got := rows[len(rows)-2]; got.CustomerID != "LATE-1" || got.Name != "José Pérez" || got.Attributes["plan"] != "Plan Básico €" || got.Line != bad {
+			if got := rows[len(rows)-2]; got.CustomerID != "LATE-1" || got.Name != "José Pérez" || got.Attribute("plan") != "Plan Básico €" || got.Line != bad {
 				t.Errorf("row %+v, want LATE-1 at line %d with its accents", got, bad)
 			}
 			if got := rows[len(rows)-1]; got.CustomerID != "LATE-2" || got.Name != "Ana Muñoz" || got.Line != bad+1 {

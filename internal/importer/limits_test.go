@@ -100,8 +100,8 @@ func TestImport_RowOverTheLimitsIsRejectedWithItsLine(t *testing.T) {
 				if !slices.Equal(rowLines(rows), []int64{2, 3, after}) {
 					t.Fatalf("accepted lines %v, want 2, 3 and %d", rowLines(rows), after)
 				}
-				if len(tt.row) >= MaxRowBytes-1 && len(rows[1].Attributes) != 18 {
-					t.Errorf("the long row kept %d attributes, want its 18", len(rows[1].Attributes))
+				if len(tt.row) >= MaxRowBytes-1 && len(rows[1].Extra) != 18 {
+					t.Errorf("the long row kept %d attributes, want its 18", len(rows[1].Extra))
 				}
 				return
 			}
@@ -288,7 +288,8 @@ func TestImport_LongRowsTravelInBoundedBytes(t *testing.T) {
 		batches++
 		size := 0
 		for _, r := range b.Rows {
-			for _, v := range r.Attributes {
+			for _, a := range r.Extra {
+				v := a.Value
 				size += len(v)
 			}
 		}

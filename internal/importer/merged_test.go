@@ -69,9 +69,9 @@ func TestImport_XlsxMergedCellsAreNeverCopiedAcrossOrFromTheHeader(t *testing.T)
 	}
 	want := []struct{ note, email string }{{"call first", ""}, {"VIP", ""}, {"VIP", ""}}
 	for i, r := range rows {
-		if r.Country != "" || r.Attributes["note"] != want[i].note || r.Email != want[i].email {
+		if r.Country != "" || r.Attribute("note") != want[i].note || r.Email != want[i].email {
 			t.Errorf("%s (line %d): country %q, note %q, email %q; want empty (the default), %q, %q",
-				r.CustomerID, r.Line, r.Country, r.Attributes["note"], r.Email, want[i].note, want[i].email)
+				r.CustomerID, r.Line, r.Country, r.Attribute("note"), r.Email, want[i].note, want[i].email)
 		}
 	}
 }
@@ -112,8 +112,8 @@ func TestImport_XlsxTooManyMergedRangesIsRefusedSayingWhy(t *testing.T) {
 		}
 		return workbookBytes(t, f)
 	}
-	if rows, rejects, _ := mustParseBytes(t, build(3), Options{}); len(rows) != 20 || len(rejects) != 0 || rows[1].Attributes["plan"] != "P" {
-		t.Fatalf("3 ranges: %d rows, rejects %s, D0's plan %q", len(rows), describeRejects(rejects), rows[1].Attributes["plan"])
+	if rows, rejects, _ := mustParseBytes(t, build(3), Options{}); len(rows) != 20 || len(rejects) != 0 || rows[1].Attribute("plan") != "P" {
+		t.Fatalf("3 ranges: %d rows, rejects %s, D0's plan %q", len(rows), describeRejects(rejects), rows[1].Attribute("plan"))
 	}
 	_, _, _, err := parseBytes(t, build(4), Options{})
 	if !isInvalid(err) || !strings.Contains(err.Error(), "more than 3 ranges of cells merged down a column: unmerge them") {

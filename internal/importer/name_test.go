@@ -119,8 +119,8 @@ func TestImport_NameOverTheRowLimitKeepsTheRow(t *testing.T) {
 	}
 	for _, r := range rows {
 		w := want[r.CustomerID]
-		if r.Email != w[0] || r.Attributes["plan"] != w[1] {
-			t.Errorf("%s: email %q, plan %q; want %q, %q", r.CustomerID, r.Email, r.Attributes["plan"], w[0], w[1])
+		if r.Email != w[0] || r.Attribute("plan") != w[1] {
+			t.Errorf("%s: email %q, plan %q; want %q, %q", r.CustomerID, r.Email, r.Attribute("plan"), w[0], w[1])
 		}
 		if r.CustomerID == "C4" {
 			continue
@@ -150,7 +150,7 @@ func TestImport_NameOverTheRowLimitAfterAStrayQuoteKeepsTheRow(t *testing.T) {
 	if ids := customerIDs(rows); !slices.Equal(ids, []string{"C2", "C3"}) {
 		t.Fatalf("accepted %v, want C2 and C3", ids)
 	}
-	if r := rows[0]; r.Email != "b@example.com" || r.Attributes["plan"] != "silver" || !strings.HasPrefix(r.Name, "Ana") {
-		t.Errorf("C2: email %q, plan %q, name %.10q…", r.Email, r.Attributes["plan"], r.Name)
+	if r := rows[0]; r.Email != "b@example.com" || r.Attribute("plan") != "silver" || !strings.HasPrefix(r.Name, "Ana") {
+		t.Errorf("C2: email %q, plan %q, name %.10q…", r.Email, r.Attribute("plan"), r.Name)
 	}
 }

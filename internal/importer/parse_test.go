@@ -67,7 +67,7 @@ func TestParse_ExcelSepLineNamesTheDelimiter(t *testing.T) {
 			if imp.Delimiter != tt.delim {
 				t.Errorf("delimiter %q, want %q", imp.Delimiter, tt.delim)
 			}
-			if !slices.Equal(rowLines(rows), []int64{3}) || rows[0].Attributes["plan"] != "Hogar, TV" {
+			if !slices.Equal(rowLines(rows), []int64{3}) || rows[0].Attribute("plan") != "Hogar, TV" {
 				t.Errorf("rows %+v, want C1 on line 3", rows)
 			}
 			if !slices.Equal(rejectLines(rejects), []int64{4}) {
@@ -125,12 +125,12 @@ func TestParse_QuotedFieldsWithDelimitersAndNewlines(t *testing.T) {
 			}
 			for i, w := range want {
 				r := rows[i]
-				if r.Line != w.line || r.CustomerID != w.id || r.Name != w.name || r.Attributes["address"] != w.address || r.Attributes["plan"] != w.plan {
+				if r.Line != w.line || r.CustomerID != w.id || r.Name != w.name || r.Attribute("address") != w.address || r.Attribute("plan") != w.plan {
 					t.Errorf("row %d = line %d %q %q address %q plan %q;\n want line %d %q %q address %q plan %q",
-						i, r.Line, r.CustomerID, r.Name, r.Attributes["address"], r.Attributes["plan"],
+						i, r.Line, r.CustomerID, r.Name, r.Attribute("address"), r.Attribute("plan"),
 						w.line, w.id, w.name, w.address, w.plan)
 				}
-				for k, v := range r.Attributes {
+				for k, v := range r.AttributeMap() {
 					if strings.Contains(v, "\r") {
 						t.Errorf("row %d attribute %s = %q keeps a CR", i, k, v)
 					}
@@ -155,8 +155,8 @@ func TestParse_CRLFLineEndings(t *testing.T) {
 		t.Errorf("rows = %+v", rows)
 	}
 	for _, r := range rows {
-		if len(r.Attributes) != 0 {
-			t.Errorf("line %d: attributes %v (the header's last name kept its CR?)", r.Line, r.Attributes)
+		if len(r.Extra) != 0 {
+			t.Errorf("line %d: attributes %v (the header's last name kept its CR?)", r.Line, r.Extra)
 		}
 	}
 }
@@ -194,8 +194,8 @@ func TestParse_HeaderAliasesMapToFields(t *testing.T) {
 			if !tt.check(rows[0]) {
 				t.Errorf("row %+v", rows[0])
 			}
-			if len(rows[0].Attributes) != 0 {
-				t.Errorf("an aliased column became an attribute: %v", rows[0].Attributes)
+			if len(rows[0].Extra) != 0 {
+				t.Errorf("an aliased column became an attribute: %v", rows[0].Extra)
 			}
 		})
 	}
@@ -211,8 +211,8 @@ func TestParse_StateHeadersAreReadAsTheState(t *testing.T) {
 			if len(rejects) != 0 || len(rows) != 1 {
 				t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
 			}
-			if rows[0].Jurisdiction != "us-fl" || len(rows[0].Attributes) != 1 || rows[0].Attributes["state"] != "FL" {
-				t.Errorf("header %q: jurisdiction %q, attributes %v; want us-fl and the state", h, rows[0].Jurisdiction, rows[0].Attributes)
+			if rows[0].Jurisdiction != "us-fl" || len(rows[0].Extra) != 1 || rows[0].Attribute("state") != "FL" {
+				t.Errorf("header %q: jurisdiction %q, attributes %v; want us-fl and the state", h, rows[0].Jurisdiction, rows[0].Extra)
 			}
 		})
 	}
@@ -222,7 +222,7 @@ func TestParse_StateHeadersAreReadAsTheState(t *testing.T) {
 // "Size Colour" is.
 func TestParse_SlashInAHeaderSeparatesWords(t *testing.T) {
 	rows, _, _ := mustParse(t, "customer_id,email,Size/Colour\nC1,c1@example.com,M red\n", Options{})
-	if len(rows) != 1 || rows[0].Attributes["size_colour"] != "M red" {
+	if len(rows) != 1 || rows[0].Attribute("size_colour") != "M red" {
 		t.Errorf("rows %+v, want the attribute size_colour", rows)
 	}
 }
@@ -236,7 +236,7 @@ func TestParse_MapOverridesHeader(t *testing.T) {
 		if len(rejects) != 0 || len(rows) != 1 {
 			t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
 		}
-		if r := rows[0]; r.CustomerID != "K-1" || r.Email != "a@example.de" || r.Phone != "+4915123456789" || len(r.Attributes) != 0 {
+		if r := rows[0]; r.CustomerID != "K-1" || r.Email != "a@example.de" || r.Phone != "+4915123456789" || len(r.Extra) != 0 {
 			t.Errorf("row %+v", r)
 		}
 	})
@@ -246,7 +246,7 @@ func TestParse_MapOverridesHeader(t *testing.T) {
 		if len(rejects) != 0 || len(rows) != 1 {
 			t.Fatalf("rows %+v rejects %s", rows, describeRejects(rejects))
 		}
-		attrs := rows[0].Attributes
+		attrs := rows[0].AttributeMap()
 		if _, ok := attrs["dni"]; ok {
 			t.Errorf("dropped column is in attributes: %v", attrs)
 		}
@@ -261,7 +261,7 @@ func TestParse_MapOverridesHeader(t *testing.T) {
 	})
 	t.Run("dash drops a known field", func(t *testing.T) {
 		rows, _, _ := mustParse(t, "customer_id,email,phone\nC1,a@example.com,987654321\n", Options{Map: map[string]string{"phone": "-"}})
-		if len(rows) != 1 || rows[0].Phone != "" || len(rows[0].Attributes) != 0 {
+		if len(rows) != 1 || rows[0].Phone != "" || len(rows[0].Extra) != 0 {
 			t.Errorf("rows %+v", rows)
 		}
 	})
@@ -477,8 +477,8 @@ func TestParse_ExcelTextIdiomIsUnwrapped(t *testing.T) {
 			if len(rows) != 1 {
 				t.Fatalf("rejects %s", describeRejects(rejects))
 			}
-			if rows[0].CustomerID != tt.want || rows[0].Attributes["account"] != strings.TrimSpace(tt.want) {
-				t.Errorf("customer_id %q account %q, want %q", rows[0].CustomerID, rows[0].Attributes["account"], tt.want)
+			if rows[0].CustomerID != tt.want || rows[0].Attribute("account") != strings.TrimSpace(tt.want) {
+				t.Errorf("customer_id %q account %q, want %q", rows[0].CustomerID, rows[0].Attribute("account"), tt.want)
 			}
 			if rows[0].Phone != "+51987654321" {
 				t.Errorf("phone %q", rows[0].Phone)
@@ -498,7 +498,7 @@ func TestParse_ExcelTextIdiomInAttributeWithSpacesIsUnwrapped(t *testing.T) {
 	if rows[0].CustomerID != "00123" {
 		t.Errorf("customer_id %q, want 00123", rows[0].CustomerID)
 	}
-	if got := rows[0].Attributes["account"]; got != "00123" {
+	if got := rows[0].Attribute("account"); got != "00123" {
 		t.Errorf("attribute account = %q, want 00123 like the customer_id of the same cell text", got)
 	}
 }
@@ -590,7 +590,7 @@ func TestParse_UnterminatedQuoteCostsOneRow(t *testing.T) {
 				t.Errorf("accepted %v at lines %v; want %v at %v", customerIDs(rows), rowLines(rows), wantIDs, wantLines)
 			}
 			for _, r := range rows {
-				for k, v := range r.Attributes {
+				for k, v := range r.AttributeMap() {
 					if strings.Contains(v, "\n") {
 						t.Errorf("line %d: attribute %s = %q swallowed other lines", r.Line, k, v)
 					}
@@ -878,8 +878,8 @@ func TestParse_TrailingEmptyFieldsAreForgiven(t *testing.T) {
 		t.Errorf("accepted %v, want C1 and C4%s", got, describeRejects(rejects))
 	}
 	for _, r := range rows {
-		if len(r.Attributes) != 0 {
-			t.Errorf("%s: attributes %v, want none", r.CustomerID, r.Attributes)
+		if len(r.Extra) != 0 {
+			t.Errorf("%s: attributes %v, want none", r.CustomerID, r.Extra)
 		}
 	}
 	if len(rows) == 2 && (rows[0].Name != "Ann" || rows[1].Phone != "+51987654321") {
@@ -908,8 +908,8 @@ func TestParse_RepeatedAttributeColumnsAreKeptRepeatedFieldsRefused(t *testing.T
 	}
 	want := map[string]string{"notes": "first", "notes_3": "second", "notes_2": "third", "address": "Av. Sol 1", "address_2": "Jr. Luna 2"}
 	for k, v := range want {
-		if got := rows[0].Attributes[k]; got != v {
-			t.Errorf("attribute %s = %q, want %q (attributes %v)", k, got, v, rows[0].Attributes)
+		if got := rows[0].Attribute(k); got != v {
+			t.Errorf("attribute %s = %q, want %q (attributes %v)", k, got, v, rows[0].Extra)
 		}
 	}
 	if a := rows[0].Postal; !a.IsZero() {
@@ -922,7 +922,7 @@ func TestParse_RepeatedAttributeColumnsAreKeptRepeatedFieldsRefused(t *testing.T
 		t.Fatalf("two phone columns: err %v", err)
 	}
 	rows, _, _ = mustParse(t, csv, Options{Map: map[string]string{"phone_2": "-"}})
-	if len(rows) != 1 || rows[0].Phone != "+51987654321" || len(rows[0].Attributes) != 0 {
+	if len(rows) != 1 || rows[0].Phone != "+51987654321" || len(rows[0].Extra) != 0 {
 		t.Fatalf("--map phone_2=-: %+v", rows)
 	}
 }

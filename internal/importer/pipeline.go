@@ -94,6 +94,7 @@ func (p *pipeline) run(ctx context.Context, rr recordSource, write func(*breach.
 		workers.Go(func() {
 			cache := newParseCache()
 			for c := range chunks {
+				cache.attrs.reset()
 				b := batch{seq: c.seq, units: c.units, ImportBatch: &breach.ImportBatch{Rows: make([]breach.ImportRow, len(c.records))}}
 				valid := 0
 				for _, rec := range c.records {

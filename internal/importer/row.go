@@ -28,7 +28,9 @@ type validator struct {
 	// none: resolved here, so that each recipient's record says what their notice said and a
 	// later row's categories add to the default rather than replace it.
 	defaultExposed breach.Categories
-	attributeCols  int
+	// maxAttributes is the most attributes a row can have: one per attribute column, plus
+	// the city, region and postal code of a row without an address line, and the state.
+	maxAttributes int
 }
 
 // parseCache remembers how a worker read the values that repeat on nearly every row (locales,
@@ -39,6 +41,48 @@ type parseCache struct {
 	locales   map[string]parsed
 	countries map[string]parsed
 	exposed   map[string]parsedCategories
+	// attrs is the memory the worker's rows' attributes are appended into.
+	attrs attrArena
+}
+
+// attrArena gives the rows of a worker's batch their attribute slices (ImportRow.Extra) out of
+// shared chunks, so that a row's attributes cost no allocation of their own: a row appends to
+// the empty slice next returns, over the chunk's free space, and keep takes what it appended
+// out of the free space. A rejected row leaves the space as it was.
+//
+// A chunk serves one batch (reset): the attributes' values point into their rows' text, so a
+// chunk that outlived its batch would keep the batch's rows alive, megabytes each at worst.
+type attrArena struct{ free []breach.Attribute }
+
+// attrChunk is the size of a chunk of attributes: 32 KiB, a batch's worth of one or two a row.
+const attrChunk = 1024
+
+// reset starts a new batch: its rows' attributes are kept apart from the last batch's.
+func (a *attrArena) reset() { a.free = nil }
+
+// next returns an empty slice for a row of at most most attributes, with room for them all.
+func (a *attrArena) next(most int) []breach.Attribute {
+	if most == 0 {
+		return nil
+	}
+	if cap(a.free) < most {
+		a.free = make([]breach.Attribute, 0, max(attrChunk, 2*most))
+	}
+	return a.free[:0]
+}
+
+// keep returns attrs, the row's attributes appended to next's slice, capped at their length
+// (an append to them can never write over the next row's), and takes them out of the free
+// space if they are in it; nil for none.
+func (a *attrArena) keep(attrs []breach.Attribute) []breach.Attribute {
+	n := len(attrs)
+	if n == 0 {
+		return nil
+	}
+	if cap(attrs) == cap(a.free) && &attrs[0] == &a.free[:1][0] {
+		a.free = a.free[n:cap(a.free)]
+	}
+	return attrs[:n:n]
 }
 
 type parsedCategories struct {
@@ -100,7 +144,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		return v.reject(rec, "", "row is empty"), nil
 	}
 	var errs rowError
-	*r = breach.ImportRow{Line: rec.line}
+	*r = breach.ImportRow{Line: rec.line, Extra: cache.attrs.next(v.maxAttributes)}
 	get := func(f field) string {
 		i := v.cols.index[f]
 		if i < 0 {
@@ -193,6 +237,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	if len(errs.problems) > 0 {
 		return &breach.Reject{Line: rec.line, CustomerID: r.CustomerID, Field: errs.field, Reason: strings.Join(errs.problems, "; ")}, nil
 	}
+	r.Extra = cache.attrs.keep(r.Extra)
 	// Every value neutralised on the way is listed, in the row's column order of importance:
 	// the name (it decides the greeting), the address's region, the state, a hidden row.
 	var warns []breach.Warning
@@ -268,10 +313,7 @@ func (v *validator) address(rec record, r *breach.ImportRow, get func(field) str
 		for _, f := range [...]field{fieldCity, fieldRegion, fieldPostalCode} {
 			if i := v.cols.index[f]; i >= 0 {
 				if val := get(f); val != "" {
-					if r.Attributes == nil {
-						r.Attributes = make(map[string]string, v.attributeCols+3)
-					}
-					r.Attributes[v.cols.names[i]] = val
+					r.Extra = append(r.Extra, breach.Attribute{Name: v.cols.names[i], Value: val})
 				}
 			}
 		}
@@ -399,10 +441,7 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 // keepState keeps a state value the row's jurisdiction does not hold as its attribute "state",
 // where the regulator report reads it.
 func keepState(r *breach.ImportRow, state string) {
-	if r.Attributes == nil {
-		r.Attributes = map[string]string{}
-	}
-	r.Attributes["state"] = state
+	r.Extra = append(r.Extra, breach.Attribute{Name: "state", Value: state})
 }
 
 func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) {
@@ -415,10 +454,7 @@ func (v *validator) attributes(rec record, r *breach.ImportRow, errs *rowError) 
 		if val == "" {
 			continue
 		}
-		if r.Attributes == nil {
-			r.Attributes = make(map[string]string, v.attributeCols)
-		}
-		r.Attributes[name] = val
+		r.Extra = append(r.Extra, breach.Attribute{Name: name, Value: val})
 	}
 }
 

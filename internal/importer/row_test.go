@@ -95,8 +95,8 @@ func TestParse_RowsAreNormalized(t *testing.T) {
 				got.Locale != w.Locale || got.Country != w.Country || got.Jurisdiction != w.Jurisdiction || got.Exposed != w.Exposed {
 				t.Errorf("got  %+v\nwant %+v", got.Recipient, w)
 			}
-			if !maps.Equal(got.Attributes, w.Attributes) {
-				t.Errorf("attributes %v, want %v", got.Attributes, w.Attributes)
+			if !maps.Equal(got.AttributeMap(), w.Attributes) {
+				t.Errorf("attributes %v, want %v", got.AttributeMap(), w.Attributes)
 			}
 		})
 	}
@@ -130,8 +130,8 @@ func TestParse_JurisdictionColumnKeepsTheState(t *testing.T) {
 	}
 	want := map[string][2]string{"F1": {"us-ca", "FL"}, "F2": {"us-ca", "Florida"}, "F3": {"gdpr", "FL"}, "C4": {"us-ca", ""}}
 	for _, r := range rows {
-		if w := want[r.CustomerID]; r.Jurisdiction != w[0] || r.Attributes["state"] != w[1] {
-			t.Errorf("%s: jurisdiction %q, state %q; want %q and %q", r.CustomerID, r.Jurisdiction, r.Attributes["state"], w[0], w[1])
+		if w := want[r.CustomerID]; r.Jurisdiction != w[0] || r.Attribute("state") != w[1] {
+			t.Errorf("%s: jurisdiction %q, state %q; want %q and %q", r.CustomerID, r.Jurisdiction, r.Attribute("state"), w[0], w[1])
 		}
 	}
 }
@@ -199,11 +199,11 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 	}{
 		{2, func(r breach.ImportRow) bool {
 			return r.CustomerID == "AT-100001" && r.Name == "María Quispe Mamani" && r.Email == "Maria.Quispe@gmail.com" &&
-				r.Phone == "+51987654321" && r.Exposed == 0 && r.Attributes["offer_code"] == "ATP-7K2M-Q9XD" && r.Attributes["plan"] == "Prepago"
+				r.Phone == "+51987654321" && r.Exposed == 0 && r.Attribute("offer_code") == "ATP-7K2M-Q9XD" && r.Attribute("plan") == "Prepago"
 		}},
 		{3, func(r breach.ImportRow) bool { return r.CustomerID == "AT-100002" && r.Exposed.Len() == 5 }},
 		{30, func(r breach.ImportRow) bool { return r.CustomerID == "AT-100002" && r.Exposed.Has(breach.CategorySIM) }},
-		{5, func(r breach.ImportRow) bool { return r.Attributes["plan"] == "Hogar, Internet 300 Mbps + TV" }},
+		{5, func(r breach.ImportRow) bool { return r.Attribute("plan") == "Hogar, Internet 300 Mbps + TV" }},
 		{28, func(r breach.ImportRow) bool { return r.Name == "서준 박" && r.Locale == "ko-KR" }},
 		{37, func(r breach.ImportRow) bool {
 			return r.Country == "FR" && r.Phone == "+33647218395" && r.Name == "Hélène Lefèvre"
@@ -213,7 +213,7 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		{48, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ca" && r.Phone == "+14155550134" }},
 		{49, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-ma" }},
 		// TX is not among the jurisdictions breachnotice knows, but it is the customer's state.
-		{52, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-tx" && r.Attributes["state"] == "TX" }},
+		{52, func(r breach.ImportRow) bool { return r.Jurisdiction == "us-tx" && r.Attribute("state") == "TX" }},
 		// Reached by email, with an address too.
 		{37, func(r breach.ImportRow) bool {
 			return r.Postal == breach.PostalAddress{Line1: "8 avenue de la République", City: "Paris", PostalCode: "75011", Country: "FR"}
@@ -266,7 +266,7 @@ func TestParse_StateOfARowWithoutCountryIsReadInTheDefaultCountry(t *testing.T) 
 		if err != nil || len(rows) != 1 {
 			t.Fatalf("default country %q %v: %d rows, %v", tc.country, tc.jurisdictions, len(rows), err)
 		}
-		if got := rows[0].Jurisdiction; got != tc.jurisdiction || !maps.Equal(rows[0].Attributes, tc.attributes) {
+		if got := rows[0].Jurisdiction; got != tc.jurisdiction || !maps.Equal(rows[0].AttributeMap(), tc.attributes) {
 			t.Errorf("default country %q %v: jurisdiction %q, attributes %v; want %q, %v", tc.country, tc.jurisdictions, got, rows[0].Attributes, tc.jurisdiction, tc.attributes)
 		}
 	}
@@ -294,8 +294,8 @@ func TestParse_NullPlaceholdersInContactColumnsAreEmpty(t *testing.T) {
 		if r.CustomerID == "C5" && (r.Postal.Line2 != "" || r.Postal.Line1 != "1 Main St" || r.Email != "" || r.Phone != "") {
 			t.Errorf("C5: %+v, want its address without a second line, and no email or phone", r)
 		}
-		if len(r.Attributes) != 0 && !(len(r.Attributes) == 1 && r.Attributes["state"] != "") {
-			t.Errorf("%s: attributes %v, want none but the state", r.CustomerID, r.Attributes)
+		if len(r.Extra) != 0 && !(len(r.Extra) == 1 && r.Attribute("state") != "") {
+			t.Errorf("%s: attributes %v, want none but the state", r.CustomerID, r.Extra)
 		}
 	}
 	if len(rejects) != 3 {

@@ -99,7 +99,7 @@ func TestImport_XlsxImportsLikeCSVWithRowNumbers(t *testing.T) {
 			t.Errorf("row %d = %+v\nwant %+v", g.Line, g.Recipient, w.Recipient)
 		}
 	}
-	if since := got[0].Attributes["customer_since"]; !strings.Contains(since, "14") || !strings.Contains(since, "3") || strings.Contains(since, "43538") {
+	if since := got[0].Attribute("customer_since"); !strings.Contains(since, "14") || !strings.Contains(since, "3") || strings.Contains(since, "43538") {
 		t.Errorf("the date cell reads %q, want the date as Excel shows it, not its serial number", since)
 	}
 	if imp.Warned != 1 || imp.Warnings[0].Line != 3 {
@@ -397,7 +397,7 @@ func TestImport_XlsxLargeSharedStringsAreReadInlineAlike(t *testing.T) {
 	for i := range want {
 		w, g := want[i], got[i]
 		if w.Line != g.Line || w.CustomerID != g.CustomerID || w.Email != g.Email || w.Phone != g.Phone || w.Name != g.Name ||
-			w.Attributes["plan"] != g.Attributes["plan"] || w.Attributes["since"] != g.Attributes["since"] {
+			w.Attribute("plan") != g.Attribute("plan") || w.Attribute("since") != g.Attribute("since") {
 			t.Errorf("row %d: excelize %+v\ninlined %+v", w.Line, w.Recipient, g.Recipient)
 		}
 	}

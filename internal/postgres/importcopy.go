@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"slices"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
@@ -78,7 +80,7 @@ func appendRecipientFields(b, scratch []byte, r *breach.ImportRow) ([]byte, []by
 	b = append(b, '\t')
 	b = appendInt(b, int64(r.Exposed))
 	b = append(b, '\t')
-	scratch = appendAttributesJSON(scratch[:0], r.Attributes)
+	scratch = appendAttributesJSON(scratch[:0], r.Extra)
 	b = appendText(b, scratch)
 	b = append(b, '\t')
 	if r.RefKey == 0 {
@@ -129,6 +131,7 @@ func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem) func([]byt
 				item.reject = &r
 			} else {
 				r := *row
+				r.Extra = slices.Clone(r.Extra) // they share their memory with their batch's rows
 				item.row = &r
 			}
 			*side = append(*side, item)
