@@ -9,6 +9,8 @@ import (
 // itemStream walks the importer's batches: each batch's rows, then its rejects.
 type itemStream struct {
 	batches <-chan *breach.ImportBatch
+	// arrived, when set, sees each batch as it is taken, before its items are.
+	arrived func(*breach.ImportBatch)
 	cur     *breach.ImportBatch
 	i       int
 	done    bool // the importer closed the batches and every item was read
@@ -32,6 +34,9 @@ func (s *itemStream) next() (*breach.ImportRow, *breach.Reject, bool) {
 		if !ok {
 			s.done = true
 			return nil, nil, false
+		}
+		if s.arrived != nil {
+			s.arrived(b)
 		}
 		s.cur, s.i = b, 0
 	}

@@ -133,6 +133,7 @@ func (s *importSession) copyAll(ctx context.Context) copyResult {
 	}
 	var res copyResult
 	seen := newSeenFilter()
+	in.arrived = func(b *breach.ImportBatch) { seen.warm(b.Rows) }
 	var side []stagedItem
 	for {
 		n, err := copyText(ctx, s.tx, s.partition, directColumns, directRows(in, seen, &side))
