@@ -49,10 +49,15 @@ func benchImport(ctx context.Context, b *bench, n int) error {
 	var runs []importResult
 	var raws, ratios []float64
 	for range 3 {
+		// The benchmark's own garbage is collected before each measurement: the raw copy
+		// leaves hundreds of megabytes of it, and its collection, on the same two cores, took
+		// 0.5 s of CPU from the import timed after it (3.25-3.72 s for 2.77-3.33 s).
+		runtime.GC()
 		raw, err := rawCopy(ctx, dbURL, parsed)
 		if err != nil {
 			return fmt.Errorf("raw copy: %w", err)
 		}
+		runtime.GC()
 		r, err := importList(ctx, b, dbURL, small)
 		if err != nil {
 			return err
@@ -63,6 +68,7 @@ func benchImport(ctx context.Context, b *bench, n int) error {
 	slices.Sort(ratios)
 	slices.SortFunc(runs, func(a, b importResult) int { return cmp.Compare(a.rate(), b.rate()) })
 	one := runs[1]
+	runtime.GC()
 	two, err := importList(ctx, b, dbURL, large)
 	if err != nil {
 		return err
