@@ -131,10 +131,12 @@ type ImportRow struct {
 	// Recipient is the customer, except their attributes: Recipient.Attributes is nil, and
 	// Extra holds them.
 	Recipient
-	// Extra are the row's attributes (the list's other columns with a value), in column
-	// order, each name once. A row carries them as a slice rather than as Recipient's map
-	// because an import handles hundreds of thousands of rows a second: a map per row was a third of the
-	// import's allocations and a tenth of its CPU, only to be walked once into JSON.
+	// Extra are the row's attributes (the list's other columns with a value), in the order
+	// the import read them; a name given twice (a column mapped onto another's name) counts
+	// with its last value, as it did in the map. A row carries them as a slice rather than as
+	// Recipient's map because an import handles hundreds of thousands of rows a second: a map
+	// per row was a third of the import's allocations and, with its hashing and its walk into
+	// JSON, a sixth of the import process's CPU.
 	Extra []Attribute
 	// RefKey is the lookup key of the recipient's reference code (see notice.ReferenceKeys),
 	// stored with the row for the public verification; 0 when the import computed none.

@@ -52,7 +52,7 @@ var errLeadingOversized = errors.New("the list starts with too many rows over th
 
 // recordCost estimates the memory a record takes in flight, as a record and then as the
 // validated row or reject of its batch: its bytes, plus for each field its string header and
-// the attribute map entry it may become.
+// the attribute it may become.
 func recordCost(rec *record) int {
 	n := 64
 	for _, f := range rec.fields {
@@ -94,7 +94,6 @@ func (p *pipeline) run(ctx context.Context, rr recordSource, write func(*breach.
 		workers.Go(func() {
 			cache := newParseCache()
 			for c := range chunks {
-				cache.attrs.reset()
 				b := batch{seq: c.seq, units: c.units, ImportBatch: &breach.ImportBatch{Rows: make([]breach.ImportRow, len(c.records))}}
 				valid := 0
 				for _, rec := range c.records {
@@ -110,6 +109,9 @@ func (p *pipeline) run(ctx context.Context, rr recordSource, write func(*breach.
 					valid++
 				}
 				b.Rows = b.Rows[:valid]
+				// The attributes' chunk goes with the batch: a worker waiting for the next
+				// chunk of the list must not keep this batch's rows alive through it.
+				cache.attrs.reset()
 				select {
 				case batches <- b:
 				case <-ctx.Done():

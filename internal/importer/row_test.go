@@ -267,7 +267,7 @@ func TestParse_StateOfARowWithoutCountryIsReadInTheDefaultCountry(t *testing.T) 
 			t.Fatalf("default country %q %v: %d rows, %v", tc.country, tc.jurisdictions, len(rows), err)
 		}
 		if got := rows[0].Jurisdiction; got != tc.jurisdiction || !maps.Equal(rows[0].AttributeMap(), tc.attributes) {
-			t.Errorf("default country %q %v: jurisdiction %q, attributes %v; want %q, %v", tc.country, tc.jurisdictions, got, rows[0].Attributes, tc.jurisdiction, tc.attributes)
+			t.Errorf("default country %q %v: jurisdiction %q, attributes %v; want %q, %v", tc.country, tc.jurisdictions, got, rows[0].AttributeMap(), tc.jurisdiction, tc.attributes)
 		}
 	}
 }

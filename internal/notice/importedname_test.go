@@ -57,6 +57,7 @@ func TestImportedMarkupName_CustomerGetsTheirNotice(t *testing.T) {
 	}
 	for i, row := range store.rows {
 		r := row.Recipient
+		r.Attributes = row.AttributeMap() // as the store gives them back
 		r.Locale = "en"
 		n, err := rd.Render(c, &r, Options{})
 		if err != nil {
@@ -107,6 +108,7 @@ func TestImportedLinkName_NoticeCarriesNoLure(t *testing.T) {
 	rd := renderer(t, "")
 	for _, row := range store.rows {
 		r := row.Recipient
+		r.Attributes = row.AttributeMap() // as the store gives them back
 		r.Locale = "en"
 		n, err := rd.Render(c, &r, Options{})
 		if err != nil {

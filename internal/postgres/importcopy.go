@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -42,8 +43,9 @@ func (s *itemStream) next() (*breach.ImportRow, *breach.Reject, bool) {
 	}
 }
 
-// stagedItem is a row or reject held back for the staging table. It is a copy: holding a
-// pointer into its batch would keep the whole batch alive.
+// stagedItem is a row or reject held back for the staging table. It is a copy that shares no
+// memory with its batch (detach): a pointer into the batch would keep the whole batch alive,
+// and a value pointing into its record, the record's whole text.
 type stagedItem struct {
 	row    *breach.ImportRow
 	reject *breach.Reject
@@ -117,9 +119,11 @@ func stagedRows(next func() (*breach.ImportRow, *breach.Reject, bool)) func([]by
 
 // directRows encodes, for COPY into recipients, the rows whose customer has certainly not been
 // copied before; the others, and the rejects, go to side. It ends the COPY (a pause) when side
-// is full, so that side can be staged and memory stays bounded.
+// is full (sideLimit items, or sideByteLimit bytes), so that side can be staged and memory
+// stays bounded.
 func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem) func([]byte) ([]byte, bool) {
 	var scratch []byte
+	sideBytes := 0
 	return func(b []byte) ([]byte, bool) {
 		for {
 			row, rej, ok := in.next()
@@ -133,16 +137,52 @@ func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem) func([]byt
 			item := stagedItem{}
 			if rej != nil {
 				r := *rej
+				r.CustomerID, r.Field, r.Reason = strings.Clone(r.CustomerID), strings.Clone(r.Field), strings.Clone(r.Reason)
+				sideBytes += len(r.CustomerID) + len(r.Reason)
 				item.reject = &r
 			} else {
-				r := *row
-				r.Extra = slices.Clone(r.Extra) // they share their memory with their batch's rows
+				r := detach(row)
+				sideBytes += rowBytes(&r)
 				item.row = &r
 			}
 			*side = append(*side, item)
-			if len(*side) >= sideLimit {
+			if len(*side) >= sideLimit || sideBytes >= sideByteLimit {
+				sideBytes = 0
 				return b, false
 			}
 		}
 	}
+}
+
+// sideByteLimit bounds the memory the side holds (see detach), however long its rows: 4096
+// rows of a megabyte would be 4 GiB.
+const sideByteLimit = 16 << 20
+
+// detach is a copy of row that shares no memory with its batch: its strings are cloned, so
+// that it keeps alive only its own values, not its record's whole text (dropped columns
+// included) nor its batch's attribute chunk.
+func detach(row *breach.ImportRow) breach.ImportRow {
+	r := *row
+	c := strings.Clone
+	r.CustomerID, r.Email, r.Phone, r.Name, r.Locale, r.Country, r.Jurisdiction =
+		c(r.CustomerID), c(r.Email), c(r.Phone), c(r.Name), c(r.Locale), c(r.Country), c(r.Jurisdiction)
+	p := &r.Postal
+	p.Line1, p.Line2, p.Line3, p.City, p.Region, p.PostalCode, p.Country =
+		c(p.Line1), c(p.Line2), c(p.Line3), c(p.City), c(p.Region), c(p.PostalCode), c(p.Country)
+	r.Extra = slices.Clone(r.Extra)
+	for i := range r.Extra {
+		r.Extra[i].Value = c(r.Extra[i].Value) // names belong to the header
+	}
+	return r
+}
+
+// rowBytes is about the memory a detached row holds: its struct and its values.
+func rowBytes(r *breach.ImportRow) int {
+	p := &r.Postal
+	n := 512 + len(r.CustomerID) + len(r.Email) + len(r.Phone) + len(r.Name) + len(r.Locale) + len(r.Country) + len(r.Jurisdiction) +
+		len(p.Line1) + len(p.Line2) + len(p.Line3) + len(p.City) + len(p.Region) + len(p.PostalCode) + len(p.Country)
+	for _, a := range r.Extra {
+		n += 32 + len(a.Value)
+	}
+	return n
 }
