@@ -207,19 +207,15 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 	if err := actor.Require(breach.RoleViewer); err != nil {
 		return nil, err
 	}
-	c, err := s.campaign(ctx, campaignID)
+	// With its code pool: customers without a code of their own get one from the pool, and
+	// the samples show where.
+	c, err := s.renderingCampaign(ctx, campaignID)
 	if err != nil {
 		return nil, err
 	}
 	rep, err := s.regulatorReport(ctx, c, RegulatorRequest{})
 	if err != nil {
 		return nil, err
-	}
-	if c.Offer != nil {
-		// Customers without a code of their own get one from the pool: the samples show where.
-		if c.CodePool, err = s.Store.CodePool(ctx, c.ID); err != nil {
-			return nil, err
-		}
 	}
 	out := &RegulatorSamples{CampaignID: c.ID, Samples: []SampleNotice{}, Website: []WebsiteNotice{}}
 	regulators := map[string][]string{}
