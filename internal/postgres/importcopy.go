@@ -166,6 +166,9 @@ func detach(row *breach.ImportRow) breach.ImportRow {
 	c := strings.Clone
 	r.CustomerID, r.Email, r.Phone, r.Name, r.Locale, r.Country, r.Jurisdiction =
 		c(r.CustomerID), c(r.Email), c(r.Phone), c(r.Name), c(r.Locale), c(r.Country), c(r.Jurisdiction)
+	// Never set by an import, but cloned all the same: TestDetach_SharesNoStringWithItsRecord
+	// holds detach to every string field of ImportRow.
+	r.CampaignID, r.EnrolmentCode, r.EmailProof, r.PhoneProof = c(r.CampaignID), c(r.EnrolmentCode), c(r.EmailProof), c(r.PhoneProof)
 	p := &r.Postal
 	p.Line1, p.Line2, p.Line3, p.City, p.Region, p.PostalCode, p.Country =
 		c(p.Line1), c(p.Line2), c(p.Line3), c(p.City), c(p.Region), c(p.PostalCode), c(p.Country)
