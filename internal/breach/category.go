@@ -124,7 +124,7 @@ func ParseCategory(s string) (Category, error) {
 	if c, ok := categoryAliases[key]; ok {
 		return c, nil
 	}
-	return 0, fmt.Errorf("unknown category %q (known: %s)", s, strings.Join(categoryNames[:], ", "))
+	return 0, fmt.Errorf("unknown category %q (known: %s)", Clip(s), strings.Join(categoryNames[:], ", "))
 }
 
 // normalizeCategoryName lower-cases s and spells its separators as underscores.

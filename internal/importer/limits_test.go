@@ -356,3 +356,37 @@ func TestRecordReader_RowLimitsAtTheirEdges(t *testing.T) {
 		})
 	}
 }
+
+// TestParse_LongBadValuesAreClippedInReasonsAndNotCached: a reject's reason quotes its values
+// clipped (a 60 KB phone, jurisdiction or category list quoted whole made each reason three
+// times its row, in memory and in import_rejects), and the worker's parse cache keeps no long
+// value (1,024 distinct 64 KiB values per column and worker were hundreds of megabytes).
+func TestParse_LongBadValuesAreClippedInReasonsAndNotCached(t *testing.T) {
+	long := strings.Repeat("7", 60_000)
+	var b strings.Builder
+	b.WriteString("customer_id,email,phone,jurisdiction,exposed,locale,country\n")
+	fmt.Fprintf(&b, "L1,a@example.com,%s,,,,\n", long)
+	fmt.Fprintf(&b, "L2,a@example.com,,j%s,,,\n", long)
+	fmt.Fprintf(&b, "L3,a@example.com,,,x%s,,\n", long)
+	fmt.Fprintf(&b, "L4,a@example.com,,,,x%s,\n", long)
+	fmt.Fprintf(&b, "L5,a@example.com,,,,,x%s\n", long)
+	_, rejects, _ := mustParse(t, b.String(), Options{})
+	if len(rejects) != 5 {
+		t.Fatalf("rejects %s, want the 5 rows", describeRejects(rejects))
+	}
+	for _, r := range rejects {
+		if len(r.Reason) > 1024 {
+			t.Errorf("%s: a reason of %d bytes (%.60q…), want the value clipped", r.CustomerID, len(r.Reason), r.Reason)
+		}
+	}
+
+	cache := newParseCache()
+	for i := range 10 {
+		raw := fmt.Sprintf("%d%s", i, long)
+		_, _ = lookup(cache.locales, raw, breach.ParseLocale)
+	}
+	_, _ = lookup(cache.locales, "es-PE", breach.ParseLocale)
+	if len(cache.locales) != 1 {
+		t.Errorf("the cache holds %d values, want only the short one", len(cache.locales))
+	}
+}

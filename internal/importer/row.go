@@ -35,8 +35,8 @@ type validator struct {
 
 // parseCache remembers how a worker read the values that repeat on nearly every row (locales,
 // countries, exposed categories): parsing a BCP 47 tag costs a microsecond, a map lookup a few
-// nanoseconds. It stops growing at maxCached entries, so a list of unique junk cannot make it
-// grow without bound.
+// nanoseconds. It keeps values of at most maxCachedLen bytes and stops growing at maxCached
+// entries, so a list of unique junk cannot make it grow past a megabyte.
 type parseCache struct {
 	locales   map[string]parsed
 	countries map[string]parsed
@@ -97,6 +97,11 @@ type parsed struct {
 
 const maxCached = 1024
 
+// maxCachedLen is the longest value a parseCache keeps: real locales, countries and category
+// lists are a few dozen bytes, and 1,024 cached values of 64 KiB junk each, per map and per
+// worker, were hundreds of megabytes.
+const maxCachedLen = 256
+
 func newParseCache() *parseCache {
 	return &parseCache{locales: map[string]parsed{}, countries: map[string]parsed{}, exposed: map[string]parsedCategories{}}
 }
@@ -107,7 +112,7 @@ func lookup(m map[string]parsed, raw string, parse func(string) (string, error))
 		return p.value, p.err
 	}
 	v, err := parse(raw)
-	if len(m) < maxCached {
+	if len(m) < maxCached && len(raw) <= maxCachedLen {
 		// A clone: raw shares its row's memory, which the key would keep alive.
 		m[strings.Clone(raw)] = parsed{v, err}
 	}
@@ -217,7 +222,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		p, ok := cache.exposed[raw]
 		if !ok {
 			p.set, p.err = breach.ParseCategories(raw)
-			if len(cache.exposed) < maxCached {
+			if len(cache.exposed) < maxCached && len(raw) <= maxCachedLen {
 				cache.exposed[strings.Clone(raw)] = p
 			}
 		}
@@ -388,11 +393,11 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 		return e164
 	}
 	if excelNumber.MatchString(raw) {
-		errs.add("phone", "%q is a number mangled by a spreadsheet (scientific notation); export the column as text", raw)
+		errs.add("phone", "%q is a number mangled by a spreadsheet (scientific notation); export the column as text", breach.Clip(raw))
 	} else if region != "" && err == phone.ErrInvalid {
-		errs.add("phone", "%q %v for %s", raw, err, region)
+		errs.add("phone", "%q %v for %s", breach.Clip(raw), err, region)
 	} else {
-		errs.add("phone", "%q %v", raw, err)
+		errs.add("phone", "%q %v", breach.Clip(raw), err)
 	}
 	return ""
 }
@@ -420,7 +425,7 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 	if j != "" {
 		j = strings.ToLower(j)
 		if !jurisdictionPattern.MatchString(j) {
-			errs.add("jurisdiction", "%q is not a jurisdiction such as gdpr, us-ca or kr-pipa", j)
+			errs.add("jurisdiction", "%q is not a jurisdiction such as gdpr, us-ca or kr-pipa", breach.Clip(j))
 		}
 		return j, ""
 	}

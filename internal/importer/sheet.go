@@ -366,6 +366,11 @@ func (s *sheetReader) record(cells []string) record {
 	for len(cells) < s.width {
 		cells = append(cells, "")
 	}
+	if s.width > 0 && len(cells) > s.width && allEmpty(cells[s.width:]) {
+		// A helper formula showing "" or a stray space right of the data, as a CSV's
+		// trailing delimiters: the row is read at the header's width (see fieldStrings).
+		cells = cells[:s.width]
+	}
 	for i, c := range cells {
 		if i >= len(s.exact) || !s.exact[i] {
 			continue

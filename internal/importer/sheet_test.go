@@ -602,3 +602,46 @@ func TestImport_XlsxHiddenRowsAreImportedWithAWarning(t *testing.T) {
 		t.Errorf("warnings %+v, want row 3's", imp.Warnings)
 	}
 }
+
+// TestImport_XlsxBlankCellsRightOfTheDataAreIgnored: a helper formula that shows "" right of
+// the data, or a stray space, gave every row one cell more than the header, and the whole list
+// was rejected ("row has 4 fields, the header has 3"); a CSV with trailing delimiters is read at
+// the header's width, and so is a workbook. A value there still rejects its row.
+func TestImport_XlsxBlankCellsRightOfTheDataAreIgnored(t *testing.T) {
+	f := excelize.NewFile()
+	rows := [][]any{
+		{"Customer ID", "E-mail", "Plan"},
+		{"X1", "x1@example.com", "P"},
+		{"X2", "x2@example.com", "P"},
+		{"X3", "x3@example.com", "P"},
+		{"X4", "x4@example.com", "P"},
+	}
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SetCellFormula("Sheet1", "D2", `IF(1=1,"","x")`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellValue("Sheet1", "D2", ""); err != nil { // the cached result a spreadsheet saves
+		t.Fatal(err)
+	}
+	if err := f.SetCellValue("Sheet1", "D3", " "); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellValue("Sheet1", "E4", " "); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellValue("Sheet1", "D5", "a note"); err != nil {
+		t.Fatal(err)
+	}
+	got, rejects, _ := mustParseBytes(t, workbookBytes(t, f), Options{})
+	if ids := customerIDs(got); !slices.Equal(ids, []string{"X1", "X2", "X3"}) {
+		t.Errorf("accepted %v, want X1, X2 and X3 (rejects %s)", ids, describeRejects(rejects))
+	}
+	if len(rejects) != 1 || rejects[0].CustomerID != "X4" {
+		t.Errorf("rejects %s, want X4's, whose extra cell holds a value", describeRejects(rejects))
+	}
+}
