@@ -106,7 +106,10 @@ func sideBounded(t *testing.T, reject bool) {
 	}
 	growth := (max(peak, base) - base) >> 20
 	t.Logf("peak live heap growth %d MiB for %d rows of 1 MiB", growth, rows)
-	if growth > 64 {
-		t.Errorf("peak live heap grew by %d MiB, want the import's memory flat (< 64 MiB)", growth)
+	// 35-48 MiB alone, up to 77 MiB with other packages' tests on the same two cores (the live
+	// heap is measured at collections, which lag then); 279-286 MiB when held-back rows kept
+	// their records.
+	if growth > 128 {
+		t.Errorf("peak live heap grew by %d MiB, want the import's memory flat (< 128 MiB; 300 MiB were held before detach)", growth)
 	}
 }
