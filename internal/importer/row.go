@@ -38,9 +38,9 @@ type validator struct {
 // nanoseconds. It keeps values of at most maxCachedLen bytes and stops growing at maxCached
 // entries, so a list of unique junk cannot make it grow past a megabyte.
 type parseCache struct {
-	locales   map[string]parsed
-	countries map[string]parsed
-	exposed   map[string]parsedCategories
+	locales   map[string]parsed[string]
+	countries map[string]parsed[string]
+	exposed   map[string]parsed[breach.Categories]
 	// attrs is the memory the worker's rows' attributes are appended into.
 	attrs attrArena
 }
@@ -85,13 +85,9 @@ func (a *attrArena) keep(attrs []breach.Attribute) []breach.Attribute {
 	return attrs[:n:n]
 }
 
-type parsedCategories struct {
-	set breach.Categories
-	err error
-}
-
-type parsed struct {
-	value string
+// parsed is a value as a parse function read it.
+type parsed[V any] struct {
+	value V
 	err   error
 }
 
@@ -103,18 +99,19 @@ const maxCached = 1024
 const maxCachedLen = 256
 
 func newParseCache() *parseCache {
-	return &parseCache{locales: map[string]parsed{}, countries: map[string]parsed{}, exposed: map[string]parsedCategories{}}
+	return &parseCache{locales: map[string]parsed[string]{}, countries: map[string]parsed[string]{},
+		exposed: map[string]parsed[breach.Categories]{}}
 }
 
 // lookup returns parse(raw), remembered in m.
-func lookup(m map[string]parsed, raw string, parse func(string) (string, error)) (string, error) {
+func lookup[V any](m map[string]parsed[V], raw string, parse func(string) (V, error)) (V, error) {
 	if p, ok := m[raw]; ok {
 		return p.value, p.err
 	}
 	v, err := parse(raw)
 	if len(m) < maxCached && len(raw) <= maxCachedLen {
 		// A clone: raw shares its row's memory, which the key would keep alive.
-		m[strings.Clone(raw)] = parsed{v, err}
+		m[strings.Clone(raw)] = parsed[V]{v, err}
 	}
 	return v, err
 }
@@ -219,14 +216,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		r.Locale = tag
 	}
 	if raw := get(fieldExposed); raw != "" {
-		p, ok := cache.exposed[raw]
-		if !ok {
-			p.set, p.err = breach.ParseCategories(raw)
-			if len(cache.exposed) < maxCached && len(raw) <= maxCachedLen {
-				cache.exposed[strings.Clone(raw)] = p
-			}
-		}
-		set, err := p.set, p.err
+		set, err := lookup(cache.exposed, raw, breach.ParseCategories)
 		if err != nil {
 			errs.add("exposed", "%v", err)
 		}

@@ -26,7 +26,10 @@ func TestDetach_SharesNoStringWithItsRecord(t *testing.T) {
 		t.Fatalf("only %d string fields found", n/3)
 	}
 
-	d := detach(&row)
+	d, size := detach(&row)
+	if size < n {
+		t.Errorf("detach counts %d bytes for %d bytes of values", size, n)
+	}
 	start := uintptr(unsafe.Pointer(unsafe.StringData(record)))
 	inRecord := func(s string) bool {
 		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))

@@ -141,8 +141,8 @@ func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem) func([]byt
 				sideBytes += len(r.CustomerID) + len(r.Reason)
 				item.reject = &r
 			} else {
-				r := detach(row)
-				sideBytes += rowBytes(&r)
+				r, size := detach(row)
+				sideBytes += size
 				item.row = &r
 			}
 			*side = append(*side, item)
@@ -158,12 +158,16 @@ func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem) func([]byt
 // rows of a megabyte would be 4 GiB.
 const sideByteLimit = 16 << 20
 
-// detach is a copy of row that shares no memory with its batch: its strings are cloned, so
-// that it keeps alive only its own values, not its record's whole text (dropped columns
-// included) nor its batch's attribute chunk.
-func detach(row *breach.ImportRow) breach.ImportRow {
-	r := *row
-	c := strings.Clone
+// detach is a copy of row that shares no memory with its batch, and about the memory it holds
+// (its struct and its values): its strings are cloned, so that it keeps alive only its own
+// values, not its record's whole text (dropped columns included) nor its batch's attribute
+// chunk.
+func detach(row *breach.ImportRow) (breach.ImportRow, int) {
+	r, size := *row, 512
+	c := func(s string) string {
+		size += len(s)
+		return strings.Clone(s)
+	}
 	r.CustomerID, r.Email, r.Phone, r.Name, r.Locale, r.Country, r.Jurisdiction =
 		c(r.CustomerID), c(r.Email), c(r.Phone), c(r.Name), c(r.Locale), c(r.Country), c(r.Jurisdiction)
 	// Never set by an import, but cloned all the same: TestDetach_SharesNoStringWithItsRecord
@@ -175,17 +179,7 @@ func detach(row *breach.ImportRow) breach.ImportRow {
 	r.Extra = slices.Clone(r.Extra)
 	for i := range r.Extra {
 		r.Extra[i].Value = c(r.Extra[i].Value) // names belong to the header
+		size += 32
 	}
-	return r
-}
-
-// rowBytes is about the memory a detached row holds: its struct and its values.
-func rowBytes(r *breach.ImportRow) int {
-	p := &r.Postal
-	n := 512 + len(r.CustomerID) + len(r.Email) + len(r.Phone) + len(r.Name) + len(r.Locale) + len(r.Country) + len(r.Jurisdiction) +
-		len(p.Line1) + len(p.Line2) + len(p.Line3) + len(p.City) + len(p.Region) + len(p.PostalCode) + len(p.Country)
-	for _, a := range r.Extra {
-		n += 32 + len(a.Value)
-	}
-	return n
+	return r, size
 }
