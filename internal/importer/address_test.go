@@ -201,3 +201,27 @@ func TestParse_ListedWarningsAreWholeRows(t *testing.T) {
 		t.Errorf("the last listed warning is line %d's %s, want line 51's state (whole rows)", last.Line, last.Field)
 	}
 }
+
+// A row whose region cell is empty takes its address's state from the row's state column, as a
+// list without a region column does: no warning that the address has no state when the row
+// names it. A placeholder state still gives way to the ZIP code's, with the warning.
+func TestParse_AnEmptyRegionTakesTheRowsState(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,country,address_line1,city,region,state,zip\n"+
+		"R1,US,1 Main St,Springfield,,IL,62704\n"+
+		"R2,US,1 Main St,Springfield,N/A,Illinois,62704\n"+
+		"R3,US,1 Main St,Boston,,N/A,02108\n"+
+		"R4,US,1 Main St,Boston,MA,NY,02108\n", Options{})
+	if len(rejects) != 0 || len(rows) != 4 {
+		t.Fatalf("%d rows, rejects%s", len(rows), describeRejects(rejects))
+	}
+	want := map[string]string{"R1": "IL", "R2": "IL", "R3": "MA", "R4": "MA"}
+	for _, r := range rows {
+		if r.Postal.Region != want[r.CustomerID] {
+			t.Errorf("%s: region %q, want %q", r.CustomerID, r.Postal.Region, want[r.CustomerID])
+		}
+	}
+	// Line 4 only: its address's state read from the ZIP code, and its state column no state.
+	if len(imp.Warnings) != 2 || imp.Warnings[0].Line != 4 || imp.Warnings[0].Field != "region" || imp.Warnings[1].Line != 4 || imp.Warnings[1].Field != "state" {
+		t.Errorf("warnings %+v, want only line 4's region and state", imp.Warnings)
+	}
+}

@@ -289,7 +289,8 @@ func (v *validator) hasAddress() bool {
 // An address is given when an address line is: city, region and postal code alone are not an
 // address, and stay attributes under their column's name as they were before letters (the
 // regulator report reads a ZIP code or a region from them). A `state` column, which stays the
-// customer's jurisdiction, is also the address's region when the list has no region column.
+// customer's jurisdiction, is also the address's region when the list has no region column or
+// the row's region cell is empty.
 //
 // A bad address rejects the row, even when the customer has an email address or a phone
 // number: the letter may be the notice the law asks for (letter_policy all, or a fallback),
@@ -314,8 +315,13 @@ func (v *validator) address(rec record, r *breach.ImportRow, get func(field) str
 		}
 		return ""
 	}
-	if a.Region == "" && v.cols.index[fieldRegion] < 0 {
-		a.Region = get(fieldState)
+	if a.Region == "" || isNullPlaceholder(a.Region) {
+		// An empty region cell beside a state column is the same address as a list without
+		// a region column: the state names it. Read from the ZIP code instead, it was right
+		// on the envelope but warned that the address had no state.
+		if st := get(fieldState); st != "" {
+			a.Region = st
+		}
 	}
 	a.Country = r.Country
 	if a.Country == "" {
