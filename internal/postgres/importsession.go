@@ -241,14 +241,24 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	if copied.direct+copied.staged != imp.Read {
 		return fmt.Errorf("copied %d rows but read %d", copied.direct+copied.staged, imp.Read)
 	}
-	if !s.existed {
+	// A new partition is indexed and attached before the merge, which then probes its
+	// indexes for the few customers the list repeats — unless the list repeats many (more
+	// than one staged row for 20 copied: a hash join of the whole partition costs less than
+	// that many probes and updates through three indexes): then it is merged into first.
+	mergeFirst := !s.existed && copied.direct > 0 && (copied.staged-imp.Rejected)*20 > copied.direct
+	if !s.existed && !mergeFirst {
 		if err := s.attachPartition(ctx, imp); err != nil {
 			return err
 		}
 	}
-	inserted, updated, err := s.merge(ctx, imp, copied)
+	inserted, updated, err := s.merge(ctx, imp, copied, !mergeFirst)
 	if err != nil {
 		return err
+	}
+	if mergeFirst {
+		if err := s.attachPartition(ctx, imp); err != nil {
+			return err
+		}
 	}
 	// The customers the list brought get their enrolment codes now, under the lock and in
 	// the same transaction, so none is ever seen without the code the pool has for them.

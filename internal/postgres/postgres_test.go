@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
@@ -81,30 +83,58 @@ func recipient(t *testing.T, db *postgres.DB, c *breach.Campaign, customerID str
 	return r
 }
 
+// A customer's rows fold into one whichever way the merge runs: into the new partition after
+// it is indexed (few repeats: filler customers make the repeats under one in twenty copied
+// rows), or before (many repeats: the list alone).
 func TestImport_DuplicateRowsMergeLaterNonEmptyFieldsWinAndCategoriesUnite(t *testing.T) {
-	db := open(t)
-	c := newCampaign(t, db)
-	imp := mustImport(t, db, c, `customer_id,email,phone,name,exposed,plan,segment
+	for _, road := range []struct {
+		name    string
+		fillers int
+	}{{"merged after indexing", 100}, {"merged before indexing", 0}} {
+		t.Run(road.name, func(t *testing.T) {
+			db := open(t)
+			c := newCampaign(t, db)
+			var fill strings.Builder
+			for i := range road.fillers {
+				fmt.Fprintf(&fill, "F%d,f%d@example.com,,,,,\n", i, i)
+			}
+			imp := mustImport(t, db, c, `customer_id,email,phone,name,exposed,plan,segment
 C1,ana@example.com,987654321,Ana,name|phone,Prepago,
 C2,bo@example.com,,Bo,email,,
-C1,,912345678,,sim,,gold
+`+fill.String()+`C1,,912345678,,sim,,gold
 C1,ANA.NEW@Example.com,,Ana Q.,,Postpago,
 `)
-	if imp.Read != 4 || imp.Accepted != 2 || imp.Merged != 2 || imp.Rejected != 0 {
-		t.Fatalf("counts = %+v, want read 4 accepted 2 merged 2", imp)
-	}
-	r := recipient(t, db, c, "C1")
-	if r.Email != "ANA.NEW@example.com" || r.Phone != "+51912345678" || r.Name != "Ana Q." {
-		t.Errorf("C1 = %q %q %q; want the latest non-empty values", r.Email, r.Phone, r.Name)
-	}
-	// The last row names no category: it has the campaign's default (name, phone,
-	// national_id), which adds to the others.
-	want, _ := breach.CategoriesOf("name", "phone", "sim", "national_id")
-	if r.Exposed != want {
-		t.Errorf("C1 exposed = %v, want %v", r.Exposed.Strings(), want.Strings())
-	}
-	if r.Attributes["plan"] != "Postpago" || r.Attributes["segment"] != "gold" {
-		t.Errorf("C1 attributes = %v, want plan from the last row and segment from the one that had it", r.Attributes)
+			if imp.Read != int64(4+road.fillers) || imp.Accepted != int64(2+road.fillers) || imp.Merged != 2 || imp.Rejected != 0 {
+				t.Fatalf("counts = %+v, want read %d accepted %d merged 2", imp, 4+road.fillers, 2+road.fillers)
+			}
+			r := recipient(t, db, c, "C1")
+			if r.Email != "ANA.NEW@example.com" || r.Phone != "+51912345678" || r.Name != "Ana Q." {
+				t.Errorf("C1 = %q %q %q; want the latest non-empty values", r.Email, r.Phone, r.Name)
+			}
+			// The last row names no category: it has the campaign's default (name, phone,
+			// national_id), which adds to the others.
+			want, _ := breach.CategoriesOf("name", "phone", "sim", "national_id")
+			if r.Exposed != want {
+				t.Errorf("C1 exposed = %v, want %v", r.Exposed.Strings(), want.Strings())
+			}
+			if r.Attributes["plan"] != "Postpago" || r.Attributes["segment"] != "gold" {
+				t.Errorf("C1 attributes = %v, want plan from the last row and segment from the one that had it", r.Attributes)
+			}
+			// Either way the partition ends attached with its three indexes.
+			conn, err := pgx.Connect(t.Context(), dbURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(t.Context())
+			var indexes int
+			err = conn.QueryRow(t.Context(), `
+				SELECT count(*) FROM pg_index i JOIN pg_inherits h ON h.inhrelid = i.indrelid
+				WHERE h.inhparent = 'recipients'::regclass
+					AND h.inhrelid = ('recipients_' || replace($1, '-', ''))::regclass`, c.ID).Scan(&indexes)
+			if err != nil || indexes != 3 {
+				t.Errorf("the attached partition has %d indexes (%v), want 3", indexes, err)
+			}
+		})
 	}
 }
 
