@@ -165,6 +165,10 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		errs.add("customer_id", "is empty")
 	case utf8.RuneCountInString(r.CustomerID) > maxCustomerID:
 		errs.add("customer_id", "is longer than %d characters", maxCustomerID)
+	case isNullPlaceholder(r.CustomerID) || isSpreadsheetError(r.CustomerID):
+		// A failed VLOOKUP leaves #N/A in every row it could not match: read as an ID, all of
+		// them were folded into one customer, the last row's contacts kept.
+		errs.add("customer_id", "%q stands for a missing value (or is a spreadsheet error), not a customer's ID: every row with it would be taken for one customer; give each row its customer's ID", r.CustomerID)
 	case strings.IndexByte(r.CustomerID, '+') > 0 && excelNumber.MatchString(r.CustomerID):
 		// Customers whose IDs the spreadsheet rounded alike would be merged into one.
 		errs.add("customer_id", "%q is a number mangled by a spreadsheet (scientific notation): customers whose IDs it rounded alike would be taken for one; export the column as text", r.CustomerID)
@@ -488,6 +492,19 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 var blankIfPlaceholder = [numFields]bool{
 	fieldEmail: true, fieldPhone: true,
 	fieldAddress1: true, fieldAddress2: true, fieldAddress3: true, fieldPostalCode: true,
+}
+
+// isSpreadsheetError reports whether s is an error value Excel, LibreOffice or Google Sheets
+// shows in a cell whose formula failed (#N/A, #REF!, #VALUE! …).
+func isSpreadsheetError(s string) bool {
+	if len(s) < 4 || s[0] != '#' {
+		return false
+	}
+	switch strings.ToUpper(s) {
+	case "#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NULL!", "#NUM!", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#GETTING_DATA", "#ERROR!":
+		return true
+	}
+	return false
 }
 
 // isNullPlaceholder reports whether s is one of the placeholders exports write for "no value":

@@ -310,3 +310,23 @@ func TestParse_NullPlaceholdersInContactColumnsAreEmpty(t *testing.T) {
 		t.Errorf("reject %+v, want C8's phone 0", rejects[2])
 	}
 }
+
+// A customer ID that is a placeholder for no value or a spreadsheet error (what a failed
+// VLOOKUP leaves) rejects its row: read as an ID, every such row was folded into one
+// customer, whose earlier contacts were silently replaced by the last row's.
+func TestParse_PlaceholderCustomerIDsAreRejected(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email\n"+
+		"N/A,a@example.com\nNULL,b@example.com\n#N/A,c@example.com\n#REF!,d@example.com\n-,e@example.com\n"+
+		"#1234,f@example.com\nNAN,g@example.com\n", Options{})
+	if got := customerIDs(rows); !slices.Equal(got, []string{"#1234", "NAN"}) {
+		t.Errorf("accepted %v, want #1234 and NAN%s", got, describeRejects(rejects))
+	}
+	if len(rejects) != 5 {
+		t.Fatalf("rejects%s; want lines 2 to 6", describeRejects(rejects))
+	}
+	for i, r := range rejects {
+		if r.Line != int64(i+2) || r.Field != "customer_id" || !strings.Contains(r.Reason, "not a customer's ID") {
+			t.Errorf("reject %+v, want line %d's customer_id", r, i+2)
+		}
+	}
+}
