@@ -926,3 +926,43 @@ func TestParse_RepeatedAttributeColumnsAreKeptRepeatedFieldsRefused(t *testing.T
 		t.Fatalf("--map phone_2=-: %+v", rows)
 	}
 }
+
+// A stray quote closed by a later one at a field's end, leaving the right number of fields
+// (an inch mark: `Monitor 27"`), swallowed the rows between the two into one field, silently.
+// The line that opened it is rejected, and the lines after it are read as rows again; a
+// field that really spans lines is kept whole.
+func TestParse_AStrayQuoteClosedAtAFieldEndCostsOneRow(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		middle int // ordinary rows between the stray quote and the one that closes it
+	}{{"next row closes it", 0}, {"five rows later", 5}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("customer_id,email,name,note,plan\nC1,z@example.com,Zed,ok,Gold\n")
+			b.WriteString(`C2,a@example.com,Ann,"VIP customer,Gold` + "\n")
+			for i := range tt.middle {
+				fmt.Fprintf(&b, "M%d,m%d@example.com,Mo,x,Gold\n", i, i)
+			}
+			b.WriteString(`C3,b@example.com,Bob,Monitor 27",Silver` + "\n")
+			b.WriteString("C4,c@example.com,Cy,x,Gold\n")
+			rows, rejects, _ := mustParse(t, b.String(), Options{})
+			if len(rejects) != 1 || rejects[0].Line != 3 || rejects[0].CustomerID != "C2" || !strings.Contains(rejects[0].Reason, "stray quote") {
+				t.Fatalf("rejects%s; want line 3 (C2) for its stray quote", describeRejects(rejects))
+			}
+			if len(rows) != 3+tt.middle {
+				t.Fatalf("accepted %v, want C1, the %d rows between, C3 and C4", customerIDs(rows), tt.middle)
+			}
+			for _, r := range rows {
+				if r.CustomerID == "C3" && (r.Attribute("note") != `Monitor 27"` || r.Attribute("plan") != "Silver") {
+					t.Errorf("C3 attributes %v", r.Extra)
+				}
+			}
+		})
+	}
+	// A note that really spans lines, some of them with commas, stays one field.
+	rows, rejects, _ := mustParse(t, "customer_id,email,name,note,plan\n"+
+		"C1,a@example.com,Ann,\"Called twice,\nleft a message, no answer,\nwill call back\",Gold\nC2,b@example.com,Bob,x,Gold\n", Options{})
+	if len(rejects) != 0 || len(rows) != 2 || !strings.Contains(rows[0].Attribute("note"), "will call back") {
+		t.Errorf("rows %v, rejects%s; want the note on three lines kept", customerIDs(rows), describeRejects(rejects))
+	}
+}

@@ -369,11 +369,32 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		return r.resync(rec, kept, st.quoteColumn,
 			"unterminated quoted field: the quote opened on this line only closes in a later row, at a place where no field ends"), nil
 	}
+	if kept != nil && r.couldBeRow(kept[0].text) && slices.ContainsFunc(kept[1:], func(l physLine) bool { return r.couldBeRow(l.text) }) {
+		// The quote closed at a field's end with the right number of fields, but the line
+		// that opened it is a whole row if the quote is text, and so is a line it ran over:
+		// a stray quote (an inch mark, a nickname) swallowing the rows after it until a
+		// later quote happened to close it. Read so, those customers were lost silently.
+		return r.resync(rec, kept, st.quoteColumn,
+			"a quote opened on this line runs over the next lines, which read as rows of their own: it is most likely a stray quote (an inch mark, a nickname; a quote inside a field is written twice, and the field quoted)"), nil
+	}
 	rec.fields = r.fieldStrings()
 	if rec.problem != "" {
 		rec.shrink()
 	}
 	return rec, nil
+}
+
+// couldBeRow reports whether a physical line, split at every delimiter as if it held no quote,
+// has the header's number of fields, or more of which only empty ones past it (trailing
+// delimiters, which a row may have).
+func (r *recordReader) couldBeRow(line []byte) bool {
+	if r.width < 2 {
+		return false
+	}
+	line = bytes.TrimRight(line, "\r")
+	all := bytes.Count(line, []byte{r.comma}) + 1
+	filled := bytes.Count(bytes.TrimRight(line, string(r.comma)), []byte{r.comma}) + 1
+	return filled <= r.width && r.width <= all
 }
 
 // overLong is the record of a line longer than MaxRowBytes, rejected. It ends with its line
