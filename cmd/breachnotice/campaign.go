@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,13 +238,44 @@ func (a *app) output(path string) (w *bufio.Writer, done func(error) error, err 
 			err = cerr
 		}
 		if err == nil {
-			err = os.Rename(f.Name(), path)
+			err = placeNew(f.Name(), path)
 		}
-		if err != nil {
-			os.Remove(f.Name())
-		}
+		os.Remove(f.Name())
 		return err
 	}, nil
+}
+
+// errOutputExists is the refusal to write over a file: an export run as root with a slip of
+// the path replaced /etc/passwd, and a file that existed may be someone else's.
+func errOutputExists(path string) error {
+	return fmt.Errorf("%s exists: the command writes only a new file (delete it first, or name another)", path)
+}
+
+// placeNew gives the finished temporary file tmp the name path, unless path exists: a hard
+// link fails rather than replace (the temporary name is removed by the caller). Where links
+// are not supported, it checks for path first and renames.
+func placeNew(tmp, path string) error {
+	err := os.Link(tmp, path)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, fs.ErrExist):
+		return errOutputExists(path)
+	}
+	if _, serr := os.Lstat(path); serr == nil {
+		return errOutputExists(path)
+	}
+	return os.Rename(tmp, path)
+}
+
+// createNew creates path for personal data: readable by its owner only, and never over an
+// existing file.
+func createNew(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, errOutputExists(path)
+	}
+	return f, err
 }
 
 // toOutput runs write with open, which opens the command's output (see output) only when write

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"os"
 	"path/filepath"
@@ -60,6 +61,30 @@ func TestCLI_StatusByLocaleAndExportOfACancelledCampaign(t *testing.T) {
 	}
 	if locales["es"] == 0 || locales["ko"] == 0 || locales["fr"] == 0 || locales["en"] == 0 || locales[""] != 0 {
 		t.Errorf("locales = %v", locales)
+	}
+
+	// An export never writes over a file (one run as root with a slip of the path replaced
+	// /etc/passwd), and leaves no temporary file behind.
+	before, _ := os.ReadFile(file)
+	if _, stderr, err := cli(t, "", "campaign", "export", id, "-o", file); err == nil || !strings.Contains(stderr, "exists") {
+		t.Errorf("export over an existing file: %v, %q; want it refused", err, stderr)
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(after, before) {
+		t.Error("the refused export changed the existing file")
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(file), ".*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+	// Nor does a preview, which writes a customer's notice for its owner's eyes only.
+	notice := filepath.Join(t.TempDir(), "notice.html")
+	if _, stderr, err := cli(t, "", "preview", "--campaign", id, "--sample", "--locale", "es", "--json", "--out", notice); err != nil {
+		t.Fatalf("preview: %v\n%s", err, stderr)
+	}
+	if st, err := os.Stat(notice); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("preview file: %v, %v; want mode 0600", st.Mode(), err)
+	}
+	if _, stderr, err := cli(t, "", "preview", "--campaign", id, "--sample", "--locale", "es", "--json", "--out", notice); err == nil || !strings.Contains(stderr, "exists") {
+		t.Errorf("preview over an existing file: %v, %q; want it refused", err, stderr)
 	}
 
 	// A failed export leaves no file that looks complete.

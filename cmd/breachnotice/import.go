@@ -143,7 +143,7 @@ func writeRejects(ctx context.Context, ops *operation.Service, actor breach.Acto
 	var f *os.File
 	err := ops.Rejects(ctx, actor, imp.CampaignID, imp.ID, func(*breach.Import) (io.Writer, error) {
 		var err error
-		f, err = os.Create(path)
+		f, err = createNew(path)
 		return f, err
 	})
 	if f != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -74,7 +73,7 @@ encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction",
 			if out == "" {
 				return writeNotices(a.stdout, notices, channel, asJSON, false)
 			}
-			f, err := os.Create(out)
+			f, err := createNew(out)
 			if err != nil {
 				return err
 			}

@@ -42,11 +42,11 @@ A token expires after --expires (default 2160h, 90 days; 0 for never) and can be
 any moment with breachnotice token revoke NAME.`,
 		Args: cobra.NoArgs,
 		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
-			lifetime := expires
-			if lifetime == 0 {
-				lifetime = -1 // never
+			req := operation.TokenRequest{Name: name, User: login, Lifetime: expires}
+			if expires == 0 {
+				req.Lifetime, req.Never = 0, true
 			}
-			token, info, err := ops.CreateToken(cmd.Context(), cliActor(), operation.TokenRequest{Name: name, User: login, Lifetime: lifetime})
+			token, info, err := ops.CreateToken(cmd.Context(), cliActor(), req)
 			if err != nil {
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/jackc/pgx/v5"
@@ -231,5 +232,21 @@ func TestOperation_TokenNamesAreSafeInAPath(t *testing.T) {
 	}
 	if _, _, err := ops.CreateToken(t.Context(), breach.CLIActor("t"), operation.TokenRequest{Name: "ci-bot@ops_1.x"}); err != nil {
 		t.Errorf("a plain name: %v", err)
+	}
+}
+
+// A negative lifetime is a slip of the sign, not "never": it is refused. A token lives for
+// ever only when asked in so many words.
+func TestOperation_ANegativeTokenLifetimeIsRefused(t *testing.T) {
+	ops, _ := service(t)
+	if _, _, err := ops.CreateToken(t.Context(), breach.CLIActor("t"), operation.TokenRequest{Name: "neg", Lifetime: -time.Hour}); breach.ErrorCode(err) != breach.EINVALID {
+		t.Errorf("lifetime -1h: %v, want EINVALID", err)
+	}
+	_, info, err := ops.CreateToken(t.Context(), breach.CLIActor("t"), operation.TokenRequest{Name: "default"})
+	if err != nil || info.ExpiresAt == nil || time.Until(*info.ExpiresAt) < operation.DefaultTokenLifetime-time.Minute {
+		t.Errorf("no lifetime: %+v, %v; want the default", info, err)
+	}
+	if _, info, err := ops.CreateToken(t.Context(), breach.CLIActor("t"), operation.TokenRequest{Name: "forever", Never: true}); err != nil || info.ExpiresAt != nil {
+		t.Errorf("never: %+v, %v; want no expiry", info, err)
 	}
 }

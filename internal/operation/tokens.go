@@ -36,12 +36,14 @@ type TokenStore interface {
 const DefaultTokenLifetime = 90 * 24 * time.Hour
 
 // TokenRequest is a token to create: Name (unique), the console user it acts for (User; none
-// for an unbound token), and its lifetime (Lifetime: DefaultTokenLifetime when zero, for ever
-// when negative).
+// for an unbound token), and its lifetime (Lifetime: DefaultTokenLifetime when zero). A token
+// lives for ever only when Never says so: a negative lifetime (a slip of the sign) is refused,
+// not read as "never".
 type TokenRequest struct {
 	Name     string
 	User     string
 	Lifetime time.Duration
+	Never    bool
 }
 
 // maxTokenName bounds a token's name. A name is letters, digits, '.', '_', '-' and '@': it
@@ -75,10 +77,15 @@ func (s *Service) CreateToken(ctx context.Context, actor breach.Actor, req Token
 	}
 	info := &breach.TokenInfo{Name: name, User: login}
 	switch {
-	case req.Lifetime == 0:
-		req.Lifetime = DefaultTokenLifetime
-		fallthrough
-	case req.Lifetime > 0:
+	case req.Never && req.Lifetime != 0:
+		return "", nil, breach.Errorf(breach.EINVALID, "a token that never expires has no lifetime")
+	case req.Lifetime < 0:
+		return "", nil, breach.Errorf(breach.EINVALID, "a token's lifetime %s is negative: give a positive one (0 for the default, %s)", req.Lifetime, DefaultTokenLifetime)
+	case req.Never:
+	default:
+		if req.Lifetime == 0 {
+			req.Lifetime = DefaultTokenLifetime
+		}
 		exp := time.Now().Add(req.Lifetime).UTC().Truncate(time.Second)
 		info.ExpiresAt = &exp
 	}
