@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/breachnotice/breachnotice/internal/plaintext"
@@ -65,13 +66,21 @@ var headerAliases = map[string]field{
 	"customerid": fieldCustomerID, "customer_number": fieldCustomerID, "customer_no": fieldCustomerID,
 	"client_id": fieldCustomerID, "account_id": fieldCustomerID, "subscriber_id": fieldCustomerID,
 	"e_mail": fieldEmail, "mail": fieldEmail, "email_address": fieldEmail, "correo": fieldEmail,
+	"e_mail_address": fieldEmail, "email_id": fieldEmail, "email_addr": fieldEmail, "emailaddress": fieldEmail,
+	"correo_electronico": fieldEmail, "correo_electrónico": fieldEmail, "courriel": fieldEmail, "adresse_e_mail": fieldEmail,
 	"mobile": fieldPhone, "msisdn": fieldPhone, "phone_number": fieldPhone, "mobile_number": fieldPhone,
 	"cell": fieldPhone, "cellphone": fieldPhone, "telephone": fieldPhone, "tel": fieldPhone, "telefono": fieldPhone,
+	"mobile_phone": fieldPhone, "mobile_phone_number": fieldPhone, "cell_phone": fieldPhone, "cell_phone_number": fieldPhone,
+	"cell_number": fieldPhone, "phone_no": fieldPhone, "mobile_no": fieldPhone, "telephone_number": fieldPhone,
+	"contact_number": fieldPhone, "teléfono": fieldPhone, "celular": fieldPhone, "movil": fieldPhone, "móvil": fieldPhone,
+	"téléphone": fieldPhone, "portable": fieldPhone,
 	"full_name": fieldName, "customer_name": fieldName, "nombre": fieldName,
 	"firstname": fieldFirstName, "given_name": fieldFirstName,
 	"lastname": fieldLastName, "surname": fieldLastName, "family_name": fieldLastName,
-	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale,
-	"country_code": fieldCountry, "pais": fieldCountry,
+	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale, "preferred_language": fieldLocale,
+	"langue": fieldLocale,
+	"country_code": fieldCountry, "pais": fieldCountry, "país": fieldCountry, "country_name": fieldCountry,
+	"country_of_residence": fieldCountry, "pays": fieldCountry,
 	"exposed_data": fieldExposed, "categories": fieldExposed, "data_exposed": fieldExposed,
 	// A `state` column stays the customer's jurisdiction (a US state code); it is also the
 	// address's region when the list has no region column (see validator.address). A bare
@@ -105,9 +114,10 @@ type columns struct {
 // words joined by '_'. A '/' separates words like a space or a dash does, so that
 // "State/Province" reads as state_province.
 func normalizeHeader(h string) string {
-	h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
+	h, _ = plaintext.StripFormat(h) // a byte order mark, a zero-width space
+	h = strings.ToLower(strings.TrimSpace(h))
 	return strings.Join(strings.FieldsFunc(h, func(r rune) bool {
-		return r == ' ' || r == '-' || r == '_' || r == '.' || r == '/'
+		return unicode.IsSpace(r) || r == '-' || r == '_' || r == '.' || r == '/' // NBSP too
 	}), "_")
 }
 
@@ -125,7 +135,8 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 		if !utf8.ValidString(h) {
 			return c, fmt.Errorf("header: column %d is not valid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)", i+1)
 		}
-		if r, bad := plaintext.ControlChar(h, false); bad {
+		visible, _ := plaintext.StripFormat(h) // normalizeHeader drops what StripFormat does
+		if r, bad := plaintext.ControlChar(visible, false); bad {
 			return c, fmt.Errorf("header: column %d contains the control character %U", i+1, r)
 		}
 		if len(h) > maxHeaderName {

@@ -475,6 +475,11 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 		errs.add(name, "invalid UTF-8 (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
 		return ""
 	}
+	// Invisible format characters (a zero-width space, a direction mark) pasted with a value
+	// are dropped: the value is what the person sees.
+	if stripped, had := plaintext.StripFormat(s); had {
+		s = strings.TrimSpace(stripped)
+	}
 	if c, ok := plaintext.ControlChar(s, multiline); ok {
 		errs.add(name, "contains the control character %U", c)
 		return ""

@@ -330,3 +330,38 @@ func TestParse_PlaceholderCustomerIDsAreRejected(t *testing.T) {
 		}
 	}
 }
+
+// Headers as CRMs and spreadsheets write them map to their fields: "E-mail Address", "Mobile
+// Phone", "Country Name", a non-breaking space inside "Customer ID", a zero-width space
+// pasted before "Language". Missed, the column was kept as an attribute: the customer lost a
+// channel, or, without their country, had a Chilean mobile read as a Peruvian number.
+func TestParse_HeadersAsPeopleWriteThem(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "Customer\u00a0ID,E-mail Address,Mobile Phone,Country Name,\u200bLanguage\n"+
+		"CL1,a@example.com,9 8765 4321,Chile,es\n", Options{})
+	if len(rejects) != 0 || len(rows) != 1 {
+		t.Fatalf("rows %d, rejects%s", len(rows), describeRejects(rejects))
+	}
+	if r := rows[0]; r.CustomerID != "CL1" || r.Email != "a@example.com" || r.Phone != "+56987654321" || r.Country != "CL" || r.Locale == "" || len(r.Extra) != 0 {
+		t.Errorf("row %+v, attributes %v; want every column read as its field", r.Recipient, r.Extra)
+	}
+}
+
+// Invisible format characters pasted with a value (a zero-width space, a direction mark) are
+// dropped, not a reason to reject the customer; a bidi override, which changes what the text
+// shows, still rejects its row.
+func TestParse_InvisibleCharactersInValuesAreDropped(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email,phone\n"+
+		"C1,\u200bc1@example.com,987-654-321\u200b\n"+
+		"C2,c2@example.com,\u200e+51987654322\n"+
+		"C3\ufeff,c3@exam\u00adple.com,\n"+
+		"C4,\u202ec4@example.com,\n", Options{})
+	want := map[string][2]string{"C1": {"c1@example.com", "+51987654321"}, "C2": {"c2@example.com", "+51987654322"}, "C3": {"c3@example.com", ""}}
+	if len(rows) != 3 || len(rejects) != 1 || rejects[0].CustomerID != "C4" {
+		t.Fatalf("accepted %v, rejects%s; want C1 to C3 accepted, C4 rejected", customerIDs(rows), describeRejects(rejects))
+	}
+	for _, r := range rows {
+		if w := want[r.CustomerID]; r.Email != w[0] || r.Phone != w[1] {
+			t.Errorf("%q: %q %q, want %q %q", r.CustomerID, r.Email, r.Phone, w[0], w[1])
+		}
+	}
+}

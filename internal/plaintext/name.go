@@ -155,6 +155,30 @@ func spaceControls(s string) (string, bool) {
 	}, s), true
 }
 
+// StripFormat is s without its invisible format characters (Unicode Cf: zero-width spaces,
+// direction marks, a byte order mark inside the text, soft hyphens), and whether it had any.
+// Pasted from a web page, an email client or a right-to-left document, they sit unseen in a
+// phone number or an email address: removed, the value reads as the person sees it; rejected,
+// the customer lost their notice for a character no one could see. Kept: the joiners, which
+// some scripts need, and the bidi embeddings, overrides and isolates, which change what the
+// text shows (ControlChar still refuses those).
+func StripFormat(s string) (string, bool) {
+	if !strings.ContainsFunc(s, isFormat) {
+		return s, false
+	}
+	return strings.Map(func(r rune) rune {
+		if isFormat(r) {
+			return -1
+		}
+		return r
+	}, s), true
+}
+
+func isFormat(r rune) bool {
+	return r >= 0x80 && unicode.Is(unicode.Cf, r) && r != '\u200d' && r != '\u200c' &&
+		!(r >= '\u202a' && r <= '\u202e') && !(r >= '\u2066' && r <= '\u2069')
+}
+
 // stripMarkup removes tags, comments, and the content of script and style elements, and any
 // '<' or '>' left over. A tag is '<' followed by a letter, '/', '!' or '?', up to the next '>'
 // (or the end: an unclosed tag is markup too); a '<' followed by anything else ("<3", "a < b")
