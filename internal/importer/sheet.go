@@ -375,10 +375,20 @@ func (s *sheetReader) record(cells []string) record {
 		if i >= len(s.exact) || !s.exact[i] {
 			continue
 		}
-		if c = strings.TrimSpace(c); !scientific.MatchString(c) && (len(c) <= maxExactDigits || strings.Trim(c, "0123456789") != "") {
+		c = strings.TrimSpace(c)
+		long := scientific.MatchString(c) || len(c) > maxExactDigits && strings.Trim(c, "0123456789") == ""
+		formatted := !long && formattedNumber.MatchString(c)
+		if !long && !formatted {
 			continue
 		}
 		switch digits, lossy := s.digits(i); {
+		case formatted:
+			// 987,654,321 or 987654321.00 through a number format: the integer behind it is
+			// the phone or the ID (read as shown, the phone was refused and the ID became
+			// another customer than the same ID typed as text).
+			if digits != "" && sameInteger(c, digits) {
+				cells[i] = digits
+			}
 		case lossy && rec.problem == "":
 			rec.problem, rec.problemColumn = fmt.Sprintf("%s is a number of more than %d digits, and Excel keeps only %d: its last digits may be another customer's; format the column as text and export the list again",
 				breach.Clip(c), maxExactDigits, maxExactDigits), i
@@ -400,6 +410,23 @@ func (s *sheetReader) record(cells []string) record {
 
 // scientific is a number as a scientific number format shows it: 5.20E+10, 5.19877E+10.
 var scientific = regexp.MustCompile(`^-?[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$`)
+
+// formattedNumber is an integer as a number format with thousands separators, decimals or a
+// currency shows it: 987,654,321, 987 654 321, 987654321.00, $42.00.
+var formattedNumber = regexp.MustCompile(`^[$€£¥]?\s?([0-9]{1,3}([,.' \x{a0}][0-9]{3})+([.,][0-9]+)?|[0-9]+[.,][0-9]+)$`)
+
+// sameInteger reports whether shown, a formattedNumber, shows the integer digits: the same
+// digits, separators aside, and only zeros after the decimal point.
+func sameInteger(shown, digits string) bool {
+	var b strings.Builder
+	for _, r := range shown {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	d := b.String()
+	return d == digits || strings.HasPrefix(d, digits) && strings.Trim(d[len(digits):], "0") == "" && strings.ContainsAny(shown, ".,")
+}
 
 // maxExactDigits is how many significant digits Excel keeps of a number: a longer one (a
 // 16-digit account number typed as a number) has lost its last digits.

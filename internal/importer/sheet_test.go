@@ -645,3 +645,40 @@ func TestImport_XlsxBlankCellsRightOfTheDataAreIgnored(t *testing.T) {
 		t.Errorf("rejects %s, want X4's, whose extra cell holds a value", describeRejects(rejects))
 	}
 }
+
+// A phone or customer ID held as a number and shown through a number format with thousands
+// separators, decimals or a currency is read as the integer behind it: shown, the phone
+// 987,654,321 was refused, and the ID 1,234,567 became another customer than the same ID
+// typed as text. A text cell is read as typed, and a format that only adds a prefix or pads
+// with zeros is read as shown (the list saved as CSV says the same).
+func TestImport_XlsxFormattedNumbersInPhoneAndIDColumnsAreTheirIntegers(t *testing.T) {
+	f := excelize.NewFile()
+	style := func(format string) int {
+		id, err := f.NewStyle(&excelize.Style{CustomNumFmt: &format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	f.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email", "phone"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{1234567, "a@example.com", 987654321})
+	f.SetSheetRow("Sheet1", "A3", &[]any{42, "b@example.com", 987654322})
+	f.SetSheetRow("Sheet1", "A4", &[]any{"1,234,568", "c@example.com", 987654323})
+	f.SetSheetRow("Sheet1", "A5", &[]any{"C5", "d@example.com", 987654324})
+	for cell, format := range map[string]string{"A2": "#,##0", "C2": "#,##0", "A3": `"$"#,##0.00`, "C3": "0.00", "C5": `"+51 "000 000 000`} {
+		f.SetCellStyle("Sheet1", cell, cell, style(format))
+	}
+	rows, rejects, _ := mustParseBytes(t, workbookBytes(t, f), Options{})
+	if len(rejects) != 0 {
+		t.Fatalf("rejects%s", describeRejects(rejects))
+	}
+	want := map[string]string{"1234567": "+51987654321", "42": "+51987654322", "1,234,568": "+51987654323", "C5": "+51987654324"}
+	if len(rows) != len(want) {
+		t.Fatalf("customer IDs %q, want %v", customerIDs(rows), want)
+	}
+	for _, r := range rows {
+		if phone, ok := want[r.CustomerID]; !ok || r.Phone != phone {
+			t.Errorf("%q: phone %q, want %q", r.CustomerID, r.Phone, phone)
+		}
+	}
+}
