@@ -214,10 +214,34 @@ func detectEncoding(sample []byte) (string, encoding.Encoding) {
 	for i := 0; i < utf8.UTFMax && len(trimmed) > 0 && !utf8.Valid(trimmed); i++ {
 		trimmed = trimmed[:len(trimmed)-1]
 	}
-	if utf8.Valid(trimmed) {
+	if utf8.Valid(trimmed) || mostlyUTF8(trimmed) {
+		// Mostly UTF-8: the stray bytes are read as Windows-1252 one by one (cp1252Fallback),
+		// as they would be past the sample.
 		return "utf-8", nil
 	}
 	return "windows-1252", charmap.Windows1252
+}
+
+// mostlyUTF8 reports whether b holds at least as many valid multi-byte UTF-8 characters as
+// bytes that are not UTF-8: a UTF-8 list with a row pasted from a Windows-1252 one. Read whole
+// as Windows-1252, every name of it was mangled (José as JosÃ©) for one stray byte; a
+// Windows-1252 file almost never holds a valid multi-byte UTF-8 sequence.
+func mostlyUTF8(b []byte) bool {
+	var multi, invalid int
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			invalid++
+		} else {
+			multi++
+		}
+		b = b[n:]
+	}
+	return multi > 0 && multi >= invalid
 }
 
 // nulPattern reports UTF-16 without a BOM: in mostly-ASCII text, every other byte is NUL.

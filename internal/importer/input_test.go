@@ -280,3 +280,23 @@ func TestParse_GzipCorruptBodyFails(t *testing.T) {
 		t.Fatal("a truncated gzip file parsed without error")
 	}
 }
+
+// A UTF-8 list with one byte pasted from a Windows-1252 one near its top is UTF-8 with that
+// byte read as Windows-1252 — not a Windows-1252 file: read so, every other accented name in
+// it was mangled (José as JosÃ©). A Windows-1252 file is still read as one.
+func TestParse_AStrayWindows1252ByteInAUTF8SampleManglesNothing(t *testing.T) {
+	rows, rejects, imp := mustParseBytes(t, []byte("customer_id,email,name\n"+
+		"C1,a@example.com,José\nC2,b@example.com,Ren\xe9\nC3,c@example.com,Zoë\n"), Options{})
+	if len(rejects) != 0 || len(rows) != 3 || imp.Encoding != "utf-8 (windows-1252 from line 3)" {
+		t.Fatalf("%d rows, encoding %q, rejects%s", len(rows), imp.Encoding, describeRejects(rejects))
+	}
+	for i, want := range []string{"José", "René", "Zoë"} {
+		if rows[i].Name != want {
+			t.Errorf("line %d: name %q, want %q", rows[i].Line, rows[i].Name, want)
+		}
+	}
+	rows, _, imp = mustParseBytes(t, []byte("customer_id,email,name\nC1,a@example.com,Jos\xe9\nC2,b@example.com,Mu\xf1oz\n"), Options{})
+	if imp.Encoding != "windows-1252" || len(rows) != 2 || rows[1].Name != "Muñoz" {
+		t.Errorf("a Windows-1252 file: encoding %q, rows %+v", imp.Encoding, rows)
+	}
+}
