@@ -243,8 +243,10 @@ func odsMimetype(e *zip.File) bool {
 }
 
 // pickSheet returns the sheet named name (exactly, or else in any letter case), or when name
-// is empty the first visible sheet that has rows — not a chart sheet, which has none, nor an
-// empty one — else the first visible sheet.
+// is empty the one visible sheet that has rows — not a chart sheet, which has none, nor an
+// empty one — else the first visible sheet. A workbook with several visible sheets that have
+// rows is refused unless name says which: taking the first, the customers on the other tabs
+// (a "Chile" tab beside "Peru") were never told, and nothing said so.
 func pickSheet(f *excelize.File, name string) (string, error) {
 	sheets := f.GetSheetList()
 	if len(sheets) == 0 {
@@ -252,6 +254,7 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 	}
 	if name == "" {
 		first := ""
+		var withRows []string
 		for _, s := range sheets {
 			if visible, err := f.GetSheetVisible(s); err != nil || !visible {
 				continue
@@ -260,10 +263,21 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 				first = s
 			}
 			if hasRows(f, s) {
-				return s, nil
+				withRows = append(withRows, s)
 			}
 		}
-		return cmp.Or(first, sheets[0]), nil
+		switch len(withRows) {
+		case 0:
+			return cmp.Or(first, sheets[0]), nil
+		case 1:
+			return withRows[0], nil
+		}
+		quoted := make([]string, len(withRows))
+		for i, s := range withRows {
+			quoted[i] = strconv.Quote(breach.Clip(s))
+		}
+		return "", breach.Errorf(breach.EINVALID, "the workbook has %d sheets with rows (%s): say which one is the list (--sheet NAME on the command line, sheet=NAME in the API, the Sheet box in the console); if the customers are on several, import each sheet in turn",
+			len(withRows), strings.Join(quoted, ", "))
 	}
 	if slices.Contains(sheets, name) {
 		return name, nil

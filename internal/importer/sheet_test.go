@@ -208,9 +208,11 @@ func TestImport_XlsxFromAFileOrAStreamLeavesNoTemporaryFile(t *testing.T) {
 	}
 }
 
-// TestImport_XlsxSheetIsChosenByName: the first visible sheet by default, --sheet NAME (in any
-// letter case) otherwise; an unknown sheet is refused with the workbook's sheets, and a sheet
-// named for a CSV list is refused too.
+// TestImport_XlsxSheetIsChosenByName: --sheet NAME (in any letter case) chooses; without it, a
+// workbook with several visible sheets that have rows is refused, naming them (taking the
+// first, the customers on the other tabs were silently left out), and a hidden sheet does
+// not count. An unknown sheet is refused with the workbook's sheets, and a sheet named for a
+// CSV list is refused too.
 func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
 	f := excelize.NewFile()
 	f.SetSheetRow("Sheet1", "A1", &[]any{"Notes"})
@@ -228,13 +230,17 @@ func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
 	}
 	data := workbookBytes(t, f)
 
-	for _, tt := range []struct{ sheet, want string }{{"", "Clientes"}, {"Customers", "Customers"}, {"customers", "Customers"}} {
+	_, _, _, err := parseBytes(t, data, Options{})
+	if !isInvalid(err) || !strings.Contains(err.Error(), `2 sheets with rows ("Clientes", "Customers")`) || !strings.Contains(err.Error(), "--sheet") {
+		t.Errorf("no sheet named in a workbook with two lists: %v; want them named, and how to choose", err)
+	}
+	for _, tt := range []struct{ sheet, want string }{{"Clientes", "Clientes"}, {"Customers", "Customers"}, {"customers", "Customers"}} {
 		rows, _, imp := mustParseBytes(t, data, Options{Sheet: tt.sheet})
 		if imp.Sheet != tt.want || len(rows) != map[string]int{"Clientes": 1, "Customers": 2}[tt.want] {
 			t.Errorf("sheet %q: read %q, %d rows; want %q", tt.sheet, imp.Sheet, len(rows), tt.want)
 		}
 	}
-	_, _, _, err := parseBytes(t, data, Options{Sheet: "Kunden"})
+	_, _, _, err = parseBytes(t, data, Options{Sheet: "Kunden"})
 	if !isInvalid(err) || !strings.Contains(err.Error(), "Kunden") || !strings.Contains(err.Error(), "Clientes, Customers") {
 		t.Errorf("unknown sheet: %v", err)
 	}

@@ -2,10 +2,13 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/importer"
 	"github.com/breachnotice/breachnotice/internal/operation"
 )
 
@@ -14,7 +17,8 @@ import (
 // held in memory nor written to a temporary file.
 func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUploadBytes)
-	file, filename, err := formFile(r)
+	var sheet string
+	file, filename, err := formFileWith(r, map[string]*string{"sheet": &sheet})
 	if err != nil {
 		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Upload: the form could not be read (%v).", err))
 		return
@@ -23,7 +27,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		s.actionFailed(w, r, breach.Errorf(breach.EINVALID, "Upload: choose the customer list file (CSV), then press Upload."))
 		return
 	}
-	finished, err := s.Ops.Import(r.Context(), actorOf(r.Context()), r.PathValue("id"), operation.ImportRequest{Filename: filename, List: file})
+	finished, err := s.Ops.Import(r.Context(), actorOf(r.Context()), r.PathValue("id"), operation.ImportRequest{
+		Filename: filename, List: file, Options: importer.Options{Sheet: strings.TrimSpace(sheet)}})
 	if err != nil {
 		s.actionFailed(w, r, err)
 		return
@@ -74,6 +79,15 @@ func (s *Server) rejects(w http.ResponseWriter, r *http.Request) {
 // (nothing is buffered); nil when the form is not multipart or no file was chosen. An error is
 // a form that cannot be read.
 func formFile(r *http.Request) (io.Reader, string, error) {
+	return formFileWith(r, nil)
+}
+
+// maxFormValue bounds a text field read before the file (a sheet's name).
+const maxFormValue = 1024
+
+// formFileWith is formFile, also reading the text fields named in values that come before the
+// file part (a form sends its fields in their order on the page).
+func formFileWith(r *http.Request, values map[string]*string) (io.Reader, string, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, "", nil
@@ -91,6 +105,16 @@ func formFile(r *http.Request) (io.Reader, string, error) {
 				return nil, "", nil
 			}
 			return part, part.FileName(), nil
+		}
+		if v, ok := values[part.FormName()]; ok {
+			b, err := io.ReadAll(io.LimitReader(part, maxFormValue+1))
+			if err != nil {
+				return nil, "", err
+			}
+			if len(b) > maxFormValue {
+				return nil, "", fmt.Errorf("the %s field is longer than %d bytes", part.FormName(), maxFormValue)
+			}
+			*v = string(b)
 		}
 	}
 }

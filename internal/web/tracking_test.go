@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
@@ -220,11 +222,50 @@ func TestLookup_AuditKeepsWhetherItMatchedNeverTheTypedText(t *testing.T) {
 	}
 }
 
+// A workbook with two sheets of rows is refused without a sheet named, saying so; the form's
+// Sheet box names the one to import.
+func TestUpload_ConsoleNamesTheSheetOfAWorkbook(t *testing.T) {
+	st := newStack(t, nil)
+	b := st.signedIn("sheeter", breach.RoleOperator)
+	c := st.campaign("test", "test", nil)
+	f := excelize.NewFile()
+	f.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Sheet1", "A2", &[]any{"P1", "p1@example.com"})
+	f.NewSheet("Chile")
+	f.SetSheetRow("Chile", "A1", &[]any{"customer_id", "email"})
+	f.SetSheetRow("Chile", "A2", &[]any{"CL1", "cl1@example.com"})
+	var wb bytes.Buffer
+	if err := f.Write(&wb); err != nil {
+		t.Fatal(err)
+	}
+	if got := uploadSheet(t, b, c.ID, "list.xlsx", wb.String(), ""); got.status != http.StatusBadRequest || !strings.Contains(got.body, "2 sheets with rows") {
+		t.Errorf("no sheet named: %d, want 400 naming the sheets\n%s", got.status, got.body)
+	}
+	if got := uploadSheet(t, b, c.ID, "list.xlsx", wb.String(), "Chile"); got.status != http.StatusSeeOther {
+		t.Fatalf("sheet Chile: %d\n%s", got.status, got.body)
+	}
+	if r, err := st.db.Recipient(context.Background(), c.ID, "CL1"); err != nil || r == nil {
+		t.Errorf("CL1, of the sheet named: %v", err)
+	}
+	if _, err := st.db.Recipient(context.Background(), c.ID, "P1"); breach.ErrorCode(err) != breach.ENOTFOUND {
+		t.Errorf("P1, of the other sheet: %v, want not found", err)
+	}
+}
+
 // upload posts a customer list under a file name, as the console's upload form does.
 func upload(t *testing.T, b *browser, campaignID, name, list string) answer {
 	t.Helper()
+	return uploadSheet(t, b, campaignID, name, list, "")
+}
+
+// uploadSheet is upload with the form's Sheet box filled in (sheet; none when empty).
+func uploadSheet(t *testing.T, b *browser, campaignID, name, list, sheet string) answer {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	if sheet != "" {
+		mw.WriteField("sheet", sheet)
+	}
 	fw, _ := mw.CreateFormFile("file", name)
 	fw.Write([]byte(list))
 	mw.Close()
