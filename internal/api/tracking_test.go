@@ -415,7 +415,7 @@ func TestTracking_ExportStreamsALargeCampaign(t *testing.T) {
 	if imp := importList(t, db, camp, &list); imp.Accepted != n {
 		t.Fatalf("import = %+v", imp)
 	}
-	if _, err := db.ApproveCampaign(ctx, id, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(ctx, id, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(ctx, id, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {

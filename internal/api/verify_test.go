@@ -40,7 +40,7 @@ func verifyCampaign(t *testing.T, c *client, db *postgres.DB) string {
 	if resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/imports", "text/csv", strings.NewReader(verifyList), c.token); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("import: %d %s", resp.StatusCode, body)
 	}
-	if _, err := db.ApproveCampaign(ctx, id, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(ctx, id, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(ctx, id, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {

@@ -24,6 +24,10 @@ type Campaign struct {
 	// ApprovedBy and ApprovedAt record the approval: who checked the list and the notices.
 	ApprovedBy string     `json:"approved_by,omitempty" yaml:"-"`
 	ApprovedAt *time.Time `json:"approved_at,omitempty" yaml:"-"`
+	// ApprovedTemplates is the digest of the notice templates the approvers saw the notices in
+	// (notice.Renderer.Digest): a process rendering with others must not send them. Empty for
+	// a campaign approved before approvals recorded it.
+	ApprovedTemplates string `json:"approved_templates,omitempty" yaml:"-"`
 	// Approvals are the approvals given so far for the list as it is (while a draft needs more
 	// than one) or that approved it; ApprovalsRequired how many it takes. Filled when a
 	// campaign is shown, not by every read.
@@ -146,6 +150,8 @@ type ApprovalPolicy struct {
 type Approval struct {
 	By string    `json:"by"`
 	At time.Time `json:"at"`
+	// Templates is the digest of the templates the approver saw the notices in.
+	Templates string `json:"templates,omitempty"`
 }
 
 // RequiredApprovals is how many distinct approvers the campaign needs: two under the

@@ -44,7 +44,7 @@ func TestSend_EachEmailCarriesItsCustomersOwnPoolCode(t *testing.T) {
 	if err := w.db.ImportCodes(ctx, ci, rd.Next); err != nil || ci.Assigned == 0 || ci.Pool.Missing != 0 {
 		t.Fatalf("codes import: %v, %+v", err, ci)
 	}
-	if _, err := w.db.ApproveCampaign(ctx, c.ID, "approver", "", func(c *breach.Campaign, _ []string, _ []breach.Approval) (int, error) {
+	if _, err := w.db.ApproveCampaign(ctx, c.ID, "approver", "", "", func(c *breach.Campaign, _ []string, _ []breach.Approval) (int, error) {
 		return 1, c.CodePool.CheckApproval()
 	}); err != nil {
 		t.Fatal(err)

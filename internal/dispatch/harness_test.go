@@ -143,7 +143,7 @@ func (w *world) campaign(n int, edit func(*breach.Campaign)) *breach.Campaign {
 	if _, err := im.Run(ctx, c, &breach.Import{CampaignID: c.ID, Filename: "list.csv"}, strings.NewReader(w.customers(n)), importer.Options{}); err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := w.db.ApproveCampaign(ctx, c.ID, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := w.db.ApproveCampaign(ctx, c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		w.t.Fatal(err)
 	}
 	// Leave no campaign running for the next test's workers.

@@ -78,7 +78,7 @@ var headerAliases = map[string]field{
 	"firstname": fieldFirstName, "given_name": fieldFirstName,
 	"lastname": fieldLastName, "surname": fieldLastName, "family_name": fieldLastName,
 	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale, "preferred_language": fieldLocale,
-	"langue": fieldLocale,
+	"langue": fieldLocale, "lengua": fieldLocale,
 	"country_code": fieldCountry, "pais": fieldCountry, "país": fieldCountry, "country_name": fieldCountry,
 	"country_of_residence": fieldCountry, "pays": fieldCountry,
 	"exposed_data": fieldExposed, "categories": fieldExposed, "data_exposed": fieldExposed,

@@ -496,3 +496,35 @@ func TestRender_ACustomerWithoutACodeIsToldHowToGetIt(t *testing.T) {
 		}
 	}
 }
+
+// The digest an approval records names what the notices are rendered from: the same for two
+// renderers of the same files, another when one file differs (a TEMPLATES_DIR editing the
+// Spanish wording) or when the notices link elsewhere (PUBLIC_URL).
+func TestDigest_NamesTheTemplatesAndTheLinks(t *testing.T) {
+	a, err := New("", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New("", secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Digest() != b.Digest() || len(a.Digest()) != 32 {
+		t.Errorf("two renderers of the embedded templates: %q and %q, want one 32-digit digest", a.Digest(), b.Digest())
+	}
+	es, err := os.ReadFile("../../templates/locales/es.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited, err := New(override(t, "locales/es.yaml", strings.Replace(string(es), "greeting:", "# edited\ngreeting:", 1)), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edited.Digest() == a.Digest() {
+		t.Error("a TEMPLATES_DIR that edits the Spanish wording has the embedded templates' digest")
+	}
+	b.PublicURL = "https://notice.example.net"
+	if b.Digest() == a.Digest() {
+		t.Error("another PUBLIC_URL has the same digest")
+	}
+}

@@ -2,6 +2,8 @@ package notice
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	htmltemplate "html/template"
 	"net/url"
@@ -32,6 +34,8 @@ type Renderer struct {
 	guidance map[string]guidance
 	verify   *verifyPages
 	secret   []byte
+	// files is the digest of the template files read (see digesting).
+	files string
 
 	// PublicURL (PUBLIC_URL) is where this service answers, /verify included: notices link to
 	// PublicURL/verify when it is an https URL on the campaign's official domain (see
@@ -51,6 +55,15 @@ func New(dir string, secret []byte) (*Renderer, error) {
 		return nil, err
 	}
 	return rd, nil
+}
+
+// Digest names what this renderer renders notices from: its template files (the embedded ones
+// and TEMPLATES_DIR's) and PublicURL, which the notices link to. An approval records it; a
+// worker whose renderer has another does not send the campaign (dispatch): the approvers saw
+// the notices as these files render them, not as a later release's or another directory's.
+func (rd *Renderer) Digest() string {
+	h := sha256.Sum256([]byte(rd.files + "\x00" + rd.PublicURL))
+	return hex.EncodeToString(h[:16])
 }
 
 // matcher returns the language matcher for a campaign's offered locales.

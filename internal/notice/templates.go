@@ -1,8 +1,11 @@
 package notice
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	htmltemplate "html/template"
 	"io/fs"
 	"os"
@@ -72,15 +75,37 @@ func (o overlay) Open(name string) (fs.File, error) {
 	return templates.FS.Open(name)
 }
 
+// digesting reads fsys's files for load and hashes each one read, with its name, in the order
+// read (load's, always the same): the digest of what the notices are rendered from.
+type digesting struct {
+	fsys fs.FS
+	h    hash.Hash
+}
+
+func (d digesting) Open(name string) (fs.File, error) { return d.fsys.Open(name) }
+
+// ReadFile is how load reads every file it uses (fs.ReadFile calls it).
+func (d digesting) ReadFile(name string) ([]byte, error) {
+	b, err := fs.ReadFile(d.fsys, name)
+	if err == nil {
+		fmt.Fprintf(d.h, "%d:%s %d:", len(name), name, len(b))
+		d.h.Write(b)
+	}
+	return b, err
+}
+
 // load reads and parses every template, failing on the first broken one with its file and line.
 func (rd *Renderer) load(dir string) error {
-	var fsys fs.FS = overlay{}
+	var base fs.FS = overlay{}
 	if dir != "" {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return fmt.Errorf("templates: %s is not a directory", dir)
 		}
-		fsys = overlay{dir: os.DirFS(dir)}
+		base = overlay{dir: os.DirFS(dir)}
 	}
+	d := digesting{fsys: base, h: sha256.New()}
+	defer func() { rd.files = hex.EncodeToString(d.h.Sum(nil)) }()
+	var fsys fs.FS = d
 	funcs := map[string]any{"upper": strings.ToUpper}
 	src, err := fs.ReadFile(fsys, "email.html.tmpl")
 	if err != nil {

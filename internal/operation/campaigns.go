@@ -143,7 +143,7 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 		listVersion = c.ListVersion
 	}
 	defer s.statuses.forget(id)
-	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, listVersion, func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
+	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, listVersion, s.Renderer.Digest(), func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
 		required := c.RequiredApprovals(s.TwoPersonAlways)
 		if err := c.CheckApproval(actor, required, authors, approvals); err != nil {
 			return 0, err

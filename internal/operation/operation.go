@@ -64,7 +64,7 @@ type CampaignStore interface {
 	// and the approvals so far, and returns how many approvals the campaign needs or why actor
 	// may not give one. Once that many are given the campaign is approved. The approval and
 	// its audit row (action breach.ActionCampaignApprove) commit together.
-	ApproveCampaign(ctx context.Context, id, actor, listVersion string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (required int, err error)) (*breach.Campaign, error)
+	ApproveCampaign(ctx context.Context, id, actor, listVersion, templates string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (required int, err error)) (*breach.Campaign, error)
 	// RequireTwoPerson records the deployment's two-person rule, which every campaign read
 	// carries from then on (breach.Campaign.Approval), with its audit row; by names the process.
 	RequireTwoPerson(ctx context.Context, by string) error

@@ -39,7 +39,7 @@ func sentCampaign(t *testing.T, ops *operation.Service, db *postgres.DB, finish 
 			t.Fatal(err)
 		}
 	}
-	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(ctx, c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {

@@ -95,7 +95,7 @@ func (db *DB) CampaignSource(ctx context.Context, id string) (string, error) {
 // campaignSelect reads a campaign, and the deployment's two-person rule with it (see
 // RequireTwoPerson): the rule is the database's, not the reading process's.
 const campaignSelect = `SELECT id, state, spec, created_by, created_at, approved_by, approved_at, started_by,
-	started_at, finished_at, purged_at, purged_by, list_version,
+	started_at, finished_at, purged_at, purged_by, list_version, templates_digest,
 	EXISTS (SELECT 1 FROM approval_policy WHERE two_person) FROM campaigns`
 
 func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
@@ -103,10 +103,11 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 		c, cols   breach.Campaign
 		spec      []byte
 		version   int64
+		templates *string
 		twoPerson bool
 	)
 	if err := row.Scan(&cols.ID, &cols.State, &spec, &cols.CreatedBy, &cols.CreatedAt, &cols.ApprovedBy, &cols.ApprovedAt,
-		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt, &cols.PurgedAt, &cols.PurgedBy, &version, &twoPerson); err != nil {
+		&cols.StartedBy, &cols.StartedAt, &cols.FinishedAt, &cols.PurgedAt, &cols.PurgedBy, &version, &templates, &twoPerson); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(spec, &c); err != nil {
@@ -118,6 +119,9 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 	c.StartedBy, c.StartedAt, c.FinishedAt = cols.StartedBy, cols.StartedAt, cols.FinishedAt
 	c.PurgedAt, c.PurgedBy = cols.PurgedAt, cols.PurgedBy
 	c.ListVersion = strconv.FormatInt(version, 10)
+	if templates != nil {
+		c.ApprovedTemplates = *templates
+	}
 	// The deployment's rule binds every campaign, whatever its file says.
 	c.Approval.TwoPerson = c.Approval.TwoPerson || twoPerson
 	return &c, nil
@@ -128,7 +132,7 @@ func scanCampaign(row pgx.CollectableRow) (*breach.Campaign, error) {
 // has the approvals check says it needs. The approval and its audit row commit together, and
 // the campaign is locked meanwhile, so no import can change its list between the check and
 // the approval, and two approvers cannot both be "the first".
-func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error)) (*breach.Campaign, error) {
+func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion, templates string, check func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error)) (*breach.Campaign, error) {
 	return db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
 		if err := c.State.Move(breach.CampaignApproved); err != nil {
 			return err
@@ -161,18 +165,24 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion string
 		if err != nil {
 			return err
 		}
+		for _, a := range approvals {
+			if a.Templates != templates {
+				return breach.Errorf(breach.ECONFLICT, "%s approved the notices as other templates render them (TEMPLATES_DIR, or another release of breachnotice): approve from a process with the same templates as theirs, or have them approve again from this one", a.By)
+			}
+		}
 		var at time.Time
-		if err := tx.QueryRow(ctx, `INSERT INTO campaign_approvals (campaign_id, actor) VALUES ($1, $2) RETURNING at`,
-			uid, actor).Scan(&at); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO campaign_approvals (campaign_id, actor, templates) VALUES ($1, $2, nullif($3, '')) RETURNING at`,
+			uid, actor, templates).Scan(&at); err != nil {
 			return fmt.Errorf("record approval: %w", err)
 		}
-		c.Approvals, c.ApprovalsRequired = append(approvals, breach.Approval{By: actor, At: at}), required
+		c.Approvals, c.ApprovalsRequired = append(approvals, breach.Approval{By: actor, At: at, Templates: templates}), required
 		complete := len(c.Approvals) >= required
 		if complete {
+			c.ApprovedTemplates = templates
 			err := tx.QueryRow(ctx, `
 				UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
-					recipients = $3
-				WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients,
+					recipients = $3, templates_digest = nullif($4, '')
+				WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients, templates,
 			).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23514" && pgErr.ConstraintName == "" && strings.Contains(pgErr.Message, "two approvers") {
@@ -206,7 +216,7 @@ func (db *DB) Approvals(ctx context.Context, id string) ([]breach.Approval, erro
 // for (migrations 00020 and 00021).
 func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval, error) {
 	rows, err := q.Query(ctx, `
-		SELECT a.actor, a.at FROM campaign_approvals a
+		SELECT a.actor, a.at, coalesce(a.templates, '') FROM campaign_approvals a
 		JOIN campaigns c ON c.id = a.campaign_id AND c.list_version = a.list_version
 		WHERE a.campaign_id = $1 ORDER BY a.at`, uid)
 	if err != nil {
@@ -214,7 +224,7 @@ func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.Approval, error) {
 		var a breach.Approval
-		err := row.Scan(&a.By, &a.At)
+		err := row.Scan(&a.By, &a.At, &a.Templates)
 		return a, err
 	})
 	if err != nil {

@@ -368,19 +368,19 @@ func TestApproveCampaign_NeedsRecipientsAndAPassingCheckAndHappensOnce(t *testin
 	db := open(t)
 	c := newCampaign(t, db)
 	pass := func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }
-	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", "", pass); breach.ErrorCode(err) != breach.ECONFLICT {
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", "", "", pass); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("approving a campaign without recipients: %v, want a conflict", err)
 	}
 	mustImport(t, db, c, string(examples.Customers))
 	lintErr := breach.Errorf(breach.ECONFLICT, "lint found 1 error")
-	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 0, lintErr }); err != lintErr {
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "alice", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 0, lintErr }); err != lintErr {
 		t.Errorf("approving despite a failing check: %v", err)
 	}
-	got, err := db.ApproveCampaign(t.Context(), c.ID, "alice", "", pass)
+	got, err := db.ApproveCampaign(t.Context(), c.ID, "alice", "", "", pass)
 	if err != nil || got.State != breach.CampaignApproved || got.ApprovedBy != "alice" || got.ApprovedAt == nil {
 		t.Fatalf("approve = %+v, %v", got, err)
 	}
-	if _, err := db.ApproveCampaign(t.Context(), c.ID, "bob", "", pass); breach.ErrorCode(err) != breach.ECONFLICT {
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "bob", "", "", pass); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("approving twice: %v, want a conflict", err)
 	}
 	if _, err := runImport(t, db, c, "customer_id,email\nLATE,late@example.com\n"); breach.ErrorCode(err) != breach.ECONFLICT {

@@ -39,7 +39,7 @@ func finishedCampaign(t *testing.T, db *postgres.DB) *breach.Campaign {
 	if imp.Accepted != 3 || imp.Rejected != 1 {
 		t.Fatalf("import = %+v, want 3 accepted and 1 rejected", imp)
 	}
-	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(ctx, c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
@@ -101,7 +101,7 @@ func TestPurge_RefusesCampaignsThatHaveNotFinished(t *testing.T) {
 	if breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(breach.ErrorMessage(err), "completed or cancelled") {
 		t.Errorf("purge of a draft: %v; want ECONFLICT naming what can be purged", err)
 	}
-	if _, err := db.ApproveCampaign(t.Context(), c.ID, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(t.Context(), c.ID, "op", breach.CampaignApproved, breach.CampaignRunning); err != nil {

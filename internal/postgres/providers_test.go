@@ -63,7 +63,7 @@ func startedCampaign(t *testing.T, db *postgres.DB, policy breach.ChannelPolicy)
 		t.Fatal(err)
 	}
 	mustImport(t, db, c, reportList())
-	if _, err := db.ApproveCampaign(ctx, c.ID, "alice", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(ctx, c.ID, "alice", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(ctx, c.ID, "alice", breach.CampaignApproved, breach.CampaignRunning); err != nil {

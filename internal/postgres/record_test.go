@@ -234,7 +234,7 @@ func newCampaignWithList(t *testing.T, db *postgres.DB, list string) *breach.Cam
 	t.Helper()
 	c := newCampaign(t, db)
 	mustImport(t, db, c, list)
-	if _, err := db.ApproveCampaign(t.Context(), c.ID, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(t.Context(), c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(t.Context(), c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {

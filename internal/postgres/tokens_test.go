@@ -80,7 +80,7 @@ func TestApproveCampaign_ACampaignNeedingTwoStaysADraftUntilTheSecondAndAnImport
 		seenAuthors, seenApprovals = authors, len(approvals)
 		return 2, nil
 	}
-	got, err := db.ApproveCampaign(ctx, c.ID, "user:bob", "", two)
+	got, err := db.ApproveCampaign(ctx, c.ID, "user:bob", "", "", two)
 	if err != nil || got.State != breach.CampaignDraft || len(got.Approvals) != 1 || got.ApprovalsRequired != 2 {
 		t.Fatalf("first of two approvals: %+v, %v; want a draft with 1 of 2", got, err)
 	}
@@ -92,10 +92,10 @@ func TestApproveCampaign_ACampaignNeedingTwoStaysADraftUntilTheSecondAndAnImport
 	if aps, err := db.Approvals(ctx, c.ID); err != nil || len(aps) != 0 {
 		t.Fatalf("approvals after an import: %v, %v; want none", aps, err)
 	}
-	if _, err := db.ApproveCampaign(ctx, c.ID, "user:bob", "", two); err != nil || seenApprovals != 0 {
+	if _, err := db.ApproveCampaign(ctx, c.ID, "user:bob", "", "", two); err != nil || seenApprovals != 0 {
 		t.Fatalf("approval after the import: %v (check saw %d earlier approvals)", err, seenApprovals)
 	}
-	got, err = db.ApproveCampaign(ctx, c.ID, "user:carla", "", two)
+	got, err = db.ApproveCampaign(ctx, c.ID, "user:carla", "", "", two)
 	if err != nil || got.State != breach.CampaignApproved || got.ApprovedBy != "user:carla" || seenApprovals != 1 {
 		t.Fatalf("second approval: %+v, %v (check saw %d)", got, err, seenApprovals)
 	}
@@ -176,4 +176,35 @@ func TestTokens_CachedTokensAreRefusedAsSoonAsAnotherProcessRevokesThemOrDisable
 		t.Fatal(err)
 	}
 	refusedSoon("cached-bound")
+}
+
+// Two approvers approve the same notices: one who saw them rendered from other templates than
+// the first approver (another TEMPLATES_DIR, another release) is refused, and the campaign
+// keeps the templates it was approved with.
+func TestApproveCampaign_ApprovalsOfOtherTemplatesDoNotAddUp(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c, src, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Approval.TwoPerson, c.CreatedBy = true, "cli:maria"
+	if err := db.CreateCampaign(ctx, c, string(src)); err != nil {
+		t.Fatal(err)
+	}
+	mustImport(t, db, c, "customer_id,email\nC1,a@example.com\n")
+	two := func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 2, nil }
+	if _, err := db.ApproveCampaign(ctx, c.ID, "user:bob", "", "templates-a", two); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ApproveCampaign(ctx, c.ID, "user:carla", "", "templates-b", two); breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "user:bob approved the notices as other templates") {
+		t.Fatalf("approval of other templates: %v, want ECONFLICT naming the first approver", err)
+	}
+	got, err := db.ApproveCampaign(ctx, c.ID, "user:carla", "", "templates-a", two)
+	if err != nil || got.State != breach.CampaignApproved {
+		t.Fatalf("approval of the same templates: %+v, %v", got, err)
+	}
+	if read, err := db.Campaign(ctx, c.ID); err != nil || read.ApprovedTemplates != "templates-a" {
+		t.Errorf("approved templates %q (%v), want templates-a", read.ApprovedTemplates, err)
+	}
 }

@@ -23,7 +23,7 @@ func runningCampaign(t *testing.T, db *postgres.DB, list string, step int) *brea
 	ctx := t.Context()
 	c := newCampaign(t, db)
 	mustImport(t, db, c, list)
-	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(ctx, c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {
@@ -111,7 +111,7 @@ func TestCampaignStatus_LocalesAddUpToTheChannelsWhilePlanningAndSending(t *test
 	ctx := t.Context()
 	c := newCampaign(t, db)
 	mustImport(t, db, c, string(examples.Customers))
-	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.MoveCampaign(ctx, c.ID, "starter", breach.CampaignApproved, breach.CampaignRunning); err != nil {

@@ -17,7 +17,7 @@ func startedCampaign(t *testing.T, st *stack) *breach.Campaign {
 	t.Helper()
 	ctx := context.Background()
 	c := st.campaign("test", "test", nil)
-	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := st.db.ApproveCampaign(ctx, c.ID, "test", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.db.MoveCampaign(ctx, c.ID, "test", breach.CampaignApproved, breach.CampaignRunning); err != nil {

@@ -381,7 +381,7 @@ func TestRoles_ViewerCannotStartAndOperatorCannotApprove(t *testing.T) {
 	if s := state(t, st, c.ID); s != breach.CampaignDraft {
 		t.Fatalf("after the operator's refused approval: %s", s)
 	}
-	if _, err := st.db.ApproveCampaign(context.Background(), c.ID, "test", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+	if _, err := st.db.ApproveCampaign(context.Background(), c.ID, "test", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got := viewer.post("/campaigns/"+c.ID+"/start", nil); got.status != http.StatusForbidden || !strings.Contains(got.body, "operator role") {
