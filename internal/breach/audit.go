@@ -35,6 +35,7 @@ const (
 	ActionUserReset        = "user.reset"
 	ActionSignIn           = "console.sign_in"
 	ActionSignInFailed     = "console.sign_in_failed"
+	ActionDenied           = "access.denied" // an operation refused for want of a role (detail: attempted, role)
 	ActionSignOut          = "console.sign_out"
 	ActionQueuesPrefix     = "queues."
 	ActionCodesImport      = "codes.import"      // a vendor's enrolment codes added to the pool (detail: counts, never a code)

@@ -13,7 +13,7 @@ import (
 // CreateCampaign stores the campaign file read from src (named name in its errors, which list
 // every problem with its line) as a draft created by actor.
 func (s *Service) CreateCampaign(ctx context.Context, actor breach.Actor, name string, src io.Reader) (*breach.Campaign, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "CreateCampaign", ""); err != nil {
 		return nil, err
 	}
 	c, raw, err := campaignfile.Parse(name, io.LimitReader(src, campaignfile.MaxSize+1))
@@ -32,7 +32,7 @@ func (s *Service) CreateCampaign(ctx context.Context, actor breach.Actor, name s
 
 // Campaign returns a campaign with its approvals so far and how many it needs.
 func (s *Service) Campaign(ctx context.Context, actor breach.Actor, id string) (*breach.Campaign, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Campaign", id); err != nil {
 		return nil, err
 	}
 	c, err := s.campaign(ctx, id)
@@ -51,7 +51,7 @@ func (s *Service) Campaign(ctx context.Context, actor breach.Actor, id string) (
 
 // Campaigns lists every campaign, newest first.
 func (s *Service) Campaigns(ctx context.Context, actor breach.Actor) ([]*breach.Campaign, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Campaigns", ""); err != nil {
 		return nil, err
 	}
 	return s.Store.Campaigns(ctx)
@@ -82,7 +82,7 @@ func (s *Service) Summary(ctx context.Context, actor breach.Actor, id string) (*
 
 // Lint checks every locale × jurisdiction × channel of a campaign's notices.
 func (s *Service) Lint(ctx context.Context, actor breach.Actor, id string) (*breach.Campaign, []notice.Finding, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Lint", id); err != nil {
 		return nil, nil, err
 	}
 	c, err := s.renderingCampaign(ctx, id)
@@ -117,7 +117,7 @@ type ApproveRequest struct {
 //
 // The approval is of the list version req names, and refused if the list has changed since.
 func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, req ApproveRequest) (*breach.Campaign, error) {
-	if err := actor.Require(breach.RoleApprover); err != nil {
+	if err := s.require(ctx, actor, breach.RoleApprover, "Approve", id); err != nil {
 		return nil, err
 	}
 	if err := s.RecordApprovalPolicy(ctx); err != nil {
@@ -226,7 +226,7 @@ var (
 // MoveCampaign starts, pauses, resumes or cancels a campaign; the workers hear of it at once.
 // A move the state machine does not allow is an ECONFLICT error saying what is possible.
 func (s *Service) MoveCampaign(ctx context.Context, actor breach.Actor, id string, m Move) (*breach.Campaign, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "MoveCampaign", id); err != nil {
 		return nil, err
 	}
 	id, err := breach.ParseID("campaign", id)
@@ -241,7 +241,7 @@ func (s *Service) MoveCampaign(ctx context.Context, actor breach.Actor, id strin
 // at most StatusMaxAge ago (or, while it is being read again, 5 × StatusMaxAge; see
 // statusCache). The answer may be shared with other requests: not to be changed.
 func (s *Service) Status(ctx context.Context, actor breach.Actor, id string) (*breach.CampaignStatus, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Status", id); err != nil {
 		return nil, err
 	}
 	id, err := breach.ParseID("campaign", id)

@@ -40,7 +40,7 @@ type CodesRequest struct {
 // and lists the first rejected lines with their reasons. The campaign must have an offer: the
 // codes are its enrolment codes. Audited with its counts, never a code, in the same transaction.
 func (s *Service) ImportCodes(ctx context.Context, actor breach.Actor, campaignID string, req CodesRequest) (*breach.CodeImport, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "ImportCodes", campaignID); err != nil {
 		return nil, err
 	}
 	c, err := s.campaign(ctx, campaignID)
@@ -67,7 +67,7 @@ func (s *Service) ImportCodes(ctx context.Context, actor breach.Actor, campaignI
 // CodePool returns a campaign's pool of enrolment codes: size, assigned, free, and how many
 // customers still lack a code; nil when no codes were imported. Counts only.
 func (s *Service) CodePool(ctx context.Context, actor breach.Actor, campaignID string) (*breach.CodePool, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "CodePool", campaignID); err != nil {
 		return nil, err
 	}
 	c, err := s.campaign(ctx, campaignID)
@@ -83,7 +83,7 @@ func (s *Service) CodePool(ctx context.Context, actor breach.Actor, campaignID s
 // rows written. It links codes to customers: a read audited (breach.ActionCodesExport) before
 // open is called. Cells are escaped against formula injection (csvsafe).
 func (s *Service) ExportCodes(ctx context.Context, actor breach.Actor, campaignID string, open func(c *breach.Campaign) (io.Writer, error)) (int64, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "ExportCodes", campaignID); err != nil {
 		return 0, err
 	}
 	secret, err := s.secret(ctx)

@@ -23,7 +23,7 @@ const exportFlushRows = 1000
 // whether it completed, even when the reader went away midway: what left is what counts.
 // open is called once the first audit row is written (a door sets its headers there).
 func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID string, open func(c *breach.Campaign) (io.Writer, error)) (int64, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Export", campaignID); err != nil {
 		return 0, err
 	}
 	secret, err := s.secret(ctx)

@@ -22,7 +22,7 @@ type ImportRequest struct {
 // counts (read = accepted + merged + rejected). The import is audited whether it completed or
 // failed, with its counts and never a row of the list.
 func (s *Service) Import(ctx context.Context, actor breach.Actor, campaignID string, req ImportRequest) (*breach.Import, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "Import", campaignID); err != nil {
 		return nil, err
 	}
 	secret, err := s.secret(ctx)
@@ -53,7 +53,7 @@ func (s *Service) Import(ctx context.Context, actor breach.Actor, campaignID str
 
 // ImportReport returns an import's counts and state.
 func (s *Service) ImportReport(ctx context.Context, actor breach.Actor, campaignID, importID string) (*breach.Import, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "ImportReport", campaignID); err != nil {
 		return nil, err
 	}
 	cid, iid, err := importIDs(campaignID, importID)

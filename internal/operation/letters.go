@@ -82,7 +82,7 @@ func (s *Service) letterContent() LetterContent {
 // temporary file until the letters are written. open is called once the read is audited (a
 // door sets its headers there).
 func (s *Service) Letters(ctx context.Context, actor breach.Actor, campaignID string, open func(c *breach.Campaign) (LetterSink, error)) (*breach.LettersReport, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "Letters", campaignID); err != nil {
 		return nil, err
 	}
 	secret, err := s.secret(ctx)

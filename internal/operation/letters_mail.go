@@ -49,7 +49,7 @@ func (s *Service) LettersReturned(ctx context.Context, actor breach.Actor, campa
 
 func (s *Service) markLetters(ctx context.Context, actor breach.Actor, campaignID string, file io.Reader,
 	from []breach.DeliveryState, to breach.DeliveryState, action string) (*breach.LetterMarkReport, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "markLetters", campaignID); err != nil {
 		return nil, err
 	}
 	secret, err := s.secret(ctx)

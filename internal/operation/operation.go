@@ -214,6 +214,27 @@ func (s *Service) auditMiss(ctx context.Context, actor breach.Actor, action, cam
 	return err
 }
 
+// require returns actor.Require(role), auditing a refusal (access.denied: who, the operation
+// attempted, the role it takes, and the campaign when the request named a valid one): an
+// investigator asking who tried to approve, or probed for customers, without the right must
+// find them — a refusal left no trace.
+func (s *Service) require(ctx context.Context, actor breach.Actor, role breach.Role, attempted, campaignID string) error {
+	err := actor.Require(role)
+	if err == nil {
+		return nil
+	}
+	id := ""
+	if campaignID != "" {
+		if parsed, perr := breach.ParseID("campaign", campaignID); perr == nil {
+			id = parsed
+		}
+	}
+	if aerr := s.audit(ctx, actor, breach.ActionDenied, id, map[string]any{"attempted": attempted, "role": string(role)}); aerr != nil {
+		return aerr
+	}
+	return err
+}
+
 // audit records an action that has happened; failing to record it is an error the door shows,
 // since the action stands without a trace otherwise.
 func (s *Service) audit(ctx context.Context, actor breach.Actor, action, campaignID string, detail map[string]any) error {

@@ -3,6 +3,7 @@ package operation_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -105,7 +106,7 @@ func auditCount(t *testing.T, db *postgres.DB) int {
 // Roles are the operation's to check: a viewer reads, and is refused every change whichever
 // door it comes through.
 func TestOperation_AViewerReadsButChangesNothing(t *testing.T) {
-	ops, _ := service(t)
+	ops, db := service(t)
 	c := draft(t, ops, breach.CLIActor("setup"))
 	viewer := user("vera", breach.RoleViewer)
 	ctx := t.Context()
@@ -142,6 +143,28 @@ func TestOperation_AViewerReadsButChangesNothing(t *testing.T) {
 	}
 	if got, _ := ops.Campaign(ctx, viewer, c.ID); got.State != breach.CampaignDraft {
 		t.Errorf("after the viewer's attempts: %s", got.State)
+	}
+	// Each refusal left its trace: who, what they attempted, the role it takes, the campaign.
+	denied, err := db.AuditLog(ctx, breach.AuditFilter{Action: breach.ActionDenied, Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attempted := map[string]bool{}
+	for _, e := range denied {
+		if e.Actor != "user:vera" {
+			continue
+		}
+		var d struct{ Attempted, Role string }
+		json.Unmarshal(e.Detail, &d)
+		attempted[d.Attempted] = true
+		if d.Attempted == "Approve" && (e.CampaignID != c.ID || d.Role != "approver") {
+			t.Errorf("the refused approval's audit row: %+v, want the campaign and the approver role", e)
+		}
+	}
+	for _, op := range []string{"CreateCampaign", "Import", "Approve", "MoveCampaign", "TestSend", "Purge"} {
+		if !attempted[op] {
+			t.Errorf("no access.denied row for the viewer's %s (rows: %v)", op, attempted)
+		}
 	}
 }
 

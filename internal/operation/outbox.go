@@ -27,7 +27,7 @@ const (
 // which view, and for the list how many emails and SMS it showed; never a capture's file name,
 // which holds the recipient's address.
 func (s *Service) OutboxRead(ctx context.Context, actor breach.Actor, view OutboxView, emails, sms int) error {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "OutboxRead", ""); err != nil {
 		return err
 	}
 	detail := map[string]any{"what": string(view)}

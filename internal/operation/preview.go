@@ -23,7 +23,7 @@ type PreviewRequest struct {
 // A customer's notice is their personal data: its preview is audited (the recipient's internal
 // number, never the customer_id typed) before it is shown, and so is a lookup that found no one.
 func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID string, req PreviewRequest) (*breach.Campaign, *notice.Notice, PreviewRequest, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Preview", campaignID); err != nil {
 		return nil, nil, req, err
 	}
 	if err := s.CheckSecret(ctx); err != nil {
@@ -93,7 +93,7 @@ func (s *Service) renderingCampaign(ctx context.Context, campaignID string) (*br
 // says which), since a customer the list or the pool gives none reads another sentence, and
 // approvers must see every text a customer can get.
 func (s *Service) Samples(ctx context.Context, actor breach.Actor, campaignID, locale string) ([]*notice.Notice, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Samples", campaignID); err != nil {
 		return nil, err
 	}
 	if err := s.CheckSecret(ctx); err != nil {

@@ -15,7 +15,7 @@ import (
 // period; the store writes its audit row with it. A campaign already purged answers
 // AlreadyPurged; one still sending is an ECONFLICT error.
 func (s *Service) Purge(ctx context.Context, actor breach.Actor, campaignID string) (*breach.PurgeReport, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "Purge", campaignID); err != nil {
 		return nil, err
 	}
 	secret, err := s.secret(ctx)
@@ -33,7 +33,7 @@ func (s *Service) Purge(ctx context.Context, actor breach.Actor, campaignID stri
 // purged campaign, and how, from the hashes the purge kept. Who asked is audited; the address
 // is not.
 func (s *Service) Proof(ctx context.Context, actor breach.Actor, campaignID, address string) (*breach.NoticeProof, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "Proof", campaignID); err != nil {
 		return nil, err
 	}
 	secret, err := s.secret(ctx)
@@ -82,7 +82,7 @@ type AuditPage struct {
 
 // AuditLog returns a page of the audit log, newest first.
 func (s *Service) AuditLog(ctx context.Context, actor breach.Actor, q AuditQuery) (*AuditPage, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "AuditLog", ""); err != nil {
 		return nil, err
 	}
 	f := breach.AuditFilter{Action: q.Action}

@@ -53,7 +53,7 @@ func ParseCostUSD(s string) (*float64, error) {
 // deadlines counted from the campaign's discovery date. It reads counts only, and is audited
 // with its totals.
 func (s *Service) RegulatorReport(ctx context.Context, actor breach.Actor, campaignID string, req RegulatorRequest) (*regulator.Report, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "RegulatorReport", campaignID); err != nil {
 		return nil, err
 	}
 	if c := req.CostUSD; c != nil && (math.IsNaN(*c) || math.IsInf(*c, 0) || *c < 0 || *c >= maxCostUSD) {
@@ -204,7 +204,7 @@ func (rs *RegulatorSamples) File(file string) (string, error) {
 // data: the exposed categories are those of the jurisdiction's residents (of everyone, for the
 // website). Audited with the numbers of documents.
 func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, campaignID string) (*RegulatorSamples, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "RegulatorSamples", campaignID); err != nil {
 		return nil, err
 	}
 	// With its code pool: customers without a code of their own get one from the pool, and

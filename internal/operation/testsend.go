@@ -28,7 +28,7 @@ type TestSendResult struct {
 // is recorded against the customers. A purged campaign, which has no addresses left to render,
 // is refused.
 func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID string, req TestSendRequest) (*TestSendResult, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "TestSend", campaignID); err != nil {
 		return nil, err
 	}
 	if err := s.CheckSecret(ctx); err != nil {

@@ -54,7 +54,7 @@ const maxTokenName = 100
 // CreateToken creates an operator token and returns it — the only time it is seen: only its
 // hash is stored.
 func (s *Service) CreateToken(ctx context.Context, actor breach.Actor, req TokenRequest) (string, *breach.TokenInfo, error) {
-	if err := actor.Require(breach.RoleOperator); err != nil {
+	if err := s.require(ctx, actor, breach.RoleOperator, "CreateToken", ""); err != nil {
 		return "", nil, err
 	}
 	name := strings.TrimSpace(req.Name)
@@ -126,7 +126,7 @@ func (s *Service) RotateToken(ctx context.Context, actor breach.Actor, name stri
 // Tokens lists operator tokens: every token for the CLI and unbound tokens, a user's own for a
 // user.
 func (s *Service) Tokens(ctx context.Context, actor breach.Actor) ([]breach.TokenInfo, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Tokens", ""); err != nil {
 		return nil, err
 	}
 	ts, err := s.Store.Tokens(ctx, actor.Person())
@@ -139,7 +139,7 @@ func (s *Service) Tokens(ctx context.Context, actor breach.Actor) ([]breach.Toke
 // RevokeToken revokes a token at once: its next request is refused (401). A user may revoke
 // their own tokens; the CLI any.
 func (s *Service) RevokeToken(ctx context.Context, actor breach.Actor, name string) error {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "RevokeToken", ""); err != nil {
 		return err
 	}
 	name = strings.TrimSpace(name)

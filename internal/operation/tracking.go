@@ -55,7 +55,7 @@ func pageSize(n int) (int, error) {
 // the recipient's internal number when it did, never the text typed: an operator may paste an
 // email address into the box, and the audit log is never purged.
 func (s *Service) Recipient(ctx context.Context, actor breach.Actor, campaignID, customerID string) (*breach.RecipientRecord, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Recipient", campaignID); err != nil {
 		return nil, err
 	}
 	cid, err := breach.ParseID("campaign", campaignID)
@@ -94,7 +94,7 @@ type DeliveriesRequest struct {
 // addresses is a read of personal data: audited with its size and filter, so that paging
 // through a whole list leaves a trace.
 func (s *Service) Deliveries(ctx context.Context, actor breach.Actor, campaignID string, req DeliveriesRequest) ([]breach.DeliveryRecord, *breach.DeliveryKey, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Deliveries", campaignID); err != nil {
 		return nil, nil, err
 	}
 	cid, err := breach.ParseID("campaign", campaignID)
@@ -132,7 +132,7 @@ const (
 // are the latest of those found at the start of the list, not necessarily of the whole
 // campaign.
 func (s *Service) RecentFailures(ctx context.Context, actor breach.Actor, campaignID string) ([]breach.DeliveryRecord, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "RecentFailures", campaignID); err != nil {
 		return nil, err
 	}
 	cid, err := breach.ParseID("campaign", campaignID)
@@ -177,7 +177,7 @@ type SuppressionsRequest struct {
 // Suppressions returns a page of the addresses no notice goes to any more (opt-outs,
 // complaints, hard bounces, STOP replies), audited as a read of personal data.
 func (s *Service) Suppressions(ctx context.Context, actor breach.Actor, req SuppressionsRequest) ([]breach.Suppression, *breach.SuppressionKey, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Suppressions", ""); err != nil {
 		return nil, nil, err
 	}
 	f := breach.DeliveryFilter{Channel: req.Channel} // the listings' rule for a channel
@@ -206,7 +206,7 @@ const ActivitySteps = 240
 // by minute (longer steps for a long campaign, at most ActivitySteps): counts only, no one's
 // data, so not an audited read, like Status.
 func (s *Service) Activity(ctx context.Context, actor breach.Actor, campaignID string) (*breach.Activity, error) {
-	if err := actor.Require(breach.RoleViewer); err != nil {
+	if err := s.require(ctx, actor, breach.RoleViewer, "Activity", campaignID); err != nil {
 		return nil, err
 	}
 	cid, err := breach.ParseID("campaign", campaignID)

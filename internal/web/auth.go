@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -252,7 +253,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		if u != nil {
 			actor = u.Actor()
 		}
-		if err := s.Store.Audit(ctx, actor, breach.ActionSignInFailed, "", nil); err != nil {
+		// Who was tried, and from where: the keyed hash of the login (people type passwords
+		// there; the failure table keeps the same) ties repeated guesses at one account
+		// together, the client's network shows where they come from.
+		detail := map[string]any{"login_key": hex.EncodeToString(key[:8]), "source": ip}
+		if err := s.Store.Audit(ctx, actor, breach.ActionSignInFailed, "", detail); err != nil {
 			s.Log.Error("audit failed", "action", breach.ActionSignInFailed, "err", err)
 		}
 		s.renderError(w, r, http.StatusUnauthorized, "signin", "Sign in", data, "The login or the password is wrong.")

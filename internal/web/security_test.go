@@ -151,6 +151,15 @@ func TestSignIn_WrongPasswordOrUnknownLoginGetTheSameRefusalAndNoCookie(t *testi
 	if got := auditActions(t, "user:wrongpw"); len(got) != 1 || got[0] != "console.sign_in_failed" {
 		t.Errorf("audit of the failed sign-in: %v", got)
 	}
+	// The unknown login's failure says where it came from and which login was tried (keyed,
+	// never as typed: people type passwords there).
+	var detail string
+	if err := pool(t).QueryRow(context.Background(), `SELECT detail::text FROM audit_log WHERE actor = 'anonymous' AND action = 'console.sign_in_failed' ORDER BY id DESC LIMIT 1`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(detail, `"source"`) || !strings.Contains(detail, `"login_key"`) || strings.Contains(detail, "nosuchuser") {
+		t.Errorf("the unknown login's failure: %s; want its source and keyed login, not the login", detail)
+	}
 }
 
 // signInFrom posts a sign-in as a client behind the trusted proxy 127.0.0.1 whose address the
