@@ -43,6 +43,9 @@ func TestTracking_ReadsOfPersonalDataAreAudited(t *testing.T) {
 	}
 	if d, ok := got["deliveries.listed"]; !ok || d["rows"] != float64(5) || d["channel"] != "email" {
 		t.Errorf("deliveries.listed = %v", d)
+	} else if ids, _ := d["recipients"].([]any); len(ids) != 5 {
+		// Whose data the page showed, by internal number: "who saw customer X?" has an answer.
+		t.Errorf("deliveries.listed names recipients %v, want the page's 5", d["recipients"])
 	}
 	if _, ok := got["suppressions.listed"]; !ok {
 		t.Errorf("no suppressions.listed entry: %v", got)

@@ -112,10 +112,24 @@ func (s *Service) Deliveries(ctx context.Context, actor breach.Actor, campaignID
 		return nil, nil, err
 	}
 	f := req.Filter
-	if err := s.auditRead(ctx, actor, breach.ActionDeliveriesList, cid, map[string]any{"rows": len(page), "state": f.State, "channel": f.Channel, "locale": f.Locale}); err != nil {
+	if err := s.auditRead(ctx, actor, breach.ActionDeliveriesList, cid, map[string]any{"rows": len(page), "state": f.State, "channel": f.Channel, "locale": f.Locale,
+		"recipients": recipientsOf(page)}); err != nil {
 		return nil, nil, err
 	}
 	return page, next, nil
+}
+
+// recipientsOf lists the internal numbers of the recipients a page of deliveries shows, each
+// once, in the page's order: the audit row of a listing names whose data was read (the
+// question an investigator asks is "who saw customer X?"), by number, never by name.
+func recipientsOf(page []breach.DeliveryRecord) []int64 {
+	ids := make([]int64, 0, len(page))
+	for i, d := range page {
+		if i == 0 || d.RecipientID != page[i-1].RecipientID && !slices.Contains(ids, d.RecipientID) {
+			ids = append(ids, d.RecipientID)
+		}
+	}
+	return ids
 }
 
 // Recent failures: how many RecentFailures returns, and how many listing pages (each
@@ -159,7 +173,7 @@ func (s *Service) RecentFailures(ctx context.Context, actor breach.Actor, campai
 	})
 	found = found[:min(len(found), shownFailures)]
 	if len(found) > 0 {
-		if err := s.auditRead(ctx, actor, breach.ActionFailuresList, cid, map[string]any{"rows": len(found)}); err != nil {
+		if err := s.auditRead(ctx, actor, breach.ActionFailuresList, cid, map[string]any{"rows": len(found), "recipients": recipientsOf(found)}); err != nil {
 			return nil, err
 		}
 	}
