@@ -23,6 +23,11 @@ func (s *Server) codeRoutes() []Route {
 // in the query string labels a raw body). It answers with the import's counts, its first
 // rejected lines and the pool after.
 func (s *Server) importCodes(w http.ResponseWriter, r *http.Request) {
+	q, err := queryOf(r, nil, "filename")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	body := http.MaxBytesReader(w, r.Body, s.MaxUploadBytes)
 	src, filename, err := uploadedFile(r, body)
 	if err != nil {
@@ -30,7 +35,7 @@ func (s *Server) importCodes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if filename == "" {
-		filename = r.URL.Query().Get("filename")
+		filename = q.Get("filename")
 	}
 	ci, err := s.Ops.ImportCodes(r.Context(), actor(r.Context()), r.PathValue("id"), operation.CodesRequest{Filename: filename, Codes: src})
 	if err != nil {

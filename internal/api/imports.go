@@ -16,7 +16,11 @@ import (
 // options come in the query string: map=COLUMN=FIELD (repeatable), encoding=NAME (CSV),
 // sheet=NAME (a spreadsheet's sheet), and filename=NAME for a raw body. It answers when the import is complete, with its counts.
 func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, err := queryOf(r, []string{"map"}, "map", "encoding", "sheet", "filename")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	mapping, err := importer.ParseMap(q["map"])
 	if err != nil {
 		s.writeError(w, r, err)

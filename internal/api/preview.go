@@ -13,7 +13,11 @@ import (
 // gives the sample customer no enrolment code. The answer is the notice with its lint, as
 // `breachnotice preview --json` prints it.
 func (s *Server) preview(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, err := queryOf(r, nil, "customer_id", "locale", "jurisdiction", "channel", "without_code")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	withoutCode, err := operation.ParseBool("without_code", q.Get("without_code"))
 	if err != nil {
 		s.writeError(w, r, err)

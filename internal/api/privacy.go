@@ -19,14 +19,10 @@ func (s *Server) privacyRoutes() []Route {
 // auditLog answers GET /api/v1/audit?campaign=ID&action=NAME&before=ID&limit=N: the audit
 // entries, newest first, keyset-paginated on their IDs.
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	for name := range q {
-		switch name {
-		case "campaign", "action", "before", "limit":
-		default:
-			s.writeError(w, r, breach.Errorf(breach.EINVALID, "unknown parameter %q: use campaign, action, before and limit", name))
-			return
-		}
+	q, err := queryOf(r, nil, "campaign", "action", "before", "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	page, err := s.Ops.AuditLog(r.Context(), actor(r.Context()), operation.AuditQuery{Campaign: q.Get("campaign"),
 		Action: q.Get("action"), Before: q.Get("before"), Limit: q.Get("limit")})

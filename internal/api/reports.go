@@ -18,7 +18,12 @@ func (s *Server) reportRoutes() []Route {
 // each regulator's obligation and whether substitute notice applies
 // (operation.Service.RegulatorReport).
 func (s *Server) regulatorReport(w http.ResponseWriter, r *http.Request) {
-	cost, err := operation.ParseCostUSD(r.URL.Query().Get("cost_usd"))
+	q, err := queryOf(r, nil, "cost_usd")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cost, err := operation.ParseCostUSD(q.Get("cost_usd"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1,7 +1,11 @@
 package api
 
 import (
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -38,7 +42,11 @@ type deliveryPage struct {
 
 // listDeliveries answers GET …/deliveries?state=&channel=&locale=&after=&limit=.
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, err := queryOf(r, nil, "state", "channel", "locale", "after", "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	campaignID, err := breach.ParseID("campaign", r.PathValue("id"))
 	if err != nil {
 		s.writeError(w, r, err)
@@ -81,9 +89,12 @@ type suppressionPage struct {
 // listSuppressions answers GET /api/v1/suppressions?channel=&after=&limit=: the addresses no
 // notice goes to any more (opt-outs, complaints, hard bounces, STOP replies).
 func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, err := queryOf(r, nil, "channel", "after", "limit")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	req := operation.SuppressionsRequest{Channel: breach.Channel(q.Get("channel"))}
-	var err error
 	if req.Limit, err = operation.PageLimit(q.Get("limit")); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -107,4 +118,21 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// queryOf returns r's query parameters when each is one of known, and given once unless it is
+// repeatable. An unknown one is refused rather than ignored: GET …/deliveries?customer_id=X
+// answered a page of everyone's names and addresses to a caller who asked for one record. A
+// repeated one is ambiguous (which state?) and refused too.
+func queryOf(r *http.Request, repeatable []string, known ...string) (url.Values, error) {
+	q := r.URL.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case !slices.Contains(known, name):
+			return nil, breach.Errorf(breach.EINVALID, "%s: unknown parameter: this request takes %s", breach.Clip(name), strings.Join(known, ", "))
+		case len(q[name]) > 1 && !slices.Contains(repeatable, name):
+			return nil, breach.Errorf(breach.EINVALID, "%s: given %d times: give it once", name, len(q[name]))
+		}
+	}
+	return q, nil
 }

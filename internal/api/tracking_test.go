@@ -277,6 +277,11 @@ func TestTracking_BadFiltersLimitsAndCursorsAre400(t *testing.T) {
 		{"/api/v1/suppressions?channel=pigeon", "channel"},
 		{"/api/v1/suppressions?after=" + cursor, "after"},
 		{"/api/v1/suppressions?limit=-1", "limit"},
+		// A filter the listing does not have is refused, not ignored: ?customer_id= answered
+		// a page of everyone to a caller who asked for one record.
+		{base + "?customer_id=AT-300001", "customer_id"},
+		{base + "?state=sent&state=failed", "state"},
+		{"/api/v1/suppressions?address=x", "address"},
 	} {
 		resp, body := c.do("GET", tc.path, "", nil, c.token)
 		e := decode[struct {
