@@ -60,6 +60,9 @@ type record struct {
 	// hidden is set for a spreadsheet row hidden in its workbook (filtered out, or hidden by
 	// hand): imported like any other, with a warning (see validator.row).
 	hidden bool
+	// rowLike is the first line after the record's first that reads as a row of its own (see
+	// rowsInside), 0 when none does: the record is kept, with a warning.
+	rowLike int64
 }
 
 // physLine is a physical line kept for re-reading after an unterminated quote.
@@ -369,14 +372,7 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		return r.resync(rec, kept, st.quoteColumn,
 			"unterminated quoted field: the quote opened on this line only closes in a later row, at a place where no field ends"), nil
 	}
-	if kept != nil && r.couldBeRow(kept[0].text) && slices.ContainsFunc(kept[1:], func(l physLine) bool { return r.couldBeRow(l.text) }) {
-		// The quote closed at a field's end with the right number of fields, but the line
-		// that opened it is a whole row if the quote is text, and so is a line it ran over:
-		// a stray quote (an inch mark, a nickname) swallowing the rows after it until a
-		// later quote happened to close it. Read so, those customers were lost silently.
-		return r.resync(rec, kept, st.quoteColumn,
-			"a quote opened on this line runs over the next lines, which read as rows of their own: it is most likely a stray quote (an inch mark, a nickname; a quote inside a field is written twice, and the field quoted)"), nil
-	}
+	rec.rowLike = r.rowsInside(kept)
 	rec.fields = r.fieldStrings()
 	if rec.problem != "" {
 		rec.shrink()
@@ -384,17 +380,29 @@ func (r *recordReader) parse(first physLine) (record, error) {
 	return rec, nil
 }
 
-// couldBeRow reports whether a physical line, split at every delimiter as if it held no quote,
-// has the header's number of fields, or more of which only empty ones past it (trailing
-// delimiters, which a row may have).
-func (r *recordReader) couldBeRow(line []byte) bool {
+// rowsInside returns the number of the first line inside a record that spans lines (kept: its
+// lines) that reads as a row of its own — split at every delimiter, as if it held no quote, it
+// has the header's number of fields, or more of which only empty ones past it — or 0.
+//
+// Such a record is most likely a stray quote (an inch mark, "VIP customer) that a later quote
+// happened to close, swallowing the rows between into one field: those customers were lost
+// silently. It may also be a real field on several lines whose commas happen to match (an
+// address, a note with a phone in it): reading its lines as rows would send a notice to
+// whoever that phone is. So the record is kept as read, and validator.row warns, naming the
+// lines: the operator sees it in the import report and decides.
+func (r *recordReader) rowsInside(kept []physLine) int64 {
 	if r.width < 2 {
-		return false
+		return 0
 	}
-	line = bytes.TrimRight(line, "\r")
-	all := bytes.Count(line, []byte{r.comma}) + 1
-	filled := bytes.Count(bytes.TrimRight(line, string(r.comma)), []byte{r.comma}) + 1
-	return filled <= r.width && r.width <= all
+	for _, l := range kept[min(1, len(kept)):] {
+		line := bytes.TrimRight(l.text, "\r")
+		all := bytes.Count(line, []byte{r.comma}) + 1
+		filled := bytes.Count(bytes.TrimRight(line, string(r.comma)), []byte{r.comma}) + 1
+		if filled <= r.width && r.width <= all {
+			return l.num
+		}
+	}
+	return 0
 }
 
 // overLong is the record of a line longer than MaxRowBytes, rejected. It ends with its line

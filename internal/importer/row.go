@@ -248,6 +248,10 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	warn("name", nameWarning)
 	warn("region", addressWarning)
 	warn("state", stateWarning)
+	if rec.rowLike > 0 {
+		// A stray quote may have swallowed the rows after it (see recordReader.rowsInside).
+		warn("row", fmt.Sprintf("a quoted field runs from this line over line %d, which reads as a row of its own: if a stray quote (an inch mark, a nickname) swallowed the rows after this one, those customers are not on the list — fix the quote and import the list again", rec.rowLike))
+	}
 	if rec.hidden {
 		// A list filtered in Excel keeps the rows it hides: whoever filtered it may believe
 		// they are not on it.
