@@ -480,9 +480,13 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 		return ""
 	}
 	// Invisible format characters (a zero-width space, a direction mark) pasted with a value
-	// are dropped: the value is what the person sees.
-	if stripped, had := plaintext.StripFormat(s); had {
-		s = strings.TrimSpace(stripped)
+	// are dropped: the value is what the person sees. Not from a customer_id: AB12 and
+	// AB<soft hyphen>12 may be two records of the source, and dropped, the second's contacts
+	// silently replaced the first's; such an ID is refused below, saying which character.
+	if name != customerIDName {
+		if stripped, had := plaintext.StripFormat(s); had {
+			s = strings.TrimSpace(stripped)
+		}
 	}
 	if c, ok := plaintext.ControlChar(s, multiline); ok {
 		errs.add(name, "contains the control character %U", c)
@@ -490,6 +494,9 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 	}
 	return s
 }
+
+// customerIDName is the customer_id field's name, as cleanValue is given it.
+var customerIDName = fieldCustomerID.String()
 
 // blankIfPlaceholder marks the fields in which a null placeholder (isNullPlaceholder) is read
 // as an empty cell. CRM and SQL exports write NULL, N/A or "-" where a customer has no phone or

@@ -83,6 +83,8 @@ type sheetReader struct {
 	// cuttable marks the name columns (see recordReader.cuttable), exact the columns whose
 	// numbers must keep their digits (phone, customer_id).
 	cuttable, exact []bool
+	// phone is the phone column's index, -1 when none.
+	phone int
 
 	// merged fills the cells under merged ranges (merged.go); nil when the sheet has none.
 	merged *mergedCells
@@ -317,6 +319,7 @@ func (s *sheetReader) useHeader(cols columns, width int) {
 			s.exact[i] = true
 		}
 	}
+	s.phone = cols.index[fieldPhone]
 }
 
 // Read returns the next row that has a value, as a record, or io.EOF after the last. Rows
@@ -391,15 +394,17 @@ func (s *sheetReader) record(cells []string) record {
 		}
 		c = strings.TrimSpace(c)
 		long := scientific.MatchString(c) || len(c) > maxExactDigits && strings.Trim(c, "0123456789") == ""
-		formatted := !long && formattedNumber.MatchString(c)
+		formatted := !long && i == s.phone && formattedNumber.MatchString(c)
 		if !long && !formatted {
 			continue
 		}
 		switch digits, lossy := s.digits(i); {
 		case formatted:
-			// 987,654,321 or 987654321.00 through a number format: the integer behind it is
-			// the phone or the ID (read as shown, the phone was refused and the ID became
-			// another customer than the same ID typed as text).
+			// A phone 987,654,321 or 987654321.00 through a number format: the integer behind
+			// it is the number (read as shown, it was refused). Not a customer_id: an ID is
+			// read as shown, as the list saved as CSV shows it and as earlier imports of the
+			// campaign stored it — read otherwise, a workbook imported again would make its
+			// customers new ones, each notified twice.
 			if digits != "" && sameInteger(c, digits) {
 				cells[i] = digits
 			}
@@ -425,9 +430,11 @@ func (s *sheetReader) record(cells []string) record {
 // scientific is a number as a scientific number format shows it: 5.20E+10, 5.19877E+10.
 var scientific = regexp.MustCompile(`^-?[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$`)
 
-// formattedNumber is an integer as a number format with thousands separators, decimals or a
-// currency shows it: 987,654,321, 987 654 321, 987654321.00, $42.00.
-var formattedNumber = regexp.MustCompile(`^[$€£¥]?\s?([0-9]{1,3}([,.' \x{a0}][0-9]{3})+([.,][0-9]+)?|[0-9]+[.,][0-9]+)$`)
+// formattedNumber is a phone as a number format with thousands commas or decimals shows it —
+// 987,654,321, 987654321.00 — which the phone parser refuses. Not with spaces or dots between
+// groups (987 654 321): those it reads, as typed text as often as numbers, and checking
+// each against the cell's raw value read the sheet twice.
+var formattedNumber = regexp.MustCompile(`^([0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?|[0-9]+\.[0-9]+)$`)
 
 // sameInteger reports whether shown, a formattedNumber, shows the integer digits: the same
 // digits, separators aside, and only zeros after the decimal point.
