@@ -154,6 +154,18 @@ type Approval struct {
 	Templates string `json:"templates,omitempty"`
 }
 
+// CheckTemplates returns an ECONFLICT error when the campaign was approved with other notice
+// templates than those digest names (notice.Renderer.Digest of the process about to render
+// its notices for customers: a worker sending, a letters run printing): what is sent or
+// printed must be what the approvers saw. A campaign approved before approvals recorded their
+// templates passes.
+func (c *Campaign) CheckTemplates(digest string) error {
+	if c.ApprovedTemplates == "" || c.ApprovedTemplates == digest {
+		return nil
+	}
+	return Errorf(ECONFLICT, "campaign %s was approved with other notice templates (%s) than this process renders with (%s): use the TEMPLATES_DIR and the release it was approved with", c.ID, c.ApprovedTemplates, digest)
+}
+
 // RequiredApprovals is how many distinct approvers the campaign needs: two under the
 // two-person rule (its file's approval.two_person, or twoPersonAlways: REQUIRE_TWO_PERSON on the
 // server), one otherwise.

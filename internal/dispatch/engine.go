@@ -263,13 +263,13 @@ func (e *Engine) campaign(ctx context.Context, id string) (*campaignCache, error
 	if err != nil {
 		return nil, err
 	}
-	if d := e.renderer.Digest(); c.ApprovedTemplates != "" && c.ApprovedTemplates != d {
+	if err := c.CheckTemplates(e.renderer.Digest()); err != nil {
 		// What is sent is what was approved: this worker's templates (TEMPLATES_DIR, its
-		// release's, PUBLIC_URL) render other notices than those the approvers saw. It sends
-		// none — not cached, nothing claimed: a worker with the approved templates sends them.
+		// release's) render other notices than those the approvers saw. It sends none — not
+		// cached, nothing claimed: a worker with the approved templates sends them.
 		e.log.Error("campaign approved with other notice templates than this worker's: not sending it",
-			"campaign", id, "approved", c.ApprovedTemplates, "worker", d)
-		return nil, breach.Errorf(breach.ECONFLICT, "campaign %s was approved with other notice templates (%s) than this worker renders with (%s): run the worker with the approved TEMPLATES_DIR, release and PUBLIC_URL", id, c.ApprovedTemplates, d)
+			"campaign", id, "approved", c.ApprovedTemplates, "worker", e.renderer.Digest())
+		return nil, err
 	}
 	cc = &campaignCache{c: c, render: e.renderer.ForCampaign(c)}
 	if q := c.SMS.QuietHours; q != nil {

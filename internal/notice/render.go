@@ -57,12 +57,14 @@ func New(dir string, secret []byte) (*Renderer, error) {
 	return rd, nil
 }
 
-// Digest names what this renderer renders notices from: its template files (the embedded ones
-// and TEMPLATES_DIR's) and PublicURL, which the notices link to. An approval records it; a
-// worker whose renderer has another does not send the campaign (dispatch): the approvers saw
-// the notices as these files render them, not as a later release's or another directory's.
+// Digest names what this renderer renders notices from: its template files, the embedded ones
+// and TEMPLATES_DIR's. An approval records it; a worker whose renderer has another does not
+// send the campaign (dispatch): the approvers saw the notices as these files render them, not
+// as a later release's or another directory's. PUBLIC_URL, which the notices link to, is not
+// part of it: an approval from the command line, which has no use for it, would have stopped
+// every worker that has it.
 func (rd *Renderer) Digest() string {
-	h := sha256.Sum256([]byte(rd.files + "\x00" + rd.PublicURL))
+	h := sha256.Sum256([]byte(rd.files))
 	return hex.EncodeToString(h[:16])
 }
 

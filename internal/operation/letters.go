@@ -97,6 +97,10 @@ func (s *Service) Letters(ctx context.Context, actor breach.Actor, campaignID st
 	if err != nil {
 		return nil, err
 	}
+	// A letter is a notice like an email: printed from the templates it was approved with.
+	if err := c.CheckTemplates(s.Renderer.Digest()); err != nil {
+		return nil, err
+	}
 	if err := s.auditRead(ctx, actor, breach.ActionLettersPrinted, c.ID, map[string]any{"stage": "started", "policy": c.LetterPolicy()}); err != nil {
 		return nil, err
 	}

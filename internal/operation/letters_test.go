@@ -401,3 +401,26 @@ func TestLetters_PurgeDeletesAddresses(t *testing.T) {
 		t.Errorf("after the purge: %+v", rec.Recipient)
 	}
 }
+
+// A letter is a notice like an email: a letters run from a process whose templates differ
+// from those the campaign was approved with prints nothing, and says why; with the approved
+// ones it prints.
+func TestLetters_AreOnlyPrintedFromTheApprovedTemplates(t *testing.T) {
+	ops, _ := service(t)
+	ctx := t.Context()
+	c := approvedExample(t, ops, "all")
+	if c.ApprovedTemplates != ops.Renderer.Digest() {
+		t.Fatalf("approved templates %q, want the approving renderer's %q", c.ApprovedTemplates, ops.Renderer.Digest())
+	}
+	if _, err := dbConn(t).Exec(ctx, `UPDATE campaigns SET templates_digest = 'edited-templates' WHERE id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err := ops.Letters(ctx, breach.CLIActor("printer"), c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil })
+	if breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "other notice templates") {
+		t.Fatalf("letters from other templates: %v, want ECONFLICT saying why", err)
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("letters from other templates wrote %d files", len(files))
+	}
+}

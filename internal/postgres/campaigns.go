@@ -166,8 +166,13 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion, templ
 			return err
 		}
 		for _, a := range approvals {
-			if a.Templates != templates {
-				return breach.Errorf(breach.ECONFLICT, "%s approved the notices as other templates render them (TEMPLATES_DIR, or another release of breachnotice): approve from a process with the same templates as theirs, or have them approve again from this one", a.By)
+			// An approval given before approvals recorded their templates (migration 00027)
+			// names none: it counts, as it did.
+			if a.Templates != "" && templates != "" && a.Templates != templates {
+				return breach.Errorf(breach.ECONFLICT, "%s approved the notices as other templates render them (TEMPLATES_DIR, or another release of breachnotice): approve from a process with the same templates as theirs", a.By)
+			}
+			if templates == "" {
+				templates = a.Templates
 			}
 		}
 		var at time.Time
