@@ -66,21 +66,13 @@ var headerAliases = map[string]field{
 	"customerid": fieldCustomerID, "customer_number": fieldCustomerID, "customer_no": fieldCustomerID,
 	"client_id": fieldCustomerID, "account_id": fieldCustomerID, "subscriber_id": fieldCustomerID,
 	"e_mail": fieldEmail, "mail": fieldEmail, "email_address": fieldEmail, "correo": fieldEmail,
-	"e_mail_address": fieldEmail, "email_id": fieldEmail, "email_addr": fieldEmail, "emailaddress": fieldEmail,
-	"correo_electronico": fieldEmail, "correo_electrónico": fieldEmail, "courriel": fieldEmail, "adresse_e_mail": fieldEmail,
 	"mobile": fieldPhone, "msisdn": fieldPhone, "phone_number": fieldPhone, "mobile_number": fieldPhone,
 	"cell": fieldPhone, "cellphone": fieldPhone, "telephone": fieldPhone, "tel": fieldPhone, "telefono": fieldPhone,
-	"mobile_phone": fieldPhone, "mobile_phone_number": fieldPhone, "cell_phone": fieldPhone, "cell_phone_number": fieldPhone,
-	"cell_number": fieldPhone, "phone_no": fieldPhone, "mobile_no": fieldPhone, "telephone_number": fieldPhone,
-	"contact_number": fieldPhone, "teléfono": fieldPhone, "celular": fieldPhone, "movil": fieldPhone, "móvil": fieldPhone,
-	"téléphone": fieldPhone, "portable": fieldPhone,
 	"full_name": fieldName, "customer_name": fieldName, "nombre": fieldName,
 	"firstname": fieldFirstName, "given_name": fieldFirstName,
 	"lastname": fieldLastName, "surname": fieldLastName, "family_name": fieldLastName,
-	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale, "preferred_language": fieldLocale,
-	"langue": fieldLocale, "lengua": fieldLocale,
-	"country_code": fieldCountry, "pais": fieldCountry, "país": fieldCountry, "country_name": fieldCountry,
-	"country_of_residence": fieldCountry, "pays": fieldCountry,
+	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale,
+	"country_code": fieldCountry, "pais": fieldCountry,
 	"exposed_data": fieldExposed, "categories": fieldExposed, "data_exposed": fieldExposed,
 	// A `state` column stays the customer's jurisdiction (a US state code); it is also the
 	// address's region when the list has no region column (see validator.address). A bare
@@ -101,6 +93,21 @@ var headerAliases = map[string]field{
 	"province": fieldRegion, "provincia": fieldRegion, "county": fieldRegion,
 	"zip": fieldPostalCode, "zipcode": fieldPostalCode, "zip_code": fieldPostalCode, "postcode": fieldPostalCode,
 	"post_code": fieldPostalCode, "postal": fieldPostalCode, "codigo_postal": fieldPostalCode, "code_postal": fieldPostalCode,
+}
+
+// weakAliases are more headers as CRMs and spreadsheets write them ("E-mail Address", "Mobile
+// Phone", "Country Name"), read as their field only when no other column of the list is that
+// field and no other weak alias names it too: a Salesforce export's "Phone" beside "Mobile
+// Phone", or "language" beside "preferred_language", imported before these were aliases (the
+// second kept as an attribute) and must not be refused now as holding one field twice.
+var weakAliases = map[string]field{
+	"e_mail_address": fieldEmail, "email_addr": fieldEmail, "emailaddress": fieldEmail,
+	"correo_electronico": fieldEmail, "correo_electrónico": fieldEmail, "courriel": fieldEmail, "adresse_e_mail": fieldEmail,
+	"mobile_phone": fieldPhone, "mobile_phone_number": fieldPhone, "cell_phone": fieldPhone, "cell_phone_number": fieldPhone,
+	"cell_number": fieldPhone, "phone_no": fieldPhone, "mobile_no": fieldPhone, "telephone_number": fieldPhone,
+	"teléfono": fieldPhone, "celular": fieldPhone, "movil": fieldPhone, "móvil": fieldPhone, "téléphone": fieldPhone,
+	"preferred_language": fieldLocale, "langue": fieldLocale,
+	"país": fieldCountry, "country_name": fieldCountry, "country_of_residence": fieldCountry, "pays": fieldCountry,
 }
 
 // columns maps each column of a list to the field it holds.
@@ -174,6 +181,22 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 		if f, ok := fieldNames[name]; ok && f != fieldIgnore {
 			c.kind[i] = f
 		} else if f, ok := headerAliases[name]; ok {
+			c.kind[i] = f
+		}
+	}
+	// A weak alias is its field only when it alone names it.
+	var byField [numFields]int
+	for _, f := range c.kind {
+		byField[f]++
+	}
+	var weak [numFields]int
+	for i, name := range c.names {
+		if f, ok := weakAliases[name]; ok && c.kind[i] == fieldAttribute {
+			weak[f]++
+		}
+	}
+	for i, name := range c.names {
+		if f, ok := weakAliases[name]; ok && c.kind[i] == fieldAttribute && byField[f] == 0 && weak[f] == 1 {
 			c.kind[i] = f
 		}
 	}

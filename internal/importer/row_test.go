@@ -368,3 +368,20 @@ func TestParse_InvisibleCharactersInValuesAreDropped(t *testing.T) {
 		}
 	}
 }
+
+// The headers CRMs write ("Mobile Phone", "preferred_language", "Country Name") are their
+// field only when no other column is: a Salesforce export's "Phone" beside "Mobile Phone"
+// imports as before they were aliases — Phone the phone, Mobile Phone kept as an attribute —
+// instead of being refused as holding the phone twice.
+func TestParse_CRMHeadersGiveWayToTheFieldsOwnColumn(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "Customer ID,First Name,Email,Phone,Mobile Phone,language,preferred_language,portable,email_id\n"+
+		"C1,Ana,a@example.com,014567890,987654321,es,en,Y,10023\n", Options{})
+	if len(rejects) != 0 || len(rows) != 1 {
+		t.Fatalf("rows %d, rejects%s", len(rows), describeRejects(rejects))
+	}
+	r := rows[0]
+	if r.Phone != "+5114567890" || r.Attribute("mobile_phone") != "987654321" || r.Attribute("preferred_language") != "en" ||
+		r.Attribute("portable") != "Y" || r.Attribute("email_id") != "10023" || r.Email != "a@example.com" {
+		t.Errorf("row %+v, attributes %v", r.Recipient, r.Extra)
+	}
+}
