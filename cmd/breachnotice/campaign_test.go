@@ -100,3 +100,26 @@ func TestCLI_StatusByLocaleAndExportOfACancelledCampaign(t *testing.T) {
 		t.Errorf("export of an unknown campaign: %v, %q, stdout %q; want not found and no CSV", err, stderr, out)
 	}
 }
+
+// import --rejects naming a file that exists is refused before the import, not after it has
+// committed: a script reading the exit code would take a completed import for a failed one.
+func TestCLI_ImportRefusesAnExistingRejectsFileBeforeImporting(t *testing.T) {
+	t.Setenv("BREACHNOTICE_SECRET", testSecret)
+	id := createCampaign(t)
+	existing := filepath.Join(t.TempDir(), "rejects.csv")
+	if err := os.WriteFile(existing, []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := cli(t, "", "import", "--campaign", id, "--json", "--rejects", existing, "../../examples/customers.csv")
+	if err == nil || !strings.Contains(stderr, "exists") || out != "" {
+		t.Fatalf("import --rejects over an existing file: %v, %q, stdout %q; want it refused", err, stderr, out)
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep\n" {
+		t.Errorf("the existing file was changed: %q", b)
+	}
+	// Nothing was imported: the same list now brings every customer.
+	out, stderr, err = cli(t, "", "import", "--campaign", id, "--json", "../../examples/customers.csv")
+	if err != nil || !strings.Contains(out, `"accepted":49`) {
+		t.Errorf("the import after the refusal: %v %s %s; want the list's 49 customers accepted now", err, out, stderr)
+	}
+}

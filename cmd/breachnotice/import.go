@@ -71,6 +71,13 @@ same list again changes nothing.`,
 				return err
 			}
 			opts := importer.Options{Encoding: encoding, Sheet: sheet, Map: mapping}
+			// The rejects file is a new file (createNew): refused now, before the import, not
+			// after it has committed — a script would take the import for failed.
+			if rejectsFile != "" {
+				if _, err := os.Lstat(rejectsFile); err == nil {
+					return errOutputExists(rejectsFile)
+				}
+			}
 			src, name, size, err := openList(args[0])
 			if err != nil {
 				return err
@@ -149,6 +156,9 @@ func writeRejects(ctx context.Context, ops *operation.Service, actor breach.Acto
 	if f != nil {
 		if cerr := f.Close(); err == nil {
 			err = cerr
+		}
+		if err != nil {
+			os.Remove(path) // ours (createNew): a partial report must not look complete
 		}
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -79,9 +80,11 @@ encoding and segments. --json prints {"locale", "locale_reason", "jurisdiction",
 			}
 			if err := writeNotices(f, notices, channel, asJSON, true); err != nil {
 				f.Close()
+				os.Remove(out) // ours (createNew): no partial notice left behind
 				return err
 			}
 			if err := f.Close(); err != nil {
+				os.Remove(out)
 				return fmt.Errorf("write %s: %w", out, err)
 			}
 			fmt.Fprintf(a.stderr, "wrote %s (a customer's notice: personal data — delete it when done)\n", out)

@@ -222,26 +222,35 @@ func detectEncoding(sample []byte) (string, encoding.Encoding) {
 	return "windows-1252", charmap.Windows1252
 }
 
-// mostlyUTF8 reports whether b holds at least as many valid multi-byte UTF-8 characters as
-// bytes that are not UTF-8: a UTF-8 list with a row pasted from a Windows-1252 one. Read whole
-// as Windows-1252, every name of it was mangled (José as JosÃ©) for one stray byte; a
-// Windows-1252 file almost never holds a valid multi-byte UTF-8 sequence.
+// mostlyUTF8 reports whether b holds at least as many UTF-8 characters that Windows-1252 text
+// does not make by chance as bytes that are not UTF-8: a UTF-8 list with a row pasted from a
+// Windows-1252 one. Read whole as Windows-1252, every name of it was mangled (José as JosÃ©) for
+// one stray byte.
+//
+// By chance: in Windows-1252, a capital accented letter followed by punctuation ("É" and a
+// non-breaking space, "É" and a closing quote: C9 A0, C9 94) is a valid two-byte UTF-8
+// character, and counting those, a Windows-1252 list was taken for UTF-8 and its names
+// mangled the other way. So only the characters UTF-8 text is made of count: the accented
+// Latin letters (lead bytes C2 and C3: é is C3 A9) and three- or four-byte characters (curly
+// quotes, Korean) — which "Â" or "Ã" before a symbol, or three accented bytes in a row, make in
+// Windows-1252 text only when it is already mojibake.
 func mostlyUTF8(b []byte) bool {
-	var multi, invalid int
+	var utf, invalid int
 	for len(b) > 0 {
 		if b[0] < utf8.RuneSelf {
 			b = b[1:]
 			continue
 		}
 		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n == 1 {
+		switch {
+		case r == utf8.RuneError && n == 1:
 			invalid++
-		} else {
-			multi++
+		case n > 2 || b[0] == 0xC2 || b[0] == 0xC3:
+			utf++
 		}
 		b = b[n:]
 	}
-	return multi > 0 && multi >= invalid
+	return utf > 0 && utf >= invalid
 }
 
 // nulPattern reports UTF-16 without a BOM: in mostly-ASCII text, every other byte is NUL.

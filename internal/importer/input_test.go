@@ -299,4 +299,10 @@ func TestParse_AStrayWindows1252ByteInAUTF8SampleManglesNothing(t *testing.T) {
 	if imp.Encoding != "windows-1252" || len(rows) != 2 || rows[1].Name != "Muñoz" {
 		t.Errorf("a Windows-1252 file: encoding %q, rows %+v", imp.Encoding, rows)
 	}
+	// Windows-1252 whose capital accented letters before punctuation happen to be valid UTF-8
+	// pairs (É and a non-breaking space, É and a closing quote) is still Windows-1252.
+	rows, _, imp = mustParseBytes(t, []byte("customer_id,email,name\nC1,a@example.com,JOS\xc9\xa0LUIS P\xc9REZ\nC2,b@example.com,\x93REN\xc9\x94 DUPONT\n"), Options{})
+	if imp.Encoding != "windows-1252" || len(rows) != 2 || rows[0].Name != "JOSÉ\u00a0LUIS PÉREZ" && rows[0].Name != "JOSÉ LUIS PÉREZ" || !strings.Contains(rows[1].Name, "RENÉ") {
+		t.Errorf("Windows-1252 with UTF-8-like pairs: encoding %q, names %q, %q", imp.Encoding, rows[0].Name, rows[1].Name)
+	}
 }

@@ -292,15 +292,33 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 	return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet %q (its sheets: %s)", name, strings.Join(sheets, ", "))
 }
 
-// hasRows reports whether sheet has a row, reading no further than its first.
+// hasRows reports whether sheet holds a list: two rows with a value (a header and a row
+// under it), among its first maxSheetProbe rows. A row element alone is no row of a list:
+// Excel writes one for a cell only formatted, or a row only given a height; nor is a header
+// with nothing under it.
 func hasRows(f *excelize.File, sheet string) bool {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return false
 	}
 	defer rows.Close()
-	return rows.Next()
+	filled := 0
+	for n := 0; n < maxSheetProbe && rows.Next(); n++ {
+		cells, err := rows.Columns()
+		if err != nil {
+			return true // unreadable: let the import say what is wrong with it
+		}
+		if !allEmpty(cells) {
+			if filled++; filled == 2 {
+				return true
+			}
+		}
+	}
+	return false
 }
+
+// maxSheetProbe bounds the rows hasRows reads of a sheet before deciding it holds no list.
+const maxSheetProbe = 1000
 
 // useHeader tells the reader the header's columns, once read.
 func (s *sheetReader) useHeader(cols columns, width int) {

@@ -234,6 +234,19 @@ func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
 	if !isInvalid(err) || !strings.Contains(err.Error(), `2 sheets with rows ("Clientes", "Customers")`) || !strings.Contains(err.Error(), "--sheet") {
 		t.Errorf("no sheet named in a workbook with two lists: %v; want them named, and how to choose", err)
 	}
+	// A sheet with only a header, or only formatted cells and a row height, holds no list.
+	g := excelize.NewFile()
+	g.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email"})
+	g.SetSheetRow("Sheet1", "A2", &[]any{"P1", "p1@example.com"})
+	g.NewSheet("Headers")
+	g.SetSheetRow("Headers", "A1", &[]any{"customer_id", "email"})
+	g.NewSheet("Notes")
+	fill, _ := g.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Color: []string{"FFFF00"}, Pattern: 1}})
+	g.SetCellStyle("Notes", "A1", "C5", fill)
+	g.SetRowHeight("Notes", 8, 30)
+	if rows, _, imp := mustParseBytes(t, workbookBytes(t, g), Options{}); imp.Sheet != "Sheet1" || len(rows) != 1 {
+		t.Errorf("beside a header-only and a formatted sheet: read %q, %d rows; want Sheet1's one", imp.Sheet, len(rows))
+	}
 	for _, tt := range []struct{ sheet, want string }{{"Clientes", "Clientes"}, {"Customers", "Customers"}, {"customers", "Customers"}} {
 		rows, _, imp := mustParseBytes(t, data, Options{Sheet: tt.sheet})
 		if imp.Sheet != tt.want || len(rows) != map[string]int{"Clientes": 1, "Customers": 2}[tt.want] {
