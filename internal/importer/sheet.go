@@ -256,30 +256,39 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 	}
 	if name == "" {
 		first := ""
-		var withRows []string
+		var withRows, hidden []string
 		for _, s := range sheets {
-			if visible, err := f.GetSheetVisible(s); err != nil || !visible {
-				continue
-			}
-			if first == "" {
+			visible, err := f.GetSheetVisible(s)
+			if err == nil && visible && first == "" {
 				first = s
 			}
-			if hasRows(f, s) {
+			if !hasRows(f, s) {
+				continue
+			}
+			if err == nil && visible {
 				withRows = append(withRows, s)
+			} else {
+				hidden = append(hidden, s)
 			}
 		}
-		switch len(withRows) {
-		case 0:
+		// A hidden sheet with rows is no list of its own beside no visible one (a workbook
+		// whose lookup table is hidden), but beside one it may be: customers on a hidden
+		// "Chile" tab were skipped unseen.
+		switch {
+		case len(withRows) == 0:
 			return cmp.Or(first, sheets[0]), nil
-		case 1:
+		case len(withRows) == 1 && len(hidden) == 0:
 			return withRows[0], nil
 		}
-		quoted := make([]string, len(withRows))
-		for i, s := range withRows {
-			quoted[i] = strconv.Quote(breach.Clip(s))
+		var quoted []string
+		for _, s := range withRows {
+			quoted = append(quoted, strconv.Quote(breach.Clip(s)))
+		}
+		for _, s := range hidden {
+			quoted = append(quoted, strconv.Quote(breach.Clip(s))+" (hidden)")
 		}
 		return "", breach.Errorf(breach.EINVALID, "the workbook has %d sheets with rows (%s): say which one is the list (--sheet NAME on the command line, sheet=NAME in the API, the Sheet box in the console); if the customers are on several, import each sheet in turn",
-			len(withRows), strings.Join(quoted, ", "))
+			len(quoted), strings.Join(quoted, ", "))
 	}
 	if slices.Contains(sheets, name) {
 		return name, nil

@@ -209,9 +209,8 @@ func TestImport_XlsxFromAFileOrAStreamLeavesNoTemporaryFile(t *testing.T) {
 }
 
 // TestImport_XlsxSheetIsChosenByName: --sheet NAME (in any letter case) chooses; without it, a
-// workbook with several visible sheets that have rows is refused, naming them (taking the
-// first, the customers on the other tabs were silently left out), and a hidden sheet does
-// not count. An unknown sheet is refused with the workbook's sheets, and a sheet named for a
+// workbook with several sheets that have rows, a hidden one among them, is refused, naming
+// them (taking the first, the customers on the other tabs were silently left out). An unknown sheet is refused with the workbook's sheets, and a sheet named for a
 // CSV list is refused too.
 func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
 	f := excelize.NewFile()
@@ -231,7 +230,8 @@ func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
 	data := workbookBytes(t, f)
 
 	_, _, _, err := parseBytes(t, data, Options{})
-	if !isInvalid(err) || !strings.Contains(err.Error(), `2 sheets with rows ("Clientes", "Customers")`) || !strings.Contains(err.Error(), "--sheet") {
+	// The hidden sheet with rows is named too: customers on a hidden tab were skipped unseen.
+	if !isInvalid(err) || !strings.Contains(err.Error(), `3 sheets with rows ("Clientes", "Customers", "Sheet1" (hidden))`) || !strings.Contains(err.Error(), "--sheet") {
 		t.Errorf("no sheet named in a workbook with two lists: %v; want them named, and how to choose", err)
 	}
 	// A sheet with only a header, or only formatted cells and a row height, holds no list.
