@@ -544,10 +544,46 @@ func isSMSSender(s string) bool {
 func ParseLocale(s string) (string, error) {
 	tag, err := language.Parse(strings.TrimSpace(s))
 	if err != nil {
-		return "", fmt.Errorf("%q is not a BCP 47 language tag such as es-PE or ko", Clip(s))
+		// A CRM exports the language by its name: "Spanish", "Español", "한국어".
+		if code, ok := languageNames()[foldCountryName(s)]; ok {
+			return code, nil
+		}
+		return "", fmt.Errorf("%q is neither a BCP 47 language tag such as es-PE or ko nor a language's name", Clip(s))
 	}
 	return tag.String(), nil
 }
+
+// languageNames maps the names of the languages lists are written for — in English, in the
+// shipped locales' languages (Spanish, French, Korean) and in each language itself, as
+// Unicode CLDR writes them — folded (foldCountryName), to their BCP 47 tag. A CRM export whose
+// language column said "Spanish" had every row rejected. A name two languages share is left
+// out.
+var languageNames = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	ambiguous := map[string]bool{}
+	namers := []display.Namer{display.English.Tags(), display.Spanish.Tags(), display.French.Tags(), display.Korean.Tags()}
+	for _, code := range []string{"es", "en", "fr", "ko", "pt", "de", "it", "nl", "pl", "ro", "sv", "da", "fi", "no", "cs",
+		"el", "hu", "tr", "ru", "uk", "ar", "he", "hi", "ja", "zh", "vi", "th", "id", "ms", "tl", "qu", "ay", "ca", "eu", "gl"} {
+		tag := language.MustParse(code)
+		names := []string{display.Self.Name(tag)}
+		for _, n := range namers {
+			names = append(names, n.Name(tag))
+		}
+		for _, name := range names {
+			k := foldCountryName(name)
+			if k == "" || ambiguous[k] {
+				continue
+			}
+			if prev, ok := m[k]; ok && prev != code {
+				delete(m, k)
+				ambiguous[k] = true
+				continue
+			}
+			m[k] = code
+		}
+	}
+	return m
+})
 
 // ParseCountry reads an ISO 3166-1 country code (alpha-2, also alpha-3) and returns its
 // alpha-2 form in upper case. A code reserved for a country that has another is that other:

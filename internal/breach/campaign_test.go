@@ -288,3 +288,17 @@ func TestErrorCodeAndMessage(t *testing.T) {
 		t.Error("empty ValidationError.Err() != nil")
 	}
 }
+
+// A language column as CRMs export it — the language's name, in English, in the shipped
+// locales' languages or its own — reads as its tag: "Spanish" rejected every row of such a list.
+func TestParseLocale_LanguageNames(t *testing.T) {
+	for in, want := range map[string]string{"Spanish": "es", "español": "es", "ESPAÑOL": "es", "English": "en", "Inglés": "en",
+		"français": "fr", "French": "fr", "Korean": "ko", "한국어": "ko", "es-PE": "es-PE", " ko ": "ko"} {
+		if got, err := ParseLocale(in); err != nil || got != want {
+			t.Errorf("ParseLocale(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseLocale("Klingon-ish"); err == nil || !strings.Contains(err.Error(), "language's name") {
+		t.Errorf("an unknown language: %v", err)
+	}
+}

@@ -393,6 +393,17 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 		region = v.defaultCountry
 	}
 	e164, err := v.phones.Parse(raw, region)
+	if err != nil {
+		// Two shapes the parser refuses that carry a number whole: a number column written
+		// by pandas as floats (987654321.0, as soon as one cell is blank), and an extension
+		// (415-555-2671 x123), which no SMS dials. Read without them, the customer keeps the
+		// channel; the parser still judges what is left.
+		if m := phoneSuffix.FindStringSubmatchIndex(raw); m != nil {
+			if n, err2 := v.phones.Parse(raw[:m[2]], region); err2 == nil {
+				return n
+			}
+		}
+	}
 	if err == nil {
 		return e164
 	}
@@ -405,6 +416,10 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 	}
 	return ""
 }
+
+// phoneSuffix finds what follows a phone number that is no part of it: a float's ".0" or an
+// extension ("x123", "ext. 123", "extension 123", "#123"); its first group starts there.
+var phoneSuffix = regexp.MustCompile(`[0-9]((\.0+)|\s*[,;]?\s*(?i:ext\.?|extension|x|#)\s*[0-9]{1,6})\s*$`)
 
 var jurisdictionPattern = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,8})?$`)
 

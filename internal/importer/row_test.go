@@ -385,3 +385,21 @@ func TestParse_CRMHeadersGiveWayToTheFieldsOwnColumn(t *testing.T) {
 		t.Errorf("row %+v, attributes %v", r.Recipient, r.Extra)
 	}
 }
+
+// A phone column written by pandas as floats (987654321.0) and a phone with an extension
+// (415-555-2671 x123, ext. 123) keep their number: the customer had a valid email and was
+// rejected for the cell.
+func TestParse_PhonesWithAFloatTailOrAnExtensionKeepTheirNumber(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email,phone,country\n"+
+		"C1,a@example.com,987654321.0,PE\nC2,b@example.com,415-555-2671 x123,US\nC3,c@example.com,+1 415 555 2672 ext. 12,US\n"+
+		"C4,d@example.com,(415) 555-2673 #9,US\nC5,e@example.com,987654321 x,PE\n", Options{})
+	want := map[string]string{"C1": "+51987654321", "C2": "+14155552671", "C3": "+14155552672", "C4": "+14155552673"}
+	if len(rows) != 4 || len(rejects) != 1 || rejects[0].CustomerID != "C5" {
+		t.Fatalf("accepted %v, rejects%s; want C1 to C4, C5's phone refused", customerIDs(rows), describeRejects(rejects))
+	}
+	for _, r := range rows {
+		if r.Phone != want[r.CustomerID] {
+			t.Errorf("%s: phone %q, want %q", r.CustomerID, r.Phone, want[r.CustomerID])
+		}
+	}
+}
