@@ -963,3 +963,21 @@ func TestParse_AQuotedFieldOverLinesThatReadAsRowsIsWarned(t *testing.T) {
 		t.Errorf("rows %v, rejects%s, warnings %+v; want the note on three lines kept, unwarned", customerIDs(rows), describeRejects(rejects), imp.Warnings)
 	}
 }
+
+// Spaces between a delimiter and a quote (`C1, "a@example.com", "Smith, Ann"`) do not keep
+// the quotes as text: the quote opens the field. Kept, they made a valid email invalid and a
+// quoted comma a field too many.
+func TestParse_SpacesBeforeAQuoteAreNotPartOfTheField(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id, email, name, phone\n"+
+		"C1, \"a@example.com\", \"Smith, Ann\", \"987654321\"\n"+
+		"C2,  b@example.com , Bob ,987654322\n", Options{})
+	if len(rejects) != 0 || len(rows) != 2 {
+		t.Fatalf("rows %v, rejects%s", customerIDs(rows), describeRejects(rejects))
+	}
+	if r := rows[0]; r.Email != "a@example.com" || r.Name != "Smith, Ann" || r.Phone != "+51987654321" {
+		t.Errorf("C1: %q %q %q", r.Email, r.Name, r.Phone)
+	}
+	if r := rows[1]; r.Email != "b@example.com" || r.Name != "Bob" {
+		t.Errorf("C2: %q %q", r.Email, r.Name)
+	}
+}

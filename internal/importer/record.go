@@ -526,6 +526,19 @@ func (r *recordReader) scan(text []byte, st *scanState, rec *record) bool {
 			i = end - 1
 			continue
 		}
+		if st.atStart && isBlank(c, r.comma) {
+			// Spaces after a delimiter, then a quote (`C1, "Ann", "a@example.com"`, as people
+			// and some exporters write): the quote opens the field, as Python's
+			// skipinitialspace reads it. Kept as text, the quotes made a valid email invalid.
+			j := i + 1
+			for j < len(text) && isBlank(text[j], r.comma) {
+				j++
+			}
+			if j < len(text) && text[j] == '"' {
+				i = j - 1
+				continue
+			}
+		}
 		switch {
 		case c == r.comma:
 			st.atStart = true
@@ -562,6 +575,9 @@ func (r *recordReader) scan(text []byte, st *scanState, rec *record) bool {
 	}
 	return !st.inQuote
 }
+
+// isBlank reports whether c is a space or a tab that is not the delimiter.
+func isBlank(c, comma byte) bool { return c == ' ' || c == '\t' && comma != '\t' }
 
 // appendRun appends the bytes of run to the current field, as appendByte would one by one.
 func (r *recordReader) appendRun(run []byte, st *scanState, rec *record) {
