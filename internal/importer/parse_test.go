@@ -981,3 +981,13 @@ func TestParse_SpacesBeforeAQuoteAreNotPartOfTheField(t *testing.T) {
 		t.Errorf("C2: %q %q", r.Email, r.Name)
 	}
 }
+
+// A carriage return alone inside a CRLF file (two lists glued together, one from a Mac) makes
+// one line of two customers' rows: its reject says so, so that the second customer, named
+// nowhere, is not lost without a word.
+func TestParse_ARowWithABareCarriageReturnSaysItMayBeTwo(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email,name\r\nC1,a@example.com,Ann\rC2,b@example.com,Bob\r\nC3,c@example.com,Cy\r\n", Options{})
+	if len(rows) != 1 || len(rejects) != 1 || !strings.Contains(rejects[0].Reason, "two customers' rows run together") {
+		t.Fatalf("rows %v, rejects%s; want line 2 rejected saying it may be two rows", customerIDs(rows), describeRejects(rejects))
+	}
+}

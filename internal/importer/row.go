@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -140,7 +141,13 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		if allEmpty(rec.fields) {
 			return v.reject(rec, "", "row is empty"), nil
 		}
-		return v.reject(rec, "", fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind))), nil
+		reason := fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind))
+		if slices.ContainsFunc(rec.fields, func(f string) bool { return strings.IndexByte(f, '\r') >= 0 }) {
+			// Two lists glued together, one from a Mac: a bare CR between two customers' rows
+			// reads as one line here, and the second customer was named nowhere.
+			reason += ": the line holds a carriage return (a line break of old Mac files), and may be two customers' rows run together — break the line there and import it again"
+		}
+		return v.reject(rec, "", reason), nil
 	}
 	if allEmpty(rec.fields) {
 		return v.reject(rec, "", "row is empty"), nil
