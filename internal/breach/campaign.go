@@ -559,8 +559,7 @@ func ParseLocale(s string) (string, error) {
 // language column said "Spanish" had every row rejected. A name two languages share is left
 // out.
 var languageNames = sync.OnceValue(func() map[string]string {
-	m := map[string]string{}
-	ambiguous := map[string]bool{}
+	m, add := nameIndex()
 	namers := []display.Namer{display.English.Tags(), display.Spanish.Tags(), display.French.Tags(), display.Korean.Tags()}
 	for _, code := range []string{"es", "en", "fr", "ko", "pt", "de", "it", "nl", "pl", "ro", "sv", "da", "fi", "no", "cs",
 		"el", "hu", "tr", "ru", "uk", "ar", "he", "hi", "ja", "zh", "vi", "th", "id", "ms", "tl", "qu", "ay", "ca", "eu", "gl"} {
@@ -570,20 +569,34 @@ var languageNames = sync.OnceValue(func() map[string]string {
 			names = append(names, n.Name(tag))
 		}
 		for _, name := range names {
-			k := foldCountryName(name)
-			if k == "" || ambiguous[k] {
-				continue
-			}
-			if prev, ok := m[k]; ok && prev != code {
-				delete(m, k)
-				ambiguous[k] = true
-				continue
-			}
-			m[k] = code
+			add(name, code)
 		}
 	}
 	return m
 })
+
+// nameIndex returns a map from folded names (foldCountryName) to codes and the function that
+// fills it: a name given two codes is ambiguous and left out, as are the names ambiguous
+// already are.
+func nameIndex(ambiguous ...string) (map[string]string, func(name, code string)) {
+	m := map[string]string{}
+	left := map[string]bool{}
+	for _, a := range ambiguous {
+		left[a] = true
+	}
+	return m, func(name, code string) {
+		k := foldCountryName(name)
+		if k == "" || left[k] {
+			return
+		}
+		if prev, ok := m[k]; ok && prev != code {
+			delete(m, k)
+			left[k] = true
+			return
+		}
+		m[k] = code
+	}
+}
 
 // ParseCountry reads an ISO 3166-1 country code (alpha-2, also alpha-3) and returns its
 // alpha-2 form in upper case. A code reserved for a country that has another is that other:
@@ -612,21 +625,8 @@ func ParseCountry(s string) (string, error) {
 // name two countries share in different languages is left out, as are "Korea" and "Georgia"
 // (also a US state): which one is meant is not known.
 var countryNames = sync.OnceValue(func() map[string]string {
-	m := map[string]string{}
 	// Georgia is a US state as well: in a US list's country column, which is not known.
-	ambiguous := map[string]bool{"georgia": true, "géorgie": true, "조지아": true}
-	add := func(name, code string) {
-		k := foldCountryName(name)
-		if k == "" || ambiguous[k] {
-			return
-		}
-		if prev, ok := m[k]; ok && prev != code {
-			delete(m, k)
-			ambiguous[k] = true
-			return
-		}
-		m[k] = code
-	}
+	m, add := nameIndex("georgia", "géorgie", "조지아")
 	namers := []display.Namer{display.English.Regions(), display.Spanish.Regions(), display.French.Regions(), display.Korean.Regions()}
 	for a := 'A'; a <= 'Z'; a++ {
 		for b := 'A'; b <= 'Z'; b++ {

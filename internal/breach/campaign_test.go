@@ -215,7 +215,7 @@ func TestParseLocaleAndCountry(t *testing.T) {
 			t.Errorf("ParseLocale(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-	for _, in := range []string{"", "xx-??", "xx", "english", "e"} {
+	for _, in := range []string{"", "xx-??", "xx", "englishh", "e"} { // "english" is English now (TestParseLocale_LanguageNames)
 		if got, err := ParseLocale(in); err == nil {
 			t.Errorf("ParseLocale(%q) = %q, want an error", in, got)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/breachnotice/breachnotice/examples"
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
 func TestTokens_ABoundTokenActsAsItsUserUntilTheUserIsDisabled(t *testing.T) {
@@ -62,18 +63,26 @@ func TestTokens_ABoundTokenActsAsItsUserUntilTheUserIsDisabled(t *testing.T) {
 	}
 }
 
-func TestApproveCampaign_ACampaignNeedingTwoStaysADraftUntilTheSecondAndAnImportVoidsApprovals(t *testing.T) {
-	db := open(t)
-	ctx := t.Context()
+// twoPersonDraft creates a draft of the example campaign that needs two approvers, created by
+// cli:maria, with a list of one customer.
+func twoPersonDraft(t *testing.T, db *postgres.DB) *breach.Campaign {
+	t.Helper()
 	c, src, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.Approval.TwoPerson, c.CreatedBy = true, "cli:maria"
-	if err := db.CreateCampaign(ctx, c, string(src)); err != nil {
+	if err := db.CreateCampaign(t.Context(), c, string(src)); err != nil {
 		t.Fatal(err)
 	}
 	mustImport(t, db, c, "customer_id,email\nC1,a@example.com\n")
+	return c
+}
+
+func TestApproveCampaign_ACampaignNeedingTwoStaysADraftUntilTheSecondAndAnImportVoidsApprovals(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := twoPersonDraft(t, db)
 	var seenAuthors []string
 	var seenApprovals int
 	two := func(_ *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
@@ -184,15 +193,7 @@ func TestTokens_CachedTokensAreRefusedAsSoonAsAnotherProcessRevokesThemOrDisable
 func TestApproveCampaign_ApprovalsOfOtherTemplatesDoNotAddUp(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
-	c, src, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Approval.TwoPerson, c.CreatedBy = true, "cli:maria"
-	if err := db.CreateCampaign(ctx, c, string(src)); err != nil {
-		t.Fatal(err)
-	}
-	mustImport(t, db, c, "customer_id,email\nC1,a@example.com\n")
+	c := twoPersonDraft(t, db)
 	two := func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 2, nil }
 	if _, err := db.ApproveCampaign(ctx, c.ID, "user:bob", "", "templates-a", two); err != nil {
 		t.Fatal(err)
