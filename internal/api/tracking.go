@@ -125,7 +125,12 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 // answered a page of everyone's names and addresses to a caller who asked for one record. A
 // repeated one is ambiguous (which state?) and refused too.
 func queryOf(r *http.Request, repeatable []string, known ...string) (url.Values, error) {
-	q := r.URL.Query()
+	// Not r.URL.Query(), which drops the pairs it cannot read: ?limit=5;state=sent answered
+	// a page of everyone, neither filter applied.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, breach.Errorf(breach.EINVALID, "the query string cannot be read (%v): separate parameters with &, and escape %% as %%25", err)
+	}
 	for _, name := range slices.Sorted(maps.Keys(q)) {
 		switch {
 		case !slices.Contains(known, name):

@@ -291,6 +291,13 @@ func TestTracking_BadFiltersLimitsAndCursorsAre400(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want 400 naming %s", tc.path, resp.StatusCode, body, tc.param)
 		}
 	}
+	// A query string that cannot be read is refused, not half read: ?limit=5;state=sent
+	// answered a page of everyone, neither filter applied.
+	for _, path := range []string{base + "?limit=5;state=sent", base + "?customer_id=AT%2-1"} {
+		if resp, body := c.do("GET", path, "", nil, c.token); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s: %d %s, want 400", path, resp.StatusCode, body)
+		}
+	}
 	for _, path := range []string{"/api/v1/campaigns/" + uuid.NewString() + "/deliveries", "/api/v1/campaigns/" + uuid.NewString() + "/deliveries.csv"} {
 		if resp, body := c.do("GET", path, "", nil, c.token); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: %d %s, want 404", path, resp.StatusCode, body)

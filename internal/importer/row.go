@@ -399,6 +399,12 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 	if region == "" {
 		region = v.defaultCountry
 	}
+	if pandasFloat.MatchString(raw) {
+		// A number column written by pandas as floats (987654321.0, as soon as one cell is
+		// blank): parsed as it is, the ".0" was a last digit, and in countries whose numbers
+		// vary in length (DE, AT, IT) that made another valid number — a stranger's.
+		raw = raw[:strings.IndexByte(raw, '.')]
+	}
 	e164, err := v.phones.Parse(raw, region)
 	if err != nil {
 		// Two shapes the parser refuses that carry a number whole: a number column written
@@ -423,6 +429,9 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 	}
 	return ""
 }
+
+// pandasFloat is a phone written as a float: digits, then ".0".
+var pandasFloat = regexp.MustCompile(`^[0-9]+\.0+$`)
 
 // phoneSuffix finds what follows a phone number that is no part of it: a float's ".0" or an
 // extension ("x123", "ext. 123", "extension 123", "#123"); its first group starts there.
