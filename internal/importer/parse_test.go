@@ -991,3 +991,23 @@ func TestParse_ARowWithABareCarriageReturnSaysItMayBeTwo(t *testing.T) {
 		t.Fatalf("rows %v, rejects%s; want line 2 rejected saying it may be two rows", customerIDs(rows), describeRejects(rejects))
 	}
 }
+
+// A real note on several lines, badly quoted (a space after its closing quote), breaks its
+// record: the lines after its first are read again as rows — what a stray quote's swallowed
+// customers are, and here a phone in the note, which would get a breach notice. Every row so
+// read carries a warning naming the line the quote opened on.
+func TestParse_RowsReadAgainAfterABrokenQuoteAreWarned(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,phone,note\nC1,912345678,\"Called twice\nAlt contact Juan, 987654321, wife\" \nC2,923456789,ok\n", Options{})
+	if len(rejects) != 1 || rejects[0].CustomerID != "C1" {
+		t.Fatalf("rejects%s; want C1's broken quote", describeRejects(rejects))
+	}
+	var warned []string
+	for _, w := range imp.Warnings {
+		if strings.Contains(w.Reason, "after the quote opened on line 2") {
+			warned = append(warned, fmt.Sprint(w.Line))
+		}
+	}
+	if len(rows) != 2 || !slices.Equal(warned, []string{"3"}) {
+		t.Errorf("rows %v, warnings %+v; want line 3, read again, warned", customerIDs(rows), imp.Warnings)
+	}
+}

@@ -63,6 +63,9 @@ type record struct {
 	// rowLike is the first line after the record's first that reads as a row of its own (see
 	// rowsInside), 0 when none does: the record is kept, with a warning.
 	rowLike int64
+	// rereadAfter is the line of the broken record whose lines were read again as records
+	// (resync) when this record starts on one of them, else 0: imported, with a warning.
+	rereadAfter int64
 }
 
 // physLine is a physical line kept for re-reading after an unterminated quote.
@@ -72,6 +75,8 @@ type physLine struct {
 	// cut is set when the line was longer than MaxRowBytes and only its first MaxRowBytes were
 	// kept.
 	cut bool
+	// after is the line of the broken record this line was queued again from (resync), else 0.
+	after int64
 	// asRecord is the line as it is read when it starts a record (its names cut), if that
 	// differs: a line read inside a record that turns out broken is read again as one.
 	asRecord *physLine
@@ -333,7 +338,7 @@ func (r *recordReader) parse(first physLine) (record, error) {
 		return r.overLong(first), nil
 	}
 	r.buf, r.ends = r.buf[:0], r.ends[:0]
-	rec := record{line: first.num, problemColumn: -1}
+	rec := record{line: first.num, problemColumn: -1, rereadAfter: first.after}
 	var kept []physLine // copies of the lines of a multi-line record, for a resync
 	st := scanState{atStart: true}
 	line := first
@@ -623,7 +628,16 @@ func endsField(text []byte, i int, comma byte) bool {
 func (r *recordReader) resync(rec record, kept []physLine, column int, reason string) record {
 	if len(kept) > 1 {
 		again := make([]physLine, 0, len(kept)-1+len(r.again))
-		r.again = append(append(again, kept[1:]...), r.again...)
+		again = append(again, kept[1:]...)
+		for i := range again {
+			again[i].after = kept[0].num
+			if again[i].asRecord != nil {
+				rec := *again[i].asRecord
+				rec.after = kept[0].num
+				again[i].asRecord = &rec
+			}
+		}
+		r.again = append(again, r.again...)
 	}
 	rec.fields = strings.SplitN(string(kept[0].text), string(r.comma), MaxRowFields)
 	rec.problem = reason
