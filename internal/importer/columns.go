@@ -96,10 +96,12 @@ var headerAliases = map[string]field{
 }
 
 // weakAliases are more headers as CRMs and spreadsheets write them ("E-mail Address", "Mobile
-// Phone", "Country Name"), read as their field only when no other column of the list is that
+// Phone", "Preferred Language"), read as their field only when no other column of the list is that
 // field and no other weak alias names it too: a Salesforce export's "Phone" beside "Mobile
 // Phone", or "language" beside "preferred_language", imported before these were aliases (the
-// second kept as an attribute) and must not be refused now as holding one field twice.
+// second kept as an attribute) and must not be refused now as holding one field twice. No
+// country: "Country of Residence" is not the country a Peruvian operator's phone numbers are
+// read in, and read as it, a Peruvian mobile became a Chilean stranger's number.
 var weakAliases = map[string]field{
 	"e_mail_address": fieldEmail, "email_addr": fieldEmail, "emailaddress": fieldEmail,
 	"correo_electronico": fieldEmail, "correo_electrónico": fieldEmail, "courriel": fieldEmail, "adresse_e_mail": fieldEmail,
@@ -107,7 +109,6 @@ var weakAliases = map[string]field{
 	"cell_number": fieldPhone, "phone_no": fieldPhone, "mobile_no": fieldPhone, "telephone_number": fieldPhone,
 	"teléfono": fieldPhone, "celular": fieldPhone, "movil": fieldPhone, "móvil": fieldPhone, "téléphone": fieldPhone,
 	"preferred_language": fieldLocale, "langue": fieldLocale,
-	"país": fieldCountry, "country_name": fieldCountry, "country_of_residence": fieldCountry, "pays": fieldCountry,
 }
 
 // columns maps each column of a list to the field it holds.
@@ -115,6 +116,18 @@ type columns struct {
 	kind  []field
 	names []string // normalized header names (attribute keys)
 	index [numFields]int
+	// weak marks the fields read from a column only a weak alias names: a value there that
+	// cannot be read costs the customer nothing but the value (validator.row).
+	weak [numFields]bool
+}
+
+// baseName is a column's name without the _2, _3 … a repeated header gets (mapHeader): two
+// "Mobile Phone" columns are two weak aliases of the phone, and neither is read as it.
+func baseName(name string) string {
+	if i := strings.LastIndexByte(name, '_'); i > 0 && strings.Trim(name[i+1:], "0123456789") == "" && i+1 < len(name) {
+		return name[:i]
+	}
+	return name
 }
 
 // normalizeHeader is a header cell as the field names and aliases are written: lower case,
@@ -184,22 +197,7 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 			c.kind[i] = f
 		}
 	}
-	// A weak alias is its field only when it alone names it.
-	var byField [numFields]int
-	for _, f := range c.kind {
-		byField[f]++
-	}
-	var weak [numFields]int
-	for i, name := range c.names {
-		if f, ok := weakAliases[name]; ok && c.kind[i] == fieldAttribute {
-			weak[f]++
-		}
-	}
-	for i, name := range c.names {
-		if f, ok := weakAliases[name]; ok && c.kind[i] == fieldAttribute && byField[f] == 0 && weak[f] == 1 {
-			c.kind[i] = f
-		}
-	}
+	mapped := make([]bool, len(header)) // the columns --map names
 	for _, col := range slices.Sorted(maps.Keys(overrides)) {
 		target := overrides[col]
 		i, ok := byName[normalizeHeader(col)]
@@ -210,7 +208,23 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 		if !ok {
 			return c, fmt.Errorf("--map %s=%s: unknown field %q (fields: %s)", col, target, target, strings.Join(slices.Sorted(maps.Keys(fieldNames)), ", "))
 		}
-		c.kind[i] = f
+		c.kind[i], mapped[i] = f, true
+	}
+	// A weak alias is its field only when it alone names it, --map included: a list with
+	// "Mobile Phone" and --map Numero=phone imported before it was an alias.
+	var byField, weak [numFields]int
+	for _, f := range c.kind {
+		byField[f]++
+	}
+	for i, name := range c.names {
+		if f, ok := weakAliases[baseName(name)]; ok && c.kind[i] == fieldAttribute && !mapped[i] {
+			weak[f]++
+		}
+	}
+	for i, name := range c.names {
+		if f, ok := weakAliases[name]; ok && c.kind[i] == fieldAttribute && !mapped[i] && byField[f] == 0 && weak[f] == 1 {
+			c.kind[i], c.weak[f] = f, true
+		}
 	}
 	for i, f := range c.kind {
 		if f <= fieldIgnore {

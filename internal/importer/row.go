@@ -189,15 +189,34 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		}
 		r.Country = cc
 	}
+	// A value that cannot be read in a column only a weak alias names ("Mobile Phone",
+	// "Preferred Language") costs the customer that value, with a warning, not their row:
+	// before it was an alias, the column was an attribute and the customer imported.
+	var softWarnings []breach.Warning
+	soft := func(f field, reason string) {
+		softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: f.String(),
+			Reason: fmt.Sprintf("%s: left out (the column %q is read as the %s only because no other column is)", reason, v.cols.names[v.cols.index[f]], f)})
+	}
 	if raw := get(fieldEmail); raw != "" {
 		email, err := breach.ParseEmail(raw)
-		if err != nil {
+		switch {
+		case err != nil && v.cols.weak[fieldEmail]:
+			soft(fieldEmail, err.Error())
+			email = ""
+		case err != nil:
 			errs.add("email", "%v", err)
 		}
 		r.Email = email
 	}
 	if raw := get(fieldPhone); raw != "" {
-		r.Phone = v.phone(raw, r.Country, &errs)
+		if v.cols.weak[fieldPhone] {
+			var perrs rowError
+			if r.Phone = v.phone(raw, r.Country, &perrs); len(perrs.problems) > 0 {
+				soft(fieldPhone, strings.Join(perrs.problems, "; "))
+			}
+		} else {
+			r.Phone = v.phone(raw, r.Country, &errs)
+		}
 	}
 	var addressWarning string
 	if v.hasAddress() {
@@ -221,7 +240,10 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 
 	if raw := get(fieldLocale); raw != "" {
 		tag, err := lookup(cache.locales, raw, breach.ParseLocale)
-		if err != nil {
+		switch {
+		case err != nil && v.cols.weak[fieldLocale]:
+			soft(fieldLocale, err.Error()) // the campaign's default language, then
+		case err != nil:
 			errs.add("locale", "%v", err)
 		}
 		r.Locale = tag
@@ -252,6 +274,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 			warns = append(warns, breach.Warning{Line: rec.line, Field: field, Reason: reason})
 		}
 	}
+	warns = append(warns, softWarnings...)
 	warn("name", nameWarning)
 	warn("region", addressWarning)
 	warn("state", stateWarning)

@@ -332,17 +332,50 @@ func TestParse_PlaceholderCustomerIDsAreRejected(t *testing.T) {
 }
 
 // Headers as CRMs and spreadsheets write them map to their fields: "E-mail Address", "Mobile
-// Phone", "Country Name", a non-breaking space inside "Customer ID", a zero-width space
-// pasted before "Language". Missed, the column was kept as an attribute: the customer lost a
-// channel, or, without their country, had a Chilean mobile read as a Peruvian number.
+// Phone", a non-breaking space inside "Customer ID", a zero-width space pasted before
+// "Language". Missed, the column was kept as an attribute: the customer lost a channel. Not
+// "Country Name" or "Country of Residence": where a customer lives is not the country a
+// Peruvian operator's numbers are read in (read so, a Peruvian mobile became a Chilean
+// stranger's number).
 func TestParse_HeadersAsPeopleWriteThem(t *testing.T) {
 	rows, rejects, _ := mustParse(t, "Customer\u00a0ID,E-mail Address,Mobile Phone,Country Name,\u200bLanguage\n"+
-		"CL1,a@example.com,9 8765 4321,Chile,es\n", Options{})
+		"CL1,a@example.com,987654321,Chile,es\n", Options{})
 	if len(rejects) != 0 || len(rows) != 1 {
 		t.Fatalf("rows %d, rejects%s", len(rows), describeRejects(rejects))
 	}
-	if r := rows[0]; r.CustomerID != "CL1" || r.Email != "a@example.com" || r.Phone != "+56987654321" || r.Country != "CL" || r.Locale == "" || len(r.Extra) != 0 {
-		t.Errorf("row %+v, attributes %v; want every column read as its field", r.Recipient, r.Extra)
+	if r := rows[0]; r.CustomerID != "CL1" || r.Email != "a@example.com" || r.Phone != "+51987654321" || r.Country != "" || r.Locale != "es" || r.Attribute("country_name") != "Chile" {
+		t.Errorf("row %+v, attributes %v; want every column read as its field, the country name kept as an attribute", r.Recipient, r.Extra)
+	}
+}
+
+// A value that cannot be read in a column only a weak alias names costs the customer that
+// value, with a warning, not their row: before "Mobile Phone" or "Preferred Language" were
+// aliases, such a column was an attribute and the customer imported. With --map naming another
+// column the field, the weak alias gives way, as it does to a column of the field's own name.
+func TestParse_UnreadableValuesInAWeakAliasColumnCostOnlyTheValue(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,email,Mobile Phone,preferred_language\n"+
+		"C1,a@example.com,sin celular,Castellano (Perú)\nC2,,0,es\nC3,c@example.com,987654323,fr\n", Options{})
+	if len(rows) != 2 || len(rejects) != 1 || rejects[0].CustomerID != "C2" {
+		t.Fatalf("accepted %v, rejects%s; want C1 and C3, C2 rejected for having no contact", customerIDs(rows), describeRejects(rejects))
+	}
+	if r := rows[0]; r.Phone != "" || r.Locale != "" || r.Email != "a@example.com" {
+		t.Errorf("C1: %+v", r.Recipient)
+	}
+	if r := rows[1]; r.Phone != "+51987654323" || r.Locale != "fr" {
+		t.Errorf("C3: %+v", r.Recipient)
+	}
+	var fields []string
+	for _, w := range imp.Warnings {
+		if w.Line == 2 {
+			fields = append(fields, w.Field)
+		}
+	}
+	if !slices.Equal(fields, []string{"phone", "locale"}) {
+		t.Errorf("warnings %+v; want C1's phone and locale", imp.Warnings)
+	}
+	rows, rejects, _ = mustParse(t, "customer_id,email,Mobile Phone,Numero\nC1,a@example.com,987654321,912345678\n", Options{Map: map[string]string{"Numero": "phone"}})
+	if len(rejects) != 0 || len(rows) != 1 || rows[0].Phone != "+51912345678" || rows[0].Attribute("mobile_phone") != "987654321" {
+		t.Errorf("with --map Numero=phone: rows %+v, rejects%s", rows, describeRejects(rejects))
 	}
 }
 
