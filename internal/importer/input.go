@@ -231,22 +231,32 @@ func detectEncoding(sample []byte) (string, encoding.Encoding) {
 // non-breaking space, "É" and a closing quote: C9 A0, C9 94) is a valid two-byte UTF-8
 // character, and counting those, a Windows-1252 list was taken for UTF-8 and its names
 // mangled the other way. So only the characters UTF-8 text is made of count: the accented
-// Latin letters (lead bytes C2 and C3: é is C3 A9) and three- or four-byte characters (curly
-// quotes, Korean) — which "Â" or "Ã" before a symbol, or three accented bytes in a row, make in
-// Windows-1252 text only when it is already mojibake.
+// Latin letters (lead bytes C2 and C3: é is C3 A9), three- or four-byte characters (curly
+// quotes, Korean) and two-byte characters next to another (a Cyrillic or Greek word) — which
+// Windows-1252 text makes only when it is already mojibake.
 func mostlyUTF8(b []byte) bool {
 	var utf, invalid int
+	prevMulti := false // the character before was a valid multi-byte one
 	for len(b) > 0 {
 		if b[0] < utf8.RuneSelf {
-			b = b[1:]
+			b, prevMulti = b[1:], false
 			continue
 		}
 		r, n := utf8.DecodeRune(b)
 		switch {
 		case r == utf8.RuneError && n == 1:
 			invalid++
+			prevMulti = false
 		case n > 2 || b[0] == 0xC2 || b[0] == 0xC3:
 			utf++
+			prevMulti = true
+		default:
+			// Two two-byte characters in a row — a Cyrillic, Greek or Polish word ("Иван") —
+			// are UTF-8's; one alone may be Windows-1252 by chance.
+			if prevMulti {
+				utf++
+			}
+			prevMulti = true
 		}
 		b = b[n:]
 	}

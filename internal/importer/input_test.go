@@ -299,6 +299,11 @@ func TestParse_AStrayWindows1252ByteInAUTF8SampleManglesNothing(t *testing.T) {
 	if imp.Encoding != "windows-1252" || len(rows) != 2 || rows[1].Name != "Muñoz" {
 		t.Errorf("a Windows-1252 file: encoding %q, rows %+v", imp.Encoding, rows)
 	}
+	// A Cyrillic list with one stray Windows-1252 byte is UTF-8 too.
+	rows, _, imp = mustParseBytes(t, []byte("customer_id,email,name\nC1,a@example.com,Иван Петров\nC2,b@example.com,Ren\xe9\n"), Options{})
+	if !strings.HasPrefix(imp.Encoding, "utf-8") || len(rows) != 2 || rows[0].Name != "Иван Петров" || rows[1].Name != "René" {
+		t.Errorf("a Cyrillic list with a stray byte: encoding %q, rows %+v", imp.Encoding, rows)
+	}
 	// Windows-1252 whose capital accented letters before punctuation happen to be valid UTF-8
 	// pairs (É and a non-breaking space, É and a closing quote) is still Windows-1252.
 	rows, _, imp = mustParseBytes(t, []byte("customer_id,email,name\nC1,a@example.com,JOS\xc9\xa0LUIS P\xc9REZ\nC2,b@example.com,\x93REN\xc9\x94 DUPONT\n"), Options{})

@@ -262,12 +262,14 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 			if err == nil && visible && first == "" {
 				first = s
 			}
-			if !hasRows(f, s) {
-				continue
-			}
-			if err == nil && visible {
+			rows, header := hasRows(f, s)
+			switch {
+			case !rows:
+			case err == nil && visible:
 				withRows = append(withRows, s)
-			} else {
+			case slices.ContainsFunc(header, func(h string) bool { return headerField(h) == fieldCustomerID }):
+				// Hidden, and headed like a list of customers: a hidden sheet of the
+				// drop-down values of a column (the usual reason to hide one) is not.
 				hidden = append(hidden, s)
 			}
 		}
@@ -302,28 +304,30 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 }
 
 // hasRows reports whether sheet holds a list: two rows with a value (a header and a row
-// under it), among its first maxSheetProbe rows. A row element alone is no row of a list:
-// Excel writes one for a cell only formatted, or a row only given a height; nor is a header
-// with nothing under it.
-func hasRows(f *excelize.File, sheet string) bool {
+// under it), among its first maxSheetProbe rows, the first of which it returns. A row element
+// alone is no row of a list: Excel writes one for a cell only formatted, or a row only given a
+// height; nor is a header with nothing under it.
+func hasRows(f *excelize.File, sheet string) (bool, []string) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
-		return false
+		return false, nil
 	}
 	defer rows.Close()
-	filled := 0
+	var first []string
 	for n := 0; n < maxSheetProbe && rows.Next(); n++ {
 		cells, err := rows.Columns()
 		if err != nil {
-			return true // unreadable: let the import say what is wrong with it
+			return true, first // unreadable: let the import say what is wrong with it
 		}
-		if !allEmpty(cells) {
-			if filled++; filled == 2 {
-				return true
-			}
+		if allEmpty(cells) {
+			continue
 		}
+		if first != nil {
+			return true, first
+		}
+		first = cells
 	}
-	return false
+	return false, nil
 }
 
 // maxSheetProbe bounds the rows hasRows reads of a sheet before deciding it holds no list.

@@ -230,9 +230,27 @@ func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
 	data := workbookBytes(t, f)
 
 	_, _, _, err := parseBytes(t, data, Options{})
-	// The hidden sheet with rows is named too: customers on a hidden tab were skipped unseen.
-	if !isInvalid(err) || !strings.Contains(err.Error(), `3 sheets with rows ("Clientes", "Customers", "Sheet1" (hidden))`) || !strings.Contains(err.Error(), "--sheet") {
+	if !isInvalid(err) || !strings.Contains(err.Error(), `2 sheets with rows ("Clientes", "Customers")`) || !strings.Contains(err.Error(), "--sheet") {
 		t.Errorf("no sheet named in a workbook with two lists: %v; want them named, and how to choose", err)
+	}
+	// A hidden sheet headed like a list of customers is named too (customers on a hidden tab
+	// were skipped unseen); a hidden sheet of drop-down values is not.
+	h := excelize.NewFile()
+	h.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email"})
+	h.SetSheetRow("Sheet1", "A2", &[]any{"P1", "p1@example.com"})
+	h.NewSheet("Listas")
+	h.SetSheetRow("Listas", "A1", &[]any{"Plan"})
+	h.SetSheetRow("Listas", "A2", &[]any{"Prepago"})
+	h.SetSheetVisible("Listas", false)
+	if rows, _, imp := mustParseBytes(t, workbookBytes(t, h), Options{}); imp.Sheet != "Sheet1" || len(rows) != 1 {
+		t.Errorf("beside a hidden sheet of drop-down values: read %q, %d rows; want Sheet1's one", imp.Sheet, len(rows))
+	}
+	h.NewSheet("Chile")
+	h.SetSheetRow("Chile", "A1", &[]any{"Customer ID", "email"})
+	h.SetSheetRow("Chile", "A2", &[]any{"CL1", "cl1@example.com"})
+	h.SetSheetVisible("Chile", false)
+	if _, _, _, err := parseBytes(t, workbookBytes(t, h), Options{}); !isInvalid(err) || !strings.Contains(err.Error(), `"Chile" (hidden)`) {
+		t.Errorf("beside a hidden list of customers: %v; want it named", err)
 	}
 	// A sheet with only a header, or only formatted cells and a row height, holds no list.
 	g := excelize.NewFile()
