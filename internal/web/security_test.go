@@ -402,6 +402,13 @@ func TestRoles_ViewerCannotStartAndOperatorCannotApprove(t *testing.T) {
 	if s := state(t, st, c.ID); s != breach.CampaignApproved {
 		t.Errorf("after the viewer's refused start: %s, want approved", s)
 	}
+	// Each refusal is audited, as the operations' are.
+	if got := auditActions(t, "user:viewer1"); len(got) < 2 || !slices.Contains(got, "access.denied") {
+		t.Errorf("the viewer's audit rows %v, want its refusals as access.denied", got)
+	}
+	if got := auditActions(t, "user:operator1"); !slices.Contains(got, "access.denied") {
+		t.Errorf("the operator's audit rows %v, want its refused approval", got)
+	}
 }
 
 func TestApproval_TwoPersonCampaignNeedsTwoOthersThanItsAuthors(t *testing.T) {
