@@ -8,9 +8,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Campaign is one breach notification: who the company is, what happened, to whom notices go
@@ -544,8 +548,13 @@ func isSMSSender(s string) bool {
 func ParseLocale(s string) (string, error) {
 	tag, err := language.Parse(strings.TrimSpace(s))
 	if err != nil {
-		// A CRM exports the language by its name: "Spanish", "Español", "한국어".
-		if code, ok := languageNames()[foldCountryName(s)]; ok {
+		// A CRM exports the language by its name: "Spanish", "Español", "한국어", and as
+		// people type it, without accents or with a region: "Ingles", "English (US)".
+		name := strings.TrimSpace(s)
+		if i := strings.IndexByte(name, '('); i > 0 && strings.HasSuffix(name, ")") {
+			name = name[:i]
+		}
+		if code, ok := languageNames()[foldLanguageName(name)]; ok {
 			return code, nil
 		}
 		return "", fmt.Errorf("%q is neither a BCP 47 language tag such as es-PE or ko nor a language's name", Clip(s))
@@ -569,11 +578,22 @@ var languageNames = sync.OnceValue(func() map[string]string {
 			names = append(names, n.Name(tag))
 		}
 		for _, name := range names {
-			add(name, code)
+			add(foldLanguageName(name), code)
 		}
 	}
+	add("castellano", "es") // Spanish as Peru and Spain call it
 	return m
 })
+
+// foldLanguageName is a language's name as languageNames keys it: folded (foldCountryName),
+// without its accents ("Inglés" and "Ingles" alike).
+func foldLanguageName(s string) string {
+	folded, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), s)
+	if err != nil {
+		folded = s
+	}
+	return foldCountryName(folded)
+}
 
 // nameIndex returns a map from folded names (foldCountryName) to codes and the function that
 // fills it: a name given two codes is ambiguous and left out, as are the names ambiguous

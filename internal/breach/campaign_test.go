@@ -293,7 +293,8 @@ func TestErrorCodeAndMessage(t *testing.T) {
 // locales' languages or its own — reads as its tag: "Spanish" rejected every row of such a list.
 func TestParseLocale_LanguageNames(t *testing.T) {
 	for in, want := range map[string]string{"Spanish": "es", "español": "es", "ESPAÑOL": "es", "English": "en", "Inglés": "en",
-		"français": "fr", "French": "fr", "Korean": "ko", "한국어": "ko", "es-PE": "es-PE", " ko ": "ko"} {
+		"français": "fr", "French": "fr", "Korean": "ko", "한국어": "ko", "es-PE": "es-PE", " ko ": "ko",
+		"Ingles": "en", "Frances": "fr", "Castellano": "es", "English (US)": "en", "Español (Perú)": "es"} {
 		if got, err := ParseLocale(in); err != nil || got != want {
 			t.Errorf("ParseLocale(%q) = %q, %v; want %q", in, got, err, want)
 		}
