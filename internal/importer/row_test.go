@@ -354,7 +354,7 @@ func TestParse_HeadersAsPeopleWriteThem(t *testing.T) {
 // column the field, the weak alias gives way, as it does to a column of the field's own name.
 func TestParse_UnreadableValuesInAWeakAliasColumnCostOnlyTheValue(t *testing.T) {
 	rows, rejects, imp := mustParse(t, "customer_id,email,Mobile Phone,preferred_language\n"+
-		"C1,a@example.com,sin celular,Castellano (Perú)\nC2,,0,es\nC3,c@example.com,987654323,fr\n", Options{})
+		"C1,a@example.com,sin celular,Klingon\nC2,,0,es\nC3,c@example.com,987654323,fr\n", Options{})
 	if len(rows) != 2 || len(rejects) != 1 || rejects[0].CustomerID != "C2" {
 		t.Fatalf("accepted %v, rejects%s; want C1 and C3, C2 rejected for having no contact", customerIDs(rows), describeRejects(rejects))
 	}
