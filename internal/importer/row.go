@@ -168,6 +168,10 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 
 	r.CustomerID = get(fieldCustomerID)
 	switch {
+	case r.CustomerID == "" && len(errs.problems) > 0:
+		// cleanValue refused it (a control character, invalid UTF-8) and said why: the
+		// reject names the customer by the ID as written, made printable.
+		r.CustomerID = breach.Clip(plaintext.ReplaceControls(strings.ToValidUTF8(v.raw(rec, fieldCustomerID), "?"), '?'))
 	case r.CustomerID == "":
 		errs.add("customer_id", "is empty")
 	case utf8.RuneCountInString(r.CustomerID) > maxCustomerID:

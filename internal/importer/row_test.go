@@ -395,6 +395,10 @@ func TestParse_InvisibleCharactersInValuesAreDropped(t *testing.T) {
 	if len(rows) != 3 || len(rejects) != 2 || rejects[0].CustomerID != "C4" || rejects[1].Line != 6 || rejects[1].Field != "customer_id" {
 		t.Fatalf("accepted %v, rejects%s; want C1 to C3 accepted, C4 and line 6 rejected", customerIDs(rows), describeRejects(rejects))
 	}
+	// The refused ID's reject names it as written, and does not also say it is empty.
+	if r := rejects[1]; r.CustomerID != "C\u00ad1" || strings.Contains(r.Reason, "is empty") {
+		t.Errorf("line 6's reject: %+v", r)
+	}
 	for _, r := range rows {
 		if w := want[r.CustomerID]; r.Email != w[0] || r.Phone != w[1] {
 			t.Errorf("%q: %q %q, want %q %q", r.CustomerID, r.Email, r.Phone, w[0], w[1])
