@@ -181,10 +181,16 @@ func (a *app) printImport(ctx context.Context, ops *operation.Service, actor bre
 		return err
 	}
 	if s.Warned > 0 {
-		fmt.Fprintf(a.stdout, "  warnings  %d  rows kept with a value neutralised (a name's markup, control characters or length; a state taken from the ZIP code) or hidden in the workbook\n", s.Warned)
+		fmt.Fprintf(a.stdout, "  warnings  %d  rows kept with a value neutralised (a name's markup, control characters or length; a state taken from the ZIP code; a value left out), hidden in the workbook, or around a quote that may have cost the list customers\n", s.Warned)
 		shown := breach.FirstWarnedRows(s.Warnings, shownRows)
 		for _, w := range shown {
 			fmt.Fprintf(a.stdout, "    line %d: %s: %s\n", w.Line, w.Field, w.Reason)
+		}
+		// A quote that may have cost the list customers is shown wherever it is.
+		for _, w := range s.Warnings[len(shown):] {
+			if w.Field == "quote" {
+				fmt.Fprintf(a.stdout, "    line %d: %s: %s\n", w.Line, w.Field, w.Reason)
+			}
 		}
 		if more := s.Warned - breach.CountWarnedRows(shown); more > 0 {
 			fmt.Fprintf(a.stdout, "    … and %d more rows with warnings\n", more)

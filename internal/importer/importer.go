@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"slices"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -186,6 +187,12 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 		if listing && len(b.Warnings) > 0 {
 			imp.Warnings, listing = breach.AppendWarnedRows(imp.Warnings, b.Warnings)
 		}
+		if !listing {
+			// Past the first warned rows, the rows a quote may have cost the list customers
+			// are still listed (up to as many again): behind a hundred names with markup,
+			// the one warning that customers may be missing was not shown.
+			imp.Warnings = appendQuoteRows(imp.Warnings, b.Warnings)
+		}
 		if err := write(ctx, b); err != nil {
 			return fmt.Errorf("store rows: %w", err)
 		}
@@ -267,4 +274,27 @@ func WriteRejectsCSV(w io.Writer, each func(fn func(breach.Reject) error) error)
 		return err
 	}
 	return cw.Flush()
+}
+
+// appendQuoteRows appends to listed the warnings of the rows of ws (whole rows) that have a
+// quoteField warning and are not listed yet, while the list stays within twice
+// MaxListedWarnings.
+func appendQuoteRows(listed, ws []breach.Warning) []breach.Warning {
+	for len(ws) > 0 {
+		n := 1
+		for n < len(ws) && ws[n].Line == ws[0].Line {
+			n++
+		}
+		row := ws[:n]
+		ws = ws[n:]
+		if !slices.ContainsFunc(row, func(w breach.Warning) bool { return w.Field == quoteField }) ||
+			len(listed) > 0 && listed[len(listed)-1].Line >= row[0].Line {
+			continue
+		}
+		if len(listed)+len(row) > 2*breach.MaxListedWarnings {
+			return listed
+		}
+		listed = append(listed, row...)
+	}
+	return listed
 }

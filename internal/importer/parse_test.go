@@ -1011,3 +1011,22 @@ func TestParse_RowsReadAgainAfterABrokenQuoteAreWarned(t *testing.T) {
 		t.Errorf("rows %v, warnings %+v; want line 3, read again, warned", customerIDs(rows), imp.Warnings)
 	}
 }
+
+// The warning that a quote may have cost the list customers is listed even past the report's
+// first warned rows: behind a hundred names with markup, it was counted and never shown.
+func TestParse_QuoteWarningsAreListedPastTheFirstWarnedRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,email,name,note,plan\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "W%d,w%d@example.com,<b>x</b>,ok,Gold\n", i, i)
+	}
+	b.WriteString("C2,a@example.com,Ann,\"VIP customer,Gold\nC3,b@example.com,Bob,Monitor 27\",Silver\n")
+	_, _, imp := mustParse(t, b.String(), Options{})
+	if imp.Warned != 151 {
+		t.Fatalf("warned %d, want 151", imp.Warned)
+	}
+	last := imp.Warnings[len(imp.Warnings)-1]
+	if last.Line != 152 || last.Field != "quote" || len(imp.Warnings) != breach.MaxListedWarnings+1 {
+		t.Errorf("%d warnings listed, the last %+v; want the first 100 and line 152's quote warning", len(imp.Warnings), last)
+	}
+}

@@ -286,11 +286,11 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		// The quote opened on that line never closed where a field ends: its lines were read
 		// again as rows, which a stray quote's swallowed customers are — and also the lines of
 		// a real note badly quoted, whose phone would get a breach notice.
-		warn("row", fmt.Sprintf("read as a row of its own after the quote opened on line %d did not close where a field ends: check that this is a customer of the list, not a line of that row's field", rec.rereadAfter))
+		warn(quoteField, fmt.Sprintf("read as a row of its own after the quote opened on line %d did not close where a field ends: check that this is a customer of the list, not a line of that row's field", rec.rereadAfter))
 	}
 	if rec.rowLike > 0 {
 		// A stray quote may have swallowed the rows after it (see recordReader.rowsInside).
-		warn("row", fmt.Sprintf("a quoted field runs from this line over line %d, which reads as a row of its own: if a stray quote (an inch mark, a nickname) swallowed the rows after this one, those customers are not on the list — fix the quote and import the list again", rec.rowLike))
+		warn(quoteField, fmt.Sprintf("a quoted field runs from this line over line %d, which reads as a row of its own: if a stray quote (an inch mark, a nickname) swallowed the rows after this one, those customers are not on the list — fix the quote and import the list again", rec.rowLike))
 	}
 	if rec.hidden {
 		// A list filtered in Excel keeps the rows it hides: whoever filtered it may believe
@@ -558,6 +558,10 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 	}
 	return s
 }
+
+// quoteField is the field of the warnings that a quote may have cost the list customers
+// (validator.row): they are listed in the import report even past its first warned rows.
+const quoteField = "quote"
 
 // customerIDName is the customer_id field's name, as cleanValue is given it.
 var customerIDName = fieldCustomerID.String()
