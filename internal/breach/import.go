@@ -2,6 +2,7 @@ package breach
 
 import (
 	"context"
+	"iter"
 	"time"
 )
 
@@ -77,19 +78,32 @@ type Warning struct {
 // every row that has one; WarnedRowsListed how many of them the list shows.
 const MaxListedWarnings = 100
 
+// WarnedRows yields ws (in line order) a row at a time: the warnings of one line together.
+// Every walk over listed warnings goes through it, so that a row is never cut in half.
+func WarnedRows(ws []Warning) iter.Seq[[]Warning] {
+	return func(yield func([]Warning) bool) {
+		for len(ws) > 0 {
+			n := 1
+			for n < len(ws) && ws[n].Line == ws[0].Line {
+				n++
+			}
+			if !yield(ws[:n]) {
+				return
+			}
+			ws = ws[n:]
+		}
+	}
+}
+
 // AppendWarnedRows appends to listed the warnings of ws (whole rows, in line order) that fit
 // within MaxListedWarnings. It reports false once a row did not fit: the rows after it must not
 // be listed either, so that the list is always its import's first warned rows.
 func AppendWarnedRows(listed, ws []Warning) ([]Warning, bool) {
-	for len(ws) > 0 {
-		n := 1
-		for n < len(ws) && ws[n].Line == ws[0].Line {
-			n++
-		}
-		if len(listed)+n > MaxListedWarnings {
+	for row := range WarnedRows(ws) {
+		if len(listed)+len(row) > MaxListedWarnings {
 			return listed, false
 		}
-		listed, ws = append(listed, ws[:n]...), ws[n:]
+		listed = append(listed, row...)
 	}
 	return listed, true
 }
@@ -100,15 +114,12 @@ func (imp *Import) WarnedRowsListed() int64 { return CountWarnedRows(imp.Warning
 // FirstWarnedRows returns the warnings of the first n warned rows of ws (whole rows, in line
 // order).
 func FirstWarnedRows(ws []Warning, n int) []Warning {
-	rows, end := 0, 0
-	for end < len(ws) {
-		if end == 0 || ws[end].Line != ws[end-1].Line {
-			if rows == n {
-				break
-			}
-			rows++
+	end := 0
+	for row := range WarnedRows(ws) {
+		if n == 0 {
+			break
 		}
-		end++
+		end, n = end+len(row), n-1
 	}
 	return ws[:end]
 }
@@ -116,10 +127,8 @@ func FirstWarnedRows(ws []Warning, n int) []Warning {
 // CountWarnedRows is how many rows ws has warnings of (ws in line order).
 func CountWarnedRows(ws []Warning) int64 {
 	var n int64
-	for i := range ws {
-		if i == 0 || ws[i].Line != ws[i-1].Line {
-			n++
-		}
+	for range WarnedRows(ws) {
+		n++
 	}
 	return n
 }

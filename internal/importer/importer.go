@@ -16,9 +16,9 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
-	"slices"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -280,19 +280,13 @@ func WriteRejectsCSV(w io.Writer, each func(fn func(breach.Reject) error) error)
 // quoteField warning and are not listed yet, while the list stays within twice
 // MaxListedWarnings.
 func appendQuoteRows(listed, ws []breach.Warning) []breach.Warning {
-	for len(ws) > 0 {
-		n := 1
-		for n < len(ws) && ws[n].Line == ws[0].Line {
-			n++
-		}
-		row := ws[:n]
-		ws = ws[n:]
+	for row := range breach.WarnedRows(ws) {
 		if !slices.ContainsFunc(row, func(w breach.Warning) bool { return w.Field == quoteField }) ||
 			len(listed) > 0 && listed[len(listed)-1].Line >= row[0].Line {
 			continue
 		}
 		if len(listed)+len(row) > 2*breach.MaxListedWarnings {
-			return listed
+			break
 		}
 		listed = append(listed, row...)
 	}

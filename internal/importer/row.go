@@ -432,7 +432,7 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 	if region == "" {
 		region = v.defaultCountry
 	}
-	if pandasFloat.MatchString(raw) {
+	if strings.IndexByte(raw, '.') > 0 && strings.HasSuffix(raw, "0") && pandasFloat.MatchString(raw) { // the regexp only when it may match: a phone on every row
 		// A number column written by pandas as floats (987654321.0, as soon as one cell is
 		// blank): parsed as it is, the ".0" was a last digit, and in countries whose numbers
 		// vary in length (DE, AT, IT) that made another valid number — a stranger's.

@@ -223,16 +223,23 @@ func (s *Service) require(ctx context.Context, actor breach.Actor, role breach.R
 	if err == nil {
 		return nil
 	}
-	id := ""
-	if campaignID != "" {
-		if parsed, perr := breach.ParseID("campaign", campaignID); perr == nil {
-			id = parsed
-		}
-	}
-	if aerr := s.audit(ctx, actor, breach.ActionDenied, id, map[string]any{"attempted": attempted, "role": string(role)}); aerr != nil {
+	if aerr := s.AuditDenied(ctx, actor, role, attempted, campaignID); aerr != nil {
 		return aerr
 	}
 	return err
+}
+
+// AuditDenied records that actor was refused attempted for want of role: what require does
+// on a refusal, and what a door that checks a role before any operation runs (the console)
+// calls, so that every refusal reads alike.
+func (s *Service) AuditDenied(ctx context.Context, actor breach.Actor, role breach.Role, attempted, campaignID string) error {
+	id := ""
+	if campaignID != "" {
+		if parsed, err := breach.ParseID("campaign", campaignID); err == nil {
+			id = parsed
+		}
+	}
+	return s.audit(ctx, actor, breach.ActionDenied, id, map[string]any{"attempted": attempted, "role": string(role)})
 }
 
 // audit records an action that has happened; failing to record it is an error the door shows,

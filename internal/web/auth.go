@@ -130,9 +130,7 @@ func (s *Server) signedIn(role breach.Role, next http.HandlerFunc) http.Handler 
 		if !u.Can(role) {
 			// The console refuses before any operation runs: its refusal is audited here as
 			// the operations' are (access.denied: who, what was attempted, the role it takes).
-			detail := map[string]any{"attempted": r.Method + " " + r.Pattern, "role": string(role)}
-			campaign, _ := breach.ParseID("campaign", r.PathValue("id"))
-			if err := s.Store.Audit(r.Context(), u.Actor(), breach.ActionDenied, campaign, detail); err != nil {
+			if err := s.Ops.AuditDenied(r.Context(), breach.UserActor(u), role, r.Method+" "+r.Pattern, r.PathValue("id")); err != nil {
 				s.Log.Error("audit failed", "action", breach.ActionDenied, "err", err)
 			}
 			s.fail(w, r, http.StatusForbidden, fmt.Sprintf("This needs the %s role, which your account (%s) does not have. Ask an administrator if you need it.", role, u.Login))
