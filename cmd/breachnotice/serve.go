@@ -298,11 +298,14 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 	if err != nil {
 		return err
 	}
+	pace := api.DefaultPace
+	pace.MinRate = int64(a.cfg.UploadMinRate) << 10
 	srv := &http.Server{
 		// No ReadTimeout or WriteTimeout: an upload of millions of rows takes minutes and is
-		// answered when it is imported. A client that stalls is cut off instead (api.Progress):
-		// nothing sent or read for a minute, and its connection, import and locks are released.
-		Handler:           api.Progress(api.BodyIdleTimeout, a.metrics.Instrument(handler)),
+		// answered when it is imported. A client that stalls or trickles is cut off instead
+		// (api.Progress): nothing sent or read for a minute, or under UPLOAD_MIN_RATE on
+		// average, and its connection, import and locks are released.
+		Handler:           api.Progress(pace, a.metrics.Instrument(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },

@@ -49,6 +49,10 @@ type client struct {
 // testBodyIdle is how long the test servers wait for a stalled request body or reader.
 const testBodyIdle = 2 * time.Second
 
+// testMinRate is the test servers' least average upload rate, bytes per second, past a grace
+// of testBodyIdle.
+const testMinRate = 4 << 10
+
 func newServer(t *testing.T) *client {
 	c, _ := serve(t, t.Name(), nil)
 	return c
@@ -81,7 +85,7 @@ func serve(t *testing.T, tokenName string, edit func(*api.Server)) (*client, *po
 		edit(srv)
 	}
 	// Served as serve does: behind the stalled-client cut-off (short here, for its test).
-	ts := httptest.NewServer(api.Progress(testBodyIdle, srv.Handler()))
+	ts := httptest.NewServer(api.Progress(api.Pace{Idle: testBodyIdle, MinRate: testMinRate, Grace: testBodyIdle}, srv.Handler()))
 	t.Cleanup(ts.Close)
 	token := "bn_test_" + strings.ReplaceAll(tokenName, "/", "_")
 	sum := sha256.Sum256([]byte(token))

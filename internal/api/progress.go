@@ -1,28 +1,80 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 )
 
-// BodyIdleTimeout is how long a client may send nothing of its request body, or read nothing
-// of an answer being written, before the connection is cut: an upload that trickles must not
-// keep a connection, an import slot and its campaign's lock for ever.
-const BodyIdleTimeout = 60 * time.Second
+// Pace is what Progress asks of a client while its request body arrives and while it takes
+// its answer.
+type Pace struct {
+	// Idle is the longest a client may send nothing of its body, or take nothing of an answer.
+	Idle time.Duration
+	// MinRate (bytes per second; 0: none) is the least average rate of a transfer, counted
+	// over the time the server waited on the client — not over the time it spent importing
+	// or computing — once Grace has been spent waiting. An upload that sends a byte every
+	// minute never trips Idle, yet holds its connection, one of the few import slots and its
+	// campaign's lock for ever: this is Apache's mod_reqtimeout MinRate, the usual cure.
+	MinRate int64
+	Grace   time.Duration
+}
 
-// Progress cuts off a client that stops making progress: while it sends its request body,
-// each read must get bytes within idle; while an answer is written, each write must be taken
-// within idle. A long answer that takes its time to compute (an import of millions of rows,
-// answered once stored) is not cut: only a stalled transfer is. Serve every route behind it.
-func Progress(idle time.Duration, next http.Handler) http.Handler {
+// DefaultPace cuts off a client after a minute without progress, or once it has averaged
+// under 32 KiB/s (a 100 MB list in under an hour) past its first minute of waiting.
+var DefaultPace = Pace{Idle: 60 * time.Second, MinRate: 32 << 10, Grace: 60 * time.Second}
+
+// ErrTooSlow is the error a transfer cut off for its rate wraps (with os.ErrDeadlineExceeded).
+var ErrTooSlow = errors.New("the client transferred too slowly")
+
+// Progress cuts off a client that stops making progress, or makes too little (see Pace): a
+// long answer that takes its time to compute (an import of millions of rows, answered once
+// stored) is not cut, only a slow transfer is. Serve every route behind it.
+func Progress(p Pace, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
 		if r.Body != nil && r.Body != http.NoBody {
-			r.Body = &progressBody{ReadCloser: r.Body, rc: rc, idle: idle}
+			r.Body = &progressBody{ReadCloser: r.Body, rc: rc, meter: meter{pace: p, what: "request body"}}
 		}
-		next.ServeHTTP(&progressWriter{ResponseWriter: w, rc: rc, idle: idle}, r)
+		next.ServeHTTP(&progressWriter{ResponseWriter: w, rc: rc, meter: meter{pace: p, what: "answer"}}, r)
 	})
+}
+
+// meter counts one direction of a transfer: the bytes moved and the time spent waiting on the
+// client for them.
+type meter struct {
+	pace   Pace
+	what   string
+	n      int64
+	waited time.Duration
+}
+
+// deadline is when the transfer about to wait must have moved something: Idle from now, or
+// sooner when what has moved so far is already behind MinRate. rate says it is the latter.
+func (m *meter) deadline(now time.Time) (dl time.Time, rate bool) {
+	dl = now.Add(m.pace.Idle)
+	if m.pace.MinRate <= 0 {
+		return dl, false
+	}
+	allowed := m.pace.Grace + time.Duration(float64(m.n)/float64(m.pace.MinRate)*float64(time.Second))
+	if left := allowed - m.waited; left < m.pace.Idle {
+		return now.Add(max(left, 0)), true
+	}
+	return dl, false
+}
+
+// done records a wait that moved n bytes, and names a cut-off for its rate.
+func (m *meter) done(start time.Time, n int, rate bool, err error) error {
+	m.n += int64(n)
+	m.waited += time.Since(start)
+	if rate && errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%w: the %s came at %d KiB/s on average (%d bytes in %s of waiting), under the %d KiB/s this server asks for (UPLOAD_MIN_RATE): %w",
+			ErrTooSlow, m.what, int64(float64(m.n)/max(m.waited.Seconds(), 1e-3))>>10, m.n, m.waited.Round(time.Second), m.pace.MinRate>>10, err)
+	}
+	return err
 }
 
 // progressBody moves the connection's read deadline before every read of the body, and lifts
@@ -30,17 +82,20 @@ func Progress(idle time.Duration, next http.Handler) http.Handler {
 // not be cut while the handler still works.
 type progressBody struct {
 	io.ReadCloser
-	rc   *http.ResponseController
-	idle time.Duration
-	done bool
+	rc    *http.ResponseController
+	meter meter
+	done  bool
 }
 
 func (b *progressBody) Read(p []byte) (int, error) {
 	if b.done {
 		return b.ReadCloser.Read(p)
 	}
-	_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	start := time.Now()
+	dl, rate := b.meter.deadline(start)
+	_ = b.rc.SetReadDeadline(dl)
 	n, err := b.ReadCloser.Read(p)
+	err = b.meter.done(start, n, rate, err)
 	if err == io.EOF {
 		b.done = true
 		_ = b.rc.SetReadDeadline(time.Time{})
@@ -51,13 +106,16 @@ func (b *progressBody) Read(p []byte) (int, error) {
 // progressWriter moves the connection's write deadline before every write of the answer.
 type progressWriter struct {
 	http.ResponseWriter
-	rc   *http.ResponseController
-	idle time.Duration
+	rc    *http.ResponseController
+	meter meter
 }
 
 func (w *progressWriter) Write(p []byte) (int, error) {
-	_ = w.rc.SetWriteDeadline(time.Now().Add(w.idle))
-	return w.ResponseWriter.Write(p)
+	start := time.Now()
+	dl, rate := w.meter.deadline(start)
+	_ = w.rc.SetWriteDeadline(dl)
+	n, err := w.ResponseWriter.Write(p)
+	return n, w.meter.done(start, n, rate, err)
 }
 
 func (w *progressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -55,5 +56,84 @@ func TestProgress_AStalledUploadIsCutOffAndReleasesTheCampaign(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the next import waited: the stalled one still holds the campaign")
+	}
+}
+
+// TestProgress_ATrickledUploadIsCutOff: an upload that sends a little every half second never
+// stalls for testBodyIdle, yet averages far under testMinRate: it is cut off soon after its
+// grace, and the campaign is free for the next import.
+func TestProgress_ATrickledUploadIsCutOff(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	u, _ := url.Parse(c.url)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/campaigns/%s/imports?filename=trickle.csv HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: text/csv\r\nContent-Length: 10000000\r\n\r\ncustomer_id,email\n", id, u.Host, c.token)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(testBodyIdle / 4):
+			}
+			if _, err := fmt.Fprintf(conn, "T%d,t%d@example.com\n", i, i); err != nil {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(6 * testBodyIdle))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the trickled upload got no answer after %s: %v", time.Since(start), err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode < 400 || !strings.Contains(string(body), "KiB/s") {
+		t.Errorf("the trickled upload: %d %s; want it refused for its rate", resp.StatusCode, body)
+	}
+	if waited := time.Since(start); waited > 3*testBodyIdle {
+		t.Errorf("the trickled upload was cut after %s; its grace is %s", waited, testBodyIdle)
+	}
+	resp2, body2 := c.do("POST", "/api/v1/campaigns/"+id+"/imports?filename=next.csv", "text/csv",
+		strings.NewReader("customer_id,email\nN1,n1@example.com\n"), c.token)
+	if resp2.StatusCode != http.StatusCreated {
+		t.Errorf("the next import: %d %s, want 201", resp2.StatusCode, body2)
+	}
+}
+
+// TestProgress_ASlowButSteadyUploadGoesThrough: an upload above the least rate, though slower
+// than its grace and with pauses of half the idle limit, is imported whole.
+func TestProgress_ASlowButSteadyUploadGoesThrough(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	pr, pw := io.Pipe()
+	go func() {
+		fmt.Fprint(pw, "customer_id,email\n")
+		const perChunk = 2 * testMinRate * testBodyIdle / 2 / time.Second / 32 // twice the floor, in 32-byte rows
+		for chunk := range 5 {
+			time.Sleep(testBodyIdle / 2)
+			var b strings.Builder
+			for i := range int(perChunk) {
+				fmt.Fprintf(&b, "S%02d%05d,s%05d@example.com\n", chunk, i, i)
+			}
+			if _, err := io.WriteString(pw, b.String()); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/imports?filename=steady.csv", "text/csv", pr, c.token)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a steady upload above the floor: %d %s", resp.StatusCode, body)
+	}
+	if got := decode[importAnswer](t, body); got.Accepted != 5*int64(2*testMinRate*testBodyIdle/2/time.Second/32) {
+		t.Errorf("accepted %d", got.Accepted)
 	}
 }

@@ -48,6 +48,12 @@ type Config struct {
 	WorkerConcurrency int
 	SMTPConnections   int
 
+	// UploadMinRate (UPLOAD_MIN_RATE, KiB per second, default 32; 0: none) is the least
+	// average rate of an upload once its first minute of waiting is spent (api.Pace): a
+	// client that trickles its list is cut off instead of holding an import slot and its
+	// campaign.
+	UploadMinRate int
+
 	// Provider webhooks. TwilioAuthToken (TWILIO_AUTH_TOKEN, also read by package sms to send)
 	// verifies Twilio's signatures; WebhookSecret (WEBHOOK_SECRET) the generic email webhook's;
 	// SNSTopicARNs (SNS_TOPIC_ARNS, comma-separated), when set, are the only SNS topics whose
@@ -123,6 +129,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}{
 		{"EMAIL_RATE", &c.EmailRate, 0}, {"SMS_RATE", &c.SMSRate, 0},
 		{"WORKER_CONCURRENCY", &c.WorkerConcurrency, 8}, {"SMTP_CONNECTIONS", &c.SMTPConnections, 8},
+		{"UPLOAD_MIN_RATE", &c.UploadMinRate, 32},
 	} {
 		v, err := nonNegative(n.name, getenv(n.name), n.def)
 		if err != nil {
