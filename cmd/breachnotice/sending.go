@@ -75,6 +75,9 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 				fmt.Fprintf(a.stdout, "   possible duplicates: %d", s.PossibleDuplicates)
 			}
 			fmt.Fprintln(a.stdout)
+			if why := s.Stalled(); why != "" {
+				fmt.Fprintf(a.stdout, "warning: %s\n", why)
+			}
 			if q := s.QuietHours; q.Count > 0 && q.Earliest != nil && q.Latest != nil {
 				fmt.Fprintf(a.stdout, "quiet hours: %d SMS wait for their recipients' night to end, until %s", q.Count,
 					q.Earliest.UTC().Format("2006-01-02 15:04 UTC"))

@@ -1,5 +1,7 @@
 package breach
 
+import "fmt"
+
 // Channel is a way of reaching a customer.
 type Channel string
 
@@ -141,6 +143,29 @@ type CampaignStatus struct {
 	QuietHours QuietWait `json:"quiet_hours"`
 	// Relays is what each SMTP relay did for the campaign's email, by name (SMTP_URLS only).
 	Relays []RelayCount `json:"relays,omitempty"`
+	// Workers counts the worker processes that can send the campaign, while it runs (nil
+	// otherwise): a running campaign no worker sends is otherwise only a rate of zero.
+	Workers *WorkerCount `json:"workers,omitempty"`
+}
+
+// Stalled says why nothing of a running campaign with notices left may be sent — no worker is
+// running, or every live one renders other notice templates than were approved — or, when
+// only some of them do, that those send none of it; "" when neither holds.
+func (s *CampaignStatus) Stalled() string {
+	w := s.Workers
+	if w == nil || s.State != CampaignRunning || s.Remaining() == 0 {
+		return ""
+	}
+	const fix = "start workers with the templates (TEMPLATES_DIR and release) it was approved with"
+	switch {
+	case w.Live == 0:
+		return "no worker is running: nothing is being sent. Start `breachnotice worker` (or `run`)"
+	case w.OtherTemplates == w.Live:
+		return fmt.Sprintf("every running worker (%d) renders other notice templates than the campaign was approved with, and sends none of its notices: %s", w.Live, fix)
+	case w.OtherTemplates > 0:
+		return fmt.Sprintf("%d of the %d running workers render other notice templates than the campaign was approved with, and send none of its notices (the others do): %s", w.OtherTemplates, w.Live, fix)
+	}
+	return ""
 }
 
 // Remaining counts the notices the sending engine has not settled yet (pending, queued or

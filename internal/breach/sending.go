@@ -41,8 +41,10 @@ type DeliveryStore interface {
 	// CompleteIfDone completes a running campaign with nothing left to send.
 	CompleteIfDone(ctx context.Context, campaignID string) (bool, error)
 	// RegisterWorker, Heartbeat, Workers and UnregisterWorker track the live worker processes;
-	// a claim whose worker is no longer registered is released at once.
-	RegisterWorker(ctx context.Context, id, host string, pid int) error
+	// a claim whose worker is no longer registered is released at once. templates is the
+	// digest of the notice templates the worker renders with (notice.Renderer.Digest): a
+	// campaign's status counts the live workers that can send it.
+	RegisterWorker(ctx context.Context, id, host string, pid int, templates string) error
 	// Heartbeat returns ENOTFOUND when the worker is no longer registered (another took it for
 	// dead): it must register again.
 	Heartbeat(ctx context.Context, id string) error
@@ -144,6 +146,15 @@ type RelayCount struct {
 	Failed        int64      `json:"failed"`
 	Rejected      int64      `json:"rejected"`
 	SetAsideUntil *time.Time `json:"set_aside_until,omitempty"`
+}
+
+// WorkerCount is what the workers alive now (heard from within the last half minute) can do
+// for a campaign: Live of them are running, OtherTemplates of those render other notice
+// templates than the campaign was approved with and send none of its notices
+// (Campaign.CheckTemplates).
+type WorkerCount struct {
+	Live           int `json:"live"`
+	OtherTemplates int `json:"other_templates"`
 }
 
 // TestSend is one test notice sent (or not) to a reviewer: a customer's real notice, rendered

@@ -89,7 +89,7 @@ func (e *Engine) heartbeat(ctx context.Context) {
 				// Taken for dead by another worker: be alive again before claiming more.
 				e.log.Warn("this worker was taken for dead; registering again")
 				host, _ := os.Hostname()
-				err = e.store.RegisterWorker(ctx, e.workerID, host, os.Getpid())
+				err = e.store.RegisterWorker(ctx, e.workerID, host, os.Getpid(), e.renderer.Digest())
 			}
 			switch {
 			case err != nil && ctx.Err() == nil:

@@ -211,7 +211,7 @@ func New(cfg Config, store breach.DeliveryStore, rdb redis.UniversalClient, rend
 // released, so that the worker leaves nothing sending.
 func (e *Engine) Run(ctx context.Context) error {
 	host, _ := os.Hostname()
-	if err := e.store.RegisterWorker(ctx, e.workerID, host, os.Getpid()); err != nil {
+	if err := e.store.RegisterWorker(ctx, e.workerID, host, os.Getpid(), e.renderer.Digest()); err != nil {
 		return err
 	}
 	e.healthySince.Store(time.Now().UnixNano())

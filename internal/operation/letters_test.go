@@ -336,7 +336,7 @@ func TestLetters_FallbackFollowsEmailAndSMSThatBothFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	worker := "00000000-0000-4000-8000-00000000f00d"
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
+	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	rec, err := ops.Recipient(ctx, actor, c.ID, "AT-200001") // email, phone and an address

@@ -135,7 +135,7 @@ func Send(t testing.TB, db *postgres.DB, campaignID string, ch breach.Channel, f
 	t.Helper()
 	ctx := t.Context()
 	worker := uuid.NewString()
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
+	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	claims, _, _, err := db.ClaimRange(ctx, campaignID, ch, 0, 1<<40, worker, fallback)

@@ -18,7 +18,7 @@ import (
 func claimEmails(t *testing.T, db *postgres.DB, c *breach.Campaign) (worker string, claims []breach.Claim) {
 	t.Helper()
 	worker = uuid.NewString()
-	if err := db.RegisterWorker(t.Context(), worker, "test", 1); err != nil {
+	if err := db.RegisterWorker(t.Context(), worker, "test", 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
@@ -254,7 +254,7 @@ func TestClaimRange_ConcurrentClaimsOfOneRangeClaimEachDeliveryOnce(t *testing.T
 	for range claimers {
 		wg.Go(func() {
 			worker := uuid.NewString()
-			if err := db.RegisterWorker(t.Context(), worker, "test", 1); err != nil {
+			if err := db.RegisterWorker(t.Context(), worker, "test", 1, ""); err != nil {
 				errs <- err
 				return
 			}
@@ -307,7 +307,7 @@ func TestClaimRange_WaitsForARowHeldElsewhereAndRechecksIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	worker := uuid.NewString()
-	if err := db.RegisterWorker(ctx, worker, "test", 1); err != nil {
+	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	committed := make(chan error, 1)

@@ -214,8 +214,10 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		dups   int64
 		quiet  breach.QuietWait
 		relays []breach.RelayCount
+		wc     breach.WorkerCount
 	)
 	queuePossibleDuplicates(b, uid, &dups)
+	queueWorkerCount(b, uid, &wc)
 	db.queueQuietWait(b, uid, &quiet)
 	queueRelayCounts(b, uid, &relays)
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
@@ -232,6 +234,9 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		}
 	}
 	s.Total, s.PossibleDuplicates, s.QuietHours, s.Relays = total, dups, quiet, relays
+	if state == breach.CampaignRunning {
+		s.Workers = &wc
+	}
 	for _, c := range counts {
 		s.Add(c.Locale, c.Channel, c.State, c.N)
 	}

@@ -40,7 +40,7 @@ func newOrphanSetup(t *testing.T) *orphanSetup {
 	// The silent worker claims the first three, a live one the rest.
 	silent, live := uuid.NewString(), uuid.NewString()
 	for _, w := range []string{silent, live} {
-		if err := db.RegisterWorker(ctx, w, "test", 1); err != nil {
+		if err := db.RegisterWorker(ctx, w, "test", 1, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -268,14 +268,33 @@ func (db *DB) CompleteIfDone(ctx context.Context, campaignID string) (bool, erro
 
 // RegisterWorker records a worker process; Heartbeat keeps it alive; UnregisterWorker removes it
 // when it stops cleanly.
-func (db *DB) RegisterWorker(ctx context.Context, id, host string, pid int) error {
+func (db *DB) RegisterWorker(ctx context.Context, id, host string, pid int, templates string) error {
 	_, err := db.pool.Exec(ctx, `
-		INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)
-		ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()`, id, host, pid)
+		INSERT INTO workers (id, host, pid, templates) VALUES ($1, $2, $3, nullif($4, ''))
+		ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), templates = EXCLUDED.templates`, id, host, pid, templates)
 	if err != nil {
 		return fmt.Errorf("register worker: %w", err)
 	}
 	return nil
+}
+
+// workerLive is how recently a worker must have been heard from to count as running in a
+// campaign's status: the sending engine's default StaleAfter, past which other workers take
+// it for dead.
+const workerLive = 30 * time.Second
+
+// queueWorkerCount queues the count of the live workers, and of those whose templates are not
+// those campaign uid was approved with (workers of earlier releases record none: they are
+// counted live, their templates unknown).
+func queueWorkerCount(b *pgx.Batch, uid uuid.UUID, wc *breach.WorkerCount) {
+	b.Queue(`SELECT count(*), count(*) FILTER (WHERE w.templates <> c.templates_digest)
+		FROM campaigns c, workers w WHERE c.id = $1 AND w.heartbeat_at > now() - $2::interval`,
+		uid, workerLive.String()).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&wc.Live, &wc.OtherTemplates); err != nil {
+			return fmt.Errorf("count live workers: %w", err)
+		}
+		return nil
+	})
 }
 
 // Heartbeat tells the other workers that this one is alive.

@@ -17,7 +17,7 @@ import (
 func claimAll(t *testing.T, db *postgres.DB, c *breach.Campaign, ch breach.Channel) []string {
 	t.Helper()
 	worker := uuid.NewString()
-	if err := db.RegisterWorker(t.Context(), worker, "test", 1); err != nil {
+	if err := db.RegisterWorker(t.Context(), worker, "test", 1, ""); err != nil {
 		t.Fatal(err)
 	}
 	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, ch, 0, 1<<40, worker, false)

@@ -318,3 +318,18 @@ func TestPreview_ConsoleShowsTheSampleWithoutACode(t *testing.T) {
 		t.Errorf("a customer's preview with the box ticked: %d, want their notice", got.status)
 	}
 }
+
+// TestTracking_SaysWhenNoWorkerSendsARunningCampaign: a started campaign that no worker sends
+// shows why on its tracking page, not only a rate of zero.
+func TestTracking_SaysWhenNoWorkerSendsARunningCampaign(t *testing.T) {
+	st := newStack(t, nil)
+	c := startedCampaign(t, st)
+	if _, err := pool(t).Exec(context.Background(), `DELETE FROM workers`); err != nil {
+		t.Fatal(err)
+	}
+	page := st.signedIn("watcher", breach.RoleViewer).get("/campaigns/" + c.ID + "/tracking")
+	stalled := regexp.MustCompile(`(?s)<p id="stalled"[^>]*>(.*?)</p>`).FindStringSubmatch(page.body)
+	if stalled == nil || !strings.Contains(stalled[1], "no worker is running") {
+		t.Errorf("the tracking page of a running campaign no worker sends does not say so:\n%s", page.body)
+	}
+}
