@@ -33,10 +33,10 @@ func (db *DB) PrepareLetters(ctx context.Context, id string) (*breach.Campaign, 
 // either reachable by no other way, or (all) anyone, or (fallback) whose email and SMS
 // deliveries all ended for good (bounced, failed, suppressed) with at least one of them made.
 // A recipient who has a letter already stays in every run (a run is repeatable). Each row ends
-// with the state of the recipient's letter (” when none).
-const lettersDue = `
+// with the recipient's pool code and the state of their letter (” when none).
+var lettersDue = `
 	SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-		exposed, attributes, updated_at, postal,
+		exposed, attributes, updated_at, postal, ` + enrolmentCodeOf("r") + `,
 		coalesce((SELECT l.state FROM deliveries l
 			WHERE l.campaign_id = r.campaign_id AND l.recipient_id = r.id AND l.channel = 'letter'), '')
 	FROM recipients r
@@ -70,6 +70,7 @@ func (db *DB) LettersDue(ctx context.Context, campaignID string, policy breach.L
 	var (
 		out          []breach.LetterDue
 		email, phone *string
+		code         *string
 		exposed      int32
 		postal       *breach.PostalAddress
 		state        string
@@ -78,11 +79,11 @@ func (db *DB) LettersDue(ctx context.Context, campaignID string, policy breach.L
 		r := &breach.Recipient{}
 		postal = nil
 		if err := rows.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-			&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &postal, &state); err != nil {
+			&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &postal, &code, &state); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("select letters due: %w", err)
 		}
-		r.Email, r.Phone, r.Exposed = deref(email), deref(phone), breach.Categories(exposed)
+		r.Email, r.Phone, r.Exposed, r.EnrolmentCode = deref(email), deref(phone), breach.Categories(exposed), deref(code)
 		if postal != nil {
 			r.Postal = *postal
 		}

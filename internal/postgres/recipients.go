@@ -61,12 +61,16 @@ func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]
 	return rs, nil
 }
 
-const recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf + `, postal FROM recipients`
+var recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
+	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf("recipients") + `, postal FROM recipients`
 
 // enrolmentCodeOf is, in SQL, the pool code assigned to the recipient of the row being read
-// from recipients (NULL when none): one probe of enrolment_codes' (campaign, recipient) key.
-const enrolmentCodeOf = `(SELECT e.code FROM enrolment_codes e WHERE e.campaign_id = recipients.campaign_id AND e.recipient_id = recipients.id)`
+// from recipients under the name table (NULL when none): one probe of enrolment_codes'
+// (campaign, recipient) key. Every read of a recipient that is rendered selects it: a notice
+// rendered without it tells the customer their code could not be included.
+func enrolmentCodeOf(table string) string {
+	return `(SELECT e.code FROM enrolment_codes e WHERE e.campaign_id = ` + table + `.campaign_id AND e.recipient_id = ` + table + `.id)`
+}
 
 // scanRecipient reads a recipientSelect row. A purged recipient has no address (NULL) and
 // carries the proofs instead.
