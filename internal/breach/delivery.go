@@ -146,12 +146,18 @@ type CampaignStatus struct {
 	// Workers counts the worker processes that can send the campaign, while it runs (nil
 	// otherwise): a running campaign no worker sends is otherwise only a rate of zero.
 	Workers *WorkerCount `json:"workers,omitempty"`
+	// PausedBecause says why the sending engine paused the campaign, while it is paused so
+	// (its notices kept failing for good: dispatch.DefaultFailureStreak); "" otherwise.
+	PausedBecause string `json:"paused_because,omitempty"`
 }
 
-// Stalled says why nothing of a running campaign with notices left may be sent — no worker is
-// running, or every live one renders other notice templates than were approved — or, when
-// only some of them do, that those send none of it; "" when neither holds.
+// Stalled says why nothing of a campaign with notices left is being sent — the engine paused
+// it, no worker is running, or every live one renders other notice templates than were
+// approved — or, when only some workers do, that those send none of it; "" when none holds.
 func (s *CampaignStatus) Stalled() string {
+	if s.State == CampaignPaused && s.PausedBecause != "" {
+		return "paused by breachnotice: " + s.PausedBecause
+	}
 	w := s.Workers
 	if w == nil || s.State != CampaignRunning || s.Remaining() == 0 {
 		return ""

@@ -38,6 +38,9 @@ type DeliveryStore interface {
 	// per channel, marking them possibly sent when their worker died. In a
 	// cancelled campaign they fail instead, as do its queued deliveries.
 	ReleaseOrphans(ctx context.Context, campaignID, self string, stale, selfAfter time.Duration) (map[Channel][]int64, error)
+	// PauseFailing pauses a running campaign whose notices keep failing, as the system, with
+	// the reason in the audit log; false when it was not running.
+	PauseFailing(ctx context.Context, campaignID, reason string) (bool, error)
 	// CompleteIfDone completes a running campaign with nothing left to send.
 	CompleteIfDone(ctx context.Context, campaignID string) (bool, error)
 	// RegisterWorker, Heartbeat, Workers and UnregisterWorker track the live worker processes;

@@ -82,7 +82,7 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	)
 	// halt is checked before each notice is handed out and again after its rate-limit wait, so
 	// that a pause or a cancellation stops what this task holds within moments.
-	halt := func() bool { return e.stopped() || cc.halted.Load() }
+	halt := func() bool { return e.stopped() || cc.stopped() }
 	next := make(chan breach.Claim)
 	for range min(e.cfg.Parallel, len(claims)) {
 		sendWait.Go(func() {

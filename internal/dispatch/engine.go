@@ -71,6 +71,9 @@ type Config struct {
 	HeartbeatEvery time.Duration
 	StaleAfter     time.Duration
 	ClaimLostAfter time.Duration
+	// FailureStreak is how many notices of a campaign's channel in a row may fail for good,
+	// none sent, before the campaign is paused (DefaultFailureStreak; negative: never).
+	FailureStreak int
 	// ShutdownTimeout bounds how long a stopping worker waits for its notices in flight.
 	ShutdownTimeout time.Duration
 	// TaskRetries and TaskTimeout are asynq's: they only matter when the database fails.
@@ -94,6 +97,7 @@ func DefaultConfig() Config {
 		ReconcileEvery: 10 * time.Second, HeartbeatEvery: 2 * time.Second, StaleAfter: 30 * time.Second,
 		ClaimLostAfter:  time.Minute,
 		ShutdownTimeout: 30 * time.Second, TaskRetries: 25, TaskTimeout: 10 * time.Minute,
+		FailureStreak: DefaultFailureStreak,
 	}
 }
 
@@ -128,6 +132,9 @@ func (c Config) withDefaults() Config {
 	setD(&c.ShutdownTimeout, d.ShutdownTimeout)
 	setD(&c.TaskTimeout, d.TaskTimeout)
 	set(&c.MaxUnrecorded, 4*c.Concurrency*c.Parallel)
+	if c.FailureStreak == 0 {
+		c.FailureStreak = d.FailureStreak
+	}
 	return c
 }
 
@@ -170,6 +177,9 @@ type Engine struct {
 	// zones finds the time zones of the recipients' phones, for quiet hours.
 	zones phone.Zones
 
+	// failures counts the notices failed in a row per campaign and channel (watchFailures).
+	failures failureStreaks
+
 	// healthySince is when this worker's heartbeats last began succeeding (unix nanoseconds;
 	// 0 while they fail). Until they have succeeded for StaleAfter, the other workers' silence
 	// proves nothing (the database may just have come back) and their claims are left alone.
@@ -185,7 +195,15 @@ type campaignCache struct {
 	// halted is set when an operator pauses or cancels the campaign: tasks stop sending the
 	// notices they have claimed and release them.
 	halted atomic.Bool
+	// pausing is set while this worker pauses the campaign for its failures (watchFailures):
+	// it halts the tasks as halted does, and no read of the campaign still running (a
+	// reconciliation pass under way) can lift it before the pause is stored.
+	pausing atomic.Bool
 }
+
+// stopped says whether the campaign's tasks must stop sending: it is paused or cancelled, or
+// this worker is pausing it.
+func (cc *campaignCache) stopped() bool { return cc.halted.Load() || cc.pausing.Load() }
 
 // New returns an engine. rdb is the Redis of the queues and rate limits; store the record.
 func New(cfg Config, store breach.DeliveryStore, rdb redis.UniversalClient, renderer *notice.Renderer, mail Mailer,
@@ -281,8 +299,13 @@ func (e *Engine) campaign(ctx context.Context, id string) (*campaignCache, error
 	}
 	cc.halted.Store(c.State != breach.CampaignRunning)
 	e.mu.Lock()
+	defer e.mu.Unlock()
+	// Tasks that start together each read the campaign: the first stored is the one every
+	// task must share, or a pause (setHalted) would reach only the tasks holding the map's.
+	if first := e.campaigns[id]; first != nil {
+		return first, nil
+	}
 	e.campaigns[id] = cc
-	e.mu.Unlock()
 	return cc, nil
 }
 

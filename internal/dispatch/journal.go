@@ -130,6 +130,7 @@ func (j *journal) reserve(ctx context.Context, halt func() bool) bool {
 // add takes one outcome of task t for log; slot says whether it holds a slot (its notice was
 // handed to a provider). fallback is the campaign's channel policy's.
 func (j *journal) add(t sendTask, fallback bool, o breach.Outcome, log *taskLog, slot bool) {
+	j.e.watchFailures(lineKey{t.Campaign, t.Channel}, o)
 	log.wg.Add(1)
 	j.mu.Lock()
 	defer j.mu.Unlock()

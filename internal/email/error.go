@@ -13,8 +13,10 @@ import (
 // a 5xx reply, or the message itself is invalid (ErrInvalidMessage). The delivery fails at once
 // (and falls back to SMS when the customer has a phone). Anything else — 4xx replies, timeouts,
 // reset connections, dial, TLS and AUTH failures — is retried with backoff. Failures while
-// connecting are never permanent even with a 5xx reply: they say nothing about the recipient,
-// and failing them permanently would fail a whole campaign over a misconfigured relay.
+// connecting, and refusals of the sender (MAIL FROM), are never permanent even with a 5xx
+// reply: they say nothing about the recipient — a relay that wants authentication, a sender
+// domain not verified, an account suspended mid-campaign — and failing them permanently would
+// fail a whole campaign over the relay. A Pool sets such a relay aside.
 type Error struct {
 	Permanent bool
 	// Code is the SMTP reply code, or 0 when the server gave none (network failure, timeout,
@@ -58,12 +60,13 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Stage() string { return e.stage }
 
 // smtpError classifies err, which happened at stage of an SMTP transaction (after the
-// connection was set up): 5xx replies are permanent, everything else temporary.
+// connection was set up): 5xx replies are permanent but for the sender's (see Error),
+// everything else temporary.
 func smtpError(stage string, err error) *Error {
 	var reply *textproto.Error
 	if errors.As(err, &reply) {
 		return &Error{
-			Permanent: reply.Code >= 500 && reply.Code < 600,
+			Permanent: reply.Code >= 500 && reply.Code < 600 && stage != stageMail,
 			Code:      reply.Code,
 			Err:       err,
 			stage:     stage,

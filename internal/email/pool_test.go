@@ -281,3 +281,28 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
+
+// A relay that refuses our sender (530, 550 at MAIL FROM: not authenticated, sender not
+// verified, account suspended) is at fault, not the customer: the notice goes to another relay.
+func TestPool_RefusedSenderGoesToAnotherRelay(t *testing.T) {
+	a, b := newSink(t), newSink(t)
+	a.fail("MAIL", 550)
+	p := NewPool([]Relay{relayFor(a, 1), relayFor(b, 1)}, nil, PoolOptions{Conns: 1})
+	defer p.Close()
+
+	refused := 0
+	for i := range 2 { // round robin: one of the two is offered to a first
+		rc, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("c%d@example.net", i)))
+		if err != nil {
+			t.Fatalf("Deliver: %v, want the other relay to take it", err)
+		}
+		for _, try := range rc.Tries {
+			if try.Result == TryFailed {
+				refused++
+			}
+		}
+	}
+	if refused != 1 || len(b.received()) != 2 || len(a.received()) != 0 {
+		t.Errorf("refused tries %d, received: a %d, b %d; want a's refusal and b taking both", refused, len(a.received()), len(b.received()))
+	}
+}

@@ -106,6 +106,10 @@ func TestSender_ClassifiesSMTPReplies(t *testing.T) {
 		code      int
 		permanent bool
 	}{
+		// A refusal of our sender is the relay's (authentication wanted, sender not verified,
+		// account suspended), never the customer's: retried, not failed.
+		{"sender refused", "MAIL", 550, false},
+		{"sender refused, authentication required", "MAIL", 530, false},
 		{"transient recipient failure", "RCPT", 451, false},
 		{"mailbox unavailable", "RCPT", 550, true},
 		{"message refused after data", "DATA", 554, true},

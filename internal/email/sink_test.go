@@ -141,6 +141,9 @@ func (ss *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
 	if !ss.authed {
 		return smtp.ErrAuthRequired
 	}
+	if err := ss.sink.fault("MAIL"); err != nil {
+		return err
+	}
 	ss.msg = received{From: from}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/google/uuid"
@@ -29,6 +30,22 @@ const cancelledError = "the campaign was cancelled before this notice was sent"
 // large list is still being planned. Cancelling settles every delivery not yet sent as failed
 // and plans the unplanned recipients as failed too, so that every recipient has a record.
 func (db *DB) MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error) {
+	return db.moveCampaign(ctx, id, actor, from, to, nil)
+}
+
+// PauseFailing pauses a running campaign as the system, the reason in its audit row (see
+// breach.DeliveryStore); false when the campaign was no longer running.
+func (db *DB) PauseFailing(ctx context.Context, id, reason string) (bool, error) {
+	_, err := db.moveCampaign(ctx, id, "system", breach.CampaignRunning, breach.CampaignPaused, map[string]any{"reason": reason})
+	if breach.ErrorCode(err) == breach.ECONFLICT {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// moveCampaign is MoveCampaign, with more to say in the audit row (why, when not a person's
+// request).
+func (db *DB) moveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState, why map[string]any) (*breach.Campaign, error) {
 	return db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
 		if from != "" && c.State != from {
 			return breach.Errorf(breach.ECONFLICT, "the campaign is %s, not %s", c.State, from)
@@ -60,7 +77,9 @@ func (db *DB) MoveCampaign(ctx context.Context, id, actor string, from, to breac
 		if err != nil {
 			return fmt.Errorf("move campaign: %w", err)
 		}
-		if err := audit(ctx, tx, actor, action, c.ID, map[string]any{"from": from, "to": to}); err != nil {
+		detail := map[string]any{"from": from, "to": to}
+		maps.Copy(detail, why)
+		if err := audit(ctx, tx, actor, action, c.ID, detail); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CampaignsChannel, uid.String()); err != nil {
@@ -236,6 +255,15 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 	s.Total, s.PossibleDuplicates, s.QuietHours, s.Relays = total, dups, quiet, relays
 	if state == breach.CampaignRunning {
 		s.Workers = &wc
+	}
+	if state == breach.CampaignPaused {
+		// The latest pause, when the engine made it: the operator must learn why from here.
+		err := q.QueryRow(ctx, `SELECT coalesce((SELECT CASE WHEN actor = 'system' THEN detail->>'reason' END
+			FROM audit_log WHERE campaign_id = $1 AND action = $2 ORDER BY id DESC LIMIT 1), '')`,
+			uid, breach.ActionCampaignPause).Scan(&s.PausedBecause)
+		if err != nil {
+			return nil, false, fmt.Errorf("read why the campaign is paused: %w", err)
+		}
 	}
 	for _, c := range counts {
 		s.Add(c.Locale, c.Channel, c.State, c.N)

@@ -1,0 +1,116 @@
+package dispatch
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/email"
+)
+
+// A relay that refuses our sender (it wants authentication the configuration lacks: 5xx at
+// MAIL FROM) says nothing about any customer: their emails wait in the queue for the relay to
+// be fixed, none fails for good (review: every email of the campaign failed within 250 ms).
+func TestSend_ARelayRefusingTheSenderFailsNoCustomer(t *testing.T) {
+	w := newWorld(t)
+	w.sink.Username, w.sink.Password = "relay-user", "relay-pass" // SMTP_URL has no credentials
+	w.mailer = email.NewSender(email.Config{Host: "127.0.0.1", Port: w.sink.Port(), TLS: email.TLSNone, Timeout: time.Second}, nil, 8)
+	w.cfg.RetryBase, w.cfg.RetryMax = time.Minute, time.Minute // one attempt within the test
+	c := w.campaign(50, nil)
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	s := w.wait(c, 30*time.Second, "every SMS sent and the emails settled or back in the queue", func(s *breach.CampaignStatus) bool {
+		e := s.ByChannel[breach.ChannelEmail]
+		return e[breach.DeliverySending] == 0 && e[breach.DeliveryQueued]+e[breach.DeliveryFailed] == 40
+	})
+	if n := s.ByChannel[breach.ChannelEmail][breach.DeliveryFailed]; n != 0 || s.State != breach.CampaignRunning {
+		var why string
+		w.pool.QueryRow(context.Background(), `SELECT error FROM deliveries WHERE campaign_id = $1 AND channel = 'email' AND state = 'failed' LIMIT 1`, c.ID).Scan(&why)
+		t.Errorf("%d emails failed for good over the relay's refusal of our sender (%q); campaign %s", n, why, s.State)
+	}
+	var retried int
+	if err := w.pool.QueryRow(context.Background(), `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND channel = 'email'
+		AND state = 'queued' AND error LIKE '%temporary failure at MAIL FROM%'`, c.ID).Scan(&retried); err != nil {
+		t.Fatal(err)
+	}
+	if retried != 40 {
+		t.Errorf("%d of 40 emails wait for a retry saying the relay refused the sender", retried)
+	}
+}
+
+// A relay that refuses every message for good (here 554 5.7.1 to every one: a policy that
+// rejects the notice, an account the relay has blocked) would fail the whole campaign in
+// minutes: after DefaultFailureStreak failures in a row with none sent, the engine pauses it,
+// and its status says why.
+func TestSend_NoticesFailingInARowPauseTheCampaign(t *testing.T) {
+	w := newWorld(t)
+	w.sink.Fault = func(string, []byte) error {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "message rejected by policy"}
+	}
+	w.cfg.Concurrency, w.cfg.Parallel = 2, 2 // few in flight when it trips
+	const n = 400
+	c := w.campaign(n, nil)
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	s := w.wait(c, 30*time.Second, "paused, its last outcomes recorded", func(s *breach.CampaignStatus) bool {
+		return s.State == breach.CampaignPaused && s.ByChannel[breach.ChannelEmail][breach.DeliverySending] == 0
+	})
+	failed := s.ByChannel[breach.ChannelEmail][breach.DeliveryFailed]
+	// The streak, and the sends in flight when it ended (2 tasks × 2 at a time).
+	if failed < DefaultFailureStreak || failed > DefaultFailureStreak+4 {
+		t.Errorf("%d emails failed before the pause, want %d and the few in flight\n%s", failed, DefaultFailureStreak, tail(w.logs.String(), 3000))
+	}
+	if !strings.Contains(s.Stalled(), "paused by breachnotice: 25 email notices in a row failed for good") {
+		t.Errorf("the status does not say why the campaign paused: %q", s.Stalled())
+	}
+	time.Sleep(time.Second)
+	if s2, err := w.db.CampaignStatus(context.Background(), c.ID); err != nil || s2.ByChannel[breach.ChannelEmail][breach.DeliveryFailed] > failed {
+		t.Errorf("emails went on failing after the pause: %d then %v (%v)", failed, s2.ByChannel[breach.ChannelEmail], err)
+	}
+	var actor, reason string
+	err := w.pool.QueryRow(context.Background(), `SELECT actor, detail->>'reason' FROM audit_log WHERE campaign_id = $1 AND action = $2 ORDER BY id DESC LIMIT 1`,
+		c.ID, breach.ActionCampaignPause).Scan(&actor, &reason)
+	if err != nil || actor != "system" || !strings.Contains(reason, "in a row failed for good") {
+		t.Errorf("audit of the pause: actor %q reason %q (%v)", actor, reason, err)
+	}
+	// Resumed by an operator, the count starts again: it sends once the relay takes mail.
+	w.sink.Fault = nil
+	if _, err := w.db.MoveCampaign(context.Background(), c.ID, "operator", breach.CampaignPaused, breach.CampaignRunning); err != nil {
+		t.Fatal(err)
+	}
+	w.wait(c, 60*time.Second, "sending again", func(s *breach.CampaignStatus) bool {
+		return s.ByChannel[breach.ChannelEmail][breach.DeliverySent] > 0
+	})
+}
+
+func TestFailureStreaks_ASentNoticeStartsTheCountAgain(t *testing.T) {
+	var f failureStreaks
+	k := lineKey{campaign: "c", ch: breach.ChannelEmail}
+	failed := breach.Outcome{State: breach.DeliveryFailed}
+	sent := breach.Outcome{State: breach.DeliverySent}
+	retried := breach.Outcome{State: breach.DeliveryQueued}
+	add := func(k lineKey, os ...breach.Outcome) (tripped int) {
+		for _, o := range os {
+			tripped = max(tripped, f.add(k, o, 4))
+		}
+		return tripped
+	}
+	if got := add(k, failed, failed, retried, failed); got != 0 {
+		t.Errorf("3 failures tripped at %d", got)
+	}
+	if got := add(k, sent, failed, failed, failed); got != 0 {
+		t.Errorf("a sent notice between did not start the count again: tripped at %d", got)
+	}
+	if got := add(k, failed); got != 4 {
+		t.Errorf("the fourth failure in a row: tripped %d, want 4", got)
+	}
+	if got := add(lineKey{campaign: "c", ch: breach.ChannelSMS}, failed, failed, failed); got != 0 {
+		t.Errorf("the channels share a count: tripped %d", got)
+	}
+}
