@@ -2,6 +2,9 @@ package breach
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
 	"time"
 )
 
@@ -53,8 +56,14 @@ type DeliveryStore interface {
 	Heartbeat(ctx context.Context, id string) error
 	Workers(ctx context.Context) ([]Worker, error)
 	UnregisterWorker(ctx context.Context, id string) error
-	// ListenCampaigns calls fn with the ID of each campaign an operator moves, until ctx ends.
-	ListenCampaigns(ctx context.Context, fn func(campaignID string)) error
+	// ListenCampaigns calls moved with the ID of each campaign an operator moves, and
+	// suppressed with the SuppressedKey of each address put on the suppression list, until
+	// ctx ends; listening is called once both are listened to (what happened before is for
+	// RecentSuppressions).
+	ListenCampaigns(ctx context.Context, moved func(campaignID string), suppressed func(key string), listening func()) error
+	// RecentSuppressions returns the SuppressedKeys of the addresses suppressed within the
+	// last age.
+	RecentSuppressions(ctx context.Context, age time.Duration) ([]string, error)
 	QuietStore
 }
 
@@ -169,4 +178,12 @@ type TestSend struct {
 	To         string  `json:"to"`
 	ProviderID string  `json:"provider_id,omitempty"`
 	Error      string  `json:"error,omitempty"`
+}
+
+// SuppressedKey names an address on a channel's suppression list without saying it: the
+// hex SHA-256 of "channel:address", the address lower-cased as the suppression list compares
+// them (migration 00029 computes the same in the database, for the workers' notifications).
+func SuppressedKey(ch Channel, address string) string {
+	sum := sha256.Sum256([]byte(string(ch) + ":" + strings.ToLower(address)))
+	return hex.EncodeToString(sum[:])
 }

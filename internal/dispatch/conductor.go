@@ -67,6 +67,10 @@ func (e *Engine) listen(ctx context.Context, wake chan<- string) {
 			case wake <- id:
 			default:
 			}
+		}, func(key string) {
+			e.late.add(key, time.Now())
+		}, func() {
+			e.loadRecentSuppressions(ctx)
 		})
 		if err != nil && ctx.Err() == nil {
 			e.log.Warn("campaign notifications lost; polling until they are back", "error", err)
@@ -114,6 +118,7 @@ func (e *Engine) reconcileAll(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	e.dropArchived(ctx)
 	e.buryDeadNeighbours(ctx)
+	e.late.forget(time.Now().Add(-e.lateSuppressionAge()))
 	for _, c := range campaigns {
 		// Also what a lost notification did not say.
 		e.setHalted(c.ID, c.State)

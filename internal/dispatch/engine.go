@@ -179,6 +179,8 @@ type Engine struct {
 
 	// failures counts the notices failed in a row per campaign and channel (watchFailures).
 	failures failureStreaks
+	// late are the addresses suppressed since the claims were checked (lateSuppressions).
+	late lateSuppressions
 
 	// healthySince is when this worker's heartbeats last began succeeding (unix nanoseconds;
 	// 0 while they fail). Until they have succeeded for StaleAfter, the other workers' silence

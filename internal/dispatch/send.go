@@ -19,7 +19,8 @@ import (
 const TwilioStatusPath = "/webhooks/twilio/status"
 
 // send renders and sends one claimed notice and says what became of it: every failure is an
-// outcome (retry, fail, suppress) for the record. When the rate limiter fails, or halt says so
+// outcome (retry, fail, suppress) for the record, and so is an address suppressed since the
+// claim (lateSuppressions). When the rate limiter fails, or halt says so
 // after its wait (the campaign was paused, the worker is stopping), or no journal slot comes
 // (see journal.reserve), nothing is sent and ok is false: the claim is to be released. slot says
 // the notice was handed to the provider under a journal slot, which the outcome's write gives
@@ -42,6 +43,12 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 		if now := e.now(); e.quietUntil(cc, r, now).After(now) {
 			return o, false, false
 		}
+	}
+	// Suppressed since the claim checked it (an opt-out from an earlier notice, a complaint, a
+	// STOP) while the notice waited: not sent.
+	if e.late.has(ch, r.Address(ch)) {
+		o.State, o.Error = breach.DeliverySuppressed, "the address was put on the suppression list after the notice was claimed"
+		return o, true, false
 	}
 	if !e.journal.reserve(ctx, halt) {
 		return o, false, false

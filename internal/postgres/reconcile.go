@@ -339,15 +339,16 @@ func (db *DB) UnregisterWorker(ctx context.Context, id string) error {
 // ListenCampaigns calls fn with the ID of every campaign that is started, paused, resumed or
 // cancelled (see MoveCampaign), until ctx ends or the connection fails. It holds one
 // connection of the pool.
-func (db *DB) ListenCampaigns(ctx context.Context, fn func(campaignID string)) error {
+func (db *DB) ListenCampaigns(ctx context.Context, moved func(campaignID string), suppressed func(key string), listening func()) error {
 	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, `LISTEN `+CampaignsChannel); err != nil {
+	if _, err := conn.Exec(ctx, `LISTEN `+CampaignsChannel+`; LISTEN `+SuppressionsChannel); err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	listening()
 	for {
 		n, err := conn.Conn().WaitForNotification(ctx)
 		if err != nil {
@@ -358,6 +359,30 @@ func (db *DB) ListenCampaigns(ctx context.Context, fn func(campaignID string)) e
 			}
 			return fmt.Errorf("listen: %w", err)
 		}
-		fn(n.Payload)
+		switch n.Channel {
+		case CampaignsChannel:
+			moved(n.Payload)
+		case SuppressionsChannel:
+			suppressed(n.Payload)
+		}
 	}
+}
+
+// SuppressionsChannel is where each new suppression is announced, by its breach.SuppressedKey
+// (migration 00029's trigger).
+const SuppressionsChannel = "breachnotice_suppressions"
+
+// RecentSuppressions returns the breach.SuppressedKey of every address suppressed within the
+// last age, computed as migration 00029's trigger computes it.
+func (db *DB) RecentSuppressions(ctx context.Context, age time.Duration) ([]string, error) {
+	rows, err := db.pool.Query(ctx, `SELECT encode(sha256(convert_to(channel || ':' || lower(address COLLATE "default"), 'UTF8')), 'hex')
+		FROM suppressions WHERE created_at > now() - $1::interval`, age.String())
+	if err != nil {
+		return nil, fmt.Errorf("select recent suppressions: %w", err)
+	}
+	keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("select recent suppressions: %w", err)
+	}
+	return keys, nil
 }
