@@ -133,6 +133,10 @@ type Outcome struct {
 	// Suppress adds the address to the suppression list (the provider says the customer
 	// opted out).
 	Suppress bool
+	// PossiblySent marks a failure after which the provider may have taken the notice all
+	// the same (its answer lost after the message went out): the delivery counts one more
+	// possible send, so that a later send of it is recorded as a possible duplicate.
+	PossiblySent bool
 	// Relays are the SMTP relays an email went through, in order (SMTP_URLS; empty with a
 	// single SMTP_URL and for SMS): counted per relay in the campaign's status.
 	Relays []RelayTry

@@ -86,6 +86,7 @@ func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Chann
 	case errors.As(err, &smsErr) && smsErr.Permanent, errors.As(err, &mailErr) && mailErr.Permanent:
 		o.State, o.Error = breach.DeliveryFailed, err.Error()
 	default:
+		o.PossiblySent = errors.As(err, &mailErr) && mailErr.MaybeDelivered() || errors.As(err, &smsErr) && smsErr.MaybeSent
 		return e.retry(o, cl.Attempt, err)
 	}
 	return o

@@ -59,6 +59,22 @@ func (e *Error) Unwrap() error { return e.Err }
 // (no connection became free before the context ended).
 func (e *Error) Stage() string { return e.stage }
 
+// MaybeDelivered reports whether the relay may have taken the message despite the failure:
+// the data went out and the relay's verdict was lost (a timeout or a broken connection during
+// or after the data, or an answer that is no refusal). Trying again — on this relay or
+// another — may then deliver a second copy; a failure before the data (connecting, MAIL FROM,
+// RCPT TO, DATA), a refusal at its end, or one that asked nothing of the relay cannot.
+func (e *Error) MaybeDelivered() bool {
+	switch e.stage {
+	case "dial", stageMail, stageRcpt, stageData, "relay", "message", "wait":
+		return false
+	case stageEnd:
+		return e.Code < 400
+	default: // stageBody: part of the data may have gone out, and the answer is unknown
+		return true
+	}
+}
+
 // smtpError classifies err, which happened at stage of an SMTP transaction (after the
 // connection was set up): 5xx replies are permanent but for the sender's (see Error),
 // everything else temporary.

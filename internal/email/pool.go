@@ -185,25 +185,12 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 		until := p.fault(r)
 		rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryFailed, SetAsideUntil: until})
 		last = e
-		if !refusedBeforeAccepting(e) {
+		if e.MaybeDelivered() {
 			return rc, e
 		}
 	}
 }
 
-// refusedBeforeAccepting reports whether a temporary failure certainly left the message
-// undelivered, so that another relay may take it without risking a second copy: a failure
-// before the data was sent, or a reply refusing it at the end of the data.
-func refusedBeforeAccepting(e *Error) bool {
-	switch e.stage {
-	case "dial", "MAIL FROM", "RCPT TO", "DATA", "relay":
-		return true
-	case "end of data":
-		return e.Code >= 400 // a refusal; nothing (the reply lost) or anything else may be a taking
-	default: // "message body": part of the data may have gone out, and the reply is unknown
-		return false
-	}
-}
 
 // choose picks the next relay by smooth weighted round-robin among those in service and not
 // tried yet; a relay whose cool-down has ended is chosen as its probe when no other message

@@ -246,7 +246,7 @@ func TestPool_AllRelaysSetAsideIsTemporary(t *testing.T) {
 	}
 }
 
-func TestRefusedBeforeAccepting(t *testing.T) {
+func TestMaybeDelivered(t *testing.T) {
 	for _, tc := range []struct {
 		stage string
 		code  int
@@ -259,8 +259,8 @@ func TestRefusedBeforeAccepting(t *testing.T) {
 		// Not a refusal, whatever it is: possibly delivered.
 		{"end of data", 354, false},
 	} {
-		if got := refusedBeforeAccepting(&Error{stage: tc.stage, Code: tc.code}); got != tc.want {
-			t.Errorf("refusedBeforeAccepting(%s, %d) = %v, want %v", tc.stage, tc.code, got, tc.want)
+		if got := !(&Error{stage: tc.stage, Code: tc.code}).MaybeDelivered(); got != tc.want {
+			t.Errorf("MaybeDelivered(%s, %d) = %v, want %v", tc.stage, tc.code, !got, !tc.want)
 		}
 	}
 }

@@ -183,10 +183,10 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 	}
 	n := len(outcomes)
 	ids, states, pids, errs := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-	next := make([]time.Time, n)
+	next, possibly := make([]time.Time, n), make([]bool, n)
 	var suppress, settled []int64
 	for i, o := range outcomes {
-		ids[i], states[i], pids[i], errs[i], next[i] = o.RecipientID, string(o.State), o.ProviderID, o.Error, o.NextAttempt
+		ids[i], states[i], pids[i], errs[i], next[i], possibly[i] = o.RecipientID, string(o.State), o.ProviderID, o.Error, o.NextAttempt, o.PossiblySent
 		if next[i].IsZero() {
 			next[i] = time.Now()
 		}
@@ -197,7 +197,7 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 			settled = append(settled, o.RecipientID)
 		}
 	}
-	args := []any{uid, ch, ids, states, pids, errs, next, worker, cancelledError, possibleDuplicateError}
+	args := []any{uid, ch, ids, states, pids, errs, next, worker, cancelledError, possibleDuplicateError, possibly}
 	if len(suppress) == 0 && !(fallback && len(settled) > 0) {
 		if err := execGeneric(ctx, db.pool, recordOutcomes, args...); err != nil {
 			return nil, fmt.Errorf("record outcomes: %w", err)
@@ -232,18 +232,20 @@ func (db *DB) Record(ctx context.Context, campaignID string, ch breach.Channel, 
 	return fallbacks, nil
 }
 
-// recordOutcomes is Record's statement: $1 campaign, $2 channel, $3… the outcomes, $8 the
-// worker, $9 the cancellation's error, $10 the possible duplicate's. earlier is the number of
-// possible sends before this one (see Record).
+// recordOutcomes is Record's statement: $1 campaign, $2 channel, $3… the outcomes ($11 whether
+// each may have been sent despite its failure), $8 the worker, $9 the cancellation's error,
+// $10 the possible duplicate's. earlier is the number of possible sends before this one (see
+// Record).
 const recordOutcomes = `
 		UPDATE deliveries d SET state = u.state, provider_id = u.provider_id,
 			error = CASE WHEN u.state = 'sent' AND ` + earlierSends + ` > 0 THEN $10 ELSE u.error END,
 			possible_duplicates = CASE WHEN u.state = 'sent' THEN ` + earlierSends + ` ELSE d.possible_duplicates END,
+			possibly_sent = d.possibly_sent + CASE WHEN u.possibly THEN 1 ELSE 0 END,
 			next_attempt_at = u.next_attempt_at, worker_id = NULL, source = 'worker', updated_at = now(),
 			claimed_at = CASE WHEN u.state = 'sent' AND d.state = 'sending' AND d.worker_id = $8::uuid
 				AND (SELECT held FROM sent_record) THEN d.updated_at END
-		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
-			AS u (recipient_id, state, provider_id, error, next_attempt_at)
+		FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $11::boolean[])
+			AS u (recipient_id, state, provider_id, error, next_attempt_at, possibly)
 		WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = ANY ($3) AND d.recipient_id = u.recipient_id
 			AND ((d.state = 'sending' AND d.worker_id = $8::uuid)
 				OR (u.state = 'sent' AND (d.state = 'queued' OR (d.state = 'failed' AND d.error = $9))))`

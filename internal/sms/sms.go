@@ -56,7 +56,12 @@ type Error struct {
 	OptedOut bool
 	Code     int // the provider's error code (Twilio's "code"), 0 if none
 	Status   int // HTTP status, 0 if no response
-	Err      error
+	// MaybeSent: the request reached the provider and its answer was lost or said nothing
+	// (a timeout or a reset after the request went out, a 5xx, a 2xx without a message ID):
+	// the message may be on its way, and a retry may send it twice — recorded so (a possible
+	// duplicate) rather than silently.
+	MaybeSent bool
+	Err       error
 }
 
 func (e *Error) Error() string {

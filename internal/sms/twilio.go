@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,7 +111,7 @@ func (t *Twilio) Send(ctx context.Context, m Message) (string, error) {
 		if err := json.Unmarshal(body, &ok); err != nil || ok.SID == "" {
 			// Transient although Twilio may have queued the message: losing a notice is
 			// worse than the rare duplicate a retry risks.
-			return "", &Error{Status: resp.StatusCode, Err: errors.New("twilio: accepted the request but returned no message sid")}
+			return "", &Error{Status: resp.StatusCode, MaybeSent: true, Err: errors.New("twilio: accepted the request but returned no message sid")}
 		}
 		return ok.SID, nil
 	}
@@ -151,9 +152,11 @@ func classify(status, code int) *Error {
 	case status == http.StatusTooManyRequests || code == codeTooManyRequests:
 		reason = "rate limited by Twilio"
 	case status >= 500:
+		e.MaybeSent = true // a proxy's or Twilio's failure after taking the request
 		reason = "Twilio is unavailable"
 	case status == http.StatusUnauthorized || code == codeAuthenticate:
-		e.Permanent = true
+		// Our account's problem, not the customer's: retried while it is fixed, never a
+		// campaign's SMS failed for good over a wrong token.
 		reason = "authentication failed: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
 	case code == codeInvalidTo:
 		e.Permanent = true
@@ -185,13 +188,16 @@ func classify(status, code int) *Error {
 }
 
 // transportError classifies a failure to get an answer: always transient, since the message
-// may simply not have left. It drops the *url.Error around err because that one quotes the URL,
+// may simply not have left — and possibly sent, unless the connection was never made. It drops the *url.Error around err because that one quotes the URL,
 // which carries the account SID.
 func transportError(ctx context.Context, doing string, err error) *Error {
+	// Only a connection never made certainly sent nothing.
+	var op *net.OpError
+	maybe := !errors.As(err, &op) || op.Op != "dial"
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &Error{Err: fmt.Errorf("twilio: %s abandoned: %w", doing, ctxErr)}
+		return &Error{MaybeSent: maybe, Err: fmt.Errorf("twilio: %s abandoned: %w", doing, ctxErr)}
 	}
-	return &Error{Err: fmt.Errorf("twilio: %s: %w", doing, unwrapURLError(err))}
+	return &Error{MaybeSent: maybe, Err: fmt.Errorf("twilio: %s: %w", doing, unwrapURLError(err))}
 }
 
 func unwrapURLError(err error) error {

@@ -99,7 +99,7 @@ func TestTwilio_ErrorsAreClassifiedForTheQueue(t *testing.T) {
 		{"unsubscribed recipient 21610", 400, 21610, true, true, "opted out"},
 		{"invalid To 21211", 400, 21211, true, false, "not a valid phone number"},
 		{"not a mobile 21614", 400, 21614, true, false, "not a mobile"},
-		{"bad credentials 401", 401, 20003, true, false, "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"},
+		{"bad credentials 401", 401, 20003, false, false, "check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"},
 		{"other 4xx", 400, 21606, true, false, "refused"},
 		{"forbidden 403", 403, 0, true, false, "refused"},
 		{"request timeout 408", 408, 0, false, false, "timed out"},
@@ -129,14 +129,16 @@ func TestTwilio_ErrorsAreClassifiedForTheQueue(t *testing.T) {
 	}
 }
 
-func TestTwilio_WrongTokenIsPermanentAndNamesTheVariablesNotTheValues(t *testing.T) {
+// A wrong token is the account's problem, not the customer's: retried (as a relay's refused
+// login is), never failed for good.
+func TestTwilio_WrongTokenIsTemporaryAndNamesTheVariablesNotTheValues(t *testing.T) {
 	f := newFakeTwilio(t) // checks Basic auth itself
 	tw := f.twilio()
 	tw.AuthToken = "0badc0de0badc0de0badc0de0badc0de"
 	_, err := tw.Send(t.Context(), Message{To: "+14155550100", Body: "hello"})
 	e, ok := errors.AsType[*Error](err)
-	if !ok || !e.Permanent || e.Status != 401 {
-		t.Fatalf("got %#v, want a permanent 401", err)
+	if !ok || e.Permanent || e.Status != 401 {
+		t.Fatalf("got %#v, want a temporary 401", err)
 	}
 	if !strings.Contains(err.Error(), "TWILIO_AUTH_TOKEN") {
 		t.Errorf("error %q does not say which variables to check", err)
@@ -249,5 +251,23 @@ func assertNoSecrets(t *testing.T, err error, values ...string) {
 		if v != "" && strings.Contains(err.Error(), v) {
 			t.Errorf("error %q contains %q", err, v)
 		}
+	}
+}
+
+// Whether a failure may have sent the message all the same: a refusal (429, 4xx) or a
+// connection never made cannot; a 5xx, or an answer lost after the request went out, may.
+func TestTwilio_SaysWhenAFailedSendMayHaveGoneOut(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		maybe  bool
+	}{{429, false}, {400, false}, {401, false}, {500, true}, {503, true}} {
+		if got := classify(tc.status, 0).MaybeSent; got != tc.maybe {
+			t.Errorf("HTTP %d: MaybeSent %v, want %v", tc.status, got, tc.maybe)
+		}
+	}
+	refused := &Twilio{AccountSID: testSID, AuthToken: testToken, From: "+14155550100", BaseURL: "http://127.0.0.1:1"}
+	_, err := refused.Send(t.Context(), Message{To: "+14155550101", Body: "hello"})
+	if e, ok := errors.AsType[*Error](err); !ok || e.MaybeSent || e.Permanent {
+		t.Errorf("a refused connection: %#v, want temporary and certainly not sent", err)
 	}
 }
