@@ -191,7 +191,6 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 	}
 }
 
-
 // choose picks the next relay by smooth weighted round-robin among those in service and not
 // tried yet; a relay whose cool-down has ended is chosen as its probe when no other message
 // is probing it. nil when none is left.
