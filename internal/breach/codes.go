@@ -46,6 +46,27 @@ func (p *CodePool) CheckApproval() error {
 		p.Missing, plural(p.Missing, "customer", "customers"), plural(p.Missing, "has", "have"), p.Size, p.Missing)
 }
 
+// SharedListCodes are the enrolment codes of a campaign's list that more than one customer's
+// row gives (compared as the pool compares codes: trimmed, case aside). Each code enrols one
+// person with the identity-protection vendor: sent to several, the first to enrol takes it and
+// the others are refused — or enrolled into someone else's monitoring. A CRM export that
+// repeated a code is refused at approval, as a short pool is.
+type SharedListCodes struct {
+	Codes     int64    `json:"codes"`     // codes given by more than one customer's row
+	Customers int64    `json:"customers"` // customers whose code another customer's row gives too
+	Examples  []string `json:"examples"`  // a few of those customers' customer_ids
+}
+
+// CheckApproval refuses the approval of a list that gives one code to several customers (nil
+// or none: nothing to refuse).
+func (s *SharedListCodes) CheckApproval() error {
+	if s == nil || s.Codes == 0 {
+		return nil
+	}
+	return Errorf(ECONFLICT, "the list gives %d enrolment %s to more than one customer (%d customers, e.g. customer_id %s): each code enrols one person, so correct the list's code column and import it again before approving",
+		s.Codes, plural(s.Codes, "code", "codes"), s.Customers, strings.Join(s.Examples, ", "))
+}
+
 func plural(n int64, one, many string) string {
 	if n == 1 {
 		return one

@@ -152,6 +152,9 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 		if err := c.CodePool.CheckApproval(); err != nil {
 			return 0, err
 		}
+		if err := c.SharedListCodes.CheckApproval(); err != nil {
+			return 0, err
+		}
 		return required, notice.Approvable(s.Renderer.Lint(c))
 	})
 	if err != nil {

@@ -150,6 +150,9 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion, templ
 		if _, c.CodePool, err = assignCodes(ctx, tx, c.ID); err != nil {
 			return err
 		}
+		if c.SharedListCodes, err = sharedListCodes(ctx, tx, c.ID); err != nil {
+			return err
+		}
 		authors, err := campaignAuthors(ctx, tx, uid, c)
 		if err != nil {
 			return err

@@ -29,7 +29,11 @@ const listCodeOf = `btrim(r.attributes->>$2::text, '` + spaces + `')`
 // needsPoolCode is, in SQL, whether recipient r gets a code from the pool: the campaign's code
 // column ($2, empty when none) gives r no value that looks like a code — the renderer's rule
 // (notice.offerCodeOf, breach.IsEnrolmentCode).
-const needsPoolCode = `NOT ($2::text <> '' AND coalesce(` + listCodeOf + ` ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,39}$', false))`
+const needsPoolCode = `NOT ($2::text <> '' AND coalesce(` + listCodeIsCode + `, false))`
+
+// listCodeIsCode is, in SQL, whether recipient r's list code looks like a code
+// (breach.IsEnrolmentCode; NULL when the row has none).
+const listCodeIsCode = listCodeOf + ` ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,39}$'`
 
 // assignStatement gives each recipient of campaign $1 who needs a pool code and has none a free
 // code, in list order and the vendor's file order, skipping free codes that a customer's list
@@ -100,6 +104,38 @@ func withoutNestedLoops(ctx context.Context, tx pgx.Tx, fn func() error) error {
 		return fmt.Errorf("plan the pool's statements: %w", err)
 	}
 	return nil
+}
+
+// sharedListCodesStatement counts, in campaign $1, the list codes of column $2 that more than
+// one customer's row gives (codes as needsPoolCode reads them, compared as code_key does), and
+// names a few of those customers.
+const sharedListCodesStatement = `
+	WITH shared AS (
+		SELECT upper(` + listCodeOf + `) AS key, count(*) AS n, (array_agg(r.customer_id ORDER BY r.id))[1:3] AS ids
+		FROM recipients r
+		WHERE r.campaign_id = $1 AND r.purged_at IS NULL AND r.attributes ? $2::text
+			AND ` + listCodeIsCode + `
+		GROUP BY 1 HAVING count(*) > 1
+	)
+	SELECT count(*), coalesce(sum(n), 0),
+		coalesce((SELECT array_agg(id) FROM (SELECT unnest(ids) AS id FROM (SELECT ids FROM shared ORDER BY key LIMIT 2) k) e), '{}')
+	FROM shared`
+
+// sharedListCodes returns the list codes several of the campaign's customers share (see
+// breach.SharedListCodes), nil when its offer reads no code from the list.
+func sharedListCodes(ctx context.Context, tx pgx.Tx, campaignID string) (*breach.SharedListCodes, error) {
+	column, _, err := codeColumn(ctx, tx, campaignID)
+	if err != nil || column == "" {
+		return nil, err
+	}
+	s := &breach.SharedListCodes{}
+	err = withoutNestedLoops(ctx, tx, func() error {
+		return tx.QueryRow(ctx, sharedListCodesStatement, campaignID, column).Scan(&s.Codes, &s.Customers, &s.Examples)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look for list codes given to several customers: %w", err)
+	}
+	return s, nil
 }
 
 // codeColumn returns the campaign's offer code column (empty when none) and whether it has a pool.
