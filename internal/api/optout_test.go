@@ -71,6 +71,14 @@ func TestOptOut_PageAsksThenOneClickAndFormRecordIt(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Listo") || suppressed(t, r.Phone) != 1 {
 		t.Errorf("form POST: %d %.200s", resp.StatusCode, body)
 	}
+	// The customer's record says both opt-outs, with when and why: an operator asked "did she
+	// opt out?" finds it there (review: an opt-out left no trace on the record).
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/recipients/AT-100001", "", nil, c.token)
+	rec := decode[breach.RecipientRecord](t, body)
+	if resp.StatusCode != http.StatusOK || len(rec.Suppressions) != 2 || rec.Suppressions[0].Channel != breach.ChannelEmail ||
+		rec.Suppressions[1].Channel != breach.ChannelSMS || rec.Suppressions[0].Source != "optout" || rec.Suppressions[0].CampaignID != id {
+		t.Errorf("the customer's record after two opt-outs: %d %+v", resp.StatusCode, rec.Suppressions)
+	}
 }
 
 func TestOptOut_ForgedTokensAndBadBodiesChangeNothing(t *testing.T) {

@@ -46,9 +46,10 @@ type Campaign struct {
 	// CodePool is the campaign's pool of enrolment codes, nil when none was imported. Filled
 	// when a campaign is shown or approved, not by every read.
 	CodePool *CodePool `json:"code_pool,omitempty" yaml:"-"`
-	// SharedListCodes are the list's enrolment codes given to several customers; filled when
-	// a campaign is approved (nil: its offer takes no codes from the list).
-	SharedListCodes *SharedListCodes `json:"shared_list_codes,omitempty" yaml:"-"`
+	// SharedListCodes are the list's enrolment codes given to several customers, counted for
+	// the approval rule when a campaign is approved (nil: its offer takes no codes from the
+	// list); an approved campaign has none.
+	SharedListCodes *SharedListCodes `json:"-" yaml:"-"`
 	// StartedBy and StartedAt record who started the sending; FinishedAt when the campaign
 	// completed or was cancelled.
 	StartedBy  string     `json:"started_by,omitempty" yaml:"-"`

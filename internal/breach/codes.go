@@ -52,9 +52,9 @@ func (p *CodePool) CheckApproval() error {
 // the others are refused — or enrolled into someone else's monitoring. A CRM export that
 // repeated a code is refused at approval, as a short pool is.
 type SharedListCodes struct {
-	Codes     int64    `json:"codes"`     // codes given by more than one customer's row
-	Customers int64    `json:"customers"` // customers whose code another customer's row gives too
-	Examples  []string `json:"examples"`  // a few of those customers' customer_ids
+	Codes     int64    // codes given by more than one customer's row
+	Customers int64    // customers whose code another customer's row gives too
+	Examples  []string // a few of those customers' customer_ids
 }
 
 // CheckApproval refuses the approval of a list that gives one code to several customers (nil

@@ -55,6 +55,9 @@ type RecipientRecord struct {
 	Recipient  *Recipient       `json:"recipient"`
 	Deliveries []DeliveryRecord `json:"deliveries"`
 	Events     []DeliveryEvent  `json:"events"`
+	// Suppressions are the entries of the suppression list for the customer's email address
+	// and phone number (an opt-out, a complaint, a hard bounce, a STOP), oldest first.
+	Suppressions []Suppression `json:"suppressions"`
 }
 
 // DeliveryFilter narrows a delivery listing; a zero field does not filter.

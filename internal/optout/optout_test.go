@@ -74,3 +74,24 @@ func TestReportAndOptOutTokens_AreNotInterchangeable(t *testing.T) {
 		t.Errorf("an altered report token is accepted: %v", err)
 	}
 }
+
+// A token has one spelling: the spare bits of its last character are zero, and the three other
+// characters that decode to the same bytes are refused (review: four strings opted out alike).
+func TestParse_OneSpellingPerToken(t *testing.T) {
+	tok, _ := Token(secret, Target{CampaignID: "6f1f3e56-0000-4000-8000-000000000001", RecipientID: 42, Channel: breach.ChannelEmail})
+	if len(tok)%4 == 0 {
+		t.Skip("no spare bits in a token of this length")
+	}
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	accepted := 0
+	for v := range 4 { // the same high bits, every value of the spare low bits
+		alt := tok[:len(tok)-1] + string(alphabet[last&^3|v])
+		if _, err := Parse(secret, alt); err == nil {
+			accepted++
+		}
+	}
+	if accepted != 1 {
+		t.Errorf("%d spellings of one token accepted, want 1", accepted)
+	}
+}

@@ -152,6 +152,12 @@ func (db *DB) RecipientRecord(ctx context.Context, campaignID, customerID string
 			return row.Scan(&e.At, &e.Channel, &e.State, &e.Source, &e.Attempt, &e.ProviderID, &e.Error)
 		})
 	})
+	// The suppressions of their addresses, whichever campaign or provider recorded them: an
+	// opt-out writes nothing else, and "did this customer opt out, and when?" is asked here.
+	suppressions := []breach.Suppression{}
+	b.Queue(recipientSuppressions, uid, customerID).Query(func(rows pgx.Rows) error {
+		return collect(rows, &suppressions, scanSuppression)
+	})
 	if err := db.pool.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("read recipient's record: %w", err)
 	}
@@ -161,7 +167,7 @@ func (db *DB) RecipientRecord(ctx context.Context, campaignID, customerID string
 		}
 		return nil, breach.Errorf(breach.ENOTFOUND, "no recipient with customer_id %q in campaign %q", customerID, campaignID)
 	}
-	return &breach.RecipientRecord{Recipient: r, Deliveries: deliveries, Events: events}, nil
+	return &breach.RecipientRecord{Recipient: r, Deliveries: deliveries, Events: events, Suppressions: suppressions}, nil
 }
 
 // timeline is the timeline of one customer's deliveries ($1 campaign, recipient an SQL
@@ -408,16 +414,14 @@ func (db *DB) Suppressions(ctx context.Context, ch breach.Channel, after *breach
 		where = " AND channel = $4"
 	}
 	rows, err := db.pool.Query(ctx, `
-		SELECT channel, address, source, reason, coalesce(campaign_id::text, ''), created_at FROM suppressions
+		SELECT `+suppressionColumns+` FROM suppressions s
 		WHERE (channel, address) > ($1, $2)`+where+`
 		ORDER BY channel, address LIMIT $3`, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list suppressions: %w", err)
 	}
 	page = []breach.Suppression{}
-	if err := collect(rows, &page, func(row pgx.Row, s *breach.Suppression) error {
-		return row.Scan(&s.Channel, &s.Address, &s.Source, &s.Reason, &s.CampaignID, &s.CreatedAt)
-	}); err != nil {
+	if err := collect(rows, &page, scanSuppression); err != nil {
 		return nil, nil, fmt.Errorf("list suppressions: %w", err)
 	}
 	if len(page) > limit {
@@ -427,3 +431,22 @@ func (db *DB) Suppressions(ctx context.Context, ch breach.Channel, after *breach
 	}
 	return page, next, nil
 }
+
+// suppressionColumns are what scanSuppression reads, of suppressions s.
+const suppressionColumns = `s.channel, s.address, s.source, s.reason, coalesce(s.campaign_id::text, ''), s.created_at`
+
+func scanSuppression(row pgx.Row, s *breach.Suppression) error {
+	return row.Scan(&s.Channel, &s.Address, &s.Source, &s.Reason, &s.CampaignID, &s.CreatedAt)
+}
+
+// recipientSuppressions selects the suppressions of customer_id $2's email address and phone
+// number in campaign $1, oldest first: one probe of suppressions_match each.
+const recipientSuppressions = `
+	SELECT ` + suppressionColumns + ` FROM recipients r JOIN suppressions s
+		ON s.channel = 'email' AND lower(s.address COLLATE "default") = lower(r.email COLLATE "default")
+	WHERE r.campaign_id = $1 AND r.customer_id = $2
+	UNION ALL
+	SELECT ` + suppressionColumns + ` FROM recipients r JOIN suppressions s
+		ON s.channel = 'sms' AND lower(s.address COLLATE "default") = lower(r.phone COLLATE "default")
+	WHERE r.campaign_id = $1 AND r.customer_id = $2
+	ORDER BY 6`

@@ -14,6 +14,8 @@ type lookupData struct {
 	R          *breach.Recipient
 	Deliveries []breach.DeliveryRecord
 	Events     []breach.DeliveryEvent
+	// Suppressions are the suppression list's entries for the customer's addresses.
+	Suppressions []breach.Suppression
 }
 
 // lookup finds a recipient of the campaign by customer_id and shows their record; the lookup
@@ -36,6 +38,6 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, s.httpStatus(r, err), "recipient", "Find a customer", d, errorMessage(err))
 		return
 	}
-	d.R, d.Deliveries, d.Events = rec.Recipient, rec.Deliveries, rec.Events
+	d.R, d.Deliveries, d.Events, d.Suppressions = rec.Recipient, rec.Deliveries, rec.Events, rec.Suppressions
 	s.render(w, r, http.StatusOK, "recipient", "Customer "+d.CustomerID, d)
 }

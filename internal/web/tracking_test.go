@@ -327,7 +327,7 @@ func TestTracking_SaysWhenNoWorkerSendsARunningCampaign(t *testing.T) {
 	if _, err := pool(t).Exec(context.Background(), `DELETE FROM workers`); err != nil {
 		t.Fatal(err)
 	}
-	page := st.signedIn("watcher", breach.RoleViewer).get("/campaigns/" + c.ID + "/tracking")
+	page := st.signedIn("stall-watcher", breach.RoleViewer).get("/campaigns/" + c.ID + "/tracking")
 	stalled := regexp.MustCompile(`(?s)<p id="stalled"[^>]*>(.*?)</p>`).FindStringSubmatch(page.body)
 	if stalled == nil || !strings.Contains(stalled[1], "no worker is running") {
 		t.Errorf("the tracking page of a running campaign no worker sends does not say so:\n%s", page.body)
