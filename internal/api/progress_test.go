@@ -18,15 +18,8 @@ import (
 func TestProgress_AStalledUploadIsCutOffAndReleasesTheCampaign(t *testing.T) {
 	c := newServer(t)
 	id := c.createCampaign()
-	u, _ := url.Parse(c.url)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	// Announce 10 MB, send two rows, then nothing.
-	fmt.Fprintf(conn, "POST /api/v1/campaigns/%s/imports?filename=slow.csv HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
-		"Content-Type: text/csv\r\nContent-Length: 10000000\r\n\r\ncustomer_id,email\nS1,s1@example.com\nS2,s2@example.com\n", id, u.Host, c.token)
+	conn := c.rawUpload(id, "customer_id,email\nS1,s1@example.com\nS2,s2@example.com\n")
 	start := time.Now()
 	conn.SetReadDeadline(time.Now().Add(testBodyIdle + 10*time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
@@ -65,14 +58,7 @@ func TestProgress_AStalledUploadIsCutOffAndReleasesTheCampaign(t *testing.T) {
 func TestProgress_ATrickledUploadIsCutOff(t *testing.T) {
 	c := newServer(t)
 	id := c.createCampaign()
-	u, _ := url.Parse(c.url)
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /api/v1/campaigns/%s/imports?filename=trickle.csv HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
-		"Content-Type: text/csv\r\nContent-Length: 10000000\r\n\r\ncustomer_id,email\n", id, u.Host, c.token)
+	conn := c.rawUpload(id, "customer_id,email\n")
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -136,4 +122,20 @@ func TestProgress_ASlowButSteadyUploadGoesThrough(t *testing.T) {
 	if got := decode[importAnswer](t, body); got.Accepted != 5*int64(2*testMinRate*testBodyIdle/2/time.Second/32) {
 		t.Errorf("accepted %d", got.Accepted)
 	}
+}
+
+// rawUpload opens a connection of its own to the server and starts an import into campaign id
+// announcing a 10 MB list, of which it sends only start: the test sends the rest (or not).
+// The connection is closed when the test ends.
+func (c *client) rawUpload(id, start string) net.Conn {
+	c.t.Helper()
+	u, _ := url.Parse(c.url)
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /api/v1/campaigns/%s/imports?filename=slow.csv HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: text/csv\r\nContent-Length: 10000000\r\n\r\n%s", id, u.Host, c.token, start)
+	return conn
 }
