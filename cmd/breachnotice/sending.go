@@ -48,7 +48,31 @@ flight finish. Resume continues where it stopped.`, operation.Pause, "Paused"),
 sent; notices already sent stay recorded as sent. This cannot be undone.`, operation.Cancel, "Cancelled"),
 		a.campaignStatusCommand(),
 		a.campaignTestSendCommand(),
+		a.campaignRetryFailedCommand(),
 	}
+}
+
+func (a *app) campaignRetryFailedCommand() *cobra.Command {
+	var channel string
+	cmd := &cobra.Command{
+		Use:   "retry-failed ID --channel email|sms",
+		Short: "Send again a running or paused campaign's failed notices, once their relay or provider is fixed",
+		Long: `Put the failed notices of one channel of a running or paused campaign back in the queue, their
+attempts counted from zero: what a relay or provider failed for good while it was down or
+misconfigured (the workers pause a campaign whose notices keep failing). Only the customers
+nothing has reached and nothing is on its way to; bounced and suppressed notices stay.`,
+		Args: cobra.ExactArgs(1),
+		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
+			n, err := ops.RequeueFailed(cmd.Context(), cliActor(), args[0], breach.Channel(channel))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%d failed %s notices of campaign %s are queued again\n", n, channel, args[0])
+			return nil
+		}),
+	}
+	cmd.Flags().StringVar(&channel, "channel", "", "the channel whose failed notices to send again: email or sms (required)")
+	return cmd
 }
 
 func (a *app) campaignStatusCommand() *cobra.Command {

@@ -112,6 +112,7 @@ func (s *Server) Routes() []Route {
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/pause", handler: s.moveCampaign(operation.Pause)},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/resume", handler: s.moveCampaign(operation.Resume)},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/cancel", handler: s.moveCampaign(operation.Cancel)},
+		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/retry-failed", handler: s.retryFailed},
 		{Method: "GET", Pattern: "/api/v1/campaigns/{id}/status", handler: s.campaignStatus},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/test-send", handler: s.testSend},
 		{Method: "POST", Pattern: "/api/v1/campaigns/{id}/imports", handler: s.createImport},

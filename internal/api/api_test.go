@@ -411,3 +411,32 @@ func TestAPI_ApproveOnlyWithRecipientsAndOnce(t *testing.T) {
 		t.Errorf("approving twice: %d, want 409", resp.StatusCode)
 	}
 }
+
+// TestAPI_RetryFailedNamesItsChannelAndOnlyWhileSending: the door refuses a missing or unknown
+// channel (400) and a campaign that is not sending (409); on a running one it answers how many
+// notices it queued again (none here: nothing failed).
+func TestAPI_RetryFailedNamesItsChannelAndOnlyWhileSending(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	c.do("POST", "/api/v1/campaigns/"+id+"/imports", "text/csv", bytes.NewReader(examples.Customers), c.token)
+	for _, tt := range []struct {
+		query string
+		want  int
+	}{
+		{"", http.StatusBadRequest},
+		{"?channel=letter", http.StatusBadRequest},
+		{"?channel=fax", http.StatusBadRequest},
+		{"?channel=email&channel=sms", http.StatusBadRequest},
+		{"?channel=email", http.StatusConflict}, // a draft sends nothing
+	} {
+		if resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/retry-failed"+tt.query, "", nil, c.token); resp.StatusCode != tt.want {
+			t.Errorf("retry-failed%s: %d %s, want %d", tt.query, resp.StatusCode, body, tt.want)
+		}
+	}
+	c.do("POST", "/api/v1/campaigns/"+id+"/approve", "", nil, c.token)
+	c.do("POST", "/api/v1/campaigns/"+id+"/start", "", nil, c.token)
+	resp, body := c.do("POST", "/api/v1/campaigns/"+id+"/retry-failed?channel=sms", "", nil, c.token)
+	if resp.StatusCode != http.StatusOK || decode[map[string]int64](t, body)["requeued"] != 0 {
+		t.Errorf("retry-failed on a running campaign with nothing failed: %d %s", resp.StatusCode, body)
+	}
+}

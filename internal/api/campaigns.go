@@ -72,6 +72,22 @@ func (s *Server) moveCampaign(m operation.Move) http.HandlerFunc {
 	}
 }
 
+// retryFailed answers POST …/retry-failed?channel=email|sms: the channel's failed notices of a
+// running or paused campaign go back to the queue (operation.Service.RequeueFailed).
+func (s *Server) retryFailed(w http.ResponseWriter, r *http.Request) {
+	q, err := queryOf(r, nil, "channel")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	n, err := s.Ops.RequeueFailed(r.Context(), actor(r.Context()), r.PathValue("id"), breach.Channel(q.Get("channel")))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int64{"requeued": n})
+}
+
 // campaignStatus answers GET …/status: deliveries by channel, state and locale, rate and ETA.
 func (s *Server) campaignStatus(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Ops.Status(r.Context(), actor(r.Context()), r.PathValue("id"))

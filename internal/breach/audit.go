@@ -12,6 +12,7 @@ const (
 	ActionCampaignResume   = "campaign.resume"
 	ActionCampaignCancel   = "campaign.cancelled"
 	ActionCampaignComplete = "campaign.complete"
+	ActionCampaignRequeue  = "campaign.requeue_failed" // failed notices sent again (detail: channel, requeued)
 	ActionCampaignTestSend = "campaign.test_send"
 	ActionCampaignExport   = "campaign.exported"
 	ActionCampaignPurge    = "campaign.purge"

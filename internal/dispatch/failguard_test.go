@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,5 +112,64 @@ func TestFailureStreaks_ASentNoticeStartsTheCountAgain(t *testing.T) {
 	}
 	if got := add(lineKey{campaign: "c", ch: breach.ChannelSMS}, failed, failed, failed); got != 0 {
 		t.Errorf("the channels share a count: tripped %d", got)
+	}
+}
+
+// Once the relay is fixed, the notices it failed for good are sent again (RequeueFailed): each
+// customer nothing had reached gets their email, once; a customer whose SMS went out instead
+// gets no email on top.
+func TestRequeueFailed_SendsAgainWhatTheBrokenRelayFailed(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var broken atomic.Bool
+	broken.Store(true)
+	w.sink.Fault = func(string, []byte) error {
+		if broken.Load() {
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "account suspended"}
+		}
+		return nil
+	}
+	w.cfg.Concurrency, w.cfg.Parallel = 2, 2
+	const n = 100
+	c := w.campaign(n, nil)
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	w.wait(c, 30*time.Second, "paused", func(s *breach.CampaignStatus) bool {
+		return s.State == breach.CampaignPaused && s.ByChannel[breach.ChannelEmail][breach.DeliverySending] == 0
+	})
+	if _, err := w.db.RequeueFailed(ctx, c.ID, "operator", breach.ChannelEmail); breach.ErrorCode(err) != "" {
+		t.Fatalf("requeue while paused: %v", err)
+	}
+	broken.Store(false)
+	if _, err := w.db.MoveCampaign(ctx, c.ID, "operator", breach.CampaignPaused, breach.CampaignRunning); err != nil {
+		t.Fatal(err)
+	}
+	w.wait(c, time.Minute, "completed", completed)
+	got := w.received()
+	var smsSent int
+	for i := range n {
+		if i%5 == 0 {
+			continue // no email address
+		}
+		if got[w.email(i)] > 1 {
+			t.Errorf("customer %d got %d emails", i, got[w.email(i)])
+		}
+		if i%2 == 0 && w.emailState(c, i) == breach.DeliveryFailed {
+			smsSent++ // reached by SMS instead: the email stays failed
+			continue
+		}
+		if got[w.email(i)] != 1 {
+			t.Errorf("customer %d (no SMS sent) got %d emails after the relay was fixed, want 1 (email %s)", i, got[w.email(i)], w.emailState(c, i))
+		}
+	}
+	var audited int
+	if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE campaign_id = $1 AND action = $2 AND (detail->>'requeued')::int > 0`,
+		c.ID, breach.ActionCampaignRequeue).Scan(&audited); err != nil || audited != 1 {
+		t.Errorf("audit rows of the requeue: %d (%v)", audited, err)
+	}
+	t.Logf("customers reached by SMS instead: %d", smsSent)
+	if _, err := w.db.RequeueFailed(ctx, c.ID, "operator", breach.ChannelEmail); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("requeue of a completed campaign: %v, want a conflict", err)
 	}
 }

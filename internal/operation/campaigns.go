@@ -240,6 +240,21 @@ func (s *Service) MoveCampaign(ctx context.Context, actor breach.Actor, id strin
 	return s.Store.MoveCampaign(ctx, id, actor.Name, m.From, m.To)
 }
 
+// RequeueFailed sends again the failed notices of a running or paused campaign on channel ch
+// ("email" or "sms") — after the relay or provider that failed them is fixed — for the
+// customers nothing else has reached; it returns how many were queued.
+func (s *Service) RequeueFailed(ctx context.Context, actor breach.Actor, id string, ch breach.Channel) (int64, error) {
+	if err := s.require(ctx, actor, breach.RoleOperator, "RequeueFailed", id); err != nil {
+		return 0, err
+	}
+	id, err := breach.ParseID("campaign", id)
+	if err != nil {
+		return 0, err
+	}
+	defer s.statuses.forget(id)
+	return s.Store.RequeueFailed(ctx, id, actor.Name, ch)
+}
+
 // Status counts a campaign's deliveries by channel, state and locale, with rate and ETA: read
 // at most StatusMaxAge ago (or, while it is being read again, 5 × StatusMaxAge; see
 // statusCache). The answer may be shared with other requests: not to be changed.

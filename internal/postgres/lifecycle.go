@@ -43,6 +43,47 @@ func (db *DB) PauseFailing(ctx context.Context, id, reason string) (bool, error)
 	return err == nil, err
 }
 
+// RequeueFailed puts the failed notices on channel ch of a running or paused campaign back in
+// the queue, at once, their attempts counted from zero: what a relay or provider failed for
+// good while it was down or misconfigured (the engine pauses a campaign whose notices keep
+// failing: dispatch.DefaultFailureStreak), once it is fixed. Only the customers that nothing
+// has reached and nothing is on its way to: not one whose other channel was sent (the notice
+// did reach them), nor a notice the campaign's cancellation failed; bounced and suppressed
+// notices are the customer's answer and stay. The workers hear of it at once; audited with the
+// count.
+func (db *DB) RequeueFailed(ctx context.Context, id, actor string, ch breach.Channel) (int64, error) {
+	switch {
+	case ch == "":
+		return 0, breach.Errorf(breach.EINVALID, "channel: name the channel whose failed notices to send again: email or sms")
+	case !ch.Sent():
+		return 0, breach.Errorf(breach.EINVALID, "channel %q: only email and sms notices are sent again (letters are printed by people)", breach.Clip(string(ch)))
+	}
+	var n int64
+	_, err := db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
+		if c.State != breach.CampaignRunning && c.State != breach.CampaignPaused {
+			return breach.Errorf(breach.ECONFLICT, "the campaign is %s: failed notices are sent again only while it is running or paused", c.State)
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE deliveries d SET state = 'queued', attempts = 0, next_attempt_at = now(), worker_id = NULL,
+				source = 'operator', updated_at = now()
+			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.state = 'failed' AND d.error <> $3
+				AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.campaign_id = $1 AND o.recipient_id = d.recipient_id
+					AND o.state IN ('queued', 'sending', 'sent', 'delivered'))`, uid, ch, cancelledError)
+		if err != nil {
+			return fmt.Errorf("requeue failed notices: %w", err)
+		}
+		n = tag.RowsAffected()
+		if err := audit(ctx, tx, actor, breach.ActionCampaignRequeue, c.ID, map[string]any{"channel": ch, "requeued": n}); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CampaignsChannel, uid.String()); err != nil {
+			return fmt.Errorf("notify workers: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
 // moveCampaign is MoveCampaign, with more to say in the audit row (why, when not a person's
 // request).
 func (db *DB) moveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState, why map[string]any) (*breach.Campaign, error) {

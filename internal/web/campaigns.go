@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -172,6 +173,19 @@ func (s *Server) move(m operation.Move, confirm string) http.HandlerFunc {
 		}
 		http.Redirect(w, r, "/campaigns/"+c.ID+"?done="+confirm, http.StatusSeeOther)
 	}
+}
+
+// retryFailed sends a running or paused campaign's failed notices of the form's channel again
+// (operation.Service.RequeueFailed), and says how many.
+func (s *Server) retryFailed(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10) // the form is one small field
+	ch := breach.Channel(r.PostFormValue("channel"))
+	n, err := s.Ops.RequeueFailed(r.Context(), actorOf(r.Context()), r.PathValue("id"), ch)
+	if err != nil {
+		s.actionFailed(w, r, err)
+		return
+	}
+	s.campaignPage(w, r, http.StatusOK, fmt.Sprintf("%d failed %s notices are queued again: the workers send them now (or when the campaign is resumed).", n, ch), "", nil)
 }
 
 // testSend sends the real notice of one customer (the list's first unless a customer_id is

@@ -138,6 +138,7 @@ func (s *Server) routes() []route {
 		{"POST /campaigns/{id}/start", breach.RoleOperator, s.move(operation.Start, "started")},
 		{"POST /campaigns/{id}/pause", breach.RoleOperator, s.move(operation.Pause, "paused")},
 		{"POST /campaigns/{id}/resume", breach.RoleOperator, s.move(operation.Resume, "resumed")},
+		{"POST /campaigns/{id}/retry-failed", breach.RoleOperator, s.retryFailed},
 		{"POST /campaigns/{id}/cancel", breach.RoleOperator, s.move(operation.Cancel, "cancelled")},
 		{"GET /campaigns/{id}/deliveries.csv", breach.RoleViewer, s.export},
 		{"GET /tokens", breach.RoleViewer, s.tokens},
