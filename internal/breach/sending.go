@@ -188,6 +188,11 @@ type TestSend struct {
 // hex SHA-256 of "channel:address", the address lower-cased as the suppression list compares
 // them (migration 00029 computes the same in the database, for the workers' notifications).
 func SuppressedKey(ch Channel, address string) string {
-	sum := sha256.Sum256([]byte(string(ch) + ":" + strings.ToLower(address)))
+	sum := SuppressedSum(ch, address)
 	return hex.EncodeToString(sum[:])
+}
+
+// SuppressedSum is SuppressedKey's hash, not yet written in hex.
+func SuppressedSum(ch Channel, address string) [sha256.Size]byte {
+	return sha256.Sum256([]byte(string(ch) + ":" + strings.ToLower(address)))
 }

@@ -2,6 +2,8 @@ package dispatch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,19 +19,29 @@ import (
 // keys for as long as a claim may wait (lateSuppressionAge) and checks each notice's address
 // against them just before its send. An address is hashed only while the set holds any key.
 type lateSuppressions struct {
-	mu   sync.RWMutex
-	keys map[string]time.Time // key → when it was heard of
+	mu sync.RWMutex
+	// keys holds each key's hash (half the memory of its hex text: a flood of bounces is
+	// hundreds of thousands of keys) and when it was heard of.
+	keys map[[sha256.Size]byte]time.Time
 	n    atomic.Int64
 }
 
-// add remembers key, heard of at.
+// add remembers key (hex, as the database announces it), heard of at; a key that is not one
+// is ignored.
 func (l *lateSuppressions) add(key string, at time.Time) {
+	var sum [sha256.Size]byte
+	if len(key) != hex.EncodedLen(len(sum)) {
+		return
+	}
+	if _, err := hex.Decode(sum[:], []byte(key)); err != nil {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.keys == nil {
-		l.keys = make(map[string]time.Time)
+		l.keys = make(map[[sha256.Size]byte]time.Time)
 	}
-	l.keys[key] = at
+	l.keys[sum] = at
 	l.n.Store(int64(len(l.keys)))
 }
 
@@ -38,10 +50,10 @@ func (l *lateSuppressions) has(ch breach.Channel, address string) bool {
 	if l.n.Load() == 0 || address == "" {
 		return false
 	}
-	key := breach.SuppressedKey(ch, address)
+	sum := breach.SuppressedSum(ch, address)
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	_, ok := l.keys[key]
+	_, ok := l.keys[sum]
 	return ok
 }
 

@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +78,10 @@ func TestLateSuppressions_MatchTheDatabasesKeys(t *testing.T) {
 	}
 	if !l.has(breach.ChannelEmail, "ana.quispe@example.com") || l.has(breach.ChannelSMS, "ana.quispe@example.com") || l.has(breach.ChannelEmail, "ana@example.com") {
 		t.Errorf("the database's key of a suppression does not match the engine's (keys %v)", keys)
+	}
+	// Whatever else arrives on the channel (any database user may NOTIFY) is ignored.
+	for _, junk := range []string{"", "zz", strings.Repeat("ab", 64), strings.Repeat("g", 64)} {
+		l.add(junk, time.Now())
 	}
 	l.forget(time.Now().Add(time.Second))
 	if l.has(breach.ChannelEmail, "ana.quispe@example.com") {
