@@ -137,6 +137,10 @@ type Outcome struct {
 	// the same (its answer lost after the message went out): the delivery counts one more
 	// possible send, so that a later send of it is recorded as a possible duplicate.
 	PossiblySent bool
+	// RecipientFault marks a failure the provider put down to the customer's own address (no
+	// such mailbox, not a mobile number): not recorded, but not counted among the failures
+	// that pause a campaign whose relay or provider refuses everything.
+	RecipientFault bool `json:"-"`
 	// Relays are the SMTP relays an email went through, in order (SMTP_URLS; empty with a
 	// single SMTP_URL and for SMS): counted per relay in the campaign's status.
 	Relays []RelayTry

@@ -18,8 +18,10 @@ import (
 // an operator to fix the cause and resume.
 const DefaultFailureStreak = 25
 
-// failureStreaks counts, per campaign and channel, the notices this worker recorded failed
-// since the last one it recorded sent.
+// failureStreaks counts, per campaign and channel, the notices this worker saw fail for good
+// since the last one it sent — but for the failures put down to the customer's own address
+// (Outcome.RecipientFault), which say nothing of the relay: a list sorted by domain may hold
+// a run of dead mailboxes, a business list a run of landlines.
 type failureStreaks struct {
 	mu sync.Mutex
 	n  map[lineKey]int
@@ -37,6 +39,9 @@ func (f *failureStreaks) add(k lineKey, o breach.Outcome, limit int) (tripped in
 	case breach.DeliverySent:
 		f.n[k] = 0
 	case breach.DeliveryFailed:
+		if o.RecipientFault {
+			break
+		}
 		if f.n[k]++; f.n[k] >= limit {
 			tripped, f.n[k] = f.n[k], 0
 		}

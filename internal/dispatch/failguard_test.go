@@ -113,6 +113,12 @@ func TestFailureStreaks_ASentNoticeStartsTheCountAgain(t *testing.T) {
 	if got := add(lineKey{campaign: "c", ch: breach.ChannelSMS}, failed, failed, failed); got != 0 {
 		t.Errorf("the channels share a count: tripped %d", got)
 	}
+	// A run of landlines or dead mailboxes is the customers', not the provider's: not counted.
+	landline := breach.Outcome{State: breach.DeliveryFailed, RecipientFault: true}
+	k2 := lineKey{campaign: "d", ch: breach.ChannelSMS}
+	if got := add(k2, landline, landline, landline, landline, landline, failed); got != 0 {
+		t.Errorf("failures put down to the customers tripped at %d", got)
+	}
 }
 
 // Once the relay is fixed, the notices it failed for good are sent again (RequeueFailed): each

@@ -85,6 +85,7 @@ func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Chann
 		o.State, o.Error, o.Suppress = breach.DeliverySuppressed, err.Error(), true
 	case errors.As(err, &smsErr) && smsErr.Permanent, errors.As(err, &mailErr) && mailErr.Permanent:
 		o.State, o.Error = breach.DeliveryFailed, err.Error()
+		o.RecipientFault = smsErr != nil && smsErr.RecipientFault || mailErr != nil && mailErr.RecipientFault()
 	default:
 		o.PossiblySent = errors.As(err, &mailErr) && mailErr.MaybeDelivered() || errors.As(err, &smsErr) && smsErr.MaybeSent
 		return e.retry(o, cl.Attempt, err)

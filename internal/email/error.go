@@ -75,6 +75,15 @@ func (e *Error) MaybeDelivered() bool {
 	}
 }
 
+// RecipientFault reports whether a permanent failure is the recipient's own answer by the
+// relay's account of it: a refusal of the recipient (RCPT TO) whose enhanced code (RFC 3463)
+// says the address (5.1.x: no such mailbox or domain) or the mailbox (5.2.x: full, disabled)
+// is at fault. A bare 550 at RCPT TO may as well be the relay refusing to relay for us, and a
+// policy code (5.7.x) the relay's rules: neither is said to be the recipient's.
+func (e *Error) RecipientFault() bool {
+	return e.Permanent && e.stage == stageRcpt && (strings.HasPrefix(e.enhcode, "5.1.") || strings.HasPrefix(e.enhcode, "5.2."))
+}
+
 // smtpError classifies err, which happened at stage of an SMTP transaction (after the
 // connection was set up): 5xx replies are permanent but for the sender's (see Error),
 // everything else temporary.

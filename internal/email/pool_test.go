@@ -306,3 +306,24 @@ func TestPool_RefusedSenderGoesToAnotherRelay(t *testing.T) {
 		t.Errorf("refused tries %d, received: a %d, b %d; want a's refusal and b taking both", refused, len(a.received()), len(b.received()))
 	}
 }
+
+func TestRecipientFault(t *testing.T) {
+	for _, tc := range []struct {
+		stage, enh string
+		permanent  bool
+		want       bool
+	}{
+		{"RCPT TO", "5.1.1", true, true},  // no such mailbox
+		{"RCPT TO", "5.2.2", true, true},  // mailbox full
+		{"RCPT TO", "5.7.1", true, false}, // relaying denied, or the relay's policy
+		{"RCPT TO", "", true, false},      // a bare 550: may be the relay's refusal to relay
+		{"end of data", "5.1.1", true, false},
+		{"MAIL FROM", "5.1.8", false, false},
+		{"RCPT TO", "4.2.2", false, false},
+	} {
+		e := &Error{Permanent: tc.permanent, stage: tc.stage, enhcode: tc.enh}
+		if got := e.RecipientFault(); got != tc.want {
+			t.Errorf("RecipientFault(%s, %s) = %v, want %v", tc.stage, tc.enh, got, tc.want)
+		}
+	}
+}

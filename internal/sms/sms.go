@@ -61,7 +61,11 @@ type Error struct {
 	// the message may be on its way, and a retry may send it twice — recorded so (a possible
 	// duplicate) rather than silently.
 	MaybeSent bool
-	Err       error
+	// RecipientFault: the provider says the number itself cannot take the message (not a
+	// valid number, a landline): this customer's answer, not the sender's or the provider's
+	// trouble — a run of them is no reason to stop the campaign.
+	RecipientFault bool
+	Err            error
 }
 
 func (e *Error) Error() string {

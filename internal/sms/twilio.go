@@ -159,10 +159,10 @@ func classify(status, code int) *Error {
 		// campaign's SMS failed for good over a wrong token.
 		reason = "authentication failed: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
 	case code == codeInvalidTo:
-		e.Permanent = true
+		e.Permanent, e.RecipientFault = true, true
 		reason = "the To number is not a valid phone number"
 	case code == codeNotMobile:
-		e.Permanent = true
+		e.Permanent, e.RecipientFault = true, true
 		reason = "the To number is not a mobile number"
 	case status == http.StatusRequestTimeout:
 		reason = "Twilio timed out reading the request"

@@ -265,6 +265,11 @@ func TestTwilio_SaysWhenAFailedSendMayHaveGoneOut(t *testing.T) {
 			t.Errorf("HTTP %d: MaybeSent %v, want %v", tc.status, got, tc.maybe)
 		}
 	}
+	for code, want := range map[int]bool{codeInvalidTo: true, codeNotMobile: true, 21606: false, 0: false} {
+		if got := classify(400, code).RecipientFault; got != want {
+			t.Errorf("code %d: RecipientFault %v, want %v", code, got, want)
+		}
+	}
 	refused := &Twilio{AccountSID: testSID, AuthToken: testToken, From: "+14155550100", BaseURL: "http://127.0.0.1:1"}
 	_, err := refused.Send(t.Context(), Message{To: "+14155550101", Body: "hello"})
 	if e, ok := errors.AsType[*Error](err); !ok || e.MaybeSent || e.Permanent {
