@@ -9,8 +9,10 @@
 -- +goose StatementBegin
 CREATE FUNCTION suppressions_announce() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    -- ASCII letters lower-cased only, as Go does it: lower() follows the database's locale
+    -- (under C, it leaves É as it is; Go would not), and a key must be the same on both sides.
     PERFORM pg_notify('breachnotice_suppressions',
-        encode(sha256(convert_to(NEW.channel || ':' || lower(NEW.address COLLATE "default"), 'UTF8')), 'hex'));
+        encode(sha256(convert_to(NEW.channel || ':' || translate(NEW.address, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'UTF8')), 'hex'));
     RETURN NULL;
 END $$;
 -- +goose StatementEnd

@@ -186,6 +186,10 @@ func (a *app) sending(db *postgres.DB, inProcessRedis bool) (e *dispatch.Engine,
 	cfg.EmailRate, cfg.SMSRate, cfg.DomainRates = a.cfg.EmailRate, a.cfg.SMSRate, a.cfg.DomainRates
 	cfg.PublicURL, cfg.Secret = a.cfg.PublicURL, []byte(a.cfg.Secret)
 	cfg.Metrics = a.metrics
+	cfg.FailureStreak = a.cfg.PauseAfterFailures
+	if cfg.FailureStreak == 0 {
+		cfg.FailureStreak = -1 // never
+	}
 	e = dispatch.New(cfg, db, rdb, rd, mail, text, a.log)
 	return e, dispatch.TestSender{Renderer: rd, Mail: mail, SMS: text}, rdb, func() { closeSenders(); rdb.Close() }, nil
 }

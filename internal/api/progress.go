@@ -14,11 +14,13 @@ import (
 type Pace struct {
 	// Idle is the longest a client may send nothing of its body, or take nothing of an answer.
 	Idle time.Duration
-	// MinRate (bytes per second; 0: none) is the least average rate of a transfer, counted
-	// over the time the server waited on the client — not over the time it spent importing
-	// or computing — once Grace has been spent waiting. An upload that sends a byte every
-	// minute never trips Idle, yet holds its connection, one of the few import slots and its
-	// campaign's lock for ever: this is Apache's mod_reqtimeout MinRate, the usual cure.
+	// MinRate (bytes per second; 0: none) is the least average rate of a request body,
+	// counted over the time the server waited on the client — not over the time it spent
+	// importing or computing — once Grace has been spent waiting. An upload that sends a byte
+	// every minute never trips Idle, yet holds its connection, one of the few import slots
+	// and its campaign's lock for ever: this is Apache's mod_reqtimeout MinRate, the usual
+	// cure. Answers are held to Idle only: a download's pace is the reader's network, and
+	// what the kernel buffers says nothing of it.
 	MinRate int64
 	Grace   time.Duration
 }
@@ -30,7 +32,7 @@ var DefaultPace = Pace{Idle: 60 * time.Second, MinRate: 32 << 10, Grace: 60 * ti
 // ErrTooSlow is the error a transfer cut off for its rate wraps (with os.ErrDeadlineExceeded).
 var ErrTooSlow = errors.New("the client transferred too slowly")
 
-// Progress cuts off a client that stops making progress, or makes too little (see Pace): a
+// Progress cuts off a client that stops making progress, or uploads too slowly (see Pace): a
 // long answer that takes its time to compute (an import of millions of rows, answered once
 // stored) is not cut, only a slow transfer is. Serve every route behind it.
 func Progress(p Pace, next http.Handler) http.Handler {
@@ -39,7 +41,7 @@ func Progress(p Pace, next http.Handler) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = &progressBody{ReadCloser: r.Body, rc: rc, meter: meter{pace: p, what: "request body"}}
 		}
-		next.ServeHTTP(&progressWriter{ResponseWriter: w, rc: rc, meter: meter{pace: p, what: "answer"}}, r)
+		next.ServeHTTP(&progressWriter{ResponseWriter: w, rc: rc, meter: meter{pace: Pace{Idle: p.Idle}, what: "answer"}}, r)
 	})
 }
 

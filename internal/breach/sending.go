@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 	"time"
 )
 
@@ -137,10 +136,13 @@ type Outcome struct {
 	// the same (its answer lost after the message went out): the delivery counts one more
 	// possible send, so that a later send of it is recorded as a possible duplicate.
 	PossiblySent bool
-	// RecipientFault marks a failure the provider put down to the customer's own address (no
-	// such mailbox, not a mobile number): not recorded, but not counted among the failures
-	// that pause a campaign whose relay or provider refuses everything.
-	RecipientFault bool `json:"-"`
+	// Refused marks a failure that, repeated with nothing sent, says the relay, the provider
+	// or the templates fail every customer: a permanent refusal the provider did not put down
+	// to the customer's own address (no such mailbox, not a mobile number), or a notice that
+	// would not render. Not recorded: it counts toward pausing the campaign
+	// (dispatch.DefaultFailureStreak). Retries run out for customers' own reasons too (a full
+	// mailbox, greylisting), at the end of a campaign, all together: those do not count.
+	Refused bool `json:"-"`
 	// Relays are the SMTP relays an email went through, in order (SMTP_URLS; empty with a
 	// single SMTP_URL and for SMS): counted per relay in the campaign's status.
 	Relays []RelayTry
@@ -189,8 +191,11 @@ type TestSend struct {
 }
 
 // SuppressedKey names an address on a channel's suppression list without saying it: the
-// hex SHA-256 of "channel:address", the address lower-cased as the suppression list compares
-// them (migration 00029 computes the same in the database, for the workers' notifications).
+// hex SHA-256 of "channel:address", the address's ASCII letters lower-cased (migration 00029
+// computes the same in the database, for the workers' notifications: its lower() would follow
+// the database's locale, and the two must agree whatever it is). Addresses that differ in the
+// case of other letters do not match here; the claim's own check of the suppression list
+// still catches them.
 func SuppressedKey(ch Channel, address string) string {
 	sum := SuppressedSum(ch, address)
 	return hex.EncodeToString(sum[:])
@@ -198,5 +203,12 @@ func SuppressedKey(ch Channel, address string) string {
 
 // SuppressedSum is SuppressedKey's hash, not yet written in hex.
 func SuppressedSum(ch Channel, address string) [sha256.Size]byte {
-	return sha256.Sum256([]byte(string(ch) + ":" + strings.ToLower(address)))
+	b := make([]byte, 0, len(ch)+1+len(address))
+	b = append(append(append(b, ch...), ':'), address...)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return sha256.Sum256(b)
 }

@@ -48,6 +48,11 @@ type Config struct {
 	WorkerConcurrency int
 	SMTPConnections   int
 
+	// PauseAfterFailures (PAUSE_AFTER_FAILURES, default 25; 0: never) is how many notices of a
+	// campaign's channel in a row a relay or provider may refuse for good, none sent, before
+	// the worker pauses the campaign (dispatch.DefaultFailureStreak).
+	PauseAfterFailures int
+
 	// UploadMinRate (UPLOAD_MIN_RATE, KiB per second, default 32; 0: none) is the least
 	// average rate of an upload once its first minute of waiting is spent (api.Pace): a
 	// client that trickles its list is cut off instead of holding an import slot and its
@@ -129,7 +134,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}{
 		{"EMAIL_RATE", &c.EmailRate, 0}, {"SMS_RATE", &c.SMSRate, 0},
 		{"WORKER_CONCURRENCY", &c.WorkerConcurrency, 8}, {"SMTP_CONNECTIONS", &c.SMTPConnections, 8},
-		{"UPLOAD_MIN_RATE", &c.UploadMinRate, 32},
+		{"UPLOAD_MIN_RATE", &c.UploadMinRate, 32}, {"PAUSE_AFTER_FAILURES", &c.PauseAfterFailures, 25},
 	} {
 		v, err := nonNegative(n.name, getenv(n.name), n.def)
 		if err != nil {

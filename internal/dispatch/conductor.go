@@ -109,6 +109,7 @@ func (e *Engine) heartbeat(ctx context.Context) {
 // reconcileAll reconciles every running campaign. Planning runs in its own goroutine per
 // campaign, so a large plan does not hold up the others.
 func (e *Engine) reconcileAll(ctx context.Context, wg *sync.WaitGroup) {
+	read := time.Now()
 	campaigns, err := e.store.ActiveCampaigns(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -121,7 +122,7 @@ func (e *Engine) reconcileAll(ctx context.Context, wg *sync.WaitGroup) {
 	e.late.forget(time.Now().Add(-e.lateSuppressionAge()))
 	for _, c := range campaigns {
 		// Also what a lost notification did not say.
-		e.setHalted(c.ID, c.State)
+		e.setHalted(c.ID, c.State, read)
 		switch c.State {
 		case breach.CampaignRunning:
 			if !c.Planned && e.startPlanning(c.ID) {

@@ -201,6 +201,9 @@ type campaignCache struct {
 	// it halts the tasks as halted does, and no read of the campaign still running (a
 	// reconciliation pass under way) can lift it before the pause is stored.
 	pausing atomic.Bool
+	// pausedAt is when this worker last began pausing the campaign (unix nanoseconds; 0:
+	// never): reads of its state begun earlier are stale (setHalted).
+	pausedAt atomic.Int64
 }
 
 // stopped says whether the campaign's tasks must stop sending: it is paused or cancelled, or
@@ -319,22 +322,29 @@ func (e *Engine) refresh(ctx context.Context, id string) {
 	if cc == nil {
 		return
 	}
+	read := time.Now()
 	c, err := e.store.Campaign(ctx, id)
 	if err != nil {
 		e.log.Warn("cannot reread a moved campaign", "campaign", id, "error", err)
 		return
 	}
-	e.setHalted(id, c.State)
+	e.setHalted(id, c.State, read)
 }
 
-// setHalted records a campaign's state for the tasks sending it.
-func (e *Engine) setHalted(id string, state breach.CampaignState) {
+// setHalted records a campaign's state, as a read begun at read found it, for the tasks
+// sending it. A read begun before this worker began pausing the campaign (watchFailures) that
+// found it running is older than the pause: ignored.
+func (e *Engine) setHalted(id string, state breach.CampaignState, read time.Time) {
 	e.mu.Lock()
 	cc := e.campaigns[id]
 	e.mu.Unlock()
-	if cc != nil {
-		cc.halted.Store(state != breach.CampaignRunning)
+	if cc == nil {
+		return
 	}
+	if state == breach.CampaignRunning && read.UnixNano() < cc.pausedAt.Load() {
+		return
+	}
+	cc.halted.Store(state != breach.CampaignRunning)
 }
 
 // forget drops a finished campaign from the cache.

@@ -11,17 +11,18 @@ import (
 
 // DefaultFailureStreak is how many notices of one campaign and channel in a row may fail for
 // good, with none sent between them, before the engine pauses the campaign (Config.
-// FailureStreak). Customers' own bad addresses are scattered through a list and each sent
+// FailureStreak; PAUSE_AFTER_FAILURES). Customers' own bad addresses are scattered through a list and each sent
 // notice resets the count; a run this long with nothing sent is the relay or provider (a
 // suspended account, a policy that refuses every message, a template that no longer
 // renders) failing every customer for good — a campaign lost in minutes. Paused, it waits for
 // an operator to fix the cause and resume.
 const DefaultFailureStreak = 25
 
-// failureStreaks counts, per campaign and channel, the notices this worker saw fail for good
-// since the last one it sent — but for the failures put down to the customer's own address
-// (Outcome.RecipientFault), which say nothing of the relay: a list sorted by domain may hold
-// a run of dead mailboxes, a business list a run of landlines.
+// failureStreaks counts, per campaign and channel, the notices this worker saw refused
+// (Outcome.Refused) since the last one it sent. Failures put down to the customer's own
+// address say nothing of the relay (a list sorted by domain may hold a run of dead mailboxes,
+// a business list a run of landlines), nor do retries running out (full mailboxes give up
+// together at a campaign's end): neither counts.
 type failureStreaks struct {
 	mu sync.Mutex
 	n  map[lineKey]int
@@ -39,7 +40,7 @@ func (f *failureStreaks) add(k lineKey, o breach.Outcome, limit int) (tripped in
 	case breach.DeliverySent:
 		f.n[k] = 0
 	case breach.DeliveryFailed:
-		if o.RecipientFault {
+		if !o.Refused {
 			break
 		}
 		if f.n[k]++; f.n[k] >= limit {
@@ -69,6 +70,7 @@ func (e *Engine) watchFailures(k lineKey, o breach.Outcome) {
 	if cc == nil || !cc.pausing.CompareAndSwap(false, true) {
 		return // forgotten, or being paused already
 	}
+	cc.pausedAt.Store(time.Now().UnixNano())
 	reason := fmt.Sprintf("%d %s notices in a row failed for good with none sent: check the relay or provider (its answers are in the recent failures), then resume", n, k.ch)
 	go func() {
 		defer cc.pausing.Store(false)

@@ -92,7 +92,7 @@ func TestSend_NoticesFailingInARowPauseTheCampaign(t *testing.T) {
 func TestFailureStreaks_ASentNoticeStartsTheCountAgain(t *testing.T) {
 	var f failureStreaks
 	k := lineKey{campaign: "c", ch: breach.ChannelEmail}
-	failed := breach.Outcome{State: breach.DeliveryFailed}
+	failed := breach.Outcome{State: breach.DeliveryFailed, Refused: true}
 	sent := breach.Outcome{State: breach.DeliverySent}
 	retried := breach.Outcome{State: breach.DeliveryQueued}
 	add := func(k lineKey, os ...breach.Outcome) (tripped int) {
@@ -113,11 +113,12 @@ func TestFailureStreaks_ASentNoticeStartsTheCountAgain(t *testing.T) {
 	if got := add(lineKey{campaign: "c", ch: breach.ChannelSMS}, failed, failed, failed); got != 0 {
 		t.Errorf("the channels share a count: tripped %d", got)
 	}
-	// A run of landlines or dead mailboxes is the customers', not the provider's: not counted.
-	landline := breach.Outcome{State: breach.DeliveryFailed, RecipientFault: true}
+	// A run of landlines or dead mailboxes, or of retries running out, is the customers', not
+	// the provider's: not counted.
+	theirs := breach.Outcome{State: breach.DeliveryFailed}
 	k2 := lineKey{campaign: "d", ch: breach.ChannelSMS}
-	if got := add(k2, landline, landline, landline, landline, landline, failed); got != 0 {
-		t.Errorf("failures put down to the customers tripped at %d", got)
+	if got := add(k2, theirs, theirs, theirs, theirs, theirs, failed); got != 0 {
+		t.Errorf("failures not refusals tripped at %d", got)
 	}
 }
 
@@ -177,5 +178,36 @@ func TestRequeueFailed_SendsAgainWhatTheBrokenRelayFailed(t *testing.T) {
 	t.Logf("customers reached by SMS instead: %d", smsSent)
 	if _, err := w.db.RequeueFailed(ctx, c.ID, "operator", breach.ChannelEmail); breach.ErrorCode(err) != breach.ECONFLICT {
 		t.Errorf("requeue of a completed campaign: %v, want a conflict", err)
+	}
+}
+
+// A healthy campaign whose full mailboxes (452, temporary) run out of retries together at its
+// end is not paused: those are the customers' mailboxes, not the relay refusing everyone
+// (review: such a campaign ended paused, "check the relay").
+func TestSend_RetriesRunningOutAtTheEndDoNotPauseTheCampaign(t *testing.T) {
+	w := newWorld(t)
+	full := map[string]bool{}
+	const n = 1000
+	for i := range n {
+		if i%33 == 1 && i%5 != 0 { // about 3 % of the list, scattered
+			full[w.email(i)] = true
+		}
+	}
+	w.sink.Fault = func(to string, _ []byte) error {
+		if full[to] {
+			return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "mailbox full"}
+		}
+		return nil
+	}
+	w.cfg.MaxAttempts = 3
+	c := w.campaign(n, nil)
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	s := w.wait(c, 90*time.Second, "completed or paused", func(s *breach.CampaignStatus) bool {
+		return s.State == breach.CampaignCompleted || (s.State == breach.CampaignPaused && s.ByChannel[breach.ChannelEmail][breach.DeliverySending] == 0)
+	})
+	if s.State != breach.CampaignCompleted || s.ByChannel[breach.ChannelEmail][breach.DeliveryFailed] < int64(len(full)) {
+		t.Errorf("%d full mailboxes: the campaign is %s (%q), email %v; want it completed, those failed", len(full), s.State, s.Stalled(), s.ByChannel[breach.ChannelEmail])
 	}
 }

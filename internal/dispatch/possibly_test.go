@@ -23,7 +23,7 @@ func TestSend_ALostAnswerAfterTheDataCountsAPossibleDuplicate(t *testing.T) {
 	tries := &attempts{n: map[string]int{}}
 	w.sink.Fault = func(to string, _ []byte) error {
 		if slow[to] && tries.next(to) == 1 {
-			time.Sleep(1500 * time.Millisecond) // the relay queued it; its 250 comes late
+			time.Sleep(3 * time.Second) // the relay queued it; its 250 comes long after our 1 s timeout
 		}
 		return nil
 	}

@@ -30,7 +30,7 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 	o = breach.Outcome{RecipientID: r.ID}
 	n, err := cc.render.RenderFor(r, notice.Channel(ch))
 	if err != nil {
-		o.State, o.Error = breach.DeliveryFailed, "the notice could not be rendered: "+err.Error()
+		o.State, o.Error, o.Refused = breach.DeliveryFailed, "the notice could not be rendered: "+err.Error(), true
 		return o, true, false
 	}
 	// A rate-limit failure (Redis unreachable) is not an attempt at the notice: it goes back to
@@ -85,7 +85,7 @@ func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Chann
 		o.State, o.Error, o.Suppress = breach.DeliverySuppressed, err.Error(), true
 	case errors.As(err, &smsErr) && smsErr.Permanent, errors.As(err, &mailErr) && mailErr.Permanent:
 		o.State, o.Error = breach.DeliveryFailed, err.Error()
-		o.RecipientFault = smsErr != nil && smsErr.RecipientFault || mailErr != nil && mailErr.RecipientFault()
+		o.Refused = !(smsErr != nil && smsErr.RecipientFault || mailErr != nil && mailErr.RecipientFault())
 	default:
 		o.PossiblySent = errors.As(err, &mailErr) && mailErr.MaybeDelivered() || errors.As(err, &smsErr) && smsErr.MaybeSent
 		return e.retry(o, cl.Attempt, err)

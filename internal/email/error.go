@@ -66,7 +66,7 @@ func (e *Error) Stage() string { return e.stage }
 // RCPT TO, DATA), a refusal at its end, or one that asked nothing of the relay cannot.
 func (e *Error) MaybeDelivered() bool {
 	switch e.stage {
-	case "dial", stageMail, stageRcpt, stageData, "relay", "message", "wait":
+	case "dial", stageMail, stageRcpt, stageData, "relay", "message", "wait", "capture": // a capture is renamed into place whole, or not at all
 		return false
 	case stageEnd:
 		return e.Code < 400

@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -75,8 +76,14 @@ func token(secret []byte, purpose string, t Target) (string, error) {
 }
 
 func parse(secret []byte, purpose, tok string) (Target, error) {
-	// Strict: a token has one spelling (the last character's unused bits must be zero), so
-	// nothing counting or limiting by path sees one token as four.
+	// A token has one spelling, so that nothing counting or limiting by path sees one token as
+	// several: its characters only (the decoder skips line breaks), and strict (the last
+	// character's unused bits must be zero).
+	if strings.ContainsFunc(tok, func(r rune) bool {
+		return !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_')
+	}) {
+		return Target{}, ErrInvalid
+	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
 	if err != nil || len(b) < 1+16+1+1+macSize || b[0] != version {
 		return Target{}, ErrInvalid

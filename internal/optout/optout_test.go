@@ -94,4 +94,9 @@ func TestParse_OneSpellingPerToken(t *testing.T) {
 	if accepted != 1 {
 		t.Errorf("%d spellings of one token accepted, want 1", accepted)
 	}
+	for _, alt := range []string{tok + "\r\n", tok[:10] + "\n" + tok[10:], tok + "\r"} {
+		if _, err := Parse(secret, alt); err == nil {
+			t.Errorf("Parse(%q) accepted a token with a line break", alt)
+		}
+	}
 }

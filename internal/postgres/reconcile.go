@@ -375,7 +375,8 @@ const SuppressionsChannel = "breachnotice_suppressions"
 // RecentSuppressions returns the breach.SuppressedKey of every address suppressed within the
 // last age, computed as migration 00029's trigger computes it.
 func (db *DB) RecentSuppressions(ctx context.Context, age time.Duration) ([]string, error) {
-	rows, err := db.pool.Query(ctx, `SELECT encode(sha256(convert_to(channel || ':' || lower(address COLLATE "default"), 'UTF8')), 'hex')
+	rows, err := db.pool.Query(ctx, `SELECT encode(sha256(convert_to(channel || ':' ||
+			translate(address, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'UTF8')), 'hex')
 		FROM suppressions WHERE created_at > now() - $1::interval`, age.String())
 	if err != nil {
 		return nil, fmt.Errorf("select recent suppressions: %w", err)

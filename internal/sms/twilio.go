@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -95,14 +96,18 @@ func (t *Twilio) Send(ctx context.Context, m Message) (string, error) {
 	if client == nil {
 		client = defaultClient
 	}
+	// Whether the request reached Twilio: before its headers are written (a connection, TLS or
+	// proxy failure) nothing can have been sent.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{WroteHeaders: func() { wrote.Store(true) }}))
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", transportError(ctx, "sending", err)
+		return "", transportError(ctx, "sending", err, wrote.Load())
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return "", transportError(ctx, "reading the answer", err)
+		return "", transportError(ctx, "reading the answer", err, true)
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		var ok struct {
@@ -188,12 +193,11 @@ func classify(status, code int) *Error {
 }
 
 // transportError classifies a failure to get an answer: always transient, since the message
-// may simply not have left — and possibly sent, unless the connection was never made. It drops the *url.Error around err because that one quotes the URL,
-// which carries the account SID.
-func transportError(ctx context.Context, doing string, err error) *Error {
-	// Only a connection never made certainly sent nothing.
-	var op *net.OpError
-	maybe := !errors.As(err, &op) || op.Op != "dial"
+// may simply not have left — and possibly sent once the request reached Twilio (reached). It
+// drops the *url.Error around err because that one quotes the URL, which carries the account
+// SID.
+func transportError(ctx context.Context, doing string, err error, reached bool) *Error {
+	maybe := reached
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return &Error{MaybeSent: maybe, Err: fmt.Errorf("twilio: %s abandoned: %w", doing, ctxErr)}
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -270,9 +272,30 @@ func TestTwilio_SaysWhenAFailedSendMayHaveGoneOut(t *testing.T) {
 			t.Errorf("code %d: RecipientFault %v, want %v", code, got, want)
 		}
 	}
-	refused := &Twilio{AccountSID: testSID, AuthToken: testToken, From: "+14155550100", BaseURL: "http://127.0.0.1:1"}
-	_, err := refused.Send(t.Context(), Message{To: "+14155550101", Body: "hello"})
-	if e, ok := errors.AsType[*Error](err); !ok || e.MaybeSent || e.Permanent {
-		t.Errorf("a refused connection: %#v, want temporary and certainly not sent", err)
+	send := func(base string) *Error {
+		tw := &Twilio{AccountSID: testSID, AuthToken: testToken, From: "+14155550100", BaseURL: base}
+		_, err := tw.Send(t.Context(), Message{To: "+14155550101", Body: "hello"})
+		e, ok := errors.AsType[*Error](err)
+		if !ok || e.Permanent {
+			t.Fatalf("%s: %#v, want a temporary *Error", base, err)
+		}
+		return e
+	}
+	if e := send("http://127.0.0.1:1"); e.MaybeSent {
+		t.Errorf("a refused connection: %v, said possibly sent", e)
+	}
+	untrusted := httptest.NewTLSServer(http.NotFoundHandler()) // a certificate the client does not trust
+	defer untrusted.Close()
+	if e := send(untrusted.URL); e.MaybeSent {
+		t.Errorf("a TLS handshake refused: %v, said possibly sent", e)
+	}
+	hangUp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // took the request, then the connection breaks
+		conn, _, _ := http.NewResponseController(w).Hijack()
+		conn.Close()
+	}))
+	defer hangUp.Close()
+	if e := send(hangUp.URL); !e.MaybeSent {
+		t.Errorf("a connection lost after the request: %v, not said possibly sent", e)
 	}
 }
