@@ -79,6 +79,8 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// Ready are the checks of GET /readyz (PostgreSQL, Redis, migrations): 200 when all pass.
 	Ready []ReadyCheck
+	// readiness shares one round of Ready's checks between the probes of a second.
+	readiness readyCache
 
 	// secretRefusedAt is when the keyed public routes last found the secret unchecked (Unix
 	// nanoseconds; see keyed).

@@ -34,6 +34,37 @@ type readyBody struct {
 // "unavailable" or "failed" otherwise: the probe is public, and a driver's error names hosts
 // and ports, a secret's refusal who bound the database; the log gets the detail.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	status, body := s.readiness.get(func() (int, readyBody) { return s.checkReady(context.WithoutCancel(r.Context())) })
+	writeJSON(w, status, body)
+}
+
+// readyReuse is how long one round of readiness checks answers every /readyz: the probe is
+// public, and each round costs a PostgreSQL query, a Redis ping and the secret's check — a
+// client asking thousands of times a second must not turn into as many queries. An
+// orchestrator probes every few seconds: a second's delay in seeing a change is nothing to it.
+const readyReuse = time.Second
+
+// readyCache shares one round of readiness checks between the requests of readyReuse; requests
+// that come while a round runs wait for it.
+type readyCache struct {
+	mu     sync.Mutex
+	at     time.Time
+	status int
+	body   readyBody
+}
+
+func (c *readyCache) get(check func() (int, readyBody)) (int, readyBody) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || time.Since(c.at) >= readyReuse {
+		c.status, c.body = check()
+		c.at = time.Now()
+	}
+	return c.status, c.body
+}
+
+// checkReady runs every ReadyCheck at once, each within ReadyTimeout.
+func (s *Server) checkReady(ctx context.Context) (int, readyBody) {
 	body := readyBody{Status: "ready", Checks: make(map[string]string, len(s.Ready))}
 	var (
 		mu sync.Mutex
@@ -41,7 +72,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	)
 	for _, c := range s.Ready {
 		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(r.Context(), ReadyTimeout)
+			ctx, cancel := context.WithTimeout(ctx, ReadyTimeout)
 			defer cancel()
 			err := c.Check(ctx)
 			verdict := "ok"
@@ -74,5 +105,5 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if body.Status != "ready" {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, body)
+	return status, body
 }
