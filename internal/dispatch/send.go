@@ -80,14 +80,15 @@ func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Chann
 		mailErr *email.Error
 		smsErr  *sms.Error
 	)
+	isMail, isSMS := errors.As(err, &mailErr), errors.As(err, &smsErr)
 	switch {
-	case errors.As(err, &smsErr) && smsErr.OptedOut:
+	case isSMS && smsErr.OptedOut:
 		o.State, o.Error, o.Suppress = breach.DeliverySuppressed, err.Error(), true
-	case errors.As(err, &smsErr) && smsErr.Permanent, errors.As(err, &mailErr) && mailErr.Permanent:
+	case isSMS && smsErr.Permanent, isMail && mailErr.Permanent:
 		o.State, o.Error = breach.DeliveryFailed, err.Error()
-		o.Refused = !(smsErr != nil && smsErr.RecipientFault || mailErr != nil && mailErr.RecipientFault())
+		o.Refused = !(isSMS && smsErr.RecipientFault || isMail && mailErr.RecipientFault())
 	default:
-		o.PossiblySent = errors.As(err, &mailErr) && mailErr.MaybeDelivered() || errors.As(err, &smsErr) && smsErr.MaybeSent
+		o.PossiblySent = isMail && mailErr.MaybeDelivered() || isSMS && smsErr.MaybeSent
 		return e.retry(o, cl.Attempt, err)
 	}
 	return o

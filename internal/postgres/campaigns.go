@@ -150,7 +150,7 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion, templ
 		if _, c.CodePool, err = assignCodes(ctx, tx, c.ID); err != nil {
 			return err
 		}
-		if c.SharedListCodes, err = sharedListCodes(ctx, tx, c.ID); err != nil {
+		if c.SharedListCodes, err = sharedListCodes(ctx, tx, c); err != nil {
 			return err
 		}
 		authors, err := campaignAuthors(ctx, tx, uid, c)

@@ -121,16 +121,15 @@ const sharedListCodesStatement = `
 		coalesce((SELECT array_agg(id) FROM (SELECT unnest(ids) AS id FROM (SELECT ids FROM shared ORDER BY key LIMIT 2) k) e), '{}')
 	FROM shared`
 
-// sharedListCodes returns the list codes several of the campaign's customers share (see
+// sharedListCodes returns the list codes several of campaign c's customers share (see
 // breach.SharedListCodes), nil when its offer reads no code from the list.
-func sharedListCodes(ctx context.Context, tx pgx.Tx, campaignID string) (*breach.SharedListCodes, error) {
-	column, _, err := codeColumn(ctx, tx, campaignID)
-	if err != nil || column == "" {
-		return nil, err
+func sharedListCodes(ctx context.Context, tx pgx.Tx, c *breach.Campaign) (*breach.SharedListCodes, error) {
+	if c.Offer == nil || c.Offer.CodeAttribute == "" {
+		return nil, nil
 	}
 	s := &breach.SharedListCodes{}
-	err = withoutNestedLoops(ctx, tx, func() error {
-		return tx.QueryRow(ctx, sharedListCodesStatement, campaignID, column).Scan(&s.Codes, &s.Customers, &s.Examples)
+	err := withoutNestedLoops(ctx, tx, func() error {
+		return tx.QueryRow(ctx, sharedListCodesStatement, c.ID, c.Offer.CodeAttribute).Scan(&s.Codes, &s.Customers, &s.Examples)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("look for list codes given to several customers: %w", err)

@@ -76,12 +76,18 @@ func (db *DB) RequeueFailed(ctx context.Context, id, actor string, ch breach.Cha
 		if err := audit(ctx, tx, actor, breach.ActionCampaignRequeue, c.ID, map[string]any{"channel": ch, "requeued": n}); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CampaignsChannel, uid.String()); err != nil {
-			return fmt.Errorf("notify workers: %w", err)
-		}
-		return nil
+		return notifyWorkers(ctx, tx, uid)
 	})
 	return n, err
+}
+
+// notifyWorkers tells the listening workers, at tx's commit, that campaign uid has moved or
+// has notices to send again (ListenCampaigns).
+func notifyWorkers(ctx context.Context, tx pgx.Tx, uid uuid.UUID) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CampaignsChannel, uid.String()); err != nil {
+		return fmt.Errorf("notify workers: %w", err)
+	}
+	return nil
 }
 
 // moveCampaign is MoveCampaign, with more to say in the audit row (why, when not a person's
@@ -123,10 +129,7 @@ func (db *DB) moveCampaign(ctx context.Context, id, actor string, from, to breac
 		if err := audit(ctx, tx, actor, action, c.ID, detail); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, CampaignsChannel, uid.String()); err != nil {
-			return fmt.Errorf("notify workers: %w", err)
-		}
-		return nil
+		return notifyWorkers(ctx, tx, uid)
 	})
 }
 
