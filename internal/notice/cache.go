@@ -2,6 +2,7 @@ package notice
 
 import (
 	"crypto/rand"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,9 +13,10 @@ import (
 // maxVariants bounds a CampaignRenderer's cache. A campaign has a few variants per locale,
 // country and jurisdiction; a list that makes thousands (a locale column of free text) gets its
 // notices rendered directly beyond this rather than a cache that grows with the list. A variant
-// holds about 25 KB of rendered text: the bound keeps the cache under 50 MB of a worker's
-// 250 MB budget. (A list whose exposed categories come in every combination of four among ten,
-// in four countries, makes about 1,500.)
+// keeps 1–2 KB of its own beside its locale's text (see corpus.share; whole, 25 KB), so the
+// bound holds the cache to a few megabytes, under 50 MB whatever the variants. (A list whose
+// exposed categories come in every combination of four among ten, in four countries, makes
+// about 1,500.)
 const maxVariants = 2048
 
 // The per-customer values of a notice, in the order of a values array.
@@ -78,6 +80,10 @@ type CampaignRenderer struct {
 	// matcher, and a list has only a handful of pairs.
 	locales    sync.Map
 	localeSize atomic.Int32
+	// corpora are, by the notice's locale, the texts its variants hold, which its later
+	// variants share runs of (see corpus.share).
+	corporaMu sync.Mutex
+	corpora   map[string]*[numTexts]corpus
 }
 
 // maxLocales bounds a CampaignRenderer's cache of negotiated locales: a free-text locale column
@@ -136,11 +142,22 @@ type variant struct {
 	subject, html, text, sms layout
 }
 
-// layout is a text cut at the stand-ins: lits[0], the value of slots[0], lits[1], … lits[n].
+// The texts of a variant, in the order of a locale's bases.
+const (
+	textSubject = iota
+	textHTML
+	textText
+	textSMS
+	numTexts
+)
+
+// layout is a text cut at the stand-ins: its parts in order, each literal text (slots[i] < 0)
+// or the value that slots[i] names. Literal parts are mostly runs of other variants' texts
+// (see corpus.share).
 type layout struct {
-	lits  []string
-	slots []int
-	size  int // of the lits
+	parts []string
+	slots []int8
+	size  int // of the literal parts
 }
 
 // ForCampaign returns a CampaignRenderer of c, which must not change any more.
@@ -232,12 +249,11 @@ func (cr *CampaignRenderer) variant(k variantKey, r *breach.Recipient) *variant 
 		return nil
 	}
 	v := &variant{locale: n.Locale, jurisdiction: n.Jurisdiction}
-	for _, f := range []struct {
-		l    *layout
-		text string
-	}{{&v.subject, n.Subject}, {&v.html, n.HTML}, {&v.text, n.Text}, {&v.sms, sms}} {
+	texts := [numTexts]string{textSubject: n.Subject, textHTML: n.HTML, textText: n.Text, textSMS: sms}
+	corpora := cr.corporaOf(n.Locale)
+	for i, l := range [numTexts]*layout{textSubject: &v.subject, textHTML: &v.html, textText: &v.text, textSMS: &v.sms} {
 		var ok bool
-		if *f.l, ok = cr.cut(f.text); !ok {
+		if *l, ok = cr.cut(texts[i], &corpora[i]); !ok {
 			return nil
 		}
 	}
@@ -264,8 +280,29 @@ func (cr *CampaignRenderer) with(r *breach.Recipient, vals values) *breach.Recip
 	return &s
 }
 
-// cut cuts s at the stand-ins; ok is false when s holds the prefix without a stand-in.
-func (cr *CampaignRenderer) cut(s string) (l layout, ok bool) {
+// corporaOf returns the corpora of locale's texts.
+func (cr *CampaignRenderer) corporaOf(locale string) *[numTexts]corpus {
+	cr.corporaMu.Lock()
+	defer cr.corporaMu.Unlock()
+	c, ok := cr.corpora[locale]
+	if !ok {
+		if cr.corpora == nil {
+			cr.corpora = map[string]*[numTexts]corpus{}
+		}
+		c = new([numTexts]corpus)
+		cr.corpora[locale] = c
+	}
+	return c
+}
+
+// cut cuts s at the stand-ins, keeping its literal text as runs of what c holds where they are
+// the same (see corpus.share); ok is false when s holds the prefix without a stand-in.
+func (cr *CampaignRenderer) cut(s string, c *corpus) (l layout, ok bool) {
+	lit := func(s string) {
+		for _, p := range c.share(s) {
+			l.parts, l.slots, l.size = append(l.parts, p), append(l.slots, -1), l.size+len(p)
+		}
+	}
 	for {
 		i := strings.Index(s, cr.prefix)
 		if i < 0 {
@@ -275,30 +312,37 @@ func (cr *CampaignRenderer) cut(s string) (l layout, ok bool) {
 		if j == len(s) || strings.IndexByte(roles, s[j]) < 0 {
 			return layout{}, false
 		}
-		l.lits, l.slots, l.size = append(l.lits, s[:i]), append(l.slots, strings.IndexByte(roles, s[j])), l.size+i
+		lit(s[:i])
+		l.parts, l.slots = append(l.parts, ""), append(l.slots, int8(strings.IndexByte(roles, s[j])))
 		s = s[j+1:]
 	}
-	l.lits, l.size = append(l.lits, s), l.size+len(s)
+	lit(s)
+	// Kept for the campaign's life, a thousand of them: without append's spare capacity.
+	l.parts, l.slots = slices.Clone(l.parts), slices.Clone(l.slots)
 	return l, true
 }
 
 // fill puts vals in place of the stand-ins. Values are never searched for stand-ins, so a
 // customer value that holds one is shown as it is.
 func (l *layout) fill(vals *values) string {
-	if len(l.slots) == 0 {
-		return l.lits[0]
+	if len(l.parts) == 1 && l.slots[0] < 0 {
+		return l.parts[0]
 	}
 	size := l.size
 	for _, s := range l.slots {
-		size += len(vals[s])
+		if s >= 0 {
+			size += len(vals[s])
+		}
 	}
 	var b strings.Builder
 	b.Grow(size)
-	for i, s := range l.slots {
-		b.WriteString(l.lits[i])
-		b.WriteString(vals[s])
+	for i, p := range l.parts {
+		if s := l.slots[i]; s >= 0 {
+			b.WriteString(vals[s])
+		} else {
+			b.WriteString(p)
+		}
 	}
-	b.WriteString(l.lits[len(l.slots)])
 	return b.String()
 }
 
