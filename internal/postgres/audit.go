@@ -142,13 +142,15 @@ var errReadAuditUnavailable = breach.Errorf(breach.EUNAVAILABLE,
 	"this read of personal data could not be recorded in the audit log, so it is refused: try again in a moment")
 
 // readAuditor writes the audit rows of reads from readAuditWriters goroutines of its own, each
-// statement taking every row that queued while the writer's previous one ran.
+// statement taking every row that queued while the writer's previous one ran. They start with
+// the first read: a process that never reads personal data (a worker) keeps no queue.
 type readAuditor struct {
-	pool  *pgxpool.Pool
-	queue chan readRequest
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	pool    *pgxpool.Pool
+	started sync.Once
+	queue   chan readRequest // nil until started
+	stop    chan struct{}
+	done    chan struct{}
+	once    sync.Once
 }
 
 // readRequest is a row to write and where to say whether it was.
@@ -157,24 +159,31 @@ type readRequest struct {
 	result chan error
 }
 
-func startReadAuditor(pool *pgxpool.Pool) *readAuditor {
-	a := &readAuditor{pool: pool, queue: make(chan readRequest, maxReadBacklog), stop: make(chan struct{}), done: make(chan struct{})}
-	var writers sync.WaitGroup
-	for range readAuditWriters {
-		writers.Go(a.run)
-	}
-	go func() {
-		writers.Wait()
-		close(a.done)
-	}()
-	return a
+func newReadAuditor(pool *pgxpool.Pool) *readAuditor {
+	return &readAuditor{pool: pool, stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// start starts the writers, once.
+func (a *readAuditor) start() {
+	a.started.Do(func() {
+		a.queue = make(chan readRequest, maxReadBacklog)
+		var writers sync.WaitGroup
+		for range readAuditWriters {
+			writers.Go(a.run)
+		}
+		go func() {
+			writers.Wait()
+			close(a.done)
+		}()
+	})
 }
 
 // write queues row and waits until it is written, readAuditWait at most.
 func (a *readAuditor) write(ctx context.Context, row auditRow) error {
+	a.start()
 	req := readRequest{row: row, result: make(chan error, 1)}
 	select {
-	case a.queue <- req:
+	case a.queue <- req: // never, once closed without having started: the queue is nil
 	case <-a.stop:
 		return errReadAuditUnavailable
 	default:
@@ -273,5 +282,6 @@ func isDataError(err error) bool {
 // close writes what is waiting and stops.
 func (a *readAuditor) close() {
 	a.once.Do(func() { close(a.stop) })
+	a.started.Do(func() { close(a.done) }) // never started: nothing to wait for, nor to start now
 	<-a.done
 }

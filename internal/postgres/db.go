@@ -75,7 +75,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
 	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4)), pending: &pendingCache{}, owed: &owedLetters{},
-		reads: startReadAuditor(pool)}, nil
+		reads: newReadAuditor(pool)}, nil
 }
 
 // Warm opens every connection of the pool now, at once, rather than one by one under the
