@@ -24,7 +24,7 @@ const maxCandidates = 8
 // safe for concurrent use.
 type corpus struct {
 	mu    sync.Mutex
-	lines map[string][]textAt // a line, its "\n" included, to where it starts
+	lines map[string][]textAt // a line, its end included, to where it starts (maxCandidates at most)
 }
 
 // textAt is an offset in a string.
@@ -33,9 +33,13 @@ type textAt struct {
 	off int
 }
 
-// lineAt is the line of s that starts at i, its "\n" included.
+// lineEnds end a line, for the corpus: a line break, and the end of an HTML tag, so that a
+// template written on one line (minified HTML) is shared tag by tag rather than not at all.
+const lineEnds = "\n>"
+
+// lineAt is the line of s that starts at i, its end included.
 func lineAt(s string, i int) string {
-	if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+	if j := strings.IndexAny(s[i:], lineEnds); j >= 0 {
 		return s[i : i+j+1]
 	}
 	return s[i:]
@@ -79,7 +83,7 @@ func (c *corpus) share(text string) []string {
 		}
 		if n > len(line) && i+n < len(text) {
 			// End the run at a line's end, so that the next lookup starts at a line.
-			n = strings.LastIndexByte(text[i:i+n], '\n') + 1
+			n = strings.LastIndexAny(text[i:i+n], lineEnds) + 1
 		}
 		if n >= minSharedRun {
 			parts = append(parts, part{run: best, n: n})
@@ -97,7 +101,12 @@ func (c *corpus) share(text string) []string {
 	}
 	ownText := own.String()
 	for _, l := range ownLines {
-		c.lines[l.s] = append(c.lines[l.s], textAt{s: ownText, off: l.off})
+		// Keyed by the corpus's own copy: a key sliced from text would keep the caller's whole
+		// rendered text alive. And no more places than share ever tries.
+		k := ownText[l.off : l.off+len(l.s)]
+		if refs := c.lines[k]; len(refs) < maxCandidates {
+			c.lines[k] = append(refs, textAt{s: ownText, off: l.off})
+		}
 	}
 	out := make([]string, len(parts))
 	for k, p := range parts {
