@@ -13,9 +13,9 @@ import (
 	"github.com/breachnotice/breachnotice/internal/metrics"
 )
 
-// handleSend runs one sendTask: claim the range's due deliveries, send them Parallel at a time,
-// record each outcome at once through the journal, and queue what must be tried again or on the
-// other channel.
+// handleSend runs one sendTask: claim the range's due deliveries, send them Parallel
+// (EmailParallel) at a time, record each outcome at once through the journal, and queue what
+// must be tried again or on the other channel.
 //
 // Once claimed, a notice is sent and recorded even if the worker starts stopping meanwhile:
 // the waits before a send use a context that outlives the task's, bounded by TaskTimeout, the
@@ -84,7 +84,11 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	// that a pause or a cancellation stops what this task holds within moments.
 	halt := func() bool { return e.stopped() || cc.stopped() }
 	next := make(chan breach.Claim)
-	for range min(e.cfg.Parallel, len(claims)) {
+	parallel := e.cfg.Parallel
+	if t.Channel == breach.ChannelEmail {
+		parallel = e.cfg.EmailParallel
+	}
+	for range min(parallel, len(claims)) {
 		sendWait.Go(func() {
 			for cl := range next {
 				o, sent, slot := e.send(work, cc, t.Channel, cl, halt)

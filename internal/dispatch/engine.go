@@ -37,12 +37,16 @@ type Config struct {
 	// claims; smaller ones less work redone after a crash and a faster first notice.
 	ChunkSize int64
 	// Concurrency is how many tasks one worker process runs at once; Parallel how many
-	// notices each task has in flight. Email connections are bounded by the Mailer. Each notice
-	// in flight is rendered (30–50 KB with its message) and most wait for one of the
-	// Mailer's connections: 8 × 16 of them cost 7 MB more of the worker's peak RSS than 8 × 8 for
-	// no more speed (2,635 and 3,080 emails/s against 3,024 and 2,941; 75 MB against 68).
-	Concurrency int
-	Parallel    int
+	// notices each task has in flight, EmailParallel how many emails. An SMS in flight is a
+	// few hundred bytes waiting on the provider's answer, so more of them send more. An email
+	// is rendered (30–50 KB with its message) and then mostly waits for one of the Mailer's
+	// connections: twice as many as the process has connections is enough (sending sets it
+	// from SMTP_CONNECTIONS), and 8 × 16 of them cost 7 MB more of the worker's peak RSS than
+	// 8 × 8 with eight connections, for no more speed (2,635 and 3,080 emails/s against 3,024
+	// and 2,941; 75 MB against 68).
+	Concurrency   int
+	Parallel      int
+	EmailParallel int
 	// MaxAttempts bounds the tries of a notice that fails transiently; RetryBase is the first
 	// backoff, doubled each time (with jitter) up to RetryMax.
 	MaxAttempts int
@@ -94,7 +98,7 @@ type Config struct {
 // DefaultConfig returns the production defaults.
 func DefaultConfig() Config {
 	return Config{
-		ChunkSize: 256, Concurrency: 8, Parallel: 8,
+		ChunkSize: 256, Concurrency: 8, Parallel: 16, EmailParallel: 8,
 		MaxAttempts: 8, RetryBase: 30 * time.Second, RetryMax: time.Hour,
 		FlushSize: 64, FlushEvery: 3 * time.Millisecond,
 		ReconcileEvery: 10 * time.Second, HeartbeatEvery: 2 * time.Second, StaleAfter: 30 * time.Second,
@@ -122,6 +126,7 @@ func (c Config) withDefaults() Config {
 	}
 	set(&c.Concurrency, d.Concurrency)
 	set(&c.Parallel, d.Parallel)
+	set(&c.EmailParallel, d.EmailParallel)
 	set(&c.MaxAttempts, d.MaxAttempts)
 	set(&c.FlushSize, d.FlushSize)
 	set(&c.TaskRetries, d.TaskRetries)
