@@ -42,6 +42,20 @@ func variedRecipients() []*breach.Recipient {
 	return rs
 }
 
+// rendersAsRender fails t unless cr renders r's notice as rd.Render does.
+func rendersAsRender(t *testing.T, rd *Renderer, c *breach.Campaign, cr *CampaignRenderer, r *breach.Recipient) {
+	t.Helper()
+	want, err := rd.Render(c, r, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := cr.Render(r)
+	if err != nil {
+		t.Fatalf("customer %s: %v", r.CustomerID, err)
+	}
+	sameAsRender(t, r, n, want)
+}
+
 // sameAsRender fails t unless n is want in every field that is sent or stored.
 func sameAsRender(t *testing.T, r *breach.Recipient, n, want *Notice) {
 	t.Helper()
@@ -75,17 +89,9 @@ func TestCampaignRenderer_SameAsRenderForEveryKindOfCustomer(t *testing.T) {
 		"no offer": noOffer, "offer without deadline": noDeadline} {
 		t.Run(name, func(t *testing.T) {
 			cr := rd.ForCampaign(c)
-			for pass := range 2 { // the first learns the variants, the second only reads them
+			for range 2 { // the first learns the variants, the second only reads them
 				for _, r := range rs {
-					want, err := rd.Render(c, r, Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					n, err := cr.Render(r)
-					if err != nil {
-						t.Fatalf("pass %d, customer %s: %v", pass, r.CustomerID, err)
-					}
-					sameAsRender(t, r, n, want)
+					rendersAsRender(t, rd, c, cr, r)
 				}
 			}
 			variants := 0
@@ -196,15 +202,7 @@ func TestCampaignRenderer_ValuesHoldingAStandInAreShownAsTheyAre(t *testing.T) {
 	for i, name := range []string{"Ana", cr.stand[valName] + " " + cr.stand[valReference], cr.prefix + "X", cr.prefix} {
 		r := &breach.Recipient{CustomerID: fmt.Sprint("C-", i), Name: name, Locale: "es-PE", Country: "PE",
 			Attributes: map[string]string{"offer_code": cr.stand[valName]}}
-		want, err := rd.Render(c, r, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := cr.Render(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameAsRender(t, r, n, want)
+		rendersAsRender(t, rd, c, cr, r)
 	}
 }
 
@@ -214,15 +212,7 @@ func TestCampaignRenderer_BeyondTheBoundRendersDirectly(t *testing.T) {
 	cr := rd.ForCampaign(c)
 	cr.size.Store(maxVariants)
 	r := &breach.Recipient{CustomerID: "C-1", Name: "Ana", Locale: "es-PE", Country: "PE"}
-	want, err := rd.Render(c, r, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := cr.Render(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameAsRender(t, r, n, want)
+	rendersAsRender(t, rd, c, cr, r)
 	k, _, _ := cr.key(r)
 	if _, ok := cr.variants.Load(k); ok {
 		t.Error("a variant was cached beyond the bound")
@@ -310,15 +300,7 @@ func renderOneVariant(t *testing.T, dir string) *CampaignRenderer {
 	cr := rd.ForCampaign(c)
 	for i, name := range oneVariant {
 		r := &breach.Recipient{CustomerID: fmt.Sprint("C-", i), Name: name, Locale: "es-PE", Country: "PE"}
-		want, err := rd.Render(c, r, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := cr.Render(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameAsRender(t, r, n, want)
+		rendersAsRender(t, rd, c, cr, r)
 	}
 	return cr
 }
@@ -401,14 +383,6 @@ func TestCampaignRenderer_VariantsShareTheirLocalesText(t *testing.T) {
 	}
 	// And each still renders as Render does.
 	for _, r := range rs {
-		want, err := rd.Render(c, r, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		n, err := cr.Render(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameAsRender(t, r, n, want)
+		rendersAsRender(t, rd, c, cr, r)
 	}
 }
