@@ -52,7 +52,7 @@ func TestSend_NoticesFailingInARowPauseTheCampaign(t *testing.T) {
 	w.sink.Fault = func(string, []byte) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "message rejected by policy"}
 	}
-	w.cfg.Concurrency, w.cfg.Parallel = 2, 2 // few in flight when it trips
+	w.cfg.Concurrency, w.cfg.Parallel, w.cfg.EmailParallel = 2, 2, 2 // few in flight when it trips
 	const n = 400
 	c := w.campaign(n, nil)
 	stop := w.run(w.engine(nil))
@@ -136,7 +136,7 @@ func TestRequeueFailed_SendsAgainWhatTheBrokenRelayFailed(t *testing.T) {
 		}
 		return nil
 	}
-	w.cfg.Concurrency, w.cfg.Parallel = 2, 2
+	w.cfg.Concurrency, w.cfg.Parallel, w.cfg.EmailParallel = 2, 2, 2
 	const n = 100
 	c := w.campaign(n, nil)
 	stop := w.run(w.engine(nil))
