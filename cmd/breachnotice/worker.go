@@ -183,12 +183,6 @@ func (a *app) sending(db *postgres.DB, inProcessRedis bool) (e *dispatch.Engine,
 	}
 	cfg := dispatch.DefaultConfig()
 	cfg.Concurrency = a.cfg.WorkerConcurrency
-	// Emails in flight: twice the connections, spread over the tasks (see EmailParallel).
-	conns := a.cfg.SMTPConnections
-	if relays, err := email.ParseRelays(a.cfg.SMTPURLs); a.cfg.SMTPURLs != "" && err == nil {
-		conns *= len(relays)
-	}
-	cfg.EmailParallel = max(cfg.EmailParallel, (2*conns+max(cfg.Concurrency, 1)-1)/max(cfg.Concurrency, 1))
 	cfg.EmailRate, cfg.SMSRate, cfg.DomainRates = a.cfg.EmailRate, a.cfg.SMSRate, a.cfg.DomainRates
 	cfg.PublicURL, cfg.Secret = a.cfg.PublicURL, []byte(a.cfg.Secret)
 	cfg.Metrics = a.metrics

@@ -40,8 +40,8 @@ type Config struct {
 	// notices each task has in flight, EmailParallel how many emails. An SMS in flight is a
 	// few hundred bytes waiting on the provider's answer, so more of them send more. An email
 	// is rendered (30–50 KB with its message) and then mostly waits for one of the Mailer's
-	// connections: twice as many as the process has connections is enough (sending sets it
-	// from SMTP_CONNECTIONS), and 8 × 16 of them cost 7 MB more of the worker's peak RSS than
+	// connections: twice as many as the Mailer has connections is enough (unset, New makes
+	// it that, minEmailParallel at least), and 8 × 16 of them cost 7 MB more of the worker's peak RSS than
 	// 8 × 8 with eight connections, for no more speed (2,635 and 3,080 emails/s against 3,024
 	// and 2,941; 75 MB against 68).
 	Concurrency   int
@@ -95,10 +95,14 @@ type Config struct {
 	Metrics *metrics.Metrics
 }
 
+// minEmailParallel is the fewest emails a task has in flight when Config.EmailParallel is
+// unset, whatever few connections the Mailer has.
+const minEmailParallel = 8
+
 // DefaultConfig returns the production defaults.
 func DefaultConfig() Config {
 	return Config{
-		ChunkSize: 256, Concurrency: 8, Parallel: 16, EmailParallel: 8,
+		ChunkSize: 256, Concurrency: 8, Parallel: 16,
 		MaxAttempts: 8, RetryBase: 30 * time.Second, RetryMax: time.Hour,
 		FlushSize: 64, FlushEvery: 3 * time.Millisecond,
 		ReconcileEvery: 10 * time.Second, HeartbeatEvery: 2 * time.Second, StaleAfter: 30 * time.Second,
@@ -126,7 +130,6 @@ func (c Config) withDefaults() Config {
 	}
 	set(&c.Concurrency, d.Concurrency)
 	set(&c.Parallel, d.Parallel)
-	set(&c.EmailParallel, d.EmailParallel)
 	set(&c.MaxAttempts, d.MaxAttempts)
 	set(&c.FlushSize, d.FlushSize)
 	set(&c.TaskRetries, d.TaskRetries)
@@ -222,6 +225,13 @@ func (cc *campaignCache) stopped() bool { return cc.halted.Load() || cc.pausing.
 func New(cfg Config, store breach.DeliveryStore, rdb redis.UniversalClient, renderer *notice.Renderer, mail Mailer,
 	text sms.Provider, log *slog.Logger) *Engine {
 	cfg = cfg.withDefaults()
+	if cfg.EmailParallel <= 0 {
+		// Twice the Mailer's connections, spread over the tasks (see EmailParallel).
+		cfg.EmailParallel = minEmailParallel
+		if m, ok := mail.(interface{ Conns() int }); ok {
+			cfg.EmailParallel = max(cfg.EmailParallel, (2*m.Conns()+cfg.Concurrency-1)/cfg.Concurrency)
+		}
+	}
 	e := &Engine{
 		cfg: cfg, store: store, renderer: renderer, mail: mail, sms: text, log: log,
 		redis:     rdb,

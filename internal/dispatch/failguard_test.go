@@ -211,3 +211,17 @@ func TestSend_RetriesRunningOutAtTheEndDoNotPauseTheCampaign(t *testing.T) {
 		t.Errorf("%d full mailboxes: the campaign is %s (%q), email %v; want it completed, those failed", len(full), s.State, s.Stalled(), s.ByChannel[breach.ChannelEmail])
 	}
 }
+
+// An email task holds as many emails in flight as keep the Mailer's connections busy, twice
+// over, and no fewer than minEmailParallel: more connections than tasks × 8 are not left idle.
+func TestNew_EmailsInFlightFollowTheMailersConnections(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.Concurrency = 4
+	for _, tt := range []struct{ conns, want int }{{8, minEmailParallel}, {64, 32}, {65, 33}} {
+		mail := email.NewSender(email.Config{Host: "127.0.0.1", Port: 25, TLS: email.TLSNone}, nil, tt.conns)
+		if got := w.engine(mail).cfg.EmailParallel; got != tt.want {
+			t.Errorf("%d connections over 4 tasks: %d emails in flight a task, want %d", tt.conns, got, tt.want)
+		}
+		mail.Close()
+	}
+}

@@ -264,6 +264,15 @@ func (p *Pool) fault(r *poolRelay) time.Time {
 }
 
 // Close closes every relay's connections.
+// Conns is how many connections p keeps at most, over its relays.
+func (p *Pool) Conns() int {
+	n := 0
+	for _, r := range p.relays {
+		n += r.sender.Conns()
+	}
+	return n
+}
+
 func (p *Pool) Close() error {
 	var errs []error
 	for _, r := range p.relays {

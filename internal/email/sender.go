@@ -158,6 +158,9 @@ func (s *Sender) Send(ctx context.Context, m Message) (messageID string, err err
 	return id, nil
 }
 
+// Conns is how many connections s keeps at most.
+func (s *Sender) Conns() int { return cap(s.slots) }
+
 // acquire waits for a free connection slot.
 func (s *Sender) acquire(ctx context.Context) (*slot, *Error) {
 	select {

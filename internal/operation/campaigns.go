@@ -251,6 +251,12 @@ func (s *Service) RequeueFailed(ctx context.Context, actor breach.Actor, id stri
 	if err != nil {
 		return 0, err
 	}
+	switch {
+	case ch == "":
+		return 0, breach.Errorf(breach.EINVALID, "channel: name the channel whose failed notices to send again: email or sms")
+	case !ch.Sent():
+		return 0, breach.Errorf(breach.EINVALID, "channel %q: only email and sms notices are sent again (letters are printed by people)", breach.Clip(string(ch)))
+	}
 	defer s.statuses.forget(id)
 	return s.Store.RequeueFailed(ctx, id, actor.Name, ch)
 }

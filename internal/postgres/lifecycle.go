@@ -52,12 +52,6 @@ func (db *DB) PauseFailing(ctx context.Context, id, reason string) (bool, error)
 // notices are the customer's answer and stay. The workers hear of it at once; audited with the
 // count.
 func (db *DB) RequeueFailed(ctx context.Context, id, actor string, ch breach.Channel) (int64, error) {
-	switch {
-	case ch == "":
-		return 0, breach.Errorf(breach.EINVALID, "channel: name the channel whose failed notices to send again: email or sms")
-	case !ch.Sent():
-		return 0, breach.Errorf(breach.EINVALID, "channel %q: only email and sms notices are sent again (letters are printed by people)", breach.Clip(string(ch)))
-	}
 	var n int64
 	_, err := db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
 		if c.State != breach.CampaignRunning && c.State != breach.CampaignPaused {

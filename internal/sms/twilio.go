@@ -193,11 +193,10 @@ func classify(status, code int) *Error {
 }
 
 // transportError classifies a failure to get an answer: always transient, since the message
-// may simply not have left — and possibly sent once the request reached Twilio (reached). It
+// may simply not have left — and possibly sent (maybe) once the request reached Twilio. It
 // drops the *url.Error around err because that one quotes the URL, which carries the account
 // SID.
-func transportError(ctx context.Context, doing string, err error, reached bool) *Error {
-	maybe := reached
+func transportError(ctx context.Context, doing string, err error, maybe bool) *Error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return &Error{MaybeSent: maybe, Err: fmt.Errorf("twilio: %s abandoned: %w", doing, ctxErr)}
 	}
