@@ -74,6 +74,13 @@ func printRegulatorReport(w io.Writer, rep *regulator.Report) error {
 		fmt.Fprintf(w, ", notices sent from %s", rep.NotifiedOn)
 	}
 	fmt.Fprintln(w)
+	if rep.Affected == 0 {
+		// No list yet: empty tables would read as "no regulator is owed anything".
+		for _, warn := range rep.Warnings {
+			fmt.Fprintln(w, "\nwarning: "+warn)
+		}
+		return nil
+	}
 
 	fmt.Fprintln(w, "\nAffected people by where they live")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

@@ -16,8 +16,10 @@ type ResidenceCount struct {
 	// PostalCode is the first three digits of a US (or no-country) recipient's ZIP code
 	// (`postal_code`, `zip`…), which name a state when the region does not; "" otherwise.
 	PostalCode string `json:"postal_code"`
-	// Recipients counts them; NoContact those of them with neither an email address, a phone
-	// number nor a postal address (and not purged): the list gives no way to reach them.
+	// Recipients counts them; NoContact those of them (not purged) the campaign has no way to
+	// reach: neither an email address nor a phone number, nor a postal address when the
+	// campaign sends letters — with letter_policy none, a customer the list gives only an
+	// address for is told nothing individually.
 	Recipients int64 `json:"recipients"`
 	NoContact  int64 `json:"no_contact"`
 	// Exposed is every category exposed about one of them at least.

@@ -18,8 +18,9 @@ import (
 type ReportStore interface {
 	// ResidenceCounts counts a campaign's recipients by what the list says of where they live
 	// (country, jurisdiction, a US state or ZIP prefix), in one pass over its recipients, and
-	// with outcomes those no notice reached (a pass over its deliveries too).
-	ResidenceCounts(ctx context.Context, campaignID string, outcomes bool) ([]breach.ResidenceCount, error)
+	// with outcomes those no notice reached (a pass over its deliveries too); letters says
+	// whether a postal address reaches a customer (the campaign sends letters).
+	ResidenceCounts(ctx context.Context, campaignID string, outcomes, letters bool) ([]breach.ResidenceCount, error)
 }
 
 // RegulatorRequest is what a regulator report may be told beyond the list.
@@ -91,12 +92,13 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 	if err != nil {
 		return nil, err
 	}
-	counts, err := s.Store.ResidenceCounts(ctx, c.ID, lost)
+	letters := c.LetterPolicy() != breach.LettersNone
+	counts, err := s.Store.ResidenceCounts(ctx, c.ID, lost, letters)
 	if err != nil {
 		return nil, err
 	}
 	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD, DefaultCountry: c.DefaultCountry,
-		Jurisdictions: c.Jurisdictions}
+		Jurisdictions: c.Jurisdictions, NoLetters: !letters}
 	if c.StartedAt != nil {
 		// The day of the residents' notice is the earliest date anywhere at the instant sending
 		// started (its date at UTC-12): a campaign started at 21:00 in California notified

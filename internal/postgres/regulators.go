@@ -20,7 +20,8 @@ import (
 // everyone in the US, often) and places someone only when nothing else does
 // (regulator.locate); and the ZIP code beside a region, which may name no state (a sales
 // region, a county). A customer
-// with a postal address is no customer without contact, and a row of no country whose postal
+// with a postal address is no customer without contact when the campaign sends letters ($3),
+// and a row of no country whose postal
 // address has one (the campaign's default country) is in the address's country. Only those rows read the attributes,
 // and only the prefix of a ZIP code leaves the database, so the groups stay few (at most about
 // a thousand ZIP prefixes) and hold no one's address.
@@ -50,7 +51,7 @@ SELECT country, jurisdiction, region,
        count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
 FROM (
     SELECT country, jurisdiction, exposed, reached, suppressed,
-           email IS NULL AND phone IS NULL AND postal IS NULL AND purged_at IS NULL AS no_contact,
+           email IS NULL AND phone IS NULL AND (postal IS NULL OR NOT $3::boolean) AND purged_at IS NULL AS no_contact,
            CASE WHEN country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
                               nullif(postal->>'region', ''), '')
@@ -73,9 +74,10 @@ FROM (
 GROUP BY 1, 2, 3, 4`
 
 // ResidenceCounts counts a campaign's recipients by where they live (see residenceCounts), and
-// with outcomes those no notice reached. A campaign without recipients, or unknown, has no
-// counts.
-func (db *DB) ResidenceCounts(ctx context.Context, campaignID string, outcomes bool) ([]breach.ResidenceCount, error) {
+// with outcomes those no notice reached. letters says whether the campaign sends letters: if
+// not, a postal address is no way to reach a customer (breach.ResidenceCount.NoContact). A
+// campaign without recipients, or unknown, has no counts.
+func (db *DB) ResidenceCounts(ctx context.Context, campaignID string, outcomes, letters bool) ([]breach.ResidenceCount, error) {
 	cid, err := parseID("campaign", campaignID)
 	if err != nil {
 		return nil, err
@@ -99,7 +101,7 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string, outcomes b
 			return nil, fmt.Errorf("count residences: %w", err)
 		}
 	}
-	rows, err := tx.Query(ctx, residenceCounts, cid, outcomes)
+	rows, err := tx.Query(ctx, residenceCounts, cid, outcomes, letters)
 	if err != nil {
 		return nil, fmt.Errorf("count residences: %w", err)
 	}

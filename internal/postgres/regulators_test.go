@@ -25,7 +25,7 @@ func TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive(t *testing.T) {
 		"C6,c6@example.com,KR,,,\n"+
 		"C7,c7@example.com,PE,Arequipa,Arequipa,04001\n"+
 		"C8,c8@example.com,,,,\n")
-	counts, err := db.ResidenceCounts(t.Context(), c.ID, false)
+	counts, err := db.ResidenceCounts(t.Context(), c.ID, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive(t *testing.T) {
 			t.Errorf("%+v: %d, want %d (all: %v)", k, got[k], n, got)
 		}
 	}
-	if none, err := db.ResidenceCounts(t.Context(), newCampaign(t, db).ID, false); err != nil || len(none) != 0 {
+	if none, err := db.ResidenceCounts(t.Context(), newCampaign(t, db).ID, false, true); err != nil || len(none) != 0 {
 		t.Errorf("a campaign without a list: %v, %v", none, err)
 	}
 }
@@ -64,7 +64,7 @@ func TestResidenceCounts_GroupsByWhereTheListSaysPeopleLive(t *testing.T) {
 // unreached sums the residence counts' recipients, failed and suppressed.
 func unreached(t *testing.T, db *postgres.DB, campaignID string, outcomes bool) (recipients, failed, suppressed int64) {
 	t.Helper()
-	counts, err := db.ResidenceCounts(t.Context(), campaignID, outcomes)
+	counts, err := db.ResidenceCounts(t.Context(), campaignID, outcomes, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestResidenceCounts_ZIPCodeThatLostItsLeadingZerosKeepsItsState(t *testing.
 		"Z4,z4@example.com,US,501\n"+
 		"Z5,z5@example.com,US,90210\n"+
 		"Z6,z6@example.com,US,n/a\n")
-	counts, err := db.ResidenceCounts(t.Context(), c.ID, false)
+	counts, err := db.ResidenceCounts(t.Context(), c.ID, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestResidenceCounts_AnAddressOfNoCountryRowIsInTheAddresssCountry(t *testin
 		"I1,i1@example.com,Via Roma 1,Milano,MI,20121\n"+
 		"I2,i2@example.com,Via Dandolo 2,Varese,VA,21100\n"+
 		"I3,i3@example.com,,,,\n")
-	counts, err := db.ResidenceCounts(t.Context(), c.ID, false)
+	counts, err := db.ResidenceCounts(t.Context(), c.ID, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,11 +177,40 @@ func TestResidenceCounts_AnAddressOfNoCountryRowIsInTheAddresssCountry(t *testin
 	}
 }
 
+// TestResidenceCounts_OnlyAnAddressIsNoContactWithoutLetters: a customer the list gives only a
+// postal address for is reached by a letter — unless the campaign sends none (letter_policy
+// none): then nothing tells them, and the substitute-notice check must count them among those
+// without contact (they have no delivery at all, so no outcome counts them either).
+func TestResidenceCounts_OnlyAnAddressIsNoContactWithoutLetters(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,country,state,address_line1,city,postal_code\n"+
+		"P1,,US,CA,1 Main St,Sacramento,95814\n"+
+		"P2,p2@example.com,US,CA,2 Main St,Sacramento,95814\n"+
+		"P3,,US,FL,3 Ocean Dr,Miami,33139\n")
+	for _, tc := range []struct {
+		letters bool
+		want    int64
+	}{{true, 0}, {false, 2}} {
+		counts, err := db.ResidenceCounts(t.Context(), c.ID, false, tc.letters)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var noContact int64
+		for _, rc := range counts {
+			noContact += rc.NoContact
+		}
+		if noContact != tc.want {
+			t.Errorf("letters %v: %d without contact, want %d (%+v)", tc.letters, noContact, tc.want, counts)
+		}
+	}
+}
+
 // stateCounts runs the regulator report on the campaign's residence counts and returns the
 // affected people per US state, and its warnings.
 func stateCounts(t *testing.T, db *postgres.DB, c *breach.Campaign) (map[string]int64, []string) {
 	t.Helper()
-	counts, err := db.ResidenceCounts(t.Context(), c.ID, false)
+	counts, err := db.ResidenceCounts(t.Context(), c.ID, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}

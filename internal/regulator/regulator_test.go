@@ -76,9 +76,10 @@ func TestRules_CoverTheRegulatorsTheIssueNames(t *testing.T) {
 	}
 }
 
-// TestThreshold_Boundaries holds each main threshold at its boundary: the statute's "more
+// TestThreshold_Boundaries holds every threshold at its boundary: the statute's "more
 // than 500" is not met by 500, its "500 or more" is.
 func TestThreshold_Boundaries(t *testing.T) {
+	tested := map[string]bool{}
 	for _, tc := range []struct {
 		rule        string
 		below, meet int64
@@ -105,6 +106,51 @@ func TestThreshold_Boundaries(t *testing.T) {
 		{"jp-ppc", 1000, 1001},
 		{"sg-pdpc", 499, 500},
 		{"eea-gdpr-art33", 0, 1},
+		// The other attorneys general and agencies with a count in their statute.
+		{"us-ar-ag", 1000, 1001}, // more than 1,000
+		{"us-az-ag", 1000, 1001},
+		{"us-de-ag", 500, 501}, // more than 500
+		{"us-hi-ocp", 1000, 1001},
+		{"us-il-ag", 500, 501},
+		{"us-mo-ag", 1000, 1001},
+		{"us-nd-ag", 250, 251}, // more than 250
+		{"us-nm-ag", 1000, 1001},
+		{"us-ok-ag", 499, 500}, // 500 or more (SB 626)
+		{"us-pa-ag", 500, 501},
+		{"us-ri-ag", 500, 501},
+		{"us-sc-dca", 1000, 1001},
+		{"us-sd-ag", 250, 251},
+		{"us-ut-ag", 499, 500}, // 500 or more (2024)
+		// Consumer reporting agencies: more than 1,000, but Rhode Island (more than 500) and
+		// Oklahoma (1,000 or more).
+		{"us-al-cra", 1000, 1001},
+		{"us-ak-cra", 1000, 1001},
+		{"us-az-cra", 1000, 1001},
+		{"us-co-cra", 1000, 1001},
+		{"us-dc-cra", 1000, 1001},
+		{"us-hi-cra", 1000, 1001},
+		{"us-in-cra", 1000, 1001},
+		{"us-ks-cra", 1000, 1001},
+		{"us-ky-cra", 1000, 1001},
+		{"us-me-cra", 1000, 1001},
+		{"us-mi-cra", 1000, 1001},
+		{"us-mo-cra", 1000, 1001},
+		{"us-nc-cra", 1000, 1001},
+		{"us-nh-cra", 1000, 1001},
+		{"us-nj-cra", 1000, 1001},
+		{"us-nm-cra", 1000, 1001},
+		{"us-nv-cra", 1000, 1001},
+		{"us-oh-cra", 1000, 1001},
+		{"us-ok-cra", 999, 1000},
+		{"us-or-cra", 1000, 1001},
+		{"us-pa-cra", 1000, 1001},
+		{"us-ri-cra", 500, 501},
+		{"us-sc-cra", 1000, 1001},
+		{"us-tn-cra", 1000, 1001},
+		{"us-va-cra", 1000, 1001},
+		{"us-vt-cra", 1000, 1001},
+		{"us-wi-cra", 1000, 1001},
+		{"us-wv-cra", 1000, 1001},
 	} {
 		r := rule(t, tc.rule)
 		th := r.Threshold()
@@ -113,6 +159,21 @@ func TestThreshold_Boundaries(t *testing.T) {
 		}
 		if !th.Met(tc.meet) {
 			t.Errorf("%s (%s): %d does not meet it", tc.rule, th.Text, tc.meet)
+		}
+		tested[tc.rule] = true
+	}
+	// Every other rule applies from the first affected resident; a rule added with a count in
+	// its statute needs its boundary above, written from the statute, not from the rules file.
+	for _, r := range Default().Rules {
+		if tested[r.ID] {
+			continue
+		}
+		if r.AtLeast != 1 {
+			t.Errorf("%s (%s): a threshold with no boundary case in this test", r.ID, r.Threshold().Text)
+			continue
+		}
+		if th := r.Threshold(); th.Met(0) || !th.Met(1) {
+			t.Errorf("%s (%s): 0 meets it, or 1 does not", r.ID, th.Text)
 		}
 	}
 }
@@ -338,7 +399,7 @@ func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 		{"every channel failed for two, one suppressed", 10, residents{affected: 10, failed: 2, suppressed: 1}, residents{}, true, nil, true, 3},
 		{"everyone reached", 10, residents{affected: 10}, residents{}, true, cost(1000), false, 0},
 	} {
-		got := s.evaluate(tc.affected, tc.us, tc.unknown, tc.started, tc.cost)
+		got := s.evaluate(tc.affected, tc.us, tc.unknown, tc.started, false, tc.cost)
 		if got.Applies != tc.applies || got.Unreachable != tc.unreachable || (tc.applies && len(got.Reasons) == 0) {
 			t.Errorf("%s: applies %v, unreachable %d, reasons %q", tc.name, got.Applies, got.Unreachable, got.Reasons)
 		}
@@ -348,6 +409,36 @@ func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 		if tc.us.affected+tc.unknown.affected == 0 && !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "US state laws") }) {
 			t.Errorf("%s: no note saying why nothing applies: %q", tc.name, got.Notes)
 		}
+	}
+}
+
+// TestSubstituteNotice_SaysWhatItWeighed: a cost a fraction over the threshold is written with
+// its cents (not "$250,000 … more than $250,000"), and customers the list gives only an address
+// for, in a campaign that sends no letters, are said to be without contact for that reason.
+func TestSubstituteNotice_SaysWhatItWeighed(t *testing.T) {
+	s := Default().Substitute
+	cost := 250000.5
+	got := s.evaluate(10, residents{affected: 10}, residents{}, false, false, &cost)
+	if !got.Applies || !slices.ContainsFunc(got.Reasons, func(r string) bool { return strings.Contains(r, "$250,000.50 by the estimate") }) {
+		t.Errorf("cost reasons %q", got.Reasons)
+	}
+	got = s.evaluate(10, residents{affected: 10, noContact: 2}, residents{}, true, true, nil)
+	if !got.Applies || got.Unreachable != 2 || !slices.ContainsFunc(got.Reasons, func(r string) bool { return strings.Contains(r, "sends no letters") }) {
+		t.Errorf("no letters: applies %v, unreachable %d, reasons %q", got.Applies, got.Unreachable, got.Reasons)
+	}
+	for usd, want := range map[float64]string{250000: "250,000", 250000.001: "250,000.01", 1234567.25: "1,234,567.25"} {
+		if d := dollars(usd); d != want {
+			t.Errorf("dollars(%v) = %q, want %q", usd, d, want)
+		}
+	}
+}
+
+// TestReport_WarnsOfAnEmptyList: a report before any list is imported counts nobody, and says
+// so rather than listing no obligation as if none were owed.
+func TestReport_WarnsOfAnEmptyList(t *testing.T) {
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-10")})
+	if rep.Affected != 0 || !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "no customers yet") }) {
+		t.Errorf("affected %d, warnings %q", rep.Affected, rep.Warnings)
 	}
 }
 

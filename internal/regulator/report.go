@@ -29,6 +29,9 @@ type Input struct {
 	// country is a US state's (breach.StateCodesAreUS).
 	DefaultCountry string
 	Jurisdictions  []string
+	// NoLetters is set when the campaign sends no letters (letter_policy none): the counts'
+	// NoContact then include the customers the list gives only a postal address for.
+	NoLetters bool
 }
 
 // Report is who must be told, by when and with what, and whether substitute notice applies.
@@ -204,7 +207,7 @@ func (rs *Rules) Report(in Input) *Report {
 		return cmp.Or(a.Deadline.Date.Time().Compare(b.Deadline.Date.Time()), cmp.Compare(a.Jurisdiction, b.Jurisdiction), cmp.Compare(a.ID, b.ID))
 	})
 
-	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, !in.Notified.IsZero(), in.CostUSD)
+	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, !in.Notified.IsZero(), in.NoLetters, in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
 	if defaulted > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",
@@ -320,6 +323,10 @@ func addBusinessDays(t time.Time, n int) time.Time {
 // warnings say what makes the counts less than certain.
 func warnings(rep *Report, counts map[string]*Count) []string {
 	w := []string{}
+	if rep.Affected == 0 {
+		// Not "nobody must be told": nobody is counted yet.
+		w = append(w, "The campaign's list has no customers yet: nothing here is counted. Import the list of affected customers first; until then no threshold can be weighed.")
+	}
 	if rep.Unlocated > 0 {
 		w = append(w, fmt.Sprintf("%s %s no country, US state, region or ZIP code in the list: they count toward no jurisdiction, so thresholds may be under-counted. Complete the list's country and state columns.",
 			affectedPeople(rep.Unlocated), plural(rep.Unlocated, "has", "have")))

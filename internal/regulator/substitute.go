@@ -2,6 +2,7 @@ package regulator
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -31,7 +32,7 @@ type SubstituteNotice struct {
 	CostThresholdUSD int64    `json:"cost_threshold_usd"`
 	// Unreachable = NoContact + EveryChannelFailed + Suppressed: the US residents (and those of
 	// unknown residence) the company cannot notify individually. NoContact have no email address, phone number or postal
-	// address; EveryChannelFailed had every notice fail, bounce or come back; Suppressed had
+	// address (or only a postal address, in a campaign that sends no letters); EveryChannelFailed had every notice fail, bounce or come back; Suppressed had
 	// every notice fail, bounce or be suppressed (an opt-out, a suppressed address). The last
 	// two are known once sending has started (SendingStarted).
 	Unreachable        int64 `json:"unreachable"`
@@ -66,9 +67,9 @@ func (r residents) plus(o residents) residents {
 }
 
 // evaluate applies the substitute-notice rule to the affected count (everyone), the counts of
-// the US residents and of those of unknown residence, whether sending has started and the cost
-// estimate (nil when unknown).
-func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingStarted bool, costUSD *float64) SubstituteNotice {
+// the US residents and of those of unknown residence, whether sending has started, whether the
+// campaign sends no letters and the cost estimate (nil when unknown).
+func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingStarted, noLetters bool, costUSD *float64) SubstituteNotice {
 	w := us.plus(unknown)
 	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, Affected: affected, USResidents: us.affected,
 		UnknownResidence: unknown.affected, AffectedThreshold: s.AffectedMoreThan, CostUSD: costUSD, CostKnown: costUSD != nil,
@@ -93,13 +94,16 @@ func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingS
 	case costUSD == nil:
 		out.Notes = append(out.Notes, fmt.Sprintf("the cost of notifying everyone individually is unknown: give an estimate (--cost-usd, cost_usd) to compare it with $%s", thousands(s.CostUSDMoreThan)))
 	case *costUSD > float64(s.CostUSDMoreThan):
-		out.Reasons = append(out.Reasons, fmt.Sprintf("individual notice would cost $%s by the estimate given, more than $%s", thousands(int64(*costUSD)), thousands(s.CostUSDMoreThan)))
+		out.Reasons = append(out.Reasons, fmt.Sprintf("individual notice would cost $%s by the estimate given, more than $%s", dollars(*costUSD), thousands(s.CostUSDMoreThan)))
 	}
 	if out.Unreachable > 0 {
 		reason := fmt.Sprintf("the company does not have sufficient contact information for %s %s (substitute notice for them)",
 			thousands(out.Unreachable), plural(out.Unreachable, "affected person", "affected people")+" living "+where)
 		var parts []string
-		if out.NoContact > 0 {
+		switch {
+		case out.NoContact > 0 && noLetters:
+			parts = append(parts, thousands(out.NoContact)+" with no email address or phone number (the campaign sends no letters: letter_policy none)")
+		case out.NoContact > 0:
 			parts = append(parts, thousands(out.NoContact)+" with no email address, phone number or postal address")
 		}
 		if out.EveryChannelFailed > 0 {
@@ -115,6 +119,17 @@ func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingS
 	}
 	out.Applies = len(out.Reasons) > 0
 	return out
+}
+
+// dollars writes a positive amount of dollars with commas between thousands, and its cents
+// when it has any, rounded up: an estimate of $250,000.001 is more than $250,000 and must not
+// read as $250,000.
+func dollars(usd float64) string {
+	cents := int64(math.Ceil(usd * 100))
+	if cents%100 == 0 {
+		return thousands(cents / 100)
+	}
+	return fmt.Sprintf("%s.%02d", thousands(cents/100), cents%100)
 }
 
 func joinAnd(parts []string) string {
