@@ -638,20 +638,26 @@ func ParseCountry(s string) (string, error) {
 		if code, ok := countryNames()[foldCountryName(s)]; ok {
 			return code, nil
 		}
-		return "", fmt.Errorf("%q is neither an ISO 3166-1 country code such as PE or FR nor a country's name", Clip(s))
+		return "", fmt.Errorf("%q is neither an ISO 3166-1 country code such as PE or FR nor a country's name breachnotice knows (the ISO or CLDR name, in English, Spanish, French, Korean, German, Portuguese, Italian, Dutch, Japanese or Chinese)", Clip(s))
 	}
 	return r.Canonicalize().String(), nil
 }
 
-// countryNames maps every country's name — in English and the languages of the shipped
-// locales (Spanish, French, Korean), as Unicode CLDR writes them, and the few other names
-// lists use for the same country — folded (foldCountryName), to its ISO 3166-1 alpha-2 code. A
-// name two countries share in different languages is left out, as are "Korea" and "Georgia"
-// (also a US state): which one is meant is not known.
+// countryNames maps every country's name — as Unicode CLDR writes it in English, the languages
+// of the shipped locales (Spanish, French, Korean) and those customer lists most often come in
+// besides (German, Portuguese, Italian, Dutch, Japanese, Chinese), then ISO 3166-1's own short
+// names where CLDR's differ ("Viet Nam", "Korea, Republic of"), and the former and informal
+// names lists keep using ("Czech Republic", "Holland") — folded (foldCountryName), to its ISO
+// 3166-1 alpha-2 code. A name two countries share in different languages is left out, as is
+// "Georgia" (also a US state): which one is meant is not known. "Korea" alone is the Republic
+// of Korea: that is what a company's customer list means by it (the other is written "North
+// Korea" or "DPRK"), and a Korean customer's row was rejected for it.
 var countryNames = sync.OnceValue(func() map[string]string {
 	// Georgia is a US state as well: in a US list's country column, which is not known.
 	m, add := nameIndex("georgia", "géorgie", "조지아")
-	namers := []display.Namer{display.English.Regions(), display.Spanish.Regions(), display.French.Regions(), display.Korean.Regions()}
+	namers := []display.Namer{display.English.Regions(), display.Spanish.Regions(), display.French.Regions(), display.Korean.Regions(),
+		display.German.Regions(), display.Portuguese.Regions(), display.Italian.Regions(), display.Dutch.Regions(),
+		display.Japanese.Regions(), display.Chinese.Regions()}
 	for a := 'A'; a <= 'Z'; a++ {
 		for b := 'A'; b <= 'Z'; b++ {
 			r, err := language.ParseRegion(string([]rune{a, b}))
@@ -667,6 +673,16 @@ var countryNames = sync.OnceValue(func() map[string]string {
 		"united states of america": "US", "u.s.": "US", "u.s.a.": "US", "united kingdom of great britain and northern ireland": "GB",
 		"great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
 		"korea, republic of": "KR", "republic of korea": "KR", "korea (south)": "KR", "korea, south": "KR", "한국": "KR",
+		"korea": "KR", "korea (the republic of)": "KR", "north korea": "KP", "dprk": "KP",
+		"korea, democratic people's republic of": "KP", "korea (the democratic people's republic of)": "KP",
+		"viet nam": "VN", "czech republic": "CZ", "türkiye": "TR", "turkiye": "TR", "holland": "NL", "the netherlands": "NL",
+		"netherlands (the)": "NL", "russian federation": "RU", "russian federation (the)": "RU", "iran, islamic republic of": "IR",
+		"iran (islamic republic of)": "IR", "taiwan, province of china": "TW", "tanzania, united republic of": "TZ",
+		"moldova, republic of": "MD", "republic of moldova": "MD", "bolivia (plurinational state of)": "BO",
+		"venezuela (bolivarian republic of)": "VE", "syrian arab republic": "SY", "lao people's democratic republic": "LA",
+		"macedonia": "MK", "swaziland": "SZ", "burma": "MM", "ivory coast": "CI", "cote d'ivoire": "CI", "east timor": "TL",
+		"cape verde": "CV", "republic of ireland": "IE", "uae": "AE", "vatican city": "VA", "holy see": "VA",
+		"united kingdom (the)": "GB", "united states of america (the)": "US", "philippines (the)": "PH",
 	} {
 		add(name, code)
 	}

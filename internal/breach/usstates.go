@@ -71,6 +71,7 @@ var usStateByName = func() map[string]string {
 		m[strings.ToLower(strings.ReplaceAll(name, ".", ""))] = code
 	}
 	for abbr, code := range map[string]string{"ala": "AL", "ariz": "AZ", "ark": "AR", "calif": "CA",
+		"n dak": "ND", "s dak": "SD", "n mex": "NM", "w va": "WV",
 		"colo": "CO", "conn": "CT", "del": "DE", "fla": "FL", "ill": "IL", "ind": "IN", "kan": "KS", "kans": "KS",
 		"mass": "MA", "mich": "MI", "minn": "MN", "miss": "MS", "mont": "MT", "neb": "NE", "nebr": "NE", "nev": "NV",
 		"okla": "OK", "ore": "OR", "oreg": "OR", "penn": "PA", "penna": "PA", "tenn": "TN", "tex": "TX", "wash": "WA",
@@ -81,7 +82,8 @@ var usStateByName = func() map[string]string {
 }()
 
 // USState reads a US state from a list's `state` or `region` value: a postal code ("ca", also
-// written with dots and spaces: "N.Y.", "N. Y.") or a name ("California", "Calif."); "" when it
+// written with dots and spaces: "N.Y.", "N. Y.") or a name ("California", "Calif.",
+// "New York State", "State of New York", but not "Cal": Caldas in Colombia); "" when it
 // is neither. isCode says the value was written as a two-letter code: whether it is a code
 // decides whose state it may be (StateCodesAreUS: "MA" in a Brazilian list is Maranhão).
 func USState(s string) (state string, isCode bool) {
@@ -92,7 +94,18 @@ func USState(s string) (state string, isCode bool) {
 		}
 		return "", true
 	}
-	return usStateByName[strings.ToLower(s)], false
+	name := strings.ToLower(strings.Join(strings.Fields(s), " "))
+	if code, ok := usStateByName[name]; ok {
+		return code, false
+	}
+	// "New York State", "Washington State", "State of New York".
+	if rest, ok := strings.CutSuffix(name, " state"); ok {
+		return usStateByName[rest], false
+	}
+	if rest, ok := strings.CutPrefix(name, "state of "); ok {
+		return usStateByName[rest], false
+	}
+	return "", false
 }
 
 // zip3 maps the first three digits of a ZIP code to the state of its sectional center (USPS):

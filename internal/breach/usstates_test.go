@@ -5,7 +5,7 @@ import "testing"
 // A state column as people type it: a code, a name, a code with dots, an AP-style abbreviation.
 func TestUSState_CodesNamesAndAbbreviations(t *testing.T) {
 	for in, want := range map[string]string{"CA": "CA", " ca ": "CA", "California": "CA", "Calif.": "CA", "Mass.": "MA",
-		"N.Y.": "NY", "N. Y.": "NY", "W.Va.": "WV", "Wash.": "WA", "Fla": "FL", "CAL": "", "District of Columbia": "DC", "Arequipa": "", "XX": "", "": ""} {
+		"N.Y.": "NY", "N. Y.": "NY", "W.Va.": "WV", "Wash.": "WA", "Fla": "FL", "CAL": "", "New York State": "NY", "new  york state": "NY", "State of Washington": "WA", "N. Dak.": "ND", "Free State": "", "District of Columbia": "DC", "Arequipa": "", "XX": "", "": ""} {
 		if got, _ := USState(in); got != want {
 			t.Errorf("USState(%q) = %q, want %q", in, got, want)
 		}

@@ -348,6 +348,21 @@ func TestParse_HeadersAsPeopleWriteThem(t *testing.T) {
 	}
 }
 
+// TestParse_NumberSignHeaders: "Cust ID", "Customer #", "Phone #" and "Language Code", as an
+// acceptance walk typed them: the list with "Customer #" was refused for having no customer_id,
+// and "Phone #" was kept as an attribute, so a customer whose only contact it was had none.
+func TestParse_NumberSignHeaders(t *testing.T) {
+	for _, id := range []string{"Cust ID", "Customer #"} {
+		rows, rejects, _ := mustParse(t, id+",Phone #,Language Code\nC1,987654321,es\n", Options{})
+		if len(rejects) != 0 || len(rows) != 1 {
+			t.Fatalf("%s: rows %d, rejects%s", id, len(rows), describeRejects(rejects))
+		}
+		if r := rows[0]; r.CustomerID != "C1" || r.Phone != "+51987654321" || r.Locale != "es" {
+			t.Errorf("%s: row %+v, attributes %v; want the ID, the phone and the language read", id, r.Recipient, r.Extra)
+		}
+	}
+}
+
 // A value that cannot be read in a column only a weak alias names costs the customer that
 // value, with a warning, not their row: before "Mobile Phone" or "Preferred Language" were
 // aliases, such a column was an attribute and the customer imported. With --map naming another
