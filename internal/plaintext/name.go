@@ -6,6 +6,8 @@
 package plaintext
 
 import (
+	"html"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -23,13 +25,16 @@ const MaxName = 200
 // must not do is reach the notice as anything but a line of plain text, so Name makes it one,
 // and says what it changed, for the import report:
 //
+//   - HTML character references ("O&#39;Brien", "&lt;b&gt;"), as web forms and HTML reports
+//     export names, are decoded first: to the name they stand for, or to the markup that the
+//     next step removes.
 //   - Markup is removed: tags (<b>, </b>, <img …>, <!-- … -->), and the whole of a <script> or
 //     <style> element, whose content is code, not a name. What is left of "<b>Ana</b> Quispe"
 //     is "Ana Quispe"; a stray '<' or '>' goes too. (The email's HTML is escaped by
 //     html/template whatever it holds; this is for the text and SMS, where an escaped tag would
 //     show as the tag, and for a human reading the list.)
-//   - Control and format characters (line breaks, tabs, NUL, bidi overrides…) become spaces;
-//     runs of spaces become one.
+//   - Control and format characters (line breaks, tabs, NUL, bidi overrides…) become spaces,
+//     and a terminal's escape sequence (ESC [ 31 m) one space; runs of spaces become one.
 //   - Invalid UTF-8 is dropped; a name of nothing visible (joiners, blank characters) too.
 //   - A name longer than MaxName characters is cut.
 //   - A name that holds a web or email address ("https://…", "www.…", "help@evil.com",
@@ -54,6 +59,12 @@ func Name(raw string) (name, warning string) {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, " ")
 		what = append(what, "invalid UTF-8 removed (if the file is Latin-1 or Windows-1252, import it with --encoding windows-1252)")
+	}
+	if decoded, changed := decodeEntities(s); changed {
+		// Exported from a web form or an HTML report, "O&#39;Brien" is O'Brien; decoded
+		// before the markup is looked for, "&lt;b&gt;" is the tag it stands for.
+		s = decoded
+		what = append(what, "HTML character references decoded")
 	}
 	if strings.ContainsAny(s, "<>") {
 		s = stripMarkup(s)
@@ -93,8 +104,8 @@ func Name(raw string) (name, warning string) {
 var spreadsheetErrors = map[string]bool{"#N/A": true, "#REF!": true, "#VALUE!": true, "#NAME?": true, "#DIV/0!": true,
 	"#NULL!": true, "#NUM!": true, "#SPILL!": true, "#CALC!": true, "#FIELD!": true, "#BLOCKED!": true, "#GETTING_DATA": true}
 
-// isPlainName reports whether s needs no neutralising: valid UTF-8 without markup, control
-// characters, leading, trailing or repeated spaces, more than MaxName characters, or a
+// isPlainName reports whether s needs no neutralising: valid UTF-8 without markup, a '&' (which
+// may begin a character reference), control characters, leading, trailing or repeated spaces, more than MaxName characters, or a
 // character of a web or email address or a phone number ('.', '@', ':', a digit, an
 // ideographic or full-width full stop, which holdsLink looks at) — nearly every name, checked
 // in one pass without allocating.
@@ -119,7 +130,7 @@ func isPlainName(s string) bool {
 			}
 			prevSpace = true
 			continue
-		case c == '<' || c == '>' || c == '.' || c == '@' || c == ':' || c >= '0' && c <= '9' || IsControl(c):
+		case c == '<' || c == '>' || c == '&' || c == '.' || c == '@' || c == ':' || c >= '0' && c <= '9' || IsControl(c):
 			return false
 		case c == '\u3002' || c == '\uff0e' || c == '\uff61': // full stops IDNA reads as '.'
 			return false
@@ -142,17 +153,85 @@ func visible(r rune) bool {
 	return !unicode.IsSpace(r)
 }
 
-// spaceControls replaces every control or format character (see controlChar) with a space.
+// spaceControls replaces every control or format character (see controlChar) with a space, and
+// a terminal's escape sequence (ESC [ 31 m, ESC ] … BEL) with one space for the whole: its
+// parameters are no part of the name ("Lee\x1b[31m" is Lee, not "Lee [31m").
 func spaceControls(s string) (string, bool) {
 	if _, bad := ControlChar(s, false); !bad {
 		return s, false
 	}
-	return strings.Map(func(r rune) rune {
-		if IsControl(r) {
-			return ' '
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if n := escapeSequence(s[i:]); n > 0 {
+			b.WriteByte(' ')
+			i += n
+			continue
 		}
-		return r
-	}, s), true
+		if IsControl(r) {
+			b.WriteByte(' ')
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String(), true
+}
+
+// escapeSequence is the length of the ECMA-48 control sequence s begins with: CSI (ESC [ or
+// U+009B, parameter and intermediate bytes, a final byte) or OSC (ESC ], up to BEL or ESC \);
+// 0 when s begins with none. An unterminated one runs to the end of s.
+func escapeSequence(s string) int {
+	var i int
+	switch {
+	case strings.HasPrefix(s, "\x1b["):
+		i = 2
+	case strings.HasPrefix(s, "\u009b"):
+		i = len("\u009b")
+	case strings.HasPrefix(s, "\x1b]"):
+		for i = 2; i < len(s); i++ {
+			if s[i] == '\a' {
+				return i + 1
+			}
+			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+				return i + 2
+			}
+		}
+		return len(s)
+	default:
+		return 0
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c >= 0x40 && c <= 0x7e {
+			return i + 1
+		} else if c < 0x20 || c >= 0x7f {
+			return i // not a well-formed sequence: what follows is text
+		}
+	}
+	return len(s)
+}
+
+// entity matches an HTML character reference ended by ';': named (&amp;), decimal (&#39;) or
+// hexadecimal (&#x27;). Only these: HTML also reads "&not" without its ';', and a company
+// named "Barnes&notice" would lose letters.
+var entity = regexp.MustCompile(`&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});`)
+
+// decodeEntities replaces the HTML character references in s with the characters they stand
+// for, and says whether it found any that stands for one.
+func decodeEntities(s string) (string, bool) {
+	if !strings.Contains(s, "&") {
+		return s, false
+	}
+	changed := false
+	out := entity.ReplaceAllStringFunc(s, func(ref string) string {
+		d := html.UnescapeString(ref)
+		if d != ref {
+			changed = true
+		}
+		return d
+	})
+	return out, changed
 }
 
 // StripFormat is s without its invisible format characters (Unicode Cf: zero-width spaces,

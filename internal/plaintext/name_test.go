@@ -28,6 +28,19 @@ func TestName_PlainTextOrNothing(t *testing.T) {
 		{"Ana <unclosed", "Ana", true},
 		{"O'Brien & <b>Sons</b>", "O'Brien & Sons", true},
 		{"Bo\x07b", "Bo b", true},
+		// A terminal's escape sequence goes whole, parameters and all.
+		{"Lee\x00\x1b[31m", "Lee", true},
+		{"\x1b[1;31mAna\x1b[0m Quispe", "Ana Quispe", true},
+		{"Ana\x1b]0;title\x07 Quispe", "Ana Quispe", true},
+		{"Ana\u009b2J Quispe", "Ana Quispe", true},
+		// HTML character references, as web forms export names: decoded, then neutralised.
+		{"O&#39;Brien", "O'Brien", true},
+		{"Smith &amp; Jones", "Smith & Jones", true},
+		{"Jos&eacute; P&#xE9;rez", "José Pérez", true},
+		{"&lt;script&gt;alert(1)&lt;/script&gt;Ana", "Ana", true},
+		{"Ana&#27;[31m", "Ana", true},
+		{"Barnes&notice Smith & Co", "Barnes&notice Smith & Co", false}, // no ';': no reference
+		{"AT&T", "AT&T", false},
 		{"Bob\u202Egnp.exe", "Bob gnp.exe", true},
 		{"Bob\nBobson", "Bob Bobson", true},
 		{"Ana\r\nBcc: victim@example.com", "", true},
