@@ -60,6 +60,12 @@ const (
 	unzipInMemory = 4 << 20
 )
 
+// shortDate is how a cell in Excel's short date format (built-in format 14, and 22 with a
+// time) reads. Excel shows it in the reading computer's regional format, which the workbook
+// does not record (1/1/1990 in the US, 01/01/1990 in Peru); excelize's default, mm-dd-yy, kept
+// two digits of the year. ISO 8601 is the one reading no one can take for another date.
+const shortDate = "yyyy-mm-dd"
+
 var (
 	zipMagic = []byte("PK\x03\x04")
 	// oleMagic starts a Compound File: an Excel 97–2003 .xls, or an encrypted .xlsx.
@@ -121,7 +127,8 @@ func openSpreadsheet(br *bufio.Reader, src io.Reader, sheet string) (*sheetReade
 		defer done()
 		path = inlined
 	}
-	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxUnzippedBytes, UnzipXMLSizeLimit: unzipInMemory})
+	f, err := excelize.OpenFile(path, excelize.Options{UnzipSizeLimit: maxUnzippedBytes, UnzipXMLSizeLimit: unzipInMemory,
+		ShortDatePattern: shortDate})
 	if err != nil {
 		if f != nil {
 			f.Close()
