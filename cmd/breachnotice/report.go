@@ -74,7 +74,7 @@ func printRegulatorReport(w io.Writer, rep *regulator.Report) error {
 		fmt.Fprintf(w, ", notices sent from %s", rep.NotifiedOn)
 	}
 	fmt.Fprintln(w)
-	if rep.Affected == 0 {
+	if rep.Affected == 0 && len(rep.Obligations) == 0 {
 		// No list yet: empty tables would read as "no regulator is owed anything".
 		for _, warn := range rep.Warnings {
 			fmt.Fprintln(w, "\nwarning: "+warn)
@@ -181,12 +181,12 @@ func (a *app) reportSamplesCommand() *cobra.Command {
 	var campaign, out string
 	cmd := &cobra.Command{
 		Use:   "samples --campaign ID --out DIR",
-		Short: "Write the sample notices regulators ask for and the website notice, with placeholders for personal data",
-		Long: `Write to DIR, as HTML: for every jurisdiction where a required regulator asks for a copy of
-the notice (California's Attorney General, for one), its residents' notice in every offered
-language, with [NAME], [REFERENCE] and [ENROLMENT CODE] where each customer's own values go
-(notice-<jurisdiction>-<locale>.html); and the website notice of substitute notice in every
-offered language (website-<locale>.html). No file holds anyone's personal data.`,
+		Short: "Write the sample notices for the regulators and the website notice, with placeholders for personal data",
+		Long: `Write to DIR, as HTML: for every jurisdiction where a regulator must be told, its residents'
+notice in every offered language, with [NAME], [REFERENCE] and [ENROLMENT CODE] where each
+customer's own values go (notice-<jurisdiction>-<locale>.html), saying which regulators ask for
+a copy of it (California's Attorney General, for one); and the website notice of substitute
+notice in every offered language (website-<locale>.html). No file holds anyone's personal data.`,
 		Args: cobra.NoArgs,
 		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			samples, err := ops.RegulatorSamples(cmd.Context(), cliActor(), campaign)
@@ -204,7 +204,11 @@ offered language (website-<locale>.html). No file holds anyone's personal data.`
 				if err := write(s.File, s.HTML); err != nil {
 					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s, %s notice (%s)\tfor %s\t\n", filepath.Join(out, s.File), s.Name, s.Locale, s.Profile, strings.Join(s.Regulators, "; "))
+				asked := "a copy for " + strings.Join(s.Regulators, "; ")
+				if len(s.Regulators) == 0 {
+					asked = "to file with " + strings.Join(s.Required, "; ")
+				}
+				fmt.Fprintf(tw, "%s\t%s, %s notice (%s)\t%s\t\n", filepath.Join(out, s.File), s.Name, s.Locale, s.Profile, asked)
 			}
 			for _, p := range samples.Website {
 				if err := write(p.File, p.HTML); err != nil {
@@ -213,7 +217,7 @@ offered language (website-<locale>.html). No file holds anyone's personal data.`
 				fmt.Fprintf(tw, "%s\twebsite notice, %s\tsubstitute notice\t\n", filepath.Join(out, p.File), p.Locale)
 			}
 			if len(samples.Samples) == 0 {
-				fmt.Fprintln(tw, "(no required regulator asks for a sample notice)\t\t\t")
+				fmt.Fprintln(tw, "(no regulator must be told: no sample notice to file)\t\t\t")
 			}
 			return tw.Flush()
 		}),

@@ -163,8 +163,9 @@ type RegulatorSamples struct {
 }
 
 // SampleNotice is the notice a jurisdiction's residents receive in one locale, with [NAME],
-// [REFERENCE] and [ENROLMENT CODE] for their own values, for the regulators that ask for a
-// copy (Regulators).
+// [REFERENCE] and [ENROLMENT CODE] for their own values: for the regulators that ask for a
+// copy (Regulators, empty when none does), and for counsel's filing with the others that must
+// be told there (Required).
 type SampleNotice struct {
 	File         string   `json:"file"`
 	Jurisdiction string   `json:"jurisdiction"`
@@ -172,6 +173,7 @@ type SampleNotice struct {
 	Locale       string   `json:"locale"`
 	Profile      string   `json:"profile"`
 	Regulators   []string `json:"regulators"`
+	Required     []string `json:"required"`
 	Subject      string   `json:"subject"`
 	HTML         string   `json:"html"`
 }
@@ -200,8 +202,9 @@ func (rs *RegulatorSamples) File(file string) (string, error) {
 	return "", breach.Errorf(breach.ENOTFOUND, "no sample notice %q", file)
 }
 
-// RegulatorSamples renders, for every jurisdiction where a required obligation asks for a copy
-// of the notice, that jurisdiction's residents' notice in every offered locale, and the
+// RegulatorSamples renders, for every jurisdiction where a regulator must be told (a required
+// obligation), that jurisdiction's residents' notice in every offered locale — saying which of
+// those regulators ask for a copy of it — and the
 // website notice of substitute notice in every offered locale — all without anyone's personal
 // data: the exposed categories are those of the jurisdiction's residents (of everyone, for the
 // website). Audited with the numbers of documents.
@@ -220,14 +223,18 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 		return nil, err
 	}
 	out := &RegulatorSamples{CampaignID: c.ID, Samples: []SampleNotice{}, Website: []WebsiteNotice{}}
-	regulators := map[string][]string{}
+	copyTo, required := map[string][]string{}, map[string][]string{}
 	var order []string
 	for _, o := range rep.Obligations {
-		if o.Required && slices.Contains(o.What, "sample_notice") {
-			if regulators[o.Jurisdiction] == nil {
-				order = append(order, o.Jurisdiction)
-			}
-			regulators[o.Jurisdiction] = append(regulators[o.Jurisdiction], o.Regulator)
+		if !o.Required {
+			continue
+		}
+		if required[o.Jurisdiction] == nil {
+			order = append(order, o.Jurisdiction)
+		}
+		required[o.Jurisdiction] = append(required[o.Jurisdiction], o.Regulator)
+		if slices.Contains(o.What, "sample_notice") {
+			copyTo[o.Jurisdiction] = append(copyTo[o.Jurisdiction], o.Regulator)
 		}
 	}
 	slices.Sort(order)
@@ -247,7 +254,8 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 				return nil, err
 			}
 			out.Samples = append(out.Samples, SampleNotice{File: "notice-" + j + "-" + l + ".html", Jurisdiction: j,
-				Name: regulator.Name(j), Locale: l, Profile: n.Jurisdiction, Regulators: regulators[j], Subject: n.Subject, HTML: n.HTML})
+				Name: regulator.Name(j), Locale: l, Profile: n.Jurisdiction, Regulators: append([]string{}, copyTo[j]...), Required: required[j],
+				Subject: n.Subject, HTML: n.HTML})
 		}
 	}
 	// The website notice is substitute notice, a provision of US state laws: it follows the

@@ -189,6 +189,25 @@ func TestRegulatorSamples_NoticesForTheRegulatorsThatAskAndTheWebsiteNoticeWitho
 		!strings.Contains(ca[0].Regulators[0], "California Attorney General") {
 		t.Errorf("California's samples: %+v", ca)
 	}
+	// Every place where a regulator must be told has its residents' notice, per locale, for
+	// counsel's filing, whether or not that regulator asks for a copy.
+	rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range rep.Obligations {
+		if !o.Required {
+			continue
+		}
+		for _, l := range c.Locales {
+			i := slices.IndexFunc(s.Samples, func(n operation.SampleNotice) bool { return n.Jurisdiction == o.Jurisdiction && n.Locale == l })
+			if i < 0 {
+				t.Errorf("no %s sample for %s, where %s must be told", l, o.Jurisdiction, o.Regulator)
+			} else if !slices.Contains(s.Samples[i].Required, o.Regulator) || s.Samples[i].Regulators == nil {
+				t.Errorf("%s: required %q, copy for %q; want %s among the required", s.Samples[i].File, s.Samples[i].Required, s.Samples[i].Regulators, o.Regulator)
+			}
+		}
+	}
 	if len(s.Website) != len(c.Locales) {
 		t.Errorf("website notices: %d for %d locales", len(s.Website), len(c.Locales))
 	}
