@@ -65,7 +65,6 @@ var fieldNames = map[string]field{
 var headerAliases = map[string]field{
 	"customerid": fieldCustomerID, "customer_number": fieldCustomerID, "customer_no": fieldCustomerID,
 	"client_id": fieldCustomerID, "account_id": fieldCustomerID, "subscriber_id": fieldCustomerID,
-	"cust_id": fieldCustomerID, "customer_#": fieldCustomerID, "cust_#": fieldCustomerID, "cust_no": fieldCustomerID,
 	"e_mail": fieldEmail, "mail": fieldEmail, "email_address": fieldEmail, "correo": fieldEmail,
 	"mobile": fieldPhone, "msisdn": fieldPhone, "phone_number": fieldPhone, "mobile_number": fieldPhone,
 	"cell": fieldPhone, "cellphone": fieldPhone, "telephone": fieldPhone, "tel": fieldPhone, "telefono": fieldPhone,
@@ -110,6 +109,7 @@ var weakAliases = map[string]field{
 	"cell_number": fieldPhone, "phone_no": fieldPhone, "mobile_no": fieldPhone, "telephone_number": fieldPhone,
 	"teléfono": fieldPhone, "celular": fieldPhone, "movil": fieldPhone, "móvil": fieldPhone, "téléphone": fieldPhone,
 	"preferred_language": fieldLocale, "langue": fieldLocale, "language_code": fieldLocale, "lang_code": fieldLocale,
+	"cust_id": fieldCustomerID, "customer_#": fieldCustomerID, "cust_#": fieldCustomerID, "cust_no": fieldCustomerID,
 	// "Phone #" as spreadsheets head it: kept as an attribute, the customer's only phone was
 	// never used.
 	"phone_#": fieldPhone, "mobile_#": fieldPhone, "cell_#": fieldPhone, "telephone_#": fieldPhone,

@@ -361,6 +361,12 @@ func TestParse_NumberSignHeaders(t *testing.T) {
 			t.Errorf("%s: row %+v, attributes %v; want the ID, the phone and the language read", id, r.Recipient, r.Extra)
 		}
 	}
+	// Beside a customer_id column, "Cust ID" stays what it was before it was an alias: an
+	// attribute (a list imported then must not be refused now for naming the ID twice).
+	rows, rejects, _ := mustParse(t, "customer_id,Cust ID,email\nC1,legacy-9,a@example.com\n", Options{})
+	if len(rejects) != 0 || len(rows) != 1 || rows[0].CustomerID != "C1" || rows[0].Attribute("cust_id") != "legacy-9" {
+		t.Errorf("beside customer_id: rows %+v, rejects%s", rows, describeRejects(rejects))
+	}
 }
 
 // A value that cannot be read in a column only a weak alias names costs the customer that
