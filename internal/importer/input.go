@@ -60,7 +60,7 @@ func (c crToLF) Read(p []byte) (int, error) {
 }
 
 // recordSource is where the importer reads a list's records: a CSV (recordReader) or a sheet
-// of a spreadsheet (sheetReader).
+// of a spreadsheet (sheetReader for .xlsx, odsReader for .ods).
 type recordSource interface {
 	// Read returns the next record, or io.EOF after the last; an error reading the input is a
 	// *readError.
@@ -75,11 +75,11 @@ type recordSource interface {
 func openList(counted, src io.Reader, opts Options) (recordSource, Format, error) {
 	br := bufio.NewReaderSize(counted, 256<<10)
 	if isWorkbook(br) {
-		sr, err := openSpreadsheet(br, src, opts.Sheet)
+		sr, sheet, err := openSpreadsheet(br, src, opts.Sheet)
 		if err != nil {
 			return nil, Format{}, err
 		}
-		return sr, Format{Sheet: sr.name}, nil
+		return sr, Format{Sheet: sheet}, nil
 	}
 	if opts.Sheet != "" {
 		return nil, Format{}, breach.Errorf(breach.EINVALID, "a sheet (%q) was named, but the list is not a spreadsheet: it reads as text (CSV)", opts.Sheet)

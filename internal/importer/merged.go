@@ -91,6 +91,13 @@ func (m *mergedCells) fill(row int64, cells []string, width int) []string {
 	return cells
 }
 
+// add appends a range that starts on the row being read, for a sheet whose ranges are met as
+// its rows are read (an .ods's, ods.go) rather than listed before them. The ranges already
+// taken up are let go, so that the slice holds no more than one row's.
+func (m *mergedCells) add(r mergedRange) {
+	m.ranges, m.next = append(m.ranges[m.next:], r), 0
+}
+
 // keep remembers the values of the top-left cells on row, once read (digits restored), for the
 // rows below them.
 func (m *mergedCells) keep(row int64, cells []string) {

@@ -43,8 +43,11 @@ import (
 // put inline first (sharedstrings.go), so that memory stays flat whatever the list's size (a
 // million-row Excel list: 40 MB of heap, read at about 20,000 rows/s).
 //
-// OpenDocument spreadsheets (.ods) and the binary .xls are refused with advice to save the list
-// as .xlsx or CSV: no maintained Go library reads .ods as a stream.
+// OpenDocument spreadsheets (.ods) are told apart by the mimetype entry of their zip, spooled in
+// the same way and within the same zip-bomb bounds, and read by odsReader (ods.go), which shares
+// with this reader the choice of sheet (chooseSheet) and the reading of a row's cells
+// (sheetColumns.cellRecord). Another OpenDocument file (a text document) and the binary .xls
+// are refused with advice.
 const (
 	// MaxSpreadsheetBytes is the largest workbook file accepted (a million rows of a customer
 	// list take about 40 MB).
@@ -81,16 +84,11 @@ func isWorkbook(br *bufio.Reader) bool {
 
 // sheetReader reads a worksheet's rows as records. Build one with openSpreadsheet; Close it.
 type sheetReader struct {
-	f     *excelize.File
-	name  string
-	rows  *excelize.Rows
-	row   int64 // the number of the row last read (1 = the first row of the sheet)
-	width int   // the header's number of columns, 0 until known
-	// cuttable marks the name columns (see recordReader.cuttable), exact the columns whose
-	// numbers must keep their digits (phone, customer_id).
-	cuttable, exact []bool
-	// phone is the phone column's index, -1 when none.
-	phone int
+	f    *excelize.File
+	name string
+	rows *excelize.Rows
+	row  int64 // the number of the row last read (1 = the first row of the sheet)
+	sheetColumns
 
 	// merged fills the cells under merged ranges (merged.go); nil when the sheet has none.
 	merged *mergedCells
@@ -102,23 +100,42 @@ type sheetReader struct {
 	rawCells []string
 }
 
-// openSpreadsheet opens the workbook that br starts, and the sheet named sheet (the first
-// visible sheet when empty). src is what br reads: when it is a file on disk, the workbook is
-// opened where it is instead of being copied. Errors are EINVALID *breach.Error for a workbook
-// that is not a customer list, *readError when the input could not be read.
-func openSpreadsheet(br *bufio.Reader, src io.Reader, sheet string) (*sheetReader, error) {
+// openSpreadsheet opens the workbook that br starts, and the sheet named sheet (see
+// chooseSheet when empty), whose name it returns. src is what br reads: when it is a file on
+// disk, the workbook is opened where it is instead of being copied. Errors are EINVALID
+// *breach.Error for a workbook that is not a customer list, *readError when the input could not
+// be read.
+func openSpreadsheet(br *bufio.Reader, src io.Reader, sheet string) (recordSource, string, error) {
 	if head, _ := br.Peek(len(oleMagic)); bytes.HasPrefix(head, oleMagic) {
-		return nil, breach.Errorf(breach.EINVALID, "the file is an Excel 97–2003 workbook (.xls) or a password-protected one, which cannot be read: save it as an Excel workbook (.xlsx) without a password, or as CSV")
+		return nil, "", breach.Errorf(breach.EINVALID, "the file is an Excel 97–2003 workbook (.xls) or a password-protected one, which cannot be read: save it as an Excel workbook (.xlsx) without a password, or as CSV")
 	}
 	path, cleanup, err := workbookFile(br, src)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	ods, inline, err := checkArchive(path)
+	if err != nil {
+		cleanup()
+		return nil, "", err
+	}
+	if ods {
+		// The spreadsheet is read from its file to the end: the copy goes once it is.
+		r, err := openODS(path, cleanup, sheet)
+		if err != nil {
+			return nil, "", err
+		}
+		return r, r.name, nil
 	}
 	defer cleanup()
-	inline, err := checkArchive(path)
+	s, err := openXlsx(path, inline, sheet)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
+	return s, s.name, nil
+}
+
+// openXlsx opens the sheet named sheet of the Excel workbook at path (see openSpreadsheet).
+func openXlsx(path string, inline bool, sheet string) (*sheetReader, error) {
 	if inline {
 		inlined, done, err := inlineSharedStrings(path)
 		if err != nil {
@@ -196,17 +213,26 @@ func tooBigWorkbook() error {
 	return breach.Errorf(breach.EINVALID, "the workbook is larger than %d MiB: split the list, or save it as CSV (which has no such limit)", MaxSpreadsheetBytes>>20)
 }
 
-// checkArchive reads the workbook's zip directory: it must be an Excel workbook, and its parts
-// must unzip within the limits (see maxUnzippedBytes, maxInMemoryParts). inline is set when
-// its shared-strings table is to be inlined (see inlineSharedStrings).
-func checkArchive(path string) (inline bool, err error) {
+// checkArchive reads the workbook's zip directory: it must be an Excel workbook or an
+// OpenDocument spreadsheet (ods), and its parts must unzip within the limits (see
+// maxUnzippedBytes, maxInMemoryParts). inline is set when an Excel workbook's shared-strings
+// table is to be inlined (see inlineSharedStrings).
+func checkArchive(path string) (ods, inline bool, err error) {
 	z, err := zip.OpenReader(path)
 	if err != nil {
-		return false, breach.Errorf(breach.EINVALID, "the file starts like a zip archive (.xlsx) but is not a readable one: it may be truncated or corrupt (%v)", err)
+		return false, false, breach.Errorf(breach.EINVALID, "the file starts like a zip archive (.xlsx) but is not a readable one: it may be truncated or corrupt (%v)", err)
 	}
 	defer z.Close()
+	if e := zipPart(z, "mimetype"); e != nil {
+		switch mime := openDocumentType(e); {
+		case strings.HasPrefix(mime, odsMimetype):
+			ods = true
+		case mime != "":
+			return false, false, breach.Errorf(breach.EINVALID, "the file is an OpenDocument %s, not a spreadsheet: import the list as a spreadsheet (.ods or .xlsx) or as CSV", openDocumentKind(mime))
+		}
+	}
 	var total, inMemory uint64
-	var contentTypes, workbook bool
+	var contentTypes, workbook, content bool
 	for _, e := range z.File {
 		name := strings.ToLower(strings.ReplaceAll(e.Name, `\`, "/"))
 		switch name {
@@ -216,48 +242,101 @@ func checkArchive(path string) (inline bool, err error) {
 			workbook = true
 		case sharedStringsPart:
 			inline = e.UncompressedSize64 > inlineAbove
-		case "mimetype":
-			if odsMimetype(e) {
-				return false, breach.Errorf(breach.EINVALID, "the file is an OpenDocument spreadsheet (.ods), which is not read: save it as an Excel workbook (.xlsx) or as CSV")
-			}
+		case odsContent:
+			content = true
 		}
 		total += e.UncompressedSize64
-		onDisk := (strings.HasPrefix(name, "xl/worksheets/sheet") || name == sharedStringsPart) && e.UncompressedSize64 > unzipInMemory
+		// An .ods's content is read as a stream (ods.go), and its other parts not at all.
+		onDisk := !ods && (strings.HasPrefix(name, "xl/worksheets/sheet") || name == sharedStringsPart) && e.UncompressedSize64 > unzipInMemory ||
+			ods && name == odsContent
 		if !onDisk {
 			inMemory += e.UncompressedSize64
 		}
 		if total > maxUnzippedBytes || inMemory > maxInMemoryParts {
-			return false, breach.Errorf(breach.EINVALID, "the workbook unzips to more than %d MiB (or its parts other than the sheets to more than %d MiB): this is not a customer list but, most likely, a zip bomb",
+			return false, false, breach.Errorf(breach.EINVALID, "the workbook unzips to more than %d MiB (or its parts other than the sheets to more than %d MiB): this is not a customer list but, most likely, a zip bomb",
 				maxUnzippedBytes>>20, maxInMemoryParts>>20)
 		}
 	}
-	if !contentTypes || !workbook {
-		return false, breach.Errorf(breach.EINVALID, "the file is a zip archive but not an Excel workbook (.xlsx): import the CSV or .xlsx inside it")
+	switch {
+	case ods && !content:
+		return false, false, breach.Errorf(breach.EINVALID, "the OpenDocument spreadsheet (.ods) has no content.xml: it may be truncated or corrupt")
+	case ods:
+		return true, false, nil
+	case !contentTypes || !workbook:
+		return false, false, breach.Errorf(breach.EINVALID, "the file is a zip archive but not an Excel workbook (.xlsx) nor an OpenDocument spreadsheet (.ods): import the CSV or spreadsheet inside it")
 	}
-	return inline, nil
+	return false, inline, nil
 }
 
-// odsMimetype reports whether a zip's mimetype entry says OpenDocument spreadsheet.
-func odsMimetype(e *zip.File) bool {
+// odsMimetype is what the mimetype entry of an OpenDocument spreadsheet starts with (a
+// spreadsheet template's adds "-template").
+const odsMimetype = "application/vnd.oasis.opendocument.spreadsheet"
+
+// openDocumentType returns what a zip's mimetype entry says when it names an OpenDocument
+// type, else "".
+func openDocumentType(e *zip.File) string {
 	if e.UncompressedSize64 > 256 {
-		return false
+		return ""
 	}
 	r, err := e.Open()
 	if err != nil {
-		return false
+		return ""
 	}
 	defer r.Close()
 	b, _ := io.ReadAll(io.LimitReader(r, 256))
-	return strings.HasPrefix(string(b), "application/vnd.oasis.opendocument.spreadsheet")
+	mime := strings.TrimSpace(string(b))
+	if !strings.HasPrefix(mime, "application/vnd.oasis.opendocument.") {
+		return ""
+	}
+	return mime
 }
 
-// pickSheet returns the sheet named name (exactly, or else in any letter case), or when name
-// is empty the one visible sheet that has rows — not a chart sheet, which has none, nor an
+// openDocumentKind names an OpenDocument type other than a spreadsheet as its user knows it.
+func openDocumentKind(mime string) string {
+	kind, _, _ := strings.Cut(strings.TrimPrefix(mime, "application/vnd.oasis.opendocument."), "-")
+	switch kind {
+	case "text":
+		return "text document (.odt)"
+	case "presentation":
+		return "presentation (.odp)"
+	case "graphics":
+		return "drawing (.odg)"
+	}
+	return "document (" + breach.Clip(mime) + ")"
+}
+
+// pickSheet returns the sheet of the workbook that chooseSheet chooses.
+func pickSheet(f *excelize.File, name string) (string, error) {
+	var sheets []sheetInfo
+	for _, s := range f.GetSheetList() {
+		info := sheetInfo{name: s}
+		if name == "" { // only then are they looked into
+			visible, err := f.GetSheetVisible(s)
+			info.hidden = err != nil || !visible
+			info.rows, info.header = hasRows(f, s)
+		}
+		sheets = append(sheets, info)
+	}
+	return chooseSheet(sheets, name)
+}
+
+// sheetInfo is what chooseSheet needs to know of a sheet: its name, whether it is hidden, and
+// whether it holds rows (see hasRows), with its first row.
+type sheetInfo struct {
+	name   string
+	hidden bool
+	rows   bool
+	header []string
+}
+
+// chooseSheet returns the sheet named name (exactly, or else in any letter case), or when
+// name is empty the one visible sheet that has rows — not a chart sheet, which has none, nor an
 // empty one — else the first visible sheet. A workbook with several visible sheets that have
 // rows is refused unless name says which: taking the first, the customers on the other tabs
-// (a "Chile" tab beside "Peru") were never told, and nothing said so.
-func pickSheet(f *excelize.File, name string) (string, error) {
-	sheets := f.GetSheetList()
+// (a "Chile" tab beside "Peru") were never told, and nothing said so. sheets are the
+// workbook's, in the order of its tabs; their hidden, rows and header are only read when name
+// is empty.
+func chooseSheet(sheets []sheetInfo, name string) (string, error) {
 	if len(sheets) == 0 {
 		return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet")
 	}
@@ -265,19 +344,17 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 		first := ""
 		var withRows, hidden []string
 		for _, s := range sheets {
-			visible, err := f.GetSheetVisible(s)
-			if err == nil && visible && first == "" {
-				first = s
+			if !s.hidden && first == "" {
+				first = s.name
 			}
-			rows, header := hasRows(f, s)
 			switch {
-			case !rows:
-			case err == nil && visible:
-				withRows = append(withRows, s)
-			case slices.ContainsFunc(header, func(h string) bool { return headerField(h) == fieldCustomerID }):
+			case !s.rows:
+			case !s.hidden:
+				withRows = append(withRows, s.name)
+			case slices.ContainsFunc(s.header, func(h string) bool { return headerField(h) == fieldCustomerID }):
 				// Hidden, and headed like a list of customers: a hidden sheet of the
 				// drop-down values of a column (the usual reason to hide one) is not.
-				hidden = append(hidden, s)
+				hidden = append(hidden, s.name)
 			}
 		}
 		// A hidden sheet with rows is no list of its own beside no visible one (a workbook
@@ -285,7 +362,7 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 		// "Chile" tab were skipped unseen.
 		switch {
 		case len(withRows) == 0:
-			return cmp.Or(first, sheets[0]), nil
+			return cmp.Or(first, sheets[0].name), nil
 		case len(withRows) == 1 && len(hidden) == 0:
 			return withRows[0], nil
 		}
@@ -299,15 +376,19 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 		return "", breach.Errorf(breach.EINVALID, "the workbook has %d sheets with rows (%s): say which one is the list (--sheet NAME on the command line, sheet=NAME in the API, the Sheet box in the console); if the customers are on several, import each sheet in turn",
 			len(quoted), strings.Join(quoted, ", "))
 	}
-	if slices.Contains(sheets, name) {
+	names := make([]string, len(sheets))
+	for i, s := range sheets {
+		names[i] = s.name
+	}
+	if slices.Contains(names, name) {
 		return name, nil
 	}
-	for _, s := range sheets {
+	for _, s := range names {
 		if strings.EqualFold(s, name) {
 			return s, nil
 		}
 	}
-	return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet %q (its sheets: %s)", name, strings.Join(sheets, ", "))
+	return "", breach.Errorf(breach.EINVALID, "the workbook has no sheet %q (its sheets: %s)", name, strings.Join(names, ", "))
 }
 
 // hasRows reports whether sheet holds a list: two rows with a value (a header and a row
@@ -342,22 +423,10 @@ const maxSheetProbe = 1000
 
 // useHeader tells the reader the header's columns, once read.
 func (s *sheetReader) useHeader(cols columns, width int) {
-	s.width = width
+	s.use(cols, width)
 	if s.merged != nil {
 		s.merged.header = s.row
 	}
-	s.cuttable, s.exact = make([]bool, width), make([]bool, width)
-	for _, f := range []field{fieldName, fieldFirstName, fieldLastName} {
-		if i := cols.index[f]; i >= 0 {
-			s.cuttable[i] = true
-		}
-	}
-	for _, f := range []field{fieldPhone, fieldCustomerID} {
-		if i := cols.index[f]; i >= 0 {
-			s.exact[i] = true
-		}
-	}
-	s.phone = cols.index[fieldPhone]
 }
 
 // Read returns the next row that has a value, as a record, or io.EOF after the last. Rows
@@ -396,19 +465,66 @@ func (s *sheetReader) Read() (record, error) {
 
 // record applies the row limits to a row's cells, as recordReader does to a CSV's fields.
 func (s *sheetReader) record(cells []string) record {
-	rec := record{line: s.row, problemColumn: -1}
 	if s.merged != nil && s.width > 0 {
 		cells = s.merged.fill(s.row, cells, s.width)
 	}
+	rec := s.cellRecord(s.row, cells, 0, s.digits)
+	if s.merged != nil && s.width > 0 {
+		s.merged.keep(s.row, rec.fields)
+	}
+	if rec.problem != "" {
+		rec.shrink()
+	}
+	return rec
+}
+
+// sheetColumns is what a spreadsheet's reader knows of the header's columns, for the limits
+// and readings of cellRecord. sheetReader (.xlsx) and odsReader (.ods) share it, so that a list
+// reads alike whichever spreadsheet saved it.
+type sheetColumns struct {
+	width int // the header's number of columns, 0 until known
+	// cuttable marks the name columns (see recordReader.cuttable), exact the columns whose
+	// numbers must keep their digits (phone, customer_id).
+	cuttable, exact []bool
+	// phone is the phone column's index, -1 when none.
+	phone int
+}
+
+// use takes the header's columns, once read.
+func (c *sheetColumns) use(cols columns, width int) {
+	c.width = width
+	c.cuttable, c.exact = make([]bool, width), make([]bool, width)
+	for _, f := range []field{fieldName, fieldFirstName, fieldLastName} {
+		if i := cols.index[f]; i >= 0 {
+			c.cuttable[i] = true
+		}
+	}
+	for _, f := range []field{fieldPhone, fieldCustomerID} {
+		if i := cols.index[f]; i >= 0 {
+			c.exact[i] = true
+		}
+	}
+	c.phone = cols.index[fieldPhone]
+}
+
+// cellRecord applies the row limits to the cells of spreadsheet row row, as recordReader does
+// to a CSV's fields, and reads the numbers of the exact columns as their digits where the cell
+// shows fewer (see below). over counts the row's bytes that its reader did not keep (past what
+// a field or a row may hold): they count towards MaxRowBytes as if kept. digits returns the
+// integer that the row's cell in a column holds, and whether it is lossy (see
+// sheetReader.digits); it is called only for cells that need it. The record is not shrunk:
+// the caller does so once it has kept what it needs of its values (merged cells).
+func (c *sheetColumns) cellRecord(row int64, cells []string, over int, digits func(col int) (string, bool)) record {
+	rec := record{line: row, problemColumn: -1}
 	if len(cells) > MaxRowFields {
 		cells = cells[:MaxRowFields]
 		rec.problem, rec.oversize = rowTooWide, true
 	}
-	size := 0
-	for i, c := range cells {
-		if len(c) > MaxFieldBytes {
-			if i < len(s.cuttable) && s.cuttable[i] {
-				cells[i] = c[:MaxFieldBytes]
+	size := over
+	for i, v := range cells {
+		if len(v) > MaxFieldBytes {
+			if i < len(c.cuttable) && c.cuttable[i] {
+				cells[i] = v[:MaxFieldBytes]
 			} else if rec.problem == "" {
 				rec.problem, rec.problemColumn = fmt.Sprintf("field is longer than %d KiB", MaxFieldBytes>>10), i
 			}
@@ -418,50 +534,44 @@ func (s *sheetReader) record(cells []string) record {
 	if size > MaxRowBytes && !rec.oversize {
 		rec.problem, rec.problemColumn, rec.oversize = rowTooLong, -1, true
 	}
-	for len(cells) < s.width {
+	for len(cells) < c.width {
 		cells = append(cells, "")
 	}
-	if s.width > 0 && len(cells) > s.width && allEmpty(cells[s.width:]) {
+	if c.width > 0 && len(cells) > c.width && allEmpty(cells[c.width:]) {
 		// A helper formula showing "" or a stray space right of the data, as a CSV's
 		// trailing delimiters: the row is read at the header's width (see fieldStrings).
-		cells = cells[:s.width]
+		cells = cells[:c.width]
 	}
-	for i, c := range cells {
-		if i >= len(s.exact) || !s.exact[i] {
+	for i, v := range cells {
+		if i >= len(c.exact) || !c.exact[i] {
 			continue
 		}
-		c = strings.TrimSpace(c)
-		long := scientific.MatchString(c) || len(c) > maxExactDigits && strings.Trim(c, "0123456789") == ""
-		formatted := !long && i == s.phone && formattedNumber.MatchString(c)
+		v = strings.TrimSpace(v)
+		long := scientific.MatchString(v) || len(v) > maxExactDigits && strings.Trim(v, "0123456789") == ""
+		formatted := !long && i == c.phone && formattedNumber.MatchString(v)
 		if !long && !formatted {
 			continue
 		}
-		switch digits, lossy := s.digits(i); {
+		switch digits, lossy := digits(i); {
 		case formatted:
 			// A phone 987,654,321 or 987654321.00 through a number format: the integer behind
 			// it is the number (read as shown, it was refused). Not a customer_id: an ID is
 			// read as shown, as the list saved as CSV shows it and as earlier imports of the
 			// campaign stored it — read otherwise, a workbook imported again would make its
 			// customers new ones, each notified twice.
-			if digits != "" && sameInteger(c, digits) {
+			if digits != "" && sameInteger(v, digits) {
 				cells[i] = digits
 			}
 		case lossy && rec.problem == "":
 			rec.problem, rec.problemColumn = fmt.Sprintf("%s is a number of more than %d digits, and Excel keeps only %d: its last digits may be another customer's; format the column as text and export the list again",
-				breach.Clip(c), maxExactDigits, maxExactDigits), i
-		case digits != "" && strings.TrimLeft(digits, "0") != strings.TrimLeft(c, "0"):
+				breach.Clip(v), maxExactDigits, maxExactDigits), i
+		case digits != "" && strings.TrimLeft(digits, "0") != strings.TrimLeft(v, "0"):
 			// Only when the digits shown are not the number's: a number format that pads it
 			// with zeros (0000001234567890) shows it whole, and is read as the user sees it.
 			cells[i] = digits
 		}
 	}
-	if s.merged != nil && s.width > 0 {
-		s.merged.keep(s.row, cells)
-	}
 	rec.fields = cells
-	if rec.problem != "" {
-		rec.shrink()
-	}
 	return rec
 }
 
@@ -521,7 +631,14 @@ func (s *sheetReader) digits(col int) (digits string, lossy bool) {
 	if col >= len(s.rawCells) {
 		return "", false
 	}
-	raw := strings.TrimSpace(s.rawCells[col])
+	return integerDigits(s.rawCells[col])
+}
+
+// integerDigits reads a cell's raw value (the number it holds, not as shown) as the digits of
+// an integer, when it is one. A value written as digits is taken as written; one written as a
+// float of more than maxExactDigits digits is lossy: which integer it was is not known.
+func integerDigits(raw string) (digits string, lossy bool) {
+	raw = strings.TrimSpace(raw)
 	if raw != "" && strings.Trim(raw, "0123456789") == "" {
 		return raw, false
 	}

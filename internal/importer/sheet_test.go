@@ -355,9 +355,9 @@ func TestImport_XlsxZipBombIsRefused(t *testing.T) {
 }
 
 // TestImport_OtherArchivesAndWorkbooksAreRefusedWithAdvice: a zip that is no workbook, an
-// OpenDocument spreadsheet and a binary .xls are each refused with what to do instead.
+// OpenDocument text document and a binary .xls are each refused with what to do instead.
 func TestImport_OtherArchivesAndWorkbooksAreRefusedWithAdvice(t *testing.T) {
-	ods := zipOf(t, [2]string{"mimetype", "application/vnd.oasis.opendocument.spreadsheet"}, [2]string{"content.xml", "<office:document-content/>"})
+	odt := zipOf(t, [2]string{"mimetype", "application/vnd.oasis.opendocument.text"}, [2]string{"content.xml", "<office:document-content/>"})
 	xls := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 4096)...)
 	for _, tt := range []struct {
 		name string
@@ -365,7 +365,7 @@ func TestImport_OtherArchivesAndWorkbooksAreRefusedWithAdvice(t *testing.T) {
 		want string
 	}{
 		{"zip of a CSV", zipOf(t, [2]string{"customers.csv", "customer_id,email\n"}), "not an Excel workbook"},
-		{"ods", ods, ".ods"},
+		{"odt", odt, "text document (.odt)"},
 		{"xls", xls, ".xls"},
 		{"truncated xlsx", thousandRowWorkbook(t, 10)[:2000], "corrupt"},
 	} {
