@@ -33,7 +33,8 @@ import (
 // one element with a repeat count: a sheet ends with a row repeated a million times. Blank rows
 // are skipped whatever their count, as blank lines are in a CSV, and blank cells are not
 // expanded past the last cell with a value; a row or cell with a value that is repeated is
-// read as many times as it is shown (a row up to maxODSRepeat, a cell up to MaxRowFields+1).
+// read as many times as it is shown (a cell up to MaxRowFields+1 times; rows up to row
+// maxODSRows).
 //
 // Memory: one row at a time, whatever the sheet's size. A cell's text is kept up to one byte
 // over MaxFieldBytes and a row's up to MaxRowBytes, the bytes past them only counted; a token
@@ -49,6 +50,10 @@ const (
 	maxODSToken = 16 << 20
 	// maxODSDepth bounds the elements open at once: a sheet's rows are six deep.
 	maxODSDepth = 256
+	// maxODSRows is the last row a value may be on: the rows of Excel's and of LibreOffice's
+	// usual sheet. A row's repeat count makes many rows of one element, and past a million
+	// the work of reading them would no longer be bounded by a list's.
+	maxODSRows = 1 << 20
 )
 
 // odsReader reads a sheet of an OpenDocument spreadsheet as records. Build one with openODS;
@@ -201,12 +206,12 @@ func (o *odsReader) Read() (record, error) {
 		case allEmpty(row.cells):
 			o.row += n
 			continue
-		case o.row+n > maxODSRepeat:
-			return record{}, &readError{fmt.Errorf("sheet %q has more than %d rows", o.name, maxODSRepeat)}
+		case o.row+n > maxODSRows:
+			return record{}, &readError{fmt.Errorf("sheet %q has rows past row %d", o.name, maxODSRows)}
 		}
 		o.row++
 		for _, s := range row.spans {
-			o.merged.add(mergedRange{col: uint16(s.col), top: uint32(o.row), bottom: uint32(min(o.row+int64(s.rows)-1, maxODSRepeat))})
+			o.merged.add(mergedRange{col: uint16(s.col), top: uint32(o.row), bottom: uint32(min(o.row+int64(s.rows)-1, maxODSRows))})
 		}
 		if o.repeat = n - 1; o.repeat > 0 {
 			o.last = row
@@ -467,10 +472,15 @@ func (o *odsReader) paragraph() error {
 					n := 1
 					for _, a := range el.Attr {
 						if a.Name.Local == "c" {
-							n = int(min(repeatCount(a.Value), MaxFieldBytes+1))
+							n = int(repeatCount(a.Value))
 						}
 					}
-					o.write(strings.Repeat(" ", n))
+					keep := min(n, MaxFieldBytes+1-len(o.text))
+					o.text = append(o.text, spaces[:keep%len(spaces)]...)
+					for range keep / len(spaces) {
+						o.text = append(o.text, spaces...)
+					}
+					o.dropped += n - keep
 				case "tab":
 					o.write("\t")
 				default:
@@ -495,6 +505,8 @@ func (o *odsReader) paragraph() error {
 		}
 	}
 }
+
+var spaces = strings.Repeat(" ", 1024)
 
 // write appends s to the cell's text, as far as MaxFieldBytes+1 bytes: the rest is counted.
 func (o *odsReader) write(s string) {

@@ -417,3 +417,40 @@ func TestImport_Ods200000RowsInFlatMemory(t *testing.T) {
 	}
 	t.Logf("heap %d MB before, at most %d MB while reading %d rows", before>>20, peak>>20, n)
 }
+
+// FuzzReadODS runs the whole parse over an .ods whose sheet holds arbitrary XML after a valid
+// header row. Whatever it holds, parse must not panic, must account for every row it read, and
+// must end in time: a repeat count is never looped through blank.
+func FuzzReadODS(f *testing.F) {
+	for _, s := range []string{
+		odsRowXML(str("C1"), str("a@example.com")),
+		`<table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16384"/></table:table-row>`,
+		`<table:table-row table:number-rows-repeated="3">` + str("C1") + `</table:table-row>`,
+		odsRowXML(`<table:table-cell table:number-rows-spanned="9" table:number-columns-spanned="2"><text:p>x</text:p></table:table-cell>`, `<table:covered-table-cell/>`),
+		odsRowXML(str("C1"), `<table:table-cell><text:p>a<text:s text:c="99999999"/>b</text:p></table:table-cell>`),
+		`<table:table-row-group><table:table-header-rows>` + odsRowXML(str("C2"), num("1e300", "1E+300")) + `</table:table-header-rows></table:table-row-group>`,
+		`<table:table-row><table:table-cell><table:table table:name="inner"><table:table-row/></table:table></table:table-cell></table:table-row>`,
+		`</table:table><table:table table:name="x">`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		data := odsWith(t, "", func(w io.Writer) {
+			io.WriteString(w, `<table:table table:name="S">`+odsRowXML(str("customer_id"), str("email"), str("phone"), str("name")))
+			w.Write(body)
+			io.WriteString(w, `</table:table>`)
+		})
+		start := time.Now()
+		rows, rejects, imp, err := runParse(newTestImporter(t), data, Options{Sheet: "S"})
+		if d := time.Since(start); d > fuzzDeadline {
+			t.Fatalf("parse took %v", d)
+		}
+		if err != nil {
+			if !isInvalid(err) {
+				t.Fatalf("parse failed with %v, want an EINVALID error", err)
+			}
+			return
+		}
+		checkCounts(t, imp, rows, rejects)
+	})
+}

@@ -87,7 +87,7 @@ func odsSheets(r io.Reader) ([]sheetInfo, error) {
 			if !isEmpty {
 				depth++
 			}
-		case local == "table":
+		case local == "table" && depth > 0:
 			if depth--; depth == 0 {
 				s := &sheets[len(sheets)-1]
 				s.rows = p.valued >= 2
