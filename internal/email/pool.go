@@ -31,8 +31,9 @@ type PoolOptions struct {
 	// Limiter enforces the relays' own rates (Relay.Rate); nil enforces none.
 	Limiter RelayLimiter
 	// Faults is how many failures in a row (refused or dropped connections, timeouts, 4xx
-	// replies) set a relay aside; SetAside is the first cool-down, doubled after each failed
-	// probe up to MaxSetAside.
+	// replies, and with several relays 5xx refusals not of the recipient's address) set a
+	// relay aside; SetAside is the first cool-down, doubled after each failed probe up to
+	// MaxSetAside.
 	Faults      int
 	SetAside    time.Duration
 	MaxSetAside time.Duration
@@ -49,7 +50,8 @@ const (
 	// TryFailed: the relay failed temporarily (refused or dropped connection, timeout, 4xx).
 	TryFailed TryResult = "failed"
 	// TryRejected: the relay refused the message or its recipient for good (5xx): the
-	// customer's outcome, not a fault of the relay.
+	// customer's outcome when the relay said the address was at fault, or when every relay
+	// refused (see Pool).
 	TryRejected TryResult = "rejected"
 )
 
@@ -78,15 +80,26 @@ type Receipt struct {
 //
 // No message goes to a second relay after one accepted it: it is tried on another relay, in
 // the same Send, only when the first failed before accepting it — a refused connection, a 4xx
-// reply, a network failure before the data — or answered 4xx at the end of the data (it said
-// no). A timeout or a dropped connection after the data went out leaves the message possibly
-// delivered: that failure is the queue's to retry, exactly as with one relay. A 5xx reply is
-// the customer's outcome and is returned as it is.
+// reply, a network failure before the data — or said no at the end of the data. A timeout or
+// a dropped connection after the data went out leaves the message possibly delivered: that
+// failure is the queue's to retry, exactly as with one relay.
 //
-// Each relay has a circuit breaker: Faults temporary failures in a row set it aside for
-// SetAside; after that one message probes it, and either brings it back or sets it aside for
-// twice as long (up to MaxSetAside). Each worker process judges the relays on its own
-// evidence.
+// A 5xx reply that the relay puts down to the recipient's address (Error.RecipientFault: no
+// such mailbox, mailbox full) is the customer's outcome and is returned as it is. Any other
+// 5xx — a policy refusal (5.7.x), "relaying denied", a bare 550 — may be that relay's own
+// rules or account (an unverified sender domain, a suspended account answering at the data):
+// with one relay it is returned as the customer's outcome (the dispatch's failure guard
+// pauses a campaign every notice of which is refused), but with several the message is tried
+// on the others first, and such a refusal counts toward the relay's breaker like a temporary
+// failure. A relay that refused every message lost its weight's share of the customers for
+// good, and the campaign completed as if nothing had happened (an acceptance walk: 300 of
+// 600). A refusal delivered nothing, so the next relay cannot make a second copy. The answer
+// is permanent only when every relay tried refused; when one failed temporarily, its failure
+// is returned, for the queue to try again.
+//
+// Each relay has a circuit breaker: Faults failures in a row set it aside for SetAside; after
+// that one message probes it, and either brings it back or sets it aside for twice as long
+// (up to MaxSetAside). Each worker process judges the relays on its own evidence.
 type Pool struct {
 	relays  []*poolRelay
 	limiter RelayLimiter
@@ -144,14 +157,17 @@ func (p *Pool) Send(ctx context.Context, m Message) (string, error) {
 func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 	var rc Receipt
 	tried := make(map[*poolRelay]bool, len(p.relays))
-	var last *Error
+	var last, temporary *Error // the last failure, and the last temporary one
 	for {
 		r := p.choose(tried)
 		if r == nil {
-			if last == nil {
-				last = &Error{Err: ErrNoRelay, stage: "relay"}
+			switch {
+			case temporary != nil:
+				return rc, temporary // a relay may yet take it: the queue tries again
+			case last != nil:
+				return rc, last // every relay tried refused it
 			}
-			return rc, last
+			return rc, &Error{Err: ErrNoRelay, stage: "relay"}
 		}
 		tried[r] = true
 		if r.Rate > 0 && p.limiter != nil {
@@ -177,14 +193,19 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 			// was asked of the relay.
 			p.abandon(r)
 			return rc, e
-		case e.Permanent:
+		case e.Permanent && (e.RecipientFault() || len(p.relays) == 1):
 			p.settle(r)
 			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected})
 			return rc, e
+		case e.Permanent:
+			until := p.fault(r)
+			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected, SetAsideUntil: until})
+			last = e
+			continue
 		}
 		until := p.fault(r)
 		rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryFailed, SetAsideUntil: until})
-		last = e
+		last, temporary = e, e
 		if e.MaybeDelivered() {
 			return rc, e
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/emersion/go-smtp"
 	"net"
 	"strconv"
 	"strings"
@@ -210,9 +211,11 @@ func TestPool_SetsAsideAFailingRelay(t *testing.T) {
 	}
 }
 
-func TestPool_PermanentReplyIsNotTriedElsewhere(t *testing.T) {
+// A refusal the relay puts down to the address (5.1.1: no such mailbox) is the customer's
+// outcome: no other relay is asked.
+func TestPool_RecipientsRefusalIsNotTriedElsewhere(t *testing.T) {
 	a, b := newSink(t), newSink(t)
-	a.fail("RCPT", 550)
+	a.refuse("RCPT", 1, 550, smtp.EnhancedCode{5, 1, 1})
 	p := NewPool([]Relay{relayFor(a, 1), relayFor(b, 1)}, nil, PoolOptions{Conns: 1})
 	defer p.Close()
 
@@ -226,6 +229,61 @@ func TestPool_PermanentReplyIsNotTriedElsewhere(t *testing.T) {
 	}
 	if got := len(b.received()); got != 0 {
 		t.Errorf("the other relay received %d messages after a 5xx, want 0", got)
+	}
+}
+
+// A relay that refuses every message with a policy code (an unverified sender domain, a
+// suspended account answering at the end of the data) loses no customer: each notice it
+// refuses goes to the other relay, and after Faults refusals in a row it is set aside. The
+// acceptance walk's campaign had that relay's 300 of 600 customers failed for good.
+func TestPool_RelayRefusingEverythingLosesNoCustomer(t *testing.T) {
+	bad, good := newSink(t), newSink(t)
+	bad.refuse("DATA", 100, 550, smtp.EnhancedCode{5, 7, 1})
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := NewPool([]Relay{relayFor(bad, 1), relayFor(good, 1)}, nil, PoolOptions{Conns: 1, Faults: 3, Now: clock.now})
+	defer p.Close()
+
+	counts := map[string]map[TryResult]int{}
+	aside := 0
+	for i := range 20 {
+		rc, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("c%d@example.net", i)))
+		if err != nil {
+			t.Fatalf("notice %d: %v, want the other relay to take it", i, err)
+		}
+		tally(rc.Tries, counts)
+		for _, tr := range rc.Tries {
+			if !tr.SetAsideUntil.IsZero() {
+				aside++
+			}
+		}
+	}
+	badName := relayFor(bad, 1).Name
+	if len(good.received()) != 20 || len(bad.received()) != 0 || counts[badName][TryRejected] != 3 || aside != 1 {
+		t.Errorf("good received %d, bad %d; bad's refusals %d, set aside %d times; want 20, 0, 3 (Faults), once",
+			len(good.received()), len(bad.received()), counts[badName][TryRejected], aside)
+	}
+}
+
+// When every relay refuses a notice for a reason not of its address, the refusal stands (the
+// notice itself is refused: a permanent failure); when another relay failed only for now, the
+// queue tries again.
+func TestPool_RefusedByEveryRelayIsPermanentUnlessOneFailedForNow(t *testing.T) {
+	a, b := newSink(t), newSink(t)
+	a.refuse("DATA", 1, 550, smtp.EnhancedCode{5, 7, 1})
+	b.refuse("DATA", 1, 554, smtp.EnhancedCode{5, 7, 1})
+	p := NewPool([]Relay{relayFor(a, 1), relayFor(b, 1)}, nil, PoolOptions{Conns: 1})
+	defer p.Close()
+	rc, err := p.Deliver(context.Background(), testMessage("x@example.net"))
+	var e *Error
+	if !errors.As(err, &e) || !e.Permanent || len(rc.Tries) != 2 {
+		t.Errorf("refused by both: %v after %+v, want a permanent failure after two tries", err, rc.Tries)
+	}
+
+	a.refuse("DATA", 1, 550, smtp.EnhancedCode{5, 7, 1})
+	b.refuse("DATA", 1, 451, smtp.EnhancedCode{4, 3, 0})
+	rc, err = p.Deliver(context.Background(), testMessage("y@example.net"))
+	if !errors.As(err, &e) || e.Permanent || len(rc.Tries) != 2 {
+		t.Errorf("refused by one, deferred by the other: %v after %+v, want a temporary failure", err, rc.Tries)
 	}
 }
 

@@ -83,6 +83,16 @@ func (s *sink) fail(command string, code int) {
 	s.faults[command] = append(s.faults[command], &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: "injected failure"})
 }
 
+// refuse makes the sink answer command's next n uses with code and the enhanced code enh
+// ("5.7.1"), as a relay's policy or a mailbox's absence is answered.
+func (s *sink) refuse(command string, n, code int, enh smtp.EnhancedCode) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults[command] = append(s.faults[command], &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: "injected refusal"})
+	}
+}
+
 func (s *sink) fault(command string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
