@@ -56,11 +56,12 @@ func (a *app) campaignRetryFailedCommand() *cobra.Command {
 	var channel string
 	cmd := &cobra.Command{
 		Use:   "retry-failed ID --channel email|sms",
-		Short: "Send again a running or paused campaign's failed notices, once their relay or provider is fixed",
-		Long: `Put the failed notices of one channel of a running or paused campaign back in the queue, their
-attempts counted from zero: what a relay or provider failed for good while it was down or
-misconfigured (the workers pause a campaign whose notices keep failing). Only the customers
-nothing has reached and nothing is on its way to; bounced and suppressed notices stay.`,
+		Short: "Send again a campaign's failed notices, once their relay or provider is fixed",
+		Long: `Put the failed notices of one channel of a running, paused or completed campaign back in the
+queue, their attempts counted from zero: what a relay or provider failed for good while it was
+down or misconfigured (the workers pause a campaign whose notices keep failing). Only the
+customers nothing has reached and nothing is on its way to; bounced and suppressed notices stay.
+A completed campaign with notices put back runs again until they are settled.`,
 		Args: cobra.ExactArgs(1),
 		RunE: a.withOps(func(cmd *cobra.Command, args []string, ops *operation.Service) error {
 			n, err := ops.RequeueFailed(cmd.Context(), cliActor(), args[0], breach.Channel(channel))

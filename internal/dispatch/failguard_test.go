@@ -176,8 +176,57 @@ func TestRequeueFailed_SendsAgainWhatTheBrokenRelayFailed(t *testing.T) {
 		t.Errorf("audit rows of the requeue: %d (%v)", audited, err)
 	}
 	t.Logf("customers reached by SMS instead: %d", smsSent)
-	if _, err := w.db.RequeueFailed(ctx, c.ID, "operator", breach.ChannelEmail); breach.ErrorCode(err) != breach.ECONFLICT {
-		t.Errorf("requeue of a completed campaign: %v, want a conflict", err)
+	// Completed, with every customer reached one way or the other: nothing to send again, and
+	// the campaign stays completed.
+	if n, err := w.db.RequeueFailed(ctx, c.ID, "operator", breach.ChannelEmail); err != nil || n != 0 {
+		t.Errorf("requeue of a completed campaign that reached everyone: %d, %v; want 0", n, err)
+	}
+	if st, err := w.db.CampaignStatus(ctx, c.ID); err != nil || st.State != breach.CampaignCompleted {
+		t.Errorf("after an empty requeue: %+v, %v; want completed", st, err)
+	}
+}
+
+// A campaign that completed with notices a relay refused for good — too few in a row to pause
+// it — runs again when they are put back, sends each once, and completes again. Before, a
+// completed campaign refused: those customers had no way to be told (acceptance walk).
+func TestRequeueFailed_ACompletedCampaignRunsAgainForWhatFailed(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	var broken atomic.Bool
+	broken.Store(true)
+	w.sink.Fault = func(string, []byte) error {
+		if broken.Load() {
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "policy"}
+		}
+		return nil
+	}
+	const n = 20 // 16 with an email: fewer failures in a row than pause a campaign
+	c := w.campaign(n, nil)
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	w.wait(c, 30*time.Second, "completed with failures", completed)
+	broken.Store(false)
+	requeued, err := w.db.RequeueFailed(ctx, c.ID, "operator", breach.ChannelEmail)
+	if err != nil || requeued == 0 {
+		t.Fatalf("requeue of a completed campaign with failed notices: %d, %v", requeued, err)
+	}
+	w.wait(c, time.Minute, "completed again", completed)
+	got := w.received()
+	var sent int
+	for i := range n {
+		if got[w.email(i)] > 1 {
+			t.Errorf("customer %d got %d emails", i, got[w.email(i)])
+		}
+		sent += got[w.email(i)]
+	}
+	if int64(sent) != requeued {
+		t.Errorf("%d emails after the requeue of %d", sent, requeued)
+	}
+	var reopened int
+	if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE campaign_id = $1 AND action = $2 AND (detail->>'reopened')::boolean`,
+		c.ID, breach.ActionCampaignRequeue).Scan(&reopened); err != nil || reopened != 1 {
+		t.Errorf("audit rows of the reopening requeue: %d (%v)", reopened, err)
 	}
 }
 

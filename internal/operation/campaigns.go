@@ -240,7 +240,8 @@ func (s *Service) MoveCampaign(ctx context.Context, actor breach.Actor, id strin
 	return s.Store.MoveCampaign(ctx, id, actor.Name, m.From, m.To)
 }
 
-// RequeueFailed sends again the failed notices of a running or paused campaign on channel ch
+// RequeueFailed sends again the failed notices of a running, paused or completed campaign (which
+// then runs again: postgres.DB.RequeueFailed) on channel ch
 // ("email" or "sms") — after the relay or provider that failed them is fixed — for the
 // customers nothing else has reached; it returns how many were queued.
 func (s *Service) RequeueFailed(ctx context.Context, actor breach.Actor, id string, ch breach.Channel) (int64, error) {

@@ -73,7 +73,7 @@ type CampaignStore interface {
 	// MoveCampaign starts, pauses, resumes or cancels a campaign on behalf of actor, with its
 	// audit row (breach.ActionOfMove) in the same transaction.
 	MoveCampaign(ctx context.Context, id, actor string, from, to breach.CampaignState) (*breach.Campaign, error)
-	// RequeueFailed puts a running or paused campaign's failed notices on channel ch back in
+	// RequeueFailed puts a running, paused or completed campaign's failed notices on channel ch back in
 	// the queue, for the customers nothing else has reached or is on its way to; it returns
 	// how many (see postgres.DB.RequeueFailed).
 	RequeueFailed(ctx context.Context, id, actor string, ch breach.Channel) (int64, error)

@@ -43,19 +43,26 @@ func (db *DB) PauseFailing(ctx context.Context, id, reason string) (bool, error)
 	return err == nil, err
 }
 
-// RequeueFailed puts the failed notices on channel ch of a running or paused campaign back in
-// the queue, at once, their attempts counted from zero: what a relay or provider failed for
-// good while it was down or misconfigured (the engine pauses a campaign whose notices keep
-// failing: dispatch.DefaultFailureStreak), once it is fixed. Only the customers that nothing
-// has reached and nothing is on its way to: not one whose other channel was sent (the notice
-// did reach them), nor a notice the campaign's cancellation failed; bounced and suppressed
-// notices are the customer's answer and stay. The workers hear of it at once; audited with the
-// count.
+// RequeueFailed puts the failed notices on channel ch of a running, paused or completed
+// campaign back in the queue, at once, their attempts counted from zero: what a relay or
+// provider failed for good while it was down or misconfigured (the engine pauses a campaign
+// whose notices keep failing: dispatch.DefaultFailureStreak), once it is fixed. Only the
+// customers that nothing has reached and nothing is on its way to: not one whose other channel
+// was sent (the notice did reach them), nor a notice the campaign's cancellation failed;
+// bounced and suppressed notices are the customer's answer and stay. A completed campaign
+// with notices put back runs again until they are settled (and completes again): a failure
+// noticed only once the list was done — a relay's policy refusing part of the notices — left
+// those customers without a way to be told. Not once its personal data is purged: there is no
+// address left to send to. The workers hear of it at once; audited with the count.
 func (db *DB) RequeueFailed(ctx context.Context, id, actor string, ch breach.Channel) (int64, error) {
 	var n int64
 	_, err := db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
-		if c.State != breach.CampaignRunning && c.State != breach.CampaignPaused {
-			return breach.Errorf(breach.ECONFLICT, "the campaign is %s: failed notices are sent again only while it is running or paused", c.State)
+		reopen := c.State == breach.CampaignCompleted
+		switch {
+		case c.State != breach.CampaignRunning && c.State != breach.CampaignPaused && !reopen:
+			return breach.Errorf(breach.ECONFLICT, "the campaign is %s: failed notices are sent again only while it is running, paused or completed", c.State)
+		case c.PurgedAt != nil:
+			return breach.Errorf(breach.ECONFLICT, "the campaign's personal data was purged: there is no address left to send its failed notices to")
 		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE deliveries d SET state = 'queued', attempts = 0, next_attempt_at = now(), worker_id = NULL,
@@ -67,7 +74,13 @@ func (db *DB) RequeueFailed(ctx context.Context, id, actor string, ch breach.Cha
 			return fmt.Errorf("requeue failed notices: %w", err)
 		}
 		n = tag.RowsAffected()
-		if err := audit(ctx, tx, actor, breach.ActionCampaignRequeue, c.ID, map[string]any{"channel": ch, "requeued": n}); err != nil {
+		reopened := reopen && n > 0
+		if reopened {
+			if _, err := tx.Exec(ctx, `UPDATE campaigns SET state = 'running', finished_at = NULL, updated_at = now() WHERE id = $1`, uid); err != nil {
+				return fmt.Errorf("run the campaign again: %w", err)
+			}
+		}
+		if err := audit(ctx, tx, actor, breach.ActionCampaignRequeue, c.ID, map[string]any{"channel": ch, "requeued": n, "reopened": reopened}); err != nil {
 			return err
 		}
 		return notifyWorkers(ctx, tx, uid)
