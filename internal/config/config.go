@@ -146,6 +146,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	if c.DomainRates, err = parseDomainRates(getenv("EMAIL_DOMAIN_RATES")); err != nil {
 		errs = append(errs, err)
 	}
+	for _, name := range []string{"SMTP_URL", "SMTP_URLS"} {
+		// Set to blanks (a template's empty quotes, a stray space) reads as unset, and a
+		// worker without a relay captures every email as a file: a real campaign would go
+		// nowhere, with nothing but one log line to say so.
+		if v := getenv(name); v != "" && strings.TrimSpace(v) == "" {
+			errs = append(errs, fmt.Errorf("%s is set but blank: name the relay (smtp://user:pass@host:587), or unset it to capture email as files in OUTBOX_DIR", name))
+		}
+	}
 	if c.SMTPURL != "" && c.SMTPURLs != "" {
 		errs = append(errs, errors.New("SMTP_URL and SMTP_URLS are both set: set SMTP_URL for one relay or SMTP_URLS for several, not both"))
 	}
@@ -159,7 +167,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.RedisURL != "" {
 		if _, err := redisconn.Parse(c.RedisURL); err != nil {
-			errs = append(errs, fmt.Errorf("REDIS_URL: %w (examples: redis://127.0.0.1:6379/0, redis-sentinel://10.0.0.1:26379,10.0.0.2:26379?master=mymaster, redis-cluster://10.0.0.1:7000,10.0.0.2:7000)", err))
+			if strings.Contains(err.Error(), "example") {
+				errs = append(errs, fmt.Errorf("REDIS_URL: %w", err)) // it gives its own
+			} else {
+				errs = append(errs, fmt.Errorf("REDIS_URL: %w (examples: redis://127.0.0.1:6379/0, redis-sentinel://10.0.0.1:26379,10.0.0.2:26379?master=mymaster, redis-cluster://10.0.0.1:7000,10.0.0.2:7000)", err))
+			}
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {

@@ -109,3 +109,22 @@ func TestFromEnv_SMTPURLAndSMTPURLSExcludeEachOther(t *testing.T) {
 		t.Fatalf("FromEnv error = %v, want SMTP_URL and SMTP_URLS refused together", err)
 	}
 }
+
+// SMTP_URLS=' ' read as unset: a worker then captured a real campaign's email as files
+// (acceptance walk). Set but blank is refused; unset still captures.
+func TestFromEnv_BlankRelayIsRefusedNotTakenForNone(t *testing.T) {
+	for _, name := range []string{"SMTP_URL", "SMTP_URLS"} {
+		_, err := FromEnv(env(map[string]string{name: "  "}))
+		if err == nil || !strings.Contains(err.Error(), name+" is set but blank") {
+			t.Errorf("%s blank: %v, want it refused", name, err)
+		}
+	}
+	if _, err := FromEnv(env(map[string]string{})); err != nil {
+		t.Errorf("unset: %v", err)
+	}
+	// One example, not two: the parser's own.
+	_, err := FromEnv(env(map[string]string{"REDIS_URL": "127.0.0.1:6379"}))
+	if err == nil || strings.Count(err.Error(), "example") > 1 {
+		t.Errorf("REDIS_URL error %v: want one example", err)
+	}
+}
