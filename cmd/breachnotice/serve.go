@@ -128,7 +128,7 @@ Without BREACHNOTICE_SECRET, a secret is generated and kept in $BREACHNOTICE_STA
 				return err
 			}
 			defer db.Close()
-			engine, test, rdb, closeSending, err := a.sending(db, true)
+			engine, test, rdb, closeSending, err := a.sending(cmd.Context(), db, true)
 			if err != nil {
 				return err
 			}

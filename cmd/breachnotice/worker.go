@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/dispatch"
 	"github.com/breachnotice/breachnotice/internal/email"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -43,7 +46,7 @@ notices in flight finish and nothing is left half-sent.`,
 				return err
 			}
 			defer db.Close()
-			e, test, rdb, closeSending, err := a.sending(db, false)
+			e, test, rdb, closeSending, err := a.sending(cmd.Context(), db, false)
 			if err != nil {
 				return err
 			}
@@ -92,6 +95,38 @@ func (a *app) redis(inProcess bool) (redis.UniversalClient, error) {
 	}
 	a.log.Info("redis", "at", opt.String())
 	return opt.NewClient(), nil
+}
+
+// redisStartWait is how long a sending process waits for Redis to answer before it refuses to
+// start: long enough for a Redis started beside it, or failing over, to come up.
+const redisStartWait = 15 * time.Second
+
+// checkRedis pings Redis until it answers, for wait at most, and says why it did not in the
+// operator's terms. A worker that started without a Redis it could use said "worker started"
+// and then logged the same error twenty times a second for ever (a wrong password, a Sentinel
+// master name no Sentinel knows, a port nothing listens on): a configuration error is better
+// refused at once, by name. The errors name servers, never a password.
+func checkRedis(ctx context.Context, rdb redis.UniversalClient, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for {
+		err := rdb.Ping(ctx).Err()
+		if err == nil {
+			return nil
+		}
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "WRONGPASS"), strings.Contains(msg, "NOAUTH"), strings.Contains(msg, "invalid password"):
+			return fmt.Errorf("REDIS_URL: Redis refused the credentials (%s): check the user and password in REDIS_URL", breach.Clip(msg))
+		case strings.Contains(msg, "sentinel") && strings.HasSuffix(msg, "redis: nil"):
+			return fmt.Errorf("REDIS_URL: the Sentinels answered but know no primary of the master= name given (check the name in REDIS_URL against `SENTINEL masters`)")
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("REDIS_URL: no answer from Redis within %s (%s): is it running, and is REDIS_URL right?", wait, breach.Clip(msg))
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // closingClient stops the in-process Redis with its client.
@@ -167,13 +202,17 @@ func (a *app) senders(relayLimits email.RelayLimiter) (dispatch.Mailer, sms.Prov
 // inProcessRedis allows it), the senders, the renderer. The TestSender shares the engine's
 // senders, for the reviewers' test sends; rdb is the engine's Redis, for the console's queue
 // dashboard. close releases the senders and Redis.
-func (a *app) sending(db *postgres.DB, inProcessRedis bool) (e *dispatch.Engine, test dispatch.TestSender, rdb redis.UniversalClient, closeAll func(), err error) {
+func (a *app) sending(ctx context.Context, db *postgres.DB, inProcessRedis bool) (e *dispatch.Engine, test dispatch.TestSender, rdb redis.UniversalClient, closeAll func(), err error) {
 	rd, err := a.renderer()
 	if err != nil {
 		return nil, dispatch.TestSender{}, nil, nil, err
 	}
 	rdb, err = a.redis(inProcessRedis)
 	if err != nil {
+		return nil, dispatch.TestSender{}, nil, nil, err
+	}
+	if err := checkRedis(ctx, rdb, redisStartWait); err != nil {
+		rdb.Close()
 		return nil, dispatch.TestSender{}, nil, nil, err
 	}
 	mail, text, closeSenders, err := a.senders(dispatch.NewRelayLimits(rdb))
