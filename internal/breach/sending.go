@@ -30,6 +30,12 @@ type DeliveryStore interface {
 	Record(ctx context.Context, campaignID string, ch Channel, worker string, outcomes []Outcome, fallback bool) (fallbacks []int64, err error)
 	// CountRelays adds to a campaign's per-relay counts (SMTP_URLS), once per recorded batch.
 	CountRelays(ctx context.Context, campaignID string, counts []RelayCount) error
+	// AnnounceStarts records that worker may have started sending the claims of its claim
+	// statement of claimedAt up to recipient ID through, before it hands them on: a release
+	// after its death marks only those possibly sent (ReleaseOrphans). ECONFLICT when the
+	// statement is no longer there: another reconciler took the worker's claims for lost, and
+	// nothing more of them may be sent.
+	AnnounceStarts(ctx context.Context, campaignID string, ch Channel, worker string, claimedAt time.Time, through int64) error
 	// Release returns worker's unsent claims to the queue.
 	Release(ctx context.Context, campaignID string, ch Channel, worker string, ids []int64) error
 	// DueChunks returns the chunks holding deliveries due for at least minAge.
@@ -119,6 +125,9 @@ type Chunk struct {
 type Claim struct {
 	Recipient Recipient
 	Attempt   int // 1 for the first try
+	// ClaimedAt is when it was claimed: with the campaign, channel and worker, it names the
+	// claim statement that AnnounceStarts raises.
+	ClaimedAt time.Time
 }
 
 // Outcome is the result of one attempt at a claimed delivery.

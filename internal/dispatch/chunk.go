@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -109,8 +110,26 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 			}
 		})
 	}
+	// Before a claim is handed on, its statement says the worker may have started it, a
+	// window of claims at a time (see AnnounceStarts): should the worker die, only those are
+	// released possibly sent. A claim beyond what could be announced is not sent: when the
+	// statement is gone, a reconciler took the claims for lost; when the database does not
+	// answer, they go back with the rest (release).
+	announced := int64(math.MinInt64)
+	window := max(4*parallel, minAnnounceWindow)
 	for i, cl := range claims {
-		if halt() {
+		stop := halt()
+		if !stop && cl.Recipient.ID > announced {
+			through := claims[min(i+window, len(claims))-1].Recipient.ID
+			if err := e.store.AnnounceStarts(work, t.Campaign, t.Channel, e.workerID, cl.ClaimedAt, through); err != nil {
+				e.log.Warn("claims not announced: the rest of the task is not sent", "campaign", t.Campaign, "channel", t.Channel,
+					"count", len(claims)-i, "error", err)
+				stop = true
+			} else {
+				announced = through
+			}
+		}
+		if stop {
 			mu.Lock()
 			for _, rest := range claims[i:] {
 				unsent = append(unsent, rest.Recipient.ID)
@@ -144,6 +163,11 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	}
 	return nil
 }
+
+// minAnnounceWindow is the fewest claims a task announces as started at once (AnnounceStarts):
+// a statement every 32 notices or more, and at most a window of never-started claims per task
+// marked possibly sent when its worker dies (256 per task, before).
+const minAnnounceWindow = 32
 
 // release returns unsent claims to the queue, retrying as the journal does: a claim this live
 // worker forgets is only released by its reconciler, ClaimLostAfter later (see holds).

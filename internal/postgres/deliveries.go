@@ -77,7 +77,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 			RETURNING d.recipient_id, d.state, d.attempts
 		)
 		SELECT c.recipient_id, c.state, c.attempts, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,
-			r.jurisdiction, r.exposed, r.attributes, e.code
+			r.jurisdiction, r.exposed, r.attributes, e.code, now()
 		FROM claimed c JOIN recipients r ON r.campaign_id = $1 AND r.id = c.recipient_id AND r.id >= $3 AND r.id < $4
 		LEFT JOIN enrolment_codes e ON e.campaign_id = $1 AND e.recipient_id = c.recipient_id
 		ORDER BY c.recipient_id`, uid, ch, low, high, worker, db.now())
@@ -95,7 +95,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 		)
 		r := &cl.Recipient
 		if err := rows.Scan(&r.ID, &state, &cl.Attempt, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-			&r.Jurisdiction, &exposed, &r.Attributes, &code); err != nil {
+			&r.Jurisdiction, &exposed, &r.Attributes, &code, &cl.ClaimedAt); err != nil {
 			rows.Close()
 			return nil, nil, 0, fmt.Errorf("claim deliveries: %w", err)
 		}
@@ -255,6 +255,28 @@ const recordOutcomes = `
 // this is the late record of a released claim.
 const earlierSends = `(CASE WHEN d.state = 'sending' AND d.worker_id = $8::uuid THEN d.possibly_sent
 	ELSE greatest(d.possibly_sent - 1, 0) END)`
+
+// AnnounceStarts raises the started_through of worker's claim statement of claimedAt (the
+// claims' updated_at, which the claim trigger keyed it by) to through, before the worker hands
+// those claims on (see breach.DeliveryStore). Only ever raised: two statements of one worker
+// made at the same instant share a row, and each task announces its own range.
+func (db *DB) AnnounceStarts(ctx context.Context, campaignID string, ch breach.Channel, worker string, claimedAt time.Time, through int64) error {
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return err
+	}
+	tag, err := db.pool.Exec(ctx, `
+		UPDATE delivery_claims SET started_through = greatest(started_through, $5)
+		WHERE campaign_id = $1 AND channel = $2 AND worker_id = $3::uuid AND claimed_at = $4`,
+		uid, ch, worker, claimedAt, through)
+	if err != nil {
+		return fmt.Errorf("announce the claims started: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return breach.Errorf(breach.ECONFLICT, "the claim statement is gone: a reconciler took this worker's claims for lost")
+	}
+	return nil
+}
 
 // Release returns worker's claims on the given deliveries to the queue (sending → queued):
 // what a worker had claimed but not sent when it began stopping or its campaign was paused.

@@ -156,6 +156,72 @@ func TestReleaseOrphans_DeadWorkersClaimsArePossiblySentAndTheirResendsPossibleD
 	}
 }
 
+// A worker dies holding eight claims, having announced the first three as started
+// (AnnounceStarts) and recorded one of them: the other two are released possibly sent, the five
+// it never handed to a sender go back as unsent — attempt given back, not counted as possible
+// duplicates once sent. A review's SIGKILLs had every claim marked, 1,432 where the relay had 2
+// second copies. An announcement after the statement was taken is refused.
+func TestReleaseOrphans_OnlyClaimsAnnouncedAsStartedArePossiblySent(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	var list strings.Builder
+	list.WriteString("customer_id,email\n")
+	for i := range 8 {
+		fmt.Fprintf(&list, "A%d,a%d.%s@example.com\n", i, i, uuid.NewString()[:8])
+	}
+	c := runningCampaign(t, db, list.String(), 100)
+	dead, claims := claimEmails(t, db, c)
+	if len(claims) != 8 || claims[0].ClaimedAt.IsZero() {
+		t.Fatalf("%d claims (claimed at %v), want 8 with their statement's time", len(claims), claims[0].ClaimedAt)
+	}
+	id := func(i int) int64 { return claims[i].Recipient.ID }
+	if err := db.AnnounceStarts(ctx, c.ID, breach.ChannelEmail, dead, claims[0].ClaimedAt, id(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AnnounceStarts(ctx, c.ID, breach.ChannelEmail, dead, claims[0].ClaimedAt, id(2)); err != nil {
+		t.Fatal(err)
+	}
+	// Only ever raised: a lower announcement (another task's statement of the same instant)
+	// lowers nothing.
+	if err := db.AnnounceStarts(ctx, c.ID, breach.ChannelEmail, dead, claims[0].ClaimedAt, id(0)); err != nil {
+		t.Fatal(err)
+	}
+	recordSent(t, db, c, dead, id(0))
+	if err := db.UnregisterWorker(ctx, dead); err != nil {
+		t.Fatal(err)
+	}
+	if n := releaseDead(t, db, c, uuid.NewString()); n != 7 {
+		t.Fatalf("released %d, want the 7 unrecorded", n)
+	}
+	var possibly, attempts []int
+	rows, err := rawPool(t).Query(ctx, `SELECT possibly_sent, attempts FROM deliveries WHERE campaign_id = $1 AND channel = 'email'
+		ORDER BY recipient_id`, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var p, a int
+		if err := rows.Scan(&p, &a); err != nil {
+			t.Fatal(err)
+		}
+		possibly, attempts = append(possibly, p), append(attempts, a)
+	}
+	if want := []int{0, 1, 1, 0, 0, 0, 0, 0}; fmt.Sprint(possibly) != fmt.Sprint(want) {
+		t.Errorf("possibly sent %v, want %v (the two announced and unrecorded)", possibly, want)
+	}
+	if want := []int{1, 1, 1, 0, 0, 0, 0, 0}; fmt.Sprint(attempts) != fmt.Sprint(want) {
+		t.Errorf("attempts %v, want %v (the never-started given back)", attempts, want)
+	}
+	if err := db.AnnounceStarts(ctx, c.ID, breach.ChannelEmail, dead, claims[0].ClaimedAt, id(7)); breach.ErrorCode(err) != breach.ECONFLICT {
+		t.Errorf("announcing on a statement a reconciler took: %v, want a conflict", err)
+	}
+	final, _ := claimEmails(t, db, c)
+	recordSent(t, db, c, final, id(1), id(2), id(3), id(4), id(5), id(6), id(7))
+	if s, err := db.CampaignStatus(ctx, c.ID); err != nil || s.PossibleDuplicates != 2 {
+		t.Errorf("possible duplicates %+v (%v), want 2", s, err)
+	}
+}
+
 // The reconciler looks for orphans only where a claim statement (delivery_claims) of a dead
 // worker, or its own old enough to be lost, says they may be, and takes those statements; a
 // live worker's claims are left alone and so are their statements. Claims no statement

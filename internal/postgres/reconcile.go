@@ -71,10 +71,12 @@ func (db *DB) DueChunks(ctx context.Context, campaignID string, size int64, minA
 // and by worker self for longer than selfAfter (a claim it lost track of: a commit whose answer
 // was lost, a panic; 0: none of its own). Such a notice may or may not have reached the
 // provider: sending it again risks a duplicate, dropping it risks a customer never told, and
-// the second is worse. So each is marked possibly sent (possibly_sent, and the release's event
-// says so), and the send recorded after it counts as a possible duplicate (see Record).
+// the second is worse. So each the worker may have started (its claim statement's
+// started_through: see AnnounceStarts) is marked possibly sent (possibly_sent, and the
+// release's event says so), and the send recorded after it counts as a possible duplicate (see
+// Record); those it never handed to a sender go back as a release returns them.
 //
-// In a cancelled campaign they fail instead (still possibly sent), and so do its queued
+// In a cancelled campaign they fail instead (possibly sent or not), and so do its queued
 // deliveries (outcomes that came back after the cancellation).
 //
 // It looks only where such claims can be: the claim statements of delivery_claims (migration
@@ -137,18 +139,32 @@ func (db *DB) releaseOrphans(ctx context.Context, uid uuid.UUID, self, silence, 
 	if len(lost.channels) == 0 {
 		return nil, nil
 	}
+	// A claim is possibly sent when one of its worker's statements covering it says the worker
+	// may have started it (started_through: see AnnounceStarts; NULL says nothing, so all). A
+	// retried notice may lie in the ranges of two statements of one worker, the one that
+	// claimed it now and an earlier one: any of them saying so is enough. The rest were never
+	// handed to a sender, and go back as a release returns them, attempt and all.
 	rows, err := tx.Query(ctx, `
+		WITH k AS (
+			SELECT * FROM unnest($7::text[], $8::uuid[], $9::bigint[], $10::bigint[], $11::bigint[]) AS k (channel, worker_id, low, high, through)
+		), claims AS (
+			SELECT d.channel, d.recipient_id, bool_or(k.through IS NULL OR d.recipient_id <= k.through) AS possibly
+			FROM k JOIN deliveries d ON d.campaign_id = $1 AND d.channel = k.channel AND d.recipient_id BETWEEN k.low AND k.high
+				AND (k.worker_id IS NULL OR d.worker_id = k.worker_id) AND d.state = 'sending'
+			GROUP BY d.channel, d.recipient_id
+		)
 		UPDATE deliveries d SET worker_id = NULL, source = 'reconciler', updated_at = now(),
-			possibly_sent = d.possibly_sent + 1,
+			possibly_sent = d.possibly_sent + p.possibly::int,
+			attempts = d.attempts - (NOT p.possibly)::int,
 			state = CASE WHEN c.state = 'cancelled' THEN 'failed' ELSE 'queued' END,
-			error = CASE WHEN c.state = 'cancelled' THEN $3 ELSE $6 END
-		FROM campaigns c, unnest($7::text[], $8::uuid[], $9::bigint[], $10::bigint[]) AS k (channel, worker_id, low, high)
-		WHERE c.id = $1 AND d.campaign_id = $1 AND d.channel = k.channel AND d.recipient_id BETWEEN k.low AND k.high
-			AND (k.worker_id IS NULL OR d.worker_id = k.worker_id) AND d.state = 'sending'
+			error = CASE WHEN c.state = 'cancelled' THEN $3 WHEN p.possibly THEN $6 ELSE $12 END
+		FROM campaigns c, claims p
+		WHERE c.id = $1 AND d.campaign_id = $1 AND d.channel = p.channel AND d.recipient_id = p.recipient_id AND d.state = 'sending'
 			AND CASE WHEN d.worker_id = $4::uuid THEN d.updated_at < now() - $5::interval
 				ELSE NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = d.worker_id AND w.heartbeat_at > now() - $2::interval) END
 		RETURNING d.channel, d.recipient_id, d.state`,
-		uid, silence, cancelledError, self, own, possiblySentError, lost.channels, lost.workers, lost.lows, lost.highs)
+		uid, silence, cancelledError, self, own, possiblySentError, lost.channels, lost.workers, lost.lows, lost.highs, lost.throughs,
+		notStartedError)
 	if err != nil {
 		return nil, fmt.Errorf("release orphaned claims: %w", err)
 	}
@@ -186,7 +202,12 @@ type claimRanges struct {
 	workers  []*uuid.UUID
 	lows     []int64
 	highs    []int64
+	throughs []*int64 // started_through: nil when not known
 }
+
+// notStartedError is the error a released claim its dead worker never handed to a sender
+// carries (see AnnounceStarts).
+const notStartedError = "released unsent: the worker that claimed it stopped before it began sending it"
 
 // takeOrphanedClaims deletes and returns the claim statements of a campaign that may have left
 // orphans: those of workers not heard from within silence (or no longer registered), and self's
@@ -198,7 +219,7 @@ func takeOrphanedClaims(ctx context.Context, tx pgx.Tx, uid uuid.UUID, self, sil
 		DELETE FROM delivery_claims k
 		WHERE k.campaign_id = $1 AND CASE WHEN k.worker_id = $2::uuid THEN k.claimed_at < now() - $4::interval
 			ELSE NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = k.worker_id AND w.heartbeat_at > now() - $3::interval) END
-		RETURNING k.channel, k.worker_id, k.low, k.high`, uid, self, silence, own)
+		RETURNING k.channel, k.worker_id, k.low, k.high, k.started_through`, uid, self, silence, own)
 	if err != nil {
 		return lost, fmt.Errorf("take orphaned claims: %w", err)
 	}
@@ -206,11 +227,12 @@ func takeOrphanedClaims(ctx context.Context, tx pgx.Tx, uid uuid.UUID, self, sil
 		ch        string
 		worker    uuid.UUID
 		low, high int64
+		through   *int64
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&ch, &worker, &low, &high}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&ch, &worker, &low, &high, &through}, func() error {
 		w := worker
 		lost.channels, lost.workers = append(lost.channels, ch), append(lost.workers, &w)
-		lost.lows, lost.highs = append(lost.lows, low), append(lost.highs, high)
+		lost.lows, lost.highs, lost.throughs = append(lost.lows, low), append(lost.highs, high), append(lost.throughs, through)
 		return nil
 	}); err != nil {
 		return lost, fmt.Errorf("take orphaned claims: %w", err)
@@ -228,6 +250,7 @@ func takeOrphanedClaims(ctx context.Context, tx pgx.Tx, uid uuid.UUID, self, sil
 		for _, ch := range []breach.Channel{breach.ChannelEmail, breach.ChannelSMS} {
 			lost.channels, lost.workers = append(lost.channels, string(ch)), append(lost.workers, nil)
 			lost.lows, lost.highs = append(lost.lows, math.MinInt64), append(lost.highs, math.MaxInt64)
+			lost.throughs = append(lost.throughs, nil)
 		}
 	}
 	return lost, nil
