@@ -225,34 +225,14 @@ func repeatCount(v string) int64 {
 // localAttr returns the value of a start tag's attribute whose local name is local, whatever
 // its prefix (table:name, or name), unescaped.
 func localAttr(tag []byte, local string) (string, bool) {
-	i := bytes.IndexAny(tag, " \t\r\n")
-	for i >= 0 && i < len(tag) {
-		for i < len(tag) && (tag[i] == ' ' || tag[i] == '\t' || tag[i] == '\r' || tag[i] == '\n') {
-			i++
-		}
-		eq := bytes.IndexByte(tag[i:], '=')
-		if eq < 0 {
-			return "", false
-		}
-		name := bytes.TrimSpace(tag[i : i+eq])
+	from, to, ok := findAttr(tag, func(name []byte) bool {
 		if c := bytes.IndexByte(name, ':'); c >= 0 {
 			name = name[c+1:]
 		}
-		j := i + eq + 1
-		for j < len(tag) && tag[j] != '"' && tag[j] != '\'' {
-			j++
-		}
-		if j >= len(tag) {
-			return "", false
-		}
-		k := bytes.IndexByte(tag[j+1:], tag[j])
-		if k < 0 {
-			return "", false
-		}
-		if string(name) == local {
-			return html.UnescapeString(string(tag[j+1 : j+1+k])), true
-		}
-		i = j + 1 + k + 1
+		return string(name) == local
+	})
+	if !ok {
+		return "", false
 	}
-	return "", false
+	return html.UnescapeString(string(tag[from:to])), true
 }

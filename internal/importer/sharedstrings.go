@@ -486,6 +486,12 @@ func qualifiedPrefix(tag []byte) string {
 
 // attrSpan finds attribute name (unprefixed) in a start tag: the span of its value.
 func attrSpan(tag []byte, name string) (from, to int, ok bool) {
+	return findAttr(tag, func(n []byte) bool { return string(n) == name })
+}
+
+// findAttr finds the first attribute of a start tag whose name is, by match, the one looked
+// for: the span of its value (quoted with " or ').
+func findAttr(tag []byte, match func(name []byte) bool) (from, to int, ok bool) {
 	i := bytes.IndexAny(tag, " \t\r\n")
 	for i >= 0 && i < len(tag) {
 		for i < len(tag) && (tag[i] == ' ' || tag[i] == '\t' || tag[i] == '\r' || tag[i] == '\n') {
@@ -495,7 +501,7 @@ func attrSpan(tag []byte, name string) (from, to int, ok bool) {
 		if eq < 0 {
 			return 0, 0, false
 		}
-		attrName := string(bytes.TrimSpace(tag[i : i+eq]))
+		attrName := bytes.TrimSpace(tag[i : i+eq])
 		j := i + eq + 1
 		for j < len(tag) && tag[j] != '"' && tag[j] != '\'' {
 			j++
@@ -508,7 +514,7 @@ func attrSpan(tag []byte, name string) (from, to int, ok bool) {
 		if k < 0 {
 			return 0, 0, false
 		}
-		if attrName == name {
+		if match(attrName) {
 			return j + 1, j + 1 + k, true
 		}
 		i = j + 1 + k + 1
