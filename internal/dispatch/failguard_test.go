@@ -2,6 +2,8 @@ package dispatch
 
 import (
 	"context"
+	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/smtpsink"
 )
 
 // A relay that refuses our sender (it wants authentication the configuration lacks: 5xx at
@@ -272,5 +275,35 @@ func TestNew_EmailsInFlightFollowTheMailersConnections(t *testing.T) {
 			t.Errorf("%d connections over 4 tasks: %d emails in flight a task, want %d", tt.conns, got, tt.want)
 		}
 		mail.Close()
+	}
+}
+
+// Two relays that both refuse every message (one account suspended behind two endpoints, a
+// sender domain verified on neither) pause the campaign as one such relay does. Once both
+// were set aside for refusing, every later notice was answered "no relay for now", retried
+// until it gave up, and the campaign completed with every email failed (review).
+func TestSend_TwoRelaysRefusingEverythingPauseTheCampaign(t *testing.T) {
+	w := newWorld(t)
+	second := smtpsink.StartTB(t)
+	refuse := func(string, []byte) error {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "message rejected by policy"}
+	}
+	w.sink.Fault, second.Fault = refuse, refuse
+	relay := func(port int) email.Relay {
+		return email.Relay{Config: email.Config{Host: "127.0.0.1", Port: port, TLS: email.TLSNone, Timeout: 2 * time.Second},
+			Name: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Weight: 1}
+	}
+	pool := email.NewPool([]email.Relay{relay(w.sink.Port()), relay(second.Port())}, nil, email.PoolOptions{Conns: 2})
+	t.Cleanup(func() { pool.Close() })
+	w.cfg.Concurrency, w.cfg.Parallel, w.cfg.EmailParallel = 2, 2, 2
+	c := w.campaign(400, nil)
+	stop := w.run(w.engine(pool))
+	defer stop()
+	w.start(c)
+	s := w.wait(c, 45*time.Second, "paused or completed", func(s *breach.CampaignStatus) bool {
+		return s.State == breach.CampaignPaused || s.State == breach.CampaignCompleted
+	})
+	if s.State != breach.CampaignPaused {
+		t.Errorf("two relays refusing everything: campaign %s (email %v), want paused as with one relay", s.State, s.ByChannel[breach.ChannelEmail])
 	}
 }

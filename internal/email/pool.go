@@ -11,6 +11,10 @@ import (
 // aside (or already being probed): the queue tries the message again later.
 var ErrNoRelay = errors.New("every SMTP relay is set aside after repeated failures")
 
+// ErrRelaysRefusing is the cause of the permanent error Pool.Send returns, without asking them,
+// while every relay is set aside after refusing messages (see Pool).
+var ErrRelaysRefusing = errors.New("every SMTP relay is set aside after refusing messages")
+
 // Defaults of PoolOptions.
 const (
 	DefaultRelayFaults = 3
@@ -90,12 +94,20 @@ type Receipt struct {
 // rules or account (an unverified sender domain, a suspended account answering at the data):
 // with one relay it is returned as the customer's outcome (the dispatch's failure guard
 // pauses a campaign every notice of which is refused), but with several the message is tried
-// on the others first, and such a refusal counts toward the relay's breaker like a temporary
-// failure. A relay that refused every message lost its weight's share of the customers for
-// good, and the campaign completed as if nothing had happened (an acceptance walk: 300 of
-// 600). A refusal delivered nothing, so the next relay cannot make a second copy. The answer
-// is permanent only when every relay tried refused; when one failed temporarily, its failure
-// is returned, for the queue to try again.
+// on the others first. A relay that refused every message lost its weight's share of the
+// customers for good, and the campaign completed as if nothing had happened (an acceptance
+// walk: 300 of 600). A refusal delivered nothing, so the next relay cannot make a second copy.
+// A refusal of the message (at DATA or after it) counts toward the relay's breaker like a
+// temporary failure; one of the recipient (RCPT TO) does not: many servers answer a stale
+// address with a bare "550 User unknown", and three in a row set healthy relays aside (review).
+//
+// The answer is permanent only when every relay refused: when one failed temporarily in this
+// attempt, or is set aside after temporary failures, the queue tries the message again. When
+// every relay is set aside after refusing messages, the last refusal is the answer, without
+// asking them again: two relays that both refuse everything (one account reached through two
+// endpoints, a sender domain verified on neither) must reach the failure guard, which counts
+// refusals, as one such relay does — answered "no relay for now" instead, every notice was
+// retried until it gave up, and the campaign completed with all of them failed.
 //
 // Each relay has a circuit breaker: Faults failures in a row set it aside for SetAside; after
 // that one message probes it, and either brings it back or sets it aside for twice as long
@@ -121,6 +133,9 @@ type poolRelay struct {
 	until    time.Time     // set aside until then (zero: in service)
 	coolDown time.Duration // the next set-aside's length
 	probing  bool          // a message is probing it after a set-aside
+	// refusal is the refusal of a message that set it aside (nil when temporary failures did,
+	// or when in service): its answer while it stays aside (see Pool).
+	refusal *Error
 }
 
 // NewPool returns a pool over relays (at least one), signing with dkim when it is not nil. It
@@ -161,13 +176,7 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 	for {
 		r := p.choose(tried)
 		if r == nil {
-			switch {
-			case temporary != nil:
-				return rc, temporary // a relay may yet take it: the queue tries again
-			case last != nil:
-				return rc, last // every relay tried refused it
-			}
-			return rc, &Error{Err: ErrNoRelay, stage: "relay"}
+			return rc, p.verdict(tried, last, temporary)
 		}
 		tried[r] = true
 		if r.Rate > 0 && p.limiter != nil {
@@ -197,19 +206,55 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 			p.settle(r)
 			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected})
 			return rc, e
+		case e.Permanent && e.stage == stageRcpt:
+			p.settle(r) // it answered: whether it refuses the recipient, another may say
+			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected})
+			last = e
+			continue
 		case e.Permanent:
-			until := p.fault(r)
+			until := p.fault(r, e)
 			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected, SetAsideUntil: until})
 			last = e
 			continue
 		}
-		until := p.fault(r)
+		until := p.fault(r, nil)
 		rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryFailed, SetAsideUntil: until})
 		last, temporary = e, e
 		if e.MaybeDelivered() {
 			return rc, e
 		}
 	}
+}
+
+// verdict is Deliver's answer when no relay is left to try, tried those it tried, last their
+// last failure and temporary their last temporary one (see Pool).
+func (p *Pool) verdict(tried map[*poolRelay]bool, last, temporary *Error) *Error {
+	if temporary != nil {
+		return temporary // a relay may yet take it: the queue tries again
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var refusal *Error
+	for _, r := range p.relays {
+		switch {
+		case tried[r]:
+		case r.refusal == nil:
+			// Set aside after temporary failures (or being probed): it may take the message
+			// once back.
+			return &Error{Err: ErrNoRelay, stage: "relay"}
+		default:
+			refusal = r.refusal
+		}
+	}
+	if last != nil {
+		return last // every relay refused it, now or before
+	}
+	if refusal != nil {
+		// Every relay is set aside for refusing messages. The refusal's code, not its text,
+		// which may quote another customer's address.
+		return &Error{Permanent: true, Code: refusal.Code, stage: refusal.stage, enhcode: refusal.enhcode, Err: ErrRelaysRefusing}
+	}
+	return &Error{Err: ErrNoRelay, stage: "relay"}
 }
 
 // choose picks the next relay by smooth weighted round-robin among those in service and not
@@ -248,7 +293,7 @@ func (p *Pool) settle(r *poolRelay) {
 	defer p.mu.Unlock()
 	r.faults = 0
 	if r.probing {
-		r.probing, r.until, r.coolDown = false, time.Time{}, p.first
+		r.probing, r.until, r.coolDown, r.refusal = false, time.Time{}, p.first, nil
 	}
 }
 
@@ -260,16 +305,17 @@ func (p *Pool) abandon(r *poolRelay) {
 	r.probing = false
 }
 
-// fault records a temporary failure of r and returns the end of the cool-down it started, if
-// it set r aside: after Faults in a row, or at once when it was a probe.
-func (p *Pool) fault(r *poolRelay) time.Time {
+// fault records a failure of r — a temporary one, or refusal, a refusal of the message — and
+// returns the end of the cool-down it started, if it set r aside: after Faults in a row, or at
+// once when it was a probe. The failure that sets r aside says why it is aside (refusal).
+func (p *Pool) fault(r *poolRelay, refusal *Error) time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
 	if r.probing {
 		r.probing = false
 		r.coolDown = min(2*r.coolDown, p.most)
-		r.until = now.Add(r.coolDown)
+		r.until, r.refusal = now.Add(r.coolDown), refusal
 		return r.until
 	}
 	if now.Before(r.until) {
@@ -280,7 +326,7 @@ func (p *Pool) fault(r *poolRelay) time.Time {
 		return time.Time{}
 	}
 	r.faults = 0
-	r.until = now.Add(r.coolDown)
+	r.until, r.refusal = now.Add(r.coolDown), refusal
 	return r.until
 }
 

@@ -287,6 +287,65 @@ func TestPool_RefusedByEveryRelayIsPermanentUnlessOneFailedForNow(t *testing.T) 
 	}
 }
 
+// Two relays that both refuse every message (one account behind two endpoints): once both are
+// set aside for refusing, the answer stays the refusal, permanent — without asking them, and
+// without the first refusal's text — so that the failure guard counts it and pauses the
+// campaign. Answered "no relay for now", every notice was retried until it gave up (review).
+func TestPool_EveryRelayRefusingStaysARefusal(t *testing.T) {
+	a, b := newSink(t), newSink(t)
+	a.refuse("DATA", 100, 554, smtp.EnhancedCode{5, 7, 1})
+	b.refuse("DATA", 100, 554, smtp.EnhancedCode{5, 7, 1})
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	p := NewPool([]Relay{relayFor(a, 1), relayFor(b, 1)}, nil, PoolOptions{Conns: 1, Faults: 3, Now: clock.now})
+	defer p.Close()
+	for i := range 10 {
+		rc, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("c%d@example.net", i)))
+		var e *Error
+		if !errors.As(err, &e) || !e.Permanent || e.Code != 554 {
+			t.Fatalf("notice %d: %v after %+v, want the 554 refusal, permanent", i, err, rc.Tries)
+		}
+		if i >= 3 && (len(rc.Tries) != 0 || !errors.Is(err, ErrRelaysRefusing)) {
+			t.Errorf("notice %d: tries %+v, err %v; want none asked once both are set aside", i, rc.Tries, err)
+		}
+	}
+	// One of them set aside after temporary failures instead: the queue tries again.
+	c, d := newSink(t), newSink(t)
+	c.refuse("DATA", 100, 554, smtp.EnhancedCode{5, 7, 1})
+	d.refuse("DATA", 100, 451, smtp.EnhancedCode{4, 3, 0})
+	q := NewPool([]Relay{relayFor(c, 1), relayFor(d, 1)}, nil, PoolOptions{Conns: 1, Faults: 3, Now: clock.now})
+	defer q.Close()
+	for i := range 6 {
+		_, err := q.Deliver(context.Background(), testMessage(fmt.Sprintf("d%d@example.net", i)))
+		var e *Error
+		if !errors.As(err, &e) || e.Permanent {
+			t.Errorf("notice %d: %v, want a temporary failure: one relay only failed for now", i, err)
+		}
+	}
+}
+
+// A refusal of the recipient at RCPT TO — "550 User unknown", without an enhanced code — is
+// offered to the other relay, but sets neither aside: a list's stale addresses in a row set
+// both healthy relays aside, and the customers after them waited (review).
+func TestPool_RecipientRefusalsSetNoRelayAside(t *testing.T) {
+	a, b := newSink(t), newSink(t)
+	a.refuse("RCPT", 3, 550, smtp.EnhancedCode{})
+	b.refuse("RCPT", 3, 550, smtp.EnhancedCode{})
+	p := NewPool([]Relay{relayFor(a, 1), relayFor(b, 1)}, nil, PoolOptions{Conns: 1, Faults: 3})
+	defer p.Close()
+	for i := range 3 {
+		rc, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("gone%d@example.net", i)))
+		var e *Error
+		if !errors.As(err, &e) || !e.Permanent || len(rc.Tries) != 2 {
+			t.Fatalf("stale address %d: %v after %+v, want refused by both", i, err, rc.Tries)
+		}
+	}
+	for i := range 5 {
+		if _, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("live%d@example.net", i))); err != nil {
+			t.Errorf("live customer %d: %v, want sent", i, err)
+		}
+	}
+}
+
 func TestPool_AllRelaysSetAsideIsTemporary(t *testing.T) {
 	p := NewPool([]Relay{refusingRelay(t, 1)}, nil, PoolOptions{Conns: 1, Faults: 1})
 	defer p.Close()
