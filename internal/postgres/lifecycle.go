@@ -48,12 +48,13 @@ func (db *DB) PauseFailing(ctx context.Context, id, reason string) (bool, error)
 // provider failed for good while it was down or misconfigured (the engine pauses a campaign
 // whose notices keep failing: dispatch.DefaultFailureStreak), once it is fixed. Only the
 // customers that nothing has reached and nothing is on its way to: not one whose other channel
-// was sent (the notice did reach them), nor a notice the campaign's cancellation failed;
-// bounced and suppressed notices are the customer's answer and stay. A completed campaign
+// was sent (the notice did reach them) or whose letter is owed, printed or mailed, nor a notice
+// the campaign's cancellation failed; bounced and suppressed notices are the customer's answer
+// and stay. A completed campaign
 // with notices put back runs again until they are settled (and completes again): a failure
 // noticed only once the list was done — a relay's policy refusing part of the notices — left
-// those customers without a way to be told. Not once its personal data is purged: there is no
-// address left to send to. The workers hear of it at once; audited with the count.
+// those customers without a way to be told. Not once a purge of its personal data has begun,
+// nor once its retention period is over. The workers hear of it at once; audited with the count.
 func (db *DB) RequeueFailed(ctx context.Context, id, actor string, ch breach.Channel) (int64, error) {
 	var n int64
 	_, err := db.underCampaignLock(ctx, id, func(tx pgx.Tx, uid uuid.UUID, c *breach.Campaign) error {
@@ -64,12 +65,31 @@ func (db *DB) RequeueFailed(ctx context.Context, id, actor string, ch breach.Cha
 		case c.PurgedAt != nil:
 			return breach.Errorf(breach.ECONFLICT, "the campaign's personal data was purged: there is no address left to send its failed notices to")
 		}
+		if reopen {
+			// A purge marks the campaign purged only in its last batch: one begun (or broken
+			// off by a crash, to be resumed) has deleted addresses already, and a campaign
+			// reopened then could never be purged. Nor is one whose retention is over reopened:
+			// its personal data is due for deletion, not for use.
+			var purging, expired bool
+			if err := tx.QueryRow(ctx, `
+				SELECT EXISTS (SELECT 1 FROM recipients WHERE campaign_id = $1 AND purged_at IS NOT NULL),
+					coalesce(finished_at + make_interval(days => (spec->>'retention_days')::int) <= now(), false)
+				FROM campaigns WHERE id = $1`, uid).Scan(&purging, &expired); err != nil {
+				return fmt.Errorf("requeue failed notices: %w", err)
+			}
+			switch {
+			case purging:
+				return breach.Errorf(breach.ECONFLICT, "a purge of the campaign's personal data has begun: its failed notices can no longer be sent")
+			case expired:
+				return breach.Errorf(breach.ECONFLICT, "the campaign's retention period is over: its personal data is due for deletion, and its failed notices are not sent again")
+			}
+		}
 		tag, err := tx.Exec(ctx, `
 			UPDATE deliveries d SET state = 'queued', attempts = 0, next_attempt_at = now(), worker_id = NULL,
 				source = 'operator', updated_at = now()
 			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.state = 'failed' AND d.error <> $3
 				AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.campaign_id = $1 AND o.recipient_id = d.recipient_id
-					AND o.state IN ('queued', 'sending', 'sent', 'delivered'))`, uid, ch, cancelledError)
+					AND o.state IN ('queued', 'sending', 'sent', 'delivered', 'pending', 'printed', 'mailed'))`, uid, ch, cancelledError)
 		if err != nil {
 			return fmt.Errorf("requeue failed notices: %w", err)
 		}
