@@ -654,7 +654,7 @@ func ParseCountry(s string) (string, error) {
 // Korea" or "DPRK"), and a Korean customer's row was rejected for it.
 var countryNames = sync.OnceValue(func() map[string]string {
 	// Georgia is a US state as well: in a US list's country column, which is not known.
-	m, add := nameIndex("georgia", "géorgie", "조지아")
+	m, add := nameIndex("georgia", "géorgie", "조지아", "geórgia", "ジョージア")
 	namers := []display.Namer{display.English.Regions(), display.Spanish.Regions(), display.French.Regions(), display.Korean.Regions(),
 		display.German.Regions(), display.Portuguese.Regions(), display.Italian.Regions(), display.Dutch.Regions(),
 		display.Japanese.Regions(), display.Chinese.Regions()}

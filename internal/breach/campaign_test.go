@@ -236,7 +236,7 @@ func TestParseLocaleAndCountry(t *testing.T) {
 			t.Errorf("ParseCountry(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-	for _, in := range []string{"", "Narnia", "ZZ", "EU", "419", "P", "Europe", "Georgia"} {
+	for _, in := range []string{"", "Narnia", "ZZ", "EU", "419", "P", "Europe", "Georgia", "Geórgia", "ジョージア"} {
 		if got, err := ParseCountry(in); err == nil {
 			t.Errorf("ParseCountry(%q) = %q, want an error", in, got)
 		}

@@ -306,6 +306,13 @@ func (o *odsReader) readRow(start xml.StartElement) (odsRow, int64, error) {
 			if err != nil {
 				return odsRow{}, 0, err
 			}
+			if el.Name.Local == "covered-table-cell" {
+				// Under a merged cell: the sheet shows the merge's value, filled down as a
+				// workbook's is (mergedCells), never what LibreOffice keeps of the hidden
+				// cells when asked to ("keep the contents of the hidden cells"): that text no
+				// one sees was imported as a customer's email address (review).
+				text, raw, spanned = "", "", 1
+			}
 			if spanned > 1 && col < maxColumns {
 				row.spans = append(row.spans, odsSpan{col: col, rows: spanned})
 			}

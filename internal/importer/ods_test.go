@@ -454,3 +454,20 @@ func FuzzReadODS(f *testing.F) {
 		checkCounts(t, imp, rows, rejects)
 	})
 }
+
+// LibreOffice's "merge cells, keeping the contents of the hidden cells" leaves the covered
+// cells' text in the file; the sheet shows only the merged cell. That hidden text is no value
+// of the row: it was imported as C1's email address (review).
+func TestImport_OdsHiddenTextUnderAMergedCellIsNotRead(t *testing.T) {
+	coveredWithText := `<table:covered-table-cell office:value-type="string"><text:p>stale.address@example.com</text:p></table:covered-table-cell>`
+	rows := odsRowXML(str("customer_id"), str("name"), str("email"), str("phone")) +
+		odsRowXML(str("C1"), `<table:table-cell table:number-columns-spanned="2" office:value-type="string"><text:p>Ana Quispe (no email on file)</text:p></table:table-cell>`, coveredWithText, str("+51987650001")) +
+		odsRowXML(str("C2"), str("Luis"), str("luis@example.com"), empty)
+	got, rejects, _ := mustParseBytes(t, odsOf(t, odsSheet{name: "Sheet1", rows: rows}), Options{})
+	if len(got) != 2 || len(rejects) != 0 {
+		t.Fatalf("rows %d, rejects%s", len(got), describeRejects(rejects))
+	}
+	if got[0].Email != "" || got[0].Phone != "+51987650001" || got[1].Email != "luis@example.com" {
+		t.Errorf("C1 email %q phone %q, C2 email %q; want no email for C1, as the sheet shows", got[0].Email, got[0].Phone, got[1].Email)
+	}
+}

@@ -226,13 +226,23 @@ func decodeEntities(s string) (string, bool) {
 	changed := false
 	out := entity.ReplaceAllStringFunc(s, func(ref string) string {
 		d := html.UnescapeString(ref)
-		if d != ref {
-			changed = true
+		switch {
+		case d == ref:
+			return ref // no reference it knows
+		case ref[1] != '#' && strings.ContainsFunc(d, isASCIILetter):
+			// HTML reads "&notaria;" as "&not" and the rest ("¬aria;"): a name that is no
+			// reference stands as written. (A reference to letters, &fjlig;, goes with it.)
+			return ref
+		case d == "\uFFFD":
+			d = "" // &#0;, or past Unicode: nothing to show
 		}
+		changed = true
 		return d
 	})
 	return out, changed
 }
+
+func isASCIILetter(r rune) bool { return r|0x20 >= 'a' && r|0x20 <= 'z' }
 
 // StripFormat is s without its invisible format characters (Unicode Cf: zero-width spaces,
 // direction marks, a byte order mark inside the text, soft hyphens), and whether it had any.

@@ -41,6 +41,9 @@ func TestName_PlainTextOrNothing(t *testing.T) {
 		{"Ana&#27;[31m", "Ana", true},
 		{"Barnes&notice Smith & Co", "Barnes&notice Smith & Co", false}, // no ';': no reference
 		{"AT&T", "AT&T", false},
+		{"Ana&notaria;", "Ana&notaria;", false}, // HTML's "&not" prefix: no reference here
+		{"&#0;Ana", "Ana", true},
+		{"&#x110000;Ana", "Ana", true},
 		{"Bob\u202Egnp.exe", "Bob gnp.exe", true},
 		{"Bob\nBobson", "Bob Bobson", true},
 		{"Ana\r\nBcc: victim@example.com", "", true},
