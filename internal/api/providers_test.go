@@ -131,7 +131,7 @@ func newHooks(t *testing.T, edit func(*api.Server)) *hooks {
 	worker := uuid.NewString()
 	h.ids = map[string]int64{}
 	for _, ch := range breach.Channels {
-		claims, _, _, err := db.ClaimRange(ctx, h.campaign, ch, 0, 1<<40, worker, false)
+		claims, _, _, err := db.ClaimRange(ctx, h.campaign, ch, 0, 1<<40, worker, false, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

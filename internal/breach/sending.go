@@ -23,8 +23,9 @@ type DeliveryStore interface {
 	// ClaimRange claims the due queued deliveries of one channel with recipient IDs in
 	// [low, high) for worker (queued → sending); suppressed addresses become suppressed (how
 	// many is returned, for the metrics), and with fallback their other channel is queued
-	// (returned as fallbacks).
-	ClaimRange(ctx context.Context, campaignID string, ch Channel, low, high int64, worker string, fallback bool) (claims []Claim, fallbacks []int64, suppressed int, err error)
+	// (returned as fallbacks). The first started claims are announced as started in the
+	// claim's own transaction (AnnounceStarts), which spares a commit.
+	ClaimRange(ctx context.Context, campaignID string, ch Channel, low, high int64, worker string, fallback bool, started int) (claims []Claim, fallbacks []int64, suppressed int, err error)
 	// Record writes the outcomes of worker's claims; with fallback, failed and suppressed
 	// customers get their other channel queued (returned as fallbacks).
 	Record(ctx context.Context, campaignID string, ch Channel, worker string, outcomes []Outcome, fallback bool) (fallbacks []int64, err error)

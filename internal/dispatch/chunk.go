@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -57,7 +56,14 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 		}
 	}
 	fallback := cc.c.Channels.FallsBack()
-	claims, fallbacks, suppressed, err := e.store.ClaimRange(ctx, t.Campaign, t.Channel, t.Low, t.High, e.workerID, fallback)
+	parallel := e.cfg.Parallel
+	if t.Channel == breach.ChannelEmail {
+		parallel = e.cfg.EmailParallel
+	}
+	// Claims are announced as started a window at a time, the first with the claim itself
+	// (see the hand-off below).
+	window := max(4*parallel, minAnnounceWindow)
+	claims, fallbacks, suppressed, err := e.store.ClaimRange(ctx, t.Campaign, t.Channel, t.Low, t.High, e.workerID, fallback, window)
 	if err != nil {
 		return err
 	}
@@ -85,10 +91,6 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	// that a pause or a cancellation stops what this task holds within moments.
 	halt := func() bool { return e.stopped() || cc.stopped() }
 	next := make(chan breach.Claim)
-	parallel := e.cfg.Parallel
-	if t.Channel == breach.ChannelEmail {
-		parallel = e.cfg.EmailParallel
-	}
 	for range min(parallel, len(claims)) {
 		sendWait.Go(func() {
 			for cl := range next {
@@ -115,8 +117,7 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	// released possibly sent. A claim beyond what could be announced is not sent: when the
 	// statement is gone, a reconciler took the claims for lost; when the database does not
 	// answer, they go back with the rest (release).
-	announced := int64(math.MinInt64)
-	window := max(4*parallel, minAnnounceWindow)
+	announced := claims[min(window, len(claims))-1].Recipient.ID // with the claim
 	for i, cl := range claims {
 		stop := halt()
 		if !stop && cl.Recipient.ID > announced {
@@ -165,9 +166,11 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 }
 
 // minAnnounceWindow is the fewest claims a task announces as started at once (AnnounceStarts):
-// a statement every 32 notices or more, and at most a window of never-started claims per task
-// marked possibly sent when its worker dies (256 per task, before).
-const minAnnounceWindow = 32
+// the first window with the claim itself, then a statement (and a commit) every 64 notices or
+// more; and at most a window of never-started claims per task marked possibly sent when its
+// worker dies (all 256 of a task's claims, before). With 32, the announcements were 15 % of
+// PostgreSQL's statement samples while sending at full rate.
+const minAnnounceWindow = 64
 
 // release returns unsent claims to the queue, retrying as the journal does: a claim this live
 // worker forgets is only released by its reconciler, ClaimLostAfter later (see holds).

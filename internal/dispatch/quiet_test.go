@@ -104,7 +104,7 @@ func TestQuietHours_SMSDueAtNightWaitsForMorningAndGoesOnce(t *testing.T) {
 	if err := restarted.enqueueRange(context.Background(), c.ID, breach.ChannelSMS, 0, n); err != nil {
 		t.Fatal(err)
 	}
-	if claims, _, _, err := w.db.ClaimRange(context.Background(), c.ID, breach.ChannelSMS, 0, n, restarted.workerID, true); err != nil || len(claims) != 0 {
+	if claims, _, _, err := w.db.ClaimRange(context.Background(), c.ID, breach.ChannelSMS, 0, n, restarted.workerID, true, 0); err != nil || len(claims) != 0 {
 		t.Fatalf("a claim at 07:58 took %d held SMS (%v)", len(claims), err)
 	}
 	time.Sleep(4 * w.cfg.ReconcileEvery)

@@ -358,7 +358,7 @@ func TestLetters_FallbackFollowsEmailAndSMSThatBothFailed(t *testing.T) {
 	}
 	fail := func(ch breach.Channel) {
 		t.Helper()
-		if _, _, _, err := db.ClaimRange(ctx, c.ID, ch, id, id+1, worker, true); err != nil {
+		if _, _, _, err := db.ClaimRange(ctx, c.ID, ch, id, id+1, worker, true, 0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.Record(ctx, c.ID, ch, worker, []breach.Outcome{{RecipientID: id, State: breach.DeliveryFailed, Error: "550 no such user"}}, true); err != nil {

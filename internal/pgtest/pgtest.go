@@ -138,7 +138,7 @@ func Send(t testing.TB, db *postgres.DB, campaignID string, ch breach.Channel, f
 	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
 		t.Fatal(err)
 	}
-	claims, _, _, err := db.ClaimRange(ctx, campaignID, ch, 0, 1<<40, worker, fallback)
+	claims, _, _, err := db.ClaimRange(ctx, campaignID, ch, 0, 1<<40, worker, fallback, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ import (
 // every join to recipients: without it the
 // planner read and sorted the whole campaign's recipients for each claim.)
 func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Channel, low, high int64, worker string,
-	fallback bool) (claims []breach.Claim, fallbacks []int64, suppressedCount int, err error) {
+	fallback bool, started int) (claims []breach.Claim, fallbacks []int64, suppressedCount int, err error) {
 	uid, err := parseID("campaign", campaignID)
 	if err != nil {
 		return nil, nil, 0, err
@@ -113,6 +113,14 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 	if fallback && len(suppressed) > 0 {
 		if fallbacks, err = queueFallbacks(ctx, tx, campaignID, ch.Other(), suppressed); err != nil {
 			return nil, nil, 0, err
+		}
+	}
+	if started > 0 && len(claims) > 0 {
+		through := claims[min(started, len(claims))-1].Recipient.ID
+		if _, err := tx.Exec(ctx, `UPDATE delivery_claims SET started_through = greatest(started_through, $5)
+			WHERE campaign_id = $1 AND channel = $2 AND worker_id = $3::uuid AND claimed_at = $4`,
+			uid, ch, worker, claims[0].ClaimedAt, through); err != nil {
+			return nil, nil, 0, fmt.Errorf("announce the claims started: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -21,7 +21,7 @@ func claimEmails(t *testing.T, db *postgres.DB, c *breach.Campaign) (worker stri
 	if err := db.RegisterWorker(t.Context(), worker, "test", 1, ""); err != nil {
 		t.Fatal(err)
 	}
-	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +324,7 @@ func TestClaimRange_ConcurrentClaimsOfOneRangeClaimEachDeliveryOnce(t *testing.T
 				errs <- err
 				return
 			}
-			claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+			claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelEmail, 0, 1<<40, worker, false, 0)
 			if err != nil {
 				errs <- err
 				return
@@ -381,7 +381,7 @@ func TestClaimRange_WaitsForARowHeldElsewhereAndRechecksIt(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // the claim below is waiting by then
 		committed <- tx.Commit(context.Background())
 	}()
-	claims, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, worker, false)
+	claims, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, worker, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,5 +394,36 @@ func TestClaimRange_WaitsForARowHeldElsewhereAndRechecksIt(t *testing.T) {
 	var state string
 	if err := pool.QueryRow(ctx, `SELECT state FROM deliveries WHERE campaign_id = $1 AND recipient_id = $2`, c.ID, held).Scan(&state); err != nil || state != "queued" {
 		t.Errorf("the held delivery is %q (%v), want queued", state, err)
+	}
+}
+
+// The first claims a task will hand on are announced with the claim itself (ClaimRange's
+// started): a worker dying at once leaves those, and only those, possibly sent.
+func TestClaimRange_AnnouncesTheFirstClaimsStarted(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	var list strings.Builder
+	list.WriteString("customer_id,email\n")
+	for i := range 5 {
+		fmt.Fprintf(&list, "S%d,s%d.%s@example.com\n", i, i, uuid.NewString()[:8])
+	}
+	c := runningCampaign(t, db, list.String(), 100)
+	dead := uuid.NewString()
+	if err := db.RegisterWorker(ctx, dead, "test", 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	claims, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, 0, 1<<40, dead, false, 2)
+	if err != nil || len(claims) != 5 {
+		t.Fatalf("claims %d, %v", len(claims), err)
+	}
+	if err := db.UnregisterWorker(ctx, dead); err != nil {
+		t.Fatal(err)
+	}
+	if n := releaseDead(t, db, c, uuid.NewString()); n != 5 {
+		t.Fatalf("released %d, want 5", n)
+	}
+	var possibly int
+	if err := rawPool(t).QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND possibly_sent > 0`, c.ID).Scan(&possibly); err != nil || possibly != 2 {
+		t.Errorf("possibly sent: %d (%v), want the 2 announced with the claim", possibly, err)
 	}
 }

@@ -59,11 +59,11 @@ func newOrphanSetup(t *testing.T) *orphanSetup {
 	if rows.Close(); len(ids) != 6 {
 		t.Fatalf("%d deliveries, want 6", len(ids))
 	}
-	mine, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, ids[0], ids[3], silent, false)
+	mine, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, ids[0], ids[3], silent, false, 0)
 	if err != nil || len(mine) != 3 {
 		t.Fatalf("silent worker claimed %d (%v), want 3", len(mine), err)
 	}
-	if theirs, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, ids[3], ids[5]+1, live, false); err != nil || len(theirs) != 3 {
+	if theirs, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, ids[3], ids[5]+1, live, false, 0); err != nil || len(theirs) != 3 {
 		t.Fatalf("live worker claimed %d (%v), want 3", len(theirs), err)
 	}
 	silence := func() {

@@ -34,7 +34,7 @@ func sentCampaign(t *testing.T, db *postgres.DB, policy breach.ChannelPolicy) *b
 	c := startedCampaign(t, db, policy)
 	worker := uuid.NewString()
 	for _, ch := range breach.Channels {
-		claims, _, _, err := db.ClaimRange(t.Context(), c.ID, ch, 0, 1<<40, worker, false)
+		claims, _, _, err := db.ClaimRange(t.Context(), c.ID, ch, 0, 1<<40, worker, false, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func TestApplyReport_ReportOvertakingTheWorkersRecordWins(t *testing.T) {
 		t.Fatalf("failed over queued: %v, %v; want no change", changed, err)
 	}
 	worker := uuid.NewString()
-	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelSMS, r.ID, r.ID+1, worker, false)
+	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, breach.ChannelSMS, r.ID, r.ID+1, worker, false, 0)
 	if err != nil || len(claims) != 1 {
 		t.Fatalf("claim: %d claims, %v", len(claims), err)
 	}

@@ -20,7 +20,7 @@ func claimAll(t *testing.T, db *postgres.DB, c *breach.Campaign, ch breach.Chann
 	if err := db.RegisterWorker(t.Context(), worker, "test", 1, ""); err != nil {
 		t.Fatal(err)
 	}
-	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, ch, 0, 1<<40, worker, false)
+	claims, _, _, err := db.ClaimRange(t.Context(), c.ID, ch, 0, 1<<40, worker, false, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
