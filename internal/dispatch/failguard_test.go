@@ -307,3 +307,64 @@ func TestSend_TwoRelaysRefusingEverythingPauseTheCampaign(t *testing.T) {
 		t.Errorf("two relays refusing everything: campaign %s (email %v), want paused as with one relay", s.State, s.ByChannel[breach.ChannelEmail])
 	}
 }
+
+// Two healthy relays that refuse unknown mailboxes at the end of the data (550 5.1.1, as
+// relays verifying recipients after DATA answer). The list holds a run of dead mailboxes
+// (c11..c19; the failure guard's own comment: "a list sorted by domain may hold a run of dead
+// mailboxes"). The campaign completes, every live customer is sent, only the dead ones fail.
+// With refusals counted toward the relays' breakers, both healthy relays were set aside and 18
+// live customers failed "no such mailbox" with another's refusal (review).
+func TestSend_ARunOfStaleAddressesOnTwoRelaysFailsNoLiveCustomer(t *testing.T) {
+	w := newWorld(t)
+	second := smtpsink.StartTB(t)
+	stale := map[string]bool{}
+	for i := 11; i <= 19; i++ {
+		stale[w.email(i)] = true
+	}
+	fault := func(to string, _ []byte) error {
+		if stale[to] {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: Recipient address rejected: User unknown"}
+		}
+		return nil
+	}
+	w.sink.Fault, second.Fault = fault, fault
+	relay := func(port int) email.Relay {
+		return email.Relay{Config: email.Config{Host: "127.0.0.1", Port: port, TLS: email.TLSNone, Timeout: 2 * time.Second},
+			Name: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Weight: 1}
+	}
+	pool := email.NewPool([]email.Relay{relay(w.sink.Port()), relay(second.Port())}, nil, email.PoolOptions{Conns: 2})
+	t.Cleanup(func() { pool.Close() })
+	w.cfg.Concurrency, w.cfg.Parallel, w.cfg.EmailParallel = 2, 2, 2
+	c := w.campaign(400, nil)
+	stop := w.run(w.engine(pool))
+	defer stop()
+	w.start(c)
+	s := w.wait(c, 60*time.Second, "paused or completed", func(s *breach.CampaignStatus) bool {
+		return s.State == breach.CampaignPaused || s.State == breach.CampaignCompleted
+	})
+	rows, err := w.pool.Query(context.Background(), `SELECT r.email, d.error FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
+		WHERE d.campaign_id = $1 AND d.channel = 'email' AND d.state = 'failed'`, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveFailed, staleFailed := 0, 0
+	var sample []string
+	for rows.Next() {
+		var addr, e string
+		if err := rows.Scan(&addr, &e); err != nil {
+			t.Fatal(err)
+		}
+		if stale[addr] {
+			staleFailed++
+			continue
+		}
+		liveFailed++
+		if len(sample) < 3 {
+			sample = append(sample, addr+": "+e)
+		}
+	}
+	if s.State != breach.CampaignCompleted || liveFailed > 0 || staleFailed == 0 {
+		t.Errorf("healthy relays, 9 dead mailboxes: campaign %s, %d live and %d dead failed for good (%s); want completed, no live one failed",
+			s.State, liveFailed, staleFailed, strings.Join(sample, " | "))
+	}
+}

@@ -11,10 +11,6 @@ import (
 // aside (or already being probed): the queue tries the message again later.
 var ErrNoRelay = errors.New("every SMTP relay is set aside after repeated failures")
 
-// ErrRelaysRefusing is the cause of the permanent error Pool.Send returns, without asking them,
-// while every relay is set aside after refusing messages (see Pool).
-var ErrRelaysRefusing = errors.New("every SMTP relay is set aside after refusing messages")
-
 // Defaults of PoolOptions.
 const (
 	DefaultRelayFaults = 3
@@ -34,10 +30,9 @@ type PoolOptions struct {
 	Conns int
 	// Limiter enforces the relays' own rates (Relay.Rate); nil enforces none.
 	Limiter RelayLimiter
-	// Faults is how many failures in a row (refused or dropped connections, timeouts, 4xx
-	// replies, and with several relays 5xx refusals not of the recipient's address) set a
-	// relay aside; SetAside is the first cool-down, doubled after each failed probe up to
-	// MaxSetAside.
+	// Faults is how many temporary failures in a row (refused or dropped connections,
+	// timeouts, 4xx replies) set a relay aside; SetAside is the first cool-down, doubled after
+	// each failed probe up to MaxSetAside.
 	Faults      int
 	SetAside    time.Duration
 	MaxSetAside time.Duration
@@ -97,17 +92,18 @@ type Receipt struct {
 // on the others first. A relay that refused every message lost its weight's share of the
 // customers for good, and the campaign completed as if nothing had happened (an acceptance
 // walk: 300 of 600). A refusal delivered nothing, so the next relay cannot make a second copy.
-// A refusal of the message (at DATA or after it) counts toward the relay's breaker like a
-// temporary failure; one of the recipient (RCPT TO) does not: many servers answer a stale
-// address with a bare "550 User unknown", and three in a row set healthy relays aside (review).
+// A refusal counts toward no relay's breaker: a relay that refuses is alive and answering,
+// and whether it refuses the notice or the customer no code can always tell — many servers
+// answer a stale address with a bare "550 User unknown" at RCPT TO, or "550 5.1.1" only at the
+// end of the data, and stale addresses in a row set healthy relays aside (two reviews). A
+// relay that refuses every message keeps its share of the first tries, each then taken by
+// another relay, and shows in its count of refusals.
 //
 // The answer is permanent only when every relay refused: when one failed temporarily in this
-// attempt, or is set aside after temporary failures, the queue tries the message again. When
-// every relay is set aside after refusing messages, the last refusal is the answer, without
-// asking them again: two relays that both refuse everything (one account reached through two
-// endpoints, a sender domain verified on neither) must reach the failure guard, which counts
-// refusals, as one such relay does — answered "no relay for now" instead, every notice was
-// retried until it gave up, and the campaign completed with all of them failed.
+// attempt, or is set aside after temporary failures, the queue tries the message again. Two
+// relays that both refuse everything (one account reached through two endpoints, a sender
+// domain verified on neither) then fail each notice for good, as one such relay does, and the
+// dispatch's failure guard, which counts refusals, pauses the campaign.
 //
 // Each relay has a circuit breaker: Faults failures in a row set it aside for SetAside; after
 // that one message probes it, and either brings it back or sets it aside for twice as long
@@ -133,9 +129,6 @@ type poolRelay struct {
 	until    time.Time     // set aside until then (zero: in service)
 	coolDown time.Duration // the next set-aside's length
 	probing  bool          // a message is probing it after a set-aside
-	// refusal is the refusal of a message that set it aside (nil when temporary failures did,
-	// or when in service): its answer while it stays aside (see Pool).
-	refusal *Error
 }
 
 // NewPool returns a pool over relays (at least one), signing with dkim when it is not nil. It
@@ -206,18 +199,13 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 			p.settle(r)
 			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected})
 			return rc, e
-		case e.Permanent && e.stage == stageRcpt:
-			p.settle(r) // it answered: whether it refuses the recipient, another may say
+		case e.Permanent:
+			p.settle(r) // it answered: whether the refusal is its own, another relay may say
 			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected})
 			last = e
 			continue
-		case e.Permanent:
-			until := p.fault(r, e)
-			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected, SetAsideUntil: until})
-			last = e
-			continue
 		}
-		until := p.fault(r, nil)
+		until := p.fault(r)
 		rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryFailed, SetAsideUntil: until})
 		last, temporary = e, e
 		if e.MaybeDelivered() {
@@ -232,29 +220,11 @@ func (p *Pool) verdict(tried map[*poolRelay]bool, last, temporary *Error) *Error
 	if temporary != nil {
 		return temporary // a relay may yet take it: the queue tries again
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var refusal *Error
-	for _, r := range p.relays {
-		switch {
-		case tried[r]:
-		case r.refusal == nil:
-			// Set aside after temporary failures (or being probed): it may take the message
-			// once back.
-			return &Error{Err: ErrNoRelay, stage: "relay"}
-		default:
-			refusal = r.refusal
-		}
+	if len(tried) < len(p.relays) || last == nil {
+		// A relay set aside after temporary failures (or being probed) may take it once back.
+		return &Error{Err: ErrNoRelay, stage: "relay"}
 	}
-	if last != nil {
-		return last // every relay refused it, now or before
-	}
-	if refusal != nil {
-		// Every relay is set aside for refusing messages. The refusal's code, not its text,
-		// which may quote another customer's address.
-		return &Error{Permanent: true, Code: refusal.Code, stage: refusal.stage, enhcode: refusal.enhcode, Err: ErrRelaysRefusing}
-	}
-	return &Error{Err: ErrNoRelay, stage: "relay"}
+	return last // every relay refused it
 }
 
 // choose picks the next relay by smooth weighted round-robin among those in service and not
@@ -293,7 +263,7 @@ func (p *Pool) settle(r *poolRelay) {
 	defer p.mu.Unlock()
 	r.faults = 0
 	if r.probing {
-		r.probing, r.until, r.coolDown, r.refusal = false, time.Time{}, p.first, nil
+		r.probing, r.until, r.coolDown = false, time.Time{}, p.first
 	}
 }
 
@@ -305,17 +275,16 @@ func (p *Pool) abandon(r *poolRelay) {
 	r.probing = false
 }
 
-// fault records a failure of r — a temporary one, or refusal, a refusal of the message — and
-// returns the end of the cool-down it started, if it set r aside: after Faults in a row, or at
-// once when it was a probe. The failure that sets r aside says why it is aside (refusal).
-func (p *Pool) fault(r *poolRelay, refusal *Error) time.Time {
+// fault records a temporary failure of r and returns the end of the cool-down it started, if
+// it set r aside: after Faults in a row, or at once when it was a probe.
+func (p *Pool) fault(r *poolRelay) time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
 	if r.probing {
 		r.probing = false
 		r.coolDown = min(2*r.coolDown, p.most)
-		r.until, r.refusal = now.Add(r.coolDown), refusal
+		r.until = now.Add(r.coolDown)
 		return r.until
 	}
 	if now.Before(r.until) {
@@ -326,7 +295,7 @@ func (p *Pool) fault(r *poolRelay, refusal *Error) time.Time {
 		return time.Time{}
 	}
 	r.faults = 0
-	r.until, r.refusal = now.Add(r.coolDown), refusal
+	r.until = now.Add(r.coolDown)
 	return r.until
 }
 
