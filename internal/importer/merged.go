@@ -28,7 +28,10 @@ import (
 // under a range's top-left cell, in the same column, takes that cell's value: copied down, as
 // the eye reads a merged column, and never across (a note merged over the columns to its right
 // must not become the email), and only among the data rows (the header's name is no
-// customer's value, and a header cell is no customer's).
+// customer's value, and a header cell is no customer's). Nor in a column that is one person's
+// own — customer_id, email, phone, name, address lines: a merged email cell gave the second
+// customer the first one's address, and their notice, with their name and what was exposed of
+// them, went to someone else (review). Those cells stay as the file keeps them, empty.
 //
 // The ranges are listed in the worksheet's <mergeCells> element, after all its rows, so the
 // worksheet part is read once more for them, as a stream: excelize's GetMergeCells would parse
@@ -53,6 +56,7 @@ type mergedCells struct {
 	ranges []mergedRange // sorted by top
 	next   int           // ranges[next:] start below the rows seen so far
 	header int64         // the header's row: ranges starting on or above it are not data
+	own    []bool        // the columns of one person's own values: never filled
 	// active are the ranges covering the current row, one a column (overlapping ranges, which
 	// Excel does not make, leave the later one), with their top-left cell's value.
 	active []activeMerge
@@ -69,7 +73,7 @@ func (m *mergedCells) fill(row int64, cells []string, width int) []string {
 	for m.next < len(m.ranges) && int64(m.ranges[m.next].top) <= row {
 		r := m.ranges[m.next]
 		m.next++
-		if int64(r.top) <= m.header || int(r.col) >= width {
+		if int64(r.top) <= m.header || int(r.col) >= width || int(r.col) < len(m.own) && m.own[r.col] {
 			continue
 		}
 		if i := slices.IndexFunc(m.active, func(a activeMerge) bool { return a.col == r.col }); i >= 0 {
@@ -89,6 +93,18 @@ func (m *mergedCells) fill(row int64, cells []string, width int) []string {
 		cells[a.col] = a.value
 	}
 	return cells
+}
+
+// useHeader records the header's row and which of its columns hold one person's own values.
+func (m *mergedCells) useHeader(row int64, cols columns, width int) {
+	m.header = row
+	m.own = make([]bool, width)
+	for _, f := range []field{fieldCustomerID, fieldEmail, fieldPhone, fieldName, fieldFirstName, fieldLastName,
+		fieldAddress1, fieldAddress2, fieldAddress3} {
+		if i := cols.index[f]; i >= 0 && i < width {
+			m.own[i] = true
+		}
+	}
 }
 
 // add appends a range that starts on the row being read, for a sheet whose ranges are met as

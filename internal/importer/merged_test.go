@@ -76,6 +76,30 @@ func TestImport_XlsxMergedCellsAreNeverCopiedAcrossOrFromTheHeader(t *testing.T)
 	}
 }
 
+// TestImport_XlsxMergedContactCellsAreNotCopied: an email (or phone, or name) merged down over
+// two customers is the first one's: copied, the second customer's notice — their name, what was
+// exposed of them — went to the first one's address (review). The country merged beside it is
+// still copied down.
+func TestImport_XlsxMergedContactCellsAreNotCopied(t *testing.T) {
+	f := excelize.NewFile()
+	s := "Sheet1"
+	f.SetSheetRow(s, "A1", &[]any{"Country", "Customer ID", "E-mail", "Mobile", "Name"})
+	f.SetSheetRow(s, "A2", &[]any{"PE", "H1", "ana@example.com", "987654321", "Ana"})
+	f.SetSheetRow(s, "B3", &[]any{"H2", "", "", ""})
+	for _, r := range [][2]string{{"A2", "A3"}, {"C2", "C3"}, {"D2", "D3"}, {"E2", "E3"}} {
+		if err := f.MergeCell(s, r[0], r[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, rejects, _ := mustParseBytes(t, workbookBytes(t, f), Options{})
+	if len(rows) != 1 || rows[0].CustomerID != "H1" || rows[0].Email != "ana@example.com" || len(rejects) != 1 || rejects[0].CustomerID != "H2" {
+		t.Fatalf("rows %+v, rejects %s; want H1 imported and H2 rejected for having no contact of its own", rows, describeRejects(rejects))
+	}
+	if rows[0].Country != "PE" {
+		t.Errorf("H1 country %q", rows[0].Country)
+	}
+}
+
 // TestScanMergeRefs_ReadsOnlyMergeCellElements: what a comment, a CDATA section or a text
 // holds is not taken for a merged range, whatever the prefix of the elements.
 func TestScanMergeRefs_ReadsOnlyMergeCellElements(t *testing.T) {

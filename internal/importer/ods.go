@@ -182,7 +182,7 @@ func (o *odsReader) seekSheet(index int) error {
 // useHeader tells the reader the header's columns, once read.
 func (o *odsReader) useHeader(cols columns, width int) {
 	o.use(cols, width)
-	o.merged.header = o.row
+	o.merged.useHeader(o.row, cols, width)
 }
 
 // Read returns the next row that has a value, as a record, or io.EOF after the last. Rows

@@ -425,7 +425,7 @@ const maxSheetProbe = 1000
 func (s *sheetReader) useHeader(cols columns, width int) {
 	s.use(cols, width)
 	if s.merged != nil {
-		s.merged.header = s.row
+		s.merged.useHeader(s.row, cols, width)
 	}
 }
 
