@@ -284,24 +284,8 @@ func TestNew_EmailsInFlightFollowTheMailersConnections(t *testing.T) {
 // until it gave up, and the campaign completed with every email failed (review).
 func TestSend_TwoRelaysRefusingEverythingPauseTheCampaign(t *testing.T) {
 	w := newWorld(t)
-	second := smtpsink.StartTB(t)
-	refuse := func(string, []byte) error {
+	_, s := w.sendOnTwoRelays(func(string, []byte) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "message rejected by policy"}
-	}
-	w.sink.Fault, second.Fault = refuse, refuse
-	relay := func(port int) email.Relay {
-		return email.Relay{Config: email.Config{Host: "127.0.0.1", Port: port, TLS: email.TLSNone, Timeout: 2 * time.Second},
-			Name: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Weight: 1}
-	}
-	pool := email.NewPool([]email.Relay{relay(w.sink.Port()), relay(second.Port())}, nil, email.PoolOptions{Conns: 2})
-	t.Cleanup(func() { pool.Close() })
-	w.cfg.Concurrency, w.cfg.Parallel, w.cfg.EmailParallel = 2, 2, 2
-	c := w.campaign(400, nil)
-	stop := w.run(w.engine(pool))
-	defer stop()
-	w.start(c)
-	s := w.wait(c, 45*time.Second, "paused or completed", func(s *breach.CampaignStatus) bool {
-		return s.State == breach.CampaignPaused || s.State == breach.CampaignCompleted
 	})
 	if s.State != breach.CampaignPaused {
 		t.Errorf("two relays refusing everything: campaign %s (email %v), want paused as with one relay", s.State, s.ByChannel[breach.ChannelEmail])
@@ -316,31 +300,15 @@ func TestSend_TwoRelaysRefusingEverythingPauseTheCampaign(t *testing.T) {
 // live customers failed "no such mailbox" with another's refusal (review).
 func TestSend_ARunOfStaleAddressesOnTwoRelaysFailsNoLiveCustomer(t *testing.T) {
 	w := newWorld(t)
-	second := smtpsink.StartTB(t)
 	stale := map[string]bool{}
 	for i := 11; i <= 19; i++ {
 		stale[w.email(i)] = true
 	}
-	fault := func(to string, _ []byte) error {
+	c, s := w.sendOnTwoRelays(func(to string, _ []byte) error {
 		if stale[to] {
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "<" + to + ">: Recipient address rejected: User unknown"}
 		}
 		return nil
-	}
-	w.sink.Fault, second.Fault = fault, fault
-	relay := func(port int) email.Relay {
-		return email.Relay{Config: email.Config{Host: "127.0.0.1", Port: port, TLS: email.TLSNone, Timeout: 2 * time.Second},
-			Name: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Weight: 1}
-	}
-	pool := email.NewPool([]email.Relay{relay(w.sink.Port()), relay(second.Port())}, nil, email.PoolOptions{Conns: 2})
-	t.Cleanup(func() { pool.Close() })
-	w.cfg.Concurrency, w.cfg.Parallel, w.cfg.EmailParallel = 2, 2, 2
-	c := w.campaign(400, nil)
-	stop := w.run(w.engine(pool))
-	defer stop()
-	w.start(c)
-	s := w.wait(c, 60*time.Second, "paused or completed", func(s *breach.CampaignStatus) bool {
-		return s.State == breach.CampaignPaused || s.State == breach.CampaignCompleted
 	})
 	rows, err := w.pool.Query(context.Background(), `SELECT r.email, d.error FROM deliveries d JOIN recipients r ON r.id = d.recipient_id
 		WHERE d.campaign_id = $1 AND d.channel = 'email' AND d.state = 'failed'`, c.ID)
@@ -367,4 +335,27 @@ func TestSend_ARunOfStaleAddressesOnTwoRelaysFailsNoLiveCustomer(t *testing.T) {
 		t.Errorf("healthy relays, 9 dead mailboxes: campaign %s, %d live and %d dead failed for good (%s); want completed, no live one failed",
 			s.State, liveFailed, staleFailed, strings.Join(sample, " | "))
 	}
+}
+
+// sendOnTwoRelays sends a campaign of 400 customers through two relays — the world's sink and
+// a second one — that both answer each message's data with fault, and waits until it is
+// paused or completed.
+func (w *world) sendOnTwoRelays(fault func(to string, data []byte) error) (*breach.Campaign, *breach.CampaignStatus) {
+	w.t.Helper()
+	second := smtpsink.StartTB(w.t)
+	w.sink.Fault, second.Fault = fault, fault
+	relay := func(port int) email.Relay {
+		return email.Relay{Config: email.Config{Host: "127.0.0.1", Port: port, TLS: email.TLSNone, Timeout: 2 * time.Second},
+			Name: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Weight: 1}
+	}
+	pool := email.NewPool([]email.Relay{relay(w.sink.Port()), relay(second.Port())}, nil, email.PoolOptions{Conns: 2})
+	w.t.Cleanup(func() { pool.Close() })
+	w.cfg.Concurrency, w.cfg.Parallel, w.cfg.EmailParallel = 2, 2, 2
+	c := w.campaign(400, nil)
+	stop := w.run(w.engine(pool))
+	defer stop()
+	w.start(c)
+	return c, w.wait(c, time.Minute, "paused or completed", func(s *breach.CampaignStatus) bool {
+		return s.State == breach.CampaignPaused || s.State == breach.CampaignCompleted
+	})
 }
