@@ -131,14 +131,7 @@ func TestFailureStreaks_ASentNoticeStartsTheCountAgain(t *testing.T) {
 func TestRequeueFailed_SendsAgainWhatTheBrokenRelayFailed(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	var broken atomic.Bool
-	broken.Store(true)
-	w.sink.Fault = func(string, []byte) error {
-		if broken.Load() {
-			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "account suspended"}
-		}
-		return nil
-	}
+	broken := w.brokenRelay()
 	w.cfg.Concurrency, w.cfg.Parallel, w.cfg.EmailParallel = 2, 2, 2
 	const n = 100
 	c := w.campaign(n, nil)
@@ -195,14 +188,7 @@ func TestRequeueFailed_SendsAgainWhatTheBrokenRelayFailed(t *testing.T) {
 func TestRequeueFailed_ACompletedCampaignRunsAgainForWhatFailed(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	var broken atomic.Bool
-	broken.Store(true)
-	w.sink.Fault = func(string, []byte) error {
-		if broken.Load() {
-			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "policy"}
-		}
-		return nil
-	}
+	broken := w.brokenRelay()
 	const n = 20 // 16 with an email: fewer failures in a row than pause a campaign
 	c := w.campaign(n, nil)
 	stop := w.run(w.engine(nil))
@@ -358,4 +344,18 @@ func (w *world) sendOnTwoRelays(fault func(to string, data []byte) error) (*brea
 	return c, w.wait(c, time.Minute, "paused or completed", func(s *breach.CampaignStatus) bool {
 		return s.State == breach.CampaignPaused || s.State == breach.CampaignCompleted
 	})
+}
+
+// brokenRelay makes the world's relay refuse every message (554 5.7.1: an account suspended)
+// until the flag it returns is cleared.
+func (w *world) brokenRelay() *atomic.Bool {
+	var broken atomic.Bool
+	broken.Store(true)
+	w.sink.Fault = func(string, []byte) error {
+		if broken.Load() {
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "account suspended"}
+		}
+		return nil
+	}
+	return &broken
 }

@@ -48,9 +48,9 @@ const (
 	TrySent TryResult = "sent"
 	// TryFailed: the relay failed temporarily (refused or dropped connection, timeout, 4xx).
 	TryFailed TryResult = "failed"
-	// TryRejected: the relay refused the message or its recipient for good (5xx): the
-	// customer's outcome when the relay said the address was at fault, or when every relay
-	// refused (see Pool).
+	// TryRejected: the relay refused the message or its recipient for good (5xx). The
+	// customer's outcome when the relay put it down to the address, or when every relay
+	// refused (see Pool); otherwise the next relay is asked.
 	TryRejected TryResult = "rejected"
 )
 
@@ -86,28 +86,24 @@ type Receipt struct {
 // A 5xx reply that the relay puts down to the recipient's address (Error.RecipientFault: no
 // such mailbox, mailbox full) is the customer's outcome and is returned as it is. Any other
 // 5xx — a policy refusal (5.7.x), "relaying denied", a bare 550 — may be that relay's own
-// rules or account (an unverified sender domain, a suspended account answering at the data):
-// with one relay it is returned as the customer's outcome (the dispatch's failure guard
-// pauses a campaign every notice of which is refused), but with several the message is tried
-// on the others first. A relay that refused every message lost its weight's share of the
-// customers for good, and the campaign completed as if nothing had happened (an acceptance
-// walk: 300 of 600). A refusal delivered nothing, so the next relay cannot make a second copy.
-// A refusal counts toward no relay's breaker: a relay that refuses is alive and answering,
-// and whether it refuses the notice or the customer no code can always tell — many servers
-// answer a stale address with a bare "550 User unknown" at RCPT TO, or "550 5.1.1" only at the
-// end of the data, and stale addresses in a row set healthy relays aside (two reviews). A
-// relay that refuses every message keeps its share of the first tries, each then taken by
-// another relay, and shows in its count of refusals.
+// rules or account (an unverified sender domain, a suspended account answering at the data),
+// so the message is tried on the other relays first: a relay that refused every message lost
+// its weight's share of the customers for good (an acceptance walk: 300 of 600). A refusal
+// delivered nothing, so the next relay cannot make a second copy. A refusal counts toward no
+// relay's breaker: the relay is alive and answering, and whether it refuses the notice or the
+// customer no code can always tell — servers answer a stale address with a bare "550 User
+// unknown" at RCPT TO, or "550 5.1.1" only at the end of the data, and stale addresses in a row
+// set healthy relays aside (two reviews).
 //
-// The answer is permanent only when every relay refused: when one failed temporarily in this
-// attempt, or is set aside after temporary failures, the queue tries the message again. Two
-// relays that both refuse everything (one account reached through two endpoints, a sender
-// domain verified on neither) then fail each notice for good, as one such relay does, and the
-// dispatch's failure guard, which counts refusals, pauses the campaign.
+// The answer is permanent only when every relay refused (with one relay, its refusal): when
+// one failed temporarily in this attempt, or is set aside after temporary failures, the queue
+// tries the message again. Relays that all refuse everything fail each notice for good, and
+// the dispatch's failure guard, which counts refusals, pauses the campaign.
 //
-// Each relay has a circuit breaker: Faults failures in a row set it aside for SetAside; after
-// that one message probes it, and either brings it back or sets it aside for twice as long
-// (up to MaxSetAside). Each worker process judges the relays on its own evidence.
+// Each relay has a circuit breaker: Faults temporary failures in a row set it aside for
+// SetAside; after that one message probes it, and either brings it back or sets it aside for
+// twice as long (up to MaxSetAside). Each worker process judges the relays on its own
+// evidence.
 type Pool struct {
 	relays  []*poolRelay
 	limiter RelayLimiter
@@ -195,14 +191,13 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 			// was asked of the relay.
 			p.abandon(r)
 			return rc, e
-		case e.Permanent && (e.RecipientFault() || len(p.relays) == 1):
-			p.settle(r)
-			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected})
-			return rc, e
 		case e.Permanent:
-			p.settle(r) // it answered: whether the refusal is its own, another relay may say
+			p.settle(r) // it answered: a refusal is no fault of the relay (see Pool)
 			rc.Tries = append(rc.Tries, Try{Relay: r.Name, Result: TryRejected})
-			last = e
+			if e.RecipientFault() {
+				return rc, e // the address's: no other relay is asked
+			}
+			last = e // whether the refusal is the relay's own, another may say (verdict)
 			continue
 		}
 		until := p.fault(r)
@@ -299,7 +294,6 @@ func (p *Pool) fault(r *poolRelay) time.Time {
 	return r.until
 }
 
-// Close closes every relay's connections.
 // Conns is how many connections p keeps at most, over its relays.
 func (p *Pool) Conns() int {
 	n := 0
@@ -309,6 +303,7 @@ func (p *Pool) Conns() int {
 	return n
 }
 
+// Close closes every relay's connections.
 func (p *Pool) Close() error {
 	var errs []error
 	for _, r := range p.relays {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -116,11 +117,8 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 		}
 	}
 	if started > 0 && len(claims) > 0 {
-		through := claims[min(started, len(claims))-1].Recipient.ID
-		if _, err := tx.Exec(ctx, `UPDATE delivery_claims SET started_through = greatest(started_through, $5)
-			WHERE campaign_id = $1 AND channel = $2 AND worker_id = $3::uuid AND claimed_at = $4`,
-			uid, ch, worker, claims[0].ClaimedAt, through); err != nil {
-			return nil, nil, 0, fmt.Errorf("announce the claims started: %w", err)
+		if err := announceStarts(ctx, tx, uid, ch, worker, claims[0].ClaimedAt, claims[min(started, len(claims))-1].Recipient.ID); err != nil {
+			return nil, nil, 0, err
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -273,7 +271,12 @@ func (db *DB) AnnounceStarts(ctx context.Context, campaignID string, ch breach.C
 	if err != nil {
 		return err
 	}
-	tag, err := db.pool.Exec(ctx, `
+	return announceStarts(ctx, db.pool, uid, ch, worker, claimedAt, through)
+}
+
+// announceStarts is AnnounceStarts through q: the pool, or the claim's own transaction.
+func announceStarts(ctx context.Context, q execer, uid uuid.UUID, ch breach.Channel, worker string, claimedAt time.Time, through int64) error {
+	tag, err := q.Exec(ctx, `
 		UPDATE delivery_claims SET started_through = greatest(started_through, $5)
 		WHERE campaign_id = $1 AND channel = $2 AND worker_id = $3::uuid AND claimed_at = $4`,
 		uid, ch, worker, claimedAt, through)

@@ -73,7 +73,7 @@ func (db *DB) RequeueFailed(ctx context.Context, id, actor string, ch breach.Cha
 			var purging, expired bool
 			if err := tx.QueryRow(ctx, `
 				SELECT EXISTS (SELECT 1 FROM recipients WHERE campaign_id = $1 AND purged_at IS NOT NULL),
-					coalesce(finished_at + make_interval(days => (spec->>'retention_days')::int) <= now(), false)
+					coalesce(`+retentionOver+`, false)
 				FROM campaigns WHERE id = $1`, uid).Scan(&purging, &expired); err != nil {
 				return fmt.Errorf("requeue failed notices: %w", err)
 			}

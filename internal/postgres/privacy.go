@@ -242,6 +242,11 @@ func finishPurge(ctx context.Context, tx pgx.Tx, uid uuid.UUID, actor string, re
 		"recipients": report.Recipients, "rejects": report.Rejects})
 }
 
+// retentionOver is true of a campaigns row whose retention period (its retention_days, counted
+// from when it finished) is over: what the retention sweep purges, and what RequeueFailed does
+// not reopen.
+const retentionOver = `finished_at + make_interval(days => (spec->>'retention_days')::int) <= now()`
+
 // PurgeExpired purges, on behalf of actor, every finished campaign whose retention period
 // (its retention_days, counted from when it finished) is over, and returns what each purge
 // did. A campaign that cannot be purged yet (notices still settling) or fails is skipped and
@@ -250,7 +255,7 @@ func (db *DB) PurgeExpired(ctx context.Context, actor string, secret []byte) ([]
 	rows, err := db.pool.Query(ctx, `
 		SELECT id FROM campaigns
 		WHERE state IN ('completed', 'cancelled') AND purged_at IS NULL AND finished_at IS NOT NULL
-			AND finished_at + make_interval(days => (spec->>'retention_days')::int) <= now()
+			AND `+retentionOver+`
 		ORDER BY finished_at`)
 	if err != nil {
 		return nil, fmt.Errorf("select expired campaigns: %w", err)
