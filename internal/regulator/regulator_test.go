@@ -103,6 +103,7 @@ func TestThreshold_Boundaries(t *testing.T) {
 		{"us-mn-cra", 500, 501},
 		{"us-md-cra", 999, 1000},
 		{"us-ftc-safeguards", 499, 500},
+		{"us-hhs-ocr", 499, 500}, // 500 or more (45 C.F.R. § 164.408(b))
 		{"jp-ppc", 1000, 1001},
 		{"sg-pdpc", 499, 500},
 		{"eea-gdpr-art33", 0, 1},
@@ -120,9 +121,10 @@ func TestThreshold_Boundaries(t *testing.T) {
 		{"us-ri-ag", 500, 501},
 		{"us-sc-dca", 1000, 1001},
 		{"us-sd-ag", 250, 251},
-		{"us-ut-ag", 499, 500}, // 500 or more (2024)
+		{"us-ut-ag", 499, 500}, // 500 or more (S.B. 127, 2023)
 		// Consumer reporting agencies: more than 1,000, but Rhode Island (more than 500) and
-		// Oklahoma (1,000 or more).
+		// Utah (1,000 or more). Oklahoma asks for no such notice: its 1,000 is the Attorney
+		// General's threshold when the breached system is a credit bureau's.
 		{"us-al-cra", 1000, 1001},
 		{"us-ak-cra", 1000, 1001},
 		{"us-az-cra", 1000, 1001},
@@ -141,12 +143,12 @@ func TestThreshold_Boundaries(t *testing.T) {
 		{"us-nm-cra", 1000, 1001},
 		{"us-nv-cra", 1000, 1001},
 		{"us-oh-cra", 1000, 1001},
-		{"us-ok-cra", 999, 1000},
 		{"us-or-cra", 1000, 1001},
 		{"us-pa-cra", 1000, 1001},
 		{"us-ri-cra", 500, 501},
 		{"us-sc-cra", 1000, 1001},
 		{"us-tn-cra", 1000, 1001},
+		{"us-ut-cra", 999, 1000}, // 1,000 or more (S.B. 127, 2023)
 		{"us-va-cra", 1000, 1001},
 		{"us-vt-cra", 1000, 1001},
 		{"us-wi-cra", 1000, 1001},
@@ -271,6 +273,13 @@ func TestDeadlines_CountFromDiscoveryOrFromTheNotice(t *testing.T) {
 		{"us-ar-ag", "2026-11-20", "2026-11-20", true, "notified from 2026-11-20"},
 		{"us-ar-ag", "2027-01-04", "2026-12-27", true, "45 calendar days"},
 		{"us-vt-ag", "2026-11-20", "2026-11-20", true, "whichever is first"},
+		// Indiana: 45 days from discovery for every disclosure (IC 24-4.9-3-3), the Attorney
+		// General's not tied to the residents' notice.
+		{"us-in-ag", "", "2026-12-27", true, "45 calendar days"},
+		{"us-in-ag", "2026-11-20", "2026-12-27", true, "45 calendar days"},
+		// HHS: with the notice to individuals, at the latest 60 days after discovery.
+		{"us-hhs-ocr", "", "2027-01-11", true, "the last day the law allows"},
+		{"us-hhs-ocr", "2026-11-20", "2026-11-20", true, "sent from 2026-11-20"},
 	} {
 		var notified breach.Date
 		if tc.notified != "" {
