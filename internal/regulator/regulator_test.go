@@ -103,7 +103,8 @@ func TestThreshold_Boundaries(t *testing.T) {
 		{"us-mn-cra", 500, 501},
 		{"us-md-cra", 999, 1000},
 		{"us-ftc-safeguards", 499, 500},
-		{"us-hhs-ocr", 499, 500}, // 500 or more (45 C.F.R. § 164.408(b))
+		{"us-hhs-ocr", 499, 500},  // 500 or more (45 C.F.R. § 164.408(b))
+		{"us-ftc-hbnr", 499, 500}, // 500 or more (16 C.F.R. § 318.5(c))
 		{"jp-ppc", 1000, 1001},
 		{"sg-pdpc", 499, 500},
 		{"eea-gdpr-art33", 0, 1},
@@ -144,7 +145,7 @@ func TestThreshold_Boundaries(t *testing.T) {
 		{"us-nv-cra", 1000, 1001},
 		{"us-oh-cra", 1000, 1001},
 		{"us-or-cra", 1000, 1001},
-		{"us-pa-cra", 1000, 1001},
+		{"us-pa-cra", 500, 501}, // more than 500 since Act 33 of 2024 (as reported; see the rule's note)
 		{"us-ri-cra", 500, 501},
 		{"us-sc-cra", 1000, 1001},
 		{"us-tn-cra", 1000, 1001},
