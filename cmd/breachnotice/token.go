@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -20,11 +22,12 @@ func (a *app) tokenCommand() *cobra.Command {
 
 func (a *app) tokenCreateCommand() *cobra.Command {
 	var (
-		name, login string
-		expires     time.Duration
+		name, login   string
+		expires       time.Duration
+		passwordStdin bool
 	)
 	create := &cobra.Command{
-		Use:   "create --name NAME [--user LOGIN] [--expires DURATION]",
+		Use:   "create --name NAME [--user LOGIN [--password-stdin]] [--expires DURATION]",
 		Short: "Create an operator token and print it (once: only its hash is stored)",
 		Long: `Create an operator token for the HTTP API and print it, once: only its hash is stored.
 
@@ -33,7 +36,9 @@ With --user the token belongs to that console user (breachnotice user add): it a
 operator changes everything but approvals, approver approves — and stops working as soon as
 the user is disabled. Give each person their own bound token: a campaign that needs two people
 (approval: two_person) can only be approved by two users, in the console or through bound
-tokens.
+tokens. Because a bound token acts as its user, it is made only with their consent: the user
+types their console password when asked (or gives it on the first line of standard input with
+--password-stdin).
 
 Without --user the token acts as "token:NAME" and may use every route, but cannot approve a
 campaign that needs two people.
@@ -43,6 +48,13 @@ any moment with breachnotice token revoke NAME.`,
 		Args: cobra.NoArgs,
 		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			req := operation.TokenRequest{Name: name, User: login, Lifetime: expires}
+			if login != "" {
+				pw, err := a.userPassword(cmd, login, passwordStdin)
+				if err != nil {
+					return err
+				}
+				req.Password = pw
+			}
 			if expires == 0 {
 				req.Lifetime, req.Never = 0, true
 			}
@@ -61,6 +73,7 @@ any moment with breachnotice token revoke NAME.`,
 	}
 	create.Flags().StringVar(&name, "name", "", "who or what the token is for (unique)")
 	create.Flags().StringVar(&login, "user", "", "the console user the token acts for, with their roles")
+	create.Flags().BoolVar(&passwordStdin, "password-stdin", false, "with --user: read the user's password from the first line of standard input instead of asking for it")
 	create.Flags().DurationVar(&expires, "expires", operation.DefaultTokenLifetime, "how long the token lives (0: never)")
 	_ = create.MarkFlagRequired("name")
 	return create
@@ -132,4 +145,24 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// userPassword is the password of login, for a token that acts as them: the first line of
+// standard input with --password-stdin, else typed at the terminal (not echoed). Without a
+// terminal and without the flag it is refused, not read from a pipe nobody meant for it.
+func (a *app) userPassword(cmd *cobra.Command, login string, fromStdin bool) (string, error) {
+	if fromStdin {
+		return readPassword(cmd.InOrStdin())
+	}
+	in, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return "", fmt.Errorf("a token that acts as %s needs their password: let them type it at a terminal, or give it with --password-stdin", login)
+	}
+	fmt.Fprintf(a.stderr, "Password of %s (they type it; a token acting as them needs their consent): ", login)
+	pw, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(a.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read the password: %w", err)
+	}
+	return string(pw), nil
 }

@@ -14,14 +14,30 @@ import (
 )
 
 func TestCLI_TokenCreateBindsTheTokenToAUserAndAuditsWhich(t *testing.T) {
-	if _, stderr, err := cli(t, "", "user", "add", "--login", "tess", "--role", "approver"); err != nil {
+	const tessPassword = "correct horse battery staple tess"
+	if _, stderr, err := cli(t, tessPassword+"\n", "user", "add", "--login", "tess", "--role", "approver", "--password-stdin"); err != nil {
 		t.Fatalf("user add: %v\n%s", err, stderr)
 	}
-	out, stderr, err := cli(t, "", "token", "create", "--name", "tess-laptop", "--user", "Tess")
+	// A token acts as its user, approvals included: whoever runs the CLI cannot mint one for
+	// someone without their password (the review's two approvals given by one person).
+	for _, c := range []struct{ why, stdin, want string }{
+		{"no password and no terminal", "", "needs their password"},
+		{"an empty password", "\n", "created with their password"},
+		{"another password", "not tess's password\n", "not the password of tess"},
+	} {
+		args := []string{"token", "create", "--name", "minted-for-tess", "--user", "tess"}
+		if c.stdin != "" {
+			args = append(args, "--password-stdin")
+		}
+		if out, stderr, err := cli(t, c.stdin, args...); err == nil || !strings.Contains(stderr, c.want) || strings.Contains(out, "bn_") {
+			t.Errorf("%s: token create --user tess: %v, printed %q, said %q (want %q)", c.why, err, out, stderr, c.want)
+		}
+	}
+	out, stderr, err := cli(t, tessPassword+"\n", "token", "create", "--name", "tess-laptop", "--user", "Tess", "--password-stdin")
 	if err != nil || !strings.HasPrefix(out, "bn_") {
 		t.Fatalf("token create --user: %v, printed %q\n%s", err, out, stderr)
 	}
-	if _, stderr, err := cli(t, "", "token", "create", "--name", "ghost", "--user", "nobody"); err == nil || !strings.Contains(stderr, `no user with login "nobody"`) {
+	if _, stderr, err := cli(t, "whatever\n", "token", "create", "--name", "ghost", "--user", "nobody", "--password-stdin"); err == nil || !strings.Contains(stderr, `no user with login "nobody"`) {
 		t.Errorf("a token for an unknown user: %v, %q", err, stderr)
 	}
 	db, err := postgres.Open(t.Context(), dbURL)
@@ -37,9 +53,9 @@ func TestCLI_TokenCreateBindsTheTokenToAUserAndAuditsWhich(t *testing.T) {
 	for _, e := range entries {
 		var d map[string]any
 		if json.Unmarshal(e.Detail, &d) == nil && d["name"] == "tess-laptop" {
-			found = d["user"] == "tess" && strings.HasPrefix(e.Actor, "cli")
+			found = d["user"] == "tess" && strings.HasPrefix(e.Actor, "cli") && d["confirmed_by"] == "the user's password"
 		}
-		if strings.Contains(string(e.Detail), "ghost") {
+		if strings.Contains(string(e.Detail), "ghost") || strings.Contains(string(e.Detail), "minted-for-tess") {
 			t.Errorf("the refused token is in the audit log: %s", e.Detail)
 		}
 	}

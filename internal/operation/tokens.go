@@ -5,10 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
+	"github.com/breachnotice/breachnotice/internal/password"
 )
 
 // TokenStore keeps operator API tokens: only a SHA-256 hash of each.
@@ -39,9 +41,15 @@ const DefaultTokenLifetime = 90 * 24 * time.Hour
 // for an unbound token), and its lifetime (Lifetime: DefaultTokenLifetime when zero). A token
 // lives for ever only when Never says so: a negative lifetime (a slip of the sign) is refused,
 // not read as "never".
+//
+// Password is the password of User, typed by them, when the token is created by someone who
+// is not User (the command line): a token bound to a user acts as that person, approvals of a
+// two-person campaign included, so it is made only with their consent — otherwise whoever runs
+// the CLI could mint tokens for two approvers and give both approvals in their names.
 type TokenRequest struct {
 	Name     string
 	User     string
+	Password string
 	Lifetime time.Duration
 	Never    bool
 }
@@ -70,10 +78,16 @@ func (s *Service) CreateToken(ctx context.Context, actor breach.Actor, req Token
 			return "", nil, err
 		}
 	}
-	// Only the user themselves may bind a token to a console user when acting as a user; the
-	// CLI (which holds the database password) may bind one to anyone.
+	// Only the user themselves may bind a token to a console user when acting as a user; from
+	// the command line, with the user's password.
 	if p := actor.Person(); p != "" && login != p {
 		return "", nil, breach.Errorf(breach.EFORBIDDEN, "%s may create tokens for themselves only", actor.Name)
+	}
+	confirmed := login != "" && actor.Person() != login
+	if confirmed {
+		if err := s.confirmUser(ctx, login, req.Password); err != nil {
+			return "", nil, err
+		}
 	}
 	info := &breach.TokenInfo{Name: name, User: login}
 	switch {
@@ -101,6 +115,9 @@ func (s *Service) CreateToken(ctx context.Context, actor breach.Actor, req Token
 	if login != "" {
 		detail["user"] = login
 	}
+	if confirmed {
+		detail["confirmed_by"] = "the user's password"
+	}
 	if info.ExpiresAt != nil {
 		detail["expires_at"] = info.ExpiresAt.Format(time.RFC3339)
 	}
@@ -108,6 +125,33 @@ func (s *Service) CreateToken(ctx context.Context, actor breach.Actor, req Token
 		return "", nil, err
 	}
 	return token, info, nil
+}
+
+// confirmUser checks that pw is login's password: the user's consent to a token that acts as
+// them. The refusal of a wrong password is an EFORBIDDEN the command line shows as such.
+func (s *Service) confirmUser(ctx context.Context, login, pw string) error {
+	if pw == "" {
+		return breach.Errorf(breach.EFORBIDDEN, "a token that acts as %s is created with their password, typed by them (token create --user %s asks for it)", login, login)
+	}
+	u, hash, err := s.Store.UserForSignIn(ctx, login)
+	if err != nil && breach.ErrorCode(err) != breach.ENOTFOUND {
+		return err
+	}
+	ok := false
+	if hash != "" {
+		if ok, err = password.Check(hash, pw); err != nil {
+			return fmt.Errorf("check the password of %s: %w", login, err)
+		}
+	}
+	switch {
+	case u == nil:
+		return breach.Errorf(breach.ENOTFOUND, "no user with login %q", login)
+	case !ok:
+		return breach.Errorf(breach.EFORBIDDEN, "that is not the password of %s: a token that acts as them needs their consent", login)
+	case u.Disabled:
+		return breach.Errorf(breach.EFORBIDDEN, "the user %s is disabled", login)
+	}
+	return nil
 }
 
 // RotateToken gives the unbound token name a fresh value (`run` hands out a new demo token at

@@ -17,6 +17,9 @@ type UserStore interface {
 	// DisableUser stops a user from signing in and ends their sessions; ENOTFOUND when no
 	// user has the login.
 	DisableUser(ctx context.Context, login, actor string) error
+	// UserForSignIn returns the user of login and their password hash (ENOTFOUND for an
+	// unknown login; a disabled user is returned as such).
+	UserForSignIn(ctx context.Context, login string) (*breach.User, string, error)
 }
 
 // NewUser is a console user to create.
