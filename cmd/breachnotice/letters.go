@@ -23,7 +23,7 @@ vendor (customer_id, reference, name, address lines, pages, file). The campaign 
 running, paused or completed. The letters are recorded printed; running it again writes the same
 letters (and any owed since) without recording them twice. DIR must be new or empty of letters.
 
-Then: "letters mailed" when the vendor has posted them, "letters returned FILE" for returned mail.`,
+Then: "letters mailed --all" when the vendor has posted them, "letters returned FILE" for returned mail.`,
 		Args: cobra.NoArgs,
 		RunE: a.withOps(func(cmd *cobra.Command, _ []string, ops *operation.Service) error {
 			rep, err := ops.Letters(cmd.Context(), cliActor(), campaign, func(*breach.Campaign) (operation.LetterSink, error) {
@@ -44,13 +44,14 @@ Then: "letters mailed" when the vendor has posted them, "letters returned FILE" 
 	return cmd
 }
 
-// lettersMarkCommand is "letters mailed [FILE]" or "letters returned FILE".
+// lettersMarkCommand is "letters mailed (--all | FILE)" or "letters returned FILE".
 func (a *app) lettersMarkCommand(what string) *cobra.Command {
 	var (
 		campaign string
 		asJSON   bool
+		all      bool
 	)
-	use, short, args := "mailed --campaign ID [FILE]", "Record printed letters as mailed: all of them, or the customers FILE names", cobra.MaximumNArgs(1)
+	use, short, args := "mailed --campaign ID (--all | FILE)", "Record printed letters as mailed: all of them (--all), or the customers FILE names", cobra.MaximumNArgs(1)
 	if what == "returned" {
 		use, short, args = "returned --campaign ID FILE", "Record returned mail from a CSV (customer_id or reference, and reason)", cobra.ExactArgs(1)
 	}
@@ -84,7 +85,7 @@ used are listed with their line number and why; the others are recorded.`,
 			if what == "returned" {
 				rep, err = ops.LettersReturned(cmd.Context(), cliActor(), campaign, file)
 			} else {
-				rep, err = ops.LettersMailed(cmd.Context(), cliActor(), campaign, file)
+				rep, err = ops.LettersMailed(cmd.Context(), cliActor(), campaign, all, file)
 			}
 			if err != nil {
 				return err
@@ -103,6 +104,9 @@ used are listed with their line number and why; the others are recorded.`,
 	}
 	cmd.Flags().StringVar(&campaign, "campaign", "", "campaign ID (required)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	if what == "mailed" {
+		cmd.Flags().BoolVar(&all, "all", false, "every printed letter was posted (instead of FILE)")
+	}
 	_ = cmd.MarkFlagRequired("campaign")
 	return cmd
 }

@@ -106,7 +106,7 @@ func TestDoors_LettersMailedAndReturnedAreTheSameThroughEveryDoor(t *testing.T) 
 	// The command line.
 	id := ids["cli"]
 	before := len(env.auditTrail(t, id))
-	mailed := decodeMark(t, cli.run(t, "letters", "mailed", "--campaign", id, "--json"))
+	mailed := decodeMark(t, cli.run(t, "letters", "mailed", "--campaign", id, "--all", "--json"))
 	path := filepath.Join(t.TempDir(), "returned.csv")
 	os.WriteFile(path, []byte(returnedFile(id)), 0o600)
 	returned := decodeMark(t, cli.run(t, "letters", "returned", "--campaign", id, path, "--json"))
@@ -119,7 +119,10 @@ func TestDoors_LettersMailedAndReturnedAreTheSameThroughEveryDoor(t *testing.T) 
 	// The API.
 	id = ids["api"]
 	before = len(env.auditTrail(t, id))
-	mailed = decodeMark(t, api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/mailed", "", nil, http.StatusOK))
+	// An empty file is not "all": the review's empty vendor file marked every letter mailed.
+	api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/mailed", "text/csv", strings.NewReader(""), http.StatusBadRequest)
+	api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/mailed", "", nil, http.StatusBadRequest)
+	mailed = decodeMark(t, api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/mailed?all=true", "", nil, http.StatusOK))
 	returned = decodeMark(t, api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/returned", "text/csv", strings.NewReader(returnedFile(id)), http.StatusOK))
 	reports["api"] = [2]markReport{mailed, returned}
 	apiRows := env.auditTrail(t, id)[before:]

@@ -43,11 +43,18 @@ func (s *Server) letters(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// lettersMailed answers POST …/letters/mailed: every printed letter becomes mailed, or, when
-// the body (raw, or the "file" part of a multipart form) is a CSV naming customers, theirs.
+// lettersMailed answers POST …/letters/mailed: with ?all=true every printed letter becomes
+// mailed; otherwise the body (raw, or the "file" part of a multipart form) is a CSV naming the
+// customers whose letters were posted — an empty body is an empty file, refused as one.
 func (s *Server) lettersMailed(w http.ResponseWriter, r *http.Request) {
-	var file io.Reader
-	if r.ContentLength != 0 {
+	var (
+		file io.Reader
+		all  bool
+	)
+	switch v := r.URL.Query().Get("all"); v {
+	case "true":
+		all = true
+	case "", "false":
 		body := http.MaxBytesReader(w, r.Body, 16<<20)
 		f, _, err := uploadedFile(r, body)
 		if err != nil {
@@ -55,8 +62,15 @@ func (s *Server) lettersMailed(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		file = f
+	default:
+		s.writeError(w, r, breach.Errorf(breach.EINVALID, "all: true or false, not %q", breach.QuoteText(v)))
+		return
 	}
-	rep, err := s.Ops.LettersMailed(r.Context(), actor(r.Context()), r.PathValue("id"), file)
+	if all && r.ContentLength > 0 {
+		s.writeError(w, r, breach.Errorf(breach.EINVALID, "letters mailed: all=true takes no file; without it, the file names the letters posted"))
+		return
+	}
+	rep, err := s.Ops.LettersMailed(r.Context(), actor(r.Context()), r.PathValue("id"), all, file)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -25,11 +25,21 @@ const (
 )
 
 // LettersMailed records printed letters as mailed: all of the campaign's printed letters when
-// file is nil (the print vendor posted the whole batch), else the customers the file names (a
-// CSV with a customer_id or a reference column, see LettersReturned). Each move is an event
-// (source operator); a letter not printed is left as it is and, when the file named it, listed
-// with its line and why. Audited (breach.ActionLettersMailed) with the counts.
-func (s *Service) LettersMailed(ctx context.Context, actor breach.Actor, campaignID string, file io.Reader) (*breach.LetterMarkReport, error) {
+// all says so (the print vendor posted the whole batch), else the customers file names (a CSV
+// with a customer_id or a reference column, see LettersReturned). Each move is an event (source
+// operator); a letter not printed is left as it is and, when the file named it, listed with its
+// line and why. Audited (breach.ActionLettersMailed) with the counts.
+//
+// "All" is asked for, never inferred from a missing or empty file: the mailed date is the
+// proof of notice, and an empty vendor file read as "every letter" would record thousands of
+// letters as posted that were not.
+func (s *Service) LettersMailed(ctx context.Context, actor breach.Actor, campaignID string, all bool, file io.Reader) (*breach.LetterMarkReport, error) {
+	switch {
+	case all && file != nil:
+		return nil, breach.Errorf(breach.EINVALID, "letters mailed: either all printed letters or those a file names, not both")
+	case !all && file == nil:
+		return nil, breach.Errorf(breach.EINVALID, "letters mailed: name the letters posted with a CSV file (customer_id or reference), or say that every printed letter was posted (letters mailed --all; all=true in the API)")
+	}
 	return s.markLetters(ctx, actor, campaignID, file, []breach.DeliveryState{breach.DeliveryPrinted}, breach.DeliveryMailed, breach.ActionLettersMailed)
 }
 

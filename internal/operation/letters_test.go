@@ -211,7 +211,7 @@ func TestLetters_MailedThenReturnedWithLinesAndReasons(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	mailed, err := ops.LettersMailed(ctx, actor, c.ID, nil)
+	mailed, err := ops.LettersMailed(ctx, actor, c.ID, true, nil)
 	if err != nil || mailed.Moved != 4 {
 		t.Fatalf("mailed: %+v, %v", mailed, err)
 	}
@@ -253,7 +253,7 @@ func TestLetters_MailedThenReturnedWithLinesAndReasons(t *testing.T) {
 		t.Errorf("AT-400007: %+v, events %v", d, states)
 	}
 	// A mailed letter cannot be mailed twice, nor a returned one; printing again changes nothing.
-	if again, err := ops.LettersMailed(ctx, actor, c.ID, nil); err != nil || again.Moved != 0 {
+	if again, err := ops.LettersMailed(ctx, actor, c.ID, true, nil); err != nil || again.Moved != 0 {
 		t.Errorf("mailed again: %+v, %v", again, err)
 	}
 	st, _ := ops.Status(ctx, actor, c.ID)

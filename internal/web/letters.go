@@ -38,7 +38,7 @@ type lettersData struct {
 // lettersMailed marks every printed letter mailed (operation.Service.LettersMailed).
 func (s *Server) lettersMailed(w http.ResponseWriter, r *http.Request) {
 	s.markLetters(w, r, func(file io.Reader) (*breach.LetterMarkReport, error) {
-		return s.Ops.LettersMailed(r.Context(), actorOf(r.Context()), r.PathValue("id"), nil)
+		return s.Ops.LettersMailed(r.Context(), actorOf(r.Context()), r.PathValue("id"), true, nil)
 	}, false)
 }
 
