@@ -110,6 +110,9 @@ type reportCounts struct {
 	Applied   int `json:"applied"`
 	Unchanged int `json:"unchanged"`
 	Ignored   int `json:"ignored"`
+	// Invalid lists the events of a batch that were skipped, each with its index and why
+	// (the email webhook's; the others report one event per request).
+	Invalid []string `json:"invalid,omitempty"`
 }
 
 func (c *reportCounts) add(r reportResult) {
@@ -161,5 +164,10 @@ func (s *Server) countReport(rep breach.Report) {
 
 // logReports logs a webhook request's counts (and nothing of its content).
 func (s *Server) logReports(r *http.Request, c reportCounts) {
+	if len(c.Invalid) > 0 {
+		s.Log.Warn("provider reports with invalid events, skipped", "route", r.Pattern, "applied", c.Applied, "unchanged", c.Unchanged,
+			"ignored", c.Ignored, "invalid", len(c.Invalid), "first", c.Invalid[0])
+		return
+	}
 	s.Log.Info("provider reports", "route", r.Pattern, "applied", c.Applied, "unchanged", c.Unchanged, "ignored", c.Ignored)
 }

@@ -231,11 +231,14 @@ const (
 // with the delivery (cut to 200 characters; a word with an '@' in it is replaced, so that an
 // address quoted by the relay does not end up in the record).
 //
-// Every event is checked before any is applied: one malformed event (400) applies none. The
-// answer counts the events applied, unchanged (duplicates, late reports, complaints) and
-// ignored (messages that are not our deliveries, soft bounces): {"applied":1,"unchanged":0,
-// "ignored":2}. Events are applied one by one; a relay retrying a batch after an error is
-// safe, since duplicates change nothing.
+// A body that is not such a list is refused (400) and applies nothing. Within a list, an
+// event without a message_id or of a type that reports nothing we record (a relay's "opened",
+// "deferred") is skipped and listed in the answer's invalid, and the others are applied: a relay
+// does not send a refused batch again, and one stray event must not drop the complaint or
+// the hard bounce beside it. The answer counts the events applied, unchanged (duplicates, late
+// reports, complaints) and ignored (messages that are not our deliveries, soft bounces):
+// {"applied":1,"unchanged":0,"ignored":2,"invalid":["events[3]: …"]}. Events are applied one
+// by one; a relay retrying a batch after an error is safe, since duplicates change nothing.
 func (s *Server) emailEvents(w http.ResponseWriter, r *http.Request) {
 	if len(s.WebhookSecret) == 0 {
 		refuse(w, http.StatusForbidden, "the email webhook is not configured here (WEBHOOK_SECRET)")
@@ -266,11 +269,14 @@ func (s *Server) emailEvents(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "events is empty")
 		return
 	}
+	var counts reportCounts
 	reports := make([]*breach.Report, len(in.Events))
+	skipped := make([]bool, len(in.Events))
 	for i, e := range in.Events {
 		if strings.TrimSpace(e.MessageID) == "" {
-			refuse(w, http.StatusBadRequest, fmt.Sprintf("events[%d]: message_id is required", i))
-			return
+			skipped[i] = true
+			counts.Invalid = append(counts.Invalid, fmt.Sprintf("events[%d]: message_id is required", i))
+			continue
 		}
 		reason := cleanReason(e.Reason)
 		switch e.Type {
@@ -283,12 +289,14 @@ func (s *Server) emailEvents(w http.ResponseWriter, r *http.Request) {
 		case "complained":
 			reports[i] = &breach.Report{Suppress: true, Error: "complaint: " + reason}
 		default:
-			refuse(w, http.StatusBadRequest, fmt.Sprintf("events[%d]: type %q is not delivered, bounced or complained", i, e.Type))
-			return
+			skipped[i] = true
+			counts.Invalid = append(counts.Invalid, fmt.Sprintf("events[%d]: type %q is not delivered, bounced or complained", i, breach.QuoteText(e.Type)))
 		}
 	}
-	var counts reportCounts
 	for i, rep := range reports {
+		if skipped[i] {
+			continue
+		}
 		res := reportIgnored
 		if rep != nil {
 			var err error
