@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -19,7 +20,10 @@ func (a *app) lettersCommand() *cobra.Command {
 		Short: "Print-ready PDF letters and the print vendor's manifest, for customers reached by post",
 		Long: `Write one PDF per customer owed a letter under the campaign's letter_policy (by default those
 with a postal address and neither email nor phone) into DIR, then DIR/manifest.csv for the print
-vendor (customer_id, reference, name, address lines, pages, file). The campaign must be approved,
+vendor (customer_id, reference, name, address lines, pages, file). A letter that would not print
+as written (a script the letter's typefaces lack, such as Chinese or Japanese; right-to-left text;
+an address line too long for the envelope's window) is held: not printed, listed in DIR/held.csv
+with why, for the team to send another way (it stays pending: not reached). The campaign must be approved,
 running, paused or completed. The letters are recorded printed; running it again writes the same
 letters (and any owed since) without recording them twice. DIR must be new or empty of letters.
 
@@ -33,6 +37,17 @@ Then: "letters mailed --all" when the vendor has posted them, "letters returned 
 				return err
 			}
 			fmt.Fprintf(a.stdout, "%d letters (%d newly printed, %d pages) and manifest.csv written to %s\n", rep.Letters, rep.Printed, rep.Pages, out)
+			if len(rep.Held) > 0 {
+				fmt.Fprintf(a.stdout, "%d letters held, not printed (listed in %s with why): they stay pending; send them another way\n",
+					len(rep.Held), filepath.Join(out, "held.csv"))
+				for i, h := range rep.Held {
+					if i == 10 {
+						fmt.Fprintf(a.stdout, "  … and %d more\n", len(rep.Held)-i)
+						break
+					}
+					fmt.Fprintf(a.stdout, "  %s: %s\n", shown(h.CustomerID), h.Reason)
+				}
+			}
 			return nil
 		}),
 	}

@@ -72,6 +72,17 @@ type LettersReport struct {
 	Letters int64 `json:"letters"`
 	Printed int64 `json:"printed"`
 	Pages   int64 `json:"pages"`
+	// Held are the letters owed that could not be printed as written (a script the letter's
+	// typefaces lack, an address line too long for the window): not written, not recorded
+	// printed — they stay pending, counted as not reached — and listed in the run's held.csv
+	// with why, for the team to send another way.
+	Held []HeldLetter `json:"held"`
+}
+
+// HeldLetter is a letter a run could not print, and why (no personal data in Reason).
+type HeldLetter struct {
+	CustomerID string `json:"customer_id"`
+	Reason     string `json:"reason"`
 }
 
 // LetterMark is one line of a returned-mail file or a mailed list: a customer by ID or by

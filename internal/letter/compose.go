@@ -12,7 +12,7 @@ import (
 // layout places l on pages: the first page's head (letterhead, return address, the
 // recipient's address in the window, the date), then the notice, breaking pages where the
 // text reaches the bottom margin and never leaving a heading alone at the foot of a page.
-func (d *doc) layout(l *Letter) {
+func (d *doc) layout(l *Letter, address []addressLine) {
 	g, c := d.g, l.Content
 	d.newPage()
 
@@ -20,11 +20,9 @@ func (d *doc) layout(l *Letter) {
 		d.sender(l.From)
 	}
 	y := g.addressY
-	size, leading := g.addressSize(len(l.To))
-	for _, s := range l.To {
-		line, size := d.fit(clean(s, d.faces), size, sizeAddressMin, g.addressWidth)
-		d.place(g.addressX, y, line, false, size)
-		y += leading
+	for _, line := range address {
+		d.place(g.addressX, y, line.text, false, line.size)
+		y += line.leading
 	}
 	date := clean(c.DateOf(dateOf(l)), d.faces)
 	d.place(g.width-g.right-d.width(date, false, sizeBody), g.dateY, date, false, sizeBody)

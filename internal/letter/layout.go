@@ -66,13 +66,15 @@ const (
 // addressSize is the type size and leading (mm) of an address of n lines: 10 pt, or smaller
 // so the lines fit the window's height.
 func (g geometry) addressSize(n int) (size, leading float64) {
-	const factor = 1.15
 	size = sizeAddress
-	for size > sizeAddressMin && float64(n)*size*ptToMM*factor > g.addressHeight {
+	for size > sizeAddressMin && float64(n)*size*ptToMM*addressLeading > g.addressHeight {
 		size -= 0.5
 	}
-	return size, size * ptToMM * factor
+	return size, size * ptToMM * addressLeading
 }
+
+// addressLeading is the address block's line spacing, as a multiple of its type size.
+const addressLeading = 1.15
 
 // lineHeight is the distance between two lines of text of size pt, in millimetres.
 func lineHeight(size float64) float64 { return size * ptToMM * 1.3 }
@@ -223,9 +225,11 @@ const (
 )
 
 // clean makes s printable on one line: composed (NFC), white space of any kind a space,
-// control, format (bidi overrides, zero-width joiners), private-use and unpaired surrogate
-// characters dropped, and a character no face has drawn as U+FFFD. faces nil keeps every
-// character a face might lack.
+// control, format (bidi overrides, zero-width joiners), private-use, unassigned and unpaired
+// surrogate characters dropped, a symbol or mark no face has (an emoji, its variation selector) dropped,
+// and any other character no face has drawn as U+FFFD — which Write refuses beforehand
+// (unprintable), so that no letter goes out with one. faces nil keeps every character a face
+// might lack.
 func clean(s string, faces []*face) string {
 	s = norm.NFC.String(s)
 	var b strings.Builder
@@ -242,13 +246,24 @@ func clean(s string, faces []*face) string {
 			continue
 		case unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs):
 			continue
+		case !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z):
+			continue // unassigned, or a noncharacter (U+FFFE, U+10FFFF): nothing to print
 		case faces != nil && !covered(r, faces):
+			if droppable(r) {
+				continue
+			}
 			r = unicode.ReplacementChar
 		}
 		b.WriteRune(r)
 		space = false
 	}
 	return strings.TrimRight(b.String(), " ")
+}
+
+// droppable reports whether r, when no face draws it, may be left out of a letter without
+// changing what the letter says: a symbol (an emoji, a dingbat) or a mark that goes with one.
+func droppable(r rune) bool {
+	return unicode.In(r, unicode.So, unicode.Sk, unicode.Mn, unicode.Me)
 }
 
 func covered(r rune, faces []*face) bool {
@@ -392,8 +407,62 @@ func units(s string) []string {
 	return out
 }
 
+// addressBlock lays the recipient's address out in the envelope's window: each line whole, in
+// the type the window's height allows (10 pt, down to 8), smaller still where a line is too
+// wide, down to 8 pt; and when a line is too wide even then, every line in one type, the long
+// ones broken between words onto the next line, as long as the lines fit the window. An
+// address that cannot be shown whole is unprintable: a letter with its street cut short
+// does not arrive, and nobody would know.
+func (d *doc) addressBlock(to []string) ([]addressLine, error) {
+	g := d.g
+	size, leading := g.addressSize(len(to))
+	lines := make([]addressLine, 0, len(to))
+	whole := true
+	for _, s := range to {
+		s = clean(s, d.faces)
+		ls := size
+		for ls > sizeAddressMin && d.width(s, false, ls) > g.addressWidth {
+			ls -= 0.5
+		}
+		if d.width(s, false, ls) > g.addressWidth {
+			whole = false
+			break
+		}
+		lines = append(lines, addressLine{s, ls, leading})
+	}
+	if whole {
+		return lines, nil
+	}
+	for size := float64(sizeAddress); size >= sizeAddressMin; size -= 0.5 {
+		leading := size * ptToMM * addressLeading
+		lines, fits := lines[:0], true
+		for _, s := range to {
+			s = clean(s, d.faces)
+			for _, w := range units(s) {
+				if d.width(w, false, size) > g.addressWidth {
+					fits = false
+				}
+			}
+			for _, part := range d.wrap(s, false, size, g.addressWidth) {
+				lines = append(lines, addressLine{part, size, leading})
+			}
+		}
+		if fits && len(lines) <= maxAddressLines && float64(len(lines))*leading <= g.addressHeight {
+			return lines, nil
+		}
+	}
+	return nil, &UnprintableError{Reason: fmt.Sprintf("a line of the address is too long for the envelope's window (%.0f mm wide), even broken in two in 8 pt type", g.addressWidth)}
+}
+
+// addressLine is one line of the address block as placed: its text, type size and leading.
+type addressLine struct {
+	text          string
+	size, leading float64
+}
+
 // fit is s on one line of at most width: in a smaller type down to min, then cut
-// with an ellipsis. An address line must stay inside the envelope's window.
+// with an ellipsis. It sets the sender's lines, which come from the campaign file; the
+// recipient's are never cut (addressBlock).
 func (d *doc) fit(s string, size, min, width float64) (string, float64) {
 	for ; size > min; size -= 0.5 {
 		if d.width(s, false, size) <= width {

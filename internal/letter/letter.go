@@ -11,9 +11,15 @@ package letter
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+
+	"golang.org/x/text/unicode/bidi"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -86,7 +92,10 @@ func Write(w io.Writer, l *Letter) (pages int, err error) {
 }
 
 // Write writes l as a PDF to out and returns its number of pages. A letter without content or
-// address, or whose address has more lines than the envelope's window shows (8), is EINVALID.
+// address, or whose address has more lines than the envelope's window shows (8), is EINVALID;
+// one that would not print as written — characters its typefaces lack, right-to-left script,
+// an address line too long for the window — is an *UnprintableError (EINVALID too), and
+// nothing is written: a letter is never printed with "�" for a name or a street cut short.
 func (wr *Writer) Write(out io.Writer, l *Letter) (pages int, err error) {
 	if l == nil || l.Content == nil {
 		return 0, breach.Errorf(breach.EINVALID, "a letter needs its content")
@@ -101,15 +110,77 @@ func (wr *Writer) Write(out io.Writer, l *Letter) (pages int, err error) {
 	if len(l.To) > maxAddressLines {
 		return 0, breach.Errorf(breach.EINVALID, "the address has %d lines; the window of an envelope shows %d", len(l.To), maxAddressLines)
 	}
+	if err := wr.printable(l); err != nil {
+		return 0, err
+	}
 	d, err := wr.newDoc(l, g)
 	if err != nil {
 		return 0, err
 	}
-	d.layout(l)
+	address, err := d.addressBlock(l.To)
+	if err != nil {
+		return 0, err
+	}
+	d.layout(l, address)
 	if err := d.render(out); err != nil {
 		return 0, err
 	}
 	return len(d.pages), nil
+}
+
+// UnprintableError is why one letter cannot be printed as written. Its reason names no
+// personal data (characters by code point, lines by number), so that it can be listed and
+// logged: the letters run holds such a letter back, and the team corrects the address.
+type UnprintableError struct {
+	Reason string
+}
+
+func (e *UnprintableError) Error() string {
+	return "the letter cannot be printed as written: " + e.Reason
+}
+
+// Unwrap makes it an EINVALID breach error, with the same message.
+func (e *UnprintableError) Unwrap() error { return breach.Errorf(breach.EINVALID, "%s", e.Error()) }
+
+// printable checks that every text of l can be drawn as written with wr's typefaces, left to
+// right: characters no typeface has (Chinese and Japanese, Thai, Devanagari…, or a U+FFFD the
+// list's decoding left) and right-to-left scripts (Hebrew, Arabic, drawn mirrored and unshaped
+// by this layout) make it unprintable. Symbols no face has (emoji) are left out instead
+// (clean), as they change nothing the post or the customer needs.
+func (wr *Writer) printable(l *Letter) error {
+	faces := []*face{wr.latin, wr.korean}
+	var missing []rune
+	rtl := false
+	check := func(s string, address bool) {
+		for _, r := range clean(s, nil) {
+			switch p, _ := bidi.LookupRune(r); {
+			case p.Class() == bidi.R || p.Class() == bidi.AL:
+				rtl = true
+			case r == unicode.ReplacementChar && address, !covered(r, faces) && !droppable(r):
+				if len(missing) < 4 && !slices.Contains(missing, r) {
+					missing = append(missing, r)
+				}
+			}
+		}
+	}
+	for _, s := range l.To {
+		check(s, true)
+	}
+	for _, s := range l.From {
+		check(s, false)
+	}
+	eachText(l, func(s string, _ bool) { check(s, false) })
+	switch {
+	case rtl:
+		return &UnprintableError{Reason: "the name or address is in a right-to-left script (Hebrew, Arabic), which the letter's layout cannot set"}
+	case len(missing) > 0:
+		codes := make([]string, len(missing))
+		for i, r := range missing {
+			codes[i] = fmt.Sprintf("U+%04X", r)
+		}
+		return &UnprintableError{Reason: "the letter's typefaces lack characters of the name or address (" + strings.Join(codes, ", ") + "): give it in Latin script or Hangul"}
+	}
+	return nil
 }
 
 // errFPDF wraps what fpdf reports: a broken embedded font or a failed write.

@@ -2,6 +2,7 @@ package letter_test
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -271,12 +272,11 @@ func TestWrite_LongLetterBreaksPagesAndNumbersThem(t *testing.T) {
 func TestWrite_HostileTextStaysOnThePage(t *testing.T) {
 	unbroken := strings.Repeat("W", 400)
 	names := []string{
-		unbroken,
-		"مرحبا بالعالم\u202eevil\u202c Name",
+		"Name\u202eevil\u202c Name",
 		"Ana 😀🔥 Pérez \u200d\u0000\u0007\x1b[31m",
 		"tab\tnew\nline\r{nb} \\ ( ) %PDF",
 		"\ufeff\ue000\U0010FFFF  ",
-		"漢字 名前 ㅋㅋ 똠방각하 햏",
+		"ㅋㅋ 똠방각하 햏",
 	}
 	const mm = 72 / 25.4
 	for _, name := range names {
@@ -286,7 +286,7 @@ func TestWrite_HostileTextStaysOnThePage(t *testing.T) {
 		content.Sections = append([]notice.LetterSection{{Heading: name, Paragraphs: []string{name + " " + unbroken + unbroken},
 			Items: []notice.LetterItem{{Lead: name, Text: []string{unbroken}}}}}, content.Sections...)
 		l.Content = &content
-		l.To = []string{name, unbroken, "69002 LYON"}
+		l.To = []string{name, "12 rue de la République", "69002 LYON"}
 		var b bytes.Buffer
 		pages, err := newWriter(t).Write(&b, l)
 		if err != nil {
@@ -303,6 +303,55 @@ func TestWrite_HostileTextStaysOnThePage(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestWrite_RefusesLettersThatWouldNotPrintAsWritten: the review's letters went out with
+// "Dear � ��", a Japanese address of U+FFFD, Hebrew mirrored and a Peruvian street cut at
+// "Mz. K…". Each is refused, with a reason that names no personal data; a long line that can
+// break between words is set on two lines instead, whole.
+func TestWrite_RefusesLettersThatWouldNotPrintAsWritten(t *testing.T) {
+	for _, c := range []struct {
+		why  string
+		to   []string
+		want string
+	}{
+		{"Japanese", []string{"山田 太郎", "千代田区千代田1-1", "東京都 100-0001"}, "U+5C71"},
+		{"Chinese in a US address", []string{"Chen Dawen", "123 Grant Ave 三樓", "San Francisco CA 94108"}, "U+4E09"},
+		{"Hebrew", []string{"שרה כהן", "רחוב הרצל 5", "New York NY 10001"}, "right-to-left"},
+		{"Arabic", []string{"Name", "شارع 5", "New York NY 10001"}, "right-to-left"},
+		{"a character the list's encoding lost", []string{"Jos\ufffd P\ufffdrez", "Av. Lima 1", "LIMA 15001"}, "U+FFFD"},
+		{"a word wider than the window", []string{"Name", strings.Repeat("W", 60), "LIMA 15001"}, "too long for the envelope's window"},
+	} {
+		l, _ := render(t, "es")
+		l.To = c.to
+		var b bytes.Buffer
+		_, err := newWriter(t).Write(&b, l)
+		var u *letter.UnprintableError
+		if !errors.As(err, &u) || breach.ErrorCode(err) != breach.EINVALID || !strings.Contains(u.Reason, c.want) {
+			t.Errorf("%s: got %v, want an unprintable letter saying %q", c.why, err, c.want)
+			continue
+		}
+		if b.Len() != 0 {
+			t.Errorf("%s: %d bytes written for a refused letter", c.why, b.Len())
+		}
+		for _, line := range c.to {
+			for _, f := range strings.Fields(line) {
+				if len(f) > 3 && strings.Contains(u.Reason, f) {
+					t.Errorf("%s: the reason quotes the address (%q): %s", c.why, f, u.Reason)
+				}
+			}
+		}
+	}
+
+	// Lines too wide at 8 pt break between words onto the next line, every word kept.
+	l, _ := render(t, "es")
+	l.To = []string{"María del Carmen Quispe Huamán", "Asentamiento Humano Señor de los Milagros Mz. K Lt. 14, 2do piso",
+		"Referencia: frente al mercado", "San Juan de Lurigancho", "LIMA 15401"}
+	pdf, _ := write(t, l)
+	text := oneLine(pdftotext(t, pdf, "-f", "1", "-l", "1"))
+	if strings.Contains(text, "…") || !strings.Contains(text, "2do piso") || !strings.Contains(text, "Asentamiento") {
+		t.Errorf("a long address line is not printed whole on two lines: %s", text)
 	}
 }
 

@@ -1,7 +1,9 @@
 package operation
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -71,7 +73,11 @@ func (s *Service) letterContent() LetterContent {
 //
 // The campaign must be approved, running, paused or completed (breach.CheckLetters). Letters
 // written are recorded printed (a delivery on the channel letter with its event, source
-// operator) step by step as they leave. A run is repeatable: a second run writes the same
+// operator) step by step as they leave. A letter that would not print as written
+// (letter.UnprintableError: a script the typefaces lack, right-to-left text, an address line
+// too long for the window) is held: not written nor recorded, listed in the report and in
+// held.csv (customer_id, reference, reason) after the manifest, for the team to send another
+// way; it stays pending (not reached), and one such customer never stops the others' letters. A run is repeatable: a second run writes the same
 // customers' letters again — and any new ones owed since (fallback) — without new deliveries
 // or events for those already printed, mailed or returned; Printed counts the new ones.
 //
@@ -104,10 +110,10 @@ func (s *Service) Letters(ctx context.Context, actor breach.Actor, campaignID st
 	if err := s.auditRead(ctx, actor, breach.ActionLettersPrinted, c.ID, map[string]any{"stage": "started", "policy": c.LetterPolicy()}); err != nil {
 		return nil, err
 	}
-	rep := &breach.LettersReport{CampaignID: c.ID}
+	rep := &breach.LettersReport{CampaignID: c.ID, Held: []breach.HeldLetter{}}
 	err = s.writeLetters(ctx, c, secret, open, rep)
 	if aerr := s.audit(ctx, actor, breach.ActionLettersPrinted, c.ID, map[string]any{"stage": "finished",
-		"letters": rep.Letters, "printed": rep.Printed, "complete": err == nil}); aerr != nil && err == nil {
+		"letters": rep.Letters, "printed": rep.Printed, "held": len(rep.Held), "complete": err == nil}); aerr != nil && err == nil {
 		err = aerr
 	}
 	if err != nil {
@@ -147,6 +153,7 @@ func (s *Service) writeLetters(ctx context.Context, c *breach.Campaign, secret [
 		after   int64
 		ids     []int64
 		locales []string
+		pdf     bytes.Buffer // one letter at a time: written to the sink only once it is whole
 	)
 	for {
 		due, err := s.Store.LettersDue(ctx, c.ID, policy, after, letterStep)
@@ -166,14 +173,22 @@ func (s *Service) writeLetters(ctx context.Context, c *breach.Campaign, secret [
 			}
 			l := &letter.Letter{Paper: letter.PaperFor(r.Postal.Country), From: from,
 				To: r.Postal.Label(r.Name, c.DefaultCountry), Content: body}
+			pdf.Reset()
+			pages, err := write(&pdf, l)
+			if unprintable, ok := errors.AsType[*letter.UnprintableError](err); ok {
+				rep.Held = append(rep.Held, breach.HeldLetter{CustomerID: r.CustomerID, Reason: unprintable.Reason})
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("letters: write the letter of recipient %d: %w", r.ID, err)
+			}
 			name := letterFileName(rep.Letters+1, r.CustomerID)
 			w, err := sink.Create(name)
 			if err != nil {
 				return err
 			}
-			pages, err := write(w, l)
-			if err != nil {
-				return fmt.Errorf("letters: write the letter of recipient %d: %w", r.ID, err)
+			if _, err := w.Write(pdf.Bytes()); err != nil {
+				return fmt.Errorf("letters: write %s: %w", name, err)
 			}
 			rep.Letters++
 			rep.Pages += int64(pages)
@@ -192,6 +207,12 @@ func (s *Service) writeLetters(ctx context.Context, c *breach.Campaign, secret [
 				return fmt.Errorf("letters: spool the manifest: %w", err)
 			}
 			ids, locales = append(ids, r.ID), append(locales, negotiate(r.Locale, r.Country))
+		}
+		if len(ids) == 0 {
+			if len(due) < letterStep {
+				break
+			}
+			continue
 		}
 		printed, err := s.Store.MarkLettersPrinted(ctx, c.ID, ids, locales)
 		if err != nil {
@@ -214,6 +235,24 @@ func (s *Service) writeLetters(ctx context.Context, c *breach.Campaign, secret [
 	}
 	if _, err := io.Copy(w, spool); err != nil {
 		return fmt.Errorf("letters: write the manifest: %w", err)
+	}
+	if len(rep.Held) == 0 {
+		return nil
+	}
+	if w, err = sink.Create("held.csv"); err != nil {
+		return err
+	}
+	held := csvsafe.NewWriter(w)
+	if err := held.Write("customer_id", "reference", "reason"); err != nil {
+		return fmt.Errorf("letters: write held.csv: %w", err)
+	}
+	for _, h := range rep.Held {
+		if err := held.Write(h.CustomerID, notice.Reference(secret, c.ID, h.CustomerID), h.Reason); err != nil {
+			return fmt.Errorf("letters: write held.csv: %w", err)
+		}
+	}
+	if err := held.Flush(); err != nil {
+		return fmt.Errorf("letters: write held.csv: %w", err)
 	}
 	return nil
 }

@@ -424,3 +424,52 @@ func TestLetters_AreOnlyPrintedFromTheApprovedTemplates(t *testing.T) {
 		t.Errorf("letters from other templates wrote %d files", len(files))
 	}
 }
+
+// TestLetters_HoldsALetterThatWouldNotPrintAndPrintsTheRest: the review's Japanese address
+// printed as U+FFFD and its Peruvian street was cut short, each letter counted printed. A
+// letter that cannot print as written is held — no PDF, not recorded printed (pending: not
+// reached), listed with why in the report and held.csv — and the others are printed.
+func TestLetters_HoldsALetterThatWouldNotPrintAndPrintsTheRest(t *testing.T) {
+	ops := letterService(t)
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	c, err := ops.CreateCampaign(ctx, actor, "campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := string(examples.Customers) + "JP-1,太郎,山田,,,en-US,PE,name|address,,,Hogar,千代田区千代田1-1,,Lima,15074\n"
+	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "customers.csv", List: strings.NewReader(list)}); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "run1")
+	rep, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Letters != 4 || rep.Printed != 4 || len(rep.Held) != 1 || rep.Held[0].CustomerID != "JP-1" || !strings.Contains(rep.Held[0].Reason, "U+") {
+		t.Fatalf("report %+v, want the 4 example letters printed and JP-1 held for its characters", rep)
+	}
+	if strings.Contains(rep.Held[0].Reason, "千代田") || strings.Contains(rep.Held[0].Reason, "山田") {
+		t.Errorf("the reason quotes the address: %s", rep.Held[0].Reason)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*JP-1*")); len(files) != 0 {
+		t.Errorf("a PDF was written for the held letter: %v", files)
+	}
+	for _, row := range readManifest(t, filepath.Join(dir, "manifest.csv")) {
+		if row[0] == "JP-1" {
+			t.Errorf("the held letter is in the manifest: %q", row)
+		}
+	}
+	held := readManifest(t, filepath.Join(dir, "held.csv"))
+	if len(held) != 2 || !slices.Equal(held[0], []string{"customer_id", "reference", "reason"}) || held[1][0] != "JP-1" ||
+		held[1][1] != notice.Reference(testSecret, c.ID, "JP-1") || held[1][2] != rep.Held[0].Reason {
+		t.Errorf("held.csv: %q", held)
+	}
+	if st, err := ops.Status(ctx, actor, c.ID); err != nil || st.ByChannel[breach.ChannelLetter][breach.DeliveryPending] != 1 ||
+		st.ByChannel[breach.ChannelLetter][breach.DeliveryPrinted] != 4 {
+		t.Errorf("letters after the run: %v (%v), want 4 printed and the held one pending", st.ByChannel[breach.ChannelLetter], err)
+	}
+}
