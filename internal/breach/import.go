@@ -1,8 +1,10 @@
 package breach
 
 import (
+	"cmp"
 	"context"
 	"iter"
+	"slices"
 	"time"
 )
 
@@ -106,6 +108,18 @@ func AppendWarnedRows(listed, ws []Warning) ([]Warning, bool) {
 		listed = append(listed, row...)
 	}
 	return listed, true
+}
+
+// AppendLateWarnings adds to listed the warnings the import finds only once the whole list is
+// read (customers whose rows disagree), up to MaxListedWarnings more, keeping line order; a
+// line already listed gets them beside its own.
+func AppendLateWarnings(listed, late []Warning) []Warning {
+	if len(late) > MaxListedWarnings {
+		late = late[:MaxListedWarnings]
+	}
+	out := append(slices.Clone(listed), late...)
+	slices.SortStableFunc(out, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
+	return out
 }
 
 // WarnedRowsListed is how many warned rows imp.Warnings lists.

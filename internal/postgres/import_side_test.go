@@ -113,3 +113,63 @@ func sideBounded(t *testing.T, reject bool) {
 		t.Errorf("peak live heap grew by %d MiB, want the import's memory flat (< 128 MiB; 300 MiB were held before detach)", growth)
 	}
 }
+
+// TestImport_WarnsOfACustomerIDGivenToDifferentPeople: the review's list gave John Smith and
+// Kim Minji one customer_id; the merge made one person of them (his name and email, her phone
+// and language) without a word. Rows of one customer that disagree on the name or the email
+// are now warned of, at the customer's latest row, whichever road the rows took (copied
+// straight into a new partition, or staged into one that exists); a telecom's rows — the same
+// person on each, one phone per line — are not, nor are changes a later list brings.
+func TestImport_WarnsOfACustomerIDGivenToDifferentPeople(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	im, err := importer.New(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(list string) *breach.Import {
+		t.Helper()
+		imp := &breach.Import{Filename: "list.csv", CreatedBy: "test"}
+		if _, err := im.Run(t.Context(), c, imp, strings.NewReader(list), importer.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		return imp
+	}
+	mixed := func(imp *breach.Import) map[int64]string {
+		out := map[int64]string{}
+		for _, w := range imp.Warnings {
+			if w.Field == "customer_id" {
+				out[w.Line] = w.Reason
+			}
+		}
+		return out
+	}
+	first := run(`customer_id,name,email,phone,country
+M-1,John Smith,john@example.com,,US
+T-1,Ana Quispe,ana@example.pe,+51987654321,PE
+T-1,Ana Quispe,ana@example.pe,+51987654322,PE
+M-1,Kim Minji,,+821012345678,KR
+E-1,Luis Rojas,luis@example.pe,,PE
+E-1,luis rojas,rojas@example.pe,,PE
+`)
+	got := mixed(first)
+	if len(got) != 2 || !strings.Contains(got[5], `"M-1"`) || !strings.Contains(got[5], "different names") ||
+		!strings.Contains(got[7], `"E-1"`) || !strings.Contains(got[7], "different email addresses") || first.Warned != 2 {
+		t.Fatalf("first list: warned %d, %v; want M-1 (names) at line 5 and E-1 (email addresses) at line 7, and not the telecom's T-1", first.Warned, got)
+	}
+	for _, w := range first.Warnings {
+		if strings.Contains(w.Reason, "Smith") || strings.Contains(w.Reason, "Minji") || strings.Contains(w.Reason, "@") {
+			t.Errorf("a warning quotes personal data: %s", w.Reason)
+		}
+	}
+	// The partition exists now: every row is staged. A new person under an ID of the first
+	// list is a change a corrected list may bring, not warned of; two people on this list are.
+	second := run(`customer_id,name,email,country
+M-1,Kim Minji,kim@example.kr,KR
+N-1,Paul Martin,paul@example.fr,FR
+N-1,Marie Curie,marie@example.fr,FR
+`)
+	if got := mixed(second); len(got) != 1 || !strings.Contains(got[4], `"N-1"`) || !strings.Contains(got[4], "names and email addresses") {
+		t.Errorf("second list: %v; want N-1 at line 4 only", got)
+	}
+}

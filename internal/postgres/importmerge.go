@@ -87,6 +87,73 @@ func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied co
 	return inserted, updated, nil
 }
 
+// warnMixedRows warns of the customers whose rows in this list disagree on their name or email
+// address: the merge makes one person of the rows of one customer_id (each field from the
+// latest row that has it), which is right for a telecom's list — one row per line, the same
+// person on each — and wrong when two people were given one ID: a notice would greet one and
+// go to the other's address. Rows that differ only in their phone (the telecom's lines) are
+// not warned of. The warning is the customer's latest row's, listed after the first warned
+// rows (up to MaxListedWarnings of them), and counted in imp.Warned. Rows an earlier import
+// brought are not compared: a corrected list is meant to change them.
+//
+// It runs before the merge, which overwrites what it compares; in the direct road, the rows
+// copied straight into the partition are this import's (import_id) and are found through its
+// index when it has been built.
+func (s *importSession) warnMixedRows(ctx context.Context, imp *breach.Import) error {
+	rows, err := s.tx.Query(ctx, `
+		WITH staged AS (
+			SELECT customer_id, line, name, email FROM import_staging WHERE reject_reason IS NULL
+		), listed AS (
+			SELECT customer_id, line, name, email FROM staged
+			UNION ALL
+			SELECT r.customer_id, 0, r.name, r.email FROM `+pgx.Identifier{s.partition}.Sanitize()+` r
+			WHERE r.campaign_id = $2 AND r.import_id = $1 AND r.customer_id IN (SELECT customer_id FROM staged)
+		), mixed AS (
+			SELECT customer_id, max(line) AS line,
+				count(DISTINCT lower(name)) FILTER (WHERE name <> '') > 1 AS names,
+				count(DISTINCT email) > 1 AS emails
+			FROM listed GROUP BY customer_id
+			HAVING count(DISTINCT lower(name)) FILTER (WHERE name <> '') > 1 OR count(DISTINCT email) > 1
+		)
+		SELECT customer_id, line, names, emails, count(*) OVER () FROM mixed ORDER BY line LIMIT $3`,
+		imp.ID, imp.CampaignID, breach.MaxListedWarnings)
+	if err != nil {
+		return fmt.Errorf("compare the rows of repeated customers: %w", err)
+	}
+	var (
+		warnings []breach.Warning
+		total    int64
+	)
+	for rows.Next() {
+		var (
+			id            string
+			line          int64
+			names, emails bool
+		)
+		if err := rows.Scan(&id, &line, &names, &emails, &total); err != nil {
+			rows.Close()
+			return fmt.Errorf("compare the rows of repeated customers: %w", err)
+		}
+		what := "names"
+		switch {
+		case names && emails:
+			what = "names and email addresses"
+		case emails:
+			what = "email addresses"
+		}
+		warnings = append(warnings, breach.Warning{Line: line, Field: "customer_id", Reason: fmt.Sprintf(
+			"customer_id %q is on several rows with different %s: they are merged into one person, each field from the latest row that has it; if they are different people, give each their own customer_id",
+			breach.Clip(id), what)})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("compare the rows of repeated customers: %w", err)
+	}
+	imp.Warned += total
+	imp.Warnings = breach.AppendLateWarnings(imp.Warnings, warnings)
+	return nil
+}
+
 const insertRejectsSQL = `
 	INSERT INTO import_rejects (import_id, line, customer_id, field, reason)
 	SELECT $1, line, coalesce(customer_id, ''), coalesce(reject_field, ''), reject_reason

@@ -251,6 +251,11 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 			return err
 		}
 	}
+	if copied.staged > imp.Rejected {
+		if err := s.warnMixedRows(ctx, imp); err != nil {
+			return err
+		}
+	}
 	inserted, updated, err := s.merge(ctx, imp, copied, !mergeFirst)
 	if err != nil {
 		return err
