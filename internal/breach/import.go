@@ -31,12 +31,17 @@ type Import struct {
 	// Warned counts the rows kept (accepted or merged) with a value neutralised on the way,
 	// such as a name that held markup: the customer is still told, and the operator sees why
 	// their greeting may be generic. Warnings lists the first MaxListedWarnings of them.
-	Warned     int64      `json:"warned"`
-	Warnings   []Warning  `json:"warnings,omitempty"`
-	Error      string     `json:"error,omitempty"`
-	CreatedBy  string     `json:"created_by,omitempty"`
-	StartedAt  time.Time  `json:"started_at"`
-	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Warned   int64     `json:"warned"`
+	Warnings []Warning `json:"warnings,omitempty"`
+	// DefaultExposed is the campaign's default categories when the list has an exposed
+	// column: its rows with an empty cell are stored with none (ImportRow.Exposed 0), and the
+	// store gives the default, once the rows of each customer are merged, to the customers
+	// that still have none. Without such a column the importer gives every row the default.
+	DefaultExposed Categories `json:"-"`
+	Error          string     `json:"error,omitempty"`
+	CreatedBy      string     `json:"created_by,omitempty"`
+	StartedAt      time.Time  `json:"started_at"`
+	FinishedAt     *time.Time `json:"finished_at,omitempty"`
 }
 
 // AuditDetail is what the audit log keeps of an import, for the console and the API alike: its

@@ -139,6 +139,9 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	rr.useHeader(cols, len(header.fields))
 	v := &validator{cols: cols, phones: im.phones, defaultCountry: c.DefaultCountry, defaultExposed: c.DefaultCategories(),
 		stateCodesAreUS: breach.StateCodesAreUS(c.DefaultCountry, c.Jurisdictions)}
+	if cols.index[fieldExposed] >= 0 {
+		imp.DefaultExposed = c.DefaultCategories()
+	}
 	for _, f := range cols.kind {
 		if f == fieldAttribute {
 			v.maxAttributes++

@@ -259,7 +259,11 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		}
 		r.Exposed = set
 	}
-	if r.Exposed == 0 {
+	if r.Exposed == 0 && v.cols.index[fieldExposed] < 0 {
+		// No exposed column: every customer gets the campaign's default. With one, an empty
+		// cell stays 0 and the store gives the default to the customers none of whose rows
+		// named categories (breach.Import.DefaultExposed): a default united with another row's
+		// explicit categories would tell the customer of data the list says was not theirs.
 		r.Exposed = v.defaultExposed
 	}
 	var stateWarning string

@@ -42,6 +42,8 @@ type importSession struct {
 	// import created it.
 	partition string
 	existed   bool
+	// noCategories counts the rows written without categories (see Import.DefaultExposed).
+	noCategories int64
 }
 
 // partitionName is the name of a campaign's recipients partition.
@@ -186,6 +188,11 @@ func (s *importSession) attachPartition(ctx context.Context, imp *breach.Import)
 // Write hands a batch to the COPY; it blocks while the COPY is behind, which is what keeps the
 // importer's memory bounded.
 func (s *importSession) Write(ctx context.Context, b *breach.ImportBatch) error {
+	for i := range b.Rows {
+		if b.Rows[i].Exposed == 0 {
+			s.noCategories++
+		}
+	}
 	select {
 	case s.batches <- b:
 		return nil
@@ -263,6 +270,16 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	if mergeFirst {
 		if err := s.attachPartition(ctx, imp); err != nil {
 			return err
+		}
+	}
+	if s.noCategories > 0 && imp.DefaultExposed != 0 {
+		// After the merge: a customer one of whose rows named categories keeps those alone.
+		// Only this import's customers with none get the default (those an update reached
+		// carry this import's ID too, and have the categories of their earlier list).
+		if _, err := s.tx.Exec(ctx, `UPDATE `+pgx.Identifier{s.partition}.Sanitize()+`
+			SET exposed = $3 WHERE campaign_id = $2 AND import_id = $1 AND exposed = 0`,
+			imp.ID, imp.CampaignID, int64(imp.DefaultExposed)); err != nil {
+			return fmt.Errorf("give the campaign's default categories: %w", err)
 		}
 	}
 	// The customers the list brought get their enrolment codes now, under the lock and in

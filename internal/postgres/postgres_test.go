@@ -103,19 +103,32 @@ C1,ana@example.com,987654321,Ana,name|phone,Prepago,
 C2,bo@example.com,,Bo,email,,
 `+fill.String()+`C1,,912345678,,sim,,gold
 C1,ANA.NEW@Example.com,,Ana Q.,,Postpago,
+C3,c3@example.com,,,,,
+C3,,987000111,Cy,,,
 `)
-			if imp.Read != int64(4+road.fillers) || imp.Accepted != int64(2+road.fillers) || imp.Merged != 2 || imp.Rejected != 0 {
-				t.Fatalf("counts = %+v, want read %d accepted %d merged 2", imp, 4+road.fillers, 2+road.fillers)
+			if imp.Read != int64(6+road.fillers) || imp.Accepted != int64(3+road.fillers) || imp.Merged != 3 || imp.Rejected != 0 {
+				t.Fatalf("counts = %+v, want read %d accepted %d merged 3", imp, 6+road.fillers, 3+road.fillers)
 			}
 			r := recipient(t, db, c, "C1")
 			if r.Email != "ANA.NEW@example.com" || r.Phone != "+51912345678" || r.Name != "Ana Q." {
 				t.Errorf("C1 = %q %q %q; want the latest non-empty values", r.Email, r.Phone, r.Name)
 			}
-			// The last row names no category: it has the campaign's default (name, phone,
-			// national_id), which adds to the others.
-			want, _ := breach.CategoriesOf("name", "phone", "sim", "national_id")
+			// The last row names no category: the customer's categories are those their other
+			// rows name. The campaign's default (name, phone, national_id) is for customers
+			// none of whose rows names one (the review's customer was told of a national ID the
+			// list did not say was exposed).
+			want, _ := breach.CategoriesOf("name", "phone", "sim")
 			if r.Exposed != want {
 				t.Errorf("C1 exposed = %v, want %v", r.Exposed.Strings(), want.Strings())
+			}
+			def, _ := breach.CategoriesOf("name", "phone", "national_id")
+			if got := recipient(t, db, c, "C3").Exposed; got != def {
+				t.Errorf("C3 (no category on any row) exposed = %v, want the campaign's default %v", got.Strings(), def.Strings())
+			}
+			if road.fillers > 0 {
+				if got := recipient(t, db, c, "F7").Exposed; got != def {
+					t.Errorf("F7 (one row, no category) exposed = %v, want the campaign's default %v", got.Strings(), def.Strings())
+				}
 			}
 			if r.Attributes["plan"] != "Postpago" || r.Attributes["segment"] != "gold" {
 				t.Errorf("C1 attributes = %v, want plan from the last row and segment from the one that had it", r.Attributes)
