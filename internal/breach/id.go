@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ParseID checks that s is an ID in the one form breachnotice writes them — a UUID as 36
@@ -75,7 +77,7 @@ func QuoteText(s string) string { return Clip(strings.ToValidUTF8(s, "\uFFFD")) 
 // refuses outright: a 500 it was), or longer than MaxCustomerID is refused before any store or
 // audit call, and quoted back clipped.
 func ParseCustomerID(s string) (string, error) {
-	s = strings.TrimSpace(s)
+	s = norm.NFC.String(strings.TrimSpace(s)) // as the import stores it
 	switch {
 	case s == "":
 		return "", Errorf(EINVALID, "customer_id: give the customer's ID from the list")

@@ -5,7 +5,10 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/phone"
@@ -167,6 +170,11 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	}
 
 	r.CustomerID = get(fieldCustomerID)
+	if !printableASCII(r.CustomerID) {
+		// JOSÉ-1 with its É composed (Windows) and decomposed (a Mac's export) is one ID, as
+		// the person reading it sees; kept as written, it was two customers and two notices.
+		r.CustomerID = norm.NFC.String(r.CustomerID)
+	}
 	switch {
 	case r.CustomerID == "" && len(errs.problems) > 0:
 		// cleanValue refused it (a control character, invalid UTF-8) and said why: the
@@ -180,6 +188,11 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		// A failed VLOOKUP leaves #N/A in every row it could not match: read as an ID, all of
 		// them were folded into one customer, the last row's contacts kept.
 		errs.add("customer_id", "%q stands for a missing value (or is a spreadsheet error), not a customer's ID: every row with it would be taken for one customer; give each row its customer's ID", r.CustomerID)
+	case strings.ContainsFunc(r.CustomerID, oddSpace):
+		// Like a soft hyphen (refused by cleanValue): C 1 with a no-break space and with a
+		// space look alike and may be one record or two; a guess either way risks a notice.
+		c := []rune(r.CustomerID)[slices.IndexFunc([]rune(r.CustomerID), oddSpace)]
+		errs.add("customer_id", "holds the space %U, which looks like an ordinary space: write the ID with ordinary spaces (or none), as the list's other rows do", c)
 	case strings.IndexByte(r.CustomerID, '+') > 0 && excelNumber.MatchString(r.CustomerID):
 		// Customers whose IDs the spreadsheet rounded alike would be merged into one.
 		errs.add("customer_id", "%q is a number mangled by a spreadsheet (scientific notation): customers whose IDs it rounded alike would be taken for one; export the column as text", r.CustomerID)
@@ -562,6 +575,9 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 	}
 	return s
 }
+
+// oddSpace reports whether c is a space other than U+0020 (a no-break space, a thin space…).
+func oddSpace(c rune) bool { return c != ' ' && unicode.Is(unicode.Zs, c) }
 
 // quoteField is the field of the warnings that a quote may have cost the list customers
 // (validator.row): they are listed in the import report even past its first warned rows.
