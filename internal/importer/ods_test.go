@@ -284,6 +284,12 @@ func TestImport_OdsSheetIsChosenByName(t *testing.T) {
 	if !isInvalid(err) || !strings.Contains(err.Error(), `3 sheets with rows ("Clientes", "Customers & Co", "Chile" (hidden))`) || !strings.Contains(err.Error(), "--sheet") {
 		t.Errorf("no sheet named in a spreadsheet with three lists: %v; want them named, and how to choose", err)
 	}
+	// A hidden list under a title row is found as well.
+	titled := odsOf(t, odsSheet{name: "Clientes", rows: list("P", 1)},
+		odsSheet{name: "Chile", hidden: true, rows: odsRowXML(str("Clientes Chile (confidencial)")) + list("CL", 1)})
+	if _, _, _, err := parseBytes(t, titled, Options{}); !isInvalid(err) || !strings.Contains(err.Error(), `"Chile" (hidden)`) {
+		t.Errorf("a hidden list under a title row: %v; want it named", err)
+	}
 	for _, tt := range []struct{ sheet, want string }{{"Clientes", "Clientes"}, {"customers & co", "Customers & Co"}, {"Chile", "Chile"}} {
 		rows, _, imp := mustParseBytes(t, data, Options{Sheet: tt.sheet})
 		if imp.Sheet != tt.want || len(rows) != map[string]int{"Clientes": 1, "Customers & Co": 2, "Chile": 1}[tt.want] {

@@ -120,8 +120,9 @@ type odsProbe struct {
 	repeat        int64
 	annotation    int // office:annotation elements open in the cell: a comment is no value
 
-	// cells are the texts of the current row's cells, while no row has had a value; header
-	// those of the first that had one.
+	// cells are the texts of the current row's cells, while fewer than headRows rows have had
+	// a value; header those of the first headRows that had one (a title may sit above the
+	// header).
 	cells  []string
 	cell   []byte
 	header []string
@@ -167,7 +168,7 @@ func (p *odsProbe) text(b []byte) {
 		return
 	}
 	p.rowValued = true
-	if p.valued == 0 && len(p.cell) < maxODSHeaderText {
+	if p.valued < headRows && len(p.cell) < maxODSHeaderText {
 		p.cell = append(p.cell, b[:min(len(b), maxODSHeaderText-len(p.cell))]...)
 	}
 }
@@ -178,7 +179,7 @@ func (p *odsProbe) cdata(b []byte) {
 }
 
 func (p *odsProbe) endCell() {
-	if p.inRow && p.valued == 0 && len(p.cells) < maxColumns {
+	if p.inRow && p.valued < headRows && len(p.cells) < maxColumns {
 		p.cells = append(p.cells, html.UnescapeString(string(p.cell)))
 	}
 	p.inCell = false
@@ -190,13 +191,13 @@ func (p *odsProbe) endRow() {
 	}
 	p.inRow = false
 	if p.rowValued {
-		if p.valued == 0 {
-			p.header = append(p.header[:0], p.cells...)
+		if p.valued < headRows {
+			p.header = append(p.header, p.cells...)
 		}
-		p.valued += int(min(p.repeat, 2))
+		p.valued += int(min(p.repeat, headRows))
 	}
 	p.row += p.repeat
-	p.done = p.valued >= 2 || p.row >= maxSheetProbe
+	p.done = p.valued >= headRows || p.row >= maxSheetProbe
 }
 
 // maxODSRepeat bounds a number-rows-repeated or number-columns-repeated: LibreOffice's

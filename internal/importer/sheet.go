@@ -320,8 +320,20 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 	return chooseSheet(sheets, name)
 }
 
+// namesCustomers reports whether a header cell names a customer's ID, email or phone, as a
+// list's header does (weak aliases too: "Cust ID", "Mobile Phone"), and a sheet of lookup
+// values does not.
+func namesCustomers(h string) bool {
+	f := headerField(h)
+	if f == fieldIgnore || f == fieldAttribute {
+		f = weakAliases[normalizeHeader(h)]
+	}
+	return f == fieldCustomerID || f == fieldEmail || f == fieldPhone
+}
+
 // sheetInfo is what chooseSheet needs to know of a sheet: its name, whether it is hidden, and
-// whether it holds rows (see hasRows), with its first row.
+// whether it holds rows (see hasRows), with the cells of its first rows with a value (a title
+// row may sit above the header).
 type sheetInfo struct {
 	name   string
 	hidden bool
@@ -351,7 +363,7 @@ func chooseSheet(sheets []sheetInfo, name string) (string, error) {
 			case !s.rows:
 			case !s.hidden:
 				withRows = append(withRows, s.name)
-			case slices.ContainsFunc(s.header, func(h string) bool { return headerField(h) == fieldCustomerID }):
+			case slices.ContainsFunc(s.header, namesCustomers):
 				// Hidden, and headed like a list of customers: a hidden sheet of the
 				// drop-down values of a column (the usual reason to hide one) is not.
 				hidden = append(hidden, s.name)
@@ -392,31 +404,36 @@ func chooseSheet(sheets []sheetInfo, name string) (string, error) {
 }
 
 // hasRows reports whether sheet holds a list: two rows with a value (a header and a row
-// under it), among its first maxSheetProbe rows, the first of which it returns. A row element
-// alone is no row of a list: Excel writes one for a cell only formatted, or a row only given a
-// height; nor is a header with nothing under it.
+// under it), among its first maxSheetProbe rows, and returns the cells of its first
+// headRows rows with a value (the header may sit under a title). A row element alone is no
+// row of a list: Excel writes one for a cell only formatted, or a row only given a height; nor
+// is a header with nothing under it.
 func hasRows(f *excelize.File, sheet string) (bool, []string) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return false, nil
 	}
 	defer rows.Close()
-	var first []string
+	var head []string
+	valued := 0
 	for n := 0; n < maxSheetProbe && rows.Next(); n++ {
 		cells, err := rows.Columns()
 		if err != nil {
-			return true, first // unreadable: let the import say what is wrong with it
+			return true, head // unreadable: let the import say what is wrong with it
 		}
 		if allEmpty(cells) {
 			continue
 		}
-		if first != nil {
-			return true, first
+		if valued++; valued > headRows {
+			break
 		}
-		first = cells
+		head = append(head, cells...)
 	}
-	return false, nil
+	return valued >= 2, head
 }
+
+// headRows is how many rows with a value hasRows returns the cells of.
+const headRows = 10
 
 // maxSheetProbe bounds the rows hasRows reads of a sheet before deciding it holds no list.
 const maxSheetProbe = 1000

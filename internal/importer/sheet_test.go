@@ -252,6 +252,16 @@ func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
 	if _, _, _, err := parseBytes(t, workbookBytes(t, h), Options{}); !isInvalid(err) || !strings.Contains(err.Error(), `"Chile" (hidden)`) {
 		t.Errorf("beside a hidden list of customers: %v; want it named", err)
 	}
+	// The review's hidden tab: a title row above a header of weak aliases ("Cust ID").
+	h.DeleteSheet("Chile")
+	h.NewSheet("Chile")
+	h.SetSheetRow("Chile", "A1", &[]any{"Clientes Chile (confidencial)"})
+	h.SetSheetRow("Chile", "A3", &[]any{"Cust ID", "Nombre", "Mobile Phone"})
+	h.SetSheetRow("Chile", "A4", &[]any{"CL-1", "Pedro", "+56912345678"})
+	h.SetSheetVisible("Chile", false)
+	if _, _, _, err := parseBytes(t, workbookBytes(t, h), Options{}); !isInvalid(err) || !strings.Contains(err.Error(), `"Chile" (hidden)`) {
+		t.Errorf("beside a hidden list under a title row: %v; want it named", err)
+	}
 	// A sheet with only a header, or only formatted cells and a row height, holds no list.
 	g := excelize.NewFile()
 	g.SetSheetRow("Sheet1", "A1", &[]any{"customer_id", "email"})
