@@ -253,7 +253,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.Log.Error("sign-in: unreadable password hash", "err", err)
 		ok = false
 	}
-	if u == nil || !ok {
+	// A disabled account answers as a wrong password does: saying "disabled" to the right
+	// password only told whoever held a departed colleague's password that it still works.
+	if u == nil || !ok || u.Disabled {
 		actor := "anonymous"
 		if u != nil {
 			actor = u.Actor()
@@ -262,14 +264,13 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		// there; the failure table keeps the same) ties repeated guesses at one account
 		// together, the client's network shows where they come from.
 		detail := map[string]any{"login_key": hex.EncodeToString(key[:8]), "source": ip}
+		if u != nil && ok && u.Disabled {
+			detail["disabled"] = true
+		}
 		if err := s.Store.Audit(ctx, actor, breach.ActionSignInFailed, "", detail); err != nil {
 			s.Log.Error("audit failed", "action", breach.ActionSignInFailed, "err", err)
 		}
-		s.renderError(w, r, http.StatusUnauthorized, "signin", "Sign in", data, "The login or the password is wrong.")
-		return
-	}
-	if u.Disabled {
-		s.renderError(w, r, http.StatusForbidden, "signin", "Sign in", data, "This account is disabled. Ask an administrator.")
+		s.renderError(w, r, http.StatusUnauthorized, "signin", "Sign in", data, "The login or the password is wrong. If your account was disabled, ask an administrator.")
 		return
 	}
 	if err := s.Store.ClearSignInFailures(ctx, key, ip); err != nil {

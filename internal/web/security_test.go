@@ -139,6 +139,19 @@ func TestSignIn_SessionCookieIsHttpOnlyStrictAndSecureHostPrefixedOverHTTPS(t *t
 func TestSignIn_WrongPasswordOrUnknownLoginGetTheSameRefusalAndNoCookie(t *testing.T) {
 	st := newStack(t, nil)
 	st.user("wrongpw", breach.RoleViewer)
+	// A disabled account's right password is refused as a wrong one is (the review told them
+	// apart: 403 "disabled" for the right password, 401 for a wrong one), and audited.
+	leftPW := st.user("leftco", breach.RoleViewer)
+	if err := st.db.DisableUser(context.Background(), "leftco", "cli:test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.browser().post("/sign-in", url.Values{"login": {"leftco"}, "password": {leftPW}}); got.status != http.StatusUnauthorized ||
+		!strings.Contains(got.body, "The login or the password is wrong.") || len((&http.Response{Header: got.header}).Cookies()) != 0 {
+		t.Errorf("a disabled user's right password: status %d, want the 401 of a wrong one\n%s", got.status, got.body)
+	}
+	if got := auditActions(t, "user:leftco"); len(got) != 1 || got[0] != "console.sign_in_failed" {
+		t.Errorf("audit of the disabled user's sign-in: %v", got)
+	}
 	for _, login := range []string{"wrongpw", "nosuchuser"} {
 		got := st.browser().post("/sign-in", url.Values{"login": {login}, "password": {"not the password at all"}})
 		if got.status != http.StatusUnauthorized || !strings.Contains(got.body, "The login or the password is wrong.") {
