@@ -212,6 +212,38 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 	if err := s.require(ctx, actor, breach.RoleViewer, "RegulatorSamples", campaignID); err != nil {
 		return nil, err
 	}
+	out, err := s.regulatorSamples(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, actor, breach.ActionRegulatorSamples, out.CampaignID, map[string]any{"samples": len(out.Samples), "website": len(out.Website)}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RegulatorSample is one document of RegulatorSamples, by its file name (ENOTFOUND for a name
+// it does not make, and then nothing is audited: no document was produced).
+func (s *Service) RegulatorSample(ctx context.Context, actor breach.Actor, campaignID, file string) (string, error) {
+	if err := s.require(ctx, actor, breach.RoleViewer, "RegulatorSamples", campaignID); err != nil {
+		return "", err
+	}
+	out, err := s.regulatorSamples(ctx, campaignID)
+	if err != nil {
+		return "", err
+	}
+	html, err := out.File(file)
+	if err != nil {
+		return "", err
+	}
+	if err := s.audit(ctx, actor, breach.ActionRegulatorSamples, out.CampaignID, map[string]any{"file": file}); err != nil {
+		return "", err
+	}
+	return html, nil
+}
+
+// regulatorSamples renders RegulatorSamples's documents.
+func (s *Service) regulatorSamples(ctx context.Context, campaignID string) (*RegulatorSamples, error) {
 	// With its code pool: customers without a code of their own get one from the pool, and
 	// the samples show where.
 	c, err := s.renderingCampaign(ctx, campaignID)
@@ -279,9 +311,6 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 			return nil, err
 		}
 		out.Website = append(out.Website, WebsiteNotice{File: "website-" + l + ".html", Locale: l, Profile: p.Jurisdiction, Title: p.Title, HTML: p.HTML})
-	}
-	if err := s.audit(ctx, actor, breach.ActionRegulatorSamples, c.ID, map[string]any{"samples": len(out.Samples), "website": len(out.Website)}); err != nil {
-		return nil, err
 	}
 	return out, nil
 }

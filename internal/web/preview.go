@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,8 +29,19 @@ type previewData struct {
 // nil when the campaign could not be read.
 func (s *Server) previewNotice(r *http.Request) (*previewData, error) {
 	q := r.URL.Query()
-	req := operation.PreviewRequest{Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), CustomerID: q.Get("customer_id")}
+	req := operation.PreviewRequest{Locale: q.Get("locale"), Jurisdiction: q.Get("jurisdiction"), CustomerID: q.Get("customer_id"),
+		Channel: q.Get("channel")}
 	withoutCode, perr := operation.ParseBool("without_code", q.Get("without_code"))
+	if perr != nil {
+		// Refused before the preview, which would read (and audit) a customer's notice the
+		// page then does not show.
+		c, err := s.Ops.Campaign(r.Context(), actorOf(r.Context()), r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		return &previewData{C: c, Locale: req.Locale, Channel: string(notice.Email), Jurisdiction: req.Jurisdiction,
+			CustomerID: req.CustomerID, GivesCodes: notice.GivesCodes(c), Jurisdictions: breach.KnownJurisdictions}, perr
+	}
 	// The form's box is about the sample customer: left ticked when a customer_id is typed,
 	// it asks for nothing.
 	req.WithoutCode = withoutCode && strings.TrimSpace(req.CustomerID) == ""
@@ -37,19 +49,9 @@ func (s *Server) previewNotice(r *http.Request) (*previewData, error) {
 	if c == nil {
 		return nil, err
 	}
-	if perr != nil && err == nil {
-		err = perr // Preview's own refusal, if any, is shown first
-	}
-	d := &previewData{C: c, Locale: req.Locale, Channel: q.Get("channel"), Jurisdiction: req.Jurisdiction,
+	d := &previewData{C: c, Locale: req.Locale, Channel: cmp.Or(req.Channel, string(notice.Email)), Jurisdiction: req.Jurisdiction,
 		CustomerID: req.CustomerID, WithoutCode: req.WithoutCode, GivesCodes: notice.GivesCodes(c),
 		Jurisdictions: breach.KnownJurisdictions, Notice: n}
-	switch d.Channel {
-	case "":
-		d.Channel = string(notice.Email)
-	case string(notice.Email), string(notice.Text):
-	default:
-		return d, breach.Errorf(breach.EINVALID, "channel %q: choose email or sms", d.Channel)
-	}
 	return d, err
 }
 

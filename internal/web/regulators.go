@@ -62,11 +62,7 @@ func (s *Server) regulatorSamples(w http.ResponseWriter, r *http.Request) {
 
 // regulatorSample downloads one of those documents, as HTML with placeholders.
 func (s *Server) regulatorSample(w http.ResponseWriter, r *http.Request) {
-	samples, err := s.Ops.RegulatorSamples(r.Context(), actorOf(r.Context()), r.PathValue("id"))
-	var html string
-	if err == nil {
-		html, err = samples.File(r.PathValue("file"))
-	}
+	html, err := s.Ops.RegulatorSample(r.Context(), actorOf(r.Context()), r.PathValue("id"), r.PathValue("file"))
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return
