@@ -32,7 +32,7 @@ func (s *Service) Preview(ctx context.Context, actor breach.Actor, campaignID st
 	switch req.Channel {
 	case "", string(notice.Email), string(notice.Text):
 	default:
-		return nil, nil, req, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", req.Channel)
+		return nil, nil, req, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", breach.QuoteText(req.Channel))
 	}
 	c, err := s.renderingCampaign(ctx, campaignID)
 	if err != nil {

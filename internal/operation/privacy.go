@@ -94,12 +94,12 @@ func (s *Service) AuditLog(ctx context.Context, actor breach.Actor, q AuditQuery
 		f.CampaignID = cid
 	}
 	if f.Action != "" && (len(f.Action) > 64 || !auditActionName.MatchString(f.Action)) {
-		return nil, breach.Errorf(breach.EINVALID, "action=%q is not an action name such as campaign.start", f.Action)
+		return nil, breach.Errorf(breach.EINVALID, "action=%q is not an action name such as campaign.start", breach.QuoteText(f.Action))
 	}
 	if q.Before != "" {
 		n, err := strconv.ParseInt(q.Before, 10, 64)
 		if err != nil || n < 1 {
-			return nil, breach.Errorf(breach.EINVALID, "before=%q must be an entry ID (a positive integer, the next_before of the previous page)", q.Before)
+			return nil, breach.Errorf(breach.EINVALID, "before=%q must be an entry ID (a positive integer, the next_before of the previous page)", breach.QuoteText(q.Before))
 		}
 		f.Before = n
 	}

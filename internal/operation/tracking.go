@@ -34,7 +34,7 @@ func PageLimit(v string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > MaxPage {
-		return 0, breach.Errorf(breach.EINVALID, "limit: %q is not a number from 1 to %d", v, MaxPage)
+		return 0, breach.Errorf(breach.EINVALID, "limit: %q is not a number from 1 to %d", breach.QuoteText(v), MaxPage)
 	}
 	return n, nil
 }

@@ -140,7 +140,7 @@ func (db *DB) RevokeToken(ctx context.Context, name, login string) error {
 		return fmt.Errorf("revoke token: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return breach.Errorf(breach.ENOTFOUND, "no live token named %q", name)
+		return breach.Errorf(breach.ENOTFOUND, "no live token named %q", breach.QuoteText(name))
 	}
 	return nil
 }
