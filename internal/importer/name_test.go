@@ -154,3 +154,20 @@ func TestImport_NameOverTheRowLimitAfterAStrayQuoteKeepsTheRow(t *testing.T) {
 		t.Errorf("C2: email %q, plan %q, name %.10q…", r.Email, r.Attribute("plan"), r.Name)
 	}
 }
+
+// TestRow_EastAsianNamesFromTwoColumnsAreFamilyNameFirst: the example list's Korean customers
+// were greeted "하은 최 고객님께": a name from first_name and last_name is written as its script
+// writes it.
+func TestRow_EastAsianNamesFromTwoColumnsAreFamilyNameFirst(t *testing.T) {
+	rows, _, _ := mustParse(t, "customer_id,first_name,last_name,email\n"+
+		"K1,하은,최,k1@example.kr\n"+
+		"J1,太郎,山田,j1@example.jp\n"+
+		"L1,Ana,Quispe,l1@example.pe\n"+
+		"M1,Minji,김,m1@example.kr\n", Options{})
+	want := map[string]string{"K1": "최하은", "J1": "山田太郎", "L1": "Ana Quispe", "M1": "Minji 김"}
+	for _, r := range rows {
+		if r.Name != want[r.CustomerID] {
+			t.Errorf("%s: name %q, want %q", r.CustomerID, r.Name, want[r.CustomerID])
+		}
+	}
+}

@@ -250,7 +250,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	// A name never rejects a row (see plaintext.Name): it is read without cleanValue's checks.
 	name := v.raw(rec, fieldName)
 	if name == "" {
-		name = v.raw(rec, fieldFirstName) + " " + v.raw(rec, fieldLastName)
+		name = fullName(v.raw(rec, fieldFirstName), v.raw(rec, fieldLastName))
 	}
 	var nameWarning string
 	r.Name, nameWarning = plaintext.Name(name)
@@ -574,6 +574,24 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 		return ""
 	}
 	return s
+}
+
+// fullName joins a given name and a family name as their script writes them: a Korean,
+// Chinese or Japanese name family name first and without a space (최 + 하은 → 최하은, as a
+// Korean notice greets "최하은 고객님께"), any other given name first.
+func fullName(first, last string) string {
+	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
+	if first != "" && last != "" && eastAsian(first) && eastAsian(last) {
+		return last + first
+	}
+	return first + " " + last
+}
+
+// eastAsian reports whether s is written in Hangul, Han or kana alone.
+func eastAsian(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool {
+		return !unicode.In(r, unicode.Hangul, unicode.Han, unicode.Hiragana, unicode.Katakana)
+	})
 }
 
 // oddSpace reports whether c is a space other than U+0020 (a no-break space, a thin space…).

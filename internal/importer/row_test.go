@@ -26,7 +26,7 @@ func TestParse_RowsAreNormalized(t *testing.T) {
 			breach.Recipient{CustomerID: "AT-2", Name: "Hélène Lefèvre", Phone: "+33612345678", Locale: "fr-FR", Country: "FR"}},
 		{"phone read with the row's country (Korea)",
 			"AT-3,민준,김,,010-1234-5678,ko-KR,KR,,,,",
-			breach.Recipient{CustomerID: "AT-3", Name: "민준 김", Phone: "+821012345678", Locale: "ko-KR", Country: "KR"}},
+			breach.Recipient{CustomerID: "AT-3", Name: "김민준", Phone: "+821012345678", Locale: "ko-KR", Country: "KR"}},
 		{"international phone ignores the country",
 			"AT-4,Tom,Whitfield,,+51 933 208 417,en-GB,GB,,,,",
 			breach.Recipient{CustomerID: "AT-4", Name: "Tom Whitfield", Phone: "+51933208417", Locale: "en-GB", Country: "GB"}},
@@ -204,7 +204,7 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 		{3, func(r breach.ImportRow) bool { return r.CustomerID == "AT-100002" && r.Exposed.Len() == 5 }},
 		{30, func(r breach.ImportRow) bool { return r.CustomerID == "AT-100002" && r.Exposed.Has(breach.CategorySIM) }},
 		{5, func(r breach.ImportRow) bool { return r.Attribute("plan") == "Hogar, Internet 300 Mbps + TV" }},
-		{28, func(r breach.ImportRow) bool { return r.Name == "서준 박" && r.Locale == "ko-KR" }},
+		{28, func(r breach.ImportRow) bool { return r.Name == "박서준" && r.Locale == "ko-KR" }},
 		{37, func(r breach.ImportRow) bool {
 			return r.Country == "FR" && r.Phone == "+33647218395" && r.Name == "Hélène Lefèvre"
 		}},
