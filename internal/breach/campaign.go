@@ -640,7 +640,21 @@ func ParseCountry(s string) (string, error) {
 		}
 		return "", fmt.Errorf("%q is neither an ISO 3166-1 country code such as PE or FR nor a country's name breachnotice knows (the ISO or CLDR name, in English, Spanish, French, Korean, German, Portuguese, Italian, Dutch, Japanese or Chinese)", Clip(s))
 	}
-	return r.Canonicalize().String(), nil
+	code := r.Canonicalize().String()
+	if now, ok := splitCountries[code]; ok {
+		return "", fmt.Errorf("%q is a country that no longer exists, now %s: give the customer's country as it is today", Clip(s), now)
+	}
+	return code, nil
+}
+
+// splitCountries are the former countries ISO 3166-1 still reads whose land is now several
+// countries: which one a customer lives in is not known (those that became one, such as ZR for
+// the Democratic Republic of the Congo, read as it).
+var splitCountries = map[string]string{
+	"AN": "Bonaire, Curaçao or Sint Maarten (BQ, CW, SX)",
+	"CS": "Serbia or Montenegro (RS, ME)",
+	"YU": "Serbia, Montenegro, Kosovo or another of Yugoslavia's successors",
+	"SU": "Russia or another of the Soviet Union's successors",
 }
 
 // countryNames maps every country's name — as Unicode CLDR writes it in English, the languages
@@ -670,7 +684,7 @@ var countryNames = sync.OnceValue(func() map[string]string {
 		}
 	}
 	for name, code := range map[string]string{
-		"united states of america": "US", "u.s.": "US", "u.s.a.": "US", "united kingdom of great britain and northern ireland": "GB",
+		"united states of america": "US", "u.s.": "US", "u.s.a.": "US", "u.s": "US", "u.s.a": "US", "u.k.": "GB", "u.k": "GB", "united kingdom of great britain and northern ireland": "GB",
 		"great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
 		"korea, republic of": "KR", "republic of korea": "KR", "korea (south)": "KR", "korea, south": "KR", "한국": "KR",
 		"korea": "KR", "korea (the republic of)": "KR", "north korea": "KP", "dprk": "KP",

@@ -85,6 +85,8 @@ var categoryAliases = map[string]Category{
 	"postal_address":      CategoryAddress,
 	"phone_number":        CategoryPhone,
 	"email_address":       CategoryEmail,
+	"e_mail":              CategoryEmail,
+	"e_mail_address":      CategoryEmail,
 	"full_name":           CategoryName,
 	"account":             CategoryAccountNumber,
 }

@@ -1,6 +1,9 @@
 package breach
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestNegotiateLocale_TriesEachLanguageOfACountry: the review's Belgians and Swiss got the
 // campaign's default Spanish though French was offered, Indians and Filipinos though English
@@ -12,6 +15,22 @@ func TestNegotiateLocale_TriesEachLanguageOfACountry(t *testing.T) {
 		"CA": "en", "PE": "es", "FR": "fr", "KR": "es", "DE": "es"} {
 		if got, why := NegotiateLocale(m, c, "", country); got != want {
 			t.Errorf("%s: %s (%s), want %s", country, got, why, want)
+		}
+	}
+}
+
+// TestParseCountry_DottedAbbreviationsAndDissolvedCountries: "U.S.A" was refused; "AN", the
+// Netherlands Antilles dissolved in 2010, was accepted, and its customers' notices and
+// regulator counts went to no country of today.
+func TestParseCountry_DottedAbbreviationsAndDissolvedCountries(t *testing.T) {
+	for in, want := range map[string]string{"U.S.A": "US", "U.S.A.": "US", "U.S": "US", "U.K.": "GB", "UK": "GB", "ZR": "CD"} {
+		if got, err := ParseCountry(in); got != want || err != nil {
+			t.Errorf("ParseCountry(%q) = %q, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"AN", "CS", "YU", "SU"} {
+		if got, err := ParseCountry(in); err == nil || !strings.Contains(err.Error(), "no longer exists") {
+			t.Errorf("ParseCountry(%q) = %q, %v; want it refused as a former country", in, got, err)
 		}
 	}
 }
