@@ -171,3 +171,14 @@ func TestRow_EastAsianNamesFromTwoColumnsAreFamilyNameFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestRow_ALocaleOfNoLanguageIsAnEmptyCellWithAWarning: "und" passed as a locale, silently.
+func TestRow_ALocaleOfNoLanguageIsAnEmptyCellWithAWarning(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,email,locale,country\nU1,u1@example.com,und,FR\nU2,u2@example.com,zxx-Latn,PE\n", Options{})
+	if len(rows) != 2 || len(rejects) != 0 || rows[0].Locale != "" || rows[1].Locale != "" {
+		t.Fatalf("rows %+v rejects %+v: want both kept without a locale", rows, rejects)
+	}
+	if imp.Warned != 2 || len(imp.Warnings) != 2 || imp.Warnings[0].Field != "locale" || !strings.Contains(imp.Warnings[0].Reason, "names no language") {
+		t.Errorf("warnings %+v (warned %d): want one per row, on locale", imp.Warnings, imp.Warned)
+	}
+}

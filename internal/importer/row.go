@@ -262,6 +262,12 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 			soft(fieldLocale, err.Error()) // the campaign's default language, then
 		case err != nil:
 			errs.add("locale", "%v", err)
+		case noLanguage(tag):
+			// und, zxx, mul, mis say no language is known: as an empty cell, the notice's
+			// language then comes from the country — said, not silently.
+			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "locale",
+				Reason: fmt.Sprintf("%q names no language: the notice's language is chosen from the country, as for an empty cell", tag)})
+			tag = ""
 		}
 		r.Locale = tag
 	}
@@ -592,6 +598,17 @@ func eastAsian(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool {
 		return !unicode.In(r, unicode.Hangul, unicode.Han, unicode.Hiragana, unicode.Katakana)
 	})
+}
+
+// noLanguage reports whether a locale's language is one of BCP 47's codes for none known:
+// undetermined (und), no linguistic content (zxx), several (mul), uncoded (mis).
+func noLanguage(tag string) bool {
+	base, _, _ := strings.Cut(tag, "-")
+	switch strings.ToLower(base) {
+	case "und", "zxx", "mul", "mis":
+		return true
+	}
+	return false
 }
 
 // oddSpace reports whether c is a space other than U+0020 (a no-break space, a thin space…).
