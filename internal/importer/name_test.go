@@ -182,3 +182,29 @@ func TestRow_ALocaleOfNoLanguageIsAnEmptyCellWithAWarning(t *testing.T) {
 		t.Errorf("warnings %+v (warned %d): want one per row, on locale", imp.Warnings, imp.Warned)
 	}
 }
+
+// TestRow_APhoneValidInTheResidenceAndTheDefaultCountryIsNotGuessed: the review's Peruvian
+// mobile 987 654 321 of a customer living in France was read as +33 9 87 65 43 21, a
+// stranger's number. A national number valid in both countries is not used: the row keeps its
+// other channels, with a warning, or is refused saying why when it has none.
+func TestRow_APhoneValidInTheResidenceAndTheDefaultCountryIsNotGuessed(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,email,phone,country\n"+
+		"P1,p1@example.com,987 654 321,FR\n"+ // valid in PE and in FR: dropped, warned
+		"P2,,987 654 322,FR\n"+ // the same, and no other channel: refused
+		"P3,,+51 987 654 323,FR\n"+ // with its country code: read
+		"P4,,987 654 324,PE\n"+ // the default country: read
+		"P5,,06 12 34 56 78,FR\n", Options{}) // valid in FR only: read
+	phones := map[string]string{}
+	for _, r := range rows {
+		phones[r.CustomerID] = r.Phone
+	}
+	if len(rows) != 4 || phones["P1"] != "" || phones["P3"] != "+51987654323" || phones["P4"] != "+51987654324" || phones["P5"] != "+33612345678" {
+		t.Errorf("phones %v; want P1's dropped, P3 to P5 read", phones)
+	}
+	if len(rejects) != 1 || rejects[0].CustomerID != "P2" || !strings.Contains(rejects[0].Reason, "both in FR") {
+		t.Errorf("rejects %+v: want P2 refused, saying the number is valid in both countries", rejects)
+	}
+	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 2 || imp.Warnings[0].Field != "phone" {
+		t.Errorf("warnings %+v: want P1's phone warned of", imp.Warnings)
+	}
+}

@@ -234,6 +234,14 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		} else {
 			r.Phone = v.phone(raw, r.Country, &errs)
 		}
+		if why := v.ambiguousPhone(raw, r.Country, r.Phone); why != "" {
+			r.Phone = ""
+			if r.Email == "" && !v.hasAddress() {
+				errs.add("phone", "%s", why)
+			} else {
+				softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone", Reason: why + "; the customer is told by their other channels"})
+			}
+		}
 	}
 	var addressWarning string
 	if v.hasAddress() {
@@ -484,6 +492,25 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 		errs.add("phone", "%q %v", breach.Clip(raw), err)
 	}
 	return ""
+}
+
+// ambiguousPhone says why a phone written without its country code cannot be read, or "": a
+// customer living in country (not the campaign's default_country) whose number is valid both
+// there and in the default country, as two different numbers. Read in the residence, a
+// Peruvian telecom's customer living in France had their Peruvian mobile 987 654 321 become
+// +33 9 87 65 43 21 — a stranger's, who would have got the notice by SMS; read in the default
+// country, a French customer's French number would. Which is meant cannot be known.
+func (v *validator) ambiguousPhone(raw, country, read string) string {
+	if read == "" || country == "" || v.defaultCountry == "" || country == v.defaultCountry ||
+		strings.HasPrefix(strings.TrimSpace(raw), "+") || strings.HasPrefix(strings.TrimSpace(raw), "00") {
+		return ""
+	}
+	other, err := v.phones.Parse(raw, v.defaultCountry)
+	if err != nil || other == read {
+		return ""
+	}
+	return fmt.Sprintf("%q is a valid number both in %s (%s) and in %s (%s), and the list does not say which: write it with its country code",
+		breach.Clip(raw), country, read, v.defaultCountry, other)
 }
 
 // pandasFloat is a phone written as a float: digits, then ".0".
