@@ -225,3 +225,17 @@ func TestParse_AnEmptyRegionTakesTheRowsState(t *testing.T) {
 		t.Errorf("warnings %+v, want only line 4's region and state", imp.Warnings)
 	}
 }
+
+// TestAddress_AStateItsZIPCodeContradictsIsWarnedOf: the review's "1 Main St, New York, CA
+// 10001" imported without a word, printed "NEW YORK CA 10001" and was counted for California.
+func TestAddress_AStateItsZIPCodeContradictsIsWarnedOf(t *testing.T) {
+	rows, _, imp := mustParseUS(t, "customer_id,email,address_line1,city,state,postal_code\n"+
+		"R1,r1@example.com,1 Main St,New York,CA,10001\n"+
+		"R2,r2@example.com,1 Main St,New York,NY,10001\n")
+	if len(rows) != 2 || rows[0].Postal.Region != "CA" {
+		t.Fatalf("rows %+v: want both kept, R1's state as written", rows)
+	}
+	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 2 || !strings.Contains(imp.Warnings[0].Reason, "(NY)") {
+		t.Errorf("warnings %+v: want R1's state warned of, naming NY", imp.Warnings)
+	}
+}

@@ -339,6 +339,12 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 // "Northeast" where the post reads the state.
 func usRegion(region, zip string) (state, warning string) {
 	if st, _ := breach.USState(region); st != "" {
+		// A state its ZIP code contradicts (CA beside New York's 10001) is kept as written —
+		// which of the two is wrong is not known — and said: the post delivers by the ZIP
+		// code, and the regulator report counts the customer in the state.
+		if z := breach.USStateOfZIP(strings.TrimSpace(zip)); z != "" && z != st {
+			return st, fmt.Sprintf("the address's state %s is not the one its ZIP code names (%s): check the address (the letter is printed, and the regulator report counts the customer, with %s)", st, z, st)
+		}
 		return st, ""
 	}
 	if code := strings.ToUpper(strings.TrimSpace(region)); breach.IsUSPostalRegion(code) {
