@@ -511,8 +511,8 @@ func (v *validator) ambiguousPhone(raw, country, read string) string {
 		strings.HasPrefix(strings.TrimSpace(raw), "+") || strings.HasPrefix(strings.TrimSpace(raw), "00") {
 		return ""
 	}
-	other, err := v.phones.Parse(raw, v.defaultCountry)
-	if err != nil || other == read {
+	other, ok := v.phones.ParseQuick(raw, v.defaultCountry)
+	if !ok || other == read {
 		return ""
 	}
 	return fmt.Sprintf("%q is a valid number both in %s (%s) and in %s (%s), and the list does not say which: write it with its country code",

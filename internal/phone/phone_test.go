@@ -168,3 +168,31 @@ func BenchmarkParse(b *testing.B) {
 		}
 	})
 }
+
+// TestParseQuick_NeverDisagreesWithParse: the quick reading is Parse's answer or nothing.
+func TestParseQuick_NeverDisagreesWithParse(t *testing.T) {
+	p, err := NewParser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ raw, region, want string }{
+		{"987 654 321", "PE", "+51987654321"},
+		{"06 12 34 56 78", "FR", "+33612345678"},
+		{"+51 987 654 321", "FR", "+51987654321"},
+		{"(212) 234-5678", "PE", ""},
+		{"010-1234-5678", "PE", ""},
+		{"", "PE", ""},
+		{"+", "PE", ""},
+		{"abc", "PE", ""},
+	} {
+		got, ok := p.ParseQuick(c.raw, c.region)
+		if got != c.want || ok != (c.want != "") {
+			t.Errorf("ParseQuick(%q, %s) = %q, %v; want %q", c.raw, c.region, got, ok, c.want)
+		}
+		if ok {
+			if full, err := p.Parse(c.raw, c.region); err != nil || full != got {
+				t.Errorf("ParseQuick(%q, %s) = %q, Parse says %q, %v", c.raw, c.region, got, full, err)
+			}
+		}
+	}
+}
