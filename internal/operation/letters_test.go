@@ -153,7 +153,7 @@ func TestLetters_WritesOneLetterPerPostalOnlyCustomerAndRecordsThemPrinted(t *te
 	if !slices.Equal(us[2:8], []string{"Robert Miller", "1208 Maple Avenue", "Apt 4B", "SPRINGFIELD IL 62704", "UNITED STATES", ""}) {
 		t.Errorf("US address block %q", us[2:8])
 	}
-	if kr := rows[3]; kr[2] != "도윤 윤" || kr[3] != "서울특별시 강남구" || kr[5] != "06236" || kr[6] != "REPUBLIC OF KOREA" {
+	if kr := rows[3]; kr[2] != "윤도윤" || kr[3] != "서울특별시 강남구" || kr[5] != "06236" || kr[6] != "REPUBLIC OF KOREA" {
 		t.Errorf("Korean address block %q", kr[2:8])
 	}
 
