@@ -4,8 +4,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // ParseID checks that s is an ID in the one form breachnotice writes them — a UUID as 36
@@ -77,7 +75,7 @@ func QuoteText(s string) string { return Clip(strings.ToValidUTF8(s, "\uFFFD")) 
 // refuses outright: a 500 it was), or longer than MaxCustomerID is refused before any store or
 // audit call, and quoted back clipped.
 func ParseCustomerID(s string) (string, error) {
-	s = norm.NFC.String(strings.TrimSpace(s)) // as the import stores it
+	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
 		return "", Errorf(EINVALID, "customer_id: give the customer's ID from the list")

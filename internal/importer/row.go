@@ -8,8 +8,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/phone"
 	"github.com/breachnotice/breachnotice/internal/plaintext"
@@ -170,11 +168,6 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	}
 
 	r.CustomerID = get(fieldCustomerID)
-	if !printableASCII(r.CustomerID) {
-		// JOSÉ-1 with its É composed (Windows) and decomposed (a Mac's export) is one ID, as
-		// the person reading it sees; kept as written, it was two customers and two notices.
-		r.CustomerID = norm.NFC.String(r.CustomerID)
-	}
 	switch {
 	case r.CustomerID == "" && len(errs.problems) > 0:
 		// cleanValue refused it (a control character, invalid UTF-8) and said why: the

@@ -13,8 +13,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
 )
@@ -253,7 +251,7 @@ func ParseLetterMarks(r io.Reader) ([]breach.LetterMark, []breach.Reject, error)
 		if len(marks)+len(rejects) >= MaxLetterMarks {
 			return nil, nil, breach.Errorf(breach.EINVALID, "the file has more than %d lines: split it", MaxLetterMarks)
 		}
-		m := breach.LetterMark{Line: int64(line), CustomerID: norm.NFC.String(cell(rec, idCol)), Reference: cell(rec, refCol), Reason: cell(rec, reasonCol)}
+		m := breach.LetterMark{Line: int64(line), CustomerID: cell(rec, idCol), Reference: cell(rec, refCol), Reason: cell(rec, reasonCol)}
 		if m.CustomerID == "" && m.Reference == "" {
 			if allBlank(rec) {
 				continue
