@@ -33,10 +33,11 @@ type Import struct {
 	// their greeting may be generic. Warnings lists the first MaxListedWarnings of them.
 	Warned   int64     `json:"warned"`
 	Warnings []Warning `json:"warnings,omitempty"`
-	// DefaultExposed is the campaign's default categories when the list has an exposed
-	// column: its rows with an empty cell are stored with none (ImportRow.Exposed 0), and the
-	// store gives the default, once the rows of each customer are merged, to the customers
-	// that still have none. Without such a column the importer gives every row the default.
+	// DefaultExposed is the campaign's default categories. A row whose exposed cell is empty
+	// comes to the store with none (ImportRow.Exposed 0; without an exposed column the
+	// importer gives every row the default itself), and the store gives the default to the
+	// customers none of whose rows of the list named a category: a row copied as the first of
+	// its customer, and a new customer merged from repeated rows.
 	DefaultExposed Categories `json:"-"`
 	Error          string     `json:"error,omitempty"`
 	CreatedBy      string     `json:"created_by,omitempty"`
@@ -119,8 +120,8 @@ func AppendWarnedRows(listed, ws []Warning) ([]Warning, bool) {
 // read (customers whose rows disagree), up to MaxListedWarnings more, keeping line order; a
 // line already listed gets them beside its own.
 func AppendLateWarnings(listed, late []Warning) []Warning {
-	if len(late) > MaxListedWarnings {
-		late = late[:MaxListedWarnings]
+	if len(late) > MaxListedWarnings+1 {
+		late = late[:MaxListedWarnings+1]
 	}
 	out := append(slices.Clone(listed), late...)
 	slices.SortStableFunc(out, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })

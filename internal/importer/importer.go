@@ -86,6 +86,7 @@ func New(store breach.ImportStore) (*Importer, error) {
 func (im *Importer) Run(ctx context.Context, c *breach.Campaign, imp *breach.Import, src io.Reader, opts Options) (*breach.Import, error) {
 	imp.CampaignID = c.ID
 	imp.Filename = breach.FileLabel(imp.Filename)
+	imp.DefaultExposed = c.DefaultCategories()
 	sess, err := im.store.BeginImport(ctx, imp)
 	if err != nil {
 		return nil, err
@@ -139,9 +140,6 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 	rr.useHeader(cols, len(header.fields))
 	v := &validator{cols: cols, phones: im.phones, defaultCountry: c.DefaultCountry, defaultExposed: c.DefaultCategories(),
 		stateCodesAreUS: breach.StateCodesAreUS(c.DefaultCountry, c.Jurisdictions)}
-	if cols.index[fieldExposed] >= 0 {
-		imp.DefaultExposed = c.DefaultCategories()
-	}
 	for _, f := range cols.kind {
 		if f == fieldAttribute {
 			v.maxAttributes++

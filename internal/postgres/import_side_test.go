@@ -172,4 +172,9 @@ N-1,Marie Curie,marie@example.fr,FR
 	if got := mixed(second); len(got) != 1 || !strings.Contains(got[4], `"N-1"`) || !strings.Contains(got[4], "names and email addresses") {
 		t.Errorf("second list: %v; want N-1 at line 4 only", got)
 	}
+	// A row warned of for its name's markup and for its customer's mixed rows counts once.
+	third := run("customer_id,name,email,country\nD-1,<b>Ana</b>,d1@example.com,PE\nD-1,<i>Bea</i>,d1@example.com,PE\n")
+	if got := mixed(third); len(got) != 1 || third.Warned != 2 || third.Read != 2 {
+		t.Errorf("third list: read %d, warned %d, mixed %v; want 2 rows, 2 warned, D-1 at line 3", third.Read, third.Warned, got)
+	}
 }

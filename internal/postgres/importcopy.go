@@ -121,7 +121,12 @@ func stagedRows(next func() (*breach.ImportRow, *breach.Reject, bool)) func([]by
 // copied before; the others, and the rejects, go to side. It ends the COPY (a pause) when side
 // is full (sideLimit items, or sideByteLimit bytes), so that side can be staged and memory
 // stays bounded.
-func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem) func([]byte) ([]byte, bool) {
+//
+// A row copied without categories gets defaultExposed: it is its customer's first row, and
+// when a later row of the customer names categories the merge adds them to the default (rows
+// held back keep none until the merge, so that a customer whose first row names categories is
+// not given the default by a later empty cell).
+func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem, defaultExposed breach.Categories) func([]byte) ([]byte, bool) {
 	var scratch []byte
 	sideBytes := 0
 	return func(b []byte) ([]byte, bool) {
@@ -131,6 +136,11 @@ func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem) func([]byt
 				return b, false
 			}
 			if rej == nil && !seen.testAndAdd(row.CustomerID) {
+				if row.Exposed == 0 && defaultExposed != 0 {
+					r := *row
+					r.Exposed = defaultExposed
+					row = &r
+				}
 				b, scratch = appendRecipientFields(b, scratch, row)
 				return append(b, '\n'), true
 			}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -41,6 +42,7 @@ func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied co
 			// staged rows' distinct ones and sorted every staged row to anti-join them (0.7 s
 			// for 330,000 repeats instead of 0.3 s by hash).
 			step{"analyze duplicates", `ANALYZE import_duplicates`, nil, nil},
+			step{name: warnMixedStep},
 			step{"fold duplicates", foldSQL, nil, nil})
 		p := pgx.Identifier{s.partition}.Sanitize()
 		if s.existed || copied.direct > 0 {
@@ -62,20 +64,26 @@ func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied co
 				step{"analyze recipients", `ANALYZE ` + p + ` (campaign_id, customer_id)`, nil, nil},
 				step{"restore statistics", `RESET default_statistics_target`, nil, nil},
 				step{"update recipients", updateRecipientsSQL(p), []any{imp.ID, imp.CampaignID}, &updated},
-				step{"insert recipients", insertNewRecipientsSQL(p), []any{imp.ID, imp.CampaignID}, &inserted})
+				step{"insert recipients", insertNewRecipientsSQL(p), []any{imp.ID, imp.CampaignID, int64(imp.DefaultExposed)}, &inserted})
 		case copied.direct > 0:
 			// No index to probe: both statements join the partition whole, by hash (a
 			// nested loop over its sequential scan would be quadratic).
 			steps = append(steps,
 				step{"join by hash", `SET LOCAL enable_nestloop = off`, nil, nil},
 				step{"update recipients", updateRecipientsSQL(p), []any{imp.ID, imp.CampaignID}, &updated},
-				step{"insert recipients", insertNewRecipientsSQL(p), []any{imp.ID, imp.CampaignID}, &inserted},
+				step{"insert recipients", insertNewRecipientsSQL(p), []any{imp.ID, imp.CampaignID, int64(imp.DefaultExposed)}, &inserted},
 				step{"restore joins", `RESET enable_nestloop`, nil, nil})
 		default:
-			steps = append(steps, step{"insert recipients", insertRecipientsSQL(p), []any{imp.ID, imp.CampaignID}, &inserted})
+			steps = append(steps, step{"insert recipients", insertRecipientsSQL(p), []any{imp.ID, imp.CampaignID, int64(imp.DefaultExposed)}, &inserted})
 		}
 	}
 	for _, st := range steps {
+		if st.name == warnMixedStep {
+			if err := s.warnMixedRows(ctx, imp, copied.direct > 0); err != nil {
+				return 0, 0, err
+			}
+			continue
+		}
 		tag, err := s.tx.Exec(ctx, st.sql, st.args...)
 		if err != nil {
 			return 0, 0, fmt.Errorf("%s: %w", st.name, err)
@@ -87,23 +95,30 @@ func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied co
 	return inserted, updated, nil
 }
 
+// warnMixedStep is the merge's step that runs warnMixedRows.
+const warnMixedStep = "warn of mixed rows"
+
 // warnMixedRows warns of the customers whose rows in this list disagree on their name or email
 // address: the merge makes one person of the rows of one customer_id (each field from the
 // latest row that has it), which is right for a telecom's list — one row per line, the same
 // person on each — and wrong when two people were given one ID: a notice would greet one and
 // go to the other's address. Rows that differ only in their phone (the telecom's lines) are
-// not warned of. The warning is the customer's latest row's, listed after the first warned
-// rows (up to MaxListedWarnings of them), and counted in imp.Warned. Rows an earlier import
-// brought are not compared: a corrected list is meant to change them.
+// not warned of. The warning is the customer's latest row's, listed beside the first warned
+// rows (MaxListedWarnings of them, then how many more), and counted in imp.Warned. Rows an
+// earlier import brought are not compared: a corrected list is meant to change them.
 //
-// It runs before the merge, which overwrites what it compares; in the direct road, the rows
-// copied straight into the partition are this import's (import_id) and are found through its
-// index when it has been built.
-func (s *importSession) warnMixedRows(ctx context.Context, imp *breach.Import) error {
+// It runs in the merge before the fold, which overwrites what it compares, and costs what the
+// repeats are: in the direct road (direct: rows were copied straight into a new partition) the
+// staged rows are the repeats, compared with the first rows copied by this import (import_id),
+// found through the partition's index when it has been built; in the staged road every row is
+// staged and only the customers staged more than once (import_duplicates) are compared.
+func (s *importSession) warnMixedRows(ctx context.Context, imp *breach.Import, direct bool) error {
+	staged := `SELECT customer_id, line, name, email FROM import_staging WHERE reject_reason IS NULL`
+	if !direct {
+		staged += ` AND customer_id IN (SELECT customer_id FROM import_duplicates)`
+	}
 	rows, err := s.tx.Query(ctx, `
-		WITH staged AS (
-			SELECT customer_id, line, name, email FROM import_staging WHERE reject_reason IS NULL
-		), listed AS (
+		WITH staged AS (`+staged+`), listed AS (
 			SELECT customer_id, line, name, email FROM staged
 			UNION ALL
 			SELECT r.customer_id, 0, r.name, r.email FROM `+pgx.Identifier{s.partition}.Sanitize()+` r
@@ -149,7 +164,20 @@ func (s *importSession) warnMixedRows(ctx context.Context, imp *breach.Import) e
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("compare the rows of repeated customers: %w", err)
 	}
-	imp.Warned += total
+	// Warned counts rows: a row already warned of (its name's markup) is not counted twice
+	// (the review's two rows were three warned), as far as the listed warnings tell.
+	warned := total
+	for _, w := range warnings {
+		if slices.ContainsFunc(imp.Warnings, func(l breach.Warning) bool { return l.Line == w.Line }) {
+			warned--
+		}
+	}
+	imp.Warned = min(imp.Warned+warned, imp.Read-imp.Rejected)
+	if n := int64(len(warnings)); total > n {
+		last := warnings[n-1].Line
+		warnings = append(warnings, breach.Warning{Line: last, Field: "customer_id", Reason: fmt.Sprintf(
+			"and %d more customer_ids on several rows with different names or email addresses, after line %d", total-n, last)})
+	}
 	imp.Warnings = breach.AppendLateWarnings(imp.Warnings, warnings)
 	return nil
 }
@@ -220,12 +248,14 @@ func updateRecipientsSQL(p string) string {
 			r.exposed | f.exposed, r.attributes || f.attributes, coalesce(f.postal, r.postal))`
 }
 
-// insertRecipientsSQL adds the list's customers to the campaign's partition p.
+// insertRecipientsSQL adds the list's customers to the campaign's partition p; a customer
+// none of whose rows named a category gets the campaign's default ($3).
 func insertRecipientsSQL(p string) string {
 	return `
 	INSERT INTO ` + p + ` (campaign_id, customer_id, email, phone, name, locale, country,
 		jurisdiction, exposed, attributes, import_id, ref_key, postal)
-	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction, exposed, attributes, $1, ref_key, postal
+	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction,
+		CASE WHEN exposed = 0 THEN $3 ELSE exposed END, attributes, $1, ref_key, postal
 	FROM import_folded f`
 }
 

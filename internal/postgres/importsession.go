@@ -42,8 +42,8 @@ type importSession struct {
 	// import created it.
 	partition string
 	existed   bool
-	// noCategories counts the rows written without categories (see Import.DefaultExposed).
-	noCategories int64
+	// defaultExposed is what a row without categories gets (breach.Import.DefaultExposed).
+	defaultExposed breach.Categories
 }
 
 // partitionName is the name of a campaign's recipients partition.
@@ -93,6 +93,7 @@ func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 		return fmt.Errorf("turn off JIT: %w", err)
 	}
 	s.partition = partitionName(imp.CampaignID)
+	s.defaultExposed = imp.DefaultExposed
 	if err := s.tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, s.partition).Scan(&s.existed); err != nil {
 		return fmt.Errorf("look for the recipients partition: %w", err)
 	}
@@ -138,7 +139,7 @@ func (s *importSession) copyAll(ctx context.Context) copyResult {
 	in.arrived = func(b *breach.ImportBatch) { seen.warm(b.Rows) }
 	var side []stagedItem
 	for {
-		n, err := copyText(ctx, s.tx, s.partition, directColumns, directRows(in, seen, &side))
+		n, err := copyText(ctx, s.tx, s.partition, directColumns, directRows(in, seen, &side, s.defaultExposed))
 		res.direct += n
 		if err != nil {
 			res.err = fmt.Errorf("copy into recipients: %w", err)
@@ -188,11 +189,6 @@ func (s *importSession) attachPartition(ctx context.Context, imp *breach.Import)
 // Write hands a batch to the COPY; it blocks while the COPY is behind, which is what keeps the
 // importer's memory bounded.
 func (s *importSession) Write(ctx context.Context, b *breach.ImportBatch) error {
-	for i := range b.Rows {
-		if b.Rows[i].Exposed == 0 {
-			s.noCategories++
-		}
-	}
 	select {
 	case s.batches <- b:
 		return nil
@@ -258,11 +254,6 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 			return err
 		}
 	}
-	if copied.staged > imp.Rejected {
-		if err := s.warnMixedRows(ctx, imp); err != nil {
-			return err
-		}
-	}
 	inserted, updated, err := s.merge(ctx, imp, copied, !mergeFirst)
 	if err != nil {
 		return err
@@ -270,16 +261,6 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	if mergeFirst {
 		if err := s.attachPartition(ctx, imp); err != nil {
 			return err
-		}
-	}
-	if s.noCategories > 0 && imp.DefaultExposed != 0 {
-		// After the merge: a customer one of whose rows named categories keeps those alone.
-		// Only this import's customers with none get the default (those an update reached
-		// carry this import's ID too, and have the categories of their earlier list).
-		if _, err := s.tx.Exec(ctx, `UPDATE `+pgx.Identifier{s.partition}.Sanitize()+`
-			SET exposed = $3 WHERE campaign_id = $2 AND import_id = $1 AND exposed = 0`,
-			imp.ID, imp.CampaignID, int64(imp.DefaultExposed)); err != nil {
-			return fmt.Errorf("give the campaign's default categories: %w", err)
 		}
 	}
 	// The customers the list brought get their enrolment codes now, under the lock and in
