@@ -122,6 +122,8 @@ func TestDoors_LettersMailedAndReturnedAreTheSameThroughEveryDoor(t *testing.T) 
 	// An empty file is not "all": the review's empty vendor file marked every letter mailed.
 	api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/mailed", "text/csv", strings.NewReader(""), http.StatusBadRequest)
 	api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/mailed", "", nil, http.StatusBadRequest)
+	// all=true takes no file, however the body is framed (chunked: no Content-Length).
+	api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/mailed?all=true", "text/csv", io.MultiReader(strings.NewReader("customer_id\nAT-100034\n")), http.StatusBadRequest)
 	mailed = decodeMark(t, api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/mailed?all=true", "", nil, http.StatusOK))
 	returned = decodeMark(t, api.call(t, "POST", "/api/v1/campaigns/"+id+"/letters/returned", "text/csv", strings.NewReader(returnedFile(id)), http.StatusOK))
 	reports["api"] = [2]markReport{mailed, returned}

@@ -37,6 +37,19 @@ func TestCLI_TokenCreateBindsTheTokenToAUserAndAuditsWhich(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "bn_") {
 		t.Fatalf("token create --user: %v, printed %q\n%s", err, out, stderr)
 	}
+	// A disabled user's token is refused before their password is checked: the answer does not
+	// tell their right password from a wrong one.
+	if _, stderr, err := cli(t, tessPassword+"\n", "user", "add", "--login", "gone", "--role", "approver", "--password-stdin"); err != nil {
+		t.Fatalf("user add: %v\n%s", err, stderr)
+	}
+	if _, stderr, err := cli(t, "", "user", "disable", "--login", "gone"); err != nil {
+		t.Fatalf("user disable: %v\n%s", err, stderr)
+	}
+	_, right, _ := cli(t, tessPassword+"\n", "token", "create", "--name", "gone-1", "--user", "gone", "--password-stdin")
+	_, wrong, _ := cli(t, "not it\n", "token", "create", "--name", "gone-2", "--user", "gone", "--password-stdin")
+	if !strings.Contains(right, "disabled") || right != strings.ReplaceAll(wrong, "gone-2", "gone-1") {
+		t.Errorf("a disabled user's token: right password said %q, a wrong one %q; want the same refusal", right, wrong)
+	}
 	if _, stderr, err := cli(t, "whatever\n", "token", "create", "--name", "ghost", "--user", "nobody", "--password-stdin"); err == nil || !strings.Contains(stderr, `no user with login "nobody"`) {
 		t.Errorf("a token for an unknown user: %v, %q", err, stderr)
 	}

@@ -66,7 +66,7 @@ func (s *Server) lettersMailed(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, "all: true or false, not %q", breach.QuoteText(v)))
 		return
 	}
-	if all && r.ContentLength > 0 {
+	if all && hasBody(r) {
 		s.writeError(w, r, breach.Errorf(breach.EINVALID, "letters mailed: all=true takes no file; without it, the file names the letters posted"))
 		return
 	}
@@ -94,4 +94,18 @@ func (s *Server) lettersReturned(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// hasBody reports whether r carries a body of at least a byte, whatever its framing (a
+// chunked body has no Content-Length): one byte is read to know.
+func hasBody(r *http.Request) bool {
+	if r.ContentLength > 0 {
+		return true
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return false
+	}
+	var b [1]byte
+	n, _ := io.ReadFull(r.Body, b[:])
+	return n > 0
 }

@@ -293,6 +293,12 @@ func (s *Server) emailEvents(w http.ResponseWriter, r *http.Request) {
 			counts.Invalid = append(counts.Invalid, fmt.Sprintf("events[%d]: type %q is not delivered, bounced or complained", i, breach.QuoteText(e.Type)))
 		}
 	}
+	if len(counts.Invalid) == len(in.Events) {
+		// Not one event could be read: most likely a relay sending its own type names. A 400
+		// that it sees, not a 200 that drops its complaints silently.
+		refuse(w, http.StatusBadRequest, "no event of the batch could be read: "+strings.Join(counts.Invalid[:min(len(counts.Invalid), 3)], "; "))
+		return
+	}
 	for i, rep := range reports {
 		if skipped[i] {
 			continue

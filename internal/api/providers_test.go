@@ -630,7 +630,9 @@ func TestEmailWebhook_SignedEventsApplyAndBadOnesChangeNothing(t *testing.T) {
 		"from the future": {body, "", whSecret, time.Now().Add(6 * time.Minute), http.StatusForbidden},
 		"unknown field":   {events(`{"messageId":"<a@b>","type":"delivered"}`), "", whSecret, time.Now(), http.StatusBadRequest},
 		"no events":       {`{"events":[]}`, "", whSecret, time.Now(), http.StatusBadRequest},
-		"oversized":       {events(delivered, fmt.Sprintf(`{"message_id":"<a@b>","type":"delivered","reason":%q}`, strings.Repeat("x", 70<<10))), "", whSecret, time.Now(), http.StatusRequestEntityTooLarge},
+		// Not one event readable (a relay's own type names): a 400 it sees, not a silent 200.
+		"only stray events": {events(`{"message_id":"<a@b>","type":"complaint"}`, `{"type":"hard_bounce"}`), "", whSecret, time.Now(), http.StatusBadRequest},
+		"oversized":         {events(delivered, fmt.Sprintf(`{"message_id":"<a@b>","type":"delivered","reason":%q}`, strings.Repeat("x", 70<<10))), "", whSecret, time.Now(), http.StatusRequestEntityTooLarge},
 	} {
 		resp, answer := h.postEvents(tt.body, tt.secret, tt.at)
 		if resp.StatusCode != tt.status {

@@ -11,7 +11,6 @@ package letter
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -129,8 +128,8 @@ func (wr *Writer) Write(out io.Writer, l *Letter) (pages int, err error) {
 }
 
 // UnprintableError is why one letter cannot be printed as written. Its reason names no
-// personal data (characters by code point, lines by number), so that it can be listed and
-// logged: the letters run holds such a letter back, and the team corrects the address.
+// personal data — scripts, not characters (the code points of a two-character name are the
+// name) — so that it can be listed: the letters run holds such a letter back.
 type UnprintableError struct {
 	Reason string
 }
@@ -149,16 +148,21 @@ func (e *UnprintableError) Unwrap() error { return breach.Errorf(breach.EINVALID
 // (clean), as they change nothing the post or the customer needs.
 func (wr *Writer) printable(l *Letter) error {
 	faces := []*face{wr.latin, wr.korean}
-	var missing []rune
+	var (
+		scripts []string
+		lost    bool // a U+FFFD the list's decoding left
+	)
 	rtl := false
 	check := func(s string, address bool) {
 		for _, r := range clean(s, nil) {
 			switch p, _ := bidi.LookupRune(r); {
 			case p.Class() == bidi.R || p.Class() == bidi.AL:
 				rtl = true
-			case r == unicode.ReplacementChar && address, !covered(r, faces) && !droppable(r):
-				if len(missing) < 4 && !slices.Contains(missing, r) {
-					missing = append(missing, r)
+			case r == unicode.ReplacementChar && address:
+				lost = true
+			case !covered(r, faces) && !droppable(r):
+				if name := scriptOf(r); !slices.Contains(scripts, name) {
+					scripts = append(scripts, name)
 				}
 			}
 		}
@@ -173,14 +177,23 @@ func (wr *Writer) printable(l *Letter) error {
 	switch {
 	case rtl:
 		return &UnprintableError{Reason: "the name or address is in a right-to-left script (Hebrew, Arabic), which the letter's layout cannot set"}
-	case len(missing) > 0:
-		codes := make([]string, len(missing))
-		for i, r := range missing {
-			codes[i] = fmt.Sprintf("U+%04X", r)
-		}
-		return &UnprintableError{Reason: "the letter's typefaces lack characters of the name or address (" + strings.Join(codes, ", ") + "): give it in Latin script or Hangul"}
+	case lost:
+		return &UnprintableError{Reason: "the name or address holds U+FFFD, a character the list's decoding lost: correct the list's encoding"}
+	case len(scripts) > 0:
+		slices.Sort(scripts)
+		return &UnprintableError{Reason: "the letter's typefaces lack the " + strings.Join(scripts, ", ") + " characters of the name or address: give it in Latin script or Hangul"}
 	}
 	return nil
+}
+
+// scriptOf names r's Unicode script ("Han", "Thai"), or "other" for one without.
+func scriptOf(r rune) string {
+	for name, table := range unicode.Scripts {
+		if name != "Common" && name != "Inherited" && unicode.Is(table, r) {
+			return name
+		}
+	}
+	return "other"
 }
 
 // errFPDF wraps what fpdf reports: a broken embedded font or a failed write.

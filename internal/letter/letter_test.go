@@ -3,6 +3,7 @@ package letter_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -316,8 +317,9 @@ func TestWrite_RefusesLettersThatWouldNotPrintAsWritten(t *testing.T) {
 		to   []string
 		want string
 	}{
-		{"Japanese", []string{"山田 太郎", "千代田区千代田1-1", "東京都 100-0001"}, "U+5C71"},
-		{"Chinese in a US address", []string{"Chen Dawen", "123 Grant Ave 三樓", "San Francisco CA 94108"}, "U+4E09"},
+		{"Japanese", []string{"山田 太郎", "千代田区千代田1-1", "東京都 100-0001"}, "lack the Han characters"},
+		{"Chinese in a US address", []string{"Chen Dawen", "123 Grant Ave 三樓", "San Francisco CA 94108"}, "Han"},
+		{"Thai and kana", []string{"สมชาย", "カタカナ", "Bangkok 10200"}, "Katakana, Thai"},
 		{"Hebrew", []string{"שרה כהן", "רחוב הרצל 5", "New York NY 10001"}, "right-to-left"},
 		{"Arabic", []string{"Name", "شارع 5", "New York NY 10001"}, "right-to-left"},
 		{"a character the list's encoding lost", []string{"Jos\ufffd P\ufffdrez", "Av. Lima 1", "LIMA 15001"}, "U+FFFD"},
@@ -339,6 +341,11 @@ func TestWrite_RefusesLettersThatWouldNotPrintAsWritten(t *testing.T) {
 			for _, f := range strings.Fields(line) {
 				if len(f) > 3 && strings.Contains(u.Reason, f) {
 					t.Errorf("%s: the reason quotes the address (%q): %s", c.why, f, u.Reason)
+				}
+			}
+			for _, r := range line {
+				if r > 0x7f && r != '\ufffd' && strings.Contains(u.Reason, fmt.Sprintf("%04X", r)) {
+					t.Errorf("%s: the reason spells the address by code point (%U): %s", c.why, r, u.Reason)
 				}
 			}
 		}

@@ -137,6 +137,11 @@ func (s *Service) confirmUser(ctx context.Context, login, pw string) error {
 	if err != nil && breach.ErrorCode(err) != breach.ENOTFOUND {
 		return err
 	}
+	if u != nil && u.Disabled {
+		// Said before the password is checked: the answer must not tell a disabled user's
+		// right password from a wrong one.
+		return breach.Errorf(breach.EFORBIDDEN, "the user %s is disabled", login)
+	}
 	ok := false
 	if hash != "" {
 		if ok, err = password.Check(hash, pw); err != nil {
@@ -148,8 +153,6 @@ func (s *Service) confirmUser(ctx context.Context, login, pw string) error {
 		return breach.Errorf(breach.ENOTFOUND, "no user with login %q", login)
 	case !ok:
 		return breach.Errorf(breach.EFORBIDDEN, "that is not the password of %s: a token that acts as them needs their consent", login)
-	case u.Disabled:
-		return breach.Errorf(breach.EFORBIDDEN, "the user %s is disabled", login)
 	}
 	return nil
 }

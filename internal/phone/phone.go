@@ -122,14 +122,18 @@ func (p *Parser) Parse(raw, defaultRegion string) (string, error) {
 	return p.slowParse(raw, defaultRegion)
 }
 
-// ParseQuick is Parse where it is cheap: a number written as digits that the fast path finds
-// valid in defaultRegion (nearly every valid one), or false — never a wrong number, but some
-// valid ones are missed. For a second reading of a number already read in another region,
-// which on a list of a million rows must not cost phonenumbers.Parse each.
+// ParseQuick is Parse, answered by the fast path where the fast path can answer: a number
+// written as digits in a region the fast path knows is valid there when it finds it valid,
+// and invalid otherwise (it may miss a valid number that only Parse's national-prefix
+// handling reads); anything else — a region the fast path does not cover (BR, AR, JP…),
+// full-width digits, punctuation it does not know — goes to Parse. For a second reading of a
+// number already read in another region, which on a list of a million rows must not cost
+// phonenumbers.Parse each.
 func (p *Parser) ParseQuick(raw, defaultRegion string) (string, bool) {
 	digits, plus, clean := normalize(raw)
-	if !clean || digits == "" {
-		return "", false
+	if r := p.regions[defaultRegion]; !clean || digits == "" || plus || r == nil || !r.fast {
+		e164, err := p.Parse(raw, defaultRegion)
+		return e164, err == nil
 	}
 	return p.fastParse(digits, plus, defaultRegion)
 }
