@@ -56,14 +56,16 @@ func countryLanguages(country string) []string {
 
 // otherLanguages are the languages, after its likely one, that a country's people read
 // official notices in: official languages, and English or French where they are the
-// language of administration.
+// language of administration; English before a second official language most of the
+// customers do not read (Israel, Cyprus). Not Russian where it is no official language
+// (Ukraine, the Baltic states): a notice in it would not be neutral there.
 var otherLanguages = map[string][]string{
 	"AD": {"es", "fr"}, "BE": {"fr", "de"}, "BO": {"qu", "ay"}, "BY": {"ru"}, "CA": {"fr"}, "CH": {"fr", "it"},
-	"CM": {"en"}, "CY": {"tr", "en"}, "DZ": {"fr"}, "FI": {"sv"}, "HK": {"en"}, "IE": {"ga"}, "IL": {"ar", "en"},
+	"CM": {"en"}, "CY": {"en", "tr"}, "DZ": {"fr"}, "FI": {"sv"}, "HK": {"en"}, "IE": {"ga"}, "IL": {"en", "ar"},
 	"IN": {"en"}, "KE": {"en"}, "KZ": {"ru"}, "LB": {"fr", "en"}, "LU": {"de", "lb"}, "MA": {"fr"}, "MO": {"pt"},
 	"MT": {"en"}, "MY": {"en"}, "NG": {"en"}, "NZ": {"mi"}, "PE": {"qu"}, "PH": {"en"}, "PK": {"en"}, "PR": {"en"},
 	"PY": {"es"}, "RW": {"en", "fr"}, "SG": {"zh", "ms", "ta"}, "TN": {"fr"}, "TZ": {"en"}, "UG": {"en"}, "US": {"es"},
-	"ZA": {"af", "zu", "xh"}, "EE": {"ru"}, "LV": {"ru"}, "UA": {"ru"}, "HT": {"fr"}, "VU": {"en", "fr"},
+	"ZA": {"af", "zu", "xh"}, "HT": {"fr"}, "VU": {"en", "fr"},
 }
 
 // NewLocaleMatcher returns a language matcher of the offered locales.

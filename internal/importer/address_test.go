@@ -231,8 +231,10 @@ func TestParse_AnEmptyRegionTakesTheRowsState(t *testing.T) {
 func TestAddress_AStateItsZIPCodeContradictsIsWarnedOf(t *testing.T) {
 	rows, _, imp := mustParseUS(t, "customer_id,email,address_line1,city,state,postal_code\n"+
 		"R1,r1@example.com,1 Main St,New York,CA,10001\n"+
-		"R2,r2@example.com,1 Main St,New York,NY,10001\n")
-	if len(rows) != 2 || rows[0].Postal.Region != "CA" {
+		"R2,r2@example.com,1 Main St,New York,NY,10001\n"+
+		"R3,r3@example.com,1 Main St,Pago Pago,AS,96799\n"+ // American Samoa in Hawaii's prefix
+		"R4,r4@example.com,1 Main St,Fort Campbell,TN,42223\n") // a ZIP code across KY and TN
+	if len(rows) != 4 || rows[0].Postal.Region != "CA" {
 		t.Fatalf("rows %+v: want both kept, R1's state as written", rows)
 	}
 	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 2 || !strings.Contains(imp.Warnings[0].Reason, "(NY)") {
