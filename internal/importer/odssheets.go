@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"slices"
 	"strconv"
 )
 
@@ -82,7 +83,7 @@ func odsSheets(r io.Reader) ([]sheetInfo, error) {
 				name, _ := localAttr(tag, "name")
 				styleName, _ := localAttr(tag, "style-name")
 				sheets = append(sheets, sheetInfo{name: name, hidden: hiddenStyles[styleName]})
-				p = odsProbe{header: p.header[:0]}
+				p = odsProbe{}
 			}
 			if !isEmpty {
 				depth++
@@ -91,7 +92,7 @@ func odsSheets(r io.Reader) ([]sheetInfo, error) {
 			if depth--; depth == 0 {
 				s := &sheets[len(sheets)-1]
 				s.rows = p.valued >= 2
-				s.header = append([]string(nil), p.header...)
+				s.heads = p.heads
 			}
 		case depth == 0 && local == "style" && !isEnd:
 			if family, _ := localAttr(tag, "family"); family == "table" {
@@ -121,11 +122,11 @@ type odsProbe struct {
 	annotation    int // office:annotation elements open in the cell: a comment is no value
 
 	// cells are the texts of the current row's cells, while fewer than headRows rows have had
-	// a value; header those of the first headRows that had one (a title may sit above the
-	// header).
-	cells  []string
-	cell   []byte
-	header []string
+	// a value; heads those of the first headRows rows that had one (a title may sit above
+	// the header).
+	cells []string
+	cell  []byte
+	heads [][]string
 }
 
 // element takes a tag of the sheet's (not of a table inside one of its cells).
@@ -192,7 +193,7 @@ func (p *odsProbe) endRow() {
 	p.inRow = false
 	if p.rowValued {
 		if p.valued < headRows {
-			p.header = append(p.header, p.cells...)
+			p.heads = append(p.heads, slices.Clone(p.cells))
 		}
 		p.valued += int(min(p.repeat, headRows))
 	}

@@ -313,22 +313,32 @@ func pickSheet(f *excelize.File, name string) (string, error) {
 		if name == "" { // only then are they looked into
 			visible, err := f.GetSheetVisible(s)
 			info.hidden = err != nil || !visible
-			info.rows, info.header = hasRows(f, s)
+			info.rows, info.heads = hasRows(f, s)
 		}
 		sheets = append(sheets, info)
 	}
 	return chooseSheet(sheets, name)
 }
 
-// namesCustomers reports whether a header cell names a customer's ID, email or phone, as a
-// list's header does (weak aliases too: "Cust ID", "Mobile Phone"), and a sheet of lookup
-// values does not.
-func namesCustomers(h string) bool {
-	f := headerField(h)
-	if f == fieldIgnore || f == fieldAttribute {
-		f = weakAliases[normalizeHeader(h)]
+// headsCustomers reports whether a row reads like the header of a list of customers: a cell
+// naming the customer's ID, or two naming their email, phone or name (weak aliases too:
+// "Cust ID", "Mobile Phone"). A sheet of drop-down values lists "Email" and "Phone" down a
+// column, one a row, and is no list.
+func headsCustomers(row []string) bool {
+	n := 0
+	for _, h := range row {
+		f := headerField(h)
+		if f == fieldIgnore || f == fieldAttribute {
+			f = weakAliases[normalizeHeader(h)]
+		}
+		switch f {
+		case fieldCustomerID:
+			return true
+		case fieldEmail, fieldPhone, fieldName, fieldFirstName, fieldLastName:
+			n++
+		}
 	}
-	return f == fieldCustomerID || f == fieldEmail || f == fieldPhone
+	return n >= 2
 }
 
 // sheetInfo is what chooseSheet needs to know of a sheet: its name, whether it is hidden, and
@@ -338,7 +348,7 @@ type sheetInfo struct {
 	name   string
 	hidden bool
 	rows   bool
-	header []string
+	heads  [][]string // the cells of its first rows with a value (headRows)
 }
 
 // chooseSheet returns the sheet named name (exactly, or else in any letter case), or when
@@ -363,7 +373,7 @@ func chooseSheet(sheets []sheetInfo, name string) (string, error) {
 			case !s.rows:
 			case !s.hidden:
 				withRows = append(withRows, s.name)
-			case slices.ContainsFunc(s.header, namesCustomers):
+			case slices.ContainsFunc(s.heads, headsCustomers):
 				// Hidden, and headed like a list of customers: a hidden sheet of the
 				// drop-down values of a column (the usual reason to hide one) is not.
 				hidden = append(hidden, s.name)
@@ -408,13 +418,13 @@ func chooseSheet(sheets []sheetInfo, name string) (string, error) {
 // headRows rows with a value (the header may sit under a title). A row element alone is no
 // row of a list: Excel writes one for a cell only formatted, or a row only given a height; nor
 // is a header with nothing under it.
-func hasRows(f *excelize.File, sheet string) (bool, []string) {
+func hasRows(f *excelize.File, sheet string) (bool, [][]string) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return false, nil
 	}
 	defer rows.Close()
-	var head []string
+	var head [][]string
 	valued := 0
 	for n := 0; n < maxSheetProbe && rows.Next(); n++ {
 		cells, err := rows.Columns()
@@ -427,7 +437,7 @@ func hasRows(f *excelize.File, sheet string) (bool, []string) {
 		if valued++; valued > headRows {
 			break
 		}
-		head = append(head, cells...)
+		head = append(head, cells)
 	}
 	return valued >= 2, head
 }

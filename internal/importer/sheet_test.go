@@ -245,6 +245,13 @@ func TestImport_XlsxSheetIsChosenByName(t *testing.T) {
 	if rows, _, imp := mustParseBytes(t, workbookBytes(t, h), Options{}); imp.Sheet != "Sheet1" || len(rows) != 1 {
 		t.Errorf("beside a hidden sheet of drop-down values: read %q, %d rows; want Sheet1's one", imp.Sheet, len(rows))
 	}
+	// Drop-down values that happen to be field names, one a row, are no list either.
+	h.SetSheetRow("Listas", "A3", &[]any{"Email"})
+	h.SetSheetRow("Listas", "A4", &[]any{"Phone"})
+	h.SetSheetRow("Listas", "A5", &[]any{"Customer"})
+	if rows, _, imp := mustParseBytes(t, workbookBytes(t, h), Options{}); imp.Sheet != "Sheet1" || len(rows) != 1 {
+		t.Errorf("beside a hidden sheet of channel names: read %q, %d rows; want Sheet1's one", imp.Sheet, len(rows))
+	}
 	h.NewSheet("Chile")
 	h.SetSheetRow("Chile", "A1", &[]any{"Customer ID", "email"})
 	h.SetSheetRow("Chile", "A2", &[]any{"CL1", "cl1@example.com"})
