@@ -72,10 +72,39 @@ func TestAudit_AReadThatCannotBeAuditedIsRefused(t *testing.T) {
 	if waited := time.Since(start); waited > 10*time.Second {
 		t.Errorf("the refused read waited %s", waited)
 	}
+	// The proof-of-notice export too: it waited for as long as the log was held (the review's
+	// 19 s, and for ever had the lock stayed).
+	start = time.Now()
+	resp, body = c.do("GET", "/api/v1/campaigns/"+id+"/deliveries.csv", "", nil, c.token)
+	if resp.StatusCode != http.StatusServiceUnavailable || strings.Contains(string(body), "lock1@example.com") {
+		t.Errorf("an export that cannot be audited: %d %s, want 503 and no personal data", resp.StatusCode, body)
+	}
+	if waited := time.Since(start); waited > 10*time.Second {
+		t.Errorf("the refused export waited %s", waited)
+	}
 	if err := tx.Rollback(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if resp, body := c.do("GET", "/api/v1/campaigns/"+id+"/recipients/LOCK1", "", nil, c.token); resp.StatusCode != http.StatusOK {
 		t.Errorf("the same read once the log is free: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestErrors_QuoteWhatTheClientSentClipped: the review's action= of 3,000 characters came back
+// whole in the error; so did limit=, before= and a preview's channel=.
+func TestErrors_QuoteWhatTheClientSentClipped(t *testing.T) {
+	c := newServer(t)
+	id := c.createCampaign()
+	long := strings.Repeat("a", 3000)
+	for _, path := range []string{
+		"/api/v1/audit?action=" + long,
+		"/api/v1/audit?before=" + long,
+		"/api/v1/campaigns/" + id + "/deliveries?limit=" + long,
+		"/api/v1/campaigns/" + id + "/preview?channel=" + long,
+	} {
+		resp, body := c.do("GET", path, "", nil, c.token)
+		if resp.StatusCode != http.StatusBadRequest || len(body) > 600 || !strings.Contains(string(body), "…") {
+			t.Errorf("%s: %d, %d bytes: want 400 quoting the value clipped\n%.300s", path[:40], resp.StatusCode, len(body), body)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -331,5 +332,37 @@ func TestTracking_SaysWhenNoWorkerSendsARunningCampaign(t *testing.T) {
 	stalled := regexp.MustCompile(`(?s)<p id="stalled"[^>]*>(.*?)</p>`).FindStringSubmatch(page.body)
 	if stalled == nil || !strings.Contains(stalled[1], "no worker is running") {
 		t.Errorf("the tracking page of a running campaign no worker sends does not say so:\n%s", page.body)
+	}
+}
+
+// TestPreview_ConsoleAuditsNoPreviewItRefuses: the review's ?channel=bogus preview of a
+// customer answered 400 after the customer's notice had been rendered and its read audited;
+// so did a sample document that does not exist. Refused, they read nothing and leave no row.
+func TestPreview_ConsoleAuditsNoPreviewItRefuses(t *testing.T) {
+	st := newStack(t, nil)
+	c := st.campaign("test", "test", nil)
+	b := st.signedIn("bogusviewer", breach.RoleViewer)
+	for _, path := range []string{
+		"/campaigns/" + c.ID + "/preview?customer_id=AT-100001&channel=bogus",
+		"/campaigns/" + c.ID + "/preview?customer_id=AT-100001&without_code=maybe",
+	} {
+		if got := b.get(path); got.status != http.StatusBadRequest || strings.Contains(got.body, "AT-100001@") {
+			t.Errorf("%s: %d, want 400", path, got.status)
+		}
+	}
+	if got := b.get("/campaigns/" + c.ID + "/regulators/samples/notice-XX-zz.html"); got.status != http.StatusNotFound {
+		t.Errorf("an unknown sample file: %d, want 404", got.status)
+	}
+	for _, a := range auditActions(t, "user:bogusviewer") {
+		if a == breach.ActionPreviewCustomer || a == breach.ActionRegulatorSamples {
+			t.Errorf("a refused preview or sample left the audit row %s", a)
+		}
+	}
+	// The same preview with a channel it knows is shown, and audited.
+	if got := b.get("/campaigns/" + c.ID + "/preview?customer_id=AT-100001&channel=sms"); got.status != http.StatusOK {
+		t.Fatalf("the customer's SMS preview: %d\n%s", got.status, got.body)
+	}
+	if !slices.Contains(auditActions(t, "user:bogusviewer"), breach.ActionPreviewCustomer) {
+		t.Error("the preview shown was not audited")
 	}
 }
