@@ -130,6 +130,30 @@ var zip3 = []struct {
 	{967, 968, "HI"}, {969, 969, "GU"}, {970, 979, "OR"}, {980, 994, "WA"}, {995, 999, "AK"},
 }
 
+// ZIPFitsState reports whether a US address's ZIP code may rightly stand beside state: the
+// state its prefix names, or one sharing it — a territory whose codes sit in a state's or
+// another territory's range (American Samoa's 96799 in Hawaii's 967, the Northern Mariana
+// Islands' 969 with Guam), or the other state of a ZIP code that crosses a state line. A ZIP
+// code that names no state fits any.
+func ZIPFitsState(zip, state string) bool {
+	zip = strings.TrimSpace(zip)
+	byZIP := USStateOfZIP(zip)
+	switch {
+	case byZIP == "" || byZIP == state:
+		return true
+	case len(zip) >= 5 && strings.Contains(crossingZIPs[zip[:5]], state):
+		return true
+	}
+	switch state {
+	case "AS", "MP", "GU", "FM", "MH", "PW", "VI", "PR":
+		return true
+	}
+	return byZIP == "GU" || byZIP == "HI" && strings.HasPrefix(zip, "96799")
+}
+
+// crossingZIPs are ZIP codes whose area crosses a state line, with the states.
+var crossingZIPs = map[string]string{"42223": "KY TN", "97635": "OR CA", "73949": "OK TX", "86515": "AZ NM"}
+
 // USStateOfZIP is the state of a ZIP code (five digits, perhaps more; or its first three
 // digits alone: the regulator report's store passes only those), or "" when it is neither or
 // names no state.

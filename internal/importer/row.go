@@ -335,7 +335,7 @@ func usRegion(region, zip string) (state, warning string) {
 		// A state its ZIP code contradicts (CA beside New York's 10001) is kept as written —
 		// which of the two is wrong is not known — and said: the post delivers by the ZIP
 		// code, and the regulator report counts the customer in the state.
-		if z := breach.USStateOfZIP(strings.TrimSpace(zip)); z != "" && z != st && !sharedZIP(zip, st, z) {
+		if z := breach.USStateOfZIP(strings.TrimSpace(zip)); z != "" && !breach.ZIPFitsState(zip, st) {
 			return st, fmt.Sprintf("the address's state %s is not the one its ZIP code names (%s): check the address (the letter is printed, and the regulator report counts the customer, with %s)", st, z, st)
 		}
 		return st, ""
@@ -352,26 +352,6 @@ func usRegion(region, zip string) (state, warning string) {
 	}
 	return st, fmt.Sprintf("the address's state %q is no US state: %s, which its ZIP code names, is printed on the letter", breach.Clip(region), st)
 }
-
-// sharedZIP reports whether zip may rightly stand beside either state: ZIP code prefixes the
-// territories share with a state (American Samoa's 96799 in Hawaii's 967, the Northern
-// Mariana Islands' 969 with Guam), and the few ZIP codes that cross a state line.
-func sharedZIP(zip, given, byZIP string) bool {
-	zip = strings.TrimSpace(zip)
-	if len(zip) >= 5 {
-		if states, ok := crossingZIPs[zip[:5]]; ok && strings.Contains(states, given) {
-			return true
-		}
-	}
-	switch given {
-	case "AS", "MP", "GU", "FM", "MH", "PW", "VI", "PR":
-		return true // a territory: its codes sit in a state's or another territory's range
-	}
-	return byZIP == "GU" || byZIP == "HI" && strings.HasPrefix(zip, "96799")
-}
-
-// crossingZIPs are ZIP codes whose area crosses a state line, with the states.
-var crossingZIPs = map[string]string{"42223": "KY TN", "97635": "OR CA", "73949": "OK TX", "86515": "AZ NM"}
 
 // hasAddress reports whether the list has address columns at all: a list without them pays
 // nothing for addresses.
@@ -520,8 +500,8 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 // +33 9 87 65 43 21 — a stranger's, who would have got the notice by SMS; read in the default
 // country, a French customer's French number would. Which is meant cannot be known.
 func (v *validator) ambiguousPhone(raw, country, read string) string {
-	if read == "" || country == "" || v.defaultCountry == "" || country == v.defaultCountry ||
-		strings.HasPrefix(strings.TrimSpace(raw), "+") || strings.HasPrefix(strings.TrimSpace(raw), "00") {
+	if t := strings.TrimSpace(raw); read == "" || country == "" || v.defaultCountry == "" || country == v.defaultCountry ||
+		strings.HasPrefix(t, "+") || strings.HasPrefix(t, "00") {
 		return ""
 	}
 	other, ok := v.phones.ParseQuick(raw, v.defaultCountry)

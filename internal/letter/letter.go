@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/bidi"
 
@@ -148,32 +149,27 @@ func (e *UnprintableError) Unwrap() error { return breach.Errorf(breach.EINVALID
 // (clean), as they change nothing the post or the customer needs.
 func (wr *Writer) printable(l *Letter) error {
 	faces := []*face{wr.latin, wr.korean}
-	var (
-		scripts []string
-		lost    bool // a U+FFFD the list's decoding left
-	)
+	var scripts []string
 	rtl := false
-	check := func(s string, address bool) {
+	// Every text once (eachText has the addresses too); a letter's text is mostly ASCII,
+	// which both needs nothing and is looked at no further.
+	eachText(l, func(s string, _ bool) {
+		if !strings.ContainsFunc(s, func(r rune) bool { return r >= utf8.RuneSelf }) {
+			return
+		}
 		for _, r := range clean(s, nil) {
-			switch p, _ := bidi.LookupRune(r); {
-			case p.Class() == bidi.R || p.Class() == bidi.AL:
+			switch {
+			case r < utf8.RuneSelf:
+			case r >= firstRTL && isRTL(r):
 				rtl = true
-			case r == unicode.ReplacementChar && address:
-				lost = true
-			case !covered(r, faces) && !droppable(r):
+			case r != unicode.ReplacementChar && !covered(r, faces) && !droppable(r):
 				if name := scriptOf(r); !slices.Contains(scripts, name) {
 					scripts = append(scripts, name)
 				}
 			}
 		}
-	}
-	for _, s := range l.To {
-		check(s, true)
-	}
-	for _, s := range l.From {
-		check(s, false)
-	}
-	eachText(l, func(s string, _ bool) { check(s, false) })
+	})
+	lost := slices.ContainsFunc(l.To, func(s string) bool { return strings.ContainsRune(s, unicode.ReplacementChar) })
 	switch {
 	case rtl:
 		return &UnprintableError{Reason: "the name or address is in a right-to-left script (Hebrew, Arabic), which the letter's layout cannot set"}
@@ -184,6 +180,15 @@ func (wr *Writer) printable(l *Letter) error {
 		return &UnprintableError{Reason: "the letter's typefaces lack the " + strings.Join(scripts, ", ") + " characters of the name or address: give it in Latin script or Hangul"}
 	}
 	return nil
+}
+
+// firstRTL is where the right-to-left scripts begin (Hebrew); no rune below it is one.
+const firstRTL = 0x0590
+
+// isRTL reports whether r is a right-to-left letter (bidi class R or AL).
+func isRTL(r rune) bool {
+	p, _ := bidi.LookupRune(r)
+	return p.Class() == bidi.R || p.Class() == bidi.AL
 }
 
 // scriptOf names r's Unicode script ("Han", "Thai"), or "other" for one without.

@@ -71,8 +71,8 @@ func (s *importSession) merge(ctx context.Context, imp *breach.Import, copied co
 			// No index to probe: both statements join the partition whole, by hash (a
 			// nested loop over its sequential scan would be quadratic).
 			steps = append(steps,
-				step{name: warnMixedStep},
 				step{"join by hash", `SET LOCAL enable_nestloop = off`, nil, nil},
+				step{name: warnMixedStep},
 				step{"update recipients", updateRecipientsSQL(p), []any{imp.ID, imp.CampaignID}, &updated},
 				step{"insert recipients", insertNewRecipientsSQL(p), []any{imp.ID, imp.CampaignID, int64(imp.DefaultExposed)}, &inserted},
 				step{"restore joins", `RESET enable_nestloop`, nil, nil})
@@ -118,31 +118,30 @@ const warnMixedStep = "warn of mixed rows"
 //
 // It runs once the partition has statistics (merge); the plans are spelled out all the same:
 // indexed, each repeated customer's first row is one probe of the unique index; not indexed
-// yet (a list of many repeats, merged first), one hash join.
+// yet (a list of many repeats, merged first), one hash join, nested loops being off for the
+// merge's own joins then.
 func (s *importSession) warnMixedRows(ctx context.Context, imp *breach.Import, direct, indexed bool) error {
 	p := pgx.Identifier{s.partition}.Sanitize()
 	staged := `SELECT customer_id, line, name, email FROM import_staging WHERE reject_reason IS NULL`
-	first := `SELECT NULL::text, 0::bigint, NULL::text, NULL::text WHERE $1::uuid IS NULL AND $2::uuid IS NULL` // no row
+	first := "" // the rows copied straight into the partition, in the direct road
+	args := []any{breach.MaxListedWarnings}
 	switch {
 	case !direct:
 		staged += ` AND customer_id IN (SELECT customer_id FROM import_duplicates)`
 	case indexed:
-		first = `SELECT r.customer_id, 0, r.name, r.email FROM (SELECT DISTINCT customer_id FROM staged) d
+		first = `UNION ALL SELECT r.customer_id, 0, r.name, r.email FROM (SELECT DISTINCT customer_id FROM staged) d
 			JOIN LATERAL (SELECT customer_id, name, email FROM ` + p + `
-				WHERE campaign_id = $2 AND customer_id = d.customer_id AND import_id = $1) r ON true`
-	default:
-		first = `SELECT r.customer_id, 0, r.name, r.email FROM ` + p + ` r
+				WHERE campaign_id = $3 AND customer_id = d.customer_id AND import_id = $2) r ON true`
+		args = append(args, imp.ID, imp.CampaignID)
+	default: // by hash: the merge has turned nested loops off for its own joins already
+		first = `UNION ALL SELECT r.customer_id, 0, r.name, r.email FROM ` + p + ` r
 			JOIN (SELECT DISTINCT customer_id FROM staged) d ON d.customer_id = r.customer_id
-			WHERE r.campaign_id = $2 AND r.import_id = $1`
-		if _, err := s.tx.Exec(ctx, `SET LOCAL enable_nestloop = off`); err != nil {
-			return fmt.Errorf("compare the rows of repeated customers: %w", err)
-		}
-		defer s.tx.Exec(ctx, `RESET enable_nestloop`)
+			WHERE r.campaign_id = $3 AND r.import_id = $2`
+		args = append(args, imp.ID, imp.CampaignID)
 	}
 	rows, err := s.tx.Query(ctx, `
 		WITH staged AS MATERIALIZED (`+staged+`), listed AS (
 			SELECT customer_id, line, name, email FROM staged
-			UNION ALL
 			`+first+`
 		), mixed AS (
 			SELECT customer_id, max(line) AS line,
@@ -151,8 +150,8 @@ func (s *importSession) warnMixedRows(ctx context.Context, imp *breach.Import, d
 			FROM listed GROUP BY customer_id
 			HAVING count(DISTINCT lower(name)) FILTER (WHERE name <> '') > 1 OR count(DISTINCT email) > 1
 		)
-		SELECT customer_id, line, names, emails, count(*) OVER () FROM mixed ORDER BY line LIMIT $3`,
-		imp.ID, imp.CampaignID, breach.MaxListedWarnings)
+		SELECT customer_id, line, names, emails, count(*) OVER () FROM mixed ORDER BY line LIMIT $1`,
+		args...)
 	if err != nil {
 		return fmt.Errorf("compare the rows of repeated customers: %w", err)
 	}
