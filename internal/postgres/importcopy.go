@@ -122,10 +122,11 @@ func stagedRows(next func() (*breach.ImportRow, *breach.Reject, bool)) func([]by
 // is full (sideLimit items, or sideByteLimit bytes), so that side can be staged and memory
 // stays bounded.
 //
-// A row copied without categories gets defaultExposed: it is its customer's first row, and
-// when a later row of the customer names categories the merge adds them to the default (rows
-// held back keep none until the merge, so that a customer whose first row names categories is
-// not given the default by a later empty cell).
+// A row copied without categories gets defaultExposed, marked as the default's
+// (exposed_default): it is its customer's first row, and when a later row of the customer
+// names categories the merge puts them in the default's place. Rows held back keep none until
+// the merge, so that a customer whose first row names categories is not given the default by
+// a later empty cell.
 func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem, defaultExposed breach.Categories) func([]byte) ([]byte, bool) {
 	var scratch []byte
 	sideBytes := 0
@@ -136,13 +137,17 @@ func directRows(in *itemStream, seen *seenFilter, side *[]stagedItem, defaultExp
 				return b, false
 			}
 			if rej == nil && !seen.testAndAdd(row.CustomerID) {
-				if row.Exposed == 0 && defaultExposed != 0 {
+				defaulted := row.Exposed == 0
+				if defaulted && defaultExposed != 0 {
 					r := *row
 					r.Exposed = defaultExposed
 					row = &r
 				}
 				b, scratch = appendRecipientFields(b, scratch, row)
-				return append(b, '\n'), true
+				if defaulted {
+					return append(b, "\tt\n"...), true
+				}
+				return append(b, "\tf\n"...), true
 			}
 			item := stagedItem{}
 			if rej != nil {

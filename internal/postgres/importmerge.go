@@ -239,8 +239,10 @@ const foldSQL = `
 	GROUP BY g.customer_id`
 
 // updateRecipientsSQL merges the list into customers already in the campaign's partition p:
-// non-empty fields replace, categories and attributes add up. The campaign_id = $2 that every
-// row of p meets is what lets the statement probe the index (campaign_id, customer_id).
+// non-empty fields replace, categories and attributes add up — except categories that were
+// only the campaign's default (exposed_default), which the list's own replace. The
+// campaign_id = $2 that every row of p meets is what lets the statement probe the index
+// (campaign_id, customer_id).
 func updateRecipientsSQL(p string) string {
 	return `
 	UPDATE ` + p + ` r SET
@@ -250,7 +252,8 @@ func updateRecipientsSQL(p string) string {
 		locale = CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
 		country = CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
 		jurisdiction = CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
-		exposed = r.exposed | f.exposed,
+		exposed = CASE WHEN r.exposed_default AND f.exposed <> 0 THEN f.exposed ELSE r.exposed | f.exposed END,
+		exposed_default = r.exposed_default AND f.exposed = 0,
 		attributes = r.attributes || f.attributes,
 		postal = coalesce(f.postal, r.postal),
 		ref_key = coalesce(r.ref_key, f.ref_key),
@@ -258,24 +261,27 @@ func updateRecipientsSQL(p string) string {
 		updated_at = now()
 	FROM import_folded f
 	WHERE r.campaign_id = $2 AND r.customer_id = f.customer_id
-		AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.attributes, r.postal)
+		AND (r.email, r.phone, r.name, r.locale, r.country, r.jurisdiction, r.exposed, r.exposed_default,
+			r.attributes, r.postal)
 		IS DISTINCT FROM (
 			coalesce(f.email, r.email), coalesce(f.phone, r.phone),
 			CASE WHEN f.name <> '' THEN f.name ELSE r.name END,
 			CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
 			CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
 			CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
-			r.exposed | f.exposed, r.attributes || f.attributes, coalesce(f.postal, r.postal))`
+			CASE WHEN r.exposed_default AND f.exposed <> 0 THEN f.exposed ELSE r.exposed | f.exposed END,
+			r.exposed_default AND f.exposed = 0,
+			r.attributes || f.attributes, coalesce(f.postal, r.postal))`
 }
 
 // insertRecipientsSQL adds the list's customers to the campaign's partition p; a customer
-// none of whose rows named a category gets the campaign's default ($3).
+// none of whose rows named a category gets the campaign's default ($3), marked as such.
 func insertRecipientsSQL(p string) string {
 	return `
 	INSERT INTO ` + p + ` (campaign_id, customer_id, email, phone, name, locale, country,
-		jurisdiction, exposed, attributes, import_id, ref_key, postal)
+		jurisdiction, exposed, exposed_default, attributes, import_id, ref_key, postal)
 	SELECT $2, customer_id, email, phone, name, locale, country, jurisdiction,
-		CASE WHEN exposed = 0 THEN $3 ELSE exposed END, attributes, $1, ref_key, postal
+		CASE WHEN exposed = 0 THEN $3 ELSE exposed END, exposed = 0, attributes, $1, ref_key, postal
 	FROM import_folded f`
 }
 

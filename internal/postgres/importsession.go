@@ -68,7 +68,7 @@ var stagingColumns = []string{"line", "customer_id", "email", "phone", "name", "
 // import_id are the same for every row, so they come from column defaults set for the import
 // (see open): sending and parsing two UUIDs a row would cost the COPY a tenth of its time.
 var directColumns = []string{"customer_id", "email", "phone", "name", "locale", "country",
-	"jurisdiction", "exposed", "attributes", "ref_key", "postal"}
+	"jurisdiction", "exposed", "attributes", "ref_key", "postal", "exposed_default"}
 
 func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 	conn, err := s.db.pool.Acquire(ctx)

@@ -105,9 +105,11 @@ C2,bo@example.com,,Bo,email,,
 C1,ANA.NEW@Example.com,,Ana Q.,,Postpago,
 C3,c3@example.com,,,,,
 C3,,987000111,Cy,,,
+C4,c4@example.com,,Di,,,
+C4,,987000222,,email,,
 `)
-			if imp.Read != int64(6+road.fillers) || imp.Accepted != int64(3+road.fillers) || imp.Merged != 3 || imp.Rejected != 0 {
-				t.Fatalf("counts = %+v, want read %d accepted %d merged 3", imp, 6+road.fillers, 3+road.fillers)
+			if imp.Read != int64(8+road.fillers) || imp.Accepted != int64(4+road.fillers) || imp.Merged != 4 || imp.Rejected != 0 {
+				t.Fatalf("counts = %+v, want read %d accepted %d merged 4", imp, 8+road.fillers, 4+road.fillers)
 			}
 			r := recipient(t, db, c, "C1")
 			if r.Email != "ANA.NEW@example.com" || r.Phone != "+51912345678" || r.Name != "Ana Q." {
@@ -124,6 +126,12 @@ C3,,987000111,Cy,,,
 			def, _ := breach.CategoriesOf("name", "phone", "national_id")
 			if got := recipient(t, db, c, "C3").Exposed; got != def {
 				t.Errorf("C3 (no category on any row) exposed = %v, want the campaign's default %v", got.Strings(), def.Strings())
+			}
+			// C4's first row, copied before its second was read, took the default; the second
+			// names what the list says was exposed, which replaces the stand-in (the review's
+			// customer was told of a national ID beside the email the list named).
+			if got, email := recipient(t, db, c, "C4").Exposed, mustCategories(t, "email"); got != email {
+				t.Errorf("C4 (no category, then email) exposed = %v, want only email", got.Strings())
 			}
 			if road.fillers > 0 {
 				if got := recipient(t, db, c, "F7").Exposed; got != def {
@@ -149,6 +157,42 @@ C3,,987000111,Cy,,,
 			}
 		})
 	}
+}
+
+// The campaign's default categories stand in for a list that names none: a later list that
+// names some for the customer replaces them, one that names none again leaves what is there,
+// and a customer whose categories came from the list never gets the default added.
+func TestImport_LaterListsCategoriesReplaceTheDefaultNotAddToIt(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	def, sim, email := mustCategories(t, "name", "phone", "national_id"), mustCategories(t, "sim"), mustCategories(t, "email")
+	mustImport(t, db, c, "customer_id,email,exposed\nD1,d1@example.com,\nD2,d2@example.com,sim\nD3,d3@example.com,\n")
+	if got := recipient(t, db, c, "D1").Exposed; got != def {
+		t.Fatalf("D1 after the first list = %v, want the default %v", got.Strings(), def.Strings())
+	}
+	second := mustImport(t, db, c, "customer_id,email,exposed\nD1,d1@example.com,email\nD2,d2@example.com,\nD3,d3@example.com,\n")
+	if second.Updated != 1 {
+		t.Errorf("second list updated %d customers, want 1 (D1; D2 and D3 say nothing new)", second.Updated)
+	}
+	for id, want := range map[string]breach.Categories{"D1": email, "D2": sim, "D3": def} {
+		if got := recipient(t, db, c, id).Exposed; got != want {
+			t.Errorf("%s after the second list = %v, want %v", id, got.Strings(), want.Strings())
+		}
+	}
+	// Once the list has named D1's categories, they add up as before.
+	mustImport(t, db, c, "customer_id,email,exposed\nD1,d1@example.com,sim\n")
+	if got := recipient(t, db, c, "D1").Exposed; got != email|sim {
+		t.Errorf("D1 after the third list = %v, want email and sim", got.Strings())
+	}
+}
+
+func mustCategories(t *testing.T, names ...string) breach.Categories {
+	t.Helper()
+	c, err := breach.CategoriesOf(names...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestImport_SameFileTwiceChangesNothing(t *testing.T) {
