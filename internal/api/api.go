@@ -178,7 +178,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, a)))
+		ctx := breach.WithCredential(context.WithValue(r.Context(), actorKey{}, a), a.Via)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

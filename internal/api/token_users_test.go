@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -129,7 +130,14 @@ func TestAPI_TwoPersonCampaignTakesTwoApproversWhoAreNotItsAuthors(t *testing.T)
 	}
 	entries, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: id, Action: breach.ActionCampaignApprove})
 	if err != nil || len(entries) != 2 || entries[0].Actor != "user:carla" || entries[1].Actor != "user:bob" {
-		t.Errorf("audit of the approvals: %+v, %v; want Bob's then Carla's", entries, err)
+		t.Fatalf("audit of the approvals: %+v, %v; want Bob's then Carla's", entries, err)
+	}
+	// Each row names the token the approval came through, not only whose it is.
+	for i, want := range []string{"token:token-of-carla", "token:token-of-bob"} {
+		var d struct{ Via string }
+		if err := json.Unmarshal(entries[i].Detail, &d); err != nil || d.Via != want {
+			t.Errorf("%s's approval came via %q (%v), want %s", entries[i].Actor, d.Via, err, want)
+		}
 	}
 	refused, err := db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: id, Action: breach.ActionApproveRefused})
 	if err != nil || len(refused) != 3 {

@@ -1,6 +1,9 @@
 package breach
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 // Actor is who asks for an operation: a console user (signed in, or through an API token bound
 // to them), an unbound API token, a person at the command line, or the system itself. Every
@@ -12,6 +15,29 @@ type Actor struct {
 	// User is the console user behind the actor, when one is known to be a single person (a
 	// console session, a token bound to a user); nil for unbound tokens, the CLI and the system.
 	User *User
+	// Via is the credential the actor came through, where Name does not say it: "token:<name>"
+	// for a token bound to a user (who is Name). The console's sessions are named in the
+	// request's context (WithCredential), which is where the audit log reads both from.
+	Via string
+}
+
+type credentialKey struct{}
+
+// WithCredential names, for the audit rows written under ctx, the credential the request came
+// through: "token:<name>", or "session:<tag>" for a console session (a prefix of the hash of its
+// cookie, which the sign-in's audit row names too). An approval's row then says not only whose
+// name it was given in but which of their tokens or sign-ins gave it — a stolen token shows.
+func WithCredential(ctx context.Context, via string) context.Context {
+	if via == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, credentialKey{}, via)
+}
+
+// CredentialOf is the credential WithCredential named in ctx, or "".
+func CredentialOf(ctx context.Context) string {
+	via, _ := ctx.Value(credentialKey{}).(string)
+	return via
 }
 
 // UserActor is u acting in the console, or through a token bound to u.

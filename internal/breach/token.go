@@ -18,7 +18,9 @@ type Token struct {
 // "token:<name>".
 func (t *Token) Actor() Actor {
 	if t.User != nil {
-		return UserActor(t.User)
+		a := UserActor(t.User)
+		a.Via = "token:" + t.Name
+		return a
 	}
 	return Actor{Name: "token:" + t.Name}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
 	"sync"
@@ -33,7 +34,7 @@ func (db *DB) Audit(ctx context.Context, actor, action, campaignID string, detai
 // statement ran goes in the next (see readAuditor). A row that waits longer than readAuditWait,
 // or finds the queue full, fails with EUNAVAILABLE, and the read must be refused.
 func (db *DB) AuditRead(ctx context.Context, actor, action, campaignID string, detail map[string]any) error {
-	row, err := newAuditRow(actor, action, campaignID, detail)
+	row, err := newAuditRow(ctx, actor, action, campaignID, detail)
 	if err != nil {
 		return err
 	}
@@ -49,10 +50,7 @@ type execer interface {
 // together. Its time is when it is written, not when its transaction began: the log's order is
 // the order the actions landed in, also for one whose transaction waited on a campaign's lock.
 func audit(ctx context.Context, q execer, actor, action, campaignID string, detail map[string]any) error {
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	d, err := json.Marshal(detail)
+	d, err := json.Marshal(withCredential(ctx, detail))
 	if err != nil {
 		return fmt.Errorf("encode audit detail: %w", err)
 	}
@@ -104,17 +102,31 @@ func (db *DB) AuditLog(ctx context.Context, f breach.AuditFilter) ([]breach.Audi
 	return entries, nil
 }
 
+// withCredential is detail with, under "via", the credential the request came through
+// (breach.WithCredential), for every audit row of the request whoever writes it: the
+// operations, and the store inside the transaction of an approval or a purge.
+func withCredential(ctx context.Context, detail map[string]any) map[string]any {
+	via := breach.CredentialOf(ctx)
+	if via == "" {
+		if detail == nil {
+			return map[string]any{}
+		}
+		return detail
+	}
+	d := make(map[string]any, len(detail)+1)
+	maps.Copy(d, detail)
+	d["via"] = via
+	return d
+}
+
 // auditRow is one audit_log row waiting to be written.
 type auditRow struct {
 	at                            time.Time
 	actor, action, campaign, body string
 }
 
-func newAuditRow(actor, action, campaignID string, detail map[string]any) (auditRow, error) {
-	if detail == nil {
-		detail = map[string]any{}
-	}
-	d, err := json.Marshal(detail)
+func newAuditRow(ctx context.Context, actor, action, campaignID string, detail map[string]any) (auditRow, error) {
+	d, err := json.Marshal(withCredential(ctx, detail))
 	if err != nil {
 		return auditRow{}, fmt.Errorf("encode audit detail: %w", err)
 	}

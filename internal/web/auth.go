@@ -53,6 +53,14 @@ const (
 
 type userKey struct{}
 
+// signedInContext is ctx of a request of u's session, whose cookie's hash is hash: the user for
+// the console, the session for every audit row the request writes (breach.WithCredential). The
+// session is named by a prefix of the hash, never by the cookie: the same prefix in the
+// sign-in's row (with where it came from) and in an approval's tells which sign-in approved.
+func signedInContext(ctx context.Context, u *breach.User, hash []byte) context.Context {
+	return breach.WithCredential(context.WithValue(ctx, userKey{}, u), "session:"+hex.EncodeToString(hash[:8]))
+}
+
 // userOf returns the signed-in user of a request, or nil.
 func userOf(ctx context.Context) *breach.User {
 	u, _ := ctx.Value(userKey{}).(*breach.User)
@@ -110,10 +118,14 @@ func sessionHash(value string) []byte {
 // the sign-in page (and back afterwards); anything else is refused.
 func (s *Server) signedIn(role breach.Role, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var u *breach.User
+		var (
+			u    *breach.User
+			hash []byte
+		)
 		if c, err := r.Cookie(cookieName(s.isHTTPS(r))); err == nil && c.Value != "" {
 			var err error
-			if u, err = s.Store.SessionUser(r.Context(), sessionHash(c.Value)); err != nil && breach.ErrorCode(err) != breach.EUNAUTHORIZED {
+			hash = sessionHash(c.Value)
+			if u, err = s.Store.SessionUser(r.Context(), hash); err != nil && breach.ErrorCode(err) != breach.EUNAUTHORIZED {
 				s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 				return
 			}
@@ -126,7 +138,7 @@ func (s *Server) signedIn(role breach.Role, next http.HandlerFunc) http.Handler 
 			s.fail(w, r, http.StatusUnauthorized, "Your session has ended. Sign in again, then repeat what you were doing.")
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+		r = r.WithContext(signedInContext(r.Context(), u, hash))
 		if !u.Can(role) {
 			// The console refuses before any operation runs: its refusal is audited here as
 			// the operations' are (access.denied: who, what was attempted, the role it takes).
@@ -287,8 +299,8 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		Name: cookieName(https), Value: value, Path: "/", MaxAge: int(s.SessionTTL.Seconds()),
 		HttpOnly: true, Secure: https, SameSite: http.SameSiteStrictMode,
 	})
-	r = r.WithContext(context.WithValue(ctx, userKey{}, u))
-	s.audit(r, breach.ActionSignIn, "", nil)
+	r = r.WithContext(signedInContext(ctx, u, sessionHash(value)))
+	s.audit(r, breach.ActionSignIn, "", map[string]any{"source": ip})
 	http.Redirect(w, r, data.Next, http.StatusSeeOther)
 }
 
@@ -305,7 +317,7 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(cookieName(https)); err == nil && c.Value != "" {
 		hash := sessionHash(c.Value)
 		if u, err := s.Store.SessionUser(r.Context(), hash); err == nil {
-			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+			r = r.WithContext(signedInContext(r.Context(), u, hash))
 			s.audit(r, breach.ActionSignOut, "", nil)
 		}
 		if err := s.Store.DeleteSession(r.Context(), hash); err != nil {

@@ -460,6 +460,19 @@ func TestApproval_TwoPersonCampaignNeedsTwoOthersThanItsAuthors(t *testing.T) {
 	if c2.State != breach.CampaignApproved || c2.ApprovedBy != "user:third" {
 		t.Errorf("after the second approver: %s by %q", c2.State, c2.ApprovedBy)
 	}
+	// The approval's audit row names the sign-in it came through, as the sign-in's row does
+	// (with where it came from), and no other user's.
+	var approvedVia, signInVia, source, otherVia string
+	err = pool(t).QueryRow(context.Background(), `
+		SELECT (SELECT detail->>'via' FROM audit_log WHERE actor = 'user:third' AND action = $1),
+			(SELECT detail->>'via' FROM audit_log WHERE actor = 'user:third' AND action = $2),
+			(SELECT detail->>'source' FROM audit_log WHERE actor = 'user:third' AND action = $2),
+			(SELECT detail->>'via' FROM audit_log WHERE actor = 'user:second' AND action = $2)`,
+		breach.ActionCampaignApprove, breach.ActionSignIn).Scan(&approvedVia, &signInVia, &source, &otherVia)
+	if err != nil || !strings.HasPrefix(approvedVia, "session:") || approvedVia != signInVia || source == "" || otherVia == approvedVia {
+		t.Errorf("approval via %q, sign-in via %q from %q, the other approver's sign-in via %q (%v); want one session named in both, its source, another for the other user",
+			approvedVia, signInVia, source, otherVia, err)
+	}
 	if got := auditActions(t, "user:author"); !contains(got, "campaign.approve_refused") {
 		t.Errorf("the refusal is not in the audit log: %v", got)
 	}
