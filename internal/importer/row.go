@@ -8,6 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/phone"
 	"github.com/breachnotice/breachnotice/internal/plaintext"
@@ -303,6 +305,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		}
 	}
 	warns = append(warns, softWarnings...)
+	warn("customer_id", decomposedIDWarning(r.CustomerID))
 	warn("name", nameWarning)
 	warn("region", addressWarning)
 	warn("state", stateWarning)
@@ -322,6 +325,19 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		warn("row", "the row is hidden in the workbook (filtered out, or hidden): it is imported like any other; if it should not be on the list, delete it and import the list again")
 	}
 	return nil, warns
+}
+
+// decomposedIDWarning warns of a customer_id with characters in decomposed form — é as e and a
+// combining accent, as macOS writes file names and some exports text — or "" for any other.
+// It is kept as written: IDs are compared byte for byte, and rewriting one would part a list
+// imported before from its re-import (and the reference code derives from the ID). So JOSÉ-1
+// typed on Windows and on a Mac are two customers, and the person would get two notices or
+// the wrong contacts: the warning says so, on the row where it can still be fixed.
+func decomposedIDWarning(id string) string {
+	if printableASCII(id) || norm.NFC.IsNormalString(id) {
+		return ""
+	}
+	return "customer_id has accented letters written as a letter and a combining accent (as a Mac writes them): it is kept as written, so the same ID typed on another computer, with the accented letters whole, is another customer; if this customer is on another row or list, make sure both write the ID the same way"
 }
 
 // usRegion is the state a US address's letter prints: the region as its postal code ("CA" for

@@ -480,3 +480,20 @@ func TestRow_ACustomerIDWithASpaceThatOnlyLooksOrdinaryIsRefused(t *testing.T) {
 		t.Errorf("rejects %+v: want the no-break and thin spaces named", rejects)
 	}
 }
+
+// TestRow_ACustomerIDInDecomposedFormIsKeptAndWarnedOf: JOSÉ-1 from a Mac (E and a combining
+// accent) and from Windows (É whole) are two customers — IDs are compared as written, and
+// rewriting one would part a list from its earlier import — so the decomposed one is warned of
+// on its row, where the list can still be fixed.
+func TestRow_ACustomerIDInDecomposedFormIsKeptAndWarnedOf(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,email\n"+
+		"JOS\u00c9-1,a@example.com\n"+
+		"JOSE\u0301-1,b@example.com\n"+
+		"K-2,c@example.com\n", Options{})
+	if len(rows) != 3 || len(rejects) != 0 || rows[1].CustomerID != "JOSE\u0301-1" {
+		t.Fatalf("rows %+v, rejects %+v: want three rows, the second's ID as written", rows, rejects)
+	}
+	if warns := imp.Warnings; len(warns) != 1 || warns[0].Line != 3 || warns[0].Field != "customer_id" || !strings.Contains(warns[0].Reason, "combining accent") {
+		t.Errorf("warnings %+v: want one, on line 3, saying the accent is written apart", imp.Warnings)
+	}
+}
