@@ -629,13 +629,24 @@ func nameIndex(ambiguous ...string) (map[string]string, func(name, code string))
 // is read too (see countryNames): "South Korea", "Estados Unidos", "Royaume-Uni". "EL", the
 // code the EU's institutions give Greece (and lists exported from their systems carry), is GR:
 // ISO 3166-1 leaves it unassigned, and a Greek customer's row was rejected.
+//
+// A number is refused: ISO 3166's numeric codes are read by nothing else a list comes from,
+// and a "Country Code" column holds dialling codes, which they cannot be told from — 380 is
+// Ukraine's dialling code and Italy's numeric code, 250 Rwanda's and France's: read as them, a
+// Ukrainian's and a Rwandan's numbers became strangers' in Pisa and in France.
 func ParseCountry(s string) (string, error) {
 	if strings.EqualFold(strings.TrimSpace(s), "EL") {
 		return "GR", nil
 	}
+	if digits := strings.TrimPrefix(strings.TrimSpace(s), "+"); digits != "" && strings.Trim(digits, "0123456789") == "" {
+		return "", fmt.Errorf("%q is a number, not a country: a dialling code (51, +380) and a numeric ISO code (380 is also Italy's) cannot be told apart; give the two-letter code (PE, UA) or the country's name — a column of dialling codes can be left out with --map COLUMN=-", Clip(s))
+	}
 	r, err := language.ParseRegion(strings.TrimSpace(s))
 	if err != nil || !r.IsCountry() {
 		if code, ok := countryNames()[foldCountryName(s)]; ok {
+			return code, nil
+		}
+		if code, ok := unaccentedCountryNames()[foldLanguageName(s)]; ok {
 			return code, nil
 		}
 		return "", fmt.Errorf("%q is neither an ISO 3166-1 country code such as PE or FR nor a country's name breachnotice knows (the ISO or CLDR name, in English, Spanish, French, Korean, German, Portuguese, Italian, Dutch, Japanese or Chinese)", Clip(s))
@@ -689,6 +700,7 @@ var countryNames = sync.OnceValue(func() map[string]string {
 		"korea, republic of": "KR", "republic of korea": "KR", "korea (south)": "KR", "korea, south": "KR", "한국": "KR",
 		"korea": "KR", "korea (the republic of)": "KR", "north korea": "KP", "dprk": "KP",
 		"korea, democratic people's republic of": "KP", "korea (the democratic people's republic of)": "KP",
+		"korea (rep.)": "KR", "korea, rep.": "KR", "eeuu": "US", "ee.uu.": "US", "ee. uu.": "US", "ee.uu": "US",
 		"viet nam": "VN", "czech republic": "CZ", "türkiye": "TR", "turkiye": "TR", "holland": "NL", "the netherlands": "NL",
 		"netherlands (the)": "NL", "russian federation": "RU", "russian federation (the)": "RU", "iran, islamic republic of": "IR",
 		"iran (islamic republic of)": "IR", "taiwan, province of china": "TW", "tanzania, united republic of": "TZ",
@@ -699,6 +711,18 @@ var countryNames = sync.OnceValue(func() map[string]string {
 		"united kingdom (the)": "GB", "united states of america (the)": "US", "philippines (the)": "PH",
 	} {
 		add(name, code)
+	}
+	return m
+})
+
+// unaccentedCountryNames is countryNames keyed without accents, for names typed without them
+// ("Espana", "Peru", "Mexico"), as keyboards and older systems write them; it is asked only
+// for a name countryNames does not know, and a name two countries' names come to without
+// their accents is left out.
+var unaccentedCountryNames = sync.OnceValue(func() map[string]string {
+	m, add := nameIndex()
+	for _, name := range slices.Sorted(maps.Keys(countryNames())) {
+		add(foldLanguageName(name), countryNames()[name])
 	}
 	return m
 })

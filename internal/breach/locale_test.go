@@ -34,3 +34,23 @@ func TestParseCountry_DottedAbbreviationsAndDissolvedCountries(t *testing.T) {
 		}
 	}
 }
+
+// A number in the country column is a dialling code as often as anything: read as ISO 3166's
+// numeric code, 380 (Ukraine's dialling code) was Italy and 250 (Rwanda's) France, and their
+// customers' numbers became strangers'. Names typed without their accents are read.
+func TestParseCountry_NumbersAreRefusedAndNamesWithoutAccentsRead(t *testing.T) {
+	for _, s := range []string{"380", "+51", "250", "51", "032"} {
+		if c, err := ParseCountry(s); err == nil || !strings.Contains(err.Error(), "is a number, not a country") {
+			t.Errorf("ParseCountry(%q) = %q, %v; want refused as a number", s, c, err)
+		}
+	}
+	for s, want := range map[string]string{"Espana": "ES", "Peru": "PE", "Mexico": "MX", "EEUU": "US", "Korea, Rep.": "KR",
+		"España": "ES", "Côte d'Ivoire": "CI", "Cote d'Ivoire": "CI", "Turkiye": "TR", "Holland": "NL"} {
+		if c, err := ParseCountry(s); err != nil || c != want {
+			t.Errorf("ParseCountry(%q) = %q, %v; want %s", s, c, err, want)
+		}
+	}
+	if c, err := ParseCountry("Georgia"); err == nil {
+		t.Errorf("ParseCountry(Georgia) = %q: the country or the US state is not known", c)
+	}
+}

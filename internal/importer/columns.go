@@ -72,7 +72,15 @@ var headerAliases = map[string]field{
 	"firstname": fieldFirstName, "given_name": fieldFirstName,
 	"lastname": fieldLastName, "surname": fieldLastName, "family_name": fieldLastName,
 	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale,
-	"country_code": fieldCountry, "pais": fieldCountry,
+	"country_code": fieldCountry, "pais": fieldCountry, "país": fieldCountry, "pays": fieldCountry, "국가": fieldCountry,
+	// Spanish, French and Korean lists, in the shipped locales' own words: "País" as Spanish
+	// Excel writes it was an attribute beside "Pais", and a Swiss customer's 079 number was read
+	// as a French stranger's; "Nombres" and "Apellidos", "Prénom", left the greeting generic.
+	"nombres": fieldFirstName, "apellidos": fieldLastName, "apellido": fieldLastName, "nombre_completo": fieldName,
+	"prénom": fieldFirstName, "prenom": fieldFirstName, "nom_de_famille": fieldLastName, "nom_complet": fieldName,
+	"고객번호": fieldCustomerID, "고객_id": fieldCustomerID, "고객id": fieldCustomerID, "회원번호": fieldCustomerID,
+	"이메일": fieldEmail, "전화번호": fieldPhone, "이름": fieldName, "성명": fieldName, "고객명": fieldName, "언어": fieldLocale,
+	"우편번호": fieldPostalCode,
 	"exposed_data": fieldExposed, "categories": fieldExposed, "data_exposed": fieldExposed,
 	// A `state` column stays the customer's jurisdiction (a US state code); it is also the
 	// address's region when the list has no region column (see validator.address). A bare
@@ -108,6 +116,8 @@ var weakAliases = map[string]field{
 	"mobile_phone": fieldPhone, "mobile_phone_number": fieldPhone, "cell_phone": fieldPhone, "cell_phone_number": fieldPhone,
 	"cell_number": fieldPhone, "phone_no": fieldPhone, "mobile_no": fieldPhone, "telephone_number": fieldPhone,
 	"teléfono": fieldPhone, "celular": fieldPhone, "movil": fieldPhone, "móvil": fieldPhone, "téléphone": fieldPhone,
+	"휴대폰": fieldPhone, "휴대전화": fieldPhone, "핸드폰": fieldPhone, "휴대폰_번호": fieldPhone, "휴대폰번호": fieldPhone,
+	"전자우편": fieldEmail, "e_mail_주소": fieldEmail,
 	"preferred_language": fieldLocale, "langue": fieldLocale, "language_code": fieldLocale, "lang_code": fieldLocale,
 	"cust_id": fieldCustomerID, "customer_#": fieldCustomerID, "cust_#": fieldCustomerID, "cust_no": fieldCustomerID,
 	// "Phone #" as spreadsheets head it: kept as an attribute, the customer's only phone was
@@ -199,6 +209,17 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 			c.kind[i] = f
 		} else if f, ok := headerAliases[name]; ok {
 			c.kind[i] = f
+		}
+	}
+	// "Nombre" beside "Apellidos" is the first name, not the whole name (which greeted Ana
+	// María Torres as Ana María), and "Nom" beside "Prénom" the family name.
+	hasKind := func(f field) bool { return slices.Contains(c.kind, f) }
+	for i, name := range c.names {
+		switch {
+		case name == "nombre" && c.kind[i] == fieldName && hasKind(fieldLastName) && !hasKind(fieldFirstName):
+			c.kind[i] = fieldFirstName
+		case name == "nom" && c.kind[i] == fieldAttribute && hasKind(fieldFirstName) && !hasKind(fieldLastName):
+			c.kind[i] = fieldLastName
 		}
 	}
 	mapped := make([]bool, len(header)) // the columns --map names

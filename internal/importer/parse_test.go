@@ -1030,3 +1030,27 @@ func TestParse_QuoteWarningsAreListedPastTheFirstWarnedRows(t *testing.T) {
 		t.Errorf("%d warnings listed, the last %+v; want the first 100 and line 152's quote warning", len(imp.Warnings), last)
 	}
 }
+
+// Headers in the shipped locales' own words are their fields: "País" (as Spanish Excel writes
+// it; "Pais" was read, and a Chilean's 912345678 became a Peruvian stranger's), "Pays", Korean
+// headers, "Nombres" and "Apellidos" — and "Nombre" beside "Apellidos" is the first name, "Nom"
+// beside "Prénom" the family name.
+func TestParse_HeadersInSpanishFrenchAndKorean(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "Código,Nombres,Apellidos,Correo,País,Teléfono\nC1,Ana María,Torres Quispe,ana@example.cl,Chile,2 2123 4567\n",
+		Options{Map: map[string]string{"Código": "customer_id"}})
+	if len(rows) != 1 || rows[0].Country != "CL" || rows[0].Phone != "+56221234567" || rows[0].Name != "Ana María Torres Quispe" {
+		t.Errorf("País/Nombres/Apellidos: rows %+v%s; want a Chilean phone and the whole name", rows, describeRejects(rejects))
+	}
+	rows, rejects, _ = mustParse(t, "customer_id,Nombre,Apellidos,email\nC2,Ana,Torres,a@example.com\n", Options{})
+	if len(rows) != 1 || rows[0].Name != "Ana Torres" {
+		t.Errorf("Nombre beside Apellidos: rows %+v%s; want Ana Torres", rows, describeRejects(rejects))
+	}
+	rows, rejects, _ = mustParse(t, "customer_id,Prénom,Nom,Pays,email\nC3,Luca,Meier,Suisse,l@example.ch\n", Options{})
+	if len(rows) != 1 || rows[0].Name != "Luca Meier" || rows[0].Country != "CH" {
+		t.Errorf("Prénom/Nom/Pays: rows %+v%s; want Luca Meier in CH", rows, describeRejects(rejects))
+	}
+	rows, rejects, _ = mustParse(t, "고객번호,이름,이메일,전화번호,국가,언어\nK1,김민준,minjun@example.kr,010-2841-7736,대한민국,ko\n", Options{})
+	if len(rows) != 1 || rows[0].CustomerID != "K1" || rows[0].Name != "김민준" || rows[0].Phone != "+821028417736" || rows[0].Country != "KR" || rows[0].Locale != "ko" {
+		t.Errorf("Korean headers: rows %+v%s", rows, describeRejects(rejects))
+	}
+}

@@ -689,9 +689,13 @@ func isSpreadsheetError(s string) bool {
 }
 
 // isNullPlaceholder reports whether s is one of the placeholders exports write for "no value":
-// NULL, N/A, NA, #N/A, none, - or --, in any case. "0" is not one: it is a value some columns
-// hold, and a phone of 0 that is rejected says what is wrong. It runs on every contact cell, so
-// it looks at the length before comparing anything.
+// NULL, N/A, NA, #N/A, none, - or --, in any case, and what programs write for a missing value:
+// NaN and nan (pandas, whose astype(str) turns every empty cell into it), undefined
+// (JavaScript), [object Object] (a JavaScript export of a value it could not print). Read as a
+// customer_id, each made one customer of every row that had it: two people were never told and
+// the third was told of a password and SIM that were the others'. "0" is not one: it is a
+// value some columns hold, and a phone of 0 that is rejected says what is wrong. It runs on
+// every contact cell, so it looks at the length before comparing anything.
 func isNullPlaceholder(s string) bool {
 	switch len(s) {
 	case 1:
@@ -699,9 +703,13 @@ func isNullPlaceholder(s string) bool {
 	case 2:
 		return s == "--" || strings.EqualFold(s, "na")
 	case 3:
-		return strings.EqualFold(s, "n/a")
+		return strings.EqualFold(s, "n/a") || strings.EqualFold(s, "nan")
 	case 4:
 		return strings.EqualFold(s, "null") || strings.EqualFold(s, "none") || strings.EqualFold(s, "#n/a")
+	case 9:
+		return strings.EqualFold(s, "undefined")
+	case 15:
+		return strings.EqualFold(s, "[object object]")
 	}
 	return false
 }
