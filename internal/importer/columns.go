@@ -80,7 +80,7 @@ var headerAliases = map[string]field{
 	"prénom": fieldFirstName, "prenom": fieldFirstName, "nom_de_famille": fieldLastName, "nom_complet": fieldName,
 	"고객번호": fieldCustomerID, "고객_id": fieldCustomerID, "고객id": fieldCustomerID, "회원번호": fieldCustomerID,
 	"이메일": fieldEmail, "전화번호": fieldPhone, "이름": fieldName, "성명": fieldName, "고객명": fieldName, "언어": fieldLocale,
-	"우편번호": fieldPostalCode,
+	"우편번호":         fieldPostalCode,
 	"exposed_data": fieldExposed, "categories": fieldExposed, "data_exposed": fieldExposed,
 	// A `state` column stays the customer's jurisdiction (a US state code); it is also the
 	// address's region when the list has no region column (see validator.address). A bare
