@@ -191,6 +191,10 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	case strings.IndexByte(r.CustomerID, '+') > 0 && excelNumber.MatchString(r.CustomerID):
 		// Customers whose IDs the spreadsheet rounded alike would be merged into one.
 		errs.add("customer_id", "%q is a number mangled by a spreadsheet (scientific notation): customers whose IDs it rounded alike would be taken for one; export the column as text", r.CustomerID)
+	case len(r.CustomerID) <= 7 && strings.IndexByte(r.CustomerID, '-') > 0 && excelDate.MatchString(r.CustomerID):
+		// 3-15 and 03-15, two customers, were both 15-Mar, and one customer: one was never
+		// told, the other told of the first's password.
+		errs.add("customer_id", "%q is a date a spreadsheet made of an ID (Excel turns IDs such as 3-15 into 15-Mar): customers whose IDs became the same date would be taken for one; format the column as text and export the list again from the source", r.CustomerID)
 	}
 
 	country := get(fieldCountry)
@@ -472,6 +476,11 @@ func (v *validator) columnField(col int) string {
 
 // excelNumber is how Excel mangles a long digit string it took for a number: 5.1987654321E+10.
 var excelNumber = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+[0-9]+$`)
+
+// excelDate is how Excel shows an ID it took for a date — 3-15 or MAR15 become 15-Mar, 3-2015
+// Mar-15 — in English and in Spanish (15-mar, ene-15): the day and month's abbreviation, or the
+// month's and two digits, as its default date formats write them, and as a CSV it saves keeps.
+var excelDate = regexp.MustCompile(`^(([0-9]|[012][0-9]|3[01])-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic)|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic)-[0-9]{2})$`)
 
 func (v *validator) phone(raw, country string, errs *rowError) string {
 	region := country

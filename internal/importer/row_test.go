@@ -500,3 +500,18 @@ func TestRow_ACustomerIDInDecomposedFormIsKeptAndWarnedOf(t *testing.T) {
 		t.Errorf("warnings %+v: want one, on line 3, saying the accent is written apart", imp.Warnings)
 	}
 }
+
+// TestRow_ACustomerIDExcelTurnedIntoADateIsRefused: 3-15 and 03-15 were both 15-Mar once Excel
+// had them, one customer of two; such IDs are refused like scientific notation. IDs that only
+// look a little like dates are kept.
+func TestRow_ACustomerIDExcelTurnedIntoADateIsRefused(t *testing.T) {
+	rows, rejects, _ := mustParse(t, "customer_id,email\n"+
+		"15-Mar,a@example.com\nMar-15,b@example.com\n15-mar,c@example.com\nene-24,d@example.com\n"+
+		"15-MAR-2024,e@example.com\nA15-Mar,f@example.com\n32-Mar,g@example.com\nMAR-15,h@example.com\n", Options{})
+	if got := customerIDs(rows); !slices.Equal(got, []string{"15-MAR-2024", "A15-Mar", "32-Mar", "MAR-15"}) {
+		t.Errorf("accepted %v%s", got, describeRejects(rejects))
+	}
+	if len(rejects) != 4 || !strings.Contains(rejects[0].Reason, "is a date a spreadsheet made of an ID") {
+		t.Errorf("rejects%s; want lines 2 to 5 refused as dates", describeRejects(rejects))
+	}
+}
