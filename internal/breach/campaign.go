@@ -549,8 +549,30 @@ func isSMSSender(s string) bool {
 
 // ParseLocale reads a BCP 47 language tag ("es-PE", "ko", also "en_US") and returns its
 // canonical form. Unknown but well-formed subtags ("xx") are refused: nobody reads language xx.
+//
+// Two other forms lists carry are read: a POSIX locale as Unix exports write it
+// ("ko_KR.UTF-8", "fr_FR@euro"; "C" and "POSIX" name no language: "und"), and a country's code
+// in capitals, as CRMs fill a language column — "BR" and "KR" are Breton and Kanuri in BCP 47,
+// and a Brazilian got a French notice, a Korean the default Spanish: a capitalised code that is
+// a country and not one of its own languages ("ES", "FR", "DE" are both) is the country's
+// first language (countryLocale).
 func ParseLocale(s string) (string, error) {
-	tag, err := language.Parse(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, ".@"); i > 0 {
+		switch posix := s[:i]; {
+		case posix == "C" || posix == "POSIX":
+			return "und", nil
+		case strings.IndexByte(posix, '_') > 0:
+			s = posix
+		}
+	}
+	if s == "C" || s == "POSIX" {
+		return "und", nil
+	}
+	if code, ok := countryLocale(s); ok {
+		return code, nil
+	}
+	tag, err := language.Parse(s)
 	if err != nil {
 		// A CRM exports the language by its name: "Spanish", "Español", "한국어", and as
 		// people type it, without accents or with a region: "Ingles", "English (US)".
@@ -564,6 +586,25 @@ func ParseLocale(s string) (string, error) {
 		return "", fmt.Errorf("%q is neither a BCP 47 language tag such as es-PE or ko nor a language's name", Clip(s))
 	}
 	return tag.String(), nil
+}
+
+// countryLocale reads s as a country's ISO code written in capitals where a language was asked
+// for ("BR", "KR", "CA"): the country's first language with the country (pt-BR, ko-KR, en-CA),
+// and true. It is false for anything else, and for a code that is also one of the country's
+// own languages ("ES", "FR", "DE", "IT": the language, either way).
+func countryLocale(s string) (string, bool) {
+	if len(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
+		return "", false
+	}
+	region, err := language.ParseRegion(s)
+	if err != nil || !region.IsCountry() {
+		return "", false
+	}
+	spoken := countryLanguages(region.String())
+	if len(spoken) == 0 || slices.Contains(spoken, strings.ToLower(s)) {
+		return "", false
+	}
+	return spoken[0] + "-" + region.String(), true
 }
 
 // languageNames maps the names of the languages lists are written for — in English, in the

@@ -54,3 +54,15 @@ func TestParseCountry_NumbersAreRefusedAndNamesWithoutAccentsRead(t *testing.T) 
 		t.Errorf("ParseCountry(Georgia) = %q: the country or the US state is not known", c)
 	}
 }
+
+// A language column holding countries' codes in capitals ("BR" is Breton in BCP 47: a
+// Brazilian got a French notice) reads them as the country's language; those that are both
+// ("ES", "FR") stay the language; POSIX locales read; "C" names no language.
+func TestParseLocale_CountryCodesInCapitalsAndPOSIXLocales(t *testing.T) {
+	for s, want := range map[string]string{"BR": "pt-BR", "KR": "ko-KR", "SE": "sv-SE", "CA": "en-CA", "ES": "es", "FR": "fr",
+		"EN": "en", "KO": "ko", "br": "br", "ca": "ca", "ko_KR.UTF-8": "ko-KR", "fr_FR@euro": "fr-FR", "C.UTF-8": "und", "C": "und", "es_PE": "es-PE"} {
+		if got, err := ParseLocale(s); err != nil || got != want {
+			t.Errorf("ParseLocale(%q) = %q, %v; want %s", s, got, err, want)
+		}
+	}
+}

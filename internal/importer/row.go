@@ -269,6 +269,11 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 			soft(fieldLocale, err.Error()) // the campaign's default language, then
 		case err != nil:
 			errs.add("locale", "%v", err)
+		case tag != "" && tag != raw && len(strings.TrimSpace(raw)) == 2 && strings.HasSuffix(tag, "-"+strings.TrimSpace(raw)):
+			// A country's code in the language column (breach.ParseLocale): said, so that a
+			// list that meant Breton by BR can say so.
+			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "locale",
+				Reason: fmt.Sprintf("%q is read as the country's code, and the notice's language as its language (%s): write the language's code in lower case if another is meant", strings.TrimSpace(raw), tag)})
 		case noLanguage(tag):
 			// und, zxx, mul, mis say no language is known: as an empty cell, the notice's
 			// language then comes from the country — said, not silently.

@@ -515,3 +515,15 @@ func TestRow_ACustomerIDExcelTurnedIntoADateIsRefused(t *testing.T) {
 		t.Errorf("rejects%s; want lines 2 to 5 refused as dates", describeRejects(rejects))
 	}
 }
+
+// TestRow_ACountryCodeInTheLanguageColumnIsReadAsItsLanguageAndSaid: BR and KR in a language
+// column are Brazil and Korea, not Breton and Kanuri; the row says how it was read.
+func TestRow_ACountryCodeInTheLanguageColumnIsReadAsItsLanguageAndSaid(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,email,language\nB1,b@example.com,BR\nK1,k@example.com,ko_KR.UTF-8\nE1,e@example.com,ES\n", Options{})
+	if len(rows) != 3 || rows[0].Locale != "pt-BR" || rows[1].Locale != "ko-KR" || rows[2].Locale != "es" {
+		t.Fatalf("rows %+v%s", rows, describeRejects(rejects))
+	}
+	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 2 || !strings.Contains(imp.Warnings[0].Reason, "read as the country's code") {
+		t.Errorf("warnings %+v: want one, on line 2", imp.Warnings)
+	}
+}
