@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
-	"unicode"
 )
 
 // Category is one kind of personal data that a breach can expose. The set is closed: each
@@ -89,6 +88,45 @@ var categoryAliases = map[string]Category{
 	"e_mail_address":      CategoryEmail,
 	"full_name":           CategoryName,
 	"account":             CategoryAccountNumber,
+	// As US notices and incident spreadsheets word them.
+	"social_security_number": CategoryNationalID, "social_security": CategoryNationalID, "tax_id": CategoryNationalID,
+	"national_id_card": CategoryNationalID, "id_number": CategoryNationalID, "passport_number": CategoryPassport,
+	"drivers_license_number": CategoryDriversLicense, "driver_licence": CategoryDriversLicense,
+	"credit_card_number": CategoryPaymentCard, "card_number": CategoryPaymentCard, "payment_card_number": CategoryPaymentCard,
+	"debit_card_number": CategoryPaymentCard, "bank_account_number": CategoryBankAccount, "account_no": CategoryAccountNumber,
+	"birthday": CategoryDateOfBirth, "home_address": CategoryAddress,
+	"mailing_address": CategoryAddress, "mobile_number": CategoryPhone, "telephone_number": CategoryPhone,
+	"first_name": CategoryName, "last_name": CategoryName, "geolocation": CategoryLocation,
+	"security_answers": CategorySecurityQA, "call_logs": CategoryCallRecords,
+	// In the shipped locales' languages (Spanish, French, Korean), with and without accents:
+	// a Peruvian list's "nombre|DNI|teléfono" rejected its rows, and its customers went untold.
+	"nombre": CategoryName, "nombres": CategoryName, "nombre_completo": CategoryName, "apellidos": CategoryName,
+	"correo": CategoryEmail, "correo_electrónico": CategoryEmail, "correo_electronico": CategoryEmail,
+	"teléfono": CategoryPhone, "telefono": CategoryPhone, "celular": CategoryPhone, "número_de_teléfono": CategoryPhone,
+	"numero_de_telefono": CategoryPhone, "dirección": CategoryAddress, "direccion": CategoryAddress, "domicilio": CategoryAddress,
+	"fecha_de_nacimiento": CategoryDateOfBirth, "documento_de_identidad": CategoryNationalID, "cédula": CategoryNationalID,
+	"cedula": CategoryNationalID, "pasaporte": CategoryPassport, "licencia_de_conducir": CategoryDriversLicense,
+	"brevete": CategoryDriversLicense, "tarjeta": CategoryPaymentCard, "tarjeta_de_crédito": CategoryPaymentCard,
+	"tarjeta_de_credito": CategoryPaymentCard, "tarjeta_de_débito": CategoryPaymentCard, "tarjeta_de_debito": CategoryPaymentCard,
+	"cuenta_bancaria": CategoryBankAccount, "contraseña": CategoryPassword, "contrasena": CategoryPassword,
+	"clave": CategoryPassword, "preguntas_de_seguridad": CategorySecurityQA, "registro_de_llamadas": CategoryCallRecords,
+	"registros_de_llamadas": CategoryCallRecords, "ubicación": CategoryLocation, "ubicacion": CategoryLocation,
+	"número_de_cuenta": CategoryAccountNumber, "numero_de_cuenta": CategoryAccountNumber,
+	"nom": CategoryName, "prénom": CategoryName, "nom_complet": CategoryName, "courriel": CategoryEmail,
+	"adresse_e_mail": CategoryEmail, "téléphone": CategoryPhone, "numéro_de_téléphone": CategoryPhone,
+	"adresse": CategoryAddress, "adresse_postale": CategoryAddress, "date_de_naissance": CategoryDateOfBirth,
+	"numéro_de_sécurité_sociale": CategoryNationalID, "nir": CategoryNationalID, "carte_d_identité": CategoryNationalID,
+	"carte_d_identite": CategoryNationalID, "passeport": CategoryPassport, "permis_de_conduire": CategoryDriversLicense,
+	"carte_bancaire": CategoryPaymentCard, "carte_de_crédit": CategoryPaymentCard, "carte_de_paiement": CategoryPaymentCard,
+	"compte_bancaire": CategoryBankAccount, "rib": CategoryBankAccount, "mot_de_passe": CategoryPassword,
+	"questions_de_sécurité": CategorySecurityQA, "localisation": CategoryLocation, "carte_sim": CategorySIM,
+	"numéro_de_compte": CategoryAccountNumber, "numéro_client": CategoryAccountNumber,
+	"이름": CategoryName, "성명": CategoryName, "이메일": CategoryEmail, "전화번호": CategoryPhone, "휴대폰번호": CategoryPhone,
+	"주소": CategoryAddress, "생년월일": CategoryDateOfBirth, "주민등록번호": CategoryNationalID, "여권번호": CategoryPassport,
+	"여권": CategoryPassport, "운전면허": CategoryDriversLicense, "운전면허번호": CategoryDriversLicense,
+	"카드번호": CategoryPaymentCard, "신용카드": CategoryPaymentCard, "계좌번호": CategoryBankAccount,
+	"비밀번호": CategoryPassword, "보안질문": CategorySecurityQA, "통화기록": CategoryCallRecords, "위치정보": CategoryLocation,
+	"유심": CategorySIM, "유심정보": CategorySIM,
 }
 
 // String returns the category's canonical name, as written in customer lists and templates.
@@ -129,14 +167,23 @@ func ParseCategory(s string) (Category, error) {
 	return 0, fmt.Errorf("unknown category %q (known: %s)", Clip(s), strings.Join(categoryNames[:], ", "))
 }
 
-// normalizeCategoryName lower-cases s and spells its separators as underscores.
+// elision spells French elisions (d'identité, l'adresse) as two words.
+var elision = strings.NewReplacer(" d'", " d_", " d’", " d_", " l'", " l_", " l’", " l_")
+
+// normalizeCategoryName lower-cases s and spells its separators as underscores; an apostrophe
+// is dropped ("Driver's License" is drivers_license) or, between words, a separator (carte
+// d'identité).
 func normalizeCategoryName(s string) string {
+	s = strings.ToLower(strings.Join(strings.Fields(s), " "))
 	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
+		switch r {
+		case ' ', '-':
 			return '_'
+		case '\'', '’':
+			return -1
 		}
-		return unicode.ToLower(r)
-	}, strings.TrimSpace(s))
+		return r
+	}, elision.Replace(s))
 }
 
 // Categories is a set of categories, stored as a bit set (bit i = Category i) so that merging
@@ -193,13 +240,15 @@ func (s *Categories) UnmarshalJSON(b []byte) error {
 
 // ParseCategories reads a list of category names separated by '|', ';' or ',' (a customer
 // list's `exposed` cell). A comma separates too because people write lists with one ("name,
-// email, ssn" in a quoted cell), and no category name or alias contains one, so nothing
-// else can be meant. Empty items are ignored; the first unknown name is an error.
+// email, ssn" in a quoted cell), and so do a '/' ("password / payment_card") and a line break
+// (a cell's list one a line, as Excel's Alt+Enter writes it): no category name or alias
+// contains one, so nothing else can be meant. Empty items are ignored; the first unknown name
+// is an error.
 func ParseCategories(s string) (Categories, error) {
 	var set Categories
 	for s != "" {
 		item := s
-		if i := strings.IndexAny(s, "|;,"); i >= 0 {
+		if i := strings.IndexAny(s, "|;,/\n\r"); i >= 0 {
 			item, s = s[:i], s[i+1:]
 		} else {
 			s = ""

@@ -136,3 +136,25 @@ func TestCategories_BitValuesAreStable(t *testing.T) {
 		t.Errorf("set {password, name} = %#x", uint32(s))
 	}
 }
+
+// An exposed cell as incident teams write it — in Spanish, French or Korean, in a US notice's
+// words, one a line (Alt+Enter), separated by a slash — reads; each such wording rejected the
+// row before, and its customer went untold.
+func TestParseCategories_WordingsOfTheShippedLanguagesAndUSNotices(t *testing.T) {
+	for cell, want := range map[string][]string{
+		"nombre|DNI|teléfono":                      {"national_id", "phone", "name"},
+		"Contraseña":                               {"password"},
+		"Driver's License, Social Security Number": {"national_id", "drivers_license"},
+		"Credit Card Number; passport number":      {"passport", "payment_card"},
+		"password / payment_card":                  {"password", "payment_card"},
+		"name\nphone":                              {"phone", "name"},
+		"Carte d'identité|mot de passe":            {"national_id", "password"},
+		"주민등록번호|비밀번호":                              {"national_id", "password"},
+	} {
+		got, err := ParseCategories(cell)
+		w, _ := CategoriesOf(want...)
+		if err != nil || got != w {
+			t.Errorf("ParseCategories(%q) = %v, %v; want %v", cell, got.Strings(), err, w.Strings())
+		}
+	}
+}

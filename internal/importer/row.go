@@ -162,7 +162,9 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		if i < 0 {
 			return ""
 		}
-		s := cleanValue(f.String(), rec.fields[i], false, &errs)
+		// The exposed categories may be one a line, as Excel's Alt+Enter writes a list in a
+		// cell: the row was refused for the line break, and its customer never told.
+		s := cleanValue(f.String(), rec.fields[i], f == fieldExposed, &errs)
 		if blankIfPlaceholder[f] && isNullPlaceholder(s) {
 			return ""
 		}
@@ -285,8 +287,13 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	}
 	if raw := get(fieldExposed); raw != "" {
 		set, err := lookup(cache.exposed, raw, breach.ParseCategories)
-		if err != nil {
+		switch {
+		case err != nil:
 			errs.add("exposed", "%v", err)
+		case set == 0:
+			// "|" or a TEXTJOIN of empty cells: as an empty cell, but said.
+			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "exposed",
+				Reason: "names no category, only separators: the customer is given the campaign's default categories, as for an empty cell"})
 		}
 		r.Exposed = set
 	}

@@ -527,3 +527,17 @@ func TestRow_ACountryCodeInTheLanguageColumnIsReadAsItsLanguageAndSaid(t *testin
 		t.Errorf("warnings %+v: want one, on line 2", imp.Warnings)
 	}
 }
+
+// TestRow_ExposedCategoriesOneALineAndCellsOfSeparatorsOnly: a cell's list written one a line
+// (Excel's Alt+Enter) rejected its row for the line break; a cell of separators alone took the
+// default without a word.
+func TestRow_ExposedCategoriesOneALineAndCellsOfSeparatorsOnly(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,email,exposed\nA1,a@example.com,\"name\nphone\"\nA2,b@example.com,| ; |\n", Options{})
+	want, _ := breach.CategoriesOf("name", "phone")
+	if len(rows) != 2 || rows[0].Exposed != want || rows[1].Exposed != 0 {
+		t.Fatalf("rows %+v%s", rows, describeRejects(rejects))
+	}
+	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 4 || imp.Warnings[0].Field != "exposed" {
+		t.Errorf("warnings %+v: want one, on line 4 (A2's)", imp.Warnings)
+	}
+}
