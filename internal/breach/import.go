@@ -73,8 +73,9 @@ type Reject struct {
 }
 
 // Warning is a row of a customer list that was imported with one of its values neutralised,
-// and what was done. It names the row by its line only, never by its content: the import
-// report is read without an audit row, unlike the rejected rows.
+// and what was done. It names the row by its line, but its Reason may quote the value it is
+// about (a phone as written and its readings, an unreadable email, a state, a customer_id):
+// a purge keeps Line and Field and replaces Reason (internal/postgres/privacy.go).
 type Warning struct {
 	Line   int64  `json:"line"`
 	Field  string `json:"field"`

@@ -35,22 +35,39 @@ func addressProof(secret []byte, address string) []byte {
 	return m.Sum(nil)
 }
 
-// scrubSQL removes addresses from an error text ($text): the recipient's own email and phone
-// as stored ($email, $phone, also the number without its +), then anything shaped like an
-// email address or a long run of digits, which is how SMTP replies and SMS providers quote
-// them ("550 5.1.1 <maria@example.com>: unknown user"). Status codes (550, 5.1.1, Twilio's
-// 30003) survive, so the error still says what went wrong.
-func scrubSQL(text, email, phone string) string {
+// scrubSQL removes addresses from an error text ($text): the recipient's own postal address
+// ($postal, jsonb: its lines and postal code, in any case, as a returned-mail file's reason
+// may quote them), email and phone as stored ($email, $phone, also the number without its +),
+// then anything shaped like an email address or a long run of digits, which is how SMTP
+// replies and SMS providers quote them ("550 5.1.1 <maria@example.com>: unknown user").
+// Status codes (550, 5.1.1, Twilio's 30003) survive, so the error still says what went wrong.
+func scrubSQL(text, email, phone, postal string) string {
+	for _, part := range []string{"line1", "line2", "line3", "postal_code"} {
+		text = replaceAnyCaseSQL(text, fmt.Sprintf(`btrim(%s->>'%s')`, postal, part), "[address]")
+	}
 	inner := fmt.Sprintf(`replace(replace(replace(%s, coalesce(%s, ''), '[address]'), coalesce(%s, ''), '[phone]'), coalesce(ltrim(%s, '+'), ''), '[phone]')`,
 		text, email, phone, phone)
 	return fmt.Sprintf(`regexp_replace(regexp_replace(%s, '[^][:space:]<>(),;:"''[]+@[^][:space:]<>(),;:"''[]+', '[address]', 'g'), '\+?[0-9]{8,15}', '[phone]', 'g')`, inner)
 }
 
+// replaceAnyCaseSQL replaces, in SQL, every occurrence of the text value in text, whatever its
+// case, with with (a literal without quotes), where it is not part of a longer word or number.
+// The value is matched as written: each of its characters other than a letter, a digit or a
+// space is escaped. A value shorter than 4 characters (NULL, empty, an apartment "B", a line
+// "2") replaces nothing: it would take letters and digits out of every word and status code.
+func replaceAnyCaseSQL(text, value, with string) string {
+	return fmt.Sprintf(`regexp_replace(%[1]s, CASE WHEN char_length(coalesce(%[2]s, '')) < 4 THEN '(?!)'
+		ELSE '(?<![[:alnum:]])' || regexp_replace(%[2]s, '([^[:alnum:][:space:]])', '\\\1', 'g') || '(?![[:alnum:]])' END, '%[3]s', 'gi')`,
+		text, value, with)
+}
+
 // PurgeCampaign deletes the personal data of a finished (completed or cancelled) campaign on
-// behalf of actor: its recipients' names, emails, phones and attributes, its rejected import
-// rows, and the addresses quoted in its delivery and event error texts. It keeps customer IDs,
-// counts, deliveries and events (states, times, provider IDs), and per recipient and channel
-// the proof of the address (see addressProof, keyed by secret).
+// behalf of actor: its recipients' names, emails, phones, postal addresses and attributes, its
+// rejected import rows, its imports' error texts and the reasons of their warnings (which quote
+// the values they are about), and the addresses quoted in its delivery and event error texts.
+// It keeps customer IDs, counts, each import warning's line and field, deliveries and events
+// (states, times, provider IDs), and per recipient and channel the proof of the address (see
+// addressProof, keyed by secret).
 //
 // It works in bounded transactions, so a purge interrupted by a crash resumes where it stopped
 // when run again; the campaign is marked purged, and the purge audited, in the last one. A
@@ -151,7 +168,7 @@ func purgeable(ctx context.Context, tx pgx.Tx, uid uuid.UUID, state breach.Campa
 // highest ID among them.
 func purgeRecipients(ctx context.Context, tx pgx.Tx, uid uuid.UUID, after int64, secret []byte) (int64, int64, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT id, email, phone FROM recipients
+		SELECT id, email, phone, postal::text FROM recipients
 		WHERE campaign_id = $1 AND id > $2 AND purged_at IS NULL
 		ORDER BY id LIMIT $3`, uid, after, purgeBatch)
 	if err != nil {
@@ -159,13 +176,13 @@ func purgeRecipients(ctx context.Context, tx pgx.Tx, uid uuid.UUID, after int64,
 	}
 	var (
 		ids                    []int64
-		emails, phones         []*string
+		emails, phones, postal []*string
 		emailProof, phoneProof [][]byte
 		id                     int64
-		email, phone           *string
+		email, phone, address  *string
 	)
-	if _, err := pgx.ForEachRow(rows, []any{&id, &email, &phone}, func() error {
-		ids, emails, phones = append(ids, id), append(emails, email), append(phones, phone)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &email, &phone, &address}, func() error {
+		ids, emails, phones, postal = append(ids, id), append(emails, email), append(phones, phone), append(postal, address)
 		emailProof, phoneProof = append(emailProof, proofOf(secret, email)), append(phoneProof, proofOf(secret, phone))
 		return nil
 	}); err != nil {
@@ -183,9 +200,9 @@ func purgeRecipients(ctx context.Context, tx pgx.Tx, uid uuid.UUID, after int64,
 	}
 	for _, table := range []string{"deliveries", "delivery_events"} {
 		if _, err := tx.Exec(ctx, `
-			UPDATE `+table+` d SET error = `+scrubSQL("d.error", "a.email", "a.phone")+`
-			FROM unnest($2::bigint[], $3::text[], $4::text[]) AS a(id, email, phone)
-			WHERE d.campaign_id = $1 AND d.recipient_id = a.id AND d.error <> ''`, uid, ids, emails, phones); err != nil {
+			UPDATE `+table+` d SET error = `+scrubSQL("d.error", "a.email", "a.phone", "a.postal::jsonb")+`
+			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS a(id, email, phone, postal)
+			WHERE d.campaign_id = $1 AND d.recipient_id = a.id AND d.error <> ''`, uid, ids, emails, phones, postal); err != nil {
 			return 0, 0, fmt.Errorf("purge: scrub %s errors: %w", table, err)
 		}
 	}
@@ -203,9 +220,13 @@ func proofOf(secret []byte, address *string) []byte {
 // purgedImportError replaces a failed import's error once its campaign is purged.
 const purgedImportError = "the import failed; its error was removed with the campaign's personal data"
 
+// purgedWarning replaces the reason of each of an import's listed warnings once its campaign is
+// purged.
+const purgedWarning = "removed with the campaign's personal data"
+
 // finishPurge deletes the campaign's rejected import rows (they are raw rows of the list),
-// scrubs its imports' error texts, unlinks its suppressions, marks it purged and audits the
-// purge.
+// scrubs its imports' error texts and warnings' reasons, unlinks its suppressions, marks it
+// purged and audits the purge.
 func finishPurge(ctx context.Context, tx pgx.Tx, uid uuid.UUID, actor string, report *breach.PurgeReport) error {
 	var left bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM recipients WHERE campaign_id = $1 AND purged_at IS NULL)`, uid).
@@ -226,6 +247,17 @@ func finishPurge(ctx context.Context, tx pgx.Tx, uid uuid.UUID, actor string, re
 	if _, err := tx.Exec(ctx, `UPDATE imports SET error = $2 WHERE campaign_id = $1 AND error <> ''`,
 		uid, purgedImportError); err != nil {
 		return fmt.Errorf("purge: scrub import errors: %w", err)
+	}
+	// A warning's reason quotes the value it is about: the raw phone and both of its readings,
+	// an unreadable email or phone, a state and ZIP code, a customer_id. Each warning keeps
+	// its line and field, and the import its count (warned), which say what the list was
+	// like without saying who was on it; the reasons go, for the same cause as the errors.
+	if _, err := tx.Exec(ctx, `
+		UPDATE imports SET warnings = (
+			SELECT coalesce(jsonb_agg(jsonb_build_object('line', w->'line', 'field', w->'field', 'reason', $2::text) ORDER BY n), '[]')
+			FROM jsonb_array_elements(warnings) WITH ORDINALITY AS e (w, n))
+		WHERE campaign_id = $1 AND warnings <> '[]'`, uid, purgedWarning); err != nil {
+		return fmt.Errorf("purge: scrub import warnings: %w", err)
 	}
 	// The suppression list keeps its addresses — an opt-out must outlive the campaign — but no
 	// longer says which campaign they came from: address + campaign would be a piece of the

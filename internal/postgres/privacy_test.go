@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -357,5 +358,176 @@ func TestAuditLog_RecordsEachActionOnACampaign(t *testing.T) {
 	_, err = db.AuditLog(t.Context(), breach.AuditFilter{CampaignID: "not-a-uuid"})
 	if breach.ErrorCode(err) != breach.EINVALID {
 		t.Errorf("filter by a malformed campaign ID: %v, want EINVALID", err)
+	}
+}
+
+// warnedList is a list whose rows are kept with warnings that quote personal data (the
+// campaign's default country is FR): W1's phone reads as a number both in Switzerland, its
+// country, and in France (the warning quotes it as written and both readings); W2's address in
+// a column only a weak alias names as the email ("E-mail Address") is unreadable (the warning
+// quotes it); W3 is on two rows with different names (the warning quotes the customer_id).
+const warnedList = `customer_id,name,E-mail Address,phone,country
+W1,Heidi Zwingli,heidi.zwingli@example.ch,079 123 45 67,CH
+W2,Greta Vonarx,greta.vonarx(at)example.ch,+33612345678,FR
+W3,Wendel Ott,,+33612340001,FR
+W3,Wendelin Ott,,+33612340002,FR
+`
+
+// warnedValues are what warnedList's warnings quote of its rows, in any of their forms.
+var warnedValues = []string{"079 123 45 67", "791234567", "greta.vonarx", "heidi.zwingli", "Zwingli", "Vonarx",
+	"Wendel", "612345678", "612340001", "612340002"}
+
+// campaignRows returns, one row a line, every row that names the campaign: its own, those of
+// every table with a campaign_id column (found in the catalog, so that a table added later is
+// searched too), and its imports' rejected rows.
+func campaignRows(t *testing.T, id string) string {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(t.Context(), `
+		SELECT c.relname FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_attribute a ON a.attrelid = c.oid
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+			AND a.attname = 'campaign_id' AND NOT a.attisdropped
+		ORDER BY c.relname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(tables, "imports") || !slices.Contains(tables, "recipients") {
+		t.Fatalf("tables with a campaign_id: %v; the catalog query misses some", tables)
+	}
+	queries := []string{
+		`SELECT x::text FROM campaigns x WHERE id = $1`,
+		`SELECT j::text FROM import_rejects j JOIN imports i ON i.id = j.import_id WHERE i.campaign_id = $1`,
+	}
+	for _, table := range tables {
+		queries = append(queries, `SELECT x::text FROM `+pgx.Identifier{table}.Sanitize()+` x WHERE campaign_id = $1`)
+	}
+	var b strings.Builder
+	for _, q := range queries {
+		rows, err := conn.Query(t.Context(), q, id)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		texts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range texts {
+			b.WriteString(s)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// An import's warnings quote the values they are about; a purge keeps each warning's line and
+// field, and the count, and removes the reasons, which `campaign show` returned after the purge.
+func TestPurge_RemovesTheValuesImportWarningsQuote(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := newCampaign(t, db)
+	c.DefaultCountry = "FR"
+	imp := mustImport(t, db, c, warnedList)
+	if imp.Rejected != 0 || imp.Accepted != 3 || imp.Merged != 1 || imp.Warned != 3 {
+		t.Fatalf("import = %+v, want 3 customers accepted, 1 row merged, 3 warned, none rejected", imp)
+	}
+	type warning struct {
+		line  int64
+		field string
+	}
+	var want []warning
+	for _, w := range imp.Warnings {
+		want = append(want, warning{w.Line, w.Field})
+	}
+	before := campaignRows(t, c.ID)
+	// The warnings quote the phone as written and its readings, the unreadable address, the
+	// repeated customer's ID: without them the test proves nothing.
+	for _, quoted := range []string{"079 123 45 67", "+41791234567", "+33791234567", "greta.vonarx(at)example.ch", "is on several rows"} {
+		if !strings.Contains(before, quoted) {
+			t.Fatalf("the campaign's rows lack %q before the purge: the list no longer warns as this test expects; warnings %+v", quoted, imp.Warnings)
+		}
+	}
+	if _, err := db.MoveCampaign(ctx, c.ID, "op", "", breach.CampaignCancelled); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PurgeCampaign(ctx, c.ID, "op", proofSecret); err != nil {
+		t.Fatal(err)
+	}
+
+	after := campaignRows(t, c.ID)
+	for _, v := range warnedValues {
+		if strings.Contains(strings.ToLower(after), strings.ToLower(v)) {
+			for line := range strings.Lines(after) {
+				if strings.Contains(strings.ToLower(line), strings.ToLower(v)) {
+					t.Errorf("%q is still in the campaign's rows after the purge: %s", v, line)
+				}
+			}
+		}
+	}
+	imps, err := db.Imports(ctx, c.ID)
+	if err != nil || len(imps) != 1 {
+		t.Fatalf("imports after the purge = %v, %v", imps, err)
+	}
+	got := imps[0]
+	if got.Warned != imp.Warned || len(got.Warnings) != len(want) {
+		t.Fatalf("after the purge: %d warned, %d warnings listed; want %d and %d as before", got.Warned, len(got.Warnings), imp.Warned, len(want))
+	}
+	for i, w := range got.Warnings {
+		if (warning{w.Line, w.Field}) != want[i] || w.Reason == "" || strings.Contains(w.Reason, `"`) {
+			t.Errorf("warning %d after the purge = %+v; want line %d, field %q and a reason quoting nothing", i, w, want[i].line, want[i].field)
+		}
+	}
+}
+
+// A returned letter's reason (the post's, from a returned-mail file) may quote the address it
+// was returned from, in the post's capitals: the purge removes the recipient's own address from
+// it, whatever its case, and keeps the rest of what it says.
+func TestPurge_RemovesTheAddressAReturnedLettersReasonQuotes(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,name,address_line1,address_line2,city,postal_code,country\n"+
+		"L1,Lucienne Marchetti,12 Rue Oberkampf,B,Paris,75011,FR\n")
+	if _, err := db.ApproveCampaign(ctx, c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PrepareLetters(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	r := recipient(t, db, c, "L1")
+	if n, err := db.MarkLettersPrinted(ctx, c.ID, []int64{r.ID}, []string{"fr"}); err != nil || n != 1 {
+		t.Fatalf("MarkLettersPrinted = %d, %v", n, err)
+	}
+	moved, err := db.MoveLetters(ctx, c.ID, []breach.LetterMove{{CustomerID: "L1", Reason: "Inconnue a l'adresse 12 RUE OBERKAMPF, 75011 PARIS (boite 750110)"}},
+		[]breach.DeliveryState{breach.DeliveryPrinted}, breach.DeliveryReturned)
+	if err != nil || len(moved) != 1 || !moved[0].Moved {
+		t.Fatalf("MoveLetters = %+v, %v", moved, err)
+	}
+	if before := campaignRows(t, c.ID); !strings.Contains(before, "12 RUE OBERKAMPF") {
+		t.Fatal("the returned letter's reason is not in the campaign's rows: the test proves nothing")
+	}
+	if _, err := db.MoveCampaign(ctx, c.ID, "op", "", breach.CampaignCancelled); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PurgeCampaign(ctx, c.ID, "op", proofSecret); err != nil {
+		t.Fatal(err)
+	}
+	after := campaignRows(t, c.ID)
+	for _, v := range []string{"Oberkampf", "75011 ", "Marchetti"} {
+		if strings.Contains(strings.ToLower(after), strings.ToLower(v)) {
+			t.Errorf("%q is still in the campaign's rows after the purge:\n%s", v, after)
+		}
+	}
+	if !strings.Contains(after, "Inconnue a l'adresse [address], [address] PARIS (boite 750110)") {
+		t.Errorf("the returned letter's reason lost more than the address:\n%s", after)
 	}
 }
