@@ -41,7 +41,9 @@ func ParseEmail(s string) (string, error) {
 	if err := checkLocalPart(local); err != nil {
 		return "", Errorf(EINVALID, "%q is not an email address: %v", Clip(s), err)
 	}
-	ascii, err := normalizeDomain(domain)
+	// A domain ending in a dot is its fully qualified form ("example.com.", or a sentence's full
+	// stop typed after the address): the same mailbox, refused before as an "empty label".
+	ascii, err := normalizeDomain(strings.TrimSuffix(domain, "."))
 	if err != nil {
 		return "", Errorf(EINVALID, "%q is not an email address: %v", Clip(s), err)
 	}

@@ -61,7 +61,6 @@ func TestParseEmail_InvalidAddressesAreRefused(t *testing.T) {
 		{"domain longer than 253", "a@" + strings.Repeat("abcdefghi.", 26) + "com", "longer than 253"},
 		{"label longer than 63", "a@" + strings.Repeat("x", 64) + ".com", "longer than 63"},
 		{"double dot in domain", "a@example..com", "empty label"},
-		{"trailing dot in domain", "a@example.com.", "empty label"},
 		{"label starting with a hyphen", "a@-example.com", "starts or ends with '-'"},
 		{"one-letter TLD", "a@example.c", "top-level domain"},
 		{"numeric TLD", "a@example.123", "top-level domain"},
@@ -153,5 +152,14 @@ func TestParseEmail_LocalPartAllowsLettersNotInvisibles(t *testing.T) {
 		if got, err := ParseEmail(in); err == nil {
 			t.Errorf("ParseEmail(%q) = %q, want an error", in, got)
 		}
+	}
+}
+
+func TestParseEmail_ADomainsTrailingDotIsDropped(t *testing.T) {
+	if got, err := ParseEmail("ana@Example.com."); err != nil || got != "ana@example.com" {
+		t.Errorf("ParseEmail(ana@Example.com.) = %q, %v; want ana@example.com", got, err)
+	}
+	if _, err := ParseEmail("ana@example.com.."); err == nil {
+		t.Error("ana@example.com.. was accepted")
 	}
 }

@@ -227,6 +227,13 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		r.Email = email
 	}
 	if raw := get(fieldPhone); raw != "" {
+		if first, n := firstOfPhones(raw); n > 1 {
+			// "987654321, 912345678": refused as a number "with an extension", the customer's
+			// row was lost with two good numbers. The first is the customer's phone, said.
+			raw = first
+			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone",
+				Reason: fmt.Sprintf("holds %d phone numbers: the first is used; give the others a column of their own if they matter", n)})
+		}
 		if v.cols.weak[fieldPhone] {
 			var perrs rowError
 			if r.Phone = v.phone(raw, r.Country, &perrs); len(perrs.problems) > 0 {
@@ -547,6 +554,31 @@ func (v *validator) ambiguousPhone(raw, country, read string) string {
 	}
 	return fmt.Sprintf("%q is a valid number both in %s (%s) and in %s (%s), and the list does not say which: write it with its country code",
 		breach.Clip(raw), country, read, v.defaultCountry, other)
+}
+
+// firstOfPhones splits a phone cell holding several numbers — separated by ',', ';', '/' or a
+// line break, each part of at least six digits — and returns the first and how many there are;
+// n is 1 for any other cell (one number, a number and its extension: "987654321, ext. 12").
+func firstOfPhones(raw string) (first string, n int) {
+	if !strings.ContainsAny(raw, ",;/\n") {
+		return raw, 1
+	}
+	parts := strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == '\n' })
+	for _, p := range parts {
+		digits := 0
+		for _, c := range p {
+			if c >= '0' && c <= '9' {
+				digits++
+			}
+		}
+		if digits < 6 {
+			return raw, 1
+		}
+	}
+	if len(parts) < 2 {
+		return raw, 1
+	}
+	return strings.TrimSpace(parts[0]), len(parts)
 }
 
 // pandasFloat is a phone written as a float: digits, then ".0".

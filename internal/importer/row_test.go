@@ -541,3 +541,19 @@ func TestRow_ExposedCategoriesOneALineAndCellsOfSeparatorsOnly(t *testing.T) {
 		t.Errorf("warnings %+v: want one, on line 4 (A2's)", imp.Warnings)
 	}
 }
+
+// TestRow_APhoneCellWithTwoNumbersUsesTheFirst: "987654321, 912345678" was refused as a number
+// with an extension, and the row lost; the first is used, with a warning. A number and its
+// extension stay one number.
+func TestRow_APhoneCellWithTwoNumbersUsesTheFirst(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,phone\nP1,\"987654321, 912345678\"\nP2,987654321 / 912 345 678\nP3,\"415-555-2671, ext. 12\"\n", Options{})
+	if len(rows) != 2 || rows[0].Phone != "+51987654321" || rows[1].Phone != "+51987654321" {
+		t.Fatalf("rows %+v%s", rows, describeRejects(rejects))
+	}
+	if len(imp.Warnings) != 2 || !strings.Contains(imp.Warnings[0].Reason, "holds 2 phone numbers") {
+		t.Errorf("warnings %+v", imp.Warnings)
+	}
+	if len(rejects) != 1 || rejects[0].Line != 4 {
+		t.Errorf("rejects%s: want P3's US number with an extension refused in a Peruvian campaign as before", describeRejects(rejects))
+	}
+}
