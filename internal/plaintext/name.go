@@ -392,16 +392,16 @@ func holdsLink(s string) bool {
 }
 
 // isTLD reports whether label (lower case) is a top-level domain: one of the ICANN section of
-// the Public Suffix List, or a label of letters outside ASCII (an internationalized TLD, such
-// as рф), taken as one rather than looked up.
+// the Public Suffix List, or a label of letters outside ASCII and outside the Latin script (an
+// internationalized TLD, such as рф or 한국), taken as one rather than looked up. A Latin word
+// with an accent is looked up: "José M.Rodríguez" was greeted generically for a "domain"
+// rodríguez.
 func isTLD(label string) bool {
 	if utf8.RuneCountInString(label) < 2 || !strings.ContainsFunc(label, unicode.IsLetter) {
 		return false
 	}
-	for _, r := range label {
-		if r >= utf8.RuneSelf {
-			return true
-		}
+	if !strings.ContainsFunc(label, func(r rune) bool { return r < utf8.RuneSelf || unicode.Is(unicode.Latin, r) }) {
+		return true
 	}
 	suffix, icann := publicsuffix.PublicSuffix("x." + label)
 	return icann && suffix == label

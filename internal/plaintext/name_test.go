@@ -73,6 +73,9 @@ func TestName_PlainTextOrNothing(t *testing.T) {
 		{"J.R.R. Tolkien", "J.R.R. Tolkien", false},
 		{"Mr. Smith Jr.", "Mr. Smith Jr.", false},
 		{"St.John Rivers", "St.John Rivers", false},
+		{"José M.Rodríguez", "José M.Rodríguez", false}, // a Latin word with an accent is no top-level domain
+		{"Ana pay.рф", "", true},                        // an internationalized one is
+		{"Ana 은행.한국", "", true},
 		{"Ana María Quispe-Mamani", "Ana María Quispe-Mamani", false},
 		{"Ana   Quispe", "Ana Quispe", false}, // spacing is tidied without a word
 		{"!!!", "!!!", false},
