@@ -19,6 +19,13 @@ import (
 // an invalid sequence, so reading one as Windows-1252 loses nothing a UTF-8 file could mean; and
 // firstLine records that it happened, for the import's report (Format.encodingRead).
 //
+// It cannot read a Korean or Japanese list (CP949, Shift-JIS; see detectCodePage) whose first
+// non-ASCII byte lies past the sample: a byte at a time, it cannot tell a two-byte Hangul or kana
+// character from two Windows-1252 letters, and reads it as those (김 as ±è). Telling them apart
+// takes a sample of such bytes, which a streaming decoder has not got when it must decide; the
+// import's encoding ("utf-8 (windows-1252 from line N)") says where it happened, and --encoding
+// euc-kr or shift_jis reads such a file right.
+//
 // It is used only when the encoding was detected: a byte-order mark or --encoding utf-8 says the
 // file is UTF-8, and an invalid byte is then reported as such. It streams (transform.Reader), and
 // a chunk of valid UTF-8 costs a validation and a copy.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -23,7 +22,7 @@ const sniffBytes = 64 << 10
 // Format is what the importer found out (or was told) about a file's bytes.
 type Format struct {
 	Gzip      bool   `json:"gzip"`
-	Encoding  string `json:"encoding"`  // "utf-8", "utf-16le", "utf-16be", "windows-1252", …
+	Encoding  string `json:"encoding"`  // "utf-8", "utf-16le", "utf-16be", "windows-1252", "euc-kr", "shift_jis", …
 	BOM       bool   `json:"bom"`       // the file started with a byte-order mark
 	Delimiter string `json:"delimiter"` // ",", ";" or "\t" (detected), or "|" (from a sep= line)
 	// Sheet is the sheet a spreadsheet list was read from; Encoding and Delimiter are then
@@ -136,8 +135,10 @@ func excelSepHint(br *bufio.Reader) (byte, bool) {
 
 // openInput unwraps gzip and decodes the input to UTF-8, detecting the encoding unless forced.
 // Detection: a byte-order mark decides; otherwise NUL bytes in alternate positions mean UTF-16;
-// otherwise a sample that is valid UTF-8 means UTF-8; anything else is taken as Windows-1252,
-// the superset of Latin-1 that Excel writes on Western-European Windows.
+// otherwise a sample that is valid UTF-8 means UTF-8; anything else is the code page Excel
+// writes "CSV" in: CP949 (Korean Windows) or Shift-JIS (Japanese Windows) when the sample reads
+// as Korean or Japanese text, else Windows-1252, the superset of Latin-1 that Excel writes on
+// Western-European Windows (detectCodePage).
 func openInput(raw io.Reader, forced string) (*bufio.Reader, Format, error) {
 	var f Format
 	br := bufio.NewReaderSize(raw, 256<<10)
@@ -219,7 +220,7 @@ func detectEncoding(sample []byte) (string, encoding.Encoding) {
 		// as they would be past the sample.
 		return "utf-8", nil
 	}
-	return "windows-1252", charmap.Windows1252
+	return detectCodePage(sample)
 }
 
 // mostlyUTF8 reports whether b holds at least as many UTF-8 characters that Windows-1252 text
@@ -283,9 +284,15 @@ func nulPattern(sample []byte) (le, be bool) {
 }
 
 // lookupEncoding resolves an encoding name as the WHATWG Encoding Standard does ("latin1" and
-// "iso-8859-1" are windows-1252 there, as in every browser), plus the UTF-16 byte orders.
+// "iso-8859-1" are windows-1252 there, as in every browser; "windows-949" is euc-kr, "sjis"
+// and "windows-31j" shift_jis), plus the UTF-16 byte orders, and the names Windows gives its
+// Korean and Japanese code pages, which the standard lacks ("cp949", "cp932").
 func lookupEncoding(name string) (encoding.Encoding, string, error) {
 	switch strings.ToLower(name) {
+	case "cp949", "ms949", "uhc":
+		name = "euc-kr"
+	case "cp932":
+		name = "shift_jis"
 	case "utf-8", "utf8":
 		return nil, "utf-8", nil
 	case "utf-16le", "utf16le":
@@ -295,7 +302,7 @@ func lookupEncoding(name string) (encoding.Encoding, string, error) {
 	}
 	enc, err := htmlindex.Get(name)
 	if err != nil {
-		return nil, "", fmt.Errorf("unknown encoding %q (try utf-8, utf-16le, windows-1252 or latin1)", name)
+		return nil, "", fmt.Errorf("unknown encoding %q (try utf-8, utf-16le, windows-1252, latin1, euc-kr or shift_jis)", name)
 	}
 	canonical, _ := htmlindex.Name(enc)
 	return enc, canonical, nil
