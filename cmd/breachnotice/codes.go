@@ -27,8 +27,8 @@ func (a *app) codesImportCommand() *cobra.Command {
 		Short: "Add an identity-protection vendor's enrolment codes to a draft campaign's pool",
 		Long: `Add the enrolment codes an identity-protection vendor delivered to a draft campaign's pool:
 a CSV with a column named code (enrolment_code, enrollment_code and activation_code are read
-too; the header in any case; other columns ignored), UTF-8 with or without BOM, UTF-16 or
-Windows-1252, separated by commas, semicolons or tabs, optionally gzipped.
+too; the header in any case; other columns ignored), UTF-8 with or without BOM, UTF-16,
+Windows-1252, CP949 or Shift-JIS, separated by commas, semicolons or tabs, optionally gzipped.
 
 Every customer whose list row gives no code of their own (the campaign's offer.code_attribute
 column) gets exactly one code from the pool, assigned once and kept: the same code in the

@@ -46,8 +46,8 @@ func (a *app) importCommand() *cobra.Command {
 		Short: "Load a list of affected customers (CSV, optionally gzipped, an Excel .xlsx or an OpenDocument .ods) into a campaign",
 		Long: `Load a list of affected customers into a draft campaign.
 
-The list is CSV in UTF-8 (with or without BOM), UTF-16 or Windows-1252/Latin-1 (detected, or
-forced with --encoding), separated by commas, semicolons or tabs (detected), optionally
+The list is CSV in UTF-8 (with or without BOM), UTF-16, Windows-1252/Latin-1, or Korean or
+Japanese Excel's CP949 (euc-kr) or Shift-JIS (detected, or forced with --encoding), separated by commas, semicolons or tabs (detected), optionally
 gzipped — or a spreadsheet (Excel .xlsx or OpenDocument .ods; detected by its content), read
 from its first visible sheet or the one --sheet names, each cell as the spreadsheet shows it. Columns are matched by header name (customer_id, email, phone, name or first_name +
 last_name, locale, country, exposed, jurisdiction or state; common aliases too); --map names
@@ -120,7 +120,7 @@ same list again changes nothing.`,
 	}
 	cmd.Flags().StringVar(&campaignID, "campaign", "", "campaign ID")
 	cmd.Flags().StringArrayVar(&maps, "map", nil, "COLUMN=FIELD: the field a column holds (repeatable; FIELD - drops the column)")
-	cmd.Flags().StringVar(&encoding, "encoding", "", "force the character encoding (utf-8, utf-16le, utf-16be, windows-1252, latin1, …)")
+	cmd.Flags().StringVar(&encoding, "encoding", "", "force the character encoding (utf-8, utf-16le, utf-16be, windows-1252, latin1, euc-kr, shift_jis, …)")
 	cmd.Flags().StringVar(&sheet, "sheet", "", "the sheet of a spreadsheet (.xlsx, .ods) to read (default: the first visible one)")
 	cmd.Flags().StringVar(&rejectsFile, "rejects", "", "write the rejected rows' line numbers and reasons to this CSV file")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the counts as one JSON object")
