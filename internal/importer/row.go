@@ -140,17 +140,31 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	if rec.problem != "" {
 		return v.reject(rec, v.columnField(rec.problemColumn), rec.problem), nil
 	}
+	short := 0 // the fields a short row lacks, read as empty
 	if len(rec.fields) != len(v.cols.kind) {
 		if allEmpty(rec.fields) {
 			return v.reject(rec, "", "row is empty"), nil
 		}
-		reason := fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind))
-		if slices.ContainsFunc(rec.fields, func(f string) bool { return strings.IndexByte(f, '\r') >= 0 }) {
-			// Two lists glued together, one from a Mac: a bare CR between two customers' rows
-			// reads as one line here, and the second customer was named nowhere.
-			reason += ": the line holds a carriage return (a line break of old Mac files), and may be two customers' rows run together — break the line there and import it again"
+		cr := slices.ContainsFunc(rec.fields, func(f string) bool { return strings.IndexByte(f, '\r') >= 0 })
+		if len(rec.fields) < len(v.cols.kind) && !cr {
+			// Excel leaves out the separators of a row's trailing empty cells in some of the
+			// CSV files it saves (Microsoft's KB 77295), and CRMs trim them: such rows were
+			// rejected, and their customers never told. The missing last fields are read as
+			// empty, and the row is warned of: if its columns slipped instead, a value read
+			// into the wrong column is refused there (an email that is no email) or said.
+			short = len(v.cols.kind) - len(rec.fields)
+			padded := make([]string, len(v.cols.kind))
+			copy(padded, rec.fields)
+			rec.fields = padded
+		} else {
+			reason := fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind))
+			if cr {
+				// Two lists glued together, one from a Mac: a bare CR between two customers'
+				// rows reads as one line here, and the second customer was named nowhere.
+				reason += ": the line holds a carriage return (a line break of old Mac files), and may be two customers' rows run together — break the line there and import it again"
+			}
+			return v.reject(rec, "", reason), nil
 		}
-		return v.reject(rec, "", reason), nil
 	}
 	if allEmpty(rec.fields) {
 		return v.reject(rec, "", "row is empty"), nil
@@ -326,6 +340,9 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		if reason != "" {
 			warns = append(warns, breach.Warning{Line: rec.line, Field: field, Reason: reason})
 		}
+	}
+	if short > 0 {
+		warn("row", fmt.Sprintf("has %d fields, the header %d: the last %d are read as empty (Excel leaves out the separators of trailing empty cells); check the row if its values are in the wrong columns", len(v.cols.kind)-short, len(v.cols.kind), short))
 	}
 	warns = append(warns, softWarnings...)
 	warn("customer_id", decomposedIDWarning(r.CustomerID))
