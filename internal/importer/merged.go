@@ -2,9 +2,7 @@ package importer
 
 import (
 	"archive/zip"
-	"bufio"
 	"bytes"
-	"cmp"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -14,8 +12,6 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
-
-	"github.com/breachnotice/breachnotice/internal/breach"
 )
 
 // Excel shows a merged range's value across the whole range but keeps it only in the range's
@@ -34,9 +30,9 @@ import (
 // them, went to someone else (review). Those cells stay as the file keeps them, empty.
 //
 // The ranges are listed in the worksheet's <mergeCells> element, after all its rows, so the
-// worksheet part is read once more for them, as a stream: excelize's GetMergeCells would parse
-// the whole sheet into memory. Only the ranges that span rows are kept (12 bytes each), at most
-// maxMergedRanges.
+// worksheet part is read once more for them, as a stream (scanWorksheet, sheetscan.go):
+// excelize's GetMergeCells would parse the whole sheet into memory. Only the ranges that span
+// rows are kept (12 bytes each), at most maxMergedRanges.
 
 // maxMergedRanges bounds the ranges merged down a column that a sheet may have: a grouped
 // report has one a block of customers, far fewer than this. Past it the list is refused
@@ -124,48 +120,6 @@ func (m *mergedCells) keep(row int64, cells []string) {
 	}
 }
 
-// readMergedRanges reads the ranges of sheet that span rows from the workbook at path, sorted
-// by their first row. A range whose reference cannot be read, or which lies past the columns
-// a header may have, is left out: its cells read as excelize gives them.
-func readMergedRanges(path, sheet string) ([]mergedRange, error) {
-	z, err := zip.OpenReader(path)
-	if err != nil {
-		return nil, err
-	}
-	defer z.Close()
-	part, err := sheetPart(z, sheet)
-	if err != nil {
-		return nil, err
-	}
-	rc, err := part.Open()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", part.Name, err)
-	}
-	defer rc.Close()
-	var ranges []mergedRange
-	err = scanMergeRefs(bufio.NewReaderSize(rc, 256<<10), func(ref string) error {
-		r, ok := parseMergeRef(ref)
-		if !ok {
-			return nil
-		}
-		if len(ranges) == maxMergedRanges {
-			return breach.Errorf(breach.EINVALID, "sheet %q has more than %d ranges of cells merged down a column: unmerge them (filling each value down) or split the list",
-				sheet, maxMergedRanges)
-		}
-		ranges = append(ranges, r)
-		return nil
-	})
-	if err != nil {
-		var be *breach.Error
-		if errors.As(err, &be) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%s: %w", part.Name, err)
-	}
-	slices.SortStableFunc(ranges, func(a, b mergedRange) int { return cmp.Compare(a.top, b.top) })
-	return ranges, nil
-}
-
 // parseMergeRef reads a mergeCell's ref ("A2:A4") as a range, when it spans rows and starts
 // within the columns a header may have.
 func parseMergeRef(ref string) (mergedRange, bool) {
@@ -183,48 +137,6 @@ func parseMergeRef(ref string) (mergedRange, bool) {
 		return mergedRange{}, false
 	}
 	return mergedRange{col: uint16(col), top: uint32(top), bottom: uint32(bottom)}, true
-}
-
-// scanMergeRefs calls found with the ref of each <mergeCell> element that r's worksheet XML
-// holds. It skips text and tags at the speed of a byte search: a '<' in a worksheet starts
-// markup, since XML allows none in text or attribute values, except inside comments, CDATA
-// sections and processing instructions, which are read whole so that what they hold is not
-// taken for an element.
-func scanMergeRefs(r *bufio.Reader, found func(ref string) error) error {
-	var tag []byte
-	for {
-		_, err := r.ReadSlice('<')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		head, _ := r.Peek(64)
-		if bytes.HasPrefix(head, []byte("!")) || bytes.HasPrefix(head, []byte("?")) {
-			if tag, err = readMarkup(r, tag[:0]); err != nil {
-				return err
-			}
-			continue
-		}
-		local, isEnd := peekedName(head)
-		switch {
-		case !isEnd && string(local) == "mergeCell": // no allocation: compared, not kept
-			if tag, err = readMarkup(r, tag[:0]); err != nil {
-				return err
-			}
-			if ref, ok := attr(tag, "ref"); ok {
-				if err := found(ref); err != nil {
-					return err
-				}
-			}
-		case isEnd && string(local) == "mergeCells":
-			return nil // the sheet's only list of them is over
-		}
-	}
 }
 
 // peekedName returns the local name of the tag that head starts (after its '<'), and whether

@@ -108,10 +108,11 @@ func TestScanMergeRefs_ReadsOnlyMergeCellElements(t *testing.T) {
 		`<!-- <mergeCell ref="C1:C9"/> --><x:mergeCells count="2"><x:mergeCell ref="D2:D4"/><x:mergeCell  ref = 'E5:F5' /></x:mergeCells>` +
 		`<x:mergeCellsX ref="G1:G2"/></x:worksheet>`
 	var refs []string
-	err := scanMergeRefs(bufio.NewReaderSize(strings.NewReader(xml), 16), func(ref string) error {
+	s := worksheetScan{mergeRef: func(ref string) error {
 		refs = append(refs, ref)
 		return nil
-	})
+	}}
+	err := s.scan(bufio.NewReaderSize(strings.NewReader(xml), 16))
 	if err != nil || strings.Join(refs, " ") != "D2:D4 E5:F5" {
 		t.Fatalf("refs %q, err %v; want D2:D4 E5:F5", refs, err)
 	}

@@ -95,6 +95,9 @@ type odsRow struct {
 	hidden bool
 	// spans are the columns of the row's cells merged down over more rows, and how many.
 	spans []odsSpan
+	// formulas are the columns of the row's cells whose formula was never calculated (see
+	// readCell), in order.
+	formulas []int
 }
 
 type odsSpan struct{ col, rows int }
@@ -203,7 +206,7 @@ func (o *odsReader) Read() (record, error) {
 			return record{}, &readError{fmt.Errorf("sheet %q, row %d: %w", o.name, o.row+1, err)}
 		case n == 0: // the sheet's end
 			continue
-		case allEmpty(row.cells):
+		case allEmpty(row.cells) && !o.reads(row.formulas):
 			o.row += n
 			continue
 		case o.row+n > maxODSRows:
@@ -230,7 +233,7 @@ func (o *odsReader) record(row odsRow, shared bool) record {
 	if o.width > 0 {
 		cells = o.merged.fill(o.row, cells, o.width)
 	}
-	rec := o.cellRecord(o.row, cells, row.over, func(col int) (string, bool) {
+	rec := o.cellRecord(o.row, cells, row.over, row.formulas, func(col int) (string, bool) {
 		if col >= len(row.raw) || row.raw[col] == "" {
 			return "", false
 		}
@@ -302,9 +305,12 @@ func (o *odsReader) readRow(start xml.StartElement) (odsRow, int64, error) {
 				}
 				continue
 			}
-			text, raw, repeat, spanned, err := o.readCell(el, col)
+			text, raw, repeat, spanned, uncalculated, err := o.readCell(el, col)
 			if err != nil {
 				return odsRow{}, 0, err
+			}
+			for k := 0; uncalculated && k < repeat && len(row.formulas) <= MaxRowFields; k++ {
+				row.formulas = append(row.formulas, col+k)
 			}
 			if el.Name.Local == "covered-table-cell" {
 				// Under a merged cell: the sheet shows the merge's value, filled down as a
@@ -356,10 +362,19 @@ func (r *odsRow) put(text, raw string, n int) {
 
 // readCell reads a cell, start read, at column col: its text as shown, the raw value of the
 // number it holds (when a float), how many times it is repeated across and how many rows it
-// is merged down over.
-func (o *odsReader) readCell(start xml.StartElement, col int) (text, raw string, repeat, spanned int, err error) {
+// is merged down over, and whether it holds a formula never calculated.
+//
+// A formula's cell keeps the value it last computed beside it (table:formula with
+// office:value-type and its value and text), which is what is read; LibreOffice always writes
+// it. A program that computes no formula may write the formula alone: no value type, or a
+// number, date, time or boolean type without its value, and no text. That cell is not an
+// empty one — its value is not known — and its row is rejected (cellRecord). A text formula
+// whose result is "" (a string type, no text) reads as before, as empty: it is how LibreOffice
+// writes one.
+func (o *odsReader) readCell(start xml.StartElement, col int) (text, raw string, repeat, spanned int, uncalculated bool, err error) {
 	repeat, spanned = 1, 1
 	var valueType, value, typed string // typed: the value of a date, time, boolean or string
+	formula := false
 	for _, a := range start.Attr {
 		switch a.Name.Local {
 		case "number-columns-repeated":
@@ -376,11 +391,13 @@ func (o *odsReader) readCell(start xml.StartElement, col int) (text, raw string,
 			value = a.Value
 		case "date-value", "time-value", "boolean-value", "string-value":
 			typed = a.Value
+		case "formula":
+			formula = a.Value != ""
 		}
 	}
 	o.text, o.dropped = o.text[:0], 0
 	if err := o.cellText(); err != nil {
-		return "", "", 0, 0, err
+		return "", "", 0, 0, false, err
 	}
 	text = string(o.text)
 	if len(o.text) == 0 && o.dropped == 0 {
@@ -394,6 +411,14 @@ func (o *odsReader) readCell(start xml.StartElement, col int) (text, raw string,
 		if len(text) > MaxFieldBytes+1 {
 			text, o.dropped = text[:MaxFieldBytes+1], len(text)-MaxFieldBytes-1
 		}
+		switch valueType {
+		case "":
+			uncalculated = formula
+		case "float", "percentage", "currency":
+			uncalculated = formula && value == ""
+		case "date", "time", "boolean":
+			uncalculated = formula && typed == ""
+		}
 	}
 	if valueType == "float" {
 		raw = value
@@ -401,7 +426,14 @@ func (o *odsReader) readCell(start xml.StartElement, col int) (text, raw string,
 	if o.cuttableAt(col) {
 		o.dropped = 0 // a name's bytes past what is kept of it cost its row nothing
 	}
-	return text, raw, repeat, spanned, nil
+	return text, raw, repeat, spanned, uncalculated && start.Name.Local == "table-cell", nil
+}
+
+// reads reports whether one of formulas, a row's cells whose formula was never calculated, is
+// in a column read (sheetColumns.uncalculatedIn): the row is then no blank one.
+func (o *odsReader) reads(formulas []int) bool {
+	first, _ := o.uncalculatedIn(formulas)
+	return first >= 0
 }
 
 func (o *odsReader) cuttableAt(col int) bool { return col < len(o.cuttable) && o.cuttable[col] }

@@ -477,3 +477,50 @@ func TestImport_OdsHiddenTextUnderAMergedCellIsNotRead(t *testing.T) {
 		t.Errorf("C1 email %q phone %q, C2 email %q; want no email for C1, as the sheet shows", got[0].Email, got[0].Phone, got[1].Email)
 	}
 }
+
+// TestImport_OdsUncalculatedFormulaRejectsItsRow: a formula cell written without its value (no
+// office:value-type, or a number type with no office:value, and no text) — by a program that
+// computes no formula — is not an empty cell: its row is rejected naming the cell and what to
+// do, in the column's field, as for a workbook. Formulas with their value, as LibreOffice
+// writes them (an empty text result included), read as before; a repeated row with one is
+// rejected as often as it is shown.
+func TestImport_OdsUncalculatedFormulaRejectsItsRow(t *testing.T) {
+	formula := func(f, attrs string) string {
+		return `<table:table-cell table:formula="` + html.EscapeString(f) + `"` + attrs + `/>`
+	}
+	calculated := `<table:table-cell table:formula="of:=LOWER(&quot;C5@EXAMPLE.COM&quot;)" office:value-type="string" office:string-value="c5@example.com" calcext:value-type="string"><text:p>c5@example.com</text:p></table:table-cell>` +
+		`<table:table-cell table:formula="of:=51987654320+5" office:value-type="float" office:value="51987654325" calcext:value-type="float"><text:p>51987654325</text:p></table:table-cell>` +
+		`<table:table-cell table:formula="of:=&quot;email&quot;" office:value-type="string" calcext:value-type="string"><text:p>email</text:p></table:table-cell>` +
+		`<table:table-cell table:formula="of:=&quot;&quot;" office:value-type="string" office:string-value="" calcext:value-type="string"><text:p/></table:table-cell>`
+	rows := odsRowXML(str("customer_id"), str("email"), str("phone"), str("exposed"), str("note")) +
+		odsRowXML(str("C2"), str("c2@example.com"), empty, str("email")) +
+		odsRowXML(str("C3"), str("c3@example.com"), empty, formula(`of:=IF([.A3]="";"";"email,password")`, "")) +
+		odsRowXML(str("C4"), str("c4@example.com"), formula("of:=51987654320+4", ` office:value-type="float" calcext:value-type="float"`), str("email")) +
+		odsRowXML(str("C5"), calculated) +
+		odsRowXML(empty, empty, empty, empty, empty, empty, formula("of:=SUM([.A1:.A5])", "")) + // right of the header's columns: skipped
+		`<table:table-row table:number-rows-repeated="2">` + formula(`of:="C"&ROW()`, "") + str("c@example.com") + `</table:table-row>`
+	got, rejects, imp := mustParseBytes(t, odsOf(t, odsSheet{name: "Customers", rows: rows}), Options{})
+	if !slices.Equal(customerIDs(got), []string{"C2", "C5"}) {
+		t.Errorf("imported %v at %v, want C2 and C5", customerIDs(got), rowLines(got))
+	}
+	if len(got) == 2 && (got[1].Email != "c5@example.com" || got[1].Phone != "+51987654325" || got[1].Attribute("note") != "") {
+		t.Errorf("C5 (formulas with their values) = %+v", got[1].Recipient)
+	}
+	want := []struct {
+		line        int64
+		field, cell string
+	}{{3, "exposed", "cell D3 holds"}, {4, "phone", "cell C4 holds"}, {7, "customer_id", "cell A7 holds"}, {8, "customer_id", "cell A8 holds"}}
+	if len(rejects) != len(want) {
+		t.Fatalf("rejects %s, want rows 3, 4, 7 and 8", describeRejects(rejects))
+	}
+	for i, w := range want {
+		r := rejects[i]
+		if r.Line != w.line || r.Field != w.field || !strings.Contains(r.Reason, w.cell) ||
+			!strings.Contains(r.Reason, "never calculated") || !strings.Contains(r.Reason, "open the file in Excel or LibreOffice and save it") {
+			t.Errorf("reject %d = line %d field %q: %s\nwant line %d, field %q, %q", i, r.Line, r.Field, r.Reason, w.line, w.field, w.cell)
+		}
+	}
+	if imp.Read != 6 {
+		t.Errorf("read %d rows, want 6", imp.Read)
+	}
+}

@@ -14,7 +14,7 @@ import (
 // An .ods keeps all its sheets in one part, content.xml, one after the other. To choose the
 // sheet as pickSheet does for a workbook (the one visible sheet that has rows, or the sheets
 // named when there are several), that part is read once before the chosen sheet is, by
-// odsSheets: at the speed of a byte search, as scanMergeRefs reads a worksheet, and only the
+// odsSheets: at the speed of a byte search, as scanWorksheet reads a worksheet, and only the
 // first rows of each sheet are looked into. A second reading with the XML decoder would double
 // the time an import takes.
 

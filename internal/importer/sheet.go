@@ -37,6 +37,11 @@ import (
 // maxInMemoryParts, so that a zip bomb is refused before a byte of it is inflated (and an entry
 // that inflates to more than its directory says fails archive/zip's own check).
 //
+// Before excelize reads its rows, the sheet's XML is scanned once, as a stream (sheetscan.go):
+// for its merged ranges, for rows or cells out of order (which excelize reads merged into their
+// neighbours: the sheet is refused), and for formula cells saved without their value (which
+// excelize reads as empty: their rows are rejected, naming the cell).
+//
 // Memory: the sheet is read as a stream, so the rows cost no more than a CSV's. Excel keeps
 // every distinct text of a workbook in one shared-strings table, which excelize would index in
 // memory (about 90 bytes a text): a workbook whose table is over unzipInMemory has its texts
@@ -92,6 +97,10 @@ type sheetReader struct {
 
 	// merged fills the cells under merged ranges (merged.go); nil when the sheet has none.
 	merged *mergedCells
+	// uncalculated are the cells below the rows read so far whose formula has no value
+	// (sheetscan.go), and formulas the columns (0 = A) of those on the row last read.
+	uncalculated []cellPos
+	formulas     []int
 
 	// raw reads the sheet a second time, without number formats, for the cells whose formatted
 	// value lost digits; it is opened only when one does.
@@ -157,22 +166,24 @@ func openXlsx(path string, inline bool, sheet string) (*sheetReader, error) {
 		f.Close()
 		return nil, err
 	}
-	ranges, err := readMergedRanges(path, name)
+	// Read before excelize reads a row: its merged ranges, whether its rows are in order (else
+	// refused), and its formulas without a value (sheetscan.go).
+	facts, err := scanWorksheet(path, name)
 	if err != nil {
 		f.Close()
 		if be := (*breach.Error)(nil); errors.As(err, &be) {
 			return nil, be
 		}
-		return nil, breach.Errorf(breach.EINVALID, "sheet %q of the workbook could not be read: its merged cells: %v", name, err)
+		return nil, breach.Errorf(breach.EINVALID, "sheet %q of the workbook could not be read: %v", name, err)
 	}
 	rows, err := f.Rows(name)
 	if err != nil {
 		f.Close()
 		return nil, breach.Errorf(breach.EINVALID, "sheet %q of the workbook could not be read: %v", name, err)
 	}
-	s := &sheetReader{f: f, name: name, rows: rows}
-	if len(ranges) > 0 {
-		s.merged = &mergedCells{ranges: ranges}
+	s := &sheetReader{f: f, name: name, rows: rows, uncalculated: facts.uncalculated}
+	if len(facts.merged) > 0 {
+		s.merged = &mergedCells{ranges: facts.merged}
 	}
 	return s, nil
 }
@@ -458,10 +469,12 @@ func (s *sheetReader) useHeader(cols columns, width int) {
 
 // Read returns the next row that has a value, as a record, or io.EOF after the last. Rows
 // without any value (Excel keeps rows that were only formatted) are skipped, as blank lines
-// are in a CSV.
+// are in a CSV; a row with a formula never calculated in a column read is not one (its value
+// is not known), and is rejected (see cellRecord).
 func (s *sheetReader) Read() (record, error) {
 	for s.rows.Next() {
 		s.row++
+		s.rowFormulas()
 		cells, err := s.rows.Columns()
 		if err != nil && s.rows.Error() == nil {
 			// One cell's position could not be read (past column XFD, a reference that is no
@@ -477,7 +490,7 @@ func (s *sheetReader) Read() (record, error) {
 		if err != nil {
 			return record{}, &readError{fmt.Errorf("sheet %q, row %d: %w", s.name, s.row, err)}
 		}
-		if allEmpty(cells) {
+		if first, _ := s.uncalculatedIn(s.formulas); allEmpty(cells) && first < 0 {
 			continue
 		}
 		rec := s.record(cells)
@@ -495,7 +508,7 @@ func (s *sheetReader) record(cells []string) record {
 	if s.merged != nil && s.width > 0 {
 		cells = s.merged.fill(s.row, cells, s.width)
 	}
-	rec := s.cellRecord(s.row, cells, 0, s.digits)
+	rec := s.cellRecord(s.row, cells, 0, s.formulas, s.digits)
 	if s.merged != nil && s.width > 0 {
 		s.merged.keep(s.row, rec.fields)
 	}
@@ -503,6 +516,19 @@ func (s *sheetReader) record(cells []string) record {
 		rec.shrink()
 	}
 	return rec
+}
+
+// rowFormulas sets s.formulas to the columns of the cells of row s.row whose formula has no
+// value. The scan listed them in the sheet's order, which is the rows' (it refuses a sheet
+// whose rows are out of order), so that each row's are found where the last row's ended.
+func (s *sheetReader) rowFormulas() {
+	s.formulas = s.formulas[:0]
+	for len(s.uncalculated) > 0 && int64(s.uncalculated[0].row) <= s.row {
+		if c := s.uncalculated[0]; int64(c.row) == s.row {
+			s.formulas = append(s.formulas, int(c.col)-1)
+		}
+		s.uncalculated = s.uncalculated[1:]
+	}
 }
 
 // sheetColumns is what a spreadsheet's reader knows of the header's columns, for the limits
@@ -515,6 +541,8 @@ type sheetColumns struct {
 	cuttable, exact []bool
 	// phone is the phone column's index, -1 when none.
 	phone int
+	// ignored marks the columns dropped (--map COLUMN=-): their values are not read.
+	ignored []bool
 }
 
 // use takes the header's columns, once read.
@@ -532,16 +560,41 @@ func (c *sheetColumns) use(cols columns, width int) {
 		}
 	}
 	c.phone = cols.index[fieldPhone]
+	c.ignored = make([]bool, width)
+	for i, k := range cols.kind {
+		if i < width && k == fieldIgnore {
+			c.ignored[i] = true
+		}
+	}
+}
+
+// uncalculatedIn returns the first of formulas — the columns (0 = A, in order) of a row's cells
+// whose formula was never calculated — that is read, and how many are: before the header, every
+// column is; after it, the header's columns but those dropped. -1 when none is: a helper
+// formula right of the data is no customer's value.
+func (c *sheetColumns) uncalculatedIn(formulas []int) (first, n int) {
+	first = -1
+	for _, col := range formulas {
+		if c.width > 0 && (col >= c.width || col < len(c.ignored) && c.ignored[col]) {
+			continue
+		}
+		if n++; first < 0 {
+			first = col
+		}
+	}
+	return first, n
 }
 
 // cellRecord applies the row limits to the cells of spreadsheet row row, as recordReader does
 // to a CSV's fields, and reads the numbers of the exact columns as their digits where the cell
 // shows fewer (see below). over counts the row's bytes that its reader did not keep (past what
-// a field or a row may hold): they count towards MaxRowBytes as if kept. digits returns the
+// a field or a row may hold): they count towards MaxRowBytes as if kept. formulas are the
+// columns (0 = A) of the row's cells whose formula was never calculated, which read as empty:
+// one in a column read rejects the row, naming it (its value is not known). digits returns the
 // integer that the row's cell in a column holds, and whether it is lossy (see
 // sheetReader.digits); it is called only for cells that need it. The record is not shrunk:
 // the caller does so once it has kept what it needs of its values (merged cells).
-func (c *sheetColumns) cellRecord(row int64, cells []string, over int, digits func(col int) (string, bool)) record {
+func (c *sheetColumns) cellRecord(row int64, cells []string, over int, formulas []int, digits func(col int) (string, bool)) record {
 	rec := record{line: row, problemColumn: -1}
 	if len(cells) > MaxRowFields {
 		cells = cells[:MaxRowFields]
@@ -568,6 +621,9 @@ func (c *sheetColumns) cellRecord(row int64, cells []string, over int, digits fu
 		// A helper formula showing "" or a stray space right of the data, as a CSV's
 		// trailing delimiters: the row is read at the header's width (see fieldStrings).
 		cells = cells[:c.width]
+	}
+	if first, n := c.uncalculatedIn(formulas); first >= 0 && rec.problem == "" {
+		rec.problem, rec.problemColumn = uncalculatedReason(cellName(first, row), n-1), first
 	}
 	for i, v := range cells {
 		if i >= len(c.exact) || !c.exact[i] {

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"compress/flate"
 	"context"
@@ -735,5 +736,155 @@ func TestImport_XlsxFormattedPhoneNumbersAreTheirIntegers(t *testing.T) {
 		if phone, ok := want[r.CustomerID]; !ok || r.Phone != phone {
 			t.Errorf("%q: phone %q, want %q", r.CustomerID, r.Phone, phone)
 		}
+	}
+}
+
+// xlsxRow is a <row> of inline-string cells, numbered r (none when r is ""), its cells
+// unnumbered as some programs write them: values in columns A, B, C… in turn.
+func xlsxRow(r string, values ...string) string {
+	var b strings.Builder
+	b.WriteString("<row")
+	if r != "" {
+		b.WriteString(` r="` + r + `"`)
+	}
+	b.WriteString(">")
+	for _, v := range values {
+		b.WriteString(`<c t="inlineStr"><is><t>` + v + `</t></is></c>`)
+	}
+	b.WriteString("</row>")
+	return b.String()
+}
+
+// TestImport_XlsxRowsOutOfOrderAreRefusedNotLost: a sheet whose rows are not numbered in
+// increasing order — a row numbered before the one above it, a number repeated, an unnumbered
+// row whose place (the row above it, plus one) comes back below a later row — is refused, saying
+// where. excelize's stream of rows reads a row whose number is not past the last one as more
+// cells of that one: a customer vanished (not imported, not rejected, not counted) and their
+// neighbour was rejected as "row has 6 fields, the header has 3". Cells out of order within a
+// row, which excelize appends wherever they fall (another column's value), are refused alike.
+// Rows numbered in order, with gaps or unnumbered, read as before.
+func TestImport_XlsxRowsOutOfOrderAreRefusedNotLost(t *testing.T) {
+	header := xlsxRow("1", "customer_id", "email", "name")
+	c := func(n int) []string {
+		return []string{fmt.Sprintf("C%d", n), fmt.Sprintf("c%d@example.com", n), fmt.Sprintf("N%d", n)}
+	}
+	for _, tc := range []struct{ name, rows, want string }{
+		{"out of order", xlsxRow("2", c(2)...) + xlsxRow("4", c(4)...) + xlsxRow("3", c(3)...) + xlsxRow("5", c(5)...), "row 3 comes after row 4"},
+		{"repeated", xlsxRow("2", c(2)...) + xlsxRow("3", c(3)...) + xlsxRow("3", c(33)...) + xlsxRow("4", c(4)...), "row 3 comes twice"},
+		{"unnumbered, then back", xlsxRow("2", c(2)...) + xlsxRow("6", c(6)...) + xlsxRow("", c(7)...) + xlsxRow("4", c(4)...), "row 4 comes after row 7"},
+		{"cells out of order", xlsxRow("2", c(2)...) + `<row r="3"><c r="B3" t="inlineStr"><is><t>c3@example.com</t></is></c><c r="A3" t="inlineStr"><is><t>C3</t></is></c></row>`,
+			"cell A3 comes after cell B3"},
+	} {
+		rows, rejects, imp, err := parseBytes(t, workbookWithRows(t, header+tc.rows), Options{})
+		if !isInvalid(err) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "save it again") {
+			var read int64
+			if imp != nil {
+				read = imp.Read
+			}
+			t.Errorf("%s: err %v (rows %v at %v, rejects %s, read %d); want the file refused: %q", tc.name, err, customerIDs(rows), rowLines(rows), describeRejects(rejects), read, tc.want)
+		}
+	}
+
+	// In order, with gaps, or unnumbered after numbered rows: every row, at its number.
+	rows, rejects, _ := mustParseBytes(t, workbookWithRows(t, header+xlsxRow("2", c(2)...)+xlsxRow("5", c(5)...)+xlsxRow("", c(6)...)+xlsxRow("", c(7)...)+xlsxRow("9", c(9)...)), Options{})
+	if len(rejects) != 0 || !slices.Equal(customerIDs(rows), []string{"C2", "C5", "C6", "C7", "C9"}) || !slices.Equal(rowLines(rows), []int64{2, 5, 6, 7, 9}) {
+		t.Errorf("in order: rows %v at %v, rejects %s", customerIDs(rows), rowLines(rows), describeRejects(rejects))
+	}
+}
+
+// TestImport_XlsxUncalculatedFormulaRejectsItsRow: a formula cell saved without its value —
+// openpyxl and ETL tools write the formula and no <v> (or an empty one), and compute nothing —
+// is not an empty cell: its row is rejected naming the cell and what to do, in the column's
+// field. Read as empty, an exposed formula gave the customer the campaign's default categories
+// (the wrong ones, in their notice), an email formula was dropped without a word and a
+// customer_id formula was "empty". Formulas with their value — what Excel and LibreOffice
+// write, an empty text result included — read as before, and so does a formula left of no
+// column of the header.
+func TestImport_XlsxUncalculatedFormulaRejectsItsRow(t *testing.T) {
+	str := func(ref, v string) string { return `<c r="` + ref + `" t="inlineStr"><is><t>` + v + `</t></is></c>` }
+	data := workbookWithRows(t, `<row r="1">`+str("A1", "customer_id")+str("B1", "email")+str("C1", "phone")+str("D1", "exposed")+str("E1", "note")+`</row>`+
+		`<row r="2">`+str("A2", "C2")+str("B2", "c2@example.com")+str("D2", "email")+`</row>`+
+		// t="str" and no <v>: the brief's H7.
+		`<row r="3">`+str("A3", "C3")+str("B3", "c3@example.com")+`<c r="D3" t="str"><f>IF(A3="","","email,password")</f></c></row>`+
+		// openpyxl: no t, an empty <v/>.
+		`<row r="4">`+str("A4", "C4")+`<c r="B4"><f>LOWER(Z4)</f><v/></c>`+str("D4", "email")+`</row>`+
+		`<row r="5"><c r="A5" t="str"><f>"C"&amp;ROW()</f></c>`+str("B5", "c5@example.com")+`</row>`+
+		// What Excel and LibreOffice write: each formula with its value, "" as <v></v>.
+		`<row r="6">`+str("A6", "C6")+`<c r="B6" t="str"><f>LOWER("C6@EXAMPLE.COM")</f><v>c6@example.com</v></c>`+
+		`<c r="C6"><f>51987654320+6</f><v>51987654326</v></c><c r="D6" t="str"><f>"phone"</f><v>phone</v></c><c r="E6" t="str"><f>""</f><v></v></c></row>`+
+		// A helper formula right of the header's columns, alone on its row: no customer's.
+		`<row r="7"><c r="H7"><f>SUM(A1:A6)</f></c></row>`+
+		// An uncalculated formula alone on its row, in a column of the header: not skipped.
+		`<row r="8"><c r="D8" t="str"><f>"email"</f></c></row>`+
+		`<row r="9">`+str("A9", "C9")+`<c r="B9" t="str"><f>"c9@example.com"</f></c><c r="D9" t="str"><f>"email"</f></c>`+str("E9", "n")+`</row>`)
+	rows, rejects, imp := mustParseBytes(t, data, Options{})
+	if !slices.Equal(customerIDs(rows), []string{"C2", "C6"}) {
+		t.Errorf("imported %v at %v, want C2 and C6", customerIDs(rows), rowLines(rows))
+	}
+	if len(rows) == 2 && (rows[1].Email != "c6@example.com" || rows[1].Phone != "+51987654326" || rows[1].Attribute("note") != "") {
+		t.Errorf("C6 (formulas with their values) = %+v, note %q", rows[1].Recipient, rows[1].Attribute("note"))
+	}
+	want := []struct {
+		line        int64
+		field, cell string
+	}{{3, "exposed", "cell D3 holds"}, {4, "email", "cell B4 holds"}, {5, "customer_id", "cell A5 holds"}, {8, "exposed", "cell D8 holds"}, {9, "email", "cell B9 and 1 other cell of the row hold"}}
+	if len(rejects) != len(want) {
+		t.Fatalf("rejects %s, want rows 3, 4, 5, 8 and 9", describeRejects(rejects))
+	}
+	for i, w := range want {
+		r := rejects[i]
+		if r.Line != w.line || r.Field != w.field || !strings.Contains(r.Reason, w.cell) ||
+			!strings.Contains(r.Reason, "never calculated") || !strings.Contains(r.Reason, "open the file in Excel or LibreOffice and save it") {
+			t.Errorf("reject %d = line %d field %q: %s\nwant line %d, field %q, %q", i, r.Line, r.Field, r.Reason, w.line, w.field, w.cell)
+		}
+	}
+	if imp.Read != 7 {
+		t.Errorf("read %d rows, want 7 (rows 2–6, 8 and 9)", imp.Read)
+	}
+}
+
+// TestImport_XlsxManyUncalculatedFormulasRefuseTheFile: past maxUncalculatedCells cells whose
+// formula was never calculated, the file is refused, naming the first cell and their count:
+// the program that wrote it computes no formula, and a reject for every row would say less.
+func TestImport_XlsxManyUncalculatedFormulasRefuseTheFile(t *testing.T) {
+	defer func(old int) { maxUncalculatedCells = old }(maxUncalculatedCells)
+	maxUncalculatedCells = 3
+	rowsXML := xlsxRow("1", "customer_id", "email", "exposed")
+	for i := 2; i <= 6; i++ {
+		rowsXML += fmt.Sprintf(`<row r="%d"><c r="A%d" t="inlineStr"><is><t>C%d</t></is></c><c r="B%d" t="inlineStr"><is><t>c%d@example.com</t></is></c><c r="C%d"><f>Categories!B%d</f><v/></c></row>`, i, i, i, i, i, i, i)
+	}
+	_, _, _, err := parseBytes(t, workbookWithRows(t, rowsXML), Options{})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "5 cells") || !strings.Contains(err.Error(), "the first in cell C2") ||
+		!strings.Contains(err.Error(), "open the file in Excel or LibreOffice and save it") {
+		t.Fatalf("err %v, want the file refused naming C2 and 5 cells", err)
+	}
+}
+
+// TestScanWorksheet_FormulasAndRowsInsideSheetDataOnly: the scan of a worksheet's XML finds
+// the cells whose formula has no value whatever the elements' prefix, and not in what a
+// comment, a CDATA section or a text holds, nor in the formulas of data validations after the
+// rows (<xm:f>).
+func TestScanWorksheet_FormulasAndRowsInsideSheetDataOnly(t *testing.T) {
+	xml := `<?xml version="1.0"?><x:worksheet xmlns:x="s"><x:sheetData>` +
+		`<x:row r="1"><x:c r="A1" t="inlineStr"><x:is><x:t>&lt;x:f&gt;<![CDATA[<x:c r="B1"><x:f>1</x:f></x:c>]]></x:t></x:is></x:c>` +
+		`<!-- <x:c r="C1"><x:f>1</x:f></x:c> --><x:c r="D1"><x:f>1+1</x:f><x:v>2</x:v></x:c><x:c r="E1" t="str"><x:f>""</x:f><x:v></x:v></x:c></x:row>` +
+		`<x:row r="3" spans="1:3"><x:c r="B3"><x:f>1+1</x:f></x:c><x:c r='C3' t="n"><x:f t="shared" si="0"/><x:v/></x:c><x:c r="D3" t="str"><x:f>1</x:f><x:v>1</x:v></x:c></x:row>` +
+		`<x:row><x:c><x:f>1</x:f></x:c><x:c/><x:c t="str"><x:f>1</x:f></x:c></x:row>` +
+		`</x:sheetData><x:mergeCells count="1"><x:mergeCell ref="D2:D4"/></x:mergeCells>` +
+		`<x:extLst><x:ext><x14:dataValidations><x14:dataValidation><x14:formula1><xm:f>Lists!$A$1:$A$9</xm:f></x14:formula1></x14:dataValidation></x14:dataValidations></x:ext></x:extLst></x:worksheet>`
+	var refs []string
+	s := worksheetScan{mergeRef: func(ref string) error {
+		refs = append(refs, ref)
+		return nil
+	}}
+	if err := s.scan(bufio.NewReaderSize(strings.NewReader(xml), 16)); err != nil {
+		t.Fatal(err)
+	}
+	var cells []string
+	for _, c := range s.uncalculated {
+		cells = append(cells, c.name())
+	}
+	if strings.Join(refs, " ") != "D2:D4" || strings.Join(cells, " ") != "B3 C3 A4 C4" || s.nUncalculated != 4 {
+		t.Fatalf("refs %q, uncalculated %q (%d); want D2:D4 and B3 C3 A4 C4", refs, cells, s.nUncalculated)
 	}
 }
