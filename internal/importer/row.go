@@ -276,6 +276,13 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 			errs.add("email", "the customer has neither an email address, a phone number nor a postal address")
 		}
 	}
+	if r.Phone != "" && r.Email == "" && r.Postal.IsZero() && v.phones.Landline(r.Phone) {
+		// Imported, the customer's SMS would fail at the provider (a landline receives none),
+		// and they would be counted among those no channel reached, days later: said now,
+		// while their email or address can still be found.
+		softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone",
+			Reason: "the customer's only contact is a landline, which an SMS cannot reach: they may not be told — add an email or postal address for them"})
+	}
 
 	// A name never rejects a row (see plaintext.Name): it is read without cleanValue's checks.
 	name := v.raw(rec, fieldName)

@@ -186,8 +186,10 @@ func TestParse_ExampleCustomerList(t *testing.T) {
 	if len(rows) != 50 {
 		t.Errorf("accepted %d rows, want 50", len(rows))
 	}
-	if imp.Warned != 1 || len(imp.Warnings) != 1 || imp.Warnings[0].Line != 35 || imp.Warnings[0].Field != "name" {
-		t.Errorf("warnings %d %+v, want one, for line 35's name", imp.Warned, imp.Warnings)
+	// Line 35's name held markup; line 36's customer has only a landline, which no SMS reaches.
+	if imp.Warned != 2 || len(imp.Warnings) != 2 || imp.Warnings[0].Line != 35 || imp.Warnings[0].Field != "name" ||
+		imp.Warnings[1].Line != 36 || imp.Warnings[1].Field != "phone" {
+		t.Errorf("warnings %d %+v, want two: line 35's name, line 36's landline", imp.Warned, imp.Warnings)
 	}
 	byLine := map[int64]breach.ImportRow{}
 	for _, r := range rows {
@@ -555,5 +557,17 @@ func TestRow_APhoneCellWithTwoNumbersUsesTheFirst(t *testing.T) {
 	}
 	if len(rejects) != 1 || rejects[0].Line != 4 {
 		t.Errorf("rejects%s: want P3's US number with an extension refused in a Peruvian campaign as before", describeRejects(rejects))
+	}
+}
+
+// TestRow_ALandlineAsTheOnlyContactIsWarnedOf: an SMS cannot reach a fixed line; a customer
+// whose only contact it is would be counted unreached days later. Beside an email, it is not.
+func TestRow_ALandlineAsTheOnlyContactIsWarnedOf(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,email,phone\nL1,,01 2345678\nL2,,987654321\nL3,l3@example.com,01 2345678\n", Options{})
+	if len(rows) != 3 || rows[0].Phone != "+5112345678" {
+		t.Fatalf("rows %+v%s", rows, describeRejects(rejects))
+	}
+	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 2 || !strings.Contains(imp.Warnings[0].Reason, "landline") {
+		t.Errorf("warnings %+v: want L1's alone", imp.Warnings)
 	}
 }

@@ -189,6 +189,24 @@ func (p *Parser) fastParse(digits string, plus bool, defaultRegion string) (stri
 	return p.validE164(r.code, national)
 }
 
+// Landline reports whether e164, a number Parse returned, is a fixed line only: an SMS cannot
+// reach it (the providers refuse it, as Twilio's error 21614 says), and a customer whose only
+// contact it is would not be told. It is false for a mobile, a number that may be either (the
+// US's), and anything it cannot read.
+func (p *Parser) Landline(e164 string) bool {
+	digits, ok := strings.CutPrefix(e164, "+")
+	if !ok {
+		return false
+	}
+	for n := 1; n <= 3 && n < len(digits); n++ {
+		cc, _ := strconv.Atoi(digits[:n])
+		if _, known := p.valid[int32(cc)]; known {
+			return p.valid.landline(int32(cc), digits[n:])
+		}
+	}
+	return false
+}
+
 // validE164 returns the E.164 form of the national significant number nsn in country code cc,
 // if it is a valid number.
 func (p *Parser) validE164(cc int32, nsn string) (string, bool) {

@@ -19,6 +19,9 @@ type validity map[int32][]*regionRules
 type regionRules struct {
 	general numberPattern
 	types   []numberPattern
+	// mobile and fixed are the mobile and fixed-line patterns (also in types), which tell a
+	// landline (landline).
+	mobile, fixed numberPattern
 	// leadingDigits, when set, claims for this region the numbers of a shared calling code
 	// that start with them (+1 684 is American Samoa, not the US).
 	leadingDigits *digitPattern
@@ -59,12 +62,13 @@ func newValidity(coll *phonenumbers.PhoneMetadataCollection) (validity, error) {
 // compileRegion returns a region's rules; their patterns are compiled on first use
 // (TestDigitDFA_AgreesWithRegexp compiles every one of them).
 func compileRegion(m *phonenumbers.PhoneMetadata) *regionRules {
-	r := &regionRules{general: compileDesc(m.GetGeneralDesc())}
+	r := &regionRules{general: compileDesc(m.GetGeneralDesc()), mobile: compileDesc(m.GetMobile()), fixed: compileDesc(m.GetFixedLine())}
 	// For validity any type's match will do, so the types customer lists are made of come
 	// first: mobile, then fixed line (the library tests them last, after seven rarer ones).
-	for _, d := range []*phonenumbers.PhoneNumberDesc{m.GetMobile(), m.GetFixedLine(), m.GetTollFree(), m.GetVoip(),
-		m.GetPremiumRate(), m.GetSharedCost(), m.GetPersonalNumber(), m.GetPager(), m.GetUan(), m.GetVoicemail()} {
-		if p := compileDesc(d); p.re != nil {
+	for _, p := range []numberPattern{r.mobile, r.fixed, compileDesc(m.GetTollFree()), compileDesc(m.GetVoip()),
+		compileDesc(m.GetPremiumRate()), compileDesc(m.GetSharedCost()), compileDesc(m.GetPersonalNumber()),
+		compileDesc(m.GetPager()), compileDesc(m.GetUan()), compileDesc(m.GetVoicemail())} {
+		if p.re != nil {
 			r.types = append(r.types, p)
 		}
 	}
@@ -97,6 +101,19 @@ func (r *regionRules) valid(nsn string) bool {
 		if t.matches(nsn) {
 			return true
 		}
+	}
+	return false
+}
+
+// landline reports whether nsn, a valid number in calling code cc, is a fixed line and no
+// mobile: it matches its region's fixed-line pattern and not the mobile one. Where the two
+// patterns are one (the US, Canada: a number may be either), no number is a landline.
+func (v validity) landline(cc int32, nsn string) bool {
+	for _, r := range v[cc] {
+		if r.leadingDigits != nil && !r.leadingDigits.MatchString(nsn) || !r.valid(nsn) {
+			continue
+		}
+		return r.mobile.re != nil && r.fixed.matches(nsn) && !r.mobile.matches(nsn)
 	}
 	return false
 }

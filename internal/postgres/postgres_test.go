@@ -199,11 +199,11 @@ func TestImport_SameFileTwiceChangesNothing(t *testing.T) {
 	db := open(t)
 	c := newCampaign(t, db)
 	first := mustImport(t, db, c, string(examples.Customers))
-	if first.Accepted != 49 || first.Merged != 1 || first.Rejected != 7 || first.Warned != 1 {
-		t.Fatalf("first import = %+v, want 49 accepted, 1 merged, 7 rejected, 1 warned", first)
+	if first.Accepted != 49 || first.Merged != 1 || first.Rejected != 7 || first.Warned != 2 {
+		t.Fatalf("first import = %+v, want 49 accepted, 1 merged, 7 rejected, 2 warned", first)
 	}
-	if stored, err := db.Import(t.Context(), c.ID, first.ID); err != nil || stored.Warned != 1 ||
-		len(stored.Warnings) != 1 || stored.Warnings[0] != first.Warnings[0] {
+	if stored, err := db.Import(t.Context(), c.ID, first.ID); err != nil || stored.Warned != 2 ||
+		len(stored.Warnings) != 2 || stored.Warnings[0] != first.Warnings[0] || stored.Warnings[1] != first.Warnings[1] {
 		t.Errorf("stored import = %+v (%v), want its warning %+v", stored, err, first.Warnings)
 	}
 	before := recipient(t, db, c, "AT-100002")

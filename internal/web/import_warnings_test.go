@@ -39,14 +39,15 @@ func TestConsole_ImportPageListsNameWarnings(t *testing.T) {
 		t.Fatalf("upload: %d\n%s", got.status, got.body)
 	}
 	imports, err := st.db.Imports(context.Background(), id)
-	if err != nil || len(imports) != 1 || imports[0].Warned != 1 {
+	if err != nil || len(imports) != 1 || imports[0].Warned != 2 {
 		t.Fatalf("imports: %+v %v", imports, err)
 	}
 	page := b.get("/campaigns/" + id + "/imports/" + imports[0].ID)
 	if page.status != http.StatusOK {
 		t.Fatalf("import page: %d", page.status)
 	}
-	for _, want := range []string{`id="import-warned">1 `, `id="import-warnings"`, "<td>35</td><td>name</td>", "markup removed"} {
+	for _, want := range []string{`id="import-warned">2 `, `id="import-warnings"`, "<td>35</td><td>name</td>", "markup removed",
+		"<td>36</td><td>phone</td>", "landline"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("the import page lacks %q", want)
 		}
