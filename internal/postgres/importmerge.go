@@ -239,10 +239,12 @@ const foldSQL = `
 	GROUP BY g.customer_id`
 
 // updateRecipientsSQL merges the list into customers already in the campaign's partition p:
-// non-empty fields replace, categories and attributes add up — except categories that were
-// only the campaign's default (exposed_default), which the list's own replace. The
-// campaign_id = $2 that every row of p meets is what lets the statement probe the index
-// (campaign_id, customer_id).
+// non-empty fields replace, categories and attributes add up — except categories this same
+// import gave as the campaign's default (exposed_default, import_id = $1: the customer's first
+// row was copied without any, before a later row of the list named some), which the list's own
+// replace. A later list adds to the default like to any categories: "these customers' passwords
+// were exposed too" tells them more, never less. The campaign_id = $2 that every row of p meets
+// is what lets the statement probe the index (campaign_id, customer_id).
 func updateRecipientsSQL(p string) string {
 	return `
 	UPDATE ` + p + ` r SET
@@ -252,7 +254,7 @@ func updateRecipientsSQL(p string) string {
 		locale = CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
 		country = CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
 		jurisdiction = CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
-		exposed = CASE WHEN r.exposed_default AND f.exposed <> 0 THEN f.exposed ELSE r.exposed | f.exposed END,
+		exposed = CASE WHEN r.exposed_default AND r.import_id = $1 AND f.exposed <> 0 THEN f.exposed ELSE r.exposed | f.exposed END,
 		exposed_default = r.exposed_default AND f.exposed = 0,
 		attributes = r.attributes || f.attributes,
 		postal = coalesce(f.postal, r.postal),
@@ -269,7 +271,7 @@ func updateRecipientsSQL(p string) string {
 			CASE WHEN f.locale <> '' THEN f.locale ELSE r.locale END,
 			CASE WHEN f.country <> '' THEN f.country ELSE r.country END,
 			CASE WHEN f.jurisdiction <> '' THEN f.jurisdiction ELSE r.jurisdiction END,
-			CASE WHEN r.exposed_default AND f.exposed <> 0 THEN f.exposed ELSE r.exposed | f.exposed END,
+			CASE WHEN r.exposed_default AND r.import_id = $1 AND f.exposed <> 0 THEN f.exposed ELSE r.exposed | f.exposed END,
 			r.exposed_default AND f.exposed = 0,
 			r.attributes || f.attributes, coalesce(f.postal, r.postal))`
 }

@@ -159,10 +159,12 @@ C4,,987000222,,email,,
 	}
 }
 
-// The campaign's default categories stand in for a list that names none: a later list that
-// names some for the customer replaces them, one that names none again leaves what is there,
-// and a customer whose categories came from the list never gets the default added.
-func TestImport_LaterListsCategoriesReplaceTheDefaultNotAddToIt(t *testing.T) {
+// The campaign's default categories stand in for a list that names none; a later list adds
+// to them as to any categories ("their passwords too" must not tell them less, and a customer
+// on a list in between without an exposed column must end the same: the review's X1 and X2),
+// one that names none leaves what is there, and a customer whose categories came from the list
+// never gets the default added.
+func TestImport_LaterListsCategoriesAddToTheDefault(t *testing.T) {
 	db := open(t)
 	c := newCampaign(t, db)
 	def, sim, email := mustCategories(t, "name", "phone", "national_id"), mustCategories(t, "sim"), mustCategories(t, "email")
@@ -174,15 +176,16 @@ func TestImport_LaterListsCategoriesReplaceTheDefaultNotAddToIt(t *testing.T) {
 	if second.Updated != 1 {
 		t.Errorf("second list updated %d customers, want 1 (D1; D2 and D3 say nothing new)", second.Updated)
 	}
-	for id, want := range map[string]breach.Categories{"D1": email, "D2": sim, "D3": def} {
+	for id, want := range map[string]breach.Categories{"D1": def | email, "D2": sim, "D3": def} {
 		if got := recipient(t, db, c, id).Exposed; got != want {
 			t.Errorf("%s after the second list = %v, want %v", id, got.Strings(), want.Strings())
 		}
 	}
-	// Once the list has named D1's categories, they add up as before.
+	// A list in between without an exposed column changes nothing of it (the review's X1).
+	mustImport(t, db, c, "customer_id,email\nD1,d1@example.com\n")
 	mustImport(t, db, c, "customer_id,email,exposed\nD1,d1@example.com,sim\n")
-	if got := recipient(t, db, c, "D1").Exposed; got != email|sim {
-		t.Errorf("D1 after the third list = %v, want email and sim", got.Strings())
+	if got := recipient(t, db, c, "D1").Exposed; got != def|email|sim {
+		t.Errorf("D1 after the fourth list = %v, want the default, email and sim", got.Strings())
 	}
 }
 
