@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -403,8 +404,27 @@ func isTLD(label string) bool {
 	if !strings.ContainsFunc(label, func(r rune) bool { return r < utf8.RuneSelf || unicode.Is(unicode.Latin, r) }) {
 		return true
 	}
+	if !printableASCIIOnly(label) {
+		// The list spells internationalized TLDs in Punycode (.vermögensberater is
+		// xn--vermgensberater-ctb).
+		ascii, err := idna.ToASCII(label)
+		if err != nil {
+			return false
+		}
+		label = ascii
+	}
 	suffix, icann := publicsuffix.PublicSuffix("x." + label)
 	return icann && suffix == label
+}
+
+// printableASCIIOnly reports whether s is made of ASCII bytes only.
+func printableASCIIOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // ControlChar returns the first control or format character in s (line breaks and tabs allowed

@@ -76,6 +76,7 @@ func TestName_PlainTextOrNothing(t *testing.T) {
 		{"José M.Rodríguez", "José M.Rodríguez", false}, // a Latin word with an accent is no top-level domain
 		{"Ana pay.рф", "", true},                        // an internationalized one is
 		{"Ana 은행.한국", "", true},
+		{"Ana bank.vermögensberater", "", true}, // an accented TLD of the list, in Punycode there
 		{"Ana María Quispe-Mamani", "Ana María Quispe-Mamani", false},
 		{"Ana   Quispe", "Ana Quispe", false}, // spacing is tidied without a word
 		{"!!!", "!!!", false},
