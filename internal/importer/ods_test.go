@@ -405,18 +405,30 @@ func TestImport_OdsRowsInFlatMemory(t *testing.T) {
 		runtime.ReadMemStats(&m)
 		return m.HeapInuse
 	}
-	before := heap()
-	var peak uint64
-	imp := &breach.Import{}
-	err := im.parse(context.Background(), &breach.Campaign{DefaultCountry: "PE"}, imp, bytes.NewReader(data), Options{},
-		func(context.Context, *breach.ImportBatch) error {
-			if imp.Read%20_000 < 1024 { // about every 20,000 rows
-				peak = max(peak, heap())
-			}
-			return nil
-		}, func(context.Context, int64) {})
-	if err != nil || imp.Read != n || imp.Rejected != 0 {
-		t.Fatalf("read %d, rejected %d: %v", imp.Read, imp.Rejected, err)
+	// The heap is the process's: once in a CI run, something else of the test binary's held
+	// 15 MB during the read (23 MB at most, 8 to 9 in every run alone or with the package). A
+	// reader that is no stream grows in every read, so the smaller growth of two reads is
+	// what is judged.
+	var before, peak uint64
+	for try := 0; try < 2; try++ {
+		b, p := heap(), uint64(0)
+		imp := &breach.Import{}
+		err := im.parse(context.Background(), &breach.Campaign{DefaultCountry: "PE"}, imp, bytes.NewReader(data), Options{},
+			func(context.Context, *breach.ImportBatch) error {
+				if imp.Read%20_000 < 1024 { // about every 20,000 rows
+					p = max(p, heap())
+				}
+				return nil
+			}, func(context.Context, int64) {})
+		if err != nil || imp.Read != n || imp.Rejected != 0 {
+			t.Fatalf("read %d, rejected %d: %v", imp.Read, imp.Rejected, err)
+		}
+		if try == 0 || int64(p)-int64(b) < int64(peak)-int64(before) {
+			before, peak = b, p
+		}
+		if int64(peak)-int64(before) <= 12<<20 {
+			break
+		}
 	}
 	if grown := int64(peak) - int64(before); grown > 12<<20 {
 		t.Errorf("the heap grew by %d MB while the rows were read, want under 12 MB (120 bytes a row)", grown>>20)
