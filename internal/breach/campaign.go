@@ -552,10 +552,10 @@ func isSMSSender(s string) bool {
 //
 // Two other forms lists carry are read: a POSIX locale as Unix exports write it
 // ("ko_KR.UTF-8", "fr_FR@euro"; "C" and "POSIX" name no language: "und"), and a country's code
-// in capitals, as CRMs fill a language column — "BR" and "KR" are Breton and Kanuri in BCP 47,
-// and a Brazilian got a French notice, a Korean the default Spanish: a capitalised code that is
-// a country and not one of its own languages ("ES", "FR", "DE" are both) is the country's
-// first language (countryLocale).
+// in capitals that is no language at all ("PE", "US", "DK", as CRMs fill a language column,
+// rejected before) as the country's first language (CountryLocale). A code that is both a
+// country and a language ("BR" is Brazil and Breton, "SV" El Salvador and Swedish) stays the
+// language here: the importer decides with the row's country.
 func ParseLocale(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexAny(s, ".@"); i > 0 {
@@ -569,8 +569,10 @@ func ParseLocale(s string) (string, error) {
 	if s == "C" || s == "POSIX" {
 		return "und", nil
 	}
-	if code, ok := countryLocale(s); ok {
-		return code, nil
+	if code, ok := CountryLocale(s); ok {
+		if _, err := language.ParseBase(strings.ToLower(s)); err != nil {
+			return code, nil
+		}
 	}
 	tag, err := language.Parse(s)
 	if err != nil {
@@ -588,11 +590,11 @@ func ParseLocale(s string) (string, error) {
 	return tag.String(), nil
 }
 
-// countryLocale reads s as a country's ISO code written in capitals where a language was asked
+// CountryLocale reads s as a country's ISO code written in capitals where a language was asked
 // for ("BR", "KR", "CA"): the country's first language with the country (pt-BR, ko-KR, en-CA),
 // and true. It is false for anything else, and for a code that is also one of the country's
 // own languages ("ES", "FR", "DE", "IT": the language, either way).
-func countryLocale(s string) (string, bool) {
+func CountryLocale(s string) (string, bool) {
 	if len(s) != 2 || s[0] < 'A' || s[0] > 'Z' || s[1] < 'A' || s[1] > 'Z' {
 		return "", false
 	}

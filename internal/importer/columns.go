@@ -72,15 +72,7 @@ var headerAliases = map[string]field{
 	"firstname": fieldFirstName, "given_name": fieldFirstName,
 	"lastname": fieldLastName, "surname": fieldLastName, "family_name": fieldLastName,
 	"lang": fieldLocale, "language": fieldLocale, "idioma": fieldLocale,
-	"country_code": fieldCountry, "pais": fieldCountry, "país": fieldCountry, "pays": fieldCountry, "국가": fieldCountry,
-	// Spanish, French and Korean lists, in the shipped locales' own words: "País" as Spanish
-	// Excel writes it was an attribute beside "Pais", and a Swiss customer's 079 number was read
-	// as a French stranger's; "Nombres" and "Apellidos", "Prénom", left the greeting generic.
-	"nombres": fieldFirstName, "apellidos": fieldLastName, "apellido": fieldLastName, "nombre_completo": fieldName,
-	"prénom": fieldFirstName, "prenom": fieldFirstName, "nom_de_famille": fieldLastName, "nom_complet": fieldName,
-	"고객번호": fieldCustomerID, "고객_id": fieldCustomerID, "고객id": fieldCustomerID, "회원번호": fieldCustomerID,
-	"이메일": fieldEmail, "전화번호": fieldPhone, "이름": fieldName, "성명": fieldName, "고객명": fieldName, "언어": fieldLocale,
-	"우편번호":         fieldPostalCode,
+	"country_code": fieldCountry, "pais": fieldCountry,
 	"exposed_data": fieldExposed, "categories": fieldExposed, "data_exposed": fieldExposed,
 	// A `state` column stays the customer's jurisdiction (a US state code); it is also the
 	// address's region when the list has no region column (see validator.address). A bare
@@ -123,6 +115,19 @@ var weakAliases = map[string]field{
 	// "Phone #" as spreadsheets head it: kept as an attribute, the customer's only phone was
 	// never used.
 	"phone_#": fieldPhone, "mobile_#": fieldPhone, "cell_#": fieldPhone, "telephone_#": fieldPhone,
+	// Spanish, French and Korean lists, in the shipped locales' own words: "País" as Spanish
+	// Excel writes it was an attribute beside "Pais", and a Swiss customer's 079 number was read
+	// as a French stranger's; "Nombres" and "Apellidos", "Prénom", left the greeting generic.
+	// Weak, as lists that had them beside their field imported before they were aliases (a
+	// "País" of nationality beside "country"), and a value they hold that cannot be read (a
+	// Pays of "DOM-TOM") costs the customer only the value. A country read from one that the
+	// phone is not valid in reads the phone in the campaign's country (validator.phone).
+	"país": fieldCountry, "pays": fieldCountry, "국가": fieldCountry,
+	"nombres": fieldFirstName, "apellidos": fieldLastName, "apellido": fieldLastName, "nombre_completo": fieldName,
+	"prénom": fieldFirstName, "prenom": fieldFirstName, "nom_de_famille": fieldLastName, "nom_complet": fieldName,
+	"고객번호": fieldCustomerID, "고객_id": fieldCustomerID, "고객id": fieldCustomerID, "회원번호": fieldCustomerID,
+	"이메일": fieldEmail, "전화번호": fieldPhone, "이름": fieldName, "성명": fieldName, "고객명": fieldName, "성": fieldLastName,
+	"언어": fieldLocale, "우편번호": fieldPostalCode,
 }
 
 // columns maps each column of a list to the field it holds.
@@ -211,17 +216,6 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 			c.kind[i] = f
 		}
 	}
-	// "Nombre" beside "Apellidos" is the first name, not the whole name (which greeted Ana
-	// María Torres as Ana María), and "Nom" beside "Prénom" the family name.
-	hasKind := func(f field) bool { return slices.Contains(c.kind, f) }
-	for i, name := range c.names {
-		switch {
-		case name == "nombre" && c.kind[i] == fieldName && hasKind(fieldLastName) && !hasKind(fieldFirstName):
-			c.kind[i] = fieldFirstName
-		case name == "nom" && c.kind[i] == fieldAttribute && hasKind(fieldFirstName) && !hasKind(fieldLastName):
-			c.kind[i] = fieldLastName
-		}
-	}
 	mapped := make([]bool, len(header)) // the columns --map names
 	for _, col := range slices.Sorted(maps.Keys(overrides)) {
 		target := overrides[col]
@@ -249,6 +243,20 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 	for i, name := range c.names {
 		if f, ok := weakAliases[name]; ok && c.kind[i] == fieldAttribute && !mapped[i] && byField[f] == 0 && weak[f] == 1 {
 			c.kind[i], c.weak[f] = f, true
+		}
+	}
+	// "Nombre" beside "Apellidos" is the first name, not the whole name (which greeted Ana
+	// María Torres as Ana María), "이름" beside "성" the given name, and "Nom" beside "Prénom"
+	// the family name; fullName does not repeat a family name the first column already ends
+	// with (a Nombre that holds the whole name).
+	hasKind := func(f field) bool { return slices.Contains(c.kind, f) }
+	for i, name := range c.names {
+		switch {
+		case mapped[i]:
+		case (name == "nombre" || name == "이름") && c.kind[i] == fieldName && hasKind(fieldLastName) && !hasKind(fieldFirstName):
+			c.kind[i] = fieldFirstName
+		case name == "nom" && c.kind[i] == fieldAttribute && hasKind(fieldFirstName) && !hasKind(fieldLastName):
+			c.kind[i] = fieldLastName
 		}
 	}
 	for i, f := range c.kind {

@@ -146,12 +146,14 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 			return v.reject(rec, "", "row is empty"), nil
 		}
 		cr := slices.ContainsFunc(rec.fields, func(f string) bool { return strings.IndexByte(f, '\r') >= 0 })
-		if len(rec.fields) < len(v.cols.kind) && !cr {
+		if len(rec.fields) < len(v.cols.kind) && !cr && !slices.ContainsFunc(v.cols.kind[len(rec.fields):], func(f field) bool { return f > fieldIgnore }) {
 			// Excel leaves out the separators of a row's trailing empty cells in some of the
 			// CSV files it saves (Microsoft's KB 77295), and CRMs trim them: such rows were
-			// rejected, and their customers never told. The missing last fields are read as
-			// empty, and the row is warned of: if its columns slipped instead, a value read
-			// into the wrong column is refused there (an email that is no email) or said.
+			// rejected, and their customers never told. When every missing column is an
+			// attribute (a plan, a note), they are read as empty and the row is warned of. Not
+			// when one is a field: its columns may have slipped instead, and a value read into
+			// the wrong one (the exposed categories as the name, the default categories given)
+			// would be a wrong notice.
 			short = len(v.cols.kind) - len(rec.fields)
 			padded := make([]string, len(v.cols.kind))
 			copy(padded, rec.fields)
@@ -213,14 +215,6 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		errs.add("customer_id", "%q is a date a spreadsheet made of an ID (Excel turns IDs such as 3-15 into 15-Mar): customers whose IDs became the same date would be taken for one; format the column as text and export the list again from the source", r.CustomerID)
 	}
 
-	country := get(fieldCountry)
-	if country != "" {
-		cc, err := lookup(cache.countries, country, breach.ParseCountry)
-		if err != nil {
-			errs.add("country", "%v", err)
-		}
-		r.Country = cc
-	}
 	// A value that cannot be read in a column only a weak alias names ("Mobile Phone",
 	// "Preferred Language") costs the customer that value, with a warning, not their row:
 	// before it was an alias, the column was an attribute and the customer imported.
@@ -228,6 +222,22 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	soft := func(f field, reason string) {
 		softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: f.String(),
 			Reason: fmt.Sprintf("%s: left out (the column %q is read as the %s only because no other column is)", reason, v.cols.names[v.cols.index[f]], f)})
+	}
+	if country := get(fieldCountry); country != "" {
+		cc, err := lookup(cache.countries, country, breach.ParseCountry)
+		switch {
+		case err != nil && v.cols.weak[fieldCountry]:
+			soft(fieldCountry, err.Error())
+		case err != nil && strings.Trim(strings.TrimPrefix(country, "+"), "0123456789") == "":
+			// A dialling code or an ISO numeric code (breach.ParseCountry): which country is
+			// not known, and the row's other values are good — the phone is read in the
+			// campaign's country, as for an empty cell.
+			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "country",
+				Reason: err.Error() + ": left out, as an empty cell"})
+		case err != nil:
+			errs.add("country", "%v", err)
+		}
+		r.Country = cc
 	}
 	if raw := get(fieldEmail); raw != "" {
 		email, err := breach.ParseEmail(raw)
@@ -241,20 +251,31 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		r.Email = email
 	}
 	if raw := get(fieldPhone); raw != "" {
-		if first, n := firstOfPhones(raw); n > 1 {
-			// "987654321, 912345678": refused as a number "with an extension", the customer's
-			// row was lost with two good numbers. The first is the customer's phone, said.
-			raw = first
-			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone",
-				Reason: fmt.Sprintf("holds %d phone numbers: the first is used; give the others a column of their own if they matter", n)})
-		}
-		if v.cols.weak[fieldPhone] {
-			var perrs rowError
-			if r.Phone = v.phone(raw, r.Country, &perrs); len(perrs.problems) > 0 {
-				soft(fieldPhone, strings.Join(perrs.problems, "; "))
+		var perrs rowError
+		var note string
+		r.Phone, note = v.phone(raw, r.Country, &perrs)
+		if len(perrs.problems) > 0 {
+			if parts := splitPhones(raw); len(parts) > 1 {
+				// "987654321, 912345678": refused as a number "with an extension", the
+				// customer's row was lost with two good numbers. When every part is a number,
+				// one is the customer's phone — a mobile before a landline — and it is said.
+				if chosen, e164, n := v.severalPhones(parts, r.Country); chosen != "" {
+					raw, r.Phone, note, perrs = chosen, e164, n, rowError{}
+					softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone",
+						Reason: fmt.Sprintf("holds %d phone numbers: one is used (a mobile, if one is); give the others a column of their own if they matter", len(parts))})
+				}
 			}
-		} else {
-			r.Phone = v.phone(raw, r.Country, &errs)
+		}
+		switch {
+		case len(perrs.problems) > 0 && v.cols.weak[fieldPhone]:
+			soft(fieldPhone, strings.Join(perrs.problems, "; "))
+		case len(perrs.problems) > 0:
+			if errs.field == "" {
+				errs.field = perrs.field
+			}
+			errs.problems = append(errs.problems, perrs.problems...)
+		case note != "":
+			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone", Reason: note})
 		}
 		if why := v.ambiguousPhone(raw, r.Country, r.Phone); why != "" {
 			r.Phone = ""
@@ -299,11 +320,26 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 			soft(fieldLocale, err.Error()) // the campaign's default language, then
 		case err != nil:
 			errs.add("locale", "%v", err)
-		case tag != "" && tag != raw && len(strings.TrimSpace(raw)) == 2 && strings.HasSuffix(tag, "-"+strings.TrimSpace(raw)):
-			// A country's code in the language column (breach.ParseLocale): said, so that a
-			// list that meant Breton by BR can say so.
+		case len(strings.TrimSpace(raw)) == 2 && strings.HasSuffix(tag, "-"+strings.TrimSpace(raw)):
+			// A country's code that is no language (breach.ParseLocale): said.
 			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "locale",
-				Reason: fmt.Sprintf("%q is read as the country's code, and the notice's language as its language (%s): write the language's code in lower case if another is meant", strings.TrimSpace(raw), tag)})
+				Reason: fmt.Sprintf("%q is read as the country's code, and the notice's language as its language (%s): write the language's code if another is meant", strings.TrimSpace(raw), tag)})
+		case len(raw) == 2 && tag == strings.ToLower(raw):
+			// A capitalised code that is a language and a country: BR is Breton and Brazil (a
+			// Brazilian got a French notice: Breton matched the offered French), SV Swedish and
+			// El Salvador. The row's country decides: the same code, the country's language; no
+			// country, the language, said; another country, the language (a Swede in Sweden).
+			if loc, ok := breach.CountryLocale(raw); ok {
+				switch r.Country {
+				case raw:
+					tag = loc
+					softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "locale",
+						Reason: fmt.Sprintf("%q, the customer's country too, is read as the country's language (%s), not as the language %s: write the language's code if that is meant", raw, loc, strings.ToLower(raw))})
+				case "":
+					softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "locale",
+						Reason: fmt.Sprintf("%q is read as the language %s; if it is the customer's country, the language would be %s: give the country, or write the language's code", raw, strings.ToLower(raw), loc)})
+				}
+			}
 		case noLanguage(tag):
 			// und, zxx, mul, mis say no language is known: as an empty cell, the notice's
 			// language then comes from the country — said, not silently.
@@ -525,7 +561,7 @@ var excelNumber = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+[0-9]+$`)
 // month's and two digits, as its default date formats write them, and as a CSV it saves keeps.
 var excelDate = regexp.MustCompile(`^(([0-9]|[012][0-9]|3[01])-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic)|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic)-[0-9]{2})$`)
 
-func (v *validator) phone(raw, country string, errs *rowError) string {
+func (v *validator) phone(raw, country string, errs *rowError) (e164, note string) {
 	region := country
 	if region == "" {
 		region = v.defaultCountry
@@ -544,12 +580,20 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 		// channel; the parser still judges what is left.
 		if m := phoneSuffix.FindStringSubmatchIndex(raw); m != nil {
 			if n, err2 := v.phones.Parse(raw[:m[2]], region); err2 == nil {
-				return n
+				return n, ""
 			}
 		}
 	}
 	if err == nil {
-		return e164
+		return e164, ""
+	}
+	if region != v.defaultCountry && v.defaultCountry != "" {
+		// Not a number of the customer's country (a nationality column read as the country,
+		// a Peruvian line of a customer abroad), but one of the campaign's: the company's own
+		// line, read so before the country was known, and said.
+		if n, err2 := v.phones.Parse(raw, v.defaultCountry); err2 == nil {
+			return n, fmt.Sprintf("not a valid number in %s, the customer's country: read as a number of %s, the campaign's country", region, v.defaultCountry)
+		}
 	}
 	if excelNumber.MatchString(raw) {
 		errs.add("phone", "%q is a number mangled by a spreadsheet (scientific notation); export the column as text", breach.Clip(raw))
@@ -558,7 +602,7 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 	} else {
 		errs.add("phone", "%q %v", breach.Clip(raw), err)
 	}
-	return ""
+	return "", ""
 }
 
 // ambiguousPhone says why a phone written without its country code cannot be read, or "": a
@@ -580,29 +624,31 @@ func (v *validator) ambiguousPhone(raw, country, read string) string {
 		breach.Clip(raw), country, read, v.defaultCountry, other)
 }
 
-// firstOfPhones splits a phone cell holding several numbers — separated by ',', ';', '/' or a
-// line break, each part of at least six digits — and returns the first and how many there are;
-// n is 1 for any other cell (one number, a number and its extension: "987654321, ext. 12").
-func firstOfPhones(raw string) (first string, n int) {
+// splitPhones splits a phone cell at ',', ';', '/' and line breaks, for a cell that is not one
+// number (validator.severalPhones judges the parts): "+49 6221/123456" is one number, read
+// whole before this is asked.
+func splitPhones(raw string) []string {
 	if !strings.ContainsAny(raw, ",;/\n") {
-		return raw, 1
+		return nil
 	}
-	parts := strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == '\n' })
+	return strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == '\n' })
+}
+
+// severalPhones reads a cell of several numbers: each part must be a number by itself, or the
+// cell is none (chosen is ""). It returns the part used — the first mobile, else the first —
+// with its E.164 form and its note (validator.phone).
+func (v *validator) severalPhones(parts []string, country string) (chosen, e164, note string) {
 	for _, p := range parts {
-		digits := 0
-		for _, c := range p {
-			if c >= '0' && c <= '9' {
-				digits++
-			}
+		var perrs rowError
+		n, why := v.phone(p, country, &perrs)
+		if len(perrs.problems) > 0 || n == "" {
+			return "", "", ""
 		}
-		if digits < 6 {
-			return raw, 1
+		if chosen == "" || v.phones.Landline(e164) && !v.phones.Landline(n) {
+			chosen, e164, note = strings.TrimSpace(p), n, why
 		}
 	}
-	if len(parts) < 2 {
-		return raw, 1
-	}
-	return strings.TrimSpace(parts[0]), len(parts)
+	return chosen, e164, note
 }
 
 // pandasFloat is a phone written as a float: digits, then ".0".
@@ -706,8 +752,14 @@ func cleanValue(name, raw string, multiline bool, errs *rowError) string {
 // Korean notice greets "최하은 고객님께"), any other given name first.
 func fullName(first, last string) string {
 	first, last = strings.TrimSpace(first), strings.TrimSpace(last)
-	if first != "" && last != "" && eastAsian(first) && eastAsian(last) {
+	switch {
+	case first != "" && last != "" && eastAsian(first) && eastAsian(last):
+		if strings.HasPrefix(first, last) && len(first) > len(last) {
+			return first // 김민준 beside 김: the whole name already
+		}
 		return last + first
+	case last != "" && (first == last || strings.HasSuffix(first, " "+last)):
+		return first // "Ana María Torres Díaz" beside "Torres Díaz": the whole name already
 	}
 	return first + " " + last
 }

@@ -518,15 +518,28 @@ func TestRow_ACustomerIDExcelTurnedIntoADateIsRefused(t *testing.T) {
 	}
 }
 
-// TestRow_ACountryCodeInTheLanguageColumnIsReadAsItsLanguageAndSaid: BR and KR in a language
-// column are Brazil and Korea, not Breton and Kanuri; the row says how it was read.
-func TestRow_ACountryCodeInTheLanguageColumnIsReadAsItsLanguageAndSaid(t *testing.T) {
-	rows, rejects, imp := mustParse(t, "customer_id,email,language\nB1,b@example.com,BR\nK1,k@example.com,ko_KR.UTF-8\nE1,e@example.com,ES\n", Options{})
-	if len(rows) != 3 || rows[0].Locale != "pt-BR" || rows[1].Locale != "ko-KR" || rows[2].Locale != "es" {
+// TestRow_ACountryCodeInTheLanguageColumnIsReadWithTheRowsCountry: a capitalised code that is
+// a language and a country is the country's language beside the same country (BR in Brazil),
+// the language beside another (SV, Swedish, in Sweden: the review's Swede got Spanish), and
+// the language with a warning beside none; a code that is no language (PE) is the country's.
+func TestRow_ACountryCodeInTheLanguageColumnIsReadWithTheRowsCountry(t *testing.T) {
+	rows, rejects, imp := mustParse(t, "customer_id,email,language,country\n"+
+		"B1,b@example.com,BR,BR\nS1,s@example.com,SV,SE\nB2,c@example.com,BR,\nP1,p@example.com,PE,\nK1,k@example.com,ko_KR.UTF-8,\nE1,e@example.com,ES,\n", Options{})
+	want := []string{"pt-BR", "sv", "br", "es-PE", "ko-KR", "es"}
+	if len(rows) != len(want) {
 		t.Fatalf("rows %+v%s", rows, describeRejects(rejects))
 	}
-	if len(imp.Warnings) != 1 || imp.Warnings[0].Line != 2 || !strings.Contains(imp.Warnings[0].Reason, "read as the country's code") {
-		t.Errorf("warnings %+v: want one, on line 2", imp.Warnings)
+	for i, r := range rows {
+		if r.Locale != want[i] {
+			t.Errorf("%s: locale %q, want %q", r.CustomerID, r.Locale, want[i])
+		}
+	}
+	var lines []int64
+	for _, w := range imp.Warnings {
+		lines = append(lines, w.Line)
+	}
+	if !slices.Equal(lines, []int64{2, 4, 5}) {
+		t.Errorf("warnings %+v: want lines 2 (BR in Brazil), 4 (BR, no country) and 5 (PE)", imp.Warnings)
 	}
 }
 
