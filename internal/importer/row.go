@@ -8,6 +8,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -140,33 +142,25 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	if rec.problem != "" {
 		return v.reject(rec, v.columnField(rec.problemColumn), rec.problem), nil
 	}
-	short := 0 // the fields a short row lacks, read as empty
 	if len(rec.fields) != len(v.cols.kind) {
 		if allEmpty(rec.fields) {
 			return v.reject(rec, "", "row is empty"), nil
 		}
-		cr := slices.ContainsFunc(rec.fields, func(f string) bool { return strings.IndexByte(f, '\r') >= 0 })
-		if len(rec.fields) < len(v.cols.kind) && !cr && !slices.ContainsFunc(v.cols.kind[len(rec.fields):], func(f field) bool { return f > fieldIgnore }) {
-			// Excel leaves out the separators of a row's trailing empty cells in some of the
-			// CSV files it saves (Microsoft's KB 77295), and CRMs trim them: such rows were
-			// rejected, and their customers never told. When every missing column is an
-			// attribute (a plan, a note), they are read as empty and the row is warned of. Not
-			// when one is a field: its columns may have slipped instead, and a value read into
-			// the wrong one (the exposed categories as the name, the default categories given)
-			// would be a wrong notice.
-			short = len(v.cols.kind) - len(rec.fields)
-			padded := make([]string, len(v.cols.kind))
-			copy(padded, rec.fields)
-			rec.fields = padded
-		} else {
-			reason := fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind))
-			if cr {
-				// Two lists glued together, one from a Mac: a bare CR between two customers'
-				// rows reads as one line here, and the second customer was named nowhere.
-				reason += ": the line holds a carriage return (a line break of old Mac files), and may be two customers' rows run together — break the line there and import it again"
-			}
-			return v.reject(rec, "", reason), nil
+		reason := fmt.Sprintf("row has %d fields, the header has %d", len(rec.fields), len(v.cols.kind))
+		switch {
+		case slices.ContainsFunc(rec.fields, func(f string) bool { return strings.IndexByte(f, '\r') >= 0 }):
+			// Two lists glued together, one from a Mac: a bare CR between two customers' rows
+			// reads as one line here, and the second customer was named nowhere.
+			reason += ": the line holds a carriage return (a line break of old Mac files), and may be two customers' rows run together — break the line there and import it again"
+		case len(rec.fields) < len(v.cols.kind):
+			// Not read as if the missing fields were empty: Excel leaves out the separators of
+			// trailing empty cells in some of the CSV files it saves (KB 77295), but a row whose
+			// columns slipped looks the same, and read so, its exposed categories became the
+			// greeting and the default categories its notice (the review's). Said, so that
+			// the list can be mended either way.
+			reason += ": if the missing ones are empty cells at the end of the row (Excel leaves out their separators in some files), add the separators and import the list again; if the row's values are in the wrong columns, fix the row"
 		}
+		return v.reject(rec, "", reason), nil
 	}
 	if allEmpty(rec.fields) {
 		return v.reject(rec, "", "row is empty"), nil
@@ -180,7 +174,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		}
 		// The exposed categories may be one a line, as Excel's Alt+Enter writes a list in a
 		// cell: the row was refused for the line break, and its customer never told.
-		s := cleanValue(f.String(), rec.fields[i], f == fieldExposed, &errs)
+		s := cleanValue(f.String(), rec.fields[i], f == fieldExposed || f == fieldPhone, &errs)
 		if blankIfPlaceholder[f] && isNullPlaceholder(s) {
 			return ""
 		}
@@ -223,17 +217,19 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: f.String(),
 			Reason: fmt.Sprintf("%s: left out (the column %q is read as the %s only because no other column is)", reason, v.cols.names[v.cols.index[f]], f)})
 	}
+	numericCountry := false // the country cell held a number: see the phone
 	if country := get(fieldCountry); country != "" {
 		cc, err := lookup(cache.countries, country, breach.ParseCountry)
 		switch {
-		case err != nil && v.cols.weak[fieldCountry]:
-			soft(fieldCountry, err.Error())
 		case err != nil && strings.Trim(strings.TrimPrefix(country, "+"), "0123456789") == "":
 			// A dialling code or an ISO numeric code (breach.ParseCountry): which country is
-			// not known, and the row's other values are good — the phone is read in the
-			// campaign's country, as for an empty cell.
+			// not known, and the row's other values may be good: the country is left out, and
+			// a phone written without its country code with it.
+			numericCountry = true
 			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "country",
-				Reason: err.Error() + ": left out, as an empty cell"})
+				Reason: err.Error() + ": left out"})
+		case err != nil && v.cols.weak[fieldCountry]:
+			soft(fieldCountry, err.Error())
 		case err != nil:
 			errs.add("country", "%v", err)
 		}
@@ -252,15 +248,22 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	}
 	if raw := get(fieldPhone); raw != "" {
 		var perrs rowError
-		var note string
-		r.Phone, note = v.phone(raw, r.Country, &perrs)
-		if len(perrs.problems) > 0 {
+		switch {
+		case numericCountry && !internationalPhone(raw):
+			// The country column held a number (a dialling code, or ISO's numeric code): which
+			// country a number written without its country code is of is not known, and read
+			// in the campaign's, a Chilean's 912345678 was a Peruvian stranger's.
+			perrs.add("phone", "%q has no country code, and the row's country is a number, not a country: write the phone with its country code (+56…), or the country as its two-letter code", breach.Clip(raw))
+		default:
+			r.Phone = v.phone(raw, r.Country, &perrs)
+		}
+		if len(perrs.problems) > 0 && !numericCountry {
 			if parts := splitPhones(raw); len(parts) > 1 {
 				// "987654321, 912345678": refused as a number "with an extension", the
 				// customer's row was lost with two good numbers. When every part is a number,
 				// one is the customer's phone — a mobile before a landline — and it is said.
-				if chosen, e164, n := v.severalPhones(parts, r.Country); chosen != "" {
-					raw, r.Phone, note, perrs = chosen, e164, n, rowError{}
+				if chosen, e164 := v.severalPhones(parts, r.Country); chosen != "" {
+					raw, r.Phone, perrs = chosen, e164, rowError{}
 					softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone",
 						Reason: fmt.Sprintf("holds %d phone numbers: one is used (a mobile, if one is); give the others a column of their own if they matter", len(parts))})
 				}
@@ -269,13 +272,15 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		switch {
 		case len(perrs.problems) > 0 && v.cols.weak[fieldPhone]:
 			soft(fieldPhone, strings.Join(perrs.problems, "; "))
+		case len(perrs.problems) > 0 && numericCountry && (r.Email != "" || v.hasAddress()):
+			// Only the phone is in doubt: the customer is told by their other channels.
+			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone",
+				Reason: strings.TrimPrefix(perrs.problems[0], "phone: ") + ": left out; the customer is told by their other channels"})
 		case len(perrs.problems) > 0:
 			if errs.field == "" {
 				errs.field = perrs.field
 			}
 			errs.problems = append(errs.problems, perrs.problems...)
-		case note != "":
-			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone", Reason: note})
 		}
 		if why := v.ambiguousPhone(raw, r.Country, r.Phone); why != "" {
 			r.Phone = ""
@@ -383,9 +388,6 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		if reason != "" {
 			warns = append(warns, breach.Warning{Line: rec.line, Field: field, Reason: reason})
 		}
-	}
-	if short > 0 {
-		warn("row", fmt.Sprintf("has %d fields, the header %d: the last %d are read as empty (Excel leaves out the separators of trailing empty cells); check the row if its values are in the wrong columns", len(v.cols.kind)-short, len(v.cols.kind), short))
 	}
 	warns = append(warns, softWarnings...)
 	warn("customer_id", decomposedIDWarning(r.CustomerID))
@@ -561,7 +563,7 @@ var excelNumber = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+[0-9]+$`)
 // month's and two digits, as its default date formats write them, and as a CSV it saves keeps.
 var excelDate = regexp.MustCompile(`^(([0-9]|[012][0-9]|3[01])-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic)|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic)-[0-9]{2})$`)
 
-func (v *validator) phone(raw, country string, errs *rowError) (e164, note string) {
+func (v *validator) phone(raw, country string, errs *rowError) string {
 	region := country
 	if region == "" {
 		region = v.defaultCountry
@@ -580,29 +582,27 @@ func (v *validator) phone(raw, country string, errs *rowError) (e164, note strin
 		// channel; the parser still judges what is left.
 		if m := phoneSuffix.FindStringSubmatchIndex(raw); m != nil {
 			if n, err2 := v.phones.Parse(raw[:m[2]], region); err2 == nil {
-				return n, ""
+				return n
 			}
 		}
 	}
 	if err == nil {
-		return e164, ""
-	}
-	if region != v.defaultCountry && v.defaultCountry != "" {
-		// Not a number of the customer's country (a nationality column read as the country,
-		// a Peruvian line of a customer abroad), but one of the campaign's: the company's own
-		// line, read so before the country was known, and said.
-		if n, err2 := v.phones.Parse(raw, v.defaultCountry); err2 == nil {
-			return n, fmt.Sprintf("not a valid number in %s, the customer's country: read as a number of %s, the campaign's country", region, v.defaultCountry)
-		}
+		return e164
 	}
 	if excelNumber.MatchString(raw) {
 		errs.add("phone", "%q is a number mangled by a spreadsheet (scientific notation); export the column as text", breach.Clip(raw))
+	} else if region != "" && err == phone.ErrInvalid && country != "" && v.cols.weak[fieldCountry] {
+		// The country came from a column only a weak alias names (País, Pays): it may be the
+		// customer's nationality, not where their number is. Reading the number in the
+		// campaign's country instead gave a Brazilian's 98765-4321 to a Peruvian stranger.
+		errs.add("phone", "%q %v for %s (from the column %q): write it with its country code; if that column is the customer's nationality rather than their number's country, import with --map %s=-",
+			breach.Clip(raw), err, region, v.cols.names[v.cols.index[fieldCountry]], v.cols.names[v.cols.index[fieldCountry]])
 	} else if region != "" && err == phone.ErrInvalid {
 		errs.add("phone", "%q %v for %s", breach.Clip(raw), err, region)
 	} else {
 		errs.add("phone", "%q %v", breach.Clip(raw), err)
 	}
-	return "", ""
+	return ""
 }
 
 // ambiguousPhone says why a phone written without its country code cannot be read, or "": a
@@ -636,19 +636,25 @@ func splitPhones(raw string) []string {
 
 // severalPhones reads a cell of several numbers: each part must be a number by itself, or the
 // cell is none (chosen is ""). It returns the part used — the first mobile, else the first —
-// with its E.164 form and its note (validator.phone).
-func (v *validator) severalPhones(parts []string, country string) (chosen, e164, note string) {
+// with its E.164 form.
+func (v *validator) severalPhones(parts []string, country string) (chosen, e164 string) {
 	for _, p := range parts {
 		var perrs rowError
-		n, why := v.phone(p, country, &perrs)
+		n := v.phone(p, country, &perrs)
 		if len(perrs.problems) > 0 || n == "" {
-			return "", "", ""
+			return "", ""
 		}
 		if chosen == "" || v.phones.Landline(e164) && !v.phones.Landline(n) {
-			chosen, e164, note = strings.TrimSpace(p), n, why
+			chosen, e164 = strings.TrimSpace(p), n
 		}
 	}
-	return chosen, e164, note
+	return chosen, e164
+}
+
+// internationalPhone reports whether a phone is written with its country code: + or 00 first.
+func internationalPhone(raw string) bool {
+	t := strings.TrimSpace(raw)
+	return strings.HasPrefix(t, "+") || strings.HasPrefix(t, "00")
 }
 
 // pandasFloat is a phone written as a float: digits, then ".0".
@@ -758,10 +764,24 @@ func fullName(first, last string) string {
 			return first // 김민준 beside 김: the whole name already
 		}
 		return last + first
-	case last != "" && (first == last || strings.HasSuffix(first, " "+last)):
+	case last != "" && holdsWords(first, last):
 		return first // "Ana María Torres Díaz" beside "Torres Díaz": the whole name already
 	}
 	return first + " " + last
+}
+
+// holdsWords reports whether the words of part are words of whole, in a row, whatever their
+// case, accents and spacing: a first-name column that holds the whole name ("TORRES DIAZ ANA
+// MARIA", "Torres Díaz, Ana María") beside its surname column.
+func holdsWords(whole, part string) bool {
+	fold := func(s string) string {
+		if folded, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), strings.ToLower(s)); err == nil {
+			s = folded
+		}
+		return " " + strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }), " ") + " "
+	}
+	p := fold(part)
+	return p != "  " && strings.Contains(fold(whole), p)
 }
 
 // eastAsian reports whether s is written in Hangul, Han or kana alone.
@@ -800,7 +820,7 @@ var customerIDName = fieldCustomerID.String()
 // other columns (kept as written). A US address's state is read by validator.address, which
 // takes a placeholder there for no state.
 var blankIfPlaceholder = [numFields]bool{
-	fieldEmail: true, fieldPhone: true,
+	fieldEmail: true, fieldPhone: true, fieldExposed: true,
 	fieldAddress1: true, fieldAddress2: true, fieldAddress3: true, fieldPostalCode: true,
 }
 
