@@ -181,7 +181,7 @@ func (a *app) printImport(ctx context.Context, ops *operation.Service, actor bre
 		return err
 	}
 	if s.Warned > 0 {
-		fmt.Fprintf(a.stdout, "  warnings  %d  rows kept with something to check: a value neutralised (a name's markup, control characters or length), read one way of two (a state from the ZIP code, a country's code as its language, the first of several phones, separators alone as the default categories) or left out (a phone valid in two countries); a landline as the only contact (no SMS reaches it); a row hidden in the workbook, of a customer_id whose rows disagree or whose accents are written apart (as a Mac writes them), or around a quote that may have cost the list customers\n", s.Warned)
+		fmt.Fprintf(a.stdout, "  warnings  %d  rows kept with something to check: a value neutralised (a name's markup, control characters or length), read one way of two (a state from the ZIP code, a country's code as its language, one of several phones, separators alone as the default categories) or left out (a phone valid in two countries, a country that is a number and the phone without its country code beside it); a landline as the only contact (no SMS reaches it); a row hidden in the workbook, of a customer_id whose rows disagree or whose accents are written apart (as a Mac writes them), or around a quote that may have cost the list customers\n", s.Warned)
 		shown := breach.FirstWarnedRows(s.Warnings, shownRows)
 		for _, w := range shown {
 			fmt.Fprintf(a.stdout, "    line %d: %s: %s\n", w.Line, w.Field, w.Reason)
