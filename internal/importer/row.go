@@ -1,15 +1,15 @@
 package importer
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -773,16 +773,57 @@ func fullName(first, last string) string {
 // holdsWords reports whether the words of part are words of whole, in a row, whatever their
 // case, accents and spacing: a first-name column that holds the whole name ("TORRES DIAZ ANA
 // MARIA", "Torres Díaz, Ana María") beside its surname column.
+//
+// It runs for every row of a list with both columns, so it folds into buffers on the stack,
+// with a table of the Latin letters (latinBase), not a text transformer: a transform.Chain a
+// row tripled the importer's CPU.
 func holdsWords(whole, part string) bool {
-	fold := func(s string) string {
-		if folded, _, err := transform.String(transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC), strings.ToLower(s)); err == nil {
-			s = folded
-		}
-		return " " + strings.Join(strings.FieldsFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }), " ") + " "
+	if len(part) == 0 || len(whole) < len(part)/2 {
+		return false
 	}
-	p := fold(part)
-	return p != "  " && strings.Contains(fold(whole), p)
+	var wb, pb [256]byte
+	p := foldWords(pb[:0], part)
+	return len(p) > 2 && bytes.Contains(foldWords(wb[:0], whole), p)
 }
+
+// foldWords appends s's words to dst in lower case, Latin letters without their accents, one
+// space between them and one on each side.
+func foldWords(dst []byte, s string) []byte {
+	base := latinBase()
+	dst = append(dst, ' ')
+	space := true
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r) || r == ',':
+			if !space {
+				dst, space = append(dst, ' '), true
+			}
+			continue
+		case r < rune(len(base)):
+			r = base[r]
+		default:
+			r = unicode.ToLower(r)
+		}
+		dst, space = utf8.AppendRune(dst, r), false
+	}
+	if !space {
+		dst = append(dst, ' ')
+	}
+	return dst
+}
+
+// latinBase maps each letter up to U+024F (Latin-1 and Latin Extended) to its lower-case
+// letter without accents (É → e, ñ → n), and every other rune to itself.
+var latinBase = sync.OnceValue(func() *[0x250]rune {
+	var t [0x250]rune
+	for r := range t {
+		t[r] = unicode.ToLower(rune(r))
+		if d := []rune(norm.NFD.String(string(t[r]))); len(d) > 1 && d[0] < utf8.RuneSelf {
+			t[r] = d[0]
+		}
+	}
+	return &t
+})
 
 // eastAsian reports whether s is written in Hangul, Han or kana alone.
 func eastAsian(s string) bool {
