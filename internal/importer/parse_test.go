@@ -1115,9 +1115,29 @@ func TestParse_TheDaysNewReadingsKeepWhatReadBefore(t *testing.T) {
 	if len(rows) != 0 || len(rejects) != 1 {
 		t.Errorf("a Brazilian number without its area code: rows %+v%s", rows, describeRejects(rejects))
 	}
-	// N/A in the exposed column is an empty cell; a phone cell of two numbers one a line.
-	rows, rejects, _ = mustParse(t, "customer_id,email,phone,exposed\nX1,x@example.com,\"987654321\n912345678\",N/A\n", Options{})
-	if len(rows) != 1 || rows[0].Phone != "+51987654321" || rows[0].Exposed != 0 {
-		t.Errorf("N/A categories, two phones a line: rows %+v%s", rows, describeRejects(rejects))
+	// A phone cell of two numbers one a line; "None" or "N/A" in the exposed column names no
+	// category and is refused — read as an empty cell, the notice claimed the default's
+	// national ID of someone whose list said none.
+	rows, rejects, _ = mustParse(t, "customer_id,email,phone,exposed\nX1,x@example.com,\"987654321\n912345678\",sim\nX2,y@example.com,,None\nX3,z@example.com,,N/A\n", Options{})
+	if len(rows) != 1 || rows[0].Phone != "+51987654321" || len(rejects) != 2 || !strings.Contains(rejects[0].Reason, "names no category") {
+		t.Errorf("two phones a line, None and N/A categories: rows %+v%s", rows, describeRejects(rejects))
+	}
+	// A given name holding the surname's word is the given name's; accents written apart and
+	// letters past Latin Extended fold; a phone with its country code in parentheses beside a
+	// numeric country is read.
+	rows, rejects, _ = mustParse(t, "customer_id,email,first_name,last_name,phone,country\n"+
+		"G1,a@example.com,Santos Alberto,Santos,,\nG2,b@example.com,JOSE\u0301 PE\u0301REZ,Pérez,,\nG3,c@example.com,NGUYEN VAN AN,Nguyễn Văn,,\n"+
+		"G4,d@example.com,Ana,Cruz,(+56) 9 6123 4567,56\n", Options{})
+	want := map[string]string{"G1": "Santos Alberto Santos", "G2": "JOSE\u0301 PE\u0301REZ", "G3": "NGUYEN VAN AN"}
+	for _, r := range rows {
+		if w, ok := want[r.CustomerID]; ok && r.Name != w {
+			t.Errorf("%s greeted %q, want %q", r.CustomerID, r.Name, w)
+		}
+		if r.CustomerID == "G4" && r.Phone != "+56961234567" {
+			t.Errorf("G4's phone %q, want +56961234567", r.Phone)
+		}
+	}
+	if len(rows) != 4 {
+		t.Errorf("names and parenthesised country codes: rows %+v%s", rows, describeRejects(rejects))
 	}
 }

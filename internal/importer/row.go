@@ -357,6 +357,10 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	if raw := get(fieldExposed); raw != "" {
 		set, err := lookup(cache.exposed, raw, breach.ParseCategories)
 		switch {
+		case isNullPlaceholder(raw):
+			// "None", "-", "N/A": nothing exposed, or nothing known — not the campaign's
+			// default, which a notice would then claim (national ID…) of someone who wrote none.
+			errs.add("exposed", "%q names no category: write the categories exposed for this customer, or leave the cell empty to give them the campaign's default ones", raw)
 		case err != nil:
 			errs.add("exposed", "%v", err)
 		case set == 0:
@@ -597,7 +601,7 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 		// campaign's country instead gave a Brazilian's 98765-4321 to a Peruvian stranger.
 		errs.add("phone", "%q %v for %s (from the column %q): write it with its country code; if that column is the customer's nationality rather than their number's country, import with --map %s=-",
 			breach.Clip(raw), err, region, v.cols.names[v.cols.index[fieldCountry]], v.cols.names[v.cols.index[fieldCountry]])
-	} else if region != "" && err == phone.ErrInvalid {
+	} else if region != "" && err == phone.ErrInvalid && !internationalPhone(raw) {
 		errs.add("phone", "%q %v for %s", breach.Clip(raw), err, region)
 	} else {
 		errs.add("phone", "%q %v", breach.Clip(raw), err)
@@ -651,10 +655,19 @@ func (v *validator) severalPhones(parts []string, country string) (chosen, e164 
 	return chosen, e164
 }
 
-// internationalPhone reports whether a phone is written with its country code: + or 00 first.
+// internationalPhone reports whether a phone is written with its country code: a plus before
+// its first digit ("+56…", "(+56) 9…", "tel:+56…", the full-width "＋56…"), or 00 as its first
+// digits.
 func internationalPhone(raw string) bool {
-	t := strings.TrimSpace(raw)
-	return strings.HasPrefix(t, "+") || strings.HasPrefix(t, "00")
+	for i, r := range raw {
+		switch {
+		case r == '+' || r == '＋':
+			return true
+		case r >= '0' && r <= '9':
+			return strings.HasPrefix(raw[i:], "00")
+		}
+	}
+	return false
 }
 
 // pandasFloat is a phone written as a float: digits, then ".0".
@@ -782,8 +795,17 @@ func holdsWords(whole, part string) bool {
 		return false
 	}
 	var wb, pb [256]byte
-	p := foldWords(pb[:0], part)
-	return len(p) > 2 && bytes.Contains(foldWords(wb[:0], whole), p)
+	p, w := foldWords(pb[:0], part), foldWords(wb[:0], whole)
+	switch {
+	case len(p) <= 2:
+		return false
+	case bytes.HasSuffix(w, p):
+		return true // "Ana María Torres Díaz" beside "Torres Díaz"
+	}
+	// Elsewhere only with a sign of a whole name: a surname of two words or more ("TORRES
+	// DIAZ ANA MARIA"), or a comma ("Torres Díaz, Ana María"). A one-word surname inside a
+	// given name is the given name's (Santos Alberto Santos, Cruz, Paz, León).
+	return (bytes.Count(p, []byte{' '}) > 2 || strings.IndexByte(whole, ',') >= 0) && bytes.Contains(w, p)
 }
 
 // foldWords appends s's words to dst in lower case, Latin letters without their accents, one
@@ -801,7 +823,15 @@ func foldWords(dst []byte, s string) []byte {
 			continue
 		case r < rune(len(base)):
 			r = base[r]
+		case unicode.Is(unicode.Mn, r):
+			continue // an accent written apart (JOSE + U+0301, as a Mac writes it)
 		default:
+			// Beyond the table (Vietnamese ễ, Cyrillic Ё): its base letter, from its
+			// decomposition, without allocating.
+			var b [utf8.UTFMax]byte
+			if d := norm.NFD.Properties(b[:utf8.EncodeRune(b[:], r)]).Decomposition(); len(d) > 0 {
+				r, _ = utf8.DecodeRune(d)
+			}
 			r = unicode.ToLower(r)
 		}
 		dst, space = utf8.AppendRune(dst, r), false
@@ -861,7 +891,7 @@ var customerIDName = fieldCustomerID.String()
 // other columns (kept as written). A US address's state is read by validator.address, which
 // takes a placeholder there for no state.
 var blankIfPlaceholder = [numFields]bool{
-	fieldEmail: true, fieldPhone: true, fieldExposed: true,
+	fieldEmail: true, fieldPhone: true,
 	fieldAddress1: true, fieldAddress2: true, fieldAddress3: true, fieldPostalCode: true,
 }
 
