@@ -794,6 +794,10 @@ func holdsWords(whole, part string) bool {
 	if len(part) == 0 || len(whole) < len(part)/2 {
 		return false
 	}
+	if strings.IndexByte(whole, ',') < 0 && !strings.ContainsFunc(whole, unicode.IsSpace) {
+		// One word, as most given names are: the whole name only if it is the surname.
+		return strings.EqualFold(whole, part)
+	}
 	var wb, pb [256]byte
 	p, w := foldWords(pb[:0], part), foldWords(wb[:0], whole)
 	switch {
