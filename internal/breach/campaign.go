@@ -1,6 +1,7 @@
 package breach
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -682,7 +683,7 @@ func ParseCountry(s string) (string, error) {
 		return "GR", nil
 	}
 	if digits := strings.TrimPrefix(strings.TrimSpace(s), "+"); digits != "" && strings.Trim(digits, "0123456789") == "" {
-		return "", fmt.Errorf("%q is a number, not a country: a dialling code (51, +380) and a numeric ISO code (380 is also Italy's) cannot be told apart; give the two-letter code (PE, UA) or the country's name — a column of dialling codes can be left out with --map COLUMN=-", Clip(s))
+		return "", fmt.Errorf("%q %w: a dialling code (51, +380) and a numeric ISO code (380 is also Italy's) cannot be told apart; give the two-letter code (PE, UA) or the country's name — a column of dialling codes can be left out with --map COLUMN=-", Clip(s), ErrCountryNumber)
 	}
 	r, err := language.ParseRegion(strings.TrimSpace(s))
 	if err != nil || !r.IsCountry() {
@@ -700,6 +701,10 @@ func ParseCountry(s string) (string, error) {
 	}
 	return code, nil
 }
+
+// ErrCountryNumber is what ParseCountry's error wraps for a number: which country is not known,
+// and a reader may keep the rest of the row.
+var ErrCountryNumber = errors.New("is a number, not a country")
 
 // splitCountries are the former countries ISO 3166-1 still reads whose land is now several
 // countries: which one a customer lives in is not known (those that became one, such as ZR for

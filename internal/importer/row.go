@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -47,6 +48,9 @@ type parseCache struct {
 	locales   map[string]parsed[string]
 	countries map[string]parsed[string]
 	exposed   map[string]parsed[breach.Categories]
+	// countryLocales are the languages of capitalised country codes in the language column
+	// (countryLocale), asked on every such row.
+	countryLocales map[string]parsed[string]
 	// attrs is the memory the worker's rows' attributes are appended into.
 	attrs attrArena
 }
@@ -106,7 +110,7 @@ const maxCachedLen = 256
 
 func newParseCache() *parseCache {
 	return &parseCache{locales: map[string]parsed[string]{}, countries: map[string]parsed[string]{},
-		exposed: map[string]parsed[breach.Categories]{}}
+		exposed: map[string]parsed[breach.Categories]{}, countryLocales: map[string]parsed[string]{}}
 }
 
 // lookup returns parse(raw), remembered in m.
@@ -126,6 +130,14 @@ func lookup[V any](m map[string]parsed[V], raw string, parse func(string) (V, er
 type rowError struct {
 	field    string
 	problems []string
+}
+
+// addAll adds o's problems to e's.
+func (e *rowError) addAll(o *rowError) {
+	if e.field == "" {
+		e.field = o.field
+	}
+	e.problems = append(e.problems, o.problems...)
 }
 
 func (e *rowError) add(field, format string, args ...any) {
@@ -221,7 +233,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	if country := get(fieldCountry); country != "" {
 		cc, err := lookup(cache.countries, country, breach.ParseCountry)
 		switch {
-		case err != nil && strings.Trim(strings.TrimPrefix(country, "+"), "0123456789") == "":
+		case errors.Is(err, breach.ErrCountryNumber):
 			// A dialling code or an ISO numeric code (breach.ParseCountry): which country is
 			// not known, and the row's other values may be good: the country is left out, and
 			// a phone written without its country code with it.
@@ -277,10 +289,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "phone",
 				Reason: strings.TrimPrefix(perrs.problems[0], "phone: ") + ": left out; the customer is told by their other channels"})
 		case len(perrs.problems) > 0:
-			if errs.field == "" {
-				errs.field = perrs.field
-			}
-			errs.problems = append(errs.problems, perrs.problems...)
+			errs.addAll(&perrs)
 		}
 		if why := v.ambiguousPhone(raw, r.Country, r.Phone); why != "" {
 			r.Phone = ""
@@ -325,16 +334,16 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 			soft(fieldLocale, err.Error()) // the campaign's default language, then
 		case err != nil:
 			errs.add("locale", "%v", err)
-		case len(strings.TrimSpace(raw)) == 2 && strings.HasSuffix(tag, "-"+strings.TrimSpace(raw)):
+		case len(raw) == 2 && strings.HasSuffix(tag, "-"+raw):
 			// A country's code that is no language (breach.ParseLocale): said.
 			softWarnings = append(softWarnings, breach.Warning{Line: rec.line, Field: "locale",
-				Reason: fmt.Sprintf("%q is read as the country's code, and the notice's language as its language (%s): write the language's code if another is meant", strings.TrimSpace(raw), tag)})
+				Reason: fmt.Sprintf("%q is read as the country's code, and the notice's language as its language (%s): write the language's code if another is meant", raw, tag)})
 		case len(raw) == 2 && tag == strings.ToLower(raw):
 			// A capitalised code that is a language and a country: BR is Breton and Brazil (a
 			// Brazilian got a French notice: Breton matched the offered French), SV Swedish and
 			// El Salvador. The row's country decides: the same code, the country's language; no
 			// country, the language, said; another country, the language (a Swede in Sweden).
-			if loc, ok := breach.CountryLocale(raw); ok {
+			if loc, _ := lookup(cache.countryLocales, raw, countryLocale); loc != "" {
 				switch r.Country {
 				case raw:
 					tag = loc
@@ -414,6 +423,12 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		warn("row", "the row is hidden in the workbook (filtered out, or hidden): it is imported like any other; if it should not be on the list, delete it and import the list again")
 	}
 	return nil, warns
+}
+
+// countryLocale is breach.CountryLocale for lookup: "" for a code that is no country's.
+func countryLocale(code string) (string, error) {
+	loc, _ := breach.CountryLocale(code)
+	return loc, nil
 }
 
 // decomposedIDWarning warns of a customer_id with characters in decomposed form — é as e and a
@@ -616,8 +631,7 @@ func (v *validator) phone(raw, country string, errs *rowError) string {
 // +33 9 87 65 43 21 — a stranger's, who would have got the notice by SMS; read in the default
 // country, a French customer's French number would. Which is meant cannot be known.
 func (v *validator) ambiguousPhone(raw, country, read string) string {
-	if t := strings.TrimSpace(raw); read == "" || country == "" || v.defaultCountry == "" || country == v.defaultCountry ||
-		strings.HasPrefix(t, "+") || strings.HasPrefix(t, "00") {
+	if read == "" || country == "" || v.defaultCountry == "" || country == v.defaultCountry || internationalPhone(raw) {
 		return ""
 	}
 	other, ok := v.phones.ParseQuick(raw, v.defaultCountry)

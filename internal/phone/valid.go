@@ -109,29 +109,33 @@ func (r *regionRules) valid(nsn string) bool {
 // mobile: it matches its region's fixed-line pattern and not the mobile one. Where the two
 // patterns are one (the US, Canada: a number may be either), no number is a landline.
 func (v validity) landline(cc int32, nsn string) bool {
-	for _, r := range v[cc] {
-		if r.leadingDigits != nil && !r.leadingDigits.MatchString(nsn) || !r.valid(nsn) {
-			continue
-		}
-		return r.mobile.re != nil && r.fixed.matches(nsn) && !r.mobile.matches(nsn)
-	}
-	return false
+	r := v.region(cc, nsn)
+	return r != nil && r.mobile.re != nil && r.fixed.matches(nsn) && !r.mobile.matches(nsn)
 }
 
 // valid reports whether nsn is a valid number in calling code cc.
-func (v validity) valid(cc int32, nsn string) bool {
+func (v validity) valid(cc int32, nsn string) bool { return v.region(cc, nsn) != nil }
+
+// region returns the region of calling code cc whose rules make nsn a valid number, or nil: the
+// one its leading digits claim it for (+1 684 is American Samoa), else the first it is valid in.
+func (v validity) region(cc int32, nsn string) *regionRules {
 	regions := v[cc]
 	if len(regions) == 1 {
-		return regions[0].valid(nsn)
+		if regions[0].valid(nsn) {
+			return regions[0]
+		}
+		return nil
 	}
 	for _, r := range regions {
-		if r.leadingDigits != nil {
-			if r.leadingDigits.MatchString(nsn) {
-				return r.valid(nsn)
+		switch {
+		case r.leadingDigits != nil && r.leadingDigits.MatchString(nsn):
+			if r.valid(nsn) {
+				return r
 			}
-		} else if r.valid(nsn) {
-			return true
+			return nil
+		case r.leadingDigits == nil && r.valid(nsn):
+			return r
 		}
 	}
-	return false
+	return nil
 }
