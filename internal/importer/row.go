@@ -644,13 +644,21 @@ func (v *validator) ambiguousPhone(raw, country, read string) string {
 
 // splitPhones splits a phone cell at ',', ';', '/' and line breaks, for a cell that is not one
 // number (validator.severalPhones judges the parts): "+49 6221/123456" is one number, read
-// whole before this is asked.
+// whole before this is asked. More than maxPhones parts are no person's numbers: nil, so that
+// a hostile cell of thousands of numbers costs one parse, not thousands.
 func splitPhones(raw string) []string {
 	if !strings.ContainsAny(raw, ",;/\n") {
 		return nil
 	}
-	return strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == '\n' })
+	parts := strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ';' || r == '/' || r == '\n' })
+	if len(parts) > maxPhones {
+		return nil
+	}
+	return parts
 }
+
+// maxPhones is the most numbers a phone cell is read as holding.
+const maxPhones = 5
 
 // severalPhones reads a cell of several numbers: each part must be a number by itself, or the
 // cell is none (chosen is ""). It returns the part used — the first mobile, else the first —

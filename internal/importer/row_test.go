@@ -584,3 +584,13 @@ func TestRow_ALandlineAsTheOnlyContactIsWarnedOf(t *testing.T) {
 		t.Errorf("warnings %+v: want L1's alone", imp.Warnings)
 	}
 }
+
+// TestRow_APhoneCellOfManyNumbersIsNoPersonsPhones: past five parts, a cell is not read as
+// several numbers (a hostile list's cell of thousands would cost thousands of parses a row).
+func TestRow_APhoneCellOfManyNumbersIsNoPersonsPhones(t *testing.T) {
+	cell := strings.Repeat("987654321,", 6)
+	rows, rejects, _ := mustParse(t, "customer_id,phone\nM1,\""+cell+"\"\nM2,\"987654321,912345678\"\n", Options{})
+	if len(rows) != 1 || rows[0].CustomerID != "M2" || len(rejects) != 1 || rejects[0].Line != 2 {
+		t.Errorf("rows %+v%s: want M1 refused, M2 read", rows, describeRejects(rejects))
+	}
+}
