@@ -12,6 +12,7 @@ package dispatch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -267,8 +268,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
 			return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
 		},
-		Logger:   asynqLogger{e.log},
-		LogLevel: asynq.WarnLevel,
+		Logger:       asynqLogger{e.log},
+		LogLevel:     asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(e.taskFailed),
 	})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(taskSend, e.handleSend)
@@ -380,6 +382,22 @@ func (e *Engine) stopped() bool {
 	default:
 		return false
 	}
+}
+
+// taskFailed logs a send task that returned an error, to be retried (or dropped, when it says
+// so): asynq keeps the error to itself, and a campaign whose claims fail — the database
+// refusing a statement — would otherwise sit queued with nothing in the worker's log. The
+// stopping worker's own refusals are not news. Errors name campaigns, ranges and statements,
+// never a customer's data.
+func (e *Engine) taskFailed(ctx context.Context, task *asynq.Task, err error) {
+	if e.stopped() {
+		return
+	}
+	var t sendTask
+	_ = json.Unmarshal(task.Payload(), &t)
+	retried, _ := asynq.GetRetryCount(ctx)
+	e.log.Warn("send task failed; it is tried again", "campaign", t.Campaign, "channel", t.Channel,
+		"low", t.Low, "high", t.High, "retried", retried, "error", err)
 }
 
 // asynqLogger sends asynq's own messages to slog.
