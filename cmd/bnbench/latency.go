@@ -47,6 +47,7 @@ func (b *bench) benchFirstNotice(ctx context.Context, dbURL string, n int) error
 	if err != nil {
 		return err
 	}
+	problems := w.Problems() // before the cancellation's own
 	if _, err := b.runBin(ctx, dbURL, "campaign", "cancel", id); err != nil {
 		return err
 	}
@@ -59,6 +60,7 @@ func (b *bench) benchFirstNotice(ctx context.Context, dbURL string, n int) error
 		n, delay.Seconds(), delay.Seconds()/targetFirstDelay.Seconds(), targetFirstDelay.Seconds())
 	fmt.Printf("            (`campaign start` itself returned after %.3f s; %d notices at the sink %.0f s after start)\n",
 		returned.Seconds(), by.Count, targetFirstDelay.Seconds())
+	fmt.Printf("worker log  %s\n", problems)
 	fmt.Printf("peak RSS    worker, planning %d deliveries: %d MB = %.2f × the %d MB ceiling\n",
 		n, rss/1024, float64(rss)/1024/targetWorkerRSS, targetWorkerRSS)
 	return nil

@@ -46,7 +46,7 @@ func TestCLI_StatusByLocaleAndExportOfACancelledCampaign(t *testing.T) {
 	if err != nil || len(rows) != 46 {
 		t.Fatalf("export = %d rows, %v; want a header and 45 deliveries", len(rows), err)
 	}
-	if strings.Join(rows[0], ",") != "customer_id,name,channel,address,locale,state,attempts,provider_id,error,fallback,possible_duplicate,sent_at,updated_at,reference" {
+	if strings.Join(rows[0], ",") != "customer_id,name,channel,address,locale,state,attempts,provider_id,error,fallback,possible_duplicate,sent_at,updated_at,reference,told_with" {
 		t.Errorf("header = %q", rows[0])
 	}
 	locales := map[string]int{}

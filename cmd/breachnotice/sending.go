@@ -100,6 +100,14 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 				fmt.Fprintf(a.stdout, "   possible duplicates: %d", s.PossibleDuplicates)
 			}
 			fmt.Fprintln(a.stdout)
+			if p := s.Placeholders; p != nil {
+				fmt.Fprintf(a.stdout, "placeholders: %d customers' email and %d customers' phone are given to more than %d customers: no notice goes there\n",
+					p[breach.ChannelEmail], p[breach.ChannelSMS], breach.MaxCustomersPerAddress)
+			}
+			if m := s.Merged; m != nil {
+				fmt.Fprintf(a.stdout, "one notice per address: %d customers told by another's email, %d by another's SMS (same address)\n",
+					m[breach.ChannelEmail], m[breach.ChannelSMS])
+			}
 			if why := s.Stalled(); why != "" {
 				fmt.Fprintf(a.stdout, "warning: %s\n", why)
 			}

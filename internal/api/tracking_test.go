@@ -352,7 +352,7 @@ func TestTracking_ExportIsEscapedCompleteAndAudited(t *testing.T) {
 			}
 		}
 		row := map[string]string{}
-		for i, h := range []string{"customer_id", "name", "channel", "address", "locale", "state", "attempts", "provider_id", "error", "fallback", "possible_duplicate", "sent_at", "updated_at", "reference"} {
+		for i, h := range []string{"customer_id", "name", "channel", "address", "locale", "state", "attempts", "provider_id", "error", "fallback", "possible_duplicate", "sent_at", "updated_at", "reference", "told_with"} {
 			row[h] = rec[i]
 		}
 		byID[rec[0]] = row
@@ -361,7 +361,7 @@ func TestTracking_ExportIsEscapedCompleteAndAudited(t *testing.T) {
 		!strings.Contains(resp.Header.Get("Content-Disposition"), "deliveries-"+id+".csv") {
 		t.Errorf("Content-Type %q, Content-Disposition %q", ct, resp.Header.Get("Content-Disposition"))
 	}
-	if want := "customer_id,name,channel,address,locale,state,attempts,provider_id,error,fallback,possible_duplicate,sent_at,updated_at,reference"; strings.Join(header, ",") != want {
+	if want := "customer_id,name,channel,address,locale,state,attempts,provider_id,error,fallback,possible_duplicate,sent_at,updated_at,reference,told_with"; strings.Join(header, ",") != want {
 		t.Errorf("header = %q", header)
 	}
 	if len(byID) != 51 {

@@ -34,6 +34,10 @@ type DeliveryRecord struct {
 	// SentAt is when the notice was first accepted by the relay or provider; nil if never.
 	SentAt    *time.Time `json:"sent_at"`
 	UpdatedAt time.Time  `json:"updated_at"`
+	// ToldWith, in the proof-of-notice export, is the customer_id whose notice at the same
+	// address told this customer (one notice per address): the record's state and times are
+	// that notice's. Empty: the customer's own notice.
+	ToldWith string `json:"told_with,omitempty"`
 }
 
 // DeliveryEvent is one transition of a delivery: the proof that a notice was queued, sent,

@@ -124,6 +124,12 @@ func (w *world) run(e *Engine) (stop func()) {
 // SMS-only. edit, if set, changes the campaign before it is stored.
 func (w *world) campaign(n int, edit func(*breach.Campaign)) *breach.Campaign {
 	w.t.Helper()
+	return w.campaignOf(w.customers(n), edit)
+}
+
+// campaignOf is campaign with list as its customer list.
+func (w *world) campaignOf(list string, edit func(*breach.Campaign)) *breach.Campaign {
+	w.t.Helper()
 	ctx := context.Background()
 	c, src, err := campaignfile.Parse("campaign.yaml", bytes.NewReader(examples.Campaign))
 	if err != nil {
@@ -140,7 +146,7 @@ func (w *world) campaign(n int, edit func(*breach.Campaign)) *breach.Campaign {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, err := im.Run(ctx, c, &breach.Import{CampaignID: c.ID, Filename: "list.csv"}, strings.NewReader(w.customers(n)), importer.Options{}); err != nil {
+	if _, err := im.Run(ctx, c, &breach.Import{CampaignID: c.ID, Filename: "list.csv"}, strings.NewReader(list), importer.Options{}); err != nil {
 		w.t.Fatal(err)
 	}
 	if _, err := w.db.ApproveCampaign(ctx, c.ID, "approver", "", "", func(*breach.Campaign, []string, []breach.Approval) (int, error) { return 1, nil }); err != nil {

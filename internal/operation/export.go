@@ -1,6 +1,7 @@
 package operation
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"strconv"
@@ -54,7 +55,9 @@ func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID str
 
 // WriteDeliveriesCSV writes a campaign's proof-of-notice record as CSV to w — one row per
 // delivery, the rows of export as they come — and returns the number of rows written.
-// possible_duplicate marks a notice sent again after a worker died holding it unrecorded. Every
+// possible_duplicate marks a notice sent again after a worker died holding it unrecorded;
+// told_with, a customer told by another's notice at the address they share (its row is that
+// notice's, and reference the code it quoted). Every
 // cell is escaped against spreadsheet formula injection (csvsafe): names and customer IDs come
 // from a list anyone may have influenced. Times are RFC 3339 in UTC. reference is the code the
 // customer's notice quoted (notice.Reference under secret). If w has a Flush() error method
@@ -62,7 +65,7 @@ func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID str
 func WriteDeliveriesCSV(w io.Writer, secret []byte, campaignID string,
 	export func(fn func(*breach.DeliveryRecord) error) (int64, error)) (int64, error) {
 	out, err := newCSVStream(w, "customer_id", "name", "channel", "address", "locale", "state", "attempts",
-		"provider_id", "error", "fallback", "possible_duplicate", "sent_at", "updated_at", "reference")
+		"provider_id", "error", "fallback", "possible_duplicate", "sent_at", "updated_at", "reference", "told_with")
 	if err != nil {
 		return 0, err
 	}
@@ -73,7 +76,7 @@ func WriteDeliveriesCSV(w io.Writer, secret []byte, campaignID string,
 		}
 		return out.Row(d.CustomerID, d.Name, string(d.Channel), d.Address, d.Locale, string(d.State),
 			strconv.Itoa(d.Attempts), d.ProviderID, d.Error, strconv.FormatBool(d.Fallback), strconv.FormatBool(d.PossibleDuplicate), sent,
-			exportTime(d.UpdatedAt), notice.Reference(secret, campaignID, d.CustomerID))
+			exportTime(d.UpdatedAt), notice.Reference(secret, campaignID, cmp.Or(d.ToldWith, d.CustomerID)), d.ToldWith)
 	})
 	return out.Close(err)
 }

@@ -185,12 +185,26 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion, templ
 		}
 		c.Approvals, c.ApprovalsRequired = append(approvals, breach.Approval{By: actor, At: at, Templates: templates}), required
 		complete := len(c.Approvals) >= required
+		why := map[string]any{"recipients": recipients, "approvals": len(c.Approvals), "required": required,
+			"complete": complete, "list_version": c.ListVersion}
 		if complete {
 			c.ApprovedTemplates = templates
-			err := tx.QueryRow(ctx, `
+			// The list and the channel policy are final now: customers sharing an address
+			// are merged into one notice there (shared.go).
+			shared, err := mergeSharedAddresses(ctx, tx, uid, c.Channels)
+			if err != nil {
+				return err
+			}
+			merged := shared.Merged
+			why["merged_email"], why["merged_sms"] = merged[breach.ChannelEmail], merged[breach.ChannelSMS]
+			why["placeholder_email"], why["placeholder_sms"] = shared.Placeholders[breach.ChannelEmail], shared.Placeholders[breach.ChannelSMS]
+			err = tx.QueryRow(ctx, `
 				UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
-					recipients = $3, templates_digest = nullif($4, '')
+					recipients = $3, templates_digest = nullif($4, ''), merged_email = $5, merged_sms = $6,
+					placeholder_email = $7, placeholder_sms = $8
 				WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients, templates,
+				merged[breach.ChannelEmail], merged[breach.ChannelSMS],
+				shared.Placeholders[breach.ChannelEmail], shared.Placeholders[breach.ChannelSMS],
 			).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23514" && pgErr.ConstraintName == "" && strings.Contains(pgErr.Message, "two approvers") {
@@ -202,8 +216,7 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion, templ
 				return fmt.Errorf("approve campaign: %w", err)
 			}
 		}
-		return audit(ctx, tx, actor, breach.ActionCampaignApprove, c.ID, map[string]any{"recipients": recipients,
-			"approvals": len(c.Approvals), "required": required, "complete": complete, "list_version": c.ListVersion})
+		return audit(ctx, tx, actor, breach.ActionCampaignApprove, c.ID, why)
 	})
 }
 

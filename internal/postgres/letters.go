@@ -28,10 +28,16 @@ func (db *DB) PrepareLetters(ctx context.Context, id string) (*breach.Campaign, 
 	})
 }
 
+// theirNotices is, in SQL, whether deliveries row e is one of the email and SMS notices that
+// tell the customer of recipients row r: theirs, or another customer's at the address they
+// share (shared.go), which told them in their stead.
+const theirNotices = `(e.recipient_id = r.id AND e.channel IN ('email', 'sms')
+	OR e.recipient_id = r.email_with AND e.channel = 'email' OR e.recipient_id = r.phone_with AND e.channel = 'sms')`
+
 // lettersDue selects, after a recipient ID and in ID order, the recipients of a campaign owed
 // a letter under the policy ($3, breach.LetterPolicy): with a postal address, not purged, and
 // either reachable by no other way, or (all) anyone, or (fallback) whose email and SMS
-// deliveries all ended for good (bounced, failed, suppressed) with at least one of them made.
+// notices (theirNotices) all ended for good (bounced, failed, suppressed), one at least made.
 // A recipient who has a letter already stays in every run (a run is repeatable). Each row ends
 // with the recipient's pool code and the state of their letter (” when none).
 var lettersDue = `
@@ -42,12 +48,12 @@ var lettersDue = `
 	FROM recipients r
 	WHERE r.campaign_id = $1 AND r.id > $2 AND r.postal IS NOT NULL AND r.purged_at IS NULL AND (
 		$3 = 'all'
-		OR (r.email IS NULL AND r.phone IS NULL)
+		OR (NOT ` + hasEmail("r.") + ` AND NOT ` + hasPhone("r.") + `)
 		OR ($3 = 'fallback'
 			AND EXISTS (SELECT 1 FROM deliveries e
-				WHERE e.campaign_id = r.campaign_id AND e.recipient_id = r.id AND e.channel IN ('email', 'sms'))
+				WHERE e.campaign_id = r.campaign_id AND ` + theirNotices + `)
 			AND NOT EXISTS (SELECT 1 FROM deliveries e
-				WHERE e.campaign_id = r.campaign_id AND e.recipient_id = r.id AND e.channel IN ('email', 'sms')
+				WHERE e.campaign_id = r.campaign_id AND ` + theirNotices + `
 					AND e.state NOT IN ('bounced', 'failed', 'suppressed')))
 		OR EXISTS (SELECT 1 FROM deliveries l
 			WHERE l.campaign_id = r.campaign_id AND l.recipient_id = r.id AND l.channel = 'letter'))

@@ -274,9 +274,11 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		sent    int64
 	)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT state, spec, recipients, planned_through, planned FROM campaigns WHERE id = $1`, uid).
+	var mergedEmail, mergedSMS, deadEmail, deadSMS int64
+	b.Queue(`SELECT state, spec, recipients, planned_through, planned, merged_email, merged_sms, placeholder_email, placeholder_sms
+		FROM campaigns WHERE id = $1`, uid).
 		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&state, &spec, &total, &through, &planned)
+			err := row.Scan(&state, &spec, &total, &through, &planned, &mergedEmail, &mergedSMS, &deadEmail, &deadSMS)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return breach.Errorf(breach.ENOTFOUND, "campaign %q not found", id)
 			}
@@ -324,6 +326,12 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		}
 	}
 	s.Total, s.PossibleDuplicates, s.QuietHours, s.Relays = total, dups, quiet, relays
+	if mergedEmail+mergedSMS > 0 {
+		s.Merged = map[breach.Channel]int64{breach.ChannelEmail: mergedEmail, breach.ChannelSMS: mergedSMS}
+	}
+	if deadEmail+deadSMS > 0 {
+		s.Placeholders = map[breach.Channel]int64{breach.ChannelEmail: deadEmail, breach.ChannelSMS: deadSMS}
+	}
 	if state == breach.CampaignRunning {
 		s.Workers = &wc
 	}

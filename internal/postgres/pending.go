@@ -94,7 +94,7 @@ func (p *pendingCache) addCached(uid uuid.UUID, through int64, s *breach.Campaig
 // will, once per distinct (locale, country).
 func pendingCounts(ctx context.Context, q querier, uid uuid.UUID, c *breach.Campaign, through int64) ([]pendingCount, error) {
 	rows, err := q.Query(ctx, `
-		SELECT locale, country, count(*) FILTER (WHERE `+wantsEmail("$3")+`), count(*) FILTER (WHERE `+wantsSMS("$3")+`)
+		SELECT locale, country, count(*) FILTER (WHERE `+plannedEmail("$3")+`), count(*) FILTER (WHERE `+plannedSMS("$3")+`)
 		FROM recipients r WHERE campaign_id = $1 AND id > $2 GROUP BY locale, country`, uid, through, c.Channels)
 	if err != nil {
 		return nil, fmt.Errorf("count pending recipients: %w", err)

@@ -18,13 +18,21 @@ const rateWindow = 10 * time.Second
 // wantsEmail and wantsSMS are the channel policy (breach.ChannelPolicy, the SQL parameter p)
 // as conditions on a recipients row r: which channels the planner gives a customer. An empty
 // policy is EmailFirst, the default of campaigns stored before policies existed.
+// An address the list gives too many customers to be theirs is no address (hasEmail, shared.go).
 func wantsEmail(p string) string {
-	return `(r.email IS NOT NULL AND (` + p + ` <> 'sms_first' OR r.phone IS NULL))`
+	return `(` + hasEmail("r.") + ` AND (` + p + ` <> 'sms_first' OR NOT ` + hasPhone("r.") + `))`
 }
 
 func wantsSMS(p string) string {
-	return `(r.phone IS NOT NULL AND (` + p + ` IN ('sms_first', 'both') OR r.email IS NULL))`
+	return `(` + hasPhone("r.") + ` AND (` + p + ` IN ('sms_first', 'both') OR NOT ` + hasEmail("r.") + `))`
 }
+
+// plannedEmail and plannedSMS are the channels the planner gives a customer: the policy's, less
+// a channel on which the customer shares the address of an earlier customer, whose notice there
+// tells them both (mergeSharedAddresses).
+func plannedEmail(p string) string { return `(` + wantsEmail(p) + ` AND r.email_with IS NULL)` }
+
+func plannedSMS(p string) string { return `(` + wantsSMS(p) + ` AND r.phone_with IS NULL)` }
 
 // PlanCampaign creates the delivery rows (queued) for up to limit more recipients of a running
 // campaign, in recipient ID order, and records how far it got. Steps are serialized by the
@@ -108,7 +116,7 @@ func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign,
 	if limit > 0 {
 		limitClause = fmt.Sprintf("LIMIT %d", limit)
 	}
-	step := `SELECT id, email, phone, locale, country FROM recipients WHERE campaign_id = $1 AND id > $2 ORDER BY id ` + limitClause
+	step := `SELECT id, email, phone, locale, country, email_with, phone_with FROM recipients WHERE campaign_id = $1 AND id > $2 ORDER BY id ` + limitClause
 	rows, err := tx.Query(ctx, `SELECT DISTINCT locale, country FROM (`+step+`) r`, uid, after)
 	if err != nil {
 		return 0, 0, fmt.Errorf("read recipients' locales: %w", err)
@@ -132,7 +140,7 @@ func planRows(ctx context.Context, tx pgx.Tx, uid uuid.UUID, c *breach.Campaign,
 			FROM r CROSS JOIN (VALUES ('email'), ('sms')) AS ch (channel)
 			LEFT JOIN unnest($7::text[], $8::text[], $9::text[]) AS m (locale, country, written)
 				ON m.locale = r.locale AND m.country = r.country
-			WHERE ((ch.channel = 'email' AND `+wantsEmail("$3")+`) OR (ch.channel = 'sms' AND `+wantsSMS("$3")+`))
+			WHERE ((ch.channel = 'email' AND `+plannedEmail("$3")+`) OR (ch.channel = 'sms' AND `+plannedSMS("$3")+`))
 				AND NOT EXISTS (SELECT 1 FROM deliveries x WHERE x.campaign_id = $1 AND x.recipient_id = r.id AND x.channel = ch.channel)
 			ORDER BY r.id
 		)

@@ -62,7 +62,16 @@ func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]
 }
 
 var recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf("recipients") + `, postal FROM recipients`
+	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf("recipients") + `, postal,
+	` + customerOf("email_with") + `, ` + customerOf("phone_with") + `, email_with = 0, phone_with = 0 FROM recipients`
+
+// customerOf is, in SQL, the customer_id of the recipient whose ID the recipients row's column
+// with holds (email_with, phone_with: whose notice tells this customer, shared.go); NULL when
+// none.
+func customerOf(with string) string {
+	return `CASE WHEN recipients.` + with + ` IS NOT NULL THEN (SELECT x.customer_id FROM recipients x
+		WHERE x.campaign_id = recipients.campaign_id AND x.id = recipients.` + with + `) END`
+}
 
 // enrolmentCodeOf is, in SQL, the pool code assigned to the recipient of the row being read
 // from recipients under the name table (NULL when none): one probe of enrolment_codes'
@@ -82,11 +91,16 @@ func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
 		emailProof, phoneProof []byte
 		code                   *string
 		postal                 *breach.PostalAddress
+		emailWith, phoneWith   *string
+		emailDead, phoneDead   *bool
 	)
 	if err := row.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
-		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof, &code, &postal); err != nil {
+		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof, &code, &postal,
+		&emailWith, &phoneWith, &emailDead, &phoneDead); err != nil {
 		return nil, err
 	}
+	r.EmailToldWith, r.PhoneToldWith = deref(emailWith), deref(phoneWith)
+	r.EmailPlaceholder, r.PhonePlaceholder = emailDead != nil && *emailDead, phoneDead != nil && *phoneDead
 	if postal != nil {
 		r.Postal = *postal
 	}

@@ -56,6 +56,12 @@ const deliveryColumns = `d.recipient_id, r.customer_id, r.name, d.channel,
 		ELSE (SELECT min(e.at) FROM delivery_events e
 			WHERE e.campaign_id = $1 AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state IN ('sent', 'mailed')) END`
 
+// toldColumns are deliveryColumns for a customer r told by another customer's notice d at the
+// address they share (shared.go): r's ID, name and address, d's state and times, and the
+// customer_id of d's customer (told_with).
+var toldColumns = `r.id` + strings.TrimPrefix(deliveryColumns, `d.recipient_id`) + `,
+	(SELECT x.customer_id FROM recipients x WHERE x.campaign_id = $1 AND x.id = d.recipient_id)`
+
 // withRecipient follows a FROM clause of deliveries d (in the listing order) with each one's
 // recipient r, looked up by primary key, row by row ($1: the campaign's ID). The LIMIT keeps the planner from joining
 // otherwise: with a generic plan (pgx prepares every statement, PostgreSQL goes generic after
@@ -372,21 +378,32 @@ func (db *DB) ExportDeliveries(ctx context.Context, campaignID string, fn func(*
 	if err := db.campaignExists(ctx, uid, campaignID); err != nil {
 		return 0, err
 	}
+	// The two parts come in listing order each (the deliveries by their key, the few merged
+	// customers sorted) and are merged as they stream: the export is never sorted whole.
 	rows, err := db.pool.Query(ctx, `
-		SELECT `+deliveryColumns+` FROM deliveries d`+withRecipient+`
-		WHERE d.campaign_id = $1 ORDER BY d.recipient_id, d.channel`, uid)
+		SELECT * FROM (
+			SELECT `+deliveryColumns+`, NULL AS told_with FROM deliveries d`+withRecipient+`
+			WHERE d.campaign_id = $1
+			UNION ALL
+			SELECT `+toldColumns+` FROM recipients r
+			JOIN deliveries d ON d.campaign_id = $1
+				AND (d.recipient_id = r.email_with AND d.channel = 'email' OR d.recipient_id = r.phone_with AND d.channel = 'sms')
+			WHERE r.campaign_id = $1 AND (r.email_with IS NOT NULL OR r.phone_with IS NOT NULL)
+		) x ORDER BY 1, 4`, uid)
 	if err != nil {
 		return 0, fmt.Errorf("export deliveries: %w", err)
 	}
 	defer rows.Close()
 	var (
-		n int64
-		d breach.DeliveryRecord
+		n    int64
+		d    breach.DeliveryRecord
+		told *string
 	)
 	for rows.Next() {
-		if err := scanDelivery(rows, &d); err != nil {
+		if err := scanDeliveryAnd(rows, &d, &told); err != nil {
 			return n, fmt.Errorf("export deliveries: %w", err)
 		}
+		d.ToldWith = deref(told)
 		if err := fn(&d); err != nil {
 			return n, err
 		}
