@@ -56,4 +56,3 @@ type Recipient struct {
 // dozen lines at most; a company's administrator given more customers than this is asked to
 // tell them, but each is sent their own notice on their other channel.
 const MaxCustomersPerAddress = 20
-
