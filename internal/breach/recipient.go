@@ -53,6 +53,6 @@ type Recipient struct {
 // (sinemail@…, no@no.com) — rather than a family's or a company's shared address: one notice
 // to it would count every one of them told. A placeholder is no address of theirs: they are
 // reached by their other channel or a letter, or counted without contact. A family plan has a
-// dozen lines at most; a company's administrator given more customers than this is asked to
-// tell them, but each is sent their own notice on their other channel.
+// dozen lines at most; a company's shared mailbox given more customers than this is taken for
+// a placeholder too, and each of them is told on their other channel.
 const MaxCustomersPerAddress = 20

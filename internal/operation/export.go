@@ -18,7 +18,8 @@ import (
 const exportFlushRows = 1000
 
 // Export writes a campaign's proof-of-notice record as CSV to the writer open returns — one
-// row per delivery (see WriteDeliveriesCSV) — and returns the rows written. It is a read of
+// row per delivery, and one per customer told by another's notice at the address they share
+// (see WriteDeliveriesCSV) — and returns the rows written. It is a read of
 // every customer's personal data: audited before the first row leaves (action
 // breach.ActionCampaignExport, "started"), and again when it ends with the rows written and
 // whether it completed, even when the reader went away midway: what left is what counts.
@@ -53,8 +54,8 @@ func (s *Service) Export(ctx context.Context, actor breach.Actor, campaignID str
 	return rows, err
 }
 
-// WriteDeliveriesCSV writes a campaign's proof-of-notice record as CSV to w — one row per
-// delivery, the rows of export as they come — and returns the number of rows written.
+// WriteDeliveriesCSV writes a campaign's proof-of-notice record as CSV to w — a row per row of
+// export, as they come — and returns the number of rows written.
 // possible_duplicate marks a notice sent again after a worker died holding it unrecorded;
 // told_with, a customer told by another's notice at the address they share (its row is that
 // notice's, and reference the code it quoted). Every

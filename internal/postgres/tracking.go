@@ -56,11 +56,9 @@ const deliveryColumns = `d.recipient_id, r.customer_id, r.name, d.channel,
 		ELSE (SELECT min(e.at) FROM delivery_events e
 			WHERE e.campaign_id = $1 AND e.recipient_id = d.recipient_id AND e.channel = d.channel AND e.state IN ('sent', 'mailed')) END`
 
-// toldColumns are deliveryColumns for a customer r told by another customer's notice d at the
-// address they share (shared.go): r's ID, name and address, d's state and times, and the
-// customer_id of d's customer (told_with).
-var toldColumns = `r.id` + strings.TrimPrefix(deliveryColumns, `d.recipient_id`) + `,
-	(SELECT x.customer_id FROM recipients x WHERE x.campaign_id = $1 AND x.id = d.recipient_id)`
+// exportColumns are deliveryColumns for the export, which walks the recipients r and joins
+// each one's deliveries d: r's ID, and whose notice told them (d.told_with, NULL: their own).
+var exportColumns = `r.id` + strings.TrimPrefix(deliveryColumns, `d.recipient_id`) + `, d.told_with`
 
 // withRecipient follows a FROM clause of deliveries d (in the listing order) with each one's
 // recipient r, looked up by primary key, row by row ($1: the campaign's ID). The LIMIT keeps the planner from joining
@@ -366,9 +364,10 @@ func (db *DB) filteredDeliveries(ctx context.Context, uid uuid.UUID, f breach.De
 	return page, nil, nil
 }
 
-// ExportDeliveries calls fn with each of a campaign's deliveries in listing order, as the
-// rows arrive from one query (one snapshot of the record, never held whole in memory), and
-// returns how many it read. The record fn gets is reused: fn must not keep it. An error from fn
+// ExportDeliveries calls fn with each of a campaign's deliveries in listing order — and, for
+// each customer told by another's notice at the address they share (shared.go), that notice
+// under their name (ToldWith set) — as the rows arrive from one query (one snapshot of the
+// record, never held whole in memory), and returns how many it read. The record fn gets is reused: fn must not keep it. An error from fn
 // stops the export and is returned as is.
 func (db *DB) ExportDeliveries(ctx context.Context, campaignID string, fn func(*breach.DeliveryRecord) error) (int64, error) {
 	uid, err := parseID("campaign", campaignID)
@@ -378,18 +377,19 @@ func (db *DB) ExportDeliveries(ctx context.Context, campaignID string, fn func(*
 	if err := db.campaignExists(ctx, uid, campaignID); err != nil {
 		return 0, err
 	}
-	// The two parts come in listing order each (the deliveries by their key, the few merged
-	// customers sorted) and are merged as they stream: the export is never sorted whole.
+	// Walked by recipient (the primary key's order, streamed: nothing is sorted), each with
+	// their deliveries by channel, then the notices that told them at a shared address.
 	rows, err := db.pool.Query(ctx, `
-		SELECT * FROM (
-			SELECT `+deliveryColumns+`, NULL AS told_with FROM deliveries d`+withRecipient+`
-			WHERE d.campaign_id = $1
+		SELECT `+exportColumns+` FROM recipients r CROSS JOIN LATERAL (
+			SELECT d.*, NULL::text AS told_with FROM deliveries d WHERE d.campaign_id = $1 AND d.recipient_id = r.id
 			UNION ALL
-			SELECT `+toldColumns+` FROM recipients r
-			JOIN deliveries d ON d.campaign_id = $1
-				AND (d.recipient_id = r.email_with AND d.channel = 'email' OR d.recipient_id = r.phone_with AND d.channel = 'sms')
-			WHERE r.campaign_id = $1 AND (r.email_with IS NOT NULL OR r.phone_with IS NOT NULL)
-		) x ORDER BY 1, 4`, uid)
+			SELECT d.*, (SELECT x.customer_id FROM recipients x WHERE x.campaign_id = $1 AND x.id = d.recipient_id) FROM deliveries d
+			WHERE r.email_with IS NOT NULL AND d.campaign_id = $1 AND d.recipient_id = r.email_with AND d.channel = 'email'
+			UNION ALL
+			SELECT d.*, (SELECT x.customer_id FROM recipients x WHERE x.campaign_id = $1 AND x.id = d.recipient_id) FROM deliveries d
+			WHERE r.phone_with IS NOT NULL AND d.campaign_id = $1 AND d.recipient_id = r.phone_with AND d.channel = 'sms'
+		) d
+		WHERE r.campaign_id = $1 ORDER BY r.id`, uid)
 	if err != nil {
 		return 0, fmt.Errorf("export deliveries: %w", err)
 	}
