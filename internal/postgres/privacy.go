@@ -198,11 +198,17 @@ func purgeRecipients(ctx context.Context, tx pgx.Tx, uid uuid.UUID, after int64,
 		WHERE r.campaign_id = $1 AND r.id = p.id`, uid, ids, emailProof, phoneProof); err != nil {
 		return 0, 0, fmt.Errorf("purge: delete personal data: %w", err)
 	}
+	// A returned letter's reason is the post's free text: besides the address it came back
+	// from, it may give the one the customer moved to, the name of whoever refused it, or
+	// that they died. None of it can be told apart from the rest, so none of it is kept: the
+	// letter stays returned, when and on whose report.
 	for _, table := range []string{"deliveries", "delivery_events"} {
 		if _, err := tx.Exec(ctx, `
-			UPDATE `+table+` d SET error = `+scrubSQL("d.error", "a.email", "a.phone", "a.postal::jsonb")+`
+			UPDATE `+table+` d SET error = CASE WHEN d.channel = 'letter' THEN $6
+				ELSE `+scrubSQL("d.error", "a.email", "a.phone", "a.postal::jsonb")+` END
 			FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS a(id, email, phone, postal)
-			WHERE d.campaign_id = $1 AND d.recipient_id = a.id AND d.error <> ''`, uid, ids, emails, phones, postal); err != nil {
+			WHERE d.campaign_id = $1 AND d.recipient_id = a.id AND d.error <> ''`,
+			uid, ids, emails, phones, postal, purgedLetterReason); err != nil {
 			return 0, 0, fmt.Errorf("purge: scrub %s errors: %w", table, err)
 		}
 	}
@@ -216,6 +222,10 @@ func proofOf(secret []byte, address *string) []byte {
 	}
 	return addressProof(secret, *address)
 }
+
+// purgedLetterReason replaces a letter's error (a returned letter's reason) once its campaign
+// is purged.
+const purgedLetterReason = "the post's reason was removed with the campaign's personal data"
 
 // purgedImportError replaces a failed import's error once its campaign is purged.
 const purgedImportError = "the import failed; its error was removed with the campaign's personal data"

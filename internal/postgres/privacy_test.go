@@ -489,8 +489,9 @@ func TestPurge_RemovesTheValuesImportWarningsQuote(t *testing.T) {
 }
 
 // A returned letter's reason (the post's, from a returned-mail file) may quote the address it
-// was returned from, in the post's capitals: the purge removes the recipient's own address from
-// it, whatever its case, and keeps the rest of what it says.
+// was returned from, in the post's capitals, the one the customer moved to, or a name: the purge
+// removes the reason whole (scrubbing the customer's own address left the forwarding address and
+// the name, the review of the list found), and the letter stays returned.
 func TestPurge_RemovesTheAddressAReturnedLettersReasonQuotes(t *testing.T) {
 	db := open(t)
 	ctx := t.Context()
@@ -507,7 +508,7 @@ func TestPurge_RemovesTheAddressAReturnedLettersReasonQuotes(t *testing.T) {
 	if n, err := db.MarkLettersPrinted(ctx, c.ID, []int64{r.ID}, []string{"fr"}); err != nil || n != 1 {
 		t.Fatalf("MarkLettersPrinted = %d, %v", n, err)
 	}
-	moved, err := db.MoveLetters(ctx, c.ID, []breach.LetterMove{{CustomerID: "L1", Reason: "Inconnue a l'adresse 12 RUE OBERKAMPF, 75011 PARIS (boite 750110)"}},
+	moved, err := db.MoveLetters(ctx, c.ID, []breach.LetterMove{{CustomerID: "L1", Reason: "Inconnue a l'adresse 12 RUE OBERKAMPF, 75011 PARIS (boite 750110); reexpedier a Pierre Fabre, 8 avenue Jean Jaures 69007 Lyon"}},
 		[]breach.DeliveryState{breach.DeliveryPrinted}, breach.DeliveryReturned)
 	if err != nil || len(moved) != 1 || !moved[0].Moved {
 		t.Fatalf("MoveLetters = %+v, %v", moved, err)
@@ -522,12 +523,12 @@ func TestPurge_RemovesTheAddressAReturnedLettersReasonQuotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := campaignRows(t, c.ID)
-	for _, v := range []string{"Oberkampf", "75011 ", "Marchetti"} {
+	for _, v := range []string{"Oberkampf", "75011 ", "Marchetti", "Jaures", "Fabre", "Lyon"} {
 		if strings.Contains(strings.ToLower(after), strings.ToLower(v)) {
 			t.Errorf("%q is still in the campaign's rows after the purge:\n%s", v, after)
 		}
 	}
-	if !strings.Contains(after, "Inconnue a l'adresse [address], [address] PARIS (boite 750110)") {
-		t.Errorf("the returned letter's reason lost more than the address:\n%s", after)
+	if !strings.Contains(after, "the post's reason was removed with the campaign's personal data") || !strings.Contains(after, "returned") {
+		t.Errorf("the returned letter no longer says it was returned, and that its reason was removed:\n%s", after)
 	}
 }
