@@ -18,19 +18,21 @@ import (
 
 // importSummary is what `import --json` prints. read = accepted + merged + rejected, always.
 type importSummary struct {
-	ID          string  `json:"id"`
-	CampaignID  string  `json:"campaign_id"`
-	Read        int64   `json:"read"`
-	Accepted    int64   `json:"accepted"`
-	Rejected    int64   `json:"rejected"`
-	Merged      int64   `json:"merged"`
-	Updated     int64   `json:"updated"`
-	Warned      int64   `json:"warned"`
-	Seconds     float64 `json:"seconds"`
-	Encoding    string  `json:"encoding"`
-	Delimiter   string  `json:"delimiter"`
-	Sheet       string  `json:"sheet,omitempty"`
-	RejectsFile string  `json:"rejects_file,omitempty"`
+	ID         string `json:"id"`
+	CampaignID string `json:"campaign_id"`
+	Read       int64  `json:"read"`
+	Accepted   int64  `json:"accepted"`
+	Rejected   int64  `json:"rejected"`
+	Merged     int64  `json:"merged"`
+	Updated    int64  `json:"updated"`
+	Warned     int64  `json:"warned"`
+	// WarnedBy counts the warned rows by the field a warning is about.
+	WarnedBy    map[string]int64 `json:"warned_by,omitempty"`
+	Seconds     float64          `json:"seconds"`
+	Encoding    string           `json:"encoding"`
+	Delimiter   string           `json:"delimiter"`
+	Sheet       string           `json:"sheet,omitempty"`
+	RejectsFile string           `json:"rejects_file,omitempty"`
 	// Warnings are the first of the rows kept with their name neutralised.
 	Warnings []breach.Warning `json:"warnings,omitempty"`
 }
@@ -104,7 +106,7 @@ same list again changes nothing.`,
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			sum := importSummary{ID: imp.ID, CampaignID: imp.CampaignID, Read: imp.Read, Accepted: imp.Accepted,
-				Rejected: imp.Rejected, Merged: imp.Merged, Updated: imp.Updated, Warned: imp.Warned, Warnings: imp.Warnings,
+				Rejected: imp.Rejected, Merged: imp.Merged, Updated: imp.Updated, Warned: imp.Warned, WarnedBy: imp.WarnedBy, Warnings: imp.Warnings,
 				Seconds: time.Since(start).Seconds(), Encoding: imp.Encoding, Delimiter: imp.Delimiter, Sheet: imp.Sheet}
 			if rejectsFile != "" && imp.Rejected > 0 {
 				if err := writeRejects(ctx, ops, actor, imp, rejectsFile); err != nil {
@@ -182,6 +184,9 @@ func (a *app) printImport(ctx context.Context, ops *operation.Service, actor bre
 	}
 	if s.Warned > 0 {
 		fmt.Fprintf(a.stdout, "  warnings  %d  rows kept with something to check: a value neutralised (a name's markup, control characters or length), read one way of two (a state from the ZIP code, a country's code as its language, one of several phones, separators alone as the default categories) or left out (a phone valid in two countries, a country that is a number and the phone without its country code beside it); a landline as the only contact (no SMS reaches it); a row hidden in the workbook, of a customer_id whose rows disagree or whose accents are written apart (as a Mac writes them), or around a quote that may have cost the list customers\n", s.Warned)
+		if len(s.WarnedBy) > 0 {
+			fmt.Fprintf(a.stdout, "    rows warned, by field: %s\n", breach.FieldCounts(s.WarnedBy))
+		}
 		shown := breach.FirstWarnedRows(s.Warnings, shownRows)
 		for _, w := range shown {
 			fmt.Fprintf(a.stdout, "    line %d: %s: %s\n", w.Line, w.Field, w.Reason)

@@ -3,8 +3,11 @@ package breach
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"iter"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -33,6 +36,10 @@ type Import struct {
 	// their greeting may be generic. Warnings lists the first MaxListedWarnings of them.
 	Warned   int64     `json:"warned"`
 	Warnings []Warning `json:"warnings,omitempty"`
+	// WarnedBy counts the warned rows by the field a warning is about (a row warned of its
+	// phone and its name counts in both): only the first rows' warnings are listed, and a flood
+	// of one kind (a hundred thousand landlines) must not hide the few of another.
+	WarnedBy map[string]int64 `json:"warned_by,omitempty"`
 	// DefaultExposed is the campaign's default categories. A row whose exposed cell is empty
 	// comes to the store with none (ImportRow.Exposed 0; without an exposed column the
 	// importer gives every row the default itself), and the store gives the default to the
@@ -143,6 +150,36 @@ func FirstWarnedRows(ws []Warning, n int) []Warning {
 		end, n = end+len(row), n-1
 	}
 	return ws[:end]
+}
+
+// CountWarnedFields adds to imp.WarnedBy, per field, the rows of ws (in line order) warned of
+// it, each row once per field.
+func (imp *Import) CountWarnedFields(ws []Warning) {
+	for row := range WarnedRows(ws) {
+		for i, w := range row {
+			if slices.ContainsFunc(row[:i], func(o Warning) bool { return o.Field == w.Field }) {
+				continue
+			}
+			if imp.WarnedBy == nil {
+				imp.WarnedBy = map[string]int64{}
+			}
+			imp.WarnedBy[w.Field]++
+		}
+	}
+}
+
+// WarnedByFields is imp.WarnedBy for people to read (FieldCounts).
+func (imp *Import) WarnedByFields() string { return FieldCounts(imp.WarnedBy) }
+
+// FieldCounts is counts by field, most first, for people to read: "phone 50000, name 120".
+func FieldCounts(by map[string]int64) string {
+	fields := slices.Collect(maps.Keys(by))
+	slices.SortFunc(fields, func(a, b string) int { return cmp.Or(cmp.Compare(by[b], by[a]), cmp.Compare(a, b)) })
+	parts := make([]string, len(fields))
+	for i, f := range fields {
+		parts[i] = fmt.Sprintf("%s %d", f, by[f])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // CountWarnedRows is how many rows ws has warnings of (ws in line order).

@@ -202,6 +202,28 @@ func TestParse_ListedWarningsAreWholeRows(t *testing.T) {
 	}
 }
 
+// Past the listed rows, every warned row is still counted by the field it is about: 150
+// landline-only rows list 100, and the two rows after them with a name neutralised would be
+// seen nowhere but in a total.
+func TestParse_WarnedRowsAreCountedByField(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("customer_id,name,phone,country\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "L%d,Ana,+5114123%03d,PE\n", i, i) // a Lima landline, the only contact
+	}
+	b.WriteString("N1,<b>Beto</b>,+51987654321,PE\nN2,<i>Carla</i> <b>x</b>,+51987654322,PE\n")
+	_, rejects, imp := mustParse(t, b.String(), Options{})
+	if len(rejects) != 0 {
+		t.Fatalf("rejects:%s", describeRejects(rejects))
+	}
+	if imp.Warned != 152 || imp.WarnedBy["phone"] != 150 || imp.WarnedBy["name"] != 2 || len(imp.WarnedBy) != 2 {
+		t.Errorf("warned %d by field %v, want 152: phone 150, name 2", imp.Warned, imp.WarnedBy)
+	}
+	if got := imp.WarnedByFields(); got != "phone 150, name 2" {
+		t.Errorf("WarnedByFields = %q", got)
+	}
+}
+
 // A row whose region cell is empty takes its address's state from the row's state column, as a
 // list without a region column does: no warning that the address has no state when the row
 // names it. A placeholder state still gives way to the ZIP code's, with the warning.

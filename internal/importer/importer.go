@@ -185,6 +185,7 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 		imp.Read += int64(len(b.Rows) + len(b.Rejects))
 		imp.Rejected += int64(len(b.Rejects))
 		imp.Warned += b.WarnedRows
+		imp.CountWarnedFields(b.Warnings)
 		if listing && len(b.Warnings) > 0 {
 			imp.Warnings, listing = breach.AppendWarnedRows(imp.Warnings, b.Warnings)
 		}

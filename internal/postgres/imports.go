@@ -72,14 +72,17 @@ func importable(st breach.CampaignState) error {
 
 const importSelect = `
 	SELECT id, campaign_id, state, filename, encoding, delimiter, read, accepted, merged,
-		rejected, updated, warned, warnings, sheet, error, created_by, started_at, finished_at
+		rejected, updated, warned, warnings, sheet, error, created_by, started_at, finished_at, warned_by
 	FROM imports`
 
 func scanImport(row pgx.CollectableRow) (*breach.Import, error) {
 	var imp breach.Import
 	err := row.Scan(&imp.ID, &imp.CampaignID, &imp.State, &imp.Filename, &imp.Encoding, &imp.Delimiter,
 		&imp.Read, &imp.Accepted, &imp.Merged, &imp.Rejected, &imp.Updated, &imp.Warned, &imp.Warnings, &imp.Sheet, &imp.Error,
-		&imp.CreatedBy, &imp.StartedAt, &imp.FinishedAt)
+		&imp.CreatedBy, &imp.StartedAt, &imp.FinishedAt, &imp.WarnedBy)
+	if len(imp.WarnedBy) == 0 {
+		imp.WarnedBy = nil
+	}
 	return &imp, err
 }
 

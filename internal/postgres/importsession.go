@@ -279,10 +279,10 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	err = s.tx.QueryRow(ctx, `
 		UPDATE imports SET state = 'completed', encoding = $2, delimiter = $3, read = $4,
 			accepted = $5, merged = $6, rejected = $7, updated = $8, warned = $9, warnings = $10,
-			sheet = $11, finished_at = clock_timestamp()
+			sheet = $11, warned_by = $12, finished_at = clock_timestamp()
 		WHERE id = $1 RETURNING finished_at`,
 		imp.ID, imp.Encoding, imp.Delimiter, imp.Read, imp.Accepted, imp.Merged, imp.Rejected, imp.Updated,
-		imp.Warned, warningsJSON(imp.Warnings), imp.Sheet,
+		imp.Warned, warningsJSON(imp.Warnings), imp.Sheet, warnedByJSON(imp.WarnedBy),
 	).Scan(&imp.FinishedAt)
 	if err != nil {
 		return fmt.Errorf("update import: %w", err)
@@ -293,6 +293,14 @@ func (s *importSession) Commit(ctx context.Context, imp *breach.Import) error {
 	s.tx = nil
 	s.release()
 	return nil
+}
+
+// warnedByJSON is an import's warned rows by field as the imports.warned_by column holds them.
+func warnedByJSON(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return map[string]int64{}
+	}
+	return m
 }
 
 // warningsJSON is an import's listed warnings as the imports.warnings column holds them.

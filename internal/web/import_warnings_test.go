@@ -46,8 +46,11 @@ func TestConsole_ImportPageListsNameWarnings(t *testing.T) {
 	if page.status != http.StatusOK {
 		t.Fatalf("import page: %d", page.status)
 	}
+	if w := imports[0].WarnedBy; w["name"] != 1 || w["phone"] != 1 || len(w) != 2 {
+		t.Errorf("warned by field %v, want name 1, phone 1 (stored and read back)", w)
+	}
 	for _, want := range []string{`id="import-warned">2 `, `id="import-warnings"`, "<td>35</td><td>name</td>", "markup removed",
-		"<td>36</td><td>phone</td>", "landline"} {
+		"<td>36</td><td>phone</td>", "landline", `id="import-warned-by">name 1, phone 1<`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("the import page lacks %q", want)
 		}
