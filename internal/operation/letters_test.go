@@ -473,3 +473,62 @@ func TestLetters_HoldsALetterThatWouldNotPrintAndPrintsTheRest(t *testing.T) {
 		t.Errorf("letters after the run: %v (%v), want 4 printed and the held one pending", st.ByChannel[breach.ChannelLetter], err)
 	}
 }
+
+// Under letter_policy fallback, a customer told by another's email at the address they share
+// (one notice per address) gets a letter when that email fails for good, as its customer does:
+// the notice that was to tell them is theirs to have failed.
+func TestLetters_FallbackFollowsTheSharedNoticeThatFailed(t *testing.T) {
+	ops, db := service(t)
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	file := bytes.Replace(examples.Campaign, []byte("letter_policy: unreachable"), []byte("letter_policy: fallback"), 1)
+	c, err := ops.CreateCampaign(ctx, actor, "campaign.yaml", bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := "customer_id,name,email,country,address_line1,city,state,postal_code\n" +
+		"SH-1,Robert Miller,family@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n" +
+		"SH-2,Mary Miller,Family@Example.com,US,1208 Maple Avenue,Springfield,IL,62704\n"
+	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(list)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PlanCampaign(ctx, c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	worker := "00000000-0000-4000-8000-00000000f00e"
+	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	first, err := ops.Recipient(ctx, actor, c.ID, "SH-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := ops.Recipient(ctx, actor, c.ID, "SH-2")
+	if err != nil || second.Recipient.EmailToldWith != "SH-1" || len(second.Deliveries) != 0 {
+		t.Fatalf("SH-2: %+v, %v; want told by SH-1's email, no delivery of their own", second, err)
+	}
+	id := first.Recipient.ID
+	if _, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, id, id+1, worker, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Record(ctx, c.ID, breach.ChannelEmail, worker, []breach.Outcome{{RecipientID: id, State: breach.DeliveryFailed, Error: "550 no such user"}}, true); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if _, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range readManifest(t, filepath.Join(dir, "manifest.csv"))[1:] {
+		got = append(got, row[0])
+	}
+	if !slices.Equal(got, []string{"SH-1", "SH-2"}) {
+		t.Errorf("letters to %v, want both customers the failed email was to tell", got)
+	}
+}
