@@ -161,6 +161,11 @@ your user (breachnotice token create --name NAME --user LOGIN).`,
 			}
 			if c.State == breach.CampaignApproved {
 				fmt.Fprintf(a.stdout, "Approved campaign %s (%s) as %s\n", c.ID, c.Name, c.ApprovedBy)
+				// What the approval decided of shared addresses: who will not get a notice
+				// of their own, and why.
+				if s, err := ops.Status(cmd.Context(), cliActor(), c.ID); err == nil {
+					printSharedAddresses(a.stdout, s)
+				}
 			} else {
 				fmt.Fprintf(a.stdout, "Your approval of campaign %s (%s) is recorded: %s\n", c.ID, c.Name, approvalLine(c))
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,5 +122,34 @@ func TestCLI_ImportRefusesAnExistingRejectsFileBeforeImporting(t *testing.T) {
 	out, stderr, err = cli(t, "", "import", "--campaign", id, "--json", "../../examples/customers.csv")
 	if err != nil || !strings.Contains(out, `"accepted":49`) {
 		t.Errorf("the import after the refusal: %v %s %s; want the list's 49 customers accepted now", err, out, stderr)
+	}
+}
+
+// The approval says what it decided of shared addresses: whom another customer's notice tells,
+// and whose address is a placeholder — before anyone starts sending.
+func TestCLI_ApproveSaysWhomAnotherCustomersNoticeTells(t *testing.T) {
+	t.Setenv("BREACHNOTICE_SECRET", testSecret)
+	id := createCampaign(t)
+	var list strings.Builder
+	list.WriteString("customer_id,email,phone,country\nF1,fam@example.com,,PE\nF2,FAM@example.com,,PE\n")
+	for i := range 21 {
+		fmt.Fprintf(&list, "P%d,sinemail@example.com,+519876543%02d,PE\n", i, i)
+	}
+	path := filepath.Join(t.TempDir(), "list.csv")
+	if err := os.WriteFile(path, []byte(list.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := cli(t, "", "import", "--campaign", id, path); err != nil {
+		t.Fatalf("import: %v\n%s", err, stderr)
+	}
+	out, stderr, err := cli(t, "", "campaign", "approve", id)
+	if err != nil {
+		t.Fatalf("approve: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{"one notice per address: 1 customers told by another's email, 0 by another's SMS",
+		"placeholders: 21 customers' email and 0 customers' phone"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("approve's output lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -100,14 +100,7 @@ func (a *app) campaignStatusCommand() *cobra.Command {
 				fmt.Fprintf(a.stdout, "   possible duplicates: %d", s.PossibleDuplicates)
 			}
 			fmt.Fprintln(a.stdout)
-			if p := s.Placeholders; p != nil {
-				fmt.Fprintf(a.stdout, "placeholders: %d customers' email and %d customers' phone are given to more than %d customers: no notice goes there\n",
-					p[breach.ChannelEmail], p[breach.ChannelSMS], breach.MaxCustomersPerAddress)
-			}
-			if m := s.Merged; m != nil {
-				fmt.Fprintf(a.stdout, "one notice per address: %d customers told by another's email, %d by another's SMS (same address)\n",
-					m[breach.ChannelEmail], m[breach.ChannelSMS])
-			}
+			printSharedAddresses(a.stdout, s)
 			if why := s.Stalled(); why != "" {
 				fmt.Fprintf(a.stdout, "warning: %s\n", why)
 			}
@@ -233,5 +226,18 @@ func printRelays(w io.Writer, relays []breach.RelayCount) {
 			fmt.Fprintf(w, "  set aside until %s", r.SetAsideUntil.UTC().Format("2006-01-02 15:04:05 UTC"))
 		}
 		fmt.Fprintln(w)
+	}
+}
+
+// printSharedAddresses prints what the approval decided of the addresses customers share (see
+// breach.CampaignStatus.Merged and Placeholders), when it decided anything.
+func printSharedAddresses(w io.Writer, s *breach.CampaignStatus) {
+	if p := s.Placeholders; p != nil {
+		fmt.Fprintf(w, "placeholders: %d customers' email and %d customers' phone are given to more than %d customers: no notice goes there, their other channel (or a letter) tells them\n",
+			p[breach.ChannelEmail], p[breach.ChannelSMS], breach.MaxCustomersPerAddress)
+	}
+	if m := s.Merged; m != nil {
+		fmt.Fprintf(w, "one notice per address: %d customers told by another's email, %d by another's SMS (same address)\n",
+			m[breach.ChannelEmail], m[breach.ChannelSMS])
 	}
 }
