@@ -24,10 +24,10 @@ ALTER TABLE recipients
 ALTER TABLE campaigns
     ADD COLUMN merged_email bigint NOT NULL DEFAULT 0,
     ADD COLUMN merged_sms bigint NOT NULL DEFAULT 0,
-    ADD COLUMN placeholder_email bigint NOT NULL DEFAULT 0,
-    ADD COLUMN placeholder_sms bigint NOT NULL DEFAULT 0;
+    ADD COLUMN shared_email bigint NOT NULL DEFAULT 0,
+    ADD COLUMN shared_sms bigint NOT NULL DEFAULT 0;
 
 -- +goose Down
-ALTER TABLE campaigns DROP COLUMN placeholder_sms, DROP COLUMN placeholder_email, DROP COLUMN merged_sms, DROP COLUMN merged_email;
+ALTER TABLE campaigns DROP COLUMN shared_sms, DROP COLUMN shared_email, DROP COLUMN merged_sms, DROP COLUMN merged_email;
 ALTER TABLE recipients DROP COLUMN phone_exposed, DROP COLUMN phone_covers, DROP COLUMN phone_with,
     DROP COLUMN email_exposed, DROP COLUMN email_covers, DROP COLUMN email_with;

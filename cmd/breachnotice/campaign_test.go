@@ -125,15 +125,15 @@ func TestCLI_ImportRefusesAnExistingRejectsFileBeforeImporting(t *testing.T) {
 	}
 }
 
-// The approval says what it decided of shared addresses: whom another customer's notice tells,
-// and whose address is a placeholder — before anyone starts sending.
-func TestCLI_ApproveSaysWhomAnotherCustomersNoticeTells(t *testing.T) {
+// The approval says what it decided of shared addresses — one person's customer_ids told once,
+// an address given to many different customers (a placeholder?) — before anyone starts sending.
+func TestCLI_ApproveSaysWhatItDecidedOfSharedAddresses(t *testing.T) {
 	t.Setenv("BREACHNOTICE_SECRET", testSecret)
 	id := createCampaign(t)
 	var list strings.Builder
-	list.WriteString("customer_id,email,phone,country\nF1,fam@example.com,,PE\nF2,FAM@example.com,,PE\n")
+	list.WriteString("customer_id,name,email,phone,country\nF1,Ana Lopez,fam@example.com,,PE\nF2,Ana Lopez,FAM@example.com,,PE\n")
 	for i := range 21 {
-		fmt.Fprintf(&list, "P%d,sinemail@example.com,+519876543%02d,PE\n", i, i)
+		fmt.Fprintf(&list, "P%d,Cliente %d,sinemail@example.com,+519876543%02d,PE\n", i, i, i)
 	}
 	path := filepath.Join(t.TempDir(), "list.csv")
 	if err := os.WriteFile(path, []byte(list.String()), 0o600); err != nil {
@@ -146,8 +146,8 @@ func TestCLI_ApproveSaysWhomAnotherCustomersNoticeTells(t *testing.T) {
 	if err != nil {
 		t.Fatalf("approve: %v\n%s", err, stderr)
 	}
-	for _, want := range []string{"one notice per address: 1 customers told by another's email, 0 by another's SMS",
-		"placeholders: 21 customers' email and 0 customers' phone"} {
+	for _, want := range []string{"one notice per person and address: 1 customer_ids told by the email, 0 by the SMS",
+		"shared addresses: 21 customers' email and 0 customers' phone are also a different customer's"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("approve's output lacks %q:\n%s", want, out)
 		}

@@ -230,14 +230,14 @@ func printRelays(w io.Writer, relays []breach.RelayCount) {
 }
 
 // printSharedAddresses prints what the approval decided of the addresses customers share (see
-// breach.CampaignStatus.Merged and Placeholders), when it decided anything.
+// breach.CampaignStatus.Merged and Shared), when it found any.
 func printSharedAddresses(w io.Writer, s *breach.CampaignStatus) {
-	if p := s.Placeholders; p != nil {
-		fmt.Fprintf(w, "placeholders: %d customers' email and %d customers' phone are given to more than %d customers: no notice goes there, their other channel (or a letter) tells them\n",
-			p[breach.ChannelEmail], p[breach.ChannelSMS], breach.MaxCustomersPerAddress)
-	}
 	if m := s.Merged; m != nil {
-		fmt.Fprintf(w, "one notice per address: %d customers told by another's email, %d by another's SMS (same address)\n",
+		fmt.Fprintf(w, "one notice per person and address: %d customer_ids told by the email, %d by the SMS of the same person's other customer_id\n",
 			m[breach.ChannelEmail], m[breach.ChannelSMS])
+	}
+	if sh := s.Shared; sh != nil {
+		fmt.Fprintf(w, "shared addresses: %d customers' email and %d customers' phone are also a different customer's; each is sent their own notice there (check the list if that is more than families account for: a placeholder address?)\n",
+			sh[breach.ChannelEmail], sh[breach.ChannelSMS])
 	}
 }

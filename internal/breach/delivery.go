@@ -138,15 +138,15 @@ type CampaignStatus struct {
 	// or not: nobody knows) counts once per such earlier send. Every duplicate the sending
 	// engine can cause is in it; most of it may be notices the dead worker never sent.
 	PossibleDuplicates int64 `json:"possible_duplicates"`
-	// Merged counts, per channel, the customers who share their address there with an earlier
-	// customer of the list and are told by that customer's notice, which names what was exposed
-	// about each of them: one notice per address (decided at approval). They have no delivery
-	// of their own on that channel unless that notice fails. Nil when none.
+	// Merged counts, per channel, the customer_ids told by another customer_id's notice: the
+	// same person (name, language, country, law, attributes) at the same address, told once,
+	// of what was exposed under each (decided at approval). They have no delivery of their own
+	// on that channel unless that notice fails. Nil when none.
 	Merged map[Channel]int64 `json:"merged,omitempty"`
-	// Placeholders counts, per channel, the customers whose address there the list gives to
-	// more than MaxCustomersPerAddress customers: taken for a placeholder, no notice goes there.
-	// Nil when none.
-	Placeholders map[Channel]int64 `json:"placeholders,omitempty"`
+	// Shared counts, per channel, the customers whose address there is also a different
+	// customer's (a family's or a company's mailbox, or a CRM's placeholder): each is sent
+	// their own notice there. Nil when none.
+	Shared map[Channel]int64 `json:"shared,omitempty"`
 	// QuietHours counts the SMS held until their recipients' quiet hours end (sms.quiet_hours),
 	// queued meanwhile, and says until when.
 	QuietHours QuietWait `json:"quiet_hours"`

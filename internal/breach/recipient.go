@@ -36,23 +36,10 @@ type Recipient struct {
 	Purged     bool   `json:"purged,omitempty"`
 	EmailProof string `json:"email_proof,omitempty"`
 	PhoneProof string `json:"phone_proof,omitempty"`
-	// EmailToldWith and PhoneToldWith name the customer (customer_id) whose notice at the same
-	// email address or phone number tells this customer too, naming what was exposed about
-	// both: one notice per address, decided when the campaign is approved. Empty: the
-	// customer's own notice.
+	// EmailToldWith and PhoneToldWith name the customer_id whose notice at the same email
+	// address or phone number tells this customer too — the same person under another
+	// customer_id — naming what was exposed under both (decided when the campaign is
+	// approved). Empty: the customer's own notice.
 	EmailToldWith string `json:"email_told_with,omitempty"`
 	PhoneToldWith string `json:"phone_told_with,omitempty"`
-	// EmailPlaceholder and PhonePlaceholder say the list gives the customer's address to more
-	// than MaxCustomersPerAddress customers: taken for a placeholder, no notice goes there.
-	EmailPlaceholder bool `json:"email_placeholder,omitempty"`
-	PhonePlaceholder bool `json:"phone_placeholder,omitempty"`
 }
-
-// MaxCustomersPerAddress is how many customers of a campaign one email address or phone number
-// may be given before it is taken for a placeholder — what a CRM puts where it has no address
-// (sinemail@…, no@no.com) — rather than a family's or a company's shared address: one notice
-// to it would count every one of them told. A placeholder is no address of theirs: they are
-// reached by their other channel or a letter, or counted without contact. A family plan has a
-// dozen lines at most; a company's shared mailbox given more customers than this is taken for
-// a placeholder too, and each of them is told on their other channel.
-const MaxCustomersPerAddress = 20

@@ -13,6 +13,7 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -385,7 +386,7 @@ func (e *Engine) stopped() bool {
 }
 
 // taskFailed logs a send task that returned an error, to be retried (or dropped, when it says
-// so): asynq keeps the error to itself, and a campaign whose claims fail — the database
+// so, asynq.SkipRetry): asynq keeps the error to itself, and a campaign whose claims fail — the database
 // refusing a statement — would otherwise sit queued with nothing in the worker's log. The
 // stopping worker's own refusals are not news. Errors name campaigns, ranges and statements,
 // never a customer's data.
@@ -396,8 +397,11 @@ func (e *Engine) taskFailed(ctx context.Context, task *asynq.Task, err error) {
 	var t sendTask
 	_ = json.Unmarshal(task.Payload(), &t)
 	retried, _ := asynq.GetRetryCount(ctx)
-	e.log.Warn("send task failed; it is tried again", "campaign", t.Campaign, "channel", t.Channel,
-		"low", t.Low, "high", t.High, "retried", retried, "error", err)
+	msg := "send task failed; it is tried again"
+	if errors.Is(err, asynq.SkipRetry) {
+		msg = "send task refused; it is dropped"
+	}
+	e.log.Warn(msg, "campaign", t.Campaign, "channel", t.Channel, "low", t.Low, "high", t.High, "retried", retried, "error", err)
 }
 
 // asynqLogger sends asynq's own messages to slog.

@@ -488,7 +488,7 @@ func TestLetters_FallbackFollowsTheSharedNoticeThatFailed(t *testing.T) {
 	}
 	list := "customer_id,name,email,country,address_line1,city,state,postal_code\n" +
 		"SH-1,Robert Miller,family@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n" +
-		"SH-2,Mary Miller,Family@Example.com,US,1208 Maple Avenue,Springfield,IL,62704\n"
+		"SH-2,Robert Miller,Family@Example.com,US,1208 Maple Avenue,Springfield,IL,62704\n"
 	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(list)}); err != nil {
 		t.Fatal(err)
 	}

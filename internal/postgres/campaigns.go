@@ -189,22 +189,22 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion, templ
 			"complete": complete, "list_version": c.ListVersion}
 		if complete {
 			c.ApprovedTemplates = templates
-			// The list and the channel policy are final now: customers sharing an address
-			// are merged into one notice there (shared.go).
+			// The list and the channel policy are final now: one person's customer_ids at
+			// one address are told by one notice there (shared.go).
 			shared, err := mergeSharedAddresses(ctx, tx, uid, c.Channels)
 			if err != nil {
 				return err
 			}
 			merged := shared.Merged
 			why["merged_email"], why["merged_sms"] = merged[breach.ChannelEmail], merged[breach.ChannelSMS]
-			why["placeholder_email"], why["placeholder_sms"] = shared.Placeholders[breach.ChannelEmail], shared.Placeholders[breach.ChannelSMS]
+			why["shared_email"], why["shared_sms"] = shared.Shared[breach.ChannelEmail], shared.Shared[breach.ChannelSMS]
 			err = tx.QueryRow(ctx, `
 				UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
 					recipients = $3, templates_digest = nullif($4, ''), merged_email = $5, merged_sms = $6,
-					placeholder_email = $7, placeholder_sms = $8
+					shared_email = $7, shared_sms = $8
 				WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients, templates,
 				merged[breach.ChannelEmail], merged[breach.ChannelSMS],
-				shared.Placeholders[breach.ChannelEmail], shared.Placeholders[breach.ChannelSMS],
+				shared.Shared[breach.ChannelEmail], shared.Shared[breach.ChannelSMS],
 			).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23514" && pgErr.ConstraintName == "" && strings.Contains(pgErr.Message, "two approvers") {

@@ -147,23 +147,30 @@ func deref(s *string) string {
 // queueFallbacks queues deliveries on channel ch for the given recipients that have an address
 // on it and no delivery on it yet, and returns their IDs. A fallback is written in the locale
 // of the delivery it replaces (the locale depends on the customer, not the channel). The
-// customers whose notices on the other channel were merged into theirs (shared.go) were not
-// told either: each gets their own fallback too, in their own locale (negotiated when sent).
+// customer_ids that notice was to tell too — the same person's (shared.go) — were not told
+// either: each gets a fallback as well, in the same locale, unless their address on ch is
+// merged into another's notice there (one notice per person and address, in the fallback too).
 func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach.Channel, ids []int64) ([]int64, error) {
 	rows, err := tx.Query(ctx, `
 		WITH told AS (
-			-- the customers whose notices were merged into these (shared.go): theirs failed too
-			SELECT $3::bigint[] || coalesce(array_agg(c.id), '{}') AS ids
-			FROM recipients f, unnest(CASE WHEN $2 = 'email' THEN f.phone_covers ELSE f.email_covers END) AS c (id)
+			-- each customer and the one whose notice on the other channel was to tell them:
+			-- themselves, or the same person's other customer_id (shared.go), in whose
+			-- language theirs is written too
+			SELECT f.id AS id, f.id AS by FROM unnest($3::bigint[]) AS f (id)
+			UNION ALL
+			SELECT c.id, f.id FROM recipients f, unnest(CASE WHEN $2 = 'email' THEN f.phone_covers ELSE f.email_covers END) AS c (id)
 			WHERE f.campaign_id = $1 AND f.id = ANY ($3)
 		)
 		INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, fallback, locale, queued_at)
-		SELECT $1, r.id, $2, 'queued', 'worker', true, coalesce(o.locale, ''), now() FROM told CROSS JOIN recipients r
-		LEFT JOIN deliveries o ON o.campaign_id = $1 AND o.recipient_id = r.id AND o.recipient_id = ANY (told.ids) AND o.channel <> $2
-		WHERE r.campaign_id = $1 AND r.id = ANY (told.ids)
-			AND CASE WHEN $2 = 'email' THEN r.email ELSE r.phone END IS NOT NULL
-			-- told on ch by another customer's notice already: not a second one to that address
-			AND CASE WHEN $2 = 'email' THEN r.email_with ELSE r.phone_with END IS NULL
+		SELECT $1, r.id, $2, 'queued', 'worker', true, coalesce(o.locale, ''), now() FROM told
+		JOIN recipients r ON r.campaign_id = $1 AND r.id = told.id
+		LEFT JOIN deliveries o ON o.campaign_id = $1 AND o.recipient_id = told.by AND o.channel <> $2
+		WHERE CASE WHEN $2 = 'email' THEN r.email ELSE r.phone END IS NOT NULL
+			-- unless the same person's notice on ch, which was to tell them, is or will be there:
+			-- not a second one to that address
+			AND NOT EXISTS (SELECT 1 FROM (SELECT CASE WHEN $2 = 'email' THEN r.email_with ELSE r.phone_with END) AS w (id)
+				WHERE w.id IN (SELECT t.id FROM told t)
+					OR EXISTS (SELECT 1 FROM deliveries x WHERE x.campaign_id = $1 AND x.recipient_id = w.id AND x.channel = $2))
 		ORDER BY r.id
 		ON CONFLICT DO NOTHING
 		RETURNING recipient_id`, campaignID, ch, ids)

@@ -48,7 +48,7 @@ var lettersDue = `
 	FROM recipients r
 	WHERE r.campaign_id = $1 AND r.id > $2 AND r.postal IS NOT NULL AND r.purged_at IS NULL AND (
 		$3 = 'all'
-		OR (NOT ` + hasEmail("r.") + ` AND NOT ` + hasPhone("r.") + `)
+		OR (r.email IS NULL AND r.phone IS NULL)
 		OR ($3 = 'fallback'
 			AND EXISTS (SELECT 1 FROM deliveries e
 				WHERE e.campaign_id = r.campaign_id AND ` + theirNotices + `)

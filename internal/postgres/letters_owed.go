@@ -71,7 +71,7 @@ func countOwedLetters(ctx context.Context, q querier, uid uuid.UUID, c *breach.C
 	rows, err := q.Query(ctx, `
 		SELECT locale, country, count(*) FROM recipients
 		WHERE campaign_id = $1 AND postal IS NOT NULL AND purged_at IS NULL
-			AND ($2 = 'all' OR (NOT `+hasEmail("")+` AND NOT `+hasPhone("")+`))
+			AND ($2 = 'all' OR (email IS NULL AND phone IS NULL))
 		GROUP BY locale, country`, uid, policy)
 	if err != nil {
 		return nil, fmt.Errorf("count letters owed: %w", err)

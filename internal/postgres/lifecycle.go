@@ -274,11 +274,11 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		sent    int64
 	)
 	b := &pgx.Batch{}
-	var mergedEmail, mergedSMS, deadEmail, deadSMS int64
-	b.Queue(`SELECT state, spec, recipients, planned_through, planned, merged_email, merged_sms, placeholder_email, placeholder_sms
+	var mergedEmail, mergedSMS, sharedEmail, sharedSMS int64
+	b.Queue(`SELECT state, spec, recipients, planned_through, planned, merged_email, merged_sms, shared_email, shared_sms
 		FROM campaigns WHERE id = $1`, uid).
 		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&state, &spec, &total, &through, &planned, &mergedEmail, &mergedSMS, &deadEmail, &deadSMS)
+			err := row.Scan(&state, &spec, &total, &through, &planned, &mergedEmail, &mergedSMS, &sharedEmail, &sharedSMS)
 			if errors.Is(err, pgx.ErrNoRows) {
 				return breach.Errorf(breach.ENOTFOUND, "campaign %q not found", id)
 			}
@@ -329,8 +329,8 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 	if mergedEmail+mergedSMS > 0 {
 		s.Merged = map[breach.Channel]int64{breach.ChannelEmail: mergedEmail, breach.ChannelSMS: mergedSMS}
 	}
-	if deadEmail+deadSMS > 0 {
-		s.Placeholders = map[breach.Channel]int64{breach.ChannelEmail: deadEmail, breach.ChannelSMS: deadSMS}
+	if sharedEmail+sharedSMS > 0 {
+		s.Shared = map[breach.Channel]int64{breach.ChannelEmail: sharedEmail, breach.ChannelSMS: sharedSMS}
 	}
 	if state == breach.CampaignRunning {
 		s.Workers = &wc

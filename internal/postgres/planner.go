@@ -18,13 +18,12 @@ const rateWindow = 10 * time.Second
 // wantsEmail and wantsSMS are the channel policy (breach.ChannelPolicy, the SQL parameter p)
 // as conditions on a recipients row r: which channels the planner gives a customer. An empty
 // policy is EmailFirst, the default of campaigns stored before policies existed.
-// An address the list gives too many customers to be theirs is no address (hasEmail, shared.go).
 func wantsEmail(p string) string {
-	return `(` + hasEmail("r.") + ` AND (` + p + ` <> 'sms_first' OR NOT ` + hasPhone("r.") + `))`
+	return `(r.email IS NOT NULL AND (` + p + ` <> 'sms_first' OR r.phone IS NULL))`
 }
 
 func wantsSMS(p string) string {
-	return `(` + hasPhone("r.") + ` AND (` + p + ` IN ('sms_first', 'both') OR NOT ` + hasEmail("r.") + `))`
+	return `(r.phone IS NOT NULL AND (` + p + ` IN ('sms_first', 'both') OR r.email IS NULL))`
 }
 
 // plannedEmail and plannedSMS are the channels the planner gives a customer: the policy's, less

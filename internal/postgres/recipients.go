@@ -63,7 +63,7 @@ func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]
 
 var recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
 	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf("recipients") + `, postal,
-	` + customerOf("email_with") + `, ` + customerOf("phone_with") + `, email_with = 0, phone_with = 0 FROM recipients`
+	` + customerOf("email_with") + `, ` + customerOf("phone_with") + ` FROM recipients`
 
 // customerOf is, in SQL, the customer_id of the recipient whose ID the recipients row's column
 // with holds (email_with, phone_with: whose notice tells this customer, shared.go); NULL when
@@ -92,15 +92,13 @@ func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
 		code                   *string
 		postal                 *breach.PostalAddress
 		emailWith, phoneWith   *string
-		emailDead, phoneDead   *bool
 	)
 	if err := row.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
 		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof, &code, &postal,
-		&emailWith, &phoneWith, &emailDead, &phoneDead); err != nil {
+		&emailWith, &phoneWith); err != nil {
 		return nil, err
 	}
 	r.EmailToldWith, r.PhoneToldWith = deref(emailWith), deref(phoneWith)
-	r.EmailPlaceholder, r.PhonePlaceholder = emailDead != nil && *emailDead, phoneDead != nil && *phoneDead
 	if postal != nil {
 		r.Postal = *postal
 	}

@@ -30,22 +30,21 @@ import (
 // breach.ResidenceCount.Failed): the campaign's deliveries are read in the same statement, in
 // one pass grouped by recipient, and only the unreached (a few, in a campaign that went well)
 // are kept to be joined; without, nothing of the deliveries is read.
-var residenceCounts = `
+const residenceCounts = `
 WITH unreached AS MATERIALIZED (
     SELECT recipient_id, bool_or(state = 'suppressed') AS suppressed
-    FROM deliveries WHERE campaign_id = $1 AND $2::boolean
+    FROM (
+        SELECT recipient_id, state FROM deliveries WHERE campaign_id = $1 AND $2::boolean
+        UNION ALL
+        -- the notices that were to tell a customer in their stead: the same person's other
+        -- customer_id's at the address they share (shared.go)
+        SELECT m.id, d.state FROM recipients m
+        JOIN deliveries d ON d.campaign_id = $1
+            AND (d.recipient_id = m.email_with AND d.channel = 'email' OR d.recipient_id = m.phone_with AND d.channel = 'sms')
+        WHERE m.campaign_id = $1 AND $2::boolean AND (m.email_with IS NOT NULL OR m.phone_with IS NOT NULL)
+    ) told
     GROUP BY recipient_id
     HAVING NOT bool_or(state NOT IN ('failed', 'bounced', 'suppressed', 'returned'))
-    UNION ALL
-    -- a customer told only by another's notice at a shared address (shared.go), which failed
-    SELECT m.id, bool_or(d.state = 'suppressed')
-    FROM recipients m
-    JOIN deliveries d ON d.campaign_id = $1
-        AND (d.recipient_id = m.email_with AND d.channel = 'email' OR d.recipient_id = m.phone_with AND d.channel = 'sms')
-    WHERE m.campaign_id = $1 AND $2::boolean AND (m.email_with IS NOT NULL OR m.phone_with IS NOT NULL)
-        AND NOT EXISTS (SELECT 1 FROM deliveries o WHERE o.campaign_id = $1 AND o.recipient_id = m.id)
-    GROUP BY m.id
-    HAVING NOT bool_or(d.state NOT IN ('failed', 'bounced', 'suppressed', 'returned'))
 )
 SELECT country, jurisdiction, region,
        CASE WHEN country NOT IN ('', 'US') THEN ''
@@ -61,7 +60,7 @@ SELECT country, jurisdiction, region,
        count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
 FROM (
     SELECT country, jurisdiction, exposed, reached, suppressed,
-           NOT ` + hasEmail("") + ` AND NOT ` + hasPhone("") + ` AND (postal IS NULL OR NOT $3::boolean) AND purged_at IS NULL AS no_contact,
+           email IS NULL AND phone IS NULL AND (postal IS NULL OR NOT $3::boolean) AND purged_at IS NULL AS no_contact,
            CASE WHEN country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
                               nullif(postal->>'region', ''), '')
@@ -75,7 +74,7 @@ FROM (
         -- the importer gives the address) is in that country: the region of an Italian
         -- address is a province ("MI"), not a US state.
         SELECT CASE WHEN rc.country = '' THEN coalesce(rc.postal->>'country', '') ELSE rc.country END AS country,
-               rc.jurisdiction, rc.exposed, rc.email, rc.phone, rc.email_with, rc.phone_with, rc.postal, rc.purged_at, rc.attributes,
+               rc.jurisdiction, rc.exposed, rc.email, rc.phone, rc.postal, rc.purged_at, rc.attributes,
                u.recipient_id IS NULL AS reached, coalesce(u.suppressed, false) AS suppressed
         FROM recipients rc LEFT JOIN unreached u ON u.recipient_id = rc.id
         WHERE rc.campaign_id = $1
