@@ -340,7 +340,7 @@ func (a *app) campaignRecipientCommand() *cobra.Command {
 			fmt.Fprintf(a.stdout, "Customer %s: %s <%s> %s (locale %s)\n", shown(r.CustomerID), shown(r.Name), shown(r.Email), shown(r.Phone), shown(r.Locale))
 			for _, told := range [][2]string{{"email", r.EmailToldWith}, {"SMS", r.PhoneToldWith}} {
 				if told[1] != "" {
-					fmt.Fprintf(a.stdout, "Told by the %s of %s: the same person at the same address, told once\n", told[0], shown(told[1]))
+					fmt.Fprintf(a.stdout, "By %s, told with %s, the same person at the same address: one notice, if one goes there\n", told[0], shown(told[1]))
 				}
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)

@@ -94,6 +94,15 @@ func TestSend_OnePersonsCustomerIDsAtOneAddressGetOneNotice(t *testing.T) {
 	if want := "A1 email sent  true|S1 email sent  true|A2 email sent A1 true|C1 email sent  true"; strings.Join(rows, "|") != want {
 		t.Errorf("export rows\n%s\nwant\n%s", strings.Join(rows, "|"), want)
 	}
+	// After the purge, the proof of notice for the address as A2's row gave it finds the notice
+	// that told A2 (the second review: "matched, no deliveries").
+	if _, err := w.db.PurgeCampaign(ctx, c.ID, "dpo", testSecret); err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.db.NoticeProof(ctx, c.ID, breach.ChannelEmail, strings.ToUpper(family[:strings.IndexByte(family, '@')])+family[strings.IndexByte(family, '@'):], testSecret)
+	if err != nil || !p.Matched || p.CustomerID != "A2" || len(p.Deliveries) != 1 || p.Deliveries[0].State != breach.DeliverySent {
+		t.Errorf("proof of A2's address: %+v, %v; want matched, A2, the notice sent", p, err)
+	}
 }
 
 // A shared notice that is not sent — suppressed here, failed alike — leaves every customer_id
@@ -211,5 +220,85 @@ func TestSend_NamelessCustomersAtOneAddressAreEachToldAndReported(t *testing.T) 
 	}
 	if s.Merged != nil || s.Shared[breach.ChannelEmail] != 5 {
 		t.Errorf("status merged %v, shared %v; want none merged, 5 shared by email", s.Merged, s.Shared)
+	}
+}
+
+// One person's two customer_ids with their own emails and one phone: when their emails fail one
+// at a time, the fallback is one SMS — the phone's keeper's, naming both — whichever fails first
+// (the second review: the later failure queued a second SMS to the same number).
+func TestFallbacks_OnePersonsEmailsFailingOneAtATimeGetOneSMS(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	list := "customer_id,email,phone,name,country,exposed\n" +
+		"E1,e1." + w.tag + "@example.com,+51987650041,Eva Rios,PE,password\n" +
+		"E2,e2." + w.tag + "@example.com,+51987650041,Eva Rios,PE,payment_card\n"
+	c := w.campaignOf(list, nil)
+	w.start(c)
+	if _, err := w.db.PlanCampaign(ctx, c.ID, 100); err != nil {
+		t.Fatal(err)
+	}
+	worker := "00000000-0000-0000-0000-00000000fa11"
+	if err := w.db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	e1, err := w.db.Recipient(ctx, c.ID, "E1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2, err := w.db.Recipient(ctx, c.ID, "E2")
+	if err != nil || e2.PhoneToldWith != "E1" {
+		t.Fatalf("E2: %+v, %v; want its phone merged into E1's", e2, err)
+	}
+	fail := func(id int64) []int64 {
+		t.Helper()
+		claims, _, _, err := w.db.ClaimRange(ctx, c.ID, breach.ChannelEmail, id, id+1, worker, true, 0)
+		if err != nil || len(claims) != 1 {
+			t.Fatalf("claim: %d claims, %v", len(claims), err)
+		}
+		fallbacks, err := w.db.Record(ctx, c.ID, breach.ChannelEmail, worker, []breach.Outcome{{RecipientID: id, State: breach.DeliveryFailed, Error: "550 5.1.1 no such user"}}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fallbacks
+	}
+	if got := fail(e2.ID); len(got) != 1 || got[0] != e1.ID {
+		t.Errorf("E2's email failed: fallbacks %v, want E1's SMS (the phone's, naming both)", got)
+	}
+	if got := fail(e1.ID); len(got) != 0 {
+		t.Errorf("E1's email failed after: fallbacks %v, want none (the phone's SMS is queued already)", got)
+	}
+	var sms int
+	if err := w.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND channel = 'sms'`, c.ID).Scan(&sms); err != nil || sms != 1 {
+		t.Errorf("%d SMS deliveries (%v), want 1", sms, err)
+	}
+	claims, _, _, err := w.db.ClaimRange(ctx, c.ID, breach.ChannelSMS, 0, 1<<40, worker, false, 0)
+	if err != nil || len(claims) != 1 {
+		t.Fatalf("SMS claims: %d, %v", len(claims), err)
+	}
+	if want := breach.Categories(0).With(breach.CategoryPassword).With(breach.CategoryPaymentCard); claims[0].Recipient.Exposed != want {
+		t.Errorf("the SMS names %v, want %v", claims[0].Recipient.Exposed, want)
+	}
+}
+
+// More customer_ids with one name at one address than one person has — a placeholder name on a
+// placeholder address — are not one person: each is sent their own notice (the second review:
+// 20,000 rows of "CLIENTE" at sinemail@… were merged into one email to a dead mailbox).
+func TestSend_TooManyCustomerIDsWithOneNameAreNotOnePerson(t *testing.T) {
+	w := newWorld(t)
+	dead := "sinemail2." + w.tag + "@example.com"
+	list := "customer_id,email,phone,name,country,exposed\n"
+	for i := range 11 {
+		list += fmt.Sprintf("K%d,%s,,CLIENTE,PE,name\n", i, dead)
+	}
+	c := w.campaignOf(list, nil)
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	s := w.wait(c, time.Minute, "completed", completed)
+	if got := w.received(); got[dead] != 11 {
+		t.Errorf("emails sent %v, want eleven to the shared address", got)
+	}
+	if s.Merged != nil || s.Shared[breach.ChannelEmail] != 11 {
+		t.Errorf("status merged %v, shared %v; want none merged, 11 shared by email", s.Merged, s.Shared)
 	}
 }

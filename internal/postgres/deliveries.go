@@ -148,8 +148,11 @@ func deref(s *string) string {
 // on it and no delivery on it yet, and returns their IDs. A fallback is written in the locale
 // of the delivery it replaces (the locale depends on the customer, not the channel). The
 // customer_ids that notice was to tell too — the same person's (shared.go) — were not told
-// either: each gets a fallback as well, in the same locale, unless their address on ch is
-// merged into another's notice there (one notice per person and address, in the fallback too).
+// either: each gets a fallback as well, in the same locale. Where a customer's address on ch is
+// merged into the same person's other customer_id's notice there, the fallback is that notice
+// (queued once, whichever of them fails first; naming what was exposed under each): one
+// person's two customer_ids at one phone got two SMS when their emails bounced one at a time
+// (the second review).
 func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach.Channel, ids []int64) ([]int64, error) {
 	rows, err := tx.Query(ctx, `
 		WITH told AS (
@@ -160,18 +163,17 @@ func queueFallbacks(ctx context.Context, tx pgx.Tx, campaignID string, ch breach
 			UNION ALL
 			SELECT c.id, f.id FROM recipients f, unnest(CASE WHEN $2 = 'email' THEN f.phone_covers ELSE f.email_covers END) AS c (id)
 			WHERE f.campaign_id = $1 AND f.id = ANY ($3)
+		), targets AS (
+			-- the notice on ch that tells each: their own, or the one it is merged into
+			SELECT DISTINCT ON (1) coalesce(CASE WHEN $2 = 'email' THEN r.email_with ELSE r.phone_with END, r.id) AS id, told.by
+			FROM told JOIN recipients r ON r.campaign_id = $1 AND r.id = told.id
+			WHERE CASE WHEN $2 = 'email' THEN r.email ELSE r.phone END IS NOT NULL
+			ORDER BY 1, 2
 		)
 		INSERT INTO deliveries (campaign_id, recipient_id, channel, state, source, fallback, locale, queued_at)
-		SELECT $1, r.id, $2, 'queued', 'worker', true, coalesce(o.locale, ''), now() FROM told
-		JOIN recipients r ON r.campaign_id = $1 AND r.id = told.id
-		LEFT JOIN deliveries o ON o.campaign_id = $1 AND o.recipient_id = told.by AND o.channel <> $2
-		WHERE CASE WHEN $2 = 'email' THEN r.email ELSE r.phone END IS NOT NULL
-			-- unless the same person's notice on ch, which was to tell them, is or will be there:
-			-- not a second one to that address
-			AND NOT EXISTS (SELECT 1 FROM (SELECT CASE WHEN $2 = 'email' THEN r.email_with ELSE r.phone_with END) AS w (id)
-				WHERE w.id IN (SELECT t.id FROM told t)
-					OR EXISTS (SELECT 1 FROM deliveries x WHERE x.campaign_id = $1 AND x.recipient_id = w.id AND x.channel = $2))
-		ORDER BY r.id
+		SELECT $1, t.id, $2, 'queued', 'worker', true, coalesce(o.locale, ''), now() FROM targets t
+		LEFT JOIN deliveries o ON o.campaign_id = $1 AND o.recipient_id = t.by AND o.channel <> $2
+		ORDER BY t.id
 		ON CONFLICT DO NOTHING
 		RETURNING recipient_id`, campaignID, ch, ids)
 	if err != nil {

@@ -339,9 +339,13 @@ func (db *DB) NoticeProof(ctx context.Context, campaignID string, ch breach.Chan
 	if column == "" {
 		return nil, breach.Errorf(breach.EINVALID, "channel %q: use email or sms", ch)
 	}
+	with := sharedAddressKeys[ch].with
 	p := &breach.NoticeProof{Channel: ch}
 	var rid int64
-	err = db.pool.QueryRow(ctx, `SELECT id, customer_id FROM recipients WHERE campaign_id = $1 AND `+column+` = $2 LIMIT 1`,
+	// The notice that went to the address is the customer's own, or the one theirs was merged
+	// into (the same person's other customer_id, shared.go), which has the same address.
+	err = db.pool.QueryRow(ctx, `SELECT coalesce(`+with+`, id), customer_id FROM recipients
+		WHERE campaign_id = $1 AND `+column+` = $2 ORDER BY id LIMIT 1`,
 		c.ID, addressProof(secret, address)).Scan(&rid, &p.CustomerID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, nil

@@ -13,16 +13,17 @@ import (
 // One notice per person and address (migration 00032). DESIGN: duplicates by address are merged
 // or reported, never sent twice.
 //
-// A customer a CRM holds twice — two customer_ids, one person: the same name, the same email or
-// phone, the same language, country, law and attributes — would get the same notice twice at
-// the same address, each telling part of what was exposed. Those are merged: the earliest
-// (lowest recipient ID: the list's order) keeps the notice, which names what was exposed under
-// each of the IDs (stored on its row, so that a claim reads no other row: ClaimRange); the
-// others are planned nothing on that channel (plannedEmail, plannedSMS) and their record, the
-// status and the export say which notice told them. Should that notice be suppressed or fail
-// for good, each of them gets their own fallback on their other channel, unless that address
-// is merged too (queueFallbacks); a fallback letter and the substitute-notice counts look at
-// the notice that was to tell them (theirNotices, residenceCounts).
+// A customer a CRM holds twice — two customer_ids (up to maxIDsOfOnePerson), one person: the
+// same name, the same email or phone, the same language, country, law and attributes — would get
+// the same notice twice at the same address, each telling part of what was exposed. Those are
+// merged: the earliest (lowest recipient ID: the list's order) keeps the notice, which names
+// what was exposed under each of the IDs (stored on its row, so that a claim reads no other
+// row: ClaimRange); the others are planned nothing on that channel (plannedEmail, plannedSMS)
+// and their record, the status and the export say which notice told them. Should that notice
+// be suppressed or fail for good, each of them gets a fallback on their other channel — one
+// notice again where they share that address too (queueFallbacks); a fallback letter and the
+// substitute-notice counts look at the notice that was to tell them (theirNotices,
+// residenceCounts).
 //
 // Different people at one address — a family's mailbox, a company's, a CRM's placeholder such
 // as sinemail@… — are not merged: each notice greets its own person, in their language, under
@@ -46,6 +47,13 @@ var sharedAddressKeys = map[breach.Channel]struct{ column, key, wants, with, cov
 	breach.ChannelSMS: {column: "phone", key: `r.phone`, wants: wantsSMS("$2"),
 		with: "phone_with", covers: "phone_covers", exposed: "phone_exposed"},
 }
+
+// maxIDsOfOnePerson is how many customer_ids at one address may be one person's. More, with
+// one name, is a placeholder name on a placeholder address (20,000 rows of "CLIENTE" at
+// sinemail@…, the second review: merged, one notice to a dead mailbox counted them all told,
+// and each one's real mobile was never used) — and a group that large made the merge's join
+// quadratic. Such rows are different people as far as anyone can tell: each is sent their own.
+const maxIDsOfOnePerson = 10
 
 // samePerson is, in SQL, what two customer_ids at one address must share to be one person's
 // and be told by one notice: a name (not empty: two nameless rows may be anyone), and
@@ -124,7 +132,7 @@ func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy 
 				SELECT address, person, count(*) AS ids,
 					coalesce(min(id) FILTER (WHERE wanted), min(id)) AS first,
 					array_agg(id ORDER BY id) AS members, bit_or(exposed) AS exposed
-				FROM members WHERE person IS NOT NULL GROUP BY address, person HAVING count(*) > 1
+				FROM members WHERE person IS NOT NULL GROUP BY address, person HAVING count(*) BETWEEN 2 AND $4
 			), marked AS (
 				UPDATE recipients r SET
 					`+k.with+` = CASE WHEN m.id <> p.first THEN p.first END,
@@ -138,7 +146,7 @@ func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy 
 				-- customers at an address that is also a different person's (or a nameless one's)
 				(SELECT count(*) FROM members m LEFT JOIN people p ON p.address = m.address AND p.person = m.person
 					WHERE m.customers > coalesce(p.ids, 1))`,
-			uid, string(policy), ch).Scan(&merged, &shared)
+			uid, string(policy), ch, maxIDsOfOnePerson).Scan(&merged, &shared)
 		if err != nil {
 			return out, fmt.Errorf("merge one person's customer_ids at one address (%s): %w", ch, err)
 		}
