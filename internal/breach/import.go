@@ -160,12 +160,17 @@ func (imp *Import) CountWarnedFields(ws []Warning) {
 			if slices.ContainsFunc(row[:i], func(o Warning) bool { return o.Field == w.Field }) {
 				continue
 			}
-			if imp.WarnedBy == nil {
-				imp.WarnedBy = map[string]int64{}
-			}
-			imp.WarnedBy[w.Field]++
+			imp.AddWarned(w.Field, 1)
 		}
 	}
+}
+
+// AddWarned counts n more rows warned of field in imp.WarnedBy.
+func (imp *Import) AddWarned(field string, n int64) {
+	if imp.WarnedBy == nil {
+		imp.WarnedBy = map[string]int64{}
+	}
+	imp.WarnedBy[field] += n
 }
 
 // WarnedByFields is imp.WarnedBy for people to read (FieldCounts).

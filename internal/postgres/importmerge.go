@@ -194,10 +194,7 @@ func (s *importSession) warnMixedRows(ctx context.Context, imp *breach.Import, d
 	}
 	imp.Warned = min(imp.Warned+warned, imp.Read-imp.Rejected)
 	if total > 0 {
-		if imp.WarnedBy == nil {
-			imp.WarnedBy = map[string]int64{}
-		}
-		imp.WarnedBy["customer_id"] += total
+		imp.AddWarned("customer_id", total)
 	}
 	if n := int64(len(warnings)); total > n {
 		last := warnings[n-1].Line

@@ -41,10 +41,10 @@ import (
 // sharedAddressKeys is, per channel, the SQL expression the addresses are compared by on a
 // recipients row r — email addresses in any letter case (as the suppression list matches
 // them), phone numbers as their E.164 form — and the columns of the decision.
-var sharedAddressKeys = map[breach.Channel]struct{ column, key, wants, with, covers, exposed string }{
-	breach.ChannelEmail: {column: "email", key: `lower(r.email COLLATE "default")`, wants: wantsEmail("$2"),
+var sharedAddressKeys = map[breach.Channel]struct{ key, wants, with, covers, exposed string }{
+	breach.ChannelEmail: {key: `lower(r.email COLLATE "default")`, wants: wantsEmail("$2"),
 		with: "email_with", covers: "email_covers", exposed: "email_exposed"},
-	breach.ChannelSMS: {column: "phone", key: `r.phone`, wants: wantsSMS("$2"),
+	breach.ChannelSMS: {key: `r.phone`, wants: wantsSMS("$2"),
 		with: "phone_with", covers: "phone_covers", exposed: "phone_exposed"},
 }
 
@@ -68,8 +68,9 @@ type SharedAddresses struct {
 }
 
 // mergeSharedAddresses decides, for campaign uid under policy, which customers' notices are
-// merged into another's, forgetting any earlier decision, and counts the addresses shared by
-// different customers. It runs in the approval's transaction, under the campaign's lock.
+// merged into another's, and counts the addresses shared by different customers. It runs once,
+// in the transaction of the approval that completes, under the campaign's lock: an approved
+// campaign never returns to draft, so there is no earlier decision to undo.
 func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy breach.ChannelPolicy) (SharedAddresses, error) {
 	out := SharedAddresses{Merged: map[breach.Channel]int64{}, Shared: map[breach.Channel]int64{}}
 	// The merge's statements are costed over a million-row partition: compiling them took
@@ -81,35 +82,24 @@ func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy 
 	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
 		return out, fmt.Errorf("raise work_mem: %w", err)
 	}
-	// An approval withdrawn by a later import is given again on another list: what the last
-	// one decided is cleared first (a few rows, found by one scan).
-	if _, err := tx.Exec(ctx, `
-		UPDATE recipients SET email_with = NULL, email_covers = NULL, email_exposed = NULL,
-			phone_with = NULL, phone_covers = NULL, phone_exposed = NULL
-		WHERE campaign_id = $1 AND (email_with IS NOT NULL OR email_covers IS NOT NULL
-			OR phone_with IS NOT NULL OR phone_covers IS NOT NULL)`, uid); err != nil {
-		return out, fmt.Errorf("clear shared addresses: %w", err)
-	}
 	// The addresses given more than once, of both channels, in one pass: a few, or none. Its
 	// statistics are taken at once: estimated blind, the joins below were planned for a few
 	// hundred addresses and sorted a hundred thousand on disk (the review's 1M-row list, 10 %
 	// shared: 6.5 s).
-	for _, st := range []string{`
+	if _, err := tx.Exec(ctx, `
 		CREATE TEMP TABLE shared_addresses ON COMMIT DROP AS
 		SELECT channel, address, count(*) AS customers FROM (
-			SELECT 'email' AS channel, ` + sharedAddressKeys[breach.ChannelEmail].key + ` AS address
+			SELECT 'email' AS channel, `+sharedAddressKeys[breach.ChannelEmail].key+` AS address
 			FROM recipients r WHERE r.campaign_id = $1 AND r.email IS NOT NULL
 			UNION ALL
-			SELECT 'sms', r.phone FROM recipients r WHERE r.campaign_id = $1 AND r.phone IS NOT NULL
+			SELECT 'sms', `+sharedAddressKeys[breach.ChannelSMS].key+`
+			FROM recipients r WHERE r.campaign_id = $1 AND r.phone IS NOT NULL
 		) a
-		GROUP BY channel, address HAVING count(*) > 1`, `ANALYZE shared_addresses`} {
-		args := []any{uid}
-		if st == `ANALYZE shared_addresses` {
-			args = nil
-		}
-		if _, err := tx.Exec(ctx, st, args...); err != nil {
-			return out, fmt.Errorf("find shared addresses: %w", err)
-		}
+		GROUP BY channel, address HAVING count(*) > 1`, uid); err != nil {
+		return out, fmt.Errorf("find shared addresses: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `ANALYZE shared_addresses`); err != nil {
+		return out, fmt.Errorf("find shared addresses: %w", err)
 	}
 	rows, err := tx.Query(ctx, `SELECT DISTINCT channel FROM shared_addresses`)
 	if err != nil {
