@@ -116,6 +116,7 @@ type ApproveRequest struct {
 // (breach.ActionApproveRefused): it is the attempt a reviewer of the log wants to see.
 //
 // The approval is of the list version req names, and refused if the list has changed since.
+// Once allowed, it runs to its end even if its asker hangs up (finishing).
 func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, req ApproveRequest) (*breach.Campaign, error) {
 	if err := s.require(ctx, actor, breach.RoleApprover, "Approve", id); err != nil {
 		return nil, err
@@ -143,6 +144,8 @@ func (s *Service) Approve(ctx context.Context, actor breach.Actor, id string, re
 		listVersion = c.ListVersion
 	}
 	defer s.statuses.forget(id)
+	ctx, cancel := finishing(ctx)
+	defer cancel()
 	c, err := s.Store.ApproveCampaign(ctx, id, actor.Name, listVersion, s.Renderer.Digest(), func(c *breach.Campaign, authors []string, approvals []breach.Approval) (int, error) {
 		required := c.RequiredApprovals(s.TwoPersonAlways)
 		if err := c.CheckApproval(actor, required, authors, approvals); err != nil {

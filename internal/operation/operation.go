@@ -246,6 +246,20 @@ func (s *Service) AuditDenied(ctx context.Context, actor breach.Actor, role brea
 	return s.audit(ctx, actor, breach.ActionDenied, id, map[string]any{"attempted": attempted, "role": string(role)})
 }
 
+// maxChangeTime bounds a change that goes on without its asker (finishing).
+const maxChangeTime = time.Hour
+
+// finishing is the context of a change of state that, once asked for and allowed, runs to its
+// end even if the asker hangs up: the approval of a list of tens of millions of customers
+// groups their addresses (about 5 s per million rows when some share one) and a purge deletes
+// them, for longer than a proxy in front of the console waits (nginx: 60 s). With the
+// request's context the proxy's timeout cancelled the change, rolled it back, and the same
+// happened at every try: a list too large could never be approved from the console. It keeps
+// the request's values (the credential the audit rows name) and ends after maxChangeTime.
+func finishing(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), maxChangeTime)
+}
+
 // audit records an action that has happened; failing to record it is an error the door shows,
 // since the action stands without a trace otherwise.
 func (s *Service) audit(ctx context.Context, actor breach.Actor, action, campaignID string, detail map[string]any) error {

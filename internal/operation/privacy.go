@@ -13,7 +13,8 @@ import (
 
 // Purge deletes a finished campaign's personal data now, without waiting for its retention
 // period; the store writes its audit row with it. A campaign already purged answers
-// AlreadyPurged; one still sending is an ECONFLICT error.
+// AlreadyPurged; one still sending is an ECONFLICT error. Once allowed, it runs to its end even
+// if its asker hangs up (finishing).
 func (s *Service) Purge(ctx context.Context, actor breach.Actor, campaignID string) (*breach.PurgeReport, error) {
 	if err := s.require(ctx, actor, breach.RoleOperator, "Purge", campaignID); err != nil {
 		return nil, err
@@ -26,6 +27,8 @@ func (s *Service) Purge(ctx context.Context, actor breach.Actor, campaignID stri
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := finishing(ctx)
+	defer cancel()
 	return s.Store.PurgeCampaign(ctx, cid, actor.Name, secret)
 }
 

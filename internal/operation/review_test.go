@@ -331,6 +331,47 @@ func TestApprove_AnApprovalWaitingOnAnImportIsRefusedOnceItLands(t *testing.T) {
 	}
 }
 
+// An approval runs to its end once asked for, whoever hangs up: a proxy in front of the console
+// gives up on a request after a minute, and the approval of tens of millions of customers takes
+// longer — cancelled with the request, it was rolled back at every try. Here it waits on the
+// campaign's lock while its asker hangs up, and is given once the lock is free.
+func TestApprove_GoesOnWhenItsAskerHangsUp(t *testing.T) {
+	ops, db := service(t)
+	ana := user("ana", breach.RoleApprover)
+	c := draft(t, ops, breach.CLIActor("maker"))
+	holder, err := dbConn(t).Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(context.Background())
+	if _, err := holder.Exec(t.Context(), `SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	asked, hangUp := context.WithCancel(t.Context())
+	approved := make(chan error, 1)
+	go func() {
+		_, err := ops.Approve(asked, ana, c.ID, operation.ApproveRequest{})
+		approved <- err
+	}()
+	waitFor(t, "the approval never waited for the campaign's lock",
+		`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'`)
+	hangUp()
+	time.Sleep(200 * time.Millisecond)
+	if err := holder.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-approved; err != nil {
+		t.Fatalf("the approval whose asker hung up: %v, want it given", err)
+	}
+	got, err := ops.Campaign(t.Context(), ana, c.ID)
+	if err != nil || got.State != breach.CampaignApproved {
+		t.Fatalf("campaign after the approval: %+v, %v; want approved", got, err)
+	}
+	if n := len(auditTrail(t, db, c.ID, breach.ActionCampaignApprove)); n != 1 {
+		t.Errorf("approval audit rows: %d, want 1", n)
+	}
+}
+
 // approved gives actor's approval by req and fails the test unless it approves the campaign.
 func approved(t *testing.T, ops *operation.Service, actor breach.Actor, id string, req operation.ApproveRequest) {
 	t.Helper()
