@@ -246,7 +246,8 @@ func (s *Service) MoveCampaign(ctx context.Context, actor breach.Actor, id strin
 // RequeueFailed sends again the failed notices of a running, paused or completed campaign (which
 // then runs again: postgres.DB.RequeueFailed) on channel ch
 // ("email" or "sms") — after the relay or provider that failed them is fixed — for the
-// customers nothing else has reached; it returns how many were queued.
+// customers nothing else has reached; it returns how many were queued. Once allowed, it runs
+// to its end even if its asker hangs up (finishing: a relay's outage fails millions).
 func (s *Service) RequeueFailed(ctx context.Context, actor breach.Actor, id string, ch breach.Channel) (int64, error) {
 	if err := s.require(ctx, actor, breach.RoleOperator, "RequeueFailed", id); err != nil {
 		return 0, err
@@ -262,6 +263,8 @@ func (s *Service) RequeueFailed(ctx context.Context, actor breach.Actor, id stri
 		return 0, breach.Errorf(breach.EINVALID, "channel %q: only email and sms notices are sent again (letters are printed by people)", breach.Clip(string(ch)))
 	}
 	defer s.statuses.forget(id)
+	ctx, cancel := finishing(ctx)
+	defer cancel()
 	return s.Store.RequeueFailed(ctx, id, actor.Name, ch)
 }
 
