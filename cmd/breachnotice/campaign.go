@@ -338,7 +338,7 @@ func (a *app) campaignRecipientCommand() *cobra.Command {
 			}
 			r := rec.Recipient
 			fmt.Fprintf(a.stdout, "Customer %s: %s <%s> %s (locale %s)\n", shown(r.CustomerID), shown(r.Name), shown(r.Email), shown(r.Phone), shown(r.Locale))
-			for _, told := range [][2]string{{"email", r.EmailToldWith}, {"SMS", r.PhoneToldWith}} {
+			for _, told := range [][2]string{{"email", r.EmailToldWith}, {"SMS", r.PhoneToldWith}, {"letter", r.LetterToldWith}} {
 				if told[1] != "" {
 					fmt.Fprintf(a.stdout, "By %s, told with %s, the same person at the same address: one notice, if one goes there\n", told[0], shown(told[1]))
 				}

@@ -146,8 +146,8 @@ func TestCLI_ApproveSaysWhatItDecidedOfSharedAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("approve: %v\n%s", err, stderr)
 	}
-	for _, want := range []string{"one notice per person and address: 1 customer_ids told by the email, 0 by the SMS",
-		"shared addresses: 21 customers' email and 0 customers' phone are also a different customer's"} {
+	for _, want := range []string{"one notice per person and address: 1 customer_ids told by the email, 0 by the SMS, 0 by the letter",
+		"shared addresses: 21 customers' email, 0 customers' phone and 0 customers' postal address are also a different customer's"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("approve's output lacks %q:\n%s", want, out)
 		}

@@ -233,11 +233,11 @@ func printRelays(w io.Writer, relays []breach.RelayCount) {
 // breach.CampaignStatus.Merged and Shared), when it found any.
 func printSharedAddresses(w io.Writer, s *breach.CampaignStatus) {
 	if m := s.Merged; m != nil {
-		fmt.Fprintf(w, "one notice per person and address: %d customer_ids told by the email, %d by the SMS of the same person's other customer_id\n",
-			m[breach.ChannelEmail], m[breach.ChannelSMS])
+		fmt.Fprintf(w, "one notice per person and address: %d customer_ids told by the email, %d by the SMS, %d by the letter of the same person's other customer_id\n",
+			m[breach.ChannelEmail], m[breach.ChannelSMS], m[breach.ChannelLetter])
 	}
 	if sh := s.Shared; sh != nil {
-		fmt.Fprintf(w, "shared addresses: %d customers' email and %d customers' phone are also a different customer's; each is sent their own notice there (check the list if that is more than families account for: a placeholder address?)\n",
-			sh[breach.ChannelEmail], sh[breach.ChannelSMS])
+		fmt.Fprintf(w, "shared addresses: %d customers' email, %d customers' phone and %d customers' postal address are also a different customer's; each is sent their own notice there (check the list if that is more than families account for: a placeholder address?)\n",
+			sh[breach.ChannelEmail], sh[breach.ChannelSMS], sh[breach.ChannelLetter])
 	}
 }

@@ -39,7 +39,9 @@ type Recipient struct {
 	// EmailToldWith and PhoneToldWith name the customer_id whose notice at the same email
 	// address or phone number tells this customer too — the same person under another
 	// customer_id — naming what was exposed under both (decided when the campaign is
-	// approved). Empty: the customer's own notice.
-	EmailToldWith string `json:"email_told_with,omitempty"`
-	PhoneToldWith string `json:"phone_told_with,omitempty"`
+	// approved). Empty: the customer's own notice. LetterToldWith is the same of letters: the
+	// customer_id whose letter to the same postal address tells this customer too.
+	EmailToldWith  string `json:"email_told_with,omitempty"`
+	PhoneToldWith  string `json:"phone_told_with,omitempty"`
+	LetterToldWith string `json:"letter_told_with,omitempty"`
 }

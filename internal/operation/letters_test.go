@@ -528,7 +528,164 @@ func TestLetters_FallbackFollowsTheSharedNoticeThatFailed(t *testing.T) {
 	for _, row := range readManifest(t, filepath.Join(dir, "manifest.csv"))[1:] {
 		got = append(got, row[0])
 	}
-	if !slices.Equal(got, []string{"SH-1", "SH-2"}) {
-		t.Errorf("letters to %v, want both customers the failed email was to tell", got)
+	// One person at one postal address, as at one email address: one letter, SH-1's, which
+	// tells SH-2 too.
+	if !slices.Equal(got, []string{"SH-1"}) {
+		t.Errorf("letters to %v, want one, to SH-1, for both customer_ids the failed email was to tell", got)
+	}
+	if second, err = ops.Recipient(ctx, actor, c.ID, "SH-2"); err != nil || second.Recipient.LetterToldWith != "SH-1" {
+		t.Errorf("SH-2: %+v, %v; want told by SH-1's letter", second, err)
+	}
+}
+
+// Under letter_policy fallback, the letter of a person's customer_ids at one postal address is
+// owed when any of them is owed one: here the second's own email fails while the first's was
+// sent, and the one letter, the first's, goes for both.
+func TestLetters_OneLetterIsOwedWhenAnyOfItsCustomerIDsIsOwedOne(t *testing.T) {
+	ops, db := service(t)
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	file := bytes.Replace(examples.Campaign, []byte("letter_policy: unreachable"), []byte("letter_policy: fallback"), 1)
+	c, err := ops.CreateCampaign(ctx, actor, "campaign.yaml", bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := "customer_id,name,email,country,address_line1,city,state,postal_code\n" +
+		"FB-1,Robert Miller,rob@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n" +
+		"FB-2,Robert Miller,robert.old@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n"
+	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(list)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PlanCampaign(ctx, c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	worker := "00000000-0000-4000-8000-00000000f0fb"
+	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	due := func() []string {
+		t.Helper()
+		ls, err := db.LettersDue(ctx, c.ID, breach.LettersFallback, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, l := range ls {
+			ids = append(ids, l.Recipient.CustomerID)
+		}
+		return ids
+	}
+	record := func(customer string, state breach.DeliveryState) {
+		t.Helper()
+		rec, err := ops.Recipient(ctx, actor, c.ID, customer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := rec.Recipient.ID
+		if _, _, _, err := db.ClaimRange(ctx, c.ID, breach.ChannelEmail, id, id+1, worker, true, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Record(ctx, c.ID, breach.ChannelEmail, worker, []breach.Outcome{{RecipientID: id, State: state, Error: "550 no such user"}}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("FB-1", breach.DeliverySent)
+	if got := due(); len(got) != 0 {
+		t.Errorf("with both emails sent or on their way: letters due to %v, want none", got)
+	}
+	record("FB-2", breach.DeliveryFailed)
+	if got := due(); !slices.Equal(got, []string{"FB-1"}) {
+		t.Errorf("after FB-2's email failed: letters due to %v, want FB-1's, which tells FB-2 too", got)
+	}
+}
+
+// One person the CRM holds under two customer_ids at one postal address (written in other
+// letter cases and spacing) is printed one letter, naming what was exposed under each; a
+// different person at that address gets their own letter, in their name, and is reported as
+// sharing it (DESIGN: duplicates by address are merged or reported, never sent twice: two
+// letters to one person is postage, and a notice, twice).
+func TestLetters_OnePersonsCustomerIDsAtOnePostalAddressGetOneLetter(t *testing.T) {
+	ops, db := service(t)
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	file := bytes.Replace(examples.Campaign, []byte("letter_policy: unreachable"), []byte("letter_policy: all"), 1)
+	c, err := ops.CreateCampaign(ctx, actor, "campaign.yaml", bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := "customer_id,name,email,country,exposed,address_line1,city,state,postal_code\n" +
+		"L-1,Robert Miller,rob@example.com,US,password,1208 Maple Avenue,Springfield,IL,62704\n" +
+		"L-2,ROBERT MILLER,robert.m@example.com,US,payment_card,1208  maple AVENUE,SPRINGFIELD,IL,62704\n" +
+		"L-3,Carol Miller,carol@example.com,US,email,1208 Maple Avenue,Springfield,IL,62704\n" +
+		"L-4,Dan Solo,dan@example.com,US,email,9 Oak Street,Springfield,IL,62704\n"
+	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(list)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ops.Status(ctx, actor, c.ID)
+	if err != nil || st.Merged[breach.ChannelLetter] != 1 || st.Shared[breach.ChannelLetter] != 3 {
+		t.Errorf("status merged %v, shared %v (%v); want 1 letter merged, 3 customers at a shared postal address", st.Merged, st.Shared, err)
+	}
+	if st.ByChannel[breach.ChannelLetter][breach.DeliveryPending] != 3 {
+		t.Errorf("letters pending %v, want 3", st.ByChannel[breach.ChannelLetter])
+	}
+	for id, want := range map[string]string{"L-1": "", "L-2": "L-1", "L-3": "", "L-4": ""} {
+		rec, err := ops.Recipient(ctx, actor, c.ID, id)
+		if err != nil || rec.Recipient.LetterToldWith != want || rec.Recipient.EmailToldWith != "" {
+			t.Errorf("%s: letter told with %q, email with %q (%v); want %q and none", id, rec.Recipient.LetterToldWith, rec.Recipient.EmailToldWith, err, want)
+		}
+	}
+	due, err := db.LettersDue(ctx, c.ID, breach.LettersAll, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, l := range due {
+		got = append(got, l.Recipient.CustomerID)
+		if l.Recipient.CustomerID == "L-1" {
+			if want := breach.Categories(0).With(breach.CategoryPassword).With(breach.CategoryPaymentCard); l.Recipient.Exposed != want {
+				t.Errorf("L-1's letter names %v, want %v (what was exposed under L-1 and L-2)", l.Recipient.Exposed, want)
+			}
+		}
+	}
+	if !slices.Equal(got, []string{"L-1", "L-3", "L-4"}) {
+		t.Errorf("letters due to %v, want L-1 (for L-2 too), L-3 and L-4", got)
+	}
+	dir := t.TempDir()
+	rep, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil })
+	if err != nil || rep.Printed != 3 {
+		t.Fatalf("letters run: %+v, %v; want 3 printed", rep, err)
+	}
+	if st, err = ops.Status(ctx, actor, c.ID); err != nil || st.ByChannel[breach.ChannelLetter][breach.DeliveryPending] != 0 {
+		t.Errorf("after the run, letters %v (%v): want none pending (L-2 owes none)", st.ByChannel[breach.ChannelLetter], err)
+	}
+	// The export gives L-2 the letter that told them, naming whose it is.
+	var export bytes.Buffer
+	if _, err := ops.Export(ctx, actor, c.ID, func(*breach.Campaign) (io.Writer, error) { return &export, nil }); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&export).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := 0
+	for _, row := range rows[1:] {
+		if row[0] == "L-2" && slices.Contains(row, "letter") {
+			if row[len(row)-1] != "L-1" || row[len(row)-2] != notice.Reference(testSecret, c.ID, "L-1") {
+				t.Errorf("L-2's letter row %q, want told_with L-1 and L-1's reference", row)
+			}
+			told++
+		}
+	}
+	if told != 1 {
+		t.Errorf("L-2 has %d letter rows in the export, want 1 (L-1's letter):\n%s", told, export.String())
 	}
 }

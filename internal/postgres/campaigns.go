@@ -191,20 +191,20 @@ func (db *DB) ApproveCampaign(ctx context.Context, id, actor, listVersion, templ
 			c.ApprovedTemplates = templates
 			// The list and the channel policy are final now: one person's customer_ids at
 			// one address are told by one notice there (shared.go).
-			shared, err := mergeSharedAddresses(ctx, tx, uid, c.Channels)
+			shared, err := mergeSharedAddresses(ctx, tx, uid, c.Channels, c.LetterPolicy())
 			if err != nil {
 				return err
 			}
-			merged := shared.Merged
-			why["merged_email"], why["merged_sms"] = merged[breach.ChannelEmail], merged[breach.ChannelSMS]
-			why["shared_email"], why["shared_sms"] = shared.Shared[breach.ChannelEmail], shared.Shared[breach.ChannelSMS]
+			for _, ch := range mergedChannels {
+				why["merged_"+string(ch)], why["shared_"+string(ch)] = shared.Merged[ch], shared.Shared[ch]
+			}
 			err = tx.QueryRow(ctx, `
 				UPDATE campaigns SET state = 'approved', approved_by = $2, approved_at = now(), updated_at = now(),
 					recipients = $3, templates_digest = nullif($4, ''), merged_email = $5, merged_sms = $6,
-					shared_email = $7, shared_sms = $8
+					merged_letter = $7, shared_email = $8, shared_sms = $9, shared_letter = $10
 				WHERE id = $1 RETURNING state, approved_by, approved_at`, uid, actor, recipients, templates,
-				merged[breach.ChannelEmail], merged[breach.ChannelSMS],
-				shared.Shared[breach.ChannelEmail], shared.Shared[breach.ChannelSMS],
+				shared.Merged[breach.ChannelEmail], shared.Merged[breach.ChannelSMS], shared.Merged[breach.ChannelLetter],
+				shared.Shared[breach.ChannelEmail], shared.Shared[breach.ChannelSMS], shared.Shared[breach.ChannelLetter],
 			).Scan(&c.State, &c.ApprovedBy, &c.ApprovedAt)
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23514" && pgErr.ConstraintName == "" && strings.Contains(pgErr.Message, "two approvers") {

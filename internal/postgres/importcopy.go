@@ -188,7 +188,7 @@ func detach(row *breach.ImportRow) (breach.ImportRow, int) {
 	// Never set by an import, but cloned all the same: TestDetach_SharesNoStringWithItsRecord
 	// holds detach to every string field of ImportRow.
 	r.CampaignID, r.EnrolmentCode, r.EmailProof, r.PhoneProof = c(r.CampaignID), c(r.EnrolmentCode), c(r.EmailProof), c(r.PhoneProof)
-	r.EmailToldWith, r.PhoneToldWith = c(r.EmailToldWith), c(r.PhoneToldWith)
+	r.EmailToldWith, r.PhoneToldWith, r.LetterToldWith = c(r.EmailToldWith), c(r.PhoneToldWith), c(r.LetterToldWith)
 	p := &r.Postal
 	p.Line1, p.Line2, p.Line3, p.City, p.Region, p.PostalCode, p.Country =
 		c(p.Line1), c(p.Line2), c(p.Line3), c(p.City), c(p.Region), c(p.PostalCode), c(p.Country)

@@ -29,32 +29,46 @@ func (db *DB) PrepareLetters(ctx context.Context, id string) (*breach.Campaign, 
 }
 
 // theirNotices is, in SQL, whether deliveries row e is one of the email and SMS notices that
-// tell the customer of recipients row r: theirs, or another customer's at the address they
+// tell the customer of recipients row x: theirs, or another customer's at the address they
 // share (shared.go), which told them in their stead.
-const theirNotices = `(e.recipient_id = r.id AND e.channel IN ('email', 'sms')
-	OR e.recipient_id = r.email_with AND e.channel = 'email' OR e.recipient_id = r.phone_with AND e.channel = 'sms')`
+func theirNotices(x string) string {
+	return `(e.recipient_id = ` + x + `.id AND e.channel IN ('email', 'sms')
+	OR e.recipient_id = ` + x + `.email_with AND e.channel = 'email' OR e.recipient_id = ` + x + `.phone_with AND e.channel = 'sms')`
+}
+
+// owedLetter is, in SQL, whether the customer of recipients row x is owed a letter under the
+// policy ($3, breach.LetterPolicy): anyone (all), one reachable by no other way, or (fallback)
+// one whose email and SMS notices (theirNotices) all ended for good (bounced, failed,
+// suppressed), one at least made.
+func owedLetter(x string) string {
+	return `($3 = 'all'
+		OR (` + x + `.email IS NULL AND ` + x + `.phone IS NULL)
+		OR ($3 = 'fallback'
+			AND EXISTS (SELECT 1 FROM deliveries e
+				WHERE e.campaign_id = ` + x + `.campaign_id AND ` + theirNotices(x) + `)
+			AND NOT EXISTS (SELECT 1 FROM deliveries e
+				WHERE e.campaign_id = ` + x + `.campaign_id AND ` + theirNotices(x) + `
+					AND e.state NOT IN ('bounced', 'failed', 'suppressed'))))`
+}
 
 // lettersDue selects, after a recipient ID and in ID order, the recipients of a campaign owed
-// a letter under the policy ($3, breach.LetterPolicy): with a postal address, not purged, and
-// either reachable by no other way, or (all) anyone, or (fallback) whose email and SMS
-// notices (theirNotices) all ended for good (bounced, failed, suppressed), one at least made.
-// A recipient who has a letter already stays in every run (a run is repeatable). Each row ends
-// with the recipient's pool code and the state of their letter (” when none).
+// a letter (owedLetter) with a postal address, not purged — or whose letter tells another
+// customer_id of theirs owed one (letter_covers: the same person at the same postal address,
+// shared.go), its letter then naming what was exposed under each (letter_exposed); a customer
+// told by another's letter (letter_with) is owed none of their own. A recipient who has a
+// letter already stays in every run (a run is repeatable). Each row ends with the recipient's
+// pool code and the state of their letter (” when none).
 var lettersDue = `
 	SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
-		exposed, attributes, updated_at, postal, ` + enrolmentCodeOf("r") + `,
+		coalesce(r.letter_exposed, r.exposed), attributes, updated_at, postal, ` + enrolmentCodeOf("r") + `,
 		coalesce((SELECT l.state FROM deliveries l
 			WHERE l.campaign_id = r.campaign_id AND l.recipient_id = r.id AND l.channel = 'letter'), '')
 	FROM recipients r
 	WHERE r.campaign_id = $1 AND r.id > $2 AND r.postal IS NOT NULL AND r.purged_at IS NULL AND (
-		$3 = 'all'
-		OR (r.email IS NULL AND r.phone IS NULL)
-		OR ($3 = 'fallback'
-			AND EXISTS (SELECT 1 FROM deliveries e
-				WHERE e.campaign_id = r.campaign_id AND ` + theirNotices + `)
-			AND NOT EXISTS (SELECT 1 FROM deliveries e
-				WHERE e.campaign_id = r.campaign_id AND ` + theirNotices + `
-					AND e.state NOT IN ('bounced', 'failed', 'suppressed')))
+		r.letter_with IS NULL AND (` + owedLetter("r") + `
+			OR r.letter_covers IS NOT NULL AND EXISTS (SELECT 1 FROM recipients m
+				WHERE m.campaign_id = r.campaign_id AND m.id = ANY (r.letter_covers) AND m.purged_at IS NULL
+					AND ` + owedLetter("m") + `))
 		OR EXISTS (SELECT 1 FROM deliveries l
 			WHERE l.campaign_id = r.campaign_id AND l.recipient_id = r.id AND l.channel = 'letter'))
 	ORDER BY r.id

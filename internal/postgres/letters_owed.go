@@ -66,11 +66,12 @@ func (o *owedLetters) addPending(ctx context.Context, q querier, uid uuid.UUID, 
 }
 
 // countOwedLetters counts the letters campaign c's list owes under policy, per notice locale
-// (negotiated as a letters run does).
+// (negotiated as a letters run does). A customer told by the same person's letter to the same
+// address (letter_with, shared.go) is owed none.
 func countOwedLetters(ctx context.Context, q querier, uid uuid.UUID, c *breach.Campaign, policy breach.LetterPolicy) ([]owedCount, error) {
 	rows, err := q.Query(ctx, `
 		SELECT locale, country, count(*) FROM recipients
-		WHERE campaign_id = $1 AND postal IS NOT NULL AND purged_at IS NULL
+		WHERE campaign_id = $1 AND postal IS NOT NULL AND purged_at IS NULL AND letter_with IS NULL
 			AND ($2 = 'all' OR (email IS NULL AND phone IS NULL))
 		GROUP BY locale, country`, uid, policy)
 	if err != nil {

@@ -274,11 +274,12 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		sent    int64
 	)
 	b := &pgx.Batch{}
-	var mergedEmail, mergedSMS, sharedEmail, sharedSMS int64
-	b.Queue(`SELECT state, spec, recipients, planned_through, planned, merged_email, merged_sms, shared_email, shared_sms
+	var merged, shared [3]int64 // of mergedChannels
+	b.Queue(`SELECT state, spec, recipients, planned_through, planned, merged_email, merged_sms, merged_letter,
+			shared_email, shared_sms, shared_letter
 		FROM campaigns WHERE id = $1`, uid).
 		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&state, &spec, &total, &through, &planned, &mergedEmail, &mergedSMS, &sharedEmail, &sharedSMS)
+			err := row.Scan(&state, &spec, &total, &through, &planned, &merged[0], &merged[1], &merged[2], &shared[0], &shared[1], &shared[2])
 			if errors.Is(err, pgx.ErrNoRows) {
 				return breach.Errorf(breach.ENOTFOUND, "campaign %q not found", id)
 			}
@@ -326,12 +327,7 @@ func (db *DB) campaignStatus(ctx context.Context, q statusReader, uid uuid.UUID,
 		}
 	}
 	s.Total, s.PossibleDuplicates, s.QuietHours, s.Relays = total, dups, quiet, relays
-	if mergedEmail+mergedSMS > 0 {
-		s.Merged = map[breach.Channel]int64{breach.ChannelEmail: mergedEmail, breach.ChannelSMS: mergedSMS}
-	}
-	if sharedEmail+sharedSMS > 0 {
-		s.Shared = map[breach.Channel]int64{breach.ChannelEmail: sharedEmail, breach.ChannelSMS: sharedSMS}
-	}
+	s.Merged, s.Shared = channelCounts(merged), channelCounts(shared)
 	if state == breach.CampaignRunning {
 		s.Workers = &wc
 	}
@@ -369,4 +365,17 @@ type deliveryCount struct {
 	State   breach.DeliveryState
 	Locale  string
 	N       int64
+}
+
+// channelCounts is a count per channel of mergedChannels as the status gives it: nil when all
+// are nought, else every channel's, nought or not.
+func channelCounts(n [3]int64) map[breach.Channel]int64 {
+	if n == [3]int64{} {
+		return nil
+	}
+	m := make(map[breach.Channel]int64, len(mergedChannels))
+	for i, ch := range mergedChannels {
+		m[ch] = n[i]
+	}
+	return m
 }

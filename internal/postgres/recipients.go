@@ -63,10 +63,10 @@ func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]
 
 var recipientSelect = `SELECT id, campaign_id, customer_id, email, phone, name, locale, country, jurisdiction,
 	exposed, attributes, updated_at, purged_at IS NOT NULL, email_proof, phone_proof, ` + enrolmentCodeOf("recipients") + `, postal,
-	` + customerOf("email_with") + `, ` + customerOf("phone_with") + ` FROM recipients`
+	` + customerOf("email_with") + `, ` + customerOf("phone_with") + `, ` + customerOf("letter_with") + ` FROM recipients`
 
 // customerOf is, in SQL, the customer_id of the recipient whose ID the recipients row's column
-// with holds (email_with, phone_with: whose notice tells this customer, shared.go); NULL when
+// with holds (email_with, phone_with, letter_with: whose notice tells this customer, shared.go); NULL when
 // none.
 func customerOf(with string) string {
 	return `CASE WHEN recipients.` + with + ` IS NOT NULL THEN (SELECT x.customer_id FROM recipients x
@@ -92,13 +92,14 @@ func scanRecipient(row pgx.CollectableRow) (*breach.Recipient, error) {
 		code                   *string
 		postal                 *breach.PostalAddress
 		emailWith, phoneWith   *string
+		letterWith             *string
 	)
 	if err := row.Scan(&r.ID, &r.CampaignID, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
 		&r.Jurisdiction, &exposed, &r.Attributes, &r.UpdatedAt, &r.Purged, &emailProof, &phoneProof, &code, &postal,
-		&emailWith, &phoneWith); err != nil {
+		&emailWith, &phoneWith, &letterWith); err != nil {
 		return nil, err
 	}
-	r.EmailToldWith, r.PhoneToldWith = deref(emailWith), deref(phoneWith)
+	r.EmailToldWith, r.PhoneToldWith, r.LetterToldWith = deref(emailWith), deref(phoneWith), deref(letterWith)
 	if postal != nil {
 		r.Postal = *postal
 	}

@@ -36,12 +36,13 @@ WITH unreached AS MATERIALIZED (
     FROM (
         SELECT recipient_id, state FROM deliveries WHERE campaign_id = $1 AND $2::boolean
         UNION ALL
-        -- the notices that were to tell a customer in their stead: the same person's other
-        -- customer_id's at the address they share (shared.go)
+        -- the notices and letters that were to tell a customer in their stead: the same
+        -- person's other customer_id's at the address they share (shared.go)
         SELECT m.id, d.state FROM recipients m
         JOIN deliveries d ON d.campaign_id = $1
-            AND (d.recipient_id = m.email_with AND d.channel = 'email' OR d.recipient_id = m.phone_with AND d.channel = 'sms')
-        WHERE m.campaign_id = $1 AND $2::boolean AND (m.email_with IS NOT NULL OR m.phone_with IS NOT NULL)
+            AND (d.recipient_id = m.email_with AND d.channel = 'email' OR d.recipient_id = m.phone_with AND d.channel = 'sms'
+                OR d.recipient_id = m.letter_with AND d.channel = 'letter')
+        WHERE m.campaign_id = $1 AND $2::boolean AND (m.email_with IS NOT NULL OR m.phone_with IS NOT NULL OR m.letter_with IS NOT NULL)
     ) told
     GROUP BY recipient_id
     HAVING NOT bool_or(state NOT IN ('failed', 'bounced', 'suppressed', 'returned'))

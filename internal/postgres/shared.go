@@ -25,6 +25,11 @@ import (
 // substitute-notice counts look at the notice that was to tell them (theirNotices,
 // residenceCounts).
 //
+// Letters are decided alike, at one postal address (postalKey), when the campaign sends any: one
+// person's customer_ids there are printed one letter, the earliest's the letter policy owes one
+// from the start (else the earliest's), naming what was exposed under each (letter_exposed); it
+// is owed when any of them is (lettersDue), and the others are owed none (countOwedLetters).
+//
 // Different people at one address — a family's mailbox, a company's, a CRM's placeholder such
 // as sinemail@… — are not merged: each notice greets its own person, in their language, under
 // their law, with their code and reference, and a notice naming one person's data to another
@@ -40,13 +45,27 @@ import (
 
 // sharedAddressKeys is, per channel, the SQL expression the addresses are compared by on a
 // recipients row r — email addresses in any letter case (as the suppression list matches
-// them), phone numbers as their E.164 form — and the columns of the decision.
+// them), phone numbers as their E.164 form, postal addresses as postalKey spells them — which
+// customers the policy ($2: the channel policy, or for letters the letter policy) sends that
+// channel to from the start, and the columns of the decision.
 var sharedAddressKeys = map[breach.Channel]struct{ key, wants, with, covers, exposed string }{
 	breach.ChannelEmail: {key: `lower(r.email COLLATE "default")`, wants: wantsEmail("$2"),
 		with: "email_with", covers: "email_covers", exposed: "email_exposed"},
 	breach.ChannelSMS: {key: `r.phone`, wants: wantsSMS("$2"),
 		with: "phone_with", covers: "phone_covers", exposed: "phone_exposed"},
+	breach.ChannelLetter: {key: postalKey, wants: `($2 = 'all' OR r.email IS NULL AND r.phone IS NULL)`,
+		with: "letter_with", covers: "letter_covers", exposed: "letter_exposed"},
 }
+
+// postalKey is, in SQL, a recipients row r's postal address as two letters to it are compared:
+// each part in any letter case with its spaces collapsed, the postal code without spaces, the
+// country code. The parts are kept apart (a unit separator between them), so that a street
+// moved to the next line is another address — the print would differ too. Nothing more is
+// normalised: "Calle 5" and "C/ 5" are two addresses, each sent its letter, as before.
+const postalKey = `concat_ws(chr(31), upper(r.postal->>'country'), upper(replace(r.postal->>'postal_code', ' ', '')),
+	lower(regexp_replace(btrim(r.postal->>'line1'), '\s+', ' ', 'g')), lower(regexp_replace(btrim(r.postal->>'line2'), '\s+', ' ', 'g')),
+	lower(regexp_replace(btrim(r.postal->>'line3'), '\s+', ' ', 'g')), lower(regexp_replace(btrim(r.postal->>'city'), '\s+', ' ', 'g')),
+	lower(regexp_replace(btrim(r.postal->>'region'), '\s+', ' ', 'g')))`
 
 // maxIDsOfOnePerson is how many customer_ids at one address may be one person's. More, with
 // one name, is a placeholder name on a placeholder address (20,000 rows of "CLIENTE" at
@@ -67,11 +86,16 @@ type SharedAddresses struct {
 	Merged, Shared map[breach.Channel]int64
 }
 
-// mergeSharedAddresses decides, for campaign uid under policy, which customers' notices are
-// merged into another's, and counts the addresses shared by different customers. It runs once,
-// in the transaction of the approval that completes, under the campaign's lock: an approved
-// campaign never returns to draft, so there is no earlier decision to undo.
-func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy breach.ChannelPolicy) (SharedAddresses, error) {
+// mergedChannels are the channels whose shared addresses the approval decides, in the order
+// the campaign's columns and the approval's audit row list them.
+var mergedChannels = []breach.Channel{breach.ChannelEmail, breach.ChannelSMS, breach.ChannelLetter}
+
+// mergeSharedAddresses decides, for campaign uid under its channel policy and letter policy,
+// which customers' notices (and letters) are merged into another's, and counts the addresses
+// shared by different customers. It runs once, in the transaction of the approval that
+// completes, under the campaign's lock: an approved campaign never returns to draft, so there
+// is no earlier decision to undo. A campaign that sends no letters decides nothing of theirs.
+func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy breach.ChannelPolicy, letters breach.LetterPolicy) (SharedAddresses, error) {
 	out := SharedAddresses{Merged: map[breach.Channel]int64{}, Shared: map[breach.Channel]int64{}}
 	// The merge's statements are costed over a million-row partition: compiling them took
 	// longer than running them. Their sorts and hashes of the shared addresses' customers
@@ -94,8 +118,11 @@ func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy 
 			UNION ALL
 			SELECT 'sms', `+sharedAddressKeys[breach.ChannelSMS].key+`
 			FROM recipients r WHERE r.campaign_id = $1 AND r.phone IS NOT NULL
+			UNION ALL
+			SELECT 'letter', `+sharedAddressKeys[breach.ChannelLetter].key+`
+			FROM recipients r WHERE r.campaign_id = $1 AND r.postal IS NOT NULL AND $2
 		) a
-		GROUP BY channel, address HAVING count(*) > 1`, uid); err != nil {
+		GROUP BY channel, address HAVING count(*) > 1`, uid, letters != breach.LettersNone); err != nil {
 		return out, fmt.Errorf("find shared addresses: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `ANALYZE shared_addresses`); err != nil {
@@ -111,6 +138,10 @@ func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy 
 	}
 	for _, ch := range channels {
 		k := sharedAddressKeys[breach.Channel(ch)]
+		p := string(policy)
+		if breach.Channel(ch) == breach.ChannelLetter {
+			p = string(letters)
+		}
 		var merged, shared int64
 		err := tx.QueryRow(ctx, `
 			WITH members AS MATERIALIZED (
@@ -136,7 +167,7 @@ func mergeSharedAddresses(ctx context.Context, tx pgx.Tx, uid uuid.UUID, policy 
 				-- customers at an address that is also a different person's (or a nameless one's)
 				(SELECT count(*) FROM members m LEFT JOIN people p ON p.address = m.address AND p.person = m.person
 					WHERE m.customers > coalesce(p.ids, 1))`,
-			uid, string(policy), ch, maxIDsOfOnePerson).Scan(&merged, &shared)
+			uid, p, ch, maxIDsOfOnePerson).Scan(&merged, &shared)
 		if err != nil {
 			return out, fmt.Errorf("merge one person's customer_ids at one address (%s): %w", ch, err)
 		}

@@ -388,6 +388,9 @@ func (db *DB) ExportDeliveries(ctx context.Context, campaignID string, fn func(*
 			UNION ALL
 			SELECT d.*, (SELECT x.customer_id FROM recipients x WHERE x.campaign_id = $1 AND x.id = d.recipient_id) FROM deliveries d
 			WHERE r.phone_with IS NOT NULL AND d.campaign_id = $1 AND d.recipient_id = r.phone_with AND d.channel = 'sms'
+			UNION ALL
+			SELECT d.*, (SELECT x.customer_id FROM recipients x WHERE x.campaign_id = $1 AND x.id = d.recipient_id) FROM deliveries d
+			WHERE r.letter_with IS NOT NULL AND d.campaign_id = $1 AND d.recipient_id = r.letter_with AND d.channel = 'letter'
 		) d
 		WHERE r.campaign_id = $1 ORDER BY r.id`, uid)
 	if err != nil {
