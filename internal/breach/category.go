@@ -127,6 +127,16 @@ var categoryAliases = map[string]Category{
 	"카드번호": CategoryPaymentCard, "신용카드": CategoryPaymentCard, "계좌번호": CategoryBankAccount,
 	"비밀번호": CategoryPassword, "보안질문": CategorySecurityQA, "통화기록": CategoryCallRecords, "위치정보": CategoryLocation,
 	"유심": CategorySIM, "유심정보": CategorySIM,
+	// More wordings of the shipped languages, from a review's lists: each rejected its row.
+	"이메일_주소": CategoryEmail, "전자우편_주소": CategoryEmail, "전자우편": CategoryEmail, "휴대폰_번호": CategoryPhone,
+	"휴대전화번호": CategoryPhone, "adresse_électronique": CategoryEmail, "adresse_electronique": CategoryEmail,
+	"adresse_mail": CategoryEmail, "numéro_de_passeport": CategoryPassport, "numero_de_passeport": CategoryPassport,
+	"question_secrète": CategorySecurityQA, "question_secrete": CategorySecurityQA, "questions_secrètes": CategorySecurityQA,
+	"journal_d_appels": CategoryCallRecords, "journaux_d_appels": CategoryCallRecords,
+	"dirección_de_correo_electrónico": CategoryEmail, "direccion_de_correo_electronico": CategoryEmail,
+	"número_de_celular": CategoryPhone, "numero_de_celular": CategoryPhone, "pregunta_de_seguridad": CategorySecurityQA,
+	"pregunta_secreta": CategorySecurityQA, "número_de_pasaporte": CategoryPassport, "numero_de_pasaporte": CategoryPassport,
+	"email_addresses": CategoryEmail, "phone_numbers": CategoryPhone, "sim_card": CategorySIM, "sim_cards": CategorySIM,
 }
 
 // String returns the category's canonical name, as written in customer lists and templates.

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/plaintext"
 )
 
@@ -58,6 +59,9 @@ var fieldNames = map[string]field{
 	"region":        fieldRegion,
 	"postal_code":   fieldPostalCode,
 	"-":             fieldIgnore,
+	// Only for --map: a column kept as the list's own (an attribute), not read as a field
+	// its header looks like (see looksExposed).
+	"attribute": fieldAttribute,
 }
 
 // headerAliases are the other names customer lists give the known fields, after
@@ -128,6 +132,62 @@ var weakAliases = map[string]field{
 	"고객번호": fieldCustomerID, "고객_id": fieldCustomerID, "고객id": fieldCustomerID, "회원번호": fieldCustomerID,
 	"이메일": fieldEmail, "전화번호": fieldPhone, "이름": fieldName, "성명": fieldName, "고객명": fieldName, "성": fieldLastName,
 	"언어": fieldLocale, "우편번호": fieldPostalCode,
+	// The exposed categories under the headers lists give them in the shipped languages and
+	// as breach tools export them: under "Datos expuestos" or "노출항목" the column was an
+	// attribute, and every customer was told the campaign's default categories — nobody that
+	// their password was exposed (a review's critical finding). See also looksExposed.
+	"exposed_categories": fieldExposed, "exposed_data_types": fieldExposed, "exposed_information": fieldExposed,
+	"information_exposed": fieldExposed, "data_categories": fieldExposed, "compromised_data": fieldExposed,
+	"breached_data": fieldExposed, "affected_data": fieldExposed, "data_elements": fieldExposed, "exposed_fields": fieldExposed,
+	"datos_expuestos": fieldExposed, "datos_comprometidos": fieldExposed, "datos_afectados": fieldExposed,
+	"datos_filtrados": fieldExposed, "categorías": fieldExposed, "categorias": fieldExposed,
+	"données_exposées": fieldExposed, "donnees_exposees": fieldExposed, "données_concernées": fieldExposed,
+	"donnees_concernees": fieldExposed, "données_compromises": fieldExposed, "catégories": fieldExposed,
+	"노출항목": fieldExposed, "노출_항목": fieldExposed, "유출항목": fieldExposed, "유출_항목": fieldExposed,
+	"유출정보": fieldExposed, "유출_정보": fieldExposed, "노출정보": fieldExposed, "노출_정보": fieldExposed,
+	// The state and ZIP code as Salesforce (Mailing/Billing/Shipping State/Province) and
+	// HubSpot (State/Region) export them: 600 Californians were told no California notice, and
+	// the Attorney General's obligation was missing from the regulator report.
+	"mailing_state_province": fieldState, "billing_state_province": fieldState, "shipping_state_province": fieldState,
+	"other_state_province": fieldState, "state_region": fieldState, "state_or_province": fieldState,
+	"mailing_zip_postal_code": fieldPostalCode, "billing_zip_postal_code": fieldPostalCode,
+	"shipping_zip_postal_code": fieldPostalCode, "zip_postal_code": fieldPostalCode, "postal_zip_code": fieldPostalCode,
+	// Phones and languages under more of the shipped languages' headers: a customer with only
+	// a phone under "연락처" was refused as having none.
+	"연락처": fieldPhone, "휴대전화번호": fieldPhone, "핸드폰번호": fieldPhone, "이동전화": fieldPhone,
+	"teléfono_móvil": fieldPhone, "telefono_movil": fieldPhone, "número_de_celular": fieldPhone, "numero_de_celular": fieldPhone,
+	"nro_celular": fieldPhone, "telefono_celular": fieldPhone, "teléfono_celular": fieldPhone,
+	"portable": fieldPhone, "téléphone_portable": fieldPhone, "telephone_portable": fieldPhone, "tél_mobile": fieldPhone,
+	"numéro_de_mobile": fieldPhone, "numero_de_mobile": fieldPhone, "numéro_de_portable": fieldPhone,
+	"primary_phone": fieldPhone, "contact_number": fieldPhone, "phone_mobile": fieldPhone,
+	"idioma_preferido": fieldLocale, "langue_préférée": fieldLocale, "langue_preferee": fieldLocale, "선호_언어": fieldLocale,
+	"language_preference": fieldLocale, "communication_language": fieldLocale, "idioma_de_contacto": fieldLocale,
+	"locale_code": fieldLocale,
+}
+
+// exposedStems are what a header holds when its column lists what was exposed, in the shipped
+// languages (looksExposed).
+var exposedStems = []string{"expos", "expuest", "compromis", "comprometid", "breached", "leaked", "filtrad", "노출", "유출"}
+
+// looksExposed returns the first column kept as an attribute whose header says it lists what
+// was exposed, when no column is read as the exposed categories; -1 when there is none. Such a
+// list would tell every customer the campaign's default categories — not what its column says
+// — so the import is refused until --map says which the column is.
+func looksExposed(c *columns, mapped []bool) int {
+	if c.index[fieldExposed] >= 0 {
+		return -1
+	}
+	for i, name := range c.names {
+		if c.kind[i] != fieldAttribute || mapped[i] {
+			continue
+		}
+		for _, stem := range exposedStems {
+			if strings.Contains(name, stem) {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // columns maps each column of a list to the field it holds.
@@ -274,6 +334,10 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 	}
 	if c.index[fieldCustomerID] < 0 {
 		return c, fmt.Errorf("header: no customer_id column %s; name one customer_id or use --map COLUMN=customer_id", describeHeader(header, line))
+	}
+	if i := looksExposed(&c, mapped); i >= 0 {
+		return c, fmt.Errorf("header: column %d (%q) looks like the data exposed, but no column is read as the exposed categories, so every customer would be told the campaign's default ones: --map %q=exposed reads it as them (one or more categories per row), --map %q=attribute keeps it as a column of the list",
+			i+1, breach.Clip(header[i]), header[i], header[i])
 	}
 	if c.index[fieldEmail] < 0 && c.index[fieldPhone] < 0 && c.index[fieldAddress1] < 0 {
 		return c, fmt.Errorf("header: neither an email, a phone nor an address_line1 column %s; use --map COLUMN=email, --map COLUMN=phone or --map COLUMN=address_line1", describeHeader(header, line))

@@ -215,10 +215,14 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	case strings.IndexByte(r.CustomerID, '+') > 0 && excelNumber.MatchString(r.CustomerID):
 		// Customers whose IDs the spreadsheet rounded alike would be merged into one.
 		errs.add("customer_id", "%q is a number mangled by a spreadsheet (scientific notation): customers whose IDs it rounded alike would be taken for one; export the column as text", r.CustomerID)
-	case len(r.CustomerID) <= 7 && strings.IndexByte(r.CustomerID, '-') > 0 && excelDate.MatchString(r.CustomerID):
+	case mayBeExcelDate(r.CustomerID) && excelDate.MatchString(r.CustomerID):
 		// 3-15 and 03-15, two customers, were both 15-Mar, and one customer: one was never
 		// told, the other told of the first's password.
 		errs.add("customer_id", "%q is a date a spreadsheet made of an ID (Excel turns IDs such as 3-15 into 15-Mar): customers whose IDs became the same date would be taken for one; format the column as text and export the list again from the source", r.CustomerID)
+	case excelRounded(r.CustomerID):
+		// An ICCID of 19 digits saved by Excel keeps 15 and zeros: eight prepaid customers
+		// were two, six never told. A workbook's number cell is refused alike (sheet.go).
+		errs.add("customer_id", "%q looks like a number of more than 15 digits that a spreadsheet rounded (Excel keeps 15 and writes zeros for the rest): customers whose IDs differ only in those digits would be taken for one; format the column as text and export the list again from the source", r.CustomerID)
 	}
 
 	// A value that cannot be read in a column only a weak alias names ("Mobile Phone",
@@ -320,12 +324,28 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	}
 
 	// A name never rejects a row (see plaintext.Name): it is read without cleanValue's checks.
-	name := v.raw(rec, fieldName)
+	// A part that stands for a missing value is left out: "Estimado/a Ana NULL", "Dear \N".
+	var placeholder string
+	namePart := func(f field) string {
+		s := v.raw(rec, f)
+		if isNamePlaceholder(s) {
+			placeholder = s
+			return ""
+		}
+		return s
+	}
+	name := namePart(fieldName)
 	if name == "" {
-		name = fullName(v.raw(rec, fieldFirstName), v.raw(rec, fieldLastName))
+		name = fullName(namePart(fieldFirstName), namePart(fieldLastName))
 	}
 	var nameWarning string
 	r.Name, nameWarning = plaintext.Name(name)
+	if placeholder != "" && nameWarning == "" {
+		nameWarning = fmt.Sprintf("%q stands for a missing value (an export's NULL), not a name: left out", breach.Clip(placeholder))
+		if r.Name == "" {
+			nameWarning += "; the notice greets the customer without a name"
+		}
+	}
 
 	if raw := get(fieldLocale); raw != "" {
 		tag, err := lookup(cache.locales, raw, breach.ParseLocale)
@@ -574,13 +594,53 @@ func (v *validator) columnField(col int) string {
 	return v.cols.names[col]
 }
 
-// excelNumber is how Excel mangles a long digit string it took for a number: 5.1987654321E+10.
-var excelNumber = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE]\+[0-9]+$`)
+// excelNumber is how Excel mangles a long digit string it took for a number: 5.1987654321E+10,
+// or 5,1987654321E+10 where the decimal separator is a comma (French, Spanish, German Excel).
+var excelNumber = regexp.MustCompile(`^[0-9]([.,][0-9]+)?[eE]\+[0-9]+$`)
+
+// excelRounded reports whether id is digits only, more than 15 of them, the first not a zero
+// and all zeros past the 15th: what Excel writes of a longer number, as it keeps 15 significant
+// digits (a number format padding it with leading zeros shows an ID that was not rounded).
+func excelRounded(id string) bool {
+	if len(id) <= 15 || id[0] == '0' || strings.Trim(id[15:], "0") != "" {
+		return false
+	}
+	return isDigits(id[:15])
+}
 
 // excelDate is how Excel shows an ID it took for a date — 3-15 or MAR15 become 15-Mar, 3-2015
-// Mar-15 — in English and in Spanish (15-mar, ene-15): the day and month's abbreviation, or the
-// month's and two digits, as its default date formats write them, and as a CSV it saves keeps.
-var excelDate = regexp.MustCompile(`^(([0-9]|[012][0-9]|3[01])-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic)|(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic)-[0-9]{2})$`)
+// Mar-15 — in English, Spanish, French and German (15-mar, ene-15, 15-mars, 01-févr, 15-Mär):
+// the day and month's abbreviation, or the month's and two digits, as its default date formats
+// write them, and as a CSV it saves keeps; in Korean, 03월 15일; and in numbers, 1-2-3 as
+// 1/2/2003 (or 01.02.2003).
+var excelDate = regexp.MustCompile(`^(([0-9]|[012][0-9]|3[01])-(` + excelMonths + `)\.?|(` + excelMonths + `)\.?-[0-9]{2}|[0-9]{1,2}월 ?[0-9]{1,2}일|[0-9]{1,2}/[0-9]{1,2}/([0-9]{2}|[0-9]{4})|[0-9]{1,2}\.[0-9]{1,2}\.([0-9]{2}|[0-9]{4}))$`)
+
+// mayBeExcelDate is a test of every row's ID, cheaper than excelDate's, that it may be one of
+// excelDate's shapes: day-month or month-year around a dash (AT-100001 is neither), numbers
+// around two slashes or two dots, a Korean month.
+func mayBeExcelDate(id string) bool {
+	if len(id) > 16 || len(id) < 3 {
+		return false
+	}
+	if a, b, ok := strings.Cut(id, "-"); ok {
+		return len(a) <= 2 && isDigits(a) || len(b) == 2 && isDigits(b)
+	}
+	if id[0] >= '0' && id[0] <= '9' && (strings.Count(id, "/") == 2 || strings.Count(id, ".") == 2) {
+		return true
+	}
+	return strings.Contains(id, "월")
+}
+
+// isDigits reports whether s is made of ASCII digits only (and is not empty).
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// excelMonths are the month abbreviations Excel's date formats write, in the case they write
+// them: English and German capitalised, Spanish and French in lower case (MAR-15 in capitals is
+// an ID, not Excel's).
+const excelMonths = `Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mär|Mai|Okt|Dez|` +
+	`ene|feb|mar|abr|may|jun|jul|ago|sep|sept|oct|nov|dic|janv|févr|fevr|mars|avr|mai|juin|juil|août|aout|déc`
 
 func (v *validator) phone(raw, country string, errs *rowError) string {
 	region := country
@@ -699,8 +759,6 @@ var pandasFloat = regexp.MustCompile(`^[0-9]+\.0+$`)
 // extension ("x123", "ext. 123", "extension 123", "#123"); its first group starts there.
 var phoneSuffix = regexp.MustCompile(`[0-9]((\.0+)|\s*[,;]?\s*(?i:ext\.?|extension|x|#)\s*[0-9]{1,6})\s*$`)
 
-var jurisdictionPattern = regexp.MustCompile(`^[a-z]{2,8}(-[a-z0-9]{1,8})?$`)
-
 // jurisdiction reads the customer's own jurisdiction: a `jurisdiction` column ("us-ma",
 // "gdpr"), or a US `state` column ("MA" → "us-ma"). A state column of another country
 // ("Arequipa") is not a jurisdiction; every state value is kept as the attribute state; on a
@@ -719,12 +777,24 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 	if state != "" {
 		keepState(r, state)
 	}
-	if j != "" {
-		j = strings.ToLower(j)
-		if !jurisdictionPattern.MatchString(j) {
-			errs.add("jurisdiction", "%q is not a jurisdiction such as gdpr, us-ca or kr-pipa", breach.Clip(j))
+	if j != "" && !isNullPlaceholder(j) { // NULL from SQL Server: no profile, the state decides
+		lj := strings.ToLower(j)
+		if slices.Contains(breach.KnownJurisdictions, lj) {
+			return lj, ""
 		}
-		return j, ""
+		if code, ok := strings.CutPrefix(lj, "us-"); ok && breach.IsUSState(strings.ToUpper(code)) {
+			return lj, "" // where a US customer lives, their notice the default profile's
+		}
+		// A state written where the profile goes ("CA", "California"): that state's, as in
+		// a state column. Anything else ("EU", "Korea", "CCPA") was stored as a profile no
+		// notice has: the customer got the default profile's notice (GDPR's, to a
+		// Californian), and it hid the row's state.
+		if st, isCode := breach.USState(j); st != "" && (r.Country == "US" || r.Country == "" && (v.stateCodesAreUS || !isCode)) {
+			return "us-" + strings.ToLower(st), ""
+		}
+		errs.add("jurisdiction", "%q is no notice profile: write one of %s (or us- and a US state's code), or leave the cell empty for the state column or the campaign's default profile to decide",
+			breach.Clip(j), strings.Join(breach.KnownJurisdictions, ", "))
+		return lj, ""
 	}
 	if state == "" {
 		return "", ""
@@ -936,7 +1006,8 @@ func isSpreadsheetError(s string) bool {
 
 // isNullPlaceholder reports whether s is one of the placeholders exports write for "no value":
 // NULL, N/A, NA, #N/A, none, - or --, in any case, and what programs write for a missing value:
-// NaN and nan (pandas, whose astype(str) turns every empty cell into it), undefined
+// NaN and nan (pandas, whose astype(str) turns every empty cell into it), \N (MySQL's INTO
+// OUTFILE and PostgreSQL's text COPY), (null) and [null] (C's printf, log tools), undefined
 // (JavaScript), [object Object] (a JavaScript export of a value it could not print). Read as a
 // customer_id, each made one customer of every row that had it: two people were never told and
 // the third was told of a password and SIM that were the others'. "0" is not one: it is a
@@ -947,17 +1018,32 @@ func isNullPlaceholder(s string) bool {
 	case 1:
 		return s == "-"
 	case 2:
-		return s == "--" || strings.EqualFold(s, "na")
+		return s == "--" || s == `\N` || strings.EqualFold(s, "na")
 	case 3:
 		return strings.EqualFold(s, "n/a") || strings.EqualFold(s, "nan")
 	case 4:
 		return strings.EqualFold(s, "null") || strings.EqualFold(s, "none") || strings.EqualFold(s, "#n/a")
+	case 6:
+		return strings.EqualFold(s, "(null)") || strings.EqualFold(s, "[null]")
 	case 9:
 		return strings.EqualFold(s, "undefined")
 	case 15:
 		return strings.EqualFold(s, "[object object]")
 	}
 	return false
+}
+
+// isNamePlaceholder reports whether s, a name or a part of one, is a placeholder for no value
+// (isNullPlaceholder) — but for NA and Nan, which are names too (the Korean family name Na, the
+// given name Nan): only pandas' own spellings, nan and NaN, are taken for missing.
+func isNamePlaceholder(s string) bool {
+	switch {
+	case len(s) == 2 && strings.EqualFold(s, "na"):
+		return false
+	case len(s) == 3 && strings.EqualFold(s, "nan"):
+		return s == "nan" || s == "NaN"
+	}
+	return isNullPlaceholder(s)
 }
 
 // printableASCII reports whether s is made of printable ASCII characters only.

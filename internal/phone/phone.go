@@ -108,7 +108,31 @@ var (
 // Parse returns raw in E.164 form ("+51987654321"). defaultRegion (an ISO 3166-1 alpha-2 code)
 // says how to read a number written without its country code; it may be empty when the number
 // starts with '+'.
+//
+// A number written nationally that is no number of France is tried in the overseas
+// departments and collectivities numbered in France's plan (Réunion's 0692…, Guadeloupe's
+// 0690…): French lists give their customers the country FR, and from France they are dialled
+// as written — refused, every overseas customer of a French operator was left out.
 func (p *Parser) Parse(raw, defaultRegion string) (string, error) {
+	e164, err := p.parse(raw, defaultRegion)
+	if err == ErrInvalid && defaultRegion == "FR" {
+		if digits, plus, _ := normalize(raw); !plus && len(digits) == 10 && digits[0] == '0' {
+			for _, r := range frenchOverseas {
+				if n, err2 := p.parse(raw, r); err2 == nil {
+					return n, nil
+				}
+			}
+		}
+	}
+	return e164, err
+}
+
+// frenchOverseas are the regions numbered in France's plan, ten digits from France as its own
+// numbers are, with their own country codes (+262, +590, +594, +596).
+var frenchOverseas = []string{"RE", "YT", "GP", "BL", "MF", "MQ", "GF"}
+
+// parse is Parse in defaultRegion alone.
+func (p *Parser) parse(raw, defaultRegion string) (string, error) {
 	digits, plus, clean := normalize(raw)
 	if !clean {
 		if hasLetter(raw) {

@@ -43,7 +43,7 @@ func TestParse_AgreesWithLibraryInEveryRegion(t *testing.T) {
 	check := func(raw, region string) {
 		t.Helper()
 		want, wantOK := reference(raw, region)
-		got, err := p.Parse(raw, region)
+		got, err := p.parse(raw, region) // in the region alone: Parse adds France's overseas
 		if (err == nil) != wantOK || got != want {
 			t.Errorf("Parse(%q, %q) = %q, %v; phonenumbers says %q, valid=%v", raw, region, got, err, want, wantOK)
 		}
@@ -126,6 +126,13 @@ func TestParse_ReportsWhy(t *testing.T) {
 		{"987 654 321", "PE", "+51987654321", nil},
 		{"+51 987-654-321", "", "+51987654321", nil},
 		{"06 12 34 56 78", "FR", "+33612345678", nil},
+		// France's overseas departments, dialled from France as written.
+		{"0692 12 34 56", "FR", "+262692123456", nil},
+		{"0690 12 34 56", "FR", "+590690123456", nil},
+		{"0696 12 34 56", "FR", "+596696123456", nil},
+		{"0694 20 12 34", "FR", "+594694201234", nil},
+		{"0639 01 23 45", "FR", "+262639012345", nil},
+		{"0692 12 34 56", "PE", "", ErrInvalid},
 		{"010-1234-5678", "KR", "+821012345678", nil},
 		{"(415) 555-2671", "US", "+14155552671", nil},
 		{"0051 987 654 321", "FR", "+51987654321", nil},
