@@ -90,11 +90,29 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	// halt is checked before each notice is handed out and again after its rate-limit wait, so
 	// that a pause or a cancellation stops what this task holds within moments.
 	halt := func() bool { return e.stopped() || cc.stopped() }
+	// stop ends once halt says so, for the notices waiting for a connection (send).
+	stop, stopSending := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSending()
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop.Done():
+				return
+			case <-tick.C:
+				if halt() {
+					stopSending()
+					return
+				}
+			}
+		}
+	}()
 	next := make(chan breach.Claim)
 	for range min(parallel, len(claims)) {
 		sendWait.Go(func() {
 			for cl := range next {
-				o, sent, slot := e.send(work, cc, t.Channel, cl, halt)
+				o, sent, slot := e.send(work, stop, cc, t.Channel, cl, halt)
 				if !sent {
 					mu.Lock()
 					unsent = append(unsent, cl.Recipient.ID)

@@ -107,3 +107,41 @@ func TestSend_RecorderCutOffPastTaskTimeoutSendsNothingTwice(t *testing.T) {
 		t.Errorf("claims were released:\n%s", tail(w.logs.String(), 3000))
 	}
 }
+
+// A record that stops answering stops the sending within RecordStall, not MaxUnrecorded
+// notices later: every notice handed over meanwhile is one that a kill, or another worker
+// taking this one for dead, would send again (a review: 508 duplicates from one kill during a
+// table lock, with the 512 slots as the only bound).
+func TestSend_AStalledRecordStopsTheSendingWithinRecordStall(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.EmailRate = 300
+	w.cfg.MaxUnrecorded = 400
+	w.cfg.RecordStall = 100 * time.Millisecond
+	const n = 1200
+	c := w.campaign(n, nil)
+	store := &outageStore{DB: w.db}
+	stop := w.run(w.engineOn(store, nil))
+	defer stop()
+	w.start(c)
+	w.wait(c, time.Minute, "some sent", func(s *breach.CampaignStatus) bool {
+		return s.ByChannel[breach.ChannelEmail][breach.DeliverySent] > 100
+	})
+	// Past the rate limit's first burst: the rate is steady when the record stalls.
+	time.Sleep(500 * time.Millisecond)
+	store.cut()
+	atCut := w.sink.Count()
+	time.Sleep(2 * time.Second)
+	during := w.sink.Count() - atCut
+	store.restore()
+	t.Logf("record stalled for 2 s: %d emails sent meanwhile", during)
+	// The rate for 100 ms, and the notices already past the rate limit: a few dozen. The
+	// slots alone let 400 go.
+	if during > 80 {
+		t.Errorf("%d emails sent while the record was stalled, want the sending stopped within RecordStall (at most 80)", during)
+	}
+	if !strings.Contains(w.logs.String(), "the record is not being written") {
+		t.Errorf("the stall was not logged:\n%s", tail(w.logs.String(), 2000))
+	}
+	w.wait(c, 2*time.Minute, "completed", completed)
+	w.assertEachOnce(n)
+}

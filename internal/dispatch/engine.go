@@ -72,6 +72,10 @@ type Config struct {
 	// waiting for an SMTP connection) and the journal still have a few hundred milliseconds of
 	// outcomes to write before the bound slows anything.
 	MaxUnrecorded int
+	// RecordStall is how long a write of outcomes may be in flight before no more notices are
+	// handed to a provider until it lands (see journal): a written batch takes milliseconds,
+	// and a database that takes longer is locked, failing or out of reach.
+	RecordStall time.Duration
 	// ReconcileEvery is how often the conductor looks for lost work; a worker silent for
 	// StaleAfter is taken for dead and its claims released. A claim of this worker that none of
 	// its tasks holds (lost: a commit whose answer never came) is released once it is
@@ -106,7 +110,7 @@ func DefaultConfig() Config {
 	return Config{
 		ChunkSize: 256, Concurrency: 8, Parallel: 16,
 		MaxAttempts: 8, RetryBase: 30 * time.Second, RetryMax: time.Hour,
-		FlushSize: 64, FlushEvery: 3 * time.Millisecond,
+		FlushSize: 64, FlushEvery: 3 * time.Millisecond, RecordStall: 500 * time.Millisecond,
 		ReconcileEvery: 10 * time.Second, HeartbeatEvery: 2 * time.Second, StaleAfter: 30 * time.Second,
 		ClaimLostAfter:  time.Minute,
 		ShutdownTimeout: 30 * time.Second, TaskRetries: 25, TaskTimeout: 10 * time.Minute,
@@ -138,6 +142,7 @@ func (c Config) withDefaults() Config {
 	setD(&c.RetryBase, d.RetryBase)
 	setD(&c.RetryMax, d.RetryMax)
 	setD(&c.FlushEvery, d.FlushEvery)
+	setD(&c.RecordStall, d.RecordStall)
 	setD(&c.ReconcileEvery, d.ReconcileEvery)
 	setD(&c.HeartbeatEvery, d.HeartbeatEvery)
 	setD(&c.StaleAfter, d.StaleAfter)

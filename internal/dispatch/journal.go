@@ -29,13 +29,22 @@ import (
 // slots bounds the notices handed, or about to be handed, to a provider whose outcome is not
 // recorded yet (MaxUnrecorded): when the database stops answering, sending stops within that
 // many notices instead of going through every claim this process holds, each a duplicate if
-// the worker then dies.
+// the worker then dies. And while a write has been in flight for RecordStall (the database
+// locked, slow or cut off), no notice is handed over at all: the slots alone let a worker go on
+// sending 512 notices into a stalled record — each sent again, a duplicate, when the worker
+// was then killed or taken for dead (a review: 508 from one kill during a table lock, 479 from
+// one worker's 45-second network cut).
 type journal struct {
 	e     *Engine
 	slots chan struct{}
 
 	mu    sync.Mutex
 	lines map[lineKey]*line
+	// writes are the start times of the writes in flight, by a number of their own.
+	writes    map[uint64]time.Time
+	lastWrite uint64
+	// stallSaid is when a stall was last logged.
+	stallSaid time.Time
 }
 
 // maxLineWrites bounds the writes in flight for one campaign and channel: past a few, more
@@ -92,13 +101,43 @@ func (l *taskLog) wait() error {
 }
 
 func newJournal(e *Engine) *journal {
-	return &journal{e: e, slots: make(chan struct{}, e.cfg.MaxUnrecorded), lines: map[lineKey]*line{}}
+	return &journal{e: e, slots: make(chan struct{}, e.cfg.MaxUnrecorded), lines: map[lineKey]*line{}, writes: map[uint64]time.Time{}}
 }
 
-// reserve takes a slot for a notice about to be handed to a provider, waiting while
-// MaxUnrecorded notices are unrecorded. It gives up (false, no slot) when ctx ends, the worker
-// stops or halt says so; halt is asked again once the slot is taken.
+// stalled reports whether a write has been in flight for RecordStall or longer, and logs it
+// (once a minute at most) when log is set.
+func (j *journal) stalled(log bool) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	now := time.Now()
+	for _, started := range j.writes {
+		if now.Sub(started) >= j.e.cfg.RecordStall {
+			if log && now.Sub(j.stallSaid) >= time.Minute {
+				j.stallSaid = now
+				j.e.log.Warn("the record is not being written: no notice is sent until it is", "waited", now.Sub(started).Round(time.Millisecond))
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// reserve takes a slot for a notice about to be handed to a provider, waiting while the record
+// is stalled (stalled) or MaxUnrecorded notices are unrecorded. It gives up (false, no slot)
+// when ctx ends, the worker stops or halt says so; halt is asked again once the slot is taken.
 func (j *journal) reserve(ctx context.Context, halt func() bool) bool {
+	for j.stalled(true) {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-j.e.stopping:
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+		if halt() {
+			return false
+		}
+	}
 	select {
 	case j.slots <- struct{}{}:
 	default:
@@ -126,6 +165,9 @@ func (j *journal) reserve(ctx context.Context, halt func() bool) bool {
 	}
 	return true
 }
+
+// unreserve gives back a slot reserve took for a notice that was not handed over after all.
+func (j *journal) unreserve() { <-j.slots }
 
 // add takes one outcome of task t for log; slot says whether it holds a slot (its notice was
 // handed to a provider). fallback is the campaign's channel policy's.
@@ -173,7 +215,9 @@ func (j *journal) startLocked(l *line, late bool) {
 		l.pending = append(l.pending[:0], l.pending[n:]...)
 		l.writing++
 		late = false
-		go j.write(l, l.fallback, batch)
+		j.lastWrite++
+		j.writes[j.lastWrite] = time.Now()
+		go j.write(l, l.fallback, batch, j.lastWrite)
 	}
 	if l.timer != nil {
 		l.timer.Stop()
@@ -183,12 +227,15 @@ func (j *journal) startLocked(l *line, late bool) {
 
 // write records one batch, settles its tasks and slots, queues the fallbacks it caused, and
 // starts the next write of its line.
-func (j *journal) write(l *line, fallback bool, batch []entry) {
+func (j *journal) write(l *line, fallback bool, batch []entry, id uint64) {
 	outcomes := make([]breach.Outcome, len(batch))
 	for i, en := range batch {
 		outcomes[i] = en.o
 	}
 	fallbacks, err := j.record(l.key, fallback, outcomes)
+	j.mu.Lock()
+	delete(j.writes, id)
+	j.mu.Unlock()
 	if err == nil {
 		j.count(l.key.ch, outcomes)
 	}

@@ -25,7 +25,14 @@ const TwilioStatusPath = "/webhooks/twilio/status"
 // (see journal.reserve), nothing is sent and ok is false: the claim is to be released. slot says
 // the notice was handed to the provider under a journal slot, which the outcome's write gives
 // back.
-func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim, halt func() bool) (o breach.Outcome, ok, slot bool) {
+//
+// stop ends when the task must stop sending (halt): it ends an email's wait for a connection
+// to its relay and the dial — never a transaction, nor an SMS's request, which may have been
+// taken already. A notice whose wait it ended, or that failed for the moment while the
+// campaign was being stopped, is not sent and not retried: its claim is released, and a
+// cancellation records it failed, never sent (a review: notices queued behind a stuck relay
+// went out 40 s after a cancel).
+func (e *Engine) send(ctx, stop context.Context, cc *campaignCache, ch breach.Channel, cl breach.Claim, halt func() bool) (o breach.Outcome, ok, slot bool) {
 	r := &cl.Recipient
 	o = breach.Outcome{RecipientID: r.ID}
 	n, err := cc.render.RenderFor(r, notice.Channel(ch))
@@ -56,7 +63,16 @@ func (e *Engine) send(ctx context.Context, cc *campaignCache, ch breach.Channel,
 	// Once handed over, the send is bounded by its provider's own timeouts (the SMTP
 	// transaction's, Twilio's), not cut short by the task's deadline: a transaction cut after
 	// its data went out may have been delivered, and its retry would be a duplicate.
-	return e.deliver(context.WithoutCancel(ctx), cc, ch, cl, n), true, true
+	dctx := context.WithoutCancel(ctx)
+	if ch == breach.ChannelEmail {
+		dctx = stop // its end cuts the wait for a connection only (email.Sender.Send)
+	}
+	o = e.deliver(dctx, cc, ch, cl, n)
+	if o.State == breach.DeliveryQueued && !o.PossiblySent && (stop.Err() != nil || halt()) {
+		e.journal.unreserve()
+		return breach.Outcome{RecipientID: r.ID}, false, false
+	}
+	return o, true, true
 }
 
 // deliver hands rendered notice n of claim cl to its provider and says what became of it.

@@ -125,6 +125,9 @@ type poolRelay struct {
 	until    time.Time     // set aside until then (zero: in service)
 	coolDown time.Duration // the next set-aside's length
 	probing  bool          // a message is probing it after a set-aside
+	// aside is closed when the relay is set aside (and replaced): the messages waiting for
+	// one of its connections, or dialling it, then go to another relay (Deliver).
+	aside chan struct{}
 }
 
 // NewPool returns a pool over relays (at least one), signing with dkim when it is not nil. It
@@ -174,7 +177,21 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 				return rc, &Error{Err: err, stage: "wait"}
 			}
 		}
-		id, err := r.sender.Send(ctx, m)
+		wctx, stopWaiting := p.waiting(ctx, r)
+		id, err := r.sender.Send(wctx, m)
+		setAside := stopWaiting()
+		if err != nil && setAside && ctx.Err() == nil && !isAsked(err) {
+			// The relay was set aside while this message waited for a connection to it (all
+			// of them dialling a relay that never answers): nothing was asked of it, and the
+			// next relay is tried — the message waited 30 s a turn behind a black hole, the
+			// whole campaign with it.
+			p.abandon(r)
+			continue
+		}
+		if err != nil && ctx.Err() != nil && !isAsked(err) {
+			p.abandon(r) // the caller stopped waiting: no fault of the relay's
+			return rc, &Error{Err: ctx.Err(), stage: "wait"}
+		}
 		if err == nil {
 			p.settle(r)
 			rc.MessageID = id
@@ -207,6 +224,46 @@ func (p *Pool) Deliver(ctx context.Context, m Message) (Receipt, error) {
 			return rc, e
 		}
 	}
+}
+
+// waiting returns ctx, ended also when r is set aside, and the function that releases it and
+// says whether r was set aside meanwhile.
+func (p *Pool) waiting(ctx context.Context, r *poolRelay) (context.Context, func() bool) {
+	p.mu.Lock()
+	if r.aside == nil {
+		r.aside = make(chan struct{})
+	}
+	aside := r.aside
+	p.mu.Unlock()
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-aside:
+			cancel()
+		case <-done:
+		}
+	}()
+	return wctx, func() bool {
+		close(done)
+		cancel()
+		select {
+		case <-aside:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// isAsked reports whether err, from Sender.Send, came after the relay was asked anything (MAIL
+// FROM or later): a wait for a connection or a dial asked nothing.
+func isAsked(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return true
+	}
+	return e.stage != "wait" && e.stage != "dial"
 }
 
 // verdict is Deliver's answer when no relay is left to try, tried those it tried, last their
@@ -280,6 +337,7 @@ func (p *Pool) fault(r *poolRelay) time.Time {
 		r.probing = false
 		r.coolDown = min(2*r.coolDown, p.most)
 		r.until = now.Add(r.coolDown)
+		p.wakeLocked(r)
 		return r.until
 	}
 	if now.Before(r.until) {
@@ -291,7 +349,16 @@ func (p *Pool) fault(r *poolRelay) time.Time {
 	}
 	r.faults = 0
 	r.until = now.Add(r.coolDown)
+	p.wakeLocked(r)
 	return r.until
+}
+
+// wakeLocked tells the messages waiting for r that it is set aside. p.mu is held.
+func (p *Pool) wakeLocked(r *poolRelay) {
+	if r.aside != nil {
+		close(r.aside)
+	}
+	r.aside = make(chan struct{})
 }
 
 // Conns is how many connections p keeps at most, over its relays.

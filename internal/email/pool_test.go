@@ -461,3 +461,76 @@ func TestRecipientFault(t *testing.T) {
 		}
 	}
 }
+
+// blackHoleRelay is a relay that accepts connections and never says a word: every dial waits
+// for its greeting until the relay's timeout.
+func blackHoleRelay(t *testing.T, w int, timeout time.Duration) Relay {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	port := l.Addr().(*net.TCPAddr).Port
+	return Relay{Config: Config{Host: "127.0.0.1", Port: port, TLS: TLSNone, Timeout: timeout},
+		Name: "127.0.0.1:" + strconv.Itoa(port), Weight: w}
+}
+
+// A relay that accepts connections and never answers is set aside after its first failures,
+// and the messages waiting for one of its connections then go to the other relay at once —
+// they waited for its dials' timeouts a connection at a time, and with them the campaign (a
+// review: 18 notices a second instead of 150). Only the messages whose dial was under way when
+// it was set aside are counted failed there.
+func TestPool_MessagesWaitingForARelaySetAsideGoToAnother(t *testing.T) {
+	good := newSink(t)
+	hole := blackHoleRelay(t, 1, 2*time.Second)
+	p := NewPool([]Relay{hole, relayFor(good, 1)}, nil, PoolOptions{Conns: 2, Faults: 2})
+	defer p.Close()
+
+	const n = 40
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		counts = map[string]map[TryResult]int{}
+	)
+	for i := range n {
+		wg.Go(func() {
+			rc, err := p.Deliver(context.Background(), testMessage(fmt.Sprintf("c%d@example.net", i)))
+			if err != nil {
+				t.Errorf("notice %d: %v, want the good relay to take it", i, err)
+			}
+			mu.Lock()
+			tally(rc.Tries, counts)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	if got := len(good.received()); got != n {
+		t.Errorf("good relay received %d, want %d", got, n)
+	}
+	// The hole's 2 connections dial twice before it is set aside (Faults 2), and the
+	// messages queued behind them never reach it: without the wake-up, each waited its turn
+	// and failed there (about 20).
+	if failed := counts[hole.Name][TryFailed]; failed > 2*2 {
+		t.Errorf("%d messages failed at the black hole, want at most 4 (the dials under way when it was set aside)", failed)
+	}
+}

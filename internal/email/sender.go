@@ -191,7 +191,7 @@ func (s *Sender) deliver(ctx context.Context, sl *slot, from, to string, sig, ra
 		if s.dialErr != nil {
 			return dialError(s.dialErr)
 		}
-		c, err := s.dialer.DialToSMTPClientWithContext(ctx)
+		c, err := s.dial(ctx)
 		if err != nil {
 			return dialError(fmt.Errorf("connect to %s:%d: %w", s.cfg.Host, s.cfg.Port, err))
 		}
@@ -212,6 +212,34 @@ func (s *Sender) deliver(ctx context.Context, sl *slot, from, to string, sig, ra
 		return smtpError(stage, err)
 	default:
 		return s.fail(sl, stage, err)
+	}
+}
+
+// dial connects to the relay and reads its greeting, giving up when ctx ends. go-mail's dial
+// waits for the greeting until its own timeout whatever the context says: a relay that accepts
+// connections and never speaks held a cancelled campaign's notices, and a relay's set-aside,
+// for the whole timeout. A dial given up goes on in the background until that timeout, and
+// closes what it got.
+func (s *Sender) dial(ctx context.Context) (*smtp.Client, error) {
+	type dialed struct {
+		c   *smtp.Client
+		err error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		c, err := s.dialer.DialToSMTPClientWithContext(context.WithoutCancel(ctx))
+		done <- dialed{c, err}
+	}()
+	select {
+	case d := <-done:
+		return d.c, d.err
+	case <-ctx.Done():
+		go func() {
+			if d := <-done; d.c != nil {
+				_ = d.c.Close()
+			}
+		}()
+		return nil, ctx.Err()
 	}
 }
 
