@@ -276,9 +276,9 @@ func TestManifests_ServeIsProbedAndSpreadAcrossTwoPods(t *testing.T) {
 // SIGTERM. A worker killed mid-drain leaves notices claimed and possibly sent for the
 // reconciler to send again; serve cut short drops requests in flight.
 func TestManifests_GracePeriodsOutlastTheDrain(t *testing.T) {
-	// dispatch.Engine.Run: asynq waits ShutdownTimeout+5s for the tasks in flight, then the
-	// worker unregisters within 10s.
-	workerDrain := dispatch.DefaultConfig().ShutdownTimeout + 5*time.Second + 10*time.Second
+	// dispatch.Engine.Run: asynq waits ShutdownTimeout for the tasks in flight, Run
+	// HandlerGrace more for those still recording, then the worker unregisters within 10s.
+	workerDrain := dispatch.DefaultConfig().ShutdownTimeout + dispatch.HandlerGrace + 10*time.Second
 	// cmd/breachnotice serve: http.Server.Shutdown gets 30s.
 	const serveDrain = 30 * time.Second
 	for _, dir := range []string{"base", "example"} {

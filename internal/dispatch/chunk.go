@@ -23,6 +23,8 @@ import (
 // when shutdown begins are released. The task holds its claims (see holds) from before it
 // claims them until they are recorded or released, however long that takes.
 func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
+	e.handlers.Add(1)
+	defer e.handlers.Done()
 	var t sendTask
 	if err := json.Unmarshal(task.Payload(), &t); err != nil {
 		return fmt.Errorf("%w: malformed send task: %v", asynq.SkipRetry, err)

@@ -101,6 +101,10 @@ type Config struct {
 	Metrics *metrics.Metrics
 }
 
+// HandlerGrace is how long a stopping worker waits for its send tasks past ShutdownTimeout,
+// after which asynq stops waiting for them: a notice a relay took late is still being recorded.
+const HandlerGrace = 10 * time.Second
+
 // minEmailParallel is the fewest emails a task has in flight when Config.EmailParallel is
 // unset, whatever few connections the Mailer has.
 const minEmailParallel = 8
@@ -179,6 +183,8 @@ type Engine struct {
 	workerID string
 	// stopping is closed when shutdown begins: tasks stop taking new notices.
 	stopping chan struct{}
+	// handlers counts the send tasks running (handleSend), for Run to wait for as it stops.
+	handlers sync.WaitGroup
 
 	// campaigns caches each campaign's specification and renderer: a campaign is frozen
 	// once approved.
@@ -270,7 +276,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		// leaves at once; retries are due to the second.
 		TaskCheckInterval:        50 * time.Millisecond,
 		DelayedTaskCheckInterval: time.Second,
-		ShutdownTimeout:          e.cfg.ShutdownTimeout + 5*time.Second,
+		ShutdownTimeout:          e.cfg.ShutdownTimeout,
 		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
 			return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
 		},
@@ -293,6 +299,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.log.Info("worker stopping", "worker", e.workerID)
 	close(e.stopping)
 	srv.Shutdown()
+	// asynq stops waiting for its handlers after ShutdownTimeout; a handler may still be
+	// recording what it sent (a relay that answered late) or releasing what it did not. The
+	// caller closes the database and the relays once Run returns: a handler cut off then left
+	// its notices sending, to be sent again (a review: "closed pool", 177 left sending).
+	handled := make(chan struct{})
+	go func() { e.handlers.Wait(); close(handled) }()
+	select {
+	case <-handled:
+	case <-time.After(HandlerGrace):
+		e.log.Warn("stopped with send tasks still running: their notices are released, possibly sent, by the next worker", "waited", e.cfg.ShutdownTimeout+HandlerGrace)
+	}
 	stopConducting()
 	wg.Wait()
 	bg, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -65,3 +65,37 @@ func TestLifecycle_CancelStopsTheNoticesWaitingForAStuckRelay(t *testing.T) {
 		t.Errorf("emails after the cancel %v, want all %d failed, none sent", got, n*4/5)
 	}
 }
+
+// slowMailer is a relay that takes delay to answer each message, whatever the context says.
+type slowMailer struct {
+	next  Mailer
+	delay time.Duration
+}
+
+func (m slowMailer) Send(ctx context.Context, msg email.Message) (string, error) {
+	time.Sleep(m.delay)
+	return m.next.Send(context.WithoutCancel(ctx), msg)
+}
+
+// A stopping worker waits for its send tasks past asynq's ShutdownTimeout, for as long as a
+// relay that answers late takes (HandlerGrace at most): its caller closes the database once Run
+// returns, and a task still recording then left its notices sending, to be sent again (a
+// review: "closed pool", 177 left sending, one sent twice).
+func TestRun_AStoppingWorkerRecordsWhatARelayTookLate(t *testing.T) {
+	w := newWorld(t)
+	w.cfg.ShutdownTimeout = 500 * time.Millisecond
+	c := w.campaign(40, nil)
+	stop := w.run(w.engine(slowMailer{next: w.mailer, delay: 2 * time.Second}))
+	w.start(c)
+	w.wait(c, time.Minute, "emails with the relay", func(s *breach.CampaignStatus) bool {
+		return s.ByChannel[breach.ChannelEmail][breach.DeliverySending] > 0
+	})
+	stop()
+	var sending int64
+	if err := w.pool.QueryRow(context.Background(), `SELECT count(*) FROM deliveries WHERE campaign_id = $1 AND state = 'sending'`, c.ID).Scan(&sending); err != nil {
+		t.Fatal(err)
+	}
+	if sending != 0 {
+		t.Errorf("%d notices left sending when Run returned, want every one the relay took recorded and the rest released", sending)
+	}
+}
