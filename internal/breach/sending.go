@@ -126,6 +126,9 @@ type Chunk struct {
 type Claim struct {
 	Recipient Recipient
 	Attempt   int // 1 for the first try
+	// PossiblySent counts the earlier attempts that may have reached the customer (a relay
+	// that took the data and never answered, a worker that died holding it).
+	PossiblySent int
 	// ClaimedAt is when it was claimed: with the campaign, channel and worker, it names the
 	// claim statement that AnnounceStarts raises.
 	ClaimedAt time.Time

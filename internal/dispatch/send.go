@@ -105,6 +105,15 @@ func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Chann
 		o.Refused = !(isSMS && smsErr.RecipientFault || isMail && mailErr.RecipientFault())
 	default:
 		o.PossiblySent = isMail && mailErr.MaybeDelivered() || isSMS && smsErr.MaybeSent
+		if o.PossiblySent && cl.PossiblySent > 0 {
+			// Twice the relay may have taken it without a word: a third try is a third copy
+			// as likely as a first delivery (a review: a relay answering after the timeout
+			// was sent the same notice at each of the 8 attempts). Failed, its customer's
+			// other channel follows, and the record says why.
+			o.State = breach.DeliveryFailed
+			o.Error = fmt.Sprintf("may have been delivered by %d attempts already, none confirmed: not tried again (%v)", cl.PossiblySent+1, err)
+			return o
+		}
 		return e.retry(o, cl.Attempt, err)
 	}
 	return o

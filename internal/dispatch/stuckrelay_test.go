@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -97,5 +98,38 @@ func TestRun_AStoppingWorkerRecordsWhatARelayTookLate(t *testing.T) {
 	}
 	if sending != 0 {
 		t.Errorf("%d notices left sending when Run returned, want every one the relay took recorded and the rest released", sending)
+	}
+}
+
+// A notice the relay may have taken without answering (its verdict came after the sender's
+// timeout) is tried once more, not at each of MaxAttempts: a relay answering late delivered a
+// copy at every attempt (a review: up to 8). The second such attempt fails it, saying why, and
+// the record counts the copies as possible duplicates at most.
+func TestSend_ANoticeMaybeDeliveredTwiceIsNotTriedAgain(t *testing.T) {
+	w := newWorld(t)
+	slow := w.email(3)
+	w.sink.Fault = func(to string, _ []byte) error {
+		if to == slow {
+			time.Sleep(2500 * time.Millisecond) // the world's sender waits 2 s for the verdict
+		}
+		return nil
+	}
+	c := w.campaign(10, nil)
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	w.wait(c, time.Minute, "completed", completed)
+	time.Sleep(time.Second) // the relay's late verdict on the last attempt: its copy lands after the sender gave up
+	if got := w.received()[slow]; got != 2 {
+		t.Errorf("the slow relay got the notice %d times, want 2 (the first attempt, and one more)", got)
+	}
+	var state, reason string
+	if err := w.pool.QueryRow(context.Background(), `SELECT d.state, d.error FROM deliveries d JOIN recipients r
+		ON r.campaign_id = d.campaign_id AND r.id = d.recipient_id
+		WHERE d.campaign_id = $1 AND d.channel = 'email' AND r.email = $2`, c.ID, slow).Scan(&state, &reason); err != nil {
+		t.Fatal(err)
+	}
+	if state != "failed" || !strings.Contains(reason, "may have been delivered by 2 attempts") {
+		t.Errorf("the slow relay's notice: %s, %q; want failed, saying it may have been delivered twice", state, reason)
 	}
 }

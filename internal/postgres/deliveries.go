@@ -75,9 +75,9 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 			FROM due
 			WHERE d.campaign_id = $1 AND d.channel = $2 AND d.recipient_id = due.recipient_id
 				AND d.state = 'queued' AND d.next_attempt_at <= now() AND (d.not_before IS NULL OR d.not_before <= $6)
-			RETURNING d.recipient_id, d.state, d.attempts
+			RETURNING d.recipient_id, d.state, d.attempts, d.possibly_sent
 		)
-		SELECT c.recipient_id, c.state, c.attempts, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,
+		SELECT c.recipient_id, c.state, c.attempts, c.possibly_sent, r.customer_id, r.email, r.phone, r.name, r.locale, r.country,
 			r.jurisdiction, `+exposedToldOn("$2")+`, r.attributes, e.code, now()
 		FROM claimed c JOIN recipients r ON r.campaign_id = $1 AND r.id = c.recipient_id AND r.id >= $3 AND r.id < $4
 		LEFT JOIN enrolment_codes e ON e.campaign_id = $1 AND e.recipient_id = c.recipient_id
@@ -95,7 +95,7 @@ func (db *DB) ClaimRange(ctx context.Context, campaignID string, ch breach.Chann
 			code         *string
 		)
 		r := &cl.Recipient
-		if err := rows.Scan(&r.ID, &state, &cl.Attempt, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
+		if err := rows.Scan(&r.ID, &state, &cl.Attempt, &cl.PossiblySent, &r.CustomerID, &email, &phone, &r.Name, &r.Locale, &r.Country,
 			&r.Jurisdiction, &exposed, &r.Attributes, &code, &cl.ClaimedAt); err != nil {
 			rows.Close()
 			return nil, nil, 0, fmt.Errorf("claim deliveries: %w", err)
