@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -97,5 +98,22 @@ func TestAPI_TestSendGoesToReviewersOnly(t *testing.T) {
 	resp, _ = c.do("POST", base+"/test-send", "application/json", strings.NewReader(`{"to": ["legal@andinatel.example"], "customers": ["NOPE"]}`), c.token)
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("test-send of an unknown customer: %d, want 404", resp.StatusCode)
+	}
+	// Never to a customer of the list (in any letter case, or by phone): they would get a
+	// notice nobody approved, perhaps another customer's (a review). Nothing is sent.
+	for _, customer := range []string{`"maria.quispe@gmail.com"`, `"+51987654321"`} {
+		resp, body = c.do("POST", base+"/test-send", "application/json", strings.NewReader(`{"to": ["legal@andinatel.example", `+customer+`]}`), c.token)
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(string(body), "customer on this campaign's list") {
+			t.Errorf("test-send to the customer %s: %d %s, want 409 naming it a customer's", customer, resp.StatusCode, body)
+		}
+	}
+	if now, _ := filepath.Glob(filepath.Join(c.outbox, "*.eml")); len(now) != 1 {
+		t.Errorf("%d emails in the outbox after the refused test sends, want still 1", len(now))
+	}
+	// One mailbox in two letter cases, one customer named twice: one notice.
+	resp, body = c.do("POST", base+"/test-send", "application/json",
+		strings.NewReader(`{"to": ["legal@andinatel.example", "LEGAL@andinatel.example"], "customers": ["AT-100001", "AT-100001 "]}`), c.token)
+	if got := decode[struct{ Sent []json.RawMessage }](t, body); resp.StatusCode != http.StatusOK || len(got.Sent) != 1 {
+		t.Errorf("test-send to one mailbox twice of one customer twice: %d %s, want one notice", resp.StatusCode, body)
 	}
 }

@@ -85,6 +85,10 @@ type CampaignStore interface {
 	Recipient(ctx context.Context, campaignID, customerID string) (*breach.Recipient, error)
 	// FirstRecipients returns up to n of a campaign's recipients in list order.
 	FirstRecipients(ctx context.Context, campaignID string, n int) ([]*breach.Recipient, error)
+	// CustomerAddresses returns those of addrs (email addresses, compared in any letter case,
+	// and E.164 numbers) that are the address of a customer of the campaign, and those on the
+	// suppression list.
+	CustomerAddresses(ctx context.Context, campaignID string, addrs []string) (customers, suppressed []string, err error)
 }
 
 // ImportStore keeps the imports of customer lists and their rejected rows.

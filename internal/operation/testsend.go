@@ -2,6 +2,7 @@ package operation
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
@@ -45,10 +46,29 @@ func (s *Service) TestSend(ctx context.Context, actor breach.Actor, campaignID s
 	if err := c.NeedsPersonalData("send test notices"); err != nil {
 		return nil, err
 	}
-	ids := make([]string, len(req.Customers))
-	for i, id := range req.Customers {
-		if ids[i], err = breach.ParseCustomerID(id); err != nil {
+	// Test notices go to reviewers: never to a customer of the list (who would be sent a
+	// notice nobody approved, perhaps another customer's, one its lint refused, with a
+	// reference the verify page disowns), nor to an address that opted out (a review).
+	customers, suppressed, err := s.Store.CustomerAddresses(ctx, c.ID, to)
+	if err != nil {
+		return nil, err
+	}
+	if len(customers) > 0 {
+		// Whether an address is on the list is personal data: the probe is audited.
+		return nil, s.auditMiss(ctx, actor, breach.ActionCampaignTestSend, c.ID, map[string]any{"stage": "refused", "reviewer_is_customer": true},
+			breach.Errorf(breach.ECONFLICT, "to: %s is the address of a customer on this campaign's list: test notices go to reviewers, and a customer is sent their own notice once the campaign is approved and started", breach.Clip(customers[0])))
+	}
+	if len(suppressed) > 0 {
+		return nil, breach.Errorf(breach.ECONFLICT, "to: %s is on the suppression list (it opted out): no notice goes there", breach.Clip(suppressed[0]))
+	}
+	var ids []string
+	for _, id := range req.Customers {
+		id, err := breach.ParseCustomerID(id)
+		if err != nil {
 			return nil, err
+		}
+		if !slices.Contains(ids, id) { // one notice of a customer, however often named
+			ids = append(ids, id)
 		}
 	}
 	var recipients []*breach.Recipient
@@ -136,13 +156,16 @@ func ReviewerAddresses(to []string, customers int) ([]string, error) {
 		return nil, breach.Errorf(breach.EINVALID, "at most %d test notices at a time (%d reviewers × %d customers is %d)",
 			MaxTestNotices, len(to), max(1, customers), n)
 	}
-	out := make([]string, len(to))
-	for i, addr := range to {
+	out := make([]string, 0, len(to))
+	for _, addr := range to {
 		norm, err := ReviewerAddress(addr)
 		if err != nil {
 			return nil, err
 		}
-		out[i] = norm
+		// One mailbox in several letter cases is one reviewer: one notice each.
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, norm) }) {
+			out = append(out, norm)
+		}
 	}
 	return out, nil
 }

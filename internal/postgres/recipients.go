@@ -44,6 +44,48 @@ func (db *DB) Recipient(ctx context.Context, campaignID, customerID string) (*br
 	return r, nil
 }
 
+// CustomerAddresses returns those of addrs (email addresses, compared in any letter case, and
+// E.164 numbers) that are the address of a customer of the campaign, and those on the
+// suppression list. A test send is refused for them: it is for reviewers. Two scans of the
+// partition, each a hash join with the few addresses: a fraction of a second at a million.
+func (db *DB) CustomerAddresses(ctx context.Context, campaignID string, addrs []string) (customers, suppressed []string, err error) {
+	uid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := db.pool.Query(ctx, `
+		SELECT a, false FROM (
+			SELECT a FROM unnest($2::text[]) a
+				JOIN recipients r ON lower(r.email COLLATE "default") = lower(a COLLATE "default")
+				WHERE r.campaign_id = $1
+			UNION
+			SELECT a FROM unnest($2::text[]) a JOIN recipients r ON r.phone = a WHERE r.campaign_id = $1
+		) listed
+		UNION ALL
+		SELECT a, true FROM unnest($2::text[]) a
+			WHERE EXISTS (SELECT 1 FROM suppressions s
+				WHERE lower(s.address COLLATE "default") = lower(a COLLATE "default"))`, uid, addrs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up test send addresses: %w", err)
+	}
+	var (
+		a   string
+		sup bool
+	)
+	_, err = pgx.ForEachRow(rows, []any{&a, &sup}, func() error {
+		if sup {
+			suppressed = append(suppressed, a)
+		} else {
+			customers = append(customers, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("look up test send addresses: %w", err)
+	}
+	return customers, suppressed, nil
+}
+
 // FirstRecipients returns up to n of a campaign's recipients, in list order.
 func (db *DB) FirstRecipients(ctx context.Context, campaignID string, n int) ([]*breach.Recipient, error) {
 	cid, err := parseID("campaign", campaignID)
