@@ -252,3 +252,29 @@ func TestOpenAPI_EveryRouteClosedToSomeRoleDocuments403(t *testing.T) {
 		}
 	}
 }
+
+// An approval given by a user disabled since (an account compromised, a person who left) no
+// longer counts towards a two-person approval still to complete: it completed it (a review).
+func TestAPI_ADisabledApproversPendingApprovalNoLongerCounts(t *testing.T) {
+	c := newServer(t)
+	db := openDB(t)
+	bob := addUser(t, db, "dis-bob", breach.RoleApprover)
+	carla := addUser(t, db, "dis-carla", breach.RoleApprover)
+	dave := addUser(t, db, "dis-dave", breach.RoleApprover)
+	id := draftBy(t, db, "cli:maria", true)
+	approve := "/api/v1/campaigns/" + id + "/approve"
+	if resp, body := c.do("POST", approve, "", nil, bob); resp.StatusCode != http.StatusOK {
+		t.Fatalf("Bob's approval: %d %s", resp.StatusCode, body)
+	}
+	if err := db.DisableUser(t.Context(), "dis-bob", "cli:admin"); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := c.do("POST", approve, "", nil, carla)
+	if got := decode[struct{ State string }](t, body); resp.StatusCode != http.StatusOK || got.State != "draft" {
+		t.Fatalf("Carla's approval after Bob was disabled: %d %s, want the campaign still a draft (1 of 2)", resp.StatusCode, body)
+	}
+	resp, body = c.do("POST", approve, "", nil, dave)
+	if got := decode[struct{ State string }](t, body); resp.StatusCode != http.StatusOK || got.State != "approved" {
+		t.Errorf("Dave's approval: %d %s, want approved", resp.StatusCode, body)
+	}
+}

@@ -239,7 +239,12 @@ func approvals(ctx context.Context, q querier, uid uuid.UUID) ([]breach.Approval
 	rows, err := q.Query(ctx, `
 		SELECT a.actor, a.at, coalesce(a.templates, '') FROM campaign_approvals a
 		JOIN campaigns c ON c.id = a.campaign_id AND c.list_version = a.list_version
-		WHERE a.campaign_id = $1 ORDER BY a.at`, uid)
+		WHERE a.campaign_id = $1
+			-- A user disabled since (an account compromised, a person gone) no longer counts
+			-- towards an approval still to complete: their approval stayed one of two (a
+			-- review). A completed approval stays as it was given.
+			AND (c.state <> 'draft' OR NOT EXISTS (SELECT 1 FROM users u WHERE a.actor = 'user:' || u.login AND u.disabled))
+		ORDER BY a.at`, uid)
 	if err != nil {
 		return nil, fmt.Errorf("select approvals: %w", err)
 	}
