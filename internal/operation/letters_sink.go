@@ -34,6 +34,12 @@ func (d *DirSink) Create(name string) (io.Writer, error) {
 		return nil, err
 	}
 	if !d.made {
+		// A directory with anything in it is refused before the first letter: checked file by
+		// file, a run into one holding a manifest.csv wrote and recorded every letter printed,
+		// then failed with no manifest for the print vendor (a review).
+		if entries, err := os.ReadDir(d.Dir); err == nil && len(entries) > 0 {
+			return nil, fmt.Errorf("letters: %s is not empty (%d files or directories): write each run into a new (or empty) directory", d.Dir, len(entries))
+		}
 		if err := os.MkdirAll(d.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("letters: %w", err)
 		}

@@ -689,3 +689,26 @@ func TestLetters_OnePersonsCustomerIDsAtOnePostalAddressGetOneLetter(t *testing.
 		t.Errorf("L-2 has %d letter rows in the export, want 1 (L-1's letter):\n%s", told, export.String())
 	}
 }
+
+// A run into a directory that is not empty is refused before its first letter: checked file by
+// file, a run into one holding a manifest.csv wrote and recorded every letter printed, then
+// failed with no manifest for the print vendor (a review).
+func TestLetters_ARunIntoADirectoryNotEmptyPrintsNothing(t *testing.T) {
+	ops := letterService(t)
+	c := approvedExample(t, ops, "")
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "manifest.csv"), []byte("an earlier run's\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Letters(ctx, actor, c.ID, func(*breach.Campaign) (operation.LetterSink, error) { return &operation.DirSink{Dir: dir}, nil }); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("letters into a directory not empty: %v, want it refused", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, "*.pdf")); len(files) != 0 {
+		t.Errorf("%d letters written into it", len(files))
+	}
+	if st, err := ops.Status(ctx, actor, c.ID); err != nil || st.ByChannel[breach.ChannelLetter][breach.DeliveryPending] != 4 {
+		t.Errorf("letters after the refused run: %v (%v), want all 4 still pending", st.ByChannel[breach.ChannelLetter], err)
+	}
+}
