@@ -32,6 +32,8 @@ type DB struct {
 	// length; without a bound, enough concurrent uploads would take every connection and
 	// stall everything else, the imports' own progress updates included.
 	importSlots chan struct{}
+	// importSlotWait is how long an import waits for a slot (importSlotWait; tests shorten it).
+	importSlotWait time.Duration
 	// pending caches the slowest part of CampaignStatus (see pendingCache).
 	pending *pendingCache
 	// owed caches the letters an approved campaign's list owes (see owedLetters).
@@ -74,7 +76,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
 	}
-	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4)), pending: &pendingCache{}, owed: &owedLetters{},
+	return &DB{pool: pool, importSlots: make(chan struct{}, max(1, cfg.MaxConns/4)), importSlotWait: importSlotWait, pending: &pendingCache{}, owed: &owedLetters{},
 		reads: newReadAuditor(pool)}, nil
 }
 

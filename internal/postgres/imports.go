@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 	"io"
 
 	"github.com/jackc/pgx/v5"
@@ -41,8 +42,16 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 		return nil, fmt.Errorf("insert import: %w", err)
 	}
 
+	wait := time.NewTimer(db.importSlotWait)
+	defer wait.Stop()
 	select {
 	case db.importSlots <- struct{}{}:
+	case <-wait.C:
+		// Four slow uploads held every slot, and every other import waited behind them,
+		// without a word, for as long as they trickled (a review: 95 s for 57 rows).
+		err := breach.Errorf(breach.EUNAVAILABLE, "every import slot of this server (%d) is busy with other lists still arriving: try again in a minute", cap(db.importSlots))
+		db.failImport(context.WithoutCancel(ctx), imp, err)
+		return nil, err
 	case <-ctx.Done():
 		// Recorded as failed, not left running for ever: a running import shows as under way
 		// in the console.
@@ -60,6 +69,9 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 	}
 	return s, nil
 }
+
+// importSlotWait bounds how long an import waits for one of the server's import slots.
+const importSlotWait = 30 * time.Second
 
 // importable says whether a campaign in state st still takes customer lists: only a draft
 // does, because approval is of a given list.

@@ -452,6 +452,24 @@ func TestApproveCampaign_NeedsRecipientsAndAPassingCheckAndHappensOnce(t *testin
 	}
 }
 
+// An import waits for an import slot for a while, not for as long as the lists holding them
+// trickle in: four slow uploads held every slot, and every other import waited behind them
+// without a word (a review: 95 s for 57 rows). It is refused as unavailable, recorded failed.
+func TestImport_WaitingTooLongForASlotIsRefusedAsUnavailable(t *testing.T) {
+	db := open(t)
+	release := db.HoldImportSlots(200 * time.Millisecond)
+	defer release()
+	c := newCampaign(t, db)
+	waiting := &breach.Import{CampaignID: c.ID, Filename: "b.csv", CreatedBy: "test"}
+	if _, err := db.BeginImport(t.Context(), waiting); breach.ErrorCode(err) != breach.EUNAVAILABLE || !strings.Contains(err.Error(), "busy") {
+		t.Fatalf("an import with every slot held: %v, want EUNAVAILABLE saying the slots are busy", err)
+	}
+	got, err := db.Import(t.Context(), c.ID, waiting.ID)
+	if err != nil || got.State != breach.ImportFailed {
+		t.Errorf("the import refused: %+v, %v; want it recorded failed", got, err)
+	}
+}
+
 // An import given up while it waits for a free import slot is recorded as failed, not left
 // running for ever: a running import dates the campaign's list version, and the console would
 // show it under way.
