@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 	"io"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
