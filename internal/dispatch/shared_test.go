@@ -95,13 +95,14 @@ func TestSend_OnePersonsCustomerIDsAtOneAddressGetOneNotice(t *testing.T) {
 		t.Errorf("export rows\n%s\nwant\n%s", strings.Join(rows, "|"), want)
 	}
 	// After the purge, the proof of notice for the address as A2's row gave it finds the notice
-	// that told A2 (the second review: "matched, no deliveries").
+	// that told A2 (the second review: "matched, no deliveries"): A1's, the first customer at
+	// that mailbox in any letter case.
 	if _, err := w.db.PurgeCampaign(ctx, c.ID, "dpo", testSecret); err != nil {
 		t.Fatal(err)
 	}
 	p, err := w.db.NoticeProof(ctx, c.ID, breach.ChannelEmail, strings.ToUpper(family[:strings.IndexByte(family, '@')])+family[strings.IndexByte(family, '@'):], testSecret)
-	if err != nil || !p.Matched || p.CustomerID != "A2" || len(p.Deliveries) != 1 || p.Deliveries[0].State != breach.DeliverySent {
-		t.Errorf("proof of A2's address: %+v, %v; want matched, A2, the notice sent", p, err)
+	if err != nil || !p.Matched || p.CustomerID != "A1" || len(p.Deliveries) != 1 || p.Deliveries[0].State != breach.DeliverySent {
+		t.Errorf("proof of A2's address: %+v, %v; want matched, A1 (whose notice told A2), the notice sent", p, err)
 	}
 }
 

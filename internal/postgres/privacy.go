@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -183,7 +184,7 @@ func purgeRecipients(ctx context.Context, tx pgx.Tx, uid uuid.UUID, after int64,
 	)
 	if _, err := pgx.ForEachRow(rows, []any{&id, &email, &phone, &address}, func() error {
 		ids, emails, phones, postal = append(ids, id), append(emails, email), append(phones, phone), append(postal, address)
-		emailProof, phoneProof = append(emailProof, proofOf(secret, email)), append(phoneProof, proofOf(secret, phone))
+		emailProof, phoneProof = append(emailProof, proofOf(secret, email, true)), append(phoneProof, proofOf(secret, phone, false))
 		return nil
 	}); err != nil {
 		return 0, 0, fmt.Errorf("purge: select recipients: %w", err)
@@ -215,10 +216,17 @@ func purgeRecipients(ctx context.Context, tx pgx.Tx, uid uuid.UUID, after int64,
 	return int64(len(ids)), ids[len(ids)-1], nil
 }
 
-// proofOf returns the proof of an address, or nil for none.
-func proofOf(secret []byte, address *string) []byte {
+// proofOf returns the proof of an address, or nil for none; an email's (email) is of the
+// address in lower case, as every other comparison of email addresses here is in any letter
+// case: kept as written, the proof of Maria.Quispe@gmail.com said that maria.quispe@gmail.com
+// was never notified (a review). Campaigns purged before kept it as written (NoticeProof
+// looks for both).
+func proofOf(secret []byte, address *string, email bool) []byte {
 	if address == nil || *address == "" {
 		return nil
+	}
+	if email {
+		return addressProof(secret, strings.ToLower(*address))
 	}
 	return addressProof(secret, *address)
 }
@@ -344,9 +352,14 @@ func (db *DB) NoticeProof(ctx context.Context, campaignID string, ch breach.Chan
 	var rid int64
 	// The notice that went to the address is the customer's own, or the one theirs was merged
 	// into (the same person's other customer_id, shared.go), which has the same address.
+	proofs := [][]byte{addressProof(secret, address)}
+	if ch == breach.ChannelEmail {
+		// In lower case (proofOf), and as written for campaigns purged before it was.
+		proofs = append(proofs, addressProof(secret, strings.ToLower(address)))
+	}
 	err = db.pool.QueryRow(ctx, `SELECT coalesce(`+with+`, id), customer_id FROM recipients
-		WHERE campaign_id = $1 AND `+column+` = $2 ORDER BY id LIMIT 1`,
-		c.ID, addressProof(secret, address)).Scan(&rid, &p.CustomerID)
+		WHERE campaign_id = $1 AND `+column+` = ANY ($2::bytea[]) ORDER BY id LIMIT 1`,
+		c.ID, proofs).Scan(&rid, &p.CustomerID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, nil
 	}
