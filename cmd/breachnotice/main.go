@@ -14,6 +14,7 @@ import (
 	"os/user"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/breachnotice/breachnotice/internal/config"
@@ -22,6 +23,9 @@ import (
 )
 
 func main() {
+	// go-redis writes its own lines (a pool failing to dial during an outage) with the
+	// standard logger: through slog instead, so that they follow LOG_LEVEL and the format.
+	redis.SetLogger(redisLogger{newLogger(os.Stderr, os.Getenv("LOG_LEVEL"))})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCommand(os.Stdout, os.Stderr, os.Getenv).ExecuteContext(ctx)
 	stop()
@@ -84,6 +88,14 @@ func newRootCommand(stdout, stderr io.Writer, getenv func(string) string) *cobra
 		a.lettersCommand(),
 	)
 	return root
+}
+
+// redisLogger is go-redis's logger over slog. Its lines name Redis's address and the error,
+// never a customer's data.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 // newLogger logs structured text to w. Log lines carry IDs and counts, never a customer's
