@@ -2,8 +2,10 @@ package operation
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
@@ -280,7 +282,18 @@ func (s *Service) Status(ctx context.Context, actor breach.Actor, id string) (*b
 		return nil, err
 	}
 	if s.StatusMaxAge <= 0 {
-		return s.Store.CampaignStatus(ctx, id)
+		// A read that the database does not answer (a table locked, a failover) is said to
+		// be one, not waited on in silence for as long as the lock lasts (a review: 55 s).
+		rctx, cancel := context.WithTimeout(ctx, statusTimeout)
+		defer cancel()
+		st, err := s.Store.CampaignStatus(rctx, id)
+		if err != nil && errors.Is(rctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, breach.Errorf(breach.EUNAVAILABLE, "the database did not answer the status within %s (a table locked, or the database failing over): try again in a moment", statusTimeout)
+		}
+		return st, err
 	}
 	return s.statuses.get(ctx, id, s.StatusMaxAge, s.Store.CampaignStatus)
 }
+
+// statusTimeout bounds a status read made for its asker (the command line's).
+const statusTimeout = 10 * time.Second
