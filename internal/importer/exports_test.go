@@ -139,3 +139,19 @@ func TestParse_NullMarkersAreNoNamesNorAddresses(t *testing.T) {
 		t.Errorf("name warnings %d (%+v), want 4: each placeholder left out is said", imp.WarnedBy["name"], imp.Warnings)
 	}
 }
+
+// TestParse_ExcelsMSDOSAndMacintoshCSVReadWhenNamed: Excel's "CSV (MS-DOS)" is CP850 and its
+// "CSV (Macintosh)" Mac Roman; neither could be named (cp850 was unknown), and read as
+// Windows-1252 María Peña was greeted "Mar¡a Pe¤a".
+func TestParse_ExcelsMSDOSAndMacintoshCSVReadWhenNamed(t *testing.T) {
+	for enc, name := range map[string][]byte{
+		"cp850":     {'M', 'a', 'r', 0xA1, 'a', ' ', 'P', 'e', 0xA4, 'a'},
+		"macintosh": {'M', 'a', 'r', 0x92, 'a', ' ', 'P', 'e', 0x96, 'a'},
+	} {
+		list := append([]byte("customer_id,email,name\nC1,a@example.com,"), name...)
+		rows, rejects, imp := mustParseBytes(t, append(list, '\n'), Options{Encoding: enc})
+		if len(rows) != 1 || rows[0].Name != "María Peña" {
+			t.Errorf("--encoding %s: rows %+v%s (read as %s), want María Peña", enc, rows, describeRejects(rejects), imp.Encoding)
+		}
+	}
+}

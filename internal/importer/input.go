@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -299,10 +300,18 @@ func lookupEncoding(name string) (encoding.Encoding, string, error) {
 		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le", nil
 	case "utf-16be", "utf16be":
 		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be", nil
+	case "cp850", "ibm850", "850", "dos", "ms-dos":
+		// Excel's "CSV (MS-DOS)": not among the web's encodings that htmlindex knows, and a
+		// list saved so could not be read right at all (a review).
+		return charmap.CodePage850, "ibm850", nil
+	case "cp437", "ibm437", "437":
+		return charmap.CodePage437, "ibm437", nil
+	case "mac", "macroman", "mac-roman":
+		name = "macintosh" // Excel's "CSV (Macintosh)"
 	}
 	enc, err := htmlindex.Get(name)
 	if err != nil {
-		return nil, "", fmt.Errorf("unknown encoding %q (try utf-8, utf-16le, windows-1252, latin1, euc-kr or shift_jis)", name)
+		return nil, "", fmt.Errorf("unknown encoding %q (try utf-8, utf-16le, windows-1252, latin1, euc-kr, shift_jis, macintosh or cp850)", name)
 	}
 	canonical, _ := htmlindex.Name(enc)
 	return enc, canonical, nil
