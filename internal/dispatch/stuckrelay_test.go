@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/email"
+	"github.com/breachnotice/breachnotice/internal/smtpsink"
 )
 
 // A cancel stops the notices waiting for a connection to a relay that never answers: they are
@@ -18,34 +18,8 @@ import (
 // cancels among them.
 func TestLifecycle_CancelStopsTheNoticesWaitingForAStuckRelay(t *testing.T) {
 	w := newWorld(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu   sync.Mutex
-		held []net.Conn
-	)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c) // accepted, never greeted
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	}()
-	stuck := email.NewSender(email.Config{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, TLS: email.TLSNone, Timeout: 20 * time.Second}, nil, 2)
+	port := smtpsink.HangingTB(t)
+	stuck := email.NewSender(email.Config{Host: "127.0.0.1", Port: port, TLS: email.TLSNone, Timeout: 20 * time.Second}, nil, 2)
 	defer stuck.Close()
 	const n = 60
 	c := w.campaign(n, nil)

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/emersion/go-smtp"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/breachnotice/breachnotice/internal/smtpsink"
 )
 
 func TestParseRelays(t *testing.T) {
@@ -465,32 +468,7 @@ func TestRecipientFault(t *testing.T) {
 // blackHoleRelay is a relay that accepts connections and never says a word: every dial waits
 // for its greeting until the relay's timeout.
 func blackHoleRelay(t *testing.T, w int, timeout time.Duration) Relay {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var held []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	})
-	port := l.Addr().(*net.TCPAddr).Port
+	port := smtpsink.HangingTB(t)
 	return Relay{Config: Config{Host: "127.0.0.1", Port: port, TLS: TLSNone, Timeout: timeout},
 		Name: "127.0.0.1:" + strconv.Itoa(port), Weight: w}
 }

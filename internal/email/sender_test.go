@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/breachnotice/breachnotice/internal/smtpsink"
 )
 
 // testMessage is a plausible notice to the address to.
@@ -149,7 +151,7 @@ func TestSender_ClassifiesSMTPReplies(t *testing.T) {
 }
 
 func TestSender_HangingServerTimesOutAsTemporary(t *testing.T) {
-	port := newHangingServer(t)
+	port := smtpsink.HangingTB(t)
 	cfg := Config{Host: "127.0.0.1", Port: port, TLS: TLSNone, Timeout: 300 * time.Millisecond}
 	s := NewSender(cfg, nil, 1)
 	defer s.Close()
@@ -242,7 +244,7 @@ func TestSender_InvalidMessageIsPermanentAndSendsNothing(t *testing.T) {
 }
 
 func TestSender_WaitForConnectionHonoursContext(t *testing.T) {
-	port := newHangingServer(t)
+	port := smtpsink.HangingTB(t)
 	cfg := Config{Host: "127.0.0.1", Port: port, TLS: TLSNone, Timeout: 2 * time.Second}
 	s := NewSender(cfg, nil, 1)
 	defer s.Close()

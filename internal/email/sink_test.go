@@ -187,37 +187,3 @@ func (ss *sinkSession) Data(r io.Reader) error {
 
 func (ss *sinkSession) Reset()        { ss.msg = received{} }
 func (ss *sinkSession) Logout() error { return nil }
-
-// newHangingServer accepts connections and never says a word, like a relay whose process is
-// wedged behind a live TCP stack.
-func newHangingServer(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("listen: %v", err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	tb.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().(*net.TCPAddr).Port
-}

@@ -17,6 +17,7 @@ import (
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
+	"github.com/breachnotice/breachnotice/internal/postgres"
 )
 
 // postalOnly are the example list's customers reachable only by post.
@@ -62,6 +63,39 @@ func approvedExample(t *testing.T, ops *operation.Service, policy string) *breac
 	}
 	if c, err = ops.Approve(t.Context(), actor, c.ID, operation.ApproveRequest{}); err != nil || c.State != breach.CampaignApproved {
 		t.Fatalf("approve: %v", err)
+	}
+	return c
+}
+
+// approvedWith creates the example campaign under letter_policy policy, imports list and
+// approves it; with start, it also starts it, plans it and registers worker, for a test to
+// claim and record its notices as that worker.
+func approvedWith(t *testing.T, ops *operation.Service, db *postgres.DB, policy, list string, start bool, worker string) *breach.Campaign {
+	t.Helper()
+	ctx := t.Context()
+	actor := breach.CLIActor("printer")
+	file := bytes.Replace(examples.Campaign, []byte("letter_policy: unreachable"), []byte("letter_policy: "+policy), 1)
+	c, err := ops.CreateCampaign(ctx, actor, "campaign.yaml", bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(list)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if !start {
+		return c
+	}
+	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Start); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PlanCampaign(ctx, c.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
+		t.Fatal(err)
 	}
 	return c
 }
@@ -481,30 +515,10 @@ func TestLetters_FallbackFollowsTheSharedNoticeThatFailed(t *testing.T) {
 	ops, db := service(t)
 	ctx := t.Context()
 	actor := breach.CLIActor("printer")
-	file := bytes.Replace(examples.Campaign, []byte("letter_policy: unreachable"), []byte("letter_policy: fallback"), 1)
-	c, err := ops.CreateCampaign(ctx, actor, "campaign.yaml", bytes.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list := "customer_id,name,email,country,address_line1,city,state,postal_code\n" +
-		"SH-1,Robert Miller,family@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n" +
-		"SH-2,Robert Miller,Family@Example.com,US,1208 Maple Avenue,Springfield,IL,62704\n"
-	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(list)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Start); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.PlanCampaign(ctx, c.ID, 0); err != nil {
-		t.Fatal(err)
-	}
 	worker := "00000000-0000-4000-8000-00000000f00e"
-	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
-		t.Fatal(err)
-	}
+	c := approvedWith(t, ops, db, "fallback", "customer_id,name,email,country,address_line1,city,state,postal_code\n"+
+		"SH-1,Robert Miller,family@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n"+
+		"SH-2,Robert Miller,Family@Example.com,US,1208 Maple Avenue,Springfield,IL,62704\n", true, worker)
 	first, err := ops.Recipient(ctx, actor, c.ID, "SH-1")
 	if err != nil {
 		t.Fatal(err)
@@ -545,30 +559,10 @@ func TestLetters_OneLetterIsOwedWhenAnyOfItsCustomerIDsIsOwedOne(t *testing.T) {
 	ops, db := service(t)
 	ctx := t.Context()
 	actor := breach.CLIActor("printer")
-	file := bytes.Replace(examples.Campaign, []byte("letter_policy: unreachable"), []byte("letter_policy: fallback"), 1)
-	c, err := ops.CreateCampaign(ctx, actor, "campaign.yaml", bytes.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list := "customer_id,name,email,country,address_line1,city,state,postal_code\n" +
-		"FB-1,Robert Miller,rob@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n" +
-		"FB-2,Robert Miller,robert.old@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n"
-	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(list)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ops.MoveCampaign(ctx, actor, c.ID, operation.Start); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.PlanCampaign(ctx, c.ID, 0); err != nil {
-		t.Fatal(err)
-	}
 	worker := "00000000-0000-4000-8000-00000000f0fb"
-	if err := db.RegisterWorker(ctx, worker, "test", 1, ""); err != nil {
-		t.Fatal(err)
-	}
+	c := approvedWith(t, ops, db, "fallback", "customer_id,name,email,country,address_line1,city,state,postal_code\n"+
+		"FB-1,Robert Miller,rob@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n"+
+		"FB-2,Robert Miller,robert.old@example.com,US,1208 Maple Avenue,Springfield,IL,62704\n", true, worker)
 	due := func() []string {
 		t.Helper()
 		ls, err := db.LettersDue(ctx, c.ID, breach.LettersFallback, 0, 10)
@@ -614,22 +608,11 @@ func TestLetters_OnePersonsCustomerIDsAtOnePostalAddressGetOneLetter(t *testing.
 	ops, db := service(t)
 	ctx := t.Context()
 	actor := breach.CLIActor("printer")
-	file := bytes.Replace(examples.Campaign, []byte("letter_policy: unreachable"), []byte("letter_policy: all"), 1)
-	c, err := ops.CreateCampaign(ctx, actor, "campaign.yaml", bytes.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	list := "customer_id,name,email,country,exposed,address_line1,city,state,postal_code\n" +
-		"L-1,Robert Miller,rob@example.com,US,password,1208 Maple Avenue,Springfield,IL,62704\n" +
-		"L-2,ROBERT MILLER,robert.m@example.com,US,payment_card,1208  maple AVENUE,SPRINGFIELD,IL,62704\n" +
-		"L-3,Carol Miller,carol@example.com,US,email,1208 Maple Avenue,Springfield,IL,62704\n" +
-		"L-4,Dan Solo,dan@example.com,US,email,9 Oak Street,Springfield,IL,62704\n"
-	if _, err := ops.Import(ctx, actor, c.ID, operation.ImportRequest{Filename: "list.csv", List: strings.NewReader(list)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ops.Approve(ctx, actor, c.ID, operation.ApproveRequest{}); err != nil {
-		t.Fatal(err)
-	}
+	c := approvedWith(t, ops, db, "all", "customer_id,name,email,country,exposed,address_line1,city,state,postal_code\n"+
+		"L-1,Robert Miller,rob@example.com,US,password,1208 Maple Avenue,Springfield,IL,62704\n"+
+		"L-2,ROBERT MILLER,robert.m@example.com,US,payment_card,1208  maple AVENUE,SPRINGFIELD,IL,62704\n"+
+		"L-3,Carol Miller,carol@example.com,US,email,1208 Maple Avenue,Springfield,IL,62704\n"+
+		"L-4,Dan Solo,dan@example.com,US,email,9 Oak Street,Springfield,IL,62704\n", false, "")
 	st, err := ops.Status(ctx, actor, c.ID)
 	if err != nil || st.Merged[breach.ChannelLetter] != 1 || st.Shared[breach.ChannelLetter] != 3 {
 		t.Errorf("status merged %v, shared %v (%v); want 1 letter merged, 3 customers at a shared postal address", st.Merged, st.Shared, err)

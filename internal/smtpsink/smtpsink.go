@@ -75,6 +75,41 @@ type TB interface {
 	Cleanup(func())
 }
 
+// HangingTB listens on a free loopback port for a test and accepts connections without ever
+// saying a word, like a relay whose process is wedged behind a live TCP stack; it returns the
+// port. Its connections are closed when the test ends.
+func HangingTB(tb TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	tb.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().(*net.TCPAddr).Port
+}
+
 // StartTB starts a sink on a free loopback port for a test, closed when the test ends.
 func StartTB(tb TB) *Sink {
 	tb.Helper()
