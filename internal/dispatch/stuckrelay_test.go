@@ -3,7 +3,6 @@ package dispatch
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
