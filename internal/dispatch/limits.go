@@ -65,8 +65,11 @@ func (l *limits) take(ctx context.Context, ch breach.Channel, address string) er
 }
 
 // bucket is one shared limit. Asking Redis for every message would cost a round trip each, so
-// a bucket takes tokens a few at a time (a twentieth of a second's worth) and hands them out
-// locally; the shared rate still holds, within one such batch per worker.
+// a bucket takes tokens a few at a time (a twentieth of a second's worth, or twice what the
+// last round trip to Redis took at the rate, a second's worth at most) and hands them out
+// locally; the shared rate still holds, within one such batch per worker. A fixed twentieth
+// capped each worker at a twentieth of the rate per round trip: with Redis 2 s away, 200 a
+// second became 2.4 (a review).
 //
 // One send at a time asks Redis or waits for the next batch; the others wait their turn, but
 // only as long as their own context allows: held with a mutex, a Redis that stalled kept every
@@ -78,8 +81,16 @@ type bucket struct {
 	limit redis_rate.Limit
 	batch int
 
-	turn   chan struct{} // holds a value while a send has the bucket; guards tokens
+	turn   chan struct{} // holds a value while a send has the bucket; guards tokens and rtt
 	tokens int
+	rtt    time.Duration // the last round trip to Redis
+}
+
+// size is how many tokens to ask Redis for: the batch, or enough for twice the last round
+// trip at the rate, up to a second's worth (the bucket's burst).
+func (b *bucket) size() int {
+	n := int(2 * b.rtt * time.Duration(b.limit.Rate) / time.Second)
+	return min(max(b.batch, n), max(1, b.limit.Burst))
 }
 
 // newBucket returns the bucket for rate messages per second, or nil (no limit) when rate is 0.
@@ -102,10 +113,12 @@ func (b *bucket) take(ctx context.Context) error {
 	}
 	defer func() { <-b.turn }()
 	for b.tokens == 0 {
-		res, err := b.rl.AllowAtMost(ctx, b.key, b.limit, b.batch)
+		start := time.Now()
+		res, err := b.rl.AllowAtMost(ctx, b.key, b.limit, b.size())
 		if err != nil {
 			return err
 		}
+		b.rtt = time.Since(start)
 		if res.Allowed > 0 {
 			b.tokens = res.Allowed
 			break
