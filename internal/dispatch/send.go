@@ -105,11 +105,15 @@ func (e *Engine) deliver(ctx context.Context, cc *campaignCache, ch breach.Chann
 		o.Refused = !(isSMS && smsErr.RecipientFault || isMail && mailErr.RecipientFault())
 	default:
 		o.PossiblySent = isMail && mailErr.MaybeDelivered() || isSMS && smsErr.MaybeSent
-		if o.PossiblySent && cl.PossiblySent > 0 {
-			// Twice the relay may have taken it without a word: a third try is a third copy
-			// as likely as a first delivery (a review: a relay answering after the timeout
-			// was sent the same notice at each of the 8 attempts). Failed, its customer's
-			// other channel follows, and the record says why.
+		if isMail && mailErr.VerdictLost() && cl.PossiblySent > 0 {
+			// Twice the relay may have taken it without a word: the whole message went, and
+			// its verdict was lost again (a review: a relay answering after the timeout was
+			// sent the same notice at each of the 8 attempts). A third try is a third copy as
+			// likely as a first delivery: failed, the customer's other channel follows, and
+			// the record says why. Only that case: an SMS provider's 5xx or a connection lost
+			// mid-data, also "possibly sent", most likely delivered nothing, and a short outage
+			// of either failed every notice for good at its second try (the review of this
+			// change).
 			o.State = breach.DeliveryFailed
 			o.Error = fmt.Sprintf("may have been delivered by %d attempts already, none confirmed: not tried again (%v)", cl.PossiblySent+1, err)
 			return o

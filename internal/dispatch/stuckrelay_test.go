@@ -2,7 +2,9 @@ package dispatch
 
 import (
 	"context"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -104,5 +106,32 @@ func TestSend_ANoticeMaybeDeliveredTwiceIsNotTriedAgain(t *testing.T) {
 	}
 	if state != "failed" || !strings.Contains(reason, "may have been delivered by 2 attempts") {
 		t.Errorf("the slow relay's notice: %s, %q; want failed, saying it may have been delivered twice", state, reason)
+	}
+}
+
+// An SMS provider's 5xx is "possibly sent" too, but most likely delivered nothing: a short
+// outage of the provider is retried through, not failed at its second 503 (the review of the
+// cap on maybe-delivered notices, which failed every SMS of such an outage for good).
+func TestSend_AnSMSProviderOutageIsRetriedThrough(t *testing.T) {
+	w := newWorld(t)
+	var mu sync.Mutex
+	refused := map[string]int{}
+	w.twilio.respond = func(rw http.ResponseWriter, to string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if refused[to] < 3 {
+			refused[to]++
+			http.Error(rw, `{"code":20500,"message":"Internal Server Error"}`, http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	}
+	c := w.campaign(10, nil) // customer 0 has only a phone
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	s := w.wait(c, time.Minute, "completed", completed)
+	if got := s.ByChannel[breach.ChannelSMS]; got[breach.DeliverySent] != 1 || got[breach.DeliveryFailed] != 0 {
+		t.Errorf("SMS after three 503s: %v, want it sent", got)
 	}
 }

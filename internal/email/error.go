@@ -75,6 +75,13 @@ func (e *Error) MaybeDelivered() bool {
 	}
 }
 
+// VerdictLost reports whether the whole message went to the relay and its verdict never came
+// (no reply before the timeout, or the connection closed while waiting for it): the one
+// uncertainty where the relay most likely has the message — a relay slow to answer delivers
+// it and is slow again at the next try. A connection lost during the data, or any failure
+// before it, more likely delivered nothing.
+func (e *Error) VerdictLost() bool { return e.stage == stageEnd && e.Code == 0 }
+
 // RecipientFault reports whether a permanent failure is the recipient's own answer by the
 // relay's account of it: a refusal of the recipient (RCPT TO) whose enhanced code (RFC 3463)
 // says the address (5.1.x: no such mailbox or domain) or the mailbox (5.2.x: full, disabled)
