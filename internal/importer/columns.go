@@ -135,14 +135,16 @@ var weakAliases = map[string]field{
 	// The exposed categories under the headers lists give them in the shipped languages and
 	// as breach tools export them: under "Datos expuestos" or "노출항목" the column was an
 	// attribute, and every customer was told the campaign's default categories — nobody that
-	// their password was exposed (a review's critical finding). See also looksExposed.
+	// their password was exposed (a review's critical finding). See also looksExposed. Not
+	// "Categorías" or "Data categories": CRMs name a customer segment so (Residencial,
+	// Empresa), and read as the exposed data, it refused every row (the review of this list).
 	"exposed_categories": fieldExposed, "exposed_data_types": fieldExposed, "exposed_information": fieldExposed,
-	"information_exposed": fieldExposed, "data_categories": fieldExposed, "compromised_data": fieldExposed,
+	"information_exposed": fieldExposed, "compromised_data": fieldExposed,
 	"breached_data": fieldExposed, "affected_data": fieldExposed, "data_elements": fieldExposed, "exposed_fields": fieldExposed,
 	"datos_expuestos": fieldExposed, "datos_comprometidos": fieldExposed, "datos_afectados": fieldExposed,
-	"datos_filtrados": fieldExposed, "categorías": fieldExposed, "categorias": fieldExposed,
+	"datos_filtrados": fieldExposed,
 	"données_exposées": fieldExposed, "donnees_exposees": fieldExposed, "données_concernées": fieldExposed,
-	"donnees_concernees": fieldExposed, "données_compromises": fieldExposed, "catégories": fieldExposed,
+	"donnees_concernees": fieldExposed, "données_compromises": fieldExposed,
 	"노출항목": fieldExposed, "노출_항목": fieldExposed, "유출항목": fieldExposed, "유출_항목": fieldExposed,
 	"유출정보": fieldExposed, "유출_정보": fieldExposed, "노출정보": fieldExposed, "노출_정보": fieldExposed,
 	// The state and ZIP code as Salesforce (Mailing/Billing/Shipping State/Province) and
@@ -169,6 +171,14 @@ var weakAliases = map[string]field{
 // languages (looksExposed).
 var exposedStems = []string{"expos", "expuest", "compromis", "comprometid", "breached", "leaked", "filtrad", "노출", "유출"}
 
+// isWhenColumn reports whether a column's name says it holds a time (exposure_date,
+// compromised_at, fecha_de_exposición): no list of categories.
+func isWhenColumn(name string) bool {
+	return strings.HasSuffix(name, "_at") || strings.HasSuffix(name, "_on") ||
+		strings.Contains(name, "date") || strings.Contains(name, "time") || strings.Contains(name, "fecha") ||
+		strings.Contains(name, "heure") || strings.Contains(name, "일자") || strings.Contains(name, "일시")
+}
+
 // looksExposed returns the first column kept as an attribute whose header says it lists what
 // was exposed, when no column is read as the exposed categories; -1 when there is none. Such a
 // list would tell every customer the campaign's default categories — not what its column says
@@ -178,7 +188,7 @@ func looksExposed(c *columns, mapped []bool) int {
 		return -1
 	}
 	for i, name := range c.names {
-		if c.kind[i] != fieldAttribute || mapped[i] {
+		if c.kind[i] != fieldAttribute || mapped[i] || isWhenColumn(name) {
 			continue
 		}
 		for _, stem := range exposedStems {

@@ -370,14 +370,18 @@ func TestParse_LongBadValuesAreClippedInReasonsAndNotCached(t *testing.T) {
 	fmt.Fprintf(&b, "L3,a@example.com,,,x%s,,\n", long)
 	fmt.Fprintf(&b, "L4,a@example.com,,,,x%s,\n", long)
 	fmt.Fprintf(&b, "L5,a@example.com,,,,,x%s\n", long)
-	_, rejects, _ := mustParse(t, b.String(), Options{})
-	if len(rejects) != 5 {
-		t.Fatalf("rejects %s, want the 5 rows", describeRejects(rejects))
+	_, rejects, imp := mustParse(t, b.String(), Options{})
+	// L2's jurisdiction, no profile, is left out with a warning: the row is kept.
+	if len(rejects) != 4 || len(imp.Warnings) != 1 || imp.Warnings[0].Field != "jurisdiction" {
+		t.Fatalf("rejects %s, warnings %+v; want the 4 rows refused and L2's jurisdiction warned of", describeRejects(rejects), imp.Warnings)
 	}
 	for _, r := range rejects {
 		if len(r.Reason) > 1024 {
 			t.Errorf("%s: a reason of %d bytes (%.60q…), want the value clipped", r.CustomerID, len(r.Reason), r.Reason)
 		}
+	}
+	if w := imp.Warnings[0]; len(w.Reason) > 1024 {
+		t.Errorf("L2's warning of %d bytes (%.60q…), want the value clipped", len(w.Reason), w.Reason)
 	}
 
 	cache := newParseCache()

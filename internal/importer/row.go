@@ -406,8 +406,8 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 		// explicit categories would tell the customer of data the list says was not theirs.
 		r.Exposed = v.defaultExposed
 	}
-	var stateWarning string
-	r.Jurisdiction, stateWarning = v.jurisdiction(get(fieldJurisdiction), get(fieldState), r, &errs)
+	var jurisdictionWarning, stateWarning string
+	r.Jurisdiction, jurisdictionWarning, stateWarning = v.jurisdiction(get(fieldJurisdiction), get(fieldState), r)
 	v.attributes(rec, r, &errs)
 
 	if len(errs.problems) > 0 {
@@ -426,6 +426,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	warn("customer_id", decomposedIDWarning(r.CustomerID))
 	warn("name", nameWarning)
 	warn("region", addressWarning)
+	warn("jurisdiction", jurisdictionWarning)
 	warn("state", stateWarning)
 	if rec.rereadAfter > 0 {
 		// The quote opened on that line never closed where a field ends: its lines were read
@@ -598,11 +599,13 @@ func (v *validator) columnField(col int) string {
 // or 5,1987654321E+10 where the decimal separator is a comma (French, Spanish, German Excel).
 var excelNumber = regexp.MustCompile(`^[0-9]([.,][0-9]+)?[eE]\+[0-9]+$`)
 
-// excelRounded reports whether id is digits only, more than 15 of them, the first not a zero
-// and all zeros past the 15th: what Excel writes of a longer number, as it keeps 15 significant
-// digits (a number format padding it with leading zeros shows an ID that was not rounded).
+// excelRounded reports whether id is digits only, 18 or more of them, the first not a zero and
+// all zeros past the 15th: what Excel writes of a longer number (an ICCID's 19 or 20 digits),
+// as it keeps 15 significant digits (a number format padding it with leading zeros shows an ID
+// that was not rounded). Not 16 or 17 digits: one ID in ten of 16 digits ends in a zero, and
+// would be refused wrongly (the review of this rule); three zeros, one in a thousand.
 func excelRounded(id string) bool {
-	if len(id) <= 15 || id[0] == '0' || strings.Trim(id[15:], "0") != "" {
+	if len(id) < 18 || id[0] == '0' || strings.Trim(id[15:], "0") != "" {
 		return false
 	}
 	return isDigits(id[:15])
@@ -612,8 +615,10 @@ func excelRounded(id string) bool {
 // Mar-15 — in English, Spanish, French and German (15-mar, ene-15, 15-mars, 01-févr, 15-Mär):
 // the day and month's abbreviation, or the month's and two digits, as its default date formats
 // write them, and as a CSV it saves keeps; in Korean, 03월 15일; and in numbers, 1-2-3 as
-// 1/2/2003 (or 01.02.2003).
-var excelDate = regexp.MustCompile(`^(([0-9]|[012][0-9]|3[01])-(` + excelMonths + `)\.?|(` + excelMonths + `)\.?-[0-9]{2}|[0-9]{1,2}월 ?[0-9]{1,2}일|[0-9]{1,2}/[0-9]{1,2}/([0-9]{2}|[0-9]{4})|[0-9]{1,2}\.[0-9]{1,2}\.([0-9]{2}|[0-9]{4}))$`)
+// 1/2/2003 (or 01.02.2003): a day and a month that can be one, and a four-digit year of this
+// century or the last, as Excel writes them (12/34/56 or 01/02/03 are IDs, not its dates).
+var excelDate = regexp.MustCompile(`^(([0-9]|[012][0-9]|3[01])-(` + excelMonths + `)\.?|(` + excelMonths + `)\.?-[0-9]{2}|(0?[1-9]|1[0-2])월 ?(0?[1-9]|[12][0-9]|3[01])일|` +
+	`(0?[1-9]|[12][0-9]|3[01])[/.](0?[1-9]|[12][0-9]|3[01])[/.](19|20)[0-9]{2})$`)
 
 // mayBeExcelDate is a test of every row's ID, cheaper than excelDate's, that it may be one of
 // excelDate's shapes: day-month or month-year around a dash (AT-100001 is neither), numbers
@@ -770,7 +775,7 @@ var phoneSuffix = regexp.MustCompile(`[0-9]((\.0+)|\s*[,;]?\s*(?i:ext\.?|extensi
 // is often us-ca for everyone in the US, California's notice being the strictest), which is
 // why the state is kept beside it: the regulator report counts people where they live.
 // Dropped, a Floridian with California's notice counted for California.
-func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *rowError) (jurisdiction, warning string) {
+func (v *validator) jurisdiction(j, state string, r *breach.ImportRow) (jurisdiction, jurisdictionWarning, stateWarning string) {
 	// The state is where the customer lives, whatever else the row says: kept as written, as
 	// the attribute the regulator report reads residence from (it ranks a notice profile below
 	// the ZIP code: counsel's us-ca for everyone is no residence).
@@ -780,22 +785,31 @@ func (v *validator) jurisdiction(j, state string, r *breach.ImportRow, errs *row
 	if j != "" && !isNullPlaceholder(j) { // NULL from SQL Server: no profile, the state decides
 		lj := strings.ToLower(j)
 		if slices.Contains(breach.KnownJurisdictions, lj) {
-			return lj, ""
+			return lj, "", ""
 		}
 		if code, ok := strings.CutPrefix(lj, "us-"); ok && breach.IsUSState(strings.ToUpper(code)) {
-			return lj, "" // where a US customer lives, their notice the default profile's
+			return lj, "", "" // where a US customer lives, their notice the default profile's
 		}
 		// A state written where the profile goes ("CA", "California"): that state's, as in
-		// a state column. Anything else ("EU", "Korea", "CCPA") was stored as a profile no
-		// notice has: the customer got the default profile's notice (GDPR's, to a
-		// Californian), and it hid the row's state.
+		// a state column.
 		if st, isCode := breach.USState(j); st != "" && (r.Country == "US" || r.Country == "" && (v.stateCodesAreUS || !isCode)) {
-			return "us-" + strings.ToLower(st), ""
+			return "us-" + strings.ToLower(st), "", ""
 		}
-		errs.add("jurisdiction", "%q is no notice profile: write one of %s (or us- and a US state's code), or leave the cell empty for the state column or the campaign's default profile to decide",
+		// Anything else ("EU", "Korea", "CCPA") was stored as a profile no notice has: the
+		// customer got the default profile's notice (GDPR's, to a Californian), the row's
+		// state ignored. It is left out with a warning, not the row: the customer is still
+		// told, under the state's profile or the campaign's default (rejected, they were not
+		// told at all — the review of this rule).
+		jurisdictionWarning = fmt.Sprintf("%q is no notice profile (%s, or us- and a US state's code): left out; the customer's notice follows the state column or the campaign's default profile",
 			breach.Clip(j), strings.Join(breach.KnownJurisdictions, ", "))
-		return lj, ""
 	}
+	jurisdiction, stateWarning = v.stateProfile(state, r)
+	return jurisdiction, jurisdictionWarning, stateWarning
+}
+
+// stateProfile is the notice profile of a row's US state column, and a warning when a US row's
+// state is none.
+func (v *validator) stateProfile(state string, r *breach.ImportRow) (jurisdiction, warning string) {
 	if state == "" {
 		return "", ""
 	}
@@ -1033,17 +1047,16 @@ func isNullPlaceholder(s string) bool {
 	return false
 }
 
-// isNamePlaceholder reports whether s, a name or a part of one, is a placeholder for no value
-// (isNullPlaceholder) — but for NA and Nan, which are names too (the Korean family name Na, the
-// given name Nan): only pandas' own spellings, nan and NaN, are taken for missing.
+// isNamePlaceholder reports whether s, a name or a part of one, is a placeholder for no value,
+// spelled as the programs that write them spell them: NULL or null (SQL), \N (MySQL), nan and
+// NaN (pandas), undefined, (null), N/A, #N/A, - and --. Not Na, Nan, Null or None, which are
+// people's names too (the Korean family name Na, Christopher Null).
 func isNamePlaceholder(s string) bool {
-	switch {
-	case len(s) == 2 && strings.EqualFold(s, "na"):
-		return false
-	case len(s) == 3 && strings.EqualFold(s, "nan"):
-		return s == "nan" || s == "NaN"
+	switch s {
+	case "NULL", "null", `\N`, "nan", "NaN", "undefined", "(null)", "[null]", "N/A", "n/a", "#N/A", "-", "--":
+		return true
 	}
-	return isNullPlaceholder(s)
+	return false
 }
 
 // printableASCII reports whether s is made of printable ASCII characters only.

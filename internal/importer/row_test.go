@@ -102,17 +102,18 @@ func TestParse_RowsAreNormalized(t *testing.T) {
 	}
 }
 
-// TestParse_JurisdictionColumn: an explicit jurisdiction wins over the state and is checked.
+// TestParse_JurisdictionColumn: an explicit jurisdiction wins over the state and is checked:
+// one that is no profile is left out with a warning, the row kept.
 func TestParse_JurisdictionColumn(t *testing.T) {
-	rows, rejects, _ := mustParse(t, "customer_id,email,jurisdiction,state\n"+
+	rows, rejects, imp := mustParse(t, "customer_id,email,jurisdiction,state\n"+
 		"C1,a@example.com,KR-PIPA,\n"+
 		"C2,b@example.com,gdpr,MA\n"+
 		"C3,c@example.com,not a jurisdiction!,\n", Options{})
-	if len(rows) != 2 || rows[0].Jurisdiction != "kr-pipa" || rows[1].Jurisdiction != "gdpr" {
+	if len(rows) != 3 || rows[0].Jurisdiction != "kr-pipa" || rows[1].Jurisdiction != "gdpr" || rows[2].Jurisdiction != "" {
 		t.Errorf("rows %+v", rows)
 	}
-	if len(rejects) != 1 || rejects[0].Line != 4 || rejects[0].Field != "jurisdiction" {
-		t.Errorf("rejects %s", describeRejects(rejects))
+	if len(rejects) != 0 || len(imp.Warnings) != 1 || imp.Warnings[0].Line != 4 || imp.Warnings[0].Field != "jurisdiction" {
+		t.Errorf("rejects %s, warnings %+v; want none, and line 4's jurisdiction warned of", describeRejects(rejects), imp.Warnings)
 	}
 }
 

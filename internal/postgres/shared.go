@@ -62,10 +62,15 @@ var sharedAddressKeys = map[breach.Channel]struct{ key, wants, with, covers, exp
 // country code. The parts are kept apart (a unit separator between them), so that a street
 // moved to the next line is another address — the print would differ too. Nothing more is
 // normalised: "Calle 5" and "C/ 5" are two addresses, each sent its letter, as before.
-const postalKey = `concat_ws(chr(31), upper(r.postal->>'country'), upper(replace(r.postal->>'postal_code', ' ', '')),
-	lower(regexp_replace(btrim(r.postal->>'line1'), '\s+', ' ', 'g')), lower(regexp_replace(btrim(r.postal->>'line2'), '\s+', ' ', 'g')),
-	lower(regexp_replace(btrim(r.postal->>'line3'), '\s+', ' ', 'g')), lower(regexp_replace(btrim(r.postal->>'city'), '\s+', ' ', 'g')),
-	lower(regexp_replace(btrim(r.postal->>'region'), '\s+', ' ', 'g')))`
+var postalKey = `concat_ws(chr(31), upper(coalesce(r.postal->>'country', '')), upper(replace(coalesce(r.postal->>'postal_code', ''), ' ', '')), ` +
+	postalPart("line1") + `, ` + postalPart("line2") + `, ` + postalPart("line3") + `, ` + postalPart("city") + `, ` + postalPart("region") + `)`
+
+// postalPart is, in SQL, one part of r's postal address as postalKey compares it: in lower case,
+// its spaces collapsed, an absent part as an empty one — concat_ws leaves out NULLs, which moved
+// a street to the line before it (the review of this key).
+func postalPart(name string) string {
+	return `lower(regexp_replace(btrim(coalesce(r.postal->>'` + name + `', '')), '\s+', ' ', 'g'))`
+}
 
 // maxIDsOfOnePerson is how many customer_ids at one address may be one person's. More, with
 // one name, is a placeholder name on a placeholder address (20,000 rows of "CLIENTE" at
