@@ -142,7 +142,7 @@ var weakAliases = map[string]field{
 	"information_exposed": fieldExposed, "compromised_data": fieldExposed,
 	"breached_data": fieldExposed, "affected_data": fieldExposed, "data_elements": fieldExposed, "exposed_fields": fieldExposed,
 	"datos_expuestos": fieldExposed, "datos_comprometidos": fieldExposed, "datos_afectados": fieldExposed,
-	"datos_filtrados": fieldExposed,
+	"datos_filtrados":  fieldExposed,
 	"données_exposées": fieldExposed, "donnees_exposees": fieldExposed, "données_concernées": fieldExposed,
 	"donnees_concernees": fieldExposed, "données_compromises": fieldExposed,
 	"노출항목": fieldExposed, "노출_항목": fieldExposed, "유출항목": fieldExposed, "유출_항목": fieldExposed,
