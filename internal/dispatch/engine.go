@@ -305,13 +305,20 @@ func (e *Engine) Run(ctx context.Context) error {
 	// its notices sending, to be sent again (a review: "closed pool", 177 left sending).
 	handled := make(chan struct{})
 	go func() { e.handlers.Wait(); close(handled) }()
+	finished := true
 	select {
 	case <-handled:
 	case <-time.After(HandlerGrace):
-		e.log.Warn("stopped with send tasks still running: their notices are released, possibly sent, by the next worker", "waited", e.cfg.ShutdownTimeout+HandlerGrace)
+		finished = false
+		e.log.Warn("stopped with send tasks still running: their notices are released, possibly sent, once this worker is taken for gone", "waited", e.cfg.ShutdownTimeout+HandlerGrace)
 	}
 	stopConducting()
 	wg.Wait()
+	if !finished {
+		// Not unregistered: the others would release its claims at once, while its tasks
+		// may still record what they sent. Silent, it is taken for gone after StaleAfter.
+		return nil
+	}
 	bg, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return e.store.UnregisterWorker(bg, e.workerID)

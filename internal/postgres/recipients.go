@@ -64,7 +64,8 @@ func (db *DB) CustomerAddresses(ctx context.Context, campaignID string, addrs []
 		UNION ALL
 		SELECT a, true FROM unnest($2::text[]) a
 			WHERE EXISTS (SELECT 1 FROM suppressions s
-				WHERE lower(s.address COLLATE "default") = lower(a COLLATE "default"))`, uid, addrs)
+				WHERE s.channel = CASE WHEN strpos(a, '@') > 0 THEN 'email' ELSE 'sms' END
+					AND lower(s.address COLLATE "default") = lower(a COLLATE "default"))`, uid, addrs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up test send addresses: %w", err)
 	}
