@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -41,12 +42,22 @@ func ParseCostUSD(s string) (*float64, error) {
 	if s == "" {
 		return nil, nil
 	}
+	// Commas only between thousands, a point before cents: 300.000,00 (three hundred thousand,
+	// as Europe and Latin America write it) read as 300 — and the $250,000 threshold of
+	// substitute notice judged on that (a review). Anything else is refused, not guessed.
+	if !usdAmount.MatchString(s) {
+		return nil, breach.Errorf(breach.EINVALID, "cost_usd: %q is no amount of US dollars as the US writes them: 310,000 or 310000.50", breach.Clip(s))
+	}
 	f, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64)
 	if err != nil {
 		return nil, breach.Errorf(breach.EINVALID, "cost_usd: %q is not an amount of US dollars such as 310000", breach.Clip(s))
 	}
 	return &f, nil
 }
+
+// usdAmount is an amount of dollars as written in the US: digits, with commas between every
+// three or none, and up to two decimals after a point.
+var usdAmount = regexp.MustCompile(`^([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?$`)
 
 // RegulatorReport says which regulators must be told of the breach, by when and with what, and
 // whether substitute notice applies: the affected people counted where they live (whatever

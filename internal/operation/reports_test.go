@@ -126,8 +126,17 @@ func TestRegulatorReport_CostEstimateAndRefusals(t *testing.T) {
 	if err != nil || !rep.SubstituteNotice.Applies || !rep.SubstituteNotice.CostKnown || !strings.Contains(strings.Join(rep.SubstituteNotice.Reasons, " "), "310,000") {
 		t.Errorf("with a cost of $310,000: %+v, %v", rep.SubstituteNotice, err)
 	}
-	if _, err := operation.ParseCostUSD("lots"); breach.ErrorCode(err) != breach.EINVALID {
-		t.Errorf("a cost of lots: %v", err)
+	// Written as Europe and Latin America write amounts, or with stray commas: refused, not
+	// read as 300 or 15 (a review: 300.000,00 was $300, under substitute notice's threshold).
+	for _, bad := range []string{"lots", "300.000,00", "1,5", "1,2,3", "1e6", "NaN", "Inf", "0x10", "310,00", "10.123"} {
+		if _, err := operation.ParseCostUSD(bad); breach.ErrorCode(err) != breach.EINVALID {
+			t.Errorf("a cost of %q: %v, want refused", bad, err)
+		}
+	}
+	for text, want := range map[string]float64{"310000": 310000, "310,000.50": 310000.5, "1,250,000": 1250000, "$ 99.9": 99.9} {
+		if got, err := operation.ParseCostUSD(text); err != nil || *got != want {
+			t.Errorf("a cost of %q: %v, %v; want %v", text, got, err, want)
+		}
 	}
 	// A door's query parameter of a megabyte comes back clipped, as every value a client sent.
 	if _, err := operation.ParseCostUSD(strings.Repeat("9x", 1<<19)); breach.ErrorCode(err) != breach.EINVALID || len(err.Error()) > 200 {
