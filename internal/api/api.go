@@ -166,6 +166,13 @@ func actor(ctx context.Context) breach.Actor {
 // caller learns nothing — not even whether a campaign exists.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// One credential a request: with two Authorization headers the first acted, while a
+		// proxy that authorizes or logs the last would name another (a review).
+		if len(r.Header.Values("Authorization")) > 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="breachnotice", error="invalid_request"`)
+			s.writeError(w, r, breach.Errorf(breach.EUNAUTHORIZED, "a request carries one Authorization header, not several"))
+			return
+		}
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || strings.TrimSpace(token) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breachnotice"`)

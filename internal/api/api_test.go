@@ -183,6 +183,25 @@ func TestAPI_EveryRouteRequiresAValidTokenAndLeaksNothing(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("authorized GET: %d %s", resp.StatusCode, body)
 	}
+	// Two Authorization headers, a valid one among them: refused, not the first one's act (a
+	// proxy that authorizes or logs the last would name another actor).
+	req, err := http.NewRequestWithContext(t.Context(), "POST", c.url+"/api/v1/campaigns/"+id+"/cancel", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Add("Authorization", "Bearer "+c.token)
+	req.Header.Add("Authorization", "Bearer bn_someone_else")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("two Authorization headers: %d, want 401", resp.StatusCode)
+	}
+	if resp, body := c.do("GET", "/api/v1/campaigns/"+id, "", nil, c.token); resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"state":"draft"`) {
+		t.Errorf("after the refused cancel: %d %s, want the campaign still a draft", resp.StatusCode, body)
+	}
 }
 
 func TestAPI_CampaignFileErrorsNameTheLine(t *testing.T) {
