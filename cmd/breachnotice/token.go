@@ -126,6 +126,8 @@ func tokenState(t *breach.TokenInfo, now time.Time) string {
 	switch {
 	case t.RevokedAt != nil:
 		return "revoked " + t.RevokedAt.Format(time.DateTime)
+	case t.UserDisabled:
+		return "user disabled"
 	case !t.Live(now):
 		return "expired"
 	default:

@@ -230,6 +230,11 @@ func TestAPI_ADisabledUsersTokenStopsAtOnce(t *testing.T) {
 			t.Errorf("after disabling: %s %s = %d %s, want 401", r.method, r.path, resp.StatusCode, b)
 		}
 	}
+	// And the token list says so: it was listed live (a review).
+	tokens, err := db.Tokens(t.Context(), "leaver")
+	if err != nil || len(tokens) != 1 || !tokens[0].UserDisabled || tokens[0].Live(time.Now()) {
+		t.Errorf("the disabled user's tokens: %+v, %v; want one, its user disabled, not live", tokens, err)
+	}
 }
 
 // TestOpenAPI_EveryRouteClosedToSomeRoleDocuments403 keeps the document true to the role

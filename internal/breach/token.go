@@ -46,9 +46,12 @@ type TokenInfo struct {
 	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// UserDisabled says the token's user is disabled: it opens nothing while they are.
+	UserDisabled bool `json:"user_disabled,omitempty"`
 }
 
-// Live reports whether the token still opens the API at now (its user aside).
+// Live reports whether the token still opens the API at now: not revoked, not expired, and its
+// user (if any) not disabled — a disabled user's token was listed live (a review).
 func (t *TokenInfo) Live(now time.Time) bool {
-	return t.RevokedAt == nil && (t.ExpiresAt == nil || now.Before(*t.ExpiresAt))
+	return t.RevokedAt == nil && (t.ExpiresAt == nil || now.Before(*t.ExpiresAt)) && !t.UserDisabled
 }

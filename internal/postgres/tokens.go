@@ -110,7 +110,8 @@ func (db *DB) TokenByHash(ctx context.Context, hash []byte) (*breach.Token, erro
 // those bound to the user login when it is not empty.
 func (db *DB) Tokens(ctx context.Context, login string) ([]breach.TokenInfo, error) {
 	rows, err := db.pool.Query(ctx, `
-		SELECT t.name, coalesce(u.login, ''), t.created_at, t.expires_at, t.last_used_at, t.revoked_at
+		SELECT t.name, coalesce(u.login, ''), t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
+			coalesce(u.disabled, false)
 		FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
 		WHERE $1 = '' OR u.login = $1
 		ORDER BY t.created_at DESC, t.id DESC`, login)
@@ -119,7 +120,7 @@ func (db *DB) Tokens(ctx context.Context, login string) ([]breach.TokenInfo, err
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (breach.TokenInfo, error) {
 		var t breach.TokenInfo
-		err := row.Scan(&t.Name, &t.User, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt)
+		err := row.Scan(&t.Name, &t.User, &t.CreatedAt, &t.ExpiresAt, &t.LastUsedAt, &t.RevokedAt, &t.UserDisabled)
 		return t, err
 	})
 	if err != nil {
