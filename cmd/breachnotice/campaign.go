@@ -207,7 +207,7 @@ its size. With -o the file appears only once complete. The export is recorded in
 			if err != nil {
 				return fmt.Errorf("export: %w", err)
 			}
-			if out != "" {
+			if out != "" && out != "-" {
 				fmt.Fprintf(a.stderr, "Exported %d deliveries of campaign %s to %s\n", rows, args[0], out)
 			}
 			return nil
@@ -221,7 +221,7 @@ its size. With -o the file appears only once complete. The export is recorded in
 // path only once complete (written beside it, renamed at the end). done takes the writing's
 // error and returns the final one, removing the partial file on failure.
 func (a *app) output(path string) (w *bufio.Writer, done func(error) error, err error) {
-	if path == "" {
+	if path == "" || path == "-" { // "-" is standard output, as everywhere; it made a file named "-"
 		w = bufio.NewWriter(a.stdout)
 		return w, func(err error) error {
 			if ferr := w.Flush(); err == nil {

@@ -96,6 +96,14 @@ func TestCLI_StatusByLocaleAndExportOfACancelledCampaign(t *testing.T) {
 	if _, err := os.Stat(missing); !os.IsNotExist(err) {
 		t.Errorf("the failed export left %s", missing)
 	}
+	// -o - is standard output, as in every other tool: it wrote a file named "-" (a review).
+	if out, stderr, err := cli(t, "", "campaign", "export", id, "-o", "-"); err != nil || !strings.HasPrefix(out, "customer_id,") {
+		t.Errorf("export -o -: %v, %q, stdout %.60q; want the CSV on standard output", err, stderr, out)
+	}
+	if _, err := os.Stat("-"); !os.IsNotExist(err) {
+		t.Errorf("export -o - made a file named -: %v", err)
+		os.Remove("-")
+	}
 	if out, stderr, err := cli(t, "", "campaign", "export", "6f1f3e56-0000-4000-8000-000000000000"); err == nil ||
 		!strings.Contains(stderr, "not found") || out != "" {
 		t.Errorf("export of an unknown campaign: %v, %q, stdout %q; want not found and no CSV", err, stderr, out)

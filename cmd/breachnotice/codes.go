@@ -119,7 +119,7 @@ recorded in the audit log.`,
 			if err != nil {
 				return fmt.Errorf("codes export: %w", err)
 			}
-			if out != "" {
+			if out != "" && out != "-" {
 				fmt.Fprintf(a.stderr, "Exported %d enrolment codes of campaign %s to %s\n", rows, campaign, out)
 			}
 			return nil
