@@ -57,10 +57,10 @@ var (
 	fontSize   = regexp.MustCompile(`(?i)font(?:-size)?\s*:[^;"]*?([0-9.]+)\s*(px|pt|em|rem|%)`)
 	// askForSecret finds a request for a secret or a payment, in the four shipped languages.
 	askForSecret = regexp.MustCompile(`(?i)` +
-		`\b(send|enter|provide|confirm|verify|update|reply with|type|give|share|tell)\b[^.!?\n]{0,40}\b(password|pin|passcode|card number|cvv|security code|verification code|one-time code|otp|bank details|payment)\b|` +
+		`\b(send|enter|provide|confirm|verify|update|reply|respond|type|give|share|tell|email us|write to us)\b[^.!?\n]{0,40}\b(password|pin|passcode|card number|cvv|security code|verification code|one-time code|otp|bank details|payment)\b|` +
 		`\b(pay|make a payment|transfer)\b[^.!?\n]{0,30}\b(fee|now|to (?:unlock|restore|keep))\b|` +
-		`\b(env[ií]e|ingrese|introduzca|proporcione|confirme|actualice|responda con|comparta|d[ií]ganos|facilite)\b[^.!?\n]{0,40}\b(contraseña|clave|pin|n[uú]mero de (?:su )?tarjeta|cvv|c[oó]digo de verificaci[oó]n|datos bancarios|pago)\b|` +
-		`\b(envoyez|saisissez|indiquez|communiquez|confirmez|mettez à jour|répondez avec|donnez|transmettez)\b[^.!?\n]{0,40}\b(mot de passe|code pin|code secret|code de vérification|numéro de carte|cryptogramme|coordonnées bancaires|paiement)\b|` +
+		`\b(env[ií]e(?:nos)?|ingrese|introduzca|proporci[oó]ne(?:nos)?|confirme|actualice|responda|resp[oó]ndanos|comparta|d[ií]ganos|facil[ií]te(?:nos)?|escr[ií]banos)\b[^.!?\n]{0,40}\b(contraseña|clave|pin|n[uú]mero de (?:su )?tarjeta|cvv|c[oó]digo de verificaci[oó]n|datos bancarios|pago)\b|` +
+		`\b(envoyez|saisissez|indiquez|communiquez|confirmez|mettez à jour|répondez|donnez|transmettez|écrivez-nous)\b[^.!?\n]{0,40}\b(mot de passe|code pin|code secret|code de vérification|numéro de carte|cryptogramme|coordonnées bancaires|paiement)\b|` +
 		`(비밀번호|PIN|카드\s?번호|CVC|인증\s?번호|결제|계좌\s?번호)[^.!?\n]{0,20}(입력|보내|알려|회신|제출)`)
 	// A negation before the request ("never send your password", "no comparta", "ne
 	// communiquez jamais") or a Korean prohibition after it ("…입력하지 마십시오") makes it

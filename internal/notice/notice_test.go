@@ -343,6 +343,13 @@ func TestAsksForSecret_RequestsFireAdviceDoesNot(t *testing.T) {
 		{"Necesitamos que confirme su contraseña.", true},
 		{"비밀번호를 입력하지 않으면 회선이 정지됩니다.", true},
 		{"Do not share your verification code with anyone.", false},
+		// From a review: plain requests the first patterns missed.
+		{"To protect your account, reply to this email with your current password.", true},
+		{"Envíenos su contraseña.", true},
+		{"Responda a este correo con su contraseña actual.", true},
+		{"Répondez à ce message avec votre mot de passe.", true},
+		{"We will never ask you to reply with your password.", false},
+		{"If you changed your password, no action is needed.", false},
 	}
 	for _, tt := range tests {
 		if got := asksForSecret(tt.text) != ""; got != tt.asks {
