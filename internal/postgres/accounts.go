@@ -160,7 +160,7 @@ func (db *DB) DeleteSession(ctx context.Context, hash []byte) error {
 // lock on the address), so a burst of parallel guesses sees the limit as a sequence would.
 // A successful sign-in then forgets its failures (ClearSignInFailures). Failures older than a
 // day are deleted on the way.
-func (db *DB) RecordSignInAttempt(ctx context.Context, loginHash []byte, clientIP string, window time.Duration) (byPair, byIP int, err error) {
+func (db *DB) RecordSignInAttempt(ctx context.Context, loginHash []byte, clientIP string, window time.Duration, maxPair, maxIP int) (byPair, byIP int, err error) {
 	if _, err := db.pool.Exec(ctx, `DELETE FROM signin_failures WHERE at < now() - interval '1 day'`); err != nil {
 		return 0, 0, fmt.Errorf("delete old sign-in failures: %w", err)
 	}
@@ -172,9 +172,6 @@ func (db *DB) RecordSignInAttempt(ctx context.Context, loginHash []byte, clientI
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('signin:' || $1, 0))`, clientIP); err != nil {
 		return 0, 0, fmt.Errorf("lock sign-in failures: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO signin_failures (login_hash, client_ip) VALUES ($1, $2)`, loginHash, clientIP); err != nil {
-		return 0, 0, fmt.Errorf("record sign-in attempt: %w", err)
-	}
 	err = tx.QueryRow(ctx, `
 		SELECT count(*) FILTER (WHERE login_hash = $1), count(*)
 		FROM signin_failures
@@ -182,6 +179,13 @@ func (db *DB) RecordSignInAttempt(ctx context.Context, loginHash []byte, clientI
 	).Scan(&byPair, &byIP)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count sign-in failures: %w", err)
+	}
+	byPair, byIP = byPair+1, byIP+1 // this attempt
+	if byPair > maxPair || byIP > maxIP {
+		return byPair, byIP, nil // refused unchecked: not recorded, the pause not lengthened
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO signin_failures (login_hash, client_ip) VALUES ($1, $2)`, loginHash, clientIP); err != nil {
+		return 0, 0, fmt.Errorf("record sign-in attempt: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, 0, fmt.Errorf("commit: %w", err)

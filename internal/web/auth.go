@@ -226,7 +226,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	key := s.loginKey(login)
 	ip := signInSource(s.clientIP(r))
-	byPair, byIP, err := s.Store.RecordSignInAttempt(ctx, key, ip, signInWindow)
+	byPair, byIP, err := s.Store.RecordSignInAttempt(ctx, key, ip, signInWindow, maxPairFailures, maxAddressFailures)
 	if err != nil {
 		s.fail(w, r, s.httpStatus(r, err), errorMessage(err))
 		return

@@ -135,7 +135,7 @@ type signInStore struct {
 	attempts atomic.Int32
 }
 
-func (f *signInStore) RecordSignInAttempt(context.Context, []byte, string, time.Duration) (int, int, error) {
+func (f *signInStore) RecordSignInAttempt(context.Context, []byte, string, time.Duration, int, int) (int, int, error) {
 	f.attempts.Add(1)
 	return 1, 1, nil
 }

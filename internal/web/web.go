@@ -53,8 +53,10 @@ type AccountStore interface {
 	// RecordSignInAttempt counts an attempt as a failure of a login (by its keyed hash) from a
 	// client address before the password is checked, and returns the failures within window,
 	// this one included, of that pair and of the address; parallel attempts are counted one
-	// at a time.
-	RecordSignInAttempt(ctx context.Context, loginHash []byte, clientIP string, window time.Duration) (byPair, byIP int, err error)
+	// at a time. An attempt past maxPair or maxIP, which is refused unchecked, is not recorded:
+	// counted, every refused retry moved the end of the pause, and a user kept trying was kept
+	// out for as long as they tried (a review).
+	RecordSignInAttempt(ctx context.Context, loginHash []byte, clientIP string, window time.Duration, maxPair, maxIP int) (byPair, byIP int, err error)
 	// ClearSignInFailures forgets a login's failures from an address after it signed in.
 	ClearSignInFailures(ctx context.Context, loginHash []byte, clientIP string) error
 }
