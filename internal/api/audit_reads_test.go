@@ -101,6 +101,8 @@ func TestErrors_QuoteWhatTheClientSentClipped(t *testing.T) {
 		"/api/v1/audit?before=" + long,
 		"/api/v1/campaigns/" + id + "/deliveries?limit=" + long,
 		"/api/v1/campaigns/" + id + "/preview?channel=" + long,
+		"/api/v1/campaigns/" + id + "/preview?locale=" + long,
+		"/api/v1/campaigns/" + id + "/preview?jurisdiction=" + long,
 	} {
 		resp, body := c.do("GET", path, "", nil, c.token)
 		if resp.StatusCode != http.StatusBadRequest || len(body) > 600 || !strings.Contains(string(body), "…") {

@@ -311,7 +311,7 @@ func lookupEncoding(name string) (encoding.Encoding, string, error) {
 	}
 	enc, err := htmlindex.Get(name)
 	if err != nil {
-		return nil, "", fmt.Errorf("unknown encoding %q (try utf-8, utf-16le, windows-1252, latin1, euc-kr, shift_jis, macintosh or cp850)", name)
+		return nil, "", fmt.Errorf("unknown encoding %q (try utf-8, utf-16le, windows-1252, latin1, euc-kr, shift_jis, macintosh or cp850)", breach.Clip(name))
 	}
 	canonical, _ := htmlindex.Name(enc)
 	return enc, canonical, nil

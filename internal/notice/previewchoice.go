@@ -27,7 +27,7 @@ type RecipientLookup func(ctx context.Context, campaignID, customerID string) (*
 // returned as they are.
 func (p PreviewChoice) Recipient(ctx context.Context, c *breach.Campaign, lookup RecipientLookup) (*breach.Recipient, PreviewChoice, error) {
 	if p.Locale != "" && !slices.Contains(c.Locales, p.Locale) {
-		return nil, p, breach.Errorf(breach.EINVALID, "locale %q is not offered by this campaign (offered: %v)", p.Locale, c.Locales)
+		return nil, p, breach.Errorf(breach.EINVALID, "locale %q is not offered by this campaign (offered: %v)", breach.Clip(p.Locale), c.Locales)
 	}
 	if p.CustomerID != "" {
 		if p.WithoutCode {
@@ -40,7 +40,7 @@ func (p PreviewChoice) Recipient(ctx context.Context, c *breach.Campaign, lookup
 		return r, p, err
 	}
 	if p.Jurisdiction != "" && !slices.Contains(breach.KnownJurisdictions, p.Jurisdiction) {
-		return nil, p, breach.Errorf(breach.EINVALID, "jurisdiction %q: choose one of %v", p.Jurisdiction, breach.KnownJurisdictions)
+		return nil, p, breach.Errorf(breach.EINVALID, "jurisdiction %q: choose one of %v", breach.Clip(p.Jurisdiction), breach.KnownJurisdictions)
 	}
 	v := Variants(c)[0]
 	if p.Locale != "" {
