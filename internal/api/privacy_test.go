@@ -276,6 +276,8 @@ func TestFileLabel_NeutralisesPathsAndControlCharacters(t *testing.T) {
 		"":                                "",
 		"a\x00b\x1b[31m.csv":              "ab[31m.csv",
 		"bad\xffutf8.csv":                 "badutf8.csv",
+		"invoice\u202efdp.exe":            "invoicefdp.exe", // a right-to-left override showed it as ...exe.pdf
+		"list\u200b\u2066.csv":            "list.csv",
 		strings.Repeat("é", 200) + ".csv": strings.Repeat("é", 127),
 	} {
 		if got := breach.FileLabel(in); got != want {

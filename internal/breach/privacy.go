@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -93,13 +94,15 @@ const maxFileLabel = 255
 
 // FileLabel reduces a file name that came from outside (an upload's filename, a command-line
 // argument) to a label for people: its last path element, without control characters, at
-// most 255 bytes of valid UTF-8. "../../etc/passwd" becomes "passwd" and "..", "/" or "" become
+// most 255 bytes of valid UTF-8, no control or format character. "../../etc/passwd" becomes "passwd" and "..", "/" or "" become
 // "". A label is for display and the audit log; it is never used as a path.
 func FileLabel(name string) string {
 	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.ToValidUTF8(name, "")
 	name = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 {
+		// Control characters, and format ones (Cf): a right-to-left override made
+		// "invoice‮fdp.exe" show as "invoiceexe.pdf" in the console and the audit log (a review).
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r
