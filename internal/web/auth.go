@@ -142,7 +142,11 @@ func (s *Server) signedIn(role breach.Role, next http.HandlerFunc) http.Handler 
 		if !u.Can(role) {
 			// The console refuses before any operation runs: its refusal is audited here as
 			// the operations' are (access.denied: who, what was attempted, the role it takes).
-			if err := s.Ops.AuditDenied(r.Context(), breach.UserActor(u), role, r.Method+" "+r.Pattern, r.PathValue("id")); err != nil {
+			attempted := r.Pattern // "POST /campaigns/{id}/cancel": the route names its method
+			if !strings.HasPrefix(attempted, r.Method+" ") {
+				attempted = r.Method + " " + attempted // it was "POST POST …" for those that do
+			}
+			if err := s.Ops.AuditDenied(r.Context(), breach.UserActor(u), role, attempted, r.PathValue("id")); err != nil {
 				s.Log.Error("audit failed", "action", breach.ActionDenied, "err", err)
 			}
 			s.fail(w, r, http.StatusForbidden, fmt.Sprintf("This needs the %s role, which your account (%s) does not have. Ask an administrator if you need it.", role, u.Login))

@@ -422,6 +422,15 @@ func TestRoles_ViewerCannotStartAndOperatorCannotApprove(t *testing.T) {
 	if got := auditActions(t, "user:operator1"); !slices.Contains(got, "access.denied") {
 		t.Errorf("the operator's audit rows %v, want its refused approval", got)
 	}
+	// Naming the route once: it read "POST POST /campaigns/{id}/start" (a review).
+	var attempted string
+	if err := pool(t).QueryRow(context.Background(), `SELECT detail->>'attempted' FROM audit_log
+		WHERE actor = 'user:viewer1' AND action = 'access.denied' AND campaign_id = $1 ORDER BY id DESC LIMIT 1`, c.ID).Scan(&attempted); err != nil {
+		t.Fatal(err)
+	}
+	if attempted != "POST /campaigns/{id}/start" {
+		t.Errorf("the viewer's refused start is audited as attempting %q, want POST /campaigns/{id}/start", attempted)
+	}
 }
 
 func TestApproval_TwoPersonCampaignNeedsTwoOthersThanItsAuthors(t *testing.T) {
