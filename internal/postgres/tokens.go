@@ -23,11 +23,21 @@ func (db *DB) CreateToken(ctx context.Context, name, login string, hash []byte, 
 	if !expires.IsZero() {
 		exp = &expires
 	}
+	// Names are actors' names ("token:<name>" in the audit log): Alice and alice were two
+	// actors a reader takes for one (a review). The same name is refused by its unique key.
+	var other string
+	err := db.pool.QueryRow(ctx, `SELECT name FROM api_tokens WHERE lower(name) = lower($1) AND name <> $1 LIMIT 1`, name).Scan(&other)
+	if err == nil {
+		return breach.Errorf(breach.ECONFLICT, "a token named %q exists: token names must differ in more than their letter case", other)
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("look for a token of that name: %w", err)
+	}
 	if login == "" {
 		_, err := db.pool.Exec(ctx, `INSERT INTO api_tokens (name, hash, expires_at) VALUES ($1, $2, $3)`, name, hash, exp)
 		return tokenInsertError(name, err)
 	}
-	login, err := breach.ParseLogin(login)
+	login, err = breach.ParseLogin(login)
 	if err != nil {
 		return err
 	}

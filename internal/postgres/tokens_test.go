@@ -209,3 +209,18 @@ func TestApproveCampaign_ApprovalsOfOtherTemplatesDoNotAddUp(t *testing.T) {
 		t.Errorf("approved templates %q (%v), want templates-a", read.ApprovedTemplates, err)
 	}
 }
+
+// Token names that differ only in letter case are one name to a reader of the audit log
+// ("token:Alice", "token:alice"): the second is refused (a review).
+func TestTokens_NamesDifferingOnlyInCaseAreRefused(t *testing.T) {
+	db := open(t)
+	ctx := t.Context()
+	name := "Case-" + strings.ReplaceAll(t.Name(), "/", "-")
+	if err := db.CreateToken(ctx, name, "", []byte("hash-of-the-first-token-0123456789"), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	err := db.CreateToken(ctx, strings.ToLower(name), "", []byte("hash-of-the-second-token-012345678"), time.Time{})
+	if breach.ErrorCode(err) != breach.ECONFLICT || !strings.Contains(err.Error(), "letter case") {
+		t.Errorf("a token named %q beside %q: %v, want ECONFLICT", strings.ToLower(name), name, err)
+	}
+}
