@@ -162,3 +162,22 @@ func TestParse_ExcelsMSDOSAndMacintoshCSVReadWhenNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestParse_TwoExportsJoinedWithHeadersInAnotherOrderAreRefused: the second header, its last and
+// first names swapped, was rejected as a bad row and the rows after it read by the first
+// header's columns — Rosa Quispe greeted "Quispe Rosa" (a review). The list is refused, saying
+// where; the header repeated as it was is only a rejected row.
+func TestParse_TwoExportsJoinedWithHeadersInAnotherOrderAreRefused(t *testing.T) {
+	joined := "customer_id,email,first_name,last_name\nC1,a@example.com,Ana,Torres\n" +
+		"customer_id,email,last_name,first_name\nC2,b@example.com,Quispe,Rosa\n"
+	_, _, _, err := parseString(t, joined, Options{})
+	if !isInvalid(err) || !strings.Contains(err.Error(), "line 3 repeats the header row with its columns in another order") {
+		t.Errorf("two exports joined: %v, want the list refused naming line 3", err)
+	}
+	repeated := "customer_id,email,first_name,last_name\nC1,a@example.com,Ana,Torres\n" +
+		"customer_id,email,first_name,last_name\nC2,b@example.com,Rosa,Quispe\n"
+	rows, rejects, _ := mustParse(t, repeated, Options{})
+	if len(rows) != 2 || len(rejects) != 1 || rejects[0].Line != 3 {
+		t.Errorf("the header repeated as it was: rows %v%s; want C1 and C2, line 3 rejected", customerIDs(rows), describeRejects(rejects))
+	}
+}

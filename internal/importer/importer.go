@@ -178,7 +178,10 @@ func (im *Importer) parse(ctx context.Context, c *breach.Campaign, imp *breach.I
 			return rej, warns
 		}
 	}
-	p := &pipeline{validate: validate, workers: workers, batchRows: batchRows}
+	p := &pipeline{validate: validate, workers: workers, batchRows: batchRows, header: header.fields, headerCell: map[string]bool{}}
+	for _, h := range header.fields {
+		p.headerCell[h] = true
+	}
 	last := time.Now()
 	listing := true // the listed warnings are still the first warned rows' (AppendWarnedRows)
 	err = p.run(ctx, rr, func(b *breach.ImportBatch) error {

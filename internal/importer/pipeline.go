@@ -25,6 +25,28 @@ type pipeline struct {
 	validate  func(record, *parseCache, *breach.ImportRow) (*breach.Reject, []breach.Warning)
 	workers   int
 	batchRows int
+	// header is the list's header row as read, and its cells: a later row of its cells in
+	// another order is a second export joined to the first (reorderedHeader).
+	header     []string
+	headerCell map[string]bool
+}
+
+// reorderedHeader reports whether rec is the header row again with its columns in another
+// order: two exports joined, the rows after it would be read by the first header's columns —
+// last names as first names, one phone column as the other (a review). Only a row whose first
+// cell is one of the header's cells is compared (one lookup a row), cell by cell as written.
+func (p *pipeline) reorderedHeader(rec *record) bool {
+	if len(p.header) == 0 || len(rec.fields) != len(p.header) || !p.headerCell[rec.fields[0]] {
+		return false
+	}
+	same := true
+	for i, f := range rec.fields {
+		if !p.headerCell[f] {
+			return false
+		}
+		same = same && f == p.header[i]
+	}
+	return !same // the header repeated as it was is a row rejected as such
 }
 
 // Byte bounds of the pipeline (see recordCost).
@@ -177,6 +199,10 @@ func (p *pipeline) read(ctx context.Context, rr recordSource, inFlight, budget c
 		}
 		if err != nil {
 			return &readError{err}
+		}
+		if p.reorderedHeader(&rec) {
+			return &listError{app: breach.Errorf(breach.EINVALID,
+				"line %d repeats the header row with its columns in another order: the file joins two exports, and the rows after it would be read by line 1's columns; import each part on its own", rec.line)}
 		}
 		if !fits {
 			if !rec.oversize {
