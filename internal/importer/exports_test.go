@@ -181,3 +181,15 @@ func TestParse_TwoExportsJoinedWithHeadersInAnotherOrderAreRefused(t *testing.T)
 		t.Errorf("the header repeated as it was: rows %v%s; want C1 and C2, line 3 rejected", customerIDs(rows), describeRejects(rejects))
 	}
 }
+
+// TestRow_AFloatIDIsWarnedOf: pandas wrote 1001 as 1001.0 once the column had an empty cell:
+// another customer than an earlier list's 1001, each sent a notice. Kept as written, said.
+func TestRow_AFloatIDIsWarnedOf(t *testing.T) {
+	rows, _, imp := mustParse(t, "customer_id,email\n1001.0,a@example.com\n1002,b@example.com\nV1.0,c@example.com\n", Options{})
+	if len(rows) != 3 || rows[0].CustomerID != "1001.0" {
+		t.Fatalf("rows %v", customerIDs(rows))
+	}
+	if imp.WarnedBy["customer_id"] != 1 || imp.Warnings[0].Line != 2 || !strings.Contains(imp.Warnings[0].Reason, "float") {
+		t.Errorf("warnings %+v, want line 2's ID said to look like a float", imp.Warnings)
+	}
+}

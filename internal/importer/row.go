@@ -424,6 +424,7 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	}
 	warns = append(warns, softWarnings...)
 	warn("customer_id", decomposedIDWarning(r.CustomerID))
+	warn("customer_id", floatIDWarning(r.CustomerID))
 	warn("name", nameWarning)
 	warn("region", addressWarning)
 	warn("jurisdiction", jurisdictionWarning)
@@ -450,6 +451,16 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 func countryLocale(code string) (string, error) {
 	loc, _ := breach.CountryLocale(code)
 	return loc, nil
+}
+
+// floatIDWarning warns of a customer_id written as a program writes a number as a float
+// (1001.0: pandas, as soon as the column has an empty cell): kept as written, it is another
+// customer than the 1001 an earlier list gave, and both are sent a notice (a review).
+func floatIDWarning(id string) string {
+	if len(id) < 3 || !strings.HasSuffix(id, ".0") || !pandasFloat.MatchString(id) {
+		return ""
+	}
+	return fmt.Sprintf("%q looks like a number written as a float by a program (pandas): kept as written, it is another customer than %s; export the column as text if it is", breach.Clip(id), id[:strings.IndexByte(id, '.')])
 }
 
 // decomposedIDWarning warns of a customer_id with characters in decomposed form — é as e and a
