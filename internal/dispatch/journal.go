@@ -40,11 +40,17 @@ type journal struct {
 
 	mu    sync.Mutex
 	lines map[lineKey]*line
-	// writes are the start times of the writes in flight, by a number of their own.
-	writes    map[uint64]time.Time
+	// writes are the writes in flight — their line and start — by a number of their own.
+	writes    map[uint64]inFlight
 	lastWrite uint64
 	// stallSaid is when a stall was last logged.
 	stallSaid time.Time
+}
+
+// inFlight is a write in flight: its line, and when it started.
+type inFlight struct {
+	line    lineKey
+	started time.Time
 }
 
 // maxLineWrites bounds the writes in flight for one campaign and channel: past a few, more
@@ -101,20 +107,23 @@ func (l *taskLog) wait() error {
 }
 
 func newJournal(e *Engine) *journal {
-	return &journal{e: e, slots: make(chan struct{}, e.cfg.MaxUnrecorded), lines: map[lineKey]*line{}, writes: map[uint64]time.Time{}}
+	return &journal{e: e, slots: make(chan struct{}, e.cfg.MaxUnrecorded), lines: map[lineKey]*line{}, writes: map[uint64]inFlight{}}
 }
 
-// stalled reports whether a write has been in flight for RecordStall or longer, and logs it
-// (once a minute at most) when log is set.
-func (j *journal) stalled(log bool) bool {
+// stalled reports whether a write of line k's outcomes has been in flight for RecordStall or
+// longer, and logs it (once a minute at most) when log is set. Per line: a campaign whose
+// rows a long statement holds stops, not every campaign of the worker (the review of this
+// gate); a database that stopped answering stalls every line's writes, and so every line.
+func (j *journal) stalled(k lineKey, log bool) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	now := time.Now()
-	for _, started := range j.writes {
-		if now.Sub(started) >= j.e.cfg.RecordStall {
+	for _, w := range j.writes {
+		if started := w.started; w.line == k && now.Sub(started) >= j.e.cfg.RecordStall {
 			if log && now.Sub(j.stallSaid) >= time.Minute {
 				j.stallSaid = now
-				j.e.log.Warn("the record is not being written: no notice is sent until it is", "waited", now.Sub(started).Round(time.Millisecond))
+				j.e.log.Warn("the record is not being written: no notice is sent until it is", "campaign", k.campaign, "channel", k.ch,
+					"waited", now.Sub(started).Round(time.Millisecond))
 			}
 			return true
 		}
@@ -122,11 +131,12 @@ func (j *journal) stalled(log bool) bool {
 	return false
 }
 
-// reserve takes a slot for a notice about to be handed to a provider, waiting while the record
-// is stalled (stalled) or MaxUnrecorded notices are unrecorded. It gives up (false, no slot)
-// when ctx ends, the worker stops or halt says so; halt is asked again once the slot is taken.
-func (j *journal) reserve(ctx context.Context, halt func() bool) bool {
-	for j.stalled(true) {
+// reserve takes a slot for a notice of line k about to be handed to a provider, waiting while
+// the line's record is stalled (stalled) or MaxUnrecorded notices are unrecorded. It gives up
+// (false, no slot) when ctx ends, the worker stops or halt says so; halt is asked again once
+// the slot is taken.
+func (j *journal) reserve(ctx context.Context, k lineKey, halt func() bool) bool {
+	for j.stalled(k, true) {
 		select {
 		case <-ctx.Done():
 			return false
@@ -216,7 +226,7 @@ func (j *journal) startLocked(l *line, late bool) {
 		l.writing++
 		late = false
 		j.lastWrite++
-		j.writes[j.lastWrite] = time.Now()
+		j.writes[j.lastWrite] = inFlight{line: l.key, started: time.Now()}
 		go j.write(l, l.fallback, batch, j.lastWrite)
 	}
 	if l.timer != nil {

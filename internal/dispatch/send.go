@@ -57,7 +57,7 @@ func (e *Engine) send(ctx, stop context.Context, cc *campaignCache, ch breach.Ch
 		o.State, o.Error = breach.DeliverySuppressed, "the address was put on the suppression list after the notice was claimed"
 		return o, true, false
 	}
-	if !e.journal.reserve(ctx, halt) {
+	if !e.journal.reserve(ctx, lineKey{cc.c.ID, ch}, halt) {
 		return o, false, false
 	}
 	// Once handed over, the send is bounded by its provider's own timeouts (the SMTP
