@@ -167,6 +167,12 @@ var weakAliases = map[string]field{
 	"locale_code": fieldLocale,
 }
 
+// preferredAliases are the weak aliases read among several of their field's (mapHeader).
+var preferredAliases = map[string]field{
+	"mailing_state_province": fieldState, "billing_state_province": fieldState,
+	"mailing_zip_postal_code": fieldPostalCode, "billing_zip_postal_code": fieldPostalCode,
+}
+
 // exposedStems are what a header holds when its column lists what was exposed, in the shipped
 // languages (looksExposed).
 var exposedStems = []string{"expos", "expuest", "compromis", "comprometid", "breached", "leaked", "filtrad", "노출", "유출"}
@@ -312,6 +318,14 @@ func mapHeader(header []string, line int64, overrides map[string]string) (column
 	}
 	for i, name := range c.names {
 		if f, ok := weakAliases[name]; ok && c.kind[i] == fieldAttribute && !mapped[i] && byField[f] == 0 && weak[f] == 1 {
+			c.kind[i], c.weak[f] = f, true
+		}
+	}
+	// Salesforce exports a contact's Mailing and Other addresses, an account's Billing and
+	// Shipping ones: of two such state (or ZIP) columns the mailing or billing one is where the
+	// customer is written to, and neither was read (a review: no state for 600 Californians).
+	for i, name := range c.names {
+		if f, ok := preferredAliases[name]; ok && c.kind[i] == fieldAttribute && !mapped[i] && byField[f] == 0 && weak[f] > 1 && !c.weak[f] {
 			c.kind[i], c.weak[f] = f, true
 		}
 	}

@@ -193,3 +193,14 @@ func TestRow_AFloatIDIsWarnedOf(t *testing.T) {
 		t.Errorf("warnings %+v, want line 2's ID said to look like a float", imp.Warnings)
 	}
 }
+
+// TestParse_SalesforcesMailingStateAmongItsOthersIsRead: a Salesforce contact export has the
+// Mailing and the Other address; an account's, Billing and Shipping. Of two weak aliases of the
+// state neither was read; the mailing (or billing) one is where the customer is written to.
+func TestParse_SalesforcesMailingStateAmongItsOthersIsRead(t *testing.T) {
+	rows, rejects, _ := mustParseUS(t, "customer_id,Email,Mailing State/Province,Other State/Province,Mailing Zip/Postal Code,Other Zip/Postal Code\n"+
+		"C1,a@example.com,CA,NY,94105,10001\n")
+	if len(rows) != 1 || rows[0].Jurisdiction != "us-ca" || rows[0].Attribute("state") != "CA" {
+		t.Errorf("rows %+v%s; want the mailing state read (us-ca)", rows, describeRejects(rejects))
+	}
+}
