@@ -29,6 +29,8 @@ func TestDecodeJSON_OneValueOfKnownFieldsOnly(t *testing.T) {
 		{body: `{"list_version": 3}`},
 		{body: `{"list_version": "3"`},
 		{body: `["3"]`},
+		// One field twice: no request of either value (a review).
+		{body: `{"list_version": "3", "list_version": "4"}`},
 	} {
 		var r req
 		err := decodeJSON(strings.NewReader(c.body), &r)
@@ -39,6 +41,23 @@ func TestDecodeJSON_OneValueOfKnownFieldsOnly(t *testing.T) {
 			t.Errorf("%q: %v, want it refused as empty", c.body, err)
 		case !c.ok && !c.empty && (err == nil || errors.Is(err, errEmptyBody)):
 			t.Errorf("%q: %+v, %v; want it refused (not as empty)", c.body, r, err)
+		}
+	}
+}
+
+// A field given twice is found at any depth, and only within one object.
+func TestDuplicateField_OnlyTwiceInOneObject(t *testing.T) {
+	for body, twice := range map[string]bool{
+		`{"a": 1, "a": 2}`:                  true,
+		`{"a": {"b": 1, "b": 2}}`:           true,
+		`{"a": [{"b": 1}, {"b": 2}]}`:       false,
+		`{"a": {"b": 1}, "b": 2}`:           false,
+		`{"a": ["a", "a"], "b": "a"}`:       false,
+		`{"a": [1, {"c": 1, "c": 1}]}`:      true,
+		`{"x": "y", "y": {"x": 1}, "z": 3}`: false,
+	} {
+		if err := duplicateField([]byte(body)); (err != nil) != twice {
+			t.Errorf("%s: %v, want a field twice: %v", body, err, twice)
 		}
 	}
 }
