@@ -65,7 +65,13 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	// Claims are announced as started a window at a time, the first with the claim itself
 	// (see the hand-off below).
 	window := max(4*parallel, minAnnounceWindow)
-	claims, fallbacks, suppressed, err := e.store.ClaimRange(ctx, t.Campaign, t.Channel, t.Low, t.High, e.workerID, fallback, window)
+	// The claim is not cut short by the task's context: asynq cancels it when a stopping
+	// worker stops waiting for its tasks, and a claim statement cut after its commit left its
+	// claims sending, held by no task, until the worker was taken for gone (a test of a worker
+	// stopping under the race detector). Claimed, the task releases what it does not send.
+	claimCtx, claimed := context.WithTimeout(context.WithoutCancel(ctx), claimTimeout)
+	claims, fallbacks, suppressed, err := e.store.ClaimRange(claimCtx, t.Campaign, t.Channel, t.Low, t.High, e.workerID, fallback, window)
+	claimed()
 	if err != nil {
 		return err
 	}
@@ -184,6 +190,9 @@ func (e *Engine) handleSend(ctx context.Context, task *asynq.Task) error {
 	}
 	return nil
 }
+
+// claimTimeout bounds a claim statement.
+const claimTimeout = 30 * time.Second
 
 // minAnnounceWindow is the fewest claims a task announces as started at once (AnnounceStarts):
 // the first window with the claim itself, then a statement (and a commit) every 64 notices or
