@@ -117,14 +117,7 @@ func TestSend_ASharedNoticeNotSentFallsBackForEveryCustomerIDItWasToTell(t *test
 		"B1," + shared + ",+51987650011,Ana Lopez,PE,password\n" +
 		"B2," + shared + ",+51987650012,Ana Lopez,PE,payment_card\n" +
 		"B3," + shared + ",,Ana Lopez,PE,sim\n"
-	c := w.campaignOf(list, nil)
-	if err := w.db.Suppress(ctx, "email", shared, "optout", "the address opted out", c.ID); err != nil {
-		t.Fatal(err)
-	}
-	stop := w.run(w.engine(nil))
-	defer stop()
-	w.start(c)
-	s := w.wait(c, 30*time.Second, "completed", completed)
+	c, s := w.sendWithEmailSuppressed(list, shared)
 	if got := w.received(); len(got) != 0 {
 		t.Errorf("the sink received %v, want nothing (the address opted out)", got)
 	}
@@ -158,14 +151,7 @@ func TestSend_TheFallbackOfASharedNoticeIsOneNoticeToo(t *testing.T) {
 	list := "customer_id,email,phone,name,country,exposed\n" +
 		"D1," + shared + ",+51987650031,Dario Paz,PE,password\n" +
 		"D2," + shared + ",+51987650031,Dario Paz,PE,payment_card\n"
-	c := w.campaignOf(list, nil)
-	if err := w.db.Suppress(ctx, "email", shared, "optout", "the address opted out", c.ID); err != nil {
-		t.Fatal(err)
-	}
-	stop := w.run(w.engine(nil))
-	defer stop()
-	w.start(c)
-	w.wait(c, 30*time.Second, "completed", completed)
+	c, _ := w.sendWithEmailSuppressed(list, shared)
 	if sms := w.twilio.counts(); sms["+51987650031"] != 1 || len(sms) != 1 {
 		t.Errorf("SMS sent %v, want one to the shared phone", sms)
 	}
@@ -294,4 +280,18 @@ func TestFallbacks_OnePersonsEmailsFailingOneAtATimeGetOneSMS(t *testing.T) {
 	if want := breach.Categories(0).With(breach.CategoryPassword).With(breach.CategoryPaymentCard); claims[0].Recipient.Exposed != want {
 		t.Errorf("the SMS names %v, want %v", claims[0].Recipient.Exposed, want)
 	}
+}
+
+// sendWithEmailSuppressed sends a campaign of list, the email address shared having opted out
+// before the start, until it completes.
+func (w *world) sendWithEmailSuppressed(list, shared string) (*breach.Campaign, *breach.CampaignStatus) {
+	w.t.Helper()
+	c := w.campaignOf(list, nil)
+	if err := w.db.Suppress(context.Background(), "email", shared, "optout", "the address opted out", c.ID); err != nil {
+		w.t.Fatal(err)
+	}
+	stop := w.run(w.engine(nil))
+	defer stop()
+	w.start(c)
+	return c, w.wait(c, 30*time.Second, "completed", completed)
 }

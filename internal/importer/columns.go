@@ -219,7 +219,7 @@ type columns struct {
 // baseName is a column's name without the _2, _3 … a repeated header gets (mapHeader): two
 // "Mobile Phone" columns are two weak aliases of the phone, and neither is read as it.
 func baseName(name string) string {
-	if i := strings.LastIndexByte(name, '_'); i > 0 && strings.Trim(name[i+1:], "0123456789") == "" && i+1 < len(name) {
+	if i := strings.LastIndexByte(name, '_'); i > 0 && isDigits(name[i+1:]) {
 		return name[:i]
 	}
 	return name

@@ -630,7 +630,7 @@ func (c *sheetColumns) cellRecord(row int64, cells []string, over int, formulas 
 			continue
 		}
 		v = strings.TrimSpace(v)
-		long := scientific.MatchString(v) || len(v) > maxExactDigits && strings.Trim(v, "0123456789") == ""
+		long := scientific.MatchString(v) || len(v) > maxExactDigits && isDigits(v)
 		formatted := !long && i == c.phone && formattedNumber.MatchString(v)
 		if !long && !formatted {
 			continue
@@ -722,7 +722,7 @@ func (s *sheetReader) digits(col int) (digits string, lossy bool) {
 // float of more than maxExactDigits digits is lossy: which integer it was is not known.
 func integerDigits(raw string) (digits string, lossy bool) {
 	raw = strings.TrimSpace(raw)
-	if raw != "" && strings.Trim(raw, "0123456789") == "" {
+	if isDigits(raw) {
 		return raw, false
 	}
 	v, err := strconv.ParseFloat(raw, 64)
