@@ -254,7 +254,7 @@ func (db *DB) ImportCodes(ctx context.Context, ci *breach.CodeImport, next func(
 		}
 	}
 	var readErr error
-	read, err := copyText(ctx, tx, "code_staging", []string{"line", "code", "reason"}, func(b []byte) ([]byte, bool) {
+	read, err := copyText(ctx, tx, "code_staging", []string{"line", "code", "reason"}, false, func(b []byte) ([]byte, bool) {
 		for range 256 {
 			pc, ok, err := next()
 			if err != nil {

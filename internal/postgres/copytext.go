@@ -14,7 +14,12 @@ import (
 // Why not pgx's CopyFrom: it encodes every value through pgtype's type map, which cost a
 // quarter of the importer's CPU; the rows here are strings and small integers that need only
 // escaping, and PostgreSQL parses them as cheaply as binary.
-func copyText(ctx context.Context, tx pgx.Tx, table string, columns []string, next func(b []byte) ([]byte, bool)) (int64, error) {
+//
+// freeze copies the rows already frozen (COPY … FREEZE), for a table created in tx and seen by
+// no one else until it commits: its pages are written all-visible, so the first reads after
+// the import (approval, the first claims) do not rewrite every page to set hint bits, and
+// autovacuum has nothing to freeze in it later.
+func copyText(ctx context.Context, tx pgx.Tx, table string, columns []string, freeze bool, next func(b []byte) ([]byte, bool)) (int64, error) {
 	sql := "COPY " + pgx.Identifier{table}.Sanitize() + " ("
 	for i, c := range columns {
 		if i > 0 {
@@ -23,6 +28,9 @@ func copyText(ctx context.Context, tx pgx.Tx, table string, columns []string, ne
 		sql += pgx.Identifier{c}.Sanitize()
 	}
 	sql += ") FROM STDIN"
+	if freeze {
+		sql += " WITH (FREEZE)"
+	}
 	tag, err := tx.Conn().PgConn().CopyFrom(ctx, &rowReader{next: next}, sql)
 	return tag.RowsAffected(), err
 }

@@ -131,7 +131,7 @@ func (s *importSession) open(ctx context.Context, imp *breach.Import) error {
 func (s *importSession) copyAll(ctx context.Context) copyResult {
 	in := &itemStream{batches: s.batches}
 	if s.existed {
-		n, err := copyText(ctx, s.tx, "import_staging", stagingColumns, stagedRows(in.next))
+		n, err := copyText(ctx, s.tx, "import_staging", stagingColumns, false, stagedRows(in.next))
 		return copyResult{staged: n, err: err}
 	}
 	var res copyResult
@@ -139,7 +139,7 @@ func (s *importSession) copyAll(ctx context.Context) copyResult {
 	in.arrived = func(b *breach.ImportBatch) { seen.warm(b.Rows) }
 	var side []stagedItem
 	for {
-		n, err := copyText(ctx, s.tx, s.partition, directColumns, directRows(in, seen, &side, s.defaultExposed))
+		n, err := copyText(ctx, s.tx, s.partition, directColumns, true, directRows(in, seen, &side, s.defaultExposed))
 		res.direct += n
 		if err != nil {
 			res.err = fmt.Errorf("copy into recipients: %w", err)
@@ -147,7 +147,7 @@ func (s *importSession) copyAll(ctx context.Context) copyResult {
 		}
 		if len(side) > 0 {
 			i := 0
-			n, err := copyText(ctx, s.tx, "import_staging", stagingColumns, stagedRows(func() (*breach.ImportRow, *breach.Reject, bool) {
+			n, err := copyText(ctx, s.tx, "import_staging", stagingColumns, false, stagedRows(func() (*breach.ImportRow, *breach.Reject, bool) {
 				if i == len(side) {
 					return nil, nil, false
 				}
