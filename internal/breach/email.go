@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // maxEmailLength is RFC 5321's limit on a forward path, the longest address an SMTP server
@@ -15,7 +16,9 @@ const maxEmailLength = 254
 
 // ParseEmail validates an email address and returns its normalized form: the domain lower-cased
 // and, if internationalized, converted to its ASCII (punycode) form; the local part kept as
-// written, since RFC 5321 lets servers treat its case as significant. A display-name form such
+// written, since RFC 5321 lets servers treat its case as significant, but composed (NFC, as
+// RFC 6532 asks of internationalized addresses): josé typed on a Mac (e and a combining accent)
+// and on Windows is one mailbox, which must get one notice and match one opt-out. A display-name form such
 // as `José <jose@example.com>`, common in CRM exports, is accepted and reduced to the address.
 //
 // It is deliberately stricter than net/mail: the address must be deliverable on the public
@@ -48,8 +51,8 @@ func ParseEmail(s string) (string, error) {
 		return "", Errorf(EINVALID, "%q is not an email address: %v", Clip(s), err)
 	}
 	out := s // nearly every address is already in its normal form: no copy
-	if ascii != domain {
-		out = local + "@" + ascii
+	if composed := norm.NFC.String(local); composed != local || ascii != domain {
+		out = composed + "@" + ascii
 	}
 	if len(out) > maxEmailLength {
 		return "", Errorf(EINVALID, "email address is %d characters long, more than the %d allowed", len(out), maxEmailLength)

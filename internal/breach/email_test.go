@@ -14,7 +14,9 @@ func TestParseEmail_ValidAddressesAreNormalized(t *testing.T) {
 		{"o'brien@example.ie", "o'brien@example.ie"},
 		{"x_y-z.w@mail.example.co.uk", "x_y-z.w@mail.example.co.uk"},
 		{"!#$%&'*+/=?^_`{|}~-@example.org", "!#$%&'*+/=?^_`{|}~-@example.org"},
-		{"jürgen@münchen.de", "jürgen@xn--mnchen-3ya.de"}, // RFC 6531 local part, IDN domain
+		{"jürgen@münchen.de", "jürgen@xn--mnchen-3ya.de"},   // RFC 6531 local part, IDN domain
+		{"jose\u0301@example.com", "jos\u00e9@example.com"}, // decomposed (a Mac's): composed
+		{"Jose\u0301@EXAMPLE.com", "Jos\u00e9@example.com"},
 		{"info@MÜNCHEN.DE", "info@xn--mnchen-3ya.de"},
 		{"info@xn--mnchen-3ya.de", "info@xn--mnchen-3ya.de"},
 		{"user@example.xn--p1ai", "user@example.xn--p1ai"}, // punycode TLD (.рф)
