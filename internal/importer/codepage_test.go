@@ -234,19 +234,24 @@ func TestDetectEncoding_WesternWindows1252IsNeverEastAsian(t *testing.T) {
 	}
 }
 
-// TestParse_KoreanPastTheSampleOfAnASCIIList documents what cp1252Fallback cannot do: a list
-// whose first 64 KiB are ASCII is detected as UTF-8, and Korean further on is read a byte at a
-// time as Windows-1252. The import's encoding says from which line, for the team to import it
-// again with --encoding euc-kr.
+// TestParse_KoreanPastTheSampleOfAnASCIIList: a list whose first 64 KiB are ASCII is detected
+// as UTF-8; Korean further on cannot be read a byte at a time as Windows-1252 without mangling
+// every name (김민준 as ±è¹Î...), so the import stops there, naming the line and the --encoding
+// that reads it, which it then does.
 func TestParse_KoreanPastTheSampleOfAnASCIIList(t *testing.T) {
 	prefix, bad := bigASCIIPrefix(",")
 	data := append(encode(t, korean.EUCKR, prefix), encode(t, korean.EUCKR, "LATE-1,minjun@example.kr,김민준\n")...)
-	_, _, imp := mustParseBytes(t, data, Options{})
-	if want := fmt.Sprintf("utf-8 (windows-1252 from line %d)", bad); imp.Encoding != want {
-		t.Errorf("encoding %q, want %q", imp.Encoding, want)
+	_, _, _, err := parseBytes(t, data, Options{})
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("line %d:", bad)) || !strings.Contains(err.Error(), "--encoding euc-kr") || strings.Contains(err.Error(), "truncated") {
+		t.Errorf("parse: %v, want the file refused at line %d with --encoding euc-kr advised", err, bad)
 	}
 	rows, _, imp := mustParseBytes(t, data, Options{Encoding: "euc-kr"})
 	if imp.Encoding != "euc-kr" || rows[len(rows)-1].Name != "김민준" {
 		t.Errorf("--encoding euc-kr: encoding %q, last name %q", imp.Encoding, rows[len(rows)-1].Name)
+	}
+	// Three accented capitals together are still Windows-1252 (ÉÀÔ), not a refusal.
+	latin := append([]byte(prefix), "LATE-1,ana@example.fr,Ana \xc9\xc0\xd4 Dupont\n"...)
+	if rows, _, imp := mustParseBytes(t, latin, Options{}); rows[len(rows)-1].Name != "Ana ÉÀÔ Dupont" {
+		t.Errorf("Windows-1252 past the sample: name %q (encoding %q)", rows[len(rows)-1].Name, imp.Encoding)
 	}
 }

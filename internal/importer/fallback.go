@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"fmt"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -21,22 +22,51 @@ import (
 //
 // It cannot read a Korean or Japanese list (CP949, Shift-JIS; see detectCodePage) whose first
 // non-ASCII byte lies past the sample: a byte at a time, it cannot tell a two-byte Hangul or kana
-// character from two Windows-1252 letters, and reads it as those (김 as ±è). Telling them apart
-// takes a sample of such bytes, which a streaming decoder has not got when it must decide; the
-// import's encoding ("utf-8 (windows-1252 from line N)") says where it happened, and --encoding
-// euc-kr or shift_jis reads such a file right.
+// character from two Windows-1252 letters (김 is ±è). Read so, every Korean name past that line
+// was mangled in its notice's greeting. But such text is a run of bytes none of which is UTF-8,
+// and Windows-1252 text almost never puts four accented letters together: at such a run
+// (cjkRun) it stops with an error naming the line and the --encoding to give, and the import
+// stores nothing.
 //
 // It is used only when the encoding was detected: a byte-order mark or --encoding utf-8 says the
 // file is UTF-8, and an invalid byte is then reported as such. It streams (transform.Reader), and
 // a chunk of valid UTF-8 costs a validation and a copy.
 type cp1252Fallback struct {
 	transform.NopResetter
-	// nl and cr count the line feeds and carriage returns passed before the first byte read as
-	// Windows-1252, to name its line: by line feeds, or by CRs in a file whose lines end with a
-	// bare CR (Format.CROnly).
+	// nl and cr count the line feeds and carriage returns passed, to name a line: by line
+	// feeds, or by CRs in a file whose lines end with a bare CR (Format.CROnly).
 	nl, cr int64
 	// firstLine is the line of the first byte read as Windows-1252, 0 while there is none.
 	firstLine int64
+}
+
+// cjkRun is the length of a run of bytes that are not UTF-8 which says the file is not
+// Windows-1252 either: two characters of a double-byte code page (a Hangul syllable, a kana or
+// a Chinese character is two bytes, none of them UTF-8) — or four accented capitals in a row,
+// which Latin-script names and addresses do not have.
+const cjkRun = 4
+
+// notWindows1252Error is the error of a file, detected as UTF-8, that holds a cjkRun past the
+// detection's sample.
+type notWindows1252Error struct{ line int64 }
+
+func (e *notWindows1252Error) Error() string {
+	return fmt.Sprintf("line %d: the file was read as UTF-8 (its first %d KiB are), but this line holds text in another encoding — "+
+		"Korean (EUC-KR, CP949), Japanese (Shift-JIS), Chinese (GBK) or Cyrillic (Windows-1251) text is written like this — "+
+		"and reading it as Windows-1252 would mangle the names; nothing was imported: import the file again naming its encoding, "+
+		"e.g. --encoding euc-kr", e.line, sniffBytes>>10)
+}
+
+// invalidRun counts the bytes at the start of b, up to cjkRun, each of which is not UTF-8.
+func invalidRun(b []byte) int {
+	n := 0
+	for n < cjkRun && n < len(b) {
+		if r, size := utf8.DecodeRune(b[n:]); r != utf8.RuneError || size != 1 || b[n] < utf8.RuneSelf {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // cp1252High is the UTF-8 of each Windows-1252 byte from 0x80 up.
@@ -63,6 +93,11 @@ func (d *cp1252Fallback) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int,
 		}
 		return n, n, nil
 	}
+	counted := 0 // src[:counted] has had its line breaks counted
+	pass := func(end int) {
+		d.count(src[counted:end])
+		counted = end
+	}
 	for nSrc < len(src) {
 		c := src[nSrc]
 		size := 1
@@ -71,19 +106,24 @@ func (d *cp1252Fallback) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int,
 			r, size = utf8.DecodeRune(src[nSrc:])
 			if r == utf8.RuneError && size == 1 {
 				if !atEOF && !utf8.FullRune(src[nSrc:]) {
-					d.count(src[:nSrc])
+					pass(nSrc)
 					return nDst, nSrc, transform.ErrShortSrc // the rest comes with the next chunk
+				}
+				if run := invalidRun(src[nSrc:]); run == cjkRun {
+					pass(nSrc)
+					return nDst, nSrc, &notWindows1252Error{line: d.line()}
+				} else if run == len(src)-nSrc && !atEOF {
+					pass(nSrc)
+					return nDst, nSrc, transform.ErrShortSrc // the run may go on in the next chunk
 				}
 				dec := cp1252High[c-0x80]
 				if nDst+len(dec) > len(dst) {
+					pass(nSrc)
 					return nDst, nSrc, transform.ErrShortDst
 				}
 				if d.firstLine == 0 {
-					d.count(src[:nSrc]) // what this loop passed before it, uncounted
-					d.firstLine = 1 + d.nl
-					if d.nl == 0 {
-						d.firstLine = 1 + d.cr
-					}
+					pass(nSrc)
+					d.firstLine = d.line()
 				}
 				nDst += copy(dst[nDst:], dec)
 				nSrc++
@@ -91,26 +131,31 @@ func (d *cp1252Fallback) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int,
 			}
 		}
 		if nDst+size > len(dst) {
-			d.count(src[:nSrc])
+			pass(nSrc)
 			return nDst, nSrc, transform.ErrShortDst
 		}
 		nDst += copy(dst[nDst:], src[nSrc:nSrc+size])
 		nSrc += size
 	}
-	d.count(src)
+	pass(len(src))
 	return nDst, nSrc, nil
 }
 
-// count adds the line breaks of b, passed through, while no byte has been read as
-// Windows-1252 yet.
+// count adds the line breaks of b, passed through (by line feeds, or carriage returns while
+// there is no line feed: a file whose lines end with a bare CR).
 func (d *cp1252Fallback) count(b []byte) {
-	if d.firstLine != 0 {
-		return
-	}
 	d.nl += int64(bytes.Count(b, []byte{'\n'}))
 	if d.nl == 0 {
 		d.cr += int64(bytes.Count(b, []byte{'\r'}))
 	}
+}
+
+// line is the line of the byte after those counted.
+func (d *cp1252Fallback) line() int64 {
+	if d.nl == 0 {
+		return 1 + d.cr
+	}
+	return 1 + d.nl
 }
 
 // completeUTF8 is the length of b less a UTF-8 character it ends in the middle of.

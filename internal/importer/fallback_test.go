@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -25,6 +26,8 @@ func TestCP1252Fallback_DecodesByteByByte(t *testing.T) {
 		{"a lead byte then ASCII", "\xe2x\xc3", "\u00e2x\u00c3", 1},
 		{"a truncated sequence at the end", "ok\r\xe2\x82", "ok\r\u00e2\u201a", 2},
 		{"a long run past a chunk", strings.Repeat("\u00e9", 5000) + "\xe9", strings.Repeat("\u00e9", 5001), 1},
+		{"three together", "a\n\xc9\xc0\xd4\n", "a\n\u00c9\u00c0\u00d4\n", 2},
+		{"three at a chunk's end", strings.Repeat("x", 4093) + "\xc9\xc0\xd4", strings.Repeat("x", 4093) + "\u00c9\u00c0\u00d4", 1},
 	}
 	for _, tt := range tests {
 		for _, oneByte := range []bool{false, true} {
@@ -39,6 +42,28 @@ func TestCP1252Fallback_DecodesByteByByte(t *testing.T) {
 			}
 			if string(got) != tt.want || d.firstLine != tt.line {
 				t.Errorf("%s (one byte at a time: %v): %q from line %d, want %q from line %d", tt.name, oneByte, got, d.firstLine, tt.want, tt.line)
+			}
+		}
+	}
+}
+
+// TestCP1252Fallback_StopsAtDoubleByteText: four bytes together none of which is UTF-8 are a
+// double-byte code page's text (EUC-KR's 김민), not Windows-1252: the reader stops with the
+// line, whichever way the bytes arrive, even split across chunks.
+func TestCP1252Fallback_StopsAtDoubleByteText(t *testing.T) {
+	for _, in := range []string{
+		"a\nb\n\xb1\xe8\xb9\xce\xc1\xd8\n",
+		"a\r\nb\r\n" + strings.Repeat("y", 4094) + "\xb1\xe8\xb9\xce",
+	} {
+		for _, oneByte := range []bool{false, true} {
+			var r io.Reader = strings.NewReader(in)
+			if oneByte {
+				r = iotest.OneByteReader(r)
+			}
+			_, err := io.ReadAll(transform.NewReader(r, &cp1252Fallback{}))
+			var nw *notWindows1252Error
+			if !errors.As(err, &nw) || nw.line != 3 {
+				t.Errorf("%q (one byte at a time: %v): %v, want the text refused at line 3", in[:min(len(in), 12)], oneByte, err)
 			}
 		}
 	}

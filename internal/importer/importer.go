@@ -223,6 +223,9 @@ func inputError(err error, f Format, rows int64) error {
 	if !errors.As(err, &re) {
 		return err
 	}
+	if nw := (*notWindows1252Error)(nil); errors.As(re.err, &nw) {
+		return &listError{app: breach.Errorf(breach.EINVALID, "%v", nw), cause: re.err}
+	}
 	what := "the file"
 	switch {
 	case f.Gzip:
