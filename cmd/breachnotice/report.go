@@ -99,6 +99,9 @@ func printRegulatorReport(w io.Writer, rep *regulator.Report) error {
 	if rep.Unlocated > 0 {
 		fmt.Fprintf(tw, "  ?\tno country or state in the list\t%d\t\n", rep.Unlocated)
 	}
+	if n := rep.Rejected.Rows; n > 0 {
+		fmt.Fprintf(tw, "  ?\trows rejected at import, counted nowhere\t%d\t\n", n)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -110,18 +113,27 @@ func printRegulatorReport(w io.Writer, rep *regulator.Report) error {
 	for _, o := range rep.Obligations {
 		req := "no"
 		switch {
-		case o.Required && o.Condition != "":
-			footnotes = append(footnotes, "required if "+o.Condition)
+		case o.RequiredIf != "":
+			footnotes = append(footnotes, "required if "+o.RequiredIf)
 			req = fmt.Sprintf("if [%d]", len(footnotes))
+		case o.Required && o.Condition != "":
+			footnotes = append(footnotes, "required unless the company documents that it is not so: "+o.Condition)
+			req = fmt.Sprintf("YES [%d]", len(footnotes))
 		case o.Required && !o.Threshold.Met(o.Affected):
 			// Required whatever the count (Korea: a unique identifier exposed): say why.
 			footnotes = append(footnotes, "required although the count is under the threshold: "+o.Why)
 			req = fmt.Sprintf("YES [%d]", len(footnotes))
 		case o.Required:
 			req = "YES"
+		case o.AlsoWhen != "" && o.IfRejectedCounted != "":
+			footnotes = append(footnotes, "not required by the count, but required if "+o.AlsoWhen+"; and "+o.IfRejectedCounted)
+			req = fmt.Sprintf("no? [%d]", len(footnotes))
 		case o.AlsoWhen != "":
 			footnotes = append(footnotes, "not required by the count, but required if "+o.AlsoWhen)
 			req = fmt.Sprintf("no [%d]", len(footnotes))
+		case o.IfRejectedCounted != "":
+			footnotes = append(footnotes, o.IfRejectedCounted)
+			req = fmt.Sprintf("no? [%d]", len(footnotes))
 		}
 		due := o.Deadline.Date.String()
 		if o.Deadline.At != nil {
@@ -130,19 +142,25 @@ func printRegulatorReport(w io.Writer, rep *regulator.Report) error {
 		if !o.Deadline.Statutory {
 			due = "~" + due
 		}
+		if o.Deadline.Passed && (o.Required || o.RequiredIf != "") {
+			due += " PASSED"
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\t%s\n", req, due, o.Jurisdiction, o.Affected, o.Threshold.Text, o.Regulator)
+	}
+	for _, c := range rep.Uncovered {
+		fmt.Fprintf(tw, "  ?\t—\t%s\t%d\t—\tno rule here for %s: counsel must check its law\n", c.Jurisdiction, c.Affected, c.Name)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintln(w, "  ~ a reminder: the law sets no period (\"without unreasonable delay\"). --json gives each deadline's basis and each rule's note.")
+	fmt.Fprintln(w, "  ~ a reminder: the law sets no period (\"without unreasonable delay\"). PASSED: the deadline is behind us everywhere (a late notice says why it is late). --json gives each deadline's basis and each rule's note.")
 	for i, f := range footnotes {
 		fmt.Fprintf(w, "  [%d] %s\n", i+1, f)
 	}
 
 	fmt.Fprintln(w, "\nWhat to send, and under which law")
 	for _, o := range rep.Obligations {
-		if !o.Required {
+		if !o.Required && o.RequiredIf == "" {
 			continue
 		}
 		what := make([]string, len(o.What))
@@ -154,8 +172,11 @@ func printRegulatorReport(w io.Writer, rep *regulator.Report) error {
 
 	s := rep.SubstituteNotice
 	verdict := "does not apply"
-	if s.Applies {
+	switch s.Scope {
+	case "everyone":
 		verdict = "APPLIES"
+	case "some":
+		verdict = "APPLIES for the people the company lacks contact information for"
 	}
 	fmt.Fprintf(w, "\nSubstitute notice %s (%s)\n", verdict, s.Source)
 	for _, r := range s.Reasons {

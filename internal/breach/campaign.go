@@ -757,6 +757,10 @@ var countryNames = sync.OnceValue(func() map[string]string {
 		"macedonia": "MK", "swaziland": "SZ", "burma": "MM", "ivory coast": "CI", "cote d'ivoire": "CI", "east timor": "TL",
 		"cape verde": "CV", "republic of ireland": "IE", "uae": "AE", "vatican city": "VA", "holy see": "VA",
 		"united kingdom (the)": "GB", "united states of america (the)": "US", "philippines (the)": "PH",
+		// CLDR's English names are "Hong Kong SAR China" and "Macao SAR China": lists write these.
+		"hong kong": "HK", "hong kong sar": "HK", "hongkong": "HK", "macau": "MO", "macao": "MO", "macau sar": "MO", "macao sar": "MO",
+		"s. korea": "KR", "s.korea": "KR", "south korea (republic of korea)": "KR", "america": "US", "the united states": "US",
+		"the uk": "GB", "the usa": "US", "brasil": "BR", "perú": "PE",
 	} {
 		add(name, code)
 	}

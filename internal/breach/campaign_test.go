@@ -223,7 +223,7 @@ func TestParseLocaleAndCountry(t *testing.T) {
 	countries := []struct{ in, want string }{{"PE", "PE"}, {"pe", "PE"}, {"FRA", "FR"}, {" kr ", "KR"}, {"us", "US"},
 		{"UK", "GB"}, {"uk", "GB"}, {"GBR", "GB"}, {"FX", "FR"}, {"EL", "GR"}, {" el ", "GR"}, // the codes lists write for a country that has another
 		// A CRM's country column holds names: in English and the shipped locales' languages.
-		{"United States", "US"}, {"united  states of america", "US"}, {"South Korea", "KR"}, {"Korea, Republic of", "KR"},
+		{"United States", "US"}, {"united  states of america", "US"}, {"South Korea", "KR"}, {"Korea, Republic of", "KR"}, {"Hong Kong", "HK"}, {"Macau", "MO"}, {"S. Korea", "KR"},
 		{"Corea del Sur", "KR"}, {"대한민국", "KR"}, {"Perú", "PE"}, {" peru ", "PE"}, {"Estados Unidos", "US"},
 		{"United Kingdom", "GB"}, {"Royaume-Uni", "GB"}, {"Germany", "DE"}, {"Puerto Rico", "PR"},
 		// ISO's own short names, former and informal names, and the languages lists come in

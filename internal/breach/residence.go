@@ -16,18 +16,38 @@ type ResidenceCount struct {
 	// PostalCode is the first three digits of a US (or no-country) recipient's ZIP code
 	// (`postal_code`, `zip`…), which name a state when the region does not; "" otherwise.
 	PostalCode string `json:"postal_code"`
-	// Recipients counts them; NoContact those of them (not purged) the campaign has no way to
-	// reach: neither an email address nor a phone number, nor a postal address when the
-	// campaign sends letters — with letter_policy none, a customer the list gives only an
-	// address for is told nothing individually.
+	// Recipients counts them; NoContact those of them (not purged) the company has no way to
+	// reach: neither an email address, a phone number nor a postal address.
 	Recipients int64 `json:"recipients"`
 	NoContact  int64 `json:"no_contact"`
+	// ByPost counts those the company can write to and no notice reached: a postal address
+	// held, and either every notice of theirs failed with no letter tried, or, in a campaign
+	// that sends no letters, no email address or phone number. Written notice by post is the
+	// US laws' first method: they are no reason for substitute notice, but letters are owed.
+	ByPost int64 `json:"by_post"`
 	// Exposed is every category exposed about one of them at least.
 	Exposed Categories `json:"exposed"`
 	// Once sending has begun (and only when asked for), those of them no notice reached: every
 	// delivery of theirs ended failed, bounced or returned (Failed), or ended so with one
-	// suppressed at least (Suppressed: an opt-out or a suppressed address). A recipient with a
-	// delivery still queued or sending, or none yet, is not counted.
+	// suppressed at least (Suppressed: an opt-out or a suppressed address), and the company
+	// holds no postal address of theirs or their letter came back too (else ByPost). A
+	// recipient with a delivery still queued or sending, or none yet, is not counted.
 	Failed     int64 `json:"failed"`
 	Suppressed int64 `json:"suppressed"`
+}
+
+// NoContactReason is the import's reason for rejecting a row that gives no way at all to reach
+// the customer: the regulator report counts such rows among the people the company lacks
+// contact information for.
+const NoContactReason = "the customer has neither an email address, a phone number nor a postal address"
+
+// RejectedRows counts the rows of a campaign's lists that its imports rejected and that name no
+// customer on its list now (a row fixed and imported again is not counted), each customer_id
+// once: the people behind them are affected too, and counted nowhere else. NoContact counts
+// those rejected for giving no way at all to reach the customer (NoContactReason), Contact
+// those rejected for a contact field (email, phone, an address's) that did not read.
+type RejectedRows struct {
+	Rows      int64 `json:"rows"`
+	NoContact int64 `json:"no_contact"`
+	Contact   int64 `json:"contact"`
 }

@@ -310,9 +310,9 @@ func (v *validator) row(rec record, cache *parseCache, r *breach.ImportRow) (*br
 	}
 	if r.Email == "" && r.Phone == "" && r.Postal.IsZero() && len(errs.problems) == 0 {
 		if v.hasAddress() {
-			errs.add("email", "the customer has neither an email address, a phone number nor a postal address (an address needs its address_line1)")
+			errs.add("email", breach.NoContactReason+" (an address needs its address_line1)")
 		} else {
-			errs.add("email", "the customer has neither an email address, a phone number nor a postal address")
+			errs.add("email", breach.NoContactReason)
 		}
 	}
 	if r.Phone != "" && r.Email == "" && r.Postal.IsZero() && v.phones.Landline(r.Phone) {

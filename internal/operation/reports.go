@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/notice"
@@ -22,6 +23,8 @@ type ReportStore interface {
 	// with outcomes those no notice reached (a pass over its deliveries too); letters says
 	// whether a postal address reaches a customer (the campaign sends letters).
 	ResidenceCounts(ctx context.Context, campaignID string, outcomes, letters bool) ([]breach.ResidenceCount, error)
+	// RejectedRows counts the rows its imports rejected that name no customer on its list now.
+	RejectedRows(ctx context.Context, campaignID string) (breach.RejectedRows, error)
 }
 
 // RegulatorRequest is what a regulator report may be told beyond the list.
@@ -79,14 +82,17 @@ func (s *Service) RegulatorReport(ctx context.Context, actor breach.Actor, campa
 	if err != nil {
 		return nil, err
 	}
-	required := 0
+	required, requiredIf := 0, 0
 	for _, o := range rep.Obligations {
-		if o.Required {
+		switch {
+		case o.Required:
 			required++
+		case o.RequiredIf != "":
+			requiredIf++
 		}
 	}
 	if err := s.audit(ctx, actor, breach.ActionRegulatorReport, c.ID, map[string]any{"affected": rep.Affected,
-		"obligations": len(rep.Obligations), "required": required, "substitute_notice": rep.SubstituteNotice.Applies,
+		"obligations": len(rep.Obligations), "required": required, "required_if": requiredIf, "substitute_notice": rep.SubstituteNotice.Applies,
 		"cost_known": req.CostUSD != nil}); err != nil {
 		return nil, err
 	}
@@ -108,8 +114,12 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 	if err != nil {
 		return nil, err
 	}
+	rejected, err := s.Store.RejectedRows(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
 	in := regulator.Input{Counts: counts, Discovered: c.Incident.DiscoveredOn, CostUSD: req.CostUSD, DefaultCountry: c.DefaultCountry,
-		Jurisdictions: c.Jurisdictions, NoLetters: !letters}
+		Jurisdictions: c.Jurisdictions, NoLetters: !letters, Rejected: rejected, Now: time.Now(), Purged: c.PurgedAt != nil}
 	if c.StartedAt != nil {
 		// The day of the residents' notice is the earliest date anywhere at the instant sending
 		// started (its date at UTC-12): a campaign started at 21:00 in California notified
@@ -269,7 +279,7 @@ func (s *Service) regulatorSamples(ctx context.Context, campaignID string) (*Reg
 	copyTo, required := map[string][]string{}, map[string][]string{}
 	var order []string
 	for _, o := range rep.Obligations {
-		if !o.Required {
+		if !o.Required && o.RequiredIf == "" {
 			continue
 		}
 		if required[o.Jurisdiction] == nil {

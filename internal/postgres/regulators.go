@@ -20,8 +20,9 @@ import (
 // everyone in the US, often) and places someone only when nothing else does
 // (regulator.locate); and the ZIP code beside a region, which may name no state (a sales
 // region, a county). A customer
-// with a postal address is no customer without contact when the campaign sends letters ($3),
-// and a row of no country whose postal
+// with a postal address is never one without contact: when no notice reached them and no
+// letter was tried, or the campaign sends no letters ($3) and they have no other address,
+// they are counted ByPost; and a row of no country whose postal
 // address has one (the campaign's default country) is in the address's country. Only those rows read the attributes,
 // and only the prefix of a ZIP code leaves the database, so the groups stay few (at most about
 // a thousand ZIP prefixes) and hold no one's address.
@@ -32,13 +33,13 @@ import (
 // are kept to be joined; without, nothing of the deliveries is read.
 const residenceCounts = `
 WITH unreached AS MATERIALIZED (
-    SELECT recipient_id, bool_or(state = 'suppressed') AS suppressed
+    SELECT recipient_id, bool_or(state = 'suppressed') AS suppressed, bool_or(channel = 'letter') AS lettered
     FROM (
-        SELECT recipient_id, state FROM deliveries WHERE campaign_id = $1 AND $2::boolean
+        SELECT recipient_id, state, channel FROM deliveries WHERE campaign_id = $1 AND $2::boolean
         UNION ALL
         -- the notices and letters that were to tell a customer in their stead: the same
         -- person's other customer_id's at the address they share (shared.go)
-        SELECT m.id, d.state FROM recipients m
+        SELECT m.id, d.state, d.channel FROM recipients m
         JOIN deliveries d ON d.campaign_id = $1
             AND (d.recipient_id = m.email_with AND d.channel = 'email' OR d.recipient_id = m.phone_with AND d.channel = 'sms'
                 OR d.recipient_id = m.letter_with AND d.channel = 'letter')
@@ -58,10 +59,12 @@ SELECT country, jurisdiction, region,
             WHEN length(zip) IN (8, 9) AND strpos(zip, '-') = length(zip) - 4 THEN left(lpad(split_part(zip, '-', 1), 5, '0'), 3)
             ELSE '' END AS postal3,
        count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed),
-       count(*) FILTER (WHERE NOT reached AND NOT suppressed), count(*) FILTER (WHERE NOT reached AND suppressed)
+       count(*) FILTER (WHERE NOT reached AND NOT suppressed AND NOT by_post), count(*) FILTER (WHERE NOT reached AND suppressed AND NOT by_post),
+       count(*) FILTER (WHERE by_post)
 FROM (
     SELECT country, jurisdiction, exposed, reached, suppressed,
-           email IS NULL AND phone IS NULL AND (postal IS NULL OR NOT $3::boolean) AND purged_at IS NULL AS no_contact,
+           email IS NULL AND phone IS NULL AND postal IS NULL AND purged_at IS NULL AS no_contact,
+           postal IS NOT NULL AND (NOT reached AND NOT lettered OR email IS NULL AND phone IS NULL AND NOT $3::boolean) AS by_post,
            CASE WHEN country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
                               nullif(postal->>'region', ''), '')
@@ -76,7 +79,7 @@ FROM (
         -- address is a province ("MI"), not a US state.
         SELECT CASE WHEN rc.country = '' THEN coalesce(rc.postal->>'country', '') ELSE rc.country END AS country,
                rc.jurisdiction, rc.exposed, rc.email, rc.phone, rc.postal, rc.purged_at, rc.attributes,
-               u.recipient_id IS NULL AS reached, coalesce(u.suppressed, false) AS suppressed
+               u.recipient_id IS NULL AS reached, coalesce(u.suppressed, false) AS suppressed, coalesce(u.lettered, false) AS lettered
         FROM recipients rc LEFT JOIN unreached u ON u.recipient_id = rc.id
         WHERE rc.campaign_id = $1
     ) p
@@ -123,7 +126,7 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string, outcomes, 
 			exposed int32
 		)
 		if err := rows.Scan(&rc.Country, &rc.Jurisdiction, &rc.Region, &rc.PostalCode, &rc.Recipients, &rc.NoContact, &exposed,
-			&rc.Failed, &rc.Suppressed); err != nil {
+			&rc.Failed, &rc.Suppressed, &rc.ByPost); err != nil {
 			return nil, fmt.Errorf("count residences: %w", err)
 		}
 		rc.Exposed = breach.Categories(exposed)
@@ -131,6 +134,32 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string, outcomes, 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count residences: %w", err)
+	}
+	return out, nil
+}
+
+// RejectedRows counts the rows a campaign's imports rejected that name no customer on its list
+// now (breach.RejectedRows). A purge deletes the rejects: a purged campaign has none.
+func (db *DB) RejectedRows(ctx context.Context, campaignID string) (breach.RejectedRows, error) {
+	var out breach.RejectedRows
+	cid, err := parseID("campaign", campaignID)
+	if err != nil {
+		return out, err
+	}
+	// A row without a customer_id is one row; a customer_id rejected on several rows or in
+	// several imports, one.
+	err = db.pool.QueryRow(ctx, `
+		SELECT count(*), count(*) FILTER (WHERE no_contact), count(*) FILTER (WHERE contact AND NOT no_contact)
+		FROM (
+			SELECT bool_or(strpos(j.reason, $2) > 0) AS no_contact,
+			       bool_or(j.field IN ('email', 'phone') OR j.field LIKE 'address%') AS contact
+			FROM import_rejects j JOIN imports i ON i.id = j.import_id
+			WHERE i.campaign_id = $1 AND i.state = 'completed'
+			  AND (j.customer_id = '' OR NOT EXISTS (SELECT 1 FROM recipients r WHERE r.campaign_id = $1 AND r.customer_id = j.customer_id))
+			GROUP BY CASE WHEN j.customer_id = '' THEN j.import_id::text || ':' || j.line ELSE j.customer_id END
+		) k`, cid, breach.NoContactReason).Scan(&out.Rows, &out.NoContact, &out.Contact)
+	if err != nil {
+		return out, fmt.Errorf("count rejected rows: %w", err)
 	}
 	return out, nil
 }

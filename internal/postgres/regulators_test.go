@@ -177,11 +177,11 @@ func TestResidenceCounts_AnAddressOfNoCountryRowIsInTheAddresssCountry(t *testin
 	}
 }
 
-// TestResidenceCounts_OnlyAnAddressIsNoContactWithoutLetters: a customer the list gives only a
-// postal address for is reached by a letter — unless the campaign sends none (letter_policy
-// none): then nothing tells them, and the substitute-notice check must count them among those
-// without contact (they have no delivery at all, so no outcome counts them either).
-func TestResidenceCounts_OnlyAnAddressIsNoContactWithoutLetters(t *testing.T) {
+// TestResidenceCounts_OnlyAnAddressIsByPost: a customer the list gives only a postal address
+// for is reached by a letter; when the campaign sends none (letter_policy none) nothing tells
+// them, but the company holds their address, so they are counted by post — owed a letter —
+// and not among those it lacks contact information for (no reason for substitute notice).
+func TestResidenceCounts_OnlyAnAddressIsByPost(t *testing.T) {
 	db := open(t)
 	c := newCampaign(t, db)
 	mustImport(t, db, c, "customer_id,email,country,state,address_line1,city,postal_code\n"+
@@ -190,19 +190,42 @@ func TestResidenceCounts_OnlyAnAddressIsNoContactWithoutLetters(t *testing.T) {
 		"P3,,US,FL,3 Ocean Dr,Miami,33139\n")
 	for _, tc := range []struct {
 		letters bool
-		want    int64
+		byPost  int64
 	}{{true, 0}, {false, 2}} {
 		counts, err := db.ResidenceCounts(t.Context(), c.ID, false, tc.letters)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var noContact int64
+		var noContact, byPost int64
 		for _, rc := range counts {
-			noContact += rc.NoContact
+			noContact, byPost = noContact+rc.NoContact, byPost+rc.ByPost
 		}
-		if noContact != tc.want {
-			t.Errorf("letters %v: %d without contact, want %d (%+v)", tc.letters, noContact, tc.want, counts)
+		if noContact != 0 || byPost != tc.byPost {
+			t.Errorf("letters %v: %d without contact and %d by post, want 0 and %d (%+v)", tc.letters, noContact, byPost, tc.byPost, counts)
 		}
+	}
+}
+
+// TestRejectedRows_CountsWhoIsOnNoList: rows an import rejected are counted once per
+// customer_id, not when a later import brought the customer in, and those rejected for
+// giving no contact at all or a contact field that did not read are told apart.
+func TestRejectedRows_CountsWhoIsOnNoList(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,phone,country\n"+
+		"R1,,,US\n"+ // no contact at all
+		"R2,john@@example,,US\n"+ // an email that does not read
+		"R3,r3@example.com,,Atlantis\n"+ // a country that does not read
+		"R4,r4@@example,,US\n"+ // fixed below
+		",nobody@example.com,,US\n"+ // no customer_id
+		"OK1,ok1@example.com,,US\n")
+	mustImport(t, db, c, "customer_id,email\nR4,r4@example.com\nR1,\n")
+	got, err := db.RejectedRows(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (breach.RejectedRows{Rows: 4, NoContact: 1, Contact: 1}); got != want {
+		t.Errorf("rejected rows = %+v, want %+v (R1 once though rejected twice, R2, R3 and the row of no ID; not R4, imported since)", got, want)
 	}
 }
 

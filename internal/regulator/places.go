@@ -57,8 +57,11 @@ func locate(rc breach.ResidenceCount, codesAreUS bool) place {
 		return place{country, ""}
 	}
 	// A two-letter code on a row of no country is a US state's only where the campaign says
-	// so (codesAreUS: in a Brazilian campaign MA is Maranhão); a state's name is one anywhere.
-	if st, isCode := breach.USState(rc.Region); st != "" && (country == "US" || codesAreUS || usProfile || !isCode) {
+	// so (codesAreUS: in a Brazilian campaign MA is Maranhão), or where the row's ZIP code is
+	// that state's too (FL and 33101: a Floridian in a Peruvian campaign that offers no US
+	// profile, whom the default country took in); a state's name is one anywhere.
+	if st, isCode := breach.USState(rc.Region); st != "" && (country == "US" || codesAreUS || usProfile || !isCode ||
+		breach.USStateOfZIP(rc.PostalCode) == st) {
 		return place{"US-" + st, GroupUS}
 	}
 	if country == "US" || usProfile {

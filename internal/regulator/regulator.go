@@ -67,6 +67,11 @@ type Rule struct {
 	// Condition is what breachnotice cannot know and counsel must confirm for the rule to
 	// apply (GDPR: a risk is not unlikely; the FTC: the company is a financial institution).
 	Condition string `yaml:"condition"`
+	// Presumed says the law presumes the condition holds: notice is required unless the
+	// company documents that it does not (the GDPR's "unless the breach is unlikely to result
+	// in a risk"), so the obligation is required, with its condition shown; without it, it is
+	// required only if the condition holds (Obligation.RequiredIf).
+	Presumed bool `yaml:"presumed"`
 	// AlsoWhen is, below the threshold, what would make the rule apply all the same that
 	// breachnotice cannot know (Korea: a leak by hacking, whatever the count).
 	AlsoWhen string      `yaml:"also_when"`
@@ -201,6 +206,9 @@ func (rs *Rules) Validate() error {
 		}
 		if (r.MoreThan > 0) == (r.AtLeast > 0) || r.MoreThan < 0 || r.AtLeast < 0 {
 			add(where, "give exactly one threshold: more_than (\"more than N\") or at_least (\"N or more\")")
+		}
+		if r.Presumed && strings.TrimSpace(r.Condition) == "" {
+			add(where, "presumed needs the condition it presumes")
 		}
 		for _, name := range r.AlsoWhenExposed {
 			if _, err := breach.ParseCategory(name); err != nil {

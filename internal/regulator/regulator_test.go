@@ -209,18 +209,33 @@ func TestReport_TheIssuesScenario(t *testing.T) {
 	if rep.Affected != 2031 || rep.Unlocated != 0 {
 		t.Errorf("affected %d, unlocated %d", rep.Affected, rep.Unlocated)
 	}
+	// Required outright (the GDPR's Art. 33 too: its risk is presumed unless documented
+	// otherwise), or only if the rule's condition holds (a German lead authority; the FTC's
+	// financial institutions: a telecom's list meets the count, the rule need not bind it).
 	for id, want := range map[string]struct {
-		required bool
+		required string
 		affected int64
 	}{
-		"us-ca-ag": {true, 501}, "us-ma-ag": {true, 20}, "us-ma-ocabr": {true, 20}, "kr-pipc": {true, 1001},
-		"us-fl-ag": {false, 499}, "us-fl-cra": {false, 499}, "eea-gdpr-art33": {true, 10}, "de-dpa": {true, 10},
-		"us-ftc-safeguards": {true, 1020},
+		"us-ca-ag": {"yes", 501}, "us-ma-ag": {"yes", 20}, "us-ma-ocabr": {"yes", 20}, "kr-pipc": {"yes", 1001},
+		"us-fl-ag": {"no", 499}, "us-fl-cra": {"no", 499}, "eea-gdpr-art33": {"yes", 10}, "de-dpa": {"if", 10},
+		"us-ftc-safeguards": {"if", 1020},
 	} {
 		o := obligation(t, rep, id)
-		if o.Required != want.required || o.Affected != want.affected {
-			t.Errorf("%s: required %v with %d affected, want %v with %d (%s)", id, o.Required, o.Affected, want.required, want.affected, o.Why)
+		got := "no"
+		switch {
+		case o.Required && o.RequiredIf == "":
+			got = "yes"
+		case !o.Required && o.RequiredIf != "":
+			got = "if"
+		case o.Required:
+			got = "yes and if"
 		}
+		if got != want.required || o.Affected != want.affected {
+			t.Errorf("%s: required %q with %d affected, want %q with %d (%s)", id, got, o.Affected, want.required, want.affected, o.Why)
+		}
+	}
+	if len(rep.Uncovered) != 0 || rep.Rejected.Rows != 0 {
+		t.Errorf("uncovered %+v, rejected %+v: every place here has rules, and nothing was rejected", rep.Uncovered, rep.Rejected)
 	}
 	for _, o := range rep.Obligations {
 		if o.Source == "" || o.Deadline.Date.IsZero() || o.Deadline.Rule == "" || o.Deadline.Basis == "" {
@@ -409,7 +424,7 @@ func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 		{"every channel failed for two, one suppressed", 10, residents{affected: 10, failed: 2, suppressed: 1}, residents{}, true, nil, true, 3},
 		{"everyone reached", 10, residents{affected: 10}, residents{}, true, cost(1000), false, 0},
 	} {
-		got := s.evaluate(tc.affected, tc.us, tc.unknown, tc.started, false, tc.cost)
+		got := s.evaluate(tc.affected, tc.us, tc.unknown, breach.RejectedRows{}, tc.started, false, tc.cost)
 		if got.Applies != tc.applies || got.Unreachable != tc.unreachable || (tc.applies && len(got.Reasons) == 0) {
 			t.Errorf("%s: applies %v, unreachable %d, reasons %q", tc.name, got.Applies, got.Unreachable, got.Reasons)
 		}
@@ -428,13 +443,30 @@ func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 func TestSubstituteNotice_SaysWhatItWeighed(t *testing.T) {
 	s := Default().Substitute
 	cost := 250000.5
-	got := s.evaluate(10, residents{affected: 10}, residents{}, false, false, &cost)
+	got := s.evaluate(10, residents{affected: 10}, residents{}, breach.RejectedRows{}, false, false, &cost)
 	if !got.Applies || !slices.ContainsFunc(got.Reasons, func(r string) bool { return strings.Contains(r, "$250,000.50 by the estimate") }) {
 		t.Errorf("cost reasons %q", got.Reasons)
 	}
-	got = s.evaluate(10, residents{affected: 10, noContact: 2}, residents{}, true, true, nil)
-	if !got.Applies || got.Unreachable != 2 || !slices.ContainsFunc(got.Reasons, func(r string) bool { return strings.Contains(r, "sends no letters") }) {
-		t.Errorf("no letters: applies %v, unreachable %d, reasons %q", got.Applies, got.Unreachable, got.Reasons)
+	// People whose postal address the company holds are no reason for substitute notice, even
+	// in a campaign that sends no letters: written notice is the law's first method.
+	got = s.evaluate(10, residents{affected: 10, byPost: 2}, residents{}, breach.RejectedRows{}, true, true, nil)
+	if got.Applies || got.Unreachable != 0 || got.ByPost != 2 || !slices.ContainsFunc(got.Notes, func(r string) bool { return strings.Contains(r, "sends no letters") }) {
+		t.Errorf("no letters: applies %v, unreachable %d, by post %d, notes %q", got.Applies, got.Unreachable, got.ByPost, got.Notes)
+	}
+	// One person of no contact at all: substitute notice for them, not for everyone.
+	got = s.evaluate(300, residents{affected: 300, noContact: 1}, residents{}, breach.RejectedRows{}, true, false, nil)
+	if !got.Applies || got.Scope != "some" || got.Unreachable != 1 {
+		t.Errorf("one of no contact: applies %v, scope %q, unreachable %d", got.Applies, got.Scope, got.Unreachable)
+	}
+	// Rows rejected at import for giving no contact count among those without it.
+	got = s.evaluate(300, residents{affected: 300}, residents{}, breach.RejectedRows{Rows: 20, NoContact: 15, Contact: 5}, true, false, nil)
+	if !got.Applies || got.Scope != "some" || got.Unreachable != 15 || got.RejectedNoContact != 15 ||
+		!slices.ContainsFunc(got.Notes, func(r string) bool { return strings.Contains(r, "5 rows were rejected") }) {
+		t.Errorf("rejected: applies %v, scope %q, unreachable %d, notes %q", got.Applies, got.Scope, got.Unreachable, got.Notes)
+	}
+	got = s.evaluate(600_000, residents{affected: 600_000, noContact: 1}, residents{}, breach.RejectedRows{}, true, false, nil)
+	if got.Scope != "everyone" {
+		t.Errorf("600,000 affected: scope %q, want everyone", got.Scope)
 	}
 	for usd, want := range map[float64]string{250000: "250,000", 250000.001: "250,000.01", 1234567.25: "1,234,567.25"} {
 		if d := dollars(usd); d != want {
@@ -580,5 +612,47 @@ func TestReport_EUOutermostRegionsCountForTheirMemberState(t *testing.T) {
 		if o := obligation(t, rep, tc.authority); o.Affected != 10 {
 			t.Errorf("%s: %s counts %d of the 10", tc.country, tc.authority, o.Affected)
 		}
+	}
+}
+
+// TestReport_WhatTheCountsCannotSay: rows rejected at import may tip a threshold and are said
+// to; a country no rule covers is reported as unknown, not left out; a Floridian (FL, a Florida
+// ZIP code) in a Peruvian campaign that offers no US profile is in Florida, and one with only
+// FL is warned of; deadlines behind us are marked; a purged campaign's report says what it lost.
+func TestReport_WhatTheCountsCannotSay(t *testing.T) {
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Now: time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC),
+		DefaultCountry: "PE", Jurisdictions: []string{"gdpr", "kr-pipa"}, Purged: true,
+		Rejected: breach.RejectedRows{Rows: 30, NoContact: 15, Contact: 10},
+		Counts: counts(
+			breach.ResidenceCount{Country: "US", Jurisdiction: "us-ca", Recipients: 480},
+			breach.ResidenceCount{Country: "CL", Recipients: 300},
+			breach.ResidenceCount{Region: "FL", PostalCode: "331", Recipients: 600},
+			breach.ResidenceCount{Region: "FL", Recipients: 7},
+		)})
+	ca := obligation(t, rep, "us-ca-ag")
+	if ca.Required || !strings.Contains(ca.IfRejectedCounted, "if 21 of them live here") {
+		t.Errorf("us-ca-ag: required %v, if rejected counted %q; want the 30 rejected rows said to tip it at 21", ca.Required, ca.IfRejectedCounted)
+	}
+	if fl := obligation(t, rep, "us-fl-ag"); !fl.Required || fl.Affected != 600 || fl.Deadline.Passed { // due 2026-12-12
+		t.Errorf("us-fl-ag: required %v, %d affected, deadline %+v", fl.Required, fl.Affected, fl.Deadline)
+	}
+	if gdpr := obligation(t, rep, "pe-anpd"); gdpr.Affected != 7 {
+		t.Errorf("pe-anpd: %d affected, want the 7 of FL alone (Peru's default)", gdpr.Affected)
+	}
+	if len(rep.Uncovered) != 1 || rep.Uncovered[0].Jurisdiction != "CL" || rep.Uncovered[0].Affected != 300 {
+		t.Errorf("uncovered %+v, want CL's 300", rep.Uncovered)
+	}
+	for _, want := range []string{"30 rows of the campaign's lists were rejected", "which no rule here covers", "7 affected people of no country have a state or region that is also a US state's code", "was purged"} {
+		if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, want) }) {
+			t.Errorf("no warning saying %q in %q", want, rep.Warnings)
+		}
+	}
+	if kr := obligation(t, Default().Report(Input{Discovered: date(t, "2026-11-12"), Now: time.Date(2026, 11, 13, 0, 0, 0, 0, time.UTC),
+		Counts: counts(breach.ResidenceCount{Country: "KR", Recipients: 1000})}), "kr-pipc"); kr.Deadline.Passed {
+		t.Errorf("kr-pipc: deadline %+v passed on 2026-11-13", kr.Deadline)
+	}
+	if kr := obligation(t, Default().Report(Input{Discovered: date(t, "2026-11-12"), Now: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC),
+		Counts: counts(breach.ResidenceCount{Country: "KR", Recipients: 1000})}), "kr-pipc"); !kr.Deadline.Passed {
+		t.Errorf("kr-pipc: deadline %+v not passed on 2026-11-16", kr.Deadline)
 	}
 }

@@ -29,9 +29,16 @@ type Input struct {
 	// country is a US state's (breach.StateCodesAreUS).
 	DefaultCountry string
 	Jurisdictions  []string
-	// NoLetters is set when the campaign sends no letters (letter_policy none): the counts'
-	// NoContact then include the customers the list gives only a postal address for.
+	// NoLetters is set when the campaign sends no letters (letter_policy none).
 	NoLetters bool
+	// Rejected counts the rows the campaign's imports rejected that name no one on the list:
+	// people affected too, whom no count here includes.
+	Rejected breach.RejectedRows
+	// Now is when the report is made, to say which deadlines have passed.
+	Now time.Time
+	// Purged is set when the campaign's personal data was purged: the states and ZIP codes
+	// its list gave went with it.
+	Purged bool
 }
 
 // Report is who must be told, by when and with what, and whether substitute notice applies.
@@ -45,6 +52,12 @@ type Report struct {
 	Affected      int64   `json:"affected"`
 	Unlocated     int64   `json:"unlocated"`
 	Jurisdictions []Count `json:"jurisdictions"`
+	// Rejected counts the rows the imports rejected that name no one on the list: their
+	// people are in no count here (see Obligation.IfRejectedCounted).
+	Rejected breach.RejectedRows `json:"rejected"`
+	// Uncovered are the countries with affected residents that no rule covers: what is owed
+	// there is not known here, which is not "nothing".
+	Uncovered []Count `json:"uncovered"`
 	// Obligations are the rules of every jurisdiction with an affected resident: required
 	// ones first, by deadline.
 	Obligations      []Obligation     `json:"obligations"`
@@ -76,19 +89,26 @@ type Obligation struct {
 	Regulator    string    `json:"regulator"`
 	Affected     int64     `json:"affected"`
 	Threshold    Threshold `json:"threshold"`
-	// Required: the threshold is met (or a category that needs no threshold was exposed).
-	// With a Condition, it is required if the condition holds, which counsel confirms.
-	Required  bool   `json:"required"`
-	Why       string `json:"why"`
-	Condition string `json:"condition,omitempty"`
+	// Required: the threshold is met (or a category that needs no threshold was exposed), and
+	// the rule has no Condition, or one the law presumes (Rule.Presumed). For a rule with
+	// another, RequiredIf is that condition instead (and Required false): it is required if
+	// the condition holds, which counsel confirms — a telecom's list meets HIPAA's count, and
+	// HIPAA does not bind it.
+	Required   bool   `json:"required"`
+	RequiredIf string `json:"required_if,omitempty"`
+	Why        string `json:"why"`
+	Condition  string `json:"condition,omitempty"`
 	// AlsoWhen, on an obligation its count does not require, says what would make it required
 	// all the same, which counsel confirms.
-	AlsoWhen string      `json:"also_when,omitempty"`
-	Deadline Due         `json:"deadline"`
-	What     []string    `json:"what"`
-	Source   string      `json:"source"`
-	Reviewed breach.Date `json:"reviewed"`
-	Note     string      `json:"note,omitempty"`
+	AlsoWhen string `json:"also_when,omitempty"`
+	// IfRejectedCounted, on an obligation its count does not require, says that the rows the
+	// imports rejected could meet its threshold if enough of their people live there.
+	IfRejectedCounted string      `json:"if_rejected_counted,omitempty"`
+	Deadline          Due         `json:"deadline"`
+	What              []string    `json:"what"`
+	Source            string      `json:"source"`
+	Reviewed          breach.Date `json:"reviewed"`
+	Note              string      `json:"note,omitempty"`
 }
 
 // Threshold is a rule's threshold: Compare is ">" ("more than Count") or ">=" ("Count or
@@ -116,6 +136,8 @@ type Due struct {
 	Statutory bool        `json:"statutory"`
 	Rule      string      `json:"rule"`
 	Basis     string      `json:"basis"`
+	// Passed is set when the deadline has passed everywhere on Earth at the report's making.
+	Passed bool `json:"passed,omitempty"`
 }
 
 // Threshold returns the rule's threshold.
@@ -131,7 +153,7 @@ func (r Rule) Threshold() Threshold {
 
 // Report evaluates the rules against in.
 func (rs *Rules) Report(in Input) *Report {
-	rep := &Report{DiscoveredOn: in.Discovered, NotifiedOn: in.Notified}
+	rep := &Report{DiscoveredOn: in.Discovered, NotifiedOn: in.Notified, Rejected: in.Rejected}
 	counts := map[string]*Count{}
 	count := func(j, within string) *Count {
 		c := counts[j]
@@ -142,8 +164,8 @@ func (rs *Rules) Report(in Input) *Report {
 		return c
 	}
 	var (
-		defaulted   int64
-		us, unknown residents
+		defaulted, usCodes int64
+		us, unknown        residents
 	)
 	stateCodesAreUS := breach.StateCodesAreUS(in.DefaultCountry, in.Jurisdictions)
 	for _, rc := range in.Counts {
@@ -155,6 +177,9 @@ func (rs *Rules) Report(in Input) *Report {
 			rc.Country = in.DefaultCountry
 			p = locate(rc, stateCodesAreUS)
 			defaulted += rc.Recipients
+			if st, isCode := breach.USState(rc.Region); st != "" && isCode && p.group != GroupUS {
+				usCodes += rc.Recipients
+			}
 		}
 		if p.leaf == "" && p.group == "" {
 			rep.Unlocated += rc.Recipients
@@ -190,25 +215,60 @@ func (rs *Rules) Report(in Input) *Report {
 	}
 
 	rep.Obligations = []Obligation{}
+	covered := map[string]bool{}
 	for _, r := range rs.Rules {
+		covered[r.Jurisdiction] = true
 		c := counts[r.Jurisdiction]
 		if c == nil || c.Affected == 0 {
 			continue
 		}
-		rep.Obligations = append(rep.Obligations, r.evaluate(c, in.Discovered, in.Notified))
+		o := r.evaluate(c, in.Discovered, in.Notified)
+		if o.Deadline.At != nil && in.Now.After(*o.Deadline.At) || o.Deadline.At == nil && !in.Now.IsZero() && o.Deadline.Date.Before(breach.EarliestDate(in.Now)) {
+			o.Deadline.Passed = true
+		}
+		if n := in.Rejected.Rows; n > 0 && !o.Required && o.RequiredIf == "" && o.Threshold.Met(o.Affected+n) {
+			o.IfRejectedCounted = fmt.Sprintf("%s %s rejected at import, counted nowhere: if %s of them live here, the threshold (%s) is met",
+				thousands(n), plural(n, "row was", "rows were"), thousands(neededToMeet(o.Threshold, o.Affected)), o.Threshold.Text)
+		}
+		rep.Obligations = append(rep.Obligations, o)
 	}
-	slices.SortStableFunc(rep.Obligations, func(a, b Obligation) int {
-		if a.Required != b.Required {
-			if a.Required {
-				return -1
-			}
+	rep.Uncovered = []Count{}
+	for _, c := range rep.Jurisdictions {
+		// A group's members are covered by the group's rules (the GDPR's, the US-wide ones).
+		if !c.Group && c.Within == "" && !covered[c.Jurisdiction] {
+			rep.Uncovered = append(rep.Uncovered, c)
+		}
+	}
+	rank := func(o Obligation) int {
+		switch {
+		case o.Required:
+			return 0
+		case o.RequiredIf != "":
 			return 1
 		}
-		return cmp.Or(a.Deadline.Date.Time().Compare(b.Deadline.Date.Time()), cmp.Compare(a.Jurisdiction, b.Jurisdiction), cmp.Compare(a.ID, b.ID))
+		return 2
+	}
+	slices.SortStableFunc(rep.Obligations, func(a, b Obligation) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), a.Deadline.Date.Time().Compare(b.Deadline.Date.Time()), cmp.Compare(a.Jurisdiction, b.Jurisdiction), cmp.Compare(a.ID, b.ID))
 	})
 
-	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, !in.Notified.IsZero(), in.NoLetters, in.CostUSD)
+	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, in.Rejected, !in.Notified.IsZero(), in.NoLetters, in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
+	if usCodes > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s of no country %s a state or region that is also a US state's code (FL, CA…) and no ZIP code of that state: they are counted in %s (the campaign's default country, which offers no US notice profile), as its own region codes. If they live in the US, give their country (US) or their ZIP code in the list: US laws would apply to them.",
+			affectedPeople(usCodes), plural(usCodes, "has", "have"), in.DefaultCountry))
+	}
+	if n := in.Rejected.Rows; n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s of the campaign's lists %s rejected at import and %s no one on the list now: the people behind them are affected too, and counted in no jurisdiction here, so thresholds may be under-counted. Fix those rows and import them again (each import's rejects file says why each was refused).",
+			thousands(n), plural(n, "row", "rows"), plural(n, "was", "were"), plural(n, "names", "name")))
+	}
+	for _, c := range rep.Uncovered {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s in %s (%s), which no rule here covers: what its law requires is not known here, which does not mean nothing is owed. Counsel must check it (most data-protection laws require telling an authority of a breach).",
+			affectedPeople(c.Affected), plural(c.Affected, "lives", "live"), c.Name, c.Jurisdiction))
+	}
+	if in.Purged {
+		rep.Warnings = append(rep.Warnings, "The campaign's personal data was purged, and with it the states, regions and ZIP codes its list gave: people are placed by their country and notice profile alone now (a Floridian given California's profile counts for California). Rely on a report made before the purge.")
+	}
 	if defaulted > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",
 			affectedPeople(defaulted), plural(defaulted, "has", "have"), in.DefaultCountry))
@@ -241,7 +301,18 @@ func (r Rule) evaluate(c *Count, discovered, notified breach.Date) Obligation {
 			o.AlsoWhen = r.AlsoWhen
 		}
 	}
+	if o.Required && r.Condition != "" && !r.Presumed {
+		o.Required, o.RequiredIf = false, r.Condition
+	}
 	return o
+}
+
+// neededToMeet is how many more affected people meet t, from n.
+func neededToMeet(t Threshold, n int64) int64 {
+	if t.Compare == ">" {
+		return t.Count + 1 - n
+	}
+	return t.Count - n
 }
 
 // due computes the deadline counted from the discovery date, or from the residents' notice

@@ -14,6 +14,10 @@ import (
 // bounced is no reason for one.
 type SubstituteNotice struct {
 	Applies bool `json:"applies"`
+	// Scope is for whom it applies: "everyone" (the class or the cost is over the law's
+	// figure), "some" (only for the people the company lacks contact information for:
+	// everyone else is notified individually), "" when it does not.
+	Scope string `json:"scope"`
 	// Reasons say why it applies; Notes what is not known (the cost, failures before sending).
 	Reasons []string `json:"reasons"`
 	Notes   []string `json:"notes"`
@@ -30,16 +34,24 @@ type SubstituteNotice struct {
 	CostUSD          *float64 `json:"cost_usd"`
 	CostKnown        bool     `json:"cost_known"`
 	CostThresholdUSD int64    `json:"cost_threshold_usd"`
-	// Unreachable = NoContact + EveryChannelFailed + Suppressed: the US residents (and those of
-	// unknown residence) the company cannot notify individually. NoContact have no email address, phone number or postal
-	// address (or only a postal address, in a campaign that sends no letters); EveryChannelFailed had every notice fail, bounce or come back; Suppressed had
-	// every notice fail, bounce or be suppressed (an opt-out, a suppressed address). The last
-	// two are known once sending has started (SendingStarted).
+	// Unreachable = NoContact + RejectedNoContact + EveryChannelFailed + Suppressed: the US
+	// residents (and those of unknown residence) the company cannot notify individually.
+	// NoContact have no email address, phone number or postal address; RejectedNoContact are
+	// the rows an import rejected for giving none (of unknown residence); EveryChannelFailed
+	// had every notice fail, bounce or come back, Suppressed every notice fail, bounce or be
+	// suppressed (an opt-out, a suppressed address), and the company holds no postal address
+	// of theirs (or their letter came back). The last two are known once sending has started
+	// (SendingStarted).
 	Unreachable        int64 `json:"unreachable"`
 	NoContact          int64 `json:"no_contact"`
+	RejectedNoContact  int64 `json:"rejected_no_contact"`
 	EveryChannelFailed int64 `json:"every_channel_failed"`
 	Suppressed         int64 `json:"suppressed"`
 	SendingStarted     bool  `json:"sending_started"`
+	// ByPost counts those no notice reached, or who have only a postal address in a campaign
+	// that sends no letters, whose postal address the company holds: written notice is the
+	// laws' first method, so they are no reason for substitute notice — letters are owed.
+	ByPost int64 `json:"by_post"`
 	// ConsistsOf is what substitute notice is, by law.
 	ConsistsOf []string    `json:"consists_of"`
 	Source     string      `json:"source"`
@@ -49,7 +61,7 @@ type SubstituteNotice struct {
 
 // residents is what the substitute-notice rule weighs: counts of the affected US residents.
 type residents struct {
-	affected, noContact, failed, suppressed int64
+	affected, noContact, failed, suppressed, byPost int64
 }
 
 // add counts rc's recipients in.
@@ -58,25 +70,28 @@ func (r *residents) add(rc breach.ResidenceCount) {
 	r.noContact += rc.NoContact
 	r.failed += rc.Failed
 	r.suppressed += rc.Suppressed
+	r.byPost += rc.ByPost
 }
 
 // plus is r and o counted together.
 func (r residents) plus(o residents) residents {
 	return residents{affected: r.affected + o.affected, noContact: r.noContact + o.noContact,
-		failed: r.failed + o.failed, suppressed: r.suppressed + o.suppressed}
+		failed: r.failed + o.failed, suppressed: r.suppressed + o.suppressed, byPost: r.byPost + o.byPost}
 }
 
 // evaluate applies the substitute-notice rule to the affected count (everyone), the counts of
-// the US residents and of those of unknown residence, whether sending has started, whether the
-// campaign sends no letters and the cost estimate (nil when unknown).
-func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingStarted, noLetters bool, costUSD *float64) SubstituteNotice {
+// the US residents and of those of unknown residence, the rows the imports rejected, whether
+// sending has started, whether the campaign sends no letters and the cost estimate (nil when
+// unknown).
+func (s SubstituteRule) evaluate(affected int64, us, unknown residents, rejected breach.RejectedRows, sendingStarted, noLetters bool, costUSD *float64) SubstituteNotice {
 	w := us.plus(unknown)
 	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, Affected: affected, USResidents: us.affected,
 		UnknownResidence: unknown.affected, AffectedThreshold: s.AffectedMoreThan, CostUSD: costUSD, CostKnown: costUSD != nil,
-		CostThresholdUSD: s.CostUSDMoreThan, NoContact: w.noContact, EveryChannelFailed: w.failed, Suppressed: w.suppressed,
-		SendingStarted: sendingStarted, ConsistsOf: s.ConsistsOf, Source: s.Source, Reviewed: s.Reviewed, Note: s.Note}
-	out.Unreachable = out.NoContact + out.EveryChannelFailed + out.Suppressed
-	if w.affected == 0 {
+		CostThresholdUSD: s.CostUSDMoreThan, NoContact: w.noContact, RejectedNoContact: rejected.NoContact, EveryChannelFailed: w.failed,
+		Suppressed: w.suppressed, ByPost: w.byPost, SendingStarted: sendingStarted, ConsistsOf: s.ConsistsOf, Source: s.Source,
+		Reviewed: s.Reviewed, Note: s.Note}
+	out.Unreachable = out.NoContact + out.RejectedNoContact + out.EveryChannelFailed + out.Suppressed
+	if w.affected == 0 && out.RejectedNoContact == 0 {
 		out.Notes = append(out.Notes, "none of the affected people lives in the US (as the list says where they live): substitute notice is a provision of US state laws")
 		return out
 	}
@@ -96,15 +111,16 @@ func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingS
 	case *costUSD > float64(s.CostUSDMoreThan):
 		out.Reasons = append(out.Reasons, fmt.Sprintf("individual notice would cost $%s by the estimate given, more than $%s", dollars(*costUSD), thousands(s.CostUSDMoreThan)))
 	}
+	everyone := len(out.Reasons) > 0
 	if out.Unreachable > 0 {
 		reason := fmt.Sprintf("the company does not have sufficient contact information for %s %s (substitute notice for them)",
 			thousands(out.Unreachable), plural(out.Unreachable, "affected person", "affected people")+" living "+where)
 		var parts []string
-		switch {
-		case out.NoContact > 0 && noLetters:
-			parts = append(parts, thousands(out.NoContact)+" with no email address or phone number (the campaign sends no letters: letter_policy none)")
-		case out.NoContact > 0:
+		if out.NoContact > 0 {
 			parts = append(parts, thousands(out.NoContact)+" with no email address, phone number or postal address")
+		}
+		if out.RejectedNoContact > 0 {
+			parts = append(parts, thousands(out.RejectedNoContact)+" on list rows rejected at import for giving none (where they live is not known)")
 		}
 		if out.EveryChannelFailed > 0 {
 			parts = append(parts, thousands(out.EveryChannelFailed)+" whose every notice failed, bounced or came back")
@@ -114,10 +130,28 @@ func (s SubstituteRule) evaluate(affected int64, us, unknown residents, sendingS
 		}
 		out.Reasons = append(out.Reasons, reason+": "+joinAnd(parts))
 	}
+	if out.ByPost > 0 {
+		why := "every notice of theirs failed and no letter was tried"
+		if noLetters {
+			why = "every notice of theirs failed, or they have only a postal address, and the campaign sends no letters (letter_policy none)"
+		}
+		out.Notes = append(out.Notes, fmt.Sprintf("%s living %s: %s, but the company holds their postal address. Written notice by post is the laws' first method, so they are no reason for substitute notice: send them letters (breachnotice letters).",
+			affectedPeople(out.ByPost), where, why))
+	}
+	if n := rejected.Contact; n > 0 {
+		out.Notes = append(out.Notes, fmt.Sprintf("%s %s rejected at import for an email address, phone number or postal address that did not read: if the company has no other way to reach those people, they count toward substitute notice too.",
+			thousands(n), plural(n, "row was", "rows were")))
+	}
 	if !out.SendingStarted {
 		out.Notes = append(out.Notes, "sending has not started: the customers every channel fails for are not known yet")
 	}
 	out.Applies = len(out.Reasons) > 0
+	switch {
+	case everyone:
+		out.Scope = "everyone"
+	case out.Applies:
+		out.Scope = "some"
+	}
 	return out
 }
 

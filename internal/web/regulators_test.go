@@ -31,6 +31,10 @@ func TestRegulators_ConsolePageSamplesAndDownloads(t *testing.T) {
 	if got := b.get("/campaigns/" + c.ID + "/regulators?cost_usd=lots"); got.status != http.StatusBadRequest || !strings.Contains(got.body, "cost_usd") {
 		t.Errorf("a cost of lots: %d", got.status)
 	}
+	// Two costs: refused, as the API refuses them, not the first one read.
+	if got := b.get("/campaigns/" + c.ID + "/regulators?cost_usd=1&cost_usd=999999"); got.status != http.StatusBadRequest || !strings.Contains(got.body, "cost_usd 2 times") {
+		t.Errorf("two costs: %d %s", got.status, got.body)
+	}
 
 	got = b.get("/campaigns/" + c.ID + "/regulators/samples")
 	if got.status != http.StatusOK {

@@ -21,11 +21,15 @@ import (
 	"crypto/rand"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"slices"
 	"time"
 
 	"github.com/breachnotice/breachnotice/internal/api"
@@ -190,7 +194,7 @@ func (s *Server) Handler(next http.Handler) (http.Handler, error) {
 	mux := http.NewServeMux()
 	protect := func(h http.Handler) http.Handler { return api.LogRequests(s.Log, csrf.Handler(h)) }
 	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, protect(pageHeaders(s.signedIn(rt.role, rt.handler))))
+		mux.Handle(rt.pattern, protect(pageHeaders(s.signedIn(rt.role, s.singleQuery(rt.handler)))))
 	}
 	mux.Handle("GET /sign-in", protect(pageHeaders(http.HandlerFunc(s.signInPage))))
 	mux.Handle("POST /sign-in", protect(pageHeaders(http.HandlerFunc(s.signIn))))
@@ -217,6 +221,26 @@ const consolePolicy = "default-src 'none'; style-src 'self'; script-src 'self'; 
 
 // pageHeaders sets what every console page sends: its content security policy, no caching
 // (pages show personal data), no sniffing, no referrer leaving the console.
+// singleQuery refuses a page whose address gives a parameter more than once: the console's
+// own links and forms never do, and a page reading the first of two (cost_usd=1&cost_usd=999999)
+// answered what the API, which refuses them, would not.
+func (s *Server) singleQuery(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			s.fail(w, r, http.StatusBadRequest, "This page's address cannot be read: use the console's own links and forms.")
+			return
+		}
+		for _, name := range slices.Sorted(maps.Keys(q)) {
+			if len(q[name]) > 1 {
+				s.fail(w, r, http.StatusBadRequest, fmt.Sprintf("This page's address gives %s %d times: give it once.", breach.Clip(name), len(q[name])))
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
 func pageHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
