@@ -167,7 +167,11 @@ func printRegulatorReport(w io.Writer, rep *regulator.Report) error {
 		for i, item := range o.What {
 			what[i] = regulator.WhatItems[item]
 		}
-		fmt.Fprintf(w, "  %s, %s: %s. (%s; reviewed %s)\n", o.Jurisdiction, o.Regulator, strings.Join(what, "; "), o.Source, o.Reviewed)
+		reviewed := "reviewed " + o.Reviewed.String()
+		if o.Unverified {
+			reviewed += ", NOT VERIFIED against the enacted text: " + o.Note
+		}
+		fmt.Fprintf(w, "  %s, %s: %s. (%s; %s)\n", o.Jurisdiction, o.Regulator, strings.Join(what, "; "), o.Source, reviewed)
 	}
 
 	s := rep.SubstituteNotice

@@ -78,6 +78,9 @@ type Rule struct {
 	Source   string      `yaml:"source"`
 	Reviewed breach.Date `yaml:"reviewed"`
 	Note     string      `yaml:"note"`
+	// Unverified marks a rule written from a source not yet checked against the enacted text:
+	// its note says what to verify, and the report says so beside its answer.
+	Unverified bool `yaml:"unverified"`
 }
 
 // Deadline is when a rule's notice is due.
@@ -206,6 +209,9 @@ func (rs *Rules) Validate() error {
 		}
 		if (r.MoreThan > 0) == (r.AtLeast > 0) || r.MoreThan < 0 || r.AtLeast < 0 {
 			add(where, "give exactly one threshold: more_than (\"more than N\") or at_least (\"N or more\")")
+		}
+		if mentions := strings.Contains(strings.ToLower(r.Note), "verify"); mentions != r.Unverified {
+			add(where, "a note that asks to verify something and unverified: true go together (the report must not show an unchecked rule as reviewed)")
 		}
 		if r.Presumed && strings.TrimSpace(r.Condition) == "" {
 			add(where, "presumed needs the condition it presumes")

@@ -104,6 +104,7 @@ func TestThreshold_Boundaries(t *testing.T) {
 		{"us-md-cra", 999, 1000},
 		{"us-ftc-safeguards", 499, 500},
 		{"us-hhs-ocr", 499, 500},  // 500 or more (45 C.F.R. § 164.408(b))
+		{"us-fcc", 499, 500},      // 500 or more; fewer with no harm likely go into an annual summary (47 C.F.R. § 64.2011)
 		{"us-ftc-hbnr", 499, 500}, // 500 or more (16 C.F.R. § 318.5(c))
 		{"jp-ppc", 1000, 1001},
 		{"sg-pdpc", 499, 500},
@@ -505,19 +506,22 @@ func TestReport_SubstituteNoticeCountsTheUSResidentsOnly(t *testing.T) {
 func TestParse_RejectsRulesThatCannotBeTrusted(t *testing.T) {
 	const head = "substitute_notice: {cost_usd_more_than: 250000, affected_more_than: 500000, consists_of: [a], source: s, reviewed: 2026-01-01}\nrules:\n"
 	for name, r := range map[string]string{
-		"two thresholds":        `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, more_than: 500, at_least: 500, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"no threshold":          `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"no source":             `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], reviewed: 2026-01-01}`,
-		"no reviewed date":      `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s}`,
-		"unknown state":         `- {id: us-xx-ag, jurisdiction: US-XX, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"unknown item":          `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [poem], source: s, reviewed: 2026-01-01}`,
-		"no deadline period":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"two periods":           `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, hours: 2}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"unknown field":         `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, treshold: 3}`,
-		"unknown category":      `- {id: kr-pipc, jurisdiction: KR, regulator: PIPC, at_least: 1000, also_when_exposed: [soul], deadline: {rule: r, hours: 72}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"or_notice from notice": `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice, notice_days: 30, or_notice: true}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"or_notice no period":   `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, reminder_days: 30, or_notice: true}, what: [form], source: s, reviewed: 2026-01-01}`,
-		"notice without days":   `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"two thresholds":         `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, more_than: 500, at_least: 500, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"no threshold":           `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"no source":              `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], reviewed: 2026-01-01}`,
+		"no reviewed date":       `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s}`,
+		"unknown state":          `- {id: us-xx-ag, jurisdiction: US-XX, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"unknown item":           `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [poem], source: s, reviewed: 2026-01-01}`,
+		"no deadline period":     `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"two periods":            `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, hours: 2}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"unknown field":          `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, treshold: 3}`,
+		"unknown category":       `- {id: kr-pipc, jurisdiction: KR, regulator: PIPC, at_least: 1000, also_when_exposed: [soul], deadline: {rule: r, hours: 72}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"or_notice from notice":  `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice, notice_days: 30, or_notice: true}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"or_notice no period":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, reminder_days: 30, or_notice: true}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"notice without days":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1, from: notice}, what: [form], source: s, reviewed: 2026-01-01}`,
+		"verify, not unverified": `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, note: "Verify the section."}`,
+		"unverified, no note":    `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, unverified: true}`,
+		"presumed, no condition": `- {id: us-ca-ag, jurisdiction: US-CA, regulator: AG, at_least: 1, deadline: {rule: r, days: 1}, what: [form], source: s, reviewed: 2026-01-01, presumed: true}`,
 	} {
 		if _, err := Parse([]byte(head + r + "\n")); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -654,5 +658,25 @@ func TestReport_WhatTheCountsCannotSay(t *testing.T) {
 	if kr := obligation(t, Default().Report(Input{Discovered: date(t, "2026-11-12"), Now: time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC),
 		Counts: counts(breach.ResidenceCount{Country: "KR", Recipients: 1000})}), "kr-pipc"); !kr.Deadline.Passed {
 		t.Errorf("kr-pipc: deadline %+v not passed on 2026-11-16", kr.Deadline)
+	}
+}
+
+// TestReport_TelecomRules: a telecom's breach (the incidents this is built for) owes the FCC's
+// seven business days, Korea's Network Act 24 hours and NIS2's early warning — each only if the
+// company is what the rule binds, which the report cannot know — and an unverified rule says so.
+func TestReport_TelecomRules(t *testing.T) {
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Counts: counts(
+		breach.ResidenceCount{Country: "US", Region: "TX", Recipients: 500},
+		breach.ResidenceCount{Country: "KR", Recipients: 10},
+		breach.ResidenceCount{Country: "FR", Recipients: 10},
+	)})
+	for id, due := range map[string]string{"us-fcc": "2026-11-23", "kr-msit": "2026-11-12", "eu-nis2": "2026-11-12"} {
+		o := obligation(t, rep, id)
+		if o.Required || o.RequiredIf == "" || o.Deadline.Date.String() != due {
+			t.Errorf("%s: required %v, required if %q, due %s; want required if the company is bound, due %s", id, o.Required, o.RequiredIf, o.Deadline.Date, due)
+		}
+	}
+	if o := obligation(t, rep, "us-fcc"); !o.Unverified {
+		t.Errorf("us-fcc: not marked unverified, though its note asks to verify")
 	}
 }

@@ -108,7 +108,10 @@ type Obligation struct {
 	What              []string    `json:"what"`
 	Source            string      `json:"source"`
 	Reviewed          breach.Date `json:"reviewed"`
-	Note              string      `json:"note,omitempty"`
+	// Unverified: the rule was written from a source not yet checked against the enacted
+	// text; its note says what to verify.
+	Unverified bool   `json:"unverified,omitempty"`
+	Note       string `json:"note,omitempty"`
 }
 
 // Threshold is a rule's threshold: Compare is ">" ("more than Count") or ">=" ("Count or
@@ -280,7 +283,7 @@ func (rs *Rules) Report(in Input) *Report {
 func (r Rule) evaluate(c *Count, discovered, notified breach.Date) Obligation {
 	t := r.Threshold()
 	o := Obligation{ID: r.ID, Jurisdiction: r.Jurisdiction, Name: c.Name, Regulator: r.Regulator, Affected: c.Affected,
-		Threshold: t, Condition: r.Condition, What: r.What, Source: r.Source, Reviewed: r.Reviewed, Note: r.Note,
+		Threshold: t, Condition: r.Condition, What: r.What, Source: r.Source, Reviewed: r.Reviewed, Unverified: r.Unverified, Note: r.Note,
 		Deadline: r.Deadline.due(discovered, notified)}
 	people := thousands(c.Affected) + " affected"
 	switch {
