@@ -135,11 +135,35 @@ func (s *Service) regulatorReport(ctx context.Context, c *breach.Campaign, req R
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The discovery date, %s, is after the day the campaign was created (%s): every deadline here counts from it. If it was mistyped, the deadlines are late; create the campaign again with the right date.",
 			c.Incident.DiscoveredOn, created))
 	}
+	if siblings, err := s.sameIncident(ctx, c); err != nil {
+		return nil, err
+	} else if len(siblings) > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("Other campaigns of %s have the same discovery date (%s): %s. If they notify people of the same breach, the laws count its affected residents together, while this report counts this campaign's list alone: add their counts before relying on a threshold (one breach is best one campaign).",
+			c.Organization.Name, c.Incident.DiscoveredOn, strings.Join(siblings, ", ")))
+	}
 	if c.Incident.DiscoveredBeforeStart() {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("The discovery date, %s, is before the breach began (%s): every deadline here counts from it; check both dates.",
 			c.Incident.DiscoveredOn, c.Incident.OccurredFrom))
 	}
 	return rep, nil
+}
+
+// sameIncident names the other campaigns (not cancelled) of c's organization whose breach was
+// discovered the same day: perhaps the same breach, split by brand, language or wave, whose
+// thresholds count everyone it affected.
+func (s *Service) sameIncident(ctx context.Context, c *breach.Campaign) ([]string, error) {
+	all, err := s.Store.Campaigns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, o := range all {
+		if o.ID != c.ID && o.State != breach.CampaignCancelled && o.Incident.DiscoveredOn.String() == c.Incident.DiscoveredOn.String() &&
+			strings.EqualFold(strings.TrimSpace(o.Organization.Name), strings.TrimSpace(c.Organization.Name)) {
+			out = append(out, fmt.Sprintf("%q (%s)", o.Name, o.ID))
+		}
+	}
+	return out, nil
 }
 
 // noticesLost says whether any notice of a started campaign failed, bounced or was

@@ -357,3 +357,33 @@ func TestRegulatorSamples_TheWebsiteNoticeFollowsTheStateWithTheMostResidents(t 
 		}
 	}
 }
+
+// TestRegulatorReport_WarnsOfAnotherCampaignOfTheSameBreach: two campaigns of one organization
+// and discovery date may be one breach split in two, whose thresholds count everyone: each
+// report names the other, until it is cancelled.
+func TestRegulatorReport_WarnsOfAnotherCampaignOfTheSameBreach(t *testing.T) {
+	ops, _ := service(t)
+	c := regulatorCampaign(t, ops)
+	other, err := ops.CreateCampaign(t.Context(), breach.CLIActor("setup"), "campaign.yaml", bytes.NewReader(examples.Campaign))
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func() bool {
+		rep, err := ops.RegulatorReport(t.Context(), user("lena", breach.RoleViewer), c.ID, operation.RegulatorRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(rep.Warnings, func(w string) bool {
+			return strings.Contains(w, other.ID) && strings.Contains(w, "same discovery date")
+		})
+	}
+	if !names() {
+		t.Errorf("the report does not name the other campaign of the same organization and discovery date")
+	}
+	if _, err := ops.MoveCampaign(t.Context(), breach.CLIActor("setup"), other.ID, operation.Cancel); err != nil {
+		t.Fatal(err)
+	}
+	if names() {
+		t.Errorf("the report still names the other campaign once cancelled")
+	}
+}

@@ -78,6 +78,10 @@ type Rule struct {
 	Source   string      `yaml:"source"`
 	Reviewed breach.Date `yaml:"reviewed"`
 	Note     string      `yaml:"note"`
+	// CountsEveryone says the law counts every affected person, wherever they live (HIPAA's
+	// individuals, a carrier's customers), not its jurisdiction's residents: the rule is
+	// weighed against the whole count, once someone lives in its jurisdiction.
+	CountsEveryone bool `yaml:"counts_everyone"`
 	// Unverified marks a rule written from a source not yet checked against the enacted text:
 	// its note says what to verify, and the report says so beside its answer.
 	Unverified bool `yaml:"unverified"`

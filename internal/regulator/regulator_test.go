@@ -680,3 +680,18 @@ func TestReport_TelecomRules(t *testing.T) {
 		t.Errorf("us-fcc: not marked unverified, though its note asks to verify")
 	}
 }
+
+// TestReport_HIPAACountsEveryone: HIPAA counts every individual affected, wherever they live:
+// 400 Texans and 150 Mexicans are 550, 500 or more.
+func TestReport_HIPAACountsEveryone(t *testing.T) {
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Counts: counts(
+		breach.ResidenceCount{Country: "US", Region: "TX", Recipients: 400},
+		breach.ResidenceCount{Country: "MX", Recipients: 150},
+	)})
+	if o := obligation(t, rep, "us-hhs-ocr"); o.Affected != 550 || o.RequiredIf == "" {
+		t.Errorf("us-hhs-ocr: %d affected, required if %q; want 550, required if a covered entity", o.Affected, o.RequiredIf)
+	}
+	if o := obligation(t, rep, "us-ftc-safeguards"); o.Affected != 400 || o.RequiredIf != "" {
+		t.Errorf("us-ftc-safeguards: %d affected, required if %q; want the 400 US residents, not required", o.Affected, o.RequiredIf)
+	}
+}

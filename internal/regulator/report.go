@@ -225,6 +225,11 @@ func (rs *Rules) Report(in Input) *Report {
 		if c == nil || c.Affected == 0 {
 			continue
 		}
+		if r.CountsEveryone {
+			everyone := *c
+			everyone.Affected = rep.Affected
+			c = &everyone
+		}
 		o := r.evaluate(c, in.Discovered, in.Notified)
 		if o.Deadline.At != nil && in.Now.After(*o.Deadline.At) || o.Deadline.At == nil && !in.Now.IsZero() && o.Deadline.Date.Before(breach.EarliestDate(in.Now)) {
 			o.Deadline.Passed = true
