@@ -1,5 +1,7 @@
 package breach
 
+import "strings"
+
 // ResidenceCount is how many of a campaign's recipients share what the customer list says of
 // where they live — the counts a regulator report is made of. It holds no personal data: a
 // country, a jurisdiction, a US state as written and three digits of a ZIP code, each shared
@@ -9,12 +11,14 @@ type ResidenceCount struct {
 	Country string `json:"country"`
 	// Jurisdiction is their jurisdiction override ("us-ma", "gdpr"), "" when none.
 	Jurisdiction string `json:"jurisdiction"`
-	// Region is a US state as the list gives it (the `state` column, kept by the importer
+	// Region is what the list says of a US state (the `state` column, kept by the importer
 	// beside the jurisdiction it makes; `region`; the postal address's), for recipients in the
-	// US or of no country; "" otherwise.
+	// US or of no country, each value given in that order, separated by RegionSeparator (see
+	// Regions); "" otherwise.
 	Region string `json:"region"`
 	// PostalCode is the first three digits of a US (or no-country) recipient's ZIP code
-	// (`postal_code`, `zip`…), which name a state when the region does not; "" otherwise.
+	// (`postal_code`, `zip`…), which name a state when the region does not — five for the
+	// prefixes several territories share (967, 969); "" otherwise.
 	PostalCode string `json:"postal_code"`
 	// Recipients counts them; NoContact those of them (not purged) the company has no way to
 	// reach: neither an email address, a phone number nor a postal address.
@@ -50,4 +54,15 @@ type RejectedRows struct {
 	Rows      int64 `json:"rows"`
 	NoContact int64 `json:"no_contact"`
 	Contact   int64 `json:"contact"`
+}
+
+// RegionSeparator separates the values of ResidenceCount.Region.
+const RegionSeparator = "\x1f"
+
+// Regions are the values of ResidenceCount.Region, in the order the list's columns give them.
+func (rc ResidenceCount) Regions() []string {
+	if rc.Region == "" {
+		return nil
+	}
+	return strings.Split(rc.Region, RegionSeparator)
 }

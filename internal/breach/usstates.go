@@ -75,7 +75,17 @@ var usStateByName = func() map[string]string {
 		"colo": "CO", "conn": "CT", "del": "DE", "fla": "FL", "ill": "IL", "ind": "IN", "kan": "KS", "kans": "KS",
 		"mass": "MA", "mich": "MI", "minn": "MN", "miss": "MS", "mont": "MT", "neb": "NE", "nebr": "NE", "nev": "NV",
 		"okla": "OK", "ore": "OR", "oreg": "OR", "penn": "PA", "penna": "PA", "tenn": "TN", "tex": "TX", "wash": "WA",
-		"wva": "WV", "wis": "WI", "wisc": "WI", "wyo": "WY"} {
+		"wva": "WV", "wis": "WI", "wisc": "WI", "wyo": "WY",
+		"n carolina": "NC", "no carolina": "NC", "s carolina": "SC", "so carolina": "SC", "n dakota": "ND", "no dakota": "ND",
+		"s dakota": "SD", "so dakota": "SD", "west va": "WV", "w virginia": "WV", "hawaiʻi": "HI", "hawai'i": "HI", "hawai‘i": "HI",
+		// The names Spanish and French lists give them (Peruvian, Korean or French companies'
+		// lists of their US customers).
+		"nueva york": "NY", "nueva jersey": "NJ", "nuevo méxico": "NM", "nuevo mexico": "NM", "nuevo hampshire": "NH",
+		"carolina del norte": "NC", "carolina del sur": "SC", "dakota del norte": "ND", "dakota del sur": "SD",
+		"virginia occidental": "WV", "luisiana": "LA", "misisipi": "MS", "pensilvania": "PA", "hawái": "HI",
+		"californie": "CA", "floride": "FL", "caroline du nord": "NC", "caroline du sud": "SC", "dakota du nord": "ND",
+		"dakota du sud": "SD", "virginie": "VA", "virginie-occidentale": "WV", "louisiane": "LA", "pennsylvanie": "PA",
+		"nouveau-mexique": "NM"} {
 		m[abbr] = code
 	}
 	return m
@@ -88,6 +98,21 @@ var usStateByName = func() map[string]string {
 // decides whose state it may be (StateCodesAreUS: "MA" in a Brazilian list is Maranhão).
 func USState(s string) (state string, isCode bool) {
 	s = strings.ReplaceAll(strings.TrimSpace(s), ".", "")
+	// "US-CA" (ISO 3166-2: a code that says it is the US's), "CA-" and "California (CA)" as
+	// exports write them.
+	if rest, ok := cutPrefixFold(s, "US-"); ok && len(rest) == 2 {
+		if _, ok := usStates[strings.ToUpper(rest)]; ok {
+			return strings.ToUpper(rest), false
+		}
+	}
+	s = strings.TrimRight(s, "- ")
+	if open := strings.LastIndexByte(s, '('); open > 0 && strings.HasSuffix(s, ")") {
+		if code := strings.ToUpper(strings.TrimSpace(s[open+1 : len(s)-1])); len(code) == 2 {
+			if st, _ := USState(strings.TrimSpace(s[:open])); st == code {
+				return st, false
+			}
+		}
+	}
 	if code := strings.ToUpper(strings.ReplaceAll(s, " ", "")); len(code) == 2 {
 		if _, ok := usStates[code]; ok {
 			return code, true
@@ -165,6 +190,22 @@ func USStateOfZIP(zip string) string {
 	if strings.Trim(prefix, "0123456789") != "" {
 		return ""
 	}
+	if len(zip) >= 5 {
+		// Prefixes shared with territories and sovereign states: 96799 is American Samoa's (in
+		// Hawaii's 967); 969 is Guam's (96910–96932), the Northern Mariana Islands' (96950–
+		// 96952), and Palau's (96939–96940), Micronesia's (96941–96944) and the Marshall
+		// Islands' (96960, 96970), which are no US state or territory.
+		switch n, _ := strconv.Atoi(zip[:5]); {
+		case n == 96799:
+			return "AS"
+		case n >= 96910 && n <= 96932:
+			return "GU"
+		case n >= 96950 && n <= 96952:
+			return "MP"
+		case n >= 96939 && n <= 96944, n == 96960, n == 96970:
+			return ""
+		}
+	}
 	n, err := strconv.Atoi(prefix)
 	if err != nil {
 		return ""
@@ -175,4 +216,12 @@ func USStateOfZIP(zip string) string {
 		}
 	}
 	return ""
+}
+
+// cutPrefixFold is strings.CutPrefix, ignoring ASCII case.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }

@@ -52,6 +52,10 @@ SELECT country, jurisdiction, region,
        CASE WHEN country NOT IN ('', 'US') THEN ''
             -- 12345 and 12345-6789 as they are (a prefix of no state names none); the rest,
             -- rarer, only when digits: 2139, 501, 21394307, 2139-4307 padded back.
+            -- 967 and 969 are shared: Hawaii and American Samoa (96799); Guam, the Northern
+            -- Mariana Islands and three sovereign states (Palau, Micronesia, the Marshall
+            -- Islands): their five digits tell them apart
+            WHEN (length(zip) = 5 OR length(zip) = 10 AND substr(zip, 6, 1) = '-') AND left(zip, 3) IN ('967', '969') THEN left(zip, 5)
             WHEN length(zip) = 5 OR length(zip) = 10 AND substr(zip, 6, 1) = '-' THEN left(zip, 3)
             WHEN translate(zip, '0123456789-', '') <> '' THEN ''
             WHEN length(zip) IN (3, 4) THEN left(lpad(zip, 5, '0'), 3)
@@ -65,9 +69,12 @@ FROM (
     SELECT country, jurisdiction, exposed, reached, suppressed,
            email IS NULL AND phone IS NULL AND postal IS NULL AND purged_at IS NULL AS no_contact,
            postal IS NOT NULL AND (NOT reached AND NOT lettered OR email IS NULL AND phone IS NULL AND NOT $3::boolean) AS by_post,
+           -- every value that may name the state, in this order, separated by U+001F: the
+           -- first that is a state's wins (regulator.locate), so that a state column holding
+           -- something else ("West", a county) does not hide the postal address's region
            CASE WHEN country NOT IN ('', 'US') THEN ''
-                ELSE coalesce(nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
-                              nullif(postal->>'region', ''), '')
+                ELSE concat_ws(chr(31), nullif(btrim(attributes->>'state'), ''), nullif(btrim(attributes->>'region'), ''),
+                               nullif(postal->>'region', ''))
            END AS region,
            CASE WHEN country NOT IN ('', 'US') THEN ''
                 ELSE coalesce(nullif(postal->>'postal_code', ''), nullif(btrim(attributes->>'postal_code'), ''), nullif(btrim(attributes->>'zip'), ''),

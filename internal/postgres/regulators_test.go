@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -284,6 +285,32 @@ func TestResidenceCounts_ARegionThatIsNoStateLeavesTheZIPCodeToSay(t *testing.T)
 	for _, w := range warnings {
 		if strings.Contains(w, "no state, region or ZIP code") {
 			t.Errorf("warning for people who have a ZIP code: %q", w)
+		}
+	}
+}
+
+// TestResidenceCounts_ZIPCodesOfTerritoriesAndFreelyAssociatedStates: 969 is Guam's and the
+// Northern Mariana Islands' prefix, and Palau's and the Marshall Islands', which are no part of
+// the US: their five digits are read; and a state column holding a sales region is passed over
+// for the value after it.
+func TestResidenceCounts_ZIPCodesOfTerritoriesAndFreelyAssociatedStates(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	mustImport(t, db, c, "customer_id,email,country,state,address_line1,city,region,postal_code\n"+
+		"G1,g1@example.com,US,,2 Marine Dr,Hagatna,GU,96910\n"+
+		"P1,p1@example.com,US,,3 Main St,Koror,,96940\n"+
+		"O1,o1@example.com,US,Pacific Northwest,1 Main St,Portland,OR,97201\n")
+	got, _ := stateCounts(t, db, c)
+	if got["US-GU"] != 1 || got["US-OR"] != 1 || got["US-HI"] != 0 || len(got) != 3 {
+		t.Errorf("counts %v, want Guam 1, Oregon 1 and the Palauan ZIP code naming no state (US 1)", got)
+	}
+	counts, err := db.ResidenceCounts(t.Context(), c.ID, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rc := range counts {
+		if rc.PostalCode == "972" && !slices.Equal(rc.Regions(), []string{"Pacific Northwest", "OR"}) {
+			t.Errorf("Oregon's regions %q, want the state column's value, then the address's", rc.Regions())
 		}
 	}
 }

@@ -60,9 +60,11 @@ func locate(rc breach.ResidenceCount, codesAreUS bool) place {
 	// so (codesAreUS: in a Brazilian campaign MA is Maranhão), or where the row's ZIP code is
 	// that state's too (FL and 33101: a Floridian in a Peruvian campaign that offers no US
 	// profile, whom the default country took in); a state's name is one anywhere.
-	if st, isCode := breach.USState(rc.Region); st != "" && (country == "US" || codesAreUS || usProfile || !isCode ||
-		breach.USStateOfZIP(rc.PostalCode) == st) {
-		return place{"US-" + st, GroupUS}
+	for _, region := range rc.Regions() {
+		if st, isCode := breach.USState(region); st != "" && (country == "US" || codesAreUS || usProfile || !isCode ||
+			breach.USStateOfZIP(rc.PostalCode) == st) {
+			return place{"US-" + st, GroupUS}
+		}
 	}
 	if country == "US" || usProfile {
 		if st := breach.USStateOfZIP(rc.PostalCode); st != "" {

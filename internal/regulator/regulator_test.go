@@ -695,3 +695,13 @@ func TestReport_HIPAACountsEveryone(t *testing.T) {
 		t.Errorf("us-ftc-safeguards: %d affected, required if %q; want the 400 US residents, not required", o.Affected, o.RequiredIf)
 	}
 }
+
+// TestLocate_TheFirstValueThatIsAStateWins: a state column of sales regions does not hide the
+// postal address's state after it.
+func TestLocate_TheFirstValueThatIsAStateWins(t *testing.T) {
+	for region, want := range map[string]string{"West\x1fOR": "US-OR", "WA\x1fOR": "US-WA", "West\x1fNorth": "", "": ""} {
+		if p := locate(breach.ResidenceCount{Country: "US", Region: region}, true); p.leaf != want {
+			t.Errorf("regions %q: %q, want %q", region, p.leaf, want)
+		}
+	}
+}

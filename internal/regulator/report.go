@@ -180,7 +180,7 @@ func (rs *Rules) Report(in Input) *Report {
 			rc.Country = in.DefaultCountry
 			p = locate(rc, stateCodesAreUS)
 			defaulted += rc.Recipients
-			if st, isCode := breach.USState(rc.Region); st != "" && isCode && p.group != GroupUS {
+			if p.group != GroupUS && slices.ContainsFunc(rc.Regions(), func(r string) bool { st, isCode := breach.USState(r); return st != "" && isCode }) {
 				usCodes += rc.Recipients
 			}
 		}
