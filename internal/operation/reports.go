@@ -273,6 +273,15 @@ func (s *Service) RegulatorSample(ctx context.Context, actor breach.Actor, campa
 	if err := s.require(ctx, actor, breach.RoleViewer, "RegulatorSamples", campaignID); err != nil {
 		return "", err
 	}
+	// A name no sample can have is refused before the report and every sample are made for it
+	// (a second of the database's time at a million recipients, for each request).
+	c, err := s.campaign(ctx, campaignID)
+	if err != nil {
+		return "", err
+	}
+	if !sampleName(c, file) {
+		return "", breach.Errorf(breach.ENOTFOUND, "no sample notice %q", breach.Clip(file))
+	}
 	out, err := s.regulatorSamples(ctx, campaignID)
 	if err != nil {
 		return "", err
@@ -285,6 +294,21 @@ func (s *Service) RegulatorSample(ctx context.Context, actor breach.Actor, campa
 		return "", err
 	}
 	return html, nil
+}
+
+// sampleName says whether file may name one of c's samples: notice-<jurisdiction>-<locale>.html
+// or website-<locale>.html, of a locale c offers.
+func sampleName(c *breach.Campaign, file string) bool {
+	base, ok := strings.CutSuffix(file, ".html")
+	if !ok {
+		return false
+	}
+	for _, l := range c.Locales {
+		if rest, ok := strings.CutSuffix(base, "-"+l); ok && (rest == "website" || strings.HasPrefix(rest, "notice-") && len(rest) <= len("notice-")+8) {
+			return true
+		}
+	}
+	return false
 }
 
 // regulatorSamples renders RegulatorSamples's documents.

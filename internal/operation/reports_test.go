@@ -387,3 +387,19 @@ func TestRegulatorReport_WarnsOfAnotherCampaignOfTheSameBreach(t *testing.T) {
 		t.Errorf("the report still names the other campaign once cancelled")
 	}
 }
+
+// TestRegulatorSample_ANameNoSampleHasIsRefusedBeforeTheReport: a name of no sample's form is
+// not found without counting the list and rendering every sample, and a real one is served.
+func TestRegulatorSample_ANameNoSampleHasIsRefusedBeforeTheReport(t *testing.T) {
+	ops, _ := service(t)
+	c := regulatorCampaign(t, ops)
+	viewer := user("lena", breach.RoleViewer)
+	for _, name := range []string{"x", "notice-US-CA-xx.html", "website-es.htm", "../../etc/passwd", strings.Repeat("notice-", 100) + "es.html"} {
+		if _, err := ops.RegulatorSample(t.Context(), viewer, c.ID, name); breach.ErrorCode(err) != breach.ENOTFOUND {
+			t.Errorf("%q: %v, want not found", name, err)
+		}
+	}
+	if html, err := ops.RegulatorSample(t.Context(), viewer, c.ID, "website-"+c.Locales[0]+".html"); err != nil || !strings.Contains(html, "<html") {
+		t.Errorf("the website notice: %v", err)
+	}
+}
