@@ -29,6 +29,9 @@ type ResidenceCount struct {
 	// that sends no letters, no email address or phone number. Written notice by post is the
 	// US laws' first method: they are no reason for substitute notice, but letters are owed.
 	ByPost int64 `json:"by_post"`
+	// SamePerson counts those who are another customer_id's person: the approval found them
+	// under the same name at the same address and merged their notices into one.
+	SamePerson int64 `json:"same_person"`
 	// Exposed is every category exposed about one of them at least.
 	Exposed Categories `json:"exposed"`
 	// Once sending has begun (and only when asked for), those of them no notice reached: every

@@ -35,6 +35,18 @@ func TestSend_OnePersonsCustomerIDsAtOneAddressGetOneNotice(t *testing.T) {
 			t.Errorf("%s: told with %q by email and %q by SMS, want %q and none", id, r.EmailToldWith, r.PhoneToldWith, want)
 		}
 	}
+	// The regulator report's counts know A2 is A1's person.
+	counts, err := w.db.ResidenceCounts(ctx, c.ID, false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var same int64
+	for _, rc := range counts {
+		same += rc.SamePerson
+	}
+	if same != 1 {
+		t.Errorf("residence counts say %d customer_ids are another's person, want 1 (A2)", same)
+	}
 	// The notices claimed: Ana's names both of her customer_ids' categories, Carla's her own.
 	w.start(c)
 	if _, err := w.db.PlanCampaign(ctx, c.ID, 100); err != nil {

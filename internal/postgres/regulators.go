@@ -64,9 +64,9 @@ SELECT country, jurisdiction, region,
             ELSE '' END AS postal3,
        count(*), count(*) FILTER (WHERE no_contact), bit_or(exposed),
        count(*) FILTER (WHERE NOT reached AND NOT suppressed AND NOT by_post), count(*) FILTER (WHERE NOT reached AND suppressed AND NOT by_post),
-       count(*) FILTER (WHERE by_post)
+       count(*) FILTER (WHERE by_post), count(*) FILTER (WHERE same_person)
 FROM (
-    SELECT country, jurisdiction, exposed, reached, suppressed,
+    SELECT country, jurisdiction, exposed, reached, suppressed, same_person,
            email IS NULL AND phone IS NULL AND postal IS NULL AND purged_at IS NULL AS no_contact,
            postal IS NOT NULL AND (NOT reached AND NOT lettered OR email IS NULL AND phone IS NULL AND NOT $3::boolean) AS by_post,
            -- every value that may name the state, in this order, separated by U+001F: the
@@ -86,6 +86,7 @@ FROM (
         -- address is a province ("MI"), not a US state.
         SELECT CASE WHEN rc.country = '' THEN coalesce(rc.postal->>'country', '') ELSE rc.country END AS country,
                rc.jurisdiction, rc.exposed, rc.email, rc.phone, rc.postal, rc.purged_at, rc.attributes,
+               rc.email_with IS NOT NULL OR rc.phone_with IS NOT NULL OR rc.letter_with IS NOT NULL AS same_person,
                u.recipient_id IS NULL AS reached, coalesce(u.suppressed, false) AS suppressed, coalesce(u.lettered, false) AS lettered
         FROM recipients rc LEFT JOIN unreached u ON u.recipient_id = rc.id
         WHERE rc.campaign_id = $1
@@ -133,7 +134,7 @@ func (db *DB) ResidenceCounts(ctx context.Context, campaignID string, outcomes, 
 			exposed int32
 		)
 		if err := rows.Scan(&rc.Country, &rc.Jurisdiction, &rc.Region, &rc.PostalCode, &rc.Recipients, &rc.NoContact, &exposed,
-			&rc.Failed, &rc.Suppressed, &rc.ByPost); err != nil {
+			&rc.Failed, &rc.Suppressed, &rc.ByPost, &rc.SamePerson); err != nil {
 			return nil, fmt.Errorf("count residences: %w", err)
 		}
 		rc.Exposed = breach.Categories(exposed)

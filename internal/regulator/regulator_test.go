@@ -705,3 +705,16 @@ func TestLocate_TheFirstValueThatIsAStateWins(t *testing.T) {
 		}
 	}
 }
+
+// TestReport_SamePersonIsSaid: customer_ids the approval found to be one person's are said, with
+// the number of people.
+func TestReport_SamePersonIsSaid(t *testing.T) {
+	rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Counts: counts(
+		breach.ResidenceCount{Country: "US", Region: "TX", Recipients: 4, SamePerson: 2},
+	)})
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool {
+		return strings.Contains(w, "so 2 people are affected where the counts here, of customer_ids, say 4")
+	}) {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+}

@@ -167,12 +167,13 @@ func (rs *Rules) Report(in Input) *Report {
 		return c
 	}
 	var (
-		defaulted, usCodes int64
-		us, unknown        residents
+		defaulted, usCodes, samePerson int64
+		us, unknown                    residents
 	)
 	stateCodesAreUS := breach.StateCodesAreUS(in.DefaultCountry, in.Jurisdictions)
 	for _, rc := range in.Counts {
 		rep.Affected += rc.Recipients
+		samePerson += rc.SamePerson
 		p := locate(rc, stateCodesAreUS)
 		if p.leaf == "" && rc.Country == "" && in.DefaultCountry != "" && (p.group == "" || IsEEA(cmp.Or(eeaMemberOf[in.DefaultCountry], in.DefaultCountry))) {
 			// No country, and nothing else that names one: the campaign's default country,
@@ -273,6 +274,10 @@ func (rs *Rules) Report(in Input) *Report {
 	for _, c := range rep.Uncovered {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s in %s (%s), which no rule here covers: what its law requires is not known here, which does not mean nothing is owed. Counsel must check it (most data-protection laws require telling an authority of a breach).",
 			affectedPeople(c.Affected), plural(c.Affected, "lives", "live"), c.Name, c.Jurisdiction))
+	}
+	if samePerson > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s of the affected customer_ids %s another's of the same person (the same name at the same address: the approval merged their notices), so %s people are affected where the counts here, of customer_ids, say %s. The laws count people: check a threshold the difference crosses.",
+			thousands(samePerson), plural(samePerson, "is", "are"), thousands(rep.Affected-samePerson), thousands(rep.Affected)))
 	}
 	if in.Purged {
 		rep.Warnings = append(rep.Warnings, "The campaign's personal data was purged, and with it the states, regions and ZIP codes its list gave: people are placed by their country and notice profile alone now (a Floridian given California's profile counts for California). Rely on a report made before the purge.")
