@@ -410,22 +410,24 @@ func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 		name        string
 		affected    int64
 		us, unknown residents
+		states      map[string]int64
 		started     bool
 		cost        *float64
 		applies     bool
 		unreachable int64
 	}{
-		{"500,000 US residents", 600000, residents{affected: 500000}, residents{}, false, nil, false, 0},
-		{"500,001 US residents", 500001, residents{affected: 500001}, residents{}, false, nil, true, 0},
-		{"a million Peruvians, whose notices all bounced, at a cost of a million", 1000000, residents{}, residents{}, true, cost(1e6), false, 0},
-		{"600,000 of whom the list says nothing, 1,000 bounced", 600000, residents{}, residents{affected: 600000, failed: 1000}, true, nil, true, 1000},
-		{"cost of exactly $250,000", 10, residents{affected: 10}, residents{}, false, cost(250000), false, 0},
-		{"cost over $250,000", 10, residents{affected: 10}, residents{}, false, cost(250000.01), true, 0},
-		{"a US resident with no way to reach them", 10, residents{affected: 10, noContact: 1}, residents{}, false, nil, true, 1},
-		{"every channel failed for two, one suppressed", 10, residents{affected: 10, failed: 2, suppressed: 1}, residents{}, true, nil, true, 3},
-		{"everyone reached", 10, residents{affected: 10}, residents{}, true, cost(1000), false, 0},
+		{"500,000 Californians", 600000, residents{affected: 500000}, residents{}, map[string]int64{"US-CA": 500000}, false, nil, false, 0},
+		{"500,001 Californians", 500001, residents{affected: 500001}, residents{}, map[string]int64{"US-CA": 500001}, false, nil, true, 0},
+		{"600,000 over ten states", 600000, residents{affected: 600000}, residents{}, map[string]int64{"US-CA": 60000, "US-MA": 60000, "US-TX": 480000}, false, nil, false, 0},
+		{"a million Peruvians, whose notices all bounced, at a cost of a million", 1000000, residents{}, residents{}, nil, true, cost(1e6), false, 0},
+		{"600,000 of whom the list says nothing, 1,000 bounced", 600000, residents{}, residents{affected: 600000, failed: 1000}, nil, true, nil, true, 1000},
+		{"cost of exactly $250,000", 10, residents{affected: 10}, residents{}, nil, false, cost(250000), false, 0},
+		{"cost over $250,000", 10, residents{affected: 10}, residents{}, nil, false, cost(250000.01), true, 0},
+		{"a US resident with no way to reach them", 10, residents{affected: 10, noContact: 1}, residents{}, nil, false, nil, true, 1},
+		{"every channel failed for two, one suppressed", 10, residents{affected: 10, failed: 2, suppressed: 1}, residents{}, nil, true, nil, true, 3},
+		{"everyone reached", 10, residents{affected: 10}, residents{}, nil, true, cost(1000), false, 0},
 	} {
-		got := s.evaluate(tc.affected, tc.us, tc.unknown, breach.RejectedRows{}, tc.started, false, tc.cost)
+		got := s.evaluate(tc.affected, tc.us, tc.unknown, tc.states, breach.RejectedRows{}, tc.started, false, tc.cost)
 		if got.Applies != tc.applies || got.Unreachable != tc.unreachable || (tc.applies && len(got.Reasons) == 0) {
 			t.Errorf("%s: applies %v, unreachable %d, reasons %q", tc.name, got.Applies, got.Unreachable, got.Reasons)
 		}
@@ -444,30 +446,34 @@ func TestSubstituteNotice_AppliesForSizeCostOrContact(t *testing.T) {
 func TestSubstituteNotice_SaysWhatItWeighed(t *testing.T) {
 	s := Default().Substitute
 	cost := 250000.5
-	got := s.evaluate(10, residents{affected: 10}, residents{}, breach.RejectedRows{}, false, false, &cost)
+	got := s.evaluate(10, residents{affected: 10}, residents{}, nil, breach.RejectedRows{}, false, false, &cost)
 	if !got.Applies || !slices.ContainsFunc(got.Reasons, func(r string) bool { return strings.Contains(r, "$250,000.50 by the estimate") }) {
 		t.Errorf("cost reasons %q", got.Reasons)
 	}
 	// People whose postal address the company holds are no reason for substitute notice, even
 	// in a campaign that sends no letters: written notice is the law's first method.
-	got = s.evaluate(10, residents{affected: 10, byPost: 2}, residents{}, breach.RejectedRows{}, true, true, nil)
+	got = s.evaluate(10, residents{affected: 10, byPost: 2}, residents{}, nil, breach.RejectedRows{}, true, true, nil)
 	if got.Applies || got.Unreachable != 0 || got.ByPost != 2 || !slices.ContainsFunc(got.Notes, func(r string) bool { return strings.Contains(r, "sends no letters") }) {
 		t.Errorf("no letters: applies %v, unreachable %d, by post %d, notes %q", got.Applies, got.Unreachable, got.ByPost, got.Notes)
 	}
 	// One person of no contact at all: substitute notice for them, not for everyone.
-	got = s.evaluate(300, residents{affected: 300, noContact: 1}, residents{}, breach.RejectedRows{}, true, false, nil)
+	got = s.evaluate(300, residents{affected: 300, noContact: 1}, residents{}, nil, breach.RejectedRows{}, true, false, nil)
 	if !got.Applies || got.Scope != "some" || got.Unreachable != 1 {
 		t.Errorf("one of no contact: applies %v, scope %q, unreachable %d", got.Applies, got.Scope, got.Unreachable)
 	}
 	// Rows rejected at import for giving no contact count among those without it.
-	got = s.evaluate(300, residents{affected: 300}, residents{}, breach.RejectedRows{Rows: 20, NoContact: 15, Contact: 5}, true, false, nil)
+	got = s.evaluate(300, residents{affected: 300}, residents{}, nil, breach.RejectedRows{Rows: 20, NoContact: 15, Contact: 5}, true, false, nil)
 	if !got.Applies || got.Scope != "some" || got.Unreachable != 15 || got.RejectedNoContact != 15 ||
 		!slices.ContainsFunc(got.Notes, func(r string) bool { return strings.Contains(r, "5 rows were rejected") }) {
 		t.Errorf("rejected: applies %v, scope %q, unreachable %d, notes %q", got.Applies, got.Scope, got.Unreachable, got.Notes)
 	}
-	got = s.evaluate(600_000, residents{affected: 600_000, noContact: 1}, residents{}, breach.RejectedRows{}, true, false, nil)
-	if got.Scope != "everyone" {
-		t.Errorf("600,000 affected: scope %q, want everyone", got.Scope)
+	got = s.evaluate(600_000, residents{affected: 600_000, noContact: 1}, residents{}, map[string]int64{"US-CA": 600_000}, breach.RejectedRows{}, true, false, nil)
+	if got.Scope != "everyone" || !slices.Equal(got.ClassStates, []string{"US-CA"}) {
+		t.Errorf("600,000 Californians: scope %q, class states %v, want everyone, US-CA", got.Scope, got.ClassStates)
+	}
+	got = s.evaluate(600_000, residents{affected: 600_000}, residents{}, map[string]int64{"US-MA": 300_000, "US-TX": 300_000}, breach.RejectedRows{}, true, false, nil)
+	if got.Applies || !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, "but no state's residents are") }) {
+		t.Errorf("600,000 over two states: applies %v, notes %q", got.Applies, got.Notes)
 	}
 	for usd, want := range map[float64]string{250000: "250,000", 250000.001: "250,000.01", 1234567.25: "1,234,567.25"} {
 		if d := dollars(usd); d != want {

@@ -261,7 +261,13 @@ func (rs *Rules) Report(in Input) *Report {
 		return cmp.Or(cmp.Compare(rank(a), rank(b)), a.Deadline.Date.Time().Compare(b.Deadline.Date.Time()), cmp.Compare(a.Jurisdiction, b.Jurisdiction), cmp.Compare(a.ID, b.ID))
 	})
 
-	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, in.Rejected, !in.Notified.IsZero(), in.NoLetters, in.CostUSD)
+	states := map[string]int64{}
+	for _, c := range rep.Jurisdictions {
+		if c.Within == GroupUS {
+			states[c.Jurisdiction] = c.Affected
+		}
+	}
+	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, states, in.Rejected, !in.Notified.IsZero(), in.NoLetters, in.CostUSD)
 	rep.Warnings = warnings(rep, counts)
 	if usCodes > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s of no country %s a state or region that is also a US state's code (FL, CA…) and no ZIP code of that state: they are counted in %s (the campaign's default country, which offers no US notice profile), as its own region codes. If they live in the US, give their country (US) or their ZIP code in the list: US laws would apply to them.",

@@ -2,7 +2,9 @@ package regulator
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 )
@@ -18,6 +20,9 @@ type SubstituteNotice struct {
 	// figure), "some" (only for the people the company lacks contact information for:
 	// everyone else is notified individually), "" when it does not.
 	Scope string `json:"scope"`
+	// ClassStates are the US states (US-CA) whose own affected residents are more than
+	// AffectedThreshold: each state's law weighs the class of its residents to be notified.
+	ClassStates []string `json:"class_states"`
 	// Reasons say why it applies; Notes what is not known (the cost, failures before sending).
 	Reasons []string `json:"reasons"`
 	Notes   []string `json:"notes"`
@@ -83,9 +88,9 @@ func (r residents) plus(o residents) residents {
 // the US residents and of those of unknown residence, the rows the imports rejected, whether
 // sending has started, whether the campaign sends no letters and the cost estimate (nil when
 // unknown).
-func (s SubstituteRule) evaluate(affected int64, us, unknown residents, rejected breach.RejectedRows, sendingStarted, noLetters bool, costUSD *float64) SubstituteNotice {
+func (s SubstituteRule) evaluate(affected int64, us, unknown residents, states map[string]int64, rejected breach.RejectedRows, sendingStarted, noLetters bool, costUSD *float64) SubstituteNotice {
 	w := us.plus(unknown)
-	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, Affected: affected, USResidents: us.affected,
+	out := SubstituteNotice{Reasons: []string{}, Notes: []string{}, ClassStates: []string{}, Affected: affected, USResidents: us.affected,
 		UnknownResidence: unknown.affected, AffectedThreshold: s.AffectedMoreThan, CostUSD: costUSD, CostKnown: costUSD != nil,
 		CostThresholdUSD: s.CostUSDMoreThan, NoContact: w.noContact, RejectedNoContact: rejected.NoContact, EveryChannelFailed: w.failed,
 		Suppressed: w.suppressed, ByPost: w.byPost, SendingStarted: sendingStarted, ConsistsOf: s.ConsistsOf, Source: s.Source,
@@ -102,8 +107,21 @@ func (s SubstituteRule) evaluate(affected int64, us, unknown residents, rejected
 			affectedPeople(unknown.affected)))
 	}
 
-	if w.affected > s.AffectedMoreThan {
-		out.Reasons = append(out.Reasons, fmt.Sprintf("%s affected people live %s, more than %s", thousands(w.affected), where, thousands(s.AffectedMoreThan)))
+	// The class is each state's residents to be notified under its law (Massachusetts': "the
+	// affected class of Massachusetts residents"): 600,000 people over ten states are no
+	// class over 500,000 anywhere. Those the list does not place are a class of their own.
+	for _, st := range slices.Sorted(maps.Keys(states)) {
+		if n := states[st]; n > s.AffectedMoreThan {
+			out.ClassStates = append(out.ClassStates, st)
+			out.Reasons = append(out.Reasons, fmt.Sprintf("%s affected people live in %s, more than %s (substitute notice for its residents)", thousands(n), Name(st), thousands(s.AffectedMoreThan)))
+		}
+	}
+	if unknown.affected > s.AffectedMoreThan {
+		out.Reasons = append(out.Reasons, fmt.Sprintf("%s affected people live where the list does not say, more than %s", thousands(unknown.affected), thousands(s.AffectedMoreThan)))
+	}
+	if len(out.Reasons) == 0 && w.affected > s.AffectedMoreThan {
+		out.Notes = append(out.Notes, fmt.Sprintf("%s affected people live %s, more than %s together, but no state's residents are: each state's law weighs the class of its own residents",
+			thousands(w.affected), where, thousands(s.AffectedMoreThan)))
 	}
 	switch {
 	case costUSD == nil:
