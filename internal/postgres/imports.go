@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,13 +35,14 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 		return nil, err
 	}
 	err = db.pool.QueryRow(ctx, `
-		INSERT INTO imports (campaign_id, filename, created_by) VALUES ($1, $2, $3)
+		INSERT INTO imports (campaign_id, filename, created_by, alive_at) VALUES ($1, $2, $3, now())
 		RETURNING id, state, started_at`,
 		cid, imp.Filename, imp.CreatedBy,
 	).Scan(&imp.ID, &imp.State, &imp.StartedAt)
 	if err != nil {
 		return nil, fmt.Errorf("insert import: %w", err)
 	}
+	stopAlive := db.keepAlive(imp.ID)
 
 	wait := time.NewTimer(db.importSlotWait)
 	defer wait.Stop()
@@ -50,11 +52,13 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 		// Four slow uploads held every slot, and every other import waited behind them,
 		// without a word, for as long as they trickled (a review: 95 s for 57 rows).
 		err := breach.Errorf(breach.EUNAVAILABLE, "every import slot of this server (%d) is busy with other lists still arriving: try again in a minute", cap(db.importSlots))
+		stopAlive()
 		db.failImport(context.WithoutCancel(ctx), imp, err)
 		return nil, err
 	case <-ctx.Done():
 		// Recorded as failed, not left running for ever: a running import shows as under way
 		// in the console.
+		stopAlive()
 		db.failImport(context.WithoutCancel(ctx), imp, breach.Errorf(breach.EUNAVAILABLE, "cancelled while waiting for another import to finish"))
 		return nil, context.Cause(ctx)
 	}
@@ -62,7 +66,7 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 	// once it is handed over here, so what waits here is outside that budget (16 batches of
 	// wide rows were 30 MB more heap, for no speed: 2.56-2.76 s with 16, 2.63-2.82 s with 2,
 	// a million narrow rows).
-	s := &importSession{db: db, importID: imp.ID, batches: make(chan *breach.ImportBatch, 4), copied: make(chan copyResult, 1)}
+	s := &importSession{db: db, importID: imp.ID, stopAlive: stopAlive, batches: make(chan *breach.ImportBatch, 4), copied: make(chan copyResult, 1)}
 	if err := s.open(ctx, imp); err != nil {
 		s.Abort(context.WithoutCancel(ctx), imp, err)
 		return nil, err
@@ -73,6 +77,37 @@ func (db *DB) BeginImport(ctx context.Context, imp *breach.Import) (breach.Impor
 // importSlotWait bounds how long an import waits for one of the server's import slots.
 const importSlotWait = 30 * time.Second
 
+// A running import refreshes its alive_at every importHeartbeat; one not refreshed for
+// importStale reads as failed (its process ended: migration 00035).
+const (
+	importHeartbeat = 15 * time.Second
+	importStale     = "2 minutes"
+)
+
+// keepAlive refreshes import id's alive_at until stop is called (which waits for the last
+// refresh to end).
+func (db *DB) keepAlive(id string) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(importHeartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
+				_, _ = db.pool.Exec(rctx, `UPDATE imports SET alive_at = now() WHERE id = $1 AND state = 'running'`, id)
+				rcancel()
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { cancel(); <-done }) }
+}
+
 // importable says whether a campaign in state st still takes customer lists: only a draft
 // does, because approval is of a given list.
 func importable(st breach.CampaignState) error {
@@ -82,10 +117,14 @@ func importable(st breach.CampaignState) error {
 	return nil
 }
 
+// importSelect reads imports; one running whose process stopped refreshing it (importStale)
+// reads as failed, with why.
 const importSelect = `
-	SELECT id, campaign_id, state, filename, encoding, delimiter, read, accepted, merged,
-		rejected, updated, warned, warnings, sheet, error, created_by, started_at, finished_at, warned_by
-	FROM imports`
+	SELECT id, campaign_id, CASE WHEN stale THEN 'failed' ELSE state END, filename, encoding, delimiter, read, accepted, merged,
+		rejected, updated, warned, warnings, sheet,
+		CASE WHEN stale THEN 'the import stopped without finishing: the process running it ended (killed, or its machine stopped), and nothing of it was stored; import the list again' ELSE error END,
+		created_by, started_at, CASE WHEN stale THEN alive_at ELSE finished_at END, warned_by
+	FROM (SELECT *, state = 'running' AND alive_at < now() - interval '` + importStale + `' AS stale FROM imports) imports`
 
 func scanImport(row pgx.CollectableRow) (*breach.Import, error) {
 	var imp breach.Import

@@ -38,6 +38,8 @@ type importSession struct {
 	closed   bool
 	copying  bool // the COPY goroutine was started and will report on copied
 	released bool // the import slot was given back
+	// stopAlive stops refreshing the import's alive_at (DB.keepAlive).
+	stopAlive func()
 	// partition is the campaign's recipients partition, and existed is set when an earlier
 	// import created it.
 	partition string
@@ -213,6 +215,9 @@ func (s *importSession) Progress(ctx context.Context, read int64) {
 
 // release gives back the session's connection and its import slot.
 func (s *importSession) release() {
+	if s.stopAlive != nil {
+		s.stopAlive()
+	}
 	if s.conn != nil {
 		s.conn.Release()
 		s.conn = nil

@@ -540,3 +540,37 @@ func TestImport_CancelledWhileWaitingForASlotIsRecordedAsFailed(t *testing.T) {
 		t.Errorf("the import given up waiting: %s, finished %v, error %q; want failed, cancelled", got.State, got.FinishedAt, got.Error)
 	}
 }
+
+// TestImport_OneWhoseProcessEndedReadsAsFailed: an import's process killed mid-list left its
+// row running for ever (the console showed it under way); one not refreshed for two minutes
+// reads as failed and says why, while a running one still refreshed reads as running.
+func TestImport_OneWhoseProcessEndedReadsAsFailed(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var dead, alive string
+	for _, row := range []struct {
+		id  *string
+		age string
+	}{{&dead, "3 minutes"}, {&alive, "10 seconds"}} {
+		if err := conn.QueryRow(t.Context(), `INSERT INTO imports (campaign_id, filename, created_by, alive_at)
+			VALUES ($1, 'list.csv', 'test', now() - $2::interval) RETURNING id`, c.ID, row.age).Scan(row.id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Import(t.Context(), c.ID, dead)
+	if err != nil || got.State != breach.ImportFailed || !strings.Contains(got.Error, "process running it ended") || got.FinishedAt == nil {
+		t.Errorf("the import whose process ended: %+v, %v; want failed, saying why", got, err)
+	}
+	if got, err := db.Import(t.Context(), c.ID, alive); err != nil || got.State != breach.ImportRunning {
+		t.Errorf("the import still refreshed: %+v, %v; want running", got, err)
+	}
+	// A real import ends completed, its heartbeat stopped.
+	if imp := mustImport(t, db, c, "customer_id,email\nH1,h1@example.com\n"); imp.State != breach.ImportCompleted {
+		t.Errorf("import %+v", imp)
+	}
+}
