@@ -40,7 +40,9 @@ func ParseEmail(s string) (string, error) {
 	if at <= 0 || at == len(s)-1 {
 		return "", Errorf(EINVALID, "%q is not an email address: it needs a local part, '@' and a domain", Clip(s))
 	}
-	local, domain := s[:at], s[at+1:]
+	// Composed before it is checked: composing may make a character the check refuses (= and a
+	// combining long solidus are ≠) or lengthen the part past its limit.
+	local, domain := norm.NFC.String(s[:at]), s[at+1:]
 	if err := checkLocalPart(local); err != nil {
 		return "", Errorf(EINVALID, "%q is not an email address: %v", Clip(s), err)
 	}
@@ -51,8 +53,8 @@ func ParseEmail(s string) (string, error) {
 		return "", Errorf(EINVALID, "%q is not an email address: %v", Clip(s), err)
 	}
 	out := s // nearly every address is already in its normal form: no copy
-	if composed := norm.NFC.String(local); composed != local || ascii != domain {
-		out = composed + "@" + ascii
+	if local != s[:at] || ascii != domain {
+		out = local + "@" + ascii
 	}
 	if len(out) > maxEmailLength {
 		return "", Errorf(EINVALID, "email address is %d characters long, more than the %d allowed", len(out), maxEmailLength)

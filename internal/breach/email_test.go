@@ -144,12 +144,14 @@ func TestParseEmail_LocalPartAllowsLettersNotInvisibles(t *testing.T) {
 		}
 	}
 	for _, in := range []string{
-		"maria\u00a0quispe@example.com", // no-break space
-		"maria\u3000quispe@example.com", // ideographic space
-		"maria\u2003quispe@example.com", // em space
-		"maria\u202equispe@example.com", // right-to-left override
-		"maria\u200bquispe@example.com", // zero-width space
-		"maria\u0085quispe@example.com", // next line (C1 control)
+		"maria\u00a0quispe@example.com",               // no-break space
+		"maria\u3000quispe@example.com",               // ideographic space
+		"maria\u2003quispe@example.com",               // em space
+		"maria\u202equispe@example.com",               // right-to-left override
+		"maria\u200bquispe@example.com",               // zero-width space
+		"maria\u0085quispe@example.com",               // next line (C1 control)
+		"a=\u0338b@example.com",                       // composes to ≠, which a stored address may not hold
+		strings.Repeat("\u0958", 21) + "@example.com", // 63 bytes, 126 composed: over 64
 	} {
 		if got, err := ParseEmail(in); err == nil {
 			t.Errorf("ParseEmail(%q) = %q, want an error", in, got)

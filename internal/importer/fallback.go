@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/transform"
 )
 
@@ -20,13 +21,14 @@ import (
 // an invalid sequence, so reading one as Windows-1252 loses nothing a UTF-8 file could mean; and
 // firstLine records that it happened, for the import's report (Format.encodingRead).
 //
-// It cannot read a Korean or Japanese list (CP949, Shift-JIS; see detectCodePage) whose first
-// non-ASCII byte lies past the sample: a byte at a time, it cannot tell a two-byte Hangul or kana
-// character from two Windows-1252 letters (김 is ±è). Read so, every Korean name past that line
-// was mangled in its notice's greeting. But such text is a run of bytes none of which is UTF-8,
-// and Windows-1252 text almost never puts four accented letters together: at such a run
-// (cjkRun) it stops with an error naming the line and the --encoding to give, and the import
-// stores nothing.
+// It cannot read a Korean list (CP949; see detectCodePage) whose first non-ASCII byte lies past
+// the sample: a byte at a time, it cannot tell a two-byte Hangul syllable from two Windows-1252
+// characters (김 is ±è), and every Korean name past that line was mangled in its notice's
+// greeting. So the first time a line holds a byte that is not UTF-8, the line is weighed whole
+// (koreanLine): when it reads as Korean words through CP949, the reader stops with an error
+// naming the line and --encoding euc-kr, and the import stores nothing. Only Korean: Shift-JIS
+// and Big5 put ASCII bytes inside their characters and read a line of Windows-1252 symbols
+// (•••• in a masked card number) as kanji just as well, which one line cannot settle.
 //
 // It is used only when the encoding was detected: a byte-order mark or --encoding utf-8 says the
 // file is UTF-8, and an invalid byte is then reported as such. It streams (transform.Reader), and
@@ -36,37 +38,52 @@ type cp1252Fallback struct {
 	// nl and cr count the line feeds and carriage returns passed, to name a line: by line
 	// feeds, or by CRs in a file whose lines end with a bare CR (Format.CROnly).
 	nl, cr int64
-	// firstLine is the line of the first byte read as Windows-1252, 0 while there is none.
-	firstLine int64
+	// firstLine is the line of the first byte read as Windows-1252, 0 while there is none;
+	// weighed the last line koreanLine was asked about.
+	firstLine, weighed int64
 }
 
-// cjkRun is the length of a run of bytes that are not UTF-8 which says the file is not
-// Windows-1252 either: two characters of a double-byte code page (a Hangul syllable, a kana or
-// a Chinese character is two bytes, none of them UTF-8) — or four accented capitals in a row,
-// which Latin-script names and addresses do not have.
-const cjkRun = 4
-
-// notWindows1252Error is the error of a file, detected as UTF-8, that holds a cjkRun past the
-// detection's sample.
+// notWindows1252Error is the error of a file, detected as UTF-8, that holds Korean CP949 text
+// past the detection's sample.
 type notWindows1252Error struct{ line int64 }
 
 func (e *notWindows1252Error) Error() string {
-	return fmt.Sprintf("line %d: the file was read as UTF-8 (its first %d KiB are), but this line holds text in another encoding — "+
-		"Korean (EUC-KR, CP949), Japanese (Shift-JIS), Chinese (GBK) or Cyrillic (Windows-1251) text is written like this — "+
-		"and reading it as Windows-1252 would mangle the names; nothing was imported: import the file again naming its encoding, "+
-		"e.g. --encoding euc-kr", e.line, sniffBytes>>10)
+	return fmt.Sprintf("line %d: the file was read as UTF-8 (its first %d KiB are), but this line reads as Korean text in CP949 (EUC-KR), "+
+		"which read as Windows-1252 would mangle the names; nothing was imported: import the file again with --encoding euc-kr "+
+		"(or, if it is not Korean, with the encoding it is in, such as --encoding windows-1252)", e.line, sniffBytes>>10)
 }
 
-// invalidRun counts the bytes at the start of b, up to cjkRun, each of which is not UTF-8.
-func invalidRun(b []byte) int {
-	n := 0
-	for n < cjkRun && n < len(b) {
-		if r, size := utf8.DecodeRune(b[n:]); r != utf8.RuneError || size != 1 || b[n] < utf8.RuneSelf {
-			break
+// koreanLine reports whether a line (or the part of it at hand) that holds bytes not UTF-8 is
+// Korean written in CP949: it reads as Korean through it (readsAs) and is shaped as Korean words
+// are (koreanWords), and its high bytes, read as Windows-1252, are letters and symbols mixed, as
+// two-byte syllables make them — Windows-1252 text puts symbols together (°°°°, ¡¡¡¡, «  »
+// with no-break spaces) or letters together (ÁÉÍÓ), which CP949 also reads as syllables.
+func koreanLine(line []byte) bool {
+	var letters, symbols int
+	for _, c := range line {
+		switch {
+		case c >= 0xC0 && c != 0xD7 && c != 0xF7:
+			letters++
+		case c >= 0xA1:
+			symbols++
 		}
-		n++
 	}
-	return n
+	high := letters + symbols
+	if high < 4 || letters*5 < high || symbols*5 < high {
+		return false
+	}
+	return readsAs(line, korean.EUCKR, isKorean) && koreanWords(line)
+}
+
+// lineAround is the line of src holding src[i], without its line break: as much of it as src
+// has. whole says it ends in src (or src is the file's end).
+func lineAround(src []byte, i int, atEOF bool) (line []byte, whole bool) {
+	start := bytes.LastIndexByte(src[:i], '\n') + 1
+	end := bytes.IndexByte(src[i:], '\n')
+	if end < 0 {
+		return src[start:], atEOF
+	}
+	return src[start : i+end], true
 }
 
 // cp1252High is the UTF-8 of each Windows-1252 byte from 0x80 up.
@@ -109,12 +126,16 @@ func (d *cp1252Fallback) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int,
 					pass(nSrc)
 					return nDst, nSrc, transform.ErrShortSrc // the rest comes with the next chunk
 				}
-				if run := invalidRun(src[nSrc:]); run == cjkRun {
-					pass(nSrc)
-					return nDst, nSrc, &notWindows1252Error{line: d.line()}
-				} else if run == len(src)-nSrc && !atEOF {
-					pass(nSrc)
-					return nDst, nSrc, transform.ErrShortSrc // the run may go on in the next chunk
+				pass(nSrc)
+				if line := d.line(); line != d.weighed {
+					text, whole := lineAround(src, nSrc, atEOF)
+					if !whole && len(text) < 256 {
+						return nDst, nSrc, transform.ErrShortSrc // the rest of the line comes with the next chunk
+					}
+					d.weighed = line
+					if koreanLine(text) {
+						return nDst, nSrc, &notWindows1252Error{line: line}
+					}
 				}
 				dec := cp1252High[c-0x80]
 				if nDst+len(dec) > len(dst) {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/korean"
 	"golang.org/x/text/transform"
 )
 
@@ -47,13 +49,25 @@ func TestCP1252Fallback_DecodesByteByByte(t *testing.T) {
 	}
 }
 
-// TestCP1252Fallback_StopsAtDoubleByteText: four bytes together none of which is UTF-8 are a
-// double-byte code page's text (EUC-KR's 김민), not Windows-1252: the reader stops with the
-// line, whichever way the bytes arrive, even split across chunks.
-func TestCP1252Fallback_StopsAtDoubleByteText(t *testing.T) {
+// TestCP1252Fallback_StopsAtKoreanText: a line that reads as Korean words through CP949 (김민준)
+// is not read as Windows-1252: the reader stops with its line, whichever way the bytes arrive,
+// even split across chunks, and whatever bytes of it happen to be valid UTF-8 (이서연's).
+func TestCP1252Fallback_StopsAtKoreanText(t *testing.T) {
+	euckr := func(s string) string {
+		b, err := korean.EUCKR.NewEncoder().String(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
 	for _, in := range []string{
 		"a\nb\n\xb1\xe8\xb9\xce\xc1\xd8\n",
 		"a\r\nb\r\n" + strings.Repeat("y", 4094) + "\xb1\xe8\xb9\xce",
+		"a\nb\nK1," + euckr("이서연") + ",Seoul\n",
+		"a\nb\nK2," + euckr("홍길동") + ",Busan\n",
+		"a\nb\nK3," + euckr("장서준") + ",Daegu\n",
+		"a\nb\nK4," + euckr("최수아") + "," + euckr("서울시 강남구") + "\n",
+		"a\nb\nK5," + euckr("안수빈") + ",x\n",
 	} {
 		for _, oneByte := range []bool{false, true} {
 			var r io.Reader = strings.NewReader(in)
@@ -63,8 +77,29 @@ func TestCP1252Fallback_StopsAtDoubleByteText(t *testing.T) {
 			_, err := io.ReadAll(transform.NewReader(r, &cp1252Fallback{}))
 			var nw *notWindows1252Error
 			if !errors.As(err, &nw) || nw.line != 3 {
-				t.Errorf("%q (one byte at a time: %v): %v, want the text refused at line 3", in[:min(len(in), 12)], oneByte, err)
+				t.Errorf("%q (one byte at a time: %v): %v, want the text refused at line 3", in[max(0, len(in)-24):], oneByte, err)
 			}
+		}
+	}
+}
+
+// TestCP1252Fallback_ReadsWindows1252SymbolsAndCapitals: what Windows-1252 lists hold past the
+// sample — masked card numbers, dashes, French typography with no-break spaces, runs of
+// accented capitals — is read, not taken for Korean (a review: each of these refused a list).
+func TestCP1252Fallback_ReadsWindows1252SymbolsAndCapitals(t *testing.T) {
+	nbsp := "\xa0"
+	for _, line := range []string{
+		"Ana Dupont,Paris,carte \x95\x95\x95\x95 4242", "x,\x97\x97\x97\x97", "x,\x80\x80\x80\x80", "x,\xa1\xa1\xa1\xa1Urgente!!!!",
+		"x,\x93\x94\x91\x92", "x,\xb7\xb7\xb7\xb7\xb7", "x,\xb0\xb0\xb0\xb0", "12 rue X" + strings.Repeat(nbsp, 4) + "b\xe2t B",
+		"\xab" + nbsp + "\x85" + nbsp + "\xbb", "voir n\xb0" + nbsp + "\xab" + nbsp + "12" + nbsp + "\xbb",
+		"\xab" + nbsp + "1" + nbsp + "234" + nbsp + "\x80" + nbsp + "\xbb", "J. \xc1\xc9\xcd\xd3", "M\xdc\xd1\xd3Z",
+		"Gu\xf0r\xfan \xde\xf3r\xf0ard\xf3ttir", "\xc6\xd8\xc5 \xd8STERG\xc5RD", "n\xb0 5 \xbd 3\xba D\xaa", "S\xe3o Jo\xe3o",
+	} {
+		in := "a\nb\n" + line + "\n"
+		got, err := io.ReadAll(transform.NewReader(strings.NewReader(in), &cp1252Fallback{}))
+		want, _ := charmap.Windows1252.NewDecoder().String(in)
+		if err != nil || string(got) != want {
+			t.Errorf("%q: %q, %v; want it read as Windows-1252", line, got, err)
 		}
 	}
 }

@@ -1,12 +1,15 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/postgres"
@@ -155,5 +158,32 @@ func TestSuppressions_CaseInsensitiveMatchIsAnIndexLookup(t *testing.T) {
 	}
 	if p := strings.Join(plan, "\n"); !strings.Contains(p, "suppressions_match") {
 		t.Errorf("the case-insensitive match does not use the index suppressions_match:\n%s", p)
+	}
+}
+
+// TestSuppress_ADecomposedAddressSuppressesItsComposedForm: an opt-out recorded for josé typed
+// on a Mac (e and a combining accent) — as a campaign imported before addresses were composed
+// stored it — stops the notice to the same mailbox imported composed.
+func TestSuppress_ADecomposedAddressSuppressesItsComposedForm(t *testing.T) {
+	db := open(t)
+	c := newCampaign(t, db)
+	if err := db.Suppress(t.Context(), breach.ChannelEmail, "jose\u0301@example.com", "optout", "", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(t.Context(), `SELECT address FROM suppressions WHERE channel = 'email' AND address LIKE 'jos%@example.com' ORDER BY address`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forms, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"jose\u0301@example.com", "jos\u00e9@example.com"}; !slices.Equal(forms, want) {
+		t.Errorf("suppressed forms %q, want %q (the decomposed one and its composed twin)", forms, want)
 	}
 }
