@@ -53,11 +53,17 @@ func newCampaign(t *testing.T, db *postgres.DB) *breach.Campaign {
 
 func runImport(t *testing.T, db *postgres.DB, c *breach.Campaign, csv string) (*breach.Import, error) {
 	t.Helper()
+	return runImportNamed(t, db, c, "list.csv", csv)
+}
+
+// runImportNamed is runImport of a file of that name.
+func runImportNamed(t *testing.T, db *postgres.DB, c *breach.Campaign, filename, csv string) (*breach.Import, error) {
+	t.Helper()
 	im, err := importer.New(db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	imp := &breach.Import{Filename: "list.csv", CreatedBy: "test"}
+	imp := &breach.Import{Filename: filename, CreatedBy: "test"}
 	_, err = im.Run(t.Context(), c, imp, strings.NewReader(csv), importer.Options{})
 	return imp, err
 }

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -213,20 +214,42 @@ func TestResidenceCounts_OnlyAnAddressIsByPost(t *testing.T) {
 func TestRejectedRows_CountsWhoIsOnNoList(t *testing.T) {
 	db := open(t)
 	c := newCampaign(t, db)
-	mustImport(t, db, c, "customer_id,email,phone,country\n"+
+	named := func(name, csv string) {
+		t.Helper()
+		if _, err := runImportNamed(t, db, c, name, csv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	named("a.csv", "customer_id,email,phone,country\n"+
 		"R1,,,US\n"+ // no contact at all
 		"R2,john@@example,,US\n"+ // an email that does not read
 		"R3,r3@example.com,,Atlantis\n"+ // a country that does not read
 		"R4,r4@@example,,US\n"+ // fixed below
 		",nobody@example.com,,US\n"+ // no customer_id
 		"OK1,ok1@example.com,,US\n")
-	mustImport(t, db, c, "customer_id,email\nR4,r4@example.com\nR1,\n")
+	named("b.csv", "customer_id,email\nR4,r4@example.com\nR1,\n")
 	got, err := db.RejectedRows(t.Context(), c.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := (breach.RejectedRows{Rows: 4, NoContact: 1, Contact: 1}); got != want {
 		t.Errorf("rejected rows = %+v, want %+v (R1 once though rejected twice, R2, R3 and the row of no ID; not R4, imported since)", got, want)
+	}
+	// IDs Excel mangled are each someone: 30 rows of #N/A are 30 rows, not one customer; and
+	// the same file imported again replaces its rows of no usable ID instead of adding to them.
+	var b strings.Builder
+	b.WriteString("customer_id,email\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, "#N/A,na%d@example.com\n", i)
+	}
+	named("c.csv", b.String())
+	named("c.csv", b.String())
+	got, err = db.RejectedRows(t.Context(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (breach.RejectedRows{Rows: 34, NoContact: 1, Contact: 1}); got != want {
+		t.Errorf("after 30 rows of #N/A imported twice: rejected rows = %+v, want %+v", got, want)
 	}
 }
 

@@ -467,6 +467,11 @@ func TestSubstituteNotice_SaysWhatItWeighed(t *testing.T) {
 		!slices.ContainsFunc(got.Notes, func(r string) bool { return strings.Contains(r, "5 rows were rejected") }) {
 		t.Errorf("rejected: applies %v, scope %q, unreachable %d, notes %q", got.Applies, got.Scope, got.Unreachable, got.Notes)
 	}
+	// A Peruvian list's row rejected for giving no contact is no reason for US substitute notice.
+	got = s.evaluate(2, residents{}, residents{}, nil, breach.RejectedRows{Rows: 1, NoContact: 1}, false, false, nil)
+	if got.Applies || got.Unreachable != 0 {
+		t.Errorf("no US resident, one rejected row of no contact: applies %v, unreachable %d", got.Applies, got.Unreachable)
+	}
 	got = s.evaluate(600_000, residents{affected: 600_000, noContact: 1}, residents{}, map[string]int64{"US-CA": 600_000}, breach.RejectedRows{}, true, false, nil)
 	if got.Scope != "everyone" || !slices.Equal(got.ClassStates, []string{"US-CA"}) {
 		t.Errorf("600,000 Californians: scope %q, class states %v, want everyone, US-CA", got.Scope, got.ClassStates)

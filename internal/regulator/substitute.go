@@ -95,8 +95,13 @@ func (s SubstituteRule) evaluate(affected int64, us, unknown residents, states m
 		CostThresholdUSD: s.CostUSDMoreThan, NoContact: w.noContact, RejectedNoContact: rejected.NoContact, EveryChannelFailed: w.failed,
 		Suppressed: w.suppressed, ByPost: w.byPost, SendingStarted: sendingStarted, ConsistsOf: s.ConsistsOf, Source: s.Source,
 		Reviewed: s.Reviewed, Note: s.Note}
+	if w.affected == 0 {
+		// The rows rejected for giving no contact say nothing of where their people live: in a
+		// list of which no one lives in the US, they are no reason for a US law's notice.
+		out.RejectedNoContact = 0
+	}
 	out.Unreachable = out.NoContact + out.RejectedNoContact + out.EveryChannelFailed + out.Suppressed
-	if w.affected == 0 && out.RejectedNoContact == 0 {
+	if w.affected == 0 {
 		out.Notes = append(out.Notes, "none of the affected people lives in the US (as the list says where they live): substitute notice is a provision of US state laws")
 		return out
 	}
