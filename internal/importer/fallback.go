@@ -35,8 +35,7 @@ import (
 // a chunk of valid UTF-8 costs a validation and a copy.
 type cp1252Fallback struct {
 	transform.NopResetter
-	// nl and cr count the line feeds and carriage returns passed, to name a line: by line
-	// feeds, or by CRs in a file whose lines end with a bare CR (Format.CROnly).
+	// nl and cr count the line feeds and carriage returns passed, to name a line (see line).
 	nl, cr int64
 	// firstLine is the line of the first byte read as Windows-1252, 0 while there is none;
 	// weighed the last line koreanLine was asked about.
@@ -162,21 +161,17 @@ func (d *cp1252Fallback) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int,
 	return nDst, nSrc, nil
 }
 
-// count adds the line breaks of b, passed through (by line feeds, or carriage returns while
-// there is no line feed: a file whose lines end with a bare CR).
+// count adds the line feeds and carriage returns of b, passed through.
 func (d *cp1252Fallback) count(b []byte) {
 	d.nl += int64(bytes.Count(b, []byte{'\n'}))
-	if d.nl == 0 {
-		d.cr += int64(bytes.Count(b, []byte{'\r'}))
-	}
+	d.cr += int64(bytes.Count(b, []byte{'\r'}))
 }
 
-// line is the line of the byte after those counted.
+// line is the line of the byte after those counted: by line feeds, or by carriage returns in a
+// file whose lines end with a bare CR (Excel for Mac's), which has more of them than of the line
+// feeds a cell's own line breaks put in it (a review: such a file's line 3,003 was "line 2").
 func (d *cp1252Fallback) line() int64 {
-	if d.nl == 0 {
-		return 1 + d.cr
-	}
-	return 1 + d.nl
+	return 1 + max(d.nl, d.cr)
 }
 
 // completeUTF8 is the length of b less a UTF-8 character it ends in the middle of.

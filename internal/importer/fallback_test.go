@@ -29,6 +29,7 @@ func TestCP1252Fallback_DecodesByteByByte(t *testing.T) {
 		{"a truncated sequence at the end", "ok\r\xe2\x82", "ok\r\u00e2\u201a", 2},
 		{"a long run past a chunk", strings.Repeat("\u00e9", 5000) + "\xe9", strings.Repeat("\u00e9", 5001), 1},
 		{"three together", "a\n\xc9\xc0\xd4\n", "a\n\u00c9\u00c0\u00d4\n", 2},
+		{"a bare-CR file with a line feed in a cell", "a\rb\"x\ny\"\rc\r\xe9\r", "a\rb\"x\ny\"\rc\r\u00e9\r", 4},
 		{"three at a chunk's end", strings.Repeat("x", 4093) + "\xc9\xc0\xd4", strings.Repeat("x", 4093) + "\u00c9\u00c0\u00d4", 1},
 	}
 	for _, tt := range tests {

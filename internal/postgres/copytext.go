@@ -18,7 +18,11 @@ import (
 // freeze copies the rows already frozen (COPY … FREEZE), for a table created in tx and seen by
 // no one else until it commits: its pages are written all-visible, so the first reads after
 // the import (approval, the first claims) do not rewrite every page to set hint bits, and
-// autovacuum has nothing to freeze in it later.
+// autovacuum has nothing to freeze in it later. The price, PostgreSQL's documented exception to
+// MVCC: a repeatable-read snapshot taken before the import committed sees the rows once it has
+// (not the imports row that brought them). No reader here holds one across a new campaign's
+// first import: imports take drafts only, and the status's repeatable-read read is of a
+// running campaign.
 func copyText(ctx context.Context, tx pgx.Tx, table string, columns []string, freeze bool, next func(b []byte) ([]byte, bool)) (int64, error) {
 	sql := "COPY " + pgx.Identifier{table}.Sanitize() + " ("
 	for i, c := range columns {
