@@ -281,6 +281,10 @@ func (rs *Rules) Report(in Input) *Report {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s in %s (%s), which no rule here covers: what its law requires is not known here, which does not mean nothing is owed. Counsel must check it (most data-protection laws require telling an authority of a breach).",
 			affectedPeople(c.Affected), plural(c.Affected, "lives", "live"), c.Name, c.Jurisdiction))
 	}
+	if n := rep.SubstituteNotice.ByPost; n > 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s in the US (or of no known place) %s had no notice that reached them, and the company holds their postal address: individual written notice is owed them — a letter (breachnotice letters; a campaign of letter_policy none sends none). They are no reason for substitute notice, which does not replace it.",
+			affectedPeople(n), plural(n, "has", "have")))
+	}
 	if samePerson > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s of the affected customer_ids %s another's of the same person (the same name at the same address: the approval merged their notices), so %s people are affected where the counts here, of customer_ids, say %s. The laws count people: check a threshold the difference crosses.",
 			thousands(samePerson), plural(samePerson, "is", "are"), thousands(rep.Affected-samePerson), thousands(rep.Affected)))
