@@ -308,6 +308,9 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		Handler:           api.Progress(pace, a.metrics.Instrument(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		// Headers are a few hundred bytes (a token, a session cookie): the 1 MiB default let
+		// 2,500 connections sending headers they never finish take 4 GB (a review).
+		MaxHeaderBytes: maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	if err := db.Warm(ctx); err != nil {
@@ -319,6 +322,8 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
+	ln = httpserver.Limit(ln, httpserver.Limits{Total: a.cfg.HTTPMaxConnections, PerSource: a.cfg.HTTPMaxConnectionsPerClient,
+		Exempt: a.cfg.TrustedProxies})
 	url := "http://" + ln.Addr().String()
 	a.log.Info("serving", "url", url)
 	if ready != nil {
@@ -380,3 +385,6 @@ func redactURL(s string) string {
 	}
 	return u.Redacted()
 }
+
+// maxHeaderBytes bounds a request's headers (net/http's default is 1 MiB).
+const maxHeaderBytes = 64 << 10

@@ -6,10 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/breachnotice/breachnotice/internal/api"
 )
 
 // TestProgress_AStalledUploadIsCutOffAndReleasesTheCampaign: an upload that stops sending
@@ -138,4 +141,46 @@ func (c *client) rawUpload(id, start string) net.Conn {
 	fmt.Fprintf(conn, "POST /api/v1/campaigns/%s/imports?filename=slow.csv HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
 		"Content-Type: text/csv\r\nContent-Length: 10000000\r\n\r\n%s", id, u.Host, c.token, start)
 	return conn
+}
+
+// TestProgress_ABodyNeverSentDoesNotHoldTheConnection: a request that announces a body and
+// sends none, to a route that answers without reading it (a 404 here), is answered at once
+// and its connection closed — net/http's own read of the unread body had no deadline, and
+// 21,000 such connections took every file descriptor of the server (a review).
+func TestProgress_ABodyNeverSentDoesNotHoldTheConnection(t *testing.T) {
+	srv := httptest.NewServer(api.Progress(api.Pace{Idle: time.Minute}, http.NotFoundHandler()))
+	defer func() {
+		srv.CloseClientConnections() // without the fix, a handler would wait on the body for ever
+		srv.Close()
+	}()
+	for _, req := range []string{
+		"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n",
+		"POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+	} {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(conn, req); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("%q: no answer: %v", req, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !resp.Close {
+			t.Errorf("%q: %d, close %v; want 404 and the connection closed", req, resp.StatusCode, resp.Close)
+		}
+		if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("%q: the connection is still open after its answer (%v)", req, err)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%q: answered after %s", req, d)
+		}
+		conn.Close()
+	}
 }
