@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
@@ -74,6 +75,9 @@ type Server struct {
 	Redis           redis.UniversalClient
 	TrustedProxies  []netip.Prefix
 	VerifyPerMinute int
+	// forwardedSaid is set once the log has said that requests come through a proxy while
+	// TrustedProxies is empty.
+	forwardedSaid atomic.Bool
 
 	// Metrics counts the provider reports that change a notice's state (nil: not counted).
 	Metrics *metrics.Metrics
@@ -151,7 +155,19 @@ func (s *Server) Handler() http.Handler {
 		}
 	}
 	mux.Handle("/api/v1/", s.authenticate(reportPattern(api)))
-	return LogRequests(s.Log, mux)
+	return LogRequests(s.Log, s.sayForwarded(mux))
+}
+
+// sayForwarded logs once that requests arrive with X-Forwarded-For while TRUSTED_PROXIES is
+// unset: behind a proxy every client is then the proxy to the per-client limits (reference-code
+// checks, sign-in failures), and one client spends everyone's budget — without a word (a review).
+func (s *Server) sayForwarded(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(s.TrustedProxies) == 0 && r.Header.Get("X-Forwarded-For") != "" && !s.forwardedSaid.Swap(true) {
+			s.Log.Warn("a request came through a proxy (X-Forwarded-For) but TRUSTED_PROXIES is unset: every client behind it counts as the proxy for the per-client limits of reference-code checks and sign-ins, so one client can spend everyone's; set TRUSTED_PROXIES to the proxy's address")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type actorKey struct{}
@@ -217,10 +233,18 @@ func reportPattern(mux *http.ServeMux) http.Handler {
 	})
 }
 
+// requestLogRate bounds the request lines LogRequests writes a second (as many at once): one
+// client sending thousands of requests a second — refused tokens, 404s — wrote gigabytes of
+// log an hour (a review). The lines past it are counted and the count logged with the next line
+// written; the metrics count every request.
+const requestLogRate = 100
+
 // LogRequests logs each request's route pattern (never its path or query, which may carry
 // personal data: a customer_id, a token), status and duration, and hands the pattern to the
 // HTTP metrics (metrics.Instrument). The console logs its requests with it too.
 func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
+	lines := rate.NewLimiter(requestLogRate, requestLogRate)
+	var unlogged atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &StatusRecorder{ResponseWriter: w, Status: http.StatusOK}
@@ -233,6 +257,13 @@ func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 			route = rc.Pattern
 		}
 		metrics.SetRoute(r.Context(), route)
+		if !lines.Allow() {
+			unlogged.Add(1)
+			return
+		}
+		if n := unlogged.Swap(0); n > 0 {
+			log.Warn("http requests not logged: more than the log takes a second", "count", n, "per_second", requestLogRate)
+		}
 		log.Info("http request", "method", r.Method, "route", route, "status", rec.Status,
 			"ms", time.Since(start).Milliseconds())
 	})
