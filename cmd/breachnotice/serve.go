@@ -311,7 +311,7 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		// Headers are a few hundred bytes (a token, a session cookie): the 1 MiB default let
 		// 2,500 connections sending headers they never finish take 4 GB (a review).
 		MaxHeaderBytes: maxHeaderBytes,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	if err := db.Warm(ctx); err != nil {
 		return err

@@ -723,7 +723,9 @@ func TestReport_SamePersonIsSaid(t *testing.T) {
 	rep := Default().Report(Input{Discovered: date(t, "2026-11-12"), Counts: counts(
 		breach.ResidenceCount{Country: "US", Region: "TX", Recipients: 4, SamePerson: 2, ByPost: 1},
 	)})
-	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "1 affected person in the US (or of no known place) has had no notice") }) {
+	if !slices.ContainsFunc(rep.Warnings, func(w string) bool {
+		return strings.Contains(w, "1 affected person in the US (or of no known place) has had no notice")
+	}) {
 		t.Errorf("no warning of the letter owed: %q", rep.Warnings)
 	}
 	if !slices.ContainsFunc(rep.Warnings, func(w string) bool {
