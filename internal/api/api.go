@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/breachnotice/breachnotice/internal/breach"
 	"github.com/breachnotice/breachnotice/internal/campaignfile"
+	"github.com/breachnotice/breachnotice/internal/clientip"
 	"github.com/breachnotice/breachnotice/internal/metrics"
 	"github.com/breachnotice/breachnotice/internal/notice"
 	"github.com/breachnotice/breachnotice/internal/operation"
@@ -154,7 +156,8 @@ func (s *Server) Handler() http.Handler {
 			api.Handle(rt.Method+" "+rt.Pattern, rt.handler)
 		}
 	}
-	mux.Handle("/api/v1/", s.authenticate(reportPattern(api)))
+	badTokens := &localLimiter{every: time.Minute / badTokensPerMinute, burst: badTokensPerMinute, tat: map[string]time.Time{}}
+	mux.Handle("/api/v1/", s.authenticate(badTokens, reportPattern(api)))
 	return LogRequests(s.Log, s.sayForwarded(mux))
 }
 
@@ -178,10 +181,24 @@ func actor(ctx context.Context) breach.Actor {
 	return a
 }
 
+// badTokensPerMinute is how many refused tokens a client may present a minute (in bursts of as
+// many) before its requests are answered 429 without looking their token up: each unknown
+// token costs the database a query, and one client sent ten thousand a second (a review).
+const badTokensPerMinute = 60
+
 // authenticate requires a valid operator token before anything else, so that an unauthenticated
-// caller learns nothing — not even whether a campaign exists.
-func (s *Server) authenticate(next http.Handler) http.Handler {
+// caller learns nothing — not even whether a campaign exists. A client that presented too many
+// refused tokens (bad, counted in this process) waits before its next is looked up.
+func (s *Server) authenticate(bad *localLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		source := clientip.Source(clientip.Proxies(s.TrustedProxies).Of(r))
+		if wait := bad.wait(source, time.Now()); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+			var body errorBody
+			body.Error.Code, body.Error.Message = "too_many_requests", "too many refused tokens from this address: try again in a minute"
+			writeJSON(w, http.StatusTooManyRequests, body)
+			return
+		}
 		// One credential a request: with two Authorization headers the first acted, while a
 		// proxy that authorizes or logs the last would name another (a review).
 		if len(r.Header.Values("Authorization")) > 1 {
@@ -197,6 +214,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		a, err := s.Ops.Authenticate(r.Context(), token)
 		if err != nil {
+			if breach.ErrorCode(err) == breach.EUNAUTHORIZED {
+				bad.allow(source, time.Now())
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breachnotice", error="invalid_token"`)
 			s.writeError(w, r, err)
 			return

@@ -87,3 +87,14 @@ func (l *localLimiter) allow(source string, now time.Time) (bool, time.Duration)
 	l.tat[source] = next
 	return true, 0
 }
+
+// wait is how long source must wait for its next token, without taking one (0: it has one).
+func (l *localLimiter) wait(source string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tat, ok := l.tat[source]
+	if !ok {
+		return 0
+	}
+	return max(tat.Add(l.every).Sub(now)-l.every*time.Duration(l.burst), 0)
+}

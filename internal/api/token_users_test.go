@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -281,5 +282,25 @@ func TestAPI_ADisabledApproversPendingApprovalNoLongerCounts(t *testing.T) {
 	resp, body = c.do("POST", approve, "", nil, dave)
 	if got := decode[struct{ State string }](t, body); resp.StatusCode != http.StatusOK || got.State != "approved" {
 		t.Errorf("Dave's approval: %d %s, want approved", resp.StatusCode, body)
+	}
+}
+
+// TestAuthenticate_AClientOfManyRefusedTokensWaits: each unknown token costs the database a
+// query, and one client sent ten thousand a second (a review): past 60 refused in a minute,
+// its requests are answered 429 without their token looked up — a valid one included, from
+// that client, until a minute's budget comes back.
+func TestAuthenticate_AClientOfManyRefusedTokensWaits(t *testing.T) {
+	c := newServer(t)
+	for i := range 60 {
+		if resp, _ := c.do("GET", "/api/v1/campaigns", "", nil, fmt.Sprintf("bn_nonsense%d", i)); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("refused token %d: %d, want 401", i, resp.StatusCode)
+		}
+	}
+	resp, _ := c.do("GET", "/api/v1/campaigns", "", nil, "bn_nonsense-more")
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("the 61st refused token: %d (Retry-After %q), want 429", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp, _ := c.do("GET", "/api/v1/campaigns", "", nil, c.token); resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a valid token from the same client meanwhile: %d, want 429", resp.StatusCode)
 	}
 }
