@@ -188,17 +188,10 @@ const badTokensPerMinute = 60
 
 // authenticate requires a valid operator token before anything else, so that an unauthenticated
 // caller learns nothing — not even whether a campaign exists. A client that presented too many
-// refused tokens (bad, counted in this process) waits before its next is looked up.
+// refused tokens (bad, counted in this process) waits before its next is looked up, unless the
+// token is one checked lately.
 func (s *Server) authenticate(bad *localLimiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		source := clientip.Source(clientip.Proxies(s.TrustedProxies).Of(r))
-		if wait := bad.wait(source, time.Now()); wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
-			var body errorBody
-			body.Error.Code, body.Error.Message = "too_many_requests", "too many refused tokens from this address: try again in a minute"
-			writeJSON(w, http.StatusTooManyRequests, body)
-			return
-		}
 		// One credential a request: with two Authorization headers the first acted, while a
 		// proxy that authorizes or logs the last would name another (a review).
 		if len(r.Header.Values("Authorization")) > 1 {
@@ -212,7 +205,21 @@ func (s *Server) authenticate(bad *localLimiter, next http.Handler) http.Handler
 			s.writeError(w, r, breach.Errorf(breach.EUNAUTHORIZED, "an operator token is required: Authorization: Bearer <token>"))
 			return
 		}
-		a, err := s.Ops.Authenticate(r.Context(), token)
+		source := clientip.Source(clientip.Proxies(s.TrustedProxies).Of(r))
+		a, cached := s.Ops.AuthenticateCached(token)
+		if wait := bad.wait(source, time.Now()); wait > 0 && !cached {
+			// Over its budget of refused tokens: a token checked lately still acts (an
+			// operator behind the same address as a flood is not locked out), any other waits.
+			w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+			var body errorBody
+			body.Error.Code, body.Error.Message = "too_many_requests", "too many refused tokens from this address: try again in a minute"
+			writeJSON(w, http.StatusTooManyRequests, body)
+			return
+		}
+		var err error
+		if !cached {
+			a, err = s.Ops.Authenticate(r.Context(), token)
+		}
 		if err != nil {
 			if breach.ErrorCode(err) == breach.EUNAUTHORIZED {
 				bad.allow(source, time.Now())

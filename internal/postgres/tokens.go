@@ -70,6 +70,11 @@ func tokenInsertError(name string, err error) error {
 	return nil
 }
 
+// CachedToken is TokenByHash from the cache alone (see tokenCache): no query.
+func (db *DB) CachedToken(hash []byte) (*breach.Token, bool) {
+	return db.tokens.get(hash, time.Now())
+}
+
 // TokenByHash returns the live token with the given hash and the user it is bound to, and
 // notes its use (at most once a minute per token: a write per request would cost every API
 // call a WAL flush). It fails with EUNAUTHORIZED when no live token has that hash — unknown,
