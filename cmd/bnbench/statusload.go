@@ -130,7 +130,10 @@ func (b *bench) startServe(ctx context.Context, dbURL string, env ...string) (*s
 	l.Close()
 	cmd := exec.Command(b.bin, "serve")
 	cmd.Env = b.env(append([]string{"DATABASE_URL=" + dbURL, "HTTP_ADDR=" + addr,
-		"REDIS_URL=" + b.redisURL, "OUTBOX_DIR=" + b.dir + "/outbox"}, env...)...)
+		"REDIS_URL=" + b.redisURL, "OUTBOX_DIR=" + b.dir + "/outbox",
+		// The load comes from one address, as no real client's does: the per-client cap is
+		// for clients, not for the benchmark.
+		"HTTP_MAX_CONNECTIONS_PER_CLIENT=0"}, env...)...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err

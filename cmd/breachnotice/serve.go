@@ -278,7 +278,8 @@ func demoSecret(stateDir string) (string, error) {
 // the HTTP metrics by its route pattern (a.metrics; nil: off).
 func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgres.DB, outbox *web.Outbox, rdb redis.UniversalClient, ready func(url string)) error {
 	ops.StatusMaxAge = serveStatusMaxAge
-	console := &web.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Log: a.log, PublicURL: a.cfg.PublicURL,
+	requests := api.NewRequestLog(a.log) // one bound on the request lines of the API and the console
+	console := &web.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Log: a.log, Requests: requests, PublicURL: a.cfg.PublicURL,
 		MaxUploadBytes: maxUploadBytes, Outbox: outbox, Secret: []byte(a.cfg.Secret), TrustedProxies: a.cfg.TrustedProxies}
 	if rdb != nil {
 		console.Queues = web.Queues(rdb)
@@ -291,7 +292,7 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 		snsVerifier = &sns.Verifier{TopicARNs: a.cfg.SNSTopicARNs}
 	}
 	handler, err := console.Handler((&api.Server{Ops: ops, Store: db, Renderer: ops.Renderer, Secret: []byte(a.cfg.Secret),
-		Log: a.log, MaxUploadBytes: maxUploadBytes,
+		Log: a.log, Requests: requests, MaxUploadBytes: maxUploadBytes,
 		PublicURL: a.cfg.PublicURL, TwilioAuthToken: a.cfg.TwilioAuthToken, WebhookSecret: []byte(a.cfg.WebhookSecret),
 		SNS: snsVerifier, Redis: rdb, TrustedProxies: a.cfg.TrustedProxies,
 		Metrics: a.metrics, Ready: readyChecks(db, rdb, ops)}).Handler())
@@ -322,8 +323,10 @@ func (a *app) serveHTTP(ctx context.Context, ops *operation.Service, db *postgre
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR: %w", err)
 	}
-	ln = httpserver.Limit(ln, httpserver.Limits{Total: a.cfg.HTTPMaxConnections, PerSource: a.cfg.HTTPMaxConnectionsPerClient,
-		Exempt: a.cfg.TrustedProxies})
+	limiter := httpserver.NewLimiter(httpserver.Limits{Total: a.cfg.HTTPMaxConnections, PerSource: a.cfg.HTTPMaxConnectionsPerClient,
+		Exempt: a.cfg.TrustedProxies, Log: a.log})
+	ln = limiter.Listener(ln)
+	srv.ConnState = limiter.ConnState
 	url := "http://" + ln.Addr().String()
 	a.log.Info("serving", "url", url)
 	if ready != nil {

@@ -77,9 +77,12 @@ type Server struct {
 	Redis           redis.UniversalClient
 	TrustedProxies  []netip.Prefix
 	VerifyPerMinute int
-	// forwardedSaid is set once the log has said that requests come through a proxy while
-	// TrustedProxies is empty.
-	forwardedSaid atomic.Bool
+	// Requests logs the requests (nil: a RequestLog of Log's own); serve gives the API and the
+	// console one, so that its bound is the server's.
+	Requests *RequestLog
+	// forwardedSaid is when the log last said that requests come through a proxy while
+	// TrustedProxies is empty, Unix nanoseconds.
+	forwardedSaid atomic.Int64
 
 	// Metrics counts the provider reports that change a notice's state (nil: not counted).
 	Metrics *metrics.Metrics
@@ -158,16 +161,23 @@ func (s *Server) Handler() http.Handler {
 	}
 	badTokens := &localLimiter{every: time.Minute / badTokensPerMinute, burst: badTokensPerMinute, tat: map[string]time.Time{}}
 	mux.Handle("/api/v1/", s.authenticate(badTokens, reportPattern(api)))
-	return LogRequests(s.Log, s.sayForwarded(mux))
+	requests := s.Requests
+	if requests == nil {
+		requests = NewRequestLog(s.Log)
+	}
+	return requests.Handler(s.sayForwarded(mux))
 }
 
-// sayForwarded logs once that requests arrive with X-Forwarded-For while TRUSTED_PROXIES is
-// unset: behind a proxy every client is then the proxy to the per-client limits (reference-code
+// sayForwarded logs, once an hour, that requests arrive with X-Forwarded-For while
+// TRUSTED_PROXIES is unset: behind a proxy every client is then the proxy to the per-client limits (reference-code
 // checks, sign-in failures), and one client spends everyone's budget — without a word (a review).
 func (s *Server) sayForwarded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(s.TrustedProxies) == 0 && r.Header.Get("X-Forwarded-For") != "" && !s.forwardedSaid.Swap(true) {
-			s.Log.Warn("a request came through a proxy (X-Forwarded-For) but TRUSTED_PROXIES is unset: every client behind it counts as the proxy for the per-client limits of reference-code checks and sign-ins, so one client can spend everyone's; set TRUSTED_PROXIES to the proxy's address")
+		if len(s.TrustedProxies) == 0 && r.Header.Get("X-Forwarded-For") != "" {
+			// Once an hour: any client may send the header, and must not spend the warning.
+			if last, now := s.forwardedSaid.Load(), time.Now(); now.Sub(time.Unix(0, last)) >= time.Hour && s.forwardedSaid.CompareAndSwap(last, now.UnixNano()) {
+				s.Log.Warn("a request came with X-Forwarded-For but TRUSTED_PROXIES is unset: if a proxy is in front, every client behind it counts as the proxy for the per-client limits — reference-code checks, sign-ins, HTTP_MAX_CONNECTIONS_PER_CLIENT — so one client can spend everyone's; set TRUSTED_PROXIES to the proxy's address")
+			}
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -260,18 +270,38 @@ func reportPattern(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// requestLogRate bounds the request lines LogRequests writes a second (as many at once): one
-// client sending thousands of requests a second — refused tokens, 404s — wrote gigabytes of
-// log an hour (a review). The lines past it are counted and the count logged with the next line
-// written; the metrics count every request.
-const requestLogRate = 100
+// requestLogRate bounds the request lines a RequestLog writes a second (as many at once) of the
+// requests a flood is made of: one client sending thousands of requests a second — refused
+// tokens, 404s — wrote gigabytes of log an hour (a review). The lines past it are counted, and
+// the count logged at most every requestLogSummary; the metrics count every request.
+const (
+	requestLogRate    = 100
+	requestLogSummary = 10 * time.Second
+)
 
-// LogRequests logs each request's route pattern (never its path or query, which may carry
+// RequestLog logs each request's route pattern (never its path or query, which may carry
 // personal data: a customer_id, a token), status and duration, and hands the pattern to the
-// HTTP metrics (metrics.Instrument). The console logs its requests with it too.
+// HTTP metrics (metrics.Instrument). One serves the API and the console's every route, so that
+// its bound is the server's.
+type RequestLog struct {
+	log      *slog.Logger
+	lines    *rate.Limiter
+	unlogged atomic.Int64
+	said     atomic.Int64 // when the count was last logged, Unix nanoseconds
+}
+
+// NewRequestLog returns a RequestLog writing to log.
+func NewRequestLog(log *slog.Logger) *RequestLog {
+	return &RequestLog{log: log, lines: rate.NewLimiter(requestLogRate, requestLogRate)}
+}
+
+// LogRequests is NewRequestLog(log).Handler(next).
 func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
-	lines := rate.NewLimiter(requestLogRate, requestLogRate)
-	var unlogged atomic.Int64
+	return NewRequestLog(log).Handler(next)
+}
+
+// Handler logs the requests next serves.
+func (l *RequestLog) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &StatusRecorder{ResponseWriter: w, Status: http.StatusOK}
@@ -284,16 +314,29 @@ func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 			route = rc.Pattern
 		}
 		metrics.SetRoute(r.Context(), route)
-		if !lines.Allow() {
-			unlogged.Add(1)
+		if floodable(r.Method, rec.Status) && !l.lines.Allow() {
+			l.unlogged.Add(1)
 			return
 		}
-		if n := unlogged.Swap(0); n > 0 {
-			log.Warn("http requests not logged: more than the log takes a second", "count", n, "per_second", requestLogRate)
+		if now := time.Now(); l.unlogged.Load() > 0 && now.Sub(time.Unix(0, l.said.Load())) >= requestLogSummary {
+			l.said.Store(now.UnixNano())
+			l.log.Warn("http requests not logged: more than the log takes a second", "count", l.unlogged.Swap(0), "per_second", requestLogRate)
 		}
-		log.Info("http request", "method", r.Method, "route", route, "status", rec.Status,
+		l.log.Info("http request", "method", r.Method, "route", route, "status", rec.Status,
 			"ms", time.Since(start).Milliseconds())
 	})
+}
+
+// floodable says whether a request's line may be left out of a flood's log: reads and what is
+// refused before anything is done (404, 405, 429). Every change (an operator's move), every
+// refused credential (401, 403: the trace of token guessing and forged webhooks) and every
+// server error is logged.
+func floodable(method string, status int) bool {
+	switch status {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusTooManyRequests:
+		return true
+	}
+	return (method == http.MethodGet || method == http.MethodHead) && status < 400
 }
 
 // errorBody is every error answer's shape: {"error": {"code": …, "message": …}}.

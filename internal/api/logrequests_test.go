@@ -17,12 +17,23 @@ import (
 // not written are counted, and the count said with the next line.
 func TestLogRequests_AFloodIsCountedNotWrittenLineByLine(t *testing.T) {
 	var buf logtest.Buffer
-	h := api.LogRequests(slog.New(slog.NewTextHandler(&buf, nil)), http.NotFoundHandler())
+	h := api.LogRequests(slog.New(slog.NewTextHandler(&buf, nil)), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		http.NotFound(w, r)
+	}))
 	for range 1000 {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/nope", nil))
 	}
 	if n := strings.Count(buf.String(), "msg=\"http request\""); n < 100 || n > 300 {
 		t.Errorf("%d request lines for 1000 requests at once, want about 100", n)
+	}
+	// In the flood, a refused credential is logged all the same: it is what token guessing leaves.
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/api/v1/campaigns", nil))
+	if !strings.Contains(buf.String(), "method=POST") || !strings.Contains(buf.String(), "status=401") {
+		t.Errorf("the refused POST during the flood was not logged")
 	}
 	time.Sleep(1100 * time.Millisecond)
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/nope", nil))

@@ -36,11 +36,13 @@ var ErrTooSlow = errors.New("the client transferred too slowly")
 // long answer that takes its time to compute (an import of millions of rows, answered once
 // stored) is not cut, only a slow transfer is. Serve every route behind it.
 //
-// A body the handler leaves unread is not waited for: its answer goes out with Connection:
-// close. net/http otherwise reads what is left of a small body before answering, with no
-// deadline: a client that announced a body and sent none held its connection, unanswered, for
-// ever (a review: 21,000 of them, on a 404, took every file descriptor of the server). Until
-// the handler reads the body, its bytes are due within Idle all the same.
+// A body the handler leaves unread is read to its end for a second at most (unreadDrain),
+// then not waited for: its answer goes out with Connection: close. net/http otherwise reads
+// what is left of a small body before answering, with no deadline: a client that announced a
+// body and sent none held its connection, unanswered, for ever (a review: 21,000 of them, on a
+// 404, took every file descriptor of the server). Until the handler reads the body, its bytes
+// are due within Idle all the same. A body that is there (a {} to a route that takes none) keeps
+// its connection alive, as before.
 func Progress(p Pace, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
@@ -51,7 +53,7 @@ func Progress(p Pace, next http.Handler) http.Handler {
 			_ = rc.SetReadDeadline(time.Now().Add(p.Idle))
 		}
 		next.ServeHTTP(&progressWriter{ResponseWriter: w, rc: rc, body: body, meter: meter{pace: Pace{Idle: p.Idle}, what: "answer"}}, r)
-		if body != nil && !body.done {
+		if body != nil && !body.drain() {
 			// Answered without reading it all: what net/http would read of it now is not waited for.
 			w.Header().Set("Connection", "close")
 			_ = rc.SetReadDeadline(time.Now())
@@ -103,6 +105,27 @@ type progressBody struct {
 	done  bool
 }
 
+// unreadDrain bounds what is read of a body its handler left unread, in bytes and in time.
+const (
+	unreadDrain     = 256 << 10
+	unreadDrainTime = time.Second
+)
+
+// drain reads what the handler left of the body, within unreadDrain, and reports whether it
+// came to its end.
+func (b *progressBody) drain() bool {
+	if b.done {
+		return true
+	}
+	_ = b.rc.SetReadDeadline(time.Now().Add(unreadDrainTime))
+	n, err := io.CopyN(io.Discard, b.ReadCloser, unreadDrain+1)
+	if err == io.EOF && n <= unreadDrain {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return b.done
+}
+
 func (b *progressBody) Read(p []byte) (int, error) {
 	if b.done {
 		return b.ReadCloser.Read(p)
@@ -132,7 +155,7 @@ type progressWriter struct {
 func (w *progressWriter) WriteHeader(code int) {
 	if !w.written && code >= 200 { // not an informational answer (100 Continue)
 		w.written = true
-		if w.body != nil && !w.body.done {
+		if w.body != nil && !w.body.drain() {
 			w.Header().Set("Connection", "close")
 		}
 	}

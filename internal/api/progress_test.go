@@ -184,3 +184,32 @@ func TestProgress_ABodyNeverSentDoesNotHoldTheConnection(t *testing.T) {
 		conn.Close()
 	}
 }
+
+// TestProgress_ABodyLeftUnreadButSentKeepsTheConnection: a body that is there ({} to a route
+// that takes none) is read to its end for the handler, and the connection kept for the next
+// request, as net/http did (the review of the first version closed every such connection).
+func TestProgress_ABodyLeftUnreadButSentKeepsTheConnection(t *testing.T) {
+	srv := httptest.NewServer(api.Progress(api.Pace{Idle: time.Minute}, http.NotFoundHandler()))
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	for i := range 2 {
+		if _, err := io.WriteString(conn, "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || resp.Close {
+			t.Errorf("request %d: %d, close %v; want 404 on a connection kept alive", i, resp.StatusCode, resp.Close)
+		}
+	}
+}

@@ -60,10 +60,11 @@ type Config struct {
 	UploadMinRate int
 
 	// HTTPMaxConnections (HTTP_MAX_CONNECTIONS, default 4096; 0: none) and
-	// HTTPMaxConnectionsPerClient (HTTP_MAX_CONNECTIONS_PER_CLIENT, default 256; 0: none) bound
-	// the connections serve holds open, in all and from one client (an IPv4 address, an IPv6
-	// /64; trusted proxies count toward the first only): past them a connection is closed at
-	// once (httpserver.Limit).
+	// HTTPMaxConnectionsPerClient (HTTP_MAX_CONNECTIONS_PER_CLIENT, default 1024; 0: none)
+	// bound the connections serve holds open, in all and from one client (an IPv4 address, an
+	// IPv6 /64; trusted proxies count toward the first only): past them a connection takes an
+	// idle one's place, or is refused (httpserver.Limiter). A carrier's NAT puts thousands of
+	// customers checking their notice behind one address: the per-client figure is high.
 	HTTPMaxConnections, HTTPMaxConnectionsPerClient int
 
 	// Provider webhooks. TwilioAuthToken (TWILIO_AUTH_TOKEN, also read by package sms to send)
@@ -142,7 +143,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{"EMAIL_RATE", &c.EmailRate, 0}, {"SMS_RATE", &c.SMSRate, 0},
 		{"WORKER_CONCURRENCY", &c.WorkerConcurrency, 8}, {"SMTP_CONNECTIONS", &c.SMTPConnections, 8},
 		{"UPLOAD_MIN_RATE", &c.UploadMinRate, 32}, {"PAUSE_AFTER_FAILURES", &c.PauseAfterFailures, 25},
-		{"HTTP_MAX_CONNECTIONS", &c.HTTPMaxConnections, 4096}, {"HTTP_MAX_CONNECTIONS_PER_CLIENT", &c.HTTPMaxConnectionsPerClient, 256},
+		{"HTTP_MAX_CONNECTIONS", &c.HTTPMaxConnections, 4096}, {"HTTP_MAX_CONNECTIONS_PER_CLIENT", &c.HTTPMaxConnectionsPerClient, 1024},
 	} {
 		v, err := nonNegative(n.name, getenv(n.name), n.def)
 		if err != nil {

@@ -21,7 +21,10 @@ func (m *Metrics) Serve(ctx context.Context, ln net.Listener, log *slog.Logger) 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	// A scrape is a small GET: a request may take no longer to arrive, nor its answer to leave (a
+	// body announced and never sent held a connection for ever, a review).
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	log.Info("serving metrics", "url", "http://"+ln.Addr().String()+"/metrics")
 	if err := httpserver.Serve(ctx, srv, ln, 5*time.Second); err != nil {
 		return fmt.Errorf("metrics: %w", err)

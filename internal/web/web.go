@@ -74,6 +74,8 @@ type Server struct {
 	// Renderer knows the campaigns' variants (the preview form's choices).
 	Renderer *notice.Renderer
 	Log      *slog.Logger
+	// Requests logs the requests (nil: a RequestLog of Log's own; serve shares the API's).
+	Requests *api.RequestLog
 	// MaxUploadBytes bounds a customer-list upload (the list is streamed, never held whole).
 	MaxUploadBytes int64
 	// Outbox, when set, lists the local captures of email and SMS (development mode: nothing
@@ -192,7 +194,11 @@ func (s *Server) Handler(next http.Handler) (http.Handler, error) {
 		s.fail(w, r, http.StatusForbidden, "This request came from another site and was refused. Use the console's own pages and buttons.")
 	}))
 	mux := http.NewServeMux()
-	protect := func(h http.Handler) http.Handler { return api.LogRequests(s.Log, csrf.Handler(h)) }
+	requests := s.Requests
+	if requests == nil {
+		requests = api.NewRequestLog(s.Log)
+	}
+	protect := func(h http.Handler) http.Handler { return requests.Handler(csrf.Handler(h)) }
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, protect(pageHeaders(s.signedIn(rt.role, s.singleQuery(rt.handler)))))
 	}
