@@ -216,18 +216,22 @@ func (s *Server) authenticate(bad *localLimiter, next http.Handler) http.Handler
 			return
 		}
 		source := clientip.Source(clientip.Proxies(s.TrustedProxies).Of(r))
-		a, cached := s.Ops.AuthenticateCached(token)
-		if wait := bad.wait(source, time.Now()); wait > 0 && !cached {
+		var (
+			a   breach.Actor
+			err error
+		)
+		if wait := bad.wait(source, time.Now()); wait > 0 {
 			// Over its budget of refused tokens: a token checked lately still acts (an
 			// operator behind the same address as a flood is not locked out), any other waits.
-			w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
-			var body errorBody
-			body.Error.Code, body.Error.Message = "too_many_requests", "too many refused tokens from this address: try again in a minute"
-			writeJSON(w, http.StatusTooManyRequests, body)
-			return
-		}
-		var err error
-		if !cached {
+			var cached bool
+			if a, cached = s.Ops.AuthenticateCached(token); !cached {
+				w.Header().Set("Retry-After", strconv.Itoa(max(1, int((wait+time.Second-1)/time.Second))))
+				var body errorBody
+				body.Error.Code, body.Error.Message = "too_many_requests", "too many refused tokens from this address: try again in a minute"
+				writeJSON(w, http.StatusTooManyRequests, body)
+				return
+			}
+		} else {
 			a, err = s.Ops.Authenticate(r.Context(), token)
 		}
 		if err != nil {

@@ -102,7 +102,8 @@ type progressBody struct {
 	io.ReadCloser
 	rc    *http.ResponseController
 	meter meter
-	done  bool
+	// done: read to its end; drained: drain was tried.
+	done, drained bool
 }
 
 // unreadDrain bounds what is read of a body its handler left unread, in bytes and in time.
@@ -114,9 +115,10 @@ const (
 // drain reads what the handler left of the body, within unreadDrain, and reports whether it
 // came to its end.
 func (b *progressBody) drain() bool {
-	if b.done {
-		return true
+	if b.done || b.drained {
+		return b.done
 	}
+	b.drained = true // once: a body that did not come within the second is not waited for again
 	_ = b.rc.SetReadDeadline(time.Now().Add(unreadDrainTime))
 	n, err := io.CopyN(io.Discard, b.ReadCloser, unreadDrain+1)
 	if err == io.EOF && n <= unreadDrain {

@@ -257,7 +257,11 @@ func (s *Service) RegulatorSamples(ctx context.Context, actor breach.Actor, camp
 	if err := s.require(ctx, actor, breach.RoleViewer, "RegulatorSamples", campaignID); err != nil {
 		return nil, err
 	}
-	out, err := s.regulatorSamples(ctx, campaignID)
+	c, err := s.renderingCampaign(ctx, campaignID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.regulatorSamples(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -275,14 +279,14 @@ func (s *Service) RegulatorSample(ctx context.Context, actor breach.Actor, campa
 	}
 	// A name no sample can have is refused before the report and every sample are made for it
 	// (a second of the database's time at a million recipients, for each request).
-	c, err := s.campaign(ctx, campaignID)
+	c, err := s.renderingCampaign(ctx, campaignID)
 	if err != nil {
 		return "", err
 	}
 	if !sampleName(c, file) {
 		return "", breach.Errorf(breach.ENOTFOUND, "no sample notice %q", breach.Clip(file))
 	}
-	out, err := s.regulatorSamples(ctx, campaignID)
+	out, err := s.regulatorSamples(ctx, c)
 	if err != nil {
 		return "", err
 	}
@@ -311,14 +315,10 @@ func sampleName(c *breach.Campaign, file string) bool {
 	return false
 }
 
-// regulatorSamples renders RegulatorSamples's documents.
-func (s *Service) regulatorSamples(ctx context.Context, campaignID string) (*RegulatorSamples, error) {
-	// With its code pool: customers without a code of their own get one from the pool, and
-	// the samples show where.
-	c, err := s.renderingCampaign(ctx, campaignID)
-	if err != nil {
-		return nil, err
-	}
+// regulatorSamples renders RegulatorSamples's documents for c, read with its code pool
+// (renderingCampaign): customers without a code of their own get one from the pool, and the
+// samples show where.
+func (s *Service) regulatorSamples(ctx context.Context, c *breach.Campaign) (*RegulatorSamples, error) {
 	rep, err := s.regulatorReport(ctx, c, RegulatorRequest{})
 	if err != nil {
 		return nil, err

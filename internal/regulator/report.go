@@ -268,30 +268,7 @@ func (rs *Rules) Report(in Input) *Report {
 		}
 	}
 	rep.SubstituteNotice = rs.Substitute.evaluate(rep.Affected, us, unknown, states, in.Rejected, !in.Notified.IsZero(), in.NoLetters, in.CostUSD)
-	rep.Warnings = warnings(rep, counts)
-	if usCodes > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s of no country %s a state or region that is also a US state's code (FL, CA…) and no ZIP code of that state: they are counted in %s (the campaign's default country, which offers no US notice profile), as its own region codes. If they live in the US, give their country (US) or their ZIP code in the list: US laws would apply to them.",
-			affectedPeople(usCodes), plural(usCodes, "has", "have"), in.DefaultCountry))
-	}
-	if n := in.Rejected.Rows; n > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s of the campaign's lists %s rejected at import and %s no one on the list now: the people behind them are affected too, and counted in no jurisdiction here, so thresholds may be under-counted. Fix those rows and import them again (each import's rejects file says why each was refused).",
-			thousands(n), plural(n, "row", "rows"), plural(n, "was", "were"), plural(n, "names", "name")))
-	}
-	for _, c := range rep.Uncovered {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s in %s (%s), which no rule here covers: what its law requires is not known here, which does not mean nothing is owed. Counsel must check it (most data-protection laws require telling an authority of a breach).",
-			affectedPeople(c.Affected), plural(c.Affected, "lives", "live"), c.Name, c.Jurisdiction))
-	}
-	if n := rep.SubstituteNotice.ByPost; n > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s in the US (or of no known place) %s had no notice that reached them, and the company holds their postal address: individual written notice is owed them — a letter (breachnotice letters; a campaign of letter_policy none sends none). They are no reason for substitute notice, which does not replace it.",
-			affectedPeople(n), plural(n, "has", "have")))
-	}
-	if samePerson > 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s of the affected customer_ids %s another's of the same person (the same name at the same address: the approval merged their notices), so %s people are affected where the counts here, of customer_ids, say %s. The laws count people: check a threshold the difference crosses.",
-			thousands(samePerson), plural(samePerson, "is", "are"), thousands(rep.Affected-samePerson), thousands(rep.Affected)))
-	}
-	if in.Purged {
-		rep.Warnings = append(rep.Warnings, "The campaign's personal data was purged, and with it the states, regions and ZIP codes its list gave: people are placed by their country and notice profile alone now (a Floridian given California's profile counts for California). Rely on a report made before the purge.")
-	}
+	rep.Warnings = warnings(rep, counts, in, tally{usCodes: usCodes, samePerson: samePerson})
 	if defaulted > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s %s no country in the list: they are counted in the campaign's default country, %s (its default_country), as their phone numbers and addresses are read. Complete the list's country column if some live elsewhere.",
 			affectedPeople(defaulted), plural(defaulted, "has", "have"), in.DefaultCountry))
@@ -414,8 +391,13 @@ func addBusinessDays(t time.Time, n int) time.Time {
 	return t
 }
 
-// warnings say what makes the counts less than certain.
-func warnings(rep *Report, counts map[string]*Count) []string {
+// tally is what Report counted beside the jurisdictions, for the warnings: people of no country
+// with a US state's code counted in the default country, and customer_ids that are another's
+// person.
+type tally struct{ usCodes, samePerson int64 }
+
+// warnings say what makes the counts less than certain, and what the report cannot answer.
+func warnings(rep *Report, counts map[string]*Count, in Input, t tally) []string {
 	w := []string{}
 	if rep.Affected == 0 {
 		// Not "nobody must be told": nobody is counted yet.
@@ -432,6 +414,29 @@ func warnings(rep *Report, counts map[string]*Count) []string {
 	if g := counts[GroupEEA]; g != nil && g.Unlocated > 0 {
 		w = append(w, fmt.Sprintf("%s %s under the GDPR (jurisdiction gdpr) without a country: they count toward the GDPR but toward no member state's authority.",
 			affectedPeople(g.Unlocated), plural(g.Unlocated, "is", "are")))
+	}
+	if t.usCodes > 0 {
+		w = append(w, fmt.Sprintf("%s of no country %s a state or region that is also a US state's code (FL, CA…) and no ZIP code of that state: they are counted in %s (the campaign's default country, which offers no US notice profile), as its own region codes. If they live in the US, give their country (US) or their ZIP code in the list: US laws would apply to them.",
+			affectedPeople(t.usCodes), plural(t.usCodes, "has", "have"), in.DefaultCountry))
+	}
+	if n := in.Rejected.Rows; n > 0 {
+		w = append(w, fmt.Sprintf("%s %s of the campaign's lists %s rejected at import and %s no one on the list now: the people behind them are affected too, and counted in no jurisdiction here, so thresholds may be under-counted. Fix those rows and import them again (each import's rejects file says why each was refused).",
+			thousands(n), plural(n, "row", "rows"), plural(n, "was", "were"), plural(n, "names", "name")))
+	}
+	for _, c := range rep.Uncovered {
+		w = append(w, fmt.Sprintf("%s %s in %s (%s), which no rule here covers: what its law requires is not known here, which does not mean nothing is owed. Counsel must check it (most data-protection laws require telling an authority of a breach).",
+			affectedPeople(c.Affected), plural(c.Affected, "lives", "live"), c.Name, c.Jurisdiction))
+	}
+	if n := rep.SubstituteNotice.ByPost; n > 0 {
+		w = append(w, fmt.Sprintf("%s in the US (or of no known place) %s had no notice that reached them, and the company holds their postal address: individual written notice is owed them — a letter (breachnotice letters; a campaign of letter_policy none sends none). They are no reason for substitute notice, which does not replace it.",
+			affectedPeople(n), plural(n, "has", "have")))
+	}
+	if t.samePerson > 0 {
+		w = append(w, fmt.Sprintf("%s of the affected customer_ids %s another's of the same person (the same name at the same address: the approval merged their notices), so %s people are affected where the counts here, of customer_ids, say %s. The laws count people: check a threshold the difference crosses.",
+			thousands(t.samePerson), plural(t.samePerson, "is", "are"), thousands(rep.Affected-t.samePerson), thousands(rep.Affected)))
+	}
+	if in.Purged {
+		w = append(w, "The campaign's personal data was purged, and with it the states, regions and ZIP codes its list gave: people are placed by their country and notice profile alone now (a Floridian given California's profile counts for California). Rely on a report made before the purge.")
 	}
 	return w
 }

@@ -225,8 +225,6 @@ func (s *Server) Handler(next http.Handler) (http.Handler, error) {
 const consolePolicy = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; " +
 	"frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// pageHeaders sets what every console page sends: its content security policy, no caching
-// (pages show personal data), no sniffing, no referrer leaving the console.
 // singleQuery refuses a page whose address gives a parameter more than once: the console's
 // own links and forms never do, and a page reading the first of two (cost_usd=1&cost_usd=999999)
 // answered what the API, which refuses them, would not.
@@ -247,6 +245,8 @@ func (s *Server) singleQuery(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
+// pageHeaders sets what every console page sends: its content security policy, no caching
+// (pages show personal data), no sniffing, no referrer leaving the console.
 func pageHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
